@@ -1,0 +1,364 @@
+/**
+ * TypeScript shapes of the Kubernetes objects the gateway reads, with the
+ * Gateway API v1 field names exactly. These are the *validated* shapes: a raw
+ * object becomes one of these only through `validate*` in this folder, so
+ * downstream code may rely on required fields being present and typed.
+ *
+ * Optional fields stay optional where the API defaults them; defaults are
+ * applied by `translate`, which documents each.
+ * @module
+ */
+
+/** `metadata` of every object. */
+export interface ObjectMeta {
+  name: string;
+  /** Absent for cluster-scoped objects (GatewayClass, Namespace). */
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  /** RFC 3339; used for route precedence ties. */
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** Fields common to every object. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
+
+/** A `metav1.Condition`. `lastTransitionTime` is set by the status writer, never by `translate`. */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+// ---------------------------------------------------------------- GatewayClass
+
+export interface GatewayClass extends KubeObject {
+  kind: "GatewayClass";
+  spec: {
+    controllerName: string;
+    parametersRef?: { group: string; kind: string; name: string; namespace?: string };
+    description?: string;
+  };
+  status?: { conditions?: Condition[] };
+}
+
+// ---------------------------------------------------------------- Gateway
+
+export type ProtocolType = "HTTP" | "HTTPS" | "TLS" | "TCP" | "UDP" | string;
+
+export interface SecretObjectReference {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface GatewayTLSConfig {
+  /** Default `Terminate`. */
+  mode?: "Terminate" | "Passthrough";
+  certificateRefs?: SecretObjectReference[];
+  options?: Record<string, string>;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface RouteGroupKind {
+  group?: string;
+  kind: string;
+}
+
+export interface AllowedRoutes {
+  namespaces?: { from?: "All" | "Same" | "Selector"; selector?: LabelSelector };
+  kinds?: RouteGroupKind[];
+}
+
+export interface Listener {
+  name: string;
+  hostname?: string;
+  port: number;
+  protocol: ProtocolType;
+  tls?: GatewayTLSConfig;
+  allowedRoutes?: AllowedRoutes;
+}
+
+export interface GatewayAddress {
+  type?: "IPAddress" | "Hostname" | string;
+  value: string;
+}
+
+export interface ListenerStatus {
+  name: string;
+  supportedKinds: RouteGroupKind[];
+  attachedRoutes: number;
+  conditions: Condition[];
+}
+
+export interface GatewayStatus {
+  addresses?: GatewayAddress[];
+  conditions?: Condition[];
+  listeners?: ListenerStatus[];
+}
+
+export interface Gateway extends KubeObject {
+  kind: "Gateway";
+  spec: {
+    gatewayClassName: string;
+    listeners: Listener[];
+    addresses?: GatewayAddress[];
+  };
+  status?: GatewayStatus;
+}
+
+// ---------------------------------------------------------------- HTTPRoute
+
+export interface ParentReference {
+  /** Default `gateway.networking.k8s.io`. */
+  group?: string;
+  /** Default `Gateway`. */
+  kind?: string;
+  /** Default: the route's namespace. */
+  namespace?: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+}
+
+export interface HTTPPathMatch {
+  /** Default `PathPrefix`. */
+  type?: "Exact" | "PathPrefix" | "RegularExpression";
+  /** Default `/`. */
+  value?: string;
+}
+
+export interface HTTPHeaderMatch {
+  /** Default `Exact`. */
+  type?: "Exact" | "RegularExpression";
+  name: string;
+  value: string;
+}
+
+export interface HTTPQueryParamMatch {
+  /** Default `Exact`. */
+  type?: "Exact" | "RegularExpression";
+  name: string;
+  value: string;
+}
+
+export type HTTPMethod =
+  | "GET"
+  | "HEAD"
+  | "POST"
+  | "PUT"
+  | "DELETE"
+  | "CONNECT"
+  | "OPTIONS"
+  | "TRACE"
+  | "PATCH";
+
+export interface HTTPRouteMatch {
+  path?: HTTPPathMatch;
+  headers?: HTTPHeaderMatch[];
+  queryParams?: HTTPQueryParamMatch[];
+  method?: HTTPMethod;
+}
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+export interface HTTPHeaderFilter {
+  set?: HTTPHeader[];
+  add?: HTTPHeader[];
+  remove?: string[];
+}
+
+export interface HTTPPathModifier {
+  type: "ReplaceFullPath" | "ReplacePrefixMatch";
+  replaceFullPath?: string;
+  replacePrefixMatch?: string;
+}
+
+export interface HTTPRequestRedirectFilter {
+  scheme?: "http" | "https";
+  hostname?: string;
+  path?: HTTPPathModifier;
+  port?: number;
+  /** Default 302. */
+  statusCode?: number;
+}
+
+export interface HTTPURLRewriteFilter {
+  hostname?: string;
+  path?: HTTPPathModifier;
+}
+
+export interface LocalObjectReference {
+  group: string;
+  kind: string;
+  name: string;
+}
+
+export interface HTTPRouteFilter {
+  type:
+    | "RequestHeaderModifier"
+    | "ResponseHeaderModifier"
+    | "RequestMirror"
+    | "RequestRedirect"
+    | "URLRewrite"
+    | "ExtensionRef"
+    | string;
+  requestHeaderModifier?: HTTPHeaderFilter;
+  responseHeaderModifier?: HTTPHeaderFilter;
+  requestRedirect?: HTTPRequestRedirectFilter;
+  urlRewrite?: HTTPURLRewriteFilter;
+  requestMirror?: { backendRef: BackendObjectReference; percent?: number };
+  extensionRef?: LocalObjectReference;
+}
+
+export interface BackendObjectReference {
+  /** Default core group (`""`). */
+  group?: string;
+  /** Default `Service`. */
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+}
+
+export interface HTTPBackendRef extends BackendObjectReference {
+  /** Default 1. */
+  weight?: number;
+  filters?: HTTPRouteFilter[];
+}
+
+export interface HTTPRouteTimeouts {
+  /** Gateway API duration, e.g. `10s`, `500ms`, `1m`. */
+  request?: string;
+  backendRequest?: string;
+}
+
+export interface HTTPRouteRule {
+  name?: string;
+  matches?: HTTPRouteMatch[];
+  filters?: HTTPRouteFilter[];
+  backendRefs?: HTTPBackendRef[];
+  timeouts?: HTTPRouteTimeouts;
+}
+
+export interface RouteParentStatus {
+  parentRef: ParentReference;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export interface HTTPRoute extends KubeObject {
+  kind: "HTTPRoute";
+  spec: {
+    parentRefs?: ParentReference[];
+    hostnames?: string[];
+    rules?: HTTPRouteRule[];
+  };
+  status?: { parents?: RouteParentStatus[] };
+}
+
+// ---------------------------------------------------------------- ReferenceGrant
+
+export interface ReferenceGrant extends KubeObject {
+  kind: "ReferenceGrant";
+  spec: {
+    from: { group: string; kind: string; namespace: string }[];
+    to: { group: string; kind: string; name?: string }[];
+  };
+}
+
+// ---------------------------------------------------------------- core and discovery
+
+export interface ServicePort {
+  name?: string;
+  protocol?: string;
+  appProtocol?: string;
+  port: number;
+  targetPort?: number | string;
+}
+
+export interface Service extends KubeObject {
+  kind: "Service";
+  spec: {
+    type?: string;
+    clusterIP?: string;
+    ports?: ServicePort[];
+    selector?: Record<string, string>;
+    externalName?: string;
+  };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+export interface EndpointPort {
+  name?: string;
+  port?: number;
+  protocol?: string;
+  appProtocol?: string;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  hostname?: string;
+  nodeName?: string;
+  zone?: string;
+}
+
+export interface EndpointSlice extends KubeObject {
+  kind: "EndpointSlice";
+  /** `IPv4`, `IPv6` or `FQDN`. */
+  addressType: string;
+  endpoints?: Endpoint[];
+  ports?: EndpointPort[];
+}
+
+export interface Secret extends KubeObject {
+  kind: "Secret";
+  type?: string;
+  /** Base64-encoded values, as the API serves them. */
+  data?: Record<string, string>;
+  /** Plain values (manifests may use this; the API server folds it into `data`). */
+  stringData?: Record<string, string>;
+}
+
+export interface Namespace extends KubeObject {
+  kind: "Namespace";
+}
+
+/** Every kind the gateway reads. */
+export type GatewayResource =
+  | GatewayClass
+  | Gateway
+  | HTTPRoute
+  | ReferenceGrant
+  | Service
+  | EndpointSlice
+  | Secret
+  | Namespace;
+
+/** Kind names the gateway reads. */
+export type ResourceKind = GatewayResource["kind"];

@@ -1,0 +1,39 @@
+/**
+ * The router contract: a frozen table compiled from a `GatewayConfig`, asked
+ * one question per request. Implementations share one case suite
+ * (`tests/router/cases.ts`).
+ * @module
+ */
+import type { GatewayConfig, ListenerConfig, MatchConfig, RuleConfig } from "../translate/config.ts";
+
+/** What the router needs to know of a request. */
+export interface RouteRequest {
+  /** The port the connection arrived on (the listener port). */
+  port: number;
+  /** Lower-case host name without port (from Host/:authority, or SNI when absent). */
+  host: string;
+  method: string;
+  /** Normalised path, no query string. */
+  path: string;
+  /** Raw query string without `?` (may be empty). */
+  query: string;
+  headers: Headers;
+}
+
+/** The winner for a request. */
+export interface RouteMatch {
+  listener: ListenerConfig;
+  /** The virtual host key that matched (`api.example.com`, `*.example.com` or `*`). */
+  virtualHost: string;
+  match: MatchConfig;
+  rule: RuleConfig;
+}
+
+/** A compiled, immutable route table. */
+export interface RouteTable {
+  readonly config: GatewayConfig;
+  /** The listener a host would be served by on a port (listener isolation), if any. */
+  listenerFor(port: number, host: string): ListenerConfig | undefined;
+  /** The match for a request, or `undefined` (404). */
+  match(request: RouteRequest): RouteMatch | undefined;
+}

@@ -1,0 +1,187 @@
+/**
+ * The output of `translate`: a JSON-serialisable description of what the data
+ * plane serves (the "IR"), the status every object should have, and the
+ * problems found. The router compiles a `GatewayConfig` into a matcher; the
+ * admin `/config` endpoint prints it as is. Ids are stable and path-like:
+ *
+ * - listener: `gateway/<ns>/<name>/listener/<sectionName>`
+ * - rule:     `httproute/<ns>/<name>/rule/<i>`
+ * - match:    `httproute/<ns>/<name>/rule/<i>/match/<j>`
+ * - backend:  `service/<ns>/<name>:<port>`
+ * - certificate: `secret/<ns>/<name>`
+ * @module
+ */
+import type { Condition } from "../resources/types.ts";
+
+/** Options of `translate`. Everything time- or environment-dependent comes in here. */
+export interface TranslateOptions {
+  /** `GatewayClass.spec.controllerName` this gateway implements. */
+  controllerName: string;
+  /** "Now", for certificate expiry checks (RFC 3339). Absent: expiry is not checked. */
+  now?: string;
+  /** Addresses to report in `Gateway.status.addresses`. */
+  gatewayAddresses?: { type: "IPAddress" | "Hostname"; value: string }[];
+}
+
+/** Everything `translate` returns. All of it is frozen. */
+export interface TranslateResult {
+  config: GatewayConfig;
+  /** Certificates the HTTPS listeners use, by id. Private keys live only here, never in `config`. */
+  certificates: CertificateConfig[];
+  statuses: ObjectStatus[];
+  problems: Problem[];
+}
+
+/** What the data plane serves. */
+export interface GatewayConfig {
+  /** One entry per port a listener binds, sorted by port. */
+  ports: PortConfig[];
+  /** Rule actions by rule id (sorted keys), shared by every match of the rule. */
+  rules: Record<string, RuleConfig>;
+}
+
+export interface PortConfig {
+  port: number;
+  protocol: "HTTP" | "HTTPS";
+  /**
+   * The listeners on this port, merged across Gateways, most specific hostname
+   * first: exact hostnames, then wildcards with more labels first, then the one
+   * without hostname. Listeners of several Gateways with the same hostname on the
+   * same port are merged into one entry (`ids` lists them all).
+   */
+  listeners: ListenerConfig[];
+}
+
+export interface ListenerConfig {
+  /** Listener id of the first (oldest Gateway) listener merged here. */
+  id: string;
+  /** Every Gateway listener merged into this entry. */
+  ids: string[];
+  /** `null`: the listener has no hostname and matches any. */
+  hostname: string | null;
+  port: number;
+  protocol: "HTTP" | "HTTPS";
+  /** HTTPS only: certificate ids, in `certificateRefs` order (the first is the default). */
+  tls?: { certificateIds: string[] };
+  /**
+   * Route hostnames attached to this listener, each with its matches in
+   * precedence order. Keys: exact hostnames, wildcards (`*.example.com`), and
+   * `*` for routes that apply to any host of the listener. A request for host `h`
+   * tries `h`, then the matching wildcards from most to least labels, then `*`;
+   * the first match wins (the spec ranks exact hostnames before wildcards).
+   */
+  virtualHosts: VirtualHostConfig[];
+}
+
+export interface VirtualHostConfig {
+  hostname: string;
+  matches: MatchConfig[];
+}
+
+export type StringMatchType = "Exact" | "RegularExpression";
+
+export interface MatchConfig {
+  /** `httproute/<ns>/<name>/rule/<i>/match/<j>`. */
+  id: string;
+  /** Key into `GatewayConfig.rules`. */
+  rule: string;
+  /** `<ns>/<name>` of the HTTPRoute. */
+  route: string;
+  path: { type: "Exact" | "PathPrefix" | "RegularExpression"; value: string };
+  method?: string;
+  /** Header names lower-cased. */
+  headers: { type: StringMatchType; name: string; value: string }[];
+  queryParams: { type: StringMatchType; name: string; value: string }[];
+}
+
+export interface HeaderModifierConfig {
+  /** Names as written by the user; matching is case-insensitive. */
+  set: { name: string; value: string }[];
+  add: { name: string; value: string }[];
+  remove: string[];
+}
+
+export interface PathModifierConfig {
+  type: "ReplaceFullPath" | "ReplacePrefixMatch";
+  value: string;
+}
+
+export type FilterConfig =
+  | { type: "RequestHeaderModifier"; modifier: HeaderModifierConfig }
+  | { type: "ResponseHeaderModifier"; modifier: HeaderModifierConfig }
+  | {
+    type: "RequestRedirect";
+    scheme?: "http" | "https";
+    hostname?: string;
+    port?: number;
+    path?: PathModifierConfig;
+    statusCode: 301 | 302 | 303 | 307 | 308;
+  }
+  | { type: "URLRewrite"; hostname?: string; path?: PathModifierConfig };
+
+export interface RuleConfig {
+  id: string;
+  /** Filters in the order the user wrote them. */
+  filters: FilterConfig[];
+  /** Valid backends with weight > 0. */
+  backends: BackendConfig[];
+  /**
+   * Sum of weights of backendRefs that could not be resolved. That share of
+   * requests gets 500, as the spec requires.
+   */
+  invalidWeight: number;
+  /** Milliseconds; absent: the gateway's defaults. 0 disables. */
+  timeouts?: { request?: number; backendRequest?: number };
+}
+
+export interface BackendConfig {
+  /** `service/<ns>/<name>:<port>`. */
+  id: string;
+  weight: number;
+  /** `http` (HTTP/1.1) or `h2c` (from `appProtocol: kubernetes.io/h2c`). */
+  protocol: "http" | "h2c";
+  /** Ready endpoints, sorted; the EndpointSlice port (what is dialed). Empty: 503. */
+  endpoints: { address: string; port: number }[];
+  /** Per-backend filters (header modifiers only). */
+  filters: FilterConfig[];
+}
+
+export interface CertificateConfig {
+  /** `secret/<ns>/<name>`. */
+  id: string;
+  certPem: string;
+  keyPem: string;
+  /** DNS names (SAN) of the leaf certificate, for `/config`. */
+  dnsNames: string[];
+  notAfter: string;
+}
+
+/** The status `translate` wants an object to have. */
+export interface ObjectStatus {
+  kind: "GatewayClass" | "Gateway" | "HTTPRoute";
+  /** Absent for GatewayClass. */
+  namespace?: string;
+  name: string;
+  /** `metadata.generation` the status was computed from. */
+  generation: number;
+  /**
+   * The status subresource body. For HTTPRoute, only the `parents` entries whose
+   * `controllerName` is ours; the status writer keeps other controllers' entries.
+   * Conditions carry no `lastTransitionTime`: the writer sets it.
+   */
+  status: {
+    conditions?: Condition[];
+    listeners?: unknown[];
+    addresses?: unknown[];
+    parents?: unknown[];
+  };
+}
+
+/** A mistake in the input, found by `translate` or by a source. */
+export interface Problem {
+  /** `<kind>/<ns>/<name>` (lower-case kind), or `file:<path>` for parse errors. */
+  object: string;
+  /** Field path inside the object, e.g. `spec.rules[0].matches[1].path.value`. */
+  field?: string;
+  message: string;
+}

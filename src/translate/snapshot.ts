@@ -1,0 +1,45 @@
+/**
+ * The input of `translate`: every object the gateway knows of, at one moment.
+ * Sources (`files`, `kube`) build it from their store; `translate` only reads it.
+ * @module
+ */
+import type {
+  EndpointSlice,
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
+  Namespace,
+  ReferenceGrant,
+  Secret,
+  Service,
+} from "../resources/types.ts";
+
+/** A read-only view of the world. Arrays are in no particular order. */
+export interface Snapshot {
+  readonly gatewayClasses: readonly GatewayClass[];
+  readonly gateways: readonly Gateway[];
+  readonly httpRoutes: readonly HTTPRoute[];
+  readonly referenceGrants: readonly ReferenceGrant[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  /** Only `kubernetes.io/tls` secrets are needed. */
+  readonly secrets: readonly Secret[];
+  /**
+   * Namespaces with their labels, for `allowedRoutes.namespaces.selector`. A
+   * namespace that objects live in but that is not listed here (common in files
+   * mode) is treated as existing with only the `kubernetes.io/metadata.name` label.
+   */
+  readonly namespaces: readonly Namespace[];
+}
+
+/** An empty snapshot. */
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
+  gatewayClasses: [],
+  gateways: [],
+  httpRoutes: [],
+  referenceGrants: [],
+  services: [],
+  endpointSlices: [],
+  secrets: [],
+  namespaces: [],
+});
