@@ -54,7 +54,11 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 }
 
 /** `Object.is` equality. */
-export function assertStrictEquals<T>(actual: unknown, expected: T, msg?: string): asserts actual is T {
+export function assertStrictEquals<T>(
+  actual: unknown,
+  expected: T,
+  msg?: string,
+): asserts actual is T {
   wrap(() => nodeAssert.strictEqual(actual, expected), msg);
 }
 
@@ -213,7 +217,8 @@ function checkError(
 ): void {
   if (ErrorClass && !(err instanceof ErrorClass)) {
     throw new AssertionError(
-      msg || `Expected error to be instance of "${ErrorClass.name}", but was "${Deno.inspect(err)}"`,
+      msg ||
+        `Expected error to be instance of "${ErrorClass.name}", but was "${Deno.inspect(err)}"`,
     );
   }
   if (msgIncludes !== undefined) {

@@ -78,7 +78,9 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
       const rest = Object.entries(merged)
         .map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v)}`)
         .join(" ");
-      write(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? " " + rest : ""}`);
+      write(
+        `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? " " + rest : ""}`,
+      );
     }
   };
 

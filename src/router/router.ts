@@ -4,7 +4,12 @@
  * (`tests/router/cases.ts`).
  * @module
  */
-import type { GatewayConfig, ListenerConfig, MatchConfig, RuleConfig } from "../translate/config.ts";
+import type {
+  GatewayConfig,
+  ListenerConfig,
+  MatchConfig,
+  RuleConfig,
+} from "../translate/config.ts";
 
 /** What the router needs to know of a request. */
 export interface RouteRequest {

@@ -1,0 +1,166 @@
+/**
+ * The cache every source writes into. An insert reports whether anything
+ * changed; changes arm a holdoff timer (reset by each further change, capped by
+ * a maximum delay) and listeners then get one "changed" call for the whole
+ * burst, so a thousand watch events cost a handful of rebuilds.
+ *
+ * @example
+ * ```ts
+ * import { createStore } from "./store.ts";
+ * const store = createStore({ holdoffMs: 100, maxDelayMs: 500 });
+ * store.onChange(() => console.log(store.snapshot().gateways.length));
+ * ```
+ * @module
+ */
+import type { GatewayResource, ResourceKind } from "../resources/types.ts";
+import type { Snapshot } from "../translate/snapshot.ts";
+
+/** Options of {@linkcode createStore}. */
+export interface StoreOptions {
+  /** Quiet time after the last change before listeners run. Default 100 ms. */
+  holdoffMs?: number;
+  /** Longest a change waits while changes keep coming. Default 500 ms. */
+  maxDelayMs?: number;
+}
+
+/** A cache of objects by kind, namespace and name. */
+export interface Store {
+  /** Inserts or replaces; `true` if the stored object changed. */
+  upsert(object: GatewayResource): boolean;
+  /** Removes; `true` if something was removed. */
+  delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean;
+  /** Replaces every object of `kind` (a relist); `true` if anything changed. */
+  replaceKind(kind: ResourceKind, objects: readonly GatewayResource[]): boolean;
+  /** Objects of one kind. */
+  list(kind: ResourceKind): GatewayResource[];
+  /** A consistent, frozen copy of everything. */
+  snapshot(): Snapshot;
+  /** Registers a debounced change listener; returns its removal. */
+  onChange(listener: () => void): () => void;
+  /** Runs pending listeners now (tests, reload). */
+  flush(): void;
+  /** Clears timers. */
+  close(): void;
+}
+
+const KINDS: readonly ResourceKind[] = [
+  "GatewayClass",
+  "Gateway",
+  "HTTPRoute",
+  "ReferenceGrant",
+  "Service",
+  "EndpointSlice",
+  "Secret",
+  "Namespace",
+];
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function sameObject(a: GatewayResource, b: GatewayResource): boolean {
+  const rvA = a.metadata.resourceVersion;
+  const rvB = b.metadata.resourceVersion;
+  // Objects from the API server: the resourceVersion changes with every write.
+  if (rvA !== undefined && rvB !== undefined && rvA === rvB) return true;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Creates an empty store. */
+export function createStore(options: StoreOptions = {}): Store {
+  const holdoffMs = options.holdoffMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 500;
+  const byKind = new Map<ResourceKind, Map<string, GatewayResource>>(
+    KINDS.map((k) => [k, new Map()]),
+  );
+  const listeners = new Set<() => void>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let firstPendingAt: number | undefined;
+
+  const fire = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    firstPendingAt = undefined;
+    for (const listener of [...listeners]) listener();
+  };
+
+  const changed = () => {
+    const now = performance.now();
+    firstPendingAt ??= now;
+    if (timer !== undefined) clearTimeout(timer);
+    const wait = Math.max(0, Math.min(holdoffMs, firstPendingAt + maxDelayMs - now));
+    timer = setTimeout(fire, wait);
+  };
+
+  const mapOf = (kind: ResourceKind) => {
+    const map = byKind.get(kind);
+    if (!map) throw new TypeError(`Cannot store object: unknown kind "${kind}"`);
+    return map;
+  };
+
+  const store: Store = {
+    upsert(object) {
+      const map = mapOf(object.kind);
+      const key = keyOf(object.metadata.namespace, object.metadata.name);
+      const old = map.get(key);
+      if (old && sameObject(old, object)) return false;
+      map.set(key, object);
+      changed();
+      return true;
+    },
+    delete(kind, namespace, name) {
+      const removed = mapOf(kind).delete(keyOf(namespace, name));
+      if (removed) changed();
+      return removed;
+    },
+    replaceKind(kind, objects) {
+      const map = mapOf(kind);
+      const next = new Map<string, GatewayResource>();
+      for (const o of objects) next.set(keyOf(o.metadata.namespace, o.metadata.name), o);
+      let differs = next.size !== map.size;
+      if (!differs) {
+        for (const [key, o] of next) {
+          const old = map.get(key);
+          if (!old || !sameObject(old, o)) {
+            differs = true;
+            break;
+          }
+        }
+      }
+      if (!differs) return false;
+      byKind.set(kind, next);
+      changed();
+      return true;
+    },
+    list(kind) {
+      return [...mapOf(kind).values()];
+    },
+    snapshot() {
+      const all = <T>(kind: ResourceKind) =>
+        Object.freeze([...mapOf(kind).values()]) as readonly T[];
+      return Object.freeze({
+        gatewayClasses: all("GatewayClass"),
+        gateways: all("Gateway"),
+        httpRoutes: all("HTTPRoute"),
+        referenceGrants: all("ReferenceGrant"),
+        services: all("Service"),
+        endpointSlices: all("EndpointSlice"),
+        secrets: all("Secret"),
+        namespaces: all("Namespace"),
+      }) as Snapshot;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    flush() {
+      if (timer !== undefined) fire();
+    },
+    close() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      listeners.clear();
+    },
+  };
+  return store;
+}
