@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build: compile one self-contained binary with the pinned Deno.
+FROM denoland/deno:debian-2.9.6 AS build
+WORKDIR /src
+COPY deno.json deno.lock ./
+COPY std ./std
+COPY src ./src
+COPY scripts ./scripts
+COPY main.ts ./
+RUN deno install --frozen --entrypoint main.ts
+ARG GIT_REVISION=unknown
+ENV SERVAL_GIT_REVISION=${GIT_REVISION}
+RUN deno task compile
+
+# Run: distroless with glibc and libgcc (what the Deno runtime links), no shell.
+FROM gcr.io/distroless/cc-debian12:nonroot
+ARG GIT_REVISION=unknown
+LABEL org.opencontainers.image.title="serval-k8s-gateway" \
+      org.opencontainers.image.description="Kubernetes Gateway API gateway: controller and data plane in one process" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${GIT_REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+COPY --from=build /src/dist/serval-k8s-gateway /usr/local/bin/serval-k8s-gateway
+USER 65532:65532
+# Telemetry (/healthz, /readyz, /metrics for kubelet and Prometheus). Data-plane
+# ports come from Gateway listeners; the admin API stays on 127.0.0.1:9901.
+EXPOSE 9902
+ENTRYPOINT ["/usr/local/bin/serval-k8s-gateway"]
+CMD ["run"]
