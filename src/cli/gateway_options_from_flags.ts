@@ -1,0 +1,123 @@
+/**
+ * Turns raw flag values into validated {@linkcode GatewayOptions}. Every bad
+ * value becomes a {@linkcode UsageError} naming the flag (or the environment
+ * variable it came from) and the value: `Cannot parse --admin-addr: current
+ * value is "x"`.
+ * @module
+ */
+import { isLogLevel } from "../log/logger.ts";
+import {
+  DEFAULT_CONTROLLER_NAME,
+  type GatewayOptions,
+  type SourceChoice,
+} from "../runtime/gateway_options.ts";
+import { parseDuration } from "./duration.ts";
+import type { ParsedCommandLine } from "./flags.ts";
+import { UsageError } from "./flags.ts";
+import { isBindHost, parseHostPort } from "./host_port.ts";
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Validates `parsed.flags`. `env` decides defaults that depend on where the
+ * process runs (`--leader-elect` defaults to true inside a pod).
+ */
+export function gatewayOptionsFromFlags(
+  parsed: Pick<ParsedCommandLine, "flags" | "origin">,
+  env: Record<string, string | undefined>,
+): GatewayOptions {
+  const { flags, origin } = parsed;
+  const str = (name: string): string | undefined => {
+    const value = flags[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const bad = (name: string, value: string, why?: string): never => {
+    const where = origin[name] ?? `--${name}`;
+    throw new UsageError(
+      `Cannot parse ${where}: current value is "${value}"${why ? ` (${why})` : ""}`,
+    );
+  };
+  const duration = (name: string, fallback: number): number => {
+    const text = str(name);
+    if (text === undefined) return fallback;
+    return parseDuration(text) ?? bad(name, text, "expected a duration such as 15s or 500ms");
+  };
+
+  const sourceText = str("source") ?? "auto";
+  if (!["auto", "kube", "files"].includes(sourceText)) {
+    bad("source", sourceText, "expected auto, kube or files");
+  }
+  const source = sourceText as SourceChoice;
+  const manifests = str("manifests");
+  if (manifests === "") bad("manifests", manifests);
+  if (source === "files" && manifests === undefined) {
+    throw new UsageError("Cannot use --source files: --manifests DIR is required");
+  }
+
+  const controllerName = str("controller-name") ?? DEFAULT_CONTROLLER_NAME;
+  // A domain-prefixed path, as GatewayClass.spec.controllerName requires.
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$/.test(controllerName)) {
+    bad("controller-name", controllerName, "expected a domain-prefixed path");
+  }
+
+  const listenHost = str("listen-host") ?? "0.0.0.0";
+  if (!isBindHost(listenHost)) bad("listen-host", listenHost, "expected an IP address or host");
+
+  const adminText = str("admin-addr") ?? "127.0.0.1:9901";
+  const adminAddr = parseHostPort(adminText) ?? bad("admin-addr", adminText, "expected HOST:PORT");
+
+  const telemetryText = str("telemetry-addr") ?? "0.0.0.0:9902";
+  const telemetryAddr = telemetryText === "off" ? null : parseHostPort(telemetryText) ??
+    bad("telemetry-addr", telemetryText, 'expected HOST:PORT or "off"');
+
+  const logLevel = str("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) bad("log-level", logLevel, "expected debug, info, warn or error");
+  const logFormat = str("log-format") ?? "json";
+  if (logFormat !== "json" && logFormat !== "text") {
+    bad("log-format", logFormat, "expected json or text");
+  }
+
+  const leaderElectionNamespace = str("leader-election-namespace");
+  if (leaderElectionNamespace !== undefined && !DNS_NAME.test(leaderElectionNamespace)) {
+    bad("leader-election-namespace", leaderElectionNamespace, "expected a namespace name");
+  }
+
+  const gatewayAddresses = (flags["gateway-address"] as string[] | undefined) ?? [];
+  for (const address of gatewayAddresses) {
+    if (!/^[A-Za-z0-9.:\-]+$/.test(address)) {
+      bad("gateway-address", address, "expected an IP address or host name");
+    }
+  }
+
+  let gatewayService: GatewayOptions["gatewayService"];
+  const serviceText = str("gateway-service");
+  if (serviceText !== undefined) {
+    const [namespace, name, ...rest] = serviceText.split("/");
+    if (rest.length > 0 || !DNS_NAME.test(namespace ?? "") || !DNS_NAME.test(name ?? "")) {
+      bad("gateway-service", serviceText, "expected NAMESPACE/NAME");
+    }
+    gatewayService = { namespace, name };
+  }
+
+  const inPod = (env.KUBERNETES_SERVICE_HOST ?? "") !== "";
+  const leaderElect = typeof flags["leader-elect"] === "boolean" ? flags["leader-elect"] : inPod;
+
+  return {
+    source,
+    manifests,
+    kubeconfig: str("kubeconfig"),
+    controllerName,
+    listenHost,
+    adminAddr,
+    telemetryAddr,
+    logLevel: logLevel as GatewayOptions["logLevel"],
+    logFormat: logFormat as GatewayOptions["logFormat"],
+    upstreamTimeoutMs: duration("upstream-timeout", 15_000),
+    drainDelayMs: duration("drain-delay", 5_000),
+    shutdownTimeoutMs: duration("shutdown-timeout", 25_000),
+    leaderElect,
+    leaderElectionNamespace,
+    gatewayAddresses,
+    gatewayService,
+  };
+}

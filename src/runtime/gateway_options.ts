@@ -1,0 +1,51 @@
+/**
+ * Everything `runGateway` needs to know, already parsed and validated. The CLI
+ * builds it from flags and `SERVAL_*` environment variables; tests build it
+ * directly.
+ * @module
+ */
+import type { LogFormat, LogLevel } from "../log/logger.ts";
+
+/** A listening address for the admin or telemetry app. */
+export interface BindAddress {
+  hostname: string;
+  port: number;
+}
+
+/** Where objects come from; `auto` is resolved by `resolveSourceKind`. */
+export type SourceChoice = "auto" | "kube" | "files";
+
+/** Options of `runGateway`. */
+export interface GatewayOptions {
+  source: SourceChoice;
+  /** Directory of YAML manifests (files source). */
+  manifests?: string;
+  /** Path of a kubeconfig (kube source outside a cluster). */
+  kubeconfig?: string;
+  /** `GatewayClass.spec.controllerName` this gateway implements. */
+  controllerName: string;
+  /** Where data-plane listeners bind. */
+  listenHost: string;
+  adminAddr: BindAddress;
+  /** `null`: the telemetry listener is disabled (`--telemetry-addr off`). */
+  telemetryAddr: BindAddress | null;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Default upstream timeout when a route sets none, in milliseconds. */
+  upstreamTimeoutMs: number;
+  /** After SIGTERM: how long /readyz says 503 while listeners still accept. */
+  drainDelayMs: number;
+  /** After the drain delay: the longest wait for in-flight requests. */
+  shutdownTimeoutMs: number;
+  /** Take part in leader election before writing status (kube source only). */
+  leaderElect: boolean;
+  /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */
+  leaderElectionNamespace?: string;
+  /** Addresses to publish in `Gateway.status.addresses` (IPs or host names). */
+  gatewayAddresses: string[];
+  /** A Service whose load-balancer addresses are published instead. */
+  gatewayService?: { namespace: string; name: string };
+}
+
+/** The default controller name (GatewayClass `spec.controllerName`). */
+export const DEFAULT_CONTROLLER_NAME = "gateway.serval.dev/controller";

@@ -1,0 +1,127 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { envName, FLAGS, parseCommandLine, UsageError } from "../../src/cli/flags.ts";
+import { gatewayOptionsFromFlags } from "../../src/cli/gateway_options_from_flags.ts";
+import { helpText } from "../../src/cli/help.ts";
+
+const options = (args: string[], env: Record<string, string> = {}) =>
+  gatewayOptionsFromFlags(parseCommandLine(args, env), env);
+
+Deno.test("no command means run, with every documented default", () => {
+  const parsed = parseCommandLine([], {});
+  assertEquals(parsed.command, "run");
+  assertEquals(options([]), {
+    source: "auto",
+    manifests: undefined,
+    kubeconfig: undefined,
+    controllerName: "gateway.serval.dev/controller",
+    listenHost: "0.0.0.0",
+    adminAddr: { hostname: "127.0.0.1", port: 9901 },
+    telemetryAddr: { hostname: "0.0.0.0", port: 9902 },
+    logLevel: "info",
+    logFormat: "json",
+    upstreamTimeoutMs: 15_000,
+    drainDelayMs: 5_000,
+    shutdownTimeoutMs: 25_000,
+    leaderElect: false,
+    leaderElectionNamespace: undefined,
+    gatewayAddresses: [],
+    gatewayService: undefined,
+  });
+});
+
+Deno.test("run accepts --flag value and --flag=value", () => {
+  const o = options([
+    "run",
+    "--manifests",
+    "examples",
+    "--admin-addr=[::1]:0",
+    "--drain-delay=1m30s",
+  ]);
+  assertEquals(o.manifests, "examples");
+  assertEquals(o.adminAddr, { hostname: "::1", port: 0 });
+  assertEquals(o.drainDelayMs, 90_000);
+});
+
+Deno.test("every flag reads SERVAL_<FLAG_NAME> and the flag wins over it", () => {
+  const env = {
+    SERVAL_ADMIN_ADDR: "127.0.0.1:1111",
+    SERVAL_TELEMETRY_ADDR: "off",
+    SERVAL_GATEWAY_ADDRESS: "10.0.0.1, 10.0.0.2",
+    SERVAL_LEADER_ELECT: "false",
+    SERVAL_UPSTREAM_TIMEOUT: "2s",
+  };
+  const o = options(["--admin-addr", "127.0.0.1:2222"], env);
+  assertEquals(o.adminAddr.port, 2222);
+  assertEquals(o.telemetryAddr, null);
+  assertEquals(o.gatewayAddresses, ["10.0.0.1", "10.0.0.2"]);
+  assertEquals(o.leaderElect, false);
+  assertEquals(o.upstreamTimeoutMs, 2000);
+  assertEquals(envName("leader-election-namespace"), "SERVAL_LEADER_ELECTION_NAMESPACE");
+});
+
+Deno.test("--leader-elect defaults to true in a pod and accepts =false and --no-", () => {
+  const pod = { KUBERNETES_SERVICE_HOST: "10.96.0.1" };
+  assertEquals(options([], pod).leaderElect, true);
+  assertEquals(options(["--leader-elect=false"], pod).leaderElect, false);
+  assertEquals(options(["--no-leader-elect"], pod).leaderElect, false);
+  assertEquals(options(["--leader-elect"]).leaderElect, true);
+});
+
+Deno.test("--gateway-address is repeatable and --gateway-service is NS/NAME", () => {
+  const o = options([
+    "--gateway-address",
+    "192.0.2.1",
+    "--gateway-address=gw.example.com",
+    "--gateway-service",
+    "serval/gateway",
+  ]);
+  assertEquals(o.gatewayAddresses, ["192.0.2.1", "gw.example.com"]);
+  assertEquals(o.gatewayService, { namespace: "serval", name: "gateway" });
+});
+
+Deno.test("bad values name the flag and the value", () => {
+  const cases: [string[], string][] = [
+    [["--admin-addr", "x"], 'Cannot parse --admin-addr: current value is "x"'],
+    [["--telemetry-addr", "1.2.3.4"], 'Cannot parse --telemetry-addr: current value is "1.2.3.4"'],
+    [["--drain-delay", "5"], 'Cannot parse --drain-delay: current value is "5"'],
+    [["--source", "etcd"], 'Cannot parse --source: current value is "etcd"'],
+    [["--log-level", "loud"], 'Cannot parse --log-level: current value is "loud"'],
+    [["--log-format", "xml"], 'Cannot parse --log-format: current value is "xml"'],
+    [["--leader-elect=maybe"], 'Cannot parse --leader-elect: current value is "maybe"'],
+    [["--gateway-service", "nope"], 'Cannot parse --gateway-service: current value is "nope"'],
+    [["--admin-addr", "127.0.0.1:70000"], 'Cannot parse --admin-addr: current value is "127.0.0.1'],
+    [["--source", "files"], "Cannot use --source files: --manifests DIR is required"],
+  ];
+  for (const [args, message] of cases) {
+    assertThrows(() => options(args), UsageError, message);
+  }
+});
+
+Deno.test("a bad environment value names the variable", () => {
+  assertThrows(
+    () => options([], { SERVAL_SHUTDOWN_TIMEOUT: "soon" }),
+    UsageError,
+    'Cannot parse SERVAL_SHUTDOWN_TIMEOUT: current value is "soon"',
+  );
+});
+
+Deno.test("unknown flags, missing values and stray arguments are usage errors", () => {
+  assertThrows(() => parseCommandLine(["--bogus"], {}), UsageError, 'unknown flag "--bogus"');
+  assertThrows(() => parseCommandLine(["--admin-addr"], {}), UsageError, "a value is required");
+  assertThrows(() => parseCommandLine(["serve"], {}), UsageError, 'unexpected argument "serve"');
+});
+
+Deno.test("translate takes paths; version and -h are commands", () => {
+  assertEquals(parseCommandLine(["translate", "a.yaml", "dir"], {}).positionals, ["a.yaml", "dir"]);
+  assertEquals(parseCommandLine(["version"], {}).command, "version");
+  assertEquals(parseCommandLine(["-h"], {}).command, "help");
+  assertEquals(parseCommandLine(["run", "--help"], {}).command, "help");
+});
+
+Deno.test("--help documents every flag and its environment variable", () => {
+  const text = helpText();
+  for (const flag of FLAGS) {
+    assertEquals(text.includes(`--${flag.name}`), true, flag.name);
+    assertEquals(text.includes(envName(flag.name)), true, envName(flag.name));
+  }
+});
