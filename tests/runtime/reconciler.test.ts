@@ -1,0 +1,171 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { createLogger } from "../../src/log/logger.ts";
+import type { Gateway } from "../../src/resources/types.ts";
+import type { RouteTable } from "../../src/router/router.ts";
+import { createReconciler, type ReconcilerDeps } from "../../src/runtime/reconciler.ts";
+import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_state.ts";
+import { createStore } from "../../src/source/store.ts";
+import type { GatewayConfig, TranslateResult } from "../../src/translate/config.ts";
+import type { Snapshot } from "../../src/translate/snapshot.ts";
+
+function gateway(name: string, port: number): Gateway {
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "Gateway",
+    metadata: { name, namespace: "default" },
+    spec: { gatewayClassName: "serval", listeners: [{ name: "http", port, protocol: "HTTP" }] },
+  } as Gateway;
+}
+
+/** A translate stand-in for the reconciler's own tests: one port per Gateway listener. */
+function portsTranslate(snapshot: Snapshot): TranslateResult {
+  const ports = snapshot.gateways.flatMap((g) =>
+    g.spec.listeners.map((l) => ({ port: l.port, protocol: "HTTP" as const, listeners: [] }))
+  );
+  return { config: { ports, rules: {} }, certificates: [], statuses: [], problems: [] };
+}
+
+function tableOf(config: GatewayConfig): RouteTable {
+  return { config, listenerFor: () => undefined, match: () => undefined };
+}
+
+function setup(overrides: Partial<ReconcilerDeps> = {}) {
+  const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
+  const reloads: boolean[] = [];
+  const sunk: TranslateResult[] = [];
+  const applied: number[][] = [];
+  const source = { store, problems: () => [] };
+  const reconciler = createReconciler({
+    source,
+    translate: portsTranslate,
+    compile: tableOf,
+    translateOptions: () => ({ controllerName: "gateway.serval.dev/controller" }),
+    applyListeners: (result) => {
+      applied.push(result.config.ports.map((p) => p.port));
+      return Promise.resolve(
+        result.config.ports.map((p) => ({
+          port: p.port,
+          protocol: p.protocol,
+          bound: p.port !== 1,
+        })),
+      );
+    },
+    observer: { reload: (ok) => reloads.push(ok) },
+    statusSink: (r) => sunk.push(r),
+    logger,
+    ...overrides,
+  });
+  return { store, reconciler, lines, reloads, sunk, applied };
+}
+
+const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("no rebuild happens before the source's first sync", async () => {
+  const { store, reconciler, applied } = setup();
+  store.upsert(gateway("a", 8080));
+  await settle();
+  assertEquals(reconciler.table(), undefined);
+  assertEquals(applied, []);
+  const outcome = await reconciler.rebuild("manual");
+  assertEquals(outcome.ok, false);
+  assertStringIncludes(outcome.message, "before the source's first sync");
+  store.close();
+});
+
+Deno.test("start builds once, then every store change rebuilds after the holdoff", async () => {
+  const { store, reconciler, applied, sunk, reloads } = setup();
+  store.upsert(gateway("a", 8080));
+  const first = await reconciler.start();
+  assertEquals(first.ok, true);
+  assertEquals(first.generation, 1);
+  assertEquals(reconciler.table()?.config.ports.map((p) => p.port), [8080]);
+  store.upsert(gateway("b", 8081));
+  await settle();
+  assertEquals(reconciler.lastRebuild()?.generation, 2);
+  assertEquals(applied, [[8080], [8080, 8081]]);
+  assertEquals(sunk.length, 2);
+  assertEquals(reloads, [true, true]);
+  reconciler.stop();
+  store.upsert(gateway("c", 8082));
+  await settle();
+  assertEquals(reconciler.lastRebuild()?.generation, 2, "stopped: no more rebuilds");
+  store.close();
+});
+
+Deno.test("a rebuild that throws keeps the last table, logs at error and counts a failed reload", async () => {
+  let broken = false;
+  const { store, reconciler, lines, reloads } = setup({
+    translate: (snapshot) => {
+      if (broken) throw new Error("boom");
+      return portsTranslate(snapshot);
+    },
+  });
+  store.upsert(gateway("a", 8080));
+  await reconciler.start();
+  const good = reconciler.table();
+  broken = true;
+  const outcome = await reconciler.rebuild("test");
+  assertEquals(outcome.ok, false);
+  assertStringIncludes(outcome.message, "boom");
+  assert(reconciler.table() === good, "the last good table is still served");
+  assertEquals(reloads, [true, false]);
+  assert(lines.some((l) => l.level === "error" && String(l.msg).includes("rebuild failed")));
+  store.close();
+});
+
+Deno.test("rebuilds never overlap; changes during one coalesce into one more", async () => {
+  let active = 0;
+  let maxActive = 0;
+  let calls = 0;
+  const { store, reconciler } = setup({
+    applyListeners: async (result) => {
+      active += 1;
+      calls += 1;
+      maxActive = Math.max(maxActive, active);
+      await settle(20);
+      active -= 1;
+      return result.config.ports.map((p) => ({ port: p.port, protocol: p.protocol, bound: true }));
+    },
+  });
+  await reconciler.start();
+  const all = await Promise.all([1, 2, 3, 4, 5].map((i) => reconciler.rebuild(`burst ${i}`)));
+  assertEquals(maxActive, 1);
+  assertEquals(calls, 3, "start, the one in progress, one coalesced");
+  assertEquals(all.at(-1)?.generation, 3);
+  store.close();
+});
+
+Deno.test("readiness needs the first sync, a served table and every port bound", async () => {
+  const { store, reconciler } = setup();
+  let synced = false;
+  let draining = false;
+  const { state } = createRuntimeGatewayState({
+    source: {
+      kind: "files",
+      syncState: () => ({ Gateway: { synced, objects: 1 } }),
+      problems: () => [],
+      reload: () => Promise.resolve({ ok: true, problems: [], message: "read" }),
+    },
+    reconciler,
+    synced: () => synced,
+    draining: () => draining,
+  });
+  assertEquals(state.readiness().ready, false);
+  assertStringIncludes(state.readiness().reasons.join("\n"), "first sync: Gateway");
+  store.upsert(gateway("a", 8080));
+  synced = true;
+  await reconciler.start();
+  assertEquals(state.readiness(), { ready: true, reasons: [] });
+  store.upsert(gateway("b", 1));
+  await reconciler.rebuild("port 1");
+  assertEquals(state.readiness().ready, false);
+  assertStringIncludes(state.readiness().reasons.join("\n"), "Cannot bind HTTP port 1");
+  store.delete("Gateway", "default", "b");
+  await reconciler.rebuild("port 1 gone");
+  assertEquals(state.readiness().ready, true);
+  draining = true;
+  assertEquals(state.readiness().reasons, ["Shutting down: draining connections"]);
+  store.close();
+});
