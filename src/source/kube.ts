@@ -1,0 +1,100 @@
+/**
+ * The Kubernetes source: one list+watch loop per watched kind (see
+ * `kube_watch.ts`), all feeding one `Store`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createKubeClient } from "./kube_client.ts";
+ * import { loadKubeConnection } from "./kube_config.ts";
+ * import { createKubeSource } from "./kube.ts";
+ * const client = createKubeClient(await loadKubeConnection({ kubeconfig: "./kubeconfig" }));
+ * const source = createKubeSource({ client, logger });
+ * await source.start(); // every kind listed once
+ * ```
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { KubeClient } from "./kube_client.ts";
+import { WATCHED_KINDS, type WatchedKind } from "./kube_kinds.ts";
+import {
+  createKindWatcher,
+  type KindWatcher,
+  type KubeWatchTiming,
+  type ObjectValidator,
+} from "./kube_watch.ts";
+import type { KindSyncState, Source } from "./source.ts";
+import { createStore, type Store } from "./store.ts";
+import { validateKubeObject } from "./kube_validate.ts";
+
+/** Options of {@linkcode createKubeSource}. */
+export interface KubeSourceOptions {
+  /** The API client; the caller owns it (the status writer shares it) and closes it. */
+  client: KubeClient;
+  logger: Logger;
+  /** Default: a new store with the default holdoff. */
+  store?: Store;
+  /** Default: {@linkcode validateKubeObject}. */
+  validate?: ObjectValidator;
+  timing?: KubeWatchTiming;
+  /** Default {@linkcode WATCHED_KINDS}. */
+  kinds?: readonly WatchedKind[];
+  random?: () => number;
+}
+
+/** Creates the Kubernetes source; nothing is requested before `start()`. */
+export function createKubeSource(options: KubeSourceOptions): Source {
+  const store = options.store ?? createStore();
+  const logger = options.logger.child({ component: "kube-source" });
+  const watchers: KindWatcher[] = (options.kinds ?? WATCHED_KINDS).map((kind) =>
+    createKindWatcher({
+      kind,
+      client: options.client,
+      store,
+      validate: options.validate ?? validateKubeObject,
+      logger,
+      timing: options.timing,
+      random: options.random,
+    })
+  );
+  let stopped = false;
+
+  return {
+    kind: "kube",
+    store,
+    async start() {
+      logger.info("watching the Kubernetes API", { server: options.client.server });
+      for (const w of watchers) w.start();
+      await Promise.all(watchers.map((w) => w.synced));
+      if (!stopped) logger.info("initial sync complete", { kinds: watchers.length });
+    },
+    async reload() {
+      const results = await Promise.all(watchers.map((w) => w.relist()));
+      const failed = watchers.filter((_, i) => !results[i]).map((w) => w.kind.kind);
+      const problems = watchers.flatMap((w) => w.problems());
+      return failed.length === 0
+        ? { ok: true, problems, message: `Relisted ${watchers.length} kinds` }
+        : {
+          ok: false,
+          problems,
+          message: `Cannot relist ${failed.join(", ")}: ${
+            failed.map((k) => watchers.find((w) => w.kind.kind === k)?.state().lastError)
+              .join("; ")
+          }`,
+        };
+    },
+    syncState() {
+      const out: Record<string, KindSyncState> = {};
+      for (const w of watchers) out[w.kind.kind] = w.state();
+      return out;
+    },
+    problems() {
+      return watchers.flatMap((w) => w.problems());
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(watchers.map((w) => w.stop()));
+      store.close();
+    },
+  };
+}

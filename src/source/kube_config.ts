@@ -1,0 +1,287 @@
+/**
+ * Where the Kubernetes API is and how to authenticate to it: in-cluster
+ * (ServiceAccount files) or a kubeconfig file.
+ *
+ * Kubeconfig files are parsed here with the `yaml` package rather than with
+ * `@kubernetes/client-node`'s `KubeConfig`: the fields we honour (server, CA,
+ * client certificate and key, token, token file, context namespace) are a few
+ * lines to read, and loading client-node would pull its whole HTTP stack into
+ * startup for nothing, since the list+watch loop (see `kube_watch.ts`) talks to
+ * the API with `fetch`. Exec and auth-provider plugins are not supported and
+ * are reported as such.
+ *
+ * @example
+ * ```ts
+ * import { loadKubeConnection } from "./kube_config.ts";
+ * const conn = await loadKubeConnection({ kubeconfig: "/home/me/.kube/config" });
+ * conn.server; // "https://127.0.0.1:6443"
+ * ```
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import { dirname, isAbsolute, join } from "node:path";
+
+/** Default ServiceAccount mount of a pod. */
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** How to reach and authenticate to the API server. */
+export interface KubeConnection {
+  /** Base URL without trailing slash, e.g. `https://10.0.0.1:443`. */
+  readonly server: string;
+  /** PEM CA certificates to trust; absent: the system roots. */
+  readonly caCerts?: string[];
+  /** PEM client certificate and key (mutual TLS), if configured. */
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  /** Namespace of the pod (in-cluster) or of the kubeconfig context. */
+  readonly namespace?: string;
+  /** Where the settings came from, for logs. */
+  readonly origin: string;
+  /** The bearer token to send now, if any; re-reads a token file periodically. */
+  token(): Promise<string | undefined>;
+  /** Re-reads the token file now (after a 401); `true` if the token changed. */
+  refreshToken(): Promise<boolean>;
+}
+
+/** Options of {@linkcode loadKubeConnection}. */
+export interface KubeConnectionOptions {
+  /** Explicit kubeconfig path (`--kubeconfig`); wins over in-cluster detection. */
+  kubeconfig?: string;
+  /** Force the in-cluster settings even when a kubeconfig exists. */
+  inCluster?: boolean;
+  /** Environment lookup; default `Deno.env.get`. */
+  env?: (name: string) => string | undefined;
+  /** ServiceAccount directory; default {@linkcode SERVICE_ACCOUNT_DIR}. */
+  serviceAccountDir?: string;
+  /**
+   * How often a token file is re-read even without a 401. Projected
+   * ServiceAccount tokens are rotated by the kubelet (about hourly) by swapping
+   * a symlink, which file watchers miss; a cheap periodic read does not.
+   * Default 10 s.
+   */
+  tokenReloadMs?: number;
+}
+
+/**
+ * Resolves the connection: `--kubeconfig` if given; else in-cluster when
+ * `KUBERNETES_SERVICE_HOST` is set; else `$KUBECONFIG`, then `~/.kube/config`.
+ */
+export async function loadKubeConnection(
+  options: KubeConnectionOptions = {},
+): Promise<KubeConnection> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  if (options.kubeconfig) return await loadKubeconfigFile(options.kubeconfig, options);
+  if (options.inCluster || env("KUBERNETES_SERVICE_HOST")) {
+    return await loadInClusterConnection(options);
+  }
+  const fromEnv = env("KUBECONFIG");
+  if (fromEnv) return await loadKubeconfigFile(fromEnv, options);
+  const home = env("HOME");
+  if (!home) {
+    throw new Error("Cannot find a kubeconfig: KUBECONFIG and HOME are both unset");
+  }
+  return await loadKubeconfigFile(join(home, ".kube", "config"), options);
+}
+
+/** The in-cluster settings, from the environment and the ServiceAccount files. */
+export async function loadInClusterConnection(
+  options: KubeConnectionOptions = {},
+): Promise<KubeConnection> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const host = env("KUBERNETES_SERVICE_HOST");
+  const port = env("KUBERNETES_SERVICE_PORT") ?? "443";
+  if (!host) {
+    throw new Error("Cannot use in-cluster config: KUBERNETES_SERVICE_HOST is unset");
+  }
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  const ca = await Deno.readTextFile(join(dir, "ca.crt"));
+  const namespace = (await readOptional(join(dir, "namespace")))?.trim() || undefined;
+  return {
+    server: `https://${hostPart}:${port}`,
+    caCerts: [ca],
+    namespace,
+    origin: `in-cluster (${dir})`,
+    ...tokenFromFile(join(dir, "token"), options.tokenReloadMs),
+  };
+}
+
+interface Named<T> {
+  name: string;
+  [key: string]: unknown;
+  value?: T;
+}
+
+/**
+ * Reads a kubeconfig file (or a `:`-separated list of them, merged with the
+ * first file to define a name winning) and resolves its current context.
+ */
+export async function loadKubeconfigFile(
+  pathList: string,
+  options: KubeConnectionOptions = {},
+): Promise<KubeConnection> {
+  const paths = pathList.split(":").filter((p) => p !== "");
+  const clusters = new Map<string, { doc: Record<string, unknown>; dir: string }>();
+  const users = new Map<string, { doc: Record<string, unknown>; dir: string }>();
+  const contexts = new Map<string, Record<string, unknown>>();
+  let currentContext: string | undefined;
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      // A missing file in a list is skipped, as kubectl does; a single missing file is an error.
+      if (paths.length > 1 && err instanceof Deno.errors.NotFound) continue;
+      throw new Error(`Cannot read kubeconfig: ${path}: ${(err as Error).message}`);
+    }
+    const doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    const dir = dirname(path);
+    for (const c of asList<Named<unknown>>(doc.clusters)) {
+      if (!clusters.has(c.name)) clusters.set(c.name, { doc: asRecord(c.cluster), dir });
+    }
+    for (const u of asList<Named<unknown>>(doc.users)) {
+      if (!users.has(u.name)) users.set(u.name, { doc: asRecord(u.user), dir });
+    }
+    for (const c of asList<Named<unknown>>(doc.contexts)) {
+      if (!contexts.has(c.name)) contexts.set(c.name, asRecord(c.context));
+    }
+    if (!currentContext && typeof doc["current-context"] === "string") {
+      currentContext = doc["current-context"] as string;
+    }
+  }
+  if (!currentContext) {
+    throw new Error(`Cannot use kubeconfig: no current-context in "${pathList}"`);
+  }
+  const context = contexts.get(currentContext);
+  if (!context) {
+    throw new Error(`Cannot use kubeconfig: context "${currentContext}" is not defined`);
+  }
+  const cluster = clusters.get(String(context.cluster));
+  if (!cluster) {
+    throw new Error(`Cannot use kubeconfig: cluster "${context.cluster}" is not defined`);
+  }
+  const user = users.get(String(context.user)) ?? { doc: {}, dir: cluster.dir };
+  const server = cluster.doc.server;
+  if (typeof server !== "string" || !/^https?:\/\//.test(server)) {
+    throw new Error(`Cannot use kubeconfig cluster "${context.cluster}": server is "${server}"`);
+  }
+  if (cluster.doc["insecure-skip-tls-verify"] === true) {
+    throw new Error(
+      `Cannot use kubeconfig cluster "${context.cluster}": insecure-skip-tls-verify is not supported, give certificate-authority instead`,
+    );
+  }
+  for (const unsupported of ["exec", "auth-provider", "username"]) {
+    if (user.doc[unsupported] !== undefined) {
+      throw new Error(
+        `Cannot use kubeconfig user "${context.user}": "${unsupported}" authentication is not supported, use a token, token file or client certificate`,
+      );
+    }
+  }
+  const ca = await pemFrom(cluster.doc, "certificate-authority", cluster.dir);
+  const clientCert = await pemFrom(user.doc, "client-certificate", user.dir);
+  const clientKey = await pemFrom(user.doc, "client-key", user.dir);
+  if ((clientCert === undefined) !== (clientKey === undefined)) {
+    throw new Error(
+      `Cannot use kubeconfig user "${context.user}": client-certificate and client-key must be given together`,
+    );
+  }
+  let tokenSource: Pick<KubeConnection, "token" | "refreshToken">;
+  if (typeof user.doc.token === "string") {
+    const fixed = user.doc.token;
+    tokenSource = {
+      token: () => Promise.resolve(fixed),
+      refreshToken: () => Promise.resolve(false),
+    };
+  } else if (typeof user.doc.tokenFile === "string") {
+    tokenSource = tokenFromFile(resolvePath(user.doc.tokenFile, user.dir), options.tokenReloadMs);
+  } else {
+    tokenSource = {
+      token: () => Promise.resolve(undefined),
+      refreshToken: () => Promise.resolve(false),
+    };
+  }
+  return {
+    server: server.replace(/\/+$/, ""),
+    caCerts: ca === undefined ? undefined : [ca],
+    clientCert,
+    clientKey,
+    namespace: typeof context.namespace === "string" ? context.namespace : undefined,
+    origin: `kubeconfig ${pathList} (context ${currentContext})`,
+    ...tokenSource,
+  };
+}
+
+/** Creates the TLS-configured HTTP client every API request goes through. */
+export function createKubeHttpClient(conn: KubeConnection): Deno.HttpClient {
+  const options: Deno.CreateHttpClientOptions = {};
+  if (conn.caCerts) options.caCerts = conn.caCerts;
+  if (conn.clientCert && conn.clientKey) {
+    Object.assign(options, { cert: conn.clientCert, key: conn.clientKey });
+  }
+  return Deno.createHttpClient(options);
+}
+
+function tokenFromFile(
+  path: string,
+  reloadMs = 10_000,
+): Pick<KubeConnection, "token" | "refreshToken"> {
+  let cached: string | undefined;
+  let readAt = -Infinity;
+  const read = async () => {
+    const text = await readOptional(path);
+    readAt = performance.now();
+    // Keep the last token when the file is briefly missing during a rotation.
+    if (text !== undefined && text.trim() !== "") cached = text.trim();
+  };
+  return {
+    async token() {
+      if (performance.now() - readAt >= reloadMs) await read();
+      return cached;
+    },
+    async refreshToken() {
+      const before = cached;
+      await read();
+      return cached !== before;
+    },
+  };
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+async function pemFrom(
+  doc: Record<string, unknown>,
+  field: string,
+  dir: string,
+): Promise<string | undefined> {
+  const data = doc[`${field}-data`];
+  if (typeof data === "string") return new TextDecoder().decode(decodeBase64(data));
+  const file = doc[field];
+  if (typeof file === "string") return await Deno.readTextFile(resolvePath(file, dir));
+  return undefined;
+}
+
+function resolvePath(path: string, dir: string): string {
+  return isAbsolute(path) ? path : join(dir, path);
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const bin = atob(text.replace(/\s+/g, ""));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+function asList<T>(value: unknown): T[] {
+  return Array.isArray(value)
+    ? value.filter((v): v is T => typeof v === "object" && v !== null && "name" in v)
+    : [];
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
+}
