@@ -1,0 +1,222 @@
+/**
+ * The per-request metric families (`serval_http_requests_total` and
+ * `serval_http_request_duration_seconds`), kept outside prom-client's own
+ * Counter/Histogram because those hash a label object on every call (measured
+ * here: ~800 ns a request for both families, against well under 100 ns for the
+ * nested-map accumulator below). Requests only bump numbers in maps keyed by
+ * strings the config already holds; label objects are built at scrape time.
+ * Both families are registered in a prom-client `Registry` as collectors that
+ * speak its metric-object shape, so `/metrics` prints them with the rest.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { createRequestMetrics } from "./request_metrics.ts";
+ * const registry = new Registry();
+ * const requests = createRequestMetrics(registry);
+ * requests.observe({ listener: "l", route: "r", method: "GET", status: 200, durationSeconds: 0.01 });
+ * ```
+ * @module
+ */
+import type { Metric, Registry } from "prom-client";
+import type { RequestRecord } from "../dataplane/observer.ts";
+
+/** Buckets of the request duration histogram, in seconds. */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+]);
+
+/** Methods that keep their own label value; any other method is counted as `OTHER`. */
+export const KNOWN_METHODS: readonly string[] = Object.freeze([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+]);
+const OTHER_METHOD = KNOWN_METHODS.length;
+const METHOD_LABELS = [...KNOWN_METHODS, "OTHER"];
+const METHOD_INDEX = new Map(KNOWN_METHODS.map((m, i) => [m, i]));
+
+/** One (listener, route) pair: request counts by method and code, and its histogram. */
+interface Series {
+  listener: string;
+  route: string;
+  /** Key: method index * 1000 + status (0 for a status outside 100–599). */
+  counts: Map<number, number>;
+  /** Non-cumulative bucket counts; the last slot is `+Inf`. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/** The request families; see {@linkcode createRequestMetrics}. */
+export interface RequestMetrics {
+  /** Counts one finished request. */
+  observe(record: RequestRecord): void;
+  /** Drops the series of routes not in `live` (`none` is always kept). */
+  retainRoutes(live: ReadonlySet<string>): void;
+}
+
+/** Registers both request families in `registry`. */
+export function createRequestMetrics(
+  registry: Registry,
+  buckets: readonly number[] = REQUEST_DURATION_BUCKETS,
+): RequestMetrics {
+  const bounds = Float64Array.from(buckets);
+  const byListener = new Map<string, Map<string, Series>>();
+
+  const seriesFor = (listener: string, route: string): Series => {
+    let routes = byListener.get(listener);
+    if (routes === undefined) {
+      routes = new Map();
+      byListener.set(listener, routes);
+    }
+    let series = routes.get(route);
+    if (series === undefined) {
+      series = {
+        listener,
+        route,
+        counts: new Map(),
+        buckets: new Float64Array(bounds.length + 1),
+        sum: 0,
+        count: 0,
+      };
+      routes.set(route, series);
+    }
+    return series;
+  };
+
+  const eachSeries = function* (): Generator<Series> {
+    for (const routes of byListener.values()) yield* routes.values();
+  };
+
+  registry.registerMetric(collector({
+    name: "serval_http_requests_total",
+    help: "Requests served, by listener, rule id, method and status code.",
+    type: "counter",
+    values: () => {
+      const values: MetricValue[] = [];
+      for (const s of eachSeries()) {
+        for (const [key, value] of s.counts) {
+          const status = key % 1000;
+          values.push({
+            labels: {
+              listener: s.listener,
+              route: s.route,
+              method: METHOD_LABELS[Math.floor(key / 1000)],
+              code: status === 0 ? "other" : String(status),
+            },
+            value,
+          });
+        }
+      }
+      return values;
+    },
+    reset: () => byListener.clear(),
+  }));
+
+  const name = "serval_http_request_duration_seconds";
+  registry.registerMetric(collector({
+    name,
+    help: "Time from a request's arrival to its response head, by listener and rule id.",
+    type: "histogram",
+    values: () => {
+      const values: MetricValue[] = [];
+      for (const s of eachSeries()) {
+        const labels = { listener: s.listener, route: s.route };
+        let cumulative = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          cumulative += s.buckets[i];
+          const le = i < bounds.length ? bounds[i] : "+Inf";
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { ...labels, le },
+            value: cumulative,
+          });
+        }
+        values.push({ metricName: `${name}_sum`, labels, value: s.sum });
+        values.push({ metricName: `${name}_count`, labels, value: s.count });
+      }
+      return values;
+    },
+    reset: () => byListener.clear(),
+  }));
+
+  return {
+    observe(record) {
+      const s = seriesFor(record.listener, record.route);
+      const method = METHOD_INDEX.get(record.method) ?? OTHER_METHOD;
+      const status = record.status >= 100 && record.status <= 599 ? record.status | 0 : 0;
+      const key = method * 1000 + status;
+      s.counts.set(key, (s.counts.get(key) ?? 0) + 1);
+      // A negative or NaN duration (clock step) would poison the sum forever.
+      const d = record.durationSeconds >= 0 ? record.durationSeconds : 0;
+      let i = 0;
+      while (i < bounds.length && d > bounds[i]) i++;
+      s.buckets[i]++;
+      s.sum += d;
+      s.count++;
+    },
+    retainRoutes(live) {
+      for (const routes of byListener.values()) {
+        for (const route of routes.keys()) {
+          if (route !== "none" && !live.has(route)) routes.delete(route);
+        }
+      }
+    },
+  };
+}
+
+interface MetricValue {
+  metricName?: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+/**
+ * A metric object in the shape prom-client's `Registry` reads (`name`, `help`,
+ * `type`, `get()`, `reset()`); its TypeScript types only name its own classes,
+ * hence the cast. The exposition test pins the printed text.
+ */
+function collector(spec: {
+  name: string;
+  help: string;
+  type: "counter" | "histogram";
+  values: () => MetricValue[];
+  reset: () => void;
+}): Metric {
+  const metric = {
+    name: spec.name,
+    help: spec.help,
+    type: spec.type,
+    aggregator: "sum",
+    get: () =>
+      Promise.resolve({
+        name: spec.name,
+        help: spec.help,
+        type: spec.type,
+        aggregator: "sum",
+        values: spec.values(),
+      }),
+    reset: spec.reset,
+  };
+  return metric as unknown as Metric;
+}
