@@ -1,0 +1,144 @@
+/**
+ * backendRefs → {@linkcode BackendConfig}: core Services only, ReferenceGrant
+ * checks for other namespaces, Service port → EndpointSlice port by port name,
+ * ready endpoints only.
+ * @module
+ */
+import type { HTTPBackendRef, HTTPRoute, Service, ServicePort } from "../resources/types.ts";
+import type { BackendConfig } from "./config.ts";
+import type { TranslateContext } from "./context.ts";
+import { type Outcome, Reason } from "./conditions.ts";
+import { backendId } from "./ids.ts";
+import { isReferenceAllowed } from "./reference_grant.ts";
+import { GATEWAY_GROUP } from "./listener.ts";
+
+/** The result of {@linkcode resolveBackend}; filters are added by the caller. */
+export type BackendResolution =
+  | { ok: true; backend: Omit<BackendConfig, "filters"> }
+  | ({ ok: false } & Outcome);
+
+/** appProtocol values served over cleartext HTTP/1.1 (`kubernetes.io/ws` upgrades over HTTP/1.1). */
+const HTTP_APP_PROTOCOLS = new Set(["http", "HTTP", "kubernetes.io/ws"]);
+const H2C_APP_PROTOCOL = "kubernetes.io/h2c";
+
+/**
+ * Resolves one backendRef of `route`. Reasons follow the spec:
+ * `InvalidKind` for anything but a core Service, `RefNotPermitted` for another
+ * namespace without a grant, `BackendNotFound` for a missing Service or port,
+ * `UnsupportedProtocol` for an appProtocol this gateway cannot speak.
+ */
+export function resolveBackend(
+  ctx: TranslateContext,
+  route: HTTPRoute,
+  ref: HTTPBackendRef,
+): BackendResolution {
+  const group = ref.group ?? "";
+  const kind = ref.kind ?? "Service";
+  const routeNamespace = route.metadata.namespace ?? "default";
+  const namespace = ref.namespace ?? routeNamespace;
+  if (group !== "" || kind !== "Service") {
+    return {
+      ok: false,
+      reason: Reason.InvalidKind,
+      message: `Cannot route to kind ${JSON.stringify(kind)} in group ${
+        JSON.stringify(group)
+      }: only core Services are supported`,
+    };
+  }
+  if (
+    !isReferenceAllowed(
+      ctx.referenceGrants,
+      { group: GATEWAY_GROUP, kind: "HTTPRoute", namespace: routeNamespace },
+      { group: "", kind: "Service", namespace, name: ref.name },
+    )
+  ) {
+    return {
+      ok: false,
+      reason: Reason.RefNotPermitted,
+      message:
+        `Cannot route to Service ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows HTTPRoutes from ${routeNamespace}`,
+    };
+  }
+  if (ref.port === undefined) {
+    return {
+      ok: false,
+      reason: Reason.BackendNotFound,
+      message: `Cannot route to Service ${namespace}/${ref.name}: port is required`,
+    };
+  }
+  const service = ctx.service(namespace, ref.name);
+  if (!service) {
+    return {
+      ok: false,
+      reason: Reason.BackendNotFound,
+      message: `Cannot find Service ${namespace}/${ref.name}`,
+    };
+  }
+  const servicePort = (service.spec.ports ?? []).find((p) => p.port === ref.port);
+  if (!servicePort) {
+    return {
+      ok: false,
+      reason: Reason.BackendNotFound,
+      message: `Cannot find port ${ref.port} on Service ${namespace}/${ref.name}`,
+    };
+  }
+  const appProtocol = servicePort.appProtocol;
+  let protocol: "http" | "h2c" = "http";
+  if (appProtocol === H2C_APP_PROTOCOL) protocol = "h2c";
+  else if (appProtocol !== undefined && !HTTP_APP_PROTOCOLS.has(appProtocol)) {
+    return {
+      ok: false,
+      reason: Reason.UnsupportedProtocol,
+      message: `Cannot route to Service ${namespace}/${ref.name} port ${ref.port}: appProtocol ${
+        JSON.stringify(appProtocol)
+      } is not supported`,
+    };
+  }
+  return {
+    ok: true,
+    backend: {
+      id: backendId(namespace, ref.name, ref.port),
+      weight: ref.weight ?? 1,
+      protocol,
+      endpoints: readyEndpoints(ctx, service, servicePort),
+    },
+  };
+}
+
+/**
+ * Ready endpoints of a Service port, from the EndpointSlices owned by the
+ * Service. The slice port is found by the Service port's *name* (EndpointSlice
+ * ports carry the Service port name and the resolved target port); its number
+ * is what is dialed. An endpoint without `conditions.ready` counts as ready,
+ * as the EndpointSlice API specifies.
+ */
+function readyEndpoints(
+  ctx: TranslateContext,
+  service: Service,
+  servicePort: ServicePort,
+): { address: string; port: number }[] {
+  const portName = servicePort.name ?? "";
+  const seen = new Set<string>();
+  const endpoints: { address: string; port: number }[] = [];
+  for (
+    const slice of ctx.endpointSlices(
+      service.metadata.namespace ?? "default",
+      service.metadata.name,
+    )
+  ) {
+    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? "") === portName);
+    if (slicePort?.port === undefined) continue;
+    for (const endpoint of slice.endpoints ?? []) {
+      if (endpoint.conditions?.ready === false) continue;
+      for (const address of endpoint.addresses) {
+        const key = `${address}|${slicePort.port}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        endpoints.push({ address, port: slicePort.port });
+      }
+    }
+  }
+  return endpoints.sort((a, b) =>
+    a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * Lookup indexes over a snapshot, built once per `translate` call, and the
+ * problem list every stage appends to. Internal to `translate`.
+ * @module
+ */
+import type {
+  EndpointSlice,
+  KubeObject,
+  ReferenceGrant,
+  Secret,
+  Service,
+} from "../resources/types.ts";
+import type { Problem, TranslateOptions } from "./config.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { objectId } from "./ids.ts";
+
+/** Everything the translation stages read, indexed. */
+export interface TranslateContext {
+  readonly options: TranslateOptions;
+  readonly snapshot: Snapshot;
+  /** Labels of a namespace; unknown namespaces get only `kubernetes.io/metadata.name`. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>>;
+  service(namespace: string, name: string): Service | undefined;
+  /** EndpointSlices labelled `kubernetes.io/service-name: <name>` in `namespace`, by name. */
+  endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
+  secret(namespace: string, name: string): Secret | undefined;
+  readonly referenceGrants: readonly ReferenceGrant[];
+  /** Records a user mistake. */
+  problem(object: KubeObject, field: string | undefined, message: string): void;
+  readonly problems: Problem[];
+}
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * Builds the indexes of `snapshot`.
+ *
+ * @example
+ * ```ts
+ * import { createContext } from "./context.ts";
+ * import { EMPTY_SNAPSHOT } from "./snapshot.ts";
+ * const ctx = createContext(EMPTY_SNAPSHOT, { controllerName: "example.com/gw" });
+ * ctx.namespaceLabels("default"); // { "kubernetes.io/metadata.name": "default" }
+ * ```
+ */
+export function createContext(snapshot: Snapshot, options: TranslateOptions): TranslateContext {
+  const key = (namespace: string | undefined, name: string) => `${namespace ?? ""}/${name}`;
+  const namespaces = new Map<string, Record<string, string>>();
+  for (const ns of snapshot.namespaces) {
+    namespaces.set(ns.metadata.name, {
+      ...(ns.metadata.labels ?? {}),
+      [NAMESPACE_NAME_LABEL]: ns.metadata.name,
+    });
+  }
+  const services = new Map(
+    snapshot.services.map((s) => [key(s.metadata.namespace, s.metadata.name), s]),
+  );
+  const secrets = new Map(
+    snapshot.secrets.map((s) => [key(s.metadata.namespace, s.metadata.name), s]),
+  );
+  const slices = new Map<string, EndpointSlice[]>();
+  for (const slice of snapshot.endpointSlices) {
+    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (owner === undefined) continue;
+    const k = key(slice.metadata.namespace, owner);
+    const list = slices.get(k) ?? [];
+    list.push(slice);
+    slices.set(k, list);
+  }
+  for (const list of slices.values()) {
+    list.sort((
+      a,
+      b,
+    ) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  }
+  const problems: Problem[] = [];
+  return {
+    options,
+    snapshot,
+    namespaceLabels: (namespace) =>
+      namespaces.get(namespace) ?? { [NAMESPACE_NAME_LABEL]: namespace },
+    service: (namespace, name) => services.get(key(namespace, name)),
+    endpointSlices: (namespace, service) => slices.get(key(namespace, service)) ?? [],
+    secret: (namespace, name) => secrets.get(key(namespace, name)),
+    referenceGrants: snapshot.referenceGrants,
+    problem(object, field, message) {
+      const problem: Problem = {
+        object: objectId(object.kind, object.metadata.name, object.metadata.namespace),
+        message,
+      };
+      if (field !== undefined) problem.field = field;
+      problems.push(problem);
+    },
+    problems,
+  };
+}
+
+/** Compares two objects by creation time (oldest first), then `namespace/name`. */
+export function compareByAgeThenName(a: KubeObject, b: KubeObject): number {
+  const byAge = compareTimestamps(a.metadata.creationTimestamp, b.metadata.creationTimestamp);
+  if (byAge !== 0) return byAge;
+  return compareStrings(namespacedName(a), namespacedName(b));
+}
+
+/** `namespace/name` (or `name` for cluster-scoped objects). */
+export function namespacedName(object: KubeObject): string {
+  return object.metadata.namespace === undefined
+    ? object.metadata.name
+    : `${object.metadata.namespace}/${object.metadata.name}`;
+}
+
+/** Plain code-unit string comparison, for deterministic output independent of locale. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Compares RFC 3339 timestamps, oldest first. A missing or unparsable
+ * timestamp sorts as oldest, so objects from manifests without timestamps
+ * fall back to name order among themselves.
+ */
+export function compareTimestamps(a: string | undefined, b: string | undefined): number {
+  const ta = a === undefined ? Number.NEGATIVE_INFINITY : Date.parse(a);
+  const tb = b === undefined ? Number.NEGATIVE_INFINITY : Date.parse(b);
+  const na = Number.isNaN(ta) ? Number.NEGATIVE_INFINITY : ta;
+  const nb = Number.isNaN(tb) ? Number.NEGATIVE_INFINITY : tb;
+  return na === nb ? 0 : na < nb ? -1 : 1;
+}

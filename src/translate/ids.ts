@@ -1,0 +1,40 @@
+/**
+ * Stable, path-like ids used in the config, `/config`, logs and metric labels.
+ * @module
+ */
+
+/** `gateway/<ns>/<name>/listener/<sectionName>`. */
+export function listenerId(namespace: string, gateway: string, listener: string): string {
+  return `gateway/${namespace}/${gateway}/listener/${listener}`;
+}
+
+/** `httproute/<ns>/<name>/rule/<i>`. */
+export function ruleId(namespace: string, route: string, ruleIndex: number): string {
+  return `httproute/${namespace}/${route}/rule/${ruleIndex}`;
+}
+
+/** `httproute/<ns>/<name>/rule/<i>/match/<j>`. */
+export function matchId(
+  namespace: string,
+  route: string,
+  ruleIndex: number,
+  matchIndex: number,
+): string {
+  return `${ruleId(namespace, route, ruleIndex)}/match/${matchIndex}`;
+}
+
+/** `service/<ns>/<name>:<port>`. */
+export function backendId(namespace: string, service: string, port: number): string {
+  return `service/${namespace}/${service}:${port}`;
+}
+
+/** `secret/<ns>/<name>`. */
+export function certificateId(namespace: string, secret: string): string {
+  return `secret/${namespace}/${secret}`;
+}
+
+/** `<kind>/<ns>/<name>` with a lower-case kind, or `<kind>/<name>` for cluster-scoped objects. */
+export function objectId(kind: string, name: string, namespace?: string): string {
+  const lower = kind.toLowerCase();
+  return namespace === undefined ? `${lower}/${name}` : `${lower}/${namespace}/${name}`;
+}

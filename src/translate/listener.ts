@@ -1,0 +1,283 @@
+/**
+ * Gateway listeners: protocol support, TLS mode, allowed route kinds,
+ * conflicts (within a Gateway and across Gateways sharing a port) and the
+ * listener status the spec asks for.
+ * @module
+ */
+import type {
+  Condition,
+  Gateway,
+  Listener,
+  ListenerStatus,
+  RouteGroupKind,
+} from "../resources/types.ts";
+import type { CertificateConfig } from "./config.ts";
+import type { TranslateContext } from "./context.ts";
+import { condition, ConditionType, type Outcome, Reason } from "./conditions.ts";
+import { listenerId } from "./ids.ts";
+import { resolveCertificates } from "./tls.ts";
+
+/** The Gateway API group. */
+export const GATEWAY_GROUP = "gateway.networking.k8s.io";
+
+/** What `translate` knows of one listener while it works. */
+export interface ListenerState {
+  readonly gateway: Gateway;
+  readonly listener: Listener;
+  readonly id: string;
+  /** `spec.listeners[i]`, for problems. */
+  readonly field: string;
+  /** The protocol, when it is one this gateway serves. */
+  readonly protocol?: "HTTP" | "HTTPS";
+  readonly supportedKinds: RouteGroupKind[];
+  readonly accepted: Outcome & { ok: boolean };
+  conflicted?: Outcome;
+  readonly resolvedRefs: Outcome & { ok: boolean };
+  readonly certificates: CertificateConfig[];
+  /** `namespace/name` of the routes attached with Accepted=True. */
+  readonly attachedRoutes: Set<string>;
+}
+
+/**
+ * Evaluates the listeners of one Gateway, including conflicts among them.
+ * Conflicts are marked on *every* indistinct listener: the spec forbids
+ * picking a winner inside one Gateway.
+ */
+export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): ListenerState[] {
+  const namespace = gateway.metadata.namespace ?? "default";
+  const states = gateway.spec.listeners.map((listener, i): ListenerState => {
+    const field = `spec.listeners[${i}]`;
+    const base = {
+      gateway,
+      listener,
+      id: listenerId(namespace, gateway.metadata.name, listener.name),
+      field,
+      attachedRoutes: new Set<string>(),
+      certificates: [] as CertificateConfig[],
+    };
+    const resolvedOk = {
+      ok: true,
+      reason: Reason.ResolvedRefs,
+      message: "All references are resolved",
+    };
+    if (listener.protocol !== "HTTP" && listener.protocol !== "HTTPS") {
+      const message = `Cannot serve listener "${listener.name}": protocol ${
+        JSON.stringify(listener.protocol)
+      } is not supported, only HTTP and HTTPS`;
+      ctx.problem(gateway, `${field}.protocol`, message);
+      return {
+        ...base,
+        supportedKinds: [],
+        accepted: { ok: false, reason: Reason.UnsupportedProtocol, message },
+        resolvedRefs: resolvedOk,
+      };
+    }
+    if (listener.protocol === "HTTPS" && (listener.tls?.mode ?? "Terminate") !== "Terminate") {
+      const message = `Cannot serve HTTPS listener "${listener.name}": tls.mode ${
+        JSON.stringify(listener.tls?.mode)
+      } is not supported, only Terminate`;
+      ctx.problem(gateway, `${field}.tls.mode`, message);
+      return {
+        ...base,
+        protocol: listener.protocol,
+        supportedKinds: [],
+        accepted: { ok: false, reason: Reason.UnsupportedValue, message },
+        resolvedRefs: resolvedOk,
+      };
+    }
+    const kinds = routeKinds(ctx, gateway, listener, field);
+    let resolvedRefs: Outcome & { ok: boolean } = kinds.invalid
+      ? { ok: false, ...kinds.invalid }
+      : resolvedOk;
+    let certificates: CertificateConfig[] = [];
+    if (listener.protocol === "HTTPS") {
+      const resolution = resolveCertificates(ctx, gateway, listener, field);
+      if (resolution.ok) certificates = resolution.certificates;
+      else resolvedRefs = { ok: false, reason: resolution.reason, message: resolution.message };
+    }
+    return {
+      ...base,
+      protocol: listener.protocol,
+      supportedKinds: kinds.supported,
+      accepted: { ok: true, reason: Reason.Accepted, message: "Listener is accepted" },
+      resolvedRefs,
+      certificates,
+    };
+  });
+  markConflictsWithinGateway(ctx, states);
+  return states;
+}
+
+function routeKinds(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  listener: Listener,
+  field: string,
+): { supported: RouteGroupKind[]; invalid?: Outcome } {
+  const kinds = listener.allowedRoutes?.kinds;
+  if (kinds === undefined) return { supported: [{ group: GATEWAY_GROUP, kind: "HTTPRoute" }] };
+  const supported: RouteGroupKind[] = [];
+  const unsupported: string[] = [];
+  kinds.forEach((k, i) => {
+    const group = k.group ?? GATEWAY_GROUP;
+    if (group === GATEWAY_GROUP && k.kind === "HTTPRoute") {
+      if (supported.length === 0) supported.push({ group, kind: "HTTPRoute" });
+    } else {
+      unsupported.push(`${group}/${k.kind}`);
+      ctx.problem(
+        gateway,
+        `${field}.allowedRoutes.kinds[${i}]`,
+        `Cannot allow route kind ${JSON.stringify(k.kind)} in group ${
+          JSON.stringify(group)
+        }: only gateway.networking.k8s.io/HTTPRoute is supported`,
+      );
+    }
+  });
+  if (unsupported.length === 0) return { supported };
+  return {
+    supported,
+    invalid: {
+      reason: Reason.InvalidRouteKinds,
+      message: `Route kinds ${unsupported.join(", ")} are not supported`,
+    },
+  };
+}
+
+function markConflictsWithinGateway(ctx: TranslateContext, states: ListenerState[]): void {
+  const candidates = states.filter((s) => s.accepted.ok);
+  const byPort = new Map<number, ListenerState[]>();
+  for (const s of candidates) {
+    byPort.set(s.listener.port, [...(byPort.get(s.listener.port) ?? []), s]);
+  }
+  for (const [port, group] of byPort) {
+    const protocols = new Set(group.map((s) => s.protocol));
+    if (protocols.size > 1) {
+      for (const s of group) {
+        s.conflicted = {
+          reason: Reason.ProtocolConflict,
+          message: `Port ${port} is used by listeners with different protocols (${
+            [...protocols].sort().join(", ")
+          })`,
+        };
+        ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+      }
+      continue;
+    }
+    const byHostname = new Map<string, ListenerState[]>();
+    for (const s of group) {
+      const host = s.listener.hostname ?? "";
+      byHostname.set(host, [...(byHostname.get(host) ?? []), s]);
+    }
+    for (const [host, same] of byHostname) {
+      if (same.length < 2) continue;
+      for (const s of same) {
+        s.conflicted = {
+          reason: Reason.HostnameConflict,
+          message: `Listeners ${
+            same.map((o) => JSON.stringify(o.listener.name)).join(", ")
+          } share port ${port} and hostname ${JSON.stringify(host || "(none)")}`,
+        };
+        ctx.problem(s.gateway, `${s.field}.hostname`, s.conflicted.message);
+      }
+    }
+  }
+}
+
+/**
+ * Marks listeners that use a port another, older Gateway already serves with
+ * a different protocol. `states` must be in Gateway precedence order (oldest
+ * first); the first Gateway to claim a port keeps it.
+ */
+export function markConflictsAcrossGateways(
+  ctx: TranslateContext,
+  states: readonly ListenerState[],
+): void {
+  const owners = new Map<number, ListenerState>();
+  for (const s of states) {
+    if (!s.accepted.ok || s.conflicted) continue;
+    const owner = owners.get(s.listener.port);
+    if (!owner) {
+      owners.set(s.listener.port, s);
+    } else if (owner.protocol !== s.protocol && owner.gateway !== s.gateway) {
+      s.conflicted = {
+        reason: Reason.ProtocolConflict,
+        message: `Port ${s.listener.port} is already served as ${owner.protocol} by ${owner.id}`,
+      };
+      ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+    }
+  }
+}
+
+/** Whether the listener goes into the data-plane config. */
+export function isProgrammed(state: ListenerState): boolean {
+  // Unsupported route kinds only narrow what may attach; the listener still serves HTTPRoutes.
+  const refsUsable = state.resolvedRefs.ok ||
+    state.resolvedRefs.reason === Reason.InvalidRouteKinds;
+  return state.accepted.ok && !state.conflicted && refsUsable;
+}
+
+/** Whether routes may attach to the listener (its kinds allow HTTPRoute). */
+export function acceptsHTTPRoutes(state: ListenerState): boolean {
+  return state.supportedKinds.length > 0;
+}
+
+/** The listener's status entry. */
+export function listenerStatus(state: ListenerState, generation: number): ListenerStatus {
+  const conditions: Condition[] = [];
+  const conflicted = state.conflicted;
+  if (conflicted) {
+    conditions.push(
+      condition(ConditionType.Accepted, false, conflicted.reason, conflicted.message, generation),
+    );
+  } else {
+    conditions.push(
+      condition(
+        ConditionType.Accepted,
+        state.accepted.ok,
+        state.accepted.reason,
+        state.accepted.message,
+        generation,
+      ),
+    );
+  }
+  conditions.push(
+    conflicted
+      ? condition(ConditionType.Conflicted, true, conflicted.reason, conflicted.message, generation)
+      : condition(ConditionType.Conflicted, false, Reason.NoConflicts, "No conflicts", generation),
+  );
+  conditions.push(
+    condition(
+      ConditionType.ResolvedRefs,
+      state.resolvedRefs.ok,
+      state.resolvedRefs.reason,
+      state.resolvedRefs.message,
+      generation,
+    ),
+  );
+  conditions.push(
+    isProgrammed(state)
+      ? condition(
+        ConditionType.Programmed,
+        true,
+        Reason.Programmed,
+        "Listener is programmed",
+        generation,
+      )
+      : condition(
+        ConditionType.Programmed,
+        false,
+        Reason.Invalid,
+        `Listener is not programmed: ${
+          conflicted?.message ??
+            (state.accepted.ok ? state.resolvedRefs.message : state.accepted.message)
+        }`,
+        generation,
+      ),
+  );
+  return {
+    name: state.listener.name,
+    supportedKinds: state.supportedKinds.map((k) => ({ ...k })),
+    attachedRoutes: state.attachedRoutes.size,
+    conditions,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Route attachment: which listeners of a Gateway a route's parentRef selects
+ * (`sectionName`, `port`), which of those allow it (`allowedRoutes` kinds and
+ * namespaces), and the hostnames it serves on each (hostname intersection).
+ * @module
+ */
+import type { HTTPRoute, ParentReference } from "../resources/types.ts";
+import type { TranslateContext } from "./context.ts";
+import { type Outcome, Reason } from "./conditions.ts";
+import { effectiveHostnames } from "./hostname.ts";
+import { matchesLabelSelector } from "./label_selector.ts";
+import { acceptsHTTPRoutes, GATEWAY_GROUP, type ListenerState } from "./listener.ts";
+
+/** A listener a route attached to, and the hostnames it serves there. */
+export interface Attachment {
+  listener: ListenerState;
+  hostnames: string[];
+}
+
+/** The outcome of attaching a route through one parentRef. */
+export interface ParentAttachment {
+  accepted: Outcome & { ok: boolean };
+  attachments: Attachment[];
+}
+
+/** Whether a parentRef points at a Gateway (the only parent kind this gateway has). */
+export function isGatewayRef(ref: ParentReference): boolean {
+  return (ref.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && (ref.kind ?? "Gateway") === "Gateway";
+}
+
+/**
+ * Attaches `route` to the listeners of one Gateway through `ref`. The reasons
+ * are checked in the order a user debugs them: no listener selected
+ * (`NoMatchingParent`), selected but not allowed (`NotAllowedByListeners`),
+ * allowed but no common hostname (`NoMatchingListenerHostname`).
+ */
+export function attachToGateway(
+  ctx: TranslateContext,
+  route: HTTPRoute,
+  ref: ParentReference,
+  listeners: readonly ListenerState[],
+): ParentAttachment {
+  const selected = listeners.filter((l) =>
+    (ref.sectionName === undefined || l.listener.name === ref.sectionName) &&
+    (ref.port === undefined || l.listener.port === ref.port)
+  );
+  const gatewayName = listeners[0]
+    ? `${listeners[0].gateway.metadata.namespace}/${listeners[0].gateway.metadata.name}`
+    : ref.name;
+  if (selected.length === 0) {
+    const what = [
+      ref.sectionName !== undefined ? `sectionName ${JSON.stringify(ref.sectionName)}` : "",
+      ref.port !== undefined ? `port ${ref.port}` : "",
+    ].filter(Boolean).join(" and ");
+    return rejected(
+      Reason.NoMatchingParent,
+      `Gateway ${gatewayName} has no listener with ${what || "any name"}`,
+    );
+  }
+  const routeNamespace = route.metadata.namespace ?? "default";
+  const allowed = selected.filter((l) =>
+    acceptsHTTPRoutes(l) && namespaceAllowed(ctx, l, routeNamespace)
+  );
+  if (allowed.length === 0) {
+    return rejected(
+      Reason.NotAllowedByListeners,
+      `No listener of Gateway ${gatewayName} selected by this parentRef allows HTTPRoutes from namespace ${routeNamespace}`,
+    );
+  }
+  const attachments: Attachment[] = [];
+  for (const listener of allowed) {
+    const hostnames = effectiveHostnames(listener.listener.hostname, route.spec.hostnames);
+    if (hostnames.length > 0) attachments.push({ listener, hostnames });
+  }
+  if (attachments.length === 0) {
+    return rejected(
+      Reason.NoMatchingListenerHostname,
+      `No hostname of the route intersects a hostname of the listeners of Gateway ${gatewayName}`,
+    );
+  }
+  return {
+    accepted: { ok: true, reason: Reason.Accepted, message: "Route is accepted" },
+    attachments,
+  };
+}
+
+function rejected(reason: string, message: string): ParentAttachment {
+  return { accepted: { ok: false, reason, message }, attachments: [] };
+}
+
+function namespaceAllowed(
+  ctx: TranslateContext,
+  state: ListenerState,
+  routeNamespace: string,
+): boolean {
+  const namespaces = state.listener.allowedRoutes?.namespaces;
+  const from = namespaces?.from ?? "Same";
+  if (from === "All") return true;
+  if (from === "Same") return routeNamespace === (state.gateway.metadata.namespace ?? "default");
+  if (from === "Selector") {
+    // A Selector without a selector selects nothing: failing closed never widens access.
+    if (!namespaces?.selector) return false;
+    return matchesLabelSelector(ctx.namespaceLabels(routeNamespace), namespaces.selector);
+  }
+  return false;
+}

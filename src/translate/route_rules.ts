@@ -1,0 +1,145 @@
+/**
+ * One HTTPRoute's rules → rule configs and matches, independent of where the
+ * route attaches. Invalid rules are dropped (the spec's "Drop Rule(s)"
+ * approach to PartiallyInvalid); a rule using a filter this gateway does not
+ * implement is kept but answers 500, because the spec forbids skipping such a
+ * filter.
+ * @module
+ */
+import type { HTTPRoute } from "../resources/types.ts";
+import { parseDuration } from "../resources/duration.ts";
+import type { BackendConfig, MatchConfig, RuleConfig } from "./config.ts";
+import type { TranslateContext } from "./context.ts";
+import { type Outcome, Reason } from "./conditions.ts";
+import { compileFilters } from "./filters.ts";
+import { ruleId } from "./ids.ts";
+import { compileMatches, type RuleError, type RuleNote } from "./matches.ts";
+import { resolveBackend } from "./backend.ts";
+
+/** A rule that goes into the config. */
+export interface CompiledRule {
+  index: number;
+  config: RuleConfig;
+  matches: MatchConfig[];
+}
+
+/** Everything about a route that does not depend on its parents. */
+export interface CompiledRoute {
+  route: HTTPRoute;
+  /** `namespace/name`. */
+  key: string;
+  rules: CompiledRule[];
+  /** Rules left out of the config, or serving 500, with why. */
+  invalidRules: { index: number; error: RuleError }[];
+  /** Total number of rules (after defaulting). */
+  ruleCount: number;
+  resolvedRefs: Outcome & { ok: boolean };
+}
+
+/** Compiles a route's rules and resolves its backends. */
+export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledRoute {
+  const namespace = route.metadata.namespace ?? "default";
+  const name = route.metadata.name;
+  const specRules = route.spec.rules && route.spec.rules.length > 0 ? route.spec.rules : [{}];
+  const rules: CompiledRule[] = [];
+  const invalidRules: { index: number; error: RuleError }[] = [];
+  const refFailures: Outcome[] = [];
+  specRules.forEach((rule, index) => {
+    const field = `spec.rules[${index}]`;
+    const id = ruleId(namespace, name, index);
+    const notes: RuleNote[] = [];
+    const invalid = (error: RuleError) => {
+      invalidRules.push({ index, error });
+      ctx.problem(route, error.field, error.message);
+    };
+    const matches = compileMatches(
+      { namespace, name, ruleIndex: index, ruleId: id },
+      rule.matches,
+      field,
+      notes,
+    );
+    for (const note of notes) ctx.problem(route, note.field, note.message);
+    if (!matches.ok) return invalid(matches.error);
+    const allPathPrefix = matches.matches.every((m) => m.path.type === "PathPrefix");
+    const filters = compileFilters(rule.filters, `${field}.filters`, allPathPrefix);
+    if (filters.error) return invalid(filters.error);
+    const timeouts: RuleConfig["timeouts"] = {};
+    for (const key of ["request", "backendRequest"] as const) {
+      const value = rule.timeouts?.[key];
+      if (value === undefined) continue;
+      const parsed = parseDuration(value);
+      if (!parsed.ok) {
+        return invalid({
+          reason: Reason.UnsupportedValue,
+          field: `${field}.timeouts.${key}`,
+          message: parsed.error,
+        });
+      }
+      timeouts[key] = parsed.ms;
+    }
+    if (
+      timeouts.request !== undefined && timeouts.backendRequest !== undefined &&
+      timeouts.request !== 0 &&
+      (timeouts.backendRequest === 0 || timeouts.backendRequest > timeouts.request)
+    ) {
+      return invalid({
+        reason: Reason.UnsupportedValue,
+        field: `${field}.timeouts.backendRequest`,
+        message:
+          `Cannot use backendRequest timeout ${rule.timeouts?.backendRequest}: it must not exceed the request timeout ${rule.timeouts?.request}`,
+      });
+    }
+    let unsupported = filters.unsupported;
+    const backends: BackendConfig[] = [];
+    let invalidWeight = 0;
+    (rule.backendRefs ?? []).forEach((ref, b) => {
+      const bField = `${field}.backendRefs[${b}]`;
+      const weight = ref.weight ?? 1;
+      const resolution = resolveBackend(ctx, route, ref);
+      if (!resolution.ok) {
+        refFailures.push(resolution);
+        ctx.problem(route, bField, resolution.message);
+        invalidWeight += weight;
+        return;
+      }
+      const backendFilters = compileFilters(ref.filters, `${bField}.filters`, allPathPrefix, true);
+      if (backendFilters.error) {
+        unsupported ??= backendFilters.error;
+        return;
+      }
+      unsupported ??= backendFilters.unsupported;
+      if (weight === 0) return;
+      backends.push({ ...resolution.backend, filters: backendFilters.filters });
+    });
+    const config: RuleConfig = { id, filters: filters.filters, backends, invalidWeight };
+    if (Object.keys(timeouts).length > 0) config.timeouts = timeouts;
+    if (unsupported) {
+      // Never skip a filter we cannot apply: every request of this rule gets 500.
+      invalidRules.push({ index, error: unsupported });
+      ctx.problem(route, unsupported.field, unsupported.message);
+      config.filters = [];
+      config.backends = [];
+      config.invalidWeight = Math.max(1, totalWeight(rule.backendRefs));
+    }
+    rules.push({ index, config, matches: matches.matches });
+  });
+  const firstFailure = refFailures[0];
+  return {
+    route,
+    key: `${namespace}/${name}`,
+    rules,
+    invalidRules,
+    ruleCount: specRules.length,
+    resolvedRefs: firstFailure
+      ? {
+        ok: false,
+        reason: firstFailure.reason,
+        message: refFailures.map((f) => f.message).join("; "),
+      }
+      : { ok: true, reason: Reason.ResolvedRefs, message: "All references are resolved" },
+  };
+}
+
+function totalWeight(refs: readonly { weight?: number }[] | undefined): number {
+  return (refs ?? []).reduce((sum, ref) => sum + (ref.weight ?? 1), 0);
+}

@@ -1,0 +1,126 @@
+/**
+ * HTTPS listener certificates: `tls.certificateRefs` → `kubernetes.io/tls`
+ * Secrets → validated {@linkcode CertificateConfig}s.
+ * @module
+ */
+import type { Gateway, Listener, Secret } from "../resources/types.ts";
+import { validateCertificate } from "../resources/certificate.ts";
+import type { CertificateConfig } from "./config.ts";
+import type { TranslateContext } from "./context.ts";
+import { type Outcome, Reason } from "./conditions.ts";
+import { certificateId } from "./ids.ts";
+import { isReferenceAllowed } from "./reference_grant.ts";
+
+/** The result of {@linkcode resolveCertificates}. */
+export type CertificateResolution =
+  | { ok: true; certificates: CertificateConfig[] }
+  | ({ ok: false } & Outcome);
+
+const GATEWAY_GROUP = "gateway.networking.k8s.io";
+
+/**
+ * Resolves every certificate reference of an HTTPS `Terminate` listener. One
+ * bad reference makes the whole listener unresolved (ResolvedRefs=False), so
+ * a listener never serves with a partial certificate set. `RefNotPermitted`
+ * wins over `InvalidCertificateRef`, as the spec requires.
+ */
+export function resolveCertificates(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  listener: Listener,
+  field: string,
+): CertificateResolution {
+  const refs = listener.tls?.certificateRefs ?? [];
+  const gatewayNamespace = gateway.metadata.namespace ?? "default";
+  if (refs.length === 0) {
+    const message = `Cannot serve HTTPS listener "${listener.name}": tls.certificateRefs is empty`;
+    ctx.problem(gateway, `${field}.tls.certificateRefs`, message);
+    return { ok: false, reason: Reason.InvalidCertificateRef, message };
+  }
+  const certificates: CertificateConfig[] = [];
+  let invalid: Outcome | undefined;
+  let notPermitted: Outcome | undefined;
+  refs.forEach((ref, i) => {
+    const refField = `${field}.tls.certificateRefs[${i}]`;
+    const group = ref.group ?? "";
+    const kind = ref.kind ?? "Secret";
+    const namespace = ref.namespace ?? gatewayNamespace;
+    const fail = (message: string, reason: string = Reason.InvalidCertificateRef) => {
+      ctx.problem(gateway, refField, message);
+      const outcome = { reason, message };
+      if (reason === Reason.RefNotPermitted) notPermitted ??= outcome;
+      else invalid ??= outcome;
+    };
+    if (group !== "" || kind !== "Secret") {
+      fail(
+        `Cannot use certificate reference: kind ${JSON.stringify(kind)} in group ${
+          JSON.stringify(group)
+        } is not supported, only core Secrets`,
+      );
+      return;
+    }
+    if (
+      !isReferenceAllowed(
+        ctx.referenceGrants,
+        { group: GATEWAY_GROUP, kind: "Gateway", namespace: gatewayNamespace },
+        { group: "", kind: "Secret", namespace, name: ref.name },
+      )
+    ) {
+      fail(
+        `Cannot use Secret ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
+        Reason.RefNotPermitted,
+      );
+      return;
+    }
+    const secret = ctx.secret(namespace, ref.name);
+    if (!secret) {
+      fail(`Cannot find Secret ${namespace}/${ref.name}`);
+      return;
+    }
+    const pair = readKeyPair(secret);
+    if (typeof pair === "string") {
+      fail(`Cannot use Secret ${namespace}/${ref.name}: ${pair}`);
+      return;
+    }
+    const checked = validateCertificate(pair.cert, pair.key, ctx.options.now);
+    if (!checked.ok) {
+      fail(`Cannot use Secret ${namespace}/${ref.name}: ${checked.error}`);
+      return;
+    }
+    certificates.push({
+      id: certificateId(namespace, ref.name),
+      certPem: pair.cert,
+      keyPem: pair.key,
+      dnsNames: checked.dnsNames,
+      notAfter: checked.notAfter,
+    });
+  });
+  const failure = notPermitted ?? invalid;
+  if (failure) return { ok: false, ...failure };
+  return { ok: true, certificates };
+}
+
+/** The certificate and key of a TLS Secret, or why they cannot be read. */
+function readKeyPair(secret: Secret): { cert: string; key: string } | string {
+  if (secret.type !== undefined && secret.type !== "kubernetes.io/tls") {
+    return `type is ${JSON.stringify(secret.type)}, expected "kubernetes.io/tls"`;
+  }
+  const cert = readValue(secret, "tls.crt");
+  const key = readValue(secret, "tls.key");
+  if (cert === undefined) return "tls.crt is missing or not valid base64";
+  if (key === undefined) return "tls.key is missing or not valid base64";
+  return { cert, key };
+}
+
+function readValue(secret: Secret, name: string): string | undefined {
+  const plain = secret.stringData?.[name];
+  if (plain !== undefined) return plain;
+  const encoded = secret.data?.[name];
+  if (encoded === undefined) return undefined;
+  try {
+    const bytes = Uint8Array.from(atob(encoded.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

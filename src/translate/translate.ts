@@ -1,0 +1,145 @@
+/**
+ * `translate`: the pure function at the heart of the gateway. A snapshot of
+ * Gateway API and core objects in; the data-plane config, the certificates,
+ * the status of every object we own and the problems found, out. No I/O, no
+ * clock (`options.now`), no logging, no globals; deterministic ordering; the
+ * result is deeply frozen.
+ * @module
+ */
+import type { Gateway, HTTPRoute, RouteParentStatus } from "../resources/types.ts";
+import type { ObjectStatus, RuleConfig, TranslateOptions, TranslateResult } from "./config.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { compareByAgeThenName, compareStrings, createContext, namespacedName } from "./context.ts";
+import { deepFreeze } from "./deep_freeze.ts";
+import { evaluateGatewayClasses } from "./gateway_class.ts";
+import { gatewayStatus } from "./gateway.ts";
+import { evaluateListeners, type ListenerState, markConflictsAcrossGateways } from "./listener.ts";
+import { buildPorts, type HostRoute } from "./port_config.ts";
+import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
+import { compileRoute } from "./route_rules.ts";
+import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
+
+export type { TranslateOptions, TranslateResult } from "./config.ts";
+export type { Snapshot } from "./snapshot.ts";
+
+/**
+ * Translates a snapshot into the gateway's config and statuses. User
+ * mistakes become status conditions and `problems`; it throws only on a bug.
+ *
+ * @example
+ * ```ts
+ * import { translate } from "./translate.ts";
+ * import { EMPTY_SNAPSHOT } from "./snapshot.ts";
+ * const result = translate(EMPTY_SNAPSHOT, { controllerName: "gateway.serval.dev/controller" });
+ * result.config.ports; // []
+ * ```
+ */
+export function translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult {
+  const ctx = createContext(snapshot, options);
+  const classes = evaluateGatewayClasses(ctx);
+
+  const gateways = snapshot.gateways
+    .filter((g) => classes.accepted.has(g.spec.gatewayClassName))
+    .sort(compareByAgeThenName);
+  const listenersByGateway = new Map<string, ListenerState[]>();
+  const allListeners: ListenerState[] = [];
+  for (const gateway of gateways) {
+    const states = evaluateListeners(ctx, gateway);
+    listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
+    allListeners.push(...states);
+  }
+  markConflictsAcrossGateways(ctx, allListeners);
+
+  const routesByListener = new Map<string, HostRoute[]>();
+  const routeStatuses: ObjectStatus[] = [];
+  const rules: Record<string, RuleConfig> = {};
+  const routes = [...snapshot.httpRoutes].sort((a, b) =>
+    compareStrings(namespacedName(withNamespace(a)), namespacedName(withNamespace(b)))
+  );
+  const compiledRoutes = [];
+  for (const route of routes) {
+    const routeNamespace = route.metadata.namespace ?? "default";
+    const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
+      if (!isGatewayRef(ref)) return [];
+      const listeners = listenersByGateway.get(`${ref.namespace ?? routeNamespace}/${ref.name}`);
+      return listeners ? [{ ref, listeners }] : [];
+    });
+    const generation = route.metadata.generation ?? 0;
+    if (ours.length === 0) {
+      if (hadOurStatus(route, options.controllerName)) {
+        // Tell the status writer to clear the entries we wrote before.
+        routeStatuses.push(routeObjectStatus(route, generation, []));
+      }
+      continue;
+    }
+    const compiled = compileRoute(ctx, route);
+    compiledRoutes.push(compiled);
+    const invalid = allRulesInvalid(compiled);
+    const parents: RouteParentStatus[] = [];
+    ours.forEach(({ ref, listeners }) => {
+      const attached = attachToGateway(ctx, route, ref, listeners);
+      const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
+      let accepted = attached.accepted;
+      if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
+      if (!accepted.ok) ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
+      else {
+        for (const { listener, hostnames } of attached.attachments) {
+          listener.attachedRoutes.add(compiled.key);
+          const list = routesByListener.get(listener.id) ?? [];
+          for (const hostname of hostnames) list.push({ hostname, route: compiled });
+          routesByListener.set(listener.id, list);
+        }
+      }
+      parents.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
+    });
+    routeStatuses.push(routeObjectStatus(route, generation, parents));
+  }
+
+  const built = buildPorts(allListeners, routesByListener);
+  for (const compiled of compiledRoutes) {
+    for (const rule of compiled.rules) {
+      if (built.usedRules.has(rule.config.id)) rules[rule.config.id] = rule.config;
+    }
+  }
+  const sortedRules: Record<string, RuleConfig> = {};
+  for (const id of Object.keys(rules).sort(compareStrings)) sortedRules[id] = rules[id];
+
+  const gatewayStatuses = [...gateways]
+    .sort((a, b) =>
+      compareStrings(namespacedName(withNamespace(a)), namespacedName(withNamespace(b)))
+    )
+    .map((g) =>
+      gatewayStatus(g, listenersByGateway.get(namespacedName(withNamespace(g))) ?? [], options)
+    );
+
+  return deepFreeze({
+    config: { ports: built.ports, rules: sortedRules },
+    certificates: built.certificates,
+    statuses: [...classes.statuses, ...gatewayStatuses, ...routeStatuses],
+    problems: ctx.problems,
+  });
+}
+
+function withNamespace<T extends Gateway | HTTPRoute>(object: T): T {
+  return object.metadata.namespace === undefined
+    ? { ...object, metadata: { ...object.metadata, namespace: "default" } }
+    : object;
+}
+
+function hadOurStatus(route: HTTPRoute, controllerName: string): boolean {
+  return (route.status?.parents ?? []).some((p) => p.controllerName === controllerName);
+}
+
+function routeObjectStatus(
+  route: HTTPRoute,
+  generation: number,
+  parents: RouteParentStatus[],
+): ObjectStatus {
+  return {
+    kind: "HTTPRoute",
+    namespace: route.metadata.namespace ?? "default",
+    name: route.metadata.name,
+    generation,
+    status: { parents },
+  };
+}
