@@ -20,14 +20,21 @@ import type { GatewayConfig, TranslateOptions, TranslateResult } from "../transl
 import type { Snapshot } from "../translate/snapshot.ts";
 import type { ListenerPortState, RebuildState } from "./gateway_state.ts";
 
-/** What the reconciler reports to metrics; every member is optional to implement. */
+/** One finished rebuild attempt, as reported to metrics. */
+export interface RebuildAttempt {
+  /** A table was swapped in (false: the last one stays). */
+  ok: boolean;
+  /** Time `translate` took, when it ran. */
+  translateSeconds?: number;
+  /** The result now served (only when `ok`). */
+  result?: TranslateResult;
+  /** Problems the source reported (parse/validation) at this attempt. */
+  sourceProblems: number;
+}
+
+/** What the reconciler reports, e.g. to metrics. */
 export interface ReconcileObserver {
-  /** One translate call took this long (seconds), whatever its outcome. */
-  translateDuration?(seconds: number): void;
-  /** A rebuild finished: swapped a table (`ok`) or kept the last one. */
-  reload?(ok: boolean): void;
-  /** After a good swap: the translate result now served. */
-  served?(result: TranslateResult, generation: number): void;
+  rebuilt(attempt: RebuildAttempt): void;
 }
 
 /** Dependencies of {@linkcode createReconciler}. */
@@ -82,13 +89,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const started = performance.now();
     let translated: TranslateResult;
     let compiled: RouteTable;
+    let translateSeconds: number | undefined;
     try {
       const snapshot = deps.source.store.snapshot();
       const t0 = performance.now();
       try {
         translated = deps.translate(snapshot, deps.translateOptions());
       } finally {
-        deps.observer?.translateDuration?.((performance.now() - t0) / 1000);
+        translateSeconds = (performance.now() - t0) / 1000;
       }
       compiled = deps.compile(translated.config);
     } catch (error) {
@@ -108,7 +116,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         error,
         stack: error instanceof Error ? error.stack : undefined,
       });
-      deps.observer?.reload?.(false);
+      deps.observer?.rebuilt({
+        ok: false,
+        translateSeconds,
+        sourceProblems: deps.source.problems().length,
+      });
       return last;
     }
     table = compiled;
@@ -135,8 +147,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         `${Object.keys(translated.config.rules).length} rule(s), ` +
         `${translated.problems.length + sourceProblems} problem(s)`,
     };
-    deps.observer?.reload?.(true);
-    deps.observer?.served?.(translated, generation);
+    deps.observer?.rebuilt({ ok: true, translateSeconds, result: translated, sourceProblems });
     try {
       deps.statusSink?.(translated);
     } catch (error) {

@@ -52,7 +52,7 @@ function setup(overrides: Partial<ReconcilerDeps> = {}) {
         })),
       );
     },
-    observer: { reload: (ok) => reloads.push(ok) },
+    observer: { rebuilt: (attempt) => reloads.push(attempt.ok) },
     statusSink: (r) => sunk.push(r),
     logger,
     ...overrides,

@@ -1,0 +1,84 @@
+/**
+ * The seams of `runGateway`: every part it wires, as a factory. The real
+ * parts live in `default_parts.ts`; a test can swap one (say, a source that
+ * never syncs) without touching the rest.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { RouteTable } from "../router/router.ts";
+import type { Source } from "../source/source.ts";
+import type { Store } from "../source/store.ts";
+import type { GatewayConfig, TranslateOptions, TranslateResult } from "../translate/config.ts";
+import type { Snapshot } from "../translate/snapshot.ts";
+import type { DataPlaneObserver } from "../dataplane/observer.ts";
+import type { GatewayControl, GatewayState, ListenerPortState } from "./gateway_state.ts";
+import type { GatewayOptions } from "./gateway_options.ts";
+import type { RebuildAttempt } from "./reconciler.ts";
+import type { ResolvedSource } from "./source_kind.ts";
+
+/** What the data plane's listener manager must offer the runtime. */
+export interface ListenerManagerPart {
+  /** Binds new ports, closes removed ones, swaps certificates; every port's state. */
+  reconcile(result: TranslateResult): Promise<ListenerPortState[]>;
+  /**
+   * Stops accepting, then waits for in-flight requests; resolves when all
+   * finished (the runtime races it against `--shutdown-timeout`).
+   */
+  shutdown(): Promise<void>;
+}
+
+/** The metrics the runtime feeds. */
+export interface MetricsPart {
+  /** Data-plane hooks. */
+  observer: DataPlaneObserver;
+  rebuilt(attempt: RebuildAttempt): void;
+  sourceSynced(kind: string, synced: boolean): void;
+}
+
+/** An HTTP app (Hono or plain): the runtime binds it with `Deno.serve`. */
+export interface HttpApp {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+/** A status writer for the kube source: fed each served result, stopped at shutdown. */
+export interface StatusWriterPart {
+  sink(result: TranslateResult): void;
+  /** Extra `/config` sections (leader election state). */
+  extra?(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** Context handed to the factories. */
+export interface PartContext {
+  options: GatewayOptions;
+  logger: Logger;
+  env: Record<string, string | undefined>;
+}
+
+/** Everything `runGateway` wires. */
+export interface GatewayParts {
+  translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult;
+  compile(config: GatewayConfig): RouteTable;
+  createStore(): Store;
+  createSource(resolved: ResolvedSource, store: Store, ctx: PartContext): Promise<Source>;
+  createMetrics(ctx: PartContext): MetricsPart;
+  createListenerManager(
+    getTable: () => RouteTable | undefined,
+    metrics: MetricsPart,
+    ctx: PartContext,
+  ): ListenerManagerPart;
+  createAdminApp(
+    deps: { state: GatewayState; control: GatewayControl; metrics: MetricsPart },
+    ctx: PartContext,
+  ): HttpApp;
+  /** `undefined` when no telemetry app exists. */
+  createTelemetryApp(
+    deps: { state: GatewayState; metrics: MetricsPart },
+    ctx: PartContext,
+  ): HttpApp;
+  /** Kube source only; `undefined`: status is not written. */
+  createStatusWriter?(
+    source: Source,
+    ctx: PartContext,
+  ): Promise<StatusWriterPart | undefined>;
+}

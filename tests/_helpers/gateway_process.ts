@@ -1,0 +1,273 @@
+/**
+ * Starts the real gateway process (`deno run main.ts run ...`) for end-to-end
+ * tests, on free loopback ports, waits until `/readyz` says ready, and stops
+ * it. Every test that needs the real binary behaviour (sockets, signals, exit
+ * codes, logs) should use this rather than spawning Deno itself.
+ *
+ * @example
+ * ```ts ignore
+ * import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+ * await using gw = await startGateway({ manifests: dir });
+ * const res = await fetch(`${gw.adminUrl}/config`);
+ * // ...
+ * const status = await gw.stop(); // SIGTERM, waits for exit
+ * ```
+ *
+ * Defaults chosen for tests: `--listen-host 127.0.0.1`, `--drain-delay 0s`,
+ * `--shutdown-timeout 5s`, `--log-level debug`, `--log-format json`. Extra
+ * `args` come last, so they override these (the last value of a flag wins).
+ * @module
+ */
+
+/** The path of `main.ts`. */
+export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Deno permissions the gateway process runs with (the same as `deno task start`). */
+export const GATEWAY_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+];
+
+/**
+ * A port that was free a moment ago on 127.0.0.1. There is a small window in
+ * which another process could take it; on a test machine that is acceptable.
+ */
+export function freePort(hostname = "127.0.0.1"): number {
+  const listener = Deno.listen({ hostname, port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** `n` distinct free ports. */
+export function freePorts(n: number): number[] {
+  const listeners = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of listeners) l.close();
+  return ports;
+}
+
+/** Options of {@linkcode startGateway}. */
+export interface GatewayProcessOptions {
+  /** Directory for `--manifests` (files source). */
+  manifests?: string;
+  /** Extra flags, appended last. */
+  args?: string[];
+  /** Extra environment (the parent's environment is inherited). */
+  env?: Record<string, string>;
+  /** Wait for `/readyz` 200 (default), or only for `/healthz` (`"healthz"`), or not at all. */
+  waitFor?: "readyz" | "healthz" | "nothing";
+  /** How long to wait for it. Default 20 s (first runs may compile npm packages). */
+  startTimeoutMs?: number;
+}
+
+/** A running gateway process. */
+export interface GatewayProcess extends AsyncDisposable {
+  readonly pid: number;
+  readonly adminPort: number;
+  readonly telemetryPort: number;
+  /** `http://127.0.0.1:<adminPort>`. */
+  readonly adminUrl: string;
+  /** `http://127.0.0.1:<telemetryPort>`. */
+  readonly telemetryUrl: string;
+  /** Resolves when the process exits. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Standard-error lines so far (the structured log; JSON lines by default). */
+  logs(): string[];
+  /** Parsed JSON log lines so far (non-JSON lines skipped). */
+  logRecords(): Record<string, unknown>[];
+  /** Resolves with the first log record matching `predicate`, or rejects after `timeoutMs`. */
+  waitForLog(
+    predicate: (record: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** GET (or `init`) an admin path, e.g. `/config`. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  /** Sends `signal`. */
+  kill(signal?: Deno.Signal): void;
+  /** SIGTERM, then waits up to `timeoutMs` (default 15 s; SIGKILL after) for the exit status. */
+  stop(timeoutMs?: number): Promise<Deno.CommandStatus>;
+}
+
+const MAX_LOG_LINES = 20_000;
+
+async function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const parts = pending.split("\n");
+    pending = parts.pop() ?? "";
+    into.push(...parts);
+    if (into.length > MAX_LOG_LINES) into.splice(0, into.length - MAX_LOG_LINES);
+  }
+  if (pending) into.push(pending);
+}
+
+function parseRecords(lines: string[]): Record<string, unknown>[] {
+  const records: Record<string, unknown>[] = [];
+  for (const line of lines) {
+    if (!line.startsWith("{")) continue;
+    try {
+      records.push(JSON.parse(line));
+    } catch {
+      // A partial or foreign line; the raw text is still in logs().
+    }
+  }
+  return records;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Spawns the gateway and waits for it (see {@linkcode GatewayProcessOptions.waitFor}).
+ * Throws with the process's log attached when it exits early or never gets ready.
+ */
+export async function startGateway(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const [adminPort, telemetryPort] = freePorts(2);
+  const args = [
+    "run",
+    ...GATEWAY_PERMISSIONS,
+    MAIN_PATH,
+    "run",
+    ...(options.manifests ? ["--manifests", options.manifests] : []),
+    "--admin-addr",
+    `127.0.0.1:${adminPort}`,
+    "--telemetry-addr",
+    `127.0.0.1:${telemetryPort}`,
+    "--listen-host",
+    "127.0.0.1",
+    "--drain-delay",
+    "0s",
+    "--shutdown-timeout",
+    "5s",
+    "--log-level",
+    "debug",
+    "--log-format",
+    "json",
+    ...(options.args ?? []),
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const stdoutLines: string[] = [];
+  const drained = Promise.all([
+    collectLines(child.stderr, lines),
+    collectLines(child.stdout, stdoutLines),
+  ]);
+  let exited: Deno.CommandStatus | undefined;
+  const status = child.status.then(async (s) => {
+    exited = s;
+    await drained.catch(() => {});
+    return s;
+  });
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+
+  const logs = () => [...stdoutLines, ...lines];
+  const gateway: GatewayProcess = {
+    pid: child.pid,
+    adminPort,
+    telemetryPort,
+    adminUrl,
+    telemetryUrl: `http://127.0.0.1:${telemetryPort}`,
+    status,
+    logs,
+    logRecords: () => parseRecords(lines),
+    async waitForLog(predicate, timeoutMs = 10_000) {
+      const deadline = performance.now() + timeoutMs;
+      while (performance.now() < deadline) {
+        const found = parseRecords(lines).find(predicate);
+        if (found) return found;
+        if (exited) break;
+        await sleep(25);
+      }
+      throw new Error(`Cannot find the expected log line; log:\n${logs().join("\n")}`);
+    },
+    admin: (path, init) => fetch(`${adminUrl}${path}`, init),
+    kill(signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          child.kill(signal);
+        } catch {
+          // Already gone between the check and the kill.
+        }
+      }
+    },
+    async stop(timeoutMs = 15_000) {
+      gateway.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      const first = await Promise.race([status, timedOut]);
+      clearTimeout(timer);
+      if (first === "timeout") {
+        gateway.kill("SIGKILL");
+        await status;
+        throw new Error(
+          `Cannot stop the gateway within ${timeoutMs} ms of SIGTERM; log:\n${logs().join("\n")}`,
+        );
+      }
+      return first;
+    },
+    async [Symbol.asyncDispose]() {
+      if (!exited) {
+        gateway.kill("SIGKILL");
+        await status;
+      }
+    },
+  };
+
+  const waitFor = options.waitFor ?? "readyz";
+  if (waitFor === "nothing") return gateway;
+  const path = waitFor === "readyz" ? "/readyz" : "/healthz";
+  const deadline = performance.now() + (options.startTimeoutMs ?? 20_000);
+  let lastAnswer = "no answer";
+  while (performance.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${adminUrl}${path}`);
+      lastAnswer = `${res.status} ${await res.text()}`;
+      if (res.ok) return gateway;
+    } catch (error) {
+      lastAnswer = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(50);
+  }
+  await gateway[Symbol.asyncDispose]();
+  throw new Error(
+    `Cannot start the gateway: ${path} never answered 200 (last: ${lastAnswer}; exit: ${
+      exited ? exited.code : "still running"
+    }); log:\n${logs().join("\n")}`,
+  );
+}
+
+/** The outcome of {@linkcode runGatewayCommand}. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one short-lived command of the gateway binary (`translate`, `version`, `--help`). */
+export async function runGatewayCommand(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...GATEWAY_PERMISSIONS, MAIN_PATH, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
