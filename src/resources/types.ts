@@ -231,7 +231,12 @@ export interface HTTPRouteFilter {
   responseHeaderModifier?: HTTPHeaderFilter;
   requestRedirect?: HTTPRequestRedirectFilter;
   urlRewrite?: HTTPURLRewriteFilter;
-  requestMirror?: { backendRef: BackendObjectReference; percent?: number };
+  requestMirror?: {
+    backendRef: BackendObjectReference;
+    percent?: number;
+    /** Alternative to `percent`: `numerator`/`denominator` (default 100) of requests. */
+    fraction?: { numerator: number; denominator?: number };
+  };
   extensionRef?: LocalObjectReference;
 }
 

@@ -1,0 +1,200 @@
+/**
+ * Gateway validation (`gateway.networking.k8s.io` v1 and v1beta1): the CRD's
+ * field constraints and its admission rules on listeners (unique names,
+ * unique port/protocol/hostname, `tls` only where the protocol allows it).
+ * Listener conflicts the spec reports as conditions (same port, different
+ * protocol) and unresolvable certificate references are left to `translate`.
+ *
+ * @example
+ * ```ts
+ * import { FieldChecker } from "./validate_fields.ts";
+ * import { readGateway } from "./validate_gateway.ts";
+ * const c = new FieldChecker();
+ * const head = { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: "gw" } };
+ * readGateway(c, { spec: { gatewayClassName: "serval", listeners: [{ name: "http", port: 70000, protocol: "HTTP" }] } }, head);
+ * c.errors[0]; // { field: "spec.listeners[0].port", message: "must be between 1 and 65535, got 70000" }
+ * ```
+ * @module
+ */
+import type {
+  AllowedRoutes,
+  Gateway,
+  GatewayAddress,
+  GatewayTLSConfig,
+  KubeObject,
+  Listener,
+  RouteGroupKind,
+} from "./types.ts";
+import { type FieldChecker, put } from "./validate_fields.ts";
+import { readLabelSelector, readSecretRef } from "./validate_references.ts";
+import {
+  GROUP,
+  HOSTNAME,
+  KIND,
+  LABEL_KEY,
+  PROTOCOL,
+  REQUIRED_OBJECT_NAME,
+  REQUIRED_PORT,
+  SECTION_NAME,
+} from "./validate_rules.ts";
+
+const TLS_MODES = ["Terminate", "Passthrough"] as const;
+const FROM_NAMESPACES = ["All", "Same", "Selector"] as const;
+const ADDRESS_TYPE = {
+  minLength: 1,
+  maxLength: 253,
+  pattern:
+    /^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$/,
+  patternHint: "Hostname, IPAddress, NamedAddress or a domain-prefixed type",
+};
+
+function readTls(c: FieldChecker, raw: unknown, field: string): GatewayTLSConfig | undefined {
+  const o = c.object(raw, field);
+  if (!o) return undefined;
+  const tls: GatewayTLSConfig = {};
+  put(
+    tls,
+    "mode",
+    c.string(o.mode, `${field}.mode`, { oneOf: TLS_MODES }) as GatewayTLSConfig["mode"],
+  );
+  put(
+    tls,
+    "certificateRefs",
+    c.listOf(
+      o.certificateRefs,
+      `${field}.certificateRefs`,
+      { maxItems: 64 },
+      (item, f) => readSecretRef(c, item, f),
+    ),
+  );
+  put(
+    tls,
+    "options",
+    c.stringMap(o.options, `${field}.options`, LABEL_KEY, { maxLength: 4096 }, 16),
+  );
+  // The CRD defaults `mode` to Terminate, and a terminating listener needs
+  // something to terminate with.
+  if (
+    (tls.mode ?? "Terminate") === "Terminate" &&
+    !(tls.certificateRefs?.length) && !(tls.options && Object.keys(tls.options).length)
+  ) {
+    c.error(field, "must have certificateRefs or options when mode is Terminate");
+  }
+  return tls;
+}
+
+function readAllowedRoutes(
+  c: FieldChecker,
+  raw: unknown,
+  field: string,
+): AllowedRoutes | undefined {
+  const o = c.object(raw, field);
+  if (!o) return undefined;
+  const allowed: AllowedRoutes = {};
+  const n = c.object(o.namespaces, `${field}.namespaces`);
+  if (n) {
+    const namespaces: NonNullable<AllowedRoutes["namespaces"]> = {};
+    put(
+      namespaces,
+      "from",
+      c.string(n.from, `${field}.namespaces.from`, { oneOf: FROM_NAMESPACES }) as
+        | "All"
+        | "Same"
+        | "Selector"
+        | undefined,
+    );
+    put(namespaces, "selector", readLabelSelector(c, n.selector, `${field}.namespaces.selector`));
+    allowed.namespaces = namespaces;
+  }
+  put(
+    allowed,
+    "kinds",
+    c.listOf(o.kinds, `${field}.kinds`, { maxItems: 8 }, (item, f) => {
+      const k = c.object(item, f, true);
+      if (!k) return undefined;
+      const rgk: RouteGroupKind = {
+        kind: c.string(k.kind, `${f}.kind`, { ...KIND, required: true }) ?? "",
+      };
+      put(rgk, "group", c.string(k.group, `${f}.group`, GROUP));
+      return rgk;
+    }),
+  );
+  return allowed;
+}
+
+function readListener(c: FieldChecker, raw: unknown, field: string): Listener | undefined {
+  const o = c.object(raw, field, true);
+  if (!o) return undefined;
+  const listener: Listener = {
+    name: c.string(o.name, `${field}.name`, { ...SECTION_NAME, required: true }) ?? "",
+    port: c.integer(o.port, `${field}.port`, REQUIRED_PORT) ?? 0,
+    protocol: c.string(o.protocol, `${field}.protocol`, PROTOCOL) ?? "",
+  };
+  put(listener, "hostname", c.string(o.hostname, `${field}.hostname`, HOSTNAME));
+  put(listener, "tls", readTls(c, o.tls, `${field}.tls`));
+  put(listener, "allowedRoutes", readAllowedRoutes(c, o.allowedRoutes, `${field}.allowedRoutes`));
+
+  const p = listener.protocol;
+  if (listener.tls && (p === "HTTP" || p === "TCP" || p === "UDP")) {
+    c.error(`${field}.tls`, `must not be set for protocol ${p}`);
+  }
+  if (p === "HTTPS" && listener.tls?.mode === "Passthrough") {
+    c.error(`${field}.tls.mode`, "must be Terminate for protocol HTTPS");
+  }
+  if (p === "TLS" && !listener.tls?.mode) {
+    c.error(`${field}.tls.mode`, "is required for protocol TLS");
+  }
+  if (listener.hostname && (p === "TCP" || p === "UDP")) {
+    c.error(`${field}.hostname`, `must not be set for protocol ${p}`);
+  }
+  return listener;
+}
+
+function readAddress(c: FieldChecker, raw: unknown, field: string): GatewayAddress | undefined {
+  const o = c.object(raw, field, true);
+  if (!o) return undefined;
+  const address: GatewayAddress = {
+    value: c.string(o.value, `${field}.value`, { maxLength: 253 }) ?? "",
+  };
+  put(address, "type", c.string(o.type, `${field}.type`, ADDRESS_TYPE));
+  if (address.type === "Hostname" && address.value !== "") {
+    c.string(address.value, `${field}.value`, HOSTNAME);
+  }
+  return address;
+}
+
+/** Reads a Gateway whose `apiVersion`, `kind` and `metadata` are already read. */
+export function readGateway(
+  c: FieldChecker,
+  raw: Record<string, unknown>,
+  head: KubeObject,
+): Gateway {
+  const s = c.object(raw.spec, "spec", true) ?? {};
+  const listeners = c.listOf(
+    s.listeners,
+    "spec.listeners",
+    { required: true, minItems: 1, maxItems: 64 },
+    (item, f) => readListener(c, item, f),
+  ) ?? [];
+  c.unique(listeners, "spec.listeners", (l) => l.name || undefined, "listener name");
+  c.unique(
+    listeners,
+    "spec.listeners",
+    (l) => `${l.port}/${l.protocol}/${l.hostname ?? ""}`,
+    "port, protocol and hostname",
+  );
+  const spec: Gateway["spec"] = {
+    gatewayClassName: c.string(s.gatewayClassName, "spec.gatewayClassName", REQUIRED_OBJECT_NAME) ??
+      "",
+    listeners,
+  };
+  put(
+    spec,
+    "addresses",
+    c.listOf(s.addresses, "spec.addresses", { maxItems: 16 }, (item, f) => readAddress(c, item, f)),
+  );
+  const out: Gateway = { ...head, kind: "Gateway", spec };
+  const status = c.object(raw.status, "status");
+  if (status) out.status = status as Gateway["status"];
+  return out;
+}
