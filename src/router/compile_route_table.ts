@@ -1,0 +1,95 @@
+/**
+ * The production route table: listeners and virtual hosts found through
+ * `HostIndex` (cost grows with the labels of the request host, not with the
+ * number of hosts), matches found through a per-host `PathIndex`.
+ * @module
+ */
+import type { GatewayConfig, ListenerConfig, RuleConfig } from "../translate/config.ts";
+import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
+import { compileMatch } from "./compiled_match.ts";
+import { HostIndex } from "./host_index.ts";
+import { PathIndex } from "./path_index.ts";
+import { LazyQuery } from "./query_params.ts";
+
+interface CompiledListener {
+  config: ListenerConfig;
+  virtualHosts: HostIndex<PathIndex<RouteMatch>>;
+}
+
+/**
+ * Compile a `GatewayConfig` into a frozen `RouteTable`.
+ *
+ * Routing follows the IR's ordering contract (`src/translate/config.ts`):
+ * on the request's port the most specific listener whose hostname matches
+ * the host wins and only its routes are considered (listener isolation);
+ * inside it, the virtual host named exactly like the host is tried, then the
+ * matching wildcard virtual hosts from most to fewest labels, then `*`; in
+ * each, matches are tried in their given (precedence) order and the first
+ * whose conditions all hold wins.
+ *
+ * Conditions: `Exact` path is case-sensitive equality; `PathPrefix` matches
+ * whole segments with trailing slashes of the prefix ignored (`/foo` matches
+ * `/foo`, `/foo/`, `/foo/bar`, not `/foobar`); `RegularExpression` (path,
+ * header, query) is an anchored full match in ECMAScript syntax, compiled
+ * here once. Header names are case-insensitive, a repeated request header is
+ * seen as its values joined by `, `; query parameters use their first value.
+ * Only the first condition per header or query name counts, as the spec says.
+ * A match whose rule is missing from `config.rules` or whose expression does
+ * not compile never matches.
+ *
+ * The request's `path` must already be normalised (`normalizePath`) and its
+ * `host` lower-cased without port (`hostFromAuthority`).
+ *
+ * @example
+ * ```ts
+ * import { compileRouteTable } from "./compile_route_table.ts";
+ * const table = compileRouteTable({ ports: [], rules: {} });
+ * table.match({
+ *   port: 80, host: "example.com", method: "GET", path: "/", query: "", headers: new Headers(),
+ * }); // undefined
+ * ```
+ */
+export function compileRouteTable(config: GatewayConfig): RouteTable {
+  const ports = new Map<number, HostIndex<CompiledListener>>();
+  for (const port of config.ports) {
+    let listeners = ports.get(port.port);
+    if (!listeners) {
+      listeners = new HostIndex<CompiledListener>();
+      ports.set(port.port, listeners);
+    }
+    for (const listener of port.listeners) {
+      listeners.add(listener.hostname, compileListener(listener, config.rules));
+    }
+  }
+
+  return Object.freeze({
+    config,
+    listenerFor(port: number, host: string): ListenerConfig | undefined {
+      return ports.get(port)?.first(host)?.config;
+    },
+    match(request: RouteRequest): RouteMatch | undefined {
+      const listener = ports.get(request.port)?.first(request.host);
+      if (!listener) return undefined;
+      const query = new LazyQuery(request.query);
+      return listener.virtualHosts.find(request.host, (index) => index.find(request, query));
+    },
+  });
+}
+
+function compileListener(
+  listener: ListenerConfig,
+  rules: Record<string, RuleConfig>,
+): CompiledListener {
+  const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
+  for (const virtualHost of listener.virtualHosts) {
+    const index = new PathIndex<RouteMatch>();
+    virtualHost.matches.forEach((match, order) => {
+      if (!Object.hasOwn(rules, match.rule)) return;
+      const rule = rules[match.rule];
+      const result = Object.freeze({ listener, virtualHost: virtualHost.hostname, match, rule });
+      index.add({ order, compiled: compileMatch(match), result });
+    });
+    virtualHosts.add(virtualHost.hostname, index);
+  }
+  return { config: listener, virtualHosts };
+}

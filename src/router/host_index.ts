@@ -1,0 +1,81 @@
+/**
+ * Host lookup whose cost depends on the number of labels in the request host,
+ * never on the number of host names indexed: an exact `Map`, and a `Map` of
+ * wildcard suffixes probed once per label of the request host.
+ * @module
+ */
+
+/**
+ * Values keyed by host pattern: an exact host (`api.example.com`), a wildcard
+ * (`*.example.com`, which matches one or more labels in place of `*`, never
+ * `example.com` itself), or the catch-all (`*` or `null`). Built once, then
+ * only read. When a pattern is added twice, the first value is kept.
+ *
+ * @example
+ * ```ts
+ * import { HostIndex } from "./host_index.ts";
+ * const index = new HostIndex<string>();
+ * index.add("*.example.com", "wildcard");
+ * index.add(null, "any");
+ * index.first("a.b.example.com"); // "wildcard"
+ * index.first("example.com"); // "any"
+ * ```
+ */
+export class HostIndex<T> {
+  readonly #exact = new Map<string, T>();
+  /** Key: the wildcard without its `*` (`.example.com`). */
+  readonly #wildcard = new Map<string, T>();
+  #any: T | undefined;
+  #anySet = false;
+
+  /** Index `value` under `pattern`. */
+  add(pattern: string | null, value: T): void {
+    if (pattern === null || pattern === "*") {
+      if (!this.#anySet) {
+        this.#any = value;
+        this.#anySet = true;
+      }
+      return;
+    }
+    const [map, key] = pattern.startsWith("*.")
+      ? [this.#wildcard, pattern.slice(1)]
+      : [this.#exact, pattern];
+    if (!map.has(key)) map.set(key, value);
+  }
+
+  /** The most specific value for `host`: exact, then the wildcard with most labels, then `*`. */
+  first(host: string): T | undefined {
+    const exact = this.#exact.get(host);
+    if (exact !== undefined) return exact;
+    if (this.#wildcard.size > 0) {
+      // Starting at 1: the `*` of a wildcard stands for at least one non-empty label.
+      for (let dot = host.indexOf(".", 1); dot !== -1; dot = host.indexOf(".", dot + 1)) {
+        const value = this.#wildcard.get(host.slice(dot));
+        if (value !== undefined) return value;
+      }
+    }
+    return this.#any;
+  }
+
+  /**
+   * Visit every value that applies to `host`, most specific first, until
+   * `visit` returns something other than `undefined`; return that.
+   */
+  find<R>(host: string, visit: (value: T) => R | undefined): R | undefined {
+    const exact = this.#exact.get(host);
+    if (exact !== undefined) {
+      const found = visit(exact);
+      if (found !== undefined) return found;
+    }
+    if (this.#wildcard.size > 0) {
+      for (let dot = host.indexOf(".", 1); dot !== -1; dot = host.indexOf(".", dot + 1)) {
+        const value = this.#wildcard.get(host.slice(dot));
+        if (value !== undefined) {
+          const found = visit(value);
+          if (found !== undefined) return found;
+        }
+      }
+    }
+    return this.#anySet ? visit(this.#any as T) : undefined;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The reference route table: every decision made by scanning, in the most
+ * literal reading of the IR contract. It is slow on purpose and shares no
+ * matching code with `compileRouteTable`, so the shared case suite and the
+ * randomised comparison test check the indexed table against an
+ * independent implementation.
+ * @module
+ */
+import type {
+  GatewayConfig,
+  ListenerConfig,
+  MatchConfig,
+  VirtualHostConfig,
+} from "../translate/config.ts";
+import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
+
+/**
+ * Build the linear-scan `RouteTable` for `config`. Same semantics as
+ * `compileRouteTable`; use it in tests, never to serve traffic.
+ *
+ * @example
+ * ```ts
+ * import { createLinearRouteTable } from "./linear_route_table.ts";
+ * createLinearRouteTable({ ports: [], rules: {} }).listenerFor(80, "a.example.com"); // undefined
+ * ```
+ */
+export function createLinearRouteTable(config: GatewayConfig): RouteTable {
+  const regexes = new Map<string, RegExp | null>();
+  const regex = (pattern: string): RegExp | null => {
+    if (!regexes.has(pattern)) {
+      let compiled: RegExp | null = null;
+      try {
+        compiled = new RegExp("^(?:" + pattern + ")$");
+      } catch {
+        compiled = null;
+      }
+      regexes.set(pattern, compiled);
+    }
+    return regexes.get(pattern)!;
+  };
+
+  const listenerFor = (port: number, host: string): ListenerConfig | undefined => {
+    const listeners = config.ports.find((p) => p.port === port)?.listeners ?? [];
+    const specificity = (l: ListenerConfig) =>
+      l.hostname === null || l.hostname === "*" ? 0 : l.hostname.startsWith("*.") ? 1 : 2;
+    // Stable sort: equal ranks keep their order; wildcards with more labels first.
+    const ranked = [...listeners].sort((a, b) =>
+      specificity(b) - specificity(a) || labels(b.hostname) - labels(a.hostname)
+    );
+    return ranked.find((l) => l.hostname === null || hostMatches(l.hostname, host));
+  };
+
+  const stringMatches = (type: string, expected: string, actual: string): boolean =>
+    type === "Exact" ? actual === expected : regex(expected)?.test(actual) === true;
+
+  const matches = (m: MatchConfig, request: RouteRequest): boolean => {
+    if (m.path.type === "Exact" && request.path !== m.path.value) return false;
+    if (m.path.type === "PathPrefix") {
+      let prefix = m.path.value;
+      while (prefix.endsWith("/")) prefix = prefix.slice(0, -1);
+      if (request.path !== prefix && !request.path.startsWith(prefix + "/")) return false;
+    }
+    if (m.path.type === "RegularExpression") {
+      if (!stringMatches("RegularExpression", m.path.value, request.path)) return false;
+    }
+    if (m.method !== undefined && m.method !== request.method) return false;
+    const seenHeaders: string[] = [];
+    for (const h of m.headers) {
+      if (seenHeaders.includes(h.name.toLowerCase())) continue;
+      seenHeaders.push(h.name.toLowerCase());
+      const actual = request.headers.get(h.name);
+      if (actual === null || !stringMatches(h.type, h.value, actual)) return false;
+    }
+    const params = new URLSearchParams(request.query);
+    const seenParams: string[] = [];
+    for (const q of m.queryParams) {
+      if (seenParams.includes(q.name)) continue;
+      seenParams.push(q.name);
+      const actual = params.get(q.name); // URLSearchParams.get gives the first value
+      if (actual === null || !stringMatches(q.type, q.value, actual)) return false;
+    }
+    return true;
+  };
+
+  return Object.freeze({
+    config,
+    listenerFor,
+    match(request: RouteRequest): RouteMatch | undefined {
+      const listener = listenerFor(request.port, request.host);
+      if (!listener) return undefined;
+      for (const virtualHost of virtualHostsFor(listener, request.host)) {
+        for (const m of virtualHost.matches) {
+          if (!Object.hasOwn(config.rules, m.rule)) continue;
+          if (
+            m.headers.concat(m.queryParams).some((c) =>
+              c.type === "RegularExpression" && regex(c.value) === null
+            )
+          ) continue;
+          if (m.path.type === "RegularExpression" && regex(m.path.value) === null) continue;
+          if (matches(m, request)) {
+            return {
+              listener,
+              virtualHost: virtualHost.hostname,
+              match: m,
+              rule: config.rules[m.rule],
+            };
+          }
+        }
+      }
+      return undefined;
+    },
+  });
+}
+
+function labels(hostname: string | null): number {
+  return hostname === null ? 0 : hostname.split(".").length;
+}
+
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.startsWith("*.")) {
+    const suffix = pattern.slice(1);
+    return host.endsWith(suffix) && host.length > suffix.length;
+  }
+  return pattern === host;
+}
+
+/** The virtual hosts for `host`: exact, wildcards by labels (most first), then `*`. */
+function virtualHostsFor(listener: ListenerConfig, host: string): VirtualHostConfig[] {
+  const firstNamed = (name: string) => listener.virtualHosts.find((v) => v.hostname === name);
+  const exact = firstNamed(host);
+  const wildcards = listener.virtualHosts
+    .filter((v) => v.hostname.startsWith("*.") && hostMatches(v.hostname, host))
+    .filter((v) => firstNamed(v.hostname) === v)
+    .sort((a, b) => labels(b.hostname) - labels(a.hostname));
+  const any = firstNamed("*");
+  return [exact, ...wildcards, any].filter((v): v is VirtualHostConfig => v !== undefined);
+}

@@ -1,0 +1,122 @@
+/**
+ * The matches of one virtual host, indexed by path so that a request only
+ * evaluates the matches whose path condition can hold, while the winner is
+ * exactly the one a scan in precedence order would pick.
+ * @module
+ */
+import type { CompiledMatch } from "./compiled_match.ts";
+import type { RouteRequest } from "./router.ts";
+import type { LazyQuery } from "./query_params.ts";
+
+/** A match with its position in precedence order (lower wins). */
+export interface IndexedMatch<R> {
+  order: number;
+  compiled: CompiledMatch;
+  /** What a hit returns (prebuilt, so a hit allocates nothing). */
+  result: R;
+}
+
+interface PrefixNode<R> {
+  entries: IndexedMatch<R>[];
+  children: Map<string, PrefixNode<R>>;
+}
+
+/**
+ * Exact paths live in a `Map`, PathPrefix matches in a trie of path segments
+ * (a prefix `/a/b` sits on node `a` → `b`), regular expressions in a list
+ * that every request tries. A request collects the candidate lists (its exact
+ * path, every trie node along its segments, the regex list), each already in
+ * precedence order, and merges them by `order`: the first candidate whose
+ * remaining conditions hold is the one a linear scan would have found,
+ * because every match skipped by the index fails its path condition.
+ */
+export class PathIndex<R> {
+  readonly #exact = new Map<string, IndexedMatch<R>[]>();
+  readonly #root: PrefixNode<R> = { entries: [], children: new Map() };
+  readonly #regex: IndexedMatch<R>[] = [];
+
+  /** Add a match; matches must be added in precedence order. */
+  add(entry: IndexedMatch<R>): void {
+    const { path } = entry.compiled.config;
+    switch (path.type) {
+      case "Exact": {
+        const list = this.#exact.get(path.value);
+        if (list) list.push(entry);
+        else this.#exact.set(path.value, [entry]);
+        return;
+      }
+      case "PathPrefix": {
+        const prefix = entry.compiled.prefix;
+        // A prefix that is not an absolute path can match no request path.
+        if (prefix !== "" && !prefix.startsWith("/")) return;
+        let node = this.#root;
+        if (prefix !== "") {
+          for (const segment of prefix.slice(1).split("/")) {
+            let child = node.children.get(segment);
+            if (!child) {
+              child = { entries: [], children: new Map() };
+              node.children.set(segment, child);
+            }
+            node = child;
+          }
+        }
+        node.entries.push(entry);
+        return;
+      }
+      case "RegularExpression":
+        this.#regex.push(entry);
+        return;
+    }
+  }
+
+  /** The first match in precedence order that `request` satisfies. */
+  find(request: RouteRequest, query: LazyQuery): R | undefined {
+    const path = request.path;
+    const lists: IndexedMatch<R>[][] = [];
+    const exact = this.#exact.get(path);
+    if (exact) lists.push(exact);
+    let node = this.#root;
+    if (node.entries.length > 0) lists.push(node.entries);
+    // Walk the request's segments; a trailing empty segment (`/a/`) ends the walk.
+    for (let start = 1; start < path.length;) {
+      let end = path.indexOf("/", start);
+      if (end === -1) end = path.length;
+      const child = node.children.get(path.slice(start, end));
+      if (!child) break;
+      node = child;
+      if (node.entries.length > 0) lists.push(node.entries);
+      start = end + 1;
+    }
+    if (this.#regex.length > 0) lists.push(this.#regex);
+
+    if (lists.length === 1) {
+      for (const entry of lists[0]) {
+        if (accepts(entry, request, query)) return entry.result;
+      }
+      return undefined;
+    }
+    const positions = new Array<number>(lists.length).fill(0);
+    while (true) {
+      let best = -1;
+      let bestOrder = Infinity;
+      for (let i = 0; i < lists.length; i++) {
+        const candidate = lists[i][positions[i]];
+        if (candidate !== undefined && candidate.order < bestOrder) {
+          best = i;
+          bestOrder = candidate.order;
+        }
+      }
+      if (best === -1) return undefined;
+      const entry = lists[best][positions[best]++];
+      if (accepts(entry, request, query)) return entry.result;
+    }
+  }
+}
+
+function accepts<R>(entry: IndexedMatch<R>, request: RouteRequest, query: LazyQuery): boolean {
+  // Exact and prefix entries are only reached when their path holds.
+  if (entry.compiled.config.path.type === "RegularExpression") {
+    if (!entry.compiled.testPath(request.path)) return false;
+  }
+  return entry.compiled.testRest(request, query);
+}
