@@ -1,0 +1,90 @@
+/**
+ * The headers sent to a backend and back to the client: hop-by-hop headers
+ * removed both ways, `X-Forwarded-For` appended, `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` set, `Expect` dropped (the listener already answered it).
+ * @module
+ */
+import type { HeaderModifierConfig } from "../translate/config.ts";
+import { applyHeaderModifier } from "./header_modifier.ts";
+import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop_by_hop.ts";
+
+/** What the forwarded request's headers are built from. */
+export interface ForwardHeadersInput {
+  /** The client's headers. */
+  headers: Headers;
+  /** Request header modifiers to apply, rule's first, then the backend's. */
+  modifiers: HeaderModifierConfig[];
+  /** `Host` to send: the client's (port included) or the URLRewrite hostname. */
+  host: string;
+  /** The client's address. */
+  clientIp: string;
+  scheme: "http" | "https";
+  /** The original `Host` (authority) the client asked for. */
+  forwardedHost: string;
+}
+
+/** Headers the proxy owns: never copied from the client. */
+const OWNED = new Set([
+  "host",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "expect",
+  "content-length",
+]);
+
+/**
+ * The flattened `[name, value, …]` header list for the upstream request.
+ *
+ * @example
+ * ```ts
+ * import { forwardRequestHeaders } from "./forward_headers.ts";
+ * forwardRequestHeaders({
+ *   headers: new Headers({ connection: "close", "x-a": "1" }), modifiers: [],
+ *   host: "a.com", clientIp: "10.0.0.1", scheme: "http", forwardedHost: "a.com",
+ * }); // ["host", "a.com", "x-a", "1", "x-forwarded-for", "10.0.0.1", ...]
+ * ```
+ */
+export function forwardRequestHeaders(input: ForwardHeadersInput): string[] {
+  let source = input.headers;
+  if (input.modifiers.length > 0) {
+    source = new Headers(source);
+    for (const modifier of input.modifiers) applyHeaderModifier(source, modifier);
+  }
+  const listed = connectionListedHeaders(input.headers.get("connection"));
+  const out: string[] = ["host", input.host];
+  let forwardedFor: string | null = null;
+  for (const [name, value] of source) {
+    if (OWNED.has(name)) {
+      if (name === "x-forwarded-for") forwardedFor = value;
+      continue;
+    }
+    if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
+    out.push(name, value);
+  }
+  out.push(
+    "x-forwarded-for",
+    forwardedFor === null ? input.clientIp : `${forwardedFor}, ${input.clientIp}`,
+    "x-forwarded-proto",
+    input.scheme,
+    "x-forwarded-host",
+    input.forwardedHost,
+  );
+  return out;
+}
+
+/**
+ * The response headers for the client, with response header modifiers applied.
+ * A streamed body of known length keeps its `Content-Length`.
+ */
+export function clientResponseHeaders(
+  headers: [string, string][],
+  modifiers: HeaderModifierConfig[],
+  contentLength: number | null,
+): [string, string][] | Headers {
+  if (contentLength !== null) headers.push(["content-length", String(contentLength)]);
+  if (modifiers.length === 0) return headers;
+  const out = new Headers(headers);
+  for (const modifier of modifiers) applyHeaderModifier(out, modifier);
+  return out;
+}

@@ -1,0 +1,257 @@
+/**
+ * The data-plane request handler for one listener port: route, apply the
+ * rule's filters, pick a backend and endpoint, forward, and answer errors
+ * with a short text body. It reads the route table once per request, so a
+ * request keeps the table it started with while a new one is swapped in.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import { silentLogger } from "../log/logger.ts";
+import { hostFromAuthority } from "../router/host.ts";
+import { normalizePath } from "../router/normalize_path.ts";
+import type { RouteMatch, RouteTable } from "../router/router.ts";
+import type { HeaderModifierConfig } from "../translate/config.ts";
+import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
+import { clientResponseHeaders, forwardRequestHeaders } from "./forward_headers.ts";
+import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
+import { modifyPath } from "./path_modifier.ts";
+import { redirectLocation } from "./redirect.ts";
+import { splitRequestUrl } from "./request_target.ts";
+import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
+import { UpstreamError } from "./upstream_types.ts";
+
+/** Options of {@linkcode createDataPlaneHandler}. */
+export interface DataPlaneHandlerOptions {
+  /** The current table; `undefined` until the first one is built (503). */
+  getTable: () => RouteTable | undefined;
+  /** The listener port this handler serves. */
+  port: number;
+  scheme: "http" | "https";
+  observer?: DataPlaneObserver;
+  logger?: Logger;
+  /** Shared upstream client; the caller owns (and closes) it. Default: a new one. */
+  upstream?: ProxyClient;
+  /** Shared backend picker, so all ports rotate together. Default: a new one. */
+  picker?: BackendPicker;
+  /** Milliseconds until a backend's response head, unless the rule sets one (default 60 000; 0: none). */
+  requestTimeoutMs?: number;
+}
+
+/** A `Deno.serve` handler. */
+export type DataPlaneHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Promise<Response>;
+
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+
+function textResponse(status: number, body: string): Response {
+  return new Response(body + "\n", { status, headers: TEXT });
+}
+
+/** Per-request labels for the observer. */
+interface Outcome {
+  listener: string;
+  route: string;
+}
+
+/**
+ * Creates the handler for one port.
+ *
+ * @example
+ * ```ts ignore
+ * import { createDataPlaneHandler } from "./handler.ts";
+ * const handler = createDataPlaneHandler({ getTable: () => table, port: 8080, scheme: "http" });
+ * Deno.serve({ port: 8080 }, handler);
+ * ```
+ */
+export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPlaneHandler {
+  const { getTable, port, scheme } = options;
+  const observer = options.observer ?? NOOP_OBSERVER;
+  const logger = options.logger ?? silentLogger;
+  const upstream = options.upstream ?? createProxyClient();
+  const picker = options.picker ?? createBackendPicker();
+  const defaultTimeoutMs = options.requestTimeoutMs ?? 60_000;
+
+  async function route(req: Request, info: Deno.ServeHandlerInfo, out: Outcome): Promise<Response> {
+    const table = getTable();
+    if (table === undefined) return textResponse(503, "No configuration is loaded yet");
+    const headers = req.headers;
+    const hostHeader = headers.get("host");
+    const { authority, target } = splitRequestUrl(req.url, hostHeader);
+    const host = hostFromAuthority(hostHeader || authority);
+    if (host === null) return textResponse(400, "Bad request: invalid Host header");
+    const q = target.indexOf("?");
+    const rawPath = q === -1 ? target : target.slice(0, q);
+    const query = q === -1 ? "" : target.slice(q + 1);
+    const path = normalizePath(rawPath);
+    if (path === null) return textResponse(400, "Bad request: invalid request path");
+
+    const matched = table.match({ port, host, method: req.method, path, query, headers });
+    if (matched === undefined) {
+      out.listener = table.listenerFor(port, host)?.id ?? "none";
+      return textResponse(404, `No route for ${host}${path}`);
+    }
+    out.listener = matched.listener.id;
+    out.route = matched.rule.id;
+    return await forward(req, info, matched, {
+      host,
+      path,
+      query,
+      target,
+      authority: hostHeader || authority,
+    });
+  }
+
+  async function forward(
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    matched: RouteMatch,
+    at: { host: string; path: string; query: string; target: string; authority: string },
+  ): Promise<Response> {
+    const rule = matched.rule;
+    const requestModifiers: HeaderModifierConfig[] = [];
+    const responseModifiers: HeaderModifierConfig[] = [];
+    let target = at.target;
+    let upstreamHost = at.authority;
+    for (const filter of rule.filters) {
+      switch (filter.type) {
+        case "RequestHeaderModifier":
+          requestModifiers.push(filter.modifier);
+          break;
+        case "ResponseHeaderModifier":
+          responseModifiers.push(filter.modifier);
+          break;
+        case "RequestRedirect": {
+          const location = redirectLocation(filter, {
+            scheme,
+            host: at.host,
+            listenerPort: port,
+            path: at.path,
+            query: at.query,
+            match: matched.match,
+          });
+          return respond(filter.statusCode, [["location", location]], null, responseModifiers);
+        }
+        case "URLRewrite":
+          if (filter.hostname !== undefined) upstreamHost = filter.hostname;
+          if (filter.path !== undefined) {
+            // The rewrite works on the normalised path (what the rule matched).
+            const rewritten = modifyPath(at.path, matched.match, filter.path);
+            target = at.query === "" ? rewritten : `${rewritten}?${at.query}`;
+          }
+          break;
+      }
+    }
+
+    const backend = picker.pickBackend(rule);
+    if (backend === undefined) return textResponse(500, "No backend is configured for this route");
+    if (backend === "invalid") {
+      return textResponse(500, "The selected backend of this route is invalid");
+    }
+    const endpoint = picker.pickEndpoint(backend);
+    if (endpoint === undefined) {
+      observer.onUpstreamError(backend.id, "no_endpoints");
+      return textResponse(503, `No ready endpoint for backend ${backend.id}`);
+    }
+    for (const filter of backend.filters) {
+      if (filter.type === "RequestHeaderModifier") requestModifiers.push(filter.modifier);
+      else if (filter.type === "ResponseHeaderModifier") responseModifiers.push(filter.modifier);
+    }
+
+    const contentLengthHeader = req.headers.get("content-length");
+    const contentLength = contentLengthHeader === null ? null : Number(contentLengthHeader);
+    const upstreamHeaders = forwardRequestHeaders({
+      headers: req.headers,
+      modifiers: requestModifiers,
+      host: upstreamHost,
+      clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
+      scheme,
+      forwardedHost: at.authority,
+    });
+    const timeouts = rule.timeouts;
+    let timeoutMs = defaultTimeoutMs;
+    if (timeouts !== undefined) {
+      const limits = [timeouts.request, timeouts.backendRequest].filter((t) => t !== undefined);
+      if (limits.length > 0) {
+        const positive = limits.filter((t) => t! > 0) as number[];
+        timeoutMs = positive.length === 0 ? 0 : Math.min(...positive);
+      }
+    }
+    try {
+      const res = await upstream.request(backend.protocol, endpoint, {
+        method: req.method,
+        target,
+        headers: upstreamHeaders,
+        body: req.body,
+        contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
+      }, { timeoutMs });
+      return respond(
+        res.status,
+        res.headers,
+        res.body as BodyInit | null,
+        responseModifiers,
+        res.contentLength,
+      );
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      observer.onUpstreamError(backend.id, error.kind);
+      logger.warn("upstream request failed", {
+        backend: backend.id,
+        endpoint: `${endpoint.address}:${endpoint.port}`,
+        kind: error.kind,
+        error: error.message,
+      });
+      return error.kind === "timeout"
+        ? textResponse(504, `Upstream ${backend.id} timed out`)
+        : textResponse(502, `Upstream ${backend.id} failed: ${error.kind}`);
+    }
+  }
+
+  function respond(
+    status: number,
+    headers: [string, string][],
+    body: BodyInit | null,
+    modifiers: HeaderModifierConfig[],
+    contentLength: number | null = null,
+  ): Response {
+    try {
+      return new Response(body, {
+        status,
+        headers: clientResponseHeaders(headers, modifiers, contentLength),
+      });
+    } catch (error) {
+      // The upstream answered something a Response cannot hold (e.g. status 600).
+      if (body instanceof ReadableStream) body.cancel().catch(() => {});
+      throw new UpstreamError(
+        "protocol",
+        `Cannot forward upstream response: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  return async (req, info) => {
+    const started = performance.now();
+    const out: Outcome = { listener: "none", route: "none" };
+    let res: Response;
+    try {
+      res = await route(req, info, out);
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        observer.onUpstreamError(out.route, error.kind);
+        res = textResponse(502, "Upstream response could not be forwarded");
+      } else {
+        logger.error("request handling failed", { error, route: out.route });
+        res = textResponse(500, "Internal error");
+      }
+    }
+    observer.onRequest({
+      listener: out.listener,
+      route: out.route,
+      method: req.method,
+      status: res.status,
+      durationSeconds: (performance.now() - started) / 1000,
+    });
+    return res;
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The listener manager: one server per port of the current config, bound
+ * and closed as configs come and go. A port that cannot be bound (in use, no
+ * permission) is reported in its state and retried on the next reconcile;
+ * it never stops the others. HTTP ports use `serveHttp`; HTTPS ports use the
+ * factory given as `servers.HTTPS`.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import { silentLogger } from "../log/logger.ts";
+import type { RouteTable } from "../router/router.ts";
+import type { ListenerPortState } from "../runtime/gateway_state.ts";
+import type { CertificateConfig, GatewayConfig, PortConfig } from "../translate/config.ts";
+import { createBackendPicker } from "./backend_picker.ts";
+import { createDataPlaneHandler } from "./handler.ts";
+import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
+import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
+import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
+
+/** Options of {@linkcode createListenerManager}. */
+export interface ListenerManagerOptions {
+  /** The current table, read once per request. */
+  getTable: () => RouteTable | undefined;
+  /** Bind address (`--listen-host`), default `0.0.0.0`. */
+  hostname?: string;
+  logger?: Logger;
+  observer?: DataPlaneObserver;
+  /** Upstream client; default: one created here and closed at shutdown. */
+  upstream?: ProxyClient;
+  /** Default backend response-head timeout in ms (rules may override). */
+  requestTimeoutMs?: number;
+  /** Server factories by protocol; HTTP defaults to `serveHttp`, HTTPS has no default. */
+  servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory };
+}
+
+/** What `reconcile` needs: a translate result, or any object with a config. */
+export interface ListenerConfigInput {
+  config: GatewayConfig;
+  certificates?: CertificateConfig[];
+}
+
+/** The running listeners. */
+export interface ListenerManager {
+  /** Binds new ports, closes removed ones, updates the others; every wanted port's state. */
+  reconcile(input: ListenerConfigInput): Promise<ListenerPortState[]>;
+  /** State of every wanted port, sorted by port. */
+  states(): ListenerPortState[];
+  /** True once a config was applied and every port of it is bound. */
+  ready(): boolean;
+  /**
+   * Stops accepting on every port and waits for in-flight requests, at most
+   * `graceMs` (default: no limit). Resolves `true` when all finished in time.
+   */
+  shutdown(options?: { graceMs?: number }): Promise<boolean>;
+}
+
+interface PortEntry {
+  state: ListenerPortState;
+  server?: PortServer;
+}
+
+/**
+ * Creates a listener manager; nothing is bound until `reconcile`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createListenerManager } from "./listeners.ts";
+ * const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
+ * await manager.reconcile(result);
+ * await manager.shutdown({ graceMs: 5000 });
+ * ```
+ */
+export function createListenerManager(options: ListenerManagerOptions): ListenerManager {
+  const hostname = options.hostname ?? "0.0.0.0";
+  const logger = options.logger ?? silentLogger;
+  const observer = options.observer ?? NOOP_OBSERVER;
+  const ownsUpstream = options.upstream === undefined;
+  const upstream = options.upstream ?? createProxyClient();
+  const picker = createBackendPicker();
+  const factories = { HTTP: options.servers?.HTTP ?? serveHttp, HTTPS: options.servers?.HTTPS };
+  const entries = new Map<number, PortEntry>();
+  const closing = new Set<Promise<void>>();
+  let applied = false;
+  let stopped = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function close(port: number, server: PortServer): Promise<void> {
+    const done = server.shutdown().catch((error) => {
+      logger.error("listener shutdown failed", { port, error });
+    });
+    closing.add(done);
+    done.finally(() => closing.delete(done));
+    return done;
+  }
+
+  async function bind(pc: PortConfig, certificates: CertificateConfig[]): Promise<PortEntry> {
+    const state: ListenerPortState = { port: pc.port, protocol: pc.protocol, bound: false };
+    const factory = factories[pc.protocol];
+    if (factory === undefined) {
+      state.error = `HTTPS listener on port ${pc.port} is not served: no HTTPS server is available`;
+      logger.error(state.error, { port: pc.port });
+      return { state };
+    }
+    const handler = createDataPlaneHandler({
+      getTable: options.getTable,
+      port: pc.port,
+      scheme: pc.protocol === "HTTPS" ? "https" : "http",
+      observer,
+      logger,
+      upstream,
+      picker,
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
+    try {
+      const server = await factory({
+        port: pc.port,
+        hostname,
+        handler,
+        portConfig: pc,
+        certificates,
+        logger,
+      });
+      state.bound = true;
+      logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname });
+      return { state, server };
+    } catch (error) {
+      state.error = `Cannot bind ${pc.protocol} listener on ${hostname}:${pc.port}: ${
+        (error as Error)?.message ?? String(error)
+      }`;
+      logger.error(state.error, { port: pc.port, error });
+      return { state };
+    }
+  }
+
+  async function apply(input: ListenerConfigInput): Promise<ListenerPortState[]> {
+    if (stopped) return states();
+    const certificates = input.certificates ?? [];
+    const wanted = new Map(input.config.ports.map((pc) => [pc.port, pc]));
+    for (const [port, entry] of entries) {
+      const pc = wanted.get(port);
+      if (pc !== undefined && pc.protocol === entry.state.protocol) continue;
+      entries.delete(port);
+      if (entry.server !== undefined) {
+        logger.info("listener closing", { port, protocol: entry.state.protocol });
+        const done = close(port, entry.server);
+        // The same port under another protocol needs the socket released first.
+        if (pc !== undefined) await Promise.race([done, delay(200)]);
+      }
+    }
+    for (const pc of wanted.values()) {
+      const entry = entries.get(pc.port);
+      if (entry?.server !== undefined) {
+        try {
+          await entry.server.update?.(pc, certificates);
+        } catch (error) {
+          logger.error("listener update failed", { port: pc.port, error });
+        }
+        continue;
+      }
+      entries.set(pc.port, await bind(pc, certificates));
+    }
+    applied = true;
+    return states();
+  }
+
+  function states(): ListenerPortState[] {
+    return [...entries.values()].map((e) => ({ ...e.state })).sort((a, b) => a.port - b.port);
+  }
+
+  return {
+    reconcile(input) {
+      const run = queue.then(() => apply(input));
+      queue = run.catch(() => {});
+      return run;
+    },
+    states,
+    ready: () => applied && !stopped && [...entries.values()].every((e) => e.state.bound),
+    async shutdown(shutdownOptions = {}) {
+      stopped = true;
+      await queue;
+      for (const [port, entry] of entries) {
+        if (entry.server !== undefined) close(port, entry.server);
+        entry.state.bound = false;
+      }
+      const all = Promise.all([...closing]).then(() => true);
+      const graceMs = shutdownOptions.graceMs;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const drained = graceMs === undefined ? await all : await Promise.race([
+        all,
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+      ]);
+      if (timer !== undefined) clearTimeout(timer);
+      if (ownsUpstream) upstream.close();
+      return drained;
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,63 @@
+/**
+ * The seam between the listener manager and the code that owns a socket:
+ * one factory per protocol. The manager hands a factory the port, the
+ * handler and (for HTTPS) the port's listeners and certificates; the factory
+ * binds and returns a {@linkcode PortServer}, or throws when it cannot bind.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { CertificateConfig, PortConfig } from "../translate/config.ts";
+import type { DataPlaneHandler } from "./handler.ts";
+
+/** Everything a factory needs to serve one port. */
+export interface PortServeContext {
+  port: number;
+  /** Address to bind (`--listen-host`). */
+  hostname: string;
+  /** The data-plane handler for this port. */
+  handler: DataPlaneHandler;
+  /** The port's listeners (hostnames, certificate ids) from the current config. */
+  portConfig: PortConfig;
+  /** Every certificate of the current config (HTTPS picks the ones it needs). */
+  certificates: CertificateConfig[];
+  logger: Logger;
+}
+
+/** A bound port. */
+export interface PortServer {
+  /** Stops accepting, then resolves once in-flight requests finished. */
+  shutdown(): Promise<void>;
+  /**
+   * A new config for the same port and protocol (e.g. other certificates);
+   * absent when the server has nothing to update.
+   */
+  update?(portConfig: PortConfig, certificates: CertificateConfig[]): void | Promise<void>;
+}
+
+/** Binds a port; throws (or rejects) when it cannot, e.g. port in use or no permission. */
+export type PortServerFactory = (context: PortServeContext) => PortServer | Promise<PortServer>;
+
+/**
+ * The plain HTTP factory: one `Deno.serve` (HTTP/1.1, and h2c by prior
+ * knowledge) on the port.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveHttp } from "./port_server.ts";
+ * const server = serveHttp({ port: 8080, hostname: "127.0.0.1", handler, portConfig, certificates: [], logger });
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp(context: PortServeContext): PortServer {
+  const { logger, port } = context;
+  const server = Deno.serve({
+    port,
+    hostname: context.hostname,
+    onListen() {},
+    onError(error) {
+      logger.error("request handling failed", { port, error });
+      return new Response("Internal error\n", { status: 500 });
+    },
+  }, context.handler);
+  return { shutdown: () => server.shutdown() };
+}

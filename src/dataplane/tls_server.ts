@@ -1,0 +1,213 @@
+/**
+ * The one module that touches Deno's unstable TLS internals (pinned: Deno
+ * 2.9.6). `Deno.serve` takes one certificate; SNI needs two internals:
+ *
+ * - `Deno.listenTls({ [Symbol.for("unstableSniResolver")]: (serverName) => ({ cert, key }) })`
+ *   asks for a key pair during each handshake whose server name the listener
+ *   has not resolved before. The answer (or the failure) is cached **per
+ *   listener and server name, forever**: a listener can never change the
+ *   certificate it serves for a name, so certificate rotation means a new
+ *   listener (see `tls_port_server.ts`).
+ * - `Deno[Deno.internal].serveHttpOnConnection(conn, signal, handler, onError, onListen)`
+ *   serves one accepted connection with the same HTTP/1.1 + HTTP/2 engine as
+ *   `Deno.serve`. We accept in JavaScript (instead of handing the listener to
+ *   `serveHttpOnListener`) because that gives each request its connection
+ *   (needed for 421) and lets accepted connections outlive their listener
+ *   (needed to rotate certificates without dropping them). Measured here: no
+ *   throughput or handshake-rate difference between the two.
+ *
+ * The server never learns the SNI of a connection from these internals (the
+ * handshake info holds only the ALPN protocol and the resolver is not called
+ * on cached names); `tls_port_server.ts` documents how 421 copes with that.
+ *
+ * {@linkcode assertTlsInternals} checks the shapes at startup and fails loudly.
+ * @module
+ */
+
+/** A certificate chain and private key, PEM. */
+export interface TlsKeyPair {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Returns the key pair for a handshake's server name (`""` when the client
+ * sent no SNI), or `undefined` to fail the handshake.
+ */
+export type TlsKeyPairResolver = (serverName: string) => TlsKeyPair | undefined;
+
+/** What `serveHttpOnConnection` calls per request. */
+export type TlsConnectionHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Response | Promise<Response>;
+
+/** ALPN offered by every HTTPS listener: HTTP/2 first. */
+export const TLS_ALPN_PROTOCOLS: readonly string[] = Object.freeze(["h2", "http/1.1"]);
+
+/** The Deno version whose internals this module was written against. */
+export const PINNED_DENO_VERSION = "2.9.6";
+
+const SNI_RESOLVER = Symbol.for("unstableSniResolver");
+
+interface DenoTlsInternals {
+  serveHttpOnConnection(
+    conn: Deno.TlsConn,
+    signal: AbortSignal,
+    handler: TlsConnectionHandler,
+    onError: (error: unknown) => Response | Promise<Response>,
+    onListen: (scheme: string) => void,
+  ): { finished: Promise<void> };
+  serverNameSymbol: symbol;
+}
+
+function internals(): Partial<DenoTlsInternals> | undefined {
+  const key = (Deno as unknown as { internal?: symbol }).internal;
+  if (typeof key !== "symbol") return undefined;
+  return (Deno as unknown as Record<symbol, Partial<DenoTlsInternals> | undefined>)[key];
+}
+
+/**
+ * Throws an `Error` naming what changed when the internals this module needs
+ * are missing or have another shape than in Deno 2.9.6.
+ *
+ * @example
+ * ```ts
+ * import { assertTlsInternals } from "./tls_server.ts";
+ * assertTlsInternals(); // throws on an incompatible Deno
+ * ```
+ */
+export function assertTlsInternals(): void {
+  const problems: string[] = [];
+  const found = internals();
+  if (found === undefined) {
+    problems.push("Deno[Deno.internal] is missing");
+  } else {
+    const serve = found.serveHttpOnConnection;
+    if (typeof serve !== "function") {
+      problems.push("Deno[Deno.internal].serveHttpOnConnection is not a function");
+    } else if (serve.length !== 5) {
+      problems.push(
+        `Deno[Deno.internal].serveHttpOnConnection takes ${serve.length} parameters, not 5`,
+      );
+    }
+    if (typeof found.serverNameSymbol !== "symbol") {
+      problems.push("Deno[Deno.internal].serverNameSymbol is not a symbol");
+    }
+  }
+  if (typeof Deno.listenTls !== "function") problems.push("Deno.listenTls is not a function");
+  if (problems.length > 0) {
+    throw new Error(
+      `Cannot serve HTTPS with SNI: Deno ${Deno.version.deno} lacks the internals of Deno ` +
+        `${PINNED_DENO_VERSION} (${problems.join("; ")})`,
+    );
+  }
+}
+
+/** Options of {@linkcode listenTlsWithSni}. */
+export interface ListenTlsWithSniOptions {
+  hostname: string;
+  port: number;
+  /** Needs `--unstable-net`; see {@linkcode reusePortAvailable}. */
+  reusePort: boolean;
+  resolve: TlsKeyPairResolver;
+}
+
+/**
+ * Binds a TLS listener that picks its certificate per server name.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTlsWithSni } from "./tls_server.ts";
+ * const listener = listenTlsWithSni({
+ *   hostname: "127.0.0.1", port: 8443, reusePort: false,
+ *   resolve: (name) => name === "a.example" ? { cert, key } : undefined,
+ * });
+ * ```
+ */
+export function listenTlsWithSni(options: ListenTlsWithSniOptions): Deno.TlsListener {
+  const resolver = (serverName: string): TlsKeyPair => {
+    const pair = options.resolve(serverName);
+    // The message reaches Deno's handshake error, never the client; it names
+    // the server name only.
+    if (pair === undefined) throw new Error(`No certificate for server name "${serverName}"`);
+    return pair;
+  };
+  const listenOptions = {
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+    alpnProtocols: [...TLS_ALPN_PROTOCOLS],
+    [SNI_RESOLVER]: resolver,
+    ...(options.reusePort ? { reusePort: true } : {}),
+  };
+  return Deno.listenTls(
+    listenOptions as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+  );
+}
+
+/**
+ * Serves one accepted TLS connection with Deno's HTTP/1.1 + HTTP/2 engine.
+ * `finished` settles when the connection is closed; it rejects when the
+ * handshake or the connection failed (callers must handle that).
+ */
+export function serveTlsConnection(
+  conn: Deno.TlsConn,
+  signal: AbortSignal,
+  handler: TlsConnectionHandler,
+  onError: (error: unknown) => Response | Promise<Response>,
+): { finished: Promise<void> } {
+  const serve = internals()?.serveHttpOnConnection;
+  if (serve === undefined) assertTlsInternals();
+  return serve!(conn, signal, handler, onError, () => {});
+}
+
+let reusePortProbe: boolean | undefined;
+
+/**
+ * Whether sockets may set `SO_REUSEPORT` (Deno needs `--unstable-net`). With
+ * it, a replacement listener binds before the old one closes; without it the
+ * port is closed and rebound, and connection attempts in that instant fail.
+ */
+export function reusePortAvailable(): boolean {
+  if (reusePortProbe === undefined) {
+    try {
+      const probe = Deno.listen(
+        { hostname: "127.0.0.1", port: 0, reusePort: true } as Deno.TcpListenOptions,
+      );
+      probe.close();
+      reusePortProbe = true;
+    } catch {
+      reusePortProbe = false;
+    }
+  }
+  return reusePortProbe;
+}
+
+/** Options of {@linkcode connectTlsWithServerName}. */
+export interface ConnectTlsWithServerNameOptions {
+  hostname: string;
+  port: number;
+  /** SNI sent and name verified, independent of the address dialed. */
+  serverName: string;
+  caCerts: string[];
+  alpnProtocols?: string[];
+}
+
+/**
+ * A TLS client connection to an address with a chosen SNI name (tests and
+ * benchmarks dial 127.0.0.1 for names that do not resolve).
+ */
+export function connectTlsWithServerName(
+  options: ConnectTlsWithServerNameOptions,
+): Promise<Deno.TlsConn> {
+  const symbol = internals()?.serverNameSymbol;
+  if (symbol === undefined) assertTlsInternals();
+  return Deno.connectTls({
+    hostname: options.hostname,
+    port: options.port,
+    caCerts: options.caCerts,
+    alpnProtocols: options.alpnProtocols,
+    [symbol!]: options.serverName,
+  } as Deno.ConnectTlsOptions);
+}

@@ -1,0 +1,153 @@
+/**
+ * Response bodies read from an upstream HTTP/1.1 connection, as streams for
+ * the three framings. Each calls `done(reusable)` exactly once: `true` when
+ * the body ended cleanly on its framing (the connection may go back to the
+ * pool), `false` on error, early cancel (the client went away) or a body that
+ * ran to connection close.
+ * @module
+ */
+import type { Http1Connection } from "./upstream_connection.ts";
+import { UpstreamError } from "./upstream_types.ts";
+
+/** Called once when a body is finished with. */
+export type BodyDone = (reusable: boolean) => void;
+
+const MAX_TRAILER_LINES = 100;
+const HEX = /^[0-9a-fA-F]{1,15}$/;
+
+function once(done: BodyDone): BodyDone {
+  let called = false;
+  return (reusable) => {
+    if (called) return;
+    called = true;
+    done(reusable);
+  };
+}
+
+/** A body of exactly `length` bytes. */
+export function lengthBody(
+  c: Http1Connection,
+  length: number,
+  done: BodyDone,
+): ReadableStream<Uint8Array> {
+  const finish = once(done);
+  let remaining = length;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await c.readSome(remaining);
+        if (chunk === null) {
+          throw new UpstreamError("reset", "Upstream closed the connection inside a response body");
+        }
+        remaining -= chunk.length;
+        controller.enqueue(chunk);
+        if (remaining === 0) {
+          controller.close();
+          finish(true);
+        }
+      } catch (error) {
+        finish(false);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A body that ends when the upstream closes the connection. */
+export function untilCloseBody(c: Http1Connection, done: BodyDone): ReadableStream<Uint8Array> {
+  const finish = once(done);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await c.readSome(Number.MAX_SAFE_INTEGER);
+        if (chunk === null) {
+          controller.close();
+          finish(false);
+          return;
+        }
+        controller.enqueue(chunk);
+      } catch (error) {
+        finish(false);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A `Transfer-Encoding: chunked` body, decoded (trailers are dropped). */
+export function chunkedBody(c: Http1Connection, done: BodyDone): ReadableStream<Uint8Array> {
+  const finish = once(done);
+  let remaining = 0;
+  let needCrlf = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          if (needCrlf) {
+            if ((await c.readLine()) !== "") {
+              throw new UpstreamError(
+                "protocol",
+                "Cannot parse upstream chunked body: no CRLF after chunk data",
+              );
+            }
+            needCrlf = false;
+          }
+          if (remaining === 0) {
+            const size = parseChunkSize(await c.readLine());
+            if (size === 0) {
+              await skipTrailers(c);
+              controller.close();
+              finish(true);
+              return;
+            }
+            remaining = size;
+          }
+          const chunk = await c.readSome(remaining);
+          if (chunk === null) {
+            throw new UpstreamError(
+              "reset",
+              "Upstream closed the connection inside a chunked body",
+            );
+          }
+          remaining -= chunk.length;
+          needCrlf = remaining === 0;
+          if (chunk.length > 0) {
+            controller.enqueue(chunk);
+            return;
+          }
+        }
+      } catch (error) {
+        finish(false);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function parseChunkSize(line: string): number {
+  const semicolon = line.indexOf(";");
+  const digits = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
+  if (!HEX.test(digits)) {
+    throw new UpstreamError(
+      "protocol",
+      `Cannot parse upstream chunk size: current value is ${JSON.stringify(line.slice(0, 40))}`,
+    );
+  }
+  return parseInt(digits, 16);
+}
+
+async function skipTrailers(c: Http1Connection): Promise<void> {
+  for (let i = 0; i < MAX_TRAILER_LINES; i++) {
+    if ((await c.readLine()) === "") return;
+  }
+  throw new UpstreamError("protocol", "Cannot read upstream trailers: too many lines");
+}

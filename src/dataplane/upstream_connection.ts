@@ -1,0 +1,209 @@
+/**
+ * One HTTP/1.1 connection to an upstream: a read buffer over a TCP socket,
+ * head reading with a size limit, and the three body framings (length,
+ * chunked, until close) as streams. While the connection sits idle in the
+ * pool a read stays pending on it, so an upstream that closes an idle
+ * connection is noticed at once instead of on the next request.
+ * @module
+ */
+import { UpstreamError } from "./upstream_types.ts";
+
+/** Largest response head accepted (status line and headers). */
+export const MAX_HEAD_BYTES = 64 * 1024;
+const INITIAL_BUFFER = 16 * 1024;
+const DIRECT_READ = 64 * 1024;
+const MAX_CHUNK_LINE = 4096;
+
+type State = "busy" | "idle" | "closed";
+
+/** A pooled upstream connection. */
+export class Http1Connection {
+  readonly conn: Deno.TcpConn;
+  /** Number of exchanges started on this connection. */
+  uses = 0;
+  /** `performance.now()` when it last became idle. */
+  idleSince = 0;
+  #state: State = "busy";
+  #buf = new Uint8Array(INITIAL_BUFFER);
+  #start = 0;
+  #end = 0;
+  #pending: Promise<number | null> | null = null;
+
+  constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+  }
+
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Bytes read but not consumed yet. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed by the peer's reset: nothing left to release.
+    }
+  }
+
+  /**
+   * Parks the connection: keeps one read pending so a close or stray bytes
+   * from the upstream call `onLost` while it is idle.
+   */
+  park(onLost: (c: Http1Connection) => void): void {
+    this.#state = "idle";
+    this.#start = this.#end = 0;
+    const read = this.conn.read(this.#buf);
+    this.#pending = read;
+    const lost = () => {
+      if (this.#state !== "idle" || this.#pending !== read) return;
+      this.#pending = null;
+      this.close();
+      onLost(this);
+    };
+    // Any outcome while idle (EOF, reset, unsolicited bytes) ends the connection.
+    read.then(lost, lost);
+  }
+
+  /** Takes the connection out of the pool for an exchange. */
+  claim(): void {
+    this.#state = "busy";
+    this.uses++;
+  }
+
+  /** Writes all of `data`. */
+  async write(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      offset += await this.conn.write(offset === 0 ? data : data.subarray(offset));
+    }
+  }
+
+  /** Reads more bytes into the buffer; `false` at end of stream. */
+  async #fill(): Promise<boolean> {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    } else if (this.#end === this.#buf.length) {
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      } else {
+        const bigger = new Uint8Array(this.#buf.length * 2);
+        bigger.set(this.#buf);
+        this.#buf = bigger;
+      }
+    }
+    const pending = this.#pending;
+    this.#pending = null;
+    const n = await (pending ?? this.conn.read(this.#buf.subarray(this.#end)));
+    if (n === null) return false;
+    this.#end += n;
+    return true;
+  }
+
+  /**
+   * Reads one response head and returns it as latin-1 text without the final
+   * empty line. Returns `null` if the connection ended before any byte.
+   */
+  async readHead(): Promise<string | null> {
+    let scanFrom = this.#start;
+    for (;;) {
+      const buf = this.#buf;
+      for (let i = scanFrom; i + 3 < this.#end; i++) {
+        if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+          const head = latin1(buf, this.#start, i);
+          this.#start = i + 4;
+          return head;
+        }
+      }
+      if (this.#end - this.#start > MAX_HEAD_BYTES) {
+        throw new UpstreamError(
+          "protocol",
+          `Cannot read upstream response head: larger than ${MAX_HEAD_BYTES} bytes`,
+        );
+      }
+      const before = this.#end - this.#start;
+      scanFrom = Math.max(this.#start, this.#end - 3);
+      const offset = scanFrom - this.#start;
+      if (!(await this.#fill())) {
+        if (before === 0) return null;
+        throw new UpstreamError("reset", "Upstream closed the connection inside a response head");
+      }
+      scanFrom = this.#start + offset;
+    }
+  }
+
+  /** Reads exactly `length` bytes into a new array. */
+  async readExact(length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      if (this.#start === this.#end && !(await this.#fill())) {
+        throw new UpstreamError("reset", "Upstream closed the connection inside a response body");
+      }
+      const n = Math.min(length - filled, this.#end - this.#start);
+      out.set(this.#buf.subarray(this.#start, this.#start + n), filled);
+      this.#start += n;
+      filled += n;
+    }
+    return out;
+  }
+
+  /**
+   * Up to `max` body bytes: buffered ones first (copied), else one read
+   * straight into a fresh array. `null` at end of stream.
+   */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (this.#start < this.#end) {
+      const n = Math.min(max, this.#end - this.#start);
+      const out = this.#buf.slice(this.#start, this.#start + n);
+      this.#start += n;
+      return out;
+    }
+    const chunk = new Uint8Array(Math.min(max, DIRECT_READ));
+    const n = await this.conn.read(chunk);
+    if (n === null) return null;
+    return n === chunk.length ? chunk : chunk.subarray(0, n);
+  }
+
+  /** One CRLF-terminated line (chunk size or trailer), without the CRLF. */
+  async readLine(): Promise<string> {
+    let scanFrom = this.#start;
+    for (;;) {
+      const buf = this.#buf;
+      for (let i = scanFrom; i + 1 < this.#end; i++) {
+        if (buf[i] === 13 && buf[i + 1] === 10) {
+          const line = latin1(buf, this.#start, i);
+          this.#start = i + 2;
+          return line;
+        }
+      }
+      if (this.#end - this.#start > MAX_CHUNK_LINE) {
+        throw new UpstreamError("protocol", "Cannot read upstream chunk header: line too long");
+      }
+      const offset = Math.max(0, this.#end - this.#start - 1);
+      if (!(await this.#fill())) {
+        throw new UpstreamError("reset", "Upstream closed the connection inside a chunked body");
+      }
+      scanFrom = this.#start + offset;
+    }
+  }
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return out;
+}

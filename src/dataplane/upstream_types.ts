@@ -1,0 +1,70 @@
+/**
+ * The contract between the request handler and the upstream clients (the
+ * pooled HTTP/1.1 client and the h2c client): one request in, one response
+ * head out, bodies streamed both ways, failures as {@linkcode UpstreamError}.
+ * @module
+ */
+import type { UpstreamErrorKind } from "./observer.ts";
+
+/** Where to send a request. */
+export interface UpstreamEndpoint {
+  address: string;
+  port: number;
+}
+
+/** A request to forward, already filtered by the handler. */
+export interface UpstreamRequest {
+  method: string;
+  /** Request-target (origin-form path and query), sent as is. */
+  target: string;
+  /**
+   * Header names and values, flattened (`[name0, value0, name1, value1, …]`),
+   * hop-by-hop headers already removed, `Host` included. The client adds the
+   * framing headers (`Content-Length` / `Transfer-Encoding`).
+   */
+  headers: string[];
+  /** Request body, streamed; `null` when the request has none. */
+  body: ReadableStream<Uint8Array> | null;
+  /** Body length from the client's `Content-Length`; `null`: unknown (chunked). */
+  contentLength: number | null;
+}
+
+/** The response head, and the body as bytes (small, already read) or a stream. */
+export interface UpstreamResponse {
+  status: number;
+  /** Lower-case names, hop-by-hop headers and framing headers removed. */
+  headers: [string, string][];
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** Upstream `Content-Length` of a streamed body, to forward as is; `null`: unknown. */
+  contentLength: number | null;
+}
+
+/** Per-request limits. */
+export interface UpstreamCallOptions {
+  /** Milliseconds until the response head must have arrived; 0: none. */
+  timeoutMs: number;
+}
+
+/** A client for one protocol. */
+export interface UpstreamClient {
+  request(
+    endpoint: UpstreamEndpoint,
+    request: UpstreamRequest,
+    options: UpstreamCallOptions,
+  ): Promise<UpstreamResponse>;
+  /** Closes idle connections and stops timers; in-flight exchanges finish. */
+  close(): void;
+}
+
+/**
+ * A failed upstream exchange. `kind` says which status the client gets:
+ * `timeout` → 504, everything else → 502.
+ */
+export class UpstreamError extends Error {
+  readonly kind: UpstreamErrorKind;
+  constructor(kind: UpstreamErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UpstreamError";
+    this.kind = kind;
+  }
+}
