@@ -217,12 +217,8 @@ export class FieldChecker {
     rule: ListRule,
     itemRule: StringRule,
   ): string[] | undefined {
-    return this.listOf(
-      value,
-      field,
-      rule,
-      (item, f) => this.string(item, f, { ...itemRule, required: true }),
-    );
+    const required = { ...itemRule, required: true };
+    return this.listOf(value, field, rule, (item, f) => this.string(item, f, required));
   }
 
   /**
@@ -240,12 +236,13 @@ export class FieldChecker {
     const obj = this.object(value, field);
     if (!obj) return undefined;
     const out: Record<string, string> = {};
+    const requiredValue = { ...valueRule, required: true };
     let count = 0;
     for (const key in obj) {
       count++;
       const keyField = `${field}[${JSON.stringify(key)}]`;
       if (keyRule) this.string(key, keyField, keyRule);
-      const v = this.string(obj[key], keyField, { ...valueRule, required: true });
+      const v = this.string(obj[key], keyField, requiredValue);
       if (v !== undefined) out[key] = v;
     }
     if (maxProperties !== undefined && count > maxProperties) {

@@ -1,16 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import {
-  formatValidationError,
-  isNamespacedKind,
-  type ValidationResult,
-  validateResource,
-} from "../../src/resources/validate.ts";
-
-/** The formatted errors of an invalid result; fails the test on any other outcome. */
-export function errorsOf(result: ValidationResult): string[] {
-  if (result.ok || result.ignored) throw new Error(`Expected an invalid object, got ${JSON.stringify(result)}`);
-  return result.errors.map(formatValidationError);
-}
+import { isNamespacedKind, validateResource } from "../../src/resources/validate.ts";
+import { errorsOf } from "./_validation_errors.ts";
 
 Deno.test("a non-object document is invalid, not a crash", () => {
   for (const raw of [null, "text", 42, [1, 2], undefined]) {
@@ -28,7 +18,11 @@ Deno.test("kind and apiVersion are required", () => {
 });
 
 Deno.test("unknown kinds are ignored", () => {
-  const r = validateResource({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" } });
+  const r = validateResource({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "x" },
+  });
   assertEquals(r, { ok: false, ignored: true, kind: "Deployment", apiVersion: "apps/v1" });
 });
 
@@ -73,8 +67,13 @@ Deno.test("v1beta1 Gateway API objects are accepted", () => {
 
 Deno.test("metadata.name is required and must be a DNS subdomain", () => {
   const base = { apiVersion: "v1", kind: "Secret" };
-  assertEquals(errorsOf(validateResource({ ...base, metadata: {} })), ["metadata.name: is required"]);
-  assertEquals(errorsOf(validateResource(base)), ["metadata: is required", "metadata.name: is required"]);
+  assertEquals(errorsOf(validateResource({ ...base, metadata: {} })), [
+    "metadata.name: is required",
+  ]);
+  assertEquals(errorsOf(validateResource(base)), [
+    "metadata: is required",
+    "metadata.name: is required",
+  ]);
   assertEquals(errorsOf(validateResource({ ...base, metadata: { name: "Bad_Name" } })), [
     "metadata.name: must be a lower-case RFC 1123 subdomain (letters, digits, '-' and '.'), got \"Bad_Name\"",
   ]);
