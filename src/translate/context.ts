@@ -100,7 +100,13 @@ export function createContext(snapshot: Snapshot, options: TranslateOptions): Tr
 export function compareByAgeThenName(a: KubeObject, b: KubeObject): number {
   const byAge = compareTimestamps(a.metadata.creationTimestamp, b.metadata.creationTimestamp);
   if (byAge !== 0) return byAge;
-  return compareStrings(namespacedName(a), namespacedName(b));
+  return compareByName(a, b);
+}
+
+/** Compares two objects by namespace, then name. */
+export function compareByName(a: KubeObject, b: KubeObject): number {
+  return compareStrings(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
+    compareStrings(a.metadata.name, b.metadata.name);
 }
 
 /** `namespace/name` (or `name` for cluster-scoped objects). */

@@ -210,9 +210,10 @@ export function markConflictsAcrossGateways(
 
 /** Whether the listener goes into the data-plane config. */
 export function isProgrammed(state: ListenerState): boolean {
-  // Unsupported route kinds only narrow what may attach; the listener still serves HTTPRoutes.
+  // Unsupported route kinds only narrow what may attach; the listener still serves HTTPRoutes,
+  // unless no supported kind is left, and then it would serve nothing.
   const refsUsable = state.resolvedRefs.ok ||
-    state.resolvedRefs.reason === Reason.InvalidRouteKinds;
+    (state.resolvedRefs.reason === Reason.InvalidRouteKinds && state.supportedKinds.length > 0);
   return state.accepted.ok && !state.conflicted && refsUsable;
 }
 

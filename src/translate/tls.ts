@@ -84,7 +84,7 @@ export function resolveCertificates(
     }
     const checked = validateCertificate(pair.cert, pair.key, ctx.options.now);
     if (!checked.ok) {
-      fail(`Cannot use Secret ${namespace}/${ref.name}: ${checked.error}`);
+      fail(`Invalid certificate in Secret ${namespace}/${ref.name}: ${checked.error}`);
       return;
     }
     certificates.push({

@@ -9,7 +9,13 @@
 import type { Gateway, HTTPRoute, RouteParentStatus } from "../resources/types.ts";
 import type { ObjectStatus, RuleConfig, TranslateOptions, TranslateResult } from "./config.ts";
 import type { Snapshot } from "./snapshot.ts";
-import { compareByAgeThenName, compareStrings, createContext, namespacedName } from "./context.ts";
+import {
+  compareByAgeThenName,
+  compareByName,
+  compareStrings,
+  createContext,
+  namespacedName,
+} from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
 import { gatewayStatus } from "./gateway.ts";
@@ -39,6 +45,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const classes = evaluateGatewayClasses(ctx);
 
   const gateways = snapshot.gateways
+    .map(withNamespace)
     .filter((g) => classes.accepted.has(g.spec.gatewayClassName))
     .sort(compareByAgeThenName);
   const listenersByGateway = new Map<string, ListenerState[]>();
@@ -53,9 +60,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const routesByListener = new Map<string, HostRoute[]>();
   const routeStatuses: ObjectStatus[] = [];
   const rules: Record<string, RuleConfig> = {};
-  const routes = [...snapshot.httpRoutes].sort((a, b) =>
-    compareStrings(namespacedName(withNamespace(a)), namespacedName(withNamespace(b)))
-  );
+  const routes = [...snapshot.httpRoutes].map(withNamespace).sort(compareByName);
   const compiledRoutes = [];
   for (const route of routes) {
     const routeNamespace = route.metadata.namespace ?? "default";
@@ -105,9 +110,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   for (const id of Object.keys(rules).sort(compareStrings)) sortedRules[id] = rules[id];
 
   const gatewayStatuses = [...gateways]
-    .sort((a, b) =>
-      compareStrings(namespacedName(withNamespace(a)), namespacedName(withNamespace(b)))
-    )
+    .sort(compareByName)
     .map((g) =>
       gatewayStatus(g, listenersByGateway.get(namespacedName(withNamespace(g))) ?? [], options)
     );
