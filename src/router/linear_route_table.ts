@@ -6,13 +6,9 @@
  * independent implementation.
  * @module
  */
-import type {
-  GatewayConfig,
-  ListenerConfig,
-  MatchConfig,
-  VirtualHostConfig,
-} from "../translate/config.ts";
+import type { GatewayConfig, ListenerConfig, MatchConfig } from "../translate/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
+import { virtualHostsFor, wildcardMatches } from "./virtual_hosts_for.ts";
 
 /**
  * Build the linear-scan `RouteTable` for `config`. Same semantics as
@@ -118,21 +114,5 @@ function labels(hostname: string | null): number {
 
 function hostMatches(pattern: string, host: string): boolean {
   if (pattern === "*") return true;
-  if (pattern.startsWith("*.")) {
-    const suffix = pattern.slice(1);
-    return host.endsWith(suffix) && host.length > suffix.length;
-  }
-  return pattern === host;
-}
-
-/** The virtual hosts for `host`: exact, wildcards by labels (most first), then `*`. */
-function virtualHostsFor(listener: ListenerConfig, host: string): VirtualHostConfig[] {
-  const firstNamed = (name: string) => listener.virtualHosts.find((v) => v.hostname === name);
-  const exact = firstNamed(host);
-  const wildcards = listener.virtualHosts
-    .filter((v) => v.hostname.startsWith("*.") && hostMatches(v.hostname, host))
-    .filter((v) => firstNamed(v.hostname) === v)
-    .sort((a, b) => labels(b.hostname) - labels(a.hostname));
-  const any = firstNamed("*");
-  return [exact, ...wildcards, any].filter((v): v is VirtualHostConfig => v !== undefined);
+  return pattern.startsWith("*.") ? wildcardMatches(pattern, host) : pattern === host;
 }
