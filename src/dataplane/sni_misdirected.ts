@@ -1,0 +1,98 @@
+/**
+ * Misdirected requests on HTTPS listeners (Gateway API `Listener.hostname`,
+ * RFC 9113 §9.1.2): a client may reuse a TLS connection for every host its
+ * certificate covers, so a connection negotiated for one listener can carry
+ * requests whose Host belongs to another listener on the same port. The spec
+ * asks for 421 when another listener matches the Host, and 404 when no
+ * listener matches it.
+ *
+ * Deno 2.9.6 does not tell the server the SNI of a connection (see
+ * `tls_server.ts`), so a connection is bound to the listener of its first
+ * request's Host. A client that follows RFC 6066 sends that Host as its SNI,
+ * so this is the listener SNI selected; later requests for another listener
+ * get 421 and the client retries them on a new connection.
+ * @module
+ */
+import type { ListenerConfig } from "../translate/config.ts";
+import type { RouteTable } from "../router/router.ts";
+import { normalizeServerName } from "./sni.ts";
+
+/** Per-connection state: the listener the connection belongs to. */
+export interface ConnectionBinding {
+  /** Listener id, once a request bound the connection. */
+  listenerId?: string;
+}
+
+/** The outcome of {@linkcode checkMisdirected}. */
+export type MisdirectedVerdict =
+  /** Route it (the data plane answers 404 when no listener takes the host). */
+  | { misdirected: false; listener: ListenerConfig | undefined }
+  /** Answer 421: `listener` is the one the Host belongs to. */
+  | { misdirected: true; listener: ListenerConfig; boundTo: string };
+
+/**
+ * The host name of a request (`Host` for HTTP/1.1, `:authority` for HTTP/2,
+ * both surface in `request.url`), lower case, without port or brackets.
+ */
+export function requestHostname(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf("//") + 2;
+  let end = url.indexOf("/", start);
+  if (end < 0) end = url.length;
+  let authority = url.slice(start, end);
+  const at = authority.lastIndexOf("@");
+  if (at >= 0) authority = authority.slice(at + 1);
+  if (authority.startsWith("[")) {
+    const close = authority.indexOf("]");
+    return authority.slice(1, close < 0 ? undefined : close).toLowerCase();
+  }
+  const colon = authority.indexOf(":");
+  return normalizeServerName(colon < 0 ? authority : authority.slice(0, colon));
+}
+
+/**
+ * Decides whether a request on a connection is misdirected, and binds an
+ * unbound connection to the listener of the request's host.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkMisdirected } from "./sni_misdirected.ts";
+ * const binding = {};
+ * checkMisdirected(table, 443, binding, "a.example.com"); // binds to a's listener
+ * checkMisdirected(table, 443, binding, "b.example.com"); // { misdirected: true, ... }
+ * ```
+ */
+export function checkMisdirected(
+  table: RouteTable,
+  port: number,
+  binding: ConnectionBinding,
+  host: string,
+): MisdirectedVerdict {
+  const listener = table.listenerFor(port, host);
+  if (listener === undefined) return { misdirected: false, listener };
+  if (binding.listenerId === undefined) {
+    binding.listenerId = listener.id;
+    return { misdirected: false, listener };
+  }
+  if (binding.listenerId === listener.id) return { misdirected: false, listener };
+  // The bound listener may be gone after a table swap; the connection then
+  // belongs to whichever listener its hosts map to now.
+  if (!listenerExists(table, port, binding.listenerId)) {
+    binding.listenerId = listener.id;
+    return { misdirected: false, listener };
+  }
+  return { misdirected: true, listener, boundTo: binding.listenerId };
+}
+
+function listenerExists(table: RouteTable, port: number, id: string): boolean {
+  const config = table.config.ports.find((p) => p.port === port);
+  return config !== undefined && config.listeners.some((l) => l.id === id);
+}
+
+/** The 421 response. The host is not echoed: the body stays constant. */
+export function misdirectedResponse(): Response {
+  return new Response("Misdirected request: open a new connection for this host\n", {
+    status: 421,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}

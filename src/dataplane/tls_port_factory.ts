@@ -1,0 +1,53 @@
+/**
+ * The HTTPS `PortServerFactory` of the listener manager: binds an HTTPS port
+ * with `serveTlsPort` and turns each config update into the port's new
+ * certificate choice (a rotation only when some handshake would change).
+ * @module
+ */
+import type { RouteTable } from "../router/router.ts";
+import type { PortServer, PortServerFactory } from "./port_server.ts";
+import { sniCertificatesFor } from "./sni.ts";
+import { serveTlsPort } from "./tls_port_server.ts";
+import { assertTlsInternals } from "./tls_server.ts";
+
+/** Options of {@linkcode createHttpsServerFactory}. */
+export interface HttpsServerFactoryOptions {
+  /** Distinct server names one listener resolves before it is replaced. */
+  maxResolvedNames?: number;
+}
+
+/**
+ * An HTTPS factory that reads the current table (for 421 decisions) through
+ * `getTable`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createListenerManager } from "./listeners.ts";
+ * import { createHttpsServerFactory } from "./tls_port_factory.ts";
+ * createListenerManager({ getTable, servers: { HTTPS: createHttpsServerFactory(getTable) } });
+ * ```
+ */
+export function createHttpsServerFactory(
+  getTable: () => RouteTable | undefined,
+  options: HttpsServerFactoryOptions = {},
+): PortServerFactory {
+  return (context): PortServer => {
+    // Fails the bind (reported in the port's state) rather than serving
+    // without SNI on a Deno whose internals changed.
+    assertTlsInternals();
+    const server = serveTlsPort({
+      hostname: context.hostname,
+      port: context.port,
+      certificates: sniCertificatesFor(context.portConfig, context.certificates),
+      getTable,
+      handler: context.handler,
+      logger: context.logger,
+      maxResolvedNames: options.maxResolvedNames,
+    });
+    return {
+      shutdown: () => server.shutdown(),
+      update: (portConfig, certificates) =>
+        server.update(sniCertificatesFor(portConfig, certificates)),
+    };
+  };
+}

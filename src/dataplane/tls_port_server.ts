@@ -1,0 +1,259 @@
+/**
+ * One HTTPS port: TLS termination with per-handshake certificate choice
+ * (`sni.ts`), HTTP/1.1 and HTTP/2 (ALPN), 421 for misdirected requests
+ * (`sni_misdirected.ts`), and certificate rotation without restart.
+ *
+ * Rotation: Deno caches the certificate a listener chose for a server name
+ * for the listener's lifetime, so a new certificate choice needs a new
+ * listener. When `update` receives a choice with another fingerprint, a new
+ * listener binds the same port (`SO_REUSEPORT`) and the old one stops
+ * accepting. Accepted connections are served on their own and outlive their
+ * listener: they keep their certificate and their requests until the client
+ * closes them. Without `--unstable-net` (no `SO_REUSEPORT`) the old listener
+ * closes first and the new one binds right after; attempts in that instant are
+ * refused. The same rotation bounds Deno's per-name cache: after
+ * `maxResolvedNames` distinct server names a listener is replaced.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import { silentLogger } from "../log/logger.ts";
+import type { RouteTable } from "../router/router.ts";
+import type { SniCertificates } from "./sni.ts";
+import {
+  checkMisdirected,
+  type ConnectionBinding,
+  misdirectedResponse,
+  requestHostname,
+} from "./sni_misdirected.ts";
+import {
+  listenTlsWithSni,
+  reusePortAvailable,
+  serveTlsConnection,
+  type TlsConnectionHandler,
+} from "./tls_server.ts";
+
+/** Options of {@linkcode serveTlsPort}. */
+export interface TlsPortServerOptions {
+  /** Bind address. */
+  hostname: string;
+  /** `0` picks a free port (tests). */
+  port: number;
+  /** The first certificate choice. */
+  certificates: SniCertificates;
+  /** The current table, for 421 decisions; `undefined`: no check. */
+  getTable: () => RouteTable | undefined;
+  /** The data-plane handler for this port. */
+  handler: TlsConnectionHandler;
+  logger?: Logger;
+  /** Distinct server names one listener resolves before it is replaced. Default 1000. */
+  maxResolvedNames?: number;
+}
+
+/** A running HTTPS port. */
+export interface TlsPortServer {
+  readonly addr: Deno.NetAddr;
+  /** Listeners bound so far (1 + rotations). */
+  readonly generation: number;
+  /** Open client connections. */
+  connections(): number;
+  /**
+   * Serves new handshakes with `certificates` (same port). A no-op when the
+   * fingerprint is unchanged. Rejects when the port cannot be rebound; the
+   * previous listener then keeps serving when `SO_REUSEPORT` is available.
+   */
+  update(certificates: SniCertificates): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  shutdown(): Promise<void>;
+}
+
+interface Generation {
+  listener: Deno.TlsListener;
+  certificates: SniCertificates;
+  resolvedNames: number;
+  closed: boolean;
+  accepting: Promise<void>;
+}
+
+interface LiveConnection {
+  controller: AbortController;
+  finished: Promise<void>;
+}
+
+/**
+ * Binds an HTTPS port and serves it. Throws when the port cannot be bound.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveTlsPort } from "./tls_port_server.ts";
+ * import { sniCertificatesFor } from "./sni.ts";
+ * const server = serveTlsPort({
+ *   hostname: "0.0.0.0", port: 443,
+ *   certificates: sniCertificatesFor(portConfig, result.certificates),
+ *   getTable: () => table, handler,
+ * });
+ * await server.update(sniCertificatesFor(newPortConfig, newResult.certificates));
+ * await server.shutdown();
+ * ```
+ */
+export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
+  const log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
+  const maxResolvedNames = options.maxResolvedNames ?? 1000;
+  const reusePort = reusePortAvailable();
+  const live = new Set<LiveConnection>();
+  let generationCount = 0;
+  let stopping = false;
+  let port = options.port;
+  let rotating: Promise<void> = Promise.resolve();
+
+  const onError = (error: unknown): Response => {
+    log.error("HTTPS request failed inside the server", { error: describe(error) });
+    return new Response("Internal Server Error\n", { status: 500 });
+  };
+
+  const serveConnection = (conn: Deno.TlsConn): void => {
+    const binding: ConnectionBinding = {};
+    const handler: TlsConnectionHandler = (request, info) => {
+      const table = options.getTable();
+      if (table !== undefined) {
+        const verdict = checkMisdirected(table, port, binding, requestHostname(request));
+        if (verdict.misdirected) return misdirectedResponse();
+      }
+      return options.handler(request, info);
+    };
+    const controller = new AbortController();
+    const { finished } = serveTlsConnection(conn, controller.signal, handler, onError);
+    const entry: LiveConnection = { controller, finished };
+    // Registered first, so the entry leaves `live` in the same microtask chain
+    // that closed the connection: aborting a finished connection throws
+    // inside Deno's abort listener.
+    entry.finished = finished.then(
+      () => {
+        live.delete(entry);
+      },
+      (error) => {
+        live.delete(entry);
+        // Handshake failures (unknown name, client rejecting the certificate)
+        // and resets land here; they are the client's business.
+        log.debug("TLS connection ended with an error", { error: describe(error) });
+      },
+    );
+    live.add(entry);
+  };
+
+  const acceptLoop = async (generation: Generation): Promise<void> => {
+    while (!generation.closed) {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await generation.listener.accept();
+      } catch (error) {
+        if (generation.closed) return;
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          return;
+        }
+        // EMFILE and friends: back off briefly rather than spin.
+        log.warn("Cannot accept a TLS connection", { error: describe(error) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      serveConnection(conn);
+    }
+  };
+
+  const bind = (certificates: SniCertificates): Generation => {
+    const generation = {
+      certificates,
+      resolvedNames: 0,
+      closed: false,
+    } as Generation;
+    generation.listener = listenTlsWithSni({
+      hostname: options.hostname,
+      port,
+      reusePort,
+      resolve: (serverName) => {
+        // Called once per distinct name per listener (Deno caches the rest).
+        generation.resolvedNames++;
+        if (generation.resolvedNames === maxResolvedNames && !stopping) {
+          log.info("Replacing the TLS listener to bound its server-name cache", {
+            names: generation.resolvedNames,
+          });
+          queueMicrotask(() => {
+            void rotate(generation.certificates).catch((error) =>
+              log.error("Cannot replace the TLS listener", { error: describe(error) })
+            );
+          });
+        }
+        return generation.certificates.resolve(serverName);
+      },
+    });
+    port = (generation.listener.addr as Deno.NetAddr).port;
+    generationCount++;
+    generation.accepting = acceptLoop(generation);
+    return generation;
+  };
+
+  const closeGeneration = async (generation: Generation): Promise<void> => {
+    if (generation.closed) return;
+    generation.closed = true;
+    try {
+      generation.listener.close();
+    } catch {
+      // Already closed.
+    }
+    await generation.accepting;
+  };
+
+  let current = bind(options.certificates);
+  const addr = current.listener.addr as Deno.NetAddr;
+
+  const rotate = (certificates: SniCertificates): Promise<void> => {
+    const step = rotating.then(async () => {
+      if (stopping) return;
+      const old = current;
+      if (reusePort) {
+        current = bind(certificates);
+        await closeGeneration(old);
+      } else {
+        await closeGeneration(old);
+        current = bind(certificates);
+      }
+      log.info("TLS certificates rotated", {
+        generation: generationCount,
+        certificates: certificates.entries.map((e) => e.certificateId),
+      });
+    });
+    rotating = step.catch(() => {});
+    return step;
+  };
+
+  return {
+    addr,
+    get generation() {
+      return generationCount;
+    },
+    connections: () => live.size,
+    update(certificates) {
+      if (stopping) return Promise.resolve();
+      if (certificates.fingerprint === current.certificates.fingerprint) {
+        // Same handshakes; keep the listener (and its warm cache).
+        current.certificates = certificates;
+        return Promise.resolve();
+      }
+      return rotate(certificates);
+    },
+    async shutdown() {
+      if (stopping) return;
+      stopping = true;
+      await rotating;
+      await closeGeneration(current);
+      const open = [...live];
+      for (const connection of open) connection.controller.abort();
+      await Promise.all(open.map((c) => c.finished));
+    },
+  };
+}
+
+/** An error's name and message, never its other properties (which could hold PEM). */
+function describe(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
