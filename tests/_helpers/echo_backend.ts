@@ -60,13 +60,16 @@ const decoder = new TextDecoder();
 /** Starts an echo backend on a free 127.0.0.1 port. */
 export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend {
   const name = options.name ?? "echo";
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   let connections = 0;
   let requests = 0;
   const accepting = (async () => {
     for await (const conn of listener) {
+      // Head and body go out in separate writes: without this, Nagle holds
+      // the body until the proxy's delayed ACK (40 ms a response).
+      conn.setNoDelay(true);
       connections++;
       conns.add(conn);
       const task = serveConnection(conn, connections).catch(() => {}).finally(() => {
@@ -224,7 +227,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
 }
 
 /** Deterministic bytes for size tests: byte `i` is `i % 251`. */
-export function pattern(length: number): Uint8Array {
+export function pattern(length: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = i % 251;
   return out;

@@ -1,0 +1,78 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { parseResponseHead } from "../../src/dataplane/upstream_head_parser.ts";
+import { UpstreamError } from "../../src/dataplane/upstream_types.ts";
+
+Deno.test("a response head yields status, lower-case headers and framing", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2",
+  );
+  assertEquals(head.status, 201);
+  assertEquals(head.contentLength, 12);
+  assertEquals(head.keepAlive, true);
+  assertEquals(head.headers, [["content-type", "text/plain"], ["set-cookie", "a=1"], [
+    "set-cookie",
+    "b=2",
+  ]]);
+});
+
+Deno.test("hop-by-hop headers and the ones Connection lists are removed from responses", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Private\r\nKeep-Alive: timeout=5\r\nX-Private: s\r\nUpgrade: h2c\r\nTrailer: x\r\nProxy-Connection: x\r\nX-Public: p\r\nTransfer-Encoding: chunked",
+  );
+  assertEquals(head.headers, [["x-public", "p"]]);
+  assertEquals(head.chunked, true);
+});
+
+Deno.test("Connection: close and HTTP/1.0 without keep-alive end the connection", () => {
+  assertEquals(
+    parseResponseHead("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0").keepAlive,
+    false,
+  );
+  assertEquals(parseResponseHead("HTTP/1.0 200 OK\r\nContent-Length: 0").keepAlive, false);
+  assertEquals(
+    parseResponseHead("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0").keepAlive,
+    true,
+  );
+});
+
+Deno.test("Transfer-Encoding wins over Content-Length and the connection is not reused", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked",
+  );
+  assertEquals(head.chunked, true);
+  assertEquals(head.contentLength, -1);
+  assertEquals(head.keepAlive, false);
+});
+
+Deno.test("a transfer coding other than a final chunked runs to connection close", () => {
+  const head = parseResponseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip");
+  assertEquals(head.untilClose, true);
+  assertEquals(head.keepAlive, false);
+});
+
+Deno.test("repeated equal Content-Length values are accepted", () => {
+  assertEquals(
+    parseResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5").contentLength,
+    5,
+  );
+});
+
+Deno.test("malformed response heads are protocol errors", () => {
+  const bad = [
+    "HTTP/2 200 OK",
+    "HTTP/1.1 2000 OK",
+    "HTTP/1.1 abc nope",
+    "ICY 200 OK",
+    "HTTP/1.1 200 OK\r\nno colon here",
+    "HTTP/1.1 200 OK\r\n folded: value",
+    "HTTP/1.1 200 OK\r\nBad Name: v",
+    "HTTP/1.1 200 OK\r\nX: a\u0000b",
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6",
+    "HTTP/1.1 200 OK\r\nContent-Length: -1",
+    "HTTP/1.1 200 OK\r\nContent-Length: 0x10",
+  ];
+  for (const text of bad) {
+    const error = assertThrows(() => parseResponseHead(text), UpstreamError) as UpstreamError;
+    assertEquals(error.kind, "protocol", text);
+  }
+});
