@@ -93,7 +93,8 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
         ],
         dir,
       );
-      const san = dnsNames.map((n) => `DNS:${n}`).join(",");
+      // Literal addresses become IP SANs (clients that dial 127.0.0.1 send no SNI).
+      const san = dnsNames.map((n) => /^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`).join(",");
       await Deno.writeTextFile(
         `${dir}/${id}.ext`,
         `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n` +
