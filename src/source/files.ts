@@ -1,0 +1,291 @@
+/**
+ * The manifest-directory source (`--manifests DIR`): reads every `.yaml`,
+ * `.yml` and `.json` file under the directory, validates each object and
+ * keeps the store equal to what the files declare, then watches the directory
+ * and re-reads it after each burst of changes.
+ *
+ * Every change, whatever its path, triggers one debounced re-read of the
+ * whole tree, and files whose text did not change are not parsed again. This
+ * makes the awkward cases ordinary: editors and `kubectl`-like tools that
+ * write a temporary file and rename it over the original, files written in
+ * several steps, deleted and re-created directories, and Kubernetes ConfigMap
+ * mounts, which change nothing but the target of a hidden `..data` link.
+ * If the directory itself is removed or replaced the watcher is re-created,
+ * and a slow periodic re-read covers any event the OS dropped.
+ *
+ * @example
+ * ```ts
+ * import { createFilesSource } from "./files.ts";
+ * import { createStore } from "./store.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * const source = createFilesSource({ dir: "examples", store: createStore(), logger: createLogger() });
+ * await source.start();
+ * source.problems(); // malformed documents, with file and field
+ * await source.stop();
+ * ```
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { Problem } from "../translate/config.ts";
+import { createManifestCatalog, RESOURCE_KINDS } from "./files_catalog.ts";
+import { errorMessage, listManifestFiles } from "./files_walk.ts";
+import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
+import type { Store } from "./store.ts";
+
+/** Options of {@linkcode createFilesSource}. */
+export interface FilesSourceOptions {
+  /** The manifest directory. */
+  dir: string;
+  store: Store;
+  logger: Logger;
+  /** Quiet time after the last file event before re-reading. Default 100 ms. */
+  debounceMs?: number;
+  /** Longest a re-read waits while events keep coming. Default 10 × `debounceMs`. */
+  maxDelayMs?: number;
+  /** Safety-net re-read period, in case the OS drops events. Default 30 s; 0 disables. */
+  resyncMs?: number;
+  /** How often to look for the directory while it is missing. Default 1 s. */
+  retryMs?: number;
+}
+
+/** Creates the files source; nothing is read until `start()`. */
+export function createFilesSource(options: FilesSourceOptions): Source {
+  const { dir, store } = options;
+  const log = options.logger.child({ source: "files", dir });
+  const debounceMs = options.debounceMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? debounceMs * 10;
+  const resyncMs = options.resyncMs ?? 30_000;
+  const retryMs = options.retryMs ?? 1_000;
+
+  const catalog = createManifestCatalog();
+  let problems: Problem[] = [];
+  let reported = new Set<string>();
+  let dirError: string | undefined;
+  let synced = false;
+  let lastSyncTime: string | undefined;
+  let started = false;
+  let stopped = false;
+
+  // Re-reads run one at a time; requests made while one runs share the next.
+  let chain: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+
+  let watcher: Deno.FsWatcher | undefined;
+  let watchedIdentity: string | undefined;
+  let watchLoop: Promise<void> | undefined;
+  let debounceTimer: ReturnType<typeof setTimeout> | undefined;
+  let firstEventAt: number | undefined;
+  let resyncTimer: ReturnType<typeof setInterval> | undefined;
+  let wakeRetry: (() => void) | undefined;
+
+  const problemKey = (p: Problem) => `${p.object}\u0000${p.field ?? ""}\u0000${p.message}`;
+
+  const publish = (next: Problem[]) => {
+    const keys = new Set(next.map(problemKey));
+    for (const p of next) {
+      if (!reported.has(problemKey(p))) {
+        log.warn("manifest problem", { object: p.object, field: p.field, problem: p.message });
+      }
+    }
+    if (
+      reported.size > 0 && next.every((p) => reported.has(problemKey(p))) &&
+      keys.size < reported.size
+    ) {
+      log.info("manifest problems resolved", { remaining: keys.size });
+    }
+    reported = keys;
+    problems = next;
+  };
+
+  const readAll = async (): Promise<void> => {
+    const listing = await listManifestFiles(dir);
+    if (!listing.ok) {
+      // Nothing already accepted is lost: a missing directory keeps serving
+      // what it last declared until it is back.
+      dirError = `Cannot read manifests directory: ${listing.error}`;
+      publish([
+        { object: `file:${dir}`, message: `${dirError}; serving the last good objects` },
+        ...catalog.merge().problems,
+      ]);
+      closeWatcher();
+      return;
+    }
+    dirError = undefined;
+    if (watchedIdentity !== undefined && listing.identity !== watchedIdentity) {
+      // The directory was replaced: the watcher still watches the old one.
+      closeWatcher();
+    }
+    const present = new Set(listing.files);
+    let changedFiles = 0;
+    for (const file of catalog.files()) {
+      if (!present.has(file) && catalog.remove(file)) changedFiles++;
+    }
+    for (const file of listing.files) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch (err) {
+        // Removed between listing and reading: the next event re-reads.
+        if (err instanceof Deno.errors.NotFound) {
+          if (catalog.remove(file)) changedFiles++;
+        } else {
+          catalog.readFailed(file, errorMessage(err));
+        }
+        continue;
+      }
+      const update = catalog.update(file, text);
+      if (!update.changed) continue;
+      changedFiles++;
+      for (const i of update.ignored) {
+        log.debug("ignoring object of a kind the gateway does not read", { ...i });
+      }
+    }
+    const merged = catalog.merge();
+    let changedKinds = 0;
+    for (const kind of RESOURCE_KINDS) {
+      if (store.replaceKind(kind, merged.objects[kind])) changedKinds++;
+    }
+    publish(merged.problems);
+    lastSyncTime = new Date().toISOString();
+    if (!synced || changedKinds > 0) {
+      const objects = RESOURCE_KINDS.reduce((n, k) => n + merged.objects[k].length, 0);
+      log.info("manifests loaded", {
+        files: merged.files,
+        changedFiles,
+        objects,
+        problems: merged.problems.length,
+      });
+    }
+    synced = true;
+  };
+
+  const scheduleRead = (): Promise<void> => {
+    if (queued) return queued;
+    const run = chain.then(async () => {
+      queued = undefined;
+      if (stopped) return;
+      try {
+        await readAll();
+      } catch (err) {
+        // Our bug, not the user's: report it and keep watching.
+        log.error("manifest re-read failed", { error: err });
+      }
+    });
+    queued = run;
+    chain = run;
+    return run;
+  };
+
+  const onEvent = () => {
+    const now = performance.now();
+    firstEventAt ??= now;
+    if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+    const wait = Math.max(0, Math.min(debounceMs, firstEventAt + maxDelayMs - now));
+    debounceTimer = setTimeout(() => {
+      debounceTimer = undefined;
+      firstEventAt = undefined;
+      scheduleRead();
+    }, wait);
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeRetry = undefined;
+        resolve();
+      }
+      wakeRetry = done;
+    });
+
+  const closeWatcher = () => {
+    try {
+      watcher?.close();
+    } catch {
+      // Already closed.
+    }
+  };
+
+  const watch = async () => {
+    while (!stopped) {
+      let failed = false;
+      try {
+        const info = await Deno.stat(dir);
+        if (!info.isDirectory) throw new Error("not a directory");
+        const fresh = Deno.watchFs(dir, { recursive: true });
+        if (stopped) {
+          fresh.close();
+          break;
+        }
+        watcher = fresh;
+        watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
+        // Changes made while no watcher existed are only seen by reading again;
+        // files that did not change are not parsed, so this is cheap.
+        scheduleRead();
+        for await (const _event of fresh) onEvent();
+      } catch (err) {
+        failed = true;
+        if (!(err instanceof Deno.errors.NotFound) && !stopped) {
+          log.debug("manifest watcher stopped", { error: err });
+        }
+      } finally {
+        watcher = undefined;
+      }
+      if (stopped) break;
+      // Closed because the directory vanished or was replaced: look again,
+      // at once if it is there, else after a pause.
+      await sleep(failed ? retryMs : 10);
+    }
+  };
+
+  const syncState = (): Record<string, KindSyncState> => {
+    const state: Record<string, KindSyncState> = {};
+    for (const kind of RESOURCE_KINDS) {
+      const s: KindSyncState = { synced, objects: store.list(kind).length };
+      if (dirError !== undefined) s.lastError = dirError;
+      if (lastSyncTime !== undefined) s.lastSyncTime = lastSyncTime;
+      state[kind] = s;
+    }
+    return state;
+  };
+
+  return {
+    kind: "files",
+    store,
+    async start() {
+      if (started) return await chain;
+      started = true;
+      await scheduleRead();
+      if (stopped) return;
+      watchLoop = watch();
+      if (resyncMs > 0) resyncTimer = setInterval(() => void scheduleRead(), resyncMs);
+    },
+    async reload(): Promise<ReloadOutcome> {
+      await scheduleRead();
+      store.flush();
+      const objects = RESOURCE_KINDS.reduce((n, k) => n + store.list(k).length, 0);
+      const files = catalog.files().length;
+      return {
+        ok: problems.length === 0,
+        problems: [...problems],
+        message: dirError ??
+          `Read ${files} manifest file${files === 1 ? "" : "s"}: ${objects} object${
+            objects === 1 ? "" : "s"
+          }, ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
+      };
+    },
+    syncState,
+    problems: () => [...problems],
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+      if (resyncTimer !== undefined) clearInterval(resyncTimer);
+      wakeRetry?.();
+      closeWatcher();
+      await watchLoop;
+      await chain;
+    },
+  };
+}
