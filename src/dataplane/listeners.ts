@@ -2,8 +2,8 @@
  * The listener manager: one server per port of the current config, bound
  * and closed as configs come and go. A port that cannot be bound (in use, no
  * permission) is reported in its state and retried on the next reconcile;
- * it never stops the others. HTTP ports use `serveHttp`; HTTPS ports use the
- * factory given as `servers.HTTPS`.
+ * it never stops the others. HTTP ports use `serveHttp`; HTTPS ports use
+ * `createHttpsServerFactory` (TLS with SNI), unless `servers` says otherwise.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -16,6 +16,7 @@ import { createDataPlaneHandler } from "./handler.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
+import { createHttpsServerFactory } from "./tls_port_factory.ts";
 
 /** Options of {@linkcode createListenerManager}. */
 export interface ListenerManagerOptions {
@@ -29,7 +30,7 @@ export interface ListenerManagerOptions {
   upstream?: ProxyClient;
   /** Default backend response-head timeout in ms (rules may override). */
   requestTimeoutMs?: number;
-  /** Server factories by protocol; HTTP defaults to `serveHttp`, HTTPS has no default. */
+  /** Server factories by protocol; defaults: `serveHttp`, `createHttpsServerFactory(getTable)`. */
   servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory };
 }
 
@@ -77,7 +78,10 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
   const ownsUpstream = options.upstream === undefined;
   const upstream = options.upstream ?? createProxyClient();
   const picker = createBackendPicker();
-  const factories = { HTTP: options.servers?.HTTP ?? serveHttp, HTTPS: options.servers?.HTTPS };
+  const factories = {
+    HTTP: options.servers?.HTTP ?? serveHttp,
+    HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
+  };
   const entries = new Map<number, PortEntry>();
   const closing = new Set<Promise<void>>();
   let applied = false;
