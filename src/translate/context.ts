@@ -127,9 +127,14 @@ export function compareStrings(a: string, b: string): number {
  * fall back to name order among themselves.
  */
 export function compareTimestamps(a: string | undefined, b: string | undefined): number {
-  const ta = a === undefined ? Number.NEGATIVE_INFINITY : Date.parse(a);
-  const tb = b === undefined ? Number.NEGATIVE_INFINITY : Date.parse(b);
-  const na = Number.isNaN(ta) ? Number.NEGATIVE_INFINITY : ta;
-  const nb = Number.isNaN(tb) ? Number.NEGATIVE_INFINITY : tb;
+  const na = timestampMs(a);
+  const nb = timestampMs(b);
   return na === nb ? 0 : na < nb ? -1 : 1;
+}
+
+/** Milliseconds since the epoch of an RFC 3339 timestamp; missing or unparsable: -Infinity (oldest). */
+export function timestampMs(value: string | undefined): number {
+  if (value === undefined) return Number.NEGATIVE_INFINITY;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }

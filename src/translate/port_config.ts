@@ -6,6 +6,7 @@
  * @module
  */
 import type { CertificateConfig, ListenerConfig, PortConfig, VirtualHostConfig } from "./config.ts";
+import { timestampMs } from "./context.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
 import { isProgrammed, type ListenerState } from "./listener.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
@@ -82,6 +83,7 @@ function buildVirtualHosts(
 ): VirtualHostConfig[] {
   const byHost = new Map<string, Map<string, RankedMatch>>();
   for (const { hostname, route } of hostRoutes) {
+    const createdAt = timestampMs(route.route.metadata.creationTimestamp);
     const matches = byHost.get(hostname) ?? new Map<string, RankedMatch>();
     byHost.set(hostname, matches);
     for (const rule of route.rules) {
@@ -90,7 +92,7 @@ function buildVirtualHosts(
         if (matches.has(match.id)) return;
         matches.set(match.id, {
           match,
-          createdAt: route.route.metadata.creationTimestamp,
+          createdAt,
           ruleIndex: rule.index,
           matchIndex,
         });

@@ -17,13 +17,13 @@
  * @module
  */
 import type { MatchConfig } from "./config.ts";
-import { compareStrings, compareTimestamps } from "./context.ts";
+import { compareStrings } from "./context.ts";
 
 /** A match with what precedence needs to know of its route. */
 export interface RankedMatch {
   match: MatchConfig;
-  /** The route's `metadata.creationTimestamp`. */
-  createdAt?: string;
+  /** The route's `metadata.creationTimestamp` in ms (see `timestampMs`); -Infinity when absent. */
+  createdAt: number;
   ruleIndex: number;
   matchIndex: number;
 }
@@ -55,8 +55,7 @@ export function compareMatches(a: RankedMatch, b: RankedMatch): number {
   if (a.match.queryParams.length !== b.match.queryParams.length) {
     return b.match.queryParams.length - a.match.queryParams.length;
   }
-  const byAge = compareTimestamps(a.createdAt, b.createdAt);
-  if (byAge !== 0) return byAge;
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
   const byRoute = compareStrings(a.match.route, b.match.route);
   if (byRoute !== 0) return byRoute;
   if (a.ruleIndex !== b.ruleIndex) return a.ruleIndex - b.ruleIndex;
