@@ -1,0 +1,108 @@
+/**
+ * Router cases: path edges, interleaved precedence, broken configuration.
+ * @module
+ */
+import { exact, gatewayConfig, prefix, regex, route } from "./builders.ts";
+import { c, type RouteScenario, simple } from "./case_types.ts";
+
+export const edgeScenarios: RouteScenario[] = [
+  {
+    name: "Path edge cases",
+    config: simple(
+      route("slash", { matches: [{ path: prefix("/foo/") }] }),
+      route("re", { matches: [{ path: regex("/items/[0-9]+") }] }),
+      route("re-wide", { matches: [{ path: regex("/items/.*") }] }),
+      route("exact-trailing", { matches: [{ path: exact("/dir/") }] }),
+      route("encoded", { matches: [{ path: prefix("/a%2Fb") }] }),
+    ),
+    cases: [
+      c(
+        "PathPrefix /foo/ matches /foo (trailing slash of the prefix is ignored)",
+        { path: "/foo" },
+        "slash/rule/0/match/0",
+      ),
+      c("PathPrefix /foo/ matches /foo/", { path: "/foo/" }, "slash/rule/0/match/0"),
+      c("PathPrefix /foo/ matches /foo/bar", { path: "/foo/bar" }, "slash/rule/0/match/0"),
+      c("PathPrefix /foo/ does not match /foobar", { path: "/foobar" }, null),
+      c("PathPrefix matching is case-sensitive", { path: "/Foo" }, null),
+      c(
+        "RegularExpression /items/[0-9]+ matches /items/42",
+        { path: "/items/42" },
+        "re/rule/0/match/0",
+      ),
+      c(
+        "RegularExpression is anchored at the end",
+        { path: "/items/42/x" },
+        "re-wide/rule/0/match/0",
+      ),
+      c("RegularExpression is anchored at the start", { path: "/x/items/42" }, null),
+      c("Exact /dir/ matches /dir/ only", { path: "/dir/" }, "exact-trailing/rule/0/match/0"),
+      c("Exact /dir/ does not match /dir", { path: "/dir" }, null),
+      c("an encoded slash is part of a segment", { path: "/a%2Fb/c" }, "encoded/rule/0/match/0"),
+      c("an encoded slash is not a slash", { path: "/a/b" }, null),
+    ],
+  },
+  {
+    name: "Interleaved path types keep the given precedence order",
+    config: gatewayConfig([{
+      name: "mix/http",
+      keepOrder: true,
+      virtualHosts: {
+        // Hand-ordered (translate's order), mixing kinds on purpose.
+        "*": [
+          route("r", { matches: [{ path: prefix("/api"), method: "POST" }] }),
+          route("s", { matches: [{ path: regex("/api/v[0-9]") }] }),
+          route("t", { matches: [{ path: prefix("/api/v1"), headers: { "x-beta": "1" } }] }),
+          route("u", { matches: [{ path: exact("/api/v1") }] }),
+          route("v", { matches: [{ path: prefix("/") }] }),
+        ],
+      },
+    }]),
+    cases: [
+      c(
+        "the earlier PathPrefix with method wins",
+        { path: "/api/v1", method: "POST" },
+        "r/rule/0/match/0",
+      ),
+      c("a regex placed before an Exact wins", { path: "/api/v1" }, "s/rule/0/match/0"),
+      c(
+        "the prefix with header is next",
+        { path: "/api/v1/x", headers: { "x-beta": "1" } },
+        "t/rule/0/match/0",
+      ),
+      c("PathPrefix / is last", { path: "/api/v1/x" }, "v/rule/0/match/0"),
+    ],
+  },
+  {
+    name: "Broken configuration never matches and never throws",
+    config: (() => {
+      const config = gatewayConfig([{
+        name: "broken/http",
+        keepOrder: true,
+        virtualHosts: {
+          "*": [
+            route("bad-regex", { matches: [{ path: regex("/(unclosed") }] }),
+            route("bad-header", { matches: [{ headers: { x: { regex: "[" } } }] }),
+            route("orphan", { matches: [{ path: prefix("/orphan") }] }),
+            route("fallback", {}),
+          ],
+        },
+      }]);
+      delete config.rules["httproute/default/orphan/rule/0"];
+      return config;
+    })(),
+    cases: [
+      c(
+        "a path regex that does not compile is skipped",
+        { path: "/(unclosed" },
+        "fallback/rule/0/match/0",
+      ),
+      c(
+        "a header regex that does not compile is skipped",
+        { headers: { x: "[" } },
+        "fallback/rule/0/match/0",
+      ),
+      c("a match whose rule is missing is skipped", { path: "/orphan" }, "fallback/rule/0/match/0"),
+    ],
+  },
+];
