@@ -85,6 +85,7 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
         resolvedRefs: resolvedOk,
       };
     }
+    checkNamespaces(ctx, gateway, listener, field);
     const kinds = routeKinds(ctx, gateway, listener, field);
     let resolvedRefs: Outcome & { ok: boolean } = kinds.invalid
       ? { ok: false, ...kinds.invalid }
@@ -141,6 +142,32 @@ function routeKinds(
       message: `Route kinds ${unsupported.join(", ")} are not supported`,
     },
   };
+}
+
+/** Reports `allowedRoutes.namespaces` settings that admit no route at all. */
+function checkNamespaces(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  listener: Listener,
+  field: string,
+): void {
+  const namespaces = listener.allowedRoutes?.namespaces;
+  const from = namespaces?.from ?? "Same";
+  if (from !== "All" && from !== "Same" && from !== "Selector") {
+    ctx.problem(
+      gateway,
+      `${field}.allowedRoutes.namespaces.from`,
+      `Cannot allow routes from ${
+        JSON.stringify(from)
+      }: expected All, Same or Selector; no route may attach`,
+    );
+  } else if (from === "Selector" && !namespaces?.selector) {
+    ctx.problem(
+      gateway,
+      `${field}.allowedRoutes.namespaces.selector`,
+      "Cannot select namespaces: from is Selector but selector is missing; no route may attach",
+    );
+  }
 }
 
 function markConflictsWithinGateway(ctx: TranslateContext, states: ListenerState[]): void {

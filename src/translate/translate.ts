@@ -22,7 +22,7 @@ import { gatewayStatus } from "./gateway.ts";
 import { evaluateListeners, type ListenerState, markConflictsAcrossGateways } from "./listener.ts";
 import { buildPorts, type HostRoute } from "./port_config.ts";
 import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
-import { compileRoute } from "./route_rules.ts";
+import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
 
 export type { TranslateOptions, TranslateResult } from "./config.ts";
@@ -61,7 +61,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const routeStatuses: ObjectStatus[] = [];
   const rules: Record<string, RuleConfig> = {};
   const routes = [...snapshot.httpRoutes].map(withNamespace).sort(compareByName);
-  const compiledRoutes = [];
+  const compiledRoutes: CompiledRoute[] = [];
   for (const route of routes) {
     const routeNamespace = route.metadata.namespace ?? "default";
     const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {

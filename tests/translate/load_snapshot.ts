@@ -1,7 +1,8 @@
 /**
  * Test-only loader for golden inputs: a multi-document YAML file → a
- * `Snapshot` and `TranslateOptions`. Objects are taken as already valid (the
- * real validator lives in `src/resources/`); a test-only `TranslateOptions`
+ * `Snapshot` and `TranslateOptions`. Every object goes through the real
+ * validator (`validateResource`), so goldens only contain inputs a source
+ * could hand to `translate`; a test-only `TranslateOptions`
  * document may override the options, and a Secret `stringData` value
  * `@file:<path>` is replaced by that file under `testdata/`, so the PEM files
  * are committed once and shared by several scenarios.
@@ -9,6 +10,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import type { GatewayResource } from "../../src/resources/types.ts";
+import { formatValidationError, validateResource } from "../../src/resources/validate.ts";
 import type { TranslateOptions } from "../../src/translate/config.ts";
 import type { Snapshot } from "../../src/translate/snapshot.ts";
 
