@@ -69,7 +69,16 @@ export function createKubeClient(conn: KubeConnection): KubeClient {
       body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
       headers.set("content-type", options.contentType ?? "application/json");
     }
-    return await fetch(url, { method, headers, body, signal: options.signal, client: http });
+    try {
+      return await fetch(url, { method, headers, body, signal: options.signal, client: http });
+    } catch (err) {
+      // Aborts carry our own reason (idle deadline, relist, stop): keep them as they are.
+      if (options.signal?.aborted) throw err;
+      const cause = (err as Error).cause instanceof Error ? `: ${(err as Error).cause}` : "";
+      throw new Error(
+        `Cannot ${method} ${new URL(url).pathname}: ${(err as Error).message}${cause}`,
+      );
+    }
   };
 
   const client: KubeClient = {
