@@ -28,6 +28,7 @@ import {
 import {
   listenTlsWithSni,
   reusePortAvailable,
+  type ServedTlsConnection,
   serveTlsConnection,
   type TlsConnectionHandler,
 } from "./tls_server.ts";
@@ -75,7 +76,8 @@ interface Generation {
 }
 
 interface LiveConnection {
-  controller: AbortController;
+  served: ServedTlsConnection;
+  /** Settles (never rejects) once the connection is closed. */
   finished: Promise<void>;
 }
 
@@ -120,13 +122,9 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       }
       return options.handler(request, info);
     };
-    const controller = new AbortController();
-    const { finished } = serveTlsConnection(conn, controller.signal, handler, onError);
-    const entry: LiveConnection = { controller, finished };
-    // Registered first, so the entry leaves `live` in the same microtask chain
-    // that closed the connection: aborting a finished connection throws
-    // inside Deno's abort listener.
-    entry.finished = finished.then(
+    const served = serveTlsConnection(conn, handler, onError);
+    const entry: LiveConnection = { served, finished: served.finished };
+    entry.finished = served.finished.then(
       () => {
         live.delete(entry);
       },
@@ -246,8 +244,10 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       await rotating;
       await closeGeneration(current);
       const open = [...live];
-      for (const connection of open) connection.controller.abort();
-      await Promise.all(open.map((c) => c.finished));
+      await Promise.all(open.map(async (connection) => {
+        await connection.served.shutdown().catch(() => {});
+        await connection.finished;
+      }));
     },
   };
 }

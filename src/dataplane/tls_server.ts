@@ -57,7 +57,7 @@ interface DenoTlsInternals {
     handler: TlsConnectionHandler,
     onError: (error: unknown) => Response | Promise<Response>,
     onListen: (scheme: string) => void,
-  ): { finished: Promise<void> };
+  ): ServedTlsConnection;
   serverNameSymbol: symbol;
 }
 
@@ -146,20 +146,34 @@ export function listenTlsWithSni(options: ListenTlsWithSniOptions): Deno.TlsList
   );
 }
 
+/** One connection being served. */
+export interface ServedTlsConnection {
+  /**
+   * Settles when the connection is closed; rejects when the handshake or the
+   * connection failed (callers must handle that).
+   */
+  finished: Promise<void>;
+  /**
+   * Graceful close: in-flight requests finish, then the connection closes.
+   * Safe to call after `finished` (aborting the signal then is not: Deno's
+   * abort listener throws on the closed resource).
+   */
+  shutdown(): Promise<void>;
+}
+
 /**
  * Serves one accepted TLS connection with Deno's HTTP/1.1 + HTTP/2 engine.
- * `finished` settles when the connection is closed; it rejects when the
- * handshake or the connection failed (callers must handle that).
+ * Each connection gets its own never-aborted signal: Deno adds a listener to
+ * it per connection and never removes it.
  */
 export function serveTlsConnection(
   conn: Deno.TlsConn,
-  signal: AbortSignal,
   handler: TlsConnectionHandler,
   onError: (error: unknown) => Response | Promise<Response>,
-): { finished: Promise<void> } {
+): ServedTlsConnection {
   const serve = internals()?.serveHttpOnConnection;
   if (serve === undefined) assertTlsInternals();
-  return serve!(conn, signal, handler, onError, () => {});
+  return serve!(conn, new AbortController().signal, handler, onError, () => {});
 }
 
 let reusePortProbe: boolean | undefined;

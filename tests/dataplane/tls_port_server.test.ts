@@ -1,0 +1,353 @@
+/**
+ * HTTPS ports through the real listener manager, router and data-plane
+ * handler, over real TLS with verification on: certificate per SNI, HTTP/2,
+ * 421 for misdirected requests, rotation under load, graceful shutdown, and
+ * private keys kept out of logs.
+ */
+import { assert, assertEquals, assertFalse } from "@std/assert";
+import { createListenerManager, type ListenerManager } from "../../src/dataplane/listeners.ts";
+import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { compileRouteTable } from "../../src/router/compile_route_table.ts";
+import type { RouteTable } from "../../src/router/router.ts";
+import type {
+  CertificateConfig,
+  GatewayConfig,
+  ListenerConfig,
+  RuleConfig,
+} from "../../src/translate/config.ts";
+import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
+import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
+import { freePort } from "../_helpers/gateway_process.ts";
+import { curlHttps, httpOverTls, peerCertificate } from "./tls_test_client.ts";
+
+interface TestListener {
+  name: string;
+  hostname: string | null;
+  certificate: TestCertificate;
+}
+
+/** An HTTPS port whose every listener routes `/` to the echo backend, tagging `x-listener`. */
+function httpsConfig(port: number, backendPort: number, listeners: TestListener[]) {
+  const rules: Record<string, RuleConfig> = {};
+  const listenerConfigs: ListenerConfig[] = [];
+  const certificates: CertificateConfig[] = [];
+  for (const l of listeners) {
+    const id = `gateway/default/gw/listener/${l.name}`;
+    const rule = `httproute/default/${l.name}/rule/0`;
+    rules[rule] = {
+      id: rule,
+      filters: [{
+        type: "RequestHeaderModifier",
+        modifier: { set: [{ name: "x-listener", value: l.name }], add: [], remove: [] },
+      }],
+      backends: [{
+        id: "service/default/echo:80",
+        weight: 1,
+        protocol: "http",
+        endpoints: [{ address: "127.0.0.1", port: backendPort }],
+        filters: [],
+      }],
+      invalidWeight: 0,
+    };
+    const certificateId = `secret/default/${l.name}`;
+    certificates.push({
+      id: certificateId,
+      certPem: l.certificate.certPem,
+      keyPem: l.certificate.keyPem,
+      dnsNames: [],
+      notAfter: "2099-01-01T00:00:00.000Z",
+    });
+    listenerConfigs.push({
+      id,
+      ids: [id],
+      hostname: l.hostname,
+      port,
+      protocol: "HTTPS",
+      tls: { certificateIds: [certificateId] },
+      virtualHosts: [{
+        hostname: "*",
+        matches: [{
+          id: `${rule}/match/0`,
+          rule,
+          route: `default/${l.name}`,
+          path: { type: "PathPrefix", value: "/" },
+          headers: [],
+          queryParams: [],
+        }],
+      }],
+    });
+  }
+  const config: GatewayConfig = {
+    ports: [{ port, protocol: "HTTPS", listeners: listenerConfigs }],
+    rules,
+  };
+  return { config, certificates };
+}
+
+interface Harness extends AsyncDisposable {
+  ca: TestCa;
+  caFile: string;
+  port: number;
+  manager: ListenerManager;
+  logs: string[];
+  apply(listeners: TestListener[]): Promise<void>;
+}
+
+async function startHarness(
+  build: (ca: TestCa) => Promise<TestListener[]>,
+): Promise<Harness> {
+  const ca = await createTestCa();
+  const backend = startEchoBackend();
+  const port = freePort();
+  const logs: string[] = [];
+  let table: RouteTable | undefined;
+  const manager = createListenerManager({
+    getTable: () => table,
+    hostname: "127.0.0.1",
+    logger: createLogger({ level: "debug", write: (line) => logs.push(line) }),
+  });
+  const apply = async (listeners: TestListener[]) => {
+    const { config, certificates } = httpsConfig(port, backend.port, listeners);
+    table = compileRouteTable(config);
+    const states = await manager.reconcile({ config, certificates });
+    assert(states.every((s) => s.bound), JSON.stringify(states));
+  };
+  await apply(await build(ca));
+  return {
+    ca,
+    caFile: `${ca.dir}/ca.crt`,
+    port,
+    manager,
+    logs,
+    apply,
+    async [Symbol.asyncDispose]() {
+      await manager.shutdown({ graceMs: 2000 });
+      await backend.close();
+      await ca[Symbol.asyncDispose]();
+    },
+  };
+}
+
+const threeListeners = async (ca: TestCa): Promise<TestListener[]> => [
+  { name: "exact", hostname: "foo.example.com", certificate: await ca.issue(["foo.example.com"]) },
+  { name: "wild", hostname: "*.example.com", certificate: await ca.issue(["*.example.com"]) },
+  {
+    name: "default",
+    hostname: null,
+    certificate: await ca.issue(["default.example.org", "127.0.0.1"]),
+  },
+];
+
+function echoOf(body: string): EchoRecord {
+  return JSON.parse(body) as EchoRecord;
+}
+
+function header(record: EchoRecord, name: string): string | undefined {
+  return record.headers.find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+Deno.test("each server name gets its listener's certificate: exact, then wildcard, then default", async () => {
+  await using h = await startHarness(threeListeners);
+  assertEquals(await peerCertificate(h.port, "foo.example.com", h.caFile), {
+    verified: true,
+    commonName: "foo.example.com",
+  });
+  assertEquals(await peerCertificate(h.port, "bar.example.com", h.caFile), {
+    verified: true,
+    commonName: "*.example.com",
+  });
+  assertEquals(
+    (await peerCertificate(h.port, "other.org", h.caFile)).commonName,
+    "default.example.org",
+  );
+  assertEquals((await peerCertificate(h.port, null, h.caFile)).commonName, "default.example.org");
+});
+
+Deno.test("without a listener lacking a hostname, an unknown server name fails the handshake", async () => {
+  await using h = await startHarness(async (ca) => (await threeListeners(ca)).slice(0, 2));
+  const unknown = await peerCertificate(h.port, "other.org", h.caFile);
+  assertEquals(unknown, { verified: false, commonName: undefined });
+  assert((await peerCertificate(h.port, "foo.example.com", h.caFile)).verified);
+});
+
+Deno.test("HTTP/2 is negotiated by ALPN and the backend sees X-Forwarded-Proto https", async () => {
+  await using h = await startHarness(threeListeners);
+  const result = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["foo.example.com"],
+    args: ["--http2", "-w", "\n%{http_version}", "https://foo.example.com:PORT/x"],
+  });
+  assert(result.success, result.stderr);
+  const cut = result.stdout.lastIndexOf("\n");
+  assertEquals(result.stdout.slice(cut + 1), "2");
+  const record = echoOf(result.stdout.slice(0, cut));
+  assertEquals(header(record, "x-forwarded-proto"), "https");
+  assertEquals(header(record, "x-listener"), "exact");
+});
+
+Deno.test("a request for another listener's host on a reused HTTP/1.1 connection gets 421", async () => {
+  await using h = await startHarness(threeListeners);
+  const conn = await connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port: h.port,
+    serverName: "bar.example.com",
+    caCerts: [h.ca.certPem],
+    alpnProtocols: ["http/1.1"],
+  });
+  try {
+    const first = await httpOverTls(conn, { host: "bar.example.com", path: "/" });
+    assertEquals([first.status, header(echoOf(first.body), "x-listener")], [200, "wild"]);
+    // foo.example.com has its own, more specific listener.
+    assertEquals((await httpOverTls(conn, { host: "foo.example.com", path: "/" })).status, 421);
+    // other.org falls to the default listener, which is another listener too.
+    assertEquals((await httpOverTls(conn, { host: "other.org", path: "/" })).status, 421);
+    // The connection's own listener still serves its hosts.
+    const again = await httpOverTls(conn, { host: "baz.example.com:443", path: "/" });
+    assertEquals([again.status, header(echoOf(again.body), "x-listener")], [200, "wild"]);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a coalesced HTTP/2 request for a more specific listener gets 421", async () => {
+  await using h = await startHarness(threeListeners);
+  // Two transfers on one connection (curl reuses it across --next); the
+  // second carries another :authority, as a browser coalescing would.
+  const result = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["bar.example.com"],
+    args: [
+      "--http2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{num_connects}\n",
+      "https://bar.example.com:PORT/",
+      // --next resets options; the same TLS settings keep the connection reusable.
+      "--next",
+      "--cacert",
+      h.caFile,
+      "--http2",
+      "-H",
+      "Host: foo.example.com",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{num_connects}\n",
+      "https://bar.example.com:PORT/",
+    ],
+  });
+  assertEquals(result.stdout.trim().split("\n"), ["200 1", "421 0"]);
+});
+
+Deno.test("a host no listener matches gets 404 on a connection of another listener", async () => {
+  await using h = await startHarness(async (ca) => (await threeListeners(ca)).slice(0, 2));
+  const conn = await connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port: h.port,
+    serverName: "bar.example.com",
+    caCerts: [h.ca.certPem],
+    alpnProtocols: ["http/1.1"],
+  });
+  try {
+    assertEquals((await httpOverTls(conn, { host: "bar.example.com", path: "/" })).status, 200);
+    assertEquals((await httpOverTls(conn, { host: "nothing.org", path: "/" })).status, 404);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("certificates rotate under load with zero failed requests, and new handshakes get the new one", async () => {
+  let generation = 0;
+  const issueDefault = async (ca: TestCa): Promise<TestListener[]> => [{
+    name: "default",
+    hostname: null,
+    certificate: await ca.issue(["127.0.0.1"], { commonName: `rotation-${generation}` }),
+  }];
+  await using h = await startHarness(issueDefault);
+  const url = `https://127.0.0.1:${h.port}/`;
+  const keepAlive = Deno.createHttpClient({ caCerts: [h.ca.certPem] });
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const request = async (client: Deno.HttpClient) => {
+    try {
+      const response = await fetch(url, { client });
+      await response.body?.cancel();
+      if (response.status === 200) ok++;
+      else failures.push(`status ${response.status}`);
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  };
+  // Bounded: each worker stops after 400 requests even if rotation lags.
+  const workers = [
+    ...Array.from({ length: 3 }, async () => {
+      for (let i = 0; i < 400 && !stop; i++) await request(keepAlive);
+    }),
+    ...Array.from({ length: 2 }, async () => {
+      for (let i = 0; i < 400 && !stop; i++) {
+        // A fresh client: a new TCP connection and TLS handshake per request.
+        using fresh = Deno.createHttpClient({ caCerts: [h.ca.certPem], poolMaxIdlePerHost: 0 });
+        await request(fresh);
+      }
+    }),
+  ];
+  for (generation = 1; generation <= 4; generation++) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.apply(await issueDefault(h.ca));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  stop = true;
+  await Promise.all(workers);
+  keepAlive.close();
+  assertEquals(failures, []);
+  assert(ok > 50, `only ${ok} requests ran`);
+  assertEquals((await peerCertificate(h.port, null, h.caFile)).commonName, "rotation-4");
+});
+
+Deno.test("shutdown lets an in-flight HTTPS request finish", async () => {
+  await using h = await startHarness(threeListeners);
+  const client = Deno.createHttpClient({ caCerts: [h.ca.certPem] });
+  const pending = fetch(`https://127.0.0.1:${h.port}/`, {
+    client,
+    headers: { "x-echo-delay": "300" },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const drained = h.manager.shutdown({ graceMs: 3000 });
+  const response = await pending;
+  assertEquals(response.status, 200);
+  await response.body?.cancel();
+  assert(await drained);
+  client.close();
+});
+
+Deno.test("private keys never reach the logs, even when a key is broken or a handshake fails", async () => {
+  const good = { value: undefined as TestCertificate | undefined };
+  await using h = await startHarness(async (ca) => {
+    good.value = await ca.issue(["foo.example.com"]);
+    const broken = await ca.issue(["bad.example.com"]);
+    // A key whose base64 body is damaged: the handshake for it fails inside Deno.
+    const damaged = broken.keyPem.replace(/\n([A-Za-z0-9+/]{20})/, "\nAAAAAAAAAAAAAAAAAAAA");
+    return [
+      { name: "exact", hostname: "foo.example.com", certificate: good.value },
+      { name: "bad", hostname: "bad.example.com", certificate: { ...broken, keyPem: damaged } },
+    ];
+  });
+  assert((await peerCertificate(h.port, "foo.example.com", h.caFile)).verified);
+  assertFalse((await peerCertificate(h.port, "bad.example.com", h.caFile)).verified);
+  assertFalse((await peerCertificate(h.port, "unknown.example.com", h.caFile)).verified);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const logs = h.logs.join("\n");
+  assert(logs.includes("TLS connection ended with an error"), "handshake failures are logged");
+  const keyLines = good.value!.keyPem.split("\n").filter((l) =>
+    l.length > 16 && !l.startsWith("-----")
+  );
+  for (const line of keyLines) {
+    assertFalse(logs.includes(line), "a private key line reached the logs");
+  }
+  assertFalse(logs.includes("PRIVATE KEY"));
+});
