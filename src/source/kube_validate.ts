@@ -1,42 +1,45 @@
 /**
- * Validation of objects received from the API server, as `Problem`s keyed
- * the way the rest of the gateway names objects (`httproute/<ns>/<name>`).
+ * Validation of objects received from the API server: `validateResource`, with
+ * its errors turned into `Problem`s named the way the rest of the gateway names
+ * objects (`httproute/<ns>/<name>`).
  *
+ * @example
+ * ```ts
+ * import { validateKubeObject } from "./kube_validate.ts";
+ * const outcome = validateKubeObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } });
+ * outcome.ok; // true
+ * ```
  * @module
  */
-import type { GatewayResource, ResourceKind } from "../resources/types.ts";
+import { validateResource } from "../resources/validate.ts";
 import type { Problem } from "../translate/config.ts";
 import type { ValidationOutcome } from "./kube_watch.ts";
 
-const KINDS = new Set<ResourceKind>([
-  "GatewayClass",
-  "Gateway",
-  "HTTPRoute",
-  "ReferenceGrant",
-  "Service",
-  "EndpointSlice",
-  "Secret",
-  "Namespace",
-]);
-
-/** Checks the envelope every object must have (kind, apiVersion, metadata.name). */
+/** Validates one object from a list or a watch event. */
 export function validateKubeObject(raw: unknown): ValidationOutcome {
-  const o = raw as { kind?: unknown; apiVersion?: unknown; metadata?: Record<string, unknown> };
+  const result = validateResource(raw);
+  if (result.ok) return { ok: true, object: result.value };
+  const o = raw as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  const kind = String(result.kind ?? o?.kind ?? "object").toLowerCase();
+  const namespace = typeof o?.metadata?.namespace === "string" ? o.metadata.namespace : undefined;
   const name = typeof o?.metadata?.name === "string" ? o.metadata.name : "";
-  const namespace = typeof o?.metadata?.namespace === "string" ? o.metadata.namespace : "";
-  const kind = typeof o?.kind === "string" ? o.kind : "";
-  const id = `${kind.toLowerCase() || "object"}/${namespace ? namespace + "/" : ""}${name}`;
-  const problems: Problem[] = [];
-  if (!KINDS.has(kind as ResourceKind)) {
-    problems.push({ object: id, field: "kind", message: `unknown kind "${kind}"` });
+  const object = `${kind}/${namespace ? `${namespace}/` : ""}${name}`;
+  if (result.ignored) {
+    return {
+      ok: false,
+      problems: [{
+        object,
+        message:
+          `Cannot read object: ${result.apiVersion} ${result.kind} is not a kind the gateway reads`,
+      }],
+    };
   }
-  if (typeof o?.apiVersion !== "string") {
-    problems.push({ object: id, field: "apiVersion", message: "must be a string" });
-  }
-  if (name === "") {
-    problems.push({ object: id, field: "metadata.name", message: "must be a non-empty string" });
-  }
-  return problems.length === 0
-    ? { ok: true, object: raw as GatewayResource }
-    : { ok: false, problems };
+  return {
+    ok: false,
+    problems: result.errors.map((e): Problem => ({
+      object,
+      ...(e.field ? { field: e.field } : {}),
+      message: e.message,
+    })),
+  };
 }
