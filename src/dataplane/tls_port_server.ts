@@ -48,6 +48,8 @@ export interface TlsPortServerOptions {
   logger?: Logger;
   /** Distinct server names one listener resolves before it is replaced. Default 1000. */
   maxResolvedNames?: number;
+  /** Rotate with `SO_REUSEPORT`; default: when `--unstable-net` allows it. */
+  reusePort?: boolean;
 }
 
 /** A running HTTPS port. */
@@ -100,7 +102,7 @@ interface LiveConnection {
 export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
   const log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
   const maxResolvedNames = options.maxResolvedNames ?? 1000;
-  const reusePort = reusePortAvailable();
+  const reusePort = options.reusePort ?? reusePortAvailable();
   const live = new Set<LiveConnection>();
   let generationCount = 0;
   let stopping = false;

@@ -176,26 +176,17 @@ export function serveTlsConnection(
   return serve!(conn, new AbortController().signal, handler, onError, () => {});
 }
 
-let reusePortProbe: boolean | undefined;
-
 /**
  * Whether sockets may set `SO_REUSEPORT` (Deno needs `--unstable-net`). With
  * it, a replacement listener binds before the old one closes; without it the
  * port is closed and rebound, and connection attempts in that instant fail.
+ *
+ * Asking for `reusePort` without the flag makes Deno 2.9 exit the process
+ * rather than throw, so the flag is detected through an API that exists only
+ * with it (`Deno.listenDatagram`).
  */
 export function reusePortAvailable(): boolean {
-  if (reusePortProbe === undefined) {
-    try {
-      const probe = Deno.listen(
-        { hostname: "127.0.0.1", port: 0, reusePort: true } as Deno.TcpListenOptions,
-      );
-      probe.close();
-      reusePortProbe = true;
-    } catch {
-      reusePortProbe = false;
-    }
-  }
-  return reusePortProbe;
+  return typeof (Deno as unknown as { listenDatagram?: unknown }).listenDatagram === "function";
 }
 
 /** Options of {@linkcode connectTlsWithServerName}. */

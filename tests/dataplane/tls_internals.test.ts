@@ -137,3 +137,21 @@ async function curl(
   const cut = text.lastIndexOf("\n");
   return { body: text.slice(0, cut), version: text.slice(cut + 1) };
 }
+
+Deno.test("SO_REUSEPORT is reported unavailable without --unstable-net instead of exiting the process", async () => {
+  const script = `import { reusePortAvailable } from ${
+    JSON.stringify(new URL("../../src/dataplane/tls_server.ts", import.meta.url).href)
+  }; console.log(reusePortAvailable());`;
+  for (const [flags, expected] of [[[], "false"], [["--unstable-net"], "true"]] as const) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", ...flags, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(
+      [output.code, new TextDecoder().decode(output.stdout).trim()],
+      [0, expected],
+      new TextDecoder().decode(output.stderr),
+    );
+  }
+});

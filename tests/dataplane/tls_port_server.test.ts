@@ -7,6 +7,8 @@
 import { assert, assertEquals, assertFalse } from "@std/assert";
 import { createListenerManager, type ListenerManager } from "../../src/dataplane/listeners.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
+import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
+import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
@@ -350,4 +352,44 @@ Deno.test("private keys never reach the logs, even when a key is broken or a han
     assertFalse(logs.includes(line), "a private key line reached the logs");
   }
   assertFalse(logs.includes("PRIVATE KEY"));
+});
+
+Deno.test("without SO_REUSEPORT, rotation rebinds the port and open connections keep working", async () => {
+  await using ca = await createTestCa();
+  const port = freePort();
+  const first = await ca.issue(["foo.example.com"], { commonName: "first" });
+  const second = await ca.issue(["foo.example.com"], { commonName: "second" });
+  const choice = (certificate: TestCertificate) => {
+    const { config, certificates } = httpsConfig(port, 1, [
+      { name: "exact", hostname: "foo.example.com", certificate },
+    ]);
+    return sniCertificatesFor(config.ports[0], certificates);
+  };
+  const server = serveTlsPort({
+    hostname: "127.0.0.1",
+    port,
+    certificates: choice(first),
+    getTable: () => undefined,
+    handler: () => new Response("served"),
+    reusePort: false,
+  });
+  try {
+    const conn = await connectTlsWithServerName({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "foo.example.com",
+      caCerts: [ca.certPem],
+      alpnProtocols: ["http/1.1"],
+    });
+    assertEquals((await httpOverTls(conn, { host: "foo.example.com", path: "/" })).body, "served");
+    await server.update(choice(second));
+    await server.update(choice(second)); // same fingerprint: no rotation
+    assertEquals(server.generation, 2);
+    assertEquals((await httpOverTls(conn, { host: "foo.example.com", path: "/" })).body, "served");
+    conn.close();
+    const caFile = `${ca.dir}/ca.crt`;
+    assertEquals((await peerCertificate(port, "foo.example.com", caFile)).commonName, "second");
+  } finally {
+    await server.shutdown();
+  }
 });
