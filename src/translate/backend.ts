@@ -118,6 +118,9 @@ function readyEndpoints(
   servicePort: ServicePort,
 ): { address: string; port: number }[] {
   const portName = servicePort.name ?? "";
+  const cacheKey = `endpoints|${service.metadata.namespace}|${service.metadata.name}|${portName}`;
+  const cached = ctx.cache.get(cacheKey) as { address: string; port: number }[] | undefined;
+  if (cached) return cached;
   const seen = new Set<string>();
   const endpoints: { address: string; port: number }[] = [];
   for (
@@ -138,7 +141,9 @@ function readyEndpoints(
       }
     }
   }
-  return endpoints.sort((a, b) =>
+  endpoints.sort((a, b) =>
     a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port
   );
+  ctx.cache.set(cacheKey, endpoints);
+  return endpoints;
 }

@@ -25,6 +25,8 @@ export interface TranslateContext {
   endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
   secret(namespace: string, name: string): Secret | undefined;
   readonly referenceGrants: readonly ReferenceGrant[];
+  /** Per-call memo (e.g. endpoints of a Service port shared by many routes). */
+  readonly cache: Map<string, unknown>;
   /** Records a user mistake. */
   problem(object: KubeObject, field: string | undefined, message: string): void;
   readonly problems: Problem[];
@@ -84,6 +86,7 @@ export function createContext(snapshot: Snapshot, options: TranslateOptions): Tr
     endpointSlices: (namespace, service) => slices.get(key(namespace, service)) ?? [],
     secret: (namespace, name) => secrets.get(key(namespace, name)),
     referenceGrants: snapshot.referenceGrants,
+    cache: new Map(),
     problem(object, field, message) {
       const problem: Problem = {
         object: objectId(object.kind, object.metadata.name, object.metadata.namespace),
