@@ -46,6 +46,8 @@ export interface RebuildRecord {
    * without bound.
    */
   ruleIds?: Iterable<string>;
+  /** Listener ids of the new table (`ListenerConfig.id`); same purpose. */
+  listenerIds?: Iterable<string>;
   /** Backend ids of the new table; same purpose, for `serval_upstream_errors_total`. */
   backendIds?: Iterable<string>;
 }
@@ -204,7 +206,10 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       routes.set(record.routes);
       endpoints.set(record.endpoints);
       listeners.set(record.listeners);
-      if (record.ruleIds) requests.retainRoutes(new Set(record.ruleIds));
+      if (record.ruleIds) {
+        const live = record.listenerIds ? new Set(record.listenerIds) : undefined;
+        requests.retain(new Set(record.ruleIds), live);
+      }
       if (record.backendIds) forgetBackends(new Set(record.backendIds));
     },
     setSourceSynced(kind, isSynced) {

@@ -56,13 +56,18 @@ export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
     }
   }
   let listeners = 0;
+  const listenerIds: string[] = [];
   for (const port of config.ports) {
-    for (const listener of port.listeners) listeners += listener.ids.length;
+    for (const listener of port.listeners) {
+      listeners += listener.ids.length;
+      listenerIds.push(listener.id);
+    }
   }
   record.routes = ruleIds.length;
   record.endpoints = endpoints.size;
   record.listeners = listeners;
   record.ruleIds = ruleIds;
+  record.listenerIds = listenerIds;
   record.backendIds = backendIds;
   return record;
 }

@@ -71,8 +71,11 @@ interface Series {
 export interface RequestMetrics {
   /** Counts one finished request. */
   observe(record: RequestRecord): void;
-  /** Drops the series of routes not in `live` (`none` is always kept). */
-  retainRoutes(live: ReadonlySet<string>): void;
+  /**
+   * Drops the series whose route is not in `routes` or whose listener is not in
+   * `listeners` (when given); `none` is always kept.
+   */
+  retain(routes: ReadonlySet<string>, listeners?: ReadonlySet<string>): void;
 }
 
 /** Registers both request families in `registry`. */
@@ -175,10 +178,14 @@ export function createRequestMetrics(
       s.sum += d;
       s.count++;
     },
-    retainRoutes(live) {
-      for (const routes of byListener.values()) {
+    retain(liveRoutes, liveListeners) {
+      for (const [listener, routes] of byListener) {
+        if (listener !== "none" && liveListeners && !liveListeners.has(listener)) {
+          byListener.delete(listener);
+          continue;
+        }
         for (const route of routes.keys()) {
-          if (route !== "none" && !live.has(route)) routes.delete(route);
+          if (route !== "none" && !liveRoutes.has(route)) routes.delete(route);
         }
       }
     },

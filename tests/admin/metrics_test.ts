@@ -172,7 +172,7 @@ Deno.test("a failed rebuild keeps the served table's gauges and the last success
   assertEquals(sample(text, "serval_translate_duration_seconds_count"), 1);
 });
 
-Deno.test("a rebuild with rule and backend ids drops the series of removed rules and backends", async () => {
+Deno.test("a rebuild with rule and backend ids drops the series of removed rules, listeners and backends", async () => {
   const m = createMetrics({ defaultMetrics: false });
   for (const route of ["r/0", "r/1", "none"]) {
     m.observer.onRequest({
@@ -181,6 +181,15 @@ Deno.test("a rebuild with rule and backend ids drops the series of removed rules
       method: "GET",
       status: 200,
       durationSeconds: 0.01,
+    });
+  }
+  for (const listener of ["gone-listener", "none"]) {
+    m.observer.onRequest({
+      listener,
+      route: "r/0",
+      method: "GET",
+      status: 200,
+      durationSeconds: 0,
     });
   }
   m.observer.onUpstreamError("service/a/gone:80", "reset");
@@ -192,12 +201,15 @@ Deno.test("a rebuild with rule and backend ids drops the series of removed rules
     listeners: 1,
     problems: 0,
     ruleIds: ["r/0"],
+    listenerIds: ["l"],
     backendIds: ["service/a/kept:80"],
   });
   const text = await m.registry.metrics();
   assertStringIncludes(text, `route="r/0"`);
   assertStringIncludes(text, `route="none"`);
   assert(!text.includes(`route="r/1"`), "series of the removed rule is gone");
+  assert(!text.includes("gone-listener"), "series of the removed listener are gone");
+  assertStringIncludes(text, `listener="none"`);
   assertStringIncludes(text, `backend="service/a/kept:80"`);
   assert(!text.includes("service/a/gone:80"), "series of the removed backend is gone");
 });
@@ -219,14 +231,15 @@ Deno.test("source sync, watch restarts and status writes are exported", async ()
 
 Deno.test("default process metrics work under Deno and the ones that measure nothing are left out", async () => {
   const m = createMetrics({ version: "1.2.3" });
+  // Seen twice in ~40 runs, only inside the test runner and never reproduced in
+  // 6,000 scrapes of a plain process: a first scrape with 0 for a /proc-based
+  // value. Later scrapes had it; a value that stays 0 still fails.
   let text = await m.registry.metrics();
-  // Seen once under load: one scrape read 0 from /proc/self/status; the next ones did not.
-  for (let i = 0; i < 3 && sample(text, "process_resident_memory_bytes") === 0; i++) {
+  for (let i = 0; i < 5 && !allPositive(text); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
     text = await m.registry.metrics();
   }
-  assertGreaterZero(sample(text, "process_resident_memory_bytes"));
-  assertGreaterZero(sample(text, "process_open_fds"));
-  assertGreaterZero(sample(text, "nodejs_heap_size_used_bytes"));
+  for (const name of MUST_BE_POSITIVE) assertGreaterZero(text, name);
   assert(sample(text, "process_cpu_seconds_total") !== undefined);
   assertStringIncludes(text, "nodejs_eventloop_lag_seconds");
   assertStringIncludes(text, `serval_build_info{version="1.2.3",deno="${Deno.version.deno}"} 1`);
@@ -237,6 +250,17 @@ Deno.test("default process metrics work under Deno and the ones that measure not
   }
 });
 
-function assertGreaterZero(value: number | undefined) {
-  assert(value !== undefined && value > 0, `expected a positive value, got ${value}`);
+const MUST_BE_POSITIVE = [
+  "process_resident_memory_bytes",
+  "process_open_fds",
+  "nodejs_heap_size_used_bytes",
+];
+
+function allPositive(text: string): boolean {
+  return MUST_BE_POSITIVE.every((name) => (sample(text, name) ?? 0) > 0);
+}
+
+function assertGreaterZero(text: string, name: string) {
+  const value = sample(text, name);
+  assert(value !== undefined && value > 0, `expected ${name} to be positive, got ${value}`);
 }
