@@ -4,7 +4,7 @@
  * @module
  */
 import type { Gateway, Listener, Secret } from "../resources/types.ts";
-import { validateCertificate } from "../resources/certificate.ts";
+import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
 import type { CertificateConfig } from "./config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
@@ -82,7 +82,11 @@ export function resolveCertificates(
       fail(`Cannot use Secret ${namespace}/${ref.name}: ${pair}`);
       return;
     }
-    const checked = validateCertificate(pair.cert, pair.key, ctx.options.now);
+    // Parsing keys is the costliest step of a translate; several listeners often share a Secret.
+    const cacheKey = `certificate|${namespace}|${ref.name}`;
+    const checked = (ctx.cache.get(cacheKey) as CertificateResult | undefined) ??
+      validateCertificate(pair.cert, pair.key, ctx.options.now);
+    ctx.cache.set(cacheKey, checked);
     if (!checked.ok) {
       fail(`Invalid certificate in Secret ${namespace}/${ref.name}: ${checked.error}`);
       return;
