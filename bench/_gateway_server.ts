@@ -1,0 +1,112 @@
+/**
+ * A bench-only data plane without the controller: one HTTP port, one route
+ * to one backend, served by the real handler and listener manager with the
+ * upstream client chosen on the command line, so the pooled HTTP/1.1 client
+ * and a pooled `fetch` client can be compared on the same handler.
+ *
+ * ```sh
+ * deno run -A bench/_gateway_server.ts --port 8081 --backend-port 8082 --client own|fetch
+ * ```
+ * @module
+ */
+import { createListenerManager } from "../src/dataplane/listeners.ts";
+import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
+import { createProxyClient } from "../src/dataplane/upstream_client.ts";
+import { UpstreamError } from "../src/dataplane/upstream_types.ts";
+import { compileRouteTable } from "../src/router/compile_route_table.ts";
+import type { GatewayConfig } from "../src/translate/config.ts";
+
+function flag(name: string, fallback?: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  const value = at === -1 ? fallback : Deno.args[at + 1];
+  if (value === undefined) throw new Error(`Cannot start the bench gateway: --${name} is required`);
+  return value;
+}
+
+/** A `ProxyClient` on pooled `fetch`, returning the upstream body as is. */
+function createFetchClient(): ProxyClient {
+  const http = Deno.createHttpClient({ poolMaxIdlePerHost: 64, allowHost: true });
+  return {
+    async request(_protocol, ep, req, opts) {
+      const headers = new Headers();
+      for (let i = 0; i < req.headers.length; i += 2) {
+        headers.append(req.headers[i], req.headers[i + 1]);
+      }
+      if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
+      try {
+        const res = await fetch(`http://${ep.address}:${ep.port}${req.target}`, {
+          method: req.method,
+          headers,
+          body: req.body,
+          redirect: "manual",
+          client: http,
+          signal: opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+        });
+        return {
+          status: res.status,
+          headers: [...res.headers],
+          body: res.body,
+          contentLength: null,
+        };
+      } catch (error) {
+        throw new UpstreamError("reset", (error as Error).message);
+      }
+    },
+    stats: () => ({ connectsTotal: 0, idle: 0, retriesTotal: 0 }),
+    close: () => http.close(),
+  };
+}
+
+const port = Number(flag("port"));
+const backendPort = Number(flag("backend-port"));
+const client = flag("client", "own") === "fetch" ? createFetchClient() : createProxyClient();
+const config: GatewayConfig = {
+  ports: [{
+    port,
+    protocol: "HTTP",
+    listeners: [{
+      id: "gateway/bench/gw/listener/http",
+      ids: ["gateway/bench/gw/listener/http"],
+      hostname: null,
+      port,
+      protocol: "HTTP",
+      virtualHosts: [{
+        hostname: "*",
+        matches: [{
+          id: "httproute/bench/r/rule/0/match/0",
+          rule: "httproute/bench/r/rule/0",
+          route: "bench/r",
+          path: { type: "PathPrefix", value: "/" },
+          headers: [],
+          queryParams: [],
+        }],
+      }],
+    }],
+  }],
+  rules: {
+    "httproute/bench/r/rule/0": {
+      id: "httproute/bench/r/rule/0",
+      filters: [],
+      backends: [{
+        id: "service/bench/backend:80",
+        weight: 1,
+        protocol: "http",
+        endpoints: [{ address: "127.0.0.1", port: backendPort }],
+        filters: [],
+      }],
+      invalidWeight: 0,
+    },
+  },
+};
+const table = compileRouteTable(config);
+const manager = createListenerManager({
+  getTable: () => table,
+  hostname: "127.0.0.1",
+  upstream: client,
+});
+await manager.reconcile({ config });
+Deno.addSignalListener("SIGTERM", async () => {
+  await manager.shutdown({ graceMs: 1000 });
+  client.close();
+  Deno.exit(0);
+});

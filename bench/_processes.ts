@@ -1,0 +1,126 @@
+/**
+ * Process helpers for the benchmark: free ports, spawning children that are
+ * always killed, waiting for a URL to answer, and running wrk.
+ * @module
+ */
+
+/** A child process that is killed on dispose. */
+export interface Child extends AsyncDisposable {
+  name: string;
+  process: Deno.ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Spawns `command args`, output discarded unless `inherit` (stderr kept for errors). */
+export function spawn(name: string, command: string, args: string[]): Child {
+  const process = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // Keep the last lines of stderr for error reports without blocking the child.
+  const tail: string[] = [];
+  const draining = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({
+      write(text) {
+        tail.push(text);
+        if (tail.length > 20) tail.shift();
+      },
+    }),
+  ).catch(() => {});
+  let stopped = false;
+  const child: Child = {
+    name,
+    process,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        process.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const timer = setTimeout(() => {
+        try {
+          process.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 3000);
+      await process.status;
+      clearTimeout(timer);
+      await draining;
+    },
+    [Symbol.asyncDispose]: () => child.stop(),
+  };
+  Object.defineProperty(child, "stderrTail", { get: () => tail.join("") });
+  return child;
+}
+
+/** Waits until `url` answers 200 (at most `timeoutMs`). */
+export async function waitFor200(
+  url: string,
+  timeoutMs = 20_000,
+  headers: HeadersInit = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { headers });
+      await res.body?.cancel();
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Cannot reach ${url} within ${timeoutMs} ms: ${last}`);
+}
+
+/** One wrk run's figures. */
+export interface WrkResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  socketErrors: number;
+  raw: string;
+}
+
+/** Runs wrk with `--latency` and parses its report. */
+export async function runWrk(url: string, args: string[]): Promise<WrkResult> {
+  const out = await new Deno.Command("wrk", {
+    args: [...args, "--latency", url],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const raw = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`wrk failed: ${raw}`);
+  const rps = Number(/Requests\/sec:\s+([0-9.]+)/.exec(raw)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(raw)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(raw);
+  const socketErrors = socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0;
+  return {
+    requestsPerSec: rps,
+    p50Ms: latencyMs(raw, "50%"),
+    p99Ms: latencyMs(raw, "99%"),
+    non2xx,
+    socketErrors,
+    raw,
+  };
+}
+
+function latencyMs(raw: string, percentile: string): number {
+  const m = new RegExp(`\\s${percentile}\\s+([0-9.]+)(us|ms|s)`).exec(raw);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}

@@ -1,0 +1,178 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { createListenerManager } from "../../src/dataplane/listeners.ts";
+import type { PortServeContext } from "../../src/dataplane/port_server.ts";
+import { serveHttp } from "../../src/dataplane/port_server.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { compileRouteTable } from "../../src/router/compile_route_table.ts";
+import type { RouteTable } from "../../src/router/router.ts";
+import type { GatewayConfig } from "../../src/translate/config.ts";
+import { startEchoBackend } from "../_helpers/echo_backend.ts";
+import { freePorts } from "../_helpers/gateway_process.ts";
+import { backend, testConfig } from "./_config.ts";
+
+function twoPorts(
+  a: number,
+  b: number,
+  echoPort: number,
+  protocolB: "HTTP" | "HTTPS" = "HTTP",
+): GatewayConfig {
+  const first = testConfig(a, [{ path: "/", backends: [backend("echo", [echoPort])] }]);
+  const second = testConfig(b, [{ path: "/", backends: [backend("echo", [echoPort])] }], protocolB);
+  return { ports: [...first.ports, ...second.ports], rules: { ...first.rules } };
+}
+
+async function status(port: number): Promise<number | string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    await res.body?.cancel();
+    return res.status;
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
+Deno.test("every port of the config is bound, and a removed port is closed", async () => {
+  await using echo = startEchoBackend();
+  const [a, b] = freePorts(2);
+  let table: RouteTable = compileRouteTable(twoPorts(a, b, echo.port));
+  const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
+  try {
+    const states = await manager.reconcile({ config: table.config });
+    assertEquals(states, [
+      { port: Math.min(a, b), protocol: "HTTP", bound: true },
+      { port: Math.max(a, b), protocol: "HTTP", bound: true },
+    ]);
+    assert(manager.ready());
+    assertEquals([await status(a), await status(b)], [200, 200]);
+
+    table = compileRouteTable(
+      testConfig(a, [{ path: "/", backends: [backend("echo", [echo.port])] }]),
+    );
+    assertEquals(await manager.reconcile({ config: table.config }), [{
+      port: a,
+      protocol: "HTTP",
+      bound: true,
+    }]);
+    assertEquals(await status(a), 200);
+    assertEquals(await status(b), "TypeError");
+  } finally {
+    await manager.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("a port in use is reported, the others still serve, and it is bound once free", async () => {
+  await using echo = startEchoBackend();
+  const [a, b] = freePorts(2);
+  const squatter = Deno.listen({ hostname: "127.0.0.1", port: b });
+  const lines: string[] = [];
+  const logger = createLogger({ level: "error", write: (l) => lines.push(l) });
+  const table = compileRouteTable(twoPorts(a, b, echo.port));
+  const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1", logger });
+  try {
+    const states = await manager.reconcile({ config: table.config });
+    assertEquals(states.find((s) => s.port === a), { port: a, protocol: "HTTP", bound: true });
+    const failed = states.find((s) => s.port === b)!;
+    assertEquals(failed.bound, false);
+    assertStringIncludes(failed.error!, `Cannot bind HTTP listener on 127.0.0.1:${b}`);
+    assertEquals(manager.ready(), false);
+    assertEquals(await status(a), 200);
+    assert(lines.some((l) => l.includes("Cannot bind")));
+
+    squatter.close();
+    const again = await manager.reconcile({ config: table.config });
+    assertEquals(again.find((s) => s.port === b), { port: b, protocol: "HTTP", bound: true });
+    assert(manager.ready());
+  } finally {
+    try {
+      squatter.close();
+    } catch { /* closed above */ }
+    await manager.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("an HTTPS factory that cannot serve its port is reported, the others still serve", async () => {
+  await using echo = startEchoBackend();
+  const [a, b] = freePorts(2);
+  const lines: string[] = [];
+  const table = compileRouteTable(twoPorts(a, b, echo.port, "HTTPS"));
+  const manager = createListenerManager({
+    getTable: () => table,
+    hostname: "127.0.0.1",
+    logger: createLogger({ level: "error", write: (l) => lines.push(l) }),
+    servers: {
+      HTTPS: () => {
+        throw new Error("no usable certificate");
+      },
+    },
+  });
+  try {
+    const states = await manager.reconcile({ config: table.config });
+    const failed = states.find((s) => s.port === b)!;
+    assertEquals(failed.bound, false);
+    assertStringIncludes(
+      failed.error!,
+      `Cannot bind HTTPS listener on 127.0.0.1:${b}: no usable certificate`,
+    );
+    assert(lines.some((l) => l.includes("no usable certificate")));
+    assertEquals(manager.ready(), false);
+    assertEquals(await status(a), 200);
+  } finally {
+    await manager.shutdown();
+  }
+});
+
+Deno.test("HTTPS ports go through the HTTPS factory, which sees config updates", async () => {
+  await using echo = startEchoBackend();
+  const [a, b] = freePorts(2);
+  const config = twoPorts(a, b, echo.port, "HTTPS");
+  const table = compileRouteTable(config);
+  const seen: PortServeContext[] = [];
+  const updates: number[] = [];
+  const manager = createListenerManager({
+    getTable: () => table,
+    hostname: "127.0.0.1",
+    servers: {
+      // Stands in for the TLS server: the seam under test is what the manager hands over.
+      HTTPS: (ctx) => {
+        seen.push(ctx);
+        const server = serveHttp(ctx);
+        return { shutdown: server.shutdown, update: (pc) => void updates.push(pc.port) };
+      },
+    },
+  });
+  try {
+    await manager.reconcile({ config, certificates: [] });
+    assertEquals(seen.map((c) => [c.port, c.portConfig.protocol, c.hostname]), [[
+      b,
+      "HTTPS",
+      "127.0.0.1",
+    ]]);
+    await manager.reconcile({ config, certificates: [] });
+    assertEquals(updates, [b]);
+    assertEquals(seen.length, 1);
+    assert(manager.ready());
+  } finally {
+    await manager.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("shutdown stops accepting and waits for in-flight requests", async () => {
+  await using echo = startEchoBackend();
+  const [a] = freePorts(1);
+  const table = compileRouteTable(
+    testConfig(a, [{ path: "/", backends: [backend("echo", [echo.port])] }]),
+  );
+  const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
+  await manager.reconcile({ config: table.config });
+  const inFlight = fetch(`http://127.0.0.1:${a}/slow`, { headers: { "x-echo-delay": "400" } });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = performance.now();
+  const drained = await manager.shutdown({ graceMs: 3000 });
+  const res = await inFlight;
+  assertEquals(res.status, 200);
+  assertEquals((await res.json()).target, "/slow");
+  assert(drained);
+  assert(performance.now() - started >= 200, "shutdown returned before the request finished");
+  assertEquals(manager.ready(), false);
+  assertEquals(await status(a), "TypeError");
+});
