@@ -1,7 +1,6 @@
 /**
- * Gateway listeners: protocol support, TLS mode, allowed route kinds,
- * conflicts (within a Gateway and across Gateways sharing a port) and the
- * listener status the spec asks for.
+ * Gateway listeners: protocol support, TLS mode, allowed route kinds and
+ * the listener status the spec asks for.
  * @module
  */
 import type {
@@ -15,6 +14,7 @@ import type { CertificateConfig } from "./config.ts";
 import type { TranslateContext } from "./context.ts";
 import { condition, ConditionType, type Outcome, Reason } from "./conditions.ts";
 import { listenerId } from "./ids.ts";
+import { markConflictsWithinGateway } from "./listener_conflicts.ts";
 import { resolveCertificates } from "./tls.ts";
 
 /** The Gateway API group. */
@@ -39,9 +39,8 @@ export interface ListenerState {
 }
 
 /**
- * Evaluates the listeners of one Gateway, including conflicts among them.
- * Conflicts are marked on *every* indistinct listener: the spec forbids
- * picking a winner inside one Gateway.
+ * Evaluates the listeners of one Gateway, including conflicts among them
+ * (see `listener_conflicts.ts`).
  */
 export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): ListenerState[] {
   const namespace = gateway.metadata.namespace ?? "default";
@@ -167,71 +166,6 @@ function checkNamespaces(
       `${field}.allowedRoutes.namespaces.selector`,
       "Cannot select namespaces: from is Selector but selector is missing; no route may attach",
     );
-  }
-}
-
-function markConflictsWithinGateway(ctx: TranslateContext, states: ListenerState[]): void {
-  const candidates = states.filter((s) => s.accepted.ok);
-  const byPort = new Map<number, ListenerState[]>();
-  for (const s of candidates) {
-    byPort.set(s.listener.port, [...(byPort.get(s.listener.port) ?? []), s]);
-  }
-  for (const [port, group] of byPort) {
-    const protocols = new Set(group.map((s) => s.protocol));
-    if (protocols.size > 1) {
-      for (const s of group) {
-        s.conflicted = {
-          reason: Reason.ProtocolConflict,
-          message: `Port ${port} is used by listeners with different protocols (${
-            [...protocols].sort().join(", ")
-          })`,
-        };
-        ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
-      }
-      continue;
-    }
-    const byHostname = new Map<string, ListenerState[]>();
-    for (const s of group) {
-      const host = s.listener.hostname ?? "";
-      byHostname.set(host, [...(byHostname.get(host) ?? []), s]);
-    }
-    for (const [host, same] of byHostname) {
-      if (same.length < 2) continue;
-      for (const s of same) {
-        s.conflicted = {
-          reason: Reason.HostnameConflict,
-          message: `Listeners ${
-            same.map((o) => JSON.stringify(o.listener.name)).join(", ")
-          } share port ${port} and hostname ${JSON.stringify(host || "(none)")}`,
-        };
-        ctx.problem(s.gateway, `${s.field}.hostname`, s.conflicted.message);
-      }
-    }
-  }
-}
-
-/**
- * Marks listeners that use a port another, older Gateway already serves with
- * a different protocol. `states` must be in Gateway precedence order (oldest
- * first); the first Gateway to claim a port keeps it.
- */
-export function markConflictsAcrossGateways(
-  ctx: TranslateContext,
-  states: readonly ListenerState[],
-): void {
-  const owners = new Map<number, ListenerState>();
-  for (const s of states) {
-    if (!s.accepted.ok || s.conflicted) continue;
-    const owner = owners.get(s.listener.port);
-    if (!owner) {
-      owners.set(s.listener.port, s);
-    } else if (owner.protocol !== s.protocol && owner.gateway !== s.gateway) {
-      s.conflicted = {
-        reason: Reason.ProtocolConflict,
-        message: `Port ${s.listener.port} is already served as ${owner.protocol} by ${owner.id}`,
-      };
-      ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
-    }
   }
 }
 

@@ -19,7 +19,8 @@ import {
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
 import { gatewayStatus } from "./gateway.ts";
-import { evaluateListeners, type ListenerState, markConflictsAcrossGateways } from "./listener.ts";
+import { evaluateListeners, type ListenerState } from "./listener.ts";
+import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type HostRoute } from "./port_config.ts";
 import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";

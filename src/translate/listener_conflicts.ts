@@ -1,0 +1,80 @@
+/**
+ * Listener conflicts: listeners that are not distinct (same port with
+ * different protocols, or same port, protocol and hostname) are Conflicted
+ * and not programmed.
+ * @module
+ */
+import type { TranslateContext } from "./context.ts";
+import { Reason } from "./conditions.ts";
+import type { ListenerState } from "./listener.ts";
+
+/**
+ * Marks conflicts among the listeners of one Gateway. Every indistinct
+ * listener is marked: the spec forbids picking a winner inside one Gateway.
+ * Listeners that are not accepted (unsupported protocol or TLS mode) take no
+ * part, since this gateway never serves them.
+ */
+export function markConflictsWithinGateway(ctx: TranslateContext, states: ListenerState[]): void {
+  const candidates = states.filter((s) => s.accepted.ok);
+  const byPort = new Map<number, ListenerState[]>();
+  for (const s of candidates) {
+    byPort.set(s.listener.port, [...(byPort.get(s.listener.port) ?? []), s]);
+  }
+  for (const [port, group] of byPort) {
+    const protocols = new Set(group.map((s) => s.protocol));
+    if (protocols.size > 1) {
+      for (const s of group) {
+        s.conflicted = {
+          reason: Reason.ProtocolConflict,
+          message: `Port ${port} is used by listeners with different protocols (${
+            [...protocols].sort().join(", ")
+          })`,
+        };
+        ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+      }
+      continue;
+    }
+    const byHostname = new Map<string, ListenerState[]>();
+    for (const s of group) {
+      const host = s.listener.hostname ?? "";
+      byHostname.set(host, [...(byHostname.get(host) ?? []), s]);
+    }
+    for (const [host, same] of byHostname) {
+      if (same.length < 2) continue;
+      for (const s of same) {
+        s.conflicted = {
+          reason: Reason.HostnameConflict,
+          message: `Listeners ${
+            same.map((o) => JSON.stringify(o.listener.name)).join(", ")
+          } share port ${port} and hostname ${JSON.stringify(host || "(none)")}`,
+        };
+        ctx.problem(s.gateway, `${s.field}.hostname`, s.conflicted.message);
+      }
+    }
+  }
+}
+
+/**
+ * Marks listeners that use a port another, older Gateway already serves with
+ * a different protocol. `states` must be in Gateway precedence order (oldest
+ * first); the first Gateway to claim a port keeps it.
+ */
+export function markConflictsAcrossGateways(
+  ctx: TranslateContext,
+  states: readonly ListenerState[],
+): void {
+  const owners = new Map<number, ListenerState>();
+  for (const s of states) {
+    if (!s.accepted.ok || s.conflicted) continue;
+    const owner = owners.get(s.listener.port);
+    if (!owner) {
+      owners.set(s.listener.port, s);
+    } else if (owner.protocol !== s.protocol && owner.gateway !== s.gateway) {
+      s.conflicted = {
+        reason: Reason.ProtocolConflict,
+        message: `Port ${s.listener.port} is already served as ${owner.protocol} by ${owner.id}`,
+      };
+      ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+    }
+  }
+}
