@@ -1,0 +1,307 @@
+/**
+ * HTTPS benchmark: the gateway (real process, `main.ts run`) against nginx
+ * (one worker) terminating TLS with the same certificate in front of the same
+ * loopback backend (nginx, fixed tiny response). Both are asked with SNI
+ * `bench.example.com` through `h2load --connect-to`, verified by nothing but
+ * 2xx counts (h2load does not verify certificates).
+ *
+ * Shapes:
+ * - `new connections`: HTTP/1.1 with `Connection: close`, so every request
+ *   pays a TCP connect and a full TLS handshake (handshakes per second);
+ * - `keep-alive h1`: HTTP/1.1 over kept-alive TLS connections;
+ * - `keep-alive h2`: HTTP/2, several streams per connection.
+ *
+ * Prints req/s per target and the gateway/nginx ratio per shape; exits 1 when
+ * any run saw failed or non-2xx requests. Everything binds 127.0.0.1.
+ *
+ * ```sh
+ * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
+ * ```
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { createTestCa } from "../tests/_helpers/certs.ts";
+import { type Child, freePort, spawn } from "./_processes.ts";
+
+function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+const requests = flag("requests", "20000");
+const handshakes = flag("handshakes", "2000");
+const connections = flag("connections", "20");
+const root = new URL("..", import.meta.url).pathname;
+const NAME = "bench.example.com";
+
+/** One h2load run's figures. */
+interface H2loadResult {
+  requestsPerSec: number;
+  succeeded: number;
+  failed: number;
+  non2xx: number;
+  raw: string;
+}
+
+async function h2load(url: string, port: number, args: string[]): Promise<H2loadResult> {
+  const output = await new Deno.Command("h2load", {
+    args: [...args, "--connect-to", `127.0.0.1:${port}`, url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const raw = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  const num = (re: RegExp) => Number(raw.match(re)?.[1] ?? NaN);
+  return {
+    requestsPerSec: num(/finished in [^,]+, ([\d.]+) req\/s/),
+    succeeded: num(/(\d+) succeeded/),
+    failed: num(/(\d+) failed/),
+    non2xx: num(/status codes: \d+ 2xx, (\d+) 3xx/) + num(/3xx, (\d+) 4xx/) + num(/4xx, (\d+) 5xx/),
+    raw,
+  };
+}
+
+async function waitForTls(port: number, caCert: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const out = await new Deno.Command("curl", {
+      args: [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--cacert",
+        caCert,
+        "--resolve",
+        `${NAME}:${port}:127.0.0.1`,
+        `https://${NAME}:${port}/bench`,
+      ],
+      stdout: "piped",
+    }).output();
+    last = new TextDecoder().decode(out.stdout);
+    if (last === "200") return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`Cannot reach https://${NAME}:${port}/ within ${timeoutMs} ms: ${last}`);
+}
+
+function nginxConf(dir: string, role: string, listen: string, body: string, http = ""): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx-${role}.pid;
+error_log ${dir}/nginx-${role}-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${role}-body;
+  proxy_temp_path ${dir}/${role}-proxy;
+  fastcgi_temp_path ${dir}/${role}-fastcgi;
+  uwsgi_temp_path ${dir}/${role}-uwsgi;
+  scgi_temp_path ${dir}/${role}-scgi;
+  keepalive_requests 1000000;
+  ${http}
+  server {
+    listen ${listen};
+    ${body}
+  }
+}
+`;
+}
+
+function manifests(gatewayPort: number, backendPort: number, crt: string, key: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: serval }
+spec: { controllerName: gateway.serval.dev/controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bench, namespace: default }
+spec:
+  gatewayClassName: serval
+  listeners:
+    - name: https
+      protocol: HTTPS
+      port: ${gatewayPort}
+      hostname: ${NAME}
+      tls: { certificateRefs: [{ name: bench-cert }] }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: bench-cert, namespace: default }
+type: kubernetes.io/tls
+data: { tls.crt: ${btoa(crt)}, tls.key: ${btoa(key)} }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: bench, namespace: default }
+spec:
+  parentRefs: [{ name: bench }]
+  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: backend, namespace: default }
+spec: { ports: [{ name: http, port: 80, targetPort: ${backendPort}, protocol: TCP }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: backend-1
+  namespace: default
+  labels: { kubernetes.io/service-name: backend }
+addressType: IPv4
+ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
+`;
+}
+
+for (const tool of ["nginx", "h2load", "curl", "openssl"]) {
+  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
+    .output();
+  if (!found.success) {
+    console.error(`Cannot run the TLS benchmark: ${tool} is not installed`);
+    Deno.exit(2);
+  }
+}
+
+const dir = await Deno.makeTempDir({ prefix: "serval-tls-bench-" });
+const children: Child[] = [];
+let failed = false;
+await using ca = await createTestCa();
+try {
+  const leaf = await ca.issue([NAME]);
+  await Deno.writeTextFile(`${dir}/tls.crt`, leaf.certPem);
+  await Deno.writeTextFile(`${dir}/tls.key`, leaf.keyPem);
+  const caFile = `${ca.dir}/ca.crt`;
+  const [backendPort, nginxPort, gatewayPort, adminPort] = [
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ];
+
+  const startNginx = async (role: string, conf: string) => {
+    const path = `${dir}/nginx-${role}.conf`;
+    await Deno.writeTextFile(path, conf);
+    children.push(
+      spawn(`nginx ${role}`, "nginx", ["-p", dir, "-c", path, "-e", `${dir}/nginx-${role}.log`]),
+    );
+  };
+  await startNginx(
+    "backend",
+    nginxConf(
+      dir,
+      "backend",
+      `127.0.0.1:${backendPort}`,
+      'location / { default_type text/plain; return 200 "hello from the bench backend\\n"; }',
+    ),
+  );
+  await startNginx(
+    "tls",
+    nginxConf(
+      dir,
+      "tls",
+      `127.0.0.1:${nginxPort} ssl http2`,
+      [
+        `server_name ${NAME};`,
+        `ssl_certificate ${dir}/tls.crt;`,
+        `ssl_certificate_key ${dir}/tls.key;`,
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "ssl_session_cache off;",
+        "ssl_session_tickets off;",
+        "location / {",
+        "  proxy_pass http://keep;",
+        "  proxy_http_version 1.1;",
+        '  proxy_set_header Connection "";',
+        "  proxy_set_header Host $http_host;",
+        "  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "  proxy_set_header X-Forwarded-Proto $scheme;",
+        "}",
+      ].join("\n    "),
+      `upstream keep { server 127.0.0.1:${backendPort}; keepalive 64; }`,
+    ),
+  );
+
+  await Deno.mkdir(`${dir}/manifests`);
+  await Deno.writeTextFile(
+    `${dir}/manifests/bench.yaml`,
+    manifests(gatewayPort, backendPort, leaf.certPem, leaf.keyPem),
+  );
+  children.push(spawn("gateway", Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    `${root}main.ts`,
+    "run",
+    "--manifests",
+    `${dir}/manifests`,
+    "--listen-host",
+    "127.0.0.1",
+    "--admin-addr",
+    `127.0.0.1:${adminPort}`,
+    "--telemetry-addr",
+    "off",
+    "--log-level",
+    "warn",
+  ]));
+
+  const targets = [
+    { name: "nginx (TLS, 1 worker)", port: nginxPort },
+    { name: "gateway (main.ts)", port: gatewayPort },
+  ];
+  for (const t of targets) await waitForTls(t.port, caFile);
+
+  const url = (port: number) => `https://${NAME}:${port}/bench`;
+  const shapes = [
+    {
+      name: "new connections",
+      args: ["--h1", "-n", handshakes, "-c", connections, "-H", "Connection: close"],
+    },
+    { name: "keep-alive h1", args: ["--h1", "-n", requests, "-c", connections] },
+    { name: "keep-alive h2", args: ["-n", requests, "-c", connections, "-m", "10"] },
+  ];
+  const table: string[] = [];
+  for (const shape of shapes) {
+    const rates: number[] = [];
+    for (const t of targets) {
+      // Warm-up: a tenth of the run, discarded.
+      await h2load(
+        url(t.port),
+        t.port,
+        shape.args.map((a, i, all) => all[i - 1] === "-n" ? String(Math.ceil(Number(a) / 10)) : a),
+      );
+      const r = await h2load(url(t.port), t.port, shape.args);
+      if (!(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0) {
+        failed = true;
+        console.error(`${t.name} / ${shape.name}: failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`);
+      }
+      rates.push(r.requestsPerSec);
+      table.push(
+        shape.name.padEnd(18) + t.name.padEnd(24) + r.requestsPerSec.toFixed(0).padStart(10),
+      );
+    }
+    table.push(
+      `${shape.name.padEnd(18)}${"gateway / nginx".padEnd(24)}${
+        (rates[1] / rates[0]).toFixed(2).padStart(9)
+      }x`,
+    );
+  }
+  console.log(`h2load, SNI ${NAME}, -c ${connections}, 127.0.0.1\n`);
+  console.log("shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10));
+  for (const line of table) console.log(line);
+} catch (error) {
+  failed = true;
+  console.error(`TLS benchmark failed: ${(error as Error).message}`);
+  for (const c of children) {
+    const tail = (c as unknown as { stderrTail: string }).stderrTail;
+    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
+  }
+} finally {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+if (failed) Deno.exit(1);
