@@ -148,7 +148,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         logger.info("listener closing", { port, protocol: entry.state.protocol });
         const done = close(port, entry.server);
         // The same port under another protocol needs the socket released first.
-        if (pc !== undefined) await Promise.race([done, delay(200)]);
+        if (pc !== undefined) await settleWithin(done, 200);
       }
     }
     for (const pc of wanted.values()) {
@@ -200,6 +200,9 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
   };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for `promise`, at most `ms`; the timer never outlives the wait. */
+async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
 }

@@ -118,12 +118,13 @@ export class Http1Connection {
       const buf = this.#buf;
       for (let i = scanFrom; i + 3 < this.#end; i++) {
         if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+          if (i - this.#start > MAX_HEAD_BYTES) break;
           const head = latin1(buf, this.#start, i);
           this.#start = i + 4;
           return head;
         }
       }
-      if (this.#end - this.#start > MAX_HEAD_BYTES) {
+      if (this.#end - this.#start >= MAX_HEAD_BYTES) {
         throw new UpstreamError(
           "protocol",
           `Cannot read upstream response head: larger than ${MAX_HEAD_BYTES} bytes`,

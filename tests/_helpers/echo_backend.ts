@@ -40,6 +40,12 @@ export interface EchoRecord {
 export interface EchoBackendOptions {
   name?: string;
   idleCloseMs?: number;
+  /**
+   * After this many answered requests on a connection, the next request on it
+   * is read and the connection closed without an answer: what a client sees
+   * when a server closes a keep-alive connection just as a request arrives.
+   */
+  dropAfterRequests?: number;
 }
 
 /** A running echo backend. */
@@ -85,7 +91,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
 
   async function serveConnection(conn: Deno.Conn, id: number): Promise<void> {
     const reader = new ByteReader(conn);
-    for (;;) {
+    for (let served = 0;; served++) {
       const idle = options.idleCloseMs === undefined
         ? undefined
         : setTimeout(() => conn.close(), options.idleCloseMs);
@@ -116,6 +122,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
       } else {
         body = await reader.readExact(Number(get("content-length") ?? "0"));
       }
+      if (options.dropAfterRequests !== undefined && served >= options.dropAfterRequests) return;
       requests++;
       const delay = Number(get("x-echo-delay") ?? "0");
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));

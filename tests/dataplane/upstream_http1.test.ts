@@ -1,0 +1,95 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { createHttp1Client } from "../../src/dataplane/upstream_http1.ts";
+import { UpstreamError, type UpstreamRequest } from "../../src/dataplane/upstream_types.ts";
+import { startEchoBackend } from "../_helpers/echo_backend.ts";
+
+function get(target: string): UpstreamRequest {
+  return { method: "GET", target, headers: ["host", "a"], body: null, contentLength: null };
+}
+
+async function text(body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<string> {
+  return await new Response(body as BodyInit | null).text();
+}
+
+Deno.test("a reused connection closed by the upstream before answering is retried once on a fresh one", async () => {
+  await using echo = startEchoBackend({ dropAfterRequests: 1 });
+  const client = createHttp1Client();
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    const first = await client.request(ep, get("/1"), { timeoutMs: 2000 });
+    assertEquals(JSON.parse(await text(first.body)).target, "/1");
+    const second = await client.request(ep, get("/2"), { timeoutMs: 2000 });
+    assertEquals(JSON.parse(await text(second.body)).target, "/2");
+    assertEquals(client.stats().retriesTotal, 1);
+    assertEquals(echo.connections(), 2);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a streamed request body is not replayed: a dead reused connection is a 502-kind error", async () => {
+  await using echo = startEchoBackend({ dropAfterRequests: 1 });
+  const client = createHttp1Client();
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    await text((await client.request(ep, get("/1"), { timeoutMs: 2000 })).body);
+    const body = ReadableStream.from([new TextEncoder().encode("streamed")]);
+    const error = await assertRejects(
+      () =>
+        client.request(ep, {
+          method: "POST",
+          target: "/2",
+          headers: ["host", "a"],
+          body,
+          contentLength: null,
+        }, {
+          timeoutMs: 2000,
+        }),
+      UpstreamError,
+    );
+    assertEquals((error as UpstreamError).kind, "reset");
+    assertEquals(client.stats().retriesTotal, 0);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("idle connections are kept up to the limit and closed after the idle timeout", async () => {
+  await using echo = startEchoBackend();
+  const client = createHttp1Client({ maxIdlePerEndpoint: 2, idleTimeoutMs: 100 });
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    const slow = (i: number) =>
+      client.request(ep, { ...get(`/${i}`), headers: ["host", "a", "x-echo-delay", "50"] }, {
+        timeoutMs: 2000,
+      })
+        .then((r) => text(r.body));
+    await Promise.all([slow(1), slow(2), slow(3), slow(4)]);
+    assertEquals(echo.connections(), 4);
+    assertEquals(client.stats().idle, 2);
+    await new Promise((r) => setTimeout(r, 400));
+    assertEquals(client.stats().idle, 0);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a response head over the size limit is a protocol error", async () => {
+  await using echo = startEchoBackend();
+  const client = createHttp1Client();
+  try {
+    const big = "v".repeat(70 * 1024);
+    const error = await assertRejects(
+      () =>
+        client.request(
+          { address: "127.0.0.1", port: echo.port },
+          { ...get("/big"), headers: ["host", "a", "x-echo-header-x-big", big] },
+          { timeoutMs: 2000 },
+        ),
+      UpstreamError,
+    );
+    assertEquals((error as UpstreamError).kind, "protocol");
+  } finally {
+    client.close();
+  }
+});
