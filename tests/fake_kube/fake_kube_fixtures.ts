@@ -13,7 +13,7 @@ export const CONTROLLER = "gateway.serval.dev/controller";
 /** Polls `check` every 10 ms until it returns truthy; fails after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
-  check: () => T | Promise<T>,
+  check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 5000,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -28,10 +28,15 @@ export async function waitFor<T>(
 /** A client for `kube` through a kubeconfig file (token or token file). */
 export async function clientFor(
   kube: FakeKube,
-  options: { tokenFile?: string } = {},
+  options: { tokenFile?: string; token?: string } = {},
 ): Promise<KubeClient> {
   const dir = await Deno.makeTempDir({ prefix: "fake-kubeconfig-" });
   const path = `${dir}/config`;
+  if (options.token) {
+    kube.extraTokens.add(options.token);
+    await kube.writeKubeconfig(path, options.token);
+    return createKubeClient(await loadKubeconfigFile(path, { tokenReloadMs: 60_000 }));
+  }
   if (options.tokenFile) {
     await Deno.writeTextFile(
       path,

@@ -68,6 +68,8 @@ export interface FakeKube {
   readonly watches: FakeWatchHub;
   /** The accepted bearer token; assign to rotate it. */
   token: string;
+  /** More accepted tokens (one per simulated client); delete one to lock its client out. */
+  readonly extraTokens: Set<string>;
   readonly requests: RecordedRequest[];
   /** Creates or replaces (spec and status) an object; returns it as stored. */
   apply(object: Record<string, unknown>): KubeJson;
@@ -93,6 +95,8 @@ export interface FakeKube {
   /** Writes a kubeconfig pointing at this server; returns its path. */
   writeKubeconfig(path: string, token?: string): Promise<string>;
   close(): Promise<void>;
+  /** `await using kube = await startFakeKube()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function statusBody(code: number, reason: string, message: string): string {
@@ -130,6 +134,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const failures: FailureRule[] = [];
   const requests: RecordedRequest[] = [];
   let token = options.token ?? "test-token";
+  const extraTokens = new Set<string>();
   let server!: Deno.HttpServer;
 
   const withWire = (r: FakeResource, o: KubeJson): KubeJson => ({
@@ -252,7 +257,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       record.status = res.status;
       return res;
     };
-    if (req.headers.get("authorization") !== `Bearer ${token}`) {
+    const auth = req.headers.get("authorization") ?? "";
+    const presented = auth.startsWith("Bearer ") ? auth.slice(7) : undefined;
+    if (presented === undefined || (presented !== token && !extraTokens.has(presented))) {
       return done(statusResponse(401, "Unauthorized", "Unauthorized"));
     }
     const isWatch = url.searchParams.get("watch") === "true";
@@ -319,6 +326,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     set token(value: string) {
       token = value;
     },
+    extraTokens,
     requests,
     apply(object) {
       const o = structuredClone(object) as KubeJson;
@@ -383,6 +391,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       watches.close();
       front.down();
       await server.shutdown();
+    },
+    [Symbol.asyncDispose]() {
+      return fake.close();
     },
   };
   return fake;

@@ -1,0 +1,50 @@
+/**
+ * A token bucket: `burst` writes at once, then `perSecond` on average. Keeps
+ * a storm of status changes (a thousand routes after a restart) from flooding
+ * the API server, which would throttle every client of the cluster.
+ *
+ * @example
+ * ```ts
+ * import { createTokenBucket } from "./token_bucket.ts";
+ * const bucket = createTokenBucket({ perSecond: 10, burst: 20 });
+ * await bucket.take();
+ * ```
+ * @module
+ */
+import { sleep } from "../source/kube_backoff.ts";
+
+/** Options of {@linkcode createTokenBucket}. */
+export interface TokenBucketOptions {
+  perSecond: number;
+  burst: number;
+}
+
+/** A token bucket. */
+export interface TokenBucket {
+  /** Resolves once a token is available (and takes it), or at once when `signal` aborts. */
+  take(signal?: AbortSignal): Promise<void>;
+}
+
+/** Creates a full bucket. */
+export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
+  let tokens = options.burst;
+  let last = performance.now();
+  const refill = () => {
+    const now = performance.now();
+    tokens = Math.min(options.burst, tokens + ((now - last) / 1000) * options.perSecond);
+    last = now;
+  };
+  return {
+    async take(signal) {
+      for (;;) {
+        refill();
+        if (tokens >= 1) {
+          tokens -= 1;
+          return;
+        }
+        if (signal?.aborted) return;
+        await sleep(((1 - tokens) / options.perSecond) * 1000, signal);
+      }
+    },
+  };
+}
