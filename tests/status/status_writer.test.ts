@@ -1,0 +1,338 @@
+import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
+import { silentLogger } from "../../src/log/logger.ts";
+import { createKubeSource } from "../../src/source/kube.ts";
+import { createStore } from "../../src/source/store.ts";
+import type { GatewayResource } from "../../src/resources/types.ts";
+import type { Leadership } from "../../src/status/leader_election.ts";
+import { createStatusWriter, type StatusWriterOptions } from "../../src/status/status_writer.ts";
+import type { ObjectStatus, TranslateResult } from "../../src/translate/config.ts";
+import { type FakeKube, startFakeKube } from "../fake_kube/fake_kube_server.ts";
+import {
+  clientFor,
+  CONTROLLER,
+  gateway,
+  gatewayClass,
+  httpRoute,
+  waitFor,
+} from "../fake_kube/fake_kube_fixtures.ts";
+
+const GW = "gateway.networking.k8s.io/v1";
+
+function result(statuses: ObjectStatus[]): TranslateResult {
+  return { config: { ports: [], rules: {} }, certificates: [], statuses, problems: [] };
+}
+
+function classStatus(status: "True" | "False", message = "ok"): ObjectStatus {
+  return {
+    kind: "GatewayClass",
+    name: "serval",
+    generation: 1,
+    status: {
+      conditions: [{
+        type: "Accepted",
+        status,
+        reason: status === "True" ? "Accepted" : "InvalidParameters",
+        message,
+      }],
+    },
+  };
+}
+
+function routeStatus(): ObjectStatus {
+  return {
+    kind: "HTTPRoute",
+    namespace: "default",
+    name: "r1",
+    generation: 1,
+    status: {
+      parents: [{
+        parentRef: { name: "gw" },
+        controllerName: CONTROLLER,
+        conditions: [
+          { type: "Accepted", status: "True", reason: "Accepted", message: "" },
+          { type: "ResolvedRefs", status: "True", reason: "ResolvedRefs", message: "" },
+        ],
+      }],
+    },
+  };
+}
+
+const OTHER_PARENT = {
+  parentRef: { name: "their-gw" },
+  controllerName: "example.com/other",
+  conditions: [{
+    type: "Accepted",
+    status: "True",
+    reason: "Accepted",
+    message: "",
+    lastTransitionTime: "2020-01-01T00:00:00Z",
+  }],
+};
+
+async function setup(writerOptions: Partial<StatusWriterOptions> = {}) {
+  const kube = await startFakeKube();
+  kube.apply(gatewayClass());
+  kube.apply(gateway());
+  kube.apply({ ...httpRoute("r1"), status: { parents: [OTHER_PARENT] } });
+  const client = await clientFor(kube);
+  const source = createKubeSource({
+    client,
+    logger: silentLogger,
+    timing: { backoff: { baseMs: 10, capMs: 100 } },
+  });
+  await source.start();
+  let clock = Date.parse("2026-01-01T00:00:00Z");
+  const writer = createStatusWriter({
+    client,
+    store: source.store,
+    controllerName: CONTROLLER,
+    logger: silentLogger,
+    now: () => new Date(clock),
+    ...writerOptions,
+  });
+  return {
+    kube,
+    source,
+    writer,
+    advance(ms: number) {
+      clock += ms;
+    },
+    patches: () => kube.requests.filter((r) => r.method === "PATCH" && r.status === 200).length,
+    async [Symbol.asyncDispose]() {
+      await writer.stop();
+      await source.stop();
+      client.close();
+      await kube.close();
+    },
+  };
+}
+
+const classConditions = (kube: FakeKube) =>
+  (kube.get(GW, "GatewayClass", undefined, "serval")?.status as {
+    conditions: Record<string, unknown>[];
+  })
+    ?.conditions;
+
+Deno.test("a GatewayClass gets its conditions with lastTransitionTime and observedGeneration", async () => {
+  await using env = await setup();
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  assertEquals(classConditions(env.kube), [{
+    type: "Accepted",
+    status: "True",
+    reason: "Accepted",
+    message: "ok",
+    observedGeneration: 1,
+    lastTransitionTime: "2026-01-01T00:00:00.000Z",
+  }]);
+  assertEquals(env.writer.stats().writes, 1);
+});
+
+Deno.test("an unchanged status is not written again, before or after the watch shows our write", async () => {
+  await using env = await setup();
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  env.advance(5000);
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  await waitFor(
+    "store sees the status",
+    () =>
+      env.source.store.list("GatewayClass").some((c) =>
+        c.kind === "GatewayClass" && c.status?.conditions?.length === 1
+      ),
+  );
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  assertEquals(env.patches(), 1);
+});
+
+Deno.test("lastTransitionTime stays when only the message changes and moves when the status changes", async () => {
+  await using env = await setup();
+  env.writer.update(result([classStatus("True", "first")]));
+  await env.writer.idle();
+  await waitFor(
+    "store caught up",
+    () =>
+      env.source.store.list("GatewayClass")[0]?.metadata.resourceVersion ===
+        env.kube.get(GW, "GatewayClass", undefined, "serval")?.metadata.resourceVersion,
+  );
+  env.advance(60_000);
+  env.writer.update(result([classStatus("True", "second")]));
+  await env.writer.idle();
+  assertEquals(classConditions(env.kube)[0].message, "second");
+  assertEquals(classConditions(env.kube)[0].lastTransitionTime, "2026-01-01T00:00:00.000Z");
+  await waitFor(
+    "store caught up",
+    () =>
+      env.source.store.list("GatewayClass")[0]?.metadata.resourceVersion ===
+        env.kube.get(GW, "GatewayClass", undefined, "serval")?.metadata.resourceVersion,
+  );
+  env.advance(60_000);
+  env.writer.update(result([classStatus("False", "third")]));
+  await env.writer.idle();
+  assertEquals(classConditions(env.kube)[0].status, "False");
+  assertEquals(classConditions(env.kube)[0].lastTransitionTime, "2026-01-01T00:02:00.000Z");
+});
+
+Deno.test("an HTTPRoute's parents entries of other controllers are kept", async () => {
+  await using env = await setup();
+  env.writer.update(result([routeStatus()]));
+  await env.writer.idle();
+  const parents = (env.kube.get(GW, "HTTPRoute", "default", "r1")?.status as {
+    parents: Record<string, unknown>[];
+  }).parents;
+  assertEquals(parents.length, 2);
+  assertEquals(parents[0], OTHER_PARENT);
+  assertEquals(parents[1].controllerName, CONTROLLER);
+  assertEquals((parents[1].conditions as unknown[]).length, 2);
+});
+
+Deno.test("a write that conflicts (409) is recomputed on the fresh object and retried", async () => {
+  await using env = await setup();
+  // A store that saw the route before another controller wrote its status.
+  const stale = createStore();
+  const route = env.source.store.list("HTTPRoute")[0];
+  stale.upsert(route);
+  const client = await clientFor(env.kube);
+  const writer = createStatusWriter({
+    client,
+    store: stale,
+    controllerName: CONTROLLER,
+    logger: silentLogger,
+  });
+  const newer = { ...OTHER_PARENT, parentRef: { name: "newer-gw" } };
+  env.kube.apply({ ...httpRoute("r1"), status: { parents: [OTHER_PARENT, newer] } });
+  writer.update(result([routeStatus()]));
+  await writer.idle();
+  await writer.stop();
+  client.close();
+  assertEquals(writer.stats().conflicts, 1);
+  assertEquals(writer.stats().writes, 1);
+  const parents = (env.kube.get(GW, "HTTPRoute", "default", "r1")?.status as {
+    parents: Record<string, unknown>[];
+  }).parents;
+  assertEquals(parents.map((p) => (p.parentRef as { name: string }).name), [
+    "their-gw",
+    "newer-gw",
+    "gw",
+  ]);
+});
+
+Deno.test("a Gateway status key no longer wanted is removed", async () => {
+  await using env = await setup();
+  env.kube.apply({
+    ...gateway(),
+    status: { addresses: [{ type: "IPAddress", value: "10.9.9.9" }] },
+  });
+  await waitFor(
+    "store sees addresses",
+    () => env.source.store.list("Gateway").some((g) => g.kind === "Gateway" && g.status?.addresses),
+  );
+  env.writer.update(result([{
+    kind: "Gateway",
+    namespace: "default",
+    name: "gw",
+    generation: 1,
+    status: {
+      conditions: [{ type: "Programmed", status: "True", reason: "Programmed", message: "" }],
+      listeners: [{
+        name: "http",
+        supportedKinds: [{ kind: "HTTPRoute" }],
+        attachedRoutes: 1,
+        conditions: [{ type: "Accepted", status: "True", reason: "Accepted", message: "" }],
+      }],
+    },
+  }]));
+  await env.writer.idle();
+  const status = env.kube.get(GW, "Gateway", "default", "gw")?.status as Record<string, unknown>;
+  assertEquals(Object.keys(status).sort(), ["conditions", "listeners"]);
+  const listener = (status.listeners as Record<string, unknown>[])[0];
+  assertEquals(
+    (listener.conditions as Record<string, unknown>[])[0].lastTransitionTime,
+    "2026-01-01T00:00:00.000Z",
+  );
+});
+
+function manualLeadership(initial: boolean): Leadership & { set(v: boolean): void } {
+  let leading = initial;
+  const listeners = new Set<(l: boolean) => void>();
+  return {
+    isLeader: () => leading,
+    onChange(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    set(v) {
+      leading = v;
+      for (const l of listeners) l(v);
+    },
+  };
+}
+
+Deno.test("nothing is written while not leader; everything is written on becoming leader", async () => {
+  const leadership = manualLeadership(false);
+  await using env = await setup({ leadership });
+  env.writer.update(result([classStatus("True"), routeStatus()]));
+  await env.writer.idle();
+  await new Promise((r) => setTimeout(r, 100));
+  assertEquals(env.patches(), 0);
+  leadership.set(true);
+  await waitFor("written", () => env.patches() === 2);
+  await env.writer.idle();
+});
+
+Deno.test("losing leadership stops writes at once", async () => {
+  const leadership = manualLeadership(true);
+  // One write, then a slow bucket: the rest wait for tokens when leadership goes.
+  await using env = await setup({ leadership, rateLimit: { perSecond: 2, burst: 1 } });
+  for (let i = 0; i < 3; i++) env.kube.apply(httpRoute(`extra-${i}`));
+  await waitFor("routes seen", () => env.source.store.list("HTTPRoute").length === 4);
+  const statuses = [0, 1, 2].map((i) => ({ ...routeStatus(), name: `extra-${i}` }));
+  env.writer.update(result(statuses));
+  await waitFor("first write", () => env.patches() === 1);
+  leadership.set(false);
+  await env.writer.idle();
+  await new Promise((r) => setTimeout(r, 1200));
+  assertEquals(env.patches(), 1);
+  assert(env.writer.stats().pending >= 2);
+});
+
+Deno.test("writes are rate-limited by the token bucket", async () => {
+  await using env = await setup({ rateLimit: { perSecond: 10, burst: 1 } });
+  for (let i = 0; i < 4; i++) env.kube.apply(httpRoute(`rl-${i}`));
+  await waitFor("routes seen", () => env.source.store.list("HTTPRoute").length === 5);
+  const t0 = performance.now();
+  env.writer.update(result([0, 1, 2, 3].map((i) => ({ ...routeStatus(), name: `rl-${i}` }))));
+  await env.writer.idle();
+  assertEquals(env.writer.stats().writes, 4);
+  assertGreaterOrEqual(performance.now() - t0, 280);
+});
+
+Deno.test("the status sink returns at once, even with many objects", () => {
+  const store = createStore();
+  const objects: GatewayResource[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const r = httpRoute(`r${i}`) as unknown as GatewayResource;
+    objects.push(r);
+  }
+  store.replaceKind("HTTPRoute", objects);
+  const writer = createStatusWriter({
+    client: {
+      server: "https://127.0.0.1:1",
+      request: () => new Promise(() => {}),
+      json: () => new Promise(() => {}),
+      close() {},
+    },
+    store,
+    controllerName: CONTROLLER,
+    logger: silentLogger,
+    leadership: manualLeadership(false),
+  });
+  const t0 = performance.now();
+  writer.update(result(objects.map((_, i) => ({ ...routeStatus(), name: `r${i}` }))));
+  assert(performance.now() - t0 < 50);
+  assertEquals(writer.stats().pending, 1000);
+  writer.stop();
+  store.close();
+});
