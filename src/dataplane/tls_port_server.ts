@@ -9,7 +9,10 @@
  * listener binds the same port (`SO_REUSEPORT`) and the old one stops
  * accepting. Accepted connections are served on their own and outlive their
  * listener: they keep their certificate and their requests until the client
- * closes them. Without `--unstable-net` (no `SO_REUSEPORT`) the old listener
+ * closes them. Linux resets the connects still queued on the closing
+ * listener (a handful under load, measured here) unless
+ * `net.ipv4.tcp_migrate_req=1` hands them to the new listener; with it,
+ * rotation under load failed no request. Without `--unstable-net` (no `SO_REUSEPORT`) the old listener
  * closes first and the new one binds right after; attempts in that instant are
  * refused. The same rotation bounds Deno's per-name cache: after
  * `maxResolvedNames` distinct server names a listener is replaced.
