@@ -4,6 +4,7 @@
  * never syncs) without touching the rest.
  * @module
  */
+import type { Registry } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
@@ -21,14 +22,16 @@ export interface ListenerManagerPart {
   /** Binds new ports, closes removed ones, swaps certificates; every port's state. */
   reconcile(result: TranslateResult): Promise<ListenerPortState[]>;
   /**
-   * Stops accepting, then waits for in-flight requests; resolves when all
-   * finished (the runtime races it against `--shutdown-timeout`).
+   * Stops accepting on every port, then waits for in-flight requests at most
+   * `graceMs`; resolves `true` when all finished in time.
    */
-  shutdown(): Promise<void>;
+  shutdown(options: { graceMs: number }): Promise<boolean>;
 }
 
 /** The metrics the runtime feeds. */
 export interface MetricsPart {
+  /** The Prometheus registry the admin and telemetry apps print. */
+  readonly registry: Registry;
   /** Data-plane hooks. */
   observer: DataPlaneObserver;
   rebuilt(attempt: RebuildAttempt): void;

@@ -202,6 +202,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     start() {
       if (!isStarted) {
         isStarted = true;
+        // The initial load armed the store's holdoff; the rebuild below covers
+        // it, so drop that pending signal instead of rebuilding twice.
+        deps.source.store.flush();
         unsubscribe = deps.source.store.onChange(() => {
           rebuild("store changed").catch((error) => {
             log.error("rebuild failed unexpectedly", { error });

@@ -15,6 +15,7 @@
  */
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
+import { toGatewayAddresses } from "./gateway_addresses.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import type { GatewayParts, HttpApp, PartContext, StatusWriterPart } from "./gateway_parts.ts";
 import { createReconciler } from "./reconciler.ts";
@@ -118,10 +119,7 @@ export async function runGateway(
       translateOptions: () => ({
         controllerName: options.controllerName,
         now: new Date().toISOString(),
-        gatewayAddresses: options.gatewayAddresses.map((value) => ({
-          type: /^[0-9.]+$|:/.test(value) ? "IPAddress" as const : "Hostname" as const,
-          value,
-        })),
+        gatewayAddresses: toGatewayAddresses(options.gatewayAddresses),
       }),
       applyListeners: (result) => listenerManager.reconcile(result),
       observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
@@ -186,11 +184,15 @@ export async function runGateway(
     await sleep(options.drainDelayMs, shutdown.forced);
     reconciler.stop();
     log.info("stopping listeners; waiting for in-flight requests");
-    const finished = await Promise.race([
-      listenerManager.shutdown().then(() => "done" as const),
-      sleep(options.shutdownTimeoutMs, shutdown.forced).then(() => "timeout" as const),
+    const forced = new Promise<false>((resolve) => {
+      if (shutdown.forced.aborted) resolve(false);
+      shutdown.forced.addEventListener("abort", () => resolve(false), { once: true });
+    });
+    const drained = await Promise.race([
+      listenerManager.shutdown({ graceMs: options.shutdownTimeoutMs }),
+      forced,
     ]);
-    if (finished === "timeout") {
+    if (!drained) {
       log.warn("in-flight requests did not finish in time; exiting anyway", {
         shutdownTimeoutMs: options.shutdownTimeoutMs,
       });

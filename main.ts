@@ -1,0 +1,22 @@
+/**
+ * serval-k8s-gateway: a Kubernetes Gateway API gateway, controller and data
+ * plane in one process. See `--help`, and README.md.
+ *
+ * ```sh
+ * deno run --allow-net --allow-read --allow-env --allow-sys main.ts run --manifests examples
+ * ```
+ * @module
+ */
+import { runCli } from "./src/cli/cli.ts";
+import { runTranslateCommand } from "./src/cli/translate_command.ts";
+import { VERSION } from "./src/cli/version.ts";
+import { createDefaultParts } from "./src/runtime/default_parts.ts";
+import { runGateway } from "./src/runtime/run_gateway.ts";
+
+if (import.meta.main) {
+  const code = await runCli(Deno.args, Deno.env.toObject(), {
+    run: (options) => runGateway(options, createDefaultParts(), { version: VERSION }),
+    translate: runTranslateCommand,
+  });
+  Deno.exit(code);
+}

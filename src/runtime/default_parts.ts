@@ -1,0 +1,99 @@
+/**
+ * The real parts `runGateway` wires: the pipeline modules of every room,
+ * adapted to the seams in `gateway_parts.ts`. This is the one file that knows
+ * every module's factory; `main.ts` passes it to `runGateway`.
+ * @module
+ */
+import { createAdminApp } from "../admin/admin_app.ts";
+import { createMetrics } from "../admin/metrics.ts";
+import { rebuildRecordOf } from "../admin/rebuild_record.ts";
+import { createTelemetryApp } from "../admin/telemetry_app.ts";
+import { createListenerManager } from "../dataplane/listeners.ts";
+import { createHttpsServerFactory } from "../dataplane/tls_port_factory.ts";
+import { compileRouteTable } from "../router/compile_route_table.ts";
+import { explain } from "../router/explain.ts";
+import { createFilesSource } from "../source/files.ts";
+import { createKubeSource } from "../source/kube.ts";
+import { createKubeClient } from "../source/kube_client.ts";
+import { loadKubeConnection } from "../source/kube_config.ts";
+import { createStore } from "../source/store.ts";
+import { translate } from "../translate/translate.ts";
+import { VERSION } from "../cli/version.ts";
+import type { GatewayParts, MetricsPart } from "./gateway_parts.ts";
+
+/** Creates the production parts. */
+export function createDefaultParts(): GatewayParts {
+  return {
+    translate,
+    compile: compileRouteTable,
+    createStore: () => createStore(),
+    async createSource(resolved, store, ctx) {
+      if (resolved.kind === "files") {
+        const dir = ctx.options.manifests;
+        if (dir === undefined) {
+          throw new TypeError("Cannot start the files source: --manifests DIR is required");
+        }
+        return createFilesSource({ dir, store, logger: ctx.logger });
+      }
+      const connection = await loadKubeConnection({
+        kubeconfig: ctx.options.kubeconfig,
+        env: (name) => ctx.env[name],
+      });
+      const client = createKubeClient(connection);
+      const source = createKubeSource({ client, store, logger: ctx.logger });
+      return {
+        ...source,
+        async stop() {
+          await source.stop();
+          client.close();
+        },
+      };
+    },
+    createMetrics() {
+      const metrics = createMetrics({ version: VERSION });
+      const part: MetricsPart = {
+        registry: metrics.registry,
+        observer: metrics.observer,
+        rebuilt: (attempt) => metrics.recordRebuild(rebuildRecordOf(attempt)),
+        sourceSynced: (kind, synced) => metrics.setSourceSynced(kind, synced),
+      };
+      return part;
+    },
+    createListenerManager(getTable, metrics, ctx) {
+      return createListenerManager({
+        getTable,
+        hostname: ctx.options.listenHost,
+        logger: ctx.logger.child({ component: "dataplane" }),
+        observer: metrics.observer,
+        requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+        servers: { HTTPS: createHttpsServerFactory(getTable) },
+      });
+    },
+    createAdminApp({ state, control, metrics }, ctx) {
+      return createAdminApp({
+        state,
+        control,
+        metrics,
+        // The admin app parses /explain queries into a RouteRequest; the router's
+        // explain takes the request as it arrives (authority and raw target).
+        explain: (table, request) =>
+          explain(table, {
+            port: request.port,
+            authority: request.host,
+            method: request.method,
+            target: request.query ? `${request.path}?${request.query}` : request.path,
+            headers: request.headers,
+          }),
+        logger: ctx.logger.child({ component: "admin" }),
+        version: VERSION,
+      });
+    },
+    createTelemetryApp({ state, metrics }, ctx) {
+      return createTelemetryApp({
+        state,
+        metrics,
+        logger: ctx.logger.child({ component: "telemetry" }),
+      });
+    },
+  };
+}
