@@ -216,11 +216,10 @@ Deno.test("a hung watch (no bytes) is aborted by the idle deadline and the chang
   await env.source.start();
   await waitFor("route watch open", () => env.kube.watches.count("httproutes") === 1);
   env.kube.watches.hang("httproutes");
-  const t0 = performance.now();
   env.kube.apply(httpRoute("after-hang"));
   await waitFor("change after hang", () => routeNames(env.source).includes("after-hang"), 4000);
-  const took = performance.now() - t0;
-  assert(took >= 1000, `detected after the deadline, not before (${Math.round(took)} ms)`);
+  // The hung stream delivered nothing: the change came through a new watch.
+  assertGreaterOrEqual(env.kube.watches.opened.get("httproutes") ?? 0, 2);
 });
 
 Deno.test("a watch whose response headers never come is aborted by the idle deadline", async () => {
