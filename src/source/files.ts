@@ -97,40 +97,46 @@ export function createFilesSource(options: FilesSourceOptions): Source {
     problems = next;
   };
 
+  const dirMissing = (error: string) => {
+    // Nothing already accepted is lost: a missing directory keeps serving
+    // what it last declared until it is back.
+    dirError = `Cannot read manifests directory: ${error}`;
+    publish([
+      { object: `file:${dir}`, message: `${dirError}; serving the last good objects` },
+      ...catalog.merge().problems,
+    ]);
+    closeWatcher();
+  };
+
   const readAll = async (): Promise<void> => {
     const listing = await listManifestFiles(dir);
-    if (!listing.ok) {
-      // Nothing already accepted is lost: a missing directory keeps serving
-      // what it last declared until it is back.
-      dirError = `Cannot read manifests directory: ${listing.error}`;
-      publish([
-        { object: `file:${dir}`, message: `${dirError}; serving the last good objects` },
-        ...catalog.merge().problems,
-      ]);
-      closeWatcher();
-      return;
+    if (!listing.ok) return dirMissing(listing.error ?? "unknown error");
+    const texts = new Map<string, string | Error>();
+    for (const file of listing.files) {
+      try {
+        texts.set(file, await Deno.readTextFile(file));
+      } catch (err) {
+        // Removed between listing and reading: treated as deleted below.
+        if (!(err instanceof Deno.errors.NotFound)) texts.set(file, new Error(errorMessage(err)));
+      }
     }
+    // `rm -rf` unlinks the files before the directory: a read that raced with
+    // it would drop every object just before the directory is found missing.
+    // Checking the directory after reading discards such a read.
+    const stillThere = await Deno.stat(dir).then((i) => i.isDirectory, () => false);
+    if (!stillThere) return dirMissing("it was removed while being read");
     dirError = undefined;
     if (watchedIdentity !== undefined && listing.identity !== watchedIdentity) {
       // The directory was replaced: the watcher still watches the old one.
       closeWatcher();
     }
-    const present = new Set(listing.files);
     let changedFiles = 0;
     for (const file of catalog.files()) {
-      if (!present.has(file) && catalog.remove(file)) changedFiles++;
+      if (!texts.has(file) && catalog.remove(file)) changedFiles++;
     }
-    for (const file of listing.files) {
-      let text: string;
-      try {
-        text = await Deno.readTextFile(file);
-      } catch (err) {
-        // Removed between listing and reading: the next event re-reads.
-        if (err instanceof Deno.errors.NotFound) {
-          if (catalog.remove(file)) changedFiles++;
-        } else {
-          catalog.readFailed(file, errorMessage(err));
-        }
+    for (const [file, text] of texts) {
+      if (text instanceof Error) {
+        catalog.readFailed(file, text.message);
         continue;
       }
       const update = catalog.update(file, text);
@@ -233,6 +239,9 @@ export function createFilesSource(options: FilesSourceOptions): Source {
         watcher = undefined;
       }
       if (stopped) break;
+      // The directory is gone and no read has noticed yet (its events may
+      // have been lost with the watch): read to report it.
+      if (failed && dirError === undefined) scheduleRead();
       // Closed because the directory vanished or was replaced: look again,
       // at once if it is there, else after a pause.
       await sleep(failed ? retryMs : 10);

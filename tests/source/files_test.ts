@@ -1,0 +1,244 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { createLogger } from "../../src/log/logger.ts";
+import { createFilesSource } from "../../src/source/files.ts";
+import type { Source } from "../../src/source/source.ts";
+import { createStore } from "../../src/source/store.ts";
+
+const route = (name: string, path = "/") =>
+  `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${name}
+  namespace: apps
+spec:
+  rules:
+  - matches:
+    - path: { type: PathPrefix, value: "${path}" }
+`;
+
+const namespace = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
+
+// Every watcher-driven change must show up within this bound.
+const WATCH_DEADLINE_MS = 3000;
+
+async function waitFor(
+  what: string,
+  check: () => boolean,
+  deadlineMs = WATCH_DEADLINE_MS,
+): Promise<number> {
+  const start = performance.now();
+  while (!check()) {
+    if (performance.now() - start > deadlineMs) {
+      throw new Error(`Timed out after ${deadlineMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - start;
+}
+
+interface Harness {
+  dir: string;
+  source: Source;
+  lines: Record<string, unknown>[];
+  routes(): string[];
+  pathOf(name: string): string | undefined;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function harness(files: Record<string, string> = {}, dir?: string): Promise<Harness> {
+  const root = dir ?? await Deno.makeTempDir({ prefix: "serval-files-" });
+  for (const [path, text] of Object.entries(files)) {
+    const full = `${root}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(full, text);
+  }
+  const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
+  const source = createFilesSource({ dir: root, store, logger, debounceMs: 30, retryMs: 50 });
+  await source.start();
+  return {
+    dir: root,
+    source,
+    lines,
+    routes: () => store.list("HTTPRoute").map((r) => r.metadata.name).sort(),
+    pathOf: (name) => {
+      const r = store.list("HTTPRoute").find((o) => o.metadata.name === name);
+      return r?.kind === "HTTPRoute" ? r.spec.rules?.[0].matches?.[0].path?.value : undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await source.stop();
+      store.close();
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test("initial load reads nested directories, .yaml/.yml/.json, and skips hidden and temp files", async () => {
+  await using h = await harness({
+    "a.yaml": route("a"),
+    "nested/deeper/b.yml": route("b"),
+    "c.json": JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } }),
+    ".hidden.yaml": route("hidden"),
+    ".git/config.yaml": route("git"),
+    "d.yaml~": route("backup"),
+    "#e.yaml#": route("autosave"),
+    "notes.txt": route("text"),
+  });
+  assertEquals(h.routes(), ["a", "b"]);
+  assertEquals(h.source.store.list("Namespace").map((n) => n.metadata.name), ["apps"]);
+  const state = h.source.syncState();
+  assertEquals(state.HTTPRoute.synced, true);
+  assertEquals(state.HTTPRoute.objects, 2);
+  assertEquals(state.Gateway.objects, 0);
+  assert(state.HTTPRoute.lastSyncTime);
+  assertEquals(h.source.problems(), []);
+});
+
+Deno.test("an edit is picked up by the watcher within the deadline", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, route("a", "/v2"));
+  const took = await waitFor("the edit", () => h.pathOf("a") === "/v2");
+  assert(took < WATCH_DEADLINE_MS);
+});
+
+Deno.test("a broken edit keeps the last good objects and reports the problem; fixing recovers", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, "apiVersion: v1\nkind: [oops\n");
+  await waitFor("the syntax problem", () => h.source.problems().length > 0);
+  assertEquals(h.pathOf("a"), "/v1");
+  const [problem] = h.source.problems();
+  assertEquals(problem.object, `file:${h.dir}/a.yaml`);
+  assertStringIncludes(problem.message, "Cannot parse YAML at line");
+  assert(h.lines.some((l) => l.level === "warn" && l.msg === "manifest problem"));
+
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, route("a", "/v3"));
+  await waitFor("the fix", () => h.pathOf("a") === "/v3");
+  assertEquals(h.source.problems(), []);
+});
+
+Deno.test("an object made invalid keeps serving its last good version with a field-level problem", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, route("a", "no-slash"));
+  await waitFor("the validation problem", () => h.source.problems().length > 0);
+  assertEquals(h.pathOf("a"), "/v1");
+  assertEquals(h.source.problems()[0].field, "doc[0].spec.rules[0].matches[0].path.value");
+});
+
+Deno.test("a deleted file removes its objects", async () => {
+  await using h = await harness({ "a.yaml": route("a"), "b.yaml": route("b") });
+  await Deno.remove(`${h.dir}/b.yaml`);
+  await waitFor("the removal", () => h.routes().length === 1);
+  assertEquals(h.routes(), ["a"]);
+});
+
+Deno.test("an atomic replace by rename is picked up", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  await Deno.writeTextFile(`${h.dir}/.a.yaml.tmp`, route("a", "/v2"));
+  await Deno.rename(`${h.dir}/.a.yaml.tmp`, `${h.dir}/a.yaml`);
+  await waitFor("the renamed file", () => h.pathOf("a") === "/v2");
+});
+
+Deno.test("a file written in several steps settles on its final content", async () => {
+  await using h = await harness({});
+  const text = `${route("a", "/v1")}---\n${route("b")}`;
+  const file = await Deno.open(`${h.dir}/a.yaml`, { write: true, create: true });
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += 40) {
+    await file.write(bytes.subarray(i, i + 40));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  file.close();
+  await waitFor("both objects", () => h.routes().length === 2);
+  await waitFor("no problems", () => h.source.problems().length === 0);
+});
+
+Deno.test("a directory deleted and re-created with new files is followed", async () => {
+  await using h = await harness({ "sub/a.yaml": route("a"), "top.yaml": route("top") });
+  await Deno.remove(`${h.dir}/sub`, { recursive: true });
+  await waitFor("the removal", () => h.routes().join() === "top");
+  await Deno.mkdir(`${h.dir}/sub`);
+  await Deno.writeTextFile(`${h.dir}/sub/b.yaml`, route("b"));
+  await waitFor("the new file in the re-created directory", () => h.routes().join() === "b,top");
+});
+
+Deno.test("a ConfigMap-style mount is followed when its ..data link is swapped", async () => {
+  const root = await Deno.makeTempDir({ prefix: "serval-cm-" });
+  await Deno.mkdir(`${root}/..2026_01`);
+  await Deno.writeTextFile(`${root}/..2026_01/routes.yaml`, route("a", "/v1"));
+  await Deno.symlink("..2026_01", `${root}/..data`);
+  await Deno.symlink("..data/routes.yaml", `${root}/routes.yaml`);
+  await using h = await harness({}, root);
+  assertEquals(h.pathOf("a"), "/v1");
+  // What the kubelet does: write a new timestamped dir, point a temp link at it, rename it over ..data.
+  await Deno.mkdir(`${root}/..2026_02`);
+  await Deno.writeTextFile(`${root}/..2026_02/routes.yaml`, route("a", "/v2"));
+  await Deno.symlink("..2026_02", `${root}/..data_tmp`);
+  await Deno.rename(`${root}/..data_tmp`, `${root}/..data`);
+  await Deno.remove(`${root}/..2026_01`, { recursive: true });
+  await waitFor("the swapped content", () => h.pathOf("a") === "/v2");
+  assertEquals(h.routes(), ["a"]);
+});
+
+Deno.test("a removed manifests directory keeps serving, then follows its re-creation", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "serval-root-" });
+  const dir = `${parent}/manifests`;
+  await using h = await harness({ "a.yaml": route("a") }, dir);
+  await Deno.remove(dir, { recursive: true });
+  await waitFor(
+    "the directory problem",
+    () => h.source.problems().some((p) => p.object === `file:${dir}`),
+  );
+  assertEquals(h.routes(), ["a"]);
+  assertStringIncludes(
+    h.source.syncState().HTTPRoute.lastError ?? "",
+    "Cannot read manifests directory",
+  );
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(`${dir}/b.yaml`, route("b"));
+  await waitFor("the re-created directory", () => h.routes().join() === "b");
+  assertEquals(h.source.problems(), []);
+  // And it is watched again.
+  await Deno.writeTextFile(`${dir}/c.yaml`, route("c"));
+  await waitFor("an edit in the re-created directory", () => h.routes().join() === "b,c");
+  await Deno.remove(parent, { recursive: true });
+});
+
+Deno.test("reload re-reads now and reports the outcome", async () => {
+  await using h = await harness({ "a.yaml": route("a"), "b.yaml": route("b", "bad") });
+  const outcome = await h.source.reload();
+  assertEquals(outcome.ok, false);
+  assertEquals(outcome.problems.length, 1);
+  assertEquals(outcome.message, "Read 2 manifest files: 1 object, 1 problem");
+  await Deno.writeTextFile(`${h.dir}/b.yaml`, route("b"));
+  const fixed = await h.source.reload();
+  assertEquals(fixed.ok, true);
+  assertEquals(h.routes(), ["a", "b"]);
+});
+
+Deno.test("unknown kinds are ignored with a debug log", async () => {
+  await using h = await harness({
+    "d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: d }\n",
+  });
+  assertEquals(h.source.problems(), []);
+  assert(h.lines.some((l) => l.level === "debug" && l.kind === "Deployment"));
+});
+
+Deno.test("the store is told once per burst of changes", async () => {
+  await using h = await harness({ "a.yaml": route("a") });
+  let calls = 0;
+  h.source.store.onChange(() => calls++);
+  for (let i = 0; i < 5; i++) await Deno.writeTextFile(`${h.dir}/n${i}.yaml`, namespace(`n${i}`));
+  await waitFor("five namespaces", () => h.source.store.list("Namespace").length === 5);
+  await waitFor("the change signal", () => calls > 0);
+  assert(calls <= 2, `expected one or two change signals, got ${calls}`);
+});
+
+Deno.test("stop is idempotent and the source stops following changes", async () => {
+  await using h = await harness({ "a.yaml": route("a") });
+  await h.source.stop();
+  await h.source.stop();
+  await Deno.writeTextFile(`${h.dir}/b.yaml`, route("b"));
+  await new Promise((r) => setTimeout(r, 150));
+  assertEquals(h.routes(), ["a"]);
+});
