@@ -51,6 +51,13 @@ export interface ReconcilerDeps {
   statusSink?: (result: TranslateResult) => void;
   logger: Logger;
   now?: () => Date;
+  /**
+   * How often to compare the source's problems with those of the last rebuild
+   * (0, the default: never). A file that stops parsing keeps its last good
+   * objects, so the store does not change and nothing else would rebuild; this
+   * makes such a problem reach the metrics, logs and last-rebuild message.
+   */
+  problemsCheckMs?: number;
 }
 
 /** The running reconciler. */
@@ -81,6 +88,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let generation = 0;
   let isStarted = false;
   let unsubscribe: (() => void) | undefined;
+  let problemsTimer: ReturnType<typeof setInterval> | undefined;
+  // The source's problems as of the last rebuild attempt, serialised.
+  let problemsSeen = "[]";
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
   let running: Promise<RebuildState> | undefined;
   let queued: Promise<RebuildState> | undefined;
@@ -90,6 +100,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     let translated: TranslateResult;
     let compiled: RouteTable;
     let translateSeconds: number | undefined;
+    problemsSeen = JSON.stringify(deps.source.problems());
     try {
       const snapshot = deps.source.store.snapshot();
       const t0 = performance.now();
@@ -210,6 +221,15 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
             log.error("rebuild failed unexpectedly", { error });
           });
         });
+        const every = deps.problemsCheckMs ?? 0;
+        if (every > 0) {
+          problemsTimer = setInterval(() => {
+            if (running || JSON.stringify(deps.source.problems()) === problemsSeen) return;
+            rebuild("source problems changed").catch((error) => {
+              log.error("rebuild failed unexpectedly", { error });
+            });
+          }, every);
+        }
       }
       return rebuild("initial sync");
     },
@@ -227,6 +247,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return rebuild(reason);
     },
     stop() {
+      if (problemsTimer !== undefined) clearInterval(problemsTimer);
+      problemsTimer = undefined;
       unsubscribe?.();
       unsubscribe = undefined;
     },

@@ -5,7 +5,7 @@ import type { RouteTable } from "../../src/router/router.ts";
 import { createReconciler, type ReconcilerDeps } from "../../src/runtime/reconciler.ts";
 import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_state.ts";
 import { createStore } from "../../src/source/store.ts";
-import type { GatewayConfig, TranslateResult } from "../../src/translate/config.ts";
+import type { GatewayConfig, Problem, TranslateResult } from "../../src/translate/config.ts";
 import type { Snapshot } from "../../src/translate/snapshot.ts";
 
 function gateway(name: string, port: number): Gateway {
@@ -36,7 +36,7 @@ function setup(overrides: Partial<ReconcilerDeps> = {}) {
   const reloads: boolean[] = [];
   const sunk: TranslateResult[] = [];
   const applied: number[][] = [];
-  const source = { store, problems: () => [] };
+  const source = { store, problems: () => [] as Problem[] };
   const reconciler = createReconciler({
     source,
     translate: portsTranslate,
@@ -167,5 +167,22 @@ Deno.test("readiness needs the first sync, a served table and every port bound",
   assertEquals(state.readiness().ready, true);
   draining = true;
   assertEquals(state.readiness().reasons, ["Shutting down: draining connections"]);
+  store.close();
+});
+
+Deno.test("a change in the source's problems alone triggers a rebuild", async () => {
+  let problems: Problem[] = [];
+  const { store, reconciler, reloads } = setup({
+    source: { store: createStore({ holdoffMs: 5 }), problems: () => problems },
+    problemsCheckMs: 10,
+  });
+  await reconciler.start();
+  await settle(40);
+  assertEquals(reloads, [true], "no rebuild while the problems stay the same");
+  problems = [{ object: "file:/m/route.yaml", message: "Cannot parse YAML" }];
+  await settle(60);
+  assertEquals(reloads, [true, true]);
+  assertStringIncludes(reconciler.lastRebuild()?.message ?? "", "1 problem(s)");
+  reconciler.stop();
   store.close();
 });

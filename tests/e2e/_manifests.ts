@@ -1,0 +1,107 @@
+/**
+ * Manifest builders for the end-to-end tests: small YAML texts with the
+ * fields a test cares about, written into a temporary manifests directory.
+ * @module
+ */
+
+/**
+ * An HTTP client that sends the `Host` header it is given: `fetch` drops a
+ * caller-set `Host` otherwise, and host routing is what these tests check.
+ */
+export const client: Deno.HttpClient = Deno.createHttpClient({ allowHost: true });
+
+/** The controller name every e2e GatewayClass uses (the gateway's default). */
+export const CONTROLLER = "gateway.serval.dev/controller";
+
+/** A GatewayClass `serval` and a Gateway `e2e` with one HTTP listener on `port`. */
+export function gatewayYaml(port: number, name = "e2e"): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: serval
+spec:
+  controllerName: ${CONTROLLER}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  gatewayClassName: serval
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: ${port}
+`;
+}
+
+/**
+ * A Service `name` (port 80, named `http`) and its EndpointSlice pointing at
+ * 127.0.0.1:`port`. `ready: false` makes the only endpoint not ready (503).
+ */
+export function serviceYaml(name: string, port: number, ready = true): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: ${port}
+      protocol: TCP
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-1
+  namespace: default
+  labels:
+    kubernetes.io/service-name: ${name}
+addressType: IPv4
+ports:
+  - name: http
+    port: ${port}
+    protocol: TCP
+endpoints:
+  - addresses: ["127.0.0.1"]
+    conditions:
+      ready: ${ready}
+`;
+}
+
+/** An HTTPRoute `name` attached to Gateway `e2e`, with the given hostnames and raw rules YAML. */
+export function routeYaml(name: string, hostnames: string[], rulesYaml: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  parentRefs:
+    - name: e2e
+  hostnames: [${hostnames.map((h) => JSON.stringify(h)).join(", ")}]
+  rules:
+${rulesYaml.replace(/^/gm, "    ").trimEnd()}
+`;
+}
+
+/** A rule sending `PathPrefix path` to one Service, written as a YAML list item. */
+export function prefixRule(path: string, service: string): string {
+  return `- matches:
+    - path: { type: PathPrefix, value: ${path} }
+  backendRefs:
+    - { name: ${service}, port: 80 }
+`;
+}
+
+/** Writes `files` (name → text) into `dir`, atomically per file (write + rename). */
+export async function writeManifests(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [name, text] of Object.entries(files)) {
+    const tmp = `${dir}/.${name}.tmp`;
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, `${dir}/${name}`);
+  }
+}
