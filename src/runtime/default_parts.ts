@@ -17,6 +17,7 @@ import { createKubeSource } from "../source/kube.ts";
 import { createKubeClient } from "../source/kube_client.ts";
 import { loadKubeConnection } from "../source/kube_config.ts";
 import { createStore } from "../source/store.ts";
+import { createKubeStatusPart } from "../status/kube_status_part.ts";
 import { translate } from "../translate/translate.ts";
 import { VERSION } from "../cli/version.ts";
 import type { GatewayParts, MetricsPart } from "./gateway_parts.ts";
@@ -48,6 +49,17 @@ export function createDefaultParts(): GatewayParts {
           client.close();
         },
       };
+    },
+    createStatusWriter(source, ctx) {
+      return createKubeStatusPart({
+        store: source.store,
+        controllerName: ctx.options.controllerName,
+        leaderElect: ctx.options.leaderElect,
+        leaderElectionNamespace: ctx.options.leaderElectionNamespace,
+        kubeconfig: ctx.options.kubeconfig,
+        env: ctx.env,
+        logger: ctx.logger,
+      });
     },
     createMetrics() {
       const metrics = createMetrics({ version: VERSION });

@@ -15,7 +15,7 @@
  */
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
-import { toGatewayAddresses } from "./gateway_addresses.ts";
+import { gatewayAddressesFor } from "./gateway_addresses.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import type { GatewayParts, HttpApp, PartContext, StatusWriterPart } from "./gateway_parts.ts";
 import { createReconciler } from "./reconciler.ts";
@@ -119,7 +119,7 @@ export async function runGateway(
       translateOptions: () => ({
         controllerName: options.controllerName,
         now: new Date().toISOString(),
-        gatewayAddresses: toGatewayAddresses(options.gatewayAddresses),
+        gatewayAddresses: gatewayAddressesFor(options, store),
       }),
       applyListeners: (result) => listenerManager.reconcile(result),
       observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
