@@ -96,6 +96,44 @@ const DEFAULT_METRICS_DROPPED = [
   "nodejs_active_resources_total",
 ];
 
+/**
+ * Families prom-client reads from `/proc/self` on Linux. Deno lets a process
+ * read `/proc/self` only with `--allow-all` (`--allow-read` is not enough), and
+ * prom-client swallows the error: without it they would all print 0.
+ */
+const PROC_SELF_METRICS = [
+  "process_resident_memory_bytes",
+  "process_virtual_memory_bytes",
+  "process_heap_bytes",
+  "process_open_fds",
+  "process_max_fds",
+];
+
+/** Whether this process may read `/proc/self` (never prompts: asks first). */
+function procSelfReadable(): boolean {
+  const path = "/proc/self/status";
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+  try {
+    Deno.readTextFileSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops the `/proc/self` families and keeps resident memory from the runtime instead. */
+function replaceProcMetrics(registry: Registry): void {
+  for (const name of PROC_SELF_METRICS) registry.removeSingleMetric(name);
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+}
+
 /** Creates the registry and every gateway metric family in it. */
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
@@ -105,6 +143,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
     for (const name of DEFAULT_METRICS_DROPPED) registry.removeSingleMetric(name);
+    if (Deno.build.os === "linux" && !procSelfReadable()) replaceProcMetrics(registry);
   }
 
   new Gauge({
