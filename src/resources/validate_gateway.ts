@@ -1,9 +1,9 @@
 /**
  * Gateway validation (`gateway.networking.k8s.io` v1 and v1beta1): the CRD's
  * field constraints and its admission rules on listeners (unique names,
- * unique port/protocol/hostname, `tls` only where the protocol allows it).
- * Listener conflicts the spec reports as conditions (same port, different
- * protocol) and unresolvable certificate references are left to `translate`.
+ * `tls` only where the protocol allows it). Listener conflicts, which the spec
+ * reports as conditions (same port and hostname, or same port with different
+ * protocols), and unresolvable certificate references are left to `translate`.
  *
  * @example
  * ```ts
@@ -176,13 +176,10 @@ export function readGateway(
     { required: true, minItems: 1, maxItems: 64 },
     (item, f) => readListener(c, item, f),
   ) ?? [];
+  // Names key the listener statuses, so a repeat cannot even be reported.
+  // Repeated port/protocol/hostname combinations are left to `translate`,
+  // which reports them as listener conflicts.
   c.unique(listeners, "spec.listeners", (l) => l.name || undefined, "listener name");
-  c.unique(
-    listeners,
-    "spec.listeners",
-    (l) => `${l.port}/${l.protocol}/${l.hostname ?? ""}`,
-    "port, protocol and hostname",
-  );
   const spec: Gateway["spec"] = {
     gatewayClassName: c.string(s.gatewayClassName, "spec.gatewayClassName", REQUIRED_OBJECT_NAME) ??
       "",
