@@ -1,0 +1,168 @@
+/**
+ * `deno task compile`: builds `dist/serval-k8s-gateway`, one self-contained
+ * binary (npm packages embedded) with the narrow permissions of
+ * `compile_permissions.ts` baked in.
+ *
+ * It compiles a staging copy of the sources in which
+ * `src/cli/build_info_revision.ts` carries the git revision, so the revision
+ * is a constant in the binary and the working tree is never modified.
+ *
+ * ```sh
+ * deno task compile                                  # dist/serval-k8s-gateway
+ * deno task compile --read /srv/manifests            # may also read /srv/manifests
+ * DENORT_BIN=/opt/denort deno task compile           # offline: use this runtime
+ * deno task compile --target aarch64-unknown-linux-gnu --output dist/serval-arm64
+ * ```
+ *
+ * Flags: `--output PATH`, `--target TRIPLE`, `--read PATH` (repeatable),
+ * `--revision REV` (default `$GIT_REVISION`, else `git rev-parse`, else
+ * `unknown`). `DENORT_BIN` is passed to `deno compile`, which uses it instead
+ * of downloading the runtime.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { parseArgs } from "node:util";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { permissionFlags } from "./compile_permissions.ts";
+import { findDenoRuntime } from "./deno_runtime.ts";
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+
+/** What the binary is built from: the entry, its config and lockfile, and the code it imports. */
+export const STAGED_PATHS: readonly string[] = ["main.ts", "deno.json", "deno.lock", "std", "src"];
+
+/** The module the staging copy rewrites, relative to the root. */
+export const REVISION_MODULE = "src/cli/build_info_revision.ts";
+
+/** Default output, relative to the root. */
+export const DEFAULT_OUTPUT = "dist/serval-k8s-gateway";
+
+/** The source of {@linkcode REVISION_MODULE} for a revision. */
+export function revisionModuleSource(revision: string): string {
+  if (!/^[A-Za-z0-9._+-]{1,64}$/.test(revision)) {
+    throw new TypeError(`Cannot embed the git revision: current value is "${revision}"`);
+  }
+  return `/** The git revision of this build, written by scripts/compile.ts. @module */\n` +
+    `/** The git revision of this build. */\n` +
+    `export const BUILD_REVISION: string = ${JSON.stringify(revision)};\n`;
+}
+
+/** `git rev-parse --short=12 HEAD` (plus `-dirty` with uncommitted changes), or undefined. */
+export async function gitRevision(root = ROOT): Promise<string | undefined> {
+  const git = async (...args: string[]) => {
+    try {
+      return await new Deno.Command("git", { args, cwd: root, stdout: "piped", stderr: "null" })
+        .output();
+    } catch {
+      return undefined; // git is not installed (a container build stage).
+    }
+  };
+  const head = await git("rev-parse", "--short=12", "HEAD");
+  if (!head?.success) return undefined;
+  const revision = new TextDecoder().decode(head.stdout).trim();
+  const clean = await git("diff", "--quiet", "HEAD", "--", ...STAGED_PATHS);
+  return clean && !clean.success ? `${revision}-dirty` : revision;
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  const info = await Deno.stat(from);
+  if (info.isFile) {
+    await Deno.mkdir(dirname(to), { recursive: true });
+    await Deno.copyFile(from, to);
+    return;
+  }
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    await copyTree(join(from, entry.name), join(to, entry.name));
+  }
+}
+
+/**
+ * Copies {@linkcode STAGED_PATHS} from `root` into `dir` (a missing
+ * `deno.lock` is skipped) and writes the revision module there.
+ */
+export async function stageSources(dir: string, revision: string, root = ROOT): Promise<void> {
+  for (const path of STAGED_PATHS) {
+    try {
+      await copyTree(join(root, path), join(dir, path));
+    } catch (error) {
+      if (path === "deno.lock" && error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+  }
+  await Deno.writeTextFile(join(dir, REVISION_MODULE), revisionModuleSource(revision));
+}
+
+/** Options of {@linkcode compileArgs}. */
+export interface CompileOptions {
+  /** Absolute path of the binary to write. */
+  output: string;
+  /** Absolute path of the staged entry (`<stage>/main.ts`). */
+  entry: string;
+  target?: string;
+  readPaths?: readonly string[];
+}
+
+/** The `deno` arguments that compile the staged entry. */
+export function compileArgs(options: CompileOptions): string[] {
+  return [
+    "compile",
+    ...permissionFlags({ readPaths: options.readPaths }),
+    // Embed only the npm packages main.ts reaches, not every package in the lockfile.
+    "--exclude-unused-npm",
+    ...(options.target ? ["--target", options.target] : []),
+    "--output",
+    options.output,
+    options.entry,
+  ];
+}
+
+/** Runs the task; resolves with its exit code. */
+export async function main(args: string[], env: Record<string, string | undefined>) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      output: { type: "string", default: DEFAULT_OUTPUT },
+      target: { type: "string" },
+      read: { type: "string", multiple: true, default: [] },
+      revision: { type: "string" },
+    },
+    strict: true,
+  });
+  const output = isAbsolute(values.output) ? values.output : join(ROOT, values.output);
+  const readPaths = values.read.map((p) => resolve(p));
+  const revision = values.revision ?? env.GIT_REVISION ?? (await gitRevision()) ?? "unknown";
+  const runtime = findDenoRuntime(env);
+  console.error(
+    runtime.found
+      ? `compile: runtime from ${runtime.source}: ${runtime.path}`
+      : `compile: ${runtime.reason}; deno compile will try to download it`,
+  );
+  const stage = await Deno.makeTempDir({ prefix: "serval-compile-" });
+  try {
+    await stageSources(stage, revision);
+    await Deno.mkdir(dirname(output), { recursive: true });
+    const argv = compileArgs({
+      output,
+      entry: join(stage, "main.ts"),
+      target: values.target,
+      readPaths,
+    });
+    console.error(`compile: revision ${revision}\ncompile: deno ${argv.join(" ")}`);
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: argv,
+      cwd: stage,
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (status.success) console.error(`compile: wrote ${output}`);
+    return status.code;
+  } finally {
+    await Deno.remove(stage, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args, Deno.env.toObject()));
+}
