@@ -53,13 +53,21 @@ async function waitReady(child: Deno.ChildProcess, timeoutMs: number): Promise<b
 const backends = startBackends();
 console.log(`echo backends: ${BACKENDS.map((b) => `${b.name} on 127.0.0.1:${b.port}`).join(", ")}`);
 
+/** The Deno flags of the `start` task, so the demo runs the gateway exactly as `deno task start`. */
+function startTaskFlags(): string[] {
+  const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  const words = String(denoJson.tasks?.start ?? "").trim().split(/\s+/);
+  const main = words.indexOf("main.ts");
+  if (words[0] !== "deno" || words[1] !== "run" || main < 2) {
+    throw new Error(`Cannot read the start task's flags: current value is "${words.join(" ")}"`);
+  }
+  return words.slice(2, main);
+}
+
 const gateway = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
+    ...startTaskFlags(),
     `${ROOT}main.ts`,
     "run",
     "--manifests",

@@ -22,13 +22,23 @@
 /** The path of `main.ts`. */
 export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Deno permissions the gateway process runs with (the same as `deno task start`). */
-export const GATEWAY_PERMISSIONS: readonly string[] = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-env",
-  "--allow-sys",
-];
+/**
+ * The Deno flags the gateway process runs with: those of the `start` task in
+ * `deno.json` (the words between `run` and `main.ts`), so tests run the same
+ * process a user starts and cannot drift from it.
+ */
+export const GATEWAY_PERMISSIONS: readonly string[] = (() => {
+  const denoJson = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  );
+  const words = String(denoJson.tasks?.start ?? "").trim().split(/\s+/);
+  const run = words.indexOf("run");
+  const main = words.indexOf("main.ts");
+  if (words[0] !== "deno" || run !== 1 || main < run) {
+    throw new Error(`Cannot read the start task's flags: current value is "${words.join(" ")}"`);
+  }
+  return Object.freeze(words.slice(run + 1, main));
+})();
 
 /**
  * A port that was free a moment ago on 127.0.0.1. There is a small window in
