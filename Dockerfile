@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: compile one self-contained binary with the pinned Deno.
+#   docker build --build-arg GIT_REVISION="$(git rev-parse --short=12 HEAD)" -t serval-k8s-gateway .
 FROM denoland/deno:debian-2.9.6 AS build
 WORKDIR /src
 COPY deno.json deno.lock ./
@@ -7,9 +8,10 @@ COPY std ./std
 COPY src ./src
 COPY scripts ./scripts
 COPY main.ts ./
-RUN deno install --frozen --entrypoint main.ts
+RUN deno install --frozen --entrypoint main.ts scripts/compile.ts
+# .git is not in the build context; the revision comes in as a build argument
+# (visible to the compile script as $GIT_REVISION) and is compiled in.
 ARG GIT_REVISION=unknown
-ENV SERVAL_GIT_REVISION=${GIT_REVISION}
 RUN deno task compile
 
 # Run: distroless with glibc and libgcc (what the Deno runtime links), no shell.
