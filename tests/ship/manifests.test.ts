@@ -94,3 +94,17 @@ Deno.test("examples/ pass `serval-k8s-gateway translate` with no problems", asyn
   const kinds = new Set(report.statuses.map((s: { kind: string }) => s.kind));
   for (const kind of ["GatewayClass", "Gateway", "HTTPRoute"]) assert(kinds.has(kind), kind);
 });
+
+Deno.test("the README's install steps pin the CRD release and apply files that exist", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.slice(readme.indexOf("## Install on a cluster"));
+  assert(section.startsWith("## Install on a cluster"), "no install section");
+  assert(
+    /gateway-api\/releases\/download\/v\d+\.\d+\.\d+\/standard-install\.yaml/.test(section),
+    "the Gateway API CRDs are not a pinned standard-channel release",
+  );
+  assert(section.includes("kubectl apply -k deploy/"));
+  for (const [, file] of section.matchAll(/-f (examples\/[\w.-]+\.yaml)/g)) {
+    assert(yamlFiles(EXAMPLES_DIR).includes(file.slice("examples/".length)), file);
+  }
+});
