@@ -111,22 +111,27 @@ gateway.status.then((status) => {
 });
 
 if (await waitReady(gateway, 30_000)) {
-  console.log(`
-The gateway is ready. Try:
-
-  curl -H 'Host: api.example.com' http://127.0.0.1:8080/v1/users        # -> users
-  curl -H 'Host: api.example.com' http://127.0.0.1:8080/v1/orders -i    # -> orders, X-Served-By header
-  curl -H 'Host: api.example.com' http://127.0.0.1:8080/legacy/v1/users # -> users, path rewritten to /v1/users
-  curl -H 'Host: api.example.com' http://127.0.0.1:8080/old-users -i    # -> 301 to /v1/users
-  curl -H 'Host: other.example.com' http://127.0.0.1:8080/ -i           # -> 404, no route for this host
-
-  curl http://${ADMIN}/config                                          # the served config (JSON)
-  curl 'http://${ADMIN}/explain?host=api.example.com&path=/v1/users'   # why a request goes where it goes
-  curl http://${ADMIN}/metrics                                         # Prometheus metrics
-  curl -X POST http://${ADMIN}/reload                                  # re-read examples/ now
-
-Edit examples/*.yaml: changes are picked up without a restart. Ctrl-C stops everything.
-`);
+  const api = "curl -H 'Host: api.example.com' http://127.0.0.1:8080";
+  const tries: [string, string][] = [
+    [`${api}/v1/users`, "users"],
+    [`${api}/v1/orders -i`, "orders, with an X-Served-By header"],
+    [`${api}/legacy/v1/users`, "users, path rewritten to /v1/users"],
+    [`${api}/old-users -i`, "301 to /v1/users"],
+    ["curl -H 'Host: other.example.com' http://127.0.0.1:8080/ -i", "404: no route for this host"],
+    ["", ""],
+    [`curl http://${ADMIN}/config`, "the served config (JSON)"],
+    [`curl 'http://${ADMIN}/explain?host=api.example.com&path=/v1/users'`, "why it goes there"],
+    [`curl http://${ADMIN}/metrics`, "Prometheus metrics"],
+    [`curl -X POST http://${ADMIN}/reload`, "re-read examples/ now"],
+  ];
+  const width = Math.max(...tries.map(([command]) => command.length)) + 2;
+  const lines = tries.map(([command, what]) =>
+    command ? `  ${command.padEnd(width)}# ${what}` : ""
+  );
+  console.log(
+    `\nThe gateway is ready. Try:\n\n${lines.join("\n")}\n\n` +
+      "Edit examples/*.yaml: changes are served without a restart. Ctrl-C stops everything.\n",
+  );
 } else if (!stopping) {
   console.error("The gateway did not become ready within 30 s; stopping the demo.");
   await stop(1);
