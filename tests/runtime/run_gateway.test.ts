@@ -1,0 +1,61 @@
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { createLogger } from "../../src/log/logger.ts";
+import { createDefaultParts } from "../../src/runtime/default_parts.ts";
+import type { GatewayOptions } from "../../src/runtime/gateway_options.ts";
+import { runGateway } from "../../src/runtime/run_gateway.ts";
+import type { Source } from "../../src/source/source.ts";
+
+const OPTIONS: GatewayOptions = {
+  source: "kube",
+  controllerName: "gateway.serval.dev/controller",
+  listenHost: "127.0.0.1",
+  adminAddr: { hostname: "127.0.0.1", port: 0 },
+  telemetryAddr: null,
+  logLevel: "debug",
+  logFormat: "json",
+  upstreamTimeoutMs: 1_000,
+  drainDelayMs: 0,
+  shutdownTimeoutMs: 1_000,
+  leaderElect: false,
+  gatewayAddresses: [],
+};
+
+Deno.test("a source that never syncs: /readyz says why, and SIGTERM-like shutdown still exits 0", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
+  let stopped = false;
+  const parts = createDefaultParts();
+  parts.createSource = (_resolved, store) =>
+    Promise.resolve<Source>({
+      kind: "kube",
+      store,
+      start: () => new Promise<void>(() => {}), // an API server that never answers
+      reload: () => Promise.resolve({ ok: false, problems: [], message: "unreachable" }),
+      syncState: () => ({ Gateway: { synced: false, objects: 0, lastError: "connect refused" } }),
+      problems: () => [],
+      stop: () => {
+        stopped = true;
+        return Promise.resolve();
+      },
+    });
+  parts.createStatusWriter = undefined;
+  const shutdown = new AbortController();
+  const running = runGateway(OPTIONS, parts, { logger, shutdown: shutdown.signal, signals: false });
+
+  let address: string | undefined;
+  for (let i = 0; i < 100 && address === undefined; i++) {
+    address = lines.find((l) => l.msg === "admin listening")?.address as string | undefined;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const ready = await fetch(`http://${address}/readyz`);
+  assertEquals(ready.status, 503);
+  assertStringIncludes(await ready.text(), "Waiting for the source's first sync: Gateway");
+  const reload = await fetch(`http://${address}/reload`, { method: "POST" });
+  assertEquals(reload.status, 422);
+  assertStringIncludes(await reload.text(), "Cannot reload before the source's first sync");
+
+  shutdown.abort();
+  assertEquals(await running, 0);
+  assertEquals(stopped, true);
+  assertEquals(lines.at(-1)?.msg, "stopped");
+});
