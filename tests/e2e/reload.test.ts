@@ -92,6 +92,7 @@ Deno.test("manifest edits are served without restart; a broken edit keeps the la
       await load.finish();
       assertEquals(load.failures, [], `failures after ${load.sent()} requests`);
       assert((load.seen.a ?? 0) > 0 && (load.seen.b ?? 0) > 0, JSON.stringify(load.seen));
+      assert(load.sent() >= 100, `only ${load.sent()} requests were sent around the edit`);
     });
 
     await t.step("a broken edit keeps serving and shows in /config and /metrics", async () => {
