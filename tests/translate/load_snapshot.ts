@@ -56,7 +56,14 @@ export function loadSnapshot(
       throw new TypeError(`Cannot load object: unknown kind ${JSON.stringify(object.kind)}`);
     }
     if (object.kind === "Secret") resolveFiles(object, readFile);
-    lists[list].push(object);
+    const result = validateResource(object);
+    if (!result.ok) {
+      const detail = result.ignored
+        ? "kind is not read by the gateway"
+        : result.errors.map(formatValidationError).join("; ");
+      throw new TypeError(`Cannot load ${String(object.kind)} for a golden scenario: ${detail}`);
+    }
+    lists[list].push(result.value);
   }
   return { snapshot: lists as unknown as Snapshot, options };
 }
