@@ -91,6 +91,8 @@ export interface WrkResult {
   p99Ms: number;
   non2xx: number;
   socketErrors: number;
+  /** Requests completed in the run. */
+  requests: number;
   raw: string;
 }
 
@@ -114,6 +116,7 @@ export async function runWrk(url: string, args: string[]): Promise<WrkResult> {
     p99Ms: latencyMs(raw, "99%"),
     non2xx,
     socketErrors,
+    requests: Number(/(\d+) requests in/.exec(raw)?.[1] ?? NaN),
     raw,
   };
 }
@@ -123,4 +126,31 @@ function latencyMs(raw: string, percentile: string): number {
   if (!m) return NaN;
   const v = Number(m[1]);
   return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+/**
+ * CPU seconds (user + system) used so far by `pid` and its direct children
+ * (nginx's worker under its master); `NaN` where `/proc` is not available.
+ * Read through `sh`, because Deno only opens `/proc` files with `--allow-all`.
+ * Per-request CPU is steadier than req/s on a shared machine: another
+ * process taking a core lowers req/s but hardly the CPU each request costs.
+ */
+export async function treeCpuSeconds(pid: number): Promise<number> {
+  const script = `cat /proc/${pid}/stat; for c in $(cat /proc/${pid}/task/*/children); do ` +
+    `cat /proc/$c/stat 2>/dev/null; done`;
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script],
+    stdout: "piped",
+    stderr: "null",
+  })
+    .output();
+  if (!out.success) return NaN;
+  let ticks = 0;
+  for (const stat of new TextDecoder().decode(out.stdout).split("\n")) {
+    if (stat === "") continue;
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux.
 }

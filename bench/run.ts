@@ -3,21 +3,42 @@
  * same loopback backend (nginx, one worker, fixed tiny response).
  *
  * It starts the backend, the gateway as the real process (`main.ts run
- * --manifests <tmp>`), and nginx (one worker, upstream keepalive) in front of
- * the same backend; runs wrk against each after a warm-up; prints req/s,
- * p50/p99 and the gateway/nginx ratio; and fails when any run saw non-2xx
- * responses or socket errors. `--clients` also compares the pooled HTTP/1.1
- * client with a pooled `fetch` client on the same handler
- * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child
- * is killed at the end, also on failure.
+ * --manifests <tmp>`, with the runtime flags of the `start` task in
+ * `deno.json`), and nginx (one worker, upstream keepalive) in front of the
+ * same backend. After one warm-up per target it runs wrk `--rounds` times
+ * over every target, alternating the order, because other work on the
+ * machine shifts throughput by tens of percent from minute to minute: the
+ * gateway/nginx ratio of each round compares neighbouring runs, and the
+ * report gives the median. It prints req/s and p50/p99 per round and their
+ * medians, then the ratio; it exits 1 when any run saw non-2xx responses or
+ * socket errors.
+ *
+ * `--baseline DIR` adds a second gateway from another checkout (e.g.
+ * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
+ * change. `--cpu-prof DIR` writes the gateway's V8 CPU profile there
+ * (summarise it with `bench/_cpu_profile.ts`). `--clients` also compares the
+ * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
+ * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
+ * killed at the end, also on failure.
  *
  * ```sh
- * deno task bench [--duration 10s] [--connections 50] [--threads 2] [--warmup 3s] [--clients]
+ * deno task bench [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
+ *                 [--baseline DIR] [--cpu-prof DIR] [--clients]
  * ```
  * @module
  */
 // deno-lint-ignore-file no-console
-import { type Child, freePort, runWrk, spawn, waitFor200, type WrkResult } from "./_processes.ts";
+import { startTaskFlags } from "./_gateway_flags.ts";
+import {
+  type Child,
+  freePort,
+  runWrk,
+  spawn,
+  treeCpuSeconds,
+  waitFor200,
+  type WrkResult,
+} from "./_processes.ts";
+import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -28,6 +49,9 @@ const duration = flag("duration", "10s");
 const warmup = flag("warmup", "3s");
 const connections = flag("connections", "50");
 const threads = flag("threads", "2");
+const rounds = Number(flag("rounds", "3"));
+const baseline = flag("baseline", "");
+const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
 const root = new URL("..", import.meta.url).pathname;
 
@@ -39,6 +63,10 @@ for (const tool of ["nginx", "wrk"]) {
     Deno.exit(2);
   }
 }
+if (!(Number.isInteger(rounds) && rounds >= 1)) {
+  console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
+  Deno.exit(2);
+}
 
 const dir = await Deno.makeTempDir({ prefix: "serval-bench-" });
 const children: Child[] = [];
@@ -46,11 +74,9 @@ let failed = false;
 try {
   const backendPort = freePort();
   const nginxPort = freePort();
-  const gatewayPort = freePort();
-  const adminPort = freePort();
   const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
 
-  const startNginx = async (role: string, port: number, location: string): Promise<void> => {
+  const startNginx = (role: string, port: number, location: string): number => {
     const conf = template
       .replaceAll("{{DIR}}", dir)
       .replaceAll("{{ROLE}}", role)
@@ -58,25 +84,25 @@ try {
       .replaceAll("{{BACKEND_PORT}}", String(backendPort))
       .replaceAll("{{LOCATION}}", location);
     const path = `${dir}/nginx-${role}.conf`;
-    await Deno.writeTextFile(path, conf);
-    children.push(
-      spawn(`nginx ${role}`, "nginx", [
-        "-p",
-        dir,
-        "-c",
-        path,
-        "-e",
-        `${dir}/nginx-${role}-startup.log`,
-      ]),
-    );
+    Deno.writeTextFileSync(path, conf);
+    const child = spawn(`nginx ${role}`, "nginx", [
+      "-p",
+      dir,
+      "-c",
+      path,
+      "-e",
+      `${dir}/nginx-${role}-startup.log`,
+    ]);
+    children.push(child);
+    return child.process.pid;
   };
 
-  await startNginx(
+  startNginx(
     "backend",
     backendPort,
     'default_type text/plain; return 200 "hello from the bench backend\\n";',
   );
-  await startNginx(
+  const nginxPid = startNginx(
     "proxy",
     nginxPort,
     [
@@ -90,38 +116,52 @@ try {
     ].join("\n      "),
   );
 
-  const manifests = `${dir}/manifests`;
-  await Deno.mkdir(manifests);
-  await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(gatewayPort, backendPort));
-  children.push(spawn("gateway", Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    `${root}main.ts`,
-    "run",
-    "--manifests",
-    manifests,
-    "--listen-host",
-    "127.0.0.1",
-    "--admin-addr",
-    `127.0.0.1:${adminPort}`,
-    "--telemetry-addr",
-    "off",
-    "--log-level",
-    "warn",
-  ]));
+  /** Starts `main.ts run` of the checkout at `checkout` on its own ports. */
+  const startGateway = async (name: string, checkout: string, profile: boolean) => {
+    const port = freePort();
+    const manifests = `${dir}/manifests-${port}`;
+    await Deno.mkdir(manifests);
+    await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
+    const profiling = profile ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [];
+    const child = spawn(name, Deno.execPath(), [
+      "run",
+      ...await startTaskFlags(checkout),
+      ...profiling,
+      `${checkout}main.ts`,
+      "run",
+      "--manifests",
+      manifests,
+      "--listen-host",
+      "127.0.0.1",
+      "--admin-addr",
+      `127.0.0.1:${freePort()}`,
+      "--telemetry-addr",
+      "off",
+      "--log-level",
+      "warn",
+      // Exit at once on SIGTERM, so the CPU profile is written before the kill.
+      "--drain-delay",
+      "0s",
+    ]);
+    children.push(child);
+    return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
+  };
 
-  const targets: { name: string; url: string }[] = [
-    { name: "backend (direct)", url: `http://127.0.0.1:${backendPort}/bench` },
-    { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench` },
-    { name: "gateway (main.ts)", url: `http://127.0.0.1:${gatewayPort}/bench` },
+  const targets: Target[] = [
+    { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },
+    { name: "gateway", ...await startGateway("gateway", root, cpuProf !== "") },
   ];
+  if (baseline !== "") {
+    const checkout = baseline.endsWith("/") ? baseline : baseline + "/";
+    targets.push({
+      name: "gateway (baseline)",
+      ...await startGateway("gateway (baseline)", checkout, false),
+    });
+  }
   if (compareClients) {
     for (const client of ["own", "fetch"]) {
       const port = freePort();
-      children.push(spawn(`bench gateway (${client})`, Deno.execPath(), [
+      const child = spawn(`bench gateway (${client})`, Deno.execPath(), [
         "run",
         "--allow-net",
         `${root}bench/_gateway_server.ts`,
@@ -131,52 +171,66 @@ try {
         String(backendPort),
         "--client",
         client,
-      ]));
+      ]);
+      children.push(child);
       targets.push({
         name: `handler + ${client === "own" ? "HTTP/1.1 pool" : "fetch pool"}`,
         url: `http://127.0.0.1:${port}/bench`,
+        pid: child.process.pid,
       });
     }
   }
-  for (const t of targets) await waitFor200(t.url);
+  const backendUrl = `http://127.0.0.1:${backendPort}/bench`;
+  for (const t of [{ url: backendUrl }, ...targets]) await waitFor200(t.url);
 
-  const results = new Map<string, WrkResult>();
-  for (const t of targets) {
-    await runWrk(t.url, ["-t", threads, "-c", connections, "-d", warmup]);
-    const r = await runWrk(t.url, ["-t", threads, "-c", connections, "-d", duration]);
-    results.set(t.name, r);
+  const check = (name: string, r: WrkResult) => {
     if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
       failed = true;
       console.error(
-        `${t.name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors\n${r.raw}`,
+        `${name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors\n${r.raw}`,
       );
+    }
+  };
+  const wrkArgs = ["-t", threads, "-c", connections];
+  const direct = await runWrk(backendUrl, [...wrkArgs, "-d", duration]);
+  check("backend (direct)", direct);
+  for (const t of targets) {
+    check(`${t.name} warm-up`, await runWrk(t.url, [...wrkArgs, "-d", warmup]));
+  }
+
+  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order so that no target always runs first after a pause.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const t of order) {
+      const cpuBefore = await treeCpuSeconds(t.pid);
+      const r = await runWrk(t.url, [...wrkArgs, "-d", duration]);
+      const cpuUs = (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.requests;
+      check(`${t.name} round ${round + 1}`, r);
+      results.get(t.name)!.push({ ...r, cpuUs });
     }
   }
 
   console.log(
-    `wrk -t${threads} -c${connections} -d${duration} (after ${warmup} warm-up), 127.0.0.1\n`,
+    `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
+      `(after ${warmup} warm-up), 127.0.0.1; backend direct: ` +
+      `${direct.requestsPerSec.toFixed(0)} req/s\n`,
   );
-  console.log(
-    "target".padEnd(28) + "req/s".padStart(10) + "p50 ms".padStart(10) + "p99 ms".padStart(10),
-  );
-  for (const [name, r] of results) {
-    console.log(
-      name.padEnd(28) + r.requestsPerSec.toFixed(0).padStart(10) + r.p50Ms.toFixed(2).padStart(10) +
-        r.p99Ms.toFixed(2).padStart(10),
+  printRounds(results);
+  const ratios = (name: string) =>
+    results.get(name)!.map((r, i) =>
+      r.requestsPerSec / results.get("nginx proxy")![i].requestsPerSec
     );
-  }
-  const nginx = results.get("nginx proxy")!.requestsPerSec;
-  const gateway = results.get("gateway (main.ts)")!.requestsPerSec;
-  console.log(`\ngateway / nginx = ${(gateway / nginx).toFixed(2)}x`);
-  if (compareClients) {
-    const own = results.get("handler + HTTP/1.1 pool")!.requestsPerSec;
-    const viaFetch = results.get("handler + fetch pool")!.requestsPerSec;
-    console.log(
-      `HTTP/1.1 pool / nginx = ${(own / nginx).toFixed(2)}x, fetch pool / nginx = ${
-        (viaFetch / nginx).toFixed(2)
-      }x`,
-    );
-  }
+  const line = (name: string) => {
+    const each = ratios(name);
+    const cpu = median(results.get(name)!.map((r) => r.cpuUs)) /
+      median(results.get("nginx proxy")!.map((r) => r.cpuUs));
+    return `${name} / nginx = ${median(each).toFixed(2)}x req/s   ` +
+      `(rounds: ${each.map((x) => x.toFixed(2)).join(" ")}; CPU per request ${cpu.toFixed(2)}x)`;
+  };
+  console.log("");
+  for (const t of targets) if (t.name !== "nginx proxy") console.log(line(t.name));
+  if (failed) console.log("\nFAILED: some runs saw errors (see above)");
 } catch (error) {
   failed = true;
   console.error(`Benchmark failed: ${(error as Error).message}`);
