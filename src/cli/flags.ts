@@ -124,6 +124,27 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "namespace of the leader-election Lease",
   },
   {
+    name: "leader-election-lease-duration",
+    type: "string",
+    placeholder: "DURATION",
+    defaultText: "15s",
+    help: "how long a Lease not renewed by its holder keeps the others waiting",
+  },
+  {
+    name: "leader-election-renew-deadline",
+    type: "string",
+    placeholder: "DURATION",
+    defaultText: "10s",
+    help: "the leader steps down when it cannot renew within this (less than the lease duration)",
+  },
+  {
+    name: "leader-election-retry-period",
+    type: "string",
+    placeholder: "DURATION",
+    defaultText: "2s",
+    help: "time between attempts to acquire or renew the Lease (less than the renew deadline)",
+  },
+  {
     name: "gateway-address",
     type: "string",
     multiple: true,

@@ -82,6 +82,34 @@ export function gatewayOptionsFromFlags(
     bad("leader-election-namespace", leaderElectionNamespace, "expected a namespace name");
   }
 
+  // As Kubernetes controllers require: a leader must give up before its lease
+  // can be taken, and must get more than one attempt at renewing before that.
+  const leaseDurationMs = duration("leader-election-lease-duration", 15_000);
+  const renewDeadlineMs = duration("leader-election-renew-deadline", 10_000);
+  const retryPeriodMs = duration("leader-election-retry-period", 2_000);
+  const text = (name: string, fallback: string) => str(name) ?? fallback;
+  if (retryPeriodMs <= 0) {
+    bad(
+      "leader-election-retry-period",
+      text("leader-election-retry-period", "2s"),
+      "expected more than 0s",
+    );
+  }
+  if (renewDeadlineMs >= leaseDurationMs) {
+    bad(
+      "leader-election-renew-deadline",
+      text("leader-election-renew-deadline", "10s"),
+      `expected less than the lease duration, ${leaseDurationMs} ms`,
+    );
+  }
+  if (retryPeriodMs * 1.2 >= renewDeadlineMs) {
+    bad(
+      "leader-election-retry-period",
+      text("leader-election-retry-period", "2s"),
+      `expected less than the renew deadline divided by 1.2, ${renewDeadlineMs} ms`,
+    );
+  }
+
   const gatewayAddresses = (flags["gateway-address"] as string[] | undefined) ?? [];
   for (const address of gatewayAddresses) {
     if (!/^[A-Za-z0-9.:\-]+$/.test(address)) {
@@ -117,6 +145,9 @@ export function gatewayOptionsFromFlags(
     shutdownTimeoutMs: duration("shutdown-timeout", 25_000),
     leaderElect,
     leaderElectionNamespace,
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
     gatewayAddresses,
     gatewayService,
   };

@@ -5,7 +5,7 @@
  * @module
  */
 import { createAdminApp } from "../admin/admin_app.ts";
-import { createMetrics } from "../admin/metrics.ts";
+import { createMetrics, type GatewayMetrics } from "../admin/metrics.ts";
 import { rebuildRecordOf } from "../admin/rebuild_record.ts";
 import { createTelemetryApp } from "../admin/telemetry_app.ts";
 import { createListenerManager } from "../dataplane/listeners.ts";
@@ -24,6 +24,9 @@ import type { GatewayParts, MetricsPart } from "./gateway_parts.ts";
 
 /** Creates the production parts. */
 export function createDefaultParts(): GatewayParts {
+  // The source and the status writer report to the metrics made by
+  // `createMetrics`, which `runGateway` calls before either of them.
+  let metrics: GatewayMetrics | undefined;
   return {
     translate,
     compile: compileRouteTable,
@@ -41,7 +44,13 @@ export function createDefaultParts(): GatewayParts {
         env: (name) => ctx.env[name],
       });
       const client = createKubeClient(connection);
-      const source = createKubeSource({ client, store, logger: ctx.logger });
+      const source = createKubeSource({
+        client,
+        store,
+        logger: ctx.logger,
+        onSyncChange: (kind, synced) => metrics?.setSourceSynced(kind, synced),
+        onWatchRestart: (kind) => metrics?.recordWatchRestart(kind),
+      });
       return {
         ...source,
         async stop() {
@@ -59,15 +68,22 @@ export function createDefaultParts(): GatewayParts {
         kubeconfig: ctx.options.kubeconfig,
         env: ctx.env,
         logger: ctx.logger,
+        election: {
+          leaseDurationMs: ctx.options.leaseDurationMs,
+          renewDeadlineMs: ctx.options.renewDeadlineMs,
+          retryPeriodMs: ctx.options.retryPeriodMs,
+        },
+        onWrite: (outcome) => metrics?.recordStatusWrite(outcome),
       });
     },
     createMetrics() {
-      const metrics = createMetrics({ version: VERSION });
+      const made = createMetrics({ version: VERSION });
+      metrics = made;
       const part: MetricsPart = {
-        registry: metrics.registry,
-        observer: metrics.observer,
-        rebuilt: (attempt) => metrics.recordRebuild(rebuildRecordOf(attempt)),
-        sourceSynced: (kind, synced) => metrics.setSourceSynced(kind, synced),
+        registry: made.registry,
+        observer: made.observer,
+        rebuilt: (attempt) => made.recordRebuild(rebuildRecordOf(attempt)),
+        sourceSynced: (kind, synced) => made.setSourceSynced(kind, synced),
       };
       return part;
     },

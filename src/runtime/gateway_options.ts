@@ -41,6 +41,13 @@ export interface GatewayOptions {
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */
   leaderElectionNamespace?: string;
+  /**
+   * Leader-election timings in milliseconds; absent: 15 s, 10 s and 2 s, the
+   * usual Kubernetes controller values.
+   */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
   /** Addresses to publish in `Gateway.status.addresses` (IPs or host names). */
   gatewayAddresses: string[];
   /** A Service whose load-balancer addresses are published instead. */

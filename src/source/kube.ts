@@ -39,6 +39,13 @@ export interface KubeSourceOptions {
   /** Default {@linkcode WATCHED_KINDS}. */
   kinds?: readonly WatchedKind[];
   random?: () => number;
+  /**
+   * Told each kind's sync state: `false` for every kind at `start()`, then
+   * `true` as each kind completes its first list (metrics). Must not throw.
+   */
+  onSyncChange?: (kind: string, synced: boolean) => void;
+  /** Told each time a kind's watch ended and is started again (metrics). Must not throw. */
+  onWatchRestart?: (kind: string) => void;
 }
 
 /** Creates the Kubernetes source; nothing is requested before `start()`. */
@@ -54,8 +61,16 @@ export function createKubeSource(options: KubeSourceOptions): Source {
       logger,
       timing: options.timing,
       random: options.random,
+      onWatchRestart: options.onWatchRestart && (() => options.onWatchRestart?.(kind.kind)),
     })
   );
+  const syncChanged = (kind: string, synced: boolean) => {
+    try {
+      options.onSyncChange?.(kind, synced);
+    } catch (err) {
+      logger.error("sync observer failed", { error: err });
+    }
+  };
   let stopped = false;
 
   return {
@@ -63,7 +78,14 @@ export function createKubeSource(options: KubeSourceOptions): Source {
     store,
     async start() {
       logger.info("watching the Kubernetes API", { server: options.client.server });
-      for (const w of watchers) w.start();
+      for (const w of watchers) {
+        syncChanged(w.kind.kind, false);
+        // `synced` also resolves at stop; the state says whether a list completed.
+        w.synced.then(() => {
+          if (!stopped) syncChanged(w.kind.kind, w.state().synced);
+        });
+        w.start();
+      }
       await Promise.all(watchers.map((w) => w.synced));
       if (!stopped) logger.info("initial sync complete", { kinds: watchers.length });
     },

@@ -69,6 +69,11 @@ export interface KindWatcherOptions {
   timing?: KubeWatchTiming;
   /** Random source in [0, 1) for jitter. */
   random?: () => number;
+  /**
+   * Told each time a watch request of this kind ended (server timeout, error,
+   * stall, 410, relist) and the loop goes on; not at stop. Must not throw.
+   */
+  onWatchRestart?: () => void;
 }
 
 /** A running list+watch loop of one kind. */
@@ -162,6 +167,14 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
   const pause = async (ms: number) => {
     await sleep(ms, AbortSignal.any([stopper.signal, wake.signal]));
     if (wake.signal.aborted) wake = new AbortController();
+  };
+  const watchRestarted = () => {
+    if (stopper.signal.aborted) return;
+    try {
+      options.onWatchRestart?.();
+    } catch (err) {
+      log.error("watch restart observer failed", { error: err });
+    }
   };
   const keyOf = (meta: { namespace?: string; name?: string } | undefined) =>
     meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
@@ -344,6 +357,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
       }
       try {
         const outcome = await watchOnce();
+        watchRestarted();
         if (outcome === "relist") {
           log.info("resource version expired; relisting", { resourceVersion });
           needList = true;
@@ -351,6 +365,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         }
       } catch (err) {
         if (stopper.signal.aborted) break;
+        watchRestarted();
         if (err instanceof RelistRequested) continue;
         if (isApiStatus(err, 410) || isApiStatus(err, 404)) needList = true;
         fail(err);

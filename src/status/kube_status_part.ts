@@ -31,7 +31,11 @@ import {
   type LeaderElector,
   type LeaderElectorOptions,
 } from "./leader_election.ts";
-import { createStatusWriter, type StatusWriterOptions } from "./status_writer.ts";
+import {
+  createStatusWriter,
+  type StatusWriteOutcome,
+  type StatusWriterOptions,
+} from "./status_writer.ts";
 
 /** Options of {@linkcode createKubeStatusPart}. */
 export interface KubeStatusPartOptions {
@@ -53,6 +57,8 @@ export interface KubeStatusPartOptions {
     >
   >;
   writer?: Partial<Pick<StatusWriterOptions, "rateLimit" | "maxConflictRetries">>;
+  /** Told each status write outcome (metrics). */
+  onWrite?: (outcome: StatusWriteOutcome) => void;
 }
 
 /** The part the runtime holds: a sink for results, `/config` extras, and stop. */
@@ -80,8 +86,8 @@ export async function createKubeStatusPart(
       client,
       namespace,
       logger: options.logger,
-      identity: options.election?.identity ?? podIdentity(env),
       ...options.election,
+      identity: options.election?.identity ?? podIdentity(env),
     });
   }
   const writer = createStatusWriter({
@@ -90,6 +96,7 @@ export async function createKubeStatusPart(
     controllerName: options.controllerName,
     logger: options.logger,
     leadership: elector ?? ALWAYS_LEADER,
+    onWrite: options.onWrite,
     ...options.writer,
   });
   elector?.start();

@@ -29,10 +29,21 @@ import { objectPath, WATCHED_KINDS } from "../source/kube_kinds.ts";
 import type { Store } from "../source/store.ts";
 import type { ObjectStatus, TranslateResult } from "../translate/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
+import { STATUS_KINDS } from "./status_kinds.ts";
 import { jsonEqual, mergeStatus, statusPatch } from "./status_merge.ts";
 import { createTokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 
 type Json = Record<string, unknown>;
+
+/**
+ * The outcome of one status the writer had to bring up to date:
+ * - `ok`: a PATCH succeeded;
+ * - `conflict`: a PATCH answered 409 (the object is read again and the write retried);
+ * - `failed`: a PATCH failed otherwise, or conflicted too often (retried after a backoff);
+ * - `skipped`: no PATCH was needed (the object already has that status) or it no
+ *   longer applies (the object is gone).
+ */
+export type StatusWriteOutcome = "ok" | "conflict" | "failed" | "skipped";
 
 /** Options of {@linkcode createStatusWriter}. */
 export interface StatusWriterOptions {
@@ -50,6 +61,8 @@ export interface StatusWriterOptions {
   /** Backoff before retrying a failed write. Default 500 ms doubling to 30 s. */
   retryBaseMs?: number;
   now?: () => Date;
+  /** Told every outcome, e.g. for a metrics counter. Must not throw. */
+  onWrite?: (outcome: StatusWriteOutcome) => void;
 }
 
 /** Counters, for `/config` and tests. */
@@ -82,6 +95,13 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   const maxConflictRetries = options.maxConflictRetries ?? 3;
   const backoff = createBackoff({ baseMs: options.retryBaseMs ?? 500, capMs: 30_000 });
   const now = options.now ?? (() => new Date());
+  const report = (outcome: StatusWriteOutcome) => {
+    try {
+      options.onWrite?.(outcome);
+    } catch (err) {
+      log.error("status write observer failed", { error: err });
+    }
+  };
   const stats: StatusWriterStats = { writes: 0, conflicts: 0, errors: 0, pending: 0 };
   let wanted = new Map<string, ObjectStatus>();
   const dirty = new Set<string>();
@@ -96,7 +116,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   let index = new Map<string, GatewayResource>();
   const indexStore = () => {
     index = new Map();
-    for (const kind of ["GatewayClass", "Gateway", "HTTPRoute"] as ResourceKind[]) {
+    for (const kind of STATUS_KINDS as readonly ResourceKind[]) {
       for (const o of options.store.list(kind)) index.set(keyOf({ kind, ...o.metadata }), o);
     }
   };
@@ -108,7 +128,11 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   const writeOne = async (want: ObjectStatus, signal: AbortSignal): Promise<boolean> => {
     const key = keyOf(want);
     const stored = find(want) as Json | undefined;
-    if (!stored) return true; // Deleted, or not seen yet: the next result brings it back.
+    if (!stored) {
+      // Deleted, or not seen yet: the next result brings it back.
+      report("skipped");
+      return true;
+    }
     let current: Json = stored;
     const mine = written.get(key);
     const storedVersion = (stored.metadata as Json).resourceVersion;
@@ -122,6 +146,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         jsonEqual(next, status ?? {}) ||
         (want.kind === "HTTPRoute" && jsonEqual(next.parents, status?.parents ?? []))
       ) {
+        report("skipped");
         return true;
       }
       await bucket.take(signal);
@@ -137,13 +162,20 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           signal,
         });
         stats.writes += 1;
+        report("ok");
         written.set(key, { fromVersion: String(storedVersion), object: updated });
         log.debug("status written", { object: key });
         return true;
       } catch (err) {
-        if (isApiStatus(err, 404)) return true;
-        if (!isApiStatus(err, 409) || attempt >= maxConflictRetries) throw err;
+        if (signal.aborted) throw err;
+        if (isApiStatus(err, 404)) {
+          report("skipped");
+          return true;
+        }
+        if (!isApiStatus(err, 409)) throw err;
+        report("conflict");
         stats.conflicts += 1;
+        if (attempt >= maxConflictRetries) throw err;
         current = await options.client.json<Json>("GET", path, { signal });
       }
     }
@@ -166,6 +198,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           ok = false;
         } else {
           stats.errors += 1;
+          report("failed");
           log.warn("cannot write status; will retry", { object: key, error: err });
           ok = false;
           dirty.add(key);

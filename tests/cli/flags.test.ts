@@ -24,6 +24,9 @@ Deno.test("no command means run, with every documented default", () => {
     shutdownTimeoutMs: 25_000,
     leaderElect: false,
     leaderElectionNamespace: undefined,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
     gatewayAddresses: [],
     gatewayService: undefined,
   });
@@ -67,6 +70,18 @@ Deno.test("--leader-elect defaults to true in a pod and accepts =false and --no-
   assertEquals(options(["--leader-elect"]).leaderElect, true);
 });
 
+Deno.test("leader-election timings are durations; shorter ones are accepted when consistent", () => {
+  const o = options([
+    "--leader-election-lease-duration",
+    "3s",
+    "--leader-election-renew-deadline",
+    "2s",
+    "--leader-election-retry-period",
+    "250ms",
+  ]);
+  assertEquals([o.leaseDurationMs, o.renewDeadlineMs, o.retryPeriodMs], [3000, 2000, 250]);
+});
+
 Deno.test("--gateway-address is repeatable and --gateway-service is NS/NAME", () => {
   const o = options([
     "--gateway-address",
@@ -89,6 +104,18 @@ Deno.test("bad values name the flag and the value", () => {
     [["--log-format", "xml"], 'Cannot parse --log-format: current value is "xml"'],
     [["--leader-elect=maybe"], 'Cannot parse --leader-elect: current value is "maybe"'],
     [["--gateway-service", "nope"], 'Cannot parse --gateway-service: current value is "nope"'],
+    [
+      ["--leader-election-lease-duration", "5s"],
+      'Cannot parse --leader-election-renew-deadline: current value is "10s" (expected less than the lease duration, 5000 ms)',
+    ],
+    [
+      ["--leader-election-renew-deadline", "2s", "--leader-election-retry-period", "2s"],
+      'Cannot parse --leader-election-retry-period: current value is "2s"',
+    ],
+    [
+      ["--leader-election-retry-period", "0s"],
+      'Cannot parse --leader-election-retry-period: current value is "0s"',
+    ],
     [["--admin-addr", "127.0.0.1:70000"], 'Cannot parse --admin-addr: current value is "127.0.0.1'],
     [["--source", "files"], "Cannot use --source files: --manifests DIR is required"],
   ];

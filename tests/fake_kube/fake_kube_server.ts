@@ -57,6 +57,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   status: number;
+  /** The bearer token presented, if any: tells simulated clients apart. */
+  token?: string;
 }
 
 /** A running fake API server. */
@@ -92,8 +94,15 @@ export interface FakeKube {
   up(): Promise<void>;
   /** Whether the server accepts connections. */
   readonly isUp: boolean;
-  /** Writes a kubeconfig pointing at this server; returns its path. */
-  writeKubeconfig(path: string, token?: string): Promise<string>;
+  /**
+   * Writes a kubeconfig pointing at this server; returns its path. The user
+   * authenticates with `token` (default: the accepted token) or, given
+   * `{ tokenFile }`, with the token read from that file (rotated by rewriting it).
+   */
+  writeKubeconfig(
+    path: string,
+    auth?: string | { token?: string; tokenFile?: string },
+  ): Promise<string>;
   close(): Promise<void>;
   /** `await using kube = await startFakeKube()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -246,19 +255,20 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
+    const auth = req.headers.get("authorization") ?? "";
+    const presented = auth.startsWith("Bearer ") ? auth.slice(7) : undefined;
     const record: RecordedRequest = {
       method: req.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       status: 0,
+      token: presented,
     };
     requests.push(record);
     const done = (res: Response) => {
       record.status = res.status;
       return res;
     };
-    const auth = req.headers.get("authorization") ?? "";
-    const presented = auth.startsWith("Bearer ") ? auth.slice(7) : undefined;
     if (presented === undefined || (presented !== token && !extraTokens.has(presented))) {
       return done(statusResponse(401, "Unauthorized", "Unauthorized"));
     }
@@ -365,7 +375,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       front.up();
       return Promise.resolve();
     },
-    async writeKubeconfig(path, withToken = token) {
+    async writeKubeconfig(path, auth) {
+      const given = typeof auth === "string" ? { token: auth } : auth ?? {};
+      const user = given.tokenFile !== undefined
+        ? `    tokenFile: ${JSON.stringify(given.tokenFile)}`
+        : `    token: ${given.token ?? token}`;
       const text = [
         "apiVersion: v1",
         "kind: Config",
@@ -377,7 +391,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         "users:",
         "- name: tester",
         "  user:",
-        `    token: ${withToken}`,
+        user,
         "contexts:",
         "- name: fake",
         "  context: { cluster: fake, user: tester, namespace: default }",

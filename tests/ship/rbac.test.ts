@@ -11,7 +11,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { dirname } from "node:path";
 import { WATCHED_KINDS } from "../../src/source/kube_kinds.ts";
-import type { ObjectStatus } from "../../src/translate/config.ts";
+import { STATUS_KINDS } from "../../src/status/status_kinds.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { type RecordedRequest, startFakeKube } from "../fake_kube/fake_kube_server.ts";
 import {
@@ -25,17 +25,6 @@ import {
 } from "../fake_kube/fake_kube_fixtures.ts";
 import { deployObject, type Obj } from "./_deploy.ts";
 import { narrowDenoCommand, startShipped } from "./_shipped_process.ts";
-
-/** The kinds `translate` writes status for; the compiler checks the list is complete. */
-const STATUS_KINDS = [
-  "GatewayClass",
-  "Gateway",
-  "HTTPRoute",
-] as const satisfies readonly ObjectStatus[
-  "kind"
-][];
-type Unlisted = Exclude<ObjectStatus["kind"], (typeof STATUS_KINDS)[number]>;
-const _everyStatusKindListed: [Unlisted] extends [never] ? true : never = true;
 
 const NAMESPACE = deployObject("Namespace").metadata.name as string;
 

@@ -338,3 +338,30 @@ Deno.test("an invalid object is reported as a problem and kept out of the store"
   await waitFor("fixed gateway stored", () => env.source.store.list("Gateway").length === 2);
   assertEquals(env.source.problems(), []);
 });
+
+Deno.test("sync state and watch restarts are reported per kind", async () => {
+  const syncs: string[] = [];
+  const restarts: string[] = [];
+  await using env = await setup({}, {
+    onSyncChange: (kind, synced) => syncs.push(`${kind}=${synced}`),
+    onWatchRestart: (kind) => restarts.push(kind),
+  });
+  // The first list of HTTPRoutes fails once: every other kind is synced before it.
+  env.kube.failNext({ status: 500, pathIncludes: "/httproutes", watch: false });
+  await env.source.start();
+  const kinds = Object.keys(env.source.syncState());
+  assertEquals(syncs.slice(0, kinds.length), kinds.map((k) => `${k}=false`));
+  assertEquals(syncs.slice(kinds.length).sort(), kinds.map((k) => `${k}=true`).sort());
+  assertEquals(syncs.at(-1), "HTTPRoute=true");
+  await waitFor("route watch open", () => env.kube.watches.count("httproutes") === 1);
+  assertEquals(restarts, []);
+
+  env.kube.watches.cut("close", "httproutes");
+  env.kube.apply(httpRoute("r2"));
+  await waitFor("the cut watch restarted", () => restarts.includes("HTTPRoute"));
+  assertEquals(new Set(restarts), new Set(["HTTPRoute"]));
+  await waitFor("r2 seen", () => env.source.store.list("HTTPRoute").length === 2);
+  await env.source.stop();
+  assertEquals(new Set(restarts), new Set(["HTTPRoute"]), "stop is not a restart");
+  assertEquals(syncs.length, kinds.length * 2);
+});

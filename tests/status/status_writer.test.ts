@@ -336,3 +336,38 @@ Deno.test("the status sink returns at once, even with many objects", () => {
   writer.stop();
   store.close();
 });
+
+Deno.test("every outcome is reported: ok, skipped when unchanged or gone, conflict, failed", async () => {
+  const outcomes: string[] = [];
+  await using env = await setup({
+    onWrite: (outcome) => outcomes.push(outcome),
+    retryBaseMs: 10,
+    maxConflictRetries: 0,
+  });
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  assertEquals(outcomes, ["ok"]);
+
+  outcomes.length = 0;
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  assertEquals(outcomes, ["skipped"]);
+
+  // One 409 with no retries allowed: a conflict, then a failure; the retry after the backoff writes.
+  outcomes.length = 0;
+  env.kube.failNext({ status: 409, method: "PATCH" });
+  env.writer.update(result([classStatus("False")]));
+  await waitFor("written after the failure", () => outcomes.includes("ok"));
+  assertEquals(outcomes, ["conflict", "failed", "ok"]);
+
+  outcomes.length = 0;
+  env.kube.failNext({ status: 500, method: "PATCH" });
+  env.writer.update(result([classStatus("True")]));
+  await waitFor("written after the failure", () => outcomes.includes("ok"));
+  assertEquals(outcomes, ["failed", "ok"]);
+
+  outcomes.length = 0;
+  env.writer.update(result([{ ...classStatus("True"), name: "not-there" }]));
+  await env.writer.idle();
+  assertEquals(outcomes, ["skipped"]);
+});
