@@ -51,6 +51,8 @@ export interface Case {
   responseAbsent?: string[];
   /** Exact `Location` of a redirect. */
   location?: string;
+  /** Compare header values with whitespace removed (the suite's `IgnoreWhitespace`). */
+  ignoreWhitespace?: boolean;
 }
 
 /** A response as read off the socket. */
@@ -190,7 +192,7 @@ export function mismatch(c: Case, sent: Sent): string | undefined {
     }
     for (const [name, want] of Object.entries(c.backendHeaders ?? {})) {
       const got = headerValue(echo.headers, name);
-      if (got !== want) return `backend saw ${name}: ${got}, want ${want}`;
+      if (!sameValue(c, got, want)) return `backend saw ${name}: ${got}, want ${want}`;
     }
     for (const name of c.backendAbsent ?? []) {
       const got = headerValue(echo.headers, name);
@@ -199,7 +201,7 @@ export function mismatch(c: Case, sent: Sent): string | undefined {
   }
   for (const [name, want] of Object.entries(c.responseHeaders ?? {})) {
     const got = headerValue(response.headers, name);
-    if (got !== want) return `response ${name}: ${got}, want ${want}`;
+    if (!sameValue(c, got, want)) return `response ${name}: ${got}, want ${want}`;
   }
   for (const name of c.responseAbsent ?? []) {
     const got = headerValue(response.headers, name);
@@ -210,6 +212,11 @@ export function mismatch(c: Case, sent: Sent): string | undefined {
     if (got !== c.location) return `location ${got}, want ${c.location}`;
   }
   return undefined;
+}
+
+function sameValue(c: Case, got: string | undefined, want: string): boolean {
+  if (got === undefined) return false;
+  return c.ignoreWhitespace ? got.replace(/\s/g, "") === want.replace(/\s/g, "") : got === want;
 }
 
 /**
