@@ -11,6 +11,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { type EchoBackend, type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
+import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { freePorts, type GatewayProcess, startGateway } from "../_helpers/gateway_process.ts";
 
 /** The controller name of the gateway under test (its default). */
@@ -51,6 +52,8 @@ export interface Case {
   responseAbsent?: string[];
   /** Exact `Location` of a redirect. */
   location?: string;
+  /** Send over TLS, trusting this CA certificate; the SNI is the Host without port. */
+  tlsCa?: string;
   /** Compare header values with whitespace removed (the suite's `IgnoreWhitespace`). */
   ignoreWhitespace?: boolean;
 }
@@ -79,9 +82,22 @@ const decoder = new TextDecoder();
  */
 export async function rawRequest(
   port: number,
-  request: { method?: string; host: string; path: string; headers?: [string, string][] },
+  request: {
+    method?: string;
+    host: string;
+    path: string;
+    headers?: [string, string][];
+    tlsCa?: string;
+  },
 ): Promise<RawResponse> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = request.tlsCa === undefined
+    ? await Deno.connect({ hostname: "127.0.0.1", port })
+    : await connectTlsWithServerName({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: [request.tlsCa],
+      serverName: request.host.replace(/:\d+$/, ""),
+    });
   try {
     const lines = [`${request.method ?? "GET"} ${request.path} HTTP/1.1`, `Host: ${request.host}`];
     for (const [name, value] of request.headers ?? []) lines.push(`${name}: ${value}`);
@@ -161,6 +177,7 @@ export async function send(port: number, c: Case): Promise<Sent> {
     host: c.host ?? "example.com",
     path: c.path,
     headers,
+    tlsCa: c.tlsCa,
   });
   let echo: EchoRecord | undefined;
   if (headerValue(response.headers, "content-type") === "application/json") {
