@@ -8,6 +8,7 @@
  * and already read).
  * @module
  */
+import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
 import { parseResponseHead } from "./upstream_head_parser.ts";
@@ -74,6 +75,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
   let idleCount = 0;
   let sweeper: ReturnType<typeof setInterval> | undefined;
   const stats = { connectsTotal: 0, retriesTotal: 0 };
+  const deadlines = createDeadlineTimer();
 
   const forget = (key: string) => (c: Http1Connection) => {
     const stack = idle.get(key);
@@ -180,12 +182,12 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
     let timedOut = false;
     let current: Http1Connection | undefined;
     let connecting: AbortController | undefined;
-    const timer = opts.timeoutMs > 0
-      ? setTimeout(() => {
+    const deadline: Deadline | undefined = opts.timeoutMs > 0
+      ? deadlines.arm(opts.timeoutMs, () => {
         timedOut = true;
         current?.close();
         connecting?.abort();
-      }, opts.timeoutMs)
+      })
       : undefined;
     try {
       let c = acquire(key);
@@ -217,7 +219,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       if (timedOut) throw timeoutError(ep, opts.timeoutMs);
       throw error;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      deadline?.cancel();
     }
   }
 
@@ -312,6 +314,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
     request,
     stats: () => ({ ...stats, idle: idleCount }),
     close() {
+      deadlines.close();
       if (sweeper !== undefined) clearInterval(sweeper);
       sweeper = undefined;
       for (const stack of idle.values()) for (const c of stack) c.close();
