@@ -3,6 +3,9 @@
  * waits for it); it writes the statuses that differ from what the objects have,
  * in the background, rate-limited, and only while this replica is the leader.
  *
+ * A failed write is retried after a full-jitter backoff (500 ms doubling to
+ * 30 s), never sooner than the server's `Retry-After`.
+ *
  * Writes are JSON merge patches of the status subresource carrying
  * `metadata.resourceVersion`, so a concurrent writer makes ours fail with 409
  * instead of being overwritten; on 409 the object is read again, the status
@@ -24,7 +27,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource, ResourceKind } from "../resources/types.ts";
 import { createBackoff, sleep } from "../source/kube_backoff.ts";
-import { isApiStatus, type KubeClient } from "../source/kube_client.ts";
+import { isApiStatus, KubeApiError, type KubeClient } from "../source/kube_client.ts";
 import { objectPath, WATCHED_KINDS } from "../source/kube_kinds.ts";
 import type { Store } from "../source/store.ts";
 import type { ObjectStatus, TranslateResult } from "../translate/config.ts";
@@ -202,7 +205,11 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           log.warn("cannot write status; will retry", { object: key, error: err });
           ok = false;
           dirty.add(key);
-          await sleep(backoff.next(), signal);
+          // A 429 or 5xx may say when to come back: never sooner than that.
+          await sleep(
+            backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined),
+            signal,
+          );
           continue;
         }
       }

@@ -51,6 +51,15 @@ export interface FailureRule {
   method?: string;
 }
 
+/** Which requests a hold applies to; every field present must match. */
+export interface RequestMatch {
+  /** Only requests whose path contains this. */
+  pathIncludes?: string;
+  /** Only watch requests (`true`) or only others (`false`). */
+  watch?: boolean;
+  method?: string;
+}
+
 /** One request the server received. */
 export interface RecordedRequest {
   method: string;
@@ -59,6 +68,8 @@ export interface RecordedRequest {
   status: number;
   /** The bearer token presented, if any: tells simulated clients apart. */
   token?: string;
+  /** `performance.now()` when it arrived. */
+  at: number;
 }
 
 /** A running fake API server. */
@@ -88,6 +99,11 @@ export interface FakeKube {
   setMissing(plural: string, missing: boolean): void;
   /** Fails the next matching requests. */
   failNext(rule: FailureRule): void;
+  /**
+   * Holds every matching request (no answer) until the returned function is
+   * called; then they, and later ones, are served normally.
+   */
+  hold(match: RequestMatch): () => void;
   /** Stops listening and cuts every connection (connection refused from now on). */
   down(): Promise<void>;
   /** Listens again on the same port. */
@@ -141,6 +157,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const watches = new FakeWatchHub(store, options);
   const missing = new Set(options.missing ?? []);
   const failures: FailureRule[] = [];
+  const holds = new Set<{ match: RequestMatch; released: Promise<void>; release: () => void }>();
+  const matches = (m: RequestMatch, req: Request, url: URL, isWatch: boolean) =>
+    (m.pathIncludes === undefined || url.pathname.includes(m.pathIncludes)) &&
+    (m.watch === undefined || m.watch === isWatch) &&
+    (m.method === undefined || m.method === req.method);
   const requests: RecordedRequest[] = [];
   let token = options.token ?? "test-token";
   const extraTokens = new Set<string>();
@@ -263,6 +284,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       query: Object.fromEntries(url.searchParams),
       status: 0,
       token: presented,
+      at: performance.now(),
     };
     requests.push(record);
     const done = (res: Response) => {
@@ -273,11 +295,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return done(statusResponse(401, "Unauthorized", "Unauthorized"));
     }
     const isWatch = url.searchParams.get("watch") === "true";
-    const rule = failures.find((f) =>
-      (f.pathIncludes === undefined || url.pathname.includes(f.pathIncludes)) &&
-      (f.watch === undefined || f.watch === isWatch) &&
-      (f.method === undefined || f.method === req.method)
-    );
+    for (const h of [...holds]) if (matches(h.match, req, url, isWatch)) await h.released;
+    const rule = failures.find((f) => matches(f, req, url, isWatch));
     if (rule) {
       rule.count = (rule.count ?? 1) - 1;
       if (rule.count <= 0) failures.splice(failures.indexOf(rule), 1);
@@ -366,6 +385,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     failNext(rule) {
       failures.push({ ...rule });
     },
+    hold(match) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => release = resolve);
+      const entry = { match, released, release };
+      holds.add(entry);
+      return () => {
+        holds.delete(entry);
+        release();
+      };
+    },
     down() {
       watches.terminateAll();
       front.down();
@@ -402,6 +431,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return path;
     },
     async close() {
+      for (const h of holds) h.release();
+      holds.clear();
       watches.close();
       front.down();
       await server.shutdown();

@@ -371,3 +371,13 @@ Deno.test("every outcome is reported: ok, skipped when unchanged or gone, confli
   await env.writer.idle();
   assertEquals(outcomes, ["skipped"]);
 });
+
+Deno.test("a write answered 429 with Retry-After is retried no sooner than that", async () => {
+  await using env = await setup({ retryBaseMs: 10 });
+  env.kube.failNext({ status: 429, retryAfter: 1, method: "PATCH" });
+  env.writer.update(result([classStatus("True")]));
+  await waitFor("written", () => env.patches() === 1, 5000);
+  const patches = env.kube.requests.filter((r) => r.method === "PATCH");
+  assertEquals(patches.map((r) => r.status), [429, 200]);
+  assertGreaterOrEqual(patches[1].at - patches[0].at, 990);
+});
