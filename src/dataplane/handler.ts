@@ -12,7 +12,7 @@ import { normalizePath } from "../router/normalize_path.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../translate/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
-import { clientResponseHeaders, forwardRequestHeaders } from "./forward_headers.ts";
+import { appendClientResponseHeaders, forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
 import { redirectLocation } from "./redirect.ts";
@@ -216,10 +216,9 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     contentLength: number | null = null,
   ): Response {
     try {
-      return new Response(body, {
-        status,
-        headers: clientResponseHeaders(headers, modifiers, contentLength),
-      });
+      const res = new Response(body, { status });
+      appendClientResponseHeaders(res.headers, headers, modifiers, contentLength);
+      return res;
     } catch (error) {
       // The upstream answered something a Response cannot hold (e.g. status 600).
       if (body instanceof ReadableStream) body.cancel().catch(() => {});
