@@ -6,11 +6,12 @@
  * asks for 421 when another listener matches the Host, and 404 when no
  * listener matches it.
  *
- * Deno 2.9.6 does not tell the server the SNI of a connection (see
- * `tls_server.ts`), so a connection is bound to the listener of its first
- * request's Host. A client that follows RFC 6066 sends that Host as its SNI,
- * so this is the listener SNI selected; later requests for another listener
- * get 421 and the client retries them on a new connection.
+ * A connection belongs to the listener its SNI selected when the port knows
+ * the SNI (`tls_port_server.ts`, `client-hello`): the caller sets
+ * `ConnectionBinding.listenerId` before the first request. Otherwise (the
+ * `first-request` mode, or a connection whose SNI is unknown) the first
+ * request binds it to its Host's listener: a client that follows RFC 6066
+ * sends that Host as its SNI, so coalesced requests still get 421.
  * @module
  */
 import type { ListenerConfig } from "../translate/config.ts";

@@ -7,13 +7,19 @@
 import type { RouteTable } from "../router/router.ts";
 import type { PortServer, PortServerFactory } from "./port_server.ts";
 import { sniCertificatesFor } from "./sni.ts";
-import { serveTlsPort } from "./tls_port_server.ts";
+import { serveTlsPort, type SniSource } from "./tls_port_server.ts";
 import { assertTlsInternals } from "./tls_server.ts";
 
 /** Options of {@linkcode createHttpsServerFactory}. */
 export interface HttpsServerFactoryOptions {
   /** Distinct server names one listener resolves before it is replaced. */
   maxResolvedNames?: number;
+  /**
+   * How each connection's listener is known (421 decisions). Default
+   * `client-hello`: the SNI, read by a relay; `first-request` saves the
+   * relay's cost but binds a connection to its first request's Host.
+   */
+  sniSource?: SniSource;
 }
 
 /**
@@ -43,6 +49,7 @@ export function createHttpsServerFactory(
       handler: context.handler,
       logger: context.logger,
       maxResolvedNames: options.maxResolvedNames,
+      sniSource: options.sniSource,
     });
     return {
       shutdown: () => server.shutdown(),

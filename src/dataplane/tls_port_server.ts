@@ -3,19 +3,32 @@
  * (`sni.ts`), HTTP/1.1 and HTTP/2 (ALPN), 421 for misdirected requests
  * (`sni_misdirected.ts`), and certificate rotation without restart.
  *
+ * Two ways to learn which listener a connection belongs to
+ * ({@linkcode SniSource}):
+ *
+ * - `client-hello` (default): the public socket is a front door
+ *   (`tls_front_door.ts`) that reads each connection's SNI from its
+ *   ClientHello and relays it to a TLS listener on loopback. A connection
+ *   belongs to the listener its SNI selected, as the Gateway API asks.
+ * - `first-request`: the TLS listener is the public socket (no relay, less
+ *   CPU). Deno 2.9.6 does not tell the server a connection's SNI, so a
+ *   connection belongs to the listener of its first request's Host: coalesced
+ *   requests still get 421, but a first request whose Host differs from its
+ *   SNI is routed by its Host.
+ *
  * Rotation: Deno caches the certificate a listener chose for a server name
- * for the listener's lifetime, so a new certificate choice needs a new
- * listener. When `update` receives a choice with another fingerprint, a new
- * listener binds the same port (`SO_REUSEPORT`) and the old one stops
- * accepting. Accepted connections are served on their own and outlive their
+ * for the listener's lifetime, so a new certificate choice needs a new TLS
+ * listener. Accepted connections are served on their own and outlive their
  * listener: they keep their certificate and their requests until the client
- * closes them. Linux resets the connects still queued on the closing
- * listener (a handful under load, measured here) unless
- * `net.ipv4.tcp_migrate_req=1` hands them to the new listener; with it,
- * rotation under load failed no request. Without `--unstable-net` (no `SO_REUSEPORT`) the old listener
- * closes first and the new one binds right after; attempts in that instant are
- * refused. The same rotation bounds Deno's per-name cache: after
- * `maxResolvedNames` distinct server names a listener is replaced.
+ * closes them. With `client-hello` only the loopback listener changes; the
+ * public socket stays, and a relay reset while queued on the old listener
+ * reconnects to the new one, so no connection attempt fails. With
+ * `first-request` the new listener binds the public port next to the old one
+ * (`SO_REUSEPORT`) before the old one closes; Linux resets the connects still
+ * queued on the closing listener unless `net.ipv4.tcp_migrate_req=1`, and
+ * without `--unstable-net` (no `SO_REUSEPORT`) the port is closed and rebound.
+ * The same rotation bounds Deno's per-name cache: after `maxResolvedNames`
+ * distinct server names a listener is replaced.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -28,6 +41,7 @@ import {
   misdirectedResponse,
   requestHostname,
 } from "./sni_misdirected.ts";
+import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
 import {
   listenTlsWithSni,
   reusePortAvailable,
@@ -35,6 +49,9 @@ import {
   serveTlsConnection,
   type TlsConnectionHandler,
 } from "./tls_server.ts";
+
+/** How a connection's listener is known; see the module documentation. */
+export type SniSource = "client-hello" | "first-request";
 
 /** Options of {@linkcode serveTlsPort}. */
 export interface TlsPortServerOptions {
@@ -51,13 +68,16 @@ export interface TlsPortServerOptions {
   logger?: Logger;
   /** Distinct server names one listener resolves before it is replaced. Default 1000. */
   maxResolvedNames?: number;
-  /** Rotate with `SO_REUSEPORT`; default: when `--unstable-net` allows it. */
+  /** `first-request` only: rotate with `SO_REUSEPORT`; default: when `--unstable-net` allows it. */
   reusePort?: boolean;
+  /** Default `client-hello`. */
+  sniSource?: SniSource;
 }
 
 /** A running HTTPS port. */
 export interface TlsPortServer {
   readonly addr: Deno.NetAddr;
+  readonly sniSource: SniSource;
   /** Listeners bound so far (1 + rotations). */
   readonly generation: number;
   /** Open client connections. */
@@ -105,7 +125,9 @@ interface LiveConnection {
 export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
   const log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
   const maxResolvedNames = options.maxResolvedNames ?? 1000;
-  const reusePort = options.reusePort ?? reusePortAvailable();
+  const sniSource = options.sniSource ?? "client-hello";
+  const relayed = sniSource === "client-hello";
+  const reusePort = !relayed && (options.reusePort ?? reusePortAvailable());
   const live = new Set<LiveConnection>();
   let generationCount = 0;
   let stopping = false;
@@ -117,15 +139,29 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
     return new Response("Internal Server Error\n", { status: 500 });
   };
 
-  const serveConnection = (conn: Deno.TlsConn): void => {
+  const serveConnection = (conn: Deno.TlsConn, generation: Generation): void => {
     const binding: ConnectionBinding = {};
+    let clientAddr: Deno.NetAddr | undefined;
+    let first = true;
     const handler: TlsConnectionHandler = (request, info) => {
+      if (first) {
+        first = false;
+        // The relay registered the origin before it sent the ClientHello, so
+        // it is known by the time a request arrives. Unknown: a local process
+        // dialled the loopback listener directly; the first Host decides.
+        const origin = front?.lookup(info.remoteAddr.port);
+        if (origin !== undefined) {
+          clientAddr = origin.remoteAddr;
+          binding.listenerId = generation.certificates.entryFor(origin.serverName)?.listenerId;
+        }
+      }
       const table = options.getTable();
       if (table !== undefined) {
         const verdict = checkMisdirected(table, port, binding, requestHostname(request));
         if (verdict.misdirected) return misdirectedResponse();
       }
-      return options.handler(request, info);
+      if (clientAddr === undefined) return options.handler(request, info);
+      return options.handler(request, { remoteAddr: clientAddr, completed: info.completed });
     };
     const served = serveTlsConnection(conn, handler, onError);
     const entry: LiveConnection = { served, finished: served.finished };
@@ -158,7 +194,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      serveConnection(conn);
+      serveConnection(conn, generation);
     }
   };
 
@@ -169,8 +205,9 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       closed: false,
     } as Generation;
     generation.listener = listenTlsWithSni({
-      hostname: options.hostname,
-      port,
+      // Relayed: only the front door dials this listener.
+      hostname: relayed ? "127.0.0.1" : options.hostname,
+      port: relayed ? 0 : port,
       reusePort,
       resolve: (serverName) => {
         // Called once per distinct name per listener (Deno caches the rest).
@@ -188,7 +225,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
         return generation.certificates.resolve(serverName);
       },
     });
-    port = (generation.listener.addr as Deno.NetAddr).port;
+    if (!relayed) port = (generation.listener.addr as Deno.NetAddr).port;
     generationCount++;
     generation.accepting = acceptLoop(generation);
     return generation;
@@ -206,13 +243,28 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
   };
 
   let current = bind(options.certificates);
-  const addr = current.listener.addr as Deno.NetAddr;
+  let front: FrontDoor | undefined;
+  if (relayed) {
+    try {
+      front = openFrontDoor({
+        hostname: options.hostname,
+        port,
+        target: () => (current.listener.addr as Deno.NetAddr).port,
+        logger: log,
+      });
+    } catch (error) {
+      void closeGeneration(current);
+      throw error;
+    }
+    port = front.addr.port;
+  }
+  const addr = front?.addr ?? current.listener.addr as Deno.NetAddr;
 
   const rotate = (certificates: SniCertificates): Promise<void> => {
     const step = rotating.then(async () => {
       if (stopping) return;
       const old = current;
-      if (reusePort) {
+      if (relayed || reusePort) {
         current = bind(certificates);
         await closeGeneration(old);
       } else {
@@ -230,6 +282,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
 
   return {
     addr,
+    sniSource,
     get generation() {
       return generationCount;
     },
@@ -247,12 +300,15 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       if (stopping) return;
       stopping = true;
       await rotating;
+      await front?.close();
       await closeGeneration(current);
       const open = [...live];
       await Promise.all(open.map(async (connection) => {
         await connection.served.shutdown().catch(() => {});
         await connection.finished;
       }));
+      // Each relay ends once its TLS connection above has closed.
+      await front?.drained();
     },
   };
 }
