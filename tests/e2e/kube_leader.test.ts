@@ -1,0 +1,143 @@
+/**
+ * Several gateway processes with `--leader-elect` against one fake API
+ * server: every replica serves traffic, exactly one writes status, a leader
+ * stopped with SIGTERM releases the Lease so another takes over at once, and a
+ * leader killed with SIGKILL is replaced once its Lease expires. Each replica
+ * authenticates with a token of its own, so the fake server tells whose
+ * request each PATCH was. Lease timings are shortened through the CLI flags.
+ */
+import { assert, assertEquals, assertGreaterOrEqual, assertLess } from "@std/assert";
+import { httpRoute, waitFor } from "../fake_kube/fake_kube_fixtures.ts";
+import {
+  conditionSummary,
+  type KubeGateway,
+  type Obj,
+  sleep,
+  startKubeWorld,
+} from "./kube_world.ts";
+
+const CONTROLLER = "gateway.serval.dev/controller";
+const LEASE_MS = 4000;
+const RETRY_MS = 500;
+const ELECTION_FLAGS = [
+  "--leader-elect",
+  "--leader-election-namespace",
+  "default",
+  "--leader-election-lease-duration",
+  `${LEASE_MS}ms`,
+  "--leader-election-renew-deadline",
+  "3s",
+  "--leader-election-retry-period",
+  `${RETRY_MS}ms`,
+];
+
+const resolvedRefs = (route: Obj | undefined) =>
+  conditionSummary(
+    ((route?.parents ?? []) as Obj[]).find((p) => p.controllerName === CONTROLLER),
+  ).ResolvedRefs;
+
+Deno.test("replicas with --leader-elect: all serve, one writes status, SIGTERM hands over at once, SIGKILL after the lease expires", async (t) => {
+  await using world = await startKubeWorld();
+  const { kube } = world;
+  const lease = () =>
+    kube.get("coordination.k8s.io/v1", "Lease", "default", "serval-k8s-gateway")?.spec as
+      | Obj
+      | undefined;
+  const start = (name: string, listenHost: string) =>
+    world.start(name, {
+      listenHost,
+      // Each replica would publish its own address: a write by a follower would show.
+      args: [...ELECTION_FLAGS, "--gateway-address", listenHost],
+      env: { POD_NAME: `replica-${name}` },
+    });
+  const addresses = () =>
+    ((world.status("Gateway", "gw")?.addresses ?? []) as Obj[]).map((a) => a.value);
+  const leads = async (gw: KubeGateway) => (await gw.leaderElection()).leader;
+  /** Switches the route's backend and waits until some replica wrote the resulting status. */
+  const changeRoute = async (backend: string, expected: string) => {
+    kube.apply(httpRoute("web", { prefix: "/", backend }));
+    await waitFor(
+      `route status ${expected}`,
+      () => resolvedRefs(world.status("HTTPRoute", "web")) === expected,
+      10_000,
+    );
+  };
+
+  const a = await start("a", "127.0.0.1");
+  await waitFor("a leads", () => leads(a), 5000);
+  const b = await start("b", "127.0.0.2");
+
+  await t.step("both replicas serve traffic; only the leader writes status", async () => {
+    assertEquals(await world.get("/", { listenHost: "127.0.0.1" }), { status: 200, backend: "a" });
+    assertEquals(await world.get("/", { listenHost: "127.0.0.2" }), { status: 200, backend: "a" });
+    await changeRoute("svc-missing", "False/BackendNotFound");
+    // Give the follower every chance to write too, had it been going to.
+    await sleep(1000);
+    assertEquals(addresses(), ["127.0.0.1"]);
+    assertGreaterOrEqual(a.statusPatches().length, 3);
+    assertEquals(b.statusPatches().length, 0);
+    const follower = await b.leaderElection();
+    assertEquals(follower.leader, false);
+    assertEquals(follower.holder, (await a.leaderElection()).identity);
+    assertEquals(lease()?.holderIdentity, (await a.leaderElection()).identity);
+    assert(b.requests().some((r) => r.path.includes("/leases/")), "the follower campaigns");
+  });
+
+  let bLeadsAt = 0;
+  await t.step(
+    "the leader stopped with SIGTERM releases the Lease; the other leads within a retry period or two",
+    async () => {
+      const patchesOfA = a.statusPatches().length;
+      assertEquals((await a.stop()).code, 0);
+      const stoppedAt = performance.now();
+      const released = lease();
+      assert(
+        released?.holderIdentity === "" ||
+          released?.holderIdentity === (await b.leaderElection()).identity,
+        `released: ${JSON.stringify(released)}`,
+      );
+      await waitFor("b leads", () => leads(b), 5000);
+      bLeadsAt = performance.now();
+      assertLess(bLeadsAt - stoppedAt, 4 * RETRY_MS + 500, "takeover after release");
+      assertEquals(a.statusPatches().length, patchesOfA);
+      // A new leader checks every status: the Gateway now shows b's address.
+      await waitFor("b's address published", () => addresses()[0] === "127.0.0.2", 5000);
+      // Traffic went on through the remaining replica, and the new leader writes.
+      assertEquals((await world.get("/", { listenHost: "127.0.0.2" })).status, 500);
+      await changeRoute("svc-a", "True/ResolvedRefs");
+      assertGreaterOrEqual(b.statusPatches().length, 1);
+      assertEquals((await world.get("/", { listenHost: "127.0.0.2" })).backend, "a");
+    },
+  );
+
+  await t.step("the leader killed with SIGKILL is replaced once its Lease expires", async () => {
+    const c = await start("c", "127.0.0.1");
+    await waitFor("c follows", async () => (await c.leaderElection()).holder !== undefined, 5000);
+    assertEquals(await leads(c), false);
+    const bIdentity = (await b.leaderElection()).identity;
+    b.kill("SIGKILL");
+    await b.status;
+    const killedAt = performance.now();
+    assertEquals(lease()?.holderIdentity, bIdentity, "a killed leader does not release");
+    await waitFor("c leads", () => leads(c), LEASE_MS + 5000);
+    const takeover = performance.now() - killedAt;
+    // At least the lease duration after c last saw b renew (at most one retry period before the kill).
+    assertGreaterOrEqual(takeover, LEASE_MS - 2 * RETRY_MS);
+    assertLess(takeover, LEASE_MS + 4 * RETRY_MS + 1000);
+    assertEquals((await world.get("/", { listenHost: "127.0.0.1" })).backend, "a");
+    await waitFor("c's address published", () => addresses()[0] === "127.0.0.1", 5000);
+    await changeRoute("svc-missing", "False/BackendNotFound");
+    assertGreaterOrEqual(c.statusPatches().length, 1);
+    assertEquals(c.statusPatches().filter((r) => r.at < killedAt + takeover - 100).length, 0);
+    assertEquals((await c.stop()).code, 0);
+  });
+
+  await t.step("no two replicas ever wrote status in the same period", () => {
+    const patches = [...a.statusPatches(), ...b.statusPatches()];
+    const lastOfA = Math.max(...a.statusPatches().map((r) => r.at));
+    const firstOfB = Math.min(...b.statusPatches().map((r) => r.at));
+    assert(patches.length > 0);
+    assertLess(lastOfA, firstOfB);
+    assertGreaterOrEqual(firstOfB, bLeadsAt - 1000);
+  });
+});
