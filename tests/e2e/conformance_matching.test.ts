@@ -42,7 +42,21 @@ const GATEWAYS = [
   "methods",
   "across",
   "target",
+  "ties",
 ] as const;
+
+/** A route attached to Gateway `ties` with a creation timestamp, hostnames and rules. */
+function tieRoute(name: string, created: string, hostnames: string[], rules: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: ${name}, namespace: ${INFRA}, creationTimestamp: "${created}" }
+spec:
+  parentRefs: [{ name: ties }]
+  hostnames: [${hostnames.map((h) => JSON.stringify(h)).join(", ")}]
+  rules:
+${rules.replace(/^/gm, "    ").trimEnd()}
+`;
+}
 
 const ROUTES: Record<(typeof GATEWAYS)[number], string> = {
   matching: route(
@@ -206,6 +220,71 @@ rules:
   - matches: [{ path: { type: RegularExpression, value: "/re/[0-9]+" } }]
     ${to(V1)}`,
   ),
+  ties: [
+    // Created later but alphabetically first: age decides before names.
+    tieRoute(
+      "a-newer",
+      "2024-01-01T00:00:00Z",
+      [],
+      `- matches: [{ path: { type: PathPrefix, value: /tie } }]
+  ${to(V2)}`,
+    ),
+    tieRoute(
+      "z-older",
+      "2020-01-01T00:00:00Z",
+      [],
+      `- matches: [{ path: { type: PathPrefix, value: /tie } }]
+  ${to(V1)}`,
+    ),
+    tieRoute(
+      "b-same-age",
+      "2022-01-01T00:00:00Z",
+      [],
+      `- matches: [{ path: { type: PathPrefix, value: /alpha } }]
+  ${to(V1)}
+- matches: [{ path: { type: PathPrefix, value: /rules } }]
+  ${to(V2)}
+- matches: [{ path: { type: PathPrefix, value: /rules } }]
+  ${to(V3)}`,
+    ),
+    tieRoute(
+      "c-same-age",
+      "2022-01-01T00:00:00Z",
+      [],
+      `- matches: [{ path: { type: PathPrefix, value: /alpha } }]
+  ${to(V2)}`,
+    ),
+    tieRoute(
+      "exact-host",
+      "2023-01-01T00:00:00Z",
+      ["foo.example.com"],
+      `- matches: [{ path: { type: PathPrefix, value: /only-exact } }]
+  ${to(V1)}`,
+    ),
+    tieRoute(
+      "wild-host",
+      "2021-01-01T00:00:00Z",
+      ["*.example.com"],
+      `- matches: [{ path: { type: PathPrefix, value: / } }]
+  ${to(V2)}
+- matches: [{ path: { type: PathPrefix, value: /only-exact/deeper } }]
+  ${to(V3)}`,
+    ),
+    tieRoute(
+      "deeper-wild-host",
+      "2021-01-01T00:00:00Z",
+      ["*.foo.example.com"],
+      `- matches: [{ path: { type: PathPrefix, value: / } }]
+  ${to(V3)}`,
+    ),
+    tieRoute(
+      "any-host",
+      "2019-01-01T00:00:00Z",
+      [],
+      `- matches: [{ path: { type: PathPrefix, value: /any } }]
+  ${to(V3)}`,
+    ),
+  ].join("---\n"),
 };
 
 Deno.test("conformance: HTTPRoute matching tables hold through the gateway process", async (t) => {
@@ -480,6 +559,51 @@ Deno.test("conformance: HTTPRoute matching tables hold through the gateway proce
       { rule: "RegularExpression matches the whole path", path: "/re/42", backend: V1 },
       { rule: "RegularExpression is anchored at the end", path: "/re/42/x", status: 404 },
       { rule: "RegularExpression is anchored at the start", path: "/x/re/42", status: 404 },
+    ]);
+  });
+
+  await t.step("ties across routes: age, then namespace/name, then rule order", async () => {
+    await checkTable(port("ties"), [
+      { rule: "the oldest route wins a tie, whatever its name", path: "/tie", backend: V1 },
+      { rule: "same age: alphabetical namespace/name", path: "/alpha", backend: V1 },
+      { rule: "within a route: the first matching rule", path: "/rules", backend: V2 },
+    ]);
+  });
+
+  await t.step("route hostnames: the most specific matching hostname's route first", async () => {
+    await checkTable(port("ties"), [
+      { rule: "exact route hostname", host: "foo.example.com", path: "/only-exact", backend: V1 },
+      {
+        rule: "an exact hostname's rules come before a wildcard's longer path",
+        host: "foo.example.com",
+        path: "/only-exact/deeper",
+        backend: V1,
+      },
+      {
+        rule: "no rule of the exact hostname matches: the wildcard route is next",
+        host: "foo.example.com",
+        path: "/other",
+        backend: V2,
+      },
+      {
+        rule: "a wildcard hostname's route comes before a route without hostnames",
+        host: "foo.example.com",
+        path: "/any",
+        backend: V2,
+      },
+      {
+        rule: "the wildcard with more characters first",
+        host: "x.foo.example.com",
+        path: "/only-exact",
+        backend: V3,
+      },
+      {
+        rule: "a route without hostnames serves other hosts",
+        host: "bar.other.com",
+        path: "/any",
+        backend: V3,
+      },
+      { rule: "nothing else for other hosts", host: "bar.other.com", path: "/tiex", status: 404 },
     ]);
   });
 });
