@@ -78,11 +78,39 @@ const ISOLATION_LISTENERS: [string, string?][] = [
 
 Deno.test("conformance: hostname intersection, listener hostnames and isolation", async (t) => {
   await using f = await startFixture({
-    gatewayPorts: 5,
+    gatewayPorts: 8,
     backends: [`${INFRA}/${V1}`, `${INFRA}/${V2}`, `${INFRA}/${V3}`],
     manifests: (ports, backendPort) => {
-      const [intersection, all, listenerHosts, isolation, isolationHosts] = ports;
+      const [intersection, all, listenerHosts, isolation, isolationHosts, p1, p2, p3] = ports;
+      const portRoute = (name: string, port: number, backend: string, section?: string) =>
+        route(name, [["httproute-listener-port-matching", section]], [], undefined, backend)
+          .replace(
+            "name: httproute-listener-port-matching,",
+            `name: httproute-listener-port-matching, port: ${port},`,
+          );
       return {
+        "ports.yaml": [
+          `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: httproute-listener-port-matching, namespace: ${INFRA} }
+spec:
+  gatewayClassName: conformance
+  listeners:
+${
+            [[1, p1, "foo.com"], [2, p2, "foo.com"], [3, p2, "bar.com"], [4, p3, "foo.com"], [
+              5,
+              p3,
+              "bar.com",
+            ]]
+              .map(([i, port, host]) =>
+                `    - { name: listener-${i}, port: ${port}, protocol: HTTP, hostname: ${host}, allowedRoutes: { namespaces: { from: Same } } }`
+              ).join("\n")
+          }
+`,
+          portRoute("port-backend-v1", p1, V1),
+          portRoute("port-backend-v2", p2, V2),
+          portRoute("port-backend-v3", p3, V3, "listener-4"),
+        ].join("---\n"),
         "class.yaml": GATEWAY_CLASS_YAML,
         "services.yaml": [V1, V2, V3].map((s) =>
           serviceYaml(INFRA, s, backendPort(`${INFRA}/${s}`))
@@ -210,7 +238,7 @@ Deno.test("conformance: hostname intersection, listener hostnames and isolation"
       };
     },
   });
-  const [intersection, all, listenerHosts, isolation, isolationHosts] = f.ports;
+  const [intersection, all, listenerHosts, isolation, isolationHosts, p1, p2, p3] = f.ports;
 
   await t.step("HTTPRouteHostnameIntersection: routes that intersect", async () => {
     await checkTable(intersection, [
@@ -402,6 +430,18 @@ Deno.test("conformance: hostname intersection, listener hostnames and isolation"
       );
     });
   }
+
+  await t.step("HTTPRouteListenerPortMatching: parentRef port selects listeners", async () => {
+    await checkTable(p1, [{ rule: "port of listener-1", host: "foo.com", path: "/", backend: V1 }]);
+    await checkTable(p2, [
+      { rule: "port selects listener-2", host: `foo.com:${p2}`, path: "/", backend: V2 },
+      { rule: "and listener-3 on the same port", host: `bar.com:${p2}`, path: "/", backend: V2 },
+    ]);
+    await checkTable(p3, [
+      { rule: "port and sectionName: listener-4", host: `foo.com:${p3}`, path: "/", backend: V3 },
+      { rule: "listener-5 is not selected", host: `bar.com:${p3}`, path: "/", status: 404 },
+    ]);
+  });
 
   await t.step("statuses: attachedRoutes counts Accepted routes only", async () => {
     const config = await f.config();
