@@ -129,6 +129,10 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         closeQuietly(upstream);
         // Nothing reached the client yet, so another try is invisible to it.
         if (attempt >= maxRetries || closed) throw error;
+        log.debug("Relaying a ClientHello again: the loopback TLS listener dropped it", {
+          attempt: attempt + 1,
+          error: (error as Error).message,
+        });
       }
     }
   };
