@@ -6,11 +6,14 @@
  * and the ReplacePrefixMatch table of `HTTPPathModifier`), backendRef-level
  * header filters.
  */
+import { assertEquals } from "@std/assert";
 import {
   type Case,
   checkTable,
   GATEWAY_CLASS_YAML,
+  headerValue,
   INFRA,
+  send,
   serviceYaml,
   simpleGatewayYaml,
   startFixture,
@@ -178,6 +181,22 @@ rules:
             requestHeaderModifier: { add: [{ name: X-Backend, value: v1 }] }
           - type: ResponseHeaderModifier
             responseHeaderModifier: { set: [{ name: X-Answered-By, value: v1 }] }`,
+  ),
+  route(
+    "request-header-modifier-backend-weights",
+    `hostnames: [weights.example]
+rules:
+  - backendRefs:
+${
+      [V1, V2].map((b) =>
+        `      - name: ${b}
+        port: 8080
+        weight: 10
+        filters:
+          - type: RequestHeaderModifier
+            requestHeaderModifier: { set: [{ name: Backend, value: ${b} }] }`
+      ).join("\n")
+    }`,
   ),
 ].join("---\n");
 
@@ -563,6 +582,28 @@ Deno.test("conformance: header modifiers and URL rewrites reach the backend as t
       })),
     );
   });
+
+  await t.step(
+    "HTTPRouteRequestHeaderModifierBackendWeights: each backend its own filter",
+    async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const sent = await Promise.all(
+          Array.from(
+            { length: 10 },
+            () => send(port, { rule: "weights", host: "weights.example", path: "/" }),
+          ),
+        );
+        for (const { echo, response } of sent) {
+          assertEquals(response.status, 200);
+          // The backend chosen and the filter applied must be the same backendRef's.
+          assertEquals(headerValue(echo?.headers ?? [], "Backend"), echo?.name);
+          seen.add(echo?.name ?? "");
+        }
+      }
+      assertEquals([...seen].sort(), [V1, V2]);
+    },
+  );
 
   await t.step("backendRef filters apply to that backend's requests and responses", async () => {
     await checkTable(port, [
