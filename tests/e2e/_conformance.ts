@@ -52,8 +52,10 @@ export interface Case {
   responseAbsent?: string[];
   /** Exact `Location` of a redirect. */
   location?: string;
-  /** Send over TLS, trusting this CA certificate; the SNI is the Host without port. */
+  /** Send over TLS, trusting this CA certificate. */
   tlsCa?: string;
+  /** TLS server name (default: the Host without port). */
+  sni?: string;
   /** Compare header values with whitespace removed (the suite's `IgnoreWhitespace`). */
   ignoreWhitespace?: boolean;
 }
@@ -88,6 +90,7 @@ export async function rawRequest(
     path: string;
     headers?: [string, string][];
     tlsCa?: string;
+    sni?: string;
   },
 ): Promise<RawResponse> {
   const conn = request.tlsCa === undefined
@@ -96,7 +99,7 @@ export async function rawRequest(
       hostname: "127.0.0.1",
       port,
       caCerts: [request.tlsCa],
-      serverName: request.host.replace(/:\d+$/, ""),
+      serverName: request.sni ?? request.host.replace(/:\d+$/, ""),
     });
   try {
     const lines = [`${request.method ?? "GET"} ${request.path} HTTP/1.1`, `Host: ${request.host}`];
@@ -178,6 +181,7 @@ export async function send(port: number, c: Case): Promise<Sent> {
     path: c.path,
     headers,
     tlsCa: c.tlsCa,
+    sni: c.sni,
   });
   let echo: EchoRecord | undefined;
   if (headerValue(response.headers, "content-type") === "application/json") {
