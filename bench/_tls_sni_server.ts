@@ -1,0 +1,45 @@
+/**
+ * Child process of `tls_sni_bench.ts`: one HTTPS port served by
+ * `serveTlsPort` in the SNI mode given, answering every request with a fixed
+ * body (no proxying), so the run measures TLS, the relay and the HTTP engine.
+ *
+ * ```sh
+ * deno run -A bench/_tls_sni_server.ts <client-hello|first-request> <port> <cert.pem> <key.pem>
+ * ```
+ * @module
+ */
+import { sniCertificatesFor } from "../src/dataplane/sni.ts";
+import { serveTlsPort, type SniSource } from "../src/dataplane/tls_port_server.ts";
+
+const [mode, port, certFile, keyFile] = Deno.args;
+const certPem = await Deno.readTextFile(certFile);
+const keyPem = await Deno.readTextFile(keyFile);
+const id = "gateway/bench/gw/listener/https";
+const certificates = sniCertificatesFor(
+  {
+    port: Number(port),
+    protocol: "HTTPS",
+    listeners: [{
+      id,
+      ids: [id],
+      hostname: null,
+      port: Number(port),
+      protocol: "HTTPS",
+      tls: { certificateIds: ["secret/bench/tls"] },
+      virtualHosts: [],
+    }],
+  },
+  [{ id: "secret/bench/tls", certPem, keyPem, dnsNames: [], notAfter: "2099-01-01T00:00:00Z" }],
+);
+const server = serveTlsPort({
+  hostname: "127.0.0.1",
+  port: Number(port),
+  certificates,
+  getTable: () => undefined,
+  handler: () => new Response("hello from the bench server\n"),
+  sniSource: mode as SniSource,
+});
+Deno.addSignalListener("SIGTERM", async () => {
+  await server.shutdown();
+  Deno.exit(0);
+});
