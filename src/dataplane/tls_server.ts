@@ -18,7 +18,11 @@
  *
  * The server never learns the SNI of a connection from these internals (the
  * handshake info holds only the ALPN protocol and the resolver is not called
- * on cached names); `tls_port_server.ts` documents how 421 copes with that.
+ * on cached names), and Deno 2.9.6 cannot start server-side TLS on a
+ * connection accepted as plain TCP (`Deno.startTls` is client-only).
+ * `node:tls` does report `servername` per connection, but its sockets are not
+ * resources `serveHttpOnConnection` can serve. So the SNI is read from the
+ * ClientHello in front of the TLS listener (`tls_front_door.ts`).
  *
  * {@linkcode assertTlsInternals} checks the shapes at startup and fails loudly.
  * @module
