@@ -120,7 +120,7 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         relayPort = (upstream.localAddr as Deno.NetAddr).port;
         origins.set(relayPort, origin);
         await writeAll(upstream, first);
-        const answer = new Uint8Array(LARGE_BUFFER);
+        const answer = new Uint8Array(16384);
         const n = await upstream.read(answer);
         if (n === null) throw new Deno.errors.ConnectionReset("closed before answering");
         return { upstream, relayPort, answer: answer.subarray(0, n) };
