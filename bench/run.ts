@@ -1,309 +1,87 @@
 /**
- * `deno task bench`: the gateway against nginx as a reverse proxy, on the
- * same loopback backend (nginx, one worker, fixed tiny response).
+ * `deno task bench`: every benchmark of the project, one after another, each
+ * in its own process so one cannot skew the next:
  *
- * It starts the backend, the gateway as the real process (`main.ts run
- * --manifests <tmp>`, with the runtime flags of the `start` task in
- * `deno.json`), and nginx (one worker, upstream keepalive) in front of the
- * same backend. After one warm-up per target it runs wrk `--rounds` times
- * over every target, alternating the order, because other work on the
- * machine shifts throughput by tens of percent from minute to minute: the
- * gateway/nginx ratio of each round compares neighbouring runs, and the
- * report gives the median. It prints req/s and p50/p99 per round and their
- * medians, then the ratio; it exits 1 when any run saw non-2xx responses or
- * socket errors.
- *
- * `--baseline DIR` adds a second gateway from another checkout (e.g.
- * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
- * change. `--cpu-prof DIR` writes the gateway's V8 CPU profile there
- * (summarise it with `bench/_cpu_profile.ts`). `--clients` also compares the
- * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
- * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
- * killed at the end, also on failure.
+ * - `proxy`: HTTP proxying, the gateway against nginx (one worker, upstream
+ *   keepalive) in front of the same loopback backend — throughput ratio,
+ *   p50/p99, CPU per request (`bench/proxy_bench.ts`);
+ * - `tls`: HTTPS, new connections per second and keep-alive throughput,
+ *   against nginx terminating TLS with the same certificate (`bench/tls_bench.ts`);
+ * - `kube`: time from a change at the (fake) Kubernetes API to the new route
+ *   being served, p50/p99 (`bench/kube_bench.ts`);
+ * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
+ * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
+ *   (`bench/router_bench.ts`, `deno bench`).
  *
  * ```sh
- * deno task bench [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
- *                 [--baseline DIR] [--cpu-prof DIR] [--clients]
+ * deno task bench                    # all of them
+ * deno task bench --only proxy,tls   # some of them
+ * deno task bench --only proxy -- --rounds 5 --duration 15s   # arguments after -- go to each
  * ```
+ * Exits 1 if any benchmark failed (errors, non-2xx answers, missing tools).
  * @module
  */
 // deno-lint-ignore-file no-console
-import { startTaskFlags } from "./_gateway_flags.ts";
-import {
-  type Child,
-  freePort,
-  runWrk,
-  spawn,
-  treeCpuSeconds,
-  waitFor200,
-  type WrkResult,
-} from "./_processes.ts";
-import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
 
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
+interface Bench {
+  name: string;
+  /** Deno arguments after `deno`. */
+  args: string[];
 }
 
-const duration = flag("duration", "10s");
-const warmup = flag("warmup", "3s");
-const connections = flag("connections", "50");
-const threads = flag("threads", "2");
-const rounds = Number(flag("rounds", "3"));
-const baseline = flag("baseline", "");
-const cpuProf = flag("cpu-prof", "");
-const compareClients = Deno.args.includes("--clients");
-const root = new URL("..", import.meta.url).pathname;
+const PERMISSIONS = [
+  "--unstable-net",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
 
-for (const tool of ["nginx", "wrk"]) {
-  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
-    .output();
-  if (!found.success) {
-    console.error(`Cannot run the benchmark: ${tool} is not installed`);
+const BENCHES: Bench[] = [
+  { name: "proxy", args: ["run", ...PERMISSIONS, "bench/proxy_bench.ts"] },
+  { name: "tls", args: ["run", ...PERMISSIONS, "bench/tls_bench.ts"] },
+  { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
+  { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
+  { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
+];
+
+const separator = Deno.args.indexOf("--");
+const own = separator === -1 ? Deno.args : Deno.args.slice(0, separator);
+const passThrough = separator === -1 ? [] : Deno.args.slice(separator + 1);
+const onlyAt = own.indexOf("--only");
+const only = onlyAt === -1 ? undefined : new Set((own[onlyAt + 1] ?? "").split(","));
+if (only) {
+  const unknown = [...only].filter((name) => !BENCHES.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    console.error(
+      `Cannot select benchmarks: unknown name "${unknown.join(",")}" (known: ${
+        BENCHES.map((b) => b.name).join(", ")
+      })`,
+    );
     Deno.exit(2);
   }
 }
-if (!(Number.isInteger(rounds) && rounds >= 1)) {
-  console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
-  Deno.exit(2);
+
+const root = new URL("..", import.meta.url).pathname;
+const failed: string[] = [];
+for (const bench of BENCHES) {
+  if (only && !only.has(bench.name)) continue;
+  console.log(`\n=== ${bench.name} ${"=".repeat(Math.max(0, 70 - bench.name.length))}`);
+  const started = performance.now();
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [...bench.args, ...passThrough],
+    cwd: root,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  console.log(`--- ${bench.name}: ${code === 0 ? "ok" : `FAILED (exit ${code})`} in ${seconds}s`);
+  if (code !== 0) failed.push(bench.name);
 }
-
-const dir = await Deno.makeTempDir({ prefix: "serval-bench-" });
-const children: Child[] = [];
-let failed = false;
-try {
-  const backendPort = freePort();
-  const nginxPort = freePort();
-  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
-
-  const startNginx = (role: string, port: number, location: string): number => {
-    const conf = template
-      .replaceAll("{{DIR}}", dir)
-      .replaceAll("{{ROLE}}", role)
-      .replaceAll("{{PORT}}", String(port))
-      .replaceAll("{{BACKEND_PORT}}", String(backendPort))
-      .replaceAll("{{LOCATION}}", location);
-    const path = `${dir}/nginx-${role}.conf`;
-    Deno.writeTextFileSync(path, conf);
-    const child = spawn(`nginx ${role}`, "nginx", [
-      "-p",
-      dir,
-      "-c",
-      path,
-      "-e",
-      `${dir}/nginx-${role}-startup.log`,
-    ]);
-    children.push(child);
-    return child.process.pid;
-  };
-
-  startNginx(
-    "backend",
-    backendPort,
-    'default_type text/plain; return 200 "hello from the bench backend\\n";',
-  );
-  const nginxPid = startNginx(
-    "proxy",
-    nginxPort,
-    [
-      "proxy_pass http://bench_backend;",
-      "proxy_http_version 1.1;",
-      'proxy_set_header Connection "";',
-      "proxy_set_header Host $http_host;",
-      "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-      "proxy_set_header X-Forwarded-Proto $scheme;",
-      "proxy_set_header X-Forwarded-Host $http_host;",
-    ].join("\n      "),
-  );
-
-  /** Starts `main.ts run` of the checkout at `checkout` on its own ports. */
-  const startGateway = async (name: string, checkout: string, profile: boolean) => {
-    const port = freePort();
-    const manifests = `${dir}/manifests-${port}`;
-    await Deno.mkdir(manifests);
-    await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
-    const profiling = profile ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [];
-    const child = spawn(name, Deno.execPath(), [
-      "run",
-      ...await startTaskFlags(checkout),
-      ...profiling,
-      `${checkout}main.ts`,
-      "run",
-      "--manifests",
-      manifests,
-      "--listen-host",
-      "127.0.0.1",
-      "--admin-addr",
-      `127.0.0.1:${freePort()}`,
-      "--telemetry-addr",
-      "off",
-      "--log-level",
-      "warn",
-      // Exit at once on SIGTERM, so the CPU profile is written before the kill.
-      "--drain-delay",
-      "0s",
-    ]);
-    children.push(child);
-    return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
-  };
-
-  const targets: Target[] = [
-    { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },
-    { name: "gateway", ...await startGateway("gateway", root, cpuProf !== "") },
-  ];
-  if (baseline !== "") {
-    const checkout = baseline.endsWith("/") ? baseline : baseline + "/";
-    targets.push({
-      name: "gateway (baseline)",
-      ...await startGateway("gateway (baseline)", checkout, false),
-    });
-  }
-  if (compareClients) {
-    for (const client of ["own", "fetch"]) {
-      const port = freePort();
-      const child = spawn(`bench gateway (${client})`, Deno.execPath(), [
-        "run",
-        "--allow-net",
-        `${root}bench/_gateway_server.ts`,
-        "--port",
-        String(port),
-        "--backend-port",
-        String(backendPort),
-        "--client",
-        client,
-      ]);
-      children.push(child);
-      targets.push({
-        name: `handler + ${client === "own" ? "HTTP/1.1 pool" : "fetch pool"}`,
-        url: `http://127.0.0.1:${port}/bench`,
-        pid: child.process.pid,
-      });
-    }
-  }
-  const backendUrl = `http://127.0.0.1:${backendPort}/bench`;
-  for (const t of [{ url: backendUrl }, ...targets]) await waitFor200(t.url);
-
-  const check = (name: string, r: WrkResult) => {
-    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
-      failed = true;
-      console.error(
-        `${name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors\n${r.raw}`,
-      );
-    }
-  };
-  const wrkArgs = ["-t", threads, "-c", connections];
-  const direct = await runWrk(backendUrl, [...wrkArgs, "-d", duration]);
-  check("backend (direct)", direct);
-  for (const t of targets) {
-    check(`${t.name} warm-up`, await runWrk(t.url, [...wrkArgs, "-d", warmup]));
-  }
-
-  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    // Rotate the order so that no target always runs first after a pause.
-    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-    for (const t of order) {
-      const cpuBefore = await treeCpuSeconds(t.pid);
-      const r = await runWrk(t.url, [...wrkArgs, "-d", duration]);
-      const cpuUs = (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.requests;
-      check(`${t.name} round ${round + 1}`, r);
-      results.get(t.name)!.push({ ...r, cpuUs });
-    }
-  }
-
-  console.log(
-    `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
-      `(after ${warmup} warm-up), 127.0.0.1; backend direct: ` +
-      `${direct.requestsPerSec.toFixed(0)} req/s\n`,
-  );
-  printRounds(results);
-  const ratios = (name: string) =>
-    results.get(name)!.map((r, i) =>
-      r.requestsPerSec / results.get("nginx proxy")![i].requestsPerSec
-    );
-  const line = (name: string) => {
-    const each = ratios(name);
-    const cpu = median(results.get(name)!.map((r) => r.cpuUs)) /
-      median(results.get("nginx proxy")!.map((r) => r.cpuUs));
-    return `${name} / nginx = ${median(each).toFixed(2)}x req/s   ` +
-      `(rounds: ${each.map((x) => x.toFixed(2)).join(" ")}; CPU per request ${cpu.toFixed(2)}x)`;
-  };
-  console.log("");
-  for (const t of targets) if (t.name !== "nginx proxy") console.log(line(t.name));
-  if (failed) console.log("\nFAILED: some runs saw errors (see above)");
-} catch (error) {
-  failed = true;
-  console.error(`Benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
-} finally {
-  await Promise.allSettled(children.map((c) => c.stop()));
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-}
-Deno.exit(failed ? 1 : 0);
-
-function benchManifests(gatewayPort: number, backendPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: gateway.serval.dev/controller
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: bench
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${gatewayPort}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: bench
-  namespace: default
-spec:
-  parentRefs:
-    - name: bench
-  rules:
-    - backendRefs:
-        - name: backend
-          port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: backend
-  namespace: default
-spec:
-  ports:
-    - name: http
-      port: 80
-      targetPort: ${backendPort}
-      protocol: TCP
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels:
-    kubernetes.io/service-name: backend
-addressType: IPv4
-ports:
-  - name: http
-    port: ${backendPort}
-    protocol: TCP
-endpoints:
-  - addresses: ["127.0.0.1"]
-    conditions:
-      ready: true
-`;
+if (failed.length > 0) {
+  console.error(`\nbenchmarks failed: ${failed.join(", ")}`);
+  Deno.exit(1);
 }
