@@ -14,7 +14,8 @@
 import type { GatewayResource } from "../resources/types.ts";
 import { toGatewayAddresses } from "../runtime/gateway_addresses.ts";
 import type { GatewayOptions } from "../runtime/gateway_options.ts";
-import { createManifestCatalog, RESOURCE_KINDS } from "../source/files_catalog.ts";
+import { createManifestCatalog } from "../source/files_catalog.ts";
+import { RESOURCE_KINDS } from "../resources/types.ts";
 import { listManifestFiles } from "../source/files_walk.ts";
 import { createStore } from "../source/store.ts";
 import type { CertificateConfig, TranslateResult } from "../translate/config.ts";

@@ -367,3 +367,15 @@ export type GatewayResource =
 
 /** Kind names the gateway reads. */
 export type ResourceKind = GatewayResource["kind"];
+
+/** Every kind the gateway reads, in the order stores and dumps list them. */
+export const RESOURCE_KINDS: readonly ResourceKind[] = Object.freeze([
+  "GatewayClass",
+  "Gateway",
+  "HTTPRoute",
+  "ReferenceGrant",
+  "Service",
+  "EndpointSlice",
+  "Secret",
+  "Namespace",
+]);

@@ -27,7 +27,8 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Problem } from "../translate/config.ts";
-import { createManifestCatalog, RESOURCE_KINDS } from "./files_catalog.ts";
+import { createManifestCatalog } from "./files_catalog.ts";
+import { RESOURCE_KINDS } from "../resources/types.ts";
 import { errorMessage, listManifestFiles } from "./files_walk.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";

@@ -16,21 +16,9 @@
  * @module
  */
 import { parseManifests } from "../resources/manifests.ts";
-import type { GatewayResource, ResourceKind } from "../resources/types.ts";
+import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
 import { isNamespacedKind, isResourceKind, validateResource } from "../resources/validate.ts";
 import type { Problem } from "../translate/config.ts";
-
-/** Every kind, in the order the store lists them. */
-export const RESOURCE_KINDS: readonly ResourceKind[] = [
-  "GatewayClass",
-  "Gateway",
-  "HTTPRoute",
-  "ReferenceGrant",
-  "Service",
-  "EndpointSlice",
-  "Secret",
-  "Namespace",
-];
 
 /** An object of a kind the gateway does not read, for a debug log line. */
 export interface IgnoredDocument {

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { GatewayResource, ResourceKind } from "../resources/types.ts";
+import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
 import type { Snapshot } from "../translate/snapshot.ts";
 
 /** Options of {@linkcode createStore}. */
@@ -43,17 +43,6 @@ export interface Store {
   close(): void;
 }
 
-const KINDS: readonly ResourceKind[] = [
-  "GatewayClass",
-  "Gateway",
-  "HTTPRoute",
-  "ReferenceGrant",
-  "Service",
-  "EndpointSlice",
-  "Secret",
-  "Namespace",
-];
-
 function keyOf(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
@@ -71,7 +60,7 @@ export function createStore(options: StoreOptions = {}): Store {
   const holdoffMs = options.holdoffMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 500;
   const byKind = new Map<ResourceKind, Map<string, GatewayResource>>(
-    KINDS.map((k) => [k, new Map()]),
+    RESOURCE_KINDS.map((k) => [k, new Map()]),
   );
   const listeners = new Set<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
