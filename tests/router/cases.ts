@@ -14,7 +14,7 @@ import { edgeScenarios } from "./cases_edges.ts";
 
 export type { ListenerCase, RequestSpec, RouteCase, RouteScenario } from "./case_types.ts";
 
-/** Every scenario, run by every implementation in `route_table_test.ts`. */
+/** Every scenario, run by every implementation in `route_table.test.ts`. */
 export const scenarios: RouteScenario[] = [
   ...pathScenarios,
   ...conditionScenarios,
