@@ -109,19 +109,20 @@ export class Http1Connection {
   }
 
   /**
-   * Reads one response head and returns it as latin-1 text without the final
-   * empty line. Returns `null` if the connection ended before any byte.
+   * Reads one response head and returns what `parse` makes of its bytes
+   * (`buf[start, end)`, without the final empty line), so the head is never
+   * copied. Returns `null` if the connection ended before any byte.
    */
-  async readHead(): Promise<string | null> {
+  async readHead<T>(parse: (buf: Uint8Array, start: number, end: number) => T): Promise<T | null> {
     let scanFrom = this.#start;
     for (;;) {
       const buf = this.#buf;
       for (let i = scanFrom; i + 3 < this.#end; i++) {
         if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
           if (i - this.#start > MAX_HEAD_BYTES) break;
-          const head = latin1(buf, this.#start, i);
+          const start = this.#start;
           this.#start = i + 4;
-          return head;
+          return parse(buf, start, i);
         }
       }
       if (this.#end - this.#start >= MAX_HEAD_BYTES) {

@@ -11,7 +11,7 @@
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
-import { parseResponseHead } from "./upstream_head_parser.ts";
+import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
 import {
   type UpstreamCallOptions,
   type UpstreamClient,
@@ -252,24 +252,22 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       sendBody(c, body, chunked).then(() => bodySent = true, () => c.close());
     }
 
-    let text: string | null;
-    let parsed;
+    let parsed: ResponseHead | null;
     let first = true;
     for (;;) {
       try {
-        text = await c.readHead();
+        parsed = await c.readHead(parseResponseHeadBytes);
       } catch (error) {
         if (first && !fresh && !(error instanceof UpstreamError)) {
           throw new StaleConnectionError(error);
         }
         throw error;
       }
-      if (text === null) {
+      if (parsed === null) {
         if (first && !fresh) throw new StaleConnectionError();
         throw new UpstreamError("reset", "Upstream closed the connection before responding");
       }
       first = false;
-      parsed = parseResponseHead(text);
       if (parsed.status >= 200) break;
       if (parsed.status === 101) {
         throw new UpstreamError(

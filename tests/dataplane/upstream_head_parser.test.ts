@@ -1,5 +1,8 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { parseResponseHead } from "../../src/dataplane/upstream_head_parser.ts";
+import {
+  parseResponseHead,
+  parseResponseHeadBytes,
+} from "../../src/dataplane/upstream_head_parser.ts";
 import { UpstreamError } from "../../src/dataplane/upstream_types.ts";
 
 Deno.test("a response head yields status, lower-case headers and framing", () => {
@@ -74,5 +77,23 @@ Deno.test("malformed response heads are protocol errors", () => {
   for (const text of bad) {
     const error = assertThrows(() => parseResponseHead(text), UpstreamError) as UpstreamError;
     assertEquals(error.kind, "protocol", text);
+  }
+});
+
+Deno.test("a response head is parsed from the middle of a byte buffer", () => {
+  const bytes = new TextEncoder().encode(
+    "xxHTTP/1.1 200 OK\r\nContent-Length:  7 \r\nX-A:\tb c\t\r\nConnection: keep-alive\r\n\r\nbody",
+  );
+  const end = bytes.indexOf(13, bytes.lastIndexOf(58)); // end of the last header line
+  const head = parseResponseHeadBytes(bytes, 2, end);
+  assertEquals(head.status, 200);
+  assertEquals(head.contentLength, 7);
+  assertEquals(head.headers, [["x-a", "b c"]]);
+  assertEquals(head.keepAlive, true);
+});
+
+Deno.test("a lone CR or LF inside a header value is a protocol error", () => {
+  for (const bad of ["X-A: a\rb", "X-A: a\nb"]) {
+    assertThrows(() => parseResponseHead(`HTTP/1.1 200 OK\r\n${bad}`), UpstreamError);
   }
 });

@@ -1,0 +1,29 @@
+import { assertEquals } from "@std/assert";
+import { encodeRequestHead } from "../../src/dataplane/upstream_request_writer.ts";
+
+const text = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+
+Deno.test("a request head carries the line, the headers and the framing header", () => {
+  assertEquals(
+    text(encodeRequestHead("POST", "/a?b=1", ["host", "example.com", "x-a", "1"], 12)),
+    "POST /a?b=1 HTTP/1.1\r\nhost: example.com\r\nx-a: 1\r\ncontent-length: 12\r\n\r\n",
+  );
+  assertEquals(
+    text(encodeRequestHead("PUT", "/", ["host", "a"], "chunked")),
+    "PUT / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n",
+  );
+  assertEquals(text(encodeRequestHead("GET", "/", [], "none")), "GET / HTTP/1.1\r\n\r\n");
+});
+
+Deno.test("a non-ASCII request-target is sent as UTF-8", () => {
+  const bytes = encodeRequestHead("GET", "/caf\u00e9", ["host", "a"], "none");
+  assertEquals([...bytes.subarray(4, 10)], [0x2f, 0x63, 0x61, 0x66, 0xc3, 0xa9]);
+  assertEquals(text(bytes.subarray(10)), " HTTP/1.1\r\nhost: a\r\n\r\n");
+});
+
+Deno.test("a latin-1 header value is sent one byte per character", () => {
+  const bytes = encodeRequestHead("GET", "/", ["x-name", "Jos\u00e9"], "none");
+  const at = bytes.indexOf(0x4a); // "J"
+  assertEquals([...bytes.subarray(at, at + 4)], [0x4a, 0x6f, 0x73, 0xe9]);
+  assertEquals(bytes.length, "GET / HTTP/1.1\r\nx-name: Jos\u00e9\r\n\r\n".length);
+});
