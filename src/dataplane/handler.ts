@@ -12,7 +12,12 @@ import { normalizePath } from "../router/normalize_path.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../translate/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
-import { appendClientResponseHeaders, forwardRequestHeaders } from "./forward_headers.ts";
+import {
+  appendClientResponseHeaders,
+  type ClientHeaders,
+  forwardRequestHeaders,
+  readClientHeaders,
+} from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
 import { redirectLocation } from "./redirect.ts";
@@ -53,6 +58,8 @@ function textResponse(status: number, body: string): Response {
 interface Outcome {
   listener: string;
   route: string;
+  /** `performance.now()` at the request's arrival. */
+  started: number;
 }
 
 /**
@@ -73,11 +80,16 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const picker = options.picker ?? createBackendPicker();
   const defaultTimeoutMs = options.requestTimeoutMs ?? 60_000;
 
-  async function route(req: Request, info: Deno.ServeHandlerInfo, out: Outcome): Promise<Response> {
+  function route(
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    out: Outcome,
+  ): Response | Promise<Response> {
     const table = getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const headers = req.headers;
-    const hostHeader = headers.get("host");
+    const client = readClientHeaders(headers);
+    const hostHeader = client.host;
     const { authority, target } = splitRequestUrl(req.url, hostHeader);
     const host = hostFromAuthority(hostHeader || authority);
     if (host === null) return textResponse(400, "Bad request: invalid Host header");
@@ -94,7 +106,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     }
     out.listener = matched.listener.id;
     out.route = matched.rule.id;
-    return await forward(req, info, matched, {
+    return forward(req, info, matched, client, {
       host,
       path,
       query,
@@ -107,6 +119,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     req: Request,
     info: Deno.ServeHandlerInfo,
     matched: RouteMatch,
+    client: ClientHeaders,
     at: { host: string; path: string; query: string; target: string; authority: string },
   ): Promise<Response> {
     const rule = matched.rule;
@@ -159,9 +172,10 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       else if (filter.type === "ResponseHeaderModifier") responseModifiers.push(filter.modifier);
     }
 
-    const contentLengthHeader = req.headers.get("content-length");
+    const contentLengthHeader = client.contentLength;
     const contentLength = contentLengthHeader === null ? null : Number(contentLengthHeader);
     const upstreamHeaders = forwardRequestHeaders({
+      client,
       headers: req.headers,
       modifiers: requestModifiers,
       host: upstreamHost,
@@ -229,28 +243,40 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     }
   }
 
-  return async (req, info) => {
-    const started = performance.now();
-    const out: Outcome = { listener: "none", route: "none" };
-    let res: Response;
-    try {
-      res = await route(req, info, out);
-    } catch (error) {
-      if (error instanceof UpstreamError) {
-        observer.onUpstreamError(out.route, error.kind);
-        res = textResponse(502, "Upstream response could not be forwarded");
-      } else {
-        logger.error("request handling failed", { error, route: out.route });
-        res = textResponse(500, "Internal error");
-      }
+  function failed(error: unknown, out: Outcome): Response {
+    if (error instanceof UpstreamError) {
+      observer.onUpstreamError(out.route, error.kind);
+      return textResponse(502, "Upstream response could not be forwarded");
     }
+    logger.error("request handling failed", { error, route: out.route });
+    return textResponse(500, "Internal error");
+  }
+
+  function record(req: Request, out: Outcome, res: Response): Response {
     observer.onRequest({
       listener: out.listener,
       route: out.route,
       method: req.method,
       status: res.status,
-      durationSeconds: (performance.now() - started) / 1000,
+      durationSeconds: (performance.now() - out.started) / 1000,
     });
     return res;
+  }
+
+  // Not `async`: one promise (the upstream exchange's) per request instead of
+  // one per nested async function.
+  return (req, info) => {
+    const out: Outcome = { listener: "none", route: "none", started: performance.now() };
+    let res: Response | Promise<Response>;
+    try {
+      res = route(req, info, out);
+    } catch (error) {
+      res = failed(error, out);
+    }
+    if (res instanceof Response) return Promise.resolve(record(req, out, res));
+    return res.then(
+      (ok) => record(req, out, ok),
+      (error) => record(req, out, failed(error, out)),
+    );
   };
 }
