@@ -24,6 +24,8 @@ export interface ListenerManagerOptions {
   getTable: () => RouteTable | undefined;
   /** Bind address (`--listen-host`), default `0.0.0.0`. */
   hostname?: string;
+  /** Bind every port with `SO_REUSEPORT` (one of several workers sharing it). */
+  reusePort?: boolean;
   logger?: Logger;
   observer?: DataPlaneObserver;
   /** Upstream client; default: one created here and closed at shutdown. */
@@ -119,6 +121,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       const server = await factory({
         port: pc.port,
         hostname,
+        reusePort: options.reusePort,
         handler,
         portConfig: pc,
         certificates,

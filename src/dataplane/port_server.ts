@@ -14,6 +14,11 @@ export interface PortServeContext {
   port: number;
   /** Address to bind (`--listen-host`). */
   hostname: string;
+  /**
+   * Set `SO_REUSEPORT`, so several workers of one process share the port
+   * and the kernel spreads connections over them (`--workers`).
+   */
+  reusePort?: boolean;
   /** The data-plane handler for this port. */
   handler: DataPlaneHandler;
   /** The port's listeners (hostnames, certificate ids) from the current config. */
@@ -53,6 +58,7 @@ export function serveHttp(context: PortServeContext): PortServer {
   const server = Deno.serve({
     port,
     hostname: context.hostname,
+    reusePort: context.reusePort,
     onListen() {},
     onError(error) {
       logger.error("request handling failed", { port, error });

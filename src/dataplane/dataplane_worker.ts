@@ -1,0 +1,132 @@
+/**
+ * The entry of one data-plane worker (`--workers N`): its own listener
+ * manager with `SO_REUSEPORT` on every port, its own route table compiled
+ * from each posted config, and its observations batched to the main isolate
+ * (which owns the metrics). Started by `worker_pool.ts`; never imported.
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { createLogger, type Logger } from "../log/logger.ts";
+import { compileRouteTable } from "../router/compile_route_table.ts";
+import type { RouteTable } from "../router/router.ts";
+import type { GatewayConfig } from "../translate/config.ts";
+import { createListenerManager, type ListenerManager } from "./listeners.ts";
+import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
+import { createHttpsServerFactory } from "./tls_port_factory.ts";
+import type { FromWorker, RequestGroup, ToWorker, WorkerInit } from "./worker_messages.ts";
+
+let table: RouteTable | undefined;
+let manager: ListenerManager | undefined;
+let init: WorkerInit | undefined;
+let logger: Logger | undefined;
+let flushTimer: ReturnType<typeof setInterval> | undefined;
+const requests = new Map<string, RequestGroup>();
+const upstreamErrors = new Map<
+  string,
+  { backend: string; kind: UpstreamErrorKind; count: number }
+>();
+
+const post = (message: FromWorker) => self.postMessage(message);
+
+/** Counts locally; the pool feeds the main isolate's metrics from the batches. */
+const observer: DataPlaneObserver = {
+  onRequest(record) {
+    const key = `${record.listener}\n${record.route}\n${record.method}\n${record.status}`;
+    let group = requests.get(key);
+    if (group === undefined) {
+      group = {
+        listener: record.listener,
+        route: record.route,
+        method: record.method,
+        status: record.status,
+        durationsSeconds: [],
+      };
+      requests.set(key, group);
+    }
+    group.durationsSeconds.push(record.durationSeconds);
+  },
+  onUpstreamError(backend, kind) {
+    const key = `${backend}\n${kind}`;
+    const entry = upstreamErrors.get(key);
+    if (entry === undefined) upstreamErrors.set(key, { backend, kind, count: 1 });
+    else entry.count++;
+  },
+};
+
+function flush(): void {
+  if (requests.size === 0 && upstreamErrors.size === 0) return;
+  post({
+    type: "observations",
+    requests: [...requests.values()],
+    upstreamErrors: [...upstreamErrors.values()],
+  });
+  requests.clear();
+  upstreamErrors.clear();
+}
+
+/** HTTPS ports stay with worker 0: see `worker_pool.ts`. */
+function portsFor(config: GatewayConfig, serveHttps: boolean): GatewayConfig {
+  return serveHttps
+    ? config
+    : { ...config, ports: config.ports.filter((p) => p.protocol === "HTTP") };
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case "init": {
+      init = message;
+      logger = createLogger({ level: message.logLevel, format: message.logFormat })
+        .child({ component: "dataplane", worker: message.index });
+      const getTable = () => table;
+      manager = createListenerManager({
+        getTable,
+        hostname: message.hostname,
+        reusePort: true,
+        logger,
+        observer,
+        requestTimeoutMs: message.requestTimeoutMs,
+        servers: { HTTPS: createHttpsServerFactory(getTable) },
+      });
+      flushTimer = setInterval(flush, message.flushMs);
+      return;
+    }
+    case "reconcile": {
+      if (manager === undefined || init === undefined) return;
+      table = compileRouteTable(message.config);
+      const states = await manager.reconcile({
+        config: portsFor(message.config, init.serveHttps),
+        certificates: message.certificates,
+      });
+      post({ type: "reconciled", id: message.id, states, ready: manager.ready() });
+      return;
+    }
+    case "shutdown": {
+      const drained = manager === undefined
+        ? true
+        : await manager.shutdown({ graceMs: message.graceMs });
+      if (flushTimer !== undefined) clearInterval(flushTimer);
+      flush();
+      post({ type: "stopped", id: message.id, drained });
+      return;
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  handle(message).catch((error) => {
+    logger?.error("data-plane worker message failed", { type: message?.type, error });
+    // The pool waits for every reply; an answer that says "not bound" beats none.
+    if (message?.type === "reconcile") {
+      const states = message.config.ports.map((p) => ({
+        port: p.port,
+        protocol: p.protocol,
+        bound: false,
+        error: `Cannot apply the config in data-plane worker ${init?.index}: ${
+          (error as Error)?.message ?? String(error)
+        }`,
+      }));
+      post({ type: "reconciled", id: message.id, states, ready: false });
+    }
+  });
+};

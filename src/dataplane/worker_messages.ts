@@ -1,0 +1,78 @@
+/**
+ * The messages between the worker pool (main isolate) and each data-plane
+ * worker (`--workers N`). Everything crosses by structured clone, so only
+ * plain data: the config and certificates, port states, and batches of
+ * observations for the metrics that live in the main isolate.
+ * @module
+ */
+import type { LogFormat, LogLevel } from "../log/logger.ts";
+import type { ListenerPortState } from "../runtime/gateway_state.ts";
+import type { CertificateConfig, GatewayConfig } from "../translate/config.ts";
+import type { UpstreamErrorKind } from "./observer.ts";
+
+/** How a worker is set up; sent once, first. */
+export interface WorkerInit {
+  type: "init";
+  /** 0-based worker index, in every log line as `worker`. */
+  index: number;
+  hostname: string;
+  requestTimeoutMs?: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Whether this worker binds the HTTPS ports (worker 0 only). */
+  serveHttps: boolean;
+  /** How often observations are posted, in ms. */
+  flushMs: number;
+}
+
+/** A new config to serve. */
+export interface WorkerReconcile {
+  type: "reconcile";
+  id: number;
+  config: GatewayConfig;
+  certificates: CertificateConfig[];
+}
+
+/** Drain and stop. */
+export interface WorkerShutdown {
+  type: "shutdown";
+  id: number;
+  graceMs?: number;
+}
+
+/** Main → worker. */
+export type ToWorker = WorkerInit | WorkerReconcile | WorkerShutdown;
+
+/** Requests that share every label, with each one's duration. */
+export interface RequestGroup {
+  listener: string;
+  route: string;
+  method: string;
+  status: number;
+  durationsSeconds: number[];
+}
+
+/** A batch of what the worker's data plane saw since the last batch. */
+export interface WorkerObservations {
+  type: "observations";
+  requests: RequestGroup[];
+  upstreamErrors: { backend: string; kind: UpstreamErrorKind; count: number }[];
+}
+
+/** The port states after a reconcile. */
+export interface WorkerReconciled {
+  type: "reconciled";
+  id: number;
+  states: ListenerPortState[];
+  ready: boolean;
+}
+
+/** The worker drained (or the grace ran out) and can be terminated. */
+export interface WorkerStopped {
+  type: "stopped";
+  id: number;
+  drained: boolean;
+}
+
+/** Worker → main. */
+export type FromWorker = WorkerObservations | WorkerReconciled | WorkerStopped;

@@ -1,0 +1,264 @@
+/**
+ * The data plane on several cores (`--workers N`): N workers, each serving
+ * every HTTP port with `SO_REUSEPORT` (the kernel spreads connections over
+ * them), each holding its own route table compiled from the config posted
+ * here. The pool offers the listener manager's interface, so the runtime
+ * swaps it in unchanged; the metrics stay in the main isolate, fed from
+ * batches the workers post every `flushMs` and at shutdown.
+ *
+ * HTTPS ports are bound by worker 0 only: the HTTPS server binds its own
+ * listeners (`tls_front_door.ts`, `tls_server.ts`) and does not pass
+ * `SO_REUSEPORT` to them, so an HTTPS port is not shared yet.
+ *
+ * A worker that dies is logged at error and started again with the current
+ * config, at most `maxRestarts` times; after that its ports read unbound.
+ * @module
+ */
+import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
+import { silentLogger } from "../log/logger.ts";
+import type { ListenerPortState } from "../runtime/gateway_state.ts";
+import type { CertificateConfig, GatewayConfig } from "../translate/config.ts";
+import type { ListenerConfigInput, ListenerManager } from "./listeners.ts";
+import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
+import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";
+
+/** Options of {@linkcode createWorkerPool}. */
+export interface WorkerPoolOptions {
+  /** How many workers (2 or more makes sense; 1 works too). */
+  workers: number;
+  /** Bind address (`--listen-host`), default `0.0.0.0`. */
+  hostname?: string;
+  /** Default backend response-head timeout in ms. */
+  requestTimeoutMs?: number;
+  /** Where the pool logs worker crashes. */
+  logger?: Logger;
+  /** Level and format of the workers' own loggers. */
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+  /** Fed with every worker's observations. */
+  observer?: DataPlaneObserver;
+  /** How often workers post observations; default 250 ms. */
+  flushMs?: number;
+  /** Restarts allowed per worker; default 5. */
+  maxRestarts?: number;
+}
+
+/** What one worker did so far. */
+export interface WorkerStats {
+  index: number;
+  /** Requests it reported (observations received so far). */
+  requests: number;
+  restarts: number;
+  alive: boolean;
+}
+
+/** The pool: a listener manager spread over workers. */
+export interface WorkerPool extends ListenerManager {
+  /** Per-worker counts, by index. */
+  workerStats(): WorkerStats[];
+}
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  alive: boolean;
+  restarts: number;
+  requests: number;
+  states: ListenerPortState[];
+  ready: boolean;
+  reconciled: { id: number; resolve: () => void }[];
+  stopped: { id: number; resolve: (drained: boolean) => void }[];
+}
+
+const WORKER_URL = new URL("./dataplane_worker.ts", import.meta.url);
+
+/**
+ * Starts `options.workers` workers; nothing is bound until `reconcile`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWorkerPool } from "./worker_pool.ts";
+ * const pool = createWorkerPool({ workers: 2, hostname: "127.0.0.1", observer });
+ * await pool.reconcile(result);
+ * await pool.shutdown({ graceMs: 5000 });
+ * ```
+ */
+export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
+  const logger = options.logger ?? silentLogger;
+  const observer = options.observer ?? NOOP_OBSERVER;
+  const maxRestarts = options.maxRestarts ?? 5;
+  let latest: { config: GatewayConfig; certificates: CertificateConfig[] } | undefined;
+  let nextId = 1;
+  let applied = false;
+  let stopping = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
+    index,
+    alive: false,
+    restarts: 0,
+    requests: 0,
+    states: [],
+    ready: false,
+    reconciled: [],
+    stopped: [],
+  }));
+
+  function observe(slot: Slot, batch: WorkerObservations): void {
+    for (const group of batch.requests) {
+      slot.requests += group.durationsSeconds.length;
+      const { listener, route, method, status } = group;
+      for (const durationSeconds of group.durationsSeconds) {
+        observer.onRequest({ listener, route, method, status, durationSeconds });
+      }
+    }
+    for (const e of batch.upstreamErrors) {
+      for (let i = 0; i < e.count; i++) observer.onUpstreamError(e.backend, e.kind);
+    }
+  }
+
+  function onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === "observations") return observe(slot, message);
+    if (message.type === "reconciled") {
+      slot.states = message.states;
+      slot.ready = message.ready;
+      const done = slot.reconciled.filter((w) => w.id <= message.id);
+      slot.reconciled = slot.reconciled.filter((w) => w.id > message.id);
+      for (const w of done) w.resolve();
+      return;
+    }
+    const done = slot.stopped.filter((w) => w.id <= message.id);
+    slot.stopped = slot.stopped.filter((w) => w.id > message.id);
+    for (const w of done) w.resolve(message.drained);
+  }
+
+  function send(slot: Slot, message: ToWorker): void {
+    slot.worker?.postMessage(message);
+  }
+
+  function reconcileSlot(slot: Slot): Promise<void> {
+    if (!slot.alive || latest === undefined) return Promise.resolve();
+    const id = nextId++;
+    const replied = new Promise<void>((resolve) => slot.reconciled.push({ id, resolve }));
+    send(slot, { type: "reconcile", id, ...latest });
+    return replied;
+  }
+
+  function start(slot: Slot): void {
+    const worker = new Worker(WORKER_URL, { type: "module", name: `dataplane-${slot.index}` });
+    slot.worker = worker;
+    slot.alive = true;
+    worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(slot, event.data);
+    worker.onerror = (event) => {
+      // Unhandled, a worker's error would end the whole process.
+      event.preventDefault();
+      crashed(slot, event.message);
+    };
+    send(slot, {
+      type: "init",
+      index: slot.index,
+      hostname: options.hostname ?? "0.0.0.0",
+      requestTimeoutMs: options.requestTimeoutMs,
+      logLevel: options.logLevel ?? "info",
+      logFormat: options.logFormat ?? "json",
+      serveHttps: slot.index === 0,
+      flushMs: options.flushMs ?? 250,
+    });
+  }
+
+  function crashed(slot: Slot, reason: string): void {
+    slot.worker?.terminate();
+    slot.worker = undefined;
+    slot.alive = false;
+    slot.ready = false;
+    const stopped = slot.stopped.splice(0);
+    for (const w of stopped) w.resolve(false);
+    const restart = !stopping && slot.restarts < maxRestarts;
+    logger.error("data-plane worker crashed", {
+      worker: slot.index,
+      reason,
+      restarts: slot.restarts,
+      restarting: restart,
+    });
+    if (!restart) {
+      slot.states = slot.states.map((s) => ({
+        ...s,
+        bound: false,
+        error:
+          `Cannot serve port ${s.port} in data-plane worker ${slot.index}: it crashed (${reason})`,
+      }));
+      for (const w of slot.reconciled.splice(0)) w.resolve();
+      return;
+    }
+    slot.restarts++;
+    start(slot);
+    // Answers whoever still waits for the crashed worker's reply.
+    reconcileSlot(slot);
+  }
+
+  function states(): ListenerPortState[] {
+    const byPort = new Map<number, ListenerPortState>();
+    for (const slot of slots) {
+      for (const s of slot.states) {
+        const seen = byPort.get(s.port);
+        if (seen === undefined) byPort.set(s.port, { ...s });
+        else if (!s.bound) {
+          seen.bound = false;
+          seen.error ??= s.error;
+        }
+      }
+    }
+    return [...byPort.values()].sort((a, b) => a.port - b.port);
+  }
+
+  for (const slot of slots) start(slot);
+
+  return {
+    reconcile(input: ListenerConfigInput) {
+      const run = queue.then(async () => {
+        if (stopping) return states();
+        // Only what the workers need crosses: not statuses or problems.
+        latest = { config: input.config, certificates: input.certificates ?? [] };
+        await Promise.all(slots.map(reconcileSlot));
+        applied = true;
+        return states();
+      });
+      queue = run.catch(() => {});
+      return run;
+    },
+    states,
+    ready: () => applied && !stopping && slots.every((s) => s.alive && s.ready),
+    async shutdown(shutdownOptions = {}) {
+      stopping = true;
+      await queue;
+      const graceMs = shutdownOptions.graceMs;
+      const results = await Promise.all(slots.map((slot) => {
+        if (!slot.alive) return Promise.resolve(true);
+        const id = nextId++;
+        const stopped = new Promise<boolean>((resolve) => slot.stopped.push({ id, resolve }));
+        send(slot, { type: "shutdown", id, graceMs });
+        if (graceMs === undefined) return stopped;
+        // A worker that does not answer in time is terminated anyway.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs + 1_000);
+        });
+        return Promise.race([stopped, late]).finally(() => clearTimeout(timer));
+      }));
+      for (const slot of slots) {
+        slot.worker?.terminate();
+        slot.worker = undefined;
+        slot.alive = false;
+        for (const s of slot.states) s.bound = false;
+      }
+      return results.every(Boolean);
+    },
+    workerStats: () =>
+      slots.map((s) => ({
+        index: s.index,
+        requests: s.requests,
+        restarts: s.restarts,
+        alive: s.alive,
+      })),
+  };
+}

@@ -1,0 +1,138 @@
+import { assert, assertEquals } from "@std/assert";
+import type { RequestRecord } from "../../src/dataplane/observer.ts";
+import { createWorkerPool } from "../../src/dataplane/worker_pool.ts";
+import { startEchoBackend } from "../_helpers/echo_backend.ts";
+import { freePorts } from "../_helpers/gateway_process.ts";
+import { backend, testConfig } from "./_config.ts";
+
+/** One request on a connection of its own, so the kernel picks a worker each time. */
+async function freshGet(port: number, path: string): Promise<number> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { client });
+    await res.body?.cancel();
+    return res.status;
+  } finally {
+    client.close();
+  }
+}
+
+async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function recorder() {
+  const requests: RequestRecord[] = [];
+  const errors: string[] = [];
+  return {
+    requests,
+    errors,
+    observer: {
+      onRequest: (r: RequestRecord) => requests.push(r),
+      onUpstreamError: (backend: string, kind: string) => errors.push(`${backend} ${kind}`),
+    },
+  };
+}
+
+Deno.test("two workers share one port and both answer fresh connections", async () => {
+  await using echo = startEchoBackend();
+  const [port] = freePorts(1);
+  const seen = recorder();
+  const pool = createWorkerPool({
+    workers: 2,
+    hostname: "127.0.0.1",
+    observer: seen.observer,
+    flushMs: 50,
+  });
+  try {
+    const config = testConfig(port, [{ path: "/", backends: [backend("echo", [echo.port])] }]);
+    const states = await pool.reconcile({ config });
+    assertEquals(states, [{ port, protocol: "HTTP", bound: true }]);
+    assert(pool.ready());
+    const total = 60;
+    for (let i = 0; i < total; i++) assertEquals(await freshGet(port, `/n/${i}`), 200);
+    await until("every request in the main isolate", () => seen.requests.length === total);
+    const stats = pool.workerStats();
+    assertEquals(stats.map((s) => s.requests).reduce((a, b) => a + b), total);
+    assert(stats.every((s) => s.requests > 0), `one worker answered all: ${JSON.stringify(stats)}`);
+    assert(seen.requests.every((r) => r.status === 200 && r.route !== "none"));
+  } finally {
+    await pool.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("a new config reaches every worker", async () => {
+  await using echo = startEchoBackend();
+  const [port] = freePorts(1);
+  const seen = recorder();
+  const pool = createWorkerPool({ workers: 2, hostname: "127.0.0.1", observer: seen.observer });
+  try {
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/old", backends: [backend("echo", [echo.port])] }]),
+    });
+    assertEquals(await freshGet(port, "/new"), 404);
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/new", backends: [backend("echo", [echo.port])] }]),
+    });
+    const statuses = new Set<number>();
+    for (let i = 0; i < 30; i++) statuses.add(await freshGet(port, "/new"));
+    assertEquals([...statuses], [200]);
+  } finally {
+    await pool.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("upstream errors of the workers reach the main observer", async () => {
+  const [port, dead] = freePorts(2);
+  const seen = recorder();
+  const pool = createWorkerPool({
+    workers: 2,
+    hostname: "127.0.0.1",
+    observer: seen.observer,
+    flushMs: 50,
+  });
+  try {
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/", backends: [backend("gone", [dead])] }]),
+    });
+    for (let i = 0; i < 4; i++) assertEquals(await freshGet(port, "/"), 502);
+    await until("the upstream errors", () => seen.errors.length >= 4);
+    assert(seen.errors.every((e) => e === "service/default/gone:80 connect"), seen.errors.join());
+  } finally {
+    await pool.shutdown({ graceMs: 1000 });
+  }
+});
+
+Deno.test("shutdown drains in-flight requests in every worker, then the port is closed", async () => {
+  await using echo = startEchoBackend();
+  const [port] = freePorts(1);
+  const seen = recorder();
+  const pool = createWorkerPool({ workers: 2, hostname: "127.0.0.1", observer: seen.observer });
+  await pool.reconcile({
+    config: testConfig(port, [{ path: "/", backends: [backend("echo", [echo.port])] }]),
+  });
+  const clients = [0, 1, 2, 3].map(() => Deno.createHttpClient({ poolMaxIdlePerHost: 0 }));
+  try {
+    const inFlight = clients.map((client) =>
+      fetch(`http://127.0.0.1:${port}/slow`, { client, headers: { "x-echo-delay": "400" } })
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const drained = await pool.shutdown({ graceMs: 3000 });
+    for (const res of await Promise.all(inFlight)) {
+      assertEquals(res.status, 200);
+      await res.body?.cancel();
+    }
+    assert(drained);
+    assertEquals(pool.ready(), false);
+    // The last batch is posted at shutdown: nothing is lost.
+    assertEquals(seen.requests.length, 4);
+    const refused = await freshGet(port, "/").catch((error) => (error as Error).name);
+    assertEquals(refused, "TypeError");
+  } finally {
+    for (const client of clients) client.close();
+  }
+});
