@@ -93,6 +93,9 @@ export async function stageSources(dir: string, revision: string, root = ROOT): 
   await Deno.writeTextFile(join(dir, REVISION_MODULE), revisionModuleSource(revision));
 }
 
+/** The data-plane worker entry (`--workers`), relative to the staged root. */
+export const WORKER_MODULE = "src/dataplane/dataplane_worker.ts";
+
 /** Options of {@linkcode compileArgs}. */
 export interface CompileOptions {
   /** Absolute path of the binary to write. */
@@ -110,6 +113,10 @@ export function compileArgs(options: CompileOptions): string[] {
     ...permissionFlags({ readPaths: options.readPaths }),
     // Embed only the npm packages main.ts reaches, not every package in the lockfile.
     "--exclude-unused-npm",
+    // `--workers N` starts this module with `new Worker`; the module graph of
+    // main.ts does not import it, so it must be embedded by name.
+    "--include",
+    join(dirname(options.entry), WORKER_MODULE),
     ...(options.target ? ["--target", options.target] : []),
     "--output",
     options.output,

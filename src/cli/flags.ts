@@ -111,6 +111,13 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "after the drain delay, longest wait for in-flight requests",
   },
   {
+    name: "workers",
+    type: "string",
+    placeholder: "N|auto",
+    defaultText: "1",
+    help: "data-plane workers sharing each HTTP port (auto: one per CPU); HTTPS ports use worker 0",
+  },
+  {
     name: "leader-elect",
     type: "boolean",
     defaultText: "true in a pod, else false",

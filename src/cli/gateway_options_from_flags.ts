@@ -77,6 +77,13 @@ export function gatewayOptionsFromFlags(
     bad("log-format", logFormat, "expected json or text");
   }
 
+  const workersText = str("workers") ?? "1";
+  const workers = workersText === "auto"
+    ? Math.max(1, navigator.hardwareConcurrency ?? 1)
+    : /^[1-9][0-9]{0,2}$/.test(workersText)
+    ? Number(workersText)
+    : bad("workers", workersText, 'expected a whole number from 1 to 999, or "auto"');
+
   const leaderElectionNamespace = str("leader-election-namespace");
   if (leaderElectionNamespace !== undefined && !DNS_NAME.test(leaderElectionNamespace)) {
     bad("leader-election-namespace", leaderElectionNamespace, "expected a namespace name");
@@ -143,6 +150,7 @@ export function gatewayOptionsFromFlags(
     upstreamTimeoutMs: duration("upstream-timeout", 15_000),
     drainDelayMs: duration("drain-delay", 5_000),
     shutdownTimeoutMs: duration("shutdown-timeout", 25_000),
+    workers,
     leaderElect,
     leaderElectionNamespace,
     leaseDurationMs,

@@ -10,6 +10,7 @@ import { rebuildRecordOf } from "../admin/rebuild_record.ts";
 import { createTelemetryApp } from "../admin/telemetry_app.ts";
 import { createListenerManager } from "../dataplane/listeners.ts";
 import { createHttpsServerFactory } from "../dataplane/tls_port_factory.ts";
+import { createWorkerPool } from "../dataplane/worker_pool.ts";
 import { compileRouteTable } from "../router/compile_route_table.ts";
 import { explain } from "../router/explain.ts";
 import { createFilesSource } from "../source/files.ts";
@@ -88,6 +89,20 @@ export function createDefaultParts(): GatewayParts {
       return part;
     },
     createListenerManager(getTable, metrics, ctx) {
+      const workers = ctx.options.workers ?? 1;
+      if (workers > 1) {
+        // Each worker compiles its own table from the posted config;
+        // `getTable` stays with the main isolate (admin /explain).
+        return createWorkerPool({
+          workers,
+          hostname: ctx.options.listenHost,
+          logger: ctx.logger.child({ component: "dataplane" }),
+          logLevel: ctx.options.logLevel,
+          logFormat: ctx.options.logFormat,
+          observer: metrics.observer,
+          requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+        });
+      }
       return createListenerManager({
         getTable,
         hostname: ctx.options.listenHost,

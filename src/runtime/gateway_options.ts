@@ -37,6 +37,11 @@ export interface GatewayOptions {
   drainDelayMs: number;
   /** After the drain delay: the longest wait for in-flight requests. */
   shutdownTimeoutMs: number;
+  /**
+   * Data-plane workers sharing each HTTP port (`--workers`); absent or 1:
+   * the data plane runs in the main isolate, without any worker.
+   */
+  workers?: number;
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */

@@ -22,6 +22,7 @@ Deno.test("no command means run, with every documented default", () => {
     upstreamTimeoutMs: 15_000,
     drainDelayMs: 5_000,
     shutdownTimeoutMs: 25_000,
+    workers: 1,
     leaderElect: false,
     leaderElectionNamespace: undefined,
     leaseDurationMs: 15_000,
@@ -104,6 +105,8 @@ Deno.test("bad values name the flag and the value", () => {
     [["--log-format", "xml"], 'Cannot parse --log-format: current value is "xml"'],
     [["--leader-elect=maybe"], 'Cannot parse --leader-elect: current value is "maybe"'],
     [["--gateway-service", "nope"], 'Cannot parse --gateway-service: current value is "nope"'],
+    [["--workers", "0"], 'Cannot parse --workers: current value is "0"'],
+    [["--workers", "two"], 'Cannot parse --workers: current value is "two"'],
     [
       ["--leader-election-lease-duration", "5s"],
       'Cannot parse --leader-election-renew-deadline: current value is "10s" (expected less than the lease duration, 5000 ms)',
@@ -122,6 +125,12 @@ Deno.test("bad values name the flag and the value", () => {
   for (const [args, message] of cases) {
     assertThrows(() => options(args), UsageError, message);
   }
+});
+
+Deno.test("--workers takes a count, auto (one per CPU) or SERVAL_WORKERS", () => {
+  assertEquals(options(["--workers", "2"]).workers, 2);
+  assertEquals(options(["--workers", "auto"]).workers, navigator.hardwareConcurrency);
+  assertEquals(options([], { SERVAL_WORKERS: "3" }).workers, 3);
 });
 
 Deno.test("a bad environment value names the variable", () => {
