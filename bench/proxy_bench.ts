@@ -16,14 +16,17 @@
  * `--baseline DIR` adds a second gateway from another checkout (e.g.
  * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
  * change. `--cpu-prof DIR` writes the gateway's V8 CPU profile there
- * (summarise it with `bench/_cpu_profile.ts`). `--clients` also compares the
+ * (summarise it with `bench/_cpu_profile.ts`). `--workers N` (N > 1) adds a
+ * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
+ * same rounds; the default stays one gateway worker against one nginx worker.
+ * `--clients` also compares the
  * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
  * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
  * killed at the end, also on failure.
  *
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
- *                                   [--baseline DIR] [--cpu-prof DIR] [--clients]
+ *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N]
  * ```
  * @module
  */
@@ -53,6 +56,7 @@ const rounds = Number(flag("rounds", "3"));
 const baseline = flag("baseline", "");
 const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
+const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
 for (const tool of ["nginx", "wrk"]) {
@@ -62,6 +66,10 @@ for (const tool of ["nginx", "wrk"]) {
     console.error(`Cannot run the benchmark: ${tool} is not installed`);
     Deno.exit(2);
   }
+}
+if (!(Number.isInteger(workers) && workers >= 1)) {
+  console.error(`Cannot run the benchmark: --workers must be a positive integer, not "${workers}"`);
+  Deno.exit(2);
 }
 if (!(Number.isInteger(rounds) && rounds >= 1)) {
   console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
@@ -117,7 +125,12 @@ try {
   );
 
   /** Starts `main.ts run` of the checkout at `checkout` on its own ports. */
-  const startGateway = async (name: string, checkout: string, profile: boolean) => {
+  const startGateway = async (
+    name: string,
+    checkout: string,
+    profile: boolean,
+    extraArgs: string[] = [],
+  ) => {
     const port = freePort();
     const manifests = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifests);
@@ -142,6 +155,7 @@ try {
       // Exit at once on SIGTERM, so the CPU profile is written before the kill.
       "--drain-delay",
       "0s",
+      ...extraArgs,
     ]);
     children.push(child);
     return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
@@ -151,6 +165,13 @@ try {
     { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },
     { name: "gateway", ...await startGateway("gateway", root, cpuProf !== "") },
   ];
+  if (workers > 1) {
+    const name = `gateway (${workers} workers)`;
+    targets.push({
+      name,
+      ...await startGateway(name, root, false, ["--workers", String(workers)]),
+    });
+  }
   if (baseline !== "") {
     const checkout = baseline.endsWith("/") ? baseline : baseline + "/";
     targets.push({
