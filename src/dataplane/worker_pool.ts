@@ -41,6 +41,8 @@ export interface WorkerPoolOptions {
   flushMs?: number;
   /** Restarts allowed per worker; default 5. */
   maxRestarts?: number;
+  /** The worker entry; default `dataplane_worker.ts` (tests wrap it to make it crash). */
+  workerUrl?: URL;
 }
 
 /** What one worker did so far. */
@@ -145,7 +147,10 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   }
 
   function start(slot: Slot): void {
-    const worker = new Worker(WORKER_URL, { type: "module", name: `dataplane-${slot.index}` });
+    const worker = new Worker(options.workerUrl ?? WORKER_URL, {
+      type: "module",
+      name: `dataplane-${slot.index}`,
+    });
     slot.worker = worker;
     slot.alive = true;
     worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(slot, event.data);

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import type { RequestRecord } from "../../src/dataplane/observer.ts";
 import { createWorkerPool } from "../../src/dataplane/worker_pool.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
+import { createLogger } from "../../src/log/logger.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
 import { backend, testConfig } from "./_config.ts";
 
@@ -134,5 +135,54 @@ Deno.test("shutdown drains in-flight requests in every worker, then the port is 
     assertEquals(refused, "TypeError");
   } finally {
     for (const client of clients) client.close();
+  }
+});
+
+Deno.test("a crashed worker is logged, restarted with the current config, at most maxRestarts times", async () => {
+  await using echo = startEchoBackend();
+  const [port] = freePorts(1);
+  const dir = await Deno.makeTempDir({ prefix: "serval-crash-" });
+  Deno.env.set("SERVAL_TEST_CRASH_DIR", dir);
+  const lines: Record<string, unknown>[] = [];
+  const pool = createWorkerPool({
+    workers: 2,
+    hostname: "127.0.0.1",
+    logger: createLogger({ level: "error", write: (line) => lines.push(JSON.parse(line)) }),
+    maxRestarts: 1,
+    workerUrl: new URL("./_crashing_worker.ts", import.meta.url),
+  });
+  try {
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/old", backends: [backend("echo", [echo.port])] }]),
+    });
+    assert(pool.ready());
+
+    await Deno.writeTextFile(`${dir}/crash-1`, "");
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/new", backends: [backend("echo", [echo.port])] }]),
+    });
+    await until("the restart", () => pool.workerStats()[1].restarts === 1 && pool.ready());
+    assertEquals(lines[0].msg, "data-plane worker crashed");
+    assertEquals([lines[0].worker, lines[0].restarting], [1, true]);
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) statuses.add(await freshGet(port, "/new"));
+    assertEquals([...statuses], [200]);
+
+    await Deno.writeTextFile(`${dir}/crash-1`, "");
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/", backends: [backend("echo", [echo.port])] }]),
+    });
+    await until("the second crash", () => !pool.workerStats()[1].alive);
+    assertEquals([lines[1].worker, lines[1].restarting], [1, false]);
+    assertEquals(pool.ready(), false);
+    const [state] = pool.states();
+    assertEquals(state.bound, false);
+    assert(state.error?.includes("crashed"), state.error);
+    // Worker 0 still serves the port alone.
+    assertEquals(await freshGet(port, "/"), 200);
+  } finally {
+    await pool.shutdown({ graceMs: 1000 });
+    Deno.env.delete("SERVAL_TEST_CRASH_DIR");
+    await Deno.remove(dir, { recursive: true });
   }
 });
