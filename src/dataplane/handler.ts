@@ -150,8 +150,10 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
           if (filter.hostname !== undefined) upstreamHost = filter.hostname;
           if (filter.path !== undefined) {
             // The rewrite works on the normalised path (what the rule matched).
+            // The query string, an empty one (`/x?`) included, is kept as sent.
             const rewritten = modifyPath(at.path, matched.match, filter.path);
-            target = at.query === "" ? rewritten : `${rewritten}?${at.query}`;
+            const q = at.target.indexOf("?");
+            target = q === -1 ? rewritten : rewritten + at.target.slice(q);
           }
           break;
       }

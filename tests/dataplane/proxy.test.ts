@@ -302,3 +302,23 @@ Deno.test("routing errors: 404 without route, 400 on a bad path or host, 500 wit
   }]);
   assertEquals(proxy.statuses, [404, 400, 400, 500, 500, 503]);
 });
+
+Deno.test("a rewritten path keeps the query string as sent, an empty one included", async () => {
+  await using echo = startEchoBackend();
+  await using proxy = await startProxy([{
+    path: "/prefix",
+    filters: [{ type: "URLRewrite", path: { type: "ReplacePrefixMatch", value: "/one" } }],
+    backends: [backend("echo", [echo.port])],
+  }]);
+  for (
+    const [sent, expected] of [
+      ["/prefix/x?", "/one/x?"],
+      ["/prefix/x?a=%2F&b", "/one/x?a=%2F&b"],
+      ["/prefix/x", "/one/x"],
+    ]
+  ) {
+    const res = await rawRequest(proxy.port, `GET ${sent} HTTP/1.1\r\nHost: example.com`);
+    assertEquals(res.status, 200);
+    assertEquals((JSON.parse(res.body) as EchoRecord).target, expected, sent);
+  }
+});
