@@ -7,6 +7,7 @@
  * @module
  */
 import { UpstreamError } from "./upstream_types.ts";
+import { latin1 } from "./upstream_head_parser.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -197,15 +198,4 @@ export class Http1Connection {
       scanFrom = this.#start + offset;
     }
   }
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let out = "";
-  for (let i = start; i < end; i += 4096) {
-    out += String.fromCharCode.apply(
-      null,
-      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
-    );
-  }
-  return out;
 }

@@ -185,8 +185,8 @@ function findCrlf(buf: Uint8Array, from: number, end: number): number {
   return end;
 }
 
-/** Latin-1 text of `buf[start, end)`. */
-function latin1(buf: Uint8Array, start: number, end: number): string {
+/** Latin-1 text of `buf[start, end)` (HTTP heads are bytes, not UTF-8). */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
   let out = "";
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(
