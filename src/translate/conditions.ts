@@ -38,6 +38,8 @@ export const Reason = {
   IncompatibleFilters: "IncompatibleFilters",
   InvalidKind: "InvalidKind",
   BackendNotFound: "BackendNotFound",
+  UnsupportedAddress: "UnsupportedAddress",
+  AddressNotAssigned: "AddressNotAssigned",
 } as const;
 
 /** A condition with its outcome, before it is stamped with a generation. */

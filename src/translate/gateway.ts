@@ -9,6 +9,36 @@ import type { ObjectStatus, TranslateOptions } from "./config.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
 import { isProgrammed, type ListenerState, listenerStatus } from "./listener.ts";
 
+const SUPPORTED_ADDRESS_TYPES = new Set(["IPAddress", "Hostname"]);
+
+/**
+ * Checks `spec.addresses` against what this gateway can be: it cannot assign
+ * addresses, it is reachable only on the addresses it publishes
+ * (`options.gatewayAddresses`). A type it does not know makes the Gateway not
+ * accepted (`UnsupportedAddress`); a requested address it does not publish
+ * makes it not programmed (`AddressNotAssigned`). An empty value asks for any
+ * address of that type.
+ */
+export function addressProblems(
+  gateway: Gateway,
+  options: TranslateOptions,
+): { unsupported: string[]; unassigned: string[] } {
+  const published = options.gatewayAddresses ?? [];
+  const unsupported: string[] = [];
+  const unassigned: string[] = [];
+  for (const address of gateway.spec.addresses ?? []) {
+    const type = address.type ?? "IPAddress";
+    if (!SUPPORTED_ADDRESS_TYPES.has(type)) {
+      unsupported.push(type);
+    } else if (
+      !published.some((p) => p.type === type && (!address.value || p.value === address.value))
+    ) {
+      unassigned.push(address.value ? `${type} ${address.value}` : `any ${type}`);
+    }
+  }
+  return { unsupported, unassigned };
+}
+
 /**
  * Builds the status of one Gateway. `Accepted` is True with reason `Accepted`
  * when every listener is programmed, True with `ListenersNotValid` when only
@@ -26,7 +56,20 @@ export function gatewayStatus(
     JSON.stringify(l.listener.name)
   );
   const conditions = [];
-  if (broken.length === 0) {
+  const addresses = addressProblems(gateway, options);
+  if (addresses.unsupported.length > 0) {
+    conditions.push(
+      condition(
+        ConditionType.Accepted,
+        false,
+        Reason.UnsupportedAddress,
+        `Address types ${
+          addresses.unsupported.map((t) => JSON.stringify(t)).join(", ")
+        } are not supported; supported: IPAddress, Hostname`,
+        generation,
+      ),
+    );
+  } else if (broken.length === 0) {
     conditions.push(
       condition(ConditionType.Accepted, true, Reason.Accepted, "Gateway is accepted", generation),
     );
@@ -44,7 +87,23 @@ export function gatewayStatus(
     );
   }
   conditions.push(
-    programmed.length > 0
+    addresses.unsupported.length > 0
+      ? condition(
+        ConditionType.Programmed,
+        false,
+        Reason.Invalid,
+        "Gateway is not accepted: its address type is not supported",
+        generation,
+      )
+      : addresses.unassigned.length > 0
+      ? condition(
+        ConditionType.Programmed,
+        false,
+        Reason.AddressNotAssigned,
+        `Requested addresses are not assigned to this gateway: ${addresses.unassigned.join(", ")}`,
+        generation,
+      )
+      : programmed.length > 0
       ? condition(
         ConditionType.Programmed,
         true,

@@ -18,7 +18,7 @@ import {
 } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
-import { gatewayStatus } from "./gateway.ts";
+import { addressProblems, gatewayStatus } from "./gateway.ts";
 import { evaluateListeners, type ListenerState } from "./listener.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type HostRoute } from "./port_config.ts";
@@ -57,6 +57,21 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     allListeners.push(...states);
   }
   markConflictsAcrossGateways(ctx, allListeners);
+  // A Gateway whose requested addresses this gateway cannot honour is not
+  // served at all: serving it on other addresses would contradict its status.
+  const unservable = new Set<Gateway>();
+  for (const gateway of gateways) {
+    const { unsupported, unassigned } = addressProblems(gateway, options);
+    if (unsupported.length === 0 && unassigned.length === 0) continue;
+    unservable.add(gateway);
+    ctx.problem(
+      gateway,
+      "spec.addresses",
+      unsupported.length > 0
+        ? `Cannot serve Gateway: address types ${unsupported.join(", ")} are not supported`
+        : `Cannot serve Gateway: requested addresses are not assigned: ${unassigned.join(", ")}`,
+    );
+  }
 
   const routesByListener = new Map<string, HostRoute[]>();
   const routeStatuses: ObjectStatus[] = [];
@@ -101,7 +116,10 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     routeStatuses.push(routeObjectStatus(route, generation, parents));
   }
 
-  const built = buildPorts(allListeners, routesByListener);
+  const built = buildPorts(
+    allListeners.filter((l) => !unservable.has(l.gateway)),
+    routesByListener,
+  );
   for (const compiled of compiledRoutes) {
     for (const rule of compiled.rules) {
       if (built.usedRules.has(rule.config.id)) rules[rule.config.id] = rule.config;
