@@ -115,7 +115,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     placeholder: "N|auto",
     defaultText: "1",
-    help: "data-plane workers sharing each HTTP port (auto: one per CPU); HTTPS ports use worker 0",
+    help: "data-plane workers sharing each HTTP and HTTPS port (auto: one per CPU)",
   },
   {
     name: "leader-elect",

@@ -1,6 +1,6 @@
 /**
  * The entry of one data-plane worker (`--workers N`): its own listener
- * manager with `SO_REUSEPORT` on every port, its own route table compiled
+ * manager with `SO_REUSEPORT` on every port (HTTP and HTTPS), its own route table compiled
  * from each posted config, and its observations batched to the main isolate
  * (which owns the metrics). Started by `worker_pool.ts`; never imported.
  * @module
@@ -9,7 +9,6 @@
 import { createLogger, type Logger } from "../log/logger.ts";
 import { compileRouteTable } from "../router/compile_route_table.ts";
 import type { RouteTable } from "../router/router.ts";
-import type { GatewayConfig } from "../translate/config.ts";
 import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
@@ -64,13 +63,6 @@ function flush(): void {
   upstreamErrors.clear();
 }
 
-/** HTTPS ports stay with worker 0: see `worker_pool.ts`. */
-function portsFor(config: GatewayConfig, serveHttps: boolean): GatewayConfig {
-  return serveHttps
-    ? config
-    : { ...config, ports: config.ports.filter((p) => p.protocol === "HTTP") };
-}
-
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "init": {
@@ -94,7 +86,7 @@ async function handle(message: ToWorker): Promise<void> {
       if (manager === undefined || init === undefined) return;
       table = compileRouteTable(message.config);
       const states = await manager.reconcile({
-        config: portsFor(message.config, init.serveHttps),
+        config: message.config,
         certificates: message.certificates,
       });
       post({ type: "reconciled", id: message.id, states, ready: manager.ready() });

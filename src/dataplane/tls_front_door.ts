@@ -21,6 +21,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { scanClientHello } from "./tls_client_hello.ts";
+import { reusePortAvailable } from "./tls_server.ts";
 
 /** What the front door learnt about one client connection. */
 export interface FrontDoorOrigin {
@@ -35,6 +36,13 @@ export interface FrontDoorOptions {
   hostname: string;
   /** `0` picks a free port. */
   port: number;
+  /**
+   * Bind with `SO_REUSEPORT` so the front doors of several workers share the
+   * port (`--workers`); each relays to its own worker's TLS listener, so
+   * `lookup` stays local to the worker that accepted the connection. Needs
+   * `--unstable-net`; without it the bind throws. Default false.
+   */
+  reusePort?: boolean;
   /** The loopback TLS listener new connections are relayed to (read per connection). */
   target: () => number;
   logger: Logger;
@@ -75,7 +83,11 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   const log = options.logger;
   const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
   const maxRetries = options.maxRetries ?? 3;
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    ...(options.reusePort ? { reusePort: reusePortOrThrow(options.port) } : {}),
+  });
   const origins = new Map<number, FrontDoorOrigin>();
   const waitingForHello = new Set<Deno.Conn>();
   const running = new Set<Promise<void>>();
@@ -202,6 +214,19 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
       while (running.size > 0) await Promise.all([...running]);
     },
   };
+}
+
+/**
+ * Deno 2.9 exits the process, instead of throwing, when a socket asks for
+ * `reusePort` without `--unstable-net`; a failed bind is what callers handle.
+ */
+function reusePortOrThrow(port: number): true {
+  if (!reusePortAvailable()) {
+    throw new Error(
+      `Cannot share HTTPS port ${port} between workers: SO_REUSEPORT needs --unstable-net`,
+    );
+  }
+  return true;
 }
 
 /**

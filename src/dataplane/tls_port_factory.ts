@@ -2,6 +2,8 @@
  * The HTTPS `PortServerFactory` of the listener manager: binds an HTTPS port
  * with `serveTlsPort` and turns each config update into the port's new
  * certificate choice (a rotation only when some handshake would change).
+ * With `reusePort` (one of several workers) every worker binds the public
+ * port and keeps its own loopback TLS listener, relays and rotations.
  * @module
  */
 import type { RouteTable } from "../router/router.ts";
@@ -44,6 +46,8 @@ export function createHttpsServerFactory(
     const server = serveTlsPort({
       hostname: context.hostname,
       port: context.port,
+      // Shared by the workers (`--workers`); otherwise the server's own default.
+      reusePort: context.reusePort || undefined,
       certificates: sniCertificatesFor(context.portConfig, context.certificates),
       getTable,
       handler: context.handler,

@@ -68,7 +68,13 @@ export interface TlsPortServerOptions {
   logger?: Logger;
   /** Distinct server names one listener resolves before it is replaced. Default 1000. */
   maxResolvedNames?: number;
-  /** `first-request` only: rotate with `SO_REUSEPORT`; default: when `--unstable-net` allows it. */
+  /**
+   * Bind the public socket with `SO_REUSEPORT`. `client-hello`: the front
+   * door, so the workers of one process share the port (default false).
+   * `first-request`: the TLS listener, which also lets a rotation bind the new
+   * listener before closing the old one (default: when `--unstable-net`
+   * allows it).
+   */
   reusePort?: boolean;
   /** Default `client-hello`. */
   sniSource?: SniSource;
@@ -249,6 +255,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       front = openFrontDoor({
         hostname: options.hostname,
         port,
+        reusePort: options.reusePort ?? false,
         target: () => (current.listener.addr as Deno.NetAddr).port,
         logger: log,
       });

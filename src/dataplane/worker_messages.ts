@@ -19,8 +19,6 @@ export interface WorkerInit {
   requestTimeoutMs?: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** Whether this worker binds the HTTPS ports (worker 0 only). */
-  serveHttps: boolean;
   /** How often observations are posted, in ms. */
   flushMs: number;
 }

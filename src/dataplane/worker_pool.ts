@@ -1,14 +1,13 @@
 /**
  * The data plane on several cores (`--workers N`): N workers, each serving
- * every HTTP port with `SO_REUSEPORT` (the kernel spreads connections over
- * them), each holding its own route table compiled from the config posted
- * here. The pool offers the listener manager's interface, so the runtime
- * swaps it in unchanged; the metrics stay in the main isolate, fed from
- * batches the workers post every `flushMs` and at shutdown.
- *
- * HTTPS ports are bound by worker 0 only: the HTTPS server binds its own
- * listeners (`tls_front_door.ts`, `tls_server.ts`) and does not pass
- * `SO_REUSEPORT` to them, so an HTTPS port is not shared yet.
+ * every HTTP and HTTPS port with `SO_REUSEPORT` (the kernel spreads
+ * connections over them), each holding its own route table compiled from the
+ * config posted here. On an HTTPS port each worker's front door relays only
+ * to that worker's loopback TLS listener, so SNI lookups and certificate
+ * rotations stay inside the worker. The pool offers the listener manager's
+ * interface, so the runtime swaps it in unchanged; the metrics stay in the
+ * main isolate, fed from batches the workers post every `flushMs` and at
+ * shutdown.
  *
  * A worker that dies is logged at error and started again with the current
  * config, at most `maxRestarts` times; after that its ports read unbound.
@@ -166,7 +165,6 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       requestTimeoutMs: options.requestTimeoutMs,
       logLevel: options.logLevel ?? "info",
       logFormat: options.logFormat ?? "json",
-      serveHttps: slot.index === 0,
       flushMs: options.flushMs ?? 250,
     });
   }
