@@ -105,3 +105,22 @@ export async function writeManifests(dir: string, files: Record<string, string>)
     await Deno.rename(tmp, `${dir}/${name}`);
   }
 }
+
+/** A `kubernetes.io/tls` Secret holding `certPem` and `keyPem` (base64 in `data`, as the API serves it). */
+export function tlsSecretYaml(
+  name: string,
+  certPem: string,
+  keyPem: string,
+  namespace = "default",
+): string {
+  return `apiVersion: v1
+kind: Secret
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+type: kubernetes.io/tls
+data:
+  tls.crt: ${btoa(certPem)}
+  tls.key: ${btoa(keyPem)}
+`;
+}

@@ -5,6 +5,7 @@
  * one the TLS server name selected: 421 (HTTPRouteHTTPSListenerDetectMisdirectedRequests).
  */
 import { createTestCa } from "../_helpers/certs.ts";
+import { tlsSecretYaml } from "./_manifests.ts";
 import {
   type Case,
   checkTable,
@@ -54,14 +55,9 @@ Deno.test("conformance: HTTPS listeners route by Host and answer 421 to misdirec
       "class.yaml": GATEWAY_CLASS_YAML,
       "services.yaml": [V1, V2, V3].map((s) => serviceYaml(INFRA, s, backendPort(`${INFRA}/${s}`)))
         .join("---\n"),
-      "gateway.yaml": `apiVersion: v1
-kind: Secret
-metadata: { name: tls-validity-checks-certificate, namespace: ${INFRA} }
-type: kubernetes.io/tls
-data:
-  tls.crt: ${btoa(leaf.certPem)}
-  tls.key: ${btoa(leaf.keyPem)}
----
+      "gateway.yaml": `${
+        tlsSecretYaml("tls-validity-checks-certificate", leaf.certPem, leaf.keyPem, INFRA)
+      }---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: same-namespace-with-https-listener, namespace: ${INFRA} }

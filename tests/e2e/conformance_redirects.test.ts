@@ -11,8 +11,7 @@
  */
 import { createTestCa } from "../_helpers/certs.ts";
 import { type Case, checkTable, GATEWAY_CLASS_YAML, INFRA, startFixture } from "./_conformance.ts";
-
-const b64 = (text: string) => btoa(text);
+import { tlsSecretYaml } from "./_manifests.ts";
 
 /** A redirect rule on PathPrefix `prefix` with the given `requestRedirect` fields (flow YAML). */
 function redirect(prefix: string, fields: string): string {
@@ -59,14 +58,7 @@ spec:
       tls: { mode: Terminate, certificateRefs: [{ name: tls-validity-checks-certificate }] }
       allowedRoutes: { namespaces: { from: Same } }
 ---
-apiVersion: v1
-kind: Secret
-metadata: { name: tls-validity-checks-certificate, namespace: ${INFRA} }
-type: kubernetes.io/tls
-data:
-  tls.crt: ${b64(leaf.certPem)}
-  tls.key: ${b64(leaf.keyPem)}
-`,
+${tlsSecretYaml("tls-validity-checks-certificate", leaf.certPem, leaf.keyPem, INFRA)}`,
       "routes.yaml": [
         route("redirect-host-and-status", "same-namespace", [
           redirect("/hostname-redirect", "hostname: example.org"),

@@ -11,21 +11,7 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { curlHttps, peerCertificate } from "../dataplane/tls_test_client.ts";
-import { serviceYaml, writeManifests } from "./_manifests.ts";
-
-function secretYaml(name: string, crt: string, key: string): string {
-  const b64 = (text: string) => btoa(text);
-  return `apiVersion: v1
-kind: Secret
-metadata:
-  name: ${name}
-  namespace: default
-type: kubernetes.io/tls
-data:
-  tls.crt: ${b64(crt)}
-  tls.key: ${b64(key)}
-`;
-}
+import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 function manifests(httpPort: number, httpsPort: number): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -95,8 +81,8 @@ Deno.test("HTTP redirects to HTTPS, the HTTPS listener serves it, an invalid Sec
     writeManifests(dir, {
       "gateway.yaml": manifests(httpPort, httpsPort),
       "service.yaml": serviceYaml("echo", backend.port),
-      "secrets.yaml": secretYaml("foo-cert", foo.certPem, foo.keyPem) + "---\n" +
-        secretYaml("bad-cert", "not a certificate", "not a key"),
+      "secrets.yaml": tlsSecretYaml("foo-cert", foo.certPem, foo.keyPem) + "---\n" +
+        tlsSecretYaml("bad-cert", "not a certificate", "not a key"),
     });
   const first = await ca.issue(["foo.example.com"], { commonName: "foo-first" });
   await write(first);

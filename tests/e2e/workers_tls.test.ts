@@ -11,23 +11,17 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { curlHttps, peerCertificate } from "../dataplane/tls_test_client.ts";
-import { CONTROLLER, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import {
+  CONTROLLER,
+  prefixRule,
+  routeYaml,
+  serviceYaml,
+  tlsSecretYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 const EXACT = "app.example.com";
 const WILDCARD = "*.wild.example.com";
-
-function secretYaml(name: string, cert: TestCertificate): string {
-  return `apiVersion: v1
-kind: Secret
-metadata:
-  name: ${name}
-  namespace: default
-type: kubernetes.io/tls
-data:
-  tls.crt: ${btoa(cert.certPem)}
-  tls.key: ${btoa(cert.keyPem)}
-`;
-}
 
 function gatewayYaml(httpPort: number, httpsPort: number): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -129,8 +123,8 @@ Deno.test("with --workers 2 every fresh HTTPS connection gets its server name's 
   const wildCert = await ca.issue([WILDCARD], { commonName: "wild-first" });
   const writeSecrets = (exact: TestCertificate) =>
     writeManifests(dir, {
-      "secrets.yaml": secretYaml("exact-cert", exact) + "---\n" +
-        secretYaml("wild-cert", wildCert),
+      "secrets.yaml": tlsSecretYaml("exact-cert", exact.certPem, exact.keyPem) + "---\n" +
+        tlsSecretYaml("wild-cert", wildCert.certPem, wildCert.keyPem),
     });
   await writeSecrets(exactCert);
   await writeManifests(dir, {
