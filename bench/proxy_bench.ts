@@ -31,7 +31,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { startTaskFlags } from "./_gateway_flags.ts";
+import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import {
   type Child,
   freePort,
@@ -138,7 +138,7 @@ try {
     const profiling = profile ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [];
     const child = spawn(name, Deno.execPath(), [
       "run",
-      ...await startTaskFlags(checkout),
+      ...startTaskFlags(checkout),
       ...profiling,
       `${checkout}main.ts`,
       "run",

@@ -10,6 +10,7 @@
  */
 // deno-lint-ignore-file no-console
 import { startEchoBackend } from "./echo_backend.ts";
+import { startTaskFlags } from "./start_task_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const ADMIN = "127.0.0.1:9901";
@@ -53,21 +54,10 @@ async function waitReady(child: Deno.ChildProcess, timeoutMs: number): Promise<b
 const backends = startBackends();
 console.log(`echo backends: ${BACKENDS.map((b) => `${b.name} on 127.0.0.1:${b.port}`).join(", ")}`);
 
-/** The Deno flags of the `start` task, so the demo runs the gateway exactly as `deno task start`. */
-function startTaskFlags(): string[] {
-  const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-  const words = String(denoJson.tasks?.start ?? "").trim().split(/\s+/);
-  const main = words.indexOf("main.ts");
-  if (words[0] !== "deno" || words[1] !== "run" || main < 2) {
-    throw new Error(`Cannot read the start task's flags: current value is "${words.join(" ")}"`);
-  }
-  return words.slice(2, main);
-}
-
 const gateway = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
-    ...startTaskFlags(),
+    ...startTaskFlags(ROOT),
     `${ROOT}main.ts`,
     "run",
     "--manifests",

@@ -18,6 +18,7 @@
  * `args` come last, so they override these (the last value of a flag wins).
  * @module
  */
+import { startTaskFlags } from "../../scripts/start_task_flags.ts";
 
 /** The path of `main.ts`. */
 export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathname;
@@ -27,18 +28,9 @@ export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathn
  * `deno.json` (the words between `run` and `main.ts`), so tests run the same
  * process a user starts and cannot drift from it.
  */
-export const GATEWAY_PERMISSIONS: readonly string[] = (() => {
-  const denoJson = JSON.parse(
-    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
-  );
-  const words = String(denoJson.tasks?.start ?? "").trim().split(/\s+/);
-  const run = words.indexOf("run");
-  const main = words.indexOf("main.ts");
-  if (words[0] !== "deno" || run !== 1 || main < run) {
-    throw new Error(`Cannot read the start task's flags: current value is "${words.join(" ")}"`);
-  }
-  return Object.freeze(words.slice(run + 1, main));
-})();
+export const GATEWAY_PERMISSIONS: readonly string[] = Object.freeze(
+  startTaskFlags(new URL("../../", import.meta.url).pathname),
+);
 
 /**
  * A port that was free a moment ago on 127.0.0.1. There is a small window in

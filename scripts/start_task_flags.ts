@@ -1,23 +1,23 @@
 /**
  * The Deno runtime flags a user runs the gateway with, read from the `start`
- * task in `deno.json`, so the benchmark measures the same process a user
- * starts (permissions, unstable flags, V8 flags) instead of a copy that can
- * drift.
+ * task in `deno.json`, so the demo, the test helper that starts the gateway
+ * process and the benchmarks all run the same process a user starts
+ * (permissions, unstable flags) instead of copies that can drift.
  * @module
  */
 
 /**
  * The flags between `deno run` and `main.ts` in the `start` task of
- * `<root>/deno.json`.
+ * `<root>deno.json` (`root` ends with a slash).
  *
  * @example
  * ```ts ignore
- * import { startTaskFlags } from "./_gateway_flags.ts";
- * await startTaskFlags("/work/main/"); // ["--allow-net", "--allow-read", ...]
+ * import { startTaskFlags } from "./start_task_flags.ts";
+ * startTaskFlags("/work/main/"); // ["--unstable-net", "--allow-net", ...]
  * ```
  */
-export async function startTaskFlags(root: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+export function startTaskFlags(root: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${root}deno.json`));
   const task: unknown = config?.tasks?.start;
   const command = typeof task === "string"
     ? task
