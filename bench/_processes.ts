@@ -3,20 +3,13 @@
  * always killed, waiting for a URL to answer, and running wrk.
  * @module
  */
+export { freePort } from "../tests/_helpers/gateway_process.ts";
 
 /** A child process that is killed on dispose. */
 export interface Child extends AsyncDisposable {
   name: string;
   process: Deno.ChildProcess;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Spawns `command args`, output discarded unless `inherit` (stderr kept for errors). */
