@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import type { CertificateConfig, ListenerConfig, PortConfig } from "../translate/config.ts";
 import type { TlsKeyPair } from "./tls_server.ts";
+import { hostnameMatches } from "../translate/hostname.ts";
 
 /** One listener of the port, with the certificate it serves. */
 export interface SniEntry {
@@ -34,19 +35,6 @@ export interface SniCertificates {
   entryFor(serverName: string): SniEntry | undefined;
   /** The key pair a server name gets, or `undefined` (handshake fails). */
   resolve(serverName: string): TlsKeyPair | undefined;
-}
-
-/**
- * Whether `name` falls under a listener hostname: equal, or under a `*.`
- * wildcard by at least one label (`*.example.com` matches `a.b.example.com`,
- * not `example.com`).
- */
-export function hostnameMatches(pattern: string, name: string): boolean {
-  if (pattern.startsWith("*.")) {
-    const suffix = pattern.slice(1);
-    return name.length > suffix.length && name.endsWith(suffix);
-  }
-  return pattern === name;
 }
 
 /** Lower case, without a trailing dot (a fully qualified name is the same host). */

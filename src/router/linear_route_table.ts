@@ -8,7 +8,8 @@
  */
 import type { GatewayConfig, ListenerConfig, MatchConfig } from "../translate/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
-import { virtualHostsFor, wildcardMatches } from "./virtual_hosts_for.ts";
+import { hostnameMatches } from "../translate/hostname.ts";
+import { virtualHostsFor } from "./virtual_hosts_for.ts";
 
 /**
  * Build the linear-scan `RouteTable` for `config`. Same semantics as
@@ -113,6 +114,5 @@ function labels(hostname: string | null): number {
 }
 
 function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === "*") return true;
-  return pattern.startsWith("*.") ? wildcardMatches(pattern, host) : pattern === host;
+  return pattern === "*" || hostnameMatches(pattern, host);
 }

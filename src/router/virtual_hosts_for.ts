@@ -4,6 +4,7 @@
  * @module
  */
 import type { ListenerConfig, VirtualHostConfig } from "../translate/config.ts";
+import { hostnameMatches, isWildcard } from "../translate/hostname.ts";
 
 /**
  * The virtual hosts of `listener` that apply to `host`, in the order the IR
@@ -26,17 +27,11 @@ export function virtualHostsFor(listener: ListenerConfig, host: string): Virtual
   const firstNamed = (name: string) => listener.virtualHosts.find((v) => v.hostname === name);
   const exact = firstNamed(host);
   const wildcards = listener.virtualHosts
-    .filter((v) => v.hostname.startsWith("*.") && wildcardMatches(v.hostname, host))
+    .filter((v) => isWildcard(v.hostname) && hostnameMatches(v.hostname, host))
     .filter((v) => firstNamed(v.hostname) === v)
     .sort((a, b) => labelCount(b.hostname) - labelCount(a.hostname));
   const any = firstNamed("*");
   return [exact, ...wildcards, any].filter((v): v is VirtualHostConfig => v !== undefined);
-}
-
-/** Whether `*.suffix` matches `host` (at least one label in place of `*`). */
-export function wildcardMatches(pattern: string, host: string): boolean {
-  const suffix = pattern.slice(1);
-  return host.endsWith(suffix) && host.length > suffix.length;
 }
 
 function labelCount(hostname: string): number {

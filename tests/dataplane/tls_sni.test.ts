@@ -4,7 +4,8 @@
  * before wildcards before the listener without hostname).
  */
 import { assertEquals, assertNotEquals } from "@std/assert";
-import { hostnameMatches, sniCertificatesFor } from "../../src/dataplane/sni.ts";
+import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
+import { hostnameMatches } from "../../src/translate/hostname.ts";
 import type { CertificateConfig, ListenerConfig, PortConfig } from "../../src/translate/config.ts";
 
 function listener(name: string, hostname: string | null, certificateIds: string[]): ListenerConfig {
