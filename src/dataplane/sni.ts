@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import type { CertificateConfig, ListenerConfig, PortConfig } from "../translate/config.ts";
 import type { TlsKeyPair } from "./tls_server.ts";
-import { hostnameMatches } from "../translate/hostname.ts";
+import { compareHostnameSpecificity, hostnameMatches } from "../translate/hostname.ts";
 
 /** One listener of the port, with the certificate it serves. */
 export interface SniEntry {
@@ -41,13 +41,6 @@ export interface SniCertificates {
 export function normalizeServerName(serverName: string): string {
   const lower = serverName.toLowerCase();
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
-}
-
-/** Sort key: exact first, then wildcards by label count (more first), then default. */
-function specificity(hostname: string | null): number {
-  if (hostname === null) return 0;
-  const labels = hostname.split(".").length;
-  return hostname.startsWith("*.") ? labels : 1000 + labels;
 }
 
 function certificateFor(
@@ -89,8 +82,9 @@ export function sniCertificatesFor(
       certificateId: certificate.id,
     });
   }
-  // Stable: equal specificity keeps the table's order.
-  entries.sort((a, b) => specificity(b.hostname) - specificity(a.hostname));
+  // The table lists listeners most specific first already; sorting again with
+  // the same rule keeps hand-built port configs (tests) right too.
+  entries.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
 
   const exact = new Map<string, SniEntry>();
   const wildcards: SniEntry[] = [];
