@@ -51,13 +51,6 @@ export interface ReconcilerDeps {
   statusSink?: (result: TranslateResult) => void;
   logger: Logger;
   now?: () => Date;
-  /**
-   * How often to compare the source's problems with those of the last rebuild
-   * (0, the default: never). A file that stops parsing keeps its last good
-   * objects, so the store does not change and nothing else would rebuild; this
-   * makes such a problem reach the metrics, logs and last-rebuild message.
-   */
-  problemsCheckMs?: number;
 }
 
 /** The running reconciler. */
@@ -88,9 +81,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let generation = 0;
   let isStarted = false;
   let unsubscribe: (() => void) | undefined;
-  let problemsTimer: ReturnType<typeof setInterval> | undefined;
-  // The source's problems as of the last rebuild attempt, serialised.
-  let problemsSeen = "[]";
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
   let running: Promise<RebuildState> | undefined;
   let queued: Promise<RebuildState> | undefined;
@@ -100,7 +90,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     let translated: TranslateResult;
     let compiled: RouteTable;
     let translateSeconds: number | undefined;
-    problemsSeen = JSON.stringify(deps.source.problems());
     try {
       const snapshot = deps.source.store.snapshot();
       const t0 = performance.now();
@@ -221,15 +210,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
             log.error("rebuild failed unexpectedly", { error });
           });
         });
-        const every = deps.problemsCheckMs ?? 0;
-        if (every > 0) {
-          problemsTimer = setInterval(() => {
-            if (running || JSON.stringify(deps.source.problems()) === problemsSeen) return;
-            rebuild("source problems changed").catch((error) => {
-              log.error("rebuild failed unexpectedly", { error });
-            });
-          }, every);
-        }
       }
       return rebuild("initial sync");
     },
@@ -247,8 +227,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return rebuild(reason);
     },
     stop() {
-      if (problemsTimer !== undefined) clearInterval(problemsTimer);
-      problemsTimer = undefined;
       unsubscribe?.();
       unsubscribe = undefined;
     },

@@ -125,7 +125,6 @@ export async function runGateway(
       observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
       statusSink: statusWriter ? (result) => statusWriter?.sink(result) : undefined,
       logger: logger.child({ component: "reconciler" }),
-      problemsCheckMs: 500,
     });
     const { state, control } = createRuntimeGatewayState({
       source: src,

@@ -94,8 +94,12 @@ export function createFilesSource(options: FilesSourceOptions): Source {
     ) {
       log.info("manifest problems resolved", { remaining: keys.size });
     }
+    const changed = keys.size !== reported.size || [...keys].some((k) => !reported.has(k));
     reported = keys;
     problems = next;
+    // A problem alone changes no object; the store's signal still carries it
+    // to the reconciler (logs, /config, metrics).
+    if (changed) store.touch();
   };
 
   const dirMissing = (error: string) => {

@@ -180,15 +180,22 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
     meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
 
   /** Adds `kind`/`apiVersion` (list items of built-in kinds come without them) and validates. */
+  // A problem alone changes no object; touching the store carries it to the
+  // reconciler through the same holdoff as object changes.
+  const clearProblems = (key: string) => {
+    if (problems.delete(key)) store.touch();
+  };
+
   const accept = (raw: Record<string, unknown>): GatewayResource | undefined => {
     const full = { ...raw, apiVersion: raw.apiVersion ?? apiVersion, kind: raw.kind ?? kind.kind };
     const meta = raw.metadata as { namespace?: string; name?: string } | undefined;
     const outcome = validate(full);
     if (outcome.ok) {
-      problems.delete(keyOf(meta));
+      clearProblems(keyOf(meta));
       return outcome.object;
     }
     problems.set(keyOf(meta), outcome.problems);
+    store.touch();
     log.warn("invalid object ignored", { object: keyOf(meta), problems: outcome.problems });
     return undefined;
   };
@@ -213,7 +220,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
       continueToken = page.metadata?.continue || undefined;
       listVersion = page.metadata?.resourceVersion;
     } while (continueToken);
-    for (const key of [...problems.keys()]) if (!seen.has(key)) problems.delete(key);
+    for (const key of [...problems.keys()]) if (!seen.has(key)) clearProblems(key);
     store.replaceKind(kind.kind, objects);
     resourceVersion = listVersion;
   };
@@ -230,7 +237,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         break;
       }
       case "DELETED":
-        problems.delete(keyOf(meta));
+        clearProblems(keyOf(meta));
         store.delete(kind.kind, meta?.namespace, String(meta?.name));
         break;
       case "BOOKMARK":
@@ -332,7 +339,10 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
           if (isApiStatus(err, 404)) {
             // Optional CRD not installed: empty, synced, and checked again slowly.
             store.replaceKind(kind.kind, []);
-            problems.clear();
+            if (problems.size > 0) {
+              problems.clear();
+              store.touch();
+            }
             state.synced = true;
             state.lastError = `Cannot list ${kind.resource}: the API server does not serve ` +
               `${apiVersion} ${kind.resource} (is the CRD installed?)`;

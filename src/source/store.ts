@@ -31,6 +31,11 @@ export interface Store {
   delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean;
   /** Replaces every object of `kind` (a relist); `true` if anything changed. */
   replaceKind(kind: ResourceKind, objects: readonly GatewayResource[]): boolean;
+  /**
+   * Signals a change that is not an object change (a source's problems),
+   * through the same holdoff, so listeners rebuild and report it.
+   */
+  touch(): void;
   /** Objects of one kind. */
   list(kind: ResourceKind): GatewayResource[];
   /** A consistent, frozen copy of everything. */
@@ -120,6 +125,9 @@ export function createStore(options: StoreOptions = {}): Store {
       byKind.set(kind, next);
       changed();
       return true;
+    },
+    touch() {
+      changed();
     },
     list(kind) {
       return [...mapOf(kind).values()];

@@ -170,19 +170,19 @@ Deno.test("readiness needs the first sync, a served table and every port bound",
   store.close();
 });
 
-Deno.test("a change in the source's problems alone triggers a rebuild", async () => {
+Deno.test("a change in the source's problems alone (a store touch) triggers a rebuild", async () => {
   let problems: Problem[] = [];
-  const { store, reconciler, reloads } = setup({
-    source: { store: createStore({ holdoffMs: 5 }), problems: () => problems },
-    problemsCheckMs: 10,
-  });
+  const source = { store: createStore({ holdoffMs: 5 }), problems: () => problems };
+  const { store, reconciler, reloads } = setup({ source });
   await reconciler.start();
   await settle(40);
   assertEquals(reloads, [true], "no rebuild while the problems stay the same");
   problems = [{ object: "file:/m/route.yaml", message: "Cannot parse YAML" }];
+  source.store.touch();
   await settle(60);
   assertEquals(reloads, [true, true]);
   assertStringIncludes(reconciler.lastRebuild()?.message ?? "", "1 problem(s)");
   reconciler.stop();
   store.close();
+  source.store.close();
 });

@@ -234,6 +234,22 @@ Deno.test("the store is told once per burst of changes", async () => {
   assert(calls <= 2, `expected one or two change signals, got ${calls}`);
 });
 
+Deno.test("a problem that changes no object still signals the store, once; so does its fix", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  let calls = 0;
+  h.source.store.onChange(() => calls++);
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, "apiVersion: v1\nkind: [oops\n");
+  await waitFor("the syntax problem", () => h.source.problems().length > 0);
+  await waitFor("the change signal for the problem", () => calls === 1);
+  assertEquals(h.pathOf("a"), "/v1", "the last good object is kept, so no object changed");
+  await h.source.reload();
+  await new Promise((r) => setTimeout(r, 50));
+  assertEquals(calls, 1, "re-reading the same problem signals nothing");
+  await Deno.writeTextFile(`${h.dir}/a.yaml`, route("a", "/v1"));
+  await waitFor("the problem gone", () => h.source.problems().length === 0);
+  await waitFor("the change signal for the fix", () => calls === 2);
+});
+
 Deno.test("stop is idempotent and the source stops following changes", async () => {
   await using h = await harness({ "a.yaml": route("a") });
   await h.source.stop();

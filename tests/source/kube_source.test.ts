@@ -325,10 +325,15 @@ Deno.test("reload reports failure while the API server is down", async () => {
 Deno.test("an invalid object is reported as a problem and kept out of the store", async () => {
   await using env = await setup();
   await env.source.start();
+  env.source.store.flush(); // the initial list's own signal is not the one under test
+  let signals = 0;
+  env.source.store.onChange(() => signals++);
   const bad = gateway("bad-gw");
   bad.spec.listeners[0].port = 70000;
   env.kube.apply(bad);
   await waitFor("problem reported", () => env.source.problems().length === 1);
+  // No object changed, yet the store signals so the problem reaches /config.
+  await waitFor("the store's change signal", () => signals > 0);
   const [problem] = env.source.problems();
   assertEquals(problem.object, "gateway/default/bad-gw");
   assertEquals(problem.field, "spec.listeners[0].port");
