@@ -10,6 +10,7 @@
  */
 // deno-lint-ignore-file no-console
 import { startEchoBackend } from "./echo_backend.ts";
+import { superviseGateway } from "./demo_supervisor.ts";
 import { startTaskFlags } from "./start_task_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -54,7 +55,7 @@ async function waitReady(child: Deno.ChildProcess, timeoutMs: number): Promise<b
 const backends = startBackends();
 console.log(`echo backends: ${BACKENDS.map((b) => `${b.name} on 127.0.0.1:${b.port}`).join(", ")}`);
 
-const gateway = new Deno.Command(Deno.execPath(), {
+const supervised = superviseGateway({
   args: [
     "run",
     ...startTaskFlags(ROOT),
@@ -73,32 +74,11 @@ const gateway = new Deno.Command(Deno.execPath(), {
     "--drain-delay",
     "0s",
   ],
-  stdin: "null",
-  stdout: "inherit",
-  stderr: "inherit",
-}).spawn();
-
-let stopping = false;
-const stop = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  try {
-    gateway.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  await gateway.status;
-  await Promise.all(backends.map((b) => b.close()));
-  Deno.exit(code);
-};
-Deno.addSignalListener("SIGINT", () => stop(0));
-Deno.addSignalListener("SIGTERM", () => stop(0));
-gateway.status.then((status) => {
-  if (!stopping) {
-    console.error(`The gateway exited with code ${status.code}; stopping the demo.`);
-    stop(status.code || 1);
-  }
+  cleanup: () => Promise.all(backends.map((b) => b.close())),
+  onUnexpectedExit: (code) =>
+    console.error(`The gateway exited with code ${code}; stopping the demo.`),
 });
+const gateway = supervised.child;
 
 if (await waitReady(gateway, 30_000)) {
   const api = "curl -H 'Host: api.example.com' http://127.0.0.1:8080";
@@ -122,7 +102,7 @@ if (await waitReady(gateway, 30_000)) {
     `\nThe gateway is ready. Try:\n\n${lines.join("\n")}\n\n` +
       "Edit examples/*.yaml: changes are served without a restart. Ctrl-C stops everything.\n",
   );
-} else if (!stopping) {
+} else if (!supervised.stopping()) {
   console.error("The gateway did not become ready within 30 s; stopping the demo.");
-  await stop(1);
+  await supervised.stop(1);
 }

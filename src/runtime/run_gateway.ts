@@ -192,7 +192,10 @@ export async function runGateway(
       listenerManager.shutdown({ graceMs: options.shutdownTimeoutMs }),
       forced,
     ]);
-    if (!drained) {
+    if (!drained && shutdown.forced.aborted) {
+      // Not a timeout: nobody waited, so saying requests "did not finish" would mislead.
+      log.warn("second signal: exiting without waiting for in-flight requests");
+    } else if (!drained) {
       log.warn("in-flight requests did not finish in time; exiting anyway", {
         shutdownTimeoutMs: options.shutdownTimeoutMs,
       });
