@@ -43,15 +43,19 @@ export interface EchoBackend {
   port: number;
   /** Requests answered so far. */
   count(): number;
+  /** Requests that have arrived so far, answered or not (tests wait on it: "in flight now"). */
+  received(): number;
   close(): Promise<void>;
 }
 
 /** Starts an echo backend; resolves its port synchronously (`Deno.serve` binds at once). */
 export function startEchoBackend(options: EchoBackendOptions): EchoBackend {
   let answered = 0;
+  let received = 0;
   const server = Deno.serve(
     { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0, onListen() {} },
     async (request) => {
+      received += 1;
       const url = new URL(request.url);
       const delay = Number(
         request.headers.get("x-echo-delay") ?? url.searchParams.get("echo_delay") ?? 0,
@@ -77,6 +81,7 @@ export function startEchoBackend(options: EchoBackendOptions): EchoBackend {
     name: options.name,
     port: (server.addr as Deno.NetAddr).port,
     count: () => answered,
+    received: () => received,
     close: () => server.shutdown(),
   };
 }

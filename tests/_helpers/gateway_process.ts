@@ -64,7 +64,7 @@ export interface GatewayProcessOptions {
   env?: Record<string, string>;
   /** Wait for `/readyz` 200 (default), or only for `/healthz` (`"healthz"`), or not at all. */
   waitFor?: "readyz" | "healthz" | "nothing";
-  /** How long to wait for it. Default 20 s (first runs may compile npm packages). */
+  /** How long to wait for it. Default 60 s (first runs may compile npm packages; the machine may be busy). */
   startTimeoutMs?: number;
 }
 
@@ -83,7 +83,7 @@ export interface GatewayProcess extends AsyncDisposable {
   logs(): string[];
   /** Parsed JSON log lines so far (non-JSON lines skipped). */
   logRecords(): Record<string, unknown>[];
-  /** Resolves with the first log record matching `predicate`, or rejects after `timeoutMs`. */
+  /** Resolves with the first log record matching `predicate`, or rejects after `timeoutMs` (default 60 s). */
   waitForLog(
     predicate: (record: Record<string, unknown>) => boolean,
     timeoutMs?: number,
@@ -184,7 +184,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     status,
     logs,
     logRecords: () => parseRecords(lines),
-    async waitForLog(predicate, timeoutMs = 10_000) {
+    async waitForLog(predicate, timeoutMs = 60_000) {
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
         const found = parseRecords(lines).find(predicate);
@@ -232,7 +232,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   const waitFor = options.waitFor ?? "readyz";
   if (waitFor === "nothing") return gateway;
   const path = waitFor === "readyz" ? "/readyz" : "/healthz";
-  const deadline = performance.now() + (options.startTimeoutMs ?? 20_000);
+  const deadline = performance.now() + (options.startTimeoutMs ?? 60_000);
   let lastAnswer = "no answer";
   while (performance.now() < deadline && !exited) {
     try {

@@ -99,7 +99,7 @@ export async function startShipped(options: ShippedOptions): Promise<ShippedProc
       await status;
     },
   };
-  const deadline = performance.now() + (options.startTimeoutMs ?? 30_000);
+  const deadline = performance.now() + (options.startTimeoutMs ?? 60_000);
   let last = "no answer";
   while (performance.now() < deadline && !exited) {
     try {
