@@ -164,6 +164,13 @@ export const FLAGS: readonly FlagSpec[] = [
     placeholder: "NS/NAME",
     help: "publish this Service's load-balancer addresses in Gateway status",
   },
+  {
+    name: "gateway-address-pool",
+    type: "string",
+    placeholder: "CIDR",
+    help:
+      "give each Gateway its own IPv4 address from CIDR: listeners bind there, status publishes it",
+  },
 ];
 
 /** A mistake on the command line: printed with a hint, exit code 2. */

@@ -11,6 +11,7 @@ import {
   type GatewayOptions,
   type SourceChoice,
 } from "../runtime/gateway_options.ts";
+import { parseAddressPool } from "../translate/address_pool.ts";
 import { parseDuration } from "./duration.ts";
 import type { ParsedCommandLine } from "./flags.ts";
 import { UsageError } from "./flags.ts";
@@ -134,6 +135,26 @@ export function gatewayOptionsFromFlags(
     gatewayService = { namespace, name };
   }
 
+  const poolText = str("gateway-address-pool");
+  let gatewayAddressPool: string | undefined;
+  if (poolText !== undefined) {
+    try {
+      gatewayAddressPool = parseAddressPool(poolText).cidr;
+    } catch {
+      bad("gateway-address-pool", poolText, "expected an IPv4 CIDR such as 127.32.0.0/24");
+    }
+    // Each Gateway publishes its own pool address; a shared one would contradict it.
+    for (const other of ["gateway-address", "gateway-service"]) {
+      if (flags[other] !== undefined) {
+        throw new UsageError(
+          `Cannot use ${origin[other] ?? `--${other}`} with ${
+            origin["gateway-address-pool"] ?? "--gateway-address-pool"
+          }: each Gateway publishes its own pool address`,
+        );
+      }
+    }
+  }
+
   const inPod = (env.KUBERNETES_SERVICE_HOST ?? "") !== "";
   const leaderElect = typeof flags["leader-elect"] === "boolean" ? flags["leader-elect"] : inPod;
 
@@ -158,5 +179,6 @@ export function gatewayOptionsFromFlags(
     retryPeriodMs,
     gatewayAddresses,
     gatewayService,
+    gatewayAddressPool,
   };
 }

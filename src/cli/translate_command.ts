@@ -50,7 +50,7 @@ async function filesOf(path: string): Promise<string[]> {
 /** Reads `paths`, translates them and builds the report (no output). */
 export async function buildTranslateReport(
   paths: string[],
-  options: Pick<GatewayOptions, "controllerName" | "gatewayAddresses">,
+  options: Pick<GatewayOptions, "controllerName" | "gatewayAddresses" | "gatewayAddressPool">,
   now: Date = new Date(),
 ): Promise<TranslateReport> {
   const catalog = createManifestCatalog();
@@ -75,7 +75,9 @@ export async function buildTranslateReport(
     const result = translate(store.snapshot(), {
       controllerName: options.controllerName,
       now: now.toISOString(),
-      gatewayAddresses: toGatewayAddresses(options.gatewayAddresses),
+      ...(options.gatewayAddressPool === undefined
+        ? { gatewayAddresses: toGatewayAddresses(options.gatewayAddresses) }
+        : { addressPool: options.gatewayAddressPool }),
     });
     return {
       config: result.config,

@@ -111,6 +111,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     // The pool waits for every reply; an answer that says "not bound" beats none.
     if (message?.type === "reconcile") {
       const states = message.config.ports.map((p) => ({
+        ...(p.address === undefined ? {} : { address: p.address }),
         port: p.port,
         protocol: p.protocol,
         bound: false,

@@ -31,6 +31,8 @@ export interface DataPlaneHandlerOptions {
   getTable: () => RouteTable | undefined;
   /** The listener port this handler serves. */
   port: number;
+  /** The pool address of the port (`PortConfig.address`); absent: the shared port. */
+  address?: string;
   scheme: "http" | "https";
   observer?: DataPlaneObserver;
   logger?: Logger;
@@ -73,7 +75,7 @@ interface Outcome {
  * ```
  */
 export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPlaneHandler {
-  const { getTable, port, scheme } = options;
+  const { getTable, port, address, scheme } = options;
   const observer = options.observer ?? NOOP_OBSERVER;
   const logger = options.logger ?? silentLogger;
   const upstream = options.upstream ?? createProxyClient();
@@ -99,9 +101,9 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     const path = normalizePath(rawPath);
     if (path === null) return textResponse(400, "Bad request: invalid request path");
 
-    const matched = table.match({ port, host, method: req.method, path, query, headers });
+    const matched = table.match({ port, address, host, method: req.method, path, query, headers });
     if (matched === undefined) {
-      out.listener = table.listenerFor(port, host)?.id ?? "none";
+      out.listener = table.listenerFor(port, host, address)?.id ?? "none";
       return textResponse(404, `No route for ${host}${path}`);
     }
     out.listener = matched.listener.id;

@@ -1,6 +1,8 @@
 /**
- * The listener manager: one server per port of the current config, bound
- * and closed as configs come and go. A port that cannot be bound (in use, no
+ * The listener manager: one server per (address, port) of the current
+ * config, bound and closed as configs come and go. A port with a pool
+ * address (`PortConfig.address`) binds that address; the others bind the
+ * listen host. A port that cannot be bound (in use, no
  * permission) is reported in its state and retried on the next reconcile;
  * it never stops the others. HTTP ports use `serveHttp`; HTTPS ports use
  * `createHttpsServerFactory` (TLS with SNI), unless `servers` says otherwise.
@@ -84,7 +86,8 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
     HTTP: options.servers?.HTTP ?? serveHttp,
     HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
   };
-  const entries = new Map<number, PortEntry>();
+  // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
+  const entries = new Map<string, PortEntry>();
   const closing = new Set<Promise<void>>();
   let applied = false;
   let stopped = false;
@@ -100,7 +103,13 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
   }
 
   async function bind(pc: PortConfig, certificates: CertificateConfig[]): Promise<PortEntry> {
-    const state: ListenerPortState = { port: pc.port, protocol: pc.protocol, bound: false };
+    const state: ListenerPortState = {
+      ...(pc.address === undefined ? {} : { address: pc.address }),
+      port: pc.port,
+      protocol: pc.protocol,
+      bound: false,
+    };
+    const bindHost = pc.address ?? hostname;
     const factory = factories[pc.protocol];
     if (factory === undefined) {
       state.error = `HTTPS listener on port ${pc.port} is not served: no HTTPS server is available`;
@@ -110,6 +119,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
     const handler = createDataPlaneHandler({
       getTable: options.getTable,
       port: pc.port,
+      address: pc.address,
       scheme: pc.protocol === "HTTPS" ? "https" : "http",
       observer,
       logger,
@@ -120,7 +130,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
     try {
       const server = await factory({
         port: pc.port,
-        hostname,
+        hostname: bindHost,
         reusePort: options.reusePort,
         handler,
         portConfig: pc,
@@ -128,13 +138,13 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         logger,
       });
       state.bound = true;
-      logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname });
+      logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });
       return { state, server };
     } catch (error) {
-      state.error = `Cannot bind ${pc.protocol} listener on ${hostname}:${pc.port}: ${
+      state.error = `Cannot bind ${pc.protocol} listener on ${bindHost}:${pc.port}: ${
         (error as Error)?.message ?? String(error)
       }`;
-      logger.error(state.error, { port: pc.port, error });
+      logger.error(state.error, { port: pc.port, address: pc.address, error });
       return { state };
     }
   }
@@ -142,20 +152,25 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
   async function apply(input: ListenerConfigInput): Promise<ListenerPortState[]> {
     if (stopped) return states();
     const certificates = input.certificates ?? [];
-    const wanted = new Map(input.config.ports.map((pc) => [pc.port, pc]));
-    for (const [port, entry] of entries) {
-      const pc = wanted.get(port);
+    const wanted = new Map(input.config.ports.map((pc) => [socketKey(pc), pc]));
+    for (const [key, entry] of entries) {
+      const pc = wanted.get(key);
       if (pc !== undefined && pc.protocol === entry.state.protocol) continue;
-      entries.delete(port);
+      entries.delete(key);
+      const port = entry.state.port;
       if (entry.server !== undefined) {
-        logger.info("listener closing", { port, protocol: entry.state.protocol });
+        logger.info("listener closing", {
+          port,
+          address: entry.state.address,
+          protocol: entry.state.protocol,
+        });
         const done = close(port, entry.server);
         // The same port under another protocol needs the socket released first.
         if (pc !== undefined) await settleWithin(done, 200);
       }
     }
-    for (const pc of wanted.values()) {
-      const entry = entries.get(pc.port);
+    for (const [key, pc] of wanted) {
+      const entry = entries.get(key);
       if (entry?.server !== undefined) {
         try {
           await entry.server.update?.(pc, certificates);
@@ -164,14 +179,14 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         }
         continue;
       }
-      entries.set(pc.port, await bind(pc, certificates));
+      entries.set(key, await bind(pc, certificates));
     }
     applied = true;
     return states();
   }
 
   function states(): ListenerPortState[] {
-    return [...entries.values()].map((e) => ({ ...e.state })).sort((a, b) => a.port - b.port);
+    return [...entries.values()].map((e) => ({ ...e.state })).sort(comparePortStates);
   }
 
   return {
@@ -185,8 +200,8 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
     async shutdown(shutdownOptions = {}) {
       stopped = true;
       await queue;
-      for (const [port, entry] of entries) {
-        if (entry.server !== undefined) close(port, entry.server);
+      for (const entry of entries.values()) {
+        if (entry.server !== undefined) close(entry.state.port, entry.server);
         entry.state.bound = false;
       }
       const all = Promise.all([...closing]).then(() => true);
@@ -201,6 +216,21 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       return drained;
     },
   };
+}
+
+/** The socket a port config binds: its pool address (or the listen host) and port. */
+function socketKey(pc: Pick<PortConfig, "address" | "port">): string {
+  return `${pc.address ?? ""}|${pc.port}`;
+}
+
+/** By port, then address (the listen host first), as `/config` and logs list them. */
+export function comparePortStates(
+  a: Pick<ListenerPortState, "address" | "port">,
+  b: Pick<ListenerPortState, "address" | "port">,
+): number {
+  return a.port - b.port || (a.address ?? "").localeCompare(b.address ?? "", "en", {
+    numeric: true,
+  });
 }
 
 /** Waits for `promise`, at most `ms`; the timer never outlives the wait. */

@@ -68,8 +68,9 @@ export function checkMisdirected(
   port: number,
   binding: ConnectionBinding,
   host: string,
+  address?: string,
 ): MisdirectedVerdict {
-  const listener = table.listenerFor(port, host);
+  const listener = table.listenerFor(port, host, address);
   if (listener === undefined) return { misdirected: false, listener };
   if (binding.listenerId === undefined) {
     binding.listenerId = listener.id;
@@ -78,15 +79,20 @@ export function checkMisdirected(
   if (binding.listenerId === listener.id) return { misdirected: false, listener };
   // The bound listener may be gone after a table swap; the connection then
   // belongs to whichever listener its hosts map to now.
-  if (!listenerExists(table, port, binding.listenerId)) {
+  if (!listenerExists(table, port, address, binding.listenerId)) {
     binding.listenerId = listener.id;
     return { misdirected: false, listener };
   }
   return { misdirected: true, listener, boundTo: binding.listenerId };
 }
 
-function listenerExists(table: RouteTable, port: number, id: string): boolean {
-  const config = table.config.ports.find((p) => p.port === port);
+function listenerExists(
+  table: RouteTable,
+  port: number,
+  address: string | undefined,
+  id: string,
+): boolean {
+  const config = table.config.ports.find((p) => p.port === port && p.address === address);
   return config !== undefined && config.listeners.some((l) => l.id === id);
 }
 

@@ -46,6 +46,7 @@ export function createHttpsServerFactory(
     const server = serveTlsPort({
       hostname: context.hostname,
       port: context.port,
+      address: context.portConfig.address,
       // Shared by the workers (`--workers`); otherwise the server's own default.
       reusePort: context.reusePort || undefined,
       certificates: sniCertificatesFor(context.portConfig, context.certificates),

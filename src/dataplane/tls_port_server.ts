@@ -59,6 +59,8 @@ export interface TlsPortServerOptions {
   hostname: string;
   /** `0` picks a free port (tests). */
   port: number;
+  /** The pool address of the port (`PortConfig.address`), for table lookups; absent: shared. */
+  address?: string;
   /** The first certificate choice. */
   certificates: SniCertificates;
   /** The current table, for 421 decisions; `undefined`: no check. */
@@ -163,7 +165,13 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       }
       const table = options.getTable();
       if (table !== undefined) {
-        const verdict = checkMisdirected(table, port, binding, requestHostname(request));
+        const verdict = checkMisdirected(
+          table,
+          port,
+          binding,
+          requestHostname(request),
+          options.address,
+        );
         if (verdict.misdirected) return misdirectedResponse();
       }
       if (clientAddr === undefined) return options.handler(request, info);

@@ -17,7 +17,7 @@ import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { ListenerPortState } from "../runtime/gateway_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../translate/config.ts";
-import type { ListenerConfigInput, ListenerManager } from "./listeners.ts";
+import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";
 
@@ -200,18 +200,19 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   }
 
   function states(): ListenerPortState[] {
-    const byPort = new Map<number, ListenerPortState>();
+    const bySocket = new Map<string, ListenerPortState>();
     for (const slot of slots) {
       for (const s of slot.states) {
-        const seen = byPort.get(s.port);
-        if (seen === undefined) byPort.set(s.port, { ...s });
+        const key = `${s.address ?? ""}|${s.port}`;
+        const seen = bySocket.get(key);
+        if (seen === undefined) bySocket.set(key, { ...s });
         else if (!s.bound) {
           seen.bound = false;
           seen.error ??= s.error;
         }
       }
     }
-    return [...byPort.values()].sort((a, b) => a.port - b.port);
+    return [...bySocket.values()].sort(comparePortStates);
   }
 
   for (const slot of slots) start(slot);

@@ -50,12 +50,15 @@ interface CompiledListener {
  * ```
  */
 export function compileRouteTable(config: GatewayConfig): RouteTable {
-  const ports = new Map<number, HostIndex<CompiledListener>>();
+  // Keyed by `address|port`: a pool address is its own socket, apart from
+  // the shared listen host (empty address) and from other addresses.
+  const ports = new Map<string, HostIndex<CompiledListener>>();
   for (const port of config.ports) {
-    let listeners = ports.get(port.port);
+    const key = socketKey(port.port, port.address);
+    let listeners = ports.get(key);
     if (!listeners) {
       listeners = new HostIndex<CompiledListener>();
-      ports.set(port.port, listeners);
+      ports.set(key, listeners);
     }
     for (const listener of port.listeners) {
       listeners.add(listener.hostname, compileListener(listener, config.rules));
@@ -64,16 +67,20 @@ export function compileRouteTable(config: GatewayConfig): RouteTable {
 
   return Object.freeze({
     config,
-    listenerFor(port: number, host: string): ListenerConfig | undefined {
-      return ports.get(port)?.first(host)?.config;
+    listenerFor(port: number, host: string, address?: string): ListenerConfig | undefined {
+      return ports.get(socketKey(port, address))?.first(host)?.config;
     },
     match(request: RouteRequest): RouteMatch | undefined {
-      const listener = ports.get(request.port)?.first(request.host);
+      const listener = ports.get(socketKey(request.port, request.address))?.first(request.host);
       if (!listener) return undefined;
       const query = new LazyQuery(request.query);
       return listener.virtualHosts.find(request.host, (index) => index.find(request, query));
     },
   });
+}
+
+function socketKey(port: number, address: string | undefined): string {
+  return `${address ?? ""}|${port}`;
 }
 
 function compileListener(

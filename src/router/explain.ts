@@ -24,6 +24,8 @@ export type { MismatchReason } from "./compiled_match.ts";
 export interface ExplainInput {
   /** The port the request arrives on. */
   port: number;
+  /** The pool address the request arrives on (`PortConfig.address`); absent: the shared port. */
+  address?: string;
   /** The `Host` header or `:authority`, port allowed (`api.example.com:8443`). */
   authority: string;
   /** Default `GET`. */
@@ -147,11 +149,13 @@ export function explain(table: RouteTable, input: ExplainInput): Explanation {
   if (path === null) {
     return stop(base, "bad-request", 400, `Cannot normalise path: current value is "${rawPath}"`);
   }
-  const listener = table.listenerFor(input.port, host);
+  const listener = table.listenerFor(input.port, host, input.address);
   base.listener = listener ? summary(listener) : null;
-  if (input.serverName !== undefined && isHttpsPort(table, input.port)) {
+  if (input.serverName !== undefined && isHttpsPort(table, input.port, input.address)) {
     const sniHost = hostFromAuthority(input.serverName);
-    const sniListener = sniHost === null ? undefined : table.listenerFor(input.port, sniHost);
+    const sniListener = sniHost === null
+      ? undefined
+      : table.listenerFor(input.port, sniHost, input.address);
     if (sniListener !== listener) {
       return stop(
         base,
@@ -173,6 +177,7 @@ export function explain(table: RouteTable, input: ExplainInput): Explanation {
 
   const request: RouteRequest = {
     port: input.port,
+    ...(input.address === undefined ? {} : { address: input.address }),
     host,
     method: base.request.method,
     path,
@@ -245,8 +250,10 @@ function stop(
   return { ...base, outcome, status, message };
 }
 
-function isHttpsPort(table: RouteTable, port: number): boolean {
-  return table.config.ports.some((p) => p.port === port && p.protocol === "HTTPS");
+function isHttpsPort(table: RouteTable, port: number, address: string | undefined): boolean {
+  return table.config.ports.some((p) =>
+    p.port === port && p.address === address && p.protocol === "HTTPS"
+  );
 }
 
 function summary(listener: ListenerConfig): Omit<ListenerConfig, "virtualHosts"> {

@@ -36,8 +36,13 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
     return regexes.get(pattern)!;
   };
 
-  const listenerFor = (port: number, host: string): ListenerConfig | undefined => {
-    const listeners = config.ports.find((p) => p.port === port)?.listeners ?? [];
+  const listenerFor = (
+    port: number,
+    host: string,
+    address?: string,
+  ): ListenerConfig | undefined => {
+    const listeners =
+      config.ports.find((p) => p.port === port && p.address === address)?.listeners ?? [];
     const specificity = (l: ListenerConfig) =>
       l.hostname === null || l.hostname === "*" ? 0 : l.hostname.startsWith("*.") ? 1 : 2;
     // Stable sort: equal ranks keep their order; wildcards with more labels first.
@@ -83,7 +88,7 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
     config,
     listenerFor,
     match(request: RouteRequest): RouteMatch | undefined {
-      const listener = listenerFor(request.port, request.host);
+      const listener = listenerFor(request.port, request.host, request.address);
       if (!listener) return undefined;
       for (const virtualHost of virtualHostsFor(listener, request.host)) {
         for (const m of virtualHost.matches) {

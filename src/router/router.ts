@@ -15,6 +15,11 @@ import type {
 export interface RouteRequest {
   /** The port the connection arrived on (the listener port). */
   port: number;
+  /**
+   * The address the connection arrived on, when the port belongs to one
+   * Gateway's pool address (`PortConfig.address`); absent: the shared port.
+   */
+  address?: string;
   /** Lower-case host name without port (from Host/:authority, or SNI when absent). */
   host: string;
   method: string;
@@ -37,8 +42,11 @@ export interface RouteMatch {
 /** A compiled, immutable route table. */
 export interface RouteTable {
   readonly config: GatewayConfig;
-  /** The listener a host would be served by on a port (listener isolation), if any. */
-  listenerFor(port: number, host: string): ListenerConfig | undefined;
+  /**
+   * The listener a host would be served by on a port (listener isolation), if
+   * any. `address`: the port's `PortConfig.address`, absent for shared ports.
+   */
+  listenerFor(port: number, host: string, address?: string): ListenerConfig | undefined;
   /** The match for a request, or `undefined` (404). */
   match(request: RouteRequest): RouteMatch | undefined;
 }

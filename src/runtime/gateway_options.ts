@@ -57,6 +57,12 @@ export interface GatewayOptions {
   gatewayAddresses: string[];
   /** A Service whose load-balancer addresses are published instead. */
   gatewayService?: { namespace: string; name: string };
+  /**
+   * An IPv4 CIDR (`--gateway-address-pool`): each Gateway gets its own
+   * address from it and its listeners bind there; excludes `gatewayAddresses`
+   * and `gatewayService`.
+   */
+  gatewayAddressPool?: string;
 }
 
 /** The default controller name (GatewayClass `spec.controllerName`). */

@@ -11,6 +11,8 @@ import type { Problem, TranslateResult } from "../translate/config.ts";
 
 /** A bound (or failed) data-plane port. */
 export interface ListenerPortState {
+  /** The pool address the port binds (`PortConfig.address`); absent: the listen host. */
+  address?: string;
   port: number;
   protocol: "HTTP" | "HTTPS";
   bound: boolean;

@@ -131,6 +131,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     } catch (error) {
       log.error("cannot apply listeners", { error, generation });
       listeners = translated.config.ports.map((p) => ({
+        ...(p.address === undefined ? {} : { address: p.address }),
         port: p.port,
         protocol: p.protocol,
         bound: false,
@@ -156,7 +157,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const fields = {
       reason,
       generation,
-      ports: translated.config.ports.map((p) => p.port),
+      ports: translated.config.ports.map((p) =>
+        p.address === undefined ? p.port : `${p.address}:${p.port}`
+      ),
       rules: Object.keys(translated.config.rules).length,
       problems: translated.problems.length,
       sourceProblems,

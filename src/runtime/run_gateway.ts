@@ -119,7 +119,9 @@ export async function runGateway(
       translateOptions: () => ({
         controllerName: options.controllerName,
         now: new Date().toISOString(),
-        gatewayAddresses: gatewayAddressesFor(options, store),
+        ...(options.gatewayAddressPool === undefined
+          ? { gatewayAddresses: gatewayAddressesFor(options, store) }
+          : { addressPool: options.gatewayAddressPool }),
       }),
       applyListeners: (result) => listenerManager.reconcile(result),
       observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
@@ -168,7 +170,12 @@ export async function runGateway(
       log.info("gateway started", {
         generation: outcome.generation,
         ok: outcome.ok,
-        ports: ports.map((p) => ({ port: p.port, protocol: p.protocol, bound: p.bound })),
+        ports: ports.map((p) => ({
+          address: p.address,
+          port: p.port,
+          protocol: p.protocol,
+          bound: p.bound,
+        })),
       });
       await shutdown.promise;
     }

@@ -40,6 +40,7 @@ export const Reason = {
   BackendNotFound: "BackendNotFound",
   UnsupportedAddress: "UnsupportedAddress",
   AddressNotAssigned: "AddressNotAssigned",
+  AddressNotUsable: "AddressNotUsable",
 } as const;
 
 /** A condition with its outcome, before it is stamped with a generation. */

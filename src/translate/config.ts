@@ -21,6 +21,13 @@ export interface TranslateOptions {
   now?: string;
   /** Addresses to report in `Gateway.status.addresses`. */
   gatewayAddresses?: { type: "IPAddress" | "Hostname"; value: string }[];
+  /**
+   * An IPv4 CIDR (`--gateway-address-pool`): each Gateway gets its own
+   * addresses from it, its listeners bind there, and `gatewayAddresses` is
+   * not used. Absent: every Gateway shares the listen host and publishes
+   * `gatewayAddresses`.
+   */
+  addressPool?: string;
 }
 
 /** Everything `translate` returns. All of it is frozen. */
@@ -34,13 +41,18 @@ export interface TranslateResult {
 
 /** What the data plane serves. */
 export interface GatewayConfig {
-  /** One entry per port a listener binds, sorted by port. */
+  /** One entry per (address, port) a listener binds, sorted by port, then address. */
   ports: PortConfig[];
   /** Rule actions by rule id (sorted keys), shared by every match of the rule. */
   rules: Record<string, RuleConfig>;
 }
 
 export interface PortConfig {
+  /**
+   * The address this port binds (one Gateway's pool address). Absent: the
+   * gateway's listen host, shared by every Gateway.
+   */
+  address?: string;
   port: number;
   protocol: "HTTP" | "HTTPS";
   /**
@@ -174,6 +186,7 @@ export interface ObjectStatus {
     listeners?: unknown[];
     addresses?: unknown[];
     parents?: unknown[];
+    supportedFeatures?: unknown[];
   };
 }
 

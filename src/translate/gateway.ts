@@ -4,39 +4,86 @@
  * status in spec order.
  * @module
  */
-import type { Gateway } from "../resources/types.ts";
+import type { Condition, Gateway } from "../resources/types.ts";
 import type { ObjectStatus, TranslateOptions } from "./config.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
 import { isProgrammed, type ListenerState, listenerStatus } from "./listener.ts";
+import { assignPoolAddresses, gatewayKey } from "./address_assignment.ts";
+import { parseAddressPool } from "./address_pool.ts";
 
 const SUPPORTED_ADDRESS_TYPES = new Set(["IPAddress", "Hostname"]);
 
+/** How a Gateway's addresses turned out: what it publishes, and what it asked for in vain. */
+export interface AddressOutcome {
+  /** `status.addresses`. */
+  addresses: { type: "IPAddress" | "Hostname"; value: string }[];
+  /** Pool mode: the addresses its listeners bind. Absent: the shared listen host. */
+  bindAddresses?: string[];
+  /** Requested types not supported (`Accepted=False`, `UnsupportedAddress`). */
+  unsupported: string[];
+  /** Requested addresses that cannot be used (`Programmed=False`, `AddressNotUsable`). */
+  unusable: string[];
+  /** Requests not assigned (`Programmed=False`, `AddressNotAssigned`). */
+  unassigned: string[];
+}
+
+/** Whether the Gateway can be served on the addresses of `outcome`. */
+export function isServable(outcome: AddressOutcome): boolean {
+  return outcome.unsupported.length === 0 && outcome.unusable.length === 0 &&
+    outcome.unassigned.length === 0;
+}
+
 /**
- * Checks `spec.addresses` against what this gateway can be: it cannot assign
- * addresses, it is reachable only on the addresses it publishes
- * (`options.gatewayAddresses`). A type it does not know makes the Gateway not
- * accepted (`UnsupportedAddress`); a requested address it does not publish
- * makes it not programmed (`AddressNotAssigned`). An empty value asks for any
- * address of that type.
+ * The address outcome of every Gateway (`gateways` oldest first), by
+ * `namespace/name`. With `options.addressPool` each Gateway gets its own
+ * addresses (`assignPoolAddresses`); without, every Gateway publishes
+ * `options.gatewayAddresses` and `spec.addresses` are checked against them:
+ * this gateway assigns nothing then, so a requested address it does not
+ * publish is `AddressNotAssigned` (an empty value asks for any address of
+ * that type).
  */
-export function addressProblems(
-  gateway: Gateway,
+export function addressOutcomes(
+  gateways: readonly Gateway[],
   options: TranslateOptions,
-): { unsupported: string[]; unassigned: string[] } {
-  const published = options.gatewayAddresses ?? [];
-  const unsupported: string[] = [];
-  const unassigned: string[] = [];
-  for (const address of gateway.spec.addresses ?? []) {
-    const type = address.type ?? "IPAddress";
-    if (!SUPPORTED_ADDRESS_TYPES.has(type)) {
-      unsupported.push(type);
-    } else if (
-      !published.some((p) => p.type === type && (!address.value || p.value === address.value))
-    ) {
-      unassigned.push(address.value ? `${type} ${address.value}` : `any ${type}`);
+): Map<string, AddressOutcome> {
+  const out = new Map<string, AddressOutcome>();
+  if (options.addressPool !== undefined) {
+    const assigned = assignPoolAddresses(gateways, parseAddressPool(options.addressPool));
+    for (const [key, a] of assigned) {
+      const served = a.unsupported.length + a.unusable.length + a.unassigned.length === 0;
+      const addresses = served ? a.addresses : [];
+      out.set(key, {
+        addresses: addresses.map((value) => ({ type: "IPAddress", value })),
+        bindAddresses: addresses,
+        unsupported: a.unsupported,
+        unusable: a.unusable,
+        unassigned: a.unassigned,
+      });
     }
+    return out;
   }
-  return { unsupported, unassigned };
+  const published = options.gatewayAddresses ?? [];
+  for (const gateway of gateways) {
+    const unsupported: string[] = [];
+    const unassigned: string[] = [];
+    for (const address of gateway.spec.addresses ?? []) {
+      const type = address.type ?? "IPAddress";
+      if (!SUPPORTED_ADDRESS_TYPES.has(type)) {
+        unsupported.push(type);
+      } else if (
+        !published.some((p) => p.type === type && (!address.value || p.value === address.value))
+      ) {
+        unassigned.push(address.value ? `${type} ${address.value}` : `any ${type}`);
+      }
+    }
+    out.set(gatewayKey(gateway), {
+      addresses: published.map((a) => ({ type: a.type, value: a.value })),
+      unsupported,
+      unusable: [],
+      unassigned,
+    });
+  }
+  return out;
 }
 
 /**
@@ -48,86 +95,90 @@ export function addressProblems(
 export function gatewayStatus(
   gateway: Gateway,
   listeners: readonly ListenerState[],
-  options: TranslateOptions,
+  addresses: AddressOutcome,
+  pool: boolean,
 ): ObjectStatus {
   const generation = gateway.metadata.generation ?? 0;
-  const programmed = listeners.filter(isProgrammed);
-  const broken = listeners.filter((l) => !isProgrammed(l)).map((l) =>
-    JSON.stringify(l.listener.name)
-  );
-  const conditions = [];
-  const addresses = addressProblems(gateway, options);
-  if (addresses.unsupported.length > 0) {
-    conditions.push(
-      condition(
-        ConditionType.Accepted,
-        false,
-        Reason.UnsupportedAddress,
-        `Address types ${
-          addresses.unsupported.map((t) => JSON.stringify(t)).join(", ")
-        } are not supported; supported: IPAddress, Hostname`,
-        generation,
-      ),
-    );
-  } else if (broken.length === 0) {
-    conditions.push(
-      condition(ConditionType.Accepted, true, Reason.Accepted, "Gateway is accepted", generation),
-    );
-  } else {
-    conditions.push(
-      condition(
-        ConditionType.Accepted,
-        programmed.length > 0,
-        Reason.ListenersNotValid,
-        `Listeners ${
-          broken.join(", ")
-        } are not valid; ${programmed.length} of ${listeners.length} are programmed`,
-        generation,
-      ),
-    );
-  }
-  conditions.push(
-    addresses.unsupported.length > 0
-      ? condition(
-        ConditionType.Programmed,
-        false,
-        Reason.Invalid,
-        "Gateway is not accepted: its address type is not supported",
-        generation,
-      )
-      : addresses.unassigned.length > 0
-      ? condition(
-        ConditionType.Programmed,
-        false,
-        Reason.AddressNotAssigned,
-        `Requested addresses are not assigned to this gateway: ${addresses.unassigned.join(", ")}`,
-        generation,
-      )
-      : programmed.length > 0
-      ? condition(
-        ConditionType.Programmed,
-        true,
-        Reason.Programmed,
-        "Gateway is programmed",
-        generation,
-      )
-      : condition(
-        ConditionType.Programmed,
-        false,
-        Reason.Invalid,
-        "Gateway has no valid listener",
-        generation,
-      ),
-  );
   return {
     kind: "Gateway",
     namespace: gateway.metadata.namespace ?? "default",
     name: gateway.metadata.name,
     generation,
     status: {
-      addresses: (options.gatewayAddresses ?? []).map((a) => ({ type: a.type, value: a.value })),
-      conditions,
+      addresses: addresses.addresses.map((a) => ({ type: a.type, value: a.value })),
+      conditions: [
+        acceptedCondition(listeners, addresses, pool, generation),
+        programmedCondition(listeners, addresses, generation),
+      ],
       listeners: listeners.map((l) => listenerStatus(l, generation)),
     },
   };
+}
+
+function acceptedCondition(
+  listeners: readonly ListenerState[],
+  addresses: AddressOutcome,
+  pool: boolean,
+  generation: number,
+): Condition {
+  const programmed = listeners.filter(isProgrammed);
+  const broken = listeners.filter((l) => !isProgrammed(l)).map((l) =>
+    JSON.stringify(l.listener.name)
+  );
+  if (addresses.unsupported.length > 0) {
+    return condition(
+      ConditionType.Accepted,
+      false,
+      Reason.UnsupportedAddress,
+      `Address types ${
+        addresses.unsupported.map((t) => JSON.stringify(t)).join(", ")
+      } are not supported; supported: ${pool ? "IPAddress" : "IPAddress, Hostname"}`,
+      generation,
+    );
+  }
+  if (broken.length === 0) {
+    return condition(
+      ConditionType.Accepted,
+      true,
+      Reason.Accepted,
+      "Gateway is accepted",
+      generation,
+    );
+  }
+  return condition(
+    ConditionType.Accepted,
+    programmed.length > 0,
+    Reason.ListenersNotValid,
+    `Listeners ${
+      broken.join(", ")
+    } are not valid; ${programmed.length} of ${listeners.length} are programmed`,
+    generation,
+  );
+}
+
+function programmedCondition(
+  listeners: readonly ListenerState[],
+  addresses: AddressOutcome,
+  generation: number,
+): Condition {
+  const programmed = (reason: string, message: string) =>
+    condition(ConditionType.Programmed, reason === Reason.Programmed, reason, message, generation);
+  if (addresses.unsupported.length > 0) {
+    return programmed(Reason.Invalid, "Gateway is not accepted: its address type is not supported");
+  }
+  if (addresses.unusable.length > 0) {
+    return programmed(
+      Reason.AddressNotUsable,
+      `Requested addresses cannot be used: ${addresses.unusable.join("; ")}`,
+    );
+  }
+  if (addresses.unassigned.length > 0) {
+    return programmed(
+      Reason.AddressNotAssigned,
+      `Requested addresses are not assigned to this gateway: ${addresses.unassigned.join(", ")}`,
+    );
+  }
+  return listeners.some(isProgrammed)
+    ? programmed(Reason.Programmed, "Gateway is programmed")
+    : programmed(Reason.Invalid, "Gateway has no valid listener");
 }

@@ -5,6 +5,8 @@
  * precedence order.
  * @module
  */
+import type { Gateway } from "../resources/types.ts";
+import { ipv4ToInt } from "./address_pool.ts";
 import type { CertificateConfig, ListenerConfig, PortConfig, VirtualHostConfig } from "./config.ts";
 import { timestampMs } from "./context.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
@@ -30,22 +32,29 @@ export interface PortsResult {
 /**
  * Builds the ports. `states` must be in Gateway precedence order (oldest
  * first): the first listener merged into an entry gives it its `id` and, for
- * HTTPS, its certificates.
+ * HTTPS, its certificates. `bindAddresses` gives a Gateway's own addresses
+ * (address pool): its listeners then get one entry per address, shared with
+ * no other Gateway; `undefined` puts them on the shared listen host.
  */
 export function buildPorts(
   states: readonly ListenerState[],
   routesByListener: ReadonlyMap<string, readonly HostRoute[]>,
+  bindAddresses: (gateway: Gateway) => readonly string[] | undefined = () => undefined,
 ): PortsResult {
-  const groups = new Map<string, ListenerState[]>();
+  const groups = new Map<string, { address?: string; states: ListenerState[] }>();
   for (const state of states) {
     if (!isProgrammed(state)) continue;
-    const key = `${state.listener.port}|${state.listener.hostname ?? ""}`;
-    groups.set(key, [...(groups.get(key) ?? []), state]);
+    for (const address of bindAddresses(state.gateway) ?? [undefined]) {
+      const key = `${address ?? ""}|${state.listener.port}|${state.listener.hostname ?? ""}`;
+      const group = groups.get(key) ?? { address, states: [] };
+      group.states.push(state);
+      groups.set(key, group);
+    }
   }
-  const byPort = new Map<number, ListenerConfig[]>();
+  const bySocket = new Map<string, { address?: string; listeners: ListenerConfig[] }>();
   const certificates = new Map<string, CertificateConfig>();
   const usedRules = new Set<string>();
-  for (const group of groups.values()) {
+  for (const { address, states: group } of groups.values()) {
     const first = group[0];
     const protocol = first.protocol as "HTTP" | "HTTPS";
     const hostRoutes = group.flatMap((s) => routesByListener.get(s.id) ?? []);
@@ -61,20 +70,30 @@ export function buildPorts(
       listener.tls = { certificateIds: first.certificates.map((c) => c.id) };
       for (const c of first.certificates) certificates.set(c.id, c);
     }
-    byPort.set(listener.port, [...(byPort.get(listener.port) ?? []), listener]);
+    const socket = `${address ?? ""}|${listener.port}`;
+    const entry = bySocket.get(socket) ?? { address, listeners: [] };
+    entry.listeners.push(listener);
+    bySocket.set(socket, entry);
   }
-  const ports: PortConfig[] = [...byPort.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([port, listeners]) => ({
-      port,
+  const ports: PortConfig[] = [...bySocket.values()]
+    .map(({ address, listeners }) => ({
+      ...(address === undefined ? {} : { address }),
+      port: listeners[0].port,
       protocol: listeners[0].protocol,
       listeners: listeners.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname)),
-    }));
+    }))
+    .sort((a, b) => a.port - b.port || compareAddresses(a.address, b.address));
   const sortedCertificates = [...certificates.values()].sort((
     a,
     b,
   ) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { ports, certificates: sortedCertificates, usedRules };
+}
+
+/** Orders IPv4 addresses numerically; the shared listen host (no address) first. */
+function compareAddresses(a: string | undefined, b: string | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
+  return (ipv4ToInt(a) ?? 0) - (ipv4ToInt(b) ?? 0);
 }
 
 function buildVirtualHosts(

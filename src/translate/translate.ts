@@ -18,7 +18,8 @@ import {
 } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
-import { addressProblems, gatewayStatus } from "./gateway.ts";
+import { addressOutcomes, gatewayStatus, isServable } from "./gateway.ts";
+import { gatewayKey } from "./address_assignment.ts";
 import { evaluateListeners, type ListenerState } from "./listener.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type HostRoute } from "./port_config.ts";
@@ -56,20 +57,28 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
     allListeners.push(...states);
   }
-  markConflictsAcrossGateways(ctx, allListeners);
+  const addresses = addressOutcomes(gateways, options);
+  const pool = options.addressPool !== undefined;
+  // With a pool no two Gateways share an address, so only listeners of one
+  // Gateway can compete for a socket.
+  if (!pool) markConflictsAcrossGateways(ctx, allListeners);
   // A Gateway whose requested addresses this gateway cannot honour is not
   // served at all: serving it on other addresses would contradict its status.
   const unservable = new Set<Gateway>();
   for (const gateway of gateways) {
-    const { unsupported, unassigned } = addressProblems(gateway, options);
-    if (unsupported.length === 0 && unassigned.length === 0) continue;
+    const outcome = addresses.get(gatewayKey(gateway))!;
+    if (isServable(outcome)) continue;
     unservable.add(gateway);
     ctx.problem(
       gateway,
       "spec.addresses",
-      unsupported.length > 0
-        ? `Cannot serve Gateway: address types ${unsupported.join(", ")} are not supported`
-        : `Cannot serve Gateway: requested addresses are not assigned: ${unassigned.join(", ")}`,
+      outcome.unsupported.length > 0
+        ? `Cannot serve Gateway: address types ${outcome.unsupported.join(", ")} are not supported`
+        : outcome.unusable.length > 0
+        ? `Cannot serve Gateway: requested addresses cannot be used: ${outcome.unusable.join("; ")}`
+        : `Cannot serve Gateway: requested addresses are not assigned: ${
+          outcome.unassigned.join(", ")
+        }`,
     );
   }
 
@@ -119,6 +128,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const built = buildPorts(
     allListeners.filter((l) => !unservable.has(l.gateway)),
     routesByListener,
+    (gateway) => addresses.get(gatewayKey(gateway))?.bindAddresses,
   );
   for (const compiled of compiledRoutes) {
     for (const rule of compiled.rules) {
@@ -131,7 +141,12 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const gatewayStatuses = [...gateways]
     .sort(compareByName)
     .map((g) =>
-      gatewayStatus(g, listenersByGateway.get(namespacedName(withNamespace(g))) ?? [], options)
+      gatewayStatus(
+        g,
+        listenersByGateway.get(namespacedName(g)) ?? [],
+        addresses.get(gatewayKey(g))!,
+        pool,
+      )
     );
 
   return deepFreeze({

@@ -30,7 +30,39 @@ Deno.test("no command means run, with every documented default", () => {
     retryPeriodMs: 2_000,
     gatewayAddresses: [],
     gatewayService: undefined,
+    gatewayAddressPool: undefined,
   });
+});
+
+Deno.test("--gateway-address-pool reads an IPv4 CIDR, from the flag or SERVAL_GATEWAY_ADDRESS_POOL", () => {
+  assertEquals(
+    options(["--gateway-address-pool", "127.32.0.9/24"]).gatewayAddressPool,
+    "127.32.0.0/24",
+  );
+  assertEquals(
+    options([], { SERVAL_GATEWAY_ADDRESS_POOL: "10.1.0.0/16" }).gatewayAddressPool,
+    "10.1.0.0/16",
+  );
+  for (const bad of ["127.32.0.0", "127.32.0.0/33", "fd00::/64", "300.0.0.0/8", "x/24"]) {
+    assertThrows(
+      () => options(["--gateway-address-pool", bad]),
+      UsageError,
+      `Cannot parse --gateway-address-pool: current value is "${bad}"`,
+    );
+  }
+});
+
+Deno.test("--gateway-address-pool excludes --gateway-address and --gateway-service", () => {
+  assertThrows(
+    () => options(["--gateway-address-pool", "127.32.0.0/24", "--gateway-address", "10.0.0.1"]),
+    UsageError,
+    "Cannot use --gateway-address with --gateway-address-pool",
+  );
+  assertThrows(
+    () => options(["--gateway-service", "a/b"], { SERVAL_GATEWAY_ADDRESS_POOL: "127.32.0.0/24" }),
+    UsageError,
+    "Cannot use --gateway-service with SERVAL_GATEWAY_ADDRESS_POOL",
+  );
 });
 
 Deno.test("run accepts --flag value and --flag=value", () => {
