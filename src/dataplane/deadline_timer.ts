@@ -11,6 +11,7 @@
  * 100 ms late), which is plenty for request timeouts.
  * @module
  */
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** A pending deadline; `cancel()` is idempotent and cheap. */
 export interface Deadline {
@@ -41,11 +42,11 @@ interface Queue {
   /** Index of the first entry still in `entries`. */
   head: number;
   live: number;
-  interval: ReturnType<typeof setInterval> | undefined;
+  interval: Timer | undefined;
 }
 
 /**
- * Creates a timer; `now` is injectable for tests.
+ * Creates a timer on `clock` (injectable for tests).
  *
  * @example
  * ```ts
@@ -56,9 +57,8 @@ interface Queue {
  * timer.close();
  * ```
  */
-export function createDeadlineTimer(
-  now: () => number = performance.now.bind(performance),
-): DeadlineTimer {
+export function createDeadlineTimer(clock: Clock = systemClock): DeadlineTimer {
+  const now = () => clock.now();
   const queues = new Map<number, Queue>();
 
   function expire(ms: number, q: Queue): void {
@@ -90,7 +90,7 @@ export function createDeadlineTimer(
       q.head = 0;
     }
     if (q.live === 0) {
-      clearInterval(q.interval);
+      q.interval?.cancel();
       q.interval = undefined;
       q.entries.length = 0;
       q.head = 0;
@@ -111,9 +111,8 @@ export function createDeadlineTimer(
       if (q.interval === undefined) {
         const queue = q;
         const period = Math.min(100, Math.max(1, Math.floor(ms / 20)));
-        q.interval = setInterval(() => expire(ms, queue), period);
         // Pending deadlines alone must not keep the process alive.
-        Deno.unrefTimer(q.interval as unknown as number);
+        q.interval = clock.setInterval(() => expire(ms, queue), period).unref();
       }
       return entry;
     },
@@ -124,7 +123,7 @@ export function createDeadlineTimer(
     },
     close(): void {
       for (const q of queues.values()) {
-        clearInterval(q.interval);
+        q.interval?.cancel();
         for (let i = q.head; i < q.entries.length; i++) q.entries[i].fire = null;
       }
       queues.clear();
