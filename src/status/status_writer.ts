@@ -26,10 +26,11 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource, ResourceKind } from "../resources/types.ts";
-import { createBackoff, sleep } from "../source/kube_backoff.ts";
+import { createBackoff } from "../source/kube_backoff.ts";
 import { isApiStatus, KubeApiError, type KubeClient } from "../source/kube_client.ts";
 import { objectPath, WATCHED_KINDS } from "../source/kube_kinds.ts";
 import type { Store } from "../source/store.ts";
+import { type Clock, systemClock } from "../time/clock.ts";
 import type { ObjectStatus, TranslateResult } from "../translate/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { STATUS_KINDS } from "./status_kinds.ts";
@@ -63,7 +64,10 @@ export interface StatusWriterOptions {
   maxConflictRetries?: number;
   /** Backoff before retrying a failed write. Default 500 ms doubling to 30 s. */
   retryBaseMs?: number;
+  /** Wall-clock time for `lastTransitionTime`. */
   now?: () => Date;
+  /** Time for the rate limit and the retry backoff. Default {@linkcode systemClock}. */
+  clock?: Clock;
   /** Told every outcome, e.g. for a metrics counter. Must not throw. */
   onWrite?: (outcome: StatusWriteOutcome) => void;
 }
@@ -94,7 +98,8 @@ const keyOf = (s: { kind: string; namespace?: string; name: string }) =>
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   const log = options.logger.child({ component: "status" });
   const leadership = options.leadership ?? ALWAYS_LEADER;
-  const bucket = createTokenBucket(options.rateLimit ?? { perSecond: 10, burst: 20 });
+  const clock = options.clock ?? systemClock;
+  const bucket = createTokenBucket(options.rateLimit ?? { perSecond: 10, burst: 20 }, clock);
   const maxConflictRetries = options.maxConflictRetries ?? 3;
   const backoff = createBackoff({ baseMs: options.retryBaseMs ?? 500, capMs: 30_000 });
   const now = options.now ?? (() => new Date());
@@ -206,7 +211,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           ok = false;
           dirty.add(key);
           // A 429 or 5xx may say when to come back: never sooner than that.
-          await sleep(
+          await clock.sleep(
             backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined),
             signal,
           );

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { sleep } from "../source/kube_backoff.ts";
+import { type Clock, systemClock } from "../time/clock.ts";
 
 /** Options of {@linkcode createTokenBucket}. */
 export interface TokenBucketOptions {
@@ -25,12 +25,15 @@ export interface TokenBucket {
   take(signal?: AbortSignal): Promise<void>;
 }
 
-/** Creates a full bucket. */
-export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
+/** Creates a full bucket; it refills and waits on `clock` (injectable for tests). */
+export function createTokenBucket(
+  options: TokenBucketOptions,
+  clock: Clock = systemClock,
+): TokenBucket {
   let tokens = options.burst;
-  let last = performance.now();
+  let last = clock.now();
   const refill = () => {
-    const now = performance.now();
+    const now = clock.now();
     tokens = Math.min(options.burst, tokens + ((now - last) / 1000) * options.perSecond);
     last = now;
   };
@@ -43,7 +46,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
           return;
         }
         if (signal?.aborted) return;
-        await sleep(((1 - tokens) / options.perSecond) * 1000, signal);
+        await clock.sleep(((1 - tokens) / options.perSecond) * 1000, signal);
       }
     },
   };

@@ -10,11 +10,14 @@ import type { FakeKube } from "./fake_kube_server.ts";
 /** Our controller name in tests. */
 export const CONTROLLER = "gateway.serval.dev/controller";
 
-/** Polls `check` every 10 ms until it returns truthy; fails after `timeoutMs`. */
+/**
+ * Polls `check` every 10 ms until it returns truthy; fails after `timeoutMs`
+ * (default 60 s: a deadline only a defect reaches, even on a busy machine).
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createKubeSource } from "../../src/source/kube.ts";
 import { createStore } from "../../src/source/store.ts";
@@ -7,6 +7,7 @@ import type { Leadership } from "../../src/status/leader_election.ts";
 import { createStatusWriter, type StatusWriterOptions } from "../../src/status/status_writer.ts";
 import type { ObjectStatus, TranslateResult } from "../../src/translate/config.ts";
 import { type FakeKube, startFakeKube } from "../fake_kube/fake_kube_server.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 import {
   clientFor,
   CONTROLLER,
@@ -275,7 +276,9 @@ Deno.test("nothing is written while not leader; everything is written on becomin
   await using env = await setup({ leadership });
   env.writer.update(result([classStatus("True"), routeStatus()]));
   await env.writer.idle();
-  await new Promise((r) => setTimeout(r, 100));
+  // Both statuses were taken in and held: no drain runs, and none starts until
+  // leadership changes, so no PATCH can come later either.
+  assertEquals(env.writer.stats().pending, 2);
   assertEquals(env.patches(), 0);
   leadership.set(true);
   await waitFor("written", () => env.patches() === 2);
@@ -285,28 +288,44 @@ Deno.test("nothing is written while not leader; everything is written on becomin
 Deno.test("losing leadership stops writes at once", async () => {
   const leadership = manualLeadership(true);
   // One write, then a slow bucket: the rest wait for tokens when leadership goes.
-  await using env = await setup({ leadership, rateLimit: { perSecond: 2, burst: 1 } });
+  const clock = new FakeClock();
+  await using env = await setup({ leadership, rateLimit: { perSecond: 2, burst: 1 }, clock });
   for (let i = 0; i < 3; i++) env.kube.apply(httpRoute(`extra-${i}`));
   await waitFor("routes seen", () => env.source.store.list("HTTPRoute").length === 4);
   const statuses = [0, 1, 2].map((i) => ({ ...routeStatus(), name: `extra-${i}` }));
   env.writer.update(result(statuses));
   await waitFor("first write", () => env.patches() === 1);
+  await clock.whenPending(1); // The writer waits for a token.
   leadership.set(false);
   await env.writer.idle();
-  await new Promise((r) => setTimeout(r, 1200));
+  assertEquals(clock.pending(), 0, "the wait for a token ended with leadership");
+  // Tokens for every pending write, and more: still nothing is written.
+  await clock.advance(60_000);
   assertEquals(env.patches(), 1);
   assert(env.writer.stats().pending >= 2);
 });
 
 Deno.test("writes are rate-limited by the token bucket", async () => {
-  await using env = await setup({ rateLimit: { perSecond: 10, burst: 1 } });
+  const clock = new FakeClock();
+  await using env = await setup({ rateLimit: { perSecond: 10, burst: 1 }, clock });
   for (let i = 0; i < 4; i++) env.kube.apply(httpRoute(`rl-${i}`));
   await waitFor("routes seen", () => env.source.store.list("HTTPRoute").length === 5);
-  const t0 = performance.now();
+  const t0 = clock.now();
   env.writer.update(result([0, 1, 2, 3].map((i) => ({ ...routeStatus(), name: `rl-${i}` }))));
+  // The burst of one goes at once; each later write waits 100 ms for its token.
+  for (let written = 1; written < 4; written++) {
+    await waitFor(
+      `write ${written} and the wait for the next token`,
+      () => env.patches() === written && clock.pending() === 1,
+    );
+    assertEquals(clock.nextDelay(), 100);
+    await clock.advance(99);
+    assertEquals(env.patches(), written, "a write went before its token");
+    await clock.advance(1);
+  }
   await env.writer.idle();
   assertEquals(env.writer.stats().writes, 4);
-  assertGreaterOrEqual(performance.now() - t0, 280);
+  assertEquals(clock.now() - t0, 300);
 });
 
 Deno.test("the status sink returns at once, even with many objects", () => {
@@ -373,11 +392,20 @@ Deno.test("every outcome is reported: ok, skipped when unchanged or gone, confli
 });
 
 Deno.test("a write answered 429 with Retry-After is retried no sooner than that", async () => {
-  await using env = await setup({ retryBaseMs: 10 });
+  const clock = new FakeClock();
+  await using env = await setup({ retryBaseMs: 10, clock });
   env.kube.failNext({ status: 429, retryAfter: 1, method: "PATCH" });
   env.writer.update(result([classStatus("True")]));
-  await waitFor("written", () => env.patches() === 1, 5000);
-  const patches = env.kube.requests.filter((r) => r.method === "PATCH");
-  assertEquals(patches.map((r) => r.status), [429, 200]);
-  assertGreaterOrEqual(patches[1].at - patches[0].at, 990);
+  const patches = () => env.kube.requests.filter((r) => r.method === "PATCH");
+  await waitFor(
+    "the 429 and the wait before the retry",
+    () => patches().length === 1 && clock.pending() === 1,
+  );
+  // The backoff alone would wait under 10 ms; Retry-After: 1 is the floor.
+  assertEquals(clock.nextDelay(), 1000);
+  await clock.advance(999);
+  assertEquals(patches().length, 1, "retried before Retry-After");
+  await clock.advance(1);
+  await waitFor("written", () => env.patches() === 1);
+  assertEquals(patches().map((r) => r.status), [429, 200]);
 });
