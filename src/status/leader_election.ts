@@ -21,9 +21,9 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { sleep } from "../source/kube_backoff.ts";
 import { isApiStatus, type KubeClient } from "../source/kube_client.ts";
 import { SERVICE_ACCOUNT_DIR } from "../source/kube_config.ts";
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** Whether this replica may write status now, and when that changes. */
 export interface Leadership {
@@ -52,6 +52,10 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   logger: Logger;
   random?: () => number;
+  /** Time for the lease expiry, the renew deadline and the retry period. Default {@linkcode systemClock}. */
+  clock?: Clock;
+  /** Called after every attempt to acquire or renew, before the wait for the next. Must not throw. */
+  onAttempt?: () => void;
 }
 
 /** A running election. */
@@ -104,6 +108,17 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
+/** A signal that aborts when `parent` does or `ms` pass on `clock`; `done()` frees its timer. */
+function deadlineSignal(clock: Clock, ms: number, parent?: AbortSignal) {
+  const controller = new AbortController();
+  const timer = clock.setTimeout(
+    () => controller.abort(new DOMException("The request timed out", "TimeoutError")),
+    ms,
+  );
+  const signal = parent ? AbortSignal.any([parent, controller.signal]) : controller.signal;
+  return { signal, done: () => timer.cancel() };
+}
+
 /** Creates an elector; call `start()`. */
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
   const identity = options.identity ?? defaultIdentity();
@@ -112,6 +127,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
   const retryPeriodMs = options.retryPeriodMs ?? 2_000;
   const random = options.random ?? Math.random;
+  const clock = options.clock ?? systemClock;
   const log = options.logger.child({ component: "leader-election", identity, lease: name });
   const path = `/apis/coordination.k8s.io/v1/namespaces/${
     encodeURIComponent(options.namespace)
@@ -123,25 +139,33 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let observed: string | undefined;
   let observedAt = 0;
   let holder: string | undefined;
-  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let deadline: Timer | undefined;
 
   const setLeading = (value: boolean) => {
     if (leading === value) return;
     leading = value;
-    if (!value && deadline !== undefined) clearTimeout(deadline);
+    if (!value) deadline?.cancel();
     log.info(value ? "became leader" : "stopped leading");
     for (const l of [...listeners]) l(value);
   };
   const renewed = () => {
-    if (deadline !== undefined) clearTimeout(deadline);
-    deadline = setTimeout(() => {
+    deadline?.cancel();
+    deadline = clock.setTimeout(() => {
       log.warn("lease not renewed within the renew deadline; stepping down", { renewDeadlineMs });
       setLeading(false);
     }, renewDeadlineMs);
   };
 
   const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const signal = AbortSignal.any([stopper.signal, AbortSignal.timeout(renewDeadlineMs)]);
+    const timeout = deadlineSignal(clock, renewDeadlineMs, stopper.signal);
+    try {
+      return await acquireOrRenew(timeout.signal);
+    } finally {
+      timeout.done();
+    }
+  };
+
+  const acquireOrRenew = async (signal: AbortSignal): Promise<boolean> => {
     const now = new Date();
     const spec = (old?: LeaseSpec): LeaseSpec => ({
       holderIdentity: identity,
@@ -174,11 +198,11 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     const recordText = JSON.stringify(record);
     if (recordText !== observed) {
       observed = recordText;
-      observedAt = performance.now();
+      observedAt = clock.now();
     }
     holder = record.holderIdentity || undefined;
     const durationMs = (record.leaseDurationSeconds ?? leaseDurationMs / 1000) * 1000;
-    if (holder && holder !== identity && observedAt + durationMs > performance.now()) {
+    if (holder && holder !== identity && observedAt + durationMs > clock.now()) {
       return false;
     }
     await options.client.request("PUT", `${path}/${name}`, {
@@ -209,16 +233,21 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         if (isApiStatus(err, 409)) log.debug("lease update conflict");
         else log.warn("cannot acquire or renew the lease", { error: err });
       }
+      try {
+        options.onAttempt?.();
+      } catch (err) {
+        log.error("leader election observer failed", { error: err });
+      }
       const wait = leading ? retryPeriodMs : retryPeriodMs * (1 + 0.2 * random());
-      await sleep(wait, stopper.signal);
+      await clock.sleep(wait, stopper.signal);
     }
   };
 
   const release = async () => {
+    const timeout = deadlineSignal(clock, retryPeriodMs * 2);
+    const signal = timeout.signal;
     try {
-      const lease = await options.client.json<Lease>("GET", `${path}/${name}`, {
-        signal: AbortSignal.timeout(retryPeriodMs * 2),
-      });
+      const lease = await options.client.json<Lease>("GET", `${path}/${name}`, { signal });
       if (lease.spec?.holderIdentity !== identity) return;
       const now = microTime(new Date());
       await options.client.request("PUT", `${path}/${name}`, {
@@ -234,11 +263,13 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
             leaseTransitions: lease.spec.leaseTransitions ?? 0,
           },
         },
-        signal: AbortSignal.timeout(retryPeriodMs * 2),
+        signal,
       });
       log.info("lease released");
     } catch (err) {
       log.warn("cannot release the lease; it expires on its own", { error: err });
+    } finally {
+      timeout.done();
     }
   };
 
