@@ -18,6 +18,7 @@ import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
 import type { GatewayConfig, TranslateOptions, TranslateResult } from "../translate/config.ts";
 import type { Snapshot } from "../translate/snapshot.ts";
+import { statusesWithBindFailures } from "./bind_failures.ts";
 import type { ListenerPortState, RebuildState } from "./gateway_state.ts";
 
 /** One finished rebuild attempt, as reported to metrics. */
@@ -150,7 +151,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     };
     deps.observer?.rebuilt({ ok: true, translateSeconds, result: translated, sourceProblems });
     try {
-      deps.statusSink?.(translated);
+      // A pool address the host does not have shows in its Gateway's status.
+      const statuses = statusesWithBindFailures(translated, listeners);
+      deps.statusSink?.(
+        statuses === translated.statuses ? translated : { ...translated, statuses },
+      );
     } catch (error) {
       log.error("status sink failed", { error, generation });
     }
