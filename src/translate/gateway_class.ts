@@ -1,6 +1,7 @@
 /**
  * GatewayClass selection: a class is ours when its `controllerName` is the
- * gateway's. Ours get an `Accepted` status; others get nothing from us.
+ * gateway's. Ours get an `Accepted` status and the `supportedFeatures` of
+ * `features.ts`; others get nothing from us.
  * @module
  */
 import type { GatewayClass } from "../resources/types.ts";
@@ -8,6 +9,7 @@ import type { ObjectStatus } from "./config.ts";
 import type { TranslateContext } from "./context.ts";
 import { compareStrings } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
+import { supportedFeatures } from "./features.ts";
 
 /** The classes this gateway serves and their statuses. */
 export interface GatewayClassResult {
@@ -40,6 +42,7 @@ export function evaluateGatewayClasses(ctx: TranslateContext): GatewayClassResul
       name: gatewayClass.metadata.name,
       generation,
       status: {
+        supportedFeatures: supportedFeatures(),
         conditions: [
           ok
             ? condition(

@@ -1,0 +1,132 @@
+/**
+ * The Gateway API features this gateway implements: the one table behind
+ * `GatewayClass.status.supportedFeatures` and the README's feature table
+ * (`tests/translate/features.test.ts` keeps the two in agreement). Names are
+ * the conformance suite's (`sigs.k8s.io/gateway-api/pkg/features`, v1.6).
+ *
+ * A feature is published in the status only once it is `claimed`: its
+ * upstream conformance test passes. `implemented` features work and have the
+ * project's own tests, and wait for the upstream test; the conformance suite
+ * reads the status to pick the tests it runs, so claiming one early would
+ * turn a missing proof into a failed run.
+ * @module
+ */
+
+/** `claimed`: the upstream test passes. `implemented`: waiting for it. */
+export type FeatureState = "claimed" | "implemented";
+
+/** One row of the feature table. */
+export interface GatewayFeature {
+  /** The conformance suite's feature name. */
+  readonly name: string;
+  /** Support level in the GATEWAY-HTTP profile. */
+  readonly support: "Core" | "Extended";
+  readonly state: FeatureState;
+  /** What proves it today. */
+  readonly proof: string;
+}
+
+const E2E = "tests/e2e/";
+
+/** Every feature implemented, sorted by name. */
+export const FEATURES: readonly GatewayFeature[] = Object.freeze([
+  row("Gateway", "Core", "claimed", `${E2E}conformance_statuses.test.ts`),
+  row(
+    "GatewayAddressEmpty",
+    "Extended",
+    "implemented",
+    "an empty IPAddress value gets a pool address (golden, `--gateway-address-pool`)",
+  ),
+  row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
+  row(
+    "GatewayHTTPSListenerDetectMisdirectedRequests",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_https.test.ts`,
+  ),
+  row(
+    "GatewayPort8080",
+    "Extended",
+    "implemented",
+    "listeners bind any port; the e2e tests use free ports, not 8080",
+  ),
+  row(
+    "GatewayStaticAddresses",
+    "Extended",
+    "implemented",
+    `${E2E}gateway_address_pool.test.ts (with \`--gateway-address-pool\`)`,
+  ),
+  row("HTTPRoute", "Core", "claimed", `${E2E}conformance_matching.test.ts`),
+  row(
+    "HTTPRoute303RedirectStatusCode",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_redirects.test.ts`,
+  ),
+  row(
+    "HTTPRoute307RedirectStatusCode",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_redirects.test.ts`,
+  ),
+  row(
+    "HTTPRoute308RedirectStatusCode",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_redirects.test.ts`,
+  ),
+  row(
+    "HTTPRouteBackendProtocolH2C",
+    "Extended",
+    "implemented",
+    "golden: appProtocol kubernetes.io/h2c (translate only; no proxy test yet)",
+  ),
+  row(
+    "HTTPRouteBackendRequestHeaderModification",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_filters.test.ts`,
+  ),
+  row("HTTPRouteBackendTimeout", "Extended", "implemented", "tests/dataplane/proxy.test.ts"),
+  row("HTTPRouteHostRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
+  row("HTTPRouteMethodMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
+  row("HTTPRouteParentRefPort", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
+  row("HTTPRoutePathRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
+  row("HTTPRoutePathRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
+  row("HTTPRoutePortRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
+  row("HTTPRouteQueryParamMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
+  row("HTTPRouteRequestTimeout", "Extended", "implemented", "tests/dataplane/proxy.test.ts"),
+  row(
+    "HTTPRouteResponseHeaderModification",
+    "Extended",
+    "claimed",
+    `${E2E}conformance_filters.test.ts`,
+  ),
+  row("HTTPRouteSchemeRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
+  row("ReferenceGrant", "Core", "claimed", `${E2E}conformance_backends.test.ts`),
+]);
+
+function row(
+  name: string,
+  support: GatewayFeature["support"],
+  state: FeatureState,
+  proof: string,
+): GatewayFeature {
+  return Object.freeze({ name, support, state, proof });
+}
+
+/**
+ * `GatewayClass.status.supportedFeatures`: the claimed features as the v1.6
+ * API has them, objects with a `name`, sorted by name (the API requires it).
+ *
+ * @example
+ * ```ts
+ * import { supportedFeatures } from "./features.ts";
+ * supportedFeatures()[0]; // { name: "Gateway" }
+ * ```
+ */
+export function supportedFeatures(): { name: string }[] {
+  return FEATURES.filter((f) => f.state === "claimed")
+    .map((f) => ({ name: f.name }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
