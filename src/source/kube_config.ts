@@ -20,6 +20,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { dirname, isAbsolute, join } from "node:path";
+import { type Clock, systemClock } from "../time/clock.ts";
 
 /** Default ServiceAccount mount of a pod. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -60,6 +61,8 @@ export interface KubeConnectionOptions {
    * Default 10 s.
    */
   tokenReloadMs?: number;
+  /** Measures `tokenReloadMs`. Default {@linkcode systemClock}. */
+  clock?: Clock;
 }
 
 /**
@@ -102,7 +105,7 @@ export async function loadInClusterConnection(
     caCerts: [ca],
     namespace,
     origin: `in-cluster (${dir})`,
-    ...tokenFromFile(join(dir, "token"), options.tokenReloadMs),
+    ...tokenFromFile(join(dir, "token"), options.tokenReloadMs, options.clock),
   };
 }
 
@@ -193,7 +196,11 @@ export async function loadKubeconfigFile(
       refreshToken: () => Promise.resolve(false),
     };
   } else if (typeof user.doc.tokenFile === "string") {
-    tokenSource = tokenFromFile(resolvePath(user.doc.tokenFile, user.dir), options.tokenReloadMs);
+    tokenSource = tokenFromFile(
+      resolvePath(user.doc.tokenFile, user.dir),
+      options.tokenReloadMs,
+      options.clock,
+    );
   } else {
     tokenSource = {
       token: () => Promise.resolve(undefined),
@@ -224,18 +231,19 @@ export function createKubeHttpClient(conn: KubeConnection): Deno.HttpClient {
 function tokenFromFile(
   path: string,
   reloadMs = 10_000,
+  clock: Clock = systemClock,
 ): Pick<KubeConnection, "token" | "refreshToken"> {
   let cached: string | undefined;
   let readAt = -Infinity;
   const read = async () => {
     const text = await readOptional(path);
-    readAt = performance.now();
+    readAt = clock.now();
     // Keep the last token when the file is briefly missing during a rotation.
     if (text !== undefined && text.trim() !== "") cached = text.trim();
   };
   return {
     async token() {
-      if (performance.now() - readAt >= reloadMs) await read();
+      if (clock.now() - readAt >= reloadMs) await read();
       return cached;
     },
     async refreshToken() {

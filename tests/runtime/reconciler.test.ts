@@ -7,6 +7,8 @@ import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_sta
 import { createStore } from "../../src/source/store.ts";
 import type { GatewayConfig, Problem, TranslateResult } from "../../src/translate/config.ts";
 import type { Snapshot } from "../../src/translate/snapshot.ts";
+import { flushTasks } from "../_helpers/fake_clock.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 function gateway(name: string, port: number): Gateway {
   return {
@@ -60,12 +62,19 @@ function setup(overrides: Partial<ReconcilerDeps> = {}) {
   return { store, reconciler, lines, reloads, sunk, applied };
 }
 
-const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Ends the store's holdoff at once (its listeners run now) and lets what they
+ * started run: a rebuild they trigger has begun by the time this resolves.
+ */
+async function changeNow(store: { flush(): void }): Promise<void> {
+  store.flush();
+  await flushTasks();
+}
 
 Deno.test("no rebuild happens before the source's first sync", async () => {
   const { store, reconciler, applied } = setup();
   store.upsert(gateway("a", 8080));
-  await settle();
+  await changeNow(store);
   assertEquals(reconciler.table(), undefined);
   assertEquals(applied, []);
   const outcome = await reconciler.rebuild("manual");
@@ -82,15 +91,16 @@ Deno.test("start builds once, then every store change rebuilds after the holdoff
   assertEquals(first.generation, 1);
   assertEquals(reconciler.table()?.config.ports.map((p) => p.port), [8080]);
   store.upsert(gateway("b", 8081));
-  await settle();
-  assertEquals(reconciler.lastRebuild()?.generation, 2);
+  await changeNow(store);
+  await waitFor("the rebuild after the change", () => reconciler.lastRebuild()?.generation === 2);
   assertEquals(applied, [[8080], [8080, 8081]]);
   assertEquals(sunk.length, 2);
   assertEquals(reloads, [true, true]);
   reconciler.stop();
   store.upsert(gateway("c", 8082));
-  await settle();
+  await changeNow(store);
   assertEquals(reconciler.lastRebuild()?.generation, 2, "stopped: no more rebuilds");
+  assertEquals(applied.length, 2);
   store.close();
 });
 
@@ -119,18 +129,25 @@ Deno.test("rebuilds never overlap; changes during one coalesce into one more", a
   let active = 0;
   let maxActive = 0;
   let calls = 0;
+  // Closed while the burst is issued, so the rebuild it starts is still in progress.
+  let gate = Promise.resolve();
+  let open = () => {};
   const { store, reconciler } = setup({
     applyListeners: async (result) => {
       active += 1;
       calls += 1;
       maxActive = Math.max(maxActive, active);
-      await settle(20);
+      await gate;
       active -= 1;
       return result.config.ports.map((p) => ({ port: p.port, protocol: p.protocol, bound: true }));
     },
   });
   await reconciler.start();
-  const all = await Promise.all([1, 2, 3, 4, 5].map((i) => reconciler.rebuild(`burst ${i}`)));
+  gate = new Promise((resolve) => open = resolve);
+  const burst = Promise.all([1, 2, 3, 4, 5].map((i) => reconciler.rebuild(`burst ${i}`)));
+  await waitFor("the first rebuild of the burst applying", () => active === 1);
+  open();
+  const all = await burst;
   assertEquals(maxActive, 1);
   assertEquals(calls, 3, "start, the one in progress, one coalesced");
   assertEquals(all.at(-1)?.generation, 3);
@@ -175,11 +192,12 @@ Deno.test("a change in the source's problems alone (a store touch) triggers a re
   const source = { store: createStore({ holdoffMs: 5 }), problems: () => problems };
   const { store, reconciler, reloads } = setup({ source });
   await reconciler.start();
-  await settle(40);
+  await changeNow(source.store);
   assertEquals(reloads, [true], "no rebuild while the problems stay the same");
   problems = [{ object: "file:/m/route.yaml", message: "Cannot parse YAML" }];
   source.store.touch();
-  await settle(60);
+  await changeNow(source.store);
+  await waitFor("the rebuild after the touch", () => reloads.length === 2);
   assertEquals(reloads, [true, true]);
   assertStringIncludes(reconciler.lastRebuild()?.message ?? "", "1 problem(s)");
   reconciler.stop();

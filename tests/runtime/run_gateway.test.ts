@@ -4,6 +4,7 @@ import { createDefaultParts } from "../../src/runtime/default_parts.ts";
 import type { GatewayOptions } from "../../src/runtime/gateway_options.ts";
 import { runGateway } from "../../src/runtime/run_gateway.ts";
 import type { Source } from "../../src/source/source.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const OPTIONS: GatewayOptions = {
   source: "kube",
@@ -43,10 +44,10 @@ Deno.test("a source that never syncs: /readyz says why, and SIGTERM-like shutdow
   const running = runGateway(OPTIONS, parts, { logger, shutdown: shutdown.signal, signals: false });
 
   let address: string | undefined;
-  for (let i = 0; i < 100 && address === undefined; i++) {
+  await waitFor("the admin listener", () => {
     address = lines.find((l) => l.msg === "admin listening")?.address as string | undefined;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return address !== undefined;
+  });
   const ready = await fetch(`http://${address}/readyz`);
   assertEquals(ready.status, 503);
   assertStringIncludes(await ready.text(), "Waiting for the source's first sync: Gateway");

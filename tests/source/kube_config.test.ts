@@ -6,6 +6,7 @@ import {
 } from "../../src/source/kube_config.ts";
 import { createBackoff } from "../../src/source/kube_backoff.ts";
 import { parseRetryAfter } from "../../src/source/kube_client.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 
 async function serviceAccountDir(token: string) {
   const dir = await Deno.makeTempDir();
@@ -41,17 +42,21 @@ Deno.test("in-cluster: an IPv6 service host is bracketed", async () => {
 Deno.test("in-cluster: a rotated token file is picked up by refreshToken and by the periodic re-read", async () => {
   const dir = await serviceAccountDir("old");
   const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+  const clock = new FakeClock();
   const conn = await loadInClusterConnection({
     env: (n) => env[n],
     serviceAccountDir: dir,
     tokenReloadMs: 50,
+    clock,
   });
   assertEquals(await conn.token(), "old");
   await Deno.writeTextFile(`${dir}/token`, "new");
   assertEquals(await conn.refreshToken(), true);
   assertEquals(await conn.token(), "new");
   await Deno.writeTextFile(`${dir}/token`, "newer");
-  await new Promise((r) => setTimeout(r, 60));
+  await clock.advance(49);
+  assertEquals(await conn.token(), "new", "not re-read before the period");
+  await clock.advance(1);
   assertEquals(await conn.token(), "newer");
 });
 
