@@ -47,6 +47,8 @@ export class FakeWatchHub {
   private readonly pendingHeaders = new Set<() => void>();
   /** Watches opened so far, per resource plural. */
   readonly opened = new Map<string, number>();
+  /** The newest resourceVersion sent in a BOOKMARK, per resource plural. */
+  readonly bookmarked = new Map<string, number>();
   /** New watches of these plurals (or all, `*`) hang: `body` sends headers only, `headers` nothing. */
   hangNew = new Map<string, "body" | "headers">();
 
@@ -164,14 +166,19 @@ export class FakeWatchHub {
         const every = this.options.bookmarkIntervalMs ?? 0;
         if (watch.bookmarks && every > 0) {
           const tick = () => {
+            const revision = this.store.revision;
             this.send(watch, {
               type: "BOOKMARK",
               object: {
                 kind: resource.kind,
                 apiVersion: apiVersionOf(resource),
-                metadata: { resourceVersion: String(this.store.revision) },
+                metadata: { resourceVersion: String(revision) },
               },
             });
+            if (!watch.closed) {
+              const before = this.bookmarked.get(resource.plural) ?? 0;
+              this.bookmarked.set(resource.plural, Math.max(before, revision));
+            }
             watch.timers.push(setTimeout(tick, every));
           };
           watch.timers.push(setTimeout(tick, every));

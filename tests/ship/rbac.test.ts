@@ -153,7 +153,6 @@ Deno.test("the real process, with the binary's permissions, makes only requests 
     await waitFor(
       "status written for every kind",
       () => STATUS_KINDS.every((k) => patched(kindOf(k).resource)),
-      15_000,
     ).catch((error) => {
       throw new Error(`${error.message}; log:\n${gw.logs()}`);
     });
