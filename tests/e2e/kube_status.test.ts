@@ -106,34 +106,37 @@ Deno.test("the gateway process writes status once, keeps others' entries, follow
     },
   );
 
-  await t.step("nothing is rewritten once our writes are read back, nor after an unrelated change", async () => {
-    // One write per object, and it stays so once the objects, our statuses
-    // included, were read back and every status compared with them again: a
-    // reload relists every kind and rebuilds, and the writer skips all three.
-    await waitFor("one write per object", () => gw.statusPatches().length >= 3);
-    const before = gw.statusPatches().length;
-    assertEquals(before, 3, "one write per object");
-    let skippedBefore = (await statusWriteMetrics(gw.admin)).skipped ?? 0;
-    const reload = await gw.admin("/reload", { method: "POST" });
-    assertEquals(reload.status, 200, await reload.text());
-    await waitFor(
-      "every status compared again after the reload",
-      async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 3,
-    );
-    assertEquals(gw.statusPatches().length, before, "our own writes read back");
+  await t.step(
+    "nothing is rewritten once our writes are read back, nor after an unrelated change",
+    async () => {
+      // One write per object, and it stays so once the objects, our statuses
+      // included, were read back and every status compared with them again: a
+      // reload relists every kind and rebuilds, and the writer skips all three.
+      await waitFor("one write per object", () => gw.statusPatches().length >= 3);
+      const before = gw.statusPatches().length;
+      assertEquals(before, 3, "one write per object");
+      let skippedBefore = (await statusWriteMetrics(gw.admin)).skipped ?? 0;
+      const reload = await gw.admin("/reload", { method: "POST" });
+      assertEquals(reload.status, 200, await reload.text());
+      await waitFor(
+        "every status compared again after the reload",
+        async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 3,
+      );
+      assertEquals(gw.statusPatches().length, before, "our own writes read back");
 
-    // An EndpointSlice change rebuilds the table; no status depends on it.
-    skippedBefore = (await statusWriteMetrics(gw.admin)).skipped ?? 0;
-    kube.apply(endpointSlice("svc-a", ["127.0.0.1"], world.backends.b));
-    await waitFor("traffic shifted", async () => (await world.get("/x")).backend === "b");
-    // The writer did compare every status again (skipped), and wrote nothing.
-    await waitFor(
-      "statuses compared after the rebuild",
-      async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 3,
-    );
-    assertEquals(gw.statusPatches().length, before, "unrelated change");
-    kube.apply(endpointSlice("svc-a", ["127.0.0.1"], world.backends.a));
-  });
+      // An EndpointSlice change rebuilds the table; no status depends on it.
+      skippedBefore = (await statusWriteMetrics(gw.admin)).skipped ?? 0;
+      kube.apply(endpointSlice("svc-a", ["127.0.0.1"], world.backends.b));
+      await waitFor("traffic shifted", async () => (await world.get("/x")).backend === "b");
+      // The writer did compare every status again (skipped), and wrote nothing.
+      await waitFor(
+        "statuses compared after the rebuild",
+        async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 3,
+      );
+      assertEquals(gw.statusPatches().length, before, "unrelated change");
+      kube.apply(endpointSlice("svc-a", ["127.0.0.1"], world.backends.a));
+    },
+  );
 
   await t.step("a route change updates its status and observedGeneration", async () => {
     kube.apply({
