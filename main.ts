@@ -10,7 +10,7 @@
 import { runCli } from "./src/cli/cli.ts";
 import { runTranslateCommand } from "./src/cli/translate_command.ts";
 import { VERSION } from "./src/cli/version.ts";
-import { createDefaultParts } from "./src/runtime/default_parts.ts";
+import { createDefaultParts } from "./src/gateway.ts";
 import { runGateway } from "./src/runtime/run_gateway.ts";
 
 if (import.meta.main) {

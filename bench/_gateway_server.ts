@@ -14,7 +14,7 @@ import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
 import { createProxyClient } from "../src/dataplane/upstream_client.ts";
 import { UpstreamError } from "../src/dataplane/upstream_types.ts";
 import { compileRouteTable } from "../src/router/compile_route_table.ts";
-import type { GatewayConfig } from "../src/translate/config.ts";
+import type { GatewayConfig } from "../src/model/config.ts";
 
 function flag(name: string, fallback?: string): string {
   const at = Deno.args.indexOf(`--${name}`);

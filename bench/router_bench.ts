@@ -5,7 +5,7 @@
  *
  *   deno bench --allow-read bench/router_bench.ts
  */
-import type { GatewayConfig, MatchConfig, RuleConfig } from "../src/translate/config.ts";
+import type { GatewayConfig, MatchConfig, RuleConfig } from "../src/model/config.ts";
 import type { RouteRequest, RouteTable } from "../src/router/router.ts";
 import { compileRouteTable } from "../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../src/router/linear_route_table.ts";

@@ -12,7 +12,7 @@ import type {
   HTTPRoute,
   Service,
 } from "../src/resources/types.ts";
-import type { Snapshot } from "../src/translate/snapshot.ts";
+import type { Snapshot } from "../src/model/snapshot.ts";
 import { translate } from "../src/translate/translate.ts";
 import { cpuUsage } from "node:process";
 

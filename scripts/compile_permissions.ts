@@ -32,7 +32,7 @@
  * @module
  */
 import { envName, FLAGS } from "../src/cli/flags.ts";
-import { SERVICE_ACCOUNT_DIR } from "../src/source/kube_config.ts";
+import { SERVICE_ACCOUNT_DIR } from "../src/kube/kubeconfig.ts";
 
 /**
  * Where the container image expects mounted configuration: a ConfigMap of

@@ -27,7 +27,7 @@ import { Hono } from "hono";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { RouteRequest, RouteTable } from "../router/router.ts";
-import type { GatewayControl, GatewayState } from "../runtime/gateway_state.ts";
+import type { GatewayControl, GatewayState } from "./gateway_state.ts";
 import { buildConfigDump, stringifyRedacted } from "./config_dump.ts";
 import { parseExplainQuery } from "./explain_query.ts";
 import {

@@ -13,8 +13,8 @@
  * ```
  * @module
  */
-import type { GatewayState } from "../runtime/gateway_state.ts";
-import type { BackendConfig, CertificateConfig } from "../translate/config.ts";
+import type { GatewayState } from "./gateway_state.ts";
+import type { BackendConfig, CertificateConfig } from "../model/config.ts";
 
 /** What replaces a private key in the output. */
 export const REDACTED = "[redacted]";

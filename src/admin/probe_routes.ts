@@ -17,7 +17,7 @@
 import type { Context, Hono } from "hono";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log/logger.ts";
-import type { GatewayState } from "../runtime/gateway_state.ts";
+import type { GatewayState } from "./gateway_state.ts";
 
 /** What the probe routes read. */
 export interface ProbeDeps {

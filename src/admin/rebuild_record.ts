@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { TranslateResult } from "../translate/config.ts";
+import type { TranslateResult } from "../model/config.ts";
 import type { RebuildRecord } from "./metrics.ts";
 
 /** One rebuild attempt; the runtime's `RebuildAttempt` has this shape. */

@@ -16,7 +16,7 @@
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import type { GatewayState } from "../runtime/gateway_state.ts";
+import type { GatewayState } from "./gateway_state.ts";
 import { addErrorHandlers, addProbeRoutes } from "./probe_routes.ts";
 
 /** Dependencies of {@linkcode createTelemetryApp}. */

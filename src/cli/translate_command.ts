@@ -18,7 +18,7 @@ import { createManifestCatalog } from "../source/files_catalog.ts";
 import { RESOURCE_KINDS } from "../resources/types.ts";
 import { listManifestFiles } from "../source/files_walk.ts";
 import { createStore } from "../source/store.ts";
-import type { CertificateConfig, TranslateResult } from "../translate/config.ts";
+import type { CertificateConfig, TranslateResult } from "../model/config.ts";
 import { translate } from "../translate/translate.ts";
 import type { CliIo } from "./cli.ts";
 import { UsageError } from "./flags.ts";

@@ -8,7 +8,7 @@
  * collected with the old table.
  * @module
  */
-import type { BackendConfig, RuleConfig } from "../translate/config.ts";
+import type { BackendConfig, RuleConfig } from "../model/config.ts";
 
 /** The outcome of a pick: a backend, or the invalid-weight share (500). */
 export type BackendChoice = BackendConfig | "invalid";

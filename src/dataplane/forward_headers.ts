@@ -4,7 +4,7 @@
  * `X-Forwarded-Host` set, `Expect` dropped (the listener already answered it).
  * @module
  */
-import type { HeaderModifierConfig } from "../translate/config.ts";
+import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyHeaderModifier } from "./header_modifier.ts";
 import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop_by_hop.ts";
 

@@ -10,7 +10,7 @@ import { silentLogger } from "../log/logger.ts";
 import { hostFromAuthority } from "../router/host.ts";
 import { normalizePath } from "../router/normalize_path.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
-import type { HeaderModifierConfig } from "../translate/config.ts";
+import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import {
   appendClientResponseHeaders,

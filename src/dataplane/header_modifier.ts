@@ -4,7 +4,7 @@
  * case-insensitive names.
  * @module
  */
-import type { HeaderModifierConfig } from "../translate/config.ts";
+import type { HeaderModifierConfig } from "../model/config.ts";
 
 /**
  * Applies a header modifier to `headers` in place. `add` appends to an

@@ -11,8 +11,8 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
-import type { ListenerPortState } from "../runtime/gateway_state.ts";
-import type { CertificateConfig, GatewayConfig, PortConfig } from "../translate/config.ts";
+import type { ListenerPortState } from "./listener_port_state.ts";
+import type { CertificateConfig, GatewayConfig, PortConfig } from "../model/config.ts";
 import { createBackendPicker } from "./backend_picker.ts";
 import { createDataPlaneHandler } from "./handler.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";

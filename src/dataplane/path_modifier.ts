@@ -3,7 +3,7 @@
  * (`HTTPPathModifier`: ReplaceFullPath and ReplacePrefixMatch).
  * @module
  */
-import type { MatchConfig, PathModifierConfig } from "../translate/config.ts";
+import type { MatchConfig, PathModifierConfig } from "../model/config.ts";
 
 /**
  * Replaces the matched prefix of `path` by `replacement`, on whole path

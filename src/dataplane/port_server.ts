@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { CertificateConfig, PortConfig } from "../translate/config.ts";
+import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import type { DataPlaneHandler } from "./handler.ts";
 
 /** Everything a factory needs to serve one port. */

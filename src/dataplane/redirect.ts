@@ -5,7 +5,7 @@
  * kept. Port 80 with http and 443 with https are never written.
  * @module
  */
-import type { FilterConfig, MatchConfig } from "../translate/config.ts";
+import type { FilterConfig, MatchConfig } from "../model/config.ts";
 import { modifyPath } from "./path_modifier.ts";
 
 /** The RequestRedirect variant of `FilterConfig`. */

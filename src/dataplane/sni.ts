@@ -12,7 +12,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { CertificateConfig, ListenerConfig, PortConfig } from "../translate/config.ts";
+import type { CertificateConfig, ListenerConfig, PortConfig } from "../model/config.ts";
 import type { TlsKeyPair } from "./tls_server.ts";
 import { compareHostnameSpecificity, hostnameMatches } from "../translate/hostname.ts";
 

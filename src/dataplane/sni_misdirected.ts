@@ -14,7 +14,7 @@
  * sends that Host as its SNI, so coalesced requests still get 421.
  * @module
  */
-import type { ListenerConfig } from "../translate/config.ts";
+import type { ListenerConfig } from "../model/config.ts";
 import type { RouteTable } from "../router/router.ts";
 import { normalizeServerName } from "./sni.ts";
 

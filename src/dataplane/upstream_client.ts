@@ -3,7 +3,7 @@
  * `http` backends and the `fetch`-based client for `h2c` backends.
  * @module
  */
-import type { BackendConfig } from "../translate/config.ts";
+import type { BackendConfig } from "../model/config.ts";
 import { createH2cClient } from "./upstream_h2c.ts";
 import {
   createHttp1Client,

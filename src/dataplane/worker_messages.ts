@@ -6,8 +6,8 @@
  * @module
  */
 import type { LogFormat, LogLevel } from "../log/logger.ts";
-import type { ListenerPortState } from "../runtime/gateway_state.ts";
-import type { CertificateConfig, GatewayConfig } from "../translate/config.ts";
+import type { ListenerPortState } from "./listener_port_state.ts";
+import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import type { UpstreamErrorKind } from "./observer.ts";
 
 /** How a worker is set up; sent once, first. */

@@ -15,8 +15,8 @@
  */
 import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
-import type { ListenerPortState } from "../runtime/gateway_state.ts";
-import type { CertificateConfig, GatewayConfig } from "../translate/config.ts";
+import type { ListenerPortState } from "./listener_port_state.ts";
+import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";

@@ -4,7 +4,7 @@
  * number of hosts), matches found through a per-host `PathIndex`.
  * @module
  */
-import type { GatewayConfig, ListenerConfig, RuleConfig } from "../translate/config.ts";
+import type { GatewayConfig, ListenerConfig, RuleConfig } from "../model/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
 import { compileMatch } from "./compiled_match.ts";
 import { HostIndex } from "./host_index.ts";
@@ -19,7 +19,7 @@ interface CompiledListener {
 /**
  * Compile a `GatewayConfig` into a frozen `RouteTable`.
  *
- * Routing follows the IR's ordering contract (`src/translate/config.ts`):
+ * Routing follows the IR's ordering contract (`src/model/config.ts`):
  * on the request's port the most specific listener whose hostname matches
  * the host wins and only its routes are considered (listener isolation);
  * inside it, the virtual host named exactly like the host is tried, then the

@@ -3,7 +3,7 @@
  * once), and able to say why a request does not satisfy it.
  * @module
  */
-import type { MatchConfig, StringMatchType } from "../translate/config.ts";
+import type { MatchConfig, StringMatchType } from "../model/config.ts";
 import type { RouteRequest } from "./router.ts";
 import type { LazyQuery } from "./query_params.ts";
 

@@ -10,7 +10,7 @@ import type {
   ListenerConfig,
   MatchConfig,
   RuleConfig,
-} from "../translate/config.ts";
+} from "../model/config.ts";
 import type { RouteRequest, RouteTable } from "./router.ts";
 import { compileMatch, type MismatchReason } from "./compiled_match.ts";
 import { hostFromAuthority } from "./host.ts";

@@ -6,7 +6,7 @@
  * independent implementation.
  * @module
  */
-import type { GatewayConfig, ListenerConfig, MatchConfig } from "../translate/config.ts";
+import type { GatewayConfig, ListenerConfig, MatchConfig } from "../model/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
 import { hostnameMatches } from "../translate/hostname.ts";
 import { virtualHostsFor } from "./virtual_hosts_for.ts";

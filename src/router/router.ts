@@ -4,12 +4,7 @@
  * (`tests/router/cases.ts`).
  * @module
  */
-import type {
-  GatewayConfig,
-  ListenerConfig,
-  MatchConfig,
-  RuleConfig,
-} from "../translate/config.ts";
+import type { GatewayConfig, ListenerConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 
 /** What the router needs to know of a request. */
 export interface RouteRequest {

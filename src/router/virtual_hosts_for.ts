@@ -3,7 +3,7 @@
  * tried, read straight from the config (no index).
  * @module
  */
-import type { ListenerConfig, VirtualHostConfig } from "../translate/config.ts";
+import type { ListenerConfig, VirtualHostConfig } from "../model/config.ts";
 import { hostnameMatches, isWildcard } from "../translate/hostname.ts";
 
 /**

@@ -9,8 +9,8 @@
  * @module
  */
 import type { Condition } from "../resources/types.ts";
-import type { ObjectStatus, TranslateResult } from "../translate/config.ts";
-import type { ListenerPortState } from "./gateway_state.ts";
+import type { ObjectStatus, TranslateResult } from "../model/config.ts";
+import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 
 /**
  * The statuses of `result` with every Gateway that owns an unbound pool

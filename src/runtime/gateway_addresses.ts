@@ -5,7 +5,7 @@
  */
 import type { Service } from "../resources/types.ts";
 import type { Store } from "../source/store.ts";
-import type { TranslateOptions } from "../translate/config.ts";
+import type { TranslateOptions } from "../model/config.ts";
 
 type Addresses = NonNullable<TranslateOptions["gatewayAddresses"]>;
 

@@ -1,6 +1,6 @@
 /**
  * The seams of `runGateway`: every part it wires, as a factory. The real
- * parts live in `default_parts.ts`; a test can swap one (say, a source that
+ * parts live in `src/gateway.ts`; a test can swap one (say, a source that
  * never syncs) without touching the rest.
  * @module
  */
@@ -9,10 +9,11 @@ import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
 import type { Store } from "../source/store.ts";
-import type { GatewayConfig, TranslateOptions, TranslateResult } from "../translate/config.ts";
-import type { Snapshot } from "../translate/snapshot.ts";
+import type { GatewayConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 import type { DataPlaneObserver } from "../dataplane/observer.ts";
-import type { GatewayControl, GatewayState, ListenerPortState } from "./gateway_state.ts";
+import type { GatewayControl, GatewayState } from "../admin/gateway_state.ts";
+import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import type { RebuildAttempt } from "./reconciler.ts";
 import type { ResolvedSource } from "./source_kind.ts";

@@ -16,10 +16,11 @@
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
-import type { GatewayConfig, TranslateOptions, TranslateResult } from "../translate/config.ts";
-import type { Snapshot } from "../translate/snapshot.ts";
+import type { GatewayConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
+import type { RebuildState } from "../admin/gateway_state.ts";
+import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import { statusesWithBindFailures } from "./bind_failures.ts";
-import type { ListenerPortState, RebuildState } from "./gateway_state.ts";
 
 /** One finished rebuild attempt, as reported to metrics. */
 export interface RebuildAttempt {

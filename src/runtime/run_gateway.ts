@@ -8,7 +8,7 @@
  * @example
  * ```ts ignore
  * import { runGateway } from "./run_gateway.ts";
- * import { createDefaultParts } from "./default_parts.ts";
+ * import { createDefaultParts } from "../gateway.ts";
  * const code = await runGateway(options, createDefaultParts());
  * ```
  * @module

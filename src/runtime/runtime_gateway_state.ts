@@ -12,7 +12,7 @@
  * @module
  */
 import type { ReloadOutcome, Source } from "../source/source.ts";
-import type { GatewayControl, GatewayState } from "./gateway_state.ts";
+import type { GatewayControl, GatewayState } from "../admin/gateway_state.ts";
 import type { Reconciler } from "./reconciler.ts";
 
 /** Dependencies of {@linkcode createRuntimeGatewayState}. */

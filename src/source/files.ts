@@ -26,7 +26,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { Problem } from "../translate/config.ts";
+import type { Problem } from "../model/config.ts";
 import { createManifestCatalog } from "./files_catalog.ts";
 import { RESOURCE_KINDS } from "../resources/types.ts";
 import { errorMessage, listManifestFiles } from "./files_walk.ts";

@@ -18,7 +18,7 @@
 import { parseManifests } from "../resources/manifests.ts";
 import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
 import { isNamespacedKind, isResourceKind, validateResource } from "../resources/validate.ts";
-import type { Problem } from "../translate/config.ts";
+import type { Problem } from "../model/config.ts";
 
 /** An object of a kind the gateway does not read, for a debug log line. */
 export interface IgnoredDocument {

@@ -4,8 +4,8 @@
  *
  * @example
  * ```ts ignore
- * import { createKubeClient } from "./kube_client.ts";
- * import { loadKubeConnection } from "./kube_config.ts";
+ * import { createKubeClient } from "../kube/client.ts";
+ * import { loadKubeConnection } from "../kube/kubeconfig.ts";
  * import { createKubeSource } from "./kube.ts";
  * const client = createKubeClient(await loadKubeConnection({ kubeconfig: "./kubeconfig" }));
  * const source = createKubeSource({ client, logger });
@@ -14,8 +14,8 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { KubeClient } from "./kube_client.ts";
-import { WATCHED_KINDS, type WatchedKind } from "./kube_kinds.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { WATCHED_KINDS, type WatchedKind } from "../kube/kinds.ts";
 import {
   createKindWatcher,
   type KindWatcher,

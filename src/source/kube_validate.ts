@@ -12,7 +12,7 @@
  * @module
  */
 import { validateResource } from "../resources/validate.ts";
-import type { Problem } from "../translate/config.ts";
+import type { Problem } from "../model/config.ts";
 import type { ValidationOutcome } from "./kube_watch.ts";
 
 /** Validates one object from a list or a watch event. */

@@ -26,10 +26,10 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource } from "../resources/types.ts";
-import type { Problem } from "../translate/config.ts";
-import { type BackoffOptions, createBackoff, sleep } from "./kube_backoff.ts";
-import { isApiStatus, KubeApiError, type KubeClient } from "./kube_client.ts";
-import { apiVersionOf, kindPath, type WatchedKind } from "./kube_kinds.ts";
+import type { Problem } from "../model/config.ts";
+import { type BackoffOptions, createBackoff, sleep } from "../kube/backoff.ts";
+import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
+import { apiVersionOf, kindPath, type WatchedKind } from "../kube/kinds.ts";
 import type { KindSyncState } from "./source.ts";
 import type { Store } from "./store.ts";
 

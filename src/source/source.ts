@@ -5,7 +5,7 @@
  * everything from `store.snapshot()`.
  * @module
  */
-import type { Problem } from "../translate/config.ts";
+import type { Problem } from "../model/config.ts";
 import type { Store } from "./store.ts";
 
 /** Per-kind synchronisation state, shown in `/config` and used by `/readyz`. */

@@ -13,7 +13,7 @@
  * @module
  */
 import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
-import type { Snapshot } from "../translate/snapshot.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {

@@ -20,10 +20,10 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { createKubeClient, type KubeClient } from "../source/kube_client.ts";
-import { loadKubeConnection } from "../source/kube_config.ts";
+import { createKubeClient, type KubeClient } from "../kube/client.ts";
+import { loadKubeConnection } from "../kube/kubeconfig.ts";
 import type { Store } from "../source/store.ts";
-import type { TranslateResult } from "../translate/config.ts";
+import type { TranslateResult } from "../model/config.ts";
 import {
   ALWAYS_LEADER,
   createLeaderElector,

@@ -21,8 +21,8 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { isApiStatus, type KubeClient } from "../source/kube_client.ts";
-import { SERVICE_ACCOUNT_DIR } from "../source/kube_config.ts";
+import { isApiStatus, type KubeClient } from "../kube/client.ts";
+import { SERVICE_ACCOUNT_DIR } from "../kube/kubeconfig.ts";
 import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** Whether this replica may write status now, and when that changes. */

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { ObjectStatus } from "../translate/config.ts";
+import type { ObjectStatus } from "../model/config.ts";
 
 /** A kind the status writer writes. */
 export type StatusKind = ObjectStatus["kind"];

@@ -26,7 +26,7 @@
  * @module
  */
 import type { Condition } from "../resources/types.ts";
-import type { ObjectStatus } from "../translate/config.ts";
+import type { ObjectStatus } from "../model/config.ts";
 
 type Json = Record<string, unknown>;
 

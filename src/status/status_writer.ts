@@ -26,12 +26,12 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource, ResourceKind } from "../resources/types.ts";
-import { createBackoff } from "../source/kube_backoff.ts";
-import { isApiStatus, KubeApiError, type KubeClient } from "../source/kube_client.ts";
-import { objectPath, WATCHED_KINDS } from "../source/kube_kinds.ts";
+import { createBackoff } from "../kube/backoff.ts";
+import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
+import { objectPath, WATCHED_KINDS } from "../kube/kinds.ts";
 import type { Store } from "../source/store.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
-import type { ObjectStatus, TranslateResult } from "../translate/config.ts";
+import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { STATUS_KINDS } from "./status_kinds.ts";
 import { jsonEqual, mergeStatus, statusPatch } from "./status_merge.ts";

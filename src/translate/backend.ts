@@ -5,7 +5,7 @@
  * @module
  */
 import type { HTTPBackendRef, HTTPRoute, Service, ServicePort } from "../resources/types.ts";
-import type { BackendConfig } from "./config.ts";
+import type { BackendConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { backendId } from "./ids.ts";

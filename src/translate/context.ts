@@ -10,8 +10,8 @@ import type {
   Secret,
   Service,
 } from "../resources/types.ts";
-import type { Problem, TranslateOptions } from "./config.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { Problem, TranslateOptions } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 import { objectId } from "./ids.ts";
 
 /** Everything the translation stages read, indexed. */
@@ -41,7 +41,7 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * @example
  * ```ts
  * import { createContext } from "./context.ts";
- * import { EMPTY_SNAPSHOT } from "./snapshot.ts";
+ * import { EMPTY_SNAPSHOT } from "../model/snapshot.ts";
  * const ctx = createContext(EMPTY_SNAPSHOT, { controllerName: "example.com/gw" });
  * ctx.namespaceLabels("default"); // { "kubernetes.io/metadata.name": "default" }
  * ```

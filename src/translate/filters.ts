@@ -7,7 +7,7 @@
  * @module
  */
 import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter } from "../resources/types.ts";
-import type { FilterConfig, HeaderModifierConfig, PathModifierConfig } from "./config.ts";
+import type { FilterConfig, HeaderModifierConfig, PathModifierConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";
 import type { RuleError } from "./matches.ts";
 

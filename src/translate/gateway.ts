@@ -5,9 +5,10 @@
  * @module
  */
 import type { Condition, Gateway } from "../resources/types.ts";
-import type { ObjectStatus, TranslateOptions } from "./config.ts";
+import type { ObjectStatus, TranslateOptions } from "../model/config.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
-import { isProgrammed, type ListenerState, listenerStatus } from "./listener.ts";
+import { isProgrammed, listenerStatus } from "./listener.ts";
+import type { ListenerState } from "./listener_state.ts";
 import { assignPoolAddresses, gatewayKey } from "./address_assignment.ts";
 import { parseAddressPool } from "./address_pool.ts";
 

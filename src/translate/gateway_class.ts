@@ -5,7 +5,7 @@
  * @module
  */
 import type { GatewayClass } from "../resources/types.ts";
-import type { ObjectStatus } from "./config.ts";
+import type { ObjectStatus } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { compareStrings } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";

@@ -10,33 +10,16 @@ import type {
   ListenerStatus,
   RouteGroupKind,
 } from "../resources/types.ts";
-import type { CertificateConfig } from "./config.ts";
+import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { condition, ConditionType, type Outcome, Reason } from "./conditions.ts";
 import { listenerId } from "./ids.ts";
 import { markConflictsWithinGateway } from "./listener_conflicts.ts";
+import type { ListenerState } from "./listener_state.ts";
 import { resolveCertificates } from "./tls.ts";
 
 /** The Gateway API group. */
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
-
-/** What `translate` knows of one listener while it works. */
-export interface ListenerState {
-  readonly gateway: Gateway;
-  readonly listener: Listener;
-  readonly id: string;
-  /** `spec.listeners[i]`, for problems. */
-  readonly field: string;
-  /** The protocol, when it is one this gateway serves. */
-  readonly protocol?: "HTTP" | "HTTPS";
-  readonly supportedKinds: RouteGroupKind[];
-  readonly accepted: Outcome & { ok: boolean };
-  conflicted?: Outcome;
-  readonly resolvedRefs: Outcome & { ok: boolean };
-  readonly certificates: CertificateConfig[];
-  /** `namespace/name` of the routes attached with Accepted=True. */
-  readonly attachedRoutes: Set<string>;
-}
 
 /**
  * Evaluates the listeners of one Gateway, including conflicts among them

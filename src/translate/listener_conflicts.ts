@@ -6,7 +6,7 @@
  */
 import type { TranslateContext } from "./context.ts";
 import { Reason } from "./conditions.ts";
-import type { ListenerState } from "./listener.ts";
+import type { ListenerState } from "./listener_state.ts";
 
 /**
  * Marks conflicts among the listeners of one Gateway. Every indistinct

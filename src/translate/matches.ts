@@ -5,7 +5,7 @@
  * @module
  */
 import type { HTTPRouteMatch } from "../resources/types.ts";
-import type { MatchConfig, StringMatchType } from "./config.ts";
+import type { MatchConfig, StringMatchType } from "../model/config.ts";
 import { matchId } from "./ids.ts";
 
 /** A rule-level validation failure: the rule is left out of the config. */

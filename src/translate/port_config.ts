@@ -7,10 +7,16 @@
  */
 import type { Gateway } from "../resources/types.ts";
 import { ipv4ToInt } from "./address_pool.ts";
-import type { CertificateConfig, ListenerConfig, PortConfig, VirtualHostConfig } from "./config.ts";
+import type {
+  CertificateConfig,
+  ListenerConfig,
+  PortConfig,
+  VirtualHostConfig,
+} from "../model/config.ts";
 import { timestampMs } from "./context.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
-import { isProgrammed, type ListenerState } from "./listener.ts";
+import { isProgrammed } from "./listener.ts";
+import type { ListenerState } from "./listener_state.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 

@@ -16,7 +16,7 @@
  * 9. rule index, then match index, within a route.
  * @module
  */
-import type { MatchConfig } from "./config.ts";
+import type { MatchConfig } from "../model/config.ts";
 import { compareStrings } from "./context.ts";
 
 /** A match with what precedence needs to know of its route. */

@@ -9,7 +9,8 @@ import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { effectiveHostnames } from "./hostname.ts";
 import { matchesLabelSelector } from "./label_selector.ts";
-import { acceptsHTTPRoutes, GATEWAY_GROUP, type ListenerState } from "./listener.ts";
+import { acceptsHTTPRoutes, GATEWAY_GROUP } from "./listener.ts";
+import type { ListenerState } from "./listener_state.ts";
 
 /** A listener a route attached to, and the hostnames it serves there. */
 export interface Attachment {

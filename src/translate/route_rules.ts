@@ -8,7 +8,7 @@
  */
 import type { HTTPRoute } from "../resources/types.ts";
 import { parseDuration } from "../resources/duration.ts";
-import type { BackendConfig, MatchConfig, RuleConfig } from "./config.ts";
+import type { BackendConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { compileFilters } from "./filters.ts";

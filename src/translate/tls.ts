@@ -5,7 +5,7 @@
  */
 import type { Gateway, Listener, Secret } from "../resources/types.ts";
 import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
-import type { CertificateConfig } from "./config.ts";
+import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { certificateId } from "./ids.ts";

@@ -7,8 +7,13 @@
  * @module
  */
 import type { Gateway, HTTPRoute, RouteParentStatus } from "../resources/types.ts";
-import type { ObjectStatus, RuleConfig, TranslateOptions, TranslateResult } from "./config.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type {
+  ObjectStatus,
+  RuleConfig,
+  TranslateOptions,
+  TranslateResult,
+} from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 import {
   compareByAgeThenName,
   compareByName,
@@ -20,15 +25,16 @@ import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
 import { addressOutcomes, gatewayStatus, isServable } from "./gateway.ts";
 import { gatewayKey } from "./address_assignment.ts";
-import { evaluateListeners, type ListenerState } from "./listener.ts";
+import { evaluateListeners } from "./listener.ts";
+import type { ListenerState } from "./listener_state.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type HostRoute } from "./port_config.ts";
 import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
 
-export type { TranslateOptions, TranslateResult } from "./config.ts";
-export type { Snapshot } from "./snapshot.ts";
+export type { TranslateOptions, TranslateResult } from "../model/config.ts";
+export type { Snapshot } from "../model/snapshot.ts";
 
 /**
  * Translates a snapshot into the gateway's config and statuses. User
@@ -37,7 +43,7 @@ export type { Snapshot } from "./snapshot.ts";
  * @example
  * ```ts
  * import { translate } from "./translate.ts";
- * import { EMPTY_SNAPSHOT } from "./snapshot.ts";
+ * import { EMPTY_SNAPSHOT } from "../model/snapshot.ts";
  * const result = translate(EMPTY_SNAPSHOT, { controllerName: "gateway.serval.dev/controller" });
  * result.config.ports; // []
  * ```

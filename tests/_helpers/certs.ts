@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts ignore
- * import { createTestCa } from "../_helpers/certs.ts";
+ * import { createTestCa } from "./certs.ts";
  * await using ca = await createTestCa();
  * const leaf = await ca.issue(["a.example.com", "*.b.example.com"]);
  * // leaf.certPem, leaf.keyPem; trust ca.certPem in the client

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts ignore
- * import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+ * import { freePort, startGateway } from "./gateway_process.ts";
  * await using gw = await startGateway({ manifests: dir });
  * const res = await fetch(`${gw.adminUrl}/config`);
  * // ...

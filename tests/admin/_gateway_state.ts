@@ -7,13 +7,10 @@
  * @module
  */
 import type { RouteTable } from "../../src/router/router.ts";
-import type {
-  GatewayState,
-  ListenerPortState,
-  RebuildState,
-} from "../../src/runtime/gateway_state.ts";
+import type { GatewayState, RebuildState } from "../../src/admin/gateway_state.ts";
+import type { ListenerPortState } from "../../src/dataplane/listener_port_state.ts";
 import type { KindSyncState } from "../../src/source/source.ts";
-import type { GatewayConfig, Problem, TranslateResult } from "../../src/translate/config.ts";
+import type { GatewayConfig, Problem, TranslateResult } from "../../src/model/config.ts";
 
 /** The fields behind a {@linkcode TestGatewayState}; tests assign them. */
 export interface StateFields {

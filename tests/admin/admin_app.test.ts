@@ -3,7 +3,7 @@ import { createAdminApp } from "../../src/admin/admin_app.ts";
 import { createMetrics } from "../../src/admin/metrics.ts";
 import { createLogger, silentLogger } from "../../src/log/logger.ts";
 import type { RouteRequest, RouteTable } from "../../src/router/router.ts";
-import type { GatewayControl } from "../../src/runtime/gateway_state.ts";
+import type { GatewayControl } from "../../src/admin/gateway_state.ts";
 import type { ReloadOutcome } from "../../src/source/source.ts";
 import {
   BACKEND,

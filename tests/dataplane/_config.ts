@@ -9,7 +9,7 @@ import type {
   GatewayConfig,
   MatchConfig,
   RuleConfig,
-} from "../../src/translate/config.ts";
+} from "../../src/model/config.ts";
 
 /** One rule of a test config. */
 export interface TestRule {

@@ -8,7 +8,7 @@ import type { DataPlaneObserver, UpstreamErrorKind } from "../../src/dataplane/o
 import { createProxyClient, type ProxyClient } from "../../src/dataplane/upstream_client.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
-import type { GatewayConfig } from "../../src/translate/config.ts";
+import type { GatewayConfig } from "../../src/model/config.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { testConfig, type TestRule } from "./_config.ts";
 

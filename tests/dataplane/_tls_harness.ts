@@ -16,7 +16,7 @@ import type {
   GatewayConfig,
   ListenerConfig,
   RuleConfig,
-} from "../../src/translate/config.ts";
+} from "../../src/model/config.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { createBackendPicker } from "../../src/dataplane/backend_picker.ts";
-import type { RuleConfig } from "../../src/translate/config.ts";
+import type { RuleConfig } from "../../src/model/config.ts";
 import { backend } from "./_config.ts";
 
 function rule(weights: number[], invalidWeight = 0): RuleConfig {

@@ -4,7 +4,7 @@ import { connectionListedHeaders, isHopByHop } from "../../src/dataplane/hop_by_
 import { replacePrefix } from "../../src/dataplane/path_modifier.ts";
 import { type RedirectFilter, redirectLocation } from "../../src/dataplane/redirect.ts";
 import { splitRequestUrl } from "../../src/dataplane/request_target.ts";
-import type { MatchConfig } from "../../src/translate/config.ts";
+import type { MatchConfig } from "../../src/model/config.ts";
 
 const prefixMatch = (value: string): MatchConfig => ({
   id: "m",

@@ -5,7 +5,7 @@ import { serveHttp } from "../../src/dataplane/port_server.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
-import type { GatewayConfig } from "../../src/translate/config.ts";
+import type { GatewayConfig } from "../../src/model/config.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
 import { backend, testConfig } from "./_config.ts";

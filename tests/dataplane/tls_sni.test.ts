@@ -6,7 +6,7 @@
 import { assertEquals, assertNotEquals } from "@std/assert";
 import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
 import { hostnameMatches } from "../../src/translate/hostname.ts";
-import type { CertificateConfig, ListenerConfig, PortConfig } from "../../src/translate/config.ts";
+import type { CertificateConfig, ListenerConfig, PortConfig } from "../../src/model/config.ts";
 
 function listener(name: string, hostname: string | null, certificateIds: string[]): ListenerConfig {
   const id = `gateway/default/gw/listener/${name}`;

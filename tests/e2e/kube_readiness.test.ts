@@ -6,7 +6,7 @@
  * relists every kind.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { kindPath, WATCHED_KINDS } from "../../src/source/kube_kinds.ts";
+import { kindPath, WATCHED_KINDS } from "../../src/kube/kinds.ts";
 import { waitFor } from "../fake_kube/fake_kube_fixtures.ts";
 import { startKubeWorld } from "./kube_world.ts";
 

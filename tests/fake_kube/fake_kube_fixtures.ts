@@ -3,8 +3,8 @@
  * server: small builders for each kind, a client for a fake, and polling.
  * @module
  */
-import { createKubeClient, type KubeClient } from "../../src/source/kube_client.ts";
-import { loadKubeconfigFile } from "../../src/source/kube_config.ts";
+import { createKubeClient, type KubeClient } from "../../src/kube/client.ts";
+import { loadKubeconfigFile } from "../../src/kube/kubeconfig.ts";
 import type { FakeKube } from "./fake_kube_server.ts";
 
 /** Our controller name in tests. */

@@ -1,6 +1,6 @@
 /**
  * Hand-built `GatewayConfig` fixtures that follow the IR ordering contract of
- * `src/translate/config.ts`: listeners most specific first, matches of a
+ * `src/model/config.ts`: listeners most specific first, matches of a
  * virtual host in Gateway API precedence order. Routes are written the way a
  * user writes an HTTPRoute; `gatewayConfig` does the ordering.
  * @module
@@ -12,7 +12,7 @@ import type {
   PortConfig,
   RuleConfig,
   StringMatchType,
-} from "../../src/translate/config.ts";
+} from "../../src/model/config.ts";
 
 export type PathSpec = MatchConfig["path"];
 export type StringSpec = string | { regex: string };

@@ -2,7 +2,7 @@
  * Types and small helpers of the shared router case suite (`cases.ts`).
  * @module
  */
-import type { GatewayConfig } from "../../src/translate/config.ts";
+import type { GatewayConfig } from "../../src/model/config.ts";
 import { gatewayConfig, type RouteSpec } from "./builders.ts";
 
 export interface RequestSpec {

@@ -5,7 +5,7 @@
  * regex paths, methods, headers and query params frequent.
  */
 import { assertEquals } from "@std/assert";
-import type { GatewayConfig, MatchConfig, RuleConfig } from "../../src/translate/config.ts";
+import type { GatewayConfig, MatchConfig, RuleConfig } from "../../src/model/config.ts";
 import type { RouteRequest } from "../../src/router/router.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../../src/router/linear_route_table.ts";

@@ -2,7 +2,7 @@
  * Runs the shared case suite against every `RouteTable` implementation.
  */
 import { assertEquals } from "@std/assert";
-import type { GatewayConfig } from "../../src/translate/config.ts";
+import type { GatewayConfig } from "../../src/model/config.ts";
 import type { RouteRequest, RouteTable } from "../../src/router/router.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../../src/router/linear_route_table.ts";

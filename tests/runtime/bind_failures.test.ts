@@ -1,6 +1,6 @@
 import { assertEquals, assertStrictEquals } from "@std/assert";
 import { statusesWithBindFailures } from "../../src/runtime/bind_failures.ts";
-import type { ObjectStatus, PortConfig } from "../../src/translate/config.ts";
+import type { ObjectStatus, PortConfig } from "../../src/model/config.ts";
 
 const condition = (type: string, status: "True" | "False", reason: string) => ({
   type,

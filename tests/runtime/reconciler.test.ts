@@ -5,8 +5,8 @@ import type { RouteTable } from "../../src/router/router.ts";
 import { createReconciler, type ReconcilerDeps } from "../../src/runtime/reconciler.ts";
 import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_state.ts";
 import { createStore } from "../../src/source/store.ts";
-import type { GatewayConfig, Problem, TranslateResult } from "../../src/translate/config.ts";
-import type { Snapshot } from "../../src/translate/snapshot.ts";
+import type { GatewayConfig, Problem, TranslateResult } from "../../src/model/config.ts";
+import type { Snapshot } from "../../src/model/snapshot.ts";
 import { flushTasks } from "../_helpers/fake_clock.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 

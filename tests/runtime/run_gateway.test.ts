@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { createLogger } from "../../src/log/logger.ts";
-import { createDefaultParts } from "../../src/runtime/default_parts.ts";
+import { createDefaultParts } from "../../src/gateway.ts";
 import type { GatewayOptions } from "../../src/runtime/gateway_options.ts";
 import { runGateway } from "../../src/runtime/run_gateway.ts";
 import type { Source } from "../../src/source/source.ts";

@@ -12,7 +12,7 @@ import {
   permissionFlags,
 } from "../../scripts/compile_permissions.ts";
 import { envName, FLAGS } from "../../src/cli/flags.ts";
-import { SERVICE_ACCOUNT_DIR } from "../../src/source/kube_config.ts";
+import { SERVICE_ACCOUNT_DIR } from "../../src/kube/kubeconfig.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
 import { narrowDenoCommand, oneRouteManifests, startShipped } from "./_shipped_process.ts";

@@ -10,7 +10,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { dirname } from "node:path";
-import { WATCHED_KINDS } from "../../src/source/kube_kinds.ts";
+import { WATCHED_KINDS } from "../../src/kube/kinds.ts";
 import { STATUS_KINDS } from "../../src/status/status_kinds.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { type RecordedRequest, startFakeKube } from "../fake_kube/fake_kube_server.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
 import { silentLogger } from "../../src/log/logger.ts";
 import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.ts";
-import type { KubeClient } from "../../src/source/kube_client.ts";
+import type { KubeClient } from "../../src/kube/client.ts";
 import type { KubeWatchTiming } from "../../src/source/kube_watch.ts";
 import type { Source } from "../../src/source/source.ts";
 import {

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { silentLogger } from "../../src/log/logger.ts";
-import type { KubeClient } from "../../src/source/kube_client.ts";
+import type { KubeClient } from "../../src/kube/client.ts";
 import { createLeaderElector, type LeaderElector } from "../../src/status/leader_election.ts";
 import { type FakeKube, startFakeKube } from "../fake_kube/fake_kube_server.ts";
 import { clientFor, waitFor } from "../fake_kube/fake_kube_fixtures.ts";

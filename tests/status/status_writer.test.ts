@@ -5,7 +5,7 @@ import { createStore } from "../../src/source/store.ts";
 import type { GatewayResource } from "../../src/resources/types.ts";
 import type { Leadership } from "../../src/status/leader_election.ts";
 import { createStatusWriter, type StatusWriterOptions } from "../../src/status/status_writer.ts";
-import type { ObjectStatus, TranslateResult } from "../../src/translate/config.ts";
+import type { ObjectStatus, TranslateResult } from "../../src/model/config.ts";
 import { type FakeKube, startFakeKube } from "../fake_kube/fake_kube_server.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 import {

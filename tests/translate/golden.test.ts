@@ -5,7 +5,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { translate } from "../../src/translate/translate.ts";
-import type { TranslateResult } from "../../src/translate/config.ts";
+import type { TranslateResult } from "../../src/model/config.ts";
 import { loadSnapshot } from "./load_snapshot.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);

@@ -11,8 +11,8 @@
 import { parseAllDocuments } from "yaml";
 import type { GatewayResource } from "../../src/resources/types.ts";
 import { formatValidationError, validateResource } from "../../src/resources/validate.ts";
-import type { TranslateOptions } from "../../src/translate/config.ts";
-import type { Snapshot } from "../../src/translate/snapshot.ts";
+import type { TranslateOptions } from "../../src/model/config.ts";
+import type { Snapshot } from "../../src/model/snapshot.ts";
 
 /** The controller name the golden scenarios use. */
 export const TEST_CONTROLLER = "gateway.serval.dev/controller";

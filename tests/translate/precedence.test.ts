@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import type { MatchConfig } from "../../src/translate/config.ts";
+import type { MatchConfig } from "../../src/model/config.ts";
 import { type RankedMatch, sortMatches } from "../../src/translate/precedence.ts";
 import { timestampMs } from "../../src/translate/context.ts";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { translate } from "../../src/translate/translate.ts";
 import { deepFreeze } from "../../src/translate/deep_freeze.ts";
-import type { Snapshot } from "../../src/translate/snapshot.ts";
+import type { Snapshot } from "../../src/model/snapshot.ts";
 import { loadSnapshot } from "./load_snapshot.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);

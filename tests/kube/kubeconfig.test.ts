@@ -3,9 +3,9 @@ import {
   loadInClusterConnection,
   loadKubeconfigFile,
   loadKubeConnection,
-} from "../../src/source/kube_config.ts";
-import { createBackoff } from "../../src/source/kube_backoff.ts";
-import { parseRetryAfter } from "../../src/source/kube_client.ts";
+} from "../../src/kube/kubeconfig.ts";
+import { createBackoff } from "../../src/kube/backoff.ts";
+import { parseRetryAfter } from "../../src/kube/client.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 
 async function serviceAccountDir(token: string) {

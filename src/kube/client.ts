@@ -7,14 +7,14 @@
  *
  * @example
  * ```ts
- * import { createKubeClient } from "./kube_client.ts";
- * import { loadKubeConnection } from "./kube_config.ts";
+ * import { createKubeClient } from "./client.ts";
+ * import { loadKubeConnection } from "./kubeconfig.ts";
  * const client = createKubeClient(await loadKubeConnection());
  * const list = await client.json<{ items: unknown[] }>("GET", "/api/v1/namespaces");
  * ```
  * @module
  */
-import { createKubeHttpClient, type KubeConnection } from "./kube_config.ts";
+import { createKubeHttpClient, type KubeConnection } from "./kubeconfig.ts";
 
 /** A non-2xx answer of the API server. */
 export class KubeApiError extends Error {

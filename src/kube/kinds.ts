@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { kindPath, WATCHED_KINDS } from "./kube_kinds.ts";
+ * import { kindPath, WATCHED_KINDS } from "./kinds.ts";
  * const route = WATCHED_KINDS.find((k) => k.kind === "HTTPRoute")!;
  * kindPath(route); // "/apis/gateway.networking.k8s.io/v1/httproutes"
  * ```

@@ -1,27 +1,28 @@
 /**
- * The real parts `runGateway` wires: the pipeline modules of every room,
- * adapted to the seams in `gateway_parts.ts`. This is the one file that knows
- * every module's factory; `main.ts` passes it to `runGateway`.
+ * The composition root: the real parts `runGateway` wires, the pipeline
+ * modules of every folder adapted to the seams in `runtime/gateway_parts.ts`.
+ * This is the one file that knows every module's factory; `main.ts` passes it
+ * to `runGateway`. It stands above every folder of `src/`.
  * @module
  */
-import { createAdminApp } from "../admin/admin_app.ts";
-import { createMetrics, type GatewayMetrics } from "../admin/metrics.ts";
-import { rebuildRecordOf } from "../admin/rebuild_record.ts";
-import { createTelemetryApp } from "../admin/telemetry_app.ts";
-import { createListenerManager } from "../dataplane/listeners.ts";
-import { createHttpsServerFactory } from "../dataplane/tls_port_factory.ts";
-import { createWorkerPool } from "../dataplane/worker_pool.ts";
-import { compileRouteTable } from "../router/compile_route_table.ts";
-import { explain } from "../router/explain.ts";
-import { createFilesSource } from "../source/files.ts";
-import { createKubeSource } from "../source/kube.ts";
-import { createKubeClient } from "../source/kube_client.ts";
-import { loadKubeConnection } from "../source/kube_config.ts";
-import { createStore } from "../source/store.ts";
-import { createKubeStatusPart } from "../status/kube_status_part.ts";
-import { translate } from "../translate/translate.ts";
-import { VERSION } from "../cli/version.ts";
-import type { GatewayParts, MetricsPart } from "./gateway_parts.ts";
+import { createAdminApp } from "./admin/admin_app.ts";
+import { createMetrics, type GatewayMetrics } from "./admin/metrics.ts";
+import { rebuildRecordOf } from "./admin/rebuild_record.ts";
+import { createTelemetryApp } from "./admin/telemetry_app.ts";
+import { createListenerManager } from "./dataplane/listeners.ts";
+import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
+import { createWorkerPool } from "./dataplane/worker_pool.ts";
+import { compileRouteTable } from "./router/compile_route_table.ts";
+import { explain } from "./router/explain.ts";
+import { createFilesSource } from "./source/files.ts";
+import { createKubeSource } from "./source/kube.ts";
+import { createKubeClient } from "./kube/client.ts";
+import { loadKubeConnection } from "./kube/kubeconfig.ts";
+import { createStore } from "./source/store.ts";
+import { createKubeStatusPart } from "./status/kube_status_part.ts";
+import { translate } from "./translate/translate.ts";
+import { VERSION } from "./cli/version.ts";
+import type { GatewayParts, MetricsPart } from "./runtime/gateway_parts.ts";
 
 /** Creates the production parts. */
 export function createDefaultParts(): GatewayParts {

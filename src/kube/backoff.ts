@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { createBackoff } from "./kube_backoff.ts";
+ * import { createBackoff } from "./backoff.ts";
  * const backoff = createBackoff({ baseMs: 250, capMs: 30_000 });
  * const wait = backoff.next(); // 0..250 ms, then 0..500 ms, ...
  * backoff.reset();

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { loadKubeConnection } from "./kube_config.ts";
+ * import { loadKubeConnection } from "./kubeconfig.ts";
  * const conn = await loadKubeConnection({ kubeconfig: "/home/me/.kube/config" });
  * conn.server; // "https://127.0.0.1:6443"
  * ```

@@ -5,20 +5,10 @@
  * current state, and tests can pass plain objects.
  * @module
  */
+import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { KindSyncState, ReloadOutcome } from "../source/source.ts";
-import type { Problem, TranslateResult } from "../translate/config.ts";
-
-/** A bound (or failed) data-plane port. */
-export interface ListenerPortState {
-  /** The pool address the port binds (`PortConfig.address`); absent: the listen host. */
-  address?: string;
-  port: number;
-  protocol: "HTTP" | "HTTPS";
-  bound: boolean;
-  /** Why binding failed, if it did. */
-  error?: string;
-}
+import type { Problem, TranslateResult } from "../model/config.ts";
 
 /** The outcome of the latest rebuild (source read → translate → swap). */
 export interface RebuildState {

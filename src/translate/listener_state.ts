@@ -1,0 +1,26 @@
+/**
+ * What `translate` knows of one listener while it works: the listener module
+ * fills it, the conflict check marks it, the Gateway status reads it.
+ * @module
+ */
+import type { Gateway, Listener, RouteGroupKind } from "../resources/types.ts";
+import type { CertificateConfig } from "../model/config.ts";
+import type { Outcome } from "./conditions.ts";
+
+/** What `translate` knows of one listener while it works. */
+export interface ListenerState {
+  readonly gateway: Gateway;
+  readonly listener: Listener;
+  readonly id: string;
+  /** `spec.listeners[i]`, for problems. */
+  readonly field: string;
+  /** The protocol, when it is one this gateway serves. */
+  readonly protocol?: "HTTP" | "HTTPS";
+  readonly supportedKinds: RouteGroupKind[];
+  readonly accepted: Outcome & { ok: boolean };
+  conflicted?: Outcome;
+  readonly resolvedRefs: Outcome & { ok: boolean };
+  readonly certificates: CertificateConfig[];
+  /** `namespace/name` of the routes attached with Accepted=True. */
+  readonly attachedRoutes: Set<string>;
+}
