@@ -53,11 +53,18 @@ export function createRuntimeGatewayState(
           `Waiting for the source's first sync${pending.length ? `: ${pending.join(", ")}` : ""}`,
         );
       }
-      if (reconciler.table() === undefined) reasons.push("No configuration served yet");
+      // The table is swapped in before its ports are bound; the rebuild is
+      // recorded only after, so until then the port states are not known yet.
+      if (reconciler.table() === undefined || reconciler.lastRebuild() === undefined) {
+        reasons.push("No configuration served yet");
+      }
       for (const port of reconciler.listeners()) {
         if (!port.bound) {
+          const where = port.address === undefined ? "" : ` on ${port.address}`;
           reasons.push(
-            `Cannot bind ${port.protocol} port ${port.port}${port.error ? `: ${port.error}` : ""}`,
+            `Cannot bind ${port.protocol} port ${port.port}${where}${
+              port.error ? `: ${port.error}` : ""
+            }`,
           );
         }
       }

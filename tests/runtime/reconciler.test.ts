@@ -187,6 +187,38 @@ Deno.test("readiness needs the first sync, a served table and every port bound",
   store.close();
 });
 
+Deno.test("readiness waits for the first rebuild's ports, not only for its table", async () => {
+  let release = () => {};
+  const binding = new Promise<void>((resolve) => release = resolve);
+  const { store, reconciler } = setup({
+    applyListeners: async (result) => {
+      await binding;
+      return result.config.ports.map((p) => ({ port: p.port, protocol: p.protocol, bound: true }));
+    },
+  });
+  const { state } = createRuntimeGatewayState({
+    source: {
+      kind: "files",
+      syncState: () => ({ Gateway: { synced: true, objects: 1 } }),
+      problems: () => [],
+      reload: () => Promise.resolve({ ok: true, problems: [], message: "read" }),
+    },
+    reconciler,
+    synced: () => true,
+    draining: () => false,
+  });
+  store.upsert(gateway("a", 8080));
+  const started = reconciler.start();
+  // The table is swapped in before the ports are bound (workers bind slowly).
+  for (let i = 0; i < 1000 && reconciler.table() === undefined; i++) await Promise.resolve();
+  assert(reconciler.table() !== undefined, "the table is swapped in while the ports bind");
+  assertEquals(state.readiness(), { ready: false, reasons: ["No configuration served yet"] });
+  release();
+  await started;
+  assertEquals(state.readiness(), { ready: true, reasons: [] });
+  store.close();
+});
+
 Deno.test("a change in the source's problems alone (a store touch) triggers a rebuild", async () => {
   let problems: Problem[] = [];
   const source = { store: createStore({ holdoffMs: 5 }), problems: () => problems };
