@@ -102,6 +102,7 @@ export function createDefaultParts(): GatewayParts {
           logFormat: ctx.options.logFormat,
           observer: metrics.observer,
           requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+          policy: ctx.options.requestPolicy,
         });
       }
       return createListenerManager({
@@ -110,6 +111,7 @@ export function createDefaultParts(): GatewayParts {
         logger: ctx.logger.child({ component: "dataplane" }),
         observer: metrics.observer,
         requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+        policy: ctx.options.requestPolicy,
         servers: { HTTPS: createHttpsServerFactory(getTable) },
       });
     },

@@ -97,6 +97,27 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "upstream request timeout when a route sets none",
   },
   {
+    name: "underscore-headers",
+    type: "string",
+    placeholder: "drop|reject|allow",
+    defaultText: "drop",
+    help: "request header names with _ (X_Internal): dropped, refused with 400, or forwarded",
+  },
+  {
+    name: "xff-trusted-hops",
+    type: "string",
+    placeholder: "N",
+    defaultText: "0",
+    help: "proxies in front trusted to append X-Forwarded-For (0: a client's value is dropped)",
+  },
+  {
+    name: "path-escaped-slashes",
+    type: "string",
+    placeholder: "MODE",
+    defaultText: "keep",
+    help: "paths holding %2F or %5C: keep (when unambiguous), redirect (307), reject or unescape",
+  },
+  {
     name: "drain-delay",
     type: "string",
     placeholder: "DURATION",

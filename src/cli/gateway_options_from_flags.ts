@@ -5,6 +5,7 @@
  * value is "x"`.
  * @module
  */
+import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "../dataplane/request_policy.ts";
 import { isLogLevel } from "../log/logger.ts";
 import {
   DEFAULT_CONTROLLER_NAME,
@@ -18,6 +19,37 @@ import { UsageError } from "./flags.ts";
 import { isBindHost, parseHostPort } from "./host_port.ts";
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`. */
+function requestPolicyFromFlags(
+  str: (name: string) => string | undefined,
+  bad: (name: string, value: string, why?: string) => never,
+): RequestPolicy {
+  const oneOf = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
+    const text = str(name) ?? fallback;
+    if (!(choices as readonly string[]).includes(text)) {
+      bad(name, text, `expected ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`);
+    }
+    return text as T;
+  };
+  const hopsText = str("xff-trusted-hops") ?? String(DEFAULT_REQUEST_POLICY.xffTrustedHops);
+  if (!/^[0-9]{1,2}$/.test(hopsText)) {
+    bad("xff-trusted-hops", hopsText, "expected a whole number from 0 to 99");
+  }
+  return {
+    underscoreHeaders: oneOf(
+      "underscore-headers",
+      ["drop", "reject", "allow"],
+      DEFAULT_REQUEST_POLICY.underscoreHeaders,
+    ),
+    xffTrustedHops: Number(hopsText),
+    escapedSlashes: oneOf(
+      "path-escaped-slashes",
+      ["keep", "redirect", "reject", "unescape"],
+      DEFAULT_REQUEST_POLICY.escapedSlashes,
+    ),
+  };
+}
 
 /**
  * Validates `parsed.flags`. `env` decides defaults that depend on where the
@@ -84,6 +116,8 @@ export function gatewayOptionsFromFlags(
     : /^[1-9][0-9]{0,2}$/.test(workersText)
     ? Number(workersText)
     : bad("workers", workersText, 'expected a whole number from 1 to 999, or "auto"');
+
+  const requestPolicy = requestPolicyFromFlags(str, bad);
 
   const leaderElectionNamespace = str("leader-election-namespace");
   if (leaderElectionNamespace !== undefined && !DNS_NAME.test(leaderElectionNamespace)) {
@@ -168,6 +202,7 @@ export function gatewayOptionsFromFlags(
     telemetryAddr,
     logLevel: logLevel as GatewayOptions["logLevel"],
     logFormat: logFormat as GatewayOptions["logFormat"],
+    requestPolicy,
     upstreamTimeoutMs: duration("upstream-timeout", 15_000),
     drainDelayMs: duration("drain-delay", 5_000),
     shutdownTimeoutMs: duration("shutdown-timeout", 25_000),

@@ -77,6 +77,7 @@ async function handle(message: ToWorker): Promise<void> {
         logger,
         observer,
         requestTimeoutMs: message.requestTimeoutMs,
+        policy: message.policy,
         servers: { HTTPS: createHttpsServerFactory(getTable) },
       });
       flushTimer = setInterval(flush, message.flushMs);

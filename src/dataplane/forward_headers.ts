@@ -1,12 +1,14 @@
 /**
  * The headers sent to a backend and back to the client: hop-by-hop headers
- * removed both ways, `X-Forwarded-For` appended, `X-Forwarded-Proto` and
- * `X-Forwarded-Host` set, `Expect` dropped (the listener already answered it).
+ * removed both ways, `X-Forwarded-For` written as the trust policy says,
+ * `X-Forwarded-Proto` and `X-Forwarded-Host` set, `Expect` dropped (the
+ * listener already answered it), route modifiers applied last.
  * @module
  */
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyHeaderModifier } from "./header_modifier.ts";
 import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop_by_hop.ts";
+import { forwardedFor, type UnderscoreHeaderPolicy } from "./request_policy.ts";
 
 /** The client's headers, read in one pass. */
 export interface ClientHeaders {
@@ -18,6 +20,10 @@ export interface ClientHeaders {
   connection: string | null;
   /** The `X-Forwarded-For` header, `null` when absent. */
   forwardedFor: string | null;
+  /** Whether the client framed a body with `Transfer-Encoding`. */
+  transferEncoding: boolean;
+  /** Whether any header name holds `_` (kept in `pairs` only under `allow`). */
+  underscore: boolean;
   /** Flattened `[name, value, …]` of every header the proxy does not own. */
   pairs: string[];
 }
@@ -26,20 +32,26 @@ export interface ClientHeaders {
  * Reads `headers` once: the few the proxy needs by name and the rest as a
  * flat list. One iteration costs less than several `get` calls, each of which
  * is a call into the `Headers` implementation (for a served request, the
- * first ones even go to the runtime for one header at a time).
+ * first ones even go to the runtime for one header at a time). Names with
+ * `_` are left out of `pairs` unless `underscores` is `allow`.
  *
  * @example
  * ```ts
  * import { readClientHeaders } from "./forward_headers.ts";
- * readClientHeaders(new Headers({ host: "a.com", "x-a": "1" })).pairs; // ["x-a", "1"]
+ * readClientHeaders(new Headers({ host: "a.com", "x-a": "1" }), "drop").pairs; // ["x-a", "1"]
  * ```
  */
-export function readClientHeaders(headers: Headers): ClientHeaders {
+export function readClientHeaders(
+  headers: Headers,
+  underscores: UnderscoreHeaderPolicy,
+): ClientHeaders {
   const out: ClientHeaders = {
     host: null,
     contentLength: null,
     connection: null,
     forwardedFor: null,
+    transferEncoding: false,
+    underscore: false,
     pairs: [],
   };
   for (const [name, value] of headers) {
@@ -56,10 +68,17 @@ export function readClientHeaders(headers: Headers): ClientHeaders {
       case "x-forwarded-for":
         out.forwardedFor = value;
         continue;
+      case "transfer-encoding":
+        out.transferEncoding = true;
+        continue;
       case "x-forwarded-proto":
       case "x-forwarded-host":
       case "expect":
         continue;
+    }
+    if (name.includes("_")) {
+      out.underscore = true;
+      if (underscores !== "allow") continue;
     }
     out.pairs.push(name, value);
   }
@@ -70,10 +89,8 @@ export function readClientHeaders(headers: Headers): ClientHeaders {
 export interface ForwardHeadersInput {
   /** The client's headers, read by {@linkcode readClientHeaders}. */
   client: ClientHeaders;
-  /** The client's headers as received (re-read when modifiers apply). */
-  headers: Headers;
   /** Request header modifiers to apply, rule's first, then the backend's. */
-  modifiers: HeaderModifierConfig[];
+  modifiers: readonly HeaderModifierConfig[];
   /** `Host` to send: the client's (port included) or the URLRewrite hostname. */
   host: string;
   /** The client's address. */
@@ -81,27 +98,30 @@ export interface ForwardHeadersInput {
   scheme: "http" | "https";
   /** The original `Host` (authority) the client asked for. */
   forwardedHost: string;
+  /** Rightmost entries of the client's `X-Forwarded-For` to keep (see `RequestPolicy`). */
+  xffTrustedHops: number;
 }
 
-/** Headers the proxy owns: never copied from the client. */
-const OWNED = new Set([
-  "host",
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "expect",
-  "content-length",
-]);
+/**
+ * Names a modifier cannot set: the proxy writes `Host` and the framing, and
+ * hop-by-hop headers describe the connection to the backend, not the route.
+ */
+const NOT_MODIFIABLE = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]);
 
 /**
  * The flattened `[name, value, …]` header list for the upstream request.
+ * The order is what makes a route's headers hold: the client's headers
+ * first lose hop-by-hop ones (and those its `Connection` lists), then the
+ * proxy's `X-Forwarded-*` are added, and the route's modifiers run last, so
+ * a client can neither remove (`Connection: x-internal`) nor override what
+ * a route sets.
  *
  * @example
  * ```ts
  * import { forwardRequestHeaders, readClientHeaders } from "./forward_headers.ts";
  * const headers = new Headers({ connection: "close", "x-a": "1" });
  * forwardRequestHeaders({
- *   client: readClientHeaders(headers), headers, modifiers: [],
+ *   client: readClientHeaders(headers, "drop"), modifiers: [], xffTrustedHops: 0,
  *   host: "a.com", clientIp: "10.0.0.1", scheme: "http", forwardedHost: "a.com",
  * }); // ["host", "a.com", "x-a", "1", "x-forwarded-for", "10.0.0.1", ...]
  * ```
@@ -110,36 +130,55 @@ export function forwardRequestHeaders(input: ForwardHeadersInput): string[] {
   const client = input.client;
   const listed = connectionListedHeaders(client.connection);
   const out: string[] = ["host", input.host];
-  let forwardedFor: string | null = client.forwardedFor;
-  if (input.modifiers.length === 0) {
-    const pairs = client.pairs;
-    for (let i = 0; i < pairs.length; i += 2) {
-      const name = pairs[i];
-      if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
-      out.push(name, pairs[i + 1]);
-    }
-  } else {
-    const source = new Headers(input.headers);
-    for (const modifier of input.modifiers) applyHeaderModifier(source, modifier);
-    forwardedFor = null;
-    for (const [name, value] of source) {
-      if (OWNED.has(name)) {
-        if (name === "x-forwarded-for") forwardedFor = value;
-        continue;
-      }
-      if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
-      out.push(name, value);
-    }
+  const pairs = client.pairs;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
+    out.push(name, pairs[i + 1]);
   }
   out.push(
     "x-forwarded-for",
-    forwardedFor === null ? input.clientIp : `${forwardedFor}, ${input.clientIp}`,
+    forwardedFor(client.forwardedFor, input.clientIp, input.xffTrustedHops),
     "x-forwarded-proto",
     input.scheme,
     "x-forwarded-host",
     input.forwardedHost,
   );
+  for (const modifier of input.modifiers) modifyHeaderList(out, modifier);
   return out;
+}
+
+/**
+ * Applies a header modifier to a flattened list of lower-case, unique names
+ * (as `Headers` iterates them), with the semantics of `applyHeaderModifier`.
+ * Index 0 (`host`) and names in {@linkcode NOT_MODIFIABLE} are left alone.
+ */
+function modifyHeaderList(list: string[], modifier: HeaderModifierConfig): void {
+  const find = (name: string) => {
+    for (let i = 2; i < list.length; i += 2) if (list[i] === name) return i;
+    return -1;
+  };
+  for (const { name, value } of modifier.set) {
+    const lower = name.toLowerCase();
+    if (NOT_MODIFIABLE.has(lower)) continue;
+    const at = find(lower);
+    if (at === -1) list.push(lower, value);
+    else list[at + 1] = value;
+  }
+  for (const { name, value } of modifier.add) {
+    const lower = name.toLowerCase();
+    if (NOT_MODIFIABLE.has(lower)) continue;
+    const at = find(lower);
+    // A bare comma, as `applyHeaderModifier` does (the spec's examples use it).
+    if (at === -1) list.push(lower, value);
+    else list[at + 1] = `${list[at + 1]},${value}`;
+  }
+  for (const name of modifier.remove) {
+    const lower = name.toLowerCase();
+    if (NOT_MODIFIABLE.has(lower)) continue;
+    const at = find(lower);
+    if (at !== -1) list.splice(at, 2);
+  }
 }
 
 /**

@@ -8,7 +8,6 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import { hostFromAuthority } from "../router/host.ts";
-import { normalizePath } from "../router/normalize_path.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
@@ -20,7 +19,10 @@ import {
 } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
+import { decidePath } from "./path_policy.ts";
 import { redirectLocation } from "./redirect.ts";
+import { bodyOrNull, ClientBodyError } from "./request_body.ts";
+import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts";
 import { splitRequestUrl } from "./request_target.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import { UpstreamError } from "./upstream_types.ts";
@@ -42,6 +44,8 @@ export interface DataPlaneHandlerOptions {
   picker?: BackendPicker;
   /** Milliseconds until a backend's response head, unless the rule sets one (default 60 000; 0: none). */
   requestTimeoutMs?: number;
+  /** Underscore headers, `X-Forwarded-For` trust, escaped slashes (default: safe). */
+  policy?: RequestPolicy;
 }
 
 /** A `Deno.serve` handler. */
@@ -81,6 +85,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const upstream = options.upstream ?? createProxyClient();
   const picker = options.picker ?? createBackendPicker();
   const defaultTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
 
   function route(
     req: Request,
@@ -90,29 +95,59 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     const table = getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const headers = req.headers;
-    const client = readClientHeaders(headers);
+    const client = readClientHeaders(headers, policy.underscoreHeaders);
+    if (client.underscore && policy.underscoreHeaders === "reject") {
+      return textResponse(400, "Bad request: header names with underscores are refused");
+    }
     const hostHeader = client.host;
     const { authority, target } = splitRequestUrl(req.url, hostHeader);
+    if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
+      // What the HTTP/1 engine puts in the URL when the request had no Host
+      // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
+      return textResponse(400, "Bad request: the Host header is required");
+    }
     const host = hostFromAuthority(hostHeader || authority);
     if (host === null) return textResponse(400, "Bad request: invalid Host header");
     const q = target.indexOf("?");
     const rawPath = q === -1 ? target : target.slice(0, q);
     const query = q === -1 ? "" : target.slice(q + 1);
-    const path = normalizePath(rawPath);
-    if (path === null) return textResponse(400, "Bad request: invalid request path");
+    const decision = decidePath(rawPath, policy.escapedSlashes);
+    if (decision.action === "reject") return textResponse(400, `Bad request: ${decision.reason}`);
+    const path = decision.path;
+    if (decision.action === "redirect") {
+      const location = q === -1 ? path : path + target.slice(q);
+      return new Response(null, { status: 307, headers: { location } });
+    }
+    const forwardTarget = q === -1 ? decision.forward : decision.forward + target.slice(q);
 
     const matched = table.match({ port, address, host, method: req.method, path, query, headers });
+    if (decision.decoded !== undefined) {
+      // A backend that decodes `%2F` must not land on another rule's path.
+      const other = table.match({
+        port,
+        address,
+        host,
+        method: req.method,
+        path: decision.decoded,
+        query,
+        headers,
+      });
+      if (other?.rule.id !== matched?.rule.id) {
+        return textResponse(400, "Bad request: an escaped slash would select another rule");
+      }
+    }
     if (matched === undefined) {
       out.listener = table.listenerFor(port, host, address)?.id ?? "none";
       return textResponse(404, `No route for ${host}${path}`);
     }
     out.listener = matched.listener.id;
     out.route = matched.rule.id;
+    // The backend gets the path the rule matched, never the client's spelling.
     return forward(req, info, matched, client, {
       host,
       path,
       query,
-      target,
+      target: forwardTarget,
       authority: hostHeader || authority,
     });
   }
@@ -180,8 +215,8 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     const contentLength = contentLengthHeader === null ? null : Number(contentLengthHeader);
     const upstreamHeaders = forwardRequestHeaders({
       client,
-      headers: req.headers,
       modifiers: requestModifiers,
+      xffTrustedHops: policy.xffTrustedHops,
       host: upstreamHost,
       clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
       scheme,
@@ -196,12 +231,16 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         timeoutMs = positive.length === 0 ? 0 : Math.min(...positive);
       }
     }
+    let body: ReadableStream<Uint8Array> | null = req.body;
+    if (body !== null && contentLengthHeader === null && !client.transferEncoding) {
+      body = await bodyOrNull(body);
+    }
     try {
       const res = await upstream.request(backend.protocol, endpoint, {
         method: req.method,
         target,
         headers: upstreamHeaders,
-        body: req.body,
+        body,
         contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
       }, { timeoutMs });
       return respond(
@@ -248,6 +287,12 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   }
 
   function failed(error: unknown, out: Outcome): Response {
+    if (error instanceof ClientBodyError) {
+      // The client's doing (it went away mid-upload): no 5xx, no error log.
+      // 499 is the status nginx logs for a client that closed the request.
+      logger.debug("client request body failed", { route: out.route, error: error.message });
+      return textResponse(499, "Client closed the request");
+    }
     if (error instanceof UpstreamError) {
       observer.onUpstreamError(out.route, error.kind);
       return textResponse(502, "Upstream response could not be forwarded");

@@ -16,6 +16,7 @@ import type { CertificateConfig, GatewayConfig, PortConfig } from "../model/conf
 import { createBackendPicker } from "./backend_picker.ts";
 import { createDataPlaneHandler } from "./handler.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
+import type { RequestPolicy } from "./request_policy.ts";
 import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
@@ -34,6 +35,8 @@ export interface ListenerManagerOptions {
   upstream?: ProxyClient;
   /** Default backend response-head timeout in ms (rules may override). */
   requestTimeoutMs?: number;
+  /** Request policy of every port (default: `DEFAULT_REQUEST_POLICY`). */
+  policy?: RequestPolicy;
   /** Server factories by protocol; defaults: `serveHttp`, `createHttpsServerFactory(getTable)`. */
   servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory };
 }
@@ -126,6 +129,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       upstream,
       picker,
       requestTimeoutMs: options.requestTimeoutMs,
+      policy: options.policy,
     });
     try {
       const server = await factory({

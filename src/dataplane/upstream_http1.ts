@@ -9,6 +9,7 @@
  * @module
  */
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
+import { ClientBodyError, readClientChunk } from "./request_body.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
 import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
@@ -233,6 +234,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
   ): Promise<UpstreamResponse> {
     const fresh = c.uses === 1;
     let bodySent = true;
+    let clientBodyError: ClientBodyError | undefined;
     try {
       if (body instanceof Uint8Array && body.length > 0 && head.length + body.length <= 65536) {
         const both = new Uint8Array(head.length + body.length);
@@ -249,7 +251,10 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
     if (body instanceof ReadableStream) {
       bodySent = false;
       // Sent while the response is awaited: an upstream may answer early.
-      sendBody(c, body, chunked).then(() => bodySent = true, () => c.close());
+      sendBody(c, body, chunked).then(() => bodySent = true, (error) => {
+        if (error instanceof ClientBodyError) clientBodyError = error;
+        c.close();
+      });
     }
 
     let parsed: ResponseHead | null;
@@ -258,12 +263,15 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       try {
         parsed = await c.readHead(parseResponseHeadBytes);
       } catch (error) {
+        // The client went away mid-upload and the connection was closed for it.
+        if (clientBodyError !== undefined) throw clientBodyError;
         if (first && !fresh && !(error instanceof UpstreamError)) {
           throw new StaleConnectionError(error);
         }
         throw error;
       }
       if (parsed === null) {
+        if (clientBodyError !== undefined) throw clientBodyError;
         if (first && !fresh) throw new StaleConnectionError();
         throw new UpstreamError("reset", "Upstream closed the connection before responding");
       }
@@ -329,8 +337,8 @@ function timeoutError(ep: UpstreamEndpoint, ms: number): UpstreamError {
   );
 }
 
-function asUpstreamError(error: unknown): UpstreamError {
-  if (error instanceof UpstreamError) return error;
+function asUpstreamError(error: unknown): UpstreamError | ClientBodyError {
+  if (error instanceof UpstreamError || error instanceof ClientBodyError) return error;
   return new UpstreamError(
     "reset",
     `Upstream connection failed: ${(error as Error)?.message ?? String(error)}`,
@@ -341,21 +349,19 @@ function asUpstreamError(error: unknown): UpstreamError {
 async function readAll(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   let filled = 0;
-  for await (const chunk of body) {
+  const reader = body.getReader();
+  for (;;) {
+    const { value: chunk, done } = await readClientChunk(reader);
+    if (done) break;
     if (filled + chunk.length > length) {
-      throw new UpstreamError(
-        "protocol",
-        "Cannot forward request body: longer than its Content-Length",
-      );
+      await reader.cancel().catch(() => {});
+      throw new ClientBodyError("Cannot forward request body: longer than its Content-Length");
     }
     out.set(chunk, filled);
     filled += chunk.length;
   }
   if (filled !== length) {
-    throw new UpstreamError(
-      "protocol",
-      "Cannot forward request body: shorter than its Content-Length",
-    );
+    throw new ClientBodyError("Cannot forward request body: shorter than its Content-Length");
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * way `Headers` holds them) and the streamed body with its framing.
  * @module
  */
+import { readClientChunk } from "./request_body.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 
 /** How the body is framed: a length, chunked, or no body at all. */
@@ -87,7 +88,7 @@ export async function sendBody(
   const reader = body.getReader();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await readClientChunk(reader);
       if (done) break;
       if (value.length === 0) continue;
       if (!chunked) {

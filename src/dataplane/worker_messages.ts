@@ -9,6 +9,7 @@ import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import type { UpstreamErrorKind } from "./observer.ts";
+import type { RequestPolicy } from "./request_policy.ts";
 
 /** How a worker is set up; sent once, first. */
 export interface WorkerInit {
@@ -17,6 +18,7 @@ export interface WorkerInit {
   index: number;
   hostname: string;
   requestTimeoutMs?: number;
+  policy?: RequestPolicy;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** How often observations are posted, in ms. */

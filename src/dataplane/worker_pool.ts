@@ -19,6 +19,7 @@ import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
+import type { RequestPolicy } from "./request_policy.ts";
 import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";
 
 /** Options of {@linkcode createWorkerPool}. */
@@ -29,6 +30,8 @@ export interface WorkerPoolOptions {
   hostname?: string;
   /** Default backend response-head timeout in ms. */
   requestTimeoutMs?: number;
+  /** Request policy of every port (default: `DEFAULT_REQUEST_POLICY`). */
+  policy?: RequestPolicy;
   /** Where the pool logs worker crashes. */
   logger?: Logger;
   /** Level and format of the workers' own loggers. */
@@ -163,6 +166,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       index: slot.index,
       hostname: options.hostname ?? "0.0.0.0",
       requestTimeoutMs: options.requestTimeoutMs,
+      policy: options.policy,
       logLevel: options.logLevel ?? "info",
       logFormat: options.logFormat ?? "json",
       flushMs: options.flushMs ?? 250,

@@ -4,6 +4,7 @@
  * directly.
  * @module
  */
+import type { RequestPolicy } from "../dataplane/request_policy.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 /** A listening address for the admin or telemetry app. */
@@ -31,6 +32,11 @@ export interface GatewayOptions {
   telemetryAddr: BindAddress | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /**
+   * Underscore headers, `X-Forwarded-For` trust and escaped slashes; absent:
+   * `DEFAULT_REQUEST_POLICY`.
+   */
+  requestPolicy?: RequestPolicy;
   /** Default upstream timeout when a route sets none, in milliseconds. */
   upstreamTimeoutMs: number;
   /** After SIGTERM: how long /readyz says 503 while listeners still accept. */

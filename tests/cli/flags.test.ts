@@ -19,6 +19,7 @@ Deno.test("no command means run, with every documented default", () => {
     telemetryAddr: { hostname: "0.0.0.0", port: 9902 },
     logLevel: "info",
     logFormat: "json",
+    requestPolicy: { underscoreHeaders: "drop", xffTrustedHops: 0, escapedSlashes: "keep" },
     upstreamTimeoutMs: 15_000,
     drainDelayMs: 5_000,
     shutdownTimeoutMs: 25_000,

@@ -5,6 +5,7 @@
  */
 import { createListenerManager, type ListenerManager } from "../../src/dataplane/listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "../../src/dataplane/observer.ts";
+import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
 import { createProxyClient, type ProxyClient } from "../../src/dataplane/upstream_client.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
@@ -23,8 +24,8 @@ export interface TestProxy extends AsyncDisposable {
   setConfig(config: GatewayConfig): void;
 }
 
-/** Starts a data plane on a free port serving `rules`. */
-export async function startProxy(rules: TestRule[]): Promise<TestProxy> {
+/** Starts a data plane on a free port serving `rules` (default request policy unless given). */
+export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Promise<TestProxy> {
   const port = freePort();
   let table: RouteTable = compileRouteTable(testConfig(port, rules));
   const upstreamErrors: TestProxy["upstreamErrors"] = [];
@@ -39,6 +40,7 @@ export async function startProxy(rules: TestRule[]): Promise<TestProxy> {
     hostname: "127.0.0.1",
     observer,
     upstream: client,
+    policy,
   });
   await manager.reconcile({ config: table.config });
   return {
