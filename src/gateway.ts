@@ -125,6 +125,7 @@ export function createDefaultParts(): GatewayParts {
         explain: (table, request) =>
           explain(table, {
             port: request.port,
+            address: request.address,
             authority: request.host,
             method: request.method,
             target: request.query ? `${request.path}?${request.query}` : request.path,

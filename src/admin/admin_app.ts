@@ -9,7 +9,7 @@
  *   reload was refused (the input is wrong: fix it and reload again; the last good
  *   table keeps serving); 500 `{ error }` when the reload itself failed.
  * - `GET /metrics` → Prometheus text.
- * - `GET /explain?host=H&path=P[&method=M][&port=N][&header=name:value]...` → the
+ * - `GET /explain?host=H&path=P[&method=M][&port=N][&address=A][&header=name:value]...` → the
  *   router's explanation for that request (see `explain_query.ts`); 400 for a bad
  *   query, 503 before the first table.
  *

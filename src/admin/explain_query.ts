@@ -6,7 +6,8 @@
  *
  * Parameters: `host` (required; `host:port` also sets the port), `path`
  * (required, may carry `?query`; URL-encode it), `method` (default `GET`),
- * `port` (optional when the config has one port or `host` carries it), and
+ * `port` (optional when the config has one port or `host` carries it),
+ * `address` (the Gateway's pool address, with `--gateway-address-pool`), and
  * `header=name:value`, repeatable.
  *
  * @example
@@ -26,7 +27,8 @@ import type { RouteRequest } from "../router/router.ts";
 /** A parsed request, or why the query cannot describe one. */
 export type ExplainQuery = { ok: true; request: RouteRequest } | { ok: false; error: string };
 
-const PARAMETERS = new Set(["host", "path", "method", "port", "header"]);
+const PARAMETERS = new Set(["host", "path", "method", "port", "address", "header"]);
+const ADDRESS = /^[0-9A-Fa-f.:]+$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Methods the Fetch standard upper-cases, as `Deno.serve` hands them over. */
 const NORMALISED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
@@ -40,11 +42,11 @@ export function parseExplainQuery(params: URLSearchParams, ports: readonly numbe
   for (const name of params.keys()) {
     if (!PARAMETERS.has(name)) {
       return fail(
-        `Cannot explain request: unknown parameter "${name}" (expected host, path, method, port, header)`,
+        `Cannot explain request: unknown parameter "${name}" (expected host, path, method, port, address, header)`,
       );
     }
   }
-  for (const name of ["host", "path", "method", "port"]) {
+  for (const name of ["host", "path", "method", "port", "address"]) {
     if (params.getAll(name).length > 1) {
       return fail(`Cannot explain request: parameter "${name}" is given more than once`);
     }
@@ -71,8 +73,12 @@ export function parseExplainQuery(params: URLSearchParams, ports: readonly numbe
   if (!TOKEN.test(method)) return fail(`Cannot parse method: current value is "${method}"`);
   if (NORMALISED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
 
-  const port = pickPort(params.get("port"), authority, ports);
+  const port = pickPort(params.get("port"), authority, [...new Set(ports)]);
   if (typeof port === "string") return fail(port);
+  const address = params.get("address") ?? undefined;
+  if (address !== undefined && !ADDRESS.test(address)) {
+    return fail(`Cannot parse address: current value is "${address}" (expected an IP address)`);
+  }
 
   const headers = new Headers();
   for (const header of params.getAll("header")) {
@@ -90,7 +96,18 @@ export function parseExplainQuery(params: URLSearchParams, ports: readonly numbe
   // A real request always carries Host; header matches may look at it.
   if (!headers.has("host")) headers.set("host", authority);
 
-  return { ok: true, request: { port, host, method, path, query, headers } };
+  return {
+    ok: true,
+    request: {
+      port,
+      ...(address === undefined ? {} : { address }),
+      host,
+      method,
+      path,
+      query,
+      headers,
+    },
+  };
 }
 
 /** The port to route on, or an error message. `authority` was validated by `hostFromAuthority`. */

@@ -251,6 +251,26 @@ Deno.test("GET /explain hands the parsed request to explain and returns its JSON
   assertEquals(request.headers.get("host"), "Web.Example.com");
 });
 
+Deno.test("GET /explain passes a pool address on, and needs no port when only addresses differ", async () => {
+  const s = setup();
+  const config = sampleConfig();
+  // Two Gateways' pool sockets on one port number: the port is still unambiguous.
+  s.fields.table = inertTable({
+    ...config,
+    ports: [
+      { ...config.ports[0], address: "127.32.0.1" },
+      { ...config.ports[0], address: "127.32.0.2" },
+    ],
+  });
+  const res = await s.app.request("/explain?host=web.example.com&path=/&address=127.32.0.2");
+  assertEquals(res.status, 200);
+  assertEquals(s.explained[0].address, "127.32.0.2");
+  assertEquals(s.explained[0].port, config.ports[0].port);
+  const bad = await s.app.request("/explain?host=web.example.com&path=/&address=a%20b");
+  assertEquals(bad.status, 400);
+  assertStringIncludes((await bad.json()).error, `Cannot parse address: current value is "a b"`);
+});
+
 Deno.test("GET /explain answers 400 with a clear message for a bad query", async () => {
   const s = setup();
   s.fields.table = inertTable(sampleConfig());

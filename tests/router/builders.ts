@@ -47,6 +47,8 @@ export interface ListenerSpec {
   /** `<gateway>/<section>`; the id becomes `gateway/default/<gateway>/listener/<section>`. */
   name: string;
   hostname?: string | null;
+  /** A Gateway's pool address (`PortConfig.address`); absent: the shared port. */
+  address?: string;
   port?: number;
   protocol?: "HTTP" | "HTTPS";
   /** Virtual host name → routes attached for it (as translate's hostname intersection yields). */
@@ -76,7 +78,7 @@ export function matchId(short: string): string {
 /** Build the config: listeners ordered by specificity per port, matches by precedence. */
 export function gatewayConfig(listeners: ListenerSpec[]): GatewayConfig {
   const rules: Record<string, RuleConfig> = {};
-  const ports = new Map<number, PortConfig>();
+  const ports = new Map<string, PortConfig>();
   for (const spec of listeners) {
     const port = spec.port ?? 80;
     const protocol = spec.protocol ?? "HTTP";
@@ -95,8 +97,16 @@ export function gatewayConfig(listeners: ListenerSpec[]): GatewayConfig {
       })),
     };
     if (protocol === "HTTPS") listener.tls = { certificateIds: ["secret/default/cert"] };
-    if (!ports.has(port)) ports.set(port, { port, protocol, listeners: [] });
-    ports.get(port)!.listeners.push(listener);
+    const key = `${spec.address ?? ""}|${port}`;
+    if (!ports.has(key)) {
+      ports.set(key, {
+        ...(spec.address === undefined ? {} : { address: spec.address }),
+        port,
+        protocol,
+        listeners: [],
+      });
+    }
+    ports.get(key)!.listeners.push(listener);
   }
   for (const port of ports.values()) port.listeners.sort(bySpecificity);
   return {

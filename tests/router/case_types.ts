@@ -7,6 +7,8 @@ import { gatewayConfig, type RouteSpec } from "./builders.ts";
 
 export interface RequestSpec {
   port?: number;
+  /** The pool address the request arrived on; absent: the shared port. */
+  address?: string;
   /** Default `example.com`. */
   host?: string;
   method?: string;

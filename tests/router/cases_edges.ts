@@ -7,6 +7,27 @@ import { c, type RouteScenario, simple } from "./case_types.ts";
 
 export const edgeScenarios: RouteScenario[] = [
   {
+    name: "Pool addresses: the same port on two addresses is two sockets",
+    config: gatewayConfig([
+      { name: "a/http", address: "127.32.0.1", virtualHosts: { "*": [route("to-a", {})] } },
+      { name: "b/http", address: "127.32.0.2", virtualHosts: { "*": [route("to-b", {})] } },
+    ]),
+    cases: [
+      c(
+        "a request to Gateway a's address gets a's route",
+        { address: "127.32.0.1" },
+        "to-a/rule/0/match/0",
+      ),
+      c(
+        "a request to Gateway b's address gets b's route",
+        { address: "127.32.0.2" },
+        "to-b/rule/0/match/0",
+      ),
+      c("another address of the port has no listener", { address: "127.32.0.3" }, null),
+      c("the shared port (no address) has no listener", {}, null),
+    ],
+  },
+  {
     name: "Path edge cases",
     config: simple(
       route("slash", { matches: [{ path: prefix("/foo/") }] }),

@@ -27,6 +27,7 @@ export function toRequest(spec: RequestSpec): RouteRequest {
   const q = target.indexOf("?");
   return {
     port: spec.port ?? 80,
+    ...(spec.address === undefined ? {} : { address: spec.address }),
     host: spec.host ?? "example.com",
     method: spec.method ?? "GET",
     path: q === -1 ? target : target.slice(0, q),
@@ -54,9 +55,10 @@ for (const impl of implementations) {
             );
             if (result) {
               assertEquals(result.rule.id, result.match.rule);
+              const request = toRequest(kase.request);
               assertEquals(
                 result.listener,
-                table.listenerFor(toRequest(kase.request).port, toRequest(kase.request).host),
+                table.listenerFor(request.port, request.host, request.address),
               );
               const hosts = result.listener.virtualHosts.map((v) => v.hostname);
               assertEquals(hosts.includes(result.virtualHost), true);
