@@ -6,6 +6,7 @@
  */
 import type { Condition, Gateway } from "../resources/types.ts";
 import type { ObjectStatus, TranslateOptions } from "../model/config.ts";
+import type { TranslateContext } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
 import { isProgrammed, listenerStatus } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
@@ -32,6 +33,36 @@ export interface AddressOutcome {
 export function isServable(outcome: AddressOutcome): boolean {
   return outcome.unsupported.length === 0 && outcome.unusable.length === 0 &&
     outcome.unassigned.length === 0;
+}
+
+/**
+ * The Gateways whose requested addresses cannot be honoured, each reported
+ * as a problem. They are not served at all: serving one on other addresses
+ * would contradict its status.
+ */
+export function unservableGateways(
+  ctx: TranslateContext,
+  gateways: readonly Gateway[],
+  outcomes: ReadonlyMap<string, AddressOutcome>,
+): Set<Gateway> {
+  const unservable = new Set<Gateway>();
+  for (const gateway of gateways) {
+    const outcome = outcomes.get(gatewayKey(gateway));
+    if (outcome === undefined || isServable(outcome)) continue;
+    unservable.add(gateway);
+    ctx.problem(
+      gateway,
+      "spec.addresses",
+      outcome.unsupported.length > 0
+        ? `Cannot serve Gateway: address types ${outcome.unsupported.join(", ")} are not supported`
+        : outcome.unusable.length > 0
+        ? `Cannot serve Gateway: requested addresses cannot be used: ${outcome.unusable.join("; ")}`
+        : `Cannot serve Gateway: requested addresses are not assigned: ${
+          outcome.unassigned.join(", ")
+        }`,
+    );
+  }
+  return unservable;
 }
 
 /**

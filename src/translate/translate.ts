@@ -23,7 +23,7 @@ import {
 } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
-import { addressOutcomes, gatewayStatus, isServable } from "./gateway.ts";
+import { addressOutcomes, gatewayStatus, unservableGateways } from "./gateway.ts";
 import { gatewayKey } from "./address_assignment.ts";
 import { evaluateListeners } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
@@ -68,25 +68,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   // With a pool no two Gateways share an address, so only listeners of one
   // Gateway can compete for a socket.
   if (!pool) markConflictsAcrossGateways(ctx, allListeners);
-  // A Gateway whose requested addresses this gateway cannot honour is not
-  // served at all: serving it on other addresses would contradict its status.
-  const unservable = new Set<Gateway>();
-  for (const gateway of gateways) {
-    const outcome = addresses.get(gatewayKey(gateway))!;
-    if (isServable(outcome)) continue;
-    unservable.add(gateway);
-    ctx.problem(
-      gateway,
-      "spec.addresses",
-      outcome.unsupported.length > 0
-        ? `Cannot serve Gateway: address types ${outcome.unsupported.join(", ")} are not supported`
-        : outcome.unusable.length > 0
-        ? `Cannot serve Gateway: requested addresses cannot be used: ${outcome.unusable.join("; ")}`
-        : `Cannot serve Gateway: requested addresses are not assigned: ${
-          outcome.unassigned.join(", ")
-        }`,
-    );
-  }
+  const unservable = unservableGateways(ctx, gateways, addresses);
 
   const routesByListener = new Map<string, HostRoute[]>();
   const routeStatuses: ObjectStatus[] = [];
