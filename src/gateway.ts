@@ -6,6 +6,7 @@
  * @module
  */
 import { createAdminApp } from "./admin/admin_app.ts";
+import { createTokenFile } from "./admin/admin_token.ts";
 import { createMetrics, type GatewayMetrics } from "./admin/metrics.ts";
 import { rebuildRecordOf } from "./admin/rebuild_record.ts";
 import { createTelemetryApp } from "./admin/telemetry_app.ts";
@@ -133,6 +134,12 @@ export function createDefaultParts(): GatewayParts {
           }),
         logger: ctx.logger.child({ component: "admin" }),
         version: VERSION,
+        guard: {
+          allowedHosts: ctx.options.adminAllowedHosts,
+          tokens: ctx.options.adminTokenFile === undefined
+            ? undefined
+            : createTokenFile(ctx.options.adminTokenFile, ctx.logger.child({ component: "admin" })),
+        },
       });
     },
     createTelemetryApp({ state, metrics }, ctx) {

@@ -14,6 +14,8 @@
  *   query, 503 before the first table.
  *
  * Anything else is a 404, a wrong method a 405; errors are `{ "error": "..." }`.
+ * Before any of these, `admin_guard.ts` checks Host and Origin (403) and, when
+ * tokens are configured, the bearer token (401; `/healthz` is exempt).
  *
  * @example
  * ```ts ignore
@@ -28,6 +30,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../log/logger.ts";
 import type { RouteRequest, RouteTable } from "../router/router.ts";
 import type { GatewayControl, GatewayState } from "./gateway_state.ts";
+import { type AdminGuardOptions, createAdminGuard } from "./admin_guard.ts";
 import { buildConfigDump, stringifyRedacted } from "./config_dump.ts";
 import { parseExplainQuery } from "./explain_query.ts";
 import {
@@ -48,12 +51,15 @@ export interface AdminAppDeps {
   explain: (table: RouteTable, request: RouteRequest) => unknown;
   logger: Logger;
   version: string;
+  /** Allowed host names and bearer tokens; the Host and Origin checks always run. */
+  guard?: AdminGuardOptions;
 }
 
 /** Creates the admin app; serve it with `Deno.serve(..., app.fetch)`. */
 export function createAdminApp(deps: AdminAppDeps): Hono {
   const { state, control, logger } = deps;
   const app = new Hono();
+  app.use(createAdminGuard(deps.guard ?? {}));
   addProbeRoutes(app, { state, metrics: deps.metrics, logger });
 
   app.get("/config", (c) => {

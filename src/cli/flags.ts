@@ -69,6 +69,37 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "admin API (/healthz /readyz /config /reload /metrics /explain)",
   },
   {
+    name: "admin-token-file",
+    type: "string",
+    placeholder: "PATH",
+    help: "admin API asks for Authorization: Bearer <token>, one token a line, re-read on change",
+  },
+  {
+    name: "admin-tls-cert",
+    type: "string",
+    placeholder: "PATH",
+    help: "serve the admin API over TLS with this PEM certificate chain (with --admin-tls-key)",
+  },
+  {
+    name: "admin-tls-key",
+    type: "string",
+    placeholder: "PATH",
+    help: "PEM private key of --admin-tls-cert",
+  },
+  {
+    name: "admin-client-ca",
+    type: "string",
+    placeholder: "PATH",
+    help: "admin API clients must present a certificate this PEM CA bundle signed (mutual TLS)",
+  },
+  {
+    name: "admin-allowed-host",
+    type: "string",
+    multiple: true,
+    placeholder: "NAME",
+    help: "host name the admin API answers besides IPs and localhost (repeatable)",
+  },
+  {
     name: "telemetry-addr",
     type: "string",
     placeholder: "HOST:PORT",

@@ -20,6 +20,42 @@ import { isBindHost, parseHostPort } from "./host_port.ts";
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** `--admin-token-file`, `--admin-tls-*`, `--admin-client-ca`, `--admin-allowed-host`. */
+function adminFromFlags(
+  flags: ParsedCommandLine["flags"],
+  str: (name: string) => string | undefined,
+  bad: (name: string, value: string, why?: string) => never,
+): Pick<GatewayOptions, "adminAllowedHosts" | "adminTokenFile" | "adminTls"> {
+  const out: Pick<GatewayOptions, "adminAllowedHosts" | "adminTokenFile" | "adminTls"> = {};
+  const hosts = (flags["admin-allowed-host"] as string[] | undefined) ?? [];
+  for (const host of hosts) {
+    if (!/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(host)) {
+      bad("admin-allowed-host", host, "expected a host name");
+    }
+  }
+  if (hosts.length > 0) out.adminAllowedHosts = hosts.map((h) => h.toLowerCase());
+  const tokenFile = str("admin-token-file");
+  if (tokenFile === "") bad("admin-token-file", tokenFile, "expected a path");
+  if (tokenFile !== undefined) out.adminTokenFile = tokenFile;
+  const certFile = str("admin-tls-cert");
+  const keyFile = str("admin-tls-key");
+  const clientCaFile = str("admin-client-ca");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("Cannot use --admin-tls-cert without --admin-tls-key, or the reverse");
+  }
+  if (clientCaFile !== undefined && certFile === undefined) {
+    throw new UsageError(
+      "Cannot use --admin-client-ca: --admin-tls-cert and --admin-tls-key are required",
+    );
+  }
+  if (certFile !== undefined && keyFile !== undefined) {
+    out.adminTls = clientCaFile === undefined
+      ? { certFile, keyFile }
+      : { certFile, keyFile, clientCaFile };
+  }
+  return out;
+}
+
 /** `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`. */
 function requestPolicyFromFlags(
   str: (name: string) => string | undefined,
@@ -98,6 +134,8 @@ export function gatewayOptionsFromFlags(
 
   const adminText = str("admin-addr") ?? "127.0.0.1:9901";
   const adminAddr = parseHostPort(adminText) ?? bad("admin-addr", adminText, "expected HOST:PORT");
+
+  const admin = adminFromFlags(flags, str, bad);
 
   const telemetryText = str("telemetry-addr") ?? "0.0.0.0:9902";
   const telemetryAddr = telemetryText === "off" ? null : parseHostPort(telemetryText) ??
@@ -199,6 +237,7 @@ export function gatewayOptionsFromFlags(
     controllerName,
     listenHost,
     adminAddr,
+    ...admin,
     telemetryAddr,
     logLevel: logLevel as GatewayOptions["logLevel"],
     logFormat: logFormat as GatewayOptions["logFormat"],

@@ -28,6 +28,12 @@ export interface GatewayOptions {
   /** Where data-plane listeners bind. */
   listenHost: string;
   adminAddr: BindAddress;
+  /** Host names the admin API answers besides IP addresses and `localhost`. */
+  adminAllowedHosts?: string[];
+  /** File of bearer tokens (one a line) the admin API asks for; absent: none. */
+  adminTokenFile?: string;
+  /** Serve the admin API over TLS; with `clientCaFile`, only to clients it signed. */
+  adminTls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** `null`: the telemetry listener is disabled (`--telemetry-addr off`). */
   telemetryAddr: BindAddress | null;
   logLevel: LogLevel;

@@ -15,6 +15,7 @@
  */
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
+import { serveAdminTls } from "../admin/admin_tls_server.ts";
 import { gatewayAddressesFor } from "./gateway_addresses.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import type { GatewayParts, HttpApp, PartContext, StatusWriterPart } from "./gateway_parts.ts";
@@ -39,6 +40,40 @@ function formatAddr(addr: Deno.NetAddr): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
+}
+
+/** A server `runGateway` stops at shutdown. */
+interface StoppableServer {
+  shutdown(): Promise<void>;
+}
+
+/** The admin app over TLS (and mutual TLS with a client CA), files read now. */
+async function serveAppTls(
+  app: HttpApp,
+  address: { hostname: string; port: number },
+  tls: NonNullable<GatewayOptions["adminTls"]>,
+  log: Logger,
+): Promise<StoppableServer> {
+  const read = (path: string, what: string) =>
+    Deno.readTextFile(path).catch((error) => {
+      throw new Error(`Cannot read the admin ${what} "${path}": ${error.message}`);
+    });
+  const server = serveAdminTls((request) => app.fetch(request), {
+    ...address,
+    cert: await read(tls.certFile, "TLS certificate"),
+    key: await read(tls.keyFile, "TLS key"),
+    clientCa: tls.clientCaFile === undefined
+      ? undefined
+      : await read(tls.clientCaFile, "client CA"),
+    onListen: (addr) =>
+      log.info("admin listening", {
+        address: formatAddr({ ...addr, transport: "tcp" }),
+        tls: true,
+        clientCertificates: tls.clientCaFile !== undefined,
+      }),
+  }, log.child({ component: "admin" }));
+  await server.listening;
+  return server;
 }
 
 function serveApp(
@@ -95,7 +130,7 @@ export async function runGateway(
   const shutdown = waitForShutdown({ signal: extras.shutdown, signals: extras.signals ?? true });
   let draining = false;
   let synced = false;
-  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const servers: StoppableServer[] = [];
   let source: Source | undefined;
   let statusWriter: StatusWriterPart | undefined;
 
@@ -137,13 +172,11 @@ export async function runGateway(
     });
 
     // Admin first, so /healthz and /readyz answer while the source syncs.
+    const adminApp = parts.createAdminApp({ state, control, metrics }, ctx);
     servers.push(
-      serveApp(
-        parts.createAdminApp({ state, control, metrics }, ctx),
-        options.adminAddr,
-        log,
-        "admin",
-      ),
+      options.adminTls
+        ? await serveAppTls(adminApp, options.adminAddr, options.adminTls, log)
+        : serveApp(adminApp, options.adminAddr, log, "admin"),
     );
     if (options.telemetryAddr) {
       servers.push(
@@ -226,7 +259,7 @@ async function stopQuietly(
   log: Logger,
   statusWriter: StatusWriterPart | undefined,
   source: Source | undefined,
-  servers: Deno.HttpServer<Deno.NetAddr>[],
+  servers: StoppableServer[],
 ): Promise<void> {
   const steps: [string, () => Promise<void> | undefined][] = [
     ["status writer", () => statusWriter?.stop()],

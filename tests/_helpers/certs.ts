@@ -30,6 +30,8 @@ export interface IssueOptions {
    * a later "now" to the code under test instead: openssl 3.0 cannot backdate.
    */
   days?: number;
+  /** Issue a client certificate (`extendedKeyUsage=clientAuth`) instead of a server one. */
+  clientAuth?: boolean;
 }
 
 /** A CA that issues leaf certificates; disposing removes its files. */
@@ -97,7 +99,9 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
       const san = dnsNames.map((n) => /^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`).join(",");
       await Deno.writeTextFile(
         `${dir}/${id}.ext`,
-        `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n` +
+        `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${
+          options.clientAuth ? "clientAuth" : "serverAuth"
+        }\n` +
           (san ? `subjectAltName=${san}\n` : ""),
       );
       const days = Math.max(1, options.days ?? 2);

@@ -62,8 +62,12 @@ export interface GatewayProcessOptions {
   args?: string[];
   /** Extra environment (the parent's environment is inherited). */
   env?: Record<string, string>;
-  /** Wait for `/readyz` 200 (default), or only for `/healthz` (`"healthz"`), or not at all. */
-  waitFor?: "readyz" | "healthz" | "nothing";
+  /**
+   * Wait for the admin `/readyz` 200 (default), or only for `/healthz`
+   * (`"healthz"`), or for the telemetry `/readyz` (`"telemetry"`, when the
+   * admin API wants a token or TLS), or not at all.
+   */
+  waitFor?: "readyz" | "healthz" | "telemetry" | "nothing";
   /** How long to wait for it. Default 60 s (first runs may compile npm packages; the machine may be busy). */
   startTimeoutMs?: number;
 }
@@ -231,12 +235,13 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
 
   const waitFor = options.waitFor ?? "readyz";
   if (waitFor === "nothing") return gateway;
-  const path = waitFor === "readyz" ? "/readyz" : "/healthz";
+  const path = waitFor === "healthz" ? "/healthz" : "/readyz";
+  const base = waitFor === "telemetry" ? gateway.telemetryUrl : adminUrl;
   const deadline = performance.now() + (options.startTimeoutMs ?? 60_000);
   let lastAnswer = "no answer";
   while (performance.now() < deadline && !exited) {
     try {
-      const res = await fetch(`${adminUrl}${path}`);
+      const res = await fetch(`${base}${path}`);
       lastAnswer = `${res.status} ${await res.text()}`;
       if (res.ok) return gateway;
     } catch (error) {
