@@ -21,6 +21,29 @@ Deno.test("translate on the examples prints config and statuses and exits 0", as
   assertEquals(gateway.name, "basic");
 });
 
+Deno.test("translate --gateway-address-pool shows each Gateway's pool address in ports and status", async () => {
+  const { code, stdout, stderr } = await runGatewayCommand([
+    "translate",
+    "--gateway-address-pool",
+    "127.32.0.0/24",
+    EXAMPLES,
+  ]);
+  assertEquals(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  const gateway = report.statuses.find((s: { kind: string }) => s.kind === "Gateway");
+  const [published] = gateway.status.addresses;
+  assertEquals(published.type, "IPAddress");
+  assert(published.value.startsWith("127.32.0."), published.value);
+  assertEquals(
+    report.config.ports.map((p: { address: string; port: number }) => [p.address, p.port]),
+    [
+      [published.value, 8080],
+    ],
+  );
+  const gatewayClass = report.statuses.find((s: { kind: string }) => s.kind === "GatewayClass");
+  assert(gatewayClass.status.supportedFeatures.length > 0);
+});
+
 Deno.test("translate exits 1 on a parse error and on an unresolvable backend, listing both", async () => {
   const dir = await Deno.makeTempDir({ prefix: "serval-e2e-translate-" });
   try {
