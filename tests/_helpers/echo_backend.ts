@@ -5,6 +5,8 @@
  * `x-echo-*` headers, to misbehave:
  *
  * - `x-echo-delay: <ms>`: wait before answering;
+ * - `x-echo-action: hold`: answer only once the test calls `release()`, so a
+ *   test can keep a request in flight for exactly as long as it needs;
  * - `x-echo-action: close`: close the connection without answering;
  * - `x-echo-action: truncate`: promise 100 bytes, send 10, close;
  * - `x-echo-action: raw`: answer the request body bytes themselves;
@@ -54,8 +56,14 @@ export interface EchoBackend {
   name: string;
   /** Connections accepted so far. */
   connections(): number;
-  /** Requests answered so far. */
+  /** Requests received so far (counted on arrival, before any delay or hold). */
   requests(): number;
+  /** Connections that have ended so far, on either side. */
+  closedConnections(): number;
+  /** Requests waiting for `release()` now. */
+  held(): number;
+  /** Lets every held request (and every later one) be answered. */
+  release(): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -70,7 +78,12 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   let connections = 0;
+  let closedConnections = 0;
   let requests = 0;
+  let released = false;
+  let held = 0;
+  let releaseAll = () => {};
+  const releasedPromise = new Promise<void>((resolve) => releaseAll = resolve);
   const accepting = (async () => {
     for await (const conn of listener) {
       // Head and body go out in separate writes: without this, Nagle holds
@@ -79,6 +92,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
       connections++;
       conns.add(conn);
       const task = serveConnection(conn, connections).catch(() => {}).finally(() => {
+        closedConnections++;
         conns.delete(conn);
         try {
           conn.close();
@@ -127,6 +141,11 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
       const delay = Number(get("x-echo-delay") ?? "0");
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const action = get("x-echo-action");
+      if (action === "hold" && !released) {
+        held++;
+        await releasedPromise;
+        held--;
+      }
       if (action === "close") return;
       if (action === "garbage") {
         await writeAll(conn, encoder.encode("HTTP/1.1 abc nope\r\n\r\n"));
@@ -216,7 +235,14 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
     name,
     connections: () => connections,
     requests: () => requests,
+    closedConnections: () => closedConnections,
+    held: () => held,
+    release() {
+      released = true;
+      releaseAll();
+    },
     async close() {
+      backend.release();
       try {
         listener.close();
       } catch { /* closed */ }

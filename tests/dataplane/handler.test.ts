@@ -7,6 +7,7 @@ import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { backend, testConfig } from "./_config.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const INFO: Deno.ServeHandlerInfo = {
   remoteAddr: { transport: "tcp", hostname: "192.0.2.7", port: 40000 },
@@ -35,15 +36,16 @@ Deno.test("an in-flight request keeps the table it started with", async () => {
   });
   try {
     const slow = handler(
-      new Request("http://a.example/x", { headers: { "x-echo-delay": "200" } }),
+      new Request("http://a.example/x", { headers: { "x-echo-action": "hold" } }),
       INFO,
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor("the request held at the old backend", () => old.held() === 1);
     table = compileRouteTable(
       testConfig(80, [{ path: "/", backends: [backend("new", [next.port])] }]),
     );
     const fast = await handler(new Request("http://a.example/y"), INFO);
     assertEquals(((await fast.json()) as EchoRecord).name, "new");
+    old.release();
     assertEquals(((await (await slow).json()) as EchoRecord).name, "old");
   } finally {
     upstream.close();

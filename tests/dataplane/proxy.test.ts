@@ -2,6 +2,7 @@ import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
 import { type EchoRecord, pattern, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { backend } from "./_config.ts";
 import { rawRequest, startProxy } from "./_proxy.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 function header(record: EchoRecord, name: string): string | undefined {
   return record.headers.find(([k]) => k.toLowerCase() === name)?.[1];
@@ -147,7 +148,11 @@ Deno.test("an upstream that closes idle connections costs a new connection, neve
     const res = await fetch(`${proxy.url}/idle`);
     assertEquals(res.status, 200);
     await res.text();
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(
+      "the backend closing the idle connection",
+      () => echo.closedConnections() === i + 1,
+    );
+    await waitFor("the proxy dropping it from its pool", () => proxy.client.stats().idle === 0);
   }
   assertEquals(echo.connections(), 3);
   assertEquals(proxy.upstreamErrors, []);

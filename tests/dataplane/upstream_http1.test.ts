@@ -2,6 +2,7 @@ import { assertEquals, assertRejects } from "@std/assert";
 import { createHttp1Client } from "../../src/dataplane/upstream_http1.ts";
 import { UpstreamError, type UpstreamRequest } from "../../src/dataplane/upstream_types.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 function get(target: string): UpstreamRequest {
   return { method: "GET", target, headers: ["host", "a"], body: null, contentLength: null };
@@ -67,8 +68,7 @@ Deno.test("idle connections are kept up to the limit and closed after the idle t
     await Promise.all([slow(1), slow(2), slow(3), slow(4)]);
     assertEquals(echo.connections(), 4);
     assertEquals(client.stats().idle, 2);
-    await new Promise((r) => setTimeout(r, 400));
-    assertEquals(client.stats().idle, 0);
+    await waitFor("the idle connections closed", () => client.stats().idle === 0);
   } finally {
     client.close();
   }

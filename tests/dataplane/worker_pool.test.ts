@@ -5,6 +5,8 @@ import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
 import { backend, testConfig } from "./_config.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { flushTasks } from "../_helpers/fake_clock.ts";
 
 /** One request on a connection of its own, so the kernel picks a worker each time. */
 async function freshGet(port: number, path: string): Promise<number> {
@@ -18,13 +20,8 @@ async function freshGet(port: number, path: string): Promise<number> {
   }
 }
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits for `check` to hold (a 60 s deadline only a defect reaches). */
+const until = (what: string, check: () => boolean): Promise<void> => waitFor(what, check);
 
 function recorder() {
   const requests: RequestRecord[] = [];
@@ -119,10 +116,16 @@ Deno.test("shutdown drains in-flight requests in every worker, then the port is 
   const clients = [0, 1, 2, 3].map(() => Deno.createHttpClient({ poolMaxIdlePerHost: 0 }));
   try {
     const inFlight = clients.map((client) =>
-      fetch(`http://127.0.0.1:${port}/slow`, { client, headers: { "x-echo-delay": "400" } })
+      fetch(`http://127.0.0.1:${port}/slow`, { client, headers: { "x-echo-action": "hold" } })
     );
-    await new Promise((r) => setTimeout(r, 150));
-    const drained = await pool.shutdown({ graceMs: 3000 });
+    await until("every request held at the backend", () => echo.held() === 4);
+    const draining = pool.shutdown({ graceMs: 60_000 });
+    let drainedEarly = false;
+    draining.then(() => drainedEarly = echo.held() > 0);
+    await flushTasks();
+    echo.release();
+    const drained = await draining;
+    assert(!drainedEarly, "shutdown returned while requests were in flight");
     for (const res of await Promise.all(inFlight)) {
       assertEquals(res.status, 200);
       await res.body?.cancel();

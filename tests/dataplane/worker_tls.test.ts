@@ -13,6 +13,7 @@ import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { echoOf, header, httpsConfig, type TestListener, threeListeners } from "./_tls_harness.ts";
 import { httpOverTls, peerCertificate, type RawResponse } from "./tls_test_client.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 /** One connection of its own (verification on) per call, so the kernel picks a worker each time. */
 async function freshExchange(
@@ -37,13 +38,8 @@ async function freshExchange(
   }
 }
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits for `check` to hold (a 60 s deadline only a defect reaches). */
+const until = (what: string, check: () => boolean): Promise<void> => waitFor(what, check);
 
 const counts = (pool: WorkerPool) => pool.workerStats().map((s) => s.requests);
 const total = (pool: WorkerPool) => counts(pool).reduce((a, b) => a + b, 0);
