@@ -18,7 +18,7 @@ import type {
   RuleConfig,
 } from "../../src/model/config.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
-import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
+import { type EchoBackend, type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 
 /** One HTTPS listener of the test port. */
@@ -92,6 +92,8 @@ export interface Harness extends AsyncDisposable {
   caFile: string;
   port: number;
   manager: ListenerManager;
+  /** The echo backend every listener routes to. */
+  backend: EchoBackend;
   logs: string[];
   apply(listeners: TestListener[]): Promise<void>;
 }
@@ -125,6 +127,7 @@ export async function startHarness(
     caFile: `${ca.dir}/ca.crt`,
     port,
     manager,
+    backend,
     logs,
     apply,
     async [Symbol.asyncDispose]() {

@@ -226,10 +226,11 @@ Deno.test("shutdown lets an in-flight HTTPS request finish", async () => {
   const client = Deno.createHttpClient({ caCerts: [h.ca.certPem] });
   const pending = fetch(`https://127.0.0.1:${h.port}/`, {
     client,
-    headers: { "x-echo-delay": "300" },
+    headers: { "x-echo-action": "hold" },
   });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const drained = h.manager.shutdown({ graceMs: 3000 });
+  await waitFor("the request held at the backend", () => h.backend.held() === 1);
+  const drained = h.manager.shutdown({ graceMs: 60_000 });
+  h.backend.release();
   const response = await pending;
   assertEquals(response.status, 200);
   await response.body?.cancel();
@@ -253,9 +254,11 @@ Deno.test("private keys never reach the logs, even when a key is broken or a han
   assert((await peerCertificate(h.port, "foo.example.com", h.caFile)).verified);
   assertFalse((await peerCertificate(h.port, "bad.example.com", h.caFile)).verified);
   assertFalse((await peerCertificate(h.port, "unknown.example.com", h.caFile)).verified);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitFor(
+    "both handshake failures logged",
+    () => h.logs.filter((l) => l.includes("TLS connection ended with an error")).length >= 2,
+  );
   const logs = h.logs.join("\n");
-  assert(logs.includes("TLS connection ended with an error"), "handshake failures are logged");
   const keyLines = keys.flatMap((k) => k.split("\n"))
     .filter((l) => l.length > 16 && !l.startsWith("-----"));
   assert(keyLines.length >= 4);
