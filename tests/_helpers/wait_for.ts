@@ -20,12 +20,17 @@ export interface WaitForOptions {
   deadlineMs?: number;
   /** Pause between checks. Default 10 ms. */
   pollMs?: number;
+  /**
+   * Treat a check that throws as "not yet" (e.g. a connection refused before a
+   * server listens); the last error becomes the timeout's cause. Default
+   * false: a throwing check (a failed assertion) fails at once.
+   */
+  retryErrors?: boolean;
 }
 
 /**
  * Resolves once `check` returns true (it may be async); throws
- * `Cannot observe <what> within <n> ms` past the deadline. A check that throws
- * counts as false until the deadline, and its last error is the cause.
+ * `Cannot observe <what> within <n> ms` past the deadline.
  */
 export async function waitFor(
   what: string,
@@ -40,6 +45,7 @@ export async function waitFor(
     try {
       if (await check()) return;
     } catch (error) {
+      if (!options.retryErrors) throw error;
       lastError = error;
     }
     if (performance.now() >= deadline) {

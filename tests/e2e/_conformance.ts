@@ -423,7 +423,7 @@ export function conditionSummary(
  */
 export async function eventually(
   fn: () => Promise<string | undefined>,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<string | undefined> {
   const deadline = performance.now() + timeoutMs;
   let why: string | undefined = "never ran";

@@ -35,7 +35,7 @@ Deno.test("one Ctrl-C stops the demo with one clean drain and no in-flight warni
       const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
       await res.body?.cancel();
       return res.ok;
-    });
+    }, { retryErrors: true });
     Deno.kill(-demo.pid, "SIGINT");
     const status = await demo.status;
     await read;

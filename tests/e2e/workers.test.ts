@@ -61,7 +61,7 @@ Deno.test("with --workers 2 both workers serve the port and /metrics counts ever
     assertEquals((await freshGet(port, "nobody.example.com")).status, 404);
 
     let counted = 0;
-    const deadline = performance.now() + 5_000;
+    const deadline = performance.now() + 60_000;
     while (counted < total + 1 && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
       counted = requestsCounted(await (await gw.admin("/metrics")).text());

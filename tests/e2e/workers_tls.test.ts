@@ -211,7 +211,7 @@ Deno.test("with --workers 2 every fresh HTTPS connection gets its server name's 
     // 5. /metrics (main isolate) counts the requests both workers served.
     const total = 40 + 2 + 2;
     let counted = 0;
-    const metricsDeadline = performance.now() + 5_000;
+    const metricsDeadline = performance.now() + 60_000;
     while (counted < total && performance.now() < metricsDeadline) {
       await new Promise((r) => setTimeout(r, 100));
       counted = requestsCounted(await (await gw.admin("/metrics")).text());
@@ -225,7 +225,7 @@ Deno.test("with --workers 2 every fresh HTTPS connection gets its server name's 
     const rotatedBefore = [rotated(0).length, rotated(1).length];
     const renewed = await ca.issue([EXACT], { commonName: "exact-renewed" });
     await writeSecrets(renewed);
-    const deadline = performance.now() + 10_000;
+    const deadline = performance.now() + 60_000;
     let seen: string | undefined;
     while (performance.now() < deadline) {
       seen = (await peerCertificate(httpsPort, EXACT, caFile)).commonName;
@@ -235,7 +235,7 @@ Deno.test("with --workers 2 every fresh HTTPS connection gets its server name's 
     assertEquals(seen, "exact-renewed");
     // Workers apply a config one after the other: wait until both say so.
     for (const worker of [0, 1]) {
-      const rotatedDeadline = performance.now() + 5_000;
+      const rotatedDeadline = performance.now() + 60_000;
       while (rotated(worker).length === rotatedBefore[worker]) {
         assert(performance.now() < rotatedDeadline, `worker ${worker} never rotated`);
         await new Promise((r) => setTimeout(r, 25));
