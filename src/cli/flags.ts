@@ -59,7 +59,8 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     placeholder: "ADDR",
     defaultText: "0.0.0.0",
-    help: "where data-plane listeners bind",
+    help:
+      "where data-plane listeners bind (with --gateway-address-pool: each Gateway's own address)",
   },
   {
     name: "admin-addr",
