@@ -35,7 +35,7 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "GatewayAddressEmpty",
     "Extended",
     "implemented",
-    "an empty IPAddress value gets a pool address (golden, `--gateway-address-pool`)",
+    "golden gateway-address-pool-gives-each-gateway-on-port-80-its-own-address (`--gateway-address-pool`)",
   ),
   row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
   row(

@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/assert";
 import { gateway, httpRoute, waitFor } from "../fake_kube/fake_kube_fixtures.ts";
-import { conditionSummary, type Obj, startKubeWorld } from "./kube_world.ts";
+import { conditionSummary, GW, type Obj, startKubeWorld } from "./kube_world.ts";
 
 const POOL = "127.34.0.0/24";
 /** An address the seeded status of Gateway "two" holds: not what a hash would pick for it. */
@@ -148,5 +148,56 @@ Deno.test("a pool address the host does not have is Programmed=False/AddressNotU
   assert(gw.logs().some((line) => line.includes("Cannot bind HTTP listener on 192.0.2.")));
   assertEquals((await gw.admin("/healthz")).status, 200);
   assertEquals((await gw.admin("/readyz")).status, 503);
+  assertEquals((await gw.stop()).code, 0);
+});
+
+Deno.test("the GatewayStaticAddresses sequence: unsupported type, then an unusable address, then only the usable one", async () => {
+  await using world = await startKubeWorld();
+  const { kube } = world;
+  const usable = { type: "IPAddress", value: "127.34.0.250" };
+  const unusable = { type: "IPAddress", value: "10.255.255.1" };
+  const invalid = { type: "test/fake-invalid-type", value: "fake address" };
+  const staticGateway = (addresses: unknown[]) => {
+    const base = gateway("static", world.port);
+    return { ...base, spec: { ...base.spec, addresses } };
+  };
+  kube.apply(staticGateway([invalid, unusable, usable]));
+  const gw = await world.start("static", { args: ["--gateway-address-pool", POOL] });
+  /** The Gateway's conditions once they describe its latest generation. */
+  const latest = (what: string) =>
+    waitFor(what, () => {
+      const object = kube.get(GW, "Gateway", "default", "static");
+      const status = object?.status as Obj | undefined;
+      const conditions = (status?.conditions ?? []) as Obj[];
+      const generation = (object?.metadata as Obj | undefined)?.generation;
+      return conditions.length > 0 && conditions.every((c) => c.observedGeneration === generation)
+        ? status
+        : undefined;
+    }, 20_000).catch((e) => {
+      throw new Error(`${e.message}; log:\n${gw.logs().slice(-40).join("\n")}`);
+    });
+
+  let status = await latest("conditions of generation 1");
+  assertEquals(conditionSummary(status).Accepted, "False/UnsupportedAddress");
+
+  kube.apply(staticGateway([unusable, usable]));
+  status = await latest("conditions of generation 2");
+  assertEquals(conditionSummary(status), {
+    Accepted: "True/Accepted",
+    Programmed: "False/AddressNotUsable",
+  });
+
+  kube.apply(staticGateway([usable]));
+  status = await latest("conditions of generation 3");
+  assertEquals(conditionSummary(status), {
+    Accepted: "True/Accepted",
+    Programmed: "True/Programmed",
+  });
+  assertEquals(addressesOf(status), [usable]);
+  const [listener] = status!.listeners as Obj[];
+  assertEquals(conditionSummary(listener).Accepted, "True/Accepted");
+  assertEquals(conditionSummary(listener).ResolvedRefs, "True/ResolvedRefs");
+  // Bound and served: no route attaches to "static", so its own listener answers 404.
+  assertEquals(await world.get("/", { listenHost: usable.value }), { status: 404, backend: "" });
   assertEquals((await gw.stop()).code, 0);
 });
