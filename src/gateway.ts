@@ -10,6 +10,7 @@ import { createTokenFile } from "./admin/admin_token.ts";
 import { createMetrics, type GatewayMetrics } from "./admin/metrics.ts";
 import { rebuildRecordOf } from "./admin/rebuild_record.ts";
 import { createTelemetryApp } from "./admin/telemetry_app.ts";
+import { DEFAULT_CLIENT_TIMEOUTS } from "./dataplane/client_timeouts.ts";
 import { createListenerManager } from "./dataplane/listeners.ts";
 import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
 import { createWorkerPool } from "./dataplane/worker_pool.ts";
@@ -92,6 +93,11 @@ export function createDefaultParts(): GatewayParts {
     },
     createListenerManager(getTable, metrics, ctx) {
       const workers = ctx.options.workers ?? 1;
+      const connections = {
+        maxConnections: ctx.options.maxConnections ?? 0,
+        maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
+        timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
+      };
       if (workers > 1) {
         // Each worker compiles its own table from the posted config;
         // `getTable` stays with the main isolate (admin /explain).
@@ -104,6 +110,7 @@ export function createDefaultParts(): GatewayParts {
           observer: metrics.observer,
           requestTimeoutMs: ctx.options.upstreamTimeoutMs,
           policy: ctx.options.requestPolicy,
+          connections,
         });
       }
       return createListenerManager({
@@ -113,6 +120,7 @@ export function createDefaultParts(): GatewayParts {
         observer: metrics.observer,
         requestTimeoutMs: ctx.options.upstreamTimeoutMs,
         policy: ctx.options.requestPolicy,
+        connections,
         servers: { HTTPS: createHttpsServerFactory(getTable) },
       });
     },

@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "../dataplane/request_policy.ts";
+import { DEFAULT_CLIENT_TIMEOUTS } from "../dataplane/client_timeouts.ts";
 import { isLogLevel } from "../log/logger.ts";
 import {
   DEFAULT_CONTROLLER_NAME,
@@ -156,6 +157,19 @@ export function gatewayOptionsFromFlags(
     : bad("workers", workersText, 'expected a whole number from 1 to 999, or "auto"');
 
   const requestPolicy = requestPolicyFromFlags(str, bad);
+  const count = (name: string, fallback: number): number => {
+    const value = str(name);
+    if (value === undefined) return fallback;
+    return /^(0|[1-9][0-9]{0,8})$/.test(value)
+      ? Number(value)
+      : bad(name, value, "expected a whole number from 0 to 999999999");
+  };
+  const clientTimeouts = {
+    headerMs: duration("client-header-timeout", DEFAULT_CLIENT_TIMEOUTS.headerMs),
+    idleMs: duration("client-idle-timeout", DEFAULT_CLIENT_TIMEOUTS.idleMs),
+    bodyMs: duration("client-body-timeout", DEFAULT_CLIENT_TIMEOUTS.bodyMs),
+    streamMs: duration("client-stream-timeout", DEFAULT_CLIENT_TIMEOUTS.streamMs),
+  };
 
   const leaderElectionNamespace = str("leader-election-namespace");
   if (leaderElectionNamespace !== undefined && !DNS_NAME.test(leaderElectionNamespace)) {
@@ -246,6 +260,9 @@ export function gatewayOptionsFromFlags(
     drainDelayMs: duration("drain-delay", 5_000),
     shutdownTimeoutMs: duration("shutdown-timeout", 25_000),
     workers,
+    maxConnections: str("max-connections") === "auto" ? 0 : count("max-connections", 0),
+    maxConnectionsPerPort: count("max-connections-per-port", 0),
+    clientTimeouts,
     leaderElect,
     leaderElectionNamespace,
     leaseDurationMs,

@@ -78,6 +78,7 @@ async function handle(message: ToWorker): Promise<void> {
         observer,
         requestTimeoutMs: message.requestTimeoutMs,
         policy: message.policy,
+        connections: message.connections,
         servers: { HTTPS: createHttpsServerFactory(getTable) },
       });
       flushTimer = setInterval(flush, message.flushMs);

@@ -11,6 +11,8 @@ import { hostFromAuthority } from "../router/host.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
+import { watchClientBody, type WatchedBody } from "./client_body.ts";
+import { createDeadlineTimer } from "./deadline_timer.ts";
 import {
   appendClientResponseHeaders,
   type ClientHeaders,
@@ -46,6 +48,11 @@ export interface DataPlaneHandlerOptions {
   requestTimeoutMs?: number;
   /** Underscore headers, `X-Forwarded-For` trust, escaped slashes (default: safe). */
   policy?: RequestPolicy;
+  /**
+   * Longest wait for more request-body bytes before answering 408
+   * (`--client-body-timeout`); 0 or absent: no limit.
+   */
+  clientBodyTimeoutMs?: number;
 }
 
 /** A `Deno.serve` handler. */
@@ -86,6 +93,8 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const picker = options.picker ?? createBackendPicker();
   const defaultTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
+  const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
+  const bodyDeadlines = createDeadlineTimer();
 
   function route(
     req: Request,
@@ -232,10 +241,15 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       }
     }
     let body: ReadableStream<Uint8Array> | null = req.body;
-    if (body !== null && contentLengthHeader === null && !client.transferEncoding) {
-      body = await bodyOrNull(body);
+    let watched: WatchedBody | undefined;
+    if (body !== null && bodyTimeoutMs > 0) {
+      watched = watchClientBody(body, bodyTimeoutMs, bodyDeadlines);
+      body = watched.body;
     }
     try {
+      if (body !== null && contentLengthHeader === null && !client.transferEncoding) {
+        body = await bodyOrNull(body);
+      }
       const res = await upstream.request(backend.protocol, endpoint, {
         method: req.method,
         target,
@@ -251,6 +265,14 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         res.contentLength,
       );
     } catch (error) {
+      if (watched?.timedOut()) {
+        logger.debug("request body stalled", { backend: backend.id, timeoutMs: bodyTimeoutMs });
+        // The rest of the body never came; the connection cannot be reused.
+        return new Response("Request body timed out\n", {
+          status: 408,
+          headers: { ...TEXT, connection: "close" },
+        });
+      }
       if (!(error instanceof UpstreamError)) throw error;
       observer.onUpstreamError(backend.id, error.kind);
       logger.warn("upstream request failed", {

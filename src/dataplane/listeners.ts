@@ -14,6 +14,8 @@ import type { RouteTable } from "../router/router.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig, PortConfig } from "../model/config.ts";
 import { createBackendPicker } from "./backend_picker.ts";
+import { type ClientConnectionSettings, createConnectionWatcher } from "./client_timeouts.ts";
+import { ConnectionBudget } from "./connection_server.ts";
 import { createDataPlaneHandler } from "./handler.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
@@ -37,6 +39,8 @@ export interface ListenerManagerOptions {
   requestTimeoutMs?: number;
   /** Request policy of every port (default: `DEFAULT_REQUEST_POLICY`). */
   policy?: RequestPolicy;
+  /** Connection limits and client timeouts; absent: none (tests). */
+  connections?: ClientConnectionSettings;
   /** Server factories by protocol; defaults: `serveHttp`, `createHttpsServerFactory(getTable)`. */
   servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory };
 }
@@ -89,6 +93,11 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
     HTTP: options.servers?.HTTP ?? serveHttp,
     HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
   };
+  const limits = options.connections;
+  const budget = limits === undefined ? undefined : new ConnectionBudget(limits.maxConnections);
+  const watcher = limits === undefined
+    ? undefined
+    : createConnectionWatcher({ timeouts: limits.timeouts });
   // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
   const entries = new Map<string, PortEntry>();
   const closing = new Set<Promise<void>>();
@@ -130,6 +139,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       picker,
       requestTimeoutMs: options.requestTimeoutMs,
       policy: options.policy,
+      clientBodyTimeoutMs: limits?.timeouts.bodyMs,
     });
     try {
       const server = await factory({
@@ -140,6 +150,9 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         portConfig: pc,
         certificates,
         logger,
+        budget,
+        maxConnections: limits?.maxConnectionsPerPort,
+        watcher,
       });
       state.bound = true;
       logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });
@@ -216,6 +229,7 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
       ]);
       if (timer !== undefined) clearTimeout(timer);
+      watcher?.stop();
       if (ownsUpstream) upstream.close();
       return drained;
     },

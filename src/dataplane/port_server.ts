@@ -7,6 +7,8 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { CertificateConfig, PortConfig } from "../model/config.ts";
+import type { ConnectionWatcher } from "./client_timeouts.ts";
+import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
 
 /** Everything a factory needs to serve one port. */
@@ -26,6 +28,12 @@ export interface PortServeContext {
   /** Every certificate of the current config (HTTPS picks the ones it needs). */
   certificates: CertificateConfig[];
   logger: Logger;
+  /** Shared connection limit of the data plane; absent: none. */
+  budget?: ConnectionBudget;
+  /** Connection limit of this port alone; `0` or absent: none. */
+  maxConnections?: number;
+  /** Client timeouts; absent: none. */
+  watcher?: ConnectionWatcher;
 }
 
 /** A bound port. */
@@ -43,8 +51,10 @@ export interface PortServer {
 export type PortServerFactory = (context: PortServeContext) => PortServer | Promise<PortServer>;
 
 /**
- * The plain HTTP factory: one `Deno.serve` (HTTP/1.1, and h2c by prior
- * knowledge) on the port.
+ * The plain HTTP factory: HTTP/1.1, and h2c by prior knowledge, on the port,
+ * through the gateway's own accept loop (`connection_server.ts`), so the
+ * port's connections are limited and timed out and an accept error never
+ * escapes.
  *
  * @example
  * ```ts ignore
@@ -55,15 +65,22 @@ export type PortServerFactory = (context: PortServeContext) => PortServer | Prom
  */
 export function serveHttp(context: PortServeContext): PortServer {
   const { logger, port } = context;
-  const server = Deno.serve({
+  const listener = Deno.listen({
     port,
     hostname: context.hostname,
-    reusePort: context.reusePort,
-    onListen() {},
+    ...(context.reusePort ? { reusePort: true } : {}),
+  });
+  const server = serveConnections({
+    listener,
+    handler: context.handler,
     onError(error) {
       logger.error("request handling failed", { port, error });
       return new Response("Internal error\n", { status: 500 });
     },
-  }, context.handler);
+    logger: logger.child({ port }),
+    budget: context.budget,
+    maxConnections: context.maxConnections,
+    watcher: context.watcher,
+  });
   return { shutdown: () => server.shutdown() };
 }

@@ -346,8 +346,14 @@ function asUpstreamError(error: unknown): UpstreamError | ClientBodyError {
   );
 }
 
+/**
+ * Reads a body of `length` bytes. Chunks are copied as they come rather than
+ * into one buffer of `length` allocated up front, so a client that stalls
+ * after a few bytes holds a few bytes, not the whole declared length (the
+ * client side's 64 KiB read buffers are not kept either).
+ */
 async function readAll(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  const parts: Uint8Array[] = [];
   let filled = 0;
   const reader = body.getReader();
   for (;;) {
@@ -357,11 +363,19 @@ async function readAll(body: ReadableStream<Uint8Array>, length: number): Promis
       await reader.cancel().catch(() => {});
       throw new ClientBodyError("Cannot forward request body: longer than its Content-Length");
     }
-    out.set(chunk, filled);
+    if (chunk.length === 0) continue;
+    parts.push(chunk.length === length ? chunk : chunk.slice());
     filled += chunk.length;
   }
   if (filled !== length) {
     throw new ClientBodyError("Cannot forward request body: shorter than its Content-Length");
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
   }
   return out;
 }

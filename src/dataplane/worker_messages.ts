@@ -8,6 +8,7 @@
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
+import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import type { UpstreamErrorKind } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 
@@ -19,6 +20,8 @@ export interface WorkerInit {
   hostname: string;
   requestTimeoutMs?: number;
   policy?: RequestPolicy;
+  /** This worker's share of the connection limits, and the client timeouts. */
+  connections?: ClientConnectionSettings;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** How often observations are posted, in ms. */

@@ -18,6 +18,7 @@ import { silentLogger } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
+import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";
@@ -32,6 +33,11 @@ export interface WorkerPoolOptions {
   requestTimeoutMs?: number;
   /** Request policy of every port (default: `DEFAULT_REQUEST_POLICY`). */
   policy?: RequestPolicy;
+  /**
+   * Connection limits of the whole pool and the client timeouts; each worker
+   * gets an equal share of the limits (the kernel spreads connections evenly).
+   */
+  connections?: ClientConnectionSettings;
   /** Where the pool logs worker crashes. */
   logger?: Logger;
   /** Level and format of the workers' own loggers. */
@@ -167,6 +173,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       hostname: options.hostname ?? "0.0.0.0",
       requestTimeoutMs: options.requestTimeoutMs,
       policy: options.policy,
+      connections: workerShare(options.connections, options.workers),
       logLevel: options.logLevel ?? "info",
       logFormat: options.logFormat ?? "json",
       flushMs: options.flushMs ?? 250,
@@ -268,5 +275,19 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         restarts: s.restarts,
         alive: s.alive,
       })),
+  };
+}
+
+/** One worker's share of the pool's connection limits (a limit stays at least 1). */
+function workerShare(
+  settings: ClientConnectionSettings | undefined,
+  workers: number,
+): ClientConnectionSettings | undefined {
+  if (settings === undefined) return undefined;
+  const share = (limit: number) => limit === 0 ? 0 : Math.max(1, Math.floor(limit / workers));
+  return {
+    maxConnections: share(settings.maxConnections),
+    maxConnectionsPerPort: share(settings.maxConnectionsPerPort),
+    timeouts: settings.timeouts,
   };
 }

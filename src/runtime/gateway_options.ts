@@ -5,6 +5,7 @@
  * @module
  */
 import type { RequestPolicy } from "../dataplane/request_policy.ts";
+import type { ClientTimeouts } from "../dataplane/client_timeouts.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 /** A listening address for the admin or telemetry app. */
@@ -54,6 +55,16 @@ export interface GatewayOptions {
    * the data plane runs in the main isolate, without any worker.
    */
   workers?: number;
+  /**
+   * Open client connections across the data plane (`--max-connections`);
+   * `0` or absent: none until the process runs out of descriptors, then
+   * three quarters of the connections open at that moment.
+   */
+  maxConnections?: number;
+  /** Open client connections on one data-plane port; `0` or absent: no per-port limit. */
+  maxConnectionsPerPort?: number;
+  /** Client timeouts; absent: the defaults. */
+  clientTimeouts?: ClientTimeouts;
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */

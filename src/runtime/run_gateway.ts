@@ -13,6 +13,8 @@
  * ```
  * @module
  */
+import { createConnectionWatcher, DEFAULT_CLIENT_TIMEOUTS } from "../dataplane/client_timeouts.ts";
+import { serveConnections } from "../dataplane/connection_server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
 import { serveAdminTls } from "../admin/admin_tls_server.ts";
@@ -76,21 +78,40 @@ async function serveAppTls(
   return server;
 }
 
+/** Open connections each of the admin and telemetry listeners serves at most. */
+export const ADMIN_MAX_CONNECTIONS = 64;
+
+/**
+ * Binds an app through the same accept loop as the data plane: an accept
+ * error (no descriptor left) is retried, never fatal, and a slow or idle
+ * client is dropped by the default client timeouts.
+ */
 function serveApp(
   app: HttpApp,
   address: { hostname: string; port: number },
   log: Logger,
   name: string,
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
-    hostname: address.hostname,
-    port: address.port,
-    onListen: (addr) => log.info(`${name} listening`, { address: formatAddr(addr) }),
+): StoppableServer {
+  const listener = Deno.listen({ hostname: address.hostname, port: address.port });
+  log.info(`${name} listening`, { address: formatAddr(listener.addr as Deno.NetAddr) });
+  const watcher = createConnectionWatcher({ timeouts: DEFAULT_CLIENT_TIMEOUTS });
+  const server = serveConnections({
+    listener,
+    handler: (request) => app.fetch(request),
     onError: (error) => {
       log.error(`${name} request failed`, { error });
       return new Response("Internal Server Error\n", { status: 500 });
     },
-  }, (request) => app.fetch(request));
+    logger: log.child({ listener: name }),
+    maxConnections: ADMIN_MAX_CONNECTIONS,
+    watcher,
+  });
+  return {
+    async shutdown() {
+      await server.shutdown();
+      watcher.stop();
+    },
+  };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

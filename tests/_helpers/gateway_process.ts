@@ -60,6 +60,11 @@ export interface GatewayProcessOptions {
   manifests?: string;
   /** Extra flags, appended last. */
   args?: string[];
+  /**
+   * A command the gateway runs under, e.g. `["prlimit", "--nofile=256", "--"]`;
+   * it must exec the rest, so the pid stays the gateway's.
+   */
+  prefix?: string[];
   /** Extra environment (the parent's environment is inherited). */
   env?: Record<string, string>;
   /**
@@ -157,8 +162,9 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     "json",
     ...(options.args ?? []),
   ];
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
+  const prefix = options.prefix ?? [];
+  const child = new Deno.Command(prefix.length > 0 ? prefix[0] : Deno.execPath(), {
+    args: prefix.length > 0 ? [...prefix.slice(1), Deno.execPath(), ...args] : args,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",

@@ -1,0 +1,250 @@
+/**
+ * An HTTP server that owns its connections: its own accept loop over a
+ * `Deno.Listener`, each accepted connection handed to Deno's HTTP engine
+ * (`serve_connection.ts`). What `Deno.serve` cannot do, this does:
+ *
+ * - **limits**: a connection is counted against a per-server limit and a
+ *   {@linkcode ConnectionBudget} shared by every data-plane port; past
+ *   either, a new connection is accepted and closed at once (the client sees
+ *   a clean close instead of a hung connect, and the backlog keeps draining);
+ * - **accept errors never escape**: `EMFILE` (no descriptor left) and its
+ *   kin are logged (at most every few seconds) and retried with a backoff of
+ *   10 ms doubling to 1 s; the process sheds load instead of dying;
+ * - **client timeouts** (`client_timeouts.ts`): each connection is watched
+ *   and dropped when its head, idle or stream deadline passes.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
+import {
+  type ConnectionHandler,
+  serveConnection,
+  type ServedConnection,
+} from "./serve_connection.ts";
+
+/**
+ * Connections open across several servers, against one limit. The limit
+ * also learns: Deno cannot read the process's open-file limit without
+ * `--allow-all` (`/proc/self/limits`), so when an accept fails for want of
+ * a descriptor, the limit drops to three quarters of the connections open at
+ * that moment (never below {@linkcode MIN_LEARNED_LIMIT}). The quarter left
+ * free is what the admin and telemetry listeners, upstream connections and
+ * the Kubernetes watches keep working with.
+ */
+export class ConnectionBudget {
+  #open = 0;
+  #max: number;
+  /** `0`: no limit until descriptors run out. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+  /** The current limit; `0`: none. */
+  get max(): number {
+    return this.#max;
+  }
+  /** The process ran out of descriptors: lowers the limit; returns the new one. */
+  exhausted(): number {
+    const learned = Math.max(MIN_LEARNED_LIMIT, Math.floor(this.#open * 3 / 4));
+    if (this.#max === 0 || learned < this.#max) this.#max = learned;
+    return this.#max;
+  }
+  /** Takes one slot; false when the limit is reached. */
+  tryAcquire(): boolean {
+    if (this.#max > 0 && this.#open >= this.#max) return false;
+    this.#open++;
+    return true;
+  }
+  /** Gives one slot back. */
+  release(): void {
+    if (this.#open > 0) this.#open--;
+  }
+  /** Slots taken. */
+  get open(): number {
+    return this.#open;
+  }
+}
+
+/** Options of {@linkcode serveConnections}. */
+export interface ConnectionServerOptions {
+  /** A bound listener; the server closes it at shutdown. */
+  listener: Deno.Listener;
+  handler: ConnectionHandler;
+  onError: (error: unknown) => Response | Promise<Response>;
+  logger: Logger;
+  /** Limit for this server alone; `0` or absent: none. */
+  maxConnections?: number;
+  /** Shared limit (every data-plane port of the process or worker). */
+  budget?: ConnectionBudget;
+  /** Drops connections past their deadlines; absent: no client timeouts. */
+  watcher?: ConnectionWatcher;
+}
+
+/** A running server. */
+export interface ConnectionServer {
+  readonly addr: Deno.NetAddr;
+  /** Open connections. */
+  connections(): number;
+  /** Connections closed at once because a limit was reached. */
+  rejected(): number;
+  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  shutdown(): Promise<void>;
+}
+
+/** The lowest limit {@linkcode ConnectionBudget.exhausted} sets. */
+export const MIN_LEARNED_LIMIT = 16;
+
+/** `EMFILE` (process) and `ENFILE` (system): no descriptor for a new connection. */
+export function isOutOfDescriptors(error: unknown): boolean {
+  const message = (error as Error)?.message ?? "";
+  return /os error 2[34]\b|Too many open files/.test(message);
+}
+
+const MIN_BACKOFF_MS = 10;
+const MAX_BACKOFF_MS = 1000;
+const LOG_EVERY_MS = 5000;
+
+/**
+ * Serves `listener` until `shutdown`.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionBudget, serveConnections } from "./connection_server.ts";
+ * const server = serveConnections({
+ *   listener: Deno.listen({ hostname: "127.0.0.1", port: 8080 }),
+ *   handler: () => new Response("ok"),
+ *   onError: () => new Response("Internal error\n", { status: 500 }),
+ *   logger,
+ *   budget: new ConnectionBudget(10_000),
+ * });
+ * await server.shutdown();
+ * ```
+ */
+export function serveConnections(options: ConnectionServerOptions): ConnectionServer {
+  const { listener, logger, budget, watcher } = options;
+  const maxConnections = options.maxConnections ?? 0;
+  const live = new Set<ServedConnection>();
+  let closed = false;
+  let rejected = 0;
+  let wake: (() => void) | undefined;
+  const throttle = { at: -Infinity, suppressed: 0 };
+
+  const warn = (message: string, fields: Record<string, unknown>): void => {
+    const now = Date.now();
+    if (now - throttle.at < LOG_EVERY_MS) {
+      throttle.suppressed++;
+      return;
+    }
+    logger.warn(message, { ...fields, suppressed: throttle.suppressed });
+    throttle.at = now;
+    throttle.suppressed = 0;
+  };
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const serve = (conn: Deno.Conn): void => {
+    // Dropping only ever happens on a later sweep, once `served` exists.
+    const watched: WatchedConnection | undefined = watcher?.watch((reason) => {
+      logger.debug("closing a client connection", { reason });
+      served.close();
+    });
+    const handler: ConnectionHandler = watcher === undefined
+      ? options.handler
+      : (request, info) => {
+        const mark = watched!.requestStarted();
+        const finish = () => watched!.requestFinished(mark);
+        info.completed.then(finish, finish);
+        return options.handler(request, info);
+      };
+    const served = serveConnection(conn, handler, options.onError, (error) => {
+      logger.debug("connection ended with an error", { error: (error as Error)?.message });
+    });
+    live.add(served);
+    void served.finished.then(() => {
+      live.delete(served);
+      watched?.end();
+      budget?.release();
+    });
+  };
+
+  const accepting = (async () => {
+    let backoff = 0;
+    while (!closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+        backoff = 0;
+      } catch (error) {
+        if (closed || error instanceof Deno.errors.BadResource) return;
+        backoff = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
+        if (budget !== undefined && isOutOfDescriptors(error)) {
+          const before = budget.max;
+          const limit = budget.exhausted();
+          // Free descriptors now, for the admin listener and the requests
+          // in flight, by dropping connections that wait for a head.
+          const shed = watcher?.shed(budget.open - limit) ?? 0;
+          if (limit !== before || shed > 0) {
+            logger.warn("Out of file descriptors: limiting client connections", {
+              limit,
+              open: budget.open,
+              shed,
+              hint: "raise the open-file limit (ulimit -n) or set --max-connections",
+            });
+          }
+        }
+        warn("Cannot accept a connection; retrying", {
+          error: (error as Error)?.message ?? String(error),
+          retryMs: backoff,
+          open: live.size,
+        });
+        await pause(backoff);
+        continue;
+      }
+      if (maxConnections > 0 && live.size >= maxConnections) {
+        reject(conn, "the listener's connection limit is reached", maxConnections);
+      } else if (budget !== undefined && !budget.tryAcquire()) {
+        reject(conn, "the process's connection limit is reached", budget.max);
+      } else {
+        serve(conn);
+      }
+    }
+  })();
+
+  function reject(conn: Deno.Conn, why: string, limit: number): void {
+    rejected++;
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+    warn(`Closing a new connection: ${why}`, { limit, open: live.size });
+  }
+
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    connections: () => live.size,
+    rejected: () => rejected,
+    async shutdown() {
+      if (!closed) {
+        closed = true;
+        try {
+          listener.close();
+        } catch {
+          // Already closed.
+        }
+        wake?.();
+      }
+      await accepting;
+      await Promise.all([...live].map(async (served) => {
+        await served.shutdown();
+        await served.finished;
+      }));
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Clients that try to take the gateway down, against the real process:
+ * connections that stall (closed at the configured timeouts, measured by
+ * waiting for the close, never by sleeping) and a flood of connections past
+ * the process's open-file limit (the process sheds load and stays up).
+ */
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { startEchoBackend } from "../../scripts/echo_backend.ts";
+import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+import {
+  client,
+  gatewayYaml,
+  prefixRule,
+  routeYaml,
+  serviceYaml,
+  writeManifests,
+} from "./_manifests.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const TIMEOUT_MS = 400;
+
+async function manifests(port: number, backendPort: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "serval-hostile-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": serviceYaml("a", backendPort),
+    "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
+  });
+  return dir;
+}
+
+/** Sends `bytes`, then reads until the gateway closes; what it answered and after how long. */
+async function sendAndAwaitClose(port: number, bytes: string) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const started = performance.now();
+  if (bytes !== "") await conn.write(encoder.encode(bytes));
+  let answer = "";
+  const buffer = new Uint8Array(4096);
+  while (true) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) break;
+    answer += decoder.decode(buffer.subarray(0, n));
+  }
+  conn.close();
+  return { answer, elapsedMs: performance.now() - started };
+}
+
+Deno.test("stalled clients are closed at the client timeouts; a stalled body gets 408", async (t) => {
+  const backend = startEchoBackend({ name: "a" });
+  const port = freePort();
+  await using gw = await startGateway({
+    manifests: await manifests(port, backend.port),
+    args: [
+      "--client-header-timeout",
+      `${TIMEOUT_MS}ms`,
+      "--client-idle-timeout",
+      `${TIMEOUT_MS}ms`,
+      "--client-body-timeout",
+      `${TIMEOUT_MS}ms`,
+    ],
+  });
+  const head = "Host: a.example.com\r\n";
+  try {
+    await t.step("a connection that sends nothing", async () => {
+      const { answer, elapsedMs } = await sendAndAwaitClose(port, "");
+      assertEquals(answer, "");
+      assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
+    });
+    await t.step("half a request head", async () => {
+      const { answer, elapsedMs } = await sendAndAwaitClose(port, `GET / HTTP/1.1\r\n${head}`);
+      assertEquals(answer, "");
+      assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
+    });
+    await t.step("an idle keep-alive connection, after its answer", async () => {
+      const { answer } = await sendAndAwaitClose(port, `GET /x HTTP/1.1\r\n${head}\r\n`);
+      assert(answer.startsWith("HTTP/1.1 200"), answer);
+    });
+    for (const length of [65536, 1_000_000]) {
+      await t.step(`a POST of Content-Length ${length} that stops after one byte`, async () => {
+        const { answer, elapsedMs } = await sendAndAwaitClose(
+          port,
+          `POST /upload HTTP/1.1\r\n${head}Content-Length: ${length}\r\n\r\nx`,
+        );
+        assert(answer.startsWith("HTTP/1.1 408"), answer);
+        assertStringIncludes(answer.toLowerCase(), "connection: close");
+        assert(elapsedMs >= TIMEOUT_MS, `answered after ${elapsedMs} ms`);
+      });
+    }
+    await t.step("the gateway still serves, and logged no error", async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/ok`, {
+        client,
+        headers: { host: "a.example.com" },
+      });
+      assertEquals(res.status, 200);
+      await res.body?.cancel();
+      assertEquals(gw.logRecords().filter((r) => r.level === "error"), []);
+    });
+  } finally {
+    await gw.stop();
+    await backend.close();
+  }
+});
+
+Deno.test("past the open-file limit the process sheds connections and keeps serving", async () => {
+  const backend = startEchoBackend({ name: "a" });
+  const port = freePort();
+  await using gw = await startGateway({
+    manifests: await manifests(port, backend.port),
+    prefix: ["prlimit", "--nofile=256", "--"],
+    // Held heads must outlive the flood; only shedding may close them.
+    args: ["--client-header-timeout", "10m", "--log-level", "info"],
+  });
+  const flood: Deno.Conn[] = [];
+  try {
+    // Open half heads until the gateway reports running out, whatever the
+    // machine's speed; 4000 is far past 256 descriptors.
+    const outOfDescriptors = gw.waitForLog(
+      (r) => r.msg === "Out of file descriptors: limiting client connections",
+      120_000,
+    );
+    let seen = false;
+    void outOfDescriptors.then(() => seen = true, () => {});
+    while (!seen && flood.length < 4000) {
+      const batch = await Promise.all(Array.from({ length: 25 }, async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: a.example.com\r\n"));
+        return conn;
+      }));
+      flood.push(...batch);
+      await gw.admin("/healthz").then((res) => res.body?.cancel()).catch(() => {});
+    }
+    const record = await outOfDescriptors;
+    assert(Number(record.limit) >= 16, JSON.stringify(record));
+
+    const health = await gw.admin("/healthz", { signal: AbortSignal.timeout(60_000) });
+    assertEquals(health.status, 200, "the admin port answers while the flood holds on");
+    await health.body?.cancel();
+
+    for (const conn of flood.splice(0)) conn.close();
+    // Once the flood is gone the data plane answers again.
+    const deadline = performance.now() + 60_000;
+    let status = 0;
+    while (status !== 200 && performance.now() < deadline) {
+      status = await fetch(`http://127.0.0.1:${port}/back`, {
+        client,
+        headers: { host: "a.example.com" },
+        signal: AbortSignal.timeout(10_000),
+      }).then(async (res) => {
+        await res.body?.cancel();
+        return res.status;
+      }).catch(() => 0);
+    }
+    assertEquals(status, 200);
+    const logs = gw.logs().join("\n");
+    assert(!logs.includes("Uncaught"), "no uncaught error");
+    assertEquals((await gw.stop()).code, 0);
+  } finally {
+    for (const conn of flood) conn.close();
+    await backend.close();
+  }
+});
