@@ -99,6 +99,29 @@ export function isOutOfDescriptors(error: unknown): boolean {
   return /os error 2[34]\b|Too many open files/.test(message);
 }
 
+/**
+ * The process ran out of descriptors: lowers `budget`'s limit and frees
+ * descriptors at once, for the admin listener and the requests in flight, by
+ * dropping connections that wait for a head (`watcher.shed`).
+ */
+export function shedForDescriptors(
+  budget: ConnectionBudget,
+  watcher: ConnectionWatcher | undefined,
+  logger: Logger,
+): void {
+  const before = budget.max;
+  const limit = budget.exhausted();
+  const shed = watcher?.shed(budget.open - limit) ?? 0;
+  if (limit !== before || shed > 0) {
+    logger.warn("Out of file descriptors: limiting client connections", {
+      limit,
+      open: budget.open,
+      shed,
+      hint: "raise the open-file limit (ulimit -n) or set --max-connections",
+    });
+  }
+}
+
 const MIN_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 1000;
 const LOG_EVERY_MS = 5000;
@@ -184,19 +207,7 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
         if (closed || error instanceof Deno.errors.BadResource) return;
         backoff = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
         if (budget !== undefined && isOutOfDescriptors(error)) {
-          const before = budget.max;
-          const limit = budget.exhausted();
-          // Free descriptors now, for the admin listener and the requests
-          // in flight, by dropping connections that wait for a head.
-          const shed = watcher?.shed(budget.open - limit) ?? 0;
-          if (limit !== before || shed > 0) {
-            logger.warn("Out of file descriptors: limiting client connections", {
-              limit,
-              open: budget.open,
-              shed,
-              hint: "raise the open-file limit (ulimit -n) or set --max-connections",
-            });
-          }
+          shedForDescriptors(budget, watcher, logger);
         }
         warn("Cannot accept a connection; retrying", {
           error: (error as Error)?.message ?? String(error),

@@ -20,6 +20,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
+import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
 import { scanClientHello } from "./tls_client_hello.ts";
 import { reusePortAvailable } from "./tls_server.ts";
 
@@ -50,6 +51,12 @@ export interface FrontDoorOptions {
   helloTimeoutMs?: number;
   /** Reconnects after resets of a relay's loopback connection. Default 3. */
   maxRetries?: number;
+  /** Shared limit of client connections; past it a new one is closed at once. */
+  budget?: ConnectionBudget;
+  /** Limit of this port alone; `0` or absent: none. */
+  maxConnections?: number;
+  /** An accept failed for want of a descriptor. */
+  onOutOfDescriptors?: () => void;
 }
 
 /** A bound front door. */
@@ -189,13 +196,23 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         client = await listener.accept() as Deno.TcpConn;
       } catch (error) {
         if (closed || error instanceof Deno.errors.BadResource) return;
+        if (isOutOfDescriptors(error)) options.onOutOfDescriptors?.();
         log.warn("Cannot accept a TCP connection", { error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
+      const max = options.maxConnections ?? 0;
+      if ((max > 0 && running.size >= max) || options.budget?.tryAcquire() === false) {
+        closeQuietly(client);
+        log.debug("Closing a new connection: a connection limit is reached");
+        continue;
+      }
       const relayRun = relay(client);
       running.add(relayRun);
-      void relayRun.finally(() => running.delete(relayRun));
+      void relayRun.finally(() => {
+        running.delete(relayRun);
+        options.budget?.release();
+      });
     }
   })();
 

@@ -55,6 +55,9 @@ export function createHttpsServerFactory(
       logger: context.logger,
       maxResolvedNames: options.maxResolvedNames,
       sniSource: options.sniSource,
+      budget: context.budget,
+      maxConnections: context.maxConnections,
+      watcher: context.watcher,
     });
     return {
       shutdown: () => server.shutdown(),

@@ -34,6 +34,13 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
+import type { ConnectionWatcher } from "./client_timeouts.ts";
+import {
+  type ConnectionBudget,
+  isOutOfDescriptors,
+  shedForDescriptors,
+} from "./connection_server.ts";
+import { serveConnection as serveAccepted, type ServedConnection } from "./serve_connection.ts";
 import type { SniCertificates } from "./sni.ts";
 import {
   checkMisdirected,
@@ -42,13 +49,7 @@ import {
   requestHostname,
 } from "./sni_misdirected.ts";
 import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
-import {
-  listenTlsWithSni,
-  reusePortAvailable,
-  type ServedTlsConnection,
-  serveTlsConnection,
-  type TlsConnectionHandler,
-} from "./tls_server.ts";
+import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
 
 /** How a connection's listener is known; see the module documentation. */
 export type SniSource = "client-hello" | "first-request";
@@ -80,6 +81,12 @@ export interface TlsPortServerOptions {
   reusePort?: boolean;
   /** Default `client-hello`. */
   sniSource?: SniSource;
+  /** Shared limit of client connections (the data plane's). */
+  budget?: ConnectionBudget;
+  /** Limit of this port alone; `0` or absent: none. */
+  maxConnections?: number;
+  /** Client timeouts; absent: none. */
+  watcher?: ConnectionWatcher;
 }
 
 /** A running HTTPS port. */
@@ -109,7 +116,7 @@ interface Generation {
 }
 
 interface LiveConnection {
-  served: ServedTlsConnection;
+  served: ServedConnection;
   /** Settles (never rejects) once the connection is closed. */
   finished: Promise<void>;
 }
@@ -147,6 +154,13 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
     return new Response("Internal Server Error\n", { status: 500 });
   };
 
+  /** Without a relay, limits are checked here (the front door checks them otherwise). */
+  const admit = (): boolean => {
+    const max = options.maxConnections ?? 0;
+    if (max > 0 && live.size >= max) return false;
+    return options.budget?.tryAcquire() ?? true;
+  };
+
   const serveConnection = (conn: Deno.TlsConn, generation: Generation): void => {
     const binding: ConnectionBinding = {};
     let clientAddr: Deno.NetAddr | undefined;
@@ -177,19 +191,26 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       if (clientAddr === undefined) return options.handler(request, info);
       return options.handler(request, { remoteAddr: clientAddr, completed: info.completed });
     };
-    const served = serveTlsConnection(conn, handler, onError);
+    // Dropping only ever happens on a later sweep, once `served` exists.
+    const watched = options.watcher?.watch(() => served.close());
+    const timed: TlsConnectionHandler = watched === undefined ? handler : (request, info) => {
+      const mark = watched.requestStarted();
+      const finish = () => watched.requestFinished(mark);
+      info.completed.then(finish, finish);
+      return handler(request, info);
+    };
+    const served = serveAccepted(conn, timed, onError, (error) => {
+      // Handshake failures (unknown name, client rejecting the certificate)
+      // and resets land here; they are the client's business.
+      log.debug("TLS connection ended with an error", { error: describe(error) });
+    });
     const entry: LiveConnection = { served, finished: served.finished };
-    entry.finished = served.finished.then(
-      () => {
-        live.delete(entry);
-      },
-      (error) => {
-        live.delete(entry);
-        // Handshake failures (unknown name, client rejecting the certificate)
-        // and resets land here; they are the client's business.
-        log.debug("TLS connection ended with an error", { error: describe(error) });
-      },
-    );
+    entry.finished = served.finished.then(() => {
+      live.delete(entry);
+      watched?.end();
+      // Relayed connections are counted by the front door.
+      if (!relayed) options.budget?.release();
+    });
     live.add(entry);
   };
 
@@ -204,8 +225,19 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
           return;
         }
         // EMFILE and friends: back off briefly rather than spin.
+        if (options.budget !== undefined && isOutOfDescriptors(error)) {
+          shedForDescriptors(options.budget, options.watcher, log);
+        }
         log.warn("Cannot accept a TLS connection", { error: describe(error) });
         await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (!relayed && !admit()) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
         continue;
       }
       serveConnection(conn, generation);
@@ -264,6 +296,13 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
         hostname: options.hostname,
         port,
         reusePort: options.reusePort ?? false,
+        budget: options.budget,
+        maxConnections: options.maxConnections,
+        onOutOfDescriptors: () => {
+          if (options.budget !== undefined) {
+            shedForDescriptors(options.budget, options.watcher, log);
+          }
+        },
         target: () => (current.listener.addr as Deno.NetAddr).port,
         logger: log,
       });
