@@ -21,6 +21,7 @@
  * timeout fires up to one tick late. `0` turns a timeout off.
  * @module
  */
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** Client timeouts in milliseconds; `0` turns one off. */
 export interface ClientTimeouts {
@@ -91,9 +92,9 @@ export interface ConnectionWatcher {
 /** Options of {@linkcode createConnectionWatcher}. */
 export interface ConnectionWatcherOptions {
   timeouts: ClientTimeouts;
-  /** Milliseconds; injectable for tests. Default `Date.now`. */
-  now?: () => number;
-  /** Sweep period; default a quarter of the shortest timeout, 25 ms to 1 s. `0`: tests sweep. */
+  /** Time and the sweep's interval; default the system clock. */
+  clock?: Clock;
+  /** Sweep period; default a quarter of the shortest timeout, 25 ms to 1 s. `0`: no periodic sweep. */
   tickMs?: number;
   /** Called once per dropped connection (logs, metrics). */
   onDrop?: (reason: TimeoutReason) => void;
@@ -115,7 +116,7 @@ class Watched implements WatchedConnection {
   }
   requestStarted(): RequestMark {
     this.active++;
-    const mark = { startedAt: this.marks === undefined ? 0 : this.owner.now() };
+    const mark = { startedAt: this.marks === undefined ? 0 : this.owner.clock.now() };
     this.marks?.add(mark);
     return mark;
   }
@@ -124,7 +125,7 @@ class Watched implements WatchedConnection {
     if (--this.active > 0) return;
     this.active = 0;
     this.idle = true;
-    this.deadline = this.owner.after(this.owner.now(), this.owner.timeouts.idleMs);
+    this.deadline = this.owner.after(this.owner.clock.now(), this.owner.timeouts.idleMs);
   }
   end(): void {
     this.owner.connections.delete(this);
@@ -134,15 +135,15 @@ class Watched implements WatchedConnection {
 
 class Watcher implements ConnectionWatcher {
   readonly connections = new Set<Watched>();
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly timeouts: ClientTimeouts;
   readonly tickMs: number;
   readonly onDrop?: (reason: TimeoutReason) => void;
-  interval: ReturnType<typeof setInterval> | undefined;
+  interval: Timer | undefined;
 
   constructor(options: ConnectionWatcherOptions) {
     this.timeouts = { ...options.timeouts };
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.onDrop = options.onDrop;
     const { headerMs, idleMs, streamMs } = this.timeouts;
     const shortest = Math.min(...[headerMs, idleMs, streamMs].filter((ms) => ms > 0));
@@ -155,17 +156,16 @@ class Watcher implements ConnectionWatcher {
   }
 
   watch(drop: (reason: TimeoutReason) => void): WatchedConnection {
-    const watched = new Watched(this, drop, this.now());
+    const watched = new Watched(this, drop, this.clock.now());
     this.connections.add(watched);
     if (this.interval === undefined && this.tickMs > 0) {
-      this.interval = setInterval(() => this.sweep(), this.tickMs);
       // The sweep must never keep the process (or a test) alive on its own.
-      Deno.unrefTimer(this.interval);
+      this.interval = this.clock.setInterval(() => this.sweep(), this.tickMs).unref();
     }
     return watched;
   }
 
-  sweep(now: number = this.now()): number {
+  sweep(now: number = this.clock.now()): number {
     const streamMs = this.timeouts.streamMs;
     let dropped = 0;
     for (const watched of this.connections) {
@@ -203,7 +203,7 @@ class Watcher implements ConnectionWatcher {
 
   idleCheck(): void {
     if (this.connections.size > 0 || this.interval === undefined) return;
-    clearInterval(this.interval);
+    this.interval.cancel();
     this.interval = undefined;
   }
 
@@ -212,24 +212,21 @@ class Watcher implements ConnectionWatcher {
   }
 
   stop(): void {
-    if (this.interval !== undefined) clearInterval(this.interval);
+    this.interval?.cancel();
     this.interval = undefined;
   }
 }
 
 /**
- * Creates a watcher. With the default `tickMs` it sweeps by itself while it
- * watches any connection; tests pass `tickMs: 0` and an injected `now`, and
- * call `sweep`.
+ * Creates a watcher. It sweeps by itself, every `tickMs` of its clock, while
+ * it watches any connection; `sweep(now)` also sweeps on demand.
  *
  * @example
  * ```ts
  * import { createConnectionWatcher, DEFAULT_CLIENT_TIMEOUTS } from "./client_timeouts.ts";
- * let now = 0;
- * const watcher = createConnectionWatcher({ timeouts: DEFAULT_CLIENT_TIMEOUTS, now: () => now, tickMs: 0 });
+ * const watcher = createConnectionWatcher({ timeouts: DEFAULT_CLIENT_TIMEOUTS, tickMs: 0 });
  * const watched = watcher.watch((reason) => console.log("dropped:", reason));
- * now = 10_000;
- * watcher.sweep(); // dropped: header
+ * watcher.sweep(performance.now() + 10_000); // dropped: header
  * watched.end();
  * ```
  */
