@@ -18,6 +18,7 @@ import {
   serveConnection,
 } from "../../src/dataplane/serve_connection.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -180,6 +181,8 @@ Deno.test("EMFILE on accept is survived: the limit drops and idle connections ar
   // Still serving: the connections kept, and new ones within the learned limit.
   assert(await exchange(idle[5]));
   for (const conn of [...idle, trigger]) conn.close();
+  // The server notices the closes asynchronously; then there is room again.
+  await waitFor("the closed connections to be released", () => budget.open === 0);
   const after = await connect(port);
   assert(await exchange(after));
   after.close();
