@@ -27,11 +27,12 @@
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource } from "../resources/types.ts";
 import type { Problem } from "../model/config.ts";
-import { type BackoffOptions, createBackoff, sleep } from "../kube/backoff.ts";
+import { type BackoffOptions, createBackoff } from "../kube/backoff.ts";
 import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { apiVersionOf, kindPath, type WatchedKind } from "../kube/kinds.ts";
 import type { KindSyncState } from "./source.ts";
 import type { Store } from "./store.ts";
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** Timings of the watch loops; every one is configurable so tests can be fast. */
 export interface KubeWatchTiming {
@@ -49,6 +50,8 @@ export interface KubeWatchTiming {
   backoff?: BackoffOptions;
   /** Wait between lists of a kind whose CRD is missing (404). Default 60 s. */
   notFoundRetryMs?: number;
+  /** Time for the idle deadlines and every wait. Default {@linkcode systemClock}. */
+  clock?: Clock;
 }
 
 /** The outcome of validating one raw object. */
@@ -137,6 +140,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
   const pageSize = timing.pageSize ?? 500;
   const notFoundRetryMs = timing.notFoundRetryMs ?? 60_000;
   const backoff = createBackoff({ random, ...timing.backoff });
+  const clock = timing.clock ?? systemClock;
   const path = kindPath(kind);
   const apiVersion = apiVersionOf(kind);
 
@@ -165,7 +169,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
     for (const w of waiters) w(ok);
   };
   const pause = async (ms: number) => {
-    await sleep(ms, AbortSignal.any([stopper.signal, wake.signal]));
+    await clock.sleep(ms, AbortSignal.any([stopper.signal, wake.signal]));
     if (wake.signal.aborted) wake = new AbortController();
   };
   const watchRestarted = () => {
@@ -264,10 +268,10 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
     inFlight = attempt;
     const timeoutSeconds = Math.max(1, Math.round(watchTimeoutSeconds * (1 + random() * jitter)));
     const idleMs = timeoutSeconds * 1000 + idleMarginMs;
-    let idle: ReturnType<typeof setTimeout> | undefined;
+    let idle: Timer | undefined;
     const arm = () => {
-      if (idle !== undefined) clearTimeout(idle);
-      idle = setTimeout(() => attempt.abort(new IdleTimeoutError(idleMs)), idleMs);
+      idle?.cancel();
+      idle = clock.setTimeout(() => attempt.abort(new IdleTimeoutError(idleMs)), idleMs);
     };
     arm();
     try {
@@ -317,7 +321,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
       if (reason instanceof IdleTimeoutError || reason instanceof RelistRequested) throw reason;
       throw err;
     } finally {
-      if (idle !== undefined) clearTimeout(idle);
+      idle?.cancel();
       inFlight = undefined;
     }
   };

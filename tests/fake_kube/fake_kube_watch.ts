@@ -84,7 +84,13 @@ export class FakeWatchHub {
 
   /** Open watches (of `plural`) go silent: no more bytes, connection kept open. */
   hang(plural?: string): void {
-    for (const w of this.active) if (!plural || w.resource.plural === plural) w.hung = true;
+    for (const w of this.active) {
+      if (plural && w.resource.plural !== plural) continue;
+      // A hung server sends nothing more: no event, no bookmark, not even its timeout's end.
+      w.hung = true;
+      for (const t of w.timers) clearTimeout(t);
+      w.timers.length = 0;
+    }
   }
 
   /** Ends every stream abruptly (server going down). */
@@ -162,6 +168,7 @@ export class FakeWatchHub {
           return;
         }
         for (const e of backlog) if (inScope(e.object)) this.sendEvent(watch, e);
+        if (watch.hung) return;
         watch.timers.push(setTimeout(() => this.end(watch), timeoutSeconds * 1000));
         const every = this.options.bookmarkIntervalMs ?? 0;
         if (watch.bookmarks && every > 0) {

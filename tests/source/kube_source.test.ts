@@ -20,6 +20,7 @@ import {
   service,
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 
 const FAST: KubeWatchTiming = {
   watchTimeoutSeconds: 30,
@@ -214,41 +215,83 @@ for (const mode of ["error", "close"] as const) {
   });
 }
 
+/**
+ * Moves `clock` on by `stepMs` each time `check` is found false, until it
+ * holds: for paths where real requests and waits on the clock take turns.
+ */
+async function driveUntil(clock: FakeClock, what: string, check: () => boolean, stepMs: number) {
+  await waitFor(what, async () => {
+    if (check()) return true;
+    await clock.advance(stepMs);
+    return check();
+  });
+}
+
 Deno.test("a hung watch (no bytes) is aborted by the idle deadline and the change arrives", async () => {
+  const clock = new FakeClock();
   await using env = await setup({}, {
-    timing: { ...FAST, watchTimeoutSeconds: 1, watchTimeoutJitter: 0, idleMarginMs: 300 },
+    timing: { ...FAST, watchTimeoutSeconds: 1, watchTimeoutJitter: 0, idleMarginMs: 300, clock },
   });
   await env.source.start();
   await waitFor("route watch open", () => env.kube.watches.count("httproutes") === 1);
   env.kube.watches.hang("httproutes");
   env.kube.apply(httpRoute("after-hang"));
-  await waitFor("change after hang", () => routeNames(env.source).includes("after-hang"));
+  // Just short of its idle deadline the hung watch is still the only route watch.
+  await clock.advance(1_299);
+  assertEquals(env.kube.watches.opened.get("httproutes"), 1);
+  assertEquals(routeNames(env.source).includes("after-hang"), false);
+  await driveUntil(
+    clock,
+    "change after hang",
+    () => routeNames(env.source).includes("after-hang"),
+    10,
+  );
   // The hung stream delivered nothing: the change came through a new watch.
   assertGreaterOrEqual(env.kube.watches.opened.get("httproutes") ?? 0, 2);
 });
 
 Deno.test("a watch whose response headers never come is aborted by the idle deadline", async () => {
+  const clock = new FakeClock();
   await using env = await setup({}, {
-    timing: { ...FAST, watchTimeoutSeconds: 1, watchTimeoutJitter: 0, idleMarginMs: 200 },
+    timing: { ...FAST, watchTimeoutSeconds: 1, watchTimeoutJitter: 0, idleMarginMs: 200, clock },
   });
   env.kube.watches.hangNew.set("httproutes", "headers");
   await env.source.start();
   await waitFor("hung watch open", () => (env.kube.watches.opened.get("httproutes") ?? 0) === 1);
   env.kube.watches.hangNew.clear();
   env.kube.apply(httpRoute("after-headers-hang"));
-  await waitFor("change arrives", () => routeNames(env.source).includes("after-headers-hang"));
+  await clock.advance(1_199);
+  assertEquals(env.kube.watches.opened.get("httproutes"), 1, "not given up before the deadline");
+  await driveUntil(
+    clock,
+    "change arrives",
+    () => routeNames(env.source).includes("after-headers-hang"),
+    10,
+  );
   assert(env.source.syncState().HTTPRoute.synced);
 });
 
 for (const status of [429, 500]) {
   Deno.test(`a ${status} with Retry-After delays the next list by at least that long`, async () => {
-    await using env = await setup();
+    const clock = new FakeClock();
+    await using env = await setup({}, { timing: { ...FAST, clock } });
     env.kube.failNext({ status, retryAfter: 1, pathIncludes: "/httproutes", watch: false });
-    const t0 = performance.now();
-    await env.source.start();
+    const started = env.source.start();
+    // The failed list waits on the clock; the other kinds' idle deadlines are far later.
+    await waitFor(
+      "the failed list and the wait after it",
+      () =>
+        listRequests(env.kube, "httproutes").length === 1 && clock.nextDelay() !== undefined &&
+        clock.nextDelay()! <= 1000,
+    );
+    // The backoff alone would wait under 10 ms; Retry-After: 1 is the floor.
+    assertEquals(clock.nextDelay(), 1000);
+    await clock.advance(999);
+    assertEquals(listRequests(env.kube, "httproutes").length, 1, "listed again too soon");
+    await clock.advance(1);
+    await started;
     const lists = listRequests(env.kube, "httproutes");
     assertEquals(lists.map((r) => r.status), [status, 200]);
-    assertGreaterOrEqual(performance.now() - t0, 1000);
     assertEquals(routeNames(env.source), ["r1"]);
   });
 }
