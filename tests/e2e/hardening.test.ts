@@ -7,7 +7,7 @@ import { assert, assertEquals } from "@std/assert";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { rawRequest } from "../dataplane/_proxy.ts";
-import { gatewayYaml, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
 
 const RULES = `
 - matches:
@@ -105,5 +105,42 @@ Deno.test("hostile requests through the gateway process", async (t) => {
     assert(!/code="5\d\d"/.test(metrics), "no 5xx recorded");
   });
 
+  assertEquals((await gw.stop()).code, 0);
+});
+
+Deno.test("the request policy flags reach every data-plane worker", async () => {
+  await using backend = startEchoBackend({ name: "public" });
+  const dir = await Deno.makeTempDir({ prefix: "serval-hardening-workers-" });
+  const port = freePort();
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": serviceYaml("public", backend.port),
+    "route.yaml": routeYaml("r", ["a.example"], prefixRule("/public", "public")),
+  });
+  await using gw = await startGateway({
+    manifests: dir,
+    args: [
+      "--workers",
+      "2",
+      "--underscore-headers",
+      "reject",
+      "--xff-trusted-hops",
+      "1",
+      "--path-escaped-slashes",
+      "redirect",
+    ],
+  });
+  // Fresh connections, so both workers (SO_REUSEPORT) answer some of them.
+  for (let i = 0; i < 8; i++) {
+    const under = await rawRequest(port, "GET /public/x HTTP/1.1\r\nHost: a.example\r\nX_A: 1");
+    assertEquals(under.status, 400);
+    const xff = await rawRequest(
+      port,
+      "GET /public/x HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6, 10.0.0.1",
+    );
+    assertEquals(values(JSON.parse(xff.body), "x-forwarded-for"), ["10.0.0.1, 127.0.0.1"]);
+    const slash = await rawRequest(port, "GET /public/a%2Fb HTTP/1.1\r\nHost: a.example");
+    assertEquals([slash.status, slash.headers.get("location")], [307, "/public/a/b"]);
+  }
   assertEquals((await gw.stop()).code, 0);
 });
