@@ -7,7 +7,7 @@
  */
 import { createAdminApp } from "./admin/admin_app.ts";
 import { createTokenFile } from "./admin/admin_token.ts";
-import { createMetrics, type GatewayMetrics } from "./admin/metrics.ts";
+import { createMetrics } from "./admin/metrics.ts";
 import { rebuildRecordOf } from "./admin/rebuild_record.ts";
 import { createTelemetryApp } from "./admin/telemetry_app.ts";
 import { DEFAULT_CLIENT_TIMEOUTS } from "./dataplane/client_timeouts.ts";
@@ -24,52 +24,57 @@ import { createStore } from "./source/store.ts";
 import { createKubeStatusPart } from "./status/kube_status_part.ts";
 import { translate } from "./translate/translate.ts";
 import { VERSION } from "./cli/version.ts";
-import type { GatewayParts, MetricsPart } from "./runtime/gateway_parts.ts";
+import type { GatewayParts } from "./runtime/gateway_parts.ts";
 
 /** Creates the production parts. */
 export function createDefaultParts(): GatewayParts {
-  // The source and the status writer report to the metrics made by
-  // `createMetrics`, which `runGateway` calls before either of them.
-  let metrics: GatewayMetrics | undefined;
   return {
     translate,
     compile: compileRouteTable,
     createStore: () => createStore(),
-    async createSource(resolved, store, ctx) {
+    createMetrics() {
+      const made = createMetrics({ version: VERSION });
+      return {
+        registry: made.registry,
+        observer: made.observer,
+        rebuilt: (attempt) => made.recordRebuild(rebuildRecordOf(attempt)),
+        sourceSynced: (kind, synced) => made.setSourceSynced(kind, synced),
+        watchRestarted: (kind) => made.recordWatchRestart(kind),
+        statusWritten: (outcome) => made.recordStatusWrite(outcome),
+      };
+    },
+    async connectKube(ctx) {
+      const connection = await loadKubeConnection({
+        kubeconfig: ctx.options.kubeconfig,
+        env: (name) => ctx.env[name],
+      });
+      return { client: createKubeClient(connection), namespace: connection.namespace };
+    },
+    createSource(resolved, { store, metrics, kube }, ctx) {
       if (resolved.kind === "files") {
         const dir = ctx.options.manifests;
         if (dir === undefined) {
           throw new TypeError("Cannot start the files source: --manifests DIR is required");
         }
-        return createFilesSource({ dir, store, logger: ctx.logger });
+        return Promise.resolve(createFilesSource({ dir, store, logger: ctx.logger }));
       }
-      const connection = await loadKubeConnection({
-        kubeconfig: ctx.options.kubeconfig,
-        env: (name) => ctx.env[name],
-      });
-      const client = createKubeClient(connection);
-      const source = createKubeSource({
-        client,
+      if (!kube) throw new TypeError("Cannot start the kube source: no Kubernetes connection");
+      return Promise.resolve(createKubeSource({
+        client: kube.client,
         store,
         logger: ctx.logger,
-        onSyncChange: (kind, synced) => metrics?.setSourceSynced(kind, synced),
-        onWatchRestart: (kind) => metrics?.recordWatchRestart(kind),
-      });
-      return {
-        ...source,
-        async stop() {
-          await source.stop();
-          client.close();
-        },
-      };
+        onSyncChange: (kind, synced) => metrics.sourceSynced(kind, synced),
+        onWatchRestart: (kind) => metrics.watchRestarted(kind),
+      }));
     },
-    createStatusWriter(source, ctx) {
+    createStatusWriter({ store, kube, metrics }, ctx) {
       return createKubeStatusPart({
-        store: source.store,
+        store,
+        client: kube.client,
+        namespace: kube.namespace,
         controllerName: ctx.options.controllerName,
         leaderElect: ctx.options.leaderElect,
         leaderElectionNamespace: ctx.options.leaderElectionNamespace,
-        kubeconfig: ctx.options.kubeconfig,
         env: ctx.env,
         logger: ctx.logger,
         election: {
@@ -77,34 +82,24 @@ export function createDefaultParts(): GatewayParts {
           renewDeadlineMs: ctx.options.renewDeadlineMs,
           retryPeriodMs: ctx.options.retryPeriodMs,
         },
-        onWrite: (outcome) => metrics?.recordStatusWrite(outcome),
+        onWrite: (outcome) => metrics.statusWritten(outcome),
       });
     },
-    createMetrics() {
-      const made = createMetrics({ version: VERSION });
-      metrics = made;
-      const part: MetricsPart = {
-        registry: made.registry,
-        observer: made.observer,
-        rebuilt: (attempt) => made.recordRebuild(rebuildRecordOf(attempt)),
-        sourceSynced: (kind, synced) => made.setSourceSynced(kind, synced),
-      };
-      return part;
-    },
-    createListenerManager(getTable, metrics, ctx) {
+    createListenerManager({ table, metrics }, ctx) {
       const workers = ctx.options.workers ?? 1;
       const connections = {
         maxConnections: ctx.options.maxConnections ?? 0,
         maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
         timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
       };
+      const logger = ctx.logger.child({ component: "dataplane" });
       if (workers > 1) {
         // Each worker compiles its own table from the posted config;
-        // `getTable` stays with the main isolate (admin /explain).
+        // `table` stays with the main isolate (admin /explain).
         return createWorkerPool({
           workers,
           hostname: ctx.options.listenHost,
-          logger: ctx.logger.child({ component: "dataplane" }),
+          logger,
           logLevel: ctx.options.logLevel,
           logFormat: ctx.options.logFormat,
           observer: metrics.observer,
@@ -114,14 +109,14 @@ export function createDefaultParts(): GatewayParts {
         });
       }
       return createListenerManager({
-        getTable,
+        getTable: table,
         hostname: ctx.options.listenHost,
-        logger: ctx.logger.child({ component: "dataplane" }),
+        logger,
         observer: metrics.observer,
         requestTimeoutMs: ctx.options.upstreamTimeoutMs,
         policy: ctx.options.requestPolicy,
         connections,
-        servers: { HTTPS: createHttpsServerFactory(getTable) },
+        servers: { HTTPS: createHttpsServerFactory(table) },
       });
     },
     createAdminApp({ state, control, metrics }, ctx) {

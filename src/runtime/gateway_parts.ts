@@ -5,6 +5,7 @@
  * @module
  */
 import type { Registry } from "prom-client";
+import type { KubeClient } from "../kube/client.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
@@ -12,6 +13,7 @@ import type { Store } from "../source/store.ts";
 import type { GatewayConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import type { DataPlaneObserver } from "../dataplane/observer.ts";
+import type { StatusWriteOutcome } from "../status/status_writer.ts";
 import type { GatewayControl, GatewayState } from "../admin/gateway_state.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
@@ -29,7 +31,7 @@ export interface ListenerManagerPart {
   shutdown(options: { graceMs: number }): Promise<boolean>;
 }
 
-/** The metrics the runtime feeds. */
+/** The metrics the runtime and the parts it builds feed. */
 export interface MetricsPart {
   /** The Prometheus registry the admin and telemetry apps print. */
   readonly registry: Registry;
@@ -37,6 +39,10 @@ export interface MetricsPart {
   observer: DataPlaneObserver;
   rebuilt(attempt: RebuildAttempt): void;
   sourceSynced(kind: string, synced: boolean): void;
+  /** A Kubernetes watch of `kind` ended and was started again. */
+  watchRestarted(kind: string): void;
+  /** One status write's outcome. */
+  statusWritten(outcome: StatusWriteOutcome): void;
 }
 
 /** An HTTP app (Hono or plain): the runtime binds it with `Deno.serve`. */
@@ -52,6 +58,16 @@ export interface StatusWriterPart {
   stop(): Promise<void>;
 }
 
+/**
+ * The one connection to the Kubernetes API, made once and shared by the kube
+ * source and the status writer; the runtime closes it after both stopped.
+ */
+export interface KubePart {
+  readonly client: KubeClient;
+  /** The namespace of the pod or of the kubeconfig context, if known. */
+  readonly namespace?: string;
+}
+
 /** Context handed to the factories. */
 export interface PartContext {
   options: GatewayOptions;
@@ -59,30 +75,38 @@ export interface PartContext {
   env: Record<string, string | undefined>;
 }
 
-/** Everything `runGateway` wires. */
+/**
+ * Everything `runGateway` wires, in the order it builds them: each factory
+ * takes the parts built before it, so the types fix the order and no part is
+ * filled in later.
+ */
 export interface GatewayParts {
   translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult;
   compile(config: GatewayConfig): RouteTable;
-  createStore(): Store;
-  createSource(resolved: ResolvedSource, store: Store, ctx: PartContext): Promise<Source>;
   createMetrics(ctx: PartContext): MetricsPart;
+  createStore(): Store;
+  /** Kube source only: loads the connection settings and makes the one API client. */
+  connectKube(ctx: PartContext): Promise<KubePart>;
+  createSource(
+    resolved: ResolvedSource,
+    deps: { store: Store; metrics: MetricsPart; kube?: KubePart },
+    ctx: PartContext,
+  ): Promise<Source>;
   createListenerManager(
-    getTable: () => RouteTable | undefined,
-    metrics: MetricsPart,
+    deps: { table: () => RouteTable | undefined; metrics: MetricsPart },
     ctx: PartContext,
   ): ListenerManagerPart;
+  /** Kube source only; `undefined`: status is not written. */
+  createStatusWriter?(
+    deps: { store: Store; kube: KubePart; metrics: MetricsPart },
+    ctx: PartContext,
+  ): Promise<StatusWriterPart | undefined>;
   createAdminApp(
     deps: { state: GatewayState; control: GatewayControl; metrics: MetricsPart },
     ctx: PartContext,
   ): HttpApp;
-  /** `undefined` when no telemetry app exists. */
   createTelemetryApp(
     deps: { state: GatewayState; metrics: MetricsPart },
     ctx: PartContext,
   ): HttpApp;
-  /** Kube source only; `undefined`: status is not written. */
-  createStatusWriter?(
-    source: Source,
-    ctx: PartContext,
-  ): Promise<StatusWriterPart | undefined>;
 }

@@ -21,6 +21,7 @@ import type { Snapshot } from "../model/snapshot.ts";
 import type { RebuildState } from "../admin/gateway_state.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import { statusesWithBindFailures } from "./bind_failures.ts";
+import { ServedTable } from "./served_table.ts";
 
 /** One finished rebuild attempt, as reported to metrics. */
 export interface RebuildAttempt {
@@ -52,6 +53,8 @@ export interface ReconcilerDeps {
   /** Called after each good swap, e.g. by the Kubernetes status writer. Must not throw. */
   statusSink?: (result: TranslateResult) => void;
   logger: Logger;
+  /** Where the compiled table is swapped in; default a new {@linkcode ServedTable}. */
+  served?: ServedTable;
   now?: () => Date;
 }
 
@@ -76,7 +79,12 @@ export interface Reconciler {
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
-  let table: RouteTable | undefined;
+  const served = deps.served ?? new ServedTable();
+  const store = deps.source.store;
+  // The store version the latest rebuild read: a change signal for a version
+  // already built (say, the holdoff after a reload that rebuilt at once) is
+  // not a second rebuild.
+  let builtVersion: number | undefined;
   let result: TranslateResult | undefined;
   let listeners: ListenerPortState[] = [];
   let last: RebuildState | undefined;
@@ -93,7 +101,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     let compiled: RouteTable;
     let translateSeconds: number | undefined;
     try {
-      const snapshot = deps.source.store.snapshot();
+      builtVersion = store.version();
+      const snapshot = store.snapshot();
       const t0 = performance.now();
       try {
         translated = deps.translate(snapshot, deps.translateOptions());
@@ -125,7 +134,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       });
       return last;
     }
-    table = compiled;
+    served.swap(compiled);
     result = translated;
     generation += 1;
     try {
@@ -203,7 +212,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   };
 
   return {
-    table: () => table,
+    table: () => served.current(),
     result: () => result,
     listeners: () => listeners,
     lastRebuild: () => last,
@@ -211,10 +220,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     start() {
       if (!isStarted) {
         isStarted = true;
-        // The initial load armed the store's holdoff; the rebuild below covers
-        // it, so drop that pending signal instead of rebuilding twice.
-        deps.source.store.flush();
-        unsubscribe = deps.source.store.onChange(() => {
+        unsubscribe = store.onChange(() => {
+          // The initial load (and a reload) armed the holdoff, but the rebuild
+          // they asked for already read that version.
+          if (store.version() === builtVersion) return;
           rebuild("store changed").catch((error) => {
             log.error("rebuild failed unexpectedly", { error });
           });

@@ -18,13 +18,24 @@ import { serveConnections } from "../dataplane/connection_server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
 import { serveAdminTls } from "../admin/admin_tls_server.ts";
+import type { Store } from "../source/store.ts";
 import { gatewayAddressesFor } from "./gateway_addresses.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
-import type { GatewayParts, HttpApp, PartContext, StatusWriterPart } from "./gateway_parts.ts";
-import { createReconciler } from "./reconciler.ts";
+import type {
+  GatewayParts,
+  HttpApp,
+  KubePart,
+  ListenerManagerPart,
+  MetricsPart,
+  PartContext,
+  StatusWriterPart,
+} from "./gateway_parts.ts";
+import { createReconciler, type Reconciler } from "./reconciler.ts";
 import { createRuntimeGatewayState } from "./runtime_gateway_state.ts";
-import { waitForShutdown } from "./shutdown_signal.ts";
-import { resolveSourceKind } from "./source_kind.ts";
+import { ServedTable } from "./served_table.ts";
+import { type ShutdownWaiter, waitForShutdown } from "./shutdown_signal.ts";
+import { type ResolvedSource, resolveSourceKind } from "./source_kind.ts";
+import { systemClock } from "../time/clock.ts";
 
 /** Extra knobs of {@linkcode runGateway}, mostly for tests. */
 export interface RunGatewayExtras {
@@ -114,16 +125,6 @@ function serveApp(
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-
 /** Runs the gateway until shutdown; resolves with the process exit code. */
 export async function runGateway(
   options: GatewayOptions,
@@ -149,82 +150,26 @@ export async function runGateway(
 
   // Shutdown can be asked for from the first moment on (even while syncing).
   const shutdown = waitForShutdown({ signal: extras.shutdown, signals: extras.signals ?? true });
-  let draining = false;
-  let synced = false;
-  const servers: StoppableServer[] = [];
-  let source: Source | undefined;
-  let statusWriter: StatusWriterPart | undefined;
-
+  const flags = { draining: false, synced: false };
+  const owned: Owned = { servers: [] };
   try {
-    const metrics = parts.createMetrics(ctx);
-    const store = parts.createStore();
-    source = await parts.createSource(resolved, store, ctx);
-    const src = source;
-    // The data plane reads the table through this function on every request;
-    // `reconciler` is assigned before any port is bound.
-    // deno-lint-ignore prefer-const
-    let reconciler: ReturnType<typeof createReconciler>;
-    const listenerManager = parts.createListenerManager(() => reconciler.table(), metrics, ctx);
-    if (resolved.kind === "kube" && parts.createStatusWriter) {
-      statusWriter = await parts.createStatusWriter(src, ctx);
-    }
-    reconciler = createReconciler({
-      source: src,
-      translate: parts.translate,
-      compile: parts.compile,
-      translateOptions: () => ({
-        controllerName: options.controllerName,
-        now: new Date().toISOString(),
-        ...(options.gatewayAddressPool === undefined
-          ? { gatewayAddresses: gatewayAddressesFor(options, store) }
-          : { addressPool: options.gatewayAddressPool }),
-      }),
-      applyListeners: (result) => listenerManager.reconcile(result),
-      observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
-      statusSink: statusWriter ? (result) => statusWriter?.sink(result) : undefined,
-      logger: logger.child({ component: "reconciler" }),
-    });
-    const { state, control } = createRuntimeGatewayState({
-      source: src,
-      reconciler,
-      draining: () => draining,
-      synced: () => synced,
-      extra: statusWriter?.extra ? () => statusWriter?.extra?.() ?? {} : undefined,
-    });
-
-    // Admin first, so /healthz and /readyz answer while the source syncs.
-    const adminApp = parts.createAdminApp({ state, control, metrics }, ctx);
-    servers.push(
-      options.adminTls
-        ? await serveAppTls(adminApp, options.adminAddr, options.adminTls, log)
-        : serveApp(adminApp, options.adminAddr, log, "admin"),
-    );
-    if (options.telemetryAddr) {
-      servers.push(
-        serveApp(
-          parts.createTelemetryApp({ state, metrics }, ctx),
-          options.telemetryAddr,
-          log,
-          "telemetry",
-        ),
-      );
-    } else {
-      log.info("telemetry listener disabled");
-    }
-
-    const syncing = src.start().then(() => {
-      synced = true;
-      for (const [kind, s] of Object.entries(src.syncState())) metrics.sourceSynced(kind, s.synced);
+    const built = await buildParts(parts, resolved, ctx, owned);
+    await serveApps(parts, built, flags, ctx, owned);
+    const { source, metrics, reconciler } = built;
+    const syncing = source.start().then(() => {
+      flags.synced = true;
+      for (const [kind, s] of Object.entries(source.syncState())) {
+        metrics.sourceSynced(kind, s.synced);
+      }
       return "synced" as const;
     });
     const first = await Promise.race([syncing, shutdown.promise]);
     if (first === "synced") {
       const outcome = await reconciler.start();
-      const ports = reconciler.listeners();
       log.info("gateway started", {
         generation: outcome.generation,
         ok: outcome.ok,
-        ports: ports.map((p) => ({
+        ports: reconciler.listeners().map((p) => ({
           address: p.address,
           port: p.port,
           protocol: p.protocol,
@@ -233,35 +178,9 @@ export async function runGateway(
       });
       await shutdown.promise;
     }
-
-    // Drain: readiness first, so load balancers stop sending new connections
-    // while the ones already routed here still succeed.
-    draining = true;
-    log.info("shutting down: readiness is now 503", {
-      signal: shutdown.reason(),
-      drainDelayMs: options.drainDelayMs,
-      shutdownTimeoutMs: options.shutdownTimeoutMs,
-    });
-    await sleep(options.drainDelayMs, shutdown.forced);
-    reconciler.stop();
-    log.info("stopping listeners; waiting for in-flight requests");
-    const forced = new Promise<false>((resolve) => {
-      if (shutdown.forced.aborted) resolve(false);
-      shutdown.forced.addEventListener("abort", () => resolve(false), { once: true });
-    });
-    const drained = await Promise.race([
-      listenerManager.shutdown({ graceMs: options.shutdownTimeoutMs }),
-      forced,
-    ]);
-    if (!drained && shutdown.forced.aborted) {
-      // Not a timeout: nobody waited, so saying requests "did not finish" would mislead.
-      log.warn("second signal: exiting without waiting for in-flight requests");
-    } else if (!drained) {
-      log.warn("in-flight requests did not finish in time; exiting anyway", {
-        shutdownTimeoutMs: options.shutdownTimeoutMs,
-      });
-    }
-    await stopQuietly(log, statusWriter, source, servers);
+    flags.draining = true;
+    await drain(built, shutdown, options, log);
+    await stopQuietly(log, owned);
     log.info("stopped");
     return 0;
   } catch (error) {
@@ -269,23 +188,154 @@ export async function runGateway(
       error,
       stack: error instanceof Error ? error.stack : undefined,
     });
-    await stopQuietly(log, statusWriter, source, servers);
+    await stopQuietly(log, owned);
     return 1;
   } finally {
     shutdown.dispose();
   }
 }
 
-async function stopQuietly(
-  log: Logger,
-  statusWriter: StatusWriterPart | undefined,
-  source: Source | undefined,
-  servers: StoppableServer[],
+/** The parts `runGateway` built, each once. */
+interface Built {
+  metrics: MetricsPart;
+  store: Store;
+  source: Source;
+  listenerManager: ListenerManagerPart;
+  statusWriter?: StatusWriterPart;
+  reconciler: Reconciler;
+}
+
+/**
+ * Builds every part once, in the one order the types allow: each factory takes
+ * the parts made before it. The served table comes before the listener manager
+ * (which reads it) and the reconciler (which swaps it), so neither waits for
+ * the other to be filled in.
+ */
+async function buildParts(
+  parts: GatewayParts,
+  resolved: ResolvedSource,
+  ctx: PartContext,
+  owned: Owned,
+): Promise<Built> {
+  const { options, logger } = ctx;
+  const metrics = parts.createMetrics(ctx);
+  const store = parts.createStore();
+  const kube = owned.kube = resolved.kind === "kube" ? await parts.connectKube(ctx) : undefined;
+  const source = owned.source = await parts.createSource(resolved, { store, metrics, kube }, ctx);
+  const served = new ServedTable();
+  const listenerManager = parts.createListenerManager(
+    { table: () => served.current(), metrics },
+    ctx,
+  );
+  const statusWriter = owned.statusWriter = kube && parts.createStatusWriter
+    ? await parts.createStatusWriter({ store, kube, metrics }, ctx)
+    : undefined;
+  const reconciler = createReconciler({
+    source,
+    served,
+    translate: parts.translate,
+    compile: parts.compile,
+    translateOptions: () => ({
+      controllerName: options.controllerName,
+      now: new Date().toISOString(),
+      ...(options.gatewayAddressPool === undefined
+        ? { gatewayAddresses: gatewayAddressesFor(options, store) }
+        : { addressPool: options.gatewayAddressPool }),
+    }),
+    applyListeners: (result) => listenerManager.reconcile(result),
+    observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
+    statusSink: statusWriter ? (result) => statusWriter.sink(result) : undefined,
+    logger: logger.child({ component: "reconciler" }),
+  });
+  return { metrics, store, source, listenerManager, statusWriter, reconciler };
+}
+
+/** Binds the admin app (first, so probes answer while the source syncs) and telemetry. */
+async function serveApps(
+  parts: GatewayParts,
+  built: Built,
+  flags: { draining: boolean; synced: boolean },
+  ctx: PartContext,
+  owned: Owned,
 ): Promise<void> {
-  const steps: [string, () => Promise<void> | undefined][] = [
-    ["status writer", () => statusWriter?.stop()],
-    ["source", () => source?.stop()],
-    ...servers.map((s, i) => [`server ${i}`, () => s.shutdown()] as [string, () => Promise<void>]),
+  const { options } = ctx;
+  const log = ctx.logger.child({ component: "runtime" });
+  const { source, reconciler, statusWriter, metrics } = built;
+  const { state, control } = createRuntimeGatewayState({
+    source,
+    reconciler,
+    draining: () => flags.draining,
+    synced: () => flags.synced,
+    extra: statusWriter?.extra ? () => statusWriter.extra?.() ?? {} : undefined,
+  });
+  const admin = parts.createAdminApp({ state, control, metrics }, ctx);
+  owned.servers.push(
+    options.adminTls
+      ? await serveAppTls(admin, options.adminAddr, options.adminTls, log)
+      : serveApp(admin, options.adminAddr, log, "admin"),
+  );
+  if (options.telemetryAddr) {
+    const telemetry = parts.createTelemetryApp({ state, metrics }, ctx);
+    owned.servers.push(serveApp(telemetry, options.telemetryAddr, log, "telemetry"));
+  } else {
+    log.info("telemetry listener disabled");
+  }
+}
+
+/**
+ * Readiness is already 503; listeners keep accepting for `drainDelayMs` (load
+ * balancers need time to notice), then stop, and in-flight requests get up to
+ * `shutdownTimeoutMs`. A second signal cuts both waits short.
+ */
+async function drain(
+  built: Built,
+  shutdown: ShutdownWaiter,
+  options: GatewayOptions,
+  log: Logger,
+): Promise<void> {
+  log.info("shutting down: readiness is now 503", {
+    signal: shutdown.reason(),
+    drainDelayMs: options.drainDelayMs,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+  });
+  if (options.drainDelayMs > 0) await systemClock.sleep(options.drainDelayMs, shutdown.forced);
+  built.reconciler.stop();
+  log.info("stopping listeners; waiting for in-flight requests");
+  const forced = new Promise<false>((resolve) => {
+    if (shutdown.forced.aborted) resolve(false);
+    shutdown.forced.addEventListener("abort", () => resolve(false), { once: true });
+  });
+  const drained = await Promise.race([
+    built.listenerManager.shutdown({ graceMs: options.shutdownTimeoutMs }),
+    forced,
+  ]);
+  if (!drained && shutdown.forced.aborted) {
+    // Not a timeout: nobody waited, so saying requests "did not finish" would mislead.
+    log.warn("second signal: exiting without waiting for in-flight requests");
+  } else if (!drained) {
+    log.warn("in-flight requests did not finish in time; exiting anyway", {
+      shutdownTimeoutMs: options.shutdownTimeoutMs,
+    });
+  }
+}
+
+/** What `runGateway` built that must be stopped, as far as it got. */
+interface Owned {
+  servers: StoppableServer[];
+  source?: Source;
+  statusWriter?: StatusWriterPart;
+  kube?: KubePart;
+}
+
+async function stopQuietly(log: Logger, owned: Owned): Promise<void> {
+  const steps: [string, () => Promise<void> | void][] = [
+    ["status writer", () => owned.statusWriter?.stop()],
+    ["source", () => owned.source?.stop()],
+    // The source and the status writer share the one client; close it after both.
+    ["Kubernetes client", () => owned.kube?.client.close()],
+    ...owned.servers.map((s, i) =>
+      [`server ${i}`, () => s.shutdown()] as [string, () => Promise<void>]
+    ),
   ];
   for (const [name, step] of steps) {
     try {

@@ -82,8 +82,8 @@ export function createRuntimeGatewayState(
         };
       }
       const outcome = await source.reload();
-      // The source's own change signal would rebuild too, after the holdoff;
-      // rebuilding here lets the caller see the result of *this* reload.
+      // One rebuild, now, so the caller sees the result of *this* reload; the
+      // store's holdoff that follows finds this version built and does nothing.
       const rebuilt = await reconciler.rebuild("reload requested");
       return {
         ok: outcome.ok && rebuilt.ok,

@@ -4,8 +4,12 @@
  * keeps the store equal to what the files declare, then watches the directory
  * and re-reads it after each burst of changes.
  *
- * Every change, whatever its path, triggers one debounced re-read of the
- * whole tree, and files whose text did not change are not parsed again. This
+ * A burst of changes, whatever their paths, triggers one re-read of the whole
+ * tree after the holdoff (`time/holdoff.ts`, the store's algorithm too), and
+ * files whose text did not change are not parsed again. The read then flushes
+ * the store, so a file change waits through one holdoff, not two: files
+ * written in several steps settle before they are read, and the store's own
+ * timer adds nothing. This
  * makes the awkward cases ordinary: editors and `kubectl`-like tools that
  * write a temporary file and rename it over the original, files written in
  * several steps, deleted and re-created directories, and Kubernetes ConfigMap
@@ -32,6 +36,8 @@ import { RESOURCE_KINDS } from "../resources/types.ts";
 import { errorMessage, listManifestFiles } from "./files_walk.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import { Holdoff } from "../time/holdoff.ts";
 
 /** Options of {@linkcode createFilesSource}. */
 export interface FilesSourceOptions {
@@ -40,23 +46,33 @@ export interface FilesSourceOptions {
   store: Store;
   logger: Logger;
   /** Quiet time after the last file event before re-reading. Default 100 ms. */
-  debounceMs?: number;
-  /** Longest a re-read waits while events keep coming. Default 10 × `debounceMs`. */
+  holdoffMs?: number;
+  /** Longest a re-read waits while events keep coming. Default 10 × `holdoffMs`. */
   maxDelayMs?: number;
   /** Safety-net re-read period, in case the OS drops events. Default 30 s; 0 disables. */
   resyncMs?: number;
   /** How often to look for the directory while it is missing. Default 1 s. */
   retryMs?: number;
+  /** Measures the holdoff, `resyncMs` and `retryMs`. Default {@linkcode systemClock}. */
+  clock?: Clock;
 }
 
 /** Creates the files source; nothing is read until `start()`. */
 export function createFilesSource(options: FilesSourceOptions): Source {
   const { dir, store } = options;
   const log = options.logger.child({ source: "files", dir });
-  const debounceMs = options.debounceMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? debounceMs * 10;
   const resyncMs = options.resyncMs ?? 30_000;
   const retryMs = options.retryMs ?? 1_000;
+  const clock = options.clock ?? systemClock;
+  const stopper = new AbortController();
+  const holdoffMs = options.holdoffMs ?? 100;
+  const eventHoldoff = new Holdoff({
+    holdoffMs,
+    maxDelayMs: options.maxDelayMs ?? holdoffMs * 10,
+    clock,
+    // What this read changed goes to listeners now: it already waited.
+    fire: () => void scheduleRead().then(() => store.flush()),
+  });
 
   const catalog = createManifestCatalog();
   let problems: Problem[] = [];
@@ -74,10 +90,7 @@ export function createFilesSource(options: FilesSourceOptions): Source {
   let watcher: Deno.FsWatcher | undefined;
   let watchedIdentity: string | undefined;
   let watchLoop: Promise<void> | undefined;
-  let debounceTimer: ReturnType<typeof setTimeout> | undefined;
-  let firstEventAt: number | undefined;
-  let resyncTimer: ReturnType<typeof setInterval> | undefined;
-  let wakeRetry: (() => void) | undefined;
+  let resyncTimer: Timer | undefined;
 
   const problemKey = (p: Problem) => `${p.object}\u0000${p.field ?? ""}\u0000${p.message}`;
 
@@ -187,29 +200,6 @@ export function createFilesSource(options: FilesSourceOptions): Source {
     return run;
   };
 
-  const onEvent = () => {
-    const now = performance.now();
-    firstEventAt ??= now;
-    if (debounceTimer !== undefined) clearTimeout(debounceTimer);
-    const wait = Math.max(0, Math.min(debounceMs, firstEventAt + maxDelayMs - now));
-    debounceTimer = setTimeout(() => {
-      debounceTimer = undefined;
-      firstEventAt = undefined;
-      scheduleRead();
-    }, wait);
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeRetry = undefined;
-        resolve();
-      }
-      wakeRetry = done;
-    });
-
   const closeWatcher = () => {
     try {
       watcher?.close();
@@ -234,7 +224,7 @@ export function createFilesSource(options: FilesSourceOptions): Source {
         // Changes made while no watcher existed are only seen by reading again;
         // files that did not change are not parsed, so this is cheap.
         scheduleRead();
-        for await (const _event of fresh) onEvent();
+        for await (const _event of fresh) eventHoldoff.arm();
       } catch (err) {
         failed = true;
         if (!(err instanceof Deno.errors.NotFound) && !stopped) {
@@ -249,7 +239,7 @@ export function createFilesSource(options: FilesSourceOptions): Source {
       if (failed && dirError === undefined) scheduleRead();
       // Closed because the directory vanished or was replaced: look again,
       // at once if it is there, else after a pause.
-      await sleep(failed ? retryMs : 10);
+      await clock.sleep(failed ? retryMs : 10, stopper.signal);
     }
   };
 
@@ -273,11 +263,12 @@ export function createFilesSource(options: FilesSourceOptions): Source {
       await scheduleRead();
       if (stopped) return;
       watchLoop = watch();
-      if (resyncMs > 0) resyncTimer = setInterval(() => void scheduleRead(), resyncMs);
+      if (resyncMs > 0) resyncTimer = clock.setInterval(() => void scheduleRead(), resyncMs);
     },
     async reload(): Promise<ReloadOutcome> {
+      // No flush: the caller rebuilds now, and the store's holdoff that
+      // follows finds that version built.
       await scheduleRead();
-      store.flush();
       const objects = RESOURCE_KINDS.reduce((n, k) => n + store.list(k).length, 0);
       const files = catalog.files().length;
       return {
@@ -294,9 +285,9 @@ export function createFilesSource(options: FilesSourceOptions): Source {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (debounceTimer !== undefined) clearTimeout(debounceTimer);
-      if (resyncTimer !== undefined) clearInterval(resyncTimer);
-      wakeRetry?.();
+      resyncTimer?.cancel();
+      eventHoldoff.cancel();
+      stopper.abort();
       closeWatcher();
       await watchLoop;
       await chain;

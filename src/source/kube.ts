@@ -8,7 +8,7 @@
  * import { loadKubeConnection } from "../kube/kubeconfig.ts";
  * import { createKubeSource } from "./kube.ts";
  * const client = createKubeClient(await loadKubeConnection({ kubeconfig: "./kubeconfig" }));
- * const source = createKubeSource({ client, logger });
+ * const source = createKubeSource({ client, store: createStore(), logger });
  * await source.start(); // every kind listed once
  * ```
  * @module
@@ -23,7 +23,7 @@ import {
   type ObjectValidator,
 } from "./kube_watch.ts";
 import type { KindSyncState, Source } from "./source.ts";
-import { createStore, type Store } from "./store.ts";
+import type { Store } from "./store.ts";
 import { validateKubeObject } from "./kube_validate.ts";
 
 /** Options of {@linkcode createKubeSource}. */
@@ -31,8 +31,8 @@ export interface KubeSourceOptions {
   /** The API client; the caller owns it (the status writer shares it) and closes it. */
   client: KubeClient;
   logger: Logger;
-  /** Default: a new store with the default holdoff. */
-  store?: Store;
+  /** The one store the runtime made; the source writes every object here. */
+  store: Store;
   /** Default: {@linkcode validateKubeObject}. */
   validate?: ObjectValidator;
   timing?: KubeWatchTiming;
@@ -50,7 +50,7 @@ export interface KubeSourceOptions {
 
 /** Creates the Kubernetes source; nothing is requested before `start()`. */
 export function createKubeSource(options: KubeSourceOptions): Source {
-  const store = options.store ?? createStore();
+  const { store } = options;
   const logger = options.logger.child({ component: "kube-source" });
   const watchers: KindWatcher[] = (options.kinds ?? WATCHED_KINDS).map((kind) =>
     createKindWatcher({

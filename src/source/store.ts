@@ -1,8 +1,11 @@
 /**
  * The cache every source writes into. An insert reports whether anything
- * changed; changes arm a holdoff timer (reset by each further change, capped by
- * a maximum delay) and listeners then get one "changed" call for the whole
- * burst, so a thousand watch events cost a handful of rebuilds.
+ * changed; changes arm the one holdoff (`time/holdoff.ts`: reset by each
+ * further change, capped by a maximum delay) and listeners then get one
+ * "changed" call for the whole burst, so a thousand watch events cost a
+ * handful of rebuilds. Sources write as they read and hold nothing off
+ * themselves. `version()` counts changes, so a reader that already built
+ * from the latest version can skip the signal that follows.
  *
  * @example
  * ```ts
@@ -14,6 +17,8 @@
  */
 import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
 import type { Snapshot } from "../model/snapshot.ts";
+import type { Clock } from "../time/clock.ts";
+import { Holdoff } from "../time/holdoff.ts";
 
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {
@@ -21,6 +26,8 @@ export interface StoreOptions {
   holdoffMs?: number;
   /** Longest a change waits while changes keep coming. Default 500 ms. */
   maxDelayMs?: number;
+  /** Measures the holdoff. Default the system clock. */
+  clock?: Clock;
 }
 
 /** A cache of objects by kind, namespace and name. */
@@ -36,6 +43,8 @@ export interface Store {
    * through the same holdoff, so listeners rebuild and report it.
    */
   touch(): void;
+  /** Counts changes (object changes and touches); starts at 0. */
+  version(): number;
   /** Objects of one kind. */
   list(kind: ResourceKind): GatewayResource[];
   /** A consistent, frozen copy of everything. */
@@ -62,28 +71,23 @@ function sameObject(a: GatewayResource, b: GatewayResource): boolean {
 
 /** Creates an empty store. */
 export function createStore(options: StoreOptions = {}): Store {
-  const holdoffMs = options.holdoffMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? 500;
   const byKind = new Map<ResourceKind, Map<string, GatewayResource>>(
     RESOURCE_KINDS.map((k) => [k, new Map()]),
   );
   const listeners = new Set<() => void>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let firstPendingAt: number | undefined;
-
-  const fire = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    firstPendingAt = undefined;
-    for (const listener of [...listeners]) listener();
-  };
+  const holdoff = new Holdoff({
+    holdoffMs: options.holdoffMs ?? 100,
+    maxDelayMs: options.maxDelayMs ?? 500,
+    clock: options.clock,
+    fire: () => {
+      for (const listener of [...listeners]) listener();
+    },
+  });
+  let version = 0;
 
   const changed = () => {
-    const now = performance.now();
-    firstPendingAt ??= now;
-    if (timer !== undefined) clearTimeout(timer);
-    const wait = Math.max(0, Math.min(holdoffMs, firstPendingAt + maxDelayMs - now));
-    timer = setTimeout(fire, wait);
+    version += 1;
+    holdoff.arm();
   };
 
   const mapOf = (kind: ResourceKind) => {
@@ -129,6 +133,7 @@ export function createStore(options: StoreOptions = {}): Store {
     touch() {
       changed();
     },
+    version: () => version,
     list(kind) {
       return [...mapOf(kind).values()];
     },
@@ -151,11 +156,10 @@ export function createStore(options: StoreOptions = {}): Store {
       return () => listeners.delete(listener);
     },
     flush() {
-      if (timer !== undefined) fire();
+      holdoff.flush();
     },
     close() {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      holdoff.cancel();
       listeners.clear();
     },
   };

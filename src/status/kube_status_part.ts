@@ -1,27 +1,31 @@
 /**
- * The status side of the kube source, ready for the runtime: its own API
- * client, leader election when asked (`--leader-elect`), and the status
- * writer fed by the reconciler. Matches the runtime's `StatusWriterPart` seam.
+ * The status side of the kube source, ready for the runtime: leader election
+ * when asked (`--leader-elect`) and the status writer fed by the reconciler,
+ * both on the API client the source uses too. Matches the runtime's
+ * `StatusWriterPart` seam.
  *
  * @example
- * ```ts ignore
- * // in the runtime's parts:
- * createStatusWriter: (source, ctx) =>
- *   createKubeStatusPart({
- *     store: source.store,
- *     controllerName: ctx.options.controllerName,
- *     leaderElect: ctx.options.leaderElect,
- *     leaderElectionNamespace: ctx.options.leaderElectionNamespace,
- *     kubeconfig: ctx.options.kubeconfig,
- *     env: ctx.env,
- *     logger: ctx.logger,
- *   }),
+ * ```ts
+ * import { createKubeStatusPart } from "./kube_status_part.ts";
+ * import { createKubeClient } from "../kube/client.ts";
+ * import { loadKubeConnection } from "../kube/kubeconfig.ts";
+ * import { createStore } from "../source/store.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * const connection = await loadKubeConnection();
+ * const part = await createKubeStatusPart({
+ *   client: createKubeClient(connection),
+ *   namespace: connection.namespace,
+ *   store: createStore(),
+ *   controllerName: "gateway.serval.dev/controller",
+ *   leaderElect: false,
+ *   logger: createLogger(),
+ * });
+ * await part.stop();
  * ```
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { createKubeClient, type KubeClient } from "../kube/client.ts";
-import { loadKubeConnection } from "../kube/kubeconfig.ts";
+import type { KubeClient } from "../kube/client.ts";
 import type { Store } from "../source/store.ts";
 import type { TranslateResult } from "../model/config.ts";
 import {
@@ -42,13 +46,14 @@ export interface KubeStatusPartOptions {
   store: Pick<Store, "list">;
   controllerName: string;
   leaderElect: boolean;
-  /** Absent: the namespace of the connection (the pod's), else `default`. */
+  /** Absent: `namespace`, else the pod's, else `default`. */
   leaderElectionNamespace?: string;
-  kubeconfig?: string;
+  /** The API client the source uses too; the caller closes it. */
+  client: KubeClient;
+  /** The namespace of the connection (the pod's or the kubeconfig context's). */
+  namespace?: string;
   env?: Record<string, string | undefined>;
   logger: Logger;
-  /** An existing client; absent: one is made from the same connection settings as the source. */
-  client?: KubeClient;
   /** Timings and Lease name (tests). */
   election?: Partial<
     Pick<
@@ -68,19 +73,14 @@ export interface KubeStatusPart {
   stop(): Promise<void>;
 }
 
-/** Creates the client, starts the election (if enabled) and the writer. */
+/** Starts the election (if enabled) and the writer. */
 export async function createKubeStatusPart(
   options: KubeStatusPartOptions,
 ): Promise<KubeStatusPart> {
-  const env = options.env;
-  const connection = options.client ? undefined : await loadKubeConnection({
-    kubeconfig: options.kubeconfig,
-    env: env ? (name) => env[name] : undefined,
-  });
-  const client = options.client ?? createKubeClient(connection!);
+  const { client, env } = options;
   let elector: LeaderElector | undefined;
   if (options.leaderElect) {
-    const namespace = options.leaderElectionNamespace ?? connection?.namespace ??
+    const namespace = options.leaderElectionNamespace ?? options.namespace ??
       await defaultElectionNamespace();
     elector = createLeaderElector({
       client,
@@ -109,7 +109,6 @@ export async function createKubeStatusPart(
     async stop() {
       await writer.stop();
       await elector?.stop();
-      if (!options.client) client.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_sta
 import { createStore } from "../../src/source/store.ts";
 import type { GatewayConfig, Problem, TranslateResult } from "../../src/model/config.ts";
 import type { Snapshot } from "../../src/model/snapshot.ts";
-import { flushTasks } from "../_helpers/fake_clock.ts";
+import { FakeClock, flushTasks } from "../_helpers/fake_clock.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 function gateway(name: string, port: number): Gateway {
@@ -235,4 +235,46 @@ Deno.test("a change in the source's problems alone (a store touch) triggers a re
   reconciler.stop();
   store.close();
   source.store.close();
+});
+
+Deno.test("POST /reload is one rebuild: the holdoff signal that follows it is not a second", async () => {
+  const clock = new FakeClock();
+  const store = createStore({ holdoffMs: 100, maxDelayMs: 500, clock });
+  let translations = 0;
+  const { reconciler } = setup({
+    source: { store, problems: () => [] },
+    translate: (snapshot) => {
+      translations += 1;
+      return portsTranslate(snapshot);
+    },
+  });
+  const { control } = createRuntimeGatewayState({
+    source: {
+      kind: "files",
+      syncState: () => ({ Gateway: { synced: true, objects: 1 } }),
+      problems: () => [],
+      reload: () => {
+        store.upsert(gateway("b", 8081));
+        return Promise.resolve({ ok: true, problems: [], message: "read" });
+      },
+    },
+    reconciler,
+    synced: () => true,
+    draining: () => false,
+  });
+  store.upsert(gateway("a", 8080));
+  await reconciler.start();
+  await clock.advance(1_000);
+  assertEquals(translations, 1, "the initial sync's holdoff is covered by the first rebuild");
+  const outcome = await control.reload();
+  assert(outcome.ok, outcome.message);
+  assertEquals(translations, 2);
+  assertEquals(clock.pending(), 1, "the reload armed the store's holdoff");
+  await clock.advance(1_000);
+  assertEquals(translations, 2, "the holdoff found nothing new to build");
+  store.upsert(gateway("c", 8082));
+  await clock.advance(1_000);
+  assertEquals(translations, 3, "a later change still rebuilds");
+  reconciler.stop();
+  store.close();
 });

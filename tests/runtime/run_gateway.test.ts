@@ -26,7 +26,20 @@ Deno.test("a source that never syncs: /readyz says why, and SIGTERM-like shutdow
   const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
   let stopped = false;
   const parts = createDefaultParts();
-  parts.createSource = (_resolved, store) =>
+  // A kube source whose API server never answers: no kubeconfig is read.
+  let clientClosed = false;
+  parts.connectKube = () =>
+    Promise.resolve({
+      client: {
+        server: "https://127.0.0.1:1",
+        request: () => Promise.reject(new Error("unreachable")),
+        json: () => Promise.reject(new Error("unreachable")),
+        close: () => {
+          clientClosed = true;
+        },
+      },
+    });
+  parts.createSource = (_resolved, { store }) =>
     Promise.resolve<Source>({
       kind: "kube",
       store,
@@ -58,5 +71,6 @@ Deno.test("a source that never syncs: /readyz says why, and SIGTERM-like shutdow
   shutdown.abort();
   assertEquals(await running, 0);
   assertEquals(stopped, true);
+  assertEquals(clientClosed, true, "the one Kubernetes client is closed at shutdown");
   assertEquals(lines.at(-1)?.msg, "stopped");
 });

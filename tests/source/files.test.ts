@@ -56,7 +56,7 @@ async function harness(files: Record<string, string> = {}, dir?: string): Promis
   const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
-  const source = createFilesSource({ dir: root, store, logger, debounceMs: 30, retryMs: 50 });
+  const source = createFilesSource({ dir: root, store, logger, holdoffMs: 30, retryMs: 50 });
   await source.start();
   return {
     dir: root,

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
 import { silentLogger } from "../../src/log/logger.ts";
+import { createStore } from "../../src/source/store.ts";
 import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
 import type { KubeWatchTiming } from "../../src/source/kube_watch.ts";
@@ -47,6 +48,7 @@ async function setup(
   const client = await clientFor(kube, { tokenFile });
   const source = createKubeSource({
     client,
+    store: createStore(),
     logger: silentLogger,
     timing: FAST,
     ...sourceOptions,

@@ -78,6 +78,7 @@ async function setup(writerOptions: Partial<StatusWriterOptions> = {}) {
   const client = await clientFor(kube);
   const source = createKubeSource({
     client,
+    store: createStore(),
     logger: silentLogger,
     timing: { backoff: { baseMs: 10, capMs: 100 } },
   });
