@@ -11,6 +11,7 @@ import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { backend } from "./_config.ts";
 import { rawRequest, startProxy } from "./_proxy.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const names = (record: EchoRecord) => record.headers.map(([k]) => k.toLowerCase());
 const header = (record: EchoRecord, name: string) =>
@@ -181,10 +182,7 @@ Deno.test("a client that aborts its upload is a 499, not a 5xx or an upstream er
     );
     conn.close();
   }
-  const deadline = Date.now() + 10_000;
-  while (proxy.statuses.length < 2 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor("both aborted uploads answered", () => proxy.statuses.length >= 2);
   assertEquals(proxy.statuses, [499, 499]);
   assertEquals(proxy.upstreamErrors, []);
 });
