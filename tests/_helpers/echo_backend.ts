@@ -12,7 +12,8 @@
  * - `x-echo-action: raw`: answer the request body bytes themselves;
  * - `x-echo-action: garbage`: answer a malformed status line;
  * - `x-echo-chunked: 1`: answer with chunked framing (in `x-echo-chunk-size` pieces);
- * - `x-echo-stream: <n>`: answer `n` chunks, 50 ms apart, each `chunk <i>\n`;
+ * - `x-echo-stream: <n>`: answer `n` chunks, 50 ms apart, each `chunk <i>\n`; with
+ *   `x-echo-stream-hold: 1`, the chunks after the first wait for `release()`;
  * - `x-echo-size: <n>`: answer `n` bytes of a repeating pattern;
  * - `x-echo-status: <code>` and `x-echo-header-<name>: <value>` for the response.
  *
@@ -173,6 +174,11 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
           await writeAll(conn, encoder.encode(`${piece.length.toString(16)}\r\n`));
           await writeAll(conn, piece);
           await writeAll(conn, encoder.encode("\r\n"));
+          if (i === 0 && get("x-echo-stream-hold") === "1" && !released) {
+            held++;
+            await releasedPromise;
+            held--;
+          }
           await new Promise((r) => setTimeout(r, 50));
         }
         await writeAll(conn, encoder.encode("0\r\n\r\n"));
