@@ -62,6 +62,58 @@ Deno.test("every port of the config is bound, and a removed port is closed", asy
   }
 });
 
+Deno.test("the same port on two pool addresses is two sockets, each serving its own config", async () => {
+  await using one = startEchoBackend({ name: "one" });
+  await using two = startEchoBackend({ name: "two" });
+  const [port] = freePorts(1);
+  const onAddress = (address: string, echoPort: number, rule: string): GatewayConfig => {
+    const config = testConfig(port, [{ path: "/", backends: [backend("echo", [echoPort])] }]);
+    const [only] = config.ports;
+    // Distinct rule ids, so the two listeners do not share a rule.
+    const [[id, ruleConfig]] = Object.entries(config.rules);
+    const listeners = only.listeners.map((l) => ({
+      ...l,
+      virtualHosts: l.virtualHosts.map((v) => ({
+        ...v,
+        matches: v.matches.map((m) => ({ ...m, rule: `${id}-${rule}` })),
+      })),
+    }));
+    return {
+      ports: [{ ...only, address, listeners }],
+      rules: { [`${id}-${rule}`]: { ...ruleConfig, id: `${id}-${rule}` } },
+    };
+  };
+  const a = onAddress("127.36.0.1", one.port, "a");
+  const b = onAddress("127.36.0.2", two.port, "b");
+  let table = compileRouteTable({
+    ports: [...a.ports, ...b.ports],
+    rules: { ...a.rules, ...b.rules },
+  });
+  const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
+  const name = async (address: string) => {
+    const res = await fetch(`http://${address}:${port}/`);
+    return (await res.json() as { name: string }).name;
+  };
+  try {
+    assertEquals(await manager.reconcile({ config: table.config }), [
+      { address: "127.36.0.1", port, protocol: "HTTP", bound: true },
+      { address: "127.36.0.2", port, protocol: "HTTP", bound: true },
+    ]);
+    assertEquals([await name("127.36.0.1"), await name("127.36.0.2")], ["one", "two"]);
+    assertEquals(await status(port), "TypeError", "the listen host is not bound");
+
+    table = compileRouteTable(b);
+    assertEquals(await manager.reconcile({ config: table.config }), [
+      { address: "127.36.0.2", port, protocol: "HTTP", bound: true },
+    ]);
+    assertEquals(await name("127.36.0.2"), "two");
+    const gone = await fetch(`http://127.36.0.1:${port}/`).then(() => false, () => true);
+    assert(gone, "the removed address's socket is closed");
+  } finally {
+    await manager.shutdown({ graceMs: 1000 });
+  }
+});
+
 Deno.test("a port in use is reported, the others still serve, and it is bound once free", async () => {
   await using echo = startEchoBackend();
   const [a, b] = freePorts(2);
