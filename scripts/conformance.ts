@@ -30,7 +30,7 @@ const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
 /** Children to stop on the way out, last started first. */
 const children: LoggedChild[] = [];
 let stopping: Promise<void> | undefined;
-/** The run folder, removed after a passing run once everything stopped. */
+/** The etcd data of a passing run, removed once everything stopped. */
 let removeAfterTeardown: string | undefined;
 
 function teardown(): Promise<void> {
@@ -99,7 +99,9 @@ async function main(): Promise<number> {
     await printLogTail(rig.logPath);
     log(`artefacts kept in ${runDir}`);
   } else {
-    removeAfterTeardown = runDir;
+    // The logs stay for a look afterwards; the etcd data is bulky and dead.
+    removeAfterTeardown = `${runDir}/etcd`;
+    log(`logs in ${runDir}`);
   }
   log(`suite done after ${seconds()} s`);
   return ok ? 0 : 1;

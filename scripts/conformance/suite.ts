@@ -82,6 +82,7 @@ export async function runSuite(
   log(`suite exited with code ${status.code} (log: ${runDir}/suite.log)`);
   try {
     const report = await Deno.readTextFile(reportOut);
+    await Deno.mkdir(`${root}conformance/reports`, { recursive: true });
     await Deno.writeTextFile(`${root}${REPORT_PATH}`, report);
     log(`report written to ${REPORT_PATH}`);
     printSummary(report);

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"serval-k8s-gateway/conformance/internal/controlplane"
 	"serval-k8s-gateway/conformance/internal/kubelet"
@@ -73,7 +74,11 @@ func up(args []string) error {
 	if err := cp.WaitDefaultServiceAccount(ctx); err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(cp.Config)
+	// One kubelet writes for every Pod: client-go's default 5 requests/s
+	// would queue status writes for seconds.
+	kubeletConfig := rest.CopyConfig(cp.Config)
+	kubeletConfig.QPS, kubeletConfig.Burst = 100, 200
+	client, err := kubernetes.NewForConfig(kubeletConfig)
 	if err != nil {
 		return fmt.Errorf("cannot build a client: %w", err)
 	}

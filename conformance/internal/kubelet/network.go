@@ -66,6 +66,16 @@ func CleanupNetwork() {
 			deleteNetns(fields[0])
 		}
 	}
+	links, _ := exec.Command("ip", "-o", "link", "show").Output()
+	for _, line := range strings.Split(string(links), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) > 1 {
+			name, _, _ := strings.Cut(strings.TrimSuffix(fields[1], ":"), "@")
+			if strings.HasPrefix(name, vethPrefix) {
+				_ = exec.Command("ip", "link", "del", name).Run()
+			}
+		}
+	}
 	_ = exec.Command("ip", "link", "del", Bridge).Run()
 }
 
@@ -95,6 +105,9 @@ func addPodNetwork(slot int) (netns, ip string, err error) {
 	veth := fmt.Sprintf("%s%d", vethPrefix, slot)
 	ip = podIP(slot)
 	deleteNetns(netns)
+	// A namespace outlives "ip netns del" while a process holds it, and its
+	// veth with it: remove the host end by name too.
+	_ = exec.Command("ip", "link", "del", veth).Run()
 	steps := [][]string{
 		{"netns", "add", netns},
 		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
@@ -110,4 +123,11 @@ func addPodNetwork(slot int) (netns, ip string, err error) {
 		}
 	}
 	return netns, ip, nil
+}
+
+// removePodNetwork ends the processes of slot's namespace and deletes the
+// namespace and its veth.
+func removePodNetwork(slot int) {
+	deleteNetns(fmt.Sprintf("%s%d", netnsPrefix, slot))
+	_ = exec.Command("ip", "link", "del", fmt.Sprintf("%s%d", vethPrefix, slot)).Run()
 }

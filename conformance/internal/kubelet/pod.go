@@ -35,7 +35,7 @@ func (r *podRuntime) run(ctx context.Context, pod *corev1.Pod) {
 	defer close(r.done)
 	defer func() {
 		if r.netns != "" {
-			deleteNetns(r.netns)
+			removePodNetwork(r.slot)
 		}
 		r.k.releaseSlot(r.slot)
 	}()
