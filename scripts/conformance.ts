@@ -22,6 +22,8 @@ import { runSuite } from "./conformance/suite.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const mode = Deno.args[0] === "cluster" ? "cluster" : "conformance";
+/** Further arguments go to the suite (`-run-test=...`, `-supported-features=...`). */
+const suiteArgs = Deno.args.slice(1);
 const paths = rigPaths(ROOT, Deno.env.toObject());
 const log = (line: string) => console.error(`[${mode}] ${line}`);
 const started = performance.now();
@@ -93,7 +95,7 @@ async function main(): Promise<number> {
     await printLogTail(exited.logPath);
     return 1;
   }
-  const ok = await runSuite(paths, ROOT, runDir, kubeconfig, log);
+  const ok = await runSuite(paths, ROOT, runDir, kubeconfig, suiteArgs, log);
   if (!ok) {
     await printLogTail(gateway.logPath);
     await printLogTail(rig.logPath);

@@ -8,7 +8,7 @@ import { startTaskFlags } from "../start_task_flags.ts";
 import type { RigPaths } from "./rig_build.ts";
 
 /** The pool each Gateway's address comes from: loopback, no setup needed. */
-export const ADDRESS_POOL = "127.32.0.0/24";
+export const ADDRESS_POOL = "127.32.0.0/16";
 /** The GatewayClass the rig creates and the suite runs against. */
 export const GATEWAY_CLASS = "serval";
 

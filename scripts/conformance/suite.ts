@@ -12,6 +12,10 @@ import { GATEWAY_CLASS } from "./rig_run.ts";
 
 /** The profiles the rig runs. */
 export const PROFILES = ["GATEWAY-HTTP"];
+/** An address inside the rig's pool (`127.32.0.0/16`) for GatewayStaticAddresses. */
+export const USABLE_ADDRESS = "127.32.255.250";
+/** An address outside the pool, which the gateway must refuse. */
+export const UNUSABLE_ADDRESS = "127.33.0.1";
 /** Where the report lands in the repository. */
 export const REPORT_PATH = "conformance/reports/gateway-http-report.yaml";
 
@@ -35,6 +39,7 @@ export async function runSuite(
   root: string,
   runDir: string,
   kubeconfig: string,
+  extraArgs: string[],
   log: (line: string) => void,
 ): Promise<boolean> {
   const reportOut = `${runDir}/report.yaml`;
@@ -55,6 +60,12 @@ export async function runSuite(
     `-version=${await gatewayVersion(root)}`,
     "-contact=@serval/maintainers",
     "-cleanup-base-resources=false",
+    // For GatewayStaticAddresses: one address of the pool no Gateway picks
+    // first (the pool is a /16, the suite makes a dozen Gateways), and one
+    // outside it.
+    `-usable-address=${USABLE_ADDRESS}`,
+    `-unusable-address=${UNUSABLE_ADDRESS}`,
+    ...extraArgs,
   ];
   log(`go ${args.join(" ")}`);
   const child = new Deno.Command("go", {
