@@ -193,7 +193,7 @@ function modifyHeaderList(list: string[], modifier: HeaderModifierConfig): void 
 export function appendClientResponseHeaders(
   target: Headers,
   headers: [string, string][],
-  modifiers: HeaderModifierConfig[],
+  modifiers: readonly HeaderModifierConfig[],
   contentLength: number | null,
 ): void {
   for (let i = 0; i < headers.length; i++) target.append(headers[i][0], headers[i][1]);

@@ -23,6 +23,7 @@ import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
 import { decidePath } from "./path_policy.ts";
 import { redirectLocation } from "./redirect.ts";
+import { RulePlans } from "./rule_plan.ts";
 import { bodyOrNull, ClientBodyError } from "./request_body.ts";
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts";
 import { splitRequestUrl } from "./request_target.ts";
@@ -71,6 +72,8 @@ function textResponse(status: number, body: string): Response {
 interface Outcome {
   listener: string;
   route: string;
+  /** The backend chosen, once one is. */
+  backend?: string;
   /** `performance.now()` at the request's arrival. */
   started: number;
 }
@@ -91,7 +94,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const logger = options.logger ?? silentLogger;
   const upstream = options.upstream ?? createProxyClient();
   const picker = options.picker ?? createBackendPicker();
-  const defaultTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const plans = new RulePlans(options.requestTimeoutMs ?? 60_000);
   const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
   const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
   const bodyDeadlines = createDeadlineTimer();
@@ -152,7 +155,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     out.listener = matched.listener.id;
     out.route = matched.rule.id;
     // The backend gets the path the rule matched, never the client's spelling.
-    return forward(req, info, matched, client, {
+    return forward(req, info, matched, client, out, {
       host,
       path,
       query,
@@ -166,43 +169,35 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     info: Deno.ServeHandlerInfo,
     matched: RouteMatch,
     client: ClientHeaders,
+    out: Outcome,
     at: { host: string; path: string; query: string; target: string; authority: string },
   ): Promise<Response> {
     const rule = matched.rule;
-    const requestModifiers: HeaderModifierConfig[] = [];
-    const responseModifiers: HeaderModifierConfig[] = [];
+    const plan = plans.planFor(rule);
+    if (plan.redirect !== undefined) {
+      const location = redirectLocation(plan.redirect.filter, {
+        scheme,
+        host: at.host,
+        listenerPort: port,
+        path: at.path,
+        query: at.query,
+        match: matched.match,
+      });
+      return respond(
+        plan.redirect.filter.statusCode,
+        [["location", location]],
+        null,
+        plan.redirect.responseModifiers,
+      );
+    }
+    const upstreamHost = plan.rewriteHost ?? at.authority;
     let target = at.target;
-    let upstreamHost = at.authority;
-    for (const filter of rule.filters) {
-      switch (filter.type) {
-        case "RequestHeaderModifier":
-          requestModifiers.push(filter.modifier);
-          break;
-        case "ResponseHeaderModifier":
-          responseModifiers.push(filter.modifier);
-          break;
-        case "RequestRedirect": {
-          const location = redirectLocation(filter, {
-            scheme,
-            host: at.host,
-            listenerPort: port,
-            path: at.path,
-            query: at.query,
-            match: matched.match,
-          });
-          return respond(filter.statusCode, [["location", location]], null, responseModifiers);
-        }
-        case "URLRewrite":
-          if (filter.hostname !== undefined) upstreamHost = filter.hostname;
-          if (filter.path !== undefined) {
-            // The rewrite works on the normalised path (what the rule matched).
-            // The query string, an empty one (`/x?`) included, is kept as sent.
-            const rewritten = modifyPath(at.path, matched.match, filter.path);
-            const q = at.target.indexOf("?");
-            target = q === -1 ? rewritten : rewritten + at.target.slice(q);
-          }
-          break;
-      }
+    if (plan.rewritePath !== undefined) {
+      // The rewrite works on the normalised path (what the rule matched).
+      // The query string, an empty one (`/x?`) included, is kept as sent.
+      const rewritten = modifyPath(at.path, matched.match, plan.rewritePath);
+      const q = at.target.indexOf("?");
+      target = q === -1 ? rewritten : rewritten + at.target.slice(q);
     }
 
     const backend = picker.pickBackend(rule);
@@ -210,36 +205,25 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     if (backend === "invalid") {
       return textResponse(500, "The selected backend of this route is invalid");
     }
+    out.backend = backend.id;
     const endpoint = picker.pickEndpoint(backend);
     if (endpoint === undefined) {
       observer.onUpstreamError(backend.id, "no_endpoints");
       return textResponse(503, `No ready endpoint for backend ${backend.id}`);
     }
-    for (const filter of backend.filters) {
-      if (filter.type === "RequestHeaderModifier") requestModifiers.push(filter.modifier);
-      else if (filter.type === "ResponseHeaderModifier") responseModifiers.push(filter.modifier);
-    }
+    const modifiers = plan.modifiersFor(backend);
 
     const contentLengthHeader = client.contentLength;
     const contentLength = contentLengthHeader === null ? null : Number(contentLengthHeader);
     const upstreamHeaders = forwardRequestHeaders({
       client,
-      modifiers: requestModifiers,
+      modifiers: modifiers.request,
       xffTrustedHops: policy.xffTrustedHops,
       host: upstreamHost,
       clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
       scheme,
       forwardedHost: at.authority,
     });
-    const timeouts = rule.timeouts;
-    let timeoutMs = defaultTimeoutMs;
-    if (timeouts !== undefined) {
-      const limits = [timeouts.request, timeouts.backendRequest].filter((t) => t !== undefined);
-      if (limits.length > 0) {
-        const positive = limits.filter((t) => t! > 0) as number[];
-        timeoutMs = positive.length === 0 ? 0 : Math.min(...positive);
-      }
-    }
     let body: ReadableStream<Uint8Array> | null = req.body;
     let watched: WatchedBody | undefined;
     if (body !== null && bodyTimeoutMs > 0) {
@@ -256,12 +240,12 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         headers: upstreamHeaders,
         body,
         contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
-      }, { timeoutMs });
+      }, { timeoutMs: plan.timeoutMs });
       return respond(
         res.status,
         res.headers,
         res.body as BodyInit | null,
-        responseModifiers,
+        modifiers.response,
         res.contentLength,
       );
     } catch (error) {
@@ -291,7 +275,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     status: number,
     headers: [string, string][],
     body: BodyInit | null,
-    modifiers: HeaderModifierConfig[],
+    modifiers: readonly HeaderModifierConfig[],
     contentLength: number | null = null,
   ): Response {
     try {
@@ -316,7 +300,9 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       return textResponse(499, "Client closed the request");
     }
     if (error instanceof UpstreamError) {
-      observer.onUpstreamError(out.route, error.kind);
+      // Labelled by backend, like every upstream error: a rule id here would
+      // be dropped as an unknown backend at the next table swap.
+      observer.onUpstreamError(out.backend ?? "none", error.kind);
       return textResponse(502, "Upstream response could not be forwarded");
     }
     logger.error("request handling failed", { error, route: out.route });

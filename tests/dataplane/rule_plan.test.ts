@@ -1,0 +1,69 @@
+import { assertEquals, assertStrictEquals } from "@std/assert";
+import { compileRulePlan, effectiveTimeout, RulePlans } from "../../src/dataplane/rule_plan.ts";
+import type { BackendConfig, HeaderModifierConfig, RuleConfig } from "../../src/model/config.ts";
+
+const set = (name: string): HeaderModifierConfig => ({
+  set: [{ name, value: "1" }],
+  add: [],
+  remove: [],
+});
+
+function backend(filters: BackendConfig["filters"] = []): BackendConfig {
+  return { id: "service/ns/b:80", weight: 1, protocol: "http", endpoints: [], filters };
+}
+
+Deno.test("a rule's timeout is the smaller positive of request and backendRequest, 0 when all are 0", () => {
+  assertEquals(effectiveTimeout(undefined, 60_000), 60_000);
+  assertEquals(effectiveTimeout({}, 60_000), 60_000);
+  assertEquals(effectiveTimeout({ request: 5_000 }, 60_000), 5_000);
+  assertEquals(effectiveTimeout({ request: 5_000, backendRequest: 2_000 }, 60_000), 2_000);
+  assertEquals(effectiveTimeout({ request: 0, backendRequest: 2_000 }, 60_000), 2_000);
+  assertEquals(effectiveTimeout({ request: 0 }, 60_000), 0);
+});
+
+Deno.test("header modifiers are grouped by direction, the rule's before the backend's", () => {
+  const rule: RuleConfig = {
+    id: "r",
+    filters: [
+      { type: "RequestHeaderModifier", modifier: set("req-1") },
+      { type: "ResponseHeaderModifier", modifier: set("res-1") },
+      { type: "URLRewrite", hostname: "a.example" },
+      { type: "URLRewrite", path: { type: "ReplaceFullPath", value: "/x" } },
+    ],
+    backends: [],
+    invalidWeight: 0,
+  };
+  const plan = compileRulePlan(rule, 1_000);
+  assertEquals(plan.redirect, undefined);
+  assertEquals(plan.rewriteHost, "a.example");
+  assertEquals(plan.rewritePath, { type: "ReplaceFullPath", value: "/x" });
+  const b = backend([{ type: "RequestHeaderModifier", modifier: set("req-b") }]);
+  assertEquals(plan.modifiersFor(b), {
+    request: [set("req-1"), set("req-b")],
+    response: [set("res-1")],
+  });
+  assertStrictEquals(plan.modifiersFor(b), plan.modifiersFor(b), "built once per backend");
+});
+
+Deno.test("a redirect keeps only the response modifiers written before it; later filters never run", () => {
+  const plan = compileRulePlan({
+    id: "r",
+    filters: [
+      { type: "ResponseHeaderModifier", modifier: set("before") },
+      { type: "RequestRedirect", statusCode: 302, hostname: "b.example" },
+      { type: "ResponseHeaderModifier", modifier: set("after") },
+    ],
+    backends: [],
+    invalidWeight: 0,
+  }, 1_000);
+  assertEquals(plan.redirect?.filter.hostname, "b.example");
+  assertEquals(plan.redirect?.responseModifiers, [set("before")]);
+});
+
+Deno.test("a plan is compiled once per rule of a table, and afresh for a new table's rule", () => {
+  const plans = new RulePlans(1_000);
+  const rule: RuleConfig = { id: "r", filters: [], backends: [], invalidWeight: 0 };
+  assertStrictEquals(plans.planFor(rule), plans.planFor(rule));
+  const next = { ...rule, timeouts: { request: 10 } };
+  assertEquals(plans.planFor(next).timeoutMs, 10);
+});
