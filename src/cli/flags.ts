@@ -264,8 +264,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "gateway-address-pool",
     type: "string",
     placeholder: "CIDR",
-    help:
-      "give each Gateway its own IPv4 address from CIDR: listeners bind there, status publishes it",
+    help: "give each Gateway its own address from CIDR: listeners bind there, status publishes it",
   },
 ];
 

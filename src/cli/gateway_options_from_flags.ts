@@ -227,7 +227,11 @@ export function gatewayOptionsFromFlags(
     try {
       gatewayAddressPool = parseAddressPool(poolText).cidr;
     } catch {
-      bad("gateway-address-pool", poolText, "expected an IPv4 CIDR such as 127.32.0.0/24");
+      bad(
+        "gateway-address-pool",
+        poolText,
+        "expected a CIDR such as 127.32.0.0/24 or fd00:32::/64",
+      );
     }
     // Each Gateway publishes its own pool address; a shared one would contradict it.
     for (const other of ["gateway-address", "gateway-service"]) {

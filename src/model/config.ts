@@ -22,7 +22,7 @@ export interface TranslateOptions {
   /** Addresses to report in `Gateway.status.addresses`. */
   gatewayAddresses?: { type: "IPAddress" | "Hostname"; value: string }[];
   /**
-   * An IPv4 CIDR (`--gateway-address-pool`): each Gateway gets its own
+   * An IPv4 or IPv6 CIDR (`--gateway-address-pool`): each Gateway gets its own
    * addresses from it, its listeners bind there, and `gatewayAddresses` is
    * not used. Absent: every Gateway shares the listen host and publishes
    * `gatewayAddresses`.

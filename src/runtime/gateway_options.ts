@@ -81,7 +81,7 @@ export interface GatewayOptions {
   /** A Service whose load-balancer addresses are published instead. */
   gatewayService?: { namespace: string; name: string };
   /**
-   * An IPv4 CIDR (`--gateway-address-pool`): each Gateway gets its own
+   * An IPv4 or IPv6 CIDR (`--gateway-address-pool`): each Gateway gets its own
    * address from it and its listeners bind there; excludes `gatewayAddresses`
    * and `gatewayService`.
    */

@@ -12,7 +12,13 @@
  * @module
  */
 import type { Gateway } from "../resources/types.ts";
-import { type AddressPool, candidateAddresses, ipv4ToInt, poolContains } from "./address_pool.ts";
+import {
+  type AddressPool,
+  candidateAddresses,
+  canonicalIp,
+  compareIps,
+  poolContains,
+} from "./address_pool.ts";
 
 /** What the pool gives one Gateway, and what it could not. */
 export interface AddressAssignment {
@@ -64,7 +70,7 @@ export function assignPoolAddresses(
     const held = new Set(
       (want.gateway.status?.addresses ?? [])
         .filter((a) => (a.type ?? "IPAddress") === "IPAddress" && poolContains(pool, a.value))
-        .map((a) => a.value),
+        .map((a) => canonicalIp(a.value)!),
     );
     for (const address of want.explicit) {
       if (held.has(address) && !owners.has(address)) take(want, address);
@@ -108,11 +114,14 @@ function wantOf(gateway: Gateway, pool: AddressPool): Want {
     const type = address.type ?? "IPAddress";
     if (type !== "IPAddress") out.unsupported.push(type);
     else if (!address.value) auto++;
-    else if (ipv4ToInt(address.value) === undefined) {
-      out.unusable.push(`IPAddress ${address.value} is not an IPv4 address`);
+    else if (canonicalIp(address.value) === undefined) {
+      out.unusable.push(`IPAddress ${address.value} is not an IP address`);
     } else if (!poolContains(pool, address.value)) {
       out.unusable.push(`IPAddress ${address.value} is outside the address pool ${pool.cidr}`);
-    } else if (!explicit.includes(address.value)) explicit.push(address.value);
+    } else {
+      const canonical = canonicalIp(address.value)!;
+      if (!explicit.includes(canonical)) explicit.push(canonical);
+    }
   }
   if (requested.length === 0) auto = 1;
   return { key: gatewayKey(gateway), gateway, explicit, auto, out };
@@ -135,5 +144,5 @@ function byExplicitThenValue(explicit: readonly string[]) {
     const i = explicit.indexOf(a);
     return i === -1 ? explicit.length : i;
   };
-  return (a: string, b: string) => rank(a) - rank(b) || (ipv4ToInt(a) ?? 0) - (ipv4ToInt(b) ?? 0);
+  return (a: string, b: string) => rank(a) - rank(b) || compareIps(a, b);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Gateway } from "../resources/types.ts";
-import { ipv4ToInt } from "./address_pool.ts";
+import { compareIps } from "./address_pool.ts";
 import type {
   CertificateConfig,
   ListenerConfig,
@@ -96,10 +96,10 @@ export function buildPorts(
   return { ports, certificates: sortedCertificates, usedRules };
 }
 
-/** Orders IPv4 addresses numerically; the shared listen host (no address) first. */
+/** Orders addresses numerically; the shared listen host (no address) first. */
 function compareAddresses(a: string | undefined, b: string | undefined): number {
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
-  return (ipv4ToInt(a) ?? 0) - (ipv4ToInt(b) ?? 0);
+  return compareIps(a, b);
 }
 
 function buildVirtualHosts(

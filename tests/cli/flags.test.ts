@@ -38,7 +38,7 @@ Deno.test("no command means run, with every documented default", () => {
   });
 });
 
-Deno.test("--gateway-address-pool reads an IPv4 CIDR, from the flag or SERVAL_GATEWAY_ADDRESS_POOL", () => {
+Deno.test("--gateway-address-pool reads an IPv4 or IPv6 CIDR, from the flag or SERVAL_GATEWAY_ADDRESS_POOL", () => {
   assertEquals(
     options(["--gateway-address-pool", "127.32.0.9/24"]).gatewayAddressPool,
     "127.32.0.0/24",
@@ -47,7 +47,11 @@ Deno.test("--gateway-address-pool reads an IPv4 CIDR, from the flag or SERVAL_GA
     options([], { SERVAL_GATEWAY_ADDRESS_POOL: "10.1.0.0/16" }).gatewayAddressPool,
     "10.1.0.0/16",
   );
-  for (const bad of ["127.32.0.0", "127.32.0.0/33", "fd00::/64", "300.0.0.0/8", "x/24"]) {
+  assertEquals(
+    options(["--gateway-address-pool", "FD00:32::9/64"]).gatewayAddressPool,
+    "fd00:32::/64",
+  );
+  for (const bad of ["127.32.0.0", "127.32.0.0/33", "fd00::/129", "300.0.0.0/8", "x/24"]) {
     assertThrows(
       () => options(["--gateway-address-pool", bad]),
       UsageError,

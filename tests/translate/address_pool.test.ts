@@ -1,20 +1,24 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
   candidateAddresses,
-  intToIpv4,
-  ipv4ToInt,
+  canonicalIp,
+  compareIps,
+  formatIp,
   parseAddressPool,
+  parseIp,
   poolContains,
 } from "../../src/translate/address_pool.ts";
+
+const text = (family: 4 | 6, value: bigint) => formatIp({ family, value });
 import { assignPoolAddresses } from "../../src/translate/address_assignment.ts";
 import type { Gateway, GatewayAddress } from "../../src/resources/types.ts";
 
 Deno.test("a /24 pool leaves out its network and broadcast addresses", () => {
   const pool = parseAddressPool("127.32.0.0/24");
   assertEquals(pool.cidr, "127.32.0.0/24");
-  assertEquals(pool.size, 254);
-  assertEquals(intToIpv4(pool.first), "127.32.0.1");
-  assertEquals(intToIpv4(pool.last), "127.32.0.254");
+  assertEquals(pool.size, 254n);
+  assertEquals(text(4, pool.first), "127.32.0.1");
+  assertEquals(text(4, pool.last), "127.32.0.254");
   assertEquals(poolContains(pool, "127.32.0.0"), false);
   assertEquals(poolContains(pool, "127.32.0.255"), false);
   assertEquals(poolContains(pool, "127.32.1.1"), false);
@@ -23,26 +27,62 @@ Deno.test("a /24 pool leaves out its network and broadcast addresses", () => {
 
 Deno.test("a CIDR with host bits set is normalised; /31 and /32 use every address", () => {
   assertEquals(parseAddressPool("10.1.2.3/16").cidr, "10.1.0.0/16");
-  assertEquals(parseAddressPool("10.0.0.4/31").size, 2);
+  assertEquals(parseAddressPool("10.0.0.4/31").size, 2n);
   const one = parseAddressPool("192.0.2.7/32");
-  assertEquals([one.size, intToIpv4(one.first)], [1, "192.0.2.7"]);
+  assertEquals([one.size, text(4, one.first)], [1n, "192.0.2.7"]);
 });
 
-Deno.test("what is not an IPv4 CIDR is refused with its value", () => {
-  for (
-    const bad of [
-      "127.0.0.1",
-      "127.0.0.1/0",
-      "127.0.0.1/33",
-      "::1/128",
-      "1.2.3.256/8",
-      "01.2.3.4/8",
-    ]
-  ) {
-    assertThrows(() => parseAddressPool(bad), TypeError, `current value is "${bad}"`);
+Deno.test("what is not a CIDR is refused with its value", () => {
+  const bad = [
+    "127.0.0.1",
+    "127.0.0.1/0",
+    "127.0.0.1/33",
+    "::1/129",
+    "1.2.3.256/8",
+    "01.2.3.4/8",
+    "fd00:::1/64",
+  ];
+  for (const cidr of bad) {
+    assertThrows(() => parseAddressPool(cidr), TypeError, `current value is "${cidr}"`);
   }
-  assertEquals(ipv4ToInt("255.255.255.255"), 0xffffffff);
-  assertEquals(ipv4ToInt("1.2.3"), undefined);
+  assertEquals(parseIp("255.255.255.255"), { family: 4, value: 0xffffffffn });
+  assertEquals(parseIp("1.2.3"), undefined);
+});
+
+Deno.test("IPv6 literals are read in every spelling and written as RFC 5952 says", () => {
+  const cases: [string, string | undefined][] = [
+    ["FD00:0:0:0:0:0:0:0001", "fd00::1"],
+    ["fd00::01", "fd00::1"],
+    ["::", "::"],
+    ["::1", "::1"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["::ffff:192.0.2.1", "::ffff:c000:201"],
+    ["1:2:3:4:5:6:7:8:9", undefined],
+    ["1::2::3", undefined],
+    ["fd00::g", undefined],
+    ["fd00::1%eth0", undefined],
+  ];
+  for (const [input, canonical] of cases) assertEquals(canonicalIp(input), canonical, input);
+  assertEquals(["fd00::2", "10.0.0.1", "fd00::10", "9.0.0.1"].sort(compareIps), [
+    "9.0.0.1",
+    "10.0.0.1",
+    "fd00::2",
+    "fd00::10",
+  ]);
+});
+
+Deno.test("an IPv6 pool leaves out its subnet-router anycast address and holds only IPv6", () => {
+  const pool = parseAddressPool("fd00:32::5/64");
+  assertEquals(pool.cidr, "fd00:32::/64");
+  assertEquals(pool.size, 2n ** 64n - 1n);
+  assertEquals(text(6, pool.first), "fd00:32::1");
+  assertEquals(poolContains(pool, "fd00:32::"), false);
+  assertEquals(poolContains(pool, "FD00:32:0::ffff"), true);
+  assertEquals(poolContains(pool, "127.32.0.1"), false);
+  const [first] = candidateAddresses(pool, "ns/a");
+  assertEquals(poolContains(pool, first), true);
+  assertEquals(parseAddressPool("::1/128").size, 1n);
 });
 
 Deno.test("candidates visit every pool address once, from a start fixed by the key", () => {
@@ -96,6 +136,18 @@ Deno.test("an address a Gateway publishes in its status stays its own", () => {
 Deno.test("a held address outside the pool is dropped for a fresh choice", () => {
   const result = assignPoolAddresses([gateway("a", undefined, ["10.9.9.9"])], POOL);
   assertEquals(poolContains(POOL, result.get("infra/a")!.addresses[0]), true);
+});
+
+Deno.test("requested IPv6 addresses are compared in canonical form", () => {
+  const v6 = parseAddressPool("fd00:32::/64");
+  const result = assignPoolAddresses([
+    gateway("older", [{ type: "IPAddress", value: "fd00:32::0a" }]),
+    gateway("newer", [{ type: "IPAddress", value: "FD00:32:0:0::A" }]),
+  ], v6);
+  assertEquals(result.get("infra/older")!.addresses, ["fd00:32::a"]);
+  assertEquals(result.get("infra/newer")!.unusable, [
+    "IPAddress fd00:32::a is already used by Gateway infra/older",
+  ]);
 });
 
 Deno.test("a newer Gateway never takes the address an older one holds", () => {
