@@ -27,6 +27,8 @@
  * ```
  * @module
  */
+import { GATEWAY_API_KINDS, KNOWN_FIELDS } from "./known_fields.ts";
+import { nearestName, unknownFieldErrors } from "./unknown_fields.ts";
 import type { GatewayResource, KubeObject, ResourceKind } from "./types.ts";
 import { FieldChecker, type StringRule, type ValidationError } from "./validate_fields.ts";
 import { readEndpointSlice } from "./validate_endpoint_slice.ts";
@@ -187,6 +189,17 @@ export function validateResource(raw: unknown): ValidationResult {
   const group = slash < 0 ? "" : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
   const spec = isResourceKind(kind) ? KINDS[kind] : undefined;
+  if (group === GATEWAY_GROUP && !GATEWAY_API_KINDS.includes(kind)) {
+    // A misspelt kind of our group would otherwise be skipped without a word.
+    const near = nearestName(kind, GATEWAY_API_KINDS);
+    c.error(
+      "kind",
+      `is not a kind of ${GATEWAY_GROUP}, got ${JSON.stringify(kind)}${
+        near ? `; did you mean "${near}"?` : ""
+      }`,
+    );
+    return invalid(c.errors, obj);
+  }
   // A same-named kind of another group (an Istio `Gateway`, say) is not ours.
   if (!spec || spec.group !== group) return { ok: false, ignored: true, kind, apiVersion };
   if (!spec.versions.includes(version)) {
@@ -199,6 +212,10 @@ export function validateResource(raw: unknown): ValidationResult {
     return invalid(c.errors, obj);
   }
 
+  const known = Object.hasOwn(KNOWN_FIELDS, kind) ? KNOWN_FIELDS[kind] : undefined;
+  if (known !== undefined) {
+    for (const error of unknownFieldErrors(known, obj)) c.error(error.field, error.message);
+  }
   const metadata = readMetadata(c, obj.metadata, spec.name, spec.namespaced);
   const value = spec.read(c, obj, { apiVersion, kind, metadata });
   if (c.failed) return invalid(c.errors, obj);
