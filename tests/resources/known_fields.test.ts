@@ -95,11 +95,19 @@ function knownPaths(shape: FieldShape, path = ""): string[] {
   ).sort();
 }
 
+/**
+ * The experimental CRDs of the release the conformance rig pins (its
+ * `go.mod`), from the Go module cache; `undefined` when Go or the module is
+ * not there (the test is then skipped: tests never download).
+ */
 async function crdDir(): Promise<string | undefined> {
   try {
+    const goMod = await Deno.readTextFile(new URL("../../conformance/go.mod", import.meta.url));
+    const version = /sigs\.k8s\.io\/gateway-api (v[0-9.]+)/.exec(goMod)?.[1];
     const out = await new Deno.Command("go", { args: ["env", "GOMODCACHE"], stderr: "null" })
       .output();
-    const dir = `${new TextDecoder().decode(out.stdout).trim()}/sigs.k8s.io/gateway-api@v1.6.1` +
+    const dir =
+      `${new TextDecoder().decode(out.stdout).trim()}/sigs.k8s.io/gateway-api@${version}` +
       "/config/crd/experimental";
     await Deno.stat(dir);
     return dir;
