@@ -47,6 +47,7 @@ export function createDefaultParts(): GatewayParts {
       const connection = await loadKubeConnection({
         kubeconfig: ctx.options.kubeconfig,
         env: (name) => ctx.env[name],
+        logger: ctx.logger.child({ component: "kubeconfig" }),
       });
       return { client: createKubeClient(connection), namespace: connection.namespace };
     },

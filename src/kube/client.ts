@@ -14,7 +14,8 @@
  * ```
  * @module
  */
-import { createKubeHttpClient, type KubeConnection } from "./kubeconfig.ts";
+import type { KubeConnection } from "./kubeconfig.ts";
+import { createKubeTransport } from "./transport.ts";
 
 /** A non-2xx answer of the API server. */
 export class KubeApiError extends Error {
@@ -58,7 +59,7 @@ export interface KubeClient {
 
 /** Creates a client for `conn`. */
 export function createKubeClient(conn: KubeConnection): KubeClient {
-  const http = createKubeHttpClient(conn);
+  const transport = createKubeTransport(conn);
 
   const send = async (method: string, url: string, options: KubeRequestOptions) => {
     const headers = new Headers({ accept: "application/json" });
@@ -70,7 +71,7 @@ export function createKubeClient(conn: KubeConnection): KubeClient {
       headers.set("content-type", options.contentType ?? "application/json");
     }
     try {
-      return await fetch(url, { method, headers, body, signal: options.signal, client: http });
+      return await transport.fetch(url, { method, headers, body, signal: options.signal });
     } catch (err) {
       // Aborts carry our own reason (idle deadline, relist, stop): keep them as they are.
       if (options.signal?.aborted) throw err;
@@ -103,7 +104,7 @@ export function createKubeClient(conn: KubeConnection): KubeClient {
       return await response.json() as T;
     },
     close() {
-      http.close();
+      transport.close();
     },
   };
   return client;

@@ -4,10 +4,10 @@
  *
  * Kubeconfig files are parsed here with the `yaml` package rather than with
  * `@kubernetes/client-node`'s `KubeConfig`: the fields we honour (server, CA,
- * client certificate and key, token, token file, context namespace) are a few
- * lines to read, and loading client-node would pull its whole HTTP stack into
- * startup for nothing, since the list+watch loop (see `kube_watch.ts`) talks to
- * the API with `fetch`. Exec and auth-provider plugins are not supported and
+ * `insecure-skip-tls-verify`, client certificate and key, token, token file,
+ * `exec` credential plugins, context namespace) are a few lines to read, and
+ * loading client-node would pull its whole HTTP stack into startup for
+ * nothing. Legacy `auth-provider` plugins and basic auth are not supported and
  * are reported as such.
  *
  * @example
@@ -20,7 +20,9 @@
  */
 import { parse as parseYaml } from "yaml";
 import { dirname, isAbsolute, join } from "node:path";
+import type { Logger } from "../log/logger.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
+import { execTokenSource, parseExecConfig, runExecPlugin } from "./exec_credential.ts";
 
 /** Default ServiceAccount mount of a pod. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -34,6 +36,8 @@ export interface KubeConnection {
   /** PEM client certificate and key (mutual TLS), if configured. */
   readonly clientCert?: string;
   readonly clientKey?: string;
+  /** The API server's certificate is not verified (kubeconfig `insecure-skip-tls-verify`). */
+  readonly insecureSkipTlsVerify?: boolean;
   /** Namespace of the pod (in-cluster) or of the kubeconfig context. */
   readonly namespace?: string;
   /** Where the settings came from, for logs. */
@@ -63,6 +67,10 @@ export interface KubeConnectionOptions {
   tokenReloadMs?: number;
   /** Measures `tokenReloadMs`. Default {@linkcode systemClock}. */
   clock?: Clock;
+  /** Wall-clock milliseconds, for exec credentials' `expirationTimestamp`. Default `Date.now`. */
+  wallClock?: () => number;
+  /** Told about settings that weaken security (`insecure-skip-tls-verify`). */
+  logger?: Logger;
 }
 
 /**
@@ -168,28 +176,46 @@ export async function loadKubeconfigFile(
   if (typeof server !== "string" || !/^https?:\/\//.test(server)) {
     throw new Error(`Cannot use kubeconfig cluster "${context.cluster}": server is "${server}"`);
   }
-  if (cluster.doc["insecure-skip-tls-verify"] === true) {
-    throw new Error(
-      `Cannot use kubeconfig cluster "${context.cluster}": insecure-skip-tls-verify is not supported, give certificate-authority instead`,
-    );
-  }
-  for (const unsupported of ["exec", "auth-provider", "username"]) {
+  for (const unsupported of ["auth-provider", "username"]) {
     if (user.doc[unsupported] !== undefined) {
       throw new Error(
-        `Cannot use kubeconfig user "${context.user}": "${unsupported}" authentication is not supported, use a token, token file or client certificate`,
+        `Cannot use kubeconfig user "${context.user}": "${unsupported}" authentication is not supported, use a token, token file, client certificate or exec plugin`,
       );
     }
   }
   const ca = await pemFrom(cluster.doc, "certificate-authority", cluster.dir);
-  const clientCert = await pemFrom(user.doc, "client-certificate", user.dir);
-  const clientKey = await pemFrom(user.doc, "client-key", user.dir);
+  const insecure = cluster.doc["insecure-skip-tls-verify"] === true;
+  if (insecure && ca !== undefined) {
+    // kubectl refuses the pair too: which one was meant cannot be told.
+    throw new Error(
+      `Cannot use kubeconfig cluster "${context.cluster}": insecure-skip-tls-verify and certificate-authority exclude each other`,
+    );
+  }
+  if (insecure) {
+    options.logger?.warn(
+      "kubeconfig cluster sets insecure-skip-tls-verify: the API server's certificate is not verified",
+      { cluster: String(context.cluster), server },
+    );
+  }
+  let clientCert = await pemFrom(user.doc, "client-certificate", user.dir);
+  let clientKey = await pemFrom(user.doc, "client-key", user.dir);
   if ((clientCert === undefined) !== (clientKey === undefined)) {
     throw new Error(
       `Cannot use kubeconfig user "${context.user}": client-certificate and client-key must be given together`,
     );
   }
   let tokenSource: Pick<KubeConnection, "token" | "refreshToken">;
-  if (typeof user.doc.token === "string") {
+  if (user.doc.exec !== undefined) {
+    const exec = parseExecConfig(user.doc.exec, String(context.user));
+    // Run now, so a missing plugin or a refused login stops startup with its reason.
+    const first = await runExecPlugin(exec, user.dir);
+    if (first.clientCertificateData !== undefined && first.clientKeyData !== undefined) {
+      // The TLS client is made once: a plugin's certificate lasts until a restart.
+      clientCert = first.clientCertificateData;
+      clientKey = first.clientKeyData;
+    }
+    tokenSource = execTokenSource(exec, user.dir, first, options.wallClock);
+  } else if (typeof user.doc.token === "string") {
     const fixed = user.doc.token;
     tokenSource = {
       token: () => Promise.resolve(fixed),
@@ -212,20 +238,11 @@ export async function loadKubeconfigFile(
     caCerts: ca === undefined ? undefined : [ca],
     clientCert,
     clientKey,
+    ...(insecure ? { insecureSkipTlsVerify: true } : {}),
     namespace: typeof context.namespace === "string" ? context.namespace : undefined,
     origin: `kubeconfig ${pathList} (context ${currentContext})`,
     ...tokenSource,
   };
-}
-
-/** Creates the TLS-configured HTTP client every API request goes through. */
-export function createKubeHttpClient(conn: KubeConnection): Deno.HttpClient {
-  const options: Deno.CreateHttpClientOptions = {};
-  if (conn.caCerts) options.caCerts = conn.caCerts;
-  if (conn.clientCert && conn.clientKey) {
-    Object.assign(options, { cert: conn.clientCert, key: conn.clientKey });
-  }
-  return Deno.createHttpClient(options);
 }
 
 function tokenFromFile(

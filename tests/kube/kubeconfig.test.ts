@@ -105,20 +105,20 @@ contexts: [{ name: c, context: { cluster: k, user: u } }]
   assertEquals(await conn.token(), "abc");
 });
 
-Deno.test("kubeconfig: exec plugins and missing contexts are rejected with a clear message", async () => {
+Deno.test("kubeconfig: auth-provider plugins and missing contexts are rejected with a clear message", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
-    `${dir}/exec`,
+    `${dir}/provider`,
     `current-context: c
 clusters: [{ name: k, cluster: { server: "https://k:1" } }]
-users: [{ name: u, user: { exec: { command: aws } } }]
+users: [{ name: u, user: { auth-provider: { name: gcp } } }]
 contexts: [{ name: c, context: { cluster: k, user: u } }]
 `,
   );
   await assertRejects(
-    () => loadKubeconfigFile(`${dir}/exec`),
+    () => loadKubeconfigFile(`${dir}/provider`),
     Error,
-    '"exec" authentication is not supported',
+    '"auth-provider" authentication is not supported',
   );
   await Deno.writeTextFile(`${dir}/nocontext`, "current-context: missing\n");
   await assertRejects(
