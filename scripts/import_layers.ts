@@ -1,7 +1,7 @@
 /**
  * The import-layer rule of `src/`: imports point down the pipeline only, and
  * no files import each other in a loop. `deno task check` runs this file;
- * `tests/import_layers.test.ts` runs {@linkcode importViolations} on the tree
+ * `tests/gate.test.ts` runs {@linkcode importViolations} on the tree
  * and on small made-up graphs, so the rule itself is tested.
  *
  * The layers, lowest first. A folder may import its own files and any folder

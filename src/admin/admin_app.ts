@@ -18,9 +18,10 @@
  * tokens are configured, the bearer token (401; `/healthz` is exempt).
  *
  * @example
- * ```ts ignore
- * import { createAdminApp } from "./admin_app.ts";
- * const app = createAdminApp({ state, control, metrics, explain, logger, version: "0.1.0" });
+ * ```ts
+ * import { type AdminAppDeps, createAdminApp } from "./admin_app.ts";
+ * declare const deps: AdminAppDeps;
+ * const app = createAdminApp(deps);
  * Deno.serve({ hostname: "127.0.0.1", port: 9901 }, app.fetch);
  * ```
  * @module

@@ -41,7 +41,7 @@ export function isAllowedAdminHost(authority: string, allowed: readonly string[]
  * The middleware.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Hono } from "hono";
  * import { createAdminGuard } from "./admin_guard.ts";
  * const app = new Hono();

@@ -39,9 +39,13 @@ const MAX_BODY_BYTES = 64 * 1024;
  * Serves `fetch` (an app's handler) over TLS.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { serveAdminTls } from "./admin_tls_server.ts";
- * const server = serveAdminTls(app.fetch, { hostname: "127.0.0.1", port: 9901, cert, key, clientCa }, logger);
+ * import { createLogger } from "../log/logger.ts";
+ * declare const cert: string, key: string, clientCa: string;
+ * const handler = () => new Response("ok");
+ * const options = { hostname: "127.0.0.1", port: 9901, cert, key, clientCa };
+ * const server = serveAdminTls(handler, options, createLogger());
  * await server.listening;
  * ```
  */

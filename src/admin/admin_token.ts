@@ -40,9 +40,10 @@ function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
  * Reads tokens from `path` (blank lines and surrounding spaces ignored).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createTokenFile } from "./admin_token.ts";
- * const tokens = createTokenFile("/etc/serval-k8s-gateway/admin-token", logger);
+ * import { createLogger } from "../log/logger.ts";
+ * const tokens = createTokenFile("/etc/serval-k8s-gateway/admin-token", createLogger());
  * await tokens.accepts("s3cret");
  * ```
  */

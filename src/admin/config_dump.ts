@@ -7,8 +7,10 @@
  * this module did not foresee.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { buildConfigDump, stringifyRedacted } from "./config_dump.ts";
+ * import type { GatewayState } from "./gateway_state.ts";
+ * declare const state: GatewayState;
  * const body = stringifyRedacted(buildConfigDump(state, "0.1.0"));
  * ```
  * @module

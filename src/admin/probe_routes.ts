@@ -5,12 +5,14 @@
  * 405 with `Allow` for a known path asked with the wrong method).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Hono } from "hono";
- * import { addErrorHandlers, addProbeRoutes } from "./probe_routes.ts";
+ * import { addErrorHandlers, addProbeRoutes, type ProbeDeps } from "./probe_routes.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * declare const deps: ProbeDeps;
  * const app = new Hono();
- * addProbeRoutes(app, { state, metrics, logger });
- * addErrorHandlers(app, logger);
+ * addProbeRoutes(app, deps);
+ * addErrorHandlers(app, createLogger());
  * ```
  * @module
  */

@@ -6,9 +6,10 @@
  * pod network can read the config or trigger a reload.
  *
  * @example
- * ```ts ignore
- * import { createTelemetryApp } from "./telemetry_app.ts";
- * const app = createTelemetryApp({ state, metrics, logger });
+ * ```ts
+ * import { createTelemetryApp, type TelemetryAppDeps } from "./telemetry_app.ts";
+ * declare const deps: TelemetryAppDeps;
+ * const app = createTelemetryApp(deps);
  * Deno.serve({ hostname: "0.0.0.0", port: 9902 }, app.fetch);
  * ```
  * @module

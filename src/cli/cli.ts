@@ -5,9 +5,10 @@
  * and exits with its result.
  *
  * @example
- * ```ts ignore
- * import { runCli } from "./cli.ts";
- * Deno.exit(await runCli(Deno.args, Deno.env.toObject()));
+ * ```ts
+ * import { type CliCommands, runCli } from "./cli.ts";
+ * declare const commands: CliCommands;
+ * Deno.exit(await runCli(Deno.args, Deno.env.toObject(), commands));
  * ```
  * @module
  */

@@ -29,9 +29,10 @@ export interface WatchedBody {
  * stream is cancelled.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { watchClientBody } from "./client_body.ts";
  * import { createDeadlineTimer } from "./deadline_timer.ts";
+ * declare const request: Request;
  * const watched = watchClientBody(request.body!, 30_000, createDeadlineTimer());
  * await new Response(watched.body).arrayBuffer(); // throws after 30 s of silence
  * ```

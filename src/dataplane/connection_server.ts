@@ -130,13 +130,14 @@ const LOG_EVERY_MS = 5000;
  * Serves `listener` until `shutdown`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ConnectionBudget, serveConnections } from "./connection_server.ts";
+ * import { createLogger } from "../log/logger.ts";
  * const server = serveConnections({
  *   listener: Deno.listen({ hostname: "127.0.0.1", port: 8080 }),
  *   handler: () => new Response("ok"),
  *   onError: () => new Response("Internal error\n", { status: 500 }),
- *   logger,
+ *   logger: createLogger(),
  *   budget: new ConnectionBudget(10_000),
  * });
  * await server.shutdown();

@@ -82,8 +82,10 @@ interface Outcome {
  * Creates the handler for one port.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createDataPlaneHandler } from "./handler.ts";
+ * import type { RouteTable } from "../router/router.ts";
+ * declare const table: RouteTable;
  * const handler = createDataPlaneHandler({ getTable: () => table, port: 8080, scheme: "http" });
  * Deno.serve({ port: 8080 }, handler);
  * ```

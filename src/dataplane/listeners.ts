@@ -75,8 +75,11 @@ interface PortEntry {
  * Creates a listener manager; nothing is bound until `reconcile`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createListenerManager } from "./listeners.ts";
+ * import type { RouteTable } from "../router/router.ts";
+ * import type { TranslateResult } from "../model/config.ts";
+ * declare const table: RouteTable, result: TranslateResult;
  * const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
  * await manager.reconcile(result);
  * await manager.shutdown({ graceMs: 5000 });

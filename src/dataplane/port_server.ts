@@ -57,9 +57,10 @@ export type PortServerFactory = (context: PortServeContext) => PortServer | Prom
  * escapes.
  *
  * @example
- * ```ts ignore
- * import { serveHttp } from "./port_server.ts";
- * const server = serveHttp({ port: 8080, hostname: "127.0.0.1", handler, portConfig, certificates: [], logger });
+ * ```ts
+ * import { type PortServeContext, serveHttp } from "./port_server.ts";
+ * declare const context: PortServeContext;
+ * const server = serveHttp(context);
  * await server.shutdown();
  * ```
  */

@@ -34,7 +34,15 @@ const WELL_KNOWN_PORT = { http: 80, https: 443 } as const;
  * @example
  * ```ts
  * import { redirectLocation } from "./redirect.ts";
- * const match = { id: "m", rule: "r", route: "ns/r", path: { type: "PathPrefix", value: "/" }, headers: [], queryParams: [] } as const;
+ * import type { MatchConfig } from "../model/config.ts";
+ * const match: MatchConfig = {
+ *   id: "m",
+ *   rule: "r",
+ *   route: "ns/r",
+ *   path: { type: "PathPrefix", value: "/" },
+ *   headers: [],
+ *   queryParams: [],
+ * };
  * redirectLocation(
  *   { type: "RequestRedirect", scheme: "https", statusCode: 301 },
  *   { scheme: "http", host: "example.org", listenerPort: 8080, path: "/a", query: "", match },

@@ -98,10 +98,15 @@ export interface ServedConnection {
  * reset), if any; the connection is the client's business then.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { serveConnection } from "./serve_connection.ts";
+ * declare const listener: Deno.Listener;
  * const conn = await listener.accept();
- * const served = serveConnection(conn, () => new Response("ok"), () => new Response("", { status: 500 }));
+ * const served = serveConnection(
+ *   conn,
+ *   () => new Response("ok"),
+ *   () => new Response("", { status: 500 }),
+ * );
  * await served.finished;
  * ```
  */

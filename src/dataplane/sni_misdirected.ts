@@ -56,9 +56,11 @@ export function requestHostname(request: Request): string {
  * unbound connection to the listener of the request's host.
  *
  * @example
- * ```ts ignore
- * import { checkMisdirected } from "./sni_misdirected.ts";
- * const binding = {};
+ * ```ts
+ * import { checkMisdirected, type ConnectionBinding } from "./sni_misdirected.ts";
+ * import type { RouteTable } from "../router/router.ts";
+ * declare const table: RouteTable;
+ * const binding: ConnectionBinding = {};
  * checkMisdirected(table, 443, binding, "a.example.com"); // binds to a's listener
  * checkMisdirected(table, 443, binding, "b.example.com"); // { misdirected: true, ... }
  * ```

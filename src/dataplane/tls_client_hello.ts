@@ -44,8 +44,9 @@ export type ClientHelloScan =
  * them, from the start) while the answer is `incomplete`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { scanClientHello } from "./tls_client_hello.ts";
+ * declare const firstBytes: Uint8Array;
  * const scan = scanClientHello(firstBytes);
  * if (scan.state === "parsed") console.log(scan.serverName); // "a.example.com"
  * ```

@@ -80,9 +80,11 @@ const LARGE_BUFFER = 65536;
  * Throws when the port cannot be bound.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openFrontDoor } from "./tls_front_door.ts";
- * const door = openFrontDoor({ hostname: "0.0.0.0", port: 443, target: () => innerPort, logger });
+ * import { createLogger } from "../log/logger.ts";
+ * declare const innerPort: number;
+ * const door = openFrontDoor({ hostname: "0.0.0.0", port: 443, target: () => innerPort, logger: createLogger() });
  * // in the TLS listener's handler: door.lookup(info.remoteAddr.port)?.serverName
  * ```
  */

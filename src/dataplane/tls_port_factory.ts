@@ -29,9 +29,11 @@ export interface HttpsServerFactoryOptions {
  * `getTable`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createListenerManager } from "./listeners.ts";
  * import { createHttpsServerFactory } from "./tls_port_factory.ts";
+ * import type { RouteTable } from "../router/router.ts";
+ * declare const getTable: () => RouteTable | undefined;
  * createListenerManager({ getTable, servers: { HTTPS: createHttpsServerFactory(getTable) } });
  * ```
  */

@@ -125,15 +125,12 @@ interface LiveConnection {
  * Binds an HTTPS port and serves it. Throws when the port cannot be bound.
  *
  * @example
- * ```ts ignore
- * import { serveTlsPort } from "./tls_port_server.ts";
- * import { sniCertificatesFor } from "./sni.ts";
- * const server = serveTlsPort({
- *   hostname: "0.0.0.0", port: 443,
- *   certificates: sniCertificatesFor(portConfig, result.certificates),
- *   getTable: () => table, handler,
- * });
- * await server.update(sniCertificatesFor(newPortConfig, newResult.certificates));
+ * ```ts
+ * import { serveTlsPort, type TlsPortServerOptions } from "./tls_port_server.ts";
+ * import type { SniCertificates } from "./sni.ts";
+ * declare const options: TlsPortServerOptions, renewed: SniCertificates;
+ * const server = serveTlsPort(options);
+ * await server.update(renewed);
  * await server.shutdown();
  * ```
  */

@@ -121,10 +121,13 @@ export interface ListenTlsWithSniOptions {
  * Binds a TLS listener that picks its certificate per server name.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { listenTlsWithSni } from "./tls_server.ts";
+ * declare const cert: string, key: string;
  * const listener = listenTlsWithSni({
- *   hostname: "127.0.0.1", port: 8443, reusePort: false,
+ *   hostname: "127.0.0.1",
+ *   port: 8443,
+ *   reusePort: false,
  *   resolve: (name) => name === "a.example" ? { cert, key } : undefined,
  * });
  * ```

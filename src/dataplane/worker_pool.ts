@@ -86,9 +86,11 @@ const WORKER_URL = new URL("./dataplane_worker.ts", import.meta.url);
  * Starts `options.workers` workers; nothing is bound until `reconcile`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createWorkerPool } from "./worker_pool.ts";
- * const pool = createWorkerPool({ workers: 2, hostname: "127.0.0.1", observer });
+ * import type { TranslateResult } from "../model/config.ts";
+ * declare const result: TranslateResult;
+ * const pool = createWorkerPool({ workers: 2, hostname: "127.0.0.1" });
  * await pool.reconcile(result);
  * await pool.shutdown({ graceMs: 5000 });
  * ```

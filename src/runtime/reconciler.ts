@@ -6,10 +6,22 @@
  * rebuild coalesce into one more rebuild after it.
  *
  * @example
- * ```ts ignore
- * const reconciler = createReconciler({ source, translate, compile, applyListeners, logger });
- * await source.start();
- * reconciler.start(); // first rebuild now, then one per store change
+ * ```ts
+ * import { createReconciler } from "./reconciler.ts";
+ * import { createStore } from "../source/store.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * import { translate } from "../translate/translate.ts";
+ * import { compileRouteTable } from "../router/compile_route_table.ts";
+ * const store = createStore();
+ * const reconciler = createReconciler({
+ *   source: { store, problems: () => [] },
+ *   translate,
+ *   compile: compileRouteTable,
+ *   translateOptions: () => ({ controllerName: "gateway.serval.dev/controller" }),
+ *   applyListeners: () => Promise.resolve([]),
+ *   logger: createLogger(),
+ * });
+ * await reconciler.start(); // first rebuild now, then one per store change
  * ```
  * @module
  */

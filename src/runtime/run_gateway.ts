@@ -6,10 +6,13 @@
  * in-flight requests get up to `shutdownTimeoutMs` to finish.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { runGateway } from "./run_gateway.ts";
- * import { createDefaultParts } from "../gateway.ts";
- * const code = await runGateway(options, createDefaultParts());
+ * import type { GatewayOptions } from "./gateway_options.ts";
+ * import type { GatewayParts } from "./gateway_parts.ts";
+ * // The composition root (`src/gateway.ts`) supplies the real parts.
+ * declare const options: GatewayOptions, parts: GatewayParts;
+ * const code = await runGateway(options, parts);
  * ```
  * @module
  */

@@ -5,8 +5,16 @@
  * bind a port, must not receive traffic from a load balancer.
  *
  * @example
- * ```ts ignore
- * const { state, control } = createRuntimeGatewayState({ source, reconciler, draining: () => false });
+ * ```ts
+ * import { createRuntimeGatewayState, type RuntimeGatewayStateDeps } from "./runtime_gateway_state.ts";
+ * declare const source: RuntimeGatewayStateDeps["source"];
+ * declare const reconciler: RuntimeGatewayStateDeps["reconciler"];
+ * const { state } = createRuntimeGatewayState({
+ *   source,
+ *   reconciler,
+ *   draining: () => false,
+ *   synced: () => true,
+ * });
  * state.readiness(); // { ready: false, reasons: ["No configuration served yet"] }
  * ```
  * @module

@@ -3,12 +3,14 @@
  * `kube_watch.ts`), all feeding one `Store`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createKubeClient } from "../kube/client.ts";
  * import { loadKubeConnection } from "../kube/kubeconfig.ts";
+ * import { createLogger } from "../log/logger.ts";
  * import { createKubeSource } from "./kube.ts";
+ * import { createStore } from "./store.ts";
  * const client = createKubeClient(await loadKubeConnection({ kubeconfig: "./kubeconfig" }));
- * const source = createKubeSource({ client, store: createStore(), logger });
+ * const source = createKubeSource({ client, store: createStore(), logger: createLogger() });
  * await source.start(); // every kind listed once
  * ```
  * @module

@@ -13,8 +13,13 @@
  * 1 s duration) so another replica takes over within one retry period.
  *
  * @example
- * ```ts ignore
- * const elector = createLeaderElector({ client, namespace: "gateway-system", logger });
+ * ```ts
+ * import { createLeaderElector } from "./leader_election.ts";
+ * import type { KubeClient } from "../kube/client.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * declare const client: KubeClient;
+ * const log = createLogger();
+ * const elector = createLeaderElector({ client, namespace: "gateway-system", logger: log });
  * elector.onChange((leading) => log.info("leadership", { leading }));
  * elector.start();
  * ```

@@ -18,9 +18,19 @@
  * what it wrote, so a status is not written twice.
  *
  * @example
- * ```ts ignore
- * const writer = createStatusWriter({ client, store: source.store, controllerName, logger });
- * const reconciler = createReconciler({ ..., statusSink: writer.update });
+ * ```ts
+ * import { createStatusWriter } from "./status_writer.ts";
+ * import type { KubeClient } from "../kube/client.ts";
+ * import { createStore } from "../source/store.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * declare const client: KubeClient;
+ * const writer = createStatusWriter({
+ *   client,
+ *   store: createStore(),
+ *   controllerName: "gateway.serval.dev/controller",
+ *   logger: createLogger(),
+ * });
+ * // the reconciler's statusSink: writer.update
  * ```
  * @module
  */

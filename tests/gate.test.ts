@@ -48,3 +48,22 @@ Deno.test("imports are read from code, not from JSDoc examples", () => {
   ].join("\n");
   assertEquals(importsOf(text), ["./a.ts", "../b.ts", "./c.ts", "./worker.ts", "./d.ts"]);
 });
+
+Deno.test("the gate type-checks every @example in src/ (deno check --doc), and none is skipped", async () => {
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const check: string = denoJson.tasks.check;
+  assertEquals(/deno check --doc main\.ts src\//.test(check), true, check);
+  const skipped: string[] = [];
+  const walk = async (dir: URL) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+      if (entry.isDirectory) await walk(url);
+      else if (entry.name.endsWith(".ts")) {
+        const text = await Deno.readTextFile(url);
+        if (/```ts(?:x)? +ignore/.test(text)) skipped.push(url.pathname);
+      }
+    }
+  };
+  await walk(new URL("../src/", import.meta.url));
+  assertEquals(skipped, [], "examples marked ignore are never type-checked");
+});
