@@ -12,7 +12,12 @@ import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
-import type { CertificateConfig, GatewayConfig, PortConfig } from "../model/config.ts";
+import {
+  type CertificateConfig,
+  type GatewayConfig,
+  type PortConfig,
+  socketKey,
+} from "../model/config.ts";
 import { createBackendPicker } from "./backend_picker.ts";
 import { type ClientConnectionSettings, createConnectionWatcher } from "./client_timeouts.ts";
 import { ConnectionBudget } from "./connection_server.ts";
@@ -237,11 +242,6 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       return drained;
     },
   };
-}
-
-/** The socket a port config binds: its pool address (or the listen host) and port. */
-function socketKey(pc: Pick<PortConfig, "address" | "port">): string {
-  return `${pc.address ?? ""}|${pc.port}`;
 }
 
 /** By port, then address (the listen host first), as `/config` and logs list them. */

@@ -16,7 +16,7 @@
 import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
-import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
+import { type CertificateConfig, type GatewayConfig, socketKey } from "../model/config.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
@@ -216,7 +216,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     const bySocket = new Map<string, ListenerPortState>();
     for (const slot of slots) {
       for (const s of slot.states) {
-        const key = `${s.address ?? ""}|${s.port}`;
+        const key = socketKey(s);
         const seen = bySocket.get(key);
         if (seen === undefined) bySocket.set(key, { ...s });
         else if (!s.bound) {

@@ -47,6 +47,22 @@ export interface GatewayConfig {
   rules: Record<string, RuleConfig>;
 }
 
+/**
+ * The socket a port binds, as a map key: `<address>|<port>`, the address
+ * empty for the shared listen host. The same port on two pool addresses is
+ * two sockets; the router, the listener manager and the worker pool all key
+ * ports this way.
+ *
+ * @example
+ * ```ts
+ * import { socketKey } from "./config.ts";
+ * socketKey({ address: "127.32.0.7", port: 80 }); // "127.32.0.7|80"
+ * ```
+ */
+export function socketKey(socket: { address?: string; port: number }): string {
+  return `${socket.address ?? ""}|${socket.port}`;
+}
+
 export interface PortConfig {
   /**
    * The address this port binds (one Gateway's pool address). Absent: the

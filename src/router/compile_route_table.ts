@@ -4,7 +4,12 @@
  * number of hosts), matches found through a per-host `PathIndex`.
  * @module
  */
-import type { GatewayConfig, ListenerConfig, RuleConfig } from "../model/config.ts";
+import {
+  type GatewayConfig,
+  type ListenerConfig,
+  type RuleConfig,
+  socketKey,
+} from "../model/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
 import { compileMatch } from "./compiled_match.ts";
 import { HostIndex } from "./host_index.ts";
@@ -54,7 +59,7 @@ export function compileRouteTable(config: GatewayConfig): RouteTable {
   // the shared listen host (empty address) and from other addresses.
   const ports = new Map<string, HostIndex<CompiledListener>>();
   for (const port of config.ports) {
-    const key = socketKey(port.port, port.address);
+    const key = socketKey(port);
     let listeners = ports.get(key);
     if (!listeners) {
       listeners = new HostIndex<CompiledListener>();
@@ -68,19 +73,15 @@ export function compileRouteTable(config: GatewayConfig): RouteTable {
   return Object.freeze({
     config,
     listenerFor(port: number, host: string, address?: string): ListenerConfig | undefined {
-      return ports.get(socketKey(port, address))?.first(host)?.config;
+      return ports.get(socketKey({ port, address }))?.first(host)?.config;
     },
     match(request: RouteRequest): RouteMatch | undefined {
-      const listener = ports.get(socketKey(request.port, request.address))?.first(request.host);
+      const listener = ports.get(socketKey(request))?.first(request.host);
       if (!listener) return undefined;
       const query = new LazyQuery(request.query);
       return listener.virtualHosts.find(request.host, (index) => index.find(request, query));
     },
   });
-}
-
-function socketKey(port: number, address: string | undefined): string {
-  return `${address ?? ""}|${port}`;
 }
 
 function compileListener(

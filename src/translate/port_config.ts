@@ -7,11 +7,12 @@
  */
 import type { Gateway } from "../resources/types.ts";
 import { compareIps } from "./address_pool.ts";
-import type {
-  CertificateConfig,
-  ListenerConfig,
-  PortConfig,
-  VirtualHostConfig,
+import {
+  type CertificateConfig,
+  type ListenerConfig,
+  type PortConfig,
+  socketKey,
+  type VirtualHostConfig,
 } from "../model/config.ts";
 import { timestampMs } from "./context.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
@@ -76,7 +77,7 @@ export function buildPorts(
       listener.tls = { certificateIds: first.certificates.map((c) => c.id) };
       for (const c of first.certificates) certificates.set(c.id, c);
     }
-    const socket = `${address ?? ""}|${listener.port}`;
+    const socket = socketKey({ address, port: listener.port });
     const entry = bySocket.get(socket) ?? { address, listeners: [] };
     entry.listeners.push(listener);
     bySocket.set(socket, entry);
