@@ -24,9 +24,16 @@ export interface GatewayFeature {
   readonly state: FeatureState;
   /** What proves it today. */
   readonly proof: string;
+  /**
+   * Works only with `--gateway-address-pool` (addresses of its own per
+   * Gateway): claimed only when the gateway runs with a pool.
+   */
+  readonly needsPool: boolean;
 }
 
 const E2E = "tests/e2e/";
+/** The upstream suite's report, written by `deno task conformance`. */
+const UPSTREAM = "conformance/reports/gateway-http-report.yaml:";
 
 /** Every feature implemented, sorted by name. */
 export const FEATURES: readonly GatewayFeature[] = Object.freeze([
@@ -34,8 +41,9 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row(
     "GatewayAddressEmpty",
     "Extended",
-    "implemented",
-    "golden gateway-address-pool-gives-each-gateway-on-port-80-its-own-address (`--gateway-address-pool`)",
+    "claimed",
+    `${UPSTREAM} GatewayOptionalAddressValue (with \`--gateway-address-pool\`)`,
+    { needsPool: true },
   ),
   row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
   row(
@@ -47,14 +55,15 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row(
     "GatewayPort8080",
     "Extended",
-    "implemented",
-    "listeners bind any port; the e2e tests use free ports, not 8080",
+    "claimed",
+    `${UPSTREAM} GatewayWithAttachedRoutesWithPort8080`,
   ),
   row(
     "GatewayStaticAddresses",
     "Extended",
-    "implemented",
-    `${E2E}gateway_address_pool.test.ts (with \`--gateway-address-pool\`)`,
+    "claimed",
+    `${UPSTREAM} GatewayStaticAddresses (with \`--gateway-address-pool\`)`,
+    { needsPool: true },
   ),
   row("HTTPRoute", "Core", "claimed", `${E2E}conformance_matching.test.ts`),
   row(
@@ -78,8 +87,8 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row(
     "HTTPRouteBackendProtocolH2C",
     "Extended",
-    "implemented",
-    "golden: appProtocol kubernetes.io/h2c (translate only; no proxy test yet)",
+    "claimed",
+    `${UPSTREAM} HTTPRouteBackendProtocolH2C`,
   ),
   row(
     "HTTPRouteBackendRequestHeaderModification",
@@ -87,7 +96,12 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "claimed",
     `${E2E}conformance_filters.test.ts`,
   ),
-  row("HTTPRouteBackendTimeout", "Extended", "implemented", "tests/dataplane/proxy.test.ts"),
+  row(
+    "HTTPRouteBackendTimeout",
+    "Extended",
+    "claimed",
+    `${UPSTREAM} HTTPRouteTimeoutBackendRequest`,
+  ),
   row("HTTPRouteHostRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
   row("HTTPRouteMethodMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
   row("HTTPRouteParentRefPort", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
@@ -95,7 +109,7 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("HTTPRoutePathRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
   row("HTTPRoutePortRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
   row("HTTPRouteQueryParamMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
-  row("HTTPRouteRequestTimeout", "Extended", "implemented", "tests/dataplane/proxy.test.ts"),
+  row("HTTPRouteRequestTimeout", "Extended", "claimed", `${UPSTREAM} HTTPRouteTimeoutRequest`),
   row(
     "HTTPRouteResponseHeaderModification",
     "Extended",
@@ -111,13 +125,15 @@ function row(
   support: GatewayFeature["support"],
   state: FeatureState,
   proof: string,
+  { needsPool = false }: { needsPool?: boolean } = {},
 ): GatewayFeature {
-  return Object.freeze({ name, support, state, proof });
+  return Object.freeze({ name, support, state, proof, needsPool });
 }
 
 /**
  * `GatewayClass.status.supportedFeatures`: the claimed features as the v1.6
  * API has them, objects with a `name`, sorted by name (the API requires it).
+ * Features that need an address pool are left out when there is none.
  *
  * @example
  * ```ts
@@ -125,8 +141,10 @@ function row(
  * supportedFeatures()[0]; // { name: "Gateway" }
  * ```
  */
-export function supportedFeatures(): { name: string }[] {
-  return FEATURES.filter((f) => f.state === "claimed")
+export function supportedFeatures(
+  { addressPool = false }: { addressPool?: boolean } = {},
+): { name: string }[] {
+  return FEATURES.filter((f) => f.state === "claimed" && (addressPool || !f.needsPool))
     .map((f) => ({ name: f.name }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -42,7 +42,9 @@ export function evaluateGatewayClasses(ctx: TranslateContext): GatewayClassResul
       name: gatewayClass.metadata.name,
       generation,
       status: {
-        supportedFeatures: supportedFeatures(),
+        supportedFeatures: supportedFeatures({
+          addressPool: ctx.options.addressPool !== undefined,
+        }),
         conditions: [
           ok
             ? condition(

@@ -35,10 +35,16 @@ Deno.test("supportedFeatures lists only claimed features, sorted by name, as {na
   assertEquals(names, [...names].sort());
   assertEquals(
     new Set(names),
-    new Set(FEATURES.filter((f) => f.state === "claimed").map((f) => f.name)),
+    new Set(FEATURES.filter((f) => f.state === "claimed" && !f.needsPool).map((f) => f.name)),
   );
   for (const core of ["Gateway", "HTTPRoute", "ReferenceGrant"]) assert(names.includes(core), core);
-  assert(!names.includes("GatewayStaticAddresses"), "claimed only once the upstream test passes");
+  assert(!names.includes("GatewayStaticAddresses"), "claimed only with an address pool");
+  const withPool = supportedFeatures({ addressPool: true }).map((f) => f.name);
+  assert(withPool.includes("GatewayStaticAddresses"), "claimed with an address pool");
+  assertEquals(
+    new Set(withPool),
+    new Set(FEATURES.filter((f) => f.state === "claimed").map((f) => f.name)),
+  );
   assert(names.length <= 64, "the API allows at most 64");
   assertEquals(FEATURES.map((f) => f.name), [...FEATURES.map((f) => f.name)].sort());
 });
@@ -55,4 +61,21 @@ Deno.test("our GatewayClass status carries supportedFeatures", () => {
     { controllerName: "gateway.serval.dev/controller" },
   );
   assertEquals(result.statuses[0].status.supportedFeatures, supportedFeatures());
+});
+
+Deno.test("with an address pool the GatewayClass status also claims the pool's features", () => {
+  const gatewayClass: GatewayClass = {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "GatewayClass",
+    metadata: { name: "serval", generation: 1 },
+    spec: { controllerName: "gateway.serval.dev/controller" },
+  };
+  const result = translate(
+    { ...EMPTY_SNAPSHOT, gatewayClasses: [gatewayClass] },
+    { controllerName: "gateway.serval.dev/controller", addressPool: "127.32.0.0/16" },
+  );
+  const names = (result.statuses[0].status.supportedFeatures as { name: string }[])
+    .map((f) => f.name);
+  assert(names.includes("GatewayStaticAddresses"));
+  assert(names.includes("GatewayAddressEmpty"));
 });
