@@ -123,7 +123,8 @@ export async function startRig(
     `--gateway-class=${GATEWAY_CLASS}`,
   ], `${runDir}/rig.log`);
   let kubeconfig = "";
-  await waitUntil("the control plane", rig, 300_000, async () => {
+  // Long: another run on the machine may hold the rig lock until it finishes.
+  await waitUntil("the control plane", rig, 2_400_000, async () => {
     try {
       kubeconfig = (await Deno.readTextFile(`${runDir}/ready`)).trim();
       return true;

@@ -67,7 +67,36 @@ func cleanup(args []string) error {
 	if *binDir == "" {
 		return fmt.Errorf("cannot clean up: --bin-dir is required")
 	}
-	killRecorded(stateFile(*binDir), log.New(os.Stderr, "rig: ", log.Ltime))
+	logger := log.New(os.Stderr, "rig: ", log.Ltime)
+	path := filepath.Join(*binDir, "..", "rig.lock")
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot open the rig lock %s: %w", path, err)
+	}
+	defer file.Close()
+	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		logger.Printf("another rig is running; leaving its processes and network alone")
+		return nil
+	}
+	killRecorded(stateFile(*binDir), logger)
 	kubelet.CleanupNetwork()
 	return nil
+}
+
+// lockMachine takes the machine-wide rig lock beside the binaries, waiting
+// while another rig holds it.
+func lockMachine(binDir string, logger *log.Logger) (func(), error) {
+	path := filepath.Join(binDir, "..", "rig.lock")
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the rig lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		logger.Printf("another rig is running on this machine; waiting for it to finish")
+		if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX); err != nil {
+			file.Close()
+			return nil, fmt.Errorf("cannot take the rig lock %s: %w", path, err)
+		}
+	}
+	return func() { file.Close() }, nil
 }

@@ -45,6 +45,14 @@ func up(args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot find the rig binary: %w", err)
 	}
+	// One rig at a time on a machine: they share the bridge, the pod
+	// network and the Gateways' ports. A later run waits for the lock; a
+	// holder that died released it, so what it recorded is safe to end.
+	unlock, err := lockMachine(*binDir, logger)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	state := stateFile(*binDir)
 	killRecorded(state, logger)
 	if err := kubelet.SetupBridge(); err != nil {
