@@ -13,16 +13,20 @@ export const client: Deno.HttpClient = Deno.createHttpClient({ allowHost: true }
 /** The controller name every e2e GatewayClass uses (the gateway's default). */
 export const CONTROLLER = "gateway.serval.dev/controller";
 
-/** A GatewayClass `serval` and a Gateway `e2e` with one HTTP listener on `port`. */
-export function gatewayYaml(port: number, name = "e2e"): string {
+/** The GatewayClass `serval`, handled by the gateway under test. */
+export function gatewayClassYaml(): string {
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata:
   name: serval
 spec:
   controllerName: ${CONTROLLER}
----
-apiVersion: gateway.networking.k8s.io/v1
+`;
+}
+
+/** A Gateway `name` (default `e2e`) of class `serval` with one HTTP listener on `port`. */
+export function gatewayOnlyYaml(port: number, name = "e2e"): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata:
   name: ${name}
@@ -34,6 +38,12 @@ spec:
       protocol: HTTP
       port: ${port}
 `;
+}
+
+/** A GatewayClass `serval` and a Gateway `e2e` with one HTTP listener on `port`. */
+export function gatewayYaml(port: number, name = "e2e"): string {
+  return `${gatewayClassYaml()}---
+${gatewayOnlyYaml(port, name)}`;
 }
 
 /**

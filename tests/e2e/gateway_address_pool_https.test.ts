@@ -9,7 +9,7 @@ import { assert, assertEquals } from "@std/assert";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
-import { CONTROLLER, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import { gatewayClassYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 const HOST = "app.example.com";
 const ADDRESSES = { one: "127.35.0.11", two: "127.35.0.12" } as const;
@@ -72,13 +72,7 @@ Deno.test("two Gateways on the same HTTP and HTTPS ports are apart on their pool
   const dir = await Deno.makeTempDir({ prefix: "serval-pool-https-" });
   const [httpPort, httpsPort] = freePorts(2);
   await writeManifests(dir, {
-    "class.yaml": `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: ${CONTROLLER}
-`,
+    "class.yaml": gatewayClassYaml(),
     "one.yaml": gatewayYaml("one", httpPort, httpsPort),
     "two.yaml": gatewayYaml("two", httpPort, httpsPort),
     "services.yaml": serviceYaml("svc-one", one.port) + "---\n" + serviceYaml("svc-two", two.port),

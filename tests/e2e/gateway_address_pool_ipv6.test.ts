@@ -9,6 +9,7 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import {
   client,
+  gatewayOnlyYaml,
   gatewayYaml,
   prefixRule,
   routeYaml,
@@ -22,7 +23,7 @@ Deno.test("an IPv6 pool: the Gateway binds and is served at [::1] only; the next
   const dir = await Deno.makeTempDir({ prefix: "serval-pool-v6-" });
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
-    "later.yaml": gatewayYaml(port, "later").split("---\n").slice(1).join("---\n"),
+    "later.yaml": gatewayOnlyYaml(port, "later"),
     "service.yaml": serviceYaml("echo", echo.port),
     "route.yaml": routeYaml("web", ["example.com"], prefixRule("/", "echo")),
   });
