@@ -105,12 +105,16 @@ async function crdDir(): Promise<string | undefined> {
     const goMod = await Deno.readTextFile(new URL("../../conformance/go.mod", import.meta.url));
     const version = /sigs\.k8s\.io\/gateway-api (v[0-9.]+)/.exec(goMod)?.[1];
     const out = await new Deno.Command("go", { args: ["env", "GOMODCACHE"], stderr: "null" })
-      .output();
-    const dir =
-      `${new TextDecoder().decode(out.stdout).trim()}/sigs.k8s.io/gateway-api@${version}` +
-      "/config/crd/experimental";
-    await Deno.stat(dir);
-    return dir;
+      .output().catch(() => undefined);
+    const home = Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME")}/.cache`;
+    // The rig's own module cache (scripts/conformance/rig_build.ts), then Go's.
+    const caches = [`${home}/serval-conformance/gomod`];
+    if (out) caches.push(new TextDecoder().decode(out.stdout).trim());
+    for (const cache of caches) {
+      const dir = `${cache}/sigs.k8s.io/gateway-api@${version}/config/crd/experimental`;
+      if (await Deno.stat(dir).then(() => true, () => false)) return dir;
+    }
+    return undefined;
   } catch {
     return undefined;
   }
