@@ -131,9 +131,12 @@ export function forwardRequestHeaders(input: ForwardHeadersInput): string[] {
   const listed = connectionListedHeaders(client.connection);
   const out: string[] = ["host", input.host];
   const pairs = client.pairs;
+  const trustsClientAddress = input.xffTrustedHops > 0;
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i];
     if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
+    // Other ways to claim a client address; only a trusted proxy may make them.
+    if (!trustsClientAddress && (name === "forwarded" || name === "x-real-ip")) continue;
     out.push(name, pairs[i + 1]);
   }
   out.push(

@@ -34,7 +34,8 @@ export interface RequestPolicy {
    * How many proxies in front of the gateway are trusted to append to
    * `X-Forwarded-For`: the rightmost this many entries a client sends are
    * kept, the rest dropped, then the peer address is appended. 0 (default):
-   * a client's `X-Forwarded-For` is never forwarded.
+   * a client's `X-Forwarded-For` is never forwarded, nor its `Forwarded` or
+   * `X-Real-IP` (other claims of a client address).
    */
   xffTrustedHops: number;
   escapedSlashes: EscapedSlashPolicy;

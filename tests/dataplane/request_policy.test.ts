@@ -69,14 +69,17 @@ Deno.test("underscore header names: dropped by default, refused or kept when ask
 });
 
 Deno.test("X-Forwarded-For keeps only as many client entries as trusted hops", async () => {
-  const head = "GET /public/x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6, 10.0.0.2";
+  const head = "GET /public/x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6, 10.0.0.2" +
+    "\r\nForwarded: for=6.6.6.6\r\nX-Real-IP: 6.6.6.6";
   await withProxy({}, async (port) => {
     const record: EchoRecord = JSON.parse((await rawRequest(port, head)).body);
     assertEquals(header(record, "x-forwarded-for"), ["127.0.0.1"]);
+    assertEquals([...header(record, "forwarded"), ...header(record, "x-real-ip")], []);
   });
   await withProxy({ xffTrustedHops: 1 }, async (port) => {
     const record: EchoRecord = JSON.parse((await rawRequest(port, head)).body);
     assertEquals(header(record, "x-forwarded-for"), ["10.0.0.2, 127.0.0.1"]);
+    assertEquals(header(record, "forwarded"), ["for=6.6.6.6"]);
   });
   assertEquals(forwardedFor("a, b, c", "p", 5), "a, b, c, p");
   assertEquals(forwardedFor(" , ", "p", 2), "p");
