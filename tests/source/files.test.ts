@@ -3,7 +3,8 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createFilesSource } from "../../src/source/files.ts";
 import type { Source } from "../../src/source/source.ts";
 import { createStore } from "../../src/source/store.ts";
-import { flushTasks } from "../_helpers/fake_clock.ts";
+import { FakeClock, flushTasks } from "../_helpers/fake_clock.ts";
+import type { Clock } from "../../src/time/clock.ts";
 
 const route = (name: string, path = "/") =>
   `apiVersion: gateway.networking.k8s.io/v1
@@ -24,11 +25,11 @@ const WATCH_DEADLINE_MS = 60_000;
 
 async function waitFor(
   what: string,
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   deadlineMs = WATCH_DEADLINE_MS,
 ): Promise<number> {
   const start = performance.now();
-  while (!check()) {
+  while (!(await check())) {
     if (performance.now() - start > deadlineMs) {
       throw new Error(`Timed out after ${deadlineMs} ms waiting for ${what}`);
     }
@@ -46,17 +47,28 @@ interface Harness {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-async function harness(files: Record<string, string> = {}, dir?: string): Promise<Harness> {
+async function harness(
+  files: Record<string, string> = {},
+  dir?: string,
+  clock?: Clock,
+): Promise<Harness> {
   const root = dir ?? await Deno.makeTempDir({ prefix: "serval-files-" });
   for (const [path, text] of Object.entries(files)) {
     const full = `${root}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(full, text);
   }
-  const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
+  const store = createStore({ holdoffMs: 5, maxDelayMs: 20, clock });
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
-  const source = createFilesSource({ dir: root, store, logger, holdoffMs: 30, retryMs: 50 });
+  const source = createFilesSource({
+    dir: root,
+    store,
+    logger,
+    holdoffMs: 30,
+    retryMs: 50,
+    clock,
+  });
   await source.start();
   return {
     dir: root,
@@ -225,30 +237,72 @@ Deno.test("unknown kinds are ignored with a debug log", async () => {
   assert(h.lines.some((l) => l.level === "debug" && l.kind === "Deployment"));
 });
 
+/**
+ * With a FakeClock: waits until the source's start-up reads are over (a first
+ * file is seen through the watcher) and lets every signal due so far go, so a
+ * test's own writes are the only changes in flight.
+ */
+async function settle(h: Harness, clock: FakeClock): Promise<void> {
+  await Deno.writeTextFile(`${h.dir}/first.yaml`, namespace("first"));
+  await waitFor("the first file read", async () => {
+    await clock.advance(30);
+    return h.source.store.list("Namespace").some((n) => n.metadata.name === "first");
+  });
+  await clock.advance(1_000);
+  h.source.store.flush();
+}
+
+/** With a FakeClock: moves time on while the source catches up with what is on disk. */
+async function readUntil(clock: FakeClock, what: string, check: () => boolean): Promise<void> {
+  await waitFor(what, async () => {
+    await clock.advance(30);
+    return check();
+  });
+  await clock.advance(1_000); // Every holdoff, the store's included, has fired.
+}
+
 Deno.test("the store is told once per burst of changes", async () => {
-  await using h = await harness({ "a.yaml": route("a") });
+  // Time stands still while the burst is written, however slowly the machine writes it.
+  const clock = new FakeClock();
+  await using h = await harness({ "a.yaml": route("a") }, undefined, clock);
+  await settle(h, clock);
+  const idleTimers = clock.pending();
   let calls = 0;
   h.source.store.onChange(() => calls++);
-  for (let i = 0; i < 5; i++) await Deno.writeTextFile(`${h.dir}/n${i}.yaml`, namespace(`n${i}`));
-  await waitFor("five namespaces", () => h.source.store.list("Namespace").length === 5);
-  await waitFor("the change signal", () => calls > 0);
-  assert(calls <= 2, `expected one or two change signals, got ${calls}`);
+  const names = [0, 1, 2, 3, 4].map((i) => `n${i}.yaml`);
+  using watcher = Deno.watchFs(h.dir);
+  for (const name of names) {
+    await Deno.writeTextFile(`${h.dir}/${name}`, namespace(name.replace(".yaml", "")));
+  }
+  // The whole burst is on disk and announced, and the source has armed its holdoff.
+  const announced = new Set<string>();
+  for await (const event of watcher) {
+    for (const p of event.paths) announced.add(p.slice(p.lastIndexOf("/") + 1));
+    if (names.every((n) => announced.has(n))) break;
+  }
+  await waitFor("the source's holdoff armed", () => clock.pending() > idleTimers);
+  // Events the source handles late re-read files that did not change: no more signals.
+  await readUntil(clock, "the burst read", () => h.source.store.list("Namespace").length === 6);
+  assertEquals(calls, 1);
 });
 
 Deno.test("a problem that changes no object still signals the store, once; so does its fix", async () => {
-  await using h = await harness({ "a.yaml": route("a", "/v1") });
+  // Time stands still while a file is written, so no read sees it half written.
+  const clock = new FakeClock();
+  await using h = await harness({ "a.yaml": route("a", "/v1") }, undefined, clock);
+  await settle(h, clock);
   let calls = 0;
   h.source.store.onChange(() => calls++);
   await Deno.writeTextFile(`${h.dir}/a.yaml`, "apiVersion: v1\nkind: [oops\n");
-  await waitFor("the syntax problem", () => h.source.problems().length > 0);
-  await waitFor("the change signal for the problem", () => calls === 1);
+  await readUntil(clock, "the syntax problem", () => h.source.problems().length > 0);
+  assertEquals(calls, 1, "the problem is signalled once");
   assertEquals(h.pathOf("a"), "/v1", "the last good object is kept, so no object changed");
   await h.source.reload();
-  h.source.store.flush(); // A signal the re-read had queued would run now.
+  await clock.advance(1_000);
   assertEquals(calls, 1, "re-reading the same problem signals nothing");
   await Deno.writeTextFile(`${h.dir}/a.yaml`, route("a", "/v1"));
-  await waitFor("the problem gone", () => h.source.problems().length === 0);
-  await waitFor("the change signal for the fix", () => calls === 2);
+  await readUntil(clock, "the problem gone", () => h.source.problems().length === 0);
+  assertEquals(calls, 2, "the fix is signalled once");
 });
 
 Deno.test("stop is idempotent and the source stops following changes", async () => {
