@@ -54,6 +54,10 @@ export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
       backendIds.add(backend.id);
       for (const e of backend.endpoints) endpoints.add(`${e.address}:${e.port}`);
     }
+    // Mirror errors are counted under the mirror's backend id.
+    for (const filter of rule.filters) {
+      if (filter.type === "RequestMirror") backendIds.add(filter.backend.id);
+    }
   }
   let listeners = 0;
   const listenerIds: string[] = [];

@@ -12,6 +12,7 @@ import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
+import { applyCorsHeaders, corsPreflight, corsResponseHeaders } from "./cors.ts";
 import { createDeadlineTimer } from "./deadline_timer.ts";
 import {
   appendClientResponseHeaders,
@@ -28,7 +29,8 @@ import { bodyOrNull, ClientBodyError } from "./request_body.ts";
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts";
 import { splitRequestUrl } from "./request_target.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
-import { UpstreamError } from "./upstream_types.ts";
+import { UpstreamError, type UpstreamRequest } from "./upstream_types.ts";
+import { type MirrorLimits, RequestMirrors } from "./request_mirror.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
 export interface DataPlaneHandlerOptions {
@@ -54,6 +56,8 @@ export interface DataPlaneHandlerOptions {
    * (`--client-body-timeout`); 0 or absent: no limit.
    */
   clientBodyTimeoutMs?: number;
+  /** Bounds on RequestMirror copies (default `DEFAULT_MIRROR_LIMITS`). */
+  mirrorLimits?: MirrorLimits;
 }
 
 /** A `Deno.serve` handler. */
@@ -61,6 +65,9 @@ export type DataPlaneHandler = (
   request: Request,
   info: Deno.ServeHandlerInfo,
 ) => Promise<Response>;
+
+/** Longest a mirrored copy may wait for its response head when the rule sets no timeout. */
+const MIRROR_TIMEOUT_MS = 60_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
@@ -100,6 +107,13 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
   const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
   const bodyDeadlines = createDeadlineTimer();
+  const mirrors = new RequestMirrors({
+    upstream,
+    picker,
+    observer,
+    logger,
+    limits: options.mirrorLimits,
+  });
 
   function route(
     req: Request,
@@ -176,6 +190,12 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   ): Promise<Response> {
     const rule = matched.rule;
     const plan = plans.planFor(rule);
+    let cors: [string, string][] = [];
+    if (plan.cors !== undefined) {
+      const preflight = corsPreflight(plan.cors, req.method, req.headers);
+      if (preflight !== undefined) return preflight;
+      cors = corsResponseHeaders(plan.cors, req.headers);
+    }
     if (plan.redirect !== undefined) {
       const location = redirectLocation(plan.redirect.filter, {
         scheme,
@@ -190,6 +210,8 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         [["location", location]],
         null,
         plan.redirect.responseModifiers,
+        null,
+        cors,
       );
     }
     const upstreamHost = plan.rewriteHost ?? at.authority;
@@ -236,19 +258,40 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       if (body !== null && contentLengthHeader === null && !client.transferEncoding) {
         body = await bodyOrNull(body);
       }
-      const res = await upstream.request(backend.protocol, endpoint, {
+      const request: UpstreamRequest = {
         method: req.method,
         target,
         headers: upstreamHeaders,
         body,
         contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
-      }, { timeoutMs: plan.timeoutMs });
+      };
+      if (plan.mirrors.length > 0) {
+        const chosen = mirrors.choose(plan.mirrors);
+        if (chosen.length > 0) {
+          // Copies get the rule's header changes, not the chosen backend's own.
+          const headers = backend.filters.length === 0 ? upstreamHeaders : forwardRequestHeaders({
+            client,
+            modifiers: plan.modifiersFor(chosen[0].backend).request,
+            xffTrustedHops: policy.xffTrustedHops,
+            host: upstreamHost,
+            clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
+            scheme,
+            forwardedHost: at.authority,
+          });
+          const mirrorTimeoutMs = plan.timeoutMs > 0 ? plan.timeoutMs : MIRROR_TIMEOUT_MS;
+          request.body = mirrors.start(chosen, { ...request, headers }, mirrorTimeoutMs);
+        }
+      }
+      const res = await upstream.request(backend.protocol, endpoint, request, {
+        timeoutMs: plan.timeoutMs,
+      });
       return respond(
         res.status,
         res.headers,
         res.body as BodyInit | null,
         modifiers.response,
         res.contentLength,
+        cors,
       );
     } catch (error) {
       if (watched?.timedOut()) {
@@ -279,10 +322,12 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     body: BodyInit | null,
     modifiers: readonly HeaderModifierConfig[],
     contentLength: number | null = null,
+    cors: readonly [string, string][] = [],
   ): Response {
     try {
       const res = new Response(body, { status });
       appendClientResponseHeaders(res.headers, headers, modifiers, contentLength);
+      applyCorsHeaders(res.headers, cors);
       return res;
     } catch (error) {
       // The upstream answered something a Response cannot hold (e.g. status 600).

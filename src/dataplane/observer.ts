@@ -17,8 +17,21 @@ export interface RequestRecord {
   durationSeconds: number;
 }
 
-/** Why an upstream attempt failed. */
-export type UpstreamErrorKind = "connect" | "reset" | "timeout" | "protocol" | "no_endpoints";
+/**
+ * Why an upstream attempt failed. `retried`: a try that was retried (by the
+ * rule's retry policy); `mirror_failed`: a mirrored copy failed;
+ * `mirror_dropped`: a mirrored copy was not sent because the mirror limits
+ * (concurrency, buffered body bytes) were reached.
+ */
+export type UpstreamErrorKind =
+  | "connect"
+  | "reset"
+  | "timeout"
+  | "protocol"
+  | "no_endpoints"
+  | "retried"
+  | "mirror_failed"
+  | "mirror_dropped";
 
 export interface DataPlaneObserver {
   onRequest(record: RequestRecord): void;

@@ -18,9 +18,12 @@
  */
 import type {
   BackendConfig,
+  CorsConfig,
   FilterConfig,
   HeaderModifierConfig,
+  MirrorConfig,
   PathModifierConfig,
+  RetryConfig,
   RuleConfig,
 } from "../model/config.ts";
 import type { RedirectFilter } from "./redirect.ts";
@@ -37,6 +40,12 @@ export interface RulePlan {
   readonly rewritePath?: PathModifierConfig;
   /** Milliseconds until the backend's response head; 0: no limit. */
   readonly timeoutMs: number;
+  /** The CORS filter: preflights are answered by the gateway. */
+  readonly cors?: CorsConfig;
+  /** Request mirrors, in the order written. */
+  readonly mirrors: readonly MirrorConfig[];
+  /** The retry policy, if any. */
+  readonly retry?: RetryConfig;
   /** Header modifiers of the rule and then of `backend`, by direction. */
   modifiersFor(backend: BackendConfig): BackendModifiers;
 }
@@ -75,13 +84,17 @@ export function compileRulePlan(rule: RuleConfig, defaultTimeoutMs: number): Rul
   let redirect: RulePlan["redirect"];
   let rewriteHost: string | undefined;
   let rewritePath: PathModifierConfig | undefined;
+  let cors: CorsConfig | undefined;
+  const mirrors: MirrorConfig[] = [];
   for (const filter of rule.filters) {
     if (filter.type === "RequestRedirect") {
       // Filters after a redirect never run: the redirect answers the request.
       redirect = { filter, responseModifiers: [...response] };
       break;
     }
-    if (filter.type === "URLRewrite") {
+    if (filter.type === "CORS") cors = filter;
+    else if (filter.type === "RequestMirror") mirrors.push(filter);
+    else if (filter.type === "URLRewrite") {
       rewriteHost = filter.hostname ?? rewriteHost;
       rewritePath = filter.path ?? rewritePath;
     } else {
@@ -94,6 +107,9 @@ export function compileRulePlan(rule: RuleConfig, defaultTimeoutMs: number): Rul
     rewriteHost,
     rewritePath,
     timeoutMs: effectiveTimeout(rule.timeouts, defaultTimeoutMs),
+    cors,
+    mirrors,
+    retry: rule.retry,
     modifiersFor(backend) {
       let modifiers = byBackend.get(backend);
       if (modifiers === undefined) {

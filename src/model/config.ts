@@ -145,7 +145,32 @@ export type FilterConfig =
     path?: PathModifierConfig;
     statusCode: 301 | 302 | 303 | 307 | 308;
   }
-  | { type: "URLRewrite"; hostname?: string; path?: PathModifierConfig };
+  | { type: "URLRewrite"; hostname?: string; path?: PathModifierConfig }
+  | CorsConfig
+  | MirrorConfig;
+
+/** The `CORS` filter, with the spec's defaults filled in. */
+export interface CorsConfig {
+  type: "CORS";
+  /** Origins as written (lower-cased); `*` alone allows any origin. */
+  allowOrigins: string[];
+  allowCredentials: boolean;
+  /** Method names, or `["*"]`. */
+  allowMethods: string[];
+  /** Header names lower-cased, or `["*"]`. */
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  /** Seconds (`Access-Control-Max-Age`; the spec's default is 5). */
+  maxAge: number;
+}
+
+/** A `RequestMirror` filter: a copy of each selected request goes to `backend`. */
+export interface MirrorConfig {
+  type: "RequestMirror";
+  backend: BackendConfig;
+  /** Share of requests mirrored: `numerator / denominator` (100/100 when unset). */
+  fraction: { numerator: number; denominator: number };
+}
 
 export interface RuleConfig {
   id: string;
@@ -160,6 +185,18 @@ export interface RuleConfig {
   invalidWeight: number;
   /** Milliseconds; absent: the gateway's defaults. 0 disables. */
   timeouts?: { request?: number; backendRequest?: number };
+  /** `rules[].retry`, with bounded defaults; absent: no retries. */
+  retry?: RetryConfig;
+}
+
+/** A rule's retry policy. */
+export interface RetryConfig {
+  /** Response statuses that are retried. */
+  codes: number[];
+  /** Retries after the first try. */
+  attempts: number;
+  /** Milliseconds to wait before a retry (the minimum; later waits double). */
+  backoffMs: number;
 }
 
 export interface BackendConfig {

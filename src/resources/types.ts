@@ -212,6 +212,30 @@ export interface HTTPURLRewriteFilter {
   path?: HTTPPathModifier;
 }
 
+/** `HTTPCORSFilter`: which cross-origin requests the gateway allows. */
+export interface HTTPCORSFilter {
+  /** `<scheme>://<host>[:<port>]`, the host part may start with `*`; or `*` alone. */
+  allowOrigins?: string[];
+  allowCredentials?: boolean;
+  /** Method names, or `*` alone. */
+  allowMethods?: string[];
+  /** Header names, or `*` alone. */
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  /** Seconds a preflight result may be cached (default 5). */
+  maxAge?: number;
+}
+
+/** `HTTPRouteRetry` (experimental channel). */
+export interface HTTPRouteRetry {
+  /** Status codes to retry on (400–599). */
+  codes?: number[];
+  /** Retries after the first try (at least 1). */
+  attempts?: number;
+  /** Gateway API duration: the minimum wait between tries. */
+  backoff?: string;
+}
+
 export interface LocalObjectReference {
   group: string;
   kind: string;
@@ -238,6 +262,7 @@ export interface HTTPRouteFilter {
     fraction?: { numerator: number; denominator?: number };
   };
   extensionRef?: LocalObjectReference;
+  cors?: HTTPCORSFilter;
 }
 
 export interface BackendObjectReference {
@@ -268,6 +293,7 @@ export interface HTTPRouteRule {
   filters?: HTTPRouteFilter[];
   backendRefs?: HTTPBackendRef[];
   timeouts?: HTTPRouteTimeouts;
+  retry?: HTTPRouteRetry;
 }
 
 export interface RouteParentStatus {

@@ -24,6 +24,7 @@ import type {
   HTTPURLRewriteFilter,
 } from "./types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
+import { readCors } from "./validate_http_extended.ts";
 import { readBackendRef, readLocalRef } from "./validate_references.ts";
 import { HEADER_NAME, PORT, PRECISE_HOSTNAME } from "./validate_rules.ts";
 
@@ -221,6 +222,7 @@ function readFilter(c: FieldChecker, raw: unknown, field: string): HTTPRouteFilt
   put(filter, "requestMirror", readMirror(c, o.requestMirror, `${field}.requestMirror`));
   put(filter, "requestRedirect", readRedirect(c, o.requestRedirect, `${field}.requestRedirect`));
   put(filter, "urlRewrite", readRewrite(c, o.urlRewrite, `${field}.urlRewrite`));
+  put(filter, "cors", readCors(c, o.cors, `${field}.cors`));
   if (o.extensionRef != null) {
     put(filter, "extensionRef", readLocalRef(c, o.extensionRef, `${field}.extensionRef`));
   }

@@ -35,6 +35,7 @@ import type {
 } from "./types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readFilters } from "./validate_http_filter.ts";
+import { readRetry } from "./validate_http_extended.ts";
 import { readBackendRef, readParentRef } from "./validate_references.ts";
 import { DURATION, HEADER_NAME, HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
 
@@ -166,6 +167,7 @@ function readRule(c: FieldChecker, raw: unknown, field: string): HTTPRouteRule |
   );
   put(rule, "backendRefs", backendRefs);
   put(rule, "timeouts", readTimeouts(c, o.timeouts, `${field}.timeouts`));
+  put(rule, "retry", readRetry(c, o.retry, `${field}.retry`));
 
   if (backendRefs?.length && rule.filters?.some((f) => f.type === "RequestRedirect")) {
     c.error(

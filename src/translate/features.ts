@@ -102,6 +102,7 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "claimed",
     `${UPSTREAM} HTTPRouteTimeoutBackendRequest`,
   ),
+  row("HTTPRouteCORS", "Extended", "implemented", `${E2E}conformance_cors.test.ts`),
   row("HTTPRouteHostRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
   row("HTTPRouteMethodMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
   row("HTTPRouteParentRefPort", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
@@ -109,6 +110,19 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("HTTPRoutePathRewrite", "Extended", "claimed", `${E2E}conformance_filters.test.ts`),
   row("HTTPRoutePortRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
   row("HTTPRouteQueryParamMatching", "Extended", "claimed", `${E2E}conformance_matching.test.ts`),
+  row("HTTPRouteRequestMirror", "Extended", "implemented", `${E2E}conformance_mirror.test.ts`),
+  row(
+    "HTTPRouteRequestMultipleMirrors",
+    "Extended",
+    "implemented",
+    `${E2E}conformance_mirror.test.ts`,
+  ),
+  row(
+    "HTTPRouteRequestPercentageMirror",
+    "Extended",
+    "implemented",
+    "tests/dataplane/request_mirror.test.ts",
+  ),
   row("HTTPRouteRequestTimeout", "Extended", "claimed", `${UPSTREAM} HTTPRouteTimeoutRequest`),
   row(
     "HTTPRouteResponseHeaderModification",

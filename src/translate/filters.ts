@@ -1,7 +1,8 @@
 /**
  * HTTPRoute filters → {@linkcode FilterConfig}. Core filters
  * (RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect,
- * URLRewrite) are supported; anything else is an unsupported filter, which
+ * URLRewrite), CORS and RequestMirror (whose backends the caller resolves)
+ * are supported on a rule; anything else is an unsupported filter, which
  * must not be skipped silently: the rule then answers 500 (see
  * `route_rules.ts`).
  * @module
@@ -10,6 +11,7 @@ import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter } from "../res
 import type { FilterConfig, HeaderModifierConfig, PathModifierConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";
 import type { RuleError } from "./matches.ts";
+import { compileCors, type PendingMirror } from "./extended_filters.ts";
 
 /** The outcome of {@linkcode compileFilters}. */
 export interface FilterCompilation {
@@ -18,6 +20,8 @@ export interface FilterCompilation {
   unsupported?: RuleError;
   /** An invalid filter or combination (the rule is left out). */
   error?: RuleError;
+  /** RequestMirror filters, whose backends the caller resolves. */
+  mirrors: PendingMirror[];
 }
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
@@ -36,7 +40,7 @@ export function compileFilters(
   allPathPrefix: boolean,
   backendLevel = false,
 ): FilterCompilation {
-  const result: FilterCompilation = { filters: [] };
+  const result: FilterCompilation = { filters: [], mirrors: [] };
   const list = filters ?? [];
   const types = list.map((f) => f.type);
   if (types.includes("RequestRedirect") && types.includes("URLRewrite")) {
@@ -51,6 +55,11 @@ export function compileFilters(
   for (let i = 0; i < list.length; i++) {
     const filter = list[i];
     const fField = `${field}[${i}]`;
+    if (filter.type === "RequestMirror" && !backendLevel && filter.requestMirror) {
+      // Several mirrors may share a rule (HTTPRouteRequestMultipleMirrors).
+      result.mirrors.push({ filter: filter.requestMirror, field: fField });
+      continue;
+    }
     if (seen.has(filter.type)) {
       result.error = {
         reason: Reason.UnsupportedValue,
@@ -156,6 +165,10 @@ function compileFilter(
       }
       return config;
     }
+    case "CORS":
+      if (backendLevel) break;
+      if (!filter.cors) return missing("cors");
+      return compileCors(filter.cors);
     case "URLRewrite": {
       if (backendLevel) break;
       const rewrite = filter.urlRewrite;

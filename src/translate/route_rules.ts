@@ -15,6 +15,8 @@ import { compileFilters } from "./filters.ts";
 import { ruleId } from "./ids.ts";
 import { compileMatches, type RuleError, type RuleNote } from "./matches.ts";
 import { resolveBackend } from "./backend.ts";
+import { resolveMirror } from "./extended_filters.ts";
+import { compileRetry } from "./retry.ts";
 
 /** A rule that goes into the config. */
 export interface CompiledRule {
@@ -89,6 +91,18 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
           `Cannot use backendRequest timeout ${rule.timeouts?.backendRequest}: it must not exceed the request timeout ${rule.timeouts?.request}`,
       });
     }
+    const retry = rule.retry === undefined ? undefined : compileRetry(rule.retry, `${field}.retry`);
+    if (retry !== undefined && !retry.ok) return invalid(retry.error);
+    for (const pending of filters.mirrors) {
+      const mirror = resolveMirror(ctx, route, pending);
+      if (mirror.ok) {
+        filters.filters.push(mirror.mirror);
+      } else {
+        // The rule serves without this mirror; ResolvedRefs says why.
+        refFailures.push(mirror);
+        ctx.problem(route, mirror.field, mirror.message);
+      }
+    }
     let unsupported = filters.unsupported;
     const backends: BackendConfig[] = [];
     let invalidWeight = 0;
@@ -113,6 +127,7 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
     });
     const config: RuleConfig = { id, filters: filters.filters, backends, invalidWeight };
     if (Object.keys(timeouts).length > 0) config.timeouts = timeouts;
+    if (retry?.ok) config.retry = retry.retry;
     if (unsupported) {
       // Never skip a filter we cannot apply: every request of this rule gets 500.
       invalidRules.push({ index, error: unsupported });

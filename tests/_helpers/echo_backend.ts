@@ -15,7 +15,9 @@
  * - `x-echo-stream: <n>`: answer `n` chunks, 50 ms apart, each `chunk <i>\n`; with
  *   `x-echo-stream-hold: 1`, the chunks after the first wait for `release()`;
  * - `x-echo-size: <n>`: answer `n` bytes of a repeating pattern;
- * - `x-echo-status: <code>` and `x-echo-header-<name>: <value>` for the response.
+ * - `x-echo-status: <code>` and `x-echo-header-<name>: <value>` for the response;
+ * - `x-echo-succeed-after: <n>` with `x-echo-key: <k>`: the first `n` requests
+ *   carrying key `k` get `x-echo-status` (default 500), later ones 200 (for retries).
  *
  * `idleCloseMs` closes keep-alive connections idle that long, the way many
  * servers do. It counts connections, so tests can prove connection reuse.
@@ -59,6 +61,8 @@ export interface EchoBackend {
   connections(): number;
   /** Requests received so far (counted on arrival, before any delay or hold). */
   requests(): number;
+  /** Method, target and headers of every request received so far, in order. */
+  received(): { method: string; target: string; headers: [string, string][] }[];
   /** Connections that have ended so far, on either side. */
   closedConnections(): number;
   /** Requests waiting for `release()` now. */
@@ -81,6 +85,9 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
   let connections = 0;
   let closedConnections = 0;
   let requests = 0;
+  const received: { method: string; target: string; headers: [string, string][] }[] = [];
+  // Tries per `x-echo-key`, for `x-echo-succeed-after`.
+  const tries = new Map<string, number>();
   let released = false;
   let held = 0;
   let releaseAll = () => {};
@@ -139,6 +146,16 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
       }
       if (options.dropAfterRequests !== undefined && served >= options.dropAfterRequests) return;
       requests++;
+      received.push({ method, target, headers });
+      let status = get("x-echo-status") ?? "200";
+      const succeedAfter = get("x-echo-succeed-after");
+      if (succeedAfter !== undefined) {
+        // The first N tries of a key get `x-echo-status` (default 500), later ones 200.
+        const key = get("x-echo-key") ?? "";
+        const n = (tries.get(key) ?? 0) + 1;
+        tries.set(key, n);
+        status = n > Number(succeedAfter) ? "200" : get("x-echo-status") ?? "500";
+      }
       const delay = Number(get("x-echo-delay") ?? "0");
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const action = get("x-echo-action");
@@ -162,7 +179,6 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
       const extra = headers
         .filter(([k]) => k.toLowerCase().startsWith("x-echo-header-"))
         .map(([k, v]) => `${k.slice("x-echo-header-".length)}: ${v}\r\n`).join("");
-      const status = get("x-echo-status") ?? "200";
       const streamCount = Number(get("x-echo-stream") ?? "0");
       if (streamCount > 0) {
         await writeAll(
@@ -241,6 +257,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
     name,
     connections: () => connections,
     requests: () => requests,
+    received: () => [...received],
     closedConnections: () => closedConnections,
     held: () => held,
     release() {
