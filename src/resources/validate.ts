@@ -167,11 +167,24 @@ function invalid(errors: ValidationError[], raw?: Record<string, unknown>): Vali
   return result;
 }
 
+/** Options of {@linkcode validateResource}. */
+export interface ValidateOptions {
+  /**
+   * Refuse fields and kinds of the Gateway API group that the pinned CRDs do
+   * not have (default true: manifests typed by hand). Objects from the API
+   * server were checked against its own CRDs, which may be newer: a field
+   * unknown here is then a newer field, not a typo, so the kube source
+   * passes false.
+   */
+  strict?: boolean;
+}
+
 /**
  * Validates one raw object. Never throws on any input: a user's mistake
  * becomes errors, an unknown kind becomes `ignored`.
  */
-export function validateResource(raw: unknown): ValidationResult {
+export function validateResource(raw: unknown, options: ValidateOptions = {}): ValidationResult {
+  const strict = options.strict ?? true;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     const what = raw === null ? "null" : Array.isArray(raw) ? "a list" : typeof raw;
     return invalid([{
@@ -189,7 +202,7 @@ export function validateResource(raw: unknown): ValidationResult {
   const group = slash < 0 ? "" : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
   const spec = isResourceKind(kind) ? KINDS[kind] : undefined;
-  if (group === GATEWAY_GROUP && !GATEWAY_API_KINDS.includes(kind)) {
+  if (strict && group === GATEWAY_GROUP && !GATEWAY_API_KINDS.includes(kind)) {
     // A misspelt kind of our group would otherwise be skipped without a word.
     const near = nearestName(kind, GATEWAY_API_KINDS);
     c.error(
@@ -212,7 +225,7 @@ export function validateResource(raw: unknown): ValidationResult {
     return invalid(c.errors, obj);
   }
 
-  const known = Object.hasOwn(KNOWN_FIELDS, kind) ? KNOWN_FIELDS[kind] : undefined;
+  const known = strict && Object.hasOwn(KNOWN_FIELDS, kind) ? KNOWN_FIELDS[kind] : undefined;
   if (known !== undefined) {
     for (const error of unknownFieldErrors(known, obj)) c.error(error.field, error.message);
   }

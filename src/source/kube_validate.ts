@@ -1,5 +1,6 @@
 /**
- * Validation of objects received from the API server: `validateResource`, with
+ * Validation of objects received from the API server: `validateResource`
+ * (not strict about fields: the server's CRDs may be newer than ours), with
  * its errors turned into `Problem`s named the way the rest of the gateway names
  * objects (`httproute/<ns>/<name>`).
  *
@@ -17,7 +18,8 @@ import type { ValidationOutcome } from "./kube_watch.ts";
 
 /** Validates one object from a list or a watch event. */
 export function validateKubeObject(raw: unknown): ValidationOutcome {
-  const result = validateResource(raw);
+  // The API server checked the object against its CRDs, which may be newer than ours.
+  const result = validateResource(raw, { strict: false });
   if (result.ok) return { ok: true, object: result.value };
   const o = raw as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
   const kind = String(result.kind ?? o?.kind ?? "object").toLowerCase();

@@ -37,6 +37,12 @@ Deno.test("matchs is an error that suggests matches, instead of a catch-all rule
   );
 });
 
+Deno.test("objects from the API server are not held to our CRDs' fields (theirs may be newer)", () => {
+  const newer = route({ matches: [], someFieldOfALaterRelease: true });
+  assertEquals(validateResource(newer, { strict: false }).ok, true);
+  assertEquals(validateResource(newer).ok, false);
+});
+
 Deno.test("metadata, status, labels and TLS options take any keys", () => {
   assertEquals(errors(route({ matches: [{ path: { type: "PathPrefix", value: "/" } }] })), []);
   const gateway = {
