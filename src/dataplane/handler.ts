@@ -30,7 +30,9 @@ import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts"
 import { splitRequestUrl } from "./request_target.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import { UpstreamError, type UpstreamRequest } from "./upstream_types.ts";
-import { type MirrorLimits, RequestMirrors } from "./request_mirror.ts";
+import type { MirrorLimits } from "./request_mirror.ts";
+import { UpstreamExchange } from "./upstream_exchange.ts";
+import type { Clock } from "../time/clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
 export interface DataPlaneHandlerOptions {
@@ -58,6 +60,8 @@ export interface DataPlaneHandlerOptions {
   clientBodyTimeoutMs?: number;
   /** Bounds on RequestMirror copies (default `DEFAULT_MIRROR_LIMITS`). */
   mirrorLimits?: MirrorLimits;
+  /** Time for retry backoffs (default: the system clock). */
+  clock?: Clock;
 }
 
 /** A `Deno.serve` handler. */
@@ -65,9 +69,6 @@ export type DataPlaneHandler = (
   request: Request,
   info: Deno.ServeHandlerInfo,
 ) => Promise<Response>;
-
-/** Longest a mirrored copy may wait for its response head when the rule sets no timeout. */
-const MIRROR_TIMEOUT_MS = 60_000;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
@@ -107,12 +108,13 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
   const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
   const bodyDeadlines = createDeadlineTimer();
-  const mirrors = new RequestMirrors({
+  const exchange = new UpstreamExchange({
     upstream,
     picker,
     observer,
     logger,
-    limits: options.mirrorLimits,
+    clock: options.clock,
+    mirrorLimits: options.mirrorLimits,
   });
 
   function route(
@@ -265,26 +267,18 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         body,
         contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
       };
-      if (plan.mirrors.length > 0) {
-        const chosen = mirrors.choose(plan.mirrors);
-        if (chosen.length > 0) {
-          // Copies get the rule's header changes, not the chosen backend's own.
-          const headers = backend.filters.length === 0 ? upstreamHeaders : forwardRequestHeaders({
-            client,
-            modifiers: plan.modifiersFor(chosen[0].backend).request,
-            xffTrustedHops: policy.xffTrustedHops,
-            host: upstreamHost,
-            clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
-            scheme,
-            forwardedHost: at.authority,
-          });
-          const mirrorTimeoutMs = plan.timeoutMs > 0 ? plan.timeoutMs : MIRROR_TIMEOUT_MS;
-          request.body = mirrors.start(chosen, { ...request, headers }, mirrorTimeoutMs);
-        }
-      }
-      const res = await upstream.request(backend.protocol, endpoint, request, {
-        timeoutMs: plan.timeoutMs,
-      });
+      // Mirrored copies get the rule's header changes, not the chosen backend's own.
+      const mirrorHeaders = () =>
+        backend.filters.length === 0 ? upstreamHeaders : forwardRequestHeaders({
+          client,
+          modifiers: plan.modifiersFor({ ...backend, filters: [] }).request,
+          xffTrustedHops: policy.xffTrustedHops,
+          host: upstreamHost,
+          clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
+          scheme,
+          forwardedHost: at.authority,
+        });
+      const res = await exchange.send(plan, backend, endpoint, request, mirrorHeaders);
       return respond(
         res.status,
         res.headers,

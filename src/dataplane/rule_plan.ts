@@ -23,9 +23,9 @@ import type {
   HeaderModifierConfig,
   MirrorConfig,
   PathModifierConfig,
-  RetryConfig,
   RuleConfig,
 } from "../model/config.ts";
+import type { RetryTiming } from "./retry.ts";
 import type { RedirectFilter } from "./redirect.ts";
 
 /** What the handler does for a rule, decided once per rule of a table. */
@@ -44,8 +44,8 @@ export interface RulePlan {
   readonly cors?: CorsConfig;
   /** Request mirrors, in the order written. */
   readonly mirrors: readonly MirrorConfig[];
-  /** The retry policy, if any. */
-  readonly retry?: RetryConfig;
+  /** The retry policy with its per-try and overall timeouts, if the rule has one. */
+  readonly retry?: RetryTiming;
   /** Header modifiers of the rule and then of `backend`, by direction. */
   modifiersFor(backend: BackendConfig): BackendModifiers;
 }
@@ -102,14 +102,17 @@ export function compileRulePlan(rule: RuleConfig, defaultTimeoutMs: number): Rul
     }
   }
   const byBackend = new WeakMap<BackendConfig, BackendModifiers>();
+  const timeoutMs = effectiveTimeout(rule.timeouts, defaultTimeoutMs);
   return {
     redirect,
     rewriteHost,
     rewritePath,
-    timeoutMs: effectiveTimeout(rule.timeouts, defaultTimeoutMs),
+    timeoutMs,
     cors,
     mirrors,
-    retry: rule.retry,
+    retry: rule.retry === undefined
+      ? undefined
+      : { policy: rule.retry, perTryMs: timeoutMs, overallMs: rule.timeouts?.request ?? 0 },
     modifiersFor(backend) {
       let modifiers = byBackend.get(backend);
       if (modifiers === undefined) {

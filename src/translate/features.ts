@@ -130,6 +130,19 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "claimed",
     `${E2E}conformance_filters.test.ts`,
   ),
+  row("HTTPRouteRetry", "Extended", "implemented", `${E2E}conformance_retry.test.ts`),
+  row(
+    "HTTPRouteRetryBackendTimeout",
+    "Extended",
+    "implemented",
+    "tests/dataplane/retry.test.ts (no upstream test in v1.6)",
+  ),
+  row(
+    "HTTPRouteRetryConnectionError",
+    "Extended",
+    "implemented",
+    "tests/dataplane/retry.test.ts (no upstream test in v1.6)",
+  ),
   row("HTTPRouteSchemeRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
   row("ReferenceGrant", "Core", "claimed", `${E2E}conformance_backends.test.ts`),
 ]);
