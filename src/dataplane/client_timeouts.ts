@@ -66,6 +66,13 @@ export interface WatchedConnection {
   requestStarted(): RequestMark;
   /** The response to `mark` ended (sent, or failed). */
   requestFinished(mark: RequestMark): void;
+  /**
+   * Close the connection `lingerMs` after its requests in flight ended,
+   * whatever the idle timeout (after a 408: the rest of the body will not
+   * come). The linger lets the answer reach the client first: Deno reports a
+   * response complete when it hands it over, before the bytes are written.
+   */
+  closeSoon(lingerMs: number): void;
   /** The connection closed; stop watching it. */
   end(): void;
 }
@@ -106,6 +113,7 @@ class Watched implements WatchedConnection {
   deadline: number;
   idle = false;
   marks: Set<RequestMark> | undefined;
+  lingerMs: number | undefined;
   constructor(
     readonly owner: Watcher,
     readonly drop: (reason: TimeoutReason) => void,
@@ -125,7 +133,16 @@ class Watched implements WatchedConnection {
     if (--this.active > 0) return;
     this.active = 0;
     this.idle = true;
-    this.deadline = this.owner.after(this.owner.clock.now(), this.owner.timeouts.idleMs);
+    const now = this.owner.clock.now();
+    this.deadline = this.lingerMs !== undefined
+      ? now + this.lingerMs
+      : this.owner.after(now, this.owner.timeouts.idleMs);
+  }
+  closeSoon(lingerMs: number): void {
+    this.lingerMs = lingerMs;
+    if (this.active === 0) {
+      this.deadline = Math.min(this.deadline, this.owner.clock.now() + lingerMs);
+    }
   }
   end(): void {
     this.owner.connections.delete(this);

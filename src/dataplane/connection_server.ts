@@ -122,6 +122,34 @@ export function shedForDescriptors(
   }
 }
 
+/** How long a connection stays open after its 408 went out (nginx lingers up to 5 s). */
+export const LINGER_AFTER_408_MS = 1000;
+
+/**
+ * Wraps a connection's handler so the watcher sees each request start and
+ * end. A request answered 408 (its body stalled) closes its connection
+ * {@linkcode LINGER_AFTER_408_MS} after the answer: the rest of that body
+ * will not come, and Deno's engine would otherwise keep waiting for it (a
+ * graceful shutdown waits too). Only requests that may carry a body pay for
+ * the look at the status.
+ */
+export function watchRequests(
+  handler: ConnectionHandler,
+  watched: WatchedConnection,
+): ConnectionHandler {
+  return (request, info) => {
+    const mark = watched.requestStarted();
+    const finish = () => watched.requestFinished(mark);
+    info.completed.then(finish, finish);
+    const result = handler(request, info);
+    if (request.method === "GET" || request.method === "HEAD") return result;
+    return Promise.resolve(result).then((response) => {
+      if (response.status === 408) watched.closeSoon(LINGER_AFTER_408_MS);
+      return response;
+    });
+  };
+}
+
 const MIN_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 1000;
 const LOG_EVERY_MS = 5000;
@@ -178,14 +206,9 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
       logger.debug("closing a client connection", { reason });
       served.close();
     });
-    const handler: ConnectionHandler = watcher === undefined
+    const handler = watched === undefined
       ? options.handler
-      : (request, info) => {
-        const mark = watched!.requestStarted();
-        const finish = () => watched!.requestFinished(mark);
-        info.completed.then(finish, finish);
-        return options.handler(request, info);
-      };
+      : watchRequests(options.handler, watched);
     const served = serveConnection(conn, handler, options.onError, (error) => {
       logger.debug("connection ended with an error", { error: (error as Error)?.message });
     });

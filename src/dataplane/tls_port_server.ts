@@ -39,6 +39,7 @@ import {
   type ConnectionBudget,
   isOutOfDescriptors,
   shedForDescriptors,
+  watchRequests,
 } from "./connection_server.ts";
 import { serveConnection as serveAccepted, type ServedConnection } from "./serve_connection.ts";
 import type { SniCertificates } from "./sni.ts";
@@ -190,12 +191,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
     };
     // Dropping only ever happens on a later sweep, once `served` exists.
     const watched = options.watcher?.watch(() => served.close());
-    const timed: TlsConnectionHandler = watched === undefined ? handler : (request, info) => {
-      const mark = watched.requestStarted();
-      const finish = () => watched.requestFinished(mark);
-      info.completed.then(finish, finish);
-      return handler(request, info);
-    };
+    const timed = watched === undefined ? handler : watchRequests(handler, watched);
     const served = serveAccepted(conn, timed, onError, (error) => {
       // Handshake failures (unknown name, client rejecting the certificate)
       // and resets land here; they are the client's business.

@@ -127,3 +127,17 @@ Deno.test("the watcher sweeps by itself on its clock, and only while it watches"
   assertEquals(dropped, ["header"]);
   assertEquals(clock.pending(), 0, "the interval stops with the last connection");
 });
+
+Deno.test("closeSoon drops the connection a linger after its request ended, whatever the idle timeout", async () => {
+  const f = fixture({ ...TIMEOUTS, idleMs: 3_600_000 });
+  const conn = f.watch("stalled-body");
+  const mark = conn.requestStarted();
+  conn.closeSoon(1_000);
+  await f.advance(5_000);
+  assertEquals(f.dropped, [], "the answer is still in flight");
+  conn.requestFinished(mark);
+  await f.advance(999);
+  assertEquals(f.dropped, []);
+  await f.advance(1);
+  assertEquals(f.dropped, ["stalled-body:idle"]);
+});
