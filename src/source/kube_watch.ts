@@ -46,7 +46,12 @@ export interface KubeWatchTiming {
   listTimeoutMs?: number;
   /** Objects per list page. Default 500. */
   pageSize?: number;
-  /** Backoff after failures. Default 250 ms doubling to 30 s, full jitter. */
+  /**
+   * Backoff after failures. Default 250 ms doubling to 4 s, full jitter: a
+   * change made during an API outage is seen at most about 4 s after the API
+   * server is back (plus one relist), and it starts over as soon as the API
+   * server answers anything.
+   */
   backoff?: BackoffOptions;
   /** Wait between lists of a kind whose CRD is missing (404). Default 60 s. */
   notFoundRetryMs?: number;
@@ -113,6 +118,9 @@ interface WatchEvent {
   };
 }
 
+/** Largest backoff wait of a kind's list+watch loop, in ms. */
+export const DEFAULT_BACKOFF_CAP_MS = 4_000;
+
 class IdleTimeoutError extends Error {
   constructor(ms: number) {
     super(`Watch stream stalled: no bytes received for ${ms} ms`);
@@ -139,7 +147,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
   const listTimeoutMs = timing.listTimeoutMs ?? 60_000;
   const pageSize = timing.pageSize ?? 500;
   const notFoundRetryMs = timing.notFoundRetryMs ?? 60_000;
-  const backoff = createBackoff({ random, ...timing.backoff });
+  const backoff = createBackoff({ random, capMs: DEFAULT_BACKOFF_CAP_MS, ...timing.backoff });
   const clock = timing.clock ?? systemClock;
   const path = kindPath(kind);
   const apiVersion = apiVersionOf(kind);
@@ -286,6 +294,9 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         signal: attempt.signal,
       });
       touch();
+      // The API server answers again: whatever follows (a 410 after an
+      // outage, most often) is retried from the shortest wait.
+      backoff.reset();
       if (!response.body) return "ended";
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
@@ -373,15 +384,23 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         const outcome = await watchOnce();
         watchRestarted();
         if (outcome === "relist") {
-          log.info("resource version expired; relisting", { resourceVersion });
+          const wait = backoff.next();
+          log.info("resource version expired; relisting", {
+            resourceVersion,
+            retryMs: Math.round(wait),
+          });
           needList = true;
-          await pause(backoff.next());
+          await pause(wait);
         }
       } catch (err) {
         if (stopper.signal.aborted) break;
         watchRestarted();
         if (err instanceof RelistRequested) continue;
-        if (isApiStatus(err, 410) || isApiStatus(err, 404)) needList = true;
+        if (isApiStatus(err, 410) || isApiStatus(err, 404)) {
+          needList = true;
+          // An answer, so the API server is up: relist without the outage's wait.
+          backoff.reset();
+        }
         fail(err);
         const wait = backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined);
         log.warn("watch failed; reconnecting", { error: err, retryMs: Math.round(wait) });

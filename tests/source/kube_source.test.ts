@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
-import { silentLogger } from "../../src/log/logger.ts";
+import { createLogger, silentLogger } from "../../src/log/logger.ts";
 import { createStore } from "../../src/source/store.ts";
 import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
@@ -346,6 +346,33 @@ Deno.test("a missing CRD counts as synced and empty, and is picked up once insta
   assert(state.lastError?.includes("CRD"), state.lastError);
   env.kube.setMissing("referencegrants", false);
   await waitFor("grant appears", () => env.source.store.list("ReferenceGrant").length === 1);
+});
+
+Deno.test("after an outage the backoff starts over once the API server answers: the relist waits the shortest time", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line)) });
+  const baseMs = 10;
+  await using env = await setup({}, {
+    logger,
+    // Waits at their ceilings (no jitter), so a grown backoff cannot pass for a reset one.
+    random: () => 0.999,
+    timing: { ...FAST, backoff: { baseMs, capMs: 60_000 } },
+  });
+  await env.source.start();
+  await env.kube.down();
+  const routeLogs = (msg: string) => lines.filter((l) => l.kind === "HTTPRoute" && l.msg === msg);
+  // Six failures in a row: the next wait would be 64 × base without a reset.
+  await waitFor("the backoff to grow", () => routeLogs("watch failed; reconnecting").length >= 6);
+  env.kube.apply(httpRoute("during-outage"));
+  env.kube.store.compact();
+  await env.kube.up();
+  await waitFor("the relist", () => routeLogs("resource version expired; relisting").length > 0);
+  const [relist] = routeLogs("resource version expired; relisting");
+  assert(Number(relist.retryMs) <= baseMs, JSON.stringify(relist));
+  await waitFor(
+    "the change made during the outage",
+    () => routeNames(env.source).includes("during-outage"),
+  );
 });
 
 Deno.test("reload relists every kind and reports success", async () => {
