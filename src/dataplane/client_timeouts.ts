@@ -62,10 +62,13 @@ export interface RequestMark {
 
 /** The watch over one connection. */
 export interface WatchedConnection {
-  /** A complete request head arrived. */
-  requestStarted(): RequestMark;
-  /** The response to `mark` ended (sent, or failed). */
-  requestFinished(mark: RequestMark): void;
+  /**
+   * A complete request head arrived. The mark is only needed (and only made)
+   * with a stream timeout; without one, requests are just counted.
+   */
+  requestStarted(): RequestMark | undefined;
+  /** The response to the request marked `mark` ended (sent, or failed). */
+  requestFinished(mark?: RequestMark): void;
   /**
    * Close the connection `lingerMs` after its requests in flight ended,
    * whatever the idle timeout (after a 408: the rest of the body will not
@@ -122,14 +125,15 @@ class Watched implements WatchedConnection {
     this.deadline = owner.after(now, owner.timeouts.headerMs);
     if (owner.timeouts.streamMs > 0) this.marks = new Set();
   }
-  requestStarted(): RequestMark {
+  requestStarted(): RequestMark | undefined {
     this.active++;
-    const mark = { startedAt: this.marks === undefined ? 0 : this.owner.clock.now() };
-    this.marks?.add(mark);
+    if (this.marks === undefined) return undefined;
+    const mark = { startedAt: this.owner.clock.now() };
+    this.marks.add(mark);
     return mark;
   }
-  requestFinished(mark: RequestMark): void {
-    this.marks?.delete(mark);
+  requestFinished(mark?: RequestMark): void {
+    if (mark !== undefined) this.marks?.delete(mark);
     if (--this.active > 0) return;
     this.active = 0;
     this.idle = true;

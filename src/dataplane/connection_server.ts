@@ -137,10 +137,15 @@ export function watchRequests(
   handler: ConnectionHandler,
   watched: WatchedConnection,
 ): ConnectionHandler {
+  // One callback per connection, not per request, unless requests need marks.
+  const done = () => watched.requestFinished();
   return (request, info) => {
     const mark = watched.requestStarted();
-    const finish = () => watched.requestFinished(mark);
-    info.completed.then(finish, finish);
+    if (mark === undefined) info.completed.then(done, done);
+    else {
+      const finish = () => watched.requestFinished(mark);
+      info.completed.then(finish, finish);
+    }
     const result = handler(request, info);
     if (request.method === "GET" || request.method === "HEAD") return result;
     return Promise.resolve(result).then((response) => {
