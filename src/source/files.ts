@@ -31,13 +31,14 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Problem } from "../model/config.ts";
-import { createManifestCatalog } from "./files_catalog.ts";
 import { RESOURCE_KINDS } from "../resources/types.ts";
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import { Holdoff } from "../time/holdoff.ts";
+import { createManifestCatalog, type ManifestCatalog } from "./files_catalog.ts";
+import { ProblemReport } from "./files_problems.ts";
 import { errorMessage, listManifestFiles } from "./files_walk.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
-import { type Clock, systemClock, type Timer } from "../time/clock.ts";
-import { Holdoff } from "../time/holdoff.ts";
 
 /** Options of {@linkcode createFilesSource}. */
 export interface FilesSourceOptions {
@@ -59,238 +60,263 @@ export interface FilesSourceOptions {
 
 /** Creates the files source; nothing is read until `start()`. */
 export function createFilesSource(options: FilesSourceOptions): Source {
-  const { dir, store } = options;
-  const log = options.logger.child({ source: "files", dir });
-  const resyncMs = options.resyncMs ?? 30_000;
-  const retryMs = options.retryMs ?? 1_000;
-  const clock = options.clock ?? systemClock;
-  const stopper = new AbortController();
-  const holdoffMs = options.holdoffMs ?? 100;
-  const eventHoldoff = new Holdoff({
-    holdoffMs,
-    maxDelayMs: options.maxDelayMs ?? holdoffMs * 10,
-    clock,
-    // What this read changed goes to listeners now: it already waited.
-    fire: () => void scheduleRead().then(() => store.flush()),
-  });
+  return new FilesSource(options);
+}
 
-  const catalog = createManifestCatalog();
-  let problems: Problem[] = [];
-  let reported = new Set<string>();
-  let dirError: string | undefined;
-  let synced = false;
-  let lastSyncTime: string | undefined;
-  let started = false;
-  let stopped = false;
-
+/** The files source: a catalog of the directory's files, kept equal to the store. */
+export class FilesSource implements Source {
+  readonly kind = "files" as const;
+  readonly store: Store;
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #resyncMs: number;
+  readonly #retryMs: number;
+  readonly #stopper = new AbortController();
+  readonly #eventHoldoff: Holdoff;
+  readonly #catalog: ManifestCatalog = createManifestCatalog();
+  readonly #problems: ProblemReport;
+  #dirError: string | undefined;
+  #synced = false;
+  #lastSyncTime: string | undefined;
+  #started = false;
+  #stopped = false;
   // Re-reads run one at a time; requests made while one runs share the next.
-  let chain: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
+  #watcher: Deno.FsWatcher | undefined;
+  #watchedIdentity: string | undefined;
+  #watchLoop: Promise<void> | undefined;
+  #resyncTimer: Timer | undefined;
 
-  let watcher: Deno.FsWatcher | undefined;
-  let watchedIdentity: string | undefined;
-  let watchLoop: Promise<void> | undefined;
-  let resyncTimer: Timer | undefined;
-
-  const problemKey = (p: Problem) => `${p.object}\u0000${p.field ?? ""}\u0000${p.message}`;
-
-  const publish = (next: Problem[]) => {
-    const keys = new Set(next.map(problemKey));
-    for (const p of next) {
-      if (!reported.has(problemKey(p))) {
-        log.warn("manifest problem", { object: p.object, field: p.field, problem: p.message });
-      }
-    }
-    if (
-      reported.size > 0 && next.every((p) => reported.has(problemKey(p))) &&
-      keys.size < reported.size
-    ) {
-      log.info("manifest problems resolved", { remaining: keys.size });
-    }
-    const changed = keys.size !== reported.size || [...keys].some((k) => !reported.has(k));
-    reported = keys;
-    problems = next;
+  constructor(options: FilesSourceOptions) {
+    this.store = options.store;
+    this.#dir = options.dir;
+    this.#log = options.logger.child({ source: "files", dir: options.dir });
+    this.#clock = options.clock ?? systemClock;
+    this.#resyncMs = options.resyncMs ?? 30_000;
+    this.#retryMs = options.retryMs ?? 1_000;
+    const holdoffMs = options.holdoffMs ?? 100;
+    this.#eventHoldoff = new Holdoff({
+      holdoffMs,
+      maxDelayMs: options.maxDelayMs ?? holdoffMs * 10,
+      clock: this.#clock,
+      // What this read changed goes to listeners now: it already waited.
+      fire: () => void this.#scheduleRead().then(() => this.store.flush()),
+    });
     // A problem alone changes no object; the store's signal still carries it
     // to the reconciler (logs, /config, metrics).
-    if (changed) store.touch();
-  };
+    this.#problems = new ProblemReport(this.#log, () => this.store.touch());
+  }
 
-  const dirMissing = (error: string) => {
-    // Nothing already accepted is lost: a missing directory keeps serving
-    // what it last declared until it is back.
-    dirError = `Cannot read manifests directory: ${error}`;
-    publish([
-      { object: `file:${dir}`, message: `${dirError}; serving the last good objects` },
-      ...catalog.merge().problems,
-    ]);
-    closeWatcher();
-  };
-
-  const readAll = async (): Promise<void> => {
-    const listing = await listManifestFiles(dir);
-    if (!listing.ok) return dirMissing(listing.error ?? "unknown error");
-    const texts = new Map<string, string | Error>();
-    for (const file of listing.files) {
-      try {
-        texts.set(file, await Deno.readTextFile(file));
-      } catch (err) {
-        // Removed between listing and reading: treated as deleted below.
-        if (!(err instanceof Deno.errors.NotFound)) texts.set(file, new Error(errorMessage(err)));
-      }
+  async start(): Promise<void> {
+    if (this.#started) return await this.#chain;
+    this.#started = true;
+    await this.#scheduleRead();
+    if (this.#stopped) return;
+    this.#watchLoop = this.#watch();
+    if (this.#resyncMs > 0) {
+      this.#resyncTimer = this.#clock.setInterval(() => void this.#scheduleRead(), this.#resyncMs);
     }
+  }
+
+  async reload(): Promise<ReloadOutcome> {
+    // No flush: the caller rebuilds now, and the store's holdoff that
+    // follows finds that version built.
+    await this.#scheduleRead();
+    const objects = RESOURCE_KINDS.reduce((n, k) => n + this.store.list(k).length, 0);
+    const files = this.#catalog.files().length;
+    const problems = this.#problems.current();
+    return {
+      ok: problems.length === 0,
+      problems,
+      message: this.#dirError ??
+        `Read ${plural(files, "manifest file")}: ${plural(objects, "object")}, ${
+          plural(problems.length, "problem")
+        }`,
+    };
+  }
+
+  syncState(): Record<string, KindSyncState> {
+    const state: Record<string, KindSyncState> = {};
+    for (const kind of RESOURCE_KINDS) {
+      const s: KindSyncState = { synced: this.#synced, objects: this.store.list(kind).length };
+      if (this.#dirError !== undefined) s.lastError = this.#dirError;
+      if (this.#lastSyncTime !== undefined) s.lastSyncTime = this.#lastSyncTime;
+      state[kind] = s;
+    }
+    return state;
+  }
+
+  problems(): Problem[] {
+    return this.#problems.current();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#resyncTimer?.cancel();
+    this.#eventHoldoff.cancel();
+    this.#stopper.abort();
+    this.#closeWatcher();
+    await this.#watchLoop;
+    await this.#chain;
+  }
+
+  #scheduleRead(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    const run = this.#chain.then(async () => {
+      this.#queued = undefined;
+      if (this.#stopped) return;
+      try {
+        await this.#readAll();
+      } catch (err) {
+        // Our bug, not the user's: report it and keep watching.
+        this.#log.error("manifest re-read failed", { error: err });
+      }
+    });
+    this.#queued = run;
+    this.#chain = run;
+    return run;
+  }
+
+  /** Reads the whole tree; files whose text did not change are not parsed again. */
+  async #readAll(): Promise<void> {
+    const listing = await listManifestFiles(this.#dir);
+    if (!listing.ok) return this.#dirMissing(listing.error ?? "unknown error");
+    const texts = await readTexts(listing.files);
     // `rm -rf` unlinks the files before the directory: a read that raced with
     // it would drop every object just before the directory is found missing.
     // Checking the directory after reading discards such a read.
-    const stillThere = await Deno.stat(dir).then((i) => i.isDirectory, () => false);
-    if (!stillThere) return dirMissing("it was removed while being read");
-    dirError = undefined;
-    if (watchedIdentity !== undefined && listing.identity !== watchedIdentity) {
+    const stillThere = await Deno.stat(this.#dir).then((i) => i.isDirectory, () => false);
+    if (!stillThere) return this.#dirMissing("it was removed while being read");
+    this.#dirError = undefined;
+    if (this.#watchedIdentity !== undefined && listing.identity !== this.#watchedIdentity) {
       // The directory was replaced: the watcher still watches the old one.
-      closeWatcher();
+      this.#closeWatcher();
     }
+    const changedFiles = this.#updateCatalog(texts);
+    this.#applyToStore(changedFiles);
+  }
+
+  /** Brings the catalog up to date with `texts`; returns how many files changed. */
+  #updateCatalog(texts: Map<string, string | Error>): number {
     let changedFiles = 0;
-    for (const file of catalog.files()) {
-      if (!texts.has(file) && catalog.remove(file)) changedFiles++;
+    for (const file of this.#catalog.files()) {
+      if (!texts.has(file) && this.#catalog.remove(file)) changedFiles++;
     }
     for (const [file, text] of texts) {
       if (text instanceof Error) {
-        catalog.readFailed(file, text.message);
+        this.#catalog.readFailed(file, text.message);
         continue;
       }
-      const update = catalog.update(file, text);
+      const update = this.#catalog.update(file, text);
       if (!update.changed) continue;
       changedFiles++;
       for (const i of update.ignored) {
-        log.debug("ignoring object of a kind the gateway does not read", { ...i });
+        this.#log.debug("ignoring object of a kind the gateway does not read", { ...i });
       }
     }
-    const merged = catalog.merge();
+    return changedFiles;
+  }
+
+  /** Makes the store hold what the catalog declares, and reports the problems. */
+  #applyToStore(changedFiles: number): void {
+    const merged = this.#catalog.merge();
     let changedKinds = 0;
     for (const kind of RESOURCE_KINDS) {
-      if (store.replaceKind(kind, merged.objects[kind])) changedKinds++;
+      if (this.store.replaceKind(kind, merged.objects[kind])) changedKinds++;
     }
-    publish(merged.problems);
-    lastSyncTime = new Date().toISOString();
-    if (!synced || changedKinds > 0) {
+    this.#problems.publish(merged.problems);
+    this.#lastSyncTime = new Date().toISOString();
+    if (!this.#synced || changedKinds > 0) {
       const objects = RESOURCE_KINDS.reduce((n, k) => n + merged.objects[k].length, 0);
-      log.info("manifests loaded", {
+      this.#log.info("manifests loaded", {
         files: merged.files,
         changedFiles,
         objects,
         problems: merged.problems.length,
       });
     }
-    synced = true;
-  };
+    this.#synced = true;
+  }
 
-  const scheduleRead = (): Promise<void> => {
-    if (queued) return queued;
-    const run = chain.then(async () => {
-      queued = undefined;
-      if (stopped) return;
-      try {
-        await readAll();
-      } catch (err) {
-        // Our bug, not the user's: report it and keep watching.
-        log.error("manifest re-read failed", { error: err });
-      }
-    });
-    queued = run;
-    chain = run;
-    return run;
-  };
+  #dirMissing(error: string): void {
+    // Nothing already accepted is lost: a missing directory keeps serving
+    // what it last declared until it is back.
+    this.#dirError = `Cannot read manifests directory: ${error}`;
+    this.#problems.publish([
+      { object: `file:${this.#dir}`, message: `${this.#dirError}; serving the last good objects` },
+      ...this.#catalog.merge().problems,
+    ]);
+    this.#closeWatcher();
+  }
 
-  const closeWatcher = () => {
+  #closeWatcher(): void {
     try {
-      watcher?.close();
+      this.#watcher?.close();
     } catch {
       // Already closed.
     }
-  };
+  }
 
-  const watch = async () => {
-    while (!stopped) {
-      let failed = false;
-      try {
-        const info = await Deno.stat(dir);
-        if (!info.isDirectory) throw new Error("not a directory");
-        const fresh = Deno.watchFs(dir, { recursive: true });
-        if (stopped) {
-          fresh.close();
-          break;
-        }
-        watcher = fresh;
-        watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
-        // Changes made while no watcher existed are only seen by reading again;
-        // files that did not change are not parsed, so this is cheap.
-        scheduleRead();
-        for await (const _event of fresh) eventHoldoff.arm();
-      } catch (err) {
-        failed = true;
-        if (!(err instanceof Deno.errors.NotFound) && !stopped) {
-          log.debug("manifest watcher stopped", { error: err });
-        }
-      } finally {
-        watcher = undefined;
-      }
-      if (stopped) break;
+  /** Watches the directory until stopped, re-creating the watcher when it goes away. */
+  async #watch(): Promise<void> {
+    while (!this.#stopped) {
+      const failed = !(await this.#watchOnce());
+      if (this.#stopped) break;
       // The directory is gone and no read has noticed yet (its events may
       // have been lost with the watch): read to report it.
-      if (failed && dirError === undefined) scheduleRead();
+      if (failed && this.#dirError === undefined) this.#scheduleRead();
       // Closed because the directory vanished or was replaced: look again,
       // at once if it is there, else after a pause.
-      await clock.sleep(failed ? retryMs : 10, stopper.signal);
+      await this.#clock.sleep(failed ? this.#retryMs : 10, this.#stopper.signal);
     }
-  };
+  }
 
-  const syncState = (): Record<string, KindSyncState> => {
-    const state: Record<string, KindSyncState> = {};
-    for (const kind of RESOURCE_KINDS) {
-      const s: KindSyncState = { synced, objects: store.list(kind).length };
-      if (dirError !== undefined) s.lastError = dirError;
-      if (lastSyncTime !== undefined) s.lastSyncTime = lastSyncTime;
-      state[kind] = s;
+  /** One watcher's life; `false` when it could not be made or failed. */
+  async #watchOnce(): Promise<boolean> {
+    try {
+      const info = await Deno.stat(this.#dir);
+      if (!info.isDirectory) throw new Error("not a directory");
+      const fresh = Deno.watchFs(this.#dir, { recursive: true });
+      if (this.#stopped) {
+        fresh.close();
+        return true;
+      }
+      this.#watcher = fresh;
+      this.#watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
+      // Changes made while no watcher existed are only seen by reading again
+      // (files that did not change are not parsed, so this is cheap); through
+      // the holdoff, so events arriving meanwhile share that one read.
+      this.#eventHoldoff.arm();
+      for await (const _event of fresh) this.#eventHoldoff.arm();
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound) && !this.#stopped) {
+        this.#log.debug("manifest watcher stopped", { error: err });
+      }
+      return false;
+    } finally {
+      this.#watcher = undefined;
     }
-    return state;
-  };
+  }
+}
 
-  return {
-    kind: "files",
-    store,
-    async start() {
-      if (started) return await chain;
-      started = true;
-      await scheduleRead();
-      if (stopped) return;
-      watchLoop = watch();
-      if (resyncMs > 0) resyncTimer = clock.setInterval(() => void scheduleRead(), resyncMs);
-    },
-    async reload(): Promise<ReloadOutcome> {
-      // No flush: the caller rebuilds now, and the store's holdoff that
-      // follows finds that version built.
-      await scheduleRead();
-      const objects = RESOURCE_KINDS.reduce((n, k) => n + store.list(k).length, 0);
-      const files = catalog.files().length;
-      return {
-        ok: problems.length === 0,
-        problems: [...problems],
-        message: dirError ??
-          `Read ${files} manifest file${files === 1 ? "" : "s"}: ${objects} object${
-            objects === 1 ? "" : "s"
-          }, ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
-      };
-    },
-    syncState,
-    problems: () => [...problems],
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      resyncTimer?.cancel();
-      eventHoldoff.cancel();
-      stopper.abort();
-      closeWatcher();
-      await watchLoop;
-      await chain;
-    },
-  };
+/** Each file's text, or the error reading it; a file removed since the listing is left out. */
+async function readTexts(files: readonly string[]): Promise<Map<string, string | Error>> {
+  const texts = new Map<string, string | Error>();
+  for (const file of files) {
+    try {
+      texts.set(file, await Deno.readTextFile(file));
+    } catch (err) {
+      // Removed between listing and reading: treated as deleted.
+      if (!(err instanceof Deno.errors.NotFound)) texts.set(file, new Error(errorMessage(err)));
+    }
+  }
+  return texts;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
