@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   );
   children.push(rig);
   log(`control plane and kubelet ready after ${seconds()} s`);
-  const gateway = await startGateway(ROOT, runDir, kubeconfig, freePort());
+  const gateway = await startGateway(ROOT, paths, runDir, kubeconfig, freePort());
   children.push(gateway);
   log(`gateway up after ${seconds()} s (log: ${gateway.logPath})`);
 

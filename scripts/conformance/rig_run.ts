@@ -135,13 +135,36 @@ export async function startRig(
   return { rig, kubeconfig };
 }
 
+/**
+ * Ends a gateway an earlier run left behind (its driver was killed without
+ * a chance to stop it): it would hold the pool's addresses. Called once the
+ * rig holds the machine's lock, so no other run's gateway is live.
+ */
+async function endStaleGateway(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(pidFile)).trim());
+  } catch {
+    return;
+  }
+  try {
+    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+    if (cmdline.includes(`--gateway-address-pool=${ADDRESS_POOL}`)) Deno.kill(pid, "SIGKILL");
+  } catch {
+    // Not running any more.
+  }
+}
+
 /** Starts the gateway in its production mode against the rig's API server. */
 export async function startGateway(
   root: string,
+  paths: RigPaths,
   runDir: string,
   kubeconfig: string,
   adminPort: number,
 ): Promise<LoggedChild> {
+  const pidFile = `${paths.cache}/gateway.pid`;
+  await endStaleGateway(pidFile);
   const gateway = await spawnLogged(
     "gateway",
     Deno.execPath(),
@@ -162,6 +185,7 @@ export async function startGateway(
     `${runDir}/gateway.log`,
     { cwd: root },
   );
+  await Deno.writeTextFile(pidFile, `${gateway.child.pid}\n`);
   await waitUntil("the gateway's admin API", gateway, 60_000, async () => {
     try {
       const res = await fetch(`http://127.0.0.1:${adminPort}/healthz`);

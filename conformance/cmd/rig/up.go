@@ -105,9 +105,16 @@ func up(args []string) error {
 	}
 	logger.Printf("ready after %s: %d CRDs, GatewayClass %s; KUBECONFIG=%s",
 		time.Since(started).Round(time.Millisecond), n, *class, cp.Kubeconfig)
+	// The driver that started the rig may die without a signal to spare
+	// (SIGKILL): then the rig is re-parented, notices, and tears down.
+	parent := os.Getppid()
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
+		if os.Getppid() != parent {
+			logger.Printf("the process that started the rig is gone; stopping")
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			logger.Printf("stopping")
