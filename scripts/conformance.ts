@@ -10,7 +10,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { buildRig, moduleDir, rigPaths } from "./conformance/rig_build.ts";
+import { buildRig, go, moduleDir, rigPaths } from "./conformance/rig_build.ts";
 import {
   freePort,
   type LoggedChild,
@@ -73,6 +73,10 @@ async function main(): Promise<number> {
   log(`building the rig in ${paths.cache}`);
   await buildRig(paths, log);
   log(`build done after ${seconds()} s`);
+  // The rig's own unit tests (image map, env and volumes, base manifests)
+  // before it runs anything.
+  await go(paths, ["test", "-count=1", "-skip=^TestConformance$", "./..."]);
+  log(`rig unit tests passed after ${seconds()} s`);
   const gatewayApi = await moduleDir(paths, "sigs.k8s.io/gateway-api");
   const runDir = await Deno.makeTempDir({ prefix: "serval-conformance-" });
   log(`run folder ${runDir}`);

@@ -126,4 +126,3 @@ func waitFor(ctx context.Context, timeout time.Duration, ok func() bool) error {
 	}
 	return nil
 }
-

@@ -5,9 +5,9 @@
 package tools
 
 import (
+	_ "k8s.io/client-go/kubernetes"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	_ "sigs.k8s.io/gateway-api/conformance"
 	_ "sigs.k8s.io/gateway-api/conformance/utils/suite"
-	_ "k8s.io/client-go/kubernetes"
 )
