@@ -124,8 +124,16 @@ export interface Gateway extends KubeObject {
     gatewayClassName: string;
     listeners: Listener[];
     addresses?: GatewayAddress[];
+    infrastructure?: GatewayInfrastructure;
   };
   status?: GatewayStatus;
+}
+
+/** `GatewayInfrastructure`: metadata for provisioned resources, and their parameters. */
+export interface GatewayInfrastructure {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  parametersRef?: { group: string; kind: string; name: string };
 }
 
 // ---------------------------------------------------------------- HTTPRoute

@@ -20,6 +20,7 @@ import type {
   AllowedRoutes,
   Gateway,
   GatewayAddress,
+  GatewayInfrastructure,
   GatewayTLSConfig,
   KubeObject,
   Listener,
@@ -163,6 +164,34 @@ function readAddress(c: FieldChecker, raw: unknown, field: string): GatewayAddre
   return address;
 }
 
+/** `spec.infrastructure`: at most 8 labels and 8 annotations, and a complete parametersRef. */
+function readInfrastructure(c: FieldChecker, raw: unknown): GatewayInfrastructure | undefined {
+  const f = "spec.infrastructure";
+  const o = c.object(raw, f);
+  if (!o) return undefined;
+  const infrastructure: GatewayInfrastructure = {};
+  const value = { maxLength: 4096 };
+  put(
+    infrastructure,
+    "labels",
+    c.stringMap(o.labels, `${f}.labels`, LABEL_KEY, { maxLength: 63 }, 8),
+  );
+  put(
+    infrastructure,
+    "annotations",
+    c.stringMap(o.annotations, `${f}.annotations`, LABEL_KEY, value, 8),
+  );
+  const p = c.object(o.parametersRef, `${f}.parametersRef`);
+  if (p) {
+    infrastructure.parametersRef = {
+      group: c.string(p.group, `${f}.parametersRef.group`, { ...GROUP, required: true }) ?? "",
+      kind: c.string(p.kind, `${f}.parametersRef.kind`, { ...KIND, required: true }) ?? "",
+      name: c.string(p.name, `${f}.parametersRef.name`, { ...REQUIRED_OBJECT_NAME }) ?? "",
+    };
+  }
+  return infrastructure;
+}
+
 /** Reads a Gateway whose `apiVersion`, `kind` and `metadata` are already read. */
 export function readGateway(
   c: FieldChecker,
@@ -190,6 +219,7 @@ export function readGateway(
     "addresses",
     c.listOf(s.addresses, "spec.addresses", { maxItems: 16 }, (item, f) => readAddress(c, item, f)),
   );
+  put(spec, "infrastructure", readInfrastructure(c, s.infrastructure));
   const out: Gateway = { ...head, kind: "Gateway", spec };
   const status = c.object(raw.status, "status");
   if (status) out.status = status as Gateway["status"];

@@ -47,6 +47,12 @@ export function unservableGateways(
 ): Set<Gateway> {
   const unservable = new Set<Gateway>();
   for (const gateway of gateways) {
+    const parametersRef = gateway.spec.infrastructure?.parametersRef;
+    if (parametersRef !== undefined) {
+      unservable.add(gateway);
+      ctx.problem(gateway, "spec.infrastructure.parametersRef", invalidParameters(parametersRef));
+      continue;
+    }
     const outcome = outcomes.get(gatewayKey(gateway));
     if (outcome === undefined || isServable(outcome)) continue;
     unservable.add(gateway);
@@ -139,15 +145,25 @@ export function gatewayStatus(
     status: {
       addresses: addresses.addresses.map((a) => ({ type: a.type, value: a.value })),
       conditions: [
-        acceptedCondition(listeners, addresses, pool, generation),
-        programmedCondition(listeners, addresses, generation),
+        acceptedCondition(gateway, listeners, addresses, pool, generation),
+        programmedCondition(gateway, listeners, addresses, generation),
       ],
       listeners: listeners.map((l) => listenerStatus(l, generation)),
     },
   };
 }
 
+/**
+ * Why a Gateway's `infrastructure.parametersRef` is refused: this gateway
+ * provisions nothing, so no kind of parameters applies (the spec's
+ * `InvalidParameters` for a referent of an unsupported kind).
+ */
+function invalidParameters(ref: { group: string; kind: string; name: string }): string {
+  return `Cannot use infrastructure parameters ${ref.kind}.${ref.group}/${ref.name}: this gateway supports no parameters kind for Gateways`;
+}
+
 function acceptedCondition(
+  gateway: Gateway,
   listeners: readonly ListenerState[],
   addresses: AddressOutcome,
   pool: boolean,
@@ -157,6 +173,16 @@ function acceptedCondition(
   const broken = listeners.filter((l) => !isProgrammed(l)).map((l) =>
     JSON.stringify(l.listener.name)
   );
+  const parametersRef = gateway.spec.infrastructure?.parametersRef;
+  if (parametersRef !== undefined) {
+    return condition(
+      ConditionType.Accepted,
+      false,
+      Reason.InvalidParameters,
+      invalidParameters(parametersRef),
+      generation,
+    );
+  }
   if (addresses.unsupported.length > 0) {
     return condition(
       ConditionType.Accepted,
@@ -189,12 +215,16 @@ function acceptedCondition(
 }
 
 function programmedCondition(
+  gateway: Gateway,
   listeners: readonly ListenerState[],
   addresses: AddressOutcome,
   generation: number,
 ): Condition {
   const programmed = (reason: string, message: string) =>
     condition(ConditionType.Programmed, reason === Reason.Programmed, reason, message, generation);
+  if (gateway.spec.infrastructure?.parametersRef !== undefined) {
+    return programmed(Reason.Invalid, "Gateway is not accepted: its parametersRef is invalid");
+  }
   if (addresses.unsupported.length > 0) {
     return programmed(Reason.Invalid, "Gateway is not accepted: its address type is not supported");
   }
