@@ -4,10 +4,12 @@
  * - `GET /healthz` → 200 `ok`.
  * - `GET /readyz` → 200 `{ ready: true, reasons: [] }`, or 503 with the reasons.
  * - `GET /config` → the running state as JSON (see `config_dump.ts`), private keys removed.
- * - `POST /reload` → re-reads the source and rebuilds: 200 `{ ok: true, message,
- *   problems }` when a config was swapped in; 422 with the same shape when the
- *   reload was refused (the input is wrong: fix it and reload again; the last good
- *   table keeps serving); 500 `{ error }` when the reload itself failed.
+ * - `POST /reload` → re-reads the source and rebuilds once: 200 `{ ok: true,
+ *   message, problems }` when the source read cleanly and a config was swapped in;
+ *   422 with the same shape when the source reported problems (each malformed
+ *   object keeps its last good version, the rest is served) or the rebuild failed
+ *   (the last good table keeps serving): fix the input and reload again; 500
+ *   `{ error }` when the reload itself threw.
  * - `GET /metrics` → Prometheus text.
  * - `GET /explain?host=H&path=P[&method=M][&port=N][&address=A][&header=name:value]...` → the
  *   router's explanation for that request (see `explain_query.ts`); 400 for a bad
@@ -26,6 +28,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log/logger.ts";
@@ -78,7 +81,7 @@ export function createAdminApp(deps: AdminAppDeps): Hono {
       outcome = await control.reload();
     } catch (err) {
       logger.error("reload failed", { error: err });
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       return jsonError(c, 500, `Cannot reload: ${reason}`);
     }
     const { ok, message, problems } = outcome;

@@ -1,17 +1,20 @@
 /**
  * Durations on the command line, written the way Kubernetes and Go tools write
  * them (`15s`, `500ms`, `1m30s`), so flags read the same as the manifests the
- * gateway serves (`timeouts.request: 10s`).
+ * gateway serves (`timeouts.request: 10s`). This is Go's `time.ParseDuration`
+ * grammar (fractions allowed: `1.5s`), wider than the Gateway API's
+ * (`resources/duration.ts`), which manifests are held to by the spec.
  *
  * @example
  * ```ts
- * import { parseDuration } from "./duration.ts";
- * parseDuration("1m30s"); // 90000
+ * import { parseFlagDuration } from "./duration.ts";
+ * parseFlagDuration("1m30s"); // 90000
  * ```
  * @module
  */
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+import { DURATION_UNIT_MS } from "../resources/duration.ts";
+
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 
 /**
@@ -19,7 +22,7 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
  * Returns `undefined` when the text is not a duration, so callers can name the
  * flag in their own error message.
  */
-export function parseDuration(text: string): number | undefined {
+export function parseFlagDuration(text: string): number | undefined {
   const value = text.trim();
   if (value === "0") return 0;
   if (value === "") return undefined;
@@ -29,13 +32,13 @@ export function parseDuration(text: string): number | undefined {
     const start = PART.lastIndex;
     const part = PART.exec(value);
     if (!part || part.index !== start) return undefined;
-    total += Number(part[1]) * UNIT_MS[part[2]];
+    total += Number(part[1]) * DURATION_UNIT_MS[part[2]];
   }
   if (!Number.isFinite(total)) return undefined;
   return Math.round(total);
 }
 
-/** Formats milliseconds the way {@linkcode parseDuration} reads them (`1m30s`, `250ms`). */
+/** Formats milliseconds the way {@linkcode parseFlagDuration} reads them (`1m30s`, `250ms`). */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
   if (ms % 1000 !== 0) return `${ms}ms`;

@@ -14,7 +14,7 @@ import {
   type SourceChoice,
 } from "../runtime/gateway_options.ts";
 import { parseAddressPool } from "../translate/address_pool.ts";
-import { parseDuration } from "./duration.ts";
+import { parseFlagDuration } from "./duration.ts";
 import type { ParsedCommandLine } from "./flags.ts";
 import { UsageError } from "./flags.ts";
 import { isBindHost, parseHostPort } from "./host_port.ts";
@@ -110,7 +110,7 @@ export function gatewayOptionsFromFlags(
   const duration = (name: string, fallback: number): number => {
     const text = str(name);
     if (text === undefined) return fallback;
-    return parseDuration(text) ?? bad(name, text, "expected a duration such as 15s or 500ms");
+    return parseFlagDuration(text) ?? bad(name, text, "expected a duration such as 15s or 500ms");
   };
 
   const sourceText = str("source") ?? "auto";

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { GatewayResource } from "../resources/types.ts";
 import { toGatewayAddresses } from "../runtime/gateway_addresses.ts";
 import type { GatewayOptions } from "../runtime/gateway_options.ts";
@@ -38,7 +39,7 @@ async function filesOf(path: string): Promise<string[]> {
     info = await Deno.stat(path);
   } catch (error) {
     throw new UsageError(
-      `Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `Cannot read ${path}: ${errorMessage(error)}`,
     );
   }
   if (!info.isDirectory) return [path];
@@ -62,7 +63,7 @@ export async function buildTranslateReport(
       try {
         catalog.update(file, await Deno.readTextFile(file));
       } catch (error) {
-        catalog.readFailed(file, error instanceof Error ? error.message : String(error));
+        catalog.readFailed(file, errorMessage(error));
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Hooks the data plane calls so metrics (admin) stay out of the hot path's
- * module graph. `main.ts` wires a prom-client implementation; tests pass
- * `NOOP_OBSERVER` or a recording one.
+ * module graph. The composition root (`src/gateway.ts`) wires the prom-client
+ * implementation of `admin/metrics.ts`; tests pass `NOOP_OBSERVER` or a
+ * recording one.
  * @module
  */
 

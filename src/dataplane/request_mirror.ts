@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MirrorConfig } from "../model/config.ts";
 import type { BackendPicker } from "./backend_picker.ts";
@@ -136,7 +137,7 @@ export class RequestMirrors {
         this.#deps.observer.onUpstreamError(backend.id, "mirror_failed");
         this.#deps.logger.debug("request mirror failed", {
           backend: backend.id,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       })
       .finally(() => this.#inFlight--);

@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import { isAbsolute, join } from "node:path";
 
 /** The `user.exec` block of a kubeconfig, checked. */
@@ -117,7 +118,7 @@ function why(error: unknown, exec: ExecConfig): string {
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     return "this process may not run programs (it needs --allow-run; the compiled binary has none)";
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** Parses a plugin's standard output; throws `SyntaxError` when it is no usable credential. */

@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import { type Document, isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
 
 /** One object read from a manifest file. */
@@ -104,7 +105,7 @@ export function parseManifests(text: string, source: string): ParsedManifests {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       errors.push({ source, index, line, column: 1, message: oneLine(message) });
       return;
     }

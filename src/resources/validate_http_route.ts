@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { parseDuration } from "./duration.ts";
+import { parseGatewayDuration } from "./duration.ts";
 import type {
   HTTPBackendRef,
   HTTPHeaderMatch,
@@ -126,8 +126,8 @@ function readTimeouts(c: FieldChecker, raw: unknown, field: string): HTTPRouteTi
   put(timeouts, "request", c.string(o.request, `${field}.request`, DURATION));
   put(timeouts, "backendRequest", c.string(o.backendRequest, `${field}.backendRequest`, DURATION));
   if (timeouts.request !== undefined && timeouts.backendRequest !== undefined) {
-    const request = parseDuration(timeouts.request);
-    const backend = parseDuration(timeouts.backendRequest);
+    const request = parseGatewayDuration(timeouts.request);
+    const backend = parseGatewayDuration(timeouts.backendRequest);
     // A zero request timeout means "no timeout", which any backend timeout fits in.
     if (request.ok && backend.ok && request.ms !== 0 && backend.ms > request.ms) {
       c.error(

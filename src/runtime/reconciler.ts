@@ -25,6 +25,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
@@ -129,9 +130,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         time: now().toISOString(),
         ok: false,
         generation,
-        message: `Cannot rebuild the route table: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        message: `Cannot rebuild the route table: ${errorMessage(error)}`,
       };
       log.error("rebuild failed; serving the last good configuration", {
         reason,
@@ -158,7 +157,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         port: p.port,
         protocol: p.protocol,
         bound: false,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       }));
     }
     const sourceProblems = deps.source.problems().length;

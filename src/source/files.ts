@@ -29,6 +29,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Problem } from "../model/config.ts";
 import { RESOURCE_KINDS } from "../resources/types.ts";
@@ -36,7 +37,7 @@ import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
 import { createManifestCatalog, type ManifestCatalog } from "./files_catalog.ts";
 import { ProblemReport } from "./files_problems.ts";
-import { errorMessage, listManifestFiles } from "./files_walk.ts";
+import { listManifestFiles } from "./files_walk.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
 

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import { comparePaths } from "./files_catalog.ts";
 
 /** The result of {@linkcode listManifestFiles}. */
@@ -109,9 +110,4 @@ export async function listManifestFiles(dir: string): Promise<ManifestListing> {
   // Sorted as whole paths so "a/b.yaml" and "a.yaml" order the same on every machine.
   files.sort(comparePaths);
   return { ok: true, files, identity: rootId };
-}
-
-/** A one-line description of a thrown value. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource } from "../resources/types.ts";
 import type { Problem } from "../model/config.ts";
@@ -164,12 +165,13 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
   let markSynced!: () => void;
   const synced = new Promise<void>((resolve) => markSynced = resolve);
 
-  const touch = () => {
+  // Records a good answer from the API server (not a store change: see store.touch()).
+  const markHeard = () => {
     state.lastSyncTime = new Date().toISOString();
     state.lastError = undefined;
   };
   const fail = (err: unknown) => {
-    state.lastError = err instanceof Error ? err.message : String(err);
+    state.lastError = errorMessage(err);
   };
   const settleRelist = (ok: boolean) => {
     const waiters = relistWaiters;
@@ -191,13 +193,13 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
   const keyOf = (meta: { namespace?: string; name?: string } | undefined) =>
     meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
 
-  /** Adds `kind`/`apiVersion` (list items of built-in kinds come without them) and validates. */
   // A problem alone changes no object; touching the store carries it to the
   // reconciler through the same holdoff as object changes.
   const clearProblems = (key: string) => {
     if (problems.delete(key)) store.touch();
   };
 
+  /** Adds `kind`/`apiVersion` (list items of built-in kinds come without them) and validates. */
   const accept = (raw: Record<string, unknown>): GatewayResource | undefined => {
     const full = { ...raw, apiVersion: raw.apiVersion ?? apiVersion, kind: raw.kind ?? kind.kind };
     const meta = raw.metadata as { namespace?: string; name?: string } | undefined;
@@ -267,7 +269,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         return undefined;
     }
     if (meta?.resourceVersion) resourceVersion = meta.resourceVersion;
-    touch();
+    markHeard();
     return undefined;
   };
 
@@ -293,7 +295,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
         },
         signal: attempt.signal,
       });
-      touch();
+      markHeard();
       // The API server answers again: whatever follows (a 410 after an
       // outage, most often) is retried from the shortest wait.
       backoff.reset();
@@ -344,7 +346,7 @@ export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
           await listAll();
           needList = false;
           state.synced = true;
-          touch();
+          markHeard();
           backoff.reset();
           markSynced();
           settleRelist(true);

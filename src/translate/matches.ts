@@ -4,6 +4,7 @@
  * router never meets a pattern it cannot compile.
  * @module
  */
+import { errorMessage } from "../log/error_message.ts";
 import type { HTTPRouteMatch } from "../resources/types.ts";
 import type { MatchConfig, StringMatchType } from "../model/config.ts";
 import { matchId } from "./ids.ts";
@@ -177,6 +178,6 @@ export function regexError(pattern: string): string | undefined {
     new RegExp(pattern);
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }

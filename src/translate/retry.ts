@@ -6,7 +6,7 @@
  * @module
  */
 import type { HTTPRouteRetry } from "../resources/types.ts";
-import { parseDuration } from "../resources/duration.ts";
+import { parseGatewayDuration } from "../resources/duration.ts";
 import type { RetryConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";
 import type { RuleError } from "./matches.ts";
@@ -47,7 +47,7 @@ export function compileRetry(
   }
   let backoffMs = DEFAULT_RETRY_BACKOFF_MS;
   if (retry.backoff !== undefined) {
-    const parsed = parseDuration(retry.backoff);
+    const parsed = parseGatewayDuration(retry.backoff);
     if (!parsed.ok) {
       return {
         ok: false,

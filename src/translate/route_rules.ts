@@ -7,7 +7,7 @@
  * @module
  */
 import type { HTTPRoute } from "../resources/types.ts";
-import { parseDuration } from "../resources/duration.ts";
+import { parseGatewayDuration } from "../resources/duration.ts";
 import type { BackendConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
@@ -69,7 +69,7 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
     for (const key of ["request", "backendRequest"] as const) {
       const value = rule.timeouts?.[key];
       if (value === undefined) continue;
-      const parsed = parseDuration(value);
+      const parsed = parseGatewayDuration(value);
       if (!parsed.ok) {
         return invalid({
           reason: Reason.UnsupportedValue,

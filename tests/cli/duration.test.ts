@@ -1,25 +1,25 @@
 import { assertEquals } from "@std/assert";
-import { formatDuration, parseDuration } from "../../src/cli/duration.ts";
+import { formatDuration, parseFlagDuration } from "../../src/cli/duration.ts";
 import { formatHostPort, parseHostPort } from "../../src/cli/host_port.ts";
 
 Deno.test("durations read like Go and Kubernetes durations", () => {
-  assertEquals(parseDuration("15s"), 15_000);
-  assertEquals(parseDuration("500ms"), 500);
-  assertEquals(parseDuration("1m30s"), 90_000);
-  assertEquals(parseDuration("1.5s"), 1_500);
-  assertEquals(parseDuration("2h"), 7_200_000);
-  assertEquals(parseDuration("0"), 0);
+  assertEquals(parseFlagDuration("15s"), 15_000);
+  assertEquals(parseFlagDuration("500ms"), 500);
+  assertEquals(parseFlagDuration("1m30s"), 90_000);
+  assertEquals(parseFlagDuration("1.5s"), 1_500);
+  assertEquals(parseFlagDuration("2h"), 7_200_000);
+  assertEquals(parseFlagDuration("0"), 0);
 });
 
 Deno.test("a bare number, a unit alone or trailing junk is not a duration", () => {
   for (const text of ["5", "s", "", "10sx", "-1s", "1 s", "1d"]) {
-    assertEquals(parseDuration(text), undefined, text);
+    assertEquals(parseFlagDuration(text), undefined, text);
   }
 });
 
-Deno.test("formatDuration round-trips through parseDuration", () => {
+Deno.test("formatDuration round-trips through parseFlagDuration", () => {
   for (const ms of [0, 250, 1000, 90_000, 3_661_000]) {
-    assertEquals(parseDuration(formatDuration(ms)), ms);
+    assertEquals(parseFlagDuration(formatDuration(ms)), ms);
   }
 });
 
