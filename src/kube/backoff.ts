@@ -56,17 +56,3 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
     },
   };
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer: ReturnType<typeof setTimeout> = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}

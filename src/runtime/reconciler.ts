@@ -29,6 +29,7 @@ import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { Source } from "../source/source.ts";
+import type { Store } from "../source/store.ts";
 import type { GatewayConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import type { RebuildState } from "../admin/gateway_state.ts";
@@ -90,69 +91,189 @@ export interface Reconciler {
 
 /** Creates a reconciler; nothing happens until `start()`. */
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
-  const log = deps.logger;
-  const now = deps.now ?? (() => new Date());
-  const served = deps.served ?? new ServedTable();
-  const store = deps.source.store;
+  return new TableReconciler(deps);
+}
+
+/** What one translate + compile produced, or why it could not. */
+type Built =
+  | { ok: true; result: TranslateResult; table: RouteTable; translateSeconds: number }
+  | { ok: false; error: unknown; translateSeconds?: number };
+
+/** The reconciler: rebuilds serialised, state in named fields. */
+class TableReconciler implements Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  readonly #served: ServedTable;
+  readonly #store: Store;
   // The store version the latest rebuild read: a change signal for a version
   // already built (say, the holdoff after a reload that rebuilt at once) is
   // not a second rebuild.
-  let builtVersion: number | undefined;
-  let result: TranslateResult | undefined;
-  let listeners: ListenerPortState[] = [];
-  let last: RebuildState | undefined;
-  let generation = 0;
-  let isStarted = false;
-  let unsubscribe: (() => void) | undefined;
+  #builtVersion: number | undefined;
+  #result: TranslateResult | undefined;
+  #listeners: ListenerPortState[] = [];
+  #last: RebuildState | undefined;
+  #generation = 0;
+  #started = false;
+  #unsubscribe: (() => void) | undefined;
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
-  let running: Promise<RebuildState> | undefined;
-  let queued: Promise<RebuildState> | undefined;
+  #running: Promise<RebuildState> | undefined;
+  #queued: Promise<RebuildState> | undefined;
 
-  const once = async (reason: string): Promise<RebuildState> => {
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger;
+    this.#now = deps.now ?? (() => new Date());
+    this.#served = deps.served ?? new ServedTable();
+    this.#store = deps.source.store;
+  }
+
+  table(): RouteTable | undefined {
+    return this.#served.current();
+  }
+
+  result(): TranslateResult | undefined {
+    return this.#result;
+  }
+
+  listeners(): ListenerPortState[] {
+    return this.#listeners;
+  }
+
+  lastRebuild(): RebuildState | undefined {
+    return this.#last;
+  }
+
+  started(): boolean {
+    return this.#started;
+  }
+
+  start(): Promise<RebuildState> {
+    if (!this.#started) {
+      this.#started = true;
+      this.#unsubscribe = this.#store.onChange(() => {
+        // The initial load (and a reload) armed the holdoff, but the rebuild
+        // they asked for already read that version.
+        if (this.#store.version() === this.#builtVersion) return;
+        this.#rebuild("store changed").catch((error) => {
+          this.#log.error("rebuild failed unexpectedly", { error });
+        });
+      });
+    }
+    return this.#rebuild("initial sync");
+  }
+
+  rebuild(reason: string): Promise<RebuildState> {
+    if (!this.#started) {
+      return Promise.resolve(
+        this.#last ?? {
+          time: this.#now().toISOString(),
+          ok: false,
+          generation: 0,
+          message: "Cannot rebuild before the source's first sync",
+        },
+      );
+    }
+    return this.#rebuild(reason);
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  #rebuild(reason: string): Promise<RebuildState> {
+    if (!this.#running) {
+      this.#running = this.#once(reason).finally(() => {
+        this.#running = undefined;
+      });
+      return this.#running;
+    }
+    // One rebuild after the current one covers every change that arrived meanwhile.
+    this.#queued ??= this.#running.then(() => {
+      this.#queued = undefined;
+      return this.#rebuild(reason);
+    });
+    return this.#queued;
+  }
+
+  async #once(reason: string): Promise<RebuildState> {
     const started = performance.now();
-    let translated: TranslateResult;
-    let compiled: RouteTable;
+    const built = this.#build();
+    if (!built.ok) return this.#failed(reason, built.error, built.translateSeconds);
+    const { result, table, translateSeconds } = built;
+    this.#served.swap(table);
+    this.#result = result;
+    this.#generation += 1;
+    this.#listeners = await this.#applyListeners(result);
+    const sourceProblems = this.#deps.source.problems().length;
+    const generation = this.#generation;
+    this.#last = {
+      time: this.#now().toISOString(),
+      ok: true,
+      generation,
+      message: `Served generation ${generation}: ${result.config.ports.length} port(s), ` +
+        `${Object.keys(result.config.rules).length} rule(s), ` +
+        `${result.problems.length + sourceProblems} problem(s)`,
+    };
+    this.#deps.observer?.rebuilt({ ok: true, translateSeconds, result, sourceProblems });
+    this.#sinkStatuses(result);
+    this.#logServed(reason, result, sourceProblems, performance.now() - started);
+    return this.#last;
+  }
+
+  /** Snapshot → translate → compile; never throws. */
+  #build(): Built {
     let translateSeconds: number | undefined;
     try {
-      builtVersion = store.version();
-      const snapshot = store.snapshot();
+      this.#builtVersion = this.#store.version();
+      const snapshot = this.#store.snapshot();
       const t0 = performance.now();
+      let result: TranslateResult;
       try {
-        translated = deps.translate(snapshot, deps.translateOptions());
+        result = this.#deps.translate(snapshot, this.#deps.translateOptions());
       } finally {
         translateSeconds = (performance.now() - t0) / 1000;
       }
-      compiled = deps.compile(translated.config);
+      return { ok: true, result, table: this.#deps.compile(result.config), translateSeconds };
     } catch (error) {
-      // translate never throws on user input: an exception here is our bug.
-      // Keep serving the last good table rather than nothing.
-      last = {
-        time: now().toISOString(),
-        ok: false,
-        generation,
-        message: `Cannot rebuild the route table: ${errorMessage(error)}`,
-      };
-      log.error("rebuild failed; serving the last good configuration", {
-        reason,
-        generation,
-        error,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
-      deps.observer?.rebuilt({
-        ok: false,
-        translateSeconds,
-        sourceProblems: deps.source.problems().length,
-      });
-      return last;
+      return { ok: false, error, translateSeconds };
     }
-    served.swap(compiled);
-    result = translated;
-    generation += 1;
+  }
+
+  /**
+   * translate never throws on user input: an exception is our bug. The last
+   * good table keeps serving rather than nothing.
+   */
+  #failed(reason: string, error: unknown, translateSeconds?: number): RebuildState {
+    const generation = this.#generation;
+    this.#last = {
+      time: this.#now().toISOString(),
+      ok: false,
+      generation,
+      message: `Cannot rebuild the route table: ${errorMessage(error)}`,
+    };
+    this.#log.error("rebuild failed; serving the last good configuration", {
+      reason,
+      generation,
+      error,
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    this.#deps.observer?.rebuilt({
+      ok: false,
+      translateSeconds,
+      sourceProblems: this.#deps.source.problems().length,
+    });
+    return this.#last;
+  }
+
+  /** Binds and closes ports; a listener manager that throws leaves every port unbound. */
+  async #applyListeners(result: TranslateResult): Promise<ListenerPortState[]> {
     try {
-      listeners = await deps.applyListeners(translated);
+      return await this.#deps.applyListeners(result);
     } catch (error) {
-      log.error("cannot apply listeners", { error, generation });
-      listeners = translated.config.ports.map((p) => ({
+      this.#log.error("cannot apply listeners", { error, generation: this.#generation });
+      return result.config.ports.map((p) => ({
         ...(p.address === undefined ? {} : { address: p.address }),
         port: p.port,
         protocol: p.protocol,
@@ -160,104 +281,48 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         error: errorMessage(error),
       }));
     }
-    const sourceProblems = deps.source.problems().length;
-    const unbound = listeners.filter((l) => !l.bound);
-    last = {
-      time: now().toISOString(),
-      ok: true,
-      generation,
-      message: `Served generation ${generation}: ${translated.config.ports.length} port(s), ` +
-        `${Object.keys(translated.config.rules).length} rule(s), ` +
-        `${translated.problems.length + sourceProblems} problem(s)`,
-    };
-    deps.observer?.rebuilt({ ok: true, translateSeconds, result: translated, sourceProblems });
+  }
+
+  #sinkStatuses(result: TranslateResult): void {
     try {
       // A pool address the host does not have shows in its Gateway's status.
-      const statuses = statusesWithBindFailures(translated, listeners);
-      deps.statusSink?.(
-        statuses === translated.statuses ? translated : { ...translated, statuses },
-      );
+      const statuses = statusesWithBindFailures(result, this.#listeners);
+      this.#deps.statusSink?.(statuses === result.statuses ? result : { ...result, statuses });
     } catch (error) {
-      log.error("status sink failed", { error, generation });
+      this.#log.error("status sink failed", { error, generation: this.#generation });
     }
+  }
+
+  #logServed(
+    reason: string,
+    result: TranslateResult,
+    sourceProblems: number,
+    durationMs: number,
+  ): void {
     const fields = {
       reason,
-      generation,
-      ports: translated.config.ports.map((p) =>
+      generation: this.#generation,
+      ports: result.config.ports.map((p) =>
         p.address === undefined ? p.port : `${p.address}:${p.port}`
       ),
-      rules: Object.keys(translated.config.rules).length,
-      problems: translated.problems.length,
+      rules: Object.keys(result.config.rules).length,
+      problems: result.problems.length,
       sourceProblems,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      durationMs: Math.round(durationMs * 10) / 10,
     };
+    const unbound = this.#listeners.filter((l) => !l.bound);
     if (unbound.length > 0) {
-      log.warn("configuration served, but some ports are not bound", {
+      this.#log.warn("configuration served, but some ports are not bound", {
         ...fields,
         unbound: unbound.map((l) => ({ port: l.port, error: l.error })),
       });
-    } else if (translated.problems.length + sourceProblems > 0) {
-      log.warn("configuration served with problems", {
+    } else if (result.problems.length + sourceProblems > 0) {
+      this.#log.warn("configuration served with problems", {
         ...fields,
-        first: [...deps.source.problems(), ...translated.problems].slice(0, 5),
+        first: [...this.#deps.source.problems(), ...result.problems].slice(0, 5),
       });
     } else {
-      log.info("configuration served", fields);
+      this.#log.info("configuration served", fields);
     }
-    return last;
-  };
-
-  const rebuild = (reason: string): Promise<RebuildState> => {
-    if (!running) {
-      running = once(reason).finally(() => {
-        running = undefined;
-      });
-      return running;
-    }
-    // One rebuild after the current one covers every change that arrived meanwhile.
-    queued ??= running.then(() => {
-      queued = undefined;
-      return rebuild(reason);
-    });
-    return queued;
-  };
-
-  return {
-    table: () => served.current(),
-    result: () => result,
-    listeners: () => listeners,
-    lastRebuild: () => last,
-    started: () => isStarted,
-    start() {
-      if (!isStarted) {
-        isStarted = true;
-        unsubscribe = store.onChange(() => {
-          // The initial load (and a reload) armed the holdoff, but the rebuild
-          // they asked for already read that version.
-          if (store.version() === builtVersion) return;
-          rebuild("store changed").catch((error) => {
-            log.error("rebuild failed unexpectedly", { error });
-          });
-        });
-      }
-      return rebuild("initial sync");
-    },
-    rebuild(reason) {
-      if (!isStarted) {
-        return Promise.resolve(
-          last ?? {
-            time: now().toISOString(),
-            ok: false,
-            generation: 0,
-            message: "Cannot rebuild before the source's first sync",
-          },
-        );
-      }
-      return rebuild(reason);
-    },
-    stop() {
-      unsubscribe?.();
-      unsubscribe = undefined;
-    },
-  };
+  }
 }
