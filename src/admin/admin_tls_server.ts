@@ -22,6 +22,12 @@ export interface AdminTlsOptions {
   clientCa?: string;
   /** Called with the bound address. */
   onListen?: (addr: { hostname: string; port: number }) => void;
+  /** Connections served at once; more are closed at accept (default 64). */
+  maxConnections?: number;
+  /** The longest TLS handshake, in ms (default 10 000). */
+  handshakeTimeoutMs?: number;
+  /** A connection with no traffic this long is closed, in ms (default 60 000). */
+  idleTimeoutMs?: number;
 }
 
 /** A running TLS admin server. */
@@ -61,6 +67,9 @@ export function serveAdminTls(
     ca: options.clientCa,
     requestCert: mutual,
     rejectUnauthorized: mutual,
+    // The same bounds as the plain admin listener: a silent or idle client
+    // cannot hold a connection, nor many clients all of them.
+    handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
   }, (req, res) => {
     answer(fetch, req, res).catch((error) => {
       logger.error("admin request failed", { error });
@@ -68,6 +77,9 @@ export function serveAdminTls(
       res.end(JSON.stringify({ error: "Cannot serve the admin request: internal error" }));
     });
   });
+  server.maxConnections = options.maxConnections ?? 64;
+  const idleMs = options.idleTimeoutMs ?? 60_000;
+  server.on("secureConnection", (socket) => socket.setTimeout(idleMs, () => socket.destroy()));
   server.on("tlsClientError", (error: Error) => {
     logger.debug("admin TLS handshake failed", { error: error.message });
   });
@@ -115,10 +127,13 @@ async function answer(
   // The URL's authority is not trusted for anything: the guard reads `Host`.
   const url = new URL(req.url ?? "/", "https://admin.invalid");
   const response = await fetch(new Request(url, { method, headers, body }));
+  const bytes = new Uint8Array(await response.arrayBuffer());
   const out: Record<string, string> = {};
   response.headers.forEach((value, name) => out[name] = value);
+  // Admin answers are small and whole: a length, not chunked framing.
+  out["content-length"] = String(bytes.length);
   res.writeHead(response.status, out);
-  res.end(new Uint8Array(await response.arrayBuffer()));
+  res.end(bytes);
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer> | undefined> {

@@ -76,6 +76,9 @@ async function serveAppTls(
     });
   const server = serveAdminTls((request) => app.fetch(request), {
     ...address,
+    maxConnections: ADMIN_MAX_CONNECTIONS,
+    handshakeTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.headerMs,
+    idleTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.idleMs,
     cert: await read(tls.certFile, "TLS certificate"),
     key: await read(tls.keyFile, "TLS key"),
     clientCa: tls.clientCaFile === undefined
