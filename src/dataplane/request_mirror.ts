@@ -9,10 +9,21 @@
  * that a bound stops is counted as `mirror_dropped`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { RequestMirrors } from "./request_mirror.ts";
- * const mirrors = new RequestMirrors({ upstream, picker, observer, logger });
- * const body = mirrors.start(mirrors.choose(plan.mirrors), request, 10_000);
+ * import { createBackendPicker } from "./backend_picker.ts";
+ * import { NOOP_OBSERVER } from "./observer.ts";
+ * import { createProxyClient } from "./upstream_client.ts";
+ * import { silentLogger } from "../log/logger.ts";
+ * const upstream = createProxyClient();
+ * const mirrors = new RequestMirrors({
+ *   upstream,
+ *   picker: createBackendPicker(),
+ *   observer: NOOP_OBSERVER,
+ *   logger: silentLogger,
+ * });
+ * console.log(mirrors.choose([]).length); // 0: a rule without mirrors copies nothing
+ * upstream.close();
  * ```
  * @module
  */
