@@ -10,9 +10,10 @@
  * handler buffered are sent again: a streamed body is read once.
  *
  * @example
- * ```ts ignore
- * import { sendWithRetries } from "./retry.ts";
- * const res = await sendWithRetries(deps, backend, request, body, plan);
+ * ```ts
+ * import { backoff } from "./retry.ts";
+ * // A 100 ms backoff doubles per retry, up to 1 s:
+ * console.log([0, 1, 2, 3, 4].map((attempt) => backoff(100, attempt))); // [100, 200, 400, 800, 1000]
  * ```
  * @module
  */

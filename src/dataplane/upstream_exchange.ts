@@ -5,10 +5,21 @@
  * A rule with neither is one upstream call, as before.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UpstreamExchange } from "./upstream_exchange.ts";
- * const exchange = new UpstreamExchange({ upstream, picker, observer, logger });
- * const res = await exchange.send(plan, backend, endpoint, request, () => headers);
+ * import { createBackendPicker } from "./backend_picker.ts";
+ * import { NOOP_OBSERVER } from "./observer.ts";
+ * import { createProxyClient } from "./upstream_client.ts";
+ * import { silentLogger } from "../log/logger.ts";
+ * const upstream = createProxyClient();
+ * const exchange = new UpstreamExchange({
+ *   upstream,
+ *   picker: createBackendPicker(),
+ *   observer: NOOP_OBSERVER,
+ *   logger: silentLogger,
+ * });
+ * console.log(exchange instanceof UpstreamExchange); // one per handler, built once
+ * upstream.close();
  * ```
  * @module
  */
