@@ -140,7 +140,10 @@ export class RequestMirrors {
     }
     this.#inFlight++;
     const body = bytes === null ? null : new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
-    this.#deps.upstream.request(backend.protocol, endpoint, { ...request, body }, { timeoutMs })
+    this.#deps.upstream.request(backend.protocol, endpoint, { ...request, body }, {
+      timeoutMs,
+      tls: backend.tls,
+    })
       .then(async (res) => {
         if (res.body instanceof ReadableStream) await res.body.cancel();
       })

@@ -82,6 +82,7 @@ export async function sendWithRetries(
     try {
       const res = await deps.upstream.request(backend.protocol, endpoint, tryRequest, {
         timeoutMs,
+        tls: backend.tls,
       });
       if (last || !policy.codes.includes(res.status) || noTime()) return res;
       if (res.body instanceof ReadableStream) await res.body.cancel().catch(() => {});

@@ -45,7 +45,8 @@ export function createProxyClient(options: Http1ClientOptions = {}): ProxyClient
   let h2c: ReturnType<typeof createH2cClient> | undefined;
   return {
     request(protocol, endpoint, request, callOptions) {
-      if (protocol === "h2c") {
+      // A TLS backend speaks HTTP/1.1 over TLS: h2c is cleartext by definition.
+      if (protocol === "h2c" && callOptions.tls === undefined) {
         return (h2c ??= createH2cClient()).request(endpoint, request, callOptions);
       }
       return http1.request(endpoint, request, callOptions);

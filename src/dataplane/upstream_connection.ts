@@ -19,7 +19,7 @@ type State = "busy" | "idle" | "closed";
 
 /** A pooled upstream connection. */
 export class Http1Connection {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.TcpConn | Deno.TlsConn;
   /** Number of exchanges started on this connection. */
   uses = 0;
   /** `performance.now()` when it last became idle. */
@@ -30,7 +30,7 @@ export class Http1Connection {
   #end = 0;
   #pending: Promise<number | null> | null = null;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
   }
 

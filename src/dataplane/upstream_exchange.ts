@@ -95,6 +95,7 @@ export class UpstreamExchange {
     }
     return await this.#upstream.request(backend.protocol, endpoint, request, {
       timeoutMs: plan.timeoutMs,
+      tls: backend.tls,
     });
   }
 }

@@ -22,6 +22,8 @@ import {
   type UpstreamResponse,
 } from "./upstream_types.ts";
 import { encodeRequestHead, sendBody } from "./upstream_request_writer.ts";
+import { startBackendTls } from "./upstream_tls.ts";
+import type { BackendTlsConfig } from "../model/config.ts";
 
 /** Options of {@linkcode createHttp1Client}. */
 export interface Http1ClientOptions {
@@ -134,20 +136,28 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
     return undefined;
   }
 
-  async function connect(ep: UpstreamEndpoint, abort: AbortController): Promise<Http1Connection> {
+  async function connect(
+    ep: UpstreamEndpoint,
+    abort: AbortController,
+    tls: BackendTlsConfig | undefined,
+  ): Promise<Http1Connection> {
     const timer = setTimeout(() => abort.abort(), connectTimeoutMs);
     try {
-      const conn = await Deno.connect({
+      const tcp = await Deno.connect({
         hostname: ep.address,
         port: ep.port,
         signal: abort.signal,
       });
-      conn.setNoDelay(true);
+      tcp.setNoDelay(true);
+      const conn = tls === undefined
+        ? tcp
+        : await startBackendTls(tcp, tls, `${ep.address}:${ep.port}`);
       stats.connectsTotal++;
       const c = new Http1Connection(conn);
       c.claim();
       return c;
     } catch (error) {
+      if (error instanceof UpstreamError) throw error;
       if (abort.signal.aborted) {
         throw new UpstreamError(
           "timeout",
@@ -169,7 +179,9 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
     req: UpstreamRequest,
     opts: UpstreamCallOptions,
   ): Promise<UpstreamResponse> {
-    const key = ep.address + ":" + ep.port;
+    const key = opts.tls === undefined
+      ? ep.address + ":" + ep.port
+      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
     let body: Uint8Array | ReadableStream<Uint8Array> | null = req.body;
     if (body !== null && req.contentLength !== null && req.contentLength <= bufferRequestBytes) {
       body = await readAll(body, req.contentLength);
@@ -195,7 +207,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       for (let attempt = 0;; attempt++) {
         if (c === undefined) {
           connecting = new AbortController();
-          c = await connect(ep, connecting);
+          c = await connect(ep, connecting, opts.tls);
           connecting = undefined;
         }
         current = c;
@@ -328,6 +340,19 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       idleCount = 0;
     },
   };
+}
+
+const tlsKeys = new WeakMap<BackendTlsConfig, string>();
+
+/**
+ * TLS connections are pooled per TLS settings, not per policy name: a policy
+ * edited to trust another CA must not reuse connections the old CA verified.
+ * Tables are frozen, so the text is computed once per table.
+ */
+function tlsPoolKey(tls: BackendTlsConfig): string {
+  let key = tlsKeys.get(tls);
+  if (key === undefined) tlsKeys.set(tls, key = JSON.stringify(tls));
+  return key;
 }
 
 function timeoutError(ep: UpstreamEndpoint, ms: number): UpstreamError {

@@ -4,6 +4,7 @@
  * head out, bodies streamed both ways, failures as {@linkcode UpstreamError}.
  * @module
  */
+import type { BackendTlsConfig } from "../model/config.ts";
 import type { UpstreamErrorKind } from "./observer.ts";
 
 /** Where to send a request. */
@@ -43,6 +44,8 @@ export interface UpstreamResponse {
 export interface UpstreamCallOptions {
   /** Milliseconds until the response head must have arrived; 0: none. */
   timeoutMs: number;
+  /** TLS to the endpoint (a BackendTLSPolicy); absent: cleartext. */
+  tls?: BackendTlsConfig;
 }
 
 /** A client for one protocol. */

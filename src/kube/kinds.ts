@@ -57,6 +57,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = Object.freeze(
       resource: "referencegrants",
       namespaced: true,
     },
+    {
+      kind: "BackendTLSPolicy",
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      resource: "backendtlspolicies",
+      namespaced: true,
+    },
     { kind: "Service", group: "", version: "v1", resource: "services", namespaced: true },
     { kind: "Namespace", group: "", version: "v1", resource: "namespaces", namespaced: false },
     {
@@ -76,6 +83,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = Object.freeze(
       namespaced: true,
       fieldSelector: "type=kubernetes.io/tls",
     },
+    // BackendTLSPolicy CA bundles (`ca.crt`).
+    { kind: "ConfigMap", group: "", version: "v1", resource: "configmaps", namespaced: true },
   ] satisfies WatchedKind[],
 );
 

@@ -209,6 +209,22 @@ export interface BackendConfig {
   endpoints: { address: string; port: number }[];
   /** Per-backend filters (header modifiers only). */
   filters: FilterConfig[];
+  /** TLS to the endpoints, from the BackendTLSPolicy of the Service port. Absent: cleartext. */
+  tls?: BackendTlsConfig;
+}
+
+/** How the data plane opens TLS to a backend (a BackendTLSPolicy, resolved). */
+export interface BackendTlsConfig {
+  /** `backendtlspolicy/<ns>/<name>`; connections are pooled per policy. */
+  policy: string;
+  /** SNI, and the name the certificate must match unless `subjectAltNames` is set. */
+  serverName: string;
+  /** PEM CA certificates to trust; absent: the well-known (system) roots. */
+  caCertificates?: string[];
+  /** When set, the certificate must carry one of these instead of `serverName`. */
+  subjectAltNames?: { type: "Hostname" | "URI"; value: string }[];
+  /** Set when the policy's CA references are all invalid: every connection fails (502). */
+  invalid?: string;
 }
 
 export interface CertificateConfig {
@@ -223,7 +239,7 @@ export interface CertificateConfig {
 
 /** The status `translate` wants an object to have. */
 export interface ObjectStatus {
-  kind: "GatewayClass" | "Gateway" | "HTTPRoute";
+  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "BackendTLSPolicy";
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;
@@ -239,6 +255,8 @@ export interface ObjectStatus {
     listeners?: unknown[];
     addresses?: unknown[];
     parents?: unknown[];
+    /** BackendTLSPolicy: one entry per Gateway of ours the policy affects. */
+    ancestors?: unknown[];
     supportedFeatures?: unknown[];
   };
 }

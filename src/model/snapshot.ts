@@ -4,6 +4,8 @@
  * @module
  */
 import type {
+  BackendTLSPolicy,
+  ConfigMap,
   EndpointSlice,
   Gateway,
   GatewayClass,
@@ -30,6 +32,10 @@ export interface Snapshot {
    * mode) is treated as existing with only the `kubernetes.io/metadata.name` label.
    */
   readonly namespaces: readonly Namespace[];
+  /** BackendTLSPolicies; absent: none. */
+  readonly backendTLSPolicies?: readonly BackendTLSPolicy[];
+  /** ConfigMaps (BackendTLSPolicy CA bundles); absent: none. */
+  readonly configMaps?: readonly ConfigMap[];
 }
 
 /** An empty snapshot. */
@@ -42,4 +48,6 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   endpointSlices: [],
   secrets: [],
   namespaces: [],
+  backendTLSPolicies: [],
+  configMaps: [],
 });

@@ -1,6 +1,6 @@
 /**
  * The fields of the Gateway API kinds the gateway reads (GatewayClass,
- * Gateway, HTTPRoute, ReferenceGrant), as the experimental channel's CRDs of
+ * Gateway, HTTPRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
  * the release the conformance rig pins define them: a field name a manifest misspells
  * (`matchs`) is then reported instead of being dropped, which would turn a
  * rule into a catch-all. The API server prunes unknown fields itself, so
@@ -129,6 +129,16 @@ export const KNOWN_FIELDS: Readonly<Record<string, FieldObject>> = {
     hostnames: L,
     rules: [HTTP_ROUTE_RULE],
     useDefaultGateways: L,
+  }),
+  BackendTLSPolicy: kind({
+    targetRefs: [{ group: L, kind: L, name: L, sectionName: L }],
+    validation: {
+      caCertificateRefs: [{ group: L, kind: L, name: L }],
+      wellKnownCACertificates: L,
+      hostname: L,
+      subjectAltNames: [{ type: L, hostname: L, uri: L }],
+    },
+    options: M,
   }),
   ReferenceGrant: kind({
     from: [{ group: L, kind: L, namespace: L }],

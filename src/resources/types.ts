@@ -330,7 +330,37 @@ export interface ReferenceGrant extends KubeObject {
   };
 }
 
+// ---------------------------------------------------------------- BackendTLSPolicy
+
+/** `spec.validation.subjectAltNames[]` of a BackendTLSPolicy. */
+export interface SubjectAltName {
+  type: "Hostname" | "URI";
+  hostname?: string;
+  uri?: string;
+}
+
+export interface BackendTLSPolicy extends KubeObject {
+  kind: "BackendTLSPolicy";
+  spec: {
+    targetRefs: { group: string; kind: string; name: string; sectionName?: string }[];
+    validation: {
+      caCertificateRefs?: { group: string; kind: string; name: string }[];
+      wellKnownCACertificates?: string;
+      hostname: string;
+      subjectAltNames?: SubjectAltName[];
+    };
+    options?: Record<string, string>;
+  };
+  status?: { ancestors?: { controllerName: string }[] };
+}
+
 // ---------------------------------------------------------------- core and discovery
+
+/** A ConfigMap: BackendTLSPolicy CA bundles live under the key `ca.crt`. */
+export interface ConfigMap extends KubeObject {
+  kind: "ConfigMap";
+  data?: Record<string, string>;
+}
 
 export interface ServicePort {
   name?: string;
@@ -394,9 +424,11 @@ export type GatewayResource =
   | Gateway
   | HTTPRoute
   | ReferenceGrant
+  | BackendTLSPolicy
   | Service
   | EndpointSlice
   | Secret
+  | ConfigMap
   | Namespace;
 
 /** Kind names the gateway reads. */
@@ -408,8 +440,10 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = Object.freeze([
   "Gateway",
   "HTTPRoute",
   "ReferenceGrant",
+  "BackendTLSPolicy",
   "Service",
   "EndpointSlice",
   "Secret",
+  "ConfigMap",
   "Namespace",
 ]);

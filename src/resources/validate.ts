@@ -31,6 +31,7 @@ import { GATEWAY_API_KINDS, KNOWN_FIELDS } from "./known_fields.ts";
 import { nearestName, unknownFieldErrors } from "./unknown_fields.ts";
 import type { GatewayResource, KubeObject, ResourceKind } from "./types.ts";
 import { FieldChecker, type StringRule, type ValidationError } from "./validate_fields.ts";
+import { readBackendTLSPolicy, readConfigMap } from "./validate_backend_tls_policy.ts";
 import { readEndpointSlice } from "./validate_endpoint_slice.ts";
 import { readGateway } from "./validate_gateway.ts";
 import { readGatewayClass } from "./validate_gateway_class.ts";
@@ -109,6 +110,13 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     name: DNS_SUBDOMAIN_NAME,
     read: readReferenceGrant,
   },
+  BackendTLSPolicy: {
+    group: GATEWAY_GROUP,
+    versions: ["v1", "v1alpha3"],
+    namespaced: true,
+    name: DNS_SUBDOMAIN_NAME,
+    read: readBackendTLSPolicy,
+  },
   Service: {
     group: "",
     versions: ["v1"],
@@ -129,6 +137,13 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     namespaced: true,
     name: DNS_SUBDOMAIN_NAME,
     read: readSecret,
+  },
+  ConfigMap: {
+    group: "",
+    versions: ["v1"],
+    namespaced: true,
+    name: DNS_SUBDOMAIN_NAME,
+    read: readConfigMap,
   },
   Namespace: {
     group: "",

@@ -149,6 +149,8 @@ export function createStore(options: StoreOptions = {}): Store {
         endpointSlices: all("EndpointSlice"),
         secrets: all("Secret"),
         namespaces: all("Namespace"),
+        backendTLSPolicies: all("BackendTLSPolicy"),
+        configMaps: all("ConfigMap"),
       }) as Snapshot;
     },
     onChange(listener) {

@@ -16,7 +16,12 @@ import type { ObjectStatus } from "../model/config.ts";
 /** A kind the status writer writes. */
 export type StatusKind = ObjectStatus["kind"];
 
-const LISTED = ["GatewayClass", "Gateway", "HTTPRoute"] as const satisfies readonly StatusKind[];
+const LISTED = [
+  "GatewayClass",
+  "Gateway",
+  "HTTPRoute",
+  "BackendTLSPolicy",
+] as const satisfies readonly StatusKind[];
 
 // Compile-time check that the list names every kind of `ObjectStatus`.
 type Unlisted = Exclude<StatusKind, (typeof LISTED)[number]>;

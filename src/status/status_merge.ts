@@ -64,6 +64,15 @@ function parentKey(ref: Json | undefined, routeNamespace: string | undefined): s
 }
 
 /**
+ * Status lists several controllers share, each entry owned by the one named
+ * in its `controllerName`: an HTTPRoute's `parents`, a policy's `ancestors`.
+ */
+export const SHARED_LISTS = {
+  HTTPRoute: { list: "parents", ref: "parentRef" },
+  BackendTLSPolicy: { list: "ancestors", ref: "ancestorRef" },
+} as const;
+
+/**
  * The full status to write for `want`, given the object's `current` status.
  * For HTTPRoutes the result's `parents` holds the other controllers' entries
  * first (in their order), then ours (in translate's order).
@@ -76,15 +85,16 @@ export function mergeStatus(
 ): Json {
   const gen = want.generation;
   const conditionsOf = (v: unknown) => (v as { conditions?: Condition[] } | undefined)?.conditions;
-  if (want.kind === "HTTPRoute") {
-    const existing = (current?.parents ?? []) as Json[];
+  const shared = SHARED_LISTS[want.kind as keyof typeof SHARED_LISTS];
+  if (shared !== undefined) {
+    const { list, ref } = shared;
+    const existing = (current?.[list] ?? []) as Json[];
     const others = existing.filter((p) => p.controllerName !== controllerName);
-    const ours = (want.status.parents ?? []).map((raw) => {
+    const ours = ((want.status[list] ?? []) as unknown[]).map((raw) => {
       const p = raw as Json;
-      const key = parentKey(p.parentRef as Json, want.namespace);
+      const key = parentKey(p[ref] as Json, want.namespace);
       const old = existing.find((e) =>
-        e.controllerName === controllerName &&
-        parentKey(e.parentRef as Json, want.namespace) === key
+        e.controllerName === controllerName && parentKey(e[ref] as Json, want.namespace) === key
       );
       return {
         ...p,
@@ -92,7 +102,7 @@ export function mergeStatus(
         conditions: mergeConditions(conditionsOf(p), conditionsOf(old), gen, now),
       };
     });
-    return { ...current, parents: [...others, ...ours] };
+    return { ...current, [list]: [...others, ...ours] };
   }
   const out: Json = {};
   for (const [k, v] of Object.entries(want.status)) if (v !== undefined) out[k] = v;
@@ -118,7 +128,8 @@ export function statusPatch(
   next: Json,
   current: Json | undefined,
 ): Json {
-  if (kind === "HTTPRoute") return { parents: next.parents };
+  const shared = SHARED_LISTS[kind as keyof typeof SHARED_LISTS];
+  if (shared !== undefined) return { [shared.list]: next[shared.list] };
   const patch: Json = { ...next };
   for (const key of Object.keys(current ?? {})) if (!(key in next)) patch[key] = null;
   return patch;

@@ -44,7 +44,7 @@ import { type Clock, systemClock } from "../time/clock.ts";
 import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { STATUS_KINDS } from "./status_kinds.ts";
-import { jsonEqual, mergeStatus, statusPatch } from "./status_merge.ts";
+import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { createTokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 
 type Json = Record<string, unknown>;
@@ -157,12 +157,13 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     if (mine && mine.fromVersion === storedVersion) current = mine.object;
     else written.delete(key);
     const path = objectPath(kindOf(want.kind), want.namespace, want.name) + "/status";
+    const sharedList = SHARED_LISTS[want.kind as keyof typeof SHARED_LISTS]?.list;
     for (let attempt = 0;; attempt++) {
       const status = current.status as Json | undefined;
       const next = mergeStatus(want, status, options.controllerName, now().toISOString());
       if (
         jsonEqual(next, status ?? {}) ||
-        (want.kind === "HTTPRoute" && jsonEqual(next.parents, status?.parents ?? []))
+        (sharedList !== undefined && jsonEqual(next[sharedList], status?.[sharedList] ?? []))
       ) {
         report("skipped");
         return true;

@@ -11,6 +11,7 @@ import { type Outcome, Reason } from "./conditions.ts";
 import { backendId } from "./ids.ts";
 import { isReferenceAllowed } from "./reference_grant.ts";
 import { GATEWAY_GROUP } from "./listener.ts";
+import { backendTlsFor } from "./backend_tls.ts";
 
 /** The result of {@linkcode resolveBackend}; filters are added by the caller. */
 export type BackendResolution =
@@ -20,6 +21,8 @@ export type BackendResolution =
 /** appProtocol values served over cleartext HTTP/1.1 (`kubernetes.io/ws` upgrades over HTTP/1.1). */
 const HTTP_APP_PROTOCOLS = new Set(["http", "HTTP", "kubernetes.io/ws"]);
 const H2C_APP_PROTOCOL = "kubernetes.io/h2c";
+/** appProtocol values served as HTTP/1.1 over TLS, when a BackendTLSPolicy says how. */
+const HTTPS_APP_PROTOCOLS = new Set(["https", "HTTPS"]);
 
 /**
  * Resolves one backendRef of `route`. Reasons follow the spec:
@@ -83,9 +86,13 @@ export function resolveBackend(
     };
   }
   const appProtocol = servicePort.appProtocol;
+  const tls = backendTlsFor(ctx, namespace, ref.name, servicePort);
   let protocol: "http" | "h2c" = "http";
   if (appProtocol === H2C_APP_PROTOCOL) protocol = "h2c";
-  else if (appProtocol !== undefined && !HTTP_APP_PROTOCOLS.has(appProtocol)) {
+  else if (
+    appProtocol !== undefined && !HTTP_APP_PROTOCOLS.has(appProtocol) &&
+    !(tls !== undefined && HTTPS_APP_PROTOCOLS.has(appProtocol))
+  ) {
     return {
       ok: false,
       reason: Reason.UnsupportedProtocol,
@@ -101,6 +108,7 @@ export function resolveBackend(
       weight: ref.weight ?? 1,
       protocol,
       endpoints: readyEndpoints(ctx, service, servicePort),
+      ...(tls === undefined ? {} : { tls }),
     },
   };
 }

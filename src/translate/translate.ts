@@ -32,6 +32,7 @@ import { buildPorts, type HostRoute } from "./port_config.ts";
 import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
+import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 
 export type { TranslateOptions, TranslateResult } from "../model/config.ts";
 export type { Snapshot } from "../model/snapshot.ts";
@@ -75,6 +76,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const rules: Record<string, RuleConfig> = {};
   const routes = [...snapshot.httpRoutes].map(withNamespace).sort(compareByName);
   const compiledRoutes: CompiledRoute[] = [];
+  const policyAncestors = new PolicyAncestors();
   for (const route of routes) {
     const routeNamespace = route.metadata.namespace ?? "default";
     const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
@@ -109,6 +111,9 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
         }
       }
       parents.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
+      if (accepted.ok) {
+        policyAncestors.add(compiled, `${ref.namespace ?? routeNamespace}/${ref.name}`);
+      }
     });
     routeStatuses.push(routeObjectStatus(route, generation, parents));
   }
@@ -140,7 +145,12 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   return deepFreeze({
     config: { ports: built.ports, rules: sortedRules },
     certificates: built.certificates,
-    statuses: [...classes.statuses, ...gatewayStatuses, ...routeStatuses],
+    statuses: [
+      ...classes.statuses,
+      ...gatewayStatuses,
+      ...routeStatuses,
+      ...backendTlsPolicyStatuses(ctx, policyAncestors),
+    ],
     problems: ctx.problems,
   });
 }

@@ -22,9 +22,11 @@ const table: [string, string, string, string, boolean, boolean][] = [
   ["gateway.networking.k8s.io", "v1", "gateways", "Gateway", true, false],
   ["gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", true, false],
   ["gateway.networking.k8s.io", "v1beta1", "referencegrants", "ReferenceGrant", true, false],
+  ["gateway.networking.k8s.io", "v1", "backendtlspolicies", "BackendTLSPolicy", true, false],
   ["", "v1", "services", "Service", true, true],
   ["", "v1", "namespaces", "Namespace", false, true],
   ["", "v1", "secrets", "Secret", true, true],
+  ["", "v1", "configmaps", "ConfigMap", true, true],
   ["discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, true],
   ["coordination.k8s.io", "v1", "leases", "Lease", true, true],
 ];

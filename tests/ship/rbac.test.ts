@@ -122,6 +122,15 @@ Deno.test("the real process, with the binary's permissions, makes only requests 
   kube.apply(service("backend"));
   kube.apply(endpointSlice("backend", ["127.0.0.1"], freePort()));
   kube.apply(httpRoute("route", { prefix: "/", backend: "backend" }));
+  kube.apply({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "BackendTLSPolicy",
+    metadata: { name: "backend-tls", namespace: "default", generation: 1 },
+    spec: {
+      targetRefs: [{ group: "", kind: "Service", name: "backend" }],
+      validation: { hostname: "backend.example.com", wellKnownCACertificates: "System" },
+    },
+  });
   // A conflict on the first status write of each kind makes the writer re-read that status.
   for (const kind of STATUS_KINDS) {
     kube.failNext({ status: 409, method: "PATCH", pathIncludes: `/${kindOf(kind).resource}/` });

@@ -3,6 +3,7 @@ import { createLogger, silentLogger } from "../../src/log/logger.ts";
 import { createStore } from "../../src/source/store.ts";
 import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
+import { WATCHED_KINDS } from "../../src/kube/kinds.ts";
 import type { KubeWatchTiming } from "../../src/source/kube_watch.ts";
 import type { Source } from "../../src/source/source.ts";
 import {
@@ -95,7 +96,7 @@ Deno.test("start resolves after every kind was listed, with kind and apiVersion 
   await using env = await setup();
   await env.source.start();
   const state = env.source.syncState();
-  assertEquals(Object.keys(state).length, 8);
+  assertEquals(Object.keys(state).length, WATCHED_KINDS.length);
   for (const [kind, s] of Object.entries(state)) assert(s.synced, `${kind} synced`);
   const snap = env.source.store.snapshot();
   assertEquals(snap.gatewayClasses.length, 1);
@@ -313,7 +314,10 @@ Deno.test("a rotated token is re-read after a 401 and the request retried", asyn
   await waitFor("change after rotation", () => routeNames(env.source).includes("after-rotation"));
   // The token is shared: whichever kind reconnects first gets the 401 and re-reads it.
   const rejected = env.kube.requests.filter((r) => r.status === 401);
-  assert(rejected.length >= 1 && rejected.length <= 8, `${rejected.length} requests got 401`);
+  assert(
+    rejected.length >= 1 && rejected.length <= WATCHED_KINDS.length,
+    `${rejected.length} requests got 401`,
+  );
   assertEquals(env.kube.requests.at(-1)?.status, 200);
 });
 

@@ -33,6 +33,8 @@ const LISTS: Record<GatewayResource["kind"], keyof Snapshot> = {
   EndpointSlice: "endpointSlices",
   Secret: "secrets",
   Namespace: "namespaces",
+  BackendTLSPolicy: "backendTLSPolicies",
+  ConfigMap: "configMaps",
 };
 
 /** Parses `text` (YAML documents) into a snapshot and options. */
@@ -55,7 +57,7 @@ export function loadSnapshot(
     if (!list) {
       throw new TypeError(`Cannot load object: unknown kind ${JSON.stringify(object.kind)}`);
     }
-    if (object.kind === "Secret") resolveFiles(object, readFile);
+    if (object.kind === "Secret" || object.kind === "ConfigMap") resolveFiles(object, readFile);
     const result = validateResource(object);
     if (!result.ok) {
       const detail = result.ignored
@@ -69,7 +71,8 @@ export function loadSnapshot(
 }
 
 function resolveFiles(secret: Record<string, unknown>, readFile: (path: string) => string): void {
-  const data = secret.stringData as Record<string, string> | undefined;
+  // Secrets carry the files in stringData, ConfigMaps in data.
+  const data = (secret.stringData ?? secret.data) as Record<string, string> | undefined;
   if (!data) return;
   for (const [key, value] of Object.entries(data)) {
     if (value.startsWith("@file:")) data[key] = readFile(value.slice("@file:".length));

@@ -1,0 +1,103 @@
+/**
+ * TLS to a backend, as its BackendTLSPolicy says: the policy's hostname as
+ * SNI, the chain checked against the policy's CA certificates (or the
+ * well-known roots), and the certificate's name checked against the
+ * hostname, or, when `subjectAltNames` is set, against those names instead.
+ *
+ * Deno verifies a name only against the SNI it sent, so with
+ * `subjectAltNames` the handshake runs with hostname verification off (the
+ * chain is still verified) and the names are checked here, from the peer
+ * certificate's `subjectaltname` text that Deno 2.9.6 exposes through the
+ * internal `getPeerCertificate` symbol (checked by {@linkcode peerSubjectAltNames}).
+ * Deno adds a policy's CA certificates to its well-known roots rather than
+ * replacing them.
+ * @module
+ */
+import type { BackendTlsConfig } from "../model/config.ts";
+import { UpstreamError } from "./upstream_types.ts";
+
+/**
+ * Starts TLS on a connected TCP socket; throws an {@linkcode UpstreamError}
+ * (`connect`) when the handshake or a name check fails. Takes ownership of
+ * `tcp` (closed on failure).
+ */
+export async function startBackendTls(
+  tcp: Deno.TcpConn,
+  tls: BackendTlsConfig,
+  where: string,
+): Promise<Deno.TlsConn> {
+  if (tls.invalid !== undefined) {
+    tcp.close();
+    throw new UpstreamError("connect", `Cannot open TLS to ${where}: ${tls.invalid}`);
+  }
+  const sans = tls.subjectAltNames;
+  let conn: Deno.TlsConn | undefined;
+  try {
+    conn = await Deno.startTls(tcp, {
+      hostname: tls.serverName,
+      caCerts: tls.caCertificates ?? [],
+      unsafelyDisableHostnameVerification: sans !== undefined && sans.length > 0,
+    });
+    await conn.handshake();
+    if (sans !== undefined && sans.length > 0) {
+      const presented = peerSubjectAltNames(conn);
+      if (!sans.some((want) => presented.some((have) => sanMatches(want, have)))) {
+        throw new Error(
+          `certificate names ${
+            presented.join(", ") || "(none)"
+          } match no subjectAltName of ${tls.policy}`,
+        );
+      }
+    }
+    return conn;
+  } catch (error) {
+    try {
+      (conn ?? tcp).close();
+    } catch {
+      // Already closed by the failed handshake.
+    }
+    throw new UpstreamError(
+      "connect",
+      `Cannot open TLS to ${where} as ${tls.serverName}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** A presented name: `DNS:<name>` or `URI:<uri>`, as the certificate text lists them. */
+export function sanMatches(
+  want: { type: "Hostname" | "URI"; value: string },
+  have: string,
+): boolean {
+  if (want.type === "URI") return have === `URI:${want.value}`;
+  if (!have.startsWith("DNS:")) return false;
+  const name = have.slice(4).toLowerCase();
+  const host = want.value.toLowerCase();
+  if (name === host) return true;
+  // A wildcard certificate name covers exactly one leftmost label.
+  if (name.startsWith("*.")) {
+    const dot = host.indexOf(".");
+    return dot > 0 && host.slice(dot) === name.slice(1);
+  }
+  return false;
+}
+
+/** The `DNS:`/`URI:` entries of the peer certificate's subjectAltName. */
+export function peerSubjectAltNames(conn: Deno.TlsConn): string[] {
+  const key = (Deno as unknown as { internal?: symbol }).internal;
+  const internals = key === undefined
+    ? undefined
+    : (Deno as unknown as Record<symbol, { getPeerCertificate?: symbol }>)[key];
+  const symbol = internals?.getPeerCertificate;
+  const read = symbol === undefined
+    ? undefined
+    : (conn as unknown as Record<symbol, (detailed: boolean) => unknown>)[symbol];
+  if (typeof read !== "function") {
+    throw new Error(
+      `Deno ${Deno.version.deno} does not expose the peer certificate (getPeerCertificate)`,
+    );
+  }
+  const cert = read.call(conn, false) as { subjectaltname?: string } | null;
+  const text = cert?.subjectaltname ?? "";
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}

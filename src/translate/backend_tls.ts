@@ -1,0 +1,229 @@
+/**
+ * BackendTLSPolicy → {@linkcode BackendTlsConfig}: which policy applies to a
+ * Service port, its CA certificates, and the policy's own conditions.
+ *
+ * - A policy targets core Services, the whole Service or one port by
+ *   `sectionName` (the port's name); a port-specific policy wins over a
+ *   Service-wide one.
+ * - Two policies with the same target conflict: the oldest (then by name)
+ *   wins, the other gets `Accepted: False, Conflicted`.
+ * - CA references: a ConfigMap or Secret in the policy's namespace holding a
+ *   PEM certificate under `ca.crt`. Any other kind is `InvalidKind`; a missing
+ *   object, key or certificate is `InvalidCACertificateRef` (both
+ *   `ResolvedRefs: False`). When every reference is invalid the policy is
+ *   `Accepted: False, NoValidCACertificate` and connections through it fail.
+ * - `wellKnownCACertificates: System` trusts the runtime's well-known roots;
+ *   any other value is `Accepted: False, Invalid`.
+ * @module
+ */
+import type { BackendTLSPolicy, Condition, ServicePort } from "../resources/types.ts";
+import type { BackendTlsConfig } from "../model/config.ts";
+import { compareByAgeThenName, type TranslateContext } from "./context.ts";
+import { condition, ConditionType, Reason } from "./conditions.ts";
+import { objectId } from "./ids.ts";
+
+/** A policy as `translate` judged it. */
+export interface EvaluatedPolicy {
+  policy: BackendTLSPolicy;
+  id: string;
+  /** Accepted and ResolvedRefs, without generation (added by the caller). */
+  conditions: Condition[];
+  /** What the data plane uses; absent when the policy is not applied (conflicted, invalid). */
+  tls?: BackendTlsConfig;
+}
+
+/** Policies by target, built once per translation. */
+interface PolicyIndex {
+  /** `ns/service/section` (section `""` for Service-wide) → the winning policy. */
+  byTarget: Map<string, EvaluatedPolicy>;
+  all: EvaluatedPolicy[];
+}
+
+const CACHE_KEY = "backend-tls-policies";
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every BackendTLSPolicy of the snapshot, evaluated (memoised in `ctx.cache`). */
+export function backendTlsPolicies(ctx: TranslateContext): readonly EvaluatedPolicy[] {
+  return index(ctx).all;
+}
+
+/**
+ * The TLS config for a Service port, or `undefined` when no accepted policy
+ * targets it.
+ */
+export function backendTlsFor(
+  ctx: TranslateContext,
+  namespace: string,
+  service: string,
+  port: ServicePort,
+): BackendTlsConfig | undefined {
+  const { byTarget } = index(ctx);
+  const specific = port.name ? byTarget.get(`${namespace}/${service}/${port.name}`) : undefined;
+  return (specific ?? byTarget.get(`${namespace}/${service}/`))?.tls;
+}
+
+function index(ctx: TranslateContext): PolicyIndex {
+  const cached = ctx.cache.get(CACHE_KEY) as PolicyIndex | undefined;
+  if (cached) return cached;
+  const policies = [...(ctx.snapshot.backendTLSPolicies ?? [])].sort(compareByAgeThenName);
+  const byTarget = new Map<string, EvaluatedPolicy>();
+  const all: EvaluatedPolicy[] = [];
+  for (const policy of policies) {
+    const evaluated = evaluate(ctx, policy);
+    all.push(evaluated);
+    const namespace = policy.metadata.namespace ?? "default";
+    const targets = policy.spec.targetRefs.filter((t) => t.group === "" && t.kind === "Service");
+    const keys = targets.map((t) => `${namespace}/${t.name}/${t.sectionName ?? ""}`);
+    const taken = keys.find((k) => byTarget.has(k));
+    if (taken !== undefined) {
+      const winner = byTarget.get(taken)!.policy.metadata.name;
+      evaluated.conditions[0] = accepted(
+        false,
+        "Conflicted",
+        `Cannot apply the policy: policy ${winner} already targets ${taken}`,
+      );
+      delete evaluated.tls;
+      continue;
+    }
+    if (targets.length === 0) {
+      evaluated.conditions[0] = accepted(
+        false,
+        Reason.Invalid,
+        "Cannot apply the policy: it targets no core Service",
+      );
+      delete evaluated.tls;
+      continue;
+    }
+    for (const key of keys) byTarget.set(key, evaluated);
+  }
+  const built = { byTarget, all };
+  ctx.cache.set(CACHE_KEY, built);
+  return built;
+}
+
+function accepted(ok: boolean, reason: string, message: string): Condition {
+  return condition(ConditionType.Accepted, ok, reason, message, 0);
+}
+
+function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): EvaluatedPolicy {
+  const namespace = policy.metadata.namespace ?? "default";
+  const id = objectId("backendtlspolicy", policy.metadata.name, namespace);
+  const v = policy.spec.validation;
+  const tls: BackendTlsConfig = { policy: id, serverName: v.hostname };
+  if (v.subjectAltNames?.length) {
+    tls.subjectAltNames = v.subjectAltNames.map((san) => ({
+      type: san.type,
+      value: (san.type === "Hostname" ? san.hostname : san.uri) ?? "",
+    }));
+  }
+  const resolved = condition(
+    ConditionType.ResolvedRefs,
+    true,
+    Reason.ResolvedRefs,
+    "All CA certificate references are resolved",
+    0,
+  );
+  const ok = accepted(true, Reason.Accepted, "The policy is accepted");
+  if (v.wellKnownCACertificates !== undefined) {
+    if (v.wellKnownCACertificates !== "System") {
+      const message = `Cannot use wellKnownCACertificates ${
+        JSON.stringify(v.wellKnownCACertificates)
+      }: only "System" is supported`;
+      // Not accepted, yet the backend expects TLS: fail rather than send cleartext.
+      return {
+        policy,
+        id,
+        conditions: [accepted(false, Reason.Invalid, message), resolved],
+        tls: { ...tls, invalid: message },
+      };
+    }
+    return { policy, id, conditions: [ok, resolved], tls };
+  }
+  const certificates: string[] = [];
+  const errors: { reason: string; message: string }[] = [];
+  for (const ref of v.caCertificateRefs ?? []) {
+    const found = caCertificates(ctx, namespace, ref);
+    if (typeof found === "string") {
+      const reason = ref.group === "" && (ref.kind === "ConfigMap" || ref.kind === "Secret")
+        ? "InvalidCACertificateRef"
+        : Reason.InvalidKind;
+      errors.push({ reason, message: found });
+    } else certificates.push(...found);
+  }
+  if (errors.length === 0) {
+    return {
+      policy,
+      id,
+      conditions: [ok, resolved],
+      tls: { ...tls, caCertificates: certificates },
+    };
+  }
+  const unresolved = condition(
+    ConditionType.ResolvedRefs,
+    false,
+    errors[0].reason,
+    errors.map((e) => e.message).join("; "),
+    0,
+  );
+  if (certificates.length === 0) {
+    const invalid = { ...tls, invalid: "The BackendTLSPolicy has no valid CA certificate" };
+    return {
+      policy,
+      id,
+      conditions: [
+        accepted(
+          false,
+          "NoValidCACertificate",
+          "Cannot use the policy: no CA certificate is valid",
+        ),
+        unresolved,
+      ],
+      tls: invalid,
+    };
+  }
+  return {
+    policy,
+    id,
+    conditions: [ok, unresolved],
+    tls: { ...tls, caCertificates: certificates },
+  };
+}
+
+/** The PEM certificates a CA reference names, or why there are none. */
+function caCertificates(
+  ctx: TranslateContext,
+  namespace: string,
+  ref: { group: string; kind: string; name: string },
+): string[] | string {
+  let text: string | undefined;
+  if (ref.group === "" && ref.kind === "ConfigMap") {
+    const map = (ctx.snapshot.configMaps ?? []).find((m) =>
+      (m.metadata.namespace ?? "default") === namespace && m.metadata.name === ref.name
+    );
+    if (!map) return `Cannot find ConfigMap ${namespace}/${ref.name}`;
+    text = map.data?.["ca.crt"];
+  } else if (ref.group === "" && ref.kind === "Secret") {
+    const secret = ctx.secret(namespace, ref.name);
+    if (!secret) return `Cannot find Secret ${namespace}/${ref.name}`;
+    const encoded = secret.data?.["ca.crt"];
+    text = encoded === undefined ? undefined : decodeBase64(encoded);
+  } else {
+    return `Cannot use CA certificate reference of kind ${JSON.stringify(ref.kind)} in group ${
+      JSON.stringify(ref.group)
+    }: only ConfigMaps and Secrets are supported`;
+  }
+  if (text === undefined) return `Cannot find key ca.crt in ${ref.kind} ${namespace}/${ref.name}`;
+  const pems = text.match(PEM_CERTIFICATE);
+  if (!pems) {
+    return `Cannot read a PEM certificate from ca.crt of ${ref.kind} ${namespace}/${ref.name}`;
+  }
+  return pems;
+}
+
+function decodeBase64(value: string): string | undefined {
+  try {
+    return new TextDecoder().decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
