@@ -14,7 +14,7 @@
  */
 import { validateResource } from "../resources/validate.ts";
 import type { Problem } from "../model/config.ts";
-import type { ValidationOutcome } from "./kube_watch.ts";
+import type { ValidationOutcome } from "./kube_objects.ts";
 
 /** Validates one object from a list or a watch event. */
 export function validateKubeObject(raw: unknown): ValidationOutcome {

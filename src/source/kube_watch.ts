@@ -26,12 +26,14 @@
  */
 import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
-import type { GatewayResource } from "../resources/types.ts";
 import type { Problem } from "../model/config.ts";
-import { type BackoffOptions, createBackoff } from "../kube/backoff.ts";
+import { type Backoff, type BackoffOptions, createBackoff } from "../kube/backoff.ts";
 import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { apiVersionOf, kindPath, type WatchedKind } from "../kube/kinds.ts";
+import { KindObjects, type ObjectValidator } from "./kube_objects.ts";
+import { readWatchStream } from "./watch_stream.ts";
 import type { KindSyncState } from "./source.ts";
+
 import type { Store } from "./store.ts";
 import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
@@ -59,14 +61,6 @@ export interface KubeWatchTiming {
   /** Time for the idle deadlines and every wait. Default {@linkcode systemClock}. */
   clock?: Clock;
 }
-
-/** The outcome of validating one raw object. */
-export type ValidationOutcome =
-  | { ok: true; object: GatewayResource }
-  | { ok: false; problems: Problem[] };
-
-/** Validates one raw object as received from the API server. */
-export type ObjectValidator = (raw: unknown) => ValidationOutcome;
 
 /** Options of {@linkcode createKindWatcher}. */
 export interface KindWatcherOptions {
@@ -109,16 +103,6 @@ interface ListBody {
   items?: Record<string, unknown>[];
 }
 
-interface WatchEvent {
-  type?: string;
-  object?: Record<string, unknown> & {
-    metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-    code?: number;
-    message?: string;
-    reason?: string;
-  };
-}
-
 /** Largest backoff wait of a kind's list+watch loop, in ms. */
 export const DEFAULT_BACKOFF_CAP_MS = 4_000;
 
@@ -138,307 +122,282 @@ class RelistRequested extends Error {
 
 /** Creates the list+watch loop of one kind; call `start()`. */
 export function createKindWatcher(options: KindWatcherOptions): KindWatcher {
-  const { kind, client, store, validate } = options;
-  const log = options.logger.child({ kind: kind.kind });
-  const timing = options.timing ?? {};
-  const random = options.random ?? Math.random;
-  const watchTimeoutSeconds = timing.watchTimeoutSeconds ?? 300;
-  const jitter = timing.watchTimeoutJitter ?? 0.2;
-  const idleMarginMs = timing.idleMarginMs ?? 30_000;
-  const listTimeoutMs = timing.listTimeoutMs ?? 60_000;
-  const pageSize = timing.pageSize ?? 500;
-  const notFoundRetryMs = timing.notFoundRetryMs ?? 60_000;
-  const backoff = createBackoff({ random, capMs: DEFAULT_BACKOFF_CAP_MS, ...timing.backoff });
-  const clock = timing.clock ?? systemClock;
-  const path = kindPath(kind);
-  const apiVersion = apiVersionOf(kind);
+  return new ListWatchLoop(options);
+}
 
-  const state: KindSyncState = { synced: false, objects: 0 };
-  const problems = new Map<string, Problem[]>();
-  const stopper = new AbortController();
-  let running: Promise<void> | undefined;
-  let resourceVersion: string | undefined;
-  let needList = true;
-  let inFlight: AbortController | undefined;
-  let wake = new AbortController();
-  let relistWaiters: ((ok: boolean) => void)[] = [];
-  let markSynced!: () => void;
-  const synced = new Promise<void>((resolve) => markSynced = resolve);
+/** The list+watch loop of one kind, its state in named fields. */
+class ListWatchLoop implements KindWatcher {
+  readonly kind: WatchedKind;
+  readonly synced: Promise<void>;
+  readonly #options: KindWatcherOptions;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  readonly #timing: Required<Omit<KubeWatchTiming, "backoff" | "clock">>;
+  readonly #backoff: Backoff;
+  readonly #clock: Clock;
+  readonly #path: string;
+  readonly #objects: KindObjects;
+  readonly #state: KindSyncState = { synced: false, objects: 0 };
+  readonly #stopper = new AbortController();
+  #running: Promise<void> | undefined;
+  #resourceVersion: string | undefined;
+  #needList = true;
+  #inFlight: AbortController | undefined;
+  #wake = new AbortController();
+  #relistWaiters: ((ok: boolean) => void)[] = [];
+  #markSynced!: () => void;
 
-  // Records a good answer from the API server (not a store change: see store.touch()).
-  const markHeard = () => {
-    state.lastSyncTime = new Date().toISOString();
-    state.lastError = undefined;
-  };
-  const fail = (err: unknown) => {
-    state.lastError = errorMessage(err);
-  };
-  const settleRelist = (ok: boolean) => {
-    const waiters = relistWaiters;
-    relistWaiters = [];
-    for (const w of waiters) w(ok);
-  };
-  const pause = async (ms: number) => {
-    await clock.sleep(ms, AbortSignal.any([stopper.signal, wake.signal]));
-    if (wake.signal.aborted) wake = new AbortController();
-  };
-  const watchRestarted = () => {
-    if (stopper.signal.aborted) return;
+  constructor(options: KindWatcherOptions) {
+    const timing = options.timing ?? {};
+    this.kind = options.kind;
+    this.#options = options;
+    this.#log = options.logger.child({ kind: options.kind.kind });
+    this.#random = options.random ?? Math.random;
+    this.#timing = {
+      watchTimeoutSeconds: timing.watchTimeoutSeconds ?? 300,
+      watchTimeoutJitter: timing.watchTimeoutJitter ?? 0.2,
+      idleMarginMs: timing.idleMarginMs ?? 30_000,
+      listTimeoutMs: timing.listTimeoutMs ?? 60_000,
+      pageSize: timing.pageSize ?? 500,
+      notFoundRetryMs: timing.notFoundRetryMs ?? 60_000,
+    };
+    this.#backoff = createBackoff({
+      random: this.#random,
+      capMs: DEFAULT_BACKOFF_CAP_MS,
+      ...timing.backoff,
+    });
+    this.#clock = timing.clock ?? systemClock;
+    this.#path = kindPath(options.kind);
+    this.#objects = new KindObjects(options.kind, options.store, options.validate, this.#log);
+    this.synced = new Promise<void>((resolve) => this.#markSynced = resolve);
+  }
+
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  relist(): Promise<boolean> {
+    const done = new Promise<boolean>((resolve) => this.#relistWaiters.push(resolve));
+    this.#needList = true;
+    this.#inFlight?.abort(new RelistRequested());
+    this.#wake.abort();
+    if (this.#stopper.signal.aborted) this.#settleRelist(false);
+    return done;
+  }
+
+  state(): KindSyncState {
+    return { ...this.#state, objects: this.#options.store.list(this.kind.kind).length };
+  }
+
+  problems(): Problem[] {
+    return this.#objects.problems();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopper.abort();
+    this.#inFlight?.abort();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopper.signal.aborted) {
+      if (this.#needList && !(await this.#listStep())) continue;
+      if (this.#stopper.signal.aborted) break;
+      await this.#watchStep();
+    }
+    this.#markSynced();
+    this.#settleRelist(false);
+  }
+
+  /** Lists the kind; `false` when the loop must go round again before watching. */
+  async #listStep(): Promise<boolean> {
     try {
-      options.onWatchRestart?.();
+      await this.#listAll();
+      this.#needList = false;
+      this.#state.synced = true;
+      this.#markHeard();
+      this.#backoff.reset();
+      this.#markSynced();
+      this.#settleRelist(true);
+      this.#log.debug("listed", {
+        objects: this.#options.store.list(this.kind.kind).length,
+        resourceVersion: this.#resourceVersion,
+      });
+      return true;
     } catch (err) {
-      log.error("watch restart observer failed", { error: err });
+      if (this.#stopper.signal.aborted) return false;
+      if (isApiStatus(err, 404)) {
+        await this.#notServed();
+        return false;
+      }
+      if (err instanceof RelistRequested) return false;
+      this.#fail(err);
+      this.#settleRelist(false);
+      const wait = this.#backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined);
+      this.#log.warn("list failed; retrying", { error: err, retryMs: Math.round(wait) });
+      await this.#pause(wait);
+      return false;
     }
-  };
-  const keyOf = (meta: { namespace?: string; name?: string } | undefined) =>
-    meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
+  }
 
-  // A problem alone changes no object; touching the store carries it to the
-  // reconciler through the same holdoff as object changes.
-  const clearProblems = (key: string) => {
-    if (problems.delete(key)) store.touch();
-  };
+  /** Optional CRD not installed: empty, synced, and checked again slowly. */
+  async #notServed(): Promise<void> {
+    const kind = this.kind;
+    this.#objects.clear();
+    this.#state.synced = true;
+    this.#state.lastError = `Cannot list ${kind.resource}: the API server does not serve ` +
+      `${apiVersionOf(kind)} ${kind.resource} (is the CRD installed?)`;
+    this.#log.warn("kind not served by the API server; retrying later", {
+      resource: `${kind.resource}.${kind.group}`,
+      version: kind.version,
+      retryMs: this.#timing.notFoundRetryMs,
+    });
+    this.#markSynced();
+    this.#settleRelist(true);
+    await this.#pause(this.#timing.notFoundRetryMs);
+  }
 
-  /** Adds `kind`/`apiVersion` (list items of built-in kinds come without them) and validates. */
-  const accept = (raw: Record<string, unknown>): GatewayResource | undefined => {
-    const full = { ...raw, apiVersion: raw.apiVersion ?? apiVersion, kind: raw.kind ?? kind.kind };
-    const meta = raw.metadata as { namespace?: string; name?: string } | undefined;
-    const outcome = validate(full);
-    if (outcome.ok) {
-      clearProblems(keyOf(meta));
-      return outcome.object;
+  async #watchStep(): Promise<void> {
+    try {
+      const outcome = await this.#watchOnce();
+      this.#watchRestarted();
+      if (outcome === "relist") {
+        const wait = this.#backoff.next();
+        this.#log.info("resource version expired; relisting", {
+          resourceVersion: this.#resourceVersion,
+          retryMs: Math.round(wait),
+        });
+        this.#needList = true;
+        await this.#pause(wait);
+      }
+    } catch (err) {
+      if (this.#stopper.signal.aborted) return;
+      this.#watchRestarted();
+      if (err instanceof RelistRequested) return;
+      if (isApiStatus(err, 410) || isApiStatus(err, 404)) {
+        this.#needList = true;
+        // An answer, so the API server is up: relist without the outage's wait.
+        this.#backoff.reset();
+      }
+      this.#fail(err);
+      const wait = this.#backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined);
+      this.#log.warn("watch failed; reconnecting", { error: err, retryMs: Math.round(wait) });
+      await this.#pause(wait);
     }
-    problems.set(keyOf(meta), outcome.problems);
-    store.touch();
-    log.warn("invalid object ignored", { object: keyOf(meta), problems: outcome.problems });
-    return undefined;
-  };
+  }
 
-  const listAll = async (): Promise<void> => {
-    const objects: GatewayResource[] = [];
-    const seen = new Set<string>();
+  async #listAll(): Promise<void> {
+    const items: Record<string, unknown>[] = [];
     let continueToken: string | undefined;
     let listVersion: string | undefined;
     do {
       const attempt = new AbortController();
-      inFlight = attempt;
-      const page = await client.json<ListBody>("GET", path, {
-        query: { limit: pageSize, continue: continueToken, fieldSelector: kind.fieldSelector },
-        signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(listTimeoutMs)]),
+      this.#inFlight = attempt;
+      const page = await this.#options.client.json<ListBody>("GET", this.#path, {
+        query: {
+          limit: this.#timing.pageSize,
+          continue: continueToken,
+          fieldSelector: this.kind.fieldSelector,
+        },
+        signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(this.#timing.listTimeoutMs)]),
       });
-      for (const raw of page.items ?? []) {
-        seen.add(keyOf(raw.metadata as ObjectMetaLike));
-        const object = accept(raw);
-        if (object) objects.push(object);
-      }
+      items.push(...(page.items ?? []));
       continueToken = page.metadata?.continue || undefined;
       listVersion = page.metadata?.resourceVersion;
     } while (continueToken);
-    for (const key of [...problems.keys()]) if (!seen.has(key)) clearProblems(key);
-    store.replaceKind(kind.kind, objects);
-    resourceVersion = listVersion;
-  };
+    this.#objects.replaceAll(items);
+    this.#resourceVersion = listVersion;
+  }
 
-  const handleEvent = (event: WatchEvent): "relist" | undefined => {
-    const object = event.object ?? {};
-    const meta = object.metadata;
-    switch (event.type) {
-      case "ADDED":
-      case "MODIFIED": {
-        const accepted = accept(object);
-        if (accepted) store.upsert(accepted);
-        else store.delete(kind.kind, meta?.namespace, String(meta?.name));
-        break;
-      }
-      case "DELETED":
-        clearProblems(keyOf(meta));
-        store.delete(kind.kind, meta?.namespace, String(meta?.name));
-        break;
-      case "BOOKMARK":
-        break;
-      case "ERROR": {
-        if (object.code === 410) return "relist";
-        throw new KubeApiError(
-          object.code ?? 500,
-          `Cannot watch ${kind.resource}: ${object.message ?? "error event"}`,
-          object.reason,
-        );
-      }
-      default:
-        log.warn("unknown watch event type ignored", { type: event.type });
-        return undefined;
-    }
-    if (meta?.resourceVersion) resourceVersion = meta.resourceVersion;
-    markHeard();
-    return undefined;
-  };
-
-  const watchOnce = async (): Promise<"relist" | "ended"> => {
+  /** One watch request, until it ends, stalls, is aborted or asks for a relist. */
+  async #watchOnce(): Promise<"relist" | "ended"> {
     const attempt = new AbortController();
-    inFlight = attempt;
-    const timeoutSeconds = Math.max(1, Math.round(watchTimeoutSeconds * (1 + random() * jitter)));
+    this.#inFlight = attempt;
+    const { watchTimeoutSeconds, watchTimeoutJitter, idleMarginMs } = this.#timing;
+    const timeoutSeconds = Math.max(
+      1,
+      Math.round(watchTimeoutSeconds * (1 + this.#random() * watchTimeoutJitter)),
+    );
     const idleMs = timeoutSeconds * 1000 + idleMarginMs;
     let idle: Timer | undefined;
     const arm = () => {
       idle?.cancel();
-      idle = clock.setTimeout(() => attempt.abort(new IdleTimeoutError(idleMs)), idleMs);
+      idle = this.#clock.setTimeout(() => attempt.abort(new IdleTimeoutError(idleMs)), idleMs);
     };
     arm();
     try {
-      const response = await client.request("GET", path, {
+      const response = await this.#options.client.request("GET", this.#path, {
         query: {
           watch: "true",
-          resourceVersion,
+          resourceVersion: this.#resourceVersion,
           allowWatchBookmarks: "true",
           timeoutSeconds,
-          fieldSelector: kind.fieldSelector,
+          fieldSelector: this.kind.fieldSelector,
         },
         signal: attempt.signal,
       });
-      markHeard();
+      this.#markHeard();
       // The API server answers again: whatever follows (a 410 after an
       // outage, most often) is retried from the shortest wait.
-      backoff.reset();
+      this.#backoff.reset();
       if (!response.body) return "ended";
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          arm();
-          buffer += value;
-          let newline: number;
-          while ((newline = buffer.indexOf("\n")) >= 0) {
-            const line = buffer.slice(0, newline).trim();
-            buffer = buffer.slice(newline + 1);
-            if (line === "") continue;
-            if (handleEvent(JSON.parse(line) as WatchEvent) === "relist") return "relist";
-            backoff.reset();
-          }
-        }
-      } finally {
-        reader.cancel().catch(() => {});
-      }
-      if (buffer.trim() !== "") {
-        // A cut connection can end cleanly in the middle of an event; what
-        // follows it was never seen, so the watch resumes from the last whole event.
-        throw new Error(
-          `Cannot read watch stream: it ended inside an event (${buffer.length} bytes)`,
-        );
-      }
-      backoff.reset();
-      return "ended";
+      return await this.#readEvents(response.body, arm);
     } catch (err) {
       const reason = attempt.signal.reason;
       if (reason instanceof IdleTimeoutError || reason instanceof RelistRequested) throw reason;
       throw err;
     } finally {
       idle?.cancel();
-      inFlight = undefined;
+      this.#inFlight = undefined;
     }
-  };
+  }
 
-  const loop = async () => {
-    while (!stopper.signal.aborted) {
-      if (needList) {
-        try {
-          await listAll();
-          needList = false;
-          state.synced = true;
-          markHeard();
-          backoff.reset();
-          markSynced();
-          settleRelist(true);
-          log.debug("listed", { objects: store.list(kind.kind).length, resourceVersion });
-        } catch (err) {
-          if (stopper.signal.aborted) break;
-          if (isApiStatus(err, 404)) {
-            // Optional CRD not installed: empty, synced, and checked again slowly.
-            store.replaceKind(kind.kind, []);
-            if (problems.size > 0) {
-              problems.clear();
-              store.touch();
-            }
-            state.synced = true;
-            state.lastError = `Cannot list ${kind.resource}: the API server does not serve ` +
-              `${apiVersion} ${kind.resource} (is the CRD installed?)`;
-            log.warn("kind not served by the API server; retrying later", {
-              resource: `${kind.resource}.${kind.group}`,
-              version: kind.version,
-              retryMs: notFoundRetryMs,
-            });
-            markSynced();
-            settleRelist(true);
-            await pause(notFoundRetryMs);
-            continue;
-          }
-          if (err instanceof RelistRequested) continue;
-          fail(err);
-          settleRelist(false);
-          const wait = backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined);
-          log.warn("list failed; retrying", { error: err, retryMs: Math.round(wait) });
-          await pause(wait);
-          continue;
-        }
+  /** Applies the stream's events; `arm` restarts the idle deadline at each chunk. */
+  async #readEvents(
+    body: ReadableStream<Uint8Array>,
+    arm: () => void,
+  ): Promise<"relist" | "ended"> {
+    const outcome = await readWatchStream(body, arm, (event) => {
+      const applied = this.#objects.apply(event);
+      if (applied === "relist") return "relist";
+      if (applied !== undefined) {
+        if (applied.resourceVersion) this.#resourceVersion = applied.resourceVersion;
+        this.#markHeard();
       }
-      try {
-        const outcome = await watchOnce();
-        watchRestarted();
-        if (outcome === "relist") {
-          const wait = backoff.next();
-          log.info("resource version expired; relisting", {
-            resourceVersion,
-            retryMs: Math.round(wait),
-          });
-          needList = true;
-          await pause(wait);
-        }
-      } catch (err) {
-        if (stopper.signal.aborted) break;
-        watchRestarted();
-        if (err instanceof RelistRequested) continue;
-        if (isApiStatus(err, 410) || isApiStatus(err, 404)) {
-          needList = true;
-          // An answer, so the API server is up: relist without the outage's wait.
-          backoff.reset();
-        }
-        fail(err);
-        const wait = backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined);
-        log.warn("watch failed; reconnecting", { error: err, retryMs: Math.round(wait) });
-        await pause(wait);
-      }
+      this.#backoff.reset();
+      return undefined;
+    });
+    if (outcome === "ended") this.#backoff.reset();
+    return outcome;
+  }
+
+  // Records a good answer from the API server (not a store change: see store.touch()).
+  #markHeard(): void {
+    this.#state.lastSyncTime = new Date().toISOString();
+    this.#state.lastError = undefined;
+  }
+
+  #fail(err: unknown): void {
+    this.#state.lastError = errorMessage(err);
+  }
+
+  #settleRelist(ok: boolean): void {
+    const waiters = this.#relistWaiters;
+    this.#relistWaiters = [];
+    for (const w of waiters) w(ok);
+  }
+
+  async #pause(ms: number): Promise<void> {
+    await this.#clock.sleep(ms, AbortSignal.any([this.#stopper.signal, this.#wake.signal]));
+    if (this.#wake.signal.aborted) this.#wake = new AbortController();
+  }
+
+  #watchRestarted(): void {
+    if (this.#stopper.signal.aborted) return;
+    try {
+      this.#options.onWatchRestart?.();
+    } catch (err) {
+      this.#log.error("watch restart observer failed", { error: err });
     }
-    markSynced();
-    settleRelist(false);
-  };
-
-  return {
-    kind,
-    synced,
-    start() {
-      running ??= loop();
-    },
-    relist() {
-      const done = new Promise<boolean>((resolve) => relistWaiters.push(resolve));
-      needList = true;
-      inFlight?.abort(new RelistRequested());
-      wake.abort();
-      if (stopper.signal.aborted) settleRelist(false);
-      return done;
-    },
-    state() {
-      return { ...state, objects: store.list(kind.kind).length };
-    },
-    problems() {
-      return [...problems.values()].flat();
-    },
-    async stop() {
-      stopper.abort();
-      inFlight?.abort();
-      await running;
-    },
-  };
+  }
 }
-
-type ObjectMetaLike = { namespace?: string; name?: string } | undefined;
