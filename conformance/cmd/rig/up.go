@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -93,6 +95,12 @@ func up(args []string) error {
 	kl := kubelet.New(client, "rig-node", filepath.Join(*dir, "kubelet"), *binDir, self, logger)
 	kubeletDone := make(chan error, 1)
 	kubeletCtx, stopKubelet := context.WithCancel(context.Background())
+	logAddr := net.JoinHostPort(kubelet.BridgeIP, strconv.Itoa(kubelet.KubeletPort))
+	if err := kl.ServeLogs(kubeletCtx, logAddr, cp.PKI.KubeletCert, cp.PKI.KubeletKey,
+		cp.PKI.CACert); err != nil {
+		stopKubelet()
+		return err
+	}
 	go func() { kubeletDone <- kl.Run(kubeletCtx) }()
 	defer func() {
 		stopKubelet()

@@ -23,6 +23,7 @@ type Binaries struct {
 // ControlPlane is a running etcd, kube-apiserver and kube-controller-manager.
 type ControlPlane struct {
 	Dir        string
+	PKI        pki.Files
 	Kubeconfig string
 	Config     *rest.Config
 	procs      []*process
@@ -63,6 +64,7 @@ func Start(ctx context.Context, dir string, bins Binaries) (cp *ControlPlane, er
 	if err != nil {
 		return cp, err
 	}
+	cp.PKI = files
 	etcdURL, err := cp.startEtcd(ctx, bins.Etcd)
 	if err != nil {
 		return cp, err
@@ -88,6 +90,12 @@ func Start(ctx context.Context, dir string, bins Binaries) (cp *ControlPlane, er
 		// The rig has no routable address for the apiserver's own Service.
 		"--endpoint-reconciler-type=none",
 		"--enable-priority-and-fairness=false",
+		// Pod logs: the API server reaches the process kubelet on the
+		// bridge address with the admin client certificate.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-client-certificate="+files.AdminCert,
+		"--kubelet-client-key="+files.AdminKey,
+		"--kubelet-certificate-authority="+files.CACert,
 		"--profiling=false",
 	)
 	if err != nil {

@@ -232,6 +232,8 @@ func (k *Kubelet) registerNode(ctx context.Context) error {
 	now := metav1.Now()
 	created.Status = corev1.NodeStatus{
 		Capacity: capacity, Allocatable: capacity, Phase: corev1.NodeRunning,
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{
+			KubeletEndpoint: corev1.DaemonEndpoint{Port: KubeletPort}},
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: BridgeIP},
 			{Type: corev1.NodeHostName, Address: k.NodeName}},
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,

@@ -2,7 +2,6 @@ package kubelet
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -80,24 +79,42 @@ func (r *podRuntime) runOnce(ctx context.Context, pod *corev1.Pod, c *corev1.Con
 	}
 	args = append(args, "--", bin)
 	args = append(args, c.Args...)
-	logPath := filepath.Join(r.k.Dir, "pods", fmt.Sprintf("%s_%s.log", r.ns, r.name))
+	logPath := r.k.logPath(r.ns, r.name)
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		r.k.waiting(ctx, pod, "CreateContainerError", err.Error())
 		return
 	}
 	defer logFile.Close()
+	output, outputWriter, err := os.Pipe()
+	if err != nil {
+		r.k.waiting(ctx, pod, "CreateContainerError", err.Error())
+		return
+	}
+	copied := make(chan struct{})
+	go func() {
+		copyLines(output, logFile)
+		output.Close()
+		close(copied)
+	}()
 	cmd := exec.Command("ip", args...)
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Stdout, cmd.Stderr = outputWriter, outputWriter
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	outputWriter.Close()
+	if err != nil {
+		<-copied
 		r.k.waiting(ctx, pod, "CreateContainerError", err.Error())
 		return
 	}
 	started := metav1.Now()
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		<-copied
+		exited <- err
+	}()
 
 	// Not ready until the port answers; written first so the readiness
 	// write below can never be overtaken by it.

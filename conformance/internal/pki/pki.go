@@ -19,21 +19,29 @@ import (
 	"time"
 )
 
+// KubeletIP is where the process kubelet serves Pod logs: the address of
+// the rig's bridge (kubelet.BridgeIP).
+const KubeletIP = "10.244.0.1"
+
 // Files names the PEM files written by Generate.
 type Files struct {
 	CACert, ServerCert, ServerKey, AdminCert, AdminKey, SAKey, SAPub string
+	// KubeletCert and KubeletKey serve the kubelet's log endpoint.
+	KubeletCert, KubeletKey string
 }
 
 // Generate writes a fresh CA and the certificates signed by it into dir.
 func Generate(dir string) (Files, error) {
 	f := Files{
-		CACert:     filepath.Join(dir, "ca.crt"),
-		ServerCert: filepath.Join(dir, "apiserver.crt"),
-		ServerKey:  filepath.Join(dir, "apiserver.key"),
-		AdminCert:  filepath.Join(dir, "admin.crt"),
-		AdminKey:   filepath.Join(dir, "admin.key"),
-		SAKey:      filepath.Join(dir, "sa.key"),
-		SAPub:      filepath.Join(dir, "sa.pub"),
+		CACert:      filepath.Join(dir, "ca.crt"),
+		ServerCert:  filepath.Join(dir, "apiserver.crt"),
+		ServerKey:   filepath.Join(dir, "apiserver.key"),
+		AdminCert:   filepath.Join(dir, "admin.crt"),
+		AdminKey:    filepath.Join(dir, "admin.key"),
+		SAKey:       filepath.Join(dir, "sa.key"),
+		SAPub:       filepath.Join(dir, "sa.pub"),
+		KubeletCert: filepath.Join(dir, "kubelet.crt"),
+		KubeletKey:  filepath.Join(dir, "kubelet.key"),
 	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -57,6 +65,12 @@ func Generate(dir string) (Files, error) {
 	server.IPAddresses = []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")}
 	server.DNSNames = []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}
 	if err := issue(server, caCert, caKey, f.ServerCert, f.ServerKey); err != nil {
+		return f, err
+	}
+	kubelet := template("rig-kubelet", nil)
+	kubelet.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	kubelet.IPAddresses = []net.IP{net.ParseIP(KubeletIP)}
+	if err := issue(kubelet, caCert, caKey, f.KubeletCert, f.KubeletKey); err != nil {
 		return f, err
 	}
 	admin := template("rig-admin", []string{"system:masters"})
