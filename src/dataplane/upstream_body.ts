@@ -24,113 +24,95 @@ function once(done: BodyDone): BodyDone {
   };
 }
 
+/**
+ * One read of a body: bytes to pass on, and/or the end of the body with
+ * whether the connection may be reused.
+ */
+interface BodyStep {
+  chunk?: Uint8Array;
+  end?: { reusable: boolean };
+}
+
+/** The stream every framing shares: one step a pull, `done` called exactly once. */
+function framedBody(step: () => Promise<BodyStep>, done: BodyDone): ReadableStream<Uint8Array> {
+  const finish = once(done);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { chunk, end } = await step();
+        if (chunk !== undefined) controller.enqueue(chunk);
+        if (end !== undefined) {
+          controller.close();
+          finish(end.reusable);
+        }
+      } catch (error) {
+        finish(false);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
 /** A body of exactly `length` bytes. */
 export function lengthBody(
   c: Http1Connection,
   length: number,
   done: BodyDone,
 ): ReadableStream<Uint8Array> {
-  const finish = once(done);
   let remaining = length;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const chunk = await c.readSome(remaining);
-        if (chunk === null) {
-          throw new UpstreamError("reset", "Upstream closed the connection inside a response body");
-        }
-        remaining -= chunk.length;
-        controller.enqueue(chunk);
-        if (remaining === 0) {
-          controller.close();
-          finish(true);
-        }
-      } catch (error) {
-        finish(false);
-        controller.error(error);
-      }
-    },
-    cancel() {
-      finish(false);
-    },
-  }, { highWaterMark: 0 });
+  return framedBody(async () => {
+    const chunk = await c.readSome(remaining);
+    if (chunk === null) {
+      throw new UpstreamError("reset", "Upstream closed the connection inside a response body");
+    }
+    remaining -= chunk.length;
+    return remaining === 0 ? { chunk, end: { reusable: true } } : { chunk };
+  }, done);
 }
 
 /** A body that ends when the upstream closes the connection. */
 export function untilCloseBody(c: Http1Connection, done: BodyDone): ReadableStream<Uint8Array> {
-  const finish = once(done);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const chunk = await c.readSome(Number.MAX_SAFE_INTEGER);
-        if (chunk === null) {
-          controller.close();
-          finish(false);
-          return;
-        }
-        controller.enqueue(chunk);
-      } catch (error) {
-        finish(false);
-        controller.error(error);
-      }
-    },
-    cancel() {
-      finish(false);
-    },
-  }, { highWaterMark: 0 });
+  return framedBody(async () => {
+    const chunk = await c.readSome(Number.MAX_SAFE_INTEGER);
+    return chunk === null ? { end: { reusable: false } } : { chunk };
+  }, done);
 }
 
 /** A `Transfer-Encoding: chunked` body, decoded (trailers are dropped). */
 export function chunkedBody(c: Http1Connection, done: BodyDone): ReadableStream<Uint8Array> {
-  const finish = once(done);
   let remaining = 0;
   let needCrlf = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          if (needCrlf) {
-            if ((await c.readLine()) !== "") {
-              throw new UpstreamError(
-                "protocol",
-                "Cannot parse upstream chunked body: no CRLF after chunk data",
-              );
-            }
-            needCrlf = false;
-          }
-          if (remaining === 0) {
-            const size = parseChunkSize(await c.readLine());
-            if (size === 0) {
-              await skipTrailers(c);
-              controller.close();
-              finish(true);
-              return;
-            }
-            remaining = size;
-          }
-          const chunk = await c.readSome(remaining);
-          if (chunk === null) {
-            throw new UpstreamError(
-              "reset",
-              "Upstream closed the connection inside a chunked body",
-            );
-          }
-          remaining -= chunk.length;
-          needCrlf = remaining === 0;
-          if (chunk.length > 0) {
-            controller.enqueue(chunk);
-            return;
-          }
+  return framedBody(async () => {
+    for (;;) {
+      if (needCrlf) {
+        if ((await c.readLine()) !== "") {
+          throw new UpstreamError(
+            "protocol",
+            "Cannot parse upstream chunked body: no CRLF after chunk data",
+          );
         }
-      } catch (error) {
-        finish(false);
-        controller.error(error);
+        needCrlf = false;
       }
-    },
-    cancel() {
-      finish(false);
-    },
-  }, { highWaterMark: 0 });
+      if (remaining === 0) {
+        const size = parseChunkSize(await c.readLine());
+        if (size === 0) {
+          await skipTrailers(c);
+          return { end: { reusable: true } };
+        }
+        remaining = size;
+      }
+      const chunk = await c.readSome(remaining);
+      if (chunk === null) {
+        throw new UpstreamError("reset", "Upstream closed the connection inside a chunked body");
+      }
+      remaining -= chunk.length;
+      needCrlf = remaining === 0;
+      if (chunk.length > 0) return { chunk };
+    }
+  }, done);
 }
 
 function parseChunkSize(line: string): number {
