@@ -15,7 +15,7 @@ import { createListenerManager } from "./dataplane/listeners.ts";
 import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
 import { createWorkerPool } from "./dataplane/worker_pool.ts";
 import { compileRouteTable } from "./router/compile_route_table.ts";
-import { explain } from "./router/explain.ts";
+import { explainRequest } from "./router/explain.ts";
 import { createFilesSource } from "./source/files.ts";
 import { createKubeSource } from "./source/kube.ts";
 import { createKubeClient } from "./kube/client.ts";
@@ -125,17 +125,9 @@ export function createDefaultParts(): GatewayParts {
         state,
         control,
         metrics,
-        // The admin app parses /explain queries into a RouteRequest; the router's
-        // explain takes the request as it arrives (authority and raw target).
-        explain: (table, request) =>
-          explain(table, {
-            port: request.port,
-            address: request.address,
-            authority: request.host,
-            method: request.method,
-            target: request.query ? `${request.path}?${request.query}` : request.path,
-            headers: request.headers,
-          }),
+        // The admin app parses /explain queries into a RouteRequest (host
+        // parsed, path normalised, query apart), which the router explains as is.
+        explain: (table, request) => explainRequest(table, request),
         logger: ctx.logger.child({ component: "admin" }),
         version: VERSION,
         guard: {

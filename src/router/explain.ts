@@ -116,74 +116,66 @@ export interface Explanation {
  * ```
  */
 export function explain(table: RouteTable, input: ExplainInput): Explanation {
-  const headers = new Headers(input.headers);
   const q = input.target.indexOf("?");
   const rawPath = q === -1 ? input.target : input.target.slice(0, q);
   const host = hostFromAuthority(input.authority);
   const path = normalizePath(rawPath);
-  const base: Explanation = {
-    outcome: "no-listener",
-    message: "",
-    request: {
-      port: input.port,
-      host,
-      method: input.method ?? "GET",
-      path,
-      query: q === -1 ? "" : input.target.slice(q + 1),
-      headers: Object.fromEntries(headers),
-    },
-    listener: null,
-    virtualHosts: [],
-    match: null,
-    rule: null,
-    candidates: [],
+  const request = {
+    port: input.port,
+    ...(input.address === undefined ? {} : { address: input.address }),
+    method: input.method ?? "GET",
+    query: q === -1 ? "" : input.target.slice(q + 1),
+    headers: new Headers(input.headers),
   };
   if (host === null) {
     return stop(
-      base,
+      emptyExplanation({ ...request, host, path }),
       "bad-request",
       400,
       `Cannot parse authority: current value is "${input.authority}"`,
     );
   }
   if (path === null) {
-    return stop(base, "bad-request", 400, `Cannot normalise path: current value is "${rawPath}"`);
+    return stop(
+      emptyExplanation({ ...request, host, path }),
+      "bad-request",
+      400,
+      `Cannot normalise path: current value is "${rawPath}"`,
+    );
   }
-  const listener = table.listenerFor(input.port, host, input.address);
+  return explainRequest(table, { ...request, host, path }, input.serverName);
+}
+
+/**
+ * Explains a request already split into host, normalised path and query, as
+ * the admin API's `/explain` parses it (so nothing is joined and split again).
+ * `serverName` is the TLS server name, when the request came over TLS.
+ */
+export function explainRequest(
+  table: RouteTable,
+  request: RouteRequest,
+  serverName?: string,
+): Explanation {
+  const base = emptyExplanation(request);
+  const { port, address, host } = request;
+  const listener = table.listenerFor(port, host, address);
   base.listener = listener ? summary(listener) : null;
-  if (input.serverName !== undefined && isHttpsPort(table, input.port, input.address)) {
-    const sniHost = hostFromAuthority(input.serverName);
-    const sniListener = sniHost === null
-      ? undefined
-      : table.listenerFor(input.port, sniHost, input.address);
+  if (serverName !== undefined && isHttpsPort(table, port, address)) {
+    const sniHost = hostFromAuthority(serverName);
+    const sniListener = sniHost === null ? undefined : table.listenerFor(port, sniHost, address);
     if (sniListener !== listener) {
       return stop(
         base,
         "misdirected",
         421,
-        `Server name "${input.serverName}" selects listener ${sniListener?.id ?? "(none)"} ` +
+        `Server name "${serverName}" selects listener ${sniListener?.id ?? "(none)"} ` +
           `but host "${host}" selects ${listener?.id ?? "(none)"}`,
       );
     }
   }
   if (!listener) {
-    return stop(
-      base,
-      "no-listener",
-      404,
-      `No listener on port ${input.port} accepts host "${host}"`,
-    );
+    return stop(base, "no-listener", 404, `No listener on port ${port} accepts host "${host}"`);
   }
-
-  const request: RouteRequest = {
-    port: input.port,
-    ...(input.address === undefined ? {} : { address: input.address }),
-    host,
-    method: base.request.method,
-    path,
-    query: base.request.query,
-    headers,
-  };
   const winner = table.match(request);
   const query = new LazyQuery(request.query);
   const virtualHosts = virtualHostsFor(listener, host);
@@ -239,6 +231,29 @@ function whyNot(
     });
   }
   return reasons;
+}
+
+/** The explanation before anything was decided: the request as understood. */
+function emptyExplanation(
+  request: Omit<RouteRequest, "host" | "path"> & { host: string | null; path: string | null },
+): Explanation {
+  return {
+    outcome: "no-listener",
+    message: "",
+    request: {
+      port: request.port,
+      host: request.host,
+      method: request.method,
+      path: request.path,
+      query: request.query,
+      headers: Object.fromEntries(request.headers),
+    },
+    listener: null,
+    virtualHosts: [],
+    match: null,
+    rule: null,
+    candidates: [],
+  };
 }
 
 function stop(

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { explain } from "../../src/router/explain.ts";
+import { explain, explainRequest } from "../../src/router/explain.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../../src/router/linear_route_table.ts";
 import { exact, gatewayConfig, listenerId, matchId, prefix, route } from "./builders.ts";
@@ -197,4 +197,25 @@ Deno.test("explain gives the same answer over the linear reference table", () =>
     explain(createLinearRouteTable(fixture()), input),
     explain(compileRouteTable(fixture()), input),
   );
+});
+
+Deno.test("explainRequest of the split request says what explain of the raw target says", () => {
+  const table = compileRouteTable(fixture());
+  const headers = { "x-beta": "yes" };
+  const raw = explain(table, {
+    port: 80,
+    authority: "API.example.com:80",
+    target: "/v1/../v1/users?debug=1",
+    headers,
+  });
+  const split = explainRequest(table, {
+    port: 80,
+    host: "api.example.com",
+    method: "GET",
+    path: "/v1/users",
+    query: "debug=1",
+    headers: new Headers(headers),
+  });
+  assertEquals(split, raw);
+  assertEquals(split.outcome, "routed");
 });
