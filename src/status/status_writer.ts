@@ -36,7 +36,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { GatewayResource, ResourceKind } from "../resources/types.ts";
-import { createBackoff } from "../kube/backoff.ts";
+import { type Backoff, createBackoff } from "../kube/backoff.ts";
 import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { objectPath, WATCHED_KINDS } from "../kube/kinds.ts";
 import type { Store } from "../source/store.ts";
@@ -106,190 +106,248 @@ const keyOf = (s: { kind: string; namespace?: string; name: string }) =>
 
 /** Creates a writer; it writes as soon as it gets a result and is leader. */
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
-  const log = options.logger.child({ component: "status" });
-  const leadership = options.leadership ?? ALWAYS_LEADER;
-  const clock = options.clock ?? systemClock;
-  const bucket = createTokenBucket(options.rateLimit ?? { perSecond: 10, burst: 20 }, clock);
-  const maxConflictRetries = options.maxConflictRetries ?? 3;
-  const backoff = createBackoff({ baseMs: options.retryBaseMs ?? 500, capMs: 30_000 });
-  const now = options.now ?? (() => new Date());
-  const report = (outcome: StatusWriteOutcome) => {
-    try {
-      options.onWrite?.(outcome);
-    } catch (err) {
-      log.error("status write observer failed", { error: err });
-    }
-  };
-  const stats: StatusWriterStats = { writes: 0, conflicts: 0, errors: 0, pending: 0 };
-  let wanted = new Map<string, ObjectStatus>();
-  const dirty = new Set<string>();
+  return new QueuedStatusWriter(options);
+}
+
+/** The writer: wanted statuses, the dirty ones, and one drain at a time. */
+class QueuedStatusWriter implements StatusWriter {
+  readonly #options: StatusWriterOptions;
+  readonly #log: Logger;
+  readonly #leadership: Leadership;
+  readonly #clock: Clock;
+  readonly #bucket: ReturnType<typeof createTokenBucket>;
+  readonly #backoff: Backoff;
+  readonly #now: () => Date;
+  readonly #stats: StatusWriterStats = { writes: 0, conflicts: 0, errors: 0, pending: 0 };
+  readonly #dirty = new Set<string>();
   /** What we wrote, until the store shows a newer version than the one we wrote over. */
-  const written = new Map<string, { fromVersion: string; object: Json }>();
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let inFlight = new AbortController();
-  let idleWaiters: (() => void)[] = [];
-
+  readonly #written = new Map<string, { fromVersion: string; object: Json }>();
+  readonly #unsubscribe: () => void;
+  #wanted = new Map<string, ObjectStatus>();
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #inFlight = new AbortController();
+  #idleWaiters: (() => void)[] = [];
   // Built once per drain: a lookup per status would make a pass quadratic.
-  let index = new Map<string, GatewayResource>();
-  const indexStore = () => {
-    index = new Map();
+  #index = new Map<string, GatewayResource>();
+
+  constructor(options: StatusWriterOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: "status" });
+    this.#leadership = options.leadership ?? ALWAYS_LEADER;
+    this.#clock = options.clock ?? systemClock;
+    this.#bucket = createTokenBucket(
+      options.rateLimit ?? { perSecond: 10, burst: 20 },
+      this.#clock,
+    );
+    this.#backoff = createBackoff({ baseMs: options.retryBaseMs ?? 500, capMs: 30_000 });
+    this.#now = options.now ?? (() => new Date());
+    this.#unsubscribe = this.#leadership.onChange((leading) => this.#leadershipChanged(leading));
+  }
+
+  /** The reconciler's status sink (a bound function: it is passed around alone). */
+  readonly update = (result: TranslateResult): void => {
+    try {
+      const next = new Map<string, ObjectStatus>();
+      for (const s of result.statuses) next.set(keyOf(s), s);
+      // Every wanted status is compared again: someone else may have changed an
+      // object's status since our last write (the store change that brought
+      // this result). Comparing is cheap; only differences are written.
+      for (const key of next.keys()) this.#dirty.add(key);
+      for (const key of this.#dirty) if (!next.has(key)) this.#dirty.delete(key);
+      this.#wanted = next;
+      this.#kick();
+    } catch (err) {
+      this.#log.error("cannot queue statuses", { error: err });
+    }
+  };
+
+  idle(): Promise<void> {
+    if (!this.#running && (this.#dirty.size === 0 || !this.#leadership.isLeader())) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stats(): StatusWriterStats {
+    return { ...this.#stats, pending: this.#dirty.size };
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe();
+    this.#inFlight.abort();
+    await this.#running;
+    this.#settleIdle();
+  }
+
+  #leadershipChanged(leading: boolean): void {
+    if (leading) {
+      // A new leader does not know what the previous one wrote: check everything.
+      for (const key of this.#wanted.keys()) this.#dirty.add(key);
+      this.#kick();
+    } else {
+      this.#inFlight.abort();
+      this.#inFlight = new AbortController();
+    }
+  }
+
+  #report(outcome: StatusWriteOutcome): void {
+    try {
+      this.#options.onWrite?.(outcome);
+    } catch (err) {
+      this.#log.error("status write observer failed", { error: err });
+    }
+  }
+
+  #kick(): void {
+    this.#stats.pending = this.#dirty.size;
+    if (this.#running || this.#stopped || !this.#leadership.isLeader()) {
+      return this.#settleIdle();
+    }
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+      if (!this.#stopped && this.#dirty.size > 0 && this.#leadership.isLeader()) this.#kick();
+      else this.#settleIdle();
+    });
+  }
+
+  #settleIdle(): void {
+    if (this.#running) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #indexStore(): void {
+    this.#index = new Map();
     for (const kind of STATUS_KINDS as readonly ResourceKind[]) {
-      for (const o of options.store.list(kind)) index.set(keyOf({ kind, ...o.metadata }), o);
-    }
-  };
-  const find = (s: ObjectStatus): GatewayResource | undefined => index.get(keyOf(s));
-
-  const kindOf = (kind: string) => WATCHED_KINDS.find((k) => k.kind === kind)!;
-
-  /** Writes one status; returns false to retry later. */
-  const writeOne = async (want: ObjectStatus, signal: AbortSignal): Promise<boolean> => {
-    const key = keyOf(want);
-    const stored = find(want) as Json | undefined;
-    if (!stored) {
-      // Deleted, or not seen yet: the next result brings it back.
-      report("skipped");
-      return true;
-    }
-    let current: Json = stored;
-    const mine = written.get(key);
-    const storedVersion = (stored.metadata as Json).resourceVersion;
-    if (mine && mine.fromVersion === storedVersion) current = mine.object;
-    else written.delete(key);
-    const path = objectPath(kindOf(want.kind), want.namespace, want.name) + "/status";
-    const sharedList = SHARED_LISTS[want.kind as keyof typeof SHARED_LISTS]?.list;
-    for (let attempt = 0;; attempt++) {
-      const status = current.status as Json | undefined;
-      const next = mergeStatus(want, status, options.controllerName, now().toISOString());
-      if (
-        jsonEqual(next, status ?? {}) ||
-        (sharedList !== undefined && jsonEqual(next[sharedList], status?.[sharedList] ?? []))
-      ) {
-        report("skipped");
-        return true;
-      }
-      await bucket.take(signal);
-      if (signal.aborted || !leadership.isLeader()) return false;
-      const version = String((current.metadata as Json).resourceVersion ?? "");
-      try {
-        const updated = await options.client.json<Json>("PATCH", path, {
-          body: {
-            metadata: { resourceVersion: version },
-            status: statusPatch(want.kind, next, status),
-          },
-          contentType: "application/merge-patch+json",
-          signal,
-        });
-        stats.writes += 1;
-        report("ok");
-        written.set(key, { fromVersion: String(storedVersion), object: updated });
-        log.debug("status written", { object: key });
-        return true;
-      } catch (err) {
-        if (signal.aborted) throw err;
-        if (isApiStatus(err, 404)) {
-          report("skipped");
-          return true;
-        }
-        if (!isApiStatus(err, 409)) throw err;
-        report("conflict");
-        stats.conflicts += 1;
-        if (attempt >= maxConflictRetries) throw err;
-        current = await options.client.json<Json>("GET", path, { signal });
+      for (const o of this.#options.store.list(kind)) {
+        this.#index.set(keyOf({ kind, ...o.metadata }), o);
       }
     }
-  };
+  }
 
-  const drain = async () => {
-    indexStore();
-    while (!stopped && dirty.size > 0 && leadership.isLeader()) {
-      const signal = inFlight.signal;
-      const key = dirty.values().next().value!;
-      dirty.delete(key);
-      const want = wanted.get(key);
+  async #drain(): Promise<void> {
+    this.#indexStore();
+    while (!this.#stopped && this.#dirty.size > 0 && this.#leadership.isLeader()) {
+      const signal = this.#inFlight.signal;
+      const key = this.#dirty.values().next().value!;
+      this.#dirty.delete(key);
+      const want = this.#wanted.get(key);
       if (!want) continue;
       let ok: boolean;
       try {
-        ok = await writeOne(want, signal);
-        if (ok) backoff.reset();
+        ok = await this.#writeOne(want, signal);
+        if (ok) this.#backoff.reset();
       } catch (err) {
         if (signal.aborted) {
           ok = false;
         } else {
-          stats.errors += 1;
-          report("failed");
-          log.warn("cannot write status; will retry", { object: key, error: err });
-          ok = false;
-          dirty.add(key);
-          // A 429 or 5xx may say when to come back: never sooner than that.
-          await clock.sleep(
-            backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined),
-            signal,
-          );
+          await this.#failed(key, err, signal);
           continue;
         }
       }
-      if (!ok) dirty.add(key);
+      if (!ok) this.#dirty.add(key);
       if (signal.aborted) break;
     }
-    stats.pending = dirty.size;
-  };
+    this.#stats.pending = this.#dirty.size;
+  }
 
-  const kick = () => {
-    stats.pending = dirty.size;
-    if (running || stopped || !leadership.isLeader()) return settleIdle();
-    running = drain().finally(() => {
-      running = undefined;
-      if (!stopped && dirty.size > 0 && leadership.isLeader()) kick();
-      else settleIdle();
-    });
-  };
+  /** A write failed: count it, queue it again, and wait before the next. */
+  async #failed(key: string, err: unknown, signal: AbortSignal): Promise<void> {
+    this.#stats.errors += 1;
+    this.#report("failed");
+    this.#log.warn("cannot write status; will retry", { object: key, error: err });
+    this.#dirty.add(key);
+    // A 429 or 5xx may say when to come back: never sooner than that.
+    await this.#clock.sleep(
+      this.#backoff.next(err instanceof KubeApiError ? err.retryAfterMs : undefined),
+      signal,
+    );
+  }
 
-  const settleIdle = () => {
-    if (running) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const w of waiters) w();
-  };
-
-  const unsubscribe = leadership.onChange((leading) => {
-    if (leading) {
-      // A new leader does not know what the previous one wrote: check everything.
-      for (const key of wanted.keys()) dirty.add(key);
-      kick();
-    } else {
-      inFlight.abort();
-      inFlight = new AbortController();
+  /** Writes one status; returns false to retry later. */
+  async #writeOne(want: ObjectStatus, signal: AbortSignal): Promise<boolean> {
+    const key = keyOf(want);
+    const stored = this.#index.get(key) as Json | undefined;
+    if (!stored) {
+      // Deleted, or not seen yet: the next result brings it back.
+      this.#report("skipped");
+      return true;
     }
-  });
-
-  return {
-    update(result) {
-      try {
-        const next = new Map<string, ObjectStatus>();
-        for (const s of result.statuses) next.set(keyOf(s), s);
-        // Every wanted status is compared again: someone else may have changed an
-        // object's status since our last write (the store change that brought
-        // this result). Comparing is cheap; only differences are written.
-        for (const key of next.keys()) dirty.add(key);
-        for (const key of dirty) if (!next.has(key)) dirty.delete(key);
-        wanted = next;
-        kick();
-      } catch (err) {
-        log.error("cannot queue statuses", { error: err });
+    let current: Json = stored;
+    const mine = this.#written.get(key);
+    const storedVersion = (stored.metadata as Json).resourceVersion;
+    if (mine && mine.fromVersion === storedVersion) current = mine.object;
+    else this.#written.delete(key);
+    const path = objectPath(kindOf(want.kind), want.namespace, want.name) + "/status";
+    for (let attempt = 0;; attempt++) {
+      const outcome = await this.#attempt(want, current, path, signal);
+      if (outcome instanceof KubeApiError) {
+        // A 409: someone wrote in between. Read it again and merge anew.
+        if (attempt >= (this.#options.maxConflictRetries ?? 3)) throw outcome;
+        current = await this.#options.client.json<Json>("GET", path, { signal });
+        continue;
       }
-    },
-    idle() {
-      if (!running && (dirty.size === 0 || !leadership.isLeader())) return Promise.resolve();
-      return new Promise((resolve) => idleWaiters.push(resolve));
-    },
-    stats: () => ({ ...stats, pending: dirty.size }),
-    async stop() {
-      stopped = true;
-      unsubscribe();
-      inFlight.abort();
-      await running;
-      settleIdle();
-    },
-  };
+      if (typeof outcome === "object") {
+        this.#written.set(key, { fromVersion: String(storedVersion), object: outcome });
+        return true;
+      }
+      return outcome;
+    }
+  }
+
+  /**
+   * One PATCH of `want` over `current`: `true` when written or nothing to
+   * write, `false` to retry later, the updated object, or the 409 error.
+   */
+  async #attempt(
+    want: ObjectStatus,
+    current: Json,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<boolean | Json | KubeApiError> {
+    const status = current.status as Json | undefined;
+    const next = mergeStatus(want, status, this.#options.controllerName, this.#now().toISOString());
+    const sharedList = SHARED_LISTS[want.kind as keyof typeof SHARED_LISTS]?.list;
+    if (
+      jsonEqual(next, status ?? {}) ||
+      (sharedList !== undefined && jsonEqual(next[sharedList], status?.[sharedList] ?? []))
+    ) {
+      this.#report("skipped");
+      return true;
+    }
+    await this.#bucket.take(signal);
+    if (signal.aborted || !this.#leadership.isLeader()) return false;
+    const version = String((current.metadata as Json).resourceVersion ?? "");
+    try {
+      const updated = await this.#options.client.json<Json>("PATCH", path, {
+        body: {
+          metadata: { resourceVersion: version },
+          status: statusPatch(want.kind, next, status),
+        },
+        contentType: "application/merge-patch+json",
+        signal,
+      });
+      this.#stats.writes += 1;
+      this.#report("ok");
+      this.#log.debug("status written", { object: keyOf(want) });
+      return updated;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (isApiStatus(err, 404)) {
+        this.#report("skipped");
+        return true;
+      }
+      if (!isApiStatus(err, 409)) throw err;
+      this.#report("conflict");
+      this.#stats.conflicts += 1;
+      return err;
+    }
+  }
+}
+
+function kindOf(kind: string) {
+  return WATCHED_KINDS.find((k) => k.kind === kind)!;
 }
