@@ -173,6 +173,47 @@ Deno.test("--workers takes a count, auto (one per CPU) or SERVAL_WORKERS", () =>
   assertEquals(options([], { SERVAL_WORKERS: "3" }).workers, 3);
 });
 
+Deno.test("connection limits and client timeouts: counts, auto, durations, 0s turns one off", () => {
+  const o = options([
+    "--max-connections",
+    "5000",
+    "--max-connections-per-port",
+    "100",
+    "--client-header-timeout",
+    "5s",
+    "--client-idle-timeout=0s",
+    "--client-body-timeout",
+    "1m",
+    "--client-stream-timeout",
+    "1h",
+  ]);
+  assertEquals(o.maxConnections, 5000);
+  assertEquals(o.maxConnectionsPerPort, 100);
+  assertEquals(o.clientTimeouts, {
+    headerMs: 5_000,
+    idleMs: 0,
+    bodyMs: 60_000,
+    streamMs: 3_600_000,
+  });
+  assertEquals(options(["--max-connections", "auto"]).maxConnections, 0);
+  assertEquals(options([], { SERVAL_CLIENT_BODY_TIMEOUT: "2s" }).clientTimeouts?.bodyMs, 2_000);
+  for (
+    const [args, message] of [
+      [["--max-connections", "many"], 'Cannot parse --max-connections: current value is "many"'],
+      [
+        ["--max-connections-per-port=-1"],
+        'Cannot parse --max-connections-per-port: current value is "-1"',
+      ],
+      [
+        ["--client-header-timeout", "10"],
+        'Cannot parse --client-header-timeout: current value is "10"',
+      ],
+    ] as [string[], string][]
+  ) {
+    assertThrows(() => options(args), UsageError, message);
+  }
+});
+
 Deno.test("a bad environment value names the variable", () => {
   assertThrows(
     () => options([], { SERVAL_SHUTDOWN_TIMEOUT: "soon" }),

@@ -89,6 +89,32 @@ Deno.test("stalled clients are closed at the client header and idle timeouts", a
   }
 });
 
+Deno.test("with --workers 2 the workers close half heads at the header timeout (the settings reach every worker)", async () => {
+  const backend = startEchoBackend({ name: "a" });
+  const port = freePort();
+  await using gw = await startGateway({
+    manifests: await manifests(port, backend.port),
+    args: ["--workers", "2", "--client-header-timeout", `${TIMEOUT_MS}ms`],
+  });
+  try {
+    // The kernel spreads these over both workers (by address hash); any worker without the
+    // settings would hold its connections open and fail the test.
+    const results = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () => sendAndAwaitClose(port, "GET / HTTP/1.1\r\nHost: a.example.com\r\n"),
+      ),
+    );
+    for (const { answer, elapsedMs } of results) {
+      assertEquals(answer, "");
+      assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
+    }
+  } finally {
+    await gw.stop();
+    await backend.close();
+  }
+});
+
 Deno.test("a stalled request body is answered 408 and its connection closed at once", async (t) => {
   const backend = startEchoBackend({ name: "a" });
   const port = freePort();
