@@ -122,6 +122,14 @@ export function shedForDescriptors(
   }
 }
 
+function setNoDelay(conn: Deno.Conn): void {
+  try {
+    (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
+  } catch {
+    // The client is already gone; serving it fails on its own.
+  }
+}
+
 /** How long a connection stays open after its 408 went out (nginx lingers up to 5 s). */
 export const LINGER_AFTER_408_MS = 1000;
 
@@ -206,6 +214,10 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
     });
 
   const serve = (conn: Deno.Conn): void => {
+    // As Deno.serve does for the connections it accepts: without it, a
+    // response written in several pieces (a streamed upstream body) waits on
+    // Nagle's algorithm and the client's delayed ACK.
+    setNoDelay(conn);
     // Dropping only ever happens on a later sweep, once `served` exists.
     const watched: WatchedConnection | undefined = watcher?.watch((reason) => {
       logger.debug("closing a client connection", { reason });
