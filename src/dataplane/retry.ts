@@ -22,7 +22,12 @@ import type { Clock } from "../time/clock.ts";
 import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import type { ProxyClient } from "./upstream_client.ts";
-import { UpstreamError, type UpstreamRequest, type UpstreamResponse } from "./upstream_types.ts";
+import {
+  type UpstreamEndpoint,
+  UpstreamError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "./upstream_types.ts";
 
 /** The longest wait between two tries, unless the policy's own backoff is longer. */
 export const MAX_BACKOFF_MS = 1_000;
@@ -47,25 +52,29 @@ export interface RetryTiming {
 }
 
 /**
- * Sends `request` to `backend` with retries. `body`: the buffered body, sent
- * again on each try (`null`: none). Resolves with the last response, or
+ * Sends `request` to `backend` with retries, the first try to `first`.
+ * `body`: the buffered body, sent again on each try (`null`: none). `onTry`
+ * hears the endpoint of each try. Resolves with the last response, or
  * rejects with the last try's {@linkcode UpstreamError}; a spent budget is a
  * `timeout`.
  */
 export async function sendWithRetries(
   deps: RetryDeps,
   backend: BackendConfig,
+  first: UpstreamEndpoint,
   request: UpstreamRequest,
   body: Uint8Array | null,
   timing: RetryTiming,
+  onTry?: (endpoint: UpstreamEndpoint) => void,
 ): Promise<UpstreamResponse> {
   const { policy, perTryMs, overallMs } = timing;
   const started = deps.clock.now();
   const left = () => overallMs - (deps.clock.now() - started);
   for (let attempt = 0;; attempt++) {
     const last = attempt >= policy.attempts;
-    const endpoint = deps.picker.pickEndpoint(backend);
+    const endpoint = attempt === 0 ? first : deps.picker.pickEndpoint(backend);
     if (endpoint === undefined) throw new UpstreamError("no_endpoints", "No ready endpoint");
+    onTry?.(endpoint);
     let timeoutMs = perTryMs;
     if (overallMs > 0) {
       const remaining = left();

@@ -65,6 +65,7 @@ export class UpstreamExchange {
    * Sends `request` to `backend` (first try at `endpoint`). `mirrorHeaders`
    * gives the headers a mirrored copy carries (the rule's header changes
    * without the chosen backend's own); it is called only when a copy is sent.
+   * `onTry` hears the endpoint of each try (retries pick a new one).
    */
   async send(
     plan: RulePlan,
@@ -72,6 +73,7 @@ export class UpstreamExchange {
     endpoint: UpstreamEndpoint,
     request: UpstreamRequest,
     mirrorHeaders: () => string[],
+    onTry?: (endpoint: UpstreamEndpoint) => void,
   ): Promise<UpstreamResponse> {
     // A body is sent again on a retry only if it was buffered, and only small ones are.
     let buffered: Uint8Array<ArrayBuffer> | null | undefined;
@@ -91,8 +93,17 @@ export class UpstreamExchange {
       }
     }
     if (plan.retry !== undefined && buffered !== undefined) {
-      return await sendWithRetries(this.#retry, backend, request, buffered, plan.retry);
+      return await sendWithRetries(
+        this.#retry,
+        backend,
+        endpoint,
+        request,
+        buffered,
+        plan.retry,
+        onTry,
+      );
     }
+    onTry?.(endpoint);
     return await this.#upstream.request(backend.protocol, endpoint, request, {
       timeoutMs: plan.timeoutMs,
       tls: backend.tls,

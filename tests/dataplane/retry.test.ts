@@ -17,6 +17,7 @@ const BACKEND: BackendConfig = {
   endpoints: [{ address: "10.0.0.1", port: 80 }, { address: "10.0.0.2", port: 80 }],
   filters: [],
 };
+const FIRST = BACKEND.endpoints[0];
 const REQUEST: UpstreamRequest = {
   method: "POST",
   target: "/r",
@@ -78,7 +79,7 @@ Deno.test("a listed status is retried on another endpoint with the body sent aga
   const { deps: d, counted, clock } = deps(client);
   const timing = { policy: policy([500], 3), perTryMs: 1000, overallMs: 0 };
   const body = new TextEncoder().encode("data");
-  const res = await drive(clock, sendWithRetries(d, BACKEND, REQUEST, body, timing));
+  const res = await drive(clock, sendWithRetries(d, BACKEND, FIRST, REQUEST, body, timing));
   assertEquals(res.status, 200);
   assertEquals(tries.map((t) => t.body), ["data", "data", "data"]);
   assertEquals(new Set(tries.map((t) => t.endpoint)).size, 2);
@@ -90,13 +91,13 @@ Deno.test("after the last attempt the last answer stands; unlisted codes are not
   const a = deps(spent.client);
   const timing = { policy: policy([500], 2), perTryMs: 0, overallMs: 0 };
   assertEquals(
-    (await drive(a.clock, sendWithRetries(a.deps, BACKEND, REQUEST, null, timing))).status,
+    (await drive(a.clock, sendWithRetries(a.deps, BACKEND, FIRST, REQUEST, null, timing))).status,
     500,
   );
   assertEquals(spent.tries.length, 3);
   const other = scripted([503]);
   const b = deps(other.client);
-  assertEquals((await sendWithRetries(b.deps, BACKEND, REQUEST, null, timing)).status, 503);
+  assertEquals((await sendWithRetries(b.deps, BACKEND, FIRST, REQUEST, null, timing)).status, 503);
   assertEquals(other.tries.length, 1);
 });
 
@@ -105,17 +106,20 @@ Deno.test("connection errors are retried; a timeout only when 504 is listed", as
   const a = deps(refused.client);
   const timing = { policy: policy([500], 3), perTryMs: 0, overallMs: 0 };
   assertEquals(
-    (await drive(a.clock, sendWithRetries(a.deps, BACKEND, REQUEST, null, timing))).status,
+    (await drive(a.clock, sendWithRetries(a.deps, BACKEND, FIRST, REQUEST, null, timing))).status,
     200,
   );
   assertEquals(a.counted, ["connect", "retried", "reset", "retried"]);
   const slow = scripted(["timeout", 200]);
   const b = deps(slow.client);
-  await assertRejects(() => sendWithRetries(b.deps, BACKEND, REQUEST, null, timing), UpstreamError);
+  await assertRejects(
+    () => sendWithRetries(b.deps, BACKEND, FIRST, REQUEST, null, timing),
+    UpstreamError,
+  );
   const c = deps(scripted(["timeout", 200]).client);
   const with504 = { ...timing, policy: policy([504], 1) };
   assertEquals(
-    (await drive(c.clock, sendWithRetries(c.deps, BACKEND, REQUEST, null, with504))).status,
+    (await drive(c.clock, sendWithRetries(c.deps, BACKEND, FIRST, REQUEST, null, with504))).status,
     200,
   );
 });
@@ -130,7 +134,7 @@ Deno.test("the request timeout is the budget of every try and wait together", as
   const { deps: d, clock } = deps(client);
   // Budget 250 ms: try 1, wait 100, try 2 (150 left), wait 200 would overrun: stop.
   const timing = { policy: policy([500], 3), perTryMs: 1000, overallMs: 250 };
-  const res = await drive(clock, sendWithRetries(d, BACKEND, REQUEST, null, timing));
+  const res = await drive(clock, sendWithRetries(d, BACKEND, FIRST, REQUEST, null, timing));
   assertEquals(res.status, 500);
   assertEquals(tries.map((t) => t.timeoutMs), [250, 150]);
 });
