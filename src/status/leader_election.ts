@@ -126,139 +126,206 @@ function deadlineSignal(clock: Clock, ms: number, parent?: AbortSignal) {
 
 /** Creates an elector; call `start()`. */
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
-  const identity = options.identity ?? defaultIdentity();
-  const name = options.name ?? "serval-k8s-gateway";
-  const leaseDurationMs = options.leaseDurationMs ?? 15_000;
-  const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
-  const retryPeriodMs = options.retryPeriodMs ?? 2_000;
-  const random = options.random ?? Math.random;
-  const clock = options.clock ?? systemClock;
-  const log = options.logger.child({ component: "leader-election", identity, lease: name });
-  const path = `/apis/coordination.k8s.io/v1/namespaces/${
-    encodeURIComponent(options.namespace)
-  }/leases`;
-  const listeners = new Set<(leading: boolean) => void>();
-  const stopper = new AbortController();
-  let leading = false;
-  let running: Promise<void> | undefined;
-  let observed: string | undefined;
-  let observedAt = 0;
-  let holder: string | undefined;
-  let deadline: Timer | undefined;
+  return new LeaseElector(options);
+}
 
-  const setLeading = (value: boolean) => {
-    if (leading === value) return;
-    leading = value;
-    if (!value) deadline?.cancel();
-    log.info(value ? "became leader" : "stopped leading");
-    for (const l of [...listeners]) l(value);
-  };
-  const renewed = () => {
-    deadline?.cancel();
-    deadline = clock.setTimeout(() => {
-      log.warn("lease not renewed within the renew deadline; stepping down", { renewDeadlineMs });
-      setLeading(false);
-    }, renewDeadlineMs);
-  };
+const LEASE_API = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" } as const;
 
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const timeout = deadlineSignal(clock, renewDeadlineMs, stopper.signal);
+/** Campaigns for one Lease; its state in named fields. */
+class LeaseElector implements LeaderElector {
+  readonly identity: string;
+  readonly #options: LeaderElectorOptions;
+  readonly #name: string;
+  readonly #leaseDurationMs: number;
+  readonly #renewDeadlineMs: number;
+  readonly #retryPeriodMs: number;
+  readonly #random: () => number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #path: string;
+  readonly #listeners = new Set<(leading: boolean) => void>();
+  readonly #stopper = new AbortController();
+  #leading = false;
+  #running: Promise<void> | undefined;
+  /** The lease record last seen, and when (by our clock) it last changed. */
+  #observed: string | undefined;
+  #observedAt = 0;
+  #holder: string | undefined;
+  #deadline: Timer | undefined;
+
+  constructor(options: LeaderElectorOptions) {
+    this.#options = options;
+    this.identity = options.identity ?? defaultIdentity();
+    this.#name = options.name ?? "serval-k8s-gateway";
+    this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.#retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger.child({
+      component: "leader-election",
+      identity: this.identity,
+      lease: this.#name,
+    });
+    this.#path = `/apis/coordination.k8s.io/v1/namespaces/${
+      encodeURIComponent(options.namespace)
+    }/leases`;
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  onChange(listener: (leading: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopper.signal.aborted) return;
+    const wasLeading = this.#leading;
+    this.#stopper.abort();
+    this.#setLeading(false);
+    await this.#running;
+    if (wasLeading) await this.#release();
+  }
+
+  state(): { leader: boolean; identity: string; lease: string; holder?: string } {
+    return {
+      leader: this.#leading,
+      identity: this.identity,
+      lease: `${this.#options.namespace}/${this.#name}`,
+      holder: this.#holder,
+    };
+  }
+
+  #setLeading(value: boolean): void {
+    if (this.#leading === value) return;
+    this.#leading = value;
+    if (!value) this.#deadline?.cancel();
+    this.#log.info(value ? "became leader" : "stopped leading");
+    for (const l of [...this.#listeners]) l(value);
+  }
+
+  #renewed(): void {
+    this.#deadline?.cancel();
+    this.#deadline = this.#clock.setTimeout(() => {
+      this.#log.warn("lease not renewed within the renew deadline; stepping down", {
+        renewDeadlineMs: this.#renewDeadlineMs,
+      });
+      this.#setLeading(false);
+    }, this.#renewDeadlineMs);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopper.signal.aborted) {
+      try {
+        if (await this.#tryAcquireOrRenew() && !this.#stopper.signal.aborted) {
+          this.#renewed();
+          this.#setLeading(true);
+        }
+      } catch (err) {
+        if (this.#stopper.signal.aborted) break;
+        // A conflict means another replica wrote first: not an error worth more than debug.
+        if (isApiStatus(err, 409)) this.#log.debug("lease update conflict");
+        else this.#log.warn("cannot acquire or renew the lease", { error: err });
+      }
+      try {
+        this.#options.onAttempt?.();
+      } catch (err) {
+        this.#log.error("leader election observer failed", { error: err });
+      }
+      const retry = this.#retryPeriodMs;
+      const wait = this.#leading ? retry : retry * (1 + 0.2 * this.#random());
+      await this.#clock.sleep(wait, this.#stopper.signal);
+    }
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const timeout = deadlineSignal(this.#clock, this.#renewDeadlineMs, this.#stopper.signal);
     try {
-      return await acquireOrRenew(timeout.signal);
+      return await this.#acquireOrRenew(timeout.signal);
     } finally {
       timeout.done();
     }
-  };
+  }
 
-  const acquireOrRenew = async (signal: AbortSignal): Promise<boolean> => {
-    const now = new Date();
-    const spec = (old?: LeaseSpec): LeaseSpec => ({
+  /** The spec we write: ours from now, keeping the acquire time of our own lease. */
+  #spec(now: Date, old?: LeaseSpec): LeaseSpec {
+    const identity = this.identity;
+    return {
       holderIdentity: identity,
-      leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+      leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000),
       acquireTime: old?.holderIdentity === identity && old.acquireTime
         ? old.acquireTime
         : microTime(now),
       renewTime: microTime(now),
       leaseTransitions: (old?.leaseTransitions ?? 0) +
         (old && old.holderIdentity !== identity ? 1 : 0),
-    });
+    };
+  }
+
+  async #acquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    const now = new Date();
+    const client = this.#options.client;
     let lease: Lease;
     try {
-      lease = await options.client.json<Lease>("GET", `${path}/${name}`, { signal });
+      lease = await client.json<Lease>("GET", `${this.#path}/${this.#name}`, { signal });
     } catch (err) {
       if (!isApiStatus(err, 404)) throw err;
-      await options.client.request("POST", path, {
+      await client.request("POST", this.#path, {
         body: {
-          apiVersion: "coordination.k8s.io/v1",
-          kind: "Lease",
-          metadata: { name, namespace: options.namespace },
-          spec: { ...spec(), leaseTransitions: 0 },
+          ...LEASE_API,
+          metadata: { name: this.#name, namespace: this.#options.namespace },
+          spec: { ...this.#spec(now), leaseTransitions: 0 },
         },
         signal,
       });
-      holder = identity;
+      this.#holder = this.identity;
       return true;
     }
     const record = lease.spec ?? {};
-    const recordText = JSON.stringify(record);
-    if (recordText !== observed) {
-      observed = recordText;
-      observedAt = clock.now();
-    }
-    holder = record.holderIdentity || undefined;
-    const durationMs = (record.leaseDurationSeconds ?? leaseDurationMs / 1000) * 1000;
-    if (holder && holder !== identity && observedAt + durationMs > clock.now()) {
-      return false;
-    }
-    await options.client.request("PUT", `${path}/${name}`, {
-      body: {
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        metadata: { ...lease.metadata },
-        spec: spec(record),
-      },
+    if (this.#heldByAnother(record)) return false;
+    await client.request("PUT", `${this.#path}/${this.#name}`, {
+      body: { ...LEASE_API, metadata: { ...lease.metadata }, spec: this.#spec(now, record) },
       signal,
     });
-    holder = identity;
+    this.#holder = this.identity;
     return true;
-  };
+  }
 
-  const loop = async () => {
-    while (!stopper.signal.aborted) {
-      try {
-        if (await tryAcquireOrRenew()) {
-          if (!stopper.signal.aborted) {
-            renewed();
-            setLeading(true);
-          }
-        }
-      } catch (err) {
-        if (stopper.signal.aborted) break;
-        // A conflict means another replica wrote first: not an error worth more than debug.
-        if (isApiStatus(err, 409)) log.debug("lease update conflict");
-        else log.warn("cannot acquire or renew the lease", { error: err });
-      }
-      try {
-        options.onAttempt?.();
-      } catch (err) {
-        log.error("leader election observer failed", { error: err });
-      }
-      const wait = leading ? retryPeriodMs : retryPeriodMs * (1 + 0.2 * random());
-      await clock.sleep(wait, stopper.signal);
+  /**
+   * Whether another replica holds the lease: its record changed (by our
+   * clock) less than its duration ago. Clocks of other replicas are never
+   * compared with ours.
+   */
+  #heldByAnother(record: LeaseSpec): boolean {
+    const recordText = JSON.stringify(record);
+    if (recordText !== this.#observed) {
+      this.#observed = recordText;
+      this.#observedAt = this.#clock.now();
     }
-  };
+    this.#holder = record.holderIdentity || undefined;
+    const durationMs = (record.leaseDurationSeconds ?? this.#leaseDurationMs / 1000) * 1000;
+    return this.#holder !== undefined && this.#holder !== this.identity &&
+      this.#observedAt + durationMs > this.#clock.now();
+  }
 
-  const release = async () => {
-    const timeout = deadlineSignal(clock, retryPeriodMs * 2);
+  async #release(): Promise<void> {
+    const timeout = deadlineSignal(this.#clock, this.#retryPeriodMs * 2);
     const signal = timeout.signal;
+    const client = this.#options.client;
     try {
-      const lease = await options.client.json<Lease>("GET", `${path}/${name}`, { signal });
-      if (lease.spec?.holderIdentity !== identity) return;
+      const lease = await client.json<Lease>("GET", `${this.#path}/${this.#name}`, { signal });
+      if (lease.spec?.holderIdentity !== this.identity) return;
       const now = microTime(new Date());
-      await options.client.request("PUT", `${path}/${name}`, {
+      await client.request("PUT", `${this.#path}/${this.#name}`, {
         body: {
-          apiVersion: "coordination.k8s.io/v1",
-          kind: "Lease",
+          ...LEASE_API,
           metadata: { ...lease.metadata },
           spec: {
             holderIdentity: "",
@@ -270,37 +337,11 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         },
         signal,
       });
-      log.info("lease released");
+      this.#log.info("lease released");
     } catch (err) {
-      log.warn("cannot release the lease; it expires on its own", { error: err });
+      this.#log.warn("cannot release the lease; it expires on its own", { error: err });
     } finally {
       timeout.done();
     }
-  };
-
-  return {
-    identity,
-    isLeader: () => leading,
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    start() {
-      running ??= loop();
-    },
-    async stop() {
-      if (stopper.signal.aborted) return;
-      const wasLeading = leading;
-      stopper.abort();
-      setLeading(false);
-      await running;
-      if (wasLeading) await release();
-    },
-    state: () => ({
-      leader: leading,
-      identity,
-      lease: `${options.namespace}/${name}`,
-      holder,
-    }),
-  };
+  }
 }
