@@ -10,11 +10,15 @@
  * certificate's `subjectaltname` text that Deno 2.9.6 exposes through the
  * internal `getPeerCertificate` symbol (checked by {@linkcode peerSubjectAltNames}).
  * Deno adds a policy's CA certificates to its well-known roots rather than
- * replacing them.
+ * replacing them. A Gateway's backend client certificate needs `connectTls`
+ * (`startTls` takes none), so that connection is dialled a second time.
  * @module
  */
 import type { BackendTlsConfig } from "../model/config.ts";
 import { UpstreamError } from "./upstream_types.ts";
+
+/** Deno 2.9.6's option key for the SNI of `connectTls` when dialing an address. */
+const SERVER_NAME = Symbol.for("unstableServerName");
 
 /**
  * Starts TLS on a connected TCP socket; throws an {@linkcode UpstreamError}
@@ -31,15 +35,35 @@ export async function startBackendTls(
     throw new UpstreamError("connect", `Cannot open TLS to ${where}: ${tls.invalid}`);
   }
   const sans = tls.subjectAltNames;
+  const checkSans = sans !== undefined && sans.length > 0;
   let conn: Deno.TlsConn | undefined;
   try {
-    conn = await Deno.startTls(tcp, {
-      hostname: tls.serverName,
-      caCerts: tls.caCertificates ?? [],
-      unsafelyDisableHostnameVerification: sans !== undefined && sans.length > 0,
-    });
+    const client = tls.clientCertificate;
+    if (client === undefined) {
+      conn = await Deno.startTls(tcp, {
+        hostname: tls.serverName,
+        caCerts: tls.caCertificates ?? [],
+        unsafelyDisableHostnameVerification: checkSans,
+      });
+    } else {
+      // `startTls` takes no client certificate: dial again with `connectTls`,
+      // which does, and names the SNI through Deno's `unstableServerName`.
+      const { hostname, port } = tcp.remoteAddr;
+      tcp.close();
+      conn = await Deno.connectTls(
+        {
+          hostname,
+          port,
+          caCerts: tls.caCertificates ?? [],
+          unsafelyDisableHostnameVerification: checkSans,
+          cert: client.certPem,
+          key: client.keyPem,
+          [SERVER_NAME]: tls.serverName,
+        } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
+      );
+    }
     await conn.handshake();
-    if (sans !== undefined && sans.length > 0) {
+    if (checkSans) {
       const presented = peerSubjectAltNames(conn);
       if (!sans.some((want) => presented.some((have) => sanMatches(want, have)))) {
         throw new Error(

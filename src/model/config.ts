@@ -225,6 +225,11 @@ export interface BackendTlsConfig {
   subjectAltNames?: { type: "Hostname" | "URI"; value: string }[];
   /** Set when the policy's CA references are all invalid: every connection fails (502). */
   invalid?: string;
+  /**
+   * The Gateway's `spec.tls.backend.clientCertificateRef`, presented in the
+   * handshake. `/config` redacts every `keyPem`.
+   */
+  clientCertificate?: { id: string; certPem: string; keyPem: string };
 }
 
 export interface CertificateConfig {

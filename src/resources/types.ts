@@ -125,6 +125,8 @@ export interface Gateway extends KubeObject {
     listeners: Listener[];
     addresses?: GatewayAddress[];
     infrastructure?: GatewayInfrastructure;
+    /** `spec.tls`: only the backend client certificate is read. */
+    tls?: { backend?: { clientCertificateRef?: SecretObjectReference } };
   };
   status?: GatewayStatus;
 }

@@ -220,6 +220,16 @@ export function readGateway(
     c.listOf(s.addresses, "spec.addresses", { maxItems: 16 }, (item, f) => readAddress(c, item, f)),
   );
   put(spec, "infrastructure", readInfrastructure(c, s.infrastructure));
+  const tls = c.object(s.tls, "spec.tls");
+  const backend = tls ? c.object(tls.backend, "spec.tls.backend") : undefined;
+  if (backend?.clientCertificateRef !== undefined) {
+    const ref = readSecretRef(
+      c,
+      backend.clientCertificateRef,
+      "spec.tls.backend.clientCertificateRef",
+    );
+    if (ref) spec.tls = { backend: { clientCertificateRef: ref } };
+  }
   const out: Gateway = { ...head, kind: "Gateway", spec };
   const status = c.object(raw.status, "status");
   if (status) out.status = status as Gateway["status"];

@@ -47,6 +47,12 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     `${UPSTREAM} GatewayOptionalAddressValue (with \`--gateway-address-pool\`)`,
     { needsPool: true },
   ),
+  row(
+    "GatewayBackendClientCertificate",
+    "Extended",
+    "implemented",
+    `${E2E}backend_tls.test.ts`,
+  ),
   row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
   row(
     "GatewayHTTPSListenerDetectMisdirectedRequests",

@@ -135,6 +135,7 @@ export function gatewayStatus(
   listeners: readonly ListenerState[],
   addresses: AddressOutcome,
   pool: boolean,
+  extraConditions: readonly Condition[] = [],
 ): ObjectStatus {
   const generation = gateway.metadata.generation ?? 0;
   return {
@@ -147,6 +148,7 @@ export function gatewayStatus(
       conditions: [
         acceptedCondition(gateway, listeners, addresses, pool, generation),
         programmedCondition(gateway, listeners, addresses, generation),
+        ...extraConditions,
       ],
       listeners: listeners.map((l) => listenerStatus(l, generation)),
     },

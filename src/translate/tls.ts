@@ -3,7 +3,7 @@
  * Secrets → validated {@linkcode CertificateConfig}s.
  * @module
  */
-import type { Gateway, Listener, Secret } from "../resources/types.ts";
+import type { Gateway, Listener, Secret, SecretObjectReference } from "../resources/types.ts";
 import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
@@ -31,7 +31,6 @@ export function resolveCertificates(
   field: string,
 ): CertificateResolution {
   const refs = listener.tls?.certificateRefs ?? [];
-  const gatewayNamespace = gateway.metadata.namespace ?? "default";
   if (refs.length === 0) {
     const message = `Cannot serve HTTPS listener "${listener.name}": tls.certificateRefs is empty`;
     ctx.problem(gateway, `${field}.tls.certificateRefs`, message);
@@ -41,67 +40,77 @@ export function resolveCertificates(
   let invalid: Outcome | undefined;
   let notPermitted: Outcome | undefined;
   refs.forEach((ref, i) => {
-    const refField = `${field}.tls.certificateRefs[${i}]`;
-    const group = ref.group ?? "";
-    const kind = ref.kind ?? "Secret";
-    const namespace = ref.namespace ?? gatewayNamespace;
-    const fail = (message: string, reason: string = Reason.InvalidCertificateRef) => {
-      ctx.problem(gateway, refField, message);
-      const outcome = { reason, message };
-      if (reason === Reason.RefNotPermitted) notPermitted ??= outcome;
-      else invalid ??= outcome;
-    };
-    if (group !== "" || kind !== "Secret") {
-      fail(
-        `Cannot use certificate reference: kind ${JSON.stringify(kind)} in group ${
-          JSON.stringify(group)
-        } is not supported, only core Secrets`,
-      );
-      return;
-    }
-    if (
-      !isReferenceAllowed(
-        ctx.referenceGrants,
-        { group: GATEWAY_GROUP, kind: "Gateway", namespace: gatewayNamespace },
-        { group: "", kind: "Secret", namespace, name: ref.name },
-      )
-    ) {
-      fail(
-        `Cannot use Secret ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
-        Reason.RefNotPermitted,
-      );
-      return;
-    }
-    const secret = ctx.secret(namespace, ref.name);
-    if (!secret) {
-      fail(`Cannot find Secret ${namespace}/${ref.name}`);
-      return;
-    }
-    const pair = readKeyPair(secret);
-    if (typeof pair === "string") {
-      fail(`Cannot use Secret ${namespace}/${ref.name}: ${pair}`);
-      return;
-    }
-    // Parsing keys is the costliest step of a translate; several listeners often share a Secret.
-    const cacheKey = `certificate|${namespace}|${ref.name}`;
-    const checked = (ctx.cache.get(cacheKey) as CertificateResult | undefined) ??
-      validateCertificate(pair.cert, pair.key, ctx.options.now);
-    ctx.cache.set(cacheKey, checked);
-    if (!checked.ok) {
-      fail(`Invalid certificate in Secret ${namespace}/${ref.name}: ${checked.error}`);
-      return;
-    }
-    certificates.push({
+    const resolved = resolveCertificateRef(ctx, gateway, ref, `${field}.tls.certificateRefs[${i}]`);
+    if (resolved.ok) certificates.push(resolved.certificate);
+    else if (resolved.reason === Reason.RefNotPermitted) notPermitted ??= resolved;
+    else invalid ??= resolved;
+  });
+  const failure = notPermitted ?? invalid;
+  if (failure) return { ok: false, ...failure };
+  return { ok: true, certificates };
+}
+
+/**
+ * One certificate reference of `gateway` (a listener's, or the backend client
+ * certificate): a core Secret, allowed by a ReferenceGrant when in another
+ * namespace, holding a valid certificate and key. Failures are recorded as
+ * problems at `field`.
+ */
+export function resolveCertificateRef(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  ref: SecretObjectReference,
+  field: string,
+): { ok: true; certificate: CertificateConfig } | ({ ok: false } & Outcome) {
+  const gatewayNamespace = gateway.metadata.namespace ?? "default";
+  const group = ref.group ?? "";
+  const kind = ref.kind ?? "Secret";
+  const namespace = ref.namespace ?? gatewayNamespace;
+  const fail = (message: string, reason: string = Reason.InvalidCertificateRef) => {
+    ctx.problem(gateway, field, message);
+    return { ok: false as const, reason, message };
+  };
+  if (group !== "" || kind !== "Secret") {
+    return fail(
+      `Cannot use certificate reference: kind ${JSON.stringify(kind)} in group ${
+        JSON.stringify(group)
+      } is not supported, only core Secrets`,
+    );
+  }
+  if (
+    !isReferenceAllowed(
+      ctx.referenceGrants,
+      { group: GATEWAY_GROUP, kind: "Gateway", namespace: gatewayNamespace },
+      { group: "", kind: "Secret", namespace, name: ref.name },
+    )
+  ) {
+    return fail(
+      `Cannot use Secret ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
+      Reason.RefNotPermitted,
+    );
+  }
+  const secret = ctx.secret(namespace, ref.name);
+  if (!secret) return fail(`Cannot find Secret ${namespace}/${ref.name}`);
+  const pair = readKeyPair(secret);
+  if (typeof pair === "string") return fail(`Cannot use Secret ${namespace}/${ref.name}: ${pair}`);
+  // Parsing keys is the costliest step of a translate; several listeners often share a Secret.
+  const cacheKey = `certificate|${namespace}|${ref.name}`;
+  const checked = (ctx.cache.get(cacheKey) as CertificateResult | undefined) ??
+    validateCertificate(pair.cert, pair.key, ctx.options.now);
+  ctx.cache.set(cacheKey, checked);
+  if (!checked.ok) {
+    return fail(`Invalid certificate in Secret ${namespace}/${ref.name}: ${checked.error}`);
+  }
+  return {
+    ok: true,
+    certificate: {
       id: certificateId(namespace, ref.name),
       certPem: pair.cert,
       keyPem: pair.key,
       dnsNames: checked.dnsNames,
       notAfter: checked.notAfter,
-    });
-  });
-  const failure = notPermitted ?? invalid;
-  if (failure) return { ok: false, ...failure };
-  return { ok: true, certificates };
+    },
+  };
 }
 
 /** The certificate and key of a TLS Secret, or why they cannot be read. */

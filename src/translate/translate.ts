@@ -33,6 +33,11 @@ import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
+import {
+  type GatewayClientCertificate,
+  gatewayClientCertificate,
+  presentClientCertificate,
+} from "./backend_client_certificate.ts";
 
 export type { TranslateOptions, TranslateResult } from "../model/config.ts";
 export type { Snapshot } from "../model/snapshot.ts";
@@ -58,10 +63,12 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     .filter((g) => classes.accepted.has(g.spec.gatewayClassName))
     .sort(compareByAgeThenName);
   const listenersByGateway = new Map<string, ListenerState[]>();
+  const clientCertificates = new Map<string, GatewayClientCertificate>();
   const allListeners: ListenerState[] = [];
   for (const gateway of gateways) {
     const states = evaluateListeners(ctx, gateway);
     listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
+    clientCertificates.set(namespacedName(gateway), gatewayClientCertificate(ctx, gateway));
     allListeners.push(...states);
   }
   const addresses = addressOutcomes(gateways, options);
@@ -112,7 +119,9 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
       }
       parents.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
       if (accepted.ok) {
-        policyAncestors.add(compiled, `${ref.namespace ?? routeNamespace}/${ref.name}`);
+        const gatewayName = `${ref.namespace ?? routeNamespace}/${ref.name}`;
+        policyAncestors.add(compiled, gatewayName);
+        presentClientCertificate(compiled, clientCertificates.get(gatewayName)?.certificate);
       }
     });
     routeStatuses.push(routeObjectStatus(route, generation, parents));
@@ -139,6 +148,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
         listenersByGateway.get(namespacedName(g)) ?? [],
         addresses.get(gatewayKey(g))!,
         pool,
+        [clientCertificates.get(namespacedName(g))?.resolvedRefs].filter((c) => c !== undefined),
       )
     );
 

@@ -10,7 +10,14 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { client, gatewayYaml, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import {
+  client,
+  gatewayYaml,
+  routeYaml,
+  serviceYaml,
+  tlsSecretYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 /** A TLS backend answering with its name and the SNI it was asked for. */
 function startTlsBackend(name: string, cert: string, key: string) {
@@ -152,5 +159,100 @@ Deno.test("BackendTLSPolicy: TLS to backends through the gateway process", async
     await backend.close();
     await sanBackend.close();
     await gw.stop();
+  }
+});
+
+/**
+ * `openssl s_server` requiring a client certificate from `ca` (`-Verify 1`):
+ * a handshake without one fails, and `-www` answers `GET /` with a status
+ * page naming the client certificate's subject.
+ */
+async function startMtlsBackend(dir: string, cert: string, key: string, caPem: string) {
+  await Deno.writeTextFile(`${dir}/server.crt`, cert);
+  await Deno.writeTextFile(`${dir}/server.key`, key);
+  await Deno.writeTextFile(`${dir}/clients-ca.crt`, caPem);
+  const port = freePort();
+  const child = new Deno.Command("openssl", {
+    args: [
+      "s_server",
+      "-accept",
+      `127.0.0.1:${port}`,
+      "-cert",
+      `${dir}/server.crt`,
+      "-key",
+      `${dir}/server.key`,
+      "-CAfile",
+      `${dir}/clients-ca.crt`,
+      "-Verify",
+      "1",
+      "-www",
+      "-quiet",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor("openssl s_server to listen", async () => {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  }, { retryErrors: true });
+  return {
+    port,
+    async close() {
+      child.kill("SIGKILL");
+      await child.status;
+    },
+  };
+}
+
+function gatewayWithClientCertYaml(port: number, secret: string | undefined): string {
+  const tls = secret === undefined
+    ? ""
+    : `  tls:\n    backend:\n      clientCertificateRef: { group: "", kind: Secret, name: ${secret} }\n`;
+  return gatewayYaml(port) + tls;
+}
+
+Deno.test("GatewayBackendClientCertificate: the Gateway's client certificate is presented to TLS backends", async () => {
+  await using ca = await createTestCa("backend CA");
+  const server = await ca.issue(["abc.example.com"]);
+  const clientCert = await ca.issue(["gateway.example.com"], { clientAuth: true });
+  const dir = await Deno.makeTempDir({ prefix: "serval-e2e-mtls-" });
+  const backend = await startMtlsBackend(dir, server.certPem, server.keyPem, ca.certPem);
+  const manifests = `${dir}/manifests`;
+  await Deno.mkdir(manifests);
+  const port = freePort();
+  await writeManifests(manifests, {
+    "gateway.yaml": gatewayWithClientCertYaml(port, "client"),
+    "secret.yaml": tlsSecretYaml("client", clientCert.certPem, clientCert.keyPem),
+    "service.yaml": serviceYaml("mtls", backend.port),
+    "ca.yaml": caMapYaml("ca", ca.certPem),
+    "policy.yaml": policyYaml("mtls", "mtls", `hostname: abc.example.com\n${CA_REF("ca")}`),
+    "route.yaml": routeYaml(
+      "mtls",
+      ["app.example.com"],
+      `- backendRefs: [{ name: mtls, port: 80 }]\n`,
+    ),
+  });
+  await using gw = await startGateway({ manifests });
+  const get = async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`, {
+      client,
+      headers: { host: "app.example.com" },
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  try {
+    const ok = await get();
+    assertEquals(ok.status, 200, ok.text);
+    assertStringIncludes(ok.text, "gateway.example.com", "the backend saw our client certificate");
+    // Without the certificate the backend refuses the handshake.
+    await writeManifests(manifests, { "gateway.yaml": gatewayWithClientCertYaml(port, undefined) });
+    await waitFor("requests without a client certificate to fail", async () => {
+      return (await get()).status === 502;
+    });
+  } finally {
+    await backend.close();
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
