@@ -88,6 +88,46 @@ function requestPolicyFromFlags(
   };
 }
 
+/** Reads one command line's flags; every error names the flag as the user wrote it. */
+class FlagReader {
+  readonly flags: ParsedCommandLine["flags"];
+  readonly origin: ParsedCommandLine["origin"];
+
+  constructor(parsed: Pick<ParsedCommandLine, "flags" | "origin">) {
+    this.flags = parsed.flags;
+    this.origin = parsed.origin;
+  }
+
+  /** A string flag's value, if given. */
+  readonly str = (name: string): string | undefined => {
+    const value = this.flags[name];
+    return typeof value === "string" ? value : undefined;
+  };
+
+  /** Throws the usage error for a flag's bad value. */
+  readonly bad = (name: string, value: string, why?: string): never => {
+    const where = this.origin[name] ?? `--${name}`;
+    throw new UsageError(
+      `Cannot parse ${where}: current value is "${value}"${why ? ` (${why})` : ""}`,
+    );
+  };
+
+  duration(name: string, fallback: number): number {
+    const text = this.str(name);
+    if (text === undefined) return fallback;
+    return parseFlagDuration(text) ??
+      this.bad(name, text, "expected a duration such as 15s or 500ms");
+  }
+
+  count(name: string, fallback: number): number {
+    const value = this.str(name);
+    if (value === undefined) return fallback;
+    return /^(0|[1-9][0-9]{0,8})$/.test(value)
+      ? Number(value)
+      : this.bad(name, value, "expected a whole number from 0 to 999999999");
+  }
+}
+
 /**
  * Validates `parsed.flags`. `env` decides defaults that depend on where the
  * process runs (`--leader-elect` defaults to true inside a pod).
@@ -96,184 +136,166 @@ export function gatewayOptionsFromFlags(
   parsed: Pick<ParsedCommandLine, "flags" | "origin">,
   env: Record<string, string | undefined>,
 ): GatewayOptions {
-  const { flags, origin } = parsed;
-  const str = (name: string): string | undefined => {
-    const value = flags[name];
-    return typeof value === "string" ? value : undefined;
+  const r = new FlagReader(parsed);
+  const { str, bad } = r;
+  const inPod = (env.KUBERNETES_SERVICE_HOST ?? "") !== "";
+  const leaderElect = r.flags["leader-elect"];
+  return {
+    ...sourceFromFlags(r),
+    ...listenersFromFlags(r),
+    ...adminFromFlags(r.flags, str, bad),
+    ...logFromFlags(r),
+    requestPolicy: requestPolicyFromFlags(str, bad),
+    upstreamTimeoutMs: r.duration("upstream-timeout", 15_000),
+    drainDelayMs: r.duration("drain-delay", 5_000),
+    shutdownTimeoutMs: r.duration("shutdown-timeout", 25_000),
+    ...connectionsFromFlags(r),
+    leaderElect: typeof leaderElect === "boolean" ? leaderElect : inPod,
+    ...leaderElectionFromFlags(r),
+    ...addressesFromFlags(r),
   };
-  const bad = (name: string, value: string, why?: string): never => {
-    const where = origin[name] ?? `--${name}`;
-    throw new UsageError(
-      `Cannot parse ${where}: current value is "${value}"${why ? ` (${why})` : ""}`,
-    );
-  };
-  const duration = (name: string, fallback: number): number => {
-    const text = str(name);
-    if (text === undefined) return fallback;
-    return parseFlagDuration(text) ?? bad(name, text, "expected a duration such as 15s or 500ms");
-  };
+}
 
-  const sourceText = str("source") ?? "auto";
+function sourceFromFlags(r: FlagReader) {
+  const sourceText = r.str("source") ?? "auto";
   if (!["auto", "kube", "files"].includes(sourceText)) {
-    bad("source", sourceText, "expected auto, kube or files");
+    r.bad("source", sourceText, "expected auto, kube or files");
   }
   const source = sourceText as SourceChoice;
-  const manifests = str("manifests");
-  if (manifests === "") bad("manifests", manifests);
+  const manifests = r.str("manifests");
+  if (manifests === "") r.bad("manifests", manifests);
   if (source === "files" && manifests === undefined) {
     throw new UsageError("Cannot use --source files: --manifests DIR is required");
   }
-
-  const controllerName = str("controller-name") ?? DEFAULT_CONTROLLER_NAME;
+  const controllerName = r.str("controller-name") ?? DEFAULT_CONTROLLER_NAME;
   // A domain-prefixed path, as GatewayClass.spec.controllerName requires.
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$/.test(controllerName)) {
-    bad("controller-name", controllerName, "expected a domain-prefixed path");
+    r.bad("controller-name", controllerName, "expected a domain-prefixed path");
   }
+  return { source, manifests, kubeconfig: r.str("kubeconfig"), controllerName };
+}
 
-  const listenHost = str("listen-host") ?? "0.0.0.0";
-  if (!isBindHost(listenHost)) bad("listen-host", listenHost, "expected an IP address or host");
-
-  const adminText = str("admin-addr") ?? "127.0.0.1:9901";
-  const adminAddr = parseHostPort(adminText) ?? bad("admin-addr", adminText, "expected HOST:PORT");
-
-  const admin = adminFromFlags(flags, str, bad);
-
-  const telemetryText = str("telemetry-addr") ?? "0.0.0.0:9902";
+function listenersFromFlags(r: FlagReader) {
+  const listenHost = r.str("listen-host") ?? "0.0.0.0";
+  if (!isBindHost(listenHost)) r.bad("listen-host", listenHost, "expected an IP address or host");
+  const adminText = r.str("admin-addr") ?? "127.0.0.1:9901";
+  const adminAddr = parseHostPort(adminText) ??
+    r.bad("admin-addr", adminText, "expected HOST:PORT");
+  const telemetryText = r.str("telemetry-addr") ?? "0.0.0.0:9902";
   const telemetryAddr = telemetryText === "off" ? null : parseHostPort(telemetryText) ??
-    bad("telemetry-addr", telemetryText, 'expected HOST:PORT or "off"');
+    r.bad("telemetry-addr", telemetryText, 'expected HOST:PORT or "off"');
+  return { listenHost, adminAddr, telemetryAddr };
+}
 
-  const logLevel = str("log-level") ?? "info";
-  if (!isLogLevel(logLevel)) bad("log-level", logLevel, "expected debug, info, warn or error");
-  const logFormat = str("log-format") ?? "json";
+function logFromFlags(r: FlagReader) {
+  const logLevel = r.str("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) r.bad("log-level", logLevel, "expected debug, info, warn or error");
+  const logFormat = r.str("log-format") ?? "json";
   if (logFormat !== "json" && logFormat !== "text") {
-    bad("log-format", logFormat, "expected json or text");
+    r.bad("log-format", logFormat, "expected json or text");
   }
+  return {
+    logLevel: logLevel as GatewayOptions["logLevel"],
+    logFormat: logFormat as GatewayOptions["logFormat"],
+  };
+}
 
-  const workersText = str("workers") ?? "1";
+function connectionsFromFlags(r: FlagReader) {
+  const workersText = r.str("workers") ?? "1";
   const workers = workersText === "auto"
     ? Math.max(1, navigator.hardwareConcurrency ?? 1)
     : /^[1-9][0-9]{0,2}$/.test(workersText)
     ? Number(workersText)
-    : bad("workers", workersText, 'expected a whole number from 1 to 999, or "auto"');
-
-  const requestPolicy = requestPolicyFromFlags(str, bad);
-  const count = (name: string, fallback: number): number => {
-    const value = str(name);
-    if (value === undefined) return fallback;
-    return /^(0|[1-9][0-9]{0,8})$/.test(value)
-      ? Number(value)
-      : bad(name, value, "expected a whole number from 0 to 999999999");
+    : r.bad("workers", workersText, 'expected a whole number from 1 to 999, or "auto"');
+  return {
+    workers,
+    maxConnections: r.str("max-connections") === "auto" ? 0 : r.count("max-connections", 0),
+    maxConnectionsPerPort: r.count("max-connections-per-port", 0),
+    clientTimeouts: {
+      headerMs: r.duration("client-header-timeout", DEFAULT_CLIENT_TIMEOUTS.headerMs),
+      idleMs: r.duration("client-idle-timeout", DEFAULT_CLIENT_TIMEOUTS.idleMs),
+      bodyMs: r.duration("client-body-timeout", DEFAULT_CLIENT_TIMEOUTS.bodyMs),
+      streamMs: r.duration("client-stream-timeout", DEFAULT_CLIENT_TIMEOUTS.streamMs),
+    },
   };
-  const clientTimeouts = {
-    headerMs: duration("client-header-timeout", DEFAULT_CLIENT_TIMEOUTS.headerMs),
-    idleMs: duration("client-idle-timeout", DEFAULT_CLIENT_TIMEOUTS.idleMs),
-    bodyMs: duration("client-body-timeout", DEFAULT_CLIENT_TIMEOUTS.bodyMs),
-    streamMs: duration("client-stream-timeout", DEFAULT_CLIENT_TIMEOUTS.streamMs),
-  };
+}
 
-  const leaderElectionNamespace = str("leader-election-namespace");
+function leaderElectionFromFlags(r: FlagReader) {
+  const leaderElectionNamespace = r.str("leader-election-namespace");
   if (leaderElectionNamespace !== undefined && !DNS_NAME.test(leaderElectionNamespace)) {
-    bad("leader-election-namespace", leaderElectionNamespace, "expected a namespace name");
+    r.bad("leader-election-namespace", leaderElectionNamespace, "expected a namespace name");
   }
-
   // As Kubernetes controllers require: a leader must give up before its lease
   // can be taken, and must get more than one attempt at renewing before that.
-  const leaseDurationMs = duration("leader-election-lease-duration", 15_000);
-  const renewDeadlineMs = duration("leader-election-renew-deadline", 10_000);
-  const retryPeriodMs = duration("leader-election-retry-period", 2_000);
-  const text = (name: string, fallback: string) => str(name) ?? fallback;
+  const leaseDurationMs = r.duration("leader-election-lease-duration", 15_000);
+  const renewDeadlineMs = r.duration("leader-election-renew-deadline", 10_000);
+  const retryPeriodMs = r.duration("leader-election-retry-period", 2_000);
+  const text = (name: string, fallback: string) => r.str(name) ?? fallback;
   if (retryPeriodMs <= 0) {
-    bad(
+    r.bad(
       "leader-election-retry-period",
       text("leader-election-retry-period", "2s"),
       "expected more than 0s",
     );
   }
   if (renewDeadlineMs >= leaseDurationMs) {
-    bad(
+    r.bad(
       "leader-election-renew-deadline",
       text("leader-election-renew-deadline", "10s"),
       `expected less than the lease duration, ${leaseDurationMs} ms`,
     );
   }
   if (retryPeriodMs * 1.2 >= renewDeadlineMs) {
-    bad(
+    r.bad(
       "leader-election-retry-period",
       text("leader-election-retry-period", "2s"),
       `expected less than the renew deadline divided by 1.2, ${renewDeadlineMs} ms`,
     );
   }
+  return { leaderElectionNamespace, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
 
-  const gatewayAddresses = (flags["gateway-address"] as string[] | undefined) ?? [];
+function addressesFromFlags(r: FlagReader) {
+  const gatewayAddresses = (r.flags["gateway-address"] as string[] | undefined) ?? [];
   for (const address of gatewayAddresses) {
     if (!/^[A-Za-z0-9.:\-]+$/.test(address)) {
-      bad("gateway-address", address, "expected an IP address or host name");
+      r.bad("gateway-address", address, "expected an IP address or host name");
     }
   }
-
   let gatewayService: GatewayOptions["gatewayService"];
-  const serviceText = str("gateway-service");
+  const serviceText = r.str("gateway-service");
   if (serviceText !== undefined) {
     const [namespace, name, ...rest] = serviceText.split("/");
     if (rest.length > 0 || !DNS_NAME.test(namespace ?? "") || !DNS_NAME.test(name ?? "")) {
-      bad("gateway-service", serviceText, "expected NAMESPACE/NAME");
+      r.bad("gateway-service", serviceText, "expected NAMESPACE/NAME");
     }
     gatewayService = { namespace, name };
   }
+  return { gatewayAddresses, gatewayService, gatewayAddressPool: addressPoolFromFlags(r) };
+}
 
-  const poolText = str("gateway-address-pool");
-  let gatewayAddressPool: string | undefined;
-  if (poolText !== undefined) {
-    try {
-      gatewayAddressPool = parseAddressPool(poolText).cidr;
-    } catch {
-      bad(
-        "gateway-address-pool",
-        poolText,
-        "expected a CIDR such as 127.32.0.0/24 or fd00:32::/64",
+function addressPoolFromFlags(r: FlagReader): string | undefined {
+  const poolText = r.str("gateway-address-pool");
+  if (poolText === undefined) return undefined;
+  let cidr: string | undefined;
+  try {
+    cidr = parseAddressPool(poolText).cidr;
+  } catch {
+    r.bad(
+      "gateway-address-pool",
+      poolText,
+      "expected a CIDR such as 127.32.0.0/24 or fd00:32::/64",
+    );
+  }
+  // Each Gateway publishes its own pool address; a shared one would contradict it.
+  for (const other of ["gateway-address", "gateway-service"]) {
+    if (r.flags[other] !== undefined) {
+      throw new UsageError(
+        `Cannot use ${r.origin[other] ?? `--${other}`} with ${
+          r.origin["gateway-address-pool"] ?? "--gateway-address-pool"
+        }: each Gateway publishes its own pool address`,
       );
     }
-    // Each Gateway publishes its own pool address; a shared one would contradict it.
-    for (const other of ["gateway-address", "gateway-service"]) {
-      if (flags[other] !== undefined) {
-        throw new UsageError(
-          `Cannot use ${origin[other] ?? `--${other}`} with ${
-            origin["gateway-address-pool"] ?? "--gateway-address-pool"
-          }: each Gateway publishes its own pool address`,
-        );
-      }
-    }
   }
-
-  const inPod = (env.KUBERNETES_SERVICE_HOST ?? "") !== "";
-  const leaderElect = typeof flags["leader-elect"] === "boolean" ? flags["leader-elect"] : inPod;
-
-  return {
-    source,
-    manifests,
-    kubeconfig: str("kubeconfig"),
-    controllerName,
-    listenHost,
-    adminAddr,
-    ...admin,
-    telemetryAddr,
-    logLevel: logLevel as GatewayOptions["logLevel"],
-    logFormat: logFormat as GatewayOptions["logFormat"],
-    requestPolicy,
-    upstreamTimeoutMs: duration("upstream-timeout", 15_000),
-    drainDelayMs: duration("drain-delay", 5_000),
-    shutdownTimeoutMs: duration("shutdown-timeout", 25_000),
-    workers,
-    maxConnections: str("max-connections") === "auto" ? 0 : count("max-connections", 0),
-    maxConnectionsPerPort: count("max-connections-per-port", 0),
-    clientTimeouts,
-    leaderElect,
-    leaderElectionNamespace,
-    leaseDurationMs,
-    renewDeadlineMs,
-    retryPeriodMs,
-    gatewayAddresses,
-    gatewayService,
-    gatewayAddressPool,
-  };
+  return cidr;
 }
