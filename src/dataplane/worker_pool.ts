@@ -96,41 +96,126 @@ const WORKER_URL = new URL("./dataplane_worker.ts", import.meta.url);
  * ```
  */
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
-  const logger = options.logger ?? silentLogger;
-  const observer = options.observer ?? NOOP_OBSERVER;
-  const maxRestarts = options.maxRestarts ?? 5;
-  let latest: { config: GatewayConfig; certificates: CertificateConfig[] } | undefined;
-  let nextId = 1;
-  let applied = false;
-  let stopping = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  return new DataPlaneWorkerPool(options);
+}
 
-  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
-    index,
-    alive: false,
-    restarts: 0,
-    requests: 0,
-    states: [],
-    ready: false,
-    reconciled: [],
-    stopped: [],
-  }));
+/** The pool: one slot per worker, the latest config, reconciles one at a time. */
+class DataPlaneWorkerPool implements WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #logger: Logger;
+  readonly #observer: DataPlaneObserver;
+  readonly #maxRestarts: number;
+  readonly #slots: Slot[];
+  #latest: { config: GatewayConfig; certificates: CertificateConfig[] } | undefined;
+  #nextId = 1;
+  #applied = false;
+  #stopping = false;
+  #queue: Promise<unknown> = Promise.resolve();
 
-  function observe(slot: Slot, batch: WorkerObservations): void {
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#observer = options.observer ?? NOOP_OBSERVER;
+    this.#maxRestarts = options.maxRestarts ?? 5;
+    this.#slots = Array.from({ length: options.workers }, (_, index) => ({
+      index,
+      alive: false,
+      restarts: 0,
+      requests: 0,
+      states: [],
+      ready: false,
+      reconciled: [],
+      stopped: [],
+    }));
+    for (const slot of this.#slots) this.#start(slot);
+  }
+
+  reconcile(input: ListenerConfigInput): Promise<ListenerPortState[]> {
+    const run = this.#queue.then(async () => {
+      if (this.#stopping) return this.states();
+      // Only what the workers need crosses: not statuses or problems.
+      this.#latest = { config: input.config, certificates: input.certificates ?? [] };
+      await Promise.all(this.#slots.map((slot) => this.#reconcileSlot(slot)));
+      this.#applied = true;
+      return this.states();
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  states(): ListenerPortState[] {
+    const bySocket = new Map<string, ListenerPortState>();
+    for (const slot of this.#slots) {
+      for (const s of slot.states) {
+        const key = socketKey(s);
+        const seen = bySocket.get(key);
+        if (seen === undefined) bySocket.set(key, { ...s });
+        else if (!s.bound) {
+          seen.bound = false;
+          seen.error ??= s.error;
+        }
+      }
+    }
+    return [...bySocket.values()].sort(comparePortStates);
+  }
+
+  ready(): boolean {
+    return this.#applied && !this.#stopping && this.#slots.every((s) => s.alive && s.ready);
+  }
+
+  async shutdown(shutdownOptions: { graceMs?: number } = {}): Promise<boolean> {
+    this.#stopping = true;
+    await this.#queue;
+    const results = await Promise.all(
+      this.#slots.map((slot) => this.#stopSlot(slot, shutdownOptions.graceMs)),
+    );
+    for (const slot of this.#slots) {
+      slot.worker?.terminate();
+      slot.worker = undefined;
+      slot.alive = false;
+      for (const s of slot.states) s.bound = false;
+    }
+    return results.every(Boolean);
+  }
+
+  workerStats(): WorkerStats[] {
+    return this.#slots.map((s) => ({
+      index: s.index,
+      requests: s.requests,
+      restarts: s.restarts,
+      alive: s.alive,
+    }));
+  }
+
+  /** Asks one worker to stop; one that does not answer in time is terminated anyway. */
+  #stopSlot(slot: Slot, graceMs: number | undefined): Promise<boolean> {
+    if (!slot.alive) return Promise.resolve(true);
+    const id = this.#nextId++;
+    const stopped = new Promise<boolean>((resolve) => slot.stopped.push({ id, resolve }));
+    this.#send(slot, { type: "shutdown", id, graceMs });
+    if (graceMs === undefined) return stopped;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs + 1_000);
+    });
+    return Promise.race([stopped, late]).finally(() => clearTimeout(timer));
+  }
+
+  #observe(slot: Slot, batch: WorkerObservations): void {
     for (const group of batch.requests) {
       slot.requests += group.durationsSeconds.length;
       const { listener, route, method, status } = group;
       for (const durationSeconds of group.durationsSeconds) {
-        observer.onRequest({ listener, route, method, status, durationSeconds });
+        this.#observer.onRequest({ listener, route, method, status, durationSeconds });
       }
     }
     for (const e of batch.upstreamErrors) {
-      for (let i = 0; i < e.count; i++) observer.onUpstreamError(e.backend, e.kind);
+      for (let i = 0; i < e.count; i++) this.#observer.onUpstreamError(e.backend, e.kind);
     }
   }
 
-  function onMessage(slot: Slot, message: FromWorker): void {
-    if (message.type === "observations") return observe(slot, message);
+  #onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === "observations") return this.#observe(slot, message);
     if (message.type === "reconciled") {
       slot.states = message.states;
       slot.ready = message.ready;
@@ -144,32 +229,33 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     for (const w of done) w.resolve(message.drained);
   }
 
-  function send(slot: Slot, message: ToWorker): void {
+  #send(slot: Slot, message: ToWorker): void {
     slot.worker?.postMessage(message);
   }
 
-  function reconcileSlot(slot: Slot): Promise<void> {
-    if (!slot.alive || latest === undefined) return Promise.resolve();
-    const id = nextId++;
+  #reconcileSlot(slot: Slot): Promise<void> {
+    if (!slot.alive || this.#latest === undefined) return Promise.resolve();
+    const id = this.#nextId++;
     const replied = new Promise<void>((resolve) => slot.reconciled.push({ id, resolve }));
-    send(slot, { type: "reconcile", id, ...latest });
+    this.#send(slot, { type: "reconcile", id, ...this.#latest });
     return replied;
   }
 
-  function start(slot: Slot): void {
+  #start(slot: Slot): void {
+    const options = this.#options;
     const worker = new Worker(options.workerUrl ?? WORKER_URL, {
       type: "module",
       name: `dataplane-${slot.index}`,
     });
     slot.worker = worker;
     slot.alive = true;
-    worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(slot, event.data);
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#onMessage(slot, event.data);
     worker.onerror = (event) => {
       // Unhandled, a worker's error would end the whole process.
       event.preventDefault();
-      crashed(slot, event.message);
+      this.#crashed(slot, event.message);
     };
-    send(slot, {
+    this.#send(slot, {
       type: "init",
       index: slot.index,
       hostname: options.hostname ?? "0.0.0.0",
@@ -182,15 +268,15 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     });
   }
 
-  function crashed(slot: Slot, reason: string): void {
+  #crashed(slot: Slot, reason: string): void {
     slot.worker?.terminate();
     slot.worker = undefined;
     slot.alive = false;
     slot.ready = false;
     const stopped = slot.stopped.splice(0);
     for (const w of stopped) w.resolve(false);
-    const restart = !stopping && slot.restarts < maxRestarts;
-    logger.error("data-plane worker crashed", {
+    const restart = !this.#stopping && slot.restarts < this.#maxRestarts;
+    this.#logger.error("data-plane worker crashed", {
       worker: slot.index,
       reason,
       restarts: slot.restarts,
@@ -207,77 +293,10 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       return;
     }
     slot.restarts++;
-    start(slot);
+    this.#start(slot);
     // Answers whoever still waits for the crashed worker's reply.
-    reconcileSlot(slot);
+    this.#reconcileSlot(slot);
   }
-
-  function states(): ListenerPortState[] {
-    const bySocket = new Map<string, ListenerPortState>();
-    for (const slot of slots) {
-      for (const s of slot.states) {
-        const key = socketKey(s);
-        const seen = bySocket.get(key);
-        if (seen === undefined) bySocket.set(key, { ...s });
-        else if (!s.bound) {
-          seen.bound = false;
-          seen.error ??= s.error;
-        }
-      }
-    }
-    return [...bySocket.values()].sort(comparePortStates);
-  }
-
-  for (const slot of slots) start(slot);
-
-  return {
-    reconcile(input: ListenerConfigInput) {
-      const run = queue.then(async () => {
-        if (stopping) return states();
-        // Only what the workers need crosses: not statuses or problems.
-        latest = { config: input.config, certificates: input.certificates ?? [] };
-        await Promise.all(slots.map(reconcileSlot));
-        applied = true;
-        return states();
-      });
-      queue = run.catch(() => {});
-      return run;
-    },
-    states,
-    ready: () => applied && !stopping && slots.every((s) => s.alive && s.ready),
-    async shutdown(shutdownOptions = {}) {
-      stopping = true;
-      await queue;
-      const graceMs = shutdownOptions.graceMs;
-      const results = await Promise.all(slots.map((slot) => {
-        if (!slot.alive) return Promise.resolve(true);
-        const id = nextId++;
-        const stopped = new Promise<boolean>((resolve) => slot.stopped.push({ id, resolve }));
-        send(slot, { type: "shutdown", id, graceMs });
-        if (graceMs === undefined) return stopped;
-        // A worker that does not answer in time is terminated anyway.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), graceMs + 1_000);
-        });
-        return Promise.race([stopped, late]).finally(() => clearTimeout(timer));
-      }));
-      for (const slot of slots) {
-        slot.worker?.terminate();
-        slot.worker = undefined;
-        slot.alive = false;
-        for (const s of slot.states) s.bound = false;
-      }
-      return results.every(Boolean);
-    },
-    workerStats: () =>
-      slots.map((s) => ({
-        index: s.index,
-        requests: s.requests,
-        restarts: s.restarts,
-        alive: s.alive,
-      })),
-  };
 }
 
 /** One worker's share of the pool's connection limits (a limit stays at least 1). */
