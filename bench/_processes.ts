@@ -12,10 +12,18 @@ export interface Child extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Spawns `command args`, output discarded unless `inherit` (stderr kept for errors). */
-export function spawn(name: string, command: string, args: string[]): Child {
-  const process = new Deno.Command(command, {
-    args,
+/**
+ * Spawns `command args`, output discarded (stderr kept for errors). With
+ * `stderrPath`, stderr is appended to that file instead (through `sh -c
+ * exec`, so the pid stays the command's), for children that log a lot.
+ */
+export function spawn(name: string, command: string, args: string[], stderrPath?: string): Child {
+  const [cmd, argv] = stderrPath === undefined
+    ? [command, args]
+    : ["sh", ["-c", 'exec "$0" "$@" 2>>"$SERVAL_BENCH_STDERR"', command, ...args]];
+  const process = new Deno.Command(cmd, {
+    args: argv,
+    env: stderrPath === undefined ? undefined : { SERVAL_BENCH_STDERR: stderrPath },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -19,6 +19,9 @@
  * (summarise it with `bench/_cpu_profile.ts`). `--workers N` (N > 1) adds a
  * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
  * same rounds; the default stays one gateway worker against one nginx worker.
+ * `--access-log` adds a gateway started with `--access-log on --log-level
+ * info`, labelled `gateway (access log)`, its log appended to a file in the
+ * run's temporary directory (as nginx would write its access log).
  * `--clients` also compares the
  * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
  * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
@@ -26,7 +29,7 @@
  *
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
- *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N]
+ *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log]
  * ```
  * @module
  */
@@ -56,6 +59,7 @@ const rounds = Number(flag("rounds", "3"));
 const baseline = flag("baseline", "");
 const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
+const accessLog = Deno.args.includes("--access-log");
 const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
@@ -130,6 +134,8 @@ try {
     checkout: string,
     profile: boolean,
     extraArgs: string[] = [],
+    logLevel = "warn",
+    stderrPath?: string,
   ) => {
     const port = freePort();
     const manifests = `${dir}/manifests-${port}`;
@@ -151,12 +157,12 @@ try {
       "--telemetry-addr",
       "off",
       "--log-level",
-      "warn",
+      logLevel,
       // Exit at once on SIGTERM, so the CPU profile is written before the kill.
       "--drain-delay",
       "0s",
       ...extraArgs,
-    ]);
+    ], stderrPath);
     children.push(child);
     return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
   };
@@ -170,6 +176,14 @@ try {
     targets.push({
       name,
       ...await startGateway(name, root, false, ["--workers", String(workers)]),
+    });
+  }
+  if (accessLog) {
+    const name = "gateway (access log)";
+    const log = `${dir}/gateway-access.log`;
+    targets.push({
+      name,
+      ...await startGateway(name, root, false, ["--access-log", "on"], "info", log),
     });
   }
   if (baseline !== "") {

@@ -150,6 +150,13 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "paths holding %2F or %5C: keep (when unambiguous), redirect (307), reject or unescape",
   },
   {
+    name: "access-log",
+    type: "string",
+    placeholder: "on|off",
+    defaultText: "off",
+    help: "one JSON line per request (level info); sends x-request-id upstream when absent",
+  },
+  {
     name: "drain-delay",
     type: "string",
     placeholder: "DURATION",

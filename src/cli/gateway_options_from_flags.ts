@@ -57,7 +57,7 @@ function adminFromFlags(
   return out;
 }
 
-/** `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`. */
+/** `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`, `--access-log`. */
 function requestPolicyFromFlags(
   str: (name: string) => string | undefined,
   bad: (name: string, value: string, why?: string) => never,
@@ -85,6 +85,7 @@ function requestPolicyFromFlags(
       ["keep", "redirect", "reject", "unescape"],
       DEFAULT_REQUEST_POLICY.escapedSlashes,
     ),
+    accessLog: oneOf("access-log", ["on", "off"], "off") === "on",
   };
 }
 

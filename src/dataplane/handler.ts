@@ -12,6 +12,7 @@ import type { RouteMatch, RouteTable } from "../router/router.ts";
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
+import { type AccessFields, logAccess, requestIdOf } from "./access_log.ts";
 import { applyCorsHeaders, corsPreflight, corsResponseHeaders } from "./cors.ts";
 import { createDeadlineTimer } from "./deadline_timer.ts";
 import {
@@ -77,13 +78,9 @@ function textResponse(status: number, body: string): Response {
 }
 
 /** Per-request labels for the observer. */
-interface Outcome {
-  listener: string;
-  route: string;
+interface Outcome extends AccessFields {
   /** The backend chosen, once one is. */
   backend?: string;
-  /** `performance.now()` at the request's arrival. */
-  started: number;
 }
 
 /**
@@ -108,6 +105,7 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
   const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
   const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
   const bodyDeadlines = createDeadlineTimer();
+  const accessLog = policy.accessLog === true;
   const exchange = new UpstreamExchange({
     upstream,
     picker,
@@ -131,6 +129,12 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     }
     const hostHeader = client.host;
     const { authority, target } = splitRequestUrl(req.url, hostHeader);
+    if (accessLog) {
+      // The path without its query, which may carry tokens.
+      out.authority = hostHeader || authority;
+      const q = target.indexOf("?");
+      out.path = q === -1 ? target : target.slice(0, q);
+    }
     if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
       // What the HTTP/1 engine puts in the URL when the request had no Host
       // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
@@ -250,6 +254,11 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       scheme,
       forwardedHost: at.authority,
     });
+    if (accessLog) {
+      const id = requestIdOf(req.headers);
+      out.requestId = id.id;
+      if (id.generated) upstreamHeaders.push("x-request-id", id.id);
+    }
     let body: ReadableStream<Uint8Array> | null = req.body;
     let watched: WatchedBody | undefined;
     if (body !== null && bodyTimeoutMs > 0) {
@@ -278,7 +287,17 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
           scheme,
           forwardedHost: at.authority,
         });
-      const res = await exchange.send(plan, backend, endpoint, request, mirrorHeaders);
+      const sent = accessLog ? performance.now() : 0;
+      const onTry = accessLog
+        ? (e: { address: string; port: number }) => out.upstream = `${e.address}:${e.port}`
+        : undefined;
+      const res = await exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry);
+      if (accessLog) {
+        out.upstreamMs = performance.now() - sent;
+        out.bytesOut = res.body instanceof Uint8Array
+          ? res.body.byteLength
+          : res.contentLength ?? undefined;
+      }
       return respond(
         res.status,
         res.headers,
@@ -358,13 +377,18 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       status: res.status,
       durationSeconds: (performance.now() - out.started) / 1000,
     });
-    return res;
+    return accessLog ? logAccess(logger, req, out, res) : res;
   }
 
   // Not `async`: one promise (the upstream exchange's) per request instead of
   // one per nested async function.
   return (req, info) => {
-    const out: Outcome = { listener: "none", route: "none", started: performance.now() };
+    const out: Outcome = {
+      listener: "none",
+      route: "none",
+      method: req.method,
+      started: performance.now(),
+    };
     let res: Response | Promise<Response>;
     try {
       res = route(req, info, out);

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { stderrSink } from "./stderr_sink.ts";
+
 /** Severity levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Output formats. */
@@ -36,7 +38,10 @@ export interface Logger {
 export interface LoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
-  /** Where lines go; standard error by default. */
+  /**
+   * Where lines go. Default: standard error, `info` and `debug` lines in
+   * batches at most 10 ms late, `warn` and `error` at once (`stderr_sink.ts`).
+   */
   write?: (line: string) => void;
   /** Clock for the `time` field. */
   now?: () => Date;
@@ -47,11 +52,6 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** Whether `value` names a log level. */
 export function isLogLevel(value: string): value is LogLevel {
   return value in RANK;
-}
-
-const encoder = new TextEncoder();
-function writeStderr(line: string): void {
-  Deno.stderr.writeSync(encoder.encode(line + "\n"));
 }
 
 function errorFields(value: unknown): unknown {
@@ -65,7 +65,10 @@ function errorFields(value: unknown): unknown {
 export function createLogger(options: LoggerOptions = {}, base: LogFields = {}): Logger {
   const min = RANK[options.level ?? "info"];
   const format = options.format ?? "json";
-  const write = options.write ?? writeStderr;
+  const custom = options.write;
+  const sink = custom === undefined ? stderrSink() : undefined;
+  const write = (line: string, level: LogLevel) =>
+    sink === undefined ? custom!(line) : sink.write(line, RANK[level] >= RANK.warn);
   const now = options.now ?? (() => new Date());
 
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
@@ -73,13 +76,14 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
     const merged: LogFields = { ...base, ...fields };
     for (const key of Object.keys(merged)) merged[key] = errorFields(merged[key]);
     if (format === "json") {
-      write(JSON.stringify({ time: now().toISOString(), level, msg, ...merged }));
+      write(JSON.stringify({ time: now().toISOString(), level, msg, ...merged }), level);
     } else {
       const rest = Object.entries(merged)
         .map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v)}`)
         .join(" ");
       write(
         `${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? " " + rest : ""}`,
+        level,
       );
     }
   };

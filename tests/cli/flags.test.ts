@@ -19,7 +19,12 @@ Deno.test("no command means run, with every documented default", () => {
     telemetryAddr: { hostname: "0.0.0.0", port: 9902 },
     logLevel: "info",
     logFormat: "json",
-    requestPolicy: { underscoreHeaders: "drop", xffTrustedHops: 0, escapedSlashes: "keep" },
+    requestPolicy: {
+      underscoreHeaders: "drop",
+      xffTrustedHops: 0,
+      escapedSlashes: "keep",
+      accessLog: false,
+    },
     upstreamTimeoutMs: 15_000,
     drainDelayMs: 5_000,
     shutdownTimeoutMs: 25_000,
@@ -147,6 +152,7 @@ Deno.test("bad values name the flag and the value", () => {
     [["--gateway-service", "nope"], 'Cannot parse --gateway-service: current value is "nope"'],
     [["--workers", "0"], 'Cannot parse --workers: current value is "0"'],
     [["--workers", "two"], 'Cannot parse --workers: current value is "two"'],
+    [["--access-log", "yes"], 'Cannot parse --access-log: current value is "yes"'],
     [
       ["--leader-election-lease-duration", "5s"],
       'Cannot parse --leader-election-renew-deadline: current value is "10s" (expected less than the lease duration, 5000 ms)',
