@@ -63,6 +63,13 @@ export interface SecretObjectReference {
   namespace?: string;
 }
 
+/** `FrontendTLSValidation`: CA certificates that client certificates must chain to. */
+export interface FrontendValidation {
+  caCertificateRefs: SecretObjectReference[];
+  /** `AllowValidOnly` (default) or `AllowInsecureFallback`. */
+  mode?: string;
+}
+
 export interface GatewayTLSConfig {
   /** Default `Terminate`. */
   mode?: "Terminate" | "Passthrough";
@@ -125,8 +132,14 @@ export interface Gateway extends KubeObject {
     listeners: Listener[];
     addresses?: GatewayAddress[];
     infrastructure?: GatewayInfrastructure;
-    /** `spec.tls`: only the backend client certificate is read. */
-    tls?: { backend?: { clientCertificateRef?: SecretObjectReference } };
+    /** `spec.tls`: the backend client certificate and the frontend (client) validation. */
+    tls?: {
+      backend?: { clientCertificateRef?: SecretObjectReference };
+      frontend?: {
+        default?: { validation?: FrontendValidation };
+        perPort?: { port: number; tls: { validation?: FrontendValidation } }[];
+      };
+    };
   };
   status?: GatewayStatus;
 }

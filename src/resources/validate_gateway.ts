@@ -18,6 +18,7 @@
  */
 import type {
   AllowedRoutes,
+  FrontendValidation,
   Gateway,
   GatewayAddress,
   GatewayInfrastructure,
@@ -192,6 +193,72 @@ function readInfrastructure(c: FieldChecker, raw: unknown): GatewayInfrastructur
   return infrastructure;
 }
 
+/** `spec.tls`: the backend client certificate and the frontend validation. */
+function readGatewayTls(c: FieldChecker, raw: unknown): Gateway["spec"]["tls"] {
+  const tls = c.object(raw, "spec.tls");
+  if (!tls) return undefined;
+  const out: NonNullable<Gateway["spec"]["tls"]> = {};
+  const backend = c.object(tls.backend, "spec.tls.backend");
+  if (backend?.clientCertificateRef !== undefined) {
+    const f = "spec.tls.backend.clientCertificateRef";
+    const ref = readSecretRef(c, backend.clientCertificateRef, f);
+    if (ref) out.backend = { clientCertificateRef: ref };
+  }
+  const frontend = c.object(tls.frontend, "spec.tls.frontend");
+  if (frontend) {
+    const front: NonNullable<typeof out.frontend> = {};
+    const def = c.object(frontend.default, "spec.tls.frontend.default");
+    if (def) {
+      front.default = {};
+      put(
+        front.default,
+        "validation",
+        readValidation(c, def.validation, "spec.tls.frontend.default.validation"),
+      );
+    }
+    put(
+      front,
+      "perPort",
+      c.listOf(frontend.perPort, "spec.tls.frontend.perPort", { maxItems: 64 }, (item, f) => {
+        const o = c.object(item, f, true);
+        if (!o) return undefined;
+        const t = c.object(o.tls, `${f}.tls`, true) ?? {};
+        const entry = {
+          port: c.integer(o.port, `${f}.port`, REQUIRED_PORT) ?? 0,
+          tls: {} as { validation?: FrontendValidation },
+        };
+        put(entry.tls, "validation", readValidation(c, t.validation, `${f}.tls.validation`));
+        return entry;
+      }),
+    );
+    out.frontend = front;
+  }
+  return out;
+}
+
+function readValidation(
+  c: FieldChecker,
+  raw: unknown,
+  field: string,
+): FrontendValidation | undefined {
+  const o = c.object(raw, field);
+  if (!o) return undefined;
+  const validation: FrontendValidation = {
+    caCertificateRefs: c.listOf(
+      o.caCertificateRefs,
+      `${field}.caCertificateRefs`,
+      { required: true, minItems: 1, maxItems: 16 },
+      (item, f) => readSecretRef(c, item, f),
+    ) ?? [],
+  };
+  put(
+    validation,
+    "mode",
+    c.string(o.mode, `${field}.mode`, { oneOf: ["AllowValidOnly", "AllowInsecureFallback"] }),
+  );
+  return validation;
+}
+
 /** Reads a Gateway whose `apiVersion`, `kind` and `metadata` are already read. */
 export function readGateway(
   c: FieldChecker,
@@ -220,16 +287,7 @@ export function readGateway(
     c.listOf(s.addresses, "spec.addresses", { maxItems: 16 }, (item, f) => readAddress(c, item, f)),
   );
   put(spec, "infrastructure", readInfrastructure(c, s.infrastructure));
-  const tls = c.object(s.tls, "spec.tls");
-  const backend = tls ? c.object(tls.backend, "spec.tls.backend") : undefined;
-  if (backend?.clientCertificateRef !== undefined) {
-    const ref = readSecretRef(
-      c,
-      backend.clientCertificateRef,
-      "spec.tls.backend.clientCertificateRef",
-    );
-    if (ref) spec.tls = { backend: { clientCertificateRef: ref } };
-  }
+  put(spec, "tls", readGatewayTls(c, s.tls));
   const out: Gateway = { ...head, kind: "Gateway", spec };
   const status = c.object(raw.status, "status");
   if (status) out.status = status as Gateway["status"];

@@ -17,6 +17,7 @@ import { listenerId } from "./ids.ts";
 import { markConflictsWithinGateway } from "./listener_conflicts.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { resolveCertificates } from "./tls.ts";
+import { evaluateFrontendValidation } from "./frontend_validation.ts";
 
 /** The Gateway API group. */
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
@@ -73,16 +74,24 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       ? { ok: false, ...kinds.invalid }
       : resolvedOk;
     let certificates: CertificateConfig[] = [];
+    let accepted: Outcome & { ok: boolean } = {
+      ok: true,
+      reason: Reason.Accepted,
+      message: "Listener is accepted",
+    };
     if (listener.protocol === "HTTPS") {
       const resolution = resolveCertificates(ctx, gateway, listener, field);
       if (resolution.ok) certificates = resolution.certificates;
       else resolvedRefs = { ok: false, reason: resolution.reason, message: resolution.message };
+      const frontend = evaluateFrontendValidation(ctx, gateway, listener);
+      if (frontend?.resolvedRefs && resolvedRefs.ok) resolvedRefs = frontend.resolvedRefs;
+      if (frontend?.accepted) accepted = frontend.accepted;
     }
     return {
       ...base,
       protocol: listener.protocol,
       supportedKinds: kinds.supported,
-      accepted: { ok: true, reason: Reason.Accepted, message: "Listener is accepted" },
+      accepted,
       resolvedRefs,
       certificates,
     };
