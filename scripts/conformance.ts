@@ -95,6 +95,8 @@ async function main(): Promise<number> {
     console.log(`export KUBECONFIG=${kubeconfig}`);
     log("the rig is up; Ctrl-C tears it down");
     const exited = await Promise.race(children.map((c) => c.done.then(() => c)));
+    // Ctrl-C stops the children too; only an exit of its own is news.
+    if (stopping) return 0;
     log(`${exited.name} exited (log: ${exited.logPath})`);
     await printLogTail(exited.logPath);
     return 1;
