@@ -107,7 +107,7 @@ function readSans(c: FieldChecker, value: unknown): SubjectAltName[] | undefined
     const o = c.object(item, f, true);
     if (!o) return undefined;
     const type = c.string(o.type, `${f}.type`, { required: true, oneOf: ["Hostname", "URI"] });
-    if (type === undefined) return undefined;
+    if (type !== "Hostname" && type !== "URI") return undefined;
     const san: SubjectAltName = { type: type as SubjectAltName["type"] };
     if (type === "Hostname") {
       put(san, "hostname", c.string(o.hostname, `${f}.hostname`, { ...HOSTNAME, required: true }));
