@@ -257,7 +257,10 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     if (accessLog) {
       const id = requestIdOf(req.headers);
       out.requestId = id.id;
-      if (id.generated) upstreamHeaders.push("x-request-id", id.id);
+      // An oversized client id is forwarded as sent; only the log line gets the new one.
+      if (id.generated && !req.headers.has("x-request-id")) {
+        upstreamHeaders.push("x-request-id", id.id);
+      }
     }
     let body: ReadableStream<Uint8Array> | null = req.body;
     let watched: WatchedBody | undefined;
