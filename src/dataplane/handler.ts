@@ -9,18 +9,13 @@ import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import { hostFromAuthority } from "../router/host.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
-import type { HeaderModifierConfig } from "../model/config.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
 import { type AccessFields, logAccess, requestIdOf } from "./access_log.ts";
-import { applyCorsHeaders, corsPreflight, corsResponseHeaders } from "./cors.ts";
+import { corsPreflight, corsResponseHeaders } from "./cors.ts";
+import { respond } from "./client_response.ts";
 import { createDeadlineTimer } from "./deadline_timer.ts";
-import {
-  appendClientResponseHeaders,
-  type ClientHeaders,
-  forwardRequestHeaders,
-  readClientHeaders,
-} from "./forward_headers.ts";
+import { type ClientHeaders, forwardRequestHeaders, readClientHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
 import { decidePath } from "./path_policy.ts";
@@ -329,29 +324,6 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       return error.kind === "timeout"
         ? textResponse(504, `Upstream ${backend.id} timed out`)
         : textResponse(502, `Upstream ${backend.id} failed: ${error.kind}`);
-    }
-  }
-
-  function respond(
-    status: number,
-    headers: [string, string][],
-    body: BodyInit | null,
-    modifiers: readonly HeaderModifierConfig[],
-    contentLength: number | null = null,
-    cors: readonly [string, string][] = [],
-  ): Response {
-    try {
-      const res = new Response(body, { status });
-      appendClientResponseHeaders(res.headers, headers, modifiers, contentLength);
-      applyCorsHeaders(res.headers, cors);
-      return res;
-    } catch (error) {
-      // The upstream answered something a Response cannot hold (e.g. status 600).
-      if (body instanceof ReadableStream) body.cancel().catch(() => {});
-      throw new UpstreamError(
-        "protocol",
-        `Cannot forward upstream response: ${(error as Error).message}`,
-      );
     }
   }
 

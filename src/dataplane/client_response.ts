@@ -1,0 +1,44 @@
+/**
+ * The response a client gets for an upstream answer or a redirect: status,
+ * the headers to pass on (after the rule's response header modifiers), the
+ * CORS headers of an allowed origin, and the body as it came.
+ *
+ * @example
+ * ```ts
+ * import { respond } from "./client_response.ts";
+ * const res = respond(302, [["location", "/next"]], null, []);
+ * console.log(res.headers.get("location")); // "/next"
+ * ```
+ * @module
+ */
+import type { HeaderModifierConfig } from "../model/config.ts";
+import { applyCorsHeaders } from "./cors.ts";
+import { appendClientResponseHeaders } from "./forward_headers.ts";
+import { UpstreamError } from "./upstream_types.ts";
+
+/**
+ * Builds the client's response. An answer a `Response` cannot hold (a status
+ * of 600) is an {@linkcode UpstreamError} of kind `protocol`, its body cancelled.
+ */
+export function respond(
+  status: number,
+  headers: [string, string][],
+  body: BodyInit | null,
+  modifiers: readonly HeaderModifierConfig[],
+  contentLength: number | null = null,
+  cors: readonly [string, string][] = [],
+): Response {
+  try {
+    const res = new Response(body, { status });
+    appendClientResponseHeaders(res.headers, headers, modifiers, contentLength);
+    applyCorsHeaders(res.headers, cors);
+    return res;
+  } catch (error) {
+    // The upstream answered something a Response cannot hold (e.g. status 600).
+    if (body instanceof ReadableStream) body.cancel().catch(() => {});
+    throw new UpstreamError(
+      "protocol",
+      `Cannot forward upstream response: ${(error as Error).message}`,
+    );
+  }
+}
