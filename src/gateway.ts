@@ -24,7 +24,13 @@ import { createStore } from "./source/store.ts";
 import { createKubeStatusPart } from "./status/kube_status_part.ts";
 import { translate } from "./translate/translate.ts";
 import { VERSION } from "./cli/version.ts";
-import type { GatewayParts } from "./runtime/gateway_parts.ts";
+import type {
+  GatewayParts,
+  ListenerManagerPart,
+  MetricsPart,
+  PartContext,
+} from "./runtime/gateway_parts.ts";
+import type { RouteTable } from "./router/router.ts";
 
 /** Creates the production parts. */
 export function createDefaultParts(): GatewayParts {
@@ -32,17 +38,7 @@ export function createDefaultParts(): GatewayParts {
     translate,
     compile: compileRouteTable,
     createStore: () => createStore(),
-    createMetrics() {
-      const made = createMetrics({ version: VERSION });
-      return {
-        registry: made.registry,
-        observer: made.observer,
-        rebuilt: (attempt) => made.recordRebuild(rebuildRecordOf(attempt)),
-        sourceSynced: (kind, synced) => made.setSourceSynced(kind, synced),
-        watchRestarted: (kind) => made.recordWatchRestart(kind),
-        statusWritten: (outcome) => made.recordStatusWrite(outcome),
-      };
-    },
+    createMetrics: metricsPart,
     async connectKube(ctx) {
       const connection = await loadKubeConnection({
         kubeconfig: ctx.options.kubeconfig,
@@ -86,40 +82,7 @@ export function createDefaultParts(): GatewayParts {
         onWrite: (outcome) => metrics.statusWritten(outcome),
       });
     },
-    createListenerManager({ table, metrics }, ctx) {
-      const workers = ctx.options.workers ?? 1;
-      const connections = {
-        maxConnections: ctx.options.maxConnections ?? 0,
-        maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
-        timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
-      };
-      const logger = ctx.logger.child({ component: "dataplane" });
-      if (workers > 1) {
-        // Each worker compiles its own table from the posted config;
-        // `table` stays with the main isolate (admin /explain).
-        return createWorkerPool({
-          workers,
-          hostname: ctx.options.listenHost,
-          logger,
-          logLevel: ctx.options.logLevel,
-          logFormat: ctx.options.logFormat,
-          observer: metrics.observer,
-          requestTimeoutMs: ctx.options.upstreamTimeoutMs,
-          policy: ctx.options.requestPolicy,
-          connections,
-        });
-      }
-      return createListenerManager({
-        getTable: table,
-        hostname: ctx.options.listenHost,
-        logger,
-        observer: metrics.observer,
-        requestTimeoutMs: ctx.options.upstreamTimeoutMs,
-        policy: ctx.options.requestPolicy,
-        connections,
-        servers: { HTTPS: createHttpsServerFactory(table) },
-      });
-    },
+    createListenerManager: dataPlaneFor,
     createAdminApp({ state, control, metrics }, ctx) {
       return createAdminApp({
         state,
@@ -145,5 +108,57 @@ export function createDefaultParts(): GatewayParts {
         logger: ctx.logger.child({ component: "telemetry" }),
       });
     },
+  };
+}
+
+/** The data plane: a worker pool for `--workers N` > 1, else listeners in this isolate. */
+function dataPlaneFor(
+  { table, metrics }: { table: () => RouteTable | undefined; metrics: MetricsPart },
+  ctx: PartContext,
+): ListenerManagerPart {
+  const workers = ctx.options.workers ?? 1;
+  const connections = {
+    maxConnections: ctx.options.maxConnections ?? 0,
+    maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
+    timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
+  };
+  const logger = ctx.logger.child({ component: "dataplane" });
+  if (workers > 1) {
+    // Each worker compiles its own table from the posted config;
+    // `table` stays with the main isolate (admin /explain).
+    return createWorkerPool({
+      workers,
+      hostname: ctx.options.listenHost,
+      logger,
+      logLevel: ctx.options.logLevel,
+      logFormat: ctx.options.logFormat,
+      observer: metrics.observer,
+      requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+      policy: ctx.options.requestPolicy,
+      connections,
+    });
+  }
+  return createListenerManager({
+    getTable: table,
+    hostname: ctx.options.listenHost,
+    logger,
+    observer: metrics.observer,
+    requestTimeoutMs: ctx.options.upstreamTimeoutMs,
+    policy: ctx.options.requestPolicy,
+    connections,
+    servers: { HTTPS: createHttpsServerFactory(table) },
+  });
+}
+
+/** The prom-client metrics, adapted to what the runtime and its parts report. */
+function metricsPart(): MetricsPart {
+  const made = createMetrics({ version: VERSION });
+  return {
+    registry: made.registry,
+    observer: made.observer,
+    rebuilt: (attempt) => made.recordRebuild(rebuildRecordOf(attempt)),
+    sourceSynced: (kind, synced) => made.setSourceSynced(kind, synced),
+    watchRestarted: (kind) => made.recordWatchRestart(kind),
+    statusWritten: (outcome) => made.recordStatusWrite(outcome),
   };
 }

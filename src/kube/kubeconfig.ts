@@ -131,9 +131,47 @@ export async function loadKubeconfigFile(
   pathList: string,
   options: KubeConnectionOptions = {},
 ): Promise<KubeConnection> {
+  const { cluster, user, context, currentContext } = await resolveContext(pathList);
+  const clusterName = String(context.cluster);
+  const server = cluster.doc.server;
+  if (typeof server !== "string" || !/^https?:\/\//.test(server)) {
+    throw new Error(`Cannot use kubeconfig cluster "${clusterName}": server is "${server}"`);
+  }
+  const ca = await pemFrom(cluster.doc, "certificate-authority", cluster.dir);
+  const insecure = cluster.doc["insecure-skip-tls-verify"] === true;
+  if (insecure && ca !== undefined) {
+    // kubectl refuses the pair too: which one was meant cannot be told.
+    throw new Error(
+      `Cannot use kubeconfig cluster "${clusterName}": insecure-skip-tls-verify and certificate-authority exclude each other`,
+    );
+  }
+  if (insecure) {
+    options.logger?.warn(
+      "kubeconfig cluster sets insecure-skip-tls-verify: the API server's certificate is not verified",
+      { cluster: clusterName, server },
+    );
+  }
+  return {
+    server: server.replace(/\/+$/, ""),
+    caCerts: ca === undefined ? undefined : [ca],
+    ...(insecure ? { insecureSkipTlsVerify: true } : {}),
+    namespace: typeof context.namespace === "string" ? context.namespace : undefined,
+    origin: `kubeconfig ${pathList} (context ${currentContext})`,
+    ...await userCredentials(user, String(context.user), options),
+  };
+}
+
+type Entry = { doc: Record<string, unknown>; dir: string };
+
+/**
+ * Reads the files of a `:`-separated list (the first to define a name wins;
+ * a missing file in a list is skipped, as kubectl does) and picks the
+ * current context's cluster and user.
+ */
+async function resolveContext(pathList: string) {
   const paths = pathList.split(":").filter((p) => p !== "");
-  const clusters = new Map<string, { doc: Record<string, unknown>; dir: string }>();
-  const users = new Map<string, { doc: Record<string, unknown>; dir: string }>();
+  const clusters = new Map<string, Entry>();
+  const users = new Map<string, Entry>();
   const contexts = new Map<string, Record<string, unknown>>();
   let currentContext: string | undefined;
   for (const path of paths) {
@@ -141,7 +179,6 @@ export async function loadKubeconfigFile(
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      // A missing file in a list is skipped, as kubectl does; a single missing file is an error.
       if (paths.length > 1 && err instanceof Deno.errors.NotFound) continue;
       throw new Error(`Cannot read kubeconfig: ${path}: ${(err as Error).message}`);
     }
@@ -172,77 +209,53 @@ export async function loadKubeconfigFile(
     throw new Error(`Cannot use kubeconfig: cluster "${context.cluster}" is not defined`);
   }
   const user = users.get(String(context.user)) ?? { doc: {}, dir: cluster.dir };
-  const server = cluster.doc.server;
-  if (typeof server !== "string" || !/^https?:\/\//.test(server)) {
-    throw new Error(`Cannot use kubeconfig cluster "${context.cluster}": server is "${server}"`);
-  }
+  return { cluster, user, context, currentContext };
+}
+
+/** The user's client certificate and token source: files, inline data, a token file or a plugin. */
+async function userCredentials(
+  user: Entry,
+  name: string,
+  options: KubeConnectionOptions,
+): Promise<Pick<KubeConnection, "clientCert" | "clientKey" | "token" | "refreshToken">> {
   for (const unsupported of ["auth-provider", "username"]) {
     if (user.doc[unsupported] !== undefined) {
       throw new Error(
-        `Cannot use kubeconfig user "${context.user}": "${unsupported}" authentication is not supported, use a token, token file, client certificate or exec plugin`,
+        `Cannot use kubeconfig user "${name}": "${unsupported}" authentication is not supported, use a token, token file, client certificate or exec plugin`,
       );
     }
   }
-  const ca = await pemFrom(cluster.doc, "certificate-authority", cluster.dir);
-  const insecure = cluster.doc["insecure-skip-tls-verify"] === true;
-  if (insecure && ca !== undefined) {
-    // kubectl refuses the pair too: which one was meant cannot be told.
-    throw new Error(
-      `Cannot use kubeconfig cluster "${context.cluster}": insecure-skip-tls-verify and certificate-authority exclude each other`,
-    );
-  }
-  if (insecure) {
-    options.logger?.warn(
-      "kubeconfig cluster sets insecure-skip-tls-verify: the API server's certificate is not verified",
-      { cluster: String(context.cluster), server },
-    );
-  }
-  let clientCert = await pemFrom(user.doc, "client-certificate", user.dir);
-  let clientKey = await pemFrom(user.doc, "client-key", user.dir);
+  const clientCert = await pemFrom(user.doc, "client-certificate", user.dir);
+  const clientKey = await pemFrom(user.doc, "client-key", user.dir);
   if ((clientCert === undefined) !== (clientKey === undefined)) {
     throw new Error(
-      `Cannot use kubeconfig user "${context.user}": client-certificate and client-key must be given together`,
+      `Cannot use kubeconfig user "${name}": client-certificate and client-key must be given together`,
     );
   }
-  let tokenSource: Pick<KubeConnection, "token" | "refreshToken">;
+  const fixed = (token: string | undefined) => ({
+    token: () => Promise.resolve(token),
+    refreshToken: () => Promise.resolve(false),
+  });
   if (user.doc.exec !== undefined) {
-    const exec = parseExecConfig(user.doc.exec, String(context.user));
+    const exec = parseExecConfig(user.doc.exec, name);
     // Run now, so a missing plugin or a refused login stops startup with its reason.
     const first = await runExecPlugin(exec, user.dir);
-    if (first.clientCertificateData !== undefined && first.clientKeyData !== undefined) {
+    const pair = first.clientCertificateData !== undefined && first.clientKeyData !== undefined;
+    return {
       // The TLS client is made once: a plugin's certificate lasts until a restart.
-      clientCert = first.clientCertificateData;
-      clientKey = first.clientKeyData;
-    }
-    tokenSource = execTokenSource(exec, user.dir, first, options.wallClock);
-  } else if (typeof user.doc.token === "string") {
-    const fixed = user.doc.token;
-    tokenSource = {
-      token: () => Promise.resolve(fixed),
-      refreshToken: () => Promise.resolve(false),
-    };
-  } else if (typeof user.doc.tokenFile === "string") {
-    tokenSource = tokenFromFile(
-      resolvePath(user.doc.tokenFile, user.dir),
-      options.tokenReloadMs,
-      options.clock,
-    );
-  } else {
-    tokenSource = {
-      token: () => Promise.resolve(undefined),
-      refreshToken: () => Promise.resolve(false),
+      clientCert: pair ? first.clientCertificateData : clientCert,
+      clientKey: pair ? first.clientKeyData : clientKey,
+      ...execTokenSource(exec, user.dir, first, options.wallClock),
     };
   }
-  return {
-    server: server.replace(/\/+$/, ""),
-    caCerts: ca === undefined ? undefined : [ca],
-    clientCert,
-    clientKey,
-    ...(insecure ? { insecureSkipTlsVerify: true } : {}),
-    namespace: typeof context.namespace === "string" ? context.namespace : undefined,
-    origin: `kubeconfig ${pathList} (context ${currentContext})`,
-    ...tokenSource,
-  };
+  if (typeof user.doc.token === "string") {
+    return { clientCert, clientKey, ...fixed(user.doc.token) };
+  }
+  if (typeof user.doc.tokenFile === "string") {
+    const path = resolvePath(user.doc.tokenFile, user.dir);
+    return { clientCert, clientKey, ...tokenFromFile(path, options.tokenReloadMs, options.clock) };
+  }
+  return { clientCert, clientKey, ...fixed(undefined) };
 }
 
 function tokenFromFile(
