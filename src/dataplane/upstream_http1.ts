@@ -151,7 +151,7 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
       tcp.setNoDelay(true);
       const conn = tls === undefined
         ? tcp
-        : await startBackendTls(tcp, tls, `${ep.address}:${ep.port}`);
+        : await startBackendTls(tcp, tls, `${ep.address}:${ep.port}`, abort.signal);
       stats.connectsTotal++;
       const c = new Http1Connection(conn);
       c.claim();

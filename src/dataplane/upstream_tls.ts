@@ -29,6 +29,7 @@ export async function startBackendTls(
   tcp: Deno.TcpConn,
   tls: BackendTlsConfig,
   where: string,
+  signal?: AbortSignal,
 ): Promise<Deno.TlsConn> {
   if (tls.invalid !== undefined) {
     tcp.close();
@@ -37,7 +38,18 @@ export async function startBackendTls(
   const sans = tls.subjectAltNames;
   const checkSans = sans !== undefined && sans.length > 0;
   let conn: Deno.TlsConn | undefined;
+  // A backend that accepts TCP and never answers the handshake is cut off by
+  // the caller's connect deadline: closing the socket ends the handshake.
+  const abort = () => {
+    try {
+      (conn ?? tcp).close();
+    } catch {
+      // Already closed.
+    }
+  };
+  signal?.addEventListener("abort", abort, { once: true });
   try {
+    signal?.throwIfAborted();
     const client = tls.clientCertificate;
     if (client === undefined) {
       conn = await Deno.startTls(tcp, {
@@ -62,6 +74,8 @@ export async function startBackendTls(
         } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
       );
     }
+    // Aborted while `startTls`/`connectTls` ran: the close could not reach this socket yet.
+    signal?.throwIfAborted();
     await conn.handshake();
     if (checkSans) {
       const presented = peerSubjectAltNames(conn);
@@ -81,10 +95,14 @@ export async function startBackendTls(
       // Already closed by the failed handshake.
     }
     throw new UpstreamError(
-      "connect",
-      `Cannot open TLS to ${where} as ${tls.serverName}: ${(error as Error).message}`,
+      signal?.aborted ? "timeout" : "connect",
+      `Cannot open TLS to ${where} as ${tls.serverName}: ${
+        signal?.aborted ? "no handshake before the connect deadline" : (error as Error).message
+      }`,
       { cause: error },
     );
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   startBackendTls,
 } from "../../src/dataplane/upstream_tls.ts";
 import { UpstreamError } from "../../src/dataplane/upstream_types.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test("a Hostname subjectAltName matches a DNS name exactly or through one wildcard label", () => {
   const host = (value: string) => ({ type: "Hostname" as const, value });
@@ -76,5 +77,31 @@ Deno.test("startBackendTls verifies the chain and the name, or the subjectAltNam
     );
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("a backend that never answers the handshake is cut off by the caller's signal", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn); // accepts, then stays silent
+  })();
+  try {
+    const tcp = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    });
+    const controller = new AbortController();
+    const policy = { policy: "backendtlspolicy/app/p", serverName: "silent.example.com" };
+    const pending = startBackendTls(tcp, policy, "silent", controller.signal);
+    // Once the server holds the connection, the handshake is surely under way.
+    await waitFor("the backend to accept", () => held.length === 1);
+    controller.abort();
+    const error = await assertRejects(() => pending, UpstreamError);
+    assertEquals((error as UpstreamError).kind, "timeout");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
   }
 });
