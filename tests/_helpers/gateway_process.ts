@@ -33,22 +33,67 @@ export const GATEWAY_PERMISSIONS: readonly string[] = Object.freeze(
 );
 
 /**
- * A port that was free a moment ago on 127.0.0.1. There is a small window in
- * which another process could take it; on a test machine that is acceptable.
+ * Where test ports come from: below the kernel's ephemeral range. A port the
+ * kernel handed out (`port: 0`) is in that range, and on a busy machine an
+ * outgoing connection may take it as its local port between our check and
+ * the gateway's bind ("Address already in use"). Below the range only
+ * another listener can take it, and each port goes out once per process.
+ */
+function testPortRange(): [number, number] {
+  try {
+    const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range")
+      .trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && low > 12_000) return [10_000, low - 1];
+  } catch {
+    // Not Linux, or no /proc: use the kernel's choice below.
+  }
+  return [0, 0];
+}
+
+const [PORT_LOW, PORT_HIGH] = testPortRange();
+const handedOut = new Set<number>();
+
+function tryListen(hostname: string, port: number): Deno.Listener | undefined {
+  try {
+    return Deno.listen({ hostname, port });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Listens on a port nobody uses now and that this process has not handed out before. */
+function listenOnTestPort(hostname: string): Deno.Listener {
+  for (let attempt = 0; PORT_HIGH > 0 && attempt < 1_000; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
+    if (handedOut.has(port)) continue;
+    const listener = tryListen(hostname, port);
+    if (listener === undefined) continue;
+    handedOut.add(port);
+    return listener;
+  }
+  const listener = Deno.listen({ hostname, port: 0 });
+  handedOut.add((listener.addr as Deno.NetAddr).port);
+  return listener;
+}
+
+/**
+ * A port that is free on `hostname` (default 127.0.0.1) and out of the
+ * kernel's ephemeral range, so only another test's listener could take it
+ * before the caller binds it.
  */
 export function freePort(hostname = "127.0.0.1"): number {
-  const listener = Deno.listen({ hostname, port: 0 });
+  const listener = listenOnTestPort(hostname);
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
 }
 
-/** `n` distinct free ports. */
+/** `n` distinct free ports (see {@linkcode freePort}). */
 export function freePorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
+  const listeners = Array.from({ length: n }, () => listenOnTestPort("127.0.0.1"));
   const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
   for (const l of listeners) l.close();
   return ports;
