@@ -91,60 +91,157 @@ interface PortEntry {
  * ```
  */
 export function createListenerManager(options: ListenerManagerOptions): ListenerManager {
-  const hostname = options.hostname ?? "0.0.0.0";
-  const logger = options.logger ?? silentLogger;
-  const observer = options.observer ?? NOOP_OBSERVER;
-  const ownsUpstream = options.upstream === undefined;
-  const upstream = options.upstream ?? createProxyClient();
-  const picker = createBackendPicker();
-  const factories = {
-    HTTP: options.servers?.HTTP ?? serveHttp,
-    HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
-  };
-  const limits = options.connections;
-  const budget = limits === undefined ? undefined : new ConnectionBudget(limits.maxConnections);
-  const watcher = limits === undefined
-    ? undefined
-    : createConnectionWatcher({ timeouts: limits.timeouts });
-  // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
-  const entries = new Map<string, PortEntry>();
-  const closing = new Set<Promise<void>>();
-  let applied = false;
-  let stopped = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  return new PortListeners(options);
+}
 
-  function close(port: number, server: PortServer): Promise<void> {
+/** One server per wanted socket, bound, updated or closed as configs come. */
+class PortListeners implements ListenerManager {
+  readonly #options: ListenerManagerOptions;
+  readonly #hostname: string;
+  readonly #logger: Logger;
+  readonly #observer: DataPlaneObserver;
+  readonly #ownsUpstream: boolean;
+  readonly #upstream: ProxyClient;
+  readonly #picker = createBackendPicker();
+  readonly #factories: { HTTP: PortServerFactory; HTTPS: PortServerFactory };
+  readonly #budget: ConnectionBudget | undefined;
+  readonly #watcher: ReturnType<typeof createConnectionWatcher> | undefined;
+  // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
+  readonly #entries = new Map<string, PortEntry>();
+  readonly #closing = new Set<Promise<void>>();
+  #applied = false;
+  #stopped = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ListenerManagerOptions) {
+    this.#options = options;
+    this.#hostname = options.hostname ?? "0.0.0.0";
+    this.#logger = options.logger ?? silentLogger;
+    this.#observer = options.observer ?? NOOP_OBSERVER;
+    this.#ownsUpstream = options.upstream === undefined;
+    this.#upstream = options.upstream ?? createProxyClient();
+    this.#factories = {
+      HTTP: options.servers?.HTTP ?? serveHttp,
+      HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
+    };
+    const limits = options.connections;
+    this.#budget = limits === undefined ? undefined : new ConnectionBudget(limits.maxConnections);
+    this.#watcher = limits === undefined
+      ? undefined
+      : createConnectionWatcher({ timeouts: limits.timeouts });
+  }
+
+  reconcile(input: ListenerConfigInput): Promise<ListenerPortState[]> {
+    const run = this.#queue.then(() => this.#apply(input));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  states(): ListenerPortState[] {
+    return [...this.#entries.values()].map((e) => ({ ...e.state })).sort(comparePortStates);
+  }
+
+  ready(): boolean {
+    return this.#applied && !this.#stopped &&
+      [...this.#entries.values()].every((e) => e.state.bound);
+  }
+
+  async shutdown(shutdownOptions: { graceMs?: number } = {}): Promise<boolean> {
+    this.#stopped = true;
+    await this.#queue;
+    for (const entry of this.#entries.values()) {
+      if (entry.server !== undefined) this.#close(entry.state.port, entry.server);
+      entry.state.bound = false;
+    }
+    const all = Promise.all([...this.#closing]).then(() => true);
+    const graceMs = shutdownOptions.graceMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const drained = graceMs === undefined ? await all : await Promise.race([
+      all,
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+    ]);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#watcher?.stop();
+    if (this.#ownsUpstream) this.#upstream.close();
+    return drained;
+  }
+
+  #close(port: number, server: PortServer): Promise<void> {
     const done = server.shutdown().catch((error) => {
-      logger.error("listener shutdown failed", { port, error });
+      this.#logger.error("listener shutdown failed", { port, error });
     });
-    closing.add(done);
-    done.finally(() => closing.delete(done));
+    this.#closing.add(done);
+    done.finally(() => this.#closing.delete(done));
     return done;
   }
 
-  async function bind(pc: PortConfig, certificates: CertificateConfig[]): Promise<PortEntry> {
+  async #apply(input: ListenerConfigInput): Promise<ListenerPortState[]> {
+    if (this.#stopped) return this.states();
+    const certificates = input.certificates ?? [];
+    const wanted = new Map(input.config.ports.map((pc) => [socketKey(pc), pc]));
+    await this.#closeUnwanted(wanted);
+    for (const [key, pc] of wanted) {
+      const entry = this.#entries.get(key);
+      if (entry?.server !== undefined) {
+        try {
+          await entry.server.update?.(pc, certificates);
+        } catch (error) {
+          this.#logger.error("listener update failed", { port: pc.port, error });
+        }
+        continue;
+      }
+      this.#entries.set(key, await this.#bind(pc, certificates));
+    }
+    this.#applied = true;
+    return this.states();
+  }
+
+  /** Closes the sockets no longer wanted, or wanted under another protocol. */
+  async #closeUnwanted(wanted: Map<string, PortConfig>): Promise<void> {
+    for (const [key, entry] of this.#entries) {
+      const pc = wanted.get(key);
+      if (pc !== undefined && pc.protocol === entry.state.protocol) continue;
+      this.#entries.delete(key);
+      const port = entry.state.port;
+      if (entry.server !== undefined) {
+        this.#logger.info("listener closing", {
+          port,
+          address: entry.state.address,
+          protocol: entry.state.protocol,
+        });
+        const done = this.#close(port, entry.server);
+        // The same port under another protocol needs the socket released first.
+        if (pc !== undefined) await settleWithin(done, 200);
+      }
+    }
+  }
+
+  async #bind(pc: PortConfig, certificates: CertificateConfig[]): Promise<PortEntry> {
     const state: ListenerPortState = {
       ...(pc.address === undefined ? {} : { address: pc.address }),
       port: pc.port,
       protocol: pc.protocol,
       bound: false,
     };
-    const bindHost = pc.address ?? hostname;
-    const factory = factories[pc.protocol];
+    const bindHost = pc.address ?? this.#hostname;
+    const factory = this.#factories[pc.protocol];
+    const logger = this.#logger;
     if (factory === undefined) {
       state.error = `HTTPS listener on port ${pc.port} is not served: no HTTPS server is available`;
       logger.error(state.error, { port: pc.port });
       return { state };
     }
+    const options = this.#options;
+    const limits = options.connections;
     const handler = createDataPlaneHandler({
       getTable: options.getTable,
       port: pc.port,
       address: pc.address,
       scheme: pc.protocol === "HTTPS" ? "https" : "http",
-      observer,
+      observer: this.#observer,
       logger,
-      upstream,
-      picker,
+      upstream: this.#upstream,
+      picker: this.#picker,
       requestTimeoutMs: options.requestTimeoutMs,
       policy: options.policy,
       clientBodyTimeoutMs: limits?.timeouts.bodyMs,
@@ -158,9 +255,9 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
         portConfig: pc,
         certificates,
         logger,
-        budget,
+        budget: this.#budget,
         maxConnections: limits?.maxConnectionsPerPort,
-        watcher,
+        watcher: this.#watcher,
       });
       state.bound = true;
       logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });
@@ -173,75 +270,6 @@ export function createListenerManager(options: ListenerManagerOptions): Listener
       return { state };
     }
   }
-
-  async function apply(input: ListenerConfigInput): Promise<ListenerPortState[]> {
-    if (stopped) return states();
-    const certificates = input.certificates ?? [];
-    const wanted = new Map(input.config.ports.map((pc) => [socketKey(pc), pc]));
-    for (const [key, entry] of entries) {
-      const pc = wanted.get(key);
-      if (pc !== undefined && pc.protocol === entry.state.protocol) continue;
-      entries.delete(key);
-      const port = entry.state.port;
-      if (entry.server !== undefined) {
-        logger.info("listener closing", {
-          port,
-          address: entry.state.address,
-          protocol: entry.state.protocol,
-        });
-        const done = close(port, entry.server);
-        // The same port under another protocol needs the socket released first.
-        if (pc !== undefined) await settleWithin(done, 200);
-      }
-    }
-    for (const [key, pc] of wanted) {
-      const entry = entries.get(key);
-      if (entry?.server !== undefined) {
-        try {
-          await entry.server.update?.(pc, certificates);
-        } catch (error) {
-          logger.error("listener update failed", { port: pc.port, error });
-        }
-        continue;
-      }
-      entries.set(key, await bind(pc, certificates));
-    }
-    applied = true;
-    return states();
-  }
-
-  function states(): ListenerPortState[] {
-    return [...entries.values()].map((e) => ({ ...e.state })).sort(comparePortStates);
-  }
-
-  return {
-    reconcile(input) {
-      const run = queue.then(() => apply(input));
-      queue = run.catch(() => {});
-      return run;
-    },
-    states,
-    ready: () => applied && !stopped && [...entries.values()].every((e) => e.state.bound),
-    async shutdown(shutdownOptions = {}) {
-      stopped = true;
-      await queue;
-      for (const entry of entries.values()) {
-        if (entry.server !== undefined) close(entry.state.port, entry.server);
-        entry.state.bound = false;
-      }
-      const all = Promise.all([...closing]).then(() => true);
-      const graceMs = shutdownOptions.graceMs;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const drained = graceMs === undefined ? await all : await Promise.race([
-        all,
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
-      ]);
-      if (timer !== undefined) clearTimeout(timer);
-      watcher?.stop();
-      if (ownsUpstream) upstream.close();
-      return drained;
-    },
-  };
 }
 
 /** By port, then address (the listen host first), as `/config` and logs list them. */
