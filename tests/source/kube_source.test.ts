@@ -365,8 +365,12 @@ Deno.test("after an outage the backoff starts over once the API server answers: 
   await env.source.start();
   await env.kube.down();
   const routeLogs = (msg: string) => lines.filter((l) => l.kind === "HTTPRoute" && l.msg === msg);
-  // Six failures in a row: the next wait would be 64 × base without a reset.
-  await waitFor("the backoff to grow", () => routeLogs("watch failed; reconnecting").length >= 6);
+  // Six failures in a row: the next wait would be 64 × base without a reset. A failed watch and
+  // a failed list draw on the same backoff; which one fails depends on where the outage caught
+  // the watcher (a watch the server ended asks for a relist), so both count.
+  const failures = () =>
+    routeLogs("watch failed; reconnecting").length + routeLogs("list failed; retrying").length;
+  await waitFor("the backoff to grow", () => failures() >= 6);
   env.kube.apply(httpRoute("during-outage"));
   env.kube.store.compact();
   await env.kube.up();
