@@ -49,31 +49,27 @@ Deno.test("supportedFeatures lists only claimed features, sorted by name, as {na
   assertEquals(FEATURES.map((f) => f.name), [...FEATURES.map((f) => f.name)].sort());
 });
 
-Deno.test("our GatewayClass status carries supportedFeatures", () => {
+/** Translates a snapshot holding only our GatewayClass, optionally with an address pool. */
+function translateOurClass(addressPool?: string) {
   const gatewayClass: GatewayClass = {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "GatewayClass",
     metadata: { name: "serval", generation: 1 },
     spec: { controllerName: "gateway.serval.dev/controller" },
   };
-  const result = translate(
+  return translate(
     { ...EMPTY_SNAPSHOT, gatewayClasses: [gatewayClass] },
-    { controllerName: "gateway.serval.dev/controller" },
+    { controllerName: "gateway.serval.dev/controller", ...(addressPool ? { addressPool } : {}) },
   );
+}
+
+Deno.test("our GatewayClass status carries supportedFeatures", () => {
+  const result = translateOurClass();
   assertEquals(result.statuses[0].status.supportedFeatures, supportedFeatures());
 });
 
 Deno.test("with an address pool the GatewayClass status also claims the pool's features", () => {
-  const gatewayClass: GatewayClass = {
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "GatewayClass",
-    metadata: { name: "serval", generation: 1 },
-    spec: { controllerName: "gateway.serval.dev/controller" },
-  };
-  const result = translate(
-    { ...EMPTY_SNAPSHOT, gatewayClasses: [gatewayClass] },
-    { controllerName: "gateway.serval.dev/controller", addressPool: "127.32.0.0/16" },
-  );
+  const result = translateOurClass("127.32.0.0/16");
   const names = (result.statuses[0].status.supportedFeatures as { name: string }[])
     .map((f) => f.name);
   assert(names.includes("GatewayStaticAddresses"));
