@@ -5,13 +5,9 @@
  *   deno run bench/translate_bench.ts [--iterations N]
  * @module
  */
-import type {
-  EndpointSlice,
-  Gateway,
-  GatewayClass,
-  HTTPRoute,
-  Service,
-} from "../src/resources/types.ts";
+import type { EndpointSlice, Service } from "../src/resources/core_types.ts";
+import type { Gateway, GatewayClass } from "../src/resources/gateway_types.ts";
+import type { HTTPRoute } from "../src/resources/http_route_types.ts";
 import type { Snapshot } from "../src/model/snapshot.ts";
 import { translate } from "../src/translate/translate.ts";
 import { cpuUsage } from "node:process";

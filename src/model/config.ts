@@ -11,7 +11,7 @@
  * - certificate: `secret/<ns>/<name>`
  * @module
  */
-import type { Condition } from "../resources/types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 
 /** Options of `translate`. Everything time- or environment-dependent comes in here. */
 export interface TranslateOptions {

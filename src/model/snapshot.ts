@@ -4,17 +4,15 @@
  * @module
  */
 import type {
-  BackendTLSPolicy,
   ConfigMap,
   EndpointSlice,
-  Gateway,
-  GatewayClass,
-  HTTPRoute,
   Namespace,
-  ReferenceGrant,
   Secret,
   Service,
-} from "../resources/types.ts";
+} from "../resources/core_types.ts";
+import type { Gateway, GatewayClass } from "../resources/gateway_types.ts";
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { BackendTLSPolicy, ReferenceGrant } from "../resources/policy_types.ts";
 
 /** A read-only view of the world. Arrays are in no particular order. */
 export interface Snapshot {

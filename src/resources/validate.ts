@@ -29,7 +29,8 @@
  */
 import { GATEWAY_API_KINDS, KNOWN_FIELDS } from "./known_fields.ts";
 import { nearestName, unknownFieldErrors } from "./unknown_fields.ts";
-import type { GatewayResource, KubeObject, ResourceKind } from "./types.ts";
+import type { KubeObject } from "./object_meta.ts";
+import type { GatewayResource, ResourceKind } from "./types.ts";
 import { FieldChecker, type StringRule, type ValidationError } from "./validate_fields.ts";
 import { readBackendTLSPolicy, readConfigMap } from "./validate_backend_tls_policy.ts";
 import { readEndpointSlice } from "./validate_endpoint_slice.ts";

@@ -19,7 +19,9 @@
  * ```
  * @module
  */
-import type { BackendTLSPolicy, ConfigMap, KubeObject, SubjectAltName } from "./types.ts";
+import type { ConfigMap } from "./core_types.ts";
+import type { KubeObject } from "./object_meta.ts";
+import type { BackendTLSPolicy, SubjectAltName } from "./policy_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import {
   GROUP,

@@ -14,7 +14,8 @@
  * ```
  * @module
  */
-import type { Endpoint, EndpointPort, EndpointSlice, KubeObject } from "./types.ts";
+import type { Endpoint, EndpointPort, EndpointSlice } from "./core_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put, type StringRule } from "./validate_fields.ts";
 import { PRECISE_HOSTNAME } from "./validate_rules.ts";
 

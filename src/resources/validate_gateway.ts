@@ -23,10 +23,10 @@ import type {
   GatewayAddress,
   GatewayInfrastructure,
   GatewayTLSConfig,
-  KubeObject,
   Listener,
   RouteGroupKind,
-} from "./types.ts";
+} from "./gateway_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readLabelSelector, readSecretRef } from "./validate_references.ts";
 import {

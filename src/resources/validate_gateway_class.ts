@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import type { GatewayClass, KubeObject } from "./types.ts";
+import type { GatewayClass } from "./gateway_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { GATEWAY_CONTROLLER, GROUP, KIND, NAMESPACE } from "./validate_rules.ts";
 

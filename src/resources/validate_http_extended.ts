@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { HTTPCORSFilter, HTTPRouteRetry } from "./types.ts";
+import type { HTTPCORSFilter, HTTPRouteRetry } from "./http_route_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { DURATION, HEADER_NAME } from "./validate_rules.ts";
 

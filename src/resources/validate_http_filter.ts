@@ -22,7 +22,7 @@ import type {
   HTTPRequestRedirectFilter,
   HTTPRouteFilter,
   HTTPURLRewriteFilter,
-} from "./types.ts";
+} from "./http_route_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readCors } from "./validate_http_extended.ts";
 import { readBackendRef, readLocalRef } from "./validate_references.ts";

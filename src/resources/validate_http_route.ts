@@ -31,8 +31,8 @@ import type {
   HTTPRouteMatch,
   HTTPRouteRule,
   HTTPRouteTimeouts,
-  KubeObject,
-} from "./types.ts";
+} from "./http_route_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readFilters } from "./validate_http_filter.ts";
 import { readRetry } from "./validate_http_extended.ts";

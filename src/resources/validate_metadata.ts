@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { ObjectMeta } from "./types.ts";
+import type { ObjectMeta } from "./object_meta.ts";
 import { type FieldChecker, put, type StringRule } from "./validate_fields.ts";
 import { LABEL_KEY, LABEL_VALUE, NAMESPACE } from "./validate_rules.ts";
 

@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import type { KubeObject, ReferenceGrant } from "./types.ts";
+import type { KubeObject } from "./object_meta.ts";
+import type { ReferenceGrant } from "./policy_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { GROUP, KIND, NAMESPACE, OBJECT_NAME } from "./validate_rules.ts";
 

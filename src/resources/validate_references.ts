@@ -16,13 +16,15 @@
  * @module
  */
 import type {
-  BackendObjectReference,
   LabelSelector,
   LabelSelectorRequirement,
+  SecretObjectReference,
+} from "./gateway_types.ts";
+import type {
+  BackendObjectReference,
   LocalObjectReference,
   ParentReference,
-  SecretObjectReference,
-} from "./types.ts";
+} from "./route_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import {
   GROUP,

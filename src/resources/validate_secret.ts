@@ -15,7 +15,8 @@
  * ```
  * @module
  */
-import type { KubeObject, Secret } from "./types.ts";
+import type { Secret } from "./core_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 
 const DATA_KEY = {

@@ -15,7 +15,8 @@
  * ```
  * @module
  */
-import type { KubeObject, Service, ServicePort } from "./types.ts";
+import type { Service, ServicePort } from "./core_types.ts";
+import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { LABEL_KEY, LABEL_VALUE, PORT, PRECISE_HOSTNAME, REQUIRED_PORT } from "./validate_rules.ts";
 

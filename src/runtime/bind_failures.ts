@@ -8,7 +8,7 @@
  * Ports on the shared listen host are left alone: no one Gateway owns them.
  * @module
  */
-import type { Condition } from "../resources/types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 

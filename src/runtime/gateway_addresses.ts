@@ -3,7 +3,7 @@
  * or IPv6 literal is an `IPAddress`, anything else a `Hostname`.
  * @module
  */
-import type { Service } from "../resources/types.ts";
+import type { Service } from "../resources/core_types.ts";
 import type { Store } from "../source/store.ts";
 import type { TranslateOptions } from "../model/config.ts";
 

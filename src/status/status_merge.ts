@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import type { Condition } from "../resources/types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 import type { ObjectStatus } from "../model/config.ts";
 
 type Json = Record<string, unknown>;

@@ -11,7 +11,7 @@
  * same assignment.
  * @module
  */
-import type { Gateway } from "../resources/types.ts";
+import type { Gateway } from "../resources/gateway_types.ts";
 import {
   type AddressPool,
   candidateAddresses,

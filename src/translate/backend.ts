@@ -4,7 +4,8 @@
  * ready endpoints only.
  * @module
  */
-import type { HTTPBackendRef, HTTPRoute, Service, ServicePort } from "../resources/types.ts";
+import type { Service, ServicePort } from "../resources/core_types.ts";
+import type { HTTPBackendRef, HTTPRoute } from "../resources/http_route_types.ts";
 import type { BackendConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";

@@ -6,7 +6,8 @@
  * the condition says why (`InvalidClientCertificateRef`, `RefNotPermitted`).
  * @module
  */
-import type { Condition, Gateway } from "../resources/types.ts";
+import type { Gateway } from "../resources/gateway_types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
 import type { TranslateContext } from "./context.ts";

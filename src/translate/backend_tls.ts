@@ -16,7 +16,9 @@
  *   any other value is `Accepted: False, Invalid`.
  * @module
  */
-import type { BackendTLSPolicy, Condition, ServicePort } from "../resources/types.ts";
+import type { ServicePort } from "../resources/core_types.ts";
+import type { Condition } from "../resources/object_meta.ts";
+import type { BackendTLSPolicy } from "../resources/policy_types.ts";
 import type { BackendTlsConfig } from "../model/config.ts";
 import { compareByAgeThenName, type TranslateContext } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";

@@ -5,7 +5,7 @@
  * status writer sets it when a condition actually changes.
  * @module
  */
-import type { Condition } from "../resources/types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 
 /** Condition types used by this gateway. */
 export const ConditionType = {

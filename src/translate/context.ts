@@ -3,13 +3,9 @@
  * problem list every stage appends to. Internal to `translate`.
  * @module
  */
-import type {
-  EndpointSlice,
-  KubeObject,
-  ReferenceGrant,
-  Secret,
-  Service,
-} from "../resources/types.ts";
+import type { EndpointSlice, Secret, Service } from "../resources/core_types.ts";
+import type { KubeObject } from "../resources/object_meta.ts";
+import type { ReferenceGrant } from "../resources/policy_types.ts";
 import type { Problem, TranslateOptions } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { objectId } from "./ids.ts";

@@ -5,7 +5,7 @@
  * resolved sets `ResolvedRefs` False and is left out; the rule keeps serving).
  * @module
  */
-import type { HTTPCORSFilter, HTTPRoute, HTTPRouteFilter } from "../resources/types.ts";
+import type { HTTPCORSFilter, HTTPRoute, HTTPRouteFilter } from "../resources/http_route_types.ts";
 import type { CorsConfig, MirrorConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import type { Outcome } from "./conditions.ts";

@@ -7,7 +7,11 @@
  * `route_rules.ts`).
  * @module
  */
-import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter } from "../resources/types.ts";
+import type {
+  HTTPHeaderFilter,
+  HTTPPathModifier,
+  HTTPRouteFilter,
+} from "../resources/http_route_types.ts";
 import type { FilterConfig, HeaderModifierConfig, PathModifierConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";
 import type { RuleError } from "./matches.ts";

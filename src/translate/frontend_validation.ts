@@ -15,7 +15,7 @@
  * without checking clients would pass requests the user meant to refuse.
  * @module
  */
-import type { FrontendValidation, Gateway, Listener } from "../resources/types.ts";
+import type { FrontendValidation, Gateway, Listener } from "../resources/gateway_types.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { isReferenceAllowed } from "./reference_grant.ts";

@@ -4,7 +4,8 @@
  * status in spec order.
  * @module
  */
-import type { Condition, Gateway } from "../resources/types.ts";
+import type { Gateway } from "../resources/gateway_types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 import type { ObjectStatus, TranslateOptions } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";

@@ -4,7 +4,7 @@
  * `features.ts`; others get nothing from us.
  * @module
  */
-import type { GatewayClass } from "../resources/types.ts";
+import type { GatewayClass } from "../resources/gateway_types.ts";
 import type { ObjectStatus } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { compareStrings } from "./context.ts";

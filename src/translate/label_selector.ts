@@ -3,7 +3,7 @@
  * `allowedRoutes.namespaces.selector`.
  * @module
  */
-import type { LabelSelector } from "../resources/types.ts";
+import type { LabelSelector } from "../resources/gateway_types.ts";
 
 /**
  * Whether `labels` satisfy `selector`. All requirements must hold; an empty

@@ -4,12 +4,12 @@
  * @module
  */
 import type {
-  Condition,
   Gateway,
   Listener,
   ListenerStatus,
   RouteGroupKind,
-} from "../resources/types.ts";
+} from "../resources/gateway_types.ts";
+import type { Condition } from "../resources/object_meta.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { condition, ConditionType, type Outcome, Reason } from "./conditions.ts";

@@ -3,7 +3,7 @@
  * fills it, the conflict check marks it, the Gateway status reads it.
  * @module
  */
-import type { Gateway, Listener, RouteGroupKind } from "../resources/types.ts";
+import type { Gateway, Listener, RouteGroupKind } from "../resources/gateway_types.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { Outcome } from "./conditions.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { errorMessage } from "../log/error_message.ts";
-import type { HTTPRouteMatch } from "../resources/types.ts";
+import type { HTTPRouteMatch } from "../resources/http_route_types.ts";
 import type { MatchConfig, StringMatchType } from "../model/config.ts";
 import { matchId } from "./ids.ts";
 

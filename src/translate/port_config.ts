@@ -5,7 +5,7 @@
  * precedence order.
  * @module
  */
-import type { Gateway } from "../resources/types.ts";
+import type { Gateway } from "../resources/gateway_types.ts";
 import { compareIps } from "./address_pool.ts";
 import {
   type CertificateConfig,

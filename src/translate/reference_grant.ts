@@ -5,7 +5,7 @@
  * (group, kind, optional name) in `to`.
  * @module
  */
-import type { ReferenceGrant } from "../resources/types.ts";
+import type { ReferenceGrant } from "../resources/policy_types.ts";
 
 /** The referring side. */
 export interface ReferenceFrom {

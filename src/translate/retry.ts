@@ -5,7 +5,7 @@
  * multiply its backend's load.
  * @module
  */
-import type { HTTPRouteRetry } from "../resources/types.ts";
+import type { HTTPRouteRetry } from "../resources/http_route_types.ts";
 import { parseGatewayDuration } from "../resources/duration.ts";
 import type { RetryConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";

@@ -4,7 +4,8 @@
  * namespaces), and the hostnames it serves on each (hostname intersection).
  * @module
  */
-import type { HTTPRoute, ParentReference } from "../resources/types.ts";
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { ParentReference } from "../resources/route_types.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { effectiveHostnames } from "./hostname.ts";

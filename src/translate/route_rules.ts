@@ -6,7 +6,7 @@
  * filter.
  * @module
  */
-import type { HTTPRoute } from "../resources/types.ts";
+import type { HTTPRoute } from "../resources/http_route_types.ts";
 import { parseGatewayDuration } from "../resources/duration.ts";
 import type { BackendConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";

@@ -3,7 +3,8 @@
  * `ResolvedRefs`, and `PartiallyInvalid` when some rules were dropped.
  * @module
  */
-import type { Condition, ParentReference, RouteParentStatus } from "../resources/types.ts";
+import type { Condition } from "../resources/object_meta.ts";
+import type { ParentReference, RouteParentStatus } from "../resources/route_types.ts";
 import { condition, ConditionType, type Outcome, Reason } from "./conditions.ts";
 import { GATEWAY_GROUP } from "./listener.ts";
 import type { CompiledRoute } from "./route_rules.ts";

@@ -3,7 +3,8 @@
  * Secrets → validated {@linkcode CertificateConfig}s.
  * @module
  */
-import type { Gateway, Listener, Secret, SecretObjectReference } from "../resources/types.ts";
+import type { Secret } from "../resources/core_types.ts";
+import type { Gateway, Listener, SecretObjectReference } from "../resources/gateway_types.ts";
 import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";

@@ -6,7 +6,9 @@
  * result is deeply frozen.
  * @module
  */
-import type { Gateway, HTTPRoute, RouteParentStatus } from "../resources/types.ts";
+import type { Gateway } from "../resources/gateway_types.ts";
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { RouteParentStatus } from "../resources/route_types.ts";
 import type {
   ObjectStatus,
   RuleConfig,

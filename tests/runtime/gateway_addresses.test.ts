@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import type { Service } from "../../src/resources/types.ts";
+import type { Service } from "../../src/resources/core_types.ts";
 import { gatewayAddressesFor, toGatewayAddresses } from "../../src/runtime/gateway_addresses.ts";
 import { resolveSourceKind } from "../../src/runtime/source_kind.ts";
 import { createStore } from "../../src/source/store.ts";

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createLogger } from "../../src/log/logger.ts";
-import type { Gateway } from "../../src/resources/types.ts";
+import type { Gateway } from "../../src/resources/gateway_types.ts";
 import type { RouteTable } from "../../src/router/router.ts";
 import { createReconciler, type ReconcilerDeps } from "../../src/runtime/reconciler.ts";
 import { createRuntimeGatewayState } from "../../src/runtime/runtime_gateway_state.ts";

@@ -11,7 +11,7 @@ import {
 
 const text = (family: 4 | 6, value: bigint) => formatIp({ family, value });
 import { assignPoolAddresses } from "../../src/translate/address_assignment.ts";
-import type { Gateway, GatewayAddress } from "../../src/resources/types.ts";
+import type { Gateway, GatewayAddress } from "../../src/resources/gateway_types.ts";
 
 Deno.test("a /24 pool leaves out its network and broadcast addresses", () => {
   const pool = parseAddressPool("127.32.0.0/24");

@@ -7,7 +7,7 @@ import { assert, assertEquals } from "@std/assert";
 import { FEATURES, supportedFeatures } from "../../src/translate/features.ts";
 import { translate } from "../../src/translate/translate.ts";
 import { EMPTY_SNAPSHOT } from "../../src/model/snapshot.ts";
-import type { GatewayClass } from "../../src/resources/types.ts";
+import type { GatewayClass } from "../../src/resources/gateway_types.ts";
 
 const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 const STATE_TEXT = {

@@ -1,7 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { matchesLabelSelector } from "../../src/translate/label_selector.ts";
 import { isReferenceAllowed } from "../../src/translate/reference_grant.ts";
-import type { ReferenceGrant } from "../../src/resources/types.ts";
+import type { ReferenceGrant } from "../../src/resources/policy_types.ts";
 
 const labels = { team: "shop", env: "prod" };
 
