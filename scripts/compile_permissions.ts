@@ -31,7 +31,7 @@
  * ```
  * @module
  */
-import { envName, FLAGS } from "../src/cli/flags.ts";
+import { envName, FLAGS } from "../src/cli/flag_table.ts";
 import { SERVICE_ACCOUNT_DIR } from "../src/kube/kubeconfig.ts";
 
 /**

@@ -2,7 +2,7 @@
  * `--help` text, generated from the flag table so it documents every flag.
  * @module
  */
-import { envName, FLAGS } from "./flags.ts";
+import { envName, FLAGS } from "./flag_table.ts";
 
 /** The full usage text printed by `--help`, `-h` and `help`. */
 export function helpText(): string {

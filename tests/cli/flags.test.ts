@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { envName, FLAGS, parseCommandLine, UsageError } from "../../src/cli/flags.ts";
+import { envName, FLAGS } from "../../src/cli/flag_table.ts";
+import { parseCommandLine, UsageError } from "../../src/cli/flags.ts";
 import { gatewayOptionsFromFlags } from "../../src/cli/gateway_options_from_flags.ts";
 import { helpText } from "../../src/cli/help.ts";
 

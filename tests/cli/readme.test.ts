@@ -1,5 +1,5 @@
 import { assert } from "@std/assert";
-import { FLAGS } from "../../src/cli/flags.ts";
+import { FLAGS } from "../../src/cli/flag_table.ts";
 
 const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));

@@ -11,7 +11,7 @@ import {
   DEFAULT_READ_PATHS,
   permissionFlags,
 } from "../../scripts/compile_permissions.ts";
-import { envName, FLAGS } from "../../src/cli/flags.ts";
+import { envName, FLAGS } from "../../src/cli/flag_table.ts";
 import { SERVICE_ACCOUNT_DIR } from "../../src/kube/kubeconfig.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { type CliIo, runCli } from "../../src/cli/cli.ts";
 import { BUILD_REVISION } from "../../src/cli/build_info_revision.ts";
-import { envName, FLAGS } from "../../src/cli/flags.ts";
+import { envName, FLAGS } from "../../src/cli/flag_table.ts";
 import { helpText } from "../../src/cli/help.ts";
 import { VERSION, versionLine } from "../../src/cli/version.ts";
 
