@@ -18,7 +18,8 @@
 import type { Logger } from "../log/logger.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { WATCHED_KINDS, type WatchedKind } from "../kube/kinds.ts";
-import { createKindWatcher, type KindWatcher, type KubeWatchTiming } from "./kube_watch.ts";
+import type { KindWatcher, KubeWatchTiming } from "./kind_watcher.ts";
+import { createKindWatcher } from "./kube_watch.ts";
 import type { ObjectValidator } from "./kube_objects.ts";
 import type { KindSyncState, Source } from "./source.ts";
 import type { Store } from "./store.ts";

@@ -4,7 +4,7 @@ import { createStore } from "../../src/source/store.ts";
 import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { WATCHED_KINDS } from "../../src/kube/kinds.ts";
-import type { KubeWatchTiming } from "../../src/source/kube_watch.ts";
+import type { KubeWatchTiming } from "../../src/source/kind_watcher.ts";
 import type { Source } from "../../src/source/source.ts";
 import {
   type FakeKube,
