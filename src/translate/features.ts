@@ -50,8 +50,8 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row(
     "GatewayBackendClientCertificate",
     "Extended",
-    "implemented",
-    `${E2E}backend_tls.test.ts`,
+    "claimed",
+    `${UPSTREAM} GatewayTLSBackendClientCertificate`,
   ),
   row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
   row(
