@@ -5,6 +5,9 @@
  * - `proxy`: HTTP proxying, the gateway against nginx (one worker, upstream
  *   keepalive) in front of the same loopback backend — throughput ratio,
  *   p50/p99, CPU per request (`bench/proxy_bench.ts`);
+ * - `h2c`: proxying to a cleartext HTTP/2 backend, the gateway against nginx's
+ *   `grpc_pass` and against its own HTTP/1.1 path to the same backend
+ *   (`bench/h2c_bench.ts`);
  * - `tls`: HTTPS, new connections per second and keep-alive throughput,
  *   against nginx terminating TLS with the same certificate (`bench/tls_bench.ts`);
  * - `kube`: time from a change at the (fake) Kubernetes API to the new route
@@ -41,6 +44,7 @@ const PERMISSIONS = [
 
 const BENCHES: Bench[] = [
   { name: "proxy", args: ["run", ...PERMISSIONS, "bench/proxy_bench.ts"] },
+  { name: "h2c", args: ["run", ...PERMISSIONS, "bench/h2c_bench.ts"] },
   { name: "tls", args: ["run", ...PERMISSIONS, "bench/tls_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },

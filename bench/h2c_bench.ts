@@ -1,0 +1,270 @@
+/**
+ * The h2c backend benchmark (`deno task bench --only h2c`): what proxying to
+ * a cleartext HTTP/2 backend (`appProtocol: kubernetes.io/h2c`, the path
+ * gRPC builds on) costs, against the fairest peers there are.
+ *
+ * The backend is a bare `Deno.serve` in its own process: one port, one fixed
+ * tiny response, HTTP/1.1 and h2c (prior knowledge) alike, so both upstream
+ * protocols reach the same server (a bare `Deno.serve` outpaces every proxy
+ * here, see DESIGN.md). nginx cannot be that backend for the gateway: over
+ * HTTP/2, `fetch` sends the `Host` header beside `:authority`, and nginx
+ * 1.22 answers 400 ("duplicate host header"). In front of it:
+ *
+ * - `gateway h2c`: the gateway, the Service port marked `kubernetes.io/h2c`
+ *   (our `fetch`-based h2c client, `upstream_h2c.ts`);
+ * - `gateway http1`: the gateway to the HTTP/1.1 port of the same backend
+ *   (our own pooled HTTP/1.1 client);
+ * - `nginx grpc_pass`: nginx reaches HTTP/2 backends only through
+ *   `grpc_pass` (its `proxy_pass` speaks HTTP/1.x upstream), which forwards
+ *   plain HTTP/2 exchanges as well as gRPC ones;
+ * - `nginx proxy_pass`: nginx to the HTTP/1.1 port (keepalive), the peer of
+ *   `proxy_bench.ts`.
+ *
+ * Clients speak HTTP/1.1 (wrk) to every proxy; only the upstream side
+ * differs. Rounds alternate the order (see `proxy_bench.ts` for why); the
+ * report gives the median req/s, latency and CPU per request of each target
+ * and the ratios that matter. Exits 1 when a run saw errors or non-2xx.
+ *
+ * ```sh
+ * deno run -A bench/h2c_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
+ * ```
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import {
+  type Child,
+  freePort,
+  runWrk,
+  spawn,
+  treeCpuSeconds,
+  waitFor200,
+  type WrkResult,
+} from "./_processes.ts";
+import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
+
+function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+const duration = flag("duration", "10s");
+const warmup = flag("warmup", "3s");
+const connections = flag("connections", "50");
+const threads = flag("threads", "2");
+const rounds = Number(flag("rounds", "3"));
+const root = new URL("..", import.meta.url).pathname;
+
+for (const tool of ["nginx", "wrk"]) {
+  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
+    .output();
+  if (!found.success) {
+    console.error(`Cannot run the benchmark: ${tool} is not installed`);
+    Deno.exit(2);
+  }
+}
+if (!(Number.isInteger(rounds) && rounds >= 1)) {
+  console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
+  Deno.exit(2);
+}
+
+const dir = await Deno.makeTempDir({ prefix: "serval-h2c-bench-" });
+const children: Child[] = [];
+let failed = false;
+try {
+  const backendPort = freePort();
+  const grpcPassPort = freePort();
+  const proxyPassPort = freePort();
+  const startNginx = (role: string, servers: string): number => {
+    const path = `${dir}/nginx-${role}.conf`;
+    Deno.writeTextFileSync(path, nginxConf(dir, role, servers));
+    const child = spawn(`nginx ${role}`, "nginx", [
+      "-p",
+      dir,
+      "-c",
+      path,
+      "-e",
+      `${dir}/${role}.log`,
+    ]);
+    children.push(child);
+    return child.process.pid;
+  };
+  children.push(spawn("backend", Deno.execPath(), ["eval", backendScript(backendPort)]));
+  const proxyPid = startNginx(
+    "proxy",
+    `upstream h1 { server 127.0.0.1:${backendPort}; keepalive 64; }
+  upstream h2 { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${proxyPassPort};
+    location / { proxy_pass http://h1; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+  server { listen 127.0.0.1:${grpcPassPort}; location / { grpc_pass grpc://h2; } }`,
+  );
+
+  const startGateway = async (name: string, backendPort: number, appProtocol: string) => {
+    const port = freePort();
+    const manifests = `${dir}/manifests-${port}`;
+    await Deno.mkdir(manifests);
+    await Deno.writeTextFile(
+      `${manifests}/bench.yaml`,
+      benchManifests(port, backendPort, appProtocol),
+    );
+    const child = spawn(name, Deno.execPath(), [
+      "run",
+      ...startTaskFlags(root),
+      `${root}main.ts`,
+      "run",
+      "--manifests",
+      manifests,
+      "--listen-host",
+      "127.0.0.1",
+      "--admin-addr",
+      `127.0.0.1:${freePort()}`,
+      "--telemetry-addr",
+      "off",
+      "--log-level",
+      "warn",
+      "--drain-delay",
+      "0s",
+    ]);
+    children.push(child);
+    return { name, url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
+  };
+
+  const targets: Target[] = [
+    await startGateway("gateway h2c", backendPort, "kubernetes.io/h2c"),
+    { name: "nginx grpc_pass", url: `http://127.0.0.1:${grpcPassPort}/bench`, pid: proxyPid },
+    await startGateway("gateway http1", backendPort, ""),
+    { name: "nginx proxy_pass", url: `http://127.0.0.1:${proxyPassPort}/bench`, pid: proxyPid },
+  ];
+  await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
+  for (const t of targets) await waitFor200(t.url);
+
+  const check = (name: string, r: WrkResult) => {
+    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
+      failed = true;
+      console.error(`${name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors`);
+      console.error(r.raw);
+    }
+  };
+  const wrkArgs = ["-t", threads, "-c", connections];
+  for (const t of targets) {
+    check(`${t.name} warm-up`, await runWrk(t.url, [...wrkArgs, "-d", warmup]));
+  }
+  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const t of order) {
+      // Both nginx proxies share one worker: its CPU counts only while one of them runs.
+      const cpuBefore = await treeCpuSeconds(t.pid);
+      const r = await runWrk(t.url, [...wrkArgs, "-d", duration]);
+      const cpuUs = (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.requests;
+      check(`${t.name} round ${round + 1}`, r);
+      results.get(t.name)!.push({ ...r, cpuUs });
+    }
+  }
+
+  console.log(
+    `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
+      `(after ${warmup} warm-up), 127.0.0.1; one Deno.serve backend speaks HTTP/1.1 and h2c\n`,
+  );
+  printRounds(results);
+  console.log("");
+  const ratio = (a: string, b: string) => {
+    const each = results.get(a)!.map((r, i) =>
+      r.requestsPerSec / results.get(b)![i].requestsPerSec
+    );
+    const cpu = median(results.get(a)!.map((r) => r.cpuUs)) /
+      median(results.get(b)!.map((r) => r.cpuUs));
+    console.log(
+      `${a} / ${b} = ${median(each).toFixed(2)}x req/s   (rounds: ${
+        each.map((x) => x.toFixed(2)).join(" ")
+      }; CPU per request ${cpu.toFixed(2)}x)`,
+    );
+  };
+  ratio("gateway h2c", "nginx grpc_pass");
+  ratio("gateway h2c", "gateway http1");
+  ratio("nginx grpc_pass", "nginx proxy_pass");
+  ratio("gateway http1", "nginx proxy_pass");
+  if (failed) console.log("\nFAILED: some runs saw errors (see above)");
+} catch (error) {
+  failed = true;
+  console.error(`Benchmark failed: ${(error as Error).message}`);
+  for (const c of children) {
+    const tail = (c as unknown as { stderrTail: string }).stderrTail;
+    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
+  }
+} finally {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+Deno.exit(failed ? 1 : 0);
+
+function nginxConf(dir: string, role: string, servers: string): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx-${role}.pid;
+error_log ${dir}/nginx-${role}-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${role}-body;
+  proxy_temp_path ${dir}/${role}-proxy;
+  fastcgi_temp_path ${dir}/${role}-fastcgi;
+  uwsgi_temp_path ${dir}/${role}-uwsgi;
+  scgi_temp_path ${dir}/${role}-scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  ${servers}
+}
+`;
+}
+
+function backendScript(port: number): string {
+  return `const body = new TextEncoder().encode("hello from the bench backend\\n");
+Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () =>
+  new Response(body, { headers: { "content-type": "text/plain" } }));`;
+}
+
+function benchManifests(gatewayPort: number, backendPort: number, appProtocol: string): string {
+  const protocolLine = appProtocol === "" ? "" : `\n      appProtocol: ${appProtocol}`;
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: serval }
+spec: { controllerName: gateway.serval.dev/controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bench, namespace: default }
+spec:
+  gatewayClassName: serval
+  listeners: [{ name: http, protocol: HTTP, port: ${gatewayPort} }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: bench, namespace: default }
+spec:
+  parentRefs: [{ name: bench }]
+  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: backend, namespace: default }
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: ${backendPort}
+      protocol: TCP${protocolLine}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: backend-1
+  namespace: default
+  labels: { kubernetes.io/service-name: backend }
+addressType: IPv4
+ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
+`;
+}
