@@ -1,7 +1,8 @@
 /**
  * The response a client gets for an upstream answer or a redirect: status,
  * the headers to pass on (after the rule's response header modifiers), the
- * CORS headers of an allowed origin, and the body as it came.
+ * CORS headers of an allowed origin, and the body as it came; and the short
+ * text answers the gateway gives itself (4xx, 5xx).
  *
  * @example
  * ```ts
@@ -41,4 +42,14 @@ export function respond(
       `Cannot forward upstream response: ${(error as Error).message}`,
     );
   }
+}
+
+/** `content-type` of the gateway's own short text answers. */
+export const TEXT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "text/plain; charset=utf-8",
+});
+
+/** The gateway's own answer: `status` and one line of text. */
+export function textResponse(status: number, body: string): Response {
+  return new Response(body + "\n", { status, headers: TEXT_HEADERS });
 }

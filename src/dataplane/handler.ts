@@ -7,27 +7,32 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
-import { hostFromAuthority } from "../router/host.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
 import { type AccessFields, logAccess, requestIdOf } from "./access_log.ts";
 import { corsPreflight, corsResponseHeaders } from "./cors.ts";
-import { respond } from "./client_response.ts";
-import { createDeadlineTimer } from "./deadline_timer.ts";
-import { type ClientHeaders, forwardRequestHeaders, readClientHeaders } from "./forward_headers.ts";
+import { respond, textResponse } from "./client_response.ts";
+import { createDeadlineTimer, type DeadlineTimer } from "./deadline_timer.ts";
+import { forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { modifyPath } from "./path_modifier.ts";
-import { decidePath } from "./path_policy.ts";
 import { redirectLocation } from "./redirect.ts";
-import { RulePlans } from "./rule_plan.ts";
-import { bodyOrNull, ClientBodyError } from "./request_body.ts";
+import { type BackendModifiers, type RulePlan, RulePlans } from "./rule_plan.ts";
+import { addressRequest, type RequestAddress } from "./request_address.ts";
+import { bodyOrNull } from "./request_body.ts";
+import {
+  bodyTimedOut,
+  type FailureReport,
+  requestFailed,
+  upstreamFailed,
+} from "./request_failure.ts";
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts";
-import { splitRequestUrl } from "./request_target.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
-import { UpstreamError, type UpstreamRequest } from "./upstream_types.ts";
+import type { UpstreamEndpoint, UpstreamRequest, UpstreamResponse } from "./upstream_types.ts";
 import type { MirrorLimits } from "./request_mirror.ts";
 import { UpstreamExchange } from "./upstream_exchange.ts";
+import type { BackendConfig } from "../model/config.ts";
 import type { Clock } from "../time/clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
@@ -66,16 +71,17 @@ export type DataPlaneHandler = (
   info: Deno.ServeHandlerInfo,
 ) => Promise<Response>;
 
-const TEXT = { "content-type": "text/plain; charset=utf-8" };
-
-function textResponse(status: number, body: string): Response {
-  return new Response(body + "\n", { status, headers: TEXT });
-}
-
 /** Per-request labels for the observer. */
 interface Outcome extends AccessFields {
   /** The backend chosen, once one is. */
   backend?: string;
+}
+
+/** The backend and endpoint a request goes to, with that backend's header modifiers. */
+interface Upstream {
+  readonly backend: BackendConfig;
+  readonly endpoint: UpstreamEndpoint;
+  readonly modifiers: BackendModifiers;
 }
 
 /**
@@ -91,73 +97,94 @@ interface Outcome extends AccessFields {
  * ```
  */
 export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPlaneHandler {
-  const { getTable, port, address, scheme } = options;
-  const observer = options.observer ?? NOOP_OBSERVER;
-  const logger = options.logger ?? silentLogger;
-  const upstream = options.upstream ?? createProxyClient();
-  const picker = options.picker ?? createBackendPicker();
-  const plans = new RulePlans(options.requestTimeoutMs ?? 60_000);
-  const policy = options.policy ?? DEFAULT_REQUEST_POLICY;
-  const bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
-  const bodyDeadlines = createDeadlineTimer();
-  const accessLog = policy.accessLog === true;
-  const exchange = new UpstreamExchange({
-    upstream,
-    picker,
-    observer,
-    logger,
-    clock: options.clock,
-    mirrorLimits: options.mirrorLimits,
-  });
+  return new PortRequests(options).handle;
+}
 
-  function route(
-    req: Request,
-    info: Deno.ServeHandlerInfo,
-    out: Outcome,
-  ): Response | Promise<Response> {
-    const table = getTable();
+/** The requests of one port: each step of a request is a method over the port's parts. */
+class PortRequests {
+  readonly #getTable: () => RouteTable | undefined;
+  readonly #port: number;
+  readonly #address: string | undefined;
+  readonly #scheme: "http" | "https";
+  readonly #observer: DataPlaneObserver;
+  readonly #logger: Logger;
+  readonly #picker: BackendPicker;
+  readonly #plans: RulePlans;
+  readonly #policy: RequestPolicy;
+  readonly #bodyTimeoutMs: number;
+  readonly #bodyDeadlines: DeadlineTimer;
+  readonly #accessLog: boolean;
+  readonly #exchange: UpstreamExchange;
+  readonly #report: FailureReport;
+
+  constructor(options: DataPlaneHandlerOptions) {
+    this.#getTable = options.getTable;
+    this.#port = options.port;
+    this.#address = options.address;
+    this.#scheme = options.scheme;
+    this.#observer = options.observer ?? NOOP_OBSERVER;
+    this.#logger = options.logger ?? silentLogger;
+    this.#picker = options.picker ?? createBackendPicker();
+    this.#plans = new RulePlans(options.requestTimeoutMs ?? 60_000);
+    this.#policy = options.policy ?? DEFAULT_REQUEST_POLICY;
+    this.#bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
+    this.#bodyDeadlines = createDeadlineTimer();
+    this.#accessLog = this.#policy.accessLog === true;
+    this.#report = { logger: this.#logger, observer: this.#observer };
+    this.#exchange = new UpstreamExchange({
+      upstream: options.upstream ?? createProxyClient(),
+      picker: this.#picker,
+      observer: this.#observer,
+      logger: this.#logger,
+      clock: options.clock,
+      mirrorLimits: options.mirrorLimits,
+    });
+  }
+
+  // Not `async`: one promise (the upstream exchange's) per request instead of
+  // one per nested async function.
+  readonly handle: DataPlaneHandler = (req, info) => {
+    const out: Outcome = {
+      listener: "none",
+      route: "none",
+      method: req.method,
+      started: performance.now(),
+    };
+    let res: Response | Promise<Response>;
+    try {
+      res = this.#route(req, info, out);
+    } catch (error) {
+      res = requestFailed(error, out, this.#report);
+    }
+    if (res instanceof Response) return Promise.resolve(this.#record(req, out, res));
+    return res.then(
+      (ok) => this.#record(req, out, ok),
+      (error) => this.#record(req, out, requestFailed(error, out, this.#report)),
+    );
+  };
+
+  #route(req: Request, info: Deno.ServeHandlerInfo, out: Outcome): Response | Promise<Response> {
+    const table = this.#getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
+    const port = this.#port;
+    const at = addressRequest(
+      req,
+      { policy: this.#policy, scheme: this.#scheme, port },
+      this.#accessLog ? out : undefined,
+    );
+    if (at instanceof Response) return at;
+    const { host, path, query } = at;
     const headers = req.headers;
-    const client = readClientHeaders(headers, policy.underscoreHeaders);
-    if (client.underscore && policy.underscoreHeaders === "reject") {
-      return textResponse(400, "Bad request: header names with underscores are refused");
-    }
-    const hostHeader = client.host;
-    const { authority, target } = splitRequestUrl(req.url, hostHeader);
-    if (accessLog) {
-      // The path without its query, which may carry tokens.
-      out.authority = hostHeader || authority;
-      const q = target.indexOf("?");
-      out.path = q === -1 ? target : target.slice(0, q);
-    }
-    if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
-      // What the HTTP/1 engine puts in the URL when the request had no Host
-      // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
-      return textResponse(400, "Bad request: the Host header is required");
-    }
-    const host = hostFromAuthority(hostHeader || authority);
-    if (host === null) return textResponse(400, "Bad request: invalid Host header");
-    const q = target.indexOf("?");
-    const rawPath = q === -1 ? target : target.slice(0, q);
-    const query = q === -1 ? "" : target.slice(q + 1);
-    const decision = decidePath(rawPath, policy.escapedSlashes);
-    if (decision.action === "reject") return textResponse(400, `Bad request: ${decision.reason}`);
-    const path = decision.path;
-    if (decision.action === "redirect") {
-      const location = q === -1 ? path : path + target.slice(q);
-      return new Response(null, { status: 307, headers: { location } });
-    }
-    const forwardTarget = q === -1 ? decision.forward : decision.forward + target.slice(q);
-
+    const address = this.#address;
     const matched = table.match({ port, address, host, method: req.method, path, query, headers });
-    if (decision.decoded !== undefined) {
+    if (at.decodedPath !== undefined) {
       // A backend that decodes `%2F` must not land on another rule's path.
       const other = table.match({
         port,
         address,
         host,
         method: req.method,
-        path: decision.decoded,
+        path: at.decodedPath,
         query,
         headers,
       });
@@ -172,25 +199,17 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     out.listener = matched.listener.id;
     out.route = matched.rule.id;
     // The backend gets the path the rule matched, never the client's spelling.
-    return forward(req, info, matched, client, out, {
-      host,
-      path,
-      query,
-      target: forwardTarget,
-      authority: hostHeader || authority,
-    });
+    return this.#forward(req, info, matched, at, out);
   }
 
-  async function forward(
+  #forward(
     req: Request,
     info: Deno.ServeHandlerInfo,
     matched: RouteMatch,
-    client: ClientHeaders,
+    at: RequestAddress,
     out: Outcome,
-    at: { host: string; path: string; query: string; target: string; authority: string },
-  ): Promise<Response> {
-    const rule = matched.rule;
-    const plan = plans.planFor(rule);
+  ): Response | Promise<Response> {
+    const plan = this.#plans.planFor(matched.rule);
     let cors: [string, string][] = [];
     if (plan.cors !== undefined) {
       const preflight = corsPreflight(plan.cors, req.method, req.headers);
@@ -199,9 +218,9 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     }
     if (plan.redirect !== undefined) {
       const location = redirectLocation(plan.redirect.filter, {
-        scheme,
+        scheme: this.#scheme,
         host: at.host,
-        listenerPort: port,
+        listenerPort: this.#port,
         path: at.path,
         query: at.query,
         match: matched.match,
@@ -215,41 +234,52 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
         cors,
       );
     }
-    const upstreamHost = plan.rewriteHost ?? at.authority;
-    let target = at.target;
-    if (plan.rewritePath !== undefined) {
-      // The rewrite works on the normalised path (what the rule matched).
-      // The query string, an empty one (`/x?`) included, is kept as sent.
-      const rewritten = modifyPath(at.path, matched.match, plan.rewritePath);
-      const q = at.target.indexOf("?");
-      target = q === -1 ? rewritten : rewritten + at.target.slice(q);
-    }
+    const upstream = this.#pickUpstream(matched, plan, out);
+    if (upstream instanceof Response) return upstream;
+    return this.#proxy(req, info, matched, plan, at, upstream, cors, out);
+  }
 
-    const backend = picker.pickBackend(rule);
+  /** The backend and endpoint of this request, or the answer when there is none. */
+  #pickUpstream(matched: RouteMatch, plan: RulePlan, out: Outcome): Upstream | Response {
+    const backend = this.#picker.pickBackend(matched.rule);
     if (backend === undefined) return textResponse(500, "No backend is configured for this route");
     if (backend === "invalid") {
       return textResponse(500, "The selected backend of this route is invalid");
     }
     out.backend = backend.id;
-    const endpoint = picker.pickEndpoint(backend);
+    const endpoint = this.#picker.pickEndpoint(backend);
     if (endpoint === undefined) {
-      observer.onUpstreamError(backend.id, "no_endpoints");
+      this.#observer.onUpstreamError(backend.id, "no_endpoints");
       return textResponse(503, `No ready endpoint for backend ${backend.id}`);
     }
-    const modifiers = plan.modifiersFor(backend);
+    return { backend, endpoint, modifiers: plan.modifiersFor(backend) };
+  }
 
-    const contentLengthHeader = client.contentLength;
-    const contentLength = contentLengthHeader === null ? null : Number(contentLengthHeader);
-    const upstreamHeaders = forwardRequestHeaders({
-      client,
-      modifiers: modifiers.request,
-      xffTrustedHops: policy.xffTrustedHops,
-      host: upstreamHost,
-      clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
-      scheme,
-      forwardedHost: at.authority,
-    });
-    if (accessLog) {
+  async #proxy(
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    matched: RouteMatch,
+    plan: RulePlan,
+    at: RequestAddress,
+    upstream: Upstream,
+    cors: [string, string][],
+    out: Outcome,
+  ): Promise<Response> {
+    const { backend, modifiers } = upstream;
+    const upstreamHost = plan.rewriteHost ?? at.authority;
+    const clientIp = (info.remoteAddr as Deno.NetAddr).hostname ?? "";
+    const headersWith = (request: BackendModifiers["request"]) =>
+      forwardRequestHeaders({
+        client: at.client,
+        modifiers: request,
+        xffTrustedHops: this.#policy.xffTrustedHops,
+        host: upstreamHost,
+        clientIp,
+        scheme: this.#scheme,
+        forwardedHost: at.authority,
+      });
+    const upstreamHeaders = headersWith(modifiers.request);
+    if (this.#accessLog) {
       const id = requestIdOf(req.headers);
       out.requestId = id.id;
       // An oversized client id is forwarded as sent; only the log line gets the new one.
@@ -259,43 +289,29 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
     }
     let body: ReadableStream<Uint8Array> | null = req.body;
     let watched: WatchedBody | undefined;
-    if (body !== null && bodyTimeoutMs > 0) {
-      watched = watchClientBody(body, bodyTimeoutMs, bodyDeadlines);
+    if (body !== null && this.#bodyTimeoutMs > 0) {
+      watched = watchClientBody(body, this.#bodyTimeoutMs, this.#bodyDeadlines);
       body = watched.body;
     }
     try {
-      if (body !== null && contentLengthHeader === null && !client.transferEncoding) {
+      const client = at.client;
+      if (body !== null && client.contentLength === null && !client.transferEncoding) {
         body = await bodyOrNull(body);
       }
+      const contentLength = client.contentLength === null ? null : Number(client.contentLength);
       const request: UpstreamRequest = {
         method: req.method,
-        target,
+        target: rewrittenTarget(matched, plan, at),
         headers: upstreamHeaders,
         body,
         contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
       };
       // Mirrored copies get the rule's header changes, not the chosen backend's own.
       const mirrorHeaders = () =>
-        backend.filters.length === 0 ? upstreamHeaders : forwardRequestHeaders({
-          client,
-          modifiers: plan.modifiersFor({ ...backend, filters: [] }).request,
-          xffTrustedHops: policy.xffTrustedHops,
-          host: upstreamHost,
-          clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
-          scheme,
-          forwardedHost: at.authority,
-        });
-      const sent = accessLog ? performance.now() : 0;
-      const onTry = accessLog
-        ? (e: { address: string; port: number }) => out.upstream = `${e.address}:${e.port}`
-        : undefined;
-      const res = await exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry);
-      if (accessLog) {
-        out.upstreamMs = performance.now() - sent;
-        out.bytesOut = res.body instanceof Uint8Array
-          ? res.body.byteLength
-          : res.contentLength ?? undefined;
-      }
+        backend.filters.length === 0
+          ? upstreamHeaders
+          : headersWith(plan.modifiersFor({ ...backend, filters: [] }).request);
+      const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
       return respond(
         res.status,
         res.headers,
@@ -306,74 +322,56 @@ export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPl
       );
     } catch (error) {
       if (watched?.timedOut()) {
-        logger.debug("request body stalled", { backend: backend.id, timeoutMs: bodyTimeoutMs });
-        // The rest of the body never came; the connection cannot be reused.
-        return new Response("Request body timed out\n", {
-          status: 408,
-          headers: { ...TEXT, connection: "close" },
+        this.#logger.debug("request body stalled", {
+          backend: backend.id,
+          timeoutMs: this.#bodyTimeoutMs,
         });
+        return bodyTimedOut();
       }
-      if (!(error instanceof UpstreamError)) throw error;
-      observer.onUpstreamError(backend.id, error.kind);
-      logger.warn("upstream request failed", {
-        backend: backend.id,
-        endpoint: `${endpoint.address}:${endpoint.port}`,
-        kind: error.kind,
-        error: error.message,
-      });
-      return error.kind === "timeout"
-        ? textResponse(504, `Upstream ${backend.id} timed out`)
-        : textResponse(502, `Upstream ${backend.id} failed: ${error.kind}`);
+      return upstreamFailed(error, backend.id, upstream.endpoint, this.#report);
     }
   }
 
-  function failed(error: unknown, out: Outcome): Response {
-    if (error instanceof ClientBodyError) {
-      // The client's doing (it went away mid-upload): no 5xx, no error log.
-      // 499 is the status nginx logs for a client that closed the request.
-      logger.debug("client request body failed", { route: out.route, error: error.message });
-      return textResponse(499, "Client closed the request");
+  /** Sends `request` through the exchange, noting timings and bytes for the access log. */
+  async #send(
+    plan: RulePlan,
+    upstream: Upstream,
+    request: UpstreamRequest,
+    mirrorHeaders: () => string[],
+    out: Outcome,
+  ): Promise<UpstreamResponse> {
+    const { backend, endpoint } = upstream;
+    if (!this.#accessLog) {
+      return await this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders);
     }
-    if (error instanceof UpstreamError) {
-      // Labelled by backend, like every upstream error: a rule id here would
-      // be dropped as an unknown backend at the next table swap.
-      observer.onUpstreamError(out.backend ?? "none", error.kind);
-      return textResponse(502, "Upstream response could not be forwarded");
-    }
-    logger.error("request handling failed", { error, route: out.route });
-    return textResponse(500, "Internal error");
+    const sent = performance.now();
+    const onTry = (e: { address: string; port: number }) => out.upstream = `${e.address}:${e.port}`;
+    const res = await this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry);
+    out.upstreamMs = performance.now() - sent;
+    out.bytesOut = res.body instanceof Uint8Array
+      ? res.body.byteLength
+      : res.contentLength ?? undefined;
+    return res;
   }
 
-  function record(req: Request, out: Outcome, res: Response): Response {
-    observer.onRequest({
+  #record(req: Request, out: Outcome, res: Response): Response {
+    this.#observer.onRequest({
       listener: out.listener,
       route: out.route,
       method: req.method,
       status: res.status,
       durationSeconds: (performance.now() - out.started) / 1000,
     });
-    return accessLog ? logAccess(logger, req, out, res) : res;
+    return this.#accessLog ? logAccess(this.#logger, req, out, res) : res;
   }
+}
 
-  // Not `async`: one promise (the upstream exchange's) per request instead of
-  // one per nested async function.
-  return (req, info) => {
-    const out: Outcome = {
-      listener: "none",
-      route: "none",
-      method: req.method,
-      started: performance.now(),
-    };
-    let res: Response | Promise<Response>;
-    try {
-      res = route(req, info, out);
-    } catch (error) {
-      res = failed(error, out);
-    }
-    if (res instanceof Response) return Promise.resolve(record(req, out, res));
-    return res.then(
-      (ok) => record(req, out, ok),
-      (error) => record(req, out, failed(error, out)),
-    );
-  };
+/** The target the backend gets: the rule's path rewrite applied, the query kept as sent. */
+function rewrittenTarget(matched: RouteMatch, plan: RulePlan, at: RequestAddress): string {
+  if (plan.rewritePath === undefined) return at.target;
+  // The rewrite works on the normalised path (what the rule matched).
+  // The query string, an empty one (`/x?`) included, is kept as sent.
+  const rewritten = modifyPath(at.path, matched.match, plan.rewritePath);
+  const q = at.target.indexOf("?");
+  return q === -1 ? rewritten : rewritten + at.target.slice(q);
 }

@@ -1,0 +1,94 @@
+/**
+ * Where a request is going: the host and the normalised path the router
+ * matches, and the target the backend gets, read from the URL and the
+ * client's headers under the request policy. A request that cannot be
+ * addressed gets its answer instead: a 400, or a 307 to the normalised path.
+ * @module
+ */
+import { hostFromAuthority } from "../router/host.ts";
+import type { AccessFields } from "./access_log.ts";
+import { textResponse } from "./client_response.ts";
+import { type ClientHeaders, readClientHeaders } from "./forward_headers.ts";
+import { decidePath } from "./path_policy.ts";
+import type { RequestPolicy } from "./request_policy.ts";
+import { splitRequestUrl } from "./request_target.ts";
+
+/** A request's destination, as the router and the backend see it. */
+export interface RequestAddress {
+  /** The client's headers, read once. */
+  readonly client: ClientHeaders;
+  /** The host the router matches. */
+  readonly host: string;
+  /** The normalised path the router matches. */
+  readonly path: string;
+  /** Under `escapedSlashes: keep`, the path with escaped slashes decoded. */
+  readonly decodedPath: string | undefined;
+  /** The query string without `?` (empty when there is none). */
+  readonly query: string;
+  /** The request-target for the backend: the routed path, the query as sent. */
+  readonly target: string;
+  /** The `Host` header, or the URL's authority when there is none (HTTP/2). */
+  readonly authority: string;
+}
+
+/** The listener facts that addressing depends on. */
+export interface AddressContext {
+  readonly policy: RequestPolicy;
+  readonly scheme: "http" | "https";
+  readonly port: number;
+}
+
+/**
+ * Addresses `req`, or answers it. With `log`, the authority and the path
+ * without its query (which may carry tokens) are written there for the
+ * access log, before any refusal.
+ *
+ * @example
+ * ```ts
+ * import { addressRequest } from "./request_address.ts";
+ * import { DEFAULT_REQUEST_POLICY } from "./request_policy.ts";
+ * const req = new Request("http://a.example/x?y=1", { headers: { host: "a.example" } });
+ * const at = addressRequest(req, { policy: DEFAULT_REQUEST_POLICY, scheme: "http", port: 80 });
+ * ```
+ */
+export function addressRequest(
+  req: Request,
+  ctx: AddressContext,
+  log?: AccessFields,
+): RequestAddress | Response {
+  const { policy, scheme, port } = ctx;
+  const client = readClientHeaders(req.headers, policy.underscoreHeaders);
+  if (client.underscore && policy.underscoreHeaders === "reject") {
+    return textResponse(400, "Bad request: header names with underscores are refused");
+  }
+  const hostHeader = client.host;
+  const { authority, target } = splitRequestUrl(req.url, hostHeader);
+  const q = target.indexOf("?");
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  if (log !== undefined) {
+    log.authority = hostHeader || authority;
+    log.path = rawPath;
+  }
+  if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
+    // What the HTTP/1 engine puts in the URL when the request had no Host
+    // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
+    return textResponse(400, "Bad request: the Host header is required");
+  }
+  const host = hostFromAuthority(hostHeader || authority);
+  if (host === null) return textResponse(400, "Bad request: invalid Host header");
+  const decision = decidePath(rawPath, policy.escapedSlashes);
+  if (decision.action === "reject") return textResponse(400, `Bad request: ${decision.reason}`);
+  if (decision.action === "redirect") {
+    const location = q === -1 ? decision.path : decision.path + target.slice(q);
+    return new Response(null, { status: 307, headers: { location } });
+  }
+  return {
+    client,
+    host,
+    path: decision.path,
+    decodedPath: decision.decoded,
+    query: q === -1 ? "" : target.slice(q + 1),
+    target: q === -1 ? decision.forward : decision.forward + target.slice(q),
+    authority: hostHeader || authority,
+  };
+}
