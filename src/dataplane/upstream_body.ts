@@ -13,7 +13,13 @@ import { UpstreamError } from "./upstream_types.ts";
 export type BodyDone = (reusable: boolean) => void;
 
 const MAX_TRAILER_LINES = 100;
-const HEX = /^[0-9a-fA-F]{1,15}$/;
+/**
+ * `chunk-size [ BWS ";" chunk-ext ]` (RFC 9112 §7.1): hex digits first, no
+ * other whitespace, no control characters in the extension. A lenient
+ * reader (one that trimmed the line) took `5\n`, ` 5` and `5\xa0` as 5.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what it refuses
+const CHUNK_SIZE_LINE = /^([0-9a-fA-F]{1,15})(?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
 
 function once(done: BodyDone): BodyDone {
   let called = false;
@@ -116,15 +122,14 @@ export function chunkedBody(c: Http1Connection, done: BodyDone): ReadableStream<
 }
 
 function parseChunkSize(line: string): number {
-  const semicolon = line.indexOf(";");
-  const digits = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
-  if (!HEX.test(digits)) {
+  const match = CHUNK_SIZE_LINE.exec(line);
+  if (match === null) {
     throw new UpstreamError(
       "protocol",
       `Cannot parse upstream chunk size: current value is ${JSON.stringify(line.slice(0, 40))}`,
     );
   }
-  return parseInt(digits, 16);
+  return parseInt(match[1], 16);
 }
 
 async function skipTrailers(c: Http1Connection): Promise<void> {

@@ -147,7 +147,7 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
   let untilClose = false;
   const framedTwice = transferEncoding !== undefined && contentLength >= 0;
   if (transferEncoding !== undefined) {
-    const codings = transferEncoding.toLowerCase().split(",").map((c) => c.trim());
+    const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
     chunked = codings[codings.length - 1] === "chunked";
     untilClose = !chunked;
     // With Transfer-Encoding, Content-Length is ignored (RFC 9112 §6.3).
@@ -159,11 +159,11 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
     const tokens = connection.toLowerCase();
     if (tokens === "keep-alive") keepAlive = true;
     else if (tokens === "close") keepAlive = false;
-    else {
-      keepAlive = minor === 1
-        ? !/(^|[\s,])close($|[\s,])/.test(tokens)
-        : /(^|[\s,])keep-alive($|[\s,])/.test(tokens);
-    }
+    // Closing is the safe side, so any word `close` closes; keeping an HTTP/1.0
+    // connection needs `keep-alive` as a whole list member (`x: keep-alive` is
+    // not one, and reusing that connection could read a stray answer).
+    else if (/(^|[\s,])close($|[\s,])/.test(tokens)) keepAlive = false;
+    else keepAlive = minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
   }
   // A body that ends when the connection closes, or a message framed by both
   // Transfer-Encoding and Content-Length, leaves the connection unusable.
@@ -201,7 +201,7 @@ function mergeContentLength(previous: number, value: string): number {
   // "5, 5" is allowed when every member is the same (RFC 9110 §8.6).
   let result = previous;
   for (const part of value.split(",")) {
-    const trimmed = part.trim();
+    const trimmed = trimOws(part);
     if (!DIGITS.test(trimmed) || trimmed.length > 15) {
       throw protocolError(`Cannot parse upstream Content-Length: current value is ${quote(value)}`);
     }
@@ -214,6 +214,19 @@ function mergeContentLength(previous: number, value: string): number {
     result = n;
   }
   return result;
+}
+
+/**
+ * Strips HTTP's optional whitespace (space and tab) only: `String.prototype.trim`
+ * also strips NBSP (0xa0) and vertical tab, which turned `chunked\xa0` into
+ * `chunked` and `5\xa0` into a Content-Length of 5.
+ */
+function trimOws(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+  return from === 0 && to === text.length ? text : text.slice(from, to);
 }
 
 function protocolError(message: string): UpstreamError {
