@@ -1,0 +1,72 @@
+/**
+ * `deno task fuzz`: the fuzzers of `tests/fuzz/` at full size (100k cases a
+ * target by default), with a printed seed. The gate (`deno task test`)
+ * runs a fixed-seed sample of each; this is the long run.
+ *
+ * ```sh
+ * deno task fuzz                                   # every target, a random seed
+ * deno task fuzz --target upstream --cases 20000   # one target
+ * deno task fuzz --target upstream --seed 4 --case 2345   # replay one case
+ * ```
+ * Prints cases, cases/s and every failure (seed, case, input in hex);
+ * exits 1 when any case failed.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
+import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
+
+const TARGETS: Record<string, () => FuzzTarget> = {
+  upstream: upstreamTarget,
+};
+
+function flag(name: string): string | undefined {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? undefined : Deno.args[at + 1];
+}
+
+function number(name: string, fallback: number): number {
+  const text = flag(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    console.error(`Cannot read --${name}: current value is ${JSON.stringify(text)}`);
+    Deno.exit(2);
+  }
+  return value;
+}
+
+const names = (flag("target") ?? Object.keys(TARGETS).join(",")).split(",");
+const unknown = names.filter((n) => !(n in TARGETS));
+if (unknown.length > 0) {
+  console.error(
+    `Cannot select fuzz targets: unknown name "${unknown.join(",")}" (known: ${
+      Object.keys(TARGETS).join(", ")
+    })`,
+  );
+  Deno.exit(2);
+}
+const seed = number("seed", crypto.getRandomValues(new Uint32Array(1))[0]);
+const replay = flag("case") === undefined ? undefined : number("case", 0);
+const cases = replay === undefined ? number("cases", 100_000) : 1;
+
+let failed = 0;
+for (const name of names) {
+  console.log(
+    `fuzz ${name}: seed ${seed}, ${cases} case(s)${replay === undefined ? "" : ` from ${replay}`}`,
+  );
+  const report = await runFuzz(TARGETS[name](), {
+    seed,
+    cases,
+    first: replay ?? 0,
+    maxFailures: 20,
+  });
+  const rate = report.cases / (report.elapsedMs / 1000);
+  console.log(
+    `fuzz ${name}: ${report.cases} cases in ${(report.elapsedMs / 1000).toFixed(1)} s ` +
+      `(${rate.toFixed(0)} cases/s), ${report.failures.length} failure(s), seed ${seed}`,
+  );
+  for (const failure of report.failures) console.log(describeFailure(failure) + "\n");
+  failed += report.failures.length;
+}
+if (failed > 0) Deno.exit(1);
