@@ -1,7 +1,8 @@
 /**
  * The client's request body on its way upstream: which requests have one at
  * all, and telling a client that went away mid-upload apart from a backend
- * that failed (the first is the client's doing: no 5xx, no error log).
+ * that failed (the first is the client's doing: no 5xx, no error log), and
+ * reading a small body whole so that it can be sent again.
  * @module
  */
 
@@ -77,4 +78,41 @@ export async function bodyOrNull(
       return reader.cancel(reason);
     },
   });
+}
+
+/**
+ * Reads a body of `length` bytes. Chunks are copied as they come rather than
+ * into one buffer of `length` allocated up front, so a client that stalls
+ * after a few bytes holds a few bytes, not the whole declared length (the
+ * client side's 64 KiB read buffers are not kept either).
+ */
+export async function readBodyOfLength(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let filled = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { value: chunk, done } = await readClientChunk(reader);
+    if (done) break;
+    if (filled + chunk.length > length) {
+      await reader.cancel().catch(() => {});
+      throw new ClientBodyError("Cannot forward request body: longer than its Content-Length");
+    }
+    if (chunk.length === 0) continue;
+    parts.push(chunk.length === length ? chunk : chunk.slice());
+    filled += chunk.length;
+  }
+  if (filled !== length) {
+    throw new ClientBodyError("Cannot forward request body: shorter than its Content-Length");
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
