@@ -24,7 +24,11 @@
  * @module
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { DataPlaneObserver } from "../dataplane/observer.ts";
+import {
+  CLIENT_EVENT_REASONS,
+  type ClientEventFamily,
+  type DataPlaneObserver,
+} from "../dataplane/observer.ts";
 import { createRequestMetrics, KNOWN_METHODS } from "./request_metrics.ts";
 
 export { KNOWN_METHODS };
@@ -134,6 +138,47 @@ function replaceProcMetrics(registry: Registry): void {
   });
 }
 
+/** The label each client-event family is split by. */
+const CLIENT_EVENT_LABELS: { readonly [F in ClientEventFamily]: string } = {
+  connection_rejected: "reason",
+  client_timeout: "kind",
+  policy_rejected: "reason",
+};
+
+/**
+ * The client-event families (see `ClientEventReasons` in the observer), every
+ * reason printed at zero from the start.
+ */
+function createClientEventCounters(
+  registry: Registry,
+): { [F in ClientEventFamily]: Counter<string> } {
+  const counter = (family: ClientEventFamily, name: string, help: string) => {
+    const label = CLIENT_EVENT_LABELS[family];
+    const made = new Counter({ name, help, labelNames: [label], registers: [registry] });
+    for (const reason of CLIENT_EVENT_REASONS[family]) made.inc({ [label]: reason }, 0);
+    return made;
+  };
+  return {
+    connection_rejected: counter(
+      "connection_rejected",
+      "serval_client_connections_rejected_total",
+      "Client connections closed unserved: limit of the process (global) or port (port) " +
+        "reached, accept failed for want of a descriptor (descriptors), or a connection " +
+        "waiting for its first request closed to free one (shed).",
+    ),
+    client_timeout: counter(
+      "client_timeout",
+      "serval_client_timeouts_total",
+      "Client timeouts fired, by kind: header, idle, body (answered 408), total (stream).",
+    ),
+    policy_rejected: counter(
+      "policy_rejected",
+      "serval_http_policy_rejections_total",
+      "Requests answered 400 by the request policy, by reason.",
+    ),
+  };
+}
+
 /** Creates the registry and every gateway metric family in it. */
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
@@ -205,6 +250,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ["result"],
     registers,
   });
+  const clientEvents = createClientEventCounters(registry);
   // Counters at zero are printed from the start, so rate() works from the first scrape.
   for (const result of ["ok", "failed"]) reloads.inc({ result }, 0);
   for (const result of ["ok", "conflict", "failed", "skipped"]) statusWrites.inc({ result }, 0);
@@ -226,6 +272,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       let kinds = errorKinds.get(backend);
       if (kinds === undefined) errorKinds.set(backend, kinds = new Set());
       kinds.add(kind);
+    },
+    onClientEvent(family, reason) {
+      clientEvents[family].inc({ [CLIENT_EVENT_LABELS[family]]: reason });
     },
   };
 

@@ -16,6 +16,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
+import type { ClientEventReasons } from "./observer.ts";
 import {
   type ConnectionHandler,
   serveConnection,
@@ -30,13 +31,22 @@ import {
  * that moment (never below {@linkcode MIN_LEARNED_LIMIT}). The quarter left
  * free is what the admin and telemetry listeners, upstream connections and
  * the Kubernetes watches keep working with.
+ *
+ * Every accept loop holds the budget, so it is also where refusals are
+ * counted: `onRejected` hears each one (the process's limit, a port's limit,
+ * an accept that found no descriptor).
  */
 export class ConnectionBudget {
   #open = 0;
   #max: number;
-  /** `0`: no limit until descriptors run out. */
-  constructor(max: number) {
+  readonly #onRejected: (reason: ClientEventReasons["connection_rejected"]) => void;
+  /** `max` `0`: no limit until descriptors run out. */
+  constructor(
+    max: number,
+    onRejected: (reason: ClientEventReasons["connection_rejected"]) => void = () => {},
+  ) {
     this.#max = max;
+    this.#onRejected = onRejected;
   }
   /** The current limit; `0`: none. */
   get max(): number {
@@ -44,15 +54,23 @@ export class ConnectionBudget {
   }
   /** The process ran out of descriptors: lowers the limit; returns the new one. */
   exhausted(): number {
+    this.#onRejected("descriptors");
     const learned = Math.max(MIN_LEARNED_LIMIT, Math.floor(this.#open * 3 / 4));
     if (this.#max === 0 || learned < this.#max) this.#max = learned;
     return this.#max;
   }
   /** Takes one slot; false when the limit is reached. */
   tryAcquire(): boolean {
-    if (this.#max > 0 && this.#open >= this.#max) return false;
+    if (this.#max > 0 && this.#open >= this.#max) {
+      this.#onRejected("global");
+      return false;
+    }
     this.#open++;
     return true;
+  }
+  /** A connection was refused by a port's own limit (counted only). */
+  rejectedByPort(): void {
+    this.#onRejected("port");
   }
   /** Gives one slot back. */
   release(): void {
@@ -259,6 +277,7 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
         continue;
       }
       if (maxConnections > 0 && live.size >= maxConnections) {
+        budget?.rejectedByPort();
         reject(conn, "the listener's connection limit is reached", maxConnections);
       } else if (budget !== undefined && !budget.tryAcquire()) {
         reject(conn, "the process's connection limit is reached", budget.max);

@@ -12,7 +12,13 @@ import type { RouteTable } from "../router/router.ts";
 import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
-import type { FromWorker, RequestGroup, ToWorker, WorkerInit } from "./worker_messages.ts";
+import type {
+  ClientEventCount,
+  FromWorker,
+  RequestGroup,
+  ToWorker,
+  WorkerInit,
+} from "./worker_messages.ts";
 
 let table: RouteTable | undefined;
 let manager: ListenerManager | undefined;
@@ -24,6 +30,7 @@ const upstreamErrors = new Map<
   string,
   { backend: string; kind: UpstreamErrorKind; count: number }
 >();
+const clientEvents = new Map<string, ClientEventCount>();
 
 const post = (message: FromWorker) => self.postMessage(message);
 
@@ -50,17 +57,26 @@ const observer: DataPlaneObserver = {
     if (entry === undefined) upstreamErrors.set(key, { backend, kind, count: 1 });
     else entry.count++;
   },
+  onClientEvent(family, reason) {
+    const key = `${family}\n${reason}`;
+    const entry = clientEvents.get(key);
+    if (entry === undefined) {
+      clientEvents.set(key, { family, reason, count: 1 } as ClientEventCount);
+    } else entry.count++;
+  },
 };
 
 function flush(): void {
-  if (requests.size === 0 && upstreamErrors.size === 0) return;
+  if (requests.size === 0 && upstreamErrors.size === 0 && clientEvents.size === 0) return;
   post({
     type: "observations",
     requests: [...requests.values()],
     upstreamErrors: [...upstreamErrors.values()],
+    clientEvents: [...clientEvents.values()],
   });
   requests.clear();
   upstreamErrors.clear();
+  clientEvents.clear();
 }
 
 async function handle(message: ToWorker): Promise<void> {

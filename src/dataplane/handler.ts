@@ -169,7 +169,7 @@ class PortRequests {
     const port = this.#port;
     const at = addressRequest(
       req,
-      { policy: this.#policy, scheme: this.#scheme, port },
+      { policy: this.#policy, scheme: this.#scheme, port, observer: this.#observer },
       this.#accessLog ? out : undefined,
     );
     if (at instanceof Response) return at;
@@ -189,6 +189,7 @@ class PortRequests {
         headers,
       });
       if (other?.rule.id !== matched?.rule.id) {
+        this.#observer.onClientEvent("policy_rejected", "escaped_slash_rule");
         return textResponse(400, "Bad request: an escaped slash would select another rule");
       }
     }
@@ -326,7 +327,7 @@ class PortRequests {
           backend: backend.id,
           timeoutMs: this.#bodyTimeoutMs,
         });
-        return bodyTimedOut();
+        return bodyTimedOut(this.#report);
       }
       return upstreamFailed(error, backend.id, upstream.endpoint, this.#report);
     }

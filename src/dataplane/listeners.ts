@@ -125,10 +125,18 @@ class PortListeners implements ListenerManager {
       HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
     };
     const limits = options.connections;
-    this.#budget = limits === undefined ? undefined : new ConnectionBudget(limits.maxConnections);
-    this.#watcher = limits === undefined
-      ? undefined
-      : createConnectionWatcher({ timeouts: limits.timeouts });
+    const observer = this.#observer;
+    this.#budget = limits === undefined ? undefined : new ConnectionBudget(
+      limits.maxConnections,
+      (reason) => observer.onClientEvent("connection_rejected", reason),
+    );
+    this.#watcher = limits === undefined ? undefined : createConnectionWatcher({
+      timeouts: limits.timeouts,
+      onDrop: (reason) =>
+        reason === "shed"
+          ? observer.onClientEvent("connection_rejected", "shed")
+          : observer.onClientEvent("client_timeout", reason === "stream" ? "total" : reason),
+    });
   }
 
   reconcile(input: ListenerConfigInput): Promise<ListenerPortState[]> {

@@ -34,13 +34,62 @@ export type UpstreamErrorKind =
   | "mirror_failed"
   | "mirror_dropped";
 
+/**
+ * What a client ran into before (or instead of) a proxied answer, by family,
+ * each with its closed set of reasons (metric labels stay bounded):
+ *
+ * - `connection_rejected`: a new connection closed at once because the
+ *   process's limit (`global`) or the port's (`port`) was reached; an accept
+ *   that failed for want of a file descriptor (`descriptors`); a connection
+ *   waiting for its first head closed to free a descriptor (`shed`);
+ * - `client_timeout`: a connection dropped for a head that did not come in
+ *   time (`header`), a kept-alive connection idle too long (`idle`), a
+ *   request body that stalled (`body`, answered 408), a request in flight
+ *   past the stream deadline (`total`);
+ * - `policy_rejected`: a request answered 400 by the request policy.
+ */
+export interface ClientEventReasons {
+  connection_rejected: "global" | "port" | "descriptors" | "shed";
+  client_timeout: "header" | "idle" | "body" | "total";
+  policy_rejected:
+    | "underscore_header"
+    | "missing_host"
+    | "invalid_host"
+    | "invalid_path"
+    | "escaped_slash"
+    | "escaped_slash_rule";
+}
+
+/** A family of {@linkcode ClientEventReasons}. */
+export type ClientEventFamily = keyof ClientEventReasons;
+
+/** Every reason of every family, in label order (for counters printed at zero). */
+export const CLIENT_EVENT_REASONS: {
+  readonly [F in ClientEventFamily]: readonly ClientEventReasons[F][];
+} = Object.freeze({
+  connection_rejected: ["global", "port", "descriptors", "shed"],
+  client_timeout: ["header", "idle", "body", "total"],
+  policy_rejected: [
+    "underscore_header",
+    "missing_host",
+    "invalid_host",
+    "invalid_path",
+    "escaped_slash",
+    "escaped_slash_rule",
+  ],
+});
+
+/** What the data plane reports; every hook must be cheap and must not throw. */
 export interface DataPlaneObserver {
   onRequest(record: RequestRecord): void;
   onUpstreamError(backend: string, kind: UpstreamErrorKind): void;
+  /** A client was refused, timed out or rejected by policy (rare: not on the hot path). */
+  onClientEvent<F extends ClientEventFamily>(family: F, reason: ClientEventReasons[F]): void;
 }
 
 /** An observer that records nothing. */
 export const NOOP_OBSERVER: DataPlaneObserver = {
   onRequest() {},
   onUpstreamError() {},
+  onClientEvent() {},
 };

@@ -7,6 +7,7 @@
  */
 import { hostFromAuthority } from "../router/host.ts";
 import type { AccessFields } from "./access_log.ts";
+import type { ClientEventReasons, DataPlaneObserver } from "./observer.ts";
 import { textResponse } from "./client_response.ts";
 import { type ClientHeaders, readClientHeaders } from "./forward_headers.ts";
 import { decidePath } from "./path_policy.ts";
@@ -36,6 +37,18 @@ export interface AddressContext {
   readonly policy: RequestPolicy;
   readonly scheme: "http" | "https";
   readonly port: number;
+  /** Hears each 400 of the request policy, by reason. */
+  readonly observer?: DataPlaneObserver;
+}
+
+/** A 400 of the request policy, counted by reason. */
+function refuse(
+  ctx: AddressContext,
+  reason: ClientEventReasons["policy_rejected"],
+  message: string,
+): Response {
+  ctx.observer?.onClientEvent("policy_rejected", reason);
+  return textResponse(400, `Bad request: ${message}`);
 }
 
 /**
@@ -59,7 +72,7 @@ export function addressRequest(
   const { policy, scheme, port } = ctx;
   const client = readClientHeaders(req.headers, policy.underscoreHeaders);
   if (client.underscore && policy.underscoreHeaders === "reject") {
-    return textResponse(400, "Bad request: header names with underscores are refused");
+    return refuse(ctx, "underscore_header", "header names with underscores are refused");
   }
   const hostHeader = client.host;
   const { authority, target } = splitRequestUrl(req.url, hostHeader);
@@ -72,12 +85,15 @@ export function addressRequest(
   if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
     // What the HTTP/1 engine puts in the URL when the request had no Host
     // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
-    return textResponse(400, "Bad request: the Host header is required");
+    return refuse(ctx, "missing_host", "the Host header is required");
   }
   const host = hostFromAuthority(hostHeader || authority);
-  if (host === null) return textResponse(400, "Bad request: invalid Host header");
+  if (host === null) return refuse(ctx, "invalid_host", "invalid Host header");
   const decision = decidePath(rawPath, policy.escapedSlashes);
-  if (decision.action === "reject") return textResponse(400, `Bad request: ${decision.reason}`);
+  if (decision.action === "reject") {
+    const escaped = decision.reason.includes("escaped slash");
+    return refuse(ctx, escaped ? "escaped_slash" : "invalid_path", decision.reason);
+  }
   if (decision.action === "redirect") {
     const location = q === -1 ? decision.path : decision.path + target.slice(q);
     return new Response(null, { status: 307, headers: { location } });

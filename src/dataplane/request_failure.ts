@@ -16,8 +16,9 @@ export interface FailureReport {
   readonly observer: DataPlaneObserver;
 }
 
-/** The answer to a request whose body stalled past the client body timeout. */
-export function bodyTimedOut(): Response {
+/** The answer to a request whose body stalled past the client body timeout (counted). */
+export function bodyTimedOut(report: FailureReport): Response {
+  report.observer.onClientEvent("client_timeout", "body");
   // The rest of the body never came; the connection cannot be reused.
   return new Response("Request body timed out\n", {
     status: 408,

@@ -112,9 +112,13 @@ export class RequestMirrors {
       (bytes) => {
         for (const mirror of chosen) this.#send(mirror, request, bytes, timeoutMs);
       },
-      () => {
-        // The client's body failed; the real exchange reports that.
-        for (const mirror of chosen) this.#drop(mirror, "request body failed");
+      (error) => {
+        // The client's body failed: the real exchange reports that (499).
+        // Not counted against the mirror's backend: it did nothing wrong.
+        this.#deps.logger.debug("request mirror not sent: the request body failed", {
+          backends: chosen.map((m) => m.backend.id),
+          error: errorMessage(error),
+        });
       },
     );
     return primary;

@@ -204,7 +204,9 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         continue;
       }
       const max = options.maxConnections ?? 0;
-      if ((max > 0 && running.size >= max) || options.budget?.tryAcquire() === false) {
+      const portFull = max > 0 && running.size >= max;
+      if (portFull) options.budget?.rejectedByPort();
+      if (portFull || options.budget?.tryAcquire() === false) {
         closeQuietly(client);
         log.debug("Closing a new connection: a connection limit is reached");
         continue;

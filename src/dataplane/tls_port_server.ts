@@ -155,7 +155,10 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
   /** Without a relay, limits are checked here (the front door checks them otherwise). */
   const admit = (): boolean => {
     const max = options.maxConnections ?? 0;
-    if (max > 0 && live.size >= max) return false;
+    if (max > 0 && live.size >= max) {
+      options.budget?.rejectedByPort();
+      return false;
+    }
     return options.budget?.tryAcquire() ?? true;
   };
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
+import { type ClientBodyError, readClientChunk } from "./request_body.ts";
 import {
   type UpstreamCallOptions,
   type UpstreamClient,
@@ -41,12 +42,13 @@ export function createH2cClient(): UpstreamClient {
     if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
     const host = ep.address.includes(":") ? `[${ep.address}]` : ep.address;
     const abort = new AbortController();
+    const body = req.body === null ? null : watchedBody(req.body);
     const timer = opts.timeoutMs > 0 ? setTimeout(() => abort.abort(), opts.timeoutMs) : undefined;
     try {
       const res = await fetch(`http://${host}:${ep.port}${req.target}`, {
         method: req.method,
         headers,
-        body: req.body,
+        body: body?.stream ?? null,
         redirect: "manual",
         signal: abort.signal,
         client: http,
@@ -65,6 +67,9 @@ export function createH2cClient(): UpstreamClient {
         contentLength: length !== null && /^[0-9]+$/.test(length) ? Number(length) : null,
       };
     } catch (error) {
+      // The client went away mid-upload: fetch reports it as its own failure.
+      const clientError = body?.error();
+      if (clientError !== undefined) throw clientError;
       if (abort.signal.aborted) {
         throw new UpstreamError(
           "timeout",
@@ -80,4 +85,32 @@ export function createH2cClient(): UpstreamClient {
   }
 
   return { request, close: () => http.close() };
+}
+
+/**
+ * The client's body as `fetch` reads it, remembering a failed read: a client
+ * that aborts its upload must count as a client disconnect (499), not as a
+ * backend failure (502).
+ */
+function watchedBody(
+  body: ReadableStream<Uint8Array>,
+): { stream: ReadableStream<Uint8Array>; error(): ClientBodyError | undefined } {
+  const reader = body.getReader();
+  let failed: ClientBodyError | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await readClientChunk(reader);
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        failed = error as ClientBodyError;
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { stream, error: () => failed };
 }

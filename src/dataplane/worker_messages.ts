@@ -9,7 +9,7 @@ import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
-import type { UpstreamErrorKind } from "./observer.ts";
+import type { ClientEventFamily, ClientEventReasons, UpstreamErrorKind } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 
 /** How a worker is set up; sent once, first. */
@@ -60,7 +60,14 @@ export interface WorkerObservations {
   type: "observations";
   requests: RequestGroup[];
   upstreamErrors: { backend: string; kind: UpstreamErrorKind; count: number }[];
+  /** Refused connections, client timeouts and policy rejections, counted. */
+  clientEvents: ClientEventCount[];
 }
+
+/** How many client events of one family and reason a worker saw. */
+export type ClientEventCount = {
+  [F in ClientEventFamily]: { family: F; reason: ClientEventReasons[F]; count: number };
+}[ClientEventFamily];
 
 /** The port states after a reconcile. */
 export interface WorkerReconciled {

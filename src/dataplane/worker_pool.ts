@@ -212,6 +212,9 @@ class DataPlaneWorkerPool implements WorkerPool {
     for (const e of batch.upstreamErrors) {
       for (let i = 0; i < e.count; i++) this.#observer.onUpstreamError(e.backend, e.kind);
     }
+    for (const e of batch.clientEvents ?? []) {
+      for (let i = 0; i < e.count; i++) this.#observer.onClientEvent(e.family, e.reason);
+    }
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {

@@ -268,3 +268,20 @@ function assertGreaterZero(text: string, name: string) {
   const value = sample(text, name);
   assert(value !== undefined && value > 0, `expected ${name} to be positive, got ${value}`);
 }
+
+Deno.test("client events are counted per family and reason, every reason printed from the start", async () => {
+  const m = createMetrics({ defaultMetrics: false });
+  const before = await m.registry.metrics();
+  assert(before.includes('serval_client_connections_rejected_total{reason="shed"} 0'));
+  assert(before.includes('serval_client_timeouts_total{kind="total"} 0'));
+  assert(before.includes('serval_http_policy_rejections_total{reason="escaped_slash_rule"} 0'));
+  m.observer.onClientEvent("connection_rejected", "port");
+  m.observer.onClientEvent("connection_rejected", "port");
+  m.observer.onClientEvent("client_timeout", "header");
+  m.observer.onClientEvent("policy_rejected", "missing_host");
+  const text = await m.registry.metrics();
+  assert(text.includes('serval_client_connections_rejected_total{reason="port"} 2'));
+  assert(text.includes('serval_client_connections_rejected_total{reason="global"} 0'));
+  assert(text.includes('serval_client_timeouts_total{kind="header"} 1'));
+  assert(text.includes('serval_http_policy_rejections_total{reason="missing_host"} 1'));
+});

@@ -21,6 +21,8 @@ export interface TestProxy extends AsyncDisposable {
   client: ProxyClient;
   upstreamErrors: { backend: string; kind: UpstreamErrorKind }[];
   statuses: number[];
+  /** Client events as `family:reason`, in order. */
+  clientEvents: string[];
   setConfig(config: GatewayConfig): void;
 }
 
@@ -30,9 +32,11 @@ export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Pro
   let table: RouteTable = compileRouteTable(testConfig(port, rules));
   const upstreamErrors: TestProxy["upstreamErrors"] = [];
   const statuses: number[] = [];
+  const clientEvents: string[] = [];
   const observer: DataPlaneObserver = {
     onRequest: (r) => statuses.push(r.status),
     onUpstreamError: (backend, kind) => upstreamErrors.push({ backend, kind }),
+    onClientEvent: (family, reason) => clientEvents.push(`${family}:${reason}`),
   };
   const client = createProxyClient({});
   const manager = createListenerManager({
@@ -50,6 +54,7 @@ export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Pro
     client,
     upstreamErrors,
     statuses,
+    clientEvents,
     setConfig(config) {
       table = compileRouteTable(config);
     },

@@ -64,7 +64,7 @@ Deno.test("the observer sees listener, rule, method and status; client IP goes i
     port: 80,
     scheme: "https",
     upstream,
-    observer: { onRequest: (r) => records.push(r), onUpstreamError() {} },
+    observer: { onRequest: (r) => records.push(r), onUpstreamError() {}, onClientEvent() {} },
   });
   try {
     const res = await handler(new Request("http://a.example/api/v1", { method: "DELETE" }), INFO);

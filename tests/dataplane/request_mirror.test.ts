@@ -46,7 +46,11 @@ function setup(random: () => number, limits = { maxInFlight: 2, maxBodyBytes: 8 
   const mirrors = new RequestMirrors({
     upstream: upstream.client,
     picker: createBackendPicker(),
-    observer: { onRequest() {}, onUpstreamError: (b, k) => counted.push(`${b}:${k}`) },
+    observer: {
+      onRequest() {},
+      onUpstreamError: (b, k) => counted.push(`${b}:${k}`),
+      onClientEvent() {},
+    },
     logger: silentLogger,
     limits,
     random,
@@ -105,4 +109,24 @@ Deno.test("a body within maxBodyBytes is copied; a larger or unknown-length one 
   mirrors.start([m], withBody("x", null), 1000);
   assertEquals(counted, ["m:mirror_dropped", "m:mirror_dropped"]);
   upstream.sent[0].answer();
+});
+
+Deno.test("a client body that fails is not counted against the mirror's backend", async () => {
+  const { mirrors, upstream, counted } = setup(() => 0);
+  const failing = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("he"));
+      controller.error(new Error("client went away"));
+    },
+  });
+  const primary = mirrors.start(
+    [mirrorTo("m")],
+    { ...REQUEST, method: "POST", body: failing, contentLength: 5 },
+    1000,
+  );
+  await new Response(primary).text().then(() => {}, () => {});
+  // The copy fails in promise jobs alone; a few macrotask turns let them all run.
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
+  assertEquals(upstream.sent.length, 0);
+  assertEquals(counted, []);
 });

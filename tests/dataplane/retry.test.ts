@@ -51,7 +51,11 @@ function deps(client: ProxyClient, clock = new FakeClock()) {
     deps: {
       upstream: client,
       picker: createBackendPicker(),
-      observer: { onRequest() {}, onUpstreamError: (_b: string, k: string) => counted.push(k) },
+      observer: {
+        onRequest() {},
+        onUpstreamError: (_b: string, k: string) => counted.push(k),
+        onClientEvent() {},
+      },
       clock,
     },
   };

@@ -32,6 +32,7 @@ function recorder() {
     observer: {
       onRequest: (r: RequestRecord) => requests.push(r),
       onUpstreamError: (backend: string, kind: string) => errors.push(`${backend} ${kind}`),
+      onClientEvent() {},
     },
   };
 }

@@ -6,7 +6,9 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
-import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+import { freePort, type GatewayProcess, startGateway } from "../_helpers/gateway_process.ts";
+import { metricValue } from "../_helpers/metric_value.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 import {
   client,
   gatewayYaml,
@@ -19,6 +21,16 @@ import {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const TIMEOUT_MS = 400;
+
+/** One counter sample from the process's `/metrics` (0 when not printed). */
+async function counter(
+  gw: GatewayProcess,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const text = await (await gw.admin("/metrics")).text();
+  return metricValue(text, name, labels) ?? 0;
+}
 
 async function manifests(port: number, backendPort: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "serval-hostile-" });
@@ -85,6 +97,14 @@ Deno.test("stalled clients are closed at the client header and idle timeouts", a
       await res.body?.cancel();
       assertEquals(gw.logRecords().filter((r) => r.level === "error"), []);
     });
+    await t.step("each timeout is counted by kind in /metrics", async () => {
+      // Each connection above was closed before its step ended; the last
+      // fetch's connection may add one more idle timeout meanwhile.
+      const timeouts = "serval_client_timeouts_total";
+      assertEquals(await counter(gw, timeouts, { kind: "header" }), 2);
+      assert(await counter(gw, timeouts, { kind: "idle" }) >= 1);
+      assertEquals(await counter(gw, timeouts, { kind: "body" }), 0);
+    });
   } finally {
     await gw.stop();
     await backend.close();
@@ -111,6 +131,11 @@ Deno.test("with --workers 2 the workers close half heads at the header timeout (
       assertEquals(answer, "");
       assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
     }
+    // The workers' counts reach the main isolate's /metrics in their next batch.
+    await waitFor(
+      "8 header timeouts in /metrics",
+      async () => await counter(gw, "serval_client_timeouts_total", { kind: "header" }) === 8,
+    );
   } finally {
     await gw.stop();
     await backend.close();
@@ -139,6 +164,7 @@ Deno.test("a stalled request body is answered 408 and its connection closed at o
       });
     }
     assertEquals(gw.logRecords().filter((r) => r.level === "error"), []);
+    assertEquals(await counter(gw, "serval_client_timeouts_total", { kind: "body" }), 2);
   } finally {
     await gw.stop();
     await backend.close();
@@ -175,10 +201,12 @@ Deno.test("past the open-file limit the process sheds connections and keeps serv
     }
     const record = await outOfDescriptors;
     assert(Number(record.limit) >= 16, JSON.stringify(record));
+    const rejected = "serval_client_connections_rejected_total";
 
     const health = await gw.admin("/healthz", { signal: AbortSignal.timeout(60_000) });
     assertEquals(health.status, 200, "the admin port answers while the flood holds on");
     await health.body?.cancel();
+    assert(await counter(gw, rejected, { reason: "descriptors" }) >= 1, "accept failures counted");
 
     for (const conn of flood.splice(0)) conn.close();
     // Once the flood is gone the data plane answers again.
@@ -202,4 +230,45 @@ Deno.test("past the open-file limit the process sheds connections and keeps serv
     for (const conn of flood) conn.close();
     await backend.close();
   }
+});
+
+Deno.test("connections past the port's and the process's limits are closed and counted by reason", async (t) => {
+  const backend = startEchoBackend({ name: "a" });
+  for (
+    const [flag, reason] of [["--max-connections-per-port", "port"], [
+      "--max-connections",
+      "global",
+    ]]
+  ) {
+    await t.step(`${flag} 2`, async () => {
+      const port = freePort();
+      await using gw = await startGateway({
+        manifests: await manifests(port, backend.port),
+        args: [flag, "2"],
+      });
+      // Two keep-alive connections, answered (so accepted and counted) before the third.
+      const held: Deno.Conn[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+          held.push(conn);
+          await conn.write(encoder.encode("GET /x HTTP/1.1\r\nHost: a.example.com\r\n\r\n"));
+          const buffer = new Uint8Array(4096);
+          const n = await conn.read(buffer);
+          assert(decoder.decode(buffer.subarray(0, n ?? 0)).startsWith("HTTP/1.1 200"));
+        }
+        const { answer } = await sendAndAwaitClose(
+          port,
+          "GET /x HTTP/1.1\r\nHost: a.example.com\r\n\r\n",
+        );
+        assertEquals(answer, "");
+        const name = "serval_client_connections_rejected_total";
+        assertEquals(await counter(gw, name, { reason }), 1);
+        assertEquals(await counter(gw, name, { reason: reason === "port" ? "global" : "port" }), 0);
+      } finally {
+        for (const conn of held) conn.close();
+      }
+    });
+  }
+  await backend.close();
 });
