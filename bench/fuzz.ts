@@ -14,9 +14,11 @@
  */
 // deno-lint-ignore-file no-console
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
+import { requestTarget } from "../tests/fuzz/request_target.ts";
 import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 
 const TARGETS: Record<string, () => FuzzTarget> = {
+  request: requestTarget,
   upstream: upstreamTarget,
 };
 
@@ -55,7 +57,8 @@ for (const name of names) {
   console.log(
     `fuzz ${name}: seed ${seed}, ${cases} case(s)${replay === undefined ? "" : ` from ${replay}`}`,
   );
-  const report = await runFuzz(TARGETS[name](), {
+  const target = TARGETS[name]();
+  const report = await runFuzz(target, {
     seed,
     cases,
     first: replay ?? 0,
@@ -66,6 +69,7 @@ for (const name of names) {
     `fuzz ${name}: ${report.cases} cases in ${(report.elapsedMs / 1000).toFixed(1)} s ` +
       `(${rate.toFixed(0)} cases/s), ${report.failures.length} failure(s), seed ${seed}`,
   );
+  if (target.summary !== undefined) console.log(`fuzz ${name}: ${target.summary()}`);
   for (const failure of report.failures) console.log(describeFailure(failure) + "\n");
   failed += report.failures.length;
 }

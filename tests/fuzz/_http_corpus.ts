@@ -34,4 +34,9 @@ export const REQUEST_SEEDS: readonly string[] = [
   "DELETE /r/h HTTP/1.1\r\nHost: fuzz.example\r\nX-A: 1\r\nX-B: 2\r\nCookie: a=b\r\nX-Fuzz-Route: client\r\nConnection: keep-alive, X-A\r\n\r\n",
   "POST /r/i HTTP/1.1\r\nHost: fuzz.example\r\nContent-Length: 0\r\n\r\n",
   "OPTIONS /r/j HTTP/1.1\r\nHost: fuzz.example\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+  // The route sets x-fuzz-route: a client listing it in Connection must not get it removed.
+  "GET /r/k HTTP/1.1\r\nHost: fuzz.example\r\nConnection: x-fuzz-route, te\r\nX-Fuzz-Route: client\r\nTE: trailers\r\n\r\n",
+  "GET /r/%2e%2e/%2F/l?q=%zz&a=%00 HTTP/1.1\r\nHost: FUZZ.example.:80\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+  "GET //r/../m/./n HTTP/1.1\r\nHost: fuzz.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  "PATCH /r/o HTTP/1.1\r\nHost: fuzz.example\r\nContent-Length: 3\r\nX_Under: 1\r\nForwarded: for=1.2.3.4\r\n\r\nabc",
 ];

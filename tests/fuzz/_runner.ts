@@ -20,6 +20,8 @@ export interface FuzzTarget {
   open?(): Promise<void>;
   run(rng: Prng): Promise<CaseFailure | undefined>;
   close?(): Promise<void>;
+  /** What the cases did (how many were accepted, reached a backend…), for the printout. */
+  summary?(): string;
 }
 
 /** One failing case, enough to replay it. */

@@ -80,6 +80,13 @@ function compare(ref: ReferenceResult, got: Outcome): string | undefined {
   return undefined;
 }
 
+/** What the cases of a run did. */
+export interface UpstreamCounts {
+  accepted: number;
+  refused: number;
+  reused: number;
+}
+
 /**
  * Runs one case in the given fake upstream; `fixed` replays a known input
  * instead of a mutated one.
@@ -88,6 +95,7 @@ export async function upstreamCase(
   upstream: FakeUpstream,
   rng: Prng,
   fixed?: { input: string; method: string },
+  counts: UpstreamCounts = { accepted: 0, refused: 0, reused: 0 },
 ): Promise<CaseFailure | undefined> {
   const input = fixed?.input ?? mutate(rng.pick(RESPONSE_SEEDS), rng, RESPONSE_SEEDS);
   const method = fixed?.method ?? (rng.chance(0.1) ? "HEAD" : "GET");
@@ -101,9 +109,11 @@ export async function upstreamCase(
     const got = await upstream.settle(exchange(client, method, "/case"));
     const wrong = compare(ref, got);
     if (wrong !== undefined) return { input, message: `${method}: ${wrong}` };
+    counts[got.kind === "ok" ? "accepted" : "refused"]++;
     const caseConn = upstream.conns[0];
     const canary = await upstream.settle(exchange(client, "GET", "/canary"));
     const reused = caseConn !== undefined && caseConn.requests.length > 1;
+    if (reused) counts.reused++;
     if (reused && (ref.kind !== "ok" || !ref.reusable)) {
       return {
         input,
@@ -129,13 +139,16 @@ export async function upstreamCase(
 /** The target for {@linkcode runFuzz}: `Deno.connect` is replaced while it runs. */
 export function upstreamTarget(): FuzzTarget {
   const upstream = new FakeUpstream(new Prng(0));
+  const counts: UpstreamCounts = { accepted: 0, refused: 0, reused: 0 };
   return {
     name: "upstream",
     open() {
       upstream.install();
       return Promise.resolve();
     },
-    run: (caseRng) => upstreamCase(upstream, caseRng),
+    run: (caseRng) => upstreamCase(upstream, caseRng, undefined, counts),
+    summary: () =>
+      `${counts.accepted} accepted, ${counts.refused} refused, ${counts.reused} connections reused`,
     close() {
       upstream.uninstall();
       return Promise.resolve();

@@ -1,0 +1,210 @@
+/**
+ * Fuzz target: the request path. Mutated requests, each followed by a
+ * canary request on the same connection, go through a real data plane
+ * (the listener manager on a loopback port, a compiled table whose route
+ * sets a header) to a backend that records what it reads.
+ *
+ * Oracle, per case: everything the gateway writes back is well-formed
+ * HTTP/1.1 with a status, never a 5xx (the backend does not fail); every
+ * request the backend read in full was answered to the client, and every
+ * answer from the backend was for a request it read (nothing smuggled, no
+ * answer crossed between requests); every request at the backend carries
+ * the route's header; when a strict server frames the mutated bytes as
+ * complete requests, the canary is never inside a body. After the run the
+ * data plane still answers a plain request.
+ * @module
+ */
+import { backend } from "../dataplane/_config.ts";
+import { startProxy, type TestProxy } from "../dataplane/_proxy.ts";
+import { readResponses, referenceRequests } from "./_message_reference.ts";
+import { REQUEST_SEEDS } from "./_http_corpus.ts";
+import { mutate } from "./_mutators.ts";
+import type { Prng } from "./_prng.ts";
+import { type RecordingBackend, startRecordingBackend } from "./_recording_backend.ts";
+import type { CaseFailure, FuzzTarget } from "./_runner.ts";
+import { bytesLatin1, latin1Bytes } from "./_prng.ts";
+
+const CANARY = "GET /canary HTTP/1.1\r\nHost: fuzz.example\r\nConnection: close\r\n\r\n";
+const ROUTE_HEADER = "x-fuzz-route";
+/** A case the gateway has not finished 30 s after the client's last byte is a hang. */
+const HANG_MS = 30_000;
+
+/**
+ * Sends `bytes` and reads until the gateway closes. With `halfClose` the
+ * sending side is closed after the bytes, so a gateway waiting for more of
+ * an incomplete request sees the end at once (Deno's HTTP engine then drops
+ * requests still in flight: their answers are not expected).
+ */
+async function exchange(port: number, bytes: Uint8Array, halfClose: boolean): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let hung = false;
+  const watchdog = setTimeout(() => {
+    hung = true;
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }, HANG_MS);
+  try {
+    let off = 0;
+    try {
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+      if (halfClose) await conn.closeWrite();
+    } catch {
+      // The gateway may close before reading everything (an early 400): read what it wrote.
+    }
+    let text = "";
+    const buf = new Uint8Array(16 * 1024);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += bytesLatin1(buf.subarray(0, n));
+    }
+    if (hung) {
+      throw new Error(`Gateway kept the connection open ${HANG_MS} ms after the client's end`);
+    }
+    return text;
+  } finally {
+    clearTimeout(watchdog);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** The target as a URL parser spells it (raw UTF-8 in a path is percent-encoded at the backend). */
+function normalTarget(target: string): string {
+  try {
+    const url = new URL(target, "http://fuzz.example");
+    return url.pathname + url.search;
+  } catch {
+    return target;
+  }
+}
+
+/** What the cases of a run did. */
+export interface RequestCounts {
+  cases: number;
+  strictlyValid: number;
+  reachedBackend: number;
+  canaryServed: number;
+  answered4xx: number;
+}
+
+function newCounts(): RequestCounts {
+  return { cases: 0, strictlyValid: 0, reachedBackend: 0, canaryServed: 0, answered4xx: 0 };
+}
+
+/** Runs one case against a running proxy and backend. */
+export async function requestCase(
+  proxy: TestProxy,
+  backendServer: RecordingBackend,
+  sent: string[],
+  rng: Prng,
+  fixed?: string,
+  counts: RequestCounts = newCounts(),
+): Promise<CaseFailure | undefined> {
+  const input = fixed ?? mutate(rng.pick(REQUEST_SEEDS), rng, REQUEST_SEEDS);
+  const fail = (message: string) => ({ input, message });
+  const before = backendServer.seen.length;
+  sent.length = 0;
+  // Complete requests end with the canary's Connection: close; anything else with a half-close.
+  const framed = referenceRequests(input);
+  const answer = await exchange(proxy.port, latin1Bytes(input + CANARY), framed === undefined);
+  const seen = backendServer.seen.slice(before);
+
+  const heads = framed?.map((r) => r.method === "HEAD");
+  const responses = readResponses(
+    answer,
+    (i) => heads !== undefined ? heads[i] === true : i === 0 && /^HEAD /.test(input),
+  );
+  const shown = JSON.stringify(answer.slice(0, 300));
+  if (typeof responses === "string") return fail(`malformed answer: ${responses}: ${shown}`);
+  const server = responses.find((r) => r.status >= 500);
+  if (server !== undefined) return fail(`answered ${server.status}: ${shown}`);
+
+  // Every request the backend read was sent by the gateway as one request (nothing smuggled).
+  let at = 0;
+  for (const r of seen) {
+    while (at < sent.length && sent[at] !== `${r.method} ${normalTarget(r.target)}`) at++;
+    if (at === sent.length) {
+      return fail(
+        `backend read ${r.method} ${r.target}, which the gateway never sent (sent: ${sent})`,
+      );
+    }
+    at++;
+  }
+  const answered = responses.map((r) => r.headers.find(([n]) => n === "x-seen")?.[1])
+    .filter((s) => s !== undefined);
+  const reached = seen.map((r) => String(r.seq));
+  const lost = framed === undefined
+    ? answered.filter((s) => !reached.includes(s))
+    : reached.join(",") === answered.join(",")
+    ? []
+    : reached;
+  counts.cases++;
+  if (framed !== undefined) counts.strictlyValid++;
+  if (seen.some((r) => r.target !== "/canary")) counts.reachedBackend++;
+  if (seen.some((r) => r.target === "/canary")) counts.canaryServed++;
+  if (responses.some((r) => r.status >= 400)) counts.answered4xx++;
+  if (lost.length > 0) {
+    return fail(`backend read [${reached}] but the client got answers for [${answered}]: ${shown}`);
+  }
+  for (const r of seen) {
+    if (r.headers.get(ROUTE_HEADER) !== "set") {
+      return fail(
+        `request ${r.method} ${r.target} reached the backend with ${ROUTE_HEADER}: ${
+          r.headers.get(ROUTE_HEADER)
+        }`,
+      );
+    }
+  }
+  if (framed !== undefined && seen.some((r) => r.body.includes("/canary"))) {
+    return fail(
+      "the canary reached the backend inside a body although the requests before it were complete",
+    );
+  }
+  return undefined;
+}
+
+/** The target for {@linkcode runFuzz}: one data plane and backend for the whole run. */
+export function requestTarget(): FuzzTarget {
+  let proxy: TestProxy | undefined;
+  let backendServer: RecordingBackend | undefined;
+  const sent: string[] = [];
+  const counts = newCounts();
+  return {
+    name: "request",
+    async open() {
+      backendServer = startRecordingBackend();
+      proxy = await startProxy([{
+        path: "/",
+        filters: [{
+          type: "RequestHeaderModifier",
+          modifier: { set: [{ name: ROUTE_HEADER, value: "set" }], add: [], remove: [] },
+        }],
+        backends: [backend("echo", [backendServer.port])],
+      }]);
+      const client = proxy.client;
+      const request = client.request.bind(client);
+      // What the gateway sends upstream, to tell a smuggled request at the backend from a sent one.
+      client.request = (protocol, endpoint, req, options) => {
+        sent.push(`${req.method} ${normalTarget(req.target)}`);
+        return request(protocol, endpoint, req, options);
+      };
+    },
+    run: (rng) => requestCase(proxy!, backendServer!, sent, rng, undefined, counts),
+    summary: () =>
+      `${counts.strictlyValid} strictly valid, ${counts.reachedBackend} reached the backend, ` +
+      `${counts.canaryServed} canaries served, ${counts.answered4xx} got a 4xx`,
+    async close() {
+      // The data plane survived the run: a plain request still gets the backend's answer.
+      const res = await fetch(`${proxy!.url}/after`, { headers: { host: "fuzz.example" } });
+      await res.body?.cancel();
+      await proxy![Symbol.asyncDispose]();
+      await backendServer![Symbol.asyncDispose]();
+      if (res.status !== 200) {
+        throw new Error(`Data plane answered ${res.status} after the fuzz run`);
+      }
+    },
+  };
+}
