@@ -23,6 +23,7 @@ import type { Logger } from "../log/logger.ts";
 import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
 import { scanClientHello } from "./tls_client_hello.ts";
 import { reusePortAvailable } from "./tls_server.ts";
+import { closeQuietly, pump, SMALL_BUFFER, writeAll } from "./tcp_relay.ts";
 
 /** What the front door learnt about one client connection. */
 export interface FrontDoorOrigin {
@@ -72,9 +73,6 @@ export interface FrontDoor {
   drained(): Promise<void>;
 }
 
-const SMALL_BUFFER = 4096;
-const LARGE_BUFFER = 65536;
-
 /**
  * Binds the public socket and relays every TLS connection to `target()`.
  * Throws when the port cannot be bound.
@@ -89,24 +87,138 @@ const LARGE_BUFFER = 65536;
  * ```
  */
 export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
-  const log = options.logger;
-  const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
-  const maxRetries = options.maxRetries ?? 3;
-  const listener = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.reusePort ? { reusePort: reusePortOrThrow(options.port) } : {}),
-  });
-  const origins = new Map<number, FrontDoorOrigin>();
-  const waitingForHello = new Set<Deno.Conn>();
-  const running = new Set<Promise<void>>();
-  let closed = false;
+  return new RelayingFrontDoor(options);
+}
+
+/** A ClientHello read whole, and the name it asked for. */
+interface Hello {
+  bytes: Uint8Array;
+  serverName: string;
+}
+
+/** A relay's connection to the loopback TLS listener, after its first answer. */
+interface Connected {
+  upstream: Deno.TcpConn;
+  relayPort: number;
+  answer: Uint8Array;
+}
+
+/** The front door: its socket, the relays running and their origins, in named fields. */
+class RelayingFrontDoor implements FrontDoor {
+  readonly addr: Deno.NetAddr;
+  readonly #options: FrontDoorOptions;
+  readonly #log: Logger;
+  readonly #helloTimeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #listener: Deno.Listener;
+  readonly #origins = new Map<number, FrontDoorOrigin>();
+  readonly #waitingForHello = new Set<Deno.Conn>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #accepting: Promise<void>;
+  #closed = false;
+
+  constructor(options: FrontDoorOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.#helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+    this.#maxRetries = options.maxRetries ?? 3;
+    this.#listener = Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.reusePort ? { reusePort: reusePortOrThrow(options.port) } : {}),
+    });
+    this.addr = this.#listener.addr as Deno.NetAddr;
+    this.#accepting = this.#acceptLoop();
+  }
+
+  lookup(relayPort: number): FrontDoorOrigin | undefined {
+    return this.#origins.get(relayPort);
+  }
+
+  relays(): number {
+    return this.#running.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeQuietly(this.#listener);
+    for (const client of this.#waitingForHello) closeQuietly(client);
+    await this.#accepting;
+  }
+
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let client: Deno.TcpConn;
+      try {
+        client = await this.#listener.accept() as Deno.TcpConn;
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        if (isOutOfDescriptors(error)) this.#options.onOutOfDescriptors?.();
+        this.#log.warn("Cannot accept a TCP connection", { error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      const max = this.#options.maxConnections ?? 0;
+      const budget = this.#options.budget;
+      const portFull = max > 0 && this.#running.size >= max;
+      if (portFull) budget?.rejectedByPort();
+      if (portFull || budget?.tryAcquire() === false) {
+        closeQuietly(client);
+        this.#log.debug("Closing a new connection: a connection limit is reached");
+        continue;
+      }
+      const relayRun = this.#relay(client);
+      this.#running.add(relayRun);
+      void relayRun.finally(() => {
+        this.#running.delete(relayRun);
+        budget?.release();
+      });
+    }
+  }
+
+  async #relay(client: Deno.TcpConn): Promise<void> {
+    this.#waitingForHello.add(client);
+    let upstream: Deno.TcpConn | undefined;
+    let relayPort = -1;
+    let inbound: Promise<void> | undefined;
+    try {
+      client.setNoDelay(true);
+      const hello = await this.#readHello(client).catch(() => undefined);
+      this.#waitingForHello.delete(client);
+      if (hello === undefined || this.#closed) return;
+      const origin = {
+        serverName: hello.serverName,
+        remoteAddr: client.remoteAddr as Deno.NetAddr,
+      };
+      const connected = await this.#connectUpstream(hello.bytes, origin);
+      upstream = connected.upstream;
+      relayPort = connected.relayPort;
+      await writeAll(client, connected.answer);
+      // A client may half-close after its last request and still await the
+      // answer; the relay ends when the TLS server's side ends.
+      inbound = pump(client, upstream);
+      await pump(upstream, client);
+    } catch (error) {
+      this.#log.debug("TLS relay ended with an error", { error: (error as Error).message });
+    } finally {
+      this.#waitingForHello.delete(client);
+      this.#origins.delete(relayPort);
+      closeQuietly(client);
+      closeQuietly(upstream);
+      await inbound;
+    }
+  }
 
   /** Reads until a whole ClientHello is in; `undefined` when there is none. */
-  const readHello = async (client: Deno.Conn) => {
+  async #readHello(client: Deno.Conn): Promise<Hello | undefined> {
     let bytes = new Uint8Array(0);
     const chunk = new Uint8Array(SMALL_BUFFER);
-    const timer = setTimeout(() => client.close(), helloTimeoutMs);
+    const timer = setTimeout(() => client.close(), this.#helloTimeoutMs);
     try {
       while (true) {
         const n = await client.read(chunk);
@@ -118,123 +230,47 @@ export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
         const scan = scanClientHello(bytes);
         if (scan.state === "parsed") return { bytes, serverName: scan.serverName };
         if (scan.state === "invalid") {
-          log.debug("Closing a connection that sent no TLS ClientHello", { reason: scan.reason });
+          this.#log.debug("Closing a connection that sent no TLS ClientHello", {
+            reason: scan.reason,
+          });
           return undefined;
         }
       }
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
 
   /**
    * Connects to the TLS listener and sends the first bytes; resolves once the
    * TLS server answered, reconnecting when it was reset before that.
    */
-  const connectUpstream = async (first: Uint8Array, origin: FrontDoorOrigin) => {
+  async #connectUpstream(first: Uint8Array, origin: FrontDoorOrigin): Promise<Connected> {
     for (let attempt = 0;; attempt++) {
       let upstream: Deno.TcpConn | undefined;
       let relayPort = -1;
       try {
-        upstream = await Deno.connect({ hostname: "127.0.0.1", port: options.target() });
+        upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#options.target() });
         upstream.setNoDelay(true);
         relayPort = (upstream.localAddr as Deno.NetAddr).port;
-        origins.set(relayPort, origin);
+        this.#origins.set(relayPort, origin);
         await writeAll(upstream, first);
         const answer = new Uint8Array(16384);
         const n = await upstream.read(answer);
         if (n === null) throw new Deno.errors.ConnectionReset("closed before answering");
         return { upstream, relayPort, answer: answer.subarray(0, n) };
       } catch (error) {
-        origins.delete(relayPort);
+        this.#origins.delete(relayPort);
         closeQuietly(upstream);
         // Nothing reached the client yet, so another try is invisible to it.
-        if (attempt >= maxRetries || closed) throw error;
-        log.debug("Relaying a ClientHello again: the loopback TLS listener dropped it", {
+        if (attempt >= this.#maxRetries || this.#closed) throw error;
+        this.#log.debug("Relaying a ClientHello again: the loopback TLS listener dropped it", {
           attempt: attempt + 1,
           error: (error as Error).message,
         });
       }
     }
-  };
-
-  const relay = async (client: Deno.TcpConn): Promise<void> => {
-    waitingForHello.add(client);
-    let upstream: Deno.TcpConn | undefined;
-    let relayPort = -1;
-    let inbound: Promise<void> | undefined;
-    try {
-      client.setNoDelay(true);
-      const hello = await readHello(client).catch(() => undefined);
-      waitingForHello.delete(client);
-      if (hello === undefined || closed) return;
-      const origin = {
-        serverName: hello.serverName,
-        remoteAddr: client.remoteAddr as Deno.NetAddr,
-      };
-      const connected = await connectUpstream(hello.bytes, origin);
-      upstream = connected.upstream;
-      relayPort = connected.relayPort;
-      await writeAll(client, connected.answer);
-      // A client may half-close after its last request and still await the
-      // answer; the relay ends when the TLS server's side ends.
-      inbound = pump(client, upstream);
-      await pump(upstream, client);
-    } catch (error) {
-      log.debug("TLS relay ended with an error", { error: (error as Error).message });
-    } finally {
-      waitingForHello.delete(client);
-      origins.delete(relayPort);
-      closeQuietly(client);
-      closeQuietly(upstream);
-      await inbound;
-    }
-  };
-
-  const accepting = (async () => {
-    while (!closed) {
-      let client: Deno.TcpConn;
-      try {
-        client = await listener.accept() as Deno.TcpConn;
-      } catch (error) {
-        if (closed || error instanceof Deno.errors.BadResource) return;
-        if (isOutOfDescriptors(error)) options.onOutOfDescriptors?.();
-        log.warn("Cannot accept a TCP connection", { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      const max = options.maxConnections ?? 0;
-      const portFull = max > 0 && running.size >= max;
-      if (portFull) options.budget?.rejectedByPort();
-      if (portFull || options.budget?.tryAcquire() === false) {
-        closeQuietly(client);
-        log.debug("Closing a new connection: a connection limit is reached");
-        continue;
-      }
-      const relayRun = relay(client);
-      running.add(relayRun);
-      void relayRun.finally(() => {
-        running.delete(relayRun);
-        options.budget?.release();
-      });
-    }
-  })();
-
-  return {
-    addr: listener.addr as Deno.NetAddr,
-    lookup: (relayPort) => origins.get(relayPort),
-    relays: () => running.size,
-    async close() {
-      if (closed) return;
-      closed = true;
-      closeQuietly(listener);
-      for (const client of waitingForHello) closeQuietly(client);
-      await accepting;
-    },
-    async drained() {
-      while (running.size > 0) await Promise.all([...running]);
-    },
-  };
+  }
 }
 
 /**
@@ -248,43 +284,4 @@ function reusePortOrThrow(port: number): true {
     );
   }
   return true;
-}
-
-/**
- * Copies until EOF, then half-closes the other side so the peer sees the end
- * while the opposite direction drains. The buffer grows for bulk transfers
- * and shrinks back, so an idle connection holds only a small one.
- */
-async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  let buffer = new Uint8Array(SMALL_BUFFER);
-  try {
-    while (true) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      await writeAll(to, buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < LARGE_BUFFER) {
-        buffer = new Uint8Array(LARGE_BUFFER);
-      } else if (n < SMALL_BUFFER && buffer.length > SMALL_BUFFER) {
-        buffer = new Uint8Array(SMALL_BUFFER);
-      }
-    }
-    await to.closeWrite().catch(() => closeQuietly(to));
-  } catch {
-    // A reset on either side ends both directions.
-    closeQuietly(from);
-    closeQuietly(to);
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
-function closeQuietly(closable: { close(): void } | undefined): void {
-  try {
-    closable?.close();
-  } catch {
-    // Already closed.
-  }
 }
