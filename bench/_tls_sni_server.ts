@@ -9,7 +9,8 @@
  * @module
  */
 import { sniCertificatesFor } from "../src/dataplane/sni.ts";
-import { serveTlsPort, type SniSource } from "../src/dataplane/tls_port_server.ts";
+import { serveTlsPort } from "../src/dataplane/tls_port_server.ts";
+import type { SniSource } from "../src/dataplane/tls_port_types.ts";
 
 const [mode, port, certFile, keyFile] = Deno.args;
 const certPem = await Deno.readTextFile(certFile);

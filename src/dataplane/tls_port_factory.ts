@@ -9,7 +9,8 @@
 import type { RouteTable } from "../router/router.ts";
 import type { PortServer, PortServerFactory } from "./port_server.ts";
 import { sniCertificatesFor } from "./sni.ts";
-import { serveTlsPort, type SniSource } from "./tls_port_server.ts";
+import { serveTlsPort } from "./tls_port_server.ts";
+import type { SniSource } from "./tls_port_types.ts";
 import { assertTlsInternals } from "./tls_server.ts";
 
 /** Options of {@linkcode createHttpsServerFactory}. */

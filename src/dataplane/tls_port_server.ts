@@ -4,7 +4,7 @@
  * (`sni_misdirected.ts`), and certificate rotation without restart.
  *
  * Two ways to learn which listener a connection belongs to
- * ({@linkcode SniSource}):
+ * (`SniSource`):
  *
  * - `client-hello` (default): the public socket is a front door
  *   (`tls_front_door.ts`) that reads each connection's SNI from its
@@ -33,14 +33,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
-import type { RouteTable } from "../router/router.ts";
-import type { ConnectionWatcher } from "./client_timeouts.ts";
-import {
-  type ConnectionBudget,
-  isOutOfDescriptors,
-  shedForDescriptors,
-  watchRequests,
-} from "./connection_server.ts";
+import { isOutOfDescriptors, shedForDescriptors, watchRequests } from "./connection_server.ts";
 import { serveConnection as serveAccepted, type ServedConnection } from "./serve_connection.ts";
 import type { SniCertificates } from "./sni.ts";
 import {
@@ -50,63 +43,8 @@ import {
   requestHostname,
 } from "./sni_misdirected.ts";
 import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
+import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
-
-/** How a connection's listener is known; see the module documentation. */
-export type SniSource = "client-hello" | "first-request";
-
-/** Options of {@linkcode serveTlsPort}. */
-export interface TlsPortServerOptions {
-  /** Bind address. */
-  hostname: string;
-  /** `0` picks a free port (tests). */
-  port: number;
-  /** The pool address of the port (`PortConfig.address`), for table lookups; absent: shared. */
-  address?: string;
-  /** The first certificate choice. */
-  certificates: SniCertificates;
-  /** The current table, for 421 decisions; `undefined`: no check. */
-  getTable: () => RouteTable | undefined;
-  /** The data-plane handler for this port. */
-  handler: TlsConnectionHandler;
-  logger?: Logger;
-  /** Distinct server names one listener resolves before it is replaced. Default 1000. */
-  maxResolvedNames?: number;
-  /**
-   * Bind the public socket with `SO_REUSEPORT`. `client-hello`: the front
-   * door, so the workers of one process share the port (default false).
-   * `first-request`: the TLS listener, which also lets a rotation bind the new
-   * listener before closing the old one (default: when `--unstable-net`
-   * allows it).
-   */
-  reusePort?: boolean;
-  /** Default `client-hello`. */
-  sniSource?: SniSource;
-  /** Shared limit of client connections (the data plane's). */
-  budget?: ConnectionBudget;
-  /** Limit of this port alone; `0` or absent: none. */
-  maxConnections?: number;
-  /** Client timeouts; absent: none. */
-  watcher?: ConnectionWatcher;
-}
-
-/** A running HTTPS port. */
-export interface TlsPortServer {
-  readonly addr: Deno.NetAddr;
-  readonly sniSource: SniSource;
-  /** Listeners bound so far (1 + rotations). */
-  readonly generation: number;
-  /** Open client connections. */
-  connections(): number;
-  /**
-   * Serves new handshakes with `certificates` (same port). A no-op when the
-   * fingerprint is unchanged. Rejects when the port cannot be rebound; the
-   * previous listener then keeps serving when `SO_REUSEPORT` is available.
-   */
-  update(certificates: SniCertificates): Promise<void>;
-  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
-  shutdown(): Promise<void>;
-}
 
 interface Generation {
   listener: Deno.TlsListener;
@@ -127,7 +65,8 @@ interface LiveConnection {
  *
  * @example
  * ```ts
- * import { serveTlsPort, type TlsPortServerOptions } from "./tls_port_server.ts";
+ * import { serveTlsPort } from "./tls_port_server.ts";
+ * import type { TlsPortServerOptions } from "./tls_port_types.ts";
  * import type { SniCertificates } from "./sni.ts";
  * declare const options: TlsPortServerOptions, renewed: SniCertificates;
  * const server = serveTlsPort(options);
@@ -136,43 +75,149 @@ interface LiveConnection {
  * ```
  */
 export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
-  const log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
-  const maxResolvedNames = options.maxResolvedNames ?? 1000;
-  const sniSource = options.sniSource ?? "client-hello";
-  const relayed = sniSource === "client-hello";
-  const reusePort = !relayed && (options.reusePort ?? reusePortAvailable());
-  const live = new Set<LiveConnection>();
-  let generationCount = 0;
-  let stopping = false;
-  let port = options.port;
-  let rotating: Promise<void> = Promise.resolve();
+  return new TlsPort(options);
+}
 
-  const onError = (error: unknown): Response => {
-    log.error("HTTPS request failed inside the server", { error: describe(error) });
+/** An HTTPS port: its listeners, front door and live connections in named fields. */
+class TlsPort implements TlsPortServer {
+  readonly addr: Deno.NetAddr;
+  readonly sniSource: SniSource;
+  readonly #options: TlsPortServerOptions;
+  readonly #log: Logger;
+  readonly #maxResolvedNames: number;
+  /** `client-hello`: connections come through the front door. */
+  readonly #relayed: boolean;
+  readonly #reusePort: boolean;
+  readonly #live = new Set<LiveConnection>();
+  readonly #front: FrontDoor | undefined;
+  #generationCount = 0;
+  #stopping = false;
+  #port: number;
+  #rotating: Promise<void> = Promise.resolve();
+  #current: Generation;
+
+  constructor(options: TlsPortServerOptions) {
+    this.#options = options;
+    this.#log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
+    this.#maxResolvedNames = options.maxResolvedNames ?? 1000;
+    this.sniSource = options.sniSource ?? "client-hello";
+    this.#relayed = this.sniSource === "client-hello";
+    this.#reusePort = !this.#relayed && (options.reusePort ?? reusePortAvailable());
+    this.#port = options.port;
+    this.#current = this.#bind(options.certificates);
+    if (this.#relayed) {
+      try {
+        this.#front = this.#openFrontDoor();
+      } catch (error) {
+        void this.#closeGeneration(this.#current);
+        throw error;
+      }
+      this.#port = this.#front.addr.port;
+    }
+    this.addr = this.#front?.addr ?? this.#current.listener.addr as Deno.NetAddr;
+  }
+
+  get generation(): number {
+    return this.#generationCount;
+  }
+
+  connections(): number {
+    return this.#live.size;
+  }
+
+  update(certificates: SniCertificates): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    if (certificates.fingerprint === this.#current.certificates.fingerprint) {
+      // Same handshakes; keep the listener (and its warm cache).
+      this.#current.certificates = certificates;
+      return Promise.resolve();
+    }
+    return this.#rotate(certificates);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    await this.#rotating;
+    await this.#front?.close();
+    await this.#closeGeneration(this.#current);
+    const open = [...this.#live];
+    await Promise.all(open.map(async (connection) => {
+      await connection.served.shutdown().catch(() => {});
+      await connection.finished;
+    }));
+    // Each relay ends once its TLS connection above has closed.
+    await this.#front?.drained();
+  }
+
+  #openFrontDoor(): FrontDoor {
+    const { budget, watcher } = this.#options;
+    return openFrontDoor({
+      hostname: this.#options.hostname,
+      port: this.#port,
+      reusePort: this.#options.reusePort ?? false,
+      budget,
+      maxConnections: this.#options.maxConnections,
+      onOutOfDescriptors: () => {
+        if (budget !== undefined) shedForDescriptors(budget, watcher, this.#log);
+      },
+      target: () => (this.#current.listener.addr as Deno.NetAddr).port,
+      logger: this.#log,
+    });
+  }
+
+  readonly #onError = (error: unknown): Response => {
+    this.#log.error("HTTPS request failed inside the server", { error: describe(error) });
     return new Response("Internal Server Error\n", { status: 500 });
   };
 
   /** Without a relay, limits are checked here (the front door checks them otherwise). */
-  const admit = (): boolean => {
-    const max = options.maxConnections ?? 0;
-    if (max > 0 && live.size >= max) {
-      options.budget?.rejectedByPort();
+  #admit(): boolean {
+    const max = this.#options.maxConnections ?? 0;
+    if (max > 0 && this.#live.size >= max) {
+      this.#options.budget?.rejectedByPort();
       return false;
     }
-    return options.budget?.tryAcquire() ?? true;
-  };
+    return this.#options.budget?.tryAcquire() ?? true;
+  }
 
-  const serveConnection = (conn: Deno.TlsConn, generation: Generation): void => {
+  #serveConnection(conn: Deno.TlsConn, generation: Generation): void {
+    const handler = this.#connectionHandler(generation);
+    // Dropping only ever happens on a later sweep, once `served` exists.
+    const watched = this.#options.watcher?.watch(() => served.close());
+    const timed = watched === undefined ? handler : watchRequests(handler, watched);
+    const served = serveAccepted(conn, timed, this.#onError, (error) => {
+      // Handshake failures (unknown name, client rejecting the certificate)
+      // and resets land here; they are the client's business.
+      this.#log.debug("TLS connection ended with an error", { error: describe(error) });
+    });
+    const entry: LiveConnection = { served, finished: served.finished };
+    entry.finished = served.finished.then(() => {
+      this.#live.delete(entry);
+      watched?.end();
+      // Relayed connections are counted by the front door.
+      if (!this.#relayed) this.#options.budget?.release();
+    });
+    this.#live.add(entry);
+  }
+
+  /**
+   * The handler of one connection: it learns the connection's listener (from
+   * the front door, or from its first request) and answers 421 to a request
+   * that listener does not serve.
+   */
+  #connectionHandler(generation: Generation): TlsConnectionHandler {
+    const options = this.#options;
     const binding: ConnectionBinding = {};
     let clientAddr: Deno.NetAddr | undefined;
     let first = true;
-    const handler: TlsConnectionHandler = (request, info) => {
+    return (request, info) => {
       if (first) {
         first = false;
         // The relay registered the origin before it sent the ClientHello, so
         // it is known by the time a request arrives. Unknown: a local process
         // dialled the loopback listener directly; the first Host decides.
-        const origin = front?.lookup(info.remoteAddr.port);
+        const origin = this.#front?.lookup(info.remoteAddr.port);
         if (origin !== undefined) {
           clientAddr = origin.remoteAddr;
           binding.listenerId = generation.certificates.entryFor(origin.serverName)?.listenerId;
@@ -182,7 +227,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       if (table !== undefined) {
         const verdict = checkMisdirected(
           table,
-          port,
+          this.#port,
           binding,
           requestHostname(request),
           options.address,
@@ -192,25 +237,10 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       if (clientAddr === undefined) return options.handler(request, info);
       return options.handler(request, { remoteAddr: clientAddr, completed: info.completed });
     };
-    // Dropping only ever happens on a later sweep, once `served` exists.
-    const watched = options.watcher?.watch(() => served.close());
-    const timed = watched === undefined ? handler : watchRequests(handler, watched);
-    const served = serveAccepted(conn, timed, onError, (error) => {
-      // Handshake failures (unknown name, client rejecting the certificate)
-      // and resets land here; they are the client's business.
-      log.debug("TLS connection ended with an error", { error: describe(error) });
-    });
-    const entry: LiveConnection = { served, finished: served.finished };
-    entry.finished = served.finished.then(() => {
-      live.delete(entry);
-      watched?.end();
-      // Relayed connections are counted by the front door.
-      if (!relayed) options.budget?.release();
-    });
-    live.add(entry);
-  };
+  }
 
-  const acceptLoop = async (generation: Generation): Promise<void> => {
+  async #acceptLoop(generation: Generation): Promise<void> {
+    const { budget, watcher } = this.#options;
     while (!generation.closed) {
       let conn: Deno.TlsConn;
       try {
@@ -221,14 +251,14 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
           return;
         }
         // EMFILE and friends: back off briefly rather than spin.
-        if (options.budget !== undefined && isOutOfDescriptors(error)) {
-          shedForDescriptors(options.budget, options.watcher, log);
+        if (budget !== undefined && isOutOfDescriptors(error)) {
+          shedForDescriptors(budget, watcher, this.#log);
         }
-        log.warn("Cannot accept a TLS connection", { error: describe(error) });
+        this.#log.warn("Cannot accept a TLS connection", { error: describe(error) });
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      if (!relayed && !admit()) {
+      if (!this.#relayed && !this.#admit()) {
         try {
           conn.close();
         } catch {
@@ -236,44 +266,41 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
         }
         continue;
       }
-      serveConnection(conn, generation);
+      this.#serveConnection(conn, generation);
     }
-  };
+  }
 
-  const bind = (certificates: SniCertificates): Generation => {
-    const generation = {
-      certificates,
-      resolvedNames: 0,
-      closed: false,
-    } as Generation;
+  #bind(certificates: SniCertificates): Generation {
+    const relayed = this.#relayed;
+    const generation = { certificates, resolvedNames: 0, closed: false } as Generation;
     generation.listener = listenTlsWithSni({
       // Relayed: only the front door dials this listener.
-      hostname: relayed ? "127.0.0.1" : options.hostname,
-      port: relayed ? 0 : port,
-      reusePort,
+      hostname: relayed ? "127.0.0.1" : this.#options.hostname,
+      port: relayed ? 0 : this.#port,
+      reusePort: this.#reusePort,
       resolve: (serverName) => {
         // Called once per distinct name per listener (Deno caches the rest).
         generation.resolvedNames++;
-        if (generation.resolvedNames === maxResolvedNames && !stopping) {
-          log.info("Replacing the TLS listener to bound its server-name cache", {
+        if (generation.resolvedNames === this.#maxResolvedNames && !this.#stopping) {
+          this.#log.info("Replacing the TLS listener to bound its server-name cache", {
             names: generation.resolvedNames,
           });
           queueMicrotask(() => {
-            void rotate(generation.certificates).catch((error) =>
-              log.error("Cannot replace the TLS listener", { error: describe(error) })
+            void this.#rotate(generation.certificates).catch((error) =>
+              this.#log.error("Cannot replace the TLS listener", { error: describe(error) })
             );
           });
         }
         return generation.certificates.resolve(serverName);
       },
     });
-    if (!relayed) port = (generation.listener.addr as Deno.NetAddr).port;
-    generationCount++;
-    generation.accepting = acceptLoop(generation);
+    if (!relayed) this.#port = (generation.listener.addr as Deno.NetAddr).port;
+    this.#generationCount++;
+    generation.accepting = this.#acceptLoop(generation);
     return generation;
-  };
+  }
 
-  const closeGeneration = async (generation: Generation): Promise<void> => {
+  async #closeGeneration(generation: Generation): Promise<void> {
     if (generation.closed) return;
     generation.closed = true;
     try {
@@ -282,85 +309,27 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
       // Already closed.
     }
     await generation.accepting;
-  };
-
-  let current = bind(options.certificates);
-  let front: FrontDoor | undefined;
-  if (relayed) {
-    try {
-      front = openFrontDoor({
-        hostname: options.hostname,
-        port,
-        reusePort: options.reusePort ?? false,
-        budget: options.budget,
-        maxConnections: options.maxConnections,
-        onOutOfDescriptors: () => {
-          if (options.budget !== undefined) {
-            shedForDescriptors(options.budget, options.watcher, log);
-          }
-        },
-        target: () => (current.listener.addr as Deno.NetAddr).port,
-        logger: log,
-      });
-    } catch (error) {
-      void closeGeneration(current);
-      throw error;
-    }
-    port = front.addr.port;
   }
-  const addr = front?.addr ?? current.listener.addr as Deno.NetAddr;
 
-  const rotate = (certificates: SniCertificates): Promise<void> => {
-    const step = rotating.then(async () => {
-      if (stopping) return;
-      const old = current;
-      if (relayed || reusePort) {
-        current = bind(certificates);
-        await closeGeneration(old);
+  #rotate(certificates: SniCertificates): Promise<void> {
+    const step = this.#rotating.then(async () => {
+      if (this.#stopping) return;
+      const old = this.#current;
+      if (this.#relayed || this.#reusePort) {
+        this.#current = this.#bind(certificates);
+        await this.#closeGeneration(old);
       } else {
-        await closeGeneration(old);
-        current = bind(certificates);
+        await this.#closeGeneration(old);
+        this.#current = this.#bind(certificates);
       }
-      log.info("TLS certificates rotated", {
-        generation: generationCount,
+      this.#log.info("TLS certificates rotated", {
+        generation: this.#generationCount,
         certificates: certificates.entries.map((e) => e.certificateId),
       });
     });
-    rotating = step.catch(() => {});
+    this.#rotating = step.catch(() => {});
     return step;
-  };
-
-  return {
-    addr,
-    sniSource,
-    get generation() {
-      return generationCount;
-    },
-    connections: () => live.size,
-    update(certificates) {
-      if (stopping) return Promise.resolve();
-      if (certificates.fingerprint === current.certificates.fingerprint) {
-        // Same handshakes; keep the listener (and its warm cache).
-        current.certificates = certificates;
-        return Promise.resolve();
-      }
-      return rotate(certificates);
-    },
-    async shutdown() {
-      if (stopping) return;
-      stopping = true;
-      await rotating;
-      await front?.close();
-      await closeGeneration(current);
-      const open = [...live];
-      await Promise.all(open.map(async (connection) => {
-        await connection.served.shutdown().catch(() => {});
-        await connection.finished;
-      }));
-      // Each relay ends once its TLS connection above has closed.
-      await front?.drained();
-    },
-  };
+  }
 }
 
 /** An error's name and message, never its other properties (which could hold PEM). */

@@ -7,7 +7,7 @@
 import { assert } from "@std/assert";
 import { createListenerManager, type ListenerManager } from "../../src/dataplane/listeners.ts";
 import { createHttpsServerFactory } from "../../src/dataplane/tls_port_factory.ts";
-import type { SniSource } from "../../src/dataplane/tls_port_server.ts";
+import type { SniSource } from "../../src/dataplane/tls_port_types.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";

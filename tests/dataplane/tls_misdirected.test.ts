@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
-import type { SniSource } from "../../src/dataplane/tls_port_server.ts";
+import type { SniSource } from "../../src/dataplane/tls_port_types.ts";
 import type { TestCa } from "../_helpers/certs.ts";
 import { echoOf, type Harness, header, startHarness, type TestListener } from "./_tls_harness.ts";
 import { curlHttps, httpOverTls } from "./tls_test_client.ts";

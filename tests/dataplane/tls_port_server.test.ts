@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals, assertFalse, assertMatch } from "@std/assert";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
-import { serveTlsPort, type SniSource } from "../../src/dataplane/tls_port_server.ts";
+import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
+import type { SniSource } from "../../src/dataplane/tls_port_types.ts";
 import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePort } from "../_helpers/gateway_process.ts";

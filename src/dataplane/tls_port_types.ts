@@ -1,0 +1,67 @@
+/**
+ * The face of an HTTPS port (`tls_port_server.ts`): how it learns each
+ * connection's listener, what it is given, and what its owner may ask of it.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { RouteTable } from "../router/router.ts";
+import type { ConnectionWatcher } from "./client_timeouts.ts";
+import type { ConnectionBudget } from "./connection_server.ts";
+import type { SniCertificates } from "./sni.ts";
+import type { TlsConnectionHandler } from "./tls_server.ts";
+
+/** How a connection's listener is known; see `tls_port_server.ts`. */
+export type SniSource = "client-hello" | "first-request";
+
+/** Options of `serveTlsPort` (`tls_port_server.ts`). */
+export interface TlsPortServerOptions {
+  /** Bind address. */
+  hostname: string;
+  /** `0` picks a free port (tests). */
+  port: number;
+  /** The pool address of the port (`PortConfig.address`), for table lookups; absent: shared. */
+  address?: string;
+  /** The first certificate choice. */
+  certificates: SniCertificates;
+  /** The current table, for 421 decisions; `undefined`: no check. */
+  getTable: () => RouteTable | undefined;
+  /** The data-plane handler for this port. */
+  handler: TlsConnectionHandler;
+  logger?: Logger;
+  /** Distinct server names one listener resolves before it is replaced. Default 1000. */
+  maxResolvedNames?: number;
+  /**
+   * Bind the public socket with `SO_REUSEPORT`. `client-hello`: the front
+   * door, so the workers of one process share the port (default false).
+   * `first-request`: the TLS listener, which also lets a rotation bind the new
+   * listener before closing the old one (default: when `--unstable-net`
+   * allows it).
+   */
+  reusePort?: boolean;
+  /** Default `client-hello`. */
+  sniSource?: SniSource;
+  /** Shared limit of client connections (the data plane's). */
+  budget?: ConnectionBudget;
+  /** Limit of this port alone; `0` or absent: none. */
+  maxConnections?: number;
+  /** Client timeouts; absent: none. */
+  watcher?: ConnectionWatcher;
+}
+
+/** A running HTTPS port. */
+export interface TlsPortServer {
+  readonly addr: Deno.NetAddr;
+  readonly sniSource: SniSource;
+  /** Listeners bound so far (1 + rotations). */
+  readonly generation: number;
+  /** Open client connections. */
+  connections(): number;
+  /**
+   * Serves new handshakes with `certificates` (same port). A no-op when the
+   * fingerprint is unchanged. Rejects when the port cannot be rebound; the
+   * previous listener then keeps serving when `SO_REUSEPORT` is available.
+   */
+  update(certificates: SniCertificates): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  shutdown(): Promise<void>;
+}
