@@ -31,6 +31,7 @@ import {
   REQUIRED_OBJECT_NAME,
   SECTION_NAME,
 } from "./validate_rules.ts";
+import { POLICY_STATUS_LISTS, readStatus } from "./validate_status.ts";
 
 const TARGETS = { required: true, minItems: 1, maxItems: 16 };
 const CA_REFS = { maxItems: 8 };
@@ -99,7 +100,7 @@ export function readBackendTLSPolicy(
   put(spec, "options", c.stringMap(s.options, "spec.options"));
   const out: BackendTLSPolicy = { ...head, kind: "BackendTLSPolicy", spec };
   // Kept so `translate` can tell which policies carry our entries to clear.
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, POLICY_STATUS_LISTS);
   if (status) out.status = status as BackendTLSPolicy["status"];
   return out;
 }

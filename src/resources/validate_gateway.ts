@@ -39,6 +39,7 @@ import {
   REQUIRED_PORT,
   SECTION_NAME,
 } from "./validate_rules.ts";
+import { GATEWAY_STATUS_LISTS, readStatus } from "./validate_status.ts";
 
 const TLS_MODES = ["Terminate", "Passthrough"] as const;
 const FROM_NAMESPACES = ["All", "Same", "Selector"] as const;
@@ -289,7 +290,7 @@ export function readGateway(
   put(spec, "infrastructure", readInfrastructure(c, s.infrastructure));
   put(spec, "tls", readGatewayTls(c, s.tls));
   const out: Gateway = { ...head, kind: "Gateway", spec };
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, GATEWAY_STATUS_LISTS);
   if (status) out.status = status as Gateway["status"];
   return out;
 }

@@ -38,6 +38,7 @@ import { readFilters } from "./validate_http_filter.ts";
 import { readRetry } from "./validate_http_extended.ts";
 import { readBackendRef, readParentRef } from "./validate_references.ts";
 import { DURATION, HEADER_NAME, HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
+import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
 const PATH_TYPES = ["Exact", "PathPrefix", "RegularExpression"] as const;
 const VALUE_MATCH_TYPES = ["Exact", "RegularExpression"] as const;
@@ -221,7 +222,7 @@ export function readHTTPRoute(
     }
   }
   const out: HTTPRoute = { ...head, kind: "HTTPRoute", spec };
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, ROUTE_STATUS_LISTS);
   if (status) out.status = status as HTTPRoute["status"];
   return out;
 }

@@ -19,6 +19,7 @@ import type { Service, ServicePort } from "./core_types.ts";
 import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { LABEL_KEY, LABEL_VALUE, PORT, PRECISE_HOSTNAME, REQUIRED_PORT } from "./validate_rules.ts";
+import { readStatus, SERVICE_STATUS_LISTS } from "./validate_status.ts";
 
 const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
 const PROTOCOLS = ["TCP", "UDP", "SCTP"];
@@ -85,7 +86,7 @@ export function readService(
     c.error("spec.externalName", "is required when type is ExternalName");
   }
   const out: Service = { ...head, kind: "Service", spec };
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, SERVICE_STATUS_LISTS);
   if (status) out.status = status as Service["status"];
   return out;
 }
