@@ -15,10 +15,12 @@
 // deno-lint-ignore-file no-console
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
 import { requestTarget } from "../tests/fuzz/request_target.ts";
+import { translateTarget } from "../tests/fuzz/translate_target.ts";
 import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 
 const TARGETS: Record<string, () => FuzzTarget> = {
   request: requestTarget,
+  translate: translateTarget,
   upstream: upstreamTarget,
 };
 
