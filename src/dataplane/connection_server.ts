@@ -14,6 +14,7 @@
  *   and dropped when its head, idle or stream deadline passes.
  * @module
  */
+import type { ConnectionOverride } from "./grpc_port.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
 import type { ClientEventReasons } from "./observer.ts";
@@ -95,6 +96,11 @@ export interface ConnectionServerOptions {
   budget?: ConnectionBudget;
   /** Drops connections past their deadlines; absent: no client timeouts. */
   watcher?: ConnectionWatcher;
+  /**
+   * Asked per accepted connection; a connection it serves bypasses Deno's
+   * engine (gRPC-only ports, `grpc_port.ts`). Absent: Deno's engine serves all.
+   */
+  override?: ConnectionOverride;
 }
 
 /** A running server. */
@@ -244,9 +250,10 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
     const handler = watched === undefined
       ? options.handler
       : watchRequests(options.handler, watched);
-    const served = serveConnection(conn, handler, options.onError, (error) => {
-      logger.debug("connection ended with an error", { error: (error as Error)?.message });
-    });
+    const served = options.override?.(conn, handler, options.onError) ??
+      serveConnection(conn, handler, options.onError, (error) => {
+        logger.debug("connection ended with an error", { error: (error as Error)?.message });
+      });
     live.add(served);
     void served.finished.then(() => {
       live.delete(served);

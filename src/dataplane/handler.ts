@@ -5,6 +5,7 @@
  * request keeps the table it started with while a new one is swapped in.
  * @module
  */
+import { attachTrailers } from "./response_trailers.ts";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
@@ -313,7 +314,7 @@ class PortRequests {
           ? upstreamHeaders
           : headersWith(plan.modifiersFor({ ...backend, filters: [] }).request);
       const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
-      return respond(
+      const response = respond(
         res.status,
         res.headers,
         res.body as BodyInit | null,
@@ -321,6 +322,7 @@ class PortRequests {
         res.contentLength,
         cors,
       );
+      return attachTrailers(response, res.trailers);
     } catch (error) {
       if (watched?.timedOut()) {
         this.#logger.debug("request body stalled", {

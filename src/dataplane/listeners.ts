@@ -8,6 +8,8 @@
  * `createHttpsServerFactory` (TLS with SNI), unless `servers` says otherwise.
  * @module
  */
+import { withGrpcStatuses } from "./grpc_status.ts";
+import { grpcOnlySocket } from "./grpc_port.ts";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
@@ -241,7 +243,7 @@ class PortListeners implements ListenerManager {
     }
     const options = this.#options;
     const limits = options.connections;
-    const handler = createDataPlaneHandler({
+    const handler = withGrpcStatuses(createDataPlaneHandler({
       getTable: options.getTable,
       port: pc.port,
       address: pc.address,
@@ -253,7 +255,9 @@ class PortListeners implements ListenerManager {
       requestTimeoutMs: options.requestTimeoutMs,
       policy: options.policy,
       clientBodyTimeoutMs: limits?.timeouts.bodyMs,
-    });
+    }));
+    const getTable = options.getTable;
+    const socket = { address: pc.address, port: pc.port };
     try {
       const server = await factory({
         port: pc.port,
@@ -266,6 +270,10 @@ class PortListeners implements ListenerManager {
         budget: this.#budget,
         maxConnections: limits?.maxConnectionsPerPort,
         watcher: this.#watcher,
+        grpcOnly: () => {
+          const table = getTable();
+          return table !== undefined && grpcOnlySocket(table.config, socket);
+        },
       });
       state.bound = true;
       logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });

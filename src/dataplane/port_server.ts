@@ -10,6 +10,7 @@ import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
+import { grpcConnectionOverride } from "./grpc_port.ts";
 
 /** Everything a factory needs to serve one port. */
 export interface PortServeContext {
@@ -34,6 +35,11 @@ export interface PortServeContext {
   maxConnections?: number;
   /** Client timeouts; absent: none. */
   watcher?: ConnectionWatcher;
+  /**
+   * Whether every route on the port is a GRPCRoute right now; its cleartext
+   * HTTP/2 connections are then served with trailers (`grpc_port.ts`).
+   */
+  grpcOnly?: () => boolean;
 }
 
 /** A bound port. */
@@ -82,6 +88,7 @@ export function serveHttp(context: PortServeContext): PortServer {
     budget: context.budget,
     maxConnections: context.maxConnections,
     watcher: context.watcher,
+    ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
   });
   return { shutdown: () => server.shutdown() };
 }

@@ -1,10 +1,12 @@
 /**
  * The upstream client the data plane uses: the pooled HTTP/1.1 client for
- * `http` backends and the `fetch`-based client for `h2c` backends.
+ * `http` backends, the `fetch`-based client for `h2c` backends and the
+ * `node:http2` client, which reads trailers, for `grpc` backends.
  * @module
  */
 import type { BackendConfig } from "../model/config.ts";
 import { createH2cClient } from "./upstream_h2c.ts";
+import { createGrpcClient, type GrpcClient } from "./upstream_grpc.ts";
 import {
   createHttp1Client,
   type Http1ClientOptions,
@@ -43,8 +45,12 @@ export interface ProxyClient {
 export function createProxyClient(options: Http1ClientOptions = {}): ProxyClient {
   const http1 = createHttp1Client(options);
   let h2c: ReturnType<typeof createH2cClient> | undefined;
+  let grpc: GrpcClient | undefined;
   return {
     request(protocol, endpoint, request, callOptions) {
+      if (protocol === "grpc" && callOptions.tls === undefined) {
+        return (grpc ??= createGrpcClient()).request(endpoint, request, callOptions);
+      }
       // A TLS backend speaks HTTP/1.1 over TLS: h2c is cleartext by definition.
       if (protocol === "h2c" && callOptions.tls === undefined) {
         return (h2c ??= createH2cClient()).request(endpoint, request, callOptions);
@@ -55,6 +61,7 @@ export function createProxyClient(options: Http1ClientOptions = {}): ProxyClient
     close() {
       http1.close();
       h2c?.close();
+      grpc?.close();
     },
   };
 }

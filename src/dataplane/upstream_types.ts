@@ -38,6 +38,8 @@ export interface UpstreamResponse {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   /** Upstream `Content-Length` of a streamed body, to forward as is; `null`: unknown. */
   contentLength: number | null;
+  /** Trailers, settled when the body ends; absent: the client does not read them. */
+  trailers?: Promise<[string, string][]>;
 }
 
 /** Per-request limits. */

@@ -51,6 +51,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = Object.freeze(
       namespaced: true,
     },
     {
+      kind: "GRPCRoute",
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      resource: "grpcroutes",
+      namespaced: true,
+    },
+    {
       kind: "ReferenceGrant",
       group: "gateway.networking.k8s.io",
       version: "v1beta1",

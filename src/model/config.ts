@@ -120,6 +120,11 @@ export interface MatchConfig {
   /** Header names lower-cased. */
   headers: { type: StringMatchType; name: string; value: string }[];
   queryParams: { type: StringMatchType; name: string; value: string }[];
+  /**
+   * GRPCRoute matches: the characters of the service and method they match,
+   * which rank them (`precedence.ts`) instead of the path.
+   */
+  grpc?: { service: number; method: number };
 }
 
 export interface HeaderModifierConfig {
@@ -187,6 +192,11 @@ export interface RuleConfig {
   timeouts?: { request?: number; backendRequest?: number };
   /** `rules[].retry`, with bounded defaults; absent: no retries. */
   retry?: RetryConfig;
+  /**
+   * A GRPCRoute rule: its backends speak gRPC over h2c, and failures the
+   * gateway answers itself are gRPC statuses (HTTP 200 with `grpc-status`).
+   */
+  grpc?: true;
 }
 
 /** A rule's retry policy. */
@@ -203,8 +213,11 @@ export interface BackendConfig {
   /** `service/<ns>/<name>:<port>`. */
   id: string;
   weight: number;
-  /** `http` (HTTP/1.1) or `h2c` (from `appProtocol: kubernetes.io/h2c`). */
-  protocol: "http" | "h2c";
+  /**
+   * `http` (HTTP/1.1), `h2c` (from `appProtocol: kubernetes.io/h2c`) or
+   * `grpc` (a GRPCRoute's backend: h2c, trailers passed through).
+   */
+  protocol: "http" | "h2c" | "grpc";
   /** Ready endpoints, sorted; the EndpointSlice port (what is dialed). Empty: 503. */
   endpoints: { address: string; port: number }[];
   /** Per-backend filters (header modifiers only). */
@@ -244,14 +257,14 @@ export interface CertificateConfig {
 
 /** The status `translate` wants an object to have. */
 export interface ObjectStatus {
-  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "BackendTLSPolicy";
+  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "GRPCRoute" | "BackendTLSPolicy";
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;
   /** `metadata.generation` the status was computed from. */
   generation: number;
   /**
-   * The status subresource body. For HTTPRoute, only the `parents` entries whose
+   * The status subresource body. For routes, only the `parents` entries whose
    * `controllerName` is ours; the status writer keeps other controllers' entries.
    * Conditions carry no `lastTransitionTime`: the writer sets it.
    */

@@ -11,6 +11,7 @@ import type {
   Service,
 } from "../resources/core_types.ts";
 import type { Gateway, GatewayClass } from "../resources/gateway_types.ts";
+import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "../resources/policy_types.ts";
 
@@ -19,6 +20,8 @@ export interface Snapshot {
   readonly gatewayClasses: readonly GatewayClass[];
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
+  /** GRPCRoutes; absent: none. */
+  readonly grpcRoutes?: readonly GRPCRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
@@ -41,6 +44,7 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   gatewayClasses: [],
   gateways: [],
   httpRoutes: [],
+  grpcRoutes: [],
   referenceGrants: [],
   services: [],
   endpointSlices: [],

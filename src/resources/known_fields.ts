@@ -1,6 +1,6 @@
 /**
  * The fields of the Gateway API kinds the gateway reads (GatewayClass,
- * Gateway, HTTPRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
+ * Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
  * the release the conformance rig pins define them: a field name a manifest misspells
  * (`matchs`) is then reported instead of being dropped, which would turn a
  * rule into a catch-all. The API server prunes unknown fields itself, so
@@ -87,6 +87,22 @@ const HTTP_ROUTE_RULE: FieldObject = {
   },
 };
 
+const GRPC_FILTER: FieldObject = {
+  type: L,
+  requestHeaderModifier: HEADER_MODIFIER,
+  responseHeaderModifier: HEADER_MODIFIER,
+  requestMirror: HTTP_FILTER.requestMirror,
+  extensionRef: HTTP_FILTER.extensionRef,
+};
+
+const GRPC_ROUTE_RULE: FieldObject = {
+  name: L,
+  matches: [{ method: { type: L, service: L, method: L }, headers: KEY_VALUE_MATCH }],
+  filters: [GRPC_FILTER],
+  backendRefs: [{ ...BACKEND_OBJECT_REF, weight: L, filters: [GRPC_FILTER] }],
+  sessionPersistence: HTTP_ROUTE_RULE.sessionPersistence,
+};
+
 function kind(spec: FieldObject): FieldObject {
   return { apiVersion: L, kind: L, metadata: M, spec, status: M };
 }
@@ -128,6 +144,12 @@ export const KNOWN_FIELDS: Readonly<Record<string, FieldObject>> = {
     parentRefs: [PARENT_REF],
     hostnames: L,
     rules: [HTTP_ROUTE_RULE],
+    useDefaultGateways: L,
+  }),
+  GRPCRoute: kind({
+    parentRefs: [PARENT_REF],
+    hostnames: L,
+    rules: [GRPC_ROUTE_RULE],
     useDefaultGateways: L,
   }),
   BackendTLSPolicy: kind({

@@ -6,6 +6,7 @@
 
 import type { ConfigMap, EndpointSlice, Namespace, Secret, Service } from "./core_types.ts";
 import type { Gateway, GatewayClass } from "./gateway_types.ts";
+import type { GRPCRoute } from "./grpc_route_types.ts";
 import type { HTTPRoute } from "./http_route_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "./policy_types.ts";
 
@@ -14,6 +15,7 @@ export type GatewayResource =
   | GatewayClass
   | Gateway
   | HTTPRoute
+  | GRPCRoute
   | ReferenceGrant
   | BackendTLSPolicy
   | Service
@@ -30,6 +32,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = Object.freeze([
   "GatewayClass",
   "Gateway",
   "HTTPRoute",
+  "GRPCRoute",
   "ReferenceGrant",
   "BackendTLSPolicy",
   "Service",

@@ -37,6 +37,7 @@ import { readEndpointSlice } from "./validate_endpoint_slice.ts";
 import { readGateway } from "./validate_gateway.ts";
 import { readGatewayClass } from "./validate_gateway_class.ts";
 import { readHTTPRoute } from "./validate_http_route.ts";
+import { readGRPCRoute } from "./validate_grpc_route.ts";
 import { readMetadata } from "./validate_metadata.ts";
 import { readReferenceGrant } from "./validate_reference_grant.ts";
 import { readSecret } from "./validate_secret.ts";
@@ -103,6 +104,13 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     namespaced: true,
     name: DNS_SUBDOMAIN_NAME,
     read: readHTTPRoute,
+  },
+  GRPCRoute: {
+    group: GATEWAY_GROUP,
+    versions: ["v1"],
+    namespaced: true,
+    name: DNS_SUBDOMAIN_NAME,
+    read: readGRPCRoute,
   },
   ReferenceGrant: {
     group: GATEWAY_GROUP,

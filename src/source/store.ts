@@ -144,6 +144,7 @@ export function createStore(options: StoreOptions = {}): Store {
         gatewayClasses: all("GatewayClass"),
         gateways: all("Gateway"),
         httpRoutes: all("HTTPRoute"),
+        grpcRoutes: all("GRPCRoute"),
         referenceGrants: all("ReferenceGrant"),
         services: all("Service"),
         endpointSlices: all("EndpointSlice"),

@@ -20,6 +20,7 @@ const LISTED = [
   "GatewayClass",
   "Gateway",
   "HTTPRoute",
+  "GRPCRoute",
   "BackendTLSPolicy",
 ] as const satisfies readonly StatusKind[];
 

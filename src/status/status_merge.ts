@@ -69,6 +69,7 @@ function parentKey(ref: Json | undefined, routeNamespace: string | undefined): s
  */
 export const SHARED_LISTS = {
   HTTPRoute: { list: "parents", ref: "parentRef" },
+  GRPCRoute: { list: "parents", ref: "parentRef" },
   BackendTLSPolicy: { list: "ancestors", ref: "ancestorRef" },
 } as const;
 

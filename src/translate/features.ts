@@ -39,6 +39,7 @@ const UPSTREAM = "conformance/reports/gateway-http-report.yaml:";
 export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("BackendTLSPolicy", "Core", "claimed", `${E2E}backend_tls.test.ts`),
   row("BackendTLSPolicySANValidation", "Extended", "claimed", `${E2E}backend_tls.test.ts`),
+  row("GRPCRoute", "Core", "implemented", `${E2E}grpc.test.ts`),
   row("Gateway", "Core", "claimed", `${E2E}conformance_statuses.test.ts`),
   row(
     "GatewayAddressEmpty",

@@ -8,9 +8,14 @@ export function listenerId(namespace: string, gateway: string, listener: string)
   return `gateway/${namespace}/${gateway}/listener/${listener}`;
 }
 
-/** `httproute/<ns>/<name>/rule/<i>`. */
-export function ruleId(namespace: string, route: string, ruleIndex: number): string {
-  return `httproute/${namespace}/${route}/rule/${ruleIndex}`;
+/** `httproute/<ns>/<name>/rule/<i>` (`grpcroute/…` for a GRPCRoute). */
+export function ruleId(
+  namespace: string,
+  route: string,
+  ruleIndex: number,
+  kind: "HTTPRoute" | "GRPCRoute" = "HTTPRoute",
+): string {
+  return `${kind.toLowerCase()}/${namespace}/${route}/rule/${ruleIndex}`;
 }
 
 /** `httproute/<ns>/<name>/rule/<i>/match/<j>`. */
@@ -19,8 +24,9 @@ export function matchId(
   route: string,
   ruleIndex: number,
   matchIndex: number,
+  kind: "HTTPRoute" | "GRPCRoute" = "HTTPRoute",
 ): string {
-  return `${ruleId(namespace, route, ruleIndex)}/match/${matchIndex}`;
+  return `${ruleId(namespace, route, ruleIndex, kind)}/match/${matchIndex}`;
 }
 
 /** `service/<ns>/<name>:<port>`. */

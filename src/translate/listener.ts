@@ -100,6 +100,9 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
   return states;
 }
 
+/** The route kinds HTTP and HTTPS listeners serve. */
+const SERVED_ROUTE_KINDS: readonly string[] = ["HTTPRoute", "GRPCRoute"];
+
 function routeKinds(
   ctx: TranslateContext,
   gateway: Gateway,
@@ -107,13 +110,15 @@ function routeKinds(
   field: string,
 ): { supported: RouteGroupKind[]; invalid?: Outcome } {
   const kinds = listener.allowedRoutes?.kinds;
-  if (kinds === undefined) return { supported: [{ group: GATEWAY_GROUP, kind: "HTTPRoute" }] };
+  if (kinds === undefined) {
+    return { supported: SERVED_ROUTE_KINDS.map((kind) => ({ group: GATEWAY_GROUP, kind })) };
+  }
   const supported: RouteGroupKind[] = [];
   const unsupported: string[] = [];
   kinds.forEach((k, i) => {
     const group = k.group ?? GATEWAY_GROUP;
-    if (group === GATEWAY_GROUP && k.kind === "HTTPRoute") {
-      if (supported.length === 0) supported.push({ group, kind: "HTTPRoute" });
+    if (group === GATEWAY_GROUP && SERVED_ROUTE_KINDS.includes(k.kind)) {
+      if (!supported.some((s) => s.kind === k.kind)) supported.push({ group, kind: k.kind });
     } else {
       unsupported.push(`${group}/${k.kind}`);
       ctx.problem(
@@ -121,7 +126,7 @@ function routeKinds(
         `${field}.allowedRoutes.kinds[${i}]`,
         `Cannot allow route kind ${JSON.stringify(k.kind)} in group ${
           JSON.stringify(group)
-        }: only gateway.networking.k8s.io/HTTPRoute is supported`,
+        }: only HTTPRoute and GRPCRoute of gateway.networking.k8s.io are supported`,
       );
     }
   });
@@ -170,9 +175,9 @@ export function isProgrammed(state: ListenerState): boolean {
   return state.accepted.ok && !state.conflicted && refsUsable;
 }
 
-/** Whether routes may attach to the listener (its kinds allow HTTPRoute). */
-export function acceptsHTTPRoutes(state: ListenerState): boolean {
-  return state.supportedKinds.length > 0;
+/** Whether routes of `kind` may attach to the listener. */
+export function acceptsRouteKind(state: ListenerState, kind: string): boolean {
+  return state.supportedKinds.some((k) => k.kind === kind);
 }
 
 /** The listener's status entry. */

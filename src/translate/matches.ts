@@ -40,6 +40,8 @@ export interface MatchOwner {
   name: string;
   ruleIndex: number;
   ruleId: string;
+  /** Default `HTTPRoute`. */
+  kind?: "HTTPRoute" | "GRPCRoute";
 }
 
 /**
@@ -105,7 +107,7 @@ export function compileMatches(
     );
     if ("error" in queryParams) return { ok: false, error: queryParams.error };
     const config: MatchConfig = {
-      id: matchId(owner.namespace, owner.name, owner.ruleIndex, j),
+      id: matchId(owner.namespace, owner.name, owner.ruleIndex, j, owner.kind),
       rule: owner.ruleId,
       route: `${owner.namespace}/${owner.name}`,
       path: { type, value },

@@ -14,6 +14,11 @@
  * 7. the oldest route (creationTimestamp);
  * 8. route `namespace/name` alphabetically;
  * 9. rule index, then match index, within a route.
+ *
+ * GRPCRoute matches (never on one hostname with HTTPRoute matches, see
+ * `attach_routes.ts`) replace steps 1–6 with `grpcroute_types.go`'s order:
+ * more characters of matching service first, then of matching method, then
+ * more header matches.
  * @module
  */
 import type { MatchConfig } from "../model/config.ts";
@@ -40,6 +45,13 @@ const PATH_RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 } as const;
  * ```
  */
 export function compareMatches(a: RankedMatch, b: RankedMatch): number {
+  const ga = a.match.grpc;
+  const gb = b.match.grpc;
+  if (ga !== undefined && gb !== undefined) {
+    const byCalls = gb.service - ga.service || gb.method - ga.method ||
+      b.match.headers.length - a.match.headers.length;
+    return byCalls || compareOrigin(a, b);
+  }
   const pa = a.match.path;
   const pb = b.match.path;
   if (pa.type !== pb.type) return PATH_RANK[pa.type] - PATH_RANK[pb.type];
@@ -55,6 +67,11 @@ export function compareMatches(a: RankedMatch, b: RankedMatch): number {
   if (a.match.queryParams.length !== b.match.queryParams.length) {
     return b.match.queryParams.length - a.match.queryParams.length;
   }
+  return compareOrigin(a, b);
+}
+
+/** Steps 7–9: the older route, then by name, then rule and match order. */
+function compareOrigin(a: RankedMatch, b: RankedMatch): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
   const byRoute = compareStrings(a.match.route, b.match.route);
   if (byRoute !== 0) return byRoute;

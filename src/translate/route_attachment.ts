@@ -10,7 +10,7 @@ import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { effectiveHostnames } from "./hostname.ts";
 import { matchesLabelSelector } from "./label_selector.ts";
-import { acceptsHTTPRoutes, GATEWAY_GROUP } from "./listener.ts";
+import { acceptsRouteKind, GATEWAY_GROUP } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
 
 /** A listener a route attached to, and the hostnames it serves there. */
@@ -61,12 +61,12 @@ export function attachToGateway(
   }
   const routeNamespace = route.metadata.namespace ?? "default";
   const allowed = selected.filter((l) =>
-    acceptsHTTPRoutes(l) && namespaceAllowed(ctx, l, routeNamespace)
+    acceptsRouteKind(l, route.kind) && namespaceAllowed(ctx, l, routeNamespace)
   );
   if (allowed.length === 0) {
     return rejected(
       Reason.NotAllowedByListeners,
-      `No listener of Gateway ${gatewayName} selected by this parentRef allows HTTPRoutes from namespace ${routeNamespace}`,
+      `No listener of Gateway ${gatewayName} selected by this parentRef allows ${route.kind}s from namespace ${routeNamespace}`,
     );
   }
   const attachments: Attachment[] = [];

@@ -17,6 +17,7 @@ import { compileMatches, type RuleError, type RuleNote } from "./matches.ts";
 import { resolveBackend } from "./backend.ts";
 import { resolveMirror } from "./extended_filters.ts";
 import { compileRetry } from "./retry.ts";
+import { grpcRank } from "./grpc_route.ts";
 
 /** A rule that goes into the config. */
 export interface CompiledRule {
@@ -46,22 +47,27 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
   const rules: CompiledRule[] = [];
   const invalidRules: { index: number; error: RuleError }[] = [];
   const refFailures: Outcome[] = [];
+  // A GRPCRoute arrives as the HTTPRoute its matches map onto (`grpc_route.ts`).
+  const kind = (route.kind as string) === "GRPCRoute" ? "GRPCRoute" : "HTTPRoute";
   specRules.forEach((rule, index) => {
     const field = `spec.rules[${index}]`;
-    const id = ruleId(namespace, name, index);
+    const id = ruleId(namespace, name, index, kind);
     const notes: RuleNote[] = [];
     const invalid = (error: RuleError) => {
       invalidRules.push({ index, error });
       ctx.problem(route, error.field, error.message);
     };
     const matches = compileMatches(
-      { namespace, name, ruleIndex: index, ruleId: id },
+      { namespace, name, ruleIndex: index, ruleId: id, kind },
       rule.matches,
       field,
       notes,
     );
     for (const note of notes) ctx.problem(route, note.field, note.message);
     if (!matches.ok) return invalid(matches.error);
+    if (kind === "GRPCRoute") {
+      for (const m of matches.matches) m.grpc = grpcRank(m.path);
+    }
     const allPathPrefix = matches.matches.every((m) => m.path.type === "PathPrefix");
     const filters = compileFilters(rule.filters, `${field}.filters`, allPathPrefix);
     if (filters.error) return invalid(filters.error);
@@ -123,9 +129,12 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
       }
       unsupported ??= backendFilters.unsupported;
       if (weight === 0) return;
-      backends.push({ ...resolution.backend, filters: backendFilters.filters });
+      // gRPC needs HTTP/2 and trailers, whatever the Service's appProtocol says.
+      const protocol = kind === "GRPCRoute" ? "grpc" : resolution.backend.protocol;
+      backends.push({ ...resolution.backend, protocol, filters: backendFilters.filters });
     });
     const config: RuleConfig = { id, filters: filters.filters, backends, invalidWeight };
+    if (kind === "GRPCRoute") config.grpc = true;
     if (Object.keys(timeouts).length > 0) config.timeouts = timeouts;
     if (retry?.ok) config.retry = retry.retry;
     if (unsupported) {

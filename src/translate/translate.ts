@@ -8,13 +8,7 @@
  */
 import type { Gateway } from "../resources/gateway_types.ts";
 import type { HTTPRoute } from "../resources/http_route_types.ts";
-import type { RouteParentStatus } from "../resources/route_types.ts";
-import type {
-  ObjectStatus,
-  RuleConfig,
-  TranslateOptions,
-  TranslateResult,
-} from "../model/config.ts";
+import type { RuleConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import {
   compareByAgeThenName,
@@ -30,15 +24,12 @@ import { gatewayKey } from "./address_assignment.ts";
 import { evaluateListeners } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
-import { buildPorts, type HostRoute } from "./port_config.ts";
-import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
-import { type CompiledRoute, compileRoute } from "./route_rules.ts";
-import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
+import { buildPorts } from "./port_config.ts";
+import { attachRoutes } from "./attach_routes.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import {
   type GatewayClientCertificate,
   gatewayClientCertificate,
-  presentClientCertificate,
 } from "./backend_client_certificate.ts";
 
 export type { TranslateOptions, TranslateResult } from "../model/config.ts";
@@ -80,54 +71,16 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   if (!pool) markConflictsAcrossGateways(ctx, allListeners);
   const unservable = unservableGateways(ctx, gateways, addresses);
 
-  const routesByListener = new Map<string, HostRoute[]>();
-  const routeStatuses: ObjectStatus[] = [];
-  const rules: Record<string, RuleConfig> = {};
-  const routes = [...snapshot.httpRoutes].map(withNamespace).sort(compareByName);
-  const compiledRoutes: CompiledRoute[] = [];
   const policyAncestors = new PolicyAncestors();
-  for (const route of routes) {
-    const routeNamespace = route.metadata.namespace ?? "default";
-    const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
-      if (!isGatewayRef(ref)) return [];
-      const listeners = listenersByGateway.get(`${ref.namespace ?? routeNamespace}/${ref.name}`);
-      return listeners ? [{ ref, listeners }] : [];
-    });
-    const generation = route.metadata.generation ?? 0;
-    if (ours.length === 0) {
-      if (hadOurStatus(route, options.controllerName)) {
-        // Tell the status writer to clear the entries we wrote before.
-        routeStatuses.push(routeObjectStatus(route, generation, []));
-      }
-      continue;
-    }
-    const compiled = compileRoute(ctx, route);
-    compiledRoutes.push(compiled);
-    const invalid = allRulesInvalid(compiled);
-    const parents: RouteParentStatus[] = [];
-    ours.forEach(({ ref, listeners }) => {
-      const attached = attachToGateway(ctx, route, ref, listeners);
-      const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
-      let accepted = attached.accepted;
-      if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
-      if (!accepted.ok) ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
-      else {
-        for (const { listener, hostnames } of attached.attachments) {
-          listener.attachedRoutes.add(compiled.key);
-          const list = routesByListener.get(listener.id) ?? [];
-          for (const hostname of hostnames) list.push({ hostname, route: compiled });
-          routesByListener.set(listener.id, list);
-        }
-      }
-      parents.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
-      if (accepted.ok) {
-        const gatewayName = `${ref.namespace ?? routeNamespace}/${ref.name}`;
-        policyAncestors.add(compiled, gatewayName);
-        presentClientCertificate(compiled, clientCertificates.get(gatewayName)?.certificate);
-      }
-    });
-    routeStatuses.push(routeObjectStatus(route, generation, parents));
-  }
+  const attached = attachRoutes(ctx, {
+    snapshot,
+    options,
+    listenersByGateway,
+    clientCertificate: (gateway) => clientCertificates.get(gateway)?.certificate,
+    policyAncestors,
+  });
+  const { routesByListener, statuses: routeStatuses, compiled: compiledRoutes } = attached;
+  const rules: Record<string, RuleConfig> = {};
 
   const built = buildPorts(
     allListeners.filter((l) => !unservable.has(l.gateway)),
@@ -171,22 +124,4 @@ function withNamespace<T extends Gateway | HTTPRoute>(object: T): T {
   return object.metadata.namespace === undefined
     ? { ...object, metadata: { ...object.metadata, namespace: "default" } }
     : object;
-}
-
-function hadOurStatus(route: HTTPRoute, controllerName: string): boolean {
-  return (route.status?.parents ?? []).some((p) => p.controllerName === controllerName);
-}
-
-function routeObjectStatus(
-  route: HTTPRoute,
-  generation: number,
-  parents: RouteParentStatus[],
-): ObjectStatus {
-  return {
-    kind: "HTTPRoute",
-    namespace: route.metadata.namespace ?? "default",
-    name: route.metadata.name,
-    generation,
-    status: { parents },
-  };
 }

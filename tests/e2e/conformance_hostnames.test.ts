@@ -451,10 +451,10 @@ ${
       [["listener-1", 2], ["listener-2", 1], ["listener-3", 1]],
     );
     for (const listener of gw.listeners ?? []) {
-      assertEquals(listener.supportedKinds, [{
-        group: "gateway.networking.k8s.io",
-        kind: "HTTPRoute",
-      }]);
+      assertEquals(listener.supportedKinds, [
+        { group: "gateway.networking.k8s.io", kind: "HTTPRoute" },
+        { group: "gateway.networking.k8s.io", kind: "GRPCRoute" },
+      ]);
       const summary = conditionSummary(listener.conditions);
       for (const want of ["Accepted=True", "ResolvedRefs=True", "Programmed=True"]) {
         assertEquals(summary.some((c) => c.startsWith(want)), true, `${listener.name}: ${summary}`);

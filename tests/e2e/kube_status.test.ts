@@ -71,10 +71,10 @@ Deno.test("the gateway process writes status once, keeps others' entries, follow
       const listener = (gateway.listeners as Obj[])[0];
       assertEquals(listener.name, "http");
       assertEquals(listener.attachedRoutes, 1);
-      assertEquals(listener.supportedKinds, [{
-        group: "gateway.networking.k8s.io",
-        kind: "HTTPRoute",
-      }]);
+      assertEquals(listener.supportedKinds, [
+        { group: "gateway.networking.k8s.io", kind: "HTTPRoute" },
+        { group: "gateway.networking.k8s.io", kind: "GRPCRoute" },
+      ]);
       const lc = conditionSummary(listener);
       assertEquals([lc.Accepted, lc.Programmed, lc.ResolvedRefs, lc.Conflicted], [
         "True/Accepted",

@@ -124,6 +124,16 @@ Deno.test("the real process, with the binary's permissions, makes only requests 
   kube.apply(httpRoute("route", { prefix: "/", backend: "backend" }));
   kube.apply({
     apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "GRPCRoute",
+    metadata: { name: "rpc", namespace: "default", generation: 1 },
+    spec: {
+      parentRefs: [{ name: "gw" }],
+      hostnames: ["grpc.example.com"],
+      rules: [{ backendRefs: [{ name: "backend", port: 80 }] }],
+    },
+  });
+  kube.apply({
+    apiVersion: "gateway.networking.k8s.io/v1",
     kind: "BackendTLSPolicy",
     metadata: { name: "backend-tls", namespace: "default", generation: 1 },
     spec: {

@@ -28,6 +28,7 @@ const LISTS: Record<GatewayResource["kind"], keyof Snapshot> = {
   GatewayClass: "gatewayClasses",
   Gateway: "gateways",
   HTTPRoute: "httpRoutes",
+  GRPCRoute: "grpcRoutes",
   ReferenceGrant: "referenceGrants",
   Service: "services",
   EndpointSlice: "endpointSlices",

@@ -1,0 +1,143 @@
+/**
+ * Which connections of a cleartext port go to the trailer-capable HTTP/2
+ * server (`grpc_h2_server.ts`) instead of Deno's engine: on a port whose
+ * routes are all GRPCRoutes, every connection. gRPC clients open h2c with
+ * prior knowledge, so the first bytes are read to tell the HTTP/2 preface
+ * from anything else; Deno's engine cannot be handed bytes already read, so
+ * a connection that is not HTTP/2 gets a short HTTP/1.1 answer saying the
+ * port speaks gRPC, and is closed.
+ *
+ * A port that also has HTTPRoutes stays with Deno's engine, which proxies
+ * gRPC calls there without their trailers (see the README).
+ * @module
+ */
+import type { GatewayConfig, PortConfig } from "../model/config.ts";
+import { socketKey } from "../model/config.ts";
+import { H2_PREFACE, serveH2Connection, startsLikeH2 } from "./grpc_h2_server.ts";
+import type { ConnectionHandler, ServedConnection } from "./serve_connection.ts";
+
+const byConfig = new WeakMap<GatewayConfig, Map<string, boolean>>();
+
+/** Whether every match on the port belongs to a GRPCRoute (and there is one). */
+export function isGrpcOnlyPort(port: PortConfig): boolean {
+  let grpc = 0;
+  for (const listener of port.listeners) {
+    for (const host of listener.virtualHosts) {
+      for (const match of host.matches) {
+        if (!match.rule.startsWith("grpcroute/")) return false;
+        grpc++;
+      }
+    }
+  }
+  return grpc > 0;
+}
+
+/** {@linkcode isGrpcOnlyPort} for a socket of `config`, computed once per config. */
+export function grpcOnlySocket(
+  config: GatewayConfig,
+  socket: { address?: string; port: number },
+): boolean {
+  let cache = byConfig.get(config);
+  if (cache === undefined) {
+    cache = new Map();
+    for (const p of config.ports) cache.set(socketKey(p), isGrpcOnlyPort(p));
+    byConfig.set(config, cache);
+  }
+  return cache.get(socketKey(socket)) ?? false;
+}
+
+const NOT_H2 = new TextEncoder().encode(
+  "HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-type: text/plain; charset=utf-8\r\n" +
+    "connection: close\r\ncontent-length: 59\r\n\r\n" +
+    "This port serves gRPC only: use HTTP/2 with prior knowledge\n",
+);
+
+/** How a port server serves one connection instead of Deno's engine, or `undefined`. */
+export type ConnectionOverride = (
+  conn: Deno.Conn,
+  handler: ConnectionHandler,
+  onError: (error: unknown) => Response | Promise<Response>,
+) => ServedConnection | undefined;
+
+/** The override of a cleartext port: HTTP/2 with trailers while `grpcOnly()` holds. */
+export function grpcConnectionOverride(grpcOnly: () => boolean): ConnectionOverride {
+  return (conn, handler, onError) => {
+    if (!grpcOnly()) return undefined;
+    return sniffed(conn, (first) => {
+      if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
+        return serveH2Connection(conn, first, { handler, onError, scheme: "http" });
+      }
+      void refuse(conn, first);
+      return undefined;
+    });
+  };
+}
+
+async function refuse(conn: Deno.Conn, first: Uint8Array | undefined): Promise<void> {
+  try {
+    if (first !== undefined && first.length > 0) await conn.write(NOT_H2);
+  } catch {
+    // The client is gone.
+  }
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Reads until the preface is complete or cannot be, then hands over. */
+function sniffed(
+  conn: Deno.Conn,
+  next: (first: Uint8Array | undefined) => ServedConnection | undefined,
+): ServedConnection {
+  let inner: ServedConnection | undefined;
+  let closed = false;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => done = resolve);
+  const finish = () => {
+    closed = true;
+    done();
+  };
+  void (async () => {
+    let first = new Uint8Array(0);
+    const buffer = new Uint8Array(4096);
+    try {
+      while (first.length < H2_PREFACE.length && startsLikeH2(first)) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        const grown = new Uint8Array(first.length + n);
+        grown.set(first);
+        grown.set(buffer.subarray(0, n), first.length);
+        first = grown;
+      }
+    } catch {
+      // Reset before it said anything.
+    }
+    if (closed) return;
+    inner = next(first.length > 0 ? first : undefined);
+    if (inner === undefined) finish();
+    else void inner.finished.then(finish);
+  })();
+  return {
+    finished,
+    get closed() {
+      return closed;
+    },
+    shutdown() {
+      if (inner !== undefined) return inner.shutdown();
+      this.close();
+      return finished;
+    },
+    close() {
+      if (inner !== undefined) return inner.close();
+      if (closed) return;
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      finish();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Trailers that travel beside a `Response`. A `Response` has no trailers,
+ * and Deno 2.9.6's HTTP engine cannot send any (`Deno[Deno.internal].addTrailers`
+ * reads an `external` that no code path of `ext/http/00_serve.ts` sets, and
+ * throws `TypeError: expected external`). gRPC puts its status in trailers,
+ * so the gRPC upstream client hands them over here, keyed by the client
+ * response, and the HTTP/2 server that can send them (`grpc_h2_server.ts`)
+ * picks them up once the body has ended.
+ *
+ * @example
+ * ```ts
+ * import { attachTrailers, trailersOf } from "./response_trailers.ts";
+ * const res = attachTrailers(new Response("x"), Promise.resolve([["grpc-status", "0"]]));
+ * await trailersOf(res); // [["grpc-status", "0"]]
+ * ```
+ * @module
+ */
+
+/** Trailer names (lower case) and values. */
+export type Trailers = [string, string][];
+
+const pending = new WeakMap<Response, Promise<Trailers>>();
+
+/** Records `trailers` for `response` (when given) and returns `response`. */
+export function attachTrailers(
+  response: Response,
+  trailers: Promise<Trailers> | undefined,
+): Response {
+  if (trailers !== undefined) pending.set(response, trailers);
+  return response;
+}
+
+/** The trailers recorded for `response`, or `undefined` when it has none. */
+export function trailersOf(response: Response): Promise<Trailers> | undefined {
+  return pending.get(response);
+}

@@ -1,0 +1,192 @@
+/**
+ * Every HTTPRoute and GRPCRoute of ours → compiled rules, attachments to
+ * listeners and `parents` statuses. Attachment runs in two passes because
+ * of a rule between the two kinds (GRPCRoute spec, `hostnames`): when an
+ * HTTPRoute and a GRPCRoute attach to one listener with intersecting
+ * hostnames, exactly one is accepted there, the older (then the first by
+ * `namespace/name`); the other gets `Accepted: False` on that parent unless
+ * another listener of it still takes the route. So every attachment is
+ * computed first and committed only after the conflicts are settled.
+ * @module
+ */
+import type { GRPCRoute } from "../resources/grpc_route_types.ts";
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { ParentReference, RouteParentStatus } from "../resources/route_types.ts";
+import type { CertificateConfig, ObjectStatus, TranslateOptions } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
+import { compareByAgeThenName, compareByName, type TranslateContext } from "./context.ts";
+import { presentClientCertificate } from "./backend_client_certificate.ts";
+import type { PolicyAncestors } from "./backend_tls_status.ts";
+import { Reason } from "./conditions.ts";
+import { grpcRouteAsHttp } from "./grpc_route.ts";
+import { intersectHostname } from "./hostname.ts";
+import type { ListenerState } from "./listener_state.ts";
+import type { HostRoute } from "./port_config.ts";
+import { attachToGateway, isGatewayRef, type ParentAttachment } from "./route_attachment.ts";
+import { type CompiledRoute, compileRoute } from "./route_rules.ts";
+import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
+
+/** What the routes contribute to the result. */
+export interface AttachedRoutes {
+  routesByListener: Map<string, HostRoute[]>;
+  statuses: ObjectStatus[];
+  compiled: CompiledRoute[];
+}
+
+/** What {@linkcode attachRoutes} needs besides the context. */
+export interface AttachInputs {
+  snapshot: Snapshot;
+  options: TranslateOptions;
+  /** `namespace/name` of each of our Gateways → its listeners. */
+  listenersByGateway: ReadonlyMap<string, ListenerState[]>;
+  /** `namespace/name` of a Gateway → its backend client certificate. */
+  clientCertificate: (gateway: string) => CertificateConfig | undefined;
+  policyAncestors: PolicyAncestors;
+}
+
+interface PendingParent {
+  ref: ParentReference;
+  gatewayName: string;
+  attached: ParentAttachment;
+}
+
+interface PendingRoute {
+  /** HTTPRoute-shaped; `kind` tells a GRPCRoute. */
+  route: HTTPRoute;
+  compiled: CompiledRoute;
+  parents: PendingParent[];
+}
+
+/** Attaches every route of ours; see the module documentation. */
+export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): AttachedRoutes {
+  const { snapshot, options } = inputs;
+  const statuses: ObjectStatus[] = [];
+  const pending: PendingRoute[] = [];
+  const grpc = (snapshot.grpcRoutes ?? []).map((r) => grpcRouteAsHttp(withNamespace(r)));
+  const routes = [
+    ...[...snapshot.httpRoutes].map(withNamespace).sort(compareByName),
+    ...grpc.sort(compareByName),
+  ];
+  for (const route of routes) {
+    const routeNamespace = route.metadata.namespace ?? "default";
+    const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
+      if (!isGatewayRef(ref)) return [];
+      const gatewayName = `${ref.namespace ?? routeNamespace}/${ref.name}`;
+      const listeners = inputs.listenersByGateway.get(gatewayName);
+      return listeners ? [{ ref, gatewayName, listeners }] : [];
+    });
+    if (ours.length === 0) {
+      // Tell the status writer to clear the entries we wrote before.
+      if (hadOurStatus(route, options.controllerName)) statuses.push(routeStatus(route, []));
+      continue;
+    }
+    const compiled = compileRoute(ctx, route);
+    const parents = ours.map(({ ref, gatewayName, listeners }) => ({
+      ref,
+      gatewayName,
+      attached: attachToGateway(ctx, route, ref, listeners),
+    }));
+    pending.push({ route, compiled, parents });
+  }
+  settleKindConflicts(pending);
+  const routesByListener = new Map<string, HostRoute[]>();
+  for (const { route, compiled, parents } of pending) {
+    const invalid = allRulesInvalid(compiled);
+    const entries: RouteParentStatus[] = [];
+    for (const { ref, gatewayName, attached } of parents) {
+      const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
+      let accepted = attached.accepted;
+      if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
+      if (!accepted.ok) ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
+      else {
+        for (const { listener, hostnames } of attached.attachments) {
+          listener.attachedRoutes.add(`${route.kind}/${compiled.key}`);
+          const list = routesByListener.get(listener.id) ?? [];
+          for (const hostname of hostnames) list.push({ hostname, route: compiled });
+          routesByListener.set(listener.id, list);
+        }
+        inputs.policyAncestors.add(compiled, gatewayName);
+        presentClientCertificate(compiled, inputs.clientCertificate(gatewayName));
+      }
+      const generation = route.metadata.generation ?? 0;
+      entries.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
+    }
+    statuses.push(routeStatus(route, entries));
+  }
+  return { routesByListener, statuses, compiled: pending.map((p) => p.compiled) };
+}
+
+/**
+ * Drops, per listener, the attachments of whichever of an HTTPRoute and a
+ * GRPCRoute with intersecting hostnames is younger; a parent left with no
+ * listener is no longer accepted.
+ */
+function settleKindConflicts(pending: PendingRoute[]): void {
+  const byListener = new Map<string, { route: PendingRoute; hostnames: string[] }[]>();
+  for (const p of pending) {
+    for (const parent of p.parents) {
+      if (!parent.attached.accepted.ok) continue;
+      for (const a of parent.attached.attachments) {
+        const list = byListener.get(a.listener.id) ?? [];
+        list.push({ route: p, hostnames: a.hostnames });
+        byListener.set(a.listener.id, list);
+      }
+    }
+  }
+  const losers = new Map<PendingRoute, Map<string, string>>();
+  for (const [listenerId, entries] of byListener) {
+    for (const a of entries) {
+      for (const b of entries) {
+        if (a.route.route.kind === b.route.route.kind) continue;
+        if (compareByAgeThenName(a.route.route, b.route.route) >= 0) continue;
+        if (!intersects(a.hostnames, b.hostnames)) continue;
+        const lost = losers.get(b.route) ?? new Map<string, string>();
+        lost.set(listenerId, `${a.route.route.kind} ${a.route.compiled.key}`);
+        losers.set(b.route, lost);
+      }
+    }
+  }
+  for (const [route, lost] of losers) {
+    for (const parent of route.parents) {
+      const kept = parent.attached.attachments.filter((a) => !lost.has(a.listener.id));
+      if (kept.length === parent.attached.attachments.length) continue;
+      const winner = lost.get(
+        parent.attached.attachments.find((a) => lost.has(a.listener.id))!
+          .listener.id,
+      );
+      parent.attached = kept.length > 0 ? { ...parent.attached, attachments: kept } : {
+        accepted: {
+          ok: false,
+          reason: Reason.NotAllowedByListeners,
+          message:
+            `Hostnames conflict with the older ${winner} on every listener of Gateway ${parent.gatewayName} this parentRef selects; an HTTPRoute and a GRPCRoute cannot share a hostname on one listener`,
+        },
+        attachments: [],
+      };
+    }
+  }
+}
+
+function intersects(a: readonly string[], b: readonly string[]): boolean {
+  return a.some((x) => b.some((y) => intersectHostname(x, y) !== undefined));
+}
+
+function withNamespace<T extends HTTPRoute | GRPCRoute>(object: T): T {
+  return object.metadata.namespace === undefined
+    ? { ...object, metadata: { ...object.metadata, namespace: "default" } }
+    : object;
+}
+
+function hadOurStatus(route: HTTPRoute, controllerName: string): boolean {
+  return (route.status?.parents ?? []).some((p) => p.controllerName === controllerName);
+}
+
+function routeStatus(route: HTTPRoute, parents: RouteParentStatus[]): ObjectStatus {
+  return {
+    kind: route.kind as string === "GRPCRoute" ? "GRPCRoute" : "HTTPRoute",
+    namespace: route.metadata.namespace ?? "default",
+    name: route.metadata.name,
+    generation: route.metadata.generation ?? 0,
+    status: { parents },
+  };
+}
