@@ -118,6 +118,8 @@ export interface GatewayProcessOptions {
    * admin API wants a token or TLS), or not at all.
    */
   waitFor?: "readyz" | "healthz" | "telemetry" | "nothing";
+  /** The `main.ts` to run; default this checkout's (benchmarks may run another checkout's). */
+  mainPath?: string;
   /** How long to wait for it. Default 60 s (first runs may compile npm packages; the machine may be busy). */
   startTimeoutMs?: number;
 }
@@ -188,7 +190,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   const args = [
     "run",
     ...GATEWAY_PERMISSIONS,
-    MAIN_PATH,
+    options.mainPath ?? MAIN_PATH,
     "run",
     ...(options.manifests ? ["--manifests", options.manifests] : []),
     "--admin-addr",

@@ -1,0 +1,119 @@
+/**
+ * `deno task probes`: the hostile-client probes, each against a real gateway
+ * process on a manifests directory, printed as a table of probe → result.
+ * A probe passes when the gateway does what a hardened proxy should (closes,
+ * refuses, strips); the counters it printed in `/metrics` are shown beside.
+ *
+ * ```sh
+ * deno task probes                          # this checkout
+ * deno task probes --main /tmp/old/main.ts  # another checkout's gateway (before/after)
+ * deno task probes --only silent,memory     # some probes (names in the table)
+ * deno task probes --stalled 2000           # stalled uploads in the memory probe
+ * ```
+ * Exits 1 when a probe failed.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { type GatewayProcess, startGateway } from "../tests/_helpers/gateway_process.ts";
+import { metricValue } from "../tests/_helpers/metric_value.ts";
+import { type EchoRecord, startEchoBackend } from "../tests/_helpers/echo_backend.ts";
+import { freePort } from "./_processes.ts";
+import { gatewayYaml, routeYaml, serviceYaml, writeManifests } from "../tests/e2e/_manifests.ts";
+import { type ProbeContext, PROBES, stopSharedGateway } from "./_probe_list.ts";
+
+const RULES = `
+- matches:
+    - path: { type: PathPrefix, value: /admin }
+  filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: { set: [{ name: X-Admin-Auth, value: required }] }
+  backendRefs: [{ name: admin, port: 80 }]
+- matches:
+    - path: { type: PathPrefix, value: /public }
+  filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: { set: [{ name: X-Internal, value: route-set }] }
+  backendRefs: [{ name: public, port: 80 }]
+`;
+
+function flag(name: string): string | undefined {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? undefined : Deno.args[at + 1];
+}
+
+const mainPath = flag("main");
+const only = flag("only")?.split(",");
+const stalled = Number(flag("stalled") ?? 1000);
+
+await using publicBackend = startEchoBackend({ name: "public" });
+await using adminBackend = startEchoBackend({ name: "admin" });
+const port = freePort();
+const dir = await Deno.makeTempDir({ prefix: "serval-probes-" });
+await writeManifests(dir, {
+  "gateway.yaml": gatewayYaml(port),
+  "services.yaml": [
+    serviceYaml("public", publicBackend.port),
+    serviceYaml("admin", adminBackend.port),
+  ].join("---\n"),
+  "route.yaml": routeYaml("r", ["a.example"], RULES),
+});
+
+/** A gateway for one probe: the timeouts short (1 s), the open-file limit 1024 unless told. */
+function gateway(args: string[] = [], nofile = 1024): Promise<GatewayProcess> {
+  return startGateway({
+    manifests: dir,
+    mainPath,
+    prefix: nofile > 0 ? ["prlimit", `--nofile=${nofile}`, "--"] : [],
+    args: [
+      "--client-header-timeout",
+      "1s",
+      "--client-idle-timeout",
+      "1s",
+      "--client-body-timeout",
+      "1s",
+      "--log-level",
+      "info",
+      ...args,
+    ],
+  });
+}
+
+const context: ProbeContext = {
+  port,
+  stalled,
+  gateway,
+  backendRequests: () => publicBackend.requests() + adminBackend.requests(),
+  async metric(gw, name, labels) {
+    const text = await (await gw.admin("/metrics")).text();
+    return metricValue(text, name, labels);
+  },
+  echoed: (body: string) => JSON.parse(body) as EchoRecord,
+};
+
+const rows: { name: string; ok: boolean; result: string }[] = [];
+for (const probe of PROBES) {
+  if (only !== undefined && !only.includes(probe.name)) continue;
+  const started = performance.now();
+  let ok = false;
+  let result: string;
+  try {
+    const outcome = await probe.run(context);
+    ok = outcome.ok;
+    result = outcome.result;
+  } catch (error) {
+    result = `error: ${(error as Error)?.message?.split("\n")[0] ?? error}`;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  rows.push({ name: probe.name, ok, result });
+  console.log(`${ok ? "PASS" : "FAIL"} ${probe.name} (${seconds} s): ${result}`);
+}
+
+await stopSharedGateway();
+console.log(`\n| probe | verdict | result |\n|---|---|---|`);
+for (const row of rows) {
+  console.log(
+    `| ${row.name} | ${row.ok ? "pass" : "FAIL"} | ${row.result.replaceAll("|", "\\|")} |`,
+  );
+}
+await Deno.remove(dir, { recursive: true });
+Deno.exit(rows.every((r) => r.ok) ? 0 : 1);
