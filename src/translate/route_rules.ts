@@ -6,7 +6,7 @@
  * filter.
  * @module
  */
-import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { HTTPRoute, HTTPRouteRule } from "../resources/http_route_types.ts";
 import { parseGatewayDuration } from "../resources/duration.ts";
 import type { BackendConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
@@ -39,114 +39,22 @@ export interface CompiledRoute {
   resolvedRefs: Outcome & { ok: boolean };
 }
 
+/** Where the rules of one route are collected. */
+interface RouteRules {
+  rules: CompiledRule[];
+  invalidRules: { index: number; error: RuleError }[];
+  /** Unresolved references, for the route's ResolvedRefs condition. */
+  refFailures: Outcome[];
+}
+
 /** Compiles a route's rules and resolves its backends. */
 export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledRoute {
   const namespace = route.metadata.namespace ?? "default";
   const name = route.metadata.name;
   const specRules = route.spec.rules && route.spec.rules.length > 0 ? route.spec.rules : [{}];
-  const rules: CompiledRule[] = [];
-  const invalidRules: { index: number; error: RuleError }[] = [];
-  const refFailures: Outcome[] = [];
-  // A GRPCRoute arrives as the HTTPRoute its matches map onto (`grpc_route.ts`).
-  const kind = (route.kind as string) === "GRPCRoute" ? "GRPCRoute" : "HTTPRoute";
-  specRules.forEach((rule, index) => {
-    const field = `spec.rules[${index}]`;
-    const id = ruleId(namespace, name, index, kind);
-    const notes: RuleNote[] = [];
-    const invalid = (error: RuleError) => {
-      invalidRules.push({ index, error });
-      ctx.problem(route, error.field, error.message);
-    };
-    const matches = compileMatches(
-      { namespace, name, ruleIndex: index, ruleId: id, kind },
-      rule.matches,
-      field,
-      notes,
-    );
-    for (const note of notes) ctx.problem(route, note.field, note.message);
-    if (!matches.ok) return invalid(matches.error);
-    if (kind === "GRPCRoute") {
-      for (const m of matches.matches) m.grpc = grpcRank(m.path);
-    }
-    const allPathPrefix = matches.matches.every((m) => m.path.type === "PathPrefix");
-    const filters = compileFilters(rule.filters, `${field}.filters`, allPathPrefix);
-    if (filters.error) return invalid(filters.error);
-    const timeouts: RuleConfig["timeouts"] = {};
-    for (const key of ["request", "backendRequest"] as const) {
-      const value = rule.timeouts?.[key];
-      if (value === undefined) continue;
-      const parsed = parseGatewayDuration(value);
-      if (!parsed.ok) {
-        return invalid({
-          reason: Reason.UnsupportedValue,
-          field: `${field}.timeouts.${key}`,
-          message: parsed.error,
-        });
-      }
-      timeouts[key] = parsed.ms;
-    }
-    if (
-      timeouts.request !== undefined && timeouts.backendRequest !== undefined &&
-      timeouts.request !== 0 &&
-      (timeouts.backendRequest === 0 || timeouts.backendRequest > timeouts.request)
-    ) {
-      return invalid({
-        reason: Reason.UnsupportedValue,
-        field: `${field}.timeouts.backendRequest`,
-        message:
-          `Cannot use backendRequest timeout ${rule.timeouts?.backendRequest}: it must not exceed the request timeout ${rule.timeouts?.request}`,
-      });
-    }
-    const retry = rule.retry === undefined ? undefined : compileRetry(rule.retry, `${field}.retry`);
-    if (retry !== undefined && !retry.ok) return invalid(retry.error);
-    for (const pending of filters.mirrors) {
-      const mirror = resolveMirror(ctx, route, pending);
-      if (mirror.ok) {
-        filters.filters.push(mirror.mirror);
-      } else {
-        // The rule serves without this mirror; ResolvedRefs says why.
-        refFailures.push(mirror);
-        ctx.problem(route, mirror.field, mirror.message);
-      }
-    }
-    let unsupported = filters.unsupported;
-    const backends: BackendConfig[] = [];
-    let invalidWeight = 0;
-    (rule.backendRefs ?? []).forEach((ref, b) => {
-      const bField = `${field}.backendRefs[${b}]`;
-      const weight = ref.weight ?? 1;
-      const resolution = resolveBackend(ctx, route, ref);
-      if (!resolution.ok) {
-        refFailures.push(resolution);
-        ctx.problem(route, bField, resolution.message);
-        invalidWeight += weight;
-        return;
-      }
-      const backendFilters = compileFilters(ref.filters, `${bField}.filters`, allPathPrefix, true);
-      if (backendFilters.error) {
-        unsupported ??= backendFilters.error;
-        return;
-      }
-      unsupported ??= backendFilters.unsupported;
-      if (weight === 0) return;
-      // gRPC needs HTTP/2 and trailers, whatever the Service's appProtocol says.
-      const protocol = kind === "GRPCRoute" ? "grpc" : resolution.backend.protocol;
-      backends.push({ ...resolution.backend, protocol, filters: backendFilters.filters });
-    });
-    const config: RuleConfig = { id, filters: filters.filters, backends, invalidWeight };
-    if (kind === "GRPCRoute") config.grpc = true;
-    if (Object.keys(timeouts).length > 0) config.timeouts = timeouts;
-    if (retry?.ok) config.retry = retry.retry;
-    if (unsupported) {
-      // Never skip a filter we cannot apply: every request of this rule gets 500.
-      invalidRules.push({ index, error: unsupported });
-      ctx.problem(route, unsupported.field, unsupported.message);
-      config.filters = [];
-      config.backends = [];
-      config.invalidWeight = Math.max(1, totalWeight(rule.backendRefs));
-    }
-    rules.push({ index, config, matches: matches.matches });
-  });
+  const out: RouteRules = { rules: [], invalidRules: [], refFailures: [] };
+  specRules.forEach((rule, index) => compileRule(ctx, route, rule, index, out));
+  const { rules, invalidRules, refFailures } = out;
   const firstFailure = refFailures[0];
   return {
     route,
@@ -162,6 +70,156 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
       }
       : { ok: true, reason: Reason.ResolvedRefs, message: "All references are resolved" },
   };
+}
+
+/** Compiles rule `index` of `route` into `out`: kept, kept answering 500, or left out. */
+function compileRule(
+  ctx: TranslateContext,
+  route: HTTPRoute,
+  rule: HTTPRouteRule,
+  index: number,
+  out: RouteRules,
+): void {
+  const namespace = route.metadata.namespace ?? "default";
+  const name = route.metadata.name;
+  const kind = routeKind(route);
+  const field = `spec.rules[${index}]`;
+  const id = ruleId(namespace, name, index, kind);
+  const notes: RuleNote[] = [];
+  const invalid = (error: RuleError) => {
+    out.invalidRules.push({ index, error });
+    ctx.problem(route, error.field, error.message);
+  };
+  const matches = compileMatches(
+    { namespace, name, ruleIndex: index, ruleId: id, kind },
+    rule.matches,
+    field,
+    notes,
+  );
+  for (const note of notes) ctx.problem(route, note.field, note.message);
+  if (!matches.ok) return invalid(matches.error);
+  if (kind === "GRPCRoute") {
+    for (const m of matches.matches) m.grpc = grpcRank(m.path);
+  }
+  const allPathPrefix = matches.matches.every((m) => m.path.type === "PathPrefix");
+  const filters = compileFilters(rule.filters, `${field}.filters`, allPathPrefix);
+  if (filters.error) return invalid(filters.error);
+  const timeouts = compileTimeouts(rule, field);
+  if (!timeouts.ok) return invalid(timeouts.error);
+  const retry = rule.retry === undefined ? undefined : compileRetry(rule.retry, `${field}.retry`);
+  if (retry !== undefined && !retry.ok) return invalid(retry.error);
+  for (const pending of filters.mirrors) {
+    const mirror = resolveMirror(ctx, route, pending);
+    if (mirror.ok) {
+      filters.filters.push(mirror.mirror);
+    } else {
+      // The rule serves without this mirror; ResolvedRefs says why.
+      out.refFailures.push(mirror);
+      ctx.problem(route, mirror.field, mirror.message);
+    }
+  }
+  const backends = compileBackends(ctx, route, rule, field, allPathPrefix, out.refFailures);
+  const unsupported = filters.unsupported ?? backends.unsupported;
+  const config: RuleConfig = {
+    id,
+    filters: filters.filters,
+    backends: backends.backends,
+    invalidWeight: backends.invalidWeight,
+  };
+  if (kind === "GRPCRoute") config.grpc = true;
+  if (Object.keys(timeouts.timeouts).length > 0) config.timeouts = timeouts.timeouts;
+  if (retry?.ok) config.retry = retry.retry;
+  if (unsupported) {
+    // Never skip a filter we cannot apply: every request of this rule gets 500.
+    out.invalidRules.push({ index, error: unsupported });
+    ctx.problem(route, unsupported.field, unsupported.message);
+    config.filters = [];
+    config.backends = [];
+    config.invalidWeight = Math.max(1, totalWeight(rule.backendRefs));
+  }
+  out.rules.push({ index, config, matches: matches.matches });
+}
+
+/** A rule's timeouts in ms; `backendRequest` may not exceed `request`. */
+function compileTimeouts(
+  rule: HTTPRouteRule,
+  field: string,
+): { ok: true; timeouts: NonNullable<RuleConfig["timeouts"]> } | { ok: false; error: RuleError } {
+  const timeouts: NonNullable<RuleConfig["timeouts"]> = {};
+  for (const key of ["request", "backendRequest"] as const) {
+    const value = rule.timeouts?.[key];
+    if (value === undefined) continue;
+    const parsed = parseGatewayDuration(value);
+    if (!parsed.ok) {
+      const error = {
+        reason: Reason.UnsupportedValue,
+        field: `${field}.timeouts.${key}`,
+        message: parsed.error,
+      };
+      return { ok: false, error };
+    }
+    timeouts[key] = parsed.ms;
+  }
+  if (
+    timeouts.request !== undefined && timeouts.backendRequest !== undefined &&
+    timeouts.request !== 0 &&
+    (timeouts.backendRequest === 0 || timeouts.backendRequest > timeouts.request)
+  ) {
+    const error = {
+      reason: Reason.UnsupportedValue,
+      field: `${field}.timeouts.backendRequest`,
+      message:
+        `Cannot use backendRequest timeout ${rule.timeouts?.backendRequest}: it must not exceed the request timeout ${rule.timeouts?.request}`,
+    };
+    return { ok: false, error };
+  }
+  return { ok: true, timeouts };
+}
+
+/**
+ * A rule's backends with their filters. Unresolved references add their
+ * weight to `invalidWeight` (those requests get 500) and go to
+ * `refFailures`; `unsupported` is the first backend filter this gateway
+ * cannot apply.
+ */
+function compileBackends(
+  ctx: TranslateContext,
+  route: HTTPRoute,
+  rule: HTTPRouteRule,
+  field: string,
+  allPathPrefix: boolean,
+  refFailures: Outcome[],
+): { backends: BackendConfig[]; invalidWeight: number; unsupported?: RuleError } {
+  const backends: BackendConfig[] = [];
+  let invalidWeight = 0;
+  let unsupported: RuleError | undefined;
+  (rule.backendRefs ?? []).forEach((ref, b) => {
+    const bField = `${field}.backendRefs[${b}]`;
+    const weight = ref.weight ?? 1;
+    const resolution = resolveBackend(ctx, route, ref);
+    if (!resolution.ok) {
+      refFailures.push(resolution);
+      ctx.problem(route, bField, resolution.message);
+      invalidWeight += weight;
+      return;
+    }
+    const backendFilters = compileFilters(ref.filters, `${bField}.filters`, allPathPrefix, true);
+    if (backendFilters.error) {
+      unsupported ??= backendFilters.error;
+      return;
+    }
+    unsupported ??= backendFilters.unsupported;
+    if (weight === 0) return;
+    // gRPC needs HTTP/2 and trailers, whatever the Service's appProtocol says.
+    const protocol = routeKind(route) === "GRPCRoute" ? "grpc" : resolution.backend.protocol;
+    backends.push({ ...resolution.backend, protocol, filters: backendFilters.filters });
+  });
+  return { backends, invalidWeight, unsupported };
+}
+
+/** A GRPCRoute arrives as the HTTPRoute its matches map onto (`grpc_route.ts`). */
+function routeKind(route: HTTPRoute): "GRPCRoute" | "HTTPRoute" {
+  return (route.kind as string) === "GRPCRoute" ? "GRPCRoute" : "HTTPRoute";
 }
 
 function totalWeight(refs: readonly { weight?: number }[] | undefined): number {
