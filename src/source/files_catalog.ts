@@ -15,9 +15,14 @@
  * ```
  * @module
  */
-import { parseManifests } from "../resources/manifests.ts";
+import { type ManifestDocument, parseManifests } from "../resources/manifests.ts";
 import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
-import { isNamespacedKind, isResourceKind, validateResource } from "../resources/validate.ts";
+import {
+  isNamespacedKind,
+  isResourceKind,
+  validateResource,
+  type ValidationError,
+} from "../resources/validate.ts";
 import type { Problem } from "../model/config.ts";
 
 /** An object of a kind the gateway does not read, for a debug log line. */
@@ -96,138 +101,176 @@ function claimedKey(raw: unknown): string | undefined {
 
 /** Creates an empty catalog. */
 export function createManifestCatalog(): ManifestCatalog {
-  const byFile = new Map<string, FileState>();
+  return new FileCatalog();
+}
 
-  const update = (file: string, text: string): FileUpdate => {
-    const previous = byFile.get(file);
+/** The catalog: each file's text, served objects and problems, by path. */
+class FileCatalog implements ManifestCatalog {
+  readonly #byFile = new Map<string, FileState>();
+
+  update(file: string, text: string): FileUpdate {
+    const previous = this.#byFile.get(file);
     if (previous?.text === text) return { changed: false, ignored: [] };
-    const object = `file:${file}`;
-    const problems: Problem[] = [];
-    const ignored: IgnoredDocument[] = [];
     const { documents, errors } = parseManifests(text, file);
     const keep = previous !== undefined && previous.served.length > 0 && errors.length > 0;
-    for (const e of errors) {
-      problems.push({
-        object,
-        field: `doc[${e.index}]`,
-        message: `Cannot parse YAML at line ${e.line}, column ${e.column}: ${e.message}${
-          keep ? "; serving the last good version of this file" : ""
-        }`,
-      });
-    }
+    const problems: Problem[] = errors.map((e) => ({
+      object: `file:${file}`,
+      field: `doc[${e.index}]`,
+      message: `Cannot parse YAML at line ${e.line}, column ${e.column}: ${e.message}${
+        keep ? "; serving the last good version of this file" : ""
+      }`,
+    }));
     if (keep) {
-      byFile.set(file, { text, served: previous.served, problems });
-      return { changed: true, ignored };
+      this.#byFile.set(file, { text, served: previous.served, problems });
+      return { changed: true, ignored: [] };
     }
+    const loaded = loadDocuments(file, documents, previous?.served ?? [], problems);
+    this.#byFile.set(file, { text, served: loaded.served, problems });
+    return { changed: true, ignored: loaded.ignored };
+  }
 
-    const oldByKey = new Map(previous?.served.map((s) => [s.key, s]));
-    const oldByPath = new Map(previous?.served.map((s) => [s.path, s]));
-    const served: Served[] = [];
-    const seen = new Map<string, string>();
-    for (const doc of documents) {
-      const result = validateResource(doc.value);
-      if (result.ok) {
-        const value = result.value;
-        if (isNamespacedKind(value.kind)) value.metadata.namespace ??= "default";
-        const key = keyOf(value.kind, value.metadata.namespace, value.metadata.name);
-        const first = seen.get(key);
+  readFailed(file: string, message: string): void {
+    const previous = this.#byFile.get(file);
+    this.#byFile.set(file, {
+      // Forget the text so the next successful read is parsed again.
+      text: undefined,
+      served: previous?.served ?? [],
+      problems: [{
+        object: `file:${file}`,
+        message: `Cannot read manifest file: ${message}${
+          previous?.served.length ? "; serving the last good version of this file" : ""
+        }`,
+      }],
+    });
+  }
+
+  remove(file: string): boolean {
+    return this.#byFile.delete(file);
+  }
+
+  files(): string[] {
+    return [...this.#byFile.keys()].sort(comparePaths);
+  }
+
+  merge(): CatalogContents {
+    const objects = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, []])) as unknown as Record<
+      ResourceKind,
+      GatewayResource[]
+    >;
+    const problems: Problem[] = [];
+    const owner = new Map<string, string>();
+    for (const file of this.files()) {
+      const state = this.#byFile.get(file)!;
+      problems.push(...state.problems);
+      for (const s of state.served) {
+        const first = owner.get(s.key);
         if (first !== undefined) {
           problems.push({
-            object,
-            field: doc.path,
+            object: `file:${file}`,
+            field: s.path,
             message: `Cannot load ${
-              describeKey(key)
-            } (line ${doc.line}): already declared at ${first} of this file`,
+              describeKey(s.key)
+            } (line ${s.line}): already declared in ${first}, which comes first in path order`,
           });
           continue;
         }
-        seen.set(key, doc.path);
-        served.push({ key, path: doc.path, line: doc.line, object: value });
-        continue;
-      }
-      if (result.ignored) {
-        ignored.push({ file, path: doc.path, kind: result.kind, apiVersion: result.apiVersion });
-        continue;
-      }
-      // An invalid document: keep what it used to be, matched by the identity
-      // it still claims, or by its position when even that is unreadable.
-      const claimed = claimedKey(doc.value);
-      const last = claimed !== undefined ? oldByKey.get(claimed) : oldByPath.get(doc.path);
-      const kept = last !== undefined && !seen.has(last.key);
-      const what = claimed !== undefined
-        ? describeKey(claimed)
-        : result.kind !== undefined
-        ? `a ${result.kind}`
-        : "an object";
-      for (const err of result.errors) {
-        problems.push({
-          object,
-          field: err.field ? `${doc.path}.${err.field}` : doc.path,
-          message: `Cannot load ${what} (line ${doc.line}): ${err.message}${
-            kept ? "; serving the last good version" : ""
-          }`,
-        });
-      }
-      if (kept) {
-        seen.set(last.key, doc.path);
-        served.push({ ...last, path: doc.path, line: doc.line });
+        owner.set(s.key, file);
+        objects[s.object.kind].push(s.object);
       }
     }
-    byFile.set(file, { text, served, problems });
-    return { changed: true, ignored };
-  };
+    return { objects, problems, files: this.#byFile.size };
+  }
+}
 
-  return {
-    update,
-    readFailed(file, message) {
-      const previous = byFile.get(file);
-      byFile.set(file, {
-        // Forget the text so the next successful read is parsed again.
-        text: undefined,
-        served: previous?.served ?? [],
-        problems: [{
-          object: `file:${file}`,
-          message: `Cannot read manifest file: ${message}${
-            previous?.served.length ? "; serving the last good version of this file" : ""
-          }`,
-        }],
-      });
-    },
-    remove(file) {
-      return byFile.delete(file);
-    },
-    files() {
-      return [...byFile.keys()].sort(comparePaths);
-    },
-    merge() {
-      const objects = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, []])) as unknown as Record<
-        ResourceKind,
-        GatewayResource[]
-      >;
-      const problems: Problem[] = [];
-      const owner = new Map<string, string>();
-      for (const file of [...byFile.keys()].sort(comparePaths)) {
-        const state = byFile.get(file)!;
-        problems.push(...state.problems);
-        for (const s of state.served) {
-          const first = owner.get(s.key);
-          if (first !== undefined) {
-            problems.push({
-              object: `file:${file}`,
-              field: s.path,
-              message: `Cannot load ${
-                describeKey(s.key)
-              } (line ${s.line}): already declared in ${first}, which comes first in path order`,
-            });
-            continue;
-          }
-          owner.set(s.key, file);
-          objects[s.object.kind].push(s.object);
-        }
+/**
+ * Validates a file's documents: valid objects are served (the first of a
+ * duplicate wins), an invalid one keeps its last good version from
+ * `previous`, and each mistake goes to `problems`.
+ */
+function loadDocuments(
+  file: string,
+  documents: readonly ManifestDocument[],
+  previous: readonly Served[],
+  problems: Problem[],
+): { served: Served[]; ignored: IgnoredDocument[] } {
+  const object = `file:${file}`;
+  const ignored: IgnoredDocument[] = [];
+  const served: Served[] = [];
+  const seen = new Map<string, string>();
+  const last = new LastGood(previous);
+  for (const doc of documents) {
+    const result = validateResource(doc.value);
+    if (result.ok) {
+      const value = result.value;
+      if (isNamespacedKind(value.kind)) value.metadata.namespace ??= "default";
+      const key = keyOf(value.kind, value.metadata.namespace, value.metadata.name);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({
+          object,
+          field: doc.path,
+          message: `Cannot load ${
+            describeKey(key)
+          } (line ${doc.line}): already declared at ${first} of this file`,
+        });
+        continue;
       }
-      return { objects, problems, files: byFile.size };
-    },
-  };
+      seen.set(key, doc.path);
+      served.push({ key, path: doc.path, line: doc.line, object: value });
+    } else if (result.ignored) {
+      ignored.push({ file, path: doc.path, kind: result.kind, apiVersion: result.apiVersion });
+    } else {
+      const kept = last.keep(doc, result, seen, problems, object);
+      if (kept !== undefined) {
+        seen.set(kept.key, doc.path);
+        served.push(kept);
+      }
+    }
+  }
+  return { served, ignored };
+}
+
+/** The objects a file served before, to fall back on when a document stops validating. */
+class LastGood {
+  readonly #byKey: Map<string, Served>;
+  readonly #byPath: Map<string, Served>;
+
+  constructor(previous: readonly Served[]) {
+    this.#byKey = new Map(previous.map((s) => [s.key, s]));
+    this.#byPath = new Map(previous.map((s) => [s.path, s]));
+  }
+
+  /**
+   * Adds an invalid document's problems and returns what it used to be, matched by
+   * the identity it still claims, or by its position when even that is
+   * unreadable; `undefined` when there is nothing to keep.
+   */
+  keep(
+    doc: ManifestDocument,
+    result: { errors: readonly ValidationError[]; kind?: string },
+    seen: ReadonlyMap<string, string>,
+    problems: Problem[],
+    object: string,
+  ): Served | undefined {
+    const claimed = claimedKey(doc.value);
+    const last = claimed !== undefined ? this.#byKey.get(claimed) : this.#byPath.get(doc.path);
+    const kept = last !== undefined && !seen.has(last.key);
+    const what = claimed !== undefined
+      ? describeKey(claimed)
+      : result.kind !== undefined
+      ? `a ${result.kind}`
+      : "an object";
+    for (const err of result.errors) {
+      problems.push({
+        object,
+        field: err.field ? `${doc.path}.${err.field}` : doc.path,
+        message: `Cannot load ${what} (line ${doc.line}): ${err.message}${
+          kept ? "; serving the last good version" : ""
+        }`,
+      });
+    }
+    return kept ? { ...last, path: doc.path, line: doc.line } : undefined;
+  }
 }
 
 /** Plain code-unit order: deterministic whatever the locale. */

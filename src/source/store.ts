@@ -71,100 +71,117 @@ function sameObject(a: GatewayResource, b: GatewayResource): boolean {
 
 /** Creates an empty store. */
 export function createStore(options: StoreOptions = {}): Store {
-  const byKind = new Map<ResourceKind, Map<string, GatewayResource>>(
+  return new ObjectStore(options);
+}
+
+/** The store: objects by kind and key, the version and the change signal in named fields. */
+class ObjectStore implements Store {
+  readonly #byKind = new Map<ResourceKind, Map<string, GatewayResource>>(
     RESOURCE_KINDS.map((k) => [k, new Map()]),
   );
-  const listeners = new Set<() => void>();
-  const holdoff = new Holdoff({
-    holdoffMs: options.holdoffMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 500,
-    clock: options.clock,
-    fire: () => {
-      for (const listener of [...listeners]) listener();
-    },
-  });
-  let version = 0;
+  readonly #listeners = new Set<() => void>();
+  readonly #holdoff: Holdoff;
+  #version = 0;
 
-  const changed = () => {
-    version += 1;
-    holdoff.arm();
-  };
+  constructor(options: StoreOptions) {
+    this.#holdoff = new Holdoff({
+      holdoffMs: options.holdoffMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 500,
+      clock: options.clock,
+      fire: () => {
+        for (const listener of [...this.#listeners]) listener();
+      },
+    });
+  }
 
-  const mapOf = (kind: ResourceKind) => {
-    const map = byKind.get(kind);
-    if (!map) throw new TypeError(`Cannot store object: unknown kind "${kind}"`);
-    return map;
-  };
+  upsert(object: GatewayResource): boolean {
+    const map = this.#mapOf(object.kind);
+    const key = keyOf(object.metadata.namespace, object.metadata.name);
+    const old = map.get(key);
+    if (old && sameObject(old, object)) return false;
+    map.set(key, object);
+    this.#changed();
+    return true;
+  }
 
-  const store: Store = {
-    upsert(object) {
-      const map = mapOf(object.kind);
-      const key = keyOf(object.metadata.namespace, object.metadata.name);
-      const old = map.get(key);
-      if (old && sameObject(old, object)) return false;
-      map.set(key, object);
-      changed();
-      return true;
-    },
-    delete(kind, namespace, name) {
-      const removed = mapOf(kind).delete(keyOf(namespace, name));
-      if (removed) changed();
-      return removed;
-    },
-    replaceKind(kind, objects) {
-      const map = mapOf(kind);
-      const next = new Map<string, GatewayResource>();
-      for (const o of objects) next.set(keyOf(o.metadata.namespace, o.metadata.name), o);
-      let differs = next.size !== map.size;
-      if (!differs) {
-        for (const [key, o] of next) {
-          const old = map.get(key);
-          if (!old || !sameObject(old, o)) {
-            differs = true;
-            break;
-          }
+  delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean {
+    const removed = this.#mapOf(kind).delete(keyOf(namespace, name));
+    if (removed) this.#changed();
+    return removed;
+  }
+
+  replaceKind(kind: ResourceKind, objects: readonly GatewayResource[]): boolean {
+    const map = this.#mapOf(kind);
+    const next = new Map<string, GatewayResource>();
+    for (const o of objects) next.set(keyOf(o.metadata.namespace, o.metadata.name), o);
+    let differs = next.size !== map.size;
+    if (!differs) {
+      for (const [key, o] of next) {
+        const old = map.get(key);
+        if (!old || !sameObject(old, o)) {
+          differs = true;
+          break;
         }
       }
-      if (!differs) return false;
-      byKind.set(kind, next);
-      changed();
-      return true;
-    },
-    touch() {
-      changed();
-    },
-    version: () => version,
-    list(kind) {
-      return [...mapOf(kind).values()];
-    },
-    snapshot() {
-      const all = <T>(kind: ResourceKind) =>
-        Object.freeze([...mapOf(kind).values()]) as readonly T[];
-      return Object.freeze({
-        gatewayClasses: all("GatewayClass"),
-        gateways: all("Gateway"),
-        httpRoutes: all("HTTPRoute"),
-        grpcRoutes: all("GRPCRoute"),
-        referenceGrants: all("ReferenceGrant"),
-        services: all("Service"),
-        endpointSlices: all("EndpointSlice"),
-        secrets: all("Secret"),
-        namespaces: all("Namespace"),
-        backendTLSPolicies: all("BackendTLSPolicy"),
-        configMaps: all("ConfigMap"),
-      }) as Snapshot;
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    flush() {
-      holdoff.flush();
-    },
-    close() {
-      holdoff.cancel();
-      listeners.clear();
-    },
-  };
-  return store;
+    }
+    if (!differs) return false;
+    this.#byKind.set(kind, next);
+    this.#changed();
+    return true;
+  }
+
+  touch(): void {
+    this.#changed();
+  }
+
+  version(): number {
+    return this.#version;
+  }
+
+  list(kind: ResourceKind): GatewayResource[] {
+    return [...this.#mapOf(kind).values()];
+  }
+
+  snapshot(): Snapshot {
+    const all = <T>(kind: ResourceKind) =>
+      Object.freeze([...this.#mapOf(kind).values()]) as readonly T[];
+    return Object.freeze({
+      gatewayClasses: all("GatewayClass"),
+      gateways: all("Gateway"),
+      httpRoutes: all("HTTPRoute"),
+      grpcRoutes: all("GRPCRoute"),
+      referenceGrants: all("ReferenceGrant"),
+      services: all("Service"),
+      endpointSlices: all("EndpointSlice"),
+      secrets: all("Secret"),
+      namespaces: all("Namespace"),
+      backendTLSPolicies: all("BackendTLSPolicy"),
+      configMaps: all("ConfigMap"),
+    }) as Snapshot;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  flush(): void {
+    this.#holdoff.flush();
+  }
+
+  close(): void {
+    this.#holdoff.cancel();
+    this.#listeners.clear();
+  }
+
+  #changed(): void {
+    this.#version += 1;
+    this.#holdoff.arm();
+  }
+
+  #mapOf(kind: ResourceKind): Map<string, GatewayResource> {
+    const map = this.#byKind.get(kind);
+    if (!map) throw new TypeError(`Cannot store object: unknown kind "${kind}"`);
+    return map;
+  }
 }
