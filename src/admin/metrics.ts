@@ -23,38 +23,16 @@
  * ```
  * @module
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import {
   CLIENT_EVENT_REASONS,
   type ClientEventFamily,
   type DataPlaneObserver,
 } from "../dataplane/observer.ts";
+import { RebuildMetrics, type RebuildRecord } from "./rebuild_metrics.ts";
 import { createRequestMetrics, KNOWN_METHODS } from "./request_metrics.ts";
 
 export { KNOWN_METHODS };
-
-/** What the runtime reports after each rebuild attempt. */
-export interface RebuildRecord {
-  ok: boolean;
-  /** Time `translate` took; not observed when absent or not finite. */
-  translateSeconds?: number;
-  /** Counts in the table now served (ignored when `ok` is false: the old table stays). */
-  routes: number;
-  endpoints: number;
-  listeners: number;
-  /** Translate and source problems of this attempt. */
-  problems: number;
-  /**
-   * Rule ids of the new table. When given (and `ok`), request series of rules
-   * that no longer exist are dropped, so config churn cannot grow the label set
-   * without bound.
-   */
-  ruleIds?: Iterable<string>;
-  /** Listener ids of the new table (`ListenerConfig.id`); same purpose. */
-  listenerIds?: Iterable<string>;
-  /** Backend ids of the new table; same purpose, for `serval_upstream_errors_total`. */
-  backendIds?: Iterable<string>;
-}
 
 /** Outcome of one status subresource write. */
 export type StatusWriteResult = "ok" | "conflict" | "failed" | "skipped";
@@ -183,55 +161,10 @@ function createClientEventCounters(
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const now = options.now ?? Date.now;
-
-  if (options.defaultMetrics ?? true) {
-    collectDefaultMetrics({ register: registry });
-    for (const name of DEFAULT_METRICS_DROPPED) registry.removeSingleMetric(name);
-    if (Deno.build.os === "linux" && !procSelfReadable()) replaceProcMetrics(registry);
-  }
-
-  new Gauge({
-    name: "serval_build_info",
-    help: "Always 1; labels carry the gateway and Deno versions.",
-    labelNames: ["version", "deno"],
-    registers,
-  }).set({ version: options.version ?? "unknown", deno: Deno.version.deno }, 1);
-
+  registerProcessMetrics(registry, options);
   const requests = createRequestMetrics(registry, options.requestDurationBuckets);
-  const upstreamErrors = new Counter({
-    name: "serval_upstream_errors_total",
-    help: "Failed upstream attempts, by backend id and kind of failure.",
-    labelNames: ["backend", "kind"],
-    registers,
-  });
-  const reloads = new Counter({
-    name: "serval_config_reloads_total",
-    help: "Rebuild attempts (source read, translate, swap), by result.",
-    labelNames: ["result"],
-    registers,
-  });
-  const lastSuccess = new Gauge({
-    name: "serval_config_last_reload_success",
-    help: "1 if the latest rebuild attempt succeeded, else 0.",
-    registers,
-  });
-  const lastTimestamp = new Gauge({
-    name: "serval_config_last_reload_timestamp_seconds",
-    help: "Unix time of the latest successful rebuild.",
-    registers,
-  });
-  const translateDuration = new Histogram({
-    name: "serval_translate_duration_seconds",
-    help: "Time translate took to compile the snapshot.",
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
-  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
-  const routes = gauge("serval_routes", "Route rules in the table served now.");
-  const endpoints = gauge("serval_endpoints", "Distinct ready endpoints in the table served now.");
-  const listeners = gauge("serval_listeners", "Listeners in the table served now.");
-  const problems = gauge("serval_config_problems", "Problems found by the latest rebuild.");
+  const upstreamErrors = new UpstreamErrorMetrics(registry);
+  const rebuilds = new RebuildMetrics(registry, options.now ?? Date.now);
   const synced = new Gauge({
     name: "serval_source_synced",
     help: "1 once a kind completed its first list/read, else 0.",
@@ -252,27 +185,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   const clientEvents = createClientEventCounters(registry);
   // Counters at zero are printed from the start, so rate() works from the first scrape.
-  for (const result of ["ok", "failed"]) reloads.inc({ result }, 0);
   for (const result of ["ok", "conflict", "failed", "skipped"]) statusWrites.inc({ result }, 0);
-
-  // Label sets of upstreamErrors, so series of removed backends can be dropped.
-  const errorKinds = new Map<string, Set<string>>();
-  const forgetBackends = (live: ReadonlySet<string>) => {
-    for (const [backend, kinds] of errorKinds) {
-      if (live.has(backend)) continue;
-      for (const kind of kinds) upstreamErrors.remove({ backend, kind });
-      errorKinds.delete(backend);
-    }
-  };
 
   const observer: DataPlaneObserver = {
     onRequest: requests.observe,
-    onUpstreamError(backend, kind) {
-      upstreamErrors.inc({ backend, kind });
-      let kinds = errorKinds.get(backend);
-      if (kinds === undefined) errorKinds.set(backend, kinds = new Set());
-      kinds.add(kind);
-    },
+    onUpstreamError: (backend, kind) => upstreamErrors.inc(backend, kind),
     onClientEvent(family, reason) {
       clientEvents[family].inc({ [CLIENT_EVENT_LABELS[family]]: reason });
     },
@@ -282,23 +199,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registry,
     observer,
     recordRebuild(record) {
-      reloads.inc({ result: record.ok ? "ok" : "failed" });
-      lastSuccess.set(record.ok ? 1 : 0);
-      problems.set(record.problems);
-      const seconds = record.translateSeconds;
-      if (seconds !== undefined && Number.isFinite(seconds) && seconds >= 0) {
-        translateDuration.observe(seconds);
-      }
+      rebuilds.record(record);
       if (!record.ok) return;
-      lastTimestamp.set(now() / 1000);
-      routes.set(record.routes);
-      endpoints.set(record.endpoints);
-      listeners.set(record.listeners);
       if (record.ruleIds) {
         const live = record.listenerIds ? new Set(record.listenerIds) : undefined;
         requests.retain(new Set(record.ruleIds), live);
       }
-      if (record.backendIds) forgetBackends(new Set(record.backendIds));
+      if (record.backendIds) upstreamErrors.retain(new Set(record.backendIds));
     },
     setSourceSynced(kind, isSynced) {
       synced.set({ kind }, isSynced ? 1 : 0);
@@ -310,4 +217,51 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       statusWrites.inc({ result });
     },
   };
+}
+
+/** The runtime's own families (those that measure something under Deno) and the build info. */
+function registerProcessMetrics(registry: Registry, options: MetricsOptions): void {
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DEFAULT_METRICS_DROPPED) registry.removeSingleMetric(name);
+    if (Deno.build.os === "linux" && !procSelfReadable()) replaceProcMetrics(registry);
+  }
+  new Gauge({
+    name: "serval_build_info",
+    help: "Always 1; labels carry the gateway and Deno versions.",
+    labelNames: ["version", "deno"],
+    registers: [registry],
+  }).set({ version: options.version ?? "unknown", deno: Deno.version.deno }, 1);
+}
+
+/** Failed upstream attempts by backend and kind, whose removed backends' series can be dropped. */
+class UpstreamErrorMetrics {
+  readonly #counter: Counter<string>;
+  /** Label sets of the counter, so series of removed backends can be dropped. */
+  readonly #kinds = new Map<string, Set<string>>();
+
+  constructor(registry: Registry) {
+    this.#counter = new Counter({
+      name: "serval_upstream_errors_total",
+      help: "Failed upstream attempts, by backend id and kind of failure.",
+      labelNames: ["backend", "kind"],
+      registers: [registry],
+    });
+  }
+
+  inc(backend: string, kind: string): void {
+    this.#counter.inc({ backend, kind });
+    let kinds = this.#kinds.get(backend);
+    if (kinds === undefined) this.#kinds.set(backend, kinds = new Set());
+    kinds.add(kind);
+  }
+
+  /** Drops the series of backends not in `live`. */
+  retain(live: ReadonlySet<string>): void {
+    for (const [backend, kinds] of this.#kinds) {
+      if (live.has(backend)) continue;
+      for (const kind of kinds) this.#counter.remove({ backend, kind });
+      this.#kinds.delete(backend);
+    }
+  }
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import type { TranslateResult } from "../model/config.ts";
-import type { RebuildRecord } from "./metrics.ts";
+import type { RebuildRecord } from "./rebuild_metrics.ts";
 
 /** One rebuild attempt; the runtime's `RebuildAttempt` has this shape. */
 export interface RebuildAttemptLike {

@@ -83,14 +83,116 @@ export function createRequestMetrics(
   registry: Registry,
   buckets: readonly number[] = REQUEST_DURATION_BUCKETS,
 ): RequestMetrics {
-  const bounds = Float64Array.from(buckets);
-  const byListener = new Map<string, Map<string, Series>>();
+  const series = new RequestSeries(Float64Array.from(buckets));
+  const reset = () => series.clear();
+  registry.registerMetric(collector({
+    name: "serval_http_requests_total",
+    help: "Requests served, by listener, rule id, method and status code.",
+    type: "counter",
+    values: () => series.countValues(),
+    reset,
+  }));
+  registry.registerMetric(collector({
+    name: DURATION_NAME,
+    help: "Time from a request's arrival to its response head, by listener and rule id.",
+    type: "histogram",
+    values: () => series.durationValues(),
+    reset,
+  }));
+  return series;
+}
 
-  const seriesFor = (listener: string, route: string): Series => {
-    let routes = byListener.get(listener);
+const DURATION_NAME = "serval_http_request_duration_seconds";
+
+/** Every (listener, route) series, by listener then route. */
+class RequestSeries implements RequestMetrics {
+  readonly #bounds: Float64Array;
+  readonly #byListener = new Map<string, Map<string, Series>>();
+
+  constructor(bounds: Float64Array) {
+    this.#bounds = bounds;
+  }
+
+  // A field, not a method: the observer hands it on unbound.
+  readonly observe = (record: RequestRecord): void => {
+    const bounds = this.#bounds;
+    const s = this.#seriesFor(record.listener, record.route);
+    const method = METHOD_INDEX.get(record.method) ?? OTHER_METHOD;
+    const status = record.status >= 100 && record.status <= 599 ? record.status | 0 : 0;
+    const key = method * 1000 + status;
+    s.counts.set(key, (s.counts.get(key) ?? 0) + 1);
+    // A negative or NaN duration (clock step) would poison the sum forever.
+    const d = record.durationSeconds >= 0 ? record.durationSeconds : 0;
+    let i = 0;
+    while (i < bounds.length && d > bounds[i]) i++;
+    s.buckets[i]++;
+    s.sum += d;
+    s.count++;
+  };
+
+  retain(liveRoutes: ReadonlySet<string>, liveListeners?: ReadonlySet<string>): void {
+    for (const [listener, routes] of this.#byListener) {
+      if (listener !== "none" && liveListeners && !liveListeners.has(listener)) {
+        this.#byListener.delete(listener);
+        continue;
+      }
+      for (const route of routes.keys()) {
+        if (route !== "none" && !liveRoutes.has(route)) routes.delete(route);
+      }
+    }
+  }
+
+  clear(): void {
+    this.#byListener.clear();
+  }
+
+  /** The samples of `serval_http_requests_total`. */
+  countValues(): MetricValue[] {
+    const values: MetricValue[] = [];
+    for (const s of this.#eachSeries()) {
+      for (const [key, value] of s.counts) {
+        const status = key % 1000;
+        values.push({
+          labels: {
+            listener: s.listener,
+            route: s.route,
+            method: METHOD_LABELS[Math.floor(key / 1000)],
+            code: status === 0 ? "other" : String(status),
+          },
+          value,
+        });
+      }
+    }
+    return values;
+  }
+
+  /** The samples of the duration histogram: cumulative buckets, sum and count. */
+  durationValues(): MetricValue[] {
+    const bounds = this.#bounds;
+    const values: MetricValue[] = [];
+    for (const s of this.#eachSeries()) {
+      const labels = { listener: s.listener, route: s.route };
+      let cumulative = 0;
+      for (let i = 0; i <= bounds.length; i++) {
+        cumulative += s.buckets[i];
+        const le = i < bounds.length ? bounds[i] : "+Inf";
+        values.push({
+          metricName: `${DURATION_NAME}_bucket`,
+          labels: { ...labels, le },
+          value: cumulative,
+        });
+      }
+      values.push({ metricName: `${DURATION_NAME}_sum`, labels, value: s.sum });
+      values.push({ metricName: `${DURATION_NAME}_count`, labels, value: s.count });
+    }
+    return values;
+  }
+
+  #seriesFor(listener: string, route: string): Series {
+    let routes = this.#byListener.get(listener);
     if (routes === undefined) {
       routes = new Map();
-      byListener.set(listener, routes);
+      this.#byListener.set(listener, routes);
     }
     let series = routes.get(route);
     if (series === undefined) {
@@ -98,98 +200,18 @@ export function createRequestMetrics(
         listener,
         route,
         counts: new Map(),
-        buckets: new Float64Array(bounds.length + 1),
+        buckets: new Float64Array(this.#bounds.length + 1),
         sum: 0,
         count: 0,
       };
       routes.set(route, series);
     }
     return series;
-  };
+  }
 
-  const eachSeries = function* (): Generator<Series> {
-    for (const routes of byListener.values()) yield* routes.values();
-  };
-
-  registry.registerMetric(collector({
-    name: "serval_http_requests_total",
-    help: "Requests served, by listener, rule id, method and status code.",
-    type: "counter",
-    values: () => {
-      const values: MetricValue[] = [];
-      for (const s of eachSeries()) {
-        for (const [key, value] of s.counts) {
-          const status = key % 1000;
-          values.push({
-            labels: {
-              listener: s.listener,
-              route: s.route,
-              method: METHOD_LABELS[Math.floor(key / 1000)],
-              code: status === 0 ? "other" : String(status),
-            },
-            value,
-          });
-        }
-      }
-      return values;
-    },
-    reset: () => byListener.clear(),
-  }));
-
-  const name = "serval_http_request_duration_seconds";
-  registry.registerMetric(collector({
-    name,
-    help: "Time from a request's arrival to its response head, by listener and rule id.",
-    type: "histogram",
-    values: () => {
-      const values: MetricValue[] = [];
-      for (const s of eachSeries()) {
-        const labels = { listener: s.listener, route: s.route };
-        let cumulative = 0;
-        for (let i = 0; i <= bounds.length; i++) {
-          cumulative += s.buckets[i];
-          const le = i < bounds.length ? bounds[i] : "+Inf";
-          values.push({
-            metricName: `${name}_bucket`,
-            labels: { ...labels, le },
-            value: cumulative,
-          });
-        }
-        values.push({ metricName: `${name}_sum`, labels, value: s.sum });
-        values.push({ metricName: `${name}_count`, labels, value: s.count });
-      }
-      return values;
-    },
-    reset: () => byListener.clear(),
-  }));
-
-  return {
-    observe(record) {
-      const s = seriesFor(record.listener, record.route);
-      const method = METHOD_INDEX.get(record.method) ?? OTHER_METHOD;
-      const status = record.status >= 100 && record.status <= 599 ? record.status | 0 : 0;
-      const key = method * 1000 + status;
-      s.counts.set(key, (s.counts.get(key) ?? 0) + 1);
-      // A negative or NaN duration (clock step) would poison the sum forever.
-      const d = record.durationSeconds >= 0 ? record.durationSeconds : 0;
-      let i = 0;
-      while (i < bounds.length && d > bounds[i]) i++;
-      s.buckets[i]++;
-      s.sum += d;
-      s.count++;
-    },
-    retain(liveRoutes, liveListeners) {
-      for (const [listener, routes] of byListener) {
-        if (listener !== "none" && liveListeners && !liveListeners.has(listener)) {
-          byListener.delete(listener);
-          continue;
-        }
-        for (const route of routes.keys()) {
-          if (route !== "none" && !liveRoutes.has(route)) routes.delete(route);
-        }
-      }
-    },
-  };
+  *#eachSeries(): Generator<Series> {
+    for (const routes of this.#byListener.values()) yield* routes.values();
+  }
 }
 
 interface MetricValue {
