@@ -209,35 +209,88 @@ const LOG_EVERY_MS = 5000;
  * ```
  */
 export function serveConnections(options: ConnectionServerOptions): ConnectionServer {
-  const { listener, logger, budget, watcher } = options;
-  const maxConnections = options.maxConnections ?? 0;
-  const live = new Set<ServedConnection>();
-  let closed = false;
-  let rejected = 0;
-  let wake: (() => void) | undefined;
-  const throttle = { at: -Infinity, suppressed: 0 };
+  return new PlainPortServer(options);
+}
 
-  const warn = (message: string, fields: Record<string, unknown>): void => {
-    const now = Date.now();
-    if (now - throttle.at < LOG_EVERY_MS) {
-      throttle.suppressed++;
-      return;
+/** A server over one listener: its connections, limits and accept loop in named fields. */
+class PlainPortServer implements ConnectionServer {
+  readonly addr: Deno.NetAddr;
+  readonly #options: ConnectionServerOptions;
+  readonly #maxConnections: number;
+  readonly #live = new Set<ServedConnection>();
+  readonly #throttle = { at: -Infinity, suppressed: 0 };
+  readonly #accepting: Promise<void>;
+  #closed = false;
+  #rejected = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(options: ConnectionServerOptions) {
+    this.#options = options;
+    this.#maxConnections = options.maxConnections ?? 0;
+    this.addr = options.listener.addr as Deno.NetAddr;
+    this.#accepting = this.#acceptLoop();
+  }
+
+  connections(): number {
+    return this.#live.size;
+  }
+
+  rejected(): number {
+    return this.#rejected;
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#options.listener.close();
+      } catch {
+        // Already closed.
+      }
+      this.#wake?.();
     }
-    logger.warn(message, { ...fields, suppressed: throttle.suppressed });
-    throttle.at = now;
-    throttle.suppressed = 0;
-  };
+    await this.#accepting;
+    await Promise.all([...this.#live].map(async (served) => {
+      await served.shutdown();
+      await served.finished;
+    }));
+  }
 
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  async #acceptLoop(): Promise<void> {
+    const { listener, logger, budget, watcher } = this.#options;
+    let backoff = 0;
+    while (!this.#closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+        backoff = 0;
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        backoff = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
+        if (budget !== undefined && isOutOfDescriptors(error)) {
+          shedForDescriptors(budget, watcher, logger);
+        }
+        this.#warn("Cannot accept a connection; retrying", {
+          error: (error as Error)?.message ?? String(error),
+          retryMs: backoff,
+          open: this.#live.size,
+        });
+        await this.#pause(backoff);
+        continue;
+      }
+      if (this.#maxConnections > 0 && this.#live.size >= this.#maxConnections) {
+        budget?.rejectedByPort();
+        this.#reject(conn, "the listener's connection limit is reached", this.#maxConnections);
+      } else if (budget !== undefined && !budget.tryAcquire()) {
+        this.#reject(conn, "the process's connection limit is reached", budget.max);
+      } else {
+        this.#serve(conn);
+      }
+    }
+  }
 
-  const serve = (conn: Deno.Conn): void => {
+  #serve(conn: Deno.Conn): void {
+    const { logger, budget, watcher } = this.#options;
     // As Deno.serve does for the connections it accepts: without it, a
     // response written in several pieces (a streamed upstream body) waits on
     // Nagle's algorithm and the client's delayed ACK.
@@ -248,81 +301,51 @@ export function serveConnections(options: ConnectionServerOptions): ConnectionSe
       served.close();
     });
     const handler = watched === undefined
-      ? options.handler
-      : watchRequests(options.handler, watched);
-    const served = options.override?.(conn, handler, options.onError) ??
-      serveConnection(conn, handler, options.onError, (error) => {
+      ? this.#options.handler
+      : watchRequests(this.#options.handler, watched);
+    const served = this.#options.override?.(conn, handler, this.#options.onError) ??
+      serveConnection(conn, handler, this.#options.onError, (error) => {
         logger.debug("connection ended with an error", { error: (error as Error)?.message });
       });
-    live.add(served);
+    this.#live.add(served);
     void served.finished.then(() => {
-      live.delete(served);
+      this.#live.delete(served);
       watched?.end();
       budget?.release();
     });
-  };
+  }
 
-  const accepting = (async () => {
-    let backoff = 0;
-    while (!closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-        backoff = 0;
-      } catch (error) {
-        if (closed || error instanceof Deno.errors.BadResource) return;
-        backoff = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
-        if (budget !== undefined && isOutOfDescriptors(error)) {
-          shedForDescriptors(budget, watcher, logger);
-        }
-        warn("Cannot accept a connection; retrying", {
-          error: (error as Error)?.message ?? String(error),
-          retryMs: backoff,
-          open: live.size,
-        });
-        await pause(backoff);
-        continue;
-      }
-      if (maxConnections > 0 && live.size >= maxConnections) {
-        budget?.rejectedByPort();
-        reject(conn, "the listener's connection limit is reached", maxConnections);
-      } else if (budget !== undefined && !budget.tryAcquire()) {
-        reject(conn, "the process's connection limit is reached", budget.max);
-      } else {
-        serve(conn);
-      }
-    }
-  })();
-
-  function reject(conn: Deno.Conn, why: string, limit: number): void {
-    rejected++;
+  #reject(conn: Deno.Conn, why: string, limit: number): void {
+    this.#rejected++;
     try {
       conn.close();
     } catch {
       // Already closed.
     }
-    warn(`Closing a new connection: ${why}`, { limit, open: live.size });
+    this.#warn(`Closing a new connection: ${why}`, { limit, open: this.#live.size });
   }
 
-  return {
-    addr: listener.addr as Deno.NetAddr,
-    connections: () => live.size,
-    rejected: () => rejected,
-    async shutdown() {
-      if (!closed) {
-        closed = true;
-        try {
-          listener.close();
-        } catch {
-          // Already closed.
-        }
-        wake?.();
-      }
-      await accepting;
-      await Promise.all([...live].map(async (served) => {
-        await served.shutdown();
-        await served.finished;
-      }));
-    },
-  };
+  /** Logs at most once every `LOG_EVERY_MS`, counting what it left out. */
+  #warn(message: string, fields: Record<string, unknown>): void {
+    const throttle = this.#throttle;
+    const now = Date.now();
+    if (now - throttle.at < LOG_EVERY_MS) {
+      throttle.suppressed++;
+      return;
+    }
+    this.#options.logger.warn(message, { ...fields, suppressed: throttle.suppressed });
+    throttle.at = now;
+    throttle.suppressed = 0;
+  }
+
+  /** Waits `ms`, or less when the server shuts down. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }

@@ -71,7 +71,35 @@ export function parseResponseHead(head: string): ResponseHead {
  */
 export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: number): ResponseHead {
   const text = latin1(buf, start, end);
-  let lineEnd = findCrlf(buf, start, end);
+  const lineEnd = findCrlf(buf, start, end);
+  const status = parseStatusLine(buf, start, lineEnd, text);
+  const minor = buf[start + 7] - 48;
+  const fields = readHeaderFields(buf, start, lineEnd, end, text);
+  const { headers, transferEncoding, connection } = fields;
+  let contentLength = fields.contentLength;
+  let chunked = false;
+  let untilClose = false;
+  const framedTwice = transferEncoding !== undefined && contentLength >= 0;
+  if (transferEncoding !== undefined) {
+    const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
+    chunked = codings[codings.length - 1] === "chunked";
+    untilClose = !chunked;
+    // With Transfer-Encoding, Content-Length is ignored (RFC 9112 §6.3).
+    contentLength = -1;
+  }
+  // A body that ends when the connection closes, or a message framed by both
+  // Transfer-Encoding and Content-Length, leaves the connection unusable.
+  const keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
+  const listed = connection !== null ? connectionListedHeaders(connection) : undefined;
+  if (listed === undefined) {
+    return { status, minor, headers, contentLength, chunked, untilClose, keepAlive };
+  }
+  const kept = headers.filter(([name]) => !isHopByHop(name, listed));
+  return { status, minor, headers: kept, contentLength, chunked, untilClose, keepAlive };
+}
+
+/** The status code of the status line in `buf[start, lineEnd)`; throws when it is malformed. */
+function parseStatusLine(buf: Uint8Array, start: number, lineEnd: number, text: string): number {
   const lineLength = lineEnd - start;
   let ok = lineLength >= 12 && buf[start + 8] === 32 &&
     (lineLength === 12 || buf[start + 12] === 32);
@@ -85,27 +113,36 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
     const statusLine = text.slice(0, lineLength);
     throw protocolError(`Cannot parse upstream status line: current value is ${quote(statusLine)}`);
   }
-  const status = d0 * 100 + d1 * 10 + d2;
+  return d0 * 100 + d1 * 10 + d2;
+}
 
-  const headers: [string, string][] = [];
-  let contentLength = -1;
-  let transferEncoding: string | undefined;
-  let connection: string | null = null;
-  let suspect = false;
+/** The header fields of a head, with the framing and connection ones set apart. */
+interface HeadFields {
+  /** Every other field, in order. */
+  headers: [string, string][];
+  contentLength: number;
+  transferEncoding: string | undefined;
+  connection: string | null;
+}
+
+/** Reads the header lines after the status line (which ends at `lineEnd`), up to `end`. */
+function readHeaderFields(
+  buf: Uint8Array,
+  start: number,
+  lineEnd: number,
+  end: number,
+  text: string,
+): HeadFields {
+  const fields: HeadFields = {
+    headers: [],
+    contentLength: -1,
+    transferEncoding: undefined,
+    connection: null,
+  };
   while (lineEnd < end) {
     const lineStart = lineEnd + 2;
     lineEnd = findCrlf(buf, lineStart, end);
-    let colon = lineStart;
-    while (colon < lineEnd && TOKEN_BYTE[buf[colon]] === 1) colon++;
-    if (colon === lineEnd || buf[colon] !== 58 /* : */ || colon === lineStart) {
-      const line = text.slice(lineStart - start, lineEnd - start);
-      const at = line.indexOf(":");
-      if (at <= 0) throw protocolError(`Cannot parse upstream header line: ${quote(line)}`);
-      // Also rejects obs-fold continuation lines, which start with a space.
-      throw protocolError(
-        `Cannot parse upstream header name: current value is ${quote(line.slice(0, at))}`,
-      );
-    }
+    const colon = headerNameEnd(buf, start, lineStart, lineEnd, text);
     let from = colon + 1;
     let to = lineEnd;
     while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
@@ -121,60 +158,68 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
       }
     }
     const name = text.slice(lineStart - start, colon - start).toLowerCase();
-    const value = text.slice(from - start, to - start);
-    switch (name) {
-      case "content-length":
-        contentLength = mergeContentLength(contentLength, value);
-        continue;
-      case "transfer-encoding":
-        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-        continue;
-      case "connection":
-        connection = connection === null ? value : `${connection}, ${value}`;
-        suspect = true;
-        continue;
-      case "keep-alive":
-      case "proxy-connection":
-      case "te":
-      case "trailer":
-      case "upgrade":
-        continue;
-    }
-    headers.push([name, value]);
+    addField(fields, name, text.slice(from - start, to - start));
   }
+  return fields;
+}
 
-  let chunked = false;
-  let untilClose = false;
-  const framedTwice = transferEncoding !== undefined && contentLength >= 0;
-  if (transferEncoding !== undefined) {
-    const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
-    chunked = codings[codings.length - 1] === "chunked";
-    untilClose = !chunked;
-    // With Transfer-Encoding, Content-Length is ignored (RFC 9112 §6.3).
-    contentLength = -1;
+/** Where the name of the header line `buf[lineStart, lineEnd)` ends (its colon); throws when it is not a token. */
+function headerNameEnd(
+  buf: Uint8Array,
+  start: number,
+  lineStart: number,
+  lineEnd: number,
+  text: string,
+): number {
+  let colon = lineStart;
+  while (colon < lineEnd && TOKEN_BYTE[buf[colon]] === 1) colon++;
+  if (colon === lineEnd || buf[colon] !== 58 /* : */ || colon === lineStart) {
+    const line = text.slice(lineStart - start, lineEnd - start);
+    const at = line.indexOf(":");
+    if (at <= 0) throw protocolError(`Cannot parse upstream header line: ${quote(line)}`);
+    // Also rejects obs-fold continuation lines, which start with a space.
+    throw protocolError(
+      `Cannot parse upstream header name: current value is ${quote(line.slice(0, at))}`,
+    );
   }
+  return colon;
+}
 
-  let keepAlive = minor === 1;
-  if (connection !== null) {
-    const tokens = connection.toLowerCase();
-    if (tokens === "keep-alive") keepAlive = true;
-    else if (tokens === "close") keepAlive = false;
-    // Closing is the safe side, so any word `close` closes; keeping an HTTP/1.0
-    // connection needs `keep-alive` as a whole list member (`x: keep-alive` is
-    // not one, and reusing that connection could read a stray answer).
-    else if (/(^|[\s,])close($|[\s,])/.test(tokens)) keepAlive = false;
-    else keepAlive = minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
+/** Files one field: framing and connection fields apart, hop-by-hop ones dropped. */
+function addField(fields: HeadFields, name: string, value: string): void {
+  switch (name) {
+    case "content-length":
+      fields.contentLength = mergeContentLength(fields.contentLength, value);
+      return;
+    case "transfer-encoding":
+      fields.transferEncoding = fields.transferEncoding === undefined
+        ? value
+        : `${fields.transferEncoding}, ${value}`;
+      return;
+    case "connection":
+      fields.connection = fields.connection === null ? value : `${fields.connection}, ${value}`;
+      return;
+    case "keep-alive":
+    case "proxy-connection":
+    case "te":
+    case "trailer":
+    case "upgrade":
+      return;
   }
-  // A body that ends when the connection closes, or a message framed by both
-  // Transfer-Encoding and Content-Length, leaves the connection unusable.
-  if (untilClose || framedTwice) keepAlive = false;
+  fields.headers.push([name, value]);
+}
 
-  const listed = suspect ? connectionListedHeaders(connection) : undefined;
-  if (listed === undefined) {
-    return { status, minor, headers, contentLength, chunked, untilClose, keepAlive };
-  }
-  const kept = headers.filter(([name]) => !isHopByHop(name, listed));
-  return { status, minor, headers: kept, contentLength, chunked, untilClose, keepAlive };
+/** Whether a response of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
+function keepsAlive(minor: number, connection: string | null): boolean {
+  if (connection === null) return minor === 1;
+  const tokens = connection.toLowerCase();
+  if (tokens === "keep-alive") return true;
+  if (tokens === "close") return false;
+  // Closing is the safe side, so any word `close` closes; keeping an HTTP/1.0
+  // connection needs `keep-alive` as a whole list member (`x: keep-alive` is
+  // not one, and reusing that connection could read a stray answer).
+  if (/(^|[\s,])close($|[\s,])/.test(tokens)) return false;
+  return minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
 }
 
 /** Index of the first CRLF in `buf[from, end)`, or `end`. */
