@@ -115,7 +115,7 @@ export async function requestCase(
   const heads = framed?.map((r) => r.method === "HEAD");
   const responses = readResponses(
     answer,
-    (i) => heads !== undefined ? heads[i] === true : i === 0 && /^HEAD /.test(input),
+    (i) => heads !== undefined ? heads[i] === true : i === 0 && /^(\r\n)*HEAD /.test(input),
   );
   const shown = JSON.stringify(answer.slice(0, 300));
   if (typeof responses === "string") return fail(`malformed answer: ${responses}: ${shown}`);
