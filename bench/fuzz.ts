@@ -1,6 +1,6 @@
 /**
  * `deno task fuzz`: the fuzzers of `tests/fuzz/` at full size (100k cases a
- * target by default), with a printed seed. The gate (`deno task test`)
+ * target by default, 10k over real sockets), with a printed seed. The gate (`deno task test`)
  * runs a fixed-seed sample of each; this is the long run.
  *
  * ```sh
@@ -16,12 +16,15 @@
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
 import { requestTarget } from "../tests/fuzz/request_target.ts";
 import { translateTarget } from "../tests/fuzz/translate_target.ts";
+import { upstreamSocketTarget } from "../tests/fuzz/upstream_socket_target.ts";
 import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 
-const TARGETS: Record<string, () => FuzzTarget> = {
-  request: requestTarget,
-  translate: translateTarget,
-  upstream: upstreamTarget,
+/** Each target with its default case count (the socket sample is smaller: it is slower). */
+const TARGETS: Record<string, { make: () => FuzzTarget; cases: number }> = {
+  request: { make: requestTarget, cases: 100_000 },
+  translate: { make: translateTarget, cases: 100_000 },
+  upstream: { make: upstreamTarget, cases: 100_000 },
+  "upstream-socket": { make: upstreamSocketTarget, cases: 10_000 },
 };
 
 function flag(name: string): string | undefined {
@@ -52,14 +55,15 @@ if (unknown.length > 0) {
 }
 const seed = number("seed", crypto.getRandomValues(new Uint32Array(1))[0]);
 const replay = flag("case") === undefined ? undefined : number("case", 0);
-const cases = replay === undefined ? number("cases", 100_000) : 1;
+const casesFlag = flag("cases") === undefined ? undefined : number("cases", 0);
 
 let failed = 0;
 for (const name of names) {
+  const cases = replay !== undefined ? 1 : casesFlag ?? TARGETS[name].cases;
   console.log(
     `fuzz ${name}: seed ${seed}, ${cases} case(s)${replay === undefined ? "" : ` from ${replay}`}`,
   );
-  const target = TARGETS[name]();
+  const target = TARGETS[name].make();
   const report = await runFuzz(target, {
     seed,
     cases,
