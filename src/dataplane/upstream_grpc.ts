@@ -81,26 +81,14 @@ function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
  * ```
  */
 export function createGrpcClient(): GrpcClient {
-  const sessions = new Map<string, http2.ClientHttp2Session>();
+  return new GrpcSessions();
+}
 
-  function sessionFor(ep: UpstreamEndpoint): http2.ClientHttp2Session {
-    const key = authority(ep);
-    const known = sessions.get(key);
-    if (known !== undefined && !known.closed && !known.destroyed) return known;
-    const session = http2.connect(`http://${key}`);
-    const forget = () => {
-      if (sessions.get(key) === session) sessions.delete(key);
-    };
-    session.on("error", forget);
-    session.on("close", forget);
-    session.on("goaway", forget);
-    // An idle session must not keep the process alive.
-    session.unref();
-    sessions.set(key, session);
-    return session;
-  }
+/** The client: one HTTP/2 session per endpoint, opened on first use. */
+class GrpcSessions implements GrpcClient {
+  readonly #sessions = new Map<string, http2.ClientHttp2Session>();
 
-  function request(
+  request(
     ep: UpstreamEndpoint,
     req: UpstreamRequest,
     opts: UpstreamCallOptions,
@@ -116,7 +104,9 @@ export function createGrpcClient(): GrpcClient {
       };
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = sessionFor(ep).request(outgoingHeaders(req), { endStream: req.body === null });
+        stream = this.#sessionFor(ep).request(outgoingHeaders(req), {
+          endStream: req.body === null,
+        });
       } catch (error) {
         return fail(
           new UpstreamError("connect", `Cannot open a gRPC stream to ${authority(ep)}`, {
@@ -164,13 +154,28 @@ export function createGrpcClient(): GrpcClient {
     });
   }
 
-  return {
-    request,
-    close() {
-      for (const session of sessions.values()) session.close();
-      sessions.clear();
-    },
-  };
+  close(): void {
+    for (const session of this.#sessions.values()) session.close();
+    this.#sessions.clear();
+  }
+
+  #sessionFor(ep: UpstreamEndpoint): http2.ClientHttp2Session {
+    const sessions = this.#sessions;
+    const key = authority(ep);
+    const known = sessions.get(key);
+    if (known !== undefined && !known.closed && !known.destroyed) return known;
+    const session = http2.connect(`http://${key}`);
+    const forget = () => {
+      if (sessions.get(key) === session) sessions.delete(key);
+    };
+    session.on("error", forget);
+    session.on("close", forget);
+    session.on("goaway", forget);
+    // An idle session must not keep the process alive.
+    session.unref();
+    sessions.set(key, session);
+    return session;
+  }
 }
 
 /** The stream's DATA frames as a byte stream; cancelling it resets the stream. */

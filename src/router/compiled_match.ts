@@ -52,34 +52,7 @@ export function compileFullMatch(pattern: string): RegExp {
  * whole table down.
  */
 export function compileMatch(config: MatchConfig): CompiledMatch {
-  const broken: string[] = [];
-  const tryRegex = (what: string, pattern: string): RegExp | undefined => {
-    try {
-      return compileFullMatch(pattern);
-    } catch (error) {
-      broken.push(
-        `Cannot compile ${what} regular expression: current value is "${pattern}" (${
-          (error as Error).message
-        })`,
-      );
-      return undefined;
-    }
-  };
-  const pathRegex = config.path.type === "RegularExpression"
-    ? tryRegex("path", config.path.value)
-    : undefined;
-  const headers = firstByName(config.headers, (name) => name.toLowerCase()).map((h) => ({
-    ...h,
-    name: h.name.toLowerCase(),
-    regex: h.type === "RegularExpression" ? tryRegex(`header ${h.name}`, h.value) : undefined,
-  }));
-  const queryParams = firstByName(config.queryParams, (name) => name).map((q) => ({
-    ...q,
-    regex: q.type === "RegularExpression"
-      ? tryRegex(`query parameter ${q.name}`, q.value)
-      : undefined,
-  }));
-  const brokenReason = broken.length > 0 ? broken.join("; ") : undefined;
+  const { pathRegex, headers, queryParams, brokenReason } = compileConditions(config);
   const prefix = config.path.type === "PathPrefix" ? config.path.value.replace(/\/+$/, "") : "";
   const { method } = config;
 
@@ -136,6 +109,44 @@ export function compileMatch(config: MatchConfig): CompiledMatch {
   };
 
   return Object.freeze({ config, prefix, brokenReason, testPath, testRest, diagnose });
+}
+
+/** The regular expressions and first-by-name conditions of `config`, and why any is broken. */
+function compileConditions(config: MatchConfig): {
+  pathRegex: RegExp | undefined;
+  headers: StringCondition[];
+  queryParams: StringCondition[];
+  brokenReason: string | undefined;
+} {
+  const broken: string[] = [];
+  const tryRegex = (what: string, pattern: string): RegExp | undefined => {
+    try {
+      return compileFullMatch(pattern);
+    } catch (error) {
+      broken.push(
+        `Cannot compile ${what} regular expression: current value is "${pattern}" (${
+          (error as Error).message
+        })`,
+      );
+      return undefined;
+    }
+  };
+  const pathRegex = config.path.type === "RegularExpression"
+    ? tryRegex("path", config.path.value)
+    : undefined;
+  const headers = firstByName(config.headers, (name) => name.toLowerCase()).map((h) => ({
+    ...h,
+    name: h.name.toLowerCase(),
+    regex: h.type === "RegularExpression" ? tryRegex(`header ${h.name}`, h.value) : undefined,
+  }));
+  const queryParams = firstByName(config.queryParams, (name) => name).map((q) => ({
+    ...q,
+    regex: q.type === "RegularExpression"
+      ? tryRegex(`query parameter ${q.name}`, q.value)
+      : undefined,
+  }));
+  const brokenReason = broken.length > 0 ? broken.join("; ") : undefined;
+  return { pathRegex, headers, queryParams, brokenReason };
 }
 
 function stringHolds(condition: StringCondition, actual: string): boolean {

@@ -22,27 +22,21 @@ import { virtualHostsFor } from "./virtual_hosts_for.ts";
  * ```
  */
 export function createLinearRouteTable(config: GatewayConfig): RouteTable {
-  const regexes = new Map<string, RegExp | null>();
-  const regex = (pattern: string): RegExp | null => {
-    if (!regexes.has(pattern)) {
-      let compiled: RegExp | null = null;
-      try {
-        compiled = new RegExp("^(?:" + pattern + ")$");
-      } catch {
-        compiled = null;
-      }
-      regexes.set(pattern, compiled);
-    }
-    return regexes.get(pattern)!;
-  };
+  return Object.freeze(new LinearRouteTable(config));
+}
 
-  const listenerFor = (
-    port: number,
-    host: string,
-    address?: string,
-  ): ListenerConfig | undefined => {
+/** The scanning table: the config and a cache of compiled regular expressions. */
+class LinearRouteTable implements RouteTable {
+  readonly config: GatewayConfig;
+  readonly #regexes = new Map<string, RegExp | null>();
+
+  constructor(config: GatewayConfig) {
+    this.config = config;
+  }
+
+  listenerFor(port: number, host: string, address?: string): ListenerConfig | undefined {
     const listeners =
-      config.ports.find((p) => p.port === port && p.address === address)?.listeners ?? [];
+      this.config.ports.find((p) => p.port === port && p.address === address)?.listeners ?? [];
     const specificity = (l: ListenerConfig) =>
       l.hostname === null || l.hostname === "*" ? 0 : l.hostname.startsWith("*.") ? 1 : 2;
     // Stable sort: equal ranks keep their order; wildcards with more labels first.
@@ -50,12 +44,34 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
       specificity(b) - specificity(a) || labels(b.hostname) - labels(a.hostname)
     );
     return ranked.find((l) => l.hostname === null || hostMatches(l.hostname, host));
-  };
+  }
 
-  const stringMatches = (type: string, expected: string, actual: string): boolean =>
-    type === "Exact" ? actual === expected : regex(expected)?.test(actual) === true;
+  match(request: RouteRequest): RouteMatch | undefined {
+    const listener = this.listenerFor(request.port, request.host, request.address);
+    if (!listener) return undefined;
+    const rules = this.config.rules;
+    for (const virtualHost of virtualHostsFor(listener, request.host)) {
+      for (const m of virtualHost.matches) {
+        if (!Object.hasOwn(rules, m.rule) || !this.#compiles(m)) continue;
+        if (this.#matches(m, request)) {
+          return { listener, virtualHost: virtualHost.hostname, match: m, rule: rules[m.rule] };
+        }
+      }
+    }
+    return undefined;
+  }
 
-  const matches = (m: MatchConfig, request: RouteRequest): boolean => {
+  /** Whether every regular expression of `m` compiles (a match with one that does not never matches). */
+  #compiles(m: MatchConfig): boolean {
+    if (
+      m.headers.concat(m.queryParams).some((c) =>
+        c.type === "RegularExpression" && this.#regex(c.value) === null
+      )
+    ) return false;
+    return !(m.path.type === "RegularExpression" && this.#regex(m.path.value) === null);
+  }
+
+  #matches(m: MatchConfig, request: RouteRequest): boolean {
     if (m.path.type === "Exact" && request.path !== m.path.value) return false;
     if (m.path.type === "PathPrefix") {
       let prefix = m.path.value;
@@ -63,7 +79,7 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
       if (request.path !== prefix && !request.path.startsWith(prefix + "/")) return false;
     }
     if (m.path.type === "RegularExpression") {
-      if (!stringMatches("RegularExpression", m.path.value, request.path)) return false;
+      if (!this.#stringMatches("RegularExpression", m.path.value, request.path)) return false;
     }
     if (m.method !== undefined && m.method !== request.method) return false;
     const seenHeaders: string[] = [];
@@ -71,7 +87,7 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
       if (seenHeaders.includes(h.name.toLowerCase())) continue;
       seenHeaders.push(h.name.toLowerCase());
       const actual = request.headers.get(h.name);
-      if (actual === null || !stringMatches(h.type, h.value, actual)) return false;
+      if (actual === null || !this.#stringMatches(h.type, h.value, actual)) return false;
     }
     const params = new URLSearchParams(request.query);
     const seenParams: string[] = [];
@@ -79,39 +95,27 @@ export function createLinearRouteTable(config: GatewayConfig): RouteTable {
       if (seenParams.includes(q.name)) continue;
       seenParams.push(q.name);
       const actual = params.get(q.name); // URLSearchParams.get gives the first value
-      if (actual === null || !stringMatches(q.type, q.value, actual)) return false;
+      if (actual === null || !this.#stringMatches(q.type, q.value, actual)) return false;
     }
     return true;
-  };
+  }
 
-  return Object.freeze({
-    config,
-    listenerFor,
-    match(request: RouteRequest): RouteMatch | undefined {
-      const listener = listenerFor(request.port, request.host, request.address);
-      if (!listener) return undefined;
-      for (const virtualHost of virtualHostsFor(listener, request.host)) {
-        for (const m of virtualHost.matches) {
-          if (!Object.hasOwn(config.rules, m.rule)) continue;
-          if (
-            m.headers.concat(m.queryParams).some((c) =>
-              c.type === "RegularExpression" && regex(c.value) === null
-            )
-          ) continue;
-          if (m.path.type === "RegularExpression" && regex(m.path.value) === null) continue;
-          if (matches(m, request)) {
-            return {
-              listener,
-              virtualHost: virtualHost.hostname,
-              match: m,
-              rule: config.rules[m.rule],
-            };
-          }
-        }
+  #stringMatches(type: string, expected: string, actual: string): boolean {
+    return type === "Exact" ? actual === expected : this.#regex(expected)?.test(actual) === true;
+  }
+
+  #regex(pattern: string): RegExp | null {
+    if (!this.#regexes.has(pattern)) {
+      let compiled: RegExp | null = null;
+      try {
+        compiled = new RegExp("^(?:" + pattern + ")$");
+      } catch {
+        compiled = null;
       }
-      return undefined;
-    },
-  });
+      this.#regexes.set(pattern, compiled);
+    }
+    return this.#regexes.get(pattern)!;
+  }
 }
 
 function labels(hostname: string | null): number {

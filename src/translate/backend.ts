@@ -36,33 +36,10 @@ export function resolveBackend(
   route: HTTPRoute,
   ref: HTTPBackendRef,
 ): BackendResolution {
-  const group = ref.group ?? "";
-  const kind = ref.kind ?? "Service";
   const routeNamespace = route.metadata.namespace ?? "default";
   const namespace = ref.namespace ?? routeNamespace;
-  if (group !== "" || kind !== "Service") {
-    return {
-      ok: false,
-      reason: Reason.InvalidKind,
-      message: `Cannot route to kind ${JSON.stringify(kind)} in group ${
-        JSON.stringify(group)
-      }: only core Services are supported`,
-    };
-  }
-  if (
-    !isReferenceAllowed(
-      ctx.referenceGrants,
-      { group: GATEWAY_GROUP, kind: "HTTPRoute", namespace: routeNamespace },
-      { group: "", kind: "Service", namespace, name: ref.name },
-    )
-  ) {
-    return {
-      ok: false,
-      reason: Reason.RefNotPermitted,
-      message:
-        `Cannot route to Service ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows HTTPRoutes from ${routeNamespace}`,
-    };
-  }
+  const refused = refusedReference(ctx, routeNamespace, ref);
+  if (refused !== undefined) return refused;
   if (ref.port === undefined) {
     return {
       ok: false,
@@ -112,6 +89,41 @@ export function resolveBackend(
       ...(tls === undefined ? {} : { tls }),
     },
   };
+}
+
+/** Why `ref` may not be followed (not a core Service, or no grant); `undefined` if it may. */
+function refusedReference(
+  ctx: TranslateContext,
+  routeNamespace: string,
+  ref: HTTPBackendRef,
+): BackendResolution | undefined {
+  const group = ref.group ?? "";
+  const kind = ref.kind ?? "Service";
+  const namespace = ref.namespace ?? routeNamespace;
+  if (group !== "" || kind !== "Service") {
+    return {
+      ok: false,
+      reason: Reason.InvalidKind,
+      message: `Cannot route to kind ${JSON.stringify(kind)} in group ${
+        JSON.stringify(group)
+      }: only core Services are supported`,
+    };
+  }
+  if (
+    !isReferenceAllowed(
+      ctx.referenceGrants,
+      { group: GATEWAY_GROUP, kind: "HTTPRoute", namespace: routeNamespace },
+      { group: "", kind: "Service", namespace, name: ref.name },
+    )
+  ) {
+    return {
+      ok: false,
+      reason: Reason.RefNotPermitted,
+      message:
+        `Cannot route to Service ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows HTTPRoutes from ${routeNamespace}`,
+    };
+  }
+  return undefined;
 }
 
 /**

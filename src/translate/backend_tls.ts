@@ -141,17 +141,7 @@ function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): EvaluatedPol
     }
     return { policy, id, conditions: [ok, resolved], tls };
   }
-  const certificates: string[] = [];
-  const errors: { reason: string; message: string }[] = [];
-  for (const ref of v.caCertificateRefs ?? []) {
-    const found = caCertificates(ctx, namespace, ref);
-    if (typeof found === "string") {
-      const reason = ref.group === "" && (ref.kind === "ConfigMap" || ref.kind === "Secret")
-        ? "InvalidCACertificateRef"
-        : Reason.InvalidKind;
-      errors.push({ reason, message: found });
-    } else certificates.push(...found);
-  }
+  const { certificates, errors } = resolveCaRefs(ctx, namespace, v.caCertificateRefs ?? []);
   if (errors.length === 0) {
     return {
       policy,
@@ -189,6 +179,26 @@ function evaluate(ctx: TranslateContext, policy: BackendTLSPolicy): EvaluatedPol
     conditions: [ok, unresolved],
     tls: { ...tls, caCertificates: certificates },
   };
+}
+
+/** The PEM certificates of every CA reference, and why the others name none. */
+function resolveCaRefs(
+  ctx: TranslateContext,
+  namespace: string,
+  refs: readonly { group: string; kind: string; name: string }[],
+): { certificates: string[]; errors: { reason: string; message: string }[] } {
+  const certificates: string[] = [];
+  const errors: { reason: string; message: string }[] = [];
+  for (const ref of refs) {
+    const found = caCertificates(ctx, namespace, ref);
+    if (typeof found === "string") {
+      const reason = ref.group === "" && (ref.kind === "ConfigMap" || ref.kind === "Secret")
+        ? "InvalidCACertificateRef"
+        : Reason.InvalidKind;
+      errors.push({ reason, message: found });
+    } else certificates.push(...found);
+  }
+  return { certificates, errors };
 }
 
 /** The PEM certificates a CA reference names, or why there are none. */

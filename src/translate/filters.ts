@@ -10,7 +10,9 @@
 import type {
   HTTPHeaderFilter,
   HTTPPathModifier,
+  HTTPRequestRedirectFilter,
   HTTPRouteFilter,
+  HTTPURLRewriteFilter,
 } from "../resources/http_route_types.ts";
 import type { FilterConfig, HeaderModifierConfig, PathModifierConfig } from "../model/config.ts";
 import { Reason } from "./conditions.ts";
@@ -122,70 +124,18 @@ function compileFilter(
         type: "ResponseHeaderModifier",
         modifier: headerModifier(filter.responseHeaderModifier),
       };
-    case "RequestRedirect": {
+    case "RequestRedirect":
       if (backendLevel) break;
-      const redirect = filter.requestRedirect;
-      if (!redirect) return missing("requestRedirect");
-      const statusCode = redirect.statusCode ?? 302;
-      if (!REDIRECT_CODES.has(statusCode)) {
-        return {
-          reason: "invalid",
-          field: `${field}.requestRedirect.statusCode`,
-          message: `Cannot redirect with status ${statusCode}: expected 301, 302, 303, 307 or 308`,
-        };
-      }
-      if (
-        redirect.scheme !== undefined && redirect.scheme !== "http" && redirect.scheme !== "https"
-      ) {
-        return {
-          reason: "invalid",
-          field: `${field}.requestRedirect.scheme`,
-          message: `Cannot redirect to scheme ${
-            JSON.stringify(redirect.scheme)
-          }: expected http or https`,
-        };
-      }
-      if (
-        redirect.port !== undefined &&
-        !(Number.isInteger(redirect.port) && redirect.port >= 1 && redirect.port <= 65535)
-      ) {
-        return {
-          reason: "invalid",
-          field: `${field}.requestRedirect.port`,
-          message: `Cannot redirect to port ${redirect.port}: expected 1-65535`,
-        };
-      }
-      const config: FilterConfig = {
-        type: "RequestRedirect",
-        statusCode: statusCode as 301 | 302 | 303 | 307 | 308,
-      };
-      if (redirect.scheme !== undefined) config.scheme = redirect.scheme;
-      if (redirect.hostname !== undefined) config.hostname = redirect.hostname;
-      if (redirect.port !== undefined) config.port = redirect.port;
-      if (redirect.path !== undefined) {
-        const path = pathModifier(redirect.path, `${field}.requestRedirect.path`, allPathPrefix);
-        if ("reason" in path) return path;
-        config.path = path;
-      }
-      return config;
-    }
+      if (!filter.requestRedirect) return missing("requestRedirect");
+      return compileRedirect(filter.requestRedirect, field, allPathPrefix);
     case "CORS":
       if (backendLevel) break;
       if (!filter.cors) return missing("cors");
       return compileCors(filter.cors);
-    case "URLRewrite": {
+    case "URLRewrite":
       if (backendLevel) break;
-      const rewrite = filter.urlRewrite;
-      if (!rewrite) return missing("urlRewrite");
-      const config: FilterConfig = { type: "URLRewrite" };
-      if (rewrite.hostname !== undefined) config.hostname = rewrite.hostname;
-      if (rewrite.path !== undefined) {
-        const path = pathModifier(rewrite.path, `${field}.urlRewrite.path`, allPathPrefix);
-        if ("reason" in path) return path;
-        config.path = path;
-      }
-      return config;
-    }
+      if (!filter.urlRewrite) return missing("urlRewrite");
+      return compileRewrite(filter.urlRewrite, field, allPathPrefix);
   }
   return {
     reason: "unsupported",
@@ -194,6 +144,68 @@ function compileFilter(
       backendLevel ? " on a backendRef" : ""
     }: it is not supported by this gateway; matching requests get 500`,
   };
+}
+
+function compileRedirect(
+  redirect: HTTPRequestRedirectFilter,
+  field: string,
+  allPathPrefix: boolean,
+): FilterConfig | Failure {
+  const statusCode = redirect.statusCode ?? 302;
+  if (!REDIRECT_CODES.has(statusCode)) {
+    return {
+      reason: "invalid",
+      field: `${field}.requestRedirect.statusCode`,
+      message: `Cannot redirect with status ${statusCode}: expected 301, 302, 303, 307 or 308`,
+    };
+  }
+  if (redirect.scheme !== undefined && redirect.scheme !== "http" && redirect.scheme !== "https") {
+    return {
+      reason: "invalid",
+      field: `${field}.requestRedirect.scheme`,
+      message: `Cannot redirect to scheme ${
+        JSON.stringify(redirect.scheme)
+      }: expected http or https`,
+    };
+  }
+  if (
+    redirect.port !== undefined &&
+    !(Number.isInteger(redirect.port) && redirect.port >= 1 && redirect.port <= 65535)
+  ) {
+    return {
+      reason: "invalid",
+      field: `${field}.requestRedirect.port`,
+      message: `Cannot redirect to port ${redirect.port}: expected 1-65535`,
+    };
+  }
+  const config: FilterConfig = {
+    type: "RequestRedirect",
+    statusCode: statusCode as 301 | 302 | 303 | 307 | 308,
+  };
+  if (redirect.scheme !== undefined) config.scheme = redirect.scheme;
+  if (redirect.hostname !== undefined) config.hostname = redirect.hostname;
+  if (redirect.port !== undefined) config.port = redirect.port;
+  if (redirect.path !== undefined) {
+    const path = pathModifier(redirect.path, `${field}.requestRedirect.path`, allPathPrefix);
+    if ("reason" in path) return path;
+    config.path = path;
+  }
+  return config;
+}
+
+function compileRewrite(
+  rewrite: HTTPURLRewriteFilter,
+  field: string,
+  allPathPrefix: boolean,
+): FilterConfig | Failure {
+  const config: FilterConfig = { type: "URLRewrite" };
+  if (rewrite.hostname !== undefined) config.hostname = rewrite.hostname;
+  if (rewrite.path !== undefined) {
+    const path = pathModifier(rewrite.path, `${field}.urlRewrite.path`, allPathPrefix);
+    if ("reason" in path) return path;
+    config.path = path;
+  }
+  return config;
 }
 
 function headerModifier(filter: HTTPHeaderFilter): HeaderModifierConfig {
