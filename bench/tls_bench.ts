@@ -11,8 +11,16 @@
  * - `keep-alive h1`: HTTP/1.1 over kept-alive TLS connections;
  * - `keep-alive h2`: HTTP/2, several streams per connection.
  *
- * Prints req/s per target and the gateway/nginx ratio per shape; exits 1 when
- * any run saw failed or non-2xx requests. Everything binds 127.0.0.1.
+ * A third target is the same gateway's listener with client-certificate
+ * validation (`spec.tls.frontend`), whose connections go through the
+ * `node:tls` server and a second relay (`tls_client_auth.ts`). h2load cannot
+ * present a client certificate, so that listener runs `AllowInsecureFallback`:
+ * the handshake still asks for one, and every byte takes the same path as a
+ * validated client's; only the chain check per handshake is left out.
+ *
+ * Prints req/s per target, the gateway/nginx ratio and the client-certificate
+ * listener against the plain one per shape; exits 1 when any run saw failed
+ * or non-2xx requests. Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
@@ -109,7 +117,13 @@ http {
 `;
 }
 
-function manifests(gatewayPort: number, backendPort: number, crt: string, key: string): string {
+function manifests(
+  gatewayPort: number,
+  mtlsPort: number,
+  backendPort: number,
+  crt: string,
+  key: string,
+): string {
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: { name: serval }
@@ -127,6 +141,29 @@ spec:
       hostname: ${NAME}
       tls: { certificateRefs: [{ name: bench-cert }] }
 ---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bench-mtls, namespace: default }
+spec:
+  gatewayClassName: serval
+  tls:
+    frontend:
+      default:
+        validation:
+          mode: AllowInsecureFallback
+          caCertificateRefs: [{ group: "", kind: ConfigMap, name: bench-clients-ca }]
+  listeners:
+    - name: https
+      protocol: HTTPS
+      port: ${mtlsPort}
+      hostname: ${NAME}
+      tls: { certificateRefs: [{ name: bench-cert }] }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: bench-clients-ca, namespace: default }
+data: { ca.crt: ${JSON.stringify(crt)} }
+---
 apiVersion: v1
 kind: Secret
 metadata: { name: bench-cert, namespace: default }
@@ -137,7 +174,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: bench, namespace: default }
 spec:
-  parentRefs: [{ name: bench }]
+  parentRefs: [{ name: bench }, { name: bench-mtls }]
   rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
 ---
 apiVersion: v1
@@ -175,7 +212,8 @@ try {
   await Deno.writeTextFile(`${dir}/tls.crt`, leaf.certPem);
   await Deno.writeTextFile(`${dir}/tls.key`, leaf.keyPem);
   const caFile = `${ca.dir}/ca.crt`;
-  const [backendPort, nginxPort, gatewayPort, adminPort] = [
+  const [backendPort, nginxPort, gatewayPort, mtlsPort, adminPort] = [
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -227,7 +265,7 @@ try {
   await Deno.mkdir(`${dir}/manifests`);
   await Deno.writeTextFile(
     `${dir}/manifests/bench.yaml`,
-    manifests(gatewayPort, backendPort, leaf.certPem, leaf.keyPem),
+    manifests(gatewayPort, mtlsPort, backendPort, leaf.certPem, leaf.keyPem),
   );
   children.push(spawn("gateway", Deno.execPath(), [
     "run",
@@ -252,6 +290,7 @@ try {
   const targets = [
     { name: "nginx (TLS, 1 worker)", port: nginxPort },
     { name: "gateway (main.ts)", port: gatewayPort },
+    { name: "gateway, client-cert", port: mtlsPort },
   ];
   for (const t of targets) await waitForTls(t.port, caFile);
 
@@ -287,6 +326,9 @@ try {
     table.push(
       `${shape.name.padEnd(18)}${"gateway / nginx".padEnd(24)}${
         (rates[1] / rates[0]).toFixed(2).padStart(9)
+      }x`,
+      `${shape.name.padEnd(18)}${"client-cert / gateway".padEnd(24)}${
+        (rates[2] / rates[1]).toFixed(2).padStart(9)
       }x`,
     );
   }

@@ -12,7 +12,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { CertificateConfig, ListenerConfig, PortConfig } from "../model/config.ts";
+import type {
+  CertificateConfig,
+  ClientValidationConfig,
+  ListenerConfig,
+  PortConfig,
+} from "../model/config.ts";
 import type { TlsKeyPair } from "./tls_server.ts";
 import { compareHostnameSpecificity, hostnameMatches } from "../translate/hostname.ts";
 
@@ -22,6 +27,8 @@ export interface SniEntry {
   /** `null`: the default listener. Lower case. */
   hostname: string | null;
   certificateId: string;
+  /** Set when the listener validates client certificates (`tls_client_auth.ts`). */
+  clientValidation?: ClientValidationConfig;
 }
 
 /** The certificate choice of one port, built once per table. */
@@ -33,8 +40,14 @@ export interface SniCertificates {
   readonly fingerprint: string;
   /** The entry a server name selects (`""`: no SNI). */
   entryFor(serverName: string): SniEntry | undefined;
-  /** The key pair a server name gets, or `undefined` (handshake fails). */
+  /**
+   * The key pair a server name gets from Deno's TLS listener, or `undefined`
+   * (handshake fails). Also `undefined` for a listener that validates client
+   * certificates: Deno's listener cannot, so it must not serve that name.
+   */
   resolve(serverName: string): TlsKeyPair | undefined;
+  /** The key pair of one of `entries`. */
+  keyPairOf(entry: SniEntry): TlsKeyPair | undefined;
 }
 
 /** Lower case, without a trailing dot (a fully qualified name is the same host). */
@@ -80,6 +93,9 @@ export function sniCertificatesFor(
       listenerId: listener.id,
       hostname: listener.hostname === null ? null : normalizeServerName(listener.hostname),
       certificateId: certificate.id,
+      ...(listener.tls?.clientValidation
+        ? { clientValidation: listener.tls.clientValidation }
+        : {}),
     });
   }
   // The table lists listeners most specific first already; sorting again with
@@ -99,6 +115,7 @@ export function sniCertificatesFor(
   for (const entry of entries) {
     const pair = pairs.get(entry.certificateId)!;
     hash.update(`${entry.listenerId}\0${entry.hostname ?? ""}\0${entry.certificateId}\0`);
+    hash.update(entry.clientValidation ? "client-auth\0" : "\0");
     hash.update(pair.cert).update("\0").update(pair.key).update("\0");
   }
   const fingerprint = hash.digest("hex");
@@ -120,7 +137,9 @@ export function sniCertificatesFor(
     entryFor,
     resolve(serverName: string): TlsKeyPair | undefined {
       const entry = entryFor(serverName);
-      return entry === undefined ? undefined : pairs.get(entry.certificateId);
+      if (entry === undefined || entry.clientValidation) return undefined;
+      return pairs.get(entry.certificateId);
     },
+    keyPairOf: (entry: SniEntry) => pairs.get(entry.certificateId),
   });
 }

@@ -45,8 +45,11 @@ export interface FrontDoorOptions {
    * `--unstable-net`; without it the bind throws. Default false.
    */
   reusePort?: boolean;
-  /** The loopback TLS listener new connections are relayed to (read per connection). */
-  target: () => number;
+  /**
+   * The loopback TLS listener a new connection is relayed to, by its server
+   * name (read per connection and per reconnect).
+   */
+  target: (serverName: string) => number | Promise<number>;
   logger: Logger;
   /** Time a client has to send its ClientHello. Default 10 s. */
   helloTimeoutMs?: number;
@@ -250,7 +253,8 @@ class RelayingFrontDoor implements FrontDoor {
       let upstream: Deno.TcpConn | undefined;
       let relayPort = -1;
       try {
-        upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#options.target() });
+        const port = await this.#options.target(origin.serverName);
+        upstream = await Deno.connect({ hostname: "127.0.0.1", port });
         upstream.setNoDelay(true);
         relayPort = (upstream.localAddr as Deno.NetAddr).port;
         this.#origins.set(relayPort, origin);

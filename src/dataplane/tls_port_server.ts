@@ -29,6 +29,11 @@
  * without `--unstable-net` (no `SO_REUSEPORT`) the port is closed and rebound.
  * The same rotation bounds Deno's per-name cache: after `maxResolvedNames`
  * distinct server names a listener is replaced.
+ *
+ * Listeners that validate client certificates (`tls_client_auth.ts`) are
+ * relayed by the front door to a `node:tls` server of their own and served
+ * from there by the same handler; only `client-hello` can do that, so with
+ * `first-request` their handshakes fail rather than skip the validation.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -42,7 +47,8 @@ import {
   misdirectedResponse,
   requestHostname,
 } from "./sni_misdirected.ts";
-import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
+import { type ClientAuth, createClientAuth } from "./tls_client_auth.ts";
+import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
 
@@ -90,6 +96,8 @@ class TlsPort implements TlsPortServer {
   readonly #reusePort: boolean;
   readonly #live = new Set<LiveConnection>();
   readonly #front: FrontDoor | undefined;
+  /** `client-hello`: the servers of listeners that validate client certificates. */
+  readonly #clientAuth: ClientAuth | undefined;
   #generationCount = 0;
   #stopping = false;
   #port: number;
@@ -106,10 +114,17 @@ class TlsPort implements TlsPortServer {
     this.#port = options.port;
     this.#current = this.#bind(options.certificates);
     if (this.#relayed) {
+      this.#clientAuth = createClientAuth({
+        logger: this.#log,
+        lookup: (relayPort) => this.#front?.lookup(relayPort),
+        serve: (conn) => this.#serveConnection(conn, this.#current, true),
+        handshakeTimeoutMs: options.clientAuthHandshakeTimeoutMs,
+      });
       try {
         this.#front = this.#openFrontDoor();
       } catch (error) {
         void this.#closeGeneration(this.#current);
+        void this.#clientAuth.close();
         throw error;
       }
       this.#port = this.#front.addr.port;
@@ -130,9 +145,10 @@ class TlsPort implements TlsPortServer {
     if (certificates.fingerprint === this.#current.certificates.fingerprint) {
       // Same handshakes; keep the listener (and its warm cache).
       this.#current.certificates = certificates;
+      this.#clientAuth?.retain(certificates);
       return Promise.resolve();
     }
-    return this.#rotate(certificates);
+    return this.#rotate(certificates).then(() => this.#clientAuth?.retain(certificates));
   }
 
   async shutdown(): Promise<void> {
@@ -140,6 +156,7 @@ class TlsPort implements TlsPortServer {
     this.#stopping = true;
     await this.#rotating;
     await this.#front?.close();
+    await this.#clientAuth?.close();
     await this.#closeGeneration(this.#current);
     const open = [...this.#live];
     await Promise.all(open.map(async (connection) => {
@@ -147,6 +164,7 @@ class TlsPort implements TlsPortServer {
       await connection.finished;
     }));
     // Each relay ends once its TLS connection above has closed.
+    await this.#clientAuth?.drained();
     await this.#front?.drained();
   }
 
@@ -161,7 +179,13 @@ class TlsPort implements TlsPortServer {
       onOutOfDescriptors: () => {
         if (budget !== undefined) shedForDescriptors(budget, watcher, this.#log);
       },
-      target: () => (this.#current.listener.addr as Deno.NetAddr).port,
+      target: (serverName) => {
+        const { certificates } = this.#current;
+        const entry = certificates.entryFor(serverName);
+        const pair = entry && certificates.keyPairOf(entry);
+        if (entry?.clientValidation && pair) return this.#clientAuth!.portFor(entry, pair);
+        return (this.#current.listener.addr as Deno.NetAddr).port;
+      },
       logger: this.#log,
     });
   }
@@ -181,8 +205,12 @@ class TlsPort implements TlsPortServer {
     return this.#options.budget?.tryAcquire() ?? true;
   }
 
-  #serveConnection(conn: Deno.TlsConn, generation: Generation): void {
-    const handler = this.#connectionHandler(generation);
+  /**
+   * Serves a TLS connection of Deno's listener, or (`authenticated`) a
+   * decrypted one whose client passed the client-certificate step.
+   */
+  #serveConnection(conn: Deno.Conn, generation: Generation, authenticated = false): void {
+    const handler = this.#connectionHandler(generation, authenticated);
     // Dropping only ever happens on a later sweep, once `served` exists.
     const watched = this.#options.watcher?.watch(() => served.close());
     const timed = watched === undefined ? handler : watchRequests(handler, watched);
@@ -206,23 +234,29 @@ class TlsPort implements TlsPortServer {
    * the front door, or from its first request) and answers 421 to a request
    * that listener does not serve.
    */
-  #connectionHandler(generation: Generation): TlsConnectionHandler {
+  #connectionHandler(generation: Generation, authenticated: boolean): TlsConnectionHandler {
     const options = this.#options;
     const binding: ConnectionBinding = {};
     let clientAddr: Deno.NetAddr | undefined;
     let first = true;
+    let unknown = false;
     return (request, info) => {
       if (first) {
         first = false;
         // The relay registered the origin before it sent the ClientHello, so
         // it is known by the time a request arrives. Unknown: a local process
         // dialled the loopback listener directly; the first Host decides.
-        const origin = this.#front?.lookup(info.remoteAddr.port);
+        const origin: FrontDoorOrigin | undefined = authenticated
+          ? this.#clientAuth?.originOf(info.remoteAddr.port)
+          : this.#front?.lookup(info.remoteAddr.port);
         if (origin !== undefined) {
           clientAddr = origin.remoteAddr;
           binding.listenerId = generation.certificates.entryFor(origin.serverName)?.listenerId;
         }
+        // A decrypted connection nobody vouches for did no TLS at all.
+        unknown = authenticated && origin === undefined;
       }
+      if (unknown) return misdirectedResponse();
       const table = options.getTable();
       if (table !== undefined) {
         const verdict = checkMisdirected(
@@ -233,6 +267,11 @@ class TlsPort implements TlsPortServer {
           options.address,
         );
         if (verdict.misdirected) return misdirectedResponse();
+        // A listener that validates client certificates serves only
+        // connections that went through that validation.
+        if (!authenticated && verdict.listener?.tls?.clientValidation) {
+          return misdirectedResponse();
+        }
       }
       if (clientAddr === undefined) return options.handler(request, info);
       return options.handler(request, { remoteAddr: clientAddr, completed: info.completed });

@@ -46,6 +46,8 @@ export interface TlsPortServerOptions {
   maxConnections?: number;
   /** Client timeouts; absent: none. */
   watcher?: ConnectionWatcher;
+  /** The longest handshake of a listener validating client certificates, in ms. Default 10 000. */
+  clientAuthHandshakeTimeoutMs?: number;
 }
 
 /** A running HTTPS port. */

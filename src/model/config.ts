@@ -89,8 +89,11 @@ export interface ListenerConfig {
   hostname: string | null;
   port: number;
   protocol: "HTTP" | "HTTPS";
-  /** HTTPS only: certificate ids, in `certificateRefs` order (the first is the default). */
-  tls?: { certificateIds: string[] };
+  /**
+   * HTTPS only: certificate ids, in `certificateRefs` order (the first is the
+   * default), and the client-certificate validation of the listener's port.
+   */
+  tls?: { certificateIds: string[]; clientValidation?: ClientValidationConfig };
   /**
    * Route hostnames attached to this listener, each with its matches in
    * precedence order. Keys: exact hostnames, wildcards (`*.example.com`), and
@@ -99,6 +102,23 @@ export interface ListenerConfig {
    * the first match wins (the spec ranks exact hostnames before wildcards).
    */
   virtualHosts: VirtualHostConfig[];
+}
+
+/**
+ * Client-certificate validation of an HTTPS listener
+ * (`Gateway.spec.tls.frontend`, the listener port's entry or the default).
+ */
+export interface ClientValidationConfig {
+  /**
+   * `AllowValidOnly`: a client must present a certificate signed by one of
+   * `caCertificates`. `AllowInsecureFallback`: a client is asked for one but
+   * served without, or with one that fails verification.
+   */
+  mode: "AllowValidOnly" | "AllowInsecureFallback";
+  /** The valid `caCertificateRefs`: `configmap/<ns>/<name>` or `secret/<ns>/<name>`. */
+  caRefs: string[];
+  /** PEM certificates trusted to sign client certificates, in reference order, once each. */
+  caCertificates: string[];
 }
 
 export interface VirtualHostConfig {

@@ -3,29 +3,38 @@
  * listeners, per port (`perPort`) or for every other port (`default`).
  *
  * The references are checked as the spec says: a core ConfigMap (or Secret)
- * holding a PEM certificate under `ca.crt`, in another namespace only with
- * a ReferenceGrant. A missing object or key is `InvalidCACertificateRef`, a
- * foreign kind `InvalidCACertificateKind`, a reference without a grant
- * `RefNotPermitted` (all `ResolvedRefs: False`); with none valid the
- * listener is `Accepted: False, NoValidCACertificate`.
+ * holding PEM certificates under `ca.crt`, in another namespace only with a
+ * ReferenceGrant. A missing object or key, or a `ca.crt` without one
+ * parseable certificate, is `InvalidCACertificateRef`; a foreign kind
+ * `InvalidCACertificateKind`; a reference without a grant `RefNotPermitted`
+ * (all `ResolvedRefs: False`). With none valid the listener is `Accepted:
+ * False, NoValidCACertificate` and not served; with some valid it is served
+ * with those (fewer trusted CAs can only refuse more clients).
  *
- * The gateway cannot ask clients for certificates yet (Deno's TLS server
- * offers no client authentication), so a listener whose validation is valid
- * is not served at all (`Accepted: False, UnsupportedValue`): serving it
- * without checking clients would pass requests the user meant to refuse.
+ * A Gateway whose default or per-port validation is `AllowInsecureFallback`
+ * gets the condition `InsecureFrontendValidationMode: True`
+ * (`ConfigurationChanged`), as the spec asks.
  * @module
  */
+import { X509Certificate } from "node:crypto";
 import type { FrontendValidation, Gateway, Listener } from "../resources/gateway_types.ts";
+import type { Condition } from "../resources/object_meta.ts";
+import type { ClientValidationConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
-import { type Outcome, Reason } from "./conditions.ts";
+import { condition, type Outcome, Reason } from "./conditions.ts";
 import { isReferenceAllowed } from "./reference_grant.ts";
 
 const GATEWAY_GROUP = "gateway.networking.k8s.io";
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** What frontend validation makes of one HTTPS listener; absent: none applies. */
 export interface FrontendOutcome {
+  /** Set when no reference is valid: the listener is not served. */
   accepted?: Outcome & { ok: false };
+  /** Set when some reference is invalid. */
   resolvedRefs?: Outcome & { ok: false };
+  /** What the data plane enforces; absent when no reference is valid. */
+  config?: ClientValidationConfig;
 }
 
 /** The validation that applies to `listener`: its port's, else the default. */
@@ -58,7 +67,8 @@ export function evaluateFrontendValidation(
   const { validation, field } = found;
   const gatewayNamespace = gateway.metadata.namespace ?? "default";
   const errors: Outcome[] = [];
-  let valid = 0;
+  const caRefs: string[] = [];
+  const caCertificates: string[] = [];
   validation.caCertificateRefs.forEach((ref, i) => {
     const group = ref.group ?? "";
     const kind = ref.kind ?? "ConfigMap";
@@ -83,14 +93,15 @@ export function evaluateFrontendValidation(
         `Cannot use ${kind} ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
       );
     }
-    const text = caText(ctx, kind, namespace, ref.name);
-    if (text === undefined || !text.includes("-----BEGIN CERTIFICATE-----")) {
+    const certificates = parseCertificates(caText(ctx, kind, namespace, ref.name));
+    if (certificates.length === 0) {
       return fail(
         "InvalidCACertificateRef",
         `Cannot find a PEM certificate under ca.crt of ${kind} ${namespace}/${ref.name}`,
       );
     }
-    valid++;
+    caRefs.push(`${kind.toLowerCase()}/${namespace}/${ref.name}`);
+    for (const pem of certificates) if (!caCertificates.includes(pem)) caCertificates.push(pem);
   });
   const outcome: FrontendOutcome = {};
   if (errors.length > 0) {
@@ -100,7 +111,7 @@ export function evaluateFrontendValidation(
       message: errors.map((e) => e.message).join("; "),
     };
   }
-  if (valid === 0) {
+  if (caRefs.length === 0) {
     outcome.accepted = {
       ok: false,
       reason: "NoValidCACertificate",
@@ -108,12 +119,50 @@ export function evaluateFrontendValidation(
         `Cannot validate client certificates on listener "${listener.name}": no CA certificate reference is valid`,
     };
   } else {
-    const message = `Cannot serve HTTPS listener "${listener.name}" with client certificate ` +
-      `validation: this gateway cannot request client certificates yet`;
-    ctx.problem(gateway, field, message);
-    outcome.accepted = { ok: false, reason: Reason.UnsupportedValue, message };
+    // Validation accepts only the two modes, so anything else is the default.
+    const mode = validation.mode === "AllowInsecureFallback" ? validation.mode : "AllowValidOnly";
+    outcome.config = { mode, caRefs, caCertificates };
   }
   return outcome;
+}
+
+/**
+ * `InsecureFrontendValidationMode: True` for a Gateway that lets clients
+ * through without a valid certificate anywhere; absent otherwise (the spec
+ * removes the condition once the mode is back to `AllowValidOnly`).
+ */
+export function insecureFrontendCondition(gateway: Gateway): Condition | undefined {
+  const frontend = gateway.spec.tls?.frontend;
+  if (frontend === undefined) return undefined;
+  const where: string[] = [];
+  if (frontend.default?.validation?.mode === "AllowInsecureFallback") where.push("default");
+  for (const entry of frontend.perPort ?? []) {
+    if (entry.tls.validation?.mode === "AllowInsecureFallback") where.push(`port ${entry.port}`);
+  }
+  if (where.length === 0) return undefined;
+  return condition(
+    "InsecureFrontendValidationMode",
+    true,
+    "ConfigurationChanged",
+    `Client certificate validation is AllowInsecureFallback (${
+      where.join(", ")
+    }): clients without a valid certificate are served`,
+    gateway.metadata.generation ?? 0,
+  );
+}
+
+/** The PEM certificates of a bundle that parse as X.509, in bundle order. */
+function parseCertificates(text: string | undefined): string[] {
+  const out: string[] = [];
+  for (const pem of text?.match(PEM_CERTIFICATE) ?? []) {
+    try {
+      new X509Certificate(pem);
+      out.push(pem);
+    } catch {
+      // Not a certificate: left out; a bundle left empty is an invalid reference.
+    }
+  }
+  return out;
 }
 
 function caText(

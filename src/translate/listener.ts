@@ -79,12 +79,17 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       reason: Reason.Accepted,
       message: "Listener is accepted",
     };
+    let frontend: ReturnType<typeof evaluateFrontendValidation>;
+    let partialCaRefs = false;
     if (listener.protocol === "HTTPS") {
       const resolution = resolveCertificates(ctx, gateway, listener, field);
       if (resolution.ok) certificates = resolution.certificates;
       else resolvedRefs = { ok: false, reason: resolution.reason, message: resolution.message };
-      const frontend = evaluateFrontendValidation(ctx, gateway, listener);
-      if (frontend?.resolvedRefs && resolvedRefs.ok) resolvedRefs = frontend.resolvedRefs;
+      frontend = evaluateFrontendValidation(ctx, gateway, listener);
+      if (frontend?.resolvedRefs && resolvedRefs.ok) {
+        resolvedRefs = frontend.resolvedRefs;
+        partialCaRefs = frontend.config !== undefined;
+      }
       if (frontend?.accepted) accepted = frontend.accepted;
     }
     return {
@@ -94,6 +99,8 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       accepted,
       resolvedRefs,
       certificates,
+      ...(frontend?.config ? { clientValidation: frontend.config } : {}),
+      ...(partialCaRefs ? { partialCaRefs } : {}),
     };
   });
   markConflictsWithinGateway(ctx, states);
@@ -170,7 +177,7 @@ function checkNamespaces(
 export function isProgrammed(state: ListenerState): boolean {
   // Unsupported route kinds only narrow what may attach; the listener still serves HTTPRoutes,
   // unless no supported kind is left, and then it would serve nothing.
-  const refsUsable = state.resolvedRefs.ok ||
+  const refsUsable = state.resolvedRefs.ok || state.partialCaRefs === true ||
     (state.resolvedRefs.reason === Reason.InvalidRouteKinds && state.supportedKinds.length > 0);
   return state.accepted.ok && !state.conflicted && refsUsable;
 }

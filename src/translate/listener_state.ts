@@ -4,7 +4,7 @@
  * @module
  */
 import type { Gateway, Listener, RouteGroupKind } from "../resources/gateway_types.ts";
-import type { CertificateConfig } from "../model/config.ts";
+import type { CertificateConfig, ClientValidationConfig } from "../model/config.ts";
 import type { Outcome } from "./conditions.ts";
 
 /** What `translate` knows of one listener while it works. */
@@ -21,6 +21,13 @@ export interface ListenerState {
   conflicted?: Outcome;
   readonly resolvedRefs: Outcome & { ok: boolean };
   readonly certificates: CertificateConfig[];
+  /** HTTPS: the client-certificate validation the data plane enforces. */
+  readonly clientValidation?: ClientValidationConfig;
+  /**
+   * `resolvedRefs` is False only for CA certificate references while others
+   * are valid: the listener is served with the valid ones.
+   */
+  readonly partialCaRefs?: boolean;
   /** `namespace/name` of the routes attached with Accepted=True. */
   readonly attachedRoutes: Set<string>;
 }

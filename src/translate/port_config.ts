@@ -75,6 +75,12 @@ export function buildPorts(
     };
     if (protocol === "HTTPS") {
       listener.tls = { certificateIds: first.certificates.map((c) => c.id) };
+      // Merged listeners of several Gateways share each connection: when any
+      // of them validates client certificates, every connection is validated
+      // (the first such listener's settings), rather than letting clients of
+      // the Gateway that asked for it in unchecked.
+      const validation = group.find((s) => s.clientValidation)?.clientValidation;
+      if (validation) listener.tls.clientValidation = validation;
       for (const c of first.certificates) certificates.set(c.id, c);
     }
     const socket = socketKey({ address, port: listener.port });

@@ -27,6 +27,7 @@ import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts } from "./port_config.ts";
 import { attachRoutes } from "./attach_routes.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
+import { insecureFrontendCondition } from "./frontend_validation.ts";
 import {
   type GatewayClientCertificate,
   gatewayClientCertificate,
@@ -103,7 +104,8 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
         listenersByGateway.get(namespacedName(g)) ?? [],
         addresses.get(gatewayKey(g))!,
         pool,
-        [clientCertificates.get(namespacedName(g))?.resolvedRefs].filter((c) => c !== undefined),
+        [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
+          .filter((c) => c !== undefined),
       )
     );
 

@@ -32,6 +32,11 @@ export interface IssueOptions {
   days?: number;
   /** Issue a client certificate (`extendedKeyUsage=clientAuth`) instead of a server one. */
   clientAuth?: boolean;
+  /**
+   * Valid only on 2020-01-01 (`openssl ca` takes explicit dates where
+   * `openssl x509` cannot backdate), for TLS stacks that read the real clock.
+   */
+  expired?: boolean;
 }
 
 /** A CA that issues leaf certificates; disposing removes its files. */
@@ -104,6 +109,14 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
         }\n` +
           (san ? `subjectAltName=${san}\n` : ""),
       );
+      if (options.expired) {
+        await signExpired(dir, id);
+        return {
+          certPem: await Deno.readTextFile(`${dir}/${id}.crt`),
+          keyPem: await Deno.readTextFile(`${dir}/${id}.key`),
+          commonName,
+        };
+      }
       const days = Math.max(1, options.days ?? 2);
       await openssl(
         [
@@ -136,4 +149,41 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Signs `<id>.csr` as valid from 2020-01-01 to 2020-01-02 only. */
+async function signExpired(dir: string, id: string): Promise<void> {
+  await Deno.mkdir(`${dir}/db`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/db/index.txt`, "");
+  await Deno.writeTextFile(`${dir}/db/serial`, "2000\n");
+  await Deno.writeTextFile(
+    `${dir}/db/ca.conf`,
+    "[ca]\ndefault_ca = test\n[test]\ndatabase = db/index.txt\nserial = db/serial\n" +
+      "new_certs_dir = db\ndefault_md = sha256\npolicy = any\nunique_subject = no\n" +
+      "[any]\ncommonName = supplied\n",
+  );
+  await openssl(
+    [
+      "ca",
+      "-batch",
+      "-config",
+      "db/ca.conf",
+      "-cert",
+      "ca.crt",
+      "-keyfile",
+      "ca.key",
+      "-in",
+      `${id}.csr`,
+      "-out",
+      `${id}.crt`,
+      "-startdate",
+      "20200101000000Z",
+      "-enddate",
+      "20200102000000Z",
+      "-extfile",
+      `${id}.ext`,
+      "-notext",
+    ],
+    dir,
+  );
 }

@@ -13,6 +13,7 @@ import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
 import type {
   CertificateConfig,
+  ClientValidationConfig,
   GatewayConfig,
   ListenerConfig,
   RuleConfig,
@@ -26,6 +27,8 @@ export interface TestListener {
   name: string;
   hostname: string | null;
   certificate: TestCertificate;
+  /** Client-certificate validation of the listener. */
+  clientValidation?: ClientValidationConfig;
 }
 
 /** An HTTPS port whose every listener routes `/` to the echo backend, tagging `x-listener`. */
@@ -65,7 +68,10 @@ export function httpsConfig(port: number, backendPort: number, listeners: TestLi
       hostname: l.hostname,
       port,
       protocol: "HTTPS",
-      tls: { certificateIds: [certificateId] },
+      tls: {
+        certificateIds: [certificateId],
+        ...(l.clientValidation ? { clientValidation: l.clientValidation } : {}),
+      },
       virtualHosts: [{
         hostname: "*",
         matches: [{

@@ -1,0 +1,294 @@
+/**
+ * Client-certificate validation (mutual TLS) for the HTTPS listeners whose
+ * Gateway asks for it (`Gateway.spec.tls.frontend`). Deno's own TLS server
+ * cannot ask a client for a certificate, so these connections are
+ * terminated by the runtime's `node:tls` server instead, which can: it asks
+ * for a certificate, verifies its chain against the listener's CA bundle
+ * and the client's proof that it holds the key, and refuses the handshake
+ * (`AllowValidOnly`) or lets the client in regardless
+ * (`AllowInsecureFallback`).
+ *
+ * Why a `node:tls` server bound on loopback, fed by the front door: measured
+ * on Deno 2.9.6, a `tls.TLSSocket` wrapped around an in-process stream
+ * requests a certificate but does not verify it (a certificate of another
+ * CA, or one presented without its key, got through), while a listening
+ * `tls.Server` does both. So the front door (`tls_front_door.ts`) relays a
+ * validating listener's connections, ClientHello first, to that listener's
+ * own `tls.Server`, exactly as it relays the others to Deno's TLS listener.
+ *
+ * The decrypted stream is relayed once more, to a plain loopback listener
+ * whose connections are served by the port's usual path (Deno's HTTP
+ * engine, client timeouts, 421 checks, limits): nothing about serving a
+ * request differs from any other HTTPS listener. The relay's local port maps
+ * an accepted plain connection back to its client, as in the front door.
+ *
+ * One `tls.Server` per validating listener and settings (certificate, CA
+ * bundle, mode): a change starts a new server for new connections and
+ * retires the old one, whose connections finish on their own.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "../log/logger.ts";
+import type { SniCertificates, SniEntry } from "./sni.ts";
+import type { FrontDoorOrigin } from "./tls_front_door.ts";
+import { TLS_ALPN_PROTOCOLS, type TlsKeyPair } from "./tls_server.ts";
+import { closeQuietly, writeAll } from "./tcp_relay.ts";
+
+/** A client whose handshake passed the client-certificate step. */
+export interface ClientAuthOrigin extends FrontDoorOrigin {
+  /** The listener entry whose settings the handshake used. */
+  listenerId: string;
+  /** True when the client presented a certificate that verified. */
+  verified: boolean;
+}
+
+/** Options of {@linkcode createClientAuth}. */
+export interface ClientAuthOptions {
+  logger: Logger;
+  /** The front door's record of a relayed connection, by the relay's local port. */
+  lookup: (relayPort: number) => FrontDoorOrigin | undefined;
+  /** Serves a decrypted connection; its origin is {@linkcode ClientAuth.originOf} its remote port. */
+  serve: (conn: Deno.TcpConn) => void;
+  /** The longest TLS handshake, in ms. Default 10 000. */
+  handshakeTimeoutMs?: number;
+}
+
+/** The client-certificate servers of one HTTPS port. */
+export interface ClientAuth {
+  /** The loopback port of the TLS server for `entry`, started on first use. */
+  portFor(entry: SniEntry, pair: TlsKeyPair): Promise<number>;
+  /** The client of a decrypted connection, by its remote (relay) port. */
+  originOf(relayPort: number): ClientAuthOrigin | undefined;
+  /** Retires the servers of settings no entry of `certificates` has any more. */
+  retain(certificates: SniCertificates): void;
+  /** Decrypted connections relayed now. */
+  relays(): number;
+  /** Stops every server and the plain listener; open relays keep running. */
+  close(): Promise<void>;
+  /** Settles once every relay ended. */
+  drained(): Promise<void>;
+}
+
+interface ValidatingServer {
+  server: Server;
+  port: Promise<number>;
+}
+
+const BUFFER = 16384;
+
+/**
+ * Creates the client-certificate servers of a port; they start on first use.
+ *
+ * @example
+ * ```ts
+ * import { createClientAuth } from "./tls_client_auth.ts";
+ * import { createLogger } from "../log/logger.ts";
+ * declare const serve: (conn: Deno.TcpConn) => void;
+ * const auth = createClientAuth({ logger: createLogger(), lookup: () => undefined, serve });
+ * await auth.close();
+ * ```
+ */
+export function createClientAuth(options: ClientAuthOptions): ClientAuth {
+  const log = options.logger;
+  const servers = new Map<string, ValidatingServer>();
+  const origins = new Map<number, ClientAuthOrigin>();
+  const running = new Set<Promise<void>>();
+  let closed = false;
+  let plain: Deno.TcpListener | undefined;
+
+  const plainPort = (): number => {
+    if (plain === undefined) {
+      plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      void acceptPlain(plain);
+    }
+    return (plain.addr as Deno.NetAddr).port;
+  };
+
+  const acceptPlain = async (listener: Deno.TcpListener) => {
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closed || error instanceof Deno.errors.BadResource) return;
+        log.warn("Cannot accept a decrypted connection", { error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      options.serve(conn);
+    }
+  };
+
+  const relay = async (socket: TLSSocket, entry: SniEntry): Promise<void> => {
+    const front = options.lookup(socket.remotePort ?? -1);
+    if (front === undefined) {
+      // Only the front door dials this server; anything else gets nothing.
+      socket.destroy();
+      return;
+    }
+    let inner: Deno.TcpConn | undefined;
+    let relayPort = -1;
+    try {
+      inner = await Deno.connect({ hostname: "127.0.0.1", port: plainPort() });
+      inner.setNoDelay(true);
+      relayPort = (inner.localAddr as Deno.NetAddr).port;
+      origins.set(relayPort, {
+        ...front,
+        listenerId: entry.listenerId,
+        verified: socket.authorized === true,
+      });
+      const inbound = toConn(socket, inner);
+      await toSocket(inner, socket);
+      await inbound;
+    } catch (error) {
+      log.debug("Client-certificate relay ended with an error", {
+        error: (error as Error).message,
+      });
+    } finally {
+      origins.delete(relayPort);
+      socket.destroy();
+      closeQuietly(inner);
+    }
+  };
+
+  const start = (entry: SniEntry, pair: TlsKeyPair): ValidatingServer => {
+    const validation = entry.clientValidation!;
+    const server = createServer({
+      cert: pair.cert,
+      key: pair.key,
+      ca: [...validation.caCertificates],
+      requestCert: true,
+      // AllowValidOnly: no certificate, or one that does not verify, fails
+      // the handshake. AllowInsecureFallback: the client is served anyway.
+      rejectUnauthorized: validation.mode === "AllowValidOnly",
+      ALPNProtocols: [...TLS_ALPN_PROTOCOLS],
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+    });
+    server.on("secureConnection", (socket: TLSSocket) => {
+      // Without a listener a reset would be an uncaught error.
+      socket.on("error", () => socket.destroy());
+      const run = relay(socket, entry);
+      running.add(run);
+      void run.finally(() => running.delete(run));
+    });
+    server.on("tlsClientError", (error: Error) => {
+      log.debug("Client-certificate handshake failed", {
+        listener: entry.listenerId,
+        error: error.message,
+      });
+    });
+    server.on("error", (error: Error) => {
+      log.warn("Client-certificate TLS server failed", {
+        listener: entry.listenerId,
+        error: error.message,
+      });
+    });
+    const port = new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+    return { server, port };
+  };
+
+  return {
+    portFor(entry, pair) {
+      if (closed) {
+        return Promise.reject(new Error("Cannot relay a connection: the port is closing"));
+      }
+      const key = settingsKey(entry, pair);
+      let found = servers.get(key);
+      if (found === undefined) {
+        found = start(entry, pair);
+        servers.set(key, found);
+        log.info("Started a client-certificate TLS server", {
+          listener: entry.listenerId,
+          mode: entry.clientValidation!.mode,
+          cas: entry.clientValidation!.caRefs,
+        });
+      }
+      return found.port;
+    },
+    originOf: (relayPort) => origins.get(relayPort),
+    retain(certificates) {
+      const keep = new Set<string>();
+      for (const entry of certificates.entries) {
+        const pair = certificates.keyPairOf(entry);
+        if (entry.clientValidation && pair) keep.add(settingsKey(entry, pair));
+      }
+      for (const [key, found] of servers) {
+        if (keep.has(key)) continue;
+        servers.delete(key);
+        // Stops accepting; the connections it holds finish on their own.
+        found.server.close();
+      }
+    },
+    relays: () => running.size,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const found of servers.values()) found.server.close();
+      servers.clear();
+      closeQuietly(plain);
+      await Promise.resolve();
+    },
+    async drained() {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+  };
+}
+
+/** Everything that decides what a handshake on the entry's server does. */
+function settingsKey(entry: SniEntry, pair: TlsKeyPair): string {
+  const validation = entry.clientValidation!;
+  const hash = createHash("sha256");
+  hash.update(`${entry.listenerId}\0${validation.mode}\0`);
+  for (const pem of validation.caCertificates) hash.update(pem).update("\0");
+  hash.update(pair.cert).update("\0").update(pair.key);
+  return hash.digest("hex");
+}
+
+/** Client to engine: the decrypted bytes, then a half-close. */
+async function toConn(socket: TLSSocket, conn: Deno.TcpConn): Promise<void> {
+  try {
+    for await (const chunk of socket) await writeAll(conn, chunk as Uint8Array);
+    await conn.closeWrite();
+  } catch {
+    socket.destroy();
+    closeQuietly(conn);
+  }
+}
+
+/** Engine to client, with the socket's backpressure; ends the TLS stream at EOF. */
+async function toSocket(conn: Deno.TcpConn, socket: TLSSocket): Promise<void> {
+  const buffer = new Uint8Array(BUFFER);
+  try {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      // The socket may keep the chunk queued: it gets its own copy.
+      if (!socket.write(buffer.slice(0, n))) await drainOf(socket);
+      if (socket.destroyed) return;
+    }
+    socket.end();
+  } catch {
+    socket.destroy();
+    closeQuietly(conn);
+  }
+}
+
+function drainOf(socket: TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
+}

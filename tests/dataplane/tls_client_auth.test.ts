@@ -1,0 +1,190 @@
+/**
+ * Client-certificate validation on HTTPS listeners through the real listener
+ * manager, router and data-plane handler, with curl as the client: who gets
+ * in under `AllowValidOnly` and `AllowInsecureFallback`, listeners without
+ * validation on the same port, 421 between the two, and CA rotation.
+ */
+import { assert, assertEquals, assertFalse } from "@std/assert";
+import type { ClientValidationConfig } from "../../src/model/config.ts";
+import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { curlHttps } from "./tls_test_client.ts";
+import { echoOf, type Harness, header, startHarness, type TestListener } from "./_tls_harness.ts";
+
+function validation(
+  ca: TestCa,
+  mode: ClientValidationConfig["mode"] = "AllowValidOnly",
+): ClientValidationConfig {
+  return { mode, caRefs: ["configmap/default/clients"], caCertificates: [ca.certPem] };
+}
+
+/** Writes a client identity where curl can read it. */
+async function identityFiles(dir: string, name: string, identity: TestCertificate) {
+  const cert = `${dir}/${name}.client.crt`;
+  const key = `${dir}/${name}.client.key`;
+  await Deno.writeTextFile(cert, identity.certPem);
+  await Deno.writeTextFile(key, identity.keyPem);
+  return ["--cert", cert, "--key", key];
+}
+
+/** One request for `host`, with the identity's arguments; the listener that served it, or why not. */
+async function get(h: Harness, host: string, identity: string[], extra: string[] = []) {
+  const result = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: [host],
+    args: [...identity, ...extra, "-m", "20", `https://${host}:PORT/`],
+  });
+  if (!result.success) return { ok: false, error: result.stderr };
+  return { ok: true, listener: header(echoOf(result.stdout), "x-listener") };
+}
+
+/** `mtls.example.com` validating with `clientsCa`, and a default listener without validation. */
+function listeners(
+  ca: TestCa,
+  clientsCa: TestCa,
+  mode?: ClientValidationConfig["mode"],
+): Promise<TestListener[]> {
+  return (async () => [
+    {
+      name: "mtls",
+      hostname: "mtls.example.com",
+      certificate: await ca.issue(["mtls.example.com"]),
+      clientValidation: validation(clientsCa, mode),
+    },
+    { name: "open", hostname: null, certificate: await ca.issue(["open.example.com"]) },
+  ])();
+}
+
+Deno.test("a validating listener serves a client whose certificate its CA signed, over HTTP/1.1 and HTTP/2", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa));
+  const id = await identityFiles(
+    h.ca.dir,
+    "good",
+    await clientsCa.issue([], {
+      commonName: "good client",
+      clientAuth: true,
+    }),
+  );
+  assertEquals(await get(h, "mtls.example.com", id, ["--http1.1"]), { ok: true, listener: "mtls" });
+  const h2 = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["mtls.example.com"],
+    args: [...id, "--http2", "-w", "\n%{http_version}", "https://mtls.example.com:PORT/"],
+  });
+  assert(h2.success, h2.stderr);
+  assertEquals(h2.stdout.slice(h2.stdout.lastIndexOf("\n") + 1), "2");
+});
+
+Deno.test("AllowValidOnly refuses clients without a certificate, with another CA's or an expired one", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using otherCa = await createTestCa("someone else's CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa));
+  const stranger = await identityFiles(
+    h.ca.dir,
+    "stranger",
+    await otherCa.issue([], {
+      commonName: "stranger",
+      clientAuth: true,
+    }),
+  );
+  const expired = await identityFiles(
+    h.ca.dir,
+    "expired",
+    await clientsCa.issue([], {
+      commonName: "expired client",
+      clientAuth: true,
+      expired: true,
+    }),
+  );
+  for (const identity of [[], stranger, expired]) {
+    const result = await get(h, "mtls.example.com", identity);
+    assertFalse(result.ok, `served ${JSON.stringify(identity)}`);
+  }
+  // Refused by the client-certificate server, not lost on the way.
+  const refusals = () =>
+    h.logs.filter((l) => l.includes("Client-certificate handshake failed")).length;
+  await waitFor("three refused handshakes", () => refusals() === 3);
+  // The listener without validation on the same port asks nothing.
+  assertEquals(await get(h, "open.example.com", []), { ok: true, listener: "open" });
+});
+
+Deno.test("AllowInsecureFallback serves clients without a certificate or with another CA's", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using otherCa = await createTestCa("someone else's CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa, "AllowInsecureFallback"));
+  const good = await identityFiles(
+    h.ca.dir,
+    "good",
+    await clientsCa.issue([], {
+      commonName: "good client",
+      clientAuth: true,
+    }),
+  );
+  const stranger = await identityFiles(
+    h.ca.dir,
+    "stranger",
+    await otherCa.issue([], {
+      commonName: "stranger",
+      clientAuth: true,
+    }),
+  );
+  for (const identity of [good, [], stranger]) {
+    assertEquals(await get(h, "mtls.example.com", identity), { ok: true, listener: "mtls" });
+  }
+});
+
+Deno.test("a connection that skipped validation gets 421 for the validating listener's host", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa));
+  // SNI open.example.com (the default listener, no validation), Host mtls.example.com.
+  const result = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["open.example.com"],
+    args: [
+      "-H",
+      "host: mtls.example.com",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "https://open.example.com:PORT/",
+    ],
+  });
+  assert(result.success, result.stderr);
+  assertEquals(result.stdout, "421");
+});
+
+Deno.test("a new CA bundle applies to new connections: the old CA's clients are refused, the new one's served", async () => {
+  await using firstCa = await createTestCa("first clients CA");
+  await using secondCa = await createTestCa("second clients CA");
+  let built: TestListener[] = [];
+  await using h = await startHarness(async (ca) => built = await listeners(ca, firstCa));
+  const first = await identityFiles(
+    h.ca.dir,
+    "first",
+    await firstCa.issue([], {
+      commonName: "first client",
+      clientAuth: true,
+    }),
+  );
+  const second = await identityFiles(
+    h.ca.dir,
+    "second",
+    await secondCa.issue([], {
+      commonName: "second client",
+      clientAuth: true,
+    }),
+  );
+  assertEquals(await get(h, "mtls.example.com", first), { ok: true, listener: "mtls" });
+  assertFalse((await get(h, "mtls.example.com", second)).ok);
+  await h.apply([{ ...built[0], clientValidation: validation(secondCa) }, built[1]]);
+  assertFalse((await get(h, "mtls.example.com", first)).ok);
+  assertEquals(await get(h, "mtls.example.com", second), { ok: true, listener: "mtls" });
+  // Validation turned off: the listener is served by Deno's TLS listener again.
+  await h.apply([{ ...built[0], clientValidation: undefined }, built[1]]);
+  assertEquals(await get(h, "mtls.example.com", []), { ok: true, listener: "mtls" });
+});
