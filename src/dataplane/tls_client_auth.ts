@@ -173,7 +173,10 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
       running.add(run);
       void run.finally(() => running.delete(run));
     });
-    server.on("tlsClientError", (error: Error) => {
+    server.on("tlsClientError", (error: Error, socket?: TLSSocket) => {
+      // Deno 2.9.6 reports a handshake timeout here but leaves the socket
+      // open: a client stalling mid-handshake would hold it forever.
+      socket?.destroy();
       log.debug("Client-certificate handshake failed", {
         listener: entry.listenerId,
         error: error.message,

@@ -8,8 +8,18 @@ import { assert, assertEquals, assertFalse } from "@std/assert";
 import type { ClientValidationConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
+import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
+import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps } from "./tls_test_client.ts";
-import { echoOf, type Harness, header, startHarness, type TestListener } from "./_tls_harness.ts";
+import {
+  echoOf,
+  type Harness,
+  header,
+  httpsConfig,
+  startHarness,
+  type TestListener,
+} from "./_tls_harness.ts";
 
 function validation(
   ca: TestCa,
@@ -187,4 +197,61 @@ Deno.test("a new CA bundle applies to new connections: the old CA's clients are 
   // Validation turned off: the listener is served by Deno's TLS listener again.
   await h.apply([{ ...built[0], clientValidation: undefined }, built[1]]);
   assertEquals(await get(h, "mtls.example.com", []), { ok: true, listener: "mtls" });
+});
+
+/** The ClientHello a TLS client sends for `serverName`, caught by a plain listener. */
+async function clientHelloFor(serverName: string, caPem: string): Promise<Uint8Array> {
+  using catcher = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dialing = connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port: (catcher.addr as Deno.NetAddr).port,
+    serverName,
+    caCerts: [caPem],
+  }).then((conn) => conn.close(), () => {});
+  const conn = await catcher.accept();
+  const buffer = new Uint8Array(16384);
+  const n = await conn.read(buffer);
+  conn.close();
+  await dialing;
+  return buffer.slice(0, n ?? 0);
+}
+
+Deno.test("a client that stalls in the middle of a client-certificate handshake is closed at the handshake timeout", async () => {
+  await using ca = await createTestCa();
+  await using clientsCa = await createTestCa("clients CA");
+  const [mtls] = await listeners(ca, clientsCa);
+  const { config, certificates } = httpsConfig(0, 1, [mtls]);
+  const server = serveTlsPort({
+    hostname: "127.0.0.1",
+    port: 0,
+    certificates: sniCertificatesFor(config.ports[0], certificates),
+    getTable: () => undefined,
+    handler: () => new Response("served"),
+    clientAuthHandshakeTimeoutMs: 200,
+  });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    // The ClientHello, and then nothing: the server answers and waits.
+    await conn.write(await clientHelloFor("mtls.example.com", ca.certPem));
+    const buffer = new Uint8Array(65536);
+    let answered = 0;
+    // A deadline far past the timeout, so a regression fails instead of hanging.
+    let gaveUp = false;
+    const deadline = setTimeout(() => {
+      gaveUp = true;
+      conn.close();
+    }, 30_000);
+    try {
+      for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) answered += n;
+      conn.close();
+    } catch (error) {
+      if (!gaveUp) throw error;
+    } finally {
+      clearTimeout(deadline);
+    }
+    assertFalse(gaveUp, "the stalled handshake was still open after 30 s");
+    assert(answered > 0, "the server never answered the ClientHello");
+  } finally {
+    await server.shutdown();
+  }
 });
