@@ -54,6 +54,18 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "claimed",
     `${UPSTREAM} GatewayTLSBackendClientCertificate`,
   ),
+  row(
+    "GatewayFrontendClientCertificateValidation",
+    "Extended",
+    "claimed",
+    `${UPSTREAM} GatewayFrontendClientCertificateValidation`,
+  ),
+  row(
+    "GatewayFrontendClientCertificateValidationInsecureFallback",
+    "Extended",
+    "claimed",
+    `${UPSTREAM} GatewayFrontendClientCertificateValidationInsecureFallback`,
+  ),
   row("GatewayHTTPListenerIsolation", "Extended", "claimed", `${E2E}conformance_hostnames.test.ts`),
   row(
     "GatewayHTTPSListenerDetectMisdirectedRequests",
