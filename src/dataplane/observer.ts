@@ -57,7 +57,8 @@ export interface ClientEventReasons {
     | "invalid_host"
     | "invalid_path"
     | "escaped_slash"
-    | "escaped_slash_rule";
+    | "escaped_slash_rule"
+    | "get_with_body";
 }
 
 /** A family of {@linkcode ClientEventReasons}. */
@@ -76,6 +77,7 @@ export const CLIENT_EVENT_REASONS: {
     "invalid_path",
     "escaped_slash",
     "escaped_slash_rule",
+    "get_with_body",
   ],
 });
 

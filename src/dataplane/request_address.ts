@@ -2,7 +2,8 @@
  * Where a request is going: the host and the normalised path the router
  * matches, and the target the backend gets, read from the URL and the
  * client's headers under the request policy. A request that cannot be
- * addressed gets its answer instead: a 400, or a 307 to the normalised path.
+ * addressed gets its answer instead: a 400 (a GET or HEAD with a body
+ * among them), or a 307 to the normalised path.
  * @module
  */
 import { hostFromAuthority } from "../router/host.ts";
@@ -51,6 +52,12 @@ function refuse(
   return textResponse(400, `Bad request: ${message}`);
 }
 
+/** The client framed a body: a non-zero `Content-Length`, or any `Transfer-Encoding`. */
+function declaresBody(client: ClientHeaders): boolean {
+  return client.transferEncoding ||
+    (client.contentLength !== null && Number(client.contentLength) !== 0);
+}
+
 /**
  * Addresses `req`, or answers it. With `log`, the authority and the path
  * without its query (which may carry tokens) are written there for the
@@ -73,6 +80,12 @@ export function addressRequest(
   const client = readClientHeaders(req.headers, policy.underscoreHeaders);
   if (client.underscore && policy.underscoreHeaders === "reject") {
     return refuse(ctx, "underscore_header", "header names with underscores are refused");
+  }
+  if ((req.method === "GET" || req.method === "HEAD") && declaresBody(client)) {
+    // Deno's HTTP engine reads the body of a GET or HEAD and drops it (the
+    // Request has none), so forwarding the request would send the backend
+    // another request than the client's. RFC 9110 §9.3.1 allows refusing it.
+    return refuse(ctx, "get_with_body", `a ${req.method} request with a body cannot be forwarded`);
   }
   const hostHeader = client.host;
   const { authority, target } = splitRequestUrl(req.url, hostHeader);
