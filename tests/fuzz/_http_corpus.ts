@@ -38,5 +38,9 @@ export const REQUEST_SEEDS: readonly string[] = [
   "GET /r/k HTTP/1.1\r\nHost: fuzz.example\r\nConnection: x-fuzz-route, te\r\nX-Fuzz-Route: client\r\nTE: trailers\r\n\r\n",
   "GET /r/%2e%2e/%2F/l?q=%zz&a=%00 HTTP/1.1\r\nHost: FUZZ.example.:80\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
   "GET //r/../m/./n HTTP/1.1\r\nHost: fuzz.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  "GET /rw/a/b?x=%20 HTTP/1.1\r\nHost: fuzz.example\r\n\r\n",
+  "POST /redir/a%2Fb/../c?q=1 HTTP/1.1\r\nHost: fuzz.example:8080\r\nContent-Length: 1\r\n\r\nx",
+  "OPTIONS /exact HTTP/1.1\r\nHost: fuzz.example\r\nOrigin: https://a.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-a, x-b\r\n\r\n",
+  "GET /exact HTTP/1.1\r\nHost: fuzz.example\r\nOrigin: https://a.example\r\n\r\n",
   "PATCH /r/o HTTP/1.1\r\nHost: fuzz.example\r\nContent-Length: 3\r\nX_Under: 1\r\nForwarded: for=1.2.3.4\r\n\r\nabc",
 ];

@@ -14,8 +14,10 @@
  * data plane still answers a plain request.
  * @module
  */
-import { backend } from "../dataplane/_config.ts";
+import { backend, type TestRule } from "../dataplane/_config.ts";
+import type { BackendConfig, FilterConfig } from "../../src/model/config.ts";
 import { startProxy, type TestProxy } from "../dataplane/_proxy.ts";
+import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
 import { readResponses, referenceRequests } from "./_message_reference.ts";
 import { REQUEST_SEEDS } from "./_http_corpus.ts";
 import { mutate } from "./_mutators.ts";
@@ -163,12 +165,92 @@ export async function requestCase(
       "the canary reached the backend inside a body although the requests before it were complete",
     );
   }
+  // Complete requests reach the backend with the method and body the client framed.
+  if (framed !== undefined) {
+    const expected = framed.map((r) => `${r.method} ${JSON.stringify(r.body)}`);
+    for (const r of seen.filter((r) => r.target !== "/canary")) {
+      const at = expected.indexOf(`${r.method} ${JSON.stringify(r.body)}`);
+      if (at === -1) {
+        return fail(
+          `backend read ${r.method} with body ${
+            JSON.stringify(r.body.slice(0, 80))
+          }, not framed so by the client`,
+        );
+      }
+      expected.splice(at, 1);
+    }
+  }
   return undefined;
 }
 
-/** The target for {@linkcode runFuzz}: one data plane and backend for the whole run. */
+const SET_ROUTE_HEADER: FilterConfig = {
+  type: "RequestHeaderModifier",
+  modifier: { set: [{ name: ROUTE_HEADER, value: "set" }], add: [], remove: [] },
+};
+
+/**
+ * Rules whose filters touch what the client sent: headers set on the way
+ * in and out, a rewritten path and host, a redirect built from the path,
+ * CORS. Every rule that reaches the backend sets the route header.
+ */
+function fuzzRules(echo: BackendConfig): TestRule[] {
+  return [
+    {
+      path: "/",
+      filters: [SET_ROUTE_HEADER, {
+        type: "ResponseHeaderModifier",
+        modifier: { set: [{ name: "x-fuzz-answer", value: "set" }], add: [], remove: [] },
+      }],
+      backends: [echo],
+    },
+    {
+      path: "/rw",
+      filters: [SET_ROUTE_HEADER, {
+        type: "URLRewrite",
+        hostname: "rewritten.example",
+        path: { type: "ReplacePrefixMatch", value: "/x" },
+      }],
+      backends: [echo],
+    },
+    {
+      path: "/redir",
+      filters: [{
+        type: "RequestRedirect",
+        path: { type: "ReplacePrefixMatch", value: "/new" },
+        statusCode: 302,
+      }],
+    },
+    {
+      path: "/exact",
+      pathType: "Exact",
+      filters: [SET_ROUTE_HEADER, {
+        type: "CORS",
+        allowOrigins: ["https://a.example"],
+        allowCredentials: true,
+        allowMethods: ["GET", "POST"],
+        allowHeaders: ["x-a"],
+        exposeHeaders: ["x-seen"],
+        maxAge: 5,
+      }],
+      backends: [echo],
+    },
+  ];
+}
+
+/** The other request policy cases run under: every non-default choice at once. */
+const STRICT_POLICY: RequestPolicy = {
+  underscoreHeaders: "reject",
+  xffTrustedHops: 2,
+  escapedSlashes: "unescape",
+};
+
+/**
+ * The target for {@linkcode runFuzz}: one backend and two data planes for
+ * the whole run, one with the default request policy and one with
+ * {@linkcode STRICT_POLICY}; each case picks one.
+ */
 export function requestTarget(): FuzzTarget {
-  let proxy: TestProxy | undefined;
+  const proxies: TestProxy[] = [];
   let backendServer: RecordingBackend | undefined;
   const sent: string[] = [];
   const counts = newCounts();
@@ -176,34 +258,34 @@ export function requestTarget(): FuzzTarget {
     name: "request",
     async open() {
       backendServer = startRecordingBackend();
-      proxy = await startProxy([{
-        path: "/",
-        filters: [{
-          type: "RequestHeaderModifier",
-          modifier: { set: [{ name: ROUTE_HEADER, value: "set" }], add: [], remove: [] },
-        }],
-        backends: [backend("echo", [backendServer.port])],
-      }]);
-      const client = proxy.client;
-      const request = client.request.bind(client);
-      // What the gateway sends upstream, to tell a smuggled request at the backend from a sent one.
-      client.request = (protocol, endpoint, req, options) => {
-        sent.push(`${req.method} ${normalTarget(req.target)}`);
-        return request(protocol, endpoint, req, options);
-      };
+      for (const policy of [undefined, STRICT_POLICY]) {
+        const proxy = await startProxy(fuzzRules(backend("echo", [backendServer.port])), policy);
+        const client = proxy.client;
+        const request = client.request.bind(client);
+        // What the gateway sends upstream, to tell a smuggled request at the backend from a sent one.
+        client.request = (protocol, endpoint, req, options) => {
+          sent.push(`${req.method} ${normalTarget(req.target)}`);
+          return request(protocol, endpoint, req, options);
+        };
+        proxies.push(proxy);
+      }
     },
-    run: (rng) => requestCase(proxy!, backendServer!, sent, rng, undefined, counts),
+    run: (rng) => requestCase(rng.pick(proxies), backendServer!, sent, rng, undefined, counts),
     summary: () =>
       `${counts.strictlyValid} strictly valid, ${counts.reachedBackend} reached the backend, ` +
       `${counts.canaryServed} canaries served, ${counts.answered4xx} got a 4xx`,
     async close() {
-      // The data plane survived the run: a plain request still gets the backend's answer.
-      const res = await fetch(`${proxy!.url}/after`, { headers: { host: "fuzz.example" } });
-      await res.body?.cancel();
-      await proxy![Symbol.asyncDispose]();
+      // The data planes survived the run: a plain request still gets the backend's answer.
+      const statuses: number[] = [];
+      for (const proxy of proxies) {
+        const res = await fetch(`${proxy.url}/after`, { headers: { host: "fuzz.example" } });
+        await res.body?.cancel();
+        statuses.push(res.status);
+        await proxy[Symbol.asyncDispose]();
+      }
       await backendServer![Symbol.asyncDispose]();
-      if (res.status !== 200) {
-        throw new Error(`Data plane answered ${res.status} after the fuzz run`);
+      if (statuses.some((s) => s !== 200)) {
+        throw new Error(`Data planes answered ${statuses} after the fuzz run`);
       }
     },
   };
