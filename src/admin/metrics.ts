@@ -165,6 +165,19 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const requests = createRequestMetrics(registry, options.requestDurationBuckets);
   const upstreamErrors = new UpstreamErrorMetrics(registry);
   const rebuilds = new RebuildMetrics(registry, options.now ?? Date.now);
+  // Outcome only: listener and route ids would grow a series per route.
+  const passthrough = new Counter({
+    name: "serval_tls_passthrough_connections_total",
+    help: "TLS Passthrough connections, by outcome (relayed, or why they were closed).",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const passthroughBytes = new Counter({
+    name: "serval_tls_passthrough_bytes_total",
+    help: "Bytes relayed by ended TLS Passthrough connections, by direction.",
+    labelNames: ["direction"],
+    registers,
+  });
   const synced = new Gauge({
     name: "serval_source_synced",
     help: "1 once a kind completed its first list/read, else 0.",
@@ -192,6 +205,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     onUpstreamError: (backend, kind) => upstreamErrors.inc(backend, kind),
     onClientEvent(family, reason) {
       clientEvents[family].inc({ [CLIENT_EVENT_LABELS[family]]: reason });
+    },
+    onPassthrough(record) {
+      passthrough.inc({ outcome: record.outcome });
+    },
+    onPassthroughBytes(clientToBackend, backendToClient) {
+      passthroughBytes.inc({ direction: "client_to_backend" }, clientToBackend);
+      passthroughBytes.inc({ direction: "backend_to_client" }, backendToClient);
     },
   };
 

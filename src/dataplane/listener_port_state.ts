@@ -3,13 +3,14 @@
  * or failed with the reason. The runtime shows it in `/config` and `/readyz`.
  * @module
  */
+import type { ListenerProtocol } from "../model/config.ts";
 
 /** A bound (or failed) data-plane port. */
 export interface ListenerPortState {
   /** The pool address the port binds (`PortConfig.address`); absent: the listen host. */
   address?: string;
   port: number;
-  protocol: "HTTP" | "HTTPS";
+  protocol: ListenerProtocol;
   bound: boolean;
   /** Why binding failed, if it did. */
   error?: string;

@@ -5,7 +5,8 @@
  * listen host. A port that cannot be bound (in use, no
  * permission) is reported in its state and retried on the next reconcile;
  * it never stops the others. HTTP ports use `serveHttp`; HTTPS ports use
- * `createHttpsServerFactory` (TLS with SNI), unless `servers` says otherwise.
+ * `createHttpsServerFactory` (TLS with SNI); TLS ports use
+ * `createPassthroughServerFactory` (TLS Passthrough), unless `servers` says otherwise.
  * @module
  */
 import { withGrpcStatuses } from "./grpc_status.ts";
@@ -17,6 +18,7 @@ import type { ListenerPortState } from "./listener_port_state.ts";
 import {
   type CertificateConfig,
   type GatewayConfig,
+  type ListenerProtocol,
   type PortConfig,
   socketKey,
 } from "../model/config.ts";
@@ -29,6 +31,7 @@ import type { RequestPolicy } from "./request_policy.ts";
 import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
+import { createPassthroughServerFactory } from "./tls_passthrough_factory.ts";
 
 /** Options of {@linkcode createListenerManager}. */
 export interface ListenerManagerOptions {
@@ -48,8 +51,11 @@ export interface ListenerManagerOptions {
   policy?: RequestPolicy;
   /** Connection limits and client timeouts; absent: none (tests). */
   connections?: ClientConnectionSettings;
-  /** Server factories by protocol; defaults: `serveHttp`, `createHttpsServerFactory(getTable)`. */
-  servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory };
+  /**
+   * Server factories by protocol; defaults: `serveHttp`,
+   * `createHttpsServerFactory(getTable)`, `createPassthroughServerFactory()`.
+   */
+  servers?: { HTTP?: PortServerFactory; HTTPS?: PortServerFactory; TLS?: PortServerFactory };
 }
 
 /** What `reconcile` needs: a translate result, or any object with a config. */
@@ -105,7 +111,7 @@ class PortListeners implements ListenerManager {
   readonly #ownsUpstream: boolean;
   readonly #upstream: ProxyClient;
   readonly #picker = createBackendPicker();
-  readonly #factories: { HTTP: PortServerFactory; HTTPS: PortServerFactory };
+  readonly #factories: Record<ListenerProtocol, PortServerFactory>;
   readonly #budget: ConnectionBudget | undefined;
   readonly #watcher: ReturnType<typeof createConnectionWatcher> | undefined;
   // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
@@ -125,6 +131,7 @@ class PortListeners implements ListenerManager {
     this.#factories = {
       HTTP: options.servers?.HTTP ?? serveHttp,
       HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
+      TLS: options.servers?.TLS ?? createPassthroughServerFactory(),
     };
     const limits = options.connections;
     const observer = this.#observer;
@@ -274,6 +281,8 @@ class PortListeners implements ListenerManager {
           const table = getTable();
           return table !== undefined && grpcOnlySocket(table.config, socket);
         },
+        picker: this.#picker,
+        observer: this.#observer,
       });
       state.bound = true;
       logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });

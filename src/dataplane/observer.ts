@@ -35,6 +35,31 @@ export type UpstreamErrorKind =
   | "mirror_dropped";
 
 /**
+ * What became of one TLS Passthrough connection: `relayed` to a backend, or
+ * closed because it sent no ClientHello (`no_hello`), no route took its
+ * server name (`no_route`), the pick fell on unresolvable backends
+ * (`invalid_backend`), the backend had no endpoint (`no_endpoints`) or could
+ * not be reached (`connect_failed`). Connections refused by a limit count as
+ * `connection_rejected` client events, as on every port.
+ */
+export type PassthroughOutcome =
+  | "relayed"
+  | "no_hello"
+  | "no_route"
+  | "invalid_backend"
+  | "no_endpoints"
+  | "connect_failed";
+
+/** One TLS Passthrough connection, once its fate is known. */
+export interface PassthroughRecord {
+  /** Listener id, or `none`. */
+  listener: string;
+  /** `<ns>/<name>` of the TLSRoute, or `none`. */
+  route: string;
+  outcome: PassthroughOutcome;
+}
+
+/**
  * What a client ran into before (or instead of) a proxied answer, by family,
  * each with its closed set of reasons (metric labels stay bounded):
  *
@@ -87,6 +112,10 @@ export interface DataPlaneObserver {
   onUpstreamError(backend: string, kind: UpstreamErrorKind): void;
   /** A client was refused, timed out or rejected by policy (rare: not on the hot path). */
   onClientEvent<F extends ClientEventFamily>(family: F, reason: ClientEventReasons[F]): void;
+  /** A TLS Passthrough connection was relayed or closed. */
+  onPassthrough?(record: PassthroughRecord): void;
+  /** A relayed TLS Passthrough connection ended, having carried these bytes. */
+  onPassthroughBytes?(clientToBackend: number, backendToClient: number): void;
 }
 
 /** An observer that records nothing. */

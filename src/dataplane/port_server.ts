@@ -1,7 +1,7 @@
 /**
  * The seam between the listener manager and the code that owns a socket:
  * one factory per protocol. The manager hands a factory the port, the
- * handler and (for HTTPS) the port's listeners and certificates; the factory
+ * handler and (for HTTPS and TLS) the port's listeners and certificates; the factory
  * binds and returns a {@linkcode PortServer}, or throws when it cannot bind.
  * @module
  */
@@ -11,6 +11,8 @@ import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
 import { grpcConnectionOverride } from "./grpc_port.ts";
+import type { BackendPicker } from "./backend_picker.ts";
+import type { DataPlaneObserver } from "./observer.ts";
 
 /** Everything a factory needs to serve one port. */
 export interface PortServeContext {
@@ -40,6 +42,10 @@ export interface PortServeContext {
    * HTTP/2 connections are then served with trailers (`grpc_port.ts`).
    */
   grpcOnly?: () => boolean;
+  /** The data plane's backend picker (TLS Passthrough ports pick backends themselves). */
+  picker?: BackendPicker;
+  /** Metrics hooks; absent: none. */
+  observer?: DataPlaneObserver;
 }
 
 /** A bound port. */

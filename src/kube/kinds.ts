@@ -58,6 +58,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = Object.freeze(
       namespaced: true,
     },
     {
+      kind: "TLSRoute",
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      resource: "tlsroutes",
+      namespaced: true,
+    },
+    {
       kind: "ReferenceGrant",
       group: "gateway.networking.k8s.io",
       version: "v1beta1",

@@ -7,6 +7,7 @@
  * - listener: `gateway/<ns>/<name>/listener/<sectionName>`
  * - rule:     `httproute/<ns>/<name>/rule/<i>`
  * - match:    `httproute/<ns>/<name>/rule/<i>/match/<j>`
+ * - TLS route rule: `tlsroute/<ns>/<name>/rule/0`
  * - backend:  `service/<ns>/<name>:<port>`
  * - certificate: `secret/<ns>/<name>`
  * @module
@@ -70,7 +71,7 @@ export interface PortConfig {
    */
   address?: string;
   port: number;
-  protocol: "HTTP" | "HTTPS";
+  protocol: ListenerProtocol;
   /**
    * The listeners on this port, merged across Gateways, most specific hostname
    * first: exact hostnames, then wildcards with more labels first, then the one
@@ -80,6 +81,13 @@ export interface PortConfig {
   listeners: ListenerConfig[];
 }
 
+/**
+ * What a port speaks: `HTTP`, `HTTPS` (terminated here), or `TLS` (TLS
+ * Passthrough: the ClientHello's SNI picks a TLSRoute and the encrypted
+ * bytes go to its backend untouched).
+ */
+export type ListenerProtocol = "HTTP" | "HTTPS" | "TLS";
+
 export interface ListenerConfig {
   /** Listener id of the first (oldest Gateway) listener merged here. */
   id: string;
@@ -88,7 +96,7 @@ export interface ListenerConfig {
   /** `null`: the listener has no hostname and matches any. */
   hostname: string | null;
   port: number;
-  protocol: "HTTP" | "HTTPS";
+  protocol: ListenerProtocol;
   /**
    * HTTPS only: certificate ids, in `certificateRefs` order (the first is the
    * default), and the client-certificate validation of the listener's port.
@@ -102,6 +110,22 @@ export interface ListenerConfig {
    * the first match wins (the spec ranks exact hostnames before wildcards).
    */
   virtualHosts: VirtualHostConfig[];
+  /**
+   * TLS only: the TLSRoute hostnames attached to this listener, most specific
+   * first (exact, then wildcards with more labels first, then `*`). A
+   * connection whose SNI matches none is closed.
+   */
+  tlsHosts?: TlsHostConfig[];
+}
+
+/** Where TLS connections for one SNI hostname go (TLS Passthrough). */
+export interface TlsHostConfig {
+  /** Exact hostname, wildcard (`*.example.com`), or `*` for any. */
+  hostname: string;
+  /** `<ns>/<name>` of the TLSRoute. */
+  route: string;
+  /** The route's rule: weighted backends and the share of invalid ones (those connections are closed). */
+  rule: RuleConfig;
 }
 
 /**
@@ -234,10 +258,11 @@ export interface BackendConfig {
   id: string;
   weight: number;
   /**
-   * `http` (HTTP/1.1), `h2c` (from `appProtocol: kubernetes.io/h2c`) or
-   * `grpc` (a GRPCRoute's backend: h2c, trailers passed through).
+   * `http` (HTTP/1.1), `h2c` (from `appProtocol: kubernetes.io/h2c`), `grpc`
+   * (a GRPCRoute's backend: h2c, trailers passed through) or `tcp`: bytes
+   * relayed as they come (TLS Passthrough).
    */
-  protocol: "http" | "h2c" | "grpc";
+  protocol: "http" | "h2c" | "grpc" | "tcp";
   /** Ready endpoints, sorted; the EndpointSlice port (what is dialed). Empty: 503. */
   endpoints: { address: string; port: number }[];
   /** Per-backend filters (header modifiers only). */
@@ -277,7 +302,7 @@ export interface CertificateConfig {
 
 /** The status `translate` wants an object to have. */
 export interface ObjectStatus {
-  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "GRPCRoute" | "BackendTLSPolicy";
+  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "BackendTLSPolicy";
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;

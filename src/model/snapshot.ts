@@ -14,6 +14,7 @@ import type { Gateway, GatewayClass } from "../resources/gateway_types.ts";
 import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "../resources/policy_types.ts";
+import type { TLSRoute } from "../resources/tls_route_types.ts";
 
 /** A read-only view of the world. Arrays are in no particular order. */
 export interface Snapshot {
@@ -33,6 +34,8 @@ export interface Snapshot {
    * mode) is treated as existing with only the `kubernetes.io/metadata.name` label.
    */
   readonly namespaces: readonly Namespace[];
+  /** TLSRoutes; absent: none. */
+  readonly tlsRoutes?: readonly TLSRoute[];
   /** BackendTLSPolicies; absent: none. */
   readonly backendTLSPolicies?: readonly BackendTLSPolicy[];
   /** ConfigMaps (BackendTLSPolicy CA bundles); absent: none. */
@@ -45,6 +48,7 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   gateways: [],
   httpRoutes: [],
   grpcRoutes: [],
+  tlsRoutes: [],
   referenceGrants: [],
   services: [],
   endpointSlices: [],

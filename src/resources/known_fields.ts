@@ -1,6 +1,6 @@
 /**
  * The fields of the Gateway API kinds the gateway reads (GatewayClass,
- * Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
+ * Gateway, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
  * the release the conformance rig pins define them: a field name a manifest misspells
  * (`matchs`) is then reported instead of being dropped, which would turn a
  * rule into a catch-all. The API server prunes unknown fields itself, so
@@ -150,6 +150,12 @@ export const KNOWN_FIELDS: Readonly<Record<string, FieldObject>> = {
     parentRefs: [PARENT_REF],
     hostnames: L,
     rules: [GRPC_ROUTE_RULE],
+    useDefaultGateways: L,
+  }),
+  TLSRoute: kind({
+    parentRefs: [PARENT_REF],
+    hostnames: L,
+    rules: [{ name: L, backendRefs: [{ ...BACKEND_OBJECT_REF, weight: L }] }],
     useDefaultGateways: L,
   }),
   BackendTLSPolicy: kind({

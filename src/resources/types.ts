@@ -9,6 +9,7 @@ import type { Gateway, GatewayClass } from "./gateway_types.ts";
 import type { GRPCRoute } from "./grpc_route_types.ts";
 import type { HTTPRoute } from "./http_route_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "./policy_types.ts";
+import type { TLSRoute } from "./tls_route_types.ts";
 
 /** Every kind the gateway reads. */
 export type GatewayResource =
@@ -16,6 +17,7 @@ export type GatewayResource =
   | Gateway
   | HTTPRoute
   | GRPCRoute
+  | TLSRoute
   | ReferenceGrant
   | BackendTLSPolicy
   | Service
@@ -33,6 +35,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = Object.freeze([
   "Gateway",
   "HTTPRoute",
   "GRPCRoute",
+  "TLSRoute",
   "ReferenceGrant",
   "BackendTLSPolicy",
   "Service",

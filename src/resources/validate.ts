@@ -38,6 +38,7 @@ import { readGateway } from "./validate_gateway.ts";
 import { readGatewayClass } from "./validate_gateway_class.ts";
 import { readHTTPRoute } from "./validate_http_route.ts";
 import { readGRPCRoute } from "./validate_grpc_route.ts";
+import { readTLSRoute } from "./validate_tls_route.ts";
 import { readMetadata } from "./validate_metadata.ts";
 import { readReferenceGrant } from "./validate_reference_grant.ts";
 import { readSecret } from "./validate_secret.ts";
@@ -111,6 +112,13 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     namespaced: true,
     name: DNS_SUBDOMAIN_NAME,
     read: readGRPCRoute,
+  },
+  TLSRoute: {
+    group: GATEWAY_GROUP,
+    versions: ["v1", "v1alpha3", "v1alpha2"],
+    namespaced: true,
+    name: DNS_SUBDOMAIN_NAME,
+    read: readTLSRoute,
   },
   ReferenceGrant: {
     group: GATEWAY_GROUP,

@@ -150,6 +150,7 @@ class ObjectStore implements Store {
       gateways: all("Gateway"),
       httpRoutes: all("HTTPRoute"),
       grpcRoutes: all("GRPCRoute"),
+      tlsRoutes: all("TLSRoute"),
       referenceGrants: all("ReferenceGrant"),
       services: all("Service"),
       endpointSlices: all("EndpointSlice"),

@@ -21,6 +21,7 @@ const LISTED = [
   "Gateway",
   "HTTPRoute",
   "GRPCRoute",
+  "TLSRoute",
   "BackendTLSPolicy",
 ] as const satisfies readonly StatusKind[];
 

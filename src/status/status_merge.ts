@@ -65,11 +65,12 @@ function parentKey(ref: Json | undefined, routeNamespace: string | undefined): s
 
 /**
  * Status lists several controllers share, each entry owned by the one named
- * in its `controllerName`: an HTTPRoute's `parents`, a policy's `ancestors`.
+ * in its `controllerName`: a route's `parents`, a policy's `ancestors`.
  */
 export const SHARED_LISTS = {
   HTTPRoute: { list: "parents", ref: "parentRef" },
   GRPCRoute: { list: "parents", ref: "parentRef" },
+  TLSRoute: { list: "parents", ref: "parentRef" },
   BackendTLSPolicy: { list: "ancestors", ref: "ancestorRef" },
 } as const;
 

@@ -6,6 +6,7 @@
  */
 import type { Service, ServicePort } from "../resources/core_types.ts";
 import type { HTTPBackendRef, HTTPRoute } from "../resources/http_route_types.ts";
+import type { TLSBackendRef, TLSRoute } from "../resources/tls_route_types.ts";
 import type { BackendConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
@@ -29,16 +30,18 @@ const HTTPS_APP_PROTOCOLS = new Set(["https", "HTTPS"]);
  * Resolves one backendRef of `route`. Reasons follow the spec:
  * `InvalidKind` for anything but a core Service, `RefNotPermitted` for another
  * namespace without a grant, `BackendNotFound` for a missing Service or port,
- * `UnsupportedProtocol` for an appProtocol this gateway cannot speak.
+ * `UnsupportedProtocol` for an appProtocol this gateway cannot speak. A
+ * TLSRoute's backends get the bytes as they come (`tcp`): their appProtocol
+ * and BackendTLSPolicy do not apply to a connection the gateway never decrypts.
  */
 export function resolveBackend(
   ctx: TranslateContext,
-  route: HTTPRoute,
-  ref: HTTPBackendRef,
+  route: HTTPRoute | TLSRoute,
+  ref: HTTPBackendRef | TLSBackendRef,
 ): BackendResolution {
   const routeNamespace = route.metadata.namespace ?? "default";
   const namespace = ref.namespace ?? routeNamespace;
-  const refused = refusedReference(ctx, routeNamespace, ref);
+  const refused = refusedReference(ctx, route.kind, routeNamespace, ref);
   if (refused !== undefined) return refused;
   if (ref.port === undefined) {
     return {
@@ -61,6 +64,17 @@ export function resolveBackend(
       ok: false,
       reason: Reason.BackendNotFound,
       message: `Cannot find port ${ref.port} on Service ${namespace}/${ref.name}`,
+    };
+  }
+  if (route.kind === "TLSRoute") {
+    return {
+      ok: true,
+      backend: {
+        id: backendId(namespace, ref.name, ref.port),
+        weight: ref.weight ?? 1,
+        protocol: "tcp",
+        endpoints: readyEndpoints(ctx, service, servicePort),
+      },
     };
   }
   const appProtocol = servicePort.appProtocol;
@@ -94,8 +108,9 @@ export function resolveBackend(
 /** Why `ref` may not be followed (not a core Service, or no grant); `undefined` if it may. */
 function refusedReference(
   ctx: TranslateContext,
+  routeKind: string,
   routeNamespace: string,
-  ref: HTTPBackendRef,
+  ref: HTTPBackendRef | TLSBackendRef,
 ): BackendResolution | undefined {
   const group = ref.group ?? "";
   const kind = ref.kind ?? "Service";
@@ -112,7 +127,7 @@ function refusedReference(
   if (
     !isReferenceAllowed(
       ctx.referenceGrants,
-      { group: GATEWAY_GROUP, kind: "HTTPRoute", namespace: routeNamespace },
+      { group: GATEWAY_GROUP, kind: routeKind, namespace: routeNamespace },
       { group: "", kind: "Service", namespace, name: ref.name },
     )
   ) {
@@ -120,7 +135,7 @@ function refusedReference(
       ok: false,
       reason: Reason.RefNotPermitted,
       message:
-        `Cannot route to Service ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows HTTPRoutes from ${routeNamespace}`,
+        `Cannot route to Service ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows ${routeKind}s from ${routeNamespace}`,
     };
   }
   return undefined;

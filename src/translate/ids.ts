@@ -8,12 +8,12 @@ export function listenerId(namespace: string, gateway: string, listener: string)
   return `gateway/${namespace}/${gateway}/listener/${listener}`;
 }
 
-/** `httproute/<ns>/<name>/rule/<i>` (`grpcroute/…` for a GRPCRoute). */
+/** `httproute/<ns>/<name>/rule/<i>` (`grpcroute/…`, `tlsroute/…` for other route kinds). */
 export function ruleId(
   namespace: string,
   route: string,
   ruleIndex: number,
-  kind: "HTTPRoute" | "GRPCRoute" = "HTTPRoute",
+  kind: "HTTPRoute" | "GRPCRoute" | "TLSRoute" = "HTTPRoute",
 ): string {
   return `${kind.toLowerCase()}/${namespace}/${route}/rule/${ruleIndex}`;
 }

@@ -1,6 +1,7 @@
 /**
  * Gateway listeners: protocol support, TLS mode, allowed route kinds and
- * the listener status the spec asks for.
+ * the listener status the spec asks for. HTTP and HTTPS listeners serve
+ * HTTPRoutes; TLS listeners (Passthrough) serve TLSRoutes.
  * @module
  */
 import type {
@@ -43,28 +44,15 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       reason: Reason.ResolvedRefs,
       message: "All references are resolved",
     };
-    if (listener.protocol !== "HTTP" && listener.protocol !== "HTTPS") {
-      const message = `Cannot serve listener "${listener.name}": protocol ${
-        JSON.stringify(listener.protocol)
-      } is not supported, only HTTP and HTTPS`;
-      ctx.problem(gateway, `${field}.protocol`, message);
+    const refused = refusedListener(ctx, gateway, listener, field);
+    if (refused !== undefined) {
       return {
         ...base,
+        ...(refused.reason === Reason.UnsupportedProtocol
+          ? {}
+          : { protocol: listener.protocol as ServedProtocol }),
         supportedKinds: [],
-        accepted: { ok: false, reason: Reason.UnsupportedProtocol, message },
-        resolvedRefs: resolvedOk,
-      };
-    }
-    if (listener.protocol === "HTTPS" && (listener.tls?.mode ?? "Terminate") !== "Terminate") {
-      const message = `Cannot serve HTTPS listener "${listener.name}": tls.mode ${
-        JSON.stringify(listener.tls?.mode)
-      } is not supported, only Terminate`;
-      ctx.problem(gateway, `${field}.tls.mode`, message);
-      return {
-        ...base,
-        protocol: listener.protocol,
-        supportedKinds: [],
-        accepted: { ok: false, reason: Reason.UnsupportedValue, message },
+        accepted: { ok: false, ...refused },
         resolvedRefs: resolvedOk,
       };
     }
@@ -94,7 +82,7 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
     }
     return {
       ...base,
-      protocol: listener.protocol,
+      protocol: listener.protocol as ServedProtocol,
       supportedKinds: kinds.supported,
       accepted,
       resolvedRefs,
@@ -107,8 +95,44 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
   return states;
 }
 
-/** The route kinds HTTP and HTTPS listeners serve. */
-const SERVED_ROUTE_KINDS: readonly string[] = ["HTTPRoute", "GRPCRoute"];
+/** The protocols this gateway serves. */
+type ServedProtocol = "HTTP" | "HTTPS" | "TLS";
+
+/**
+ * Why a listener cannot be served at all: a protocol other than HTTP, HTTPS
+ * and TLS (`UnsupportedProtocol`), or a TLS mode this gateway does not
+ * implement for its protocol (`UnsupportedValue`): HTTPS terminates only,
+ * and TLS listeners pass through only (TLS Terminate is an extended feature
+ * not claimed here). `undefined` when it can be served.
+ */
+function refusedListener(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  listener: Listener,
+  field: string,
+): Outcome | undefined {
+  const protocol = listener.protocol;
+  if (protocol !== "HTTP" && protocol !== "HTTPS" && protocol !== "TLS") {
+    const message = `Cannot serve listener "${listener.name}": protocol ${
+      JSON.stringify(protocol)
+    } is not supported, only HTTP, HTTPS and TLS`;
+    ctx.problem(gateway, `${field}.protocol`, message);
+    return { reason: Reason.UnsupportedProtocol, message };
+  }
+  const mode = listener.tls?.mode ?? "Terminate";
+  const wanted = protocol === "TLS" ? "Passthrough" : "Terminate";
+  if (protocol === "HTTP" || mode === wanted) return undefined;
+  const message = `Cannot serve ${protocol} listener "${listener.name}": tls.mode ${
+    JSON.stringify(listener.tls?.mode ?? mode)
+  } is not supported, only ${wanted}`;
+  ctx.problem(gateway, `${field}.tls.mode`, message);
+  return { reason: Reason.UnsupportedValue, message };
+}
+
+/** The route kinds a listener of `protocol` serves: TLSRoute on TLS, HTTPRoute and GRPCRoute otherwise. */
+export function servedRouteKinds(protocol: string | undefined): readonly string[] {
+  return protocol === "TLS" ? ["TLSRoute"] : ["HTTPRoute", "GRPCRoute"];
+}
 
 function routeKinds(
   ctx: TranslateContext,
@@ -116,15 +140,16 @@ function routeKinds(
   listener: Listener,
   field: string,
 ): { supported: RouteGroupKind[]; invalid?: Outcome } {
+  const served = servedRouteKinds(listener.protocol);
   const kinds = listener.allowedRoutes?.kinds;
   if (kinds === undefined) {
-    return { supported: SERVED_ROUTE_KINDS.map((kind) => ({ group: GATEWAY_GROUP, kind })) };
+    return { supported: served.map((kind) => ({ group: GATEWAY_GROUP, kind })) };
   }
   const supported: RouteGroupKind[] = [];
   const unsupported: string[] = [];
   kinds.forEach((k, i) => {
     const group = k.group ?? GATEWAY_GROUP;
-    if (group === GATEWAY_GROUP && SERVED_ROUTE_KINDS.includes(k.kind)) {
+    if (group === GATEWAY_GROUP && served.includes(k.kind)) {
       if (!supported.some((s) => s.kind === k.kind)) supported.push({ group, kind: k.kind });
     } else {
       unsupported.push(`${group}/${k.kind}`);
@@ -133,7 +158,9 @@ function routeKinds(
         `${field}.allowedRoutes.kinds[${i}]`,
         `Cannot allow route kind ${JSON.stringify(k.kind)} in group ${
           JSON.stringify(group)
-        }: only HTTPRoute and GRPCRoute of gateway.networking.k8s.io are supported`,
+        }: only ${served.join(" and ")} of gateway.networking.k8s.io ${
+          served.length > 1 ? "are" : "is"
+        } supported`,
       );
     }
   });

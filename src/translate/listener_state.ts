@@ -15,7 +15,7 @@ export interface ListenerState {
   /** `spec.listeners[i]`, for problems. */
   readonly field: string;
   /** The protocol, when it is one this gateway serves. */
-  readonly protocol?: "HTTP" | "HTTPS";
+  readonly protocol?: "HTTP" | "HTTPS" | "TLS";
   readonly supportedKinds: RouteGroupKind[];
   readonly accepted: Outcome & { ok: boolean };
   conflicted?: Outcome;

@@ -10,8 +10,10 @@ import { compareIps } from "./address_pool.ts";
 import {
   type CertificateConfig,
   type ListenerConfig,
+  type ListenerProtocol,
   type PortConfig,
   socketKey,
+  type TlsHostConfig,
   type VirtualHostConfig,
 } from "../model/config.ts";
 import { timestampMs } from "./context.ts";
@@ -20,6 +22,7 @@ import { isProgrammed } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
 import type { CompiledRoute } from "./route_rules.ts";
+import type { TlsHostRoute } from "./tls_routes.ts";
 
 /** A route serving one hostname on one listener. */
 export interface HostRoute {
@@ -47,6 +50,7 @@ export function buildPorts(
   states: readonly ListenerState[],
   routesByListener: ReadonlyMap<string, readonly HostRoute[]>,
   bindAddresses: (gateway: Gateway) => readonly string[] | undefined = () => undefined,
+  tlsHostsByListener: ReadonlyMap<string, readonly TlsHostRoute[]> = new Map(),
 ): PortsResult {
   const groups = new Map<string, { address?: string; states: ListenerState[] }>();
   for (const state of states) {
@@ -63,7 +67,7 @@ export function buildPorts(
   const usedRules = new Set<string>();
   for (const { address, states: group } of groups.values()) {
     const first = group[0];
-    const protocol = first.protocol as "HTTP" | "HTTPS";
+    const protocol = first.protocol as ListenerProtocol;
     const hostRoutes = group.flatMap((s) => routesByListener.get(s.id) ?? []);
     const listener: ListenerConfig = {
       id: first.id,
@@ -73,6 +77,9 @@ export function buildPorts(
       protocol,
       virtualHosts: buildVirtualHosts(hostRoutes, usedRules),
     };
+    if (protocol === "TLS") {
+      listener.tlsHosts = buildTlsHosts(group.flatMap((s) => tlsHostsByListener.get(s.id) ?? []));
+    }
     if (protocol === "HTTPS") {
       listener.tls = { certificateIds: first.certificates.map((c) => c.id) };
       // Merged listeners of several Gateways share each connection: when any
@@ -139,4 +146,16 @@ function buildVirtualHosts(
     hosts.push({ hostname, matches: sorted });
   }
   return hosts.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
+}
+
+/**
+ * One entry per SNI hostname, most specific first. Routes come oldest first,
+ * so when two TLSRoutes claim the same hostname the older one keeps it.
+ */
+function buildTlsHosts(hostRoutes: readonly TlsHostRoute[]): TlsHostConfig[] {
+  const byHost = new Map<string, TlsHostConfig>();
+  for (const { hostname, route, rule } of hostRoutes) {
+    if (!byHost.has(hostname)) byHost.set(hostname, { hostname, route, rule });
+  }
+  return [...byHost.values()].sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
 }

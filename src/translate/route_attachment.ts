@@ -6,6 +6,7 @@
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { ParentReference } from "../resources/route_types.ts";
+import type { TLSRoute } from "../resources/tls_route_types.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { effectiveHostnames } from "./hostname.ts";
@@ -38,7 +39,7 @@ export function isGatewayRef(ref: ParentReference): boolean {
  */
 export function attachToGateway(
   ctx: TranslateContext,
-  route: HTTPRoute,
+  route: HTTPRoute | TLSRoute,
   ref: ParentReference,
   listeners: readonly ListenerState[],
 ): ParentAttachment {

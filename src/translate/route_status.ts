@@ -25,7 +25,7 @@ export function allRulesInvalid(compiled: CompiledRoute): Outcome | undefined {
   };
 }
 
-function describeInvalidRules(compiled: CompiledRoute): string {
+function describeInvalidRules(compiled: Pick<CompiledRoute, "invalidRules">): string {
   return compiled.invalidRules.map((r) => `rule ${r.index}: ${r.error.message}`).join("; ");
 }
 
@@ -47,7 +47,7 @@ export function routeParentStatus(
   ref: ParentReference,
   controllerName: string,
   accepted: Outcome & { ok: boolean },
-  compiled: CompiledRoute,
+  compiled: Pick<CompiledRoute, "resolvedRefs" | "invalidRules">,
   generation: number,
 ): RouteParentStatus {
   const conditions: Condition[] = [

@@ -28,6 +28,7 @@ import { buildPorts } from "./port_config.ts";
 import { attachRoutes } from "./attach_routes.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import { insecureFrontendCondition } from "./frontend_validation.ts";
+import { attachTlsRoutes } from "./tls_routes.ts";
 import {
   type GatewayClientCertificate,
   gatewayClientCertificate,
@@ -83,10 +84,17 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const { routesByListener, statuses: routeStatuses, compiled: compiledRoutes } = attached;
   const rules: Record<string, RuleConfig> = {};
 
+  const tlsRoutes = attachTlsRoutes(
+    ctx,
+    snapshot.tlsRoutes ?? [],
+    listenersByGateway,
+    options.controllerName,
+  );
   const built = buildPorts(
     allListeners.filter((l) => !unservable.has(l.gateway)),
     routesByListener,
     (gateway) => addresses.get(gatewayKey(gateway))?.bindAddresses,
+    tlsRoutes.hostsByListener,
   );
   for (const compiled of compiledRoutes) {
     for (const rule of compiled.rules) {
@@ -116,6 +124,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
       ...classes.statuses,
       ...gatewayStatuses,
       ...routeStatuses,
+      ...tlsRoutes.statuses,
       ...backendTlsPolicyStatuses(ctx, policyAncestors),
     ],
     problems: ctx.problems,

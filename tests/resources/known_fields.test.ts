@@ -67,7 +67,7 @@ Deno.test("a misspelt kind of gateway.networking.k8s.io is an error; other kinds
     'kind: is not a kind of gateway.networking.k8s.io, got "HttpRoute"; did you mean "HTTPRoute"?',
   ]);
   assertEquals(errors(route({}, "Gatway")).length, 1);
-  for (const kind of ["TLSRoute", "ListenerSet"]) {
+  for (const kind of ["TCPRoute", "ListenerSet"]) {
     assertEquals(validateResource(route({}, kind)).ignored, true, kind);
   }
   const foreign = { ...route({}, "HttpRoute"), apiVersion: "example.com/v1" };
@@ -137,6 +137,7 @@ Deno.test({
       Gateway: "gateways",
       HTTPRoute: "httproutes",
       GRPCRoute: "grpcroutes",
+      TLSRoute: "tlsroutes",
       ReferenceGrant: "referencegrants",
       BackendTLSPolicy: "backendtlspolicies",
     };

@@ -141,6 +141,16 @@ Deno.test("the real process, with the binary's permissions, makes only requests 
       validation: { hostname: "backend.example.com", wellKnownCACertificates: "System" },
     },
   });
+  kube.apply({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "TLSRoute",
+    metadata: { name: "tls-route", namespace: "default", generation: 1 },
+    spec: {
+      parentRefs: [{ name: "gw" }],
+      hostnames: ["db.example.com"],
+      rules: [{ backendRefs: [{ name: "backend", port: 80 }] }],
+    },
+  });
   // A conflict on the first status write of each kind makes the writer re-read that status.
   for (const kind of STATUS_KINDS) {
     kube.failNext({ status: 409, method: "PATCH", pathIncludes: `/${kindOf(kind).resource}/` });

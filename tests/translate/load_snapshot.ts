@@ -29,6 +29,7 @@ const LISTS: Record<GatewayResource["kind"], keyof Snapshot> = {
   Gateway: "gateways",
   HTTPRoute: "httpRoutes",
   GRPCRoute: "grpcRoutes",
+  TLSRoute: "tlsRoutes",
   ReferenceGrant: "referenceGrants",
   Service: "services",
   EndpointSlice: "endpointSlices",
