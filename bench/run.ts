@@ -10,6 +10,9 @@
  *   (`bench/h2c_bench.ts`);
  * - `tls`: HTTPS, new connections per second and keep-alive throughput,
  *   against nginx terminating TLS with the same certificate (`bench/tls_bench.ts`);
+ * - `passthrough`: TLS Passthrough, new connections per second and bulk
+ *   throughput, against nginx `stream` with `ssl_preread` relaying to the
+ *   same TLS backend (`bench/tls_passthrough_bench.ts`);
  * - `kube`: time from a change at the (fake) Kubernetes API to the new route
  *   being served, p50/p99 (`bench/kube_bench.ts`);
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
@@ -46,6 +49,7 @@ const BENCHES: Bench[] = [
   { name: "proxy", args: ["run", ...PERMISSIONS, "bench/proxy_bench.ts"] },
   { name: "h2c", args: ["run", ...PERMISSIONS, "bench/h2c_bench.ts"] },
   { name: "tls", args: ["run", ...PERMISSIONS, "bench/tls_bench.ts"] },
+  { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
