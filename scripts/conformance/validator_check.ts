@@ -12,6 +12,7 @@
 // deno-lint-ignore-file no-console
 import { parse } from "yaml";
 import { validateResource } from "../../src/resources/validate.ts";
+import { createTestCa } from "../../tests/_helpers/certs.ts";
 import { buildRig, moduleDir, rigPaths } from "./rig_build.ts";
 import { freePort, type LoggedChild, spawnLogged, stopChild, waitUntil } from "./rig_run.ts";
 import { CASES } from "./validator_cases.ts";
@@ -20,61 +21,46 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const paths = rigPaths(ROOT, Deno.env.toObject());
 const log = (line: string) => console.error(`[validator-check] ${line}`);
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`Cannot run openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA, a serving certificate for 127.0.0.1, an admin client and a service-account key. */
+/**
+ * A CA, a serving certificate for 127.0.0.1, an admin client (group
+ * `system:masters`) and a service-account key pair, written into `dir`. The
+ * certificates come from the test PKI the unit tests use.
+ */
 async function makePki(dir: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=check-ca",
-  ], dir);
-  for (
-    const [name, subj, ext] of [
-      ["server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"],
-      ["admin", "/O=system:masters/CN=admin", "extendedKeyUsage=clientAuth\n"],
-    ]
-  ) {
-    await openssl(
-      ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subj],
-      dir,
-    );
-    await Deno.writeTextFile(`${dir}/${name}.ext`, ext);
-    await openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.crt`,
-      "-days",
-      "1",
-      "-extfile",
-      `${name}.ext`,
-    ], dir);
+  await using ca = await createTestCa("check-ca");
+  const server = await ca.issue(["127.0.0.1"]);
+  const admin = await ca.issue([], {
+    commonName: "admin",
+    organization: "system:masters",
+    clientAuth: true,
+  });
+  await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
+  for (const [name, issued] of [["server", server], ["admin", admin]] as const) {
+    await Deno.writeTextFile(`${dir}/${name}.crt`, issued.certPem);
+    await Deno.writeTextFile(`${dir}/${name}.key`, issued.keyPem);
   }
-  await openssl(["genpkey", "-algorithm", "RSA", "-out", "sa.key"], dir);
-  await openssl(["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+  const sa = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+  const pem = (label: string, der: ArrayBuffer) =>
+    `-----BEGIN ${label}-----\n${
+      btoa(String.fromCharCode(...new Uint8Array(der))).match(/.{1,64}/g)!.join("\n")
+    }\n-----END ${label}-----\n`;
+  await Deno.writeTextFile(
+    `${dir}/sa.key`,
+    pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", sa.privateKey)),
+  );
+  await Deno.writeTextFile(
+    `${dir}/sa.pub`,
+    pem("PUBLIC KEY", await crypto.subtle.exportKey("spki", sa.publicKey)),
+  );
 }
 
 async function start(dir: string): Promise<{ children: LoggedChild[]; url: string }> {

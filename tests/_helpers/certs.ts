@@ -37,6 +37,8 @@ export interface IssueOptions {
    * `openssl x509` cannot backdate), for TLS stacks that read the real clock.
    */
   expired?: boolean;
+  /** The subject organization (`O=`), e.g. a Kubernetes group such as `system:masters`. */
+  organization?: string;
 }
 
 /** A CA that issues leaf certificates; disposing removes its files. */
@@ -96,7 +98,7 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
           "-out",
           `${id}.csr`,
           "-subj",
-          `/CN=${commonName}`,
+          (options.organization ? `/O=${options.organization}` : "") + `/CN=${commonName}`,
         ],
         dir,
       );
