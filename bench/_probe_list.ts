@@ -6,6 +6,8 @@
  */
 import type { GatewayProcess } from "../tests/_helpers/gateway_process.ts";
 import type { EchoRecord } from "../tests/_helpers/echo_backend.ts";
+import { InspectorSession } from "./_inspector.ts";
+import { freePort } from "./_processes.ts";
 import {
   closeAll,
   mib,
@@ -22,8 +24,10 @@ export interface ProbeContext {
   port: number;
   /** Stalled uploads the memory probe opens. */
   stalled: number;
+  /** Memory probe: also call `malloc_trim(0)` in the gateway (runs it with `--allow-ffi`). */
+  mallocTrim: boolean;
   /** Starts a gateway with extra flags (1 s client timeouts) and an open-file limit (0: none). */
-  gateway(args?: string[], nofile?: number): Promise<GatewayProcess>;
+  gateway(args?: string[], nofile?: number, denoFlags?: string[]): Promise<GatewayProcess>;
   /** Requests both echo backends received so far. */
   backendRequests(): number;
   /** One sample of the gateway's `/metrics`; undefined when not printed (an older gateway). */
@@ -283,15 +287,18 @@ const shown = (bytes: number | undefined) => bytes === undefined ? "?" : mib(byt
 /** RSS per stalled 64 KiB upload, and what is left once they are gone (three rounds). */
 async function stalledMemory(ctx: ProbeContext): Promise<ProbeOutcome> {
   await stopSharedGateway();
+  const inspectPort = freePort();
   await using gw = await ctx.gateway(
     ["--client-header-timeout", "10m", "--client-body-timeout", "10m", "--max-connections", "0"],
     0,
+    [`--inspect=127.0.0.1:${inspectPort}`, ...(ctx.mallocTrim ? ["--allow-ffi"] : [])],
   );
+  const inspector = await InspectorSession.connect(inspectPort);
   const rss = () => processRss(gw.pid);
   // Warm the paths first: the first requests compile code and grow the heap.
   for (let i = 0; i < 20; i++) await rawRequest(ctx.port, `GET /public/w HTTP/1.1\r\n${HOST_LINE}`);
   const baseline = await settle(rss);
-  const heapBefore = await ctx.metric(gw, "nodejs_heap_size_used_bytes");
+  const first = await inspector.memoryAfterGc();
   const rounds: string[] = [];
   let perConnection = 0;
   let after = baseline;
@@ -304,16 +311,29 @@ async function stalledMemory(ctx: ProbeContext): Promise<ProbeOutcome> {
     const held = await settle(rss);
     perConnection = Math.max(perConnection, (held - after) / ctx.stalled);
     closeAll(conns);
+    // Left alone for 25 s: the gateway's idle collector samples every 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 25_000));
+    const idle = await settle(rss);
+    const gc = await inspector.memoryAfterGc();
     after = await settle(rss);
-    rounds.push(`${mib(held)}→${mib(after)}`);
+    let trimmed = "";
+    if (ctx.mallocTrim) {
+      await inspector.mallocTrim();
+      trimmed = `, trimmed ${mib(await settle(rss))}`;
+    }
+    rounds.push(
+      `${mib(held)}→${mib(idle)}, GC ${mib(after)} (heap ${mib(gc.heapUsed)}/${
+        mib(gc.heapTotal)
+      }${trimmed})`,
+    );
   }
-  const heap = await ctx.metric(gw, "nodejs_heap_size_used_bytes");
-  const external = await ctx.metric(gw, "nodejs_external_memory_bytes");
+  const last = await inspector.memoryAfterGc();
+  inspector.close();
   const kib = perConnection / 1024;
   return {
     ok: kib < 256,
     result: `${ctx.stalled} stalled: ${kib.toFixed(0)} KiB RSS each; RSS MiB baseline ` +
-      `${mib(baseline)}, held→after per round ${rounds.join(", ")}; V8 heap used MiB ` +
-      `${shown(heapBefore)}→${shown(heap)}, external ${shown(external)} MiB`,
+      `${mib(baseline)} (heap ${mib(first.heapUsed)}), held→idle 25 s, then forced GC, per round ` +
+      `${rounds.join(", ")}; external ${shown(last.external)} MiB`,
   };
 }

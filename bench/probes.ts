@@ -7,8 +7,10 @@
  * ```sh
  * deno task probes                          # this checkout
  * deno task probes --main /tmp/old/main.ts  # another checkout's gateway (before/after)
- * deno task probes --only silent,memory     # some probes (names in the table)
+ * deno task probes --only silent,memory     # the probes whose names contain these words
  * deno task probes --stalled 2000           # stalled uploads in the memory probe
+ * deno task probes --gateway-env MALLOC_ARENA_MAX=2   # the gateways' environment
+ * deno task probes --only memory --malloc-trim        # how much glibc's malloc_trim gives back
  * ```
  * Exits 1 when a probe failed.
  * @module
@@ -44,6 +46,14 @@ function flag(name: string): string | undefined {
 const mainPath = flag("main");
 const only = flag("only")?.split(",");
 const stalled = Number(flag("stalled") ?? 1000);
+const mallocTrim = Deno.args.includes("--malloc-trim");
+/** `--gateway-env A=1,B=2`: environment of the gateway processes (allocator settings). */
+const env = Object.fromEntries(
+  (flag("gateway-env") ?? "").split(",").filter((kv) => kv.includes("=")).map((kv) => {
+    const at = kv.indexOf("=");
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }),
+);
 
 await using publicBackend = startEchoBackend({ name: "public" });
 await using adminBackend = startEchoBackend({ name: "admin" });
@@ -59,10 +69,16 @@ await writeManifests(dir, {
 });
 
 /** A gateway for one probe: the timeouts short (1 s), the open-file limit 1024 unless told. */
-function gateway(args: string[] = [], nofile = 1024): Promise<GatewayProcess> {
+function gateway(
+  args: string[] = [],
+  nofile = 1024,
+  denoFlags: string[] = [],
+): Promise<GatewayProcess> {
   return startGateway({
     manifests: dir,
     mainPath,
+    denoFlags,
+    env,
     prefix: nofile > 0 ? ["prlimit", `--nofile=${nofile}`, "--"] : [],
     args: [
       "--client-header-timeout",
@@ -81,6 +97,7 @@ function gateway(args: string[] = [], nofile = 1024): Promise<GatewayProcess> {
 const context: ProbeContext = {
   port,
   stalled,
+  mallocTrim,
   gateway,
   backendRequests: () => publicBackend.requests() + adminBackend.requests(),
   async metric(gw, name, labels) {
@@ -92,7 +109,7 @@ const context: ProbeContext = {
 
 const rows: { name: string; ok: boolean; result: string }[] = [];
 for (const probe of PROBES) {
-  if (only !== undefined && !only.includes(probe.name)) continue;
+  if (only !== undefined && !only.some((word) => probe.name.includes(word))) continue;
   const started = performance.now();
   let ok = false;
   let result: string;

@@ -9,6 +9,7 @@
 import { createLogger, type Logger } from "../log/logger.ts";
 import { compileRouteTable } from "../router/compile_route_table.ts";
 import type { RouteTable } from "../router/router.ts";
+import { startIdleCollector } from "./idle_collector.ts";
 import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
@@ -98,6 +99,12 @@ async function handle(message: ToWorker): Promise<void> {
         servers: { HTTPS: createHttpsServerFactory(getTable) },
       });
       flushTimer = setInterval(flush, message.flushMs);
+      // Each worker is an isolate with its own heap (and its own garbage).
+      const workerLog = logger;
+      startIdleCollector({
+        onCollect: (before, after) =>
+          workerLog.debug("collected garbage after load", { before, after }),
+      });
       return;
     }
     case "reconcile": {

@@ -18,6 +18,7 @@
  */
 import { createConnectionWatcher, DEFAULT_CLIENT_TIMEOUTS } from "../dataplane/client_timeouts.ts";
 import { serveConnections } from "../dataplane/connection_server.ts";
+import { startIdleCollector } from "../dataplane/idle_collector.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
 import { serveAdminTls } from "../admin/admin_tls_server.ts";
@@ -158,6 +159,9 @@ export async function runGateway(
   const shutdown = waitForShutdown({ signal: extras.shutdown, signals: extras.signals ?? true });
   const flags = { draining: false, synced: false };
   const owned: Owned = { servers: [] };
+  const collector = startIdleCollector({
+    onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
+  });
   try {
     const built = await buildParts(parts, resolved, ctx, owned);
     await serveApps(parts, built, flags, ctx, owned);
@@ -197,6 +201,7 @@ export async function runGateway(
     await stopQuietly(log, owned);
     return 1;
   } finally {
+    collector.stop();
     shutdown.dispose();
   }
 }

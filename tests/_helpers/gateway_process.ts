@@ -118,6 +118,8 @@ export interface GatewayProcessOptions {
    * admin API wants a token or TLS), or not at all.
    */
   waitFor?: "readyz" | "healthz" | "telemetry" | "nothing";
+  /** Deno flags before the permissions, e.g. `--inspect=127.0.0.1:9229`. */
+  denoFlags?: string[];
   /** The `main.ts` to run; default this checkout's (benchmarks may run another checkout's). */
   mainPath?: string;
   /** How long to wait for it. Default 60 s (first runs may compile npm packages; the machine may be busy). */
@@ -189,6 +191,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   const [adminPort, telemetryPort] = freePorts(2);
   const args = [
     "run",
+    ...(options.denoFlags ?? []),
     ...GATEWAY_PERMISSIONS,
     options.mainPath ?? MAIN_PATH,
     "run",

@@ -1,0 +1,87 @@
+/**
+ * A minimal client of the V8 inspector a gateway started with `--inspect`
+ * serves, for memory measurements from outside the process: force a full
+ * garbage collection, then read `Deno.memoryUsage()` (V8 heap, external
+ * memory, RSS). Test equipment only; the gateway never runs with it.
+ * @module
+ */
+
+/** `Deno.memoryUsage()` of the inspected process, in bytes. */
+export interface MemoryUsage {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** One inspector session over its WebSocket. */
+export class InspectorSession {
+  readonly #socket: WebSocket;
+  #nextId = 1;
+  readonly #pending = new Map<number, (result: unknown) => void>();
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.onmessage = (event) => {
+      const message = JSON.parse(String(event.data));
+      const resolve = this.#pending.get(message.id);
+      if (resolve === undefined) return;
+      this.#pending.delete(message.id);
+      resolve(
+        message.error ? Promise.reject(new Error(JSON.stringify(message.error))) : message.result,
+      );
+    };
+  }
+
+  /** Connects to the first target of the inspector on `port`. */
+  static async connect(port: number): Promise<InspectorSession> {
+    const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+    const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error(`Cannot open the inspector session on port ${port}`));
+    });
+    const session = new InspectorSession(socket);
+    await session.call("Runtime.enable");
+    return session;
+  }
+
+  /** Sends one inspector command; its result. */
+  call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.#nextId++;
+    const result = new Promise<unknown>((resolve) => this.#pending.set(id, resolve));
+    this.#socket.send(JSON.stringify({ id, method, params }));
+    return result;
+  }
+
+  /** A full garbage collection, then the process's memory usage. */
+  async memoryAfterGc(): Promise<MemoryUsage> {
+    await this.call("HeapProfiler.collectGarbage");
+    const result = await this.call("Runtime.evaluate", {
+      expression: "JSON.stringify(Deno.memoryUsage())",
+      returnByValue: true,
+    }) as { result: { value: string } };
+    return JSON.parse(result.result.value);
+  }
+
+  /**
+   * Calls glibc's `malloc_trim(0)` inside the process (which must run with
+   * `--allow-ffi`): measures how much of the RSS is free memory the allocator
+   * keeps. The gateway itself never does this (FFI would be a far wider
+   * permission than it needs).
+   */
+  async mallocTrim(): Promise<void> {
+    const expression = `Deno.dlopen("libc.so.6", ` +
+      `{ malloc_trim: { parameters: ["usize"], result: "i32" } }).symbols.malloc_trim(0)`;
+    const result = await this.call("Runtime.evaluate", { expression }) as {
+      exceptionDetails?: unknown;
+    };
+    if (result.exceptionDetails !== undefined) {
+      throw new Error(`Cannot call malloc_trim: ${JSON.stringify(result.exceptionDetails)}`);
+    }
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}

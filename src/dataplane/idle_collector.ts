@@ -1,0 +1,105 @@
+/**
+ * Collects the garbage a load leaves behind once the load stops. V8 collects
+ * when JavaScript allocates; an embedder is expected to tell it when the
+ * process goes idle (Chrome does; Deno does not), so after a burst of
+ * clients (stalled uploads, a flood) the garbage of their requests (heap
+ * objects and the `ArrayBuffer`s of their read buffers, freed only with
+ * them) stays until traffic comes back. Measured here with 1,000 stalled
+ * 64 KiB uploads, then closed: 30 MiB of RSS stayed for as long as the
+ * process was left alone, and a full collection gave it back.
+ *
+ * The collector samples the heap every `intervalMs`. When the heap is at
+ * least `growthBytes` above what the last collection left and did not move
+ * between two samples (no allocation: the isolate is idle), it runs one full
+ * collection. Under load the heap moves between samples and V8's own
+ * collections do the work, so the collector stays out of the way.
+ *
+ * The collection function is V8's `gc`, exposed at run time through
+ * `node:v8`'s `setFlagsFromString("--expose-gc")` and a new `node:vm`
+ * context: no Deno flag and no permission needed.
+ * @module
+ */
+import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Options of {@linkcode startIdleCollector}. */
+export interface IdleCollectorOptions {
+  /** Sampling period (default 10 s). */
+  intervalMs?: number;
+  /** Growth over the last collection's result that makes an idle heap worth collecting (default 32 MiB). */
+  growthBytes?: number;
+  /** Heap movement between two samples still counted as idle (default 256 KiB). */
+  idleSlackBytes?: number;
+  clock?: Clock;
+  /** Bytes of heap in use (default `Deno.memoryUsage().heapUsed`). */
+  heapUsed?: () => number;
+  /** A full collection (default V8's `gc`); absent when it cannot be had. */
+  collect?: () => void;
+  /** Hears each collection: heap before and after, in bytes. */
+  onCollect?: (before: number, after: number) => void;
+}
+
+/** A running collector. */
+export interface IdleCollector {
+  /** Collections run so far. */
+  collections(): number;
+  stop(): void;
+}
+
+/** V8's `gc`, or undefined when this runtime does not let it be exposed. */
+export function v8Collect(): (() => void) | undefined {
+  try {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc");
+    return typeof gc === "function" ? () => gc() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const heapUsedNow = () => Deno.memoryUsage().heapUsed;
+
+/**
+ * Starts sampling; the timer never keeps the process alive.
+ *
+ * @example
+ * ```ts
+ * import { startIdleCollector } from "./idle_collector.ts";
+ * const collector = startIdleCollector();
+ * collector.stop();
+ * ```
+ */
+export function startIdleCollector(options: IdleCollectorOptions = {}): IdleCollector {
+  const clock = options.clock ?? systemClock;
+  const growth = options.growthBytes ?? 32 * 1024 * 1024;
+  const slack = options.idleSlackBytes ?? 256 * 1024;
+  const heapUsed = options.heapUsed ?? heapUsedNow;
+  const collect = "collect" in options ? options.collect : v8Collect();
+  let floor = heapUsed();
+  let previous = floor;
+  let collections = 0;
+  let timer: Timer | undefined;
+
+  const sample = () => {
+    const heap = heapUsed();
+    const idle = Math.abs(heap - previous) <= slack;
+    previous = heap;
+    // A heap that shrank on its own (V8 collected) is the new floor.
+    if (heap < floor) floor = heap;
+    if (collect === undefined || !idle || heap - floor < growth) return;
+    collect();
+    collections++;
+    floor = previous = heapUsed();
+    options.onCollect?.(heap, floor);
+  };
+
+  timer = clock.setInterval(sample, options.intervalMs ?? 10_000).unref();
+  return {
+    collections: () => collections,
+    stop() {
+      timer?.cancel();
+      timer = undefined;
+    },
+  };
+}

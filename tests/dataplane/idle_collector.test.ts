@@ -1,0 +1,67 @@
+import { assert, assertEquals } from "@std/assert";
+import { startIdleCollector, v8Collect } from "../../src/dataplane/idle_collector.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
+
+const MiB = 1024 * 1024;
+
+/** A collector over a heap the test sets; a collection drops it to `live`. */
+function setup() {
+  const clock = new FakeClock();
+  const heap = { used: 20 * MiB, live: 20 * MiB };
+  const seen: [number, number][] = [];
+  const collector = startIdleCollector({
+    clock,
+    intervalMs: 10_000,
+    heapUsed: () => heap.used,
+    collect: () => heap.used = heap.live,
+    onCollect: (before, after) => seen.push([before / MiB, after / MiB]),
+  });
+  return { clock, heap, seen, collector };
+}
+
+Deno.test("an idle heap far above the last collection is collected once", async () => {
+  const { clock, heap, seen, collector } = setup();
+  heap.used = 70 * MiB; // a load came and went, leaving garbage
+  await clock.advance(10_000); // the heap moved since the last sample: not idle yet
+  assertEquals(collector.collections(), 0);
+  await clock.advance(10_000); // unchanged: idle
+  assertEquals(seen, [[70, 20]]);
+  await clock.advance(30_000);
+  assertEquals(collector.collections(), 1, "nothing more to collect");
+  collector.stop();
+});
+
+Deno.test("a heap that keeps moving (under load) is left to V8", async () => {
+  const { clock, heap, collector } = setup();
+  for (let i = 0; i < 10; i++) {
+    heap.used = (60 + (i % 2) * 10) * MiB;
+    await clock.advance(10_000);
+  }
+  assertEquals(collector.collections(), 0);
+  collector.stop();
+});
+
+Deno.test("growth below the threshold is not collected, however idle", async () => {
+  const { clock, heap, collector } = setup();
+  heap.used = 40 * MiB;
+  await clock.advance(100_000);
+  assertEquals(collector.collections(), 0);
+  collector.stop();
+});
+
+Deno.test("a heap that stays large after a collection (live data) is not collected again", async () => {
+  const { clock, heap, collector } = setup();
+  heap.live = 90 * MiB;
+  heap.used = 130 * MiB;
+  await clock.advance(20_000);
+  assertEquals(collector.collections(), 1);
+  await clock.advance(100_000);
+  assertEquals(collector.collections(), 1);
+  collector.stop();
+});
+
+Deno.test("V8's gc can be had without flags or permissions", () => {
+  const gc = v8Collect();
+  assert(gc !== undefined, "gc is exposed");
+  gc();
+});
