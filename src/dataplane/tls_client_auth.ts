@@ -206,8 +206,13 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
       const key = settingsKey(entry, pair);
       let found = servers.get(key);
       if (found === undefined) {
-        found = start(entry, pair);
-        servers.set(key, found);
+        const started = start(entry, pair);
+        found = started;
+        servers.set(key, started);
+        // A server that could not listen is forgotten: the next connection tries again.
+        started.port.catch(() => {
+          if (servers.get(key) === started) servers.delete(key);
+        });
         log.info("Started a client-certificate TLS server", {
           listener: entry.listenerId,
           mode: entry.clientValidation!.mode,

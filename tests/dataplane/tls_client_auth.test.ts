@@ -255,3 +255,21 @@ Deno.test("a client that stalls in the middle of a client-certificate handshake 
     await server.shutdown();
   }
 });
+
+Deno.test("with the first-request SNI mode a validating listener's handshakes fail instead of skipping validation", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa), {
+    sniSource: "first-request",
+  });
+  const id = await identityFiles(
+    h.ca.dir,
+    "good",
+    await clientsCa.issue([], {
+      commonName: "good client",
+      clientAuth: true,
+    }),
+  );
+  assertFalse((await get(h, "mtls.example.com", id)).ok);
+  assertFalse((await get(h, "mtls.example.com", [])).ok);
+  assertEquals(await get(h, "open.example.com", []), { ok: true, listener: "open" });
+});

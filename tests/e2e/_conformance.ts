@@ -350,6 +350,8 @@ export async function startFixture(options: {
   gatewayPorts: number;
   backends: string[];
   manifests: (ports: number[], backendPort: (ref: string) => number) => Record<string, string>;
+  /** Extra command-line arguments for the gateway. */
+  args?: string[];
 }): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "serval-conformance-" });
   const backends: Record<string, EchoBackend> = {};
@@ -370,7 +372,7 @@ export async function startFixture(options: {
   for (const [name, text] of Object.entries(files)) await write(name, text);
   let gateway: GatewayProcess;
   try {
-    gateway = await startGateway({ manifests: dir });
+    gateway = await startGateway({ manifests: dir, args: options.args });
   } catch (error) {
     for (const b of Object.values(backends)) await b.close();
     await Deno.remove(dir, { recursive: true });

@@ -219,3 +219,43 @@ ${gatewayYaml(f.ports, "AllowValidOnly", "second-ca", "no-such-ca")}`,
     ]);
   });
 });
+
+Deno.test("client certificates with --workers 2: every worker validates", async () => {
+  await using server = await createTestCa("server CA");
+  await using clientsCa = await createTestCa("clients CA");
+  await using strangerCa = await createTestCa("someone else's CA");
+  const leaf = await server.issue(["example.org", "second-example.org"]);
+  await using f = await startFixture({
+    gatewayPorts: 2,
+    backends: [`${INFRA}/${V1}`, `${INFRA}/${V2}`],
+    args: ["--workers", "2"],
+    manifests: (ports, backendPort) => ({
+      "class.yaml": GATEWAY_CLASS_YAML,
+      "services.yaml": [V1, V2].map((s) => serviceYaml(INFRA, s, backendPort(`${INFRA}/${s}`)))
+        .join("---\n"),
+      "cas.yaml": caConfigMapYaml("clients-ca", clientsCa.certPem),
+      "gateway.yaml": `${tlsSecretYaml("server-cert", leaf.certPem, leaf.keyPem, INFRA)}---
+${gatewayYaml(ports, "AllowValidOnly", "clients-ca", "clients-ca")}`,
+      "routes.yaml": ROUTES,
+    }),
+  });
+  const client = (ca: TestCa, name: string) => ca.issue([], { commonName: name, clientAuth: true });
+  const w: World = {
+    f,
+    server,
+    ids: {
+      first: await identity(f.dir, "first", await client(clientsCa, "first client")),
+      second: await identity(f.dir, "second", await client(clientsCa, "second client")),
+      stranger: await identity(f.dir, "stranger", await client(strangerCa, "stranger")),
+    },
+  };
+  // Fresh connections each: the kernel spreads them over both workers.
+  const rounds = Array.from({ length: 4 }, () =>
+    [
+      [0, "example.org", "first", V1],
+      [0, "example.org", "stranger", "refused"],
+      [1, "second-example.org", "second", V2],
+      [1, "second-example.org", "none", "refused"],
+    ] as [number, string, keyof World["ids"] | "none", string][]).flat();
+  await expectServed(w, rounds);
+});
