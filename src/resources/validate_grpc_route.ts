@@ -32,6 +32,7 @@ import { type FieldChecker, put } from "./validate_fields.ts";
 import { readFilters } from "./validate_http_filter.ts";
 import { readBackendRef, readParentRef } from "./validate_references.ts";
 import { HEADER_NAME, HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
+import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
 const MATCH_TYPES = ["Exact", "RegularExpression"] as const;
 /** The CRD's enum of GRPCRoute filter types. */
@@ -182,7 +183,7 @@ export function readGRPCRoute(
     }
   }
   const out: GRPCRoute = { ...head, kind: "GRPCRoute", spec };
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, ROUTE_STATUS_LISTS);
   if (status) out.status = status as GRPCRoute["status"];
   return out;
 }

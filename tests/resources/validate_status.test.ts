@@ -1,7 +1,8 @@
 /**
  * Status read back from objects: malformed entries are dropped, the object
  * is kept. The translate fuzzer found `translate` throwing on each of these
- * shapes (a Gateway's held addresses, a route's or policy's parents), and
+ * shapes (a Gateway's held addresses, an HTTPRoute's, GRPCRoute's or
+ * policy's parents), and
  * the `--gateway-address-from-service` reader on a Service's.
  */
 import { assertEquals } from "@std/assert";
@@ -52,6 +53,25 @@ Deno.test("a route's status parents keep only entries naming their controller", 
   assertEquals(route.status as unknown, {
     parents: [{ controllerName: "x", parentRef: { name: "gw" } }],
   });
+});
+
+Deno.test("a GRPCRoute's status parents keep only entries naming their controller", () => {
+  const route = valid<{ status?: unknown }>({
+    apiVersion: GATEWAY_API,
+    kind: "GRPCRoute",
+    metadata: { name: "g", namespace: "default" },
+    spec: { parentRefs: [{ name: "gw" }] },
+    status: { parents: [null, "x", { controllerName: "y" }] },
+  });
+  assertEquals(route.status, { parents: [{ controllerName: "y" }] });
+  const listless = valid<{ status?: unknown }>({
+    apiVersion: GATEWAY_API,
+    kind: "GRPCRoute",
+    metadata: { name: "g", namespace: "default" },
+    spec: {},
+    status: { parents: "x" },
+  });
+  assertEquals(listless.status, { parents: [] });
 });
 
 Deno.test("a Service's load-balancer ingress keeps only { ip?, hostname? } entries with strings", () => {
