@@ -81,7 +81,13 @@ export function parseManifests(text: string, source: string): ParsedManifests {
   const lines = new LineCounter();
   const documents: ManifestDocument[] = [];
   const errors: ManifestSyntaxError[] = [];
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: true });
+  // logLevel "error": the library's warnings (a map used as a key, say) would
+  // go to stderr through process.emitWarning, past the structured logger.
+  const parsed = parseAllDocuments(text, {
+    lineCounter: lines,
+    prettyErrors: true,
+    logLevel: "error",
+  });
   // An empty input gives an empty list-like result rather than documents.
   const docs = Array.isArray(parsed) ? parsed : [];
   docs.forEach((doc, index) => {

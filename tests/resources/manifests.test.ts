@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { parseManifests } from "../../src/resources/manifests.ts";
+import process from "node:process";
 
 Deno.test("multi-document YAML yields one object per document with its line", () => {
   const text = [
@@ -104,4 +105,18 @@ Deno.test("alias bombs are refused instead of expanded", () => {
 Deno.test("empty and comment-only files yield nothing", () => {
   assertEquals(parseManifests("", "e.yaml"), { documents: [], errors: [] });
   assertEquals(parseManifests("# nothing\n", "e.yaml"), { documents: [], errors: [] });
+});
+
+Deno.test("a map used as a key is read without a warning on stderr from the YAML library", () => {
+  const warnings: unknown[] = [];
+  const original = process.emitWarning;
+  process.emitWarning =
+    ((warning: unknown) => warnings.push(warning)) as typeof process.emitWarning;
+  try {
+    const { documents } = parseManifests("? {a: 1}\n: b\n", "odd.yaml");
+    assertEquals(documents.length, 1);
+  } finally {
+    process.emitWarning = original;
+  }
+  assertEquals(warnings, []);
 });
