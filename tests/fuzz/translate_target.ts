@@ -10,7 +10,8 @@
  * thrown; `translate` gives the same result twice for the same snapshot.
  * @module
  */
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
+import { parseManifests } from "../../src/resources/manifests.ts";
 import { validateResource } from "../../src/resources/validate.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createStore } from "../../src/source/store.ts";
@@ -105,6 +106,59 @@ export interface TranslateCounts {
   rules: number;
 }
 
+/** YAML's own syntax, for edits of manifest text. */
+const YAML_TOKENS = [
+  ": ",
+  "- ",
+  "&a ",
+  "*a",
+  "!!binary ",
+  "!!int ",
+  "<<: *a\n",
+  "{",
+  "}",
+  "[",
+  "]",
+  "---\n",
+  "\t",
+  "? ",
+  "|\n",
+  ">-\n",
+  "#",
+  "'",
+  '"',
+  "\\",
+  "\n",
+  "  ",
+  "~",
+  "0x1F",
+  "1e309",
+  ".nan",
+  "!!str ",
+  "a: &a [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
+];
+
+function mutateYaml(text: string, rng: Prng): string {
+  let out = text;
+  for (let i = rng.range(1, 4); i > 0; i--) {
+    const at = rng.int(out.length + 1);
+    switch (rng.int(4)) {
+      case 0:
+        out = out.slice(0, at) + rng.pick(YAML_TOKENS) + out.slice(at);
+        break;
+      case 1:
+        out = out.slice(0, at) + out.slice(at + rng.range(1, 12));
+        break;
+      case 2:
+        out = out.slice(0, at) + out.slice(at, at + rng.range(1, 40)) + out.slice(at);
+        break;
+      default:
+        out = out.slice(0, at) + String.fromCharCode(rng.int(256)) + out.slice(at + 1);
+    }
+  }
+  return out;
+}
+
 /** Runs one case over the scenarios. */
 export function translateCase(
   scenarios: Scenario[],
@@ -115,6 +169,19 @@ export function translateCase(
   const objects = structuredClone(scenario.objects);
   const edits = rng.range(1, 6);
   for (let i = 0; i < edits; i++) mutateObjects(objects, rng);
+  if (rng.chance(0.05)) {
+    // Sometimes the manifest text itself is mangled and read back the way the files source reads it.
+    const text = mutateYaml(objects.map((o) => stringify(o)).join("---\n"), rng);
+    try {
+      objects.splice(
+        0,
+        objects.length,
+        ...parseManifests(text, "fuzz.yaml").documents.map((d) => d.value),
+      );
+    } catch (error) {
+      return { input: text, message: `manifest parser threw: ${(error as Error)?.stack ?? error}` };
+    }
+  }
   const options = mutateOptions(scenario.options, rng);
   const strict = rng.chance(0.5);
   // The input is printed only for a failure; validation and translate do not change raw objects.
