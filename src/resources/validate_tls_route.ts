@@ -21,6 +21,7 @@ import type { TLSBackendRef, TLSRoute, TLSRouteRule } from "./tls_route_types.ts
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readBackendRef, readParentRef } from "./validate_references.ts";
 import { HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
+import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -82,7 +83,7 @@ export function readTLSRoute(
     ),
   );
   const out: TLSRoute = { ...head, kind: "TLSRoute", spec };
-  const status = c.object(raw.status, "status");
+  const status = readStatus(c, raw.status, ROUTE_STATUS_LISTS);
   if (status) out.status = status as TLSRoute["status"];
   return out;
 }

@@ -1,8 +1,8 @@
 /**
  * Status read back from objects: malformed entries are dropped, the object
  * is kept. The translate fuzzer found `translate` throwing on each of these
- * shapes (a Gateway's held addresses, an HTTPRoute's, GRPCRoute's or
- * policy's parents), and
+ * shapes (a Gateway's held addresses, an HTTPRoute's, GRPCRoute's,
+ * TLSRoute's or policy's parents), and
  * the `--gateway-address-from-service` reader on a Service's.
  */
 import { assertEquals } from "@std/assert";
@@ -72,6 +72,21 @@ Deno.test("a GRPCRoute's status parents keep only entries naming their controlle
     status: { parents: "x" },
   });
   assertEquals(listless.status, { parents: [] });
+});
+
+Deno.test("a TLSRoute's status parents keep only entries naming their controller", () => {
+  const route = valid<{ status?: unknown }>({
+    apiVersion: "gateway.networking.k8s.io/v1alpha2",
+    kind: "TLSRoute",
+    metadata: { name: "t", namespace: "default" },
+    spec: {
+      parentRefs: [{ name: "gw" }],
+      hostnames: ["a.example"],
+      rules: [{ backendRefs: [{ name: "s", port: 443 }] }],
+    },
+    status: { parents: [null, { controllerName: "y" }] },
+  });
+  assertEquals(route.status, { parents: [{ controllerName: "y" }] });
 });
 
 Deno.test("a Service's load-balancer ingress keeps only { ip?, hostname? } entries with strings", () => {
