@@ -10,7 +10,7 @@ import { createTokenFile } from "./admin/admin_token.ts";
 import { createMetrics } from "./admin/metrics.ts";
 import { rebuildRecordOf } from "./admin/rebuild_record.ts";
 import { createTelemetryApp } from "./admin/telemetry_app.ts";
-import { DEFAULT_CLIENT_TIMEOUTS } from "./dataplane/client_timeouts.ts";
+import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_UPGRADE_SETTINGS } from "./dataplane/client_timeouts.ts";
 import { createListenerManager } from "./dataplane/listeners.ts";
 import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
 import { createWorkerPool } from "./dataplane/worker_pool.ts";
@@ -121,6 +121,7 @@ function dataPlaneFor(
     maxConnections: ctx.options.maxConnections ?? 0,
     maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
     timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
+    upgrades: ctx.options.upgrades ?? DEFAULT_UPGRADE_SETTINGS,
   };
   const logger = ctx.logger.child({ component: "dataplane" });
   if (workers > 1) {

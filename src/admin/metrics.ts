@@ -200,6 +200,17 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   // Counters at zero are printed from the start, so rate() works from the first scrape.
   for (const result of ["ok", "conflict", "failed", "skipped"]) statusWrites.inc({ result }, 0);
 
+  const upgraded = new Gauge({
+    name: "serval_upgraded_connections",
+    help: "Upgraded (WebSocket and other Upgrade) connections open now",
+    registers: [registry],
+  });
+  const upgradedEnded = new Counter({
+    name: "serval_upgraded_connections_closed_total",
+    help: "Upgraded connections ended, by why: closed, idle (timeout), error, stopped",
+    labelNames: ["why"],
+    registers: [registry],
+  });
   const observer: DataPlaneObserver = {
     onRequest: requests.observe,
     onUpstreamError: (backend, kind) => upstreamErrors.inc(backend, kind),
@@ -212,6 +223,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     onPassthroughBytes(clientToBackend, backendToClient) {
       passthroughBytes.inc({ direction: "client_to_backend" }, clientToBackend);
       passthroughBytes.inc({ direction: "backend_to_client" }, backendToClient);
+    },
+    onUpgrade(event, why) {
+      if (event === "opened") upgraded.inc();
+      else {
+        upgraded.dec();
+        upgradedEnded.inc({ why: why ?? "closed" });
+      }
     },
   };
 

@@ -208,6 +208,28 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "longest time from a request head to the end of its response",
   },
   {
+    name: "upgrades",
+    type: "string",
+    placeholder: "auto|on|off",
+    defaultText: "auto",
+    help: "pass HTTP/1.1 upgrades (WebSocket) through on plain HTTP ports: auto = " +
+      "ports whose routes reach a kubernetes.io/ws backend",
+  },
+  {
+    name: "max-upgraded-connections",
+    type: "string",
+    placeholder: "N",
+    defaultText: "1000",
+    help: "upgraded (WebSocket) connections open at once; past it an upgrade gets 503",
+  },
+  {
+    name: "upgrade-idle-timeout",
+    type: "string",
+    placeholder: "DURATION",
+    defaultText: "5m",
+    help: "close an upgraded connection after this long without a byte either way",
+  },
+  {
     name: "workers",
     type: "string",
     placeholder: "N|auto",

@@ -6,7 +6,11 @@
  * @module
  */
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "../dataplane/request_policy.ts";
-import { DEFAULT_CLIENT_TIMEOUTS } from "../dataplane/client_timeouts.ts";
+import {
+  DEFAULT_CLIENT_TIMEOUTS,
+  DEFAULT_UPGRADE_SETTINGS,
+  type UpgradeSettings,
+} from "../dataplane/client_timeouts.ts";
 import { isLogLevel } from "../log/logger.ts";
 import {
   DEFAULT_CONTROLLER_NAME,
@@ -218,6 +222,19 @@ function connectionsFromFlags(r: FlagReader) {
       bodyMs: r.duration("client-body-timeout", DEFAULT_CLIENT_TIMEOUTS.bodyMs),
       streamMs: r.duration("client-stream-timeout", DEFAULT_CLIENT_TIMEOUTS.streamMs),
     },
+    upgrades: upgradesFromFlags(r),
+  };
+}
+
+function upgradesFromFlags(r: FlagReader): UpgradeSettings {
+  const mode = r.str("upgrades") ?? DEFAULT_UPGRADE_SETTINGS.mode;
+  if (mode !== "auto" && mode !== "on" && mode !== "off") {
+    r.bad("upgrades", mode, "expected auto, on or off");
+  }
+  return {
+    mode: mode as UpgradeSettings["mode"],
+    maxConnections: r.count("max-upgraded-connections", DEFAULT_UPGRADE_SETTINGS.maxConnections),
+    idleMs: r.duration("upgrade-idle-timeout", DEFAULT_UPGRADE_SETTINGS.idleMs),
   };
 }
 

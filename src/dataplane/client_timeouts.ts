@@ -43,6 +43,23 @@ export const DEFAULT_CLIENT_TIMEOUTS: Readonly<ClientTimeouts> = Object.freeze({
   streamMs: 0,
 });
 
+/** HTTP/1.1 upgrade pass-through on plain HTTP ports (`upgrade_port_server.ts`). */
+export interface UpgradeSettings {
+  /** `auto`: ports whose routes reach a `kubernetes.io/ws` backend; `on`: every port; `off`: none. */
+  mode: "auto" | "on" | "off";
+  /** Upgraded connections open at once across the data plane; `0`: no limit. */
+  maxConnections: number;
+  /** An upgraded connection is closed after this long without a byte either way; `0`: never. */
+  idleMs: number;
+}
+
+/** The defaults: `--upgrades auto --max-upgraded-connections 1000 --upgrade-idle-timeout 5m`. */
+export const DEFAULT_UPGRADE_SETTINGS: Readonly<UpgradeSettings> = Object.freeze({
+  mode: "auto",
+  maxConnections: 1000,
+  idleMs: 300_000,
+});
+
 /** The data plane's connection limits and client timeouts (plain data: workers get a copy). */
 export interface ClientConnectionSettings {
   /** Open client connections across every data-plane port; `0`: no limit. */
@@ -50,6 +67,8 @@ export interface ClientConnectionSettings {
   /** Open client connections on one port; `0`: only the global limit. */
   maxConnectionsPerPort: number;
   timeouts: ClientTimeouts;
+  /** Upgrade pass-through; absent: off. */
+  upgrades?: UpgradeSettings;
 }
 
 /** Why a connection was dropped (`shed`: descriptors ran out, see `shed`). */

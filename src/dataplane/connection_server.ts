@@ -101,6 +101,14 @@ export interface ConnectionServerOptions {
    * engine (gRPC-only ports, `grpc_port.ts`). Absent: Deno's engine serves all.
    */
   override?: ConnectionOverride;
+  /**
+   * Takes an accepted connection away from the HTTP engine (a port that
+   * passes upgrades through): returns a promise that settles once the
+   * connection is closed, or `undefined` to let the engine serve it. A
+   * diverted connection counts against the limits until its promise settles;
+   * its owner closes it, also at shutdown.
+   */
+  divert?: (conn: Deno.Conn) => Promise<void> | undefined;
 }
 
 /** A running server. */
@@ -218,6 +226,7 @@ class PlainPortServer implements ConnectionServer {
   readonly #options: ConnectionServerOptions;
   readonly #maxConnections: number;
   readonly #live = new Set<ServedConnection>();
+  #diverted = 0;
   readonly #throttle = { at: -Infinity, suppressed: 0 };
   readonly #accepting: Promise<void>;
   #closed = false;
@@ -232,7 +241,7 @@ class PlainPortServer implements ConnectionServer {
   }
 
   connections(): number {
-    return this.#live.size;
+    return this.#live.size + this.#diverted;
   }
 
   rejected(): number {
@@ -278,15 +287,26 @@ class PlainPortServer implements ConnectionServer {
         await this.#pause(backoff);
         continue;
       }
-      if (this.#maxConnections > 0 && this.#live.size >= this.#maxConnections) {
+      if (this.#maxConnections > 0 && this.connections() >= this.#maxConnections) {
         budget?.rejectedByPort();
         this.#reject(conn, "the listener's connection limit is reached", this.#maxConnections);
       } else if (budget !== undefined && !budget.tryAcquire()) {
         this.#reject(conn, "the process's connection limit is reached", budget.max);
       } else {
-        this.#serve(conn);
+        this.#serveOrDivert(conn);
       }
     }
+  }
+
+  #serveOrDivert(conn: Deno.Conn): void {
+    const taken = this.#options.divert?.(conn);
+    if (taken === undefined) return this.#serve(conn);
+    this.#diverted++;
+    const release = () => {
+      this.#diverted--;
+      this.#options.budget?.release();
+    };
+    taken.then(release, release);
   }
 
   #serve(conn: Deno.Conn): void {

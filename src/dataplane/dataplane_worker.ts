@@ -32,6 +32,7 @@ const upstreamErrors = new Map<
   { backend: string; kind: UpstreamErrorKind; count: number }
 >();
 const clientEvents = new Map<string, ClientEventCount>();
+let upgrades: { event: "opened" | "closed"; why?: string }[] = [];
 
 const post = (message: FromWorker) => self.postMessage(message);
 
@@ -65,19 +66,27 @@ const observer: DataPlaneObserver = {
       clientEvents.set(key, { family, reason, count: 1 } as ClientEventCount);
     } else entry.count++;
   },
+  onUpgrade(event, why) {
+    upgrades.push(why === undefined ? { event } : { event, why });
+  },
 };
 
 function flush(): void {
-  if (requests.size === 0 && upstreamErrors.size === 0 && clientEvents.size === 0) return;
+  if (
+    requests.size === 0 && upstreamErrors.size === 0 && clientEvents.size === 0 &&
+    upgrades.length === 0
+  ) return;
   post({
     type: "observations",
     requests: [...requests.values()],
     upstreamErrors: [...upstreamErrors.values()],
     clientEvents: [...clientEvents.values()],
+    ...(upgrades.length === 0 ? {} : { upgrades }),
   });
   requests.clear();
   upstreamErrors.clear();
   clientEvents.clear();
+  upgrades = [];
 }
 
 async function handle(message: ToWorker): Promise<void> {

@@ -30,6 +30,9 @@ import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
+import { upgradeAwareClient } from "./upgrade_client.ts";
+import { createUpgradePortFactory } from "./upgrade_port_server.ts";
+import { UpgradeLimits } from "./upgrade_wire.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
 import { createPassthroughServerFactory } from "./tls_passthrough_factory.ts";
 
@@ -127,14 +130,27 @@ class PortListeners implements ListenerManager {
     this.#logger = options.logger ?? silentLogger;
     this.#observer = options.observer ?? NOOP_OBSERVER;
     this.#ownsUpstream = options.upstream === undefined;
-    this.#upstream = options.upstream ?? createProxyClient();
+    const limits = options.connections;
+    const upgrades = limits?.upgrades;
+    const upstream = options.upstream ?? createProxyClient();
+    this.#upstream = upgrades === undefined || upgrades.mode === "off"
+      ? upstream
+      : upgradeAwareClient(upstream);
+    const observer = this.#observer;
     this.#factories = {
-      HTTP: options.servers?.HTTP ?? serveHttp,
+      HTTP: options.servers?.HTTP ??
+        (upgrades === undefined || upgrades.mode === "off" ? serveHttp : createUpgradePortFactory({
+          mode: upgrades.mode,
+          getTable: options.getTable,
+          limits: new UpgradeLimits(upgrades.maxConnections, upgrades.idleMs, {
+            opened: () => observer.onUpgrade?.("opened"),
+            closed: (why) => observer.onUpgrade?.("closed", why),
+          }),
+          headerTimeoutMs: limits!.timeouts.headerMs > 0 ? limits!.timeouts.headerMs : 10_000,
+        })),
       HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
       TLS: options.servers?.TLS ?? createPassthroughServerFactory(),
     };
-    const limits = options.connections;
-    const observer = this.#observer;
     this.#budget = limits === undefined ? undefined : new ConnectionBudget(
       limits.maxConnections,
       (reason) => observer.onClientEvent("connection_rejected", reason),

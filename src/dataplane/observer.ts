@@ -116,6 +116,11 @@ export interface DataPlaneObserver {
   onPassthrough?(record: PassthroughRecord): void;
   /** A relayed TLS Passthrough connection ended, having carried these bytes. */
   onPassthroughBytes?(clientToBackend: number, backendToClient: number): void;
+  /**
+   * An upgraded (WebSocket) connection started splicing (`opened`) or ended
+   * (`closed`, with why: `closed`, `idle`, `error`, `stopped`).
+   */
+  onUpgrade?(event: "opened" | "closed", why?: string): void;
 }
 
 /** An observer that records nothing. */

@@ -62,6 +62,8 @@ export interface WorkerObservations {
   upstreamErrors: { backend: string; kind: UpstreamErrorKind; count: number }[];
   /** Refused connections, client timeouts and policy rejections, counted. */
   clientEvents: ClientEventCount[];
+  /** Upgraded connections opened and closed, in order (absent: none). */
+  upgrades?: { event: "opened" | "closed"; why?: string }[];
 }
 
 /** How many client events of one family and reason a worker saw. */

@@ -215,6 +215,7 @@ class DataPlaneWorkerPool implements WorkerPool {
     for (const e of batch.clientEvents ?? []) {
       for (let i = 0; i < e.count; i++) this.#observer.onClientEvent(e.family, e.reason);
     }
+    for (const u of batch.upgrades ?? []) this.#observer.onUpgrade?.(u.event, u.why);
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -313,5 +314,8 @@ function workerShare(
     maxConnections: share(settings.maxConnections),
     maxConnectionsPerPort: share(settings.maxConnectionsPerPort),
     timeouts: settings.timeouts,
+    ...(settings.upgrades === undefined ? {} : {
+      upgrades: { ...settings.upgrades, maxConnections: share(settings.upgrades.maxConnections) },
+    }),
   };
 }

@@ -269,6 +269,11 @@ export interface BackendConfig {
   filters: FilterConfig[];
   /** TLS to the endpoints, from the BackendTLSPolicy of the Service port. Absent: cleartext. */
   tls?: BackendTlsConfig;
+  /**
+   * The Service port says `appProtocol: kubernetes.io/ws`: the listener ports
+   * that reach it pass WebSocket upgrades through under `--upgrades auto`.
+   */
+  websocket?: true;
 }
 
 /** How the data plane opens TLS to a backend (a BackendTLSPolicy, resolved). */

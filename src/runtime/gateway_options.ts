@@ -5,7 +5,7 @@
  * @module
  */
 import type { RequestPolicy } from "../dataplane/request_policy.ts";
-import type { ClientTimeouts } from "../dataplane/client_timeouts.ts";
+import type { ClientTimeouts, UpgradeSettings } from "../dataplane/client_timeouts.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 /** A listening address for the admin or telemetry app. */
@@ -65,6 +65,8 @@ export interface GatewayOptions {
   maxConnectionsPerPort?: number;
   /** Client timeouts; absent: the defaults. */
   clientTimeouts?: ClientTimeouts;
+  /** HTTP/1.1 upgrade (WebSocket) pass-through; absent: the defaults. */
+  upgrades?: UpgradeSettings;
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */

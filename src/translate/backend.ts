@@ -100,6 +100,7 @@ export function resolveBackend(
       weight: ref.weight ?? 1,
       protocol,
       endpoints: readyEndpoints(ctx, service, servicePort),
+      ...(appProtocol === "kubernetes.io/ws" ? { websocket: true } : {}),
       ...(tls === undefined ? {} : { tls }),
     },
   };

@@ -112,6 +112,12 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     `${UPSTREAM} HTTPRouteBackendProtocolH2C`,
   ),
   row(
+    "HTTPRouteBackendProtocolWebSocket",
+    "Extended",
+    "claimed",
+    `${UPSTREAM} HTTPRouteBackendProtocolWebSocket`,
+  ),
+  row(
     "HTTPRouteBackendRequestHeaderModification",
     "Extended",
     "claimed",

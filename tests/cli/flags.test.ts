@@ -33,6 +33,7 @@ Deno.test("no command means run, with every documented default", () => {
     maxConnections: 0,
     maxConnectionsPerPort: 0,
     clientTimeouts: { headerMs: 10_000, idleMs: 60_000, bodyMs: 30_000, streamMs: 0 },
+    upgrades: { mode: "auto", maxConnections: 1000, idleMs: 300_000 },
     leaderElect: false,
     leaderElectionNamespace: undefined,
     leaseDurationMs: 15_000,
@@ -248,4 +249,14 @@ Deno.test("--help documents every flag and its environment variable", () => {
     assertEquals(text.includes(`--${flag.name}`), true, flag.name);
     assertEquals(text.includes(envName(flag.name)), true, envName(flag.name));
   }
+});
+
+Deno.test("upgrade flags: mode, limit and idle timeout; an unknown mode is a usage error", () => {
+  const args = ["--upgrades", "on", "--max-upgraded-connections", "5", "--upgrade-idle-timeout"];
+  assertEquals(options([...args, "30s"]).upgrades, {
+    mode: "on",
+    maxConnections: 5,
+    idleMs: 30_000,
+  });
+  assertThrows(() => options(["--upgrades", "maybe"]), UsageError, "expected auto, on or off");
 });

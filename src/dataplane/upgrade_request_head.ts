@@ -1,0 +1,151 @@
+/**
+ * The first request head of a client connection, read before the HTTP engine
+ * sees it, on ports that pass upgrades through (`upgrade_port_server.ts`):
+ * whether the connection opens with an HTTP/1.1 `Upgrade` request decides
+ * whether it is tunnelled or handed to the engine. Parsing is strict; a head
+ * that does not parse is not an upgrade, and the engine answers it (400).
+ * @module
+ */
+import { latin1 } from "./upstream_head_parser.ts";
+
+/** Largest first request head read before the decision. */
+export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
+
+/** A parsed request head that asks for an upgrade. */
+export interface UpgradeRequestHead {
+  method: string;
+  /** Request-target as sent (origin-form). */
+  target: string;
+  /** Header fields in order, names as sent. */
+  headers: [string, string][];
+  /** The `Upgrade` header value (e.g. `websocket`). */
+  upgrade: string;
+  /** The `Host` header, `null` when absent. */
+  host: string | null;
+}
+
+/** What the first bytes of a connection turned out to be. */
+export interface FirstBytes {
+  /** Everything read so far (the head and maybe more). */
+  bytes: Uint8Array;
+  /** Offset just past the head's empty line; `-1`: no complete head. */
+  headEnd: number;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TARGET = /^\/[\x21-\x7e]*$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0`). */
+const H2_PREFACE = [80, 82, 73, 32];
+
+/** Offset just past the first `\r\n\r\n` in `buf[0, end)`, or `-1`. */
+export function findHeadEnd(buf: Uint8Array, end: number, from = 0): number {
+  for (let i = Math.max(0, from - 3); i + 3 < end; i++) {
+    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+      return i + 4;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Reads from `conn` until the first request head is complete, the bytes
+ * cannot be an HTTP/1 head (an h2c preface, a TLS record), the head passes
+ * {@linkcode MAX_REQUEST_HEAD_BYTES}, or the connection ends. Never throws:
+ * a failed read ends the reading like an end of stream.
+ */
+export async function readFirstBytes(conn: Deno.Conn): Promise<FirstBytes> {
+  let buf = new Uint8Array(4096);
+  let end = 0;
+  for (;;) {
+    if (end === buf.length) {
+      if (buf.length >= MAX_REQUEST_HEAD_BYTES) break;
+      const bigger = new Uint8Array(buf.length * 4);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    let n: number | null;
+    try {
+      n = await conn.read(buf.subarray(end));
+    } catch {
+      n = null;
+    }
+    if (n === null) break;
+    const before = end;
+    end += n;
+    const headEnd = findHeadEnd(buf, end, before);
+    if (headEnd !== -1) return { bytes: buf.subarray(0, end), headEnd };
+    if (!startsLikeHttp1(buf, end)) break;
+  }
+  return { bytes: buf.subarray(0, end), headEnd: -1 };
+}
+
+/** False once the first bytes rule out an HTTP/1 request line. */
+function startsLikeHttp1(buf: Uint8Array, end: number): boolean {
+  if (end >= 4 && H2_PREFACE.every((b, i) => buf[i] === b)) return false;
+  // A request line starts with a method token: upper-case letters here.
+  const c = buf[0];
+  return end === 0 || (c >= 65 && c <= 90);
+}
+
+/**
+ * Parses the head in `buf[0, headEnd)` and returns it when it is an HTTP/1.1
+ * request asking for an upgrade: `Connection` lists `upgrade`, `Upgrade` is
+ * present (and not `h2c`, which the engine does not speak), and no request
+ * body is announced. Anything else, malformed heads included: `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { parseUpgradeRequestHead } from "./upgrade_request_head.ts";
+ * const bytes = new TextEncoder().encode(
+ *   "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+ * );
+ * parseUpgradeRequestHead(bytes, bytes.length)?.upgrade; // "websocket"
+ * ```
+ */
+export function parseUpgradeRequestHead(
+  buf: Uint8Array,
+  headEnd: number,
+): UpgradeRequestHead | undefined {
+  const lines = latin1(buf, 0, headEnd - 4).split("\r\n");
+  const request = lines[0].split(" ");
+  if (request.length !== 3 || request[2] !== "HTTP/1.1") return undefined;
+  const [method, target] = request;
+  if (!TOKEN.test(method) || !TARGET.test(target)) return undefined;
+  const headers: [string, string][] = [];
+  let upgrade: string | undefined;
+  let host: string | null = null;
+  let connectionUpgrade = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return undefined;
+    switch (name.toLowerCase()) {
+      case "connection":
+        if (value.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
+          connectionUpgrade = true;
+        }
+        break;
+      case "upgrade":
+        if (upgrade !== undefined) return undefined;
+        upgrade = value;
+        break;
+      case "host":
+        if (host !== null) return undefined;
+        host = value;
+        break;
+      case "transfer-encoding":
+        return undefined;
+      case "content-length":
+        if (value !== "0") return undefined;
+        break;
+    }
+    headers.push([name, value]);
+  }
+  if (!connectionUpgrade || upgrade === undefined || upgrade === "") return undefined;
+  if (upgrade.toLowerCase() === "h2c") return undefined;
+  return { method, target, headers, upgrade, host };
+}
