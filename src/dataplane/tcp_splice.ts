@@ -10,7 +10,7 @@
  * @module
  */
 import { type Clock, systemClock, type Timer } from "../time/clock.ts";
-import { closeQuietly, SMALL_BUFFER, writeAll } from "./tcp_relay.ts";
+import { closeQuietly, pump } from "./tcp_relay.ts";
 
 /** Options of {@linkcode splice}. */
 export interface SpliceOptions {
@@ -31,8 +31,6 @@ export interface SpliceResult {
   /** `closed`: both sides ended; `reset`: a read or write failed; `idle`/`lifetime`: a timeout. */
   end: "closed" | "reset" | "idle" | "lifetime";
 }
-
-const LARGE_BUFFER = 65536;
 
 /**
  * Relays between `a` and `b` and closes both when done; never throws.
@@ -69,8 +67,8 @@ export async function splice(
   armIdle();
   try {
     const [aToB, bToA] = await Promise.all([
-      pump(a, b, armIdle, () => stop("reset")),
-      pump(b, a, armIdle, () => stop("reset")),
+      pump(a, b, { onActivity: armIdle, onFailure: () => stop("reset") }),
+      pump(b, a, { onActivity: armIdle, onFailure: () => stop("reset") }),
     ]);
     return { bytesAtoB: aToB, bytesBtoA: bToA, end: end ?? "closed" };
   } finally {
@@ -79,38 +77,4 @@ export async function splice(
     closeQuietly(a);
     closeQuietly(b);
   }
-}
-
-/**
- * Copies `from` → `to` until end of stream, then half-closes `to`. The
- * buffer grows for bulk transfers and shrinks back when traffic is light, so
- * an idle tunnel holds only a small one. Returns the bytes copied.
- */
-async function pump(
-  from: Deno.Conn,
-  to: Deno.Conn,
-  onActivity: () => void,
-  onFailure: () => void,
-): Promise<number> {
-  let buffer = new Uint8Array(SMALL_BUFFER);
-  let copied = 0;
-  try {
-    while (true) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      onActivity();
-      await writeAll(to, buffer.subarray(0, n));
-      copied += n;
-      if (n === buffer.length && buffer.length < LARGE_BUFFER) {
-        buffer = new Uint8Array(LARGE_BUFFER);
-      } else if (n < SMALL_BUFFER && buffer.length > SMALL_BUFFER) {
-        buffer = new Uint8Array(SMALL_BUFFER);
-      }
-    }
-    await to.closeWrite();
-  } catch {
-    // A reset, a write to a closed peer, or our own close (timeouts): both sides end.
-    onFailure();
-  }
-  return copied;
 }

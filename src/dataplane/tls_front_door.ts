@@ -21,9 +21,9 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
-import { scanClientHello } from "./tls_client_hello.ts";
+import { readClientHello } from "./client_hello_reader.ts";
 import { reusePortAvailable } from "./tls_server.ts";
-import { closeQuietly, pump, SMALL_BUFFER, writeAll } from "./tcp_relay.ts";
+import { closeQuietly, pump, writeAll } from "./tcp_relay.ts";
 
 /** What the front door learnt about one client connection. */
 export interface FrontDoorOrigin {
@@ -91,12 +91,6 @@ export interface FrontDoor {
  */
 export function openFrontDoor(options: FrontDoorOptions): FrontDoor {
   return new RelayingFrontDoor(options);
-}
-
-/** A ClientHello read whole, and the name it asked for. */
-interface Hello {
-  bytes: Uint8Array;
-  serverName: string;
 }
 
 /** A relay's connection to the loopback TLS listener, after its first answer. */
@@ -188,12 +182,20 @@ class RelayingFrontDoor implements FrontDoor {
     this.#waitingForHello.add(client);
     let upstream: Deno.TcpConn | undefined;
     let relayPort = -1;
-    let inbound: Promise<void> | undefined;
+    let inbound: Promise<number> | undefined;
     try {
       client.setNoDelay(true);
-      const hello = await this.#readHello(client).catch(() => undefined);
+      const hello = await readClientHello(client, this.#helloTimeoutMs);
       this.#waitingForHello.delete(client);
-      if (hello === undefined || this.#closed) return;
+      if (!hello.ok) {
+        if (hello.invalid) {
+          this.#log.debug("Closing a connection that sent no TLS ClientHello", {
+            reason: hello.reason,
+          });
+        }
+        return;
+      }
+      if (this.#closed) return;
       const origin = {
         serverName: hello.serverName,
         remoteAddr: client.remoteAddr as Deno.NetAddr,
@@ -214,33 +216,6 @@ class RelayingFrontDoor implements FrontDoor {
       closeQuietly(client);
       closeQuietly(upstream);
       await inbound;
-    }
-  }
-
-  /** Reads until a whole ClientHello is in; `undefined` when there is none. */
-  async #readHello(client: Deno.Conn): Promise<Hello | undefined> {
-    let bytes = new Uint8Array(0);
-    const chunk = new Uint8Array(SMALL_BUFFER);
-    const timer = setTimeout(() => client.close(), this.#helloTimeoutMs);
-    try {
-      while (true) {
-        const n = await client.read(chunk);
-        if (n === null) return undefined;
-        const next = new Uint8Array(bytes.length + n);
-        next.set(bytes);
-        next.set(chunk.subarray(0, n), bytes.length);
-        bytes = next;
-        const scan = scanClientHello(bytes);
-        if (scan.state === "parsed") return { bytes, serverName: scan.serverName };
-        if (scan.state === "invalid") {
-          this.#log.debug("Closing a connection that sent no TLS ClientHello", {
-            reason: scan.reason,
-          });
-          return undefined;
-        }
-      }
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -26,9 +26,9 @@ import { type Clock, systemClock } from "../time/clock.ts";
 import type { BackendPicker } from "./backend_picker.ts";
 import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
 import type { DataPlaneObserver, PassthroughOutcome } from "./observer.ts";
+import { readClientHello } from "./client_hello_reader.ts";
 import { splice } from "./tcp_splice.ts";
 import { closeQuietly, writeAll } from "./tcp_relay.ts";
-import { scanClientHello } from "./tls_client_hello.ts";
 import { compilePassthroughRoutes, type PassthroughRoutes } from "./tls_passthrough_routes.ts";
 
 /** Time limits of passthrough connections, in milliseconds; `0` disables one. */
@@ -189,10 +189,10 @@ async function serveConnection(port: Tunnel, client: Deno.TcpConn): Promise<void
   try {
     client.setNoDelay(true);
     port.waitingForHello.add(client);
-    const hello = await readHello(client, port.timeouts.helloMs, port.clock);
+    const hello = await readClientHello(client, port.timeouts.helloMs, port.clock);
     port.waitingForHello.delete(client);
-    if (typeof hello === "string") {
-      log.debug("Closing a TLS connection: no ClientHello", { reason: hello });
+    if (!hello.ok) {
+      log.debug("Closing a TLS connection: no ClientHello", { reason: hello.reason });
       return report("none", "none", "no_hello");
     }
     if (port.isClosed()) return;
@@ -241,43 +241,6 @@ async function serveConnection(port: Tunnel, client: Deno.TcpConn): Promise<void
     port.waitingForHello.delete(client);
     closeQuietly(client);
     if (upstream !== undefined) closeQuietly(upstream);
-  }
-}
-
-/**
- * Reads until a whole ClientHello is in: its bytes and server name, or why
- * there is none (end of stream, not TLS, too slow).
- */
-async function readHello(
-  client: Deno.Conn,
-  timeoutMs: number,
-  clock: Clock,
-): Promise<{ bytes: Uint8Array; serverName: string } | string> {
-  let bytes = new Uint8Array(0);
-  const chunk = new Uint8Array(4096);
-  let timedOut = false;
-  const timer = timeoutMs > 0
-    ? clock.setTimeout(() => {
-      timedOut = true;
-      closeQuietly(client);
-    }, timeoutMs)
-    : undefined;
-  try {
-    while (true) {
-      const n = await client.read(chunk);
-      if (n === null) return "closed before a ClientHello";
-      const next = new Uint8Array(bytes.length + n);
-      next.set(bytes);
-      next.set(chunk.subarray(0, n), bytes.length);
-      bytes = next;
-      const scan = scanClientHello(bytes);
-      if (scan.state === "parsed") return { bytes, serverName: scan.serverName };
-      if (scan.state === "invalid") return scan.reason;
-    }
-  } catch (error) {
-    return timedOut ? "ClientHello timeout" : (error as Error).message;
-  } finally {
-    timer?.cancel();
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Reading a TLS ClientHello off a plain TCP connection, for the ports that
+ * must know a connection's server name before TLS starts: the front door of
+ * a terminating port and a passthrough port. The bytes read are returned
+ * too: they are relayed first, so the TLS server sees the whole handshake.
+ * @module
+ */
+import { type Clock, systemClock } from "../time/clock.ts";
+import { closeQuietly } from "./tcp_relay.ts";
+import { scanClientHello } from "./tls_client_hello.ts";
+
+/** A whole ClientHello, or why there is none. */
+export type ClientHelloRead =
+  | { ok: true; bytes: Uint8Array; serverName: string }
+  | {
+    ok: false;
+    /** The bytes were not a ClientHello (rather than too few, too slow or cut off). */
+    invalid: boolean;
+    reason: string;
+  };
+
+/**
+ * Reads until a whole ClientHello is in. Past `timeoutMs` (0: no limit) the
+ * client is closed.
+ *
+ * @example
+ * ```ts
+ * import { readClientHello } from "./client_hello_reader.ts";
+ * declare const client: Deno.Conn;
+ * const hello = await readClientHello(client, 10_000);
+ * if (hello.ok) console.log(hello.serverName);
+ * ```
+ */
+export async function readClientHello(
+  client: Deno.Conn,
+  timeoutMs: number,
+  clock: Clock = systemClock,
+): Promise<ClientHelloRead> {
+  let bytes = new Uint8Array(0);
+  const chunk = new Uint8Array(4096);
+  let timedOut = false;
+  const timer = timeoutMs > 0
+    ? clock.setTimeout(() => {
+      timedOut = true;
+      closeQuietly(client);
+    }, timeoutMs)
+    : undefined;
+  try {
+    while (true) {
+      const n = await client.read(chunk);
+      if (n === null) return { ok: false, invalid: false, reason: "closed before a ClientHello" };
+      const next = new Uint8Array(bytes.length + n);
+      next.set(bytes);
+      next.set(chunk.subarray(0, n), bytes.length);
+      bytes = next;
+      const scan = scanClientHello(bytes);
+      if (scan.state === "parsed") return { ok: true, bytes, serverName: scan.serverName };
+      if (scan.state === "invalid") return { ok: false, invalid: true, reason: scan.reason };
+    }
+  } catch (error) {
+    const reason = timedOut ? "ClientHello timeout" : (error as Error).message;
+    return { ok: false, invalid: false, reason };
+  } finally {
+    timer?.cancel();
+  }
+}
