@@ -30,7 +30,7 @@ import type {
 import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readFilters } from "./validate_http_filter.ts";
-import { readBackendRef, readParentRef } from "./validate_references.ts";
+import { readBackendRef, readParentRefs } from "./validate_references.ts";
 import { HEADER_NAME, HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
 import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
@@ -166,11 +166,7 @@ export function readGRPCRoute(
 ): GRPCRoute {
   const s = c.object(raw.spec, "spec", true) ?? {};
   const spec: GRPCRoute["spec"] = {};
-  put(
-    spec,
-    "parentRefs",
-    c.listOf(s.parentRefs, "spec.parentRefs", { maxItems: 32 }, (p, f) => readParentRef(c, p, f)),
-  );
+  put(spec, "parentRefs", readParentRefs(c, s));
   put(spec, "hostnames", c.stringList(s.hostnames, "spec.hostnames", { maxItems: 16 }, HOSTNAME));
   const rules = c.listOf(s.rules, "spec.rules", { maxItems: 16 }, (r, f) => readRule(c, r, f));
   put(spec, "rules", rules);

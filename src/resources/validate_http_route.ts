@@ -36,7 +36,7 @@ import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
 import { readFilters } from "./validate_http_filter.ts";
 import { readRetry } from "./validate_http_extended.ts";
-import { readBackendRef, readParentRef } from "./validate_references.ts";
+import { readBackendRef, readParentRefs } from "./validate_references.ts";
 import { DURATION, HEADER_NAME, HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
 import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
@@ -201,11 +201,7 @@ export function readHTTPRoute(
 ): HTTPRoute {
   const s = c.object(raw.spec, "spec", true) ?? {};
   const spec: HTTPRoute["spec"] = {};
-  put(
-    spec,
-    "parentRefs",
-    c.listOf(s.parentRefs, "spec.parentRefs", { maxItems: 32 }, (p, f) => readParentRef(c, p, f)),
-  );
+  put(spec, "parentRefs", readParentRefs(c, s));
   put(spec, "hostnames", c.stringList(s.hostnames, "spec.hostnames", { maxItems: 16 }, HOSTNAME));
   const rules = c.listOf(
     s.rules,

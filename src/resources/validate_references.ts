@@ -38,6 +38,19 @@ import {
   SECTION_NAME,
 } from "./validate_rules.ts";
 
+/** Reads a route's `spec.parentRefs` (at most 32) from its raw `spec`. */
+export function readParentRefs(
+  c: FieldChecker,
+  spec: Record<string, unknown>,
+): ParentReference[] | undefined {
+  return c.listOf(
+    spec.parentRefs,
+    "spec.parentRefs",
+    { maxItems: 32 },
+    (p, f) => readParentRef(c, p, f),
+  );
+}
+
 /** Reads a `ParentReference`. */
 export function readParentRef(
   c: FieldChecker,

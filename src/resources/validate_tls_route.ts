@@ -19,7 +19,7 @@
 import type { KubeObject } from "./object_meta.ts";
 import type { TLSBackendRef, TLSRoute, TLSRouteRule } from "./tls_route_types.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
-import { readBackendRef, readParentRef } from "./validate_references.ts";
+import { readBackendRef, readParentRefs } from "./validate_references.ts";
 import { HOSTNAME, SECTION_NAME } from "./validate_rules.ts";
 import { readStatus, ROUTE_STATUS_LISTS } from "./validate_status.ts";
 
@@ -57,11 +57,7 @@ export function readTLSRoute(
 ): TLSRoute {
   const s = c.object(raw.spec, "spec", true) ?? {};
   const spec: TLSRoute["spec"] = {};
-  put(
-    spec,
-    "parentRefs",
-    c.listOf(s.parentRefs, "spec.parentRefs", { maxItems: 32 }, (p, f) => readParentRef(c, p, f)),
-  );
+  put(spec, "parentRefs", readParentRefs(c, s));
   const hostnames = c.stringList(
     s.hostnames,
     "spec.hostnames",
