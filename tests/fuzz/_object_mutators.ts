@@ -73,7 +73,7 @@ const WEIRD_STRINGS = [
   "null",
 ];
 /** Status shapes a hand-written manifest could carry (status is read back by the gateway). */
-const WEIRD_STATUSES: Json[] = [
+export const WEIRD_STATUSES: readonly Json[] = [
   "x",
   [],
   5,
