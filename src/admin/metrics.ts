@@ -31,6 +31,7 @@ import {
 } from "../dataplane/observer.ts";
 import { RebuildMetrics, type RebuildRecord } from "./rebuild_metrics.ts";
 import { createRequestMetrics, KNOWN_METHODS } from "./request_metrics.ts";
+import { PassthroughMetrics, UpgradeMetrics } from "./tunnel_metrics.ts";
 
 export { KNOWN_METHODS };
 
@@ -165,19 +166,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const requests = createRequestMetrics(registry, options.requestDurationBuckets);
   const upstreamErrors = new UpstreamErrorMetrics(registry);
   const rebuilds = new RebuildMetrics(registry, options.now ?? Date.now);
-  // Outcome only: listener and route ids would grow a series per route.
-  const passthrough = new Counter({
-    name: "serval_tls_passthrough_connections_total",
-    help: "TLS Passthrough connections, by outcome (relayed, or why they were closed).",
-    labelNames: ["outcome"],
-    registers,
-  });
-  const passthroughBytes = new Counter({
-    name: "serval_tls_passthrough_bytes_total",
-    help: "Bytes relayed by ended TLS Passthrough connections, by direction.",
-    labelNames: ["direction"],
-    registers,
-  });
+  const passthrough = new PassthroughMetrics(registry);
   const synced = new Gauge({
     name: "serval_source_synced",
     help: "1 once a kind completed its first list/read, else 0.",
@@ -200,37 +189,16 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   // Counters at zero are printed from the start, so rate() works from the first scrape.
   for (const result of ["ok", "conflict", "failed", "skipped"]) statusWrites.inc({ result }, 0);
 
-  const upgraded = new Gauge({
-    name: "serval_upgraded_connections",
-    help: "Upgraded (WebSocket and other Upgrade) connections open now",
-    registers: [registry],
-  });
-  const upgradedEnded = new Counter({
-    name: "serval_upgraded_connections_closed_total",
-    help: "Upgraded connections ended, by why: closed, idle (timeout), error, stopped",
-    labelNames: ["why"],
-    registers: [registry],
-  });
+  const upgrades = new UpgradeMetrics(registry);
   const observer: DataPlaneObserver = {
     onRequest: requests.observe,
     onUpstreamError: (backend, kind) => upstreamErrors.inc(backend, kind),
     onClientEvent(family, reason) {
       clientEvents[family].inc({ [CLIENT_EVENT_LABELS[family]]: reason });
     },
-    onPassthrough(record) {
-      passthrough.inc({ outcome: record.outcome });
-    },
-    onPassthroughBytes(clientToBackend, backendToClient) {
-      passthroughBytes.inc({ direction: "client_to_backend" }, clientToBackend);
-      passthroughBytes.inc({ direction: "backend_to_client" }, backendToClient);
-    },
-    onUpgrade(event, why) {
-      if (event === "opened") upgraded.inc();
-      else {
-        upgraded.dec();
-        upgradedEnded.inc({ why: why ?? "closed" });
-      }
-    },
+    onPassthrough: (record) => passthrough.connection(record),
+    onPassthroughBytes: (toBackend, toClient) => passthrough.bytes(toBackend, toClient),
+    onUpgrade: (event, why) => upgrades.event(event, why),
   };
 
   return {

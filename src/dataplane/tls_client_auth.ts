@@ -91,38 +91,110 @@ const BUFFER = 16384;
  * ```
  */
 export function createClientAuth(options: ClientAuthOptions): ClientAuth {
-  const log = options.logger;
-  const servers = new Map<string, ValidatingServer>();
-  const origins = new Map<number, ClientAuthOrigin>();
-  const running = new Set<Promise<void>>();
-  let closed = false;
-  let plain: Deno.TcpListener | undefined;
+  return new ValidatingServers(options);
+}
 
-  const plainPort = (): number => {
-    if (plain === undefined) {
-      plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      void acceptPlain(plain);
+/** The servers of one port, by settings, and the relays they feed, in named fields. */
+class ValidatingServers implements ClientAuth {
+  readonly #options: ClientAuthOptions;
+  readonly #log: Logger;
+  readonly #servers = new Map<string, ValidatingServer>();
+  readonly #origins = new Map<number, ClientAuthOrigin>();
+  readonly #running = new Set<Promise<void>>();
+  #closed = false;
+  #plain: Deno.TcpListener | undefined;
+
+  constructor(options: ClientAuthOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  portFor(entry: SniEntry, pair: TlsKeyPair): Promise<number> {
+    if (this.#closed) {
+      return Promise.reject(new Error("Cannot relay a connection: the port is closing"));
     }
-    return (plain.addr as Deno.NetAddr).port;
-  };
+    const key = settingsKey(entry, pair);
+    let found = this.#servers.get(key);
+    if (found === undefined) {
+      const started = this.#start(entry, pair);
+      found = started;
+      this.#servers.set(key, started);
+      // A server that could not listen is forgotten: the next connection tries again.
+      started.port.catch(() => {
+        if (this.#servers.get(key) === started) this.#servers.delete(key);
+      });
+      this.#log.info("Started a client-certificate TLS server", {
+        listener: entry.listenerId,
+        mode: entry.clientValidation!.mode,
+        cas: entry.clientValidation!.caRefs,
+      });
+    }
+    return found.port;
+  }
 
-  const acceptPlain = async (listener: Deno.TcpListener) => {
+  originOf(relayPort: number): ClientAuthOrigin | undefined {
+    return this.#origins.get(relayPort);
+  }
+
+  retain(certificates: SniCertificates): void {
+    const keep = new Set<string>();
+    for (const entry of certificates.entries) {
+      const pair = certificates.keyPairOf(entry);
+      if (entry.clientValidation && pair) keep.add(settingsKey(entry, pair));
+    }
+    for (const [key, found] of this.#servers) {
+      if (keep.has(key)) continue;
+      this.#servers.delete(key);
+      // Stops accepting; the connections it holds finish on their own.
+      found.server.close();
+    }
+  }
+
+  relays(): number {
+    return this.#running.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const found of this.#servers.values()) found.server.close();
+    this.#servers.clear();
+    closeQuietly(this.#plain);
+    await Promise.resolve();
+  }
+
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  }
+
+  /** The plain loopback listener decrypted connections are relayed to, bound on first use. */
+  #plainPort(): number {
+    if (this.#plain === undefined) {
+      this.#plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      void this.#acceptPlain(this.#plain);
+    }
+    return (this.#plain.addr as Deno.NetAddr).port;
+  }
+
+  async #acceptPlain(listener: Deno.TcpListener): Promise<void> {
     while (true) {
       let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (closed || error instanceof Deno.errors.BadResource) return;
-        log.warn("Cannot accept a decrypted connection", { error: (error as Error).message });
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        this.#log.warn("Cannot accept a decrypted connection", {
+          error: (error as Error).message,
+        });
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      options.serve(conn);
+      this.#options.serve(conn);
     }
-  };
+  }
 
-  const relay = async (socket: TLSSocket, entry: SniEntry): Promise<void> => {
-    const front = options.lookup(socket.remotePort ?? -1);
+  async #relay(socket: TLSSocket, entry: SniEntry): Promise<void> {
+    const front = this.#options.lookup(socket.remotePort ?? -1);
     if (front === undefined) {
       // Only the front door dials this server; anything else gets nothing.
       socket.destroy();
@@ -131,10 +203,10 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
     let inner: Deno.TcpConn | undefined;
     let relayPort = -1;
     try {
-      inner = await Deno.connect({ hostname: "127.0.0.1", port: plainPort() });
+      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#plainPort() });
       inner.setNoDelay(true);
       relayPort = (inner.localAddr as Deno.NetAddr).port;
-      origins.set(relayPort, {
+      this.#origins.set(relayPort, {
         ...front,
         listenerId: entry.listenerId,
         verified: socket.authorized === true,
@@ -143,17 +215,17 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
       await toSocket(inner, socket);
       await inbound;
     } catch (error) {
-      log.debug("Client-certificate relay ended with an error", {
+      this.#log.debug("Client-certificate relay ended with an error", {
         error: (error as Error).message,
       });
     } finally {
-      origins.delete(relayPort);
+      this.#origins.delete(relayPort);
       socket.destroy();
       closeQuietly(inner);
     }
-  };
+  }
 
-  const start = (entry: SniEntry, pair: TlsKeyPair): ValidatingServer => {
+  #start(entry: SniEntry, pair: TlsKeyPair): ValidatingServer {
     const validation = entry.clientValidation!;
     const server = createServer({
       cert: pair.cert,
@@ -164,26 +236,26 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
       // the handshake. AllowInsecureFallback: the client is served anyway.
       rejectUnauthorized: validation.mode === "AllowValidOnly",
       ALPNProtocols: [...TLS_ALPN_PROTOCOLS],
-      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      handshakeTimeout: this.#options.handshakeTimeoutMs ?? 10_000,
     });
     server.on("secureConnection", (socket: TLSSocket) => {
       // Without a listener a reset would be an uncaught error.
       socket.on("error", () => socket.destroy());
-      const run = relay(socket, entry);
-      running.add(run);
-      void run.finally(() => running.delete(run));
+      const run = this.#relay(socket, entry);
+      this.#running.add(run);
+      void run.finally(() => this.#running.delete(run));
     });
     server.on("tlsClientError", (error: Error, socket?: TLSSocket) => {
       // Deno 2.9.6 reports a handshake timeout here but leaves the socket
       // open: a client stalling mid-handshake would hold it forever.
       socket?.destroy();
-      log.debug("Client-certificate handshake failed", {
+      this.#log.debug("Client-certificate handshake failed", {
         listener: entry.listenerId,
         error: error.message,
       });
     });
     server.on("error", (error: Error) => {
-      log.warn("Client-certificate TLS server failed", {
+      this.#log.warn("Client-certificate TLS server failed", {
         listener: entry.listenerId,
         error: error.message,
       });
@@ -196,58 +268,7 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
       });
     });
     return { server, port };
-  };
-
-  return {
-    portFor(entry, pair) {
-      if (closed) {
-        return Promise.reject(new Error("Cannot relay a connection: the port is closing"));
-      }
-      const key = settingsKey(entry, pair);
-      let found = servers.get(key);
-      if (found === undefined) {
-        const started = start(entry, pair);
-        found = started;
-        servers.set(key, started);
-        // A server that could not listen is forgotten: the next connection tries again.
-        started.port.catch(() => {
-          if (servers.get(key) === started) servers.delete(key);
-        });
-        log.info("Started a client-certificate TLS server", {
-          listener: entry.listenerId,
-          mode: entry.clientValidation!.mode,
-          cas: entry.clientValidation!.caRefs,
-        });
-      }
-      return found.port;
-    },
-    originOf: (relayPort) => origins.get(relayPort),
-    retain(certificates) {
-      const keep = new Set<string>();
-      for (const entry of certificates.entries) {
-        const pair = certificates.keyPairOf(entry);
-        if (entry.clientValidation && pair) keep.add(settingsKey(entry, pair));
-      }
-      for (const [key, found] of servers) {
-        if (keep.has(key)) continue;
-        servers.delete(key);
-        // Stops accepting; the connections it holds finish on their own.
-        found.server.close();
-      }
-    },
-    relays: () => running.size,
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const found of servers.values()) found.server.close();
-      servers.clear();
-      closeQuietly(plain);
-      await Promise.resolve();
-    },
-    async drained() {
-      while (running.size > 0) await Promise.all([...running]);
-    },
-  };
+  }
 }
 
 /** Everything that decides what a handshake on the entry's server does. */

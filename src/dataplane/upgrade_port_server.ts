@@ -28,7 +28,7 @@ import type { Logger } from "../log/logger.ts";
 import { socketKey } from "../model/config.ts";
 import type { RouteTable } from "../router/router.ts";
 import { splice } from "./byte_splice.ts";
-import { serveConnections } from "./connection_server.ts";
+import { type ConnectionServer, serveConnections } from "./connection_server.ts";
 import { grpcConnectionOverride } from "./grpc_port.ts";
 import type { DataPlaneHandler } from "./handler.ts";
 import type { PortServeContext, PortServer } from "./port_server.ts";
@@ -97,109 +97,125 @@ function closeQuietly(conn: Deno.Conn): void {
  * ```
  */
 export function createUpgradePortFactory(options: UpgradePortOptions) {
-  return (context: PortServeContext): PortServer => serveWithUpgrades(context, options);
+  return (context: PortServeContext): PortServer => new UpgradePort(context, options);
 }
 
-function serveWithUpgrades(context: PortServeContext, options: UpgradePortOptions): PortServer {
-  const { logger, port, handler } = context;
-  const key = socketKey({ port, address: context.portConfig.address });
-  const log = logger.child({ port });
-  const onError = (error: unknown) => {
-    logger.error("request handling failed", { port, error });
+/** One plain HTTP port that diverts connections: its two servers and open diversions. */
+class UpgradePort implements PortServer {
+  readonly #context: PortServeContext;
+  readonly #options: UpgradePortOptions;
+  readonly #key: string;
+  readonly #log: Logger;
+  /** Clients of relayed connections, by the relay's local port. */
+  readonly #origins = new Map<number, Deno.NetAddr>();
+  readonly #diverted = new Set<Promise<void>>();
+  readonly #enginePort: number;
+  readonly #engine: ConnectionServer;
+  readonly #front: ConnectionServer;
+
+  constructor(context: PortServeContext, options: UpgradePortOptions) {
+    const { port, handler } = context;
+    this.#context = context;
+    this.#options = options;
+    this.#key = socketKey({ port, address: context.portConfig.address });
+    this.#log = context.logger.child({ port });
+    // The engine for relayed connections: loopback only, limits counted on the public side.
+    const engineListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#enginePort = (engineListener.addr as Deno.NetAddr).port;
+    this.#engine = serveConnections({
+      listener: engineListener,
+      handler: withOrigins(handler, this.#origins),
+      onError: this.#onError,
+      logger: this.#log,
+      watcher: context.watcher,
+    });
+    this.#front = serveConnections({
+      listener: Deno.listen({
+        port,
+        hostname: context.hostname,
+        ...(context.reusePort ? { reusePort: true } : {}),
+      }),
+      handler,
+      onError: this.#onError,
+      logger: this.#log,
+      budget: context.budget,
+      maxConnections: context.maxConnections,
+      watcher: context.watcher,
+      ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
+      divert: (conn) => this.#divert(conn),
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#front.shutdown();
+    await this.#engine.shutdown();
+    await Promise.all([...this.#diverted]);
+  }
+
+  readonly #onError = (error: unknown): Response => {
+    this.#context.logger.error("request handling failed", { port: this.#context.port, error });
     return new Response("Internal error\n", { status: 500 });
   };
-  // The engine for relayed connections: loopback only, limits counted on the public side.
-  const origins = new Map<number, Deno.NetAddr>();
-  const engineListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const enginePort = (engineListener.addr as Deno.NetAddr).port;
-  const engine = serveConnections({
-    listener: engineListener,
-    handler: withOrigins(handler, origins),
-    onError,
-    logger: log,
-    watcher: context.watcher,
-  });
-  const diverted = new Set<Promise<void>>();
-  const wants = (): boolean => {
+
+  /** Takes `conn` from the engine when this port reads first heads; `undefined`: the engine serves it. */
+  #divert(conn: Deno.Conn): Promise<void> | undefined {
+    if (!this.#wants()) return undefined;
+    const done = this.#take(conn).catch((error) => {
+      this.#log.warn("upgrade-aware connection failed", { error: (error as Error)?.message });
+      closeQuietly(conn);
+    });
+    this.#diverted.add(done);
+    done.finally(() => this.#diverted.delete(done));
+    return done;
+  }
+
+  #wants(): boolean {
     // A gRPC-only socket is served by its own HTTP/2 path (`grpc_port.ts`).
-    if (context.grpcOnly?.() === true) return false;
-    if (options.mode === "on") return true;
-    const table = options.getTable();
-    return table !== undefined && webSocketPorts(table).has(key);
-  };
+    if (this.#context.grpcOnly?.() === true) return false;
+    if (this.#options.mode === "on") return true;
+    const table = this.#options.getTable();
+    return table !== undefined && webSocketPorts(table).has(this.#key);
+  }
 
-  const relay = async (client: Deno.Conn, bytes: Uint8Array): Promise<void> => {
-    let loop: Deno.TcpConn;
-    try {
-      loop = await Deno.connect({ hostname: "127.0.0.1", port: enginePort });
-    } catch {
-      closeQuietly(client);
-      return;
-    }
-    loop.setNoDelay(true);
-    const relayPort = (loop.localAddr as Deno.NetAddr).port;
-    origins.set(relayPort, client.remoteAddr as Deno.NetAddr);
-    try {
-      await splice(client, loop, bytes, null, { halfClose: false }).done;
-    } finally {
-      origins.delete(relayPort);
-    }
-  };
-
-  const take = async (client: Deno.Conn): Promise<void> => {
+  async #take(client: Deno.Conn): Promise<void> {
     try {
       (client as Partial<Deno.TcpConn>).setNoDelay?.(true);
     } catch {
       // Gone already; the read below ends at once.
     }
-    const timer = setTimeout(() => closeQuietly(client), options.headerTimeoutMs);
+    const timer = setTimeout(() => closeQuietly(client), this.#options.headerTimeoutMs);
     const first = await readFirstBytes(client);
     clearTimeout(timer);
     if (first.bytes.length === 0) return closeQuietly(client);
     const head = first.headEnd === -1
       ? undefined
       : parseUpgradeRequestHead(first.bytes, first.headEnd);
-    if (head === undefined) return await relay(client, first.bytes);
+    if (head === undefined) return await this.#relay(client, first.bytes);
     await tunnel(client, head, first.bytes.subarray(first.headEnd), {
-      port,
-      handler,
-      limits: options.limits,
-      logger: log,
+      port: this.#context.port,
+      handler: this.#context.handler,
+      limits: this.#options.limits,
+      logger: this.#log,
     });
-  };
+  }
 
-  const front = serveConnections({
-    listener: Deno.listen({
-      port,
-      hostname: context.hostname,
-      ...(context.reusePort ? { reusePort: true } : {}),
-    }),
-    handler,
-    onError,
-    logger: log,
-    budget: context.budget,
-    maxConnections: context.maxConnections,
-    watcher: context.watcher,
-    ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
-    divert(conn) {
-      if (!wants()) return undefined;
-      const done = take(conn).catch((error) => {
-        log.warn("upgrade-aware connection failed", { error: (error as Error)?.message });
-        closeQuietly(conn);
-      });
-      diverted.add(done);
-      done.finally(() => diverted.delete(done));
-      return done;
-    },
-  });
-
-  return {
-    async shutdown() {
-      await front.shutdown();
-      await engine.shutdown();
-      await Promise.all([...diverted]);
-    },
-  };
+  async #relay(client: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    let loop: Deno.TcpConn;
+    try {
+      loop = await Deno.connect({ hostname: "127.0.0.1", port: this.#enginePort });
+    } catch {
+      closeQuietly(client);
+      return;
+    }
+    loop.setNoDelay(true);
+    const relayPort = (loop.localAddr as Deno.NetAddr).port;
+    this.#origins.set(relayPort, client.remoteAddr as Deno.NetAddr);
+    try {
+      await splice(client, loop, bytes, null, { halfClose: false }).done;
+    } finally {
+      this.#origins.delete(relayPort);
+    }
+  }
 }
 
 /** The handler, told the client's address instead of the relay's loopback one. */
