@@ -15,6 +15,9 @@
  *   same TLS backend (`bench/tls_passthrough_bench.ts`);
  * - `kube`: time from a change at the (fake) Kubernetes API to the new route
  *   being served, p50/p99 (`bench/kube_bench.ts`);
+ * - `scale`: propagation of a new route at 3,000 routes through the (fake)
+ *   Kubernetes API, with optional route churn; per-change cost; RSS after N
+ *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
  * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
  *   (`bench/router_bench.ts`, `deno bench`).
@@ -51,6 +54,7 @@ const BENCHES: Bench[] = [
   { name: "tls", args: ["run", ...PERMISSIONS, "bench/tls_bench.ts"] },
   { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
+  { name: "scale", args: ["run", ...PERMISSIONS, "bench/scale.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
 ];

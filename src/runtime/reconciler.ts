@@ -96,7 +96,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
 /** What one translate + compile produced, or why it could not. */
 type Built =
-  | { ok: true; result: TranslateResult; table: RouteTable; translateSeconds: number }
+  | {
+    ok: true;
+    result: TranslateResult;
+    table: RouteTable;
+    translateSeconds: number;
+    compileSeconds: number;
+  }
   | { ok: false; error: unknown; translateSeconds?: number };
 
 /** The reconciler: rebuilds serialised, state in named fields. */
@@ -201,7 +207,7 @@ class TableReconciler implements Reconciler {
     const started = performance.now();
     const built = this.#build();
     if (!built.ok) return this.#failed(reason, built.error, built.translateSeconds);
-    const { result, table, translateSeconds } = built;
+    const { result, table, translateSeconds, compileSeconds } = built;
     this.#served.swap(table);
     this.#result = result;
     this.#generation += 1;
@@ -217,8 +223,14 @@ class TableReconciler implements Reconciler {
         `${result.problems.length + sourceProblems} problem(s)`,
     };
     this.#deps.observer?.rebuilt({ ok: true, translateSeconds, result, sourceProblems });
+    const t0 = performance.now();
     this.#sinkStatuses(result);
-    this.#logServed(reason, result, sourceProblems, performance.now() - started);
+    const costs = {
+      translateMs: translateSeconds * 1000,
+      compileMs: compileSeconds * 1000,
+      statusMs: performance.now() - t0,
+    };
+    this.#logServed(reason, result, sourceProblems, performance.now() - started, costs);
     return this.#last;
   }
 
@@ -235,7 +247,10 @@ class TableReconciler implements Reconciler {
       } finally {
         translateSeconds = (performance.now() - t0) / 1000;
       }
-      return { ok: true, result, table: this.#deps.compile(result.config), translateSeconds };
+      const t1 = performance.now();
+      const table = this.#deps.compile(result.config);
+      const compileSeconds = (performance.now() - t1) / 1000;
+      return { ok: true, result, table, translateSeconds, compileSeconds };
     } catch (error) {
       return { ok: false, error, translateSeconds };
     }
@@ -298,7 +313,9 @@ class TableReconciler implements Reconciler {
     result: TranslateResult,
     sourceProblems: number,
     durationMs: number,
+    costs: { translateMs: number; compileMs: number; statusMs: number },
   ): void {
+    const ms = (n: number) => Math.round(n * 100) / 100;
     const fields = {
       reason,
       generation: this.#generation,
@@ -308,7 +325,11 @@ class TableReconciler implements Reconciler {
       rules: Object.keys(result.config.rules).length,
       problems: result.problems.length,
       sourceProblems,
-      durationMs: Math.round(durationMs * 10) / 10,
+      durationMs: ms(durationMs),
+      // Where a rebuild's time goes: the per-change cost, watched at scale.
+      translateMs: ms(costs.translateMs),
+      compileMs: ms(costs.compileMs),
+      statusMs: ms(costs.statusMs),
     };
     const unbound = this.#listeners.filter((l) => !l.bound);
     if (unbound.length > 0) {

@@ -1,0 +1,83 @@
+/**
+ * Helpers of `bench/scale.ts`: background route churn, the reconciler's
+ * per-rebuild costs read from its log, and a process's resident memory.
+ * @module
+ */
+import type { FakeKube } from "../tests/fake_kube/fake_kube_server.ts";
+import { httpRoute } from "../tests/fake_kube/fake_kube_fixtures.ts";
+
+const TICK_MS = 10;
+
+/**
+ * Rewrites `perSecond` of the routes `r-0 … r-(routes-1)` every second (a
+ * path prefix that flips), in ticks of 10 ms, until the returned function is
+ * called; it resolves with the number of rewrites.
+ */
+export function churnRoutes(
+  kube: FakeKube,
+  routes: number,
+  perSecond: number,
+): () => Promise<number> {
+  let done = 0;
+  const started = performance.now();
+  const timer = setInterval(() => {
+    // Catch up by elapsed time: a late tick must not lower the rate.
+    const due = Math.floor(((performance.now() - started) / 1000) * perSecond);
+    for (; done < due; done++) {
+      const k = done % routes;
+      const prefix = Math.floor(done / routes) % 2 === 0 ? "/churned" : "/";
+      kube.apply(httpRoute(`r-${k}`, { host: `r-${k}.test`, backend: "svc", prefix }));
+    }
+  }, TICK_MS);
+  return () => {
+    clearInterval(timer);
+    return Promise.resolve(done);
+  };
+}
+
+/** Mean and max of one measure, in ms. */
+export interface Spread {
+  mean: number;
+  max: number;
+}
+
+/** Per-rebuild costs, from the reconciler's log. */
+export interface RebuildCosts {
+  rebuilds: number;
+  translate: Spread;
+  compile: Spread;
+  status: Spread;
+  total: Spread;
+}
+
+function spread(values: number[]): Spread {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  if (values.length === 0) return { mean: NaN, max: NaN };
+  return {
+    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
+    max: round(Math.max(...values)),
+  };
+}
+
+/** The costs of every rebuild after the first (the initial sync is not a change). */
+export function rebuildCosts(records: Record<string, unknown>[]): RebuildCosts {
+  const served = records
+    .filter((r) => typeof r.msg === "string" && r.msg.startsWith("configuration served"))
+    .slice(1);
+  const field = (name: string) =>
+    served.map((r) => r[name]).filter((v): v is number => typeof v === "number");
+  return {
+    rebuilds: served.length,
+    translate: spread(field("translateMs")),
+    compile: spread(field("compileMs")),
+    status: spread(field("statusMs")),
+    total: spread(field("durationMs")),
+  };
+}
+
+/** Resident memory of process `pid` in MiB (Linux). */
+export function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+  return kib / 1024;
+}

@@ -1,0 +1,119 @@
+/**
+ * The probe of `bench/scale.ts`: poll one host every 5 ms until its first 200,
+ * counting any other answer than 404 or 200 on the way; and the table the
+ * benchmark prints.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import type { RebuildCosts } from "./_scale_churn.ts";
+
+/** Where probes go. */
+export interface ProbeTarget {
+  port: number;
+  client: Deno.HttpClient;
+}
+
+/** One probe: time to the first 200, and the answers that were neither 404 nor 200. */
+export interface Probe {
+  ms: number;
+  unexpected: string[];
+}
+
+const POLL_MS = 5;
+
+/**
+ * Polls `host` until it answers 200; `t0` is when the change was made.
+ * Connection errors count as unexpected, except while nothing listens yet
+ * (`allowRefused`, the start-up probe).
+ */
+export async function probeUntilServed(
+  target: ProbeTarget,
+  host: string,
+  t0: number,
+  timeoutMs = 30_000,
+): Promise<Probe> {
+  const unexpected: string[] = [];
+  const allowRefused = timeoutMs > 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${target.port}/`, {
+        headers: { host },
+        client: target.client,
+      });
+      await res.body?.cancel();
+      if (res.status === 200) return { ms: performance.now() - t0, unexpected };
+      if (res.status !== 404) unexpected.push(`${res.status}`);
+    } catch (error) {
+      if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
+    }
+    if (performance.now() - t0 > timeoutMs) {
+      throw new Error(`Cannot see route ${host} served within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** What `printTable` shows for one configuration. */
+export interface ScaleRun {
+  routes: number;
+  churn: number;
+  probes: number;
+  /** Start of the process to the first 200 of a route present before it started. */
+  startMs: number;
+  meanMs: number;
+  maxMs: number;
+  failures: number;
+  firstFailures: string[];
+  churned: number;
+  costs: RebuildCosts;
+  changes: number;
+  /** RSS in MiB: after the probes, halfway through the changes, after them. */
+  rss: number[];
+}
+
+/** Builds a {@linkcode ScaleRun} from raw measurements. */
+export function summarise(
+  options: { routes: number; churn: number; probes: number; changes: number },
+  raw: { startMs: number; probes: Probe[]; churned: number; costs: RebuildCosts; rss: number[] },
+): ScaleRun {
+  const ms = raw.probes.map((p) => p.ms);
+  const unexpected = raw.probes.flatMap((p) => p.unexpected);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    ...options,
+    startMs: round(raw.startMs),
+    meanMs: round(ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length)),
+    maxMs: round(Math.max(0, ...ms)),
+    failures: unexpected.length,
+    firstFailures: unexpected.slice(0, 5),
+    churned: raw.churned,
+    costs: raw.costs,
+    rss: raw.rss.map(round),
+  };
+}
+
+/** Prints the runs as a table (or JSON lines). */
+export function printTable(runs: ScaleRun[], json: boolean): void {
+  if (json) {
+    for (const run of runs) console.log(JSON.stringify(run));
+    return;
+  }
+  for (const r of runs) {
+    const c = r.costs;
+    console.log(
+      [
+        `routes ${r.routes}, churn ${r.churn}/s (${r.churned} rewrites), ${r.probes} probes:`,
+        `  first 200 after start       ${r.startMs} ms`,
+        `  propagation mean / max      ${r.meanMs} / ${r.maxMs} ms` +
+        `  (answers other than 404/200: ${r.failures}${
+          r.failures ? ` e.g. ${r.firstFailures.join(", ")}` : ""
+        })`,
+        `  per rebuild (${c.rebuilds}), mean / max:  translate ${c.translate.mean} / ${c.translate.max} ms,` +
+        ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
+        ` total ${c.total.mean} / ${c.total.max} ms`,
+        `  RSS MiB after probes, after ${Math.floor(r.changes / 2)} and ${r.changes} changes: ` +
+        r.rss.join(" / "),
+      ].join("\n"),
+    );
+  }
+}

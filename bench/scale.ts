@@ -1,0 +1,132 @@
+/**
+ * Propagation and memory at scale, through the Kubernetes source: the
+ * (fake, in-process) API server holds `--routes` HTTPRoutes before the
+ * gateway starts; then, `--probes` times, a new route is added and polled
+ * every 5 ms until its first 200 (any answer other than 404 or 200 on the way
+ * is counted as a failure). With `--churn R`, R other routes are rewritten
+ * every second while probing. After the probes, `--changes` more changes
+ * (each a rewritten route, waited for until served) precede the RSS reading,
+ * taken again halfway so a reader sees whether memory is flat.
+ *
+ * Per-change cost is the reconciler's own account (`translateMs`,
+ * `compileMs`, `statusMs` in its "configuration served" log lines) over the
+ * probes' rebuilds.
+ *
+ * ```sh
+ * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
+ * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
+ * ```
+ * @module
+ */
+import { startEchoBackend } from "../scripts/echo_backend.ts";
+import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
+import { startFakeKube } from "../tests/fake_kube/fake_kube_server.ts";
+import {
+  endpointSlice,
+  gateway,
+  gatewayClass,
+  httpRoute,
+  namespace,
+  service,
+} from "../tests/fake_kube/fake_kube_fixtures.ts";
+import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
+import { churnRoutes, rebuildCosts, rssMiB } from "./_scale_churn.ts";
+
+/** One run's options. */
+export interface ScaleOptions {
+  routes: number;
+  probes: number;
+  /** Other routes rewritten per second while probing; 0 for none. */
+  churn: number;
+  /** Changes after the probes, before the final RSS reading. */
+  changes: number;
+  /** Where the gateway writes a V8 CPU profile (`--cpu-prof`), if anywhere. */
+  cpuProfDir?: string;
+}
+
+/** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
+function cpuProfPrefix(dir: string | undefined): string[] | undefined {
+  if (dir === undefined) return undefined;
+  const script = `d="$0"; shift; exec "$d" run --cpu-prof --cpu-prof-dir="${dir}" "$@"`;
+  return ["sh", "-c", script];
+}
+
+/** Runs one configuration; every socket is on 127.0.0.1. */
+export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
+  await using kube = await startFakeKube();
+  const backend = startEchoBackend({ name: "scale" });
+  const port = freePort();
+  kube.apply(namespace("default"));
+  kube.apply(gatewayClass());
+  kube.apply(gateway("gw", port));
+  kube.apply(service("svc"));
+  kube.apply(endpointSlice("svc", ["127.0.0.1"], backend.port));
+  for (let i = 0; i < options.routes; i++) {
+    kube.apply(httpRoute(`r-${i}`, { host: `r-${i}.test`, backend: "svc" }));
+  }
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = await kube.writeKubeconfig(`${dir}/kubeconfig`);
+  using http = Deno.createHttpClient({ allowHost: true });
+  const target = { port, client: http };
+  const started = performance.now();
+  await using gw = await startGateway({
+    args: ["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
+    waitFor: "nothing",
+    prefix: cpuProfPrefix(options.cpuProfDir),
+  });
+  try {
+    const first = await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
+    const startMs = first.ms;
+    const probes: Probe[] = [];
+    const stopChurn = options.churn > 0
+      ? churnRoutes(kube, options.routes, options.churn)
+      : () => Promise.resolve(0);
+    for (let i = 0; i < options.probes; i++) {
+      const host = `probe-${i}.test`;
+      const t0 = performance.now();
+      kube.apply(httpRoute(`probe-${i}`, { host, backend: "svc" }));
+      probes.push(await probeUntilServed(target, host, t0));
+    }
+    const churned = await stopChurn();
+    const costs = rebuildCosts(gw.logRecords());
+    const rss: number[] = [rssMiB(gw.pid)];
+    for (let i = 0; i < options.changes; i++) {
+      // A rewrite moves route r-k to a new host name: served means applied.
+      const k = i % options.routes;
+      const host = `moved-${i}.test`;
+      const t0 = performance.now();
+      kube.apply(httpRoute(`r-${k}`, { host, backend: "svc" }));
+      await probeUntilServed(target, host, t0);
+      if (i + 1 === Math.floor(options.changes / 2)) rss.push(rssMiB(gw.pid));
+    }
+    rss.push(rssMiB(gw.pid));
+    // A graceful stop, so a CPU profile gets written.
+    await gw.stop();
+    return summarise(options, { startMs, probes, churned, costs, rss });
+  } finally {
+    await backend.close();
+  }
+}
+
+function flag(name: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : fallback;
+}
+
+if (import.meta.main) {
+  const { printTable } = await import("./_scale_probe.ts");
+  const runs: ScaleRun[] = [];
+  for (const routes of flag("routes", "3000").split(",").map(Number)) {
+    runs.push(
+      await runScale({
+        routes,
+        probes: Number(flag("probes", "30")),
+        churn: Number(flag("churn", "0")),
+        changes: Number(flag("changes", "30")),
+        cpuProfDir: Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined,
+      }),
+    );
+  }
+  printTable(runs, Deno.args.includes("--json"));
+  if (runs.some((r) => r.failures > 0)) Deno.exit(1);
+}
