@@ -1,9 +1,17 @@
 /**
  * The holdoff between a burst of changes and the one rebuild that follows
- * it: each change (re)arms a quiet-time timer, and a change that keeps coming
- * waits at most `maxDelayMs` in all. A thousand watch events, or an editor's
- * write-then-rename, cost a handful of rebuilds. The store is its one user,
- * so every source (files or Kubernetes) shares the same algorithm.
+ * it, in one of two shapes:
+ *
+ * - trailing (the default): each change (re)arms a quiet-time timer, and a
+ *   change that keeps coming waits at most `maxDelayMs` in all. An editor's
+ *   write-then-rename is read once, after it settled (the files source).
+ * - leading (`leading: true`): a change that finds the holdoff idle fires at
+ *   once (on the next turn of the event loop, so the events of one read are
+ *   one fire); changes within `holdoffMs` of the end of the last fire wait
+ *   for that window to close and then fire once, together. A lone change is
+ *   applied without delay, a burst costs one fire per `holdoffMs`, and the
+ *   event loop keeps at least `holdoffMs` between two fires for other work.
+ *   The store uses it, so every source (files or Kubernetes) shares it.
  *
  * @example
  * ```ts
@@ -23,20 +31,23 @@ import { type Clock, systemClock, type Timer } from "./clock.ts";
 export interface HoldoffOptions {
   /** Quiet time after the last change before `fire` runs. */
   holdoffMs: number;
-  /** Longest the first change of a burst waits while changes keep coming. */
+  /** Longest the first change of a burst waits while changes keep coming (trailing only). */
   maxDelayMs: number;
+  /** Fire at once when idle and then at most once per `holdoffMs` (see the module doc). */
+  leading?: boolean;
   /** Runs once per burst. */
   fire: () => void;
   /** Default {@linkcode systemClock}. */
   clock?: Clock;
 }
 
-/** A resettable, capped quiet-time timer. */
+/** A resettable, capped quiet-time timer, or a leading-edge rate limit. */
 export class Holdoff {
   readonly #options: HoldoffOptions;
   readonly #clock: Clock;
   #timer: Timer | undefined;
   #firstChangeAt: number | undefined;
+  #lastFiredAt: number | undefined;
 
   constructor(options: HoldoffOptions) {
     this.#options = options;
@@ -48,9 +59,20 @@ export class Holdoff {
     return this.#timer !== undefined;
   }
 
-  /** Records a change: (re)starts the quiet time, never past the burst's cap. */
+  /**
+   * Records a change. Trailing: (re)starts the quiet time, never past the
+   * burst's cap. Leading: fires next turn when idle, else joins the fire at
+   * the end of the current window.
+   */
   arm(): void {
     const now = this.#clock.now();
+    if (this.#options.leading) {
+      if (this.#timer !== undefined) return;
+      const since = this.#lastFiredAt === undefined ? Infinity : now - this.#lastFiredAt;
+      const wait = Math.max(0, this.#options.holdoffMs - since);
+      this.#timer = this.#clock.setTimeout(() => this.#fire(), wait);
+      return;
+    }
     this.#firstChangeAt ??= now;
     this.#timer?.cancel();
     const { holdoffMs, maxDelayMs } = this.#options;
@@ -72,6 +94,12 @@ export class Holdoff {
 
   #fire(): void {
     this.cancel();
-    this.#options.fire();
+    try {
+      this.#options.fire();
+    } finally {
+      // The window starts when the work ends, so a slow fire still leaves
+      // the event loop its holdoff before the next one.
+      this.#lastFiredAt = this.#clock.now();
+    }
   }
 }
