@@ -1,16 +1,17 @@
 /**
  * The cache every source writes into. An insert reports whether anything
- * changed; changes arm the one holdoff (`time/holdoff.ts`: reset by each
- * further change, capped by a maximum delay) and listeners then get one
- * "changed" call for the whole burst, so a thousand watch events cost a
- * handful of rebuilds. Sources write as they read and hold nothing off
+ * changed; changes arm the one holdoff (`time/holdoff.ts`, leading-edge: a
+ * change that finds it idle is signalled on the next turn of the event loop,
+ * and changes within `holdoffMs` of the last signal share the next one), so a
+ * lone change is applied at once and a thousand watch events cost a handful
+ * of rebuilds. Sources write as they read and hold nothing off
  * themselves. `version()` counts changes, so a reader that already built
  * from the latest version can skip the signal that follows.
  *
  * @example
  * ```ts
  * import { createStore } from "./store.ts";
- * const store = createStore({ holdoffMs: 100, maxDelayMs: 500 });
+ * const store = createStore({ holdoffMs: 10 });
  * store.onChange(() => console.log(store.snapshot().gateways.length));
  * ```
  * @module
@@ -19,20 +20,36 @@ import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../reso
 import type { Snapshot } from "../model/snapshot.ts";
 import type { Clock } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
+import { sameForTranslate } from "./translate_relevance.ts";
 
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {
-  /** Quiet time after the last change before listeners run. Default 100 ms. */
+  /**
+   * Least time from the end of one change signal to the next: a burst of
+   * changes waits at most this long. Default 10 ms.
+   */
   holdoffMs?: number;
-  /** Longest a change waits while changes keep coming. Default 500 ms. */
+  /**
+   * With `trailing`: longest a change waits while changes keep coming.
+   * Default 500 ms.
+   */
   maxDelayMs?: number;
+  /**
+   * `trailing` makes it the older quiet-time holdoff (each change restarts
+   * `holdoffMs`, capped by `maxDelayMs`). Default leading-edge.
+   */
+  trailing?: boolean;
   /** Measures the holdoff. Default the system clock. */
   clock?: Clock;
 }
 
 /** A cache of objects by kind, namespace and name. */
 export interface Store {
-  /** Inserts or replaces; `true` if the stored object changed. */
+  /**
+   * Inserts or replaces; `true` if the stored object changed. A new version
+   * that `translate` cannot tell from the old (our own status write coming
+   * back, say) is stored without a change signal.
+   */
   upsert(object: GatewayResource): boolean;
   /** Removes; `true` if something was removed. */
   delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean;
@@ -85,8 +102,9 @@ class ObjectStore implements Store {
 
   constructor(options: StoreOptions) {
     this.#holdoff = new Holdoff({
-      holdoffMs: options.holdoffMs ?? 100,
+      holdoffMs: options.holdoffMs ?? 10,
       maxDelayMs: options.maxDelayMs ?? 500,
+      leading: !options.trailing,
       clock: options.clock,
       fire: () => {
         for (const listener of [...this.#listeners]) listener();
@@ -100,7 +118,7 @@ class ObjectStore implements Store {
     const old = map.get(key);
     if (old && sameObject(old, object)) return false;
     map.set(key, object);
-    this.#changed();
+    if (!old || !sameForTranslate(old, object)) this.#changed();
     return true;
   }
 
@@ -115,18 +133,17 @@ class ObjectStore implements Store {
     const next = new Map<string, GatewayResource>();
     for (const o of objects) next.set(keyOf(o.metadata.namespace, o.metadata.name), o);
     let differs = next.size !== map.size;
-    if (!differs) {
-      for (const [key, o] of next) {
-        const old = map.get(key);
-        if (!old || !sameObject(old, o)) {
-          differs = true;
-          break;
-        }
-      }
+    let matters = differs;
+    for (const [key, o] of next) {
+      if (matters) break;
+      const old = map.get(key);
+      if (old && sameObject(old, o)) continue;
+      differs = true;
+      matters = !old || !sameForTranslate(old, o);
     }
     if (!differs) return false;
     this.#byKind.set(kind, next);
-    this.#changed();
+    if (matters) this.#changed();
     return true;
   }
 

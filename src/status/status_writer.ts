@@ -130,6 +130,9 @@ class QueuedStatusWriter implements StatusWriter {
   #idleWaiters: (() => void)[] = [];
   // Built once per drain: a lookup per status would make a pass quadratic.
   #index = new Map<string, GatewayResource>();
+  // Results handed over since the index was built: an object it lacks may be
+  // one that result is about (created after the drain started).
+  #indexStale = false;
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -156,6 +159,7 @@ class QueuedStatusWriter implements StatusWriter {
       for (const key of next.keys()) this.#dirty.add(key);
       for (const key of this.#dirty) if (!next.has(key)) this.#dirty.delete(key);
       this.#wanted = next;
+      this.#indexStale = true;
       this.#kick();
     } catch (err) {
       this.#log.error("cannot queue statuses", { error: err });
@@ -220,6 +224,7 @@ class QueuedStatusWriter implements StatusWriter {
   }
 
   #indexStore(): void {
+    this.#indexStale = false;
     this.#index = new Map();
     for (const kind of STATUS_KINDS as readonly ResourceKind[]) {
       for (const o of this.#options.store.list(kind)) {
@@ -270,6 +275,10 @@ class QueuedStatusWriter implements StatusWriter {
   /** Writes one status; returns false to retry later. */
   async #writeOne(want: ObjectStatus, signal: AbortSignal): Promise<boolean> {
     const key = keyOf(want);
+    // No rebuild follows our own status writes, so "the next result" may be
+    // far off: an object missing from an index older than this result is
+    // looked up again before it is skipped.
+    if (!this.#index.has(key) && this.#indexStale) this.#indexStore();
     const stored = this.#index.get(key) as Json | undefined;
     if (!stored) {
       // Deleted, or not seen yet: the next result brings it back.

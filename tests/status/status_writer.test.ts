@@ -409,3 +409,22 @@ Deno.test("a write answered 429 with Retry-After is retried no sooner than that"
   await waitFor("written", () => env.patches() === 1);
   assertEquals(patches().map((r) => r.status), [429, 200]);
 });
+
+Deno.test("an object created while a drain is under way gets its status without another result", async () => {
+  await using env = await setup();
+  const release = env.kube.hold({ method: "PATCH", pathIncludes: "gatewayclasses" });
+  env.writer.update(result([classStatus("True")]));
+  env.kube.apply(httpRoute("r2"));
+  await waitFor(
+    "r2 in the store",
+    () => env.source.store.list("HTTPRoute").some((o) => o.metadata.name === "r2"),
+  );
+  // No rebuild follows a status write any more, so this result may be the last.
+  env.writer.update(result([classStatus("True"), { ...routeStatus(), name: "r2" }]));
+  release();
+  await env.writer.idle();
+  const parents = (env.kube.get(GW, "HTTPRoute", "default", "r2")?.status as {
+    parents?: Record<string, unknown>[];
+  } | undefined)?.parents;
+  assertEquals(parents?.map((p) => p.controllerName), [CONTROLLER]);
+});
