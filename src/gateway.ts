@@ -14,7 +14,7 @@ import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_UPGRADE_SETTINGS } from "./dataplane/c
 import { createListenerManager } from "./dataplane/listeners.ts";
 import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
 import { createWorkerPool } from "./dataplane/worker_pool.ts";
-import { compileRouteTable } from "./router/compile_route_table.ts";
+import { createRouteTableCompiler } from "./router/compile_route_table.ts";
 import { explainRequest } from "./router/explain.ts";
 import { createFilesSource } from "./source/files.ts";
 import { createKubeSource } from "./source/kube.ts";
@@ -23,6 +23,7 @@ import { loadKubeConnection } from "./kube/kubeconfig.ts";
 import { createStore } from "./source/store.ts";
 import { createKubeStatusPart } from "./status/kube_status_part.ts";
 import { translate } from "./translate/translate.ts";
+import { TranslateMemo } from "./translate/translate_memo.ts";
 import { VERSION } from "./cli/version.ts";
 import type {
   GatewayParts,
@@ -34,9 +35,11 @@ import type { RouteTable } from "./router/router.ts";
 
 /** Creates the production parts. */
 export function createDefaultParts(): GatewayParts {
+  // One process, one stream of snapshots: a change costs what it touches.
+  const memo = new TranslateMemo();
   return {
-    translate,
-    compile: compileRouteTable,
+    translate: (snapshot, options) => translate(snapshot, options, memo),
+    compile: createRouteTableCompiler(),
     createStore: () => createStore(),
     createMetrics: metricsPart,
     async connectKube(ctx) {

@@ -9,6 +9,7 @@ import {
   type ListenerConfig,
   type RuleConfig,
   socketKey,
+  type VirtualHostConfig,
 } from "../model/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "./router.ts";
 import { compileMatch } from "./compiled_match.ts";
@@ -54,7 +55,7 @@ interface CompiledListener {
  * }); // undefined
  * ```
  */
-export function compileRouteTable(config: GatewayConfig): RouteTable {
+export function compileRouteTable(config: GatewayConfig, cache?: VirtualHostCache): RouteTable {
   // Keyed by `address|port`: a pool address is its own socket, apart from
   // the shared listen host (empty address) and from other addresses.
   const ports = new Map<string, HostIndex<CompiledListener>>();
@@ -66,7 +67,7 @@ export function compileRouteTable(config: GatewayConfig): RouteTable {
       ports.set(key, listeners);
     }
     for (const listener of port.listeners) {
-      listeners.add(listener.hostname, compileListener(listener, config.rules));
+      listeners.add(listener.hostname, compileListener(listener, config.rules, cache));
     }
   }
 
@@ -84,19 +85,74 @@ export function compileRouteTable(config: GatewayConfig): RouteTable {
   });
 }
 
+/**
+ * Compiled virtual hosts of earlier tables, for {@linkcode createRouteTableCompiler}:
+ * a virtual host object that comes again (translate reuses unchanged ones)
+ * with the same rule objects on the same listener is not compiled again.
+ */
+export type VirtualHostCache = WeakMap<VirtualHostConfig, CachedVirtualHost>;
+
+interface CachedVirtualHost {
+  listener: string;
+  rules: (RuleConfig | undefined)[];
+  index: PathIndex<RouteMatch>;
+}
+
+/**
+ * A `compileRouteTable` that reuses the compiled virtual hosts of the tables
+ * it built before (see {@linkcode VirtualHostCache}); for the one caller that
+ * compiles config after config.
+ *
+ * @example
+ * ```ts
+ * import { createRouteTableCompiler } from "./compile_route_table.ts";
+ * const compile = createRouteTableCompiler();
+ * compile({ ports: [], rules: {} }).config.ports; // []
+ * ```
+ */
+export function createRouteTableCompiler(): (config: GatewayConfig) => RouteTable {
+  const cache: VirtualHostCache = new WeakMap();
+  return (config) => compileRouteTable(config, cache);
+}
+
+/**
+ * What a match result carries of its listener, as one string: a cached
+ * virtual host keeps its results (and their listener object) only while
+ * this is unchanged. Its virtual hosts are left out: a result is never
+ * asked for them.
+ */
+function listenerHead(listener: ListenerConfig): string {
+  const { virtualHosts: _hosts, ...head } = listener;
+  return JSON.stringify(head);
+}
+
 function compileListener(
   listener: ListenerConfig,
   rules: Record<string, RuleConfig>,
+  cache: VirtualHostCache | undefined,
 ): CompiledListener {
   const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
+  const head = cache === undefined ? "" : listenerHead(listener);
   for (const virtualHost of listener.virtualHosts) {
+    const ruleList = virtualHost.matches.map((m) =>
+      Object.hasOwn(rules, m.rule) ? rules[m.rule] : undefined
+    );
+    const cached = cache?.get(virtualHost);
+    if (
+      cached !== undefined && cached.listener === head &&
+      cached.rules.every((rule, i) => rule === ruleList[i])
+    ) {
+      virtualHosts.add(virtualHost.hostname, cached.index);
+      continue;
+    }
     const index = new PathIndex<RouteMatch>();
     virtualHost.matches.forEach((match, order) => {
-      if (!Object.hasOwn(rules, match.rule)) return;
-      const rule = rules[match.rule];
+      const rule = ruleList[order];
+      if (rule === undefined) return;
       const result = Object.freeze({ listener, virtualHost: virtualHost.hostname, match, rule });
       index.add({ order, compiled: compileMatch(match), result });
     });
+    cache?.set(virtualHost, { listener: head, rules: ruleList, index });
     virtualHosts.add(virtualHost.hostname, index);
   }
   return { config: listener, virtualHosts };

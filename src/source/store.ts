@@ -20,7 +20,7 @@ import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../reso
 import type { Snapshot } from "../model/snapshot.ts";
 import type { Clock } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
-import { sameForTranslate } from "./translate_relevance.ts";
+import { sameForTranslate } from "../resources/translate_relevance.ts";
 
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {

@@ -25,6 +25,7 @@ import type { HostRoute } from "./port_config.ts";
 import { attachToGateway, isGatewayRef, type ParentAttachment } from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
+import type { TranslateMemo } from "./translate_memo.ts";
 
 /** What the routes contribute to the result. */
 export interface AttachedRoutes {
@@ -42,6 +43,8 @@ export interface AttachInputs {
   /** `namespace/name` of a Gateway → its backend client certificate. */
   clientCertificate: (gateway: string) => CertificateConfig | undefined;
   policyAncestors: PolicyAncestors;
+  /** Reuses the compiled routes of an earlier translate (see `translate_memo.ts`). */
+  memo?: TranslateMemo;
 }
 
 interface PendingParent {
@@ -63,8 +66,10 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
   const statuses: ObjectStatus[] = [];
   const pending: PendingRoute[] = [];
   const grpc = (snapshot.grpcRoutes ?? []).map((r) => grpcRouteAsHttp(withNamespace(r)));
+  const http = snapshot.httpRoutes.map(withNamespace);
+  const memo = inputs.memo;
   const routes = [
-    ...[...snapshot.httpRoutes].map(withNamespace).sort(compareByName),
+    ...(memo ? memo.sortRoutes(http, compareByName) : http.sort(compareByName)),
     ...grpc.sort(compareByName),
   ];
   for (const route of routes) {
@@ -80,7 +85,7 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
       if (hadOurStatus(route, options.controllerName)) statuses.push(routeStatus(route, []));
       continue;
     }
-    const compiled = compileRoute(ctx, route);
+    const compiled = memo ? memo.compileRoute(ctx, route, compileRoute) : compileRoute(ctx, route);
     const parents = ours.map(({ ref, gatewayName, listeners }) => ({
       ref,
       gatewayName,

@@ -23,6 +23,7 @@ import type { ListenerState } from "./listener_state.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import type { TlsHostRoute } from "./tls_routes.ts";
+import type { TranslateMemo } from "./translate_memo.ts";
 
 /** A route serving one hostname on one listener. */
 export interface HostRoute {
@@ -51,6 +52,7 @@ export function buildPorts(
   routesByListener: ReadonlyMap<string, readonly HostRoute[]>,
   bindAddresses: (gateway: Gateway) => readonly string[] | undefined = () => undefined,
   tlsHostsByListener: ReadonlyMap<string, readonly TlsHostRoute[]> = new Map(),
+  memo?: TranslateMemo,
 ): PortsResult {
   const groups = new Map<string, { address?: string; states: ListenerState[] }>();
   for (const state of states) {
@@ -65,7 +67,7 @@ export function buildPorts(
   const bySocket = new Map<string, { address?: string; listeners: ListenerConfig[] }>();
   const certificates = new Map<string, CertificateConfig>();
   const usedRules = new Set<string>();
-  for (const { address, states: group } of groups.values()) {
+  for (const [groupKey, { address, states: group }] of groups) {
     const first = group[0];
     const protocol = first.protocol as ListenerProtocol;
     const hostRoutes = group.flatMap((s) => routesByListener.get(s.id) ?? []);
@@ -75,7 +77,7 @@ export function buildPorts(
       hostname: first.listener.hostname ?? null,
       port: first.listener.port,
       protocol,
-      virtualHosts: buildVirtualHosts(hostRoutes, usedRules),
+      virtualHosts: buildVirtualHosts(hostRoutes, usedRules, memo, `${groupKey}|${first.id}`),
     };
     if (protocol === "TLS") {
       listener.tlsHosts = buildTlsHosts(group.flatMap((s) => tlsHostsByListener.get(s.id) ?? []));
@@ -119,33 +121,43 @@ function compareAddresses(a: string | undefined, b: string | undefined): number 
 function buildVirtualHosts(
   hostRoutes: readonly HostRoute[],
   usedRules: Set<string>,
+  memo: TranslateMemo | undefined,
+  memoKey: string,
 ): VirtualHostConfig[] {
-  const byHost = new Map<string, Map<string, RankedMatch>>();
+  const byHost = new Map<string, CompiledRoute[]>();
   for (const { hostname, route } of hostRoutes) {
+    const routes = byHost.get(hostname);
+    if (routes === undefined) byHost.set(hostname, [route]);
+    else routes.push(route);
+  }
+  const hosts: VirtualHostConfig[] = [];
+  for (const [hostname, routes] of byHost) {
+    // The same compiled routes in the same order make the same host: ranking
+    // and sorting its matches is most of the cost, so it is done once.
+    const host = memo === undefined
+      ? virtualHost(hostname, routes)
+      : memo.virtualHost(`${memoKey}|${hostname}`, routes, () => virtualHost(hostname, routes));
+    if (host.matches.length === 0) continue;
+    for (const m of host.matches) usedRules.add(m.rule);
+    hosts.push(host);
+  }
+  return hosts.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
+}
+
+/** One host's matches, from the routes serving it, in precedence order. */
+function virtualHost(hostname: string, routes: readonly CompiledRoute[]): VirtualHostConfig {
+  const matches = new Map<string, RankedMatch>();
+  for (const route of routes) {
     const createdAt = timestampMs(route.route.metadata.creationTimestamp);
-    const matches = byHost.get(hostname) ?? new Map<string, RankedMatch>();
-    byHost.set(hostname, matches);
     for (const rule of route.rules) {
       rule.matches.forEach((match, matchIndex) => {
         // A route attached through several parentRefs or merged listeners appears once.
         if (matches.has(match.id)) return;
-        matches.set(match.id, {
-          match,
-          createdAt,
-          ruleIndex: rule.index,
-          matchIndex,
-        });
+        matches.set(match.id, { match, createdAt, ruleIndex: rule.index, matchIndex });
       });
     }
   }
-  const hosts: VirtualHostConfig[] = [];
-  for (const [hostname, matches] of byHost) {
-    const sorted = sortMatches([...matches.values()]);
-    if (sorted.length === 0) continue;
-    for (const m of sorted) usedRules.add(m.rule);
-    hosts.push({ hostname, matches: sorted });
-  }
-  return hosts.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
+  return { hostname, matches: sortMatches([...matches.values()]) };
 }
 
 /**

@@ -29,6 +29,7 @@ import { attachRoutes } from "./attach_routes.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import { insecureFrontendCondition } from "./frontend_validation.ts";
 import { attachTlsRoutes } from "./tls_routes.ts";
+import type { TranslateMemo } from "./translate_memo.ts";
 import {
   type GatewayClientCertificate,
   gatewayClientCertificate,
@@ -49,7 +50,12 @@ export type { Snapshot } from "../model/snapshot.ts";
  * result.config.ports; // []
  * ```
  */
-export function translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult {
+export function translate(
+  snapshot: Snapshot,
+  options: TranslateOptions,
+  memo?: TranslateMemo,
+): TranslateResult {
+  memo?.begin(snapshot, options);
   const ctx = createContext(snapshot, options);
   const classes = evaluateGatewayClasses(ctx);
 
@@ -80,6 +86,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     listenersByGateway,
     clientCertificate: (gateway) => clientCertificates.get(gateway)?.certificate,
     policyAncestors,
+    memo,
   });
   const { routesByListener, statuses: routeStatuses, compiled: compiledRoutes } = attached;
   const rules: Record<string, RuleConfig> = {};
@@ -95,14 +102,16 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
     routesByListener,
     (gateway) => addresses.get(gatewayKey(gateway))?.bindAddresses,
     tlsRoutes.hostsByListener,
+    memo,
   );
   for (const compiled of compiledRoutes) {
     for (const rule of compiled.rules) {
       if (built.usedRules.has(rule.config.id)) rules[rule.config.id] = rule.config;
     }
   }
-  const sortedRules: Record<string, RuleConfig> = {};
-  for (const id of Object.keys(rules).sort(compareStrings)) sortedRules[id] = rules[id];
+  let sortedRules: Record<string, RuleConfig> = {};
+  if (memo) sortedRules = memo.sortedRules(rules, compareStrings);
+  else for (const id of Object.keys(rules).sort(compareStrings)) sortedRules[id] = rules[id];
 
   const gatewayStatuses = [...gateways]
     .sort(compareByName)
@@ -117,6 +126,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
       )
     );
 
+  memo?.end();
   return deepFreeze({
     config: { ports: built.ports, rules: sortedRules },
     certificates: built.certificates,

@@ -2,9 +2,11 @@
  * Whether a new version of an object can change what `translate` produces.
  * The status writer's own patches come back through the watch as new object
  * versions; at scale they are most of the events, and a rebuild for each
- * would keep the pipeline busy with work that changes nothing. `translate`
+ * would keep the pipeline busy with work that changes nothing. A rebuild
  * reads an object's metadata and spec, and from its status only a Gateway's
- * `status.addresses` (pool addresses stick to their Gateway) and whether our
+ * `status.addresses` (pool addresses stick to their Gateway), a Service's
+ * `status.loadBalancer` (the Gateway addresses published, read from the
+ * store for each rebuild's options) and whether our
  * controller reports on a route (`status.parents`) or a policy
  * (`status.ancestors`). That last one only decides whether an unattached
  * object gets an empty status that clears our old entries; a result that
@@ -14,8 +16,8 @@
  * route). Conditions, listener counts, `observedGeneration`,
  * `resourceVersion` and `managedFields` it never reads.
  *
- * Keep this in step with `translate/`: a status field it starts to read
- * belongs in {@linkcode statusSeenByTranslate}.
+ * Keep this in step with `translate/` and `runtime/gateway_addresses.ts`: a
+ * status field they start to read belongs in {@linkcode statusSeenByTranslate}.
  *
  * @example
  * ```ts
@@ -29,13 +31,13 @@
 
 type Json = Record<string, unknown>;
 
-/** The parts of a status that `translate` reads, as one comparable string. */
+/** The parts of a status that a rebuild reads, as one comparable string. */
 export function statusSeenByTranslate(status: unknown): string {
-  const addresses = typeof status === "object" && status !== null
-    ? (status as Json).addresses
-    : undefined;
+  if (typeof status !== "object" || status === null) return "";
+  const { addresses, loadBalancer } = status as Json;
   // Absent and empty hold the same addresses: none.
-  return Array.isArray(addresses) && addresses.length > 0 ? JSON.stringify(addresses) : "";
+  const held = Array.isArray(addresses) && addresses.length > 0 ? JSON.stringify(addresses) : "";
+  return loadBalancer === undefined ? held : `${held}|${JSON.stringify(loadBalancer)}`;
 }
 
 function withoutVolatile(metadata: unknown): unknown {

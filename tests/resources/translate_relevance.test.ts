@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { sameForTranslate } from "../../src/source/translate_relevance.ts";
+import { sameForTranslate } from "../../src/resources/translate_relevance.ts";
 import { createStore } from "../../src/source/store.ts";
 import type { GatewayResource } from "../../src/resources/types.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
@@ -79,4 +79,16 @@ Deno.test("the store keeps a status-only version but signals no change for it", 
   await clock.advance(1_000);
   assertEquals([signals, store.version()], [2, 2]);
   store.close();
+});
+
+Deno.test("a Service's status.loadBalancer is seen (the Gateway addresses published come from it)", () => {
+  const svc = (rv: string, ip?: string) =>
+    ({
+      kind: "Service",
+      metadata: { name: "gw-lb", namespace: "default", resourceVersion: rv },
+      spec: { ports: [] },
+      status: { loadBalancer: ip === undefined ? {} : { ingress: [{ ip }] } },
+    }) as unknown as GatewayResource;
+  assert(sameForTranslate(svc("1", "203.0.113.1"), svc("2", "203.0.113.1")));
+  assertEquals(sameForTranslate(svc("1"), svc("2", "203.0.113.1")), false);
 });

@@ -1,0 +1,239 @@
+/**
+ * What one `translate` can hand the next, so a change costs about what it
+ * touches: the compiled form of every HTTPRoute (keyed by the route object
+ * itself, so a new version of a route is a miss), each virtual host's
+ * matches in precedence order (reused while the same match objects make it
+ * up), the sorted route list and the sorted rule map. Everything reused is
+ * frozen already, so `deepFreeze` skips it too.
+ *
+ * A compiled route depends on more than its route: Services, EndpointSlices,
+ * ReferenceGrants, policies, Secrets, Gateways. Any change to an object
+ * other than an HTTPRoute that translate can see (`sameForTranslate`), or
+ * to the options (`now` aside: no route reads it), empties the memo, so reuse only ever happens when nothing but routes
+ * changed: route churn, the common case at scale. The result is the one a
+ * translate from scratch gives (`tests/translate/translate_memo.test.ts`
+ * checks that over random change sequences), except that problems found
+ * outside a route's own compilation may come in another order.
+ *
+ * A memo belongs to one caller (the reconciler): results of two unrelated
+ * snapshot streams would only evict each other.
+ *
+ * @example
+ * ```ts
+ * import { TranslateMemo } from "./translate_memo.ts";
+ * import { translate } from "./translate.ts";
+ * import { EMPTY_SNAPSHOT } from "../model/snapshot.ts";
+ * const memo = new TranslateMemo();
+ * const options = { controllerName: "gateway.serval.dev/controller" };
+ * translate(EMPTY_SNAPSHOT, options, memo);
+ * translate(EMPTY_SNAPSHOT, options, memo); // reuses what did not change
+ * ```
+ * @module
+ */
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { Problem, RuleConfig, TranslateOptions } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
+import { sameForTranslate } from "../resources/translate_relevance.ts";
+import { objectId } from "./ids.ts";
+import type { TranslateContext } from "./context.ts";
+import type { CompiledRoute } from "./route_rules.ts";
+
+/** A compiled route and the problems its compilation reported. */
+interface RouteEntry {
+  route: HTTPRoute;
+  compiled: CompiledRoute;
+  problems: Problem[];
+}
+
+/** Sorted once, reused while the same objects come in the same order. */
+interface SortedEntry<T> {
+  input: readonly T[];
+  output: T[];
+}
+
+/** The snapshot's kinds memoised route by route; every other kind is a dependency. */
+const ROUTE_KINDS: ReadonlySet<string> = new Set(["httpRoutes", "grpcRoutes"]);
+
+/**
+ * Whether two lists of a dependency kind hold the same objects, or versions
+ * of them that translate cannot tell apart (our own status write came back:
+ * the store keeps such a version without a rebuild, and the next change must
+ * not find the memo emptied by it).
+ */
+function sameDependencies(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined) {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && !sameForTranslate(a[i] as object, b[i] as object)) return false;
+  }
+  return true;
+}
+
+function sameElements<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function optionsKey(options: TranslateOptions): string {
+  const { now: _now, ...rest } = options;
+  return JSON.stringify(rest);
+}
+
+/** The memo a caller keeps between translates; see the module doc. */
+export class TranslateMemo {
+  #dependencies = new Map<string, readonly unknown[] | undefined>();
+  #options = "";
+  // By `namespace/name`: a new version of a route that translate cannot tell
+  // from the old (our status write came back) is compiled no more than the old.
+  #routes = new Map<string, RouteEntry>();
+  #routesSeen = new Set<string>();
+  #sortedRoutes: SortedEntry<HTTPRoute> | undefined;
+  #hosts = new Map<string, { inputs: readonly unknown[]; output: unknown }>();
+  #hostsSeen = new Set<string>();
+  #rules: { ids: string[]; configs: RuleConfig[]; output: Record<string, RuleConfig> } | undefined;
+  #hits = 0;
+  #misses = 0;
+
+  /** Compiled routes reused and compiled anew since the memo was made. */
+  stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
+  }
+
+  /** Starts a translate: empties the memo when anything but routes changed. */
+  begin(snapshot: Snapshot, options: TranslateOptions): void {
+    const key = optionsKey(options);
+    let same = key === this.#options;
+    const lists = snapshot as unknown as Record<string, readonly unknown[] | undefined>;
+    const kinds = Object.keys(lists).filter((kind) => !ROUTE_KINDS.has(kind));
+    if (kinds.length !== this.#dependencies.size) same = false;
+    for (const kind of kinds) {
+      if (same && !sameDependencies(this.#dependencies.get(kind), lists[kind])) same = false;
+      this.#dependencies.set(kind, lists[kind]);
+    }
+    this.#options = key;
+    this.#hostsSeen.clear();
+    this.#routesSeen.clear();
+    if (same) return;
+    this.#routes.clear();
+    this.#hosts.clear();
+    this.#rules = undefined;
+  }
+
+  /** `compile(ctx, route)`, or its earlier result for this very route object. */
+  compileRoute(
+    ctx: TranslateContext,
+    route: HTTPRoute,
+    compile: (ctx: TranslateContext, route: HTTPRoute) => CompiledRoute,
+  ): CompiledRoute {
+    // A GRPCRoute comes HTTPRoute-shaped, its kind kept: one key space for both.
+    const key = `${route.kind}/${route.metadata.namespace ?? ""}/${route.metadata.name}`;
+    this.#routesSeen.add(key);
+    const known = this.#routes.get(key);
+    if (known !== undefined && (known.route === route || sameForTranslate(known.route, route))) {
+      this.#hits++;
+      for (const problem of known.problems) ctx.problems.push(problem);
+      return known.compiled;
+    }
+    this.#misses++;
+    const before = ctx.problems.length;
+    const compiled = compile(ctx, route);
+    // Problems of other objects found on the way (a policy evaluated on first
+    // use) belong to whoever evaluates them next time, not to this route.
+    const id = objectId(route.kind, route.metadata.name, route.metadata.namespace);
+    const problems = ctx.problems.slice(before).filter((p) => p.object === id);
+    this.#routes.set(key, { route, compiled, problems });
+    return compiled;
+  }
+
+  /**
+   * `routes` sorted by `compare`: the earlier order with the objects of this
+   * snapshot when the same names come again, else a fresh sort.
+   */
+  sortRoutes(routes: readonly HTTPRoute[], compare: (a: HTTPRoute, b: HTTPRoute) => number) {
+    const last = this.#sortedRoutes;
+    if (last !== undefined && sameElements(last.input, routes)) return last.output;
+    const output = last === undefined
+      ? [...routes].sort(compare)
+      : mergeSorted(last, routes, compare);
+    this.#sortedRoutes = { input: routes, output };
+    return output;
+  }
+
+  /**
+   * A virtual host built from `inputs` (compared element by element), or the
+   * one built before from the same inputs under `key`.
+   */
+  virtualHost<T>(key: string, inputs: readonly unknown[], build: () => T): T {
+    this.#hostsSeen.add(key);
+    const known = this.#hosts.get(key);
+    if (known !== undefined && sameElements(known.inputs, inputs)) return known.output as T;
+    const output = build();
+    this.#hosts.set(key, { inputs, output });
+    return output;
+  }
+
+  /** Ends a translate: forgets the routes and virtual hosts it did not see (gone). */
+  end(): void {
+    evictUnseen(this.#hosts, this.#hostsSeen);
+    evictUnseen(this.#routes, this.#routesSeen);
+  }
+
+  /** `rules` with sorted keys; the earlier object when the same rules come in the same order. */
+  sortedRules(
+    rules: Record<string, RuleConfig>,
+    compare: (a: string, b: string) => number,
+  ): Record<string, RuleConfig> {
+    const ids = Object.keys(rules);
+    const configs = ids.map((id) => rules[id]);
+    const last = this.#rules;
+    if (last !== undefined && sameElements(last.ids, ids) && sameElements(last.configs, configs)) {
+      return last.output;
+    }
+    const output: Record<string, RuleConfig> = {};
+    for (const id of [...ids].sort(compare)) output[id] = rules[id];
+    this.#rules = { ids, configs, output };
+    return output;
+  }
+}
+
+function evictUnseen(map: Map<string, unknown>, seen: ReadonlySet<string>): void {
+  if (seen.size === map.size) return;
+  for (const key of map.keys()) if (!seen.has(key)) map.delete(key);
+}
+
+/**
+ * The routes of this snapshot in `compare` order, from the last sorted list:
+ * the routes still there keep their places (a route object replaced by its
+ * new version sorts the same: `compare` reads only names), the new ones are
+ * sorted and merged in.
+ */
+function mergeSorted(
+  last: SortedEntry<HTTPRoute>,
+  routes: readonly HTTPRoute[],
+  compare: (a: HTTPRoute, b: HTTPRoute) => number,
+): HTTPRoute[] {
+  const keyOf = (r: HTTPRoute) => `${r.metadata.namespace ?? ""}/${r.metadata.name}`;
+  const current = new Map<string, HTTPRoute>();
+  for (const route of routes) current.set(keyOf(route), route);
+  const kept: HTTPRoute[] = [];
+  for (const route of last.output) {
+    const now = current.get(keyOf(route));
+    if (now === undefined) continue;
+    kept.push(now);
+    current.delete(keyOf(route));
+  }
+  // Duplicated names (never from a store) would be lost by the map: sort afresh.
+  if (kept.length + current.size !== routes.length) return [...routes].sort(compare);
+  const added = [...current.values()].sort(compare);
+  const out: HTTPRoute[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < kept.length || j < added.length) {
+    if (j >= added.length || (i < kept.length && compare(kept[i], added[j]) <= 0)) {
+      out.push(kept[i++]);
+    } else out.push(added[j++]);
+  }
+  return out;
+}

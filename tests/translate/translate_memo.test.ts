@@ -1,0 +1,94 @@
+/**
+ * Incremental translation equals translation from scratch: every golden
+ * scenario, then a random sequence of changes to it (fixed seeds), each
+ * snapshot translated with a memo carried along and without one. Problems are
+ * compared as a set: those of objects other than a route may come in another
+ * order (see `translate_memo.ts`).
+ */
+import { assert, assertEquals } from "@std/assert";
+import { translate } from "../../src/translate/translate.ts";
+import { TranslateMemo } from "../../src/translate/translate_memo.ts";
+import type { HTTPRoute } from "../../src/resources/http_route_types.ts";
+import { MUTATIONS } from "./_snapshot_mutations.ts";
+import type { Snapshot } from "../../src/model/snapshot.ts";
+import type { TranslateOptions, TranslateResult } from "../../src/model/config.ts";
+import { Prng } from "../fuzz/_prng.ts";
+import { loadSnapshot } from "./load_snapshot.ts";
+
+const TESTDATA = new URL("./testdata/", import.meta.url);
+const STEPS = 30;
+
+function comparable(result: TranslateResult) {
+  const problems = result.problems.map((p) => JSON.stringify(p)).sort();
+  return { ...result, problems };
+}
+
+function runSequence(
+  snapshot: Snapshot,
+  options: TranslateOptions,
+  seed: number,
+): { applied: number; hits: number } {
+  const rng = new Prng(seed);
+  const memo = new TranslateMemo();
+  const removed: HTTPRoute[] = [];
+  const names = Object.keys(MUTATIONS);
+  let current = snapshot;
+  let applied = 0;
+  const check = (what: string) => {
+    const incremental = translate(current, options, memo);
+    const scratch = translate(current, options);
+    assertEquals(comparable(incremental), comparable(scratch), `seed ${seed}, ${what}`);
+  };
+  check("first translate");
+  check("same snapshot again");
+  for (let step = 0; step < STEPS; step++) {
+    const name = rng.pick(names);
+    const next = MUTATIONS[name](current, rng, removed);
+    if (next === undefined) continue;
+    current = next;
+    applied++;
+    check(`step ${step}: ${name}`);
+  }
+  return { applied, hits: memo.stats().hits };
+}
+
+const scenarios = [...Deno.readDirSync(TESTDATA)]
+  .map((e) => e.name)
+  .filter((name) => name.endsWith(".in.yaml"))
+  .sort();
+
+Deno.test("incremental translate equals translate from scratch over random changes to every golden scenario", () => {
+  let applied = 0;
+  let hits = 0;
+  scenarios.forEach((file, index) => {
+    const { snapshot, options } = loadSnapshot(
+      Deno.readTextFileSync(new URL(file, TESTDATA)),
+      (path) => Deno.readTextFileSync(new URL(path, TESTDATA)),
+    );
+    for (const seed of [1, 2]) {
+      const run = runSequence(snapshot, options, seed * 1000 + index);
+      applied += run.applied;
+      hits += run.hits;
+    }
+  });
+  assert(applied > scenarios.length * 20, `only ${applied} changes applied`);
+  assert(hits > applied, `only ${hits} compiled routes reused over ${applied} changes`);
+});
+
+Deno.test("an unchanged route is compiled once, however many translates follow", () => {
+  const file = scenarios.find((f) => f.includes("httproute"))!;
+  const { snapshot, options } = loadSnapshot(
+    Deno.readTextFileSync(new URL(file, TESTDATA)),
+    (path) => Deno.readTextFileSync(new URL(path, TESTDATA)),
+  );
+  const memo = new TranslateMemo();
+  const first = translate(snapshot, options, memo);
+  const compiled = memo.stats().misses;
+  assert(compiled > 0);
+  const second = translate({ ...snapshot, httpRoutes: [...snapshot.httpRoutes] }, options, memo);
+  assertEquals(memo.stats(), { hits: compiled, misses: compiled });
+  assert(first.config.rules === second.config.rules, "the rule map itself is reused");
+  const changedService = { ...snapshot, services: [...snapshot.services].reverse() };
+  translate(changedService, options, memo);
+  assertEquals(memo.stats().misses, compiled * (snapshot.services.length > 1 ? 2 : 1));
+});
