@@ -140,15 +140,17 @@ function settleKindConflicts(pending: PendingRoute[]): void {
   }
   const losers = new Map<PendingRoute, Map<string, string>>();
   for (const [listenerId, entries] of byListener) {
-    for (const a of entries) {
-      for (const b of entries) {
-        if (a.route.route.kind === b.route.route.kind) continue;
-        if (compareByAgeThenName(a.route.route, b.route.route) >= 0) continue;
-        if (!intersects(a.hostnames, b.hostnames)) continue;
-        const lost = losers.get(b.route) ?? new Map<string, string>();
-        lost.set(listenerId, `${a.route.route.kind} ${a.route.compiled.key}`);
-        losers.set(b.route, lost);
-      }
+    // Pairs of one kind never conflict: a listener serving only one kind
+    // (thousands of HTTPRoutes, say) costs one pass, not a pass per pair.
+    const grpc = entries.filter((e) => e.route.route.kind as string === "GRPCRoute");
+    if (grpc.length === 0 || grpc.length === entries.length) continue;
+    const http = entries.filter((e) => e.route.route.kind as string !== "GRPCRoute");
+    for (const [a, b] of crossPairs(http, grpc)) {
+      if (compareByAgeThenName(a.route.route, b.route.route) >= 0) continue;
+      if (!intersects(a.hostnames, b.hostnames)) continue;
+      const lost = losers.get(b.route) ?? new Map<string, string>();
+      lost.set(listenerId, `${a.route.route.kind} ${a.route.compiled.key}`);
+      losers.set(b.route, lost);
     }
   }
   for (const [route, lost] of losers) {
@@ -168,6 +170,16 @@ function settleKindConflicts(pending: PendingRoute[]): void {
         },
         attachments: [],
       };
+    }
+  }
+}
+
+/** Every (x, y) and (y, x) with x from `xs` and y from `ys`. */
+function* crossPairs<T>(xs: readonly T[], ys: readonly T[]): Generator<[T, T]> {
+  for (const x of xs) {
+    for (const y of ys) {
+      yield [x, y];
+      yield [y, x];
     }
   }
 }
