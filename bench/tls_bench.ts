@@ -29,7 +29,7 @@
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
-import { type Child, freePort, spawn } from "./_processes.ts";
+import { type Child, freePort, spawn, treeCpuSeconds } from "./_processes.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -267,7 +267,7 @@ try {
     `${dir}/manifests/bench.yaml`,
     manifests(gatewayPort, mtlsPort, backendPort, leaf.certPem, leaf.keyPem),
   );
-  children.push(spawn("gateway", Deno.execPath(), [
+  const gateway = spawn("gateway", Deno.execPath(), [
     "run",
     "--allow-net",
     "--allow-read",
@@ -285,12 +285,13 @@ try {
     "off",
     "--log-level",
     "warn",
-  ]));
+  ]);
+  children.push(gateway);
 
   const targets = [
-    { name: "nginx (TLS, 1 worker)", port: nginxPort },
-    { name: "gateway (main.ts)", port: gatewayPort },
-    { name: "gateway, client-cert", port: mtlsPort },
+    { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined },
+    { name: "gateway (main.ts)", port: gatewayPort, pid: gateway.process.pid },
+    { name: "gateway, client-cert", port: mtlsPort, pid: gateway.process.pid },
   ];
   for (const t of targets) await waitForTls(t.port, caFile);
 
@@ -313,14 +314,19 @@ try {
         t.port,
         shape.args.map((a, i, all) => all[i - 1] === "-n" ? String(Math.ceil(Number(a) / 10)) : a),
       );
+      const cpuBefore = t.pid === undefined ? NaN : await treeCpuSeconds(t.pid);
       const r = await h2load(url(t.port), t.port, shape.args);
+      const cpuUs = t.pid === undefined
+        ? NaN
+        : (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.succeeded;
       if (!(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0) {
         failed = true;
         console.error(`${t.name} / ${shape.name}: failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`);
       }
       rates.push(r.requestsPerSec);
       table.push(
-        shape.name.padEnd(18) + t.name.padEnd(24) + r.requestsPerSec.toFixed(0).padStart(10),
+        shape.name.padEnd(18) + t.name.padEnd(24) + r.requestsPerSec.toFixed(0).padStart(10) +
+          (Number.isNaN(cpuUs) ? "" : cpuUs.toFixed(0).padStart(14)),
       );
     }
     table.push(
@@ -333,7 +339,9 @@ try {
     );
   }
   console.log(`h2load, SNI ${NAME}, -c ${connections}, 127.0.0.1\n`);
-  console.log("shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10));
+  console.log(
+    "shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10) + "CPU µs/req".padStart(14),
+  );
   for (const line of table) console.log(line);
 } catch (error) {
   failed = true;
