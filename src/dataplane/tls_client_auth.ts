@@ -98,9 +98,16 @@ export function createClientAuth(options: ClientAuthOptions): ClientAuth {
 class ValidatingServers implements ClientAuth {
   readonly #options: ClientAuthOptions;
   readonly #log: Logger;
+  /** By {@linkcode hashSettings}. */
   readonly #servers = new Map<string, ValidatingServer>();
+  /** Decrypted relays by their local port. */
   readonly #origins = new Map<number, ClientAuthOrigin>();
   readonly #running = new Set<Promise<void>>();
+  /**
+   * A table's entries are frozen and live as long as it does, so a
+   * connection pays for the hash only after a config change.
+   */
+  readonly #keys = new WeakMap<SniEntry, string>();
   #closed = false;
   #plain: Deno.TcpListener | undefined;
 
@@ -113,23 +120,21 @@ class ValidatingServers implements ClientAuth {
     if (this.#closed) {
       return Promise.reject(new Error("Cannot relay a connection: the port is closing"));
     }
-    const key = settingsKey(entry, pair);
-    let found = this.#servers.get(key);
-    if (found === undefined) {
-      const started = this.#start(entry, pair);
-      found = started;
-      this.#servers.set(key, started);
-      // A server that could not listen is forgotten: the next connection tries again.
-      started.port.catch(() => {
-        if (this.#servers.get(key) === started) this.#servers.delete(key);
-      });
-      this.#log.info("Started a client-certificate TLS server", {
-        listener: entry.listenerId,
-        mode: entry.clientValidation!.mode,
-        cas: entry.clientValidation!.caRefs,
-      });
-    }
-    return found.port;
+    const key = this.#settingsKey(entry, pair);
+    const found = this.#servers.get(key);
+    if (found !== undefined) return found.port;
+    const started = this.#start(entry, pair);
+    this.#servers.set(key, started);
+    // A server that could not listen is forgotten: the next connection tries again.
+    started.port.catch(() => {
+      if (this.#servers.get(key) === started) this.#servers.delete(key);
+    });
+    this.#log.info("Started a client-certificate TLS server", {
+      listener: entry.listenerId,
+      mode: entry.clientValidation!.mode,
+      cas: entry.clientValidation!.caRefs,
+    });
+    return started.port;
   }
 
   originOf(relayPort: number): ClientAuthOrigin | undefined {
@@ -140,7 +145,7 @@ class ValidatingServers implements ClientAuth {
     const keep = new Set<string>();
     for (const entry of certificates.entries) {
       const pair = certificates.keyPairOf(entry);
-      if (entry.clientValidation && pair) keep.add(settingsKey(entry, pair));
+      if (entry.clientValidation && pair) keep.add(this.#settingsKey(entry, pair));
     }
     for (const [key, found] of this.#servers) {
       if (keep.has(key)) continue;
@@ -154,20 +159,26 @@ class ValidatingServers implements ClientAuth {
     return this.#running.size;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const found of this.#servers.values()) found.server.close();
     this.#servers.clear();
     closeQuietly(this.#plain);
-    await Promise.resolve();
+    return Promise.resolve();
   }
 
   async drained(): Promise<void> {
     while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
-  /** The plain loopback listener decrypted connections are relayed to, bound on first use. */
+  #settingsKey(entry: SniEntry, pair: TlsKeyPair): string {
+    let key = this.#keys.get(entry);
+    if (key === undefined) this.#keys.set(entry, key = hashSettings(entry, pair));
+    return key;
+  }
+
+  /** The port of the plain listener decrypted connections are relayed to, bound on first use. */
   #plainPort(): number {
     if (this.#plain === undefined) {
       this.#plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -193,6 +204,7 @@ class ValidatingServers implements ClientAuth {
     }
   }
 
+  /** Relays one validated client's decrypted stream to the plain listener. */
   async #relay(socket: TLSSocket, entry: SniEntry): Promise<void> {
     const front = this.#options.lookup(socket.remotePort ?? -1);
     if (front === undefined) {
@@ -227,6 +239,7 @@ class ValidatingServers implements ClientAuth {
 
   #start(entry: SniEntry, pair: TlsKeyPair): ValidatingServer {
     const validation = entry.clientValidation!;
+    const log = this.#log.child({ listener: entry.listenerId });
     const server = createServer({
       cert: pair.cert,
       key: pair.key,
@@ -249,16 +262,10 @@ class ValidatingServers implements ClientAuth {
       // Deno 2.9.6 reports a handshake timeout here but leaves the socket
       // open: a client stalling mid-handshake would hold it forever.
       socket?.destroy();
-      this.#log.debug("Client-certificate handshake failed", {
-        listener: entry.listenerId,
-        error: error.message,
-      });
+      log.debug("Client-certificate handshake failed", { error: error.message });
     });
     server.on("error", (error: Error) => {
-      this.#log.warn("Client-certificate TLS server failed", {
-        listener: entry.listenerId,
-        error: error.message,
-      });
+      log.warn("Client-certificate TLS server failed", { error: error.message });
     });
     const port = new Promise<number>((resolve, reject) => {
       server.once("error", reject);
@@ -272,7 +279,7 @@ class ValidatingServers implements ClientAuth {
 }
 
 /** Everything that decides what a handshake on the entry's server does. */
-function settingsKey(entry: SniEntry, pair: TlsKeyPair): string {
+function hashSettings(entry: SniEntry, pair: TlsKeyPair): string {
   const validation = entry.clientValidation!;
   const hash = createHash("sha256");
   hash.update(`${entry.listenerId}\0${validation.mode}\0`);
