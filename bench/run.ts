@@ -8,6 +8,9 @@
  * - `h2c`: proxying to a cleartext HTTP/2 backend, the gateway against nginx's
  *   `grpc_pass` and against its own HTTP/1.1 path to the same backend
  *   (`bench/h2c_bench.ts`);
+ * - `grpc`: unary gRPC calls per second, the gateway (GRPCRoute) against
+ *   nginx `grpc_pass` to the same echo-basic backend, with h2load
+ *   (`bench/grpc_bench.ts`);
  * - `tls`: HTTPS, new connections per second and keep-alive throughput,
  *   against nginx terminating TLS with the same certificate (`bench/tls_bench.ts`);
  * - `passthrough`: TLS Passthrough, new connections per second and bulk
@@ -51,6 +54,7 @@ const PERMISSIONS = [
 const BENCHES: Bench[] = [
   { name: "proxy", args: ["run", ...PERMISSIONS, "bench/proxy_bench.ts"] },
   { name: "h2c", args: ["run", ...PERMISSIONS, "bench/h2c_bench.ts"] },
+  { name: "grpc", args: ["run", ...PERMISSIONS, "bench/grpc_bench.ts"] },
   { name: "tls", args: ["run", ...PERMISSIONS, "bench/tls_bench.ts"] },
   { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },

@@ -62,13 +62,19 @@ export async function respondToStream(
   }
   const body = response.body;
   if (body === null && trailers === undefined) {
-    stream.respond(outgoing(response), { endStream: true });
+    try {
+      stream.respond(outgoing(response), { endStream: true });
+    } catch {
+      // Headers HTTP/2 cannot carry: the stream is reset instead.
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
     await closed;
     return;
   }
   try {
     stream.respond(outgoing(response), { waitForTrailers: trailers !== undefined });
   } catch {
+    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     await body?.cancel().catch(() => {});
     return;
   }
@@ -77,8 +83,13 @@ export async function respondToStream(
       trailers.then((list) => {
         if (stream.closed || stream.destroyed) return;
         const t = trailerObject(list);
-        if (Object.keys(t).length > 0) stream.sendTrailers(t);
-        else stream.close();
+        try {
+          if (Object.keys(t).length > 0) stream.sendTrailers(t);
+          else stream.close();
+        } catch {
+          // Invalid trailers from the backend: end the stream without them.
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        }
       }, () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     });
   }

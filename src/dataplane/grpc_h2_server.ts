@@ -29,11 +29,22 @@ export function startsLikeH2(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** A duplex over `conn` that yields `first` before what `conn` reads next. */
+/**
+ * A duplex over `conn` that yields `first` before what `conn` reads next.
+ * It uses `conn.read`/`conn.write` directly: their promises are the only
+ * ones a reset can reject, and each is handled here.
+ */
 function connDuplex(conn: Deno.Conn, first: Uint8Array): Duplex {
-  const reader = conn.readable.getReader();
-  const writer = conn.writable.getWriter();
   let pending: Uint8Array | undefined = first.length > 0 ? first : undefined;
+  let reading = false;
+  const buffer = new Uint8Array(64 * 1024);
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
   return new Duplex({
     read() {
       if (pending !== undefined) {
@@ -42,26 +53,35 @@ function connDuplex(conn: Deno.Conn, first: Uint8Array): Duplex {
         this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         return;
       }
-      reader.read().then(
-        (r) =>
-          this.push(
-            r.done ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-          ),
-        (error) => this.destroy(error),
+      if (reading) return;
+      reading = true;
+      conn.read(buffer).then(
+        (n) => {
+          reading = false;
+          this.push(n === null ? null : Buffer.from(buffer.slice(0, n)));
+        },
+        (error) => {
+          reading = false;
+          this.destroy(error);
+        },
       );
     },
     write(chunk: Buffer, _encoding, callback) {
-      writer.write(chunk).then(() => callback(), callback);
+      writeAll(conn, chunk).then(() => callback(), (error) => callback(error));
     },
     final(callback) {
-      writer.close().then(() => callback(), () => callback());
+      conn.closeWrite().then(() => callback(), () => callback());
     },
     destroy(error, callback) {
-      reader.cancel().catch(() => {});
-      writer.abort().catch(() => {});
+      close();
       callback(error);
     },
   });
+}
+
+async function writeAll(conn: Deno.Conn, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) offset += await conn.write(chunk.subarray(offset));
 }
 
 /** Options of {@linkcode serveH2Connection}. */
@@ -97,6 +117,8 @@ export function serveH2Connection(
     s.once("close", () => socket.destroy());
   });
   server.on("stream", (stream, headers) => {
+    // A reset stream emits "error"; unheard, it would end the process.
+    stream.on("error", () => {});
     void serveStream(stream, headers, conn.remoteAddr as Deno.NetAddr, options);
   });
   server.emit("connection", socket);
@@ -136,9 +158,15 @@ function requestOf(
   const body = hasBody
     ? new ReadableStream<Uint8Array>({
       start(controller) {
+        // Nothing may throw out of these listeners: they run inside the
+        // HTTP/2 session's own callbacks.
         stream.on("data", (chunk: Buffer) => {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) stream.pause();
+          try {
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+            if ((controller.desiredSize ?? 1) <= 0) stream.pause();
+          } catch {
+            // The handler cancelled the body: the rest is dropped.
+          }
         });
         stream.once("end", () => {
           try {
@@ -156,6 +184,10 @@ function requestOf(
         });
       },
       pull() {
+        stream.resume();
+      },
+      cancel() {
+        // Keep reading (and dropping) so the client's flow-control window stays open.
         stream.resume();
       },
     }, { highWaterMark: 4 })

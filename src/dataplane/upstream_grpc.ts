@@ -171,8 +171,10 @@ class GrpcSessions implements GrpcClient {
     session.on("error", forget);
     session.on("close", forget);
     session.on("goaway", forget);
-    // An idle session must not keep the process alive.
-    session.unref();
+    // Never `session.unref()`: in Deno 2.9.6 an unref'd client session beside
+    // server sessions aborts the process in nghttp2 (`find_stream_on_goaway_func:
+    // Assertion 'stream->closed_next == NULL' failed`) once a server session
+    // closes. `close()` ends the sessions at shutdown instead.
     sessions.set(key, session);
     return session;
   }
@@ -182,9 +184,14 @@ class GrpcSessions implements GrpcClient {
 function bodyOf(stream: http2.ClientHttp2Stream): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      // Nothing may throw out of these listeners: they run inside the session's callbacks.
       stream.on("data", (chunk: Buffer) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) stream.pause();
+        try {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) stream.pause();
+        } catch {
+          // Cancelled: the stream is being closed.
+        }
       });
       stream.on("end", () => {
         try {
