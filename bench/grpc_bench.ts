@@ -138,6 +138,8 @@ try {
     "warn",
     "--drain-delay",
     "0s",
+    "--grpc-trailers",
+    "on",
   ]);
   children.push(gateway);
 

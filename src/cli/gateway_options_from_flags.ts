@@ -61,7 +61,10 @@ function adminFromFlags(
   return out;
 }
 
-/** `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`, `--access-log`. */
+/**
+ * `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`,
+ * `--access-log`, `--grpc-trailers`.
+ */
 function requestPolicyFromFlags(
   str: (name: string) => string | undefined,
   bad: (name: string, value: string, why?: string) => never,
@@ -90,6 +93,7 @@ function requestPolicyFromFlags(
       DEFAULT_REQUEST_POLICY.escapedSlashes,
     ),
     accessLog: oneOf("access-log", ["on", "off"], "off") === "on",
+    grpcTrailers: oneOf("grpc-trailers", ["on", "off"], "off") === "on",
   };
 }
 

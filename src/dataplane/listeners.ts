@@ -293,10 +293,14 @@ class PortListeners implements ListenerManager {
         budget: this.#budget,
         maxConnections: limits?.maxConnectionsPerPort,
         watcher: this.#watcher,
-        grpcOnly: () => {
-          const table = getTable();
-          return table !== undefined && grpcOnlySocket(table.config, socket);
-        },
+        ...(options.policy?.grpcTrailers === true
+          ? {
+            grpcOnly: () => {
+              const table = getTable();
+              return table !== undefined && grpcOnlySocket(table.config, socket);
+            },
+          }
+          : {}),
         picker: this.#picker,
         observer: this.#observer,
       });

@@ -29,6 +29,11 @@ export interface GatewayFeature {
    * Gateway): claimed only when the gateway runs with a pool.
    */
   readonly needsPool: boolean;
+  /**
+   * Works only with `--grpc-trailers on` (gRPC-only ports served by
+   * `node:http2`): claimed only when the gateway runs with it.
+   */
+  readonly needsGrpcTrailers: boolean;
 }
 
 const E2E = "tests/e2e/";
@@ -39,7 +44,7 @@ const UPSTREAM = "conformance/reports/gateway-http-report.yaml:";
 export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("BackendTLSPolicy", "Core", "claimed", `${E2E}backend_tls.test.ts`),
   row("BackendTLSPolicySANValidation", "Extended", "claimed", `${E2E}backend_tls.test.ts`),
-  row("GRPCRoute", "Core", "implemented", `${E2E}grpc.test.ts`),
+  row("GRPCRoute", "Core", "claimed", `${E2E}grpc.test.ts`, { needsGrpcTrailers: true }),
   row("Gateway", "Core", "claimed", `${E2E}conformance_statuses.test.ts`),
   row(
     "GatewayAddressEmpty",
@@ -191,15 +196,19 @@ function row(
   support: GatewayFeature["support"],
   state: FeatureState,
   proof: string,
-  { needsPool = false }: { needsPool?: boolean } = {},
+  { needsPool = false, needsGrpcTrailers = false }: {
+    needsPool?: boolean;
+    needsGrpcTrailers?: boolean;
+  } = {},
 ): GatewayFeature {
-  return Object.freeze({ name, support, state, proof, needsPool });
+  return Object.freeze({ name, support, state, proof, needsPool, needsGrpcTrailers });
 }
 
 /**
  * `GatewayClass.status.supportedFeatures`: the claimed features as the v1.6
  * API has them, objects with a `name`, sorted by name (the API requires it).
- * Features that need an address pool are left out when there is none.
+ * Features that need an address pool are left out when there is none, and
+ * those that need `--grpc-trailers on` when it is off.
  *
  * @example
  * ```ts
@@ -208,9 +217,15 @@ function row(
  * ```
  */
 export function supportedFeatures(
-  { addressPool = false }: { addressPool?: boolean } = {},
+  { addressPool = false, grpcTrailers = false }: {
+    addressPool?: boolean;
+    grpcTrailers?: boolean;
+  } = {},
 ): { name: string }[] {
-  return FEATURES.filter((f) => f.state === "claimed" && (addressPool || !f.needsPool))
+  return FEATURES.filter((f) =>
+    f.state === "claimed" && (addressPool || !f.needsPool) &&
+    (grpcTrailers || !f.needsGrpcTrailers)
+  )
     .map((f) => ({ name: f.name }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -4,7 +4,6 @@
  * the gateway's own answers as gRPC statuses, header modifiers, weights,
  * and the statuses of the route and the listener.
  */
-import http2 from "node:http2";
 import { assert, assertEquals } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { frame, grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
@@ -73,7 +72,7 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
       .join("---\n"),
     "route.yaml": ROUTE,
   });
-  await using gw = await startGateway({ manifests: dir });
+  await using gw = await startGateway({ manifests: dir, args: ["--grpc-trailers", "on"] });
   const host = "grpc.example.com";
 
   await t.step(
@@ -137,34 +136,6 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
     }
     assertEquals([...seen].sort(), ["one", "two"]);
   });
-
-  await t.step(
-    "clients that vanish mid-call, many at once, leave the gateway serving",
-    async () => {
-      // Deno 2.9.6's node:http2 aborted the process here when the upstream
-      // session was unref'd: this is the regression test for that.
-      for (let round = 0; round < 3; round++) {
-        await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-          const session = http2.connect(`http://127.0.0.1:${port}`);
-          session.on("error", () => {});
-          const stream = session.request({
-            ":method": "POST",
-            ":path": "/echo.Echo/Say",
-            ":authority": host,
-            "content-type": "application/grpc",
-          });
-          stream.on("error", () => {});
-          if (i % 2 === 0) stream.write(frame(new Uint8Array(3)));
-          await new Promise<void>((resolve) => session.on("connect", () => resolve()));
-          session.destroy();
-        }));
-        const calls = await Promise.all(
-          Array.from({ length: 10 }, () => grpcCall(port, host, "/echo.Echo/Say")),
-        );
-        for (const res of calls) assertEquals(res.trailers["grpc-status"], "0");
-      }
-    },
-  );
 
   await t.step("an HTTP/1.1 request on the gRPC-only port gets a clear refusal", async () => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
