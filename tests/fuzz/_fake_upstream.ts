@@ -18,8 +18,10 @@ export type Script = (conn: FakeConn, request: string) => string;
 
 /** One fake upstream connection. */
 export class FakeConn {
-  /** Requests seen on this connection, in order. */
+  /** Request heads seen on this connection, in order. */
   readonly requests: string[] = [];
+  /** Bytes that were not a request where one had to start, or a broken chunked body. */
+  readonly desyncs: string[] = [];
   readonly id: number;
   #incoming = "";
   #queue: Uint8Array[] = [];
@@ -29,11 +31,16 @@ export class FakeConn {
   #waitBuf: Uint8Array | null = null;
   #script: Script;
   #rng: Prng;
+  #early: () => boolean;
+  #body:
+    | { head: string; remaining: number; chunked: boolean; answered: boolean; trailers?: boolean }
+    | undefined;
 
-  constructor(id: number, script: Script, rng: Prng) {
+  constructor(id: number, script: Script, rng: Prng, early: () => boolean = () => false) {
     this.id = id;
     this.#script = script;
     this.#rng = rng;
+    this.#early = early;
   }
 
   /** A read is waiting and nothing is queued for it. */
@@ -74,15 +81,71 @@ export class FakeConn {
       return Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
     }
     for (const b of data) this.#incoming += String.fromCharCode(b);
-    // Requests in these fuzzers carry no body: a head is a whole request.
-    for (let end = this.#incoming.indexOf("\r\n\r\n"); end !== -1;) {
-      const request = this.#incoming.slice(0, end + 4);
-      this.#incoming = this.#incoming.slice(end + 4);
-      this.requests.push(request);
-      this.send(this.#script(this, request));
-      end = this.#incoming.indexOf("\r\n\r\n");
-    }
+    this.#parseRequests();
     return Promise.resolve(data.length);
+  }
+
+  /**
+   * Reads whole requests as a strict server frames them (Content-Length or
+   * chunked bodies); the answer goes out when the head has arrived (an
+   * early answer) or when the body has, as the upstream's `early` says.
+   * Bytes that are not a request where one must start are a desync.
+   */
+  #parseRequests(): void {
+    for (;;) {
+      if (this.#body === undefined) {
+        const end = this.#incoming.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        const head = this.#incoming.slice(0, end + 4);
+        this.#incoming = this.#incoming.slice(end + 4);
+        if (!/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(head)) this.desyncs.push(head.slice(0, 80));
+        this.requests.push(head);
+        const length = /\r\ncontent-length: *(\d+)\r\n/i.exec(head);
+        const chunked = /\r\ntransfer-encoding: *chunked\r\n/i.test(head);
+        this.#body = { head, remaining: length ? Number(length[1]) : 0, chunked, answered: false };
+        if (this.#early()) {
+          this.#body.answered = true;
+          this.send(this.#script(this, head));
+        }
+      }
+      const body = this.#body;
+      if (!this.#consumeBody(body)) return;
+      this.#body = undefined;
+      if (!body.answered) this.send(this.#script(this, body.head));
+    }
+  }
+
+  /** Consumes body bytes; `true` when the body is complete. */
+  #consumeBody(body: { remaining: number; chunked: boolean; trailers?: boolean }): boolean {
+    for (;;) {
+      if (body.remaining > 0) {
+        const n = Math.min(body.remaining, this.#incoming.length);
+        this.#incoming = this.#incoming.slice(n);
+        body.remaining -= n;
+        if (body.remaining > 0) return false;
+        if (body.chunked) body.remaining = -2; // the CRLF after chunk data
+      }
+      if (!body.chunked) return true;
+      const eol = this.#incoming.indexOf("\r\n");
+      if (eol === -1) return false;
+      const line = this.#incoming.slice(0, eol);
+      this.#incoming = this.#incoming.slice(eol + 2);
+      if (body.remaining === -2) {
+        if (line !== "") this.desyncs.push(`chunk data not followed by CRLF: ${line.slice(0, 40)}`);
+        body.remaining = 0;
+        continue;
+      }
+      if (body.trailers) {
+        if (line === "") return true;
+        continue;
+      }
+      if (!/^[0-9a-f]+$/i.test(line)) {
+        this.desyncs.push(`chunk size ${JSON.stringify(line.slice(0, 40))}`);
+        return true;
+      }
+      body.remaining = parseInt(line, 16);
+      if (body.remaining === 0) body.trailers = true;
+    }
   }
 
   close(): void {
@@ -122,6 +185,8 @@ export class FakeConn {
 export class FakeUpstream {
   readonly conns: FakeConn[] = [];
   script: Script = () => "";
+  /** Answer a request as soon as its head arrives, before its body. */
+  early = false;
   /** Splits reads; set per case so a case replays alone. */
   rng: Prng;
   #original: typeof Deno.connect | undefined;
@@ -134,7 +199,12 @@ export class FakeUpstream {
   install(): void {
     this.#original = Deno.connect;
     (Deno as { connect: unknown }).connect = () => {
-      const conn = new FakeConn(this.conns.length, (c, r) => this.script(c, r), this.rng);
+      const conn = new FakeConn(
+        this.conns.length,
+        (c, r) => this.script(c, r),
+        this.rng,
+        () => this.early,
+      );
       this.conns.push(conn);
       return Promise.resolve(conn);
     };
@@ -157,7 +227,10 @@ export class FakeUpstream {
       await new Promise((resolve) => setImmediate(resolve));
       if (finished) break;
       const starved = this.conns.filter((c) => c.starved && !c.closed);
-      if (starved.length === 0) continue;
+      // Every microtask has run and no read waits on the upstream: the client waits on itself.
+      if (starved.length === 0) {
+        throw new Error("Case stalled with no read waiting on the upstream");
+      }
       for (const c of starved) c.endFromUpstream();
     }
     return await done;

@@ -33,20 +33,42 @@ async function readBody(res: UpstreamResponse): Promise<string> {
   return out;
 }
 
-/** Sends one bodiless request through `client` and reads the whole answer. */
+/** A request body: its chunks, and whether the request declares its length. */
+export interface BodySpec {
+  chunks: Uint8Array[];
+  declareLength: boolean;
+  /** Chunks after the first wait for this: a client still uploading when the answer is in. */
+  gate?: Promise<void>;
+}
+
+/** The body as the handler hands it over: a stream, one chunk a pull. */
+function bodyStream(spec: BodySpec): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next > 0 && spec.gate !== undefined) await spec.gate;
+      if (next < spec.chunks.length) controller.enqueue(spec.chunks[next++]);
+      else controller.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Sends one request (bodiless unless `body`) through `client` and reads the whole answer. */
 export async function exchange(
   client: ProxyClient,
   endpoint: UpstreamEndpoint,
   method: string,
   path: string,
+  body?: BodySpec,
 ): Promise<Outcome> {
   try {
+    const length = body?.chunks.reduce((n, c) => n + c.length, 0) ?? 0;
     const res = await client.request("http", endpoint, {
       method,
       target: path,
       headers: ["host", "fuzz.example"],
-      body: null,
-      contentLength: null,
+      body: body === undefined ? null : bodyStream(body),
+      contentLength: body?.declareLength ? length : null,
     }, { timeoutMs: 0 });
     return { kind: "ok", status: res.status, body: await readBody(res) };
   } catch (error) {
