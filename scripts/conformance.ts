@@ -2,7 +2,7 @@
  * `deno task conformance`: builds the rig, starts a real kube-apiserver,
  * kube-controller-manager, etcd and the process kubelet, runs the gateway
  * against them, runs the upstream Gateway API conformance suite for
- * GATEWAY-HTTP, writes its report to `conformance/reports/` and tears
+ * GATEWAY-HTTP and GATEWAY-TLS, writes its report to `conformance/reports/` and tears
  * everything down, failures included.
  *
  * `deno task cluster`: the same rig and gateway, left up until Ctrl-C, with

@@ -11,7 +11,7 @@ import { goEnv, type RigPaths } from "./rig_build.ts";
 import { GATEWAY_CLASS } from "./rig_run.ts";
 
 /** The profiles the rig runs. */
-export const PROFILES = ["GATEWAY-HTTP"];
+export const PROFILES = ["GATEWAY-HTTP", "GATEWAY-TLS"];
 /** An address inside the rig's pool (`127.32.0.0/16`) for GatewayStaticAddresses. */
 export const USABLE_ADDRESS = "127.32.255.250";
 /** An address outside the pool, which the gateway must refuse. */
