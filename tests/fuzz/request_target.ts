@@ -19,6 +19,7 @@ import type { BackendConfig, FilterConfig } from "../../src/model/config.ts";
 import { startProxy, type TestProxy } from "../dataplane/_proxy.ts";
 import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
 import { readResponses, referenceRequests } from "./_message_reference.ts";
+import { judgeBackend, normalTarget, ROUTE_HEADER } from "./_request_oracle.ts";
 import { REQUEST_SEEDS } from "./_http_corpus.ts";
 import { mutate } from "./_mutators.ts";
 import type { Prng } from "./_prng.ts";
@@ -27,7 +28,6 @@ import type { CaseFailure, FuzzTarget } from "./_runner.ts";
 import { bytesLatin1, latin1Bytes } from "./_prng.ts";
 
 const CANARY = "GET /canary HTTP/1.1\r\nHost: fuzz.example\r\nConnection: close\r\n\r\n";
-const ROUTE_HEADER = "x-fuzz-route";
 /** A case the gateway has not finished 30 s after the client's last byte is a hang. */
 const HANG_MS = 30_000;
 
@@ -73,16 +73,6 @@ async function exchange(port: number, bytes: Uint8Array, halfClose: boolean): Pr
   }
 }
 
-/** The target as a URL parser spells it (raw UTF-8 in a path is percent-encoded at the backend). */
-function normalTarget(target: string): string {
-  try {
-    const url = new URL(target, "http://fuzz.example");
-    return url.pathname + url.search;
-  } catch {
-    return target;
-  }
-}
-
 /** What the cases of a run did. */
 export interface RequestCounts {
   cases: number;
@@ -124,63 +114,13 @@ export async function requestCase(
   const server = responses.find((r) => r.status >= 500);
   if (server !== undefined) return fail(`answered ${server.status}: ${shown}`);
 
-  // Every request the backend read was sent by the gateway as one request (nothing smuggled).
-  let at = 0;
-  for (const r of seen) {
-    while (at < sent.length && sent[at] !== `${r.method} ${normalTarget(r.target)}`) at++;
-    if (at === sent.length) {
-      return fail(
-        `backend read ${r.method} ${r.target}, which the gateway never sent (sent: ${sent})`,
-      );
-    }
-    at++;
-  }
-  const answered = responses.map((r) => r.headers.find(([n]) => n === "x-seen")?.[1])
-    .filter((s) => s !== undefined);
-  const reached = seen.map((r) => String(r.seq));
-  const lost = framed === undefined
-    ? answered.filter((s) => !reached.includes(s))
-    : reached.join(",") === answered.join(",")
-    ? []
-    : reached;
   counts.cases++;
   if (framed !== undefined) counts.strictlyValid++;
   if (seen.some((r) => r.target !== "/canary")) counts.reachedBackend++;
   if (seen.some((r) => r.target === "/canary")) counts.canaryServed++;
   if (responses.some((r) => r.status >= 400)) counts.answered4xx++;
-  if (lost.length > 0) {
-    return fail(`backend read [${reached}] but the client got answers for [${answered}]: ${shown}`);
-  }
-  for (const r of seen) {
-    if (r.headers.get(ROUTE_HEADER) !== "set") {
-      return fail(
-        `request ${r.method} ${r.target} reached the backend with ${ROUTE_HEADER}: ${
-          r.headers.get(ROUTE_HEADER)
-        }`,
-      );
-    }
-  }
-  if (framed !== undefined && seen.some((r) => r.body.includes("/canary"))) {
-    return fail(
-      "the canary reached the backend inside a body although the requests before it were complete",
-    );
-  }
-  // Complete requests reach the backend with the method and body the client framed.
-  if (framed !== undefined) {
-    const expected = framed.map((r) => `${r.method} ${JSON.stringify(r.body)}`);
-    for (const r of seen.filter((r) => r.target !== "/canary")) {
-      const at = expected.indexOf(`${r.method} ${JSON.stringify(r.body)}`);
-      if (at === -1) {
-        return fail(
-          `backend read ${r.method} with body ${
-            JSON.stringify(r.body.slice(0, 80))
-          }, not framed so by the client`,
-        );
-      }
-      expected.splice(at, 1);
-    }
-  }
-  return undefined;
+  const wrong = judgeBackend({ framed, responses, seen, sent });
+  return wrong === undefined ? undefined : fail(`${wrong}; the client read ${shown}`);
 }
 
 const SET_ROUTE_HEADER: FilterConfig = {
