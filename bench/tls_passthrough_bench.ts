@@ -198,6 +198,10 @@ try {
   await Deno.writeTextFile(`${dir}/tls.key`, leaf.keyPem);
   await Deno.mkdir(`${dir}/www`);
   await Deno.writeFile(`${dir}/www/bulk`, new Uint8Array(BULK_BYTES).fill(0x61));
+  // nginx workers run as an unprivileged user; the temporary directory is private.
+  await Deno.chmod(dir, 0o755);
+  await Deno.chmod(`${dir}/www`, 0o755);
+  await Deno.chmod(`${dir}/www/bulk`, 0o644);
   const [backendPort, streamPort, gatewayPort, adminPort] = [1, 2, 3, 4].map(() => freePort());
   const startNginx = async (role: string, conf: string) => {
     await Deno.writeTextFile(`${dir}/nginx-${role}.conf`, conf);
