@@ -10,6 +10,7 @@
  * @module
  */
 import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import { closeQuietly } from "./tcp_relay.ts";
 
 /** Options of {@linkcode splice}. */
 export interface SpliceOptions {
@@ -38,14 +39,6 @@ export interface Splice {
   bytes(): { aToB: number; bToA: number };
   /** Closes both connections now. */
   close(): void;
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 /**

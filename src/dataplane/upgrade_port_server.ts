@@ -39,6 +39,7 @@ import {
 } from "./upgrade_request_head.ts";
 import { type UpgradeLimits, writeSimpleResponse, writeSwitchingHead } from "./upgrade_wire.ts";
 import { runUpgrade, takeUpgraded } from "./upgrade_client.ts";
+import { closeQuietly } from "./tcp_relay.ts";
 
 /** Which plain HTTP ports read the first request head before the engine. */
 export type UpgradeMode = "auto" | "on" | "off";
@@ -71,14 +72,6 @@ export function webSocketPorts(table: RouteTable): Set<string> {
   }
   portsWithWebSockets.set(table, ports);
   return ports;
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 /**
