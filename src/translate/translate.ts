@@ -16,6 +16,7 @@ import {
   compareStrings,
   createContext,
   namespacedName,
+  type TranslateContext,
 } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
@@ -26,6 +27,7 @@ import type { ListenerState } from "./listener_state.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts } from "./port_config.ts";
 import { attachRoutes } from "./attach_routes.ts";
+import type { CompiledRoute } from "./route_rules.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import { insecureFrontendCondition } from "./frontend_validation.ts";
 import { attachTlsRoutes } from "./tls_routes.ts";
@@ -59,19 +61,10 @@ export function translate(
   const ctx = createContext(snapshot, options);
   const classes = evaluateGatewayClasses(ctx);
 
-  const gateways = snapshot.gateways
-    .map(withNamespace)
-    .filter((g) => classes.accepted.has(g.spec.gatewayClassName))
-    .sort(compareByAgeThenName);
-  const listenersByGateway = new Map<string, ListenerState[]>();
-  const clientCertificates = new Map<string, GatewayClientCertificate>();
-  const allListeners: ListenerState[] = [];
-  for (const gateway of gateways) {
-    const states = evaluateListeners(ctx, gateway);
-    listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
-    clientCertificates.set(namespacedName(gateway), gatewayClientCertificate(ctx, gateway));
-    allListeners.push(...states);
-  }
+  const { gateways, listenersByGateway, clientCertificates, allListeners } = evaluateGateways(
+    ctx,
+    classes.accepted,
+  );
   const addresses = addressOutcomes(gateways, options);
   const pool = options.addressPool !== undefined;
   // With a pool no two Gateways share an address, so only listeners of one
@@ -89,7 +82,6 @@ export function translate(
     memo,
   });
   const { routesByListener, statuses: routeStatuses, compiled: compiledRoutes } = attached;
-  const rules: Record<string, RuleConfig> = {};
 
   const tlsRoutes = attachTlsRoutes(
     ctx,
@@ -104,14 +96,7 @@ export function translate(
     tlsRoutes.hostsByListener,
     memo,
   );
-  for (const compiled of compiledRoutes) {
-    for (const rule of compiled.rules) {
-      if (built.usedRules.has(rule.config.id)) rules[rule.config.id] = rule.config;
-    }
-  }
-  let sortedRules: Record<string, RuleConfig> = {};
-  if (memo) sortedRules = memo.sortedRules(rules, compareStrings);
-  else for (const id of Object.keys(rules).sort(compareStrings)) sortedRules[id] = rules[id];
+  const sortedRules = usedRules(compiledRoutes, built.usedRules, memo);
 
   const gatewayStatuses = [...gateways]
     .sort(compareByName)
@@ -139,6 +124,53 @@ export function translate(
     ],
     problems: ctx.problems,
   });
+}
+
+/** Our Gateways (of an accepted class), oldest first, with their listeners evaluated. */
+interface OurGateways {
+  gateways: Gateway[];
+  /** Listeners by `namespace/name` of their Gateway. */
+  listenersByGateway: Map<string, ListenerState[]>;
+  clientCertificates: Map<string, GatewayClientCertificate>;
+  allListeners: ListenerState[];
+}
+
+function evaluateGateways(
+  ctx: TranslateContext,
+  acceptedClasses: ReadonlySet<string>,
+): OurGateways {
+  const gateways = ctx.snapshot.gateways
+    .map(withNamespace)
+    .filter((g) => acceptedClasses.has(g.spec.gatewayClassName))
+    .sort(compareByAgeThenName);
+  const listenersByGateway = new Map<string, ListenerState[]>();
+  const clientCertificates = new Map<string, GatewayClientCertificate>();
+  const allListeners: ListenerState[] = [];
+  for (const gateway of gateways) {
+    const states = evaluateListeners(ctx, gateway);
+    listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
+    clientCertificates.set(namespacedName(gateway), gatewayClientCertificate(ctx, gateway));
+    allListeners.push(...states);
+  }
+  return { gateways, listenersByGateway, clientCertificates, allListeners };
+}
+
+/** The configs of the rules some port serves, by id in sorted order. */
+function usedRules(
+  compiledRoutes: readonly CompiledRoute[],
+  used: ReadonlySet<string>,
+  memo: TranslateMemo | undefined,
+): Record<string, RuleConfig> {
+  const rules: Record<string, RuleConfig> = {};
+  for (const compiled of compiledRoutes) {
+    for (const rule of compiled.rules) {
+      if (used.has(rule.config.id)) rules[rule.config.id] = rule.config;
+    }
+  }
+  if (memo) return memo.sortedRules(rules, compareStrings);
+  const sorted: Record<string, RuleConfig> = {};
+  for (const id of Object.keys(rules).sort(compareStrings)) sorted[id] = rules[id];
+  return sorted;
 }
 
 function withNamespace<T extends Gateway | HTTPRoute>(object: T): T {
