@@ -19,6 +19,10 @@
  * (summarise it with `bench/_cpu_profile.ts`). `--workers N` (N > 1) adds a
  * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
  * same rounds; the default stays one gateway worker against one nginx worker.
+ * `--upgrades` adds gateways started with `--upgrades off` and `--upgrades
+ * on` (the default `gateway` runs `auto`, which serves this port directly):
+ * what the upgrade-aware upstream client costs every request, and what the
+ * relay of a port that passes upgrades costs its plain requests.
  * `--access-log` adds a gateway started with `--access-log on --log-level
  * info`, labelled `gateway (access log)`, its log appended to a file in the
  * run's temporary directory (as nginx would write its access log).
@@ -29,7 +33,7 @@
  *
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
- *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log]
+ *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log] [--upgrades]
  * ```
  * @module
  */
@@ -60,6 +64,7 @@ const baseline = flag("baseline", "");
 const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
 const accessLog = Deno.args.includes("--access-log");
+const upgrades = Deno.args.includes("--upgrades");
 const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
@@ -177,6 +182,12 @@ try {
       name,
       ...await startGateway(name, root, false, ["--workers", String(workers)]),
     });
+  }
+  if (upgrades) {
+    for (const mode of ["off", "on"]) {
+      const name = `gateway (--upgrades ${mode})`;
+      targets.push({ name, ...await startGateway(name, root, false, ["--upgrades", mode]) });
+    }
   }
   if (accessLog) {
     const name = "gateway (access log)";

@@ -102,8 +102,9 @@ class UpgradePort implements PortServer {
   /** Clients of relayed connections, by the relay's local port. */
   readonly #origins = new Map<number, Deno.NetAddr>();
   readonly #diverted = new Set<Promise<void>>();
-  readonly #enginePort: number;
-  readonly #engine: ConnectionServer;
+  /** Started by the first relay: a port that never relays binds nothing more. */
+  #engine: { port: number; server: ConnectionServer } | undefined;
+  #stopped = false;
   readonly #front: ConnectionServer;
 
   constructor(context: PortServeContext, options: UpgradePortOptions) {
@@ -112,16 +113,6 @@ class UpgradePort implements PortServer {
     this.#options = options;
     this.#key = socketKey({ port, address: context.portConfig.address });
     this.#log = context.logger.child({ port });
-    // The engine for relayed connections: loopback only, limits counted on the public side.
-    const engineListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#enginePort = (engineListener.addr as Deno.NetAddr).port;
-    this.#engine = serveConnections({
-      listener: engineListener,
-      handler: withOrigins(handler, this.#origins),
-      onError: this.#onError,
-      logger: this.#log,
-      watcher: context.watcher,
-    });
     this.#front = serveConnections({
       listener: Deno.listen({
         port,
@@ -141,7 +132,8 @@ class UpgradePort implements PortServer {
 
   async shutdown(): Promise<void> {
     await this.#front.shutdown();
-    await this.#engine.shutdown();
+    this.#stopped = true;
+    await this.#engine?.server.shutdown();
     await Promise.all([...this.#diverted]);
   }
 
@@ -192,10 +184,25 @@ class UpgradePort implements PortServer {
     });
   }
 
+  /** The engine for relayed connections: loopback only, limits counted on the public side. */
+  #startEngine(): { port: number; server: ConnectionServer } {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const server = serveConnections({
+      listener,
+      handler: withOrigins(this.#context.handler, this.#origins),
+      onError: this.#onError,
+      logger: this.#log,
+      watcher: this.#context.watcher,
+    });
+    return { port: (listener.addr as Deno.NetAddr).port, server };
+  }
+
   async #relay(client: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    if (this.#stopped) return closeQuietly(client);
+    const engine = this.#engine ??= this.#startEngine();
     let loop: Deno.TcpConn;
     try {
-      loop = await Deno.connect({ hostname: "127.0.0.1", port: this.#enginePort });
+      loop = await Deno.connect({ hostname: "127.0.0.1", port: engine.port });
     } catch {
       closeQuietly(client);
       return;
