@@ -143,7 +143,8 @@ function createClientEventCounters(
       "serval_client_connections_rejected_total",
       "Client connections closed unserved: limit of the process (global) or port (port) " +
         "reached, accept failed for want of a descriptor (descriptors), or a connection " +
-        "waiting for its first request closed to free one (shed).",
+        "waiting for its first request closed to free one (shed), or a handshake failed on a " +
+        "listener validating client certificates (client_certificate).",
     ),
     client_timeout: counter(
       "client_timeout",

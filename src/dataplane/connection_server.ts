@@ -73,6 +73,10 @@ export class ConnectionBudget {
   rejectedByPort(): void {
     this.#onRejected("port");
   }
+  /** A client-certificate handshake failed (counted only). */
+  rejectedClientCertificate(): void {
+    this.#onRejected("client_certificate");
+  }
   /** Gives one slot back. */
   release(): void {
     if (this.#open > 0) this.#open--;

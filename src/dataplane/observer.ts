@@ -66,7 +66,9 @@ export interface PassthroughRecord {
  * - `connection_rejected`: a new connection closed at once because the
  *   process's limit (`global`) or the port's (`port`) was reached; an accept
  *   that failed for want of a file descriptor (`descriptors`); a connection
- *   waiting for its first head closed to free a descriptor (`shed`);
+ *   waiting for its first head closed to free a descriptor (`shed`); a
+ *   handshake a listener validating client certificates failed
+ *   (`client_certificate`: no valid certificate, or no handshake in time);
  * - `client_timeout`: a connection dropped for a head that did not come in
  *   time (`header`), a kept-alive connection idle too long (`idle`), a
  *   request body that stalled (`body`, answered 408), a request in flight
@@ -74,7 +76,7 @@ export interface PassthroughRecord {
  * - `policy_rejected`: a request answered 400 by the request policy.
  */
 export interface ClientEventReasons {
-  connection_rejected: "global" | "port" | "descriptors" | "shed";
+  connection_rejected: "global" | "port" | "descriptors" | "shed" | "client_certificate";
   client_timeout: "header" | "idle" | "body" | "total";
   policy_rejected:
     | "underscore_header"
@@ -93,7 +95,7 @@ export type ClientEventFamily = keyof ClientEventReasons;
 export const CLIENT_EVENT_REASONS: {
   readonly [F in ClientEventFamily]: readonly ClientEventReasons[F][];
 } = Object.freeze({
-  connection_rejected: ["global", "port", "descriptors", "shed"],
+  connection_rejected: ["global", "port", "descriptors", "shed", "client_certificate"],
   client_timeout: ["header", "idle", "body", "total"],
   policy_rejected: [
     "underscore_header",

@@ -53,6 +53,8 @@ export interface ClientAuthOptions {
   serve: (conn: Deno.TcpConn) => void;
   /** The longest TLS handshake, in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
+  /** A handshake failed: no valid certificate (`AllowValidOnly`), a bad one, or too slow. */
+  onRefused?: () => void;
 }
 
 /** The client-certificate servers of one HTTPS port. */
@@ -262,6 +264,7 @@ class ValidatingServers implements ClientAuth {
       // Deno 2.9.6 reports a handshake timeout here but leaves the socket
       // open: a client stalling mid-handshake would hold it forever.
       socket?.destroy();
+      this.#options.onRefused?.();
       log.debug("Client-certificate handshake failed", { error: error.message });
     });
     server.on("error", (error: Error) => {

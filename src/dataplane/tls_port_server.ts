@@ -119,6 +119,7 @@ class TlsPort implements TlsPortServer {
         lookup: (relayPort) => this.#front?.lookup(relayPort),
         serve: (conn) => this.#serveConnection(conn, this.#current, true),
         handshakeTimeoutMs: options.clientAuthHandshakeTimeoutMs,
+        onRefused: () => options.budget?.rejectedClientCertificate(),
       });
       try {
         this.#front = this.#openFrontDoor();

@@ -9,6 +9,7 @@ import type { ClientValidationConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
+import { ConnectionBudget } from "../../src/dataplane/connection_server.ts";
 import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps } from "./tls_test_client.ts";
@@ -221,7 +222,9 @@ Deno.test("a client that stalls in the middle of a client-certificate handshake 
   await using clientsCa = await createTestCa("clients CA");
   const [mtls] = await listeners(ca, clientsCa);
   const { config, certificates } = httpsConfig(0, 1, [mtls]);
+  const rejected: string[] = [];
   const server = serveTlsPort({
+    budget: new ConnectionBudget(0, (reason) => rejected.push(reason)),
     hostname: "127.0.0.1",
     port: 0,
     certificates: sniCertificatesFor(config.ports[0], certificates),
@@ -251,6 +254,8 @@ Deno.test("a client that stalls in the middle of a client-certificate handshake 
     }
     assertFalse(gaveUp, "the stalled handshake was still open after 30 s");
     assert(answered > 0, "the server never answered the ClientHello");
+    // Counted where refused connections are (serval_client_connections_rejected_total).
+    assertEquals(rejected, ["client_certificate"]);
   } finally {
     await server.shutdown();
   }
