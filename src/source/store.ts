@@ -68,6 +68,13 @@ export interface Store {
   snapshot(): Snapshot;
   /** Registers a debounced change listener; returns its removal. */
   onChange(listener: () => void): () => void;
+  /**
+   * Registers a listener told at once of each new version stored without a
+   * change signal (one `translate` cannot tell from the old: a status written
+   * by us or by someone else); returns its removal. The status writer uses it
+   * to check that object's status again.
+   */
+  onQuietChange(listener: (object: GatewayResource) => void): () => void;
   /** Runs pending listeners now (tests, reload). */
   flush(): void;
   /** Clears timers. */
@@ -97,6 +104,7 @@ class ObjectStore implements Store {
     RESOURCE_KINDS.map((k) => [k, new Map()]),
   );
   readonly #listeners = new Set<() => void>();
+  readonly #quietListeners = new Set<(object: GatewayResource) => void>();
   readonly #holdoff: Holdoff;
   #version = 0;
 
@@ -119,6 +127,7 @@ class ObjectStore implements Store {
     if (old && sameObject(old, object)) return false;
     map.set(key, object);
     if (!old || !sameForTranslate(old, object)) this.#changed();
+    else this.#quiet(object);
     return true;
   }
 
@@ -134,16 +143,18 @@ class ObjectStore implements Store {
     for (const o of objects) next.set(keyOf(o.metadata.namespace, o.metadata.name), o);
     let differs = next.size !== map.size;
     let matters = differs;
+    const quiet: GatewayResource[] = [];
     for (const [key, o] of next) {
-      if (matters) break;
       const old = map.get(key);
       if (old && sameObject(old, o)) continue;
       differs = true;
-      matters = !old || !sameForTranslate(old, o);
+      if (old && sameForTranslate(old, o)) quiet.push(o);
+      else matters = true;
     }
     if (!differs) return false;
     this.#byKind.set(kind, next);
     if (matters) this.#changed();
+    for (const o of quiet) this.#quiet(o);
     return true;
   }
 
@@ -183,6 +194,11 @@ class ObjectStore implements Store {
     return () => this.#listeners.delete(listener);
   }
 
+  onQuietChange(listener: (object: GatewayResource) => void): () => void {
+    this.#quietListeners.add(listener);
+    return () => this.#quietListeners.delete(listener);
+  }
+
   flush(): void {
     this.#holdoff.flush();
   }
@@ -190,6 +206,11 @@ class ObjectStore implements Store {
   close(): void {
     this.#holdoff.cancel();
     this.#listeners.clear();
+    this.#quietListeners.clear();
+  }
+
+  #quiet(object: GatewayResource): void {
+    for (const listener of [...this.#quietListeners]) listener(object);
   }
 
   #changed(): void {

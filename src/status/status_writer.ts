@@ -63,7 +63,7 @@ export type StatusWriteOutcome = "ok" | "conflict" | "failed" | "skipped";
 export interface StatusWriterOptions {
   client: KubeClient;
   /** The source's store: current objects, with their status and resourceVersion. */
-  store: Pick<Store, "list">;
+  store: Pick<Store, "list"> & Partial<Pick<Store, "onQuietChange">>;
   controllerName: string;
   logger: Logger;
   /** Default {@linkcode ALWAYS_LEADER}. */
@@ -123,6 +123,7 @@ class QueuedStatusWriter implements StatusWriter {
   /** What we wrote, until the store shows a newer version than the one we wrote over. */
   readonly #written = new Map<string, { fromVersion: string; object: Json }>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeStore: () => void;
   #wanted = new Map<string, ObjectStatus>();
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -133,6 +134,8 @@ class QueuedStatusWriter implements StatusWriter {
   // Results handed over since the index was built: an object it lacks may be
   // one that result is about (created after the drain started).
   #indexStale = false;
+  /** The key being written now. */
+  #writing: string | undefined;
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -146,6 +149,23 @@ class QueuedStatusWriter implements StatusWriter {
     this.#backoff = createBackoff({ baseMs: options.retryBaseMs ?? 500, capMs: 30_000 });
     this.#now = options.now ?? (() => new Date());
     this.#unsubscribe = this.#leadership.onChange((leading) => this.#leadershipChanged(leading));
+    // A status changed behind our back (or our own write came back): no
+    // rebuild follows, so that object's status is checked again here.
+    this.#unsubscribeStore = options.store.onQuietChange?.((object) => {
+      const key = keyOf({ kind: object.kind, ...object.metadata });
+      if (!this.#wanted.has(key)) return;
+      // The drain's index must compare with this version, not the one before.
+      this.#index.set(key, object);
+      const mine = this.#written.get(key)?.object.metadata as Json | undefined;
+      // Our own write coming back (maybe before its answer): nothing to check.
+      // A write by someone else meanwhile makes ours fail with 409 and re-read.
+      if (key === this.#writing || mine?.resourceVersion === object.metadata.resourceVersion) {
+        return;
+      }
+      if (this.#dirty.has(key)) return;
+      this.#dirty.add(key);
+      this.#kick();
+    }) ?? (() => {});
   }
 
   /** The reconciler's status sink (a bound function: it is passed around alone). */
@@ -153,10 +173,13 @@ class QueuedStatusWriter implements StatusWriter {
     try {
       const next = new Map<string, ObjectStatus>();
       for (const s of result.statuses) next.set(keyOf(s), s);
-      // Every wanted status is compared again: someone else may have changed an
-      // object's status since our last write (the store change that brought
-      // this result). Comparing is cheap; only differences are written.
-      for (const key of next.keys()) this.#dirty.add(key);
+      // Only statuses that are new objects are compared again: translate hands
+      // back the very same object for a route it did not recompute, and a
+      // status someone else changed comes through the store's quiet changes.
+      // At thousands of routes, comparing them all per change was most of
+      // the status work.
+      const previous = this.#wanted;
+      for (const [key, status] of next) if (previous.get(key) !== status) this.#dirty.add(key);
       for (const key of this.#dirty) if (!next.has(key)) this.#dirty.delete(key);
       this.#wanted = next;
       this.#indexStale = true;
@@ -180,6 +203,7 @@ class QueuedStatusWriter implements StatusWriter {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe();
+    this.#unsubscribeStore();
     this.#inFlight.abort();
     await this.#running;
     this.#settleIdle();
@@ -243,7 +267,12 @@ class QueuedStatusWriter implements StatusWriter {
       if (!want) continue;
       let ok: boolean;
       try {
-        ok = await this.#writeOne(want, signal);
+        this.#writing = key;
+        try {
+          ok = await this.#writeOne(want, signal);
+        } finally {
+          this.#writing = undefined;
+        }
         if (ok) this.#backoff.reset();
       } catch (err) {
         if (signal.aborted) {

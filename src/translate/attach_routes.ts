@@ -114,9 +114,16 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
         presentClientCertificate(compiled, inputs.clientCertificate(gatewayName));
       }
       const generation = route.metadata.generation ?? 0;
-      entries.push(routeParentStatus(ref, options.controllerName, accepted, compiled, generation));
+      const build = () =>
+        routeParentStatus(ref, options.controllerName, accepted, compiled, generation);
+      const signature = memo &&
+        `${
+          JSON.stringify(ref)
+        }|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
+      entries.push(memo ? memo.parentStatus(compiled, signature!, build) : build());
     }
-    statuses.push(routeStatus(route, entries));
+    const status = () => routeStatus(route, entries);
+    statuses.push(memo ? memo.routeStatus(compiled, entries, status) : status());
   }
   return { routesByListener, statuses, compiled: pending.map((p) => p.compiled) };
 }

@@ -31,7 +31,8 @@
  * @module
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
-import type { Problem, RuleConfig, TranslateOptions } from "../model/config.ts";
+import type { ObjectStatus, Problem, RuleConfig, TranslateOptions } from "../model/config.ts";
+import type { RouteParentStatus } from "../resources/route_types.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
 import { objectId } from "./ids.ts";
@@ -43,6 +44,12 @@ interface RouteEntry {
   route: HTTPRoute;
   compiled: CompiledRoute;
   problems: Problem[];
+}
+
+/** A route's status entries by what they were built from, and its last status. */
+interface StatusEntry {
+  parents: Map<string, RouteParentStatus>;
+  last?: { entries: RouteParentStatus[]; status: ObjectStatus };
 }
 
 /** Sorted once, reused while the same objects come in the same order. */
@@ -93,6 +100,9 @@ export class TranslateMemo {
   #hosts = new Map<string, { inputs: readonly unknown[]; output: unknown }>();
   #hostsSeen = new Set<string>();
   #rules: { ids: string[]; configs: RuleConfig[]; output: Record<string, RuleConfig> } | undefined;
+  // Statuses that come again as the same objects let the status writer skip
+  // them by identity instead of comparing thousands of statuses per change.
+  #statuses = new WeakMap<CompiledRoute, StatusEntry>();
   #hits = 0;
   #misses = 0;
 
@@ -117,6 +127,7 @@ export class TranslateMemo {
     this.#routesSeen.clear();
     if (same) return;
     this.#routes.clear();
+    this.#statuses = new WeakMap();
     this.#hosts.clear();
     this.#rules = undefined;
   }
@@ -145,6 +156,45 @@ export class TranslateMemo {
     const problems = ctx.problems.slice(before).filter((p) => p.object === id);
     this.#routes.set(key, { route, compiled, problems });
     return compiled;
+  }
+
+  /**
+   * A `parents[]` entry of `compiled`'s route, or the one built before from
+   * the same `signature` (everything the entry is built from besides the
+   * compiled route, as a string).
+   */
+  parentStatus(
+    compiled: CompiledRoute,
+    signature: string,
+    build: () => RouteParentStatus,
+  ): RouteParentStatus {
+    const entry = this.#statusEntry(compiled);
+    const known = entry.parents.get(signature);
+    if (known !== undefined) return known;
+    const built = build();
+    entry.parents.set(signature, built);
+    return built;
+  }
+
+  /** `compiled`'s route status, or the one built before from the same `entries` objects. */
+  routeStatus(
+    compiled: CompiledRoute,
+    entries: RouteParentStatus[],
+    build: () => ObjectStatus,
+  ): ObjectStatus {
+    const entry = this.#statusEntry(compiled);
+    if (entry.last !== undefined && sameElements(entry.last.entries, entries)) {
+      return entry.last.status;
+    }
+    const status = build();
+    entry.last = { entries, status };
+    return status;
+  }
+
+  #statusEntry(compiled: CompiledRoute): StatusEntry {
+    let entry = this.#statuses.get(compiled);
+    if (entry === undefined) this.#statuses.set(compiled, entry = { parents: new Map() });
+    return entry;
   }
 
   /**

@@ -110,8 +110,11 @@ Deno.test("the gateway process writes status once, keeps others' entries, follow
     "nothing is rewritten once our writes are read back, nor after an unrelated change",
     async () => {
       // One write per object, and it stays so once the objects, our statuses
-      // included, were read back and every status compared with them again: a
-      // reload relists every kind and rebuilds, and the writer skips all three.
+      // included, were read back and compared with them again: a reload
+      // relists every kind and rebuilds, and the writer skips the GatewayClass
+      // and Gateway statuses (built anew by every translate). The route's
+      // status is the very object of the last result (nothing about the route
+      // changed), so the writer has nothing to compare for it.
       await waitFor("one write per object", () => gw.statusPatches().length >= 3);
       const before = gw.statusPatches().length;
       assertEquals(before, 3, "one write per object");
@@ -119,8 +122,8 @@ Deno.test("the gateway process writes status once, keeps others' entries, follow
       const reload = await gw.admin("/reload", { method: "POST" });
       assertEquals(reload.status, 200, await reload.text());
       await waitFor(
-        "every status compared again after the reload",
-        async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 3,
+        "the rebuilt statuses compared again after the reload",
+        async () => ((await statusWriteMetrics(gw.admin)).skipped ?? 0) >= skippedBefore + 2,
       );
       assertEquals(gw.statusPatches().length, before, "our own writes read back");
 

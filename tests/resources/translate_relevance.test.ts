@@ -66,6 +66,8 @@ Deno.test("the store keeps a status-only version but signals no change for it", 
   const store = createStore({ clock });
   let signals = 0;
   store.onChange(() => signals++);
+  const quiet: string[] = [];
+  store.onQuietChange((o) => quiet.push(o.metadata.resourceVersion ?? ""));
   store.upsert(route("1", parents(CONTROLLER, "Pending")));
   await clock.advance(1_000);
   assertEquals([signals, store.version()], [1, 1]);
@@ -74,6 +76,7 @@ Deno.test("the store keeps a status-only version but signals no change for it", 
   assert(store.replaceKind("HTTPRoute", [route("4", parents(CONTROLLER, "Accepted"))]));
   await clock.advance(1_000);
   assertEquals([signals, store.version()], [1, 1], "no signal, no new version");
+  assertEquals(quiet, ["2", "3", "4"], "but the quiet listener hears of each");
   assertEquals(store.list("HTTPRoute")[0].metadata.resourceVersion, "4");
   store.upsert(route("5", parents(CONTROLLER, "Accepted"), "b.test"));
   await clock.advance(1_000);

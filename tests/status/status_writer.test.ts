@@ -428,3 +428,20 @@ Deno.test("an object created while a drain is under way gets its status without 
   } | undefined)?.parents;
   assertEquals(parents?.map((p) => p.controllerName), [CONTROLLER]);
 });
+
+Deno.test("a status someone else overwrites is written again without a new result", async () => {
+  await using env = await setup();
+  env.writer.update(result([routeStatus()]));
+  await env.writer.idle();
+  const ours = () =>
+    ((env.kube.get(GW, "HTTPRoute", "default", "r1")?.status as {
+      parents?: Record<string, unknown>[];
+    } | undefined)?.parents ?? []).filter((p) => p.controllerName === CONTROLLER).length;
+  assertEquals(ours(), 1);
+  // Another writer drops our entry: a status-only change, so no rebuild follows it.
+  env.kube.apply({ ...httpRoute("r1"), status: { parents: [OTHER_PARENT] } });
+  await waitFor("our entry written again", () => ours() === 1);
+  // The server applies the write before the writer reads its answer.
+  await env.writer.idle();
+  assertEquals(env.writer.stats().writes, 2);
+});

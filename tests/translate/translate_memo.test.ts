@@ -88,6 +88,12 @@ Deno.test("an unchanged route is compiled once, however many translates follow",
   const second = translate({ ...snapshot, httpRoutes: [...snapshot.httpRoutes] }, options, memo);
   assertEquals(memo.stats(), { hits: compiled, misses: compiled });
   assert(first.config.rules === second.config.rules, "the rule map itself is reused");
+  const routeStatuses = (r: TranslateResult) => r.statuses.filter((s) => s.kind === "HTTPRoute");
+  assert(routeStatuses(first).length > 0);
+  assert(
+    routeStatuses(first).every((s, i) => s === routeStatuses(second)[i]),
+    "the same status objects: the status writer skips them by identity",
+  );
   const changedService = { ...snapshot, services: [...snapshot.services].reverse() };
   translate(changedService, options, memo);
   assertEquals(memo.stats().misses, compiled * (snapshot.services.length > 1 ? 2 : 1));
