@@ -10,7 +10,9 @@
  *   one fire); changes within `holdoffMs` of the end of the last fire wait
  *   for that window to close and then fire once, together. A lone change is
  *   applied without delay, a burst costs one fire per `holdoffMs`, and the
- *   event loop keeps at least `holdoffMs` between two fires for other work.
+ *   event loop keeps at least `holdoffMs` between two fires for other work,
+ *   or as long as the last fire took when that was longer (at most half of
+ *   its time goes to fires, however slow they get).
  *   The store uses it, so every source (files or Kubernetes) shares it.
  *
  * @example
@@ -48,6 +50,7 @@ export class Holdoff {
   #timer: Timer | undefined;
   #firstChangeAt: number | undefined;
   #lastFiredAt: number | undefined;
+  #lastFireMs = 0;
 
   constructor(options: HoldoffOptions) {
     this.#options = options;
@@ -69,7 +72,10 @@ export class Holdoff {
     if (this.#options.leading) {
       if (this.#timer !== undefined) return;
       const since = this.#lastFiredAt === undefined ? Infinity : now - this.#lastFiredAt;
-      const wait = Math.max(0, this.#options.holdoffMs - since);
+      // A fire that took longer than the holdoff (a rebuild at scale) gets as
+      // long again for everything else: watch events, requests, status writes.
+      const gap = Math.max(this.#options.holdoffMs, this.#lastFireMs);
+      const wait = Math.max(0, gap - since);
       this.#timer = this.#clock.setTimeout(() => this.#fire(), wait);
       return;
     }
@@ -94,12 +100,14 @@ export class Holdoff {
 
   #fire(): void {
     this.cancel();
+    const started = this.#clock.now();
     try {
       this.#options.fire();
     } finally {
       // The window starts when the work ends, so a slow fire still leaves
       // the event loop its holdoff before the next one.
       this.#lastFiredAt = this.#clock.now();
+      this.#lastFireMs = this.#lastFiredAt - started;
     }
   }
 }
