@@ -98,12 +98,13 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
   for (const { route, compiled, parents } of pending) {
     const invalid = allRulesInvalid(compiled);
     const entries: RouteParentStatus[] = [];
-    for (const { ref, gatewayName, attached } of parents) {
-      const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
+    parents.forEach(({ ref, gatewayName, attached }, index) => {
       let accepted = attached.accepted;
       if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
-      if (!accepted.ok) ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
-      else {
+      if (!accepted.ok) {
+        const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
+        ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
+      } else {
         for (const { listener, hostnames } of attached.attachments) {
           listener.attachedRoutes.add(`${route.kind}/${compiled.key}`);
           const list = routesByListener.get(listener.id) ?? [];
@@ -116,12 +117,11 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
       const generation = route.metadata.generation ?? 0;
       const build = () =>
         routeParentStatus(ref, options.controllerName, accepted, compiled, generation);
+      // The same compiled route means the same spec, so its nth parent is the same ref.
       const signature = memo &&
-        `${
-          JSON.stringify(ref)
-        }|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
+        `${index}|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
       entries.push(memo ? memo.parentStatus(compiled, signature!, build) : build());
-    }
+    });
     const status = () => routeStatus(route, entries);
     statuses.push(memo ? memo.routeStatus(compiled, entries, status) : status());
   }

@@ -41,6 +41,9 @@ import type { CompiledRoute } from "./route_rules.ts";
 
 /** A compiled route and the problems its compilation reported. */
 interface RouteEntry {
+  key: string;
+  /** The translate that last asked for it (see `#turn`). */
+  seen: number;
   route: HTTPRoute;
   compiled: CompiledRoute;
   problems: Problem[];
@@ -95,7 +98,10 @@ export class TranslateMemo {
   // By `namespace/name`: a new version of a route that translate cannot tell
   // from the old (our status write came back) is compiled no more than the old.
   #routes = new Map<string, RouteEntry>();
-  #routesSeen = new Set<string>();
+  // The same route object again finds its entry without building its key.
+  #byObject = new WeakMap<HTTPRoute, RouteEntry>();
+  #turn = 0;
+  #routesSeen = 0;
   #sortedRoutes: SortedEntry<HTTPRoute> | undefined;
   #hosts = new Map<string, { inputs: readonly unknown[]; output: unknown }>();
   #hostsSeen = new Set<string>();
@@ -124,7 +130,8 @@ export class TranslateMemo {
     }
     this.#options = key;
     this.#hostsSeen.clear();
-    this.#routesSeen.clear();
+    this.#turn++;
+    this.#routesSeen = 0;
     if (same) return;
     this.#routes.clear();
     this.#statuses = new WeakMap();
@@ -138,14 +145,16 @@ export class TranslateMemo {
     route: HTTPRoute,
     compile: (ctx: TranslateContext, route: HTTPRoute) => CompiledRoute,
   ): CompiledRoute {
+    const direct = this.#byObject.get(route);
+    if (direct !== undefined && this.#routes.get(direct.key) === direct) {
+      return this.#hit(ctx, direct);
+    }
     // A GRPCRoute comes HTTPRoute-shaped, its kind kept: one key space for both.
     const key = `${route.kind}/${route.metadata.namespace ?? ""}/${route.metadata.name}`;
-    this.#routesSeen.add(key);
     const known = this.#routes.get(key);
     if (known !== undefined && (known.route === route || sameForTranslate(known.route, route))) {
-      this.#hits++;
-      for (const problem of known.problems) ctx.problems.push(problem);
-      return known.compiled;
+      this.#byObject.set(route, known);
+      return this.#hit(ctx, known);
     }
     this.#misses++;
     const before = ctx.problems.length;
@@ -154,8 +163,19 @@ export class TranslateMemo {
     // use) belong to whoever evaluates them next time, not to this route.
     const id = objectId(route.kind, route.metadata.name, route.metadata.namespace);
     const problems = ctx.problems.slice(before).filter((p) => p.object === id);
-    this.#routes.set(key, { route, compiled, problems });
+    const entry = { key, seen: this.#turn, route, compiled, problems };
+    this.#routesSeen++;
+    this.#routes.set(key, entry);
+    this.#byObject.set(route, entry);
     return compiled;
+  }
+
+  #hit(ctx: TranslateContext, entry: RouteEntry): CompiledRoute {
+    this.#hits++;
+    if (entry.seen !== this.#turn) this.#routesSeen++;
+    entry.seen = this.#turn;
+    for (const problem of entry.problems) ctx.problems.push(problem);
+    return entry.compiled;
   }
 
   /**
@@ -227,7 +247,11 @@ export class TranslateMemo {
   /** Ends a translate: forgets the routes and virtual hosts it did not see (gone). */
   end(): void {
     evictUnseen(this.#hosts, this.#hostsSeen);
-    evictUnseen(this.#routes, this.#routesSeen);
+    if (this.#routesSeen !== this.#routes.size) {
+      for (const [key, entry] of this.#routes) {
+        if (entry.seen !== this.#turn) this.#routes.delete(key);
+      }
+    }
   }
 
   /** `rules` with sorted keys; the earlier object when the same rules come in the same order. */
