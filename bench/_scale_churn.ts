@@ -75,6 +75,13 @@ export function rebuildCosts(records: Record<string, unknown>[]): RebuildCosts {
   };
 }
 
+/** V8 heap used and reserved in MiB, from a Prometheus text page with the default metrics. */
+export function heapMiB(metrics: string): { used: number; total: number } {
+  const read = (name: string) =>
+    Number(new RegExp(`^${name} (\\S+)`, "m").exec(metrics)?.[1] ?? NaN) / 1048576;
+  return { used: read("nodejs_heap_size_used_bytes"), total: read("nodejs_heap_size_total_bytes") };
+}
+
 /** Resident memory of process `pid` in MiB (Linux). */
 export function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);

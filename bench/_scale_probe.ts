@@ -69,12 +69,21 @@ export interface ScaleRun {
   changes: number;
   /** RSS in MiB: after the probes, halfway through the changes, after them. */
   rss: number[];
+  /** V8 heap used / reserved at the end, MiB. */
+  heap: { used: number; total: number };
 }
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
 export function summarise(
   options: { routes: number; churn: number; probes: number; changes: number },
-  raw: { startMs: number; probes: Probe[]; churned: number; costs: RebuildCosts; rss: number[] },
+  raw: {
+    startMs: number;
+    probes: Probe[];
+    churned: number;
+    costs: RebuildCosts;
+    rss: number[];
+    heap: { used: number; total: number };
+  },
 ): ScaleRun {
   const ms = raw.probes.map((p) => p.ms);
   const unexpected = raw.probes.flatMap((p) => p.unexpected);
@@ -89,6 +98,7 @@ export function summarise(
     churned: raw.churned,
     costs: raw.costs,
     rss: raw.rss.map(round),
+    heap: { used: round(raw.heap.used), total: round(raw.heap.total) },
   };
 }
 
@@ -112,7 +122,7 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
         ` total ${c.total.mean} / ${c.total.max} ms`,
         `  RSS MiB after probes, after ${Math.floor(r.changes / 2)} and ${r.changes} changes: ` +
-        r.rss.join(" / "),
+        r.rss.join(" / ") + `; V8 heap used ${r.heap.used} of ${r.heap.total} MiB`,
       ].join("\n"),
     );
   }

@@ -30,7 +30,7 @@ import {
   service,
 } from "../tests/fake_kube/fake_kube_fixtures.ts";
 import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
-import { churnRoutes, rebuildCosts, rssMiB } from "./_scale_churn.ts";
+import { churnRoutes, heapMiB, rebuildCosts, rssMiB } from "./_scale_churn.ts";
 
 /** One run's options. */
 export interface ScaleOptions {
@@ -100,9 +100,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       if (i + 1 === Math.floor(options.changes / 2)) rss.push(rssMiB(gw.pid));
     }
     rss.push(rssMiB(gw.pid));
+    const heap = heapMiB(await (await gw.admin("/metrics")).text());
     // A graceful stop, so a CPU profile gets written.
     await gw.stop();
-    return summarise(options, { startMs, probes, churned, costs, rss });
+    return summarise(options, { startMs, probes, churned, costs, rss, heap });
   } finally {
     await backend.close();
   }
