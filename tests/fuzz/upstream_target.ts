@@ -55,7 +55,8 @@ export async function upstreamCase(
   let openGate = () => {};
   const bufferRequestBytes = rng.pick([0, 64 * 1024]);
   // A declared length within the buffer is read whole before sending: nothing to hold back then.
-  const streamed = body !== undefined && (!body.declareLength || bufferRequestBytes === 0);
+  const length = body?.chunks.reduce((n, c) => n + c.length, 0) ?? 0;
+  const streamed = body !== undefined && (!body.declareLength || length > bufferRequestBytes);
   if (body !== undefined && streamed && upstream.early && rng.chance(0.5)) {
     // The rest of the upload comes only after the answer: the connection is mid-request.
     body.gate = new Promise((resolve) => openGate = resolve);
