@@ -23,7 +23,9 @@
  *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
  * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
- *   (`bench/router_bench.ts`, `deno bench`).
+ *   (`bench/router_bench.ts`, `deno bench`);
+ * - `soak` (only with `--only soak`: 10 minutes): load while routes, endpoints
+ *   and certificates change, RSS slope (`bench/soak.ts`).
  *
  * ```sh
  * deno task bench                    # all of them
@@ -39,6 +41,8 @@ interface Bench {
   name: string;
   /** Deno arguments after `deno`. */
   args: string[];
+  /** Runs only when named in `--only` (long runs). */
+  optIn?: boolean;
 }
 
 const PERMISSIONS = [
@@ -60,6 +64,7 @@ const BENCHES: Bench[] = [
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "scale", args: ["run", ...PERMISSIONS, "bench/scale.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
+  { name: "soak", args: ["run", ...PERMISSIONS, "bench/soak.ts"], optIn: true },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
 ];
 
@@ -83,7 +88,7 @@ if (only) {
 const root = new URL("..", import.meta.url).pathname;
 const failed: string[] = [];
 for (const bench of BENCHES) {
-  if (only && !only.has(bench.name)) continue;
+  if (only ? !only.has(bench.name) : bench.optIn) continue;
   console.log(`\n=== ${bench.name} ${"=".repeat(Math.max(0, 70 - bench.name.length))}`);
   const started = performance.now();
   const { code } = await new Deno.Command(Deno.execPath(), {

@@ -17,75 +17,23 @@
 import type { ConnectionOverride } from "./grpc_port.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
-import type { ClientEventReasons } from "./observer.ts";
 import {
   type ConnectionHandler,
   serveConnection,
   type ServedConnection,
 } from "./serve_connection.ts";
+import {
+  type ConnectionBudget,
+  isOutOfDescriptors,
+  shedForDescriptors,
+} from "./connection_budget.ts";
 
-/**
- * Connections open across several servers, against one limit. The limit
- * also learns: Deno cannot read the process's open-file limit without
- * `--allow-all` (`/proc/self/limits`), so when an accept fails for want of
- * a descriptor, the limit drops to three quarters of the connections open at
- * that moment (never below {@linkcode MIN_LEARNED_LIMIT}). The quarter left
- * free is what the admin and telemetry listeners, upstream connections and
- * the Kubernetes watches keep working with.
- *
- * Every accept loop holds the budget, so it is also where refusals are
- * counted: `onRejected` hears each one (the process's limit, a port's limit,
- * an accept that found no descriptor).
- */
-export class ConnectionBudget {
-  #open = 0;
-  #max: number;
-  readonly #onRejected: (reason: ClientEventReasons["connection_rejected"]) => void;
-  /** `max` `0`: no limit until descriptors run out. */
-  constructor(
-    max: number,
-    onRejected: (reason: ClientEventReasons["connection_rejected"]) => void = () => {},
-  ) {
-    this.#max = max;
-    this.#onRejected = onRejected;
-  }
-  /** The current limit; `0`: none. */
-  get max(): number {
-    return this.#max;
-  }
-  /** The process ran out of descriptors: lowers the limit; returns the new one. */
-  exhausted(): number {
-    this.#onRejected("descriptors");
-    const learned = Math.max(MIN_LEARNED_LIMIT, Math.floor(this.#open * 3 / 4));
-    if (this.#max === 0 || learned < this.#max) this.#max = learned;
-    return this.#max;
-  }
-  /** Takes one slot; false when the limit is reached. */
-  tryAcquire(): boolean {
-    if (this.#max > 0 && this.#open >= this.#max) {
-      this.#onRejected("global");
-      return false;
-    }
-    this.#open++;
-    return true;
-  }
-  /** A connection was refused by a port's own limit (counted only). */
-  rejectedByPort(): void {
-    this.#onRejected("port");
-  }
-  /** A client-certificate handshake failed (counted only). */
-  rejectedClientCertificate(): void {
-    this.#onRejected("client_certificate");
-  }
-  /** Gives one slot back. */
-  release(): void {
-    if (this.#open > 0) this.#open--;
-  }
-  /** Slots taken. */
-  get open(): number {
-    return this.#open;
-  }
-}
+export {
+  ConnectionBudget,
+  isOutOfDescriptors,
+  MIN_LEARNED_LIMIT,
+  shedForDescriptors,
+} from "./connection_budget.ts";
 
 /** Options of {@linkcode serveConnections}. */
 export interface ConnectionServerOptions {
@@ -122,40 +70,35 @@ export interface ConnectionServer {
   connections(): number;
   /** Connections closed at once because a limit was reached. */
   rejected(): number;
-  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  /**
+   * The process is going away: every HTTP/1 answer from now on carries
+   * `Connection: close`, so kept-alive clients move to another replica
+   * before the listener closes (HTTP/2 clients get GOAWAY at shutdown).
+   */
+  drain(): void;
+  /**
+   * Stops accepting, lets in-flight requests finish, closes idle
+   * connections. A connection accepted but still waiting for its first
+   * request (which may be on the wire) is served that request, answered
+   * with `Connection: close`, unless its header timeout passes first.
+   */
   shutdown(): Promise<void>;
 }
 
-/** The lowest limit {@linkcode ConnectionBudget.exhausted} sets. */
-export const MIN_LEARNED_LIMIT = 16;
-
-/** `EMFILE` (process) and `ENFILE` (system): no descriptor for a new connection. */
-export function isOutOfDescriptors(error: unknown): boolean {
-  const message = (error as Error)?.message ?? "";
-  return /os error 2[34]\b|Too many open files/.test(message);
+/** Per connection: whether it brought a request yet, and who waits for the first. */
+interface ConnectionState {
+  requests: number;
+  onFirstRequest?: () => void;
 }
 
-/**
- * The process ran out of descriptors: lowers `budget`'s limit and frees
- * descriptors at once, for the admin listener and the requests in flight, by
- * dropping connections that wait for a head (`watcher.shed`).
- */
-export function shedForDescriptors(
-  budget: ConnectionBudget,
-  watcher: ConnectionWatcher | undefined,
-  logger: Logger,
-): void {
-  const before = budget.max;
-  const limit = budget.exhausted();
-  const shed = watcher?.shed(budget.open - limit) ?? 0;
-  if (limit !== before || shed > 0) {
-    logger.warn("Out of file descriptors: limiting client connections", {
-      limit,
-      open: budget.open,
-      shed,
-      hint: "raise the open-file limit (ulimit -n) or set --max-connections",
-    });
+/** Marks `response` so the engine closes its connection after it (a no-op when it cannot). */
+function closeAfter(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+  } catch {
+    // Immutable headers: the connection closes at shutdown anyway.
   }
+  return response;
 }
 
 function setNoDelay(conn: Deno.Conn): void {
@@ -230,10 +173,12 @@ class PlainPortServer implements ConnectionServer {
   readonly #options: ConnectionServerOptions;
   readonly #maxConnections: number;
   readonly #live = new Set<ServedConnection>();
+  readonly #states = new Map<ServedConnection, ConnectionState>();
   #diverted = 0;
   readonly #throttle = { at: -Infinity, suppressed: 0 };
   readonly #accepting: Promise<void>;
   #closed = false;
+  #draining = false;
   #rejected = 0;
   #wake: (() => void) | undefined;
 
@@ -252,7 +197,12 @@ class PlainPortServer implements ConnectionServer {
     return this.#rejected;
   }
 
+  drain(): void {
+    this.#draining = true;
+  }
+
   async shutdown(): Promise<void> {
+    this.#draining = true;
     if (!this.#closed) {
       this.#closed = true;
       try {
@@ -264,6 +214,14 @@ class PlainPortServer implements ConnectionServer {
     }
     await this.#accepting;
     await Promise.all([...this.#live].map(async (served) => {
+      const state = this.#states.get(served);
+      // Only with client timeouts: the header timeout bounds this wait.
+      if (state !== undefined && state.requests === 0 && this.#options.watcher !== undefined) {
+        await new Promise<void>((resolve) => {
+          state.onFirstRequest = resolve;
+          void served.finished.then(resolve);
+        });
+      }
       await served.shutdown();
       await served.finished;
     }));
@@ -324,16 +282,29 @@ class PlainPortServer implements ConnectionServer {
       logger.debug("closing a client connection", { reason });
       served.close();
     });
-    const handler = watched === undefined
+    const watching = watched === undefined
       ? this.#options.handler
       : watchRequests(this.#options.handler, watched);
+    const state: ConnectionState = { requests: 0 };
+    const handler: ConnectionHandler = (request, info) => {
+      if (state.requests++ === 0) state.onFirstRequest?.();
+      if (!this.#draining) return watching(request, info);
+      // Deno's engine sends the header but keeps the connection open: a
+      // graceful shutdown of the connection closes it once the answer is out.
+      const close = () => void served.shutdown();
+      info.completed.then(close, close);
+      const result = watching(request, info);
+      return result instanceof Response ? closeAfter(result) : result.then(closeAfter);
+    };
     const served = this.#options.override?.(conn, handler, this.#options.onError) ??
       serveConnection(conn, handler, this.#options.onError, (error) => {
         logger.debug("connection ended with an error", { error: (error as Error)?.message });
       });
     this.#live.add(served);
+    this.#states.set(served, state);
     void served.finished.then(() => {
       this.#live.delete(served);
+      this.#states.delete(served);
       watched?.end();
       budget?.release();
     });

@@ -126,6 +126,9 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: "reconciled", id: message.id, states, ready: manager.ready() });
       return;
     }
+    case "drain":
+      manager?.drain?.();
+      return;
     case "shutdown": {
       const drained = manager === undefined
         ? true

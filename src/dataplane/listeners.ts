@@ -80,6 +80,11 @@ export interface ListenerManager {
    * `graceMs` (default: no limit). Resolves `true` when all finished in time.
    */
   shutdown(options?: { graceMs?: number }): Promise<boolean>;
+  /**
+   * The process is going away (readiness is already 503): every port keeps
+   * serving, but asks its HTTP/1 clients to close their connections.
+   */
+  drain?(): void;
 }
 
 interface PortEntry {
@@ -121,6 +126,7 @@ class PortListeners implements ListenerManager {
   readonly #entries = new Map<string, PortEntry>();
   readonly #closing = new Set<Promise<void>>();
   #applied = false;
+  #draining = false;
   #stopped = false;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -177,6 +183,11 @@ class PortListeners implements ListenerManager {
   ready(): boolean {
     return this.#applied && !this.#stopped &&
       [...this.#entries.values()].every((e) => e.state.bound);
+  }
+
+  drain(): void {
+    this.#draining = true;
+    for (const entry of this.#entries.values()) entry.server?.drain?.();
   }
 
   async shutdown(shutdownOptions: { graceMs?: number } = {}): Promise<boolean> {
@@ -305,6 +316,7 @@ class PortListeners implements ListenerManager {
         observer: this.#observer,
       });
       state.bound = true;
+      if (this.#draining) server.drain?.();
       logger.info("listener bound", { port: pc.port, protocol: pc.protocol, hostname: bindHost });
       return { state, server };
     } catch (error) {

@@ -52,6 +52,8 @@ export interface PortServeContext {
 export interface PortServer {
   /** Stops accepting, then resolves once in-flight requests finished. */
   shutdown(): Promise<void>;
+  /** The process is going away: answers ask clients to close (`Connection: close`). */
+  drain?(): void;
   /**
    * A new config for the same port and protocol (e.g. other certificates);
    * absent when the server has nothing to update.
@@ -96,5 +98,5 @@ export function serveHttp(context: PortServeContext): PortServer {
     watcher: context.watcher,
     ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
   });
-  return { shutdown: () => server.shutdown() };
+  return { shutdown: () => server.shutdown(), drain: () => server.drain() };
 }

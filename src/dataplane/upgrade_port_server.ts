@@ -104,6 +104,7 @@ class UpgradePort implements PortServer {
   readonly #diverted = new Set<Promise<void>>();
   /** Started by the first relay: a port that never relays binds nothing more. */
   #engine: { port: number; server: ConnectionServer } | undefined;
+  #draining = false;
   #stopped = false;
   readonly #front: ConnectionServer;
 
@@ -128,6 +129,12 @@ class UpgradePort implements PortServer {
       ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
       divert: (conn) => this.#divert(conn),
     });
+  }
+
+  drain(): void {
+    this.#draining = true;
+    this.#front.drain();
+    this.#engine?.server.drain();
   }
 
   async shutdown(): Promise<void> {
@@ -194,6 +201,7 @@ class UpgradePort implements PortServer {
       logger: this.#log,
       watcher: this.#context.watcher,
     });
+    if (this.#draining) server.drain();
     return { port: (listener.addr as Deno.NetAddr).port, server };
   }
 

@@ -43,8 +43,13 @@ export interface WorkerShutdown {
   graceMs?: number;
 }
 
+/** The process is going away: keep serving, ask HTTP/1 clients to close. */
+export interface WorkerDrain {
+  type: "drain";
+}
+
 /** Main → worker. */
-export type ToWorker = WorkerInit | WorkerReconcile | WorkerShutdown;
+export type ToWorker = WorkerInit | WorkerReconcile | WorkerShutdown | WorkerDrain;
 
 /** Requests that share every label, with each one's duration. */
 export interface RequestGroup {

@@ -163,6 +163,10 @@ class DataPlaneWorkerPool implements WorkerPool {
     return this.#applied && !this.#stopping && this.#slots.every((s) => s.alive && s.ready);
   }
 
+  drain(): void {
+    for (const slot of this.#slots) this.#send(slot, { type: "drain" });
+  }
+
   async shutdown(shutdownOptions: { graceMs?: number } = {}): Promise<boolean> {
     this.#stopping = true;
     await this.#queue;

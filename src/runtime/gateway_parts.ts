@@ -29,6 +29,8 @@ export interface ListenerManagerPart {
    * `graceMs`; resolves `true` when all finished in time.
    */
   shutdown(options: { graceMs: number }): Promise<boolean>;
+  /** The process is going away: keep serving, but ask HTTP/1 clients to close their connections. */
+  drain?(): void;
 }
 
 /** The metrics the runtime and the parts it builds feed. */

@@ -310,6 +310,7 @@ async function drain(
     drainDelayMs: options.drainDelayMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
   });
+  built.listenerManager.drain?.();
   if (options.drainDelayMs > 0) await systemClock.sleep(options.drainDelayMs, shutdown.forced);
   built.reconciler.stop();
   log.info("stopping listeners; waiting for in-flight requests");

@@ -195,3 +195,68 @@ Deno.test("isOutOfDescriptors knows EMFILE and ENFILE", () => {
   assert(isOutOfDescriptors(new Error("Too many open files in system (os error 23)")));
   assert(!isOutOfDescriptors(new Error("Connection reset by peer (os error 104)")));
 });
+
+function drainableServer() {
+  const { logger } = recordingLogger();
+  const watcher = createConnectionWatcher({
+    timeouts: { headerMs: 60_000, idleMs: 60_000, bodyMs: 0, streamMs: 0 },
+    tickMs: 0,
+  });
+  const server = serveConnections({
+    listener: Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+    handler: ok,
+    onError: fail,
+    logger,
+    watcher,
+  });
+  const connect = () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  return { server, watcher, connect };
+}
+
+Deno.test("while draining, HTTP/1 answers carry Connection: close and the server closes after them", async () => {
+  const { server, watcher, connect } = drainableServer();
+  const conn = await connect();
+  try {
+    const before = await exchange(conn);
+    assert(before !== null && !/connection: close/i.test(before), before ?? "");
+    server.drain();
+    const during = await exchange(conn);
+    assert(during !== null && /\r\nconnection: close\r\n/i.test(during), during ?? "");
+    await closedByServer(conn);
+  } finally {
+    conn.close();
+    await server.shutdown();
+    watcher.stop();
+  }
+});
+
+Deno.test("at shutdown, a connection accepted before its first request is served that request, then closed", async () => {
+  const { server, watcher, connect } = drainableServer();
+  const conn = await connect();
+  try {
+    await waitFor("the connection accepted", () => server.connections() === 1);
+    const stopped = server.shutdown();
+    // The listener is closed by now; the request already on its way is still answered.
+    const answer = await exchange(conn);
+    assert(answer !== null && answer.startsWith("HTTP/1.1 200"), answer ?? "no answer");
+    assert(/\r\nconnection: close\r\n/i.test(answer), answer);
+    await closedByServer(conn);
+    await stopped;
+  } finally {
+    conn.close();
+    watcher.stop();
+  }
+});
+
+Deno.test("at shutdown, an idle kept-alive connection is closed at once", async () => {
+  const { server, watcher, connect } = drainableServer();
+  const conn = await connect();
+  try {
+    assert((await exchange(conn))?.startsWith("HTTP/1.1 200"));
+    await server.shutdown();
+    await closedByServer(conn);
+  } finally {
+    conn.close();
+    watcher.stop();
+  }
+});

@@ -6,6 +6,7 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { startLoadClients } from "./_load_clients.ts";
 import {
   client,
   gatewayYaml,
@@ -114,6 +115,43 @@ Deno.test("SIGTERM: a request slower than --shutdown-timeout does not hold the e
     await gw.waitForLog((r) => String(r.msg).includes("did not finish in time"), 100);
     await slow;
   } finally {
+    await backend.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM under load: no request fails, kept-alive clients are told to close, in-flight finishes", async () => {
+  const { dir, backend, port } = await setup(startEchoBackend({ name: "slow" }));
+  await using gw = await startGateway({
+    manifests: dir,
+    args: ["--drain-delay", "2s", "--shutdown-timeout", "20s", "--log-level", "info"],
+  });
+  const clients = startLoadClients({ port, host: HOST, keepAlive: 3, newConnections: 2 });
+  try {
+    await waitFor("the clients under way", () => clients.report.answers.length >= 50);
+    const before = backend.received();
+    const inFlight = request(port, 1_500);
+    await waitFor("the slow request at the backend", () => backend.received() > before);
+    clients.shutdownBegan();
+    gw.kill("SIGTERM");
+    const status = await gw.status;
+    await clients.stop();
+    const res = await inFlight;
+    assertEquals(res.status, 200, "the request in flight at SIGTERM finished");
+    await res.body?.cancel();
+    assertEquals(status.code, 0);
+
+    const { answers, failures, retried } = clients.report;
+    const summary = `${answers.length} answers, ${retried} retried, failures: ${
+      failures.join("; ")
+    }`;
+    assertEquals(failures, [], summary);
+    assertEquals(answers.filter((a) => a.status !== 200).length, 0, summary);
+    assert(answers.some((a) => a.afterShutdown), `served during the drain: ${summary}`);
+    assert(answers.some((a) => a.close), `Connection: close sent while draining: ${summary}`);
+    await assertRejects(() => Deno.connect({ hostname: "127.0.0.1", port }));
+  } finally {
+    await clients.stop();
     await backend.close();
     await Deno.remove(dir, { recursive: true });
   }
