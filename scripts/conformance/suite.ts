@@ -11,13 +11,13 @@ import { goEnv, type RigPaths } from "./rig_build.ts";
 import { GATEWAY_CLASS } from "./rig_run.ts";
 
 /** The profiles the rig runs. */
-export const PROFILES = ["GATEWAY-HTTP", "GATEWAY-TLS"];
+export const PROFILES = ["GATEWAY-HTTP", "GATEWAY-TLS", "GATEWAY-GRPC"];
 /** An address inside the rig's pool (`127.32.0.0/16`) for GatewayStaticAddresses. */
 export const USABLE_ADDRESS = "127.32.255.250";
 /** An address outside the pool, which the gateway must refuse. */
 export const UNUSABLE_ADDRESS = "127.33.0.1";
 /** Where the report lands in the repository. */
-export const REPORT_PATH = "conformance/reports/gateway-http-report.yaml";
+export const REPORT_PATH = "conformance/reports/report.yaml";
 
 /** The gateway's version, as the report names it. */
 async function gatewayVersion(root: string): Promise<string> {

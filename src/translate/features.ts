@@ -38,7 +38,7 @@ export interface GatewayFeature {
 
 const E2E = "tests/e2e/";
 /** The upstream suite's report, written by `deno task conformance`. */
-const UPSTREAM = "conformance/reports/gateway-http-report.yaml:";
+const UPSTREAM = "conformance/reports/report.yaml:";
 
 /** Every feature implemented, sorted by name. */
 export const FEATURES: readonly GatewayFeature[] = Object.freeze([
