@@ -258,3 +258,17 @@ Deno.test("--workers 2: WebSocket passes through a worker, and its tunnel is in 
   socket.ws.close();
   await socket.closed;
 });
+
+Deno.test("a diverting port drops a client that sends no complete head within the header timeout", async () => {
+  await using t = await setup(["--client-header-timeout", "1s"]);
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
+  const partial = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
+  await partial.write(encoder.encode("GET /ws HTTP/1.1\r\nHost: a\r\nUpgr"));
+  assertEquals(await readUntilClosed(silent, ""), "");
+  assertEquals(await readUntilClosed(partial, ""), "");
+  silent.close();
+  partial.close();
+  const res = await fetch(`http://127.0.0.1:${t.port}/plain/after`, { client });
+  assertEquals(res.status, 200);
+  await res.body?.cancel();
+});
