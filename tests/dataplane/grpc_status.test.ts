@@ -1,0 +1,94 @@
+import { assertEquals } from "@std/assert";
+import {
+  encodeGrpcMessage,
+  grpcCodeForHttpStatus,
+  isGrpcContentType,
+  withGrpcStatuses,
+} from "../../src/dataplane/grpc_status.ts";
+import { isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
+import type { PortConfig } from "../../src/model/config.ts";
+
+const grpcRequest = () =>
+  new Request("http://grpc.example.com/echo.Echo/Say", {
+    method: "POST",
+    headers: { "content-type": "application/grpc+proto" },
+  });
+
+Deno.test("gRPC content types are application/grpc and its +suffix and ;parameter forms", () => {
+  assertEquals(
+    ["application/grpc", "application/grpc+proto", "Application/GRPC;x=1"].map(isGrpcContentType),
+    [true, true, true],
+  );
+  assertEquals(
+    ["application/grpc-web", "application/json", null].map(isGrpcContentType),
+    [false, false, false],
+  );
+});
+
+Deno.test("the gateway's own answers map to the gRPC codes clients expect", () => {
+  assertEquals(
+    [404, 500, 502, 503, 504, 400, 401, 403, 429, 418].map(grpcCodeForHttpStatus),
+    [12, 14, 14, 14, 4, 13, 16, 7, 14, 2],
+  );
+});
+
+Deno.test("grpc-message percent-encodes non-printable bytes and the percent sign", () => {
+  assertEquals(encodeGrpcMessage("502 100% é\n"), "502 100%25 %C3%A9%0A");
+});
+
+Deno.test("a gRPC call answered 404 by the gateway becomes Trailers-Only UNIMPLEMENTED", async () => {
+  const handler = withGrpcStatuses(() =>
+    Promise.resolve(new Response("No route\n", { status: 404 }))
+  );
+  const res = await handler(grpcRequest(), {});
+  assertEquals(res.status, 200);
+  assertEquals(res.headers.get("content-type"), "application/grpc");
+  assertEquals(res.headers.get("grpc-status"), "12");
+  assertEquals(res.headers.get("grpc-message"), "404 No route");
+  assertEquals(res.body, null);
+});
+
+Deno.test("a backend's gRPC answer and non-gRPC requests pass through untouched", async () => {
+  const backend = new Response("x", {
+    status: 200,
+    headers: { "content-type": "application/grpc", "grpc-status": "0" },
+  });
+  assertEquals(await withGrpcStatuses(() => Promise.resolve(backend))(grpcRequest(), {}), backend);
+  const plain = new Response("nope", { status: 404 });
+  const res = await withGrpcStatuses(() => Promise.resolve(plain))(
+    new Request("http://example.com/"),
+    {},
+  );
+  assertEquals(res, plain);
+});
+
+function port(rules: string[]): PortConfig {
+  return {
+    port: 80,
+    protocol: "HTTP",
+    listeners: [{
+      id: "l",
+      ids: ["l"],
+      hostname: null,
+      port: 80,
+      protocol: "HTTP",
+      virtualHosts: [{
+        hostname: "*",
+        matches: rules.map((rule, i) => ({
+          id: `${rule}/match/${i}`,
+          rule,
+          route: "ns/r",
+          path: { type: "PathPrefix" as const, value: "/" },
+          headers: [],
+          queryParams: [],
+        })),
+      }],
+    }],
+  } as unknown as PortConfig;
+}
+
+Deno.test("a port is gRPC-only when it has matches and every one is a GRPCRoute's", () => {
+  assertEquals(isGrpcOnlyPort(port(["grpcroute/ns/r/rule/0", "grpcroute/ns/r/rule/1"])), true);
+  assertEquals(isGrpcOnlyPort(port(["grpcroute/ns/r/rule/0", "httproute/ns/w/rule/0"])), false);
+  assertEquals(isGrpcOnlyPort(port([])), false);
+});
