@@ -5,7 +5,10 @@
  * TLSRoute and one of its backends by weight, connects to an endpoint,
  * writes the bytes already read and then splices both ways
  * (`tcp_splice.ts`). It never decrypts: the client's handshake is with the
- * backend, whose certificate the client verifies.
+ * backend, whose certificate the client verifies. A listener in mode
+ * Terminate (it has certificates) hands the connection to the port's
+ * `TlsTerminator` instead, which completes the handshake and relays the
+ * plaintext (`tls_terminate.ts`).
  *
  * A connection is closed without a byte in reply when it sends no valid
  * ClientHello in time, when no route takes its server name, when the pick
@@ -21,7 +24,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { PortConfig } from "../model/config.ts";
+import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
 import type { BackendPicker } from "./backend_picker.ts";
 import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
@@ -30,6 +33,12 @@ import { readClientHello } from "./client_hello_reader.ts";
 import { splice } from "./tcp_splice.ts";
 import { closeQuietly, writeAll } from "./tcp_relay.ts";
 import { compilePassthroughRoutes, type PassthroughRoutes } from "./tls_passthrough_routes.ts";
+import {
+  relayToTerminator,
+  type TerminatedTarget,
+  TerminatorSlot,
+  TlsTerminator,
+} from "./tls_terminate.ts";
 
 /** Time limits of passthrough connections, in milliseconds; `0` disables one. */
 export interface PassthroughTimeouts {
@@ -59,6 +68,8 @@ export interface PassthroughPortOptions {
   /** Share the port with other workers (`SO_REUSEPORT`, needs `--unstable-net`). */
   reusePort?: boolean;
   portConfig: PortConfig;
+  /** Certificates of the config (Terminate listeners pick theirs); absent: none. */
+  certificates?: readonly CertificateConfig[];
   picker: BackendPicker;
   logger: Logger;
   observer?: DataPlaneObserver;
@@ -75,7 +86,7 @@ export interface PassthroughPortOptions {
 export interface PassthroughPort {
   readonly addr: Deno.NetAddr;
   /** New connections use `portConfig`'s routes; open tunnels keep theirs. */
-  update(portConfig: PortConfig): void;
+  update(portConfig: PortConfig, certificates?: readonly CertificateConfig[]): void;
   /** Tunnels open (accepted connections not yet closed). */
   connections(): number;
   /** Stops accepting, then resolves once every open tunnel ended. */
@@ -90,7 +101,7 @@ export interface PassthroughPort {
  * import { serveTlsPassthrough } from "./tls_passthrough.ts";
  * import { createBackendPicker } from "./backend_picker.ts";
  * import { createLogger } from "../log/logger.ts";
- * import type { PortConfig } from "../model/config.ts";
+ * import type { CertificateConfig, PortConfig } from "../model/config.ts";
  * declare const portConfig: PortConfig;
  * const port = serveTlsPassthrough({
  *   hostname: "127.0.0.1", port: 0, portConfig, picker: createBackendPicker(), logger: createLogger(),
@@ -117,43 +128,30 @@ export function serveTlsPassthrough(options: PassthroughPortOptions): Passthroug
     clock,
     log,
     routes: () => routes,
+    terminator: () => terminators.current(),
     waitingForHello,
     isClosed: () => closed,
   };
+  const terminators = new TerminatorSlot((certificates) =>
+    new TlsTerminator({
+      certificates,
+      logger: log,
+      clock,
+      handshakeTimeoutMs: timeouts.helloMs,
+      dial: (target) => dialTerminated(tunnel, target),
+      splice: async (a, b) => {
+        await splice(a, b, { idleTimeoutMs: timeouts.idleMs, maxLifetimeMs: 0, clock });
+      },
+    })
+  );
+  terminators.apply(options.portConfig, options.certificates ?? []);
 
-  const accepting = (async () => {
-    while (!closed) {
-      let client: Deno.TcpConn;
-      try {
-        client = await listener.accept() as Deno.TcpConn;
-      } catch (error) {
-        if (closed || error instanceof Deno.errors.BadResource) return;
-        if (isOutOfDescriptors(error)) {
-          options.observer?.onClientEvent("connection_rejected", "descriptors");
-        }
-        log.warn("Cannot accept a TCP connection", { error: (error as Error).message });
-        await clock.sleep(50);
-        continue;
-      }
-      const max = options.maxConnections ?? 0;
-      const full = max > 0 && running.size >= max;
-      if (full || options.budget?.tryAcquire() === false) {
-        closeQuietly(client);
-        options.observer?.onClientEvent("connection_rejected", full ? "port" : "global");
-        continue;
-      }
-      const run = serveConnection(tunnel, client);
-      running.add(run);
-      void run.finally(() => {
-        running.delete(run);
-        options.budget?.release();
-      });
-    }
-  })();
+  const accepting = acceptConnections(listener, tunnel, running);
 
   return {
     addr: listener.addr as Deno.NetAddr,
-    update(portConfig) {
+    update(portConfig, certificates = []) {
+      terminators.apply(portConfig, certificates);
       routes = compilePassthroughRoutes(portConfig);
     },
     connections: () => running.size,
@@ -165,8 +163,45 @@ export function serveTlsPassthrough(options: PassthroughPortOptions): Passthroug
         await accepting;
       }
       while (running.size > 0) await Promise.all([...running]);
+      await terminators.close();
     },
   };
+}
+
+/** Accepts until the port closes; each connection runs in `running` while it lives. */
+async function acceptConnections(
+  listener: Deno.Listener,
+  tunnel: Tunnel,
+  running: Set<Promise<void>>,
+): Promise<void> {
+  const { options, log, clock } = tunnel;
+  while (!tunnel.isClosed()) {
+    let client: Deno.TcpConn;
+    try {
+      client = await listener.accept() as Deno.TcpConn;
+    } catch (error) {
+      if (tunnel.isClosed() || error instanceof Deno.errors.BadResource) return;
+      if (isOutOfDescriptors(error)) {
+        options.observer?.onClientEvent("connection_rejected", "descriptors");
+      }
+      log.warn("Cannot accept a TCP connection", { error: (error as Error).message });
+      await clock.sleep(50);
+      continue;
+    }
+    const max = options.maxConnections ?? 0;
+    const full = max > 0 && running.size >= max;
+    if (full || options.budget?.tryAcquire() === false) {
+      closeQuietly(client);
+      options.observer?.onClientEvent("connection_rejected", full ? "port" : "global");
+      continue;
+    }
+    const run = serveConnection(tunnel, client);
+    running.add(run);
+    void run.finally(() => {
+      running.delete(run);
+      options.budget?.release();
+    });
+  }
 }
 
 /** What one connection's handling needs from its port. */
@@ -176,6 +211,7 @@ interface Tunnel {
   clock: Clock;
   log: Logger;
   routes(): PassthroughRoutes;
+  terminator(): TlsTerminator | undefined;
   waitingForHello: Set<Deno.Conn>;
   isClosed(): boolean;
 }
@@ -212,6 +248,24 @@ async function serveConnection(port: Tunnel, client: Deno.TcpConn): Promise<void
     if (endpoint === undefined) {
       options.observer?.onUpstreamError(choice.id, "no_endpoints");
       return report(target.listener, route, "no_endpoints");
+    }
+    const terminator = target.terminate ? port.terminator() : undefined;
+    if (terminator !== undefined) {
+      report(target.listener, route, "relayed");
+      // The client's handshake is with the terminator; its lifetime limit applies here.
+      return await relayToTerminator(
+        client,
+        hello.bytes,
+        terminator,
+        { backend: choice.id, endpoint },
+        async (a, b) => {
+          await splice(a, b, {
+            idleTimeoutMs: port.timeouts.idleMs,
+            maxLifetimeMs: port.timeouts.lifetimeMs,
+            clock: port.clock,
+          });
+        },
+      );
     }
     upstream = await connectWithin(options, endpoint, port.timeouts.connectMs, port.clock).catch(
       (error) => {
@@ -269,6 +323,20 @@ async function connectWithin(
   } finally {
     timer?.cancel();
   }
+}
+
+/** The backend side of a terminated connection; `undefined` (logged, counted) when it cannot be reached. */
+function dialTerminated(port: Tunnel, target: TerminatedTarget): Promise<Deno.Conn | undefined> {
+  return connectWithin(port.options, target.endpoint, port.timeouts.connectMs, port.clock).catch(
+    (error) => {
+      port.log.debug("Cannot connect to a terminated TLSRoute's backend", {
+        backend: target.backend,
+        error: (error as Error).message,
+      });
+      port.options.observer?.onUpstreamError(target.backend, "connect");
+      return undefined;
+    },
+  );
 }
 
 async function dialTcp(address: string, port: number): Promise<Deno.Conn> {

@@ -27,6 +27,7 @@ export function createPassthroughServerFactory(
       port: context.port,
       reusePort: context.reusePort,
       portConfig: context.portConfig,
+      certificates: context.certificates,
       picker: context.picker ?? createBackendPicker(),
       logger: context.logger,
       observer: context.observer,
@@ -36,7 +37,7 @@ export function createPassthroughServerFactory(
     });
     return {
       shutdown: () => server.shutdown(),
-      update: (portConfig) => server.update(portConfig),
+      update: (portConfig, certificates) => server.update(portConfig, certificates),
     };
   };
 }

@@ -3,7 +3,8 @@
  * matches the server name takes the connection (listener isolation, as for
  * HTTP hosts), then the most specific of its route hostnames: exact, then
  * wildcards with more labels first. Lookup cost grows with the labels of
- * the name, not with the number of hostnames.
+ * the name, not with the number of hostnames. A TLS listener with `tls`
+ * (certificates) terminates; one without passes through.
  * @module
  */
 import type { ListenerConfig, PortConfig, TlsHostConfig } from "../model/config.ts";
@@ -14,6 +15,8 @@ export interface PassthroughTarget {
   /** Listener id. */
   listener: string;
   host?: TlsHostConfig;
+  /** The listener terminates TLS (mode Terminate) instead of passing it through. */
+  terminate: boolean;
 }
 
 /** Finds the target of a server name on one port; built once per config. */
@@ -50,9 +53,10 @@ export function compilePassthroughRoutes(port: PortConfig): PassthroughRoutes {
       const listener = listeners.first(serverName);
       if (listener === undefined) return undefined;
       const host = listener.hosts.first(serverName);
+      const terminate = listener.config.tls !== undefined;
       return host === undefined
-        ? { listener: listener.config.id }
-        : { listener: listener.config.id, host };
+        ? { listener: listener.config.id, terminate }
+        : { listener: listener.config.id, host, terminate };
     },
   };
 }

@@ -115,6 +115,8 @@ export interface ListenTlsWithSniOptions {
   /** Needs `--unstable-net`; see {@linkcode reusePortAvailable}. */
   reusePort: boolean;
   resolve: TlsKeyPairResolver;
+  /** ALPN protocols offered; default {@linkcode TLS_ALPN_PROTOCOLS} (h2, http/1.1). */
+  alpnProtocols?: readonly string[];
 }
 
 /**
@@ -144,7 +146,7 @@ export function listenTlsWithSni(options: ListenTlsWithSniOptions): Deno.TlsList
     hostname: options.hostname,
     port: options.port,
     transport: "tcp",
-    alpnProtocols: [...TLS_ALPN_PROTOCOLS],
+    alpnProtocols: [...(options.alpnProtocols ?? TLS_ALPN_PROTOCOLS)],
     [SNI_RESOLVER]: resolver,
     ...(options.reusePort ? { reusePort: true } : {}),
   };

@@ -103,7 +103,8 @@ export interface ListenerConfig {
   port: number;
   protocol: ListenerProtocol;
   /**
-   * HTTPS only: certificate ids, in `certificateRefs` order (the first is the
+   * HTTPS, and TLS in mode Terminate (its presence on a TLS listener is what
+   * says so): certificate ids, in `certificateRefs` order (the first is the
    * default), and the client-certificate validation of the listener's port.
    */
   tls?: { certificateIds: string[]; clientValidation?: ClientValidationConfig };

@@ -69,11 +69,13 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
     };
     let frontend: ReturnType<typeof evaluateFrontendValidation>;
     let partialCaRefs = false;
-    if (listener.protocol === "HTTPS") {
+    if (terminatesTls(listener)) {
       const resolution = resolveCertificates(ctx, gateway, listener, field);
       if (resolution.ok) certificates = resolution.certificates;
       else resolvedRefs = { ok: false, reason: resolution.reason, message: resolution.message };
-      frontend = evaluateFrontendValidation(ctx, gateway, listener);
+      if (listener.protocol === "HTTPS") {
+        frontend = evaluateFrontendValidation(ctx, gateway, listener);
+      }
       if (frontend?.resolvedRefs && resolvedRefs.ok) {
         resolvedRefs = frontend.resolvedRefs;
         partialCaRefs = frontend.config !== undefined;
@@ -100,10 +102,9 @@ type ServedProtocol = "HTTP" | "HTTPS" | "TLS";
 
 /**
  * Why a listener cannot be served at all: a protocol other than HTTP, HTTPS
- * and TLS (`UnsupportedProtocol`), or a TLS mode this gateway does not
- * implement for its protocol (`UnsupportedValue`): HTTPS terminates only,
- * and TLS listeners pass through only (TLS Terminate is an extended feature
- * not claimed here). `undefined` when it can be served.
+ * and TLS (`UnsupportedProtocol`), or an HTTPS listener in Passthrough mode
+ * (`UnsupportedValue`; the API rejects it too). TLS listeners pass through or
+ * terminate. `undefined` when it can be served.
  */
 function refusedListener(
   ctx: TranslateContext,
@@ -120,11 +121,10 @@ function refusedListener(
     return { reason: Reason.UnsupportedProtocol, message };
   }
   const mode = listener.tls?.mode ?? "Terminate";
-  const wanted = protocol === "TLS" ? "Passthrough" : "Terminate";
-  if (protocol === "HTTP" || mode === wanted) return undefined;
+  if (protocol === "HTTP" || protocol === "TLS" || mode === "Terminate") return undefined;
   const message = `Cannot serve ${protocol} listener "${listener.name}": tls.mode ${
-    JSON.stringify(listener.tls?.mode ?? mode)
-  } is not supported, only ${wanted}`;
+    JSON.stringify(mode)
+  } is not supported, only Terminate`;
   ctx.problem(gateway, `${field}.tls.mode`, message);
   return { reason: Reason.UnsupportedValue, message };
 }
@@ -269,8 +269,18 @@ export function listenerStatus(state: ListenerState, generation: number): Listen
   );
   return {
     name: state.listener.name,
-    supportedKinds: state.supportedKinds.map((k) => ({ ...k })),
+    // A listener whose protocol conflicts with its port's serves no kind at
+    // all; the conformance suite expects its list empty.
+    supportedKinds: state.conflicted?.reason === Reason.ProtocolConflict
+      ? []
+      : state.supportedKinds.map((k) => ({ ...k })),
     attachedRoutes: state.attachedRoutes.size,
     conditions,
   };
+}
+
+/** Whether the listener terminates TLS here: HTTPS, or TLS in mode Terminate. */
+export function terminatesTls(listener: Listener): boolean {
+  return listener.protocol === "HTTPS" ||
+    (listener.protocol === "TLS" && (listener.tls?.mode ?? "Terminate") === "Terminate");
 }

@@ -21,7 +21,7 @@ export function markConflictsWithinGateway(ctx: TranslateContext, states: Listen
     byPort.set(s.listener.port, [...(byPort.get(s.listener.port) ?? []), s]);
   }
   for (const [port, group] of byPort) {
-    const protocols = new Set(group.map((s) => s.protocol));
+    const protocols = new Set(group.map(protocolKey));
     if (protocols.size > 1) {
       for (const s of group) {
         s.conflicted = {
@@ -69,12 +69,24 @@ export function markConflictsAcrossGateways(
     const owner = owners.get(s.listener.port);
     if (!owner) {
       owners.set(s.listener.port, s);
-    } else if (owner.protocol !== s.protocol && owner.gateway !== s.gateway) {
+    } else if (protocolKey(owner) !== protocolKey(s) && owner.gateway !== s.gateway) {
       s.conflicted = {
         reason: Reason.ProtocolConflict,
-        message: `Port ${s.listener.port} is already served as ${owner.protocol} by ${owner.id}`,
+        message: `Port ${s.listener.port} is already served as ${
+          protocolKey(owner)
+        } by ${owner.id}`,
       };
       ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
     }
   }
+}
+
+/**
+ * What must match for listeners to share a port: the protocol, and for TLS
+ * the mode (one port cannot both pass through and terminate here; the spec's
+ * mixed mode is not supported, so mixing is a `ProtocolConflict`).
+ */
+export function protocolKey(state: ListenerState): string {
+  if (state.protocol !== "TLS") return state.protocol ?? "";
+  return `TLS (${state.listener.tls?.mode ?? "Terminate"})`;
 }

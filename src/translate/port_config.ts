@@ -82,7 +82,7 @@ export function buildPorts(
     if (protocol === "TLS") {
       listener.tlsHosts = buildTlsHosts(group.flatMap((s) => tlsHostsByListener.get(s.id) ?? []));
     }
-    if (protocol === "HTTPS") {
+    if (protocol === "HTTPS" || (protocol === "TLS" && first.certificates.length > 0)) {
       listener.tls = { certificateIds: first.certificates.map((c) => c.id) };
       // Merged listeners of several Gateways share each connection: when any
       // of them validates client certificates, every connection is validated

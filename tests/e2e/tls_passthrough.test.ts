@@ -4,15 +4,15 @@
  * certificates the client verifies (the gateway holds no key for them, so it
  * cannot have terminated), weights interleave connections, a server name
  * without a route and a route whose only backend is missing close the
- * connection, a Terminate-mode TLS listener is refused, and the statuses say
- * all of it.
+ * connection, a Terminate-mode TLS listener completes the handshake itself
+ * and relays plaintext to a TCP backend, and the statuses say all of it.
  */
 import { assertEquals, assertRejects } from "@std/assert";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
-import { createTestCa, type TestCa } from "../_helpers/certs.ts";
+import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { httpOverTls } from "../dataplane/tls_test_client.ts";
-import { gatewayClassYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import { gatewayClassYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 /** An HTTPS server on loopback answering every request with its name. */
 function tlsBackend(name: string, cert: { certPem: string; keyPem: string }) {
@@ -26,19 +26,55 @@ function tlsBackend(name: string, cert: { certPem: string; keyPem: string }) {
   return { server, port: server.addr.port };
 }
 
-function tlsRouteYaml(name: string, hostnames: string[], backendRefs: string): string {
+function tlsRouteYaml(
+  name: string,
+  hostnames: string[],
+  backendRefs: string,
+  sectionName = "tls",
+): string {
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
 metadata: { name: ${name}, namespace: default }
 spec:
-  parentRefs: [{ name: e2e, sectionName: tls }]
+  parentRefs: [{ name: e2e, sectionName: ${sectionName} }]
   hostnames: ${JSON.stringify(hostnames)}
   rules:
     - backendRefs: ${backendRefs}
 `;
 }
 
-function manifests(tlsPort: number, terminatePort: number, a: number, b: number): string {
+/** A plain TCP backend that greets first, then echoes. */
+function greetingBackend() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      void (async () => {
+        await conn.write(new TextEncoder().encode("welcome\n"));
+        const buffer = new Uint8Array(1024);
+        for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+          await conn.write(buffer.subarray(0, n));
+        }
+        conn.close();
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      await serving;
+    },
+  };
+}
+
+function manifests(
+  tlsPort: number,
+  terminatePort: number,
+  a: number,
+  b: number,
+  plain: number,
+  cert: TestCertificate,
+): string {
   return [
     gatewayClassYaml(),
     `apiVersion: gateway.networking.k8s.io/v1
@@ -51,8 +87,11 @@ spec:
     - name: terminate
       protocol: TLS
       port: ${terminatePort}
-      tls: { mode: Terminate, certificateRefs: [{ name: unused }] }
+      tls: { mode: Terminate, certificateRefs: [{ name: terminate-cert }] }
 `,
+    tlsSecretYaml("terminate-cert", cert.certPem, cert.keyPem),
+    serviceYaml("plain", plain),
+    tlsRouteYaml("terminated", ["plain.example.com"], "[{ name: plain, port: 80 }]", "terminate"),
     serviceYaml("backend-a", a),
     serviceYaml("backend-b", b),
     tlsRouteYaml("single", ["a.example.com"], "[{ name: backend-a, port: 80 }]"),
@@ -79,6 +118,18 @@ async function ask(port: number, ca: TestCa, serverName: string): Promise<string
   }
 }
 
+/** Reads until a newline arrived. */
+async function readSome(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const buffer = new Uint8Array(256);
+  while (!text.endsWith("\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("Cannot read a line: connection closed");
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return text;
+}
+
 interface RouteStatus {
   kind: string;
   name: string;
@@ -93,15 +144,19 @@ interface RouteStatus {
   };
 }
 
-Deno.test("TLS Passthrough: SNI routes to TLS backends the client verifies, weights interleave, no route or a missing backend closes, Terminate is refused", async () => {
+Deno.test("TLSRoute: SNI routes to TLS backends the client verifies, weights interleave, no route or a missing backend closes, Terminate relays plaintext", async () => {
   await using ca = await createTestCa();
   const names = ["a.example.com", "weighted.example.com"];
   const a = tlsBackend("a", await ca.issue(names));
   const b = tlsBackend("b", await ca.issue(names));
+  const plain = greetingBackend();
+  const terminateCert = await ca.issue(["plain.example.com"]);
   const [tlsPort, terminatePort] = freePorts(2);
   const dir = await Deno.makeTempDir({ prefix: "serval-passthrough-e2e-" });
   try {
-    await writeManifests(dir, { "all.yaml": manifests(tlsPort, terminatePort, a.port, b.port) });
+    await writeManifests(dir, {
+      "all.yaml": manifests(tlsPort, terminatePort, a.port, b.port, plain.port, terminateCert),
+    });
     await using gw = await startGateway({ manifests: dir });
 
     assertEquals(await ask(tlsPort, ca, "a.example.com"), "a");
@@ -110,6 +165,21 @@ Deno.test("TLS Passthrough: SNI routes to TLS backends the client verifies, weig
     assertEquals(weighted, ["a", "a", "b", "a"], "smooth weighted round-robin, 3:1");
     await assertRejects(() => ask(tlsPort, ca, "nothing.example.com"));
     await assertRejects(() => ask(tlsPort, ca, "missing.example.com"));
+
+    // Terminate: the handshake is with the gateway's certificate; the backend speaks plain TCP.
+    const terminated = await connectTlsWithServerName({
+      hostname: "127.0.0.1",
+      port: terminatePort,
+      serverName: "plain.example.com",
+      caCerts: [ca.certPem],
+    });
+    try {
+      assertEquals(await readSome(terminated), "welcome\n");
+      await terminated.write(new TextEncoder().encode("ping\n"));
+      assertEquals(await readSome(terminated), "ping\n");
+    } finally {
+      terminated.close();
+    }
 
     const config = await (await gw.admin("/config")).json();
     const statuses = config.statuses as RouteStatus[];
@@ -122,7 +192,7 @@ Deno.test("TLS Passthrough: SNI routes to TLS backends the client verifies, weig
     }));
     assertEquals(listeners, [
       { name: "tls", kinds: ["TLSRoute"], attached: 3, accepted: "Accepted" },
-      { name: "terminate", kinds: [], attached: 0, accepted: "UnsupportedValue" },
+      { name: "terminate", kinds: ["TLSRoute"], attached: 1, accepted: "Accepted" },
     ]);
     const resolvedRefs = (name: string) =>
       statuses.find((s) => s.kind === "TLSRoute" && s.name === name)!.status.parents![0]
@@ -132,6 +202,7 @@ Deno.test("TLS Passthrough: SNI routes to TLS backends the client verifies, weig
   } finally {
     await a.server.shutdown();
     await b.server.shutdown();
+    await plain.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
