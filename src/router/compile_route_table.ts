@@ -119,7 +119,7 @@ export function createRouteTableCompiler(): (config: GatewayConfig) => RouteTabl
  * What a match result carries of its listener, as one string: a cached
  * virtual host keeps its results (and their listener object) only while
  * this is unchanged. Its virtual hosts are left out: a result is never
- * asked for them.
+ * asked for them (and, from a cached table, carries none).
  */
 function listenerHead(listener: ListenerConfig): string {
   const { virtualHosts: _hosts, ...head } = listener;
@@ -133,6 +133,12 @@ function compileListener(
 ): CompiledListener {
   const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
   const head = cache === undefined ? "" : listenerHead(listener);
+  // A result kept by a cached virtual host must not hold the listener's
+  // virtual hosts: they would keep the config it was compiled from alive, and
+  // that config's stale hosts their own old results, one more for each change.
+  const resultListener: ListenerConfig = cache === undefined
+    ? listener
+    : Object.freeze({ ...listener, virtualHosts: [] });
   for (const virtualHost of listener.virtualHosts) {
     const ruleList = virtualHost.matches.map((m) =>
       Object.hasOwn(rules, m.rule) ? rules[m.rule] : undefined
@@ -149,7 +155,12 @@ function compileListener(
     virtualHost.matches.forEach((match, order) => {
       const rule = ruleList[order];
       if (rule === undefined) return;
-      const result = Object.freeze({ listener, virtualHost: virtualHost.hostname, match, rule });
+      const result = Object.freeze({
+        listener: resultListener,
+        virtualHost: virtualHost.hostname,
+        match,
+        rule,
+      });
       index.add({ order, compiled: compileMatch(match), result });
     });
     cache?.set(virtualHost, { listener: head, rules: ruleList, index });
