@@ -49,6 +49,13 @@ export function startTcpFront(targetPort: number, port = 0): TcpFront {
           client.close();
           continue;
         }
+        if (listener !== l) {
+          // down() ran while this connection waited for its upstream: it belongs
+          // to the outage, so cut it instead of forwarding it past down().
+          client.close();
+          upstream.close();
+          continue;
+        }
         conns.add(client);
         conns.add(upstream);
         pipe(client, upstream);
