@@ -78,13 +78,15 @@ export function startProbers(world: SoakWorld): Probers {
       const rotation = world.caPems.length;
       if (rotation === 0) continue;
       Deno.writeTextFileSync(`${caDir}/newest.pem`, world.caPems[rotation - 1]);
-      Deno.writeTextFileSync(`${caDir}/all.pem`, world.caPems.join(""));
       seen.https++;
       const newest = await curl(world.httpsPort, `${caDir}/newest.pem`);
       if (newest.ok) {
         seen.rotation = Math.max(seen.rotation, rotation - 1);
         continue;
       }
+      // A rotation may have landed between writing the files and the
+      // handshake: the fallback trusts every CA issued by now, not by then.
+      Deno.writeTextFileSync(`${caDir}/all.pem`, world.caPems.join(""));
       const any = await curl(world.httpsPort, `${caDir}/all.pem`);
       if (!any.ok) error(`HTTPS failed with every CA so far: ${any.detail}`);
     }

@@ -143,7 +143,9 @@ export class SoakWorld {
 
   /** Replaces the HTTPS certificate with one from a new CA; returns that CA's PEM. */
   async rotateCertificate(): Promise<string> {
-    await using ca = await createTestCa(`soak CA ${this.rotations + 1}`);
+    // Named by the CA's own count, never reused: the start-up certificate's
+    // CA and the first rotation's must not share a subject in one bundle.
+    await using ca = await createTestCa(`soak CA ${this.caPems.length + 1}`);
     const leaf = await ca.issue([SOAK_HOST]);
     // Known to the prober before the gateway can serve it.
     this.caPems.push(ca.certPem);
