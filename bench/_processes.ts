@@ -5,6 +5,36 @@
  */
 export { freePort } from "../tests/_helpers/gateway_process.ts";
 
+/** The first of `tools` that is not on PATH, or undefined when all are. */
+export async function missingTool(tools: readonly string[]): Promise<string | undefined> {
+  for (const tool of tools) {
+    const found = await new Deno.Command("sh", {
+      args: ["-c", `command -v ${tool}`],
+      stdout: "null",
+    })
+      .output();
+    if (!found.success) return tool;
+  }
+  return undefined;
+}
+
+/** Exits 2 with `Cannot run <what>: <tool> is not installed` when a tool is missing. */
+export async function requireTools(what: string, tools: readonly string[]): Promise<void> {
+  const missing = await missingTool(tools);
+  if (missing === undefined) return;
+  // deno-lint-ignore no-console
+  console.error(`Cannot run ${what}: ${missing} is not installed`);
+  Deno.exit(2);
+}
+
+/** Exits 2 unless flag `--name`'s value is a positive integer. */
+export function requirePositiveInteger(name: string, value: number): void {
+  if (Number.isInteger(value) && value >= 1) return;
+  // deno-lint-ignore no-console
+  console.error(`Cannot run the benchmark: --${name} must be a positive integer, not "${value}"`);
+  Deno.exit(2);
+}
+
 /** A child process that is killed on dispose. */
 export interface Child extends AsyncDisposable {
   name: string;

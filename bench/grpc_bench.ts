@@ -26,7 +26,7 @@
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import { go, rigPaths } from "../scripts/conformance/rig_build.ts";
 import { grpcCall } from "../tests/_helpers/grpc_peer.ts";
-import { type Child, freePort, spawn, treeCpuSeconds } from "./_processes.ts";
+import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
 import { median } from "./_rounds.ts";
 
 function flag(name: string, fallback: string): string {
@@ -42,14 +42,7 @@ const threads = flag("threads", "1");
 const root = new URL("..", import.meta.url).pathname;
 const METHOD = "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo";
 
-for (const tool of ["nginx", "h2load", "go"]) {
-  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
-    .output();
-  if (!found.success) {
-    console.error(`Cannot run the benchmark: ${tool} is not installed`);
-    Deno.exit(2);
-  }
-}
+await requireTools("the benchmark", ["nginx", "h2load", "go"]);
 
 /** One h2load run. */
 interface H2loadResult {

@@ -35,6 +35,8 @@ import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import {
   type Child,
   freePort,
+  requirePositiveInteger,
+  requireTools,
   runWrk,
   spawn,
   treeCpuSeconds,
@@ -55,18 +57,8 @@ const threads = flag("threads", "2");
 const rounds = Number(flag("rounds", "3"));
 const root = new URL("..", import.meta.url).pathname;
 
-for (const tool of ["nginx", "wrk"]) {
-  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
-    .output();
-  if (!found.success) {
-    console.error(`Cannot run the benchmark: ${tool} is not installed`);
-    Deno.exit(2);
-  }
-}
-if (!(Number.isInteger(rounds) && rounds >= 1)) {
-  console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
-  Deno.exit(2);
-}
+await requireTools("the benchmark", ["nginx", "wrk"]);
+requirePositiveInteger("rounds", rounds);
 
 const dir = await Deno.makeTempDir({ prefix: "serval-h2c-bench-" });
 const children: Child[] = [];

@@ -42,6 +42,8 @@ import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import {
   type Child,
   freePort,
+  requirePositiveInteger,
+  requireTools,
   runWrk,
   spawn,
   treeCpuSeconds,
@@ -68,22 +70,9 @@ const upgrades = Deno.args.includes("--upgrades");
 const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
-for (const tool of ["nginx", "wrk"]) {
-  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
-    .output();
-  if (!found.success) {
-    console.error(`Cannot run the benchmark: ${tool} is not installed`);
-    Deno.exit(2);
-  }
-}
-if (!(Number.isInteger(workers) && workers >= 1)) {
-  console.error(`Cannot run the benchmark: --workers must be a positive integer, not "${workers}"`);
-  Deno.exit(2);
-}
-if (!(Number.isInteger(rounds) && rounds >= 1)) {
-  console.error(`Cannot run the benchmark: --rounds must be a positive integer, not "${rounds}"`);
-  Deno.exit(2);
-}
+await requireTools("the benchmark", ["nginx", "wrk"]);
+requirePositiveInteger("workers", workers);
+requirePositiveInteger("rounds", rounds);
 
 const dir = await Deno.makeTempDir({ prefix: "serval-bench-" });
 const children: Child[] = [];

@@ -29,7 +29,7 @@
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
-import { type Child, freePort, spawn, treeCpuSeconds } from "./_processes.ts";
+import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -194,14 +194,7 @@ endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
 `;
 }
 
-for (const tool of ["nginx", "h2load", "curl", "openssl"]) {
-  const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "null" })
-    .output();
-  if (!found.success) {
-    console.error(`Cannot run the TLS benchmark: ${tool} is not installed`);
-    Deno.exit(2);
-  }
-}
+await requireTools("the TLS benchmark", ["nginx", "h2load", "curl", "openssl"]);
 
 const dir = await Deno.makeTempDir({ prefix: "serval-tls-bench-" });
 const children: Child[] = [];

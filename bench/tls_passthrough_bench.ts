@@ -24,7 +24,7 @@
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { median } from "./_rounds.ts";
-import { type Child, freePort, spawn } from "./_processes.ts";
+import { type Child, freePort, missingTool, spawn } from "./_processes.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -171,10 +171,8 @@ endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
 }
 
 async function preflight(): Promise<void> {
-  for (const tool of ["nginx", "h2load", "curl", "openssl"]) {
-    const found = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] }).output();
-    if (!found.success) throw new Error(`${tool} is not installed`);
-  }
+  const missing = await missingTool(["nginx", "h2load", "curl", "openssl"]);
+  if (missing !== undefined) throw new Error(`${missing} is not installed`);
   const stream = await Deno.stat(STREAM_MODULE).catch(() => undefined);
   if (stream === undefined) {
     throw new Error(`nginx's stream module is missing (${STREAM_MODULE}; apt libnginx-mod-stream)`);
