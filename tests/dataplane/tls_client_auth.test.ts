@@ -38,6 +38,21 @@ async function identityFiles(dir: string, name: string, identity: TestCertificat
   return ["--cert", cert, "--key", key];
 }
 
+/** A client certificate for `commonName` from `ca`, written beside the harness's CA; curl's arguments for it. */
+async function clientIdentity(
+  h: Harness,
+  ca: TestCa,
+  name: string,
+  commonName: string,
+  options: { expired?: boolean } = {},
+) {
+  return identityFiles(
+    h.ca.dir,
+    name,
+    await ca.issue([], { commonName, clientAuth: true, ...options }),
+  );
+}
+
 /** One request for `host`, with the identity's arguments; the listener that served it, or why not. */
 async function get(h: Harness, host: string, identity: string[], extra: string[] = []) {
   const result = await curlHttps({
@@ -70,14 +85,7 @@ function listeners(
 Deno.test("a validating listener serves a client whose certificate its CA signed, over HTTP/1.1 and HTTP/2", async () => {
   await using clientsCa = await createTestCa("clients CA");
   await using h = await startHarness((ca) => listeners(ca, clientsCa));
-  const id = await identityFiles(
-    h.ca.dir,
-    "good",
-    await clientsCa.issue([], {
-      commonName: "good client",
-      clientAuth: true,
-    }),
-  );
+  const id = await clientIdentity(h, clientsCa, "good", "good client");
   assertEquals(await get(h, "mtls.example.com", id, ["--http1.1"]), { ok: true, listener: "mtls" });
   const h2 = await curlHttps({
     port: h.port,
@@ -93,23 +101,10 @@ Deno.test("AllowValidOnly refuses clients without a certificate, with another CA
   await using clientsCa = await createTestCa("clients CA");
   await using otherCa = await createTestCa("someone else's CA");
   await using h = await startHarness((ca) => listeners(ca, clientsCa));
-  const stranger = await identityFiles(
-    h.ca.dir,
-    "stranger",
-    await otherCa.issue([], {
-      commonName: "stranger",
-      clientAuth: true,
-    }),
-  );
-  const expired = await identityFiles(
-    h.ca.dir,
-    "expired",
-    await clientsCa.issue([], {
-      commonName: "expired client",
-      clientAuth: true,
-      expired: true,
-    }),
-  );
+  const stranger = await clientIdentity(h, otherCa, "stranger", "stranger");
+  const expired = await clientIdentity(h, clientsCa, "expired", "expired client", {
+    expired: true,
+  });
   for (const identity of [[], stranger, expired]) {
     const result = await get(h, "mtls.example.com", identity);
     assertFalse(result.ok, `served ${JSON.stringify(identity)}`);
@@ -126,22 +121,8 @@ Deno.test("AllowInsecureFallback serves clients without a certificate or with an
   await using clientsCa = await createTestCa("clients CA");
   await using otherCa = await createTestCa("someone else's CA");
   await using h = await startHarness((ca) => listeners(ca, clientsCa, "AllowInsecureFallback"));
-  const good = await identityFiles(
-    h.ca.dir,
-    "good",
-    await clientsCa.issue([], {
-      commonName: "good client",
-      clientAuth: true,
-    }),
-  );
-  const stranger = await identityFiles(
-    h.ca.dir,
-    "stranger",
-    await otherCa.issue([], {
-      commonName: "stranger",
-      clientAuth: true,
-    }),
-  );
+  const good = await clientIdentity(h, clientsCa, "good", "good client");
+  const stranger = await clientIdentity(h, otherCa, "stranger", "stranger");
   for (const identity of [good, [], stranger]) {
     assertEquals(await get(h, "mtls.example.com", identity), { ok: true, listener: "mtls" });
   }
@@ -174,22 +155,8 @@ Deno.test("a new CA bundle applies to new connections: the old CA's clients are 
   await using secondCa = await createTestCa("second clients CA");
   let built: TestListener[] = [];
   await using h = await startHarness(async (ca) => built = await listeners(ca, firstCa));
-  const first = await identityFiles(
-    h.ca.dir,
-    "first",
-    await firstCa.issue([], {
-      commonName: "first client",
-      clientAuth: true,
-    }),
-  );
-  const second = await identityFiles(
-    h.ca.dir,
-    "second",
-    await secondCa.issue([], {
-      commonName: "second client",
-      clientAuth: true,
-    }),
-  );
+  const first = await clientIdentity(h, firstCa, "first", "first client");
+  const second = await clientIdentity(h, secondCa, "second", "second client");
   assertEquals(await get(h, "mtls.example.com", first), { ok: true, listener: "mtls" });
   assertFalse((await get(h, "mtls.example.com", second)).ok);
   await h.apply([{ ...built[0], clientValidation: validation(secondCa) }, built[1]]);
@@ -266,14 +233,7 @@ Deno.test("with the first-request SNI mode a validating listener's handshakes fa
   await using h = await startHarness((ca) => listeners(ca, clientsCa), {
     sniSource: "first-request",
   });
-  const id = await identityFiles(
-    h.ca.dir,
-    "good",
-    await clientsCa.issue([], {
-      commonName: "good client",
-      clientAuth: true,
-    }),
-  );
+  const id = await clientIdentity(h, clientsCa, "good", "good client");
   assertFalse((await get(h, "mtls.example.com", id)).ok);
   assertFalse((await get(h, "mtls.example.com", [])).ok);
   assertEquals(await get(h, "open.example.com", []), { ok: true, listener: "open" });
