@@ -18,6 +18,7 @@ import { Duplex } from "node:stream";
 import type { ConnectionHandler, ServedConnection } from "./serve_connection.ts";
 import { trailersOf } from "./response_trailers.ts";
 import { respondToStream } from "./grpc_h2_response.ts";
+import { http2StreamBody } from "./http2_stream_body.ts";
 
 /** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
 export const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -156,41 +157,12 @@ function requestOf(
   if (!out.has("host") && authority !== "") out.set("host", authority);
   const hasBody = method !== "GET" && method !== "HEAD" && !stream.readableEnded;
   const body = hasBody
-    ? new ReadableStream<Uint8Array>({
-      start(controller) {
-        // Nothing may throw out of these listeners: they run inside the
-        // HTTP/2 session's own callbacks.
-        stream.on("data", (chunk: Buffer) => {
-          try {
-            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-            if ((controller.desiredSize ?? 1) <= 0) stream.pause();
-          } catch {
-            // The handler cancelled the body: the rest is dropped.
-          }
-        });
-        stream.once("end", () => {
-          try {
-            controller.close();
-          } catch {
-            // Cancelled by the handler.
-          }
-        });
-        stream.once("aborted", () => {
-          try {
-            controller.error(new Error("The client reset the stream"));
-          } catch {
-            // Already closed.
-          }
-        });
-      },
-      pull() {
-        stream.resume();
-      },
-      cancel() {
-        // Keep reading (and dropping) so the client's flow-control window stays open.
-        stream.resume();
-      },
-    }, { highWaterMark: 4 })
+    ? http2StreamBody(stream, {
+      failEvent: "aborted",
+      failure: () => new Error("The client reset the stream"),
+      // Keep reading (and dropping) so the client's flow-control window stays open.
+      onCancel: () => stream.resume(),
+    })
     : null;
   return new Request(`${scheme}://${authority || "localhost"}${path}`, {
     method,

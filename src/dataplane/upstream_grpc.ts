@@ -11,8 +11,8 @@
  * @module
  */
 import http2 from "node:http2";
-import type { Buffer } from "node:buffer";
 import type { Trailers } from "./response_trailers.ts";
+import { http2StreamBody } from "./http2_stream_body.ts";
 import {
   type UpstreamCallOptions,
   type UpstreamClient,
@@ -182,39 +182,11 @@ class GrpcSessions implements GrpcClient {
 
 /** The stream's DATA frames as a byte stream; cancelling it resets the stream. */
 function bodyOf(stream: http2.ClientHttp2Stream): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      // Nothing may throw out of these listeners: they run inside the session's callbacks.
-      stream.on("data", (chunk: Buffer) => {
-        try {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) stream.pause();
-        } catch {
-          // Cancelled: the stream is being closed.
-        }
-      });
-      stream.on("end", () => {
-        try {
-          controller.close();
-        } catch {
-          // Already cancelled.
-        }
-      });
-      stream.on("error", (error) => {
-        try {
-          controller.error(error);
-        } catch {
-          // Already closed.
-        }
-      });
-    },
-    pull() {
-      stream.resume();
-    },
-    cancel() {
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-    },
-  }, { highWaterMark: 4 });
+  return http2StreamBody(stream, {
+    failEvent: "error",
+    failure: (error) => error,
+    onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+  });
 }
 
 /** Copies the client's request body to the backend stream, then ends it. */

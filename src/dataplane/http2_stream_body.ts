@@ -1,0 +1,73 @@
+/**
+ * The DATA frames of a `node:http2` stream (a client's request on the gRPC
+ * port, or a backend's response) as a `ReadableStream`, with flow control:
+ * the stream is paused while the reader is behind and resumed on each pull.
+ * @module
+ */
+import type http2 from "node:http2";
+import type { Buffer } from "node:buffer";
+
+/** How a body ends when the stream fails, and what cancelling it does. */
+export interface Http2StreamBodyOptions {
+  /** The stream event that fails the body: `aborted` (a server stream) or `error`. */
+  readonly failEvent: "aborted" | "error";
+  /** The error the body fails with, from the event's argument. */
+  failure(arg: unknown): unknown;
+  /** What cancelling the body does to the stream (drain it, or reset it). */
+  onCancel(): void;
+}
+
+/**
+ * The stream's body.
+ *
+ * @example
+ * ```ts
+ * import http2 from "node:http2";
+ * import { http2StreamBody } from "./http2_stream_body.ts";
+ * declare const stream: http2.ClientHttp2Stream;
+ * const body = http2StreamBody(stream, {
+ *   failEvent: "error",
+ *   failure: (error) => error,
+ *   onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+ * });
+ * ```
+ */
+export function http2StreamBody(
+  stream: http2.Http2Stream,
+  options: Http2StreamBodyOptions,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Nothing may throw out of these listeners: they run inside the
+      // HTTP/2 session's own callbacks.
+      stream.on("data", (chunk: Buffer) => {
+        try {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) stream.pause();
+        } catch {
+          // The body was cancelled: the rest is dropped.
+        }
+      });
+      stream.once("end", () => {
+        try {
+          controller.close();
+        } catch {
+          // Already cancelled.
+        }
+      });
+      stream.on(options.failEvent, (arg: unknown) => {
+        try {
+          controller.error(options.failure(arg));
+        } catch {
+          // Already closed.
+        }
+      });
+    },
+    pull() {
+      stream.resume();
+    },
+    cancel() {
+      options.onCancel();
+    },
+  }, { highWaterMark: 4 });
+}
