@@ -276,7 +276,7 @@ export interface BackendConfig {
   /** TLS to the endpoints, from the BackendTLSPolicy of the Service port. Absent: cleartext. */
   tls?: BackendTlsConfig;
   /**
-   * The Service port says `appProtocol: kubernetes.io/ws`: the listener ports
+   * The Service port says `appProtocol: kubernetes.io/ws` (or `wss`): the listener ports
    * that reach it pass WebSocket upgrades through under `--upgrades auto`.
    */
   websocket?: true;

@@ -23,8 +23,13 @@ export type BackendResolution =
 /** appProtocol values served over cleartext HTTP/1.1 (`kubernetes.io/ws` upgrades over HTTP/1.1). */
 const HTTP_APP_PROTOCOLS = new Set(["http", "HTTP", "kubernetes.io/ws"]);
 const H2C_APP_PROTOCOL = "kubernetes.io/h2c";
-/** appProtocol values served as HTTP/1.1 over TLS, when a BackendTLSPolicy says how. */
-const HTTPS_APP_PROTOCOLS = new Set(["https", "HTTPS"]);
+/**
+ * appProtocol values served as HTTP/1.1 over TLS, when a BackendTLSPolicy says
+ * how (`kubernetes.io/wss`: WebSocket over TLS, GEP-1911).
+ */
+const HTTPS_APP_PROTOCOLS = new Set(["https", "HTTPS", "kubernetes.io/wss"]);
+/** appProtocol values whose ports pass WebSocket upgrades through (`--upgrades auto`). */
+const WEBSOCKET_APP_PROTOCOLS = new Set(["kubernetes.io/ws", "kubernetes.io/wss"]);
 
 /**
  * Resolves one backendRef of `route`. Reasons follow the spec:
@@ -100,7 +105,9 @@ export function resolveBackend(
       weight: ref.weight ?? 1,
       protocol,
       endpoints: readyEndpoints(ctx, service, servicePort),
-      ...(appProtocol === "kubernetes.io/ws" ? { websocket: true } : {}),
+      ...(appProtocol !== undefined && WEBSOCKET_APP_PROTOCOLS.has(appProtocol)
+        ? { websocket: true }
+        : {}),
       ...(tls === undefined ? {} : { tls }),
     },
   };

@@ -18,11 +18,13 @@ export interface UpgradeBackend {
  * Echoes every message back (text as text, binary as binary). Selects the
  * first subprotocol the client offers; a request with `x-refuse` gets 426.
  * The text message `headers` is answered with the upgrade request's headers as JSON.
+ * With `tls` it serves WebSocket over TLS (`wss`, `kubernetes.io/wss`).
  */
-export function startWebSocketEcho(): UpgradeBackend {
+export function startWebSocketEcho(tls?: { cert: string; key: string }): UpgradeBackend {
   const requests: Record<string, string>[] = [];
   const sockets = new Set<WebSocket>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+  const options = { hostname: "127.0.0.1", port: 0, onListen() {}, ...tls };
+  const server = Deno.serve(options, (req) => {
     const headers = Object.fromEntries(req.headers);
     requests.push(headers);
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket" || req.headers.has("x-refuse")) {
