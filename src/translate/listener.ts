@@ -1,7 +1,7 @@
 /**
  * Gateway listeners: protocol support, TLS mode, allowed route kinds and
  * the listener status the spec asks for. HTTP and HTTPS listeners serve
- * HTTPRoutes; TLS listeners (Passthrough) serve TLSRoutes.
+ * HTTPRoutes; TLS listeners (Passthrough or Terminate) serve TLSRoutes.
  * @module
  */
 import type {

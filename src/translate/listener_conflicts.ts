@@ -1,7 +1,10 @@
 /**
  * Listener conflicts: listeners that are not distinct (same port with
  * different protocols, or same port, protocol and hostname) are Conflicted
- * and not programmed.
+ * and not programmed. TLS listeners in modes Passthrough and Terminate share
+ * a port (the spec's `TLSRouteModeMixed`): each connection's SNI picks its
+ * listener before any TLS answer, so the mode is the listener's, not the
+ * port's.
  * @module
  */
 import type { TranslateContext } from "./context.ts";
@@ -70,23 +73,58 @@ export function markConflictsAcrossGateways(
     if (!owner) {
       owners.set(s.listener.port, s);
     } else if (protocolKey(owner) !== protocolKey(s) && owner.gateway !== s.gateway) {
-      s.conflicted = {
-        reason: Reason.ProtocolConflict,
-        message: `Port ${s.listener.port} is already served as ${
-          protocolKey(owner)
-        } by ${owner.id}`,
-      };
-      ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+      conflict(
+        ctx,
+        s,
+        `Port ${s.listener.port} is already served as ${protocolKey(owner)} by ${owner.id}`,
+      );
+    }
+  }
+  markModeConflictsAcrossGateways(ctx, states);
+}
+
+/**
+ * Listeners of several Gateways with the same port and hostname are merged
+ * into one (the oldest Gateway's settings serve them all). TLS listeners of
+ * one hostname in different modes cannot be merged: a connection either
+ * passes through or is terminated, so the later one is a `ProtocolConflict`.
+ */
+function markModeConflictsAcrossGateways(
+  ctx: TranslateContext,
+  states: readonly ListenerState[],
+): void {
+  const first = new Map<string, ListenerState>();
+  for (const s of states) {
+    if (!s.accepted.ok || s.conflicted || s.protocol !== "TLS") continue;
+    const key = `${s.listener.port}|${s.listener.hostname ?? ""}`;
+    const owner = first.get(key);
+    if (owner === undefined) first.set(key, s);
+    else if (tlsMode(owner) !== tlsMode(s)) {
+      conflict(
+        ctx,
+        s,
+        `Port ${s.listener.port} and hostname ${
+          JSON.stringify(s.listener.hostname ?? "(none)")
+        } are already served in TLS mode ${tlsMode(owner)} by ${owner.id}`,
+      );
     }
   }
 }
 
+function conflict(ctx: TranslateContext, s: ListenerState, message: string): void {
+  s.conflicted = { reason: Reason.ProtocolConflict, message };
+  ctx.problem(s.gateway, `${s.field}.port`, message);
+}
+
+function tlsMode(state: ListenerState): string {
+  return state.listener.tls?.mode ?? "Terminate";
+}
+
 /**
- * What must match for listeners to share a port: the protocol, and for TLS
- * the mode (one port cannot both pass through and terminate here; the spec's
- * mixed mode is not supported, so mixing is a `ProtocolConflict`).
+ * What must match for listeners to share a port: the protocol. TLS modes may
+ * mix on a port (each listener keeps its own); HTTPS and TLS may not, since
+ * an HTTPS port answers every handshake itself.
  */
 export function protocolKey(state: ListenerState): string {
-  if (state.protocol !== "TLS") return state.protocol ?? "";
-  return `TLS (${state.listener.tls?.mode ?? "Terminate"})`;
+  return state.protocol ?? "";
 }

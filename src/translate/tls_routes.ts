@@ -1,6 +1,6 @@
 /**
  * TLSRoutes → statuses and, per TLS listener, the SNI hostnames they serve.
- * A TLSRoute attaches only to listeners of protocol TLS (Passthrough), which
+ * A TLSRoute attaches only to listeners of protocol TLS (either mode), which
  * list TLSRoute among their kinds; its hostnames intersect the listener's as
  * an HTTPRoute's do. Its one rule's backendRefs are resolved like an
  * HTTPRoute's (ReferenceGrants from TLSRoutes): an unresolvable one keeps
