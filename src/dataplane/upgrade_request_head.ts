@@ -1,14 +1,15 @@
 /**
- * The first request head of a client connection, read before the HTTP engine
- * sees it, on ports that pass upgrades through (`upgrade_port_server.ts`):
- * whether the connection opens with an HTTP/1.1 `Upgrade` request decides
- * whether it is tunnelled or handed to the engine. Parsing is strict; a head
- * that does not parse is not an upgrade, and the engine answers it (400).
+ * A request head of a diverted client connection, read before the HTTP
+ * engine sees it, on ports that pass upgrades through
+ * (`upgrade_framing.ts`): whether it is an HTTP/1.1 `Upgrade` request
+ * decides whether it is tunnelled or handed to the engine. Parsing is
+ * strict; a head that does not parse is not an upgrade, and the engine
+ * answers it (400).
  * @module
  */
 import { latin1 } from "./upstream_head_parser.ts";
 
-/** Largest first request head read before the decision. */
+/** Largest request head held before the decision; a bigger one goes to the engine (431). */
 export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
 
 /** A parsed request head that asks for an upgrade. */
@@ -24,19 +25,9 @@ export interface UpgradeRequestHead {
   host: string | null;
 }
 
-/** What the first bytes of a connection turned out to be. */
-export interface FirstBytes {
-  /** Everything read so far (the head and maybe more). */
-  bytes: Uint8Array;
-  /** Offset just past the head's empty line; `-1`: no complete head. */
-  headEnd: number;
-}
-
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^\/[\x21-\x7e]*$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0`). */
-const H2_PREFACE = [80, 82, 73, 32];
 
 /** Offset just past the first `\r\n\r\n` in `buf[0, end)`, or `-1`. */
 export function findHeadEnd(buf: Uint8Array, end: number, from = 0): number {
@@ -46,46 +37,6 @@ export function findHeadEnd(buf: Uint8Array, end: number, from = 0): number {
     }
   }
   return -1;
-}
-
-/**
- * Reads from `conn` until the first request head is complete, the bytes
- * cannot be an HTTP/1 head (an h2c preface, a TLS record), the head passes
- * {@linkcode MAX_REQUEST_HEAD_BYTES}, or the connection ends. Never throws:
- * a failed read ends the reading like an end of stream.
- */
-export async function readFirstBytes(conn: Deno.Conn): Promise<FirstBytes> {
-  let buf = new Uint8Array(4096);
-  let end = 0;
-  for (;;) {
-    if (end === buf.length) {
-      if (buf.length >= MAX_REQUEST_HEAD_BYTES) break;
-      const bigger = new Uint8Array(buf.length * 4);
-      bigger.set(buf);
-      buf = bigger;
-    }
-    let n: number | null;
-    try {
-      n = await conn.read(buf.subarray(end));
-    } catch {
-      n = null;
-    }
-    if (n === null) break;
-    const before = end;
-    end += n;
-    const headEnd = findHeadEnd(buf, end, before);
-    if (headEnd !== -1) return { bytes: buf.subarray(0, end), headEnd };
-    if (!startsLikeHttp1(buf, end)) break;
-  }
-  return { bytes: buf.subarray(0, end), headEnd: -1 };
-}
-
-/** False once the first bytes rule out an HTTP/1 request line. */
-function startsLikeHttp1(buf: Uint8Array, end: number): boolean {
-  if (end >= 4 && H2_PREFACE.every((b, i) => buf[i] === b)) return false;
-  // A request line starts with a method token: upper-case letters here.
-  const c = buf[0];
-  return end === 0 || (c >= 65 && c <= 90);
 }
 
 /**

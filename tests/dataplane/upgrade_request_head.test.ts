@@ -1,14 +1,10 @@
 /**
- * The first request head of an upgrade-aware connection: what counts as an
- * upgrade request (RFC 9110 §7.8: `Upgrade` plus `Connection: upgrade`, on
- * HTTP/1.1), and how reading stops early on bytes that cannot be one.
+ * A request head of an upgrade-aware connection: what counts as an upgrade
+ * request (RFC 9110 §7.8: `Upgrade` plus `Connection: upgrade`, on HTTP/1.1).
+ * How heads are held and passed on: `upgrade_framing.test.ts`.
  */
 import { assertEquals } from "@std/assert";
-import {
-  findHeadEnd,
-  parseUpgradeRequestHead,
-  readFirstBytes,
-} from "../../src/dataplane/upgrade_request_head.ts";
+import { findHeadEnd, parseUpgradeRequestHead } from "../../src/dataplane/upgrade_request_head.ts";
 
 const encoder = new TextEncoder();
 
@@ -56,45 +52,4 @@ Deno.test("malformed heads are not upgrades: the engine answers them", () => {
   assertEquals(parse(WS.replace("Host: a.example", "Bad Name: x")), undefined);
   assertEquals(parse(WS.replace("Host: a.example", "Host: a\r\nHost: b")), undefined);
   assertEquals(parse(WS.replace("Upgrade: websocket", "Upgrade: a\r\nUpgrade: b")), undefined);
-});
-
-async function firstBytesOf(chunks: string[], closeAfter: boolean) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const server = await listener.accept();
-  listener.close();
-  const reading = readFirstBytes(server);
-  for (const chunk of chunks) await client.write(encoder.encode(chunk));
-  if (closeAfter) client.close();
-  const first = await reading;
-  server.close();
-  if (!closeAfter) client.close();
-  return first;
-}
-
-Deno.test("reading stops at the end of the head, even when it comes in pieces", async () => {
-  const first = await firstBytesOf(
-    [WS.slice(0, 10), WS.slice(10, 60), WS.slice(60) + "early"],
-    false,
-  );
-  assertEquals(first.headEnd, WS.length);
-  assertEquals(new TextDecoder().decode(first.bytes.subarray(first.headEnd)), "early");
-});
-
-Deno.test("reading stops at once on an h2c preface or bytes that are no request line", async () => {
-  const h2 = await firstBytesOf(["PRI * HTTP/2.0\r\n"], false);
-  assertEquals(h2.headEnd, -1);
-  assertEquals(h2.bytes.length, 16);
-  const junk = await firstBytesOf(["\x16\x03\x01\x00"], false);
-  assertEquals(junk.headEnd, -1);
-  assertEquals(junk.bytes.length, 4);
-});
-
-Deno.test("a connection closed inside the head ends the reading with what came", async () => {
-  const first = await firstBytesOf(["GET / HTTP/1.1\r\nHo"], true);
-  assertEquals(first.headEnd, -1);
-  assertEquals(first.bytes.length, 18);
 });
