@@ -190,7 +190,7 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("HTTPRouteSchemeRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
   row("ReferenceGrant", "Core", "claimed", `${E2E}conformance_backends.test.ts`),
   row("TLSRoute", "Core", "claimed", `${E2E}tls_passthrough.test.ts`),
-  row("TLSRouteModeMixed", "Extended", "implemented", `${E2E}tls_mixed.test.ts`),
+  row("TLSRouteModeMixed", "Extended", "claimed", `${E2E}tls_mixed.test.ts`),
   row("TLSRouteModeTerminate", "Extended", "claimed", `${E2E}tls_passthrough.test.ts`),
 ]);
 
