@@ -14,6 +14,7 @@
  */
 // deno-lint-ignore-file no-console
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
+import { hpackTarget } from "../tests/fuzz/hpack_target.ts";
 import { requestTarget } from "../tests/fuzz/request_target.ts";
 import { translateTarget } from "../tests/fuzz/translate_target.ts";
 import { upstreamSocketTarget } from "../tests/fuzz/upstream_socket_target.ts";
@@ -21,6 +22,7 @@ import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 
 /** Each target with its default case count (the socket sample is smaller: it is slower). */
 const TARGETS: Record<string, { make: () => FuzzTarget; cases: number }> = {
+  hpack: { make: hpackTarget, cases: 100_000 },
   request: { make: requestTarget, cases: 100_000 },
   translate: { make: translateTarget, cases: 100_000 },
   upstream: { make: upstreamTarget, cases: 100_000 },
