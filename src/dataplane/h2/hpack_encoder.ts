@@ -12,14 +12,7 @@
  * @module
  */
 import { huffmanEncode, huffmanLength } from "./hpack_huffman.ts";
-import {
-  DynamicTable,
-  fieldSize,
-  pairKey,
-  STATIC_LENGTH,
-  STATIC_NAME_INDEX,
-  STATIC_PAIR_INDEX,
-} from "./hpack_tables.ts";
+import { DynamicTable, fieldSize, STATIC_INDEX, STATIC_LENGTH } from "./hpack_tables.ts";
 
 /** The table size every HTTP/2 peer starts with (RFC 9113 §6.5.2). */
 const INITIAL_TABLE_SIZE = 4096;
@@ -52,8 +45,19 @@ const VOLATILE: ReadonlySet<string> = new Set([
   "traceparent",
   "tracestate",
   "grpc-message",
+  "grpc-timeout",
   "grpc-status-details-bin",
 ]);
+
+/**
+ * A name in the dynamic table: the insertion number of its newest entry
+ * (to name a field by index) and of the newest entry of each of its values
+ * (to index a whole field).
+ */
+interface DynamicName {
+  insertion: number;
+  values: Map<string, number>;
+}
 
 /**
  * Encodes header lists into header blocks, keeping its dynamic table in
@@ -71,9 +75,8 @@ const VOLATILE: ReadonlySet<string> = new Set([
  */
 export class HpackEncoder {
   #table: DynamicTable;
-  /** Insertion number of the newest entry for each name and value, and for each name. */
-  #byPair = new Map<string, number>();
-  #byName = new Map<string, number>();
+  /** The dynamic table by name: see {@linkcode DynamicName}. */
+  #names = new Map<string, DynamicName>();
   /** Sizes to announce at the start of the next block (§4.2): the smallest, then the last. */
   #pendingMin = -1;
   #pendingLast = -1;
@@ -84,9 +87,10 @@ export class HpackEncoder {
   constructor(maxTableSize = INITIAL_TABLE_SIZE) {
     this.#table = new DynamicTable(INITIAL_TABLE_SIZE);
     this.#table.onEvict = (name, value, insertion) => {
-      const key = pairKey(name, value);
-      if (this.#byPair.get(key) === insertion) this.#byPair.delete(key);
-      if (this.#byName.get(name) === insertion) this.#byName.delete(name);
+      const entry = this.#names.get(name)!;
+      if (entry.values.get(value) === insertion) entry.values.delete(value);
+      // Eviction goes oldest first, so when the newest entry of a name goes, all of them have.
+      if (entry.insertion === insertion) this.#names.delete(name);
     };
     this.setMaxTableSize(maxTableSize);
   }
@@ -124,21 +128,19 @@ export class HpackEncoder {
   }
 
   #field(name: string, value: string): void {
-    const key = pairKey(name, value);
-    const exact = STATIC_PAIR_INDEX.get(key);
+    const fixed = STATIC_INDEX.get(name);
+    const exact = fixed?.values.get(value);
     if (exact !== undefined) return this.#integer(0x80, 0x7f, exact);
     const sensitive = SENSITIVE.has(name);
-    if (!sensitive) {
-      const insertion = this.#byPair.get(key);
+    const known = this.#names.get(name);
+    if (known !== undefined && !sensitive) {
+      const insertion = known.values.get(value);
       if (insertion !== undefined) {
         return this.#integer(0x80, 0x7f, STATIC_LENGTH + 1 + this.#table.position(insertion));
       }
     }
-    let nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
-    if (nameIndex === 0) {
-      const insertion = this.#byName.get(name);
-      if (insertion !== undefined) nameIndex = STATIC_LENGTH + 1 + this.#table.position(insertion);
-    }
+    const nameIndex = fixed?.index ??
+      (known === undefined ? 0 : STATIC_LENGTH + 1 + this.#table.position(known.insertion));
     const index = !sensitive && !VOLATILE.has(name) &&
       2 * fieldSize(name, value) <= this.#table.maxSize;
     if (sensitive) this.#integer(0x10, 0x0f, nameIndex);
@@ -146,11 +148,19 @@ export class HpackEncoder {
     else this.#integer(0x00, 0x0f, nameIndex);
     if (nameIndex === 0) this.#string(name);
     this.#string(value);
-    if (index) {
-      this.#table.add(name, value);
-      const insertion = this.#table.inserted - 1;
-      this.#byPair.set(key, insertion);
-      this.#byName.set(name, insertion);
+    if (index) this.#insert(name, value);
+  }
+
+  #insert(name: string, value: string): void {
+    this.#table.add(name, value);
+    const insertion = this.#table.inserted - 1;
+    // Looked up after adding: the eviction it caused may have dropped the name's entry.
+    const entry = this.#names.get(name);
+    if (entry === undefined) {
+      this.#names.set(name, { insertion, values: new Map([[value, insertion]]) });
+    } else {
+      entry.insertion = insertion;
+      entry.values.set(value, insertion);
     }
   }
 

@@ -81,20 +81,27 @@ export function fieldSize(name: string, value: string): number {
   return name.length + value.length + 32;
 }
 
-/** The key of a name and value together in the encoder's lookup maps (names hold no NUL). */
-export function pairKey(name: string, value: string): string {
-  return name + "\0" + value;
+/** A name of the static table: its first index, and the index of each value it has. */
+export interface StaticName {
+  index: number;
+  values: ReadonlyMap<string, number>;
 }
 
-/** Static index of each name (its first entry), for the encoder. */
-export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
-  STATIC_TABLE.map(([name], i) => [name, i + 1] as const).reverse(),
-);
-
-/** Static index of each name and value pair, for the encoder. */
-export const STATIC_PAIR_INDEX: ReadonlyMap<string, number> = new Map(
-  STATIC_TABLE.map(([name, value], i) => [pairKey(name, value), i + 1]),
-);
+/**
+ * The static table by name, for the encoder. Two levels rather than one
+ * map keyed by name and value joined: callers pass the same string objects
+ * again and again, whose hashes V8 keeps, where a joined key would be a new
+ * string to build and hash for every field.
+ */
+export const STATIC_INDEX: ReadonlyMap<string, StaticName> = (() => {
+  const byName = new Map<string, { index: number; values: Map<string, number> }>();
+  STATIC_TABLE.forEach(([name, value], i) => {
+    const entry = byName.get(name) ?? { index: i + 1, values: new Map() };
+    entry.values.set(value, i + 1);
+    byName.set(name, entry);
+  });
+  return byName;
+})();
 
 /**
  * The dynamic table (RFC 7541 §2.3.2, §4): newest entry first. Every entry
