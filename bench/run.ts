@@ -24,6 +24,8 @@
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
  * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
  *   (`bench/router_bench.ts`, `deno bench`);
+ * - `hpack`: HTTP/2 header block decode and encode cost over the blocks of
+ *   a gRPC call (`bench/hpack_bench.ts`, `deno bench`);
  * - `soak` (only with `--only soak`: 10 minutes): load while routes, endpoints
  *   and certificates change, RSS slope (`bench/soak.ts`).
  *
@@ -66,6 +68,7 @@ const BENCHES: Bench[] = [
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
   { name: "soak", args: ["run", ...PERMISSIONS, "bench/soak.ts"], optIn: true },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
+  { name: "hpack", args: ["bench", "bench/hpack_bench.ts"] },
 ];
 
 const separator = Deno.args.indexOf("--");
