@@ -3,11 +3,15 @@
  * must know a connection's server name before TLS starts: the front door of
  * a terminating port and a passthrough port. The bytes read are returned
  * too: they are relayed first, so the TLS server sees the whole handshake.
+ * Each read is scanned once (`ClientHelloScanner`) and the bytes are kept in
+ * a buffer that doubles, so a client sending one byte at a time costs time
+ * linear in what it sent, and at most `MAX_FIRST_BYTES` and one read are
+ * held before a verdict.
  * @module
  */
 import { type Clock, systemClock } from "../time/clock.ts";
 import { closeQuietly } from "./tcp_relay.ts";
-import { scanClientHello } from "./tls_client_hello.ts";
+import { ClientHelloScanner } from "./tls_client_hello.ts";
 
 /** A whole ClientHello, or why there is none. */
 export type ClientHelloRead =
@@ -18,6 +22,8 @@ export type ClientHelloRead =
     invalid: boolean;
     reason: string;
   };
+
+const READ_SIZE = 4096;
 
 /**
  * Reads until a whole ClientHello is in. Past `timeoutMs` (0: no limit) the
@@ -36,8 +42,9 @@ export async function readClientHello(
   timeoutMs: number,
   clock: Clock = systemClock,
 ): Promise<ClientHelloRead> {
-  let bytes = new Uint8Array(0);
-  const chunk = new Uint8Array(4096);
+  const scanner = new ClientHelloScanner();
+  let bytes = new Uint8Array(READ_SIZE);
+  let length = 0;
   let timedOut = false;
   const timer = timeoutMs > 0
     ? clock.setTimeout(() => {
@@ -47,14 +54,18 @@ export async function readClientHello(
     : undefined;
   try {
     while (true) {
-      const n = await client.read(chunk);
+      if (bytes.length - length < READ_SIZE) {
+        const grown = new Uint8Array(2 * bytes.length);
+        grown.set(bytes.subarray(0, length));
+        bytes = grown;
+      }
+      const n = await client.read(bytes.subarray(length, length + READ_SIZE));
       if (n === null) return { ok: false, invalid: false, reason: "closed before a ClientHello" };
-      const next = new Uint8Array(bytes.length + n);
-      next.set(bytes);
-      next.set(chunk.subarray(0, n), bytes.length);
-      bytes = next;
-      const scan = scanClientHello(bytes);
-      if (scan.state === "parsed") return { ok: true, bytes, serverName: scan.serverName };
+      const scan = scanner.push(bytes.subarray(length, length + n));
+      length += n;
+      if (scan.state === "parsed") {
+        return { ok: true, bytes: bytes.slice(0, length), serverName: scan.serverName };
+      }
       if (scan.state === "invalid") return { ok: false, invalid: true, reason: scan.reason };
     }
   } catch (error) {
