@@ -21,7 +21,13 @@ export { HpackEncoder } from "./hpack_encoder.ts";
 
 /** Limits of {@linkcode HpackDecoder}. */
 export interface HpackDecoderLimits {
-  /** Our SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table the peer may use (default 4096). */
+  /**
+   * The largest dynamic table the peer may use (default 4096). Leave it at
+   * 4096, the protocol's initial value, even when our SETTINGS say less: the
+   * peer may send blocks before it has read them. Apply our
+   * SETTINGS_HEADER_TABLE_SIZE with {@linkcode HpackDecoder.setMaxTableSize}
+   * when the peer acknowledges them.
+   */
   maxTableSize: number;
   /** Our SETTINGS_MAX_HEADER_LIST_SIZE: name + value + 32 bytes a field, summed (default 65536). */
   maxHeaderListSize: number;
@@ -32,6 +38,7 @@ const DEFAULT_LIMITS: HpackDecoderLimits = { maxTableSize: 4096, maxHeaderListSi
 const MAX_INTEGER = 0x7fffffff;
 const MAX_CONTINUATION_BYTES = 5;
 const EMPTY = new Uint8Array(0);
+const KEPT_SCRATCH_BYTES = 16384;
 
 /**
  * Decodes header blocks. What it throws:
@@ -113,6 +120,8 @@ export class HpackDecoder {
       return this.#decodeFields();
     } finally {
       this.#block = EMPTY;
+      // One huge Huffman string must not pin its buffer for the connection's life.
+      if (this.#scratch.length > KEPT_SCRATCH_BYTES) this.#scratch = new Uint8Array(256);
     }
   }
 

@@ -121,7 +121,19 @@ export class HpackEncoder {
       this.#integer(0x20, 0x1f, this.#pendingLast);
       this.#pendingMin = this.#pendingLast = -1;
     }
-    for (const [name, value] of headers) this.#field(name, value);
+    try {
+      for (const [name, value] of headers) this.#field(name, value);
+    } catch (error) {
+      // Fields before the bad one may be in our table, never in the peer's:
+      // empty ours, and have the next block empty the peer's (size updates
+      // to 0 and back), so both start again from nothing.
+      const size = this.#table.maxSize;
+      this.#table.setMaxSize(0);
+      this.#table.setMaxSize(size);
+      this.#pendingMin = 0;
+      this.#pendingLast = size;
+      throw error;
+    }
     const block = this.#buf.slice(0, this.#len);
     if (this.#buf.length > KEPT_BUFFER_BYTES) this.#buf = new Uint8Array(512);
     return block;

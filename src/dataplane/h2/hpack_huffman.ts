@@ -71,14 +71,13 @@ export function huffmanLength(text: string): number {
   let bits = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0xff) throw nonLatin1(text, i);
+    if (c > 0xff) throw notOctets(text, i);
     bits += LENGTHS[c];
   }
   return (bits + 7) >>> 3;
 }
 
-/** The error for a character that is not one octet. */
-export function nonLatin1(text: string, at: number): TypeError {
+function notOctets(text: string, at: number): TypeError {
   return new TypeError(
     `Cannot encode header field: character U+${
       text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")

@@ -81,8 +81,20 @@ Deno.test("Huffman coding is used only when it is shorter", () => {
   assertEquals(new HpackDecoder().decode(block), [["x-b", raw]]);
 });
 
-Deno.test("a character above U+00FF cannot be encoded as an octet: TypeError", () => {
-  assertThrows(() => new HpackEncoder().encode([["x-a", "caf\u20ac"]]), TypeError, "U+20AC");
+Deno.test("a character above U+00FF is a TypeError; the next block empties both tables and they stay in step", () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  const kept: Field[] = [["x-kept", "sent before"]];
+  decoder.decode(encoder.encode(kept));
+  const bad: Field[] = [["x-first", "indexed before the bad field"], ["x-a", "caf\u20ac"]];
+  assertThrows(() => encoder.encode(bad), TypeError, "U+20AC at 3");
+  assertThrows(() => encoder.encode(new Map([["x-\u{1f600}", "v"]])), TypeError, "U+D83D");
+  assertEquals(encoder.tableSize, 0);
+  const block = encoder.encode(kept);
+  assertEquals(hex(block.subarray(0, 4)), "203fe11f", "size updates to 0, then back to 4096");
+  assertEquals(decoder.decode(block), kept);
+  assertEquals(decoder.tableSize, encoder.tableSize);
+  assertEquals(decoder.decode(encoder.encode(bad.slice(0, 1))), bad.slice(0, 1));
 });
 
 Deno.test("a lowered table size is announced once, at the start of the next block", () => {
