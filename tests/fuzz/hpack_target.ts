@@ -204,6 +204,20 @@ function hostileBlock(
   return undefined;
 }
 
+/** A list with a character above U+00FF somewhere: a TypeError, and the next blocks still in step. */
+function unencodable(encoder: HpackEncoder, rng: Prng): string | undefined {
+  const list = randomList(rng, false);
+  const bad: Field = rng.chance(0.5) ? ["x-bad", "caf\u20ac"] : ["x-\u{1f600}", "v"];
+  list.splice(rng.int(list.length + 1), 0, bad);
+  try {
+    encoder.encode(list);
+  } catch (error) {
+    if (error instanceof TypeError) return undefined;
+    return `Threw other than TypeError for ${describe(list)}: ${(error as Error)?.stack ?? error}`;
+  }
+  return `Encoded ${describe(list)}, which is not latin-1`;
+}
+
 /** One case: a connection's clean blocks, then one hostile block. */
 export function hpackCase(rng: Prng, counts: HpackCounts): CaseFailure | undefined {
   const limits = { table: rng.pick([0, 64, 256, 4096, 4096]), list: rng.pick([256, 4096, 65536]) };
@@ -211,14 +225,16 @@ export function hpackCase(rng: Prng, counts: HpackCounts): CaseFailure | undefin
   const decoder = new HpackDecoder({ maxHeaderListSize: limits.list });
   decoder.setMaxTableSize(limits.table);
   encoder.setMaxTableSize(limits.table);
-  for (let i = rng.int(4); i > 0; i--) {
-    const message = cleanBlock(
-      encoder,
-      decoder,
-      randomList(rng, rng.chance(0.2)),
-      limits.list,
-      counts,
-    );
+  for (let i = rng.int(5); i > 0; i--) {
+    if (rng.chance(0.15)) {
+      // New SETTINGS_HEADER_TABLE_SIZE, acknowledged: both sides apply it.
+      limits.table = rng.pick([0, 64, 256, 4096, 8192]);
+      decoder.setMaxTableSize(limits.table);
+      encoder.setMaxTableSize(limits.table);
+    }
+    const message = rng.chance(0.05)
+      ? unencodable(encoder, rng)
+      : cleanBlock(encoder, decoder, randomList(rng, rng.chance(0.2)), limits.list, counts);
     if (message !== undefined) return { input: "", message };
   }
   const block = rng.chance(0.3)
