@@ -23,13 +23,16 @@ const SERVER_NAME = Symbol.for("unstableServerName");
 /**
  * Starts TLS on a connected TCP socket; throws an {@linkcode UpstreamError}
  * (`connect`) when the handshake or a name check fails. Takes ownership of
- * `tcp` (closed on failure).
+ * `tcp` (closed on failure). `alpnProtocols` are offered in the handshake
+ * (HTTP/2 backends are asked for `h2`); the caller reads the choice from
+ * `handshake()`.
  */
 export async function startBackendTls(
   tcp: Deno.TcpConn,
   tls: BackendTlsConfig,
   where: string,
   signal?: AbortSignal,
+  alpnProtocols?: string[],
 ): Promise<Deno.TlsConn> {
   if (tls.invalid !== undefined) {
     tcp.close();
@@ -56,6 +59,7 @@ export async function startBackendTls(
         hostname: tls.serverName,
         caCerts: tls.caCertificates ?? [],
         unsafelyDisableHostnameVerification: checkSans,
+        alpnProtocols,
       });
     } else {
       // `startTls` takes no client certificate: dial again with `connectTls`,
@@ -70,6 +74,7 @@ export async function startBackendTls(
           unsafelyDisableHostnameVerification: checkSans,
           cert: client.certPem,
           key: client.keyPem,
+          alpnProtocols,
           [SERVER_NAME]: tls.serverName,
         } as Deno.ConnectTlsOptions & Deno.TlsCertifiedKeyPem,
       );
@@ -104,6 +109,19 @@ export async function startBackendTls(
   } finally {
     signal?.removeEventListener("abort", abort);
   }
+}
+
+const poolKeys = new WeakMap<BackendTlsConfig, string>();
+
+/**
+ * The key that pools connections per TLS settings, not per policy name: a
+ * policy edited to trust another CA must not reuse connections the old CA
+ * verified. Tables are frozen, so the text is computed once per table.
+ */
+export function tlsPoolKey(tls: BackendTlsConfig): string {
+  let key = poolKeys.get(tls);
+  if (key === undefined) poolKeys.set(tls, key = JSON.stringify(tls));
+  return key;
 }
 
 /** A presented name: `DNS:<name>` or `URI:<uri>`, as the certificate text lists them. */
