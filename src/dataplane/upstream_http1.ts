@@ -27,7 +27,7 @@ import {
   type UpstreamResponse,
 } from "./upstream_types.ts";
 import { encodeRequestHead } from "./upstream_request_writer.ts";
-import { startBackendTls } from "./upstream_tls.ts";
+import { startBackendTls, tlsPoolKey } from "./upstream_tls.ts";
 import type { BackendTlsConfig } from "../model/config.ts";
 
 /** Options of {@linkcode createHttp1Client}. */
@@ -226,19 +226,6 @@ class PooledHttp1Client implements Http1Client {
       clearTimeout(timer);
     }
   }
-}
-
-const tlsKeys = new WeakMap<BackendTlsConfig, string>();
-
-/**
- * TLS connections are pooled per TLS settings, not per policy name: a policy
- * edited to trust another CA must not reuse connections the old CA verified.
- * Tables are frozen, so the text is computed once per table.
- */
-function tlsPoolKey(tls: BackendTlsConfig): string {
-  let key = tlsKeys.get(tls);
-  if (key === undefined) tlsKeys.set(tls, key = JSON.stringify(tls));
-  return key;
 }
 
 function timeoutError(ep: UpstreamEndpoint, ms: number): UpstreamError {
