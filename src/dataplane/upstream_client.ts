@@ -1,12 +1,15 @@
 /**
  * The upstream client the data plane uses: the pooled HTTP/1.1 client for
- * `http` backends, the `fetch`-based client for `h2c` backends and the
- * `node:http2` client, which reads trailers, for `grpc` backends.
+ * `http` backends, and one HTTP/2 client (`node:http2`, which reads
+ * trailers) for `h2c` and `grpc` backends. Under a BackendTLSPolicy an
+ * `http` backend is HTTP/1.1 over TLS, and an `h2c` or `grpc` backend is
+ * HTTP/2 over TLS (ALPN `h2`): the policy adds TLS, the Service port's
+ * protocol stays what it says.
  * @module
  */
 import type { BackendConfig } from "../model/config.ts";
-import { createH2cClient } from "./upstream_h2c.ts";
-import { createGrpcClient, type GrpcClient } from "./upstream_grpc.ts";
+import { createH2Client, type H2Client } from "./upstream_h2.ts";
+import type { H2SessionOptions } from "./upstream_h2_sessions.ts";
 import {
   createHttp1Client,
   type Http1ClientOptions,
@@ -32,8 +35,14 @@ export interface ProxyClient {
   close(): void;
 }
 
+/** Options of both clients. */
+export interface ProxyClientOptions extends Http1ClientOptions {
+  /** HTTP/2 sessions per endpoint and TLS settings (default 4). */
+  maxH2SessionsPerEndpoint?: number;
+}
+
 /**
- * Creates the client; the h2c part is created on first use.
+ * Creates the client; the HTTP/2 part is created on first use.
  *
  * @example
  * ```ts
@@ -42,26 +51,25 @@ export interface ProxyClient {
  * client.close();
  * ```
  */
-export function createProxyClient(options: Http1ClientOptions = {}): ProxyClient {
+export function createProxyClient(options: ProxyClientOptions = {}): ProxyClient {
   const http1 = createHttp1Client(options);
-  let h2c: ReturnType<typeof createH2cClient> | undefined;
-  let grpc: GrpcClient | undefined;
+  const h2Options: H2SessionOptions = {
+    maxSessionsPerEndpoint: options.maxH2SessionsPerEndpoint,
+    idleTimeoutMs: options.idleTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+  };
+  let h2: H2Client | undefined;
   return {
     request(protocol, endpoint, request, callOptions) {
-      if (protocol === "grpc" && callOptions.tls === undefined) {
-        return (grpc ??= createGrpcClient()).request(endpoint, request, callOptions);
-      }
-      // A TLS backend speaks HTTP/1.1 over TLS: h2c is cleartext by definition.
-      if (protocol === "h2c" && callOptions.tls === undefined) {
-        return (h2c ??= createH2cClient()).request(endpoint, request, callOptions);
+      if (protocol === "grpc" || protocol === "h2c") {
+        return (h2 ??= createH2Client(h2Options)).request(endpoint, request, callOptions);
       }
       return http1.request(endpoint, request, callOptions);
     },
     stats: () => http1.stats(),
     close() {
       http1.close();
-      h2c?.close();
-      grpc?.close();
+      h2?.close();
     },
   };
 }

@@ -1,0 +1,266 @@
+/**
+ * The HTTP/2 upstream client, on `node:http2`, for gRPC backends (GRPCRoute
+ * rules) and h2c backends (`appProtocol: kubernetes.io/h2c`), over
+ * cleartext by prior knowledge or, under a BackendTLSPolicy, over TLS with
+ * ALPN `h2`. Sessions are pooled and bounded by `upstream_h2_sessions.ts`.
+ *
+ * `fetch` is not used: it drops response trailers (gRPC carries its status
+ * in them), sends `Host` beside `:authority` (nginx answers 400) and leaves
+ * Nagle's algorithm on. Requests carry `:authority` from the client's
+ * `Host` and no connection-specific header (RFC 9113 §8.2.2); `te` is
+ * always `trailers`, since this client reads them. Bodies stream both ways
+ * with backpressure; the response's trailers arrive as a promise on
+ * `trailers`, settled when the backend's stream ends (empty when it ended
+ * without any, or failed).
+ * @module
+ */
+import http2 from "node:http2";
+import { http2StreamBody } from "./http2_stream_body.ts";
+import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
+import { ClientBodyError, readClientChunk } from "./request_body.ts";
+import type { Trailers } from "./response_trailers.ts";
+import {
+  authorityOf,
+  type H2Lease,
+  type H2SessionOptions,
+  H2Sessions,
+  type H2SessionStats,
+} from "./upstream_h2_sessions.ts";
+import {
+  type UpstreamCallOptions,
+  type UpstreamClient,
+  type UpstreamEndpoint,
+  UpstreamError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "./upstream_types.ts";
+
+/** The HTTP/2 client, with its session counters. */
+export interface H2Client extends UpstreamClient {
+  stats(): H2SessionStats;
+}
+
+/**
+ * Creates the client.
+ *
+ * @example
+ * ```ts
+ * import { createH2Client } from "./upstream_h2.ts";
+ * const client = createH2Client({ maxSessionsPerEndpoint: 2 });
+ * client.close();
+ * ```
+ */
+export function createH2Client(options: H2SessionOptions = {}): H2Client {
+  const sessions = new H2Sessions(options);
+  return {
+    request: (ep, req, opts) => exchange(sessions, ep, req, opts),
+    stats: () => sessions.stats(),
+    close: () => sessions.close(),
+  };
+}
+
+/** Connection-specific request headers HTTP/2 forbids (RFC 9113 §8.2.2), and `host`. */
+const NOT_FORWARDED = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "http2-settings",
+]);
+
+function outgoingHeaders(req: UpstreamRequest, scheme: string): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {
+    ":method": req.method,
+    ":scheme": scheme,
+    ":path": req.target,
+  };
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < req.headers.length; i += 2) {
+    if (req.headers[i].toLowerCase() === "connection") {
+      listed = connectionListedHeaders(req.headers[i + 1]);
+    }
+  }
+  for (let i = 0; i < req.headers.length; i += 2) {
+    const name = req.headers[i].toLowerCase();
+    const value = req.headers[i + 1];
+    if (name === "host") out[":authority"] = value;
+    if (NOT_FORWARDED.has(name) || name.startsWith(":") || listed?.has(name)) continue;
+    const prior = out[name];
+    out[name] = prior === undefined ? value : [...[prior].flat().map(String), value];
+  }
+  // gRPC servers require it; the client's copy went with the hop-by-hop headers.
+  out["te"] = "trailers";
+  return out;
+}
+
+function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
+  const out: [string, string][] = [];
+  const connection = headers["connection"];
+  const listed = connectionListedHeaders(connection === undefined ? null : String(connection));
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined || isHopByHop(name, listed)) continue;
+    for (const v of [value].flat()) out.push([name, String(v)]);
+  }
+  return out;
+}
+
+/** One request: a stream slot, the request out, the response head back. */
+async function exchange(
+  sessions: H2Sessions,
+  ep: UpstreamEndpoint,
+  req: UpstreamRequest,
+  opts: UpstreamCallOptions,
+): Promise<UpstreamResponse> {
+  const deadline = new AbortController();
+  const timer = opts.timeoutMs > 0 ? setTimeout(() => deadline.abort(), opts.timeoutMs) : undefined;
+  const timeout = () =>
+    new UpstreamError(
+      "timeout",
+      `Upstream ${authorityOf(ep)} did not respond within ${opts.timeoutMs} ms`,
+    );
+  try {
+    let lease: H2Lease;
+    try {
+      lease = await sessions.lease(ep, opts.tls, deadline.signal);
+    } catch (error) {
+      if (deadline.signal.aborted) throw timeout();
+      throw error;
+    }
+    return await send(lease, ep, req, deadline.signal, timeout);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function send(
+  lease: H2Lease,
+  ep: UpstreamEndpoint,
+  req: UpstreamRequest,
+  deadline: AbortSignal,
+  timeout: () => UpstreamError,
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      deadline.removeEventListener("abort", onDeadline);
+      reject(error);
+    };
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = lease.session.request(outgoingHeaders(req, lease.scheme), {
+        endStream: req.body === null,
+      });
+    } catch (error) {
+      lease.release();
+      return fail(
+        new UpstreamError("connect", `Cannot open an HTTP/2 stream to ${authorityOf(ep)}`, {
+          cause: error,
+        }),
+      );
+    }
+    const onDeadline = () => {
+      fail(timeout());
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    deadline.addEventListener("abort", onDeadline, { once: true });
+    let trailersSeen: Trailers = [];
+    const trailers = new Promise<Trailers>((done) => {
+      stream.on("trailers", (t) => trailersSeen = headerPairs(t));
+      stream.on("close", () => {
+        lease.release();
+        done(trailersSeen);
+        fail(new UpstreamError("reset", `Upstream ${authorityOf(ep)} closed the stream`));
+      });
+    });
+    stream.on("error", (error: Error) => {
+      fail(
+        new UpstreamError("reset", `Upstream HTTP/2 request failed: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    });
+    stream.on("response", (headers, flags) => {
+      if (settled) return;
+      settled = true;
+      deadline.removeEventListener("abort", onDeadline);
+      resolve(responseOf(stream, req.method, headers, flags, trailers));
+    });
+    if (req.body !== null) void pump(req.body, stream, fail);
+  });
+}
+
+function responseOf(
+  stream: http2.ClientHttp2Stream,
+  method: string,
+  headers: http2.IncomingHttpHeaders,
+  flags: number,
+  trailers: Promise<Trailers>,
+): UpstreamResponse {
+  const status = Number(headers[":status"]);
+  const pairs = headerPairs(headers).filter(([n]) => n !== "content-length");
+  const length = headers["content-length"];
+  const contentLength = typeof length === "string" && /^[0-9]+$/.test(length)
+    ? Number(length)
+    : null;
+  // A HEADERS frame that ends the stream ("Trailers-Only" in gRPC) is the whole answer.
+  const ended = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+  if (ended || method === "HEAD" || status === 204 || status === 304) {
+    stream.resume();
+    return { status, headers: pairs, body: null, contentLength: ended ? 0 : contentLength };
+  }
+  const body = http2StreamBody(stream, {
+    failEvent: "error",
+    failure: (error) => error,
+    onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+  });
+  return { status, headers: pairs, body, contentLength, trailers };
+}
+
+/**
+ * Copies the client's request body to the backend stream as it arrives,
+ * waiting for the stream's flow control, then ends it. A client that goes
+ * away mid-upload fails the call as a {@linkcode ClientBodyError} (a 499,
+ * not a 502) and resets the stream: the backend must not wait for the rest.
+ */
+async function pump(
+  body: ReadableStream<Uint8Array>,
+  stream: http2.ClientHttp2Stream,
+  fail: (error: Error) => void,
+) {
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await readClientChunk(reader);
+      if (done) break;
+      if (stream.closed || stream.destroyed) return;
+      if (!stream.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            stream.off("drain", go);
+            stream.off("close", go);
+            resolve();
+          };
+          stream.on("drain", go);
+          stream.on("close", go);
+        });
+      }
+    }
+    if (!stream.closed && !stream.destroyed) stream.end();
+  } catch (error) {
+    fail(
+      error instanceof ClientBodyError ? error : new ClientBodyError(
+        `Cannot read the request body from the client: ${(error as Error)?.message ?? error}`,
+        { cause: error },
+      ),
+    );
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  } finally {
+    reader.releaseLock();
+    if (stream.closed || stream.destroyed) void body.cancel().catch(() => {});
+  }
+}
