@@ -44,6 +44,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = Object.freeze(
       namespaced: true,
     },
     {
+      kind: "ListenerSet",
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      resource: "listenersets",
+      namespaced: true,
+    },
+    {
       kind: "HTTPRoute",
       group: "gateway.networking.k8s.io",
       version: "v1",

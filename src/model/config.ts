@@ -313,7 +313,14 @@ export interface CertificateConfig {
 
 /** The status `translate` wants an object to have. */
 export interface ObjectStatus {
-  kind: "GatewayClass" | "Gateway" | "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "BackendTLSPolicy";
+  kind:
+    | "GatewayClass"
+    | "Gateway"
+    | "ListenerSet"
+    | "HTTPRoute"
+    | "GRPCRoute"
+    | "TLSRoute"
+    | "BackendTLSPolicy";
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;
@@ -328,6 +335,8 @@ export interface ObjectStatus {
     conditions?: Condition[];
     listeners?: unknown[];
     addresses?: unknown[];
+    /** Gateway: ListenerSets attached with `Accepted: True`. */
+    attachedListenerSets?: number;
     parents?: unknown[];
     /** BackendTLSPolicy: one entry per Gateway of ours the policy affects. */
     ancestors?: unknown[];

@@ -13,6 +13,7 @@ import type {
 import type { Gateway, GatewayClass } from "../resources/gateway_types.ts";
 import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { ListenerSet } from "../resources/listener_set_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "../resources/policy_types.ts";
 import type { TLSRoute } from "../resources/tls_route_types.ts";
 
@@ -20,6 +21,8 @@ import type { TLSRoute } from "../resources/tls_route_types.ts";
 export interface Snapshot {
   readonly gatewayClasses: readonly GatewayClass[];
   readonly gateways: readonly Gateway[];
+  /** ListenerSets; absent: none. */
+  readonly listenerSets?: readonly ListenerSet[];
   readonly httpRoutes: readonly HTTPRoute[];
   /** GRPCRoutes; absent: none. */
   readonly grpcRoutes?: readonly GRPCRoute[];
@@ -46,6 +49,7 @@ export interface Snapshot {
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   gatewayClasses: [],
   gateways: [],
+  listenerSets: [],
   httpRoutes: [],
   grpcRoutes: [],
   tlsRoutes: [],

@@ -61,6 +61,14 @@ export interface RouteGroupKind {
   kind: string;
 }
 
+/** `FromNamespaces` of `AllowedListeners`: `None` (the default) admits no ListenerSet. */
+export type ListenerNamespacesFrom = "All" | "Same" | "Selector" | "None";
+
+/** `spec.allowedListeners`: which ListenerSets may attach to a Gateway. */
+export interface AllowedListeners {
+  namespaces?: { from?: ListenerNamespacesFrom; selector?: LabelSelector };
+}
+
 export interface AllowedRoutes {
   namespaces?: { from?: "All" | "Same" | "Selector"; selector?: LabelSelector };
   kinds?: RouteGroupKind[];
@@ -91,6 +99,8 @@ export interface GatewayStatus {
   addresses?: GatewayAddress[];
   conditions?: Condition[];
   listeners?: ListenerStatus[];
+  /** ListenerSets attached with `Accepted: True`. */
+  attachedListenerSets?: number;
 }
 
 export interface Gateway extends KubeObject {
@@ -100,6 +110,8 @@ export interface Gateway extends KubeObject {
     listeners: Listener[];
     addresses?: GatewayAddress[];
     infrastructure?: GatewayInfrastructure;
+    /** Which ListenerSets may attach; absent: none. */
+    allowedListeners?: AllowedListeners;
     /** `spec.tls`: the backend client certificate and the frontend (client) validation. */
     tls?: {
       backend?: { clientCertificateRef?: SecretObjectReference };

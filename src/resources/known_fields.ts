@@ -1,6 +1,6 @@
 /**
  * The fields of the Gateway API kinds the gateway reads (GatewayClass,
- * Gateway, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
+ * Gateway, ListenerSet, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
  * the release the conformance rig pins define them: a field name a manifest misspells
  * (`matchs`) is then reported instead of being dropped, which would turn a
  * rule into a catch-all. The API server prunes unknown fields itself, so
@@ -34,6 +34,14 @@ const LABEL_SELECTOR: FieldObject = {
   matchExpressions: [{ key: L, operator: L, values: L }],
 };
 const ROUTE_NAMESPACES: FieldObject = { from: L, selector: LABEL_SELECTOR };
+const LISTENER: FieldObject = {
+  name: L,
+  hostname: L,
+  port: L,
+  protocol: L,
+  tls: { mode: L, certificateRefs: [OBJECT_REF], options: M },
+  allowedRoutes: { kinds: [{ group: L, kind: L }], namespaces: ROUTE_NAMESPACES },
+};
 const CA_VALIDATION = { caCertificateRefs: [OBJECT_REF], mode: L } as FieldObject;
 
 const HTTP_FILTER: FieldObject = {
@@ -124,14 +132,7 @@ export const KNOWN_FIELDS: Readonly<Record<string, FieldObject>> = {
       labels: M,
       parametersRef: { group: L, kind: L, name: L },
     },
-    listeners: [{
-      name: L,
-      hostname: L,
-      port: L,
-      protocol: L,
-      tls: { mode: L, certificateRefs: [OBJECT_REF], options: M },
-      allowedRoutes: { kinds: [{ group: L, kind: L }], namespaces: ROUTE_NAMESPACES },
-    }],
+    listeners: [LISTENER],
     tls: {
       backend: { clientCertificateRef: OBJECT_REF },
       frontend: {
@@ -139,6 +140,10 @@ export const KNOWN_FIELDS: Readonly<Record<string, FieldObject>> = {
         perPort: [{ port: L, tls: { validation: CA_VALIDATION } }],
       },
     },
+  }),
+  ListenerSet: kind({
+    parentRef: OBJECT_REF,
+    listeners: [LISTENER],
   }),
   HTTPRoute: kind({
     parentRefs: [PARENT_REF],

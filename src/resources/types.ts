@@ -8,6 +8,7 @@ import type { ConfigMap, EndpointSlice, Namespace, Secret, Service } from "./cor
 import type { Gateway, GatewayClass } from "./gateway_types.ts";
 import type { GRPCRoute } from "./grpc_route_types.ts";
 import type { HTTPRoute } from "./http_route_types.ts";
+import type { ListenerSet } from "./listener_set_types.ts";
 import type { BackendTLSPolicy, ReferenceGrant } from "./policy_types.ts";
 import type { TLSRoute } from "./tls_route_types.ts";
 
@@ -15,6 +16,7 @@ import type { TLSRoute } from "./tls_route_types.ts";
 export type GatewayResource =
   | GatewayClass
   | Gateway
+  | ListenerSet
   | HTTPRoute
   | GRPCRoute
   | TLSRoute
@@ -33,6 +35,7 @@ export type ResourceKind = GatewayResource["kind"];
 export const RESOURCE_KINDS: readonly ResourceKind[] = Object.freeze([
   "GatewayClass",
   "Gateway",
+  "ListenerSet",
   "HTTPRoute",
   "GRPCRoute",
   "TLSRoute",

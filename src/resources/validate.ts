@@ -37,6 +37,7 @@ import { readEndpointSlice } from "./validate_endpoint_slice.ts";
 import { readGateway } from "./validate_gateway.ts";
 import { readGatewayClass } from "./validate_gateway_class.ts";
 import { readHTTPRoute } from "./validate_http_route.ts";
+import { readListenerSet } from "./validate_listener_set.ts";
 import { readGRPCRoute } from "./validate_grpc_route.ts";
 import { readTLSRoute } from "./validate_tls_route.ts";
 import { readMetadata } from "./validate_metadata.ts";
@@ -98,6 +99,13 @@ const KINDS: Record<ResourceKind, KindSpec> = {
     namespaced: true,
     name: DNS_SUBDOMAIN_NAME,
     read: readGateway,
+  },
+  ListenerSet: {
+    group: GATEWAY_GROUP,
+    versions: ["v1"],
+    namespaced: true,
+    name: DNS_SUBDOMAIN_NAME,
+    read: readListenerSet,
   },
   HTTPRoute: {
     group: GATEWAY_GROUP,

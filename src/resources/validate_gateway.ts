@@ -17,6 +17,7 @@
  * @module
  */
 import type {
+  AllowedListeners,
   AllowedRoutes,
   FrontendValidation,
   Gateway,
@@ -43,6 +44,7 @@ import { GATEWAY_STATUS_LISTS, readStatus } from "./validate_status.ts";
 
 const TLS_MODES = ["Terminate", "Passthrough"] as const;
 const FROM_NAMESPACES = ["All", "Same", "Selector"] as const;
+const LISTENER_FROM = ["All", "Same", "Selector", "None"] as const;
 const ADDRESS_TYPE = {
   minLength: 1,
   maxLength: 253,
@@ -125,7 +127,11 @@ function readAllowedRoutes(
   return allowed;
 }
 
-function readListener(c: FieldChecker, raw: unknown, field: string): Listener | undefined {
+/**
+ * Reads one listener: a Gateway's `spec.listeners[i]` or a ListenerSet's
+ * (`ListenerEntry`, the same fields and admission rules).
+ */
+export function readListener(c: FieldChecker, raw: unknown, field: string): Listener | undefined {
   const o = c.object(raw, field, true);
   if (!o) return undefined;
   const listener: Listener = {
@@ -151,6 +157,23 @@ function readListener(c: FieldChecker, raw: unknown, field: string): Listener | 
     c.error(`${field}.hostname`, `must not be set for protocol ${p}`);
   }
   return listener;
+}
+
+/** `spec.allowedListeners`: `namespaces.from` (All, Same, Selector, None) and its selector. */
+function readAllowedListeners(c: FieldChecker, raw: unknown): AllowedListeners | undefined {
+  const o = c.object(raw, "spec.allowedListeners");
+  if (!o) return undefined;
+  const allowed: AllowedListeners = {};
+  const field = "spec.allowedListeners.namespaces";
+  const n = c.object(o.namespaces, field);
+  if (n) {
+    const namespaces: NonNullable<AllowedListeners["namespaces"]> = {};
+    const from = c.string(n.from, `${field}.from`, { oneOf: LISTENER_FROM });
+    put(namespaces, "from", from as (typeof LISTENER_FROM)[number] | undefined);
+    put(namespaces, "selector", readLabelSelector(c, n.selector, `${field}.selector`));
+    allowed.namespaces = namespaces;
+  }
+  return allowed;
 }
 
 function readAddress(c: FieldChecker, raw: unknown, field: string): GatewayAddress | undefined {
@@ -288,6 +311,7 @@ export function readGateway(
     c.listOf(s.addresses, "spec.addresses", { maxItems: 16 }, (item, f) => readAddress(c, item, f)),
   );
   put(spec, "infrastructure", readInfrastructure(c, s.infrastructure));
+  put(spec, "allowedListeners", readAllowedListeners(c, s.allowedListeners));
   put(spec, "tls", readGatewayTls(c, s.tls));
   const out: Gateway = { ...head, kind: "Gateway", spec };
   const status = readStatus(c, raw.status, GATEWAY_STATUS_LISTS);

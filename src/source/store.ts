@@ -176,6 +176,7 @@ class ObjectStore implements Store {
     return Object.freeze({
       gatewayClasses: all("GatewayClass"),
       gateways: all("Gateway"),
+      listenerSets: all("ListenerSet"),
       httpRoutes: all("HTTPRoute"),
       grpcRoutes: all("GRPCRoute"),
       tlsRoutes: all("TLSRoute"),

@@ -19,6 +19,7 @@ export type StatusKind = ObjectStatus["kind"];
 const LISTED = [
   "GatewayClass",
   "Gateway",
+  "ListenerSet",
   "HTTPRoute",
   "GRPCRoute",
   "TLSRoute",

@@ -7,7 +7,7 @@
  * condition's `status` changed; a new reason or message alone keeps it. Each
  * condition carries the `observedGeneration` it was computed from.
  *
- * Ownership: a GatewayClass's and a Gateway's whole status is ours (translate
+ * Ownership: a GatewayClass's, a Gateway's and a ListenerSet's whole status is ours (translate
  * only reports the ones our controller handles). An HTTPRoute's
  * `status.parents` is shared between controllers: only entries whose
  * `controllerName` is ours are replaced, every other entry is kept as is.
@@ -109,7 +109,7 @@ export function mergeStatus(
   const out: Json = {};
   for (const [k, v] of Object.entries(want.status)) if (v !== undefined) out[k] = v;
   out.conditions = mergeConditions(want.status.conditions, conditionsOf(current), gen, now);
-  if (want.kind === "Gateway" && want.status.listeners) {
+  if ((want.kind === "Gateway" || want.kind === "ListenerSet") && want.status.listeners) {
     const oldListeners = (current?.listeners ?? []) as Json[];
     out.listeners = want.status.listeners.map((raw) => {
       const l = raw as Json;

@@ -22,7 +22,12 @@ import { grpcRouteAsHttp } from "./grpc_route.ts";
 import { intersectHostname } from "./hostname.ts";
 import type { ListenerState } from "./listener_state.ts";
 import type { HostRoute } from "./port_config.ts";
-import { attachToGateway, isGatewayRef, type ParentAttachment } from "./route_attachment.ts";
+import {
+  attachToGateway,
+  type OurParent,
+  ourParent,
+  type ParentAttachment,
+} from "./route_attachment.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import { allRulesInvalid, routeParentStatus } from "./route_status.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
@@ -40,6 +45,8 @@ export interface AttachInputs {
   options: TranslateOptions;
   /** `namespace/name` of each of our Gateways → its listeners. */
   listenersByGateway: ReadonlyMap<string, ListenerState[]>;
+  /** `namespace/name` of each ListenerSet attached to one of our Gateways → its listeners. */
+  listenerSets?: ReadonlyMap<string, OurParent>;
   /** `namespace/name` of a Gateway → its backend client certificate. */
   clientCertificate: (gateway: string) => CertificateConfig | undefined;
   policyAncestors: PolicyAncestors;
@@ -75,10 +82,8 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
   for (const route of routes) {
     const routeNamespace = route.metadata.namespace ?? "default";
     const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
-      if (!isGatewayRef(ref)) return [];
-      const gatewayName = `${ref.namespace ?? routeNamespace}/${ref.name}`;
-      const listeners = inputs.listenersByGateway.get(gatewayName);
-      return listeners ? [{ ref, gatewayName, listeners }] : [];
+      const parent = ourParent(ref, routeNamespace, inputs.listenersByGateway, inputs.listenerSets);
+      return parent ? [{ ref, ...parent }] : [];
     });
     if (ours.length === 0) {
       // Tell the status writer to clear the entries we wrote before.
@@ -86,10 +91,10 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
       continue;
     }
     const compiled = memo ? memo.compileRoute(ctx, route, compileRoute) : compileRoute(ctx, route);
-    const parents = ours.map(({ ref, gatewayName, listeners }) => ({
+    const parents = ours.map(({ ref, gatewayName, listeners, parent }) => ({
       ref,
       gatewayName,
-      attached: attachToGateway(ctx, route, ref, listeners),
+      attached: attachToGateway(ctx, route, ref, listeners, parent),
     }));
     pending.push({ route, compiled, parents });
   }
@@ -103,7 +108,7 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
       if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
       if (!accepted.ok) {
         const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
-        ctx.problem(route, field, `Cannot attach to Gateway: ${accepted.message}`);
+        ctx.problem(route, field, `Cannot attach to ${ref.kind ?? "Gateway"}: ${accepted.message}`);
       } else {
         for (const { listener, hostnames } of attached.attachments) {
           listener.attachedRoutes.add(`${route.kind}/${compiled.key}`);

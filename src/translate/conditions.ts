@@ -1,7 +1,7 @@
 /**
  * Condition builders with the Gateway API's exact condition types and reasons
- * (from `apis/v1/shared_types.go`, `gateway_types.go` and
- * `gatewayclass_types.go`). Conditions carry no `lastTransitionTime`: the
+ * (from `apis/v1/shared_types.go`, `gateway_types.go`,
+ * `listenerset_types.go` and `gatewayclass_types.go`). Conditions carry no `lastTransitionTime`: the
  * status writer sets it when a condition actually changes.
  * @module
  */
@@ -41,6 +41,12 @@ export const Reason = {
   UnsupportedAddress: "UnsupportedAddress",
   AddressNotAssigned: "AddressNotAssigned",
   AddressNotUsable: "AddressNotUsable",
+  /** ListenerSet `Accepted`/`Programmed`: the parent Gateway does not admit the set. */
+  NotAllowed: "NotAllowed",
+  /** ListenerSet `Accepted`: the parent Gateway is not accepted. */
+  ParentNotAccepted: "ParentNotAccepted",
+  /** ListenerSet `Programmed`: the parent Gateway is not programmed. */
+  ParentNotProgrammed: "ParentNotProgrammed",
 } as const;
 
 /** A condition with its outcome, before it is stamped with a generation. */

@@ -8,6 +8,11 @@ export function listenerId(namespace: string, gateway: string, listener: string)
   return `gateway/${namespace}/${gateway}/listener/${listener}`;
 }
 
+/** `listenerset/<ns>/<name>/listener/<sectionName>`: a ListenerSet's listener. */
+export function listenerSetListenerId(namespace: string, set: string, listener: string): string {
+  return `listenerset/${namespace}/${set}/listener/${listener}`;
+}
+
 /** `httproute/<ns>/<name>/rule/<i>` (`grpcroute/…`, `tlsroute/…` for other route kinds). */
 export function ruleId(
   namespace: string,

@@ -10,6 +10,7 @@ import type {
   ListenerStatus,
   RouteGroupKind,
 } from "../resources/gateway_types.ts";
+import type { ListenerSet } from "../resources/listener_set_types.ts";
 import type { Condition } from "../resources/object_meta.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
@@ -29,12 +30,34 @@ export const GATEWAY_GROUP = "gateway.networking.k8s.io";
  */
 export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): ListenerState[] {
   const namespace = gateway.metadata.namespace ?? "default";
-  const states = gateway.spec.listeners.map((listener, i): ListenerState => {
+  const states = evaluateListenerEntries(
+    ctx,
+    gateway,
+    gateway,
+    (listener) => listenerId(namespace, gateway.metadata.name, listener.name),
+  );
+  markConflictsWithinGateway(ctx, states);
+  return states;
+}
+
+/**
+ * Evaluates the listeners `owner` declares (a Gateway's own, or a
+ * ListenerSet's) for serving on `gateway`, each under the id `idOf` gives
+ * it; conflicts are the caller's to mark.
+ */
+export function evaluateListenerEntries(
+  ctx: TranslateContext,
+  gateway: Gateway,
+  owner: Gateway | ListenerSet,
+  idOf: (listener: Listener) => string,
+): ListenerState[] {
+  return owner.spec.listeners.map((listener, i): ListenerState => {
     const field = `spec.listeners[${i}]`;
     const base = {
       gateway,
+      owner,
       listener,
-      id: listenerId(namespace, gateway.metadata.name, listener.name),
+      id: idOf(listener),
       field,
       attachedRoutes: new Set<string>(),
       certificates: [] as CertificateConfig[],
@@ -44,7 +67,7 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       reason: Reason.ResolvedRefs,
       message: "All references are resolved",
     };
-    const refused = refusedListener(ctx, gateway, listener, field);
+    const refused = refusedListener(ctx, owner, listener, field);
     if (refused !== undefined) {
       return {
         ...base,
@@ -56,8 +79,8 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
         resolvedRefs: resolvedOk,
       };
     }
-    checkNamespaces(ctx, gateway, listener, field);
-    const kinds = routeKinds(ctx, gateway, listener, field);
+    checkNamespaces(ctx, owner, listener, field);
+    const kinds = routeKinds(ctx, owner, listener, field);
     let resolvedRefs: Outcome & { ok: boolean } = kinds.invalid
       ? { ok: false, ...kinds.invalid }
       : resolvedOk;
@@ -70,7 +93,7 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
     let frontend: ReturnType<typeof evaluateFrontendValidation>;
     let partialCaRefs = false;
     if (terminatesTls(listener)) {
-      const resolution = resolveCertificates(ctx, gateway, listener, field);
+      const resolution = resolveCertificates(ctx, owner, listener, field);
       if (resolution.ok) certificates = resolution.certificates;
       else resolvedRefs = { ok: false, reason: resolution.reason, message: resolution.message };
       if (listener.protocol === "HTTPS") {
@@ -93,8 +116,6 @@ export function evaluateListeners(ctx: TranslateContext, gateway: Gateway): List
       ...(partialCaRefs ? { partialCaRefs } : {}),
     };
   });
-  markConflictsWithinGateway(ctx, states);
-  return states;
 }
 
 /** The protocols this gateway serves. */
@@ -108,7 +129,7 @@ type ServedProtocol = "HTTP" | "HTTPS" | "TLS";
  */
 function refusedListener(
   ctx: TranslateContext,
-  gateway: Gateway,
+  owner: Gateway | ListenerSet,
   listener: Listener,
   field: string,
 ): Outcome | undefined {
@@ -117,7 +138,7 @@ function refusedListener(
     const message = `Cannot serve listener "${listener.name}": protocol ${
       JSON.stringify(protocol)
     } is not supported, only HTTP, HTTPS and TLS`;
-    ctx.problem(gateway, `${field}.protocol`, message);
+    ctx.problem(owner, `${field}.protocol`, message);
     return { reason: Reason.UnsupportedProtocol, message };
   }
   const mode = listener.tls?.mode ?? "Terminate";
@@ -125,7 +146,7 @@ function refusedListener(
   const message = `Cannot serve ${protocol} listener "${listener.name}": tls.mode ${
     JSON.stringify(mode)
   } is not supported, only Terminate`;
-  ctx.problem(gateway, `${field}.tls.mode`, message);
+  ctx.problem(owner, `${field}.tls.mode`, message);
   return { reason: Reason.UnsupportedValue, message };
 }
 
@@ -136,7 +157,7 @@ export function servedRouteKinds(protocol: string | undefined): readonly string[
 
 function routeKinds(
   ctx: TranslateContext,
-  gateway: Gateway,
+  owner: Gateway | ListenerSet,
   listener: Listener,
   field: string,
 ): { supported: RouteGroupKind[]; invalid?: Outcome } {
@@ -154,7 +175,7 @@ function routeKinds(
     } else {
       unsupported.push(`${group}/${k.kind}`);
       ctx.problem(
-        gateway,
+        owner,
         `${field}.allowedRoutes.kinds[${i}]`,
         `Cannot allow route kind ${JSON.stringify(k.kind)} in group ${
           JSON.stringify(group)
@@ -177,7 +198,7 @@ function routeKinds(
 /** Reports `allowedRoutes.namespaces` settings that admit no route at all. */
 function checkNamespaces(
   ctx: TranslateContext,
-  gateway: Gateway,
+  owner: Gateway | ListenerSet,
   listener: Listener,
   field: string,
 ): void {
@@ -185,7 +206,7 @@ function checkNamespaces(
   const from = namespaces?.from ?? "Same";
   if (from !== "All" && from !== "Same" && from !== "Selector") {
     ctx.problem(
-      gateway,
+      owner,
       `${field}.allowedRoutes.namespaces.from`,
       `Cannot allow routes from ${
         JSON.stringify(from)
@@ -193,7 +214,7 @@ function checkNamespaces(
     );
   } else if (from === "Selector" && !namespaces?.selector) {
     ctx.problem(
-      gateway,
+      owner,
       `${field}.allowedRoutes.namespaces.selector`,
       "Cannot select namespaces: from is Selector but selector is missing; no route may attach",
     );

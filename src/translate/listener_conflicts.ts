@@ -33,7 +33,7 @@ export function markConflictsWithinGateway(ctx: TranslateContext, states: Listen
             [...protocols].sort().join(", ")
           })`,
         };
-        ctx.problem(s.gateway, `${s.field}.port`, s.conflicted.message);
+        ctx.problem(s.owner, `${s.field}.port`, s.conflicted.message);
       }
       continue;
     }
@@ -51,7 +51,7 @@ export function markConflictsWithinGateway(ctx: TranslateContext, states: Listen
             same.map((o) => JSON.stringify(o.listener.name)).join(", ")
           } share port ${port} and hostname ${JSON.stringify(host || "(none)")}`,
         };
-        ctx.problem(s.gateway, `${s.field}.hostname`, s.conflicted.message);
+        ctx.problem(s.owner, `${s.field}.hostname`, s.conflicted.message);
       }
     }
   }
@@ -113,11 +113,62 @@ function markModeConflictsAcrossGateways(
 
 function conflict(ctx: TranslateContext, s: ListenerState, message: string): void {
   s.conflicted = { reason: Reason.ProtocolConflict, message };
-  ctx.problem(s.gateway, `${s.field}.port`, message);
+  ctx.problem(s.owner, `${s.field}.port`, message);
 }
 
 function tlsMode(state: ListenerState): string {
   return state.listener.tls?.mode ?? "Terminate";
+}
+
+/**
+ * Marks the listeners of one ListenerSet that conflict with `earlier`, the
+ * listeners that take precedence over them on the same Gateway (the
+ * Gateway's own, then older sets'): a port served with another protocol
+ * (`ProtocolConflict`, also for a protocol this gateway does not serve: the
+ * port is taken either way), or the same port, protocol and hostname
+ * (`HostnameConflict`). Unlike within one Gateway, the earlier listener
+ * keeps serving. Listeners already conflicted within their set are left so.
+ */
+export function markConflictsWithEarlier(
+  ctx: TranslateContext,
+  earlier: readonly ListenerState[],
+  states: readonly ListenerState[],
+): void {
+  const live = earlier.filter((e) => e.accepted.ok && !e.conflicted);
+  for (const s of states) {
+    if (s.conflicted) continue;
+    const samePort = live.filter((e) => e.listener.port === s.listener.port);
+    const otherProtocol = samePort.find((e) => protocolKey(e) !== protocolKey(s));
+    const sameHost = samePort.find((e) =>
+      (e.listener.hostname ?? "") === (s.listener.hostname ?? "")
+    );
+    if (otherProtocol) {
+      s.conflicted = {
+        reason: Reason.ProtocolConflict,
+        message: `Port ${s.listener.port} is already served as ${
+          protocolKey(otherProtocol)
+        } by listener ${JSON.stringify(otherProtocol.listener.name)} of ${
+          ownerName(otherProtocol)
+        }`,
+      };
+      ctx.problem(s.owner, `${s.field}.port`, s.conflicted.message);
+    } else if (sameHost) {
+      s.conflicted = {
+        reason: Reason.HostnameConflict,
+        message: `Port ${s.listener.port} and hostname ${
+          JSON.stringify(s.listener.hostname ?? "(none)")
+        } are already served by listener ${JSON.stringify(sameHost.listener.name)} of ${
+          ownerName(sameHost)
+        }`,
+      };
+      ctx.problem(s.owner, `${s.field}.hostname`, s.conflicted.message);
+    }
+  }
+}
+
+function ownerName(state: ListenerState): string {
+  const { kind, metadata } = state.owner;
+  return `${kind} ${metadata.namespace ?? "default"}/${metadata.name}`;
 }
 
 /**
@@ -126,5 +177,5 @@ function tlsMode(state: ListenerState): string {
  * an HTTPS port answers every handshake itself.
  */
 export function protocolKey(state: ListenerState): string {
-  return state.protocol ?? "";
+  return state.protocol ?? state.listener.protocol;
 }

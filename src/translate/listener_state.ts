@@ -4,15 +4,23 @@
  * @module
  */
 import type { Gateway, Listener, RouteGroupKind } from "../resources/gateway_types.ts";
+import type { ListenerSet } from "../resources/listener_set_types.ts";
 import type { CertificateConfig, ClientValidationConfig } from "../model/config.ts";
 import type { Outcome } from "./conditions.ts";
 
 /** What `translate` knows of one listener while it works. */
 export interface ListenerState {
+  /** The Gateway the listener serves on: its own, or the parent of its ListenerSet. */
   readonly gateway: Gateway;
+  /**
+   * The object that declares the listener: the Gateway, or a ListenerSet.
+   * Problems are reported on it, `allowedRoutes` `Same` means its namespace,
+   * and certificate references need ReferenceGrants from it.
+   */
+  readonly owner: Gateway | ListenerSet;
   readonly listener: Listener;
   readonly id: string;
-  /** `spec.listeners[i]`, for problems. */
+  /** `spec.listeners[i]` of the owner, for problems. */
   readonly field: string;
   /** The protocol, when it is one this gateway serves. */
   readonly protocol?: "HTTP" | "HTTPS" | "TLS";

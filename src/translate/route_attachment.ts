@@ -26,9 +26,38 @@ export interface ParentAttachment {
   attachments: Attachment[];
 }
 
-/** Whether a parentRef points at a Gateway (the only parent kind this gateway has). */
+/** Whether a parentRef points at a Gateway. */
 export function isGatewayRef(ref: ParentReference): boolean {
   return (ref.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && (ref.kind ?? "Gateway") === "Gateway";
+}
+
+/** A parent of ours a parentRef names, with the listeners a route may attach to through it. */
+export interface OurParent {
+  /** `namespace/name` of the Gateway the listeners serve on. */
+  gatewayName: string;
+  /** For messages: `Gateway <ns>/<name>` or `ListenerSet <ns>/<name>`. */
+  parent: string;
+  listeners: ListenerState[];
+}
+
+/**
+ * The parent of ours `ref` names, or `undefined` when it is not ours. A
+ * Gateway parent offers only the Gateway's own listeners, a ListenerSet
+ * parent only the set's: a route attaches to each independently.
+ */
+export function ourParent(
+  ref: ParentReference,
+  routeNamespace: string,
+  listenersByGateway: ReadonlyMap<string, ListenerState[]>,
+  listenerSets: ReadonlyMap<string, OurParent> | undefined,
+): OurParent | undefined {
+  const key = `${ref.namespace ?? routeNamespace}/${ref.name}`;
+  if (isGatewayRef(ref)) {
+    const listeners = listenersByGateway.get(key);
+    return listeners && { gatewayName: key, parent: `Gateway ${key}`, listeners };
+  }
+  const isListenerSet = ref.group === GATEWAY_GROUP && ref.kind === "ListenerSet";
+  return isListenerSet ? listenerSets?.get(key) : undefined;
 }
 
 /**
@@ -42,14 +71,18 @@ export function attachToGateway(
   route: HTTPRoute | TLSRoute,
   ref: ParentReference,
   listeners: readonly ListenerState[],
+  parent?: string,
 ): ParentAttachment {
   const selected = listeners.filter((l) =>
     (ref.sectionName === undefined || l.listener.name === ref.sectionName) &&
     (ref.port === undefined || l.listener.port === ref.port)
   );
-  const gatewayName = listeners[0]
-    ? `${listeners[0].gateway.metadata.namespace}/${listeners[0].gateway.metadata.name}`
-    : ref.name;
+  const parentName = parent ??
+    `Gateway ${
+      listeners[0]
+        ? `${listeners[0].gateway.metadata.namespace}/${listeners[0].gateway.metadata.name}`
+        : ref.name
+    }`;
   if (selected.length === 0) {
     const what = [
       ref.sectionName !== undefined ? `sectionName ${JSON.stringify(ref.sectionName)}` : "",
@@ -57,7 +90,7 @@ export function attachToGateway(
     ].filter(Boolean).join(" and ");
     return rejected(
       Reason.NoMatchingParent,
-      `Gateway ${gatewayName} has no listener with ${what || "any name"}`,
+      `${parentName} has no listener with ${what || "any name"}`,
     );
   }
   const routeNamespace = route.metadata.namespace ?? "default";
@@ -67,7 +100,7 @@ export function attachToGateway(
   if (allowed.length === 0) {
     return rejected(
       Reason.NotAllowedByListeners,
-      `No listener of Gateway ${gatewayName} selected by this parentRef allows ${route.kind}s from namespace ${routeNamespace}`,
+      `No listener of ${parentName} selected by this parentRef allows ${route.kind}s from namespace ${routeNamespace}`,
     );
   }
   const attachments: Attachment[] = [];
@@ -78,7 +111,7 @@ export function attachToGateway(
   if (attachments.length === 0) {
     return rejected(
       Reason.NoMatchingListenerHostname,
-      `No hostname of the route intersects a hostname of the listeners of Gateway ${gatewayName}`,
+      `No hostname of the route intersects a hostname of the listeners of ${parentName}`,
     );
   }
   return {
@@ -99,7 +132,7 @@ function namespaceAllowed(
   const namespaces = state.listener.allowedRoutes?.namespaces;
   const from = namespaces?.from ?? "Same";
   if (from === "All") return true;
-  if (from === "Same") return routeNamespace === (state.gateway.metadata.namespace ?? "default");
+  if (from === "Same") return routeNamespace === (state.owner.metadata.namespace ?? "default");
   if (from === "Selector") {
     // A Selector without a selector selects nothing: failing closed never widens access.
     if (!namespaces?.selector) return false;

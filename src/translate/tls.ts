@@ -5,6 +5,7 @@
  */
 import type { Secret } from "../resources/core_types.ts";
 import type { Gateway, Listener, SecretObjectReference } from "../resources/gateway_types.ts";
+import type { ListenerSet } from "../resources/listener_set_types.ts";
 import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
@@ -27,7 +28,7 @@ const GATEWAY_GROUP = "gateway.networking.k8s.io";
  */
 export function resolveCertificates(
   ctx: TranslateContext,
-  gateway: Gateway,
+  gateway: Gateway | ListenerSet,
   listener: Listener,
   field: string,
 ): CertificateResolution {
@@ -53,13 +54,13 @@ export function resolveCertificates(
 
 /**
  * One certificate reference of `gateway` (a listener's, or the backend client
- * certificate): a core Secret, allowed by a ReferenceGrant when in another
- * namespace, holding a valid certificate and key. Failures are recorded as
+ * certificate) or of a ListenerSet's listener: a core Secret, allowed by a
+ * ReferenceGrant from the referring kind when in another namespace, holding a valid certificate and key. Failures are recorded as
  * problems at `field`.
  */
 export function resolveCertificateRef(
   ctx: TranslateContext,
-  gateway: Gateway,
+  gateway: Gateway | ListenerSet,
   ref: SecretObjectReference,
   field: string,
 ): { ok: true; certificate: CertificateConfig } | ({ ok: false } & Outcome) {
@@ -81,12 +82,12 @@ export function resolveCertificateRef(
   if (
     !isReferenceAllowed(
       ctx.referenceGrants,
-      { group: GATEWAY_GROUP, kind: "Gateway", namespace: gatewayNamespace },
+      { group: GATEWAY_GROUP, kind: gateway.kind, namespace: gatewayNamespace },
       { group: "", kind: "Secret", namespace, name: ref.name },
     )
   ) {
     return fail(
-      `Cannot use Secret ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
+      `Cannot use Secret ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows ${gateway.kind}s from ${gatewayNamespace}`,
       Reason.RefNotPermitted,
     );
   }

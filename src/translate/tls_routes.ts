@@ -16,7 +16,7 @@ import { type Outcome, Reason } from "./conditions.ts";
 import { resolveBackend } from "./backend.ts";
 import { ruleId } from "./ids.ts";
 import type { ListenerState } from "./listener_state.ts";
-import { attachToGateway, isGatewayRef } from "./route_attachment.ts";
+import { attachToGateway, type OurParent, ourParent } from "./route_attachment.ts";
 import { routeParentStatus } from "./route_status.ts";
 
 /** A TLSRoute serving one SNI hostname on one listener. */
@@ -51,6 +51,7 @@ export function attachTlsRoutes(
   routes: readonly TLSRoute[],
   listenersByGateway: ReadonlyMap<string, ListenerState[]>,
   controllerName: string,
+  listenerSets?: ReadonlyMap<string, OurParent>,
 ): TlsRoutesResult {
   const statuses: ObjectStatus[] = [];
   const hostsByListener = new Map<string, TlsHostRoute[]>();
@@ -59,9 +60,8 @@ export function attachTlsRoutes(
     const routeNamespace = route.metadata.namespace!;
     const parentRefs = route.spec.parentRefs ?? [];
     const ours = parentRefs.flatMap((ref) => {
-      if (!isGatewayRef(ref)) return [];
-      const listeners = listenersByGateway.get(`${ref.namespace ?? routeNamespace}/${ref.name}`);
-      return listeners ? [{ ref, listeners }] : [];
+      const parent = ourParent(ref, routeNamespace, listenersByGateway, listenerSets);
+      return parent ? [{ ref, listeners: parent.listeners, parent: parent.parent }] : [];
     });
     const generation = route.metadata.generation ?? 0;
     if (ours.length === 0) {
@@ -74,8 +74,8 @@ export function attachTlsRoutes(
     }
     const compiled = compileTlsRoute(ctx, route);
     const parents: RouteParentStatus[] = [];
-    for (const { ref, listeners } of ours) {
-      const attached = attachToGateway(ctx, route, ref, listeners);
+    for (const { ref, listeners, parent } of ours) {
+      const attached = attachToGateway(ctx, route, ref, listeners, parent);
       if (!attached.accepted.ok) {
         ctx.problem(
           route,

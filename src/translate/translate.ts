@@ -32,6 +32,8 @@ import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.
 import { insecureFrontendCondition } from "./frontend_validation.ts";
 import { attachTlsRoutes } from "./tls_routes.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
+import { evaluateListenerSets, refuseSetsOfUnservedGateways } from "./listener_sets.ts";
+import { listenerSetStatuses, withAttachedListenerSets } from "./listener_set_status.ts";
 import {
   type GatewayClientCertificate,
   gatewayClientCertificate,
@@ -61,22 +63,31 @@ export function translate(
   const ctx = createContext(snapshot, options);
   const classes = evaluateGatewayClasses(ctx);
 
-  const { gateways, listenersByGateway, clientCertificates, allListeners } = evaluateGateways(
+  const { gateways, listenersByGateway, clientCertificates } = evaluateGateways(
     ctx,
     classes.accepted,
   );
+  const listenerSets = evaluateListenerSets(ctx, gateways, listenersByGateway);
+  // Each Gateway's own listeners, then its ListenerSets' in their precedence.
+  const allListeners = gateways.flatMap((g) => {
+    const key = namespacedName(g);
+    const sets = listenerSets.byGateway.get(key) ?? [];
+    return [...(listenersByGateway.get(key) ?? []), ...sets.flatMap((s) => s.listeners)];
+  });
   const addresses = addressOutcomes(gateways, options);
   const pool = options.addressPool !== undefined;
   // With a pool no two Gateways share an address, so only listeners of one
   // Gateway can compete for a socket.
   if (!pool) markConflictsAcrossGateways(ctx, allListeners);
   const unservable = unservableGateways(ctx, gateways, addresses);
+  refuseSetsOfUnservedGateways(listenerSets, unservable);
 
   const policyAncestors = new PolicyAncestors();
   const attached = attachRoutes(ctx, {
     snapshot,
     options,
     listenersByGateway,
+    listenerSets: listenerSets.parents,
     clientCertificate: (gateway) => clientCertificates.get(gateway)?.certificate,
     policyAncestors,
     memo,
@@ -88,6 +99,7 @@ export function translate(
     snapshot.tlsRoutes ?? [],
     listenersByGateway,
     options.controllerName,
+    listenerSets.parents,
   );
   const built = buildPorts(
     allListeners.filter((l) => !unservable.has(l.gateway)),
@@ -101,13 +113,17 @@ export function translate(
   const gatewayStatuses = [...gateways]
     .sort(compareByName)
     .map((g) =>
-      gatewayStatus(
-        g,
-        listenersByGateway.get(namespacedName(g)) ?? [],
-        addresses.get(gatewayKey(g))!,
-        pool,
-        [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
-          .filter((c) => c !== undefined),
+      withAttachedListenerSets(
+        gatewayStatus(
+          g,
+          listenersByGateway.get(namespacedName(g)) ?? [],
+          addresses.get(gatewayKey(g))!,
+          pool,
+          [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
+            .filter((c) => c !== undefined),
+        ),
+        g.spec.allowedListeners !== undefined,
+        listenerSets.byGateway.get(namespacedName(g)),
       )
     );
 
@@ -118,6 +134,7 @@ export function translate(
     statuses: [
       ...classes.statuses,
       ...gatewayStatuses,
+      ...listenerSetStatuses(listenerSets.all),
       ...routeStatuses,
       ...tlsRoutes.statuses,
       ...backendTlsPolicyStatuses(ctx, policyAncestors),
@@ -132,7 +149,6 @@ interface OurGateways {
   /** Listeners by `namespace/name` of their Gateway. */
   listenersByGateway: Map<string, ListenerState[]>;
   clientCertificates: Map<string, GatewayClientCertificate>;
-  allListeners: ListenerState[];
 }
 
 function evaluateGateways(
@@ -145,14 +161,12 @@ function evaluateGateways(
     .sort(compareByAgeThenName);
   const listenersByGateway = new Map<string, ListenerState[]>();
   const clientCertificates = new Map<string, GatewayClientCertificate>();
-  const allListeners: ListenerState[] = [];
   for (const gateway of gateways) {
     const states = evaluateListeners(ctx, gateway);
     listenersByGateway.set(namespacedName(withNamespace(gateway)), states);
     clientCertificates.set(namespacedName(gateway), gatewayClientCertificate(ctx, gateway));
-    allListeners.push(...states);
   }
-  return { gateways, listenersByGateway, clientCertificates, allListeners };
+  return { gateways, listenersByGateway, clientCertificates };
 }
 
 /** The configs of the rules some port serves, by id in sorted order. */

@@ -23,6 +23,7 @@ const table: [string, string, string, string, boolean, boolean][] = [
   ["gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", true, false],
   ["gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", true, false],
   ["gateway.networking.k8s.io", "v1", "tlsroutes", "TLSRoute", true, false],
+  ["gateway.networking.k8s.io", "v1", "listenersets", "ListenerSet", true, false],
   ["gateway.networking.k8s.io", "v1beta1", "referencegrants", "ReferenceGrant", true, false],
   ["gateway.networking.k8s.io", "v1", "backendtlspolicies", "BackendTLSPolicy", true, false],
   ["", "v1", "services", "Service", true, true],

@@ -67,7 +67,7 @@ Deno.test("a misspelt kind of gateway.networking.k8s.io is an error; other kinds
     'kind: is not a kind of gateway.networking.k8s.io, got "HttpRoute"; did you mean "HTTPRoute"?',
   ]);
   assertEquals(errors(route({}, "Gatway")).length, 1);
-  for (const kind of ["TCPRoute", "ListenerSet"]) {
+  for (const kind of ["TCPRoute", "UDPRoute"]) {
     assertEquals(validateResource(route({}, kind)).ignored, true, kind);
   }
   const foreign = { ...route({}, "HttpRoute"), apiVersion: "example.com/v1" };
@@ -138,6 +138,7 @@ Deno.test({
       HTTPRoute: "httproutes",
       GRPCRoute: "grpcroutes",
       TLSRoute: "tlsroutes",
+      ListenerSet: "listenersets",
       ReferenceGrant: "referencegrants",
       BackendTLSPolicy: "backendtlspolicies",
     };

@@ -151,6 +151,16 @@ Deno.test("the real process, with the binary's permissions, makes only requests 
       rules: [{ backendRefs: [{ name: "backend", port: 80 }] }],
     },
   });
+  // Its Gateway admits no ListenerSets: the set still gets a status saying so.
+  kube.apply({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "ListenerSet",
+    metadata: { name: "extra", namespace: "default", generation: 1 },
+    spec: {
+      parentRef: { name: "gw" },
+      listeners: [{ name: "extra", port: freePort(), protocol: "HTTP" }],
+    },
+  });
   // A conflict on the first status write of each kind makes the writer re-read that status.
   for (const kind of STATUS_KINDS) {
     kube.failNext({ status: 409, method: "PATCH", pathIncludes: `/${kindOf(kind).resource}/` });

@@ -94,4 +94,27 @@ export const MUTATIONS: Record<string, Mutation> = {
     gateways[i] = clone(gateways[i]);
     return { ...s, gateways };
   },
+  "a Gateway stops admitting ListenerSets": (s, rng) => {
+    const admitting = s.gateways.filter((g) => g.spec.allowedListeners !== undefined);
+    if (admitting.length === 0) return undefined;
+    const target = admitting[rng.int(admitting.length)];
+    const gateway = clone(target);
+    delete gateway.spec.allowedListeners;
+    return { ...s, gateways: s.gateways.map((g) => g === target ? gateway : g) };
+  },
+  "a ListenerSet goes away": (s, rng) => {
+    const sets = s.listenerSets ?? [];
+    if (sets.length === 0) return undefined;
+    const i = rng.int(sets.length);
+    return { ...s, listenerSets: sets.filter((_, j) => j !== i) };
+  },
+  "a ListenerSet's first listener takes another hostname": (s, rng) => {
+    const sets = [...(s.listenerSets ?? [])];
+    if (sets.length === 0) return undefined;
+    const i = rng.int(sets.length);
+    const set = clone(sets[i]);
+    set.spec.listeners[0].hostname = `changed-${rng.int(3)}.example.com`;
+    sets[i] = set;
+    return { ...s, listenerSets: sets };
+  },
 };

@@ -30,6 +30,7 @@ const LISTS: Record<GatewayResource["kind"], keyof Snapshot> = {
   HTTPRoute: "httpRoutes",
   GRPCRoute: "grpcRoutes",
   TLSRoute: "tlsRoutes",
+  ListenerSet: "listenerSets",
   ReferenceGrant: "referenceGrants",
   Service: "services",
   EndpointSlice: "endpointSlices",
