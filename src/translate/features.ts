@@ -45,6 +45,9 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("BackendTLSPolicy", "Core", "claimed", `${E2E}backend_tls.test.ts`),
   row("BackendTLSPolicySANValidation", "Extended", "claimed", `${E2E}backend_tls.test.ts`),
   row("GRPCRoute", "Core", "claimed", `${E2E}grpc.test.ts`, { needsGrpcTrailers: true }),
+  row("GRPCRouteNamedRouteRule", "Extended", "claimed", `${E2E}grpc.test.ts`, {
+    needsGrpcTrailers: true,
+  }),
   row("Gateway", "Core", "claimed", `${E2E}conformance_statuses.test.ts`),
   row(
     "GatewayAddressEmpty",

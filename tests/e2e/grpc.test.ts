@@ -38,7 +38,8 @@ spec:
     backendRefs:
     - { name: one, port: 8080, weight: 1 }
     - { name: two, port: 8080, weight: 1 }
-  - matches:
+  - name: by-service
+    matches:
     - method: { service: echo.Echo }
     filters:
     - type: RequestHeaderModifier
@@ -91,6 +92,14 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
       assertEquals(res.trailers["x-trailer"], "one");
     },
   );
+
+  await t.step("a named rule serves beside unnamed ones (GRPCRouteNamedRouteRule)", async () => {
+    const res = await grpcCall(port, host, "/echo.Echo/Say", {
+      headers: { "x-echo-headers": "x-via" },
+    });
+    assertEquals(res.headers["x-seen-x-via"], "gateway");
+    assertEquals(res.trailers["grpc-status"], "0");
+  });
 
   await t.step("header modifiers change the request and the response headers", async () => {
     const res = await grpcCall(port, host, "/echo.Echo/Say", {
