@@ -7,6 +7,11 @@
  * named in `x-echo-headers`, and the trailers `grpc-status: 0`,
  * `grpc-message: fine` and `x-trailer: <name>`; `/echo.Echo/Missing` with a
  * Trailers-Only `grpc-status: 5`; anything else with `grpc-status: 12`.
+ * Streaming methods: `/echo.Echo/Chat` (bidi) writes each piece of the
+ * request body back as it arrives; `/echo.Echo/Collect` (client streaming)
+ * answers once the request ends, with one message holding the call's byte count;
+ * `/echo.Echo/Ticks` (server streaming) sends `tick-1` at once and `tick-2`
+ * only when the test calls `releaseTicks()`.
  * @module
  */
 import http2 from "node:http2";
@@ -18,7 +23,17 @@ export interface GrpcBackend extends AsyncDisposable {
   readonly port: number;
   /** Calls served so far. */
   calls(): number;
+  /** Request body bytes received so far by streaming calls. */
+  received(): number;
+  /** Lets `/echo.Echo/Ticks` calls send their second message and end. */
+  releaseTicks(): void;
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode startGrpcBackend}. */
+export interface GrpcBackendOptions {
+  /** Serve TLS (ALPN `h2`) with this certificate. */
+  tls?: { certPem: string; keyPem: string };
 }
 
 /** gRPC framing of one message: flag 0, 4-byte big-endian length, bytes. */
@@ -30,11 +45,50 @@ export function frame(message: Uint8Array): Uint8Array {
 }
 
 /** Starts a backend named `name` on a free loopback port. */
-export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
-  const server = http2.createServer();
+export async function startGrpcBackend(
+  name: string,
+  options: GrpcBackendOptions = {},
+): Promise<GrpcBackend> {
+  const server = options.tls === undefined
+    ? http2.createServer()
+    : http2.createSecureServer({ cert: options.tls.certPem, key: options.tls.keyPem });
   let calls = 0;
+  let received = 0;
+  let releaseTicks!: () => void;
+  const ticksReleased = new Promise<void>((resolve) => releaseTicks = resolve);
+  const streaming: Record<string, (stream: http2.ServerHttp2Stream) => void> = {
+    "/echo.Echo/Chat": (stream) => {
+      stream.on("data", (d: Buffer) => {
+        received += d.length;
+        stream.write(d);
+      });
+      stream.on("end", () => stream.end());
+    },
+    "/echo.Echo/Collect": (stream) => {
+      let bytes = 0;
+      stream.on("data", (d: Buffer) => {
+        bytes += d.length;
+        received += d.length;
+      });
+      stream.on("end", () => stream.end(frame(new TextEncoder().encode(String(bytes)))));
+    },
+    "/echo.Echo/Ticks": (stream) => {
+      stream.resume();
+      stream.write(frame(new TextEncoder().encode("tick-1")));
+      ticksReleased.then(() => stream.end(frame(new TextEncoder().encode("tick-2"))));
+    },
+  };
   server.on("stream", (stream, headers) => {
     calls++;
+    stream.on("error", () => {});
+    const serve = streaming[String(headers[":path"])];
+    if (serve !== undefined) {
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "x-backend": name }, {
+        waitForTrailers: true,
+      });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      return serve(stream);
+    }
     const chunks: Buffer[] = [];
     stream.on("data", (d: Buffer) => chunks.push(d));
     stream.on("end", () => {
@@ -65,7 +119,14 @@ export async function startGrpcBackend(name: string): Promise<GrpcBackend> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return { port, calls: () => calls, close, [Symbol.asyncDispose]: close };
+  return {
+    port,
+    calls: () => calls,
+    received: () => received,
+    releaseTicks,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 /** What a unary call got back. */
