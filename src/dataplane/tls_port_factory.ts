@@ -2,15 +2,20 @@
  * The HTTPS `PortServerFactory` of the listener manager: binds an HTTPS port
  * with `serveTlsPort` and turns each config update into the port's new
  * certificate choice (a rotation only when some handshake would change).
- * With `reusePort` (one of several workers) every worker binds the public
- * port and keeps its own loopback TLS listener, relays and rotations.
+ * A port of one listener is served without the ClientHello relay
+ * (`tls_sni_choice.ts`); when its listeners change so that the other way is
+ * needed, the port is bound again that way. With `reusePort` (one of several
+ * workers) every worker binds the public port and keeps its own listeners,
+ * relays and rotations.
  * @module
  */
 import type { RouteTable } from "../router/router.ts";
 import type { PortServer, PortServerFactory } from "./port_server.ts";
 import { sniCertificatesFor } from "./sni.ts";
+import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import { serveTlsPort } from "./tls_port_server.ts";
-import type { SniSource } from "./tls_port_types.ts";
+import type { SniSource, TlsPortServer } from "./tls_port_types.ts";
+import { sniSourceFor } from "./tls_sni_choice.ts";
 import { assertTlsInternals } from "./tls_server.ts";
 
 /** Options of {@linkcode createHttpsServerFactory}. */
@@ -18,9 +23,9 @@ export interface HttpsServerFactoryOptions {
   /** Distinct server names one listener resolves before it is replaced. */
   maxResolvedNames?: number;
   /**
-   * How each connection's listener is known (421 decisions). Default
-   * `client-hello`: the SNI, read by a relay; `first-request` saves the
-   * relay's cost but binds a connection to its first request's Host.
+   * How each connection's listener is known (421 decisions). Default: per
+   * port, `sniSourceFor` (`tls_sni_choice.ts`): the relay (`client-hello`)
+   * only where several listeners or client certificates need the SNI.
    */
   sniSource?: SniSource;
 }
@@ -46,26 +51,65 @@ export function createHttpsServerFactory(
     // Fails the bind (reported in the port's state) rather than serving
     // without SNI on a Deno whose internals changed.
     assertTlsInternals();
-    const server = serveTlsPort({
-      hostname: context.hostname,
-      port: context.port,
-      address: context.portConfig.address,
-      // Shared by the workers (`--workers`); otherwise the server's own default.
-      reusePort: context.reusePort || undefined,
-      certificates: sniCertificatesFor(context.portConfig, context.certificates),
-      getTable,
-      handler: context.handler,
-      logger: context.logger,
-      maxResolvedNames: options.maxResolvedNames,
-      sniSource: options.sniSource,
-      budget: context.budget,
-      maxConnections: context.maxConnections,
-      watcher: context.watcher,
-    });
+    const serve = (portConfig: PortConfig, certificates: CertificateConfig[]) =>
+      serveTlsPort({
+        hostname: context.hostname,
+        port: context.port,
+        address: context.portConfig.address,
+        // Shared by the workers (`--workers`); otherwise the server's own default.
+        reusePort: context.reusePort || undefined,
+        certificates: sniCertificatesFor(portConfig, certificates),
+        getTable,
+        handler: context.handler,
+        logger: context.logger,
+        maxResolvedNames: options.maxResolvedNames,
+        sniSource: options.sniSource ?? sniSourceFor(portConfig),
+        budget: context.budget,
+        maxConnections: context.maxConnections,
+        watcher: context.watcher,
+      });
+    let server = serve(context.portConfig, context.certificates);
+    // Servers of a former `SniSource` whose connections are still open.
+    let retired: TlsPortServer[] = [];
     return {
-      shutdown: () => server.shutdown(),
-      update: (portConfig, certificates) =>
-        server.update(sniCertificatesFor(portConfig, certificates)),
+      shutdown: async () => {
+        await Promise.all([server, ...retired].map((s) => s.shutdown()));
+      },
+      update: async (portConfig, certificates) => {
+        const wanted = options.sniSource ?? sniSourceFor(portConfig);
+        if (wanted === server.sniSource) {
+          return server.update(sniCertificatesFor(portConfig, certificates));
+        }
+        const old = server;
+        server = await switchSniSource(old, () => serve(portConfig, certificates));
+        for (const done of retired.filter((s) => s.connections() === 0)) void done.shutdown();
+        retired = [...retired.filter((s) => s.connections() > 0), old];
+        context.logger.info("HTTPS port rebound for its listeners", {
+          port: context.port,
+          sniSource: wanted,
+        });
+      },
     };
   };
+}
+
+/**
+ * A server of the other `SniSource` on the port of `old`, which stops
+ * accepting: the new one binds beside the old when both sockets allow
+ * `SO_REUSEPORT`, else once the old released the port. Connections of `old`
+ * stay open until its `shutdown`. Throws when the port cannot be bound.
+ */
+async function switchSniSource(
+  old: TlsPortServer,
+  bind: () => TlsPortServer,
+): Promise<TlsPortServer> {
+  try {
+    const next = bind();
+    void old.stopAccepting();
+    return next;
+  } catch {
+    // The old socket holds the port alone: release it first.
+  }
+  await old.stopAccepting();
+  return bind();
 }

@@ -100,6 +100,8 @@ class TlsPort implements TlsPortServer {
   readonly #clientAuth: ClientAuth | undefined;
   #generationCount = 0;
   #stopping = false;
+  /** Set by `stopAccepting`: the public socket is closed for good. */
+  #retired: Promise<void> | undefined;
   #port: number;
   #rotating: Promise<void> = Promise.resolve();
   #current: Generation;
@@ -142,7 +144,7 @@ class TlsPort implements TlsPortServer {
   }
 
   update(certificates: SniCertificates): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
+    if (this.#stopping || this.#retired) return Promise.resolve();
     if (certificates.fingerprint === this.#current.certificates.fingerprint) {
       // Same handshakes; keep the listener (and its warm cache).
       this.#current.certificates = certificates;
@@ -155,10 +157,8 @@ class TlsPort implements TlsPortServer {
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    await this.#rotating;
-    await this.#front?.close();
+    await this.stopAccepting();
     await this.#clientAuth?.close();
-    await this.#closeGeneration(this.#current);
     const open = [...this.#live];
     await Promise.all(open.map(async (connection) => {
       await connection.served.shutdown().catch(() => {});
@@ -167,6 +167,15 @@ class TlsPort implements TlsPortServer {
     // Each relay ends once its TLS connection above has closed.
     await this.#clientAuth?.drained();
     await this.#front?.drained();
+  }
+
+  stopAccepting(): Promise<void> {
+    this.#retired ??= (async () => {
+      await this.#rotating;
+      await this.#front?.close();
+      await this.#closeGeneration(this.#current);
+    })();
+    return this.#retired;
   }
 
   #openFrontDoor(): FrontDoor {
@@ -321,7 +330,7 @@ class TlsPort implements TlsPortServer {
       resolve: (serverName) => {
         // Called once per distinct name per listener (Deno caches the rest).
         generation.resolvedNames++;
-        if (generation.resolvedNames === this.#maxResolvedNames && !this.#stopping) {
+        if (generation.resolvedNames === this.#maxResolvedNames && !this.#retired) {
           this.#log.info("Replacing the TLS listener to bound its server-name cache", {
             names: generation.resolvedNames,
           });
@@ -353,7 +362,7 @@ class TlsPort implements TlsPortServer {
 
   #rotate(certificates: SniCertificates): Promise<void> {
     const step = this.#rotating.then(async () => {
-      if (this.#stopping) return;
+      if (this.#stopping || this.#retired) return;
       const old = this.#current;
       if (this.#relayed || this.#reusePort) {
         this.#current = this.#bind(certificates);

@@ -64,6 +64,11 @@ export interface TlsPortServer {
    * previous listener then keeps serving when `SO_REUSEPORT` is available.
    */
   update(certificates: SniCertificates): Promise<void>;
+  /**
+   * Closes the public socket (and stops rotating); open connections keep
+   * being served until `shutdown`. Settles once the port is released.
+   */
+  stopAccepting(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish, closes idle connections. */
   shutdown(): Promise<void>;
 }
