@@ -100,12 +100,16 @@ type Handler<I> = (request: Request, info: I) => Promise<Response>;
  * own answers; other requests pass through untouched.
  */
 export function withGrpcStatuses<I>(handler: Handler<I>): Handler<I> {
-  return async (request, info) => {
-    const response = await handler(request, info);
-    if (!isGrpcContentType(request.headers.get("content-type"))) return response;
-    if (isGrpcContentType(response.headers.get("content-type"))) return response;
-    const text = response.body === null ? "" : (await response.text().catch(() => "")).trim();
-    const message = `${response.status}${text === "" ? "" : ` ${text}`}`;
-    return grpcStatusResponse(grpcCodeForHttpStatus(response.status), message);
+  return (request, info) => {
+    // Other requests get the handler's own promise: no extra async step each.
+    if (!isGrpcContentType(request.headers.get("content-type"))) return handler(request, info);
+    return handler(request, info).then(asGrpcStatus);
   };
+}
+
+async function asGrpcStatus(response: Response): Promise<Response> {
+  if (isGrpcContentType(response.headers.get("content-type"))) return response;
+  const text = response.body === null ? "" : (await response.text().catch(() => "")).trim();
+  const message = `${response.status}${text === "" ? "" : ` ${text}`}`;
+  return grpcStatusResponse(grpcCodeForHttpStatus(response.status), message);
 }

@@ -336,7 +336,7 @@ class PortRequests {
   }
 
   /** Sends `request` through the exchange, noting timings and bytes for the access log. */
-  async #send(
+  #send(
     plan: RulePlan,
     upstream: Upstream,
     request: UpstreamRequest,
@@ -344,9 +344,21 @@ class PortRequests {
     out: Outcome,
   ): Promise<UpstreamResponse> {
     const { backend, endpoint } = upstream;
+    // Without the log, the exchange's own promise: no async frame of its own.
     if (!this.#accessLog) {
-      return await this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders);
+      return this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders);
     }
+    return this.#sendLogged(plan, upstream, request, mirrorHeaders, out);
+  }
+
+  async #sendLogged(
+    plan: RulePlan,
+    upstream: Upstream,
+    request: UpstreamRequest,
+    mirrorHeaders: () => string[],
+    out: Outcome,
+  ): Promise<UpstreamResponse> {
+    const { backend, endpoint } = upstream;
     const sent = performance.now();
     const onTry = (e: { address: string; port: number }) => out.upstream = `${e.address}:${e.port}`;
     const res = await this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry);

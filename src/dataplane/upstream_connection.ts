@@ -143,6 +143,18 @@ export class Http1Connection {
     }
   }
 
+  /**
+   * A copy of the next `length` bytes when they are all buffered already
+   * (a small body that came with its head), else `undefined`: the common
+   * case then costs no async step.
+   */
+  takeBuffered(length: number): Uint8Array | undefined {
+    if (this.#end - this.#start < length) return undefined;
+    const out = this.#buf.slice(this.#start, this.#start + length);
+    this.#start += length;
+    return out;
+  }
+
   /** Reads exactly `length` bytes into a new array. */
   async readExact(length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);

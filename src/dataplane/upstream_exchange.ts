@@ -67,7 +67,23 @@ export class UpstreamExchange {
    * without the chosen backend's own); it is called only when a copy is sent.
    * `onTry` hears the endpoint of each try (retries pick a new one).
    */
-  async send(
+  send(
+    plan: RulePlan,
+    backend: BackendConfig,
+    endpoint: UpstreamEndpoint,
+    request: UpstreamRequest,
+    mirrorHeaders: () => string[],
+    onTry?: (endpoint: UpstreamEndpoint) => void,
+  ): Promise<UpstreamResponse> {
+    if (plan.retry === undefined && plan.mirrors.length === 0) {
+      // The common rule: one upstream call, its promise returned as it is.
+      onTry?.(endpoint);
+      return this.#call(plan, backend, endpoint, request);
+    }
+    return this.#sendExtended(plan, backend, endpoint, request, mirrorHeaders, onTry);
+  }
+
+  async #sendExtended(
     plan: RulePlan,
     backend: BackendConfig,
     endpoint: UpstreamEndpoint,
@@ -104,7 +120,16 @@ export class UpstreamExchange {
       );
     }
     onTry?.(endpoint);
-    return await this.#upstream.request(backend.protocol, endpoint, request, {
+    return await this.#call(plan, backend, endpoint, request);
+  }
+
+  #call(
+    plan: RulePlan,
+    backend: BackendConfig,
+    endpoint: UpstreamEndpoint,
+    request: UpstreamRequest,
+  ): Promise<UpstreamResponse> {
+    return this.#upstream.request(backend.protocol, endpoint, request, {
       timeoutMs: plan.timeoutMs,
       tls: backend.tls,
     });

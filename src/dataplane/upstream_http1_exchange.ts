@@ -127,7 +127,7 @@ async function responseOf(
   }
   if (parsed.contentLength >= 0) {
     if (parsed.contentLength <= exchange.bufferBodyBytes) {
-      const bytes = await c.readExact(parsed.contentLength);
+      const bytes = c.takeBuffered(parsed.contentLength) ?? await c.readExact(parsed.contentLength);
       finish(true);
       return { status, headers, body: bytes, contentLength: null };
     }
