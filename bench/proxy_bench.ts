@@ -26,6 +26,10 @@
  * `--access-log` adds a gateway started with `--access-log on --log-level
  * info`, labelled `gateway (access log)`, its log appended to a file in the
  * run's temporary directory (as nginx would write its access log).
+ * `--half-load` then measures each target's p50/p99 at half of nginx's
+ * median rate (h2load `--rps`, as many connections, alternating order, the
+ * same number of rounds; `bench/_half_load.ts`), the latency issue 12 asks
+ * about: at saturation p99 mostly measures queueing.
  * `--clients` also compares the
  * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
  * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
@@ -34,6 +38,7 @@
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
  *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log] [--upgrades]
+ *                                   [--half-load]
  * ```
  * @module
  */
@@ -51,6 +56,7 @@ import {
   type WrkResult,
 } from "./_processes.ts";
 import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
+import { type FixedRateResult, runAtRate } from "./_half_load.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -67,10 +73,11 @@ const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
 const accessLog = Deno.args.includes("--access-log");
 const upgrades = Deno.args.includes("--upgrades");
+const halfLoad = Deno.args.includes("--half-load");
 const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
-await requireTools("the benchmark", ["nginx", "wrk"]);
+await requireTools("the benchmark", halfLoad ? ["nginx", "wrk", "h2load"] : ["nginx", "wrk"]);
 requirePositiveInteger("workers", workers);
 requirePositiveInteger("rounds", rounds);
 
@@ -265,6 +272,10 @@ try {
   };
   console.log("");
   for (const t of targets) if (t.name !== "nginx proxy") console.log(line(t.name));
+  if (halfLoad) {
+    const rate = median(results.get("nginx proxy")!.map((r) => r.requestsPerSec)) / 2;
+    failed = !await printHalfLoad(targets, rate, Number(connections), rounds, duration) || failed;
+  }
   if (failed) console.log("\nFAILED: some runs saw errors (see above)");
 } catch (error) {
   failed = true;
@@ -278,6 +289,43 @@ try {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 Deno.exit(failed ? 1 : 0);
+
+/** Runs every target at `rate` req/s, alternating; prints medians; false when a run saw errors. */
+async function printHalfLoad(
+  targets: Target[],
+  rate: number,
+  connections: number,
+  rounds: number,
+  duration: string,
+): Promise<boolean> {
+  const seconds = Math.max(1, parseInt(duration, 10) || 10);
+  const runs = new Map<string, FixedRateResult[]>(targets.map((t) => [t.name, []]));
+  let clean = true;
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+      const r = await runAtRate(t.url, rate, connections, seconds);
+      if (r.errors > 0) {
+        clean = false;
+        console.error(`${t.name} at half load: ${r.errors} failed or non-2xx requests`);
+      }
+      runs.get(t.name)!.push(r);
+    }
+  }
+  console.log(
+    `\nAt half of nginx's rate (${rate.toFixed(0)} req/s, h2load --h1 -c${connections}):`,
+  );
+  const nginxP99 = median(runs.get("nginx proxy")!.map((r) => r.p99Ms));
+  for (const [name, rs] of runs) {
+    const p99 = median(rs.map((r) => r.p99Ms));
+    console.log(
+      `${name.padEnd(28)} ${median(rs.map((r) => r.achievedRps)).toFixed(0).padStart(8)} req/s` +
+        `   p50 ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms   p99 ${p99.toFixed(2)} ms` +
+        (name === "nginx proxy" ? "" : `   (${(p99 - nginxP99).toFixed(2)} ms against nginx)`) +
+        `   rounds p99: ${rs.map((r) => r.p99Ms.toFixed(2)).join(" ")}`,
+    );
+  }
+  return clean;
+}
 
 function benchManifests(gatewayPort: number, backendPort: number): string {
   return `apiVersion: gateway.networking.k8s.io/v1

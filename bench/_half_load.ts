@@ -1,0 +1,79 @@
+/**
+ * Latency at a fixed request rate (issue 12 asks for the p99 at half load,
+ * not at saturation, where it mostly measures queueing): h2load over
+ * HTTP/1.1 with `--rps` per connection and a per-request log, from which the
+ * percentiles are read (h2load prints only mean and spread).
+ * @module
+ */
+
+/** One fixed-rate run's figures. */
+export interface FixedRateResult {
+  /** Requests per second actually completed. */
+  achievedRps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Failed, errored or non-2xx requests. */
+  errors: number;
+}
+
+/**
+ * Runs `url` at about `rps` requests per second over `connections`
+ * kept-alive HTTP/1.1 connections for `seconds`.
+ *
+ * @example
+ * ```ts ignore
+ * import { runAtRate } from "./_half_load.ts";
+ * const r = await runAtRate("http://127.0.0.1:8080/", 10_000, 50, 10);
+ * console.log(r.p99Ms);
+ * ```
+ */
+export async function runAtRate(
+  url: string,
+  rps: number,
+  connections: number,
+  seconds: number,
+): Promise<FixedRateResult> {
+  const log = await Deno.makeTempFile({ prefix: "serval-rate-" });
+  try {
+    const perConnection = Math.max(1, Math.round(rps / connections));
+    const out = await new Deno.Command("h2load", {
+      args: [
+        "--h1",
+        "-c",
+        String(connections),
+        "--rps",
+        String(perConnection),
+        "-D",
+        String(seconds),
+        "--log-file",
+        log,
+        url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const raw = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    if (!out.success) throw new Error(`Cannot run h2load at a fixed rate: ${raw}`);
+    const durations: number[] = [];
+    let errors = 0;
+    for (const line of (await Deno.readTextFile(log)).split("\n")) {
+      const [, status, micros] = line.split("\t");
+      if (micros === undefined) continue;
+      if (!status.startsWith("2")) errors++;
+      durations.push(Number(micros) / 1000);
+    }
+    durations.sort((a, b) => a - b);
+    const at = (q: number) =>
+      durations[Math.min(durations.length - 1, Math.floor(q * durations.length))];
+    const failed = Number(/(\d+) failed/.exec(raw)?.[1] ?? 0);
+    const errored = Number(/(\d+) errored/.exec(raw)?.[1] ?? 0);
+    return {
+      achievedRps: Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(raw)?.[1] ?? NaN),
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      errors: errors + failed + errored,
+    };
+  } finally {
+    await Deno.remove(log).catch(() => {});
+  }
+}
