@@ -55,10 +55,11 @@ interface CompiledListener {
  * }); // undefined
  * ```
  */
-export function compileRouteTable(config: GatewayConfig, cache?: VirtualHostCache): RouteTable {
+export function compileRouteTable(config: GatewayConfig, cache?: RouteTableCache): RouteTable {
   // Keyed by `address|port`: a pool address is its own socket, apart from
   // the shared listen host (empty address) and from other addresses.
   const ports = new Map<string, HostIndex<CompiledListener>>();
+  const seen = new Map<string, CachedListener>();
   for (const port of config.ports) {
     const key = socketKey(port);
     let listeners = ports.get(key);
@@ -67,9 +68,17 @@ export function compileRouteTable(config: GatewayConfig, cache?: VirtualHostCach
       ports.set(key, listeners);
     }
     for (const listener of port.listeners) {
-      listeners.add(listener.hostname, compileListener(listener, config.rules, cache));
+      const compiled = compileListener(
+        listener,
+        config.rules,
+        cache,
+        seen,
+        `${key}|${listener.id}`,
+      );
+      listeners.add(listener.hostname, compiled);
     }
   }
+  if (cache !== undefined) cache.listeners = seen;
 
   return Object.freeze({
     config,
@@ -86,11 +95,16 @@ export function compileRouteTable(config: GatewayConfig, cache?: VirtualHostCach
 }
 
 /**
- * Compiled virtual hosts of earlier tables, for {@linkcode createRouteTableCompiler}:
- * a virtual host object that comes again (translate reuses unchanged ones)
- * with the same rule objects on the same listener is not compiled again.
+ * What {@linkcode createRouteTableCompiler} keeps of earlier tables: each
+ * compiled virtual host by its config object (translate hands back the same
+ * object for a host that did not change), and each listener's host index by
+ * `address|port|listener id`, so a change of a few hosts copies the index
+ * and compiles those hosts alone.
  */
-export type VirtualHostCache = WeakMap<VirtualHostConfig, CachedVirtualHost>;
+export interface RouteTableCache {
+  hosts: WeakMap<VirtualHostConfig, CachedVirtualHost>;
+  listeners: Map<string, CachedListener>;
+}
 
 interface CachedVirtualHost {
   listener: string;
@@ -98,10 +112,18 @@ interface CachedVirtualHost {
   index: PathIndex<RouteMatch>;
 }
 
+interface CachedListener {
+  head: string;
+  hosts: readonly VirtualHostConfig[];
+  index: HostIndex<PathIndex<RouteMatch>>;
+}
+
 /**
  * A `compileRouteTable` that reuses the compiled virtual hosts of the tables
- * it built before (see {@linkcode VirtualHostCache}); for the one caller that
- * compiles config after config.
+ * it built before (see {@linkcode RouteTableCache}); for the one caller that
+ * compiles config after config. A virtual host object given again in the
+ * same listener must name rules whose objects did not change: `translate`
+ * makes a new host whenever a route serving it changed.
  *
  * @example
  * ```ts
@@ -111,7 +133,7 @@ interface CachedVirtualHost {
  * ```
  */
 export function createRouteTableCompiler(): (config: GatewayConfig) => RouteTable {
-  const cache: VirtualHostCache = new WeakMap();
+  const cache: RouteTableCache = { hosts: new WeakMap(), listeners: new Map() };
   return (config) => compileRouteTable(config, cache);
 }
 
@@ -126,45 +148,108 @@ function listenerHead(listener: ListenerConfig): string {
   return JSON.stringify(head);
 }
 
+/** Compiles `listener`'s virtual hosts, reusing what `cache` holds of them. */
 function compileListener(
   listener: ListenerConfig,
   rules: Record<string, RuleConfig>,
-  cache: VirtualHostCache | undefined,
+  cache: RouteTableCache | undefined,
+  seen: Map<string, CachedListener>,
+  key: string,
 ): CompiledListener {
-  const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
-  const head = cache === undefined ? "" : listenerHead(listener);
+  if (cache === undefined) {
+    const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
+    for (const host of listener.virtualHosts) {
+      virtualHosts.add(host.hostname, compileHost(host, listener, rules, undefined, ""));
+    }
+    return { config: listener, virtualHosts };
+  }
+  const head = listenerHead(listener);
   // A result kept by a cached virtual host must not hold the listener's
   // virtual hosts: they would keep the config it was compiled from alive, and
   // that config's stale hosts their own old results, one more for each change.
-  const resultListener: ListenerConfig = cache === undefined
-    ? listener
-    : Object.freeze({ ...listener, virtualHosts: [] });
-  for (const virtualHost of listener.virtualHosts) {
-    const ruleList = virtualHost.matches.map((m) =>
-      Object.hasOwn(rules, m.rule) ? rules[m.rule] : undefined
-    );
-    const cached = cache?.get(virtualHost);
-    if (
-      cached !== undefined && cached.listener === head &&
-      cached.rules.every((rule, i) => rule === ruleList[i])
-    ) {
-      virtualHosts.add(virtualHost.hostname, cached.index);
-      continue;
+  const resultListener: ListenerConfig = Object.freeze({ ...listener, virtualHosts: [] });
+  const hosts = listener.virtualHosts;
+  const before = cache.listeners.get(key);
+  const virtualHosts = before !== undefined && before.head === head
+    ? patchHosts(before, hosts, resultListener, rules, cache.hosts)
+    : undefined;
+  const index = virtualHosts ?? new HostIndex<PathIndex<RouteMatch>>();
+  if (virtualHosts === undefined) {
+    for (const host of hosts) {
+      index.add(host.hostname, compileHost(host, resultListener, rules, cache.hosts, head));
     }
-    const index = new PathIndex<RouteMatch>();
-    virtualHost.matches.forEach((match, order) => {
-      const rule = ruleList[order];
-      if (rule === undefined) return;
-      const result = Object.freeze({
-        listener: resultListener,
-        virtualHost: virtualHost.hostname,
-        match,
-        rule,
-      });
-      index.add({ order, compiled: compileMatch(match), result });
-    });
-    cache?.set(virtualHost, { listener: head, rules: ruleList, index });
-    virtualHosts.add(virtualHost.hostname, index);
   }
-  return { config: listener, virtualHosts };
+  seen.set(key, { head, hosts, index });
+  return { config: listener, virtualHosts: index };
+}
+
+/**
+ * The listener's earlier host index with the hosts that are not the same
+ * objects as before compiled again; `undefined` when a hostname comes twice
+ * (the first would win: compile in full). A host object that comes again is
+ * taken with the rules it came with before (see `createRouteTableCompiler`):
+ * looking up every rule of thousands of hosts was most of a change's cost.
+ */
+function patchHosts(
+  before: CachedListener,
+  hosts: readonly VirtualHostConfig[],
+  resultListener: ListenerConfig,
+  rules: Record<string, RuleConfig>,
+  cache: RouteTableCache["hosts"],
+): HostIndex<PathIndex<RouteMatch>> | undefined {
+  const gone = new Set(before.hosts);
+  const changed: VirtualHostConfig[] = [];
+  for (const host of hosts) if (!gone.delete(host)) changed.push(host);
+  const index = before.index.clone();
+  for (const host of gone) index.delete(host.hostname);
+  for (const host of changed) {
+    index.add(host.hostname, compileHost(host, resultListener, rules, cache, before.head));
+  }
+  return index.size === hosts.length ? index : undefined;
+}
+
+/** Whether `host`'s matches name the very rule objects its cached form was compiled with. */
+function sameRules(
+  cached: CachedVirtualHost | undefined,
+  host: VirtualHostConfig,
+  rules: Record<string, RuleConfig>,
+): boolean {
+  if (cached === undefined) return false;
+  const matches = host.matches;
+  for (let i = 0; i < matches.length; i++) {
+    const id = matches[i].rule;
+    if ((Object.hasOwn(rules, id) ? rules[id] : undefined) !== cached.rules[i]) return false;
+  }
+  return true;
+}
+
+/** One virtual host's path index; its cached one while its listener and rules are the same. */
+function compileHost(
+  virtualHost: VirtualHostConfig,
+  resultListener: ListenerConfig,
+  rules: Record<string, RuleConfig>,
+  cache: RouteTableCache["hosts"] | undefined,
+  head: string,
+): PathIndex<RouteMatch> {
+  const cached = cache?.get(virtualHost);
+  if (cached !== undefined && cached.listener === head && sameRules(cached, virtualHost, rules)) {
+    return cached.index;
+  }
+  const ruleList = virtualHost.matches.map((m) =>
+    Object.hasOwn(rules, m.rule) ? rules[m.rule] : undefined
+  );
+  const index = new PathIndex<RouteMatch>();
+  virtualHost.matches.forEach((match, order) => {
+    const rule = ruleList[order];
+    if (rule === undefined) return;
+    const result = Object.freeze({
+      listener: resultListener,
+      virtualHost: virtualHost.hostname,
+      match,
+      rule,
+    });
+    index.add({ order, compiled: compileMatch(match), result });
+  });
+  cache?.set(virtualHost, { listener: head, rules: ruleList, index });
+  return index;
 }

@@ -8,8 +8,9 @@
 /**
  * Values keyed by host pattern: an exact host (`api.example.com`), a wildcard
  * (`*.example.com`, which matches one or more labels in place of `*`, never
- * `example.com` itself), or the catch-all (`*` or `null`). Built once, then
- * only read. When a pattern is added twice, the first value is kept.
+ * `example.com` itself), or the catch-all (`*` or `null`). Built, then only
+ * read (a changed copy comes from `clone`). When a pattern is added twice,
+ * the first value is kept.
  *
  * @example
  * ```ts
@@ -22,11 +23,35 @@
  * ```
  */
 export class HostIndex<T> {
-  readonly #exact = new Map<string, T>();
+  #exact = new Map<string, T>();
   /** Key: the wildcard without its `*` (`.example.com`). */
-  readonly #wildcard = new Map<string, T>();
+  #wildcard = new Map<string, T>();
   #any: T | undefined;
   #anySet = false;
+
+  /** How many patterns are indexed. */
+  get size(): number {
+    return this.#exact.size + this.#wildcard.size + (this.#anySet ? 1 : 0);
+  }
+
+  /** A copy to change while this one stays as it is (say, served). */
+  clone(): HostIndex<T> {
+    const copy = new HostIndex<T>();
+    copy.#exact = new Map(this.#exact);
+    copy.#wildcard = new Map(this.#wildcard);
+    copy.#any = this.#any;
+    copy.#anySet = this.#anySet;
+    return copy;
+  }
+
+  /** Removes the value under `pattern`. */
+  delete(pattern: string | null): void {
+    if (pattern === null || pattern === "*") {
+      this.#any = undefined;
+      this.#anySet = false;
+    } else if (pattern.startsWith("*.")) this.#wildcard.delete(pattern.slice(1));
+    else this.#exact.delete(pattern);
+  }
 
   /** Index `value` under `pattern`. */
   add(pattern: string | null, value: T): void {

@@ -23,6 +23,7 @@ import { intersectHostname } from "./hostname.ts";
 import type { ListenerState } from "./listener_state.ts";
 import type { HostRoute } from "./port_config.ts";
 import {
+  type Attachment,
   attachToGateway,
   type OurParent,
   ourParent,
@@ -54,7 +55,8 @@ export interface AttachInputs {
   memo?: TranslateMemo;
 }
 
-interface PendingParent {
+/** One parentRef of a route to a Gateway of ours, and its outcome. */
+export interface PendingParent {
   ref: ParentReference;
   gatewayName: string;
   attached: ParentAttachment;
@@ -80,57 +82,99 @@ export function attachRoutes(ctx: TranslateContext, inputs: AttachInputs): Attac
     ...grpc.sort(compareByName),
   ];
   for (const route of routes) {
-    const routeNamespace = route.metadata.namespace ?? "default";
-    const ours = (route.spec.parentRefs ?? []).flatMap((ref) => {
-      const parent = ourParent(ref, routeNamespace, inputs.listenersByGateway, inputs.listenerSets);
-      return parent ? [{ ref, ...parent }] : [];
-    });
-    if (ours.length === 0) {
+    const parents = routeParents(ctx, inputs, route);
+    if (parents.length === 0) {
       // Tell the status writer to clear the entries we wrote before.
       if (hadOurStatus(route, options.controllerName)) statuses.push(routeStatus(route, []));
       continue;
     }
     const compiled = memo ? memo.compileRoute(ctx, route, compileRoute) : compileRoute(ctx, route);
-    const parents = ours.map(({ ref, gatewayName, listeners, parent }) => ({
-      ref,
-      gatewayName,
-      attached: attachToGateway(ctx, route, ref, listeners, parent),
-    }));
     pending.push({ route, compiled, parents });
   }
   settleKindConflicts(pending);
   const routesByListener = new Map<string, HostRoute[]>();
   for (const { route, compiled, parents } of pending) {
-    const invalid = allRulesInvalid(compiled);
-    const entries: RouteParentStatus[] = [];
-    parents.forEach(({ ref, gatewayName, attached }, index) => {
-      let accepted = attached.accepted;
-      if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
-      if (!accepted.ok) {
-        const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
-        ctx.problem(route, field, `Cannot attach to ${ref.kind ?? "Gateway"}: ${accepted.message}`);
-      } else {
-        for (const { listener, hostnames } of attached.attachments) {
-          listener.attachedRoutes.add(`${route.kind}/${compiled.key}`);
-          const list = routesByListener.get(listener.id) ?? [];
-          for (const hostname of hostnames) list.push({ hostname, route: compiled });
-          routesByListener.set(listener.id, list);
-        }
-        inputs.policyAncestors.add(compiled, gatewayName);
-        presentClientCertificate(compiled, inputs.clientCertificate(gatewayName));
-      }
-      const generation = route.metadata.generation ?? 0;
-      const build = () =>
-        routeParentStatus(ref, options.controllerName, accepted, compiled, generation);
-      // The same compiled route means the same spec, so its nth parent is the same ref.
-      const signature = memo &&
-        `${index}|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
-      entries.push(memo ? memo.parentStatus(compiled, signature!, build) : build());
-    });
-    const status = () => routeStatus(route, entries);
-    statuses.push(memo ? memo.routeStatus(compiled, entries, status) : status());
+    const committed = commitRoute(ctx, inputs, route, compiled, parents);
+    for (const { listener, hostnames } of committed.attachments) {
+      listener.attachedRoutes.add(`${route.kind}/${compiled.key}`);
+      const list = routesByListener.get(listener.id) ?? [];
+      for (const hostname of hostnames) list.push({ hostname, route: compiled });
+      routesByListener.set(listener.id, list);
+    }
+    statuses.push(committed.status);
   }
   return { routesByListener, statuses, compiled: pending.map((p) => p.compiled) };
+}
+
+/** One route's attachments and its status, once its parents are settled. */
+export interface CommittedRoute {
+  attachments: Attachment[];
+  status: ObjectStatus;
+}
+
+/**
+ * A route's parents made final: its accepted attachments, the problems of
+ * the parents that did not take it, and its status.
+ */
+export function commitRoute(
+  ctx: TranslateContext,
+  inputs: AttachInputs,
+  route: HTTPRoute,
+  compiled: CompiledRoute,
+  parents: readonly PendingParent[],
+): CommittedRoute {
+  const { memo, options } = inputs;
+  const invalid = allRulesInvalid(compiled);
+  const entries: RouteParentStatus[] = [];
+  const attachments: Attachment[] = [];
+  parents.forEach(({ ref, gatewayName, attached }, index) => {
+    let accepted = attached.accepted;
+    if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
+    if (!accepted.ok) {
+      const field = `spec.parentRefs[${(route.spec.parentRefs ?? []).indexOf(ref)}]`;
+      ctx.problem(route, field, `Cannot attach to ${ref.kind ?? "Gateway"}: ${accepted.message}`);
+    } else {
+      attachments.push(...attached.attachments);
+      inputs.policyAncestors.add(compiled, gatewayName);
+      presentClientCertificate(compiled, inputs.clientCertificate(gatewayName));
+    }
+    const generation = route.metadata.generation ?? 0;
+    const build = () =>
+      routeParentStatus(ref, options.controllerName, accepted, compiled, generation);
+    // The same compiled route means the same spec, so its nth parent is the same ref.
+    const signature = memo &&
+      `${index}|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
+    entries.push(memo ? memo.parentStatus(compiled, signature!, build) : build());
+  });
+  const status = () => routeStatus(route, entries);
+  return {
+    attachments,
+    status: memo ? memo.routeStatus(compiled, entries, status) : status(),
+  };
+}
+
+/**
+ * The Gateways and ListenerSets of ours a route names, with their listeners
+ * and what attaching through each parentRef gives, in `parentRefs` order.
+ */
+export function routeParents(
+  ctx: TranslateContext,
+  inputs: Pick<AttachInputs, "listenersByGateway" | "listenerSets">,
+  route: HTTPRoute,
+): PendingParent[] {
+  const routeNamespace = route.metadata.namespace ?? "default";
+  const parents: PendingParent[] = [];
+  for (const ref of route.spec.parentRefs ?? []) {
+    const our = ourParent(ref, routeNamespace, inputs.listenersByGateway, inputs.listenerSets);
+    if (our === undefined) continue;
+    const { gatewayName, listeners, parent } = our;
+    parents.push({
+      ref,
+      gatewayName,
+      attached: attachToGateway(ctx, route, ref, listeners, parent),
+    });
+  }
+  return parents;
 }
 
 /**
@@ -200,17 +244,17 @@ function intersects(a: readonly string[], b: readonly string[]): boolean {
   return a.some((x) => b.some((y) => intersectHostname(x, y) !== undefined));
 }
 
-function withNamespace<T extends HTTPRoute | GRPCRoute>(object: T): T {
+export function withNamespace<T extends HTTPRoute | GRPCRoute>(object: T): T {
   return object.metadata.namespace === undefined
     ? { ...object, metadata: { ...object.metadata, namespace: "default" } }
     : object;
 }
 
-function hadOurStatus(route: HTTPRoute, controllerName: string): boolean {
+export function hadOurStatus(route: HTTPRoute, controllerName: string): boolean {
   return (route.status?.parents ?? []).some((p) => p.controllerName === controllerName);
 }
 
-function routeStatus(route: HTTPRoute, parents: RouteParentStatus[]): ObjectStatus {
+export function routeStatus(route: HTTPRoute, parents: RouteParentStatus[]): ObjectStatus {
   return {
     kind: route.kind as string === "GRPCRoute" ? "GRPCRoute" : "HTTPRoute",
     namespace: route.metadata.namespace ?? "default",

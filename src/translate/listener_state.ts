@@ -37,5 +37,5 @@ export interface ListenerState {
    */
   readonly partialCaRefs?: boolean;
   /** `namespace/name` of the routes attached with Accepted=True. */
-  readonly attachedRoutes: Set<string>;
+  attachedRoutes: Set<string>;
 }

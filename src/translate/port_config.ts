@@ -16,14 +16,20 @@ import {
   type TlsHostConfig,
   type VirtualHostConfig,
 } from "../model/config.ts";
-import { timestampMs } from "./context.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
 import { isProgrammed } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
-import { type RankedMatch, sortMatches } from "./precedence.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import type { TlsHostRoute } from "./tls_routes.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
+import {
+  type ListenerRoutes,
+  routesOfHost,
+  virtualHost,
+  type VirtualHostSets,
+} from "./virtual_host_sets.ts";
+
+export type { ListenerRoutes } from "./virtual_host_sets.ts";
 
 /** A route serving one hostname on one listener. */
 export interface HostRoute {
@@ -36,7 +42,7 @@ export interface PortsResult {
   ports: PortConfig[];
   /** Certificates used by programmed HTTPS listeners, by id, sorted. */
   certificates: CertificateConfig[];
-  /** Ids of rules referenced by some match in `ports`. */
+  /** Ids of rules referenced by some match in `ports` (without `hostSets`: those keep them). */
   usedRules: Set<string>;
 }
 
@@ -46,13 +52,16 @@ export interface PortsResult {
  * HTTPS, its certificates. `bindAddresses` gives a Gateway's own addresses
  * (address pool): its listeners then get one entry per address, shared with
  * no other Gateway; `undefined` puts them on the shared listen host.
+ * `hostSets` keeps each listener's virtual hosts for the next call and
+ * builds again only those of the hostnames `routes` says changed.
  */
 export function buildPorts(
   states: readonly ListenerState[],
-  routesByListener: ReadonlyMap<string, readonly HostRoute[]>,
+  routes: ListenerRoutes,
   bindAddresses: (gateway: Gateway) => readonly string[] | undefined = () => undefined,
   tlsHostsByListener: ReadonlyMap<string, readonly TlsHostRoute[]> = new Map(),
   memo?: TranslateMemo,
+  hostSets?: VirtualHostSets,
 ): PortsResult {
   const groups = new Map<string, { address?: string; states: ListenerState[] }>();
   for (const state of states) {
@@ -70,14 +79,17 @@ export function buildPorts(
   for (const [groupKey, { address, states: group }] of groups) {
     const first = group[0];
     const protocol = first.protocol as ListenerProtocol;
-    const hostRoutes = group.flatMap((s) => routesByListener.get(s.id) ?? []);
+    const ids = group.map((s) => s.id);
+    const memoKey = `${groupKey}|${first.id}`;
     const listener: ListenerConfig = {
       id: first.id,
-      ids: group.map((s) => s.id),
+      ids,
       hostname: first.listener.hostname ?? null,
       port: first.listener.port,
       protocol,
-      virtualHosts: buildVirtualHosts(hostRoutes, usedRules, memo, `${groupKey}|${first.id}`),
+      virtualHosts: hostSets
+        ? hostSets.hostsOf(memoKey, ids, routes)
+        : buildVirtualHosts(routes, ids, usedRules, memo, memoKey),
     };
     if (protocol === "TLS") {
       listener.tlsHosts = buildTlsHosts(group.flatMap((s) => tlsHostsByListener.get(s.id) ?? []));
@@ -119,24 +131,22 @@ function compareAddresses(a: string | undefined, b: string | undefined): number 
 }
 
 function buildVirtualHosts(
-  hostRoutes: readonly HostRoute[],
+  routes: ListenerRoutes,
+  members: readonly string[],
   usedRules: Set<string>,
   memo: TranslateMemo | undefined,
   memoKey: string,
 ): VirtualHostConfig[] {
-  const byHost = new Map<string, CompiledRoute[]>();
-  for (const { hostname, route } of hostRoutes) {
-    const routes = byHost.get(hostname);
-    if (routes === undefined) byHost.set(hostname, [route]);
-    else routes.push(route);
-  }
+  const hostnames = new Set<string>();
+  for (const id of members) for (const h of routes.hosts(id)?.keys() ?? []) hostnames.add(h);
   const hosts: VirtualHostConfig[] = [];
-  for (const [hostname, routes] of byHost) {
+  for (const hostname of hostnames) {
+    const list = routesOfHost(routes, members, hostname);
     // The same compiled routes in the same order make the same host: ranking
     // and sorting its matches is most of the cost, so it is done once.
     const host = memo === undefined
-      ? virtualHost(hostname, routes)
-      : memo.virtualHost(`${memoKey}|${hostname}`, routes, () => virtualHost(hostname, routes));
+      ? virtualHost(hostname, list)
+      : memo.virtualHost(`${memoKey}|${hostname}`, list, () => virtualHost(hostname, list));
     if (host.matches.length === 0) continue;
     for (const m of host.matches) usedRules.add(m.rule);
     hosts.push(host);
@@ -144,20 +154,21 @@ function buildVirtualHosts(
   return hosts.sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname));
 }
 
-/** One host's matches, from the routes serving it, in precedence order. */
-function virtualHost(hostname: string, routes: readonly CompiledRoute[]): VirtualHostConfig {
-  const matches = new Map<string, RankedMatch>();
-  for (const route of routes) {
-    const createdAt = timestampMs(route.route.metadata.creationTimestamp);
-    for (const rule of route.rules) {
-      rule.matches.forEach((match, matchIndex) => {
-        // A route attached through several parentRefs or merged listeners appears once.
-        if (matches.has(match.id)) return;
-        matches.set(match.id, { match, createdAt, ruleIndex: rule.index, matchIndex });
-      });
+/** {@linkcode ListenerRoutes} over route lists by listener id (everything counts as changed). */
+export function listenerRoutesOf(
+  routesByListener: ReadonlyMap<string, readonly HostRoute[]>,
+): ListenerRoutes {
+  const byListener = new Map<string, Map<string, CompiledRoute[]>>();
+  for (const [id, hostRoutes] of routesByListener) {
+    const byHost = new Map<string, CompiledRoute[]>();
+    for (const { hostname, route } of hostRoutes) {
+      const list = byHost.get(hostname);
+      if (list === undefined) byHost.set(hostname, [route]);
+      else list.push(route);
     }
+    byListener.set(id, byHost);
   }
-  return { hostname, matches: sortMatches([...matches.values()]) };
+  return { hosts: (id) => byListener.get(id), changed: () => undefined };
 }
 
 /**

@@ -8,7 +8,12 @@
  */
 import type { Gateway } from "../resources/gateway_types.ts";
 import type { HTTPRoute } from "../resources/http_route_types.ts";
-import type { RuleConfig, TranslateOptions, TranslateResult } from "../model/config.ts";
+import type {
+  ObjectStatus,
+  RuleConfig,
+  TranslateOptions,
+  TranslateResult,
+} from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import {
   compareByAgeThenName,
@@ -25,8 +30,10 @@ import { gatewayKey } from "./address_assignment.ts";
 import { evaluateListeners } from "./listener.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
-import { buildPorts } from "./port_config.ts";
-import { attachRoutes } from "./attach_routes.ts";
+import { buildPorts, type ListenerRoutes, listenerRoutesOf } from "./port_config.ts";
+import { type AttachInputs, attachRoutes } from "./attach_routes.ts";
+import { needsWholePass, RouteAttachments } from "./route_attachments.ts";
+import { VirtualHostSets } from "./virtual_host_sets.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import { insecureFrontendCondition } from "./frontend_validation.ts";
@@ -59,7 +66,7 @@ export function translate(
   options: TranslateOptions,
   memo?: TranslateMemo,
 ): TranslateResult {
-  memo?.begin(snapshot, options);
+  const kept = memo === undefined ? undefined : keptState(memo, memo.begin(snapshot, options));
   const ctx = createContext(snapshot, options);
   const classes = evaluateGatewayClasses(ctx);
 
@@ -83,16 +90,16 @@ export function translate(
   refuseSetsOfUnservedGateways(listenerSets, unservable);
 
   const policyAncestors = new PolicyAncestors();
-  const attached = attachRoutes(ctx, {
+  const inputs = {
     snapshot,
     options,
     listenersByGateway,
     listenerSets: listenerSets.parents,
-    clientCertificate: (gateway) => clientCertificates.get(gateway)?.certificate,
+    clientCertificate: (gateway: string) => clientCertificates.get(gateway)?.certificate,
     policyAncestors,
     memo,
-  });
-  const { routesByListener, statuses: routeStatuses, compiled: compiledRoutes } = attached;
+  };
+  const routes = attachHttpRoutes(ctx, inputs, allListeners, kept);
 
   const tlsRoutes = attachTlsRoutes(
     ctx,
@@ -101,31 +108,31 @@ export function translate(
     options.controllerName,
     listenerSets.parents,
   );
+  const hostSets = routes.kept ? kept?.hostSets : undefined;
   const built = buildPorts(
     allListeners.filter((l) => !unservable.has(l.gateway)),
-    routesByListener,
+    routes.listenerRoutes,
     (gateway) => addresses.get(gatewayKey(gateway))?.bindAddresses,
     tlsRoutes.hostsByListener,
     memo,
+    hostSets,
   );
-  const sortedRules = usedRules(compiledRoutes, built.usedRules, memo);
+  const sortedRules = hostSets?.rules() ?? usedRules(routes.compiled, built.usedRules, memo);
 
-  const gatewayStatuses = [...gateways]
-    .sort(compareByName)
-    .map((g) =>
-      withAttachedListenerSets(
-        gatewayStatus(
-          g,
-          listenersByGateway.get(namespacedName(g)) ?? [],
-          addresses.get(gatewayKey(g))!,
-          pool,
-          [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
-            .filter((c) => c !== undefined),
-        ),
-        g.spec.allowedListeners !== undefined,
-        listenerSets.byGateway.get(namespacedName(g)),
-      )
-    );
+  const gatewayStatuses = [...gateways].sort(compareByName).map((g) =>
+    withAttachedListenerSets(
+      gatewayStatus(
+        g,
+        listenersByGateway.get(namespacedName(g)) ?? [],
+        addresses.get(gatewayKey(g))!,
+        pool,
+        [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
+          .filter((c) => c !== undefined),
+      ),
+      g.spec.allowedListeners !== undefined,
+      listenerSets.byGateway.get(namespacedName(g)),
+    )
+  );
 
   memo?.end();
   return deepFreeze({
@@ -135,7 +142,7 @@ export function translate(
       ...classes.statuses,
       ...gatewayStatuses,
       ...listenerSetStatuses(listenerSets.all),
-      ...routeStatuses,
+      ...routes.statuses,
       ...tlsRoutes.statuses,
       ...backendTlsPolicyStatuses(ctx, policyAncestors),
     ],
@@ -167,6 +174,61 @@ function evaluateGateways(
     clientCertificates.set(namespacedName(gateway), gatewayClientCertificate(ctx, gateway));
   }
   return { gateways, listenersByGateway, clientCertificates };
+}
+
+/** What one memo's owner keeps besides the memo: attachments, virtual hosts, rules. */
+interface KeptState {
+  attachments: RouteAttachments;
+  hostSets: VirtualHostSets;
+}
+
+/** The state kept with `memo`; forgotten when the memo was emptied (`kept` false). */
+function keptState(memo: TranslateMemo, kept: boolean): KeptState {
+  const state = memo.kept<KeptState>(() => ({
+    attachments: new RouteAttachments(),
+    hostSets: new VirtualHostSets(),
+  }));
+  if (!kept) state.attachments.reset();
+  return state;
+}
+
+/** What the routes give the rest of translate. */
+interface AttachedHttpRoutes {
+  listenerRoutes: ListenerRoutes;
+  statuses: ObjectStatus[];
+  /** Every compiled route of ours (without `kept`). */
+  compiled: readonly CompiledRoute[];
+  /** The memo keeps the attachments, virtual hosts and rules from one translate to the next. */
+  kept: boolean;
+}
+
+/**
+ * Attaches the routes: with a memo, and where no route's outcome depends on
+ * another's, only those that changed (`route_attachments.ts`).
+ */
+function attachHttpRoutes(
+  ctx: TranslateContext,
+  inputs: AttachInputs,
+  listeners: readonly ListenerState[],
+  state: KeptState | undefined,
+): AttachedHttpRoutes {
+  const memo = inputs.memo;
+  if (memo === undefined || state === undefined || needsWholePass(inputs.snapshot)) {
+    state?.attachments.reset();
+    const attached = attachRoutes(ctx, inputs);
+    return {
+      listenerRoutes: listenerRoutesOf(attached.routesByListener),
+      statuses: attached.statuses,
+      compiled: attached.compiled,
+      kept: false,
+    };
+  }
+  const kept = state.attachments;
+  kept.update(ctx, inputs, inputs.snapshot.httpRoutes);
+  if (kept.fresh()) state.hostSets.clear();
+  else memo.keepUnseenRoutes();
+  kept.fillAttached(listeners);
+  return { listenerRoutes: kept, statuses: kept.statuses(), compiled: [], kept: true };
 }
 
 /** The configs of the rules some port serves, by id in sorted order. */

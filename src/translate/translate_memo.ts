@@ -111,14 +111,21 @@ export class TranslateMemo {
   #statuses = new WeakMap<CompiledRoute, StatusEntry>();
   #hits = 0;
   #misses = 0;
+  // Set by a turn that attaches only the routes that changed: the others are
+  // not asked for, yet still there.
+  #keepUnseen = false;
+  #kept: object | undefined;
 
   /** Compiled routes reused and compiled anew since the memo was made. */
   stats(): { hits: number; misses: number } {
     return { hits: this.#hits, misses: this.#misses };
   }
 
-  /** Starts a translate: empties the memo when anything but routes changed. */
-  begin(snapshot: Snapshot, options: TranslateOptions): void {
+  /**
+   * Starts a translate: empties the memo when anything but routes changed;
+   * whether it kept what it had.
+   */
+  begin(snapshot: Snapshot, options: TranslateOptions): boolean {
     const key = optionsKey(options);
     let same = key === this.#options;
     const lists = snapshot as unknown as Record<string, readonly unknown[] | undefined>;
@@ -132,11 +139,13 @@ export class TranslateMemo {
     this.#hostsSeen.clear();
     this.#turn++;
     this.#routesSeen = 0;
-    if (same) return;
+    this.#keepUnseen = false;
+    if (same) return true;
     this.#routes.clear();
     this.#statuses = new WeakMap();
     this.#hosts.clear();
     this.#rules = undefined;
+    return false;
   }
 
   /** `compile(ctx, route)`, or its earlier result for this very route object. */
@@ -244,10 +253,31 @@ export class TranslateMemo {
     return output;
   }
 
+  /**
+   * What `translate` keeps with this memo besides compiled routes (made by
+   * `make` on first use); one caller, one shape.
+   */
+  kept<T extends object>(make: () => T): T {
+    return (this.#kept ??= make()) as T;
+  }
+
+  /**
+   * This turn asks only for the routes that changed; the others stay (see
+   * {@linkcode forgetRoute} for those that went).
+   */
+  keepUnseenRoutes(): void {
+    this.#keepUnseen = true;
+  }
+
+  /** Forgets the compiled route of `kind` `namespace/name` (it is gone). */
+  forgetRoute(kind: string, namespace: string, name: string): void {
+    this.#routes.delete(`${kind}/${namespace}/${name}`);
+  }
+
   /** Ends a translate: forgets the routes and virtual hosts it did not see (gone). */
   end(): void {
     evictUnseen(this.#hosts, this.#hostsSeen);
-    if (this.#routesSeen !== this.#routes.size) {
+    if (!this.#keepUnseen && this.#routesSeen !== this.#routes.size) {
       for (const [key, entry] of this.#routes) {
         if (entry.seen !== this.#turn) this.#routes.delete(key);
       }

@@ -117,4 +117,51 @@ export const MUTATIONS: Record<string, Mutation> = {
     sets[i] = set;
     return { ...s, listenerSets: sets };
   },
+  "a Gateway's listener takes another hostname": (s, rng) => {
+    if (s.gateways.length === 0) return undefined;
+    const i = rng.int(s.gateways.length);
+    const gateways = [...s.gateways];
+    const gateway = clone(gateways[i]);
+    const listener = gateway.spec.listeners[rng.int(gateway.spec.listeners.length)];
+    if (listener === undefined) return undefined;
+    listener.hostname = rng.pick([undefined, "*.example.com", `h${rng.int(3)}.example.com`]);
+    gateways[i] = gateway;
+    return { ...s, gateways };
+  },
+  "a GatewayClass gets a new description": (s, rng) => {
+    if (s.gatewayClasses.length === 0) return undefined;
+    const i = rng.int(s.gatewayClasses.length);
+    const classes = [...s.gatewayClasses];
+    const changed = clone(classes[i]);
+    changed.spec = { ...changed.spec, description: `d${rng.int(100)}` };
+    classes[i] = changed;
+    return { ...s, gatewayClasses: classes };
+  },
+  "an EndpointSlice loses its endpoints": (s, rng) => {
+    if (s.endpointSlices.length === 0) return undefined;
+    const i = rng.int(s.endpointSlices.length);
+    const slices = [...s.endpointSlices];
+    slices[i] = { ...clone(slices[i]), endpoints: [] };
+    return { ...s, endpointSlices: slices };
+  },
+  "a namespace gets a label": (s, rng) => {
+    if (s.namespaces.length === 0) return undefined;
+    const i = rng.int(s.namespaces.length);
+    const namespaces = [...s.namespaces];
+    const ns = clone(namespaces[i]);
+    ns.metadata.labels = { ...ns.metadata.labels, [`l${rng.int(3)}`]: "yes" };
+    namespaces[i] = ns;
+    return { ...s, namespaces };
+  },
+  "a route moves to another namespace's Gateway": (s, rng) => {
+    if (s.httpRoutes.length === 0 || s.gateways.length === 0) return undefined;
+    const i = rng.int(s.httpRoutes.length);
+    const gateway = rng.pick(s.gateways);
+    const route = clone(s.httpRoutes[i]);
+    route.spec = {
+      ...route.spec,
+      parentRefs: [{ name: gateway.metadata.name, namespace: gateway.metadata.namespace }],
+    };
+    return replaceAt(s, i, route);
+  },
 };

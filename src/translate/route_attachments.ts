@@ -1,0 +1,229 @@
+/**
+ * HTTPRoute attachment that costs what changed: the attachments, statuses
+ * and problems of every route are kept from one translate to the next, and
+ * only the routes that are new, changed or gone are attached again. Which
+ * hostnames of which listener that touched is recorded, so building the
+ * ports rebuilds those virtual hosts alone (`port_config.ts`).
+ *
+ * It holds only while nothing but HTTPRoutes changed (the memo checks every
+ * other kind and the options, see `translate_memo.ts`), and only where a
+ * route's outcome depends on nothing but itself and the listeners: with
+ * GRPCRoutes present (an HTTPRoute and a GRPCRoute on one listener settle
+ * their hostnames between them) or BackendTLSPolicies (whose statuses gather
+ * the Gateways of every route), `attach_routes.ts` does the whole pass.
+ * @module
+ */
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import type { ObjectStatus, Problem } from "../model/config.ts";
+import type { Snapshot } from "../model/snapshot.ts";
+import { compareByName, type TranslateContext } from "./context.ts";
+import {
+  type AttachInputs,
+  commitRoute,
+  hadOurStatus,
+  routeParents,
+  routeStatus,
+  withNamespace,
+} from "./attach_routes.ts";
+import type { ListenerRoutes } from "./virtual_host_sets.ts";
+import { diffRoutes } from "./route_diff.ts";
+import { type CompiledRoute, compileRoute } from "./route_rules.ts";
+import type { ListenerState } from "./listener_state.ts";
+
+/** More changed routes than this at once: attaching all of them again is as cheap. */
+const MOST_CHANGES = 512;
+
+/** One route as last attached. */
+interface RouteRecord {
+  key: string;
+  route: HTTPRoute;
+  /** Absent when no parentRef names a Gateway of ours. */
+  compiled?: CompiledRoute;
+  /** Listener id and the hostnames the route serves there, one per attachment. */
+  attachments: { listener: string; hostnames: string[] }[];
+  status?: ObjectStatus;
+  problems: Problem[];
+}
+
+/** Whether `attach_routes.ts`'s whole pass is needed for this snapshot (see the module doc). */
+export function needsWholePass(snapshot: Snapshot): boolean {
+  return (snapshot.grpcRoutes?.length ?? 0) > 0 || (snapshot.backendTLSPolicies?.length ?? 0) > 0;
+}
+
+function rawKey(route: HTTPRoute): string {
+  return `${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
+}
+
+/** The kept attachments; one instance lives in the memo. See the module doc. */
+export class RouteAttachments implements ListenerRoutes {
+  #source: readonly HTTPRoute[] | undefined;
+  #records = new Map<string, RouteRecord>();
+  /** In `compareByName` order, as statuses are listed. */
+  #sorted: RouteRecord[] = [];
+  #hosts = new Map<string, Map<string, CompiledRoute[]>>();
+  #attached = new Map<string, Set<string>>();
+  /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
+  #changed: Map<string, Set<string>> | undefined;
+  #withProblems = new Set<RouteRecord>();
+
+  /** Forgets everything: the next update attaches every route. */
+  reset(): void {
+    this.#source = undefined;
+  }
+
+  /**
+   * Brings the kept state up to `routes` (the snapshot's HTTPRoutes),
+   * attaching what changed, and adds every route's problems to `ctx`.
+   */
+  update(ctx: TranslateContext, inputs: AttachInputs, routes: readonly HTTPRoute[]): void {
+    let changes = this.#source === undefined
+      ? undefined
+      : diffRoutes(this.#source, routes, rawKey, MOST_CHANGES);
+    if (changes !== undefined) {
+      let size = this.#records.size - changes.removed.length;
+      for (const route of changes.upserts) if (!this.#records.has(rawKey(route))) size++;
+      if (size !== routes.length) changes = undefined;
+    }
+    if (changes === undefined) {
+      this.#clear();
+      changes = { upserts: [...routes], removed: [] };
+    } else {
+      this.#changed = new Map();
+    }
+    for (const key of changes.removed) {
+      const gone = this.#remove(key);
+      if (gone !== undefined) {
+        inputs.memo?.forgetRoute(gone.kind, gone.metadata.namespace!, gone.metadata.name);
+      }
+    }
+    for (const route of changes.upserts) {
+      this.#remove(rawKey(route));
+      this.#add(ctx, inputs, withNamespace(route));
+    }
+    // A fresh start appended every route: one sort, not an insertion each.
+    if (this.#changed === undefined) this.#sorted.sort((a, b) => compareByName(a.route, b.route));
+    this.#source = routes;
+    for (const record of this.#withProblems) ctx.problems.push(...record.problems);
+  }
+
+  /** Whether the last update attached every route (nothing was kept). */
+  fresh(): boolean {
+    return this.#changed === undefined;
+  }
+
+  /** Route statuses in `namespace/name` order. */
+  statuses(): ObjectStatus[] {
+    const out: ObjectStatus[] = [];
+    for (const record of this.#sorted) if (record.status !== undefined) out.push(record.status);
+    return out;
+  }
+
+  /** Hands each listener the routes attached to it (the Gateway status counts them). */
+  fillAttached(listeners: readonly ListenerState[]): void {
+    for (const listener of listeners) {
+      const attached = this.#attached.get(listener.id);
+      if (attached !== undefined) listener.attachedRoutes = new Set(attached);
+    }
+  }
+
+  hosts(listener: string): ReadonlyMap<string, readonly CompiledRoute[]> | undefined {
+    return this.#hosts.get(listener);
+  }
+
+  changed(listener: string): ReadonlySet<string> | undefined {
+    return this.#changed === undefined ? undefined : this.#changed.get(listener) ?? EMPTY;
+  }
+
+  #clear(): void {
+    this.#records.clear();
+    this.#sorted = [];
+    this.#hosts.clear();
+    this.#attached.clear();
+    this.#withProblems.clear();
+    this.#changed = undefined;
+  }
+
+  #add(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): void {
+    const record: RouteRecord = { key: rawKey(route), route, attachments: [], problems: [] };
+    const before = ctx.problems.length;
+    const parents = routeParents(ctx, inputs, route);
+    if (parents.length === 0) {
+      // Tell the status writer to clear the entries we wrote before.
+      if (hadOurStatus(route, inputs.options.controllerName)) {
+        record.status = routeStatus(route, []);
+      }
+    } else {
+      const compiled = inputs.memo
+        ? inputs.memo.compileRoute(ctx, route, compileRoute)
+        : compileRoute(ctx, route);
+      const committed = commitRoute(ctx, inputs, route, compiled, parents);
+      record.compiled = compiled;
+      record.status = committed.status;
+      for (const { listener, hostnames } of committed.attachments) {
+        record.attachments.push({ listener: listener.id, hostnames });
+        this.#touch(listener.id, hostnames, (list) => list.push(compiled));
+        setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
+      }
+    }
+    // Kept with the route, given again while it stays: its problems are its own.
+    record.problems = ctx.problems.splice(before);
+    if (record.problems.length > 0) this.#withProblems.add(record);
+    this.#records.set(record.key, record);
+    if (this.#changed === undefined) this.#sorted.push(record);
+    else this.#sorted.splice(this.#insertionPoint(route), 0, record);
+  }
+
+  /** Removes the route kept under `key`; the route, if there was one. */
+  #remove(key: string): HTTPRoute | undefined {
+    const record = this.#records.get(key);
+    if (record === undefined) return undefined;
+    this.#records.delete(key);
+    this.#withProblems.delete(record);
+    const at = this.#insertionPoint(record.route) - 1;
+    if (this.#sorted[at] === record) this.#sorted.splice(at, 1);
+    else this.#sorted = this.#sorted.filter((r) => r !== record);
+    const compiled = record.compiled;
+    if (compiled === undefined) return record.route;
+    for (const { listener, hostnames } of record.attachments) {
+      this.#touch(listener, hostnames, (list) => {
+        for (let i = list.length - 1; i >= 0; i--) if (list[i] === compiled) list.splice(i, 1);
+      });
+      this.#attached.get(listener)?.delete(`${record.route.kind}/${compiled.key}`);
+    }
+    return record.route;
+  }
+
+  /** Edits the route lists of `hostnames` on `listener` and records them as changed. */
+  #touch(listener: string, hostnames: string[], edit: (list: CompiledRoute[]) => void): void {
+    let byHost = this.#hosts.get(listener);
+    if (byHost === undefined) this.#hosts.set(listener, byHost = new Map());
+    const changed = this.#changed === undefined ? undefined : setOf(this.#changed, listener);
+    for (const hostname of hostnames) {
+      let list = byHost.get(hostname);
+      if (list === undefined) byHost.set(hostname, list = []);
+      edit(list);
+      if (list.length === 0) byHost.delete(hostname);
+      changed?.add(hostname);
+    }
+  }
+
+  /** The index after every kept route that sorts before or with `route`. */
+  #insertionPoint(route: HTTPRoute): number {
+    let low = 0;
+    let high = this.#sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compareByName(this.#sorted[mid].route, route) <= 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, set = new Set());
+  return set;
+}

@@ -1,0 +1,181 @@
+/**
+ * The virtual hosts of each merged listener and the rules they use, kept
+ * from one translate to the next: when `route_attachments.ts` says which
+ * hostnames of which listener changed, only those virtual hosts are built
+ * again; the rest, the sorted list they form and the rule map keep their
+ * objects (the route table compiler then reuses their compiled forms).
+ * @module
+ */
+import type { RuleConfig, VirtualHostConfig } from "../model/config.ts";
+import { compareStrings, timestampMs } from "./context.ts";
+import { deepFreeze } from "./deep_freeze.ts";
+import { compareHostnameSpecificity } from "./hostname.ts";
+import { type RankedMatch, sortMatches } from "./precedence.ts";
+import type { CompiledRoute } from "./route_rules.ts";
+
+/** The routes attached to each listener by hostname, and what changed since the last translate. */
+export interface ListenerRoutes {
+  /** Hostname → routes serving it on the listener with this id. */
+  hosts(listener: string): ReadonlyMap<string, readonly CompiledRoute[]> | undefined;
+  /** Hostnames whose routes changed on the listener; `undefined`: any may have. */
+  changed(listener: string): ReadonlySet<string> | undefined;
+}
+
+/** One host's matches, from the routes serving it, in precedence order. */
+export function virtualHost(hostname: string, routes: readonly CompiledRoute[]): VirtualHostConfig {
+  const matches = new Map<string, RankedMatch>();
+  for (const route of routes) {
+    const createdAt = timestampMs(route.route.metadata.creationTimestamp);
+    for (const rule of route.rules) {
+      rule.matches.forEach((match, matchIndex) => {
+        // A route attached through several parentRefs or merged listeners appears once.
+        if (matches.has(match.id)) return;
+        matches.set(match.id, { match, createdAt, ruleIndex: rule.index, matchIndex });
+      });
+    }
+  }
+  return { hostname, matches: sortMatches([...matches.values()]) };
+}
+
+/** The routes of `hostname` over the listeners merged into one entry. */
+export function routesOfHost(
+  routes: ListenerRoutes,
+  members: readonly string[],
+  hostname: string,
+): CompiledRoute[] {
+  const out: CompiledRoute[] = [];
+  for (const id of members) out.push(...(routes.hosts(id)?.get(hostname) ?? []));
+  return out;
+}
+
+interface GroupHosts {
+  byHost: Map<string, VirtualHostConfig>;
+  sorted: readonly VirtualHostConfig[];
+}
+
+/** The kept virtual hosts and rules; one instance lives in the memo. See the module doc. */
+export class VirtualHostSets {
+  #groups = new Map<string, GroupHosts>();
+  #rules = new Map<string, { config: RuleConfig; uses: number }>();
+  #ruleIds: string[] = [];
+  #output: Record<string, RuleConfig> | undefined;
+
+  /** Forgets everything (every listener's hosts are built anew next). */
+  clear(): void {
+    this.#groups.clear();
+    this.#rules.clear();
+    this.#ruleIds = [];
+    this.#output = undefined;
+  }
+
+  /**
+   * The virtual hosts, most specific first, of the listeners `members`
+   * merged under `key`: the kept list when none of their hostnames changed.
+   */
+  hostsOf(key: string, members: readonly string[], routes: ListenerRoutes): VirtualHostConfig[] {
+    const changed = members.map((id) => routes.changed(id));
+    let group = this.#groups.get(key);
+    if (group === undefined || changed.some((c) => c === undefined)) {
+      if (group !== undefined) { for (const host of group.byHost.values()) this.#release(host); }
+      group = { byHost: new Map(), sorted: [] };
+      this.#groups.set(key, group);
+      const hostnames = new Set<string>();
+      for (const id of members) for (const h of routes.hosts(id)?.keys() ?? []) hostnames.add(h);
+      for (const hostname of hostnames) this.#build(group, routes, members, hostname);
+      group.sorted = deepFreeze(
+        [...group.byHost.values()]
+          .sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname)),
+      );
+      return group.sorted as VirtualHostConfig[];
+    }
+    const dirty = new Set<string>();
+    for (const set of changed) for (const hostname of set!) dirty.add(hostname);
+    if (dirty.size === 0) return group.sorted as VirtualHostConfig[];
+    const sorted = [...group.sorted];
+    for (const hostname of dirty) {
+      const old = group.byHost.get(hostname);
+      if (old !== undefined) {
+        sorted.splice(indexOf(sorted, hostname), 1);
+        this.#release(old);
+        group.byHost.delete(hostname);
+      }
+      const built = this.#build(group, routes, members, hostname);
+      if (built !== undefined) sorted.splice(indexOf(sorted, hostname), 0, deepFreeze(built));
+    }
+    group.sorted = Object.freeze(sorted);
+    return sorted;
+  }
+
+  /** Every rule some kept virtual host uses, by id in sorted order. */
+  rules(): Record<string, RuleConfig> {
+    if (this.#output !== undefined) return this.#output;
+    const output: Record<string, RuleConfig> = {};
+    for (const id of this.#ruleIds) output[id] = deepFreeze(this.#rules.get(id)!.config);
+    // Frozen here, values first: the result's deep freeze then skips thousands of keys.
+    return this.#output = Object.freeze(output);
+  }
+
+  #build(
+    group: GroupHosts,
+    routes: ListenerRoutes,
+    members: readonly string[],
+    hostname: string,
+  ): VirtualHostConfig | undefined {
+    const list = routesOfHost(routes, members, hostname);
+    if (list.length === 0) return undefined;
+    const host = virtualHost(hostname, list);
+    if (host.matches.length === 0) return undefined;
+    group.byHost.set(hostname, host);
+    const configs = new Map<string, RuleConfig>();
+    for (const route of list) {
+      for (const rule of route.rules) configs.set(rule.config.id, rule.config);
+    }
+    for (const match of host.matches) {
+      const entry = this.#rules.get(match.rule);
+      const config = configs.get(match.rule)!;
+      if (entry === undefined) {
+        this.#rules.set(match.rule, { config, uses: 1 });
+        this.#ruleIds.splice(sortedIndex(this.#ruleIds, match.rule), 0, match.rule);
+        this.#output = undefined;
+      } else {
+        entry.uses++;
+        if (entry.config !== config) this.#output = undefined;
+        entry.config = config;
+      }
+    }
+    return host;
+  }
+
+  #release(host: VirtualHostConfig): void {
+    for (const match of host.matches) {
+      const entry = this.#rules.get(match.rule)!;
+      if (--entry.uses > 0) continue;
+      this.#rules.delete(match.rule);
+      this.#ruleIds.splice(sortedIndex(this.#ruleIds, match.rule), 1);
+      this.#output = undefined;
+    }
+  }
+}
+
+/** Where a host named `hostname` is, or goes, in a list sorted by specificity. */
+function indexOf(sorted: readonly VirtualHostConfig[], hostname: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareHostnameSpecificity(sorted[mid].hostname, hostname) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function sortedIndex(ids: readonly string[], id: string): number {
+  let low = 0;
+  let high = ids.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareStrings(ids[mid], id) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
