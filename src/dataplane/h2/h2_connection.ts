@@ -1,0 +1,367 @@
+/**
+ * The server side of one HTTP/2 connection (RFC 9113): the preface and the
+ * first SETTINGS, SETTINGS and their ACKs, PING, GOAWAY with the last stream
+ * id, RST_STREAM, WINDOW_UPDATE and both directions of flow control; PRIORITY
+ * and unknown frame types are ignored. Each request stream is bridged to the
+ * port's ordinary handler by `h2_stream.ts`; header blocks go through
+ * `h2_header_block.ts`.
+ *
+ * The connection is a state machine over bytes: `receive()` takes what the
+ * client sent, and everything it answers goes to an {@linkcode H2Transport}.
+ * No input makes it throw: a connection error (§5.4.1) sends GOAWAY with its
+ * code and closes, a stream error (§5.4.2) sends RST_STREAM and carries on.
+ * The bounds against hostile clients are in `h2_limits.ts`.
+ *
+ * Shutdown is graceful: `shutdown()` sends GOAWAY naming the last stream it
+ * will serve, and the connection closes once those streams ended.
+ * @module
+ */
+import { HpackDecoder, HpackEncoder } from "./hpack.ts";
+import {
+  DEFAULT_WINDOW,
+  encodeFrame,
+  ErrorCode,
+  Flag,
+  type Frame,
+  FrameReader,
+  FrameType,
+  goawayFrame,
+  headerFrames,
+  MIN_MAX_FRAME_SIZE,
+  PREFACE,
+  rstStreamFrame,
+  Setting,
+  settingsFrame,
+  windowUpdateFrame,
+} from "./h2_frames.ts";
+import { DEFAULT_H2_LIMITS, FloodBudgets, type H2Limits } from "./h2_limits.ts";
+import type { H2ConnectionCore, H2ConnectionOptions } from "./h2_core.ts";
+import type { H2Stream } from "./h2_stream.ts";
+import { HeaderBlocks } from "./h2_header_block.ts";
+import { H2Error, onControlFrame } from "./h2_control.ts";
+
+export type { H2ConnectionOptions, H2Transport } from "./h2_core.ts";
+
+/** How many reset stream ids a connection remembers. */
+const RECENT_RESETS = 128;
+
+/** One HTTP/2 connection, server side. */
+export class H2Connection implements H2ConnectionCore {
+  readonly limits: H2Limits;
+  readonly options: H2ConnectionOptions;
+  readonly budgets: FloodBudgets;
+  readonly streams = new Map<number, H2Stream>();
+  readonly decoder: HpackDecoder;
+  readonly encoder = new HpackEncoder();
+  readonly headerBlocks: HeaderBlocks;
+  readonly finished: Promise<void>;
+  /** The highest stream id the client opened. */
+  lastStreamId = 0;
+  /** What the client advertised. */
+  peer = { initialWindow: DEFAULT_WINDOW, maxFrameSize: MIN_MAX_FRAME_SIZE };
+  /** What we may still send on the connection. */
+  sendWindow = DEFAULT_WINDOW;
+  /** GOAWAY sent (we serve no stream past `goawayLastId`) or received. */
+  goawaySent = false;
+  goawayLastId = 0;
+  peerGoneAway = false;
+  /** Streams we reset lately: frames the client had in flight for them are ignored (§5.1). */
+  readonly recentlyReset = new Set<number>();
+  #recvWindow: number;
+  #recvUnacked = 0;
+  #phase: "preface" | "settings" | "open" | "closed" = "preface";
+  #reader: FrameReader;
+  #windowWaiters = new Set<() => void>();
+  #resolveFinished!: () => void;
+
+  constructor(options: H2ConnectionOptions) {
+    this.options = options;
+    this.limits = { ...DEFAULT_H2_LIMITS, ...options.limits };
+    this.budgets = new FloodBudgets(this.limits, options.clock);
+    this.decoder = new HpackDecoder({ maxHeaderListSize: this.limits.maxHeaderListSize });
+    this.#reader = new FrameReader(this.limits.maxFrameSize);
+    this.headerBlocks = new HeaderBlocks(this);
+    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.#recvWindow = this.limits.connectionWindow;
+    this.write(settingsFrame([
+      [Setting.ENABLE_PUSH, 0],
+      [Setting.MAX_CONCURRENT_STREAMS, this.limits.maxConcurrentStreams],
+      [Setting.INITIAL_WINDOW_SIZE, this.limits.streamWindow],
+      [Setting.MAX_FRAME_SIZE, this.limits.maxFrameSize],
+      [Setting.MAX_HEADER_LIST_SIZE, this.limits.maxHeaderListSize],
+    ]));
+    const extra = this.limits.connectionWindow - DEFAULT_WINDOW;
+    if (extra > 0) this.write(windowUpdateFrame(0, extra));
+  }
+
+  /** True once the connection is closed. */
+  get closed(): boolean {
+    return this.#phase === "closed";
+  }
+
+  /** Bytes from the client. Never throws. */
+  receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.#reader.push(bytes);
+      if (this.#phase === "preface" && !this.#readPreface()) return;
+      while (!this.closed) {
+        const frame = this.#reader.next();
+        if (frame === undefined) return;
+        if ("oversized" in frame) {
+          return this.fail(
+            ErrorCode.FRAME_SIZE_ERROR,
+            `frame of ${frame.oversized} bytes exceeds ${this.limits.maxFrameSize}`,
+          );
+        }
+        this.#dispatch(frame);
+      }
+    } catch (error) {
+      this.options.logger?.error("HTTP/2 connection failed", { error });
+      this.fail(ErrorCode.INTERNAL_ERROR, "internal error");
+    }
+  }
+
+  /** The client closed its side or the socket failed: every stream ends. */
+  endOfInput(): void {
+    this.#terminate();
+  }
+
+  /** Graceful: GOAWAY, in-flight streams finish, then the connection closes. */
+  shutdown(): Promise<void> {
+    if (this.closed) return this.finished;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.goawayLastId = this.lastStreamId;
+      this.write(goawayFrame(this.lastStreamId, ErrorCode.NO_ERROR));
+    }
+    this.maybeFinish();
+    return this.finished;
+  }
+
+  /** Immediate: GOAWAY (NO_ERROR) and close, whatever is in flight. */
+  close(): void {
+    if (this.closed) return;
+    this.write(goawayFrame(this.lastStreamId, ErrorCode.NO_ERROR));
+    this.#terminate();
+  }
+
+  /** A connection error: GOAWAY with `code`, a log line, and close. */
+  fail(code: number, reason: string): void {
+    if (this.closed) return;
+    this.options.logger?.debug("HTTP/2 connection error", { code, reason });
+    this.options.onConnectionError?.(code, reason);
+    this.write(goawayFrame(this.lastStreamId, code, reason));
+    this.#terminate();
+  }
+
+  write(bytes: Uint8Array): void {
+    this.options.transport.write(bytes);
+  }
+
+  /** Sends RST_STREAM for `id` and remembers it for a while. */
+  writeReset(id: number, code: number): void {
+    if (this.closed) return;
+    this.write(rstStreamFrame(id, code));
+    this.recentlyReset.add(id);
+    if (this.recentlyReset.size > RECENT_RESETS) {
+      this.recentlyReset.delete(this.recentlyReset.values().next().value!);
+    }
+  }
+
+  #readPreface(): boolean {
+    const preface = this.#reader.take(PREFACE.length);
+    if (preface === undefined) return false;
+    if (!preface.every((b, i) => b === PREFACE[i])) {
+      this.fail(ErrorCode.PROTOCOL_ERROR, "invalid connection preface");
+      return false;
+    }
+    this.#phase = "settings";
+    return true;
+  }
+
+  #dispatch(frame: Frame): void {
+    try {
+      if (this.headerBlocks.expecting(frame)) return;
+      if (this.#phase === "settings") {
+        if (frame.type !== FrameType.SETTINGS || (frame.flags & Flag.ACK) !== 0) {
+          throw new H2Error(ErrorCode.PROTOCOL_ERROR, "the first frame is not SETTINGS");
+        }
+        this.#phase = "open";
+      }
+      if (frame.type === FrameType.DATA) this.#onData(frame);
+      else if (frame.type === FrameType.HEADERS) this.headerBlocks.onHeaders(frame);
+      else if (frame.type === FrameType.CONTINUATION) this.headerBlocks.onContinuation(frame);
+      else onControlFrame(this, frame);
+    } catch (error) {
+      if (!(error instanceof H2Error)) throw error;
+      if (error.streamId === undefined) return this.fail(error.code, error.message);
+      this.resetStreamId(error.streamId, error.code);
+    }
+  }
+
+  #onData(frame: Frame): void {
+    const { streamId, payload, flags } = frame;
+    if (streamId === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+    if (payload.length > this.#recvWindow) {
+      throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the connection window");
+    }
+    this.#recvWindow -= payload.length;
+    let data = payload;
+    if ((flags & Flag.PADDED) !== 0) {
+      if (payload.length === 0 || payload[0] >= payload.length) {
+        throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA padding exceeds the payload");
+      }
+      data = payload.subarray(1, payload.length - payload[0]);
+    }
+    const stream = this.streams.get(streamId);
+    // Padding, and DATA no stream will read, is credited back at once.
+    this.#creditConnection(payload.length - (stream === undefined ? 0 : data.length));
+    if (stream === undefined) {
+      if (streamId > this.lastStreamId) {
+        throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
+      }
+      return; // A stream we closed: the client had it in flight (§5.1).
+    }
+    if (stream.remoteClosed) {
+      this.#creditConnection(data.length);
+      throw new H2Error(ErrorCode.STREAM_CLOSED, "DATA after END_STREAM", streamId);
+    }
+    if (payload.length > stream.recvWindow) {
+      this.#creditConnection(data.length);
+      throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the stream window", streamId);
+    }
+    stream.recvWindow -= payload.length;
+    const end = (flags & Flag.END_STREAM) !== 0;
+    if (data.length === 0 && !end && !this.budgets.emptyData.take()) {
+      throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames");
+    }
+    stream.receive(data);
+    if (end && !stream.endOfRequest()) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", streamId);
+    }
+  }
+
+  /** Starts serving a new stream whose request head was accepted. */
+  addStream(stream: H2Stream): void {
+    this.streams.set(stream.id, stream);
+  }
+
+  // H2StreamHost
+
+  sendHeaders(stream: H2Stream, fields: [string, string][], endStream: boolean): void {
+    if (stream.localClosed || this.closed) return;
+    const block = this.encoder.encode(fields);
+    this.write(headerFrames(stream.id, block, endStream, this.peer.maxFrameSize));
+    if (endStream) this.#endedLocally(stream);
+  }
+
+  async sendData(stream: H2Stream, chunk: Uint8Array, endStream: boolean): Promise<boolean> {
+    let offset = 0;
+    do {
+      while (
+        chunk.length > 0 && !stream.localClosed && !this.closed &&
+        (stream.sendWindow <= 0 || this.sendWindow <= 0)
+      ) {
+        await new Promise<void>((resolve) => this.#windowWaiters.add(resolve));
+      }
+      if (stream.localClosed || this.closed) return false;
+      const n = Math.min(
+        chunk.length - offset,
+        stream.sendWindow,
+        this.sendWindow,
+        this.peer.maxFrameSize,
+      );
+      const last = offset + n >= chunk.length;
+      const flags = last && endStream ? Flag.END_STREAM : 0;
+      this.write(encodeFrame(FrameType.DATA, flags, stream.id, chunk.subarray(offset, offset + n)));
+      stream.sendWindow -= n;
+      this.sendWindow -= n;
+      offset += n;
+      this.budgets.windowUpdate.refund();
+      const transport = this.options.transport;
+      if (transport.buffered() > this.limits.maxBufferedOutput) await transport.ready();
+    } while (offset < chunk.length);
+    if (endStream && !stream.localClosed) this.#endedLocally(stream);
+    return true;
+  }
+
+  resetStream(stream: H2Stream, code: number): void {
+    if (!stream.localClosed) this.writeReset(stream.id, code);
+    stream.fail(new Error(`The stream was reset (code ${code})`));
+    this.forget(stream);
+  }
+
+  /** A stream error on `id`, whether or not the stream is still known. */
+  resetStreamId(id: number, code: number): void {
+    const stream = this.streams.get(id);
+    if (stream !== undefined) return this.resetStream(stream, code);
+    this.writeReset(id, code);
+  }
+
+  credit(stream: H2Stream, n: number): void {
+    this.#creditConnection(n);
+    if (stream.remoteClosed || stream.localClosed || this.closed) return;
+    stream.unacked += n;
+    if (stream.unacked >= this.limits.streamWindow / 2) {
+      this.write(windowUpdateFrame(stream.id, stream.unacked));
+      stream.recvWindow += stream.unacked;
+      stream.unacked = 0;
+    }
+  }
+
+  #creditConnection(n: number): void {
+    if (n <= 0 || this.closed) return;
+    this.#recvUnacked += n;
+    if (this.#recvUnacked >= this.limits.connectionWindow / 2) {
+      this.write(windowUpdateFrame(0, this.#recvUnacked));
+      this.#recvWindow += this.#recvUnacked;
+      this.#recvUnacked = 0;
+    }
+  }
+
+  /** The windows grew (or the stream or connection ended): waiting senders look again. */
+  wakeSenders(): void {
+    const waiters = [...this.#windowWaiters];
+    this.#windowWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  #endedLocally(stream: H2Stream): void {
+    stream.localClosed = true;
+    stream.responseEnded = true;
+    // The response is complete; a request body still coming is not needed (§8.1).
+    if (!stream.remoteClosed) {
+      this.writeReset(stream.id, ErrorCode.NO_ERROR);
+      stream.fail(new Error("The response ended before the request body"));
+    }
+    this.forget(stream);
+  }
+
+  /** Drops `stream` from the connection and ends it for the handler. */
+  forget(stream: H2Stream): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    stream.finish();
+    this.wakeSenders();
+    this.maybeFinish();
+  }
+
+  /** After GOAWAY either way, the connection closes once its streams ended. */
+  maybeFinish(): void {
+    if ((this.goawaySent || this.peerGoneAway) && this.streams.size === 0) this.#terminate();
+  }
+
+  #terminate(): void {
+    if (this.closed) return;
+    this.#phase = "closed";
+    for (const stream of [...this.streams.values()]) {
+      stream.fail(new Error("The HTTP/2 connection closed"));
+      this.streams.delete(stream.id);
+      stream.finish();
+    }
+    this.wakeSenders();
+    this.options.transport.end();
+    this.#resolveFinished();
+  }
+}

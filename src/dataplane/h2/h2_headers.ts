@@ -1,0 +1,139 @@
+/**
+ * HTTP/2 header lists to and from `Request`/`Response` headers, with the
+ * checks of RFC 9113 §8.2–§8.3: a request whose header list breaks them is
+ * malformed, and the stream is reset with PROTOCOL_ERROR (§8.1.1) instead of
+ * reaching the handler.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestHead } from "./h2_headers.ts";
+ * const head = parseRequestHead([[":method", "GET"], [":scheme", "http"], [":path", "/"],
+ *   [":authority", "example.com"]]);
+ * console.log(typeof head === "string" ? head : head.path); // "/"
+ * ```
+ * @module
+ */
+
+/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const REQUEST_PSEUDO = new Set([":method", ":scheme", ":path", ":authority"]);
+
+/** A validated request head. */
+export interface RequestHead {
+  method: string;
+  path: string;
+  authority: string | undefined;
+  headers: Headers;
+  /** The `content-length` the client declared, if any. */
+  contentLength: number | undefined;
+}
+
+/** Whether `name` is a valid lower-case field name (RFC 9110 §5.1 token, no upper case). */
+function validName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return false;
+    if (c <= 0x20 || c >= 0x7f || c === 0x3a) return false;
+  }
+  return true;
+}
+
+/** A value with NUL, CR or LF, or leading or trailing whitespace, is malformed (§8.2.1). */
+function validValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d) return false;
+  }
+  if (value.length === 0) return true;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
+}
+
+function regularField(name: string, value: string): string | undefined {
+  if (!validName(name)) return `invalid field name ${JSON.stringify(name)}`;
+  if (!validValue(value)) return `invalid value of ${name}`;
+  if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+  if (name === "te" && value !== "trailers") return "te other than trailers";
+  return undefined;
+}
+
+/**
+ * The request head of a decoded header list, or why it is malformed.
+ * Cookie fields are joined with `; ` (§8.2.3).
+ */
+export function parseRequestHead(fields: [string, string][]): RequestHead | string {
+  const pseudo = new Map<string, string>();
+  const headers = new Headers();
+  const cookies: string[] = [];
+  let regular = false;
+  for (const [name, value] of fields) {
+    if (name.startsWith(":")) {
+      if (regular) return "pseudo-header after a regular field";
+      if (!REQUEST_PSEUDO.has(name)) return `unknown pseudo-header ${name}`;
+      if (pseudo.has(name)) return `duplicate pseudo-header ${name}`;
+      if (!validValue(value)) return `invalid value of ${name}`;
+      pseudo.set(name, value);
+      continue;
+    }
+    regular = true;
+    const problem = regularField(name, value);
+    if (problem !== undefined) return problem;
+    if (name === "cookie") cookies.push(value);
+    else {
+      try {
+        headers.append(name, value);
+      } catch {
+        return `invalid value of ${name}`;
+      }
+    }
+  }
+  if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
+  const method = pseudo.get(":method");
+  const path = pseudo.get(":path");
+  if (method === undefined || method === "") return "missing :method";
+  if (method === "CONNECT") return "CONNECT is not supported";
+  if (!pseudo.has(":scheme")) return "missing :scheme";
+  if (path === undefined || !path.startsWith("/")) return "missing or invalid :path";
+  const authority = pseudo.get(":authority") ?? headers.get("host") ?? undefined;
+  const declared = headers.get("content-length");
+  let contentLength: number | undefined;
+  if (declared !== null) {
+    if (!/^[0-9]{1,15}$/.test(declared)) return "invalid content-length";
+    contentLength = Number(declared);
+  }
+  return { method, path, authority, headers, contentLength };
+}
+
+/** Whether a trailer list is acceptable (no pseudo-headers, valid fields, §8.1). */
+export function validTrailers(fields: [string, string][]): boolean {
+  return fields.every(([name, value]) =>
+    !name.startsWith(":") && regularField(name, value) === undefined
+  );
+}
+
+/** The header list of a response: `:status` first, forbidden fields left out. */
+export function responseFields(response: Response): [string, string][] {
+  const out: [string, string][] = [[":status", String(response.status)]];
+  for (const [name, value] of response.headers) {
+    if (CONNECTION_SPECIFIC.has(name) || name === "set-cookie") continue;
+    out.push([name, value]);
+  }
+  for (const cookie of response.headers.getSetCookie()) out.push(["set-cookie", cookie]);
+  return out;
+}
+
+/** The header list of trailers, pseudo-headers and forbidden fields left out. */
+export function trailerFields(trailers: [string, string][]): [string, string][] {
+  return trailers
+    .map(([name, value]) => [name.toLowerCase(), value] as [string, string])
+    .filter(([name]) => !name.startsWith(":") && !CONNECTION_SPECIFIC.has(name));
+}

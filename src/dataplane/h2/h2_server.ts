@@ -1,0 +1,202 @@
+/**
+ * Serves one accepted connection (TCP, or TLS that negotiated `h2`) with the
+ * gateway's own HTTP/2 server (`h2_connection.ts`), for what Deno 2.9.6's
+ * HTTP engine cannot do: send response trailers, gRPC's status among them.
+ *
+ * The socket side is small: a read loop feeds the connection, and a writer
+ * coalesces the frames queued since its last write into one `write` call.
+ * Reading pauses while more than `maxBufferedOutput` bytes wait to be
+ * written, so a client that sends but never reads cannot make us queue
+ * answers without bound.
+ *
+ * Client timeouts (the preface and first request, idle connections) are the
+ * port's ordinary ones: the connection server watches each stream as a
+ * request (`client_timeouts.ts`) and drops the connection, with a GOAWAY,
+ * when a deadline passes.
+ * @module
+ */
+import type { Logger } from "../../log/logger.ts";
+import type { Clock } from "../../time/clock.ts";
+import type { ConnectionHandler, ServedConnection } from "../serve_connection.ts";
+import { H2Connection, type H2Transport } from "./h2_connection.ts";
+import { DEFAULT_H2_LIMITS, type H2Limits } from "./h2_limits.ts";
+
+/** How long the last frames (a GOAWAY) may take to be written before the socket closes anyway. */
+const END_GRACE_MS = 1000;
+
+/** Options of {@linkcode serveH2}. */
+export interface ServeH2Options {
+  handler: ConnectionHandler;
+  onError: (error: unknown) => Response | Promise<Response>;
+  /** `http` or `https`: the scheme of the request URLs. */
+  scheme: "http" | "https";
+  limits?: Partial<H2Limits>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Told once when a connection ends with an error code other than NO_ERROR. */
+  onConnectionError?: (code: number, reason: string) => void;
+}
+
+/** A transport over a `Deno.Conn` that writes queued frames in batches. */
+class ConnTransport implements H2Transport {
+  #queue: Uint8Array[] = [];
+  #bytes = 0;
+  #writing = false;
+  #ending = false;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+  readonly closedPromise: Promise<void>;
+  #resolveClosed!: () => void;
+
+  constructor(readonly conn: Deno.Conn, readonly maxBuffered: number) {
+    this.closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    this.#queue.push(bytes);
+    this.#bytes += bytes.length;
+    if (!this.#writing) {
+      this.#writing = true;
+      // Frames queued in the same turn go out in one write.
+      queueMicrotask(() => void this.#flush());
+    }
+  }
+
+  buffered(): number {
+    return this.#bytes;
+  }
+
+  ready(): Promise<void> {
+    if (this.#bytes <= this.maxBuffered || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  end(): void {
+    this.#ending = true;
+    if (!this.#writing) return this.close();
+    // A client that stopped reading must not hold the socket open.
+    const timer = setTimeout(() => this.close(), END_GRACE_MS);
+    Deno.unrefTimer(timer);
+    void this.closedPromise.then(() => clearTimeout(timer));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#bytes = 0;
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+    this.#release();
+    this.#resolveClosed();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#take();
+        let offset = 0;
+        while (offset < chunk.length) offset += await this.conn.write(chunk.subarray(offset));
+        this.#bytes -= chunk.length;
+        if (this.#bytes <= this.maxBuffered) this.#release();
+      }
+    } catch {
+      // The client is gone: nothing more can be written.
+      return this.close();
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#ending) this.close();
+  }
+
+  #take(): Uint8Array {
+    const queue = this.#queue;
+    this.#queue = [];
+    if (queue.length === 1) return queue[0];
+    const out = new Uint8Array(queue.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of queue) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  #release(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * Serves `conn` as HTTP/2; `first` holds bytes already read from it (the
+ * preface, when a port sniffed for it).
+ *
+ * @example
+ * ```ts
+ * import { serveH2 } from "./h2_server.ts";
+ * declare const conn: Deno.Conn;
+ * const served = serveH2(conn, new Uint8Array(0), {
+ *   handler: () => new Response("hello"),
+ *   onError: () => new Response("Internal error\n", { status: 500 }),
+ *   scheme: "http",
+ * });
+ * await served.finished;
+ * ```
+ */
+export function serveH2(
+  conn: Deno.Conn,
+  first: Uint8Array,
+  options: ServeH2Options,
+): ServedConnection {
+  const maxBuffered = options.limits?.maxBufferedOutput ?? DEFAULT_H2_LIMITS.maxBufferedOutput;
+  const transport = new ConnTransport(conn, maxBuffered);
+  const h2 = new H2Connection({
+    ...options,
+    remoteAddr: conn.remoteAddr as Deno.NetAddr,
+    transport,
+  });
+  let closed = false;
+  const finished = Promise.all([h2.finished, transport.closedPromise]).then(() => {
+    closed = true;
+  });
+  void readLoop(conn, first, h2, transport);
+  return {
+    finished,
+    get closed() {
+      return closed;
+    },
+    shutdown: () => h2.shutdown().then(() => transport.closedPromise),
+    close: () => h2.close(),
+  };
+}
+
+async function readLoop(
+  conn: Deno.Conn,
+  first: Uint8Array,
+  h2: H2Connection,
+  transport: ConnTransport,
+): Promise<void> {
+  if (first.length > 0) h2.receive(first);
+  const buffer = new Uint8Array(64 * 1024);
+  while (!h2.closed) {
+    if (transport.buffered() > transport.maxBuffered) await transport.ready();
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch {
+      n = null;
+    }
+    if (n === null) {
+      h2.endOfInput();
+      return transport.close();
+    }
+    h2.receive(buffer.subarray(0, n));
+  }
+  // The connection ended itself: its transport closes once the GOAWAY is out.
+}
