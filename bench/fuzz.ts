@@ -15,6 +15,7 @@
 // deno-lint-ignore-file no-console
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
 import { clientHelloTarget } from "../tests/fuzz/client_hello_target.ts";
+import { h2Target } from "../tests/fuzz/h2_target.ts";
 import { hpackTarget } from "../tests/fuzz/hpack_target.ts";
 import { requestTarget } from "../tests/fuzz/request_target.ts";
 import { translateTarget } from "../tests/fuzz/translate_target.ts";
@@ -24,6 +25,7 @@ import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 /** Each target with its default case count (the socket sample is smaller: it is slower). */
 const TARGETS: Record<string, { make: () => FuzzTarget; cases: number }> = {
   "client-hello": { make: clientHelloTarget, cases: 100_000 },
+  h2: { make: h2Target, cases: 100_000 },
   hpack: { make: hpackTarget, cases: 100_000 },
   request: { make: requestTarget, cases: 100_000 },
   translate: { make: translateTarget, cases: 100_000 },

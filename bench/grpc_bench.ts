@@ -131,8 +131,6 @@ try {
     "warn",
     "--drain-delay",
     "0s",
-    "--grpc-trailers",
-    "on",
   ]);
   children.push(gateway);
 

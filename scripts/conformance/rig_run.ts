@@ -176,8 +176,6 @@ export async function startGateway(
       "--source=kube",
       `--kubeconfig=${kubeconfig}`,
       `--gateway-address-pool=${ADDRESS_POOL}`,
-      // GATEWAY-GRPC needs response trailers (README, GRPCRoute).
-      "--grpc-trailers=on",
       `--admin-addr=127.0.0.1:${adminPort}`,
       "--telemetry-addr=off",
       "--no-leader-elect",

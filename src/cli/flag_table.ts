@@ -151,14 +151,6 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "one JSON line per request (level info); sends x-request-id upstream when absent",
   },
   {
-    name: "grpc-trailers",
-    type: "string",
-    placeholder: "on|off",
-    defaultText: "off",
-    help:
-      "serve ports whose routes are all GRPCRoutes with node:http2, so gRPC trailers reach clients (see README: a client can crash it on Deno 2.9.6)",
-  },
-  {
     name: "drain-delay",
     type: "string",
     placeholder: "DURATION",

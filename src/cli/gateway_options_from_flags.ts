@@ -63,7 +63,7 @@ function adminFromFlags(
 
 /**
  * `--underscore-headers`, `--xff-trusted-hops`, `--path-escaped-slashes`,
- * `--access-log`, `--grpc-trailers`.
+ * `--access-log`.
  */
 function requestPolicyFromFlags(
   str: (name: string) => string | undefined,
@@ -93,7 +93,6 @@ function requestPolicyFromFlags(
       DEFAULT_REQUEST_POLICY.escapedSlashes,
     ),
     accessLog: oneOf("access-log", ["on", "off"], "off") === "on",
-    grpcTrailers: oneOf("grpc-trailers", ["on", "off"], "off") === "on",
   };
 }
 

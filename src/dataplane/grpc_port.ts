@@ -1,6 +1,6 @@
 /**
- * Which connections of a cleartext port go to the trailer-capable HTTP/2
- * server (`grpc_h2_server.ts`) instead of Deno's engine: on a port whose
+ * Which connections of a cleartext port go to the gateway's own HTTP/2
+ * server (`h2/h2_server.ts`, which sends trailers) instead of Deno's engine: on a port whose
  * routes are all GRPCRoutes, every connection. gRPC clients open h2c with
  * prior knowledge, so the first bytes are read to tell the HTTP/2 preface
  * from anything else; Deno's engine cannot be handed bytes already read, so
@@ -13,8 +13,16 @@
  */
 import type { GatewayConfig, PortConfig } from "../model/config.ts";
 import { socketKey } from "../model/config.ts";
-import { H2_PREFACE, serveH2Connection, startsLikeH2 } from "./grpc_h2_server.ts";
+import { PREFACE as H2_PREFACE } from "./h2/h2_frames.ts";
+import { serveH2 } from "./h2/h2_server.ts";
 import type { ConnectionHandler, ServedConnection } from "./serve_connection.ts";
+
+/** Whether `bytes` could be the start of the HTTP/2 preface (or all of it, and more). */
+export function startsLikeH2(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, H2_PREFACE.length);
+  for (let i = 0; i < n; i++) if (bytes[i] !== H2_PREFACE[i]) return false;
+  return true;
+}
 
 const byConfig = new WeakMap<GatewayConfig, Map<string, boolean>>();
 
@@ -65,7 +73,7 @@ export function grpcConnectionOverride(grpcOnly: () => boolean): ConnectionOverr
     if (!grpcOnly()) return undefined;
     return sniffed(conn, (first) => {
       if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
-        return serveH2Connection(conn, first, { handler, onError, scheme: "http" });
+        return serveH2(conn, first, { handler, onError, scheme: "http" });
       }
       void refuse(conn, first);
       return undefined;

@@ -304,14 +304,10 @@ class PortListeners implements ListenerManager {
         budget: this.#budget,
         maxConnections: limits?.maxConnectionsPerPort,
         watcher: this.#watcher,
-        ...(options.policy?.grpcTrailers === true
-          ? {
-            grpcOnly: () => {
-              const table = getTable();
-              return table !== undefined && grpcOnlySocket(table.config, socket);
-            },
-          }
-          : {}),
+        grpcOnly: () => {
+          const table = getTable();
+          return table !== undefined && grpcOnlySocket(table.config, socket);
+        },
         picker: this.#picker,
         observer: this.#observer,
       });

@@ -45,13 +45,6 @@ export interface RequestPolicy {
    * default: the line costs throughput (measured in the README).
    */
   accessLog?: boolean;
-  /**
-   * `--grpc-trailers on`: cleartext ports whose routes are all GRPCRoutes are
-   * served by `node:http2`, which sends response trailers (`grpc_port.ts`).
-   * Off by default: Deno 2.9.6's `node:http2` server can be crashed by a
-   * client (README, GRPCRoute).
-   */
-  grpcTrailers?: boolean;
 }
 
 /** The defaults: safe for a gateway that faces clients directly. */

@@ -4,7 +4,7 @@
  * reads an `external` that no code path of `ext/http/00_serve.ts` sets, and
  * throws `TypeError: expected external`). gRPC puts its status in trailers,
  * so the gRPC upstream client hands them over here, keyed by the client
- * response, and the HTTP/2 server that can send them (`grpc_h2_server.ts`)
+ * response, and the HTTP/2 server that can send them (`h2/h2_server.ts`)
  * picks them up once the body has ended.
  *
  * @example

@@ -29,11 +29,6 @@ export interface TranslateOptions {
    * `gatewayAddresses`.
    */
   addressPool?: string;
-  /**
-   * `--grpc-trailers on`: gRPC-only ports pass trailers, so GRPCRoute is
-   * claimed in `supportedFeatures`. Absent or false: it is not.
-   */
-  grpcTrailers?: boolean;
 }
 
 /** Everything `translate` returns. All of it is frozen. */

@@ -249,7 +249,6 @@ async function buildParts(
     translateOptions: () => ({
       controllerName: options.controllerName,
       now: new Date().toISOString(),
-      ...(options.requestPolicy?.grpcTrailers === true ? { grpcTrailers: true } : {}),
       ...(options.gatewayAddressPool === undefined
         ? { gatewayAddresses: gatewayAddressesFor(options, store) }
         : { addressPool: options.gatewayAddressPool }),

@@ -29,11 +29,6 @@ export interface GatewayFeature {
    * Gateway): claimed only when the gateway runs with a pool.
    */
   readonly needsPool: boolean;
-  /**
-   * Works only with `--grpc-trailers on` (gRPC-only ports served by
-   * `node:http2`): claimed only when the gateway runs with it.
-   */
-  readonly needsGrpcTrailers: boolean;
 }
 
 const E2E = "tests/e2e/";
@@ -44,10 +39,8 @@ const UPSTREAM = "conformance/reports/report.yaml:";
 export const FEATURES: readonly GatewayFeature[] = Object.freeze([
   row("BackendTLSPolicy", "Core", "claimed", `${E2E}backend_tls.test.ts`),
   row("BackendTLSPolicySANValidation", "Extended", "claimed", `${E2E}backend_tls.test.ts`),
-  row("GRPCRoute", "Core", "claimed", `${E2E}grpc.test.ts`, { needsGrpcTrailers: true }),
-  row("GRPCRouteNamedRouteRule", "Extended", "claimed", `${E2E}grpc.test.ts`, {
-    needsGrpcTrailers: true,
-  }),
+  row("GRPCRoute", "Core", "claimed", `${E2E}grpc.test.ts`),
+  row("GRPCRouteNamedRouteRule", "Extended", "claimed", `${E2E}grpc.test.ts`),
   row("Gateway", "Core", "claimed", `${E2E}conformance_statuses.test.ts`),
   row(
     "GatewayAddressEmpty",
@@ -202,19 +195,15 @@ function row(
   support: GatewayFeature["support"],
   state: FeatureState,
   proof: string,
-  { needsPool = false, needsGrpcTrailers = false }: {
-    needsPool?: boolean;
-    needsGrpcTrailers?: boolean;
-  } = {},
+  { needsPool = false }: { needsPool?: boolean } = {},
 ): GatewayFeature {
-  return Object.freeze({ name, support, state, proof, needsPool, needsGrpcTrailers });
+  return Object.freeze({ name, support, state, proof, needsPool });
 }
 
 /**
  * `GatewayClass.status.supportedFeatures`: the claimed features as the v1.6
  * API has them, objects with a `name`, sorted by name (the API requires it).
- * Features that need an address pool are left out when there is none, and
- * those that need `--grpc-trailers on` when it is off.
+ * Features that need an address pool are left out when there is none.
  *
  * @example
  * ```ts
@@ -223,15 +212,9 @@ function row(
  * ```
  */
 export function supportedFeatures(
-  { addressPool = false, grpcTrailers = false }: {
-    addressPool?: boolean;
-    grpcTrailers?: boolean;
-  } = {},
+  { addressPool = false }: { addressPool?: boolean } = {},
 ): { name: string }[] {
-  return FEATURES.filter((f) =>
-    f.state === "claimed" && (addressPool || !f.needsPool) &&
-    (grpcTrailers || !f.needsGrpcTrailers)
-  )
+  return FEATURES.filter((f) => f.state === "claimed" && (addressPool || !f.needsPool))
     .map((f) => ({ name: f.name }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

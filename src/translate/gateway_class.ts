@@ -44,7 +44,6 @@ export function evaluateGatewayClasses(ctx: TranslateContext): GatewayClassResul
       status: {
         supportedFeatures: supportedFeatures({
           addressPool: ctx.options.addressPool !== undefined,
-          grpcTrailers: ctx.options.grpcTrailers === true,
         }),
         conditions: [
           ok

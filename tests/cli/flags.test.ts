@@ -25,7 +25,6 @@ Deno.test("no command means run, with every documented default", () => {
       xffTrustedHops: 0,
       escapedSlashes: "keep",
       accessLog: false,
-      grpcTrailers: false,
     },
     upstreamTimeoutMs: 15_000,
     drainDelayMs: 5_000,

@@ -73,7 +73,7 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
       .join("---\n"),
     "route.yaml": ROUTE,
   });
-  await using gw = await startGateway({ manifests: dir, args: ["--grpc-trailers", "on"] });
+  await using gw = await startGateway({ manifests: dir });
   const host = "grpc.example.com";
 
   await t.step(
@@ -152,6 +152,33 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
     const reply = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
     assert(reply.startsWith("HTTP/1.1 505 "), reply);
   });
+
+  await t.step(
+    "clients that open a stream and destroy their session at once do not harm the gateway",
+    async () => {
+      // The pattern that crashed node:http2's server (SIGSEGV), from a process of its own.
+      const code = `import http2 from "node:http2";
+        for (let i = 0; i < 50; i++) {
+          const session = http2.connect("http://127.0.0.1:${port}");
+          session.on("error", () => {});
+          const stream = session.request({ ":method": "POST", ":path": "/echo.Echo/Say",
+            ":authority": "${host}", "content-type": "application/grpc" });
+          stream.on("error", () => {});
+          session.destroy();
+        }`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", code],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assertEquals(out.code, 0);
+      const res = await grpcCall(port, host, "/echo.Echo/Say");
+      assertEquals(res.trailers["grpc-status"], "0");
+      const health = await gw.admin("/healthz");
+      await health.body?.cancel();
+      assertEquals(health.status, 200, "the gateway process is alive");
+    },
+  );
 
   await t.step("the route is accepted and the listener supports GRPCRoute", async () => {
     const config = await (await gw.admin("/config")).json();

@@ -36,18 +36,17 @@ Deno.test("supportedFeatures lists only claimed features, sorted by name, as {na
   assertEquals(
     new Set(names),
     new Set(
-      FEATURES.filter((f) => f.state === "claimed" && !f.needsPool && !f.needsGrpcTrailers)
+      FEATURES.filter((f) => f.state === "claimed" && !f.needsPool)
         .map((f) => f.name),
     ),
   );
   for (const core of ["Gateway", "HTTPRoute", "ReferenceGrant"]) assert(names.includes(core), core);
   assert(!names.includes("GatewayStaticAddresses"), "claimed only with an address pool");
-  assert(!names.includes("GRPCRoute"), "claimed only with --grpc-trailers on");
-  const withBoth = supportedFeatures({ addressPool: true, grpcTrailers: true }).map((f) => f.name);
-  assert(withBoth.includes("GatewayStaticAddresses"), "claimed with an address pool");
-  assert(withBoth.includes("GRPCRoute"), "claimed with --grpc-trailers on");
+  assert(names.includes("GRPCRoute"), "claimed unconditionally: trailers are always served");
+  const withPool = supportedFeatures({ addressPool: true }).map((f) => f.name);
+  assert(withPool.includes("GatewayStaticAddresses"), "claimed with an address pool");
   assertEquals(
-    new Set(withBoth),
+    new Set(withPool),
     new Set(FEATURES.filter((f) => f.state === "claimed").map((f) => f.name)),
   );
   assert(names.length <= 64, "the API allows at most 64");
