@@ -102,7 +102,7 @@ data:
     ].join("---\n"),
     "routes.yaml": ROUTES,
   });
-  await using _gw = await startGateway({ manifests: dir, args: ["--grpc-trailers", "on"] });
+  await using _gw = await startGateway({ manifests: dir });
   const host = "grpc.example.com";
 
   await t.step("bidi: each message comes back before the client half-closes", async () => {
