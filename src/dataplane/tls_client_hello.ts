@@ -264,12 +264,14 @@ function hostNameOf(extension: Uint8Array): string | ClientHelloScan {
 }
 
 /**
- * Lower case ASCII host name, or `""` for what is not a DNS name (an IP
- * address literal, bytes outside letters, digits, `-`, `_` and `.`): the TLS
- * stack then selects as if no name was sent.
+ * Lower case ASCII host name without a final dot (a fully qualified name is
+ * the same host, for the routes of a TLS port as for `sni.ts`), or `""` for
+ * what is not a DNS name (an IP address literal, bytes outside letters,
+ * digits, `-`, `_` and `.`, an empty label): the TLS stack then selects as
+ * if no name was sent.
  */
 function dnsNameOrEmpty(name: Uint8Array): string {
-  if (name.length === 0 || name.length > 253) return "";
+  if (name.length === 0 || name.length > 254) return "";
   let text = "";
   for (const byte of name) {
     const ok = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) ||
@@ -277,7 +279,9 @@ function dnsNameOrEmpty(name: Uint8Array): string {
     if (!ok) return "";
     text += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
   }
+  if (text.endsWith(".")) text = text.slice(0, -1);
+  if (text.length === 0 || text.length > 253) return "";
   if (/^[0-9.]+$/.test(text)) return ""; // IPv4 literal
-  if (text.startsWith(".") || text.includes("..")) return "";
+  if (text.startsWith(".") || text.endsWith(".") || text.includes("..")) return "";
   return text;
 }

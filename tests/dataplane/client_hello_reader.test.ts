@@ -116,3 +116,21 @@ Deno.test("the scanner keeps its verdict and takes each push after the previous 
   assertEquals(done, { state: "parsed", serverName: "s.example.com", length: hello.length });
   assertEquals(scanner.push(new Uint8Array([0xff])), done);
 });
+
+/**
+ * Fuzzer finding: a server name with a final dot kept it, so on a TLS port
+ * `tls.example.com.` missed the listener `tls.example.com` (and went to the
+ * catch-all one), where the HTTPS port's certificate choice (`sni.ts`) took
+ * it as the same host. Now the scanner drops the dot.
+ */
+Deno.test("a server name with a final dot is the same host without it", () => {
+  const name = (n: string) => {
+    const scan = scanClientHello(records(helloBody(serverNameExtension([[0, n]]))));
+    return scan.state === "parsed" ? scan.serverName : scan.state;
+  };
+  assertEquals(name("TLS.example.com."), "tls.example.com");
+  assertEquals(name("tls.example.com.."), "");
+  assertEquals(name("."), "");
+  assertEquals(name("10.0.0.1."), "");
+  assertEquals(name("x".repeat(253) + "."), "x".repeat(253));
+});

@@ -72,6 +72,8 @@ const NAMES: readonly (() => number[])[] = [
   () => ascii("a.example.com"),
   () => ascii("Shop.EXAMPLE.com"),
   () => ascii("tls.example.com."),
+  () => ascii("a.example.com.."),
+  () => ascii("."),
   () => ascii("10.0.0.1"),
   () => ascii("xn--bcher-kva.example"),
   () => ascii("under_score.example.com"),

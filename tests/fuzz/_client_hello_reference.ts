@@ -12,8 +12,9 @@
  * - a ClientHello of at most 32768 bytes with its header; the bytes after
  *   its extensions block are not looked at;
  * - at most one server_name extension, and in it at most one host_name; a
- *   name outside letters, digits, `-`, `_` and `.` (or an IPv4 literal, or
- *   with an empty label) is no name (`""`), as is no extension at all.
+ *   name is lower case without a final dot; one outside letters, digits,
+ *   `-`, `_` and `.` (or an IPv4 literal, or with an empty label) is no name
+ *   (`""`), as is no extension at all.
  * @module
  */
 
@@ -120,9 +121,9 @@ function serverNameOf(extension: Cursor): string | undefined {
 }
 
 function dnsName(bytes: Uint8Array): string {
-  const text = String.fromCharCode(...bytes);
-  if (bytes.length === 0 || bytes.length > 253) return "";
+  const text = String.fromCharCode(...bytes).replace(/\.$/, "");
+  if (text.length === 0 || text.length > 253) return "";
   if (!/^[A-Za-z0-9_.-]+$/.test(text) || /^[0-9.]+$/.test(text)) return "";
-  if (text.split(".").slice(0, -1).some((label) => label === "")) return "";
+  if (text.split(".").some((label) => label === "")) return "";
   return text.toLowerCase();
 }

@@ -12,7 +12,10 @@
  * incomplete and what follows it changes nothing; an incomplete input is
  * within the documented bound; and the reader, fed the same bytes in
  * chunks of a random size (one byte each in a share of cases), reaches the
- * same verdict having read no more than the bound and one chunk.
+ * same verdict having read no more than the bound and one chunk. A parsed
+ * name then picks a listener of a port mixing Terminate and Passthrough
+ * listeners (`_mixed_port.ts`): the Gateway API's, and when it terminates,
+ * the certificate of that same listener.
  * @module
  */
 import { readClientHello } from "../../src/dataplane/client_hello_reader.ts";
@@ -23,6 +26,7 @@ import {
 } from "../../src/dataplane/tls_client_hello.ts";
 import { groups, planBytes, randomPlan } from "./_client_hello_builder.ts";
 import { referenceServerName } from "./_client_hello_reference.ts";
+import { mixedPortFailure } from "./_mixed_port.ts";
 import { bytesLatin1, latin1Bytes, type Prng } from "./_prng.ts";
 import type { CaseFailure, FuzzTarget } from "./_runner.ts";
 
@@ -128,6 +132,8 @@ export async function clientHelloCase(
     if (verdict(exact) !== verdict(whole)) {
       return fail(`the hello alone is ${verdict(exact)}, with what follows ${verdict(whole)}`);
     }
+    const choice = mixedPortFailure(whole.serverName);
+    if (choice !== undefined) return fail(choice);
     const prefixes = whole.length <= 64
       ? Array.from({ length: whole.length }, (_, i) => i)
       : Array.from({ length: 8 }, () => rng.int(whole.length));
