@@ -14,6 +14,7 @@
  */
 // deno-lint-ignore-file no-console
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
+import { clientHelloSocketTarget } from "../tests/fuzz/client_hello_socket_target.ts";
 import { clientHelloTarget } from "../tests/fuzz/client_hello_target.ts";
 import { h2Target } from "../tests/fuzz/h2_target.ts";
 import { hpackTarget } from "../tests/fuzz/hpack_target.ts";
@@ -25,6 +26,7 @@ import { upstreamTarget } from "../tests/fuzz/upstream_target.ts";
 /** Each target with its default case count (the socket sample is smaller: it is slower). */
 const TARGETS: Record<string, { make: () => FuzzTarget; cases: number }> = {
   "client-hello": { make: clientHelloTarget, cases: 100_000 },
+  "client-hello-socket": { make: clientHelloSocketTarget, cases: 10_000 },
   h2: { make: h2Target, cases: 100_000 },
   hpack: { make: hpackTarget, cases: 100_000 },
   request: { make: requestTarget, cases: 100_000 },
