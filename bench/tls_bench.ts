@@ -18,18 +18,32 @@
  * the handshake still asks for one, and every byte takes the same path as a
  * validated client's; only the chain check per handshake is left out.
  *
- * Prints req/s per target, the gateway/nginx ratio and the client-certificate
- * listener against the plain one per shape; exits 1 when any run saw failed
- * or non-2xx requests. Everything binds 127.0.0.1.
+ * Each shape runs `--rounds` times over every target, alternating the order
+ * (other work on the machine shifts throughput from minute to minute), after
+ * one warm-up per target. Prints median req/s and CPU per request per target,
+ * the gateway/nginx ratio (median of the rounds' ratios) and the
+ * client-certificate listener against the plain one per shape; exits 1 when
+ * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
+ * gateway from another checkout to the same rounds, for A/B of a change.
+ * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
+ *                                [--rounds 3] [--baseline DIR]
  * ```
  * @module
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
-import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
+import {
+  type Child,
+  freePort,
+  requirePositiveInteger,
+  requireTools,
+  spawn,
+  treeCpuSeconds,
+} from "./_processes.ts";
+import { median } from "./_rounds.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -39,6 +53,8 @@ function flag(name: string, fallback: string): string {
 const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "2000");
 const connections = flag("connections", "20");
+const rounds = Number(flag("rounds", "3"));
+const baseline = flag("baseline", "");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
 
@@ -195,6 +211,7 @@ endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
 }
 
 await requireTools("the TLS benchmark", ["nginx", "h2load", "curl", "openssl"]);
+requirePositiveInteger("rounds", rounds);
 
 const dir = await Deno.makeTempDir({ prefix: "serval-tls-bench-" });
 const children: Child[] = [];
@@ -205,13 +222,7 @@ try {
   await Deno.writeTextFile(`${dir}/tls.crt`, leaf.certPem);
   await Deno.writeTextFile(`${dir}/tls.key`, leaf.keyPem);
   const caFile = `${ca.dir}/ca.crt`;
-  const [backendPort, nginxPort, gatewayPort, mtlsPort, adminPort] = [
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ];
+  const [backendPort, nginxPort] = [freePort(), freePort()];
 
   const startNginx = async (role: string, conf: string) => {
     const path = `${dir}/nginx-${role}.conf`;
@@ -255,37 +266,47 @@ try {
     ),
   );
 
-  await Deno.mkdir(`${dir}/manifests`);
-  await Deno.writeTextFile(
-    `${dir}/manifests/bench.yaml`,
-    manifests(gatewayPort, mtlsPort, backendPort, leaf.certPem, leaf.keyPem),
-  );
-  const gateway = spawn("gateway", Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    `${root}main.ts`,
-    "run",
-    "--manifests",
-    `${dir}/manifests`,
-    "--listen-host",
-    "127.0.0.1",
-    "--admin-addr",
-    `127.0.0.1:${adminPort}`,
-    "--telemetry-addr",
-    "off",
-    "--log-level",
-    "warn",
-  ]);
-  children.push(gateway);
-
+  /** Starts `main.ts run` of `checkout` with its own HTTPS and client-certificate ports. */
+  const startGateway = async (name: string, checkout: string) => {
+    const [port, mtls] = [freePort(), freePort()];
+    const manifestDir = `${dir}/manifests-${port}`;
+    await Deno.mkdir(manifestDir);
+    await Deno.writeTextFile(
+      `${manifestDir}/bench.yaml`,
+      manifests(port, mtls, backendPort, leaf.certPem, leaf.keyPem),
+    );
+    const child = spawn(name, Deno.execPath(), [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      `${checkout}main.ts`,
+      "run",
+      "--manifests",
+      manifestDir,
+      "--listen-host",
+      "127.0.0.1",
+      "--admin-addr",
+      `127.0.0.1:${freePort()}`,
+      "--telemetry-addr",
+      "off",
+      "--log-level",
+      "warn",
+    ]);
+    children.push(child);
+    return { port, mtls, pid: child.process.pid };
+  };
+  const gateway = await startGateway("gateway", root);
   const targets = [
-    { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined },
-    { name: "gateway (main.ts)", port: gatewayPort, pid: gateway.process.pid },
-    { name: "gateway, client-cert", port: mtlsPort, pid: gateway.process.pid },
+    { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined as number | undefined },
+    { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
+    { name: "gateway, client-cert", port: gateway.mtls, pid: gateway.pid },
   ];
+  if (baseline !== "") {
+    const old = await startGateway("gateway (baseline)", baseline.replace(/\/?$/, "/"));
+    targets.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
+  }
   for (const t of targets) await waitForTls(t.port, caFile);
 
   const url = (port: number) => `https://${NAME}:${port}/bench`;
@@ -298,40 +319,68 @@ try {
     { name: "keep-alive h2", args: ["-n", requests, "-c", connections, "-m", "10"] },
   ];
   const table: string[] = [];
+  const row = (shape: string, name: string, value: string, cpu = "") =>
+    table.push(shape.padEnd(18) + name.padEnd(24) + value.padStart(10) + cpu.padStart(14));
   for (const shape of shapes) {
-    const rates: number[] = [];
     for (const t of targets) {
       // Warm-up: a tenth of the run, discarded.
-      await h2load(
-        url(t.port),
-        t.port,
-        shape.args.map((a, i, all) => all[i - 1] === "-n" ? String(Math.ceil(Number(a) / 10)) : a),
+      const tenth = shape.args.map((a, i, all) =>
+        all[i - 1] === "-n" ? String(Math.ceil(Number(a) / 10)) : a
       );
-      const cpuBefore = t.pid === undefined ? NaN : await treeCpuSeconds(t.pid);
-      const r = await h2load(url(t.port), t.port, shape.args);
-      const cpuUs = t.pid === undefined
-        ? NaN
-        : (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.succeeded;
-      if (!(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0) {
-        failed = true;
-        console.error(`${t.name} / ${shape.name}: failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`);
+      await h2load(url(t.port), t.port, tenth);
+    }
+    const runs = new Map(targets.map((t) => [t.name, [] as { rps: number; cpuUs: number }[]]));
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order so that no target always runs first after a pause.
+      for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+        const cpuBefore = t.pid === undefined ? NaN : await treeCpuSeconds(t.pid);
+        const r = await h2load(url(t.port), t.port, shape.args);
+        const cpuUs = t.pid === undefined
+          ? NaN
+          : (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.succeeded;
+        if (!(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0) {
+          failed = true;
+          console.error(
+            `${t.name} / ${shape.name}: failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`,
+          );
+        }
+        runs.get(t.name)!.push({ rps: r.requestsPerSec, cpuUs });
       }
-      rates.push(r.requestsPerSec);
-      table.push(
-        shape.name.padEnd(18) + t.name.padEnd(24) + r.requestsPerSec.toFixed(0).padStart(10) +
-          (Number.isNaN(cpuUs) ? "" : cpuUs.toFixed(0).padStart(14)),
+    }
+    for (const [name, rs] of runs) {
+      const cpu = median(rs.map((r) => r.cpuUs));
+      row(
+        shape.name,
+        name,
+        median(rs.map((r) => r.rps)).toFixed(0),
+        isNaN(cpu) ? "" : cpu.toFixed(0),
       );
     }
+    const ratio = (a: string, b: string) => {
+      const each = runs.get(a)!.map((r, i) => r.rps / runs.get(b)![i].rps);
+      return `${median(each).toFixed(2)}x` +
+        `   rounds: ${each.map((x) => x.toFixed(2)).join(" ")}`;
+    };
+    const nginx = targets[0].name;
     table.push(
-      `${shape.name.padEnd(18)}${"gateway / nginx".padEnd(24)}${
-        (rates[1] / rates[0]).toFixed(2).padStart(9)
-      }x`,
-      `${shape.name.padEnd(18)}${"client-cert / gateway".padEnd(24)}${
-        (rates[2] / rates[1]).toFixed(2).padStart(9)
-      }x`,
+      `${shape.name.padEnd(18)}${"gateway / nginx".padEnd(24)}${ratio(targets[1].name, nginx)}`,
     );
+    table.push(
+      `${shape.name.padEnd(18)}${"client-cert / gateway".padEnd(24)}${
+        ratio(targets[2].name, targets[1].name)
+      }`,
+    );
+    if (baseline !== "") {
+      table.push(
+        `${shape.name.padEnd(18)}${"baseline / nginx".padEnd(24)}${
+          ratio("gateway (baseline)", nginx)
+        }`,
+      );
+    }
   }
-  console.log(`h2load, SNI ${NAME}, -c ${connections}, 127.0.0.1\n`);
+  console.log(
+    `h2load, SNI ${NAME}, -c ${connections}, ${rounds} alternating rounds, medians, 127.0.0.1\n`,
+  );
   console.log(
     "shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10) + "CPU µs/req".padStart(14),
   );
