@@ -212,8 +212,8 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     placeholder: "auto|on|off",
     defaultText: "auto",
-    help: "pass HTTP/1.1 upgrades (WebSocket) through on plain HTTP ports: auto = " +
-      "ports whose routes reach a kubernetes.io/ws backend",
+    help: "pass HTTP/1.1 upgrades (WebSocket) through on HTTP and HTTPS ports: auto = " +
+      "ports whose routes reach a kubernetes.io/ws or wss backend",
   },
   {
     name: "max-upgraded-connections",

@@ -43,9 +43,9 @@ export const DEFAULT_CLIENT_TIMEOUTS: Readonly<ClientTimeouts> = Object.freeze({
   streamMs: 0,
 });
 
-/** HTTP/1.1 upgrade pass-through on plain HTTP ports (`upgrade_port_server.ts`). */
+/** HTTP/1.1 upgrade pass-through on HTTP and HTTPS ports (`upgrade_diversion.ts`). */
 export interface UpgradeSettings {
-  /** `auto`: ports whose routes reach a `kubernetes.io/ws` backend; `on`: every port; `off`: none. */
+  /** `auto`: ports whose routes reach a `kubernetes.io/ws` or `wss` backend; `on`: every port; `off`: none. */
   mode: "auto" | "on" | "off";
   /** Upgraded connections open at once across the data plane; `0`: no limit. */
   maxConnections: number;

@@ -32,6 +32,7 @@ import { type PortServer, type PortServerFactory, serveHttp } from "./port_serve
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import { upgradeAwareClient } from "./upgrade_client.ts";
 import { createUpgradePortFactory } from "./upgrade_port_server.ts";
+import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 import { UpgradeLimits } from "./upgrade_wire.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
 import { createPassthroughServerFactory } from "./tls_passthrough_factory.ts";
@@ -122,6 +123,7 @@ class PortListeners implements ListenerManager {
   readonly #factories: Record<ListenerProtocol, PortServerFactory>;
   readonly #budget: ConnectionBudget | undefined;
   readonly #watcher: ReturnType<typeof createConnectionWatcher> | undefined;
+  readonly #upgrades: UpgradePortOptions | undefined;
   // Keyed by `socketKey`: the same port on two pool addresses is two sockets.
   readonly #entries = new Map<string, PortEntry>();
   readonly #closing = new Set<Promise<void>>();
@@ -143,17 +145,21 @@ class PortListeners implements ListenerManager {
       ? upstream
       : upgradeAwareClient(upstream);
     const observer = this.#observer;
+    // One limit on upgraded connections across HTTP and HTTPS ports.
+    const upgradeOptions: UpgradePortOptions | undefined =
+      upgrades === undefined || upgrades.mode === "off" ? undefined : {
+        mode: upgrades.mode,
+        getTable: options.getTable,
+        limits: new UpgradeLimits(upgrades.maxConnections, upgrades.idleMs, {
+          opened: () => observer.onUpgrade?.("opened"),
+          closed: (why) => observer.onUpgrade?.("closed", why),
+        }),
+        headerTimeoutMs: limits!.timeouts.headerMs > 0 ? limits!.timeouts.headerMs : 10_000,
+      };
+    this.#upgrades = upgradeOptions;
     this.#factories = {
       HTTP: options.servers?.HTTP ??
-        (upgrades === undefined || upgrades.mode === "off" ? serveHttp : createUpgradePortFactory({
-          mode: upgrades.mode,
-          getTable: options.getTable,
-          limits: new UpgradeLimits(upgrades.maxConnections, upgrades.idleMs, {
-            opened: () => observer.onUpgrade?.("opened"),
-            closed: (why) => observer.onUpgrade?.("closed", why),
-          }),
-          headerTimeoutMs: limits!.timeouts.headerMs > 0 ? limits!.timeouts.headerMs : 10_000,
-        })),
+        (upgradeOptions === undefined ? serveHttp : createUpgradePortFactory(upgradeOptions)),
       HTTPS: options.servers?.HTTPS ?? createHttpsServerFactory(options.getTable),
       TLS: options.servers?.TLS ?? createPassthroughServerFactory(),
     };
@@ -310,6 +316,7 @@ class PortListeners implements ListenerManager {
         },
         picker: this.#picker,
         observer: this.#observer,
+        upgrades: this.#upgrades,
       });
       state.bound = true;
       if (this.#draining) server.drain?.();

@@ -13,6 +13,7 @@ import type { DataPlaneHandler } from "./handler.ts";
 import { grpcConnectionOverride } from "./grpc_port.ts";
 import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
+import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 
 /** Everything a factory needs to serve one port. */
 export interface PortServeContext {
@@ -46,6 +47,8 @@ export interface PortServeContext {
   picker?: BackendPicker;
   /** Metrics hooks; absent: none. */
   observer?: DataPlaneObserver;
+  /** How ports pass HTTP/1.1 upgrades through (`--upgrades`); absent: they do not. */
+  upgrades?: UpgradePortOptions;
 }
 
 /** A bound port. */

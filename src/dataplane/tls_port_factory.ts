@@ -67,6 +67,7 @@ export function createHttpsServerFactory(
         budget: context.budget,
         maxConnections: context.maxConnections,
         watcher: context.watcher,
+        upgrades: context.upgrades,
       });
     let server = serve(context.portConfig, context.certificates);
     // Servers of a former `SniSource` whose connections are still open.

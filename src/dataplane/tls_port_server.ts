@@ -39,7 +39,7 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import { isOutOfDescriptors, shedForDescriptors, watchRequests } from "./connection_server.ts";
-import { serveConnection as serveAccepted, type ServedConnection } from "./serve_connection.ts";
+import { serveConnection as serveAccepted } from "./serve_connection.ts";
 import type { SniCertificates } from "./sni.ts";
 import {
   checkMisdirected,
@@ -51,6 +51,7 @@ import { type ClientAuth, createClientAuth } from "./tls_client_auth.ts";
 import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
+import { type TlsPortUpgrades, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
 
 interface Generation {
   listener: Deno.TlsListener;
@@ -60,11 +61,7 @@ interface Generation {
   accepting: Promise<void>;
 }
 
-interface LiveConnection {
-  served: ServedConnection;
-  /** Settles (never rejects) once the connection is closed. */
-  finished: Promise<void>;
-}
+type LiveConnection = TrackedConnection;
 
 /**
  * Binds an HTTPS port and serves it. Throws when the port cannot be bound.
@@ -98,6 +95,8 @@ class TlsPort implements TlsPortServer {
   readonly #front: FrontDoor | undefined;
   /** `client-hello`: the servers of listeners that validate client certificates. */
   readonly #clientAuth: ClientAuth | undefined;
+  /** Passes HTTP/1.1 upgrades through (`wss://`), when the gateway does. */
+  readonly #upgrades: TlsPortUpgrades | undefined;
   #generationCount = 0;
   #stopping = false;
   /** Set by `stopAccepting`: the public socket is closed for good. */
@@ -114,6 +113,12 @@ class TlsPort implements TlsPortServer {
     this.#relayed = this.sniSource === "client-hello";
     this.#reusePort = !this.#relayed && (options.reusePort ?? reusePortAvailable());
     this.#port = options.port;
+    this.#upgrades = tlsPortUpgrades(
+      options,
+      this.#log,
+      this.#onError,
+      (conn, handler) => this.#serveWithEngine(conn, handler),
+    );
     this.#current = this.#bind(options.certificates);
     if (this.#relayed) {
       this.#clientAuth = createClientAuth({
@@ -160,10 +165,13 @@ class TlsPort implements TlsPortServer {
     await this.stopAccepting();
     await this.#clientAuth?.close();
     const open = [...this.#live];
-    await Promise.all(open.map(async (connection) => {
-      await connection.served.shutdown().catch(() => {});
-      await connection.finished;
-    }));
+    await Promise.all([
+      this.#upgrades?.shutdown(),
+      ...open.map(async (connection) => {
+        await connection.shutdown().catch(() => {});
+        await connection.finished;
+      }),
+    ]);
     // Each relay ends once its TLS connection above has closed.
     await this.#clientAuth?.drained();
     await this.#front?.drained();
@@ -221,6 +229,21 @@ class TlsPort implements TlsPortServer {
    */
   #serveConnection(conn: Deno.Conn, generation: Generation, authenticated = false): void {
     const handler = this.#connectionHandler(generation, authenticated);
+    // A decrypted client-certificate connection does not say whether it speaks h2.
+    const diverted = authenticated
+      ? undefined
+      : this.#upgrades?.divert(conn as Deno.TlsConn, handler);
+    const entry = diverted ?? this.#serveWithEngine(conn, handler);
+    entry.finished = entry.finished.then(() => {
+      this.#live.delete(entry);
+      // Relayed connections are counted by the front door.
+      if (!this.#relayed) this.#options.budget?.release();
+    });
+    this.#live.add(entry);
+  }
+
+  /** The engine serves `conn` itself. */
+  #serveWithEngine(conn: Deno.Conn, handler: TlsConnectionHandler): LiveConnection {
     // Dropping only ever happens on a later sweep, once `served` exists.
     const watched = this.#options.watcher?.watch(() => served.close());
     const timed = watched === undefined ? handler : watchRequests(handler, watched);
@@ -229,14 +252,10 @@ class TlsPort implements TlsPortServer {
       // and resets land here; they are the client's business.
       this.#log.debug("TLS connection ended with an error", { error: describe(error) });
     });
-    const entry: LiveConnection = { served, finished: served.finished };
-    entry.finished = served.finished.then(() => {
-      this.#live.delete(entry);
-      watched?.end();
-      // Relayed connections are counted by the front door.
-      if (!this.#relayed) this.#options.budget?.release();
-    });
-    this.#live.add(entry);
+    return {
+      shutdown: () => served.shutdown(),
+      finished: served.finished.then(() => watched?.end()),
+    };
   }
 
   /**

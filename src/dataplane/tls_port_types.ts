@@ -9,6 +9,7 @@ import type { ConnectionWatcher } from "./client_timeouts.ts";
 import type { ConnectionBudget } from "./connection_server.ts";
 import type { SniCertificates } from "./sni.ts";
 import type { TlsConnectionHandler } from "./tls_server.ts";
+import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 
 /** How a connection's listener is known; see `tls_port_server.ts`. */
 export type SniSource = "client-hello" | "first-request";
@@ -48,6 +49,8 @@ export interface TlsPortServerOptions {
   watcher?: ConnectionWatcher;
   /** The longest handshake of a listener validating client certificates, in ms. Default 10 000. */
   clientAuthHandshakeTimeoutMs?: number;
+  /** Pass HTTP/1.1 upgrades through (`wss://`) as `--upgrades` says; absent: never. */
+  upgrades?: UpgradePortOptions;
 }
 
 /** A running HTTPS port. */

@@ -126,8 +126,12 @@ export class TestSocket {
   readonly opened: Promise<void>;
   readonly closed: Promise<CloseEvent>;
 
-  constructor(url: string, protocols?: string[]) {
-    this.ws = new WebSocket(url, protocols);
+  /** `client`: an HTTP client trusting a test CA, for `wss://` URLs. */
+  constructor(url: string, protocols?: string[], client?: Deno.HttpClient) {
+    this.ws = client === undefined
+      ? new WebSocket(url, protocols)
+      // Deno's WebSocket takes an options bag with the HTTP client to connect with.
+      : new WebSocket(url, { protocols, client } as unknown as string[]);
     this.ws.binaryType = "arraybuffer";
     this.opened = new Promise((resolve, reject) => {
       this.ws.onopen = () => resolve();

@@ -9,6 +9,10 @@ import { createTestCa, type TestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startWebSocketEcho, TestSocket } from "../_helpers/upgrade_backends.ts";
 import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import { startEchoBackend } from "../../scripts/echo_backend.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
+import { curlHttps, httpOverTls } from "../dataplane/tls_test_client.ts";
 
 /** A Service like `serviceYaml`, its port marked with `appProtocol`. */
 function appServiceYaml(name: string, port: number, appProtocol: string): string {
@@ -34,12 +38,18 @@ spec:
     - name: https
       protocol: HTTPS
       port: ${httpsPort}
-      hostname: app.example.com
+      hostname: localhost
+      tls: { certificateRefs: [{ name: app-cert }] }
+    - name: second
+      protocol: HTTPS
+      port: ${httpsPort}
+      hostname: second.example.com
       tls: { certificateRefs: [{ name: app-cert }] }
 `;
 }
 
-const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
+const routesYaml = (plain = "plain") =>
+  `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: chat, namespace: default }
 spec:
@@ -54,7 +64,9 @@ spec:
       filters:
         - type: RequestHeaderModifier
           requestHeaderModifier: { set: [{ name: x-route, value: ws }] }
-      backendRefs: [{ name: plain, port: 80 }]
+      backendRefs: [{ name: ${plain}, port: 80 }]
+    - matches: [{ path: { type: PathPrefix, value: /echo } }]
+      backendRefs: [{ name: echo, port: 80 }]
 `;
 
 function policyYaml(ca: string): string {
@@ -91,32 +103,48 @@ async function readUntilClosed(conn: Deno.Conn): Promise<string> {
 /** The gateway, a wss backend (its certificate from `backendCa`) and a ws one. */
 async function setup(ca: TestCa, extra: string[] = [], backendCa = ca) {
   const backendLeaf = await backendCa.issue(["chat.backend.example.com"]);
-  const appLeaf = await ca.issue(["app.example.com"]);
+  const appLeaf = await ca.issue(["localhost"]);
   const secure = startWebSocketEcho({ cert: backendLeaf.certPem, key: backendLeaf.keyPem });
   const plain = startWebSocketEcho();
+  const other = startWebSocketEcho();
+  const echo = startEchoBackend({ name: "echo" });
   const dir = await Deno.makeTempDir({ prefix: "serval-e2e-upgrades-tls-" });
   const [httpPort, httpsPort] = [freePort(), freePort()];
-  await writeManifests(dir, {
-    "all.yaml": [
-      gatewayYaml(httpPort, httpsPort),
-      tlsSecretYaml("app-cert", appLeaf.certPem, appLeaf.keyPem),
-      appServiceYaml("secure", secure.port, "kubernetes.io/wss"),
-      appServiceYaml("plain", plain.port, "kubernetes.io/ws"),
-      policyYaml(ca.certPem),
-      ROUTES,
-    ].join("---\n"),
-  });
+  const write = (plainService: string) =>
+    writeManifests(dir, {
+      "all.yaml": [
+        gatewayYaml(httpPort, httpsPort),
+        tlsSecretYaml("app-cert", appLeaf.certPem, appLeaf.keyPem),
+        appServiceYaml("secure", secure.port, "kubernetes.io/wss"),
+        appServiceYaml("plain", plain.port, "kubernetes.io/ws"),
+        appServiceYaml("other", other.port, "kubernetes.io/ws"),
+        serviceYaml("echo", echo.port),
+        policyYaml(ca.certPem),
+        routesYaml(plainService),
+      ].join("---\n"),
+    });
+  await write("plain");
   const gw = await startGateway({ manifests: dir, args: extra });
+  const client = Deno.createHttpClient({ caCerts: [ca.certPem] });
   return {
     gw,
     httpPort,
     httpsPort,
     secure,
     plain,
+    other,
+    client,
+    write,
+    /** A WebSocket to `path` through the HTTPS listener. */
+    wss: (path: string, protocols?: string[]) =>
+      new TestSocket(`wss://localhost:${httpsPort}${path}`, protocols, client),
     async [Symbol.asyncDispose]() {
+      client.close();
       await gw.stop();
       await secure.close();
       await plain.close();
+      await other.close();
+      await echo.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -151,4 +179,125 @@ Deno.test("a kubernetes.io/wss backend whose certificate the policy's CA did not
   assert(answer.startsWith("HTTP/1.1 502 "), answer);
   assertEquals(t.secure.requests.length, 0);
   conn.close();
+});
+
+Deno.test("wss:// through an HTTPS listener to a kubernetes.io/ws backend: echo both ways, the route's filter and X-Forwarded-Proto https", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca);
+  const socket = t.wss("/ws/chat", ["chat.v2"]);
+  await socket.opened;
+  assertEquals(socket.ws.protocol, "chat.v2");
+  assertEquals(await socket.echo("through TLS"), "through TLS");
+  const binary = await socket.echo(new Uint8Array([1, 2, 3]));
+  assertEquals([...new Uint8Array(binary as ArrayBuffer)], [1, 2, 3]);
+  const seen = JSON.parse(await socket.echo("headers") as string);
+  assertEquals(seen["x-route"], "ws");
+  assertEquals(seen["x-forwarded-proto"], "https");
+  assertEquals(seen["x-forwarded-for"], "127.0.0.1");
+  socket.ws.close(4003, "done");
+  assertEquals((await socket.closed).code, 4003);
+});
+
+Deno.test("wss:// through an HTTPS listener to a kubernetes.io/wss backend: TLS on both sides", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca);
+  const socket = t.wss("/wss");
+  await socket.opened;
+  assertEquals(await socket.echo("both sides"), "both sides");
+  socket.ws.close();
+  await socket.closed;
+});
+
+Deno.test("an HTTPS port that passes upgrades still serves h2 (ALPN) and HTTP/1.1 requests, and an upgrade later on a kept-alive connection", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca);
+  const h2 = await curlHttps({
+    port: t.httpsPort,
+    caFile: `${ca.dir}/ca.crt`,
+    names: ["localhost"],
+    args: [
+      "--http2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_version} %{http_code}",
+      "https://localhost:PORT/echo/h2",
+    ],
+  });
+  assertEquals(h2.stdout, "2 200", h2.stderr);
+  const conn = await connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port: t.httpsPort,
+    serverName: "localhost",
+    caCerts: [ca.certPem],
+    alpnProtocols: ["http/1.1"],
+  });
+  try {
+    const first = await httpOverTls(conn, { host: "localhost", path: "/echo/one" });
+    assertEquals(first.status, 200);
+    assertEquals(JSON.parse(first.body).path, "/echo/one");
+    const refused = await httpOverTls(conn, {
+      host: "localhost",
+      path: "/ws",
+      headers: { connection: "upgrade", upgrade: "websocket", "x-refuse": "1" },
+    });
+    // The backend's refusal is passed back, so the upgrade reached it.
+    assertEquals(refused.status, 426);
+    assertEquals(refused.body, "upgrade refused\n");
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("an upgrade whose Host is another listener's than the one the connection's SNI selected gets 421, as any request on the port", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca);
+  const conn = await connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port: t.httpsPort,
+    serverName: "localhost",
+    caCerts: [ca.certPem],
+    alpnProtocols: ["http/1.1"],
+  });
+  try {
+    const misdirected = await httpOverTls(conn, {
+      host: "second.example.com",
+      path: "/ws",
+      headers: { connection: "upgrade", upgrade: "websocket" },
+    });
+    assertEquals(misdirected.status, 421);
+    assertEquals(t.plain.requests.length, 0);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a wss:// tunnel outlives a reload that sends its route elsewhere", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca);
+  const socket = t.wss("/ws");
+  await socket.opened;
+  assertEquals(await socket.echo("before"), "before");
+  await t.write("other");
+  await waitFor("the new route served", async () => {
+    const config = await (await t.gw.admin("/config")).text();
+    return config.includes("service/default/other:80");
+  });
+  assertEquals(await socket.echo("after"), "after");
+  assertEquals(t.other.requests.length, 0);
+  socket.ws.close();
+  await socket.closed;
+});
+
+Deno.test("SIGTERM: a wss:// tunnel keeps working, then closes when the shutdown timeout ends", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca, ["--drain-delay", "0s", "--shutdown-timeout", "2s"]);
+  const socket = t.wss("/ws");
+  await socket.opened;
+  t.gw.kill("SIGTERM");
+  await t.gw.waitForLog((r) => String(r.msg).startsWith("stopping listeners"));
+  assertEquals(await socket.echo("still open"), "still open");
+  await socket.closed;
+  await t.gw.waitForLog((r) => String(r.msg).startsWith("in-flight requests did not finish"));
+  assertEquals((await t.gw.status).code, 0);
 });
