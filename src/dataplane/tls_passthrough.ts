@@ -4,7 +4,7 @@
  * bounded parser (`tls_client_hello.ts`) to learn the SNI, picks the
  * TLSRoute and one of its backends by weight, connects to an endpoint,
  * writes the bytes already read and then splices both ways
- * (`tcp_splice.ts`). It never decrypts: the client's handshake is with the
+ * (`byte_splice.ts`). It never decrypts: the client's handshake is with the
  * backend, whose certificate the client verifies. A listener in mode
  * Terminate (it has certificates) hands the connection to the port's
  * `TlsTerminator` instead, which completes the handshake and relays the
@@ -30,7 +30,7 @@ import type { BackendPicker } from "./backend_picker.ts";
 import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
 import type { DataPlaneObserver, PassthroughOutcome } from "./observer.ts";
 import { readClientHello } from "./client_hello_reader.ts";
-import { splice } from "./tcp_splice.ts";
+import { splice } from "./byte_splice.ts";
 import { closeQuietly, writeAll } from "./tcp_relay.ts";
 import { compilePassthroughRoutes, type PassthroughRoutes } from "./tls_passthrough_routes.ts";
 import {
@@ -140,7 +140,7 @@ export function serveTlsPassthrough(options: PassthroughPortOptions): Passthroug
       handshakeTimeoutMs: timeouts.helloMs,
       dial: (target) => dialTerminated(tunnel, target),
       splice: async (a, b) => {
-        await splice(a, b, { idleTimeoutMs: timeouts.idleMs, maxLifetimeMs: 0, clock });
+        await splice(a, b, { idleMs: timeouts.idleMs, clock }).done;
       },
     })
   );
@@ -260,10 +260,10 @@ async function serveConnection(port: Tunnel, client: Deno.TcpConn): Promise<void
         { backend: choice.id, endpoint },
         async (a, b) => {
           await splice(a, b, {
-            idleTimeoutMs: port.timeouts.idleMs,
+            idleMs: port.timeouts.idleMs,
             maxLifetimeMs: port.timeouts.lifetimeMs,
             clock: port.clock,
-          });
+          }).done;
         },
       );
     }
@@ -282,10 +282,10 @@ async function serveConnection(port: Tunnel, client: Deno.TcpConn): Promise<void
     await writeAll(upstream, hello.bytes);
     report(target.listener, route, "relayed");
     const result = await splice(client, upstream, {
-      idleTimeoutMs: port.timeouts.idleMs,
+      idleMs: port.timeouts.idleMs,
       maxLifetimeMs: port.timeouts.lifetimeMs,
       clock: port.clock,
-    });
+    }).done;
     options.observer?.onPassthroughBytes?.(result.bytesAtoB + hello.bytes.length, result.bytesBtoA);
   } catch (error) {
     log.debug("TLS passthrough connection ended with an error", {

@@ -86,11 +86,11 @@ class LoopbackListener {
  * @example
  * ```ts
  * import { relayToTerminator, type TlsTerminator } from "./tls_terminate.ts";
- * import { splice } from "./tcp_splice.ts";
+ * import { splice } from "./byte_splice.ts";
  * declare const terminator: TlsTerminator, client: Deno.Conn, hello: Uint8Array;
  * const target = { backend: "service/default/db:443", endpoint: { address: "10.0.0.5", port: 5432 } };
  * await relayToTerminator(client, hello, terminator, target, async (a, b) => {
- *   await splice(a, b, { idleTimeoutMs: 600_000, maxLifetimeMs: 0 });
+ *   await splice(a, b, { idleMs: 600_000 }).done;
  * });
  * ```
  */

@@ -94,8 +94,10 @@ async function handshakeAndSplice(
     return;
   }
   ctx.limits.started();
-  const spliced = splice(client, backend.conn, rest, backend.leftover, {
+  const spliced = splice(client, backend.conn, {
+    aFirst: rest,
+    bFirst: backend.leftover,
     idleMs: ctx.limits.idleMs,
   });
-  ctx.limits.ended(await spliced.done);
+  ctx.limits.ended((await spliced.done).end);
 }

@@ -5,7 +5,7 @@
  * of the splice buffering without bound).
  */
 import { assert, assertEquals } from "@std/assert";
-import { splice } from "../../src/dataplane/byte_splice.ts";
+import { type Splice, splice, type SpliceOptions } from "../../src/dataplane/byte_splice.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
@@ -46,18 +46,19 @@ async function readToEnd(conn: Deno.Conn): Promise<string> {
 }
 
 /** client ⇄ [a | splice | b] ⇄ server */
-async function spliced(options: Parameters<typeof splice>[4] = {}, aFirst = "", bFirst = "") {
+async function spliced(options: SpliceOptions = {}, aFirst = "", bFirst = "") {
   const [client, a] = await pair();
   const [b, server] = await pair();
-  const s = splice(
-    a,
-    b,
-    aFirst === "" ? null : encoder.encode(aFirst),
-    bFirst === "" ? null : encoder.encode(bFirst),
-    options,
-  );
+  const s = splice(a, b, {
+    ...options,
+    aFirst: aFirst === "" ? null : encoder.encode(aFirst),
+    bFirst: bFirst === "" ? null : encoder.encode(bFirst),
+  });
   return { client, server, s };
 }
+
+/** Why `s` ended. */
+const endOf = async (s: Splice) => (await s.done).end;
 
 Deno.test("bytes pass both ways, the ones read before the splice first", async () => {
   const { client, server, s } = await spliced({}, "early-up ", "early-down ");
@@ -68,7 +69,7 @@ Deno.test("bytes pass both ways, the ones read before the splice first", async (
   assertEquals(s.bytes(), { aToB: 13, bToA: 15 });
   client.close();
   server.close();
-  assertEquals(await s.done, "closed");
+  assertEquals(await endOf(s), "closed");
 });
 
 Deno.test("a half-close is passed on and the other direction keeps flowing", async () => {
@@ -79,14 +80,14 @@ Deno.test("a half-close is passed on and the other direction keeps flowing", asy
   await server.write(encoder.encode("still here"));
   assertEquals(await readText(client, 10), "still here");
   server.close();
-  assertEquals(await s.done, "closed");
+  assertEquals(await endOf(s), "closed");
   client.close();
 });
 
 Deno.test("without half-close, the first end of stream closes both sides", async () => {
   const { client, server, s } = await spliced({ halfClose: false });
   server.close();
-  assertEquals(await s.done, "closed");
+  assertEquals(await endOf(s), "closed");
   assertEquals(await readToEnd(client), "");
   client.close();
 });
@@ -94,7 +95,7 @@ Deno.test("without half-close, the first end of stream closes both sides", async
 Deno.test("close() drops both sides at once", async () => {
   const { client, server, s } = await spliced();
   s.close();
-  assertEquals(await s.done, "stopped");
+  assertEquals(await endOf(s), "stopped");
   assertEquals(await readToEnd(client), "");
   assertEquals(await readToEnd(server), "");
   client.close();
@@ -110,11 +111,11 @@ Deno.test("the idle timeout closes a quiet splice; traffic pushes it back", asyn
   await waitFor("the byte counted", () => s.bytes().aToB === 1);
   await clock.advance(900);
   let ended: string | undefined;
-  s.done.then((why) => ended = why);
+  s.done.then((result) => ended = result.end);
   await Promise.resolve();
   assertEquals(ended, undefined);
   await clock.advance(1_000);
-  assertEquals(await s.done, "idle");
+  assertEquals(await endOf(s), "idle");
   client.close();
   server.close();
 });
@@ -149,7 +150,7 @@ class HandConn {
 Deno.test("backpressure: no read from one side until the last chunk was written to the other", async () => {
   const a = new HandConn();
   const b = new HandConn();
-  const s = splice(a as unknown as Deno.Conn, b as unknown as Deno.Conn, null, null);
+  const s = splice(a as unknown as Deno.Conn, b as unknown as Deno.Conn);
   await waitFor("the first read from a", () => a.pendingReads.length === 1);
   a.pendingReads.shift()!(100);
   await waitFor("the write to b", () => b.pendingWrites.length === 1);
@@ -160,6 +161,30 @@ Deno.test("backpressure: no read from one side until the last chunk was written 
   await waitFor("the next read from a", () => a.reads === 2);
   assertEquals(s.bytes().aToB, 100);
   s.close();
-  assertEquals(await s.done, "stopped");
+  assertEquals(await endOf(s), "stopped");
   assert(a.closed && b.closed);
+});
+
+Deno.test("a bulk transfer passes intact while the read buffer grows, then small messages still flow", async () => {
+  const { client, server, s } = await spliced();
+  const bulk = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+  const sending = (async () => {
+    let offset = 0;
+    while (offset < bulk.length) offset += await client.write(bulk.subarray(offset));
+  })();
+  const got = new Uint8Array(bulk.length);
+  let received = 0;
+  while (received < bulk.length) {
+    const n = await server.read(got.subarray(received));
+    assert(n !== null);
+    received += n;
+  }
+  await sending;
+  assertEquals(got, bulk);
+  await client.write(encoder.encode("small"));
+  assertEquals(await readText(server, 5), "small");
+  s.close();
+  assertEquals(await endOf(s), "stopped");
+  client.close();
+  server.close();
 });

@@ -1,11 +1,11 @@
 /**
- * The two-way relay of TLS Passthrough over scripted connections: bytes in
+ * The splice over scripted connections, as TLS Passthrough uses it: bytes in
  * both directions, half-close passed on, a slow writer holding back reads
  * (backpressure), resets, and the idle and lifetime timeouts on a manual
- * clock.
+ * clock. Over real sockets: `byte_splice.test.ts`.
  */
 import { assert, assertEquals } from "@std/assert";
-import { splice } from "../../src/dataplane/tcp_splice.ts";
+import { splice } from "../../src/dataplane/byte_splice.ts";
 import { FakeClock, flushTasks } from "../_helpers/fake_clock.ts";
 
 const encoder = new TextEncoder();
@@ -83,12 +83,12 @@ class ScriptedConn {
 }
 
 const asConn = (c: ScriptedConn) => c as unknown as Deno.Conn;
-const NO_TIMEOUTS = { idleTimeoutMs: 0, maxLifetimeMs: 0 };
+const NO_TIMEOUTS = { idleMs: 0, maxLifetimeMs: 0 };
 
 Deno.test("splice copies both ways and passes each end of stream on as a half-close", async () => {
   const client = new ScriptedConn();
   const backend = new ScriptedConn();
-  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS);
+  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS).done;
   client.feed("hello");
   client.feed(null);
   await flushTasks();
@@ -107,7 +107,7 @@ Deno.test("splice reads no more from a side until the other side took the last c
   const client = new ScriptedConn();
   const backend = new ScriptedConn();
   backend.holdWrites = true;
-  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS);
+  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS).done;
   client.feed("one");
   client.feed("two");
   client.feed("three");
@@ -122,14 +122,14 @@ Deno.test("splice reads no more from a side until the other side took the last c
   assertEquals((await done).end, "closed");
 });
 
-Deno.test("a reset on one side closes both and ends the splice", async () => {
+Deno.test("a reset on one side closes both and ends the splice as an error", async () => {
   const client = new ScriptedConn();
   const backend = new ScriptedConn();
-  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS);
+  const done = splice(asConn(client), asConn(backend), NO_TIMEOUTS).done;
   client.feed("partial");
   backend.feed(new Deno.errors.ConnectionReset("reset by peer"));
   const result = await done;
-  assertEquals(result.end, "reset");
+  assertEquals(result.end, "error");
   assert(client.closed && backend.closed);
 });
 
@@ -137,8 +137,8 @@ Deno.test("the idle timeout closes a tunnel with no byte either way, and traffic
   const clock = new FakeClock();
   const client = new ScriptedConn();
   const backend = new ScriptedConn();
-  const done = splice(asConn(client), asConn(backend), {
-    idleTimeoutMs: 1000,
+  const { done } = splice(asConn(client), asConn(backend), {
+    idleMs: 1000,
     maxLifetimeMs: 0,
     clock,
   });
@@ -158,8 +158,8 @@ Deno.test("the lifetime limit closes a busy tunnel", async () => {
   const clock = new FakeClock();
   const client = new ScriptedConn();
   const backend = new ScriptedConn();
-  const done = splice(asConn(client), asConn(backend), {
-    idleTimeoutMs: 1000,
+  const { done } = splice(asConn(client), asConn(backend), {
+    idleMs: 1000,
     maxLifetimeMs: 2500,
     clock,
   });
