@@ -19,8 +19,6 @@ import { grpcConnectionOverride } from "./grpc_port.ts";
 import type { PortServeContext, PortServer } from "./port_server.ts";
 import { UpgradeDiversion, type UpgradePortOptions } from "./upgrade_diversion.ts";
 
-export { type UpgradeMode, type UpgradePortOptions, webSocketPorts } from "./upgrade_diversion.ts";
-
 /**
  * The HTTP port factory of a gateway that passes upgrades through.
  *
