@@ -51,7 +51,7 @@ import { type ClientAuth, createClientAuth } from "./tls_client_auth.ts";
 import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
-import { type TlsPortUpgrades, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
+import { type ServeWithEngine, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
 
 interface Generation {
   listener: Deno.TlsListener;
@@ -60,8 +60,6 @@ interface Generation {
   closed: boolean;
   accepting: Promise<void>;
 }
-
-type LiveConnection = TrackedConnection;
 
 /**
  * Binds an HTTPS port and serves it. Throws when the port cannot be bound.
@@ -91,12 +89,12 @@ class TlsPort implements TlsPortServer {
   /** `client-hello`: connections come through the front door. */
   readonly #relayed: boolean;
   readonly #reusePort: boolean;
-  readonly #live = new Set<LiveConnection>();
+  readonly #live = new Set<TrackedConnection>();
   readonly #front: FrontDoor | undefined;
   /** `client-hello`: the servers of listeners that validate client certificates. */
   readonly #clientAuth: ClientAuth | undefined;
   /** Passes HTTP/1.1 upgrades through (`wss://`), when the gateway does. */
-  readonly #upgrades: TlsPortUpgrades | undefined;
+  readonly #upgrades: ReturnType<typeof tlsPortUpgrades>;
   #generationCount = 0;
   #stopping = false;
   /** Set by `stopAccepting`: the public socket is closed for good. */
@@ -113,12 +111,7 @@ class TlsPort implements TlsPortServer {
     this.#relayed = this.sniSource === "client-hello";
     this.#reusePort = !this.#relayed && (options.reusePort ?? reusePortAvailable());
     this.#port = options.port;
-    this.#upgrades = tlsPortUpgrades(
-      options,
-      this.#log,
-      this.#onError,
-      (conn, handler) => this.#serveWithEngine(conn, handler),
-    );
+    this.#upgrades = tlsPortUpgrades(options, this.#log, this.#onError, this.#serveWithEngine);
     this.#current = this.#bind(options.certificates);
     if (this.#relayed) {
       this.#clientAuth = createClientAuth({
@@ -165,13 +158,12 @@ class TlsPort implements TlsPortServer {
     await this.stopAccepting();
     await this.#clientAuth?.close();
     const open = [...this.#live];
-    await Promise.all([
-      this.#upgrades?.shutdown(),
-      ...open.map(async (connection) => {
-        await connection.shutdown().catch(() => {});
-        await connection.finished;
-      }),
-    ]);
+    const upgrades = this.#upgrades?.shutdown();
+    await Promise.all(open.map(async (connection) => {
+      await connection.shutdown().catch(() => {});
+      await connection.finished;
+    }));
+    await upgrades;
     // Each relay ends once its TLS connection above has closed.
     await this.#clientAuth?.drained();
     await this.#front?.drained();
@@ -243,7 +235,7 @@ class TlsPort implements TlsPortServer {
   }
 
   /** The engine serves `conn` itself. */
-  #serveWithEngine(conn: Deno.Conn, handler: TlsConnectionHandler): LiveConnection {
+  readonly #serveWithEngine: ServeWithEngine = (conn, handler) => {
     // Dropping only ever happens on a later sweep, once `served` exists.
     const watched = this.#options.watcher?.watch(() => served.close());
     const timed = watched === undefined ? handler : watchRequests(handler, watched);
@@ -256,7 +248,7 @@ class TlsPort implements TlsPortServer {
       shutdown: () => served.shutdown(),
       finished: served.finished.then(() => watched?.end()),
     };
-  }
+  };
 
   /**
    * The handler of one connection: it learns the connection's listener (from

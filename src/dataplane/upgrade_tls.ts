@@ -22,13 +22,16 @@ export interface TrackedConnection {
   finished: Promise<void>;
 }
 
+/** Serves a connection with the engine, as an HTTPS port does without upgrades. */
+export type ServeWithEngine = (conn: Deno.Conn, handler: ConnectionHandler) => TrackedConnection;
+
 /** What {@linkcode divertTlsConnection} needs from its port. */
 export interface TlsDiversionContext {
   diversion: UpgradeDiversion;
   /** Time the handshake has; the diversion then gives the first head its own. */
   handshakeTimeoutMs: number;
   /** Serves a connection with the engine (one that chose h2). */
-  serveWithEngine(conn: Deno.Conn, handler: ConnectionHandler): TrackedConnection;
+  serveWithEngine: ServeWithEngine;
   logger: Logger;
 }
 
@@ -103,7 +106,7 @@ export function tlsPortUpgrades(
   options: TlsPortServerOptions,
   logger: Logger,
   onError: (error: unknown) => Response,
-  serveWithEngine: TlsDiversionContext["serveWithEngine"],
+  serveWithEngine: ServeWithEngine,
 ): TlsPortUpgrades | undefined {
   const upgrades = options.upgrades;
   if (upgrades === undefined) return undefined;
