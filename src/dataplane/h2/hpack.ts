@@ -79,7 +79,8 @@ export class HpackDecoder {
   #maxListSize: number;
   /** The limit went below the table's size: the next block must start with a size update. */
   #updateOwed = false;
-  #scratch = new Uint8Array(256);
+  /** Huffman output; made on the first Huffman string (a typed array costs about a microsecond). */
+  #scratch = EMPTY;
   #block: Uint8Array = EMPTY;
   #pos = 0;
 
@@ -121,7 +122,7 @@ export class HpackDecoder {
     } finally {
       this.#block = EMPTY;
       // One huge Huffman string must not pin its buffer for the connection's life.
-      if (this.#scratch.length > KEPT_SCRATCH_BYTES) this.#scratch = new Uint8Array(256);
+      if (this.#scratch.length > KEPT_SCRATCH_BYTES) this.#scratch = EMPTY;
     }
   }
 
@@ -242,7 +243,7 @@ export class HpackDecoder {
     // The shortest code is 5 bits, so n bytes decode to at most 8n/5.
     const most = Math.floor((length * 8) / 5);
     if (this.#scratch.length < most) {
-      this.#scratch = new Uint8Array(Math.max(most, 2 * this.#scratch.length));
+      this.#scratch = new Uint8Array(Math.max(most, 2 * this.#scratch.length, 256));
     }
     const n = huffmanDecode(block, start, start + length, this.#scratch);
     return latin1(this.#scratch, 0, n);
