@@ -29,7 +29,7 @@ import {
   type ClientEventFamily,
   type DataPlaneObserver,
 } from "../dataplane/observer.ts";
-import { RebuildMetrics, type RebuildRecord } from "./rebuild_metrics.ts";
+import { type IdSet, RebuildMetrics, type RebuildRecord } from "./rebuild_metrics.ts";
 import { createRequestMetrics, KNOWN_METHODS } from "./request_metrics.ts";
 import { PassthroughMetrics, UpgradeMetrics } from "./tunnel_metrics.ts";
 
@@ -210,9 +210,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       if (!record.ok) return;
       if (record.ruleIds) {
         const live = record.listenerIds ? new Set(record.listenerIds) : undefined;
-        requests.retain(new Set(record.ruleIds), live);
+        requests.retain(membership(record.ruleIds), live);
       }
-      if (record.backendIds) upstreamErrors.retain(new Set(record.backendIds));
+      if (record.backendIds) upstreamErrors.retain(membership(record.backendIds));
     },
     setSourceSynced(kind, isSynced) {
       synced.set({ kind }, isSynced ? 1 : 0);
@@ -224,6 +224,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       statusWrites.inc({ result });
     },
   };
+}
+
+/** `ids` as something to ask `has`: itself when it can answer, else a set of it. */
+function membership(ids: IdSet): { has(id: string): boolean } {
+  return typeof ids.has === "function" ? ids as { has(id: string): boolean } : new Set(ids);
 }
 
 /** The runtime's own families (those that measure something under Deno) and the build info. */
@@ -264,7 +269,7 @@ class UpstreamErrorMetrics {
   }
 
   /** Drops the series of backends not in `live`. */
-  retain(live: ReadonlySet<string>): void {
+  retain(live: { has(id: string): boolean }): void {
     for (const [backend, kinds] of this.#kinds) {
       if (live.has(backend)) continue;
       for (const kind of kinds) this.#counter.remove({ backend, kind });

@@ -6,6 +6,9 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
+/** Ids to keep series of: any iterable; one with `has` is asked directly, not copied. */
+export type IdSet = Iterable<string> & { has?(id: string): boolean };
+
 /** What the runtime reports after each rebuild attempt. */
 export interface RebuildRecord {
   ok: boolean;
@@ -22,11 +25,11 @@ export interface RebuildRecord {
    * that no longer exist are dropped, so config churn cannot grow the label set
    * without bound.
    */
-  ruleIds?: Iterable<string>;
+  ruleIds?: IdSet;
   /** Listener ids of the new table (`ListenerConfig.id`); same purpose. */
   listenerIds?: Iterable<string>;
   /** Backend ids of the new table; same purpose, for `serval_upstream_errors_total`. */
-  backendIds?: Iterable<string>;
+  backendIds?: IdSet;
 }
 
 /** The rebuild families, registered in `registry` in the order they are printed. */

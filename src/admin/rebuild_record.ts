@@ -12,8 +12,8 @@
  * ```
  * @module
  */
-import type { TranslateResult } from "../model/config.ts";
-import type { RebuildRecord } from "./rebuild_metrics.ts";
+import type { RuleConfig, TranslateResult } from "../model/config.ts";
+import type { IdSet, RebuildRecord } from "./rebuild_metrics.ts";
 
 /** One rebuild attempt; the runtime's `RebuildAttempt` has this shape. */
 export interface RebuildAttemptLike {
@@ -30,7 +30,9 @@ export interface RebuildAttemptLike {
  * Counts of `result`: rules (`routes`), distinct ready `address:port` pairs
  * (`endpoints`), Gateway listeners merged into the served ports (`listeners`),
  * translate plus source problems, and the rule and backend ids that bound the
- * metric labels.
+ * metric labels. The ids are views over the result, read only when a metric
+ * has series to check: at thousands of rules, sets of every id per change
+ * were most of a rebuild's bookkeeping.
  */
 export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
   const result = attempt.result;
@@ -46,17 +48,15 @@ export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
   if (!result) return record;
 
   const { config } = result;
-  const ruleIds = Object.keys(config.rules);
-  const backendIds = new Set<string>();
+  const rules = Object.values(config.rules);
   const endpoints = new Set<string>();
-  for (const rule of Object.values(config.rules)) {
+  // Rules of one Service port share its endpoint list: each list counts once.
+  const lists = new Set<RuleConfig["backends"][number]["endpoints"]>();
+  for (const rule of rules) {
     for (const backend of rule.backends) {
-      backendIds.add(backend.id);
+      if (lists.has(backend.endpoints)) continue;
+      lists.add(backend.endpoints);
       for (const e of backend.endpoints) endpoints.add(`${e.address}:${e.port}`);
-    }
-    // Mirror errors are counted under the mirror's backend id.
-    for (const filter of rule.filters) {
-      if (filter.type === "RequestMirror") backendIds.add(filter.backend.id);
     }
   }
   let listeners = 0;
@@ -67,11 +67,52 @@ export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
       listenerIds.push(listener.id);
     }
   }
-  record.routes = ruleIds.length;
+  record.routes = rules.length;
   record.endpoints = endpoints.size;
   record.listeners = listeners;
-  record.ruleIds = ruleIds;
+  record.ruleIds = new KeysOf(config.rules);
   record.listenerIds = listenerIds;
-  record.backendIds = backendIds;
+  record.backendIds = new LazyIds(() => backendIdsOf(rules));
   return record;
+}
+
+function backendIdsOf(rules: readonly RuleConfig[]): Set<string> {
+  const ids = new Set<string>();
+  for (const rule of rules) {
+    for (const backend of rule.backends) ids.add(backend.id);
+    // Mirror errors are counted under the mirror's backend id.
+    for (const filter of rule.filters) {
+      if (filter.type === "RequestMirror") ids.add(filter.backend.id);
+    }
+  }
+  return ids;
+}
+
+/** The keys of a record, as an id set that is never copied. */
+class KeysOf implements IdSet {
+  readonly #record: Readonly<Record<string, unknown>>;
+  constructor(record: Readonly<Record<string, unknown>>) {
+    this.#record = record;
+  }
+  has(id: string): boolean {
+    return Object.hasOwn(this.#record, id);
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return Object.keys(this.#record)[Symbol.iterator]();
+  }
+}
+
+/** An id set built on first use. */
+class LazyIds implements IdSet {
+  readonly #build: () => Set<string>;
+  #ids: Set<string> | undefined;
+  constructor(build: () => Set<string>) {
+    this.#build = build;
+  }
+  has(id: string): boolean {
+    return (this.#ids ??= this.#build()).has(id);
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return (this.#ids ??= this.#build())[Symbol.iterator]();
+  }
 }

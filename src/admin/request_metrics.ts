@@ -75,7 +75,7 @@ export interface RequestMetrics {
    * Drops the series whose route is not in `routes` or whose listener is not in
    * `listeners` (when given); `none` is always kept.
    */
-  retain(routes: ReadonlySet<string>, listeners?: ReadonlySet<string>): void;
+  retain(routes: { has(id: string): boolean }, listeners?: ReadonlySet<string>): void;
 }
 
 /** Registers both request families in `registry`. */
@@ -130,7 +130,7 @@ class RequestSeries implements RequestMetrics {
     s.count++;
   };
 
-  retain(liveRoutes: ReadonlySet<string>, liveListeners?: ReadonlySet<string>): void {
+  retain(liveRoutes: { has(id: string): boolean }, liveListeners?: ReadonlySet<string>): void {
     for (const [listener, routes] of this.#byListener) {
       if (listener !== "none" && liveListeners && !liveListeners.has(listener)) {
         this.#byListener.delete(listener);

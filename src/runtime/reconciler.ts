@@ -121,6 +121,7 @@ class TableReconciler implements Reconciler {
   #last: RebuildState | undefined;
   #generation = 0;
   #started = false;
+  #ruleCounts = new WeakMap<object, number>();
   #unsubscribe: (() => void) | undefined;
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
   #running: Promise<RebuildState> | undefined;
@@ -219,7 +220,7 @@ class TableReconciler implements Reconciler {
       ok: true,
       generation,
       message: `Served generation ${generation}: ${result.config.ports.length} port(s), ` +
-        `${Object.keys(result.config.rules).length} rule(s), ` +
+        `${this.#ruleCount(result)} rule(s), ` +
         `${result.problems.length + sourceProblems} problem(s)`,
     };
     this.#deps.observer?.rebuilt({ ok: true, translateSeconds, result, sourceProblems });
@@ -298,6 +299,14 @@ class TableReconciler implements Reconciler {
     }
   }
 
+  /** Counted once per rule map: it has thousands of keys at scale. */
+  #ruleCount(result: TranslateResult): number {
+    const rules = result.config.rules;
+    let count = this.#ruleCounts.get(rules);
+    if (count === undefined) this.#ruleCounts.set(rules, count = Object.keys(rules).length);
+    return count;
+  }
+
   #sinkStatuses(result: TranslateResult): void {
     try {
       // A pool address the host does not have shows in its Gateway's status.
@@ -322,7 +331,7 @@ class TableReconciler implements Reconciler {
       ports: result.config.ports.map((p) =>
         p.address === undefined ? p.port : `${p.address}:${p.port}`
       ),
-      rules: Object.keys(result.config.rules).length,
+      rules: this.#ruleCount(result),
       problems: result.problems.length,
       sourceProblems,
       durationMs: ms(durationMs),

@@ -64,6 +64,8 @@ export interface Store {
   version(): number;
   /** Objects of one kind. */
   list(kind: ResourceKind): GatewayResource[];
+  /** The object of `kind` named `namespace/name` (cluster-scoped: no namespace), if stored. */
+  get(kind: ResourceKind, namespace: string | undefined, name: string): GatewayResource | undefined;
   /** A consistent, frozen copy of everything. */
   snapshot(): Snapshot;
   /** Registers a debounced change listener; returns its removal. */
@@ -168,6 +170,14 @@ class ObjectStore implements Store {
 
   list(kind: ResourceKind): GatewayResource[] {
     return [...this.#mapOf(kind).values()];
+  }
+
+  get(
+    kind: ResourceKind,
+    namespace: string | undefined,
+    name: string,
+  ): GatewayResource | undefined {
+    return this.#byKind.get(kind)?.get(keyOf(namespace, name));
   }
 
   snapshot(): Snapshot {

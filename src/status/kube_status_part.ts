@@ -43,7 +43,7 @@ import {
 
 /** Options of {@linkcode createKubeStatusPart}. */
 export interface KubeStatusPartOptions {
-  store: Pick<Store, "list">;
+  store: Pick<Store, "get" | "onQuietChange">;
   controllerName: string;
   leaderElect: boolean;
   /** Absent: `namespace`, else the pod's, else `default`. */

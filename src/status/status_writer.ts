@@ -35,7 +35,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { GatewayResource, ResourceKind } from "../resources/types.ts";
+import type { ResourceKind } from "../resources/types.ts";
 import { type Backoff, createBackoff } from "../kube/backoff.ts";
 import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
 import { objectPath, WATCHED_KINDS } from "../kube/kinds.ts";
@@ -43,7 +43,6 @@ import type { Store } from "../source/store.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
 import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
-import { STATUS_KINDS } from "./status_kinds.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { createTokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 
@@ -63,7 +62,7 @@ export type StatusWriteOutcome = "ok" | "conflict" | "failed" | "skipped";
 export interface StatusWriterOptions {
   client: KubeClient;
   /** The source's store: current objects, with their status and resourceVersion. */
-  store: Pick<Store, "list"> & Partial<Pick<Store, "onQuietChange">>;
+  store: Pick<Store, "get"> & Partial<Pick<Store, "onQuietChange">>;
   controllerName: string;
   logger: Logger;
   /** Default {@linkcode ALWAYS_LEADER}. */
@@ -129,11 +128,9 @@ class QueuedStatusWriter implements StatusWriter {
   #stopped = false;
   #inFlight = new AbortController();
   #idleWaiters: (() => void)[] = [];
-  // Built once per drain: a lookup per status would make a pass quadratic.
-  #index = new Map<string, GatewayResource>();
-  // Results handed over since the index was built: an object it lacks may be
-  // one that result is about (created after the drain started).
-  #indexStale = false;
+  // Statuses come again as the same objects (translate reuses them): their
+  // keys are built once, not once per status per change.
+  #keys = new WeakMap<ObjectStatus, string>();
   /** The key being written now. */
   #writing: string | undefined;
 
@@ -154,8 +151,6 @@ class QueuedStatusWriter implements StatusWriter {
     this.#unsubscribeStore = options.store.onQuietChange?.((object) => {
       const key = keyOf({ kind: object.kind, ...object.metadata });
       if (!this.#wanted.has(key)) return;
-      // The drain's index must compare with this version, not the one before.
-      this.#index.set(key, object);
       const mine = this.#written.get(key)?.object.metadata as Json | undefined;
       // Our own write coming back (maybe before its answer): nothing to check.
       // A write by someone else meanwhile makes ours fail with 409 and re-read.
@@ -172,7 +167,7 @@ class QueuedStatusWriter implements StatusWriter {
   readonly update = (result: TranslateResult): void => {
     try {
       const next = new Map<string, ObjectStatus>();
-      for (const s of result.statuses) next.set(keyOf(s), s);
+      for (const s of result.statuses) next.set(this.#keyOf(s), s);
       // Only statuses that are new objects are compared again: translate hands
       // back the very same object for a route it did not recompute, and a
       // status someone else changed comes through the store's quiet changes.
@@ -182,7 +177,6 @@ class QueuedStatusWriter implements StatusWriter {
       for (const [key, status] of next) if (previous.get(key) !== status) this.#dirty.add(key);
       for (const key of this.#dirty) if (!next.has(key)) this.#dirty.delete(key);
       this.#wanted = next;
-      this.#indexStale = true;
       this.#kick();
     } catch (err) {
       this.#log.error("cannot queue statuses", { error: err });
@@ -247,18 +241,13 @@ class QueuedStatusWriter implements StatusWriter {
     for (const w of waiters) w();
   }
 
-  #indexStore(): void {
-    this.#indexStale = false;
-    this.#index = new Map();
-    for (const kind of STATUS_KINDS as readonly ResourceKind[]) {
-      for (const o of this.#options.store.list(kind)) {
-        this.#index.set(keyOf({ kind, ...o.metadata }), o);
-      }
-    }
+  #keyOf(status: ObjectStatus): string {
+    let key = this.#keys.get(status);
+    if (key === undefined) this.#keys.set(status, key = keyOf(status));
+    return key;
   }
 
   async #drain(): Promise<void> {
-    this.#indexStore();
     while (!this.#stopped && this.#dirty.size > 0 && this.#leadership.isLeader()) {
       const signal = this.#inFlight.signal;
       const key = this.#dirty.values().next().value!;
@@ -304,11 +293,11 @@ class QueuedStatusWriter implements StatusWriter {
   /** Writes one status; returns false to retry later. */
   async #writeOne(want: ObjectStatus, signal: AbortSignal): Promise<boolean> {
     const key = keyOf(want);
-    // No rebuild follows our own status writes, so "the next result" may be
-    // far off: an object missing from an index older than this result is
-    // looked up again before it is skipped.
-    if (!this.#index.has(key) && this.#indexStale) this.#indexStore();
-    const stored = this.#index.get(key) as Json | undefined;
+    // The store's latest version: our own writes and others' come back
+    // through it, with no rebuild in between.
+    const stored = this.#options.store.get(want.kind as ResourceKind, want.namespace, want.name) as
+      | Json
+      | undefined;
     if (!stored) {
       // Deleted, or not seen yet: the next result brings it back.
       this.#report("skipped");
