@@ -184,6 +184,7 @@ export const FEATURES: readonly GatewayFeature[] = Object.freeze([
     "tests/dataplane/retry.test.ts (no upstream test in v1.6)",
   ),
   row("HTTPRouteSchemeRedirect", "Extended", "claimed", `${E2E}conformance_redirects.test.ts`),
+  row("ListenerSet", "Extended", "claimed", `${E2E}listener_set.test.ts`),
   row("ReferenceGrant", "Core", "claimed", `${E2E}conformance_backends.test.ts`),
   row("TLSRoute", "Core", "claimed", `${E2E}tls_passthrough.test.ts`),
   row("TLSRouteModeMixed", "Extended", "claimed", `${E2E}tls_mixed.test.ts`),
