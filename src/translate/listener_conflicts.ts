@@ -121,57 +121,6 @@ function tlsMode(state: ListenerState): string {
 }
 
 /**
- * Marks the listeners of one ListenerSet that conflict with `earlier`, the
- * listeners that take precedence over them on the same Gateway (the
- * Gateway's own, then older sets'): a port served with another protocol
- * (`ProtocolConflict`, also for a protocol this gateway does not serve: the
- * port is taken either way), or the same port, protocol and hostname
- * (`HostnameConflict`). Unlike within one Gateway, the earlier listener
- * keeps serving. Listeners already conflicted within their set are left so.
- */
-export function markConflictsWithEarlier(
-  ctx: TranslateContext,
-  earlier: readonly ListenerState[],
-  states: readonly ListenerState[],
-): void {
-  const live = earlier.filter((e) => e.accepted.ok && !e.conflicted);
-  for (const s of states) {
-    if (s.conflicted) continue;
-    const samePort = live.filter((e) => e.listener.port === s.listener.port);
-    const otherProtocol = samePort.find((e) => protocolKey(e) !== protocolKey(s));
-    const sameHost = samePort.find((e) =>
-      (e.listener.hostname ?? "") === (s.listener.hostname ?? "")
-    );
-    if (otherProtocol) {
-      s.conflicted = {
-        reason: Reason.ProtocolConflict,
-        message: `Port ${s.listener.port} is already served as ${
-          protocolKey(otherProtocol)
-        } by listener ${JSON.stringify(otherProtocol.listener.name)} of ${
-          ownerName(otherProtocol)
-        }`,
-      };
-      ctx.problem(s.owner, `${s.field}.port`, s.conflicted.message);
-    } else if (sameHost) {
-      s.conflicted = {
-        reason: Reason.HostnameConflict,
-        message: `Port ${s.listener.port} and hostname ${
-          JSON.stringify(s.listener.hostname ?? "(none)")
-        } are already served by listener ${JSON.stringify(sameHost.listener.name)} of ${
-          ownerName(sameHost)
-        }`,
-      };
-      ctx.problem(s.owner, `${s.field}.hostname`, s.conflicted.message);
-    }
-  }
-}
-
-function ownerName(state: ListenerState): string {
-  const { kind, metadata } = state.owner;
-  return `${kind} ${metadata.namespace ?? "default"}/${metadata.name}`;
-}
-
-/**
  * What must match for listeners to share a port: the protocol. TLS modes may
  * mix on a port (each listener keeps its own); HTTPS and TLS may not, since
  * an HTTPS port answers every handshake itself.

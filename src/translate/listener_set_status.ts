@@ -47,7 +47,10 @@ function listenerSetStatus(state: ListenerSetState): ObjectStatus {
     generation,
     status: {
       conditions: setConditions(state, generation),
-      listeners: state.listeners.map((l) => listenerEntryStatus(l, generation)),
+      // A refused set serves no listener: entries would only contradict that.
+      listeners: state.refusal
+        ? []
+        : state.listeners.map((l) => listenerEntryStatus(l, generation)),
     },
   };
 }

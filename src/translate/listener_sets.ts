@@ -21,7 +21,8 @@ import { compareByAgeThenName, namespacedName } from "./context.ts";
 import { Reason } from "./conditions.ts";
 import { evaluateListenerEntries, GATEWAY_GROUP } from "./listener.ts";
 import { listenerSetListenerId } from "./ids.ts";
-import { markConflictsWithEarlier, markConflictsWithinGateway } from "./listener_conflicts.ts";
+import { markConflictsWithinGateway } from "./listener_conflicts.ts";
+import { ListenerClaims } from "./listener_claims.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { matchesLabelSelector } from "./label_selector.ts";
 import type { OurParent } from "./route_attachment.ts";
@@ -67,14 +68,17 @@ export function evaluateListenerSets(
     }
     const key = `${ref.namespace ?? set.metadata.namespace}/${ref.name}`;
     if (!ours.has(key)) continue;
-    grouped.set(key, [...(grouped.get(key) ?? []), set]);
+    const list = grouped.get(key);
+    if (list === undefined) grouped.set(key, [set]);
+    else list.push(set);
   }
   const all: ListenerSetState[] = [];
   const byGateway = new Map<string, ListenerSetState[]>();
   const parents = new Map<string, OurParent>();
   for (const [key, sets] of grouped) {
     const gateway = ours.get(key)!;
-    const earlier = [...(listenersByGateway.get(key) ?? [])];
+    const claims = new ListenerClaims();
+    claims.add(listenersByGateway.get(key) ?? []);
     const states = sets.sort(compareByAgeThenName).map((set): ListenerSetState => {
       const refusal = notAllowed(ctx, gateway, set);
       if (refusal) {
@@ -89,8 +93,8 @@ export function evaluateListenerSets(
         (l) => listenerSetListenerId(namespace!, name, l.name),
       );
       markConflictsWithinGateway(ctx, listeners);
-      markConflictsWithEarlier(ctx, earlier, listeners);
-      earlier.push(...listeners);
+      claims.markConflicts(ctx, listeners);
+      claims.add(listeners);
       return { set, gateway, listeners };
     });
     byGateway.set(key, states);
@@ -149,6 +153,8 @@ function notAllowed(
     ? "admits no ListenerSets (allowedListeners.namespaces.from is None or unset)"
     : from === "Same"
     ? `admits ListenerSets from its own namespace ${gatewayNamespace} only`
+    : from === "Selector" && namespaces?.selector === undefined
+    ? "admits no ListenerSets: allowedListeners.namespaces.from is Selector but selector is missing"
     : from === "Selector"
     ? `admits ListenerSets only from namespaces its selector matches, not ${setNamespace}`
     : `admits no ListenerSets: allowedListeners.namespaces.from ${JSON.stringify(from)} is unknown`;
