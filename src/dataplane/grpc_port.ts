@@ -1,14 +1,16 @@
 /**
  * Which connections of a cleartext port go to the gateway's own HTTP/2
- * server (`h2/h2_server.ts`, which sends trailers) instead of Deno's engine: on a port whose
- * routes are all GRPCRoutes, every connection. gRPC clients open h2c with
- * prior knowledge, so the first bytes are read to tell the HTTP/2 preface
- * from anything else; Deno's engine cannot be handed bytes already read, so
- * a connection that is not HTTP/2 gets a short HTTP/1.1 answer saying the
- * port speaks gRPC, and is closed.
+ * server (`h2/h2_server.ts`, which sends trailers) instead of Deno's engine:
  *
- * A port that also has HTTPRoutes stays with Deno's engine, which proxies
- * gRPC calls there without their trailers (see the README).
+ * - a port whose routes are all GRPCRoutes (`only`): every connection.
+ *   gRPC clients open h2c with prior knowledge, so the first bytes are read
+ *   to tell the HTTP/2 preface from anything else, and a connection that is
+ *   not HTTP/2 gets a short HTTP/1.1 answer saying the port speaks gRPC;
+ * - a port with GRPCRoutes and other routes (`mixed`): a connection that
+ *   opens with the preface is served by our server (HTTPRoutes too, through
+ *   the same handler); anything else goes to Deno's engine through the
+ *   port's relay (`mixed_port_relay.ts`), with the bytes already read;
+ * - other ports (`none`): Deno's engine, untouched.
  * @module
  */
 import type { GatewayConfig, PortConfig } from "../model/config.ts";
@@ -24,34 +26,43 @@ export function startsLikeH2(bytes: Uint8Array): boolean {
   return true;
 }
 
-const byConfig = new WeakMap<GatewayConfig, Map<string, boolean>>();
+/** A port's GRPCRoutes: all its routes (`only`), some (`mixed`), or none. */
+export type GrpcPortKind = "only" | "mixed" | "none";
 
-/** Whether every match on the port belongs to a GRPCRoute (and there is one). */
-export function isGrpcOnlyPort(port: PortConfig): boolean {
+const byConfig = new WeakMap<GatewayConfig, Map<string, GrpcPortKind>>();
+
+/** Which of {@linkcode GrpcPortKind} the port's matches make it. */
+export function grpcPortKind(port: PortConfig): GrpcPortKind {
   let grpc = 0;
+  let other = 0;
   for (const listener of port.listeners) {
     for (const host of listener.virtualHosts) {
       for (const match of host.matches) {
-        if (!match.rule.startsWith("grpcroute/")) return false;
-        grpc++;
+        if (match.rule.startsWith("grpcroute/")) grpc++;
+        else other++;
       }
     }
   }
-  return grpc > 0;
+  return grpc === 0 ? "none" : other === 0 ? "only" : "mixed";
 }
 
-/** {@linkcode isGrpcOnlyPort} for a socket of `config`, computed once per config. */
-export function grpcOnlySocket(
+/** Whether every match on the port belongs to a GRPCRoute (and there is one). */
+export function isGrpcOnlyPort(port: PortConfig): boolean {
+  return grpcPortKind(port) === "only";
+}
+
+/** {@linkcode grpcPortKind} for a socket of `config`, computed once per config. */
+export function grpcSocketKind(
   config: GatewayConfig,
   socket: { address?: string; port: number },
-): boolean {
+): GrpcPortKind {
   let cache = byConfig.get(config);
   if (cache === undefined) {
     cache = new Map();
-    for (const p of config.ports) cache.set(socketKey(p), isGrpcOnlyPort(p));
+    for (const p of config.ports) cache.set(socketKey(p), grpcPortKind(p));
     byConfig.set(config, cache);
   }
-  return cache.get(socketKey(socket)) ?? false;
+  return cache.get(socketKey(socket)) ?? "none";
 }
 
 const NOT_H2 = new TextEncoder().encode(
@@ -67,14 +78,30 @@ export type ConnectionOverride = (
   onError: (error: unknown) => Response | Promise<Response>,
 ) => ServedConnection | undefined;
 
-/** The override of a cleartext port: HTTP/2 with trailers while `grpcOnly()` holds. */
-export function grpcConnectionOverride(grpcOnly: () => boolean): ConnectionOverride {
+/** Serves a connection that is not HTTP/2 with Deno's engine, given the bytes already read. */
+export type EngineRelay = (
+  conn: Deno.Conn,
+  first: Uint8Array,
+  handler: ConnectionHandler,
+) => ServedConnection;
+
+/**
+ * The override of a cleartext port: our HTTP/2 server for HTTP/2
+ * connections while the port has GRPCRoutes (`kind()`); on a mixed port the
+ * other connections go to `relay`, on a gRPC-only one they are refused.
+ */
+export function grpcConnectionOverride(
+  kind: () => GrpcPortKind,
+  relay?: EngineRelay,
+): ConnectionOverride {
   return (conn, handler, onError) => {
-    if (!grpcOnly()) return undefined;
+    const now = kind();
+    if (now === "none" || (now === "mixed" && relay === undefined)) return undefined;
     return sniffed(conn, (first) => {
       if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
         return serveH2(conn, first, { handler, onError, scheme: "http" });
       }
+      if (now === "mixed" && first !== undefined) return relay!(conn, first, handler);
       void refuse(conn, first);
       return undefined;
     });

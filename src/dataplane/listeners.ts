@@ -10,7 +10,7 @@
  * @module
  */
 import { withGrpcStatuses } from "./grpc_status.ts";
-import { grpcOnlySocket } from "./grpc_port.ts";
+import { grpcSocketKind } from "./grpc_port.ts";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
@@ -310,9 +310,9 @@ class PortListeners implements ListenerManager {
         budget: this.#budget,
         maxConnections: limits?.maxConnectionsPerPort,
         watcher: this.#watcher,
-        grpcOnly: () => {
+        grpcKind: () => {
           const table = getTable();
-          return table !== undefined && grpcOnlySocket(table.config, socket);
+          return table === undefined ? "none" : grpcSocketKind(table.config, socket);
         },
         picker: this.#picker,
         observer: this.#observer,

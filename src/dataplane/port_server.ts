@@ -10,7 +10,11 @@ import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
-import { grpcConnectionOverride } from "./grpc_port.ts";
+import { grpcConnectionOverride, type GrpcPortKind } from "./grpc_port.ts";
+import { engineRelay } from "./mixed_port_relay.ts";
+import { UpgradeDiversion } from "./upgrade_diversion.ts";
+import { UpgradeLimits } from "./upgrade_wire.ts";
+import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_UPGRADE_SETTINGS } from "./client_timeouts.ts";
 import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
@@ -39,10 +43,10 @@ export interface PortServeContext {
   /** Client timeouts; absent: none. */
   watcher?: ConnectionWatcher;
   /**
-   * Whether every route on the port is a GRPCRoute right now; its cleartext
-   * HTTP/2 connections are then served with trailers (`grpc_port.ts`).
+   * Whether the port has GRPCRoutes right now, and only those; its
+   * HTTP/2 connections are then served by our own server (`grpc_port.ts`).
    */
-  grpcOnly?: () => boolean;
+  grpcKind?: () => GrpcPortKind;
   /** The data plane's backend picker (TLS Passthrough ports pick backends themselves). */
   picker?: BackendPicker;
   /** Metrics hooks; absent: none. */
@@ -88,18 +92,53 @@ export function serveHttp(context: PortServeContext): PortServer {
     hostname: context.hostname,
     ...(context.reusePort ? { reusePort: true } : {}),
   });
+  const onError = (error: unknown) => {
+    logger.error("request handling failed", { port, error });
+    return new Response("Internal error\n", { status: 500 });
+  };
+  // Made at the first HTTP/1.1 connection of a port that mixes GRPCRoutes with other routes.
+  let diversion: UpgradeDiversion | undefined;
+  let draining = false;
+  const relay = engineRelay(() => {
+    if (diversion !== undefined) return diversion;
+    diversion = new UpgradeDiversion({
+      upgrades: {
+        mode: "on",
+        getTable: () => undefined,
+        limits: new UpgradeLimits(
+          DEFAULT_UPGRADE_SETTINGS.maxConnections,
+          DEFAULT_UPGRADE_SETTINGS.idleMs,
+        ),
+        headerTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.headerMs,
+      },
+      port,
+      address: context.portConfig.address,
+      scheme: "http",
+      logger: logger.child({ port }),
+      watcher: context.watcher,
+      onError,
+    });
+    if (draining) diversion.drain();
+    return diversion;
+  });
   const server = serveConnections({
     listener,
     handler: context.handler,
-    onError(error) {
-      logger.error("request handling failed", { port, error });
-      return new Response("Internal error\n", { status: 500 });
-    },
+    onError,
     logger: logger.child({ port }),
     budget: context.budget,
     maxConnections: context.maxConnections,
     watcher: context.watcher,
-    ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
+    ...(context.grpcKind ? { override: grpcConnectionOverride(context.grpcKind, relay) } : {}),
   });
-  return { shutdown: () => server.shutdown(), drain: () => server.drain() };
+  return {
+    shutdown: async () => {
+      await Promise.all([server.shutdown(), diversion?.shutdown()]);
+    },
+    drain: () => {
+      draining = true;
+      server.drain();
+      diversion?.drain();
+    },
+  };
 }

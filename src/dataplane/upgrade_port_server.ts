@@ -16,6 +16,7 @@
  */
 import { type ConnectionServer, serveConnections } from "./connection_server.ts";
 import { grpcConnectionOverride } from "./grpc_port.ts";
+import { engineRelay } from "./mixed_port_relay.ts";
 import type { PortServeContext, PortServer } from "./port_server.ts";
 import { UpgradeDiversion, type UpgradePortOptions } from "./upgrade_diversion.ts";
 
@@ -69,7 +70,9 @@ class UpgradePort implements PortServer {
       budget: context.budget,
       maxConnections: context.maxConnections,
       watcher: context.watcher,
-      ...(context.grpcOnly ? { override: grpcConnectionOverride(context.grpcOnly) } : {}),
+      ...(context.grpcKind
+        ? { override: grpcConnectionOverride(context.grpcKind, engineRelay(() => this.#diversion)) }
+        : {}),
       divert: (conn) => this.#divert(conn),
     });
   }
@@ -80,8 +83,8 @@ class UpgradePort implements PortServer {
   }
 
   async shutdown(): Promise<void> {
-    await this.#front.shutdown();
-    await this.#diversion.shutdown();
+    // At once: a mixed gRPC port's relayed connections end with the engine.
+    await Promise.all([this.#front.shutdown(), this.#diversion.shutdown()]);
   }
 
   readonly #onError = (error: unknown): Response => {
@@ -91,8 +94,8 @@ class UpgradePort implements PortServer {
 
   /** Takes `conn` from the engine when this port diverts; `undefined`: the engine serves it. */
   #divert(conn: Deno.Conn): Promise<void> | undefined {
-    // A gRPC-only socket is served by its own HTTP/2 path (`grpc_port.ts`).
-    if (this.#context.grpcOnly?.() === true) return undefined;
+    // A socket with GRPCRoutes looks for HTTP/2 first (`grpc_port.ts`), then relays.
+    if ((this.#context.grpcKind?.() ?? "none") !== "none") return undefined;
     if (!this.#diversion.wants()) return undefined;
     return this.#diversion.serve(conn, this.#context.handler, conn.remoteAddr as Deno.NetAddr);
   }

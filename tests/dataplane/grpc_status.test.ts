@@ -5,7 +5,7 @@ import {
   isGrpcContentType,
   withGrpcStatuses,
 } from "../../src/dataplane/grpc_status.ts";
-import { isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
+import { grpcPortKind, isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
 import type { PortConfig } from "../../src/model/config.ts";
 
 const grpcRequest = () =>
@@ -91,4 +91,11 @@ Deno.test("a port is gRPC-only when it has matches and every one is a GRPCRoute'
   assertEquals(isGrpcOnlyPort(port(["grpcroute/ns/r/rule/0", "grpcroute/ns/r/rule/1"])), true);
   assertEquals(isGrpcOnlyPort(port(["grpcroute/ns/r/rule/0", "httproute/ns/w/rule/0"])), false);
   assertEquals(isGrpcOnlyPort(port([])), false);
+});
+
+Deno.test("a port with GRPCRoutes beside other routes is mixed; one without any is none", () => {
+  assertEquals(grpcPortKind(port(["grpcroute/ns/r/rule/0"])), "only");
+  assertEquals(grpcPortKind(port(["httproute/ns/w/rule/0", "grpcroute/ns/r/rule/0"])), "mixed");
+  assertEquals(grpcPortKind(port(["httproute/ns/w/rule/0"])), "none");
+  assertEquals(grpcPortKind(port([])), "none");
 });

@@ -24,7 +24,7 @@ function startPort() {
     onError: () => new Response("Internal error\n", { status: 500 }),
     logger: silentLogger,
     watcher,
-    override: grpcConnectionOverride(() => true),
+    override: grpcConnectionOverride(() => "only"),
   });
   return { clock, watcher, server, port: server.addr.port };
 }
