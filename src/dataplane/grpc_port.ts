@@ -102,39 +102,27 @@ export function grpcConnectionOverride(
         return serveH2(conn, first, { handler, onError, scheme: "http" });
       }
       if (now === "mixed" && first !== undefined) return relay!(conn, first, handler);
-      void refuse(conn, first);
-      return undefined;
+      return refuse(conn, first);
     });
   };
 }
 
-async function refuse(conn: Deno.Conn, first: Uint8Array | undefined): Promise<void> {
+async function refuse(conn: Deno.Conn, first: Uint8Array | undefined): Promise<undefined> {
   try {
     if (first !== undefined && first.length > 0) await conn.write(NOT_H2);
   } catch {
     // The client is gone.
   }
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
+  // The caller closes the connection.
+  return undefined;
 }
 
 /** Reads until the preface is complete or cannot be, then hands over. */
 function sniffed(
   conn: Deno.Conn,
-  next: (first: Uint8Array | undefined) => ServedConnection | undefined,
+  next: (first: Uint8Array | undefined) => ServedConnection | Promise<undefined>,
 ): ServedConnection {
-  let inner: ServedConnection | undefined;
-  let closed = false;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => done = resolve);
-  const finish = () => {
-    closed = true;
-    done();
-  };
-  void (async () => {
+  return deferredConnection(conn, async () => {
     let first = new Uint8Array(0);
     const buffer = new Uint8Array(4096);
     try {
@@ -149,11 +137,54 @@ function sniffed(
     } catch {
       // Reset before it said anything.
     }
-    if (closed) return;
-    inner = next(first.length > 0 ? first : undefined);
-    if (inner === undefined) finish();
-    else void inner.finished.then(finish);
-  })();
+    return await next(first.length > 0 ? first : undefined);
+  });
+}
+
+/**
+ * A connection whose server `start` chooses once it has looked at it (its
+ * first bytes, its TLS handshake); `undefined` from `start`: the connection
+ * is closed. Closing or shutting it down before then closes the socket.
+ *
+ * @example
+ * ```ts
+ * import { deferredConnection } from "./grpc_port.ts";
+ * import { serveConnection } from "./serve_connection.ts";
+ * declare const conn: Deno.TlsConn;
+ * const served = deferredConnection(conn, async () => {
+ *   await conn.handshake();
+ *   return serveConnection(conn, () => new Response("ok"), () => new Response("", { status: 500 }));
+ * });
+ * await served.finished;
+ * ```
+ */
+export function deferredConnection(
+  conn: Deno.Conn,
+  start: () => Promise<ServedConnection | undefined>,
+): ServedConnection {
+  let inner: ServedConnection | undefined;
+  let closed = false;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => done = resolve);
+  const finish = () => {
+    closed = true;
+    done();
+  };
+  const closeSocket = () => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  void start().catch(() => undefined).then((served) => {
+    if (closed) return served?.close();
+    inner = served;
+    if (inner === undefined) {
+      closeSocket();
+      finish();
+    } else void inner.finished.then(finish);
+  });
   return {
     finished,
     get closed() {
@@ -167,11 +198,7 @@ function sniffed(
     close() {
       if (inner !== undefined) return inner.close();
       if (closed) return;
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+      closeSocket();
       finish();
     },
   };

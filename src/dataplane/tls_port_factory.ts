@@ -68,6 +68,7 @@ export function createHttpsServerFactory(
         maxConnections: context.maxConnections,
         watcher: context.watcher,
         upgrades: context.upgrades,
+        grpcKind: context.grpcKind,
       });
     let server = serve(context.portConfig, context.certificates);
     // Servers of a former `SniSource` whose connections are still open.

@@ -38,8 +38,8 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
-import { isOutOfDescriptors, shedForDescriptors, watchRequests } from "./connection_server.ts";
-import { serveConnection as serveAccepted } from "./serve_connection.ts";
+import { isOutOfDescriptors, shedForDescriptors } from "./connection_server.ts";
+import { serveHttpsConnection } from "./grpc_tls.ts";
 import type { SniCertificates } from "./sni.ts";
 import {
   checkMisdirected,
@@ -234,21 +234,14 @@ class TlsPort implements TlsPortServer {
     this.#live.add(entry);
   }
 
-  /** The engine serves `conn` itself. */
-  readonly #serveWithEngine: ServeWithEngine = (conn, handler) => {
-    // Dropping only ever happens on a later sweep, once `served` exists.
-    const watched = this.#options.watcher?.watch(() => served.close());
-    const timed = watched === undefined ? handler : watchRequests(handler, watched);
-    const served = serveAccepted(conn, timed, this.#onError, (error) => {
-      // Handshake failures (unknown name, client rejecting the certificate)
-      // and resets land here; they are the client's business.
-      this.#log.debug("TLS connection ended with an error", { error: describe(error) });
+  /** The engine serves `conn` itself (or, for `h2` on a port with GRPCRoutes, our HTTP/2 server). */
+  readonly #serveWithEngine: ServeWithEngine = (conn, handler) =>
+    serveHttpsConnection(conn, handler, {
+      watcher: this.#options.watcher,
+      onError: this.#onError,
+      grpcKind: this.#options.grpcKind,
+      logger: this.#log,
     });
-    return {
-      shutdown: () => served.shutdown(),
-      finished: served.finished.then(() => watched?.end()),
-    };
-  };
 
   /**
    * The handler of one connection: it learns the connection's listener (from

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import type { ConnectionBudget } from "./connection_server.ts";
+import type { GrpcPortKind } from "./grpc_port.ts";
 import type { SniCertificates } from "./sni.ts";
 import type { TlsConnectionHandler } from "./tls_server.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
@@ -51,6 +52,8 @@ export interface TlsPortServerOptions {
   clientAuthHandshakeTimeoutMs?: number;
   /** Pass HTTP/1.1 upgrades through (`wss://`) as `--upgrades` says; absent: never. */
   upgrades?: UpgradePortOptions;
+  /** Whether the port has GRPCRoutes now: its `h2` connections get our HTTP/2 server. */
+  grpcKind?: () => GrpcPortKind;
 }
 
 /** A running HTTPS port. */

@@ -1,0 +1,97 @@
+/**
+ * How an HTTPS port serves one TLS connection: Deno's HTTP engine, or, on a
+ * port with GRPCRoutes, the gateway's own HTTP/2 server for connections that
+ * negotiated `h2` by ALPN (`h2/h2_server.ts`), since Deno's engine cannot
+ * send the response trailers gRPC's status travels in. Deciding needs the
+ * handshake's result, so such a port completes the handshake first (the
+ * client timeouts bound it: the connection is watched from the start).
+ * HTTP/1.1 connections, and every connection of a port without
+ * GRPCRoutes, go to the engine as before, untouched.
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { ConnectionWatcher } from "./client_timeouts.ts";
+import { watchRequests } from "./connection_server.ts";
+import { deferredConnection, type GrpcPortKind } from "./grpc_port.ts";
+import { serveH2 } from "./h2/h2_server.ts";
+import {
+  type ConnectionHandler,
+  serveConnection,
+  type ServedConnection,
+} from "./serve_connection.ts";
+
+/** What {@linkcode serveHttpsConnection} needs from its port. */
+export interface HttpsConnectionOptions {
+  watcher?: ConnectionWatcher;
+  onError: (error: unknown) => Response;
+  /** Whether the port has GRPCRoutes now; absent: never. */
+  grpcKind?: () => GrpcPortKind;
+  logger: Logger;
+}
+
+/** A served HTTPS connection, as the port tracks it. */
+export interface HttpsConnection {
+  shutdown(): Promise<void>;
+  finished: Promise<void>;
+}
+
+/**
+ * Serves `conn` (TLS, handshake possibly pending) with the engine, or with
+ * our HTTP/2 server when the port has GRPCRoutes and the client chose `h2`.
+ *
+ * @example
+ * ```ts
+ * import { serveHttpsConnection } from "./grpc_tls.ts";
+ * import { silentLogger } from "../log/logger.ts";
+ * declare const conn: Deno.TlsConn;
+ * const served = serveHttpsConnection(conn, () => new Response("ok"), {
+ *   onError: () => new Response("", { status: 500 }),
+ *   grpcKind: () => "mixed",
+ *   logger: silentLogger,
+ * });
+ * await served.finished;
+ * ```
+ */
+export function serveHttpsConnection(
+  conn: Deno.Conn,
+  handler: ConnectionHandler,
+  options: HttpsConnectionOptions,
+): HttpsConnection {
+  // Dropping only ever happens on a later sweep, once `served` exists.
+  const watched = options.watcher?.watch(() => served.close());
+  const timed = watched === undefined ? handler : watchRequests(handler, watched);
+  const engine = () =>
+    serveConnection(conn, timed, options.onError, (error) => {
+      // Handshake failures (unknown name, client rejecting the certificate)
+      // and resets land here; they are the client's business.
+      options.logger.debug("TLS connection ended with an error", { error: describe(error) });
+    });
+  const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
+  const served: ServedConnection = tls !== undefined && (options.grpcKind?.() ?? "none") !== "none"
+    ? deferredConnection(conn, async () => {
+      let alpn: string | null;
+      try {
+        alpn = (await tls.handshake()).alpnProtocol;
+      } catch (error) {
+        options.logger.debug("TLS connection ended with an error", { error: describe(error) });
+        return undefined;
+      }
+      if (alpn !== "h2") return engine();
+      return serveH2(conn, new Uint8Array(0), {
+        handler: timed,
+        onError: options.onError,
+        scheme: "https",
+      });
+    })
+    : engine();
+  return {
+    shutdown: () => served.shutdown(),
+    finished: served.finished.then(() => watched?.end()),
+  };
+}
+
+/** An error's name and message, never its other properties (which could hold PEM). */
+function describe(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}

@@ -1,0 +1,163 @@
+/**
+ * gRPC on an HTTPS listener through the real gateway process: a client that
+ * negotiates `h2` by ALPN on a port with GRPCRoutes is served by the
+ * gateway's own HTTP/2 server, so the backend's trailers reach it; HTTPS
+ * requests over HTTP/1.1 on the same port still go to Deno's engine.
+ */
+import { assert, assertEquals } from "@std/assert";
+import http2 from "node:http2";
+import { Buffer } from "node:buffer";
+import { createTestCa } from "../_helpers/certs.ts";
+import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+import { startEchoBackend } from "../_helpers/echo_backend.ts";
+import { frame, startGrpcBackend } from "../_helpers/grpc_peer.ts";
+import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
+import { httpOverTls } from "../dataplane/tls_test_client.ts";
+
+function gatewayYaml(port: number): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: serval }
+spec: { controllerName: gateway.serval.dev/controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: e2e, namespace: default }
+spec:
+  gatewayClassName: serval
+  listeners:
+    - name: grpc
+      protocol: HTTPS
+      port: ${port}
+      hostname: grpc.example.com
+      tls: { certificateRefs: [{ name: cert }] }
+    - name: web
+      protocol: HTTPS
+      port: ${port}
+      hostname: web.example.com
+      tls: { certificateRefs: [{ name: cert }] }
+`;
+}
+
+function grpcService(name: string, port: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec:
+  ports: [{ name: grpc, port: 8080, targetPort: ${port} }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: grpc, port: ${port} }]
+endpoints: [{ addresses: ["127.0.0.1"] }]
+`;
+}
+
+const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: calls, namespace: default }
+spec:
+  parentRefs: [{ name: e2e, sectionName: grpc }]
+  rules:
+  - matches: [{ method: { service: echo.Echo } }]
+    backendRefs: [{ name: one, port: 8080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: pages, namespace: default }
+spec:
+  parentRefs: [{ name: e2e, sectionName: web }]
+  rules:
+  - backendRefs: [{ name: web, port: 80 }]
+`;
+
+interface TlsCall {
+  alpn: string | false | undefined;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  trailers: Record<string, string>;
+}
+
+/** One unary gRPC call over TLS (ALPN h2), trusting `ca`. */
+function grpcTlsCall(port: number, ca: string, serverName: string, path: string) {
+  return new Promise<TlsCall>((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca, servername: serverName });
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      ":authority": serverName,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    const headers: Record<string, string> = {};
+    const trailers: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      for (const [k, v] of Object.entries(h)) headers[k] = String(v);
+    });
+    stream.on("trailers", (t) => {
+      for (const [k, v] of Object.entries(t)) trailers[k] = String(v);
+    });
+    stream.on("data", (d: Buffer) => chunks.push(d));
+    stream.on("error", reject);
+    stream.on("end", () => {
+      const alpn = session.alpnProtocol;
+      session.close();
+      resolve({ alpn, headers, body: new Uint8Array(Buffer.concat(chunks)), trailers });
+    });
+    stream.end(frame(new TextEncoder().encode("over tls")));
+  });
+}
+
+Deno.test("gRPC on an HTTPS listener: h2 by ALPN gets the backend's trailers", async (t) => {
+  await using ca = await createTestCa();
+  const cert = await ca.issue(["grpc.example.com", "web.example.com"]);
+  await using one = await startGrpcBackend("one");
+  await using web = startEchoBackend({ name: "web" });
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-grpc-tls-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "secret.yaml": tlsSecretYaml("cert", cert.certPem, cert.keyPem),
+    "services.yaml": [grpcService("one", one.port), serviceYaml("web", web.port)].join("---\n"),
+    "routes.yaml": ROUTES,
+  });
+  await using _gw = await startGateway({ manifests: dir });
+
+  await t.step("a unary call over TLS gets grpc-status and the backend's trailers", async () => {
+    const res = await grpcTlsCall(port, ca.certPem, "grpc.example.com", "/echo.Echo/Say");
+    assertEquals(res.alpn, "h2");
+    assertEquals(res.headers[":status"], "200");
+    assertEquals(res.headers["x-backend"], "one");
+    assertEquals(res.body, frame(new TextEncoder().encode("over tls")));
+    assertEquals(res.trailers["grpc-status"], "0");
+    assertEquals(res.trailers["x-trailer"], "one");
+  });
+
+  await t.step("no route is UNIMPLEMENTED (12) over TLS", async () => {
+    const res = await grpcTlsCall(port, ca.certPem, "grpc.example.com", "/other.Svc/Call");
+    assertEquals(res.headers["grpc-status"], "12");
+  });
+
+  await t.step("HTTP/1.1 over TLS on the same port still reaches its HTTPRoute", async () => {
+    const conn = await connectTlsWithServerName({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "web.example.com",
+      caCerts: [ca.certPem],
+      alpnProtocols: ["http/1.1"],
+    });
+    try {
+      const res = await httpOverTls(conn, { host: "web.example.com", path: "/page" });
+      assertEquals(res.status, 200);
+      assert(res.body.includes('"target":"/page"'), res.body);
+    } finally {
+      conn.close();
+    }
+  });
+  await Deno.remove(dir, { recursive: true });
+});
