@@ -42,7 +42,7 @@ export class HpackError extends Error {
  * try {
  *   decoder.decode(new Uint8Array([0x82, 0x84])); // :method GET, :path /
  * } catch (error) {
- *   console.log(error instanceof HpackFieldError); // true: 42 + 37 bytes > 40
+ *   console.log(error instanceof HpackFieldError); // true: :method GET alone counts 42 bytes
  * }
  * ```
  */
