@@ -22,7 +22,17 @@ function appServiceYaml(name: string, port: number, appProtocol: string): string
   );
 }
 
-function gatewayYaml(httpPort: number, httpsPort: number): string {
+/**
+ * Two HTTPS listeners on one port (the ClientHello relay learns each
+ * connection's SNI), or one (`single`: Deno's TLS listener on the public socket).
+ */
+function gatewayYaml(httpPort: number, httpsPort: number, single: boolean): string {
+  const second = `
+    - name: second
+      protocol: HTTPS
+      port: ${httpsPort}
+      hostname: second.example.com
+      tls: { certificateRefs: [{ name: app-cert }] }`;
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: { name: serval }
@@ -39,12 +49,7 @@ spec:
       protocol: HTTPS
       port: ${httpsPort}
       hostname: localhost
-      tls: { certificateRefs: [{ name: app-cert }] }
-    - name: second
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: second.example.com
-      tls: { certificateRefs: [{ name: app-cert }] }
+      tls: { certificateRefs: [{ name: app-cert }] }${single ? "" : second}
 `;
 }
 
@@ -101,7 +106,7 @@ async function readUntilClosed(conn: Deno.Conn): Promise<string> {
 }
 
 /** The gateway, a wss backend (its certificate from `backendCa`) and a ws one. */
-async function setup(ca: TestCa, extra: string[] = [], backendCa = ca) {
+async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = false) {
   const backendLeaf = await backendCa.issue(["chat.backend.example.com"]);
   const appLeaf = await ca.issue(["localhost"]);
   const secure = startWebSocketEcho({ cert: backendLeaf.certPem, key: backendLeaf.keyPem });
@@ -113,7 +118,7 @@ async function setup(ca: TestCa, extra: string[] = [], backendCa = ca) {
   const write = (plainService: string) =>
     writeManifests(dir, {
       "all.yaml": [
-        gatewayYaml(httpPort, httpsPort),
+        gatewayYaml(httpPort, httpsPort, single),
         tlsSecretYaml("app-cert", appLeaf.certPem, appLeaf.keyPem),
         appServiceYaml("secure", secure.port, "kubernetes.io/wss"),
         appServiceYaml("plain", plain.port, "kubernetes.io/ws"),
@@ -300,4 +305,30 @@ Deno.test("SIGTERM: a wss:// tunnel keeps working, then closes when the shutdown
   await socket.closed;
   await t.gw.waitForLog((r) => String(r.msg).startsWith("in-flight requests did not finish"));
   assertEquals((await t.gw.status).code, 0);
+});
+
+Deno.test("wss:// on an HTTPS port of one listener (no ClientHello relay): echo, and h2 still served", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using t = await setup(ca, [], ca, true);
+  const socket = t.wss("/ws");
+  await socket.opened;
+  assertEquals(await socket.echo("one listener"), "one listener");
+  const seen = JSON.parse(await socket.echo("headers") as string);
+  assertEquals(seen["x-forwarded-for"], "127.0.0.1");
+  socket.ws.close();
+  await socket.closed;
+  const h2 = await curlHttps({
+    port: t.httpsPort,
+    caFile: `${ca.dir}/ca.crt`,
+    names: ["localhost"],
+    args: [
+      "--http2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_version} %{http_code}",
+      "https://localhost:PORT/echo/h2",
+    ],
+  });
+  assertEquals(h2.stdout, "2 200", h2.stderr);
 });
