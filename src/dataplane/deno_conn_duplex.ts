@@ -14,11 +14,11 @@ import { Buffer } from "node:buffer";
  * Wraps `conn`; destroying the duplex closes the connection.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import http2 from "node:http2";
  * import { duplexOfConn } from "./deno_conn_duplex.ts";
- * const conn = await Deno.connectTls({ hostname: "example.com", port: 443, alpnProtocols: ["h2"] });
- * const session = http2.connect("https://example.com", {
+ * const conn = await Deno.connectTls({ hostname: "localhost", port: 8443, alpnProtocols: ["h2"] });
+ * const session = http2.connect("https://localhost:8443", {
  *   createConnection: () => duplexOfConn(conn),
  * });
  * ```
