@@ -1,8 +1,9 @@
 /**
  * The gRPC benchmark (`deno task bench --only grpc`): unary calls per second
- * through the gateway (a GRPCRoute on a gRPC-only port: `node:http2` on both
- * sides, trailers passed through) against nginx `grpc_pass`, in front of the
- * same backend, with the same load generator, in one run.
+ * through the gateway (a GRPCRoute on a gRPC-only port: our own HTTP/2 server
+ * in front, `node:http2` to the backend, trailers passed through) against
+ * nginx `grpc_pass`, in front of the same backend, with the same load
+ * generator, in one run.
  *
  * - backend: the conformance suite's echo-basic in gRPC mode
  *   (`GRPC_ECHO_SERVER`), built from the Go module cache by the rig's build
@@ -18,7 +19,7 @@
  * report gives median calls/s, CPU per call and the ratio. Exits 1 on errors.
  *
  * ```sh
- * deno run -A bench/grpc_bench.ts [--duration 10] [--rounds 3] [--clients 50] [--streams 1] [--threads 1]
+ * deno run -A bench/grpc_bench.ts [--duration 10] [--rounds 3] [--clients 50] [--streams 1] [--threads 1] [--cpu-prof DIR]
  * ```
  * @module
  */
@@ -39,6 +40,8 @@ const rounds = Number(flag("rounds", "3"));
 const clients = flag("clients", "50");
 const streams = flag("streams", "1");
 const threads = flag("threads", "1");
+/** Where the gateway writes its V8 CPU profile when it stops (`bench/_cpu_profile.ts` reads it). */
+const cpuProf = flag("cpu-prof", "");
 const root = new URL("..", import.meta.url).pathname;
 const METHOD = "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo";
 
@@ -117,6 +120,7 @@ try {
   const gateway = spawn("gateway", Deno.execPath(), [
     "run",
     ...startTaskFlags(root),
+    ...(cpuProf === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
     `${root}main.ts`,
     "run",
     "--manifests",
