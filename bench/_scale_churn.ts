@@ -3,8 +3,7 @@
  * per-rebuild costs read from its log, and a process's resident memory.
  * @module
  */
-import type { FakeKube } from "../tests/fake_kube/fake_kube_server.ts";
-import { httpRoute } from "../tests/fake_kube/fake_kube_fixtures.ts";
+import type { KubeObjectLike, ScaleKube } from "./_real_kube.ts";
 
 const TICK_MS = 10;
 
@@ -14,7 +13,8 @@ const TICK_MS = 10;
  * called; it resolves with the number of rewrites.
  */
 export function churnRoutes(
-  kube: FakeKube,
+  kube: Pick<ScaleKube, "apply" | "settled">,
+  route: (name: string, host: string, prefix: string) => KubeObjectLike,
   routes: number,
   perSecond: number,
 ): () => Promise<number> {
@@ -26,12 +26,13 @@ export function churnRoutes(
     for (; done < due; done++) {
       const k = done % routes;
       const prefix = Math.floor(done / routes) % 2 === 0 ? "/churned" : "/";
-      kube.apply(httpRoute(`r-${k}`, { host: `r-${k}.test`, backend: "svc", prefix }));
+      kube.apply(route(`r-${k}`, `r-${k}.test`, prefix));
     }
   }, TICK_MS);
-  return () => {
+  return async () => {
     clearInterval(timer);
-    return Promise.resolve(done);
+    await kube.settled();
+    return done;
   };
 }
 
@@ -87,4 +88,34 @@ export function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
   return kib / 1024;
+}
+
+/** Where the time from spawning the gateway to its first 200 went, in ms from the spawn. */
+export interface StartupPhases {
+  /** First log line: the runtime is up and `main.ts` loaded. */
+  loaded: number;
+  /** `initial sync complete`: every kind listed. */
+  synced: number;
+  /** The first `configuration served`: translated, compiled, swapped, ports bound. */
+  served: number;
+  /** That rebuild's own translate and compile times. */
+  translateMs: number;
+  compileMs: number;
+}
+
+/** Startup phases from the gateway's log (its `time` fields) against the spawn time. */
+export function startupPhases(
+  records: Record<string, unknown>[],
+  spawnedAt: number,
+): StartupPhases {
+  const at = (r: Record<string, unknown> | undefined) =>
+    r === undefined ? NaN : Math.round(Date.parse(String(r.time)) - spawnedAt);
+  const served = records.find((r) => String(r.msg).startsWith("configuration served"));
+  return {
+    loaded: at(records[0]),
+    synced: at(records.find((r) => r.msg === "initial sync complete")),
+    served: at(served),
+    translateMs: Number(served?.translateMs ?? NaN),
+    compileMs: Number(served?.compileMs ?? NaN),
+  };
 }

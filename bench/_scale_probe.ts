@@ -5,12 +5,14 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import type { RebuildCosts } from "./_scale_churn.ts";
+import type { RebuildCosts, StartupPhases } from "./_scale_churn.ts";
 
 /** Where probes go. */
 export interface ProbeTarget {
   port: number;
   client: Deno.HttpClient;
+  /** The status of a served route's answer (default 200). */
+  served?: number;
 }
 
 /** One probe: time to the first 200, and the answers that were neither 404 nor 200. */
@@ -39,9 +41,10 @@ export async function probeUntilServed(
       const res = await fetch(`http://127.0.0.1:${target.port}/`, {
         headers: { host },
         client: target.client,
+        redirect: "manual",
       });
       await res.body?.cancel();
-      if (res.status === 200) return { ms: performance.now() - t0, unexpected };
+      if (res.status === (target.served ?? 200)) return { ms: performance.now() - t0, unexpected };
       if (res.status !== 404) unexpected.push(`${res.status}`);
     } catch (error) {
       if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
@@ -71,6 +74,10 @@ export interface ScaleRun {
   rss: number[];
   /** V8 heap used / reserved at the end, MiB. */
   heap: { used: number; total: number };
+  /** Where start-up went (ms from the spawn). */
+  startup?: StartupPhases;
+  /** RSS and V8 heap used (MiB) after a full garbage collection, at the end. */
+  afterGc?: { rss: number; heapUsed: number };
 }
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
@@ -123,6 +130,19 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         ` total ${c.total.mean} / ${c.total.max} ms`,
         `  RSS MiB after probes, after ${Math.floor(r.changes / 2)} and ${r.changes} changes: ` +
         r.rss.join(" / ") + `; V8 heap used ${r.heap.used} of ${r.heap.total} MiB`,
+        ...(r.afterGc
+          ? [
+            `  after a full GC: RSS ${r.afterGc.rss.toFixed(1)} MiB,` +
+            ` V8 heap used ${r.afterGc.heapUsed.toFixed(1)} MiB`,
+          ]
+          : []),
+        ...(r.startup
+          ? [
+            `  start-up, ms from spawn: loaded ${r.startup.loaded}, listed ${r.startup.synced},` +
+            ` first table served ${r.startup.served} (translate ${r.startup.translateMs},` +
+            ` compile ${r.startup.compileMs}), first 200 ${r.startMs}`,
+          ]
+          : []),
       ].join("\n"),
     );
   }

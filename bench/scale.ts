@@ -15,22 +15,15 @@
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
+ *   [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
  * ```
  * @module
  */
-import { startEchoBackend } from "../scripts/echo_backend.ts";
 import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
-import { startFakeKube } from "../tests/fake_kube/fake_kube_server.ts";
-import {
-  endpointSlice,
-  gateway,
-  gatewayClass,
-  httpRoute,
-  namespace,
-  service,
-} from "../tests/fake_kube/fake_kube_fixtures.ts";
+import { type ScaleApi, startWorld } from "./_scale_world.ts";
 import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
-import { churnRoutes, heapMiB, rebuildCosts, rssMiB } from "./_scale_churn.ts";
+import { churnRoutes, heapMiB, rebuildCosts, rssMiB, startupPhases } from "./_scale_churn.ts";
+import { InspectorSession } from "./_inspector.ts";
 
 /** One run's options. */
 export interface ScaleOptions {
@@ -42,6 +35,10 @@ export interface ScaleOptions {
   changes: number;
   /** Where the gateway writes a V8 CPU profile (`--cpu-prof`), if anywhere. */
   cpuProfDir?: string;
+  /** V8 flags for the gateway process (`--v8-flags=...`), e.g. `--max-semi-space-size=1`. */
+  v8Flags?: string;
+  /** The in-process fake API server (default) or the rig's real one. */
+  api?: ScaleApi;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -53,41 +50,42 @@ function cpuProfPrefix(dir: string | undefined): string[] | undefined {
 
 /** Runs one configuration; every socket is on 127.0.0.1. */
 export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
-  await using kube = await startFakeKube();
-  const backend = startEchoBackend({ name: "scale" });
   const port = freePort();
-  kube.apply(namespace("default"));
-  kube.apply(gatewayClass());
-  kube.apply(gateway("gw", port));
-  kube.apply(service("svc"));
-  kube.apply(endpointSlice("svc", ["127.0.0.1"], backend.port));
-  for (let i = 0; i < options.routes; i++) {
-    kube.apply(httpRoute(`r-${i}`, { host: `r-${i}.test`, backend: "svc" }));
-  }
+  const world = await startWorld(options.api ?? "fake", options.routes, port);
+  const { kube } = world;
   const dir = await Deno.makeTempDir();
   const kubeconfig = await kube.writeKubeconfig(`${dir}/kubeconfig`);
   using http = Deno.createHttpClient({ allowHost: true });
-  const target = { port, client: http };
+  const target = { port, client: http, served: world.served };
+  const inspectPort = freePort();
   const started = performance.now();
+  const spawnedAt = Date.now();
   await using gw = await startGateway({
     args: ["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
     waitFor: "nothing",
     prefix: cpuProfPrefix(options.cpuProfDir),
+    denoFlags: [
+      `--inspect=127.0.0.1:${inspectPort}`,
+      ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+    ],
   });
   try {
     const first = await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
     const startMs = first.ms;
+    const startup = startupPhases(gw.logRecords(), spawnedAt);
     const probes: Probe[] = [];
     const stopChurn = options.churn > 0
-      ? churnRoutes(kube, options.routes, options.churn)
+      ? churnRoutes(kube, world.route, options.routes, options.churn)
       : () => Promise.resolve(0);
     for (let i = 0; i < options.probes; i++) {
       const host = `probe-${i}.test`;
       const t0 = performance.now();
-      kube.apply(httpRoute(`probe-${i}`, { host, backend: "svc" }));
+      kube.apply(world.route(`probe-${i}`, host));
       probes.push(await probeUntilServed(target, host, t0));
     }
     const churned = await stopChurn();
+    const failed = kube.failures();
+    if (failed.count > 0) throw new Error(`${failed.count} changes failed: ${failed.first}`);
     const costs = rebuildCosts(gw.logRecords());
     const rss: number[] = [rssMiB(gw.pid)];
     for (let i = 0; i < options.changes; i++) {
@@ -95,17 +93,24 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       const k = i % options.routes;
       const host = `moved-${i}.test`;
       const t0 = performance.now();
-      kube.apply(httpRoute(`r-${k}`, { host, backend: "svc" }));
+      kube.apply(world.route(`r-${k}`, host));
       await probeUntilServed(target, host, t0);
       if (i + 1 === Math.floor(options.changes / 2)) rss.push(rssMiB(gw.pid));
     }
     rss.push(rssMiB(gw.pid));
     const heap = heapMiB(await (await gw.admin("/metrics")).text());
+    const inspector = await InspectorSession.connect(inspectPort);
+    const afterGc = await inspector.memoryAfterGc();
+    inspector.close();
     // A graceful stop, so a CPU profile gets written.
     await gw.stop();
-    return summarise(options, { startMs, probes, churned, costs, rss, heap });
+    return {
+      ...summarise(options, { startMs, probes, churned, costs, rss, heap }),
+      startup,
+      afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
+    };
   } finally {
-    await backend.close();
+    await world.close();
   }
 }
 
@@ -125,6 +130,8 @@ if (import.meta.main) {
         churn: Number(flag("churn", "0")),
         changes: Number(flag("changes", "30")),
         cpuProfDir: Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined,
+        v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
+        api: flag("api", "fake") === "real" ? "real" : "fake",
       }),
     );
   }

@@ -318,7 +318,13 @@ class QueuedStatusWriter implements StatusWriter {
         continue;
       }
       if (typeof outcome === "object") {
-        this.#written.set(key, { fromVersion: String(storedVersion), object: outcome });
+        // Only what the next write reads: thousands of whole objects (their
+        // managed fields included) were most of the heap's growth at scale.
+        const object = {
+          metadata: { resourceVersion: (outcome.metadata as Json | undefined)?.resourceVersion },
+          status: outcome.status,
+        };
+        this.#written.set(key, { fromVersion: String(storedVersion), object });
         return true;
       }
       return outcome;

@@ -1,0 +1,101 @@
+/**
+ * The world `bench/scale.ts` probes: an API server holding a GatewayClass, a
+ * Gateway on one port and `routes` HTTPRoutes `r-<i>` for hosts
+ * `r-<i>.test`. `fake` (default): the in-process fake API server, routes to
+ * an echo backend (served: 200). `real`: etcd and kube-apiserver from the
+ * conformance rig's build, routes that redirect (served: 302), since a real
+ * API server takes no loopback endpoints.
+ * @module
+ */
+import { startEchoBackend } from "../scripts/echo_backend.ts";
+import { startFakeKube } from "../tests/fake_kube/fake_kube_server.ts";
+import {
+  endpointSlice,
+  gateway,
+  gatewayClass,
+  httpRoute,
+  namespace,
+  service,
+} from "../tests/fake_kube/fake_kube_fixtures.ts";
+import { type KubeObjectLike, type ScaleKube, startRealKube } from "./_real_kube.ts";
+
+/** Which API server. */
+export type ScaleApi = "fake" | "real";
+
+/** A populated API server and how its routes are written. */
+export interface ScaleWorld {
+  kube: ScaleKube;
+  /** HTTPRoute `name` for `host`, matching `prefix` (default `/`). */
+  route(name: string, host: string, prefix?: string): KubeObjectLike;
+  /** The status of an answer from a route that is served. */
+  served: number;
+  close(): Promise<void>;
+}
+
+/** Applies this many objects before waiting for their answers (real API server). */
+const BATCH = 200;
+
+/** Starts the API server of `api` and fills it; the Gateway listens on `port`. */
+export async function startWorld(api: ScaleApi, routes: number, port: number): Promise<ScaleWorld> {
+  const world = api === "real" ? await realWorld() : await fakeWorld();
+  const { kube } = world;
+  kube.apply(gatewayClass());
+  kube.apply(gateway("gw", port));
+  for (let i = 0; i < routes; i++) {
+    kube.apply(world.route(`r-${i}`, `r-${i}.test`));
+    if (i % BATCH === BATCH - 1) await kube.settled();
+  }
+  await kube.settled();
+  const failed = kube.failures();
+  if (failed.count > 0) {
+    await world.close();
+    throw new Error(`Cannot fill the API server: ${failed.count} failed, ${failed.first}`);
+  }
+  return world;
+}
+
+async function fakeWorld(): Promise<ScaleWorld> {
+  const fake = await startFakeKube();
+  const backend = startEchoBackend({ name: "scale" });
+  fake.apply(namespace("default"));
+  fake.apply(service("svc"));
+  fake.apply(endpointSlice("svc", ["127.0.0.1"], backend.port));
+  const kube: ScaleKube = {
+    apply: (object) => fake.apply(object as unknown as Record<string, unknown>),
+    settled: () => Promise.resolve(),
+    failures: () => ({ count: 0 }),
+    writeKubeconfig: (path) => fake.writeKubeconfig(path),
+    close: () => fake.close(),
+  };
+  return {
+    kube,
+    route: (name, host, prefix) => httpRoute(name, { host, backend: "svc", prefix }),
+    served: 200,
+    async close() {
+      await backend.close();
+      await fake.close();
+    },
+  };
+}
+
+async function realWorld(): Promise<ScaleWorld> {
+  const kube = await startRealKube();
+  return {
+    kube,
+    route: (name, host, prefix = "/") => ({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name, namespace: "default" },
+      spec: {
+        parentRefs: [{ name: "gw" }],
+        hostnames: [host],
+        rules: [{
+          matches: [{ path: { type: "PathPrefix", value: prefix } }],
+          filters: [{ type: "RequestRedirect", requestRedirect: { hostname: "elsewhere.test" } }],
+        }],
+      },
+    }),
+    served: 302,
+    close: () => kube.close(),
+  };
+}
