@@ -3,22 +3,25 @@
  * a cleartext HTTP/2 backend (`appProtocol: kubernetes.io/h2c`, the path
  * gRPC builds on) costs, against the fairest peers there are.
  *
- * The backend is a bare `Deno.serve` in its own process: one port, one fixed
- * tiny response, HTTP/1.1 and h2c (prior knowledge) alike, so both upstream
- * protocols reach the same server (a bare `Deno.serve` outpaces every proxy
- * here, see DESIGN.md). nginx cannot be that backend for the gateway: over
- * HTTP/2, `fetch` sends the `Host` header beside `:authority`, and nginx
- * 1.22 answers 400 ("duplicate host header"). In front of it:
+ * Two backends, each in its own process, each with one fixed tiny
+ * response: a bare `Deno.serve` (HTTP/1.1 and h2c by prior knowledge on one
+ * port, so both upstream protocols reach the same server; a bare
+ * `Deno.serve` outpaces every proxy here, see DESIGN.md) and nginx
+ * (`listen ... http2`, cleartext HTTP/2). In front of them:
  *
  * - `gateway h2c`: the gateway, the Service port marked `kubernetes.io/h2c`
- *   (our `fetch`-based h2c client, `upstream_h2c.ts`);
+ *   (the `node:http2` upstream client, `upstream_h2.ts`);
  * - `gateway http1`: the gateway to the HTTP/1.1 port of the same backend
  *   (our own pooled HTTP/1.1 client);
  * - `nginx grpc_pass`: nginx reaches HTTP/2 backends only through
  *   `grpc_pass` (its `proxy_pass` speaks HTTP/1.x upstream), which forwards
  *   plain HTTP/2 exchanges as well as gRPC ones;
  * - `nginx proxy_pass`: nginx to the HTTP/1.1 port (keepalive), the peer of
- *   `proxy_bench.ts`.
+ *   `proxy_bench.ts`;
+ * - `gateway h2c>nginx` and `nginx grpc_pass>nginx`: the same two HTTP/2
+ *   paths with nginx as the h2c backend (it answers 400 to a request that
+ *   carries `Host` beside `:authority`, so this also checks that the
+ *   gateway sends none).
  *
  * Clients speak HTTP/1.1 (wrk) to every proxy; only the upstream side
  * differs. Rounds alternate the order (see `proxy_bench.ts` for why); the
@@ -65,7 +68,9 @@ const children: Child[] = [];
 let failed = false;
 try {
   const backendPort = freePort();
+  const nginxBackendPort = freePort();
   const grpcPassPort = freePort();
+  const grpcPassNginxPort = freePort();
   const proxyPassPort = freePort();
   const startNginx = (role: string, servers: string): number => {
     const path = `${dir}/nginx-${role}.conf`;
@@ -82,15 +87,24 @@ try {
     return child.process.pid;
   };
   children.push(spawn("backend", Deno.execPath(), ["eval", backendScript(backendPort)]));
+  startNginx(
+    "backend",
+    `server {
+    listen 127.0.0.1:${nginxBackendPort} http2;
+    location / { default_type text/plain; return 200 "hello from the bench backend"; }
+  }`,
+  );
   const proxyPid = startNginx(
     "proxy",
     `upstream h1 { server 127.0.0.1:${backendPort}; keepalive 64; }
   upstream h2 { server 127.0.0.1:${backendPort}; keepalive 64; }
+  upstream h2nginx { server 127.0.0.1:${nginxBackendPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${proxyPassPort};
     location / { proxy_pass http://h1; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-  server { listen 127.0.0.1:${grpcPassPort}; location / { grpc_pass grpc://h2; } }`,
+  server { listen 127.0.0.1:${grpcPassPort}; location / { grpc_pass grpc://h2; } }
+  server { listen 127.0.0.1:${grpcPassNginxPort}; location / { grpc_pass grpc://h2nginx; } }`,
   );
 
   const startGateway = async (name: string, backendPort: number, appProtocol: string) => {
@@ -128,6 +142,12 @@ try {
     { name: "nginx grpc_pass", url: `http://127.0.0.1:${grpcPassPort}/bench`, pid: proxyPid },
     await startGateway("gateway http1", backendPort, ""),
     { name: "nginx proxy_pass", url: `http://127.0.0.1:${proxyPassPort}/bench`, pid: proxyPid },
+    await startGateway("gateway h2c>nginx", nginxBackendPort, "kubernetes.io/h2c"),
+    {
+      name: "nginx grpc_pass>nginx",
+      url: `http://127.0.0.1:${grpcPassNginxPort}/bench`,
+      pid: proxyPid,
+    },
   ];
   await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
   for (const t of targets) await waitFor200(t.url);
@@ -158,7 +178,8 @@ try {
 
   console.log(
     `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
-      `(after ${warmup} warm-up), 127.0.0.1; one Deno.serve backend speaks HTTP/1.1 and h2c\n`,
+      `(after ${warmup} warm-up), 127.0.0.1; one Deno.serve backend speaks HTTP/1.1 and h2c, ` +
+      "an nginx backend h2c\n",
   );
   printRounds(results);
   console.log("");
@@ -178,6 +199,7 @@ try {
   ratio("gateway h2c", "gateway http1");
   ratio("nginx grpc_pass", "nginx proxy_pass");
   ratio("gateway http1", "nginx proxy_pass");
+  ratio("gateway h2c>nginx", "nginx grpc_pass>nginx");
   if (failed) console.log("\nFAILED: some runs saw errors (see above)");
 } catch (error) {
   failed = true;
