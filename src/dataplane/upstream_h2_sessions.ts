@@ -255,7 +255,11 @@ export class H2Sessions {
     const list = this.#entries.get(entry.key);
     const at = list?.indexOf(entry) ?? -1;
     if (at !== -1) list!.splice(at, 1);
-    if (list !== undefined && list.length === 0) this.#entries.delete(entry.key);
+    if (list !== undefined && list.length === 0) {
+      // Endpoints come and go with Pods: nothing is kept for one without sessions.
+      this.#entries.delete(entry.key);
+      this.#limits.delete(entry.key);
+    }
     const line = this.#waiters.get(entry.key);
     this.#waiters.delete(entry.key);
     for (const wake of line ?? []) wake();
