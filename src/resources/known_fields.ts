@@ -1,7 +1,8 @@
 /**
  * The fields of the Gateway API kinds the gateway reads (GatewayClass,
- * Gateway, ListenerSet, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant, BackendTLSPolicy), as the experimental channel's CRDs of
- * the release the conformance rig pins define them: a field name a manifest misspells
+ * Gateway, ListenerSet, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant,
+ * BackendTLSPolicy), as the experimental channel's CRDs of the release the
+ * conformance rig pins define them: a field name a manifest misspells
  * (`matchs`) is then reported instead of being dropped, which would turn a
  * rule into a catch-all. The API server prunes unknown fields itself, so
  * this only changes what the files source and `translate` accept. A test
