@@ -15,6 +15,11 @@ export interface Http2StreamBodyOptions {
   failure(arg: unknown): unknown;
   /** What cancelling the body does to the stream (drain it, or reset it). */
   onCancel(): void;
+  /**
+   * Checked when the stream ends: an error here fails the body instead of
+   * ending it (a stream the peer reset mid-body ends like a complete one).
+   */
+  endFailure?(): unknown;
 }
 
 /**
@@ -50,7 +55,9 @@ export function http2StreamBody(
       });
       stream.once("end", () => {
         try {
-          controller.close();
+          const failure = options.endFailure?.();
+          if (failure === undefined) controller.close();
+          else controller.error(failure);
         } catch {
           // Already cancelled.
         }
