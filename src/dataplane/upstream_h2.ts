@@ -217,6 +217,13 @@ function responseOf(
     failEvent: "error",
     failure: (error) => error,
     onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+    // Deno 2.9.6's `node:http2` ends a stream the backend reset with CANCEL
+    // as if it were complete; only the code tells. (A reset with NO_ERROR
+    // mid-body cannot be told from a complete answer at all.)
+    endFailure: () =>
+      stream.rstCode
+        ? new Error(`Upstream reset the response stream (code ${stream.rstCode})`)
+        : undefined,
   });
   return { status, headers: pairs, body, contentLength, trailers };
 }

@@ -14,6 +14,19 @@ import {
 } from "../../src/dataplane/upstream_types.ts";
 import type { BackendTlsConfig } from "../../src/model/config.ts";
 import { createTestCa } from "../_helpers/certs.ts";
+import {
+  encodeFrame,
+  ErrorCode,
+  Flag,
+  type Frame,
+  FrameReader,
+  FrameType,
+  headerFrames,
+  PREFACE,
+  rstStreamFrame,
+  settingsFrame,
+} from "../../src/dataplane/h2/h2_frames.ts";
+import { HpackEncoder } from "../../src/dataplane/h2/hpack_encoder.ts";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -257,5 +270,63 @@ Deno.test("under a BackendTLSPolicy: HTTP/2 over TLS with ALPN h2, the policy's 
   } finally {
     client.close();
     http1Only.close();
+  }
+});
+
+/**
+ * A raw HTTP/2 backend that answers every request with HEADERS and one DATA
+ * frame, then resets the stream with `code` instead of ending it.
+ */
+function startResettingBackend(code: number): Deno.Listener {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serve = async (conn: Deno.Conn) => {
+    await conn.write(settingsFrame([]));
+    const frames = new FrameReader(1 << 20);
+    let preface = false;
+    for await (const bytes of conn.readable) {
+      frames.push(bytes);
+      if (!preface && frames.take(PREFACE.length) === undefined) continue;
+      preface = true;
+      for (let f = frames.next(); f !== undefined; f = frames.next()) {
+        const frame = f as Frame;
+        if (frame.type === FrameType.SETTINGS && (frame.flags & Flag.ACK) === 0) {
+          await conn.write(settingsFrame([], true));
+        }
+        if (frame.type !== FrameType.HEADERS) continue;
+        const block = new HpackEncoder().encode([[":status", "200"]]);
+        await conn.write(headerFrames(frame.streamId, block, false, 16_384));
+        await conn.write(encodeFrame(FrameType.DATA, 0, frame.streamId, text("part")));
+        await conn.write(rstStreamFrame(frame.streamId, code));
+      }
+    }
+  };
+  const close = (conn: Deno.Conn) => {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the client already.
+    }
+  };
+  (async () => {
+    for await (const conn of listener) serve(conn).catch(() => {}).finally(() => close(conn));
+  })().catch(() => {}); // The listener closed.
+  return listener;
+}
+
+Deno.test("a response the backend resets mid-body with CANCEL fails its body instead of ending it", async () => {
+  const listener = startResettingBackend(ErrorCode.CANCEL);
+  const client = createH2Client();
+  try {
+    const res = await client.request(
+      { address: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+      get(),
+      { timeoutMs: 0 },
+    );
+    assertEquals(res.status, 200);
+    const error = await assertRejects(() => drain(res));
+    assert(String(error).includes("reset the response stream (code 8)"), String(error));
+  } finally {
+    client.close();
+    listener.close();
   }
 });
