@@ -163,6 +163,11 @@ export class H2Connection implements H2ConnectionCore {
   writeReset(id: number, code: number): void {
     if (this.closed) return;
     this.write(rstStreamFrame(id, code));
+    this.ignoreStream(id);
+  }
+
+  /** Frames still in flight for stream `id` are dropped quietly (it was reset or not served). */
+  ignoreStream(id: number): void {
     this.recentlyReset.add(id);
     if (this.recentlyReset.size > RECENT_RESETS) {
       this.recentlyReset.delete(this.recentlyReset.values().next().value!);
@@ -221,7 +226,10 @@ export class H2Connection implements H2ConnectionCore {
       if (streamId > this.lastStreamId) {
         throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
       }
-      return; // A stream we closed: the client had it in flight (§5.1).
+      // A stream we reset or did not serve: the client had the DATA in flight (§5.1).
+      if (this.recentlyReset.has(streamId)) return;
+      // Ended by both sides or reset by the client: more DATA is a stream error (§5.1).
+      throw new H2Error(ErrorCode.STREAM_CLOSED, "DATA on a closed stream", streamId);
     }
     if (stream.remoteClosed) {
       this.#creditConnection(data.length);
@@ -237,6 +245,9 @@ export class H2Connection implements H2ConnectionCore {
       throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames");
     }
     stream.receive(data);
+    if (stream.contentLength !== undefined && stream.received > stream.contentLength) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA beyond content-length", streamId);
+    }
     if (end && !stream.endOfRequest()) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", streamId);
     }

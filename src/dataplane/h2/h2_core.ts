@@ -62,6 +62,8 @@ export interface H2ConnectionCore extends H2StreamHost {
   write(bytes: Uint8Array): void;
   /** Sends RST_STREAM for `id` and remembers it for a while. */
   writeReset(id: number, code: number): void;
+  /** Frames still in flight for stream `id` are dropped quietly (it was reset or not served). */
+  ignoreStream(id: number): void;
   /** The windows grew (or a stream ended): waiting senders look again. */
   wakeSenders(): void;
   /** Starts serving a new stream whose request head was accepted. */

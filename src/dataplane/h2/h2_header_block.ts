@@ -12,7 +12,7 @@
  */
 import type { H2ConnectionCore as H2Connection } from "./h2_core.ts";
 import { H2Error } from "./h2_control.ts";
-import { ErrorCode, Flag, type Frame, FrameType } from "./h2_frames.ts";
+import { ErrorCode, Flag, type Frame, FrameType, readUint31 } from "./h2_frames.ts";
 import { parseRequestHead, type RequestHead, validTrailers } from "./h2_headers.ts";
 import { H2Stream, sendResponse } from "./h2_stream.ts";
 import { HpackFieldError } from "./hpack.ts";
@@ -23,6 +23,8 @@ interface PendingBlock {
   fragments: Uint8Array[];
   size: number;
   frames: number;
+  /** The HEADERS frame's priority names its own stream (§5.3.1): a stream error once decoded. */
+  dependsOnItself: boolean;
 }
 
 /** Gathers and admits the header blocks of one connection. */
@@ -58,6 +60,7 @@ export class HeaderBlocks {
       start = 1;
       end -= payload[0];
     }
+    const priority = start;
     if ((flags & Flag.PRIORITY) !== 0) start += 5;
     if (end < start) throw new H2Error(ErrorCode.PROTOCOL_ERROR, "HEADERS padding too long");
     const pending: PendingBlock = {
@@ -66,6 +69,7 @@ export class HeaderBlocks {
       fragments: [],
       size: 0,
       frames: 0,
+      dependsOnItself: start > priority && readUint31(payload, priority) === streamId,
     };
     this.#append(pending, payload.subarray(start, end), flags);
   }
@@ -111,6 +115,9 @@ export class HeaderBlocks {
     const stream = conn.streams.get(streamId);
     if (stream !== undefined) {
       if (typeof fields === "string") throw new H2Error(ErrorCode.PROTOCOL_ERROR, fields, streamId);
+      if (pending.dependsOnItself) {
+        throw new H2Error(ErrorCode.PROTOCOL_ERROR, "a stream depends on itself", streamId);
+      }
       return this.#trailers(stream, endStream, fields);
     }
     if (streamId <= conn.lastStreamId) {
@@ -120,7 +127,10 @@ export class HeaderBlocks {
     if (streamId % 2 === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, "even stream id");
     conn.lastStreamId = streamId;
     // Past our GOAWAY: not served, and the client knows to retry it elsewhere.
-    if (conn.goawaySent || conn.peerGoneAway) return;
+    if (conn.goawaySent || conn.peerGoneAway) return conn.ignoreStream(streamId);
+    if (pending.dependsOnItself) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "a stream depends on itself", streamId);
+    }
     if (conn.streams.size >= conn.limits.maxConcurrentStreams) {
       conn.writeReset(streamId, ErrorCode.REFUSED_STREAM);
       if (!conn.budgets.reset.take()) {

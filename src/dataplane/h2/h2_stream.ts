@@ -114,7 +114,12 @@ export class H2Stream {
   endOfRequest(): boolean {
     this.remoteClosed = true;
     if (this.contentLength !== undefined && this.received !== this.contentLength) {
-      this.fail(new StreamResetError("The request body does not match its content-length", 1));
+      // The caller resets the stream; the body fails with this reason, not the reset's.
+      this.#failure ??= new StreamResetError(
+        "The request body does not match its content-length",
+        1,
+      );
+      this.#signal();
       return false;
     }
     this.#signal();
