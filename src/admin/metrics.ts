@@ -122,6 +122,7 @@ const CLIENT_EVENT_LABELS: { readonly [F in ClientEventFamily]: string } = {
   connection_rejected: "reason",
   client_timeout: "kind",
   policy_rejected: "reason",
+  h2_connection_error: "code",
 };
 
 /**
@@ -155,6 +156,11 @@ function createClientEventCounters(
       "policy_rejected",
       "serval_http_policy_rejections_total",
       "Requests answered 400 by the request policy, by reason.",
+    ),
+    h2_connection_error: counter(
+      "h2_connection_error",
+      "serval_http2_connection_errors_total",
+      "HTTP/2 connections of the gateway's own server ended by a GOAWAY with an error, by code.",
     ),
   };
 }

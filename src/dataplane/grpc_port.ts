@@ -16,7 +16,14 @@
 import type { GatewayConfig, PortConfig } from "../model/config.ts";
 import { socketKey } from "../model/config.ts";
 import { PREFACE as H2_PREFACE } from "./h2/h2_frames.ts";
-import { serveH2 } from "./h2/h2_server.ts";
+import { serveH2, type ServeH2Options } from "./h2/h2_server.ts";
+import { ErrorCode } from "./h2/h2_frames.ts";
+import type { Logger } from "../log/logger.ts";
+import {
+  CLIENT_EVENT_REASONS,
+  type ClientEventReasons,
+  type DataPlaneObserver,
+} from "./observer.ts";
 import type { ConnectionHandler, ServedConnection } from "./serve_connection.ts";
 
 /** Whether `bytes` could be the start of the HTTP/2 preface (or all of it, and more). */
@@ -78,6 +85,33 @@ export type ConnectionOverride = (
   onError: (error: unknown) => Response | Promise<Response>,
 ) => ServedConnection | undefined;
 
+/** Where our HTTP/2 server reports a connection that ends with an error. */
+export type H2Reporting = Pick<ServeH2Options, "logger" | "onConnectionError">;
+
+const CODE_NAMES = new Map<number, string>(
+  Object.entries(ErrorCode).map(([name, code]) => [code, name.toLowerCase()]),
+);
+
+/**
+ * The port's logger for our HTTP/2 server's debug lines, and its observer
+ * counting connection errors by code (`serval_http2_connection_errors_total`).
+ */
+export function h2Reporting(logger: Logger, observer?: DataPlaneObserver): H2Reporting {
+  const known = new Set<string>(CLIENT_EVENT_REASONS.h2_connection_error);
+  return {
+    logger,
+    onConnectionError: (code) => {
+      const name = CODE_NAMES.get(code);
+      if (name !== undefined && known.has(name)) {
+        observer?.onClientEvent(
+          "h2_connection_error",
+          name as ClientEventReasons["h2_connection_error"],
+        );
+      }
+    },
+  };
+}
+
 /** Serves a connection that is not HTTP/2 with Deno's engine, given the bytes already read. */
 export type EngineRelay = (
   conn: Deno.Conn,
@@ -93,13 +127,14 @@ export type EngineRelay = (
 export function grpcConnectionOverride(
   kind: () => GrpcPortKind,
   relay?: EngineRelay,
+  reporting: H2Reporting = {},
 ): ConnectionOverride {
   return (conn, handler, onError) => {
     const now = kind();
     if (now === "none" || (now === "mixed" && relay === undefined)) return undefined;
     return sniffed(conn, (first) => {
       if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
-        return serveH2(conn, first, { handler, onError, scheme: "http" });
+        return serveH2(conn, first, { handler, onError, scheme: "http", ...reporting });
       }
       if (now === "mixed" && first !== undefined) return relay!(conn, first, handler);
       return refuse(conn, first);

@@ -12,7 +12,8 @@
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { watchRequests } from "./connection_server.ts";
-import { deferredConnection, type GrpcPortKind } from "./grpc_port.ts";
+import { deferredConnection, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
+import type { DataPlaneObserver } from "./observer.ts";
 import { serveH2 } from "./h2/h2_server.ts";
 import {
   type ConnectionHandler,
@@ -27,6 +28,8 @@ export interface HttpsConnectionOptions {
   /** Whether the port has GRPCRoutes now; absent: never. */
   grpcKind?: () => GrpcPortKind;
   logger: Logger;
+  /** Counts our HTTP/2 server's connection errors; absent: not counted. */
+  observer?: DataPlaneObserver;
 }
 
 /** A served HTTPS connection, as the port tracks it. */
@@ -81,6 +84,7 @@ export function serveHttpsConnection(
         handler: timed,
         onError: options.onError,
         scheme: "https",
+        ...h2Reporting(options.logger, options.observer),
       });
     })
     : engine();

@@ -73,7 +73,9 @@ export interface PassthroughRecord {
  *   time (`header`), a kept-alive connection idle too long (`idle`), a
  *   request body that stalled (`body`, answered 408), a request in flight
  *   past the stream deadline (`total`);
- * - `policy_rejected`: a request answered 400 by the request policy.
+ * - `policy_rejected`: a request answered 400 by the request policy;
+ * - `h2_connection_error`: an HTTP/2 connection of our own server ended with
+ *   GOAWAY and this error code (RFC 9113 §7), in lower case.
  */
 export interface ClientEventReasons {
   connection_rejected: "global" | "port" | "descriptors" | "shed" | "client_certificate";
@@ -86,6 +88,14 @@ export interface ClientEventReasons {
     | "escaped_slash"
     | "escaped_slash_rule"
     | "get_with_body";
+  h2_connection_error:
+    | "protocol_error"
+    | "internal_error"
+    | "flow_control_error"
+    | "stream_closed"
+    | "frame_size_error"
+    | "compression_error"
+    | "enhance_your_calm";
 }
 
 /** A family of {@linkcode ClientEventReasons}. */
@@ -105,6 +115,15 @@ export const CLIENT_EVENT_REASONS: {
     "escaped_slash",
     "escaped_slash_rule",
     "get_with_body",
+  ],
+  h2_connection_error: [
+    "protocol_error",
+    "internal_error",
+    "flow_control_error",
+    "stream_closed",
+    "frame_size_error",
+    "compression_error",
+    "enhance_your_calm",
   ],
 });
 

@@ -10,7 +10,7 @@ import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
-import { grpcConnectionOverride, type GrpcPortKind } from "./grpc_port.ts";
+import { grpcConnectionOverride, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
 import { engineRelay } from "./mixed_port_relay.ts";
 import { UpgradeDiversion } from "./upgrade_diversion.ts";
 import { UpgradeLimits } from "./upgrade_wire.ts";
@@ -129,7 +129,15 @@ export function serveHttp(context: PortServeContext): PortServer {
     budget: context.budget,
     maxConnections: context.maxConnections,
     watcher: context.watcher,
-    ...(context.grpcKind ? { override: grpcConnectionOverride(context.grpcKind, relay) } : {}),
+    ...(context.grpcKind
+      ? {
+        override: grpcConnectionOverride(
+          context.grpcKind,
+          relay,
+          h2Reporting(logger.child({ port }), context.observer),
+        ),
+      }
+      : {}),
   });
   return {
     shutdown: async () => {

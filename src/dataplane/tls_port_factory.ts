@@ -69,6 +69,7 @@ export function createHttpsServerFactory(
         watcher: context.watcher,
         upgrades: context.upgrades,
         grpcKind: context.grpcKind,
+        observer: context.observer,
       });
     let server = serve(context.portConfig, context.certificates);
     // Servers of a former `SniSource` whose connections are still open.

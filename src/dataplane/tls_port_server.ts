@@ -240,6 +240,7 @@ class TlsPort implements TlsPortServer {
       watcher: this.#options.watcher,
       onError: this.#onError,
       grpcKind: this.#options.grpcKind,
+      observer: this.#options.observer,
       logger: this.#log,
     });
 

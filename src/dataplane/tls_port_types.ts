@@ -8,6 +8,7 @@ import type { RouteTable } from "../router/router.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import type { ConnectionBudget } from "./connection_server.ts";
 import type { GrpcPortKind } from "./grpc_port.ts";
+import type { DataPlaneObserver } from "./observer.ts";
 import type { SniCertificates } from "./sni.ts";
 import type { TlsConnectionHandler } from "./tls_server.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
@@ -54,6 +55,8 @@ export interface TlsPortServerOptions {
   upgrades?: UpgradePortOptions;
   /** Whether the port has GRPCRoutes now: its `h2` connections get our HTTP/2 server. */
   grpcKind?: () => GrpcPortKind;
+  /** Metrics hooks (our HTTP/2 server's connection errors); absent: none. */
+  observer?: DataPlaneObserver;
 }
 
 /** A running HTTPS port. */

@@ -15,7 +15,7 @@
  * @module
  */
 import { type ConnectionServer, serveConnections } from "./connection_server.ts";
-import { grpcConnectionOverride } from "./grpc_port.ts";
+import { grpcConnectionOverride, h2Reporting } from "./grpc_port.ts";
 import { engineRelay } from "./mixed_port_relay.ts";
 import type { PortServeContext, PortServer } from "./port_server.ts";
 import { UpgradeDiversion, type UpgradePortOptions } from "./upgrade_diversion.ts";
@@ -71,7 +71,13 @@ class UpgradePort implements PortServer {
       maxConnections: context.maxConnections,
       watcher: context.watcher,
       ...(context.grpcKind
-        ? { override: grpcConnectionOverride(context.grpcKind, engineRelay(() => this.#diversion)) }
+        ? {
+          override: grpcConnectionOverride(
+            context.grpcKind,
+            engineRelay(() => this.#diversion),
+            h2Reporting(log, context.observer),
+          ),
+        }
         : {}),
       divert: (conn) => this.#divert(conn),
     });

@@ -5,7 +5,9 @@ import {
   isGrpcContentType,
   withGrpcStatuses,
 } from "../../src/dataplane/grpc_status.ts";
-import { grpcPortKind, isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
+import { grpcPortKind, h2Reporting, isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
+import { NOOP_OBSERVER } from "../../src/dataplane/observer.ts";
+import { silentLogger } from "../../src/log/logger.ts";
 import type { PortConfig } from "../../src/model/config.ts";
 
 const grpcRequest = () =>
@@ -98,4 +100,20 @@ Deno.test("a port with GRPCRoutes beside other routes is mixed; one without any 
   assertEquals(grpcPortKind(port(["httproute/ns/w/rule/0", "grpcroute/ns/r/rule/0"])), "mixed");
   assertEquals(grpcPortKind(port(["httproute/ns/w/rule/0"])), "none");
   assertEquals(grpcPortKind(port([])), "none");
+});
+
+Deno.test("HTTP/2 connection errors are counted by their code's name; unknown codes are not", () => {
+  const seen: string[] = [];
+  const observer = {
+    ...NOOP_OBSERVER,
+    onClientEvent: (family: string, reason: string) => void seen.push(`${family} ${reason}`),
+  };
+  const reporting = h2Reporting(silentLogger, observer);
+  reporting.onConnectionError!(0xb, "too many PING frames");
+  reporting.onConnectionError!(0x1, "DATA on an idle stream");
+  reporting.onConnectionError!(0x42, "not a code");
+  assertEquals(seen, [
+    "h2_connection_error enhance_your_calm",
+    "h2_connection_error protocol_error",
+  ]);
 });
