@@ -15,7 +15,7 @@
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
- *   [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
+ *   [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR] [--main OTHER_CHECKOUT/main.ts]
  * ```
  * @module
  */
@@ -39,6 +39,8 @@ export interface ScaleOptions {
   v8Flags?: string;
   /** The in-process fake API server (default) or the rig's real one. */
   api?: ScaleApi;
+  /** The gateway's `main.ts` (default this checkout's): another checkout's, to compare. */
+  mainPath?: string;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -64,6 +66,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     args: ["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
     waitFor: "nothing",
     prefix: cpuProfPrefix(options.cpuProfDir),
+    mainPath: options.mainPath,
     denoFlags: [
       `--inspect=127.0.0.1:${inspectPort}`,
       ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
@@ -132,6 +135,7 @@ if (import.meta.main) {
         cpuProfDir: Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined,
         v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
         api: flag("api", "fake") === "real" ? "real" : "fake",
+        mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
       }),
     );
   }
