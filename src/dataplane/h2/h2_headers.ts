@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { checkField } from "./hpack_fields.ts";
 
 /** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
@@ -35,32 +36,11 @@ export interface RequestHead {
   contentLength: number | undefined;
 }
 
-/** Whether `name` is a valid lower-case field name (RFC 9110 §5.1 token, no upper case). */
-function validName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return false;
-    if (c <= 0x20 || c >= 0x7f || c === 0x3a) return false;
-  }
-  return true;
-}
-
-/** A value with NUL, CR or LF, or leading or trailing whitespace, is malformed (§8.2.1). */
-function validValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return false;
-  }
-  if (value.length === 0) return true;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(value.length - 1);
-  return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
-}
-
+// The name and value rules of §8.2.1 are the decoder's (`checkField`); they
+// are applied again here so that a head parsed from any list obeys them.
 function regularField(name: string, value: string): string | undefined {
-  if (!validName(name)) return `invalid field name ${JSON.stringify(name)}`;
-  if (!validValue(value)) return `invalid value of ${name}`;
+  const problem = checkField(name, value);
+  if (problem !== undefined) return problem;
   if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
   if (name === "te" && value !== "trailers") return "te other than trailers";
   return undefined;
@@ -80,7 +60,8 @@ export function parseRequestHead(fields: [string, string][]): RequestHead | stri
       if (regular) return "pseudo-header after a regular field";
       if (!REQUEST_PSEUDO.has(name)) return `unknown pseudo-header ${name}`;
       if (pseudo.has(name)) return `duplicate pseudo-header ${name}`;
-      if (!validValue(value)) return `invalid value of ${name}`;
+      const problem = checkField(name, value);
+      if (problem !== undefined) return problem;
       pseudo.set(name, value);
       continue;
     }
