@@ -82,6 +82,35 @@ endpoints:
 `;
 }
 
+/** A Service like `serviceYaml`, its port marked with `appProtocol` (e.g. `kubernetes.io/ws`). */
+export function appServiceYaml(name: string, port: number, appProtocol: string): string {
+  return serviceYaml(name, port).replace(
+    "      protocol: TCP\n---",
+    `      protocol: TCP\n      appProtocol: ${appProtocol}\n---`,
+  );
+}
+
+/**
+ * A Service `name` (port 8080, named `grpc`, with `appProtocol` when given)
+ * and its EndpointSlice pointing at 127.0.0.1:`port`: a gRPC backend.
+ */
+export function grpcServiceYaml(name: string, port: number, appProtocol?: string): string {
+  const app = appProtocol === undefined ? "" : `, appProtocol: ${appProtocol}`;
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec:
+  ports: [{ name: grpc, port: 8080, targetPort: ${port}${app} }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: grpc, port: ${port} }]
+endpoints: [{ addresses: ["127.0.0.1"] }]
+`;
+}
+
 /** An HTTPRoute `name` attached to Gateway `e2e`, with the given hostnames and raw rules YAML. */
 export function routeYaml(name: string, hostnames: string[], rulesYaml: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1

@@ -7,23 +7,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { frame, grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { gatewayYaml, writeManifests } from "./_manifests.ts";
-
-function service(name: string, port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${port} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
-}
+import { gatewayYaml, grpcServiceYaml, writeManifests } from "./_manifests.ts";
 
 const ROUTE = `apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
@@ -66,9 +50,9 @@ Deno.test("GRPCRoute: unary calls, trailers, gRPC statuses, filters and weights 
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
     "services.yaml": [
-      service("one", one.port),
-      service("two", two.port),
-      service("dead", freePort()),
+      grpcServiceYaml("one", one.port),
+      grpcServiceYaml("two", two.port),
+      grpcServiceYaml("dead", freePort()),
     ]
       .join("---\n"),
     "route.yaml": ROUTE,

@@ -12,24 +12,13 @@ import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { frame, grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
 import { framedText, grpcStream } from "../_helpers/grpc_stream_client.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { client, gatewayClassYaml, gatewayOnlyYaml, writeManifests } from "./_manifests.ts";
-
-function service(name: string, port: number, appProtocol?: string): string {
-  const app = appProtocol === undefined ? "" : `, appProtocol: ${appProtocol}`;
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${port}${app} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
-}
+import {
+  client,
+  gatewayClassYaml,
+  gatewayOnlyYaml,
+  grpcServiceYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 function policy(name: string, validation: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -81,10 +70,10 @@ Deno.test("HTTP/2 backends: gRPC streaming both ways, and TLS under a BackendTLS
     ]
       .join("---\n"),
     "services.yaml": [
-      service("plain", plain.port),
-      service("secure", secure.port),
-      service("wrong-san", secure.port),
-      service("h2-tls", secure.port, "kubernetes.io/h2c"),
+      grpcServiceYaml("plain", plain.port),
+      grpcServiceYaml("secure", secure.port),
+      grpcServiceYaml("wrong-san", secure.port),
+      grpcServiceYaml("h2-tls", secure.port, "kubernetes.io/h2c"),
     ].join("---\n"),
     "tls.yaml": [
       `apiVersion: v1

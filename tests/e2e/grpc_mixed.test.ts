@@ -11,23 +11,7 @@ import { Buffer } from "node:buffer";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { client, gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-
-function grpcService(name: string, port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${port} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
-}
+import { client, gatewayYaml, grpcServiceYaml, serviceYaml, writeManifests } from "./_manifests.ts";
 
 const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
@@ -74,7 +58,7 @@ Deno.test("A port with an HTTPRoute and a GRPCRoute serves gRPC with trailers, H
   const dir = await Deno.makeTempDir({ prefix: "serval-grpc-mixed-" });
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
-    "services.yaml": [grpcService("one", one.port), serviceYaml("web", web.port)].join("---\n"),
+    "services.yaml": [grpcServiceYaml("one", one.port), serviceYaml("web", web.port)].join("---\n"),
     "routes.yaml": ROUTES,
   });
   await using _gw = await startGateway({ manifests: dir });

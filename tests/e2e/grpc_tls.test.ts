@@ -11,7 +11,7 @@ import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { frame, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import { grpcServiceYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { httpOverTls } from "../dataplane/tls_test_client.ts";
 
@@ -37,22 +37,6 @@ spec:
       port: ${port}
       hostname: web.example.com
       tls: { certificateRefs: [{ name: cert }] }
-`;
-}
-
-function grpcService(name: string, port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${port} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
 `;
 }
 
@@ -123,7 +107,7 @@ Deno.test("gRPC on an HTTPS listener: h2 by ALPN gets the backend's trailers", a
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
     "secret.yaml": tlsSecretYaml("cert", cert.certPem, cert.keyPem),
-    "services.yaml": [grpcService("one", one.port), serviceYaml("web", web.port)].join("---\n"),
+    "services.yaml": [grpcServiceYaml("one", one.port), serviceYaml("web", web.port)].join("---\n"),
     "routes.yaml": ROUTES,
   });
   await using _gw = await startGateway({ manifests: dir });

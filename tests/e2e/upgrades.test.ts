@@ -14,18 +14,10 @@ import {
 } from "../_helpers/upgrade_backends.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
-import { client, gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import { appServiceYaml, client, gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A Service like `serviceYaml`, its port marked `appProtocol: kubernetes.io/ws`. */
-function wsServiceYaml(name: string, port: number): string {
-  return serviceYaml(name, port).replace(
-    "      protocol: TCP\n---",
-    "      protocol: TCP\n      appProtocol: kubernetes.io/ws\n---",
-  );
-}
 
 function routesYaml(wsService: string, plainService: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -54,7 +46,7 @@ async function setup(extra: string[] = []) {
     writeManifests(dir, {
       "all.yaml": [
         gatewayYaml(port),
-        wsServiceYaml("ws", ws.port),
+        appServiceYaml("ws", ws.port, "kubernetes.io/ws"),
         serviceYaml("raw", raw.port),
         serviceYaml("plain", echo.port),
         routesYaml(wsService, "plain"),

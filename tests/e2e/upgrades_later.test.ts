@@ -10,7 +10,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startRawUpgradeBackend, startWebSocketEcho } from "../_helpers/upgrade_backends.ts";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
-import { gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import { appServiceYaml, gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -42,10 +42,7 @@ async function setup(extra: string[] = []) {
     "all.yaml": [
       gatewayYaml(port),
       // The ws backend makes the port divert under the default `--upgrades auto`.
-      serviceYaml("ws", ws.port).replace(
-        "      protocol: TCP\n---",
-        "      protocol: TCP\n      appProtocol: kubernetes.io/ws\n---",
-      ),
+      appServiceYaml("ws", ws.port, "kubernetes.io/ws"),
       serviceYaml("raw", raw.port),
       serviceYaml("plain", echo.port),
       ROUTES,

@@ -8,19 +8,11 @@ import { assert, assertEquals } from "@std/assert";
 import { createTestCa, type TestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startWebSocketEcho, TestSocket } from "../_helpers/upgrade_backends.ts";
-import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import { appServiceYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps, httpOverTls } from "../dataplane/tls_test_client.ts";
-
-/** A Service like `serviceYaml`, its port marked with `appProtocol`. */
-function appServiceYaml(name: string, port: number, appProtocol: string): string {
-  return serviceYaml(name, port).replace(
-    "      protocol: TCP\n---",
-    `      protocol: TCP\n      appProtocol: ${appProtocol}\n---`,
-  );
-}
 
 /**
  * Two HTTPS listeners on one port (the ClientHello relay learns each
