@@ -4,7 +4,8 @@
  * into `${XDG_CACHE_HOME:-$HOME/.cache}/serval-h2spec` (Go module proxy,
  * versions pinned below), starts the real gateway from this checkout on
  * loopback with a files-source config, and runs every h2spec case (the
- * `generic`, `http2` and `hpack` sections) against each target:
+ * `generic`, `http2` and `hpack` sections, strict cases included) against
+ * each target:
  *
  * - `h2c-mixed`: a cleartext port with a GRPCRoute and an HTTPRoute, HTTP/2
  *   by prior knowledge (what a gRPC client does);
@@ -66,12 +67,13 @@ async function installH2spec(): Promise<string> {
   const base = Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
   const cache = `${base}/serval-h2spec`;
   const bin = `${cache}/bin/h2spec`;
-  const stamp = `${cache}/build/go.mod`;
+  // What the binary was built from (go rewrites the build's own go.mod).
+  const stamp = `${cache}/bin/h2spec.go.mod`;
   const built = await Deno.readTextFile(stamp).catch(() => "");
   if (built === GO_MOD && await Deno.stat(bin).then(() => true, () => false)) return bin;
   log(`building h2spec into ${cache}`);
   await Deno.mkdir(`${cache}/build`, { recursive: true });
-  await Deno.writeTextFile(stamp, GO_MOD);
+  await Deno.writeTextFile(`${cache}/build/go.mod`, GO_MOD);
   await run("go", ["build", "-o", bin, "github.com/summerwind/h2spec/cmd/h2spec"], {
     cwd: `${cache}/build`,
     env: {
@@ -83,6 +85,7 @@ async function installH2spec(): Promise<string> {
   }).catch((error) => {
     throw new Error(`${error.message}\n(the h2spec run needs Go 1.26 and the Go module proxy)`);
   });
+  await Deno.writeTextFile(stamp, GO_MOD);
   return bin;
 }
 
@@ -158,7 +161,8 @@ async function main(): Promise<number> {
   let unexpected = 0;
   for (const [target, port] of Object.entries(ports)) {
     const report = `${dir}/${target}.xml`;
-    const args = ["-h", "127.0.0.1", "-p", String(port), "-o", "5", "-j", report];
+    // -S: the strict cases too (one more, on an invalid PING's GOAWAY).
+    const args = ["-h", "127.0.0.1", "-p", String(port), "-S", "-o", "5", "-j", report];
     if (target === "tls") args.push("-t", "-k");
     // h2spec exits 1 when a case fails; the report says which.
     await new Deno.Command(h2spec, { args, stdout: "null", stderr: "inherit" }).output();
