@@ -26,6 +26,8 @@ import {
 } from "./upgrade_request_head.ts";
 import { latin1, parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
 
+/** An `Upgrade` header field anywhere in a head's text. */
+const UPGRADE_FIELD = /\r\nupgrade:/i;
 /** Largest response head followed; a bigger one ends the tracking. */
 const MAX_RESPONSE_HEAD_BYTES = 256 * 1024;
 
@@ -138,14 +140,16 @@ export class RequestFraming {
     const bytes = head.bytes;
     this.#head = new HeadBuffer();
     const rest = bytes.subarray(end, before + data.length);
-    const upgrade = parseUpgradeRequestHead(bytes, end);
+    const text = latin1(bytes, 0, end - 4);
+    // Most heads ask for no upgrade: the strict parse runs only when one might.
+    const upgrade = UPGRADE_FIELD.test(text) ? parseUpgradeRequestHead(bytes, end) : undefined;
     if (upgrade !== undefined) {
       this.#state = "upgraded";
       step.upgrade = { head: upgrade, rest: rest.slice() };
       return new Uint8Array(0);
     }
     step.forward.push(bytes.subarray(0, end));
-    const framing = requestFraming(bytes, end);
+    const framing = requestFraming(text);
     if (framing === undefined) {
       this.#state = "opaque";
       return rest;
@@ -175,12 +179,11 @@ function startsWithPri(head: HeadBuffer): boolean {
   return head.length >= 4 && b[0] === 80 && b[1] === 82 && b[2] === 73 && b[3] === 32;
 }
 
-/** Method and body framing of the request head in `buf[0, headEnd)`; `undefined`: unclear. */
+/** Method and body framing of a request head's text; `undefined`: unclear. */
 function requestFraming(
-  buf: Uint8Array,
-  headEnd: number,
+  head: string,
 ): { method: string; length: number; chunked: boolean } | undefined {
-  const lines = latin1(buf, 0, headEnd - 4).split("\r\n");
+  const lines = head.split("\r\n");
   const request = lines[0].split(" ");
   if (request.length !== 3 || !/^HTTP\/1\.[01]$/.test(request[2])) return undefined;
   let length = -1;
