@@ -43,11 +43,13 @@ export interface RequestStep {
 
 /** A growing copy of the head being read. */
 class HeadBuffer {
-  bytes = new Uint8Array(1024);
+  // Allocated on the first append: most heads arrive whole and are never copied.
+  bytes = new Uint8Array(0);
   length = 0;
   append(data: Uint8Array): void {
     if (this.length + data.length > this.bytes.length) {
-      const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.length + data.length));
+      const size = Math.max(1024, this.bytes.length * 2, this.length + data.length);
+      const bigger = new Uint8Array(size);
       bigger.set(this.bytes.subarray(0, this.length));
       this.bytes = bigger;
     }
@@ -128,18 +130,17 @@ export class RequestFraming {
     const before = head.length;
     // A request line starts with a method token: anything else is the engine's to refuse.
     if (before === 0 && !(data[0] >= 65 && data[0] <= 90)) return this.#giveUp(data, step);
-    head.append(data);
-    const end = findHeadEnd(head.bytes, head.length, before);
-    if (end === -1) {
+    const whole = wholeHead(head, data);
+    if (whole === undefined) {
       // An HTTP/2 preface (`PRI * HTTP/2.0`): the engine speaks h2c, no upgrade comes.
       if (head.length >= MAX_REQUEST_HEAD_BYTES || startsWithPri(head)) {
         return this.#giveUp(new Uint8Array(0), step);
       }
       return new Uint8Array(0);
     }
-    const bytes = head.bytes;
-    this.#head = new HeadBuffer();
-    const rest = bytes.subarray(end, before + data.length);
+    if (whole.bytes !== data) this.#head = new HeadBuffer();
+    const { bytes, end } = whole;
+    const rest = bytes.subarray(end, whole.length);
     const text = latin1(bytes, 0, end - 4);
     // Most heads ask for no upgrade: the strict parse runs only when one might.
     const upgrade = UPGRADE_FIELD.test(text) ? parseUpgradeRequestHead(bytes, end) : undefined;
@@ -172,6 +173,25 @@ export class RequestFraming {
     this.#state = "opaque";
     return data;
   }
+}
+
+/**
+ * The head once complete: straight from `data` when it holds a whole head
+ * and nothing was held before (no copy), else from `held` after adding
+ * `data` to it. `length`: the bytes valid in `bytes`.
+ */
+function wholeHead(
+  held: HeadBuffer,
+  data: Uint8Array,
+): { bytes: Uint8Array; end: number; length: number } | undefined {
+  const before = held.length;
+  if (before === 0) {
+    const end = findHeadEnd(data, data.length);
+    if (end !== -1) return { bytes: data, end, length: data.length };
+  }
+  held.append(data);
+  const end = findHeadEnd(held.bytes, held.length, before);
+  return end === -1 ? undefined : { bytes: held.bytes, end, length: held.length };
 }
 
 function startsWithPri(head: HeadBuffer): boolean {
@@ -265,18 +285,17 @@ export class ResponseFraming {
 
   #scanHead(data: Uint8Array): Uint8Array {
     const head = this.#head;
-    const before = head.length;
-    head.append(data);
-    const end = findHeadEnd(head.bytes, head.length, before);
-    if (end === -1) {
+    const whole = wholeHead(head, data);
+    if (whole === undefined) {
       if (head.length > MAX_RESPONSE_HEAD_BYTES) this.#state = "lost";
       return new Uint8Array(0);
     }
-    this.#head = new HeadBuffer();
-    const rest = head.bytes.subarray(end, head.length);
+    if (whole.bytes !== data) this.#head = new HeadBuffer();
+    const { bytes, end } = whole;
+    const rest = bytes.subarray(end, whole.length);
     let parsed: ResponseHead;
     try {
-      parsed = parseResponseHeadBytes(head.bytes, 0, end - 4);
+      parsed = parseResponseHeadBytes(bytes, 0, end - 4);
     } catch {
       this.#state = "lost";
       return rest;
