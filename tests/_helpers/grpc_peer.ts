@@ -134,6 +134,15 @@ export interface CallResult {
   headers: Record<string, string>;
   body: Uint8Array;
   trailers: Record<string, string>;
+  /** The protocol ALPN chose (a call over TLS), `false` for none; `undefined` for h2c. */
+  alpn?: string | false;
+}
+
+/** TLS for a call: the CA to trust and, for a listener that asks, a client certificate. */
+export interface CallTls {
+  ca: string;
+  cert?: string;
+  key?: string;
 }
 
 function plain(headers: http2.IncomingHttpHeaders): Record<string, string> {
@@ -143,17 +152,20 @@ function plain(headers: http2.IncomingHttpHeaders): Record<string, string> {
 }
 
 /**
- * One unary call over a fresh h2c connection (prior knowledge) to
- * 127.0.0.1:`port`, with `:authority` `host`.
+ * One unary call over a fresh connection to 127.0.0.1:`port`, with
+ * `:authority` `host`: h2c by prior knowledge, or with `tls` over TLS
+ * (ALPN h2, SNI `host`).
  */
 export function grpcCall(
   port: number,
   host: string,
   path: string,
-  options: { headers?: Record<string, string>; message?: Uint8Array } = {},
+  options: { headers?: Record<string, string>; message?: Uint8Array; tls?: CallTls } = {},
 ): Promise<CallResult> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const session = options.tls === undefined
+      ? http2.connect(`http://127.0.0.1:${port}`)
+      : http2.connect(`https://127.0.0.1:${port}`, { ...options.tls, servername: host });
     session.on("error", reject);
     const stream = session.request({
       ":method": "POST",
@@ -174,8 +186,9 @@ export function grpcCall(
       reject(error);
     });
     stream.on("end", () => {
+      const alpn = options.tls === undefined ? undefined : session.alpnProtocol;
       session.close();
-      resolve({ headers, body: new Uint8Array(Buffer.concat(chunks)), trailers });
+      resolve({ headers, body: new Uint8Array(Buffer.concat(chunks)), trailers, alpn });
     });
     stream.end(frame(options.message ?? new TextEncoder().encode("hello")));
   });

@@ -5,12 +5,10 @@
  * requests over HTTP/1.1 on the same port still go to Deno's engine.
  */
 import { assert, assertEquals } from "@std/assert";
-import http2 from "node:http2";
-import { Buffer } from "node:buffer";
 import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
-import { frame, startGrpcBackend } from "../_helpers/grpc_peer.ts";
+import { frame, grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
 import { grpcServiceYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { httpOverTls } from "../dataplane/tls_test_client.ts";
@@ -58,45 +56,6 @@ spec:
   - backendRefs: [{ name: web, port: 80 }]
 `;
 
-interface TlsCall {
-  alpn: string | false | undefined;
-  headers: Record<string, string>;
-  body: Uint8Array;
-  trailers: Record<string, string>;
-}
-
-/** One unary gRPC call over TLS (ALPN h2), trusting `ca`. */
-function grpcTlsCall(port: number, ca: string, serverName: string, path: string) {
-  return new Promise<TlsCall>((resolve, reject) => {
-    const session = http2.connect(`https://127.0.0.1:${port}`, { ca, servername: serverName });
-    session.on("error", reject);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": path,
-      ":authority": serverName,
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    const headers: Record<string, string> = {};
-    const trailers: Record<string, string> = {};
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      for (const [k, v] of Object.entries(h)) headers[k] = String(v);
-    });
-    stream.on("trailers", (t) => {
-      for (const [k, v] of Object.entries(t)) trailers[k] = String(v);
-    });
-    stream.on("data", (d: Buffer) => chunks.push(d));
-    stream.on("error", reject);
-    stream.on("end", () => {
-      const alpn = session.alpnProtocol;
-      session.close();
-      resolve({ alpn, headers, body: new Uint8Array(Buffer.concat(chunks)), trailers });
-    });
-    stream.end(frame(new TextEncoder().encode("over tls")));
-  });
-}
-
 Deno.test("gRPC on an HTTPS listener: h2 by ALPN gets the backend's trailers", async (t) => {
   await using ca = await createTestCa();
   const cert = await ca.issue(["grpc.example.com", "web.example.com"]);
@@ -113,7 +72,10 @@ Deno.test("gRPC on an HTTPS listener: h2 by ALPN gets the backend's trailers", a
   await using _gw = await startGateway({ manifests: dir });
 
   await t.step("a unary call over TLS gets grpc-status and the backend's trailers", async () => {
-    const res = await grpcTlsCall(port, ca.certPem, "grpc.example.com", "/echo.Echo/Say");
+    const res = await grpcCall(port, "grpc.example.com", "/echo.Echo/Say", {
+      message: new TextEncoder().encode("over tls"),
+      tls: { ca: ca.certPem },
+    });
     assertEquals(res.alpn, "h2");
     assertEquals(res.headers[":status"], "200");
     assertEquals(res.headers["x-backend"], "one");
@@ -123,7 +85,9 @@ Deno.test("gRPC on an HTTPS listener: h2 by ALPN gets the backend's trailers", a
   });
 
   await t.step("no route is UNIMPLEMENTED (12) over TLS", async () => {
-    const res = await grpcTlsCall(port, ca.certPem, "grpc.example.com", "/other.Svc/Call");
+    const res = await grpcCall(port, "grpc.example.com", "/other.Svc/Call", {
+      tls: { ca: ca.certPem },
+    });
     assertEquals(res.headers["grpc-status"], "12");
   });
 
