@@ -13,6 +13,7 @@ import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import type { CertificateConfig, ListenerConfig, PortConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa } from "../_helpers/certs.ts";
+import { tlsListenerConfig } from "../_helpers/tls_routes.ts";
 import { httpOverTls } from "./tls_test_client.ts";
 
 /** A plain TCP backend that echoes each line with a prefix. */
@@ -37,42 +38,6 @@ function echoBackend() {
       listener.close();
       await serving;
     },
-  };
-}
-
-/** A TLS listener with one TLSRoute for `routeHostname`; with a certificate it terminates. */
-function listener(
-  name: string,
-  hostname: string,
-  routeHostname: string,
-  backendPort: number,
-  certificateId?: string,
-): ListenerConfig {
-  const id = `gateway/default/gw/listener/${name}`;
-  return {
-    id,
-    ids: [id],
-    hostname,
-    port: 0,
-    protocol: "TLS",
-    virtualHosts: [],
-    ...(certificateId === undefined ? {} : { tls: { certificateIds: [certificateId] } }),
-    tlsHosts: [{
-      hostname: routeHostname,
-      route: `default/${name}`,
-      rule: {
-        id: `tlsroute/default/${name}/rule/0`,
-        filters: [],
-        invalidWeight: 0,
-        backends: [{
-          id: `service/default/${name}:80`,
-          weight: 1,
-          protocol: "tcp",
-          endpoints: [{ address: "127.0.0.1", port: backendPort }],
-          filters: [],
-        }],
-      },
-    }],
   };
 }
 
@@ -126,8 +91,13 @@ Deno.test("a TLS port gains and loses a Terminate listener beside its Passthroug
     dnsNames: ["plain.example.com"],
     notAfter: "",
   };
-  const passthrough = listener("tls", "*.example.com", "db.example.com", tlsBackend.addr.port);
-  const terminate = listener(
+  const passthrough = tlsListenerConfig(
+    "tls",
+    "*.example.com",
+    "db.example.com",
+    tlsBackend.addr.port,
+  );
+  const terminate = tlsListenerConfig(
     "plain",
     "plain.example.com",
     "plain.example.com",

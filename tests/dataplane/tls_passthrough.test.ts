@@ -13,19 +13,8 @@ import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import type { BackendConfig, PortConfig, TlsHostConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa } from "../_helpers/certs.ts";
+import { tlsBackend } from "../_helpers/tls_routes.ts";
 import { httpOverTls } from "./tls_test_client.ts";
-
-/** An HTTPS backend answering every request with its name. */
-function tlsBackend(name: string, cert: { certPem: string; keyPem: string }) {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: cert.certPem,
-    key: cert.keyPem,
-    onListen: () => {},
-  }, () => new Response(name));
-  return { server, port: server.addr.port };
-}
 
 function backend(id: string, port: number, weight = 1): BackendConfig {
   return {

@@ -8,18 +8,6 @@ import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import type { TestCa } from "../_helpers/certs.ts";
 import { httpOverTls } from "../dataplane/tls_test_client.ts";
 
-/** An HTTPS server on loopback answering every request with its name. */
-export function tlsBackend(name: string, cert: { certPem: string; keyPem: string }) {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: cert.certPem,
-    key: cert.keyPem,
-    onListen: () => {},
-  }, () => new Response(name));
-  return { server, port: server.addr.port };
-}
-
 /** A TLSRoute of namespace `default` on listener `sectionName` of Gateway `e2e`. */
 export function tlsRouteYaml(
   name: string,

@@ -11,14 +11,8 @@ import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { gatewayClassYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
-import {
-  ask,
-  greetingBackend,
-  readSome,
-  type RouteStatus,
-  tlsBackend,
-  tlsRouteYaml,
-} from "./_tls_routes.ts";
+import { ask, greetingBackend, readSome, type RouteStatus, tlsRouteYaml } from "./_tls_routes.ts";
+import { tlsBackend } from "../_helpers/tls_routes.ts";
 
 function manifests(port: number, passed: number, plain: number, cert: TestCertificate): string {
   return [

@@ -20,8 +20,9 @@ import { compilePassthroughRoutes } from "../../src/dataplane/tls_passthrough_ro
 import { scanClientHello } from "../../src/dataplane/tls_client_hello.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import type { CertificateConfig, ListenerConfig, PortConfig } from "../../src/model/config.ts";
+import type { CertificateConfig, PortConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa } from "../_helpers/certs.ts";
+import { tlsListenerConfig } from "../_helpers/tls_routes.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { bytesLatin1, type Prng } from "./_prng.ts";
 import type { CaseFailure, FuzzTarget } from "./_runner.ts";
@@ -63,40 +64,6 @@ class Sink {
     this.listener.close();
     await this.#accepting.catch(() => {});
   }
-}
-
-function listener(
-  hostname: string | null,
-  route: string,
-  backendPort: number,
-  certificateId?: string,
-): ListenerConfig {
-  const id = `gateway/default/fuzz/listener/${hostname ?? "any"}`;
-  return {
-    id,
-    ids: [id],
-    hostname,
-    port: 0,
-    protocol: "TLS",
-    virtualHosts: [],
-    ...(certificateId === undefined ? {} : { tls: { certificateIds: [certificateId] } }),
-    tlsHosts: [{
-      hostname: route,
-      route: `default/${route}`,
-      rule: {
-        id: `tlsroute/default/${route}/rule/0`,
-        filters: [],
-        invalidWeight: 0,
-        backends: [{
-          id: "service/default/sink:80",
-          weight: 1,
-          protocol: "tcp",
-          endpoints: [{ address: "127.0.0.1", port: backendPort }],
-          filters: [],
-        }],
-      },
-    }],
-  };
 }
 
 /** Sends `input` in writes of random sizes, half-closes, and reads the reply to its end. */
@@ -146,9 +113,9 @@ async function openWorld(): Promise<World> {
     port: 0,
     protocol: "TLS",
     listeners: [
-      listener("a.example.com", "a.example.com", sink.port, certificate.id),
-      listener("*.example.com", "*.example.com", sink.port),
-      listener(null, "*", sink.port),
+      tlsListenerConfig("a", "a.example.com", "a.example.com", sink.port, certificate.id),
+      tlsListenerConfig("wildcard", "*.example.com", "*.example.com", sink.port),
+      tlsListenerConfig("any", null, "*", sink.port),
     ],
   };
   const port = serveTlsPassthrough({
