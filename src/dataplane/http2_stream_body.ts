@@ -1,18 +1,14 @@
 /**
- * The DATA frames of a `node:http2` stream (a client's request on the gRPC
- * port, or a backend's response) as a `ReadableStream`, with flow control:
- * the stream is paused while the reader is behind and resumed on each pull.
+ * The DATA frames of a `node:http2` client stream (a backend's response)
+ * as a `ReadableStream`, with flow control: the stream is paused while the
+ * reader is behind and resumed on each pull. The stream's `error` fails it.
  * @module
  */
 import type http2 from "node:http2";
 import type { Buffer } from "node:buffer";
 
-/** How a body ends when the stream fails, and what cancelling it does. */
+/** What cancelling the body does, and when the stream's end is a failure. */
 export interface Http2StreamBodyOptions {
-  /** The stream event that fails the body: `aborted` (a server stream) or `error`. */
-  readonly failEvent: "aborted" | "error";
-  /** The error the body fails with, from the event's argument. */
-  failure(arg: unknown): unknown;
   /** What cancelling the body does to the stream (drain it, or reset it). */
   onCancel(): void;
   /**
@@ -31,8 +27,6 @@ export interface Http2StreamBodyOptions {
  * import { http2StreamBody } from "./http2_stream_body.ts";
  * declare const stream: http2.ClientHttp2Stream;
  * const body = http2StreamBody(stream, {
- *   failEvent: "error",
- *   failure: (error) => error,
  *   onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
  * });
  * ```
@@ -62,9 +56,9 @@ export function http2StreamBody(
           // Already cancelled.
         }
       });
-      stream.on(options.failEvent, (arg: unknown) => {
+      stream.on("error", (error: unknown) => {
         try {
-          controller.error(options.failure(arg));
+          controller.error(error);
         } catch {
           // Already closed.
         }

@@ -214,8 +214,6 @@ function responseOf(
     return { status, headers: pairs, body: null, contentLength: ended ? 0 : contentLength };
   }
   const body = http2StreamBody(stream, {
-    failEvent: "error",
-    failure: (error) => error,
     onCancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
     // Deno 2.9.6's `node:http2` ends a stream the backend reset with CANCEL
     // as if it were complete; only the code tells. (A reset with NO_ERROR
