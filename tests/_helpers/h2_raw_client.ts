@@ -6,6 +6,7 @@
  * connection.
  */
 import {
+  concatBytes,
   encodeFrame,
   Flag,
   type Frame,
@@ -56,12 +57,7 @@ export class RawH2Client {
 
   /** Writes `parts` in one write. */
   async send(...parts: Uint8Array[]): Promise<void> {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    const out = concatBytes(parts);
     let offset = 0;
     while (offset < out.length) offset += await this.conn.write(out.subarray(offset));
   }
@@ -139,12 +135,7 @@ export class RawH2Client {
     }
     const status = Number(head!.find(([n]) => n === ":status")![1]);
     const headers = new Headers(head!.filter(([n]) => !n.startsWith(":")));
-    const bytes = new Uint8Array(body.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    for (const b of body) {
-      bytes.set(b, at);
-      at += b.length;
-    }
+    const bytes = concatBytes(body);
     const response = new Response([204, 304].includes(status) ? null : bytes, { status, headers });
     return Object.assign(response, { trailers });
   }

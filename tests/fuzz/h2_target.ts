@@ -17,6 +17,7 @@
  */
 import { H2Connection, type H2Transport } from "../../src/dataplane/h2/h2_connection.ts";
 import {
+  concatBytes,
   encodeFrame,
   Flag,
   FrameReader,
@@ -37,16 +38,6 @@ import type { CaseFailure, FuzzTarget } from "./_runner.ts";
 
 const TURNS = 200;
 const IDS = [0, 1, 3, 5, 2, 7, 0x7fffffff];
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function randomBytes(rng: Prng, max: number): Uint8Array {
   const out = new Uint8Array(rng.int(max + 1));
@@ -97,7 +88,7 @@ function headersFrame(rng: Prng, gen: Gen, flags: number): Uint8Array {
   if (trailers) flags |= Flag.END_STREAM;
   if (!rng.chance(0.3)) return encodeFrame(FrameType.HEADERS, flags | Flag.END_HEADERS, id, block);
   const cut = rng.int(block.length + 1);
-  return concat([
+  return concatBytes([
     encodeFrame(FrameType.HEADERS, flags & ~Flag.END_HEADERS, id, block.subarray(0, cut)),
     encodeFrame(FrameType.CONTINUATION, Flag.END_HEADERS, id, block.subarray(cut)),
   ]);
@@ -173,7 +164,7 @@ function input(rng: Prng): Uint8Array {
   const parts = [PREFACE, settingsFrame([])];
   if (!gen.wild) parts.push(headersFrame(rng, gen, rng.pick([0, Flag.END_STREAM])));
   for (let n = rng.int(25); n > 0; n--) parts.push(frame(rng, gen));
-  const bytes = concat(parts);
+  const bytes = concatBytes(parts);
   return rng.chance(0.15) ? mutateBytes(rng, bytes) : bytes;
 }
 
@@ -192,7 +183,7 @@ function judgeOutput(out: Uint8Array): string | undefined {
       block.push(f.payload);
       if ((f.flags & Flag.END_HEADERS) === 0) continue;
       try {
-        decoder.decode(concat(block));
+        decoder.decode(concatBytes(block));
       } catch (error) {
         return `a header block the client cannot decode: ${(error as Error).message}`;
       }
@@ -265,7 +256,7 @@ export function h2Target(): FuzzTarget {
       if (!ended || !conn.closed) return fail("The connection did not close after the input ended");
       if (conn.streams.size > 0) return fail(`${conn.streams.size} stream(s) left open`);
       if (inFlight > 0) return fail(`${inFlight} handler call(s) never finished`);
-      const problem = judgeOutput(concat(written));
+      const problem = judgeOutput(concatBytes(written));
       return problem === undefined ? undefined : fail(`The output is malformed: ${problem}`);
     },
   };

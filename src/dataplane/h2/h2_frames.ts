@@ -254,7 +254,19 @@ export function headerFrames(
       encodeFrame(first ? FrameType.HEADERS : FrameType.CONTINUATION, flags, streamId, piece),
     );
   } while (offset < block.length);
-  if (parts.length === 1) return parts[0];
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
+}
+
+/**
+ * `parts` one after another in a new array (one write instead of several).
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./h2_frames.ts";
+ * console.log(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])])); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -19,6 +19,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { Clock } from "../../time/clock.ts";
 import type { ConnectionHandler, ServedConnection } from "../serve_connection.ts";
 import { H2Connection, type H2Transport } from "./h2_connection.ts";
+import { concatBytes } from "./h2_frames.ts";
 import { DEFAULT_H2_LIMITS, type H2Limits } from "./h2_limits.ts";
 
 /** How long the last frames (a GOAWAY) may take to be written before the socket closes anyway. */
@@ -116,14 +117,7 @@ class ConnTransport implements H2Transport {
   #take(): Uint8Array {
     const queue = this.#queue;
     this.#queue = [];
-    if (queue.length === 1) return queue[0];
-    const out = new Uint8Array(queue.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of queue) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return queue.length === 1 ? queue[0] : concatBytes(queue);
   }
 
   #release(): void {
