@@ -6,7 +6,10 @@
  * handshake's result, so such a port completes the handshake first (the
  * client timeouts bound it: the connection is watched from the start).
  * HTTP/1.1 connections, and every connection of a port without
- * GRPCRoutes, go to the engine as before, untouched.
+ * GRPCRoutes, go to the engine as before, untouched. A connection decrypted
+ * elsewhere (client-certificate listeners, `tls_client_auth.ts`) arrives as
+ * plain TCP with its negotiated protocol already known, and is dispatched
+ * the same way without a handshake to wait for.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -30,6 +33,8 @@ export interface HttpsConnectionOptions {
   logger: Logger;
   /** Counts our HTTP/2 server's connection errors; absent: not counted. */
   observer?: DataPlaneObserver;
+  /** For a connection already decrypted: the protocol its handshake negotiated by ALPN. */
+  alpn?: string;
 }
 
 /** A served HTTPS connection, as the port tracks it. */
@@ -69,9 +74,21 @@ export function serveHttpsConnection(
       // and resets land here; they are the client's business.
       options.logger.debug("TLS connection ended with an error", { error: describe(error) });
     });
+  const ours = () =>
+    serveH2(conn, new Uint8Array(0), {
+      handler: timed,
+      onError: options.onError,
+      scheme: "https",
+      ...h2Reporting(options.logger, options.observer),
+    });
+  const grpc = (options.grpcKind?.() ?? "none") !== "none";
   const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
-  const served: ServedConnection = tls !== undefined && (options.grpcKind?.() ?? "none") !== "none"
-    ? deferredConnection(conn, async () => {
+  let served: ServedConnection;
+  if (!grpc) served = engine();
+  else if (options.alpn !== undefined) served = options.alpn === "h2" ? ours() : engine();
+  else if (tls === undefined) served = engine();
+  else {
+    served = deferredConnection(conn, async () => {
       let alpn: string | null;
       try {
         alpn = (await tls.handshake()).alpnProtocol;
@@ -79,15 +96,9 @@ export function serveHttpsConnection(
         options.logger.debug("TLS connection ended with an error", { error: describe(error) });
         return undefined;
       }
-      if (alpn !== "h2") return engine();
-      return serveH2(conn, new Uint8Array(0), {
-        handler: timed,
-        onError: options.onError,
-        scheme: "https",
-        ...h2Reporting(options.logger, options.observer),
-      });
-    })
-    : engine();
+      return alpn === "h2" ? ours() : engine();
+    });
+  }
   return {
     shutdown: () => served.shutdown(),
     finished: served.finished.then(() => watched?.end()),

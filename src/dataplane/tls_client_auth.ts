@@ -21,6 +21,11 @@
  * engine, client timeouts, 421 checks, limits): nothing about serving a
  * request differs from any other HTTPS listener. The relay's local port maps
  * an accepted plain connection back to its client, as in the front door.
+ * A decrypted stream no longer says which protocol its handshake
+ * negotiated, so connections that chose `h2` by ALPN are relayed to a plain
+ * listener of their own: the port learns the protocol from the listener
+ * that accepted the connection, at accept time, with no race against the
+ * relay's bookkeeping (gRPC needs it: `grpc_tls.ts`).
  *
  * One `tls.Server` per validating listener and settings (certificate, CA
  * bundle, mode): a change starts a new server for new connections and
@@ -36,6 +41,9 @@ import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import { TLS_ALPN_PROTOCOLS, type TlsKeyPair } from "./tls_server.ts";
 import { closeQuietly, writeAll } from "./tcp_relay.ts";
 
+/** The protocol a decrypted connection's handshake negotiated by ALPN: `h2`, or HTTP/1.1. */
+export type DecryptedAlpn = "h2" | "http/1.1";
+
 /** A client whose handshake passed the client-certificate step. */
 export interface ClientAuthOrigin extends FrontDoorOrigin {
   /** The listener entry whose settings the handshake used. */
@@ -49,8 +57,11 @@ export interface ClientAuthOptions {
   logger: Logger;
   /** The front door's record of a relayed connection, by the relay's local port. */
   lookup: (relayPort: number) => FrontDoorOrigin | undefined;
-  /** Serves a decrypted connection; its origin is {@linkcode ClientAuth.originOf} its remote port. */
-  serve: (conn: Deno.TcpConn) => void;
+  /**
+   * Serves a decrypted connection; its origin is {@linkcode ClientAuth.originOf}
+   * its remote port. `alpn`: the protocol its handshake negotiated, `h2` or not.
+   */
+  serve: (conn: Deno.TcpConn, alpn: DecryptedAlpn) => void;
   /** The longest TLS handshake, in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
   /** A handshake failed: no valid certificate (`AllowValidOnly`), a bad one, or too slow. */
@@ -111,7 +122,8 @@ class ValidatingServers implements ClientAuth {
    */
   readonly #keys = new WeakMap<SniEntry, string>();
   #closed = false;
-  #plain: Deno.TcpListener | undefined;
+  /** The plain listeners decrypted connections are relayed to, by negotiated protocol. */
+  readonly #plain = new Map<DecryptedAlpn, Deno.TcpListener>();
 
   constructor(options: ClientAuthOptions) {
     this.#options = options;
@@ -166,7 +178,8 @@ class ValidatingServers implements ClientAuth {
     this.#closed = true;
     for (const found of this.#servers.values()) found.server.close();
     this.#servers.clear();
-    closeQuietly(this.#plain);
+    for (const listener of this.#plain.values()) closeQuietly(listener);
+    this.#plain.clear();
     return Promise.resolve();
   }
 
@@ -180,16 +193,19 @@ class ValidatingServers implements ClientAuth {
     return key;
   }
 
-  /** The port of the plain listener decrypted connections are relayed to, bound on first use. */
-  #plainPort(): number {
-    if (this.#plain === undefined) {
-      this.#plain = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      void this.#acceptPlain(this.#plain);
+  /** The port of the plain listener `alpn`'s decrypted connections are relayed to, bound on first use. */
+  #plainPort(alpn: DecryptedAlpn): number {
+    let listener = this.#plain.get(alpn);
+    if (listener === undefined) {
+      if (this.#closed) throw new Error("Cannot relay a decrypted connection: the port is closing");
+      listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      this.#plain.set(alpn, listener);
+      void this.#acceptPlain(listener, alpn);
     }
-    return (this.#plain.addr as Deno.NetAddr).port;
+    return (listener.addr as Deno.NetAddr).port;
   }
 
-  async #acceptPlain(listener: Deno.TcpListener): Promise<void> {
+  async #acceptPlain(listener: Deno.TcpListener, alpn: DecryptedAlpn): Promise<void> {
     while (true) {
       let conn: Deno.TcpConn;
       try {
@@ -202,7 +218,7 @@ class ValidatingServers implements ClientAuth {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      this.#options.serve(conn);
+      this.#options.serve(conn, alpn);
     }
   }
 
@@ -217,7 +233,8 @@ class ValidatingServers implements ClientAuth {
     let inner: Deno.TcpConn | undefined;
     let relayPort = -1;
     try {
-      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#plainPort() });
+      const alpn: DecryptedAlpn = socket.alpnProtocol === "h2" ? "h2" : "http/1.1";
+      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#plainPort(alpn) });
       inner.setNoDelay(true);
       relayPort = (inner.localAddr as Deno.NetAddr).port;
       this.#origins.set(relayPort, {

@@ -32,7 +32,8 @@
  *
  * Listeners that validate client certificates (`tls_client_auth.ts`) are
  * relayed by the front door to a `node:tls` server of their own and served
- * from there by the same handler; only `client-hello` can do that, so with
+ * from there by the same handler (and, for `h2` on a port with GRPCRoutes,
+ * by the same HTTP/2 server); only `client-hello` can do that, so with
  * `first-request` their handshakes fail rather than skip the validation.
  * @module
  */
@@ -47,7 +48,7 @@ import {
   misdirectedResponse,
   requestHostname,
 } from "./sni_misdirected.ts";
-import { type ClientAuth, createClientAuth } from "./tls_client_auth.ts";
+import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
 import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
@@ -117,7 +118,7 @@ class TlsPort implements TlsPortServer {
       this.#clientAuth = createClientAuth({
         logger: this.#log,
         lookup: (relayPort) => this.#front?.lookup(relayPort),
-        serve: (conn) => this.#serveConnection(conn, this.#current, true),
+        serve: (conn, alpn) => this.#serveConnection(conn, this.#current, alpn),
         handshakeTimeoutMs: options.clientAuthHandshakeTimeoutMs,
         onRefused: () => options.budget?.rejectedClientCertificate(),
       });
@@ -216,16 +217,18 @@ class TlsPort implements TlsPortServer {
   }
 
   /**
-   * Serves a TLS connection of Deno's listener, or (`authenticated`) a
-   * decrypted one whose client passed the client-certificate step.
+   * Serves a TLS connection of Deno's listener, or (`decrypted` set: the
+   * protocol its handshake negotiated) a decrypted one whose client passed
+   * the client-certificate step.
    */
-  #serveConnection(conn: Deno.Conn, generation: Generation, authenticated = false): void {
+  #serveConnection(conn: Deno.Conn, generation: Generation, decrypted?: DecryptedAlpn): void {
+    const authenticated = decrypted !== undefined;
     const handler = this.#connectionHandler(generation, authenticated);
-    // A decrypted client-certificate connection does not say whether it speaks h2.
+    // The upgrade diversion reads a TLS handshake; a decrypted connection has none.
     const diverted = authenticated
       ? undefined
       : this.#upgrades?.divert(conn as Deno.TlsConn, handler);
-    const entry = diverted ?? this.#serveWithEngine(conn, handler);
+    const entry = diverted ?? this.#serveHttps(conn, handler, decrypted);
     entry.finished = entry.finished.then(() => {
       this.#live.delete(entry);
       // Relayed connections are counted by the front door.
@@ -235,14 +238,18 @@ class TlsPort implements TlsPortServer {
   }
 
   /** The engine serves `conn` itself (or, for `h2` on a port with GRPCRoutes, our HTTP/2 server). */
-  readonly #serveWithEngine: ServeWithEngine = (conn, handler) =>
-    serveHttpsConnection(conn, handler, {
+  readonly #serveWithEngine: ServeWithEngine = (conn, handler) => this.#serveHttps(conn, handler);
+
+  #serveHttps(conn: Deno.Conn, handler: TlsConnectionHandler, alpn?: DecryptedAlpn) {
+    return serveHttpsConnection(conn, handler, {
       watcher: this.#options.watcher,
       onError: this.#onError,
       grpcKind: this.#options.grpcKind,
       observer: this.#options.observer,
       logger: this.#log,
+      alpn,
     });
+  }
 
   /**
    * The handler of one connection: it learns the connection's listener (from
