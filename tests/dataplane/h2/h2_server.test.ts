@@ -9,6 +9,7 @@ import {
   ErrorCode,
   Flag,
   FrameType,
+  PREFACE,
   readUint31,
   Setting,
   settingsFrame,
@@ -112,7 +113,6 @@ Deno.test("h2: a response respects the client's stream window and frame size", a
   const body = new Uint8Array(40_000).fill(7);
   await using server = startH2Server({ handler: () => new Response(body) });
   const client = await RawH2Client.connect(server.port, false);
-  const { PREFACE } = await import("../../../src/dataplane/h2/h2_frames.ts");
   await client.send(PREFACE, settingsFrame([[Setting.INITIAL_WINDOW_SIZE, 1000]]));
   await client.send(client.headers(1, requestFields()));
   let received = 0;
@@ -212,7 +212,6 @@ Deno.test("h2: a bad preface or a first frame other than SETTINGS is a PROTOCOL_
   assertEquals(errorCodeOf((await bad.goaway())!), ErrorCode.PROTOCOL_ERROR);
   bad.close();
   const noSettings = await RawH2Client.connect(server.port, false);
-  const { PREFACE } = await import("../../../src/dataplane/h2/h2_frames.ts");
   await noSettings.send(PREFACE, noSettings.frame(FrameType.PING, 0, 0, new Uint8Array(8)));
   assertEquals(errorCodeOf((await noSettings.goaway())!), ErrorCode.PROTOCOL_ERROR);
   noSettings.close();
