@@ -111,6 +111,72 @@ endpoints: [{ addresses: ["127.0.0.1"] }]
 `;
 }
 
+/**
+ * A GatewayClass `serval` and a Gateway `e2e` with two HTTPS listeners on
+ * `port`, `grpc` (grpc.example.com) and `web` (web.example.com), both with
+ * the certificate of Secret `cert`. With `clientsCaPem`, the Gateway asks
+ * clients for a certificate that CA signed (ConfigMap `clients-ca`,
+ * `AllowValidOnly`).
+ */
+export function grpcHttpsGatewayYaml(port: number, clientsCaPem?: string): string {
+  const ca = clientsCaPem?.trim().split("\n").map((l) => `    ${l}`).join("\n");
+  const configMap = ca === undefined ? "" : `---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: clients-ca, namespace: default }
+data:
+  ca.crt: |
+${ca}
+`;
+  const frontend = ca === undefined ? "" : `  tls:
+    frontend:
+      default:
+        validation:
+          mode: AllowValidOnly
+          caCertificateRefs: [{ group: "", kind: ConfigMap, name: clients-ca }]
+`;
+  return `${gatewayClassYaml()}${configMap}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: e2e, namespace: default }
+spec:
+  gatewayClassName: serval
+${frontend}  listeners:
+    - name: grpc
+      protocol: HTTPS
+      port: ${port}
+      hostname: grpc.example.com
+      tls: { certificateRefs: [{ name: cert }] }
+    - name: web
+      protocol: HTTPS
+      port: ${port}
+      hostname: web.example.com
+      tls: { certificateRefs: [{ name: cert }] }
+`;
+}
+
+/**
+ * For {@linkcode grpcHttpsGatewayYaml}: a GRPCRoute on listener `grpc`
+ * sending `echo.Echo` to Service `one`, and an HTTPRoute on `web` to `web`.
+ */
+export const GRPC_AND_WEB_ROUTES = `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: calls, namespace: default }
+spec:
+  parentRefs: [{ name: e2e, sectionName: grpc }]
+  rules:
+  - matches: [{ method: { service: echo.Echo } }]
+    backendRefs: [{ name: one, port: 8080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: pages, namespace: default }
+spec:
+  parentRefs: [{ name: e2e, sectionName: web }]
+  rules:
+  - backendRefs: [{ name: web, port: 80 }]
+`;
+
 /** An HTTPRoute `name` attached to Gateway `e2e`, with the given hostnames and raw rules YAML. */
 export function routeYaml(name: string, hostnames: string[], rulesYaml: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1

@@ -10,65 +10,15 @@ import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { frame, grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { grpcServiceYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
+import {
+  GRPC_AND_WEB_ROUTES,
+  grpcHttpsGatewayYaml,
+  grpcServiceYaml,
+  serviceYaml,
+  tlsSecretYaml,
+  writeManifests,
+} from "./_manifests.ts";
 import { curlHttps } from "../dataplane/tls_test_client.ts";
-
-function gatewayYaml(port: number, caPem: string): string {
-  const ca = caPem.trim().split("\n").map((l) => `    ${l}`).join("\n");
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: clients-ca, namespace: default }
-data:
-  ca.crt: |
-${ca}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: e2e, namespace: default }
-spec:
-  gatewayClassName: serval
-  tls:
-    frontend:
-      default:
-        validation:
-          mode: AllowValidOnly
-          caCertificateRefs: [{ group: "", kind: ConfigMap, name: clients-ca }]
-  listeners:
-    - name: grpc
-      protocol: HTTPS
-      port: ${port}
-      hostname: grpc.example.com
-      tls: { certificateRefs: [{ name: cert }] }
-    - name: web
-      protocol: HTTPS
-      port: ${port}
-      hostname: web.example.com
-      tls: { certificateRefs: [{ name: cert }] }
-`;
-}
-
-const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: { name: calls, namespace: default }
-spec:
-  parentRefs: [{ name: e2e, sectionName: grpc }]
-  rules:
-  - matches: [{ method: { service: echo.Echo } }]
-    backendRefs: [{ name: one, port: 8080 }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: pages, namespace: default }
-spec:
-  parentRefs: [{ name: e2e, sectionName: web }]
-  rules:
-  - backendRefs: [{ name: web, port: 80 }]
-`;
 
 Deno.test("gRPC on an HTTPS listener that validates client certificates gets its trailers", async (t) => {
   await using serverCa = await createTestCa("server CA");
@@ -80,10 +30,10 @@ Deno.test("gRPC on an HTTPS listener that validates client certificates gets its
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "serval-grpc-mtls-" });
   await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port, clientsCa.certPem),
+    "gateway.yaml": grpcHttpsGatewayYaml(port, clientsCa.certPem),
     "secret.yaml": tlsSecretYaml("cert", cert.certPem, cert.keyPem),
     "services.yaml": [grpcServiceYaml("one", one.port), serviceYaml("web", web.port)].join("---\n"),
-    "routes.yaml": ROUTES,
+    "routes.yaml": GRPC_AND_WEB_ROUTES,
   });
   await using _gw = await startGateway({ manifests: dir });
 
