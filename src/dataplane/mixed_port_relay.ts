@@ -5,7 +5,9 @@
  * So it is relayed, those bytes first, to the engine on a loopback listener
  * exactly as a port that passes upgrades relays its connections
  * (`upgrade_diversion.ts`): the handler sees the client's address, and an
- * upgrade request is tunnelled the same way.
+ * upgrade request is tunnelled the same way when the gateway passes
+ * upgrades through (with `--upgrades off` the diversion relays it to the
+ * engine as a plain request).
  * @module
  */
 import type { EngineRelay } from "./grpc_port.ts";

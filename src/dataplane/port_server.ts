@@ -117,6 +117,8 @@ export function serveHttp(context: PortServeContext): PortServer {
       logger: logger.child({ port }),
       watcher: context.watcher,
       onError,
+      // This factory serves ports of a gateway that does not pass upgrades through.
+      tunnels: false,
     });
     if (draining) diversion.drain();
     return diversion;

@@ -51,6 +51,12 @@ export interface DiversionOptions {
   /** Client timeouts of relayed connections (the engine's). */
   watcher?: ConnectionWatcher;
   onError: (error: unknown) => Response | Promise<Response>;
+  /**
+   * False: the gateway does not pass upgrades through (`--upgrades off`), and
+   * an upgrade request is relayed to the engine like any other request, as
+   * on a port the engine serves directly. Default true.
+   */
+  tunnels?: boolean;
 }
 
 const portsWithWebSockets = new WeakMap<RouteTable, Set<string>>();
@@ -135,15 +141,17 @@ export class UpgradeDiversion {
     const done = relayConversation(conn, {
       headerTimeoutMs: upgrades.headerTimeoutMs,
       openEngine: () => this.#openEngine({ handler, remoteAddr }),
-      upgrade: (head, rest) =>
-        tunnel(conn, head, rest, {
-          port: this.#options.port,
-          scheme: this.#options.scheme,
-          handler,
-          remoteAddr,
-          limits: upgrades.limits,
-          logger,
-        }),
+      upgrade: this.#options.tunnels === false
+        ? undefined
+        : (head, rest) =>
+          tunnel(conn, head, rest, {
+            port: this.#options.port,
+            scheme: this.#options.scheme,
+            handler,
+            remoteAddr,
+            limits: upgrades.limits,
+            logger,
+          }),
     }).catch((error) => {
       logger.warn("upgrade-aware connection failed", { error: (error as Error)?.message });
       closeQuietly(conn);

@@ -77,6 +77,15 @@ export class RequestFraming {
   #head = new HeadBuffer();
   #remaining = 0;
   #chunked = new ChunkedFraming();
+  readonly #takesUpgrades: boolean;
+
+  /**
+   * `takesUpgrades` false: a request asking for an upgrade is followed and
+   * forwarded like any other (the engine answers it as it would any request).
+   */
+  constructor(takesUpgrades = true) {
+    this.#takesUpgrades = takesUpgrades;
+  }
 
   /** Bytes of a request head are held, waiting for the rest of it. */
   get inHead(): boolean {
@@ -143,7 +152,9 @@ export class RequestFraming {
     const rest = bytes.subarray(end, whole.length);
     const text = latin1(bytes, 0, end - 4);
     // Most heads ask for no upgrade: the strict parse runs only when one might.
-    const upgrade = UPGRADE_FIELD.test(text) ? parseUpgradeRequestHead(bytes, end) : undefined;
+    const upgrade = this.#takesUpgrades && UPGRADE_FIELD.test(text)
+      ? parseUpgradeRequestHead(bytes, end)
+      : undefined;
     if (upgrade !== undefined) {
       this.#state = "upgraded";
       step.upgrade = { head: upgrade, rest: rest.slice() };

@@ -29,8 +29,12 @@ export interface EngineLink {
 export interface RelayContext {
   /** Opens this connection's link to the engine; `undefined`: cannot. */
   openEngine(): Promise<EngineLink | undefined>;
-  /** Handles the upgrade request `head` (`rest`: the bytes after it); closes the client. */
-  upgrade(head: UpgradeRequestHead, rest: Uint8Array): Promise<void>;
+  /**
+   * Handles the upgrade request `head` (`rest`: the bytes after it); closes
+   * the client. Absent: upgrade requests are relayed to the engine like any
+   * other request.
+   */
+  upgrade?(head: UpgradeRequestHead, rest: Uint8Array): Promise<void>;
   /** Time a request head has to complete, from its first byte. */
   headerTimeoutMs: number;
 }
@@ -51,7 +55,7 @@ export async function relayConversation(client: Deno.Conn, ctx: RelayContext): P
 class Conversation {
   readonly #client: Deno.Conn;
   readonly #ctx: RelayContext;
-  readonly #requests = new RequestFraming();
+  readonly #requests: RequestFraming;
   readonly #responses = new ResponseFraming();
   #engine: EngineLink | undefined;
   #answers: Promise<void> | undefined;
@@ -65,6 +69,7 @@ class Conversation {
   constructor(client: Deno.Conn, ctx: RelayContext) {
     this.#client = client;
     this.#ctx = ctx;
+    this.#requests = new RequestFraming(ctx.upgrade !== undefined);
   }
 
   async run(): Promise<void> {
@@ -155,7 +160,7 @@ class Conversation {
       await this.#answers;
     }
     this.#handedOver = true;
-    await this.#ctx.upgrade(head, rest);
+    await this.#ctx.upgrade?.(head, rest);
   }
 
   #closeEngine(): void {

@@ -41,6 +41,14 @@ Deno.test("a GET then an upgrade in one write: the GET is passed on, the upgrade
   assertEquals(out.rest, "early");
 });
 
+Deno.test("a framing that takes no upgrades passes an upgrade request on as a request", () => {
+  const get = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+  const out = pushAll(new RequestFraming(false), UPGRADE + get, 7);
+  assertEquals(out.forwarded, UPGRADE + get);
+  assertEquals(out.methods, ["GET", "GET"]);
+  assertEquals(out.upgrade, undefined);
+});
+
 Deno.test("a chunked POST (extensions, trailers) then an upgrade, a byte at a time", () => {
   const post = "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" +
     "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Sum: 1\r\n\r\n";
