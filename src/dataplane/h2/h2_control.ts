@@ -155,6 +155,8 @@ function onReset(conn: H2Connection, { streamId, payload }: Frame): void {
     if (streamId > conn.lastStreamId) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
     }
+    // Both sides reset it: nothing more is in flight, so later frames are errors (§5.1).
+    conn.recentlyReset.delete(streamId);
     return;
   }
   // A request torn down before its answer: what CVE-2023-44487 floods with.

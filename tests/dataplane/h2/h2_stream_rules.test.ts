@@ -83,6 +83,24 @@ Deno.test("h2 rules: DATA in flight for a stream the server reset is dropped qui
   client.close();
 });
 
+Deno.test("h2 rules: DATA after both sides reset a stream is a STREAM_CLOSED stream error", async () => {
+  await using server = startH2Server({ handler: () => new Response("early") });
+  const client = await RawH2Client.connect(server.port);
+  // The answer ends before the request: the server resets the stream with NO_ERROR first.
+  await client.send(client.headers(1, requestFields(), false));
+  const first = await client.until((f) => f.type === FrameType.RST_STREAM);
+  assertEquals(errorCodeOf(first!), ErrorCode.NO_ERROR);
+  const reset = await answerTo(
+    client,
+    1,
+    encodeFrame(FrameType.RST_STREAM, 0, 1, new Uint8Array([0, 0, 0, 8])),
+    encodeFrame(FrameType.DATA, Flag.END_STREAM, 1, text("after both resets")),
+  );
+  assertEquals(reset?.type, FrameType.RST_STREAM);
+  assertEquals(errorCodeOf(reset!), ErrorCode.STREAM_CLOSED);
+  client.close();
+});
+
 Deno.test("h2 rules: a HEADERS frame depending on its own stream is a PROTOCOL_ERROR stream error", async () => {
   await using server = startH2Server();
   const client = await RawH2Client.connect(server.port);
