@@ -177,6 +177,31 @@ spec:
   - backendRefs: [{ name: web, port: 80 }]
 `;
 
+/**
+ * A GRPCRoute (`grpc.example.com`, service `echo.Echo` to Service `one`) and
+ * an HTTPRoute (`web.example.com` to Service `web`) on every listener of
+ * Gateway `e2e`: one port that carries both kinds.
+ */
+export const GRPC_AND_WEB_HOSTNAME_ROUTES = `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: calls, namespace: default }
+spec:
+  parentRefs: [{ name: e2e }]
+  hostnames: [grpc.example.com]
+  rules:
+  - matches: [{ method: { service: echo.Echo } }]
+    backendRefs: [{ name: one, port: 8080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: pages, namespace: default }
+spec:
+  parentRefs: [{ name: e2e }]
+  hostnames: [web.example.com]
+  rules:
+  - backendRefs: [{ name: web, port: 80 }]
+`;
+
 /** An HTTPRoute `name` attached to Gateway `e2e`, with the given hostnames and raw rules YAML. */
 export function routeYaml(name: string, hostnames: string[], rulesYaml: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1

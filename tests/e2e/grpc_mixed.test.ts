@@ -11,27 +11,14 @@ import { Buffer } from "node:buffer";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { client, gatewayYaml, grpcServiceYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-
-const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: { name: calls, namespace: default }
-spec:
-  parentRefs: [{ name: e2e }]
-  hostnames: [grpc.example.com]
-  rules:
-  - matches: [{ method: { service: echo.Echo } }]
-    backendRefs: [{ name: one, port: 8080 }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: pages, namespace: default }
-spec:
-  parentRefs: [{ name: e2e }]
-  hostnames: [web.example.com]
-  rules:
-  - backendRefs: [{ name: web, port: 80 }]
-`;
+import {
+  client,
+  gatewayYaml,
+  GRPC_AND_WEB_HOSTNAME_ROUTES,
+  grpcServiceYaml,
+  serviceYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 /** One HTTP/2 GET by prior knowledge with `node:http2`. */
 function h2Get(port: number, authority: string, path: string) {
@@ -59,7 +46,7 @@ Deno.test("A port with an HTTPRoute and a GRPCRoute serves gRPC with trailers, H
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
     "services.yaml": [grpcServiceYaml("one", one.port), serviceYaml("web", web.port)].join("---\n"),
-    "routes.yaml": ROUTES,
+    "routes.yaml": GRPC_AND_WEB_HOSTNAME_ROUTES,
   });
   await using _gw = await startGateway({ manifests: dir });
 

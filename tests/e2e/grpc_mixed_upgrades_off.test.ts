@@ -11,27 +11,13 @@ import { assert, assertEquals } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { grpcCall, startGrpcBackend } from "../_helpers/grpc_peer.ts";
-import { gatewayYaml, grpcServiceYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-
-const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: { name: calls, namespace: default }
-spec:
-  parentRefs: [{ name: e2e }]
-  hostnames: [grpc.example.com]
-  rules:
-  - matches: [{ method: { service: echo.Echo } }]
-    backendRefs: [{ name: one, port: 8080 }]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: pages, namespace: default }
-spec:
-  parentRefs: [{ name: e2e }]
-  hostnames: [web.example.com]
-  rules:
-  - backendRefs: [{ name: web, port: 80 }]
-`;
+import {
+  gatewayYaml,
+  GRPC_AND_WEB_HOSTNAME_ROUTES,
+  grpcServiceYaml,
+  serviceYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 /** Writes `text` on a fresh connection and reads until the gateway closes it. */
 async function exchange(port: number, text: string): Promise<string> {
@@ -58,7 +44,7 @@ Deno.test("--upgrades off on a mixed gRPC port: an upgrade request is a plain re
   await writeManifests(dir, {
     "gateway.yaml": gatewayYaml(port),
     "services.yaml": [grpcServiceYaml("one", one.port), serviceYaml("web", web.port)].join("---\n"),
-    "routes.yaml": ROUTES,
+    "routes.yaml": GRPC_AND_WEB_HOSTNAME_ROUTES,
   });
   await using _gw = await startGateway({ manifests: dir, args: ["--upgrades", "off"] });
   // The port mixes both kinds: gRPC is served with trailers.
