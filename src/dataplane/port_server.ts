@@ -8,7 +8,12 @@
 import type { Logger } from "../log/logger.ts";
 import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
-import { type ConnectionBudget, serveConnections } from "./connection_server.ts";
+import {
+  type ConnectionBudget,
+  type ConnectionServer,
+  type ConnectionServerOptions,
+  serveConnections,
+} from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
 import { grpcConnectionOverride, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
 import { engineRelay } from "./mixed_port_relay.ts";
@@ -87,19 +92,11 @@ export type PortServerFactory = (context: PortServeContext) => PortServer | Prom
  */
 export function serveHttp(context: PortServeContext): PortServer {
   const { logger, port } = context;
-  const listener = Deno.listen({
-    port,
-    hostname: context.hostname,
-    ...(context.reusePort ? { reusePort: true } : {}),
-  });
-  const onError = (error: unknown) => {
-    logger.error("request handling failed", { port, error });
-    return new Response("Internal error\n", { status: 500 });
-  };
+  const onError = internalErrorResponder(context);
   // Made at the first HTTP/1.1 connection of a port that mixes GRPCRoutes with other routes.
   let diversion: UpgradeDiversion | undefined;
   let draining = false;
-  const relay = engineRelay(() => {
+  const relay = () => {
     if (diversion !== undefined) return diversion;
     diversion = new UpgradeDiversion({
       upgrades: {
@@ -122,25 +119,8 @@ export function serveHttp(context: PortServeContext): PortServer {
     });
     if (draining) diversion.drain();
     return diversion;
-  });
-  const server = serveConnections({
-    listener,
-    handler: context.handler,
-    onError,
-    logger: logger.child({ port }),
-    budget: context.budget,
-    maxConnections: context.maxConnections,
-    watcher: context.watcher,
-    ...(context.grpcKind
-      ? {
-        override: grpcConnectionOverride(
-          context.grpcKind,
-          relay,
-          h2Reporting(logger.child({ port }), context.observer),
-        ),
-      }
-      : {}),
-  });
+  };
+  const server = servePlainConnections(context, onError, relay);
   return {
     shutdown: async () => {
       await Promise.all([server.shutdown(), diversion?.shutdown()]);
@@ -151,4 +131,53 @@ export function serveHttp(context: PortServeContext): PortServer {
       diversion?.drain();
     },
   };
+}
+
+/** The answer to a request whose handling threw: a log line and a bare 500. */
+export function internalErrorResponder(context: PortServeContext): (error: unknown) => Response {
+  const { logger, port } = context;
+  return (error) => {
+    logger.error("request handling failed", { port, error });
+    return new Response("Internal error\n", { status: 500 });
+  };
+}
+
+/**
+ * Binds a plain HTTP port and runs its accept loop with the context's limits
+ * and timeouts. On a socket with GRPCRoutes, connections that open with the
+ * HTTP/2 preface go to our HTTP/2 server and the others to the engine behind
+ * `diversion` (`mixed_port_relay.ts`); `divert` takes connections before the
+ * engine (upgrade ports).
+ */
+export function servePlainConnections(
+  context: PortServeContext,
+  onError: (error: unknown) => Response,
+  diversion: () => UpgradeDiversion,
+  divert?: ConnectionServerOptions["divert"],
+): ConnectionServer {
+  const { port } = context;
+  const log = context.logger.child({ port });
+  return serveConnections({
+    listener: Deno.listen({
+      port,
+      hostname: context.hostname,
+      ...(context.reusePort ? { reusePort: true } : {}),
+    }),
+    handler: context.handler,
+    onError,
+    logger: log,
+    budget: context.budget,
+    maxConnections: context.maxConnections,
+    watcher: context.watcher,
+    ...(context.grpcKind
+      ? {
+        override: grpcConnectionOverride(
+          context.grpcKind,
+          engineRelay(diversion),
+          h2Reporting(log, context.observer),
+        ),
+      }
+      : {}),
+    ...(divert ? { divert } : {}),
+  });
 }

@@ -14,10 +14,13 @@
  * shutdown timeout.
  * @module
  */
-import { type ConnectionServer, serveConnections } from "./connection_server.ts";
-import { grpcConnectionOverride, h2Reporting } from "./grpc_port.ts";
-import { engineRelay } from "./mixed_port_relay.ts";
-import type { PortServeContext, PortServer } from "./port_server.ts";
+import type { ConnectionServer } from "./connection_server.ts";
+import {
+  internalErrorResponder,
+  type PortServeContext,
+  type PortServer,
+  servePlainConnections,
+} from "./port_server.ts";
 import { UpgradeDiversion, type UpgradePortOptions } from "./upgrade_diversion.ts";
 
 /**
@@ -46,9 +49,10 @@ class UpgradePort implements PortServer {
   readonly #front: ConnectionServer;
 
   constructor(context: PortServeContext, options: UpgradePortOptions) {
-    const { port, handler } = context;
+    const { port } = context;
     this.#context = context;
     const log = context.logger.child({ port });
+    const onError = internalErrorResponder(context);
     this.#diversion = new UpgradeDiversion({
       upgrades: options,
       port,
@@ -56,31 +60,14 @@ class UpgradePort implements PortServer {
       scheme: "http",
       logger: log,
       watcher: context.watcher,
-      onError: this.#onError,
+      onError,
     });
-    this.#front = serveConnections({
-      listener: Deno.listen({
-        port,
-        hostname: context.hostname,
-        ...(context.reusePort ? { reusePort: true } : {}),
-      }),
-      handler,
-      onError: this.#onError,
-      logger: log,
-      budget: context.budget,
-      maxConnections: context.maxConnections,
-      watcher: context.watcher,
-      ...(context.grpcKind
-        ? {
-          override: grpcConnectionOverride(
-            context.grpcKind,
-            engineRelay(() => this.#diversion),
-            h2Reporting(log, context.observer),
-          ),
-        }
-        : {}),
-      divert: (conn) => this.#divert(conn),
-    });
+    this.#front = servePlainConnections(
+      context,
+      onError,
+      () => this.#diversion,
+      (conn) => this.#divert(conn),
+    );
   }
 
   drain(): void {
@@ -92,11 +79,6 @@ class UpgradePort implements PortServer {
     // At once: a mixed gRPC port's relayed connections end with the engine.
     await Promise.all([this.#front.shutdown(), this.#diversion.shutdown()]);
   }
-
-  readonly #onError = (error: unknown): Response => {
-    this.#context.logger.error("request handling failed", { port: this.#context.port, error });
-    return new Response("Internal error\n", { status: 500 });
-  };
 
   /** Takes `conn` from the engine when this port diverts; `undefined`: the engine serves it. */
   #divert(conn: Deno.Conn): Promise<void> | undefined {
