@@ -98,6 +98,24 @@ async function readUntilClosed(conn: Deno.Conn): Promise<string> {
 }
 
 /** The gateway, a wss backend (its certificate from `backendCa`) and a ws one. */
+/** curl over HTTP/2 (ALPN) to `localhost` on `port`, trusting `ca`: the answer is an HTTP/2 200. */
+async function assertServesH2(port: number, ca: TestCa): Promise<void> {
+  const h2 = await curlHttps({
+    port,
+    caFile: `${ca.dir}/ca.crt`,
+    names: ["localhost"],
+    args: [
+      "--http2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_version} %{http_code}",
+      "https://localhost:PORT/echo/h2",
+    ],
+  });
+  assertEquals(h2.stdout, "2 200", h2.stderr);
+}
+
 async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = false) {
   const backendLeaf = await backendCa.issue(["chat.backend.example.com"]);
   const appLeaf = await ca.issue(["localhost"]);
@@ -208,20 +226,7 @@ Deno.test("wss:// through an HTTPS listener to a kubernetes.io/wss backend: TLS 
 Deno.test("an HTTPS port that passes upgrades still serves h2 (ALPN) and HTTP/1.1 requests, and an upgrade later on a kept-alive connection", async () => {
   await using ca = await createTestCa("wss CA");
   await using t = await setup(ca);
-  const h2 = await curlHttps({
-    port: t.httpsPort,
-    caFile: `${ca.dir}/ca.crt`,
-    names: ["localhost"],
-    args: [
-      "--http2",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_version} %{http_code}",
-      "https://localhost:PORT/echo/h2",
-    ],
-  });
-  assertEquals(h2.stdout, "2 200", h2.stderr);
+  await assertServesH2(t.httpsPort, ca);
   const conn = await connectTlsWithServerName({
     hostname: "127.0.0.1",
     port: t.httpsPort,
@@ -309,18 +314,5 @@ Deno.test("wss:// on an HTTPS port of one listener (no ClientHello relay): echo,
   assertEquals(seen["x-forwarded-for"], "127.0.0.1");
   socket.ws.close();
   await socket.closed;
-  const h2 = await curlHttps({
-    port: t.httpsPort,
-    caFile: `${ca.dir}/ca.crt`,
-    names: ["localhost"],
-    args: [
-      "--http2",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_version} %{http_code}",
-      "https://localhost:PORT/echo/h2",
-    ],
-  });
-  assertEquals(h2.stdout, "2 200", h2.stderr);
+  await assertServesH2(t.httpsPort, ca);
 });
