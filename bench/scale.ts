@@ -16,6 +16,7 @@
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
  *   [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR] [--main OTHER_CHECKOUT/main.ts]
+ *   [--workers N|auto]
  * ```
  * @module
  */
@@ -41,6 +42,8 @@ export interface ScaleOptions {
   api?: ScaleApi;
   /** The gateway's `main.ts` (default this checkout's): another checkout's, to compare. */
   mainPath?: string;
+  /** The gateway's `--workers` (default: its own default, one). */
+  workers?: string;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -63,7 +66,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const started = performance.now();
   const spawnedAt = Date.now();
   await using gw = await startGateway({
-    args: ["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
+    args: [
+      ...["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
+      ...(options.workers === undefined ? [] : ["--workers", options.workers]),
+    ],
     waitFor: "nothing",
     prefix: cpuProfPrefix(options.cpuProfDir),
     mainPath: options.mainPath,
@@ -136,6 +142,7 @@ if (import.meta.main) {
         v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
         api: flag("api", "fake") === "real" ? "real" : "fake",
         mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
+        workers: Deno.args.includes("--workers") ? flag("workers", "1") : undefined,
       }),
     );
   }
