@@ -51,7 +51,8 @@ export interface RebuildCosts {
   total: Spread;
 }
 
-function spread(values: number[]): Spread {
+/** Mean and max, rounded to 0.01 ms (NaN for none). */
+export function spread(values: number[]): Spread {
   const round = (n: number) => Math.round(n * 100) / 100;
   if (values.length === 0) return { mean: NaN, max: NaN };
   return {

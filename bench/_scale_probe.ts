@@ -6,6 +6,7 @@
  */
 // deno-lint-ignore-file no-console
 import type { RebuildCosts, StartupPhases } from "./_scale_churn.ts";
+import { type PhaseBreakdown, phaseLines } from "./_scale_phases.ts";
 
 /** Where probes go. */
 export interface ProbeTarget {
@@ -19,6 +20,10 @@ export interface ProbeTarget {
 export interface Probe {
   ms: number;
   unexpected: string[];
+  /** When the 200 came, wall-clock ms (`performance.timeOrigin` based, sub-ms). */
+  answeredAt: number;
+  /** How long that last request took, ms. */
+  requestMs: number;
 }
 
 const POLL_MS = 5;
@@ -37,6 +42,7 @@ export async function probeUntilServed(
   const unexpected: string[] = [];
   const allowRefused = timeoutMs > 30_000;
   for (;;) {
+    const sent = performance.now();
     try {
       const res = await fetch(`http://127.0.0.1:${target.port}/`, {
         headers: { host },
@@ -44,7 +50,11 @@ export async function probeUntilServed(
         redirect: "manual",
       });
       await res.body?.cancel();
-      if (res.status === (target.served ?? 200)) return { ms: performance.now() - t0, unexpected };
+      if (res.status === (target.served ?? 200)) {
+        const now = performance.now();
+        const answeredAt = performance.timeOrigin + now;
+        return { ms: now - t0, unexpected, answeredAt, requestMs: now - sent };
+      }
       if (res.status !== 404) unexpected.push(`${res.status}`);
     } catch (error) {
       if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
@@ -76,6 +86,8 @@ export interface ScaleRun {
   heap: { used: number; total: number };
   /** Where start-up went (ms from the spawn). */
   startup?: StartupPhases;
+  /** Where the probes' propagation time went. */
+  phases?: PhaseBreakdown;
   /** RSS and V8 heap used (MiB) after a full garbage collection, at the end. */
   afterGc?: { rss: number; heapUsed: number };
 }
@@ -128,6 +140,7 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         `  per rebuild (${c.rebuilds}), mean / max:  translate ${c.translate.mean} / ${c.translate.max} ms,` +
         ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
         ` total ${c.total.mean} / ${c.total.max} ms`,
+        ...(r.phases ? phaseLines(r.phases) : []),
         `  RSS MiB after probes, after ${Math.floor(r.changes / 2)} and ${r.changes} changes: ` +
         r.rss.join(" / ") + `; V8 heap used ${r.heap.used} of ${r.heap.total} MiB`,
         ...(r.afterGc

@@ -25,6 +25,7 @@ import { type ScaleApi, startWorld } from "./_scale_world.ts";
 import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
 import { churnRoutes, heapMiB, rebuildCosts, rssMiB, startupPhases } from "./_scale_churn.ts";
 import { InspectorSession } from "./_inspector.ts";
+import { phaseBreakdown, type TimedProbe } from "./_scale_phases.ts";
 
 /** One run's options. */
 export interface ScaleOptions {
@@ -83,6 +84,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     const startMs = first.ms;
     const startup = startupPhases(gw.logRecords(), spawnedAt);
     const probes: Probe[] = [];
+    const timed: TimedProbe[] = [];
     const stopChurn = options.churn > 0
       ? churnRoutes(kube, world.route, options.routes, options.churn)
       : () => Promise.resolve(0);
@@ -90,12 +92,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       const host = `probe-${i}.test`;
       const t0 = performance.now();
       kube.apply(world.route(`probe-${i}`, host));
-      probes.push(await probeUntilServed(target, host, t0));
+      const probe = await probeUntilServed(target, host, t0);
+      probes.push(probe);
+      timed.push({ ...probe, madeAt: performance.timeOrigin + t0 });
     }
     const churned = await stopChurn();
     const failed = kube.failures();
     if (failed.count > 0) throw new Error(`${failed.count} changes failed: ${failed.first}`);
     const costs = rebuildCosts(gw.logRecords());
+    const phases = phaseBreakdown(gw.logRecords(), timed);
     const rss: number[] = [rssMiB(gw.pid)];
     for (let i = 0; i < options.changes; i++) {
       // A rewrite moves route r-k to a new host name: served means applied.
@@ -116,6 +121,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     return {
       ...summarise(options, { startMs, probes, churned, costs, rss, heap }),
       startup,
+      phases,
       afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
     };
   } finally {

@@ -36,6 +36,7 @@ import type { RebuildState } from "../admin/gateway_state.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 import { statusesWithBindFailures } from "./bind_failures.ts";
 import { ServedTable } from "./served_table.ts";
+import { logServed } from "./rebuild_log.ts";
 
 /** One finished rebuild attempt, as reported to metrics. */
 export interface RebuildAttempt {
@@ -126,6 +127,8 @@ class TableReconciler implements Reconciler {
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
   #running: Promise<RebuildState> | undefined;
   #queued: Promise<RebuildState> | undefined;
+  /** The change signal the next rebuild serves, for its timeline. */
+  #pendingChange: { changedAt: number; signalledAt: number } | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -162,6 +165,7 @@ class TableReconciler implements Reconciler {
         // The initial load (and a reload) armed the holdoff, but the rebuild
         // they asked for already read that version.
         if (this.#store.version() === this.#builtVersion) return;
+        this.#noteSignal();
         this.#rebuild("store changed").catch((error) => {
           this.#log.error("rebuild failed unexpectedly", { error });
         });
@@ -182,6 +186,20 @@ class TableReconciler implements Reconciler {
       );
     }
     return this.#rebuild(reason);
+  }
+
+  /**
+   * Remembers when the change behind this signal reached the store, in this
+   * process's `performance.now()` (the store's clock may be another), for
+   * the rebuild that serves it; signals that wait behind a rebuild in
+   * progress keep the earliest.
+   */
+  #noteSignal(): void {
+    if (this.#pendingChange !== undefined) return;
+    const signalledAt = performance.now();
+    const signal = this.#store.lastSignal();
+    const heldMs = signal === undefined ? 0 : signal.signalledAt - signal.changedAt;
+    this.#pendingChange = { changedAt: signalledAt - heldMs, signalledAt };
   }
 
   stop(): void {
@@ -205,33 +223,54 @@ class TableReconciler implements Reconciler {
   }
 
   async #once(reason: string): Promise<RebuildState> {
-    const started = performance.now();
+    const startedAt = performance.now();
+    const change = this.#pendingChange;
+    this.#pendingChange = undefined;
     const built = this.#build();
     if (!built.ok) return this.#failed(reason, built.error, built.translateSeconds);
     const { result, table, translateSeconds, compileSeconds } = built;
     this.#served.swap(table);
+    const swappedAt = performance.now();
     this.#result = result;
     this.#generation += 1;
     this.#listeners = await this.#applyListeners(result);
-    const sourceProblems = this.#deps.source.problems().length;
+    const listenersMs = performance.now() - swappedAt;
+    const sourceProblems = this.#deps.source.problems();
     const generation = this.#generation;
+    const problems = result.problems.length + sourceProblems.length;
     this.#last = {
       time: this.#now().toISOString(),
       ok: true,
       generation,
       message: `Served generation ${generation}: ${result.config.ports.length} port(s), ` +
-        `${this.#ruleCount(result)} rule(s), ` +
-        `${result.problems.length + sourceProblems} problem(s)`,
+        `${this.#ruleCount(result)} rule(s), ${problems} problem(s)`,
     };
-    this.#deps.observer?.rebuilt({ ok: true, translateSeconds, result, sourceProblems });
+    this.#deps.observer?.rebuilt({
+      ok: true,
+      translateSeconds,
+      result,
+      sourceProblems: sourceProblems.length,
+    });
     const t0 = performance.now();
     this.#sinkStatuses(result);
-    const costs = {
+    const doneAt = performance.now();
+    logServed(this.#log, {
+      reason,
+      generation,
+      result,
+      rules: this.#ruleCount(result),
+      sourceProblems,
+      listeners: this.#listeners,
+    }, {
+      ...change,
+      startedAt,
       translateMs: translateSeconds * 1000,
       compileMs: compileSeconds * 1000,
-      statusMs: performance.now() - t0,
-    };
-    this.#logServed(reason, result, sourceProblems, performance.now() - started, costs);
+      swappedAt,
+      listenersMs,
+      statusMs: doneAt - t0,
+      doneAt,
+    });
     return this.#last;
   }
 
@@ -314,45 +353,6 @@ class TableReconciler implements Reconciler {
       this.#deps.statusSink?.(statuses === result.statuses ? result : { ...result, statuses });
     } catch (error) {
       this.#log.error("status sink failed", { error, generation: this.#generation });
-    }
-  }
-
-  #logServed(
-    reason: string,
-    result: TranslateResult,
-    sourceProblems: number,
-    durationMs: number,
-    costs: { translateMs: number; compileMs: number; statusMs: number },
-  ): void {
-    const ms = (n: number) => Math.round(n * 100) / 100;
-    const fields = {
-      reason,
-      generation: this.#generation,
-      ports: result.config.ports.map((p) =>
-        p.address === undefined ? p.port : `${p.address}:${p.port}`
-      ),
-      rules: this.#ruleCount(result),
-      problems: result.problems.length,
-      sourceProblems,
-      durationMs: ms(durationMs),
-      // Where a rebuild's time goes: the per-change cost, watched at scale.
-      translateMs: ms(costs.translateMs),
-      compileMs: ms(costs.compileMs),
-      statusMs: ms(costs.statusMs),
-    };
-    const unbound = this.#listeners.filter((l) => !l.bound);
-    if (unbound.length > 0) {
-      this.#log.warn("configuration served, but some ports are not bound", {
-        ...fields,
-        unbound: unbound.map((l) => ({ port: l.port, error: l.error })),
-      });
-    } else if (result.problems.length + sourceProblems > 0) {
-      this.#log.warn("configuration served with problems", {
-        ...fields,
-        first: [...this.#deps.source.problems(), ...result.problems].slice(0, 5),
-      });
-    } else {
-      this.#log.info("configuration served", fields);
     }
   }
 }

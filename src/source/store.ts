@@ -18,7 +18,7 @@
  */
 import { type GatewayResource, RESOURCE_KINDS, type ResourceKind } from "../resources/types.ts";
 import type { Snapshot } from "../model/snapshot.ts";
-import type { Clock } from "../time/clock.ts";
+import { type Clock, systemClock } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
 
@@ -77,6 +77,12 @@ export interface Store {
    * to check that object's status again.
    */
   onQuietChange(listener: (object: GatewayResource) => void): () => void;
+  /**
+   * When the changes behind the latest change signal began and when that
+   * signal went out (the clock's ms), so a reader can tell the holdoff's
+   * share of a change's way to being served; `undefined` before the first.
+   */
+  lastSignal(): { changedAt: number; signalledAt: number } | undefined;
   /** Runs pending listeners now (tests, reload). */
   flush(): void;
   /** Clears timers. */
@@ -108,15 +114,23 @@ class ObjectStore implements Store {
   readonly #listeners = new Set<() => void>();
   readonly #quietListeners = new Set<(object: GatewayResource) => void>();
   readonly #holdoff: Holdoff;
+  readonly #clock: Clock;
   #version = 0;
+  /** The first change not signalled yet. */
+  #changedAt: number | undefined;
+  #lastSignal: { changedAt: number; signalledAt: number } | undefined;
 
   constructor(options: StoreOptions) {
+    this.#clock = options.clock ?? systemClock;
     this.#holdoff = new Holdoff({
       holdoffMs: options.holdoffMs ?? 10,
       maxDelayMs: options.maxDelayMs ?? 500,
       leading: !options.trailing,
-      clock: options.clock,
+      clock: this.#clock,
       fire: () => {
+        const signalledAt = this.#clock.now();
+        this.#lastSignal = { changedAt: this.#changedAt ?? signalledAt, signalledAt };
+        this.#changedAt = undefined;
         for (const listener of [...this.#listeners]) listener();
       },
     });
@@ -210,6 +224,10 @@ class ObjectStore implements Store {
     return () => this.#quietListeners.delete(listener);
   }
 
+  lastSignal(): { changedAt: number; signalledAt: number } | undefined {
+    return this.#lastSignal;
+  }
+
   flush(): void {
     this.#holdoff.flush();
   }
@@ -226,6 +244,7 @@ class ObjectStore implements Store {
 
   #changed(): void {
     this.#version += 1;
+    this.#changedAt ??= this.#clock.now();
     this.#holdoff.arm();
   }
 

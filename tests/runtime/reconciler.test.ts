@@ -278,3 +278,27 @@ Deno.test("POST /reload is one rebuild: the holdoff signal that follows it is no
   reconciler.stop();
   store.close();
 });
+
+Deno.test("the served line tells how long the holdoff held the change, and when the table was swapped", async () => {
+  const clock = new FakeClock();
+  const store = createStore({ holdoffMs: 100, maxDelayMs: 500, clock });
+  const { reconciler, lines } = setup({ source: { store, problems: () => [] } });
+  await reconciler.start();
+  const initial = lines.find((l) => l.msg === "configuration served")!;
+  assertEquals(initial.changedAt, undefined, "the initial sync came through no change signal");
+  assertEquals(typeof initial.swappedAt, "number");
+  store.upsert(gateway("a", 8080));
+  await clock.advance(0);
+  store.upsert(gateway("b", 8081));
+  await clock.advance(30);
+  store.upsert(gateway("c", 8082));
+  await clock.advance(100);
+  const servedLines = () => lines.filter((l) => l.msg === "configuration served");
+  await waitFor("the rebuild of the burst", () => servedLines().length >= 3);
+  const held = servedLines().at(-1)!;
+  assertEquals(held.holdoffMs, 100, "b waited out the window after a's signal");
+  const served = held.swappedAt as number;
+  assert(served >= (held.changedAt as number), "swapped after the change reached the store");
+  reconciler.stop();
+  store.close();
+});

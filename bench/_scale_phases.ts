@@ -1,0 +1,111 @@
+/**
+ * Where a probe's propagation time went, for `bench/scale.ts`: each probe
+ * (the change made at `madeAt`, its first 200 at `answeredAt`, both
+ * wall-clock ms) is matched with the rebuild whose table answered it, the
+ * last one swapped in before the 200, and the path is cut at the moments
+ * the reconciler logs: the API server and watch stream up to the store, the
+ * holdoff, the wait behind a rebuild in progress, translate, compile, the
+ * rest of the rebuild before the swap, and the swap to the probe's 200 (its
+ * poll interval and the request itself).
+ * @module
+ */
+import { type Spread, spread } from "./_scale_churn.ts";
+
+/** A probe as the phases need it (wall-clock ms). */
+export interface TimedProbe {
+  madeAt: number;
+  answeredAt: number;
+  /** The last request's own round trip. */
+  requestMs: number;
+}
+
+/** Mean and max of each phase over the matched probes, in ms. */
+export interface PhaseBreakdown {
+  matched: number;
+  /** The change applied to the API server → the store changed in the gateway. */
+  toStore: Spread;
+  holdoff: Spread;
+  /** Waiting for a rebuild in progress to end. */
+  queued: Spread;
+  translate: Spread;
+  compile: Spread;
+  /** Snapshot, bookkeeping and anything else between the rebuild's start and the swap. */
+  otherBuild: Spread;
+  /** The swap → the probe's 200 (its poll wait and round trip). */
+  toAnswer: Spread;
+  /** The 200's own request. */
+  request: Spread;
+}
+
+interface Served {
+  changedAt?: number;
+  holdoffMs?: number;
+  queuedMs?: number;
+  swappedAt: number;
+  durationMs: number;
+  translateMs: number;
+  compileMs: number;
+  listenersMs: number;
+  statusMs: number;
+}
+
+function servedRecords(records: Record<string, unknown>[]): Served[] {
+  return records
+    .filter((r) => typeof r.msg === "string" && r.msg.startsWith("configuration served"))
+    .filter((r) => typeof r.swappedAt === "number") as unknown as Served[];
+}
+
+/** The phases of every probe that a logged rebuild explains. */
+export function phaseBreakdown(
+  records: Record<string, unknown>[],
+  probes: TimedProbe[],
+): PhaseBreakdown {
+  const served = servedRecords(records);
+  const rows: Record<keyof Omit<PhaseBreakdown, "matched">, number>[] = [];
+  for (const probe of probes) {
+    let rebuild: Served | undefined;
+    for (const r of served) {
+      if (r.swappedAt > probe.answeredAt) break;
+      if (r.swappedAt > probe.madeAt) rebuild = r;
+    }
+    if (rebuild?.changedAt === undefined) continue;
+    const startedAt = rebuild.changedAt + (rebuild.holdoffMs ?? 0) + (rebuild.queuedMs ?? 0);
+    const built = rebuild.swappedAt - startedAt;
+    rows.push({
+      toStore: rebuild.changedAt - probe.madeAt,
+      holdoff: rebuild.holdoffMs ?? 0,
+      queued: rebuild.queuedMs ?? 0,
+      translate: rebuild.translateMs,
+      compile: rebuild.compileMs,
+      otherBuild: built - rebuild.translateMs - rebuild.compileMs,
+      toAnswer: probe.answeredAt - rebuild.swappedAt,
+      request: probe.requestMs,
+    });
+  }
+  const of = (k: keyof (typeof rows)[number]) => spread(rows.map((r) => r[k]));
+  return {
+    matched: rows.length,
+    toStore: of("toStore"),
+    holdoff: of("holdoff"),
+    queued: of("queued"),
+    translate: of("translate"),
+    compile: of("compile"),
+    otherBuild: of("otherBuild"),
+    toAnswer: of("toAnswer"),
+    request: of("request"),
+  };
+}
+
+/** One line per phase, for the table. */
+export function phaseLines(p: PhaseBreakdown): string[] {
+  const f = (s: Spread) => `${s.mean} / ${s.max}`;
+  return [
+    `  where propagation went (${p.matched} probes), mean / max ms:`,
+    `    API server + watch → store ${f(p.toStore)}, holdoff ${f(p.holdoff)},` +
+    ` behind a running rebuild ${f(p.queued)}`,
+    `    translate ${f(p.translate)}, compile ${f(p.compile)}, rest of the build ${
+      f(p.otherBuild)
+    }`,
+    `    swap → first 200 ${f(p.toAnswer)} (of which that request ${f(p.request)})`,
+  ];
+}
