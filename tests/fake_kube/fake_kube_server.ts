@@ -193,7 +193,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       }
     }
     const selector = watches.parseFieldSelector(query.get("fieldSelector"));
-    const all = store.list(p.resource.id, at).filter((o) =>
+    const all = store.listShared(p.resource.id, at).filter((o) =>
       (!p.namespace || o.metadata.namespace === p.namespace) && selector(o)
     );
     const keyed = all.map((o) => ({

@@ -83,6 +83,15 @@ export class FakeKubeStore {
 
   /** Objects of `resource` as of revision `at` (default: now), sorted by key. */
   list(resource: string, at = this.revision): KubeJson[] {
+    return this.listShared(resource, at).map(clone);
+  }
+
+  /**
+   * Like {@linkcode list}, without copies: the stored objects themselves, which
+   * the caller must not change. A list page copies only what it serves, so
+   * paging through N objects costs O(N) copies, not O(N) per page.
+   */
+  listShared(resource: string, at = this.revision): readonly KubeJson[] {
     if (at < this.compactedRevision) {
       throw new FakeApiError(410, "Expired", `too old resource version: ${at}`);
     }
@@ -90,7 +99,7 @@ export class FakeKubeStore {
     for (const [key, versions] of this.versions(resource)) {
       let found: KubeJson | undefined;
       for (const v of versions) if (v.rv <= at) found = v.object;
-      if (found) out.push([key, clone(found)]);
+      if (found) out.push([key, found]);
     }
     return out.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map(([, o]) => o);
   }
