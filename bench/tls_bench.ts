@@ -44,6 +44,7 @@ import {
   treeCpuSeconds,
 } from "./_processes.ts";
 import { median } from "./_rounds.ts";
+import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -57,58 +58,6 @@ const rounds = Number(flag("rounds", "3"));
 const baseline = flag("baseline", "");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
-
-/** One h2load run's figures. */
-interface H2loadResult {
-  requestsPerSec: number;
-  succeeded: number;
-  failed: number;
-  non2xx: number;
-  raw: string;
-}
-
-async function h2load(url: string, port: number, args: string[]): Promise<H2loadResult> {
-  const output = await new Deno.Command("h2load", {
-    args: [...args, "--connect-to", `127.0.0.1:${port}`, url],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const raw = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-  const num = (re: RegExp) => Number(raw.match(re)?.[1] ?? NaN);
-  return {
-    requestsPerSec: num(/finished in [^,]+, ([\d.]+) req\/s/),
-    succeeded: num(/(\d+) succeeded/),
-    failed: num(/(\d+) failed/),
-    non2xx: num(/status codes: \d+ 2xx, (\d+) 3xx/) + num(/3xx, (\d+) 4xx/) + num(/4xx, (\d+) 5xx/),
-    raw,
-  };
-}
-
-async function waitForTls(port: number, caCert: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    const out = await new Deno.Command("curl", {
-      args: [
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "--cacert",
-        caCert,
-        "--resolve",
-        `${NAME}:${port}:127.0.0.1`,
-        `https://${NAME}:${port}/bench`,
-      ],
-      stdout: "piped",
-    }).output();
-    last = new TextDecoder().decode(out.stdout);
-    if (last === "200") return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`Cannot reach https://${NAME}:${port}/ within ${timeoutMs} ms: ${last}`);
-}
 
 function nginxConf(dir: string, role: string, listen: string, body: string, http = ""): string {
   return `worker_processes 1;
@@ -303,13 +252,13 @@ try {
     { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
     { name: "gateway, client-cert", port: gateway.mtls, pid: gateway.pid },
   ];
+  const url = (port: number) => `https://${NAME}:${port}/bench`;
   if (baseline !== "") {
     const old = await startGateway("gateway (baseline)", baseline.replace(/\/?$/, "/"));
     targets.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
   }
-  for (const t of targets) await waitForTls(t.port, caFile);
+  for (const t of targets) await waitForCurl200(url(t.port), NAME, t.port, caFile);
 
-  const url = (port: number) => `https://${NAME}:${port}/bench`;
   const shapes = [
     {
       name: "new connections",
@@ -324,10 +273,7 @@ try {
   for (const shape of shapes) {
     for (const t of targets) {
       // Warm-up: a tenth of the run, discarded.
-      const tenth = shape.args.map((a, i, all) =>
-        all[i - 1] === "-n" ? String(Math.ceil(Number(a) / 10)) : a
-      );
-      await h2load(url(t.port), t.port, tenth);
+      await h2load(url(t.port), t.port, fewerRequests(shape.args, 10));
     }
     const runs = new Map(targets.map((t) => [t.name, [] as { rps: number; cpuUs: number }[]]));
     for (let round = 0; round < rounds; round++) {

@@ -1,0 +1,161 @@
+/**
+ * The world of `tls_gap_bench.ts`: the nginx configurations (the backend,
+ * and the peer serving TLS `return 200`, a plain proxy and a TLS proxy in one
+ * worker), the gateway's manifests (a plain port, an HTTPS port of one
+ * listener and one of two listeners, all routed to the backend), and one
+ * measured h2load run.
+ * @module
+ */
+import { treeCpuSeconds } from "./_processes.ts";
+import { h2load } from "./_h2load.ts";
+
+/** The ports of one run. */
+export interface GapPorts {
+  backend: number;
+  nginxHello: number;
+  nginxPlain: number;
+  nginxTls: number;
+  gwPlain: number;
+  gwDirect: number;
+  gwRelayed: number;
+}
+
+function nginxHead(dir: string, role: string): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx-${role}.pid;
+error_log ${dir}/nginx-${role}-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${role}-body;
+  proxy_temp_path ${dir}/${role}-proxy;
+  fastcgi_temp_path ${dir}/${role}-fastcgi;
+  uwsgi_temp_path ${dir}/${role}-uwsgi;
+  scgi_temp_path ${dir}/${role}-scgi;
+  keepalive_requests 1000000;
+`;
+}
+
+/** The backend: one worker answering a fixed tiny body. */
+export function nginxBackendConf(dir: string, ports: GapPorts): string {
+  return nginxHead(dir, "backend") + `  server {
+    listen 127.0.0.1:${ports.backend};
+    location / { default_type text/plain; return 200 "hello from the bench backend\\n"; }
+  }
+}
+`;
+}
+
+/** The peer: TLS `return 200`, a plain proxy and a TLS proxy, one worker. */
+export function nginxGapConf(dir: string, crt: string, key: string, ports: GapPorts): string {
+  const tls = [
+    `ssl_certificate ${crt};`,
+    `ssl_certificate_key ${key};`,
+    "ssl_protocols TLSv1.2 TLSv1.3;",
+    "ssl_session_cache off;",
+    "ssl_session_tickets off;",
+  ].join(" ");
+  const proxy = [
+    "location / {",
+    "proxy_pass http://keep;",
+    "proxy_http_version 1.1;",
+    'proxy_set_header Connection "";',
+    "proxy_set_header Host $http_host;",
+    "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    "proxy_set_header X-Forwarded-Proto $scheme;",
+    "}",
+  ].join(" ");
+  return nginxHead(dir, "peer") +
+    `  upstream keep { server 127.0.0.1:${ports.backend}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${ports.nginxHello} ssl http2;
+    ${tls}
+    location / { default_type text/plain; return 200 "hello from the bench server\\n"; }
+  }
+  server { listen 127.0.0.1:${ports.nginxPlain}; ${proxy} }
+  server { listen 127.0.0.1:${ports.nginxTls} ssl http2; ${tls} ${proxy} }
+}
+`;
+}
+
+/** A plain port, an HTTPS port of one listener and one of two, every one routed to the backend. */
+export function gapManifests(ports: GapPorts, name: string, crt: string, key: string): string {
+  const https = (listener: string, port: number, hostname: string) =>
+    `    - name: ${listener}
+      protocol: HTTPS
+      port: ${port}
+      hostname: ${hostname}
+      tls: { certificateRefs: [{ name: bench-cert }] }`;
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: serval }
+spec: { controllerName: gateway.serval.dev/controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bench, namespace: default }
+spec:
+  gatewayClassName: serval
+  listeners:
+    - name: plain
+      protocol: HTTP
+      port: ${ports.gwPlain}
+${https("direct", ports.gwDirect, name)}
+${https("relayed", ports.gwRelayed, name)}
+${https("relayed-other", ports.gwRelayed, "other.example.com")}
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: bench-cert, namespace: default }
+type: kubernetes.io/tls
+data: { tls.crt: ${btoa(crt)}, tls.key: ${btoa(key)} }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: bench, namespace: default }
+spec:
+  parentRefs: [{ name: bench }]
+  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: backend, namespace: default }
+spec: { ports: [{ name: http, port: 80, targetPort: ${ports.backend}, protocol: TCP }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: backend-1
+  namespace: default
+  labels: { kubernetes.io/service-name: backend }
+addressType: IPv4
+ports: [{ name: http, port: ${ports.backend}, protocol: TCP }]
+endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
+`;
+}
+
+/** One measured run. */
+export interface Run {
+  rps: number;
+  /** CPU of the serving process per succeeded request, µs. */
+  cpuUs: number;
+  /** Why the run is not clean, or `undefined`. */
+  bad?: string;
+}
+
+/** Runs h2load against `url` and reads `pid`'s CPU around it. */
+export async function runTarget(
+  url: string,
+  port: number,
+  pid: number,
+  args: string[],
+): Promise<Run> {
+  const before = await treeCpuSeconds(pid);
+  const r = await h2load(url, port, args);
+  const cpuUs = (await treeCpuSeconds(pid) - before) * 1e6 / r.succeeded;
+  const bad = !(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0
+    ? `failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`
+    : undefined;
+  return { rps: r.requestsPerSec, cpuUs, bad };
+}
