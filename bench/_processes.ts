@@ -185,3 +185,32 @@ export async function treeCpuSeconds(pid: number): Promise<number> {
   }
   return ticks / 100; // USER_HZ is 100 on Linux.
 }
+
+/** One thread's name (`comm`) and CPU seconds (user + system) so far. */
+export interface ThreadCpu {
+  name: string;
+  seconds: number;
+}
+
+/**
+ * The CPU of each thread of `pid` so far, by thread id (the workers'
+ * isolates, the main isolate and the runtime's threads of one gateway
+ * process). Empty where `/proc` is not available.
+ */
+export async function threadCpuSeconds(pid: number): Promise<Map<number, ThreadCpu>> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/stat`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const threads = new Map<number, ThreadCpu>();
+  for (const stat of new TextDecoder().decode(out.stdout).split("\n")) {
+    if (stat === "") continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    threads.set(Number(stat.slice(0, stat.indexOf(" "))), {
+      name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      seconds: (Number(fields[11]) + Number(fields[12])) / 100,
+    });
+  }
+  return threads;
+}

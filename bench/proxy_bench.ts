@@ -57,6 +57,7 @@ import {
 } from "./_processes.ts";
 import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
 import { type FixedRateResult, runAtRate } from "./_half_load.ts";
+import { benchManifests } from "./_proxy_manifests.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -325,68 +326,4 @@ async function printHalfLoad(
     );
   }
   return clean;
-}
-
-function benchManifests(gatewayPort: number, backendPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: gateway.serval.dev/controller
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: bench
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${gatewayPort}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: bench
-  namespace: default
-spec:
-  parentRefs:
-    - name: bench
-  rules:
-    - backendRefs:
-        - name: backend
-          port: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: backend
-  namespace: default
-spec:
-  ports:
-    - name: http
-      port: 80
-      targetPort: ${backendPort}
-      protocol: TCP
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels:
-    kubernetes.io/service-name: backend
-addressType: IPv4
-ports:
-  - name: http
-    port: ${backendPort}
-    protocol: TCP
-endpoints:
-  - addresses: ["127.0.0.1"]
-    conditions:
-      ready: true
-`;
 }

@@ -1,0 +1,216 @@
+/**
+ * Does `--workers 2` double what one worker serves? On a 2-core machine
+ * wrk, the backend and the gateway share the cores, so running wrk against
+ * both answers a different question (how the cores are split). Here each
+ * gateway runs inside a CPU budget of its own (a cgroup quota,
+ * `bench/_cpu_budget.ts`): one worker on `--budget B` cores' worth of time,
+ * N workers on N×B, while wrk and the nginx backend run outside both budgets.
+ * When the budgets bind (the gateway uses all of its quota: the `used`
+ * column, and throttled periods), the req/s ratio N workers / 1 worker is the
+ * scaling the issue asks about (target ≥ 1.8x for 2), independent of what
+ * else shares the machine, as long as the machine has the N×B left over.
+ *
+ * Also printed per target: CPU per request (all of the process's threads),
+ * and how the busiest threads split that CPU (the workers' isolates, the
+ * main isolate's share, the runtime's own threads), which shows an uneven
+ * accept distribution or work left on the main thread.
+ *
+ * ```sh
+ * deno run -A bench/workers_bench.ts [--workers 2] [--budget 0.4] [--duration 5s] [--rounds 3]
+ *                                    [--connections 50] [--baseline DIR]
+ * ```
+ * `--baseline DIR` adds the same pair from another checkout. Without root or
+ * a cgroup cpu controller it says so and exits 1.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import {
+  type Child,
+  freePort,
+  requirePositiveInteger,
+  requireTools,
+  runWrk,
+  spawn,
+  threadCpuSeconds,
+  waitFor200,
+} from "./_processes.ts";
+import { median } from "./_rounds.ts";
+import { type CpuBudget, cpuBudgetUnavailable, createCpuBudget } from "./_cpu_budget.ts";
+import { benchManifests } from "./_proxy_manifests.ts";
+
+function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+const workers = Number(flag("workers", "2"));
+const budgetCpus = Number(flag("budget", "0.4"));
+const duration = flag("duration", "5s");
+const rounds = Number(flag("rounds", "3"));
+const connections = flag("connections", "50");
+const baseline = flag("baseline", "");
+const root = new URL("..", import.meta.url).pathname;
+
+await requireTools("the workers benchmark", ["nginx", "wrk"]);
+requirePositiveInteger("rounds", rounds);
+requirePositiveInteger("workers", workers);
+const unavailable = cpuBudgetUnavailable();
+if (unavailable !== undefined) {
+  console.error(`Cannot run the workers benchmark: ${unavailable}`);
+  Deno.exit(1);
+}
+
+interface WorkerTarget {
+  name: string;
+  url: string;
+  pid: number;
+  budget: CpuBudget;
+}
+
+interface WorkerRun {
+  rps: number;
+  cpuUs: number;
+  /** Share of the budget used. */
+  used: number;
+  throttled: number;
+  /** The busiest threads' shares of the CPU, largest first. */
+  threads: { name: string; share: number }[];
+}
+
+const dir = await Deno.makeTempDir({ prefix: "serval-workers-" });
+const children: Child[] = [];
+const budgets: CpuBudget[] = [];
+let failed = false;
+try {
+  const backendPort = freePort();
+  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
+  const conf = template.replaceAll("{{DIR}}", dir).replaceAll("{{ROLE}}", "backend")
+    .replaceAll("{{PORT}}", String(backendPort)).replaceAll("{{BACKEND_PORT}}", "1")
+    .replaceAll("{{LOCATION}}", 'default_type text/plain; return 200 "hello from the backend\\n";');
+  await Deno.writeTextFile(`${dir}/backend.conf`, conf);
+  children.push(
+    spawn("backend", "nginx", ["-p", dir, "-c", `${dir}/backend.conf`, "-e", `${dir}/b.log`]),
+  );
+
+  const start = async (name: string, checkout: string, count: number): Promise<WorkerTarget> => {
+    const port = freePort();
+    const manifests = `${dir}/manifests-${port}`;
+    await Deno.mkdir(manifests);
+    await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
+    const budget = createCpuBudget(`serval-bench-${Deno.pid}-${port}`, budgetCpus * count);
+    budgets.push(budget);
+    const [command, args] = budget.wrap(Deno.execPath(), [
+      "run",
+      ...startTaskFlags(checkout),
+      `${checkout}main.ts`,
+      "run",
+      "--manifests",
+      manifests,
+      "--listen-host",
+      "127.0.0.1",
+      "--admin-addr",
+      `127.0.0.1:${freePort()}`,
+      "--telemetry-addr",
+      "off",
+      "--log-level",
+      "warn",
+      "--drain-delay",
+      "0s",
+      "--workers",
+      String(count),
+    ]);
+    const child = spawn(name, command, args);
+    children.push(child);
+    return { name, url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid, budget };
+  };
+  const targets = [
+    await start("1 worker", root, 1),
+    await start(`${workers} workers`, root, workers),
+  ];
+  if (baseline !== "") {
+    const checkout = baseline.replace(/\/?$/, "/");
+    targets.push(await start("baseline 1 worker", checkout, 1));
+    targets.push(await start(`baseline ${workers} workers`, checkout, workers));
+  }
+  for (const t of targets) await waitFor200(t.url, 60_000);
+
+  const measure = async (t: WorkerTarget, d: string): Promise<WorkerRun> => {
+    const before = await threadCpuSeconds(t.pid);
+    const throttledBefore = t.budget.throttledPeriods();
+    const began = performance.now();
+    const r = await runWrk(t.url, ["-t", "2", "-c", connections, "-d", d]);
+    const seconds = (performance.now() - began) / 1000;
+    const after = await threadCpuSeconds(t.pid);
+    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
+      failed = true;
+      console.error(`${t.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors\n${r.raw}`);
+    }
+    const deltas = [...after].map(([tid, t]) => ({
+      name: t.name,
+      seconds: t.seconds - (before.get(tid)?.seconds ?? 0),
+    })).sort((a, b) => b.seconds - a.seconds);
+    const total = deltas.reduce((sum, t) => sum + t.seconds, 0);
+    return {
+      rps: r.requestsPerSec,
+      cpuUs: total * 1e6 / r.requests,
+      used: total / (seconds * t.budget.cpus),
+      throttled: t.budget.throttledPeriods() - throttledBefore,
+      threads: deltas.slice(0, workers + 2).map((t) => ({
+        name: t.name,
+        share: t.seconds / total,
+      })),
+    };
+  };
+  for (const t of targets) await measure(t, "2s");
+
+  const load = () => Deno.loadavg().map((l) => l.toFixed(1)).join(" ");
+  const loadBefore = load();
+  const runs = new Map(targets.map((t) => [t.name, [] as WorkerRun[]]));
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+      runs.get(t.name)!.push(await measure(t, duration));
+    }
+  }
+  console.log(
+    `wrk -t2 -c${connections} -d${duration} x ${rounds} alternating rounds; budget ${budgetCpus} ` +
+      `CPU per worker (cgroup quota); load average ${loadBefore} -> ${load()}\n`,
+  );
+  console.log(
+    "target".padEnd(22) + "req/s (rounds)".padEnd(30) + "median".padStart(8) +
+      "  µs/req  used  throttled  busiest threads' shares",
+  );
+  for (const [name, rs] of runs) {
+    const med = (f: (r: WorkerRun) => number) => median(rs.map(f));
+    console.log(
+      name.padEnd(22) + rs.map((r) => r.rps.toFixed(0)).join(" ").padEnd(30) +
+        med((r) => r.rps).toFixed(0).padStart(8) + med((r) => r.cpuUs).toFixed(0).padStart(8) +
+        `${(med((r) => r.used) * 100).toFixed(0)}%`.padStart(6) +
+        med((r) => r.throttled).toFixed(0).padStart(11) + "  " +
+        rs[rs.length - 1].threads.map((t) => `${t.name} ${(t.share * 100).toFixed(0)}%`).join(", "),
+    );
+  }
+  const ratio = (a: string, b: string) => {
+    const each = runs.get(a)!.map((r, i) => r.rps / runs.get(b)![i].rps);
+    console.log(
+      `${a} / ${b}: ${median(each).toFixed(2)}x (rounds ${
+        each.map((x) => x.toFixed(2)).join(" ")
+      })`,
+    );
+  };
+  console.log("");
+  ratio(`${workers} workers`, "1 worker");
+  if (baseline !== "") ratio(`baseline ${workers} workers`, "baseline 1 worker");
+} catch (error) {
+  failed = true;
+  console.error(`Workers benchmark failed: ${(error as Error).message}`);
+  for (const c of children) {
+    const tail = (c as unknown as { stderrTail: string }).stderrTail;
+    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
+  }
+} finally {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  await Promise.allSettled(budgets.map((b) => b.remove()));
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+if (failed) Deno.exit(1);
