@@ -1,20 +1,30 @@
 /**
  * Times `translate` over synthetic snapshots of 1k and 5k HTTPRoutes and
- * prints milliseconds per translate. Pure CPU work, no network.
+ * prints milliseconds per translate. Pure CPU work, no network. With
+ * `--changes`, times instead one change of each kind (`_translate_changes.ts`)
+ * against 5k routes, translated with the memo the gateway carries along.
  *
- *   deno run bench/translate_bench.ts [--iterations N]
+ *   deno run --allow-read bench/translate_bench.ts [--iterations N] [--changes] [--kinds A,B]
  * @module
  */
-import type { EndpointSlice, Service } from "../src/resources/core_types.ts";
+import type { EndpointSlice, Namespace, Secret, Service } from "../src/resources/core_types.ts";
 import type { Gateway, GatewayClass } from "../src/resources/gateway_types.ts";
 import type { HTTPRoute } from "../src/resources/http_route_types.ts";
 import type { Snapshot } from "../src/model/snapshot.ts";
 import { translate } from "../src/translate/translate.ts";
+import { TranslateMemo } from "../src/translate/translate_memo.ts";
 import { cpuUsage } from "node:process";
+import { CHANGES } from "./_translate_changes.ts";
 
 const CONTROLLER = "gateway.serval.dev/controller";
 
-/** A snapshot with `routes` HTTPRoutes over 50 namespaces, 200 hostnames and `routes / 5` Services. */
+const CERTS = new URL("../tests/translate/testdata/certs/", import.meta.url);
+
+/**
+ * A snapshot with `routes` HTTPRoutes over 50 namespaces, 200 hostnames and
+ * `routes / 5` Services; an HTTPS listener no route attaches to, its
+ * certificate Secret and ten Secrets nothing uses.
+ */
 export function syntheticSnapshot(routes: number): Snapshot {
   const gatewayClass: GatewayClass = {
     apiVersion: "gateway.networking.k8s.io/v1",
@@ -40,6 +50,14 @@ export function syntheticSnapshot(routes: number): Snapshot {
           port: 80,
           protocol: "HTTP",
           hostname: "*.example.com",
+          allowedRoutes: { namespaces: { from: "All" } },
+        },
+        {
+          name: "https",
+          port: 443,
+          protocol: "HTTPS",
+          hostname: "secure.example.net",
+          tls: { mode: "Terminate", certificateRefs: [{ name: "tls" }] },
           allowedRoutes: { namespaces: { from: "All" } },
         },
       ],
@@ -109,6 +127,21 @@ export function syntheticSnapshot(routes: number): Snapshot {
       },
     });
   }
+  const secret = (name: string, data: Record<string, string>): Secret => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: "infra" },
+    type: "kubernetes.io/tls",
+    data,
+  });
+  const pem = (file: string) => btoa(Deno.readTextFileSync(new URL(file, CERTS)));
+  const tls = { "tls.crt": pem("example.crt"), "tls.key": pem("example.key") };
+  const secrets = [secret("tls", tls)];
+  for (let i = 0; i < 10; i++) secrets.push(secret(`unused-${i}`, tls));
+  const namespaces: Namespace[] = [];
+  for (let n = 0; n < 50; n++) {
+    namespaces.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: `ns-${n}` } });
+  }
   return {
     gatewayClasses: [gatewayClass],
     gateways: [gateway],
@@ -116,8 +149,8 @@ export function syntheticSnapshot(routes: number): Snapshot {
     referenceGrants: [],
     services,
     endpointSlices: slices,
-    secrets: [],
-    namespaces: [],
+    secrets,
+    namespaces,
   };
 }
 
@@ -143,9 +176,56 @@ function measure(
   return { ms, cpuMs, matches };
 }
 
+/**
+ * Wall and CPU time per translate with a memo, each translate after one
+ * change of `kind` (median and max wall time over `iterations`).
+ */
+function measureChange(
+  routes: number,
+  kind: string,
+  iterations: number,
+): { median: number; max: number; cpuMs: number } {
+  const options = { controllerName: CONTROLLER };
+  const memo = new TranslateMemo();
+  let snapshot = syntheticSnapshot(routes);
+  translate(snapshot, options, memo);
+  const times: number[] = [];
+  const cpuStart = cpuUsage();
+  for (let i = 0; i < iterations; i++) {
+    snapshot = CHANGES[kind](snapshot, i);
+    const start = performance.now();
+    translate(snapshot, options, memo);
+    times.push(performance.now() - start);
+  }
+  const cpu = cpuUsage(cpuStart);
+  times.sort((a, b) => a - b);
+  return {
+    median: times[times.length >> 1],
+    max: times[times.length - 1],
+    cpuMs: (cpu.user + cpu.system) / 1000 / iterations,
+  };
+}
+
+function changes(iterations: number): void {
+  const at = Deno.args.indexOf("--kinds");
+  const kinds = at >= 0 ? Deno.args[at + 1].split(",") : Object.keys(CHANGES);
+  for (const kind of kinds) {
+    const { median, max, cpuMs } = measureChange(5_000, kind, iterations);
+    // deno-lint-ignore no-console
+    console.log(
+      `translate after one ${kind} change, 5000 HTTPRoutes: median ${median.toFixed(2)} ms, ` +
+        `max ${max.toFixed(2)} ms, ${cpuMs.toFixed(2)} ms CPU (${iterations} changes)`,
+    );
+  }
+}
+
 if (import.meta.main) {
   const flag = Deno.args.indexOf("--iterations");
   const iterations = flag >= 0 ? Number(Deno.args[flag + 1]) : 10;
+  if (Deno.args.includes("--changes")) {
+    changes(iterations);
+    Deno.exit(0);
+  }
   for (const routes of [1_000, 5_000]) {
     const { ms, cpuMs, matches } = measure(routes, iterations);
     // deno-lint-ignore no-console

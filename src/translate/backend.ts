@@ -11,9 +11,9 @@ import type { BackendConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { backendId } from "./ids.ts";
-import { isReferenceAllowed } from "./reference_grant.ts";
 import { GATEWAY_GROUP } from "./listener.ts";
 import { backendTlsFor } from "./backend_tls.ts";
+import { slicesKey } from "./dependency_keys.ts";
 
 /** The result of {@linkcode resolveBackend}; filters are added by the caller. */
 export type BackendResolution =
@@ -133,8 +133,7 @@ function refusedReference(
     };
   }
   if (
-    !isReferenceAllowed(
-      ctx.referenceGrants,
+    !ctx.referenceAllowed(
       { group: GATEWAY_GROUP, kind: routeKind, namespace: routeNamespace },
       { group: "", kind: "Service", namespace, name: ref.name },
     )
@@ -162,6 +161,9 @@ function readyEndpoints(
   servicePort: ServicePort,
 ): { address: string; port: number }[] {
   const portName = servicePort.name ?? "";
+  const namespace = service.metadata.namespace ?? "default";
+  // Recorded here too: a cached list read the slices for another route.
+  ctx.reads?.add(slicesKey(namespace, service.metadata.name));
   const cacheKey = `endpoints|${service.metadata.namespace}|${service.metadata.name}|${portName}`;
   const cached = ctx.cache.get(cacheKey) as { address: string; port: number }[] | undefined;
   if (cached) return cached;

@@ -23,6 +23,7 @@ import type { BackendTlsConfig } from "../model/config.ts";
 import { compareByAgeThenName, type TranslateContext } from "./context.ts";
 import { condition, ConditionType, Reason } from "./conditions.ts";
 import { objectId } from "./ids.ts";
+import { BACKEND_TLS_POLICIES, GATEWAY_CLIENT_CERTIFICATES } from "./dependency_keys.ts";
 
 /** A policy as `translate` judged it. */
 export interface EvaluatedPolicy {
@@ -39,6 +40,8 @@ interface PolicyIndex {
   /** `ns/service/section` (section `""` for Service-wide) → the winning policy. */
   byTarget: Map<string, EvaluatedPolicy>;
   all: EvaluatedPolicy[];
+  /** What evaluating the policies read (CA bundles). */
+  reads: ReadonlySet<string>;
 }
 
 const CACHE_KEY = "backend-tls-policies";
@@ -59,14 +62,25 @@ export function backendTlsFor(
   service: string,
   port: ServicePort,
 ): BackendTlsConfig | undefined {
-  const { byTarget } = index(ctx);
+  const { byTarget, reads } = index(ctx);
+  if (ctx.reads !== undefined) {
+    ctx.reads.add(BACKEND_TLS_POLICIES);
+    for (const key of reads) ctx.reads.add(key);
+  }
   const specific = port.name ? byTarget.get(`${namespace}/${service}/${port.name}`) : undefined;
-  return (specific ?? byTarget.get(`${namespace}/${service}/`))?.tls;
+  const tls = (specific ?? byTarget.get(`${namespace}/${service}/`))?.tls;
+  // Such a backend gets the client certificate of a Gateway the route attaches to.
+  if (tls !== undefined) ctx.reads?.add(GATEWAY_CLIENT_CERTIFICATES);
+  return tls;
 }
 
 function index(ctx: TranslateContext): PolicyIndex {
   const cached = ctx.cache.get(CACHE_KEY) as PolicyIndex | undefined;
   if (cached) return cached;
+  // Built on first use, perhaps while one route records what it reads: what
+  // the policies read is kept apart and handed to every route that asks.
+  const outer = ctx.reads;
+  const reads = ctx.reads = new Set<string>();
   const policies = [...(ctx.snapshot.backendTLSPolicies ?? [])].sort(compareByAgeThenName);
   const byTarget = new Map<string, EvaluatedPolicy>();
   const all: EvaluatedPolicy[] = [];
@@ -98,7 +112,8 @@ function index(ctx: TranslateContext): PolicyIndex {
     }
     for (const key of keys) byTarget.set(key, evaluated);
   }
-  const built = { byTarget, all };
+  ctx.reads = outer;
+  const built = { byTarget, all, reads };
   ctx.cache.set(CACHE_KEY, built);
   return built;
 }
@@ -209,9 +224,7 @@ function caCertificates(
 ): string[] | string {
   let text: string | undefined;
   if (ref.group === "" && ref.kind === "ConfigMap") {
-    const map = (ctx.snapshot.configMaps ?? []).find((m) =>
-      (m.metadata.namespace ?? "default") === namespace && m.metadata.name === ref.name
-    );
+    const map = ctx.configMap(namespace, ref.name);
     if (!map) return `Cannot find ConfigMap ${namespace}/${ref.name}`;
     text = map.data?.["ca.crt"];
   } else if (ref.group === "" && ref.kind === "Secret") {

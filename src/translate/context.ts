@@ -3,12 +3,20 @@
  * problem list every stage appends to. Internal to `translate`.
  * @module
  */
-import type { EndpointSlice, Secret, Service } from "../resources/core_types.ts";
+import type { ConfigMap, EndpointSlice, Secret, Service } from "../resources/core_types.ts";
 import type { KubeObject } from "../resources/object_meta.ts";
-import type { ReferenceGrant } from "../resources/policy_types.ts";
 import type { Problem, TranslateOptions } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { objectId } from "./ids.ts";
+import { isReferenceAllowed, type ReferenceFrom, type ReferenceTo } from "./reference_grant.ts";
+import {
+  configMapKey,
+  grantsKey,
+  namespaceKey,
+  secretKey,
+  serviceKey,
+  slicesKey,
+} from "./dependency_keys.ts";
 
 /** Everything the translation stages read, indexed. */
 export interface TranslateContext {
@@ -20,7 +28,16 @@ export interface TranslateContext {
   /** EndpointSlices labelled `kubernetes.io/service-name: <name>` in `namespace`, by name. */
   endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
   secret(namespace: string, name: string): Secret | undefined;
-  readonly referenceGrants: readonly ReferenceGrant[];
+  /** A ConfigMap (BackendTLSPolicy and frontend validation CA bundles). */
+  configMap(namespace: string, name: string): ConfigMap | undefined;
+  /** Whether a ReferenceGrant allows `from` → `to` (see `reference_grant.ts`). */
+  referenceAllowed(from: ReferenceFrom, to: ReferenceTo): boolean;
+  /**
+   * While set, every lookup above adds the key of what it asked for, found
+   * or not (`dependency_keys.ts`): what a compiled route or the listeners
+   * were built from.
+   */
+  reads: Set<string> | undefined;
   /** Per-call memo (e.g. endpoints of a Service port shared by many routes). */
   readonly cache: Map<string, unknown>;
   /** Records a user mistake. */
@@ -73,15 +90,37 @@ export function createContext(snapshot: Snapshot, options: TranslateOptions): Tr
     ) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   }
   const problems: Problem[] = [];
-  return {
+  const ctx: TranslateContext = {
     options,
     snapshot,
-    namespaceLabels: (namespace) =>
-      namespaces.get(namespace) ?? { [NAMESPACE_NAME_LABEL]: namespace },
-    service: (namespace, name) => services.get(key(namespace, name)),
-    endpointSlices: (namespace, service) => slices.get(key(namespace, service)) ?? [],
-    secret: (namespace, name) => secrets.get(key(namespace, name)),
-    referenceGrants: snapshot.referenceGrants,
+    namespaceLabels(namespace) {
+      ctx.reads?.add(namespaceKey(namespace));
+      return namespaces.get(namespace) ?? { [NAMESPACE_NAME_LABEL]: namespace };
+    },
+    service(namespace, name) {
+      ctx.reads?.add(serviceKey(namespace, name));
+      return services.get(key(namespace, name));
+    },
+    endpointSlices(namespace, service) {
+      ctx.reads?.add(slicesKey(namespace, service));
+      return slices.get(key(namespace, service)) ?? [];
+    },
+    secret(namespace, name) {
+      ctx.reads?.add(secretKey(namespace, name));
+      return secrets.get(key(namespace, name));
+    },
+    configMap(namespace, name) {
+      ctx.reads?.add(configMapKey(namespace, name));
+      return (snapshot.configMaps ?? []).find((m) =>
+        (m.metadata.namespace ?? "default") === namespace && m.metadata.name === name
+      );
+    },
+    referenceAllowed(from, to) {
+      if (from.namespace === to.namespace) return true;
+      ctx.reads?.add(grantsKey(to.namespace));
+      return isReferenceAllowed(snapshot.referenceGrants, from, to);
+    },
+    reads: undefined,
     cache: new Map(),
     problem(object, field, message) {
       const problem: Problem = {
@@ -93,6 +132,7 @@ export function createContext(snapshot: Snapshot, options: TranslateOptions): Tr
     },
     problems,
   };
+  return ctx;
 }
 
 /** Compares two objects by creation time (oldest first), then `namespace/name`. */

@@ -22,7 +22,6 @@ import type { Condition } from "../resources/object_meta.ts";
 import type { ClientValidationConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { condition, type Outcome, Reason } from "./conditions.ts";
-import { isReferenceAllowed } from "./reference_grant.ts";
 
 const GATEWAY_GROUP = "gateway.networking.k8s.io";
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -87,7 +86,7 @@ export function evaluateFrontendValidation(
     }
     const target = { group: "", kind, namespace, name: ref.name };
     const from = { group: GATEWAY_GROUP, kind: "Gateway", namespace: gatewayNamespace };
-    if (!isReferenceAllowed(ctx.referenceGrants, from, target)) {
+    if (!ctx.referenceAllowed(from, target)) {
       return fail(
         Reason.RefNotPermitted,
         `Cannot use ${kind} ${namespace}/${ref.name}: no ReferenceGrant in namespace ${namespace} allows Gateways from ${gatewayNamespace}`,
@@ -172,9 +171,7 @@ function caText(
   name: string,
 ): string | undefined {
   if (kind === "ConfigMap") {
-    return (ctx.snapshot.configMaps ?? []).find((m) =>
-      (m.metadata.namespace ?? "default") === namespace && m.metadata.name === name
-    )?.data?.["ca.crt"];
+    return ctx.configMap(namespace, name)?.data?.["ca.crt"];
   }
   const encoded = ctx.secret(namespace, name)?.data?.["ca.crt"];
   if (encoded === undefined) return undefined;

@@ -5,9 +5,13 @@
  * hostnames of which listener that touched is recorded, so building the
  * ports rebuilds those virtual hosts alone (`port_config.ts`).
  *
- * It holds only while nothing but HTTPRoutes changed (the memo checks every
- * other kind and the options, see `translate_memo.ts`), and only where a
- * route's outcome depends on nothing but itself and the listeners: with
+ * A route whose attachment or compilation read an object that changed
+ * (a Service, its EndpointSlices, a ReferenceGrant, its namespace's labels:
+ * `dependency_keys.ts`) attaches again too. A change that may reach the
+ * listeners (Gateways, classes, ListenerSets, what listeners read) starts
+ * afresh (`translate.ts`; compiled routes are still reused). It holds only
+ * where a route's outcome depends on nothing but itself, what it read and
+ * the listeners: with
  * GRPCRoutes present (an HTTPRoute and a GRPCRoute on one listener settle
  * their hostnames between them) or BackendTLSPolicies (whose statuses gather
  * the Gateways of every route), `attach_routes.ts` does the whole pass.
@@ -26,9 +30,10 @@ import {
   withNamespace,
 } from "./attach_routes.ts";
 import type { ListenerRoutes } from "./virtual_host_sets.ts";
-import { diffRoutes } from "./route_diff.ts";
+import { diffRoutes, type RouteChanges } from "./route_diff.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import type { ListenerState } from "./listener_state.ts";
+import { DependentsIndex } from "./dependency_changes.ts";
 
 /** More changed routes than this at once: attaching all of them again is as cheap. */
 const MOST_CHANGES = 512;
@@ -65,6 +70,8 @@ export class RouteAttachments implements ListenerRoutes {
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
   #changed: Map<string, Set<string>> | undefined;
   #withProblems = new Set<RouteRecord>();
+  /** Route keys by what attaching and compiling them read. */
+  #dependents = new DependentsIndex();
 
   /** Forgets everything: the next update attaches every route. */
   reset(): void {
@@ -73,9 +80,15 @@ export class RouteAttachments implements ListenerRoutes {
 
   /**
    * Brings the kept state up to `routes` (the snapshot's HTTPRoutes),
-   * attaching what changed, and adds every route's problems to `ctx`.
+   * attaching what changed and what read one of the `changed` keys, and
+   * adds every route's problems to `ctx`.
    */
-  update(ctx: TranslateContext, inputs: AttachInputs, routes: readonly HTTPRoute[]): void {
+  update(
+    ctx: TranslateContext,
+    inputs: AttachInputs,
+    routes: readonly HTTPRoute[],
+    changed: ReadonlySet<string>,
+  ): void {
     let changes = this.#source === undefined
       ? undefined
       : diffRoutes(this.#source, routes, rawKey, MOST_CHANGES);
@@ -84,6 +97,7 @@ export class RouteAttachments implements ListenerRoutes {
       for (const route of changes.upserts) if (!this.#records.has(rawKey(route))) size++;
       if (size !== routes.length) changes = undefined;
     }
+    if (changes !== undefined && changed.size > 0) changes = this.#withDependents(changes, changed);
     if (changes === undefined) {
       this.#clear();
       changes = { upserts: [...routes], removed: [] };
@@ -104,6 +118,21 @@ export class RouteAttachments implements ListenerRoutes {
     if (this.#changed === undefined) this.#sorted.sort((a, b) => compareByName(a.route, b.route));
     this.#source = routes;
     for (const record of this.#withProblems) ctx.problems.push(...record.problems);
+  }
+
+  /** `changes` and the kept routes that read one of the `changed` keys; `undefined`: too many. */
+  #withDependents(
+    changes: RouteChanges<HTTPRoute>,
+    changed: ReadonlySet<string>,
+  ): RouteChanges<HTTPRoute> | undefined {
+    const dirty = this.#dependents.dependentsOf(changed);
+    if (dirty.size === 0) return changes;
+    if (dirty.size + changes.upserts.length > MOST_CHANGES) return undefined;
+    for (const key of changes.removed) dirty.delete(key);
+    for (const route of changes.upserts) dirty.delete(rawKey(route));
+    const upserts = [...changes.upserts];
+    for (const key of dirty) upserts.push(this.#records.get(key)!.route);
+    return { upserts, removed: changes.removed };
   }
 
   /** Whether the last update attached every route (nothing was kept). */
@@ -140,12 +169,35 @@ export class RouteAttachments implements ListenerRoutes {
     this.#hosts.clear();
     this.#attached.clear();
     this.#withProblems.clear();
+    this.#dependents.clear();
     this.#changed = undefined;
   }
 
   #add(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): void {
     const record: RouteRecord = { key: rawKey(route), route, attachments: [], problems: [] };
     const before = ctx.problems.length;
+    const outer = ctx.reads;
+    const reads = ctx.reads = new Set<string>();
+    try {
+      this.#attach(ctx, inputs, route, record);
+    } finally {
+      ctx.reads = outer;
+    }
+    this.#dependents.set(record.key, reads);
+    // Kept with the route, given again while it stays: its problems are its own.
+    record.problems = ctx.problems.splice(before);
+    if (record.problems.length > 0) this.#withProblems.add(record);
+    this.#records.set(record.key, record);
+    if (this.#changed === undefined) this.#sorted.push(record);
+    else this.#sorted.splice(this.#insertionPoint(route), 0, record);
+  }
+
+  #attach(
+    ctx: TranslateContext,
+    inputs: AttachInputs,
+    route: HTTPRoute,
+    record: RouteRecord,
+  ): void {
     const parents = routeParents(ctx, inputs, route);
     if (parents.length === 0) {
       // Tell the status writer to clear the entries we wrote before.
@@ -165,12 +217,6 @@ export class RouteAttachments implements ListenerRoutes {
         setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
       }
     }
-    // Kept with the route, given again while it stays: its problems are its own.
-    record.problems = ctx.problems.splice(before);
-    if (record.problems.length > 0) this.#withProblems.add(record);
-    this.#records.set(record.key, record);
-    if (this.#changed === undefined) this.#sorted.push(record);
-    else this.#sorted.splice(this.#insertionPoint(route), 0, record);
   }
 
   /** Removes the route kept under `key`; the route, if there was one. */
@@ -178,6 +224,7 @@ export class RouteAttachments implements ListenerRoutes {
     const record = this.#records.get(key);
     if (record === undefined) return undefined;
     this.#records.delete(key);
+    this.#dependents.delete(key);
     this.#withProblems.delete(record);
     const at = this.#insertionPoint(record.route) - 1;
     if (this.#sorted[at] === record) this.#sorted.splice(at, 1);

@@ -34,25 +34,9 @@ export function diffRoutes<T>(
   keyOf: (route: T) => string,
   limit: number,
 ): RouteChanges<T> | undefined {
-  const gone: T[] = [];
-  const upserts: T[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < before.length || j < after.length) {
-    if (gone.length + upserts.length > 2 * limit) return undefined;
-    const a = before[i];
-    const b = after[j];
-    if (i < before.length && j < after.length && a === b) {
-      i++, j++;
-    } else if (i < before.length && before[i + 1] === b && j < after.length) {
-      gone.push(before[i++]); // deleted here
-    } else if (j < after.length && i < before.length && after[j + 1] === a) {
-      upserts.push(after[j++]); // inserted here
-    } else {
-      if (i < before.length) gone.push(before[i++]);
-      if (j < after.length) upserts.push(after[j++]);
-    }
-  }
+  const walked = walkChanges(before, after, 2 * limit);
+  if (walked === undefined) return undefined;
+  const { gone, upserts } = walked;
   const upserted = new Set<string>();
   for (const route of upserts) {
     const key = keyOf(route);
@@ -66,4 +50,43 @@ export function diffRoutes<T>(
   }
   if (upserts.length + removed.length > limit) return undefined;
   return { upserts, removed };
+}
+
+/**
+ * The objects of `before` that are not in `after` at their place (`gone`:
+ * removed, or replaced by a new version) and the objects of `after` that are
+ * new there (`upserts`), by identity; `undefined` past `limit` of them.
+ *
+ * @example
+ * ```ts
+ * import { walkChanges } from "./route_diff.ts";
+ * const a = { name: "a" }, b = { name: "b" }, b2 = { name: "b" };
+ * walkChanges([a, b], [a, b2], 10); // { gone: [b], upserts: [b2] }
+ * ```
+ */
+export function walkChanges<T>(
+  before: readonly T[],
+  after: readonly T[],
+  limit: number,
+): { gone: T[]; upserts: T[] } | undefined {
+  const gone: T[] = [];
+  const upserts: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    if (gone.length + upserts.length > limit) return undefined;
+    const a = before[i];
+    const b = after[j];
+    if (i < before.length && j < after.length && a === b) {
+      i++, j++;
+    } else if (i < before.length && before[i + 1] === b && j < after.length) {
+      gone.push(before[i++]); // deleted here
+    } else if (j < after.length && i < before.length && after[j + 1] === a) {
+      upserts.push(after[j++]); // inserted here
+    } else {
+      if (i < before.length) gone.push(before[i++]);
+      if (j < after.length) upserts.push(after[j++]);
+    }
+  }
+  return { gone, upserts };
 }

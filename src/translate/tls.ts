@@ -11,7 +11,6 @@ import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
 import { certificateId } from "./ids.ts";
-import { isReferenceAllowed } from "./reference_grant.ts";
 
 /** The result of {@linkcode resolveCertificates}. */
 export type CertificateResolution =
@@ -80,8 +79,7 @@ export function resolveCertificateRef(
     );
   }
   if (
-    !isReferenceAllowed(
-      ctx.referenceGrants,
+    !ctx.referenceAllowed(
       { group: GATEWAY_GROUP, kind: gateway.kind, namespace: gatewayNamespace },
       { group: "", kind: "Secret", namespace, name: ref.name },
     )

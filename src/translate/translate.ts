@@ -39,6 +39,7 @@ import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.
 import { insecureFrontendCondition } from "./frontend_validation.ts";
 import { attachTlsRoutes } from "./tls_routes.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
+import type { DependencyChanges } from "./dependency_changes.ts";
 import { evaluateListenerSets, refuseSetsOfUnservedGateways } from "./listener_sets.ts";
 import { listenerSetStatuses, withAttachedListenerSets } from "./listener_set_status.ts";
 import {
@@ -66,28 +67,18 @@ export function translate(
   options: TranslateOptions,
   memo?: TranslateMemo,
 ): TranslateResult {
-  const kept = memo === undefined ? undefined : keptState(memo, memo.begin(snapshot, options));
+  const changes = memo?.begin(snapshot, options);
+  const kept = memo === undefined ? undefined : keptState(memo, changes!);
   const ctx = createContext(snapshot, options);
+  // What the listeners are built from, for the next translate to check.
+  if (memo !== undefined) ctx.reads = new Set();
   const classes = evaluateGatewayClasses(ctx);
-
-  const { gateways, listenersByGateway, clientCertificates } = evaluateGateways(
-    ctx,
-    classes.accepted,
-  );
-  const listenerSets = evaluateListenerSets(ctx, gateways, listenersByGateway);
-  // Each Gateway's own listeners, then its ListenerSets' in their precedence.
-  const allListeners = gateways.flatMap((g) => {
-    const key = namespacedName(g);
-    const sets = listenerSets.byGateway.get(key) ?? [];
-    return [...(listenersByGateway.get(key) ?? []), ...sets.flatMap((s) => s.listeners)];
-  });
-  const addresses = addressOutcomes(gateways, options);
-  const pool = options.addressPool !== undefined;
-  // With a pool no two Gateways share an address, so only listeners of one
-  // Gateway can compete for a socket.
-  if (!pool) markConflictsAcrossGateways(ctx, allListeners);
-  const unservable = unservableGateways(ctx, gateways, addresses);
-  refuseSetsOfUnservedGateways(listenerSets, unservable);
+  const all = evaluateAllListeners(ctx, classes.accepted);
+  const { gateways, listenersByGateway, listenerSets, addresses, unservable } = all;
+  if (memo !== undefined) {
+    memo.listenersRead(ctx.reads!);
+    ctx.reads = undefined;
+  }
 
   const policyAncestors = new PolicyAncestors();
   const inputs = {
@@ -95,11 +86,11 @@ export function translate(
     options,
     listenersByGateway,
     listenerSets: listenerSets.parents,
-    clientCertificate: (gateway: string) => clientCertificates.get(gateway)?.certificate,
+    clientCertificate: (gateway: string) => all.clientCertificates.get(gateway)?.certificate,
     policyAncestors,
     memo,
   };
-  const routes = attachHttpRoutes(ctx, inputs, allListeners, kept);
+  const routes = attachHttpRoutes(ctx, inputs, all.allListeners, kept, changes?.keys);
 
   const tlsRoutes = attachTlsRoutes(
     ctx,
@@ -110,7 +101,7 @@ export function translate(
   );
   const hostSets = routes.kept ? kept?.hostSets : undefined;
   const built = buildPorts(
-    allListeners.filter((l) => !unservable.has(l.gateway)),
+    all.allListeners.filter((l) => !unservable.has(l.gateway)),
     routes.listenerRoutes,
     (gateway) => addresses.get(gatewayKey(gateway))?.bindAddresses,
     tlsRoutes.hostsByListener,
@@ -125,8 +116,8 @@ export function translate(
         g,
         listenersByGateway.get(namespacedName(g)) ?? [],
         addresses.get(gatewayKey(g))!,
-        pool,
-        [clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
+        all.pool,
+        [all.clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
           .filter((c) => c !== undefined),
       ),
       g.spec.allowedListeners !== undefined,
@@ -176,19 +167,55 @@ function evaluateGateways(
   return { gateways, listenersByGateway, clientCertificates };
 }
 
+/** Our Gateways and ListenerSets, with every listener evaluated and checked for conflicts. */
+function evaluateAllListeners(ctx: TranslateContext, acceptedClasses: ReadonlySet<string>) {
+  const options = ctx.options;
+  const { gateways, listenersByGateway, clientCertificates } = evaluateGateways(
+    ctx,
+    acceptedClasses,
+  );
+  const listenerSets = evaluateListenerSets(ctx, gateways, listenersByGateway);
+  // Each Gateway's own listeners, then its ListenerSets' in their precedence.
+  const allListeners = gateways.flatMap((g) => {
+    const key = namespacedName(g);
+    const sets = listenerSets.byGateway.get(key) ?? [];
+    return [...(listenersByGateway.get(key) ?? []), ...sets.flatMap((s) => s.listeners)];
+  });
+  const addresses = addressOutcomes(gateways, options);
+  const pool = options.addressPool !== undefined;
+  // With a pool no two Gateways share an address, so only listeners of one
+  // Gateway can compete for a socket.
+  if (!pool) markConflictsAcrossGateways(ctx, allListeners);
+  const unservable = unservableGateways(ctx, gateways, addresses);
+  refuseSetsOfUnservedGateways(listenerSets, unservable);
+  return {
+    gateways,
+    listenersByGateway,
+    clientCertificates,
+    listenerSets,
+    allListeners,
+    addresses,
+    pool,
+    unservable,
+  };
+}
+
 /** What one memo's owner keeps besides the memo: attachments, virtual hosts, rules. */
 interface KeptState {
   attachments: RouteAttachments;
   hostSets: VirtualHostSets;
 }
 
-/** The state kept with `memo`; forgotten when the memo was emptied (`kept` false). */
-function keptState(memo: TranslateMemo, kept: boolean): KeptState {
+/**
+ * The state kept with `memo`; the attachments are forgotten when the memo
+ * was emptied or the listeners may have changed (every route attaches again).
+ */
+function keptState(memo: TranslateMemo, changes: DependencyChanges): KeptState {
   const state = memo.kept<KeptState>(() => ({
     attachments: new RouteAttachments(),
     hostSets: new VirtualHostSets(),
   }));
-  if (!kept) state.attachments.reset();
+  if (changes.everything || changes.listeners) state.attachments.reset();
   return state;
 }
 
@@ -211,6 +238,7 @@ function attachHttpRoutes(
   inputs: AttachInputs,
   listeners: readonly ListenerState[],
   state: KeptState | undefined,
+  changed: ReadonlySet<string> | undefined,
 ): AttachedHttpRoutes {
   const memo = inputs.memo;
   if (memo === undefined || state === undefined || needsWholePass(inputs.snapshot)) {
@@ -224,7 +252,7 @@ function attachHttpRoutes(
     };
   }
   const kept = state.attachments;
-  kept.update(ctx, inputs, inputs.snapshot.httpRoutes);
+  kept.update(ctx, inputs, inputs.snapshot.httpRoutes, changed ?? new Set());
   if (kept.fresh()) state.hostSets.clear();
   else memo.keepUnseenRoutes();
   kept.fillAttached(listeners);

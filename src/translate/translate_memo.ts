@@ -7,10 +7,12 @@
  * frozen already, so `deepFreeze` skips it too.
  *
  * A compiled route depends on more than its route: Services, EndpointSlices,
- * ReferenceGrants, policies, Secrets, Gateways. Any change to an object
- * other than an HTTPRoute that translate can see (`sameForTranslate`), or
- * to the options (`now` aside: no route reads it), empties the memo, so reuse only ever happens when nothing but routes
- * changed: route churn, the common case at scale. The result is the one a
+ * ReferenceGrants, policies, Secrets, Gateways. Compiling one records what
+ * it read (`dependency_keys.ts`); a change to such an object that translate
+ * can see (`sameForTranslate`) forgets the compiled routes that read it,
+ * and only those (`dependency_changes.ts`). A change to the options (`now`
+ * aside: no route reads it), to more than a few hundred objects of a kind at
+ * once, or to a kind not known there, empties the memo. The result is the one a
  * translate from scratch gives (`tests/translate/translate_memo.test.ts`
  * checks that over random change sequences), except that problems found
  * outside a route's own compilation may come in another order.
@@ -35,6 +37,8 @@ import type { ObjectStatus, Problem, RuleConfig, TranslateOptions } from "../mod
 import type { RouteParentStatus } from "../resources/route_types.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
+import { collectChanges, type DependencyChanges, DependentsIndex } from "./dependency_changes.ts";
+import { GATEWAY_CLIENT_CERTIFICATES } from "./dependency_keys.ts";
 import { objectId } from "./ids.ts";
 import type { TranslateContext } from "./context.ts";
 import type { CompiledRoute } from "./route_rules.ts";
@@ -47,6 +51,8 @@ interface RouteEntry {
   route: HTTPRoute;
   compiled: CompiledRoute;
   problems: Problem[];
+  /** What compiling it read (`dependency_keys.ts`). */
+  reads: readonly string[];
 }
 
 /** A route's status entries by what they were built from, and its last status. */
@@ -64,21 +70,6 @@ interface SortedEntry<T> {
 /** The snapshot's kinds memoised route by route; every other kind is a dependency. */
 const ROUTE_KINDS: ReadonlySet<string> = new Set(["httpRoutes", "grpcRoutes"]);
 
-/**
- * Whether two lists of a dependency kind hold the same objects, or versions
- * of them that translate cannot tell apart (our own status write came back:
- * the store keeps such a version without a rebuild, and the next change must
- * not find the memo emptied by it).
- */
-function sameDependencies(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined) {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i] && !sameForTranslate(a[i] as object, b[i] as object)) return false;
-  }
-  return true;
-}
-
 function sameElements<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a.length !== b.length) return false;
@@ -94,7 +85,11 @@ function optionsKey(options: TranslateOptions): string {
 /** The memo a caller keeps between translates; see the module doc. */
 export class TranslateMemo {
   #dependencies = new Map<string, readonly unknown[] | undefined>();
-  #options = "";
+  #options: string | undefined;
+  /** Compiled routes by the keys of what they read. */
+  #dependents = new DependentsIndex();
+  /** What the listeners were built from last time. */
+  #listenerReads: ReadonlySet<string> = new Set();
   // By `namespace/name`: a new version of a route that translate cannot tell
   // from the old (our status write came back) is compiled no more than the old.
   #routes = new Map<string, RouteEntry>();
@@ -122,30 +117,49 @@ export class TranslateMemo {
   }
 
   /**
-   * Starts a translate: empties the memo when anything but routes changed;
-   * whether it kept what it had.
+   * Starts a translate: finds what changed besides the routes, forgets the
+   * compiled routes built from it (everything, when `everything`).
    */
-  begin(snapshot: Snapshot, options: TranslateOptions): boolean {
+  begin(snapshot: Snapshot, options: TranslateOptions): DependencyChanges {
     const key = optionsKey(options);
-    let same = key === this.#options;
+    const changes: DependencyChanges = {
+      everything: key !== this.#options,
+      listeners: false,
+      keys: new Set(),
+    };
     const lists = snapshot as unknown as Record<string, readonly unknown[] | undefined>;
-    const kinds = Object.keys(lists).filter((kind) => !ROUTE_KINDS.has(kind));
-    if (kinds.length !== this.#dependencies.size) same = false;
-    for (const kind of kinds) {
-      if (same && !sameDependencies(this.#dependencies.get(kind), lists[kind])) same = false;
-      this.#dependencies.set(kind, lists[kind]);
+    for (const kind of new Set([...this.#dependencies.keys(), ...Object.keys(lists)])) {
+      if (ROUTE_KINDS.has(kind)) continue;
+      const after = lists[kind];
+      if (!changes.everything) {
+        collectChanges(kind, this.#dependencies.get(kind) ?? [], after ?? [], changes);
+      }
+      this.#dependencies.set(kind, after);
     }
+    for (const read of changes.keys) if (this.#listenerReads.has(read)) changes.listeners = true;
+    // The listeners read the Gateways' backend client certificates, which
+    // routes with TLS backends carry.
+    if (changes.listeners) changes.keys.add(GATEWAY_CLIENT_CERTIFICATES);
     this.#options = key;
     this.#hostsSeen.clear();
     this.#turn++;
     this.#routesSeen = 0;
     this.#keepUnseen = false;
-    if (same) return true;
-    this.#routes.clear();
-    this.#statuses = new WeakMap();
-    this.#hosts.clear();
-    this.#rules = undefined;
-    return false;
+    if (changes.everything) {
+      this.#routes.clear();
+      this.#dependents.clear();
+      this.#statuses = new WeakMap();
+      this.#hosts.clear();
+      this.#rules = undefined;
+    } else {
+      for (const stale of this.#dependents.dependentsOf(changes.keys)) this.#forget(stale);
+    }
+    return changes;
+  }
+
+  /** Keeps what the listeners of this translate were built from, for the next `begin`. */
+  listenersRead(reads: ReadonlySet<string>): void {
+    this.#listenerReads = reads;
   }
 
   /** `compile(ctx, route)`, or its earlier result for this very route object. */
@@ -167,14 +181,23 @@ export class TranslateMemo {
     }
     this.#misses++;
     const before = ctx.problems.length;
-    const compiled = compile(ctx, route);
+    const outer = ctx.reads;
+    const reads = ctx.reads = new Set<string>();
+    let compiled: CompiledRoute;
+    try {
+      compiled = compile(ctx, route);
+    } finally {
+      ctx.reads = outer;
+    }
+    if (outer !== undefined) { for (const read of reads) outer.add(read); }
     // Problems of other objects found on the way (a policy evaluated on first
     // use) belong to whoever evaluates them next time, not to this route.
     const id = objectId(route.kind, route.metadata.name, route.metadata.namespace);
     const problems = ctx.problems.slice(before).filter((p) => p.object === id);
-    const entry = { key, seen: this.#turn, route, compiled, problems };
+    const entry = { key, seen: this.#turn, route, compiled, problems, reads: [...reads] };
     this.#routesSeen++;
     this.#routes.set(key, entry);
+    this.#dependents.set(key, reads);
     this.#byObject.set(route, entry);
     return compiled;
   }
@@ -184,6 +207,7 @@ export class TranslateMemo {
     if (entry.seen !== this.#turn) this.#routesSeen++;
     entry.seen = this.#turn;
     for (const problem of entry.problems) ctx.problems.push(problem);
+    if (ctx.reads !== undefined) { for (const read of entry.reads) ctx.reads.add(read); }
     return entry.compiled;
   }
 
@@ -271,7 +295,12 @@ export class TranslateMemo {
 
   /** Forgets the compiled route of `kind` `namespace/name` (it is gone). */
   forgetRoute(kind: string, namespace: string, name: string): void {
-    this.#routes.delete(`${kind}/${namespace}/${name}`);
+    this.#forget(`${kind}/${namespace}/${name}`);
+  }
+
+  #forget(key: string): void {
+    this.#routes.delete(key);
+    this.#dependents.delete(key);
   }
 
   /** Ends a translate: forgets the routes and virtual hosts it did not see (gone). */
@@ -279,7 +308,7 @@ export class TranslateMemo {
     evictUnseen(this.#hosts, this.#hostsSeen);
     if (!this.#keepUnseen && this.#routesSeen !== this.#routes.size) {
       for (const [key, entry] of this.#routes) {
-        if (entry.seen !== this.#turn) this.#routes.delete(key);
+        if (entry.seen !== this.#turn) this.#forget(key);
       }
     }
   }
