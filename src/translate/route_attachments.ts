@@ -140,10 +140,18 @@ export class RouteAttachments implements ListenerRoutes {
     return this.#changed === undefined;
   }
 
-  /** Route statuses in `namespace/name` order. */
+  /**
+   * Route statuses as `attach_routes.ts` lists them: those of routes that
+   * name no Gateway of ours first, then the others, each in `namespace/name` order.
+   */
   statuses(): ObjectStatus[] {
     const out: ObjectStatus[] = [];
-    for (const record of this.#sorted) if (record.status !== undefined) out.push(record.status);
+    for (const record of this.#sorted) {
+      if (record.status !== undefined && record.compiled === undefined) out.push(record.status);
+    }
+    for (const record of this.#sorted) {
+      if (record.status !== undefined && record.compiled !== undefined) out.push(record.status);
+    }
     return out;
   }
 

@@ -10,13 +10,15 @@ import { translate } from "../../src/translate/translate.ts";
 import { TranslateMemo } from "../../src/translate/translate_memo.ts";
 import type { HTTPRoute } from "../../src/resources/http_route_types.ts";
 import { MUTATIONS } from "./_snapshot_mutations.ts";
+import { DEPENDENCY_MUTATIONS } from "./_dependency_mutations.ts";
 import type { Snapshot } from "../../src/model/snapshot.ts";
 import type { TranslateOptions, TranslateResult } from "../../src/model/config.ts";
 import { Prng } from "../fuzz/_prng.ts";
-import { loadSnapshot } from "./load_snapshot.ts";
+import { DEFAULT_OPTIONS, loadSnapshot } from "./load_snapshot.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 const STEPS = 30;
+const ALL_MUTATIONS = { ...MUTATIONS, ...DEPENDENCY_MUTATIONS };
 
 function comparable(result: TranslateResult) {
   const problems = result.problems.map((p) => JSON.stringify(p)).sort();
@@ -31,7 +33,7 @@ function runSequence(
   const rng = new Prng(seed);
   const memo = new TranslateMemo();
   const removed: HTTPRoute[] = [];
-  const names = Object.keys(MUTATIONS);
+  const names = Object.keys(ALL_MUTATIONS);
   let current = snapshot;
   let applied = 0;
   let routes = 0;
@@ -45,7 +47,7 @@ function runSequence(
   check("same snapshot again");
   for (let step = 0; step < STEPS; step++) {
     const name = rng.pick(names);
-    const next = MUTATIONS[name](current, rng, removed);
+    const next = ALL_MUTATIONS[name](current, rng, removed);
     if (next === undefined) continue;
     current = next;
     applied++;
@@ -104,4 +106,59 @@ Deno.test("an unchanged route is compiled once, however many translates follow",
   const changedService = { ...snapshot, services: [...snapshot.services].reverse() };
   translate(changedService, options, memo);
   assertEquals(memo.stats().misses, compiled * (snapshot.services.length > 1 ? 2 : 1));
+});
+
+/** A Gateway, two Services with a slice each, three routes to each Service, a Secret nobody uses. */
+function twoServices(): Snapshot {
+  const docs = [
+    `{apiVersion: gateway.networking.k8s.io/v1, kind: GatewayClass, metadata: {name: serval},
+      spec: {controllerName: ${DEFAULT_OPTIONS.controllerName}}}`,
+    `{apiVersion: gateway.networking.k8s.io/v1, kind: Gateway, metadata: {name: gw, namespace: infra},
+      spec: {gatewayClassName: serval, listeners: [{name: http, port: 80, protocol: HTTP,
+      allowedRoutes: {namespaces: {from: All}}}]}}`,
+    `{apiVersion: v1, kind: Secret, metadata: {name: unused, namespace: infra}, type: kubernetes.io/tls,
+      data: {tls.crt: "", tls.key: ""}}`,
+  ];
+  for (const svc of ["a", "b"]) {
+    docs.push(
+      `{apiVersion: v1, kind: Service, metadata: {name: ${svc}, namespace: app},
+        spec: {ports: [{name: http, port: 80}]}}`,
+      `{apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, addressType: IPv4,
+        metadata: {name: ${svc}-1, namespace: app, labels: {kubernetes.io/service-name: ${svc}}},
+        ports: [{name: http, port: 8080}], endpoints: [{addresses: [10.0.0.1]}]}`,
+    );
+    for (let i = 0; i < 3; i++) {
+      docs.push(
+        `{apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute,
+          metadata: {name: ${svc}-${i}, namespace: app},
+          spec: {parentRefs: [{name: gw, namespace: infra}], hostnames: [${svc}${i}.example.com],
+          rules: [{backendRefs: [{name: ${svc}, port: 80}]}]}}`,
+      );
+    }
+  }
+  return loadSnapshot(docs.join("\n---\n"), () => "").snapshot;
+}
+
+Deno.test("a changed Service or EndpointSlice compiles again only the routes to it; a Secret nobody reads, none", () => {
+  const options = DEFAULT_OPTIONS;
+  const memo = new TranslateMemo();
+  let snapshot = twoServices();
+  translate(snapshot, options, memo);
+  assertEquals(memo.stats().misses, 6);
+  const replaceFirst = <K extends "services" | "endpointSlices" | "secrets">(
+    kind: K,
+    edit: (object: Snapshot[K][number]) => void,
+  ) => {
+    const list = [...snapshot[kind]];
+    const changed = structuredClone(list[0]);
+    edit(changed);
+    list[0] = changed;
+    snapshot = { ...snapshot, [kind]: list };
+    const incremental = translate(snapshot, options, memo);
+    assertEquals(comparable(incremental), comparable(translate(snapshot, options)));
+    return memo.stats().misses;
+  };
+  assertEquals(replaceFirst("services", (s) => s.metadata.labels = { v: "2" }), 9);
+  assertEquals(replaceFirst("endpointSlices", (s) => s.endpoints = []), 12);
+  assertEquals(replaceFirst("secrets", (s) => s.data = { "tls.crt": "eA==" }), 12);
 });
