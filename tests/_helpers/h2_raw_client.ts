@@ -103,6 +103,22 @@ export class RawH2Client {
     return this.until((f) => f.type === FrameType.GOAWAY);
   }
 
+  /**
+   * Sends `frames` and a PING, reads up to the PING's ACK (the server
+   * handles frames in order, so its answer to `frames` comes before it) and
+   * returns its RST_STREAM on `streamId` or its GOAWAY if it sent one, else
+   * the ACK.
+   */
+  async answerTo(streamId: number, ...frames: Uint8Array[]): Promise<Frame | undefined> {
+    await this.send(...frames, encodeFrame(FrameType.PING, 0, 0, new Uint8Array(8)));
+    let answer: Frame | undefined;
+    for (let f = await this.next(); f !== undefined; f = await this.next()) {
+      if (f.type === FrameType.PING || f.type === FrameType.GOAWAY) return answer ?? f;
+      if (f.type === FrameType.RST_STREAM && f.streamId === streamId) answer ??= f;
+    }
+    return answer;
+  }
+
   /** Reads frames to the end of the connection and returns them. */
   async rest(): Promise<Frame[]> {
     const frames: Frame[] = [];

@@ -248,9 +248,18 @@ export class H2Connection implements H2ConnectionCore {
     if (stream.contentLength !== undefined && stream.received > stream.contentLength) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA beyond content-length", streamId);
     }
-    if (end && !stream.endOfRequest()) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", streamId);
+    if (end) return this.endOfRequest(stream);
+    // Answered, and the client spent the window we left it without ending the request:
+    // ask it to stop sending (§8.1) rather than reopen the window for bytes we drop.
+    if (stream.localClosed && stream.recvWindow <= 0) this.resetStream(stream, ErrorCode.NO_ERROR);
+  }
+
+  /** END_STREAM arrived on `stream` (DATA or trailers); a stream answered already is now closed. */
+  endOfRequest(stream: H2Stream): void {
+    if (!stream.endOfRequest()) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", stream.id);
     }
+    if (stream.localClosed) this.forget(stream);
   }
 
   /** Starts serving a new stream whose request head was accepted. */
@@ -298,7 +307,10 @@ export class H2Connection implements H2ConnectionCore {
   }
 
   resetStream(stream: H2Stream, code: number): void {
-    if (!stream.localClosed) this.writeReset(stream.id, code);
+    // A stream still held after its response ended is half-closed (local): a reset still goes out.
+    if (!stream.localClosed || this.streams.get(stream.id) === stream) {
+      this.writeReset(stream.id, code);
+    }
     stream.fail(new Error(`The stream was reset (code ${code})`));
     this.forget(stream);
   }
@@ -338,15 +350,20 @@ export class H2Connection implements H2ConnectionCore {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * The response's last frame went out; the handler is done. A request still
+   * coming leaves the stream half-closed (local) (§5.1): its frames meet the
+   * same rules until the client ends or resets it, and its DATA is dropped,
+   * credited to the connection only. A client that spends the stream's
+   * window without ending it is asked to stop (RST_STREAM NO_ERROR, §8.1).
+   */
   #endedLocally(stream: H2Stream): void {
     stream.localClosed = true;
     stream.responseEnded = true;
-    // The response is complete; a request body still coming is not needed (§8.1).
-    if (!stream.remoteClosed) {
-      this.writeReset(stream.id, ErrorCode.NO_ERROR);
-      stream.fail(new Error("The response ended before the request body"));
-    }
-    this.forget(stream);
+    if (stream.remoteClosed) return this.forget(stream);
+    stream.fail(new Error("The response ended before the request body"));
+    stream.finish();
+    if (stream.recvWindow <= 0) this.resetStream(stream, ErrorCode.NO_ERROR);
   }
 
   /** Drops `stream` from the connection and ends it for the handler. */
@@ -358,9 +375,12 @@ export class H2Connection implements H2ConnectionCore {
     this.maybeFinish();
   }
 
-  /** After GOAWAY either way, the connection closes once its streams ended. */
+  /** After GOAWAY either way, the connection closes once its responses ended. */
   maybeFinish(): void {
-    if ((this.goawaySent || this.peerGoneAway) && this.streams.size === 0) this.#terminate();
+    if (!this.goawaySent && !this.peerGoneAway) return;
+    // Streams half-closed (local) have nothing more to give the client.
+    for (const stream of this.streams.values()) if (!stream.responseEnded) return;
+    this.#terminate();
   }
 
   #terminate(): void {

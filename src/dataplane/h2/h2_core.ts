@@ -68,8 +68,10 @@ export interface H2ConnectionCore extends H2StreamHost {
   wakeSenders(): void;
   /** Starts serving a new stream whose request head was accepted. */
   addStream(stream: H2Stream): void;
+  /** END_STREAM arrived on `stream`; throws a stream error when the body contradicts content-length. */
+  endOfRequest(stream: H2Stream): void;
   /** Drops `stream` from the connection and ends it for the handler. */
   forget(stream: H2Stream): void;
-  /** After GOAWAY either way, the connection closes once its streams ended. */
+  /** After GOAWAY either way, the connection closes once its responses ended. */
   maybeFinish(): void;
 }

@@ -153,9 +153,7 @@ export class HeaderBlocks {
     if (!endStream || !validTrailers(fields)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "malformed trailers", stream.id);
     }
-    if (!stream.endOfRequest()) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", stream.id);
-    }
+    this.conn.endOfRequest(stream);
   }
 
   #start(id: number, endStream: boolean, head: RequestHead): void {
@@ -216,6 +214,6 @@ async function serve(
     conn.options.logger?.error("HTTP/2 response failed", { error });
     conn.resetStream(stream, ErrorCode.INTERNAL_ERROR);
   }
+  // The stream is gone now, or half-closed (local) until the client ends it.
   if (!stream.localClosed) conn.resetStream(stream, ErrorCode.INTERNAL_ERROR);
-  conn.forget(stream);
 }

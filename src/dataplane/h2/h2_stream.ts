@@ -90,12 +90,7 @@ export class H2Stream {
           await new Promise<void>((resolve) => this.#wake = resolve);
         }
       },
-      cancel: () => {
-        this.#discarding = true;
-        const queued = this.#queue.reduce((n, c) => n + c.length, 0);
-        this.#queue = [];
-        if (queued > 0) this.host.credit(this, queued);
-      },
+      cancel: () => this.#discard(),
     }, { highWaterMark: 0 });
   }
 
@@ -126,13 +121,19 @@ export class H2Stream {
     return true;
   }
 
-  /** The stream ended abnormally: the body fails, the handler's signal aborts. */
+  /**
+   * The stream ended abnormally, or its response ended before the request:
+   * the body fails, the handler's signal aborts, and DATA from now on is
+   * dropped. What was queued unread is credited back to the connection
+   * (not to the stream, which is closed on our side).
+   */
   fail(error: unknown): void {
     if (this.#failure === undefined && !(this.remoteClosed && this.#queue.length === 0)) {
       this.#failure = error;
     }
     this.localClosed = true;
     this.responseEnded = true;
+    this.#discard();
     this.#signal();
     if (!this.abort.signal.aborted) this.abort.abort(error);
   }
@@ -140,6 +141,13 @@ export class H2Stream {
   /** The stream is gone from its connection. */
   finish(): void {
     this.#complete();
+  }
+
+  #discard(): void {
+    this.#discarding = true;
+    const queued = this.#queue.reduce((n, c) => n + c.length, 0);
+    this.#queue = [];
+    if (queued > 0) this.host.credit(this, queued);
   }
 
   #signal(): void {
