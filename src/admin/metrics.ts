@@ -170,7 +170,24 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
   registerProcessMetrics(registry, options);
-  const requests = createRequestMetrics(registry, options.requestDurationBuckets);
+  // The ids of the table served now, not yet applied to the label sets.
+  let live: RebuildRecord | undefined;
+  let seriesKept = 0;
+  // Series of rules, listeners and backends that are gone are dropped at the
+  // next scrape (before the request families, registered first, are read),
+  // not at every change: walking the series per change cost O(series).
+  const prune = () => {
+    const record = live;
+    live = undefined;
+    if (record === undefined) return;
+    if (record.ruleIds) {
+      const listeners = record.listenerIds ? new Set(record.listenerIds) : undefined;
+      requests.retain(membership(record.ruleIds), listeners);
+    }
+    if (record.backendIds) upstreamErrors.retain(membership(record.backendIds));
+    seriesKept = requests.size;
+  };
+  const requests = createRequestMetrics(registry, options.requestDurationBuckets, prune);
   const upstreamErrors = new UpstreamErrorMetrics(registry);
   const rebuilds = new RebuildMetrics(registry, options.now ?? Date.now);
   const passthrough = new PassthroughMetrics(registry);
@@ -214,11 +231,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     recordRebuild(record) {
       rebuilds.record(record);
       if (!record.ok) return;
-      if (record.ruleIds) {
-        const live = record.listenerIds ? new Set(record.listenerIds) : undefined;
-        requests.retain(membership(record.ruleIds), live);
-      }
-      if (record.backendIds) upstreamErrors.retain(membership(record.backendIds));
+      live = record;
+      // Nobody scraping must not let series of removed rules pile up.
+      if (requests.size > seriesKept * 2 + 64) prune();
     },
     setSourceSynced(kind, isSynced) {
       synced.set({ kind }, isSynced ? 1 : 0);

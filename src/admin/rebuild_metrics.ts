@@ -14,10 +14,14 @@ export interface RebuildRecord {
   ok: boolean;
   /** Time `translate` took; not observed when absent or not finite. */
   translateSeconds?: number;
-  /** Counts in the table now served (ignored when `ok` is false: the old table stays). */
-  routes: number;
-  endpoints: number;
-  listeners: number;
+  /**
+   * Counts in the table now served (ignored when `ok` is false: the old
+   * table stays); read at scrape time, so they may be getters that count
+   * on first read.
+   */
+  readonly routes: number;
+  readonly endpoints: number;
+  readonly listeners: number;
   /** Translate and source problems of this attempt. */
   problems: number;
   /**
@@ -39,10 +43,9 @@ export class RebuildMetrics {
   readonly #lastSuccess: Gauge;
   readonly #lastTimestamp: Gauge;
   readonly #translateDuration: Histogram;
-  readonly #routes: Gauge;
-  readonly #endpoints: Gauge;
-  readonly #listeners: Gauge;
   readonly #problems: Gauge;
+  /** The latest successful record: the sizes of the table served now. */
+  #served: RebuildRecord | undefined;
 
   /** `now`: wall clock in milliseconds since the epoch. */
   constructor(registry: Registry, now: () => number) {
@@ -70,14 +73,35 @@ export class RebuildMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
-    this.#routes = gauge("serval_routes", "Route rules in the table served now.");
-    this.#endpoints = gauge(
+    // The table's sizes are read at scrape time from the record served
+    // now: counting them walks every rule, which a change need not pay.
+    const served = () => this.#served;
+    const gauge = (name: string, help: string, read: (r: RebuildRecord) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const record = served();
+          if (record !== undefined) this.set(read(record));
+        },
+      });
+    gauge("serval_routes", "Route rules in the table served now.", (r) => r.routes);
+    gauge(
       "serval_endpoints",
       "Distinct ready endpoints in the table served now.",
+      (r) => r.endpoints,
     );
-    this.#listeners = gauge("serval_listeners", "Listeners in the table served now.");
-    this.#problems = gauge("serval_config_problems", "Problems found by the latest rebuild.");
+    gauge(
+      "serval_listeners",
+      "Listeners in the table served now.",
+      (r) => r.listeners,
+    );
+    this.#problems = new Gauge({
+      name: "serval_config_problems",
+      help: "Problems found by the latest rebuild.",
+      registers,
+    });
     // Printed at zero from the start, so rate() works from the first scrape.
     for (const result of ["ok", "failed"]) this.#reloads.inc({ result }, 0);
   }
@@ -93,8 +117,6 @@ export class RebuildMetrics {
     }
     if (!record.ok) return;
     this.#lastTimestamp.set(this.#now() / 1000);
-    this.#routes.set(record.routes);
-    this.#endpoints.set(record.endpoints);
-    this.#listeners.set(record.listeners);
+    this.#served = record;
   }
 }

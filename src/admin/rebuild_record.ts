@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { RuleConfig, TranslateResult } from "../model/config.ts";
+import type { GatewayConfig, RuleConfig, TranslateResult } from "../model/config.ts";
 import type { IdSet, RebuildRecord } from "./rebuild_metrics.ts";
 
 /** One rebuild attempt; the runtime's `RebuildAttempt` has this shape. */
@@ -29,53 +29,89 @@ export interface RebuildAttemptLike {
 /**
  * Counts of `result`: rules (`routes`), distinct ready `address:port` pairs
  * (`endpoints`), Gateway listeners merged into the served ports (`listeners`),
- * translate plus source problems, and the rule and backend ids that bound the
- * metric labels. The ids are views over the result, read only when a metric
- * has series to check: at thousands of rules, sets of every id per change
- * were most of a rebuild's bookkeeping.
+ * translate plus source problems, and the rule, listener and backend ids
+ * that bound the metric labels. Everything that walks the table is computed
+ * on first read (a scrape, or pruning label sets), once per result: at
+ * thousands of rules, counting them per change was most of a rebuild's
+ * bookkeeping, and a burst of changes is usually scraped once.
  */
 export function rebuildRecordOf(attempt: RebuildAttemptLike): RebuildRecord {
   const result = attempt.result;
-  const translateProblems = result?.problems.length ?? 0;
-  const record: RebuildRecord = {
-    ok: attempt.ok,
-    translateSeconds: attempt.translateSeconds,
-    routes: 0,
-    endpoints: 0,
-    listeners: 0,
-    problems: translateProblems + attempt.sourceProblems,
-  };
-  if (!result) return record;
-
-  const { config } = result;
-  const rules = Object.values(config.rules);
-  const endpoints = new Set<string>();
-  // Rules of one Service port share its endpoint list: each list counts once.
-  const lists = new Set<RuleConfig["backends"][number]["endpoints"]>();
-  for (const rule of rules) {
-    for (const backend of rule.backends) {
-      if (lists.has(backend.endpoints)) continue;
-      lists.add(backend.endpoints);
-      for (const e of backend.endpoints) endpoints.add(`${e.address}:${e.port}`);
-    }
+  const problems = (result?.problems.length ?? 0) + attempt.sourceProblems;
+  if (!result) {
+    return {
+      ok: attempt.ok,
+      translateSeconds: attempt.translateSeconds,
+      routes: 0,
+      endpoints: 0,
+      listeners: 0,
+      problems,
+    };
   }
-  let listeners = 0;
-  const listenerIds: string[] = [];
-  for (const port of config.ports) {
-    for (const listener of port.listeners) {
-      listeners += listener.ids.length;
-      listenerIds.push(listener.id);
-    }
-  }
-  record.routes = rules.length;
-  record.endpoints = endpoints.size;
-  record.listeners = listeners;
-  record.ruleIds = new KeysOf(config.rules);
-  record.listenerIds = listenerIds;
-  record.backendIds = new LazyIds(() => backendIdsOf(rules));
-  return record;
+  return new ResultRecord(attempt.ok, attempt.translateSeconds, problems, result);
 }
 
+/** A record whose counts and ids are read from its result on demand. */
+class ResultRecord implements RebuildRecord {
+  readonly ok: boolean;
+  readonly translateSeconds: number | undefined;
+  readonly problems: number;
+  readonly ruleIds: IdSet;
+  readonly backendIds: IdSet;
+  readonly #config: GatewayConfig;
+  #counts: { routes: number; endpoints: number; listeners: number } | undefined;
+  #listenerIds: string[] | undefined;
+
+  constructor(
+    ok: boolean,
+    translateSeconds: number | undefined,
+    problems: number,
+    result: TranslateResult,
+  ) {
+    this.ok = ok;
+    this.translateSeconds = translateSeconds;
+    this.problems = problems;
+    this.#config = result.config;
+    this.ruleIds = new KeysOf(result.config.rules);
+    this.backendIds = new LazyIds(() => backendIdsOf(Object.values(this.#config.rules)));
+  }
+
+  get routes(): number {
+    return this.#count().routes;
+  }
+
+  get endpoints(): number {
+    return this.#count().endpoints;
+  }
+
+  get listeners(): number {
+    return this.#count().listeners;
+  }
+
+  get listenerIds(): Iterable<string> {
+    return this.#listenerIds ??= this.#config.ports.flatMap((p) => p.listeners.map((l) => l.id));
+  }
+
+  #count(): { routes: number; endpoints: number; listeners: number } {
+    if (this.#counts !== undefined) return this.#counts;
+    const rules = Object.values(this.#config.rules);
+    const endpoints = new Set<string>();
+    // Rules of one Service port share its endpoint list: each list counts once.
+    const lists = new Set<RuleConfig["backends"][number]["endpoints"]>();
+    for (const rule of rules) {
+      for (const backend of rule.backends) {
+        if (lists.has(backend.endpoints)) continue;
+        lists.add(backend.endpoints);
+        for (const e of backend.endpoints) endpoints.add(`${e.address}:${e.port}`);
+      }
+    }
+    let listeners = 0;
+    for (const port of this.#config.ports) {
+      for (const listener of port.listeners) listeners += listener.ids.length;
+    }
+    return this.#counts = { routes: rules.length, endpoints: endpoints.size, listeners };
+  }
+}
 function backendIdsOf(rules: readonly RuleConfig[]): Set<string> {
   const ids = new Set<string>();
   for (const rule of rules) {

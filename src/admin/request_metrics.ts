@@ -76,12 +76,15 @@ export interface RequestMetrics {
    * `listeners` (when given); `none` is always kept.
    */
   retain(routes: { has(id: string): boolean }, listeners?: ReadonlySet<string>): void;
+  /** How many (listener, route) series exist. */
+  readonly size: number;
 }
 
 /** Registers both request families in `registry`. */
 export function createRequestMetrics(
   registry: Registry,
   buckets: readonly number[] = REQUEST_DURATION_BUCKETS,
+  beforeCollect?: () => void,
 ): RequestMetrics {
   const series = new RequestSeries(Float64Array.from(buckets));
   const reset = () => series.clear();
@@ -89,14 +92,20 @@ export function createRequestMetrics(
     name: "serval_http_requests_total",
     help: "Requests served, by listener, rule id, method and status code.",
     type: "counter",
-    values: () => series.countValues(),
+    values: () => {
+      beforeCollect?.();
+      return series.countValues();
+    },
     reset,
   }));
   registry.registerMetric(collector({
     name: DURATION_NAME,
     help: "Time from a request's arrival to its response head, by listener and rule id.",
     type: "histogram",
-    values: () => series.durationValues(),
+    values: () => {
+      beforeCollect?.();
+      return series.durationValues();
+    },
     reset,
   }));
   return series;
@@ -108,6 +117,7 @@ const DURATION_NAME = "serval_http_request_duration_seconds";
 class RequestSeries implements RequestMetrics {
   readonly #bounds: Float64Array;
   readonly #byListener = new Map<string, Map<string, Series>>();
+  #size = 0;
 
   constructor(bounds: Float64Array) {
     this.#bounds = bounds;
@@ -130,20 +140,29 @@ class RequestSeries implements RequestMetrics {
     s.count++;
   };
 
+  get size(): number {
+    return this.#size;
+  }
+
   retain(liveRoutes: { has(id: string): boolean }, liveListeners?: ReadonlySet<string>): void {
     for (const [listener, routes] of this.#byListener) {
       if (listener !== "none" && liveListeners && !liveListeners.has(listener)) {
+        this.#size -= routes.size;
         this.#byListener.delete(listener);
         continue;
       }
       for (const route of routes.keys()) {
-        if (route !== "none" && !liveRoutes.has(route)) routes.delete(route);
+        if (route !== "none" && !liveRoutes.has(route)) {
+          routes.delete(route);
+          this.#size -= 1;
+        }
       }
     }
   }
 
   clear(): void {
     this.#byListener.clear();
+    this.#size = 0;
   }
 
   /** The samples of `serval_http_requests_total`. */
@@ -205,6 +224,7 @@ class RequestSeries implements RequestMetrics {
         count: 0,
       };
       routes.set(route, series);
+      this.#size += 1;
     }
     return series;
   }

@@ -48,7 +48,6 @@ export interface ServedFacts {
   reason: string;
   generation: number;
   result: TranslateResult;
-  rules: number;
   sourceProblems: Problem[];
   listeners: ListenerPortState[];
 }
@@ -82,7 +81,6 @@ export function logServed(log: Logger, facts: ServedFacts, timeline: RebuildTime
     ports: result.config.ports.map((p) =>
       p.address === undefined ? p.port : `${p.address}:${p.port}`
     ),
-    rules: facts.rules,
     problems: result.problems.length,
     sourceProblems: sourceProblems.length,
     ...timelineFields(timeline),

@@ -238,12 +238,18 @@ class TableReconciler implements Reconciler {
     const sourceProblems = this.#deps.source.problems();
     const generation = this.#generation;
     const problems = result.problems.length + sourceProblems.length;
+    const ports = result.config.ports.length;
+    const ruleCount = () => this.#ruleCount(result);
+    let message: string | undefined;
     this.#last = {
       time: this.#now().toISOString(),
       ok: true,
       generation,
-      message: `Served generation ${generation}: ${result.config.ports.length} port(s), ` +
-        `${this.#ruleCount(result)} rule(s), ${problems} problem(s)`,
+      // Written when read: counting thousands of rules is not a change's work.
+      get message() {
+        return message ??= `Served generation ${generation}: ${ports} port(s), ` +
+          `${ruleCount()} rule(s), ${problems} problem(s)`;
+      },
     };
     this.#deps.observer?.rebuilt({
       ok: true,
@@ -258,7 +264,6 @@ class TableReconciler implements Reconciler {
       reason,
       generation,
       result,
-      rules: this.#ruleCount(result),
       sourceProblems,
       listeners: this.#listeners,
     }, {

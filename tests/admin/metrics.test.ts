@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createMetrics } from "../../src/admin/metrics.ts";
+import type { RuleConfig } from "../../src/model/config.ts";
 
 const LISTENER = "gateway/default/gw/listener/http";
 const ROUTE = "httproute/default/web/rule/0";
@@ -284,4 +285,30 @@ Deno.test("client events are counted per family and reason, every reason printed
   assert(text.includes('serval_client_connections_rejected_total{reason="global"} 0'));
   assert(text.includes('serval_client_timeouts_total{kind="header"} 1'));
   assert(text.includes('serval_http_policy_rejections_total{reason="missing_host"} 1'));
+});
+
+Deno.test("a rebuild leaves the table's sizes uncounted until a scrape reads them", async () => {
+  const m = createMetrics({ defaultMetrics: false });
+  const { rebuildRecordOf } = await import("../../src/admin/rebuild_record.ts");
+  let walks = 0;
+  const rule = { backends: [], filters: [] } as unknown as RuleConfig;
+  const rules = new Proxy<Record<string, RuleConfig>>({ "r/0": rule }, {
+    ownKeys(target) {
+      walks += 1;
+      return Reflect.ownKeys(target);
+    },
+  });
+  const result = {
+    config: { ports: [], rules },
+    certificates: [],
+    statuses: [],
+    problems: [],
+  };
+  for (let i = 0; i < 3; i++) {
+    m.recordRebuild(rebuildRecordOf({ ok: true, result, sourceProblems: 0 }));
+  }
+  assertEquals(walks, 0, "three changes, no walk over the rules");
+  const text = await m.registry.metrics();
+  assertEquals(sample(text, "serval_routes"), 1);
+  assertEquals(walks, 1, "one scrape, one walk");
 });
