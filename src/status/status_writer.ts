@@ -45,6 +45,7 @@ import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { createTokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
+import { listChanges } from "../model/list_changes.ts";
 
 type Json = Record<string, unknown>;
 
@@ -123,7 +124,10 @@ class QueuedStatusWriter implements StatusWriter {
   readonly #written = new Map<string, { fromVersion: string; object: Json }>();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeStore: () => void;
-  #wanted = new Map<string, ObjectStatus>();
+  /** The statuses of the latest result, by object key. */
+  readonly #wanted = new Map<string, ObjectStatus>();
+  /** The latest result's list, to compare the next one with. */
+  #statuses: readonly ObjectStatus[] = [];
   #running: Promise<void> | undefined;
   #stopped = false;
   #inFlight = new AbortController();
@@ -166,17 +170,24 @@ class QueuedStatusWriter implements StatusWriter {
   /** The reconciler's status sink (a bound function: it is passed around alone). */
   readonly update = (result: TranslateResult): void => {
     try {
-      const next = new Map<string, ObjectStatus>();
-      for (const s of result.statuses) next.set(this.#keyOf(s), s);
-      // Only statuses that are new objects are compared again: translate hands
+      // Only statuses that are new objects are looked at: translate hands
       // back the very same object for a route it did not recompute, and a
       // status someone else changed comes through the store's quiet changes.
-      // At thousands of routes, comparing them all per change was most of
-      // the status work.
-      const previous = this.#wanted;
-      for (const [key, status] of next) if (previous.get(key) !== status) this.#dirty.add(key);
-      for (const key of this.#dirty) if (!next.has(key)) this.#dirty.delete(key);
-      this.#wanted = next;
+      // At thousands of routes, even keying every status per change was
+      // most of the status work; the lists are compared side by side.
+      const { added, removed } = listChanges(this.#statuses, result.statuses);
+      this.#statuses = result.statuses;
+      for (const status of removed) {
+        const key = this.#keyOf(status);
+        if (this.#wanted.get(key) !== status) continue;
+        this.#wanted.delete(key);
+        this.#dirty.delete(key);
+      }
+      for (const status of added) {
+        const key = this.#keyOf(status);
+        this.#wanted.set(key, status);
+        this.#dirty.add(key);
+      }
       this.#kick();
     } catch (err) {
       this.#log.error("cannot queue statuses", { error: err });

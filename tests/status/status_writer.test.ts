@@ -445,3 +445,48 @@ Deno.test("a status someone else overwrites is written again without a new resul
   await env.writer.idle();
   assertEquals(env.writer.stats().writes, 2);
 });
+
+Deno.test("a result checks only the statuses that are new objects, added or gone", async () => {
+  const store = createStore();
+  const routes = Array.from({ length: 50 }, (_, i) =>
+    ({
+      ...httpRoute(`r${i}`),
+      metadata: { name: `r${i}`, namespace: "default", resourceVersion: "1" },
+    }) as unknown as GatewayResource);
+  store.replaceKind("HTTPRoute", routes);
+  const patched: string[] = [];
+  const writer = createStatusWriter({
+    client: {
+      server: "https://127.0.0.1:1",
+      request: () => new Promise(() => {}),
+      json: <T>(_method: string, path: string) => {
+        patched.push(path.split("/").at(-2)!);
+        return Promise.resolve({ metadata: { resourceVersion: "2" } } as T);
+      },
+      close() {},
+    },
+    store,
+    controllerName: CONTROLLER,
+    logger: silentLogger,
+    rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+  });
+  const statuses = routes.map((_, i) => ({ ...routeStatus(), name: `r${i}` }));
+  writer.update(result(statuses));
+  await writer.idle();
+  assertEquals(patched.length, 50);
+  patched.length = 0;
+  // r7 recomputed (a new object), r30 gone, the rest handed back as they were.
+  const next = statuses.filter((s) => s.name !== "r30");
+  next[7] = { ...routeStatus(), name: "r7", generation: 2 };
+  writer.update(result(next));
+  await writer.idle();
+  assertEquals(patched, ["r7"]);
+  assertEquals(writer.stats().pending, 0);
+  // r30 is back and r7 as it was: both are checked again.
+  patched.length = 0;
+  writer.update(result(statuses));
+  await writer.idle();
+  assertEquals(patched.sort(), ["r30", "r7"]);
+  await writer.stop();
+  store.close();
+});
