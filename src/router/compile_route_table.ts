@@ -16,6 +16,7 @@ import { compileMatch } from "./compiled_match.ts";
 import { HostIndex } from "./host_index.ts";
 import { PathIndex } from "./path_index.ts";
 import { LazyQuery } from "./query_params.ts";
+import { listChanges } from "../model/list_changes.ts";
 
 interface CompiledListener {
   config: ListenerConfig;
@@ -114,6 +115,7 @@ interface CachedVirtualHost {
 
 interface CachedListener {
   head: string;
+  /** A plain copy of the listener's hosts (see `listChanges`). */
   hosts: readonly VirtualHostConfig[];
   index: HostIndex<PathIndex<RouteMatch>>;
 }
@@ -168,27 +170,31 @@ function compileListener(
   // virtual hosts: they would keep the config it was compiled from alive, and
   // that config's stale hosts their own old results, one more for each change.
   const resultListener: ListenerConfig = Object.freeze({ ...listener, virtualHosts: [] });
-  const hosts = listener.virtualHosts;
   const before = cache.listeners.get(key);
-  const virtualHosts = before !== undefined && before.head === head
-    ? patchHosts(before, hosts, resultListener, rules, cache.hosts)
+  let patched = before !== undefined && before.head === head
+    ? patchHosts(before, listener.virtualHosts, resultListener, rules, cache.hosts)
     : undefined;
-  const index = virtualHosts ?? new HostIndex<PathIndex<RouteMatch>>();
-  if (virtualHosts === undefined) {
+  if (patched === undefined) {
+    const hosts = Array.from(listener.virtualHosts);
+    const index = new HostIndex<PathIndex<RouteMatch>>();
     for (const host of hosts) {
       index.add(host.hostname, compileHost(host, resultListener, rules, cache.hosts, head));
     }
+    patched = { hosts, index };
   }
-  seen.set(key, { head, hosts, index });
-  return { config: listener, virtualHosts: index };
+  seen.set(key, { head, ...patched });
+  return { config: listener, virtualHosts: patched.index };
 }
 
 /**
  * The listener's earlier host index with the hosts that are not the same
- * objects as before compiled again; `undefined` when a hostname comes twice
+ * objects as before compiled again, and a plain copy of the host list to
+ * compare the next one with; `undefined` when a hostname comes twice
  * (the first would win: compile in full). A host object that comes again is
  * taken with the rules it came with before (see `createRouteTableCompiler`):
  * looking up every rule of thousands of hosts was most of a change's cost.
+ * The two host lists are compared side by side and the index is a layered
+ * copy, so a change costs about the hosts it touched.
  */
 function patchHosts(
   before: CachedListener,
@@ -196,16 +202,16 @@ function patchHosts(
   resultListener: ListenerConfig,
   rules: Record<string, RuleConfig>,
   cache: RouteTableCache["hosts"],
-): HostIndex<PathIndex<RouteMatch>> | undefined {
-  const gone = new Set(before.hosts);
-  const changed: VirtualHostConfig[] = [];
-  for (const host of hosts) if (!gone.delete(host)) changed.push(host);
+): Pick<CachedListener, "hosts" | "index"> | undefined {
+  const { added, removed, list } = listChanges(before.hosts, hosts);
+  // Nothing changed: the index is never changed once built, so it is shared.
+  if (added.length === 0 && removed.length === 0) return { hosts: list, index: before.index };
   const index = before.index.clone();
-  for (const host of gone) index.delete(host.hostname);
-  for (const host of changed) {
+  for (const host of removed) index.delete(host.hostname);
+  for (const host of added) {
     index.add(host.hostname, compileHost(host, resultListener, rules, cache, before.head));
   }
-  return index.size === hosts.length ? index : undefined;
+  return index.size === list.length ? { hosts: list, index } : undefined;
 }
 
 /** Whether `host`'s matches name the very rule objects its cached form was compiled with. */

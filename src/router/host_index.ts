@@ -1,15 +1,18 @@
 /**
  * Host lookup whose cost depends on the number of labels in the request host,
- * never on the number of host names indexed: an exact `Map`, and a `Map` of
- * wildcard suffixes probed once per label of the request host.
+ * never on the number of host names indexed: an exact map, and a map of
+ * wildcard suffixes probed once per label of the request host. Both are
+ * `LayeredMap`s, so a changed copy (`clone`) costs the changes, not the hosts.
  * @module
  */
+import { LayeredMap } from "./layered_map.ts";
 
 /**
  * Values keyed by host pattern: an exact host (`api.example.com`), a wildcard
  * (`*.example.com`, which matches one or more labels in place of `*`, never
  * `example.com` itself), or the catch-all (`*` or `null`). Built, then only
- * read (a changed copy comes from `clone`). When a pattern is added twice,
+ * read (a changed copy comes from `clone`, which shares the entries of this
+ * one and costs about the changes since). When a pattern is added twice,
  * the first value is kept.
  *
  * @example
@@ -23,9 +26,9 @@
  * ```
  */
 export class HostIndex<T> {
-  #exact = new Map<string, T>();
+  #exact = new LayeredMap<string, T>();
   /** Key: the wildcard without its `*` (`.example.com`). */
-  #wildcard = new Map<string, T>();
+  #wildcard = new LayeredMap<string, T>();
   #any: T | undefined;
   #anySet = false;
 
@@ -37,8 +40,8 @@ export class HostIndex<T> {
   /** A copy to change while this one stays as it is (say, served). */
   clone(): HostIndex<T> {
     const copy = new HostIndex<T>();
-    copy.#exact = new Map(this.#exact);
-    copy.#wildcard = new Map(this.#wildcard);
+    copy.#exact = this.#exact.fork();
+    copy.#wildcard = this.#wildcard.fork();
     copy.#any = this.#any;
     copy.#anySet = this.#anySet;
     return copy;

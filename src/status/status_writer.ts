@@ -175,8 +175,8 @@ class QueuedStatusWriter implements StatusWriter {
       // status someone else changed comes through the store's quiet changes.
       // At thousands of routes, even keying every status per change was
       // most of the status work; the lists are compared side by side.
-      const { added, removed } = listChanges(this.#statuses, result.statuses);
-      this.#statuses = result.statuses;
+      const { added, removed, list } = listChanges(this.#statuses, result.statuses);
+      this.#statuses = list;
       for (const status of removed) {
         const key = this.#keyOf(status);
         if (this.#wanted.get(key) !== status) continue;

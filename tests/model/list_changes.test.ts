@@ -25,7 +25,10 @@ function assertSameObjects(got: readonly Item[], want: readonly Item[], what: st
 
 Deno.test("identical lists have no changes", () => {
   const list = [item("a"), item("b")];
-  assertEquals(listChanges(list, [...list]), { added: [], removed: [] });
+  const changes = listChanges(list, Object.freeze([...list]));
+  assertEquals([changes.added, changes.removed], [[], []]);
+  assertEquals(changes.list, list, "a plain copy of the new list");
+  assertEquals(Object.isFrozen(changes.list), false);
 });
 
 Deno.test("a replaced object is one added and one removed", () => {
@@ -42,12 +45,14 @@ Deno.test("an insertion and a removal far apart in a long list are found as such
   const inserted = item("new");
   after.splice(10, 0, inserted);
   const removed = after.splice(900, 1);
-  assertEquals(listChanges(before, after), { added: [inserted], removed });
+  const changes = listChanges(before, after);
+  assertEquals([changes.added, changes.removed], [[inserted], removed]);
 });
 
 Deno.test("a reordered list only moved its objects: no changes", () => {
   const list = Array.from({ length: 50 }, (_, i) => item(`x${i}`));
-  assertEquals(listChanges(list, [...list].reverse()), { added: [], removed: [] });
+  const changes = listChanges(list, [...list].reverse());
+  assertEquals([changes.added, changes.removed], [[], []]);
 });
 
 Deno.test("random edits give what two sets give", () => {
@@ -73,7 +78,8 @@ Deno.test("random edits give what two sets give", () => {
       const want = bySets(before, after);
       assertSameObjects(got.added, want.added, `added, round ${round} step ${step}`);
       assertSameObjects(got.removed, want.removed, `removed, round ${round} step ${step}`);
-      before = after;
+      assertEquals(got.list, after);
+      before = got.list;
     }
   }
 });

@@ -11,7 +11,7 @@ import {
   compileRouteTable,
   createRouteTableCompiler,
 } from "../../src/router/compile_route_table.ts";
-import type { GatewayConfig } from "../../src/model/config.ts";
+import type { GatewayConfig, RuleConfig, VirtualHostConfig } from "../../src/model/config.ts";
 import type { RouteMatch, RouteRequest, RouteTable } from "../../src/router/router.ts";
 import { Prng } from "../fuzz/_prng.ts";
 import { loadSnapshot } from "../translate/load_snapshot.ts";
@@ -75,4 +75,81 @@ Deno.test("a table compiled with reused virtual hosts answers like one compiled 
     }
   });
   assert(probes > files.length * 20, `only ${probes} requests`);
+});
+
+/** One virtual host with one match and its rule, made anew for each version. */
+function hostVersion(hostname: string, version: number) {
+  const id = `httproute/default/${hostname}/rule/0`;
+  const rule = {
+    id,
+    filters: [],
+    backends: [],
+    invalidWeight: 0,
+    version,
+  } as unknown as RuleConfig;
+  const host: VirtualHostConfig = {
+    hostname,
+    matches: [{
+      id: `${id}/match/0`,
+      rule: id,
+      route: `httproute/default/${hostname}`,
+      path: { type: "PathPrefix", value: version % 2 === 0 ? "/" : "/odd" },
+      headers: [],
+      queryParams: [],
+    }],
+  };
+  return { host, rule };
+}
+
+Deno.test("at hundreds of hosts, a table patched change after change answers like one compiled from scratch", () => {
+  const rng = new Prng(99);
+  const names = Array.from({ length: 400 }, (_, i) => i % 40 === 0 ? `*.w${i}.test` : `h${i}.test`);
+  // Hostname → its current version; absent: not served.
+  const live = new Map<string, { host: VirtualHostConfig; rule: RuleConfig }>();
+  for (const name of names.slice(0, 300)) live.set(name, hostVersion(name, 0));
+  const compile = createRouteTableCompiler();
+  const listener = {
+    id: "gateway/default/gw/listener/http",
+    ids: ["gateway/default/gw/listener/http"],
+    hostname: null,
+    port: 80,
+    protocol: "HTTP" as const,
+  };
+  for (let step = 0; step < 150; step++) {
+    for (let c = rng.int(4); c >= 0; c--) {
+      const name = rng.pick(names);
+      if (live.has(name) && rng.chance(0.4)) live.delete(name);
+      else live.set(name, hostVersion(name, step + 1));
+    }
+    const sorted = [...live.keys()].sort();
+    const rules: Record<string, RuleConfig> = {};
+    for (const name of sorted) rules[live.get(name)!.rule.id] = live.get(name)!.rule;
+    const config: GatewayConfig = {
+      ports: [{
+        port: 80,
+        protocol: "HTTP",
+        listeners: [{ ...listener, virtualHosts: sorted.map((n) => live.get(n)!.host) }],
+      }],
+      rules,
+    };
+    const reused = compile(config);
+    const fresh = compileRouteTable(config);
+    for (const name of names) {
+      for (const path of ["/", "/odd"]) {
+        const request: RouteRequest = {
+          port: 80,
+          host: name.replace("*", "a"),
+          method: "GET",
+          path,
+          query: "",
+          headers: new Headers(),
+        };
+        assertEquals(
+          answer(reused, request),
+          answer(fresh, request),
+          `${name}${path} step ${step}`,
+        );
+      }
+    }
+  }
 });

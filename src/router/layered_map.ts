@@ -1,0 +1,103 @@
+/**
+ * A map whose copies share most of their entries: a base `Map` that no copy
+ * changes, under a small map of the entries set or deleted since. A copy
+ * costs the changes made since the base, not the whole map; once those pass
+ * about the square root of the base's size, the copy folds them into a new
+ * base of its own. At thousands of virtual hosts a change then copies a few
+ * dozen entries instead of every host name, and a full copy comes once
+ * every few dozen changes.
+ *
+ * @example
+ * ```ts
+ * import { LayeredMap } from "./layered_map.ts";
+ * const a = new LayeredMap<string, number>();
+ * a.set("x", 1);
+ * const b = a.fork();
+ * b.delete("x");
+ * [a.get("x"), b.get("x")]; // [1, undefined]
+ * ```
+ * @module
+ */
+
+const GONE: unique symbol = Symbol("gone");
+
+/** Fewest changes a copy carries before folding them into a new base. */
+const MIN_LAYER = 16;
+
+/** A map with cheap copies (`fork`); values must not be `undefined`. */
+export class LayeredMap<K, V> {
+  #base: Map<K, V>;
+  /** Set and deleted entries since the base; `undefined` when there are none. */
+  #layer: Map<K, V | typeof GONE> | undefined;
+  #size: number;
+
+  constructor(base: Map<K, V> = new Map(), layer?: Map<K, V | typeof GONE>, size = base.size) {
+    this.#base = base;
+    this.#layer = layer;
+    this.#size = size;
+  }
+
+  /** How many entries. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The value under `key`, if any. */
+  get(key: K): V | undefined {
+    const layer = this.#layer;
+    if (layer !== undefined) {
+      const value = layer.get(key);
+      if (value !== undefined) return value === GONE ? undefined : value;
+    }
+    return this.#base.get(key);
+  }
+
+  /** Whether `key` has a value. */
+  has(key: K): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Sets `key` (this copy only). */
+  set(key: K, value: V): void {
+    if (!this.has(key)) this.#size++;
+    this.#changes().set(key, value);
+  }
+
+  /** Deletes `key` (this copy only). */
+  delete(key: K): void {
+    if (!this.has(key)) return;
+    this.#size--;
+    if (this.#base.has(key)) this.#changes().set(key, GONE);
+    else this.#layer?.delete(key);
+  }
+
+  /**
+   * A copy to change while this one stays as it is. Both keep sharing the
+   * base, so neither may change it: changes go to each one's own layer.
+   */
+  fork(): LayeredMap<K, V> {
+    const layer = this.#layer;
+    if (layer === undefined) return new LayeredMap(this.#base, undefined, this.#size);
+    if (layer.size * layer.size > this.#base.size && layer.size > MIN_LAYER) {
+      return new LayeredMap(this.#folded());
+    }
+    return new LayeredMap(this.#base, new Map(layer), this.#size);
+  }
+
+  /** Every entry (for tests and dumps; the order is not insertion order). */
+  *entries(): IterableIterator<[K, V]> {
+    const layer = this.#layer;
+    for (const [key, value] of this.#base) if (!layer?.has(key)) yield [key, value];
+    if (layer === undefined) return;
+    for (const [key, value] of layer) if (value !== GONE) yield [key, value];
+  }
+
+  /** The layer's changes, made on first write: a fresh copy shares nothing it would write. */
+  #changes(): Map<K, V | typeof GONE> {
+    return this.#layer ??= new Map();
+  }
+
+  #folded(): Map<K, V> {
+    return new Map(this.entries());
+  }
+}

@@ -1,0 +1,54 @@
+import { assertEquals } from "@std/assert";
+import { LayeredMap } from "../../src/router/layered_map.ts";
+import { Prng } from "../fuzz/_prng.ts";
+
+function contents(map: LayeredMap<string, number>): [string, number][] {
+  return [...map.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+
+function modelContents(model: Map<string, number>): [string, number][] {
+  return [...model].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+
+Deno.test("a fork changes alone: the map it came from keeps its entries", () => {
+  const a = new LayeredMap<string, number>();
+  a.set("x", 1);
+  a.set("y", 2);
+  const b = a.fork();
+  b.delete("x");
+  b.set("y", 3);
+  b.set("z", 4);
+  assertEquals(contents(a), [["x", 1], ["y", 2]]);
+  assertEquals(contents(b), [["y", 3], ["z", 4]]);
+  assertEquals([a.size, b.size], [2, 2]);
+  assertEquals([b.get("x"), b.has("x"), b.get("z")], [undefined, false, 4]);
+});
+
+Deno.test("chains of forks with random changes read like plain maps, old forks unchanged", () => {
+  const prng = new Prng(41);
+  const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+  let map = new LayeredMap<string, number>();
+  let model = new Map<string, number>();
+  const kept: { map: LayeredMap<string, number>; model: [string, number][] }[] = [];
+  for (let step = 0; step < 400; step++) {
+    map = map.fork();
+    model = new Map(model);
+    // Many changes at first (a build), then a few per step (changes), so layers fold.
+    const changes = step === 0 ? 250 : prng.int(6);
+    for (let c = 0; c < changes; c++) {
+      const key = prng.pick(keys);
+      if (prng.chance(0.3)) {
+        map.delete(key);
+        model.delete(key);
+      } else {
+        const value = prng.int(1000) + 1;
+        map.set(key, value);
+        model.set(key, value);
+      }
+    }
+    assertEquals(map.size, model.size, `size at step ${step}`);
+    for (const key of keys) assertEquals(map.get(key), model.get(key), `${key} at step ${step}`);
+    if (step % 37 === 0) kept.push({ map, model: modelContents(model) });
+  }
+  for (const { map, model } of kept) assertEquals(contents(map), model);
+});
