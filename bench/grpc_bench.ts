@@ -27,6 +27,7 @@
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import { go, rigPaths } from "../scripts/conformance/rig_build.ts";
 import { grpcCall } from "../tests/_helpers/grpc_peer.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
 import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
 import { median } from "./_rounds.ts";
 
@@ -241,18 +242,9 @@ http {
 }
 
 function manifests(gatewayPort: number, backendPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners: [{ name: grpc, protocol: HTTP, port: ${gatewayPort} }]
----
+  return `${
+    classAndGatewayYaml("bench", [`{ name: grpc, protocol: HTTP, port: ${gatewayPort} }`])
+  }---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
 metadata: { name: bench, namespace: default }
@@ -260,17 +252,5 @@ spec:
   parentRefs: [{ name: bench }]
   rules: [{ backendRefs: [{ name: backend, port: 8080 }] }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${backendPort} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: backend-1, namespace: default, labels: { kubernetes.io/service-name: backend } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${backendPort} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
+${loopbackServiceYaml("backend", backendPort, { name: "grpc", port: 8080 })}`;
 }

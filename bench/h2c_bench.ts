@@ -46,6 +46,7 @@ import {
   waitFor200,
   type WrkResult,
 } from "./_processes.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
 import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
 
 function flag(name: string, fallback: string): string {
@@ -241,19 +242,9 @@ Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () =>
 }
 
 function benchManifests(gatewayPort: number, backendPort: number, appProtocol: string): string {
-  const protocolLine = appProtocol === "" ? "" : `\n      appProtocol: ${appProtocol}`;
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners: [{ name: http, protocol: HTTP, port: ${gatewayPort} }]
----
+  return `${
+    classAndGatewayYaml("bench", [`{ name: http, protocol: HTTP, port: ${gatewayPort} }`])
+  }---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: bench, namespace: default }
@@ -261,24 +252,5 @@ spec:
   parentRefs: [{ name: bench }]
   rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: default }
-spec:
-  ports:
-    - name: http
-      port: 80
-      targetPort: ${backendPort}
-      protocol: TCP${protocolLine}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels: { kubernetes.io/service-name: backend }
-addressType: IPv4
-ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
-`;
+${loopbackServiceYaml("backend", backendPort, { appProtocol: appProtocol || undefined })}`;
 }

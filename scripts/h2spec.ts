@@ -26,6 +26,12 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import {
+  classAndGatewayYaml,
+  httpsListener,
+  loopbackServiceYaml,
+  tlsSecretYaml,
+} from "../bench/_manifests.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { startEchoBackend } from "../tests/_helpers/echo_backend.ts";
 import { freePorts, startGateway } from "../tests/_helpers/gateway_process.ts";
@@ -98,30 +104,13 @@ async function installH2spec(): Promise<string> {
   return bin;
 }
 
-function service(name: string, port: number): string {
-  return `---
-apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec: { ports: [{ name: http, port: 80, targetPort: ${port} }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: http, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
-}
-
 function manifests(
   ports: Record<string, number>,
   echoPort: number,
   cert: string,
   key: string,
 ) {
-  const indent = (pem: string) => pem.trim().split("\n").map((l) => `    ${l}`).join("\n");
-  const route = (kind: string, name: string, backend: string, sections: string[], host = "") =>
+  const route = (kind: string, name: string, sections: string[], host = "") =>
     `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: ${kind}
@@ -130,39 +119,19 @@ spec:
   parentRefs: [${sections.map((s) => `{ name: h2spec, sectionName: ${s} }`).join(", ")}]${
       host ? `\n  hostnames: [${host}]` : ""
     }
-  rules: [{ backendRefs: [{ name: ${backend}, port: 80 }] }]
+  rules: [{ backendRefs: [{ name: echo, port: 80 }] }]
 `;
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: h2spec, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners:
-    - { name: h2c-mixed, protocol: HTTP, port: ${ports["h2c-mixed"]} }
-    - { name: h2c-grpc, protocol: HTTP, port: ${ports["h2c-grpc"]} }
-    - name: tls
-      protocol: HTTPS
-      port: ${ports.tls}
-      tls: { certificateRefs: [{ name: cert }] }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: cert, namespace: default }
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${indent(cert)}
-  tls.key: |
-${indent(key)}
-${service("echo", echoPort)}${
-    route("GRPCRoute", "calls", "echo", ["h2c-mixed", "tls"], "grpc.example.com")
-  }${route("GRPCRoute", "grpc-only", "echo", ["h2c-grpc"])}${
-    route("HTTPRoute", "pages", "echo", ["h2c-mixed", "tls"])
+  const listeners = [
+    `{ name: h2c-mixed, protocol: HTTP, port: ${ports["h2c-mixed"]} }`,
+    `{ name: h2c-grpc, protocol: HTTP, port: ${ports["h2c-grpc"]} }`,
+    httpsListener("tls", ports.tls, "cert"),
+  ];
+  return `${classAndGatewayYaml("h2spec", listeners)}---
+${tlsSecretYaml("cert", cert, key)}---
+${loopbackServiceYaml("echo", echoPort)}${
+    route("GRPCRoute", "calls", ["h2c-mixed", "tls"], "grpc.example.com")
+  }${route("GRPCRoute", "grpc-only", ["h2c-grpc"])}${
+    route("HTTPRoute", "pages", ["h2c-mixed", "tls"])
   }`;
 }
 

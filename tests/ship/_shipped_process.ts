@@ -6,6 +6,7 @@
  * @module
  */
 import { permissionFlags } from "../../scripts/compile_permissions.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../../bench/_manifests.ts";
 import { freePorts, MAIN_PATH } from "../_helpers/gateway_process.ts";
 
 /** The command that runs `main.ts` with the binary's permissions and `readPaths` readable. */
@@ -117,34 +118,8 @@ export async function startShipped(options: ShippedOptions): Promise<ShippedProc
 
 /** Manifests for files mode: a Gateway on `port` routing `host` to a backend on 127.0.0.1. */
 export function oneRouteManifests(port: number, host: string, backendPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: echo, namespace: default }
-spec:
-  ports: [{ name: http, port: 80, targetPort: ${backendPort}, protocol: TCP }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: echo-1
-  namespace: default
-  labels: { kubernetes.io/service-name: echo }
-addressType: IPv4
-ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
----
+  return `${classAndGatewayYaml("gw", [`{ name: http, protocol: HTTP, port: ${port} }`])}---
+${loopbackServiceYaml("echo", backendPort)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: echo, namespace: default }
