@@ -48,6 +48,15 @@ export interface SniCertificates {
   resolve(serverName: string): TlsKeyPair | undefined;
   /** The key pair of one of `entries`. */
   keyPairOf(entry: SniEntry): TlsKeyPair | undefined;
+  /**
+   * Set when every server name, and no SNI at all, gets this one key pair:
+   * a listener without hostname is the default, every entry serves the same
+   * certificate, and none validates client certificates. A TLS listener can
+   * then be given the pair itself instead of a per-name resolver, which
+   * spares each handshake the resolver's round trip through the isolate's
+   * event loop and a server configuration built for it.
+   */
+  readonly uniformKeyPair?: TlsKeyPair;
 }
 
 /** Lower case, without a trailing dot (a fully qualified name is the same host). */
@@ -130,6 +139,11 @@ export function sniCertificatesFor(
     return fallback;
   };
 
+  const def = fallback;
+  const uniformKeyPair = def !== undefined &&
+      entries.every((e) => e.certificateId === def.certificateId && !e.clientValidation)
+    ? pairs.get(def.certificateId)
+    : undefined;
   return Object.freeze({
     port: port.port,
     entries: Object.freeze(entries.map((e) => Object.freeze(e))),
@@ -141,5 +155,6 @@ export function sniCertificatesFor(
       return pairs.get(entry.certificateId);
     },
     keyPairOf: (entry: SniEntry) => pairs.get(entry.certificateId),
+    ...(uniformKeyPair === undefined ? {} : { uniformKeyPair }),
   });
 }

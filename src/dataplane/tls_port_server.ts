@@ -52,6 +52,7 @@ import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_cli
 import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
+import { closeQuietly } from "./tcp_relay.ts";
 import { type ServeWithEngine, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
 
 interface Generation {
@@ -320,11 +321,7 @@ class TlsPort implements TlsPortServer {
         continue;
       }
       if (!this.#relayed && !this.#admit()) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
+        closeQuietly(conn);
         continue;
       }
       this.#serveConnection(conn, generation);
@@ -339,6 +336,7 @@ class TlsPort implements TlsPortServer {
       hostname: relayed ? "127.0.0.1" : this.#options.hostname,
       port: relayed ? 0 : this.#port,
       reusePort: this.#reusePort,
+      keyPair: certificates.uniformKeyPair,
       resolve: (serverName) => {
         // Called once per distinct name per listener (Deno caches the rest).
         generation.resolvedNames++;
@@ -364,11 +362,7 @@ class TlsPort implements TlsPortServer {
   async #closeGeneration(generation: Generation): Promise<void> {
     if (generation.closed) return;
     generation.closed = true;
-    try {
-      generation.listener.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(generation.listener);
     await generation.accepting;
   }
 

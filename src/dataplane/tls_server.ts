@@ -115,12 +115,18 @@ export interface ListenTlsWithSniOptions {
   /** Needs `--unstable-net`; see {@linkcode reusePortAvailable}. */
   reusePort: boolean;
   resolve: TlsKeyPairResolver;
+  /**
+   * The key pair every handshake gets, whatever its server name: the
+   * listener takes it as its one certificate and `resolve` is never asked.
+   */
+  keyPair?: TlsKeyPair;
   /** ALPN protocols offered; default {@linkcode TLS_ALPN_PROTOCOLS} (h2, http/1.1). */
   alpnProtocols?: readonly string[];
 }
 
 /**
- * Binds a TLS listener that picks its certificate per server name.
+ * Binds a TLS listener that picks its certificate per server name (or, given
+ * `keyPair`, serves that one certificate to every handshake).
  *
  * @example
  * ```ts
@@ -142,17 +148,26 @@ export function listenTlsWithSni(options: ListenTlsWithSniOptions): Deno.TlsList
     if (pair === undefined) throw new Error(`No certificate for server name "${serverName}"`);
     return pair;
   };
-  const listenOptions = {
-    hostname: options.hostname,
-    port: options.port,
-    transport: "tcp",
-    alpnProtocols: [...(options.alpnProtocols ?? TLS_ALPN_PROTOCOLS)],
-    [SNI_RESOLVER]: resolver,
-    ...(options.reusePort ? { reusePort: true } : {}),
-  };
-  return Deno.listenTls(
-    listenOptions as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
-  );
+  const listen = (keys: object) =>
+    Deno.listenTls(
+      {
+        hostname: options.hostname,
+        port: options.port,
+        transport: "tcp",
+        alpnProtocols: [...(options.alpnProtocols ?? TLS_ALPN_PROTOCOLS)],
+        ...keys,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      } as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+    );
+  if (options.keyPair !== undefined) {
+    try {
+      return listen({ cert: options.keyPair.cert, key: options.keyPair.key });
+    } catch {
+      // A pair Deno cannot parse: bind with the resolver, so that (as for any
+      // other port) the port is bound and each handshake fails on its own.
+    }
+  }
+  return listen({ [SNI_RESOLVER]: resolver });
 }
 
 /** One connection being served. */

@@ -46,6 +46,28 @@ Deno.test("without a listener lacking a hostname, an unknown server name fails t
   assert((await peerCertificate(h.port, "foo.example.com", h.caFile)).verified);
 });
 
+Deno.test("a port whose one listener has no hostname serves its certificate to every server name and to clients without SNI", async () => {
+  for (const sniSource of ["first-request", "client-hello"] as const) {
+    await using h = await startHarness(
+      async (ca) => (await threeListeners(ca)).filter((l) => l.hostname === null),
+      { sniSource },
+    );
+    for (const name of ["foo.example.com", "other.org", null]) {
+      const seen = await peerCertificate(h.port, name, h.caFile);
+      assertEquals(seen.commonName, "default.example.org", `${sniSource}, SNI ${name}`);
+    }
+  }
+});
+
+Deno.test("a default listener whose key cannot be parsed still binds its port, and its handshakes fail", async () => {
+  await using h = await startHarness(async (ca) => {
+    const broken = await ca.issue(["foo.example.com"]);
+    const keyPem = broken.keyPem.replace(/\n([A-Za-z0-9+/]{20})/, "\nAAAAAAAAAAAAAAAAAAAA");
+    return [{ name: "default", hostname: null, certificate: { ...broken, keyPem } }];
+  });
+  assertFalse((await peerCertificate(h.port, "foo.example.com", h.caFile)).verified);
+});
+
 Deno.test("HTTP/2 is negotiated by ALPN and the backend sees X-Forwarded-Proto https", async () => {
   await using h = await startHarness(threeListeners);
   const result = await curlHttps({

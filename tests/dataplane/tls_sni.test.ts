@@ -116,3 +116,32 @@ Deno.test("wildcard hostnames match by suffix of whole labels only", () => {
   assertEquals(hostnameMatches("*.example.com", "example.com"), false);
   assertEquals(hostnameMatches("foo.example.com", "foo.example.com"), true);
 });
+
+Deno.test("one key pair for every name only when a default listener and every other listener share its certificate", () => {
+  const shared = [certificate("shared")];
+  const uniform = (listeners: ListenerConfig[], certs = shared) =>
+    sniCertificatesFor(port(listeners), certs).uniformKeyPair;
+  assertEquals(uniform([listener("default", null, ["secret/default/shared"])]), {
+    cert: "cert:shared",
+    key: "key:shared",
+  });
+  assertEquals(
+    uniform([
+      listener("default", null, ["secret/default/shared"]),
+      listener("exact", "foo.example.com", ["secret/default/shared"]),
+    ])?.cert,
+    "cert:shared",
+  );
+  // Without a default listener an unknown name must fail its handshake.
+  assertEquals(
+    uniform([listener("exact", "foo.example.com", ["secret/default/shared"])]),
+    undefined,
+  );
+  assertEquals(uniform([...FULL.listeners], CERTS), undefined);
+  const validating = listener("default", null, ["secret/default/shared"]);
+  validating.tls = {
+    certificateIds: ["secret/default/shared"],
+    clientValidation: { mode: "AllowValidOnly", caRefs: [], caCertificates: ["ca"] },
+  };
+  assertEquals(uniform([validating]), undefined);
+});
