@@ -51,6 +51,14 @@ export function objectKey(meta: ObjectMetaLike): string {
   return meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
 }
 
+/** A list in progress (see {@linkcode KindObjects.beginList}). */
+export interface KindList {
+  /** Validates one page of raw objects. */
+  add(items: readonly Record<string, unknown>[]): void;
+  /** Replaces the kind's objects with everything added. */
+  commit(): void;
+}
+
 /** The objects of one kind as accepted into the store, and the problems of the rest. */
 export class KindObjects {
   readonly #kind: WatchedKind;
@@ -94,15 +102,33 @@ export class KindObjects {
 
   /** Replaces the kind's objects with a full list; problems of objects no longer listed go. */
   replaceAll(items: readonly Record<string, unknown>[]): void {
+    const list = this.beginList();
+    list.add(items);
+    list.commit();
+  }
+
+  /**
+   * A full list that arrives in pages: each page is validated as it comes
+   * (while the next one is on its way, and its raw JSON can go at once), and
+   * nothing reaches the store before `commit`, so a list that fails halfway
+   * leaves the store as it was.
+   */
+  beginList(): KindList {
     const objects: GatewayResource[] = [];
     const seen = new Set<string>();
-    for (const raw of items) {
-      seen.add(objectKey(raw.metadata as ObjectMetaLike));
-      const object = this.accept(raw);
-      if (object) objects.push(object);
-    }
-    for (const key of [...this.#problems.keys()]) if (!seen.has(key)) this.#clearProblems(key);
-    this.#store.replaceKind(this.#kind.kind, objects);
+    return {
+      add: (items) => {
+        for (const raw of items) {
+          seen.add(objectKey(raw.metadata as ObjectMetaLike));
+          const object = this.accept(raw);
+          if (object) objects.push(object);
+        }
+      },
+      commit: () => {
+        for (const key of [...this.#problems.keys()]) if (!seen.has(key)) this.#clearProblems(key);
+        this.#store.replaceKind(this.#kind.kind, objects);
+      },
+    };
   }
 
   /** The kind is not served (its CRD is missing): no objects, no problems. */

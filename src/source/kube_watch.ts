@@ -224,27 +224,40 @@ class ListWatchLoop implements KindWatcher {
     }
   }
 
+  /**
+   * Lists every page. The next page is requested before this one is
+   * validated, so the API server's work and ours overlap.
+   */
   async #listAll(): Promise<void> {
-    const items: Record<string, unknown>[] = [];
-    let continueToken: string | undefined;
-    let listVersion: string | undefined;
-    do {
-      const attempt = new AbortController();
-      this.#inFlight = attempt;
-      const page = await this.#options.client.json<ListBody>("GET", this.#path, {
-        query: {
-          limit: this.#timing.pageSize,
-          continue: continueToken,
-          fieldSelector: this.kind.fieldSelector,
-        },
-        signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(this.#timing.listTimeoutMs)]),
-      });
-      items.push(...(page.items ?? []));
-      continueToken = page.metadata?.continue || undefined;
-      listVersion = page.metadata?.resourceVersion;
-    } while (continueToken);
-    this.#objects.replaceAll(items);
-    this.#resourceVersion = listVersion;
+    const list = this.#objects.beginList();
+    let next = this.#listPage(undefined);
+    for (;;) {
+      const page = await next;
+      const continueToken = page.metadata?.continue || undefined;
+      if (continueToken) {
+        next = this.#listPage(continueToken);
+        // Awaited on the next turn; this keeps a failure meanwhile from counting as unhandled.
+        next.catch(() => {});
+      }
+      list.add(page.items ?? []);
+      if (continueToken) continue;
+      list.commit();
+      this.#resourceVersion = page.metadata?.resourceVersion;
+      return;
+    }
+  }
+
+  #listPage(continueToken: string | undefined): Promise<ListBody> {
+    const attempt = new AbortController();
+    this.#inFlight = attempt;
+    return this.#options.client.json<ListBody>("GET", this.#path, {
+      query: {
+        limit: this.#timing.pageSize,
+        continue: continueToken,
+        fieldSelector: this.kind.fieldSelector,
+      },
+      signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(this.#timing.listTimeoutMs)]),
+    });
   }
 
   /** One watch request, until it ends, stalls, is aborted or asks for a relist. */
