@@ -8,7 +8,6 @@
  * @module
  */
 import { runCli } from "./src/cli/cli.ts";
-import { runTranslateCommand } from "./src/cli/translate_command.ts";
 import { VERSION } from "./src/cli/version.ts";
 import { createDefaultParts } from "./src/gateway.ts";
 import { runGateway } from "./src/runtime/run_gateway.ts";
@@ -16,7 +15,9 @@ import { runGateway } from "./src/runtime/run_gateway.ts";
 if (import.meta.main) {
   const code = await runCli(Deno.args, Deno.env.toObject(), {
     run: (options) => runGateway(options, createDefaultParts(), { version: VERSION }),
-    translate: runTranslateCommand,
+    // Loaded on use: `translate` reads YAML manifests, which serving from the API server never does.
+    translate: async (paths, options, io) =>
+      (await import("./src/cli/translate_command.ts")).runTranslateCommand(paths, options, io),
   });
   Deno.exit(code);
 }

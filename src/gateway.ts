@@ -16,7 +16,6 @@ import { createHttpsServerFactory } from "./dataplane/tls_port_factory.ts";
 import { createWorkerPool } from "./dataplane/worker_pool.ts";
 import { createRouteTableCompiler } from "./router/compile_route_table.ts";
 import { explainRequest } from "./router/explain.ts";
-import { createFilesSource } from "./source/files.ts";
 import { createKubeSource } from "./source/kube.ts";
 import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConnection } from "./kube/kubeconfig.ts";
@@ -50,22 +49,24 @@ export function createDefaultParts(): GatewayParts {
       });
       return { client: createKubeClient(connection), namespace: connection.namespace };
     },
-    createSource(resolved, { store, metrics, kube }, ctx) {
+    async createSource(resolved, { store, metrics, kube }, ctx) {
       if (resolved.kind === "files") {
         const dir = ctx.options.manifests;
         if (dir === undefined) {
           throw new TypeError("Cannot start the files source: --manifests DIR is required");
         }
-        return Promise.resolve(createFilesSource({ dir, store, logger: ctx.logger }));
+        // Loaded only here: with it comes the YAML parser, which the kube source never needs.
+        const { createFilesSource } = await import("./source/files.ts");
+        return createFilesSource({ dir, store, logger: ctx.logger });
       }
       if (!kube) throw new TypeError("Cannot start the kube source: no Kubernetes connection");
-      return Promise.resolve(createKubeSource({
+      return createKubeSource({
         client: kube.client,
         store,
         logger: ctx.logger,
         onSyncChange: (kind, synced) => metrics.sourceSynced(kind, synced),
         onWatchRestart: (kind) => metrics.watchRestarted(kind),
-      }));
+      });
     },
     createStatusWriter({ store, kube, metrics }, ctx) {
       return createKubeStatusPart({

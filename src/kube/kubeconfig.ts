@@ -18,7 +18,6 @@
  * ```
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
@@ -164,6 +163,23 @@ export async function loadKubeconfigFile(
 type Entry = { doc: Record<string, unknown>; dir: string };
 
 /**
+ * Parses a kubeconfig: JSON (which is YAML too) directly, YAML with the
+ * `yaml` package, loaded on first use so that a gateway running in-cluster or
+ * from a JSON kubeconfig never loads it (it is a sizeable part of start-up).
+ */
+async function parseKubeconfig(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not JSON after all (a YAML flow mapping, say): the YAML parser decides.
+    }
+  }
+  const { parse } = await import("yaml");
+  return parse(text);
+}
+
+/**
  * Reads the files of a `:`-separated list (the first to define a name wins;
  * a missing file in a list is skipped, as kubectl does) and picks the
  * current context's cluster and user.
@@ -182,7 +198,7 @@ async function resolveContext(pathList: string) {
       if (paths.length > 1 && err instanceof Deno.errors.NotFound) continue;
       throw new Error(`Cannot read kubeconfig: ${path}: ${(err as Error).message}`);
     }
-    const doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
+    const doc = (await parseKubeconfig(text) ?? {}) as Record<string, unknown>;
     const dir = dirname(path);
     for (const c of asList<Named<unknown>>(doc.clusters)) {
       if (!clusters.has(c.name)) clusters.set(c.name, { doc: asRecord(c.cluster), dir });

@@ -89,6 +89,43 @@ contexts:
   assertEquals(await conn.token(), undefined);
 });
 
+Deno.test("kubeconfig: a file written as JSON is read like its YAML form", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/config`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [{
+        name: "k",
+        cluster: { server: "https://k.example:6443", "certificate-authority-data": btoa("CA") },
+      }],
+      users: [{ name: "u", user: { token: "json-token" } }],
+      contexts: [{ name: "c", context: { cluster: "k", user: "u", namespace: "ns" } }],
+    }),
+  );
+  const conn = await loadKubeconfigFile(path);
+  assertEquals(conn.server, "https://k.example:6443");
+  assertEquals(conn.caCerts, ["CA"]);
+  assertEquals(conn.namespace, "ns");
+  assertEquals(await conn.token(), "json-token");
+});
+
+Deno.test("kubeconfig: a YAML flow mapping that is not JSON is still read as YAML", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/config`;
+  await Deno.writeTextFile(
+    path,
+    `{ current-context: c, clusters: [{ name: k, cluster: { server: "https://k.example" } }],
+  users: [{ name: u, user: { token: t } }], contexts: [{ name: c, context: { cluster: k, user: u } }] }`,
+  );
+  const conn = await loadKubeconfigFile(path);
+  assertEquals(conn.server, "https://k.example");
+  assertEquals(await conn.token(), "t");
+});
+
 Deno.test("kubeconfig: relative certificate-authority paths resolve against the file's directory", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/ca.pem`, "CA FILE");
