@@ -1,27 +1,33 @@
 /**
  * The entry of one data-plane worker (`--workers N`): its own listener
- * manager with `SO_REUSEPORT` on every port (HTTP and HTTPS), its own route table compiled
- * from each posted config, and its observations batched to the main isolate
- * (which owns the metrics). Started by `worker_pool.ts`; never imported.
+ * manager with `SO_REUSEPORT` on every port (HTTP and HTTPS), its own copy
+ * of the config patched by each posted table update (`table_replica.ts`)
+ * and compiled again only where it changed, and its observations batched to
+ * the main isolate (which owns the metrics). Started by `worker_pool.ts`;
+ * never imported.
  * @module
  */
 /// <reference lib="deno.worker" />
 import { createLogger, type Logger } from "../log/logger.ts";
-import { compileRouteTable } from "../router/compile_route_table.ts";
+import { createRouteTableCompiler } from "../router/compile_route_table.ts";
 import type { RouteTable } from "../router/router.ts";
 import { startIdleCollector } from "./idle_collector.ts";
 import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
+import { TableReplica } from "./table_replica.ts";
 import type {
   ClientEventCount,
   FromWorker,
   RequestGroup,
   ToWorker,
   WorkerInit,
+  WorkerReconcile,
 } from "./worker_messages.ts";
 
 let table: RouteTable | undefined;
+let replica = new TableReplica();
+let compile = createRouteTableCompiler();
 let manager: ListenerManager | undefined;
 let init: WorkerInit | undefined;
 let logger: Logger | undefined;
@@ -89,6 +95,35 @@ function flush(): void {
   upgrades = [];
 }
 
+/**
+ * Patches the config and swaps in its table before anything is awaited, so
+ * updates apply in the order they were posted; a request sees the table
+ * before or after, never a mix.
+ */
+async function reconcile(message: WorkerReconcile): Promise<void> {
+  if (manager === undefined || init === undefined) return;
+  const t0 = performance.now();
+  const patched = replica.apply(message.update);
+  if (patched === undefined) {
+    // Not the version this update patches: the pool sends everything instead.
+    post({ type: "reconciled", id: message.id, states: manager.states(), ready: manager.ready() });
+    return;
+  }
+  // A full snapshot shares no objects with the tables before: start afresh.
+  if (message.update.base === undefined) compile = createRouteTableCompiler();
+  table = compile(patched.config);
+  const swapMs = performance.now() - t0;
+  const states = await manager.reconcile(patched);
+  post({
+    type: "reconciled",
+    id: message.id,
+    states,
+    ready: manager.ready(),
+    version: message.update.version,
+    swapMs,
+  });
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "init": {
@@ -116,16 +151,8 @@ async function handle(message: ToWorker): Promise<void> {
       });
       return;
     }
-    case "reconcile": {
-      if (manager === undefined || init === undefined) return;
-      table = compileRouteTable(message.config);
-      const states = await manager.reconcile({
-        config: message.config,
-        certificates: message.certificates,
-      });
-      post({ type: "reconciled", id: message.id, states, ready: manager.ready() });
-      return;
-    }
+    case "reconcile":
+      return await reconcile(message);
     case "drain":
       manager?.drain?.();
       return;
@@ -147,7 +174,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     logger?.error("data-plane worker message failed", { type: message?.type, error });
     // The pool waits for every reply; an answer that says "not bound" beats none.
     if (message?.type === "reconcile") {
-      const states = message.config.ports.map((p) => ({
+      // What this worker holds is in doubt: the next update must be everything.
+      replica = new TableReplica();
+      compile = createRouteTableCompiler();
+      const states = message.update.ports.map((p) => ({
         ...(p.address === undefined ? {} : { address: p.address }),
         port: p.port,
         protocol: p.protocol,

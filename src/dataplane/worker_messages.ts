@@ -1,16 +1,17 @@
 /**
  * The messages between the worker pool (main isolate) and each data-plane
  * worker (`--workers N`). Everything crosses by structured clone, so only
- * plain data: the config and certificates, port states, and batches of
- * observations for the metrics that live in the main isolate.
+ * plain data: table updates (what changed in the config and certificates,
+ * see `table_update.ts`), port states, and batches of observations for the
+ * metrics that live in the main isolate.
  * @module
  */
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
-import type { CertificateConfig, GatewayConfig } from "../model/config.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import type { ClientEventFamily, ClientEventReasons, UpstreamErrorKind } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
+import type { TableUpdate } from "./table_update.ts";
 
 /** How a worker is set up; sent once, first. */
 export interface WorkerInit {
@@ -28,12 +29,11 @@ export interface WorkerInit {
   flushMs: number;
 }
 
-/** A new config to serve. */
+/** A new config to serve: a delta from the worker's version, or a full snapshot. */
 export interface WorkerReconcile {
   type: "reconcile";
   id: number;
-  config: GatewayConfig;
-  certificates: CertificateConfig[];
+  update: TableUpdate;
 }
 
 /** Drain and stop. */
@@ -82,6 +82,14 @@ export interface WorkerReconciled {
   id: number;
   states: ListenerPortState[];
   ready: boolean;
+  /**
+   * The table version the worker now serves; absent when it holds none it
+   * can patch (the update did not fit its version, or failed): the next
+   * update it gets must be a full snapshot.
+   */
+  version?: number;
+  /** How long patching the config and compiling its table took, in ms. */
+  swapMs?: number;
 }
 
 /** The worker drained (or the grace ran out) and can be terminated. */

@@ -2,26 +2,34 @@
  * The data plane on several cores (`--workers N`): N workers, each serving
  * every HTTP and HTTPS port with `SO_REUSEPORT` (the kernel spreads
  * connections over them), each holding its own route table compiled from the
- * config posted here. On an HTTPS port each worker's front door relays only
+ * config posted here. A change posts only what changed since the version
+ * the worker holds (`table_update.ts`); a worker that holds none, or
+ * another, gets the whole config. On an HTTPS port each worker's front door relays only
  * to that worker's loopback TLS listener, so SNI lookups and certificate
  * rotations stay inside the worker. The pool offers the listener manager's
  * interface, so the runtime swaps it in unchanged; the metrics stay in the
  * main isolate, fed from batches the workers post every `flushMs` and at
  * shutdown.
  *
- * A worker that dies is logged at error and started again with the current
- * config, at most `maxRestarts` times; after that its ports read unbound.
+ * A worker that dies is logged at error and started again with the whole
+ * current config, at most `maxRestarts` times; after that its ports read unbound.
  * @module
  */
 import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
-import { type CertificateConfig, type GatewayConfig, socketKey } from "../model/config.ts";
+import { socketKey } from "../model/config.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
-import type { FromWorker, ToWorker, WorkerObservations } from "./worker_messages.ts";
+import { type TableUpdate, TableUpdateWriter } from "./table_update.ts";
+import type {
+  FromWorker,
+  ToWorker,
+  WorkerObservations,
+  WorkerReconciled,
+} from "./worker_messages.ts";
 
 /** Options of {@linkcode createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -76,7 +84,9 @@ interface Slot {
   requests: number;
   states: ListenerPortState[];
   ready: boolean;
-  reconciled: { id: number; resolve: () => void }[];
+  /** The table version the worker said it holds; `undefined`: none it can patch. */
+  version?: number;
+  reconciled: { id: number; resolve: (reply?: WorkerReconciled) => void }[];
   stopped: { id: number; resolve: (drained: boolean) => void }[];
 }
 
@@ -106,7 +116,7 @@ class DataPlaneWorkerPool implements WorkerPool {
   readonly #observer: DataPlaneObserver;
   readonly #maxRestarts: number;
   readonly #slots: Slot[];
-  #latest: { config: GatewayConfig; certificates: CertificateConfig[] } | undefined;
+  readonly #updates = new TableUpdateWriter();
   #nextId = 1;
   #applied = false;
   #stopping = false;
@@ -134,8 +144,8 @@ class DataPlaneWorkerPool implements WorkerPool {
     const run = this.#queue.then(async () => {
       if (this.#stopping) return this.states();
       // Only what the workers need crosses: not statuses or problems.
-      this.#latest = { config: input.config, certificates: input.certificates ?? [] };
-      await Promise.all(this.#slots.map((slot) => this.#reconcileSlot(slot)));
+      const update = this.#updates.next(input.config, input.certificates ?? []);
+      await Promise.all(this.#slots.map((slot) => this.#reconcileSlot(slot, update)));
       this.#applied = true;
       return this.states();
     });
@@ -227,9 +237,10 @@ class DataPlaneWorkerPool implements WorkerPool {
     if (message.type === "reconciled") {
       slot.states = message.states;
       slot.ready = message.ready;
+      slot.version = message.version;
       const done = slot.reconciled.filter((w) => w.id <= message.id);
       slot.reconciled = slot.reconciled.filter((w) => w.id > message.id);
-      for (const w of done) w.resolve();
+      for (const w of done) w.resolve(message);
       return;
     }
     const done = slot.stopped.filter((w) => w.id <= message.id);
@@ -241,12 +252,37 @@ class DataPlaneWorkerPool implements WorkerPool {
     slot.worker?.postMessage(message);
   }
 
-  #reconcileSlot(slot: Slot): Promise<void> {
-    if (!slot.alive || this.#latest === undefined) return Promise.resolve();
+  /**
+   * Brings one worker to the latest version: `delta` when it holds the
+   * version that patches, else (and when it turns out to hold another) the
+   * whole config.
+   */
+  async #reconcileSlot(slot: Slot, delta?: TableUpdate): Promise<void> {
+    if (!slot.alive || this.#updates.version === 0) return;
+    const fits = delta !== undefined && delta.base !== undefined && delta.base === slot.version;
+    const update = fits ? delta : this.#updates.full();
+    const reply = await this.#post(slot, update);
+    if (!fits || !slot.alive || reply?.version === update.version) return;
+    await this.#post(slot, this.#updates.full());
+  }
+
+  /** Posts one update; the worker's reply, or none when it died without answering. */
+  async #post(slot: Slot, update: TableUpdate): Promise<WorkerReconciled | undefined> {
     const id = this.#nextId++;
-    const replied = new Promise<void>((resolve) => slot.reconciled.push({ id, resolve }));
-    this.#send(slot, { type: "reconcile", id, ...this.#latest });
-    return replied;
+    const replied = new Promise<WorkerReconciled | undefined>((resolve) =>
+      slot.reconciled.push({ id, resolve })
+    );
+    this.#send(slot, { type: "reconcile", id, update });
+    const reply = await replied;
+    if (reply?.swapMs !== undefined) {
+      this.#logger.debug("data-plane worker swapped its table", {
+        worker: slot.index,
+        version: reply.version,
+        full: update.base === undefined,
+        swapMs: Math.round(reply.swapMs * 100) / 100,
+      });
+    }
+    return reply;
   }
 
   #start(slot: Slot): void {
@@ -281,6 +317,7 @@ class DataPlaneWorkerPool implements WorkerPool {
     slot.worker = undefined;
     slot.alive = false;
     slot.ready = false;
+    slot.version = undefined;
     const stopped = slot.stopped.splice(0);
     for (const w of stopped) w.resolve(false);
     const restart = !this.#stopping && slot.restarts < this.#maxRestarts;
