@@ -14,7 +14,7 @@ import type {
   RuleConfig,
   VirtualHostConfig,
 } from "../model/config.ts";
-import type { PortOutline, TableUpdate } from "./table_update.ts";
+import { listenerKeys, type ListenerOutline, type TableUpdate } from "./table_update.ts";
 
 /** A config and its certificates, as an update describes them. */
 export interface ReplicatedConfig {
@@ -38,7 +38,9 @@ export interface ReplicatedConfig {
 export class TableReplica {
   #version: number | undefined;
   #hosts = new Map<number, VirtualHostConfig>();
-  #rules: Record<string, RuleConfig> = {};
+  /** Each listener's hosts as last built, by `listenerKeys`. */
+  #listeners = new Map<string, Built>();
+  #rules = new Map<string, RuleConfig>();
   #certificates: CertificateConfig[] = [];
 
   /** The version held; `undefined` before the first full snapshot or after a failed update. */
@@ -59,7 +61,8 @@ export class TableReplica {
     } catch (error) {
       this.#version = undefined;
       this.#hosts = new Map();
-      this.#rules = {};
+      this.#listeners = new Map();
+      this.#rules = new Map();
       this.#certificates = [];
       throw error;
     }
@@ -67,42 +70,78 @@ export class TableReplica {
 
   #apply(update: TableUpdate): ReplicatedConfig {
     const full = update.base === undefined;
-    if (full) this.#hosts = new Map();
+    if (full) {
+      this.#hosts = new Map();
+      this.#listeners = new Map();
+      this.#rules = new Map();
+    }
     const hosts = this.#hosts;
     for (const id of update.droppedHosts) hosts.delete(id);
     for (const [id, host] of update.hosts) hosts.set(id, host);
-    // A new record: the config handed out before keeps its rules.
-    const rules: Record<string, RuleConfig> = full ? {} : { ...this.#rules };
-    for (const key of update.droppedRules) delete rules[key];
-    for (const [key, rule] of update.rules) rules[key] = rule;
-    const ports = update.ports.map((port) => expandPort(port, hosts, update.version));
-    this.#rules = rules;
+    for (const key of update.droppedRules) this.#rules.delete(key);
+    for (const [key, rule] of update.rules) this.#rules.set(key, rule);
+    // A new record: the config handed out before keeps its rules. (Built
+    // from a Map: about half the time of spreading the last record.)
+    const rules: Record<string, RuleConfig> = {};
+    for (const [key, rule] of this.#rules) rules[key] = rule;
+    const listeners = new Map<string, Built>();
+    const ports = update.ports.map((port) => {
+      const keys = listenerKeys(port);
+      const expanded = port.listeners.map(({ hostIds, ...head }, i) => {
+        const built = this.#expand(this.#listeners.get(keys[i]), hostIds, head, update.version);
+        listeners.set(keys[i], built);
+        return { ...head, virtualHosts: built.hosts };
+      });
+      return { ...port, listeners: expanded };
+    });
+    this.#listeners = listeners;
     if (update.certificates !== undefined) this.#certificates = update.certificates;
     this.#version = update.version;
     return { config: { ports, rules }, certificates: this.#certificates };
   }
-}
 
-/** A port outline with its listeners' hosts filled in from `hosts`. */
-function expandPort(
-  port: PortOutline,
-  hosts: Map<number, VirtualHostConfig>,
-  version: number,
-): GatewayConfig["ports"][number] {
-  const listeners = port.listeners.map(({ hostIds, ...head }) => {
-    const virtualHosts: VirtualHostConfig[] = new Array(hostIds.length);
-    for (let i = 0; i < hostIds.length; i++) {
-      const host = hosts.get(hostIds[i]);
+  /**
+   * A listener's hosts for `ids`: the ones it had where the ids have not
+   * changed (a common head and tail), looked up for the ids between.
+   */
+  #expand(
+    before: Built | undefined,
+    ids: Float64Array,
+    listener: Omit<ListenerOutline, "hostIds">,
+    version: number,
+  ): Built {
+    const n = ids.length;
+    const m = before?.ids.length ?? 0;
+    let head = 0;
+    let tail = 0;
+    const hosts: VirtualHostConfig[] = new Array(n);
+    if (before !== undefined) {
+      while (head < n && head < m && ids[head] === before.ids[head]) {
+        hosts[head] = before.hosts[head];
+        head++;
+      }
+      while (tail < n - head && tail < m - head && ids[n - 1 - tail] === before.ids[m - 1 - tail]) {
+        hosts[n - 1 - tail] = before.hosts[m - 1 - tail];
+        tail++;
+      }
+    }
+    for (let i = head; i < n - tail; i++) {
+      const host = this.#hosts.get(ids[i]);
       if (host === undefined) {
         throw new RangeError(
-          `Cannot apply table update ${version}: listener ${head.id} names host ${
-            hostIds[i]
+          `Cannot apply table update ${version}: listener ${listener.id} names host ${
+            ids[i]
           }, which it neither carries nor held`,
         );
       }
-      virtualHosts[i] = host;
+      hosts[i] = host;
     }
-    return { ...head, virtualHosts };
-  });
-  return { ...port, listeners };
+    return { ids, hosts };
+  }
+}
+
+/** A listener's host ids and the hosts they name, in order. */
+interface Built {
+  ids: Float64Array;
+  hosts: VirtualHostConfig[];
 }

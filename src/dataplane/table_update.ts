@@ -5,22 +5,24 @@
  * here (and the worker then compiled every host again), per worker per
  * change; an update of one route clones one host and one rule.
  *
- * Virtual hosts get numeric ids by object identity: `translate` hands back
- * the very same (frozen) host object while nothing about it changed, so an
- * object seen before is a host the worker already holds. Rules are keyed by
+ * Virtual hosts get numeric ids by object identity, per listener:
+ * `translate` hands back the very same (frozen) host object while nothing
+ * about it changed, so an object the listener had before is a host the
+ * worker already holds. Rules are keyed by
  * their id in `GatewayConfig.rules` and compared by identity too.
  * Certificates are sent only when one of them differs. The ports and
  * listeners (a handful of objects) come whole, each listener naming its
  * hosts by id. `table_replica.ts` is the worker's side.
  * @module
  */
-import type {
-  CertificateConfig,
-  GatewayConfig,
-  ListenerConfig,
-  PortConfig,
-  RuleConfig,
-  VirtualHostConfig,
+import {
+  type CertificateConfig,
+  type GatewayConfig,
+  type ListenerConfig,
+  type PortConfig,
+  type RuleConfig,
+  socketKey,
+  type VirtualHostConfig,
 } from "../model/config.ts";
 
 /** A listener without its virtual hosts, which it names by id (in order). */
@@ -46,18 +48,27 @@ export interface TableUpdate {
   certificates?: CertificateConfig[];
 }
 
+/** A listener's hosts as last sent, and their ids. */
+interface SentHosts {
+  hosts: readonly VirtualHostConfig[];
+  ids: Float64Array;
+}
+
 interface Latest {
   version: number;
   config: GatewayConfig;
   certificates: readonly CertificateConfig[];
   ports: PortOutline[];
-  /** Every host the listeners name, by id. */
-  hosts: Map<number, VirtualHostConfig>;
+  /** By {@linkcode listenerKeys}. */
+  listeners: Map<string, SentHosts>;
   full?: TableUpdate;
 }
 
 /**
  * The pool's side: numbers the configs it is given and says what changed.
+ * A listener's hosts are compared with the ones it had, by position first:
+ * `translate` keeps them sorted, so a change of a few hosts leaves a common
+ * head and tail, and only the hosts between are looked at.
  *
  * @example
  * ```ts
@@ -69,7 +80,6 @@ interface Latest {
  * ```
  */
 export class TableUpdateWriter {
-  readonly #hostIds = new WeakMap<VirtualHostConfig, number>();
   #nextHostId = 1;
   #latest: Latest | undefined;
 
@@ -81,34 +91,42 @@ export class TableUpdateWriter {
   /** Takes `config` as the latest; the update from the one before (full if none). */
   next(config: GatewayConfig, certificates: readonly CertificateConfig[]): TableUpdate {
     const before = this.#latest;
-    const hosts = new Map<number, VirtualHostConfig>();
-    const ports = config.ports.map((port) => this.#outline(port, hosts));
+    const listeners = new Map<string, SentHosts>();
+    const added: [number, VirtualHostConfig][] = [];
+    const dropped: [number, VirtualHostConfig][] = [];
+    const ports = config.ports.map((port): PortOutline => {
+      const keys = listenerKeys(port);
+      const outlines = port.listeners.map(({ virtualHosts, ...head }, i): ListenerOutline => {
+        const ids = this.#ids(before?.listeners.get(keys[i]), virtualHosts, added, dropped);
+        // A copy: a caller that changes its array in place must not change the past.
+        listeners.set(keys[i], { hosts: virtualHosts.slice(), ids });
+        return { ...head, hostIds: ids };
+      });
+      return { ...port, listeners: outlines };
+    });
     const latest: Latest = {
       version: (before?.version ?? 0) + 1,
       config,
       certificates,
       ports,
-      hosts,
+      listeners,
     };
     this.#latest = latest;
     if (before === undefined) return this.full();
-    const added: [number, VirtualHostConfig][] = [];
-    for (const entry of hosts) if (!before.hosts.has(entry[0])) added.push(entry);
-    const droppedHosts: number[] = [];
-    for (const id of before.hosts.keys()) if (!hosts.has(id)) droppedHosts.push(id);
-    const { changed, dropped } = diffRules(before.config.rules, config.rules);
+    for (const [key, sent] of before.listeners) {
+      if (!listeners.has(key)) sent.hosts.forEach((host, i) => dropped.push([sent.ids[i], host]));
+    }
+    const rules = diffRules(before.config.rules, config.rules, added, dropped);
     return {
       version: latest.version,
       base: before.version,
       ports,
       hosts: added,
-      droppedHosts,
-      rules: changed,
-      droppedRules: dropped,
+      droppedHosts: dropped.map(([id]) => id),
+      rules: rules.changed,
+      droppedRules: rules.dropped,
       ...(sameCertificates(before.certificates, certificates) ? {} : {
-        certificates: [
-          ...certificates,
-        ],
+        certificates: [...certificates],
       }),
     };
   }
@@ -119,52 +137,113 @@ export class TableUpdateWriter {
     if (latest === undefined) {
       throw new RangeError("Cannot make a full table update: no config yet");
     }
-    latest.full ??= {
+    if (latest.full !== undefined) return latest.full;
+    const hosts: [number, VirtualHostConfig][] = [];
+    for (const sent of latest.listeners.values()) {
+      sent.hosts.forEach((host, i) => hosts.push([sent.ids[i], host]));
+    }
+    return latest.full = {
       version: latest.version,
       ports: latest.ports,
-      hosts: [...latest.hosts],
+      hosts,
       droppedHosts: [],
       rules: Object.entries(latest.config.rules),
       droppedRules: [],
       certificates: [...latest.certificates],
     };
-    return latest.full;
   }
 
-  #outline(port: PortConfig, hosts: Map<number, VirtualHostConfig>): PortOutline {
-    const listeners = port.listeners.map((listener): ListenerOutline => {
-      const { virtualHosts, ...head } = listener;
-      const hostIds = new Float64Array(virtualHosts.length);
-      for (let i = 0; i < virtualHosts.length; i++) {
-        const host = virtualHosts[i];
-        let id = this.#hostIds.get(host);
-        if (id === undefined) this.#hostIds.set(host, id = this.#nextHostId++);
-        hostIds[i] = id;
-        hosts.set(id, host);
-      }
-      return { ...head, hostIds };
-    });
-    return { ...port, listeners };
+  /**
+   * Ids for a listener's `hosts`: those of the same objects in `sent`, new
+   * ones (in `added`) for the others; the hosts of `sent` left over go to
+   * `dropped`.
+   */
+  #ids(
+    sent: SentHosts | undefined,
+    hosts: readonly VirtualHostConfig[],
+    added: [number, VirtualHostConfig][],
+    dropped: [number, VirtualHostConfig][],
+  ): Float64Array {
+    const before = sent?.hosts ?? [];
+    const n = hosts.length;
+    const m = before.length;
+    let head = 0;
+    while (head < n && head < m && hosts[head] === before[head]) head++;
+    let tail = 0;
+    while (tail < n - head && tail < m - head && hosts[n - 1 - tail] === before[m - 1 - tail]) {
+      tail++;
+    }
+    const ids = new Float64Array(n);
+    if (sent !== undefined) {
+      ids.set(sent.ids.subarray(0, head), 0);
+      ids.set(sent.ids.subarray(m - tail), n - tail);
+    }
+    const between = new Map<VirtualHostConfig, number>();
+    for (let i = head; i < m - tail; i++) {
+      if (between.has(before[i])) dropped.push([sent!.ids[i], before[i]]);
+      else between.set(before[i], sent!.ids[i]);
+    }
+    for (let i = head; i < n - tail; i++) {
+      let id = between.get(hosts[i]);
+      if (id === undefined) added.push([id = this.#nextHostId++, hosts[i]]);
+      else between.delete(hosts[i]);
+      ids[i] = id;
+    }
+    for (const [host, id] of between) dropped.push([id, host]);
+    return ids;
   }
 }
 
-/** Rules of `after` that are not the very objects of `before`, and the keys gone. */
+/**
+ * A key for each listener of `port` that stays while the listener does:
+ * its socket and id (a repeated id gets its position among the repeats).
+ *
+ * @example
+ * ```ts
+ * import { listenerKeys } from "./table_update.ts";
+ * listenerKeys({ port: 80, listeners: [{ id: "a" }, { id: "a" }] }); // ["|80|a", "|80|a#1"]
+ * ```
+ */
+export function listenerKeys(
+  port: { address?: string; port: number; listeners: readonly { id: string }[] },
+): string[] {
+  const seen = new Map<string, number>();
+  return port.listeners.map(({ id }) => {
+    const n = seen.get(id) ?? 0;
+    seen.set(id, n + 1);
+    return `${socketKey(port)}|${id}${n === 0 ? "" : `#${n}`}`;
+  });
+}
+
+/**
+ * The rules of `after` that are not the very objects of `before`, and the
+ * keys gone, found through the hosts that came and went: `translate` makes
+ * a new host object whenever a rule it names changes (the caching route
+ * compiler relies on that too), and `rules` holds only rules some match
+ * names. A change of one route costs its hosts, not every rule.
+ */
 function diffRules(
   before: Record<string, RuleConfig>,
   after: Record<string, RuleConfig>,
+  added: readonly [number, VirtualHostConfig][],
+  dropped: readonly [number, VirtualHostConfig][],
 ): { changed: [string, RuleConfig][]; dropped: string[] } {
-  const changed: [string, RuleConfig][] = [];
-  const dropped: string[] = [];
-  if (before === after) return { changed, dropped };
-  for (const key in after) {
-    if (!Object.hasOwn(after, key)) continue;
-    const rule = after[key];
-    if (!Object.hasOwn(before, key) || before[key] !== rule) changed.push([key, rule]);
+  const changed = new Map<string, RuleConfig>();
+  const gone = new Set<string>();
+  if (before === after) return { changed: [], dropped: [] };
+  for (const [, host] of added) {
+    for (const { rule: key } of host.matches) {
+      if (!Object.hasOwn(after, key)) continue;
+      const rule = after[key];
+      if (!Object.hasOwn(before, key) || before[key] !== rule) changed.set(key, rule);
+    }
   }
-  for (const key in before) {
-    if (Object.hasOwn(before, key) && !Object.hasOwn(after, key)) dropped.push(key);
+  for (const [, host] of dropped) {
+    for (const { rule: key } of host.matches) {
+      if (Object.hasOwn(before, key) && !Object.hasOwn(after, key)) gone.add(key);
+    }
   }
-  return { changed, dropped };
+  return { changed: [...changed], dropped: [...gone] };
 }
 
 /** Same certificates in the same order: the same objects, or the same id and PEMs. */
