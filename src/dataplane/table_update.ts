@@ -97,9 +97,12 @@ export class TableUpdateWriter {
     const ports = config.ports.map((port): PortOutline => {
       const keys = listenerKeys(port);
       const outlines = port.listeners.map(({ virtualHosts, ...head }, i): ListenerOutline => {
-        const ids = this.#ids(before?.listeners.get(keys[i]), virtualHosts, added, dropped);
-        // A copy: a caller that changes its array in place must not change the past.
-        listeners.set(keys[i], { hosts: virtualHosts.slice(), ids });
+        // A plain copy: reading a frozen array's elements is many times slower
+        // in V8 (see `listChanges`), and a caller that changes its array in
+        // place must not change what was sent.
+        const list = Array.from(virtualHosts);
+        const ids = this.#ids(before?.listeners.get(keys[i]), list, added, dropped);
+        listeners.set(keys[i], { hosts: list, ids });
         return { ...head, hostIds: ids };
       });
       return { ...port, listeners: outlines };
