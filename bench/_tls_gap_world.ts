@@ -6,6 +6,12 @@
  * measured h2load run.
  * @module
  */
+import {
+  classAndGatewayYaml,
+  httpsListener,
+  loopbackServiceYaml,
+  tlsSecretYaml,
+} from "./_manifests.ts";
 import { treeCpuSeconds } from "./_processes.ts";
 import { h2load } from "./_h2load.ts";
 
@@ -81,36 +87,14 @@ export function nginxGapConf(dir: string, crt: string, key: string, ports: GapPo
 
 /** A plain port, an HTTPS port of one listener and one of two, every one routed to the backend. */
 export function gapManifests(ports: GapPorts, name: string, crt: string, key: string): string {
-  const https = (listener: string, port: number, hostname: string) =>
-    `    - name: ${listener}
-      protocol: HTTPS
-      port: ${port}
-      hostname: ${hostname}
-      tls: { certificateRefs: [{ name: bench-cert }] }`;
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: plain
-      protocol: HTTP
-      port: ${ports.gwPlain}
-${https("direct", ports.gwDirect, name)}
-${https("relayed", ports.gwRelayed, name)}
-${https("relayed-other", ports.gwRelayed, "other.example.com")}
----
-apiVersion: v1
-kind: Secret
-metadata: { name: bench-cert, namespace: default }
-type: kubernetes.io/tls
-data: { tls.crt: ${btoa(crt)}, tls.key: ${btoa(key)} }
----
+  const listeners = [
+    `{ name: plain, protocol: HTTP, port: ${ports.gwPlain} }`,
+    httpsListener("direct", ports.gwDirect, "bench-cert", name),
+    httpsListener("relayed", ports.gwRelayed, "bench-cert", name),
+    httpsListener("relayed-other", ports.gwRelayed, "bench-cert", "other.example.com"),
+  ];
+  return `${classAndGatewayYaml("bench", listeners)}---
+${tlsSecretYaml("bench-cert", crt, key)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: bench, namespace: default }
@@ -118,21 +102,7 @@ spec:
   parentRefs: [{ name: bench }]
   rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: default }
-spec: { ports: [{ name: http, port: 80, targetPort: ${ports.backend}, protocol: TCP }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels: { kubernetes.io/service-name: backend }
-addressType: IPv4
-ports: [{ name: http, port: ${ports.backend}, protocol: TCP }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
-`;
+${loopbackServiceYaml("backend", ports.backend)}`;
 }
 
 /** One measured run. */

@@ -43,6 +43,13 @@ import {
   spawn,
   treeCpuSeconds,
 } from "./_processes.ts";
+import {
+  classAndGatewayYaml,
+  gatewayYaml,
+  httpsListener,
+  loopbackServiceYaml,
+  tlsSecretYaml,
+} from "./_manifests.ts";
 import { median } from "./_rounds.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
 
@@ -89,52 +96,23 @@ function manifests(
   crt: string,
   key: string,
 ): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: https
-      protocol: HTTPS
-      port: ${gatewayPort}
-      hostname: ${NAME}
-      tls: { certificateRefs: [{ name: bench-cert }] }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench-mtls, namespace: default }
-spec:
-  gatewayClassName: serval
-  tls:
+  const clientsCa = `  tls:
     frontend:
       default:
         validation:
           mode: AllowInsecureFallback
           caCertificateRefs: [{ group: "", kind: ConfigMap, name: bench-clients-ca }]
-  listeners:
-    - name: https
-      protocol: HTTPS
-      port: ${mtlsPort}
-      hostname: ${NAME}
-      tls: { certificateRefs: [{ name: bench-cert }] }
----
+`;
+  return `${
+    classAndGatewayYaml("bench", [httpsListener("https", gatewayPort, "bench-cert", NAME)])
+  }---
+${gatewayYaml("bench-mtls", [httpsListener("https", mtlsPort, "bench-cert", NAME)], clientsCa)}---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: bench-clients-ca, namespace: default }
 data: { ca.crt: ${JSON.stringify(crt)} }
 ---
-apiVersion: v1
-kind: Secret
-metadata: { name: bench-cert, namespace: default }
-type: kubernetes.io/tls
-data: { tls.crt: ${btoa(crt)}, tls.key: ${btoa(key)} }
----
+${tlsSecretYaml("bench-cert", crt, key)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: bench, namespace: default }
@@ -142,21 +120,7 @@ spec:
   parentRefs: [{ name: bench }, { name: bench-mtls }]
   rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: default }
-spec: { ports: [{ name: http, port: 80, targetPort: ${backendPort}, protocol: TCP }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels: { kubernetes.io/service-name: backend }
-addressType: IPv4
-ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
-`;
+${loopbackServiceYaml("backend", backendPort)}`;
 }
 
 await requireTools("the TLS benchmark", ["nginx", "h2load", "curl", "openssl"]);

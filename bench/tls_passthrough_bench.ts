@@ -23,6 +23,7 @@
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
 import { median } from "./_rounds.ts";
 import { type Child, freePort, missingTool, spawn } from "./_processes.ts";
 
@@ -132,19 +133,8 @@ ${nginxHead(dir, "stream")}stream {
 }
 
 function manifests(gatewayPort: number, backendPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: serval }
-spec: { controllerName: gateway.serval.dev/controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: default }
-spec:
-  gatewayClassName: serval
-  listeners:
-    - { name: tls, protocol: TLS, port: ${gatewayPort}, tls: { mode: Passthrough } }
----
+  const listener = `{ name: tls, protocol: TLS, port: ${gatewayPort}, tls: { mode: Passthrough } }`;
+  return `${classAndGatewayYaml("bench", [listener])}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
 metadata: { name: bench, namespace: default }
@@ -153,21 +143,7 @@ spec:
   hostnames: [${NAME}]
   rules: [{ backendRefs: [{ name: backend, port: 443 }] }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: default }
-spec: { ports: [{ name: tls, port: 443, targetPort: ${backendPort}, protocol: TCP }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: backend-1
-  namespace: default
-  labels: { kubernetes.io/service-name: backend }
-addressType: IPv4
-ports: [{ name: tls, port: ${backendPort}, protocol: TCP }]
-endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]
-`;
+${loopbackServiceYaml("backend", backendPort, { name: "tls", port: 443 })}`;
 }
 
 async function preflight(): Promise<void> {
