@@ -199,6 +199,15 @@ try {
     );
   };
   console.log("");
+  for (const [name, rs] of runs) {
+    const used = median(rs.map((r) => r.used));
+    if (used < 0.9) {
+      console.log(
+        `${name} used ${(used * 100).toFixed(0)}% of its budget: the machine could not give it ` +
+          "that much CPU, so the ratio below is not the scaling; try a smaller --budget",
+      );
+    }
+  }
   ratio(`${workers} workers`, "1 worker");
   if (baseline !== "") ratio(`baseline ${workers} workers`, "baseline 1 worker");
 } catch (error) {
