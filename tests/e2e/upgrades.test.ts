@@ -15,6 +15,12 @@ import {
 import { waitFor } from "../_helpers/wait_for.ts";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
 import { appServiceYaml, client, gatewayYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import {
+  assertTunnelOutlivesReload,
+  assertTunnelOutlivesSigterm,
+  readUntilClosed,
+  waitForBackend,
+} from "./_upgrade_checks.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -85,16 +91,6 @@ async function rawExchange(port: number, head: string) {
   return { conn, head: text.slice(0, at), rest: text.slice(at + 4), buf };
 }
 
-async function readUntilClosed(conn: Deno.Conn, already: string): Promise<string> {
-  let text = already;
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    const n = await conn.read(buf).catch(() => null);
-    if (n === null) return text;
-    text += decoder.decode(buf.subarray(0, n));
-  }
-}
-
 Deno.test("WebSocket to a kubernetes.io/ws backend: text, binary and subprotocol pass, the route's filter applies, plain requests on the port still work", async () => {
   await using t = await setup();
   const socket = new TestSocket(`ws://127.0.0.1:${t.port}/ws/chat`, ["chat.v2", "chat.v1"]);
@@ -138,10 +134,7 @@ Deno.test("--upgrades on: a raw Upgrade: foo is spliced both ways, bytes sent ea
   await using t = await setup(["--upgrades", "on"]);
   // The raw backend has no route of its own: point /ws at it.
   await t.write("raw");
-  await waitFor("the route to the raw backend", async () => {
-    const config = await (await t.gw.admin("/config")).text();
-    return config.includes("service/default/raw:80");
-  });
+  await waitForBackend(t.gw, "raw");
   const { conn, head, rest } = await rawExchange(
     t.port,
     "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\nearly ",
@@ -169,28 +162,12 @@ Deno.test("--upgrades on: a raw Upgrade: foo is spliced both ways, bytes sent ea
 Deno.test("an open tunnel outlives a reload that sends its route elsewhere", async () => {
   await using t = await setup();
   const socket = new TestSocket(`ws://127.0.0.1:${t.port}/ws`);
-  await socket.opened;
-  assertEquals(await socket.echo("before"), "before");
-  await t.write("raw");
-  await waitFor("the new route served", async () => {
-    const config = await (await t.gw.admin("/config")).text();
-    return config.includes("service/default/raw:80");
-  });
-  assertEquals(await socket.echo("after"), "after");
-  socket.ws.close();
-  await socket.closed;
+  await assertTunnelOutlivesReload(t.gw, socket, () => t.write("raw"), "raw");
 });
 
 Deno.test("SIGTERM: an open tunnel keeps working, then closes when the shutdown timeout ends", async () => {
   await using t = await setup(["--drain-delay", "0s", "--shutdown-timeout", "2s"]);
-  const socket = new TestSocket(`ws://127.0.0.1:${t.port}/ws`);
-  await socket.opened;
-  t.gw.kill("SIGTERM");
-  await t.gw.waitForLog((r) => String(r.msg).startsWith("stopping listeners"));
-  assertEquals(await socket.echo("still open"), "still open");
-  await socket.closed;
-  await t.gw.waitForLog((r) => String(r.msg).startsWith("in-flight requests did not finish"));
-  assertEquals((await t.gw.status).code, 0);
+  await assertTunnelOutlivesSigterm(t.gw, new TestSocket(`ws://127.0.0.1:${t.port}/ws`));
 });
 
 Deno.test("--max-upgraded-connections 1: a second upgrade gets 503 while the first is open", async () => {
@@ -224,10 +201,7 @@ Deno.test("--upgrade-idle-timeout: a quiet tunnel is closed and counted as idle"
 Deno.test("--upgrades auto: a port whose routes reach no kubernetes.io/ws backend is not diverted (an Upgrade is forwarded as a plain request)", async () => {
   await using t = await setup();
   await t.write("raw");
-  await waitFor("the route to the raw backend", async () => {
-    const config = await (await t.gw.admin("/config")).text();
-    return config.includes("service/default/raw:80");
-  });
+  await waitForBackend(t.gw, "raw");
   const { conn, head } = await rawExchange(
     t.port,
     "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n",

@@ -10,7 +10,11 @@ import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startWebSocketEcho, TestSocket } from "../_helpers/upgrade_backends.ts";
 import { appServiceYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
+import {
+  assertTunnelOutlivesReload,
+  assertTunnelOutlivesSigterm,
+  readUntilClosed,
+} from "./_upgrade_checks.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps, httpOverTls } from "../dataplane/tls_test_client.ts";
 
@@ -85,17 +89,6 @@ spec:
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-async function readUntilClosed(conn: Deno.Conn): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    const n = await conn.read(buf).catch(() => null);
-    if (n === null) return text;
-    text += decoder.decode(buf.subarray(0, n));
-  }
-}
 
 /** The gateway, a wss backend (its certificate from `backendCa`) and a ws one. */
 /** curl over HTTP/2 (ALPN) to `localhost` on `port`, trusting `ca`: the answer is an HTTP/2 200. */
@@ -114,6 +107,17 @@ async function assertServesH2(port: number, ca: TestCa): Promise<void> {
     ],
   });
   assertEquals(h2.stdout, "2 200", h2.stderr);
+}
+
+/** A TLS connection to `localhost` on `port`, trusting `ca`, that offers only HTTP/1.1 by ALPN. */
+function connectHttp1(port: number, ca: TestCa): Promise<Deno.TlsConn> {
+  return connectTlsWithServerName({
+    hostname: "127.0.0.1",
+    port,
+    serverName: "localhost",
+    caCerts: [ca.certPem],
+    alpnProtocols: ["http/1.1"],
+  });
 }
 
 async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = false) {
@@ -227,13 +231,7 @@ Deno.test("an HTTPS port that passes upgrades still serves h2 (ALPN) and HTTP/1.
   await using ca = await createTestCa("wss CA");
   await using t = await setup(ca);
   await assertServesH2(t.httpsPort, ca);
-  const conn = await connectTlsWithServerName({
-    hostname: "127.0.0.1",
-    port: t.httpsPort,
-    serverName: "localhost",
-    caCerts: [ca.certPem],
-    alpnProtocols: ["http/1.1"],
-  });
+  const conn = await connectHttp1(t.httpsPort, ca);
   try {
     const first = await httpOverTls(conn, { host: "localhost", path: "/echo/one" });
     assertEquals(first.status, 200);
@@ -254,13 +252,7 @@ Deno.test("an HTTPS port that passes upgrades still serves h2 (ALPN) and HTTP/1.
 Deno.test("an upgrade whose Host is another listener's than the one the connection's SNI selected gets 421, as any request on the port", async () => {
   await using ca = await createTestCa("wss CA");
   await using t = await setup(ca);
-  const conn = await connectTlsWithServerName({
-    hostname: "127.0.0.1",
-    port: t.httpsPort,
-    serverName: "localhost",
-    caCerts: [ca.certPem],
-    alpnProtocols: ["http/1.1"],
-  });
+  const conn = await connectHttp1(t.httpsPort, ca);
   try {
     const misdirected = await httpOverTls(conn, {
       host: "second.example.com",
@@ -277,31 +269,14 @@ Deno.test("an upgrade whose Host is another listener's than the one the connecti
 Deno.test("a wss:// tunnel outlives a reload that sends its route elsewhere", async () => {
   await using ca = await createTestCa("wss CA");
   await using t = await setup(ca);
-  const socket = t.wss("/ws");
-  await socket.opened;
-  assertEquals(await socket.echo("before"), "before");
-  await t.write("other");
-  await waitFor("the new route served", async () => {
-    const config = await (await t.gw.admin("/config")).text();
-    return config.includes("service/default/other:80");
-  });
-  assertEquals(await socket.echo("after"), "after");
+  await assertTunnelOutlivesReload(t.gw, t.wss("/ws"), () => t.write("other"), "other");
   assertEquals(t.other.requests.length, 0);
-  socket.ws.close();
-  await socket.closed;
 });
 
 Deno.test("SIGTERM: a wss:// tunnel keeps working, then closes when the shutdown timeout ends", async () => {
   await using ca = await createTestCa("wss CA");
   await using t = await setup(ca, ["--drain-delay", "0s", "--shutdown-timeout", "2s"]);
-  const socket = t.wss("/ws");
-  await socket.opened;
-  t.gw.kill("SIGTERM");
-  await t.gw.waitForLog((r) => String(r.msg).startsWith("stopping listeners"));
-  assertEquals(await socket.echo("still open"), "still open");
-  await socket.closed;
-  await t.gw.waitForLog((r) => String(r.msg).startsWith("in-flight requests did not finish"));
-  assertEquals((await t.gw.status).code, 0);
+  await assertTunnelOutlivesSigterm(t.gw, t.wss("/ws"));
 });
 
 Deno.test("wss:// on an HTTPS port of one listener (no ClientHello relay): echo, and h2 still served", async () => {
