@@ -2,17 +2,21 @@
  * A bench-only data plane without the controller: one HTTP port, one route
  * to one backend, served by the real handler and listener manager with the
  * upstream client chosen on the command line, so the pooled HTTP/1.1 client
- * and a pooled `fetch` client can be compared on the same handler.
+ * and a pooled `fetch` client can be compared on the same handler; `minimal`
+ * is the yardstick client of `_minimal_client.ts` (what the handler and the
+ * listener cost without the complete client).
  *
  * ```sh
- * deno run -A bench/_gateway_server.ts --port 8081 --backend-port 8082 --client own|fetch
+ * deno run -A bench/_gateway_server.ts --port 8081 --backend-port 8082 --client own|fetch|minimal [--deno-serve]
  * ```
  * @module
  */
+import { createDataPlaneHandler } from "../src/dataplane/handler.ts";
 import { createListenerManager } from "../src/dataplane/listeners.ts";
 import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
 import { createProxyClient } from "../src/dataplane/upstream_client.ts";
 import { UpstreamError } from "../src/dataplane/upstream_types.ts";
+import { createMinimalClient } from "./_minimal_client.ts";
 import { compileRouteTable } from "../src/router/compile_route_table.ts";
 import type { GatewayConfig } from "../src/model/config.ts";
 
@@ -59,7 +63,12 @@ function createFetchClient(): ProxyClient {
 
 const port = Number(flag("port"));
 const backendPort = Number(flag("backend-port"));
-const client = flag("client", "own") === "fetch" ? createFetchClient() : createProxyClient();
+const choice = flag("client", "own");
+const client = choice === "fetch"
+  ? createFetchClient()
+  : choice === "minimal"
+  ? createMinimalClient()
+  : createProxyClient();
 const config: GatewayConfig = {
   ports: [{
     port,
@@ -99,14 +108,30 @@ const config: GatewayConfig = {
   },
 };
 const table = compileRouteTable(config);
-const manager = createListenerManager({
-  getTable: () => table,
-  hostname: "127.0.0.1",
-  upstream: client,
-});
-await manager.reconcile({ config });
-Deno.addSignalListener("SIGTERM", async () => {
-  await manager.shutdown({ graceMs: 1000 });
-  client.close();
-  Deno.exit(0);
-});
+if (Deno.args.includes("--deno-serve")) {
+  // The handler alone on `Deno.serve`'s own accept loop: what the gateway's
+  // connection server (`connection_server.ts`) costs beside it.
+  const handler = createDataPlaneHandler({
+    getTable: () => table,
+    port,
+    scheme: "http",
+    upstream: client,
+  });
+  Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
+} else {
+  await serveWithListenerManager();
+}
+
+async function serveWithListenerManager(): Promise<void> {
+  const manager = createListenerManager({
+    getTable: () => table,
+    hostname: "127.0.0.1",
+    upstream: client,
+  });
+  await manager.reconcile({ config });
+  Deno.addSignalListener("SIGTERM", async () => {
+    await manager.shutdown({ graceMs: 1000 });
+    client.close();
+    Deno.exit(0);
+  });
+}

@@ -32,13 +32,17 @@
  * about: at saturation p99 mostly measures queueing.
  * `--clients` also compares the
  * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
- * (`bench/_gateway_server.ts`). Everything binds 127.0.0.1 and every child is
+ * (`bench/_gateway_server.ts`). `--ceiling` adds the yardsticks: `Deno.serve`
+ * with the minimal pooled client of `bench/_minimal_client.ts` and nothing
+ * else (`bench/_minimal_proxy.ts`, the ceiling of a proxy on this runtime),
+ * and the real handler on that minimal client and on the complete one, so a
+ * run shows what the handler and what the complete client cost. Everything binds 127.0.0.1 and every child is
  * killed at the end, also on failure.
  *
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
  *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log] [--upgrades]
- *                                   [--half-load]
+ *                                   [--half-load] [--ceiling]
  * ```
  * @module
  */
@@ -72,6 +76,7 @@ const rounds = Number(flag("rounds", "3"));
 const baseline = flag("baseline", "");
 const cpuProf = flag("cpu-prof", "");
 const compareClients = Deno.args.includes("--clients");
+const ceiling = Deno.args.includes("--ceiling");
 const accessLog = Deno.args.includes("--access-log");
 const upgrades = Deno.args.includes("--upgrades");
 const halfLoad = Deno.args.includes("--half-load");
@@ -201,27 +206,53 @@ try {
       ...await startGateway("gateway (baseline)", checkout, false),
     });
   }
-  if (compareClients) {
-    for (const client of ["own", "fetch"]) {
-      const port = freePort();
-      const child = spawn(`bench gateway (${client})`, Deno.execPath(), [
-        "run",
-        "--allow-net",
-        `${root}bench/_gateway_server.ts`,
-        "--port",
-        String(port),
-        "--backend-port",
-        String(backendPort),
-        "--client",
-        client,
-      ]);
-      children.push(child);
-      targets.push({
-        name: `handler + ${client === "own" ? "HTTP/1.1 pool" : "fetch pool"}`,
-        url: `http://127.0.0.1:${port}/bench`,
-        pid: child.process.pid,
-      });
-    }
+  if (ceiling) {
+    const port = freePort();
+    const child = spawn("minimal proxy", Deno.execPath(), [
+      "run",
+      "--allow-net",
+      `${root}bench/_minimal_proxy.ts`,
+      "--port",
+      String(port),
+      "--backend-port",
+      String(backendPort),
+    ]);
+    children.push(child);
+    targets.push({
+      name: "Deno.serve + minimal client",
+      url: `http://127.0.0.1:${port}/bench`,
+      pid: child.process.pid,
+    });
+  }
+  const clients = [
+    ...(ceiling ? ["minimal"] : []),
+    ...(ceiling || compareClients ? ["own"] : []),
+    ...(compareClients ? ["fetch"] : []),
+  ];
+  const clientNames: Record<string, string> = {
+    minimal: "handler + minimal client",
+    own: "handler + HTTP/1.1 pool",
+    fetch: "handler + fetch pool",
+  };
+  for (const client of clients) {
+    const port = freePort();
+    const child = spawn(`bench gateway (${client})`, Deno.execPath(), [
+      "run",
+      "--allow-net",
+      `${root}bench/_gateway_server.ts`,
+      "--port",
+      String(port),
+      "--backend-port",
+      String(backendPort),
+      "--client",
+      client,
+    ]);
+    children.push(child);
+    targets.push({
+      name: clientNames[client],
+      url: `http://127.0.0.1:${port}/bench`,
+      pid: child.process.pid,
+    });
   }
   const backendUrl = `http://127.0.0.1:${backendPort}/bench`;
   for (const t of [{ url: backendUrl }, ...targets]) await waitFor200(t.url);
