@@ -30,9 +30,10 @@ export interface ClientHeaders {
 
 /**
  * Reads `headers` once: the few the proxy needs by name and the rest as a
- * flat list. One iteration costs less than several `get` calls, each of which
- * is a call into the `Headers` implementation (for a served request, the
- * first ones even go to the runtime for one header at a time). Names with
+ * flat list, in the sorted, combined order `Headers` iterates. One pass
+ * costs less than several `get` calls, each of which is a call into the
+ * `Headers` implementation (for a served request, the first ones even go to
+ * the runtime for one header at a time). Names with
  * `_` are left out of `pairs` unless `underscores` is `allow`.
  *
  * @example
@@ -54,34 +55,37 @@ export function readClientHeaders(
     underscore: false,
     pairs: [],
   };
-  for (const [name, value] of headers) {
+  // `forEach`, not `for…of`: the `Headers` iterator makes an iterator object
+  // and a result and an entry array per header, measured here at ~10 us for
+  // four headers against ~2 us for `forEach`.
+  headers.forEach((value, name) => {
     switch (name) {
       case "host":
         out.host = value;
-        continue;
+        return;
       case "content-length":
         out.contentLength = value;
-        continue;
+        return;
       case "connection":
         out.connection = value;
-        continue;
+        return;
       case "x-forwarded-for":
         out.forwardedFor = value;
-        continue;
+        return;
       case "transfer-encoding":
         out.transferEncoding = true;
-        continue;
+        return;
       case "x-forwarded-proto":
       case "x-forwarded-host":
       case "expect":
-        continue;
+        return;
     }
     if (name.includes("_")) {
       out.underscore = true;
-      if (underscores !== "allow") continue;
+      if (underscores !== "allow") return;
     }
     out.pairs.push(name, value);
-  }
+  });
   return out;
 }
 

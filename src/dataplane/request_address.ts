@@ -52,6 +52,25 @@ function refuse(
   return textResponse(400, `Bad request: ${message}`);
 }
 
+/**
+ * Routing hosts of recent authorities. Clients send the same few `Host`
+ * values over and over, and parsing one (lower-casing, port, label checks)
+ * was a visible share of a proxied request; a hostile client sending a new
+ * value each time only empties the memo, which never holds more than
+ * {@linkcode HOST_MEMO_SIZE} entries.
+ */
+const hostMemo = new Map<string, string | null>();
+const HOST_MEMO_SIZE = 1024;
+
+function routingHost(authority: string): string | null {
+  let host = hostMemo.get(authority);
+  if (host !== undefined) return host;
+  host = hostFromAuthority(authority);
+  if (hostMemo.size >= HOST_MEMO_SIZE) hostMemo.clear();
+  hostMemo.set(authority, host);
+  return host;
+}
+
 /** The client framed a body: a non-zero `Content-Length`, or any `Transfer-Encoding`. */
 function declaresBody(client: ClientHeaders): boolean {
   return client.transferEncoding ||
@@ -100,7 +119,7 @@ export function addressRequest(
     // (RFC 9112 §3.2: answer 400). HTTP/2 carries `:authority` instead.
     return refuse(ctx, "missing_host", "the Host header is required");
   }
-  const host = hostFromAuthority(hostHeader || authority);
+  const host = routingHost(hostHeader || authority);
   if (host === null) return refuse(ctx, "invalid_host", "invalid Host header");
   const decision = decidePath(rawPath, policy.escapedSlashes);
   if (decision.action === "reject") {

@@ -63,3 +63,35 @@ Deno.test("the access log gets the authority and the path without its query, eve
   assertEquals(log.authority, "bad host");
   assertEquals(log.path, "/secret");
 });
+
+Deno.test("a Host seen before routes the same, and an invalid one is refused each time", async () => {
+  for (let i = 0; i < 2; i++) {
+    const at = address("http://x/p", { host: "Memo.Example.:8080" });
+    assert(!(at instanceof Response));
+    assertEquals(at.host, "memo.example");
+    const bad = address("http://x/p", { host: "user@memo.example" });
+    assert(bad instanceof Response);
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+  }
+  // Past the memo's size it starts over and still answers the same.
+  for (let i = 0; i < 1100; i++) {
+    const at = address("http://x/p", { host: `h${i}.example` });
+    assert(!(at instanceof Response));
+    assertEquals(at.host, `h${i}.example`);
+  }
+});
+
+Deno.test("duplicate and mixed-case client headers are read combined, in sorted order", () => {
+  const req = new Request("http://a.example/", {
+    headers: [["X-B", "1"], ["host", "a.example"], ["x-b", "2"], ["accept", "*/*"]],
+  });
+  const at = addressRequest(req, {
+    policy: DEFAULT_REQUEST_POLICY,
+    scheme: "http",
+    port: 80,
+  });
+  assert(!(at instanceof Response));
+  assertEquals(at.client.host, "a.example");
+  assertEquals(at.client.pairs, ["accept", "*/*", "x-b", "1, 2"]);
+});
