@@ -1,10 +1,12 @@
 /**
  * The cache every source writes into. An insert reports whether anything
  * changed; changes arm the one holdoff (`time/holdoff.ts`, leading-edge: a
- * change that finds it idle is signalled on the next turn of the event loop,
- * and changes within `holdoffMs` of the last signal share the next one), so a
- * lone change is applied at once and a thousand watch events cost a handful
- * of rebuilds. Sources write as they read and hold nothing off
+ * change that finds it idle is signalled on the next turn of the event loop;
+ * changes that come while the last signal's listeners ran, or within as long
+ * again after them (or `holdoffMs`, when longer), share the next one), so a
+ * lone change is applied at once, rebuilds take at most about half the
+ * event loop's time, and a thousand watch events cost a handful of
+ * rebuilds. Sources write as they read and hold nothing off
  * themselves. `version()` counts changes, so a reader that already built
  * from the latest version can skip the signal that follows.
  *
@@ -25,8 +27,11 @@ import { sameForTranslate } from "../resources/translate_relevance.ts";
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {
   /**
-   * Least time from the end of one change signal to the next: a burst of
-   * changes waits at most this long. Default 10 ms.
+   * Least time from the end of one change signal to the next, besides as
+   * long as its listeners took. Default 0: a change that comes once the
+   * last rebuild is done and was given its own length in free time is
+   * applied at once (a fixed 10 ms made a change that followed a quick
+   * rebuild wait for nothing).
    */
   holdoffMs?: number;
   /**
@@ -123,7 +128,7 @@ class ObjectStore implements Store {
   constructor(options: StoreOptions) {
     this.#clock = options.clock ?? systemClock;
     this.#holdoff = new Holdoff({
-      holdoffMs: options.holdoffMs ?? 10,
+      holdoffMs: options.holdoffMs ?? 0,
       maxDelayMs: options.maxDelayMs ?? 500,
       leading: !options.trailing,
       clock: this.#clock,
