@@ -42,7 +42,7 @@ export function startTcpFront(targetPort: number, port = 0): TcpFront {
   const accept = async (l: Deno.TcpListener) => {
     try {
       for await (const client of l) {
-        let upstream: Deno.Conn;
+        let upstream: Deno.TcpConn;
         try {
           upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
         } catch {
@@ -56,6 +56,12 @@ export function startTcpFront(targetPort: number, port = 0): TcpFront {
           upstream.close();
           continue;
         }
+        // Small writes (one watch event each) go out at once, as from a real
+        // API server (Go sets TCP_NODELAY): with Nagle's algorithm on, an
+        // event written while the last one waits for its delayed ACK was
+        // held up to 40 ms, which benchmarks counted as propagation.
+        client.setNoDelay(true);
+        upstream.setNoDelay(true);
         conns.add(client);
         conns.add(upstream);
         pipe(client, upstream);
