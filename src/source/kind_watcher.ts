@@ -23,7 +23,14 @@ export interface KubeWatchTiming {
   idleMarginMs?: number;
   /** Longest a list request (one page) may take. Default 60 s. */
   listTimeoutMs?: number;
-  /** Objects per list page. Default 500. */
+  /**
+   * Objects per list page. Default 5,000: each page is a round trip the list
+   * waits for, and a kube-apiserver 1.36 listed 5,000 HTTPRoutes in ~0.6-1.0 s
+   * as one page against ~1.9-6.7 s in pages of 500 (same run, alternating, at
+   * load average ~21). client-go's informers list from the watch cache in one
+   * response whatever the size, so one large page is what the API server
+   * already serves its usual clients.
+   */
   pageSize?: number;
   /**
    * Backoff after failures. Default 250 ms doubling to 4 s, full jitter: a

@@ -41,6 +41,9 @@ interface ListBody {
   items?: Record<string, unknown>[];
 }
 
+/** Objects per list page unless the timing says otherwise (see `KubeWatchTiming.pageSize`). */
+export const DEFAULT_PAGE_SIZE = 5_000;
+
 /** Largest backoff wait of a kind's list+watch loop, in ms. */
 export const DEFAULT_BACKOFF_CAP_MS = 4_000;
 
@@ -96,7 +99,7 @@ class ListWatchLoop implements KindWatcher {
       watchTimeoutJitter: timing.watchTimeoutJitter ?? 0.2,
       idleMarginMs: timing.idleMarginMs ?? 30_000,
       listTimeoutMs: timing.listTimeoutMs ?? 60_000,
-      pageSize: timing.pageSize ?? 500,
+      pageSize: timing.pageSize ?? DEFAULT_PAGE_SIZE,
       notFoundRetryMs: timing.notFoundRetryMs ?? 60_000,
     };
     this.#backoff = createBackoff({

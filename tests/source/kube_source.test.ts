@@ -5,6 +5,7 @@ import { createKubeSource, type KubeSourceOptions } from "../../src/source/kube.
 import type { KubeClient } from "../../src/kube/client.ts";
 import { WATCHED_KINDS } from "../../src/kube/kinds.ts";
 import type { KubeWatchTiming } from "../../src/source/kind_watcher.ts";
+import { DEFAULT_PAGE_SIZE } from "../../src/source/kube_watch.ts";
 import type { Source } from "../../src/source/source.ts";
 import {
   type FakeKube,
@@ -161,7 +162,7 @@ Deno.test("watches ask for bookmarks and a jittered server timeout, and resume f
   assertEquals(watch.query.allowWatchBookmarks, "true");
   const timeout = Number(watch.query.timeoutSeconds);
   assert(timeout >= 30 && timeout <= 36, `timeoutSeconds ${timeout} within [30, 36]`);
-  assertEquals(list.query.limit, "500");
+  assertEquals(list.query.limit, String(DEFAULT_PAGE_SIZE));
   assert(Number(watch.query.resourceVersion) >= 1000);
 });
 
