@@ -68,6 +68,8 @@ export async function probeUntilServed(
 
 /** What `printTable` shows for one configuration. */
 export interface ScaleRun {
+  /** Where objects came from: the fake or real API server, or manifest files. */
+  api?: string;
   routes: number;
   churn: number;
   probes: number;
@@ -94,7 +96,7 @@ export interface ScaleRun {
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
 export function summarise(
-  options: { routes: number; churn: number; probes: number; changes: number },
+  options: { api?: string; routes: number; churn: number; probes: number; changes: number },
   raw: {
     startMs: number;
     probes: Probe[];
@@ -108,7 +110,11 @@ export function summarise(
   const unexpected = raw.probes.flatMap((p) => p.unexpected);
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
-    ...options,
+    api: options.api,
+    routes: options.routes,
+    churn: options.churn,
+    probes: options.probes,
+    changes: options.changes,
     startMs: round(raw.startMs),
     meanMs: round(ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length)),
     maxMs: round(Math.max(0, ...ms)),
@@ -121,6 +127,10 @@ export function summarise(
   };
 }
 
+function sourceName(api: string | undefined): string {
+  return api === "files" ? "files source" : `kube source (${api ?? "fake"} API server)`;
+}
+
 /** Prints the runs as a table (or JSON lines). */
 export function printTable(runs: ScaleRun[], json: boolean): void {
   if (json) {
@@ -131,7 +141,8 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
     const c = r.costs;
     console.log(
       [
-        `routes ${r.routes}, churn ${r.churn}/s (${r.churned} rewrites), ${r.probes} probes:`,
+        `routes ${r.routes}, ${sourceName(r.api)}, churn ${r.churn}/s (${r.churned} rewrites),` +
+        ` ${r.probes} probes:`,
         `  first 200 after start       ${r.startMs} ms`,
         `  propagation mean / max      ${r.meanMs} / ${r.maxMs} ms` +
         `  (answers other than 404/200: ${r.failures}${

@@ -4,7 +4,8 @@
  * `r-<i>.test`. `fake` (default): the in-process fake API server, routes to
  * an echo backend (served: 200). `real`: etcd and kube-apiserver from the
  * conformance rig's build, routes that redirect (served: 302), since a real
- * API server takes no loopback endpoints.
+ * API server takes no loopback endpoints. `files`: the same objects as files
+ * of a manifest directory (the files source).
  * @module
  */
 import { startEchoBackend } from "../scripts/echo_backend.ts";
@@ -19,8 +20,8 @@ import {
 } from "../tests/fake_kube/fake_kube_fixtures.ts";
 import { type KubeObjectLike, type ScaleKube, startRealKube } from "./_real_kube.ts";
 
-/** Which API server. */
-export type ScaleApi = "fake" | "real";
+/** Which API server, or `files`: a manifest directory instead (`--source files`). */
+export type ScaleApi = "fake" | "real" | "files";
 
 /** A populated API server and how its routes are written. */
 export interface ScaleWorld {
@@ -29,6 +30,8 @@ export interface ScaleWorld {
   route(name: string, host: string, prefix?: string): KubeObjectLike;
   /** The status of an answer from a route that is served. */
   served: number;
+  /** The gateway's source flags; `dir` is a scratch directory. */
+  sourceArgs(dir: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,11 @@ const BATCH = 200;
 
 /** Starts the API server of `api` and fills it; the Gateway listens on `port`. */
 export async function startWorld(api: ScaleApi, routes: number, port: number): Promise<ScaleWorld> {
-  const world = api === "real" ? await realWorld() : await fakeWorld();
+  const world = api === "real"
+    ? await realWorld()
+    : api === "files"
+    ? await filesWorld()
+    : await fakeWorld();
   const { kube } = world;
   kube.apply(gatewayClass());
   kube.apply(gateway("gw", port));
@@ -71,9 +78,45 @@ async function fakeWorld(): Promise<ScaleWorld> {
     kube,
     route: (name, host, prefix) => httpRoute(name, { host, backend: "svc", prefix }),
     served: 200,
+    sourceArgs: async (dir) => kubeArgs(await kube.writeKubeconfig(`${dir}/kubeconfig`)),
     async close() {
       await backend.close();
       await fake.close();
+    },
+  };
+}
+
+const kubeArgs = (kubeconfig: string) => ["--source", "kube", "--kubeconfig", kubeconfig];
+
+/**
+ * A manifest directory, one JSON file per object, written as tools do (a
+ * temporary file renamed over the old one), routes to an echo backend.
+ */
+async function filesWorld(): Promise<ScaleWorld> {
+  const dir = await Deno.makeTempDir({ prefix: "scale-manifests-" });
+  const backend = startEchoBackend({ name: "scale" });
+  const kube: ScaleKube = {
+    apply(object) {
+      const file = `${dir}/${object.kind}-${object.metadata.name}.json`.toLowerCase();
+      Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify(object));
+      Deno.renameSync(`${file}.tmp`, file);
+    },
+    settled: () => Promise.resolve(),
+    failures: () => ({ count: 0 }),
+    writeKubeconfig: () => Promise.reject(new Error("Cannot write a kubeconfig: no API server")),
+    close: () => Deno.remove(dir, { recursive: true }),
+  };
+  kube.apply(namespace("default"));
+  kube.apply(service("svc"));
+  kube.apply(endpointSlice("svc", ["127.0.0.1"], backend.port));
+  return {
+    kube,
+    route: (name, host, prefix) => httpRoute(name, { host, backend: "svc", prefix }),
+    served: 200,
+    sourceArgs: () => Promise.resolve(["--source", "files", "--manifests", dir]),
+    async close() {
+      await backend.close();
+      await kube.close();
     },
   };
 }
@@ -96,6 +139,7 @@ async function realWorld(): Promise<ScaleWorld> {
       },
     }),
     served: 302,
+    sourceArgs: async (dir) => kubeArgs(await kube.writeKubeconfig(`${dir}/kubeconfig`)),
     close: () => kube.close(),
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Propagation and memory at scale, through the Kubernetes source: the
- * (fake, in-process) API server holds `--routes` HTTPRoutes before the
- * gateway starts; then, `--probes` times, a new route is added and polled
+ * Propagation and memory at scale, through the Kubernetes source (or, with
+ * `--source files`, a manifest directory): the (fake, in-process) API server
+ * holds `--routes` HTTPRoutes before the gateway starts; then, `--probes` times, a new route is added and polled
  * every 5 ms until its first 200 (any answer other than 404 or 200 on the way
  * is counted as a failure). With `--churn R`, R other routes are rewritten
  * every second while probing. After the probes, `--changes` more changes
@@ -10,13 +10,14 @@
  *
  * Per-change cost is the reconciler's own account (`translateMs`,
  * `compileMs`, `statusMs` in its "configuration served" log lines) over the
- * probes' rebuilds.
+ * probes' rebuilds; each probe is also cut into where its time went (API
+ * server and watch, holdoff, translate, compile, swap to the first 200).
  *
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
- *   [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR] [--main OTHER_CHECKOUT/main.ts]
- *   [--workers N|auto]
+ *   [--source kube|files] [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
+ *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto]
  * ```
  * @module
  */
@@ -60,7 +61,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const world = await startWorld(options.api ?? "fake", options.routes, port);
   const { kube } = world;
   const dir = await Deno.makeTempDir();
-  const kubeconfig = await kube.writeKubeconfig(`${dir}/kubeconfig`);
+  const sourceArgs = await world.sourceArgs(dir);
   using http = Deno.createHttpClient({ allowHost: true });
   const target = { port, client: http, served: world.served };
   const inspectPort = freePort();
@@ -68,7 +69,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const spawnedAt = Date.now();
   await using gw = await startGateway({
     args: [
-      ...["--source", "kube", "--kubeconfig", kubeconfig, "--log-level", "info"],
+      ...sourceArgs,
+      ...["--log-level", "info"],
       ...(options.workers === undefined ? [] : ["--workers", options.workers]),
     ],
     waitFor: "nothing",
@@ -146,7 +148,11 @@ if (import.meta.main) {
         changes: Number(flag("changes", "30")),
         cpuProfDir: Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined,
         v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
-        api: flag("api", "fake") === "real" ? "real" : "fake",
+        api: flag("source", "kube") === "files"
+          ? "files"
+          : flag("api", "fake") === "real"
+          ? "real"
+          : "fake",
         mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
         workers: Deno.args.includes("--workers") ? flag("workers", "1") : undefined,
       }),
