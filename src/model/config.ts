@@ -31,7 +31,7 @@ export interface TranslateOptions {
   addressPool?: string;
 }
 
-/** Everything `translate` returns. All of it is frozen. */
+/** Everything `translate` returns. All of it is frozen but the `statuses` list itself (each status is). */
 export interface TranslateResult {
   config: GatewayConfig;
   /** Certificates the HTTPS listeners use, by id. Private keys live only here, never in `config`. */

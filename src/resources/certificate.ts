@@ -38,6 +38,25 @@ export function validateCertificate(
   keyPem: string,
   now?: string,
 ): CertificateResult {
+  return certificateValidAt(parseCertificatePair(certPem, keyPem), now);
+}
+
+/** A parsed pair: {@linkcode CertificateResult} before the validity period is checked. */
+export type ParsedCertificate =
+  | ({ ok: true; notBefore: string } & CertificateInfo)
+  | { ok: false; error: string };
+
+/**
+ * The part of {@linkcode validateCertificate} that does not depend on the
+ * time (parsing keys is costly: callers may keep the result per Secret).
+ *
+ * @example
+ * ```ts
+ * import { certificateValidAt, parseCertificatePair } from "./certificate.ts";
+ * certificateValidAt(parseCertificatePair("not a pem", "not a key"), "2030-01-01T00:00:00Z").ok; // false
+ * ```
+ */
+export function parseCertificatePair(certPem: string, keyPem: string): ParsedCertificate {
   const blocks = certPem.match(PEM_CERTIFICATE);
   if (!blocks) {
     return { ok: false, error: "Cannot parse certificate: tls.crt holds no PEM CERTIFICATE block" };
@@ -68,30 +87,32 @@ export function validateCertificate(
       error: `Cannot use private key: tls.key does not match the certificate for "${leaf.subject}"`,
     };
   }
-  const notBefore = new Date(leaf.validFrom);
-  const notAfter = new Date(leaf.validTo);
+  return {
+    ok: true,
+    dnsNames: parseDnsNames(leaf.subjectAltName),
+    notBefore: new Date(leaf.validFrom).toISOString(),
+    notAfter: new Date(leaf.validTo).toISOString(),
+  };
+}
+
+/** `parsed`, refused when `now` (RFC 3339) is outside its validity period. */
+export function certificateValidAt(parsed: ParsedCertificate, now?: string): CertificateResult {
+  if (!parsed.ok) return parsed;
   if (now !== undefined) {
     const nowMs = Date.parse(now);
     if (!Number.isNaN(nowMs)) {
-      if (nowMs > notAfter.getTime()) {
-        return {
-          ok: false,
-          error: `Cannot use certificate: it expired at ${notAfter.toISOString()}`,
-        };
+      if (nowMs > Date.parse(parsed.notAfter)) {
+        return { ok: false, error: `Cannot use certificate: it expired at ${parsed.notAfter}` };
       }
-      if (nowMs < notBefore.getTime()) {
+      if (nowMs < Date.parse(parsed.notBefore)) {
         return {
           ok: false,
-          error: `Cannot use certificate: it is not valid before ${notBefore.toISOString()}`,
+          error: `Cannot use certificate: it is not valid before ${parsed.notBefore}`,
         };
       }
     }
   }
-  return {
-    ok: true,
-    dnsNames: parseDnsNames(leaf.subjectAltName),
-    notAfter: notAfter.toISOString(),
-  };
+  return { ok: true, dnsNames: parsed.dnsNames, notAfter: parsed.notAfter };
 }
 
 function parseDnsNames(subjectAltName: string | undefined): string[] {

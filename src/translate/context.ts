@@ -40,6 +40,11 @@ export interface TranslateContext {
   reads: Set<string> | undefined;
   /** Per-call memo (e.g. endpoints of a Service port shared by many routes). */
   readonly cache: Map<string, unknown>;
+  /**
+   * What a memo keeps from one translate to the next by input object (a
+   * Secret's parsed certificate): a pure function of that object alone.
+   */
+  readonly lasting?: WeakMap<object, unknown>;
   /** Records a user mistake. */
   problem(object: KubeObject, field: string | undefined, message: string): void;
   readonly problems: Problem[];
@@ -59,7 +64,11 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * ctx.namespaceLabels("default"); // { "kubernetes.io/metadata.name": "default" }
  * ```
  */
-export function createContext(snapshot: Snapshot, options: TranslateOptions): TranslateContext {
+export function createContext(
+  snapshot: Snapshot,
+  options: TranslateOptions,
+  lasting?: WeakMap<object, unknown>,
+): TranslateContext {
   const key = (namespace: string | undefined, name: string) => `${namespace ?? ""}/${name}`;
   const namespaces = new Map<string, Record<string, string>>();
   for (const ns of snapshot.namespaces) {
@@ -122,6 +131,7 @@ export function createContext(snapshot: Snapshot, options: TranslateOptions): Tr
     },
     reads: undefined,
     cache: new Map(),
+    lasting,
     problem(object, field, message) {
       const problem: Problem = {
         object: objectId(object.kind, object.metadata.name, object.metadata.namespace),

@@ -17,12 +17,14 @@
  */
 export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
-  Object.freeze(value);
+  // Children first: V8 reads the elements of a frozen array far slower than
+  // those of a plain one, and the walk reads every element. (Results hold
+  // no cycles, so nothing is reached again before it is frozen.)
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
   } else {
     // for...in allocates no key array; results hold only plain own-property objects.
     for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
-  return value;
+  return Object.freeze(value);
 }

@@ -38,4 +38,9 @@ export interface ListenerState {
   readonly partialCaRefs?: boolean;
   /** `namespace/name` of the routes attached with Accepted=True. */
   attachedRoutes: Set<string>;
+  /**
+   * More attached routes, kept from one translate to the next
+   * (`route_attachments.ts`); none of them is in `attachedRoutes`.
+   */
+  keptAttachedRoutes?: ReadonlySet<string>;
 }

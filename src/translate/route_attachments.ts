@@ -34,6 +34,7 @@ import { diffRoutes, type RouteChanges } from "./route_diff.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { DependentsIndex } from "./dependency_changes.ts";
+import { deepFreeze } from "./deep_freeze.ts";
 
 /** More changed routes than this at once: attaching all of them again is as cheap. */
 const MOST_CHANGES = 512;
@@ -159,7 +160,8 @@ export class RouteAttachments implements ListenerRoutes {
   fillAttached(listeners: readonly ListenerState[]): void {
     for (const listener of listeners) {
       const attached = this.#attached.get(listener.id);
-      if (attached !== undefined) listener.attachedRoutes = new Set(attached);
+      // Lent, not copied: only TLSRoutes (other keys) are added to `attachedRoutes`.
+      if (attached !== undefined) listener.keptAttachedRoutes = attached;
     }
   }
 
@@ -210,7 +212,7 @@ export class RouteAttachments implements ListenerRoutes {
     if (parents.length === 0) {
       // Tell the status writer to clear the entries we wrote before.
       if (hadOurStatus(route, inputs.options.controllerName)) {
-        record.status = routeStatus(route, []);
+        record.status = deepFreeze(routeStatus(route, []));
       }
     } else {
       const compiled = inputs.memo
@@ -218,7 +220,7 @@ export class RouteAttachments implements ListenerRoutes {
         : compileRoute(ctx, route);
       const committed = commitRoute(ctx, inputs, route, compiled, parents);
       record.compiled = compiled;
-      record.status = committed.status;
+      record.status = deepFreeze(committed.status);
       for (const { listener, hostnames } of committed.attachments) {
         record.attachments.push({ listener: listener.id, hostnames });
         this.#touch(listener.id, hostnames, (list) => list.push(compiled));

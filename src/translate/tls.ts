@@ -6,7 +6,11 @@
 import type { Secret } from "../resources/core_types.ts";
 import type { Gateway, Listener, SecretObjectReference } from "../resources/gateway_types.ts";
 import type { ListenerSet } from "../resources/listener_set_types.ts";
-import { type CertificateResult, validateCertificate } from "../resources/certificate.ts";
+import {
+  certificateValidAt,
+  parseCertificatePair,
+  type ParsedCertificate,
+} from "../resources/certificate.ts";
 import type { CertificateConfig } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import { type Outcome, Reason } from "./conditions.ts";
@@ -91,13 +95,9 @@ export function resolveCertificateRef(
   }
   const secret = ctx.secret(namespace, ref.name);
   if (!secret) return fail(`Cannot find Secret ${namespace}/${ref.name}`);
-  const pair = readKeyPair(secret);
+  const { pair, parsed } = secretCertificate(ctx, secret);
   if (typeof pair === "string") return fail(`Cannot use Secret ${namespace}/${ref.name}: ${pair}`);
-  // Parsing keys is the costliest step of a translate; several listeners often share a Secret.
-  const cacheKey = `certificate|${namespace}|${ref.name}`;
-  const checked = (ctx.cache.get(cacheKey) as CertificateResult | undefined) ??
-    validateCertificate(pair.cert, pair.key, ctx.options.now);
-  ctx.cache.set(cacheKey, checked);
+  const checked = certificateValidAt(parsed!, ctx.options.now);
   if (!checked.ok) {
     return fail(`Invalid certificate in Secret ${namespace}/${ref.name}: ${checked.error}`);
   }
@@ -111,6 +111,35 @@ export function resolveCertificateRef(
       notAfter: checked.notAfter,
     },
   };
+}
+
+/** A Secret's key pair and what parsing it gave (before the validity period is checked). */
+interface SecretCertificate {
+  pair: { cert: string; key: string } | string;
+  parsed?: ParsedCertificate;
+}
+
+const PARSED_KEY = "parsed-certificates";
+
+/**
+ * Parsing keys is the costliest step of a translate: done once per Secret
+ * object, kept for later translates (`ctx.lasting`) or at least for the
+ * other listeners of this one that share the Secret.
+ */
+function secretCertificate(ctx: TranslateContext, secret: Secret): SecretCertificate {
+  let cache = ctx.lasting;
+  if (cache === undefined) {
+    cache = ctx.cache.get(PARSED_KEY) as WeakMap<object, unknown> | undefined;
+    if (cache === undefined) ctx.cache.set(PARSED_KEY, cache = new WeakMap());
+  }
+  const known = cache.get(secret) as SecretCertificate | undefined;
+  if (known !== undefined) return known;
+  const pair = readKeyPair(secret);
+  const entry: SecretCertificate = typeof pair === "string"
+    ? { pair }
+    : { pair, parsed: parseCertificatePair(pair.cert, pair.key) };
+  cache.set(secret, entry);
+  return entry;
 }
 
 /** The certificate and key of a TLS Secret, or why they cannot be read. */

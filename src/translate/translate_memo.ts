@@ -110,6 +110,8 @@ export class TranslateMemo {
   // not asked for, yet still there.
   #keepUnseen = false;
   #kept: object | undefined;
+  /** See `TranslateContext.lasting`. */
+  readonly lasting: WeakMap<object, unknown> = new WeakMap();
 
   /** Compiled routes reused and compiled anew since the memo was made. */
   stats(): { hits: number; misses: number } {

@@ -110,8 +110,9 @@ export class VirtualHostSets {
   rules(): Record<string, RuleConfig> {
     if (this.#output !== undefined) return this.#output;
     const output: Record<string, RuleConfig> = {};
-    for (const id of this.#ruleIds) output[id] = deepFreeze(this.#rules.get(id)!.config);
-    // Frozen here, values first: the result's deep freeze then skips thousands of keys.
+    // The configs were frozen as they came in (`#build`).
+    for (const id of this.#ruleIds) output[id] = this.#rules.get(id)!.config;
+    // Frozen here: the result's deep freeze then skips thousands of keys.
     return this.#output = Object.freeze(output);
   }
 
@@ -132,7 +133,7 @@ export class VirtualHostSets {
     }
     for (const match of host.matches) {
       const entry = this.#rules.get(match.rule);
-      const config = configs.get(match.rule)!;
+      const config = deepFreeze(configs.get(match.rule)!);
       if (entry === undefined) {
         this.#rules.set(match.rule, { config, uses: 1 });
         this.#ruleIds.splice(sortedIndex(this.#ruleIds, match.rule), 0, match.rule);
