@@ -8,6 +8,7 @@ import type { KubeObject } from "../resources/object_meta.ts";
 import type { Problem, TranslateOptions } from "../model/config.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { objectId } from "./ids.ts";
+import { lookupKey, SnapshotIndexes } from "./snapshot_indexes.ts";
 import { isReferenceAllowed, type ReferenceFrom, type ReferenceTo } from "./reference_grant.ts";
 import {
   configMapKey,
@@ -50,11 +51,11 @@ export interface TranslateContext {
   readonly problems: Problem[];
 }
 
-const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 /**
- * Builds the indexes of `snapshot`.
+ * Builds the indexes of `snapshot` (or brings `indexes`, kept from an
+ * earlier snapshot, up to it).
  *
  * @example
  * ```ts
@@ -68,36 +69,14 @@ export function createContext(
   snapshot: Snapshot,
   options: TranslateOptions,
   lasting?: WeakMap<object, unknown>,
+  indexes: SnapshotIndexes = new SnapshotIndexes(),
 ): TranslateContext {
-  const key = (namespace: string | undefined, name: string) => `${namespace ?? ""}/${name}`;
-  const namespaces = new Map<string, Record<string, string>>();
-  for (const ns of snapshot.namespaces) {
-    namespaces.set(ns.metadata.name, {
-      ...(ns.metadata.labels ?? {}),
-      [NAMESPACE_NAME_LABEL]: ns.metadata.name,
-    });
-  }
-  const services = new Map(
-    snapshot.services.map((s) => [key(s.metadata.namespace, s.metadata.name), s]),
-  );
-  const secrets = new Map(
-    snapshot.secrets.map((s) => [key(s.metadata.namespace, s.metadata.name), s]),
-  );
-  const slices = new Map<string, EndpointSlice[]>();
-  for (const slice of snapshot.endpointSlices) {
-    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (owner === undefined) continue;
-    const k = key(slice.metadata.namespace, owner);
-    const list = slices.get(k) ?? [];
-    list.push(slice);
-    slices.set(k, list);
-  }
-  for (const list of slices.values()) {
-    list.sort((
-      a,
-      b,
-    ) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
-  }
+  indexes.update(snapshot);
+  const namespaces = indexes.namespaceLabels;
+  const services = indexes.services.byKey;
+  const secrets = indexes.secrets.byKey;
+  const slices = indexes.slicesByService;
+  const key = lookupKey;
   const problems: Problem[] = [];
   const ctx: TranslateContext = {
     options,

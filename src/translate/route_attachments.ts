@@ -71,6 +71,8 @@ export class RouteAttachments implements ListenerRoutes {
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
   #changed: Map<string, Set<string>> | undefined;
   #withProblems = new Set<RouteRecord>();
+  /** The last `statuses()`, until a route is added or removed. */
+  #statuses: readonly ObjectStatus[] | undefined;
   /** Route keys by what attaching and compiling them read. */
   #dependents = new DependentsIndex();
 
@@ -145,7 +147,8 @@ export class RouteAttachments implements ListenerRoutes {
    * Route statuses as `attach_routes.ts` lists them: those of routes that
    * name no Gateway of ours first, then the others, each in `namespace/name` order.
    */
-  statuses(): ObjectStatus[] {
+  statuses(): readonly ObjectStatus[] {
+    if (this.#statuses !== undefined) return this.#statuses;
     const out: ObjectStatus[] = [];
     for (const record of this.#sorted) {
       if (record.status !== undefined && record.compiled === undefined) out.push(record.status);
@@ -153,7 +156,7 @@ export class RouteAttachments implements ListenerRoutes {
     for (const record of this.#sorted) {
       if (record.status !== undefined && record.compiled !== undefined) out.push(record.status);
     }
-    return out;
+    return this.#statuses = out;
   }
 
   /** Hands each listener the routes attached to it (the Gateway status counts them). */
@@ -180,11 +183,13 @@ export class RouteAttachments implements ListenerRoutes {
     this.#attached.clear();
     this.#withProblems.clear();
     this.#dependents.clear();
+    this.#statuses = undefined;
     this.#changed = undefined;
   }
 
   #add(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): void {
     const record: RouteRecord = { key: rawKey(route), route, attachments: [], problems: [] };
+    this.#statuses = undefined;
     const before = ctx.problems.length;
     const outer = ctx.reads;
     const reads = ctx.reads = new Set<string>();
@@ -235,6 +240,7 @@ export class RouteAttachments implements ListenerRoutes {
     if (record === undefined) return undefined;
     this.#records.delete(key);
     this.#dependents.delete(key);
+    this.#statuses = undefined;
     this.#withProblems.delete(record);
     const at = this.#insertionPoint(record.route) - 1;
     if (this.#sorted[at] === record) this.#sorted.splice(at, 1);

@@ -69,7 +69,7 @@ export function translate(
 ): TranslateResult {
   const changes = memo?.begin(snapshot, options);
   const kept = memo === undefined ? undefined : keptState(memo, changes!);
-  const ctx = createContext(snapshot, options, memo?.lasting);
+  const ctx = createContext(snapshot, options, memo?.lasting, memo?.indexes);
   // What the listeners are built from, for the next translate to check.
   if (memo !== undefined) ctx.reads = new Set();
   const classes = evaluateGatewayClasses(ctx);
@@ -126,7 +126,7 @@ export function translate(
   );
 
   memo?.end();
-  const frozen = <T>(list: T[]) => list.map(deepFreeze);
+  const frozen = <T>(list: readonly T[]) => list.map(deepFreeze);
   return Object.freeze({
     config: deepFreeze({ ports: built.ports, rules: sortedRules }),
     certificates: deepFreeze(built.certificates),
@@ -226,7 +226,7 @@ function keptState(memo: TranslateMemo, changes: DependencyChanges): KeptState {
 /** What the routes give the rest of translate. */
 interface AttachedHttpRoutes {
   listenerRoutes: ListenerRoutes;
-  statuses: ObjectStatus[];
+  statuses: readonly ObjectStatus[];
   /** Every compiled route of ours (without `kept`). */
   compiled: readonly CompiledRoute[];
   /** The memo keeps the attachments, virtual hosts and rules from one translate to the next. */

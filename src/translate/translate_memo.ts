@@ -39,6 +39,7 @@ import type { Snapshot } from "../model/snapshot.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
 import { collectChanges, type DependencyChanges, DependentsIndex } from "./dependency_changes.ts";
 import { GATEWAY_CLIENT_CERTIFICATES } from "./dependency_keys.ts";
+import { SnapshotIndexes } from "./snapshot_indexes.ts";
 import { objectId } from "./ids.ts";
 import type { TranslateContext } from "./context.ts";
 import type { CompiledRoute } from "./route_rules.ts";
@@ -112,6 +113,8 @@ export class TranslateMemo {
   #kept: object | undefined;
   /** See `TranslateContext.lasting`. */
   readonly lasting: WeakMap<object, unknown> = new WeakMap();
+  /** The context's lookup indexes, patched from one snapshot to the next. */
+  readonly indexes: SnapshotIndexes = new SnapshotIndexes();
 
   /** Compiled routes reused and compiled anew since the memo was made. */
   stats(): { hits: number; misses: number } {
