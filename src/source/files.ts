@@ -38,6 +38,7 @@ import { Holdoff } from "../time/holdoff.ts";
 import { createManifestCatalog, type ManifestCatalog } from "./files_catalog.ts";
 import { ProblemReport } from "./files_problems.ts";
 import { listManifestFiles } from "./files_walk.ts";
+import { ChangedPaths, readPathState } from "./files_events.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
 
@@ -85,6 +86,10 @@ export class FilesSource implements Source {
   // Re-reads run one at a time; requests made while one runs share the next.
   #chain: Promise<void> = Promise.resolve();
   #queued: Promise<void> | undefined;
+  /** What the next read covers: files named by events, or the whole tree. */
+  #pendingRead: Set<string> | "all" | undefined;
+  /** Paths the current watcher's events named since the last read. */
+  #changed: ChangedPaths | undefined;
   #watcher: Deno.FsWatcher | undefined;
   #watchedIdentity: string | undefined;
   #watchLoop: Promise<void> | undefined;
@@ -103,7 +108,7 @@ export class FilesSource implements Source {
       maxDelayMs: options.maxDelayMs ?? holdoffMs * 10,
       clock: this.#clock,
       // What this read changed goes to listeners now: it already waited.
-      fire: () => void this.#scheduleRead().then(() => this.store.flush()),
+      fire: () => void this.#scheduleRead(this.#changed?.take()).then(() => this.store.flush()),
     });
     // A problem alone changes no object; the store's signal still carries it
     // to the reconciler (logs, /config, metrics).
@@ -164,13 +169,20 @@ export class FilesSource implements Source {
     await this.#chain;
   }
 
-  #scheduleRead(): Promise<void> {
+  /** Reads `paths` (default: the whole tree) after the read in progress, with others asked meanwhile. */
+  #scheduleRead(paths: readonly string[] | "all" = "all"): Promise<void> {
+    const pending = this.#pendingRead;
+    if (paths === "all" || pending === "all") this.#pendingRead = "all";
+    else this.#pendingRead = new Set([...(pending ?? []), ...paths]);
     if (this.#queued) return this.#queued;
     const run = this.#chain.then(async () => {
       this.#queued = undefined;
-      if (this.#stopped) return;
+      const pending = this.#pendingRead;
+      this.#pendingRead = undefined;
+      if (this.#stopped || pending === undefined) return;
       try {
-        await this.#readAll();
+        if (pending === "all") await this.#readAll();
+        else await this.#readSome([...pending]);
       } catch (err) {
         // Our bug, not the user's: report it and keep watching.
         this.#log.error("manifest re-read failed", { error: err });
@@ -179,6 +191,34 @@ export class FilesSource implements Source {
     this.#queued = run;
     this.#chain = run;
     return run;
+  }
+
+  /**
+   * Reads only the files events named, when each is a manifest file of the
+   * directory or gone; anything else (a directory, a link, a problem) is
+   * left to a whole read.
+   */
+  async #readSome(paths: readonly string[]): Promise<void> {
+    if (!this.#synced || this.#dirError !== undefined) return await this.#readAll();
+    let changedFiles = 0;
+    for (const path of paths) {
+      const state = await readPathState(path);
+      if (state.kind === "other") return await this.#readAll();
+      if (state.kind === "manifest") {
+        const update = this.#catalog.update(path, state.text);
+        if (update.changed) changedFiles++;
+        for (const i of update.ignored) {
+          this.#log.debug("ignoring object of a kind the gateway does not read", { ...i });
+        }
+      } else if (state.kind === "gone" && !this.#catalog.remove(path)) {
+        // A removed subdirectory takes its files with it: only a whole read knows them.
+        const prefix = `${path}/`;
+        if (this.#catalog.files().some((f) => f.startsWith(prefix))) return await this.#readAll();
+      } else if (state.kind === "gone") {
+        changedFiles++;
+      }
+    }
+    if (changedFiles > 0) this.#applyToStore(changedFiles);
   }
 
   /** Reads the whole tree; files whose text did not change are not parsed again. */
@@ -287,11 +327,16 @@ export class FilesSource implements Source {
       }
       this.#watcher = fresh;
       this.#watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
+      const changed = this.#changed = new ChangedPaths(this.#dir, await Deno.realPath(this.#dir));
       // Changes made while no watcher existed are only seen by reading again
       // (files that did not change are not parsed, so this is cheap); through
       // the holdoff, so events arriving meanwhile share that one read.
+      changed.noteAll();
       this.#eventHoldoff.arm();
-      for await (const _event of fresh) this.#eventHoldoff.arm();
+      for await (const event of fresh) {
+        changed.note(event);
+        this.#eventHoldoff.arm();
+      }
       return true;
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound) && !this.#stopped) {

@@ -99,6 +99,8 @@ function keyOf(namespace: string | undefined, name: string): string {
 }
 
 function sameObject(a: GatewayResource, b: GatewayResource): boolean {
+  // The files source hands back the very object of a file that did not change.
+  if (a === b) return true;
   const rvA = a.metadata.resourceVersion;
   const rvB = b.metadata.resourceVersion;
   // Objects from the API server: the resourceVersion changes with every write.

@@ -152,6 +152,28 @@ Deno.test("an atomic replace by rename is picked up", async () => {
   await waitFor("the renamed file", () => h.pathOf("a") === "/v2");
 });
 
+Deno.test("a file renamed over a manifest from a visible temporary name is read, the temporary file never", async () => {
+  await using h = await harness({ "a.yaml": route("a", "/v1"), "b.yaml": route("b") });
+  await Deno.writeTextFile(`${h.dir}/a.yaml.tmp`, route("a", "/v2"));
+  await Deno.rename(`${h.dir}/a.yaml.tmp`, `${h.dir}/a.yaml`);
+  await waitFor("the renamed file", () => h.pathOf("a") === "/v2");
+  assertEquals(h.routes(), ["a", "b"]);
+  await Deno.writeTextFile(`${h.dir}/c.yaml`, route("c"));
+  await waitFor("a new file", () => h.routes().length === 3);
+  assertEquals(h.source.problems(), []);
+});
+
+Deno.test("a subdirectory removed after the first read takes its objects with it", async () => {
+  await using h = await harness({ "sub/a.yaml": route("a"), "top.yaml": route("top") });
+  assertEquals(h.routes(), ["a", "top"]);
+  await Deno.remove(`${h.dir}/sub`, { recursive: true });
+  await waitFor("the subdirectory's objects gone", () => h.routes().length === 1);
+  assertEquals(h.routes(), ["top"]);
+  await Deno.mkdir(`${h.dir}/sub2`);
+  await Deno.writeTextFile(`${h.dir}/sub2/b.yaml`, route("b"));
+  await waitFor("a new subdirectory's file", () => h.routes().length === 2);
+});
+
 Deno.test("a file written in several steps settles on its final content", async () => {
   await using h = await harness({});
   const text = `${route("a", "/v1")}---\n${route("b")}`;
