@@ -177,13 +177,14 @@ try {
       `CPU per worker (cgroup quota); load average ${loadBefore} -> ${load()}\n`,
   );
   console.log(
-    "target".padEnd(22) + "req/s (rounds)".padEnd(30) + "median".padStart(8) +
+    "target".padEnd(22) + "req/s@budget used".padEnd(30) + "median".padStart(8) +
       "  µs/req  used  throttled  busiest threads' shares",
   );
   for (const [name, rs] of runs) {
     const med = (f: (r: WorkerRun) => number) => median(rs.map(f));
     console.log(
-      name.padEnd(22) + rs.map((r) => r.rps.toFixed(0)).join(" ").padEnd(30) +
+      name.padEnd(22) +
+        rs.map((r) => `${r.rps.toFixed(0)}@${(r.used * 100).toFixed(0)}%`).join(" ").padEnd(30) +
         med((r) => r.rps).toFixed(0).padStart(8) + med((r) => r.cpuUs).toFixed(0).padStart(8) +
         `${(med((r) => r.used) * 100).toFixed(0)}%`.padStart(6) +
         med((r) => r.throttled).toFixed(0).padStart(11) + "  " +
@@ -191,11 +192,16 @@ try {
     );
   }
   const ratio = (a: string, b: string) => {
-    const each = runs.get(a)!.map((r, i) => r.rps / runs.get(b)![i].rps);
+    const [ra, rb] = [runs.get(a)!, runs.get(b)!];
+    const each = ra.map((r, i) => r.rps / rb[i].rps);
+    // A round counts as scaling only when both gateways used (nearly) all of their budgets.
+    const bound = each.filter((_, i) => ra[i].used >= 0.9 && rb[i].used >= 0.9);
     console.log(
       `${a} / ${b}: ${median(each).toFixed(2)}x (rounds ${
         each.map((x) => x.toFixed(2)).join(" ")
-      })`,
+      }); rounds where both budgets bound: ${
+        bound.length === 0 ? "none" : `${median(bound).toFixed(2)}x of ${bound.length}`
+      }`,
     );
   };
   console.log("");
