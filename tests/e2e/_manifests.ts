@@ -4,40 +4,24 @@
  * @module
  */
 
+import {
+  gatewayClassYaml,
+  gatewayYaml as sharedGatewayYaml,
+  httpsListener,
+  loopbackServiceYaml,
+} from "../../bench/_manifests.ts";
+
 /**
  * An HTTP client that sends the `Host` header it is given: `fetch` drops a
  * caller-set `Host` otherwise, and host routing is what these tests check.
  */
 export const client: Deno.HttpClient = Deno.createHttpClient({ allowHost: true });
 
-/** The controller name every e2e GatewayClass uses (the gateway's default). */
-export const CONTROLLER = "gateway.serval.dev/controller";
-
-/** The GatewayClass `serval`, handled by the gateway under test. */
-export function gatewayClassYaml(): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: ${CONTROLLER}
-`;
-}
+export { CONTROLLER, gatewayClassYaml, tlsSecretYaml } from "../../bench/_manifests.ts";
 
 /** A Gateway `name` (default `e2e`) of class `serval` with one HTTP listener on `port`. */
 export function gatewayOnlyYaml(port: number, name = "e2e"): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${port}
-`;
+  return sharedGatewayYaml(name, [`{ name: http, protocol: HTTP, port: ${port} }`]);
 }
 
 /** A GatewayClass `serval` and a Gateway `e2e` with one HTTP listener on `port`. */
@@ -51,43 +35,12 @@ ${gatewayOnlyYaml(port, name)}`;
  * 127.0.0.1:`port`. `ready: false` makes the only endpoint not ready (503).
  */
 export function serviceYaml(name: string, port: number, ready = true): string {
-  return `apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  ports:
-    - name: http
-      port: 80
-      targetPort: ${port}
-      protocol: TCP
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-1
-  namespace: default
-  labels:
-    kubernetes.io/service-name: ${name}
-addressType: IPv4
-ports:
-  - name: http
-    port: ${port}
-    protocol: TCP
-endpoints:
-  - addresses: ["127.0.0.1"]
-    conditions:
-      ready: ${ready}
-`;
+  return loopbackServiceYaml(name, port, { ready });
 }
 
 /** A Service like `serviceYaml`, its port marked with `appProtocol` (e.g. `kubernetes.io/ws`). */
 export function appServiceYaml(name: string, port: number, appProtocol: string): string {
-  return serviceYaml(name, port).replace(
-    "      protocol: TCP\n---",
-    `      protocol: TCP\n      appProtocol: ${appProtocol}\n---`,
-  );
+  return loopbackServiceYaml(name, port, { appProtocol });
 }
 
 /**
@@ -95,20 +48,7 @@ export function appServiceYaml(name: string, port: number, appProtocol: string):
  * and its EndpointSlice pointing at 127.0.0.1:`port`: a gRPC backend.
  */
 export function grpcServiceYaml(name: string, port: number, appProtocol?: string): string {
-  const app = appProtocol === undefined ? "" : `, appProtocol: ${appProtocol}`;
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: grpc, port: 8080, targetPort: ${port}${app} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
-addressType: IPv4
-ports: [{ name: grpc, port: ${port} }]
-endpoints: [{ addresses: ["127.0.0.1"] }]
-`;
+  return loopbackServiceYaml(name, port, { name: "grpc", port: 8080, appProtocol });
 }
 
 /**
@@ -135,24 +75,12 @@ ${ca}
           mode: AllowValidOnly
           caCertificateRefs: [{ group: "", kind: ConfigMap, name: clients-ca }]
 `;
+  const listeners = [
+    httpsListener("grpc", port, "cert", "grpc.example.com"),
+    httpsListener("web", port, "cert", "web.example.com"),
+  ];
   return `${gatewayClassYaml()}${configMap}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: e2e, namespace: default }
-spec:
-  gatewayClassName: serval
-${frontend}  listeners:
-    - name: grpc
-      protocol: HTTPS
-      port: ${port}
-      hostname: grpc.example.com
-      tls: { certificateRefs: [{ name: cert }] }
-    - name: web
-      protocol: HTTPS
-      port: ${port}
-      hostname: web.example.com
-      tls: { certificateRefs: [{ name: cert }] }
-`;
+${sharedGatewayYaml("e2e", listeners, frontend)}`;
 }
 
 /**
@@ -234,23 +162,4 @@ export async function writeManifests(dir: string, files: Record<string, string>)
     await Deno.writeTextFile(tmp, text);
     await Deno.rename(tmp, `${dir}/${name}`);
   }
-}
-
-/** A `kubernetes.io/tls` Secret holding `certPem` and `keyPem` (base64 in `data`, as the API serves it). */
-export function tlsSecretYaml(
-  name: string,
-  certPem: string,
-  keyPem: string,
-  namespace = "default",
-): string {
-  return `apiVersion: v1
-kind: Secret
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-type: kubernetes.io/tls
-data:
-  tls.crt: ${btoa(certPem)}
-  tls.key: ${btoa(keyPem)}
-`;
 }

@@ -6,6 +6,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createTestCa } from "../_helpers/certs.ts";
 import { runGatewayCommand } from "../_helpers/gateway_process.ts";
 import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import { classAndGatewayYaml, httpsListener } from "../../bench/_manifests.ts";
 
 const EXAMPLES = new URL("../../examples", import.meta.url).pathname;
 
@@ -85,11 +86,9 @@ stringData:
   tls.crt: ${JSON.stringify(leaf.certPem)}
   tls.key: ${JSON.stringify(leaf.keyPem)}
 `,
-        "gateway.yaml": gatewayYaml(8080).replace(
-          "      port: 8080\n",
-          "      port: 8443\n      hostname: secure.example.com\n" +
-            "      tls: { mode: Terminate, certificateRefs: [{ name: tls }] }\n",
-        ).replace("protocol: HTTP", "protocol: HTTPS"),
+        "gateway.yaml": classAndGatewayYaml("e2e", [
+          httpsListener("https", 8443, "tls", "secure.example.com"),
+        ]),
       });
       const { code, stdout, stderr } = await runGatewayCommand(["translate", dir]);
       assertEquals(code, 0, stderr + stdout);
