@@ -40,6 +40,7 @@ import { insecureFrontendCondition } from "./frontend_validation.ts";
 import { attachTlsRoutes } from "./tls_routes.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
 import type { DependencyChanges } from "./dependency_changes.ts";
+import { listenerSignature } from "./listener_signature.ts";
 import { evaluateListenerSets, refuseSetsOfUnservedGateways } from "./listener_sets.ts";
 import { listenerSetStatuses, withAttachedListenerSets } from "./listener_set_status.ts";
 import {
@@ -68,7 +69,6 @@ export function translate(
   memo?: TranslateMemo,
 ): TranslateResult {
   const changes = memo?.begin(snapshot, options);
-  const kept = memo === undefined ? undefined : keptState(memo, changes!);
   const ctx = createContext(snapshot, options, memo?.lasting, memo?.indexes);
   // What the listeners are built from, for the next translate to check.
   if (memo !== undefined) ctx.reads = new Set();
@@ -79,6 +79,7 @@ export function translate(
     memo.listenersRead(ctx.reads!);
     ctx.reads = undefined;
   }
+  const kept = memo === undefined ? undefined : keptState(memo, changes!, listenerSignature(all));
 
   const policyAncestors = new PolicyAncestors();
   const inputs = {
@@ -208,18 +209,26 @@ function evaluateAllListeners(ctx: TranslateContext, acceptedClasses: ReadonlySe
 interface KeptState {
   attachments: RouteAttachments;
   hostSets: VirtualHostSets;
+  /** `listener_signature.ts` of the listeners the attachments were made with. */
+  listeners?: string;
 }
 
 /**
  * The state kept with `memo`; the attachments are forgotten when the memo
- * was emptied or the listeners may have changed (every route attaches again).
+ * was emptied or the listeners changed in a way routes can see (every route
+ * attaches again).
  */
-function keptState(memo: TranslateMemo, changes: DependencyChanges): KeptState {
+function keptState(
+  memo: TranslateMemo,
+  changes: DependencyChanges,
+  listeners: string,
+): KeptState {
   const state = memo.kept<KeptState>(() => ({
     attachments: new RouteAttachments(),
     hostSets: new VirtualHostSets(),
   }));
-  if (changes.everything || changes.listeners) state.attachments.reset();
+  if (changes.everything || listeners !== state.listeners) state.attachments.reset();
+  state.listeners = listeners;
   return state;
 }
 

@@ -127,6 +127,17 @@ export const DEPENDENCY_MUTATIONS: Record<string, Mutation> = {
     rng.chance(0.3) ? dropped(s, "tlsRoutes", rng) : edited(s, "tlsRoutes", rng, (route) => {
       route.spec.hostnames = [`t${rng.int(3)}.example.com`];
     }),
+  "a Gateway gets a new label or loses its backend client certificate": (s, rng) => {
+    if (s.gateways.length === 0) return undefined;
+    const i = rng.int(s.gateways.length);
+    const gateway = clone(s.gateways[i]);
+    if (rng.chance(0.5)) gateway.metadata.labels = { v: `${rng.int(100)}` };
+    else if (gateway.spec.tls?.backend !== undefined) delete gateway.spec.tls.backend;
+    else return undefined;
+    const gateways = [...s.gateways];
+    gateways[i] = gateway;
+    return { ...s, gateways };
+  },
   "a ListenerSet's listener changes port": (s, rng) =>
     edited(s, "listenerSets", rng, (set) => {
       const listener = set.spec.listeners[rng.int(set.spec.listeners.length)];
