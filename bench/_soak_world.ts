@@ -7,31 +7,17 @@
  */
 import { type EchoBackend, startEchoBackend } from "../scripts/echo_backend.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
-import { gatewayClassYaml, tlsSecretYaml, writeManifests } from "../tests/e2e/_manifests.ts";
+import { writeManifests } from "../tests/e2e/_manifests.ts";
+import { classAndGatewayYaml, httpsListener, tlsSecretYaml } from "./_manifests.ts";
 
 /** The host every soak request is for. */
 export const SOAK_HOST = "soak.example";
 
 function gatewayYaml(httpPort: number, httpsPort: number): string {
-  return `${gatewayClassYaml()}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: e2e
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${httpPort}
-    - name: https
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: ${SOAK_HOST}
-      tls:
-        certificateRefs: [{ name: soak-tls }]
-`;
+  return classAndGatewayYaml("e2e", [
+    `{ name: http, protocol: HTTP, port: ${httpPort} }`,
+    httpsListener("https", httpsPort, "soak-tls", SOAK_HOST),
+  ]);
 }
 
 function routeYaml(generation: number): string {

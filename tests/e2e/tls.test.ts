@@ -11,40 +11,16 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { curlHttps, peerCertificate } from "../dataplane/tls_test_client.ts";
+import { classAndGatewayYaml, httpsListener } from "../../bench/_manifests.ts";
 import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 function manifests(httpPort: number, httpsPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: gateway.serval.dev/controller
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: e2e
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${httpPort}
-    - name: https-foo
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: foo.example.com
-      tls:
-        certificateRefs: [{ name: foo-cert }]
-    - name: https-bad
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: bad.example.com
-      tls:
-        certificateRefs: [{ name: bad-cert }]
----
+  const listeners = [
+    `{ name: http, protocol: HTTP, port: ${httpPort} }`,
+    httpsListener("https-foo", httpsPort, "foo-cert", "foo.example.com"),
+    httpsListener("https-bad", httpsPort, "bad-cert", "bad.example.com"),
+  ];
+  return `${classAndGatewayYaml("e2e", listeners)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:

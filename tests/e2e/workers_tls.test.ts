@@ -11,50 +11,18 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { curlHttps, peerCertificate } from "../dataplane/tls_test_client.ts";
-import {
-  CONTROLLER,
-  prefixRule,
-  routeYaml,
-  serviceYaml,
-  tlsSecretYaml,
-  writeManifests,
-} from "./_manifests.ts";
+import { classAndGatewayYaml, httpsListener } from "../../bench/_manifests.ts";
+import { prefixRule, routeYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 const EXACT = "app.example.com";
 const WILDCARD = "*.wild.example.com";
 
 function gatewayYaml(httpPort: number, httpsPort: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: serval
-spec:
-  controllerName: ${CONTROLLER}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: e2e
-  namespace: default
-spec:
-  gatewayClassName: serval
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: ${httpPort}
-    - name: https-exact
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: ${EXACT}
-      tls:
-        certificateRefs: [{ name: exact-cert }]
-    - name: https-wild
-      protocol: HTTPS
-      port: ${httpsPort}
-      hostname: "${WILDCARD}"
-      tls:
-        certificateRefs: [{ name: wild-cert }]
-`;
+  return classAndGatewayYaml("e2e", [
+    `{ name: http, protocol: HTTP, port: ${httpPort} }`,
+    httpsListener("https-exact", httpsPort, "exact-cert", EXACT),
+    httpsListener("https-wild", httpsPort, "wild-cert", `"${WILDCARD}"`),
+  ]);
 }
 
 /** One curl transfer's outcome, from its body and `-w` line. */
