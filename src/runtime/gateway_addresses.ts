@@ -28,14 +28,13 @@ export function gatewayAddressesFor(
     gatewayAddresses: readonly string[];
     gatewayService?: { namespace: string; name: string };
   },
-  store: Pick<Store, "list">,
+  store: Pick<Store, "get">,
 ): Addresses {
   const out = toGatewayAddresses(options.gatewayAddresses);
   const ref = options.gatewayService;
   if (ref === undefined) return out;
-  const service = (store.list("Service") as Service[]).find((s) =>
-    s.metadata.namespace === ref.namespace && s.metadata.name === ref.name
-  );
+  // Looked up, not searched: this runs once per rebuild, with thousands of Services.
+  const service = store.get("Service", ref.namespace, ref.name) as Service | undefined;
   if (service === undefined) return out;
   const fromService: string[] = [];
   for (const ingress of service.status?.loadBalancer?.ingress ?? []) {
