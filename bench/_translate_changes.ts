@@ -6,6 +6,7 @@
  * @module
  */
 import type { Snapshot } from "../src/model/snapshot.ts";
+import type { GRPCRoute } from "../src/resources/grpc_route_types.ts";
 
 /** Builds the `step`th version of the snapshot for one kind of change. */
 export type Change = (snapshot: Snapshot, step: number) => Snapshot;
@@ -17,6 +18,47 @@ function replaced<T>(list: readonly T[], i: number, item: T): T[] {
 }
 
 const clone = <T>(value: T): T => structuredClone(value) as T;
+
+/** `count` GRPCRoutes, each on a hostname of its own, to the first Service. */
+function grpcRoutes(s: Snapshot, count: number): GRPCRoute[] {
+  const service = s.services[0];
+  return Array.from({ length: count }, (_, i) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "GRPCRoute",
+    metadata: { name: `grpc-${i}`, namespace: service.metadata.namespace, generation: 1 },
+    spec: {
+      parentRefs: [{ name: "gw", namespace: "infra" }],
+      hostnames: [`grpc-${i}.example.org`],
+      rules: [{
+        matches: [{ method: { service: `svc.V${i}`, method: "Get" } }],
+        backendRefs: [{ name: service.metadata.name, port: 80 }],
+      }],
+    },
+  }));
+}
+
+/** `s` with 20 GRPCRoutes beside its HTTPRoutes (added by the first change). */
+function withGrpc(s: Snapshot): Snapshot {
+  return (s.grpcRoutes?.length ?? 0) > 0 ? s : { ...s, grpcRoutes: grpcRoutes(s, 20) };
+}
+
+/** `s` with a BackendTLSPolicy on the first Service (added by the first change). */
+function withPolicy(s: Snapshot): Snapshot {
+  if ((s.backendTLSPolicies?.length ?? 0) > 0) return s;
+  const service = s.services[0];
+  return {
+    ...s,
+    backendTLSPolicies: [{
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "BackendTLSPolicy",
+      metadata: { name: "tls", namespace: service.metadata.namespace },
+      spec: {
+        targetRefs: [{ group: "", kind: "Service", name: service.metadata.name }],
+        validation: { wellKnownCACertificates: "System", hostname: "backend.example" },
+      },
+    }],
+  };
+}
 
 /** The changes, by kind. */
 export const CHANGES: Record<string, Change> = {
@@ -73,6 +115,17 @@ export const CHANGES: Record<string, Change> = {
     const gateway = clone(s.gateways[0]);
     gateway.metadata.labels = { version: `${step}` };
     return { ...s, gateways: replaced(s.gateways, 0, gateway) };
+  },
+  "HTTPRoute (BackendTLSPolicy present)": (s, step) => CHANGES.HTTPRoute(withPolicy(s), step),
+  "HTTPRoute (GRPCRoutes present)": (s, step) => CHANGES.HTTPRoute(withGrpc(s), step),
+  GRPCRoute: (s, step) => {
+    s = withGrpc(s);
+    const routes = [...s.grpcRoutes!];
+    const i = step % routes.length;
+    const route = clone(routes[i]);
+    route.spec.hostnames = [`grpc-${i}-${step}.example.org`];
+    routes[i] = route;
+    return { ...s, grpcRoutes: routes };
   },
   GatewayClass: (s, step) => {
     const gatewayClass = clone(s.gatewayClasses[0]);

@@ -16,7 +16,7 @@ import type { CertificateConfig, ObjectStatus, TranslateOptions } from "../model
 import type { Snapshot } from "../model/snapshot.ts";
 import { compareByAgeThenName, compareByName, type TranslateContext } from "./context.ts";
 import { presentClientCertificate } from "./backend_client_certificate.ts";
-import type { PolicyAncestors } from "./backend_tls_status.ts";
+import type { AncestorSink } from "./backend_tls_status.ts";
 import { Reason } from "./conditions.ts";
 import { grpcRouteAsHttp } from "./grpc_route.ts";
 import { intersectHostname } from "./hostname.ts";
@@ -50,7 +50,7 @@ export interface AttachInputs {
   listenerSets?: ReadonlyMap<string, OurParent>;
   /** `namespace/name` of a Gateway → its backend client certificate. */
   clientCertificate: (gateway: string) => CertificateConfig | undefined;
-  policyAncestors: PolicyAncestors;
+  policyAncestors: AncestorSink;
   /** Reuses the compiled routes of an earlier translate (see `translate_memo.ts`). */
   memo?: TranslateMemo;
 }

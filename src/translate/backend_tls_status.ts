@@ -11,20 +11,58 @@ import { compareStrings, type TranslateContext } from "./context.ts";
 import { GATEWAY_GROUP } from "./listener.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 
-/** Gateways (`ns/name`) per Service (`ns/name`), gathered while routes attach. */
-export class PolicyAncestors {
-  readonly byService = new Map<string, Set<string>>();
+/** Where routes record the Gateways that serve them (see {@linkcode PolicyAncestors}). */
+export interface AncestorSink {
+  add(route: CompiledRoute, gateway: string): void;
+}
+
+/**
+ * Gateways (`ns/name`) per Service (`ns/name`), gathered while routes
+ * attach; counted, so that kept attachments (`route_attachments.ts`) can
+ * take back what a route that attaches again had added.
+ */
+export class PolicyAncestors implements AncestorSink {
+  readonly #byService = new Map<string, Map<string, number>>();
 
   /** Records that `gateway` serves `route`, and so every Service its backends name. */
   add(route: CompiledRoute, gateway: string): void {
-    for (const rule of route.rules) {
-      for (const backend of rule.config.backends) {
-        // `service/<ns>/<name>:<port>`
-        const service = backend.id.slice("service/".length, backend.id.lastIndexOf(":"));
-        let gateways = this.byService.get(service);
-        if (gateways === undefined) this.byService.set(service, gateways = new Set());
-        gateways.add(gateway);
+    for (const service of servicesOf(route)) {
+      let gateways = this.#byService.get(service);
+      if (gateways === undefined) this.#byService.set(service, gateways = new Map());
+      gateways.set(gateway, (gateways.get(gateway) ?? 0) + 1);
+    }
+  }
+
+  /** Takes back one earlier `add(route, gateway)`. */
+  remove(route: CompiledRoute, gateway: string): void {
+    for (const service of servicesOf(route)) {
+      const gateways = this.#byService.get(service);
+      const count = gateways?.get(gateway);
+      if (count === undefined) continue;
+      if (count > 1) gateways!.set(gateway, count - 1);
+      else {
+        gateways!.delete(gateway);
+        if (gateways!.size === 0) this.#byService.delete(service);
       }
+    }
+  }
+
+  /** The Gateways serving a route to `service` (`ns/name`). */
+  gatewaysOf(service: string): Iterable<string> {
+    return this.#byService.get(service)?.keys() ?? [];
+  }
+
+  clear(): void {
+    this.#byService.clear();
+  }
+}
+
+/** The Services (`ns/name`) `route`'s backends name, once per backend. */
+function* servicesOf(route: CompiledRoute): Generator<string> {
+  for (const rule of route.rules) {
+    for (const backend of rule.config.backends) {
+      // `service/<ns>/<name>:<port>`
+      yield backend.id.slice("service/".length, backend.id.lastIndexOf(":"));
     }
   }
 }
@@ -45,7 +83,7 @@ export function backendTlsPolicyStatuses(
     const found = new Set<string>();
     for (const target of policy.spec.targetRefs) {
       if (target.group !== "" || target.kind !== "Service") continue;
-      for (const gateway of ancestors.byService.get(`${namespace}/${target.name}`) ?? []) {
+      for (const gateway of ancestors.gatewaysOf(`${namespace}/${target.name}`)) {
         found.add(gateway);
       }
     }

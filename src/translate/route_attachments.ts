@@ -7,14 +7,14 @@
  *
  * A route whose attachment or compilation read an object that changed
  * (a Service, its EndpointSlices, a ReferenceGrant, its namespace's labels:
- * `dependency_keys.ts`) attaches again too. A change that may reach the
- * listeners (Gateways, classes, ListenerSets, what listeners read) starts
- * afresh (`translate.ts`; compiled routes are still reused). It holds only
- * where a route's outcome depends on nothing but itself, what it read and
- * the listeners: with
- * GRPCRoutes present (an HTTPRoute and a GRPCRoute on one listener settle
- * their hostnames between them) or BackendTLSPolicies (whose statuses gather
- * the Gateways of every route), `attach_routes.ts` does the whole pass.
+ * `dependency_keys.ts`) attaches again too. A change to the listeners as
+ * routes see them (`listener_signature.ts`) starts afresh (`translate.ts`;
+ * compiled routes are still reused). The Gateways serving each Service
+ * (BackendTLSPolicy statuses) are counted as routes come and go. It holds
+ * only where a route's outcome depends on nothing but itself, what it read
+ * and the listeners: with GRPCRoutes present (an HTTPRoute and a GRPCRoute
+ * on one listener settle their hostnames between them), `attach_routes.ts`
+ * does the whole pass.
  * @module
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
@@ -34,6 +34,7 @@ import { diffRoutes, type RouteChanges } from "./route_diff.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { DependentsIndex } from "./dependency_changes.ts";
+import { PolicyAncestors } from "./backend_tls_status.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 
 /** More changed routes than this at once: attaching all of them again is as cheap. */
@@ -49,11 +50,13 @@ interface RouteRecord {
   attachments: { listener: string; hostnames: string[] }[];
   status?: ObjectStatus;
   problems: Problem[];
+  /** The Gateway of each parent that accepted the route (for BackendTLSPolicy statuses). */
+  gateways: string[];
 }
 
 /** Whether `attach_routes.ts`'s whole pass is needed for this snapshot (see the module doc). */
 export function needsWholePass(snapshot: Snapshot): boolean {
-  return (snapshot.grpcRoutes?.length ?? 0) > 0 || (snapshot.backendTLSPolicies?.length ?? 0) > 0;
+  return (snapshot.grpcRoutes?.length ?? 0) > 0;
 }
 
 function rawKey(route: HTTPRoute): string {
@@ -71,6 +74,8 @@ export class RouteAttachments implements ListenerRoutes {
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
   #changed: Map<string, Set<string>> | undefined;
   #withProblems = new Set<RouteRecord>();
+  /** The Gateways serving each Service, over the kept routes. */
+  readonly ancestors = new PolicyAncestors();
   /** The last `statuses()`, until a route is added or removed. */
   #statuses: readonly ObjectStatus[] | undefined;
   /** Route keys by what attaching and compiling them read. */
@@ -182,13 +187,20 @@ export class RouteAttachments implements ListenerRoutes {
     this.#hosts.clear();
     this.#attached.clear();
     this.#withProblems.clear();
+    this.ancestors.clear();
     this.#dependents.clear();
     this.#statuses = undefined;
     this.#changed = undefined;
   }
 
   #add(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): void {
-    const record: RouteRecord = { key: rawKey(route), route, attachments: [], problems: [] };
+    const record: RouteRecord = {
+      key: rawKey(route),
+      route,
+      attachments: [],
+      problems: [],
+      gateways: [],
+    };
     this.#statuses = undefined;
     const before = ctx.problems.length;
     const outer = ctx.reads;
@@ -223,7 +235,16 @@ export class RouteAttachments implements ListenerRoutes {
       const compiled = inputs.memo
         ? inputs.memo.compileRoute(ctx, route, compileRoute)
         : compileRoute(ctx, route);
-      const committed = commitRoute(ctx, inputs, route, compiled, parents);
+      const gateways = record.gateways;
+      const sink = { add: (_: CompiledRoute, gateway: string) => gateways.push(gateway) };
+      const committed = commitRoute(
+        ctx,
+        { ...inputs, policyAncestors: sink },
+        route,
+        compiled,
+        parents,
+      );
+      for (const gateway of gateways) this.ancestors.add(compiled, gateway);
       record.compiled = compiled;
       record.status = deepFreeze(committed.status);
       for (const { listener, hostnames } of committed.attachments) {
@@ -247,6 +268,7 @@ export class RouteAttachments implements ListenerRoutes {
     else this.#sorted = this.#sorted.filter((r) => r !== record);
     const compiled = record.compiled;
     if (compiled === undefined) return record.route;
+    for (const gateway of record.gateways) this.ancestors.remove(compiled, gateway);
     for (const { listener, hostnames } of record.attachments) {
       this.#touch(listener, hostnames, (list) => {
         for (let i = list.length - 1; i >= 0; i--) if (list[i] === compiled) list.splice(i, 1);

@@ -140,7 +140,7 @@ export function translate(
       ...frozen(listenerSetStatuses(listenerSets.all)),
       ...(routes.kept ? routes.statuses : frozen(routes.statuses)),
       ...frozen(tlsRoutes.statuses),
-      ...frozen(backendTlsPolicyStatuses(ctx, policyAncestors)),
+      ...frozen(backendTlsPolicyStatuses(ctx, routes.ancestors ?? policyAncestors)),
     ],
     problems: deepFreeze(ctx.problems),
   });
@@ -240,6 +240,8 @@ interface AttachedHttpRoutes {
   compiled: readonly CompiledRoute[];
   /** The memo keeps the attachments, virtual hosts and rules from one translate to the next. */
   kept: boolean;
+  /** Kept: the Gateways serving each Service (else gathered in `inputs.policyAncestors`). */
+  ancestors?: PolicyAncestors;
 }
 
 /**
@@ -269,7 +271,13 @@ function attachHttpRoutes(
   if (kept.fresh()) state.hostSets.clear();
   else memo.keepUnseenRoutes();
   kept.fillAttached(listeners);
-  return { listenerRoutes: kept, statuses: kept.statuses(), compiled: [], kept: true };
+  return {
+    listenerRoutes: kept,
+    statuses: kept.statuses(),
+    compiled: [],
+    kept: true,
+    ancestors: kept.ancestors,
+  };
 }
 
 /** The configs of the rules some port serves, by id in sorted order. */
