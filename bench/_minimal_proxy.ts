@@ -65,3 +65,5 @@ if (Deno.args.includes("--own-server")) {
 } else {
   Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
 }
+// Exit on SIGTERM, so a `--cpu-prof` profile is written.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
