@@ -14,6 +14,9 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const INITIAL_BUFFER = 16 * 1024;
 const DIRECT_READ = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
+/** The request-head buffer a connection keeps; larger heads get an array of their own. */
+const SCRATCH_BYTES = 4 * 1024;
+const MAX_SCRATCH = 16 * 1024;
 
 type State = "busy" | "idle" | "closed";
 
@@ -29,6 +32,7 @@ export class Http1Connection {
   #start = 0;
   #end = 0;
   #pending: Promise<number | null> | null = null;
+  #scratch: Uint8Array | undefined;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
@@ -88,6 +92,18 @@ export class Http1Connection {
 
   /** Reads more bytes into the buffer; `false` at end of stream. */
   async #fill(): Promise<boolean> {
+    const n = await this.#readMore();
+    if (n === null) return false;
+    this.#end += n;
+    return true;
+  }
+
+  /**
+   * Makes room at the end of the buffer and starts a read into it (or takes
+   * the one left pending while the connection was idle). Not `async`: the
+   * caller awaits the read itself, one promise fewer per read.
+   */
+  #readMore(): Promise<number | null> {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
     } else if (this.#end === this.#buf.length) {
@@ -103,10 +119,20 @@ export class Http1Connection {
     }
     const pending = this.#pending;
     this.#pending = null;
-    const n = await (pending ?? this.conn.read(this.#buf.subarray(this.#end)));
-    if (n === null) return false;
-    this.#end += n;
-    return true;
+    return pending ?? this.conn.read(this.#buf.subarray(this.#end));
+  }
+
+  /**
+   * A buffer of at least `size` bytes for the next request head (and a small
+   * body after it), reused for every request of this connection: the
+   * previous write has completed before the next request starts.
+   */
+  scratch(size: number): Uint8Array | undefined {
+    if (size > MAX_SCRATCH) return undefined;
+    if (this.#scratch === undefined || this.#scratch.length < size) {
+      this.#scratch = new Uint8Array(Math.max(SCRATCH_BYTES, size));
+    }
+    return this.#scratch;
   }
 
   /**
@@ -135,10 +161,12 @@ export class Http1Connection {
       const before = this.#end - this.#start;
       scanFrom = Math.max(this.#start, this.#end - 3);
       const offset = scanFrom - this.#start;
-      if (!(await this.#fill())) {
+      const n = await this.#readMore();
+      if (n === null) {
         if (before === 0) return null;
         throw new UpstreamError("reset", "Upstream closed the connection inside a response head");
       }
+      this.#end += n;
       scanFrom = this.#start + offset;
     }
   }

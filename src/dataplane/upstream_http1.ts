@@ -11,12 +11,7 @@
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { readBodyOfLength } from "./request_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
-import {
-  asUpstreamError,
-  exchangeHttp1,
-  type Http1Exchange,
-  StaleConnectionError,
-} from "./upstream_http1_exchange.ts";
+import { asUpstreamError, exchangeHttp1, StaleConnectionError } from "./upstream_http1_exchange.ts";
 import { IdleConnections } from "./upstream_idle_pool.ts";
 import {
   type UpstreamCallOptions,
@@ -26,7 +21,6 @@ import {
   type UpstreamRequest,
   type UpstreamResponse,
 } from "./upstream_types.ts";
-import { encodeRequestHead } from "./upstream_request_writer.ts";
 import { startBackendTls, tlsPoolKey } from "./upstream_tls.ts";
 import type { BackendTlsConfig } from "../model/config.ts";
 
@@ -105,6 +99,12 @@ class PooledHttp1Client implements Http1Client {
     this.#idle.close();
   }
 
+  /**
+   * Sends on an idle connection, or a new one; a reused connection found
+   * dead before any response byte is retried once on a new connection when
+   * the body can be sent again (none, or read whole). One async function for
+   * the whole call: each nested one cost a promise and a resumption per request.
+   */
   async request(
     ep: UpstreamEndpoint,
     req: UpstreamRequest,
@@ -121,7 +121,6 @@ class PooledHttp1Client implements Http1Client {
       : body instanceof Uint8Array
       ? body.length
       : req.contentLength ?? "chunked";
-    const head = encodeRequestHead(req.method, req.target, req.headers, framing);
     const flight: InFlight = { timedOut: false };
     const deadline: Deadline | undefined = opts.timeoutMs > 0
       ? this.#deadlines.arm(opts.timeoutMs, () => {
@@ -130,61 +129,48 @@ class PooledHttp1Client implements Http1Client {
         flight.connecting?.abort();
       })
       : undefined;
+    const key = opts.tls === undefined
+      ? ep.address + ":" + ep.port
+      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
+    let c = this.#idle.take(key);
     try {
-      return await this.#attempts(ep, opts, flight, {
-        method: req.method,
-        head,
-        body,
-        chunked: framing === "chunked",
-      });
+      for (let attempt = 0;; attempt++) {
+        if (c === undefined) {
+          flight.connecting = new AbortController();
+          c = await this.#connect(ep, flight.connecting, opts.tls);
+          flight.connecting = undefined;
+        }
+        flight.current = c;
+        const conn = c;
+        try {
+          return await exchangeHttp1(conn, {
+            method: req.method,
+            target: req.target,
+            headers: req.headers,
+            framing,
+            body,
+            bufferBodyBytes: this.#bufferBodyBytes,
+            done: (reusable) => reusable ? this.#idle.park(key, conn) : conn.close(),
+          });
+        } catch (error) {
+          conn.close();
+          if (flight.timedOut) throw timeoutError(ep, opts.timeoutMs);
+          const replayable = !(body instanceof ReadableStream);
+          if (
+            error instanceof StaleConnectionError && conn.uses > 1 && replayable && attempt === 0
+          ) {
+            this.#stats.retriesTotal++;
+            c = undefined;
+            continue;
+          }
+          throw asUpstreamError(error);
+        }
+      }
     } catch (error) {
       if (flight.timedOut) throw timeoutError(ep, opts.timeoutMs);
       throw error;
     } finally {
       deadline?.cancel();
-    }
-  }
-
-  /**
-   * Sends on an idle connection, or a new one; a reused connection found
-   * dead before any response byte is retried once on a new connection when
-   * the body can be sent again (none, or read whole).
-   */
-  async #attempts(
-    ep: UpstreamEndpoint,
-    opts: UpstreamCallOptions,
-    flight: InFlight,
-    send: Pick<Http1Exchange, "method" | "head" | "body" | "chunked">,
-  ): Promise<UpstreamResponse> {
-    const key = opts.tls === undefined
-      ? ep.address + ":" + ep.port
-      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
-    let c = this.#idle.take(key);
-    for (let attempt = 0;; attempt++) {
-      if (c === undefined) {
-        flight.connecting = new AbortController();
-        c = await this.#connect(ep, flight.connecting, opts.tls);
-        flight.connecting = undefined;
-      }
-      flight.current = c;
-      const conn = c;
-      try {
-        return await exchangeHttp1(conn, {
-          ...send,
-          bufferBodyBytes: this.#bufferBodyBytes,
-          done: (reusable) => reusable ? this.#idle.park(key, conn) : conn.close(),
-        });
-      } catch (error) {
-        conn.close();
-        if (flight.timedOut) throw timeoutError(ep, opts.timeoutMs);
-        const replayable = !(send.body instanceof ReadableStream);
-        if (error instanceof StaleConnectionError && conn.uses > 1 && replayable && attempt === 0) {
-          this.#stats.retriesTotal++;
-          c = undefined;
-          continue;
-        }
-        throw asUpstreamError(error);
-      }
     }
   }
 

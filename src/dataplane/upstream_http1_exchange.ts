@@ -11,7 +11,7 @@ import { ClientBodyError } from "./request_body.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
-import { sendBody } from "./upstream_request_writer.ts";
+import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
 import { UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 
 /** Thrown when a reused connection turns out dead before any response byte. */
@@ -25,11 +25,13 @@ export class StaleConnectionError extends UpstreamError {
 /** What one exchange sends. */
 export interface Http1Exchange {
   readonly method: string;
-  /** The encoded request head. */
-  readonly head: Uint8Array;
+  /** Request-target, sent as is. */
+  readonly target: string;
+  /** Flattened header names and values, framing headers excluded. */
+  readonly headers: string[];
+  /** The body's framing, written as its header. */
+  readonly framing: BodyFraming;
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
-  /** Whether a streamed body goes out chunked. */
-  readonly chunked: boolean;
   /** Response bodies with a Content-Length up to this size are read before answering. */
   readonly bufferBodyBytes: number;
   /** Told once the response is over whether `c` may serve another request. */
@@ -42,22 +44,38 @@ interface BodyProgress {
   clientError?: ClientBodyError;
 }
 
+/** Largest head plus body sent in one write. */
+const ONE_WRITE_BYTES = 65536;
+
 /** Runs `exchange` on `c`, which must be claimed. */
 export async function exchangeHttp1(
   c: Http1Connection,
   exchange: Http1Exchange,
 ): Promise<UpstreamResponse> {
   const fresh = c.uses === 1;
-  const { head, body } = exchange;
+  const body = exchange.body;
+  const small = body instanceof Uint8Array && body.length > 0 ? body : null;
   try {
-    if (body instanceof Uint8Array && body.length > 0 && head.length + body.length <= 65536) {
-      const both = new Uint8Array(head.length + body.length);
-      both.set(head);
-      both.set(body, head.length);
+    // The head (and a small body after it) in the connection's own buffer, one write.
+    const room = small !== null && small.length <= ONE_WRITE_BYTES ? small.length : 0;
+    const head = encodeRequestHeadInto(
+      c.scratch(1024 + room),
+      exchange.method,
+      exchange.target,
+      exchange.headers,
+      exchange.framing,
+      room,
+    );
+    if (room > 0 && head.length + room <= ONE_WRITE_BYTES) {
+      // From the connection's buffer there is room after the head; else a copy makes it.
+      const both = head.buffer.byteLength >= head.byteOffset + head.length + room
+        ? new Uint8Array(head.buffer, head.byteOffset, head.length + room)
+        : withRoom(head, room);
+      both.set(small!, head.length);
       await c.write(both);
     } else {
       await c.write(head);
-      if (body instanceof Uint8Array && body.length > 0) await c.write(body);
+      if (small !== null) await c.write(small);
     }
   } catch (error) {
     throw fresh ? asUpstreamError(error) : new StaleConnectionError(error);
@@ -66,7 +84,7 @@ export async function exchangeHttp1(
   if (body instanceof ReadableStream) {
     progress.sent = false;
     // Sent while the response is awaited: an upstream may answer early.
-    sendBody(c, body, exchange.chunked).then(() => progress.sent = true, (error) => {
+    sendBody(c, body, exchange.framing === "chunked").then(() => progress.sent = true, (error) => {
       if (error instanceof ClientBodyError) progress.clientError = error;
       c.close();
     });
@@ -74,7 +92,14 @@ export async function exchangeHttp1(
   const parsed = await readFinalHead(c, fresh, progress);
   const finish = (reusable: boolean) =>
     exchange.done(reusable && parsed.keepAlive && progress.sent);
-  return await responseOf(c, exchange, parsed, finish);
+  return responseOf(c, exchange, parsed, finish);
+}
+
+/** A copy of `head` with `room` bytes free after it. */
+function withRoom(head: Uint8Array, room: number): Uint8Array {
+  const out = new Uint8Array(head.length + room);
+  out.set(head);
+  return out;
 }
 
 /** Reads response heads until a final one; interim ones (100, 103) are not forwarded. */
@@ -110,13 +135,17 @@ async function readFinalHead(
   }
 }
 
-/** The response of `parsed`, its body framed by the head (read whole when small). */
-async function responseOf(
+/**
+ * The response of `parsed`, its body framed by the head (read whole when
+ * small). Not `async`: a small body that came with its head, the common
+ * answer, costs no promise.
+ */
+function responseOf(
   c: Http1Connection,
   exchange: Http1Exchange,
   parsed: ResponseHead,
   finish: (reusable: boolean) => void,
-): Promise<UpstreamResponse> {
+): UpstreamResponse | Promise<UpstreamResponse> {
   const { status, headers } = parsed;
   if (exchange.method === "HEAD" || status === 204 || status === 304) {
     finish(true);
@@ -127,7 +156,13 @@ async function responseOf(
   }
   if (parsed.contentLength >= 0) {
     if (parsed.contentLength <= exchange.bufferBodyBytes) {
-      const bytes = c.takeBuffered(parsed.contentLength) ?? await c.readExact(parsed.contentLength);
+      const bytes = c.takeBuffered(parsed.contentLength);
+      if (bytes === undefined) {
+        return c.readExact(parsed.contentLength).then((rest) => {
+          finish(true);
+          return { status, headers, body: rest, contentLength: null };
+        });
+      }
       finish(true);
       return { status, headers, body: bytes, contentLength: null };
     }

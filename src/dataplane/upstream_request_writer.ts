@@ -34,6 +34,23 @@ export function encodeRequestHead(
   headers: string[],
   framing: BodyFraming,
 ): Uint8Array {
+  return encodeRequestHeadInto(undefined, method, target, headers, framing, 0);
+}
+
+/**
+ * {@linkcode encodeRequestHead} written at the start of `scratch` when the
+ * head and `room` more bytes fit there (a connection's reused buffer: no
+ * new array for the head, and a small body can follow it in the same
+ * write), else into a new array of the head's size. Returns the head's bytes.
+ */
+export function encodeRequestHeadInto(
+  scratch: Uint8Array | undefined,
+  method: string,
+  target: string,
+  headers: string[],
+  framing: BodyFraming,
+  room: number,
+): Uint8Array {
   const targetBytes = isAscii(target) ? null : encoder.encode(target);
   const framingLine = framing === "chunked"
     ? "transfer-encoding: chunked\r\n"
@@ -43,7 +60,9 @@ export function encodeRequestHead(
   let length = method.length + 1 + (targetBytes === null ? target.length : targetBytes.length) +
     VERSION.length + framingLine.length + 2;
   for (let i = 0; i < headers.length; i++) length += headers[i].length + 2;
-  const out = new Uint8Array(length);
+  const out = scratch !== undefined && length + room <= scratch.length
+    ? scratch
+    : new Uint8Array(length);
   let at = put(out, 0, method);
   out[at++] = 32;
   if (targetBytes === null) at = put(out, at, target);
@@ -63,7 +82,7 @@ export function encodeRequestHead(
   at = put(out, at, framingLine);
   out[at++] = 13;
   out[at] = 10;
-  return out;
+  return out === scratch ? out.subarray(0, length) : out;
 }
 
 const VERSION = " HTTP/1.1\r\n";

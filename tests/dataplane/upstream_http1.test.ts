@@ -93,3 +93,33 @@ Deno.test("a response head over the size limit is a protocol error", async () =>
     client.close();
   }
 });
+
+Deno.test("requests of several sizes on one kept-alive connection each arrive as sent", async () => {
+  await using echo = startEchoBackend();
+  const client = createHttp1Client();
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    const cases = [
+      { value: "x".repeat(3000), body: "first body" },
+      { value: "short", body: "" },
+      { value: "y".repeat(9000), body: "b".repeat(20_000) },
+      { value: "z", body: "last" },
+    ];
+    for (const { value, body } of cases) {
+      const bytes = new TextEncoder().encode(body);
+      const res = await client.request(ep, {
+        method: body === "" ? "GET" : "POST",
+        target: "/size",
+        headers: ["host", "a", "x-size", value],
+        body: body === "" ? null : ReadableStream.from([bytes]),
+        contentLength: body === "" ? null : bytes.length,
+      }, { timeoutMs: 2000 });
+      const seen = JSON.parse(await text(res.body));
+      assertEquals(seen.headers.find(([n]: string[]) => n === "x-size")?.[1], value);
+      assertEquals(seen.body, body);
+    }
+    assertEquals(client.stats().connectsTotal, 1);
+  } finally {
+    client.close();
+  }
+});
