@@ -28,6 +28,8 @@ import type {
 let table: RouteTable | undefined;
 let replica = new TableReplica();
 let compile = createRouteTableCompiler();
+/** Listener reconciles under way. */
+let applying = 0;
 let manager: ListenerManager | undefined;
 let init: WorkerInit | undefined;
 let logger: Logger | undefined;
@@ -113,7 +115,21 @@ async function reconcile(message: WorkerReconcile): Promise<void> {
   if (message.update.base === undefined) compile = createRouteTableCompiler();
   table = compile(patched.config);
   const swapMs = performance.now() - t0;
-  const states = await manager.reconcile(patched);
+  // Same sockets, listeners and certificates, all bound, none still being
+  // applied (replies keep their order): nothing for the listeners to do (an
+  // HTTPS port would fingerprint its certificates again).
+  const { samePorts, certificates } = message.update;
+  let states;
+  if (samePorts && certificates === undefined && applying === 0 && manager.ready()) {
+    states = manager.states();
+  } else {
+    applying++;
+    try {
+      states = await manager.reconcile(patched);
+    } finally {
+      applying--;
+    }
+  }
   post({
     type: "reconciled",
     id: message.id,

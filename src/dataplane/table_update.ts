@@ -46,6 +46,13 @@ export interface TableUpdate {
   droppedRules: string[];
   /** Every certificate, when any differs from the base's; absent: the base's. */
   certificates?: CertificateConfig[];
+  /**
+   * A delta whose ports and listeners are the base's but for their hosts
+   * (`ports` says the same sockets, protocols, hostnames, TLS settings and
+   * TLS routes): the worker's listeners have nothing to update unless
+   * `certificates` came too.
+   */
+  samePorts?: true;
 }
 
 /** A listener's hosts as last sent, and their ids. */
@@ -59,6 +66,8 @@ interface Latest {
   config: GatewayConfig;
   certificates: readonly CertificateConfig[];
   ports: PortOutline[];
+  /** The ports as listeners see them: everything but the hosts (see `samePorts`). */
+  portsSignature: string;
   /** By {@linkcode listenerKeys}. */
   listeners: Map<string, SentHosts>;
   full?: TableUpdate;
@@ -112,6 +121,7 @@ export class TableUpdateWriter {
       config,
       certificates,
       ports,
+      portsSignature: JSON.stringify(ports, (key, value) => key === "hostIds" ? undefined : value),
       listeners,
     };
     this.#latest = latest;
@@ -131,6 +141,7 @@ export class TableUpdateWriter {
       ...(sameCertificates(before.certificates, certificates) ? {} : {
         certificates: [...certificates],
       }),
+      ...(before.portsSignature === latest.portsSignature ? { samePorts: true as const } : {}),
     };
   }
 

@@ -183,3 +183,18 @@ Deno.test("a config handed out before is not changed by the updates after it", (
       served.config.ports[0].listeners[0].virtualHosts[0],
   );
 });
+
+Deno.test("a delta says when its ports and listeners are the base's but for their hosts", () => {
+  const { rules, hosts } = world(3);
+  const writer = new TableUpdateWriter();
+  const first = config(hosts, rules);
+  assertEquals(writer.next(first, []).samePorts, undefined, "a full snapshot");
+  assertEquals(writer.next(config(hosts.slice(1), rules.slice(1)), []).samePorts, true);
+  const named = config(hosts, rules);
+  named.ports[0].listeners[0].hostname = "*.test";
+  assertEquals(writer.next(named, []).samePorts, undefined);
+  const twoPorts = config(hosts, rules);
+  twoPorts.ports.push({ ...twoPorts.ports[0], port: 8080 });
+  assertEquals(writer.next(twoPorts, []).samePorts, undefined);
+  assertEquals(writer.next(twoPorts, [CERT]).samePorts, true, "certificates are said apart");
+});
