@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { permissionFlags } from "./compile_permissions.ts";
+import { startTaskV8Flags } from "./start_task_flags.ts";
 import { findDenoRuntime } from "./deno_runtime.ts";
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
@@ -104,6 +105,8 @@ export interface CompileOptions {
   entry: string;
   target?: string;
   readPaths?: readonly string[];
+  /** V8 flags the binary runs with (comma-separated), as `deno compile --v8-flags` takes them. */
+  v8Flags?: string;
 }
 
 /** The `deno` arguments that compile the staged entry. */
@@ -111,6 +114,7 @@ export function compileArgs(options: CompileOptions): string[] {
   return [
     "compile",
     ...permissionFlags({ readPaths: options.readPaths }),
+    ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
     // Embed only the npm packages main.ts reaches, not every package in the lockfile.
     "--exclude-unused-npm",
     // `--workers N` starts this module with `new Worker`; the module graph of
@@ -154,6 +158,8 @@ export async function main(args: string[], env: Record<string, string | undefine
       entry: join(stage, "main.ts"),
       target: values.target,
       readPaths,
+      // The heap settings `deno task start` runs with (see README, Memory).
+      v8Flags: startTaskV8Flags(`${ROOT}/`),
     });
     console.error(`compile: revision ${revision}\ncompile: deno ${argv.join(" ")}`);
     const status = await new Deno.Command(Deno.execPath(), {

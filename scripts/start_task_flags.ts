@@ -37,3 +37,19 @@ export function startTaskFlags(root: string): string[] {
   }
   return words.slice(run + 1, main);
 }
+
+/**
+ * The value of the start task's `--v8-flags=...` (comma-separated V8 flags),
+ * if it has one: the compiled binary embeds the same, so every way of running
+ * the gateway manages its heap alike.
+ *
+ * @example
+ * ```ts ignore
+ * import { startTaskV8Flags } from "./start_task_flags.ts";
+ * startTaskV8Flags("/work/main/"); // "--max-semi-space-size=8,..."
+ * ```
+ */
+export function startTaskV8Flags(root: string): string | undefined {
+  const flag = startTaskFlags(root).find((f) => f.startsWith("--v8-flags="));
+  return flag?.slice("--v8-flags=".length);
+}
