@@ -10,17 +10,26 @@
  * scaling the issue asks about (target ≥ 1.8x for 2), independent of what
  * else shares the machine, as long as the machine has the N×B left over.
  *
+ * A third row, N single-worker gateways side by side (N processes, each on
+ * B), is the most N workers could reach with nothing shared. Every row gets
+ * the same client: two wrk threads and `--connections` in all (split between
+ * the processes of that row). Keep the connections many: wrk waits for each
+ * answer before the next request, and on a busy machine a few dozen
+ * connections leave two workers waiting on the scheduler rather than on
+ * their budget.
+ *
  * Also printed per target: CPU per request (all of the process's threads),
  * and how the busiest threads split that CPU (the workers' isolates, the
  * main isolate's share, the runtime's own threads), which shows an uneven
  * accept distribution or work left on the main thread.
  *
  * ```sh
- * deno run -A bench/workers_bench.ts [--workers 2] [--budget 0.4] [--duration 5s] [--rounds 3]
- *                                    [--connections 50] [--baseline DIR]
+ * deno run -A bench/workers_bench.ts [--workers 2] [--budget 0.15] [--duration 5s] [--rounds 5]
+ *                                    [--connections 200] [--baseline DIR] [--v8-flags FLAGS]
  * ```
- * `--baseline DIR` adds the same pair from another checkout. Without root or
- * a cgroup cpu controller it says so and exits 1.
+ * `--baseline DIR` adds the 1 and N worker gateways of another checkout;
+ * `--v8-flags` passes V8 flags to every gateway. Without root or a cgroup cpu
+ * controller it says so and exits 1.
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -30,14 +39,18 @@ import {
   freePort,
   requirePositiveInteger,
   requireTools,
-  runWrk,
   spawn,
-  threadCpuSeconds,
   waitFor200,
 } from "./_processes.ts";
 import { median } from "./_rounds.ts";
 import { type CpuBudget, cpuBudgetUnavailable, createCpuBudget } from "./_cpu_budget.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
+import {
+  type BudgetedGateway,
+  measureTarget,
+  type WorkerRun,
+  type WorkerTarget,
+} from "./_workers_measure.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -45,11 +58,12 @@ function flag(name: string, fallback: string): string {
 }
 
 const workers = Number(flag("workers", "2"));
-const budgetCpus = Number(flag("budget", "0.4"));
+const budgetCpus = Number(flag("budget", "0.15"));
 const duration = flag("duration", "5s");
-const rounds = Number(flag("rounds", "3"));
-const connections = flag("connections", "50");
+const rounds = Number(flag("rounds", "5"));
+const connections = flag("connections", "200");
 const baseline = flag("baseline", "");
+const v8Flags = flag("v8-flags", "");
 const root = new URL("..", import.meta.url).pathname;
 
 await requireTools("the workers benchmark", ["nginx", "wrk"]);
@@ -59,23 +73,6 @@ const unavailable = cpuBudgetUnavailable();
 if (unavailable !== undefined) {
   console.error(`Cannot run the workers benchmark: ${unavailable}`);
   Deno.exit(1);
-}
-
-interface WorkerTarget {
-  name: string;
-  url: string;
-  pid: number;
-  budget: CpuBudget;
-}
-
-interface WorkerRun {
-  rps: number;
-  cpuUs: number;
-  /** Share of the budget used. */
-  used: number;
-  throttled: number;
-  /** The busiest threads' shares of the CPU, largest first. */
-  threads: { name: string; share: number }[];
 }
 
 const dir = await Deno.makeTempDir({ prefix: "serval-workers-" });
@@ -93,7 +90,7 @@ try {
     spawn("backend", "nginx", ["-p", dir, "-c", `${dir}/backend.conf`, "-e", `${dir}/b.log`]),
   );
 
-  const start = async (name: string, checkout: string, count: number): Promise<WorkerTarget> => {
+  const start = async (checkout: string, count: number): Promise<BudgetedGateway> => {
     const port = freePort();
     const manifests = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifests);
@@ -103,6 +100,7 @@ try {
     const [command, args] = budget.wrap(Deno.execPath(), [
       "run",
       ...startTaskFlags(checkout),
+      ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
       `${checkout}main.ts`,
       "run",
       "--manifests",
@@ -120,47 +118,40 @@ try {
       "--workers",
       String(count),
     ]);
-    const child = spawn(name, command, args);
+    const child = spawn(`gateway ${port} (${count} workers)`, command, args);
     children.push(child);
-    return { name, url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid, budget };
+    return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid, budget };
   };
-  const targets = [
-    await start("1 worker", root, 1),
-    await start(`${workers} workers`, root, workers),
+  const one = await start(root, 1);
+  const targets: WorkerTarget[] = [
+    { name: "1 worker", members: [one] },
+    { name: `${workers} workers`, members: [await start(root, workers)] },
+    // The most N workers could reach: N separate processes, nothing shared.
+    {
+      name: `${workers} processes`,
+      members: [
+        one,
+        ...await Promise.all(Array.from({ length: workers - 1 }, () => start(root, 1))),
+      ],
+    },
   ];
   if (baseline !== "") {
     const checkout = baseline.replace(/\/?$/, "/");
-    targets.push(await start("baseline 1 worker", checkout, 1));
-    targets.push(await start(`baseline ${workers} workers`, checkout, workers));
+    targets.push({ name: "baseline 1 worker", members: [await start(checkout, 1)] });
+    targets.push({
+      name: `baseline ${workers} workers`,
+      members: [await start(checkout, workers)],
+    });
   }
-  for (const t of targets) await waitFor200(t.url, 60_000);
+  for (const t of targets) for (const m of t.members) await waitFor200(m.url, 60_000);
 
   const measure = async (t: WorkerTarget, d: string): Promise<WorkerRun> => {
-    const before = await threadCpuSeconds(t.pid);
-    const throttledBefore = t.budget.throttledPeriods();
-    const began = performance.now();
-    const r = await runWrk(t.url, ["-t", "2", "-c", connections, "-d", d]);
-    const seconds = (performance.now() - began) / 1000;
-    const after = await threadCpuSeconds(t.pid);
-    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
+    const run = await measureTarget(t, d, Number(connections), workers + 2);
+    if (run.bad !== undefined) {
       failed = true;
-      console.error(`${t.name}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors\n${r.raw}`);
+      console.error(`${t.name}: ${run.bad}`);
     }
-    const deltas = [...after].map(([tid, t]) => ({
-      name: t.name,
-      seconds: t.seconds - (before.get(tid)?.seconds ?? 0),
-    })).sort((a, b) => b.seconds - a.seconds);
-    const total = deltas.reduce((sum, t) => sum + t.seconds, 0);
-    return {
-      rps: r.requestsPerSec,
-      cpuUs: total * 1e6 / r.requests,
-      used: total / (seconds * t.budget.cpus),
-      throttled: t.budget.throttledPeriods() - throttledBefore,
-      threads: deltas.slice(0, workers + 2).map((t) => ({
-        name: t.name,
-        share: t.seconds / total,
-      })),
-    };
+    return run;
   };
   for (const t of targets) await measure(t, "2s");
 
@@ -215,6 +206,8 @@ try {
     }
   }
   ratio(`${workers} workers`, "1 worker");
+  ratio(`${workers} processes`, "1 worker");
+  ratio(`${workers} workers`, `${workers} processes`);
   if (baseline !== "") ratio(`baseline ${workers} workers`, "baseline 1 worker");
 } catch (error) {
   failed = true;
