@@ -21,6 +21,9 @@
  * - `scale`: propagation of a new route at 3,000 routes through the (fake)
  *   Kubernetes API, with optional route churn; per-change cost; RSS after N
  *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
+ * - `swap`: what one route change costs the data-plane worker pool
+ *   (`--workers 2`) at 3,000 and 5,000 routes: reconcile round trip and each
+ *   worker's patch-and-compile time (`bench/worker_swap_bench.ts`);
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
  * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
  *   (`bench/router_bench.ts`, `deno bench`);
@@ -65,6 +68,7 @@ const BENCHES: Bench[] = [
   { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "scale", args: ["run", ...PERMISSIONS, "bench/scale.ts"] },
+  { name: "swap", args: ["run", ...PERMISSIONS, "bench/worker_swap_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
   { name: "soak", args: ["run", ...PERMISSIONS, "bench/soak.ts"], optIn: true },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },

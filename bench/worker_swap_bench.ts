@@ -4,7 +4,8 @@
  * hosts takes `--changes` changes of one host each (the other hosts the
  * very objects of the config before, as `translate` hands them back), and
  * the time `reconcile` takes is printed (mean, p50, max), with each
- * worker's own patch-and-compile time from its debug log line. With
+ * worker's own patch-and-compile time from its debug log line. The first
+ * 10 changes of a round warm the code up and are not counted. With
  * `--pool OTHER_CHECKOUT`, that checkout's pool runs the same changes in
  * alternating rounds, for a before/after in one run. Loopback only.
  *
@@ -65,6 +66,8 @@ function config(port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]): 
 }
 
 /** One round: a pool from `create`, a first config, then one-host changes. */
+const WARMUP = 10;
+
 async function round(create: CreatePool, routes: number, changes: number, workers: number) {
   const port = freePort();
   const swaps: number[] = [];
@@ -75,7 +78,7 @@ async function round(create: CreatePool, routes: number, changes: number, worker
       level: "debug",
       write: (line) => {
         const record = JSON.parse(line);
-        if (record.msg === "data-plane worker swapped its table" && !record.full) {
+        if (record.msg === "data-plane worker swapped its table" && record.version > WARMUP + 1) {
           swaps.push(record.swapMs);
         }
       },
@@ -86,13 +89,13 @@ async function round(create: CreatePool, routes: number, changes: number, worker
   const ms: number[] = [];
   try {
     await pool.reconcile({ config: config(port, hosts, rules) });
-    for (let c = 1; c <= changes; c++) {
+    for (let c = 1; c <= WARMUP + changes; c++) {
       const i = (c * 7919) % routes;
       rules[i] = rule(i, c);
       hosts[i] = host(i, rules[i]);
       const t0 = performance.now();
       await pool.reconcile({ config: config(port, [...hosts], [...rules]) });
-      ms.push(performance.now() - t0);
+      if (c > WARMUP) ms.push(performance.now() - t0);
     }
   } finally {
     await pool.shutdown({ graceMs: 1000 });
