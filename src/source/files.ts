@@ -39,6 +39,7 @@ import { createManifestCatalog, type ManifestCatalog } from "./files_catalog.ts"
 import { ProblemReport } from "./files_problems.ts";
 import { listManifestFiles } from "./files_walk.ts";
 import { ChangedPaths, readPathState } from "./files_events.ts";
+import { resolve } from "node:path";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
 
@@ -327,7 +328,10 @@ export class FilesSource implements Source {
       }
       this.#watcher = fresh;
       this.#watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
-      const changed = this.#changed = new ChangedPaths(this.#dir, await Deno.realPath(this.#dir));
+      const changed = this.#changed = new ChangedPaths(this.#dir, [
+        resolve(this.#dir),
+        await Deno.realPath(this.#dir),
+      ]);
       // Changes made while no watcher existed are only seen by reading again
       // (files that did not change are not parsed, so this is cheap); through
       // the holdoff, so events arriving meanwhile share that one read.

@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { ChangedPaths } from "./files_events.ts";
- * const changed = new ChangedPaths("/etc/manifests", "/etc/manifests");
+ * const changed = new ChangedPaths("/etc/manifests", ["/etc/manifests"]);
  * changed.note({ kind: "modify", paths: ["/etc/manifests/web.yaml"] });
  * changed.take(); // ["/etc/manifests/web.yaml"]
  * changed.take(); // [] (nothing noted since)
@@ -28,17 +28,18 @@ export interface PathEvent {
 /** Paths named by watch events since the last `take`, or "the whole tree". */
 export class ChangedPaths {
   readonly #dir: string;
-  readonly #realDir: string;
+  readonly #prefixes: string[];
   #all = false;
   #names = new Set<string>();
 
   /**
    * `dir`: the directory as the source names its files (`dir/name`);
-   * `realDir`: its real path, as watch events name it.
+   * `eventDirs`: the absolute paths watch events may name it by (its path
+   * as given, made absolute: a link's own path; and its real path).
    */
-  constructor(dir: string, realDir: string) {
+  constructor(dir: string, eventDirs: readonly string[]) {
     this.#dir = dir.endsWith("/") ? dir.slice(0, -1) : dir;
-    this.#realDir = realDir.endsWith("/") ? realDir.slice(0, -1) : realDir;
+    this.#prefixes = eventDirs.map((d) => d.endsWith("/") ? d : `${d}/`);
   }
 
   /** Asks for the whole tree at the next read. */
@@ -71,8 +72,8 @@ export class ChangedPaths {
 
   /** The name of `path` when it is directly inside the directory. */
   #childName(path: string): string | undefined {
-    const prefix = `${this.#realDir}/`;
-    if (!path.startsWith(prefix)) return undefined;
+    const prefix = this.#prefixes.find((p) => path.startsWith(p));
+    if (prefix === undefined) return undefined;
     const name = path.slice(prefix.length);
     return name === "" || name.includes("/") ? undefined : name;
   }

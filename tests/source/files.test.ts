@@ -163,6 +163,24 @@ Deno.test("a file renamed over a manifest from a visible temporary name is read,
   assertEquals(h.source.problems(), []);
 });
 
+Deno.test("a manifests directory given as a link follows edits of its files", async () => {
+  const real = await Deno.makeTempDir({ prefix: "serval-files-real-" });
+  const link = `${real}-link`;
+  await Deno.writeTextFile(`${real}/a.yaml`, route("a", "/v1"));
+  await Deno.symlink(real, link);
+  try {
+    await using h = await harness({}, link);
+    assertEquals(h.pathOf("a"), "/v1");
+    await Deno.writeTextFile(`${link}/a.yaml`, route("a", "/v2"));
+    await waitFor("the edit through the link", () => h.pathOf("a") === "/v2");
+    await Deno.writeTextFile(`${real}/b.yaml`, route("b"));
+    await waitFor("a file added under the real path", () => h.routes().length === 2);
+  } finally {
+    await Deno.remove(link).catch(() => {});
+    await Deno.remove(real, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("a subdirectory removed after the first read takes its objects with it", async () => {
   await using h = await harness({ "sub/a.yaml": route("a"), "top.yaml": route("top") });
   assertEquals(h.routes(), ["a", "top"]);

@@ -2,7 +2,7 @@ import { assertEquals } from "@std/assert";
 import { ChangedPaths, readPathState } from "../../src/source/files_events.ts";
 
 Deno.test("events on files directly in the directory name those files, as the source names them", () => {
-  const changed = new ChangedPaths("manifests", "/srv/manifests");
+  const changed = new ChangedPaths("manifests", ["/srv/manifests"]);
   changed.note({ kind: "create", paths: ["/srv/manifests/web.yaml.tmp"] });
   changed.note({
     kind: "rename",
@@ -11,6 +11,13 @@ Deno.test("events on files directly in the directory name those files, as the so
   changed.note({ kind: "modify", paths: ["/srv/manifests/web.yaml"] });
   assertEquals(changed.take(), ["manifests/web.yaml.tmp", "manifests/web.yaml"]);
   assertEquals(changed.take(), [], "taken: nothing left");
+});
+
+Deno.test("events naming the directory by a link's path or by its real path are both understood", () => {
+  const changed = new ChangedPaths("/etc/manifests", ["/etc/manifests", "/data/manifests"]);
+  changed.note({ kind: "modify", paths: ["/etc/manifests/a.yaml"] });
+  changed.note({ kind: "modify", paths: ["/data/manifests/b.yaml"] });
+  assertEquals(changed.take(), ["/etc/manifests/a.yaml", "/etc/manifests/b.yaml"]);
 });
 
 Deno.test("anything but a plain entry of the directory asks for the whole tree", () => {
@@ -23,7 +30,7 @@ Deno.test("anything but a plain entry of the directory asks for the whole tree",
     { kind: "modify", paths: [] },
   ];
   for (const event of cases) {
-    const changed = new ChangedPaths("/srv/manifests/", "/srv/manifests");
+    const changed = new ChangedPaths("/srv/manifests/", ["/srv/manifests"]);
     changed.note({ kind: "modify", paths: ["/srv/manifests/a.yaml"] });
     changed.note(event);
     assertEquals(changed.take(), "all", JSON.stringify(event));
