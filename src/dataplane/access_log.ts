@@ -45,6 +45,8 @@ export interface AccessFields {
   upstreamMs?: number;
   /** Response body bytes, when the handler knows them (a body read whole). */
   bytesOut?: number;
+  /** Request body bytes declared (`null`: sent without a length), when the request was addressed. */
+  bytesIn?: number | null;
   /** `performance.now()` at the request's arrival. */
   started: number;
 }
@@ -60,7 +62,6 @@ export function logAccess(
   fields: AccessFields,
   res: Response,
 ): Response {
-  const length = res.headers.get("content-length");
   const base = {
     requestId: fields.requestId ?? req.headers.get("x-request-id") ?? undefined,
     listener: fields.listener,
@@ -69,7 +70,7 @@ export function logAccess(
     authority: fields.authority,
     path: fields.path,
     status: res.status,
-    bytesIn: contentLengthOf(req),
+    bytesIn: fields.bytesIn !== undefined ? fields.bytesIn : contentLengthOf(req),
     upstream: fields.upstream,
     upstreamMs: fields.upstreamMs === undefined ? undefined : round(fields.upstreamMs),
   };
@@ -82,9 +83,7 @@ export function logAccess(
   // Reading `res.body` turns a byte body into a stream, which costs the
   // server its fast path, and counting a stream costs a transform: both
   // only when nothing else tells the length.
-  const known = req.method === "HEAD"
-    ? 0
-    : fields.bytesOut ?? (length === null ? undefined : Number(length));
+  const known = req.method === "HEAD" ? 0 : fields.bytesOut ?? declaredLength(res);
   if (known !== undefined) {
     write(known);
     return res;
@@ -105,6 +104,12 @@ export function logAccess(
     }),
   );
   return new Response(counted, { status: res.status, headers: res.headers });
+}
+
+/** The response's `Content-Length`, read only when the handler did not count the body. */
+function declaredLength(res: Response): number | undefined {
+  const length = res.headers.get("content-length");
+  return length === null ? undefined : Number(length);
 }
 
 /** The request body's declared length; `null` for a body sent without one (chunked). */

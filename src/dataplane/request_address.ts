@@ -113,6 +113,13 @@ export function addressRequest(
   if (log !== undefined) {
     log.authority = hostHeader || authority;
     log.path = rawPath;
+    // The log's bytes in, from the header already read (a second look costs a `Headers` search).
+    const length = client.contentLength === null ? null : Number(client.contentLength);
+    log.bytesIn = length === null
+      ? (req.body === null ? 0 : null)
+      : Number.isSafeInteger(length)
+      ? length
+      : null;
   }
   if (hostHeader === null && scheme === "http" && authority === `localhost:${port}`) {
     // What the HTTP/1 engine puts in the URL when the request had no Host
