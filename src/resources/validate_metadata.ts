@@ -1,6 +1,6 @@
 /**
  * `metadata` validation shared by every kind. Only the fields the gateway
- * uses are kept: `managedFields`, `ownerReferences` and the like are dropped,
+ * uses are kept: `managedFields`, `ownerReferences`, annotations and the like are dropped,
  * which keeps the store small and its change comparison cheap.
  *
  * @example
@@ -36,6 +36,9 @@ export function readMetadata(
   put(meta, "generation", c.integer(m.generation, "metadata.generation", { min: 0 }));
   put(meta, "creationTimestamp", c.string(m.creationTimestamp, "metadata.creationTimestamp"));
   put(meta, "labels", c.stringMap(m.labels, "metadata.labels", LABEL_KEY, LABEL_VALUE));
-  put(meta, "annotations", c.stringMap(m.annotations, "metadata.annotations", LABEL_KEY));
+  // Checked, not kept: nothing reads them, and `kubectl apply` stores a copy of
+  // the whole object in one (last-applied-configuration), which would double
+  // what the store holds per object.
+  c.stringMap(m.annotations, "metadata.annotations", LABEL_KEY);
   return meta;
 }

@@ -102,6 +102,10 @@ Deno.test("metadata keeps only the fields the gateway reads", () => {
       generation: 1,
       managedFields: [{ manager: "kubectl" }],
       ownerReferences: [],
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration":
+          '{"apiVersion":"v1","kind":"Namespace"}',
+      },
     },
     status: { phase: "Active" },
   });
@@ -111,6 +115,13 @@ Deno.test("metadata keeps only the fields the gateway reads", () => {
     kind: "Namespace",
     metadata: { name: "team-a", labels: { team: "a" }, resourceVersion: "12", generation: 1 },
   });
+});
+
+Deno.test("annotations are checked but not kept", () => {
+  const namespace = (annotations: Record<string, unknown>) =>
+    validateResource({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a", annotations } });
+  assertEquals(namespace({ "example.com/note": "kept out of the store" }).ok, true);
+  assertEquals(namespace({ "bad key!": "x" }).ok, false);
 });
 
 Deno.test("a namespace given to a cluster-scoped kind is dropped", () => {
