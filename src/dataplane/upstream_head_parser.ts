@@ -230,8 +230,15 @@ function findCrlf(buf: Uint8Array, from: number, end: number): number {
   return end;
 }
 
+const utf8 = new TextDecoder();
+
 /** Latin-1 text of `buf[start, end)` (HTTP heads are bytes, not UTF-8). */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
+  // A whole head is nearly always ASCII, where UTF-8 and latin-1 agree: one
+  // native decode measured at a third of the cost of the character codes.
+  if (end - start >= 64 && isAscii(buf, start, end)) {
+    return utf8.decode(buf.subarray(start, end));
+  }
   let out = "";
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(
@@ -240,6 +247,11 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
     );
   }
   return out;
+}
+
+function isAscii(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] > 127) return false;
+  return true;
 }
 
 function mergeContentLength(previous: number, value: string): number {

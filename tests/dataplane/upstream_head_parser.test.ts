@@ -97,3 +97,19 @@ Deno.test("a lone CR or LF inside a header value is a protocol error", () => {
     assertThrows(() => parseResponseHead(`HTTP/1.1 200 OK\r\n${bad}`), UpstreamError);
   }
 });
+
+Deno.test("header values are read as latin-1 bytes, in short and long heads alike", () => {
+  const padding = "x".repeat(100);
+  for (
+    const head of [
+      "HTTP/1.1 200 OK\r\nX-Name: Jos\xe9",
+      `HTTP/1.1 200 OK\r\nX-Pad: ${padding}\r\nX-Name: Jos\xe9`,
+    ]
+  ) {
+    const bytes = Uint8Array.from(head, (c) => c.charCodeAt(0));
+    const parsed = parseResponseHeadBytes(bytes, 0, bytes.length);
+    assertEquals(parsed.headers.find(([name]) => name === "x-name")?.[1], "Jos\xe9");
+  }
+  const ascii = new TextEncoder().encode(`HTTP/1.1 204 No Content\r\nX-Pad: ${padding}`);
+  assertEquals(parseResponseHeadBytes(ascii, 0, ascii.length).headers, [["x-pad", padding]]);
+});
