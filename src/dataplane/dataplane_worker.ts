@@ -16,6 +16,7 @@ import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
 import { TableReplica } from "./table_replica.ts";
+import { unpackTableUpdate } from "./table_update.ts";
 import type {
   ClientEventCount,
   FromWorker,
@@ -105,7 +106,7 @@ function flush(): void {
 async function reconcile(message: WorkerReconcile): Promise<void> {
   if (manager === undefined || init === undefined) return;
   const t0 = performance.now();
-  const patched = replica.apply(message.update);
+  const patched = replica.apply(unpackTableUpdate(message.update));
   if (patched === undefined) {
     // Not the version this update patches: the pool sends everything instead.
     post({ type: "reconciled", id: message.id, states: manager.states(), ready: manager.ready() });

@@ -11,7 +11,7 @@ import type { ListenerPortState } from "./listener_port_state.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import type { ClientEventFamily, ClientEventReasons, UpstreamErrorKind } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
-import type { TableUpdate } from "./table_update.ts";
+import type { PackedTableUpdate } from "./table_update.ts";
 
 /** How a worker is set up; sent once, first. */
 export interface WorkerInit {
@@ -33,7 +33,7 @@ export interface WorkerInit {
 export interface WorkerReconcile {
   type: "reconcile";
   id: number;
-  update: TableUpdate;
+  update: PackedTableUpdate;
 }
 
 /** Drain and stop. */

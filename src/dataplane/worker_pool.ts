@@ -23,7 +23,12 @@ import { comparePortStates, type ListenerConfigInput, type ListenerManager } fro
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
-import { type TableUpdate, TableUpdateWriter } from "./table_update.ts";
+import {
+  type PackedTableUpdate,
+  packTableUpdate,
+  type TableUpdate,
+  TableUpdateWriter,
+} from "./table_update.ts";
 import type {
   FromWorker,
   ToWorker,
@@ -117,6 +122,8 @@ class DataPlaneWorkerPool implements WorkerPool {
   readonly #maxRestarts: number;
   readonly #slots: Slot[];
   readonly #updates = new TableUpdateWriter();
+  /** Each update packed once, for every worker it goes to. */
+  readonly #packed = new WeakMap<TableUpdate, PackedTableUpdate>();
   #nextId = 1;
   #applied = false;
   #stopping = false;
@@ -272,7 +279,9 @@ class DataPlaneWorkerPool implements WorkerPool {
     const replied = new Promise<WorkerReconciled | undefined>((resolve) =>
       slot.reconciled.push({ id, resolve })
     );
-    this.#send(slot, { type: "reconcile", id, update });
+    let packed = this.#packed.get(update);
+    if (packed === undefined) this.#packed.set(update, packed = packTableUpdate(update));
+    this.#send(slot, { type: "reconcile", id, update: packed });
     const reply = await replied;
     if (reply?.swapMs !== undefined) {
       this.#logger.debug("data-plane worker swapped its table", {

@@ -1,7 +1,7 @@
 /**
  * Table updates for data-plane workers: a worker that patches its copy of
- * the config with each update (through a structured clone, as `postMessage`
- * sends it) holds the config `translate` gave, and its caching compiler
+ * the config with each update (packed and structured-cloned, as the pool
+ * posts it) holds the config `translate` gave, and its caching compiler
  * routes every request as a full compile of that config does. Driven by
  * random change sequences over every golden scenario (fixed seeds), with
  * workers that miss versions or restart and so get full snapshots.
@@ -13,7 +13,12 @@ import {
 } from "../../src/router/compile_route_table.ts";
 import type { RouteRequest, RouteTable } from "../../src/router/router.ts";
 import { TableReplica } from "../../src/dataplane/table_replica.ts";
-import { type TableUpdate, TableUpdateWriter } from "../../src/dataplane/table_update.ts";
+import {
+  packTableUpdate,
+  type TableUpdate,
+  TableUpdateWriter,
+  unpackTableUpdate,
+} from "../../src/dataplane/table_update.ts";
 import type { GatewayConfig } from "../../src/model/config.ts";
 import type { HTTPRoute } from "../../src/resources/http_route_types.ts";
 import { translate } from "../../src/translate/translate.ts";
@@ -35,7 +40,8 @@ class Worker {
   /** What the pool does: the delta when it fits, else the full snapshot. */
   receive(delta: TableUpdate, full: () => TableUpdate): void {
     const fits = delta.base !== undefined && delta.base === this.replica.version;
-    const update = structuredClone(fits ? delta : full());
+    // As the pool posts it: packed, then structured-cloned.
+    const update = unpackTableUpdate(structuredClone(packTableUpdate(fits ? delta : full())));
     if (!fits) {
       this.fulls++;
       this.compile = createRouteTableCompiler();
