@@ -201,12 +201,21 @@ function settleKindConflicts(pending: PendingRoute[]): void {
     const grpc = entries.filter((e) => e.route.route.kind as string === "GRPCRoute");
     if (grpc.length === 0 || grpc.length === entries.length) continue;
     const http = entries.filter((e) => e.route.route.kind as string !== "GRPCRoute");
-    for (const [a, b] of crossPairs(http, grpc)) {
-      if (compareByAgeThenName(a.route.route, b.route.route) >= 0) continue;
-      if (!intersects(a.hostnames, b.hostnames)) continue;
-      const lost = losers.get(b.route) ?? new Map<string, string>();
-      lost.set(listenerId, `${a.route.route.kind} ${a.route.compiled.key}`);
-      losers.set(b.route, lost);
+    const lose = (winner: PendingRoute, loser: PendingRoute) => {
+      const lost = losers.get(loser) ?? new Map<string, string>();
+      lost.set(listenerId, `${winner.route.kind} ${winner.compiled.key}`);
+      losers.set(loser, lost);
+    };
+    // Every (x, y) then (y, x), x an HTTPRoute and y a GRPCRoute: the last
+    // winner over a loser names it. The hostname check first: most pairs
+    // share none, and comparing ages parses timestamps.
+    for (const x of http) {
+      for (const y of grpc) {
+        if (!intersects(x.hostnames, y.hostnames)) continue;
+        const order = compareByAgeThenName(x.route.route, y.route.route);
+        if (order < 0) lose(x.route, y.route);
+        else if (order > 0) lose(y.route, x.route);
+      }
     }
   }
   for (const [route, lost] of losers) {
@@ -226,16 +235,6 @@ function settleKindConflicts(pending: PendingRoute[]): void {
         },
         attachments: [],
       };
-    }
-  }
-}
-
-/** Every (x, y) and (y, x) with x from `xs` and y from `ys`. */
-function* crossPairs<T>(xs: readonly T[], ys: readonly T[]): Generator<[T, T]> {
-  for (const x of xs) {
-    for (const y of ys) {
-      yield [x, y];
-      yield [y, x];
     }
   }
 }
