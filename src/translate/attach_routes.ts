@@ -218,28 +218,36 @@ function settleKindConflicts(pending: PendingRoute[]): void {
       }
     }
   }
-  for (const [route, lost] of losers) {
-    for (const parent of route.parents) {
-      const kept = parent.attached.attachments.filter((a) => !lost.has(a.listener.id));
-      if (kept.length === parent.attached.attachments.length) continue;
-      const winner = lost.get(
-        parent.attached.attachments.find((a) => lost.has(a.listener.id))!
-          .listener.id,
-      );
-      parent.attached = kept.length > 0 ? { ...parent.attached, attachments: kept } : {
-        accepted: {
-          ok: false,
-          reason: Reason.NotAllowedByListeners,
-          message:
-            `Hostnames conflict with the older ${winner} on every listener of Gateway ${parent.gatewayName} this parentRef selects; an HTTPRoute and a GRPCRoute cannot share a hostname on one listener`,
-        },
-        attachments: [],
-      };
-    }
+  for (const [route, lost] of losers) applyLosses(route.parents, lost);
+}
+
+/**
+ * Drops from `parents` the attachments to the listeners a route lost to a
+ * route of the other kind (`lost`: listener id → the winner, for messages);
+ * a parent left with no listener is no longer accepted.
+ */
+export function applyLosses(parents: PendingParent[], lost: ReadonlyMap<string, string>): void {
+  for (const parent of parents) {
+    const kept = parent.attached.attachments.filter((a) => !lost.has(a.listener.id));
+    if (kept.length === parent.attached.attachments.length) continue;
+    const winner = lost.get(
+      parent.attached.attachments.find((a) => lost.has(a.listener.id))!
+        .listener.id,
+    );
+    parent.attached = kept.length > 0 ? { ...parent.attached, attachments: kept } : {
+      accepted: {
+        ok: false,
+        reason: Reason.NotAllowedByListeners,
+        message:
+          `Hostnames conflict with the older ${winner} on every listener of Gateway ${parent.gatewayName} this parentRef selects; an HTTPRoute and a GRPCRoute cannot share a hostname on one listener`,
+      },
+      attachments: [],
+    };
   }
 }
 
-function intersects(a: readonly string[], b: readonly string[]): boolean {
+/** Whether some hostname of `a` intersects some hostname of `b`. */
+export function intersects(a: readonly string[], b: readonly string[]): boolean {
   return a.some((x) => b.some((y) => intersectHostname(x, y) !== undefined));
 }
 

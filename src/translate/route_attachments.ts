@@ -19,18 +19,22 @@
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { ObjectStatus, Problem } from "../model/config.ts";
-import type { Snapshot } from "../model/snapshot.ts";
 import { compareByName, type TranslateContext } from "./context.ts";
 import {
+  applyLosses,
   type AttachInputs,
   commitRoute,
   hadOurStatus,
+  type PendingParent,
   routeParents,
   routeStatus,
   withNamespace,
 } from "./attach_routes.ts";
+import { type Candidate, KindCandidates } from "./kind_conflicts.ts";
+import { grpcRouteAsHttp } from "./grpc_route.ts";
+import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { ListenerRoutes } from "./virtual_host_sets.ts";
-import { diffRoutes, type RouteChanges } from "./route_diff.ts";
+import { diffRoutes } from "./route_diff.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { DependentsIndex } from "./dependency_changes.ts";
@@ -41,11 +45,14 @@ import { deepFreeze } from "./deep_freeze.ts";
 const MOST_CHANGES = 512;
 
 /** One route as last attached. */
-interface RouteRecord {
+interface RouteRecord extends Candidate {
   key: string;
+  /** HTTPRoute-shaped; `kind` tells a GRPCRoute. */
   route: HTTPRoute;
   /** Absent when no parentRef names a Gateway of ours. */
   compiled?: CompiledRoute;
+  /** Its parents before the HTTPRoute/GRPCRoute rule (`kind_conflicts.ts`). */
+  parents: PendingParent[];
   /** Listener id and the hostnames the route serves there, one per attachment. */
   attachments: { listener: string; hostnames: string[] }[];
   status?: ObjectStatus;
@@ -54,20 +61,34 @@ interface RouteRecord {
   gateways: string[];
 }
 
-/** Whether `attach_routes.ts`'s whole pass is needed for this snapshot (see the module doc). */
-export function needsWholePass(snapshot: Snapshot): boolean {
-  return (snapshot.grpcRoutes?.length ?? 0) > 0;
+/** Routes to attach (again) by key, and the keys of routes gone. */
+interface Batch {
+  routes: Map<string, HTTPRoute>;
+  removed: Set<string>;
 }
 
-function rawKey(route: HTTPRoute): string {
-  return `${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
+function rawKey(route: HTTPRoute | GRPCRoute): string {
+  return `${route.kind}|${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
+}
+
+/** A snapshot's route as attachment takes it: namespaced, a GRPCRoute HTTPRoute-shaped. */
+function normalized(route: HTTPRoute | GRPCRoute): HTTPRoute {
+  return route.kind === "GRPCRoute" ? grpcRouteAsHttp(withNamespace(route)) : withNamespace(route);
+}
+
+/** HTTPRoutes first, then GRPCRoutes, each in `namespace/name` order (as statuses are listed). */
+function compareRecords(a: HTTPRoute, b: HTTPRoute): number {
+  const grpcA = a.kind as string === "GRPCRoute";
+  const grpcB = b.kind as string === "GRPCRoute";
+  return grpcA === grpcB ? compareByName(a, b) : grpcA ? 1 : -1;
 }
 
 /** The kept attachments; one instance lives in the memo. See the module doc. */
 export class RouteAttachments implements ListenerRoutes {
-  #source: readonly HTTPRoute[] | undefined;
+  #http: readonly HTTPRoute[] | undefined;
+  #grpc: readonly GRPCRoute[] = [];
   #records = new Map<string, RouteRecord>();
-  /** In `compareByName` order, as statuses are listed. */
+  /** In `compareRecords` order. */
   #sorted: RouteRecord[] = [];
   #hosts = new Map<string, Map<string, CompiledRoute[]>>();
   #attached = new Map<string, Set<string>>();
@@ -80,67 +101,102 @@ export class RouteAttachments implements ListenerRoutes {
   #statuses: readonly ObjectStatus[] | undefined;
   /** Route keys by what attaching and compiling them read. */
   #dependents = new DependentsIndex();
+  #candidates = new KindCandidates<RouteRecord>();
 
   /** Forgets everything: the next update attaches every route. */
   reset(): void {
-    this.#source = undefined;
+    this.#http = undefined;
   }
 
   /**
-   * Brings the kept state up to `routes` (the snapshot's HTTPRoutes),
-   * attaching what changed and what read one of the `changed` keys, and
+   * Brings the kept state up to the snapshot's HTTPRoutes and GRPCRoutes,
+   * attaching what changed, what read one of the `changed` keys and the
+   * routes of the other kind whose hostnames they meet on a listener, and
    * adds every route's problems to `ctx`.
    */
   update(
     ctx: TranslateContext,
     inputs: AttachInputs,
-    routes: readonly HTTPRoute[],
+    routes: { http: readonly HTTPRoute[]; grpc: readonly GRPCRoute[] },
     changed: ReadonlySet<string>,
   ): void {
-    let changes = this.#source === undefined
-      ? undefined
-      : diffRoutes(this.#source, routes, rawKey, MOST_CHANGES);
-    if (changes !== undefined) {
-      let size = this.#records.size - changes.removed.length;
-      for (const route of changes.upserts) if (!this.#records.has(rawKey(route))) size++;
-      if (size !== routes.length) changes = undefined;
-    }
-    if (changes !== undefined && changed.size > 0) changes = this.#withDependents(changes, changed);
-    if (changes === undefined) {
+    let batch = this.#batch(routes.http, routes.grpc, changed);
+    if (batch === undefined) {
       this.#clear();
-      changes = { upserts: [...routes], removed: [] };
+      const all = [...routes.http, ...routes.grpc];
+      batch = { routes: new Map(all.map((r) => [rawKey(r), normalized(r)])), removed: new Set() };
     } else {
       this.#changed = new Map();
+      // Who could win or lose a listener against what goes or changes.
+      for (const key of [...batch.removed, ...batch.routes.keys()]) {
+        const old = this.#records.get(key);
+        if (old !== undefined) this.#addRivals(batch, old);
+      }
     }
-    for (const key of changes.removed) {
+    for (const key of batch.removed) {
       const gone = this.#remove(key);
       if (gone !== undefined) {
         inputs.memo?.forgetRoute(gone.kind, gone.metadata.namespace!, gone.metadata.name);
       }
     }
-    for (const route of changes.upserts) {
-      this.#remove(rawKey(route));
-      this.#add(ctx, inputs, withNamespace(route));
+    const prepared: RouteRecord[] = [];
+    for (const [key, route] of batch.routes) {
+      this.#remove(key);
+      prepared.push(this.#prepare(ctx, inputs, route));
     }
+    // Who could win or lose a listener against what comes (once: their own candidates stay).
+    if (this.#changed !== undefined) {
+      for (const record of [...prepared]) {
+        for (const rival of this.#candidates.rivals(record)) {
+          if (batch.routes.has(rival.key)) continue;
+          batch.routes.set(rival.key, rival.route);
+          this.#remove(rival.key);
+          prepared.push(this.#prepare(ctx, inputs, rival.route));
+        }
+      }
+    }
+    for (const record of prepared) this.#commit(ctx, inputs, record);
     // A fresh start appended every route: one sort, not an insertion each.
-    if (this.#changed === undefined) this.#sorted.sort((a, b) => compareByName(a.route, b.route));
-    this.#source = routes;
+    if (this.#changed === undefined) this.#sorted.sort((a, b) => compareRecords(a.route, b.route));
+    this.#http = routes.http;
+    this.#grpc = routes.grpc;
     for (const record of this.#withProblems) ctx.problems.push(...record.problems);
   }
 
-  /** `changes` and the kept routes that read one of the `changed` keys; `undefined`: too many. */
-  #withDependents(
-    changes: RouteChanges<HTTPRoute>,
+  /** What to attach again; `undefined`: everything (a fresh start, or too much changed). */
+  #batch(
+    http: readonly HTTPRoute[],
+    grpc: readonly GRPCRoute[],
     changed: ReadonlySet<string>,
-  ): RouteChanges<HTTPRoute> | undefined {
-    const dirty = this.#dependents.dependentsOf(changed);
-    if (dirty.size === 0) return changes;
-    if (dirty.size + changes.upserts.length > MOST_CHANGES) return undefined;
-    for (const key of changes.removed) dirty.delete(key);
-    for (const route of changes.upserts) dirty.delete(rawKey(route));
-    const upserts = [...changes.upserts];
-    for (const key of dirty) upserts.push(this.#records.get(key)!.route);
-    return { upserts, removed: changes.removed };
+  ): Batch | undefined {
+    if (this.#http === undefined) return undefined;
+    const a = diffRoutes(this.#http, http, rawKey, MOST_CHANGES);
+    const b = diffRoutes<HTTPRoute | GRPCRoute>(this.#grpc, grpc, rawKey, MOST_CHANGES);
+    if (a === undefined || b === undefined) return undefined;
+    const removed = new Set([...a.removed, ...b.removed]);
+    let size = this.#records.size - removed.size;
+    const routes = new Map<string, HTTPRoute>();
+    for (const route of [...a.upserts, ...b.upserts]) {
+      const key = rawKey(route);
+      if (!this.#records.has(key)) size++;
+      routes.set(key, normalized(route));
+    }
+    if (size !== http.length + grpc.length) return undefined;
+    if (changed.size > 0) {
+      for (const key of this.#dependents.dependentsOf(changed)) {
+        if (!removed.has(key) && !routes.has(key)) routes.set(key, this.#records.get(key)!.route);
+      }
+    }
+    return routes.size > MOST_CHANGES ? undefined : { routes, removed };
+  }
+
+  /** Adds to `batch` the kept routes of the other kind `record` meets on a listener. */
+  #addRivals(batch: Batch, record: RouteRecord): void {
+    for (const rival of this.#candidates.rivals(record)) {
+      if (!batch.routes.has(rival.key) && !batch.removed.has(rival.key)) {
+        batch.routes.set(rival.key, rival.route);
+      }
+    }
   }
 
   /** Whether the last update attached every route (nothing was kept). */
@@ -188,15 +244,21 @@ export class RouteAttachments implements ListenerRoutes {
     this.#attached.clear();
     this.#withProblems.clear();
     this.ancestors.clear();
+    this.#candidates.clear();
     this.#dependents.clear();
     this.#statuses = undefined;
     this.#changed = undefined;
   }
 
-  #add(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): void {
+  /**
+   * Keeps `route` with its parents (before the HTTPRoute/GRPCRoute rule),
+   * its compiled form, what both read and the problems found on the way.
+   */
+  #prepare(ctx: TranslateContext, inputs: AttachInputs, route: HTTPRoute): RouteRecord {
     const record: RouteRecord = {
       key: rawKey(route),
       route,
+      parents: [],
       attachments: [],
       problems: [],
       gateways: [],
@@ -206,35 +268,39 @@ export class RouteAttachments implements ListenerRoutes {
     const outer = ctx.reads;
     const reads = ctx.reads = new Set<string>();
     try {
-      this.#attach(ctx, inputs, route, record);
+      record.parents = routeParents(ctx, inputs, route);
+      if (record.parents.length > 0) {
+        record.compiled = inputs.memo
+          ? inputs.memo.compileRoute(ctx, route, compileRoute)
+          : compileRoute(ctx, route);
+      }
     } finally {
       ctx.reads = outer;
     }
     this.#dependents.set(record.key, reads);
     // Kept with the route, given again while it stays: its problems are its own.
     record.problems = ctx.problems.splice(before);
-    if (record.problems.length > 0) this.#withProblems.add(record);
+    this.#candidates.add(record);
     this.#records.set(record.key, record);
     if (this.#changed === undefined) this.#sorted.push(record);
     else this.#sorted.splice(this.#insertionPoint(route), 0, record);
+    return record;
   }
 
-  #attach(
-    ctx: TranslateContext,
-    inputs: AttachInputs,
-    route: HTTPRoute,
-    record: RouteRecord,
-  ): void {
-    const parents = routeParents(ctx, inputs, route);
-    if (parents.length === 0) {
+  /** Settles `record`'s parents and attaches it. */
+  #commit(ctx: TranslateContext, inputs: AttachInputs, record: RouteRecord): void {
+    const { route, compiled } = record;
+    const before = ctx.problems.length;
+    if (compiled === undefined) {
       // Tell the status writer to clear the entries we wrote before.
       if (hadOurStatus(route, inputs.options.controllerName)) {
         record.status = deepFreeze(routeStatus(route, []));
       }
     } else {
-      const compiled = inputs.memo
-        ? inputs.memo.compileRoute(ctx, route, compileRoute)
-        : compileRoute(ctx, route);
+      // The rule rewrites `attached`: the kept candidates stay as they were.
+      const parents = record.parents.map((p) => ({ ...p }));
+      const lost = this.#candidates.losses(record);
+      if (lost.size > 0) applyLosses(parents, lost);
       const gateways = record.gateways;
       const sink = { add: (_: CompiledRoute, gateway: string) => gateways.push(gateway) };
       const committed = commitRoute(
@@ -245,7 +311,6 @@ export class RouteAttachments implements ListenerRoutes {
         parents,
       );
       for (const gateway of gateways) this.ancestors.add(compiled, gateway);
-      record.compiled = compiled;
       record.status = deepFreeze(committed.status);
       for (const { listener, hostnames } of committed.attachments) {
         record.attachments.push({ listener: listener.id, hostnames });
@@ -253,6 +318,8 @@ export class RouteAttachments implements ListenerRoutes {
         setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
       }
     }
+    record.problems.push(...ctx.problems.splice(before));
+    if (record.problems.length > 0) this.#withProblems.add(record);
   }
 
   /** Removes the route kept under `key`; the route, if there was one. */
@@ -261,6 +328,7 @@ export class RouteAttachments implements ListenerRoutes {
     if (record === undefined) return undefined;
     this.#records.delete(key);
     this.#dependents.delete(key);
+    this.#candidates.remove(record);
     this.#statuses = undefined;
     this.#withProblems.delete(record);
     const at = this.#insertionPoint(record.route) - 1;
@@ -298,7 +366,7 @@ export class RouteAttachments implements ListenerRoutes {
     let high = this.#sorted.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (compareByName(this.#sorted[mid].route, route) <= 0) low = mid + 1;
+      if (compareRecords(this.#sorted[mid].route, route) <= 0) low = mid + 1;
       else high = mid;
     }
     return low;

@@ -32,7 +32,7 @@ import type { ListenerState } from "./listener_state.ts";
 import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type ListenerRoutes, listenerRoutesOf } from "./port_config.ts";
 import { type AttachInputs, attachRoutes } from "./attach_routes.ts";
-import { needsWholePass, RouteAttachments } from "./route_attachments.ts";
+import { RouteAttachments } from "./route_attachments.ts";
 import { VirtualHostSets } from "./virtual_host_sets.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
@@ -256,7 +256,7 @@ function attachHttpRoutes(
   changed: ReadonlySet<string> | undefined,
 ): AttachedHttpRoutes {
   const memo = inputs.memo;
-  if (memo === undefined || state === undefined || needsWholePass(inputs.snapshot)) {
+  if (memo === undefined || state === undefined) {
     state?.attachments.reset();
     const attached = attachRoutes(ctx, inputs);
     return {
@@ -267,7 +267,8 @@ function attachHttpRoutes(
     };
   }
   const kept = state.attachments;
-  kept.update(ctx, inputs, inputs.snapshot.httpRoutes, changed ?? new Set());
+  const { httpRoutes, grpcRoutes } = inputs.snapshot;
+  kept.update(ctx, inputs, { http: httpRoutes, grpc: grpcRoutes ?? [] }, changed ?? new Set());
   if (kept.fresh()) state.hostSets.clear();
   else memo.keepUnseenRoutes();
   kept.fillAttached(listeners);

@@ -95,7 +95,7 @@ Deno.test("an unchanged route is compiled once, however many translates follow",
   const compiled = memo.stats().misses;
   assert(compiled > 0);
   const second = translate({ ...snapshot, httpRoutes: [...snapshot.httpRoutes] }, options, memo);
-  assertEquals(memo.stats(), { hits: compiled, misses: compiled });
+  assertEquals(memo.stats().misses, compiled, "no route is compiled again");
   assert(first.config.rules === second.config.rules, "the rule map itself is reused");
   const routeStatuses = (r: TranslateResult) => r.statuses.filter((s) => s.kind === "HTTPRoute");
   assert(routeStatuses(first).length > 0);
@@ -103,9 +103,9 @@ Deno.test("an unchanged route is compiled once, however many translates follow",
     routeStatuses(first).every((s, i) => s === routeStatuses(second)[i]),
     "the same status objects: the status writer skips them by identity",
   );
-  const changedService = { ...snapshot, services: [...snapshot.services].reverse() };
-  translate(changedService, options, memo);
-  assertEquals(memo.stats().misses, compiled * (snapshot.services.length > 1 ? 2 : 1));
+  const reordered = { ...snapshot, services: [...snapshot.services].reverse() };
+  translate(reordered, options, memo);
+  assertEquals(memo.stats().misses, compiled, "the same Services in another order change nothing");
 });
 
 /** A Gateway, two Services with a slice each, three routes to each Service, a Secret nobody uses. */

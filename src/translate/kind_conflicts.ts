@@ -1,0 +1,111 @@
+/**
+ * The HTTPRoute/GRPCRoute hostname rule (`attach_routes.ts`) for kept
+ * attachments: each route's candidate attachments (before the rule) by
+ * listener, so a route that comes, goes or changes finds the routes of the
+ * other kind it could win or lose a listener against, and a route attached
+ * again finds what it loses. A listener serving one kind only costs nothing.
+ * @module
+ */
+import type { HTTPRoute } from "../resources/http_route_types.ts";
+import { compareByAgeThenName, compareByName } from "./context.ts";
+import { intersects, type PendingParent } from "./attach_routes.ts";
+import type { CompiledRoute } from "./route_rules.ts";
+
+/** What the index needs of a route: its object, compiled form and candidate parents. */
+export interface Candidate {
+  route: HTTPRoute;
+  compiled?: CompiledRoute;
+  parents: readonly PendingParent[];
+}
+
+const isGrpc = (route: HTTPRoute) => route.kind as string === "GRPCRoute";
+
+/** Candidates on one listener, by kind: route → the hostnames of each of its attachments there. */
+interface ListenerCandidates<R> {
+  http: Map<R, string[][]>;
+  grpc: Map<R, string[][]>;
+}
+
+/** Each listener's candidates; see the module doc. */
+export class KindCandidates<R extends Candidate> {
+  #byListener = new Map<string, ListenerCandidates<R>>();
+
+  /** Registers `record`'s candidate attachments. */
+  add(record: R): void {
+    const grpc = isGrpc(record.route);
+    for (const { listener, hostnames } of candidates(record)) {
+      let both = this.#byListener.get(listener);
+      if (both === undefined) {
+        this.#byListener.set(listener, both = { http: new Map(), grpc: new Map() });
+      }
+      const routes = grpc ? both.grpc : both.http;
+      const lists = routes.get(record);
+      if (lists === undefined) routes.set(record, [hostnames]);
+      else lists.push(hostnames);
+    }
+  }
+
+  /** Unregisters what `add(record)` registered. */
+  remove(record: R): void {
+    const grpc = isGrpc(record.route);
+    for (const { listener } of candidates(record)) {
+      const both = this.#byListener.get(listener);
+      if (both === undefined) continue;
+      (grpc ? both.grpc : both.http).delete(record);
+      if (both.http.size === 0 && both.grpc.size === 0) this.#byListener.delete(listener);
+    }
+  }
+
+  clear(): void {
+    this.#byListener.clear();
+  }
+
+  /** The routes of the other kind with a candidate on a listener of `record`'s that intersects it. */
+  rivals(record: R): Set<R> {
+    const out = new Set<R>();
+    this.#rivalEntries(record, (other) => out.add(other));
+    return out;
+  }
+
+  /**
+   * The listeners `record` loses to an older route of the other kind, each
+   * with the winner for messages: the last one the whole pass would find
+   * (the greatest by `namespace/name`).
+   */
+  losses(record: R): Map<string, string> {
+    const lost = new Map<string, R>();
+    this.#rivalEntries(record, (other, listener) => {
+      if (compareByAgeThenName(other.route, record.route) >= 0) return;
+      const known = lost.get(listener);
+      if (known !== undefined && compareByName(known.route, other.route) >= 0) return;
+      lost.set(listener, other);
+    });
+    const out = new Map<string, string>();
+    for (const [listener, winner] of lost) {
+      out.set(listener, `${winner.route.kind} ${winner.compiled!.key}`);
+    }
+    return out;
+  }
+
+  #rivalEntries(record: R, found: (other: R, listener: string) => void): void {
+    const grpc = isGrpc(record.route);
+    for (const { listener, hostnames } of candidates(record)) {
+      const both = this.#byListener.get(listener);
+      const others = both === undefined ? undefined : grpc ? both.http : both.grpc;
+      if (others === undefined) continue;
+      for (const [other, lists] of others) {
+        if (lists.some((theirs) => intersects(hostnames, theirs))) found(other, listener);
+      }
+    }
+  }
+}
+
+/** `record`'s candidate attachments: those of its accepted parents, before the rule. */
+function* candidates(record: Candidate): Generator<{ listener: string; hostnames: string[] }> {
+  for (const parent of record.parents) {
+    if (!parent.attached.accepted.ok) continue;
+    for (const a of parent.attached.attachments) {
+      yield { listener: a.listener.id, hostnames: a.hostnames };
+    }
+  }
+}
