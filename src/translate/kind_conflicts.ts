@@ -11,11 +11,17 @@ import { compareByAgeThenName, compareByName } from "./context.ts";
 import { intersects, type PendingParent } from "./attach_routes.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 
-/** What the index needs of a route: its object, compiled form and candidate parents. */
+/** One candidate attachment: a listener id and the route's hostnames there. */
+export interface CandidateAttachment {
+  listener: string;
+  hostnames: string[];
+}
+
+/** What the index needs of a route: its object, compiled form and candidate attachments. */
 export interface Candidate {
   route: HTTPRoute;
   compiled?: CompiledRoute;
-  parents: readonly PendingParent[];
+  candidates: readonly CandidateAttachment[];
 }
 
 const isGrpc = (route: HTTPRoute) => route.kind as string === "GRPCRoute";
@@ -33,7 +39,7 @@ export class KindCandidates<R extends Candidate> {
   /** Registers `record`'s candidate attachments. */
   add(record: R): void {
     const grpc = isGrpc(record.route);
-    for (const { listener, hostnames } of candidates(record)) {
+    for (const { listener, hostnames } of record.candidates) {
       let both = this.#byListener.get(listener);
       if (both === undefined) {
         this.#byListener.set(listener, both = { http: new Map(), grpc: new Map() });
@@ -48,7 +54,7 @@ export class KindCandidates<R extends Candidate> {
   /** Unregisters what `add(record)` registered. */
   remove(record: R): void {
     const grpc = isGrpc(record.route);
-    for (const { listener } of candidates(record)) {
+    for (const { listener } of record.candidates) {
       const both = this.#byListener.get(listener);
       if (both === undefined) continue;
       (grpc ? both.grpc : both.http).delete(record);
@@ -89,7 +95,7 @@ export class KindCandidates<R extends Candidate> {
 
   #rivalEntries(record: R, found: (other: R, listener: string) => void): void {
     const grpc = isGrpc(record.route);
-    for (const { listener, hostnames } of candidates(record)) {
+    for (const { listener, hostnames } of record.candidates) {
       const both = this.#byListener.get(listener);
       const others = both === undefined ? undefined : grpc ? both.http : both.grpc;
       if (others === undefined) continue;
@@ -100,12 +106,17 @@ export class KindCandidates<R extends Candidate> {
   }
 }
 
-/** `record`'s candidate attachments: those of its accepted parents, before the rule. */
-function* candidates(record: Candidate): Generator<{ listener: string; hostnames: string[] }> {
-  for (const parent of record.parents) {
+/**
+ * The candidate attachments of a route's `parents`: those of its accepted
+ * parents, before the rule (listener ids only: no listener state is kept).
+ */
+export function candidatesOf(parents: readonly PendingParent[]): CandidateAttachment[] {
+  const out: CandidateAttachment[] = [];
+  for (const parent of parents) {
     if (!parent.attached.accepted.ok) continue;
     for (const a of parent.attached.attachments) {
-      yield { listener: a.listener.id, hostnames: a.hostnames };
+      out.push({ listener: a.listener.id, hostnames: a.hostnames });
     }
   }
+  return out;
 }

@@ -30,7 +30,7 @@ import {
   routeStatus,
   withNamespace,
 } from "./attach_routes.ts";
-import { type Candidate, KindCandidates } from "./kind_conflicts.ts";
+import { type Candidate, candidatesOf, KindCandidates } from "./kind_conflicts.ts";
 import { grpcRouteAsHttp } from "./grpc_route.ts";
 import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { ListenerRoutes } from "./virtual_host_sets.ts";
@@ -51,7 +51,10 @@ interface RouteRecord extends Candidate {
   route: HTTPRoute;
   /** Absent when no parentRef names a Gateway of ours. */
   compiled?: CompiledRoute;
-  /** Its parents before the HTTPRoute/GRPCRoute rule (`kind_conflicts.ts`). */
+  /**
+   * Its parents before the HTTPRoute/GRPCRoute rule, from `#prepare` to
+   * `#commit` (they hold the listener states of one translate).
+   */
   parents: PendingParent[];
   /** Listener id and the hostnames the route serves there, one per attachment. */
   attachments: { listener: string; hostnames: string[] }[];
@@ -259,6 +262,7 @@ export class RouteAttachments implements ListenerRoutes {
       key: rawKey(route),
       route,
       parents: [],
+      candidates: [],
       attachments: [],
       problems: [],
       gateways: [],
@@ -280,6 +284,7 @@ export class RouteAttachments implements ListenerRoutes {
     this.#dependents.set(record.key, reads);
     // Kept with the route, given again while it stays: its problems are its own.
     record.problems = ctx.problems.splice(before);
+    record.candidates = candidatesOf(record.parents);
     this.#candidates.add(record);
     this.#records.set(record.key, record);
     if (this.#changed === undefined) this.#sorted.push(record);
@@ -318,6 +323,7 @@ export class RouteAttachments implements ListenerRoutes {
         setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
       }
     }
+    record.parents = [];
     record.problems.push(...ctx.problems.splice(before));
     if (record.problems.length > 0) this.#withProblems.add(record);
   }
