@@ -6,7 +6,9 @@
  * the reconciler logs: the API server and watch stream up to the store, the
  * holdoff, the wait behind a rebuild in progress, translate, compile, the
  * rest of the rebuild before the swap, and the swap to the probe's 200 (its
- * poll interval and the request itself).
+ * poll interval and the request itself). Each probe's gateway-side span (the
+ * change in its store → the swap) is kept beside the time the probe saw, so a
+ * reader tells what the gateway costs from what the harness does.
  * @module
  */
 import { type Spread, spread } from "./_scale_churn.ts";
@@ -35,6 +37,12 @@ export interface PhaseBreakdown {
   toAnswer: Spread;
   /** The 200's own request. */
   request: Spread;
+  /** The gateway's own span: the change in its store → the swap. */
+  gateway: Spread;
+  /** The rest of what a probe saw: API server and watch, swap → 200. */
+  harness: Spread;
+  /** Per matched probe, in order: observed (change → 200) and gateway span, ms. */
+  perProbe: { observed: number; gateway: number }[];
 }
 
 interface Served {
@@ -61,7 +69,7 @@ export function phaseBreakdown(
   probes: TimedProbe[],
 ): PhaseBreakdown {
   const served = servedRecords(records);
-  const rows: Record<keyof Omit<PhaseBreakdown, "matched">, number>[] = [];
+  const rows: Record<keyof Omit<PhaseBreakdown, "matched" | "perProbe">, number>[] = [];
   for (const probe of probes) {
     let rebuild: Served | undefined;
     for (const r of served) {
@@ -80,6 +88,8 @@ export function phaseBreakdown(
       otherBuild: built - rebuild.translateMs - rebuild.compileMs,
       toAnswer: probe.answeredAt - rebuild.swappedAt,
       request: probe.requestMs,
+      gateway: rebuild.swappedAt - rebuild.changedAt,
+      harness: probe.answeredAt - probe.madeAt - (rebuild.swappedAt - rebuild.changedAt),
     });
   }
   const of = (k: keyof (typeof rows)[number]) => spread(rows.map((r) => r[k]));
@@ -93,6 +103,12 @@ export function phaseBreakdown(
     otherBuild: of("otherBuild"),
     toAnswer: of("toAnswer"),
     request: of("request"),
+    gateway: of("gateway"),
+    harness: of("harness"),
+    perProbe: rows.map((r) => ({
+      observed: r.gateway + r.harness,
+      gateway: r.gateway,
+    })),
   };
 }
 
@@ -107,5 +123,9 @@ export function phaseLines(p: PhaseBreakdown): string[] {
       f(p.otherBuild)
     }`,
     `    swap → first 200 ${f(p.toAnswer)} (of which that request ${f(p.request)})`,
+    `  gateway (store → swap) ${f(p.gateway)}, harness (API server, watch, swap → 200)` +
+    ` ${f(p.harness)}`,
+    `  per probe, observed / gateway ms: ` +
+    p.perProbe.map((x) => `${x.observed.toFixed(1)}/${x.gateway.toFixed(1)}`).join(" "),
   ];
 }

@@ -7,11 +7,12 @@
 // deno-lint-ignore-file no-console
 import type { RebuildCosts, StartupPhases } from "./_scale_churn.ts";
 import { type PhaseBreakdown, phaseLines } from "./_scale_phases.ts";
+import type { ProbeClient } from "./_probe_client.ts";
 
 /** Where probes go. */
 export interface ProbeTarget {
-  port: number;
-  client: Deno.HttpClient;
+  /** One kept-alive connection to the gateway's port. */
+  client: ProbeClient;
   /** The status of a served route's answer (default 200). */
   served?: number;
 }
@@ -44,18 +45,13 @@ export async function probeUntilServed(
   for (;;) {
     const sent = performance.now();
     try {
-      const res = await fetch(`http://127.0.0.1:${target.port}/`, {
-        headers: { host },
-        client: target.client,
-        redirect: "manual",
-      });
-      await res.body?.cancel();
-      if (res.status === (target.served ?? 200)) {
+      const status = await target.client.status(host);
+      if (status === (target.served ?? 200)) {
         const now = performance.now();
         const answeredAt = performance.timeOrigin + now;
         return { ms: now - t0, unexpected, answeredAt, requestMs: now - sent };
       }
-      if (res.status !== 404) unexpected.push(`${res.status}`);
+      if (status !== 404) unexpected.push(`${status}`);
     } catch (error) {
       if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
     }

@@ -26,6 +26,7 @@ import { type ScaleApi, startWorld } from "./_scale_world.ts";
 import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
 import { churnRoutes, heapMiB, rebuildCosts, rssMiB, startupPhases } from "./_scale_churn.ts";
 import { InspectorSession } from "./_inspector.ts";
+import { ProbeClient } from "./_probe_client.ts";
 import { phaseBreakdown, type TimedProbe } from "./_scale_phases.ts";
 
 /** One run's options. */
@@ -62,8 +63,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const { kube } = world;
   const dir = await Deno.makeTempDir();
   const sourceArgs = await world.sourceArgs(dir);
-  using http = Deno.createHttpClient({ allowHost: true });
-  const target = { port, client: http, served: world.served };
+  const client = new ProbeClient(port);
+  const target = { client, served: world.served };
   const inspectPort = freePort();
   const started = performance.now();
   const spawnedAt = Date.now();
@@ -127,6 +128,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
     };
   } finally {
+    client.close();
     await world.close();
   }
 }
