@@ -41,8 +41,8 @@ export interface PhaseBreakdown {
   gateway: Spread;
   /** The rest of what a probe saw: API server and watch, swap → 200. */
   harness: Spread;
-  /** Per matched probe, in order: observed (change → 200) and gateway span, ms. */
-  perProbe: { observed: number; gateway: number }[];
+  /** Per matched probe, in order: observed (change → 200) = to the store + gateway + swap → 200, ms. */
+  perProbe: { observed: number; toStore: number; gateway: number; toAnswer: number }[];
 }
 
 interface Served {
@@ -107,7 +107,9 @@ export function phaseBreakdown(
     harness: of("harness"),
     perProbe: rows.map((r) => ({
       observed: r.gateway + r.harness,
+      toStore: r.toStore,
       gateway: r.gateway,
+      toAnswer: r.toAnswer,
     })),
   };
 }
@@ -125,7 +127,18 @@ export function phaseLines(p: PhaseBreakdown): string[] {
     `    swap → first 200 ${f(p.toAnswer)} (of which that request ${f(p.request)})`,
     `  gateway (store → swap) ${f(p.gateway)}, harness (API server, watch, swap → 200)` +
     ` ${f(p.harness)}`,
-    `  per probe, observed / gateway ms: ` +
-    p.perProbe.map((x) => `${x.observed.toFixed(1)}/${x.gateway.toFixed(1)}`).join(" "),
+    `  per probe, observed = API server + watch → store, + gateway, + swap → 200 (ms):`,
+    ...perProbeLines(p.perProbe),
   ];
+}
+
+/** The per-probe sums, six to a line. */
+function perProbeLines(probes: PhaseBreakdown["perProbe"]): string[] {
+  const f = (n: number) => n.toFixed(1);
+  const cells = probes.map((x) =>
+    `${f(x.observed)} = ${f(x.toStore)} + ${f(x.gateway)} + ${f(x.toAnswer)}`
+  );
+  const lines: string[] = [];
+  for (let i = 0; i < cells.length; i += 6) lines.push(`    ${cells.slice(i, i + 6).join(";  ")}`);
+  return lines;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import type { RebuildCosts, StartupPhases } from "./_scale_churn.ts";
+import type { RebuildCosts, Spread, StartupPhases } from "./_scale_churn.ts";
 import { type PhaseBreakdown, phaseLines } from "./_scale_phases.ts";
 import type { ProbeClient } from "./_probe_client.ts";
 
@@ -25,6 +25,8 @@ export interface Probe {
   answeredAt: number;
   /** How long that last request took, ms. */
   requestMs: number;
+  /** Round trips of the polls answered 404 before it, ms. */
+  pollsMs: number[];
 }
 
 const POLL_MS = 5;
@@ -41,6 +43,7 @@ export async function probeUntilServed(
   timeoutMs = 30_000,
 ): Promise<Probe> {
   const unexpected: string[] = [];
+  const pollsMs: number[] = [];
   const allowRefused = timeoutMs > 30_000;
   for (;;) {
     const sent = performance.now();
@@ -49,9 +52,10 @@ export async function probeUntilServed(
       if (status === (target.served ?? 200)) {
         const now = performance.now();
         const answeredAt = performance.timeOrigin + now;
-        return { ms: now - t0, unexpected, answeredAt, requestMs: now - sent };
+        return { ms: now - t0, unexpected, answeredAt, requestMs: now - sent, pollsMs };
       }
       if (status !== 404) unexpected.push(`${status}`);
+      else pollsMs.push(performance.now() - sent);
     } catch (error) {
       if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
     }
@@ -86,6 +90,10 @@ export interface ScaleRun {
   startup?: StartupPhases;
   /** Where the probes' propagation time went. */
   phases?: PhaseBreakdown;
+  /** Round trips of the probes' 404 polls (the gateway idle or busy, the harness's client), ms. */
+  polls?: Spread;
+  /** How late the benchmark's own 5 ms timer ran while probing, ms. */
+  loopLag?: Spread;
   /** RSS and V8 heap used (MiB) after a full garbage collection, at the end. */
   afterGc?: { rss: number; heapUsed: number };
 }
@@ -148,6 +156,14 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
         ` total ${c.total.mean} / ${c.total.max} ms`,
         ...(r.phases ? phaseLines(r.phases) : []),
+        ...(r.polls
+          ? [`  a 404 poll's round trip mean / max ${r.polls.mean} / ${r.polls.max} ms`]
+          : []),
+        ...(r.loopLag
+          ? [
+            `  the benchmark's event loop, 5 ms timer late mean / max ${r.loopLag.mean} / ${r.loopLag.max} ms`,
+          ]
+          : []),
         `  RSS MiB after probes, after ${Math.floor(r.changes / 2)} and ${r.changes} changes: ` +
         r.rss.join(" / ") + `; V8 heap used ${r.heap.used} of ${r.heap.total} MiB`,
         ...(r.afterGc

@@ -63,7 +63,8 @@ export async function startWorld(api: ScaleApi, routes: number, port: number): P
 }
 
 async function fakeWorld(): Promise<ScaleWorld> {
-  const fake = await startFakeKube();
+  // As a real API server: no write of it waits for a delayed ACK (Nagle off).
+  const fake = await startFakeKube({ noDelayTls: true });
   const backend = await startOkBackend();
   fake.apply(namespace("default"));
   fake.apply(service("svc"));

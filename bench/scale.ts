@@ -24,9 +24,17 @@
 import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { type ScaleApi, startWorld } from "./_scale_world.ts";
 import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale_probe.ts";
-import { churnRoutes, heapMiB, rebuildCosts, rssMiB, startupPhases } from "./_scale_churn.ts";
+import {
+  churnRoutes,
+  heapMiB,
+  rebuildCosts,
+  rssMiB,
+  spread,
+  startupPhases,
+} from "./_scale_churn.ts";
 import { InspectorSession } from "./_inspector.ts";
 import { ProbeClient } from "./_probe_client.ts";
+import { watchLoopLag } from "./_loop_lag.ts";
 import { phaseBreakdown, type TimedProbe } from "./_scale_phases.ts";
 
 /** One run's options. */
@@ -88,6 +96,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     const startup = startupPhases(gw.logRecords(), spawnedAt);
     const probes: Probe[] = [];
     const timed: TimedProbe[] = [];
+    const stopLag = watchLoopLag();
     const stopChurn = options.churn > 0
       ? churnRoutes(kube, world.route, options.routes, options.churn)
       : () => Promise.resolve(0);
@@ -100,6 +109,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       timed.push({ ...probe, madeAt: performance.timeOrigin + t0 });
     }
     const churned = await stopChurn();
+    const loopLag = stopLag();
     const failed = kube.failures();
     if (failed.count > 0) throw new Error(`${failed.count} changes failed: ${failed.first}`);
     const costs = rebuildCosts(gw.logRecords());
@@ -125,6 +135,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       ...summarise(options, { startMs, probes, churned, costs, rss, heap }),
       startup,
       phases,
+      loopLag,
+      polls: spread(probes.flatMap((p) => p.pollsMs)),
       afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
     };
   } finally {
