@@ -13,11 +13,11 @@
  *
  * Which ports: `--upgrades on`, every one; `auto`, those whose routes reach a
  * `kubernetes.io/ws` or `kubernetes.io/wss` backend (read from the current
- * table per connection, so a route change applies to the next connection).
+ * table per connection, so a route change applies to the next connection;
+ * `websocket_ports.ts` keeps each port's answer across tables).
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { socketKey } from "../model/config.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
 import { type ConnectionServer, serveConnections } from "./connection_server.ts";
@@ -26,6 +26,7 @@ import { type EngineLink, relayConversation } from "./upgrade_relay.ts";
 import { tunnel } from "./upgrade_tunnel.ts";
 import type { UpgradeLimits } from "./upgrade_wire.ts";
 import { closeQuietly } from "./tcp_relay.ts";
+import { WebSocketPort } from "./websocket_ports.ts";
 
 /** Which ports divert their connections. */
 export type UpgradeMode = "auto" | "on" | "off";
@@ -59,26 +60,6 @@ export interface DiversionOptions {
   tunnels?: boolean;
 }
 
-const portsWithWebSockets = new WeakMap<RouteTable, Set<string>>();
-
-/** Socket keys of the ports whose routes reach a `kubernetes.io/ws` or `wss` backend. */
-export function webSocketPorts(table: RouteTable): Set<string> {
-  let ports = portsWithWebSockets.get(table);
-  if (ports !== undefined) return ports;
-  ports = new Set();
-  const { rules } = table.config;
-  for (const pc of table.config.ports) {
-    const reaches = pc.listeners.some((l) =>
-      l.virtualHosts.some((vh) =>
-        vh.matches.some((m) => rules[m.rule]?.backends.some((b) => b.websocket === true))
-      )
-    );
-    if (reaches) ports.add(socketKey(pc));
-  }
-  portsWithWebSockets.set(table, ports);
-  return ports;
-}
-
 interface Origin {
   handler: ConnectionHandler;
   remoteAddr: Deno.NetAddr;
@@ -106,7 +87,8 @@ interface Origin {
  */
 export class UpgradeDiversion {
   readonly #options: DiversionOptions;
-  readonly #key: string;
+  /** Whether this port's routes reach a WebSocket backend (`--upgrades auto`). */
+  readonly #webSockets: WebSocketPort;
   /** Connections relayed to the engine, by the relay's local port. */
   readonly #origins = new Map<number, Origin>();
   readonly #diverted = new Set<Promise<void>>();
@@ -117,14 +99,14 @@ export class UpgradeDiversion {
 
   constructor(options: DiversionOptions) {
     this.#options = options;
-    this.#key = socketKey({ port: options.port, address: options.address });
+    this.#webSockets = new WebSocketPort({ port: options.port, address: options.address });
   }
 
   /** Whether a new connection of this port is diverted now. */
   wants(): boolean {
     if (this.#options.upgrades.mode === "on") return true;
     const table = this.#options.upgrades.getTable();
-    return table !== undefined && webSocketPorts(table).has(this.#key);
+    return table !== undefined && this.#webSockets.reaches(table);
   }
 
   /**
