@@ -63,9 +63,7 @@ export function spread(values: number[]): Spread {
 
 /** The costs of every rebuild after the first (the initial sync is not a change). */
 export function rebuildCosts(records: Record<string, unknown>[]): RebuildCosts {
-  const served = records
-    .filter((r) => typeof r.msg === "string" && r.msg.startsWith("configuration served"))
-    .slice(1);
+  const served = records.filter(isServedRecord).slice(1);
   const field = (name: string) =>
     served.map((r) => r[name]).filter((v): v is number => typeof v === "number");
   return {
@@ -97,21 +95,34 @@ export interface StartupPhases {
   loaded: number;
   /** `initial sync complete`: every kind listed. */
   synced: number;
-  /** The first `configuration served`: translated, compiled, swapped, ports bound. */
+  /**
+   * The first `configuration served`: translated, compiled, swapped, ports
+   * bound (and, with `--workers`, the workers' tables swapped too).
+   */
   served: number;
   /** That rebuild's own translate and compile times. */
   translateMs: number;
   compileMs: number;
 }
 
-/** Startup phases from the gateway's log (its `time` fields) against the spawn time. */
+/** Whether a log record is a rebuild's `configuration served` line. */
+export function isServedRecord(record: Record<string, unknown>): boolean {
+  return typeof record.msg === "string" && record.msg.startsWith("configuration served");
+}
+
+/**
+ * Startup phases from the gateway's log (its `time` fields) against the spawn
+ * time. With `--workers`, the first `configuration served` is logged once the
+ * workers took the table, which may be after the first 200 (the main isolate
+ * answers meanwhile): wait for it (`isServedRecord`) before reading.
+ */
 export function startupPhases(
   records: Record<string, unknown>[],
   spawnedAt: number,
 ): StartupPhases {
   const at = (r: Record<string, unknown> | undefined) =>
     r === undefined ? NaN : Math.round(Date.parse(String(r.time)) - spawnedAt);
-  const served = records.find((r) => String(r.msg).startsWith("configuration served"));
+  const served = records.find(isServedRecord);
   return {
     loaded: at(records[0]),
     synced: at(records.find((r) => r.msg === "initial sync complete")),

@@ -27,6 +27,7 @@ import { type Probe, probeUntilServed, type ScaleRun, summarise } from "./_scale
 import {
   churnRoutes,
   heapMiB,
+  isServedRecord,
   rebuildCosts,
   rssMiB,
   spread,
@@ -93,6 +94,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   try {
     const first = await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
     const startMs = first.ms;
+    // Bounded: a gateway that never logs it shows NaN phases rather than hanging the run.
+    await gw.waitForLog(isServedRecord, 30_000).catch(() => undefined);
     const startup = startupPhases(gw.logRecords(), spawnedAt);
     const probes: Probe[] = [];
     const timed: TimedProbe[] = [];
