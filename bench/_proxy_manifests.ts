@@ -4,7 +4,7 @@
  * HTTPRoute to a Service whose one endpoint is the backend on 127.0.0.1.
  * @module
  */
-import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 
 /** GatewayClass, Gateway, HTTPRoute, Service and EndpointSlice as one YAML stream. */
 export function benchManifests(gatewayPort: number, backendPort: number): string {

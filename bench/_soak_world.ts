@@ -8,7 +8,7 @@
 import { type EchoBackend, startEchoBackend } from "../scripts/echo_backend.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { writeManifests } from "../tests/e2e/_manifests.ts";
-import { classAndGatewayYaml, httpsListener, tlsSecretYaml } from "./_manifests.ts";
+import { classAndGatewayYaml, httpsListener, tlsSecretYaml } from "../scripts/manifests.ts";
 
 /** The host every soak request is for. */
 export const SOAK_HOST = "soak.example";

@@ -11,7 +11,7 @@ import {
   httpsListener,
   loopbackServiceYaml,
   tlsSecretYaml,
-} from "./_manifests.ts";
+} from "../scripts/manifests.ts";
 import { treeCpuSeconds } from "./_processes.ts";
 import { h2load } from "./_h2load.ts";
 

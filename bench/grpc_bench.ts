@@ -27,7 +27,7 @@
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import { go, rigPaths } from "../scripts/conformance/rig_build.ts";
 import { grpcCall } from "../tests/_helpers/grpc_peer.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
 import { median } from "./_rounds.ts";
 

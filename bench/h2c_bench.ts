@@ -46,7 +46,7 @@ import {
   waitFor200,
   type WrkResult,
 } from "./_processes.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
 
 function flag(name: string, fallback: string): string {

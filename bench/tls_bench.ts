@@ -49,7 +49,7 @@ import {
   httpsListener,
   loopbackServiceYaml,
   tlsSecretYaml,
-} from "./_manifests.ts";
+} from "../scripts/manifests.ts";
 import { median } from "./_rounds.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
 

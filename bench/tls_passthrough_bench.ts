@@ -23,7 +23,7 @@
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { median } from "./_rounds.ts";
 import { type Child, freePort, missingTool, spawn } from "./_processes.ts";
 

@@ -31,7 +31,7 @@ import {
   httpsListener,
   loopbackServiceYaml,
   tlsSecretYaml,
-} from "../bench/_manifests.ts";
+} from "./manifests.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { startEchoBackend } from "../tests/_helpers/echo_backend.ts";
 import { freePorts, startGateway } from "../tests/_helpers/gateway_process.ts";

@@ -9,7 +9,7 @@ import {
   gatewayYaml as sharedGatewayYaml,
   httpsListener,
   loopbackServiceYaml,
-} from "../../bench/_manifests.ts";
+} from "../../scripts/manifests.ts";
 
 /**
  * An HTTP client that sends the `Host` header it is given: `fetch` drops a
@@ -17,7 +17,7 @@ import {
  */
 export const client: Deno.HttpClient = Deno.createHttpClient({ allowHost: true });
 
-export { CONTROLLER, gatewayClassYaml, tlsSecretYaml } from "../../bench/_manifests.ts";
+export { CONTROLLER, gatewayClassYaml, tlsSecretYaml } from "../../scripts/manifests.ts";
 
 /** A Gateway `name` (default `e2e`) of class `serval` with one HTTP listener on `port`. */
 export function gatewayOnlyYaml(port: number, name = "e2e"): string {

@@ -6,7 +6,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createTestCa } from "../_helpers/certs.ts";
 import { runGatewayCommand } from "../_helpers/gateway_process.ts";
 import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-import { classAndGatewayYaml, httpsListener } from "../../bench/_manifests.ts";
+import { classAndGatewayYaml, httpsListener } from "../../scripts/manifests.ts";
 
 const EXAMPLES = new URL("../../examples", import.meta.url).pathname;
 

@@ -11,7 +11,7 @@ import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { freePorts, startGateway } from "../_helpers/gateway_process.ts";
 import { curlHttps, peerCertificate } from "../dataplane/tls_test_client.ts";
-import { classAndGatewayYaml, httpsListener } from "../../bench/_manifests.ts";
+import { classAndGatewayYaml, httpsListener } from "../../scripts/manifests.ts";
 import { serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
 
 function manifests(httpPort: number, httpsPort: number): string {

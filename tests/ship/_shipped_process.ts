@@ -6,7 +6,7 @@
  * @module
  */
 import { permissionFlags } from "../../scripts/compile_permissions.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "../../bench/_manifests.ts";
+import { classAndGatewayYaml, loopbackServiceYaml } from "../../scripts/manifests.ts";
 import { freePorts, MAIN_PATH } from "../_helpers/gateway_process.ts";
 
 /** The command that runs `main.ts` with the binary's permissions and `readPaths` readable. */

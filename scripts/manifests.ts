@@ -5,12 +5,12 @@
  * backend on 127.0.0.1, and a TLS Secret. Each returns YAML documents
  * ending in a newline; join them with `---\n`.
  *
- * It lives here, not under `tests/`, so that benchmarks and scripts use it
- * without importing test code; tests import it too.
+ * It lives under `scripts/`, not `bench/` or `tests/`, so that scripts,
+ * benchmarks and tests all import it downward.
  *
  * @example
  * ```ts
- * import { classAndGatewayYaml, loopbackServiceYaml } from "./_manifests.ts";
+ * import { classAndGatewayYaml, loopbackServiceYaml } from "./manifests.ts";
  * const yaml = `${classAndGatewayYaml("bench", ["{ name: http, protocol: HTTP, port: 8080 }"])}---
  * ${loopbackServiceYaml("backend", 3000)}`;
  * console.log(yaml.includes("kind: EndpointSlice")); // true
