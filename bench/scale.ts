@@ -11,7 +11,13 @@
  * Per-change cost is the reconciler's own account (`translateMs`,
  * `compileMs`, `statusMs` in its "configuration served" log lines) over the
  * probes' rebuilds; each probe is also cut into where its time went (API
- * server and watch, holdoff, translate, compile, swap to the first 200).
+ * server and watch, holdoff, translate, compile, swap to the first 200), and
+ * per probe into three spans that add up: API server and watch to the
+ * gateway's store, the gateway's own (store → swap), swap → first 200. The
+ * harness stays out of the way: the routes' backend is its own process, the
+ * probe polls over one kept-alive connection, the fake API server sets
+ * `TCP_NODELAY` as a real one does; a 404 poll's round trip and the lateness
+ * of the benchmark's own timer are printed so a reader can check.
  *
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
