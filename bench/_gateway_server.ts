@@ -19,6 +19,7 @@ import { UpstreamError } from "../src/dataplane/upstream_types.ts";
 import { createMinimalClient } from "./_minimal_client.ts";
 import { compileRouteTable } from "../src/router/compile_route_table.ts";
 import type { GatewayConfig } from "../src/model/config.ts";
+import { ruleMapOf } from "../src/model/rule_map.ts";
 
 function flag(name: string, fallback?: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -92,7 +93,7 @@ const config: GatewayConfig = {
       }],
     }],
   }],
-  rules: {
+  rules: ruleMapOf({
     "httproute/bench/r/rule/0": {
       id: "httproute/bench/r/rule/0",
       filters: [],
@@ -105,7 +106,7 @@ const config: GatewayConfig = {
       }],
       invalidWeight: 0,
     },
-  },
+  }),
 };
 const table = compileRouteTable(config);
 if (Deno.args.includes("--deno-serve")) {

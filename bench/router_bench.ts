@@ -9,6 +9,7 @@ import type { GatewayConfig, MatchConfig, RuleConfig } from "../src/model/config
 import type { RouteRequest, RouteTable } from "../src/router/router.ts";
 import { compileRouteTable } from "../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../src/router/linear_route_table.ts";
+import { ruleMapOf } from "../src/model/rule_map.ts";
 
 type PathType = MatchConfig["path"]["type"];
 
@@ -30,7 +31,7 @@ function buildConfig(hosts: number, routesPerHost: (host: string) => MatchConfig
       protocol: "HTTP",
       listeners: [{ id, ids: [id], hostname: null, port: 80, protocol: "HTTP", virtualHosts }],
     }],
-    rules,
+    rules: ruleMapOf(rules),
   };
 }
 

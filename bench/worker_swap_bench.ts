@@ -21,6 +21,7 @@ import { createLogger } from "../src/log/logger.ts";
 import type { GatewayConfig, RuleConfig, VirtualHostConfig } from "../src/model/config.ts";
 import { freePort } from "../tests/_helpers/gateway_process.ts";
 import { median } from "./_rounds.ts";
+import { ruleMapOf } from "../src/model/rule_map.ts";
 
 type CreatePool = (options: WorkerPoolOptions) => WorkerPool;
 
@@ -61,7 +62,7 @@ function config(port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]): 
       protocol: "HTTP",
       listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
     }],
-    rules: Object.fromEntries(rules.map((r) => [r.id, r])),
+    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
   };
 }
 

@@ -52,7 +52,7 @@ export function buildConfigDump(state: GatewayState, version: string): Record<st
     },
     listeners: state.listeners(),
     config: result?.config ?? null,
-    endpoints: result ? endpointsByBackend(Object.values(result.config.rules)) : {},
+    endpoints: result ? endpointsByBackend([...result.config.rules.values()]) : {},
     certificates: (result?.certificates ?? []).map(summarizeCertificate),
     statuses: result?.statuses ?? [],
     problems: result?.problems ?? [],

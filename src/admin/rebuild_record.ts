@@ -14,6 +14,7 @@
  */
 import type { GatewayConfig, RuleConfig, TranslateResult } from "../model/config.ts";
 import type { IdSet, RebuildRecord } from "./rebuild_metrics.ts";
+import type { RuleMap } from "../model/rule_map.ts";
 
 /** One rebuild attempt; the runtime's `RebuildAttempt` has this shape. */
 export interface RebuildAttemptLike {
@@ -73,7 +74,7 @@ class ResultRecord implements RebuildRecord {
     this.problems = problems;
     this.#config = result.config;
     this.ruleIds = new KeysOf(result.config.rules);
-    this.backendIds = new LazyIds(() => backendIdsOf(Object.values(this.#config.rules)));
+    this.backendIds = new LazyIds(() => backendIdsOf(this.#config.rules.values()));
   }
 
   get routes(): number {
@@ -94,11 +95,11 @@ class ResultRecord implements RebuildRecord {
 
   #count(): { routes: number; endpoints: number; listeners: number } {
     if (this.#counts !== undefined) return this.#counts;
-    const rules = Object.values(this.#config.rules);
+    const rules = this.#config.rules;
     const endpoints = new Set<string>();
     // Rules of one Service port share its endpoint list: each list counts once.
     const lists = new Set<RuleConfig["backends"][number]["endpoints"]>();
-    for (const rule of rules) {
+    for (const rule of rules.values()) {
       for (const backend of rule.backends) {
         if (lists.has(backend.endpoints)) continue;
         lists.add(backend.endpoints);
@@ -109,10 +110,10 @@ class ResultRecord implements RebuildRecord {
     for (const port of this.#config.ports) {
       for (const listener of port.listeners) listeners += listener.ids.length;
     }
-    return this.#counts = { routes: rules.length, endpoints: endpoints.size, listeners };
+    return this.#counts = { routes: rules.size, endpoints: endpoints.size, listeners };
   }
 }
-function backendIdsOf(rules: readonly RuleConfig[]): Set<string> {
+function backendIdsOf(rules: Iterable<RuleConfig>): Set<string> {
   const ids = new Set<string>();
   for (const rule of rules) {
     for (const backend of rule.backends) ids.add(backend.id);
@@ -124,17 +125,17 @@ function backendIdsOf(rules: readonly RuleConfig[]): Set<string> {
   return ids;
 }
 
-/** The keys of a record, as an id set that is never copied. */
+/** The keys of a rule map, as an id set that is never copied. */
 class KeysOf implements IdSet {
-  readonly #record: Readonly<Record<string, unknown>>;
-  constructor(record: Readonly<Record<string, unknown>>) {
-    this.#record = record;
+  readonly #rules: RuleMap;
+  constructor(rules: RuleMap) {
+    this.#rules = rules;
   }
   has(id: string): boolean {
-    return Object.hasOwn(this.#record, id);
+    return this.#rules.has(id);
   }
   [Symbol.iterator](): Iterator<string> {
-    return Object.keys(this.#record)[Symbol.iterator]();
+    return this.#rules.keys();
   }
 }
 

@@ -24,6 +24,7 @@ import {
   socketKey,
   type VirtualHostConfig,
 } from "../model/config.ts";
+import type { RuleMap } from "../model/rule_map.ts";
 
 /** A listener without its virtual hosts, which it names by id (in order). */
 export type ListenerOutline = Omit<ListenerConfig, "virtualHosts"> & { hostIds: Float64Array };
@@ -72,7 +73,8 @@ export type PackedTableUpdate = Omit<TableUpdate, "hosts" | "rules"> & { entries
  * @example
  * ```ts
  * import { packTableUpdate, TableUpdateWriter, unpackTableUpdate } from "./table_update.ts";
- * const update = new TableUpdateWriter().next({ ports: [], rules: {} }, []);
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * const update = new TableUpdateWriter().next({ ports: [], rules: ruleMapOf() }, []);
  * unpackTableUpdate(structuredClone(packTableUpdate(update))).version; // 1
  * ```
  */
@@ -115,10 +117,11 @@ interface Latest {
  * @example
  * ```ts
  * import { TableUpdateWriter } from "./table_update.ts";
+ * import { ruleMapOf } from "../model/rule_map.ts";
  * const writer = new TableUpdateWriter();
- * const first = writer.next({ ports: [], rules: {} }, []);
+ * const first = writer.next({ ports: [], rules: ruleMapOf() }, []);
  * first.base; // undefined: the first update is a full snapshot
- * writer.next({ ports: [], rules: {} }, []).base; // 1
+ * writer.next({ ports: [], rules: ruleMapOf() }, []).base; // 1
  * ```
  */
 export class TableUpdateWriter {
@@ -194,7 +197,7 @@ export class TableUpdateWriter {
       ports: latest.ports,
       hosts,
       droppedHosts: [],
-      rules: Object.entries(latest.config.rules),
+      rules: [...latest.config.rules],
       droppedRules: [],
       certificates: [...latest.certificates],
     };
@@ -270,8 +273,8 @@ export function listenerKeys(
  * names. A change of one route costs its hosts, not every rule.
  */
 function diffRules(
-  before: Record<string, RuleConfig>,
-  after: Record<string, RuleConfig>,
+  before: RuleMap,
+  after: RuleMap,
   added: readonly [number, VirtualHostConfig][],
   dropped: readonly [number, VirtualHostConfig][],
 ): { changed: [string, RuleConfig][]; dropped: string[] } {
@@ -280,14 +283,13 @@ function diffRules(
   if (before === after) return { changed: [], dropped: [] };
   for (const [, host] of added) {
     for (const { rule: key } of host.matches) {
-      if (!Object.hasOwn(after, key)) continue;
-      const rule = after[key];
-      if (!Object.hasOwn(before, key) || before[key] !== rule) changed.set(key, rule);
+      const rule = after.get(key);
+      if (rule !== undefined && before.get(key) !== rule) changed.set(key, rule);
     }
   }
   for (const [, host] of dropped) {
     for (const { rule: key } of host.matches) {
-      if (Object.hasOwn(before, key) && !Object.hasOwn(after, key)) gone.add(key);
+      if (before.has(key) && !after.has(key)) gone.add(key);
     }
   }
   return { changed: [...changed], dropped: [...gone] };

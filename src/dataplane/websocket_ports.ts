@@ -11,7 +11,8 @@
  * worker's table replica make a new host whenever a rule serving it changed).
  * @module
  */
-import type { GatewayConfig, RuleConfig, VirtualHostConfig } from "../model/config.ts";
+import type { GatewayConfig, VirtualHostConfig } from "../model/config.ts";
+import type { RuleMap } from "../model/rule_map.ts";
 import { socketKey } from "../model/config.ts";
 import { listChanges } from "../model/list_changes.ts";
 import type { RouteTable } from "../router/router.ts";
@@ -35,8 +36,9 @@ interface ListenerCount {
  * ```ts
  * import { WebSocketPort } from "./websocket_ports.ts";
  * import { compileRouteTable } from "../router/compile_route_table.ts";
+ * import { ruleMapOf } from "../model/rule_map.ts";
  * const port = new WebSocketPort({ port: 80 });
- * port.reaches(compileRouteTable({ ports: [], rules: {} })); // false
+ * port.reaches(compileRouteTable({ ports: [], rules: ruleMapOf() })); // false
  * ```
  */
 export class WebSocketPort {
@@ -88,7 +90,7 @@ export class WebSocketPort {
 function update(
   before: ListenerCount | undefined,
   given: readonly VirtualHostConfig[],
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
 ): ListenerCount {
   if (before === undefined) return countAll(given, rules);
   if (before.given === given) return before;
@@ -101,7 +103,7 @@ function update(
 
 function countAll(
   given: readonly VirtualHostConfig[],
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
 ): ListenerCount {
   const hosts = Array.from(given);
   let reaching = 0;
@@ -114,11 +116,11 @@ function countAll(
  * time the host object is seen. A removed host was seen when it came, so its
  * answer is the one it was counted with.
  */
-function reachesWebSocket(host: VirtualHostConfig, rules: Record<string, RuleConfig>): boolean {
+function reachesWebSocket(host: VirtualHostConfig, rules: RuleMap): boolean {
   let reaches = hostReaches.get(host);
   if (reaches === undefined) {
     reaches = host.matches.some((m) =>
-      Object.hasOwn(rules, m.rule) && rules[m.rule].backends.some((b) => b.websocket === true)
+      rules.get(m.rule)?.backends.some((b) => b.websocket === true) === true
     );
     hostReaches.set(host, reaches);
   }

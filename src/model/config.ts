@@ -44,8 +44,20 @@ export interface TranslateResult {
 export interface GatewayConfig {
   /** One entry per (address, port) a listener binds, sorted by port, then address. */
   ports: PortConfig[];
-  /** Rule actions by rule id (sorted keys), shared by every match of the rule. */
-  rules: Record<string, RuleConfig>;
+  /**
+   * Rule actions by rule id, shared by every match of the rule; versions of
+   * the map share their unchanged entries (JSON: an object with sorted keys).
+   */
+  rules: RuleMap;
+}
+
+/**
+ * Rule configs by rule id, read-only (built by `rule_map.ts`); `toJSON`
+ * gives them as an object with sorted keys (the `/config` dump).
+ */
+export interface RuleMap extends ReadonlyMap<string, RuleConfig> {
+  /** The rules as a plain object with keys in sorted order. */
+  toJSON(): Record<string, RuleConfig>;
 }
 
 /**

@@ -17,6 +17,7 @@ import { HostIndex } from "./host_index.ts";
 import { PathIndex } from "./path_index.ts";
 import { LazyQuery } from "./query_params.ts";
 import { listChanges } from "../model/list_changes.ts";
+import type { RuleMap } from "../model/rule_map.ts";
 
 interface CompiledListener {
   config: ListenerConfig;
@@ -50,7 +51,8 @@ interface CompiledListener {
  * @example
  * ```ts
  * import { compileRouteTable } from "./compile_route_table.ts";
- * const table = compileRouteTable({ ports: [], rules: {} });
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * const table = compileRouteTable({ ports: [], rules: ruleMapOf() });
  * table.match({
  *   port: 80, host: "example.com", method: "GET", path: "/", query: "", headers: new Headers(),
  * }); // undefined
@@ -130,8 +132,9 @@ interface CachedListener {
  * @example
  * ```ts
  * import { createRouteTableCompiler } from "./compile_route_table.ts";
+ * import { ruleMapOf } from "../model/rule_map.ts";
  * const compile = createRouteTableCompiler();
- * compile({ ports: [], rules: {} }).config.ports; // []
+ * compile({ ports: [], rules: ruleMapOf() }).config.ports; // []
  * ```
  */
 export function createRouteTableCompiler(): (config: GatewayConfig) => RouteTable {
@@ -153,7 +156,7 @@ function listenerHead(listener: ListenerConfig): string {
 /** Compiles `listener`'s virtual hosts, reusing what `cache` holds of them. */
 function compileListener(
   listener: ListenerConfig,
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
   cache: RouteTableCache | undefined,
   seen: Map<string, CachedListener>,
   key: string,
@@ -200,7 +203,7 @@ function patchHosts(
   before: CachedListener,
   hosts: readonly VirtualHostConfig[],
   resultListener: ListenerConfig,
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
   cache: RouteTableCache["hosts"],
 ): Pick<CachedListener, "hosts" | "index"> | undefined {
   const { added, removed, list } = listChanges(before.hosts, hosts);
@@ -218,13 +221,13 @@ function patchHosts(
 function sameRules(
   cached: CachedVirtualHost | undefined,
   host: VirtualHostConfig,
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
 ): boolean {
   if (cached === undefined) return false;
   const matches = host.matches;
   for (let i = 0; i < matches.length; i++) {
     const id = matches[i].rule;
-    if ((Object.hasOwn(rules, id) ? rules[id] : undefined) !== cached.rules[i]) return false;
+    if (rules.get(id) !== cached.rules[i]) return false;
   }
   return true;
 }
@@ -233,7 +236,7 @@ function sameRules(
 function compileHost(
   virtualHost: VirtualHostConfig,
   resultListener: ListenerConfig,
-  rules: Record<string, RuleConfig>,
+  rules: RuleMap,
   cache: RouteTableCache["hosts"] | undefined,
   head: string,
 ): PathIndex<RouteMatch> {
@@ -241,9 +244,7 @@ function compileHost(
   if (cached !== undefined && cached.listener === head && sameRules(cached, virtualHost, rules)) {
     return cached.index;
   }
-  const ruleList = virtualHost.matches.map((m) =>
-    Object.hasOwn(rules, m.rule) ? rules[m.rule] : undefined
-  );
+  const ruleList = virtualHost.matches.map((m) => rules.get(m.rule));
   const index = new PathIndex<RouteMatch>();
   virtualHost.matches.forEach((match, order) => {
     const rule = ruleList[order];

@@ -111,7 +111,8 @@ export interface Explanation {
  * ```ts
  * import { explain } from "./explain.ts";
  * import { compileRouteTable } from "./compile_route_table.ts";
- * const table = compileRouteTable({ ports: [], rules: {} });
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * const table = compileRouteTable({ ports: [], rules: ruleMapOf() });
  * explain(table, { port: 80, authority: "example.com", target: "/" }).outcome; // "no-listener"
  * ```
  */
@@ -219,7 +220,7 @@ function whyNot(
   request: RouteRequest,
   query: LazyQuery,
 ): MismatchReason[] {
-  if (!Object.hasOwn(table.config.rules, match.rule)) {
+  if (!table.config.rules.has(match.rule)) {
     return [{ field: "config", message: `Cannot find rule "${match.rule}" in the configuration` }];
   }
   const reasons = compileMatch(match).diagnose(request, query);

@@ -18,7 +18,8 @@ import { virtualHostsFor } from "./virtual_hosts_for.ts";
  * @example
  * ```ts
  * import { createLinearRouteTable } from "./linear_route_table.ts";
- * createLinearRouteTable({ ports: [], rules: {} }).listenerFor(80, "a.example.com"); // undefined
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * createLinearRouteTable({ ports: [], rules: ruleMapOf() }).listenerFor(80, "a.example.com"); // undefined
  * ```
  */
 export function createLinearRouteTable(config: GatewayConfig): RouteTable {
@@ -52,9 +53,14 @@ class LinearRouteTable implements RouteTable {
     const rules = this.config.rules;
     for (const virtualHost of virtualHostsFor(listener, request.host)) {
       for (const m of virtualHost.matches) {
-        if (!Object.hasOwn(rules, m.rule) || !this.#compiles(m)) continue;
+        if (!rules.has(m.rule) || !this.#compiles(m)) continue;
         if (this.#matches(m, request)) {
-          return { listener, virtualHost: virtualHost.hostname, match: m, rule: rules[m.rule] };
+          return {
+            listener,
+            virtualHost: virtualHost.hostname,
+            match: m,
+            rule: rules.get(m.rule)!,
+          };
         }
       }
     }

@@ -20,7 +20,8 @@ import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
  * @example
  * ```ts
  * import { statusesWithBindFailures } from "./bind_failures.ts";
- * const result = { config: { ports: [], rules: {} }, certificates: [], statuses: [], problems: [] };
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * const result = { config: { ports: [], rules: ruleMapOf() }, certificates: [], statuses: [], problems: [] };
  * statusesWithBindFailures(result, []); // result.statuses
  * ```
  */

@@ -347,7 +347,7 @@ class TableReconciler implements Reconciler {
   #ruleCount(result: TranslateResult): number {
     const rules = result.config.rules;
     let count = this.#ruleCounts.get(rules);
-    if (count === undefined) this.#ruleCounts.set(rules, count = Object.keys(rules).length);
+    if (count === undefined) this.#ruleCounts.set(rules, count = rules.size);
     return count;
   }
 

@@ -23,6 +23,7 @@ import {
   namespacedName,
   type TranslateContext,
 } from "./context.ts";
+import { type RuleMap, ruleMapOf } from "../model/rule_map.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { evaluateGatewayClasses } from "./gateway_class.ts";
 import { addressOutcomes, gatewayStatus, unservableGateways } from "./gateway.ts";
@@ -281,22 +282,21 @@ function attachHttpRoutes(
   };
 }
 
-/** The configs of the rules some port serves, by id in sorted order. */
+/** The configs of the rules some port serves, by id (added in sorted order). */
 function usedRules(
   compiledRoutes: readonly CompiledRoute[],
   used: ReadonlySet<string>,
   memo: TranslateMemo | undefined,
-): Record<string, RuleConfig> {
-  const rules: Record<string, RuleConfig> = {};
+): RuleMap {
+  const rules = new Map<string, RuleConfig>();
   for (const compiled of compiledRoutes) {
     for (const rule of compiled.rules) {
-      if (used.has(rule.config.id)) rules[rule.config.id] = rule.config;
+      // Frozen here: the map is frozen already, so the result's deep freeze skips it.
+      if (used.has(rule.config.id)) rules.set(rule.config.id, deepFreeze(rule.config));
     }
   }
   if (memo) return memo.sortedRules(rules, compareStrings);
-  const sorted: Record<string, RuleConfig> = {};
-  for (const id of Object.keys(rules).sort(compareStrings)) sorted[id] = rules[id];
-  return sorted;
+  return ruleMapOf([...rules].sort(([a], [b]) => compareStrings(a, b)));
 }
 
 function withNamespace<T extends Gateway | HTTPRoute>(object: T): T {

@@ -34,6 +34,7 @@
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { ObjectStatus, Problem, RuleConfig, TranslateOptions } from "../model/config.ts";
+import { type RuleMap, ruleMapOf } from "../model/rule_map.ts";
 import type { RouteParentStatus } from "../resources/route_types.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
@@ -101,7 +102,7 @@ export class TranslateMemo {
   #sortedRoutes: SortedEntry<HTTPRoute> | undefined;
   #hosts = new Map<string, { inputs: readonly unknown[]; output: unknown }>();
   #hostsSeen = new Set<string>();
-  #rules: { ids: string[]; configs: RuleConfig[]; output: Record<string, RuleConfig> } | undefined;
+  #rules: { ids: string[]; configs: RuleConfig[]; output: RuleMap } | undefined;
   // Statuses that come again as the same objects let the status writer skip
   // them by identity instead of comparing thousands of statuses per change.
   #statuses = new WeakMap<CompiledRoute, StatusEntry>();
@@ -318,19 +319,18 @@ export class TranslateMemo {
     }
   }
 
-  /** `rules` with sorted keys; the earlier object when the same rules come in the same order. */
+  /** `rules` as a map (added in sorted order); the earlier map when the same rules come in the same order. */
   sortedRules(
-    rules: Record<string, RuleConfig>,
+    rules: ReadonlyMap<string, RuleConfig>,
     compare: (a: string, b: string) => number,
-  ): Record<string, RuleConfig> {
-    const ids = Object.keys(rules);
-    const configs = ids.map((id) => rules[id]);
+  ): RuleMap {
+    const ids = [...rules.keys()];
+    const configs = [...rules.values()];
     const last = this.#rules;
     if (last !== undefined && sameElements(last.ids, ids) && sameElements(last.configs, configs)) {
       return last.output;
     }
-    const output: Record<string, RuleConfig> = {};
-    for (const id of [...ids].sort(compare)) output[id] = rules[id];
+    const output = ruleMapOf([...ids].sort(compare).map((id) => [id, rules.get(id)!] as const));
     this.#rules = { ids, configs, output };
     return output;
   }

@@ -7,7 +7,8 @@
  * @module
  */
 import type { RuleConfig, VirtualHostConfig } from "../model/config.ts";
-import { compareStrings, timestampMs } from "./context.ts";
+import { type RuleMap, RuleMapBuilder } from "../model/rule_map.ts";
+import { timestampMs } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
@@ -57,15 +58,13 @@ interface GroupHosts {
 export class VirtualHostSets {
   #groups = new Map<string, GroupHosts>();
   #rules = new Map<string, { config: RuleConfig; uses: number }>();
-  #ruleIds: string[] = [];
-  #output: Record<string, RuleConfig> | undefined;
+  #output = new RuleMapBuilder();
 
   /** Forgets everything (every listener's hosts are built anew next). */
   clear(): void {
     this.#groups.clear();
     this.#rules.clear();
-    this.#ruleIds = [];
-    this.#output = undefined;
+    this.#output = new RuleMapBuilder();
   }
 
   /**
@@ -106,14 +105,13 @@ export class VirtualHostSets {
     return sorted;
   }
 
-  /** Every rule some kept virtual host uses, by id in sorted order. */
-  rules(): Record<string, RuleConfig> {
-    if (this.#output !== undefined) return this.#output;
-    const output: Record<string, RuleConfig> = {};
-    // The configs were frozen as they came in (`#build`).
-    for (const id of this.#ruleIds) output[id] = this.#rules.get(id)!.config;
-    // Frozen here: the result's deep freeze then skips thousands of keys.
-    return this.#output = Object.freeze(output);
+  /**
+   * Every rule some kept virtual host uses, by id: the same map while no
+   * rule changed, else a version sharing the unchanged entries. (The
+   * configs were frozen as they came in, `#build`; the map freezes itself.)
+   */
+  rules(): RuleMap {
+    return this.#output.snapshot();
   }
 
   #build(
@@ -136,11 +134,10 @@ export class VirtualHostSets {
       const config = deepFreeze(configs.get(match.rule)!);
       if (entry === undefined) {
         this.#rules.set(match.rule, { config, uses: 1 });
-        this.#ruleIds.splice(sortedIndex(this.#ruleIds, match.rule), 0, match.rule);
-        this.#output = undefined;
+        this.#output.set(match.rule, config);
       } else {
         entry.uses++;
-        if (entry.config !== config) this.#output = undefined;
+        if (entry.config !== config) this.#output.set(match.rule, config);
         entry.config = config;
       }
     }
@@ -152,8 +149,7 @@ export class VirtualHostSets {
       const entry = this.#rules.get(match.rule)!;
       if (--entry.uses > 0) continue;
       this.#rules.delete(match.rule);
-      this.#ruleIds.splice(sortedIndex(this.#ruleIds, match.rule), 1);
-      this.#output = undefined;
+      this.#output.delete(match.rule);
     }
   }
 }
@@ -165,17 +161,6 @@ function indexOf(sorted: readonly VirtualHostConfig[], hostname: string): number
   while (low < high) {
     const mid = (low + high) >>> 1;
     if (compareHostnameSpecificity(sorted[mid].hostname, hostname) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-function sortedIndex(ids: readonly string[], id: string): number {
-  let low = 0;
-  let high = ids.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareStrings(ids[mid], id) < 0) low = mid + 1;
     else high = mid;
   }
   return low;

@@ -11,6 +11,7 @@ import type { GatewayState, RebuildState } from "../../src/admin/gateway_state.t
 import type { ListenerPortState } from "../../src/dataplane/listener_port_state.ts";
 import type { KindSyncState } from "../../src/source/source.ts";
 import type { GatewayConfig, Problem, TranslateResult } from "../../src/model/config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 /** The fields behind a {@linkcode TestGatewayState}; tests assign them. */
 export interface StateFields {
@@ -94,7 +95,10 @@ export function sampleConfig(): GatewayConfig {
       { port: 80, protocol: "HTTP", listeners: [listener(HTTP_LISTENER, 80, "HTTP")] },
       { port: 443, protocol: "HTTPS", listeners: [listener(HTTPS_LISTENER, 443, "HTTPS")] },
     ],
-    rules: { "httproute/default/web/rule/0": rule(0), "httproute/default/web/rule/1": rule(1) },
+    rules: ruleMapOf({
+      "httproute/default/web/rule/0": rule(0),
+      "httproute/default/web/rule/1": rule(1),
+    }),
   };
 }
 

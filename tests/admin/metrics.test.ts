@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createMetrics } from "../../src/admin/metrics.ts";
 import type { RuleConfig } from "../../src/model/config.ts";
+import { type RuleMap, ruleMapOf } from "../../src/model/rule_map.ts";
 
 const LISTENER = "gateway/default/gw/listener/http";
 const ROUTE = "httproute/default/web/rule/0";
@@ -292,12 +293,19 @@ Deno.test("a rebuild leaves the table's sizes uncounted until a scrape reads the
   const { rebuildRecordOf } = await import("../../src/admin/rebuild_record.ts");
   let walks = 0;
   const rule = { backends: [], filters: [] } as unknown as RuleConfig;
-  const rules = new Proxy<Record<string, RuleConfig>>({ "r/0": rule }, {
-    ownKeys(target) {
-      walks += 1;
-      return Reflect.ownKeys(target);
-    },
-  });
+  const inner = ruleMapOf({ "r/0": rule });
+  const walked = <T>(it: T): T => (walks += 1, it);
+  const rules: RuleMap = {
+    size: inner.size,
+    get: (id) => inner.get(id),
+    has: (id) => inner.has(id),
+    entries: () => walked(inner.entries()),
+    keys: () => walked(inner.keys()),
+    values: () => walked(inner.values()),
+    forEach: (fn) => walked(inner).forEach(fn),
+    [Symbol.iterator]: () => walked(inner.entries()),
+    toJSON: () => walked(inner.toJSON()),
+  };
   const result = {
     config: { ports: [], rules },
     certificates: [],

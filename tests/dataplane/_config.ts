@@ -10,6 +10,7 @@ import type {
   MatchConfig,
   RuleConfig,
 } from "../../src/model/config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 /** One rule of a test config. */
 export interface TestRule {
@@ -80,6 +81,6 @@ export function testConfig(
         virtualHosts: [...byHost].map(([hostname, matches]) => ({ hostname, matches })),
       }],
     }],
-    rules: ruleConfigs,
+    rules: ruleMapOf(ruleConfigs),
   };
 }

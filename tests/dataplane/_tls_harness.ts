@@ -21,6 +21,7 @@ import type {
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { type EchoBackend, type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 /** One HTTPS listener of the test port. */
 export interface TestListener {
@@ -87,7 +88,7 @@ export function httpsConfig(port: number, backendPort: number, listeners: TestLi
   }
   const config: GatewayConfig = {
     ports: [{ port, protocol: "HTTPS", listeners: listenerConfigs }],
-    rules,
+    rules: ruleMapOf(rules),
   };
   return { config, certificates };
 }

@@ -11,6 +11,7 @@ import { freePorts } from "../_helpers/gateway_process.ts";
 import { backend, testConfig } from "./_config.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { flushTasks } from "../_helpers/fake_clock.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function twoPorts(
   a: number,
@@ -20,7 +21,7 @@ function twoPorts(
 ): GatewayConfig {
   const first = testConfig(a, [{ path: "/", backends: [backend("echo", [echoPort])] }]);
   const second = testConfig(b, [{ path: "/", backends: [backend("echo", [echoPort])] }], protocolB);
-  return { ports: [...first.ports, ...second.ports], rules: { ...first.rules } };
+  return { ports: [...first.ports, ...second.ports], rules: first.rules };
 }
 
 async function status(port: number): Promise<number | string> {
@@ -70,7 +71,7 @@ Deno.test("the same port on two pool addresses is two sockets, each serving its 
     const config = testConfig(port, [{ path: "/", backends: [backend("echo", [echoPort])] }]);
     const [only] = config.ports;
     // Distinct rule ids, so the two listeners do not share a rule.
-    const [[id, ruleConfig]] = Object.entries(config.rules);
+    const [[id, ruleConfig]] = [...config.rules];
     const listeners = only.listeners.map((l) => ({
       ...l,
       virtualHosts: l.virtualHosts.map((v) => ({
@@ -80,14 +81,14 @@ Deno.test("the same port on two pool addresses is two sockets, each serving its 
     }));
     return {
       ports: [{ ...only, address, listeners }],
-      rules: { [`${id}-${rule}`]: { ...ruleConfig, id: `${id}-${rule}` } },
+      rules: ruleMapOf({ [`${id}-${rule}`]: { ...ruleConfig, id: `${id}-${rule}` } }),
     };
   };
   const a = onAddress("127.36.0.1", one.port, "a");
   const b = onAddress("127.36.0.2", two.port, "b");
   let table = compileRouteTable({
     ports: [...a.ports, ...b.ports],
-    rules: { ...a.rules, ...b.rules },
+    rules: ruleMapOf([...a.rules, ...b.rules]),
   });
   const manager = createListenerManager({ getTable: () => table, hostname: "127.0.0.1" });
   const name = async (address: string) => {

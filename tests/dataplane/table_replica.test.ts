@@ -13,6 +13,7 @@ import type {
   RuleConfig,
   VirtualHostConfig,
 } from "../../src/model/config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function rule(i: number, backend = "svc"): RuleConfig {
   return {
@@ -59,7 +60,7 @@ function config(hosts: VirtualHostConfig[], rules: RuleConfig[]): GatewayConfig 
         virtualHosts: hosts,
       }],
     }],
-    rules: Object.fromEntries(rules.map((r) => [r.id, r])),
+    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
   };
 }
 
@@ -167,13 +168,16 @@ Deno.test("a config handed out before is not changed by the updates after it", (
   const writer = new TableUpdateWriter();
   const replica = new TableReplica();
   const served = replica.apply(structuredClone(writer.next(config(hosts, rules), [CERT])))!;
-  const before = structuredClone(served);
+  // A deep copy, the rules as their JSON (structuredClone keeps no class).
+  const copy = (c: typeof served) =>
+    structuredClone({ ...c, config: { ...c.config, rules: c.config.rules.toJSON() } });
+  const before = copy(served);
   rules[1] = rule(1, "moved");
   hosts[1] = host(1, rules[1]);
   const after = replica.apply(
     structuredClone(writer.next(config(hosts.slice(0, 3), rules.slice(0, 3)), [])),
   )!;
-  assertEquals(served, before);
+  assertEquals(copy(served), before);
   assert(after.config.rules !== served.config.rules);
   assertEquals(after.config.ports[0].listeners[0].virtualHosts.length, 3);
   assertEquals(after.certificates, []);

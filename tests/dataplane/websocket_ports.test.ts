@@ -17,6 +17,7 @@ import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { translate } from "../../src/translate/translate.ts";
 import { TranslateMemo } from "../../src/translate/translate_memo.ts";
 import { DEFAULT_OPTIONS, loadSnapshot } from "../translate/load_snapshot.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function rule(name: string, websocket: boolean): RuleConfig {
   return {
@@ -67,7 +68,7 @@ function port(number: number, hosts: VirtualHostConfig[], address?: string): Por
 
 /** A config of the given ports whose rules are those its hosts name, from `rules`. */
 function config(ports: PortConfig[], rules: RuleConfig[]): GatewayConfig {
-  return { ports, rules: Object.fromEntries(rules.map((r) => [r.id, r])) };
+  return { ports, rules: ruleMapOf(rules.map((r) => [r.id, r] as const)) };
 }
 
 /** The answer from scratch: the walk the per-port counts stand for. */
@@ -76,7 +77,7 @@ function walk(c: GatewayConfig, number: number, address?: string): boolean {
     p.port === number && p.address === address &&
     p.listeners.some((l) =>
       l.virtualHosts.some((h) =>
-        h.matches.some((m) => c.rules[m.rule]?.backends.some((b) => b.websocket === true))
+        h.matches.some((m) => c.rules.get(m.rule)?.backends.some((b) => b.websocket === true))
       )
     )
   );

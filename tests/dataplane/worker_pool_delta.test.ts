@@ -11,6 +11,7 @@ import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { backend } from "./_config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 /** One request on a connection of its own, so the kernel picks a worker each time. */
 async function freshGet(port: number, host: string, path: string): Promise<number> {
@@ -76,7 +77,7 @@ function config(port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]): 
       protocol: "HTTP",
       listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
     }],
-    rules: Object.fromEntries(rules.map((r) => [r.id, r])),
+    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
   };
 }
 

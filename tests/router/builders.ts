@@ -13,6 +13,7 @@ import type {
   RuleConfig,
   StringMatchType,
 } from "../../src/model/config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 export type PathSpec = MatchConfig["path"];
 export type StringSpec = string | { regex: string };
@@ -111,7 +112,7 @@ export function gatewayConfig(listeners: ListenerSpec[]): GatewayConfig {
   for (const port of ports.values()) port.listeners.sort(bySpecificity);
   return {
     ports: [...ports.values()].sort((a, b) => a.port - b.port),
-    rules: Object.fromEntries(Object.entries(rules).sort(([a], [b]) => a.localeCompare(b))),
+    rules: ruleMapOf(Object.entries(rules).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { exact, gatewayConfig, prefix, regex, route } from "./builders.ts";
 import { c, type RouteScenario, simple } from "./case_types.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 export const edgeScenarios: RouteScenario[] = [
   {
@@ -109,8 +110,8 @@ export const edgeScenarios: RouteScenario[] = [
           ],
         },
       }]);
-      delete config.rules["httproute/default/orphan/rule/0"];
-      return config;
+      const rules = [...config.rules].filter(([id]) => id !== "httproute/default/orphan/rule/0");
+      return { ...config, rules: ruleMapOf(rules) };
     })(),
     cases: [
       c(

@@ -9,6 +9,7 @@ import type { GatewayConfig, MatchConfig, RuleConfig } from "../../src/model/con
 import type { RouteRequest } from "../../src/router/router.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../../src/router/linear_route_table.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function prng(seed: number): () => number {
   return () => {
@@ -70,7 +71,7 @@ function randomConfig(random: () => number): GatewayConfig {
   }));
   // The IR orders listeners most specific first.
   listeners.sort((a, b) => rank(b.hostname) - rank(a.hostname));
-  return { ports: [{ port: 80, protocol: "HTTP", listeners }], rules };
+  return { ports: [{ port: 80, protocol: "HTTP", listeners }], rules: ruleMapOf(rules) };
 }
 
 function rank(hostname: string | null): number {

@@ -3,6 +3,7 @@ import { explain, explainRequest } from "../../src/router/explain.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { createLinearRouteTable } from "../../src/router/linear_route_table.ts";
 import { exact, gatewayConfig, listenerId, matchId, prefix, route } from "./builders.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function fixture() {
   const config = gatewayConfig([
@@ -43,8 +44,11 @@ function fixture() {
       virtualHosts: { "*": [route("www", { backends: ["web"] })] },
     },
   ]);
-  config.rules["httproute/default/api/rule/1"].invalidWeight = 4;
-  return config;
+  const id = "httproute/default/api/rule/1";
+  const rules = [...config.rules].map(([k, r]) =>
+    [k, k === id ? { ...r, invalidWeight: 4 } : r] as const
+  );
+  return { ...config, rules: ruleMapOf(rules) };
 }
 
 Deno.test("explain names listener, virtual host, match, rule, backends with shares and endpoints", () => {

@@ -16,6 +16,7 @@ import type { RouteMatch, RouteRequest, RouteTable } from "../../src/router/rout
 import { Prng } from "../fuzz/_prng.ts";
 import { loadSnapshot } from "../translate/load_snapshot.ts";
 import { MUTATIONS } from "../translate/_snapshot_mutations.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 const TESTDATA = new URL("../translate/testdata/", import.meta.url);
 
@@ -130,7 +131,7 @@ Deno.test("at hundreds of hosts, a table patched change after change answers lik
         protocol: "HTTP",
         listeners: [{ ...listener, virtualHosts: sorted.map((n) => live.get(n)!.host) }],
       }],
-      rules,
+      rules: ruleMapOf(rules),
     };
     const reused = compile(config);
     const fresh = compileRouteTable(config);

@@ -1,6 +1,7 @@
 import { assertEquals, assertStrictEquals } from "@std/assert";
 import { statusesWithBindFailures } from "../../src/runtime/bind_failures.ts";
 import type { ObjectStatus, PortConfig } from "../../src/model/config.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 const condition = (type: string, status: "True" | "False", reason: string) => ({
   type,
@@ -45,7 +46,10 @@ function port(name: string, address: string | undefined, number: number): PortCo
 
 Deno.test("a pool address that cannot be bound makes its Gateway Programmed=False/AddressNotUsable", () => {
   const result = {
-    config: { ports: [port("a", "10.99.0.1", 80), port("b", "127.32.0.2", 80)], rules: {} },
+    config: {
+      ports: [port("a", "10.99.0.1", 80), port("b", "127.32.0.2", 80)],
+      rules: ruleMapOf(),
+    },
     statuses: [gatewayStatus("a"), gatewayStatus("b")],
   };
   const statuses = statusesWithBindFailures(result, [
@@ -73,7 +77,7 @@ Deno.test("a pool address that cannot be bound makes its Gateway Programmed=Fals
 
 Deno.test("a port on the shared listen host that cannot be bound changes no status", () => {
   const result = {
-    config: { ports: [port("a", undefined, 80)], rules: {} },
+    config: { ports: [port("a", undefined, 80)], rules: ruleMapOf() },
     statuses: [gatewayStatus("a")],
   };
   const statuses = statusesWithBindFailures(result, [

@@ -9,6 +9,7 @@ import type { GatewayConfig, Problem, TranslateResult } from "../../src/model/co
 import type { Snapshot } from "../../src/model/snapshot.ts";
 import { FakeClock, flushTasks } from "../_helpers/fake_clock.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 function gateway(name: string, port: number): Gateway {
   return {
@@ -24,7 +25,7 @@ function portsTranslate(snapshot: Snapshot): TranslateResult {
   const ports = snapshot.gateways.flatMap((g) =>
     g.spec.listeners.map((l) => ({ port: l.port, protocol: "HTTP" as const, listeners: [] }))
   );
-  return { config: { ports, rules: {} }, certificates: [], statuses: [], problems: [] };
+  return { config: { ports, rules: ruleMapOf() }, certificates: [], statuses: [], problems: [] };
 }
 
 function tableOf(config: GatewayConfig): RouteTable {

@@ -16,11 +16,12 @@ import {
   httpRoute,
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 const GW = "gateway.networking.k8s.io/v1";
 
 function result(statuses: ObjectStatus[]): TranslateResult {
-  return { config: { ports: [], rules: {} }, certificates: [], statuses, problems: [] };
+  return { config: { ports: [], rules: ruleMapOf() }, certificates: [], statuses, problems: [] };
 }
 
 function classStatus(status: "True" | "False", message = "ok"): ObjectStatus {

@@ -3,6 +3,7 @@ import { translate } from "../../src/translate/translate.ts";
 import { deepFreeze } from "../../src/translate/deep_freeze.ts";
 import type { Snapshot } from "../../src/model/snapshot.ts";
 import { loadSnapshot } from "./load_snapshot.ts";
+import { ruleMapOf } from "../../src/model/rule_map.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 
@@ -137,7 +138,7 @@ Deno.test("an empty snapshot gives an empty config and no statuses", () => {
     { controllerName: "gateway.serval.dev/controller" },
   );
   assertEquals(result, {
-    config: { ports: [], rules: {} },
+    config: { ports: [], rules: ruleMapOf() },
     certificates: [],
     statuses: [],
     problems: [],
