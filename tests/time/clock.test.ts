@@ -82,3 +82,18 @@ Deno.test("whenPending resolves once the code under test waits on the clock", as
   await slept;
   assertEquals(clock.pending(), 0);
 });
+
+Deno.test("systemClock: a timer of 0 ms runs on a later turn, once, and cancel stops it", async () => {
+  const fired: string[] = [];
+  systemClock.setTimeout(() => fired.push("zero"), 0);
+  const cancelled = systemClock.setTimeout(() => fired.push("cancelled"), 0);
+  const negative = systemClock.setTimeout(() => fired.push("negative"), -5);
+  cancelled.cancel();
+  cancelled.cancel();
+  assertEquals(fired, [], "not inside setTimeout");
+  await systemClock.sleep(1);
+  await systemClock.sleep(1);
+  assertEquals(fired.sort(), ["negative", "zero"]);
+  negative.cancel();
+  assertEquals(negative.unref(), negative);
+});
