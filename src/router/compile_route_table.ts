@@ -117,6 +117,8 @@ interface CachedVirtualHost {
 
 interface CachedListener {
   head: string;
+  /** The listener the results of its compiled hosts carry (see `compileListener`). */
+  resultListener: ListenerConfig;
   /** A plain copy of the listener's hosts (see `listChanges`). */
   hosts: readonly VirtualHostConfig[];
   index: HostIndex<PathIndex<RouteMatch>>;
@@ -168,13 +170,20 @@ function compileListener(
     }
     return { config: listener, virtualHosts };
   }
-  const head = listenerHead(listener);
+  const before = cache.listeners.get(key);
+  const fresh = listenerHead(listener);
+  const same = before !== undefined && before.head === fresh;
+  // The cached hosts keep this string and the result listener: while the
+  // listener is unchanged, the earlier ones are kept, so hosts compiled at
+  // different changes share one of each instead of holding one per change.
+  const head = same ? before.head : fresh;
   // A result kept by a cached virtual host must not hold the listener's
   // virtual hosts: they would keep the config it was compiled from alive, and
   // that config's stale hosts their own old results, one more for each change.
-  const resultListener: ListenerConfig = Object.freeze({ ...listener, virtualHosts: [] });
-  const before = cache.listeners.get(key);
-  let patched = before !== undefined && before.head === head
+  const resultListener: ListenerConfig = same
+    ? before.resultListener
+    : Object.freeze({ ...listener, virtualHosts: [] });
+  let patched = same
     ? patchHosts(before, listener.virtualHosts, resultListener, rules, cache.hosts)
     : undefined;
   if (patched === undefined) {
@@ -185,7 +194,7 @@ function compileListener(
     }
     patched = { hosts, index };
   }
-  seen.set(key, { head, ...patched });
+  seen.set(key, { head, resultListener, ...patched });
   return { config: listener, virtualHosts: patched.index };
 }
 

@@ -154,3 +154,48 @@ Deno.test("at hundreds of hosts, a table patched change after change answers lik
     }
   }
 });
+
+Deno.test("hosts compiled change after change share one result listener while the listener is unchanged", () => {
+  const names = Array.from({ length: 50 }, (_, i) => `h${i}.test`);
+  const live = new Map(names.map((name) => [name, hostVersion(name, 0)]));
+  const compile = createRouteTableCompiler();
+  const listener = {
+    id: "gateway/default/gw/listener/http",
+    ids: ["gateway/default/gw/listener/http"],
+    hostname: null,
+    port: 80,
+    protocol: "HTTP" as const,
+  };
+  let table: RouteTable | undefined;
+  // Each change rewrites one host: every host is compiled again at its own change.
+  for (let step = 1; step <= 200; step++) {
+    const name = names[step % names.length];
+    live.set(name, hostVersion(name, step));
+    const rules: Record<string, RuleConfig> = {};
+    for (const { rule } of live.values()) rules[rule.id] = rule;
+    table = compile({
+      ports: [{
+        port: 80,
+        protocol: "HTTP",
+        listeners: [{ ...listener, virtualHosts: names.map((n) => live.get(n)!.host) }],
+      }],
+      rules: ruleMapOf(rules),
+    });
+  }
+  const listeners = new Set<unknown>();
+  for (const name of names) {
+    for (const path of ["/", "/odd"]) {
+      const request: RouteRequest = {
+        port: 80,
+        host: name,
+        method: "GET",
+        path,
+        query: "",
+        headers: new Headers(),
+      };
+      const found = table!.match(request);
+      if (found !== undefined) listeners.add(found.listener);
+    }
+  }
+  assertEquals(listeners.size, 1);
+});
