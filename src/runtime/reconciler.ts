@@ -122,7 +122,6 @@ class TableReconciler implements Reconciler {
   #last: RebuildState | undefined;
   #generation = 0;
   #started = false;
-  #ruleCounts = new WeakMap<object, number>();
   #unsubscribe: (() => void) | undefined;
   // Serialisation: `running` is the rebuild in progress; `queued` the one after it.
   #running: Promise<RebuildState> | undefined;
@@ -239,17 +238,17 @@ class TableReconciler implements Reconciler {
     const generation = this.#generation;
     const problems = result.problems.length + sourceProblems.length;
     const ports = result.config.ports.length;
-    const ruleCount = () => this.#ruleCount(result);
-    let message: string | undefined;
+    // Plain data, no getter over the result: a state outlives its generation
+    // (a caller of `start()` keeps the first one for the process's life), and
+    // holding the result would keep that generation's config, its routes and
+    // their compiled hosts alive beside every later one. (A rule map counts
+    // itself as it is built, so its size costs nothing here.)
     this.#last = {
       time: this.#now().toISOString(),
       ok: true,
       generation,
-      // Written when read: counting thousands of rules is not a change's work.
-      get message() {
-        return message ??= `Served generation ${generation}: ${ports} port(s), ` +
-          `${ruleCount()} rule(s), ${problems} problem(s)`;
-      },
+      message: `Served generation ${generation}: ${ports} port(s), ` +
+        `${result.config.rules.size} rule(s), ${problems} problem(s)`,
     };
     this.#deps.observer?.rebuilt({
       ok: true,
@@ -341,14 +340,6 @@ class TableReconciler implements Reconciler {
         error: errorMessage(error),
       }));
     }
-  }
-
-  /** Counted once per rule map: it has thousands of keys at scale. */
-  #ruleCount(result: TranslateResult): number {
-    const rules = result.config.rules;
-    let count = this.#ruleCounts.get(rules);
-    if (count === undefined) this.#ruleCounts.set(rules, count = rules.size);
-    return count;
   }
 
   #sinkStatuses(result: TranslateResult): void {

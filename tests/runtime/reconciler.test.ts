@@ -303,3 +303,17 @@ Deno.test("the served line tells how long the holdoff held the change, and when 
   reconciler.stop();
   store.close();
 });
+
+Deno.test("a served state is plain data: its message is written, not a getter over its generation's result", async () => {
+  const { store, reconciler } = setup();
+  store.upsert(gateway("a", 8080));
+  // The first state is the one a caller of start() keeps for the process's life.
+  const first = await reconciler.start();
+  for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(first))) {
+    assertEquals(descriptor.get, undefined, `${key} is read through a getter`);
+    assert(typeof descriptor.value !== "object" && typeof descriptor.value !== "function", key);
+  }
+  assertEquals(first.message, "Served generation 1: 1 port(s), 0 rule(s), 0 problem(s)");
+  reconciler.stop();
+  store.close();
+});
