@@ -19,25 +19,16 @@
  * @module
  */
 import type { RuleConfig, RuleMap } from "./config.ts";
+import { LayeredMap } from "./layered_map.ts";
 
 export type { RuleMap } from "./config.ts";
 
-const GONE: unique symbol = Symbol("gone");
-type Layer = Map<string, RuleConfig | typeof GONE>;
-
-/** Fewest changes a version carries before folding them into a new base. */
-const MIN_LAYER = 16;
-
-/** One immutable version: a shared base and this version's own changes. */
+/** One immutable version: a {@linkcode LayeredMap} nothing writes to again. */
 class LayeredRuleMap implements RuleMap {
-  readonly #base: ReadonlyMap<string, RuleConfig>;
-  readonly #layer: Layer;
-  readonly #size: number;
+  readonly #map: LayeredMap<string, RuleConfig>;
 
-  constructor(base: ReadonlyMap<string, RuleConfig>, layer: Layer, size: number) {
-    this.#base = base;
-    this.#layer = layer;
-    this.#size = size;
+  constructor(map: LayeredMap<string, RuleConfig>) {
+    this.#map = map;
     // Deep equality (tests) sees the contents through this; the entries
     // themselves are private and would all look alike.
     Object.defineProperty(this, "contents", { enumerable: true, get: () => this.toJSON() });
@@ -45,23 +36,19 @@ class LayeredRuleMap implements RuleMap {
   }
 
   get size(): number {
-    return this.#size;
+    return this.#map.size;
   }
 
   get(key: string): RuleConfig | undefined {
-    const value = this.#layer.get(key);
-    if (value !== undefined) return value === GONE ? undefined : value;
-    return this.#base.get(key);
+    return this.#map.get(key);
   }
 
   has(key: string): boolean {
-    return this.get(key) !== undefined;
+    return this.#map.has(key);
   }
 
-  *entries(): MapIterator<[string, RuleConfig]> {
-    const layer = this.#layer;
-    for (const entry of this.#base) if (!layer.has(entry[0])) yield entry;
-    for (const [key, value] of layer) if (value !== GONE) yield [key, value];
+  entries(): MapIterator<[string, RuleConfig]> {
+    return this.#map.entries();
   }
 
   *keys(): MapIterator<string> {
@@ -87,72 +74,52 @@ class LayeredRuleMap implements RuleMap {
     for (const key of [...this.keys()].sort(compareIds)) out[key] = this.get(key)!;
     return out;
   }
-
-  /** The base and changes, for a builder to go on from. */
-  parts(): [ReadonlyMap<string, RuleConfig>, Layer] {
-    return [this.#base, this.#layer];
-  }
 }
 
 /**
  * The versions of one changing set of rules: `set`/`delete` change the next
  * version, `snapshot` hands it out (the same object until the next change).
+ * A handed-out version is never written again: the next change forks it
+ * first (folding the changes into a new base once they are many).
  */
 export class RuleMapBuilder {
-  #base: ReadonlyMap<string, RuleConfig> = new Map();
-  #layer: Layer = new Map();
-  #size = 0;
+  #next = new LayeredMap<string, RuleConfig>();
   #snapshot: LayeredRuleMap | undefined;
 
   /** The number of rules in the next version. */
   get size(): number {
-    return this.#size;
+    return this.#next.size;
   }
 
   /** The rule under `key` in the next version. */
   get(key: string): RuleConfig | undefined {
-    const value = this.#layer.get(key);
-    if (value !== undefined) return value === GONE ? undefined : value;
-    return this.#base.get(key);
+    return this.#next.get(key);
   }
 
   /** Sets `key` in the next version (versions handed out keep theirs). */
   set(key: string, value: RuleConfig): void {
-    const old = this.get(key);
-    if (old === value) return;
-    if (old === undefined) this.#size++;
+    if (this.#next.get(key) === value) return;
     this.#writable().set(key, value);
   }
 
   /** Deletes `key` from the next version. */
   delete(key: string): void {
-    if (this.get(key) === undefined) return;
-    this.#size--;
-    if (this.#base.has(key)) this.#writable().set(key, GONE);
-    else this.#writable().delete(key);
+    if (!this.#next.has(key)) return;
+    this.#writable().delete(key);
   }
 
   /** The current version, read-only and frozen. */
   snapshot(): RuleMap {
-    if (this.#snapshot !== undefined) return this.#snapshot;
-    const layer = this.#layer;
-    if (layer.size > MIN_LAYER && layer.size * layer.size > this.#base.size) {
-      const folded = new Map<string, RuleConfig>();
-      for (const [key, value] of this.#base) if (!layer.has(key)) folded.set(key, value);
-      for (const [key, value] of layer) if (value !== GONE) folded.set(key, value);
-      this.#base = folded;
-      this.#layer = new Map();
-    }
-    return this.#snapshot = new LayeredRuleMap(this.#base, this.#layer, this.#size);
+    return this.#snapshot ??= new LayeredRuleMap(this.#next);
   }
 
-  /** The layer to change: a copy when the current one was handed out. */
-  #writable(): Layer {
+  /** The map to change: a fork when the current one was handed out. */
+  #writable(): LayeredMap<string, RuleConfig> {
     if (this.#snapshot !== undefined) {
-      this.#layer = new Map(this.#layer);
+      this.#next = this.#next.fork();
       this.#snapshot = undefined;
     }
-    return this.#layer;
+    return this.#next;
   }
 }
 

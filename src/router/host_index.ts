@@ -5,7 +5,7 @@
  * `LayeredMap`s, so a changed copy (`clone`) costs the changes, not the hosts.
  * @module
  */
-import { LayeredMap } from "./layered_map.ts";
+import { LayeredMap } from "../model/layered_map.ts";
 
 /**
  * Values keyed by host pattern: an exact host (`api.example.com`), a wildcard

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { LayeredMap } from "../../src/router/layered_map.ts";
+import { LayeredMap } from "../../src/model/layered_map.ts";
 import { Prng } from "../fuzz/_prng.ts";
 
 function contents(map: LayeredMap<string, number>): [string, number][] {

@@ -3,8 +3,9 @@
  * changes, under a small map of the entries set or deleted since. A copy
  * costs the changes made since the base, not the whole map; once those pass
  * about the square root of the base's size, the copy folds them into a new
- * base of its own. At thousands of virtual hosts a change then copies a few
- * dozen entries instead of every host name, and a full copy comes once
+ * base of its own. At thousands of virtual hosts (the router's host index) or
+ * rules (`GatewayConfig.rules`, see `rule_map.ts`) a change then copies a few
+ * dozen entries instead of every one, and a full copy comes once
  * every few dozen changes.
  *
  * @example
@@ -85,7 +86,7 @@ export class LayeredMap<K, V> {
   }
 
   /** Every entry (for tests and dumps; the order is not insertion order). */
-  *entries(): IterableIterator<[K, V]> {
+  *entries(): MapIterator<[K, V]> {
     const layer = this.#layer;
     for (const [key, value] of this.#base) if (!layer?.has(key)) yield [key, value];
     if (layer === undefined) return;
