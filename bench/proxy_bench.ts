@@ -34,8 +34,9 @@
  * pooled HTTP/1.1 client with a pooled `fetch` client on the same handler
  * (`bench/_gateway_server.ts`). `--ceiling` adds the yardsticks: `Deno.serve`
  * with the minimal pooled client of `bench/_minimal_client.ts` and nothing
- * else (`bench/_minimal_proxy.ts`, the ceiling of a proxy on this runtime),
- * and the real handler on that minimal client and on the complete one, so a
+ * else (`bench/_minimal_proxy.ts`, the ceiling of a proxy on `Deno.serve`),
+ * `Deno.listen` + `Deno.connect` with a minimal HTTP/1.1 proxy on raw sockets
+ * (`bench/_raw_proxy.ts`, the ceiling below `Deno.serve`), and the real handler on that minimal client and on the complete one, so a
  * run shows what the handler and what the complete client cost. Everything binds 127.0.0.1 and every child is
  * killed at the end, also on failure.
  *
@@ -222,6 +223,22 @@ try {
       name: "Deno.serve + minimal client",
       url: `http://127.0.0.1:${port}/bench`,
       pid: child.process.pid,
+    });
+    const rawPort = freePort();
+    const raw = spawn("raw proxy", Deno.execPath(), [
+      "run",
+      "--allow-net",
+      `${root}bench/_raw_proxy.ts`,
+      "--port",
+      String(rawPort),
+      "--backend-port",
+      String(backendPort),
+    ]);
+    children.push(raw);
+    targets.push({
+      name: "Deno.listen raw HTTP/1.1",
+      url: `http://127.0.0.1:${rawPort}/bench`,
+      pid: raw.process.pid,
     });
   }
   const clients = [

@@ -1,0 +1,127 @@
+/**
+ * The ceiling of an HTTP/1.1 proxy on this runtime below `Deno.serve`:
+ * `Deno.listen` and `Deno.connect` with the fewest operations per request
+ * (one read of the request head, one write upstream, one read of the
+ * response, one write back), no Request/Response/Headers objects, the
+ * forwarded headers nginx's bench config sets (`Host`, `X-Forwarded-For`,
+ * `-Proto`, `-Host`). Requests without a body and Content-Length responses
+ * only, one request at a time per connection, no limits, no timeouts: a
+ * yardstick for an HTTP/1.1 engine over raw sockets, never something to
+ * serve with.
+ *
+ * ```sh
+ * deno run --allow-net bench/_raw_proxy.ts --port 8081 --backend-port 8082
+ * ```
+ * @module
+ */
+function flag(name: string): number {
+  const at = Deno.args.indexOf(`--${name}`);
+  const value = Number(at === -1 ? NaN : Deno.args[at + 1]);
+  if (!Number.isInteger(value)) {
+    throw new Error(`Cannot start the raw proxy: --${name} is required`);
+  }
+  return value;
+}
+
+const port = flag("port");
+const backendPort = flag("backend-port");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("latin1");
+
+interface Upstream {
+  conn: Deno.TcpConn;
+  buf: Uint8Array;
+}
+const idle: Upstream[] = [];
+
+async function upstream(): Promise<Upstream> {
+  const kept = idle.pop();
+  if (kept !== undefined) return kept;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: backendPort });
+  conn.setNoDelay(true);
+  return { conn, buf: new Uint8Array(64 * 1024) };
+}
+
+/** Reads until `buf[0, end)` holds a full head; the index past its blank line, or -1 on EOF. */
+async function readHead(conn: Deno.Conn, buf: Uint8Array, end: number): Promise<[number, number]> {
+  for (;;) {
+    const text = decoder.decode(buf.subarray(0, end));
+    const at = text.indexOf("\r\n\r\n");
+    if (at !== -1) return [at + 4, end];
+    const n = await conn.read(buf.subarray(end));
+    if (n === null) return [-1, end];
+    end += n;
+  }
+}
+
+/** Forwards one request head (no body) and returns the client's response bytes. */
+async function exchange(head: string, remote: string): Promise<Uint8Array> {
+  const lines = head.split("\r\n");
+  let host = "";
+  let out = lines[0] + "\r\n";
+  for (let i = 1; i < lines.length - 2; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === "host") host = line.slice(colon + 1).trim();
+    else if (name !== "connection") out += line + "\r\n";
+  }
+  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-forwarded-proto: http\r\n` +
+    `x-forwarded-host: ${host}\r\n\r\n`;
+  const up = await upstream();
+  await up.conn.write(encoder.encode(out));
+  const [headEnd, end0] = await readHead(up.conn, up.buf, 0);
+  if (headEnd === -1) throw new Error("Upstream closed the connection");
+  let end = end0;
+  const text = decoder.decode(up.buf.subarray(0, headEnd));
+  const resLines = text.split("\r\n");
+  let length = 0;
+  let resHead = resLines[0] + "\r\n";
+  for (let i = 1; i < resLines.length - 2; i++) {
+    const line = resLines[i];
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === "content-length") length = Number(line.slice(colon + 1).trim());
+    if (name !== "connection" && name !== "keep-alive") resHead += line + "\r\n";
+  }
+  resHead += "\r\n";
+  while (end < headEnd + length) {
+    const n = await up.conn.read(up.buf.subarray(end));
+    if (n === null) throw new Error("Upstream closed the connection");
+    end += n;
+  }
+  const headBytes = encoder.encode(resHead);
+  const res = new Uint8Array(headBytes.length + length);
+  res.set(headBytes);
+  res.set(up.buf.subarray(headEnd, headEnd + length), headBytes.length);
+  idle.push(up);
+  return res;
+}
+
+async function serve(conn: Deno.TcpConn): Promise<void> {
+  conn.setNoDelay(true);
+  const remote = (conn.remoteAddr as Deno.NetAddr).hostname;
+  const buf = new Uint8Array(16 * 1024);
+  let end = 0;
+  try {
+    for (;;) {
+      const [headEnd, filled] = await readHead(conn, buf, end);
+      if (headEnd === -1) return;
+      const head = decoder.decode(buf.subarray(0, headEnd));
+      await conn.write(await exchange(head, remote));
+      buf.copyWithin(0, headEnd, filled);
+      end = filled - headEnd;
+    }
+  } catch {
+    // A client or upstream gone mid-request: drop the connection.
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+const listener = Deno.listen({ hostname: "127.0.0.1", port });
+// Exit on SIGTERM, so a `--cpu-prof` profile is written.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+for await (const conn of listener) serve(conn);
