@@ -19,6 +19,8 @@ export interface TimedProbe {
   answeredAt: number;
   /** The last request's own round trip. */
   requestMs: number;
+  /** A second request on the same route right after, ms. */
+  warmMs?: number;
 }
 
 /** Mean and max of each phase over the matched probes, in ms. */
@@ -37,6 +39,12 @@ export interface PhaseBreakdown {
   toAnswer: Spread;
   /** The 200's own request. */
   request: Spread;
+  /** A second request on the same route, right after the 200. */
+  warm: Spread;
+  /** The rebuild's work after the swap (ports, metrics, status), holding the event loop. */
+  afterSwap: Spread;
+  /** The swap → the 200's request was sent (the poll interval, mostly). */
+  toSend: Spread;
   /** The gateway's own span: the change in its store → the swap. */
   gateway: Spread;
   /** The rest of what a probe saw: API server and watch, swap → 200. */
@@ -50,6 +58,7 @@ interface Served {
   holdoffMs?: number;
   queuedMs?: number;
   swappedAt: number;
+  doneAt?: number;
   durationMs: number;
   translateMs: number;
   compileMs: number;
@@ -88,11 +97,15 @@ export function phaseBreakdown(
       otherBuild: built - rebuild.translateMs - rebuild.compileMs,
       toAnswer: probe.answeredAt - rebuild.swappedAt,
       request: probe.requestMs,
+      warm: probe.warmMs ?? NaN,
+      afterSwap: (rebuild.doneAt ?? NaN) - rebuild.swappedAt,
+      toSend: probe.answeredAt - probe.requestMs - rebuild.swappedAt,
       gateway: rebuild.swappedAt - rebuild.changedAt,
       harness: probe.answeredAt - probe.madeAt - (rebuild.swappedAt - rebuild.changedAt),
     });
   }
-  const of = (k: keyof (typeof rows)[number]) => spread(rows.map((r) => r[k]));
+  const of = (k: keyof (typeof rows)[number]) =>
+    spread(rows.map((r) => r[k]).filter((n) => !Number.isNaN(n)));
   return {
     matched: rows.length,
     toStore: of("toStore"),
@@ -103,6 +116,9 @@ export function phaseBreakdown(
     otherBuild: of("otherBuild"),
     toAnswer: of("toAnswer"),
     request: of("request"),
+    warm: of("warm"),
+    afterSwap: of("afterSwap"),
+    toSend: of("toSend"),
     gateway: of("gateway"),
     harness: of("harness"),
     perProbe: rows.map((r) => ({
@@ -124,7 +140,9 @@ export function phaseLines(p: PhaseBreakdown): string[] {
     `    translate ${f(p.translate)}, compile ${f(p.compile)}, rest of the build ${
       f(p.otherBuild)
     }`,
-    `    swap → first 200 ${f(p.toAnswer)} (of which that request ${f(p.request)})`,
+    `    swap → first 200 ${f(p.toAnswer)}: swap → its request sent ${f(p.toSend)},` +
+    ` that request ${f(p.request)} (a second one on the route ${f(p.warm)});` +
+    ` the rebuild's work after the swap ${f(p.afterSwap)}`,
     `  gateway (store → swap) ${f(p.gateway)}, harness (API server, watch, swap → 200)` +
     ` ${f(p.harness)}`,
     `  per probe, observed = API server + watch → store, + gateway, + swap → 200 (ms):`,

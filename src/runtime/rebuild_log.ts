@@ -69,6 +69,9 @@ export function timelineFields(t: RebuildTimeline): Record<string, number> {
       queuedMs: round(t.startedAt - t.signalledAt),
     }),
     swappedAt: round(epochMs(t.swappedAt)),
+    // The work after the swap (ports, metrics, status) holds the event loop
+    // until here: a request that came meanwhile waited for it.
+    doneAt: round(epochMs(t.doneAt)),
   };
 }
 
