@@ -15,6 +15,13 @@ export interface ProbeTarget {
   client: ProbeClient;
   /** The status of a served route's answer (default 200). */
   served?: number;
+  /**
+   * `fixed` (default): a poll is sent every 5 ms from the change, on a
+   * fixed schedule (a slot missed while a poll was out is skipped); `after`:
+   * 5 ms after each answer, so a poll cycle is 5 ms plus the round trip plus
+   * the timer's lateness (the yardstick of the figures before 2026-11-30).
+   */
+  schedule?: "fixed" | "after";
 }
 
 /** One probe: time to the first 200, and the answers that were neither 404 nor 200. */
@@ -71,11 +78,22 @@ export async function probeUntilServed(
     } catch (error) {
       if (!allowRefused) unexpected.push(error instanceof Error ? error.message : String(error));
     }
-    if (performance.now() - t0 > timeoutMs) {
+    const now = performance.now();
+    if (now - t0 > timeoutMs) {
       throw new Error(`Cannot see route ${host} served within ${timeoutMs} ms`);
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, pollWait(target.schedule, t0, now)));
   }
+}
+
+/**
+ * Milliseconds until the next poll: the next slot of a 5 ms schedule from
+ * `t0` (`fixed`), or 5 ms from now (`after`).
+ */
+export function pollWait(schedule: ProbeTarget["schedule"], t0: number, now: number): number {
+  if (schedule === "after") return POLL_MS;
+  const next = t0 + (Math.floor((now - t0) / POLL_MS) + 1) * POLL_MS;
+  return next - now;
 }
 
 /** One more request's round trip on a served `host`, ms; another answer is noted as unexpected. */
@@ -121,6 +139,8 @@ export interface ScaleRun {
   loopLag?: Spread;
   /** RSS and V8 heap used (MiB) after a full garbage collection, at the end. */
   afterGc?: { rss: number; heapUsed: number };
+  /** The probe's poll schedule. */
+  poll?: "fixed" | "after";
 }
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
@@ -171,7 +191,9 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
     console.log(
       [
         `routes ${r.routes}, ${sourceName(r.api)}, churn ${r.churn}/s (${r.churned} rewrites),` +
-        ` ${r.probes} probes:`,
+        ` ${r.probes} probes, polled every 5 ms ${
+          r.poll === "after" ? "after each answer" : "on a fixed schedule"
+        }:`,
         `  first 200 after start       ${r.startMs} ms`,
         `  propagation mean / max      ${r.meanMs} / ${r.maxMs} ms` +
         `  (answers other than 404/200: ${r.failures}${

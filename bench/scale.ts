@@ -28,7 +28,7 @@
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
  *   [--source kube|files] [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
- *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto]
+ *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after]
  * ```
  * @module
  */
@@ -67,6 +67,8 @@ export interface ScaleOptions {
   mainPath?: string;
   /** The gateway's `--workers` (default: its own default, one). */
   workers?: string;
+  /** The probe's poll schedule (`--poll`, see `ProbeTarget.schedule`; default `fixed`). */
+  poll?: "fixed" | "after";
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -84,7 +86,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const dir = await Deno.makeTempDir();
   const sourceArgs = await world.sourceArgs(dir);
   const client = new ProbeClient(port);
-  const target = { client, served: world.served };
+  const target = { client, served: world.served, schedule: options.poll };
   const inspectPort = freePort();
   const started = performance.now();
   const spawnedAt = Date.now();
@@ -147,6 +149,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     await gw.stop();
     return {
       ...summarise(options, { startMs, probes, churned, costs, rss, heap }),
+      poll: options.poll ?? "fixed",
       startup,
       phases,
       loopLag,
@@ -183,6 +186,7 @@ if (import.meta.main) {
           : "fake",
         mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
         workers: Deno.args.includes("--workers") ? flag("workers", "1") : undefined,
+        poll: flag("poll", "fixed") === "after" ? "after" : "fixed",
       }),
     );
   }
