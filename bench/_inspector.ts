@@ -19,11 +19,16 @@ export class InspectorSession {
   readonly #socket: WebSocket;
   #nextId = 1;
   readonly #pending = new Map<number, (result: unknown) => void>();
+  #onEvent: ((method: string, params: Record<string, unknown>) => void) | undefined;
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
     socket.onmessage = (event) => {
       const message = JSON.parse(String(event.data));
+      if (message.id === undefined) {
+        this.#onEvent?.(message.method, message.params);
+        return;
+      }
       const resolve = this.#pending.get(message.id);
       if (resolve === undefined) return;
       this.#pending.delete(message.id);
@@ -62,6 +67,30 @@ export class InspectorSession {
       returnByValue: true,
     }) as { result: { value: string } };
     return JSON.parse(result.result.value);
+  }
+
+  /**
+   * Writes a heap snapshot (after a full GC, as V8 takes one) to `path`, in
+   * the `.heapsnapshot` format DevTools reads.
+   */
+  async writeHeapSnapshot(path: string): Promise<void> {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    const encoder = new TextEncoder();
+    let writing = Promise.resolve();
+    this.#onEvent = (method, params) => {
+      if (method !== "HeapProfiler.addHeapSnapshotChunk") return;
+      const bytes = encoder.encode(String(params.chunk));
+      writing = writing.then(async () => {
+        for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      });
+    };
+    try {
+      await this.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      await writing;
+    } finally {
+      this.#onEvent = undefined;
+      file.close();
+    }
   }
 
   /**

@@ -21,6 +21,11 @@
  * - `scale`: propagation of a new route at 3,000 routes through the (fake)
  *   Kubernetes API, with optional route churn; per-change cost; RSS after N
  *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
+ * - `memory` (only with `--only memory`): resident memory at 5,000 routes by
+ *   part (executable, glibc, V8) after 1,000 changes, the process run as a
+ *   user runs it (`bench/memory.ts`; `--inspect --snapshot DIR` for the V8
+ *   heap after a GC and its layers); `bench/memory_layers.ts` measures
+ *   bytes per route of the store, translate memo and table in one process;
  * - `swap`: what one route change costs the data-plane worker pool
  *   (`--workers 2`) at 3,000 and 5,000 routes: reconcile round trip and each
  *   worker's patch-and-compile time (`bench/worker_swap_bench.ts`);
@@ -68,6 +73,7 @@ const BENCHES: Bench[] = [
   { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "scale", args: ["run", ...PERMISSIONS, "bench/scale.ts"] },
+  { name: "memory", args: ["run", ...PERMISSIONS, "bench/memory.ts"], optIn: true },
   { name: "swap", args: ["run", ...PERMISSIONS, "bench/worker_swap_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
   { name: "soak", args: ["run", ...PERMISSIONS, "bench/soak.ts"], optIn: true },

@@ -124,7 +124,11 @@ export interface GatewayProcessOptions {
    * admin API wants a token or TLS), or not at all.
    */
   waitFor?: "readyz" | "healthz" | "telemetry" | "nothing";
-  /** Deno flags before the permissions, e.g. `--inspect=127.0.0.1:9229`. */
+  /**
+   * Deno flags after the start task's, e.g. `--inspect=127.0.0.1:9229`; a
+   * `--v8-flags=...` here adds to the start task's V8 flags and wins where
+   * both set one (Deno passes them to V8 in order).
+   */
   denoFlags?: string[];
   /** The `main.ts` to run; default this checkout's (benchmarks may run another checkout's). */
   mainPath?: string;
@@ -197,8 +201,8 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   const [adminPort, telemetryPort] = freePorts(2);
   const args = [
     "run",
-    ...(options.denoFlags ?? []),
     ...GATEWAY_PERMISSIONS,
+    ...(options.denoFlags ?? []),
     options.mainPath ?? MAIN_PATH,
     "run",
     ...(options.manifests ? ["--manifests", options.manifests] : []),

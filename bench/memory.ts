@@ -1,0 +1,175 @@
+/**
+ * Where the gateway's memory goes at scale: the world of `bench/scale.ts`
+ * (the fake API server with `--routes` HTTPRoutes, a backend process), the
+ * gateway started as `deno task start` runs it, then `--probes` new routes
+ * and `--changes` rewritten routes, each waited for until served. Resident
+ * memory is read from `/proc/PID/smaps` by part (the executable's pages,
+ * other files, glibc's heap and arenas, the rest of the anonymous memory)
+ * after the probes, halfway through the changes and at the end.
+ *
+ * Without `--inspect` the process runs exactly as a user runs it. With it,
+ * the gateway listens for the V8 inspector (as `bench/scale.ts` does for its
+ * after-GC reading), and at the end a full GC is forced and the memory read
+ * again; `--snapshot DIR` also writes a heap snapshot there and prints the
+ * retained size of the gateway's layers (`bench/_heap_layers.ts`).
+ *
+ * ```sh
+ * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
+ *   [--inspect] [--snapshot DIR] [--v8-flags FLAGS] [--env NAME=VALUE]...
+ *   [--main OTHER_CHECKOUT/main.ts] [--runs 1]
+ * ```
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
+import { startWorld } from "./_scale_world.ts";
+import { probeUntilServed } from "./_scale_probe.ts";
+import { ProbeClient } from "./_probe_client.ts";
+import { InspectorSession } from "./_inspector.ts";
+import { formatRssParts, type RssParts, rssParts } from "./_smaps.ts";
+import { heapMiB } from "./_scale_churn.ts";
+
+/** One run's options. */
+export interface MemoryOptions {
+  routes: number;
+  probes: number;
+  changes: number;
+  /** Listen for the inspector: a GC and memory reading at the end. */
+  inspect: boolean;
+  /** Where to write a heap snapshot at the end (implies `inspect`). */
+  snapshotDir?: string;
+  v8Flags?: string;
+  env?: Record<string, string>;
+  mainPath?: string;
+}
+
+/** What one run measured. */
+export interface MemoryRun {
+  /** RSS parts after the probes, after half of the changes, after all. */
+  rss: RssParts[];
+  /** V8 heap used / committed at the end (the gateway's /metrics), MiB. */
+  heap: { used: number; total: number };
+  /** After a full GC (with the inspector), MiB. */
+  afterGc?: { rss: RssParts; heapUsed: number; heapTotal: number; external: number };
+  /** The heap snapshot written, if any. */
+  snapshot?: string;
+}
+
+/** Runs one configuration; every socket is on 127.0.0.1. */
+export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
+  const port = freePort();
+  const world = await startWorld("fake", options.routes, port);
+  const dir = await Deno.makeTempDir();
+  const client = new ProbeClient(port);
+  const target = { client, served: world.served };
+  const inspect = options.inspect || options.snapshotDir !== undefined;
+  const inspectPort = freePort();
+  try {
+    await using gw = await startGateway({
+      args: [...await world.sourceArgs(dir), "--log-level", "info"],
+      waitFor: "nothing",
+      mainPath: options.mainPath,
+      env: options.env,
+      denoFlags: [
+        ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+      ],
+    });
+    const started = performance.now();
+    await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
+    for (let i = 0; i < options.probes; i++) {
+      const host = `probe-${i}.test`;
+      world.kube.apply(world.route(`probe-${i}`, host));
+      await probeUntilServed(target, host, performance.now());
+    }
+    const rss = [rssParts(gw.pid)];
+    for (let i = 0; i < options.changes; i++) {
+      const host = `moved-${i}.test`;
+      world.kube.apply(world.route(`r-${i % options.routes}`, host));
+      await probeUntilServed(target, host, performance.now());
+      if (i + 1 === Math.floor(options.changes / 2)) rss.push(rssParts(gw.pid));
+    }
+    rss.push(rssParts(gw.pid));
+    const heap = heapMiB(await (await gw.admin("/metrics")).text());
+    const run: MemoryRun = { rss, heap };
+    if (inspect) {
+      const inspector = await InspectorSession.connect(inspectPort);
+      const usage = await inspector.memoryAfterGc();
+      run.afterGc = {
+        rss: rssParts(gw.pid),
+        heapUsed: usage.heapUsed / 1048576,
+        heapTotal: usage.heapTotal / 1048576,
+        external: usage.external / 1048576,
+      };
+      if (options.snapshotDir !== undefined) {
+        run.snapshot =
+          `${options.snapshotDir}/gateway-${options.routes}-${Date.now()}.heapsnapshot`;
+        await inspector.writeHeapSnapshot(run.snapshot);
+      }
+      inspector.close();
+    }
+    await gw.stop();
+    return run;
+  } finally {
+    client.close();
+    await world.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function flag(name: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : fallback;
+}
+
+function envFlags(): Record<string, string> {
+  const env: Record<string, string> = {};
+  Deno.args.forEach((arg, i) => {
+    if (arg !== "--env") return;
+    const [name, ...value] = (Deno.args[i + 1] ?? "").split("=");
+    env[name] = value.join("=");
+  });
+  return env;
+}
+
+function print(options: MemoryOptions, run: MemoryRun, load: string): void {
+  const f = (n: number) => n.toFixed(1);
+  console.log(
+    `routes ${options.routes}, ${options.probes} probes, ${options.changes} changes` +
+      `${options.v8Flags ? `, --v8-flags=${options.v8Flags}` : ""}` +
+      `${Object.keys(options.env ?? {}).length ? `, env ${JSON.stringify(options.env)}` : ""}` +
+      `${options.inspect ? ", inspector listening" : ""} (load average ${load}):`,
+  );
+  const labels = ["after probes", "after half the changes", "after all changes"];
+  run.rss.forEach((p, i) => console.log(`  RSS MiB ${labels[i]}: ${formatRssParts(p)}`));
+  console.log(`  V8 heap used ${f(run.heap.used)} of ${f(run.heap.total)} MiB committed`);
+  if (run.afterGc) {
+    const g = run.afterGc;
+    console.log(
+      `  after a full GC: RSS ${formatRssParts(g.rss)}; V8 heap used ${f(g.heapUsed)} of ` +
+        `${f(g.heapTotal)} MiB, external ${f(g.external)} MiB`,
+    );
+  }
+  if (run.snapshot) console.log(`  heap snapshot: ${run.snapshot}`);
+}
+
+if (import.meta.main) {
+  const options: MemoryOptions = {
+    routes: Number(flag("routes", "5000")),
+    probes: Number(flag("probes", "30")),
+    changes: Number(flag("changes", "1000")),
+    inspect: Deno.args.includes("--inspect"),
+    snapshotDir: Deno.args.includes("--snapshot") ? flag("snapshot", ".") : undefined,
+    v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
+    env: envFlags(),
+    mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
+  };
+  for (let i = 0; i < Number(flag("runs", "1")); i++) {
+    const run = await runMemory(options);
+    print(options, run, Deno.loadavg().map((n) => n.toFixed(2)).join(" "));
+    if (run.snapshot) {
+      const { printLayers } = await import("./_heap_layers.ts");
+      printLayers(run.snapshot);
+    }
+  }
+}
