@@ -91,7 +91,11 @@ export type PortServerFactory = (context: PortServeContext) => PortServer | Prom
  * ```
  */
 export function serveHttp(context: PortServeContext): PortServer {
-  const { logger, port } = context;
+  // The relay below outlives this call: it reads these, not the context,
+  // whose port config (every host of the generation that bound the port)
+  // would otherwise stay alive for the port's life.
+  const { logger, port, watcher } = context;
+  const { address } = context.portConfig;
   const onError = internalErrorResponder(context);
   // Made at the first HTTP/1.1 connection of a port that mixes GRPCRoutes with other routes.
   let diversion: UpgradeDiversion | undefined;
@@ -109,10 +113,10 @@ export function serveHttp(context: PortServeContext): PortServer {
         headerTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.headerMs,
       },
       port,
-      address: context.portConfig.address,
+      address,
       scheme: "http",
       logger: logger.child({ port }),
-      watcher: context.watcher,
+      watcher,
       onError,
       // This factory serves ports of a gateway that does not pass upgrades through.
       tunnels: false,

@@ -51,25 +51,31 @@ export function createHttpsServerFactory(
     // Fails the bind (reported in the port's state) rather than serving
     // without SNI on a Deno whose internals changed.
     assertTlsInternals();
+    // The closures below live as long as the port: they keep these fields,
+    // not the context, whose port config and certificates (every host of the
+    // generation that bound the port) would otherwise stay alive with them.
+    const { hostname, port, reusePort, handler, logger, budget, maxConnections } = context;
+    const { watcher, upgrades, grpcKind, observer } = context;
+    const { address } = context.portConfig;
     const serve = (portConfig: PortConfig, certificates: CertificateConfig[]) =>
       serveTlsPort({
-        hostname: context.hostname,
-        port: context.port,
-        address: context.portConfig.address,
+        hostname,
+        port,
+        address,
         // Shared by the workers (`--workers`); otherwise the server's own default.
-        reusePort: context.reusePort || undefined,
+        reusePort: reusePort || undefined,
         certificates: sniCertificatesFor(portConfig, certificates),
         getTable,
-        handler: context.handler,
-        logger: context.logger,
+        handler,
+        logger,
         maxResolvedNames: options.maxResolvedNames,
         sniSource: options.sniSource ?? sniSourceFor(portConfig),
-        budget: context.budget,
-        maxConnections: context.maxConnections,
-        watcher: context.watcher,
-        upgrades: context.upgrades,
-        grpcKind: context.grpcKind,
-        observer: context.observer,
+        budget,
+        maxConnections,
+        watcher,
+        upgrades,
+        grpcKind,
+        observer,
       });
     let server = serve(context.portConfig, context.certificates);
     // Servers of a former `SniSource` whose connections are still open.
@@ -87,8 +93,8 @@ export function createHttpsServerFactory(
         server = await switchSniSource(old, () => serve(portConfig, certificates));
         for (const done of retired.filter((s) => s.connections() === 0)) void done.shutdown();
         retired = [...retired.filter((s) => s.connections() > 0), old];
-        context.logger.info("HTTPS port rebound for its listeners", {
-          port: context.port,
+        logger.info("HTTPS port rebound for its listeners", {
+          port,
           sniSource: wanted,
         });
       },

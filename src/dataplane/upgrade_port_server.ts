@@ -42,15 +42,23 @@ export function createUpgradePortFactory(options: UpgradePortOptions) {
   return (context: PortServeContext): PortServer => new UpgradePort(context, options);
 }
 
-/** One plain HTTP port that diverts connections: its public server and its diversion. */
+/**
+ * One plain HTTP port that diverts connections: its public server and its
+ * diversion. It keeps of its context only what a connection reads: the
+ * context's port config and certificates are those of the generation that
+ * bound the port, and holding them would keep that config's hosts alive for
+ * the port's life.
+ */
 class UpgradePort implements PortServer {
-  readonly #context: PortServeContext;
+  readonly #handler: PortServeContext["handler"];
+  readonly #grpcKind: PortServeContext["grpcKind"];
   readonly #diversion: UpgradeDiversion;
   readonly #front: ConnectionServer;
 
   constructor(context: PortServeContext, options: UpgradePortOptions) {
     const { port } = context;
-    this.#context = context;
+    this.#handler = context.handler;
+    this.#grpcKind = context.grpcKind;
     const log = context.logger.child({ port });
     const onError = internalErrorResponder(context);
     this.#diversion = new UpgradeDiversion({
@@ -83,8 +91,8 @@ class UpgradePort implements PortServer {
   /** Takes `conn` from the engine when this port diverts; `undefined`: the engine serves it. */
   #divert(conn: Deno.Conn): Promise<void> | undefined {
     // A socket with GRPCRoutes looks for HTTP/2 first (`grpc_port.ts`), then relays.
-    if ((this.#context.grpcKind?.() ?? "none") !== "none") return undefined;
+    if ((this.#grpcKind?.() ?? "none") !== "none") return undefined;
     if (!this.#diversion.wants()) return undefined;
-    return this.#diversion.serve(conn, this.#context.handler, conn.remoteAddr as Deno.NetAddr);
+    return this.#diversion.serve(conn, this.#handler, conn.remoteAddr as Deno.NetAddr);
   }
 }
