@@ -37,69 +37,24 @@
 import type { Logger } from "../log/logger.ts";
 import type { ResourceKind } from "../resources/types.ts";
 import { type Backoff, createBackoff } from "../kube/backoff.ts";
-import { isApiStatus, KubeApiError, type KubeClient } from "../kube/client.ts";
+import { isApiStatus, KubeApiError } from "../kube/client.ts";
 import { objectPath, WATCHED_KINDS } from "../kube/kinds.ts";
-import type { Store } from "../source/store.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
 import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
-import { createTokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
+import { createTokenBucket } from "./token_bucket.ts";
 import { listChanges } from "../model/list_changes.ts";
+import type {
+  StatusWriteOutcome,
+  StatusWriter,
+  StatusWriterOptions,
+  StatusWriterStats,
+} from "./status_writer_options.ts";
+
+export type { StatusWriteOutcome, StatusWriter, StatusWriterOptions, StatusWriterStats };
 
 type Json = Record<string, unknown>;
-
-/**
- * The outcome of one status the writer had to bring up to date:
- * - `ok`: a PATCH succeeded;
- * - `conflict`: a PATCH answered 409 (the object is read again and the write retried);
- * - `failed`: a PATCH failed otherwise, or conflicted too often (retried after a backoff);
- * - `skipped`: no PATCH was needed (the object already has that status) or it no
- *   longer applies (the object is gone).
- */
-export type StatusWriteOutcome = "ok" | "conflict" | "failed" | "skipped";
-
-/** Options of {@linkcode createStatusWriter}. */
-export interface StatusWriterOptions {
-  client: KubeClient;
-  /** The source's store: current objects, with their status and resourceVersion. */
-  store: Pick<Store, "get"> & Partial<Pick<Store, "onQuietChange">>;
-  controllerName: string;
-  logger: Logger;
-  /** Default {@linkcode ALWAYS_LEADER}. */
-  leadership?: Leadership;
-  /** Default 10 writes a second, bursts of 20. */
-  rateLimit?: TokenBucketOptions;
-  /** Retries after a 409 conflict. Default 3. */
-  maxConflictRetries?: number;
-  /** Backoff before retrying a failed write. Default 500 ms doubling to 30 s. */
-  retryBaseMs?: number;
-  /** Wall-clock time for `lastTransitionTime`. */
-  now?: () => Date;
-  /** Time for the rate limit and the retry backoff. Default {@linkcode systemClock}. */
-  clock?: Clock;
-  /** Told every outcome, e.g. for a metrics counter. Must not throw. */
-  onWrite?: (outcome: StatusWriteOutcome) => void;
-}
-
-/** Counters, for `/config` and tests. */
-export interface StatusWriterStats {
-  writes: number;
-  conflicts: number;
-  errors: number;
-  pending: number;
-}
-
-/** A running status writer. */
-export interface StatusWriter {
-  /** The reconciler's status sink: never blocks, never throws. */
-  readonly update: (result: TranslateResult) => void;
-  /** Resolves once nothing is pending or being written (or writing is paused). */
-  idle(): Promise<void>;
-  stats(): StatusWriterStats;
-  /** Stops writing; in-flight requests are aborted. */
-  stop(): Promise<void>;
-}
 
 const keyOf = (s: { kind: string; namespace?: string; name: string }) =>
   `${s.kind}/${s.namespace ?? ""}/${s.name}`;
