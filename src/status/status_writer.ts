@@ -43,6 +43,7 @@ import { type Clock, systemClock } from "../time/clock.ts";
 import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
+import { StatusReleases } from "./status_release.ts";
 import { createTokenBucket } from "./token_bucket.ts";
 import { listChanges } from "../model/list_changes.ts";
 import type {
@@ -92,6 +93,8 @@ class QueuedStatusWriter implements StatusWriter {
   #keys = new WeakMap<ObjectStatus, string>();
   /** The key being written now. */
   #writing: string | undefined;
+  /** What is written for objects translate no longer reports on. */
+  readonly #releases = new StatusReleases();
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -132,15 +135,28 @@ class QueuedStatusWriter implements StatusWriter {
       // most of the status work; the lists are compared side by side.
       const { added, removed, list } = listChanges(this.#statuses, result.statuses);
       this.#statuses = list;
+      const gone: ObjectStatus[] = [];
       for (const status of removed) {
         const key = this.#keyOf(status);
         if (this.#wanted.get(key) !== status) continue;
         this.#wanted.delete(key);
         this.#dirty.delete(key);
+        gone.push(status);
       }
       for (const status of added) {
         const key = this.#keyOf(status);
         this.#wanted.set(key, status);
+        this.#dirty.add(key);
+      }
+      // Gone from the result but maybe not from the cluster: ours is taken back.
+      // A follower takes back nothing (the leader does), nor holds releases
+      // for every object deleted while it follows.
+      for (const status of this.#leadership.isLeader() ? gone : []) {
+        const key = this.#keyOf(status);
+        if (this.#wanted.has(key)) continue;
+        const release = this.#releases.releaseOf(status);
+        if (release === undefined) continue;
+        this.#wanted.set(key, release);
         this.#dirty.add(key);
       }
       this.#kick();
@@ -229,6 +245,10 @@ class QueuedStatusWriter implements StatusWriter {
           this.#writing = undefined;
         }
         if (ok) this.#backoff.reset();
+        if (ok && this.#releases.isRelease(want) && this.#wanted.get(key) === want) {
+          this.#wanted.delete(key);
+          this.#releases.forget(key);
+        }
       } catch (err) {
         if (signal.aborted) {
           ok = false;
@@ -269,6 +289,9 @@ class QueuedStatusWriter implements StatusWriter {
       this.#report("skipped");
       return true;
     }
+    const release = this.#releases.isRelease(want);
+    // A release's conditions speak of the object as it is now.
+    if (release) want = { ...want, generation: Number((stored.metadata as Json).generation ?? 0) };
     let current: Json = stored;
     const mine = this.#written.get(key);
     const storedVersion = (stored.metadata as Json).resourceVersion;
@@ -276,7 +299,7 @@ class QueuedStatusWriter implements StatusWriter {
     else this.#written.delete(key);
     const path = objectPath(kindOf(want.kind), want.namespace, want.name) + "/status";
     for (let attempt = 0;; attempt++) {
-      const outcome = await this.#attempt(want, current, path, signal);
+      const outcome = await this.#attempt({ want, key, release }, current, path, signal);
       if (outcome instanceof KubeApiError) {
         // A 409: someone wrote in between. Read it again and merge anew.
         if (attempt >= (this.#options.maxConflictRetries ?? 3)) throw outcome;
@@ -302,18 +325,23 @@ class QueuedStatusWriter implements StatusWriter {
    * write, `false` to retry later, the updated object, or the 409 error.
    */
   async #attempt(
-    want: ObjectStatus,
+    { want, key, release }: { want: ObjectStatus; key: string; release: boolean },
     current: Json,
     path: string,
     signal: AbortSignal,
   ): Promise<boolean | Json | KubeApiError> {
     const status = current.status as Json | undefined;
+    if (release && !this.#releases.mayWrite(key, want.kind, status)) {
+      this.#report("skipped");
+      return true;
+    }
     const next = mergeStatus(want, status, this.#options.controllerName, this.#now().toISOString());
     const sharedList = SHARED_LISTS[want.kind as keyof typeof SHARED_LISTS]?.list;
     if (
       jsonEqual(next, status ?? {}) ||
       (sharedList !== undefined && jsonEqual(next[sharedList], status?.[sharedList] ?? []))
     ) {
+      if (!release) this.#releases.confirm(key, want.kind, status);
       this.#report("skipped");
       return true;
     }
@@ -331,7 +359,8 @@ class QueuedStatusWriter implements StatusWriter {
       });
       this.#stats.writes += 1;
       this.#report("ok");
-      this.#log.debug("status written", { object: keyOf(want) });
+      this.#log.debug("status written", { object: key });
+      if (!release) this.#releases.confirm(key, want.kind, updated.status);
       return updated;
     } catch (err) {
       if (signal.aborted) throw err;
