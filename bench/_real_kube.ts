@@ -15,8 +15,11 @@ import { type ControlPlane, startControlPlane } from "../scripts/conformance/con
 
 /** What the benchmark needs of an API server, fake or real. */
 export interface ScaleKube {
-  /** Creates or replaces `object`; failures are counted, never thrown. */
-  apply(object: KubeObjectLike): void;
+  /**
+   * Creates or replaces `object`; failures are counted, never thrown. The
+   * promise settles when the API server answered (at once for a fake).
+   */
+  apply(object: KubeObjectLike): Promise<void>;
   /** Resolves once every apply made so far has been answered. */
   settled(): Promise<void>;
   /** Applies that failed, with the first error. */
@@ -45,6 +48,23 @@ function objectPath(o: KubeObjectLike): string {
   const group = o.apiVersion === "v1" ? "/api/v1" : `/apis/${o.apiVersion}`;
   const ns = o.metadata.namespace === undefined ? "" : `/namespaces/${o.metadata.namespace}`;
   return `${group}${ns}/${PLURALS[o.kind]}/${o.metadata.name}`;
+}
+
+/**
+ * Whether `--api real` can run without building the rig from scratch: Go is
+ * on the path and the rig's etcd and kube-apiserver are in its cache.
+ */
+export async function realApiAvailable(): Promise<boolean> {
+  const root = new URL("../", import.meta.url).pathname;
+  const { bin } = rigPaths(root, Deno.env.toObject());
+  try {
+    for (const name of ["etcd", "kube-apiserver"]) await Deno.stat(`${bin}/${name}`);
+    const go = await new Deno.Command("go", { args: ["version"], stdout: "null", stderr: "null" })
+      .output();
+    return go.success;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts the control plane and installs the CRDs; the first start builds the rig (minutes). */
@@ -84,6 +104,7 @@ function realKube(plane: ControlPlane): ScaleKube {
         first ??= `Cannot apply ${object.kind} ${object.metadata.name}: ${error.message}`;
       }).finally(() => pending.delete(done));
       pending.add(done);
+      return done;
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);

@@ -21,6 +21,8 @@ export interface TimedProbe {
   requestMs: number;
   /** A second request on the same route right after, ms. */
   warmMs?: number;
+  /** The API server's answer to the create call (a real one: its admission and etcd commit), ms. */
+  createdMs?: number;
 }
 
 /** Mean and max of each phase over the matched probes, in ms. */
@@ -28,6 +30,8 @@ export interface PhaseBreakdown {
   matched: number;
   /** The change applied to the API server → the store changed in the gateway. */
   toStore: Spread;
+  /** The create call's answer, ms from the change (a real API server's write path). */
+  created: Spread;
   holdoff: Spread;
   /** Waiting for a rebuild in progress to end. */
   queued: Spread;
@@ -90,6 +94,7 @@ export function phaseBreakdown(
     const built = rebuild.swappedAt - startedAt;
     rows.push({
       toStore: rebuild.changedAt - probe.madeAt,
+      created: probe.createdMs ?? NaN,
       holdoff: rebuild.holdoffMs ?? 0,
       queued: rebuild.queuedMs ?? 0,
       translate: rebuild.translateMs,
@@ -109,6 +114,7 @@ export function phaseBreakdown(
   return {
     matched: rows.length,
     toStore: of("toStore"),
+    created: of("created"),
     holdoff: of("holdoff"),
     queued: of("queued"),
     translate: of("translate"),
@@ -135,7 +141,9 @@ export function phaseLines(p: PhaseBreakdown): string[] {
   const f = (s: Spread) => `${s.mean} / ${s.max}`;
   return [
     `  where propagation went (${p.matched} probes), mean / max ms:`,
-    `    API server + watch → store ${f(p.toStore)}, holdoff ${f(p.holdoff)},` +
+    `    API server + watch → store ${f(p.toStore)}${
+      Number.isNaN(p.created.mean) ? "" : ` (the create call answered ${f(p.created)})`
+    }, holdoff ${f(p.holdoff)},` +
     ` behind a running rebuild ${f(p.queued)}`,
     `    translate ${f(p.translate)}, compile ${f(p.compile)}, rest of the build ${
       f(p.otherBuild)

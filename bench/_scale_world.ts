@@ -70,7 +70,10 @@ async function fakeWorld(): Promise<ScaleWorld> {
   fake.apply(service("svc"));
   fake.apply(endpointSlice("svc", ["127.0.0.1"], backend.port));
   const kube: ScaleKube = {
-    apply: (object) => fake.apply(object as unknown as Record<string, unknown>),
+    apply(object) {
+      fake.apply(object as unknown as Record<string, unknown>);
+      return Promise.resolve();
+    },
     settled: () => Promise.resolve(),
     failures: () => ({ count: 0 }),
     writeKubeconfig: (path) => fake.writeKubeconfig(path),
@@ -102,6 +105,7 @@ async function filesWorld(): Promise<ScaleWorld> {
       const file = `${dir}/${object.kind}-${object.metadata.name}.json`.toLowerCase();
       Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify(object));
       Deno.renameSync(`${file}.tmp`, file);
+      return Promise.resolve();
     },
     settled: () => Promise.resolve(),
     failures: () => ({ count: 0 }),

@@ -18,8 +18,9 @@
  *   same TLS backend (`bench/tls_passthrough_bench.ts`);
  * - `kube`: time from a change at the (fake) Kubernetes API to the new route
  *   being served, p50/p99 (`bench/kube_bench.ts`);
- * - `scale`: propagation of a new route at 3,000 routes through the (fake)
- *   Kubernetes API, with optional route churn; per-change cost; RSS after N
+ * - `scale`: propagation of a new route at 3,000 routes through the fake
+ *   Kubernetes API and, when the conformance rig's build is cached, the real
+ *   one beside it; with optional route churn; per-change cost; RSS after N
  *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
  * - `memory` (only with `--only memory`): resident memory at 5,000 routes by
  *   part (executable, glibc, V8) after 1,000 changes, the process run as a
