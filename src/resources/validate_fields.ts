@@ -202,12 +202,15 @@ export class FieldChecker {
   ): T[] | undefined {
     const items = this.list(value, field, rule);
     if (!items) return undefined;
-    const out: T[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const v = read(items[i], `${field}[${i}]`, i);
-      if (v !== undefined) out.push(v);
-    }
-    return out;
+    // Built at its final length (`map`), not by `push`: a pushed list keeps
+    // room for 17 items, and the store holds a dozen of these per route.
+    let dropped = false;
+    const out = items.map((item, i) => {
+      const v = read(item, `${field}[${i}]`, i);
+      if (v === undefined) dropped = true;
+      return v;
+    });
+    return dropped ? out.filter((v): v is T => v !== undefined).slice() : out as T[];
   }
 
   /** A list of strings, each checked with `rule`. */

@@ -49,7 +49,8 @@ function keepEntries(parent: Entry, path: string[], keep: (entry: Entry) => bool
     if (isEntry(value)) out[name] = keepEntries(value, rest, keep);
     else delete out[name];
   } else {
-    out[name] = Array.isArray(value) ? value.filter((e) => isEntry(e) && keep(e)) : [];
+    // `filter` leaves room for 17 entries; the copy is the list's own length.
+    out[name] = Array.isArray(value) ? value.filter((e) => isEntry(e) && keep(e)).slice() : [];
   }
   return out;
 }
