@@ -14,6 +14,7 @@ import { backendId } from "./ids.ts";
 import { GATEWAY_GROUP } from "./listener.ts";
 import { backendTlsFor } from "./backend_tls.ts";
 import { slicesKey } from "./dependency_keys.ts";
+import { exactList } from "../model/exact_list.ts";
 
 /** The result of {@linkcode resolveBackend}; filters are added by the caller. */
 export type BackendResolution =
@@ -190,6 +191,7 @@ function readyEndpoints(
   endpoints.sort((a, b) =>
     a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port
   );
-  ctx.cache.set(cacheKey, endpoints);
-  return endpoints;
+  const kept = exactList(endpoints);
+  ctx.cache.set(cacheKey, kept);
+  return kept;
 }

@@ -10,6 +10,7 @@ import type { HTTPRoute } from "../resources/http_route_types.ts";
 import { compareByAgeThenName, compareByName } from "./context.ts";
 import { intersects, type PendingParent } from "./attach_routes.ts";
 import type { CompiledRoute } from "./route_rules.ts";
+import { exactList } from "../model/exact_list.ts";
 
 /** One candidate attachment: a listener id and the route's hostnames there. */
 export interface CandidateAttachment {
@@ -118,5 +119,6 @@ export function candidatesOf(parents: readonly PendingParent[]): CandidateAttach
       out.push({ listener: a.listener.id, hostnames: a.hostnames });
     }
   }
-  return out;
+  // Kept with the route's record while it stays.
+  return exactList(out);
 }

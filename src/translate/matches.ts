@@ -8,6 +8,7 @@ import { errorMessage } from "../log/error_message.ts";
 import type { HTTPRouteMatch } from "../resources/http_route_types.ts";
 import type { MatchConfig, StringMatchType } from "../model/config.ts";
 import { matchId } from "./ids.ts";
+import { exactList } from "../model/exact_list.ts";
 
 /** A rule-level validation failure: the rule is left out of the config. */
 export interface RuleError {
@@ -117,7 +118,7 @@ export function compileMatches(
     if (m.method !== undefined) config.method = m.method;
     result.push(config);
   }
-  return { ok: true, matches: result };
+  return { ok: true, matches: exactList(result) };
 }
 
 function compileStringMatches(

@@ -40,6 +40,7 @@ import type { ListenerState } from "./listener_state.ts";
 import { DependentsIndex } from "./dependency_changes.ts";
 import { PolicyAncestors } from "./backend_tls_status.ts";
 import { deepFreeze } from "./deep_freeze.ts";
+import { exactList } from "../model/exact_list.ts";
 
 /** More changed routes than this at once: attaching all of them again is as cheap. */
 const MOST_CHANGES = 512;
@@ -322,6 +323,9 @@ export class RouteAttachments implements ListenerRoutes {
         this.#touch(listener.id, hostnames, (list) => list.push(compiled));
         setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
       }
+      // Kept while the route stays: at their length, not push's.
+      record.gateways = exactList(gateways);
+      record.attachments = exactList(record.attachments);
     }
     record.parents = [];
     record.problems.push(...ctx.problems.splice(before));
@@ -358,10 +362,16 @@ export class RouteAttachments implements ListenerRoutes {
     if (byHost === undefined) this.#hosts.set(listener, byHost = new Map());
     const changed = this.#changed === undefined ? undefined : setOf(this.#changed, listener);
     for (const hostname of hostnames) {
-      let list = byHost.get(hostname);
-      if (list === undefined) byHost.set(hostname, list = []);
-      edit(list);
-      if (list.length === 0) byHost.delete(hostname);
+      const list = byHost.get(hostname);
+      if (list === undefined) {
+        // Most hosts have one route: a new list is kept at its length.
+        const added: CompiledRoute[] = [];
+        edit(added);
+        if (added.length > 0) byHost.set(hostname, exactList(added));
+      } else {
+        edit(list);
+        if (list.length === 0) byHost.delete(hostname);
+      }
       changed?.add(hostname);
     }
   }

@@ -18,6 +18,7 @@ import { resolveBackend } from "./backend.ts";
 import { resolveMirror } from "./extended_filters.ts";
 import { compileRetry } from "./retry.ts";
 import { grpcRank } from "./grpc_route.ts";
+import { exactList } from "../model/exact_list.ts";
 
 /** A rule that goes into the config. */
 export interface CompiledRule {
@@ -54,13 +55,14 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
   const specRules = route.spec.rules && route.spec.rules.length > 0 ? route.spec.rules : [{}];
   const out: RouteRules = { rules: [], invalidRules: [], refFailures: [] };
   specRules.forEach((rule, index) => compileRule(ctx, route, rule, index, out));
-  const { rules, invalidRules, refFailures } = out;
+  const { refFailures } = out;
   const firstFailure = refFailures[0];
   return {
     route,
     key: `${namespace}/${name}`,
-    rules,
-    invalidRules,
+    // Kept by the memo while the route stays: at their length, not push's.
+    rules: exactList(out.rules),
+    invalidRules: exactList(out.invalidRules),
     ruleCount: specRules.length,
     resolvedRefs: firstFailure
       ? {
@@ -214,7 +216,7 @@ function compileBackends(
     const protocol = routeKind(route) === "GRPCRoute" ? "grpc" : resolution.backend.protocol;
     backends.push({ ...resolution.backend, protocol, filters: backendFilters.filters });
   });
-  return { backends, invalidWeight, unsupported };
+  return { backends: exactList(backends), invalidWeight, unsupported };
 }
 
 /** A GRPCRoute arrives as the HTTPRoute its matches map onto (`grpc_route.ts`). */
