@@ -14,23 +14,10 @@
  * ```
  * @module
  */
-import { Agent, request as httpsRequest } from "node:https";
-import { Readable } from "node:stream";
 import type { KubeConnection } from "./kubeconfig.ts";
+import type { KubeTransport } from "./transport_types.ts";
 
-/** A request as the kube client sends it. */
-export interface KubeRequestInit {
-  method: string;
-  headers: Headers;
-  body?: string;
-  signal?: AbortSignal;
-}
-
-/** Sends API requests; `close()` releases pooled connections. */
-export interface KubeTransport {
-  fetch(url: string, init: KubeRequestInit): Promise<Response>;
-  close(): void;
-}
+export type { KubeRequestInit, KubeTransport } from "./transport_types.ts";
 
 /** Creates the transport for `conn`. */
 export function createKubeTransport(
@@ -49,43 +36,20 @@ export function createKubeTransport(
   };
 }
 
+/**
+ * The `node:https` transport, loaded only for this setting: `node:https` and
+ * the `node:tls` under it are a sizeable part of start-up, before the first
+ * list request, for a setting few connections use.
+ */
 function insecureTransport(
   conn: Pick<KubeConnection, "clientCert" | "clientKey">,
 ): KubeTransport {
-  const agent = new Agent({
-    keepAlive: true,
-    rejectUnauthorized: false,
-    cert: conn.clientCert,
-    key: conn.clientKey,
-  });
+  const made = import("./insecure_transport.ts").then((m) => m.createInsecureTransport(conn));
   return {
-    fetch: (url, init) =>
-      new Promise<Response>((resolve, reject) => {
-        const req = httpsRequest(url, {
-          method: init.method,
-          headers: Object.fromEntries(init.headers),
-          agent,
-          signal: init.signal,
-        }, (res) => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            for (const v of Array.isArray(value) ? value : [value]) {
-              if (v !== undefined) headers.append(name, String(v));
-            }
-          }
-          const status = res.statusCode ?? 502;
-          const empty = status === 204 || status === 304 || init.method === "HEAD";
-          resolve(
-            new Response(
-              empty ? null : Readable.toWeb(res) as ReadableStream<Uint8Array>,
-              { status, statusText: res.statusMessage, headers },
-            ),
-          );
-        });
-        req.on("error", (error) => reject(init.signal?.aborted ? init.signal.reason : error));
-        if (init.body !== undefined) req.write(init.body);
-        req.end();
-      }),
-    close: () => agent.destroy(),
+    fetch: async (url, init) => (await made).fetch(url, init),
+    close: () => {
+      // A module that cannot load failed every request already; nothing to close.
+      made.then((t) => t.close(), () => {});
+    },
   };
 }
