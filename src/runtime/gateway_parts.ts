@@ -77,27 +77,37 @@ export interface PartContext {
   env: Record<string, string | undefined>;
 }
 
+/** The two steps of every rebuild: the pure translate and the route table compiler. */
+export interface PipelinePart {
+  translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult;
+  compile(config: GatewayConfig): RouteTable;
+}
+
+/** What the source reports to metrics, which may not exist yet while the source lists. */
+export type SourceMetrics = Pick<MetricsPart, "sourceSynced" | "watchRestarted">;
+
 /**
  * Everything `runGateway` wires, in the order it builds them: each factory
  * takes the parts built before it, so the types fix the order and no part is
- * filled in later.
+ * filled in later. The source comes first and starts listing at once; the
+ * factories after it return promises, so the modules behind them (translate,
+ * the data plane, prom-client, Hono) may load while the API server answers.
  */
 export interface GatewayParts {
-  translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult;
-  compile(config: GatewayConfig): RouteTable;
-  createMetrics(ctx: PartContext): MetricsPart;
   createStore(): Store;
   /** Kube source only: loads the connection settings and makes the one API client. */
   connectKube(ctx: PartContext): Promise<KubePart>;
   createSource(
     resolved: ResolvedSource,
-    deps: { store: Store; metrics: MetricsPart; kube?: KubePart },
+    deps: { store: Store; metrics: SourceMetrics; kube?: KubePart },
     ctx: PartContext,
   ): Promise<Source>;
+  createPipeline(ctx: PartContext): Promise<PipelinePart>;
+  createMetrics(ctx: PartContext): Promise<MetricsPart>;
   createListenerManager(
     deps: { table: () => RouteTable | undefined; metrics: MetricsPart },
     ctx: PartContext,
-  ): ListenerManagerPart;
+  ): Promise<ListenerManagerPart>;
   /** Kube source only; `undefined`: status is not written. */
   createStatusWriter?(
     deps: { store: Store; kube: KubePart; metrics: MetricsPart },
@@ -106,9 +116,9 @@ export interface GatewayParts {
   createAdminApp(
     deps: { state: GatewayState; control: GatewayControl; metrics: MetricsPart },
     ctx: PartContext,
-  ): HttpApp;
+  ): Promise<HttpApp>;
   createTelemetryApp(
     deps: { state: GatewayState; metrics: MetricsPart },
     ctx: PartContext,
-  ): HttpApp;
+  ): Promise<HttpApp>;
 }

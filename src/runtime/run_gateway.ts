@@ -16,27 +16,26 @@
  * ```
  * @module
  */
-import { createConnectionWatcher, DEFAULT_CLIENT_TIMEOUTS } from "../dataplane/client_timeouts.ts";
-import { serveConnections } from "../dataplane/connection_server.ts";
-import { startIdleCollector } from "../dataplane/idle_collector.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Source } from "../source/source.ts";
-import { serveAdminTls } from "../admin/admin_tls_server.ts";
 import type { Store } from "../source/store.ts";
+import { serveApp, serveAppTls, type StoppableServer } from "./app_server.ts";
 import { gatewayAddressesFor } from "./gateway_addresses.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import type {
   GatewayParts,
-  HttpApp,
   KubePart,
   ListenerManagerPart,
   MetricsPart,
   PartContext,
+  SourceMetrics,
   StatusWriterPart,
 } from "./gateway_parts.ts";
 import { createReconciler, type Reconciler } from "./reconciler.ts";
+import type { RebuildState } from "../admin/gateway_state.ts";
 import { createRuntimeGatewayState } from "./runtime_gateway_state.ts";
 import { ServedTable } from "./served_table.ts";
+import { SourceMetricsRelay } from "./source_metrics_relay.ts";
 import { type ShutdownWaiter, waitForShutdown } from "./shutdown_signal.ts";
 import { type ResolvedSource, resolveSourceKind } from "./source_kind.ts";
 import { systemClock } from "../time/clock.ts";
@@ -51,85 +50,6 @@ export interface RunGatewayExtras {
   signals?: boolean;
   /** Version string for the startup line. */
   version?: string;
-}
-
-function formatAddr(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
-
-/** A server `runGateway` stops at shutdown. */
-interface StoppableServer {
-  shutdown(): Promise<void>;
-}
-
-/** The admin app over TLS (and mutual TLS with a client CA), files read now. */
-async function serveAppTls(
-  app: HttpApp,
-  address: { hostname: string; port: number },
-  tls: NonNullable<GatewayOptions["adminTls"]>,
-  log: Logger,
-): Promise<StoppableServer> {
-  const read = (path: string, what: string) =>
-    Deno.readTextFile(path).catch((error) => {
-      throw new Error(`Cannot read the admin ${what} "${path}": ${error.message}`);
-    });
-  const server = serveAdminTls((request) => app.fetch(request), {
-    ...address,
-    maxConnections: ADMIN_MAX_CONNECTIONS,
-    handshakeTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.headerMs,
-    idleTimeoutMs: DEFAULT_CLIENT_TIMEOUTS.idleMs,
-    cert: await read(tls.certFile, "TLS certificate"),
-    key: await read(tls.keyFile, "TLS key"),
-    clientCa: tls.clientCaFile === undefined
-      ? undefined
-      : await read(tls.clientCaFile, "client CA"),
-    onListen: (addr) =>
-      log.info("admin listening", {
-        address: formatAddr({ ...addr, transport: "tcp" }),
-        tls: true,
-        clientCertificates: tls.clientCaFile !== undefined,
-      }),
-  }, log.child({ component: "admin" }));
-  await server.listening;
-  return server;
-}
-
-/** Open connections each of the admin and telemetry listeners serves at most. */
-export const ADMIN_MAX_CONNECTIONS = 64;
-
-/**
- * Binds an app through the same accept loop as the data plane: an accept
- * error (no descriptor left) is retried, never fatal, and a slow or idle
- * client is dropped by the default client timeouts.
- */
-function serveApp(
-  app: HttpApp,
-  address: { hostname: string; port: number },
-  log: Logger,
-  name: string,
-): StoppableServer {
-  const listener = Deno.listen({ hostname: address.hostname, port: address.port });
-  log.info(`${name} listening`, { address: formatAddr(listener.addr as Deno.NetAddr) });
-  const watcher = createConnectionWatcher({ timeouts: DEFAULT_CLIENT_TIMEOUTS });
-  const server = serveConnections({
-    listener,
-    handler: (request) => app.fetch(request),
-    onError: (error) => {
-      log.error(`${name} request failed`, { error });
-      return new Response("Internal Server Error\n", { status: 500 });
-    },
-    logger: log.child({ listener: name }),
-    maxConnections: ADMIN_MAX_CONNECTIONS,
-    watcher,
-  });
-  return {
-    async shutdown() {
-      await server.shutdown();
-      watcher.stop();
-    },
-  };
 }
 
 /** Runs the gateway until shutdown; resolves with the process exit code. */
@@ -159,33 +79,31 @@ export async function runGateway(
   const shutdown = waitForShutdown({ signal: extras.shutdown, signals: extras.signals ?? true });
   const flags = { draining: false, synced: false };
   const owned: Owned = { servers: [] };
-  const collector = startIdleCollector({
-    onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
-  });
+  let collector: { stop(): void } | undefined;
   try {
-    const built = await buildParts(parts, resolved, ctx, owned);
+    const relay = new SourceMetricsRelay();
+    const opened = await openSource(parts, resolved, relay, ctx, owned);
+    // The source lists before the rest of the gateway is built: the API
+    // server's answer is on the way to the first table, and the modules behind
+    // the other parts (translate, the data plane, prom-client, Hono) load
+    // while it comes.
+    const syncing = opened.source.start().then(() => {
+      flags.synced = true;
+      return "synced" as const;
+    });
+    // Awaited below; until then a rejection must not count as unhandled.
+    syncing.catch(() => {});
+    const built = await buildParts(parts, opened, ctx, owned);
+    relay.attach(built.metrics);
     await serveApps(parts, built, flags, ctx, owned);
     const { source, metrics, reconciler } = built;
-    const syncing = source.start().then(() => {
-      flags.synced = true;
+    const first = await Promise.race([syncing, shutdown.promise]);
+    if (first === "synced") {
       for (const [kind, s] of Object.entries(source.syncState())) {
         metrics.sourceSynced(kind, s.synced);
       }
-      return "synced" as const;
-    });
-    const first = await Promise.race([syncing, shutdown.promise]);
-    if (first === "synced") {
-      const outcome = await reconciler.start();
-      log.info("gateway started", {
-        generation: outcome.generation,
-        ok: outcome.ok,
-        ports: reconciler.listeners().map((p) => ({
-          address: p.address,
-          port: p.port,
-          protocol: p.protocol,
-          bound: p.bound,
-        })),
-      });
+      logStarted(log, await reconciler.start(), reconciler);
+      collector = await startCollector(log);
       await shutdown.promise;
     }
     flags.draining = true;
@@ -201,9 +119,34 @@ export async function runGateway(
     await stopQuietly(log, owned);
     return 1;
   } finally {
-    collector.stop();
+    collector?.stop();
     shutdown.dispose();
   }
+}
+
+function logStarted(log: Logger, outcome: RebuildState, reconciler: Reconciler): void {
+  log.info("gateway started", {
+    generation: outcome.generation,
+    ok: outcome.ok,
+    ports: reconciler.listeners().map((p) => ({
+      address: p.address,
+      port: p.port,
+      protocol: p.protocol,
+      bound: p.bound,
+    })),
+  });
+}
+
+/**
+ * The idle collector, started once the first table is served: it is for the
+ * garbage loads leave behind, and the `node:vm` context that exposes V8's
+ * `gc` to it is a sizeable part of start-up.
+ */
+async function startCollector(log: Logger): Promise<{ stop(): void }> {
+  const { startIdleCollector } = await import("../dataplane/idle_collector.ts");
+  return startIdleCollector({
+    onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
+  });
 }
 
 /** The parts `runGateway` built, each once. */
@@ -216,25 +159,43 @@ interface Built {
   reconciler: Reconciler;
 }
 
+/** The store, the Kubernetes connection and the source, made before anything else. */
+interface OpenedSource {
+  store: Store;
+  kube?: KubePart;
+  source: Source;
+}
+
+async function openSource(
+  parts: GatewayParts,
+  resolved: ResolvedSource,
+  metrics: SourceMetrics,
+  ctx: PartContext,
+  owned: Owned,
+): Promise<OpenedSource> {
+  const store = parts.createStore();
+  const kube = owned.kube = resolved.kind === "kube" ? await parts.connectKube(ctx) : undefined;
+  const source = owned.source = await parts.createSource(resolved, { store, metrics, kube }, ctx);
+  return { store, kube, source };
+}
+
 /**
- * Builds every part once, in the one order the types allow: each factory takes
- * the parts made before it. The served table comes before the listener manager
- * (which reads it) and the reconciler (which swaps it), so neither waits for
- * the other to be filled in.
+ * Builds every other part once, in the one order the types allow: each
+ * factory takes the parts made before it. The served table comes before the
+ * listener manager (which reads it) and the reconciler (which swaps it), so
+ * neither waits for the other to be filled in.
  */
 async function buildParts(
   parts: GatewayParts,
-  resolved: ResolvedSource,
+  { store, kube, source }: OpenedSource,
   ctx: PartContext,
   owned: Owned,
 ): Promise<Built> {
   const { options, logger } = ctx;
-  const metrics = parts.createMetrics(ctx);
-  const store = parts.createStore();
-  const kube = owned.kube = resolved.kind === "kube" ? await parts.connectKube(ctx) : undefined;
-  const source = owned.source = await parts.createSource(resolved, { store, metrics, kube }, ctx);
+  const pipeline = await parts.createPipeline(ctx);
+  const metrics = await parts.createMetrics(ctx);
   const served = new ServedTable();
-  const listenerManager = parts.createListenerManager(
+  const listenerManager = await parts.createListenerManager(
     { table: () => served.current(), metrics },
     ctx,
   );
@@ -244,8 +205,8 @@ async function buildParts(
   const reconciler = createReconciler({
     source,
     served,
-    translate: parts.translate,
-    compile: parts.compile,
+    translate: pipeline.translate,
+    compile: pipeline.compile,
     translateOptions: () => ({
       controllerName: options.controllerName,
       now: new Date().toISOString(),
@@ -261,7 +222,7 @@ async function buildParts(
   return { metrics, store, source, listenerManager, statusWriter, reconciler };
 }
 
-/** Binds the admin app (first, so probes answer while the source syncs) and telemetry. */
+/** Binds the admin app (before the first sync, so probes answer while the source lists) and telemetry. */
 async function serveApps(
   parts: GatewayParts,
   built: Built,
@@ -279,14 +240,14 @@ async function serveApps(
     synced: () => flags.synced,
     extra: statusWriter?.extra ? () => statusWriter.extra?.() ?? {} : undefined,
   });
-  const admin = parts.createAdminApp({ state, control, metrics }, ctx);
+  const admin = await parts.createAdminApp({ state, control, metrics }, ctx);
   owned.servers.push(
     options.adminTls
       ? await serveAppTls(admin, options.adminAddr, options.adminTls, log)
       : serveApp(admin, options.adminAddr, log, "admin"),
   );
   if (options.telemetryAddr) {
-    const telemetry = parts.createTelemetryApp({ state, metrics }, ctx);
+    const telemetry = await parts.createTelemetryApp({ state, metrics }, ctx);
     owned.servers.push(serveApp(telemetry, options.telemetryAddr, log, "telemetry"));
   } else {
     log.info("telemetry listener disabled");

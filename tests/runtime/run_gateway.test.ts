@@ -74,3 +74,52 @@ Deno.test("a source that never syncs: /readyz says why, and SIGTERM-like shutdow
   assertEquals(clientClosed, true, "the one Kubernetes client is closed at shutdown");
   assertEquals(lines.at(-1)?.msg, "stopped");
 });
+
+Deno.test("the source starts listing before the serving parts are made, and a sync meanwhile reaches the metrics", async () => {
+  const logger = createLogger({ level: "error", write: () => {} });
+  const order: string[] = [];
+  const parts = createDefaultParts();
+  parts.connectKube = () =>
+    Promise.resolve({
+      client: {
+        server: "https://127.0.0.1:1",
+        request: () => Promise.reject(new Error("unreachable")),
+        json: () => Promise.reject(new Error("unreachable")),
+        close: () => {},
+      },
+    });
+  parts.createSource = (_resolved, { store, metrics }) =>
+    Promise.resolve<Source>({
+      kind: "kube",
+      store,
+      start: () => {
+        order.push("source started");
+        // Synced before the metrics exist: the relay keeps it for them.
+        metrics.sourceSynced("Gateway", true);
+        return new Promise<void>(() => {});
+      },
+      reload: () => Promise.resolve({ ok: false, problems: [], message: "unreachable" }),
+      syncState: () => ({ Gateway: { synced: false, objects: 0 } }),
+      problems: () => [],
+      stop: () => Promise.resolve(),
+    });
+  parts.createStatusWriter = undefined;
+  const made = createDefaultParts();
+  let synced: boolean | undefined;
+  parts.createPipeline = (ctx) => {
+    order.push("pipeline");
+    return made.createPipeline(ctx);
+  };
+  parts.createMetrics = async (ctx) => {
+    order.push("metrics");
+    const metrics = await made.createMetrics(ctx);
+    return { ...metrics, sourceSynced: (_kind, value) => synced = value };
+  };
+  const shutdown = new AbortController();
+  const running = runGateway(OPTIONS, parts, { logger, shutdown: shutdown.signal, signals: false });
+  await waitFor("the metrics", () => synced !== undefined);
+  assertEquals(order, ["source started", "pipeline", "metrics"]);
+  assertEquals(synced, true);
+  shutdown.abort();
+  assertEquals(await running, 0);
+});
