@@ -69,6 +69,14 @@ export const CHANGES: Record<string, Change> = {
     match.path = { type: "PathPrefix", value: `/changed/${step}` };
     return { ...s, httpRoutes: replaced(s.httpRoutes, i, route) };
   },
+  // A new route (on a hostname of its own) added, then deleted, in turn.
+  "HTTPRoute (add/delete)": (s, step) => {
+    if (step % 2 === 1) return { ...s, httpRoutes: s.httpRoutes.slice(0, -1) };
+    const route = clone(s.httpRoutes[0]);
+    route.metadata.name = `added-${step}`;
+    route.spec.hostnames = [`added-${step}.example.org`];
+    return { ...s, httpRoutes: [...s.httpRoutes, route] };
+  },
   Service: (s, step) => {
     const i = (step * 31) % s.services.length;
     const service = clone(s.services[i]);

@@ -5,6 +5,10 @@
  * against 5k routes, translated with the memo the gateway carries along.
  *
  *   deno run --allow-read bench/translate_bench.ts [--iterations N] [--changes] [--kinds A,B]
+ *     [--routes 5000,20000] [--pipeline]
+ * With `--changes`, `--routes` gives the sizes to change one object among and
+ * `--pipeline` times translate, compile and the status writer's update apart
+ * (`_change_pipeline.ts`; hostnames grow with the routes, 25 routes each).
  * @module
  */
 import type { EndpointSlice, Namespace, Secret, Service } from "../src/resources/core_types.ts";
@@ -15,17 +19,18 @@ import { translate } from "../src/translate/translate.ts";
 import { TranslateMemo } from "../src/translate/translate_memo.ts";
 import { cpuUsage } from "node:process";
 import { CHANGES } from "./_translate_changes.ts";
+import { measurePipeline, summary } from "./_change_pipeline.ts";
 
 const CONTROLLER = "gateway.serval.dev/controller";
 
 const CERTS = new URL("../tests/translate/testdata/certs/", import.meta.url);
 
 /**
- * A snapshot with `routes` HTTPRoutes over 50 namespaces, 200 hostnames and
- * `routes / 5` Services; an HTTPS listener no route attaches to, its
- * certificate Secret and ten Secrets nothing uses.
+ * A snapshot with `routes` HTTPRoutes over 50 namespaces, `hosts` hostnames
+ * (default 200) and `routes / 5` Services; an HTTPS listener no route
+ * attaches to, its certificate Secret and ten Secrets nothing uses.
  */
-export function syntheticSnapshot(routes: number): Snapshot {
+export function syntheticSnapshot(routes: number, hosts = 200): Snapshot {
   const gatewayClass: GatewayClass = {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "GatewayClass",
@@ -102,7 +107,7 @@ export function syntheticSnapshot(routes: number): Snapshot {
       },
       spec: {
         parentRefs: [{ name: "gw", namespace: "infra" }],
-        hostnames: [`host-${r % 200}.example.com`],
+        hostnames: [`host-${r % hosts}.example.com`],
         rules: [
           {
             matches: [
@@ -209,13 +214,33 @@ function measureChange(
 function changes(iterations: number): void {
   const at = Deno.args.indexOf("--kinds");
   const kinds = at >= 0 ? Deno.args[at + 1].split(",") : Object.keys(CHANGES);
-  for (const kind of kinds) {
-    const { median, max, cpuMs } = measureChange(5_000, kind, iterations);
-    // deno-lint-ignore no-console
-    console.log(
-      `translate after one ${kind} change, 5000 HTTPRoutes: median ${median.toFixed(2)} ms, ` +
-        `max ${max.toFixed(2)} ms, ${cpuMs.toFixed(2)} ms CPU (${iterations} changes)`,
-    );
+  const sizes = Deno.args.indexOf("--routes");
+  const counts = sizes >= 0 ? Deno.args[sizes + 1].split(",").map(Number) : [5_000];
+  const pipeline = Deno.args.includes("--pipeline");
+  for (const routes of counts) {
+    for (const kind of kinds) {
+      if (pipeline) {
+        // As many hostnames as keep 25 routes on each, so a host costs the same at every size.
+        const snapshot = syntheticSnapshot(routes, Math.max(200, Math.round(routes / 25)));
+        const times = measurePipeline(snapshot, CHANGES[kind], iterations, CONTROLLER);
+        const total = times.translate.map((t, i) => t + times.compile[i] + times.status[i]);
+        // deno-lint-ignore no-console
+        console.log(
+          `${kind} change, ${routes} HTTPRoutes (${iterations} changes), ms:\n` +
+            `  translate ${summary(times.translate)}\n  compile   ${summary(times.compile)}\n` +
+            `  status    ${summary(times.status)}\n  total     ${summary(total)}`,
+        );
+        continue;
+      }
+      const { median, max, cpuMs } = measureChange(routes, kind, iterations);
+      // deno-lint-ignore no-console
+      console.log(
+        `translate after one ${kind} change, ${routes} HTTPRoutes: median ${
+          median.toFixed(2)
+        } ms, ` +
+          `max ${max.toFixed(2)} ms, ${cpuMs.toFixed(2)} ms CPU (${iterations} changes)`,
+      );
+    }
   }
 }
 
