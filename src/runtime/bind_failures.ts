@@ -13,6 +13,28 @@ import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
 
 /**
+ * `result` itself when every pool port is bound (its statuses unread: a
+ * translate builds that list on first read), else a copy with
+ * {@linkcode statusesWithBindFailures}.
+ *
+ * @example
+ * ```ts
+ * import { resultWithBindFailures } from "./bind_failures.ts";
+ * import { ruleMapOf } from "../model/rule_map.ts";
+ * const result = { config: { ports: [], rules: ruleMapOf() }, certificates: [], statuses: [], problems: [] };
+ * resultWithBindFailures(result, []) === result; // true
+ * ```
+ */
+export function resultWithBindFailures(
+  result: TranslateResult,
+  ports: readonly ListenerPortState[],
+): TranslateResult {
+  if (!ports.some((state) => !state.bound && state.address !== undefined)) return result;
+  const statuses = statusesWithBindFailures(result, ports);
+  return statuses === result.statuses ? result : { ...result, statuses };
+}
+
+/**
  * The statuses of `result` with every Gateway that owns an unbound pool
  * port marked not programmed. Returns `result.statuses` itself when no pool
  * port failed.

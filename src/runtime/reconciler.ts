@@ -34,7 +34,7 @@ import type { GatewayConfig, TranslateOptions, TranslateResult } from "../model/
 import type { Snapshot } from "../model/snapshot.ts";
 import type { RebuildState } from "../admin/gateway_state.ts";
 import type { ListenerPortState } from "../dataplane/listener_port_state.ts";
-import { statusesWithBindFailures } from "./bind_failures.ts";
+import { resultWithBindFailures } from "./bind_failures.ts";
 import { ServedTable } from "./served_table.ts";
 import { logServed } from "./rebuild_log.ts";
 
@@ -345,8 +345,7 @@ class TableReconciler implements Reconciler {
   #sinkStatuses(result: TranslateResult): void {
     try {
       // A pool address the host does not have shows in its Gateway's status.
-      const statuses = statusesWithBindFailures(result, this.#listeners);
-      this.#deps.statusSink?.(statuses === result.statuses ? result : { ...result, statuses });
+      this.#deps.statusSink?.(resultWithBindFailures(result, this.#listeners));
     } catch (error) {
       this.#log.error("status sink failed", { error, generation: this.#generation });
     }

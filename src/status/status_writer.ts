@@ -45,7 +45,7 @@ import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { StatusReleases } from "./status_release.ts";
 import { createTokenBucket } from "./token_bucket.ts";
-import { listChanges } from "../model/list_changes.ts";
+import { statusKey, WantedStatuses } from "./wanted_statuses.ts";
 import type {
   StatusWriteOutcome,
   StatusWriter,
@@ -57,8 +57,7 @@ export type { StatusWriteOutcome, StatusWriter, StatusWriterOptions, StatusWrite
 
 type Json = Record<string, unknown>;
 
-const keyOf = (s: { kind: string; namespace?: string; name: string }) =>
-  `${s.kind}/${s.namespace ?? ""}/${s.name}`;
+const keyOf = statusKey;
 
 /** Creates a writer; it writes as soon as it gets a result and is leader. */
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
@@ -75,22 +74,17 @@ class QueuedStatusWriter implements StatusWriter {
   readonly #backoff: Backoff;
   readonly #now: () => Date;
   readonly #stats: StatusWriterStats = { writes: 0, conflicts: 0, errors: 0, pending: 0 };
-  readonly #dirty = new Set<string>();
+  readonly #wants = new WantedStatuses();
+  readonly #dirty = this.#wants.dirty;
   /** What we wrote, until the store shows a newer version than the one we wrote over. */
   readonly #written = new Map<string, { fromVersion: string; object: Json }>();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeStore: () => void;
-  /** The statuses of the latest result, by object key. */
-  readonly #wanted = new Map<string, ObjectStatus>();
-  /** The latest result's list, to compare the next one with. */
-  #statuses: readonly ObjectStatus[] = [];
+  readonly #wanted = this.#wants.wanted;
   #running: Promise<void> | undefined;
   #stopped = false;
   #inFlight = new AbortController();
   #idleWaiters: (() => void)[] = [];
-  // Statuses come again as the same objects (translate reuses them): their
-  // keys are built once, not once per status per change.
-  #keys = new WeakMap<ObjectStatus, string>();
   /** The key being written now. */
   #writing: string | undefined;
   /** What is written for objects translate no longer reports on. */
@@ -131,28 +125,12 @@ class QueuedStatusWriter implements StatusWriter {
       // Only statuses that are new objects are looked at: translate hands
       // back the very same object for a route it did not recompute, and a
       // status someone else changed comes through the store's quiet changes.
-      // At thousands of routes, even keying every status per change was
-      // most of the status work; the lists are compared side by side.
-      const { added, removed, list } = listChanges(this.#statuses, result.statuses);
-      this.#statuses = list;
-      const gone: ObjectStatus[] = [];
-      for (const status of removed) {
-        const key = this.#keyOf(status);
-        if (this.#wanted.get(key) !== status) continue;
-        this.#wanted.delete(key);
-        this.#dirty.delete(key);
-        gone.push(status);
-      }
-      for (const status of added) {
-        const key = this.#keyOf(status);
-        this.#wanted.set(key, status);
-        this.#dirty.add(key);
-      }
+      const gone = this.#wants.take(result);
       // Gone from the result but maybe not from the cluster: ours is taken back.
       // A follower takes back nothing (the leader does), nor holds releases
       // for every object deleted while it follows.
       for (const status of this.#leadership.isLeader() ? gone : []) {
-        const key = this.#keyOf(status);
+        const key = this.#wants.keyOf(status);
         if (this.#wanted.has(key)) continue;
         const release = this.#releases.releaseOf(status);
         if (release === undefined) continue;
@@ -221,12 +199,6 @@ class QueuedStatusWriter implements StatusWriter {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const w of waiters) w();
-  }
-
-  #keyOf(status: ObjectStatus): string {
-    let key = this.#keys.get(status);
-    if (key === undefined) this.#keys.set(status, key = keyOf(status));
-    return key;
   }
 
   async #drain(): Promise<void> {

@@ -19,7 +19,7 @@
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import type { ObjectStatus, Problem } from "../model/config.ts";
-import { compareByName, type TranslateContext } from "./context.ts";
+import type { TranslateContext } from "./context.ts";
 import {
   applyLosses,
   type AttachInputs,
@@ -41,6 +41,9 @@ import { DependentsIndex } from "./dependency_changes.ts";
 import { PolicyAncestors } from "./backend_tls_status.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { exactList } from "../model/exact_list.ts";
+import { SortedChunks } from "../model/sorted_chunks.ts";
+import { compareStatuses, netChanges } from "../model/status_changes.ts";
+import type { RouteStatusChanges, RouteStatusVersions } from "./result_statuses.ts";
 
 /** More changed routes than this at once: attaching all of them again is as cheap. */
 const MOST_CHANGES = 512;
@@ -80,20 +83,20 @@ function normalized(route: HTTPRoute | GRPCRoute): HTTPRoute {
   return route.kind === "GRPCRoute" ? grpcRouteAsHttp(withNamespace(route)) : withNamespace(route);
 }
 
-/** HTTPRoutes first, then GRPCRoutes, each in `namespace/name` order (as statuses are listed). */
-function compareRecords(a: HTTPRoute, b: HTTPRoute): number {
-  const grpcA = a.kind as string === "GRPCRoute";
-  const grpcB = b.kind as string === "GRPCRoute";
-  return grpcA === grpcB ? compareByName(a, b) : grpcA ? 1 : -1;
-}
-
 /** The kept attachments; one instance lives in the memo. See the module doc. */
 export class RouteAttachments implements ListenerRoutes {
   #http: readonly HTTPRoute[] | undefined;
   #grpc: readonly GRPCRoute[] = [];
   #records = new Map<string, RouteRecord>();
-  /** In `compareRecords` order. */
-  #sorted: RouteRecord[] = [];
+  /** The statuses of routes that name no Gateway of ours, HTTPRoutes first, by `namespace/name`. */
+  #unattached = new SortedChunks<ObjectStatus>(compareStatuses);
+  /** The statuses of the others, in the same order. */
+  #attachedStatuses = new SortedChunks<ObjectStatus>(compareStatuses);
+  /** Statuses that came and went this turn (not kept on a fresh start). */
+  #statusesAdded: ObjectStatus[] = [];
+  #statusesRemoved: ObjectStatus[] = [];
+  /** Counts the updates (see `RouteStatusChanges.turn`). */
+  #turn = 0;
   #hosts = new Map<string, Map<string, CompiledRoute[]>>();
   #attached = new Map<string, Set<string>>();
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
@@ -101,8 +104,6 @@ export class RouteAttachments implements ListenerRoutes {
   #withProblems = new Set<RouteRecord>();
   /** The Gateways serving each Service, over the kept routes. */
   readonly ancestors = new PolicyAncestors();
-  /** The last `statuses()`, until a route is added or removed. */
-  #statuses: readonly ObjectStatus[] | undefined;
   /** Route keys by what attaching and compiling them read. */
   #dependents = new DependentsIndex();
   #candidates = new KindCandidates<RouteRecord>();
@@ -124,6 +125,9 @@ export class RouteAttachments implements ListenerRoutes {
     routes: { http: readonly HTTPRoute[]; grpc: readonly GRPCRoute[] },
     changed: ReadonlySet<string>,
   ): void {
+    this.#turn++;
+    this.#statusesAdded = [];
+    this.#statusesRemoved = [];
     let batch = this.#batch(routes.http, routes.grpc, changed);
     if (batch === undefined) {
       this.#clear();
@@ -160,8 +164,6 @@ export class RouteAttachments implements ListenerRoutes {
       }
     }
     for (const record of prepared) this.#commit(ctx, inputs, record);
-    // A fresh start appended every route: one sort, not an insertion each.
-    if (this.#changed === undefined) this.#sorted.sort((a, b) => compareRecords(a.route, b.route));
     this.#http = routes.http;
     this.#grpc = routes.grpc;
     for (const record of this.#withProblems) ctx.problems.push(...record.problems);
@@ -210,18 +212,17 @@ export class RouteAttachments implements ListenerRoutes {
 
   /**
    * Route statuses as `attach_routes.ts` lists them: those of routes that
-   * name no Gateway of ours first, then the others, each in `namespace/name` order.
+   * name no Gateway of ours first, then the others, each in `namespace/name`
+   * order. Versions: reading them costs nothing until they are listed.
    */
-  statuses(): readonly ObjectStatus[] {
-    if (this.#statuses !== undefined) return this.#statuses;
-    const out: ObjectStatus[] = [];
-    for (const record of this.#sorted) {
-      if (record.status !== undefined && record.compiled === undefined) out.push(record.status);
-    }
-    for (const record of this.#sorted) {
-      if (record.status !== undefined && record.compiled !== undefined) out.push(record.status);
-    }
-    return this.#statuses = out;
+  statuses(): RouteStatusVersions {
+    return { unattached: this.#unattached.snapshot(), attached: this.#attachedStatuses.snapshot() };
+  }
+
+  /** The statuses the last update added and removed; `undefined` after a fresh start. */
+  statusChanges(): RouteStatusChanges | undefined {
+    if (this.#changed === undefined) return undefined;
+    return { turn: this.#turn, ...netChanges(this.#statusesAdded, this.#statusesRemoved) };
   }
 
   /** Hands each listener the routes attached to it (the Gateway status counts them). */
@@ -243,14 +244,14 @@ export class RouteAttachments implements ListenerRoutes {
 
   #clear(): void {
     this.#records.clear();
-    this.#sorted = [];
+    this.#unattached.clear();
+    this.#attachedStatuses.clear();
     this.#hosts.clear();
     this.#attached.clear();
     this.#withProblems.clear();
     this.ancestors.clear();
     this.#candidates.clear();
     this.#dependents.clear();
-    this.#statuses = undefined;
     this.#changed = undefined;
   }
 
@@ -268,7 +269,6 @@ export class RouteAttachments implements ListenerRoutes {
       problems: [],
       gateways: [],
     };
-    this.#statuses = undefined;
     const before = ctx.problems.length;
     const outer = ctx.reads;
     const reads = ctx.reads = new Set<string>();
@@ -288,8 +288,6 @@ export class RouteAttachments implements ListenerRoutes {
     record.candidates = candidatesOf(record.parents);
     this.#candidates.add(record);
     this.#records.set(record.key, record);
-    if (this.#changed === undefined) this.#sorted.push(record);
-    else this.#sorted.splice(this.#insertionPoint(route), 0, record);
     return record;
   }
 
@@ -327,6 +325,10 @@ export class RouteAttachments implements ListenerRoutes {
       record.gateways = exactList(gateways);
       record.attachments = exactList(record.attachments);
     }
+    if (record.status !== undefined) {
+      (compiled === undefined ? this.#unattached : this.#attachedStatuses).insert(record.status);
+      if (this.#changed !== undefined) this.#statusesAdded.push(record.status);
+    }
     record.parents = [];
     record.problems.push(...ctx.problems.splice(before));
     if (record.problems.length > 0) this.#withProblems.add(record);
@@ -339,12 +341,12 @@ export class RouteAttachments implements ListenerRoutes {
     this.#records.delete(key);
     this.#dependents.delete(key);
     this.#candidates.remove(record);
-    this.#statuses = undefined;
     this.#withProblems.delete(record);
-    const at = this.#insertionPoint(record.route) - 1;
-    if (this.#sorted[at] === record) this.#sorted.splice(at, 1);
-    else this.#sorted = this.#sorted.filter((r) => r !== record);
     const compiled = record.compiled;
+    if (record.status !== undefined) {
+      (compiled === undefined ? this.#unattached : this.#attachedStatuses).delete(record.status);
+      this.#statusesRemoved.push(record.status);
+    }
     if (compiled === undefined) return record.route;
     for (const gateway of record.gateways) this.ancestors.remove(compiled, gateway);
     for (const { listener, hostnames } of record.attachments) {
@@ -374,18 +376,6 @@ export class RouteAttachments implements ListenerRoutes {
       }
       changed?.add(hostname);
     }
-  }
-
-  /** The index after every kept route that sorts before or with `route`. */
-  #insertionPoint(route: HTTPRoute): number {
-    let low = 0;
-    let high = this.#sorted.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareRecords(this.#sorted[mid].route, route) <= 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
   }
 }
 

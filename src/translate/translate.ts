@@ -34,6 +34,12 @@ import { markConflictsAcrossGateways } from "./listener_conflicts.ts";
 import { buildPorts, type ListenerRoutes, listenerRoutesOf } from "./port_config.ts";
 import { type AttachInputs, attachRoutes } from "./attach_routes.ts";
 import { RouteAttachments } from "./route_attachments.ts";
+import {
+  type KeptStatuses,
+  type RouteStatusChanges,
+  type RouteStatusVersions,
+  withStatuses,
+} from "./result_statuses.ts";
 import { VirtualHostSets } from "./virtual_host_sets.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
@@ -128,23 +134,27 @@ export function translate(
   );
 
   memo?.end();
+  // Each status is frozen, the lists are readonly by type only: V8 reads the
+  // elements of a frozen array far slower. Kept route statuses are frozen already.
   const frozen = <T>(list: readonly T[]) => list.map(deepFreeze);
-  return Object.freeze({
+  const fields = {
     config: deepFreeze({ ports: built.ports, rules: sortedRules }),
     certificates: deepFreeze(built.certificates),
-    // Each status is frozen, the list is readonly by type only: V8 reads the
-    // elements of a frozen array far slower, and the status writer reads
-    // thousands of them per change. Kept route statuses are frozen already.
-    statuses: [
+    problems: deepFreeze(ctx.problems),
+  };
+  return withStatuses(fields, {
+    head: [
       ...frozen(classes.statuses),
       ...frozen(gatewayStatuses),
       ...frozen(listenerSetStatuses(listenerSets.all)),
-      ...(routes.kept ? routes.statuses : frozen(routes.statuses)),
+    ],
+    routes: routes.statuses,
+    routeChanges: routes.statusChanges,
+    tail: [
       ...frozen(tlsRoutes.statuses),
       ...frozen(backendTlsPolicyStatuses(ctx, routes.ancestors ?? policyAncestors)),
     ],
-    problems: deepFreeze(ctx.problems),
-  });
+  }, kept);
 }
 
 /** Our Gateways (of an accepted class), oldest first, with their listeners evaluated. */
@@ -212,6 +222,8 @@ interface KeptState {
   hostSets: VirtualHostSets;
   /** `listener_signature.ts` of the listeners the attachments were made with. */
   listeners?: string;
+  /** What the last result's statuses were made of (`result_statuses.ts`). */
+  statuses?: KeptStatuses;
 }
 
 /**
@@ -236,7 +248,10 @@ function keptState(
 /** What the routes give the rest of translate. */
 interface AttachedHttpRoutes {
   listenerRoutes: ListenerRoutes;
-  statuses: readonly ObjectStatus[];
+  /** Frozen already when kept. */
+  statuses: readonly ObjectStatus[] | RouteStatusVersions;
+  /** Kept: the route statuses added and removed by this translate, when not all are new. */
+  statusChanges?: RouteStatusChanges;
   /** Every compiled route of ours (without `kept`). */
   compiled: readonly CompiledRoute[];
   /** The memo keeps the attachments, virtual hosts and rules from one translate to the next. */
@@ -262,7 +277,7 @@ function attachHttpRoutes(
     const attached = attachRoutes(ctx, inputs);
     return {
       listenerRoutes: listenerRoutesOf(attached.routesByListener),
-      statuses: attached.statuses,
+      statuses: attached.statuses.map(deepFreeze),
       compiled: attached.compiled,
       kept: false,
     };
@@ -276,6 +291,7 @@ function attachHttpRoutes(
   return {
     listenerRoutes: kept,
     statuses: kept.statuses(),
+    statusChanges: kept.statusChanges(),
     compiled: [],
     kept: true,
     ancestors: kept.ancestors,

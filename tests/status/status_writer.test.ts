@@ -17,6 +17,7 @@ import {
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
 import { ruleMapOf } from "../../src/model/rule_map.ts";
+import { withStatusTrail } from "../../src/model/status_changes.ts";
 
 const GW = "gateway.networking.k8s.io/v1";
 
@@ -488,6 +489,63 @@ Deno.test("a result checks only the statuses that are new objects, added or gone
   writer.update(result(statuses));
   await writer.idle();
   assertEquals(patched.sort(), ["r30", "r7"]);
+  await writer.stop();
+  store.close();
+});
+
+Deno.test("a result that says which statuses changed since the last one is read for those alone", async () => {
+  const store = createStore();
+  const routes = Array.from({ length: 20 }, (_, i) =>
+    ({
+      ...httpRoute(`r${i}`),
+      metadata: { name: `r${i}`, namespace: "default", resourceVersion: "1" },
+    }) as unknown as GatewayResource);
+  store.replaceKind("HTTPRoute", routes);
+  const patched: string[] = [];
+  const writer = createStatusWriter({
+    client: {
+      server: "https://127.0.0.1:1",
+      request: () => new Promise(() => {}),
+      json: <T>(_method: string, path: string) => {
+        patched.push(path.split("/").at(-2)!);
+        return Promise.resolve({ metadata: { resourceVersion: "2" } } as T);
+      },
+      close() {},
+    },
+    store,
+    controllerName: CONTROLLER,
+    logger: silentLogger,
+    rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+  });
+  const statuses = routes.map((_, i) => ({ ...routeStatus(), name: `r${i}` }));
+  const first = { version: {} };
+  writer.update(withStatusTrail(result(statuses), first));
+  await writer.idle();
+  assertEquals(patched.length, 20);
+  patched.length = 0;
+  // r7 recomputed, r12 gone: said by the trail, the list itself never read.
+  const r7 = { ...routeStatus(), name: "r7", generation: 2 };
+  const unread = {
+    ...result([]),
+    get statuses(): ObjectStatus[] {
+      throw new Error("the whole list was read");
+    },
+  };
+  const second = { version: {} };
+  writer.update(withStatusTrail(unread, {
+    version: second,
+    changes: { since: first.version, added: [r7], removed: [statuses[7], statuses[12]] },
+  }));
+  await writer.idle();
+  assertEquals(patched, ["r7"]);
+  // Changes since a result the writer did not see: the whole list is compared.
+  patched.length = 0;
+  writer.update(withStatusTrail(result(statuses), {
+    version: {},
+    changes: { since: {}, added: [], removed: [] },
+  }));
+  await writer.idle();
+  assertEquals(patched.sort(), ["r12", "r7"]);
   await writer.stop();
   store.close();
 });

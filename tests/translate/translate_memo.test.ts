@@ -13,6 +13,7 @@ import { MUTATIONS } from "./_snapshot_mutations.ts";
 import { DEPENDENCY_MUTATIONS } from "./_dependency_mutations.ts";
 import type { Snapshot } from "../../src/model/snapshot.ts";
 import type { TranslateOptions, TranslateResult } from "../../src/model/config.ts";
+import { checkStatusTrail } from "./_status_trail.ts";
 import { Prng } from "../fuzz/_prng.ts";
 import { DEFAULT_OPTIONS, loadSnapshot } from "./load_snapshot.ts";
 
@@ -29,7 +30,7 @@ function runSequence(
   snapshot: Snapshot,
   options: TranslateOptions,
   seed: number,
-): { applied: number; misses: number; routes: number } {
+): { applied: number; misses: number; routes: number; trails: number } {
   const rng = new Prng(seed);
   const memo = new TranslateMemo();
   const removed: HTTPRoute[] = [];
@@ -37,11 +38,15 @@ function runSequence(
   let current = snapshot;
   let applied = 0;
   let routes = 0;
+  let trails = 0;
+  let previous: TranslateResult | undefined;
   const check = (what: string) => {
     routes += current.httpRoutes.length + (current.grpcRoutes?.length ?? 0);
     const incremental = translate(current, options, memo);
     const scratch = translate(current, options);
     assertEquals(comparable(incremental), comparable(scratch), `seed ${seed}, ${what}`);
+    if (checkStatusTrail(previous, incremental, `seed ${seed}, ${what}`)) trails++;
+    previous = incremental;
   };
   check("first translate");
   check("same snapshot again");
@@ -53,7 +58,7 @@ function runSequence(
     applied++;
     check(`step ${step}: ${name}`);
   }
-  return { applied, misses: memo.stats().misses, routes };
+  return { applied, misses: memo.stats().misses, routes, trails };
 }
 
 const scenarios = [...Deno.readDirSync(TESTDATA)]
@@ -65,6 +70,7 @@ Deno.test("incremental translate equals translate from scratch over random chang
   let applied = 0;
   let misses = 0;
   let routes = 0;
+  let trails = 0;
   scenarios.forEach((file, index) => {
     const { snapshot, options } = loadSnapshot(
       Deno.readTextFileSync(new URL(file, TESTDATA)),
@@ -75,9 +81,11 @@ Deno.test("incremental translate equals translate from scratch over random chang
       applied += run.applied;
       misses += run.misses;
       routes += run.routes;
+      trails += run.trails;
     }
   });
   assert(applied > scenarios.length * 20, `only ${applied} changes applied`);
+  assert(trails > applied / 2, `only ${trails} of ${applied} results said which statuses changed`);
   assert(
     misses * 2 < routes,
     `${misses} routes compiled over ${routes} translated: too little reuse`,

@@ -11,6 +11,7 @@ import type { Snapshot } from "../../src/model/snapshot.ts";
 import type { TranslateResult } from "../../src/model/config.ts";
 import type { GRPCRoute } from "../../src/resources/grpc_route_types.ts";
 import type { HTTPRoute } from "../../src/resources/http_route_types.ts";
+import { checkStatusTrail } from "./_status_trail.ts";
 import { Prng } from "../fuzz/_prng.ts";
 import { DEFAULT_OPTIONS, loadSnapshot } from "./load_snapshot.ts";
 
@@ -104,6 +105,7 @@ function comparable(result: TranslateResult) {
 Deno.test("incremental translate equals translate from scratch while HTTPRoutes and GRPCRoutes compete for hostnames", () => {
   const base = loadSnapshot(BASE, () => "").snapshot;
   let conflicts = 0;
+  let trails = 0;
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     const rng = new Prng(seed);
     let snapshot: Snapshot = {
@@ -112,13 +114,17 @@ Deno.test("incremental translate equals translate from scratch while HTTPRoutes 
       grpcRoutes: Array.from({ length: 4 }, (_, i) => grpcRoute(rng, `g-${i}`)),
     };
     const memo = new TranslateMemo();
+    let previous: TranslateResult | undefined;
     for (let step = 0; step < 60; step++) {
       const incremental = translate(snapshot, DEFAULT_OPTIONS, memo);
       const scratch = translate(snapshot, DEFAULT_OPTIONS);
       assertEquals(comparable(incremental), comparable(scratch), `seed ${seed}, step ${step}`);
+      if (checkStatusTrail(previous, incremental, `seed ${seed}, step ${step}`)) trails++;
+      previous = incremental;
       if (JSON.stringify(scratch.statuses).includes("cannot share a hostname")) conflicts++;
       snapshot = change(snapshot, rng, step);
     }
   }
   assert(conflicts > 50, `only ${conflicts} translates saw a conflict`);
+  assert(trails > 200, `only ${trails} translates said which statuses changed`);
 });
