@@ -18,53 +18,23 @@
 // deno-lint-ignore-file no-console
 import type { WorkerPool, WorkerPoolOptions } from "../src/dataplane/worker_pool.ts";
 import { createLogger } from "../src/log/logger.ts";
-import type { GatewayConfig, RuleConfig, VirtualHostConfig } from "../src/model/config.ts";
+import type { RuleConfig } from "../src/model/config.ts";
 import { freePort } from "../tests/_helpers/gateway_process.ts";
 import { median } from "./_rounds.ts";
-import { ruleMapOf } from "../src/model/rule_map.ts";
+import {
+  oneListenerConfig,
+  prefixHost,
+  routeRule,
+  testBackend,
+} from "../scripts/config_fixtures.ts";
 
 type CreatePool = (options: WorkerPoolOptions) => WorkerPool;
 
-function rule(i: number, version: number): RuleConfig {
-  return {
-    id: `httproute/default/r-${i}/rule/0`,
-    filters: [],
-    backends: [{
-      id: `service/default/svc-${version % 7}:80`,
-      weight: 1,
-      protocol: "http",
-      endpoints: [{ address: "127.0.0.1", port: 9 }],
-      filters: [],
-    }],
-    invalidWeight: 0,
-  };
-}
-
-function host(i: number, r: RuleConfig): VirtualHostConfig {
-  return {
-    hostname: `r-${i}.test`,
-    matches: [{
-      id: `${r.id}/match/0`,
-      rule: r.id,
-      route: `default/r-${i}`,
-      path: { type: "PathPrefix", value: "/" },
-      headers: [],
-      queryParams: [],
-    }],
-  };
-}
-
-function config(port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]): GatewayConfig {
-  const id = "gateway/default/gw/listener/http";
-  return {
-    ports: [{
-      port,
-      protocol: "HTTP",
-      listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
-    }],
-    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
-  };
-}
+// The changed route's backend moves among seven Services: a change the pool must carry.
+const rule = (i: number, version: number) =>
+  routeRule(`r-${i}`, testBackend(`svc-${version % 7}`, [9]));
+const host = (i: number, r: RuleConfig) => prefixHost(`r-${i}.test`, r);
+const config = oneListenerConfig;
 
 /** One round: a pool from `create`, a first config, then one-host changes. */
 const WARMUP = 10;

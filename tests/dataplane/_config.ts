@@ -25,20 +25,7 @@ export interface TestRule {
 }
 
 /** A backend on 127.0.0.1 ports. */
-export function backend(
-  name: string,
-  ports: number[],
-  weight = 1,
-  filters: FilterConfig[] = [],
-): BackendConfig {
-  return {
-    id: `service/default/${name}:80`,
-    weight,
-    protocol: "http",
-    endpoints: ports.map((port) => ({ address: "127.0.0.1", port })),
-    filters,
-  };
-}
+export { testBackend as backend } from "../../scripts/config_fixtures.ts";
 
 /** A config with one HTTP (or HTTPS) port and the given rules, in order. */
 export function testConfig(

@@ -7,62 +7,20 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { TableReplica } from "../../src/dataplane/table_replica.ts";
 import { TableUpdateWriter } from "../../src/dataplane/table_update.ts";
-import type {
-  CertificateConfig,
-  GatewayConfig,
-  RuleConfig,
-  VirtualHostConfig,
-} from "../../src/model/config.ts";
-import { ruleMapOf } from "../../src/model/rule_map.ts";
+import type { CertificateConfig, RuleConfig, VirtualHostConfig } from "../../src/model/config.ts";
+import {
+  oneListenerConfig,
+  prefixHost,
+  routeRule,
+  testBackend,
+} from "../../scripts/config_fixtures.ts";
 
-function rule(i: number, backend = "svc"): RuleConfig {
-  return {
-    id: `httproute/default/r-${i}/rule/0`,
-    filters: [],
-    backends: [{
-      id: `service/default/${backend}:80`,
-      weight: 1,
-      protocol: "http",
-      endpoints: [{ address: "127.0.0.1", port: 8080 }],
-      filters: [],
-    }],
-    invalidWeight: 0,
-  };
-}
-
-function host(i: number, r: RuleConfig): VirtualHostConfig {
-  return {
-    hostname: `r-${i}.test`,
-    matches: [{
-      id: `${r.id}/match/0`,
-      rule: r.id,
-      route: `default/r-${i}`,
-      path: { type: "PathPrefix", value: "/" },
-      headers: [],
-      queryParams: [],
-    }],
-  };
-}
-
+const rule = (i: number, backend = "svc"): RuleConfig =>
+  routeRule(`r-${i}`, testBackend(backend, [8080]));
+const host = (i: number, r: RuleConfig) => prefixHost(`r-${i}.test`, r);
 /** A config of one port and listener; `hosts` and `rules` are used as given (objects kept). */
-function config(hosts: VirtualHostConfig[], rules: RuleConfig[]): GatewayConfig {
-  const id = "gateway/default/gw/listener/http";
-  return {
-    ports: [{
-      port: 80,
-      protocol: "HTTP",
-      listeners: [{
-        id,
-        ids: [id],
-        hostname: null,
-        port: 80,
-        protocol: "HTTP",
-        virtualHosts: hosts,
-      }],
-    }],
-    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
-  };
-}
+const config = (hosts: VirtualHostConfig[], rules: RuleConfig[]) =>
+  oneListenerConfig(80, hosts, rules);
 
 function world(n: number) {
   const rules = Array.from({ length: n }, (_, i) => rule(i));

@@ -6,12 +6,16 @@
 import { assert, assertEquals } from "@std/assert";
 import { createWorkerPool, type WorkerPool } from "../../src/dataplane/worker_pool.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import type { GatewayConfig, RuleConfig, VirtualHostConfig } from "../../src/model/config.ts";
+import type { RuleConfig, VirtualHostConfig } from "../../src/model/config.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { backend } from "./_config.ts";
-import { ruleMapOf } from "../../src/model/rule_map.ts";
+import {
+  oneListenerConfig,
+  prefixHost,
+  routeRule,
+  testBackend,
+} from "../../scripts/config_fixtures.ts";
 
 /** One request on a connection of its own, so the kernel picks a worker each time. */
 async function freshGet(port: number, host: string, path: string): Promise<number> {
@@ -46,40 +50,10 @@ async function everyWorkerAnswers(
   });
 }
 
-function rule(name: string, echoPort: number): RuleConfig {
-  return {
-    id: `httproute/default/${name}/rule/0`,
-    filters: [],
-    backends: [backend("echo", [echoPort])],
-    invalidWeight: 0,
-  };
-}
-
-function host(hostname: string, r: RuleConfig, path = "/"): VirtualHostConfig {
-  return {
-    hostname,
-    matches: [{
-      id: `${r.id}/match/0`,
-      rule: r.id,
-      route: r.id.split("/").slice(1, 3).join("/"),
-      path: { type: "PathPrefix", value: path },
-      headers: [],
-      queryParams: [],
-    }],
-  };
-}
-
-function config(port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]): GatewayConfig {
-  const id = "gateway/default/gw/listener/web";
-  return {
-    ports: [{
-      port,
-      protocol: "HTTP",
-      listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
-    }],
-    rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
-  };
-}
+const rule = (name: string, echoPort: number) => routeRule(name, testBackend("echo", [echoPort]));
+const host = prefixHost;
+const config = (port: number, hosts: VirtualHostConfig[], rules: RuleConfig[]) =>
+  oneListenerConfig(port, hosts, rules, "web");
 
 Deno.test("route changes cross to both workers as deltas, each serves them, and a restarted worker gets everything", async () => {
   await using echo = startEchoBackend();
