@@ -14,6 +14,7 @@ import {
 } from "../scripts/manifests.ts";
 import { treeCpuSeconds } from "./_processes.ts";
 import { h2load } from "./_h2load.ts";
+import { nginxHttpHead } from "./_bench_setup.ts";
 
 /** The ports of one run. */
 export interface GapPorts {
@@ -26,26 +27,9 @@ export interface GapPorts {
   gwRelayed: number;
 }
 
-function nginxHead(dir: string, role: string): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx-${role}.pid;
-error_log ${dir}/nginx-${role}-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/${role}-body;
-  proxy_temp_path ${dir}/${role}-proxy;
-  fastcgi_temp_path ${dir}/${role}-fastcgi;
-  uwsgi_temp_path ${dir}/${role}-uwsgi;
-  scgi_temp_path ${dir}/${role}-scgi;
-  keepalive_requests 1000000;
-`;
-}
-
 /** The backend: one worker answering a fixed tiny body. */
 export function nginxBackendConf(dir: string, ports: GapPorts): string {
-  return nginxHead(dir, "backend") + `  server {
+  return nginxHttpHead(dir, "backend") + `  server {
     listen 127.0.0.1:${ports.backend};
     location / { default_type text/plain; return 200 "hello from the bench backend\\n"; }
   }
@@ -72,7 +56,7 @@ export function nginxGapConf(dir: string, crt: string, key: string, ports: GapPo
     "proxy_set_header X-Forwarded-Proto $scheme;",
     "}",
   ].join(" ");
-  return nginxHead(dir, "peer") +
+  return nginxHttpHead(dir, "peer") +
     `  upstream keep { server 127.0.0.1:${ports.backend}; keepalive 64; }
   server {
     listen 127.0.0.1:${ports.nginxHello} ssl http2;

@@ -25,16 +25,12 @@
  */
 // deno-lint-ignore-file no-console
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import { flag, gatewayRunArgs } from "./_bench_setup.ts";
 import { go, rigPaths } from "../scripts/conformance/rig_build.ts";
 import { grpcCall } from "../tests/_helpers/grpc_peer.ts";
 import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { type Child, freePort, requireTools, spawn, treeCpuSeconds } from "./_processes.ts";
 import { median } from "./_rounds.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const duration = flag("duration", "10");
 const rounds = Number(flag("rounds", "3"));
@@ -118,25 +114,19 @@ try {
   const gatewayPort = freePort();
   await Deno.mkdir(`${dir}/manifests`);
   await Deno.writeTextFile(`${dir}/manifests/bench.yaml`, manifests(gatewayPort, backendPort));
-  const gateway = spawn("gateway", Deno.execPath(), [
-    "run",
-    ...startTaskFlags(root),
-    ...(cpuProf === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
-    `${root}main.ts`,
-    "run",
-    "--manifests",
-    `${dir}/manifests`,
-    "--listen-host",
-    "127.0.0.1",
-    "--admin-addr",
-    `127.0.0.1:${freePort()}`,
-    "--telemetry-addr",
-    "off",
-    "--log-level",
-    "warn",
-    "--drain-delay",
-    "0s",
-  ]);
+  const gateway = spawn(
+    "gateway",
+    Deno.execPath(),
+    gatewayRunArgs({
+      checkout: root,
+      manifests: `${dir}/manifests`,
+      denoFlags: [
+        ...startTaskFlags(root),
+        ...(cpuProf === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
+      ],
+      args: ["--drain-delay", "0s"],
+    }),
+  );
   children.push(gateway);
 
   const targets = [

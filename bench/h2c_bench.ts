@@ -34,7 +34,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import { flag, gatewayRunArgs, nginxHttpHead, reportFailure } from "./_bench_setup.ts";
 import {
   type Child,
   freePort,
@@ -48,11 +48,6 @@ import {
 } from "./_processes.ts";
 import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const duration = flag("duration", "10s");
 const warmup = flag("warmup", "3s");
@@ -116,24 +111,11 @@ try {
       `${manifests}/bench.yaml`,
       benchManifests(port, backendPort, appProtocol),
     );
-    const child = spawn(name, Deno.execPath(), [
-      "run",
-      ...startTaskFlags(root),
-      `${root}main.ts`,
-      "run",
-      "--manifests",
-      manifests,
-      "--listen-host",
-      "127.0.0.1",
-      "--admin-addr",
-      `127.0.0.1:${freePort()}`,
-      "--telemetry-addr",
-      "off",
-      "--log-level",
-      "warn",
-      "--drain-delay",
-      "0s",
-    ]);
+    const child = spawn(
+      name,
+      Deno.execPath(),
+      gatewayRunArgs({ checkout: root, manifests, args: ["--drain-delay", "0s"] }),
+    );
     children.push(child);
     return { name, url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
   };
@@ -204,11 +186,7 @@ try {
   if (failed) console.log("\nFAILED: some runs saw errors (see above)");
 } catch (error) {
   failed = true;
-  console.error(`Benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
+  reportFailure("Benchmark", error, children);
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
   await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -216,20 +194,7 @@ try {
 Deno.exit(failed ? 1 : 0);
 
 function nginxConf(dir: string, role: string, servers: string): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx-${role}.pid;
-error_log ${dir}/nginx-${role}-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/${role}-body;
-  proxy_temp_path ${dir}/${role}-proxy;
-  fastcgi_temp_path ${dir}/${role}-fastcgi;
-  uwsgi_temp_path ${dir}/${role}-uwsgi;
-  scgi_temp_path ${dir}/${role}-scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
+  return nginxHttpHead(dir, role) + `  keepalive_timeout 75s;
   ${servers}
 }
 `;

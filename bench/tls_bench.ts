@@ -51,12 +51,8 @@ import {
   tlsSecretYaml,
 } from "../scripts/manifests.ts";
 import { median } from "./_rounds.ts";
+import { flag, gatewayRunArgs, nginxHttpHead, reportFailure } from "./_bench_setup.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "2000");
@@ -67,20 +63,7 @@ const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
 
 function nginxConf(dir: string, role: string, listen: string, body: string, http = ""): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx-${role}.pid;
-error_log ${dir}/nginx-${role}-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/${role}-body;
-  proxy_temp_path ${dir}/${role}-proxy;
-  fastcgi_temp_path ${dir}/${role}-fastcgi;
-  uwsgi_temp_path ${dir}/${role}-uwsgi;
-  scgi_temp_path ${dir}/${role}-scgi;
-  keepalive_requests 1000000;
-  ${http}
+  return nginxHttpHead(dir, role) + `  ${http}
   server {
     listen ${listen};
     ${body}
@@ -188,25 +171,15 @@ try {
       `${manifestDir}/bench.yaml`,
       manifests(port, mtls, backendPort, leaf.certPem, leaf.keyPem),
     );
-    const child = spawn(name, Deno.execPath(), [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      `${checkout}main.ts`,
-      "run",
-      "--manifests",
-      manifestDir,
-      "--listen-host",
-      "127.0.0.1",
-      "--admin-addr",
-      `127.0.0.1:${freePort()}`,
-      "--telemetry-addr",
-      "off",
-      "--log-level",
-      "warn",
-    ]);
+    const child = spawn(
+      name,
+      Deno.execPath(),
+      gatewayRunArgs({
+        checkout,
+        manifests: manifestDir,
+        denoFlags: ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"],
+      }),
+    );
     children.push(child);
     return { port, mtls, pid: child.process.pid };
   };
@@ -297,11 +270,7 @@ try {
   for (const line of table) console.log(line);
 } catch (error) {
   failed = true;
-  console.error(`TLS benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
+  reportFailure("TLS benchmark", error, children);
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
   await Deno.remove(dir, { recursive: true }).catch(() => {});

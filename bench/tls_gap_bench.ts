@@ -30,6 +30,7 @@ import { createTestCa } from "../tests/_helpers/certs.ts";
 import { type Child, freePort, requirePositiveInteger, requireTools, spawn } from "./_processes.ts";
 import { fewerRequests, waitForCurl200 } from "./_h2load.ts";
 import { median } from "./_rounds.ts";
+import { flag, gatewayRunArgs, reportFailure } from "./_bench_setup.ts";
 import {
   gapManifests,
   nginxBackendConf,
@@ -37,11 +38,6 @@ import {
   type Run,
   runTarget,
 } from "./_tls_gap_world.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "1500");
@@ -117,22 +113,11 @@ try {
     `${manifestDir}/bench.yaml`,
     gapManifests(ports, NAME, leaf.certPem, leaf.keyPem),
   );
-  const gateway = spawn("gateway", Deno.execPath(), [
-    "run",
-    "-A",
-    `${root}main.ts`,
-    "run",
-    "--manifests",
-    manifestDir,
-    "--listen-host",
-    "127.0.0.1",
-    "--admin-addr",
-    `127.0.0.1:${freePort()}`,
-    "--telemetry-addr",
-    "off",
-    "--log-level",
-    "warn",
-  ]);
+  const gateway = spawn(
+    "gateway",
+    Deno.execPath(),
+    gatewayRunArgs({ checkout: root, manifests: manifestDir, denoFlags: ["-A"] }),
+  );
   children.push(gateway);
   const gw = gateway.process.pid;
   const targets: GapTarget[] = [
@@ -215,11 +200,7 @@ try {
   }
 } catch (error) {
   failed = true;
-  console.error(`TLS gap benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
+  reportFailure("TLS gap benchmark", error, children);
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
   await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -34,6 +34,7 @@
  */
 // deno-lint-ignore-file no-console
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import { flag, gatewayRunArgs, reportFailure } from "./_bench_setup.ts";
 import {
   type Child,
   freePort,
@@ -51,11 +52,6 @@ import {
   type WorkerRun,
   type WorkerTarget,
 } from "./_workers_measure.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const workers = Number(flag("workers", "2"));
 const budgetCpus = Number(flag("budget", "0.15"));
@@ -97,27 +93,18 @@ try {
     await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
     const budget = createCpuBudget(`serval-bench-${Deno.pid}-${port}`, budgetCpus * count);
     budgets.push(budget);
-    const [command, args] = budget.wrap(Deno.execPath(), [
-      "run",
-      ...startTaskFlags(checkout),
-      ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
-      `${checkout}main.ts`,
-      "run",
-      "--manifests",
-      manifests,
-      "--listen-host",
-      "127.0.0.1",
-      "--admin-addr",
-      `127.0.0.1:${freePort()}`,
-      "--telemetry-addr",
-      "off",
-      "--log-level",
-      "warn",
-      "--drain-delay",
-      "0s",
-      "--workers",
-      String(count),
-    ]);
+    const [command, args] = budget.wrap(
+      Deno.execPath(),
+      gatewayRunArgs({
+        checkout,
+        manifests,
+        denoFlags: [
+          ...startTaskFlags(checkout),
+          ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
+        ],
+        args: ["--drain-delay", "0s", "--workers", String(count)],
+      }),
+    );
     const child = spawn(`gateway ${port} (${count} workers)`, command, args);
     children.push(child);
     return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid, budget };
@@ -211,11 +198,7 @@ try {
   if (baseline !== "") ratio(`baseline ${workers} workers`, "baseline 1 worker");
 } catch (error) {
   failed = true;
-  console.error(`Workers benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
+  reportFailure("Workers benchmark", error, children);
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
   await Promise.allSettled(budgets.map((b) => b.remove()));

@@ -1,0 +1,82 @@
+/**
+ * Setup the process benchmarks share: their `--name value` flags, the head
+ * of a one-worker nginx configuration, the command line of a gateway
+ * process serving a manifest directory, and the report of a failed run.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import { type Child, freePort } from "./_processes.ts";
+
+/** The value after `--<name>` on the command line, or `fallback`. */
+export function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+/**
+ * An nginx configuration's head up to inside its `http` block: one worker in
+ * the foreground, its pid, logs and temporary files under `dir` named by
+ * `role`, no access log, and keep-alive connections that are never retired.
+ */
+export function nginxHttpHead(dir: string, role: string): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx-${role}.pid;
+error_log ${dir}/nginx-${role}-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/${role}-body;
+  proxy_temp_path ${dir}/${role}-proxy;
+  fastcgi_temp_path ${dir}/${role}-fastcgi;
+  uwsgi_temp_path ${dir}/${role}-uwsgi;
+  scgi_temp_path ${dir}/${role}-scgi;
+  keepalive_requests 1000000;
+`;
+}
+
+/** A gateway process for {@linkcode gatewayRunArgs}. */
+export interface GatewayRun {
+  /** The checkout whose `main.ts` runs, ending in `/`. */
+  checkout: string;
+  /** Its manifest directory. */
+  manifests: string;
+  /** Deno's flags before `main.ts`. Default: the checkout's start task's. */
+  denoFlags?: string[];
+  /** Gateway flags after the common ones. */
+  args?: string[];
+}
+
+/**
+ * The arguments of `deno` for a gateway serving `manifests` on 127.0.0.1,
+ * its admin on a free port, no telemetry listener, warnings only.
+ */
+export function gatewayRunArgs(run: GatewayRun): string[] {
+  return [
+    "run",
+    ...(run.denoFlags ?? startTaskFlags(run.checkout)),
+    `${run.checkout}main.ts`,
+    "run",
+    "--manifests",
+    run.manifests,
+    "--listen-host",
+    "127.0.0.1",
+    "--admin-addr",
+    `127.0.0.1:${freePort()}`,
+    "--telemetry-addr",
+    "off",
+    "--log-level",
+    "warn",
+    ...(run.args ?? []),
+  ];
+}
+
+/** Says why `what` failed, with the end of each child's stderr. */
+export function reportFailure(what: string, error: unknown, children: readonly Child[]): void {
+  console.error(`${what} failed: ${(error as Error).message}`);
+  for (const c of children) {
+    const tail = (c as unknown as { stderrTail: string }).stderrTail;
+    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
+  }
+}
