@@ -57,6 +57,19 @@ current-context: fake
   return createKubeClient(await loadKubeconfigFile(path, { tokenReloadMs: 60_000 }));
 }
 
+/** A route's `status.parents` entry of another controller, which ours must leave as it is. */
+export const OTHER_PARENT = {
+  parentRef: { name: "their-gw" },
+  controllerName: "example.com/other",
+  conditions: [{
+    type: "Accepted",
+    status: "True",
+    reason: "Accepted",
+    message: "",
+    lastTransitionTime: "2020-01-01T00:00:00Z",
+  }],
+};
+
 /** Namespace object. */
 export function namespace(name: string, labels: Record<string, string> = {}) {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };

@@ -11,24 +11,13 @@ import {
   gateway,
   gatewayClass,
   httpRoute,
+  OTHER_PARENT,
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
 
 const GW = "gateway.networking.k8s.io/v1";
 type Obj = Record<string, unknown>;
 type Conditions = { type: string; status: string; reason: string }[];
-
-const OTHER_PARENT = {
-  parentRef: { name: "their-gw" },
-  controllerName: "example.com/other",
-  conditions: [{
-    type: "Accepted",
-    status: "True",
-    reason: "Accepted",
-    message: "",
-    lastTransitionTime: "2020-01-01T00:00:00Z",
-  }],
-};
 
 function listenerSet(name = "ls", parent = "gw") {
   return {

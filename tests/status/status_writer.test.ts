@@ -14,6 +14,7 @@ import {
   gateway,
   gatewayClass,
   httpRoute,
+  OTHER_PARENT,
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
 import { ruleMapOf } from "../../src/model/rule_map.ts";
@@ -59,18 +60,6 @@ function routeStatus(): ObjectStatus {
     },
   };
 }
-
-const OTHER_PARENT = {
-  parentRef: { name: "their-gw" },
-  controllerName: "example.com/other",
-  conditions: [{
-    type: "Accepted",
-    status: "True",
-    reason: "Accepted",
-    message: "",
-    lastTransitionTime: "2020-01-01T00:00:00Z",
-  }],
-};
 
 async function setup(writerOptions: Partial<StatusWriterOptions> = {}) {
   const kube = await startFakeKube();
