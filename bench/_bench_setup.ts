@@ -1,12 +1,12 @@
 /**
  * Setup the process benchmarks share: their `--name value` flags, the head
- * of a one-worker nginx configuration, the command line of a gateway
+ * of a one-worker nginx configuration and its start, the command line of a gateway
  * process serving a manifest directory, and the report of a failed run.
  * @module
  */
 // deno-lint-ignore-file no-console
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
-import { type Child, freePort } from "./_processes.ts";
+import { type Child, freePort, spawn } from "./_processes.ts";
 
 /** The value after `--<name>` on the command line, or `fallback`. */
 export function flag(name: string, fallback: string): string {
@@ -34,6 +34,21 @@ http {
   scgi_temp_path ${dir}/${role}-scgi;
   keepalive_requests 1000000;
 `;
+}
+
+/**
+ * Writes `conf` to `dir/nginx-<role>.conf` and starts nginx with it, its
+ * prefix `dir` and its startup errors in `errorLog`.
+ */
+export function startNginx(
+  dir: string,
+  role: string,
+  conf: string,
+  errorLog = `${dir}/${role}.log`,
+): Child {
+  const path = `${dir}/nginx-${role}.conf`;
+  Deno.writeTextFileSync(path, conf);
+  return spawn(`nginx ${role}`, "nginx", ["-p", dir, "-c", path, "-e", errorLog]);
 }
 
 /** A gateway process for {@linkcode gatewayRunArgs}. */

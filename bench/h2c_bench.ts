@@ -34,7 +34,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { flag, gatewayRunArgs, nginxHttpHead, reportFailure } from "./_bench_setup.ts";
+import { flag, gatewayRunArgs, nginxHttpHead, reportFailure, startNginx } from "./_bench_setup.ts";
 import {
   type Child,
   freePort,
@@ -68,29 +68,20 @@ try {
   const grpcPassPort = freePort();
   const grpcPassNginxPort = freePort();
   const proxyPassPort = freePort();
-  const startNginx = (role: string, servers: string): number => {
-    const path = `${dir}/nginx-${role}.conf`;
-    Deno.writeTextFileSync(path, nginxConf(dir, role, servers));
-    const child = spawn(`nginx ${role}`, "nginx", [
-      "-p",
-      dir,
-      "-c",
-      path,
-      "-e",
-      `${dir}/${role}.log`,
-    ]);
+  const nginx = (role: string, servers: string): number => {
+    const child = startNginx(dir, role, nginxConf(dir, role, servers));
     children.push(child);
     return child.process.pid;
   };
   children.push(spawn("backend", Deno.execPath(), ["eval", backendScript(backendPort)]));
-  startNginx(
+  nginx(
     "backend",
     `server {
     listen 127.0.0.1:${nginxBackendPort} http2;
     location / { default_type text/plain; return 200 "hello from the bench backend"; }
   }`,
   );
-  const proxyPid = startNginx(
+  const proxyPid = nginx(
     "proxy",
     `upstream h1 { server 127.0.0.1:${backendPort}; keepalive 64; }
   upstream h2 { server 127.0.0.1:${backendPort}; keepalive 64; }

@@ -51,7 +51,7 @@ import {
   tlsSecretYaml,
 } from "../scripts/manifests.ts";
 import { median } from "./_rounds.ts";
-import { flag, gatewayRunArgs, nginxHttpHead, reportFailure } from "./_bench_setup.ts";
+import { flag, gatewayRunArgs, nginxHttpHead, reportFailure, startNginx } from "./_bench_setup.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
 
 const requests = flag("requests", "20000");
@@ -120,14 +120,10 @@ try {
   const caFile = `${ca.dir}/ca.crt`;
   const [backendPort, nginxPort] = [freePort(), freePort()];
 
-  const startNginx = async (role: string, conf: string) => {
-    const path = `${dir}/nginx-${role}.conf`;
-    await Deno.writeTextFile(path, conf);
-    children.push(
-      spawn(`nginx ${role}`, "nginx", ["-p", dir, "-c", path, "-e", `${dir}/nginx-${role}.log`]),
-    );
+  const nginx = (role: string, conf: string) => {
+    children.push(startNginx(dir, role, conf, `${dir}/nginx-${role}.log`));
   };
-  await startNginx(
+  nginx(
     "backend",
     nginxConf(
       dir,
@@ -136,7 +132,7 @@ try {
       'location / { default_type text/plain; return 200 "hello from the bench backend\\n"; }',
     ),
   );
-  await startNginx(
+  nginx(
     "tls",
     nginxConf(
       dir,

@@ -30,7 +30,7 @@ import { createTestCa } from "../tests/_helpers/certs.ts";
 import { type Child, freePort, requirePositiveInteger, requireTools, spawn } from "./_processes.ts";
 import { fewerRequests, waitForCurl200 } from "./_h2load.ts";
 import { median } from "./_rounds.ts";
-import { flag, gatewayRunArgs, reportFailure } from "./_bench_setup.ts";
+import { flag, gatewayRunArgs, reportFailure, startNginx } from "./_bench_setup.ts";
 import {
   gapManifests,
   nginxBackendConf,
@@ -77,23 +77,14 @@ try {
     gwDirect: freePort(),
     gwRelayed: freePort(),
   };
-  const startNginx = async (role: string, text: string) => {
-    const conf = `${dir}/nginx-${role}.conf`;
-    await Deno.writeTextFile(conf, text);
-    const child = spawn(`nginx ${role}`, "nginx", [
-      "-p",
-      dir,
-      "-c",
-      conf,
-      "-e",
-      `${dir}/${role}.log`,
-    ]);
+  const nginx = (role: string, conf: string) => {
+    const child = startNginx(dir, role, conf);
     children.push(child);
     return child.process.pid;
   };
-  await startNginx("backend", nginxBackendConf(dir, ports));
+  nginx("backend", nginxBackendConf(dir, ports));
   // The peer's pid is its master; the CPU count takes in its one worker.
-  const ngx = await startNginx("peer", nginxGapConf(dir, crt, key, ports));
+  const ngx = nginx("peer", nginxGapConf(dir, crt, key, ports));
   const server = (name: string, mode: string, port: number) => {
     const child = spawn(name, Deno.execPath(), [
       "run",
