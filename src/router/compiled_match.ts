@@ -52,40 +52,70 @@ export function compileFullMatch(pattern: string): RegExp {
  * whole table down.
  */
 export function compileMatch(config: MatchConfig): CompiledMatch {
-  const { pathRegex, headers, queryParams, brokenReason } = compileConditions(config);
-  const prefix = config.path.type === "PathPrefix" ? config.path.value.replace(/\/+$/, "") : "";
-  const { method } = config;
+  return Object.freeze(new Match(config));
+}
 
-  const testPath = (path: string): boolean => {
-    switch (config.path.type) {
+const NO_CONDITIONS: readonly StringCondition[] = Object.freeze([]);
+
+/**
+ * A compiled match as one object whose methods live on the prototype: the
+ * table keeps one per match (thousands), and three closures over a shared
+ * scope cost about twice the bytes of these fields.
+ */
+class Match implements CompiledMatch {
+  readonly config: MatchConfig;
+  readonly prefix: string;
+  readonly brokenReason: string | undefined;
+  readonly #method: string | undefined;
+  readonly #pathRegex: RegExp | undefined;
+  readonly #headers: readonly StringCondition[];
+  readonly #queryParams: readonly StringCondition[];
+
+  constructor(config: MatchConfig) {
+    const { pathRegex, headers, queryParams, brokenReason } = compileConditions(config);
+    this.config = config;
+    this.prefix = config.path.type === "PathPrefix" ? config.path.value.replace(/\/+$/, "") : "";
+    this.brokenReason = brokenReason;
+    this.#method = config.method;
+    this.#pathRegex = pathRegex;
+    this.#headers = headers.length > 0 ? headers : NO_CONDITIONS;
+    this.#queryParams = queryParams.length > 0 ? queryParams : NO_CONDITIONS;
+  }
+
+  testPath(path: string): boolean {
+    const prefix = this.prefix;
+    switch (this.config.path.type) {
       case "Exact":
-        return path === config.path.value;
+        return path === this.config.path.value;
       case "PathPrefix":
         return prefix === "" || path === prefix ||
           (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f);
       case "RegularExpression":
-        return pathRegex !== undefined && pathRegex.test(path);
+        return this.#pathRegex !== undefined && this.#pathRegex.test(path);
     }
-  };
+  }
 
-  const testRest = (request: RouteRequest, query: LazyQuery): boolean => {
-    if (brokenReason !== undefined) return false;
+  testRest(request: RouteRequest, query: LazyQuery): boolean {
+    if (this.brokenReason !== undefined) return false;
+    const method = this.#method;
     if (method !== undefined && request.method !== method) return false;
-    for (const h of headers) {
+    for (const h of this.#headers) {
       const actual = request.headers.get(h.name);
       if (actual === null || !stringHolds(h, actual)) return false;
     }
-    for (const q of queryParams) {
+    for (const q of this.#queryParams) {
       const actual = query.get(q.name);
       if (actual === undefined || !stringHolds(q, actual)) return false;
     }
     return true;
-  };
+  }
 
-  const diagnose = (request: RouteRequest, query: LazyQuery): MismatchReason[] => {
+  diagnose(request: RouteRequest, query: LazyQuery): MismatchReason[] {
     const reasons: MismatchReason[] = [];
+    const { config, brokenReason } = this;
+    const method = this.#method;
     if (brokenReason !== undefined) reasons.push({ field: "config", message: brokenReason });
-    if (!testPath(request.path)) {
+    if (!this.testPath(request.path)) {
       reasons.push({
         field: "path",
         message: `Path "${request.path}" does not match ${config.path.type} "${config.path.value}"`,
@@ -97,18 +127,16 @@ export function compileMatch(config: MatchConfig): CompiledMatch {
         message: `Method ${request.method} differs from ${method}`,
       });
     }
-    for (const h of headers) {
+    for (const h of this.#headers) {
       const reason = describe("Header", h, request.headers.get(h.name) ?? undefined);
       if (reason) reasons.push({ field: "header", name: h.name, message: reason });
     }
-    for (const q of queryParams) {
+    for (const q of this.#queryParams) {
       const reason = describe("Query parameter", q, query.get(q.name));
       if (reason) reasons.push({ field: "queryParam", name: q.name, message: reason });
     }
     return reasons;
-  };
-
-  return Object.freeze({ config, prefix, brokenReason, testPath, testRest, diagnose });
+  }
 }
 
 /** The regular expressions and first-by-name conditions of `config`, and why any is broken. */

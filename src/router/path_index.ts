@@ -17,9 +17,27 @@ export interface IndexedMatch<R> {
 }
 
 interface PrefixNode<R> {
-  entries: IndexedMatch<R>[];
-  children: Map<string, PrefixNode<R>>;
+  entries: readonly IndexedMatch<R>[];
+  /** Absent until a longer prefix passes through: most nodes are leaves. */
+  children: Map<string, PrefixNode<R>> | undefined;
 }
+
+/**
+ * `entry` added to `list`: a list's first entry makes a list of one. A list
+ * grown by `push` from empty keeps room for 17 entries, and a host of one
+ * route (the common case, thousands of hosts) has lists of one.
+ */
+function appended<R>(
+  list: readonly IndexedMatch<R>[] | undefined,
+  entry: IndexedMatch<R>,
+): readonly IndexedMatch<R>[] {
+  if (list === undefined || list.length === 0) return [entry];
+  // A list of one or more was made here (never the shared empty one).
+  (list as IndexedMatch<R>[]).push(entry);
+  return list;
+}
+
+const NONE: readonly IndexedMatch<never>[] = Object.freeze([]);
 
 /**
  * Exact paths live in a `Map`, PathPrefix matches in a trie of path segments
@@ -31,18 +49,19 @@ interface PrefixNode<R> {
  * because every match skipped by the index fails its path condition.
  */
 export class PathIndex<R> {
-  readonly #exact = new Map<string, IndexedMatch<R>[]>();
-  readonly #root: PrefixNode<R> = { entries: [], children: new Map() };
-  readonly #regex: IndexedMatch<R>[] = [];
+  // Made at the first entry of their kind: an empty Map costs 192 bytes, and
+  // most hosts have one PathPrefix match and no exact or regex ones.
+  #exact: Map<string, readonly IndexedMatch<R>[]> | undefined;
+  readonly #root: PrefixNode<R> = { entries: NONE, children: undefined };
+  #regex: readonly IndexedMatch<R>[] = NONE;
 
   /** Add a match; matches must be added in precedence order. */
   add(entry: IndexedMatch<R>): void {
     const { path } = entry.compiled.config;
     switch (path.type) {
       case "Exact": {
-        const list = this.#exact.get(path.value);
-        if (list) list.push(entry);
-        else this.#exact.set(path.value, [entry]);
+        this.#exact ??= new Map();
+        this.#exact.set(path.value, appended(this.#exact.get(path.value), entry));
         return;
       }
       case "PathPrefix": {
@@ -52,19 +71,20 @@ export class PathIndex<R> {
         let node = this.#root;
         if (prefix !== "") {
           for (const segment of prefix.slice(1).split("/")) {
+            node.children ??= new Map();
             let child = node.children.get(segment);
             if (!child) {
-              child = { entries: [], children: new Map() };
+              child = { entries: NONE, children: undefined };
               node.children.set(segment, child);
             }
             node = child;
           }
         }
-        node.entries.push(entry);
+        node.entries = appended(node.entries, entry);
         return;
       }
       case "RegularExpression":
-        this.#regex.push(entry);
+        this.#regex = appended(this.#regex, entry);
         return;
     }
   }
@@ -72,8 +92,8 @@ export class PathIndex<R> {
   /** The first match in precedence order that `request` satisfies. */
   find(request: RouteRequest, query: LazyQuery): R | undefined {
     const path = request.path;
-    const lists: IndexedMatch<R>[][] = [];
-    const exact = this.#exact.get(path);
+    const lists: (readonly IndexedMatch<R>[])[] = [];
+    const exact = this.#exact?.get(path);
     if (exact) lists.push(exact);
     let node = this.#root;
     if (node.entries.length > 0) lists.push(node.entries);
@@ -81,7 +101,7 @@ export class PathIndex<R> {
     for (let start = 1; start < path.length;) {
       let end = path.indexOf("/", start);
       if (end === -1) end = path.length;
-      const child = node.children.get(path.slice(start, end));
+      const child = node.children?.get(path.slice(start, end));
       if (!child) break;
       node = child;
       if (node.entries.length > 0) lists.push(node.entries);
