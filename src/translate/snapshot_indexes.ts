@@ -24,6 +24,8 @@ export function lookupKey(namespace: string | undefined, name: string): string {
 /** One list indexed by a key of each object; the last object of a key wins. */
 class ListIndex<T extends KubeObject> {
   #list: readonly T[] | undefined;
+  /** How many objects of the list have a key (counted as they come and go). */
+  #keyed = 0;
   readonly byKey = new Map<string, T>();
 
   constructor(readonly keyOf: (object: T) => string | undefined) {}
@@ -39,27 +41,26 @@ class ListIndex<T extends KubeObject> {
       for (const object of walked.gone) this.#delete(object);
       for (const object of walked.upserts) this.#set(object);
       // A key twice in the list (no store does that): the walk cannot tell which wins.
-      if (this.byKey.size === this.#keyed(list)) return walked;
+      if (this.byKey.size === this.#keyed) return walked;
     }
     this.byKey.clear();
+    this.#keyed = 0;
     for (const object of list) this.#set(object);
     return undefined;
   }
 
-  #keyed(list: readonly T[]): number {
-    let n = 0;
-    for (const object of list) if (this.keyOf(object) !== undefined) n++;
-    return n;
-  }
-
   #set(object: T): void {
     const key = this.keyOf(object);
-    if (key !== undefined) this.byKey.set(key, object);
+    if (key === undefined) return;
+    this.#keyed++;
+    this.byKey.set(key, object);
   }
 
   #delete(object: T): void {
     const key = this.keyOf(object);
-    if (key !== undefined && this.byKey.get(key) === object) this.byKey.delete(key);
+    if (key === undefined) return;
+    this.#keyed--;
+    if (this.byKey.get(key) === object) this.byKey.delete(key);
   }
 }
 
