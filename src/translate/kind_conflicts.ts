@@ -8,7 +8,8 @@
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
 import { compareByAgeThenName, compareByName } from "./context.ts";
-import { intersects, type PendingParent } from "./attach_routes.ts";
+import type { PendingParent } from "./attach_routes.ts";
+import { HostnameIndex } from "./hostname_index.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import { exactList } from "../model/exact_list.ts";
 
@@ -27,10 +28,20 @@ export interface Candidate {
 
 const isGrpc = (route: HTTPRoute) => route.kind as string === "GRPCRoute";
 
-/** Candidates on one listener, by kind: route → the hostnames of each of its attachments there. */
+/**
+ * The candidates of one kind on one listener: route → the hostnames of each
+ * of its attachments there, and those by hostname once a route of the other
+ * kind asked (kept while the other kind is there).
+ */
+interface KindSide<R> {
+  routes: Map<R, string[][]>;
+  index?: HostnameIndex<R>;
+}
+
+/** Candidates on one listener, by kind. */
 interface ListenerCandidates<R> {
-  http: Map<R, string[][]>;
-  grpc: Map<R, string[][]>;
+  http: KindSide<R>;
+  grpc: KindSide<R>;
 }
 
 /** Each listener's candidates; see the module doc. */
@@ -43,23 +54,33 @@ export class KindCandidates<R extends Candidate> {
     for (const { listener, hostnames } of record.candidates) {
       let both = this.#byListener.get(listener);
       if (both === undefined) {
-        this.#byListener.set(listener, both = { http: new Map(), grpc: new Map() });
+        this.#byListener.set(
+          listener,
+          both = { http: { routes: new Map() }, grpc: { routes: new Map() } },
+        );
       }
-      const routes = grpc ? both.grpc : both.http;
-      const lists = routes.get(record);
-      if (lists === undefined) routes.set(record, [hostnames]);
+      const side = grpc ? both.grpc : both.http;
+      const lists = side.routes.get(record);
+      if (lists === undefined) side.routes.set(record, [hostnames]);
       else lists.push(hostnames);
+      side.index?.add(record, hostnames);
     }
   }
 
   /** Unregisters what `add(record)` registered. */
   remove(record: R): void {
     const grpc = isGrpc(record.route);
-    for (const { listener } of record.candidates) {
+    for (const { listener, hostnames } of record.candidates) {
       const both = this.#byListener.get(listener);
       if (both === undefined) continue;
-      (grpc ? both.grpc : both.http).delete(record);
-      if (both.http.size === 0 && both.grpc.size === 0) this.#byListener.delete(listener);
+      const [side, other] = grpc ? [both.grpc, both.http] : [both.http, both.grpc];
+      side.routes.delete(record);
+      side.index?.remove(record, hostnames);
+      // Nothing of this kind is left to ask the other kind's index.
+      if (side.routes.size === 0) other.index = undefined;
+      if (both.http.routes.size === 0 && both.grpc.routes.size === 0) {
+        this.#byListener.delete(listener);
+      }
     }
   }
 
@@ -99,12 +120,20 @@ export class KindCandidates<R extends Candidate> {
     for (const { listener, hostnames } of record.candidates) {
       const both = this.#byListener.get(listener);
       const others = both === undefined ? undefined : grpc ? both.http : both.grpc;
-      if (others === undefined) continue;
-      for (const [other, lists] of others) {
-        if (lists.some((theirs) => intersects(hostnames, theirs))) found(other, listener);
+      if (others === undefined || others.routes.size === 0) continue;
+      // Thousands of HTTPRoutes beside a few GRPCRoutes: looked up, not compared one by one.
+      const index = others.index ??= indexOf(others.routes);
+      for (const hostname of hostnames) {
+        index.forEachMeeting(hostname, (other) => found(other, listener));
       }
     }
   }
+}
+
+function indexOf<R>(routes: ReadonlyMap<R, string[][]>): HostnameIndex<R> {
+  const index = new HostnameIndex<R>();
+  for (const [route, lists] of routes) for (const hostnames of lists) index.add(route, hostnames);
+  return index;
 }
 
 /**
