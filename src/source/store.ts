@@ -124,6 +124,13 @@ class ObjectStore implements Store {
   readonly #holdoff: Holdoff;
   readonly #clock: Clock;
   #version = 0;
+  /**
+   * Each kind's list as the last snapshot handed it out, until that kind
+   * changes: an unchanged kind is the very same array in the next snapshot,
+   * so a change costs its own kind's copy, and `translate` passes the others
+   * by with one comparison instead of walking thousands of objects.
+   */
+  readonly #lists = new Map<ResourceKind, readonly GatewayResource[]>();
   /** The first change not signalled yet. */
   #changedAt: number | undefined;
   #lastSignal: { changedAt: number; signalledAt: number } | undefined;
@@ -150,6 +157,7 @@ class ObjectStore implements Store {
     const old = map.get(key);
     if (old && sameObject(old, object)) return false;
     map.set(key, object);
+    this.#lists.delete(object.kind);
     if (!old || !sameForTranslate(old, object)) this.#changed();
     else this.#quiet(object);
     return true;
@@ -157,7 +165,10 @@ class ObjectStore implements Store {
 
   delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean {
     const removed = this.#mapOf(kind).delete(keyOf(namespace, name));
-    if (removed) this.#changed();
+    if (removed) {
+      this.#lists.delete(kind);
+      this.#changed();
+    }
     return removed;
   }
 
@@ -177,6 +188,7 @@ class ObjectStore implements Store {
     }
     if (!differs) return false;
     this.#byKind.set(kind, next);
+    this.#lists.delete(kind);
     if (matters) this.#changed();
     for (const o of quiet) this.#quiet(o);
     return true;
@@ -203,8 +215,13 @@ class ObjectStore implements Store {
   }
 
   snapshot(): Snapshot {
-    const all = <T>(kind: ResourceKind) =>
-      Object.freeze([...this.#mapOf(kind).values()]) as readonly T[];
+    const all = <T>(kind: ResourceKind) => {
+      let list = this.#lists.get(kind);
+      if (list === undefined) {
+        this.#lists.set(kind, list = Object.freeze([...this.#mapOf(kind).values()]));
+      }
+      return list as readonly T[];
+    };
     return Object.freeze({
       gatewayClasses: all("GatewayClass"),
       gateways: all("Gateway"),

@@ -73,3 +73,38 @@ Deno.test("changes after slow rebuilds that keep coming share one signal after t
   assertEquals(signals[2], { at: 24, changedAt: 16, signalledAt: 24 });
   store.close();
 });
+
+Deno.test("a snapshot hands back the very list of each kind that did not change since the last", () => {
+  const store = createStore();
+  const service = (name: string, version: string) =>
+    ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: "default", resourceVersion: version },
+      spec: {},
+    }) as GatewayResource;
+  store.upsert(route("a", "1"));
+  store.upsert(service("s", "1"));
+  const first = store.snapshot();
+  const same = store.snapshot();
+  assertEquals([same.httpRoutes === first.httpRoutes, same.services === first.services], [
+    true,
+    true,
+  ]);
+  store.upsert(route("b", "1"));
+  const second = store.snapshot();
+  assertEquals(second.httpRoutes === first.httpRoutes, false);
+  assertEquals(second.httpRoutes.map((r) => r.metadata.name), ["a", "b"]);
+  assertEquals(second.services === first.services, true);
+  // A new version translate cannot tell apart is still a new list: it holds the new object.
+  store.upsert({ ...route("a", "2"), status: { parents: [] } } as GatewayResource);
+  const third = store.snapshot();
+  assertEquals(third.httpRoutes === second.httpRoutes, false);
+  assertEquals(third.httpRoutes[0].metadata.resourceVersion, "2");
+  store.delete("Service", "default", "s");
+  store.replaceKind("HTTPRoute", [route("c", "1")]);
+  const fourth = store.snapshot();
+  assertEquals([fourth.services.length, fourth.httpRoutes.map((r) => r.metadata.name)], [0, ["c"]]);
+  assertEquals(Object.isFrozen(fourth.httpRoutes), true);
+  store.close();
+});
