@@ -2,7 +2,7 @@
  * Where the Kubernetes API is and how to authenticate to it: in-cluster
  * (ServiceAccount files) or a kubeconfig file.
  *
- * Kubeconfig files are parsed here with the `yaml` package rather than with
+ * Kubeconfig files are parsed here (`simple_yaml.ts`, else the `yaml` package) rather than with
  * `@kubernetes/client-node`'s `KubeConfig`: the fields we honour (server, CA,
  * `insecure-skip-tls-verify`, client certificate and key, token, token file,
  * `exec` credential plugins, context namespace) are a few lines to read, and
@@ -22,6 +22,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
 import { execTokenSource, parseExecConfig, runExecPlugin } from "./exec_credential.ts";
+import { parseSimpleYaml } from "./simple_yaml.ts";
 
 /** Default ServiceAccount mount of a pod. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -163,9 +164,10 @@ export async function loadKubeconfigFile(
 type Entry = { doc: Record<string, unknown>; dir: string };
 
 /**
- * Parses a kubeconfig: JSON (which is YAML too) directly, YAML with the
- * `yaml` package, loaded on first use so that a gateway running in-cluster or
- * from a JSON kubeconfig never loads it (it is a sizeable part of start-up).
+ * Parses a kubeconfig: JSON (which is YAML too) directly, the plain YAML
+ * tools write with `simple_yaml.ts`, anything else with the `yaml` package,
+ * loaded on first use: it is CommonJS and brings Node's module loader up
+ * with it, a sizeable part of start-up before the first list request.
  */
 async function parseKubeconfig(text: string): Promise<unknown> {
   if (text.trimStart().startsWith("{")) {
@@ -175,6 +177,8 @@ async function parseKubeconfig(text: string): Promise<unknown> {
       // Not JSON after all (a YAML flow mapping, say): the YAML parser decides.
     }
   }
+  const simple = parseSimpleYaml(text);
+  if (simple !== undefined) return simple;
   const { parse } = await import("yaml");
   return parse(text);
 }
