@@ -125,9 +125,9 @@ export function commitRoute(
 ): CommittedRoute {
   const { memo, options } = inputs;
   const invalid = allRulesInvalid(compiled);
-  const entries: RouteParentStatus[] = [];
   const attachments: Attachment[] = [];
-  parents.forEach(({ ref, gatewayName, attached }, index) => {
+  // Mapped, not pushed: the memo and the route's status keep the list.
+  const entries = parents.map(({ ref, gatewayName, attached }, index): RouteParentStatus => {
     let accepted = attached.accepted;
     if (accepted.ok && invalid) accepted = { ok: false, ...invalid };
     if (!accepted.ok) {
@@ -144,7 +144,7 @@ export function commitRoute(
     // The same compiled route means the same spec, so its nth parent is the same ref.
     const signature = memo &&
       `${index}|${accepted.ok}|${accepted.reason}|${accepted.message}|${generation}`;
-    entries.push(memo ? memo.parentStatus(compiled, signature!, build) : build());
+    return memo ? memo.parentStatus(compiled, signature!, build) : build();
   });
   const status = () => routeStatus(route, entries);
   return {
