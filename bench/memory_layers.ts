@@ -16,7 +16,7 @@
  */
 // deno-lint-ignore-file no-console
 import { createStore } from "../src/source/store.ts";
-import { validateKubeObject } from "../src/source/kube_validate.ts";
+import { internedValidator, validateKubeObject } from "../src/source/kube_validate.ts";
 import { translate } from "../src/translate/translate.ts";
 import { TranslateMemo } from "../src/translate/translate_memo.ts";
 import { createRouteTableCompiler } from "../src/router/compile_route_table.ts";
@@ -63,8 +63,11 @@ function fromWire(object: Record<string, unknown>, status?: unknown): Record<str
   return JSON.parse(JSON.stringify(wire));
 }
 
+// As the Kubernetes source validates: one table of interned strings for every kind.
+const validate = internedValidator(validateKubeObject);
+
 function accept(raw: Record<string, unknown>): GatewayResource {
-  const outcome = validateKubeObject(raw);
+  const outcome = validate(raw);
   if (!outcome.ok) throw new Error(`Cannot validate: ${JSON.stringify(outcome.problems)}`);
   return outcome.object;
 }

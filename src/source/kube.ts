@@ -23,7 +23,7 @@ import { createKindWatcher } from "./kube_watch.ts";
 import type { ObjectValidator } from "./kube_objects.ts";
 import type { KindSyncState, Source } from "./source.ts";
 import type { Store } from "./store.ts";
-import { validateKubeObject } from "./kube_validate.ts";
+import { internedValidator, validateKubeObject } from "./kube_validate.ts";
 
 /** Options of {@linkcode createKubeSource}. */
 export interface KubeSourceOptions {
@@ -32,7 +32,7 @@ export interface KubeSourceOptions {
   logger: Logger;
   /** The one store the runtime made; the source writes every object here. */
   store: Store;
-  /** Default: {@linkcode validateKubeObject}. */
+  /** Default: {@linkcode validateKubeObject}, its objects' strings interned. */
   validate?: ObjectValidator;
   timing?: KubeWatchTiming;
   /** Default {@linkcode WATCHED_KINDS}. */
@@ -51,12 +51,14 @@ export interface KubeSourceOptions {
 export function createKubeSource(options: KubeSourceOptions): Source {
   const { store } = options;
   const logger = options.logger.child({ component: "kube-source" });
+  // One validator for every kind: one table of the strings they share.
+  const validate = options.validate ?? internedValidator(validateKubeObject);
   const watchers: KindWatcher[] = (options.kinds ?? WATCHED_KINDS).map((kind) =>
     createKindWatcher({
       kind,
       client: options.client,
       store,
-      validate: options.validate ?? validateKubeObject,
+      validate,
       logger,
       timing: options.timing,
       random: options.random,

@@ -14,7 +14,8 @@
  */
 import { validateResource } from "../resources/validate.ts";
 import type { Problem } from "../model/config.ts";
-import type { ValidationOutcome } from "./kube_objects.ts";
+import type { ObjectValidator, ValidationOutcome } from "./kube_objects.ts";
+import { StringInterner } from "./string_interner.ts";
 
 /** Validates one object from a list or a watch event. */
 export function validateKubeObject(raw: unknown): ValidationOutcome {
@@ -43,5 +44,27 @@ export function validateKubeObject(raw: unknown): ValidationOutcome {
       ...(e.field ? { field: e.field } : {}),
       message: e.message,
     })),
+  };
+}
+
+/**
+ * `validate`, with the strings of each accepted object interned
+ * (`string_interner.ts`): one validator, so one table, for every kind of a source.
+ *
+ * @example
+ * ```ts
+ * import { internedValidator, validateKubeObject } from "./kube_validate.ts";
+ * const validate = internedValidator(validateKubeObject);
+ * validate({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } }).ok; // true
+ * ```
+ */
+export function internedValidator(
+  validate: ObjectValidator,
+  interner: StringInterner = new StringInterner(),
+): ObjectValidator {
+  return (raw) => {
+    const outcome = validate(raw);
+    if (outcome.ok) interner.internAll(outcome.object);
+    return outcome;
   };
 }
