@@ -47,6 +47,8 @@ export interface MemoryOptions {
 export interface MemoryRun {
   /** RSS parts after the probes, after half of the changes, after all. */
   rss: RssParts[];
+  /** RSS parts every {@linkcode SAMPLE_EVERY} changes over the second half of the changes. */
+  lastHalf: RssParts[];
   /** V8 heap used / committed at the end (the gateway's /metrics), MiB. */
   heap: { used: number; total: number };
   /** After a full GC (with the inspector), MiB. */
@@ -54,6 +56,9 @@ export interface MemoryRun {
   /** The heap snapshot written, if any. */
   snapshot?: string;
 }
+
+/** How often RSS is read over the last half of the changes (one reading is one GC phase). */
+const SAMPLE_EVERY = 25;
 
 /** Runs one configuration; every socket is on 127.0.0.1. */
 export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
@@ -83,15 +88,18 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       await probeUntilServed(target, host, performance.now());
     }
     const rss = [rssParts(gw.pid)];
+    const lastHalf: RssParts[] = [];
+    const half = Math.floor(options.changes / 2);
     for (let i = 0; i < options.changes; i++) {
       const host = `moved-${i}.test`;
-      world.kube.apply(world.route(`r-${i % options.routes}`, host));
+      world.kube.apply(world.route(`r-${i % Math.max(1, options.routes)}`, host));
       await probeUntilServed(target, host, performance.now());
-      if (i + 1 === Math.floor(options.changes / 2)) rss.push(rssParts(gw.pid));
+      if (i + 1 === half) rss.push(rssParts(gw.pid));
+      if (i + 1 >= half && (i + 1 - half) % SAMPLE_EVERY === 0) lastHalf.push(rssParts(gw.pid));
     }
     rss.push(rssParts(gw.pid));
     const heap = heapMiB(await (await gw.admin("/metrics")).text());
-    const run: MemoryRun = { rss, heap };
+    const run: MemoryRun = { rss, lastHalf, heap };
     if (inspect) {
       const inspector = await InspectorSession.connect(inspectPort);
       const usage = await inspector.memoryAfterGc();
@@ -142,6 +150,18 @@ function print(options: MemoryOptions, run: MemoryRun, load: string): void {
   );
   const labels = ["after probes", "after half the changes", "after all changes"];
   run.rss.forEach((p, i) => console.log(`  RSS MiB ${labels[i]}: ${formatRssParts(p)}`));
+  if (run.lastHalf.length > 0) {
+    const stat = (part: (p: RssParts) => number) => {
+      const values = run.lastHalf.map(part);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      return `${f(mean)}/${f(Math.min(...values))}/${f(Math.max(...values))}`;
+    };
+    console.log(
+      `  over the last half (${run.lastHalf.length} readings), mean/min/max MiB: ` +
+        `RSS ${stat((p) => p.total)}, malloc (brk + arenas) ${stat((p) => p.brk + p.arenas)}, ` +
+        `anon ${stat((p) => p.anon)}`,
+    );
+  }
   console.log(`  V8 heap used ${f(run.heap.used)} of ${f(run.heap.total)} MiB committed`);
   if (run.afterGc) {
     const g = run.afterGc;
