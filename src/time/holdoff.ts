@@ -12,13 +12,15 @@
  *   applied without delay, a burst costs one fire per `holdoffMs`, and the
  *   event loop keeps at least `holdoffMs` between two fires for other work.
  *   Slow fires (rebuilds at scale) are paced by what they took: each adds
- *   its duration to a debt that time without a fire pays back, and a change
- *   waits only while the debt is more than one fire's worth (the last
- *   fire's duration). So a change that follows one slow fire is applied at
- *   once, while fires that keep coming take at most about half of the event
- *   loop's time, however slow they get; pacing every fire by as long again
- *   after it made a change that came during or just after a rebuild wait a
- *   rebuild's length for nothing when rebuilds were rare (route churn).
+ *   its duration to a debt that time without a fire pays back (carrying at
+ *   most one fire's worth into the next), and a change waits only while the
+ *   debt is more than one fire's worth (the last fire's duration), and never
+ *   longer than the last fire took. So a change that follows one slow fire
+ *   is applied at once, while fires that keep coming take at most about half
+ *   of the event loop's time, however slow they get; pacing every fire by as
+ *   long again after it made a change that came during or just after a
+ *   rebuild wait a rebuild's length for nothing when rebuilds were rare
+ *   (route churn).
  *   The store uses it, so every source (files or Kubernetes) shares it.
  *
  * @example
@@ -82,9 +84,10 @@ export class Holdoff {
       const since = this.#lastFiredAt === undefined ? Infinity : now - this.#lastFiredAt;
       // Fires that took long (rebuilds at scale) leave as long again for
       // everything else (watch events, requests, status writes), beyond one
-      // fire's worth of credit.
+      // fire's worth of credit; never longer than the last fire took.
       const overdrawn = this.#debtMs - since - this.#lastFireMs;
-      const wait = Math.max(0, this.#options.holdoffMs - since, overdrawn);
+      const paced = Math.min(this.#lastFireMs - since, overdrawn);
+      const wait = Math.max(0, this.#options.holdoffMs - since, paced);
       this.#timer = this.#clock.setTimeout(() => this.#fire(), wait);
       return;
     }
@@ -110,9 +113,11 @@ export class Holdoff {
   #fire(): void {
     this.cancel();
     const started = this.#clock.now();
+    // At most one fire's worth is carried: a lone very slow fire (a relist,
+    // a long pause) is not paid back by every later fire.
     const owed = this.#lastFiredAt === undefined
       ? 0
-      : Math.max(0, this.#debtMs - (started - this.#lastFiredAt));
+      : Math.min(this.#lastFireMs, Math.max(0, this.#debtMs - (started - this.#lastFiredAt)));
     try {
       this.#options.fire();
     } finally {

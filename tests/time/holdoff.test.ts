@@ -102,8 +102,8 @@ Deno.test("leading: changes that never stop fire once per window, not once per c
   assertEquals(firedAt, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
 });
 
-/** A leading holdoff whose fires take `fireMs` of the clock they read. */
-function slowSetup(fireMs: number, holdoffMs: number) {
+/** A leading holdoff whose fires take `fireMs` (or the next of a list) of the clock they read. */
+function slowSetup(fireMs: number | number[], holdoffMs: number) {
   const fake = new FakeClock();
   let busy = 0;
   const clock = { ...fake, now: () => fake.now() + busy, setTimeout: fake.setTimeout.bind(fake) };
@@ -116,7 +116,7 @@ function slowSetup(fireMs: number, holdoffMs: number) {
     clock: clock as unknown as FakeClock,
     fire: () => {
       firedAt.push(clock.now() - start);
-      busy += fireMs;
+      busy += typeof fireMs === "number" ? fireMs : fireMs[firedAt.length - 1] ?? 0;
     },
   });
   return { fake, holdoff, firedAt };
@@ -152,4 +152,26 @@ Deno.test("leading: flush fires a waiting change now and cancel drops it", async
   holdoff.cancel();
   await clock.advance(100);
   assertEquals(firedAt, [0]);
+});
+
+Deno.test("leading: after a very slow fire and a quick one, a change waits no longer than the quick one took", async () => {
+  const { fake, holdoff, firedAt } = slowSetup([400, 2, 2, 2], 0);
+  for (let i = 0; i < 4; i++) {
+    holdoff.arm();
+    await fake.advance(fake.nextDelay() ?? 0);
+  }
+  // 400 ms, then 2 at once (the credit), then 2 ms of rest before each 2 ms fire.
+  assertEquals(firedAt, [0, 400, 404, 408]);
+});
+
+Deno.test("leading: a change long after fires that kept coming fires at once again", async () => {
+  const { fake, holdoff, firedAt } = slowSetup(10, 0);
+  for (let i = 0; i < 4; i++) {
+    holdoff.arm();
+    await fake.advance(fake.nextDelay() ?? 0);
+  }
+  assertEquals(firedAt, [0, 10, 30, 50]);
+  await fake.advance(20);
+  holdoff.arm();
+  assertEquals(fake.nextDelay(), 0, "the debt was paid back");
 });
