@@ -7,14 +7,19 @@
  */
 import type { Snapshot } from "../src/model/snapshot.ts";
 import type { GRPCRoute } from "../src/resources/grpc_route_types.ts";
+import { withListTrail } from "../src/model/list_trail.ts";
 
 /** Builds the `step`th version of the snapshot for one kind of change. */
 export type Change = (snapshot: Snapshot, step: number) => Snapshot;
 
-function replaced<T>(list: readonly T[], i: number, item: T): T[] {
+/**
+ * `list` with `item` in place of its `i`th object, frozen and saying so
+ * (`model/list_trail.ts`), as the store's lists do.
+ */
+function replaced<T>(list: readonly T[], i: number, item: T): readonly T[] {
   const out = [...list];
   out[i] = item;
-  return out;
+  return Object.freeze(withListTrail(out, { since: list, gone: [list[i]], upserts: [item] }));
 }
 
 const clone = <T>(value: T): T => structuredClone(value) as T;
@@ -71,11 +76,16 @@ export const CHANGES: Record<string, Change> = {
   },
   // A new route (on a hostname of its own) added, then deleted, in turn.
   "HTTPRoute (add/delete)": (s, step) => {
-    if (step % 2 === 1) return { ...s, httpRoutes: s.httpRoutes.slice(0, -1) };
-    const route = clone(s.httpRoutes[0]);
+    const routes = s.httpRoutes;
+    if (step % 2 === 1) {
+      const trail = { since: routes, gone: [routes.at(-1)!], upserts: [] };
+      return { ...s, httpRoutes: Object.freeze(withListTrail(routes.slice(0, -1), trail)) };
+    }
+    const route = clone(routes[0]);
     route.metadata.name = `added-${step}`;
     route.spec.hostnames = [`added-${step}.example.org`];
-    return { ...s, httpRoutes: [...s.httpRoutes, route] };
+    const trail = { since: routes, gone: [], upserts: [route] };
+    return { ...s, httpRoutes: Object.freeze(withListTrail([...routes, route], trail)) };
   },
   Service: (s, step) => {
     const i = (step * 31) % s.services.length;

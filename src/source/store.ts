@@ -24,6 +24,7 @@ import type { Snapshot } from "../model/snapshot.ts";
 import { type Clock, systemClock } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
 import { sameForTranslate } from "../resources/translate_relevance.ts";
+import { KindLists } from "./kind_lists.ts";
 
 /** Options of {@linkcode createStore}. */
 export interface StoreOptions {
@@ -127,10 +128,10 @@ class ObjectStore implements Store {
   /**
    * Each kind's list as the last snapshot handed it out, until that kind
    * changes: an unchanged kind is the very same array in the next snapshot,
-   * so a change costs its own kind's copy, and `translate` passes the others
-   * by with one comparison instead of walking thousands of objects.
+   * and a changed one says which objects changed, so `translate` reads one
+   * change as that change instead of walking thousands of objects.
    */
-  readonly #lists = new Map<ResourceKind, readonly GatewayResource[]>();
+  readonly #lists = new KindLists();
   /** The first change not signalled yet. */
   #changedAt: number | undefined;
   #lastSignal: { changedAt: number; signalledAt: number } | undefined;
@@ -156,20 +157,22 @@ class ObjectStore implements Store {
     const key = keyOf(object.metadata.namespace, object.metadata.name);
     const old = map.get(key);
     if (old && sameObject(old, object)) return false;
+    this.#lists.touch(object.kind, key, old);
     map.set(key, object);
-    this.#lists.delete(object.kind);
     if (!old || !sameForTranslate(old, object)) this.#changed();
     else this.#quiet(object);
     return true;
   }
 
   delete(kind: ResourceKind, namespace: string | undefined, name: string): boolean {
-    const removed = this.#mapOf(kind).delete(keyOf(namespace, name));
-    if (removed) {
-      this.#lists.delete(kind);
-      this.#changed();
-    }
-    return removed;
+    const map = this.#mapOf(kind);
+    const key = keyOf(namespace, name);
+    const old = map.get(key);
+    if (old === undefined) return false;
+    this.#lists.touch(kind, key, old);
+    map.delete(key);
+    this.#changed();
+    return true;
   }
 
   replaceKind(kind: ResourceKind, objects: readonly GatewayResource[]): boolean {
@@ -188,7 +191,7 @@ class ObjectStore implements Store {
     }
     if (!differs) return false;
     this.#byKind.set(kind, next);
-    this.#lists.delete(kind);
+    this.#lists.replace(kind);
     if (matters) this.#changed();
     for (const o of quiet) this.#quiet(o);
     return true;
@@ -215,13 +218,8 @@ class ObjectStore implements Store {
   }
 
   snapshot(): Snapshot {
-    const all = <T>(kind: ResourceKind) => {
-      let list = this.#lists.get(kind);
-      if (list === undefined) {
-        this.#lists.set(kind, list = Object.freeze([...this.#mapOf(kind).values()]));
-      }
-      return list as readonly T[];
-    };
+    const all = <T>(kind: ResourceKind) =>
+      this.#lists.list(kind, this.#mapOf(kind)) as readonly unknown[] as readonly T[];
     return Object.freeze({
       gatewayClasses: all("GatewayClass"),
       gateways: all("Gateway"),

@@ -6,6 +6,7 @@
  * per route.
  * @module
  */
+import { listTrail } from "../model/list_trail.ts";
 
 /** The routes of the new list that are new or changed, and the keys of those gone. */
 export interface RouteChanges<T> {
@@ -56,6 +57,8 @@ export function diffRoutes<T>(
  * The objects of `before` that are not in `after` at their place (`gone`:
  * removed, or replaced by a new version) and the objects of `after` that are
  * new there (`upserts`), by identity; `undefined` past `limit` of them.
+ * When `after` carries the changes since `before` (the store's lists do:
+ * `model/list_trail.ts`), those are the answer and nothing is walked.
  *
  * @example
  * ```ts
@@ -69,6 +72,12 @@ export function walkChanges<T>(
   after: readonly T[],
   limit: number,
 ): { gone: T[]; upserts: T[] } | undefined {
+  if (before === after) return { gone: [], upserts: [] };
+  const trail = listTrail(after);
+  if (trail !== undefined && trail.since === before) {
+    if (trail.gone.length + trail.upserts.length > limit) return undefined;
+    return { gone: [...trail.gone], upserts: [...trail.upserts] };
+  }
   const gone: T[] = [];
   const upserts: T[] = [];
   let i = 0;

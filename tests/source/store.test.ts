@@ -2,6 +2,7 @@ import { assertEquals } from "@std/assert";
 import { createStore } from "../../src/source/store.ts";
 import type { GatewayResource } from "../../src/resources/types.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
+import { listTrail } from "../../src/model/list_trail.ts";
 
 function route(name: string, version: string): GatewayResource {
   return {
@@ -106,5 +107,35 @@ Deno.test("a snapshot hands back the very list of each kind that did not change 
   const fourth = store.snapshot();
   assertEquals([fourth.services.length, fourth.httpRoutes.map((r) => r.metadata.name)], [0, ["c"]]);
   assertEquals(Object.isFrozen(fourth.httpRoutes), true);
+  store.close();
+});
+
+Deno.test("a changed kind's list says what left and came since the list before, and only that one", () => {
+  const store = createStore();
+  store.upsert(route("a", "1"));
+  store.upsert(route("b", "1"));
+  const first = store.snapshot().httpRoutes;
+  const b2 = route("b", "2");
+  store.upsert(b2);
+  store.upsert(route("c", "1"));
+  store.delete("HTTPRoute", "default", "a");
+  const second = store.snapshot().httpRoutes;
+  const trail = listTrail(second)!;
+  assertEquals(trail.since === first, true);
+  assertEquals(trail.gone.map((r) => `${r.metadata.name}@${r.metadata.resourceVersion}`), [
+    "b@1",
+    "a@1",
+  ]);
+  assertEquals(trail.upserts.map((r) => `${r.metadata.name}@${r.metadata.resourceVersion}`), [
+    "b@2",
+    "c@1",
+  ]);
+  store.upsert(route("d", "1"));
+  const third = store.snapshot().httpRoutes;
+  assertEquals(listTrail(third)!.since === second, true);
+  assertEquals(trail.since, undefined, "the list before lets go of the one before it");
+  // A kind replaced whole: no trail.
+  store.replaceKind("HTTPRoute", [route("e", "1")]);
+  assertEquals(listTrail(store.snapshot().httpRoutes), undefined);
   store.close();
 });
