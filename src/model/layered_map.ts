@@ -3,7 +3,9 @@
  * changes, under a small map of the entries set or deleted since. A copy
  * costs the changes made since the base, not the whole map; once those pass
  * about the square root of the base's size, the copy folds them into a new
- * base of its own. At thousands of virtual hosts (the router's host index) or
+ * base of its own (a large base is copied a part per fork, two square roots
+ * of entries each, from half that point on, so no one change pays for a
+ * copy of the whole map). At thousands of virtual hosts (the router's host index) or
  * rules (`GatewayConfig.rules`, see `rule_map.ts`) a change then copies a few
  * dozen entries instead of every one, and a full copy comes once
  * every few dozen changes.
@@ -25,17 +27,34 @@ const GONE: unique symbol = Symbol("gone");
 /** Fewest changes a copy carries before folding them into a new base. */
 const MIN_LAYER = 16;
 
+/** A base at least this large is copied a part per fork, not all at once. */
+const GRADUAL = 1_024;
+
+/** A new base in the making: the entries of the base copied so far, and where the copy stands. */
+interface NextBase<K, V> {
+  map: Map<K, V>;
+  rest: Iterator<[K, V]>;
+}
+
 /** A map with cheap copies (`fork`); values must not be `undefined`. */
 export class LayeredMap<K, V> {
   #base: Map<K, V>;
   /** Set and deleted entries since the base; `undefined` when there are none. */
   #layer: Map<K, V | typeof GONE> | undefined;
   #size: number;
+  /** Handed on to the next fork (see `fork`). */
+  #next: NextBase<K, V> | undefined;
 
-  constructor(base: Map<K, V> = new Map(), layer?: Map<K, V | typeof GONE>, size = base.size) {
+  constructor(
+    base: Map<K, V> = new Map(),
+    layer?: Map<K, V | typeof GONE>,
+    size = base.size,
+    next?: NextBase<K, V>,
+  ) {
     this.#base = base;
     this.#layer = layer;
     this.#size = size;
+    this.#next = next;
   }
 
   /** How many entries. */
@@ -78,11 +97,32 @@ export class LayeredMap<K, V> {
    */
   fork(): LayeredMap<K, V> {
     const layer = this.#layer;
-    if (layer === undefined) return new LayeredMap(this.#base, undefined, this.#size);
-    if (layer.size * layer.size > this.#base.size && layer.size > MIN_LAYER) {
-      return new LayeredMap(this.#folded());
+    const base = this.#base;
+    // Handed on, not shared: a second fork of this copy starts its own.
+    const next = this.#next;
+    this.#next = undefined;
+    if (layer === undefined) return new LayeredMap(base, undefined, this.#size, next);
+    if (base.size < GRADUAL) {
+      if (layer.size * layer.size > base.size && layer.size > MIN_LAYER) {
+        return new LayeredMap(this.#folded());
+      }
+      return new LayeredMap(base, new Map(layer), this.#size);
     }
-    return new LayeredMap(this.#base, new Map(layer), this.#size);
+    // A large base is copied over several forks, from when the layer passes
+    // half the square root of its size, two square roots of entries a fork,
+    // so no one change pays for a copy of the whole map.
+    if (
+      next === undefined && (layer.size * layer.size * 4 <= base.size || layer.size <= MIN_LAYER)
+    ) {
+      return new LayeredMap(base, new Map(layer), this.#size);
+    }
+    const making = next ?? { map: new Map<K, V>(), rest: base.entries() };
+    for (let n = Math.ceil(2 * Math.sqrt(base.size)); n > 0; n--) {
+      const entry = making.rest.next();
+      if (entry.done) return new LayeredMap(withChanges(making.map, layer));
+      making.map.set(entry.value[0], entry.value[1]);
+    }
+    return new LayeredMap(base, new Map(layer), this.#size, making);
   }
 
   /** Every entry (for tests and dumps; the order is not insertion order). */
@@ -101,4 +141,13 @@ export class LayeredMap<K, V> {
   #folded(): Map<K, V> {
     return new Map(this.entries());
   }
+}
+
+/** `map` (a whole copy of the base) with `layer`'s changes made to it. */
+function withChanges<K, V>(map: Map<K, V>, layer: Map<K, V | typeof GONE>): Map<K, V> {
+  for (const [key, value] of layer) {
+    if (value === GONE) map.delete(key);
+    else map.set(key, value);
+  }
+  return map;
 }

@@ -52,3 +52,41 @@ Deno.test("chains of forks with random changes read like plain maps, old forks u
   }
   for (const { map, model } of kept) assertEquals(contents(map), model);
 });
+
+Deno.test("a large map folds a part per fork: chains read like plain maps, old and twice-forked copies unchanged", () => {
+  const prng = new Prng(43);
+  const keys = Array.from({ length: 6_000 }, (_, i) => `k${i}`);
+  let map = new LayeredMap<string, number>();
+  let model = new Map<string, number>();
+  const kept: { map: LayeredMap<string, number>; model: [string, number][] }[] = [];
+  for (let step = 0; step < 500; step++) {
+    // Now and then a version is forked twice: the other fork changes on its own.
+    if (step % 23 === 5) {
+      const other = map.fork();
+      other.set("k1", -1);
+      other.delete("k2");
+      assertEquals([other.get("k1"), other.has("k2")], [-1, false]);
+    }
+    map = map.fork();
+    model = new Map(model);
+    const changes = step === 0 ? 5_000 : prng.int(12);
+    for (let c = 0; c < changes; c++) {
+      const key = prng.pick(keys);
+      if (prng.chance(0.3)) {
+        map.delete(key);
+        model.delete(key);
+      } else {
+        const value = prng.int(1000) + 1;
+        map.set(key, value);
+        model.set(key, value);
+      }
+    }
+    assertEquals(map.size, model.size, `size at step ${step}`);
+    if (step % 7 === 0) {
+      for (const key of keys) assertEquals(map.get(key), model.get(key), `${key} at step ${step}`);
+    }
+    if (step % 61 === 0) kept.push({ map, model: modelContents(model) });
+  }
+  assertEquals(contents(map), modelContents(model));
+  for (const { map, model } of kept) assertEquals(contents(map), model);
+});
