@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { listTrail } from "./list_trail.ts";
 
 /** Objects only in the new list (`added`) and only in the old one (`removed`). */
 export interface ListChanges<T> {
@@ -25,7 +26,8 @@ export interface ListChanges<T> {
    * The new list as a plain array, to pass as `before` next time. Reading
    * the elements of a frozen array (translate freezes its output) is many
    * times slower in V8 than reading a plain one, while `Array.from` copies
-   * it fast: the walk reads copies.
+   * it fast: the walk reads copies. A list with a trail from `before` is
+   * handed back itself (the next list's trail names it).
    */
   list: T[];
 }
@@ -41,6 +43,13 @@ const WINDOW = 8;
  * still come out right, at the cost of a set of what differs.
  */
 export function listChanges<T>(before: readonly T[], next: readonly T[]): ListChanges<T> {
+  // A list that says what changed since `before` (`list_trail.ts`) is not walked,
+  // and is itself the `before` of the next call (its trail names it).
+  if (before === next) return { added: [], removed: [], list: next as T[] };
+  const trail = listTrail(next);
+  if (trail !== undefined && trail.since === before) {
+    return { ...netOfMoves([...trail.upserts], [...trail.gone]), list: next as T[] };
+  }
   const after = Array.from(next);
   const added: T[] = [];
   const removed: T[] = [];

@@ -10,6 +10,7 @@ import type { RuleConfig, VirtualHostConfig } from "../model/config.ts";
 import { type RuleMap, RuleMapBuilder } from "../model/rule_map.ts";
 import { timestampMs } from "./context.ts";
 import { deepFreeze } from "./deep_freeze.ts";
+import { listTrail, withListTrail } from "../model/list_trail.ts";
 import { compareHostnameSpecificity } from "./hostname.ts";
 import { type RankedMatch, sortMatches } from "./precedence.ts";
 import type { CompiledRoute } from "./route_rules.ts";
@@ -91,16 +92,25 @@ export class VirtualHostSets {
     for (const set of changed) for (const hostname of set!) dirty.add(hostname);
     if (dirty.size === 0) return group.sorted as VirtualHostConfig[];
     const sorted = [...group.sorted];
+    const gone: VirtualHostConfig[] = [];
+    const upserts: VirtualHostConfig[] = [];
     for (const hostname of dirty) {
       const old = group.byHost.get(hostname);
       if (old !== undefined) {
         sorted.splice(indexOf(sorted, hostname), 1);
         this.#release(old);
         group.byHost.delete(hostname);
+        gone.push(old);
       }
       const built = this.#build(group, routes, members, hostname);
-      if (built !== undefined) sorted.splice(indexOf(sorted, hostname), 0, deepFreeze(built));
+      if (built === undefined) continue;
+      sorted.splice(indexOf(sorted, hostname), 0, deepFreeze(built));
+      upserts.push(built);
     }
+    // What changed, for the route table compiler and the ports (`model/list_trail.ts`).
+    withListTrail(sorted, { since: group.sorted, gone, upserts });
+    const before = listTrail(group.sorted);
+    if (before !== undefined) before.since = undefined;
     group.sorted = Object.freeze(sorted);
     return sorted;
   }

@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { listChanges } from "../../src/model/list_changes.ts";
 import { Prng } from "../fuzz/_prng.ts";
+import { withListTrail } from "../../src/model/list_trail.ts";
 
 interface Item {
   id: string;
@@ -82,4 +83,21 @@ Deno.test("random edits give what two sets give", () => {
       before = got.list;
     }
   }
+});
+
+Deno.test("a list that says what changed since the list given is answered from that, and is itself the next list to compare", () => {
+  const [a, b, b2, c] = [item("a"), item("b"), item("b"), item("c")];
+  const before = Object.freeze([a, b]);
+  const after = Object.freeze(
+    withListTrail([a, b2, c], { since: before, gone: [b], upserts: [b2, c] }),
+  );
+  const changes = listChanges(before, after);
+  assertEquals([changes.added, changes.removed], [[b2, c], [b]]);
+  assertEquals(changes.list === after, true);
+  // A trail from another list is not believed: the lists are walked.
+  const other = Object.freeze(withListTrail([a, c], { since: [a], gone: [], upserts: [c] }));
+  const walked = listChanges(before, other);
+  assertSameObjects(walked.added, [c], "added");
+  assertSameObjects(walked.removed, [b], "removed");
+  assertEquals(listChanges(after, after).added, []);
 });
