@@ -3,17 +3,49 @@
  * `translate` with the memo the reconciler carries, the route table compiler
  * that reuses earlier tables, and the status writer's `update` (a follower,
  * so it queues and writes nothing). What `translate_bench.ts --changes
- * --pipeline` prints per kind of change.
+ * --pipeline` prints per kind of change. The stages are loaded from a
+ * checkout (`loadPipeline`), so another checkout's can run beside them in
+ * alternating rounds (`--against`).
  * @module
  */
 import type { Snapshot } from "../src/model/snapshot.ts";
-import { translate } from "../src/translate/translate.ts";
-import { TranslateMemo } from "../src/translate/translate_memo.ts";
-import { createRouteTableCompiler } from "../src/router/compile_route_table.ts";
-import { createStatusWriter } from "../src/status/status_writer.ts";
-import { createLogger } from "../src/log/logger.ts";
-import type { KubeClient } from "../src/kube/client.ts";
+import type { TranslateOptions, TranslateResult } from "../src/model/config.ts";
 import type { Change } from "./_translate_changes.ts";
+
+/** The stages of one checkout. */
+export interface Pipeline {
+  // deno-lint-ignore no-explicit-any
+  translate(snapshot: Snapshot, options: TranslateOptions, memo?: any): TranslateResult;
+  newMemo(): unknown;
+  newCompiler(): (config: TranslateResult["config"]) => unknown;
+  newWriter(controllerName: string): {
+    update(result: TranslateResult): void;
+    stop(): Promise<void>;
+  };
+}
+
+/** The stages of the checkout at `root` (a directory URL ending in `/`). */
+export async function loadPipeline(root: URL): Promise<Pipeline> {
+  const at = (path: string) => new URL(path, root).href;
+  const { translate } = await import(at("src/translate/translate.ts"));
+  const { TranslateMemo } = await import(at("src/translate/translate_memo.ts"));
+  const { createRouteTableCompiler } = await import(at("src/router/compile_route_table.ts"));
+  const { createStatusWriter } = await import(at("src/status/status_writer.ts"));
+  const { createLogger } = await import(at("src/log/logger.ts"));
+  return {
+    translate,
+    newMemo: () => new TranslateMemo(),
+    newCompiler: () => createRouteTableCompiler(),
+    newWriter: (controllerName) =>
+      createStatusWriter({
+        client: {},
+        store: { get: () => undefined },
+        controllerName,
+        logger: createLogger({ write: () => {} }),
+        leadership: FOLLOWER,
+      }),
+  };
+}
 
 /** Milliseconds per stage of each change, in the order they ran. */
 export interface StageTimes {
@@ -29,21 +61,17 @@ const FOLLOWER = Object.freeze({ isLeader: () => false, onChange: () => () => {}
  * translate, compile and the status writer's update.
  */
 export function measurePipeline(
+  pipeline: Pipeline,
   snapshot: Snapshot,
   change: Change,
   iterations: number,
   controllerName: string,
 ): StageTimes {
+  const { translate } = pipeline;
   const options = { controllerName };
-  const memo = new TranslateMemo();
-  const compile = createRouteTableCompiler();
-  const writer = createStatusWriter({
-    client: {} as KubeClient,
-    store: { get: () => undefined },
-    controllerName,
-    logger: createLogger({ write: () => {} }),
-    leadership: FOLLOWER,
-  });
+  const memo = pipeline.newMemo();
+  const compile = pipeline.newCompiler();
+  const writer = pipeline.newWriter(controllerName);
   const first = translate(snapshot, options, memo);
   compile(first.config);
   writer.update(first);

@@ -5,10 +5,11 @@
  * against 5k routes, translated with the memo the gateway carries along.
  *
  *   deno run --allow-read bench/translate_bench.ts [--iterations N] [--changes] [--kinds A,B]
- *     [--routes 5000,20000] [--pipeline]
+ *     [--routes 5000,20000] [--pipeline [--rounds N] [--against OTHER_CHECKOUT]]
  * With `--changes`, `--routes` gives the sizes to change one object among and
  * `--pipeline` times translate, compile and the status writer's update apart
- * (`_change_pipeline.ts`; hostnames grow with the routes, 25 routes each).
+ * (`_change_pipeline.ts`; hostnames grow with the routes, 25 routes each),
+ * in `--rounds` alternating with another checkout's pipeline (`--against`).
  * @module
  */
 import type { EndpointSlice, Namespace, Secret, Service } from "../src/resources/core_types.ts";
@@ -19,7 +20,7 @@ import { translate } from "../src/translate/translate.ts";
 import { TranslateMemo } from "../src/translate/translate_memo.ts";
 import { cpuUsage } from "node:process";
 import { CHANGES } from "./_translate_changes.ts";
-import { measurePipeline, summary } from "./_change_pipeline.ts";
+import { loadPipeline, measurePipeline, type Pipeline, summary } from "./_change_pipeline.ts";
 
 const CONTROLLER = "gateway.serval.dev/controller";
 
@@ -211,25 +212,58 @@ function measureChange(
   };
 }
 
-function changes(iterations: number): void {
+/** The pipeline of this checkout, and of `--against OTHER_CHECKOUT` when given. */
+async function pipelines(): Promise<[string, Pipeline][]> {
+  const at = Deno.args.indexOf("--against");
+  const out: [string, Pipeline][] = [["this", await loadPipeline(new URL("../", import.meta.url))]];
+  if (at >= 0) {
+    const root = new URL(`${Deno.realPathSync(Deno.args[at + 1])}/`, "file:///");
+    out.push(["other", await loadPipeline(root)]);
+  }
+  return out;
+}
+
+/**
+ * Times `kind` changes through each pipeline in alternating rounds (each
+ * round a fresh memo over the same snapshot), printing each round's stages.
+ */
+async function pipelineRounds(
+  all: [string, Pipeline][],
+  routes: number,
+  kind: string,
+  iterations: number,
+): Promise<void> {
+  const at = Deno.args.indexOf("--rounds");
+  const rounds = at >= 0 ? Number(Deno.args[at + 1]) : 1;
+  // As many hostnames as keep 25 routes on each, so a host costs the same at every size.
+  const snapshot = syntheticSnapshot(routes, Math.max(200, Math.round(routes / 25)));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, pipeline] of all) {
+      const times = measurePipeline(pipeline, snapshot, CHANGES[kind], iterations, CONTROLLER);
+      const total = times.translate.map((t, i) => t + times.compile[i] + times.status[i]);
+      const load = Deno.loadavg()[0].toFixed(1);
+      // deno-lint-ignore no-console
+      console.log(
+        `${kind} change, ${routes} HTTPRoutes, ${name}, round ${round + 1} ` +
+          `(${iterations} changes, load ${load}), ms:\n` +
+          `  translate ${summary(times.translate)}\n  compile   ${summary(times.compile)}\n` +
+          `  status    ${summary(times.status)}\n  total     ${summary(total)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+}
+
+async function changes(iterations: number): Promise<void> {
   const at = Deno.args.indexOf("--kinds");
   const kinds = at >= 0 ? Deno.args[at + 1].split(",") : Object.keys(CHANGES);
   const sizes = Deno.args.indexOf("--routes");
   const counts = sizes >= 0 ? Deno.args[sizes + 1].split(",").map(Number) : [5_000];
-  const pipeline = Deno.args.includes("--pipeline");
+  const pipeline = Deno.args.includes("--pipeline") ? await pipelines() : undefined;
   for (const routes of counts) {
     for (const kind of kinds) {
-      if (pipeline) {
-        // As many hostnames as keep 25 routes on each, so a host costs the same at every size.
-        const snapshot = syntheticSnapshot(routes, Math.max(200, Math.round(routes / 25)));
-        const times = measurePipeline(snapshot, CHANGES[kind], iterations, CONTROLLER);
-        const total = times.translate.map((t, i) => t + times.compile[i] + times.status[i]);
-        // deno-lint-ignore no-console
-        console.log(
-          `${kind} change, ${routes} HTTPRoutes (${iterations} changes), ms:\n` +
-            `  translate ${summary(times.translate)}\n  compile   ${summary(times.compile)}\n` +
-            `  status    ${summary(times.status)}\n  total     ${summary(total)}`,
-        );
+      if (pipeline !== undefined) {
+        await pipelineRounds(pipeline, routes, kind, iterations);
         continue;
       }
       const { median, max, cpuMs } = measureChange(routes, kind, iterations);
@@ -248,7 +282,7 @@ if (import.meta.main) {
   const flag = Deno.args.indexOf("--iterations");
   const iterations = flag >= 0 ? Number(Deno.args[flag + 1]) : 10;
   if (Deno.args.includes("--changes")) {
-    changes(iterations);
+    await changes(iterations);
     Deno.exit(0);
   }
   for (const routes of [1_000, 5_000]) {
