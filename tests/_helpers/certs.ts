@@ -153,6 +153,24 @@ export async function createTestCa(name = "serval test CA"): Promise<TestCa> {
   };
 }
 
+let shared: Promise<TestCa> | undefined;
+
+/**
+ * One CA for the whole test process, made on first use (as the fake API
+ * server's PKI is): for tests that need some CA their clients trust, not a
+ * CA of their own. Disposing it does nothing; its files stay in the temporary
+ * directory.
+ */
+export function sharedTestCa(): Promise<TestCa> {
+  shared ??= createTestCa("serval shared test CA").then((ca) => ({
+    certPem: ca.certPem,
+    dir: ca.dir,
+    issue: ca.issue,
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  }));
+  return shared;
+}
+
 /** Signs `<id>.csr` as valid from 2020-01-01 to 2020-01-02 only. */
 async function signExpired(dir: string, id: string): Promise<void> {
   await Deno.mkdir(`${dir}/db`, { recursive: true });

@@ -18,7 +18,7 @@ import type {
   ListenerConfig,
   RuleConfig,
 } from "../../src/model/config.ts";
-import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
+import { sharedTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { type EchoBackend, type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { ruleMapOf } from "../../src/model/rule_map.ts";
@@ -110,7 +110,8 @@ export async function startHarness(
   build: (ca: TestCa) => Promise<TestListener[]>,
   options: { sniSource?: SniSource } = {},
 ): Promise<Harness> {
-  const ca = await createTestCa();
+  // Certificates cost an openssl run or two each: harnesses share one CA.
+  const ca = await sharedTestCa();
   const backend = startEchoBackend();
   const port = freePort();
   const logs: string[] = [];
@@ -140,21 +141,36 @@ export async function startHarness(
     async [Symbol.asyncDispose]() {
       await manager.shutdown({ graceMs: 2000 });
       await backend.close();
-      await ca[Symbol.asyncDispose]();
     },
   };
 }
 
-/** foo.example.com, *.example.com and a default listener. */
-export const threeListeners = async (ca: TestCa): Promise<TestListener[]> => [
-  { name: "exact", hostname: "foo.example.com", certificate: await ca.issue(["foo.example.com"]) },
-  { name: "wild", hostname: "*.example.com", certificate: await ca.issue(["*.example.com"]) },
-  {
-    name: "default",
-    hostname: null,
-    certificate: await ca.issue(["default.example.org", "127.0.0.1"]),
-  },
-];
+const issuedThree = new WeakMap<TestCa, Promise<TestListener[]>>();
+
+/**
+ * foo.example.com, *.example.com and a default listener; their certificates
+ * are issued once per CA, and each call gets copies of them.
+ */
+export async function threeListeners(ca: TestCa): Promise<TestListener[]> {
+  let issued = issuedThree.get(ca);
+  if (issued === undefined) {
+    issued = (async (): Promise<TestListener[]> => [
+      {
+        name: "exact",
+        hostname: "foo.example.com",
+        certificate: await ca.issue(["foo.example.com"]),
+      },
+      { name: "wild", hostname: "*.example.com", certificate: await ca.issue(["*.example.com"]) },
+      {
+        name: "default",
+        hostname: null,
+        certificate: await ca.issue(["default.example.org", "127.0.0.1"]),
+      },
+    ])();
+    issuedThree.set(ca, issued);
+  }
+  return (await issued).map((l) => ({ ...l, certificate: { ...l.certificate } }));
+}
 
 /** The echo backend's record in a response body. */
 export function echoOf(body: string): EchoRecord {
