@@ -166,16 +166,44 @@ export interface GatewayProcess extends AsyncDisposable {
 
 const MAX_LOG_LINES = 20_000;
 
-async function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+/**
+ * The lines of one output stream (the last {@linkcode MAX_LOG_LINES}), and a
+ * promise of the next ones: waiting for a log line or for readiness wakes on
+ * output rather than on a polling timer.
+ */
+class LineLog {
+  readonly lines: string[] = [];
+  /** Lines ever received; `lines` holds the last of them. */
+  total = 0;
+  #wake: (() => void) | undefined;
+  #next: Promise<void> | undefined;
+
+  push(parts: string[]): void {
+    if (parts.length === 0) return;
+    this.lines.push(...parts);
+    this.total += parts.length;
+    if (this.lines.length > MAX_LOG_LINES) {
+      this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+    }
+    this.#wake?.();
+    this.#wake = this.#next = undefined;
+  }
+
+  /** Resolves when more lines arrive. */
+  next(): Promise<void> {
+    return this.#next ??= new Promise((resolve) => this.#wake = resolve);
+  }
+}
+
+async function collectLines(stream: ReadableStream<Uint8Array>, into: LineLog): Promise<void> {
   let pending = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     pending += chunk;
     const parts = pending.split("\n");
     pending = parts.pop() ?? "";
-    into.push(...parts);
-    if (into.length > MAX_LOG_LINES) into.splice(0, into.length - MAX_LOG_LINES);
+    into.push(parts);
   }
-  if (pending) into.push(pending);
+  if (pending) into.push([pending]);
 }
 
 function parseRecords(lines: string[]): Record<string, unknown>[] {
@@ -191,7 +219,16 @@ function parseRecords(lines: string[]): Record<string, unknown>[] {
   return records;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `wake` settles first; no timer is left behind. */
+async function sleepUnless(ms: number, wake: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slept = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  try {
+    await Promise.race([slept, wake]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Spawns the gateway and waits for it (see {@linkcode GatewayProcessOptions.waitFor}).
@@ -230,11 +267,12 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const lines: string[] = [];
-  const stdoutLines: string[] = [];
+  const stderr = new LineLog();
+  const stdout = new LineLog();
+  const lines = stderr.lines;
   const drained = Promise.all([
-    collectLines(child.stderr, lines),
-    collectLines(child.stdout, stdoutLines),
+    collectLines(child.stderr, stderr),
+    collectLines(child.stdout, stdout),
   ]);
   let exited: Deno.CommandStatus | undefined;
   const status = child.status.then(async (s) => {
@@ -244,7 +282,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
 
-  const logs = () => [...stdoutLines, ...lines];
+  const logs = () => [...stdout.lines, ...lines];
   const gateway: GatewayProcess = {
     pid: child.pid,
     adminPort,
@@ -256,11 +294,15 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     logRecords: () => parseRecords(lines),
     async waitForLog(predicate, timeoutMs = 60_000) {
       const deadline = performance.now() + timeoutMs;
+      // Each line is looked at once, when it arrives (earlier ones first).
+      let seen = stderr.total - lines.length;
       while (performance.now() < deadline) {
-        const found = parseRecords(lines).find(predicate);
+        const fresh = lines.slice(Math.max(0, seen - (stderr.total - lines.length)));
+        seen = stderr.total;
+        const found = parseRecords(fresh).find(predicate);
         if (found) return found;
         if (exited) break;
-        await sleep(25);
+        await sleepUnless(deadline - performance.now(), Promise.race([stderr.next(), status]));
       }
       throw new Error(`Cannot find the expected log line; log:\n${logs().join("\n")}`);
     },
@@ -313,7 +355,9 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     } catch (error) {
       lastAnswer = error instanceof Error ? error.message : String(error);
     }
-    await sleep(50);
+    // Readiness comes with log lines ("configuration served"): ask again at
+    // the next one, or after 50 ms without any.
+    await sleepUnless(50, Promise.race([stderr.next(), status]));
   }
   await gateway[Symbol.asyncDispose]();
   throw new Error(
