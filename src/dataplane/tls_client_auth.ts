@@ -243,6 +243,12 @@ class ValidatingServers implements ClientAuth {
         verified: socket.authorized === true,
       });
       const inbound = toConn(socket, inner);
+      // Once the client's socket is closed nothing more reaches it: the
+      // engine may still hold its side open (a kept-alive connection after
+      // the client's half-close), and the relay, the port's shutdown with
+      // it, would wait for the engine forever.
+      const engine = inner;
+      socket.once("close", () => closeQuietly(engine));
       await toSocket(inner, socket);
       await inbound;
     } catch (error) {
