@@ -16,6 +16,7 @@ import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyCorsHeaders } from "./cors.ts";
 import { appendClientResponseHeaders } from "./forward_headers.ts";
 import { UpstreamError } from "./upstream_types.ts";
+import { withKnownBody } from "./h1/known_body.ts";
 
 /**
  * Builds the client's response. An answer a `Response` cannot hold (a status
@@ -33,7 +34,7 @@ export function respond(
     const res = new Response(body, { status });
     appendClientResponseHeaders(res.headers, headers, modifiers, contentLength);
     applyCorsHeaders(res.headers, cors);
-    return res;
+    return body instanceof Uint8Array ? withKnownBody(res, body) : res;
   } catch (error) {
     // The upstream answered something a Response cannot hold (e.g. status 600).
     if (body instanceof ReadableStream) body.cancel().catch(() => {});
@@ -44,6 +45,8 @@ export function respond(
   }
 }
 
+const encoder = new TextEncoder();
+
 /** `content-type` of the gateway's own short text answers. */
 export const TEXT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-type": "text/plain; charset=utf-8",
@@ -51,5 +54,6 @@ export const TEXT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 
 /** The gateway's own answer: `status` and one line of text. */
 export function textResponse(status: number, body: string): Response {
-  return new Response(body + "\n", { status, headers: TEXT_HEADERS });
+  const bytes = encoder.encode(body + "\n");
+  return withKnownBody(new Response(bytes, { status, headers: TEXT_HEADERS }), bytes);
 }

@@ -28,7 +28,7 @@ export interface ResponseHead {
 const DIGITS = /^[0-9]+$/;
 
 /** `TOKEN_BYTE[b]` is 1 when byte `b` may appear in a header name (RFC 9110 tchar). */
-const TOKEN_BYTE = new Uint8Array(256);
+export const TOKEN_BYTE = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   TOKEN_BYTE[c.charCodeAt(0)] = 1;
 }
@@ -209,8 +209,8 @@ function addField(fields: HeadFields, name: string, value: string): void {
   fields.headers.push([name, value]);
 }
 
-/** Whether a response of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
-function keepsAlive(minor: number, connection: string | null): boolean {
+/** Whether a message of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
+export function keepsAlive(minor: number, connection: string | null): boolean {
   if (connection === null) return minor === 1;
   const tokens = connection.toLowerCase();
   if (tokens === "keep-alive") return true;
@@ -223,7 +223,7 @@ function keepsAlive(minor: number, connection: string | null): boolean {
 }
 
 /** Index of the first CRLF in `buf[from, end)`, or `end`. */
-function findCrlf(buf: Uint8Array, from: number, end: number): number {
+export function findCrlf(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) {
     if (buf[i] === 13 && buf[i + 1] === 10) return i;
   }
@@ -278,7 +278,7 @@ function mergeContentLength(previous: number, value: string): number {
  * also strips NBSP (0xa0) and vertical tab, which turned `chunked\xa0` into
  * `chunked` and `5\xa0` into a Content-Length of 5.
  */
-function trimOws(text: string): string {
+export function trimOws(text: string): string {
   let from = 0;
   let to = text.length;
   while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;

@@ -1,0 +1,294 @@
+/**
+ * The gateway's own HTTP/1.1 server for one accepted connection
+ * (`--http1-engine own`): requests are read with one read per head in the
+ * common case, handed to the port's handler in the `Request` shape
+ * (`h1_request.ts`, the URL as spelled, as `Deno.serve` gives it), and
+ * answered in order (pipelined requests wait in the buffer until the
+ * answer before them is written). Anything RFC 9112 says
+ * a server must refuse gets its 4xx and a closed connection
+ * (`h1_request_head.ts`); heads are bounded in bytes and fields; a
+ * connection carries at most `maxRequests` requests; a connection that
+ * opens with the HTTP/2 preface goes to our HTTP/2 server (h2c with prior
+ * knowledge). Client timeouts are the port's (`client_timeouts.ts`), seen
+ * through the handler's calls as with Deno's engine.
+ * @module
+ */
+import type { ConnectionHandler, ServedConnection } from "../serve_connection.ts";
+import { PREFACE as H2_PREFACE } from "../h2/h2_frames.ts";
+import { type BodyProgress, bodyStream, discardBody } from "./h1_body.ts";
+import { H1Reader } from "./h1_reader.ts";
+import { h1Request } from "./h1_request.ts";
+import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
+import { writeAll, writeResponse } from "./h1_response.ts";
+
+/** Bounds on what one client may make the server hold or do. */
+export interface H1Limits {
+  /** Longest request head (request line and fields), and longest trailer section; past it, 431. */
+  maxHeadBytes: number;
+  /** Most header fields in a head; past it, 431. */
+  maxHeaderFields: number;
+  /** Requests on one connection; the last answer says `Connection: close`. */
+  maxRequests: number;
+}
+
+/** The defaults: 32 KiB heads (nginx's large buffers), 100 fields, 1000 requests (nginx's keepalive_requests). */
+export const DEFAULT_H1_LIMITS: Readonly<H1Limits> = Object.freeze({
+  maxHeadBytes: 32 * 1024,
+  maxHeaderFields: 100,
+  maxRequests: 1000,
+});
+
+/** Options of {@linkcode serveH1}. */
+export interface ServeH1Options {
+  handler: ConnectionHandler;
+  onError: (error: unknown) => Response | Promise<Response>;
+  scheme: "http" | "https";
+  limits?: Partial<H1Limits>;
+  /** Serves a connection that opened with the HTTP/2 preface, given the bytes read; absent: refused. */
+  h2?: (conn: Deno.Conn, first: Uint8Array) => ServedConnection;
+}
+
+/** Most bytes of an unread request body read and dropped to keep its connection (nginx: lingering). */
+const MAX_DISCARD_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/**
+ * Serves `conn` until the client closes it, a request asks to close, or
+ * `close`/`shutdown` is called.
+ *
+ * @example
+ * ```ts
+ * import { serveH1 } from "./h1_connection.ts";
+ * declare const conn: Deno.Conn;
+ * const served = serveH1(conn, {
+ *   handler: () => new Response("ok"),
+ *   onError: () => new Response("Internal error\n", { status: 500 }),
+ *   scheme: "http",
+ * });
+ * await served.finished;
+ * ```
+ */
+export function serveH1(conn: Deno.Conn, options: ServeH1Options): ServedConnection {
+  return new H1Connection(conn, options);
+}
+
+class H1Connection implements ServedConnection {
+  readonly finished: Promise<void>;
+  readonly #conn: Deno.Conn;
+  readonly #options: ServeH1Options;
+  readonly #limits: H1Limits;
+  readonly #reader: H1Reader;
+  readonly #remoteAddr: Deno.NetAddr;
+  #closed = false;
+  #closing = false;
+  /** Waiting for the next head with nothing of it read yet. */
+  #idle = true;
+  #delegate: ServedConnection | undefined;
+
+  constructor(conn: Deno.Conn, options: ServeH1Options) {
+    this.#conn = conn;
+    this.#options = options;
+    this.#limits = { ...DEFAULT_H1_LIMITS, ...options.limits };
+    this.#reader = new H1Reader(conn, this.#limits.maxHeadBytes);
+    this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    this.finished = this.#run().catch(() => {}).finally(() => {
+      this.#closed = true;
+      this.#closeSocket();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  shutdown(): Promise<void> {
+    if (this.#delegate !== undefined) return this.#delegate.shutdown();
+    this.#closing = true;
+    if (this.#idle && this.#reader.buffered() === 0) this.#closeSocket();
+    return this.finished;
+  }
+
+  close(): void {
+    if (this.#delegate !== undefined) return this.#delegate.close();
+    this.#closing = true;
+    this.#closeSocket();
+  }
+
+  #closeSocket(): void {
+    if (this.#delegate !== undefined) return;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  async #run(): Promise<void> {
+    if (!await this.#sniff()) return;
+    let count = 0;
+    while (!this.#closing) {
+      this.#idle = true;
+      let head: RequestHead;
+      try {
+        const span = await this.#reader.readHead();
+        if (span === null) return;
+        this.#idle = false;
+        const { buf } = this.#reader;
+        head = parseRequestHead(buf, span.start, span.end, this.#limits.maxHeaderFields);
+      } catch (error) {
+        if (error instanceof H1RequestError) await this.#refuse(error, this.#headRequested());
+        return;
+      }
+      const last = ++count >= this.#limits.maxRequests;
+      if (!await this.#exchange(head, last)) return;
+    }
+  }
+
+  /**
+   * Reads the first bytes; a connection that opens with the HTTP/2 preface
+   * goes to the HTTP/2 server. False when this server is done with `conn`.
+   */
+  async #sniff(): Promise<boolean> {
+    const r = this.#reader;
+    for (;;) {
+      if (!await r.fill()) return r.buffered() > 0;
+      const n = Math.min(r.buffered(), H2_PREFACE.length);
+      let same = true;
+      for (let i = 0; same && i < n; i++) same = r.buf[r.start + i] === H2_PREFACE[i];
+      if (!same) return true;
+      if (n === H2_PREFACE.length) break;
+    }
+    if (this.#options.h2 === undefined) return true; // Refused as a request line.
+    const first = r.buf.slice(r.start, r.end);
+    this.#delegate = this.#options.h2(this.#conn, first);
+    await this.#delegate.finished;
+    return false;
+  }
+
+  /** Serves one request; true when the connection may carry the next one. */
+  async #exchange(head: RequestHead, last: boolean): Promise<boolean> {
+    const progress: BodyProgress = {
+      done: !head.chunked && head.contentLength <= 0,
+      error: undefined,
+      started: false,
+    };
+    const { method } = head;
+    const body = progress.done ? null : bodyStream(
+      this.#reader,
+      head,
+      progress,
+      () => head.expectContinue ? writeAll(this.#conn, CONTINUE) : Promise.resolve(),
+      this.#limits.maxHeadBytes,
+    );
+    // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
+    const request = this.#request(head, method === "GET" || method === "HEAD" ? null : body);
+    if (request === undefined) {
+      await this.#refuse(
+        new H1RequestError(400, "Cannot parse the request target or Host"),
+        method === "HEAD",
+      );
+      return false;
+    }
+    let resolve!: () => void;
+    const completed = new Promise<void>((r) => resolve = r);
+    const info = { remoteAddr: this.#remoteAddr, completed } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+    let keep: boolean;
+    try {
+      const response = await this.#answer(request, info);
+      if (progress.error !== undefined) {
+        response.body?.cancel().catch(() => {});
+        await this.#refuse(progress.error, false);
+        return false;
+      }
+      // A client still waiting for `100 Continue` will not send the body: the connection ends here.
+      const close = this.#closing || last || !head.keepAlive ||
+        (head.expectContinue && !progress.started && !progress.done);
+      keep = await writeResponse(this.#conn, response, { method, minor: head.minor, close });
+    } finally {
+      // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
+      resolve();
+    }
+    if (keep && body !== null && !progress.done) {
+      keep = await discardBody(body, progress, head.expectContinue, MAX_DISCARD_BYTES);
+    }
+    return keep && !this.#closing;
+  }
+
+  /** The handler's answer, or `onError`'s when the handler throws. */
+  async #answer(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    try {
+      return await this.#options.handler(request, info);
+    } catch (error) {
+      try {
+        return await this.#options.onError(error);
+      } catch {
+        return new Response("Internal error\n", { status: 500 });
+      }
+    }
+  }
+
+  /** The request the handler gets (`h1_request.ts`), or `undefined` when its fields cannot be `Headers`. */
+  #request(head: RequestHead, body: ReadableStream<Uint8Array> | null): Request | undefined {
+    const { scheme } = this.#options;
+    let url: string;
+    let headers = head.headers;
+    if (head.target.charCodeAt(0) === 47 /* / */) {
+      const host = head.host ?? `localhost:${(this.#conn.localAddr as Deno.NetAddr).port}`;
+      url = `${scheme}://${host}${head.target}`;
+    } else if (head.target === "*") {
+      url = `${scheme}://${head.host ?? "localhost"}/*`;
+    } else {
+      // Absolute-form: its authority is the host, whatever Host says (RFC 9112 §3.2.2).
+      const rest = head.target.slice(head.target.indexOf("://") + 3);
+      const slash = rest.search(/[/?]/);
+      const authority = slash === -1 ? rest : rest.slice(0, slash);
+      const path = slash === -1 ? "/" : rest.slice(slash);
+      url = `${scheme}://${authority}${path}`;
+      headers = headers.map(([n, v]) => n === "host" ? [n, authority] : [n, v]);
+    }
+    try {
+      return h1Request(head.method, url, headers, body);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the head being read starts with the HEAD method (its refusal then has no body). */
+  #headRequested(): boolean {
+    const r = this.#reader;
+    const at = r.headStart;
+    return r.end - at >= 5 && r.buf[at] === 72 && r.buf[at + 1] === 69 && r.buf[at + 2] === 65 &&
+      r.buf[at + 3] === 68 && r.buf[at + 4] === 32;
+  }
+
+  /**
+   * Answers a refused request with its status and closes (the framing is
+   * not to be trusted); the answer to a HEAD request has no body.
+   */
+  async #refuse(error: H1RequestError, head: boolean): Promise<void> {
+    const text = encoder.encode(`${error.message}\n`);
+    const headBytes = encoder.encode(
+      `HTTP/1.1 ${error.status} ${REASONS[error.status]}\r\n` +
+        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${text.length}\r\n` +
+        `connection: close\r\n\r\n`,
+    );
+    const answer = new Uint8Array(headBytes.length + (head ? 0 : text.length));
+    answer.set(headBytes);
+    if (!head) answer.set(text, headBytes.length);
+    try {
+      await writeAll(this.#conn, answer);
+    } catch {
+      // The client is gone.
+    }
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  501: "Not Implemented",
+  505: "HTTP Version Not Supported",
+};

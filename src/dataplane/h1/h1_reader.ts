@@ -1,0 +1,136 @@
+/**
+ * The read side of one HTTP/1.1 client connection: a buffer the request
+ * heads are found in (bounded, so a head that never ends is a 431, not
+ * memory), and reads of body bytes straight from it or from the socket.
+ * Reading is pulled by the server, so a client that sends faster than we
+ * forward waits in its own TCP window, not in our memory.
+ * @module
+ */
+import { H1RequestError } from "./h1_request_head.ts";
+
+/** Where the next request head lies in the buffer. */
+export interface HeadSpan {
+  start: number;
+  /** Index of the CRLF that ends the last field line (or the request line). */
+  end: number;
+}
+
+/** Bytes read from a connection and not yet consumed. */
+export class H1Reader {
+  buf: Uint8Array;
+  start = 0;
+  end = 0;
+  /** How far the search for the end of a head got. */
+  #scanned = 0;
+  eof = false;
+  /** Where the head being read (or last read) starts: its method's first byte. */
+  headStart = 0;
+
+  constructor(readonly conn: Deno.Conn, readonly maxHeadBytes: number) {
+    this.buf = new Uint8Array(Math.max(4096, Math.min(16 * 1024, maxHeadBytes + 4)));
+  }
+
+  /** Bytes buffered and not consumed. */
+  buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** Reads once more into the buffer's free space (moved to the front first); false at EOF. */
+  async fill(): Promise<boolean> {
+    if (this.start > 0 && (this.end === this.buf.length || this.start === this.end)) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.#scanned -= this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (this.end === this.buf.length) {
+      const bigger = new Uint8Array(Math.min(this.buf.length * 2, this.maxHeadBytes + 4));
+      bigger.set(this.buf.subarray(0, this.end));
+      this.buf = bigger;
+    }
+    const n = await this.conn.read(this.buf.subarray(this.end));
+    if (n === null) {
+      this.eof = true;
+      return false;
+    }
+    this.end += n;
+    return true;
+  }
+
+  /**
+   * The next request head (its blank line consumed), or `null` when the
+   * connection ended cleanly before one began. Empty lines before a request
+   * line are skipped (RFC 9112 §2.2). Throws 431 past `maxHeadBytes`, 400
+   * when the connection ends inside a head.
+   */
+  async readHead(): Promise<HeadSpan | null> {
+    this.#scanned = this.start;
+    for (;;) {
+      while (
+        this.end - this.start >= 2 && this.buf[this.start] === 13 && this.buf[this.start + 1] === 10
+      ) {
+        this.start += 2;
+        this.#scanned = this.start;
+      }
+      this.headStart = this.start;
+      const at = this.#findBlankLine();
+      if (at !== -1) {
+        const span = { start: this.start, end: at };
+        this.start = at + 4;
+        return span;
+      }
+      if (this.end - this.start >= this.maxHeadBytes) {
+        throw new H1RequestError(431, `Request head is longer than ${this.maxHeadBytes} bytes`);
+      }
+      if (!await this.fill()) {
+        if (this.end === this.start) return null;
+        throw new H1RequestError(400, "Connection ended inside a request head");
+      }
+    }
+  }
+
+  /** Index of CRLFCRLF in the unconsumed bytes (searched once per byte), or -1. */
+  #findBlankLine(): number {
+    const buf = this.buf;
+    const limit = Math.min(this.end, this.start + this.maxHeadBytes + 4);
+    for (let i = Math.max(this.start, this.#scanned - 3); i + 3 < limit; i++) {
+      if (buf[i + 3] !== 10) continue;
+      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13) return i;
+    }
+    this.#scanned = limit;
+    return -1;
+  }
+
+  /**
+   * Up to `max` body bytes: from the buffer when it holds some, else one
+   * read from the socket into a fresh array. `null` at EOF.
+   */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (this.end > this.start) {
+      const n = Math.min(max, this.end - this.start);
+      const out = this.buf.slice(this.start, this.start + n);
+      this.start += n;
+      return out;
+    }
+    const out = new Uint8Array(Math.min(max, 64 * 1024));
+    const n = await this.conn.read(out);
+    if (n === null) {
+      this.eof = true;
+      return null;
+    }
+    return n === out.length ? out : out.subarray(0, n);
+  }
+
+  /** Ensures at least `count` unconsumed bytes are buffered (count ≤ buffer size); false at EOF. */
+  async want(count: number): Promise<boolean> {
+    while (this.end - this.start < count) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      if (!await this.fill()) return false;
+    }
+    return true;
+  }
+}
