@@ -23,6 +23,8 @@
  * on` (the default `gateway` runs `auto`, which serves this port directly):
  * what the upgrade-aware upstream client costs every request, and what the
  * relay of a port that passes upgrades costs its plain requests.
+ * `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
+ * server over the socket instead of Deno's engine), labelled `gateway (own HTTP/1.1)`.
  * `--access-log` adds a gateway started with `--access-log on --log-level
  * info`, labelled `gateway (access log)`, its log appended to a file in the
  * run's temporary directory (as nginx would write its access log).
@@ -43,7 +45,7 @@
  * ```sh
  * deno run -A bench/proxy_bench.ts [--duration 10s] [--rounds 3] [--connections 50] [--threads 2] [--warmup 3s]
  *                                   [--baseline DIR] [--cpu-prof DIR] [--clients] [--workers N] [--access-log] [--upgrades]
- *                                   [--half-load] [--ceiling]
+ *                                   [--half-load] [--ceiling] [--own-h1]
  * ```
  * @module
  */
@@ -81,6 +83,7 @@ const ceiling = Deno.args.includes("--ceiling");
 const accessLog = Deno.args.includes("--access-log");
 const upgrades = Deno.args.includes("--upgrades");
 const halfLoad = Deno.args.includes("--half-load");
+const ownH1 = Deno.args.includes("--own-h1");
 const workers = Number(flag("workers", "1"));
 const root = new URL("..", import.meta.url).pathname;
 
@@ -179,6 +182,10 @@ try {
     { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },
     { name: "gateway", ...await startGateway("gateway", root, cpuProf !== "") },
   ];
+  if (ownH1) {
+    const name = "gateway (own HTTP/1.1)";
+    targets.push({ name, ...await startGateway(name, root, false, ["--http1-engine", "own"]) });
+  }
   if (workers > 1) {
     const name = `gateway (${workers} workers)`;
     targets.push({

@@ -208,6 +208,14 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "longest time from a request head to the end of its response",
   },
   {
+    name: "http1-engine",
+    type: "string",
+    placeholder: "own|deno",
+    defaultText: "deno",
+    help: "who serves HTTP/1.1 on plain HTTP ports: deno = Deno's HTTP engine, own = the " +
+      "gateway's own HTTP/1.1 server over the socket",
+  },
+  {
     name: "upgrades",
     type: "string",
     placeholder: "auto|on|off",

@@ -226,7 +226,14 @@ function connectionsFromFlags(r: FlagReader) {
       streamMs: r.duration("client-stream-timeout", DEFAULT_CLIENT_TIMEOUTS.streamMs),
     },
     upgrades: upgradesFromFlags(r),
+    http1Engine: http1EngineFromFlags(r),
   };
+}
+
+function http1EngineFromFlags(r: FlagReader): "own" | "deno" {
+  const engine = r.str("http1-engine") ?? "deno";
+  if (engine !== "own" && engine !== "deno") r.bad("http1-engine", engine, "expected own or deno");
+  return engine as "own" | "deno";
 }
 
 function upgradesFromFlags(r: FlagReader): UpgradeSettings {

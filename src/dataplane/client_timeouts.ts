@@ -69,7 +69,12 @@ export interface ClientConnectionSettings {
   timeouts: ClientTimeouts;
   /** Upgrade pass-through; absent: off. */
   upgrades?: UpgradeSettings;
+  /** Who serves HTTP/1.1 on plain HTTP ports (`--http1-engine`); absent: `deno`. */
+  http1Engine?: Http1Engine;
 }
+
+/** Deno's HTTP engine, or the gateway's own HTTP/1.1 server (`h1/h1_connection.ts`). */
+export type Http1Engine = "own" | "deno";
 
 /** Why a connection was dropped (`shed`: descriptors ran out, see `shed`). */
 export type TimeoutReason = "header" | "idle" | "stream" | "shed";

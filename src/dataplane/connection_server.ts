@@ -61,6 +61,15 @@ export interface ConnectionServerOptions {
    * its owner closes it, also at shutdown.
    */
   divert?: (conn: Deno.Conn) => Promise<void> | undefined;
+  /**
+   * Serves a connection instead of Deno's engine (the gateway's own
+   * HTTP/1.1 server, `--http1-engine own`); absent: Deno's engine.
+   */
+  engine?: (
+    conn: Deno.Conn,
+    handler: ConnectionHandler,
+    onError: (error: unknown) => Response | Promise<Response>,
+  ) => ServedConnection;
 }
 
 /** A running server. */
@@ -297,6 +306,7 @@ class PlainPortServer implements ConnectionServer {
       return result instanceof Response ? closeAfter(result) : result.then(closeAfter);
     };
     const served = this.#options.override?.(conn, handler, this.#options.onError) ??
+      this.#options.engine?.(conn, handler, this.#options.onError) ??
       serveConnection(conn, handler, this.#options.onError, (error) => {
         logger.debug("connection ended with an error", { error: (error as Error)?.message });
       });

@@ -317,6 +317,7 @@ class PortListeners implements ListenerManager {
         picker: this.#picker,
         observer: this.#observer,
         upgrades: this.#upgrades,
+        http1Engine: limits?.http1Engine,
       });
       state.bound = true;
       if (this.#draining) server.drain?.();

@@ -23,6 +23,9 @@ import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_UPGRADE_SETTINGS } from "./client_time
 import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
+import type { Http1Engine } from "./client_timeouts.ts";
+import { serveH1 } from "./h1/h1_connection.ts";
+import { serveH2 } from "./h2/h2_server.ts";
 
 /** Everything a factory needs to serve one port. */
 export interface PortServeContext {
@@ -58,6 +61,8 @@ export interface PortServeContext {
   observer?: DataPlaneObserver;
   /** How ports pass HTTP/1.1 upgrades through (`--upgrades`); absent: they do not. */
   upgrades?: UpgradePortOptions;
+  /** Who serves HTTP/1.1 on plain ports (`--http1-engine`); absent: Deno's engine. */
+  http1Engine?: Http1Engine;
 }
 
 /** A bound port. */
@@ -183,5 +188,22 @@ export function servePlainConnections(
       }
       : {}),
     ...(divert ? { divert } : {}),
+    ...(context.http1Engine === "own"
+      ? {
+        engine: (conn, handler, onError) =>
+          serveH1(conn, {
+            handler,
+            onError,
+            scheme: "http",
+            h2: (c, first) =>
+              serveH2(c, first, {
+                handler,
+                onError,
+                scheme: "http",
+                ...h2Reporting(log, context.observer),
+              }),
+          }),
+      }
+      : {}),
   });
 }

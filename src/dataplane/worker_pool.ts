@@ -364,6 +364,7 @@ function workerShare(
     maxConnections: share(settings.maxConnections),
     maxConnectionsPerPort: share(settings.maxConnectionsPerPort),
     timeouts: settings.timeouts,
+    ...(settings.http1Engine === undefined ? {} : { http1Engine: settings.http1Engine }),
     ...(settings.upgrades === undefined ? {} : {
       upgrades: { ...settings.upgrades, maxConnections: share(settings.upgrades.maxConnections) },
     }),

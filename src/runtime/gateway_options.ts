@@ -67,6 +67,8 @@ export interface GatewayOptions {
   clientTimeouts?: ClientTimeouts;
   /** HTTP/1.1 upgrade (WebSocket) pass-through; absent: the defaults. */
   upgrades?: UpgradeSettings;
+  /** Who serves HTTP/1.1 on plain HTTP ports (`--http1-engine`); absent: `deno`. */
+  http1Engine?: "own" | "deno";
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */
