@@ -44,7 +44,8 @@ import { VirtualHostSets } from "./virtual_host_sets.ts";
 import type { CompiledRoute } from "./route_rules.ts";
 import { backendTlsPolicyStatuses, PolicyAncestors } from "./backend_tls_status.ts";
 import { insecureFrontendCondition } from "./frontend_validation.ts";
-import { attachTlsRoutes } from "./tls_routes.ts";
+import { type KeptTlsRoutes, keptTlsRoutes } from "./kept_tls_routes.ts";
+import type { TLSRoute } from "../resources/tls_route_types.ts";
 import type { TranslateMemo } from "./translate_memo.ts";
 import type { DependencyChanges } from "./dependency_changes.ts";
 import { listenerSignature } from "./listener_signature.ts";
@@ -86,7 +87,8 @@ export function translate(
     memo.listenersRead(ctx.reads!);
     ctx.reads = undefined;
   }
-  const kept = memo === undefined ? undefined : keptState(memo, changes!, listenerSignature(all));
+  const signature = memo === undefined ? "" : listenerSignature(all);
+  const kept = memo === undefined ? undefined : keptState(memo, changes!, signature);
 
   const policyAncestors = new PolicyAncestors();
   const inputs = {
@@ -100,12 +102,18 @@ export function translate(
   };
   const routes = attachHttpRoutes(ctx, inputs, all.allListeners, kept, changes?.keys);
 
-  const tlsRoutes = attachTlsRoutes(
+  const tlsRoutes = keptTlsRoutes(
     ctx,
-    snapshot.tlsRoutes ?? [],
-    listenersByGateway,
-    options.controllerName,
-    listenerSets.parents,
+    {
+      routes: snapshot.tlsRoutes ?? NO_TLS_ROUTES,
+      listenersByGateway,
+      allListeners: all.allListeners,
+      controllerName: options.controllerName,
+      listenerSets: listenerSets.parents,
+      listeners: signature,
+    },
+    kept,
+    changes,
   );
   const hostSets = routes.kept ? kept?.hostSets : undefined;
   const built = buildPorts(
@@ -224,7 +232,12 @@ interface KeptState {
   listeners?: string;
   /** What the last result's statuses were made of (`result_statuses.ts`). */
   statuses?: KeptStatuses;
+  /** The last TLSRoute pass (`kept_tls_routes.ts`). */
+  tls?: KeptTlsRoutes;
 }
+
+/** One empty list, so a snapshot without TLSRoutes is the same list each time. */
+const NO_TLS_ROUTES: readonly TLSRoute[] = Object.freeze([]);
 
 /**
  * The state kept with `memo`; the attachments are forgotten when the memo
