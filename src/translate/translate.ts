@@ -82,7 +82,7 @@ export function translate(
   if (memo !== undefined) ctx.reads = new Set();
   const classes = evaluateGatewayClasses(ctx);
   const all = evaluateAllListeners(ctx, classes.accepted);
-  const { gateways, listenersByGateway, listenerSets, addresses, unservable } = all;
+  const { listenersByGateway, listenerSets, addresses, unservable } = all;
   if (memo !== undefined) {
     memo.listenersRead(ctx.reads!);
     ctx.reads = undefined;
@@ -126,21 +126,7 @@ export function translate(
   );
   const sortedRules = hostSets?.rules() ?? usedRules(routes.compiled, built.usedRules, memo);
 
-  const gatewayStatuses = [...gateways].sort(compareByName).map((g) =>
-    withAttachedListenerSets(
-      gatewayStatus(
-        g,
-        listenersByGateway.get(namespacedName(g)) ?? [],
-        addresses.get(gatewayKey(g))!,
-        all.pool,
-        [all.clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
-          .filter((c) => c !== undefined),
-      ),
-      g.spec.allowedListeners !== undefined,
-      listenerSets.byGateway.get(namespacedName(g)),
-    )
-  );
-
+  const gatewayStatuses = gatewayStatusesOf(all);
   memo?.end();
   // Each status is frozen, the lists are readonly by type only: V8 reads the
   // elements of a frozen array far slower. Kept route statuses are frozen already.
@@ -163,6 +149,25 @@ export function translate(
       ...frozen(backendTlsPolicyStatuses(ctx, routes.ancestors ?? policyAncestors)),
     ],
   }, kept);
+}
+
+/** Each of our Gateways' status, by name. */
+function gatewayStatusesOf(all: ReturnType<typeof evaluateAllListeners>): ObjectStatus[] {
+  const { gateways, listenersByGateway, addresses, listenerSets } = all;
+  return [...gateways].sort(compareByName).map((g) =>
+    withAttachedListenerSets(
+      gatewayStatus(
+        g,
+        listenersByGateway.get(namespacedName(g)) ?? [],
+        addresses.get(gatewayKey(g))!,
+        all.pool,
+        [all.clientCertificates.get(namespacedName(g))?.resolvedRefs, insecureFrontendCondition(g)]
+          .filter((c) => c !== undefined),
+      ),
+      g.spec.allowedListeners !== undefined,
+      listenerSets.byGateway.get(namespacedName(g)),
+    )
+  );
 }
 
 /** Our Gateways (of an accepted class), oldest first, with their listeners evaluated. */
