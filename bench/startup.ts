@@ -5,8 +5,9 @@
  * so a busy machine weighs on every build alike. Each start is timed from
  * spawn to the first 200 of the last route, and cut into the phases the
  * gateway logs (loaded, listed, first table served, with that table's
- * translate and compile), and the CPU it had used by its first 200, steadier
- * than the times while others load the machine. One start before the rounds writes the statuses, so
+ * translate and compile), and the CPU it had used by its first 200 (all
+ * threads, and its main thread alone), steadier than the times while others
+ * load the machine. One start before the rounds writes the statuses, so
  * every measured start finds the same objects. `--trace` prints every log line
  * of the last start with its ms from spawn; `--cpu-prof DIR` writes its V8
  * CPU profile into DIR.
@@ -23,7 +24,7 @@ import { ProbeClient } from "./_probe_client.ts";
 import { isServedRecord, type StartupPhases, startupPhases } from "./_scale_churn.ts";
 import { probeUntilServed } from "./_scale_probe.ts";
 import { median } from "./_rounds.ts";
-import { treeCpuSeconds } from "./_processes.ts";
+import { threadCpuSeconds, treeCpuSeconds } from "./_processes.ts";
 import { type ScaleApi, type ScaleWorld, startWorld } from "./_scale_world.ts";
 
 /** One start of one build. */
@@ -32,6 +33,8 @@ interface Start extends StartupPhases {
   firstOk: number;
   /** CPU the gateway had used by then (user + system, all threads), ms; 10 ms steps. */
   cpuMs: number;
+  /** Of which its main thread (where JavaScript runs), ms. */
+  mainMs: number;
 }
 
 async function startOnce(
@@ -55,7 +58,9 @@ async function startOnce(
     });
     const target = { client, served: world.served };
     const first = await probeUntilServed(target, `r-${routes - 1}.test`, started, 60_000);
-    const cpuMs = await treeCpuSeconds(gw.pid) * 1000;
+    const [cpu, threads] = await Promise.all([treeCpuSeconds(gw.pid), threadCpuSeconds(gw.pid)]);
+    const cpuMs = cpu * 1000;
+    const mainMs = (threads.get(gw.pid)?.seconds ?? NaN) * 1000;
     await gw.waitForLog(isServedRecord, 30_000).catch(() => undefined);
     const records = gw.logRecords();
     if (trace) {
@@ -65,7 +70,7 @@ async function startOnce(
       }
     }
     await gw.stop();
-    return { ...startupPhases(records, spawnedAt), firstOk: first.ms, cpuMs };
+    return { ...startupPhases(records, spawnedAt), firstOk: first.ms, cpuMs, mainMs };
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -84,6 +89,7 @@ const FIELDS = [
   "compileMs",
   "firstOk",
   "cpuMs",
+  "mainMs",
 ] as const;
 
 function row(name: string, start: Start): string {
