@@ -103,7 +103,7 @@ export async function runGateway(
         metrics.sourceSynced(kind, s.synced);
       }
       logStarted(log, await reconciler.start(), reconciler);
-      collector = await startCollector(log);
+      collector = startCollectorLater(log);
       await shutdown.promise;
     }
     flags.draining = true;
@@ -137,16 +137,33 @@ function logStarted(log: Logger, outcome: RebuildState, reconciler: Reconciler):
   });
 }
 
+/** How long after the first table is served the idle collector starts. */
+const COLLECTOR_DELAY_MS = 1_000;
+
 /**
- * The idle collector, started once the first table is served: it is for the
- * garbage loads leave behind, and the `node:vm` context that exposes V8's
- * `gc` to it is a sizeable part of start-up.
+ * The idle collector, started a second after the first table is served: it
+ * is for the garbage loads leave behind (it samples every 10 s), and the
+ * `node:vm` context that exposes V8's `gc` to it is a sizeable part of
+ * start-up, which would otherwise delay the first requests.
  */
-async function startCollector(log: Logger): Promise<{ stop(): void }> {
-  const { startIdleCollector } = await import("../dataplane/idle_collector.ts");
-  return startIdleCollector({
-    onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
-  });
+function startCollectorLater(log: Logger): { stop(): void } {
+  let collector: { stop(): void } | undefined;
+  let stopped = false;
+  const timer = systemClock.setTimeout(() => {
+    import("../dataplane/idle_collector.ts").then(({ startIdleCollector }) => {
+      if (stopped) return;
+      collector = startIdleCollector({
+        onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
+      });
+    }).catch((error) => log.warn("cannot start the idle collector", { error }));
+  }, COLLECTOR_DELAY_MS).unref();
+  return {
+    stop() {
+      stopped = true;
+      timer.cancel();
+      collector?.stop();
+    },
+  };
 }
 
 /** The parts `runGateway` built, each once. */
