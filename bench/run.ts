@@ -22,6 +22,9 @@
  *   Kubernetes API and, when the conformance rig's build is cached, the real
  *   one beside it; with optional route churn; per-change cost; RSS after N
  *   changes (`bench/scale.ts`; `--routes 3000,5000 --churn 100 --changes 1000`);
+ * - `startup`: spawn to the first 200 at 5,000 routes, cut into the phases
+ *   the gateway logs, and its CPU by then; `--main A/main.ts,B/main.ts`
+ *   starts other checkouts in alternating rounds (`bench/startup.ts`);
  * - `memory` (only with `--only memory`): resident memory at 5,000 routes by
  *   part (executable, glibc, V8) after 1,000 changes, the process run as a
  *   user runs it (`bench/memory.ts`; `--inspect --snapshot DIR` for the V8
@@ -74,6 +77,7 @@ const BENCHES: Bench[] = [
   { name: "passthrough", args: ["run", ...PERMISSIONS, "bench/tls_passthrough_bench.ts"] },
   { name: "kube", args: ["run", ...PERMISSIONS, "bench/kube_bench.ts"] },
   { name: "scale", args: ["run", ...PERMISSIONS, "bench/scale.ts"] },
+  { name: "startup", args: ["run", ...PERMISSIONS, "bench/startup.ts"] },
   { name: "memory", args: ["run", ...PERMISSIONS, "bench/memory.ts"], optIn: true },
   { name: "swap", args: ["run", ...PERMISSIONS, "bench/worker_swap_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
