@@ -125,6 +125,15 @@ Deno.test("files outside src/ are not measured", () => {
   assertEquals(sizeProblems(long, tests), []);
 });
 
+Deno.test("the test task type-checks the very graph the check task does, so after the check it is a cache hit", async () => {
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const typeCheck = (task: string) => task.match(/deno check [^&]*/)?.[0].trim();
+  const checked = typeCheck(denoJson.tasks.check);
+  assertEquals(checked !== undefined, true, denoJson.tasks.check);
+  assertEquals(typeCheck(denoJson.tasks.test), checked);
+  assertEquals(/deno test --no-check /.test(denoJson.tasks.test), true, denoJson.tasks.test);
+});
+
 Deno.test("deno lint runs the code-size plugin, and every file of src/ passes it", async () => {
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assertEquals(denoJson.lint.plugins, ["./scripts/code_size.ts"]);
