@@ -25,11 +25,13 @@
  * client-certificate listener against the plain one per shape; exits 1 when
  * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
  * gateway from another checkout to the same rounds, for A/B of a change.
+ * `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
+ * server on its TLS connections).
  * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
- *                                [--rounds 3] [--baseline DIR]
+ *                                [--rounds 3] [--baseline DIR] [--own-h1]
  * ```
  * @module
  */
@@ -58,6 +60,7 @@ const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "2000");
 const connections = flag("connections", "20");
 const rounds = Number(flag("rounds", "3"));
+const ownH1 = Deno.args.includes("--own-h1");
 const baseline = flag("baseline", "");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
@@ -159,7 +162,7 @@ try {
   );
 
   /** Starts `main.ts run` of `checkout` with its own HTTPS and client-certificate ports. */
-  const startGateway = async (name: string, checkout: string) => {
+  const startGateway = async (name: string, checkout: string, args: string[] = []) => {
     const [port, mtls] = [freePort(), freePort()];
     const manifestDir = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifestDir);
@@ -174,6 +177,7 @@ try {
         checkout,
         manifests: manifestDir,
         denoFlags: ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"],
+        args,
       }),
     );
     children.push(child);
@@ -189,6 +193,10 @@ try {
   if (baseline !== "") {
     const old = await startGateway("gateway (baseline)", baseline.replace(/\/?$/, "/"));
     targets.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
+  }
+  if (ownH1) {
+    const own = await startGateway("gateway (own HTTP/1.1)", root, ["--http1-engine", "own"]);
+    targets.push({ name: "gateway (own HTTP/1.1)", port: own.port, pid: own.pid });
   }
   for (const t of targets) await waitForCurl200(url(t.port), NAME, t.port, caFile);
 
@@ -249,6 +257,13 @@ try {
         ratio(targets[2].name, targets[1].name)
       }`,
     );
+    if (ownH1) {
+      table.push(
+        `${shape.name.padEnd(18)}${"own HTTP/1.1 / nginx".padEnd(24)}${
+          ratio("gateway (own HTTP/1.1)", nginx)
+        }`,
+      );
+    }
     if (baseline !== "") {
       table.push(
         `${shape.name.padEnd(18)}${"baseline / nginx".padEnd(24)}${

@@ -212,7 +212,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     placeholder: "own|deno",
     defaultText: "deno",
-    help: "who serves HTTP/1.1 on plain HTTP ports: deno = Deno's HTTP engine, own = the " +
+    help: "who serves HTTP/1.1 on HTTP and HTTPS ports: deno = Deno's HTTP engine, own = the " +
       "gateway's own HTTP/1.1 server over the socket",
   },
   {

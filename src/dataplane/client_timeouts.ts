@@ -69,7 +69,7 @@ export interface ClientConnectionSettings {
   timeouts: ClientTimeouts;
   /** Upgrade pass-through; absent: off. */
   upgrades?: UpgradeSettings;
-  /** Who serves HTTP/1.1 on plain HTTP ports (`--http1-engine`); absent: `deno`. */
+  /** Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent: `deno`. */
   http1Engine?: Http1Engine;
 }
 

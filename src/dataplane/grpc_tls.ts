@@ -9,11 +9,14 @@
  * GRPCRoutes, go to the engine as before, untouched. A connection decrypted
  * elsewhere (client-certificate listeners, `tls_client_auth.ts`) arrives as
  * plain TCP with its negotiated protocol already known, and is dispatched
- * the same way without a handshake to wait for.
+ * the same way without a handshake to wait for. With `--http1-engine own`,
+ * every port completes the handshake first and its `http/1.1` connections go
+ * to our HTTP/1.1 server (`h1/`), `h2` ones as above.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { ConnectionWatcher } from "./client_timeouts.ts";
+import type { ConnectionWatcher, Http1Engine } from "./client_timeouts.ts";
+import { serveH1 } from "./h1/h1_connection.ts";
 import { watchRequests } from "./connection_server.ts";
 import { deferredConnection, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
 import type { DataPlaneObserver } from "./observer.ts";
@@ -35,6 +38,8 @@ export interface HttpsConnectionOptions {
   observer?: DataPlaneObserver;
   /** For a connection already decrypted: the protocol its handshake negotiated by ALPN. */
   alpn?: string;
+  /** `own`: HTTP/1.1 connections go to our HTTP/1.1 server (`h1/`); absent: Deno's engine. */
+  http1Engine?: Http1Engine;
 }
 
 /** A served HTTPS connection, as the port tracks it. */
@@ -84,7 +89,11 @@ export function serveHttpsConnection(
   const grpc = (options.grpcKind?.() ?? "none") !== "none";
   const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
   let served: ServedConnection;
-  if (!grpc) served = engine();
+  if (options.http1Engine === "own") {
+    const h1 = () => serveH1(conn, { handler: timed, onError: options.onError, scheme: "https" });
+    const h2 = () => grpc ? ours() : engine();
+    served = byAlpn(conn, tls, options, (alpn) => alpn === "h2" ? h2() : h1());
+  } else if (!grpc) served = engine();
   else if (options.alpn !== undefined) served = options.alpn === "h2" ? ours() : engine();
   else if (tls === undefined) served = engine();
   else {
@@ -103,6 +112,27 @@ export function serveHttpsConnection(
     shutdown: () => served.shutdown(),
     finished: served.finished.then(() => watched?.end()),
   };
+}
+
+/**
+ * `serve` once the protocol the client chose is known: at once for a
+ * connection decrypted elsewhere (or not TLS), after the handshake otherwise.
+ */
+function byAlpn(
+  conn: Deno.Conn,
+  tls: Deno.TlsConn | undefined,
+  options: HttpsConnectionOptions,
+  serve: (alpn: string | null | undefined) => ServedConnection,
+): ServedConnection {
+  if (options.alpn !== undefined || tls === undefined) return serve(options.alpn);
+  return deferredConnection(conn, async () => {
+    try {
+      return serve((await tls.handshake()).alpnProtocol);
+    } catch (error) {
+      options.logger.debug("TLS connection ended with an error", { error: describe(error) });
+      return undefined;
+    }
+  });
 }
 
 /** An error's name and message, never its other properties (which could hold PEM). */

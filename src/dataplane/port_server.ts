@@ -61,7 +61,7 @@ export interface PortServeContext {
   observer?: DataPlaneObserver;
   /** How ports pass HTTP/1.1 upgrades through (`--upgrades`); absent: they do not. */
   upgrades?: UpgradePortOptions;
-  /** Who serves HTTP/1.1 on plain ports (`--http1-engine`); absent: Deno's engine. */
+  /** Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent: Deno's engine. */
   http1Engine?: Http1Engine;
 }
 

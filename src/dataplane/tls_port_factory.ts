@@ -55,7 +55,7 @@ export function createHttpsServerFactory(
     // not the context, whose port config and certificates (every host of the
     // generation that bound the port) would otherwise stay alive with them.
     const { hostname, port, reusePort, handler, logger, budget, maxConnections } = context;
-    const { watcher, upgrades, grpcKind, observer } = context;
+    const { watcher, upgrades, grpcKind, observer, http1Engine } = context;
     const { address } = context.portConfig;
     const serve = (portConfig: PortConfig, certificates: CertificateConfig[]) =>
       serveTlsPort({
@@ -76,6 +76,7 @@ export function createHttpsServerFactory(
         upgrades,
         grpcKind,
         observer,
+        http1Engine,
       });
     let server = serve(context.portConfig, context.certificates);
     // Servers of a former `SniSource` whose connections are still open.

@@ -247,6 +247,7 @@ class TlsPort implements TlsPortServer {
       onError: this.#onError,
       grpcKind: this.#options.grpcKind,
       observer: this.#options.observer,
+      http1Engine: this.#options.http1Engine,
       logger: this.#log,
       alpn,
     });

@@ -3,6 +3,7 @@
  * connection's listener, what it is given, and what its owner may ask of it.
  * @module
  */
+import type { Http1Engine } from "./client_timeouts.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RouteTable } from "../router/router.ts";
 import type { ConnectionWatcher } from "./client_timeouts.ts";
@@ -57,6 +58,8 @@ export interface TlsPortServerOptions {
   grpcKind?: () => GrpcPortKind;
   /** Metrics hooks (our HTTP/2 server's connection errors); absent: none. */
   observer?: DataPlaneObserver;
+  /** Who serves the port's HTTP/1.1 connections (`--http1-engine`); absent: Deno's engine. */
+  http1Engine?: Http1Engine;
 }
 
 /** A running HTTPS port. */
