@@ -73,7 +73,12 @@ class QueuedStatusWriter implements StatusWriter {
   readonly #bucket: ReturnType<typeof createTokenBucket>;
   readonly #backoff: Backoff;
   readonly #now: () => Date;
-  readonly #stats: StatusWriterStats = { writes: 0, conflicts: 0, errors: 0, pending: 0 };
+  readonly #stats: Omit<StatusWriterStats, "remembered"> = {
+    writes: 0,
+    conflicts: 0,
+    errors: 0,
+    pending: 0,
+  };
   readonly #wants = new WantedStatuses();
   readonly #dirty = this.#wants.dirty;
   /** What we wrote, until the store shows a newer version than the one we wrote over. */
@@ -108,11 +113,15 @@ class QueuedStatusWriter implements StatusWriter {
       const key = keyOf({ kind: object.kind, ...object.metadata });
       if (!this.#wanted.has(key)) return;
       const mine = this.#written.get(key)?.object.metadata as Json | undefined;
-      // Our own write coming back (maybe before its answer): nothing to check.
-      // A write by someone else meanwhile makes ours fail with 409 and re-read.
-      if (key === this.#writing || mine?.resourceVersion === object.metadata.resourceVersion) {
+      // Our own write coming back: the store holds it now, so what we kept of
+      // it goes (at thousands of routes, a status copy each for the process's life).
+      if (mine !== undefined && mine.resourceVersion === object.metadata.resourceVersion) {
+        this.#written.delete(key);
         return;
       }
+      // Our own write coming back before its answer: nothing to check. A write
+      // by someone else meanwhile makes ours fail with 409 and re-read.
+      if (key === this.#writing) return;
       if (this.#dirty.has(key)) return;
       this.#dirty.add(key);
       this.#kick();
@@ -151,7 +160,7 @@ class QueuedStatusWriter implements StatusWriter {
   }
 
   stats(): StatusWriterStats {
-    return { ...this.#stats, pending: this.#dirty.size };
+    return { ...this.#stats, pending: this.#dirty.size, remembered: this.#written.size };
   }
 
   async stop(): Promise<void> {

@@ -56,6 +56,8 @@ export interface StatusWriterStats {
   conflicts: number;
   errors: number;
   pending: number;
+  /** Statuses we wrote that the store does not show yet (kept to write over them). */
+  remembered: number;
 }
 
 /** A running status writer. */

@@ -140,6 +140,18 @@ Deno.test("an unchanged status is not written again, before or after the watch s
   assertEquals(env.patches(), 1);
 });
 
+Deno.test("what we wrote is forgotten once the watch shows it, and the next write goes over the store's copy", async () => {
+  await using env = await setup();
+  env.writer.update(result([classStatus("True")]));
+  await env.writer.idle();
+  await waitFor("the watch shows our write", () => env.writer.stats().remembered === 0);
+  env.writer.update(result([classStatus("False")]));
+  await env.writer.idle();
+  assertEquals(env.patches(), 2);
+  assertEquals(env.writer.stats().conflicts, 0);
+  assertEquals(classConditions(env.kube)?.[0]?.status, "False");
+});
+
 Deno.test("lastTransitionTime stays when only the message changes and moves when the status changes", async () => {
   await using env = await setup();
   env.writer.update(result([classStatus("True", "first")]));
