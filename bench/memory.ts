@@ -81,11 +81,14 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       ],
     });
     const started = performance.now();
-    await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
+    // With no routes, the first probe's route is the first one served.
+    if (options.routes > 0) {
+      await probeUntilServed(target, `r-${options.routes - 1}.test`, started, 60_000);
+    }
     for (let i = 0; i < options.probes; i++) {
       const host = `probe-${i}.test`;
       world.kube.apply(world.route(`probe-${i}`, host));
-      await probeUntilServed(target, host, performance.now());
+      await probeUntilServed(target, host, performance.now(), i === 0 ? 60_000 : 30_000);
     }
     const rss = [rssParts(gw.pid)];
     const lastHalf: RssParts[] = [];
