@@ -75,6 +75,8 @@ export function collectChanges(
   }
 }
 
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 /**
  * Which dependents (compiled routes, attached routes: by their own key) were
  * built from which dependency keys.
@@ -90,18 +92,35 @@ export function collectChanges(
 export class DependentsIndex {
   #byKey = new Map<string, Set<string>>();
   #keysOf = new Map<string, readonly string[]>();
+  /**
+   * Each distinct list of keys once, shared by every dependent built from
+   * it: thousands of routes read the same Service, slices and namespace, and
+   * each kept its own list and its own copies of those key strings.
+   */
+  #lists = new Map<string, { keys: readonly string[]; users: number }>();
 
-  /** Records that `dependent` was built from `keys` (replacing what it was built from before). */
-  set(dependent: string, keys: Iterable<string>): void {
+  /**
+   * Records that `dependent` was built from `keys` (replacing what it was
+   * built from before); returns the (shared, frozen) list of those keys.
+   */
+  set(dependent: string, keys: Iterable<string>): readonly string[] {
     this.delete(dependent);
-    const list = [...keys];
-    if (list.length === 0) return;
+    const given = [...keys];
+    if (given.length === 0) return NO_KEYS;
+    const id = given.join("\n");
+    let shared = this.#lists.get(id);
+    if (shared === undefined) {
+      this.#lists.set(id, shared = { keys: Object.freeze(given), users: 0 });
+    }
+    shared.users += 1;
+    const list = shared.keys;
     this.#keysOf.set(dependent, list);
     for (const key of list) {
       let set = this.#byKey.get(key);
       if (set === undefined) this.#byKey.set(key, set = new Set());
       set.add(dependent);
     }
+    return list;
   }
 
   /** The keys `dependent` was built from. */
@@ -114,6 +133,9 @@ export class DependentsIndex {
     const keys = this.#keysOf.get(dependent);
     if (keys === undefined) return;
     this.#keysOf.delete(dependent);
+    const id = keys.join("\n");
+    const shared = this.#lists.get(id);
+    if (shared !== undefined && --shared.users === 0) this.#lists.delete(id);
     for (const key of keys) {
       const set = this.#byKey.get(key)!;
       set.delete(dependent);
@@ -137,5 +159,6 @@ export class DependentsIndex {
   clear(): void {
     this.#byKey.clear();
     this.#keysOf.clear();
+    this.#lists.clear();
   }
 }

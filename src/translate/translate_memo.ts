@@ -200,10 +200,17 @@ export class TranslateMemo {
     // use) belong to whoever evaluates them next time, not to this route.
     const id = objectId(route.kind, route.metadata.name, route.metadata.namespace);
     const problems = ctx.problems.slice(before).filter((p) => p.object === id);
-    const entry = { key, seen: this.#turn, route, compiled, problems, reads: [...reads] };
+    // The index's shared list of what it read: most routes read the same few objects.
+    const entry = {
+      key,
+      seen: this.#turn,
+      route,
+      compiled,
+      problems,
+      reads: this.#dependents.set(key, reads),
+    };
     this.#routesSeen++;
     this.#routes.set(key, entry);
-    this.#dependents.set(key, reads);
     this.#byObject.set(route, entry);
     return compiled;
   }
