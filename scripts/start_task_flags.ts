@@ -46,7 +46,7 @@ export function startTaskFlags(root: string): string[] {
  * @example
  * ```ts ignore
  * import { startTaskV8Flags } from "./start_task_flags.ts";
- * startTaskV8Flags("/work/main/"); // "--max-semi-space-size=8,..."
+ * startTaskV8Flags("/work/main/"); // "--max-semi-space-size=4,..."
  * ```
  */
 export function startTaskV8Flags(root: string): string | undefined {
