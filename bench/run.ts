@@ -34,6 +34,8 @@
  *   (`--workers 2`) at 3,000 and 5,000 routes: reconcile round trip and each
  *   worker's patch-and-compile time (`bench/worker_swap_bench.ts`);
  * - `translate`: translate time at 1k and 5k HTTPRoutes (`bench/translate_bench.ts`);
+ * - `holdoff`: how long a change waits for its rebuild under route churn, the store's holdoff
+ *   on a simulated clock (`bench/holdoff_churn.ts`; `--holdoff OTHER/src/time/holdoff.ts`);
  * - `router`: match cost over named request shapes at 10, 1k and 10k hosts
  *   (`bench/router_bench.ts`, `deno bench`);
  * - `hpack`: HTTP/2 header block decode and encode cost over the blocks of
@@ -81,6 +83,7 @@ const BENCHES: Bench[] = [
   { name: "memory", args: ["run", ...PERMISSIONS, "bench/memory.ts"], optIn: true },
   { name: "swap", args: ["run", ...PERMISSIONS, "bench/worker_swap_bench.ts"] },
   { name: "translate", args: ["run", ...PERMISSIONS, "bench/translate_bench.ts"] },
+  { name: "holdoff", args: ["run", "--allow-read", "bench/holdoff_churn.ts"] },
   { name: "soak", args: ["run", ...PERMISSIONS, "bench/soak.ts"], optIn: true },
   { name: "router", args: ["bench", "--allow-read", "bench/router_bench.ts"] },
   { name: "hpack", args: ["bench", "bench/hpack_bench.ts"] },
