@@ -1,13 +1,12 @@
 /**
  * The cache every source writes into. An insert reports whether anything
  * changed; changes arm the one holdoff (`time/holdoff.ts`, leading-edge: a
- * change that finds it idle is signalled on the next turn of the event loop,
- * unless the signals' listeners took more than half of the time lately
- * beyond one signal's worth; changes that come meanwhile, or within
- * `holdoffMs` of the last signal, share the next one), so a lone change is
- * applied at once, also right after a slow rebuild, rebuilds take at most
- * about half the event loop's time, and a thousand watch events cost a
- * handful of rebuilds. Sources write as they read and hold nothing off
+ * change that finds it idle is signalled on the next turn of the event loop;
+ * changes that come while the last signal's listeners ran, or within as long
+ * again after them (or `holdoffMs`, when longer), share the next one), so a
+ * lone change is applied at once, rebuilds take at most about half the
+ * event loop's time, and a thousand watch events cost a handful of
+ * rebuilds. Sources write as they read and hold nothing off
  * themselves. `version()` counts changes, so a reader that already built
  * from the latest version can skip the signal that follows.
  *

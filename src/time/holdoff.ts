@@ -10,17 +10,9 @@
  *   one fire); changes within `holdoffMs` of the end of the last fire wait
  *   for that window to close and then fire once, together. A lone change is
  *   applied without delay, a burst costs one fire per `holdoffMs`, and the
- *   event loop keeps at least `holdoffMs` between two fires for other work.
- *   Slow fires (rebuilds at scale) are paced by what they took: each adds
- *   its duration to a debt that time without a fire pays back (carrying at
- *   most one fire's worth into the next), and a change waits only while the
- *   debt is more than one fire's worth (the last fire's duration), and never
- *   longer than the last fire took. So a change that follows one slow fire
- *   is applied at once, while fires that keep coming take at most about half
- *   of the event loop's time, however slow they get; pacing every fire by as
- *   long again after it made a change that came during or just after a
- *   rebuild wait a rebuild's length for nothing when rebuilds were rare
- *   (route churn).
+ *   event loop keeps at least `holdoffMs` between two fires for other work,
+ *   or as long as the last fire took when that was longer (at most half of
+ *   its time goes to fires, however slow they get).
  *   The store uses it, so every source (files or Kubernetes) shares it.
  *
  * @example
@@ -59,8 +51,6 @@ export class Holdoff {
   #firstChangeAt: number | undefined;
   #lastFiredAt: number | undefined;
   #lastFireMs = 0;
-  /** Fire time not yet paid back by time without a fire, as of `#lastFiredAt`. */
-  #debtMs = 0;
 
   constructor(options: HoldoffOptions) {
     this.#options = options;
@@ -82,12 +72,10 @@ export class Holdoff {
     if (this.#options.leading) {
       if (this.#timer !== undefined) return;
       const since = this.#lastFiredAt === undefined ? Infinity : now - this.#lastFiredAt;
-      // Fires that took long (rebuilds at scale) leave as long again for
-      // everything else (watch events, requests, status writes), beyond one
-      // fire's worth of credit; never longer than the last fire took.
-      const overdrawn = this.#debtMs - since - this.#lastFireMs;
-      const paced = Math.min(this.#lastFireMs - since, overdrawn);
-      const wait = Math.max(0, this.#options.holdoffMs - since, paced);
+      // A fire that took longer than the holdoff (a rebuild at scale) gets as
+      // long again for everything else: watch events, requests, status writes.
+      const gap = Math.max(this.#options.holdoffMs, this.#lastFireMs);
+      const wait = Math.max(0, gap - since);
       this.#timer = this.#clock.setTimeout(() => this.#fire(), wait);
       return;
     }
@@ -113,11 +101,6 @@ export class Holdoff {
   #fire(): void {
     this.cancel();
     const started = this.#clock.now();
-    // At most one fire's worth is carried: a lone very slow fire (a relist,
-    // a long pause) is not paid back by every later fire.
-    const owed = this.#lastFiredAt === undefined
-      ? 0
-      : Math.min(this.#lastFireMs, Math.max(0, this.#debtMs - (started - this.#lastFiredAt)));
     try {
       this.#options.fire();
     } finally {
@@ -125,7 +108,6 @@ export class Holdoff {
       // the event loop its holdoff before the next one.
       this.#lastFiredAt = this.#clock.now();
       this.#lastFireMs = this.#lastFiredAt - started;
-      this.#debtMs = owed + this.#lastFireMs;
     }
   }
 }
