@@ -59,6 +59,8 @@ export interface FilesSourceOptions {
   retryMs?: number;
   /** Measures the holdoff, `resyncMs` and `retryMs`. Default {@linkcode systemClock}. */
   clock?: Clock;
+  /** Starts a recursive watch of the directory. Default `Deno.watchFs`; tests inject one. */
+  watch?: (dir: string) => Deno.FsWatcher;
 }
 
 /** Creates the files source; nothing is read until `start()`. */
@@ -75,6 +77,7 @@ export class FilesSource implements Source {
   readonly #clock: Clock;
   readonly #resyncMs: number;
   readonly #retryMs: number;
+  readonly #watchFs: (dir: string) => Deno.FsWatcher;
   readonly #stopper = new AbortController();
   readonly #eventHoldoff: Holdoff;
   readonly #catalog: ManifestCatalog = createManifestCatalog();
@@ -103,6 +106,7 @@ export class FilesSource implements Source {
     this.#clock = options.clock ?? systemClock;
     this.#resyncMs = options.resyncMs ?? 30_000;
     this.#retryMs = options.retryMs ?? 1_000;
+    this.#watchFs = options.watch ?? ((dir) => Deno.watchFs(dir, { recursive: true }));
     const holdoffMs = options.holdoffMs ?? 100;
     this.#eventHoldoff = new Holdoff({
       holdoffMs,
@@ -295,11 +299,7 @@ export class FilesSource implements Source {
   }
 
   #closeWatcher(): void {
-    try {
-      this.#watcher?.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#watcher);
   }
 
   /** Watches the directory until stopped, re-creating the watcher when it goes away. */
@@ -318,10 +318,11 @@ export class FilesSource implements Source {
 
   /** One watcher's life; `false` when it could not be made or failed. */
   async #watchOnce(): Promise<boolean> {
+    let fresh: Deno.FsWatcher | undefined;
     try {
       const info = await Deno.stat(this.#dir);
       if (!info.isDirectory) throw new Error("not a directory");
-      const fresh = Deno.watchFs(this.#dir, { recursive: true });
+      fresh = this.#watchFs(this.#dir);
       if (this.#stopped) {
         fresh.close();
         return true;
@@ -349,7 +350,21 @@ export class FilesSource implements Source {
       return false;
     } finally {
       this.#watcher = undefined;
+      // However this watch ended (the directory vanished while it was set
+      // up, the stream failed), it is closed before the next one starts: a
+      // watcher left open on a removed directory keeps Deno from delivering
+      // any event to a later watcher of the same path, so edits in the
+      // re-created directory would wait for the periodic re-read.
+      closeQuietly(fresh);
     }
+  }
+}
+
+function closeQuietly(watcher: Deno.FsWatcher | undefined): void {
+  try {
+    watcher?.close();
+  } catch {
+    // Already closed.
   }
 }
 

@@ -1,0 +1,109 @@
+/**
+ * The files source re-arming its watcher after the manifests directory is
+ * removed and re-created. Deno delivers no events to a watcher of a path
+ * while an older watcher of that path, set up on the removed directory, is
+ * still open; so every watcher the source gives up must be closed before the
+ * next one starts, or edits in the re-created directory would wait for the
+ * periodic re-read (disabled here, so only the watcher can deliver them).
+ */
+import { assertEquals } from "@std/assert";
+import { createLogger } from "../../src/log/logger.ts";
+import { createFilesSource } from "../../src/source/files.ts";
+import { createStore } from "../../src/source/store.ts";
+
+const route = (name: string) =>
+  `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${name}
+  namespace: apps
+spec:
+  rules:
+  - matches:
+    - path: { type: PathPrefix, value: "/" }
+`;
+
+// Every watcher-driven change must show up; only a defect takes this long.
+const WATCH_DEADLINE_MS = 60_000;
+
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  const start = performance.now();
+  while (!check()) {
+    if (performance.now() - start > WATCH_DEADLINE_MS) {
+      throw new Error(`Timed out after ${WATCH_DEADLINE_MS} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Watchers the source made, and which of them it closed. */
+class WatchLog {
+  readonly made: Deno.FsWatcher[] = [];
+  readonly closed = new Set<Deno.FsWatcher>();
+  /** Runs after each watcher is set up, before the source goes on arming it. */
+  afterWatch: (n: number) => void = () => {};
+
+  readonly watch = (dir: string): Deno.FsWatcher => {
+    const watcher = Deno.watchFs(dir, { recursive: true });
+    const close = watcher.close.bind(watcher);
+    watcher.close = () => {
+      this.closed.add(watcher);
+      close();
+    };
+    this.made.push(watcher);
+    this.afterWatch(this.made.length);
+    return watcher;
+  };
+
+  /** How many of the watchers made are still open. */
+  open(): number {
+    return this.made.filter((w) => !this.closed.has(w)).length;
+  }
+}
+
+Deno.test("a directory removed while its watcher is set up is watched again once re-created", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "serval-rearm-" });
+  const dir = `${parent}/manifests`;
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
+  const log = new WatchLog();
+  // The first watcher is set up on the directory, which then vanishes
+  // before the source has finished arming it: the race, made certain.
+  log.afterWatch = (n) => {
+    if (n === 1) Deno.removeSync(dir, { recursive: true });
+  };
+  const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
+  const source = createFilesSource({
+    dir,
+    store,
+    logger: createLogger({ level: "error", write: () => {} }),
+    holdoffMs: 30,
+    retryMs: 20,
+    resyncMs: 0,
+    watch: log.watch,
+  });
+  const routes = () => store.list("HTTPRoute").map((r) => r.metadata.name).sort().join();
+  try {
+    await source.start();
+    assertEquals(routes(), "a");
+    await waitFor(
+      "the directory problem",
+      () => source.problems().some((p) => p.object === `file:${dir}`),
+    );
+    assertEquals(routes(), "a", "the last good objects keep serving");
+    assertEquals(log.open(), 0, "the watcher of the removed directory is closed");
+
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/b.yaml`, route("b"));
+    await waitFor("the re-created directory", () => routes() === "b");
+    assertEquals(source.problems(), []);
+    assertEquals(log.open(), 1, "only the new directory's watcher is open");
+    // Only the new watcher can deliver this: no periodic re-read runs.
+    await Deno.writeTextFile(`${dir}/c.yaml`, route("c"));
+    await waitFor("an edit in the re-created directory", () => routes() === "b,c");
+  } finally {
+    await source.stop();
+    store.close();
+    await Deno.remove(parent, { recursive: true });
+  }
+});
