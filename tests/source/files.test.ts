@@ -67,6 +67,8 @@ async function harness(
     logger,
     holdoffMs: 30,
     retryMs: 50,
+    // No periodic re-read: every change a test makes must come through the watcher.
+    resyncMs: 0,
     clock,
   });
   await source.start();
