@@ -5,7 +5,7 @@
  * against 5k routes, translated with the memo the gateway carries along.
  *
  *   deno run --allow-read bench/translate_bench.ts [--iterations N] [--changes] [--kinds A,B]
- *     [--routes 5000,20000] [--pipeline [--rounds N] [--against OTHER_CHECKOUT]]
+ *     [--routes 5000,20000] [--pipeline [--rounds N] [--against OTHER_CHECKOUT] [--own-hosts]]
  * With `--changes`, `--routes` gives the sizes to change one object among and
  * `--pipeline` times translate, compile and the status writer's update apart
  * (`_change_pipeline.ts`; hostnames grow with the routes, 25 routes each),
@@ -236,7 +236,9 @@ async function pipelineRounds(
   const at = Deno.args.indexOf("--rounds");
   const rounds = at >= 0 ? Number(Deno.args[at + 1]) : 1;
   // As many hostnames as keep 25 routes on each, so a host costs the same at every size.
-  const snapshot = syntheticSnapshot(routes, Math.max(200, Math.round(routes / 25)));
+  // `--own-hosts`: a hostname per route, as bench/scale.ts makes them.
+  const hosts = Deno.args.includes("--own-hosts") ? routes : Math.round(routes / 25);
+  const snapshot = syntheticSnapshot(routes, Math.max(200, hosts));
   for (let round = 0; round < rounds; round++) {
     for (const [name, pipeline] of all) {
       const times = measurePipeline(pipeline, snapshot, CHANGES[kind], iterations, CONTROLLER);

@@ -15,6 +15,7 @@ import type { GatewayConfig, VirtualHostConfig } from "../model/config.ts";
 import type { RuleMap } from "../model/rule_map.ts";
 import { socketKey } from "../model/config.ts";
 import { listChanges } from "../model/list_changes.ts";
+import { listTrail } from "../model/list_trail.ts";
 import type { RouteTable } from "../router/router.ts";
 
 /** Whether a host's matches reach a WebSocket backend, by host object (see the module note). */
@@ -94,7 +95,9 @@ function update(
 ): ListenerCount {
   if (before === undefined) return countAll(given, rules);
   if (before.given === given) return before;
-  const { added, removed, list } = listChanges(before.hosts, given);
+  // The list before as given, when this one says what changed since it (no walk).
+  const since = listTrail(given)?.since === before.given ? before.given : before.hosts;
+  const { added, removed, list } = listChanges(since, given);
   let reaching = before.reaching;
   for (const host of added) if (reachesWebSocket(host, rules)) reaching++;
   for (const host of removed) if (reachesWebSocket(host, rules)) reaching--;

@@ -119,7 +119,10 @@ interface CachedListener {
   head: string;
   /** The listener the results of its compiled hosts carry (see `compileListener`). */
   resultListener: ListenerConfig;
-  /** A plain copy of the listener's hosts (see `listChanges`). */
+  /**
+   * The listener's hosts as given: the next list is this very one when no
+   * host changed, or says what changed since this one (`listChanges`).
+   */
   hosts: readonly VirtualHostConfig[];
   index: HostIndex<PathIndex<RouteMatch>>;
 }
@@ -187,7 +190,7 @@ function compileListener(
     ? patchHosts(before, listener.virtualHosts, resultListener, rules, cache.hosts)
     : undefined;
   if (patched === undefined) {
-    const hosts = Array.from(listener.virtualHosts);
+    const hosts = listener.virtualHosts;
     const index = new HostIndex<PathIndex<RouteMatch>>();
     for (const host of hosts) {
       index.add(host.hostname, compileHost(host, resultListener, rules, cache.hosts, head));
@@ -200,13 +203,14 @@ function compileListener(
 
 /**
  * The listener's earlier host index with the hosts that are not the same
- * objects as before compiled again, and a plain copy of the host list to
+ * objects as before compiled again, and the host list as given, to
  * compare the next one with; `undefined` when a hostname comes twice
  * (the first would win: compile in full). A host object that comes again is
  * taken with the rules it came with before (see `createRouteTableCompiler`):
  * looking up every rule of thousands of hosts was most of a change's cost.
- * The two host lists are compared side by side and the index is a layered
- * copy, so a change costs about the hosts it touched.
+ * The new list says what changed since the one before (`listChanges`; else
+ * the two are compared side by side) and the index is a layered copy, so a
+ * change costs about the hosts it touched.
  */
 function patchHosts(
   before: CachedListener,
@@ -215,15 +219,15 @@ function patchHosts(
   rules: RuleMap,
   cache: RouteTableCache["hosts"],
 ): Pick<CachedListener, "hosts" | "index"> | undefined {
-  const { added, removed, list } = listChanges(before.hosts, hosts);
+  const { added, removed } = listChanges(before.hosts, hosts);
   // Nothing changed: the index is never changed once built, so it is shared.
-  if (added.length === 0 && removed.length === 0) return { hosts: list, index: before.index };
+  if (added.length === 0 && removed.length === 0) return { hosts, index: before.index };
   const index = before.index.clone();
   for (const host of removed) index.delete(host.hostname);
   for (const host of added) {
     index.add(host.hostname, compileHost(host, resultListener, rules, cache, before.head));
   }
-  return index.size === list.length ? { hosts: list, index } : undefined;
+  return index.size === hosts.length ? { hosts, index } : undefined;
 }
 
 /** Whether `host`'s matches name the very rule objects its cached form was compiled with. */
