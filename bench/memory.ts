@@ -51,6 +51,8 @@ export interface MemoryRun {
   lastHalf: RssParts[];
   /** V8 heap used / committed at the end (the gateway's /metrics), MiB. */
   heap: { used: number; total: number };
+  /** V8 heap used after a full GC halfway through the changes (with the inspector), MiB. */
+  heapAfterGcHalfway?: number;
   /** After a full GC (with the inspector), MiB. */
   afterGc?: { rss: RssParts; heapUsed: number; heapTotal: number; external: number };
   /** The heap snapshot written, if any. */
@@ -92,17 +94,22 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
     }
     const rss = [rssParts(gw.pid)];
     const lastHalf: RssParts[] = [];
+    let halfway: number | undefined;
     const half = Math.floor(options.changes / 2);
     for (let i = 0; i < options.changes; i++) {
       const host = `moved-${i}.test`;
       world.kube.apply(world.route(`r-${i % Math.max(1, options.routes)}`, host));
       await probeUntilServed(target, host, performance.now());
-      if (i + 1 === half) rss.push(rssParts(gw.pid));
+      if (i + 1 === half) {
+        rss.push(rssParts(gw.pid));
+        // Beside the end's reading: heap kept per change (retention), not GC timing.
+        if (inspect) halfway = await heapUsedAfterGc(inspectPort, snapshotPath(options, "half"));
+      }
       if (i + 1 >= half && (i + 1 - half) % SAMPLE_EVERY === 0) lastHalf.push(rssParts(gw.pid));
     }
     rss.push(rssParts(gw.pid));
     const heap = heapMiB(await (await gw.admin("/metrics")).text());
-    const run: MemoryRun = { rss, lastHalf, heap };
+    const run: MemoryRun = { rss, lastHalf, heap, heapAfterGcHalfway: halfway };
     if (inspect) {
       const inspector = await InspectorSession.connect(inspectPort);
       const usage = await inspector.memoryAfterGc();
@@ -125,6 +132,23 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
     client.close();
     await world.close();
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function snapshotPath(options: MemoryOptions, label: string): string | undefined {
+  if (options.snapshotDir === undefined) return undefined;
+  return `${options.snapshotDir}/gateway-${options.routes}-${label}-${Date.now()}.heapsnapshot`;
+}
+
+/** Heap used after a full GC, MiB; with `snapshot`, a heap snapshot written there too. */
+async function heapUsedAfterGc(port: number, snapshot?: string): Promise<number> {
+  const inspector = await InspectorSession.connect(port);
+  try {
+    const used = (await inspector.memoryAfterGc()).heapUsed / 1048576;
+    if (snapshot !== undefined) await inspector.writeHeapSnapshot(snapshot);
+    return used;
+  } finally {
+    inspector.close();
   }
 }
 
@@ -168,6 +192,9 @@ function print(options: MemoryOptions, run: MemoryRun, load: string): void {
   console.log(`  V8 heap used ${f(run.heap.used)} of ${f(run.heap.total)} MiB committed`);
   if (run.afterGc) {
     const g = run.afterGc;
+    if (run.heapAfterGcHalfway !== undefined) {
+      console.log(`  V8 heap used after a full GC halfway: ${f(run.heapAfterGcHalfway)} MiB`);
+    }
     console.log(
       `  after a full GC: RSS ${formatRssParts(g.rss)}; V8 heap used ${f(g.heapUsed)} of ` +
         `${f(g.heapTotal)} MiB, external ${f(g.external)} MiB`,

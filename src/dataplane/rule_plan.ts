@@ -101,7 +101,11 @@ export function compileRulePlan(rule: RuleConfig, defaultTimeoutMs: number): Rul
       collectModifier(filter, request, response);
     }
   }
-  const byBackend = new WeakMap<BackendConfig, BackendModifiers>();
+  // Made on a rule's first request and kept while the rule stays: most
+  // backends have no filters of their own and share the rule's modifiers;
+  // only backends with filters get an entry (a WeakMap per rule cost more).
+  const plain: BackendModifiers = { request, response };
+  let byBackend: WeakMap<BackendConfig, BackendModifiers> | undefined;
   const timeoutMs = effectiveTimeout(rule.timeouts, defaultTimeoutMs);
   return {
     redirect,
@@ -114,18 +118,15 @@ export function compileRulePlan(rule: RuleConfig, defaultTimeoutMs: number): Rul
       ? undefined
       : { policy: rule.retry, perTryMs: timeoutMs, overallMs: rule.timeouts?.request ?? 0 },
     modifiersFor(backend) {
+      if (backend.filters.length === 0) return plain;
+      byBackend ??= new WeakMap();
       let modifiers = byBackend.get(backend);
       if (modifiers === undefined) {
-        if (backend.filters.length === 0) {
-          modifiers = { request, response };
-        } else {
-          const both = { request: [...request], response: [...response] };
-          for (const filter of backend.filters) {
-            collectModifier(filter, both.request, both.response);
-          }
-          modifiers = both;
+        const both = { request: [...request], response: [...response] };
+        for (const filter of backend.filters) {
+          collectModifier(filter, both.request, both.response);
         }
-        byBackend.set(backend, modifiers);
+        byBackend.set(backend, modifiers = both);
       }
       return modifiers;
     },

@@ -67,3 +67,19 @@ Deno.test("a plan is compiled once per rule of a table, and afresh for a new tab
   const next = { ...rule, timeouts: { request: 10 } };
   assertEquals(plans.planFor(next).timeoutMs, 10);
 });
+
+Deno.test("backends without filters of their own share the rule's modifiers; one with filters gets its own", () => {
+  const rule: RuleConfig = {
+    id: "r",
+    filters: [{ type: "RequestHeaderModifier", modifier: set("req-1") }],
+    backends: [],
+    invalidWeight: 0,
+  };
+  const plan = compileRulePlan(rule, 1_000);
+  const plainA = plan.modifiersFor(backend());
+  assertEquals(plainA, { request: [set("req-1")], response: [] });
+  assertStrictEquals(plan.modifiersFor(backend()), plainA, "one object for every plain backend");
+  const own = backend([{ type: "ResponseHeaderModifier", modifier: set("res-b") }]);
+  assertEquals(plan.modifiersFor(own), { request: [set("req-1")], response: [set("res-b")] });
+  assertEquals(plainA, { request: [set("req-1")], response: [] }, "the shared one is untouched");
+});
