@@ -12,6 +12,7 @@
  * @module
  */
 import { createDataPlaneHandler } from "../src/dataplane/handler.ts";
+import { DEFAULT_CLIENT_TIMEOUTS } from "../src/dataplane/client_timeouts.ts";
 import { createListenerManager } from "../src/dataplane/listeners.ts";
 import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
 import { createProxyClient } from "../src/dataplane/upstream_client.ts";
@@ -124,10 +125,21 @@ if (Deno.args.includes("--deno-serve")) {
 }
 
 async function serveWithListenerManager(): Promise<void> {
+  // `--http1-engine own|deno`: the process's connection settings (default
+  // timeouts, no limits) with that engine, to compare engines alone.
+  const engine = flag("http1-engine", "");
   const manager = createListenerManager({
     getTable: () => table,
     hostname: "127.0.0.1",
     upstream: client,
+    ...(engine === "" ? {} : {
+      connections: {
+        maxConnections: 0,
+        maxConnectionsPerPort: 0,
+        timeouts: DEFAULT_CLIENT_TIMEOUTS,
+        http1Engine: engine === "own" ? "own" : "deno",
+      },
+    }),
   });
   await manager.reconcile({ config });
   Deno.addSignalListener("SIGTERM", async () => {

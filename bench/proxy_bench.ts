@@ -24,7 +24,9 @@
  * what the upgrade-aware upstream client costs every request, and what the
  * relay of a port that passes upgrades costs its plain requests.
  * `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
- * server over the socket instead of Deno's engine), labelled `gateway (own HTTP/1.1)`.
+ * server over the socket instead of Deno's engine), labelled `gateway (own HTTP/1.1)`,
+ * and the handler with the complete client behind each engine with the same
+ * connection settings (`bench/_gateway_server.ts --http1-engine`), the engines alone.
  * `--access-log` adds a gateway started with `--access-log on --log-level
  * info`, labelled `gateway (access log)`, its log appended to a file in the
  * run's temporary directory (as nginx would write its access log).
@@ -258,6 +260,27 @@ try {
     own: "handler + HTTP/1.1 pool",
     fetch: "handler + fetch pool",
   };
+  // The handler and complete client behind each engine, with the process's connection settings.
+  for (const engine of ownH1 ? ["deno", "own"] : []) {
+    const port = freePort();
+    const child = spawn(`bench gateway (${engine} engine)`, Deno.execPath(), [
+      "run",
+      "--allow-net",
+      `${root}bench/_gateway_server.ts`,
+      "--port",
+      String(port),
+      "--backend-port",
+      String(backendPort),
+      "--http1-engine",
+      engine,
+    ]);
+    children.push(child);
+    targets.push({
+      name: `handler, ${engine} engine`,
+      url: `http://127.0.0.1:${port}/bench`,
+      pid: child.process.pid,
+    });
+  }
   for (const client of clients) {
     const port = freePort();
     const child = spawn(`bench gateway (${client})`, Deno.execPath(), [
