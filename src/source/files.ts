@@ -329,10 +329,8 @@ export class FilesSource implements Source {
       }
       this.#watcher = fresh;
       this.#watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
-      const changed = this.#changed = new ChangedPaths(this.#dir, [
-        resolve(this.#dir),
-        await Deno.realPath(this.#dir),
-      ]);
+      const dirPaths = [resolve(this.#dir), await Deno.realPath(this.#dir)];
+      const changed = this.#changed = new ChangedPaths(this.#dir, dirPaths);
       // Changes made while no watcher existed are only seen by reading again
       // (files that did not change are not parsed, so this is cheap); through
       // the holdoff, so events arriving meanwhile share that one read.
@@ -341,6 +339,10 @@ export class FilesSource implements Source {
       for await (const event of fresh) {
         changed.note(event);
         this.#eventHoldoff.arm();
+        // The directory itself is gone: this watcher sees nothing of one made
+        // again at its path, which often gets the same inode number, so no
+        // read could tell it was replaced. Watch again.
+        if (event.kind === "remove" && event.paths.some((p) => dirPaths.includes(p))) break;
       }
       return true;
     } catch (err) {

@@ -1,10 +1,13 @@
 /**
  * The files source re-arming its watcher after the manifests directory is
- * removed and re-created. Deno delivers no events to a watcher of a path
- * while an older watcher of that path, set up on the removed directory, is
- * still open; so every watcher the source gives up must be closed before the
- * next one starts, or edits in the re-created directory would wait for the
- * periodic re-read (disabled here, so only the watcher can deliver them).
+ * removed and made again. A watcher of a removed directory sees nothing of
+ * a new one at the same path, and while it stays open Deno delivers no
+ * events to a later watcher of that path either. So the source watches again
+ * when the directory itself is removed (a read cannot tell a re-made
+ * directory apart: it usually gets the old inode number), and closes every
+ * watcher it gives up before the next starts; else edits in the new directory
+ * wait for the periodic re-read (disabled here, so only the watcher can
+ * deliver them).
  */
 import { assertEquals } from "@std/assert";
 import { createLogger } from "../../src/log/logger.ts";
@@ -101,6 +104,44 @@ Deno.test("a directory removed while its watcher is set up is watched again once
     // Only the new watcher can deliver this: no periodic re-read runs.
     await Deno.writeTextFile(`${dir}/c.yaml`, route("c"));
     await waitFor("an edit in the re-created directory", () => routes() === "b,c");
+  } finally {
+    await source.stop();
+    store.close();
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a directory removed and made again at once is watched again", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "serval-rearm-" });
+  const dir = `${parent}/manifests`;
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
+  const log = new WatchLog();
+  const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
+  const source = createFilesSource({
+    dir,
+    store,
+    logger: createLogger({ level: "error", write: () => {} }),
+    holdoffMs: 30,
+    retryMs: 20,
+    resyncMs: 0,
+    watch: log.watch,
+  });
+  const routes = () => store.list("HTTPRoute").map((r) => r.metadata.name).sort().join();
+  try {
+    await source.start();
+    await waitFor("the first watcher", () => log.made.length === 1);
+    // All at once, before the source can read: `rm -rf dir && mkdir dir && cp`.
+    // The new directory usually gets the old one's inode number (ext4, tmpfs).
+    Deno.removeSync(dir, { recursive: true });
+    Deno.mkdirSync(dir);
+    Deno.writeTextFileSync(`${dir}/b.yaml`, route("b"));
+    await waitFor("a watcher of the new directory", () => log.made.length === 2);
+    await waitFor("the new directory's file", () => routes() === "b");
+    assertEquals(log.open(), 1, "only the new directory's watcher is open");
+    // Only the new watcher can deliver this: no periodic re-read runs.
+    await Deno.writeTextFile(`${dir}/c.yaml`, route("c"));
+    await waitFor("an edit in the new directory", () => routes() === "b,c");
   } finally {
     await source.stop();
     store.close();
