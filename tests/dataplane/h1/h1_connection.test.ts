@@ -174,6 +174,19 @@ Deno.test("the last request a connection may carry is answered with Connection: 
   assertEquals(text.split("connection: close").length, 2);
 });
 
+Deno.test("by default a connection carries well past 1,000 requests without being closed", async () => {
+  // Closing every 1,000 requests made a client at a fixed rate reconnect
+  // mid-run and stall behind its backlog of requests (hundreds of ms at p99).
+  await using server = startH1(() => new Response("ok"));
+  const text = await exchangeUntilClose(
+    server.port,
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(1500) +
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+  );
+  assertEquals(statuses(text).length, 1501);
+  assertEquals(text.split("connection: close").length, 2);
+});
+
 Deno.test("responses: HEAD has no body, 204 no length, a stream without length is chunked", async () => {
   await using server = startH1((req) => {
     const path = new URL(req.url).pathname;
