@@ -24,7 +24,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { ProxyClient } from "./upstream_client.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
-import { latin1, parseResponseHeadBytes } from "./upstream_head_parser.ts";
+import { latin1 } from "./http1_bytes.ts";
+import { parseResponseHeadBytes } from "./upstream_head_parser.ts";
 import { encodeRequestHead } from "./upstream_request_writer.ts";
 import { startBackendTls } from "./upstream_tls.ts";
 import {

@@ -24,7 +24,8 @@ import {
   parseUpgradeRequestHead,
   type UpgradeRequestHead,
 } from "./upgrade_request_head.ts";
-import { latin1, parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
+import { latin1 } from "./http1_bytes.ts";
+import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
 
 /** An `Upgrade` header field anywhere in a head's text. */
 const UPGRADE_FIELD = /\r\nupgrade:/i;

@@ -7,7 +7,7 @@
  * answers it (400).
  * @module
  */
-import { latin1 } from "./upstream_head_parser.ts";
+import { latin1 } from "./http1_bytes.ts";
 
 /** Largest request head held before the decision; a bigger one goes to the engine (431). */
 export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;

@@ -7,7 +7,7 @@
  * @module
  */
 import { UpstreamError } from "./upstream_types.ts";
-import { latin1 } from "./upstream_head_parser.ts";
+import { latin1 } from "./http1_bytes.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;

@@ -7,6 +7,17 @@
  */
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
 import { UpstreamError } from "./upstream_types.ts";
+import {
+  findCrlf,
+  hasControlByte,
+  keepsAlive,
+  latin1,
+  mergeContentLength,
+  skipOws,
+  TOKEN_BYTE,
+  trimOws,
+  trimOwsEnd,
+} from "./http1_bytes.ts";
 
 /** A parsed response head. */
 export interface ResponseHead {
@@ -25,13 +36,6 @@ export interface ResponseHead {
   keepAlive: boolean;
 }
 
-const DIGITS = /^[0-9]+$/;
-
-/** `TOKEN_BYTE[b]` is 1 when byte `b` may appear in a header name (RFC 9110 tchar). */
-export const TOKEN_BYTE = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TOKEN_BYTE[c.charCodeAt(0)] = 1;
-}
 /** "HTTP/1." */
 const VERSION_PREFIX = [72, 84, 84, 80, 47, 49, 46];
 
@@ -143,19 +147,14 @@ function readHeaderFields(
     const lineStart = lineEnd + 2;
     lineEnd = findCrlf(buf, lineStart, end);
     const colon = headerNameEnd(buf, start, lineStart, lineEnd, text);
-    let from = colon + 1;
-    let to = lineEnd;
-    while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
-    while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
-    for (let i = from; i < to; i++) {
-      const b = buf[i];
-      if ((b < 32 && b !== 9) || b === 127) {
-        throw protocolError(
-          `Cannot accept upstream header ${
-            text.slice(lineStart - start, colon - start)
-          }: value has control characters`,
-        );
-      }
+    const from = skipOws(buf, colon + 1, lineEnd);
+    const to = trimOwsEnd(buf, from, lineEnd);
+    if (hasControlByte(buf, from, to)) {
+      throw protocolError(
+        `Cannot accept upstream header ${
+          text.slice(lineStart - start, colon - start)
+        }: value has control characters`,
+      );
     }
     const name = text.slice(lineStart - start, colon - start).toLowerCase();
     addField(fields, name, text.slice(from - start, to - start));
@@ -189,7 +188,7 @@ function headerNameEnd(
 function addField(fields: HeadFields, name: string, value: string): void {
   switch (name) {
     case "content-length":
-      fields.contentLength = mergeContentLength(fields.contentLength, value);
+      fields.contentLength = mergeContentLength(fields.contentLength, value, refuseContentLength);
       return;
     case "transfer-encoding":
       fields.transferEncoding = fields.transferEncoding === undefined
@@ -209,81 +208,12 @@ function addField(fields: HeadFields, name: string, value: string): void {
   fields.headers.push([name, value]);
 }
 
-/** Whether a message of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
-export function keepsAlive(minor: number, connection: string | null): boolean {
-  if (connection === null) return minor === 1;
-  const tokens = connection.toLowerCase();
-  if (tokens === "keep-alive") return true;
-  if (tokens === "close") return false;
-  // Closing is the safe side, so any word `close` closes; keeping an HTTP/1.0
-  // connection needs `keep-alive` as a whole list member (`x: keep-alive` is
-  // not one, and reusing that connection could read a stray answer).
-  if (/(^|[\s,])close($|[\s,])/.test(tokens)) return false;
-  return minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
-}
-
-/** Index of the first CRLF in `buf[from, end)`, or `end`. */
-export function findCrlf(buf: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (buf[i] === 13 && buf[i + 1] === 10) return i;
-  }
-  return end;
-}
-
-const utf8 = new TextDecoder();
-
-/** Latin-1 text of `buf[start, end)` (HTTP heads are bytes, not UTF-8). */
-export function latin1(buf: Uint8Array, start: number, end: number): string {
-  // A whole head is nearly always ASCII, where UTF-8 and latin-1 agree: one
-  // native decode measured at a third of the cost of the character codes.
-  if (end - start >= 64 && isAscii(buf, start, end)) {
-    return utf8.decode(buf.subarray(start, end));
-  }
-  let out = "";
-  for (let i = start; i < end; i += 4096) {
-    out += String.fromCharCode.apply(
-      null,
-      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
-    );
-  }
-  return out;
-}
-
-function isAscii(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] > 127) return false;
-  return true;
-}
-
-function mergeContentLength(previous: number, value: string): number {
-  // "5, 5" is allowed when every member is the same (RFC 9110 §8.6).
-  let result = previous;
-  for (const part of value.split(",")) {
-    const trimmed = trimOws(part);
-    if (!DIGITS.test(trimmed) || trimmed.length > 15) {
-      throw protocolError(`Cannot parse upstream Content-Length: current value is ${quote(value)}`);
-    }
-    const n = Number(trimmed);
-    if (result !== -1 && result !== n) {
-      throw protocolError(
-        `Cannot accept conflicting upstream Content-Length values: ${quote(value)}`,
-      );
-    }
-    result = n;
-  }
-  return result;
-}
-
-/**
- * Strips HTTP's optional whitespace (space and tab) only: `String.prototype.trim`
- * also strips NBSP (0xa0) and vertical tab, which turned `chunked\xa0` into
- * `chunked` and `5\xa0` into a Content-Length of 5.
- */
-export function trimOws(text: string): string {
-  let from = 0;
-  let to = text.length;
-  while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
-  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
-  return from === 0 && to === text.length ? text : text.slice(from, to);
+function refuseContentLength(value: string, conflicting: boolean): never {
+  throw protocolError(
+    conflicting
+      ? `Cannot accept conflicting upstream Content-Length values: ${quote(value)}`
+      : `Cannot parse upstream Content-Length: current value is ${quote(value)}`,
+  );
 }
 
 function protocolError(message: string): UpstreamError {

@@ -8,7 +8,7 @@
  * server answers, closing the connection.
  * @module
  */
-import { findCrlf } from "../upstream_head_parser.ts";
+import { findCrlf } from "../http1_bytes.ts";
 import { H1RequestError } from "./h1_request_head.ts";
 import type { H1Reader } from "./h1_reader.ts";
 

@@ -8,7 +8,17 @@
  * closed connection.
  * @module
  */
-import { findCrlf, keepsAlive, latin1, TOKEN_BYTE, trimOws } from "../upstream_head_parser.ts";
+import {
+  findCrlf,
+  hasControlByte,
+  keepsAlive,
+  latin1,
+  mergeContentLength,
+  skipOws,
+  TOKEN_BYTE,
+  trimOws,
+  trimOwsEnd,
+} from "../http1_bytes.ts";
 
 /** A request the server refuses: the status to answer and why. The connection closes after it. */
 export class H1RequestError extends Error {
@@ -44,8 +54,6 @@ export interface RequestHead {
 
 /** Most header fields a request head may have before 431. */
 export const MAX_HEADER_FIELDS = 100;
-
-const DIGITS = /^[0-9]{1,15}$/;
 
 /**
  * Parses the head in `buf[start, end)` (up to, not including, the empty
@@ -96,7 +104,7 @@ export function parseRequestHead(
         head.host = value;
         break;
       case "content-length":
-        head.contentLength = mergeContentLength(head.contentLength, value);
+        head.contentLength = mergeContentLength(head.contentLength, value, refuseContentLength);
         break;
       case "transfer-encoding":
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
@@ -170,16 +178,11 @@ function readField(
     const line = text.slice(lineStart - start, Math.min(lineEnd, lineStart + 100) - start);
     throw new H1RequestError(400, `Cannot parse header line ${JSON.stringify(line)}`);
   }
-  let from = colon + 1;
-  let to = lineEnd;
-  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
-  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
-  for (let i = from; i < to; i++) {
-    const b = buf[i];
-    if ((b < 32 && b !== 9) || b === 127) {
-      const name = text.slice(lineStart - start, colon - start);
-      throw new H1RequestError(400, `Cannot accept header ${name}: value has control characters`);
-    }
+  const from = skipOws(buf, colon + 1, lineEnd);
+  const to = trimOwsEnd(buf, from, lineEnd);
+  if (hasControlByte(buf, from, to)) {
+    const name = text.slice(lineStart - start, colon - start);
+    throw new H1RequestError(400, `Cannot accept header ${name}: value has control characters`);
   }
   return [
     text.slice(lineStart - start, colon - start).toLowerCase(),
@@ -187,18 +190,9 @@ function readField(
   ];
 }
 
-/** Content-Length, merged with earlier ones: "5, 5" is one length, "5, 6" is refused. */
-function mergeContentLength(previous: number, value: string): number {
-  let result = previous;
-  for (const part of value.split(",")) {
-    const trimmed = trimOws(part);
-    const n = DIGITS.test(trimmed) ? Number(trimmed) : NaN;
-    if (Number.isNaN(n) || (result !== -1 && result !== n)) {
-      throw new H1RequestError(400, `Cannot accept Content-Length ${JSON.stringify(value)}`);
-    }
-    result = n;
-  }
-  return result;
+/** Refuses a Content-Length that is not digits or disagrees with another (RFC 9112 §6.3). */
+function refuseContentLength(value: string): never {
+  throw new H1RequestError(400, `Cannot accept Content-Length ${JSON.stringify(value)}`);
 }
 
 /** Transfer-Encoding framing: only a lone `chunked` is served (RFC 9112 §6.1, §6.3). */

@@ -1,0 +1,118 @@
+/**
+ * The byte-level rules of HTTP/1.1 heads (RFC 9112) that the upstream
+ * response parser and the gateway's own request parser share: header name
+ * bytes, optional whitespace, control characters in field values, merging
+ * Content-Length, `Connection` and line ends. Each parser words its own
+ * errors (a 502 upstream, a 4xx to a client).
+ * @module
+ */
+
+/** `TOKEN_BYTE[b]` is 1 when byte `b` may appear in a header name (RFC 9110 tchar). */
+export const TOKEN_BYTE = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_BYTE[c.charCodeAt(0)] = 1;
+}
+
+/** Content-Length members: 1 to 15 digits (a petabyte), so the number stays exact. */
+const CONTENT_LENGTH = /^[0-9]{1,15}$/;
+
+/** First index of `buf[from, to)` after optional whitespace (space and tab). */
+export function skipOws(buf: Uint8Array, from: number, to: number): number {
+  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+  return from;
+}
+
+/** End of `buf[from, to)` with trailing optional whitespace cut off. */
+export function trimOwsEnd(buf: Uint8Array, from: number, to: number): number {
+  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+  return to;
+}
+
+/** Whether `buf[from, to)` holds a control character other than tab, which no field value may (RFC 9110 §5.5). */
+export function hasControlByte(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = buf[i];
+    if ((b < 32 && b !== 9) || b === 127) return true;
+  }
+  return false;
+}
+
+/**
+ * The Content-Length `value` merged with the one read before it (`previous`,
+ * `-1` for none): "5, 5" and repeated equal headers are one length (RFC 9110
+ * §8.6). A member that is not 1 to 15 digits, or one that disagrees, calls
+ * `refuse` (with whether it was a disagreement), which throws the caller's error.
+ */
+export function mergeContentLength(
+  previous: number,
+  value: string,
+  refuse: (value: string, conflicting: boolean) => never,
+): number {
+  let result = previous;
+  for (const part of value.split(",")) {
+    const trimmed = trimOws(part);
+    if (!CONTENT_LENGTH.test(trimmed)) refuse(value, false);
+    const n = Number(trimmed);
+    if (result !== -1 && result !== n) refuse(value, true);
+    result = n;
+  }
+  return result;
+}
+
+/** Whether a message of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
+export function keepsAlive(minor: number, connection: string | null): boolean {
+  if (connection === null) return minor === 1;
+  const tokens = connection.toLowerCase();
+  if (tokens === "keep-alive") return true;
+  if (tokens === "close") return false;
+  // Closing is the safe side, so any word `close` closes; keeping an HTTP/1.0
+  // connection needs `keep-alive` as a whole list member (`x: keep-alive` is
+  // not one, and reusing that connection could read a stray answer).
+  if (/(^|[\s,])close($|[\s,])/.test(tokens)) return false;
+  return minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
+}
+
+/** Index of the first CRLF in `buf[from, end)`, or `end`. */
+export function findCrlf(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) {
+    if (buf[i] === 13 && buf[i + 1] === 10) return i;
+  }
+  return end;
+}
+
+const utf8 = new TextDecoder();
+
+/** Latin-1 text of `buf[start, end)` (HTTP heads are bytes, not UTF-8). */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  // A whole head is nearly always ASCII, where UTF-8 and latin-1 agree: one
+  // native decode measured at a third of the cost of the character codes.
+  if (end - start >= 64 && isAscii(buf, start, end)) {
+    return utf8.decode(buf.subarray(start, end));
+  }
+  let out = "";
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return out;
+}
+
+function isAscii(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] > 127) return false;
+  return true;
+}
+
+/**
+ * Strips HTTP's optional whitespace (space and tab) only: `String.prototype.trim`
+ * also strips NBSP (0xa0) and vertical tab, which turned `chunked\xa0` into
+ * `chunked` and `5\xa0` into a Content-Length of 5.
+ */
+export function trimOws(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+  return from === 0 && to === text.length ? text : text.slice(from, to);
+}
