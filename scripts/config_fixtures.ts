@@ -18,6 +18,7 @@ import type {
   BackendConfig,
   FilterConfig,
   GatewayConfig,
+  PortConfig,
   RuleConfig,
   VirtualHostConfig,
 } from "../src/model/config.ts";
@@ -74,13 +75,26 @@ export function oneListenerConfig(
   rules: RuleConfig[],
   listener = "http",
 ): GatewayConfig {
-  const id = `gateway/default/gw/listener/${listener}`;
   return {
-    ports: [{
-      port,
-      protocol: "HTTP",
-      listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
-    }],
+    ports: [httpPort(port, hosts, `gateway/default/gw/listener/${listener}`)],
     rules: ruleMapOf(rules.map((r) => [r.id, r] as const)),
+  };
+}
+
+/**
+ * A plain-HTTP `port` (on `address` when given) with one listener `id` (no
+ * hostname) serving `hosts`, used as given.
+ */
+export function httpPort(
+  port: number,
+  hosts: VirtualHostConfig[],
+  id: string,
+  address?: string,
+): PortConfig {
+  return {
+    ...(address === undefined ? {} : { address }),
+    port,
+    protocol: "HTTP",
+    listeners: [{ id, ids: [id], hostname: null, port, protocol: "HTTP", virtualHosts: hosts }],
   };
 }

@@ -18,6 +18,7 @@ import { translate } from "../../src/translate/translate.ts";
 import { TranslateMemo } from "../../src/translate/translate_memo.ts";
 import { DEFAULT_OPTIONS, loadSnapshot } from "../translate/load_snapshot.ts";
 import { ruleMapOf } from "../../src/model/rule_map.ts";
+import { httpPort } from "../../scripts/config_fixtures.ts";
 
 function rule(name: string, websocket: boolean): RuleConfig {
   return {
@@ -50,20 +51,7 @@ function host(hostname: string, r: RuleConfig): VirtualHostConfig {
 }
 
 function port(number: number, hosts: VirtualHostConfig[], address?: string): PortConfig {
-  const id = `gateway/default/gw/listener/${number}`;
-  return {
-    ...(address === undefined ? {} : { address }),
-    port: number,
-    protocol: "HTTP",
-    listeners: [{
-      id,
-      ids: [id],
-      hostname: null,
-      port: number,
-      protocol: "HTTP",
-      virtualHosts: hosts,
-    }],
-  };
+  return httpPort(number, hosts, `gateway/default/gw/listener/${number}`, address);
 }
 
 /** A config of the given ports whose rules are those its hosts name, from `rules`. */

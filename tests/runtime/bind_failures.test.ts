@@ -2,6 +2,7 @@ import { assertEquals, assertStrictEquals } from "@std/assert";
 import { statusesWithBindFailures } from "../../src/runtime/bind_failures.ts";
 import type { ObjectStatus, PortConfig } from "../../src/model/config.ts";
 import { ruleMapOf } from "../../src/model/rule_map.ts";
+import { httpPort } from "../../scripts/config_fixtures.ts";
 
 const condition = (type: string, status: "True" | "False", reason: string) => ({
   type,
@@ -28,20 +29,7 @@ function gatewayStatus(name: string): ObjectStatus {
 }
 
 function port(name: string, address: string | undefined, number: number): PortConfig {
-  const id = `gateway/infra/${name}/listener/http`;
-  return {
-    ...(address === undefined ? {} : { address }),
-    port: number,
-    protocol: "HTTP",
-    listeners: [{
-      id,
-      ids: [id],
-      hostname: null,
-      port: number,
-      protocol: "HTTP",
-      virtualHosts: [],
-    }],
-  };
+  return httpPort(number, [], `gateway/infra/${name}/listener/http`, address);
 }
 
 Deno.test("a pool address that cannot be bound makes its Gateway Programmed=False/AddressNotUsable", () => {
