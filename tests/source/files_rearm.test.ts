@@ -13,6 +13,7 @@ import { assertEquals } from "@std/assert";
 import { createLogger } from "../../src/log/logger.ts";
 import { createFilesSource } from "../../src/source/files.ts";
 import { createStore } from "../../src/source/store.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const route = (name: string) =>
   `apiVersion: gateway.networking.k8s.io/v1
@@ -25,19 +26,6 @@ spec:
   - matches:
     - path: { type: PathPrefix, value: "/" }
 `;
-
-// Every watcher-driven change must show up; only a defect takes this long.
-const WATCH_DEADLINE_MS = 60_000;
-
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > WATCH_DEADLINE_MS) {
-      throw new Error(`Timed out after ${WATCH_DEADLINE_MS} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Watchers the source made, and which of them it closed. */
 class WatchLog {
