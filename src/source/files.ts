@@ -14,8 +14,9 @@
  * write a temporary file and rename it over the original, files written in
  * several steps, deleted and re-created directories, and Kubernetes ConfigMap
  * mounts, which change nothing but the target of a hidden `..data` link.
- * If the directory itself is removed or replaced the watcher is re-created,
- * and a slow periodic re-read covers any event the OS dropped.
+ * If the directory itself is removed or replaced the watcher
+ * (`files_watcher.ts`) is re-created, and a slow periodic re-read covers any
+ * event the OS dropped.
  *
  * @example
  * ```ts
@@ -29,7 +30,6 @@
  * ```
  * @module
  */
-import { errorMessage } from "../log/error_message.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Problem } from "../model/config.ts";
 import { RESOURCE_KINDS } from "../resources/types.ts";
@@ -37,9 +37,9 @@ import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 import { Holdoff } from "../time/holdoff.ts";
 import { createManifestCatalog, type ManifestCatalog } from "./files_catalog.ts";
 import { ProblemReport } from "./files_problems.ts";
-import { listManifestFiles } from "./files_walk.ts";
-import { ChangedPaths, readPathState } from "./files_events.ts";
-import { resolve } from "node:path";
+import { listManifestFiles, readManifestTexts } from "./files_walk.ts";
+import { readPathState } from "./files_events.ts";
+import { ManifestDirWatcher } from "./files_watcher.ts";
 import type { KindSyncState, ReloadOutcome, Source } from "./source.ts";
 import type { Store } from "./store.ts";
 
@@ -76,9 +76,7 @@ export class FilesSource implements Source {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #resyncMs: number;
-  readonly #retryMs: number;
-  readonly #watchFs: (dir: string) => Deno.FsWatcher;
-  readonly #stopper = new AbortController();
+  readonly #watcher: ManifestDirWatcher;
   readonly #eventHoldoff: Holdoff;
   readonly #catalog: ManifestCatalog = createManifestCatalog();
   readonly #problems: ProblemReport;
@@ -92,11 +90,6 @@ export class FilesSource implements Source {
   #queued: Promise<void> | undefined;
   /** What the next read covers: files named by events, or the whole tree. */
   #pendingRead: Set<string> | "all" | undefined;
-  /** Paths the current watcher's events named since the last read. */
-  #changed: ChangedPaths | undefined;
-  #watcher: Deno.FsWatcher | undefined;
-  #watchedIdentity: string | undefined;
-  #watchLoop: Promise<void> | undefined;
   #resyncTimer: Timer | undefined;
 
   constructor(options: FilesSourceOptions) {
@@ -105,15 +98,27 @@ export class FilesSource implements Source {
     this.#log = options.logger.child({ source: "files", dir: options.dir });
     this.#clock = options.clock ?? systemClock;
     this.#resyncMs = options.resyncMs ?? 30_000;
-    this.#retryMs = options.retryMs ?? 1_000;
-    this.#watchFs = options.watch ?? ((dir) => Deno.watchFs(dir, { recursive: true }));
     const holdoffMs = options.holdoffMs ?? 100;
     this.#eventHoldoff = new Holdoff({
       holdoffMs,
       maxDelayMs: options.maxDelayMs ?? holdoffMs * 10,
       clock: this.#clock,
       // What this read changed goes to listeners now: it already waited.
-      fire: () => void this.#scheduleRead(this.#changed?.take()).then(() => this.store.flush()),
+      fire: () =>
+        void this.#scheduleRead(this.#watcher.takeChanged()).then(() => this.store.flush()),
+    });
+    this.#watcher = new ManifestDirWatcher({
+      dir: options.dir,
+      logger: this.#log,
+      clock: this.#clock,
+      retryMs: options.retryMs ?? 1_000,
+      watch: options.watch ?? ((dir) => Deno.watchFs(dir, { recursive: true })),
+      onChange: () => this.#eventHoldoff.arm(),
+      // The directory is gone and no read has noticed yet (its events may
+      // have been lost with the watch): read to report it.
+      onLost: () => {
+        if (this.#dirError === undefined) this.#scheduleRead();
+      },
     });
     // A problem alone changes no object; the store's signal still carries it
     // to the reconciler (logs, /config, metrics).
@@ -125,7 +130,7 @@ export class FilesSource implements Source {
     this.#started = true;
     await this.#scheduleRead();
     if (this.#stopped) return;
-    this.#watchLoop = this.#watch();
+    this.#watcher.start();
     if (this.#resyncMs > 0) {
       this.#resyncTimer = this.#clock.setInterval(() => void this.#scheduleRead(), this.#resyncMs);
     }
@@ -168,9 +173,7 @@ export class FilesSource implements Source {
     this.#stopped = true;
     this.#resyncTimer?.cancel();
     this.#eventHoldoff.cancel();
-    this.#stopper.abort();
-    this.#closeWatcher();
-    await this.#watchLoop;
+    await this.#watcher.stop();
     await this.#chain;
   }
 
@@ -230,16 +233,17 @@ export class FilesSource implements Source {
   async #readAll(): Promise<void> {
     const listing = await listManifestFiles(this.#dir);
     if (!listing.ok) return this.#dirMissing(listing.error ?? "unknown error");
-    const texts = await readTexts(listing.files);
+    const texts = await readManifestTexts(listing.files);
     // `rm -rf` unlinks the files before the directory: a read that raced with
     // it would drop every object just before the directory is found missing.
     // Checking the directory after reading discards such a read.
     const stillThere = await Deno.stat(this.#dir).then((i) => i.isDirectory, () => false);
     if (!stillThere) return this.#dirMissing("it was removed while being read");
     this.#dirError = undefined;
-    if (this.#watchedIdentity !== undefined && listing.identity !== this.#watchedIdentity) {
+    const watched = this.#watcher.identity;
+    if (watched !== undefined && listing.identity !== watched) {
       // The directory was replaced: the watcher still watches the old one.
-      this.#closeWatcher();
+      this.#watcher.rearm();
     }
     const changedFiles = this.#updateCatalog(texts);
     this.#applyToStore(changedFiles);
@@ -295,93 +299,8 @@ export class FilesSource implements Source {
       { object: `file:${this.#dir}`, message: `${this.#dirError}; serving the last good objects` },
       ...this.#catalog.merge().problems,
     ]);
-    this.#closeWatcher();
+    this.#watcher.rearm();
   }
-
-  #closeWatcher(): void {
-    closeQuietly(this.#watcher);
-  }
-
-  /** Watches the directory until stopped, re-creating the watcher when it goes away. */
-  async #watch(): Promise<void> {
-    while (!this.#stopped) {
-      const failed = !(await this.#watchOnce());
-      if (this.#stopped) break;
-      // The directory is gone and no read has noticed yet (its events may
-      // have been lost with the watch): read to report it.
-      if (failed && this.#dirError === undefined) this.#scheduleRead();
-      // Closed because the directory vanished or was replaced: look again,
-      // at once if it is there, else after a pause.
-      await this.#clock.sleep(failed ? this.#retryMs : 10, this.#stopper.signal);
-    }
-  }
-
-  /** One watcher's life; `false` when it could not be made or failed. */
-  async #watchOnce(): Promise<boolean> {
-    let fresh: Deno.FsWatcher | undefined;
-    try {
-      const info = await Deno.stat(this.#dir);
-      if (!info.isDirectory) throw new Error("not a directory");
-      fresh = this.#watchFs(this.#dir);
-      if (this.#stopped) {
-        fresh.close();
-        return true;
-      }
-      this.#watcher = fresh;
-      this.#watchedIdentity = info.ino === null ? undefined : `${info.dev}:${info.ino}`;
-      const dirPaths = [resolve(this.#dir), await Deno.realPath(this.#dir)];
-      const changed = this.#changed = new ChangedPaths(this.#dir, dirPaths);
-      // Changes made while no watcher existed are only seen by reading again
-      // (files that did not change are not parsed, so this is cheap); through
-      // the holdoff, so events arriving meanwhile share that one read.
-      changed.noteAll();
-      this.#eventHoldoff.arm();
-      for await (const event of fresh) {
-        changed.note(event);
-        this.#eventHoldoff.arm();
-        // The directory itself is gone: this watcher sees nothing of one made
-        // again at its path, which often gets the same inode number, so no
-        // read could tell it was replaced. Watch again.
-        if (event.kind === "remove" && event.paths.some((p) => dirPaths.includes(p))) break;
-      }
-      return true;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound) && !this.#stopped) {
-        this.#log.debug("manifest watcher stopped", { error: err });
-      }
-      return false;
-    } finally {
-      this.#watcher = undefined;
-      // However this watch ended (the directory vanished while it was set
-      // up, the stream failed), it is closed before the next one starts: a
-      // watcher left open on a removed directory keeps Deno from delivering
-      // any event to a later watcher of the same path, so edits in the
-      // re-created directory would wait for the periodic re-read.
-      closeQuietly(fresh);
-    }
-  }
-}
-
-function closeQuietly(watcher: Deno.FsWatcher | undefined): void {
-  try {
-    watcher?.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-/** Each file's text, or the error reading it; a file removed since the listing is left out. */
-async function readTexts(files: readonly string[]): Promise<Map<string, string | Error>> {
-  const texts = new Map<string, string | Error>();
-  for (const file of files) {
-    try {
-      texts.set(file, await Deno.readTextFile(file));
-    } catch (err) {
-      // Removed between listing and reading: treated as deleted.
-      if (!(err instanceof Deno.errors.NotFound)) texts.set(file, new Error(errorMessage(err)));
-    }
-  }
-  return texts;
 }
 
 function plural(n: number, noun: string): string {

@@ -3,7 +3,8 @@
  * order. Hidden entries (`.git`, editor swap files, and the `..data` and
  * `..<timestamp>` entries of a Kubernetes ConfigMap mount) and editor backups
  * are skipped; symbolic links are followed, which is how a ConfigMap mount
- * presents its files, with a guard against link cycles.
+ * presents its files, with a guard against link cycles. Then reads their
+ * texts, a file removed since the listing counting as deleted.
  *
  * @example
  * ```ts
@@ -110,4 +111,20 @@ export async function listManifestFiles(dir: string): Promise<ManifestListing> {
   // Sorted as whole paths so "a/b.yaml" and "a.yaml" order the same on every machine.
   files.sort(comparePaths);
   return { ok: true, files, identity: rootId };
+}
+
+/** Each file's text, or the error reading it; a file removed since the listing is left out. */
+export async function readManifestTexts(
+  files: readonly string[],
+): Promise<Map<string, string | Error>> {
+  const texts = new Map<string, string | Error>();
+  for (const file of files) {
+    try {
+      texts.set(file, await Deno.readTextFile(file));
+    } catch (err) {
+      // Removed between listing and reading: treated as deleted.
+      if (!(err instanceof Deno.errors.NotFound)) texts.set(file, new Error(errorMessage(err)));
+    }
+  }
+  return texts;
 }
