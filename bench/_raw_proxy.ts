@@ -7,10 +7,13 @@
  * `-Proto`, `-Host`). Requests without a body and Content-Length responses
  * only, one request at a time per connection, no limits, no timeouts: a
  * yardstick for an HTTP/1.1 engine over raw sockets, never something to
- * serve with.
+ * serve with. With `--cert`/`--key` (PEM files) the client side is
+ * `Deno.listenTls` instead: the same proxy over TLS, i.e. what Deno's TLS
+ * stack costs on a kept-alive connection with nothing else on the path.
  *
  * ```sh
  * deno run --allow-net bench/_raw_proxy.ts --port 8081 --backend-port 8082
+ * deno run --allow-net --allow-read bench/_raw_proxy.ts --port 8443 --backend-port 8082 --cert tls.crt --key tls.key
  * ```
  * @module
  */
@@ -23,8 +26,15 @@ function flag(name: string): number {
   return value;
 }
 
+function path(name: string): string | undefined {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? undefined : Deno.args[at + 1];
+}
+
 const port = flag("port");
 const backendPort = flag("backend-port");
+const [certFile, keyFile] = [path("cert"), path("key")];
+const scheme = certFile ? "https" : "http";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("latin1");
 
@@ -66,7 +76,7 @@ async function exchange(head: string, remote: string): Promise<Uint8Array> {
     if (name === "host") host = line.slice(colon + 1).trim();
     else if (name !== "connection") out += line + "\r\n";
   }
-  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-forwarded-proto: http\r\n` +
+  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-forwarded-proto: ${scheme}\r\n` +
     `x-forwarded-host: ${host}\r\n\r\n`;
   const up = await upstream();
   await up.conn.write(encoder.encode(out));
@@ -98,8 +108,8 @@ async function exchange(head: string, remote: string): Promise<Uint8Array> {
   return res;
 }
 
-async function serve(conn: Deno.TcpConn): Promise<void> {
-  conn.setNoDelay(true);
+async function serve(conn: Deno.TcpConn | Deno.TlsConn): Promise<void> {
+  if ("setNoDelay" in conn) conn.setNoDelay(true);
   const remote = (conn.remoteAddr as Deno.NetAddr).hostname;
   const buf = new Uint8Array(16 * 1024);
   let end = 0;
@@ -121,7 +131,15 @@ async function serve(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
-const listener = Deno.listen({ hostname: "127.0.0.1", port });
+const listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn> = certFile && keyFile
+  ? Deno.listenTls({
+    hostname: "127.0.0.1",
+    port,
+    cert: await Deno.readTextFile(certFile),
+    key: await Deno.readTextFile(keyFile),
+    alpnProtocols: ["http/1.1"],
+  })
+  : Deno.listen({ hostname: "127.0.0.1", port });
 // Exit on SIGTERM, so a `--cpu-prof` profile is written.
 Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 for await (const conn of listener) serve(conn);
