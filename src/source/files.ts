@@ -55,12 +55,17 @@ export interface FilesSourceOptions {
   maxDelayMs?: number;
   /** Safety-net re-read period, in case the OS drops events. Default 30 s; 0 disables. */
   resyncMs?: number;
-  /** How often to look for the directory while it is missing. Default 1 s. */
+  /**
+   * How often to look for the directory while it is missing and its parent
+   * cannot be watched (missing too, say). Default 1 s.
+   */
   retryMs?: number;
   /** Measures the holdoff, `resyncMs` and `retryMs`. Default {@linkcode systemClock}. */
   clock?: Clock;
   /** Starts a recursive watch of the directory. Default `Deno.watchFs`; tests inject one. */
   watch?: (dir: string) => Deno.FsWatcher;
+  /** Starts a watch of the directory's parent alone while the directory is missing. Default `Deno.watchFs`, not recursive. */
+  watchParent?: (dir: string) => Deno.FsWatcher;
 }
 
 /** Creates the files source; nothing is read until `start()`. */
@@ -113,6 +118,7 @@ export class FilesSource implements Source {
       clock: this.#clock,
       retryMs: options.retryMs ?? 1_000,
       watch: options.watch ?? ((dir) => Deno.watchFs(dir, { recursive: true })),
+      watchParent: options.watchParent ?? ((dir) => Deno.watchFs(dir, { recursive: false })),
       onChange: () => this.#eventHoldoff.arm(),
       // The directory is gone and no read has noticed yet (its events may
       // have been lost with the watch): read to report it.
@@ -239,7 +245,12 @@ export class FilesSource implements Source {
     // Checking the directory after reading discards such a read.
     const stillThere = await Deno.stat(this.#dir).then((i) => i.isDirectory, () => false);
     if (!stillThere) return this.#dirMissing("it was removed while being read");
-    this.#dirError = undefined;
+    if (this.#dirError !== undefined) {
+      // Found again: the watcher may still be waiting for it (its parent's
+      // events lost, or a poll not yet due), so it looks now.
+      this.#dirError = undefined;
+      this.#watcher.wake();
+    }
     const watched = this.#watcher.identity;
     if (watched !== undefined && listing.identity !== watched) {
       // The directory was replaced: the watcher still watches the old one.

@@ -2,7 +2,10 @@
  * Watching the manifests directory for the files source: one recursive
  * watcher at a time, re-created whenever it goes away (the directory removed
  * or replaced, the stream failed), with the paths its events named kept for
- * the next read. Reading and parsing the files is the source's part
+ * the next read. While the directory is missing its parent is watched
+ * instead, so a directory made later is watched at once; only when the parent
+ * cannot be watched either (missing too, say) is the path looked at again
+ * every `retryMs`. Reading and parsing the files is the source's part
  * (`files.ts`); this module only says that something changed, and what.
  *
  * @example
@@ -16,6 +19,7 @@
  *   clock: systemClock,
  *   retryMs: 1_000,
  *   watch: (dir) => Deno.watchFs(dir, { recursive: true }),
+ *   watchParent: (dir) => Deno.watchFs(dir, { recursive: false }),
  *   onChange: () => console.log("changed:", watcher.takeChanged()),
  *   onLost: () => console.log("the directory could not be watched"),
  * });
@@ -27,7 +31,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../time/clock.ts";
 import { ChangedPaths } from "./files_events.ts";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /** Options of {@linkcode ManifestDirWatcher}. */
 export interface ManifestDirWatcherOptions {
@@ -35,10 +39,12 @@ export interface ManifestDirWatcherOptions {
   dir: string;
   logger: Logger;
   clock: Clock;
-  /** How often to look for the directory while it cannot be watched. */
+  /** How often to look for the directory while neither it nor its parent can be watched. */
   retryMs: number;
   /** Starts a recursive watch of the directory. */
   watch: (dir: string) => Deno.FsWatcher;
+  /** Starts a watch of the parent directory alone (not recursive), while the directory is missing. */
+  watchParent: (dir: string) => Deno.FsWatcher;
   /** A watch event arrived, or a new watcher started (anything may have changed meanwhile). */
   onChange: () => void;
   /** A watcher could not be set up, or its stream failed. */
@@ -52,12 +58,15 @@ export class ManifestDirWatcher {
   readonly #clock: Clock;
   readonly #retryMs: number;
   readonly #watchFs: (dir: string) => Deno.FsWatcher;
+  readonly #watchParent: (dir: string) => Deno.FsWatcher;
   readonly #onChange: () => void;
   readonly #onLost: () => void;
   readonly #stopper = new AbortController();
   #stopped = false;
   #loop: Promise<void> | undefined;
   #watcher: Deno.FsWatcher | undefined;
+  /** Ends the wait for a missing directory (its parent's watch, or the pause between looks). */
+  #waiting: AbortController | undefined;
   #identity: string | undefined;
   /** Paths the current watcher's events named since the last take. */
   #changed: ChangedPaths | undefined;
@@ -68,6 +77,7 @@ export class ManifestDirWatcher {
     this.#clock = options.clock;
     this.#retryMs = options.retryMs;
     this.#watchFs = options.watch;
+    this.#watchParent = options.watchParent;
     this.#onChange = options.onChange;
     this.#onLost = options.onLost;
   }
@@ -87,15 +97,21 @@ export class ManifestDirWatcher {
     this.#loop ??= this.#watch();
   }
 
-  /** Closes the current watcher; the loop sets up a new one. */
+  /** Closes the current watcher; the loop looks at the directory again and sets up a new one. */
   rearm(): void {
     closeQuietly(this.#watcher);
+  }
+
+  /** While the directory is waited for, looks at it now. */
+  wake(): void {
+    this.#waiting?.abort();
   }
 
   /** Stops watching and waits for the loop to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#stopper.abort();
+    this.#waiting?.abort();
     closeQuietly(this.#watcher);
     await this.#loop;
   }
@@ -105,10 +121,71 @@ export class ManifestDirWatcher {
     while (!this.#stopped) {
       const failed = !(await this.#watchOnce());
       if (this.#stopped) break;
-      if (failed) this.#onLost();
-      // Closed because the directory vanished or was replaced: look again,
-      // at once if it is there, else after a pause.
-      await this.#clock.sleep(failed ? this.#retryMs : 10, this.#stopper.signal);
+      if (!failed) {
+        // Closed because the directory vanished or was replaced: look again.
+        await this.#clock.sleep(10, this.#stopper.signal);
+        continue;
+      }
+      this.#onLost();
+      await this.#awaitDirectory();
+    }
+  }
+
+  /**
+   * Returns once the directory may be there: when an event of its parent
+   * names it, after `retryMs` when the parent cannot be watched, or when woken.
+   */
+  async #awaitDirectory(): Promise<void> {
+    const waiting = this.#waiting = new AbortController();
+    const pause = () => this.#clock.sleep(this.#retryMs, waiting.signal);
+    try {
+      // A dangling link, a file in the directory's place or an unreadable
+      // directory can change without an event in the parent: look again later.
+      if (!(await isAbsent(this.#dir))) return await pause();
+      const parentWatcher = this.#watchParentOf(this.#dir);
+      if (parentWatcher === undefined) return await pause();
+      waiting.signal.addEventListener("abort", () => closeQuietly(parentWatcher));
+      if (waiting.signal.aborted) parentWatcher.close();
+      try {
+        await this.#untilNamed(parentWatcher);
+      } finally {
+        closeQuietly(parentWatcher);
+      }
+    } catch (err) {
+      // The parent's watch failed: look again later.
+      if (!this.#stopped) {
+        this.#log.debug("manifest directory parent watch stopped", { error: err });
+      }
+      await pause();
+    } finally {
+      this.#waiting = undefined;
+    }
+  }
+
+  /** A watch of the directory's parent; `undefined` when the parent is missing too. */
+  #watchParentOf(dir: string): Deno.FsWatcher | undefined {
+    try {
+      return this.#watchParent(dirname(resolve(dir)));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        this.#log.debug("manifest directory parent not watched", { error: err });
+      }
+      return undefined;
+    }
+  }
+
+  /** Returns at the parent's first event that may have made the directory, or when the watch ends. */
+  async #untilNamed(parentWatcher: Deno.FsWatcher): Promise<void> {
+    const dir = resolve(this.#dir);
+    const parent = dirname(dir);
+    // Made between the look that failed and this watch: no event will tell.
+    if (!(await isAbsent(dir))) return;
+    const names = [dir, join(await Deno.realPath(parent), basename(dir))];
+    for await (const event of parentWatcher) {
+      // Its own name, an event that names nothing (events were lost), or
+      // the parent itself gone: look again.
+      if (event.paths.length === 0 || event.paths.some((p) => names.includes(p))) return;
+      if (event.kind === "remove" && event.paths.includes(parent)) return;
     }
   }
 
@@ -156,6 +233,11 @@ export class ManifestDirWatcher {
       closeQuietly(fresh);
     }
   }
+}
+
+/** Whether nothing at all is at `path` (not even a dangling link); `false` when that cannot be told. */
+async function isAbsent(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => false, (err) => err instanceof Deno.errors.NotFound);
 }
 
 function closeQuietly(watcher: Deno.FsWatcher | undefined): void {
