@@ -35,7 +35,7 @@ export type MisdirectedVerdict =
  * The host name of a request (`Host` for HTTP/1.1, `:authority` for HTTP/2,
  * both surface in `request.url`), lower case, without port or brackets.
  */
-export function requestHostname(request: Request): string {
+export function requestHostname(request: { readonly url: string }): string {
   const url = request.url;
   const start = url.indexOf("//") + 2;
   let end = url.indexOf("/", start);

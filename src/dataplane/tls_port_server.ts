@@ -42,15 +42,11 @@ import { silentLogger } from "../log/logger.ts";
 import { isOutOfDescriptors, shedForDescriptors } from "./connection_server.ts";
 import { serveHttpsConnection } from "./grpc_tls.ts";
 import type { SniCertificates } from "./sni.ts";
-import {
-  checkMisdirected,
-  type ConnectionBinding,
-  misdirectedResponse,
-  requestHostname,
-} from "./sni_misdirected.ts";
+import { requestHostname } from "./sni_misdirected.ts";
 import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
-import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
+import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
+import { type TlsRequestGate, tlsRequestGate } from "./tls_request_gate.ts";
 import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
 import { closeQuietly } from "./tcp_relay.ts";
 import { type ServeWithEngine, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
@@ -254,52 +250,29 @@ class TlsPort implements TlsPortServer {
   }
 
   /**
-   * The handler of one connection: it learns the connection's listener (from
-   * the front door, or from its first request) and answers 421 to a request
-   * that listener does not serve.
+   * The handler of one connection: its gate (`tls_request_gate.ts`) learns
+   * the connection's listener (from the front door, or from its first
+   * request) and answers 421 to a request that listener does not serve.
    */
   #connectionHandler(generation: Generation, authenticated: boolean): TlsConnectionHandler {
-    const options = this.#options;
-    const binding: ConnectionBinding = {};
-    let clientAddr: Deno.NetAddr | undefined;
-    let first = true;
-    let unknown = false;
+    const handler = this.#options.handler;
+    const gate = this.#requestGate(generation, authenticated);
     return (request, info) => {
-      if (first) {
-        first = false;
-        // The relay registered the origin before it sent the ClientHello, so
-        // it is known by the time a request arrives. Unknown: a local process
-        // dialled the loopback listener directly; the first Host decides.
-        const origin: FrontDoorOrigin | undefined = authenticated
-          ? this.#clientAuth?.originOf(info.remoteAddr.port)
-          : this.#front?.lookup(info.remoteAddr.port);
-        if (origin !== undefined) {
-          clientAddr = origin.remoteAddr;
-          binding.listenerId = generation.certificates.entryFor(origin.serverName)?.listenerId;
-        }
-        // A decrypted connection nobody vouches for did no TLS at all.
-        unknown = authenticated && origin === undefined;
-      }
-      if (unknown) return misdirectedResponse();
-      const table = options.getTable();
-      if (table !== undefined) {
-        const verdict = checkMisdirected(
-          table,
-          this.#port,
-          binding,
-          requestHostname(request),
-          options.address,
-        );
-        if (verdict.misdirected) return misdirectedResponse();
-        // A listener that validates client certificates serves only
-        // connections that went through that validation.
-        if (!authenticated && verdict.listener?.tls?.clientValidation) {
-          return misdirectedResponse();
-        }
-      }
-      if (clientAddr === undefined) return options.handler(request, info);
-      return options.handler(request, { remoteAddr: clientAddr, completed: info.completed });
+      const verdict = gate(requestHostname(request), info);
+      return verdict instanceof Response ? verdict : handler(request, verdict);
     };
+  }
+
+  #requestGate(generation: Generation, authenticated: boolean): TlsRequestGate {
+    return tlsRequestGate({
+      port: this.#port,
+      address: this.#options.address,
+      getTable: this.#options.getTable,
+      authenticated,
+      origin: (remotePort) =>
+        authenticated ? this.#clientAuth?.originOf(remotePort) : this.#front?.lookup(remotePort),
+      listenerOf: (serverName) => generation.certificates.entryFor(serverName)?.listenerId,
+    });
   }
 
   async #acceptLoop(generation: Generation): Promise<void> {

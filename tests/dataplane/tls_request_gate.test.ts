@@ -1,0 +1,108 @@
+/**
+ * The per-request decisions of an HTTPS connection (`tls_request_gate.ts`),
+ * without sockets: a table of two listeners on port 443 (`a.example` and
+ * `b.example`, the latter validating client certificates when asked), a
+ * connection bound by its SNI or by its first Host, 421s, and the client
+ * address of a relayed connection.
+ */
+import { assert, assertEquals } from "@std/assert";
+import type { ListenerConfig } from "../../src/model/config.ts";
+import type { RouteTable } from "../../src/router/router.ts";
+import type { FrontDoorOrigin } from "../../src/dataplane/tls_front_door.ts";
+import {
+  tlsRequestGate,
+  type TlsRequestGateOptions,
+} from "../../src/dataplane/tls_request_gate.ts";
+
+function listener(name: string, clientValidation = false): ListenerConfig {
+  return {
+    id: `listener/${name}`,
+    ids: [`listener/${name}`],
+    hostname: `${name}.example`,
+    port: 443,
+    protocol: "HTTPS",
+    tls: {
+      certificateIds: [`secret/${name}`],
+      ...(clientValidation ? { clientValidation: {} as never } : {}),
+    },
+    virtualHosts: [],
+  } as unknown as ListenerConfig;
+}
+
+function table(validatingB = false): RouteTable {
+  const listeners = [listener("a"), listener("b", validatingB)];
+  return {
+    config: { ports: [{ port: 443, protocol: "HTTPS", listeners }] },
+    listenerFor: (_port: number, host: string) => listeners.find((l) => l.hostname === host),
+  } as unknown as RouteTable;
+}
+
+const socket: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 50000 };
+const client: Deno.NetAddr = { transport: "tcp", hostname: "192.0.2.7", port: 41000 };
+const info = { remoteAddr: socket, completed: Promise.resolve() };
+
+function gate(overrides: Partial<TlsRequestGateOptions> = {}) {
+  return tlsRequestGate({
+    port: 443,
+    getTable: () => table(),
+    authenticated: false,
+    origin: () => undefined,
+    listenerOf: (name) => `listener/${name.split(".")[0]}`,
+    ...overrides,
+  });
+}
+
+const status = (verdict: unknown) => verdict instanceof Response ? verdict.status : 0;
+
+Deno.test("a connection without a known SNI belongs to its first request's listener", () => {
+  const g = gate();
+  assertEquals(g("a.example", info), info);
+  assertEquals(status(g("b.example", info)), 421);
+  assertEquals(g("a.example", info), info);
+  // A host no listener takes is routed (the handler answers 404).
+  assertEquals(g("c.example", info), info);
+});
+
+Deno.test("a relayed connection belongs to its SNI's listener and gets its client's address", () => {
+  const origins = new Map<number, FrontDoorOrigin>([
+    [socket.port, { serverName: "b.example", remoteAddr: client }],
+  ]);
+  const g = gate({ origin: (port) => origins.get(port) });
+  assertEquals(status(g("a.example", info)), 421);
+  const verdict = g("b.example", info);
+  assert(!(verdict instanceof Response));
+  assertEquals(verdict.remoteAddr, client);
+  assertEquals(verdict.completed, info.completed);
+});
+
+Deno.test("asking twice for one request gives the same answer", () => {
+  const g = gate();
+  assertEquals(g("b.example", info), info);
+  assertEquals(g("b.example", info), info);
+  assertEquals(status(g("a.example", info)), 421);
+  assertEquals(status(g("a.example", info)), 421);
+});
+
+Deno.test("a validating listener's host is 421 unless the connection was validated", () => {
+  const plain = gate({ getTable: () => table(true) });
+  assertEquals(status(plain("b.example", info)), 421);
+  const origin: FrontDoorOrigin = { serverName: "b.example", remoteAddr: client };
+  const validated = gate({
+    getTable: () => table(true),
+    authenticated: true,
+    origin: () => origin,
+  });
+  assert(!(validated("b.example", info) instanceof Response));
+});
+
+Deno.test("a decrypted connection nobody vouches for gets 421 for every request", () => {
+  const g = gate({ authenticated: true });
+  assertEquals(status(g("a.example", info)), 421);
+  assertEquals(status(g("a.example", info)), 421);
+});
+
+Deno.test("without a table every request passes", () => {
+  const g = gate({ getTable: () => undefined });
+  assertEquals(g("a.example", info), info);
+  assertEquals(g("b.example", info), info);
+});
