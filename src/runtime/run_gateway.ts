@@ -32,6 +32,7 @@ import type {
   StatusWriterPart,
 } from "./gateway_parts.ts";
 import { createReconciler, type Reconciler } from "./reconciler.ts";
+import { type FirstStatusLater, firstStatusLater } from "./first_status_later.ts";
 import type { RebuildState } from "../admin/gateway_state.ts";
 import { createRuntimeGatewayState } from "./runtime_gateway_state.ts";
 import { ServedTable } from "./served_table.ts";
@@ -219,6 +220,13 @@ async function buildParts(
   const statusWriter = owned.statusWriter = kube && parts.createStatusWriter
     ? await parts.createStatusWriter({ store, kube, metrics }, ctx)
     : undefined;
+  // The first table's requests before its statuses (`first_status_later.ts`).
+  const statusLater = owned.statusLater = statusWriter &&
+    firstStatusLater(
+      (result) => statusWriter.sink(result),
+      systemClock,
+      (error) => logger.child({ component: "runtime" }).error("status sink failed", { error }),
+    );
   const reconciler = createReconciler({
     source,
     served,
@@ -233,7 +241,7 @@ async function buildParts(
     }),
     applyListeners: (result) => listenerManager.reconcile(result),
     observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
-    statusSink: statusWriter ? (result) => statusWriter.sink(result) : undefined,
+    statusSink: statusLater?.sink,
     logger: logger.child({ component: "reconciler" }),
   });
   return { metrics, store, source, listenerManager, statusWriter, reconciler };
@@ -314,11 +322,13 @@ interface Owned {
   servers: StoppableServer[];
   source?: Source;
   statusWriter?: StatusWriterPart;
+  statusLater?: FirstStatusLater;
   kube?: KubePart;
 }
 
 async function stopQuietly(log: Logger, owned: Owned): Promise<void> {
   const steps: [string, () => Promise<void> | void][] = [
+    ["first statuses", () => owned.statusLater?.cancel()],
     ["status writer", () => owned.statusWriter?.stop()],
     ["source", () => owned.source?.stop()],
     // The source and the status writer share the one client; close it after both.
