@@ -90,14 +90,15 @@ const NO_KEYS: readonly string[] = Object.freeze([]);
  * ```
  */
 export class DependentsIndex {
-  #byKey = new Map<string, Set<string>>();
-  #keysOf = new Map<string, readonly string[]>();
   /**
-   * Each distinct list of keys once, shared by every dependent built from
-   * it: thousands of routes read the same Service, slices and namespace, and
-   * each kept its own list and its own copies of those key strings.
+   * Each distinct list of keys once, with the dependents built from it:
+   * thousands of routes read the same Service, slices and namespace, and a
+   * set of dependents per key held each of them once per key it read.
    */
-  #lists = new Map<string, { keys: readonly string[]; users: number }>();
+  #groups = new Map<string, KeyGroup>();
+  #groupOf = new Map<string, KeyGroup>();
+  /** The groups that read each key. */
+  #byKey = new Map<string, Set<KeyGroup>>();
 
   /**
    * Records that `dependent` was built from `keys` (replacing what it was
@@ -108,45 +109,49 @@ export class DependentsIndex {
     const given = [...keys];
     if (given.length === 0) return NO_KEYS;
     const id = given.join("\n");
-    let shared = this.#lists.get(id);
-    if (shared === undefined) {
-      this.#lists.set(id, shared = { keys: Object.freeze(given), users: 0 });
+    let group = this.#groups.get(id);
+    if (group === undefined) {
+      group = { id, keys: Object.freeze(given), members: new Set() };
+      this.#groups.set(id, group);
+      for (const key of group.keys) {
+        let groups = this.#byKey.get(key);
+        if (groups === undefined) this.#byKey.set(key, groups = new Set());
+        groups.add(group);
+      }
     }
-    shared.users += 1;
-    const list = shared.keys;
-    this.#keysOf.set(dependent, list);
-    for (const key of list) {
-      let set = this.#byKey.get(key);
-      if (set === undefined) this.#byKey.set(key, set = new Set());
-      set.add(dependent);
-    }
-    return list;
+    group.members.add(dependent);
+    this.#groupOf.set(dependent, group);
+    return group.keys;
   }
 
   /** The keys `dependent` was built from. */
   keysOf(dependent: string): readonly string[] {
-    return this.#keysOf.get(dependent) ?? [];
+    return this.#groupOf.get(dependent)?.keys ?? NO_KEYS;
   }
 
   /** Forgets `dependent`. */
   delete(dependent: string): void {
-    const keys = this.#keysOf.get(dependent);
-    if (keys === undefined) return;
-    this.#keysOf.delete(dependent);
-    const id = keys.join("\n");
-    const shared = this.#lists.get(id);
-    if (shared !== undefined && --shared.users === 0) this.#lists.delete(id);
-    for (const key of keys) {
-      const set = this.#byKey.get(key)!;
-      set.delete(dependent);
-      if (set.size === 0) this.#byKey.delete(key);
+    const group = this.#groupOf.get(dependent);
+    if (group === undefined) return;
+    this.#groupOf.delete(dependent);
+    group.members.delete(dependent);
+    if (group.members.size > 0) return;
+    this.#groups.delete(group.id);
+    for (const key of group.keys) {
+      const groups = this.#byKey.get(key);
+      groups?.delete(group);
+      if (groups?.size === 0) this.#byKey.delete(key);
     }
   }
 
   /** Every dependent built from one of `keys`. */
   dependentsOf(keys: ReadonlySet<string>): Set<string> {
     const out = new Set<string>();
-    for (const key of keys) for (const dependent of this.#byKey.get(key) ?? []) out.add(dependent);
+    for (const key of keys) {
+      for (const group of this.#byKey.get(key) ?? []) {
+        for (const dependent of group.members) out.add(dependent);
+      }
+    }
     return out;
   }
 
@@ -157,8 +162,16 @@ export class DependentsIndex {
   }
 
   clear(): void {
+    this.#groups.clear();
+    this.#groupOf.clear();
     this.#byKey.clear();
-    this.#keysOf.clear();
-    this.#lists.clear();
   }
+}
+
+/** The dependents built from one list of keys. */
+interface KeyGroup {
+  /** The keys joined: the group's name in `#groups`. */
+  id: string;
+  keys: readonly string[];
+  members: Set<string>;
 }

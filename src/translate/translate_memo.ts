@@ -41,11 +41,20 @@ import { sameForTranslate } from "../resources/translate_relevance.ts";
 import { collectChanges, type DependencyChanges, DependentsIndex } from "./dependency_changes.ts";
 import { GATEWAY_CLIENT_CERTIFICATES } from "./dependency_keys.ts";
 import { SnapshotIndexes } from "./snapshot_indexes.ts";
+import { InternPool } from "./intern_pool.ts";
 import { objectId } from "./ids.ts";
 import type { TranslateContext } from "./context.ts";
 import type { CompiledRoute } from "./route_rules.ts";
+import { mergeSorted } from "./merge_sorted_routes.ts";
 
-/** A compiled route and the problems its compilation reported. */
+/**
+ * A compiled route, the problems its compilation reported, and its status
+ * entries by what they were built from (`parentStatus`, `routeStatus`):
+ * statuses that come again as the same objects let the status writer skip
+ * them by identity instead of comparing thousands of statuses per change.
+ * Held here, not in a map of their own, and without a map for the one
+ * parent most routes have.
+ */
 interface RouteEntry {
   key: string;
   /** The translate that last asked for it (see `#turn`). */
@@ -55,12 +64,14 @@ interface RouteEntry {
   problems: Problem[];
   /** What compiling it read (`dependency_keys.ts`). */
   reads: readonly string[];
-}
-
-/** A route's status entries by what they were built from, and its last status. */
-interface StatusEntry {
-  parents: Map<string, RouteParentStatus>;
-  last?: { entries: RouteParentStatus[]; status: ObjectStatus };
+  /** The first `parents[]` entry built, and the signature it was built from. */
+  parentSignature?: string;
+  parent?: RouteParentStatus;
+  /** Entries built from other signatures (more parents, or the outcome changed). */
+  moreParents?: Map<string, RouteParentStatus>;
+  /** The last status built, and the entries it was built from. */
+  statusEntries?: RouteParentStatus[];
+  status?: ObjectStatus;
 }
 
 /** Sorted once, reused while the same objects come in the same order. */
@@ -103,9 +114,6 @@ export class TranslateMemo {
   #hosts = new Map<string, { inputs: readonly unknown[]; output: unknown }>();
   #hostsSeen = new Set<string>();
   #rules: { ids: string[]; configs: RuleConfig[]; output: RuleMap } | undefined;
-  // Statuses that come again as the same objects let the status writer skip
-  // them by identity instead of comparing thousands of statuses per change.
-  #statuses = new WeakMap<CompiledRoute, StatusEntry>();
   #hits = 0;
   #misses = 0;
   // Set by a turn that attaches only the routes that changed: the others are
@@ -116,6 +124,8 @@ export class TranslateMemo {
   readonly lasting: WeakMap<object, unknown> = new WeakMap();
   /** The context's lookup indexes, patched from one snapshot to the next. */
   readonly indexes: SnapshotIndexes = new SnapshotIndexes();
+  /** Status entries equal across routes, kept once (see `parentStatus`). */
+  readonly #shared = new InternPool();
 
   /** Compiled routes reused and compiled anew since the memo was made. */
   stats(): { hits: number; misses: number } {
@@ -154,9 +164,9 @@ export class TranslateMemo {
     if (changes.everything) {
       this.#routes.clear();
       this.#dependents.clear();
-      this.#statuses = new WeakMap();
       this.#hosts.clear();
       this.#rules = undefined;
+      this.#shared.clear();
     } else {
       for (const stale of this.#dependents.dependentsOf(changes.keys)) this.#forget(stale);
     }
@@ -227,18 +237,26 @@ export class TranslateMemo {
   /**
    * A `parents[]` entry of `compiled`'s route, or the one built before from
    * the same `signature` (everything the entry is built from besides the
-   * compiled route, as a string).
+   * compiled route, as a string); a new one is an equal entry of another
+   * route where there is one (entries are frozen with the result).
    */
   parentStatus(
     compiled: CompiledRoute,
     signature: string,
     build: () => RouteParentStatus,
   ): RouteParentStatus {
-    const entry = this.#statusEntry(compiled);
-    const known = entry.parents.get(signature);
+    const entry = this.#entryOf(compiled);
+    if (entry === undefined) return build();
+    if (entry.parentSignature === signature) return entry.parent!;
+    const known = entry.moreParents?.get(signature);
     if (known !== undefined) return known;
-    const built = build();
-    entry.parents.set(signature, built);
+    // Most routes' entries are equal to many others' (same parent, same outcome).
+    const fresh = build();
+    const built = this.#shared.intern(JSON.stringify(fresh), fresh);
+    if (entry.parentSignature === undefined) {
+      entry.parentSignature = signature;
+      entry.parent = built;
+    } else (entry.moreParents ??= new Map()).set(signature, built);
     return built;
   }
 
@@ -248,19 +266,19 @@ export class TranslateMemo {
     entries: RouteParentStatus[],
     build: () => ObjectStatus,
   ): ObjectStatus {
-    const entry = this.#statusEntry(compiled);
-    if (entry.last !== undefined && sameElements(entry.last.entries, entries)) {
-      return entry.last.status;
+    const entry = this.#entryOf(compiled);
+    if (entry === undefined) return build();
+    if (entry.status !== undefined && sameElements(entry.statusEntries, entries)) {
+      return entry.status;
     }
-    const status = build();
-    entry.last = { entries, status };
-    return status;
+    entry.statusEntries = entries;
+    return entry.status = build();
   }
 
-  #statusEntry(compiled: CompiledRoute): StatusEntry {
-    let entry = this.#statuses.get(compiled);
-    if (entry === undefined) this.#statuses.set(compiled, entry = { parents: new Map() });
-    return entry;
+  /** The entry `compiled` was kept in (its route object names it, even a version before). */
+  #entryOf(compiled: CompiledRoute): RouteEntry | undefined {
+    const entry = this.#byObject.get(compiled.route);
+    return entry?.compiled === compiled ? entry : undefined;
   }
 
   /**
@@ -346,39 +364,4 @@ export class TranslateMemo {
 function evictUnseen(map: Map<string, unknown>, seen: ReadonlySet<string>): void {
   if (seen.size === map.size) return;
   for (const key of map.keys()) if (!seen.has(key)) map.delete(key);
-}
-
-/**
- * The routes of this snapshot in `compare` order, from the last sorted list:
- * the routes still there keep their places (a route object replaced by its
- * new version sorts the same: `compare` reads only names), the new ones are
- * sorted and merged in.
- */
-function mergeSorted(
-  last: SortedEntry<HTTPRoute>,
-  routes: readonly HTTPRoute[],
-  compare: (a: HTTPRoute, b: HTTPRoute) => number,
-): HTTPRoute[] {
-  const keyOf = (r: HTTPRoute) => `${r.metadata.namespace ?? ""}/${r.metadata.name}`;
-  const current = new Map<string, HTTPRoute>();
-  for (const route of routes) current.set(keyOf(route), route);
-  const kept: HTTPRoute[] = [];
-  for (const route of last.output) {
-    const now = current.get(keyOf(route));
-    if (now === undefined) continue;
-    kept.push(now);
-    current.delete(keyOf(route));
-  }
-  // Duplicated names (never from a store) would be lost by the map: sort afresh.
-  if (kept.length + current.size !== routes.length) return [...routes].sort(compare);
-  const added = [...current.values()].sort(compare);
-  const out: HTTPRoute[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < kept.length || j < added.length) {
-    if (j >= added.length || (i < kept.length && compare(kept[i], added[j]) <= 0)) {
-      out.push(kept[i++]);
-    } else out.push(added[j++]);
-  }
-  return out;
 }
