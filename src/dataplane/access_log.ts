@@ -18,12 +18,13 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
+import type { HeaderLookup } from "../router/router.ts";
 
 /** Longest client-sent request id kept; a longer one is replaced (it would bloat every line). */
 export const MAX_REQUEST_ID_LENGTH = 200;
 
 /** The request id of a request: the client's, or a new one. */
-export function requestIdOf(headers: Headers): { id: string; generated: boolean } {
+export function requestIdOf(headers: HeaderLookup): { id: string; generated: boolean } {
   const sent = headers.get("x-request-id");
   if (sent !== null && sent.length > 0 && sent.length <= MAX_REQUEST_ID_LENGTH) {
     return { id: sent, generated: false };

@@ -18,6 +18,7 @@
  * @module
  */
 import type { CorsConfig } from "../model/config.ts";
+import type { HeaderLookup } from "../router/router.ts";
 
 /** The scheme, host and port of an origin, lower-cased, with the scheme's default port. */
 interface Origin {
@@ -60,7 +61,7 @@ export function originAllowed(allowed: readonly string[], origin: string): boole
 export function corsPreflight(
   cors: CorsConfig,
   method: string,
-  headers: Headers,
+  headers: HeaderLookup,
 ): Response | undefined {
   if (method !== "OPTIONS") return undefined;
   const origin = headers.get("origin");
@@ -95,7 +96,7 @@ export function corsPreflight(
  * The CORS headers for the response of an actual (non-preflight) request;
  * empty when the request has no `Origin` or its origin is not allowed.
  */
-export function corsResponseHeaders(cors: CorsConfig, headers: Headers): [string, string][] {
+export function corsResponseHeaders(cors: CorsConfig, headers: HeaderLookup): [string, string][] {
   const origin = headers.get("origin");
   if (origin === null || !originAllowed(cors.allowOrigins, origin)) return [];
   const out = new Headers({ "access-control-allow-origin": origin });

@@ -9,6 +9,7 @@ import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyHeaderModifier } from "./header_modifier.ts";
 import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop_by_hop.ts";
 import { forwardedFor, type UnderscoreHeaderPolicy } from "./request_policy.ts";
+import type { HeaderLookup } from "../router/router.ts";
 
 /** The client's headers, read in one pass. */
 export interface ClientHeaders {
@@ -43,7 +44,7 @@ export interface ClientHeaders {
  * ```
  */
 export function readClientHeaders(
-  headers: Headers,
+  headers: HeaderLookup,
   underscores: UnderscoreHeaderPolicy,
 ): ClientHeaders {
   const out: ClientHeaders = {

@@ -13,6 +13,7 @@ import { textResponse } from "./client_response.ts";
 import { type ClientHeaders, readClientHeaders } from "./forward_headers.ts";
 import { decidePath } from "./path_policy.ts";
 import type { RequestPolicy } from "./request_policy.ts";
+import type { IncomingRequest } from "./field_headers.ts";
 import { splitRequestUrl } from "./request_target.ts";
 
 /** A request's destination, as the router and the backend see it. */
@@ -91,7 +92,7 @@ function declaresBody(client: ClientHeaders): boolean {
  * ```
  */
 export function addressRequest(
-  req: Request,
+  req: IncomingRequest,
   ctx: AddressContext,
   log?: AccessFields,
 ): RequestAddress | Response {

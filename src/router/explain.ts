@@ -11,7 +11,7 @@ import type {
   MatchConfig,
   RuleConfig,
 } from "../model/config.ts";
-import type { RouteRequest, RouteTable } from "./router.ts";
+import type { HeaderLookup, RouteRequest, RouteTable } from "./router.ts";
 import { compileMatch, type MismatchReason } from "./compiled_match.ts";
 import { hostFromAuthority } from "./host.ts";
 import { normalizePath } from "./normalize_path.ts";
@@ -247,7 +247,7 @@ function emptyExplanation(
       method: request.method,
       path: request.path,
       query: request.query,
-      headers: Object.fromEntries(request.headers),
+      headers: headerRecord(request.headers),
     },
     listener: null,
     virtualHosts: [],
@@ -294,4 +294,10 @@ function ruleSummary(rule: RuleConfig): NonNullable<Explanation["rule"]> {
     invalidShare: share(rule.invalidWeight),
     ...(rule.timeouts ? { timeouts: rule.timeouts } : {}),
   };
+}
+
+function headerRecord(headers: HeaderLookup): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => out[name] = value);
+  return out;
 }

@@ -6,6 +6,17 @@
  */
 import type { GatewayConfig, ListenerConfig, MatchConfig, RuleConfig } from "../model/config.ts";
 
+/**
+ * Request headers as the router and the handler read them, with the
+ * semantics of `Headers`: `get` by name, case-insensitive, repeated fields
+ * joined with ", "; `forEach` in sorted order. A `Headers` is one; the own
+ * HTTP/1.1 server's fast path passes a view over its parsed fields.
+ */
+export interface HeaderLookup {
+  get(name: string): string | null;
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
 /** What the router needs to know of a request. */
 export interface RouteRequest {
   /** The port the connection arrived on (the listener port). */
@@ -22,7 +33,7 @@ export interface RouteRequest {
   path: string;
   /** Raw query string without `?` (may be empty). */
   query: string;
-  headers: Headers;
+  headers: HeaderLookup;
 }
 
 /** The winner for a request. */

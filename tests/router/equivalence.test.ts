@@ -107,7 +107,7 @@ Deno.test("compiled and linear routers agree on random configs and requests", ()
       const actual = compiled.match(request);
       const describe = JSON.stringify({
         config: i,
-        request: { ...request, headers: [...request.headers] },
+        request: { ...request, headers: [...request.headers as Headers] },
       });
       assertEquals(actual?.match.id, expected?.match.id, describe);
       assertEquals(actual?.virtualHost, expected?.virtualHost, describe);
