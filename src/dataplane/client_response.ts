@@ -15,7 +15,7 @@
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyCorsHeaders } from "./cors.ts";
 import { appendClientResponseHeaders } from "./forward_headers.ts";
-import { UpstreamError } from "./upstream_types.ts";
+import { UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 import { withKnownBody } from "./h1/known_body.ts";
 
 /**
@@ -43,6 +43,20 @@ export function respond(
       `Cannot forward upstream response: ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * Whether the fast path may write the backend's response as it came, with
+ * the same bytes `respond` would give: no header of it is the rule's to
+ * change, no trailers ride beside it, and a `Response` could hold its status.
+ */
+export function passesAsIs(
+  res: UpstreamResponse,
+  modifiers: readonly HeaderModifierConfig[],
+  cors: readonly [string, string][],
+): boolean {
+  return modifiers.length === 0 && cors.length === 0 && res.trailers === undefined &&
+    res.status >= 200 && res.status <= 599;
 }
 
 const encoder = new TextEncoder();

@@ -13,11 +13,10 @@ import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
 import { type AccessFields, logAccess, requestIdOf } from "./access_log.ts";
 import { corsPreflight, corsResponseHeaders } from "./cors.ts";
-import { respond, textResponse } from "./client_response.ts";
+import { passesAsIs, respond, textResponse } from "./client_response.ts";
 import { createDeadlineTimer, type DeadlineTimer } from "./deadline_timer.ts";
 import { forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
-import { modifyPath } from "./path_modifier.ts";
 import { redirectLocation } from "./redirect.ts";
 import { type BackendModifiers, type RulePlan, RulePlans } from "./rule_plan.ts";
 import { addressRequest, type RequestAddress } from "./request_address.ts";
@@ -30,10 +29,11 @@ import {
 } from "./request_failure.ts";
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "./request_policy.ts";
 import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
-import type { UpstreamEndpoint, UpstreamRequest, UpstreamResponse } from "./upstream_types.ts";
+import type { UpstreamRequest, UpstreamResponse } from "./upstream_types.ts";
 import type { MirrorLimits } from "./request_mirror.ts";
 import { UpstreamExchange } from "./upstream_exchange.ts";
-import type { BackendConfig } from "../model/config.ts";
+import { pickUpstream, rewrittenTarget, type Upstream } from "./upstream_choice.ts";
+import type { FastAnswer, FieldsHandler, IncomingRequest } from "./field_headers.ts";
 import type { Clock } from "../time/clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
@@ -78,13 +78,6 @@ interface Outcome extends AccessFields {
   backend?: string;
 }
 
-/** The backend and endpoint a request goes to, with that backend's header modifiers. */
-interface Upstream {
-  readonly backend: BackendConfig;
-  readonly endpoint: UpstreamEndpoint;
-  readonly modifiers: BackendModifiers;
-}
-
 /**
  * Creates the handler for one port.
  *
@@ -99,6 +92,28 @@ interface Upstream {
  */
 export function createDataPlaneHandler(options: DataPlaneHandlerOptions): DataPlaneHandler {
   return new PortRequests(options).handle;
+}
+
+/**
+ * The handler for one port and its fast path for the own HTTP/1.1 server
+ * (same rules, same state): `fields` serves a request from its parsed head
+ * and may answer with the backend's response as it came. It declines
+ * (`undefined`) when the access log is on, whose line is written from the
+ * `Request` and `Response`.
+ *
+ * @example
+ * ```ts
+ * import { createDataPlaneHandlers } from "./handler.ts";
+ * import type { RouteTable } from "../router/router.ts";
+ * declare const table: RouteTable;
+ * const { handle, fields } = createDataPlaneHandlers({ getTable: () => table, port: 8080, scheme: "http" });
+ * ```
+ */
+export function createDataPlaneHandlers(
+  options: DataPlaneHandlerOptions,
+): { handle: DataPlaneHandler; fields: FieldsHandler } {
+  const port = new PortRequests(options);
+  return { handle: port.handle, fields: port.fields };
 }
 
 /** The requests of one port: each step of a request is a method over the port's parts. */
@@ -142,18 +157,25 @@ class PortRequests {
     });
   }
 
+  // Without `raw`, every answer is a `Response`.
+  readonly handle: DataPlaneHandler = (req, info) =>
+    this.#serve(req, info, false) as Promise<Response>;
+
+  readonly fields: FieldsHandler = (req, info) =>
+    this.#accessLog ? undefined : this.#serve(req, info, true);
+
   // Not `async`: one promise (the upstream exchange's) per request instead of
   // one per nested async function.
-  readonly handle: DataPlaneHandler = (req, info) => {
+  #serve(req: IncomingRequest, info: Deno.ServeHandlerInfo, raw: boolean): Promise<FastAnswer> {
     const out: Outcome = {
       listener: "none",
       route: "none",
       method: req.method,
       started: performance.now(),
     };
-    let res: Response | Promise<Response>;
+    let res: Response | Promise<FastAnswer>;
     try {
-      res = this.#route(req, info, out);
+      res = this.#route(req, info, out, raw);
     } catch (error) {
       res = requestFailed(error, out, this.#report);
     }
@@ -162,9 +184,14 @@ class PortRequests {
       (ok) => this.#record(req, out, ok),
       (error) => this.#record(req, out, requestFailed(error, out, this.#report)),
     );
-  };
+  }
 
-  #route(req: Request, info: Deno.ServeHandlerInfo, out: Outcome): Response | Promise<Response> {
+  #route(
+    req: IncomingRequest,
+    info: Deno.ServeHandlerInfo,
+    out: Outcome,
+    raw: boolean,
+  ): Response | Promise<FastAnswer> {
     const table = this.#getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const port = this.#port;
@@ -201,16 +228,17 @@ class PortRequests {
     out.listener = matched.listener.id;
     out.route = matched.rule.id;
     // The backend gets the path the rule matched, never the client's spelling.
-    return this.#forward(req, info, matched, at, out);
+    return this.#forward(req, info, matched, at, out, raw);
   }
 
   #forward(
-    req: Request,
+    req: IncomingRequest,
     info: Deno.ServeHandlerInfo,
     matched: RouteMatch,
     at: RequestAddress,
     out: Outcome,
-  ): Response | Promise<Response> {
+    raw: boolean,
+  ): Response | Promise<FastAnswer> {
     const plan = this.#plans.planFor(matched.rule);
     let cors: [string, string][] = [];
     if (plan.cors !== undefined) {
@@ -236,29 +264,13 @@ class PortRequests {
         cors,
       );
     }
-    const upstream = this.#pickUpstream(matched, plan, out);
+    const upstream = pickUpstream(this.#picker, this.#observer, matched, plan, out);
     if (upstream instanceof Response) return upstream;
-    return this.#proxy(req, info, matched, plan, at, upstream, cors, out);
-  }
-
-  /** The backend and endpoint of this request, or the answer when there is none. */
-  #pickUpstream(matched: RouteMatch, plan: RulePlan, out: Outcome): Upstream | Response {
-    const backend = this.#picker.pickBackend(matched.rule);
-    if (backend === undefined) return textResponse(500, "No backend is configured for this route");
-    if (backend === "invalid") {
-      return textResponse(500, "The selected backend of this route is invalid");
-    }
-    out.backend = backend.id;
-    const endpoint = this.#picker.pickEndpoint(backend);
-    if (endpoint === undefined) {
-      this.#observer.onUpstreamError(backend.id, "no_endpoints");
-      return textResponse(503, `No ready endpoint for backend ${backend.id}`);
-    }
-    return { backend, endpoint, modifiers: plan.modifiersFor(backend) };
+    return this.#proxy(req, info, matched, plan, at, upstream, cors, out, raw);
   }
 
   async #proxy(
-    req: Request,
+    req: IncomingRequest,
     info: Deno.ServeHandlerInfo,
     matched: RouteMatch,
     plan: RulePlan,
@@ -266,7 +278,8 @@ class PortRequests {
     upstream: Upstream,
     cors: [string, string][],
     out: Outcome,
-  ): Promise<Response> {
+    raw: boolean,
+  ): Promise<FastAnswer> {
     const { backend, modifiers } = upstream;
     const upstreamHost = plan.rewriteHost ?? at.authority;
     const clientIp = (info.remoteAddr as Deno.NetAddr).hostname ?? "";
@@ -285,7 +298,7 @@ class PortRequests {
       const id = requestIdOf(req.headers);
       out.requestId = id.id;
       // An oversized client id is forwarded as sent; only the log line gets the new one.
-      if (id.generated && !req.headers.has("x-request-id")) {
+      if (id.generated && req.headers.get("x-request-id") === null) {
         upstreamHeaders.push("x-request-id", id.id);
       }
     }
@@ -314,6 +327,7 @@ class PortRequests {
           ? upstreamHeaders
           : headersWith(plan.modifiersFor({ ...backend, filters: [] }).request);
       const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
+      if (raw && passesAsIs(res, modifiers.response, cors)) return res;
       const response = respond(
         res.status,
         res.headers,
@@ -369,7 +383,7 @@ class PortRequests {
     return res;
   }
 
-  #record(req: Request, out: Outcome, res: Response): Response {
+  #record(req: IncomingRequest, out: Outcome, res: FastAnswer): FastAnswer {
     this.#observer.onRequest({
       listener: out.listener,
       route: out.route,
@@ -377,16 +391,7 @@ class PortRequests {
       status: res.status,
       durationSeconds: (performance.now() - out.started) / 1000,
     });
-    return this.#accessLog ? logAccess(this.#logger, req, out, res) : res;
+    // With the log on, only `handle` serves: a `Request` in, a `Response` out.
+    return this.#accessLog ? logAccess(this.#logger, req as Request, out, res as Response) : res;
   }
-}
-
-/** The target the backend gets: the rule's path rewrite applied, the query kept as sent. */
-function rewrittenTarget(matched: RouteMatch, plan: RulePlan, at: RequestAddress): string {
-  if (plan.rewritePath === undefined) return at.target;
-  // The rewrite works on the normalised path (what the rule matched).
-  // The query string, an empty one (`/x?`) included, is kept as sent.
-  const rewritten = modifyPath(at.path, matched.match, plan.rewritePath);
-  const q = at.target.indexOf("?");
-  return q === -1 ? rewritten : rewritten + at.target.slice(q);
 }
