@@ -15,6 +15,7 @@
  * @module
  */
 import type { ConnectionOverride } from "./grpc_port.ts";
+import type { FastAnswer, FieldsHandler } from "./field_headers.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
 import {
@@ -69,7 +70,10 @@ export interface ConnectionServerOptions {
     conn: Deno.Conn,
     handler: ConnectionHandler,
     onError: (error: unknown) => Response | Promise<Response>,
+    fields?: FieldsHandler,
   ) => ServedConnection;
+  /** The handler's fast path, for an `engine` that can call it (`h1_connection.ts`). */
+  fields?: FieldsHandler;
 }
 
 /** A running server. */
@@ -133,17 +137,30 @@ export function watchRequests(
   handler: ConnectionHandler,
   watched: WatchedConnection,
 ): ConnectionHandler {
+  const watch = watchAnswers(watched);
+  return (request, info) => watch(request.method, info, handler(request, info));
+}
+
+/**
+ * What {@linkcode watchRequests} does to each request, for a handler's
+ * answer (`Response` or the fast path's); the handler runs first, in the
+ * same turn, so a fast path that declines was never counted.
+ */
+function watchAnswers(watched: WatchedConnection) {
   // One callback per connection, not per request, unless requests need marks.
   const done = () => watched.requestFinished();
-  return (request, info) => {
+  return <A extends FastAnswer>(
+    method: string,
+    info: Deno.ServeHandlerInfo,
+    result: A | Promise<A>,
+  ): A | Promise<A> => {
     const mark = watched.requestStarted();
     if (mark === undefined) info.completed.then(done, done);
     else {
       const finish = () => watched.requestFinished(mark);
       info.completed.then(finish, finish);
     }
-    const result = handler(request, info);
-    if (request.method === "GET" || request.method === "HEAD") return result;
+    if (method === "GET" || method === "HEAD") return result;
     return Promise.resolve(result).then((response) => {
       if (response.status === 408) watched.closeSoon(LINGER_AFTER_408_MS);
       return response;
@@ -305,8 +322,18 @@ class PlainPortServer implements ConnectionServer {
       const result = watching(request, info);
       return result instanceof Response ? closeAfter(result) : result.then(closeAfter);
     };
+    const fast = this.#options.fields;
+    const watchFast = watched === undefined ? undefined : watchAnswers(watched);
+    const fields: FieldsHandler | undefined = fast && ((request, info) => {
+      // A draining connection's answers say `Connection: close`: the `Request` path marks them.
+      if (this.#draining) return undefined;
+      const result = fast(request, info);
+      if (result === undefined) return undefined;
+      if (state.requests++ === 0) state.onFirstRequest?.();
+      return watchFast === undefined ? result : watchFast(request.method, info, result);
+    });
     const served = this.#options.override?.(conn, handler, this.#options.onError) ??
-      this.#options.engine?.(conn, handler, this.#options.onError) ??
+      this.#options.engine?.(conn, handler, this.#options.onError, fields) ??
       serveConnection(conn, handler, this.#options.onError, (error) => {
         logger.debug("connection ended with an error", { error: (error as Error)?.message });
       });

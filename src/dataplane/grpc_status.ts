@@ -19,6 +19,8 @@
  * @module
  */
 
+import type { FieldsHandler } from "./field_headers.ts";
+
 /** gRPC status codes this module produces. */
 export const GrpcCode = {
   UNKNOWN: 2,
@@ -105,6 +107,16 @@ export function withGrpcStatuses<I>(handler: Handler<I>): Handler<I> {
     if (!isGrpcContentType(request.headers.get("content-type"))) return handler(request, info);
     return handler(request, info).then(asGrpcStatus);
   };
+}
+
+/**
+ * The fast path of a port (`h1_connection.ts`), declining gRPC requests:
+ * their errors become gRPC statuses through the `Request` path
+ * ({@linkcode withGrpcStatuses}).
+ */
+export function withoutGrpc(fields: FieldsHandler): FieldsHandler {
+  return (request, info) =>
+    isGrpcContentType(request.headers.get("content-type")) ? undefined : fields(request, info);
 }
 
 async function asGrpcStatus(response: Response): Promise<Response> {

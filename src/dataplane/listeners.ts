@@ -9,7 +9,7 @@
  * `createPassthroughServerFactory` (TLS Passthrough), unless `servers` says otherwise.
  * @module
  */
-import { withGrpcStatuses } from "./grpc_status.ts";
+import { withGrpcStatuses, withoutGrpc } from "./grpc_status.ts";
 import { grpcSocketKind } from "./grpc_port.ts";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
@@ -25,7 +25,7 @@ import {
 import { createBackendPicker } from "./backend_picker.ts";
 import { type ClientConnectionSettings, createConnectionWatcher } from "./client_timeouts.ts";
 import { ConnectionBudget } from "./connection_server.ts";
-import { createDataPlaneHandler } from "./handler.ts";
+import { createDataPlaneHandlers } from "./handler.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 import { type PortServer, type PortServerFactory, serveHttp } from "./port_server.ts";
@@ -283,7 +283,7 @@ class PortListeners implements ListenerManager {
     }
     const options = this.#options;
     const limits = options.connections;
-    const handler = withGrpcStatuses(createDataPlaneHandler({
+    const handlers = createDataPlaneHandlers({
       getTable: options.getTable,
       port: pc.port,
       address: pc.address,
@@ -295,7 +295,8 @@ class PortListeners implements ListenerManager {
       requestTimeoutMs: options.requestTimeoutMs,
       policy: options.policy,
       clientBodyTimeoutMs: limits?.timeouts.bodyMs,
-    }));
+    });
+    const handler = withGrpcStatuses(handlers.handle);
     const getTable = options.getTable;
     const socket = { address: pc.address, port: pc.port };
     try {
@@ -304,6 +305,7 @@ class PortListeners implements ListenerManager {
         hostname: bindHost,
         reusePort: options.reusePort,
         handler,
+        fields: withoutGrpc(handlers.fields),
         portConfig: pc,
         certificates,
         logger,

@@ -15,6 +15,7 @@ import {
   serveConnections,
 } from "./connection_server.ts";
 import type { DataPlaneHandler } from "./handler.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import { grpcConnectionOverride, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
 import { engineRelay } from "./mixed_port_relay.ts";
 import { UpgradeDiversion } from "./upgrade_diversion.ts";
@@ -39,6 +40,8 @@ export interface PortServeContext {
   reusePort?: boolean;
   /** The data-plane handler for this port. */
   handler: DataPlaneHandler;
+  /** Its fast path for the own HTTP/1.1 server (`createDataPlaneHandlers`); absent: none. */
+  fields?: FieldsHandler;
   /** The port's listeners (hostnames, certificate ids) from the current config. */
   portConfig: PortConfig;
   /** Every certificate of the current config (HTTPS picks the ones it needs). */
@@ -190,9 +193,11 @@ export function servePlainConnections(
     ...(divert ? { divert } : {}),
     ...(context.http1Engine === "own"
       ? {
-        engine: (conn, handler, onError) =>
+        fields: context.fields,
+        engine: (conn, handler, onError, fields) =>
           serveH1(conn, {
             handler,
+            fields,
             onError,
             scheme: "http",
             h2: (c, first) =>

@@ -19,7 +19,8 @@ import { type BodyProgress, bodyStream, discardBody } from "./h1_body.ts";
 import { H1Reader } from "./h1_reader.ts";
 import { h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
-import { writeAll, writeResponse } from "./h1_response.ts";
+import { writeAll, writeResponse, writeUpstreamResponse } from "./h1_response.ts";
+import { type FastAnswer, FieldHeaders, type FieldsHandler } from "../field_headers.ts";
 
 /** Bounds on what one client may make the server hold or do. */
 export interface H1Limits {
@@ -46,6 +47,12 @@ export const DEFAULT_H1_LIMITS: Readonly<H1Limits> = Object.freeze({
 /** Options of {@linkcode serveH1}. */
 export interface ServeH1Options {
   handler: ConnectionHandler;
+  /**
+   * The fast path: serves a request from its parsed head, without a
+   * `Request` or (for a backend's response passed as it came) a `Response`;
+   * when absent or declining, `handler` serves it.
+   */
+  fields?: FieldsHandler;
   onError: (error: unknown) => Response | Promise<Response>;
   scheme: "http" | "https";
   limits?: Partial<H1Limits>;
@@ -187,30 +194,37 @@ class H1Connection implements ServedConnection {
       () => head.expectContinue ? writeAll(this.#conn, CONTINUE) : Promise.resolve(),
       this.#limits.maxHeadBytes,
     );
-    // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
-    const request = this.#request(head, method === "GET" || method === "HEAD" ? null : body);
-    if (request === undefined) {
-      await this.#refuse(
-        new H1RequestError(400, "Cannot parse the request target or Host"),
-        method === "HEAD",
-      );
-      return false;
-    }
     let resolve!: () => void;
     const completed = new Promise<void>((r) => resolve = r);
     const info = { remoteAddr: this.#remoteAddr, completed } as Deno.ServeHandlerInfo<Deno.NetAddr>;
     let keep: boolean;
     try {
-      const response = await this.#answer(request, info);
+      // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
+      const response = await this.#answer(
+        head,
+        method === "GET" || method === "HEAD" ? null : body,
+        info,
+      );
+      if (response === undefined) {
+        await this.#refuse(
+          new H1RequestError(400, "Cannot parse the request target or Host"),
+          method === "HEAD",
+        );
+        return false;
+      }
       if (progress.error !== undefined) {
-        response.body?.cancel().catch(() => {});
+        const rest = response.body;
+        if (rest instanceof ReadableStream) rest.cancel().catch(() => {});
         await this.#refuse(progress.error, false);
         return false;
       }
       // A client still waiting for `100 Continue` will not send the body: the connection ends here.
       const close = this.#closing || last || !head.keepAlive ||
         (head.expectContinue && !progress.started && !progress.done);
-      keep = await writeResponse(this.#conn, response, { method, minor: head.minor, close });
+      const ctx = { method, minor: head.minor, close };
+      keep = await (response instanceof Response
+        ? writeResponse(this.#conn, response, ctx)
+        : writeUpstreamResponse(this.#conn, response, ctx));
     } finally {
       // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
       resolve();
@@ -221,9 +235,28 @@ class H1Connection implements ServedConnection {
     return keep && !this.#closing;
   }
 
-  /** The handler's answer, or `onError`'s when the handler throws. */
-  async #answer(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+  /**
+   * The fast path's answer, else the handler's, or `onError`'s when either
+   * throws; `undefined` when the head cannot make a `Request`.
+   */
+  async #answer(
+    head: RequestHead,
+    body: ReadableStream<Uint8Array> | null,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<FastAnswer | undefined> {
     try {
+      const { url, fields } = this.#url(head);
+      const fast = this.#options.fields?.(
+        { method: head.method, url, headers: new FieldHeaders(fields), body },
+        info,
+      );
+      if (fast !== undefined) return await fast;
+      let request: Request;
+      try {
+        request = h1Request(head.method, url, fields, body);
+      } catch {
+        return undefined;
+      }
       return await this.#options.handler(request, info);
     } catch (error) {
       try {
@@ -234,8 +267,8 @@ class H1Connection implements ServedConnection {
     }
   }
 
-  /** The request the handler gets (`h1_request.ts`), or `undefined` when its fields cannot be `Headers`. */
-  #request(head: RequestHead, body: ReadableStream<Uint8Array> | null): Request | undefined {
+  /** The URL the handler sees (as `Deno.serve` spells it) and the fields, `host` set from an absolute-form target. */
+  #url(head: RequestHead): { url: string; fields: [string, string][] } {
     const { scheme } = this.#options;
     let url: string;
     let headers = head.headers;
@@ -253,11 +286,7 @@ class H1Connection implements ServedConnection {
       url = `${scheme}://${authority}${path}`;
       headers = headers.map(([n, v]) => n === "host" ? [n, authority] : [n, v]);
     }
-    try {
-      return h1Request(head.method, url, headers, body);
-    } catch {
-      return undefined;
-    }
+    return { url, fields: headers };
   }
 
   /** Whether the head being read starts with the HEAD method (its refusal then has no body). */

@@ -10,6 +10,7 @@
  */
 import { STATUS_TEXT } from "@std/http";
 import { knownBody } from "./known_body.ts";
+import type { UpstreamResponse } from "../upstream_types.ts";
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
@@ -49,36 +50,86 @@ export interface AnswerContext {
  * (false when the answer asked to close, or its body could not be framed
  * or ended early).
  */
-export async function writeResponse(
+export function writeResponse(
   conn: Deno.Conn,
   res: Response,
   ctx: AnswerContext,
 ): Promise<boolean> {
-  const status = res.status;
-  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n`;
-  const seen = { declared: null as string | null, close: ctx.close, date: false };
-  res.headers.forEach((value, name) => {
+  const head = new HeadLines(res.status, ctx.close);
+  res.headers.forEach(head.add);
+  const bytes = knownBody(res);
+  return writeAnswer(conn, head, bytes, bytes === undefined ? res.body : null, ctx);
+}
+
+/**
+ * Writes a backend's response as it came (the fast path of `h1_fast.ts`),
+ * by the rules {@linkcode writeResponse} applies to the `Response` the
+ * handler would have made of it: the same framing, `Date` and connection
+ * handling; header fields in the backend's order, repeated ones as sent.
+ */
+export function writeUpstreamResponse(
+  conn: Deno.Conn,
+  res: UpstreamResponse,
+  ctx: AnswerContext,
+): Promise<boolean> {
+  const head = new HeadLines(res.status, ctx.close);
+  const headers = res.headers;
+  for (let i = 0; i < headers.length; i++) head.add(headers[i][1], headers[i][0]);
+  if (res.contentLength !== null) head.add(String(res.contentLength), "content-length");
+  const body = res.body;
+  return body instanceof Uint8Array
+    ? writeAnswer(conn, head, body, null, ctx)
+    : writeAnswer(conn, head, undefined, body, ctx);
+}
+
+/** A response head being written: its lines, and what framing and connection fields said. */
+class HeadLines {
+  text: string;
+  declared: string | null = null;
+  close: boolean;
+  date = false;
+
+  constructor(readonly status: number, close: boolean) {
+    this.text = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n`;
+    this.close = close;
+  }
+
+  /** One field (as `Headers.forEach` gives it): the ones framing and the connection own are held back. */
+  readonly add = (value: string, name: string): void => {
     switch (name) {
       case "content-length":
-        seen.declared = value;
+        this.declared = value;
         return;
       case "connection":
-        if (/(^|[\s,])close($|[\s,])/i.test(value)) seen.close = true;
+        if (/(^|[\s,])close($|[\s,])/i.test(value)) this.close = true;
         return;
       case "transfer-encoding":
       case "keep-alive":
         return;
       case "date":
-        seen.date = true;
+        this.date = true;
     }
-    head += `${name}: ${value}\r\n`;
-  });
-  if (!seen.date) head += `date: ${httpDate()}\r\n`;
-  const declared = seen.declared;
-  let close = seen.close;
+    this.text += `${name}: ${value}\r\n`;
+  };
+}
+
+/**
+ * Frames and writes an answer: `bytes`, a body known whole; else `stream`
+ * (`null`: no body).
+ */
+async function writeAnswer(
+  conn: Deno.Conn,
+  lines: HeadLines,
+  bytes: Uint8Array | undefined,
+  stream: ReadableStream<Uint8Array> | null,
+  ctx: AnswerContext,
+): Promise<boolean> {
+  const status = lines.status;
+  let head = lines.text;
+  if (!lines.date) head += `date: ${httpDate()}\r\n`;
+  const declared = lines.declared;
+  let close = lines.close;
   const bodiless = ctx.method === "HEAD" || status === 204 || status === 304 || status < 200;
-  const bytes = knownBody(res);
-  const stream = bytes === undefined ? res.body : null;
   let length: number | null;
   if (bodiless) {
     // A HEAD or 304 answer tells the length a GET would get; 204 and 1xx have none.
