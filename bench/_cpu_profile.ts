@@ -4,8 +4,12 @@
  * benchmark run can say which functions of ours are hot without a browser.
  *
  * ```sh
- * deno run --allow-read bench/_cpu_profile.ts CPU.123.cpuprofile [--top 40]
+ * deno run --allow-read bench/_cpu_profile.ts CPU.123.cpuprofile [--top 40] [--busy]
  * ```
+ *
+ * `--busy` gives each function's share of the busy samples (all but
+ * `(idle)`), so a gateway that sat idle while other targets ran still
+ * shows where its work went.
  * @module
  */
 // deno-lint-ignore-file no-console
@@ -66,7 +70,14 @@ if (import.meta.main) {
   }
   const at = Deno.args.indexOf("--top");
   const top = at === -1 ? 40 : Number(Deno.args[at + 1]);
-  const costs = selfTimes(JSON.parse(await Deno.readTextFile(path)));
+  let costs = selfTimes(JSON.parse(await Deno.readTextFile(path)));
+  if (Deno.args.includes("--busy")) {
+    const idle = costs.find((c) => c.name === "(idle)")?.self ?? 0;
+    costs = costs.filter((c) => c.name !== "(idle)").map((c) => ({
+      ...c,
+      self: c.self / (1 - idle),
+    }));
+  }
   for (const c of costs.slice(0, top)) {
     console.log(`${(c.self * 100).toFixed(1).padStart(5)}%  ${c.name}  ${c.where}`);
   }

@@ -15,7 +15,8 @@
  *
  * `--baseline DIR` adds a second gateway from another checkout (e.g.
  * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
- * change. `--cpu-prof DIR` writes the gateway's V8 CPU profile there
+ * change. `--cpu-prof DIR` writes the gateways' V8 CPU profiles there, in a
+ * directory named after each gateway (with `--own-h1`, the own engine's gateway too)
  * (summarise it with `bench/_cpu_profile.ts`). `--workers N` (N > 1) adds a
  * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
  * same rounds; the default stays one gateway worker against one nginx worker.
@@ -154,7 +155,9 @@ try {
     const manifests = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifests);
     await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
-    const profiling = profile ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [];
+    const profiling = profile
+      ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}/${name.replace(/[^a-z0-9]+/gi, "-")}`]
+      : [];
     const child = spawn(name, Deno.execPath(), [
       "run",
       ...startTaskFlags(checkout),
@@ -186,7 +189,8 @@ try {
   ];
   if (ownH1) {
     const name = "gateway (own HTTP/1.1)";
-    targets.push({ name, ...await startGateway(name, root, false, ["--http1-engine", "own"]) });
+    const own = await startGateway(name, root, cpuProf !== "", ["--http1-engine", "own"]);
+    targets.push({ name, ...own });
   }
   if (workers > 1) {
     const name = `gateway (${workers} workers)`;
