@@ -149,7 +149,9 @@ function responseOf(
   const { status, headers } = parsed;
   if (exchange.method === "HEAD" || status === 204 || status === 304) {
     finish(true);
-    return { status, headers, body: null, contentLength: parsed.contentLength };
+    // The length a GET would get, when the backend told it (-1: it did not).
+    const length = parsed.contentLength >= 0 ? parsed.contentLength : null;
+    return { status, headers, body: null, contentLength: length };
   }
   if (parsed.chunked) {
     return { status, headers, body: chunkedBody(c, finish), contentLength: null };
