@@ -8,6 +8,7 @@ import type {
   ConnectionHandler,
   ServedConnection,
 } from "../../../src/dataplane/serve_connection.ts";
+import type { FieldsHandler } from "../../../src/dataplane/field_headers.ts";
 
 export const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -25,6 +26,7 @@ export function startH1(
   options: {
     limits?: Partial<H1Limits>;
     h2?: (conn: Deno.Conn, first: Uint8Array) => ServedConnection;
+    fields?: FieldsHandler;
   } = {},
 ): H1Server {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
