@@ -154,6 +154,27 @@ Deno.test("--http1-engine own: proxying, pipelining, hostile heads and stalled c
     },
   );
 
+  await t.step(
+    "fast path: answers counted by status, a 404 from the gateway, the backend's fields as sent",
+    async () => {
+      const count = async (status: string) =>
+        metricValue(await (await gw.admin("/metrics")).text(), "serval_http_requests_total", {
+          method: "GET",
+          code: status,
+        }) ?? 0;
+      const [ok, missing] = [await count("200"), await count("404")];
+      const { answer } = await untilClose(
+        port,
+        `GET /counted HTTP/1.1\r\n${HOST}x-echo-header-x-sent: a\r\n\r\n` +
+          `GET /counted HTTP/1.1\r\nHost: nowhere.example\r\nConnection: close\r\n\r\n`,
+      );
+      assertEquals(statuses(answer), [200, 404]);
+      assertStringIncludes(answer, "\r\nx-sent: a\r\n");
+      assertStringIncludes(answer, "No route for nowhere.example/counted");
+      assertEquals([await count("200") - ok, await count("404") - missing], [1, 1]);
+    },
+  );
+
   await t.step("no error was logged", () => {
     assertEquals(gw.logRecords().filter((r) => r.level === "error"), []);
   });
