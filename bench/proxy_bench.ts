@@ -15,9 +15,10 @@
  *
  * `--baseline DIR` adds a second gateway from another checkout (e.g.
  * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
- * change. `--cpu-prof DIR` writes the gateways' V8 CPU profiles there, in a
- * directory named after each gateway (with `--own-h1`, the own engine's gateway too)
- * (summarise it with `bench/_cpu_profile.ts`). `--workers N` (N > 1) adds a
+ * change (with `--own-h1`, its own-engine gateway too). `--cpu-prof DIR`
+ * writes the gateways' V8 CPU profiles there, in a directory named after
+ * each gateway (with `--own-h1`, the own engine's gateway too; summarise
+ * them with `bench/_cpu_profile.ts --busy`). `--workers N` (N > 1) adds a
  * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
  * same rounds; the default stays one gateway worker against one nginx worker.
  * `--upgrades` adds gateways started with `--upgrades off` and `--upgrades
@@ -219,6 +220,13 @@ try {
       name: "gateway (baseline)",
       ...await startGateway("gateway (baseline)", checkout, false),
     });
+    if (ownH1) {
+      const name = "gateway (baseline, own HTTP/1.1)";
+      targets.push({
+        name,
+        ...await startGateway(name, checkout, false, ["--http1-engine", "own"]),
+      });
+    }
   }
   if (ceiling) {
     const port = freePort();
