@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build: compile one self-contained binary with the pinned Deno.
+# Build: bundle the sources into minified JavaScript (scripts/bundle.ts: the
+# gateway and its data-plane worker) and compile the bundle into one
+# self-contained binary with the pinned Deno (deno task compile does both).
 #   docker build --build-arg GIT_REVISION="$(git rev-parse --short=12 HEAD)" -t serval-k8s-gateway .
 FROM denoland/deno:debian-2.9.6 AS build
 WORKDIR /src

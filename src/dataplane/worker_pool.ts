@@ -19,6 +19,7 @@ import type { LogFormat, Logger, LogLevel } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import { socketKey } from "../model/config.ts";
+import { workerModuleUrl } from "./worker_module.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
@@ -95,7 +96,7 @@ interface Slot {
   stopped: { id: number; resolve: (drained: boolean) => void }[];
 }
 
-const WORKER_URL = new URL("./dataplane_worker.ts", import.meta.url);
+const WORKER_URL = workerModuleUrl();
 
 /**
  * Starts `options.workers` workers; nothing is bound until `reconcile`.
