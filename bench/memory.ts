@@ -7,6 +7,14 @@
  * other files, glibc's heap and arenas, the rest of the anonymous memory)
  * after the probes, halfway through the changes and at the end.
  *
+ * `--main` runs another checkout's `main.ts` or a bundle file (`deno task
+ * bundle`), several comma-separated; `--bundle` also runs the minified bundle
+ * of each (`bench/_builds.ts`), what the compiled binary runs
+ * (`--split-bundle`: split at its `import()`s). Each run starts
+ * every build in turn; each figure names its build. The V8 heap is shown by
+ * space at the end: module sources are strings in the old and large-object
+ * spaces, bytecode is in the trusted space, machine code in the code space.
+ *
  * Without `--inspect` the process runs exactly as a user runs it. With it,
  * the gateway listens for the V8 inspector (as `bench/scale.ts` does for its
  * after-GC reading), and at the end a full GC is forced and the memory read
@@ -16,7 +24,7 @@
  * ```sh
  * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
  *   [--inspect] [--snapshot DIR] [--v8-flags FLAGS] [--env NAME=VALUE]...
- *   [--main OTHER_CHECKOUT/main.ts] [--runs 1]
+ *   [--main A/main.ts,B/dist/bundle/main.js] [--bundle] [--split-bundle] [--runs 1]
  * ```
  * @module
  */
@@ -28,6 +36,7 @@ import { ProbeClient } from "./_probe_client.ts";
 import { InspectorSession } from "./_inspector.ts";
 import { formatRssParts, type RssParts, rssParts } from "./_smaps.ts";
 import { heapMiB } from "./_scale_churn.ts";
+import { benchBuilds, bundleChoice } from "./_builds.ts";
 
 /** One run's options. */
 export interface MemoryOptions {
@@ -51,6 +60,8 @@ export interface MemoryRun {
   lastHalf: RssParts[];
   /** V8 heap used / committed at the end (the gateway's /metrics), MiB. */
   heap: { used: number; total: number };
+  /** V8 heap used by space at the end (the gateway's /metrics), MiB. */
+  spaces: Record<string, number>;
   /** V8 heap used after a full GC halfway through the changes (with the inspector), MiB. */
   heapAfterGcHalfway?: number;
   /** After a full GC (with the inspector), MiB. */
@@ -108,8 +119,15 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       if (i + 1 >= half && (i + 1 - half) % SAMPLE_EVERY === 0) lastHalf.push(rssParts(gw.pid));
     }
     rss.push(rssParts(gw.pid));
-    const heap = heapMiB(await (await gw.admin("/metrics")).text());
-    const run: MemoryRun = { rss, lastHalf, heap, heapAfterGcHalfway: halfway };
+    const metrics = await (await gw.admin("/metrics")).text();
+    const heap = heapMiB(metrics);
+    const run: MemoryRun = {
+      rss,
+      lastHalf,
+      heap,
+      spaces: heapSpacesMiB(metrics),
+      heapAfterGcHalfway: halfway,
+    };
     if (inspect) {
       const inspector = await InspectorSession.connect(inspectPort);
       const usage = await inspector.memoryAfterGc();
@@ -133,6 +151,17 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
     await world.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** `nodejs_heap_space_size_used_bytes` by space, MiB; spaces under 0.05 MiB left out. */
+function heapSpacesMiB(metrics: string): Record<string, number> {
+  const spaces: Record<string, number> = {};
+  const line = /^nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)$/gm;
+  for (const [, space, bytes] of metrics.matchAll(line)) {
+    const mib = Number(bytes) / 1048576;
+    if (mib >= 0.05) spaces[space] = mib;
+  }
+  return spaces;
 }
 
 function snapshotPath(options: MemoryOptions, label: string): string | undefined {
@@ -167,10 +196,10 @@ function envFlags(): Record<string, string> {
   return env;
 }
 
-function print(options: MemoryOptions, run: MemoryRun, load: string): void {
+function print(build: string, options: MemoryOptions, run: MemoryRun, load: string): void {
   const f = (n: number) => n.toFixed(1);
   console.log(
-    `routes ${options.routes}, ${options.probes} probes, ${options.changes} changes` +
+    `${build}: routes ${options.routes}, ${options.probes} probes, ${options.changes} changes` +
       `${options.v8Flags ? `, --v8-flags=${options.v8Flags}` : ""}` +
       `${Object.keys(options.env ?? {}).length ? `, env ${JSON.stringify(options.env)}` : ""}` +
       `${options.inspect ? ", inspector listening" : ""} (load average ${load}):`,
@@ -190,6 +219,8 @@ function print(options: MemoryOptions, run: MemoryRun, load: string): void {
     );
   }
   console.log(`  V8 heap used ${f(run.heap.used)} of ${f(run.heap.total)} MiB committed`);
+  const spaces = Object.entries(run.spaces).map(([space, mib]) => `${space} ${f(mib)}`);
+  console.log(`  V8 heap used by space, MiB: ${spaces.join(", ")}`);
   if (run.afterGc) {
     const g = run.afterGc;
     if (run.heapAfterGcHalfway !== undefined) {
@@ -212,14 +243,17 @@ if (import.meta.main) {
     snapshotDir: Deno.args.includes("--snapshot") ? flag("snapshot", ".") : undefined,
     v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
     env: envFlags(),
-    mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
   };
+  const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
+  await using b = await benchBuilds(mains, bundleChoice(Deno.args));
   for (let i = 0; i < Number(flag("runs", "1")); i++) {
-    const run = await runMemory(options);
-    print(options, run, Deno.loadavg().map((n) => n.toFixed(2)).join(" "));
-    if (run.snapshot) {
-      const { printLayers } = await import("./_heap_layers.ts");
-      printLayers(run.snapshot);
+    for (const build of b.builds) {
+      const run = await runMemory({ ...options, mainPath: build.mainPath });
+      print(build.name, options, run, Deno.loadavg().map((n) => n.toFixed(2)).join(" "));
+      if (run.snapshot) {
+        const { printLayers } = await import("./_heap_layers.ts");
+        printLayers(run.snapshot);
+      }
     }
   }
 }

@@ -8,13 +8,19 @@
  * translate and compile), and the CPU it had used by its first 200 (all
  * threads, and its main thread alone), steadier than the times while others
  * load the machine. One start before the rounds writes the statuses, so
- * every measured start finds the same objects. `--trace` prints every log line
+ * every measured start finds the same objects. `--main` takes `main.ts` files
+ * and bundle files (`deno task bundle`); `--bundle` also starts the minified
+ * bundle of each (`bench/_builds.ts`), what the compiled binary runs, and
+ * `--split-bundle` the bundle split at its `import()`s.
+ * `--cold` starts every build without V8's code cache (`--no-code-cache`), as
+ * a compiled binary starts the first time in a fresh container, where it has
+ * written none yet. `--trace` prints every log line
  * of the last start with its ms from spawn; `--cpu-prof DIR` writes its V8
  * CPU profile into DIR.
  *
  * ```sh
  * deno run -A bench/startup.ts --routes 5000 [--api fake|real] [--rounds 3]
- *   [--main A/main.ts,B/main.ts] [--trace] [--cpu-prof DIR]
+ *   [--main A/main.ts,B/main.ts] [--bundle] [--split-bundle] [--cold] [--trace] [--cpu-prof DIR]
  * ```
  * @module
  */
@@ -26,6 +32,9 @@ import { probeUntilServed } from "./_scale_probe.ts";
 import { median } from "./_rounds.ts";
 import { threadCpuSeconds, treeCpuSeconds } from "./_processes.ts";
 import { type ScaleApi, type ScaleWorld, startWorld } from "./_scale_world.ts";
+import { benchBuilds, bundleChoice } from "./_builds.ts";
+
+const COLD = Deno.args.includes("--cold");
 
 /** One start of one build. */
 interface Start extends StartupPhases {
@@ -54,7 +63,10 @@ async function startOnce(
       args: [...await world.sourceArgs(dir), "--log-level", trace ? "debug" : "info"],
       waitFor: "nothing",
       mainPath,
-      denoFlags: cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [],
+      denoFlags: [
+        ...(COLD ? ["--no-code-cache"] : []),
+        ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
+      ],
     });
     const target = { client, served: world.served };
     const first = await probeUntilServed(target, `r-${routes - 1}.test`, started, 60_000);
@@ -105,24 +117,28 @@ if (import.meta.main) {
   const routes = Number(flag("routes", "5000"));
   const rounds = Number(flag("rounds", "3"));
   const api = flag("api", "fake") as ScaleApi;
-  const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [undefined];
+  const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
   const trace = Deno.args.includes("--trace");
   const cpuProfDir = Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined;
+  await using b = await benchBuilds(mains, bundleChoice(Deno.args));
+  const builds = b.builds;
   const port = freePort();
   const world = await startWorld(api, routes, port);
   try {
-    await startOnce(world, port, routes, mains[0], false);
-    console.log(`${routes} routes, ${api} API server, ms from spawn`);
+    // Once each first: the statuses written, and each build's code cache.
+    for (const build of builds) await startOnce(world, port, routes, build.mainPath, false);
+    console.log(
+      `${routes} routes, ${api} API server, ms from spawn${COLD ? ", no code cache" : ""}`,
+    );
     console.log("build".padEnd(28) + FIELDS.map((f) => f.padStart(10)).join("") + "   load");
     const all = new Map<string, Start[]>();
     for (let round = 0; round < rounds; round++) {
-      for (const main of mains) {
-        const name = main ?? "this checkout";
-        const last = round === rounds - 1 && main === mains[mains.length - 1];
+      for (const build of builds) {
+        const last = round === rounds - 1 && build === builds[builds.length - 1];
         const profile = last ? cpuProfDir : undefined;
-        const start = await startOnce(world, port, routes, main, trace && last, profile);
-        all.set(name, [...all.get(name) ?? [], start]);
-        console.log(`${row(name, start)}   ${loadAverage()}`);
+        const start = await startOnce(world, port, routes, build.mainPath, trace && last, profile);
+        all.set(build.name, [...all.get(build.name) ?? [], start]);
+        console.log(`${row(build.name, start)}   ${loadAverage()}`);
       }
     }
     console.log("medians");

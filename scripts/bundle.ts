@@ -6,20 +6,25 @@
  * beside the bundle (`src/dataplane/worker_module.ts`).
  *
  * Why: run from the sources, the process loads some 450 modules (about
- * 6 MiB of TypeScript and npm JavaScript) and V8 keeps every module's source
- * in its heap; one minified file is a tenth of that and a single module to
- * load. Modules imported on use (the serving half, `translate`) stay
+ * 6 MiB of TypeScript and npm JavaScript); one minified file is a tenth of
+ * that and a single module to load, and the process holds less memory. Modules imported on use (the serving half, `translate`) stay
  * unevaluated until used: the bundler wraps them in functions it calls at
  * the `import()`.
  *
  * Minifying renames identifiers only: string literals (log and error
- * messages, `--help`) are unchanged, every error class sets its own `name`,
- * and each bundle links a source map, so a stack trace names the source
- * files and lines.
+ * messages, `--help`) are unchanged and every error class sets its own
+ * `name`. A stack trace names minified functions at `main.js:LINE:COLUMN`;
+ * each bundle's source map is written beside it (`main.js.map`) to read
+ * such a position back to the source, but not linked from the bundle: Deno
+ * reads a linked map when it loads the module, and the gateway's (3 MB)
+ * kept 6-19 MiB more resident. `--keep-names` (names kept for stack traces)
+ * breaks the bundle: its CommonJS npm packages then fail with "Dynamic
+ * require of "node:process" is not supported".
  *
  * ```sh
  * deno task bundle                       # dist/bundle/main.js, dist/bundle/dataplane_worker.js
  * deno task bundle --out-dir /tmp/b      # elsewhere
+ * deno task bundle --split               # the gateway's bundle split at its import()s
  * deno run -A dist/bundle/main.js --help
  * ```
  * @module
@@ -46,12 +51,31 @@ export interface Bundle {
   main: string;
   /** Absolute path of the worker's bundle, beside it. */
   worker: string;
-  /** Every file written (the two bundles and their source maps). */
+  /** Every file written (the bundles, any chunks, and their source maps). */
   files: string[];
+  /** Of which those the gateway runs (the bundles and chunks, no maps). */
+  code: string[];
 }
 
-/** The `deno bundle` arguments that bundle `entry` into `output`. */
-export function bundleArgs(entry: string, output: string, config: string): string[] {
+/** Options of {@linkcode bundleArgs} and {@linkcode buildBundle}. */
+export interface BundleOptions {
+  /**
+   * Split the gateway's bundle at its `import()`s into chunks loaded on use
+   * (written into the output directory), instead of one file.
+   */
+  split?: boolean;
+}
+
+/**
+ * The `deno bundle` arguments that bundle `entry` into `output` (a file), or
+ * with `split` into chunks in `output` (a directory).
+ */
+export function bundleArgs(
+  entry: string,
+  output: string,
+  config: string,
+  options: BundleOptions = {},
+): string[] {
   return [
     "bundle",
     "--config",
@@ -59,16 +83,16 @@ export function bundleArgs(entry: string, output: string, config: string): strin
     "--platform",
     "deno",
     "--minify",
-    "--sourcemap=linked",
-    "--output",
+    "--sourcemap=external",
+    ...(options.split ? ["--code-splitting", "--outdir"] : ["--output"]),
     output,
     entry,
   ];
 }
 
-async function runBundle(root: string, entry: string, output: string): Promise<void> {
+async function runBundle(root: string, entry: string, args: string[]): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: bundleArgs(join(root, entry), output, join(root, "deno.json")),
+    args,
     cwd: root,
     stdin: "null",
     stdout: "piped",
@@ -83,25 +107,41 @@ async function runBundle(root: string, entry: string, output: string): Promise<v
 
 /**
  * Bundles the gateway and its worker from the checkout at `root` into
- * `outDir` (created if missing); the two bundles run side by side.
+ * `outDir` (created if missing); the two bundles run side by side. `files`
+ * lists what the directory holds after (use an empty one).
  */
-export async function buildBundle(outDir: string, root: string = ROOT): Promise<Bundle> {
+export async function buildBundle(
+  outDir: string,
+  root: string = ROOT,
+  options: BundleOptions = {},
+): Promise<Bundle> {
   await Deno.mkdir(outDir, { recursive: true });
   const main = join(outDir, MAIN_BUNDLE_NAME);
   const worker = join(outDir, WORKER_BUNDLE_NAME);
-  await Promise.all([runBundle(root, "main.ts", main), runBundle(root, WORKER_ENTRY, worker)]);
-  return { main, worker, files: [main, `${main}.map`, worker, `${worker}.map`] };
+  const config = join(root, "deno.json");
+  const entry = join(root, "main.ts");
+  await Promise.all([
+    runBundle(root, "main.ts", bundleArgs(entry, options.split ? outDir : main, config, options)),
+    runBundle(root, WORKER_ENTRY, bundleArgs(join(root, WORKER_ENTRY), worker, config)),
+  ]);
+  const files: string[] = [];
+  for await (const file of Deno.readDir(outDir)) files.push(join(outDir, file.name));
+  files.sort();
+  return { main, worker, files, code: files.filter((file) => file.endsWith(".js")) };
 }
 
 /** Runs the task; resolves with its exit code. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { "out-dir": { type: "string", default: DEFAULT_BUNDLE_DIR } },
+    options: {
+      "out-dir": { type: "string", default: DEFAULT_BUNDLE_DIR },
+      split: { type: "boolean", default: false },
+    },
     strict: true,
   });
   const outDir = isAbsolute(values["out-dir"]) ? values["out-dir"] : join(ROOT, values["out-dir"]);
-  const bundle = await buildBundle(outDir);
+  const bundle = await buildBundle(outDir, ROOT, { split: values.split });
   for (const file of bundle.files) {
     console.error(`bundle: wrote ${file} (${(await Deno.stat(file)).size} bytes)`);
   }

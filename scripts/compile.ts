@@ -8,9 +8,9 @@
  * the working tree is never modified, bundles that copy
  * (`scripts/bundle.ts`: the gateway and its data-plane worker as minified
  * JavaScript) and compiles the bundle, embedding the worker's bundle beside
- * it: a process that loads one module of ~0.6 MB instead of ~450 modules
- * (~6 MB of source V8 would keep), so it starts sooner and holds less memory
- * (README, "How the binary is built").
+ * it: a process that loads one module of ~0.6 MB instead of ~450 modules,
+ * and holds less memory (README, "How the binary is built"). The bundle's
+ * source map is written beside the binary (`<output>.map`).
  *
  * ```sh
  * deno task compile                                  # dist/serval-k8s-gateway
@@ -106,7 +106,7 @@ export interface CompileOptions {
   output: string;
   /** Absolute path of the gateway's bundle (`<stage>/bundle/main.js`). */
   entry: string;
-  /** Files embedded beside it: the worker's bundle and the source maps. */
+  /** Files embedded beside it: the worker's bundle (and any chunks). */
   include?: readonly string[];
   target?: string;
   readPaths?: readonly string[];
@@ -161,7 +161,7 @@ export async function main(args: string[], env: Record<string, string | undefine
     const argv = compileArgs({
       output,
       entry: bundle.main,
-      include: bundle.files.filter((file) => file !== bundle.main),
+      include: bundle.code.filter((file) => file !== bundle.main),
       target: values.target,
       readPaths,
       // The heap settings `deno task start` runs with (see README, Heap
@@ -178,7 +178,11 @@ export async function main(args: string[], env: Record<string, string | undefine
       stdout: "inherit",
       stderr: "inherit",
     }).output();
-    if (status.success) console.error(`compile: wrote ${output}`);
+    if (status.success) {
+      // Beside the binary: reads a stack trace's `main.js:LINE:COLUMN` back to the sources.
+      await Deno.copyFile(`${bundle.main}.map`, `${output}.map`);
+      console.error(`compile: wrote ${output} and ${output}.map`);
+    }
     return status.code;
   } finally {
     await Deno.remove(stage, { recursive: true });

@@ -32,6 +32,11 @@ Deno.test("the bundle says and translates what the sources do, and serves throug
   try {
     const bundle = await buildBundle(`${dir}/bundle`);
     for (const file of bundle.files) assert((await Deno.stat(file)).size > 0, file);
+    // A linked map would be read (3 MB) and held by every process that loads the bundle.
+    for (const file of bundle.code) {
+      assert(!(await Deno.readTextFile(file)).includes("sourceMappingURL"), file);
+      assert(bundle.files.includes(`${file}.map`), `${file}.map`);
+    }
 
     await t.step("help, version and translate print the same as from the sources", async () => {
       const examples = `${ROOT}examples`;
