@@ -41,6 +41,8 @@ export interface MatchOwner {
   name: string;
   ruleIndex: number;
   ruleId: string;
+  /** `namespace/name`, when the caller has it already (one string for all its matches). */
+  route?: string;
   /** Default `HTTPRoute`. */
   kind?: "HTTPRoute" | "GRPCRoute";
 }
@@ -110,7 +112,7 @@ export function compileMatches(
     const config: MatchConfig = {
       id: matchId(owner.namespace, owner.name, owner.ruleIndex, j, owner.kind),
       rule: owner.ruleId,
-      route: `${owner.namespace}/${owner.name}`,
+      route: owner.route ?? `${owner.namespace}/${owner.name}`,
       path: { type, value },
       headers: headers.list,
       queryParams: queryParams.list,

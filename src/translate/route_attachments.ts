@@ -18,26 +18,34 @@
  * @module
  */
 import type { HTTPRoute } from "../resources/http_route_types.ts";
-import type { ObjectStatus, Problem } from "../model/config.ts";
+import type { ObjectStatus } from "../model/config.ts";
 import type { TranslateContext } from "./context.ts";
 import {
   applyLosses,
   type AttachInputs,
   commitRoute,
   hadOurStatus,
-  type PendingParent,
   routeParents,
   routeStatus,
-  withNamespace,
 } from "./attach_routes.ts";
-import { type Candidate, candidatesOf, KindCandidates } from "./kind_conflicts.ts";
-import { grpcRouteAsHttp } from "./grpc_route.ts";
+import {
+  NO_ATTACHMENTS,
+  NO_GATEWAYS,
+  NO_PARENTS,
+  NO_PROBLEMS,
+  normalized,
+  rawKey,
+  type RouteRecord,
+  sameAttachments,
+} from "./route_record.ts";
+import { type CandidateAttachment, candidatesOf, KindCandidates } from "./kind_conflicts.ts";
 import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { ListenerRoutes } from "./virtual_host_sets.ts";
 import { diffRoutes } from "./route_diff.ts";
 import { type CompiledRoute, compileRoute } from "./route_rules.ts";
 import type { ListenerState } from "./listener_state.ts";
 import { DependentsIndex } from "./dependency_changes.ts";
+import { InternPool } from "./intern_pool.ts";
 import { PolicyAncestors } from "./backend_tls_status.ts";
 import { deepFreeze } from "./deep_freeze.ts";
 import { exactList } from "../model/exact_list.ts";
@@ -48,39 +56,10 @@ import type { RouteStatusChanges, RouteStatusVersions } from "./result_statuses.
 /** More changed routes than this at once: attaching all of them again is as cheap. */
 const MOST_CHANGES = 512;
 
-/** One route as last attached. */
-interface RouteRecord extends Candidate {
-  key: string;
-  /** HTTPRoute-shaped; `kind` tells a GRPCRoute. */
-  route: HTTPRoute;
-  /** Absent when no parentRef names a Gateway of ours. */
-  compiled?: CompiledRoute;
-  /**
-   * Its parents before the HTTPRoute/GRPCRoute rule, from `#prepare` to
-   * `#commit` (they hold the listener states of one translate).
-   */
-  parents: PendingParent[];
-  /** Listener id and the hostnames the route serves there, one per attachment. */
-  attachments: { listener: string; hostnames: string[] }[];
-  status?: ObjectStatus;
-  problems: Problem[];
-  /** The Gateway of each parent that accepted the route (for BackendTLSPolicy statuses). */
-  gateways: string[];
-}
-
 /** Routes to attach (again) by key, and the keys of routes gone. */
 interface Batch {
   routes: Map<string, HTTPRoute>;
   removed: Set<string>;
-}
-
-function rawKey(route: HTTPRoute | GRPCRoute): string {
-  return `${route.kind}|${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
-}
-
-/** A snapshot's route as attachment takes it: namespaced, a GRPCRoute HTTPRoute-shaped. */
-function normalized(route: HTTPRoute | GRPCRoute): HTTPRoute {
-  return route.kind === "GRPCRoute" ? grpcRouteAsHttp(withNamespace(route)) : withNamespace(route);
 }
 
 /** The kept attachments; one instance lives in the memo. See the module doc. */
@@ -107,6 +86,8 @@ export class RouteAttachments implements ListenerRoutes {
   /** Route keys by what attaching and compiling them read. */
   #dependents = new DependentsIndex();
   #candidates = new KindCandidates<RouteRecord>();
+  /** The lists of Gateways routes were accepted by: most routes, one of a few. */
+  #gatewayLists = new InternPool();
 
   /** Forgets everything: the next update attaches every route. */
   reset(): void {
@@ -263,11 +244,11 @@ export class RouteAttachments implements ListenerRoutes {
     const record: RouteRecord = {
       key: rawKey(route),
       route,
-      parents: [],
-      candidates: [],
-      attachments: [],
-      problems: [],
-      gateways: [],
+      parents: NO_PARENTS,
+      candidates: NO_ATTACHMENTS,
+      attachments: NO_ATTACHMENTS,
+      problems: NO_PROBLEMS,
+      gateways: NO_GATEWAYS,
     };
     const before = ctx.problems.length;
     const outer = ctx.reads;
@@ -305,7 +286,7 @@ export class RouteAttachments implements ListenerRoutes {
       const parents = record.parents.map((p) => ({ ...p }));
       const lost = this.#candidates.losses(record);
       if (lost.size > 0) applyLosses(parents, lost);
-      const gateways = record.gateways;
+      const gateways: string[] = [];
       const sink = { add: (_: CompiledRoute, gateway: string) => gateways.push(gateway) };
       const committed = commitRoute(
         ctx,
@@ -316,22 +297,30 @@ export class RouteAttachments implements ListenerRoutes {
       );
       for (const gateway of gateways) this.ancestors.add(compiled, gateway);
       record.status = deepFreeze(committed.status);
+      const attachments: CandidateAttachment[] = [];
       for (const { listener, hostnames } of committed.attachments) {
-        record.attachments.push({ listener: listener.id, hostnames });
+        attachments.push({ listener: listener.id, hostnames });
         this.#touch(listener.id, hostnames, (list) => list.push(compiled));
         setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
       }
-      // Kept while the route stays: at their length, not push's.
-      record.gateways = exactList(gateways);
-      record.attachments = exactList(record.attachments);
+      // Kept while the route stays: at their length, not push's, and shared
+      // where thousands of routes hold equal lists.
+      record.gateways = gateways.length === 0
+        ? NO_GATEWAYS
+        : this.#gatewayLists.intern(gateways.join("\n"), Object.freeze(gateways));
+      record.attachments = sameAttachments(record.candidates, attachments)
+        ? record.candidates
+        : exactList(attachments);
     }
     if (record.status !== undefined) {
       (compiled === undefined ? this.#unattached : this.#attachedStatuses).insert(record.status);
       if (this.#changed !== undefined) this.#statusesAdded.push(record.status);
     }
-    record.parents = [];
-    record.problems.push(...ctx.problems.splice(before));
+    record.parents = NO_PARENTS;
+    const found = ctx.problems.splice(before);
+    if (found.length > 0) record.problems = [...record.problems, ...found];
     if (record.problems.length > 0) this.#withProblems.add(record);
+    else record.problems = NO_PROBLEMS;
   }
 
   /** Removes the route kept under `key`; the route, if there was one. */
@@ -380,7 +369,6 @@ export class RouteAttachments implements ListenerRoutes {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
-
 function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
   let set = map.get(key);
   if (set === undefined) map.set(key, set = new Set());

@@ -54,15 +54,18 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
   const name = route.metadata.name;
   const specRules = route.spec.rules && route.spec.rules.length > 0 ? route.spec.rules : [{}];
   const out: RouteRules = { rules: [], invalidRules: [], refFailures: [] };
-  specRules.forEach((rule, index) => compileRule(ctx, route, rule, index, out));
+  // One string for the route and each of its matches.
+  const key = `${namespace}/${name}`;
+  specRules.forEach((rule, index) => compileRule(ctx, route, rule, index, out, key));
   const { refFailures } = out;
   const firstFailure = refFailures[0];
   return {
     route,
-    key: `${namespace}/${name}`,
-    // Kept by the memo while the route stays: at their length, not push's.
+    key,
+    // Kept by the memo while the route stays: at their length, not push's;
+    // what most routes have (no invalid rule, every reference resolved) is shared.
     rules: exactList(out.rules),
-    invalidRules: exactList(out.invalidRules),
+    invalidRules: out.invalidRules.length === 0 ? NO_INVALID_RULES : out.invalidRules.slice(),
     ruleCount: specRules.length,
     resolvedRefs: firstFailure
       ? {
@@ -70,9 +73,16 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
         reason: firstFailure.reason,
         message: refFailures.map((f) => f.message).join("; "),
       }
-      : { ok: true, reason: Reason.ResolvedRefs, message: "All references are resolved" },
+      : RESOLVED,
   };
 }
+
+const NO_INVALID_RULES: CompiledRoute["invalidRules"] = Object.freeze([]) as never[];
+const RESOLVED: CompiledRoute["resolvedRefs"] = Object.freeze({
+  ok: true,
+  reason: Reason.ResolvedRefs,
+  message: "All references are resolved",
+});
 
 /** Compiles rule `index` of `route` into `out`: kept, kept answering 500, or left out. */
 function compileRule(
@@ -81,6 +91,7 @@ function compileRule(
   rule: HTTPRouteRule,
   index: number,
   out: RouteRules,
+  key: string,
 ): void {
   const namespace = route.metadata.namespace ?? "default";
   const name = route.metadata.name;
@@ -93,7 +104,7 @@ function compileRule(
     ctx.problem(route, error.field, error.message);
   };
   const matches = compileMatches(
-    { namespace, name, ruleIndex: index, ruleId: id, kind },
+    { namespace, name, ruleIndex: index, ruleId: id, route: key, kind },
     rule.matches,
     field,
     notes,

@@ -61,7 +61,7 @@ interface RouteEntry {
   seen: number;
   route: HTTPRoute;
   compiled: CompiledRoute;
-  problems: Problem[];
+  problems: readonly Problem[];
   /** What compiling it read (`dependency_keys.ts`). */
   reads: readonly string[];
   /** The first `parents[]` entry built, and the signature it was built from. */
@@ -79,6 +79,9 @@ interface SortedEntry<T> {
   input: readonly T[];
   output: T[];
 }
+
+/** What most routes' compilation reported, shared. */
+const NO_PROBLEMS: readonly Problem[] = Object.freeze([]);
 
 /** The snapshot's kinds memoised route by route; every other kind is a dependency. */
 const ROUTE_KINDS: ReadonlySet<string> = new Set(["httpRoutes", "grpcRoutes"]);
@@ -209,7 +212,8 @@ export class TranslateMemo {
     // Problems of other objects found on the way (a policy evaluated on first
     // use) belong to whoever evaluates them next time, not to this route.
     const id = objectId(route.kind, route.metadata.name, route.metadata.namespace);
-    const problems = ctx.problems.slice(before).filter((p) => p.object === id);
+    const own = ctx.problems.slice(before).filter((p) => p.object === id);
+    const problems = own.length === 0 ? NO_PROBLEMS : own;
     // The index's shared list of what it read: most routes read the same few objects.
     const entry = {
       key,

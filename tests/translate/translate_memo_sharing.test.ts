@@ -11,6 +11,8 @@ import type { Snapshot } from "../../src/model/snapshot.ts";
 import type { ObjectStatus, TranslateResult } from "../../src/model/config.ts";
 import type { RouteParentStatus } from "../../src/resources/route_types.ts";
 import { DEFAULT_OPTIONS, loadSnapshot } from "./load_snapshot.ts";
+import { createContext } from "../../src/translate/context.ts";
+import { compileRoute } from "../../src/translate/route_rules.ts";
 
 /** A Gateway, a Service with a slice, `routes` HTTPRoutes to it. */
 function oneService(routes: number): Snapshot {
@@ -70,6 +72,21 @@ Deno.test("a route at another generation gets its own entry; the others still sh
   assert(a === c, "r-0 and r-2 still share");
   assertEquals(b.conditions.map((x) => x.observedGeneration), [2, 2]);
   assertEquals(a.conditions.map((x) => x.observedGeneration), [1, 1]);
+});
+
+Deno.test("compiled routes share what most hold: no invalid rule, every reference resolved", () => {
+  const snapshot = oneService(2);
+  const ctx = createContext(snapshot, DEFAULT_OPTIONS);
+  const [a, b] = snapshot.httpRoutes.map((route) => compileRoute(ctx, route));
+  assert(a.invalidRules === b.invalidRules && a.invalidRules.length === 0);
+  assert(a.resolvedRefs === b.resolvedRefs && Object.isFrozen(a.resolvedRefs));
+  assertEquals(a.resolvedRefs, {
+    ok: true,
+    reason: "ResolvedRefs",
+    message: "All references are resolved",
+  });
+  assertEquals(a.key, "app/r-0");
+  assert(a.rules[0].matches[0].route === a.key, "the match names its route with the route's key");
 });
 
 Deno.test("the intern pool gives back the first of equal values, and starts again past its limit", () => {
