@@ -16,8 +16,9 @@
  *   status names no controller, so it is reset only while it is still the
  *   one we wrote or found: a new owner's status is left alone.
  *
- * After a restart nothing is known of what an earlier process wrote, so an
- * object that stopped being ours while no process ran keeps its status.
+ * After a restart, what an earlier process left on objects that stopped
+ * being ours while none ran is found in the store once (`stale_statuses.ts`)
+ * and taken back the same way.
  *
  * @example
  * ```ts

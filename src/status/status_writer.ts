@@ -44,6 +44,7 @@ import type { ObjectStatus, TranslateResult } from "../model/config.ts";
 import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { StatusReleases } from "./status_release.ts";
+import { staleStatuses } from "./stale_statuses.ts";
 import { createTokenBucket } from "./token_bucket.ts";
 import { statusKey, WantedStatuses } from "./wanted_statuses.ts";
 import type {
@@ -94,6 +95,9 @@ class QueuedStatusWriter implements StatusWriter {
   #writing: string | undefined;
   /** What is written for objects translate no longer reports on. */
   readonly #releases = new StatusReleases();
+  /** Whether a result came; whether the store is yet to be searched for an earlier leader's statuses. */
+  #hadResult = false;
+  #sweepDue = true;
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -146,6 +150,8 @@ class QueuedStatusWriter implements StatusWriter {
         this.#wanted.set(key, release);
         this.#dirty.add(key);
       }
+      this.#hadResult = true;
+      this.#sweepIfDue();
       this.#kick();
     } catch (err) {
       this.#log.error("cannot queue statuses", { error: err });
@@ -176,10 +182,31 @@ class QueuedStatusWriter implements StatusWriter {
     if (leading) {
       // A new leader does not know what the previous one wrote: check everything.
       for (const key of this.#wanted.keys()) this.#dirty.add(key);
+      this.#sweepDue = true;
+      this.#sweepIfDue();
       this.#kick();
     } else {
       this.#inFlight.abort();
       this.#inFlight = new AbortController();
+    }
+  }
+
+  /**
+   * Once per leadership, with a result in hand: takes back what an earlier
+   * process wrote on objects that stopped being ours while none ran
+   * (`stale_statuses.ts`), which no change will ever show this one.
+   */
+  #sweepIfDue(): void {
+    if (!this.#sweepDue || !this.#hadResult || !this.#leadership.isLeader()) return;
+    this.#sweepDue = false;
+    for (const stale of staleStatuses(this.#options.store, (k) => this.#wanted.has(k))) {
+      const release = this.#releases.releaseOf(stale);
+      if (release === undefined) continue;
+      const key = this.#wants.keyOf(release);
+      // Found as ours: reset only while nobody writes it meanwhile.
+      this.#releases.confirm(key, stale.kind, stale.status);
+      this.#wanted.set(key, release);
+      this.#dirty.add(key);
     }
   }
 

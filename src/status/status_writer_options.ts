@@ -31,7 +31,8 @@ export type StatusWriteOutcome = "ok" | "conflict" | "failed" | "skipped";
 export interface StatusWriterOptions {
   client: KubeClient;
   /** The source's store: current objects, with their status and resourceVersion. */
-  store: Pick<Store, "get"> & Partial<Pick<Store, "onQuietChange">>;
+  /** `list` lets a new leader find statuses an earlier process left (`stale_statuses.ts`). */
+  store: Pick<Store, "get"> & Partial<Pick<Store, "onQuietChange" | "list">>;
   controllerName: string;
   logger: Logger;
   /** Default: always the leader (`ALWAYS_LEADER`). */
