@@ -317,10 +317,12 @@ class QueuedStatusWriter implements StatusWriter {
       if (typeof outcome === "object") {
         // Only what the next write reads: thousands of whole objects (their
         // managed fields included) were most of the heap's growth at scale.
-        const object = {
-          metadata: { resourceVersion: (outcome.metadata as Json | undefined)?.resourceVersion },
-          status: outcome.status,
-        };
+        const version = (outcome.metadata as Json | undefined)?.resourceVersion;
+        // The watch can deliver our write before its answer: the store holds
+        // it already, and no later event would make us forget it.
+        const now = this.#options.store.get(want.kind as ResourceKind, want.namespace, want.name);
+        if (version !== undefined && now?.metadata.resourceVersion === version) return true;
+        const object = { metadata: { resourceVersion: version }, status: outcome.status };
         this.#written.set(key, { fromVersion: String(storedVersion), object });
         return true;
       }
