@@ -83,3 +83,30 @@ Deno.test("backends without filters of their own share the rule's modifiers; one
   assertEquals(plan.modifiersFor(own), { request: [set("req-1")], response: [set("res-b")] });
   assertEquals(plainA, { request: [set("req-1")], response: [] }, "the shared one is untouched");
 });
+
+Deno.test("rules without filters, timeouts or retry share one plan, as if each had its own", () => {
+  const plans = new RulePlans(30_000);
+  const rule = (id: string, backends: BackendConfig[] = [backend()]): RuleConfig => ({
+    id,
+    filters: [],
+    backends,
+    invalidWeight: 0,
+  });
+  const a = rule("a");
+  const withFilter = backend([{ type: "RequestHeaderModifier", modifier: set("req-b") }]);
+  const b = rule("b", [withFilter]);
+  assertStrictEquals(plans.planFor(a), plans.planFor(b));
+  const own = compileRulePlan(b, 30_000);
+  const shared = plans.planFor(b);
+  for (const field of ["redirect", "rewriteHost", "rewritePath", "timeoutMs", "cors"] as const) {
+    assertEquals(shared[field], own[field], field);
+  }
+  assertEquals(shared.mirrors, own.mirrors);
+  assertEquals(shared.retry, own.retry);
+  assertEquals(shared.modifiersFor(withFilter), own.modifiersFor(withFilter));
+  assertEquals(shared.modifiersFor(a.backends[0]), { request: [], response: [] });
+  assertStrictEquals(shared.modifiersFor(withFilter), shared.modifiersFor(withFilter));
+  const timed = { ...rule("c"), timeouts: { request: 5_000 } };
+  assertEquals(plans.planFor(timed).timeoutMs, 5_000, "a rule with a timeout has its own plan");
+  assertStrictEquals(plans.planFor(timed), plans.planFor(timed));
+});
