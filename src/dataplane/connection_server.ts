@@ -142,6 +142,19 @@ export function watchRequests(
 }
 
 /**
+ * {@linkcode watchRequests} for a fast path (`FieldsHandler`): a request it
+ * answers is watched the same way; one it declines is not counted (the
+ * `Request` path that serves it then is).
+ */
+export function watchFields(fields: FieldsHandler, watched: WatchedConnection): FieldsHandler {
+  const watch = watchAnswers(watched);
+  return (request, info) => {
+    const result = fields(request, info);
+    return result === undefined ? undefined : watch(request.method, info, result);
+  };
+}
+
+/**
  * What {@linkcode watchRequests} does to each request, for a handler's
  * answer (`Response` or the fast path's); the handler runs first, in the
  * same turn, so a fast path that declines was never counted.

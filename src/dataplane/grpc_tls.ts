@@ -17,7 +17,8 @@
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, Http1Engine } from "./client_timeouts.ts";
 import { serveH1 } from "./h1/h1_connection.ts";
-import { watchRequests } from "./connection_server.ts";
+import { watchFields, watchRequests } from "./connection_server.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import { deferredConnection, type GrpcPortKind, h2Reporting } from "./grpc_port.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import { serveH2 } from "./h2/h2_server.ts";
@@ -40,6 +41,8 @@ export interface HttpsConnectionOptions {
   alpn?: string;
   /** `own`: HTTP/1.1 connections go to our HTTP/1.1 server (`h1/`); absent: Deno's engine. */
   http1Engine?: Http1Engine;
+  /** The handler's fast path, for our HTTP/1.1 server; absent: every request takes `handler`. */
+  fields?: FieldsHandler;
 }
 
 /** A served HTTPS connection, as the port tracks it. */
@@ -90,7 +93,10 @@ export function serveHttpsConnection(
   const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
   let served: ServedConnection;
   if (options.http1Engine === "own") {
-    const h1 = () => serveH1(conn, { handler: timed, onError: options.onError, scheme: "https" });
+    const fast = options.fields;
+    const fields = fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
+    const h1 = () =>
+      serveH1(conn, { handler: timed, fields, onError: options.onError, scheme: "https" });
     const h2 = () => grpc ? ours() : engine();
     served = byAlpn(conn, tls, options, (alpn) => alpn === "h2" ? h2() : h1());
   } else if (!grpc) served = engine();

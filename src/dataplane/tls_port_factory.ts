@@ -55,7 +55,7 @@ export function createHttpsServerFactory(
     // not the context, whose port config and certificates (every host of the
     // generation that bound the port) would otherwise stay alive with them.
     const { hostname, port, reusePort, handler, logger, budget, maxConnections } = context;
-    const { watcher, upgrades, grpcKind, observer, http1Engine } = context;
+    const { watcher, upgrades, grpcKind, observer, http1Engine, fields } = context;
     const { address } = context.portConfig;
     const serve = (portConfig: PortConfig, certificates: CertificateConfig[]) =>
       serveTlsPort({
@@ -67,6 +67,7 @@ export function createHttpsServerFactory(
         certificates: sniCertificatesFor(portConfig, certificates),
         getTable,
         handler,
+        fields,
         logger,
         maxResolvedNames: options.maxResolvedNames,
         sniSource: options.sniSource ?? sniSourceFor(portConfig),

@@ -43,6 +43,7 @@ import { isOutOfDescriptors, shedForDescriptors } from "./connection_server.ts";
 import { serveHttpsConnection } from "./grpc_tls.ts";
 import type { SniCertificates } from "./sni.ts";
 import { requestHostname } from "./sni_misdirected.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
 import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
@@ -220,12 +221,13 @@ class TlsPort implements TlsPortServer {
    */
   #serveConnection(conn: Deno.Conn, generation: Generation, decrypted?: DecryptedAlpn): void {
     const authenticated = decrypted !== undefined;
-    const handler = this.#connectionHandler(generation, authenticated);
+    const gate = this.#requestGate(generation, authenticated);
+    const handler = this.#gatedHandler(gate);
     // The upgrade diversion reads a TLS handshake; a decrypted connection has none.
     const diverted = authenticated
       ? undefined
       : this.#upgrades?.divert(conn as Deno.TlsConn, handler);
-    const entry = diverted ?? this.#serveHttps(conn, handler, decrypted);
+    const entry = diverted ?? this.#serveHttps(conn, handler, decrypted, this.#gatedFields(gate));
     entry.finished = entry.finished.then(() => {
       this.#live.delete(entry);
       // Relayed connections are counted by the front door.
@@ -237,8 +239,14 @@ class TlsPort implements TlsPortServer {
   /** The engine serves `conn` itself (or, for `h2` on a port with GRPCRoutes, our HTTP/2 server). */
   readonly #serveWithEngine: ServeWithEngine = (conn, handler) => this.#serveHttps(conn, handler);
 
-  #serveHttps(conn: Deno.Conn, handler: TlsConnectionHandler, alpn?: DecryptedAlpn) {
+  #serveHttps(
+    conn: Deno.Conn,
+    handler: TlsConnectionHandler,
+    alpn?: DecryptedAlpn,
+    fields?: FieldsHandler,
+  ) {
     return serveHttpsConnection(conn, handler, {
+      fields,
       watcher: this.#options.watcher,
       onError: this.#onError,
       grpcKind: this.#options.grpcKind,
@@ -250,16 +258,28 @@ class TlsPort implements TlsPortServer {
   }
 
   /**
-   * The handler of one connection: its gate (`tls_request_gate.ts`) learns
-   * the connection's listener (from the front door, or from its first
-   * request) and answers 421 to a request that listener does not serve.
+   * The handler of one connection behind its gate (`tls_request_gate.ts`),
+   * which learns the connection's listener (from the front door, or from its
+   * first request) and answers 421 to a request that listener does not serve.
    */
-  #connectionHandler(generation: Generation, authenticated: boolean): TlsConnectionHandler {
+  #gatedHandler(gate: TlsRequestGate): TlsConnectionHandler {
     const handler = this.#options.handler;
-    const gate = this.#requestGate(generation, authenticated);
     return (request, info) => {
       const verdict = gate(requestHostname(request), info);
       return verdict instanceof Response ? verdict : handler(request, verdict);
+    };
+  }
+
+  /**
+   * The fast path behind the same gate. A request it declines is gated again
+   * on the `Request` path, with the same answer (the gate allows that).
+   */
+  #gatedFields(gate: TlsRequestGate): FieldsHandler | undefined {
+    const fields = this.#options.fields;
+    if (fields === undefined) return undefined;
+    return (request, info) => {
+      const verdict = gate(requestHostname(request), info);
+      return verdict instanceof Response ? verdict : fields(request, verdict);
     };
   }
 

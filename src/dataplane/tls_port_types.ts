@@ -10,6 +10,7 @@ import type { ConnectionWatcher } from "./client_timeouts.ts";
 import type { ConnectionBudget } from "./connection_server.ts";
 import type { GrpcPortKind } from "./grpc_port.ts";
 import type { DataPlaneObserver } from "./observer.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import type { SniCertificates } from "./sni.ts";
 import type { TlsConnectionHandler } from "./tls_server.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
@@ -31,6 +32,8 @@ export interface TlsPortServerOptions {
   getTable: () => RouteTable | undefined;
   /** The data-plane handler for this port. */
   handler: TlsConnectionHandler;
+  /** Its fast path, for connections our HTTP/1.1 server serves (`--http1-engine own`); absent: none. */
+  fields?: FieldsHandler;
   logger?: Logger;
   /** Distinct server names one listener resolves before it is replaced. Default 1000. */
   maxResolvedNames?: number;
