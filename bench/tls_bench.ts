@@ -25,13 +25,14 @@
  * client-certificate listener against the plain one per shape; exits 1 when
  * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
  * gateway from another checkout to the same rounds, for A/B of a change.
- * `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
- * server on its TLS connections).
+ * `--shapes` keeps the shapes whose names contain one of its comma-separated
+ * words. `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
+ * server on its TLS connections), and with `--baseline` the baseline's too.
  * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
- *                                [--rounds 3] [--baseline DIR] [--own-h1]
+ *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
  * ```
  * @module
  */
@@ -198,6 +199,11 @@ try {
     const own = await startGateway("gateway (own HTTP/1.1)", root, ["--http1-engine", "own"]);
     targets.push({ name: "gateway (own HTTP/1.1)", port: own.port, pid: own.pid });
   }
+  if (ownH1 && baseline !== "") {
+    const checkout = baseline.replace(/\/?$/, "/");
+    const old = await startGateway("baseline (own HTTP/1.1)", checkout, ["--http1-engine", "own"]);
+    targets.push({ name: "baseline (own HTTP/1.1)", port: old.port, pid: old.pid });
+  }
   for (const t of targets) await waitForCurl200(url(t.port), NAME, t.port, caFile);
 
   const shapes = [
@@ -211,7 +217,10 @@ try {
   const table: string[] = [];
   const row = (shape: string, name: string, value: string, cpu = "") =>
     table.push(shape.padEnd(18) + name.padEnd(24) + value.padStart(10) + cpu.padStart(14));
-  for (const shape of shapes) {
+  const only = flag("shapes", "").split(",").filter((w) => w !== "");
+  for (
+    const shape of shapes.filter((s) => only.length === 0 || only.some((w) => s.name.includes(w)))
+  ) {
     for (const t of targets) {
       // Warm-up: a tenth of the run, discarded.
       await h2load(url(t.port), t.port, fewerRequests(shape.args, 10));
@@ -268,6 +277,13 @@ try {
       table.push(
         `${shape.name.padEnd(18)}${"baseline / nginx".padEnd(24)}${
           ratio("gateway (baseline)", nginx)
+        }`,
+      );
+    }
+    if (ownH1 && baseline !== "") {
+      table.push(
+        `${shape.name.padEnd(18)}${"baseline own / nginx".padEnd(24)}${
+          ratio("baseline (own HTTP/1.1)", nginx)
         }`,
       );
     }
