@@ -129,6 +129,7 @@ export class TranslateMemo {
   readonly indexes: SnapshotIndexes = new SnapshotIndexes();
   /** Status entries equal across routes, kept once (see `parentStatus`). */
   readonly #shared = new InternPool();
+  readonly #signatures = new InternPool();
 
   /** Compiled routes reused and compiled anew since the memo was made. */
   stats(): { hits: number; misses: number } {
@@ -170,6 +171,7 @@ export class TranslateMemo {
       this.#hosts.clear();
       this.#rules = undefined;
       this.#shared.clear();
+      this.#signatures.clear();
     } else {
       for (const stale of this.#dependents.dependentsOf(changes.keys)) this.#forget(stale);
     }
@@ -258,7 +260,8 @@ export class TranslateMemo {
     const fresh = build();
     const built = this.#shared.intern(JSON.stringify(fresh), fresh);
     if (entry.parentSignature === undefined) {
-      entry.parentSignature = signature;
+      // Kept as one string per distinct signature, not one per route.
+      entry.parentSignature = this.#signatures.intern(signature, signature);
       entry.parent = built;
     } else (entry.moreParents ??= new Map()).set(signature, built);
     return built;
