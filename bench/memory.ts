@@ -62,6 +62,8 @@ export interface MemoryRun {
   heap: { used: number; total: number };
   /** V8 heap used by space at the end (the gateway's /metrics), MiB. */
   spaces: Record<string, number>;
+  /** V8 heap committed by space at the end, MiB (what the used figures sit in). */
+  committedSpaces: Record<string, number>;
   /** V8 heap used after a full GC halfway through the changes (with the inspector), MiB. */
   heapAfterGcHalfway?: number;
   /** After a full GC (with the inspector), MiB. */
@@ -126,6 +128,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       lastHalf,
       heap,
       spaces: heapSpacesMiB(metrics),
+      committedSpaces: heapSpacesMiB(metrics, "total"),
       heapAfterGcHalfway: halfway,
     };
     if (inspect) {
@@ -153,10 +156,13 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
   }
 }
 
-/** `nodejs_heap_space_size_used_bytes` by space, MiB; spaces under 0.05 MiB left out. */
-function heapSpacesMiB(metrics: string): Record<string, number> {
+/** `nodejs_heap_space_size_used_bytes` (or `_total_`) by space, MiB; spaces under 0.05 MiB left out. */
+function heapSpacesMiB(metrics: string, which: "used" | "total" = "used"): Record<string, number> {
   const spaces: Record<string, number> = {};
-  const line = /^nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)$/gm;
+  const line = new RegExp(
+    `^nodejs_heap_space_size_${which}_bytes\\{space="(\\w+)"\\} (\\S+)$`,
+    "gm",
+  );
   for (const [, space, bytes] of metrics.matchAll(line)) {
     const mib = Number(bytes) / 1048576;
     if (mib >= 0.05) spaces[space] = mib;
@@ -221,6 +227,8 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
   console.log(`  V8 heap used ${f(run.heap.used)} of ${f(run.heap.total)} MiB committed`);
   const spaces = Object.entries(run.spaces).map(([space, mib]) => `${space} ${f(mib)}`);
   console.log(`  V8 heap used by space, MiB: ${spaces.join(", ")}`);
+  const committed = Object.entries(run.committedSpaces).map(([space, mib]) => `${space} ${f(mib)}`);
+  console.log(`  V8 heap committed by space, MiB: ${committed.join(", ")}`);
   if (run.afterGc) {
     const g = run.afterGc;
     if (run.heapAfterGcHalfway !== undefined) {
