@@ -345,7 +345,7 @@ class PlainPortServer implements ConnectionServer {
       if (state.requests++ === 0) state.onFirstRequest?.();
       return watchFast === undefined ? result : watchFast(request.method, info, result);
     });
-    const served = this.#options.override?.(conn, handler, this.#options.onError) ??
+    const served = this.#options.override?.(conn, handler, this.#options.onError, fields) ??
       this.#options.engine?.(conn, handler, this.#options.onError, fields) ??
       serveConnection(conn, handler, this.#options.onError, (error) => {
         logger.debug("connection ended with an error", { error: (error as Error)?.message });

@@ -8,8 +8,9 @@
  *   not HTTP/2 gets a short HTTP/1.1 answer saying the port speaks gRPC;
  * - a port with GRPCRoutes and other routes (`mixed`): a connection that
  *   opens with the preface is served by our server (HTTPRoutes too, through
- *   the same handler); anything else goes to Deno's engine through the
- *   port's relay (`mixed_port_relay.ts`), with the bytes already read;
+ *   the same handler); anything else goes to the port's HTTP/1.1 engine
+ *   with the bytes already read: Deno's, through a relay on loopback
+ *   (`mixed_port_relay.ts`), or our own (`own_h1_engine.ts`);
  * - other ports (`none`): Deno's engine, untouched.
  * @module
  */
@@ -25,6 +26,7 @@ import {
   type DataPlaneObserver,
 } from "./observer.ts";
 import type { ConnectionHandler, ServedConnection } from "./serve_connection.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 
 /** Whether `bytes` could be the start of the HTTP/2 preface (or all of it, and more). */
 export function startsLikeH2(bytes: Uint8Array): boolean {
@@ -78,11 +80,15 @@ const NOT_H2 = new TextEncoder().encode(
     "This port serves gRPC only: use HTTP/2 with prior knowledge\n",
 );
 
-/** How a port server serves one connection instead of Deno's engine, or `undefined`. */
+/**
+ * How a port server serves one connection instead of Deno's engine, or
+ * `undefined`; `fields`: the port's fast path, for the own HTTP/1.1 server.
+ */
 export type ConnectionOverride = (
   conn: Deno.Conn,
   handler: ConnectionHandler,
   onError: (error: unknown) => Response | Promise<Response>,
+  fields?: FieldsHandler,
 ) => ServedConnection | undefined;
 
 /** Where our HTTP/2 server reports a connection that ends with an error. */
@@ -112,11 +118,12 @@ export function h2Reporting(logger: Logger, observer?: DataPlaneObserver): H2Rep
   };
 }
 
-/** Serves a connection that is not HTTP/2 with Deno's engine, given the bytes already read. */
+/** Serves a connection that is not HTTP/2 with an HTTP/1.1 engine, given the bytes already read. */
 export type EngineRelay = (
   conn: Deno.Conn,
   first: Uint8Array,
   handler: ConnectionHandler,
+  fields?: FieldsHandler,
 ) => ServedConnection;
 
 /**
@@ -129,14 +136,14 @@ export function grpcConnectionOverride(
   relay?: EngineRelay,
   reporting: H2Reporting = {},
 ): ConnectionOverride {
-  return (conn, handler, onError) => {
+  return (conn, handler, onError, fields) => {
     const now = kind();
     if (now === "none" || (now === "mixed" && relay === undefined)) return undefined;
     return sniffed(conn, (first) => {
       if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
         return serveH2(conn, first, { handler, onError, scheme: "http", ...reporting });
       }
-      if (now === "mixed" && first !== undefined) return relay!(conn, first, handler);
+      if (now === "mixed" && first !== undefined) return relay!(conn, first, handler, fields);
       return refuse(conn, first);
     });
   };

@@ -25,8 +25,7 @@ import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 import type { Http1Engine } from "./client_timeouts.ts";
-import { serveH1 } from "./h1/h1_connection.ts";
-import { serveH2 } from "./h2/h2_server.ts";
+import { ownH1Engine, ownH1Relay } from "./own_h1_engine.ts";
 
 /** Everything a factory needs to serve one port. */
 export interface PortServeContext {
@@ -158,8 +157,9 @@ export function internalErrorResponder(context: PortServeContext): (error: unkno
  * Binds a plain HTTP port and runs its accept loop with the context's limits
  * and timeouts. On a socket with GRPCRoutes, connections that open with the
  * HTTP/2 preface go to our HTTP/2 server and the others to the engine behind
- * `diversion` (`mixed_port_relay.ts`); `divert` takes connections before the
- * engine (upgrade ports).
+ * `diversion` (`mixed_port_relay.ts`), or with `--http1-engine own` and no
+ * `divert`, straight to our HTTP/1.1 server; `divert` takes connections
+ * before the engine (upgrade ports).
  */
 export function servePlainConnections(
   context: PortServeContext,
@@ -169,6 +169,7 @@ export function servePlainConnections(
 ): ConnectionServer {
   const { port } = context;
   const log = context.logger.child({ port });
+  const own = context.http1Engine === "own";
   return serveConnections({
     listener: Deno.listen({
       port,
@@ -185,30 +186,16 @@ export function servePlainConnections(
       ? {
         override: grpcConnectionOverride(
           context.grpcKind,
-          engineRelay(diversion),
+          // A port that passes upgrades relays through its diversion, where
+          // an upgrade request is taken out; else the own server needs no relay.
+          own && divert === undefined ? ownH1Relay(onError) : engineRelay(diversion),
           h2Reporting(log, context.observer),
         ),
       }
       : {}),
     ...(divert ? { divert } : {}),
-    ...(context.http1Engine === "own"
-      ? {
-        fields: context.fields,
-        engine: (conn, handler, onError, fields) =>
-          serveH1(conn, {
-            handler,
-            fields,
-            onError,
-            scheme: "http",
-            h2: (c, first) =>
-              serveH2(c, first, {
-                handler,
-                onError,
-                scheme: "http",
-                ...h2Reporting(log, context.observer),
-              }),
-          }),
-      }
+    ...(own
+      ? { fields: context.fields, engine: ownH1Engine("http", h2Reporting(log, context.observer)) }
       : {}),
   });
 }

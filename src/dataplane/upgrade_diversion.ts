@@ -27,6 +27,7 @@ import { tunnel } from "./upgrade_tunnel.ts";
 import type { UpgradeLimits } from "./upgrade_wire.ts";
 import { closeQuietly } from "./tcp_relay.ts";
 import { WebSocketPort } from "./websocket_ports.ts";
+import type { Engine } from "./own_h1_engine.ts";
 
 /** Which ports divert their connections. */
 export type UpgradeMode = "auto" | "on" | "off";
@@ -58,6 +59,12 @@ export interface DiversionOptions {
    * on a port the engine serves directly. Default true.
    */
   tunnels?: boolean;
+  /**
+   * Serves the relayed connections on the loopback listener (the own
+   * HTTP/1.1 server with `--http1-engine own`, `own_h1_engine.ts`); absent:
+   * Deno's engine.
+   */
+  engine?: Engine;
 }
 
 interface Origin {
@@ -174,6 +181,8 @@ export class UpgradeDiversion {
       onError: this.#options.onError,
       logger: this.#options.logger,
       watcher: this.#options.watcher,
+      // No fast path: it would see the loopback peer, not the client.
+      ...(this.#options.engine === undefined ? {} : { engine: this.#options.engine }),
     });
     if (this.#draining) server.drain();
     return { port: (listener.addr as Deno.NetAddr).port, server };

@@ -6,7 +6,8 @@
  * - not diverted (mode `auto` and no WebSocket backend on the port, or a
  *   gRPC-only port): the engine serves the connection directly, as
  *   `serveHttp` does — no cost;
- * - diverted: the port's requests are relayed to the engine on loopback and
+ * - diverted: the port's requests are relayed to the engine on loopback
+ *   (Deno's, or with `--http1-engine own` ours) and
  *   every request that asks for an upgrade, first or later on the
  *   connection, is routed by the same handler and tunnelled to its backend.
  *
@@ -22,6 +23,7 @@ import {
   servePlainConnections,
 } from "./port_server.ts";
 import { UpgradeDiversion, type UpgradePortOptions } from "./upgrade_diversion.ts";
+import { ownH1Engine } from "./own_h1_engine.ts";
 
 /**
  * The HTTP port factory of a gateway that passes upgrades through.
@@ -69,6 +71,7 @@ class UpgradePort implements PortServer {
       logger: log,
       watcher: context.watcher,
       onError,
+      ...(context.http1Engine === "own" ? { engine: ownH1Engine("http") } : {}),
     });
     this.#front = servePlainConnections(
       context,

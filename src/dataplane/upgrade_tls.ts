@@ -13,6 +13,7 @@ import type { ConnectionHandler } from "./serve_connection.ts";
 import { closeQuietly } from "./tcp_relay.ts";
 import type { TlsPortServerOptions } from "./tls_port_types.ts";
 import { UpgradeDiversion } from "./upgrade_diversion.ts";
+import { ownH1Engine } from "./own_h1_engine.ts";
 
 /** A connection the TLS port keeps track of until it closes. */
 export interface TrackedConnection {
@@ -118,6 +119,7 @@ export function tlsPortUpgrades(
     logger,
     watcher: options.watcher,
     onError,
+    ...(options.http1Engine === "own" ? { engine: ownH1Engine("https") } : {}),
   });
   const ctx = { diversion, handshakeTimeoutMs: upgrades.headerTimeoutMs, serveWithEngine, logger };
   return {
