@@ -25,14 +25,15 @@
  * client-certificate listener against the plain one per shape; exits 1 when
  * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
  * gateway from another checkout to the same rounds, for A/B of a change.
- * `--shapes` keeps the shapes whose names contain one of its comma-separated
- * words. `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
+ * `--shapes` and `--targets` keep the shapes and gateways whose names contain
+ * one of their comma-separated words (nginx always runs). `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
  * server on its TLS connections), and with `--baseline` the baseline's too.
  * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
  *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
+ *                                [--targets own,baseline]
  * ```
  * @module
  */
@@ -185,7 +186,7 @@ try {
     return { port, mtls, pid: child.process.pid };
   };
   const gateway = await startGateway("gateway", root);
-  const targets = [
+  const all = [
     { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined as number | undefined },
     { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
     { name: "gateway, client-cert", port: gateway.mtls, pid: gateway.pid },
@@ -193,17 +194,22 @@ try {
   const url = (port: number) => `https://${NAME}:${port}/bench`;
   if (baseline !== "") {
     const old = await startGateway("gateway (baseline)", baseline.replace(/\/?$/, "/"));
-    targets.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
+    all.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
   }
   if (ownH1) {
     const own = await startGateway("gateway (own HTTP/1.1)", root, ["--http1-engine", "own"]);
-    targets.push({ name: "gateway (own HTTP/1.1)", port: own.port, pid: own.pid });
+    all.push({ name: "gateway (own HTTP/1.1)", port: own.port, pid: own.pid });
   }
   if (ownH1 && baseline !== "") {
     const checkout = baseline.replace(/\/?$/, "/");
     const old = await startGateway("baseline (own HTTP/1.1)", checkout, ["--http1-engine", "own"]);
-    targets.push({ name: "baseline (own HTTP/1.1)", port: old.port, pid: old.pid });
+    all.push({ name: "baseline (own HTTP/1.1)", port: old.port, pid: old.pid });
   }
+  // nginx stays first: every ratio is against it or between gateways.
+  const wanted = flag("targets", "").split(",").filter((w) => w !== "");
+  const targets = all.filter((t, i) =>
+    i === 0 || wanted.length === 0 || wanted.some((w) => t.name.includes(w))
+  );
   for (const t of targets) await waitForCurl200(url(t.port), NAME, t.port, caFile);
 
   const shapes = [
@@ -257,35 +263,18 @@ try {
       return `${median(each).toFixed(2)}x` +
         `   rounds: ${each.map((x) => x.toFixed(2)).join(" ")}`;
     };
-    const nginx = targets[0].name;
-    table.push(
-      `${shape.name.padEnd(18)}${"gateway / nginx".padEnd(24)}${ratio(targets[1].name, nginx)}`,
-    );
-    table.push(
-      `${shape.name.padEnd(18)}${"client-cert / gateway".padEnd(24)}${
-        ratio(targets[2].name, targets[1].name)
-      }`,
-    );
-    if (ownH1) {
-      table.push(
-        `${shape.name.padEnd(18)}${"own HTTP/1.1 / nginx".padEnd(24)}${
-          ratio("gateway (own HTTP/1.1)", nginx)
-        }`,
-      );
-    }
-    if (baseline !== "") {
-      table.push(
-        `${shape.name.padEnd(18)}${"baseline / nginx".padEnd(24)}${
-          ratio("gateway (baseline)", nginx)
-        }`,
-      );
-    }
-    if (ownH1 && baseline !== "") {
-      table.push(
-        `${shape.name.padEnd(18)}${"baseline own / nginx".padEnd(24)}${
-          ratio("baseline (own HTTP/1.1)", nginx)
-        }`,
-      );
+    const pairs: [string, string, string][] = [
+      ["gateway / nginx", "gateway (main.ts)", targets[0].name],
+      ["client-cert / gateway", "gateway, client-cert", "gateway (main.ts)"],
+      ["own HTTP/1.1 / nginx", "gateway (own HTTP/1.1)", targets[0].name],
+      ["baseline / nginx", "gateway (baseline)", targets[0].name],
+      ["baseline own / nginx", "baseline (own HTTP/1.1)", targets[0].name],
+      ["own / baseline own", "gateway (own HTTP/1.1)", "baseline (own HTTP/1.1)"],
+    ];
+    for (const [label, a, b] of pairs) {
+      if (runs.has(a) && runs.has(b)) {
+        table.push(`${shape.name.padEnd(18)}${label.padEnd(24)}${ratio(a, b)}`);
+      }
     }
   }
   console.log(
