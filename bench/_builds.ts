@@ -1,15 +1,16 @@
 /**
  * The builds a benchmark starts side by side: the sources of this or another
- * checkout (`--main A/main.ts,B/main.ts`), a bundle file given as a `--main`
- * (`dist/bundle/main.js`), and with `--bundle` the minified bundle of each
- * checkout as well, built into a temporary directory by `scripts/bundle.ts`
- * (what the compiled binary runs), and with `--split-bundle` the bundle split
- * at its `import()`s. Each is named in the output by what it
- * runs, so a figure says which build it is of.
+ * checkout (`--main A/main.ts,B/main.ts`), a bundle given as a `--main`
+ * (`dist/bundle/main.js`), with `--bundle` each checkout's bundle as the
+ * compiled binary is built from it (`scripts/bundle.ts`, split at its
+ * `import()`s), and with `--one-file-bundle` its bundle as one file. Bundles
+ * are built under `/tmp/serval-bench-bundles`. Each build is named in the
+ * output by what it runs (`this checkout (sources)`, `... (bundle)`), so a
+ * figure says which build it is of.
  * @module
  */
 import { dirname } from "node:path";
-import { buildBundle } from "../scripts/bundle.ts";
+import { buildBundle, SHIPPED_BUNDLE } from "../scripts/bundle.ts";
 import { MAIN_PATH } from "../tests/_helpers/gateway_process.ts";
 
 /** One build: what to start and the name it is reported by. */
@@ -19,10 +20,19 @@ export interface Build {
   mainPath: string;
 }
 
-/** The builds of `--main` and `--bundle`, and how to remove the bundles built for them. */
-export interface Builds extends AsyncDisposable {
-  builds: Build[];
+/**
+ * An empty directory for a bundle of the checkout at `root`, the same path
+ * for the same checkout in every run: Deno keys its code cache by module
+ * URL and source, so the same bundle at the same path starts warm, as the
+ * sources do (every bench start after the first).
+ */
+async function bundleDir(root: string, kind: string): Promise<string> {
+  const dir = `${BUNDLES}/${root.replaceAll("/", "_")}-${kind}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  return dir;
 }
+
+const BUNDLES = "/tmp/serval-bench-bundles";
 
 function nameOf(path: string): string {
   return path === MAIN_PATH ? "this checkout" : path;
@@ -30,15 +40,15 @@ function nameOf(path: string): string {
 
 /** Which bundles to build of each `main.ts`. */
 export interface BundleChoice {
-  /** One file (`NAME (bundle)`). */
+  /** As the compiled binary is built from it (`NAME (bundle)`). */
   bundle?: boolean;
-  /** Split at its `import()`s (`NAME (split bundle)`). */
-  split?: boolean;
+  /** As one file, not split (`NAME (one-file bundle)`). */
+  oneFile?: boolean;
 }
 
-/** The {@linkcode BundleChoice} of a benchmark's command line: `--bundle`, `--split-bundle`. */
+/** The {@linkcode BundleChoice} of a benchmark's command line: `--bundle`, `--one-file-bundle`. */
 export function bundleChoice(args: readonly string[]): BundleChoice {
-  return { bundle: args.includes("--bundle"), split: args.includes("--split-bundle") };
+  return { bundle: args.includes("--bundle"), oneFile: args.includes("--one-file-bundle") };
 }
 
 /**
@@ -48,31 +58,31 @@ export function bundleChoice(args: readonly string[]): BundleChoice {
  * @example
  * ```ts ignore
  * import { benchBuilds } from "./_builds.ts";
- * await using b = await benchBuilds(["/tmp/old/main.ts"], { bundle: true });
- * b.builds.map((x) => x.name); // ["/tmp/old/main.ts", "/tmp/old/main.ts (bundle)"]
+ * const builds = await benchBuilds(["/tmp/old/main.ts"], { bundle: true });
+ * builds.map((x) => x.name); // ["/tmp/old/main.ts (sources)", "/tmp/old/main.ts (bundle)"]
  * ```
  */
 export async function benchBuilds(
   mains: readonly string[],
   choice: BundleChoice,
-): Promise<Builds> {
-  const dir = await Deno.makeTempDir({ prefix: "serval-bench-bundle-" });
+): Promise<Build[]> {
   const builds: Build[] = [];
   const paths = mains.length > 0 ? mains : [MAIN_PATH];
-  for (const [i, mainPath] of paths.entries()) {
-    builds.push({ name: nameOf(mainPath), mainPath });
-    if (!mainPath.endsWith(".ts")) continue;
+  for (const mainPath of paths) {
+    if (!mainPath.endsWith(".ts")) {
+      builds.push({ name: nameOf(mainPath), mainPath });
+      continue;
+    }
+    builds.push({ name: `${nameOf(mainPath)} (sources)`, mainPath });
+    const root = dirname(mainPath);
     if (choice.bundle) {
-      const built = await buildBundle(`${dir}/${i}`, dirname(mainPath));
+      const built = await buildBundle(await bundleDir(root, "split"), root, SHIPPED_BUNDLE);
       builds.push({ name: `${nameOf(mainPath)} (bundle)`, mainPath: built.main });
     }
-    if (choice.split) {
-      const built = await buildBundle(`${dir}/${i}-split`, dirname(mainPath), { split: true });
-      builds.push({ name: `${nameOf(mainPath)} (split bundle)`, mainPath: built.main });
+    if (choice.oneFile) {
+      const built = await buildBundle(await bundleDir(root, "one-file"), root);
+      builds.push({ name: `${nameOf(mainPath)} (one-file bundle)`, mainPath: built.main });
     }
   }
-  return {
-    builds,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
-  };
+  return builds;
 }

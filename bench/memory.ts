@@ -10,7 +10,8 @@
  * `--main` runs another checkout's `main.ts` or a bundle file (`deno task
  * bundle`), several comma-separated; `--bundle` also runs the minified bundle
  * of each (`bench/_builds.ts`), what the compiled binary runs
- * (`--split-bundle`: split at its `import()`s). Each run starts
+ * (`--one-file-bundle`: as one file). `--cold` starts without V8's
+ * code cache (`--no-code-cache`). Each run starts
  * every build in turn; each figure names its build. The V8 heap is shown by
  * space at the end: module sources are strings in the old and large-object
  * spaces, bytecode is in the trusted space, machine code in the code space.
@@ -24,7 +25,7 @@
  * ```sh
  * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
  *   [--inspect] [--snapshot DIR] [--v8-flags FLAGS] [--env NAME=VALUE]...
- *   [--main A/main.ts,B/dist/bundle/main.js] [--bundle] [--split-bundle] [--runs 1]
+ *   [--main A/main.ts,B/dist/bundle/main.js] [--bundle] [--one-file-bundle] [--cold] [--runs 1]
  * ```
  * @module
  */
@@ -50,6 +51,8 @@ export interface MemoryOptions {
   v8Flags?: string;
   env?: Record<string, string>;
   mainPath?: string;
+  /** Start without V8's code cache (`--no-code-cache`). */
+  cold?: boolean;
 }
 
 /** What one run measured. */
@@ -93,6 +96,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       denoFlags: [
         ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
         ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+        ...(options.cold ? ["--no-code-cache"] : []),
       ],
     });
     const started = performance.now();
@@ -208,7 +212,8 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
     `${build}: routes ${options.routes}, ${options.probes} probes, ${options.changes} changes` +
       `${options.v8Flags ? `, --v8-flags=${options.v8Flags}` : ""}` +
       `${Object.keys(options.env ?? {}).length ? `, env ${JSON.stringify(options.env)}` : ""}` +
-      `${options.inspect ? ", inspector listening" : ""} (load average ${load}):`,
+      `${options.inspect ? ", inspector listening" : ""}${options.cold ? ", no code cache" : ""}` +
+      ` (load average ${load}):`,
   );
   const labels = ["after probes", "after half the changes", "after all changes"];
   run.rss.forEach((p, i) => console.log(`  RSS MiB ${labels[i]}: ${formatRssParts(p)}`));
@@ -251,11 +256,12 @@ if (import.meta.main) {
     snapshotDir: Deno.args.includes("--snapshot") ? flag("snapshot", ".") : undefined,
     v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
     env: envFlags(),
+    cold: Deno.args.includes("--cold"),
   };
   const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
-  await using b = await benchBuilds(mains, bundleChoice(Deno.args));
+  const builds = await benchBuilds(mains, bundleChoice(Deno.args));
   for (let i = 0; i < Number(flag("runs", "1")); i++) {
-    for (const build of b.builds) {
+    for (const build of builds) {
       const run = await runMemory({ ...options, mainPath: build.mainPath });
       print(build.name, options, run, Deno.loadavg().map((n) => n.toFixed(2)).join(" "));
       if (run.snapshot) {

@@ -11,7 +11,7 @@
  * every measured start finds the same objects. `--main` takes `main.ts` files
  * and bundle files (`deno task bundle`); `--bundle` also starts the minified
  * bundle of each (`bench/_builds.ts`), what the compiled binary runs, and
- * `--split-bundle` the bundle split at its `import()`s.
+ * `--one-file-bundle` that bundle as one file.
  * `--cold` starts every build without V8's code cache (`--no-code-cache`), as
  * a compiled binary starts the first time in a fresh container, where it has
  * written none yet. `--trace` prints every log line
@@ -20,7 +20,7 @@
  *
  * ```sh
  * deno run -A bench/startup.ts --routes 5000 [--api fake|real] [--rounds 3]
- *   [--main A/main.ts,B/main.ts] [--bundle] [--split-bundle] [--cold] [--trace] [--cpu-prof DIR]
+ *   [--main A/main.ts,B/main.ts] [--bundle] [--one-file-bundle] [--cold] [--trace] [--cpu-prof DIR]
  * ```
  * @module
  */
@@ -105,7 +105,7 @@ const FIELDS = [
 ] as const;
 
 function row(name: string, start: Start): string {
-  return `${name.padEnd(28)}` + FIELDS.map((f) => start[f].toFixed(0).padStart(10)).join("");
+  return `${name.padEnd(32)}` + FIELDS.map((f) => start[f].toFixed(0).padStart(10)).join("");
 }
 
 function flag(name: string, fallback: string): string {
@@ -120,8 +120,7 @@ if (import.meta.main) {
   const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
   const trace = Deno.args.includes("--trace");
   const cpuProfDir = Deno.args.includes("--cpu-prof") ? flag("cpu-prof", "") : undefined;
-  await using b = await benchBuilds(mains, bundleChoice(Deno.args));
-  const builds = b.builds;
+  const builds = await benchBuilds(mains, bundleChoice(Deno.args));
   const port = freePort();
   const world = await startWorld(api, routes, port);
   try {
@@ -130,7 +129,7 @@ if (import.meta.main) {
     console.log(
       `${routes} routes, ${api} API server, ms from spawn${COLD ? ", no code cache" : ""}`,
     );
-    console.log("build".padEnd(28) + FIELDS.map((f) => f.padStart(10)).join("") + "   load");
+    console.log("build".padEnd(32) + FIELDS.map((f) => f.padStart(10)).join("") + "   load");
     const all = new Map<string, Start[]>();
     for (let round = 0; round < rounds; round++) {
       for (const build of builds) {

@@ -31,7 +31,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { permissionFlags } from "./compile_permissions.ts";
 import { startTaskV8Flags } from "./start_task_flags.ts";
 import { findDenoRuntime } from "./deno_runtime.ts";
-import { buildBundle } from "./bundle.ts";
+import { buildBundle, SHIPPED_BUNDLE } from "./bundle.ts";
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -156,7 +156,7 @@ export async function main(args: string[], env: Record<string, string | undefine
   const stage = await Deno.makeTempDir({ prefix: "serval-compile-" });
   try {
     await stageSources(stage, revision);
-    const bundle = await buildBundle(join(stage, "bundle"), stage);
+    const bundle = await buildBundle(join(stage, "bundle"), stage, SHIPPED_BUNDLE);
     await Deno.mkdir(dirname(output), { recursive: true });
     const argv = compileArgs({
       output,

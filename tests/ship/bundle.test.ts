@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { type EchoReply, startEchoBackend } from "../../scripts/echo_backend.ts";
-import { buildBundle } from "../../scripts/bundle.ts";
+import { buildBundle, SHIPPED_BUNDLE } from "../../scripts/bundle.ts";
 import { permissionFlags } from "../../scripts/compile_permissions.ts";
 import { freePort, MAIN_PATH } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
@@ -30,7 +30,7 @@ Deno.test("the bundle says and translates what the sources do, and serves throug
   const dir = await Deno.makeTempDir({ prefix: "serval-bundle-" });
   const backend = startEchoBackend({ name: "echo" });
   try {
-    const bundle = await buildBundle(`${dir}/bundle`);
+    const bundle = await buildBundle(`${dir}/bundle`, undefined, SHIPPED_BUNDLE);
     for (const file of bundle.files) assert((await Deno.stat(file)).size > 0, file);
     // A linked map would be read (3 MB) and held by every process that loads the bundle.
     for (const file of bundle.code) {
