@@ -5,7 +5,8 @@
  * about the square root of the base's size, the copy folds them into a new
  * base of its own (a large base is copied a part per fork, two square roots
  * of entries each, from half that point on, so no one change pays for a
- * copy of the whole map). At thousands of virtual hosts (the router's host index) or
+ * copy of the whole map). A copy whose changes hide over half its base folds
+ * at once, so a base does not keep what a change replaced wholesale. At thousands of virtual hosts (the router's host index) or
  * rules (`GatewayConfig.rules`, see `rule_map.ts`) a change then copies a few
  * dozen entries instead of every one, and a full copy comes once
  * every few dozen changes.
@@ -44,22 +45,31 @@ export class LayeredMap<K, V> {
   #size: number;
   /** Handed on to the next fork (see `fork`). */
   #next: NextBase<K, V> | undefined;
+  /** How many entries of the base the layer hides (set again or deleted). */
+  #shadowed: number;
 
   constructor(
     base: Map<K, V> = new Map(),
     layer?: Map<K, V | typeof GONE>,
     size = base.size,
     next?: NextBase<K, V>,
+    shadowed = 0,
   ) {
     this.#base = base;
     this.#layer = layer;
     this.#size = size;
     this.#next = next;
+    this.#shadowed = shadowed;
   }
 
   /** How many entries. */
   get size(): number {
     return this.#size;
+  }
+
+  /** How many entries of the base this copy hides, set again or deleted (for tests and dumps). */
+  get hidden(): number {
+    return this.#shadowed;
   }
 
   /** The value under `key`, if any. */
@@ -80,15 +90,43 @@ export class LayeredMap<K, V> {
   /** Sets `key` (this copy only). */
   set(key: K, value: V): void {
     if (!this.has(key)) this.#size++;
+    this.#hide(key);
     this.#changes().set(key, value);
+    this.#foldIfShadowing();
   }
 
   /** Deletes `key` (this copy only). */
   delete(key: K): void {
     if (!this.has(key)) return;
     this.#size--;
-    if (this.#base.has(key)) this.#changes().set(key, GONE);
-    else this.#layer?.delete(key);
+    if (this.#base.has(key)) {
+      this.#hide(key);
+      this.#changes().set(key, GONE);
+      this.#foldIfShadowing();
+    } else this.#layer?.delete(key);
+  }
+
+  /** Counts `key` as hidden by the layer if the base has it and the layer did not yet. */
+  #hide(key: K): void {
+    if (this.#layer?.has(key) !== true && this.#base.has(key)) this.#shadowed++;
+  }
+
+  /**
+   * Folds the layer into a new base of this copy's own once it hides over
+   * half the base (a change that replaced most entries: every route attached
+   * again). The shared base would otherwise keep every entry it hides
+   * (thousands of compiled virtual hosts) until the dozens of forks a gradual
+   * copy takes, or for good when no change follows. A fold copies at most
+   * three times the entries hidden since the last; the base others share is
+   * never written.
+   */
+  #foldIfShadowing(): void {
+    const shadowed = this.#shadowed;
+    if (shadowed <= MIN_LAYER || shadowed * 2 <= this.#base.size) return;
+    this.#base = this.#folded();
+    this.#layer = undefined;
+    this.#next = undefined;
+    this.#shadowed = 0;
   }
 
   /**
@@ -101,12 +139,13 @@ export class LayeredMap<K, V> {
     // Handed on, not shared: a second fork of this copy starts its own.
     const next = this.#next;
     this.#next = undefined;
+    const shadowed = this.#shadowed;
     if (layer === undefined) return new LayeredMap(base, undefined, this.#size, next);
     if (base.size < GRADUAL) {
       if (layer.size * layer.size > base.size && layer.size > MIN_LAYER) {
         return new LayeredMap(this.#folded());
       }
-      return new LayeredMap(base, new Map(layer), this.#size);
+      return new LayeredMap(base, new Map(layer), this.#size, undefined, shadowed);
     }
     // A large base is copied over several forks, from when the layer passes
     // half the square root of its size, two square roots of entries a fork,
@@ -114,7 +153,7 @@ export class LayeredMap<K, V> {
     if (
       next === undefined && (layer.size * layer.size * 4 <= base.size || layer.size <= MIN_LAYER)
     ) {
-      return new LayeredMap(base, new Map(layer), this.#size);
+      return new LayeredMap(base, new Map(layer), this.#size, undefined, shadowed);
     }
     const making = next ?? { map: new Map<K, V>(), rest: base.entries() };
     for (let n = Math.ceil(2 * Math.sqrt(base.size)); n > 0; n--) {
@@ -122,7 +161,7 @@ export class LayeredMap<K, V> {
       if (entry.done) return new LayeredMap(withChanges(making.map, layer));
       making.map.set(entry.value[0], entry.value[1]);
     }
-    return new LayeredMap(base, new Map(layer), this.#size, making);
+    return new LayeredMap(base, new Map(layer), this.#size, making, shadowed);
   }
 
   /** Every entry (for tests and dumps; the order is not insertion order). */

@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { LayeredMap } from "../../src/model/layered_map.ts";
 import { Prng } from "../fuzz/_prng.ts";
 
@@ -89,4 +89,28 @@ Deno.test("a large map folds a part per fork: chains read like plain maps, old a
   }
   assertEquals(contents(map), modelContents(model));
   for (const { map, model } of kept) assertEquals(contents(map), model);
+});
+
+Deno.test("a copy that replaces or deletes most of its base folds at once, its base keeping nothing hidden", () => {
+  const base = new LayeredMap<string, number>();
+  for (let i = 0; i < 3000; i++) base.set(`k${i}`, i);
+  const model = new Map(base.entries());
+  const replaced = base.fork();
+  for (let i = 0; i < 3000; i++) replaced.set(`k${i}`, -i);
+  assert(replaced.hidden <= 1500, `hides ${replaced.hidden} of 3000`);
+  assertEquals(contents(replaced), modelContents(new Map([...model].map(([k, v]) => [k, -v]))));
+  assertEquals(contents(base), modelContents(model), "the copy it came from is unchanged");
+  const emptied = base.fork();
+  for (let i = 0; i < 2900; i++) emptied.delete(`k${i}`);
+  assert(emptied.hidden <= 1500, `hides ${emptied.hidden}`);
+  assertEquals(emptied.size, 100);
+  assertEquals(contents(emptied), modelContents(new Map([...model].slice(2900))));
+  assertEquals(contents(emptied.fork()), contents(emptied));
+  assertEquals(contents(base), modelContents(model));
+});
+
+Deno.test("a map filled from empty hides nothing and never folds", () => {
+  const map = new LayeredMap<string, number>();
+  for (let i = 0; i < 5000; i++) map.set(`k${i}`, i);
+  assertEquals([map.hidden, map.size], [0, 5000]);
 });
