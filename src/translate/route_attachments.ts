@@ -123,10 +123,7 @@ export class RouteAttachments implements ListenerRoutes {
       }
     }
     for (const key of batch.removed) {
-      const gone = this.#remove(key);
-      if (gone !== undefined) {
-        inputs.memo?.forgetRoute(gone.kind, gone.metadata.namespace!, gone.metadata.name);
-      }
+      if (this.#remove(key) !== undefined) inputs.memo?.forgetRoute(key);
     }
     const prepared: RouteRecord[] = [];
     for (const [key, route] of batch.routes) {
@@ -257,7 +254,7 @@ export class RouteAttachments implements ListenerRoutes {
       record.parents = routeParents(ctx, inputs, route);
       if (record.parents.length > 0) {
         record.compiled = inputs.memo
-          ? inputs.memo.compileRoute(ctx, route, compileRoute)
+          ? inputs.memo.compileRoute(ctx, route, compileRoute, record.key)
           : compileRoute(ctx, route);
       }
     } finally {
@@ -301,7 +298,8 @@ export class RouteAttachments implements ListenerRoutes {
       for (const { listener, hostnames } of committed.attachments) {
         attachments.push({ listener: listener.id, hostnames });
         this.#touch(listener.id, hostnames, (list) => list.push(compiled));
-        setOf(this.#attached, listener.id).add(`${route.kind}/${compiled.key}`);
+        // Only counted (the Gateway status): the record's key, not a string of its own.
+        setOf(this.#attached, listener.id).add(record.key);
       }
       // Kept while the route stays: at their length, not push's, and shared
       // where thousands of routes hold equal lists.
@@ -342,7 +340,7 @@ export class RouteAttachments implements ListenerRoutes {
       this.#touch(listener, hostnames, (list) => {
         for (let i = list.length - 1; i >= 0; i--) if (list[i] === compiled) list.splice(i, 1);
       });
-      this.#attached.get(listener)?.delete(`${record.route.kind}/${compiled.key}`);
+      this.#attached.get(listener)?.delete(record.key);
     }
     return record.route;
   }

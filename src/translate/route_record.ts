@@ -35,7 +35,7 @@ export interface RouteRecord extends Candidate {
   gateways: readonly string[];
 }
 
-/** A route's key in the kept state: `kind|namespace/name`. */
+/** A route's key in the kept state, `kind|namespace/name`: the memo's `routeKey` too. */
 export function rawKey(route: HTTPRoute | GRPCRoute): string {
   return `${route.kind}|${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
 }

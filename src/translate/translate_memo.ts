@@ -98,6 +98,14 @@ function optionsKey(options: TranslateOptions): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * A route's key in the memo, `kind|namespace/name`: the kept attachments'
+ * own (`route_record.ts`), so a route's entries there and here hold one string.
+ */
+export function routeKey(route: HTTPRoute): string {
+  return `${route.kind}|${route.metadata.namespace ?? "default"}/${route.metadata.name}`;
+}
+
 /** The memo a caller keeps between translates; see the module doc. */
 export class TranslateMemo {
   #dependencies = new Map<string, readonly unknown[] | undefined>();
@@ -183,18 +191,22 @@ export class TranslateMemo {
     this.#listenerReads = reads;
   }
 
-  /** `compile(ctx, route)`, or its earlier result for this very route object. */
+  /**
+   * `compile(ctx, route)`, or its earlier result for this very route object.
+   * `key` is the route's {@linkcode routeKey}, when the caller holds it already.
+   */
   compileRoute(
     ctx: TranslateContext,
     route: HTTPRoute,
     compile: (ctx: TranslateContext, route: HTTPRoute) => CompiledRoute,
+    key?: string,
   ): CompiledRoute {
     const direct = this.#byObject.get(route);
     if (direct !== undefined && this.#routes.get(direct.key) === direct) {
       return this.#hit(ctx, direct);
     }
     // A GRPCRoute comes HTTPRoute-shaped, its kind kept: one key space for both.
-    const key = `${route.kind}/${route.metadata.namespace ?? ""}/${route.metadata.name}`;
+    key ??= routeKey(route);
     const known = this.#routes.get(key);
     if (known !== undefined && (known.route === route || sameForTranslate(known.route, route))) {
       this.#byObject.set(route, known);
@@ -331,9 +343,9 @@ export class TranslateMemo {
     this.#keepUnseen = true;
   }
 
-  /** Forgets the compiled route of `kind` `namespace/name` (it is gone). */
-  forgetRoute(kind: string, namespace: string, name: string): void {
-    this.#forget(`${kind}/${namespace}/${name}`);
+  /** Forgets the compiled route under `key` (its {@linkcode routeKey}: it is gone). */
+  forgetRoute(key: string): void {
+    this.#forget(key);
   }
 
   #forget(key: string): void {
