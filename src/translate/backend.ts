@@ -76,7 +76,7 @@ export function resolveBackend(
     return {
       ok: true,
       backend: {
-        id: backendId(namespace, ref.name, ref.port),
+        id: serviceBackendId(ctx, service, servicePort),
         weight: ref.weight ?? 1,
         protocol: "tcp",
         endpoints: readyEndpoints(ctx, service, servicePort),
@@ -102,7 +102,7 @@ export function resolveBackend(
   return {
     ok: true,
     backend: {
-      id: backendId(namespace, ref.name, ref.port),
+      id: serviceBackendId(ctx, service, servicePort),
       weight: ref.weight ?? 1,
       protocol,
       endpoints: readyEndpoints(ctx, service, servicePort),
@@ -147,6 +147,19 @@ function refusedReference(
     };
   }
   return undefined;
+}
+
+/**
+ * `service/<ns>/<name>:<port>` of a Service port: one string for every route
+ * to it, kept with the Service's port object from one translate to the next
+ * (each of thousands of routes to one Service kept its own).
+ */
+function serviceBackendId(ctx: TranslateContext, service: Service, port: ServicePort): string {
+  const kept = ctx.lasting?.get(port);
+  if (typeof kept === "string") return kept;
+  const id = backendId(service.metadata.namespace ?? "default", service.metadata.name, port.port);
+  ctx.lasting?.set(port, id);
+  return id;
 }
 
 /**

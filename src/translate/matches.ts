@@ -113,15 +113,20 @@ export function compileMatches(
       id: matchId(owner.namespace, owner.name, owner.ruleIndex, j, owner.kind),
       rule: owner.ruleId,
       route: owner.route ?? `${owner.namespace}/${owner.name}`,
-      path: { type, value },
-      headers: headers.list,
-      queryParams: queryParams.list,
+      // Most matches are the default path with no header or query match:
+      // one frozen path and empty list for all of them (kept while the route stays).
+      path: type === "PathPrefix" && value === "/" ? ROOT_PREFIX : { type, value },
+      headers: headers.list.length === 0 ? NO_STRING_MATCHES : headers.list,
+      queryParams: queryParams.list.length === 0 ? NO_STRING_MATCHES : queryParams.list,
     };
     if (m.method !== undefined) config.method = m.method;
     result.push(config);
   }
   return { ok: true, matches: exactList(result) };
 }
+
+const ROOT_PREFIX: MatchConfig["path"] = Object.freeze({ type: "PathPrefix", value: "/" });
+const NO_STRING_MATCHES: MatchConfig["headers"] = Object.freeze([]) as never[];
 
 function compileStringMatches(
   entries: readonly { type?: string; name: string; value: string }[],

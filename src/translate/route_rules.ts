@@ -77,6 +77,8 @@ export function compileRoute(ctx: TranslateContext, route: HTTPRoute): CompiledR
   };
 }
 
+/** What most rules and backends hold: no filter (shared, frozen: kept while the route stays). */
+const NO_FILTERS: RuleConfig["filters"] = Object.freeze([]) as never[];
 const NO_INVALID_RULES: CompiledRoute["invalidRules"] = Object.freeze([]) as never[];
 const RESOLVED: CompiledRoute["resolvedRefs"] = Object.freeze({
   ok: true,
@@ -135,7 +137,7 @@ function compileRule(
   const unsupported = filters.unsupported ?? backends.unsupported;
   const config: RuleConfig = {
     id,
-    filters: filters.filters,
+    filters: filters.filters.length === 0 ? NO_FILTERS : filters.filters,
     backends: backends.backends,
     invalidWeight: backends.invalidWeight,
   };
@@ -146,7 +148,7 @@ function compileRule(
     // Never skip a filter we cannot apply: every request of this rule gets 500.
     out.invalidRules.push({ index, error: unsupported });
     ctx.problem(route, unsupported.field, unsupported.message);
-    config.filters = [];
+    config.filters = NO_FILTERS;
     config.backends = [];
     config.invalidWeight = Math.max(1, totalWeight(rule.backendRefs));
   }
@@ -225,7 +227,12 @@ function compileBackends(
     if (weight === 0) return;
     // gRPC needs HTTP/2 and trailers, whatever the Service's appProtocol says.
     const protocol = routeKind(route) === "GRPCRoute" ? "grpc" : resolution.backend.protocol;
-    backends.push({ ...resolution.backend, protocol, filters: backendFilters.filters });
+    const own = backendFilters.filters;
+    backends.push({
+      ...resolution.backend,
+      protocol,
+      filters: own.length === 0 ? NO_FILTERS : own,
+    });
   });
   return { backends: exactList(backends), invalidWeight, unsupported };
 }

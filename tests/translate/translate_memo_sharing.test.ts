@@ -74,7 +74,7 @@ Deno.test("a route at another generation gets its own entry; the others still sh
   assertEquals(a.conditions.map((x) => x.observedGeneration), [1, 1]);
 });
 
-Deno.test("compiled routes share what most hold: no invalid rule, every reference resolved", () => {
+Deno.test("compiled routes share what most hold: no invalid rule or filter, the default match", () => {
   const snapshot = oneService(2);
   const ctx = createContext(snapshot, DEFAULT_OPTIONS);
   const [a, b] = snapshot.httpRoutes.map((route) => compileRoute(ctx, route));
@@ -87,6 +87,12 @@ Deno.test("compiled routes share what most hold: no invalid rule, every referenc
   });
   assertEquals(a.key, "app/r-0");
   assert(a.rules[0].matches[0].route === a.key, "the match names its route with the route's key");
+  const [ma, mb] = [a.rules[0].matches[0], b.rules[0].matches[0]];
+  assertEquals(ma.path, { type: "PathPrefix", value: "/" });
+  assert(ma.path === mb.path && ma.headers === mb.headers && ma.queryParams === mb.queryParams);
+  const [ra, rb] = [a.rules[0].config, b.rules[0].config];
+  assert(ra.filters === rb.filters && ra.backends[0].filters === ra.filters);
+  assertEquals(ra.backends[0].id, "service/app/web:80");
 });
 
 Deno.test("the intern pool gives back the first of equal values, and starts again past its limit", () => {
