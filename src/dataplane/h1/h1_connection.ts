@@ -221,7 +221,7 @@ class H1Connection implements ServedConnection {
       // A client still waiting for `100 Continue` will not send the body: the connection ends here.
       const close = this.#closing || last || !head.keepAlive ||
         (head.expectContinue && !progress.started && !progress.done);
-      const ctx = { method, minor: head.minor, close };
+      const ctx = { method, minor: head.minor, close, fields: head.headers };
       keep = await (response instanceof Response
         ? writeResponse(this.#conn, response, ctx)
         : writeUpstreamResponse(this.#conn, response, ctx));

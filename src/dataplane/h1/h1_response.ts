@@ -2,7 +2,8 @@
  * Writes a `Response` to an HTTP/1.1 client: status line, the Response's
  * headers (minus the ones framing and the connection own), `Date`, then the
  * body framed by Content-Length, chunked, or (HTTP/1.0 with a body of
- * unknown length) the connection's end. A body the gateway made from bytes
+ * unknown length) the connection's end; a chunked body ends with the
+ * backend's trailers when the client accepts them (`h1_trailers.ts`). A body the gateway made from bytes
  * goes out with the head in one write (`known_body.ts`); a streamed one is
  * written chunk by chunk, each write awaited, so a client that reads slowly
  * slows the upstream read instead of filling our memory.
@@ -11,6 +12,8 @@
 import { STATUS_TEXT } from "@std/http";
 import { knownBody } from "./known_body.ts";
 import type { UpstreamResponse } from "../upstream_types.ts";
+import { type Trailers, trailersOf } from "../response_trailers.ts";
+import { acceptsTrailers, trailerSection } from "./h1_trailers.ts";
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
@@ -43,6 +46,8 @@ export interface AnswerContext {
   minor: number;
   /** The connection closes after this answer. */
   close: boolean;
+  /** The request's fields: a backend's trailers go to a client that accepts them (`h1_trailers.ts`). */
+  fields?: readonly [string, string][];
 }
 
 /**
@@ -58,7 +63,12 @@ export function writeResponse(
   const head = new HeadLines(res.status, ctx.close);
   res.headers.forEach(head.add);
   const bytes = knownBody(res);
-  return writeAnswer(conn, head, bytes, bytes === undefined ? res.body : null, ctx);
+  const pending = trailersOf(res);
+  const trailers = pending !== undefined && ctx.minor === 1 && ctx.fields !== undefined &&
+      acceptsTrailers(ctx.fields)
+    ? pending
+    : undefined;
+  return writeAnswer(conn, head, bytes, bytes === undefined ? res.body : null, ctx, trailers);
 }
 
 /**
@@ -123,6 +133,7 @@ async function writeAnswer(
   bytes: Uint8Array | undefined,
   stream: ReadableStream<Uint8Array> | null,
   ctx: AnswerContext,
+  trailers?: Promise<Trailers>,
 ): Promise<boolean> {
   const status = lines.status;
   let head = lines.text;
@@ -142,7 +153,8 @@ async function writeAnswer(
       : null;
   } else if (bytes !== undefined) length = bytes.length;
   else if (stream === null) length = 0;
-  else length = declared === null ? null : Number(declared);
+  // Trailers only follow a chunked body: the backend's length gives way to them.
+  else length = declared === null || trailers !== undefined ? null : Number(declared);
   const chunked = !bodiless && stream !== null && length === null && ctx.minor === 1;
   if (!bodiless && stream !== null && length === null && !chunked) close = true;
   if (length !== null && Number.isSafeInteger(length)) head += `content-length: ${length}\r\n`;
@@ -159,10 +171,18 @@ async function writeAnswer(
   }
   await writeAll(conn, headBytes);
   const sent = await writeStream(conn, stream, chunked);
+  if (chunked) {
+    await writeAll(conn, trailers === undefined ? LAST_CHUNK : await lastChunk(trailers));
+  }
   return !close && (length === null || sent === length);
 }
 
-/** Copies `stream` to `conn` (chunk-framed when `chunked`); the byte count sent. */
+/** The trailer section of `trailers`; a backend that failed before them gets none. */
+async function lastChunk(trailers: Promise<Trailers>): Promise<Uint8Array> {
+  return trailerSection(await trailers.catch((): Trailers => []));
+}
+
+/** Copies `stream` to `conn` (chunk data framed when `chunked`, not the last chunk); the byte count sent. */
 async function writeStream(
   conn: Deno.Conn,
   stream: ReadableStream<Uint8Array>,
@@ -183,7 +203,6 @@ async function writeStream(
         );
       } else await writeAll(conn, value);
     }
-    if (chunked) await writeAll(conn, LAST_CHUNK);
     return sent;
   } catch (error) {
     reader.cancel(error).catch(() => {});

@@ -1,0 +1,97 @@
+/**
+ * The trailer section our HTTP/1.1 server sends after a chunked body (RFC
+ * 9112 §7.1.2), with the trailers a backend sent (`response_trailers.ts`).
+ * Only to a client that said `TE: trailers` (RFC 9110 §10.1.4: it accepts
+ * trailer fields "on behalf of itself and any downstream clients"); any
+ * other client could drop them silently, so it gets the body alone, as
+ * before. Fields that frame, route or control the message are never sent
+ * in a trailer section (RFC 9110 §6.5.1), nor a name or value a head would
+ * refuse.
+ *
+ * @example
+ * ```ts
+ * import { acceptsTrailers, trailerSection } from "./h1_trailers.ts";
+ * acceptsTrailers([["te", "trailers"]]); // true
+ * new TextDecoder().decode(trailerSection([["x-checksum", "abc"]]));
+ * // "0\r\nx-checksum: abc\r\n\r\n"
+ * ```
+ * @module
+ */
+import { TOKEN_BYTE } from "../http1_bytes.ts";
+import type { Trailers } from "../response_trailers.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Names a trailer section must not carry: framing, routing, connection
+ * control, authentication and the fields whose meaning needs the head.
+ */
+const FORBIDDEN = new Set([
+  "content-length",
+  "content-encoding",
+  "content-type",
+  "content-range",
+  "transfer-encoding",
+  "trailer",
+  "te",
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "upgrade",
+  "authorization",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "www-authenticate",
+  "set-cookie",
+  "cache-control",
+  "expires",
+  "age",
+  "date",
+  "location",
+  "retry-after",
+  "vary",
+  "warning",
+]);
+
+/** Whether the request's fields include `TE` naming `trailers`. */
+export function acceptsTrailers(headers: readonly [string, string][]): boolean {
+  for (const [name, value] of headers) {
+    if (name !== "te") continue;
+    for (const part of value.split(",")) {
+      if (part.split(";")[0].trim().toLowerCase() === "trailers") return true;
+    }
+  }
+  return false;
+}
+
+/** The last chunk, then `trailers` that may be sent, then the section's end. */
+export function trailerSection(trailers: Trailers): Uint8Array {
+  let text = "0\r\n";
+  for (const [name, value] of trailers) {
+    const lower = name.toLowerCase();
+    if (FORBIDDEN.has(lower) || lower.startsWith(":") || !isToken(lower) || !isValue(value)) {
+      continue;
+    }
+    text += `${lower}: ${value}\r\n`;
+  }
+  return encoder.encode(text + "\r\n");
+}
+
+function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || !TOKEN_BYTE[c]) return false;
+  }
+  return true;
+}
+
+/** Visible characters, spaces and tabs only (no CR, LF or other controls). */
+function isValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}

@@ -1,0 +1,93 @@
+/**
+ * An HTTPRoute backend's response trailers, end to end, on a port without
+ * GRPCRoutes, with `--http1-engine own`: an HTTP/2 (h2c) backend's trailers
+ * reach an HTTP/1.1 client that sent `TE: trailers` in the chunked trailer
+ * section, and an h2c client as an HTTP/2 trailer block. Deno's engine
+ * cannot send trailers at all (`response_trailers.ts`): with the default
+ * engine they are dropped, as the README says.
+ */
+import { assertEquals } from "@std/assert";
+import http2 from "node:http2";
+import { startH2Backend } from "../_helpers/h2_backend.ts";
+import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+import {
+  appServiceYaml,
+  gatewayYaml,
+  prefixRule,
+  routeYaml,
+  writeManifests,
+} from "./_manifests.ts";
+
+/** Writes `text` and reads until the gateway closes the connection. */
+async function exchange(port: number, text: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(text));
+    let out = "";
+    const buf = new Uint8Array(16 * 1024);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) return out;
+      out += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+/** One h2c request; the body and the trailers the client got. */
+function h2cGet(port: number): Promise<{ body: string; trailers: http2.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", reject);
+    const req = session.request({ ":path": "/", ":authority": "a.example", te: "trailers" });
+    let body = "";
+    let trailers: http2.IncomingHttpHeaders = {};
+    req.setEncoding("utf8");
+    req.on("data", (d: string) => body += d);
+    req.on("trailers", (t) => trailers = t);
+    req.on("end", () => {
+      session.close();
+      resolve({ body, trailers });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and h2c clients", async () => {
+  await using backend = await startH2Backend((stream) => {
+    stream.respond({ ":status": 200, "content-type": "text/plain" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers({ "x-checksum": "abc" }));
+    stream.end("hello");
+  });
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": appServiceYaml("a", backend.port, "kubernetes.io/h2c"),
+    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
+  });
+  await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+
+  const accepted = await exchange(
+    port,
+    "GET / HTTP/1.1\r\nHost: a.example\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+  );
+  assertEquals(
+    accepted.slice(accepted.indexOf("\r\n\r\n") + 4),
+    "5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n",
+  );
+
+  const plain = await exchange(
+    port,
+    "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+  );
+  assertEquals(plain.includes("x-checksum"), false, plain);
+  assertEquals(plain.endsWith("hello") || plain.endsWith("5\r\nhello\r\n0\r\n\r\n"), true, plain);
+
+  const h2c = await h2cGet(port);
+  assertEquals(h2c.body, "hello");
+  assertEquals(h2c.trailers["x-checksum"], "abc");
+  await Deno.remove(dir, { recursive: true });
+});
