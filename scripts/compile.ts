@@ -10,7 +10,7 @@
  * JavaScript) and compiles the bundle, embedding the worker's bundle beside
  * it: a process that loads one module of ~0.6 MB instead of ~450 modules,
  * and holds less memory (README, "How the binary is built"). The bundle's
- * source map is written beside the binary (`<output>.map`).
+ * source maps are written beside the binary (`<output>.maps/`).
  *
  * ```sh
  * deno task compile                                  # dist/serval-k8s-gateway
@@ -27,7 +27,7 @@
  */
 // deno-lint-ignore-file no-console
 import { parseArgs } from "node:util";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { permissionFlags } from "./compile_permissions.ts";
 import { startTaskV8Flags } from "./start_task_flags.ts";
 import { findDenoRuntime } from "./deno_runtime.ts";
@@ -179,9 +179,15 @@ export async function main(args: string[], env: Record<string, string | undefine
       stderr: "inherit",
     }).output();
     if (status.success) {
-      // Beside the binary: reads a stack trace's `main.js:LINE:COLUMN` back to the sources.
-      await Deno.copyFile(`${bundle.main}.map`, `${output}.map`);
-      console.error(`compile: wrote ${output} and ${output}.map`);
+      // Beside the binary: they read a stack trace's `main.js:LINE:COLUMN`
+      // (or a chunk's) back to the sources.
+      const maps = `${output}.maps`;
+      await Deno.remove(maps, { recursive: true }).catch(() => {});
+      await Deno.mkdir(maps, { recursive: true });
+      for (const file of bundle.files.filter((f) => f.endsWith(".map"))) {
+        await Deno.copyFile(file, join(maps, basename(file)));
+      }
+      console.error(`compile: wrote ${output} and its source maps in ${maps}`);
     }
     return status.code;
   } finally {
