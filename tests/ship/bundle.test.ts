@@ -1,15 +1,17 @@
 /**
  * `deno task bundle`, what the compiled binary is built from: the minified
- * bundle prints the same help, version line and `translate` output as the
- * sources, and run with the binary's permissions it serves a route from a
- * manifest directory through two data-plane workers (whose own bundle it
- * finds beside it), with `/readyz` ready and `/metrics` served. The binary
- * itself is tested in `compile.test.ts` where a `denort` runtime is at hand.
+ * bundle of a staged copy prints the same help, version line (with the
+ * staged revision) and `translate` output as the sources, and run with the
+ * binary's permissions it serves a route from a manifest directory through
+ * two data-plane workers (whose own bundle it finds beside it), with
+ * `/readyz` ready and `/metrics` served. The binary itself is tested in
+ * `compile.test.ts` where a `denort` runtime is at hand.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { type EchoReply, startEchoBackend } from "../../scripts/echo_backend.ts";
 import { buildBundle, SHIPPED_BUNDLE } from "../../scripts/bundle.ts";
 import { permissionFlags } from "../../scripts/compile_permissions.ts";
+import { stageSources } from "../../scripts/compile.ts";
 import { freePort, MAIN_PATH } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
 import { oneRouteManifests, startShipped } from "./_shipped_process.ts";
@@ -30,7 +32,9 @@ Deno.test("the bundle says and translates what the sources do, and serves throug
   const dir = await Deno.makeTempDir({ prefix: "serval-bundle-" });
   const backend = startEchoBackend({ name: "echo" });
   try {
-    const bundle = await buildBundle(`${dir}/bundle`, undefined, SHIPPED_BUNDLE);
+    // As `deno task compile` builds it: from a staged copy with the revision written in.
+    await stageSources(`${dir}/stage`, "bundle-test");
+    const bundle = await buildBundle(`${dir}/bundle`, `${dir}/stage`, SHIPPED_BUNDLE);
     for (const file of bundle.files) assert((await Deno.stat(file)).size > 0, file);
     // A linked map would be read (3 MB) and held by every process that loads the bundle.
     for (const file of bundle.code) {
@@ -46,7 +50,8 @@ Deno.test("the bundle says and translates what the sources do, and serves throug
           run(bundle.main, args, [examples]),
         ]);
         assertEquals(fromSources.code, 0, fromSources.stderr);
-        assertEquals(fromBundle, fromSources, args.join(" "));
+        const embedded = fromSources.stdout.replace(/\(revision [^,]+,/, "(revision bundle-test,");
+        assertEquals(fromBundle, { ...fromSources, stdout: embedded }, args.join(" "));
       }
       const usage = await run(bundle.main, ["run", "--no-such-flag"]);
       assertEquals(usage, await run(MAIN_PATH, ["run", "--no-such-flag"]));
