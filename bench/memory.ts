@@ -7,14 +7,17 @@
  * other files, glibc's heap and arenas, the rest of the anonymous memory)
  * after the probes, halfway through the changes and at the end.
  *
- * `--main` runs another checkout's `main.ts` or a bundle file (`deno task
- * bundle`), several comma-separated; `--bundle` also runs the minified bundle
- * of each (`bench/_builds.ts`), what the compiled binary runs
- * (`--one-file-bundle`: as one file). `--cold` starts without V8's
- * code cache (`--no-code-cache`). Each run starts
- * every build in turn; each figure names its build. The V8 heap is shown by
- * space at the end: module sources are strings in the old and large-object
- * spaces, bytecode is in the trusted space, machine code in the code space.
+ * By default it runs this checkout's sources; the compiled binary (the
+ * container image) runs their minified bundle, which `--bundle` adds
+ * (`bench/_builds.ts`; `--one-file-bundle`: as one file). `--main` runs
+ * another checkout's `main.ts` or a bundle file (`deno task bundle`),
+ * several comma-separated. Each run starts every build in turn; each figure
+ * names its build. `--cold` starts without V8's code cache
+ * (`--no-code-cache`). The V8 heap is shown by space at the end: module
+ * sources are strings in the old and large-object spaces, bytecode is in
+ * the trusted space, machine code in the code space. glibc's arenas vary
+ * from run to run by up to ~20 MiB (a thread that finds an arena locked
+ * makes another), so compare builds over several runs.
  *
  * Without `--inspect` the process runs exactly as a user runs it. With it,
  * the gateway listens for the V8 inspector (as `bench/scale.ts` does for its
