@@ -15,9 +15,9 @@
  * names its build. `--cold` starts without V8's code cache
  * (`--no-code-cache`). The V8 heap is shown by space at the end: module
  * sources are strings in the old and large-object spaces, bytecode is in
- * the trusted space, machine code in the code space. glibc's arenas vary
- * from run to run by up to ~20 MiB (a thread that finds an arena locked
- * makes another), so compare builds over several runs.
+ * the trusted space, machine code in the code space. A run now and then
+ * reads ~20 MiB more in glibc's arenas (seen in bundle runs), so compare
+ * builds over several runs.
  *
  * Without `--inspect` the process runs exactly as a user runs it. With it,
  * the gateway listens for the V8 inspector (as `bench/scale.ts` does for its
