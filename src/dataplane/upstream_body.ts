@@ -8,6 +8,7 @@
  */
 import type { Http1Connection } from "./upstream_connection.ts";
 import { UpstreamError } from "./upstream_types.ts";
+import type { Trailers } from "./response_trailers.ts";
 
 /** Called once when a body is finished with. */
 export type BodyDone = (reusable: boolean) => void;
@@ -87,8 +88,15 @@ export function untilCloseBody(c: Http1Connection, done: BodyDone): ReadableStre
   }, done);
 }
 
-/** A `Transfer-Encoding: chunked` body, decoded (trailers are dropped). */
-export function chunkedBody(c: Http1Connection, done: BodyDone): ReadableStream<Uint8Array> {
+/**
+ * A `Transfer-Encoding: chunked` body, decoded; its trailer fields go to
+ * `onTrailers` when given (malformed lines left out), else are dropped.
+ */
+export function chunkedBody(
+  c: Http1Connection,
+  done: BodyDone,
+  onTrailers?: (trailers: Trailers) => void,
+): ReadableStream<Uint8Array> {
   let remaining = 0;
   let needCrlf = false;
   return framedBody(async () => {
@@ -105,7 +113,8 @@ export function chunkedBody(c: Http1Connection, done: BodyDone): ReadableStream<
       if (remaining === 0) {
         const size = parseChunkSize(await c.readLine());
         if (size === 0) {
-          await skipTrailers(c);
+          const trailers = await readTrailers(c);
+          onTrailers?.(trailers);
           return { end: { reusable: true } };
         }
         remaining = size;
@@ -132,9 +141,16 @@ function parseChunkSize(line: string): number {
   return parseInt(match[1], 16);
 }
 
-async function skipTrailers(c: Http1Connection): Promise<void> {
+/** `name: value` with a token name; the value without surrounding whitespace. */
+const TRAILER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
+
+async function readTrailers(c: Http1Connection): Promise<Trailers> {
+  const trailers: Trailers = [];
   for (let i = 0; i < MAX_TRAILER_LINES; i++) {
-    if ((await c.readLine()) === "") return;
+    const line = await c.readLine();
+    if (line === "") return trailers;
+    const match = TRAILER_LINE.exec(line);
+    if (match !== null) trailers.push([match[1].toLowerCase(), match[2]]);
   }
   throw new UpstreamError("protocol", "Cannot read upstream trailers: too many lines");
 }

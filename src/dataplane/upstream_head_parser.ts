@@ -34,6 +34,8 @@ export interface ResponseHead {
   untilClose: boolean;
   /** The connection may carry another request after this response. */
   keepAlive: boolean;
+  /** A `Trailer` field announced trailer fields (RFC 9110 §6.6.2); the field itself is dropped. */
+  trailer: boolean;
 }
 
 /** "HTTP/1." */
@@ -95,11 +97,10 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
   // Transfer-Encoding and Content-Length, leaves the connection unusable.
   const keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
   const listed = connection !== null ? connectionListedHeaders(connection) : undefined;
-  if (listed === undefined) {
-    return { status, minor, headers, contentLength, chunked, untilClose, keepAlive };
-  }
-  const kept = headers.filter(([name]) => !isHopByHop(name, listed));
-  return { status, minor, headers: kept, contentLength, chunked, untilClose, keepAlive };
+  const trailer = fields.trailer;
+  const head = { status, minor, headers, contentLength, chunked, untilClose, keepAlive, trailer };
+  if (listed === undefined) return head;
+  return { ...head, headers: headers.filter(([name]) => !isHopByHop(name, listed)) };
 }
 
 /** The status code of the status line in `buf[start, lineEnd)`; throws when it is malformed. */
@@ -127,6 +128,7 @@ interface HeadFields {
   contentLength: number;
   transferEncoding: string | undefined;
   connection: string | null;
+  trailer: boolean;
 }
 
 /** Reads the header lines after the status line (which ends at `lineEnd`), up to `end`. */
@@ -142,6 +144,7 @@ function readHeaderFields(
     contentLength: -1,
     transferEncoding: undefined,
     connection: null,
+    trailer: false,
   };
   while (lineEnd < end) {
     const lineStart = lineEnd + 2;
@@ -198,10 +201,12 @@ function addField(fields: HeadFields, name: string, value: string): void {
     case "connection":
       fields.connection = fields.connection === null ? value : `${fields.connection}, ${value}`;
       return;
+    case "trailer":
+      fields.trailer = true;
+      return;
     case "keep-alive":
     case "proxy-connection":
     case "te":
-    case "trailer":
     case "upgrade":
       return;
   }

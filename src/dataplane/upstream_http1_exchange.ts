@@ -9,6 +9,7 @@
  */
 import { ClientBodyError } from "./request_body.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
+import type { Trailers } from "./response_trailers.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
 import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
@@ -154,7 +155,18 @@ function responseOf(
     return { status, headers, body: null, contentLength: length };
   }
   if (parsed.chunked) {
-    return { status, headers, body: chunkedBody(c, finish), contentLength: null };
+    // Only a backend that announced trailers gets them read for the client:
+    // a response with trailers cannot take the handler's fast path.
+    if (!parsed.trailer) {
+      return { status, headers, body: chunkedBody(c, finish), contentLength: null };
+    }
+    let settle!: (trailers: Trailers) => void;
+    const trailers = new Promise<Trailers>((resolve) => settle = resolve);
+    const body = chunkedBody(c, (reusable) => {
+      settle([]);
+      finish(reusable);
+    }, (seen) => settle(seen));
+    return { status, headers, body, contentLength: null, trailers };
   }
   if (parsed.contentLength >= 0) {
     if (parsed.contentLength <= exchange.bufferBodyBytes) {

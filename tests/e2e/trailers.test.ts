@@ -2,7 +2,8 @@
  * An HTTPRoute backend's response trailers, end to end, on a port without
  * GRPCRoutes, with `--http1-engine own`: an HTTP/2 (h2c) backend's trailers
  * reach an HTTP/1.1 client that sent `TE: trailers` in the chunked trailer
- * section, and an h2c client as an HTTP/2 trailer block. Deno's engine
+ * section, and an h2c client as an HTTP/2 trailer block; so do an HTTP/1.1
+ * backend's, when it announced them with a `Trailer` field. Deno's engine
  * cannot send trailers at all (`response_trailers.ts`): with the default
  * engine they are dropped, as the README says.
  */
@@ -15,6 +16,7 @@ import {
   gatewayYaml,
   prefixRule,
   routeYaml,
+  serviceYaml,
   writeManifests,
 } from "./_manifests.ts";
 
@@ -90,4 +92,73 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
   assertEquals(h2c.body, "hello");
   assertEquals(h2c.trailers["x-checksum"], "abc");
   await Deno.remove(dir, { recursive: true });
+});
+
+/** An HTTP/1.1 backend answering every request with a chunked body and a trailer section. */
+function startChunkedBackend(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const answer = new TextEncoder().encode(
+    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTrailer: x-checksum\r\n" +
+      "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n" +
+      "Content-Length: 7\r\nnot a field\r\n\r\n",
+  );
+  void (async () => {
+    for await (const conn of listener) {
+      void (async () => {
+        const buf = new Uint8Array(16 * 1024);
+        let head = "";
+        try {
+          for (;;) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            head += new TextDecoder().decode(buf.subarray(0, n));
+            while (head.includes("\r\n\r\n")) {
+              head = head.slice(head.indexOf("\r\n\r\n") + 4);
+              await conn.write(answer);
+            }
+          }
+        } catch {
+          // The gateway went away.
+        } finally {
+          try {
+            conn.close();
+          } catch {
+            // Already closed.
+          }
+        }
+      })();
+    }
+  })().catch(() => {});
+  return { port: (listener.addr as Deno.NetAddr).port, close: () => listener.close() };
+}
+
+Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers", async () => {
+  const backend = startChunkedBackend();
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-h1-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": serviceYaml("a", backend.port),
+    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
+  });
+  try {
+    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+    const accepted = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: a.example\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+    );
+    // The framing field and the malformed line are not passed on.
+    assertEquals(
+      accepted.slice(accepted.indexOf("\r\n\r\n") + 4),
+      "5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n",
+    );
+    const plain = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    );
+    assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
+  } finally {
+    backend.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
