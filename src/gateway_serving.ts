@@ -69,7 +69,7 @@ export function dataPlane(
     maxConnectionsPerPort: ctx.options.maxConnectionsPerPort ?? 0,
     timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
     upgrades: ctx.options.upgrades ?? DEFAULT_UPGRADE_SETTINGS,
-    http1Engine: ctx.options.http1Engine ?? "deno",
+    http1Engine: ctx.options.http1Engine,
   };
   const logger = ctx.logger.child({ component: "dataplane" });
   if (workers > 1) {

@@ -211,9 +211,9 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "http1-engine",
     type: "string",
     placeholder: "own|deno",
-    defaultText: "deno",
-    help: "who serves HTTP/1.1 on HTTP and HTTPS ports: deno = Deno's HTTP engine, own = the " +
-      "gateway's own HTTP/1.1 server over the socket",
+    defaultText: "own on HTTP ports, deno on HTTPS ports",
+    help: "who serves HTTP/1.1 on HTTP and HTTPS ports: own = the gateway's own HTTP/1.1 " +
+      "server over the socket, deno = Deno's HTTP engine",
   },
   {
     name: "upgrades",

@@ -230,8 +230,10 @@ function connectionsFromFlags(r: FlagReader) {
   };
 }
 
-function http1EngineFromFlags(r: FlagReader): "own" | "deno" {
-  const engine = r.str("http1-engine") ?? "deno";
+/** The engine the flag names; absent: each port's default (own on HTTP, Deno's on HTTPS). */
+function http1EngineFromFlags(r: FlagReader): "own" | "deno" | undefined {
+  const engine = r.str("http1-engine");
+  if (engine === undefined) return undefined;
   if (engine !== "own" && engine !== "deno") r.bad("http1-engine", engine, "expected own or deno");
   return engine as "own" | "deno";
 }

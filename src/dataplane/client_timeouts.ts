@@ -69,7 +69,10 @@ export interface ClientConnectionSettings {
   timeouts: ClientTimeouts;
   /** Upgrade pass-through; absent: off. */
   upgrades?: UpgradeSettings;
-  /** Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent: `deno`. */
+  /**
+   * Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent:
+   * the own server on HTTP ports, Deno's engine on HTTPS ports.
+   */
   http1Engine?: Http1Engine;
 }
 

@@ -63,7 +63,11 @@ export interface PortServeContext {
   observer?: DataPlaneObserver;
   /** How ports pass HTTP/1.1 upgrades through (`--upgrades`); absent: they do not. */
   upgrades?: UpgradePortOptions;
-  /** Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent: Deno's engine. */
+  /**
+   * Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent:
+   * the own server on HTTP ports (its fast path measured less CPU per
+   * request than Deno's engine), Deno's engine on HTTPS ports.
+   */
   http1Engine?: Http1Engine;
 }
 
@@ -157,8 +161,8 @@ export function internalErrorResponder(context: PortServeContext): (error: unkno
  * Binds a plain HTTP port and runs its accept loop with the context's limits
  * and timeouts. On a socket with GRPCRoutes, connections that open with the
  * HTTP/2 preface go to our HTTP/2 server and the others to the engine behind
- * `diversion` (`mixed_port_relay.ts`), or with `--http1-engine own` and no
- * `divert`, straight to our HTTP/1.1 server; `divert` takes connections
+ * `diversion` (`mixed_port_relay.ts`), or on the own HTTP/1.1 server (the
+ * default) and without `divert`, straight to it; `divert` takes connections
  * before the engine (upgrade ports).
  */
 export function servePlainConnections(
@@ -169,7 +173,8 @@ export function servePlainConnections(
 ): ConnectionServer {
   const { port } = context;
   const log = context.logger.child({ port });
-  const own = context.http1Engine === "own";
+  // Absent: the own server, the default of plain ports.
+  const own = context.http1Engine !== "deno";
   return serveConnections({
     listener: Deno.listen({
       port,

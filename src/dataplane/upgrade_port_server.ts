@@ -71,7 +71,8 @@ class UpgradePort implements PortServer {
       logger: log,
       watcher: context.watcher,
       onError,
-      ...(context.http1Engine === "own" ? { engine: ownH1Engine("http") } : {}),
+      // Absent: the own server, the default of plain ports.
+      ...(context.http1Engine !== "deno" ? { engine: ownH1Engine("http") } : {}),
     });
     this.#front = servePlainConnections(
       context,

@@ -67,7 +67,10 @@ export interface GatewayOptions {
   clientTimeouts?: ClientTimeouts;
   /** HTTP/1.1 upgrade (WebSocket) pass-through; absent: the defaults. */
   upgrades?: UpgradeSettings;
-  /** Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent: `deno`. */
+  /**
+   * Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent:
+   * the own server on HTTP ports, Deno's engine on HTTPS ports.
+   */
   http1Engine?: "own" | "deno";
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;

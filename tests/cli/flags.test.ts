@@ -34,7 +34,7 @@ Deno.test("no command means run, with every documented default", () => {
     maxConnectionsPerPort: 0,
     clientTimeouts: { headerMs: 10_000, idleMs: 60_000, bodyMs: 30_000, streamMs: 0 },
     upgrades: { mode: "auto", maxConnections: 1000, idleMs: 300_000 },
-    http1Engine: "deno",
+    http1Engine: undefined,
     leaderElect: false,
     leaderElectionNamespace: undefined,
     leaseDurationMs: 15_000,
