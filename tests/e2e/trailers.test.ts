@@ -4,8 +4,8 @@
  * reach an HTTP/1.1 client that sent `TE: trailers` in the chunked trailer
  * section, and an h2c client as an HTTP/2 trailer block; so do an HTTP/1.1
  * backend's, when it announced them with a `Trailer` field. Deno's engine
- * cannot send trailers at all (`response_trailers.ts`): with the default
- * engine they are dropped, as the README says.
+ * (`--http1-engine deno`, and HTTPS ports by default) cannot send trailers
+ * at all (`response_trailers.ts`): there they are dropped, as the README says.
  */
 import { assertEquals } from "@std/assert";
 import http2 from "node:http2";
