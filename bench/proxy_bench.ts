@@ -17,7 +17,7 @@
  * `git archive HEAD | tar -x -C DIR`) to the same rounds, for A/B of a
  * change (with `--own-h1`, its own-engine gateway too). `--cpu-prof DIR`
  * writes the gateways' V8 CPU profiles there, in a directory named after
- * each gateway (with `--own-h1`, the own engine's gateway too; summarise
+ * each gateway (with `--own-h1`, the Deno-engine gateway too; summarise
  * them with `bench/_cpu_profile.ts --busy`). `--workers N` (N > 1) adds a
  * gateway started with `--workers N`, labelled `gateway (N workers)`, to the
  * same rounds; the default stays one gateway worker against one nginx worker.
@@ -25,10 +25,11 @@
  * on` (the default `gateway` runs `auto`, which serves this port directly):
  * what the upgrade-aware upstream client costs every request, and what the
  * relay of a port that passes upgrades costs its plain requests.
- * `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
- * server over the socket instead of Deno's engine), labelled `gateway (own HTTP/1.1)`,
- * and the handler with the complete client behind each engine with the same
- * connection settings (`bench/_gateway_server.ts --http1-engine`), the engines alone.
+ * `--own-h1` adds a gateway started with `--http1-engine deno` (Deno's HTTP
+ * engine instead of our HTTP/1.1 server, the default on plain ports),
+ * labelled `gateway (Deno's HTTP/1.1 engine)`, and the handler with the
+ * complete client behind each engine with the same connection settings
+ * (`bench/_gateway_server.ts --http1-engine`), the engines alone.
  * `--access-log` adds a gateway started with `--access-log on --log-level
  * info`, labelled `gateway (access log)`, its log appended to a file in the
  * run's temporary directory (as nginx would write its access log).
@@ -189,9 +190,10 @@ try {
     { name: "gateway", ...await startGateway("gateway", root, cpuProf !== "") },
   ];
   if (ownH1) {
-    const name = "gateway (own HTTP/1.1)";
-    const own = await startGateway(name, root, cpuProf !== "", ["--http1-engine", "own"]);
-    targets.push({ name, ...own });
+    // The default `gateway` serves plain HTTP/1.1 with our server: this is the other engine.
+    const name = "gateway (Deno's HTTP/1.1 engine)";
+    const deno = await startGateway(name, root, cpuProf !== "", ["--http1-engine", "deno"]);
+    targets.push({ name, ...deno });
   }
   if (workers > 1) {
     const name = `gateway (${workers} workers)`;
