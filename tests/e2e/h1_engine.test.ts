@@ -37,7 +37,7 @@ function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 }
 
-Deno.test("--http1-engine own: proxying, pipelining, hostile heads and stalled clients", async (t) => {
+Deno.test("--http1-engine own: proxying, pipelining, hostile heads, HTTPS by ALPN", async (t) => {
   await using backend = startEchoBackend({ name: "a" });
   await using ca = await createTestCa();
   const cert = await ca.issue(["a.example"]);
@@ -54,14 +54,10 @@ Deno.test("--http1-engine own: proxying, pipelining, hostile heads and stalled c
   });
   await using gw = await startGateway({
     manifests: dir,
-    args: [
-      "--http1-engine",
-      "own",
-      "--client-header-timeout",
-      `${TIMEOUT_MS}ms`,
-      "--client-idle-timeout",
-      `${TIMEOUT_MS}ms`,
-    ],
+    // The port's default client timeouts: a short one would close a client
+    // the test process was slow to feed on a loaded machine (curl's TLS
+    // handshake and first request can take longer than 400 ms there).
+    args: ["--http1-engine", "own"],
   });
 
   await t.step(
@@ -128,16 +124,6 @@ Deno.test("--http1-engine own: proxying, pipelining, hostile heads and stalled c
     conn.close();
   });
 
-  await t.step("a silent connection and half a head are closed at the header timeout", async () => {
-    for (const text of ["", `GET / HTTP/1.1\r\n${HOST}`]) {
-      const { answer, elapsedMs } = await untilClose(port, text);
-      assertEquals(answer, "");
-      assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
-    }
-    const metrics = await (await gw.admin("/metrics")).text();
-    assertEquals(metricValue(metrics, "serval_client_timeouts_total", { kind: "header" }), 2);
-  });
-
   await t.step(
     "HTTPS: an http/1.1 connection is served by our server, h2 by the engine",
     async () => {
@@ -178,5 +164,32 @@ Deno.test("--http1-engine own: proxying, pipelining, hostile heads and stalled c
   await t.step("no error was logged", () => {
     assertEquals(gw.logRecords().filter((r) => r.level === "error"), []);
   });
+  assertEquals((await gw.stop()).code, 0);
+});
+
+Deno.test("--http1-engine own: a silent connection and half a head are closed at the header timeout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "serval-h1-timeout-" });
+  const [port] = freePorts(1);
+  await writeManifests(dir, {
+    "gateway.yaml": classAndGatewayYaml("e2e", [`{ name: http, protocol: HTTP, port: ${port} }`]),
+  });
+  await using gw = await startGateway({
+    manifests: dir,
+    args: [
+      "--http1-engine",
+      "own",
+      "--client-header-timeout",
+      `${TIMEOUT_MS}ms`,
+      "--client-idle-timeout",
+      `${TIMEOUT_MS}ms`,
+    ],
+  });
+  for (const text of ["", `GET / HTTP/1.1\r\n${HOST}`]) {
+    const { answer, elapsedMs } = await untilClose(port, text);
+    assertEquals(answer, "");
+    assert(elapsedMs >= TIMEOUT_MS, `closed after ${elapsedMs} ms`);
+  }
+  const metrics = await (await gw.admin("/metrics")).text();
+  assertEquals(metricValue(metrics, "serval_client_timeouts_total", { kind: "header" }), 2);
   assertEquals((await gw.stop()).code, 0);
 });

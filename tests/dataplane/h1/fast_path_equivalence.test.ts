@@ -177,11 +177,18 @@ const NOT_AS_IS = [
   "CORS actual request",
 ];
 
-/** The answer in `raw` as the spec fixes it: status line, framing, body, fields sorted and joined. */
+/**
+ * The answer in `raw` as the spec fixes it: status line, framing, body,
+ * fields sorted and joined. An interim (1xx) head is kept as a line of its
+ * own and the final answer after it is read the same way (its `Date` too).
+ */
 function normalise(raw: string): string {
   const headEnd = raw.indexOf("\r\n\r\n");
   if (headEnd === -1) return `(no head) ${raw}`;
   const [statusLine, ...lines] = raw.slice(0, headEnd).split("\r\n");
+  if (/^HTTP\/1\.1 1\d\d /.test(statusLine)) {
+    return [statusLine, ...lines, "", normalise(raw.slice(headEnd + 4))].join("\n");
+  }
   const fields = lines.map((l) => {
     const colon = l.indexOf(":");
     return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()] as [string, string];
