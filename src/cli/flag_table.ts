@@ -211,7 +211,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "http1-engine",
     type: "string",
     placeholder: "own|deno",
-    defaultText: "own on HTTP ports, deno on HTTPS ports",
+    defaultText: "own",
     help: "who serves HTTP/1.1 on HTTP and HTTPS ports: own = the gateway's own HTTP/1.1 " +
       "server over the socket, deno = Deno's HTTP engine",
   },

@@ -92,7 +92,7 @@ export function serveHttpsConnection(
   const grpc = (options.grpcKind?.() ?? "none") !== "none";
   const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
   let served: ServedConnection;
-  if (options.http1Engine === "own") {
+  if (options.http1Engine !== "deno") {
     const fast = options.fields;
     const fields = fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
     const h1 = () =>

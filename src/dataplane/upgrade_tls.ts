@@ -119,7 +119,7 @@ export function tlsPortUpgrades(
     logger,
     watcher: options.watcher,
     onError,
-    ...(options.http1Engine === "own" ? { engine: ownH1Engine("https") } : {}),
+    ...(options.http1Engine !== "deno" ? { engine: ownH1Engine("https") } : {}),
   });
   const ctx = { diversion, handshakeTimeoutMs: upgrades.headerTimeoutMs, serveWithEngine, logger };
   return {

@@ -32,7 +32,7 @@ interface Seen {
 
 async function startPort(
   sniSource: SniSource,
-  options: { declineFast?: (url: string) => boolean; engine?: "own" } = {},
+  options: { declineFast?: (url: string) => boolean; engine?: "own" | "deno" } = {},
 ) {
   const ca = await sharedTestCa();
   const port = freePort();
@@ -126,13 +126,25 @@ Deno.test("a request the fast path declines is gated once more and served by the
   }
 });
 
-Deno.test("Deno's engine never calls the fast path", async () => {
-  await using p = await startPort("client-hello");
+Deno.test("Deno's engine (--http1-engine deno) never calls the fast path", async () => {
+  await using p = await startPort("client-hello", { engine: "deno" });
   const conn = await p.connect("a.example");
   try {
     const response = await httpOverTls(conn, { host: "a.example", path: "/" });
     assertEquals(response.body, "request");
     assert(p.seen.every((s) => s.path === "request"));
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("by default an http/1.1 connection on an HTTPS port takes our server's fast path", async () => {
+  await using p = await startPort("client-hello");
+  const conn = await p.connect("a.example");
+  try {
+    const response = await httpOverTls(conn, { host: "a.example", path: "/" });
+    assertEquals(response.body, "fast");
+    assertEquals(p.seen.map((s) => s.path), ["fast"]);
   } finally {
     conn.close();
   }
