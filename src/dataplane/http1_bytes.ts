@@ -28,6 +28,23 @@ export function trimOwsEnd(buf: Uint8Array, from: number, to: number): number {
   return to;
 }
 
+const TOKEN_TEXT = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Whether `text` is a token (RFC 9110 §5.6.2): a field name, a method. */
+export function isToken(text: string): boolean {
+  return TOKEN_TEXT.test(text);
+}
+
+/**
+ * Whether `text` may be a field value as our heads write and read it: tab,
+ * visible characters, spaces and obs-text; no CR, LF or other control
+ * (RFC 9110 §5.5), nothing past one byte a character.
+ */
+export function isFieldValue(text: string): boolean {
+  return FIELD_VALUE_TEXT.test(text);
+}
+
 /** Whether `buf[from, to)` holds a control character other than tab, which no field value may (RFC 9110 §5.5). */
 export function hasControlByte(buf: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {

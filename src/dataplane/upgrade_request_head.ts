@@ -7,7 +7,7 @@
  * answers it (400).
  * @module
  */
-import { latin1 } from "./http1_bytes.ts";
+import { isFieldValue, isToken, latin1 } from "./http1_bytes.ts";
 
 /** Largest request head held before the decision; a bigger one goes to the engine (431). */
 export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
@@ -25,9 +25,7 @@ export interface UpgradeRequestHead {
   host: string | null;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^\/[\x21-\x7e]*$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Offset just past the first `\r\n\r\n` in `buf[0, end)`, or `-1`. */
 export function findHeadEnd(buf: Uint8Array, end: number, from = 0): number {
@@ -62,7 +60,7 @@ export function parseUpgradeRequestHead(
   const request = lines[0].split(" ");
   if (request.length !== 3 || request[2] !== "HTTP/1.1") return undefined;
   const [method, target] = request;
-  if (!TOKEN.test(method) || !TARGET.test(target)) return undefined;
+  if (!isToken(method) || !TARGET.test(target)) return undefined;
   const headers: [string, string][] = [];
   let upgrade: string | undefined;
   let host: string | null = null;
@@ -73,7 +71,7 @@ export function parseUpgradeRequestHead(
     if (colon <= 0) return undefined;
     const name = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return undefined;
+    if (!isToken(name) || !isFieldValue(value)) return undefined;
     switch (name.toLowerCase()) {
       case "connection":
         if (value.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {

@@ -8,7 +8,7 @@
  * server answers, closing the connection.
  * @module
  */
-import { findCrlf } from "../http1_bytes.ts";
+import { findCrlf, isToken } from "../http1_bytes.ts";
 import { H1RequestError } from "./h1_request_head.ts";
 import type { H1Reader } from "./h1_reader.ts";
 
@@ -203,7 +203,8 @@ async function skipTrailers(reader: H1Reader, maxBytes: number): Promise<void> {
     if (line === "") return;
     total += line.length + 2;
     if (total > maxBytes) throw new H1RequestError(431, "Request trailers are too long");
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/.test(line)) {
+    const colon = line.indexOf(":");
+    if (colon === -1 || !isToken(line.slice(0, colon))) {
       throw new H1RequestError(400, "Cannot parse a trailer field line");
     }
   }

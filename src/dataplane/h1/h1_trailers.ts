@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { TOKEN_BYTE } from "../http1_bytes.ts";
+import { isFieldValue, isToken } from "../http1_bytes.ts";
 import type { Trailers } from "../response_trailers.ts";
 
 const encoder = new TextEncoder();
@@ -70,28 +70,10 @@ export function trailerSection(trailers: Trailers): Uint8Array {
   let text = "0\r\n";
   for (const [name, value] of trailers) {
     const lower = name.toLowerCase();
-    if (FORBIDDEN.has(lower) || lower.startsWith(":") || !isToken(lower) || !isValue(value)) {
+    if (FORBIDDEN.has(lower) || lower.startsWith(":") || !isToken(lower) || !isFieldValue(value)) {
       continue;
     }
     text += `${lower}: ${value}\r\n`;
   }
   return encoder.encode(text + "\r\n");
-}
-
-function isToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 127 || !TOKEN_BYTE[c]) return false;
-  }
-  return true;
-}
-
-/** Visible characters, spaces and tabs only (no CR, LF or other controls). */
-function isValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
-  }
-  return true;
 }
