@@ -11,41 +11,9 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createFilesSource, type FilesSourceOptions } from "../../src/source/files.ts";
 import { createStore, type Store } from "../../src/source/store.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { route, WatchLog } from "./_watch_log.ts";
 
 const HOUR_MS = 3_600_000;
-
-const route = (name: string) =>
-  `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: ${name}
-  namespace: apps
-spec:
-  rules:
-  - matches:
-    - path: { type: PathPrefix, value: "/" }
-`;
-
-/** Parent watchers the source made, and which it closed. */
-class ParentWatches {
-  readonly made: string[] = [];
-  readonly open = new Set<Deno.FsWatcher>();
-  /** Runs after each parent watcher is made, before the source uses it. */
-  afterWatch: () => void = () => {};
-
-  readonly watchParent = (dir: string): Deno.FsWatcher => {
-    const watcher = Deno.watchFs(dir, { recursive: false });
-    const close = watcher.close.bind(watcher);
-    watcher.close = () => {
-      this.open.delete(watcher);
-      close();
-    };
-    this.made.push(dir);
-    this.open.add(watcher);
-    this.afterWatch();
-    return watcher;
-  };
-}
 
 async function startSource(
   dir: string,
@@ -76,19 +44,19 @@ async function startSource(
 Deno.test("a manifests directory made after start is read at once, through its parent's watch", async () => {
   const parent = await Deno.makeTempDir({ prefix: "serval-parent-" });
   const dir = `${parent}/manifests`;
-  const watches = new ParentWatches();
-  const s = await startSource(dir, { watchParent: watches.watchParent });
+  const watches = new WatchLog({ recursive: false });
+  const s = await startSource(dir, { watchParent: watches.watch });
   try {
     assert(s.missing(), "the missing directory is a problem");
-    await waitFor("the parent's watch", () => watches.open.size === 1);
-    assertEquals(watches.made, [parent]);
+    await waitFor("the parent's watch", () => watches.open() === 1);
+    assertEquals(watches.dirs, [parent]);
     // Unrelated entries of the parent do not end the wait.
     await Deno.writeTextFile(`${parent}/other.yaml`, route("other"));
     await Deno.mkdir(dir);
     await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
     await waitFor("the new directory's file", () => s.routes() === "a");
     assert(!s.missing(), "the problem is gone");
-    assertEquals(watches.open.size, 0, "the parent's watch is closed");
+    assertEquals(watches.open(), 0, "the parent's watch is closed");
     // The directory itself is watched now.
     await Deno.writeTextFile(`${dir}/b.yaml`, route("b"));
     await waitFor("an edit in the new directory", () => s.routes() === "a,b");
@@ -125,17 +93,17 @@ Deno.test("a manifests directory removed and made again later is read at once", 
 Deno.test("a directory made while its parent's watch is set up is not missed", async () => {
   const parent = await Deno.makeTempDir({ prefix: "serval-parent-" });
   const dir = `${parent}/manifests`;
-  const watches = new ParentWatches();
+  const watches = new WatchLog({ recursive: false });
   // Made after the source found it missing, before its parent's watch can
   // report anything: the race, made certain.
   watches.afterWatch = () => {
     Deno.mkdirSync(dir);
     Deno.writeTextFileSync(`${dir}/a.yaml`, route("a"));
   };
-  const s = await startSource(dir, { watchParent: watches.watchParent });
+  const s = await startSource(dir, { watchParent: watches.watch });
   try {
     await waitFor("the directory made in the race", () => s.routes() === "a");
-    assertEquals(watches.made.length, 1);
+    assertEquals(watches.dirs.length, 1);
   } finally {
     await s.stop();
     await Deno.remove(parent, { recursive: true });
@@ -146,12 +114,12 @@ Deno.test("with its parent missing too, the directory is polled for until the pa
   const root = await Deno.makeTempDir({ prefix: "serval-parent-" });
   const parent = `${root}/config`;
   const dir = `${parent}/manifests`;
-  const watches = new ParentWatches();
-  const s = await startSource(dir, { watchParent: watches.watchParent, retryMs: 20 });
+  const watches = new WatchLog({ recursive: false });
+  const s = await startSource(dir, { watchParent: watches.watch, retryMs: 20 });
   try {
     assert(s.missing());
     await Deno.mkdir(parent);
-    await waitFor("the parent's watch, once the parent is there", () => watches.open.size === 1);
+    await waitFor("the parent's watch, once the parent is there", () => watches.open() === 1);
     await Deno.mkdir(dir);
     await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
     await waitFor("the directory", () => s.routes() === "a");
@@ -163,14 +131,14 @@ Deno.test("with its parent missing too, the directory is polled for until the pa
 
 Deno.test("stopping while the parent is watched closes its watch", async () => {
   const parent = await Deno.makeTempDir({ prefix: "serval-parent-" });
-  const watches = new ParentWatches();
-  const s = await startSource(`${parent}/manifests`, { watchParent: watches.watchParent });
+  const watches = new WatchLog({ recursive: false });
+  const s = await startSource(`${parent}/manifests`, { watchParent: watches.watch });
   try {
-    await waitFor("the parent's watch", () => watches.open.size === 1);
+    await waitFor("the parent's watch", () => watches.open() === 1);
   } finally {
     await s.stop();
   }
-  assertEquals(watches.open.size, 0);
+  assertEquals(watches.open(), 0);
   await Deno.remove(parent, { recursive: true });
 });
 

@@ -14,50 +14,14 @@ import { createLogger } from "../../src/log/logger.ts";
 import { createFilesSource } from "../../src/source/files.ts";
 import { createStore } from "../../src/source/store.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
-
-const route = (name: string) =>
-  `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: ${name}
-  namespace: apps
-spec:
-  rules:
-  - matches:
-    - path: { type: PathPrefix, value: "/" }
-`;
-
-/** Watchers the source made, and which of them it closed. */
-class WatchLog {
-  readonly made: Deno.FsWatcher[] = [];
-  readonly closed = new Set<Deno.FsWatcher>();
-  /** Runs after each watcher is set up, before the source goes on arming it. */
-  afterWatch: (n: number) => void = () => {};
-
-  readonly watch = (dir: string): Deno.FsWatcher => {
-    const watcher = Deno.watchFs(dir, { recursive: true });
-    const close = watcher.close.bind(watcher);
-    watcher.close = () => {
-      this.closed.add(watcher);
-      close();
-    };
-    this.made.push(watcher);
-    this.afterWatch(this.made.length);
-    return watcher;
-  };
-
-  /** How many of the watchers made are still open. */
-  open(): number {
-    return this.made.filter((w) => !this.closed.has(w)).length;
-  }
-}
+import { route, WatchLog } from "./_watch_log.ts";
 
 Deno.test("a directory removed while its watcher is set up is watched again once re-created", async () => {
   const parent = await Deno.makeTempDir({ prefix: "serval-rearm-" });
   const dir = `${parent}/manifests`;
   await Deno.mkdir(dir);
   await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
-  const log = new WatchLog();
+  const log = new WatchLog({ recursive: true });
   // The first watcher is set up on the directory, which then vanishes
   // before the source has finished arming it: the race, made certain.
   log.afterWatch = (n) => {
@@ -104,7 +68,7 @@ Deno.test("a directory removed and made again at once is watched again", async (
   const dir = `${parent}/manifests`;
   await Deno.mkdir(dir);
   await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
-  const log = new WatchLog();
+  const log = new WatchLog({ recursive: true });
   const store = createStore({ holdoffMs: 5, maxDelayMs: 20 });
   const source = createFilesSource({
     dir,
@@ -118,13 +82,13 @@ Deno.test("a directory removed and made again at once is watched again", async (
   const routes = () => store.list("HTTPRoute").map((r) => r.metadata.name).sort().join();
   try {
     await source.start();
-    await waitFor("the first watcher", () => log.made.length === 1);
+    await waitFor("the first watcher", () => log.dirs.length === 1);
     // All at once, before the source can read: `rm -rf dir && mkdir dir && cp`.
     // The new directory usually gets the old one's inode number (ext4, tmpfs).
     Deno.removeSync(dir, { recursive: true });
     Deno.mkdirSync(dir);
     Deno.writeTextFileSync(`${dir}/b.yaml`, route("b"));
-    await waitFor("a watcher of the new directory", () => log.made.length === 2);
+    await waitFor("a watcher of the new directory", () => log.dirs.length === 2);
     await waitFor("the new directory's file", () => routes() === "b");
     assertEquals(log.open(), 1, "only the new directory's watcher is open");
     // Only the new watcher can deliver this: no periodic re-read runs.
