@@ -1,0 +1,82 @@
+/**
+ * What `proxy_bench.ts` prints after its wrk rounds: each target's ratio to
+ * nginx from the same rounds, and (with `--half-load`) every target's
+ * p50/p99 at half of nginx's median rate, run in alternating rounds too.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { type FixedRateResult, runAtRate } from "./_half_load.ts";
+import { median, type RoundResult, type Target } from "./_rounds.ts";
+
+/** The name the peer every ratio is taken against is reported by. */
+const PEER = "nginx proxy";
+
+/**
+ * Prints one line per target other than nginx: the median of its per-round
+ * req/s ratios to nginx, each round's ratio, and its CPU per request against
+ * nginx's.
+ *
+ * @example
+ * ```ts ignore
+ * printRatios(results, targets);
+ * ```
+ */
+export function printRatios(results: Map<string, RoundResult[]>, targets: Target[]): void {
+  const peer = results.get(PEER)!;
+  const line = (name: string) => {
+    const runs = results.get(name)!;
+    const each = runs.map((r, i) => r.requestsPerSec / peer[i].requestsPerSec);
+    const cpu = median(runs.map((r) => r.cpuUs)) / median(peer.map((r) => r.cpuUs));
+    return `${name} / nginx = ${median(each).toFixed(2)}x req/s   ` +
+      `(rounds: ${each.map((x) => x.toFixed(2)).join(" ")}; CPU per request ${cpu.toFixed(2)}x)`;
+  };
+  console.log("");
+  for (const t of targets) if (t.name !== PEER) console.log(line(t.name));
+}
+
+/**
+ * Runs every target at half of nginx's median req/s from `results`,
+ * alternating the order each round, and prints the medians; false when a
+ * run saw errors.
+ *
+ * @example
+ * ```ts ignore
+ * const clean = await printHalfLoad(targets, results, 50, 3, "10s");
+ * ```
+ */
+export async function printHalfLoad(
+  targets: Target[],
+  results: Map<string, RoundResult[]>,
+  connections: number,
+  rounds: number,
+  duration: string,
+): Promise<boolean> {
+  const rate = median(results.get(PEER)!.map((r) => r.requestsPerSec)) / 2;
+  const seconds = Math.max(1, parseInt(duration, 10) || 10);
+  const runs = new Map<string, FixedRateResult[]>(targets.map((t) => [t.name, []]));
+  let clean = true;
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+      const r = await runAtRate(t.url, rate, connections, seconds);
+      if (r.errors > 0) {
+        clean = false;
+        console.error(`${t.name} at half load: ${r.errors} failed or non-2xx requests`);
+      }
+      runs.get(t.name)!.push(r);
+    }
+  }
+  console.log(
+    `\nAt half of nginx's rate (${rate.toFixed(0)} req/s, h2load --h1 -c${connections}):`,
+  );
+  const nginxP99 = median(runs.get(PEER)!.map((r) => r.p99Ms));
+  for (const [name, rs] of runs) {
+    const p99 = median(rs.map((r) => r.p99Ms));
+    console.log(
+      `${name.padEnd(28)} ${median(rs.map((r) => r.achievedRps)).toFixed(0).padStart(8)} req/s` +
+        `   p50 ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms   p99 ${p99.toFixed(2)} ms` +
+        (name === PEER ? "" : `   (${(p99 - nginxP99).toFixed(2)} ms against nginx)`) +
+        `   rounds p99: ${rs.map((r) => r.p99Ms.toFixed(2)).join(" ")}`,
+    );
+  }
+  return clean;
+}
