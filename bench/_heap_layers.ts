@@ -21,6 +21,8 @@ export interface HeapGraph {
   edgeTypes: string[];
   nodeType: Uint8Array;
   nodeName: Uint32Array;
+  /** The object's id, the same in every snapshot of one process. */
+  nodeId: Uint32Array;
   selfSize: Float64Array;
   retained: Float64Array;
   idom: Int32Array;
@@ -36,7 +38,7 @@ export function readHeapGraph(path: string): HeapGraph {
   const meta = raw.snapshot.meta;
   const nf = meta.node_fields.length as number;
   const ef = meta.edge_fields.length as number;
-  const [nType, nName, nSize, nEdges] = ["type", "name", "self_size", "edge_count"]
+  const [nType, nName, nId, nSize, nEdges] = ["type", "name", "id", "self_size", "edge_count"]
     .map((f) => meta.node_fields.indexOf(f));
   const [eType, eName, eTo] = ["type", "name_or_index", "to_node"]
     .map((f) => meta.edge_fields.indexOf(f));
@@ -50,6 +52,7 @@ export function readHeapGraph(path: string): HeapGraph {
     edgeTypes: meta.edge_types[0],
     nodeType: new Uint8Array(count),
     nodeName: new Uint32Array(count),
+    nodeId: new Uint32Array(count),
     selfSize: new Float64Array(count),
     retained: new Float64Array(count),
     idom: new Int32Array(count).fill(-1),
@@ -61,6 +64,7 @@ export function readHeapGraph(path: string): HeapGraph {
   for (let i = 0, e = 0; i < count; i++) {
     g.nodeType[i] = nodes[i * nf + nType];
     g.nodeName[i] = nodes[i * nf + nName];
+    g.nodeId[i] = nodes[i * nf + nId];
     g.selfSize[i] = nodes[i * nf + nSize];
     g.firstEdge[i] = e;
     e += nodes[i * nf + nEdges];

@@ -14,6 +14,15 @@ export interface MemoryUsage {
   external: number;
 }
 
+/** What glibc's `mallinfo2()` says, in bytes (see {@linkcode InspectorSession.mallinfo}). */
+export interface MallInfo {
+  arena: number;
+  mmapped: number;
+  inUse: number;
+  free: number;
+  topFree: number;
+}
+
 /** One inspector session over its WebSocket. */
 export class InspectorSession {
   readonly #socket: WebSocket;
@@ -108,6 +117,29 @@ export class InspectorSession {
     if (result.exceptionDetails !== undefined) {
       throw new Error(`Cannot call malloc_trim: ${JSON.stringify(result.exceptionDetails)}`);
     }
+  }
+
+  /**
+   * glibc's `mallinfo2()` inside the process (which must run with
+   * `--allow-ffi`), summed over every arena: bytes taken from the system
+   * (`arena`: brk and arenas; `mmapped`: large blocks mapped alone), in use
+   * (`inUse`) and free but kept (`free`), and what a trim of the main heap's
+   * top could give back (`topFree`).
+   */
+  async mallinfo(): Promise<MallInfo> {
+    const expression = `(() => { const lib = Deno.dlopen("libc.so.6", { mallinfo2: ` +
+      `{ parameters: [], result: { struct: Array(10).fill("usize") } } }); ` +
+      `const words = new BigUint64Array(lib.symbols.mallinfo2().buffer); lib.close(); ` +
+      `return JSON.stringify([...words].map(Number)); })()`;
+    const result = await this.call("Runtime.evaluate", { expression, returnByValue: true }) as {
+      result: { value?: string };
+      exceptionDetails?: unknown;
+    };
+    if (result.exceptionDetails !== undefined || result.result.value === undefined) {
+      throw new Error(`Cannot call mallinfo2: ${JSON.stringify(result.exceptionDetails)}`);
+    }
+    const w = JSON.parse(result.result.value) as number[];
+    return { arena: w[0], mmapped: w[4], inUse: w[7], free: w[8], topFree: w[9] };
   }
 
   close(): void {

@@ -23,11 +23,17 @@
  * the gateway listens for the V8 inspector (as `bench/scale.ts` does for its
  * after-GC reading), and at the end a full GC is forced and the memory read
  * again; `--snapshot DIR` also writes a heap snapshot there and prints the
- * retained size of the gateway's layers (`bench/_heap_layers.ts`).
+ * retained size of the gateway's layers (`bench/_heap_layers.ts`) and its
+ * large objects with what keeps them (`bench/_heap_large.ts`).
+ * `--alloc-profile` samples allocations over the second half of the changes
+ * (collected ones too) and prints the sites that allocate the most per change
+ * and every large allocation's stack (`bench/_alloc_profile.ts`);
+ * `--malloc-info` reads glibc's own account (in use, free but kept) at the
+ * end (the gateway then runs with `--allow-ffi`).
  *
  * ```sh
  * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
- *   [--inspect] [--snapshot DIR] [--v8-flags FLAGS] [--env NAME=VALUE]...
+ *   [--inspect] [--snapshot DIR] [--alloc-profile] [--malloc-info] [--v8-flags FLAGS] [--env NAME=VALUE]...
  *   [--main A/main.ts,B/dist/bundle/main.js] [--bundle] [--one-file-bundle] [--cold] [--runs 1]
  * ```
  * @module
@@ -37,10 +43,16 @@ import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { startWorld } from "./_scale_world.ts";
 import { probeUntilServed } from "./_scale_probe.ts";
 import { ProbeClient } from "./_probe_client.ts";
-import { InspectorSession } from "./_inspector.ts";
+import { InspectorSession, type MallInfo } from "./_inspector.ts";
 import { formatRssParts, type RssParts, rssParts } from "./_smaps.ts";
 import { heapMiB } from "./_scale_churn.ts";
 import { benchBuilds, bundleChoice } from "./_builds.ts";
+import {
+  printAllocProfile,
+  type SamplingProfile,
+  startAllocSampling,
+  stopAllocSampling,
+} from "./_alloc_profile.ts";
 
 /** One run's options. */
 export interface MemoryOptions {
@@ -51,6 +63,10 @@ export interface MemoryOptions {
   inspect: boolean;
   /** Where to write a heap snapshot at the end (implies `inspect`). */
   snapshotDir?: string;
+  /** Sample allocations over the second half of the changes (implies `inspect`). */
+  allocProfile?: boolean;
+  /** Read glibc's `mallinfo2()` at the end, before the full GC (implies `inspect`, `--allow-ffi`). */
+  mallocInfo?: boolean;
   v8Flags?: string;
   env?: Record<string, string>;
   mainPath?: string;
@@ -76,6 +92,10 @@ export interface MemoryRun {
   afterGc?: { rss: RssParts; heapUsed: number; heapTotal: number; external: number };
   /** The heap snapshot written, if any. */
   snapshot?: string;
+  /** glibc's own account at the end, with `mallocInfo`. */
+  malloc?: MallInfo;
+  /** Allocations sampled over the second half of the changes, with `allocProfile`. */
+  allocations?: SamplingProfile;
 }
 
 /** How often RSS is read over the last half of the changes (one reading is one GC phase). */
@@ -88,7 +108,8 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
   const dir = await Deno.makeTempDir();
   const client = new ProbeClient(port);
   const target = { client, served: world.served };
-  const inspect = options.inspect || options.snapshotDir !== undefined;
+  const inspect = options.inspect || options.snapshotDir !== undefined ||
+    !!options.allocProfile || !!options.mallocInfo;
   const inspectPort = freePort();
   try {
     await using gw = await startGateway({
@@ -100,6 +121,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
         ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
         ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
         ...(options.cold ? ["--no-code-cache"] : []),
+        ...(options.mallocInfo ? ["--allow-ffi"] : []),
       ],
     });
     const started = performance.now();
@@ -115,6 +137,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
     const rss = [rssParts(gw.pid)];
     const lastHalf: RssParts[] = [];
     let halfway: number | undefined;
+    let sampling: InspectorSession | undefined;
     const half = Math.floor(options.changes / 2);
     for (let i = 0; i < options.changes; i++) {
       const host = `moved-${i}.test`;
@@ -124,10 +147,16 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
         rss.push(rssParts(gw.pid));
         // Beside the end's reading: heap kept per change (retention), not GC timing.
         if (inspect) halfway = await heapUsedAfterGc(inspectPort, snapshotPath(options, "half"));
+        if (options.allocProfile) {
+          sampling = await InspectorSession.connect(inspectPort);
+          await startAllocSampling(sampling);
+        }
       }
       if (i + 1 >= half && (i + 1 - half) % SAMPLE_EVERY === 0) lastHalf.push(rssParts(gw.pid));
     }
     rss.push(rssParts(gw.pid));
+    const allocations = sampling ? await stopAllocSampling(sampling) : undefined;
+    sampling?.close();
     const metrics = await (await gw.admin("/metrics")).text();
     const heap = heapMiB(metrics);
     const run: MemoryRun = {
@@ -137,9 +166,11 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       spaces: heapSpacesMiB(metrics),
       committedSpaces: heapSpacesMiB(metrics, "total"),
       heapAfterGcHalfway: halfway,
+      allocations,
     };
     if (inspect) {
       const inspector = await InspectorSession.connect(inspectPort);
+      if (options.mallocInfo) run.malloc = await inspector.mallinfo();
       const usage = await inspector.memoryAfterGc();
       run.afterGc = {
         rss: rssParts(gw.pid),
@@ -248,6 +279,18 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
     );
   }
   if (run.snapshot) console.log(`  heap snapshot: ${run.snapshot}`);
+  if (run.malloc) {
+    const m = run.malloc;
+    const mib = (n: number) => f(n / 1048576);
+    console.log(
+      `  glibc (mallinfo2, before the GC) MiB: from the system ${mib(m.arena)} + mapped alone ` +
+        `${mib(m.mmapped)}; in use ${mib(m.inUse)}, free but kept ${mib(m.free)} ` +
+        `(trimmable top ${mib(m.topFree)})`,
+    );
+  }
+  if (run.allocations) {
+    printAllocProfile(run.allocations, options.changes - Math.floor(options.changes / 2));
+  }
 }
 
 if (import.meta.main) {
@@ -257,6 +300,8 @@ if (import.meta.main) {
     changes: Number(flag("changes", "1000")),
     inspect: Deno.args.includes("--inspect"),
     snapshotDir: Deno.args.includes("--snapshot") ? flag("snapshot", ".") : undefined,
+    allocProfile: Deno.args.includes("--alloc-profile"),
+    mallocInfo: Deno.args.includes("--malloc-info"),
     v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
     env: envFlags(),
     cold: Deno.args.includes("--cold"),
@@ -270,6 +315,8 @@ if (import.meta.main) {
       if (run.snapshot) {
         const { printLayers } = await import("./_heap_layers.ts");
         printLayers(run.snapshot);
+        const { printLargeObjects } = await import("./_heap_large.ts");
+        printLargeObjects(run.snapshot);
       }
     }
   }
