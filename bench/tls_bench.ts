@@ -18,6 +18,11 @@
  * the handshake still asks for one, and every byte takes the same path as a
  * validated client's; only the chain check per handshake is left out.
  *
+ * A fourth is a port with two HTTPS listeners (two hostnames): its
+ * connections go through the ClientHello relay (`tls_front_door.ts`) that
+ * tells them apart, so against the one-listener port it shows the relay's
+ * share.
+ *
  * Each shape runs `--rounds` times over every target, alternating the order
  * (other work on the machine shifts throughput from minute to minute), after
  * one warm-up per target. Prints median req/s and CPU per request per target,
@@ -80,6 +85,7 @@ function nginxConf(dir: string, role: string, listen: string, body: string, http
 function manifests(
   gatewayPort: number,
   mtlsPort: number,
+  multiPort: number,
   backendPort: number,
   crt: string,
   key: string,
@@ -95,6 +101,12 @@ function manifests(
     classAndGatewayYaml("bench", [httpsListener("https", gatewayPort, "bench-cert", NAME)])
   }---
 ${gatewayYaml("bench-mtls", [httpsListener("https", mtlsPort, "bench-cert", NAME)], clientsCa)}---
+${
+    gatewayYaml("bench-multi", [
+      httpsListener("https", multiPort, "bench-cert", NAME),
+      httpsListener("other", multiPort, "bench-cert", `other.${NAME}`),
+    ])
+  }---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: bench-clients-ca, namespace: default }
@@ -105,7 +117,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: bench, namespace: default }
 spec:
-  parentRefs: [{ name: bench }, { name: bench-mtls }]
+  parentRefs: [{ name: bench }, { name: bench-mtls }, { name: bench-multi }]
   rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
 ---
 ${loopbackServiceYaml("backend", backendPort)}`;
@@ -165,12 +177,12 @@ try {
 
   /** Starts `main.ts run` of `checkout` with its own HTTPS and client-certificate ports. */
   const startGateway = async (name: string, checkout: string, args: string[] = []) => {
-    const [port, mtls] = [freePort(), freePort()];
+    const [port, mtls, multi] = [freePort(), freePort(), freePort()];
     const manifestDir = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifestDir);
     await Deno.writeTextFile(
       `${manifestDir}/bench.yaml`,
-      manifests(port, mtls, backendPort, leaf.certPem, leaf.keyPem),
+      manifests(port, mtls, multi, backendPort, leaf.certPem, leaf.keyPem),
     );
     const child = spawn(
       name,
@@ -183,18 +195,21 @@ try {
       }),
     );
     children.push(child);
-    return { port, mtls, pid: child.process.pid };
+    return { port, mtls, multi, pid: child.process.pid };
   };
   const gateway = await startGateway("gateway", root);
   const all = [
     { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined as number | undefined },
     { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
     { name: "gateway, client-cert", port: gateway.mtls, pid: gateway.pid },
+    { name: "gateway, two listeners", port: gateway.multi, pid: gateway.pid },
   ];
   const url = (port: number) => `https://${NAME}:${port}/bench`;
   if (baseline !== "") {
     const old = await startGateway("gateway (baseline)", baseline.replace(/\/?$/, "/"));
     all.push({ name: "gateway (baseline)", port: old.port, pid: old.pid });
+    all.push({ name: "baseline, client-cert", port: old.mtls, pid: old.pid });
+    all.push({ name: "baseline, two listeners", port: old.multi, pid: old.pid });
   }
   if (ownH1) {
     const own = await startGateway("gateway (own HTTP/1.1)", root, ["--http1-engine", "own"]);
@@ -266,6 +281,9 @@ try {
     const pairs: [string, string, string][] = [
       ["gateway / nginx", "gateway (main.ts)", targets[0].name],
       ["client-cert / gateway", "gateway, client-cert", "gateway (main.ts)"],
+      ["two-listener / gateway", "gateway, two listeners", "gateway (main.ts)"],
+      ["client-cert / baseline", "gateway, client-cert", "baseline, client-cert"],
+      ["two-listener / baseline", "gateway, two listeners", "baseline, two listeners"],
       ["own HTTP/1.1 / nginx", "gateway (own HTTP/1.1)", targets[0].name],
       ["baseline / nginx", "gateway (baseline)", targets[0].name],
       ["baseline own / nginx", "baseline (own HTTP/1.1)", targets[0].name],

@@ -45,6 +45,7 @@ import type { SniCertificates } from "./sni.ts";
 import { requestHostname } from "./sni_misdirected.ts";
 import type { FieldsHandler } from "./field_headers.ts";
 import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
+import type { ClientAuthOrigin as Origin } from "./tls_client_auth.ts";
 import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
 import { type TlsRequestGate, tlsRequestGate } from "./tls_request_gate.ts";
@@ -117,6 +118,11 @@ class TlsPort implements TlsPortServer {
         logger: this.#log,
         lookup: (relayPort) => this.#front?.lookup(relayPort),
         serve: (conn, alpn) => this.#serveConnection(conn, this.#current, alpn),
+        // Deno's HTTP engine serves only its own sockets.
+        serveSocket: options.http1Engine === "deno"
+          ? undefined
+          : (conn, origin) => this.#serveConnection(conn, this.#current, "http/1.1", origin),
+        localAddr: () => this.addr,
         handshakeTimeoutMs: options.clientAuthHandshakeTimeoutMs,
         onRefused: () => options.budget?.rejectedClientCertificate(),
       });
@@ -217,11 +223,12 @@ class TlsPort implements TlsPortServer {
   /**
    * Serves a TLS connection of Deno's listener, or (`decrypted` set: the
    * protocol its handshake negotiated) a decrypted one whose client passed
-   * the client-certificate step.
+   * the client-certificate step; `origin`: that client, when `conn` is its
+   * TLS socket itself rather than a relay.
    */
-  #serveConnection(conn: Deno.Conn, generation: Generation, decrypted?: DecryptedAlpn): void {
+  #serveConnection(conn: Deno.Conn, gen: Generation, decrypted?: DecryptedAlpn, origin?: Origin) {
     const authenticated = decrypted !== undefined;
-    const gate = this.#requestGate(generation, authenticated);
+    const gate = this.#requestGate(gen, authenticated, origin);
     const handler = this.#gatedHandler(gate);
     // The upgrade diversion reads a TLS handshake; a decrypted connection has none.
     const diverted = authenticated
@@ -283,14 +290,14 @@ class TlsPort implements TlsPortServer {
     };
   }
 
-  #requestGate(generation: Generation, authenticated: boolean): TlsRequestGate {
+  #requestGate(generation: Generation, authenticated: boolean, known?: Origin): TlsRequestGate {
     return tlsRequestGate({
       port: this.#port,
       address: this.#options.address,
       getTable: this.#options.getTable,
       authenticated,
-      origin: (remotePort) =>
-        authenticated ? this.#clientAuth?.originOf(remotePort) : this.#front?.lookup(remotePort),
+      origin: (port) =>
+        known ?? (authenticated ? this.#clientAuth?.originOf(port) : this.#front?.lookup(port)),
       listenerOf: (serverName) => generation.certificates.entryFor(serverName)?.listenerId,
     });
   }

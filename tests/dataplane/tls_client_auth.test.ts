@@ -238,3 +238,42 @@ Deno.test("with the first-request SNI mode a validating listener's handshakes fa
   assertFalse((await get(h, "mtls.example.com", [])).ok);
   assertEquals(await get(h, "open.example.com", []), { ok: true, listener: "open" });
 });
+
+Deno.test("a validated HTTP/1.1 connection is kept alive across requests and gets 421 for another listener's host", async () => {
+  await using clientsCa = await createTestCa("clients CA");
+  await using h = await startHarness((ca) => listeners(ca, clientsCa));
+  const id = await clientIdentity(h, clientsCa, "kept", "kept client");
+  const url = "https://mtls.example.com:PORT/";
+  const result = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["mtls.example.com"],
+    args: [...id, "--http1.1", "-w", "\n%{num_connects} %{http_code}\n", url, url, url],
+  });
+  assert(result.success, result.stderr);
+  const lines = result.stdout.split("\n").filter((l) => /^\d+ \d+$/.test(l));
+  // One connection for three requests: the second and third made none.
+  assertEquals(lines, ["1 200", "0 200", "0 200"]);
+  const echoed = result.stdout.split("\n").filter((l) => l.startsWith("{")).map(echoOf);
+  assertEquals(echoed.map((e) => header(e, "x-listener")), ["mtls", "mtls", "mtls"]);
+  // The real client's address, not the relay's socket.
+  assertEquals(header(echoed[0], "x-forwarded-for"), "127.0.0.1");
+  const misdirected = await curlHttps({
+    port: h.port,
+    caFile: h.caFile,
+    names: ["mtls.example.com"],
+    args: [
+      ...id,
+      "--http1.1",
+      "-H",
+      "host: open.example.com",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      url,
+    ],
+  });
+  assert(misdirected.success, misdirected.stderr);
+  assertEquals(misdirected.stdout, "421");
+});
