@@ -47,6 +47,7 @@ import { StatusReleases } from "./status_release.ts";
 import { staleStatuses } from "./stale_statuses.ts";
 import { createTokenBucket } from "./token_bucket.ts";
 import { statusKey, WantedStatuses } from "./wanted_statuses.ts";
+import { WrittenStatuses } from "./written_statuses.ts";
 import type {
   StatusWriteOutcome,
   StatusWriter,
@@ -82,8 +83,8 @@ class QueuedStatusWriter implements StatusWriter {
   };
   readonly #wants = new WantedStatuses();
   readonly #dirty = this.#wants.dirty;
-  /** What we wrote, until the store shows a newer version than the one we wrote over. */
-  readonly #written = new Map<string, { fromVersion: string; object: Json }>();
+  /** What we wrote, until the store shows it. */
+  readonly #written = new WrittenStatuses();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeStore: () => void;
   readonly #wanted = this.#wants.wanted;
@@ -116,13 +117,8 @@ class QueuedStatusWriter implements StatusWriter {
     this.#unsubscribeStore = options.store.onQuietChange?.((object) => {
       const key = keyOf({ kind: object.kind, ...object.metadata });
       if (!this.#wanted.has(key)) return;
-      const mine = this.#written.get(key)?.object.metadata as Json | undefined;
-      // Our own write coming back: the store holds it now, so what we kept of
-      // it goes (at thousands of routes, a status copy each for the process's life).
-      if (mine !== undefined && mine.resourceVersion === object.metadata.resourceVersion) {
-        this.#written.delete(key);
-        return;
-      }
+      // Our own write coming back: the store holds it now.
+      if (this.#written.echoed(key, object.metadata.resourceVersion)) return;
       // Our own write coming back before its answer: nothing to check. A write
       // by someone else meanwhile makes ours fail with 409 and re-read.
       if (key === this.#writing) return;
@@ -300,11 +296,7 @@ class QueuedStatusWriter implements StatusWriter {
     const release = this.#releases.isRelease(want);
     // A release's conditions speak of the object as it is now.
     if (release) want = { ...want, generation: Number((stored.metadata as Json).generation ?? 0) };
-    let current: Json = stored;
-    const mine = this.#written.get(key);
-    const storedVersion = (stored.metadata as Json).resourceVersion;
-    if (mine && mine.fromVersion === storedVersion) current = mine.object;
-    else this.#written.delete(key);
+    let current = this.#written.baseFor(key, stored);
     const path = objectPath(kindOf(want.kind), want.namespace, want.name) + "/status";
     for (let attempt = 0;; attempt++) {
       const outcome = await this.#attempt({ want, key, release }, current, path, signal);
@@ -315,15 +307,8 @@ class QueuedStatusWriter implements StatusWriter {
         continue;
       }
       if (typeof outcome === "object") {
-        // Only what the next write reads: thousands of whole objects (their
-        // managed fields included) were most of the heap's growth at scale.
-        const version = (outcome.metadata as Json | undefined)?.resourceVersion;
-        // The watch can deliver our write before its answer: the store holds
-        // it already, and no later event would make us forget it.
         const now = this.#options.store.get(want.kind as ResourceKind, want.namespace, want.name);
-        if (version !== undefined && now?.metadata.resourceVersion === version) return true;
-        const object = { metadata: { resourceVersion: version }, status: outcome.status };
-        this.#written.set(key, { fromVersion: String(storedVersion), object });
+        this.#written.remember(key, stored, outcome, now?.metadata.resourceVersion);
         return true;
       }
       return outcome;
