@@ -29,6 +29,7 @@ import type { ObjectStatus } from "../model/config.ts";
 import type { Condition } from "../resources/object_meta.ts";
 import type { GatewayResource } from "../resources/types.ts";
 import type { Store } from "../source/store.ts";
+import { ownerOfObject } from "./status_owner.ts";
 import { statusKey } from "./wanted_statuses.ts";
 
 type Json = Record<string, unknown>;
@@ -53,17 +54,12 @@ export function staleStatuses(
     const status = ((object as { status?: unknown }).status ?? {}) as ObjectStatus["status"];
     stale.push({ kind, namespace, name, generation: generation ?? 0, status });
   };
-  const classExists = (name: unknown) =>
-    typeof name === "string" && store.get("GatewayClass", undefined, name) !== undefined;
-  for (const gateway of objects("Gateway")) {
-    if (gateway.kind !== "Gateway" || !hasControllerStatus(gateway.status)) continue;
-    if (!classExists(gateway.spec.gatewayClassName)) add(gateway);
-  }
-  for (const set of objects("ListenerSet")) {
-    if (set.kind !== "ListenerSet" || !hasControllerStatus(set.status)) continue;
-    const ref = set.spec.parentRef;
-    const parent = store.get("Gateway", ref.namespace ?? set.metadata.namespace, ref.name);
-    if (parent?.kind !== "Gateway" || !classExists(parent.spec.gatewayClassName)) add(set);
+  // Nobody owns it when its class (or its Gateway, or that one's class) is gone.
+  for (const kind of ["Gateway", "ListenerSet"] as const) {
+    for (const object of objects(kind)) {
+      if (object.kind !== kind || !hasControllerStatus(object.status)) continue;
+      if (ownerOfObject(store, object) === undefined) add(object);
+    }
   }
   return stale;
 }

@@ -35,7 +35,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { ResourceKind } from "../resources/types.ts";
+import type { GatewayResource, ResourceKind } from "../resources/types.ts";
 import { type Backoff, createBackoff } from "../kube/backoff.ts";
 import { isApiStatus, KubeApiError } from "../kube/client.ts";
 import { objectPath, WATCHED_KINDS } from "../kube/kinds.ts";
@@ -45,6 +45,7 @@ import { ALWAYS_LEADER, type Leadership } from "./leader_election.ts";
 import { jsonEqual, mergeStatus, SHARED_LISTS, statusPatch } from "./status_merge.ts";
 import { StatusReleases } from "./status_release.ts";
 import { staleStatuses } from "./stale_statuses.ts";
+import { ownerOfObject } from "./status_owner.ts";
 import { createTokenBucket } from "./token_bucket.ts";
 import { statusKey, WantedStatuses } from "./wanted_statuses.ts";
 import { WrittenStatuses } from "./written_statuses.ts";
@@ -99,6 +100,8 @@ class QueuedStatusWriter implements StatusWriter {
   /** Whether a result came; whether the store is yet to be searched for an earlier leader's statuses. */
   #hadResult = false;
   #sweepDue = true;
+  /** Keys whose want was not written because the object is no longer ours (see `status_owner.ts`). */
+  readonly #unowned = new Set<string>();
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -135,6 +138,10 @@ class QueuedStatusWriter implements StatusWriter {
       // back the very same object for a route it did not recompute, and a
       // status someone else changed comes through the store's quiet changes.
       const gone = this.#wants.take(result);
+      // Left unwritten as no longer ours: wanted again, it is checked again
+      // (a Gateway moved away and back before a rebuild keeps its status object).
+      for (const key of this.#unowned) if (this.#wanted.has(key)) this.#dirty.add(key);
+      this.#unowned.clear();
       // Gone from the result but maybe not from the cluster: ours is taken back.
       // A follower takes back nothing (the leader does), nor holds releases
       // for every object deleted while it follows.
@@ -206,6 +213,19 @@ class QueuedStatusWriter implements StatusWriter {
     }
   }
 
+  /**
+   * Whether `object` (the store's, or as just read) still belongs to us; if
+   * not, what the last result wanted for it is left unwritten until the next
+   * result, which takes ours back (`status_owner.ts` says why).
+   */
+  #stillOurs(key: string, object: Json): boolean {
+    const owner = ownerOfObject(this.#options.store, object as unknown as GatewayResource);
+    if (owner === null || owner === this.#options.controllerName) return true;
+    this.#unowned.add(key);
+    this.#report("skipped");
+    return false;
+  }
+
   #report(outcome: StatusWriteOutcome): void {
     try {
       this.#options.onWrite?.(outcome);
@@ -250,7 +270,9 @@ class QueuedStatusWriter implements StatusWriter {
         }
         if (ok) this.#backoff.reset();
         if (ok && this.#releases.isRelease(want) && this.#wanted.get(key) === want) {
+          // Taken back once: nothing of ours is wanted there any more, nor kept.
           this.#wanted.delete(key);
+          this.#written.forget(key);
           this.#releases.forget(key);
         }
       } catch (err) {
@@ -294,6 +316,7 @@ class QueuedStatusWriter implements StatusWriter {
       return true;
     }
     const release = this.#releases.isRelease(want);
+    if (!release && !this.#stillOurs(key, stored)) return true;
     // A release's conditions speak of the object as it is now.
     if (release) want = { ...want, generation: Number((stored.metadata as Json).generation ?? 0) };
     let current = this.#written.baseFor(key, stored);
@@ -304,6 +327,7 @@ class QueuedStatusWriter implements StatusWriter {
         // A 409: someone wrote in between. Read it again and merge anew.
         if (attempt >= (this.#options.maxConflictRetries ?? 3)) throw outcome;
         current = await this.#options.client.json<Json>("GET", path, { signal });
+        if (!release && !this.#stillOurs(key, current)) return true;
         continue;
       }
       if (typeof outcome === "object") {
