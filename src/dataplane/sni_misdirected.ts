@@ -52,6 +52,32 @@ export function requestHostname(request: { readonly url: string }): string {
 }
 
 /**
+ * {@linkcode requestHostname} for the requests of one connection, which
+ * nearly always share one authority: while a URL starts with the last one's
+ * scheme and authority (up to the path's `/`), the last answer stands.
+ *
+ * @example
+ * ```ts
+ * import { connectionHostnames } from "./sni_misdirected.ts";
+ * const hostOf = connectionHostnames();
+ * hostOf({ url: "https://A.example/x" }); // "a.example"
+ * hostOf({ url: "https://A.example/y" }); // "a.example", from the memo
+ * ```
+ */
+export function connectionHostnames(): (request: { readonly url: string }) => string {
+  let prefix = "";
+  let host = "";
+  return (request) => {
+    const url = request.url;
+    if (prefix !== "" && url.startsWith(prefix)) return host;
+    host = requestHostname(request);
+    const end = url.indexOf("/", url.indexOf("//") + 2);
+    prefix = end < 0 ? "" : url.slice(0, end + 1);
+    return host;
+  };
+}
+
+/**
  * Decides whether a request on a connection is misdirected, and binds an
  * unbound connection to the listener of the request's host.
  *

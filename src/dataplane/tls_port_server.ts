@@ -42,7 +42,7 @@ import { silentLogger } from "../log/logger.ts";
 import { isOutOfDescriptors, shedForDescriptors } from "./connection_server.ts";
 import { serveHttpsConnection } from "./grpc_tls.ts";
 import type { SniCertificates } from "./sni.ts";
-import { requestHostname } from "./sni_misdirected.ts";
+import { connectionHostnames } from "./sni_misdirected.ts";
 import type { FieldsHandler } from "./field_headers.ts";
 import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
 import type { ClientAuthOrigin as Origin } from "./tls_client_auth.ts";
@@ -271,8 +271,9 @@ class TlsPort implements TlsPortServer {
    */
   #gatedHandler(gate: TlsRequestGate): TlsConnectionHandler {
     const handler = this.#options.handler;
+    const hostOf = connectionHostnames();
     return (request, info) => {
-      const verdict = gate(requestHostname(request), info);
+      const verdict = gate(hostOf(request), info);
       return verdict instanceof Response ? verdict : handler(request, verdict);
     };
   }
@@ -284,8 +285,9 @@ class TlsPort implements TlsPortServer {
   #gatedFields(gate: TlsRequestGate): FieldsHandler | undefined {
     const fields = this.#options.fields;
     if (fields === undefined) return undefined;
+    const hostOf = connectionHostnames();
     return (request, info) => {
-      const verdict = gate(requestHostname(request), info);
+      const verdict = gate(hostOf(request), info);
       return verdict instanceof Response ? verdict : fields(request, verdict);
     };
   }

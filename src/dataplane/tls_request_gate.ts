@@ -66,6 +66,11 @@ export function tlsRequestGate(options: TlsRequestGateOptions): TlsRequestGate {
   let clientAddr: Deno.NetAddr | undefined;
   let first = true;
   let unknown = false;
+  // The last host let through and the table it was checked against: with
+  // both unchanged (the rule on a kept-alive connection) the check cannot
+  // answer differently, so it is skipped.
+  let passedTable: RouteTable | undefined;
+  let passedHost: string | undefined;
   return (hostname, info) => {
     if (first) {
       first = false;
@@ -82,7 +87,7 @@ export function tlsRequestGate(options: TlsRequestGateOptions): TlsRequestGate {
     }
     if (unknown) return misdirectedResponse();
     const table = options.getTable();
-    if (table !== undefined) {
+    if (table !== undefined && (table !== passedTable || hostname !== passedHost)) {
       const verdict = checkMisdirected(table, options.port, binding, hostname, options.address);
       if (verdict.misdirected) return misdirectedResponse();
       // A listener that validates client certificates serves only
@@ -90,6 +95,8 @@ export function tlsRequestGate(options: TlsRequestGateOptions): TlsRequestGate {
       if (!options.authenticated && verdict.listener?.tls?.clientValidation) {
         return misdirectedResponse();
       }
+      passedTable = table;
+      passedHost = hostname;
     }
     if (clientAddr === undefined) return info;
     return { remoteAddr: clientAddr, completed: info.completed };

@@ -13,6 +13,7 @@ import {
   tlsRequestGate,
   type TlsRequestGateOptions,
 } from "../../src/dataplane/tls_request_gate.ts";
+import { connectionHostnames } from "../../src/dataplane/sni_misdirected.ts";
 
 function listener(name: string, clientValidation = false): ListenerConfig {
   return {
@@ -105,4 +106,45 @@ Deno.test("without a table every request passes", () => {
   const g = gate({ getTable: () => undefined });
   assertEquals(g("a.example", info), info);
   assertEquals(g("b.example", info), info);
+});
+
+Deno.test("a host already let through on the same table is not looked up again; a new table or host is", () => {
+  let lookups = 0;
+  const counted = (validatingB = false): RouteTable => {
+    const inner = table(validatingB);
+    return {
+      ...inner,
+      listenerFor: (port: number, host: string) => {
+        lookups++;
+        return inner.listenerFor(port, host);
+      },
+    } as RouteTable;
+  };
+  let current = counted();
+  const g = gate({ getTable: () => current });
+  assertEquals(g("a.example", info), info);
+  assertEquals(g("a.example", info), info);
+  assertEquals(lookups, 1);
+  // A refused host is never remembered: each request gets its 421.
+  assertEquals(status(g("b.example", info)), 421);
+  assertEquals(status(g("b.example", info)), 421);
+  assertEquals(lookups, 3);
+  // The host let through before is still the one remembered.
+  assertEquals(g("a.example", info), info);
+  assertEquals(lookups, 3);
+  current = counted();
+  assertEquals(g("a.example", info), info);
+  assertEquals(lookups, 4);
+});
+
+Deno.test("a connection's request hosts: the same authority gives the remembered name, another one its own", () => {
+  const hostOf = connectionHostnames();
+  assertEquals(hostOf({ url: "https://A.Example./x" }), "a.example");
+  assertEquals(hostOf({ url: "https://A.Example./y?z" }), "a.example");
+  assertEquals(hostOf({ url: "https://a.example.evil/x" }), "a.example.evil");
+  assertEquals(hostOf({ url: "https://[::1]:8443/x" }), "::1");
+  assertEquals(hostOf({ url: "https://b.example:8443/" }), "b.example");
+  assertEquals(hostOf({ url: "https://b.example:8443/more" }), "b.example");
+  assertEquals(hostOf({ url: "https://b.example/more" }), "b.example");
+  assertEquals(hostOf({ url: "https://c.example" }), "c.example");
 });
