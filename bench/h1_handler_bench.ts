@@ -1,0 +1,147 @@
+/**
+ * The server-and-handler half of a proxied HTTP/1.1 request, in one
+ * process and without sockets: our HTTP/1.1 server (`h1/h1_connection.ts`)
+ * on scripted client connections whose reads hand over one request at a
+ * time and whose writes complete at once, the port's handler with its fast
+ * path and the metrics observer, and an upstream client that answers every
+ * request at once with a small body, as the pooled client gives a backend's
+ * answer that came with its head. What is left is the JavaScript a
+ * request costs on our side, with no kernel and no other process in it, so
+ * two checkouts can be compared on a busy machine: the process's CPU time
+ * per request (not wall time, which a busy machine stretches), the best of
+ * `--runs` runs and the median beside it.
+ *
+ * ```sh
+ * deno run --allow-read --v8-flags=--max-semi-space-size=4 bench/h1_handler_bench.ts [--requests 100000] [--connections 50] [--runs 7] [--root DIR]
+ * ```
+ *
+ * `--root DIR` runs the server and handler of another checkout (e.g. the
+ * commit a change started from) with this driver.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { cpuUsage } from "node:process";
+import type { UpstreamResponse } from "../src/dataplane/upstream_types.ts";
+import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
+import {
+  oneListenerConfig,
+  prefixHost,
+  routeRule,
+  testBackend,
+} from "../scripts/config_fixtures.ts";
+
+function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+const requests = Number(flag("requests", "100000"));
+const connections = Number(flag("connections", "50"));
+const runs = Number(flag("runs", "7"));
+const rootFlag = flag("root", "");
+const root = rootFlag === ""
+  ? new URL("../", import.meta.url).href
+  : new URL(rootFlag.endsWith("/") ? rootFlag : rootFlag + "/", "file:///").href;
+
+const { serveH1 } = await import(`${root}src/dataplane/h1/h1_connection.ts`);
+const { createDataPlaneHandlers } = await import(`${root}src/dataplane/handler.ts`);
+const { compileRouteTable } = await import(`${root}src/router/compile_route_table.ts`);
+const { createMetrics } = await import(`${root}src/admin/metrics.ts`);
+
+const encoder = new TextEncoder();
+const REQUEST = encoder.encode(
+  "GET /bench HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nuser-agent: h2load nghttp2/1.52.0\r\n" +
+    "accept: */*\r\n\r\n",
+);
+const BODY = encoder.encode("hello from the bench backend\n");
+
+/** A backend's answer as the pooled client gives one whose small body came with its head. */
+function answer(): UpstreamResponse {
+  return {
+    status: 200,
+    headers: [
+      ["server", "nginx/1.22.1"],
+      ["date", "Mon, 30 Nov 2026 23:00:00 GMT"],
+      ["content-type", "text/plain"],
+    ],
+    body: BODY.slice(),
+    contentLength: null,
+  };
+}
+
+const upstream: ProxyClient = {
+  request: () => Promise.resolve(answer()),
+  stats: () => ({ connectsTotal: 0, idle: 0, retriesTotal: 0 }),
+  close() {},
+};
+
+/**
+ * A client connection that sends `count` requests: the server reads the
+ * next head only once the answer before it was written, so each read hands
+ * over one request, and the read after the last one finds the end.
+ */
+class ScriptedClient {
+  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
+  #left: number;
+  answered = 0;
+
+  constructor(count: number) {
+    this.#left = count;
+  }
+
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.#left === 0) return Promise.resolve(null);
+    this.#left--;
+    buf.set(REQUEST);
+    return Promise.resolve(REQUEST.length);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.answered++;
+    return Promise.resolve(bytes.length);
+  }
+
+  close(): void {}
+  setNoDelay(): void {}
+}
+
+const rule = routeRule("bench", testBackend("backend", [8081]));
+const table = compileRouteTable(oneListenerConfig(8080, [prefixHost("*", rule)], [rule]));
+const metrics = createMetrics();
+const { handle, fields } = createDataPlaneHandlers({
+  getTable: () => table,
+  port: 8080,
+  scheme: "http",
+  observer: metrics.observer,
+  upstream,
+});
+const onError = () => new Response("Internal error\n", { status: 500 });
+
+async function run(total: number): Promise<number> {
+  const per = Math.ceil(total / connections);
+  const clients = Array.from({ length: connections }, () => new ScriptedClient(per));
+  const started = cpuUsage();
+  await Promise.all(
+    clients.map((c) =>
+      serveH1(c as unknown as Deno.Conn, { handler: handle, fields, onError, scheme: "http" })
+        .finished
+    ),
+  );
+  const used = cpuUsage(started);
+  const answered = clients.reduce((sum, c) => sum + c.answered, 0);
+  if (answered !== per * connections) {
+    throw new Error(`Cannot trust the run: ${answered} answers for ${per * connections} requests`);
+  }
+  return (used.user + used.system) / answered;
+}
+
+await run(Math.min(requests, 20_000)); // warm-up: compile the hot path
+const times: number[] = [];
+for (let i = 0; i < runs; i++) times.push(await run(requests));
+times.sort((a, b) => a - b);
+console.log(
+  `${root}: best ${times[0].toFixed(2)} us/request, median ${
+    times[Math.floor(times.length / 2)].toFixed(2)
+  } (${runs} runs of ${requests} requests on ${connections} connections)`,
+);
