@@ -19,7 +19,7 @@ import { type BodyProgress, bodyStream, discardBody } from "./h1_body.ts";
 import { H1Reader } from "./h1_reader.ts";
 import { h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
-import { writeAll, writeResponse, writeUpstreamResponse } from "./h1_response.ts";
+import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, FieldHeaders, type FieldsHandler } from "../field_headers.ts";
 
 /** Bounds on what one client may make the server hold or do. */
@@ -92,6 +92,7 @@ class H1Connection implements ServedConnection {
   readonly #options: ServeH1Options;
   readonly #limits: H1Limits;
   readonly #reader: H1Reader;
+  readonly #writer = new AnswerWriter();
   readonly #remoteAddr: Deno.NetAddr;
   #closed = false;
   #closing = false;
@@ -139,16 +140,21 @@ class H1Connection implements ServedConnection {
 
   async #run(): Promise<void> {
     if (!await this.#sniff()) return;
+    const r = this.#reader;
     let count = 0;
     while (!this.#closing) {
       this.#idle = true;
       let head: RequestHead;
       try {
-        const span = await this.#reader.readHead();
-        if (span === null) return;
+        r.beginHead();
+        while (!r.takeHead()) {
+          if (!r.filled(await r.read())) {
+            if (r.buffered() === 0) return;
+            throw new H1RequestError(400, "Connection ended inside a request head");
+          }
+        }
         this.#idle = false;
-        const { buf } = this.#reader;
-        head = parseRequestHead(buf, span.start, span.end, this.#limits.maxHeaderFields);
+        head = parseRequestHead(r.buf, r.headStart, r.headEnd, this.#limits.maxHeaderFields);
       } catch (error) {
         if (error instanceof H1RequestError) await this.#refuse(error, this.#headRequested());
         return;
@@ -179,7 +185,11 @@ class H1Connection implements ServedConnection {
     return false;
   }
 
-  /** Serves one request; true when the connection may carry the next one. */
+  /**
+   * Serves one request; true when the connection may carry the next one.
+   * The one `async` step of a request: the answer and its write are awaited
+   * here, each once, and nothing else is unless a body streams.
+   */
   async #exchange(head: RequestHead, last: boolean): Promise<boolean> {
     const progress: BodyProgress = {
       done: !head.chunked && head.contentLength <= 0,
@@ -200,11 +210,14 @@ class H1Connection implements ServedConnection {
     let keep: boolean;
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
-      const response = await this.#answer(
-        head,
-        method === "GET" || method === "HEAD" ? null : body,
-        info,
-      );
+      let response = this.#answer(head, method === "GET" || method === "HEAD" ? null : body, info);
+      if (response instanceof Promise) {
+        try {
+          response = await response;
+        } catch (error) {
+          response = await this.#recover(error);
+        }
+      }
       if (response === undefined) {
         await this.#refuse(
           new H1RequestError(400, "Cannot parse the request target or Host"),
@@ -221,10 +234,17 @@ class H1Connection implements ServedConnection {
       // A client still waiting for `100 Continue` will not send the body: the connection ends here.
       const close = this.#closing || last || !head.keepAlive ||
         (head.expectContinue && !progress.started && !progress.done);
-      const ctx = { method, minor: head.minor, close, fields: head.headers };
-      keep = await (response instanceof Response
-        ? writeResponse(this.#conn, response, ctx)
-        : writeUpstreamResponse(this.#conn, response, ctx));
+      const writer = this.#writer;
+      const bytes = response instanceof Response
+        ? writer.response(response, method, head.minor, close, head.headers)
+        : writer.upstream(response, method, head.minor, close);
+      try {
+        const n = await this.#conn.write(bytes);
+        if (n < bytes.length) await writeAll(this.#conn, bytes.subarray(n));
+      } finally {
+        writer.written();
+      }
+      keep = writer.streams ? await writer.finish(this.#conn) : writer.keepsAlive;
     } finally {
       // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
       resolve();
@@ -237,33 +257,40 @@ class H1Connection implements ServedConnection {
 
   /**
    * The fast path's answer, else the handler's, or `onError`'s when either
-   * throws; `undefined` when the head cannot make a `Request`.
+   * throws; `undefined` when the head cannot make a `Request`. Not `async`:
+   * an answer made at once is used at once, and a promise is awaited by the
+   * caller (whose rejection goes to {@linkcode #recover}).
    */
-  async #answer(
+  #answer(
     head: RequestHead,
     body: ReadableStream<Uint8Array> | null,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ): Promise<FastAnswer | undefined> {
+  ): FastAnswer | Promise<FastAnswer> | undefined {
     try {
       const { url, fields } = this.#url(head);
       const fast = this.#options.fields?.(
         { method: head.method, url, headers: new FieldHeaders(fields), body },
         info,
       );
-      if (fast !== undefined) return await fast;
+      if (fast !== undefined) return fast;
       let request: Request;
       try {
         request = h1Request(head.method, url, fields, body);
       } catch {
         return undefined;
       }
-      return await this.#options.handler(request, info);
+      return this.#options.handler(request, info);
     } catch (error) {
-      try {
-        return await this.#options.onError(error);
-      } catch {
-        return new Response("Internal error\n", { status: 500 });
-      }
+      return this.#recover(error);
+    }
+  }
+
+  /** `onError`'s answer to `error`, or a plain 500 when it fails too. */
+  async #recover(error: unknown): Promise<Response> {
+    try {
+      return await this.#options.onError(error);
+    } catch {
+      return new Response("Internal error\n", { status: 500 });
     }
   }
 

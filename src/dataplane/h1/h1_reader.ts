@@ -8,13 +8,6 @@
  */
 import { H1RequestError } from "./h1_request_head.ts";
 
-/** Where the next request head lies in the buffer. */
-export interface HeadSpan {
-  start: number;
-  /** Index of the CRLF that ends the last field line (or the request line). */
-  end: number;
-}
-
 /** Bytes read from a connection and not yet consumed. */
 export class H1Reader {
   buf: Uint8Array;
@@ -25,6 +18,8 @@ export class H1Reader {
   eof = false;
   /** Where the head being read (or last read) starts: its method's first byte. */
   headStart = 0;
+  /** Index of the CRLF that ends the last field line (or the request line) of the head last taken. */
+  headEnd = 0;
 
   constructor(readonly conn: Deno.Conn, readonly maxHeadBytes: number) {
     this.buf = new Uint8Array(Math.max(4096, Math.min(16 * 1024, maxHeadBytes + 4)));
@@ -35,8 +30,12 @@ export class H1Reader {
     return this.end - this.start;
   }
 
-  /** Reads once more into the buffer's free space (moved to the front first); false at EOF. */
-  async fill(): Promise<boolean> {
+  /**
+   * Starts one read into the buffer's free space (moved to the front
+   * first); hand what it resolves to {@linkcode filled}. Not `async`: the
+   * caller awaits the socket's own promise, one promise fewer per read.
+   */
+  read(): Promise<number | null> {
     if (this.start > 0 && (this.end === this.buf.length || this.start === this.end)) {
       this.buf.copyWithin(0, this.start, this.end);
       this.#scanned -= this.start;
@@ -48,7 +47,11 @@ export class H1Reader {
       bigger.set(this.buf.subarray(0, this.end));
       this.buf = bigger;
     }
-    const n = await this.conn.read(this.buf.subarray(this.end));
+    return this.conn.read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
+  }
+
+  /** Takes in what a {@linkcode read} gave; false at EOF. */
+  filled(n: number | null): boolean {
     if (n === null) {
       this.eof = true;
       return false;
@@ -57,36 +60,42 @@ export class H1Reader {
     return true;
   }
 
-  /**
-   * The next request head (its blank line consumed), or `null` when the
-   * connection ended cleanly before one began. Empty lines before a request
-   * line are skipped (RFC 9112 §2.2). Throws 431 past `maxHeadBytes`, 400
-   * when the connection ends inside a head.
-   */
-  async readHead(): Promise<HeadSpan | null> {
+  /** Reads once more into the buffer's free space; false at EOF. */
+  async fill(): Promise<boolean> {
+    return this.filled(await this.read());
+  }
+
+  /** Starts looking for the next request head (from the first unconsumed byte). */
+  beginHead(): void {
     this.#scanned = this.start;
-    for (;;) {
-      while (
-        this.end - this.start >= 2 && this.buf[this.start] === 13 && this.buf[this.start + 1] === 10
-      ) {
-        this.start += 2;
-        this.#scanned = this.start;
-      }
-      this.headStart = this.start;
-      const at = this.#findBlankLine();
-      if (at !== -1) {
-        const span = { start: this.start, end: at };
-        this.start = at + 4;
-        return span;
-      }
-      if (this.end - this.start >= this.maxHeadBytes) {
-        throw new H1RequestError(431, `Request head is longer than ${this.maxHeadBytes} bytes`);
-      }
-      if (!await this.fill()) {
-        if (this.end === this.start) return null;
-        throw new H1RequestError(400, "Connection ended inside a request head");
-      }
+  }
+
+  /**
+   * Takes the next request head when the buffer holds all of it: true with
+   * `headStart` and `headEnd` set and the head (its blank line too)
+   * consumed; false when more bytes are needed. Empty lines before a
+   * request line are skipped (RFC 9112 §2.2). Throws 431 past
+   * `maxHeadBytes`. A head that came whole in one read, the common case,
+   * costs no promise.
+   */
+  takeHead(): boolean {
+    while (
+      this.end - this.start >= 2 && this.buf[this.start] === 13 && this.buf[this.start + 1] === 10
+    ) {
+      this.start += 2;
+      this.#scanned = this.start;
     }
+    this.headStart = this.start;
+    const at = this.#findBlankLine();
+    if (at !== -1) {
+      this.headEnd = at;
+      this.start = at + 4;
+      return true;
+    }
+    if (this.end - this.start >= this.maxHeadBytes) {
+      throw new H1RequestError(431, `Request head is longer than ${this.maxHeadBytes} bytes`);
+    }
+    return false;
   }
 
   /** Index of CRLFCRLF in the unconsumed bytes (searched once per byte), or -1. */

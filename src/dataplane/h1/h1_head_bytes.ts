@@ -1,0 +1,160 @@
+/**
+ * A response head written straight into bytes, for our HTTP/1.1 server:
+ * each line goes into a buffer taken from a small pool shared by every
+ * connection and given back once the write that sends it completed, so an
+ * answer costs no head string, no encoding of it into a new array, and no
+ * copy to join head and body. The bytes are the ones `TextEncoder` makes of
+ * the same text (UTF-8, one byte per character below 128), so what a client
+ * receives does not change.
+ *
+ * @example
+ * ```ts
+ * import { HeadBytes } from "./h1_head_bytes.ts";
+ * const head = new HeadBytes();
+ * head.begin(200);
+ * head.field("content-length", "2");
+ * head.end();
+ * head.append(new TextEncoder().encode("ok"));
+ * const bytes = head.bytes(); // "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+ * head.release();
+ * ```
+ * @module
+ */
+import { STATUS_TEXT } from "@std/http";
+
+const encoder = new TextEncoder();
+
+/** Size of a pooled buffer: a usual head and a small body fit in one. */
+const POOLED_BYTES = 8 * 1024;
+/** Buffers kept between writes (more are made when writes pile up, and dropped after). */
+const POOL_SIZE = 32;
+const pool: Uint8Array[] = [];
+
+/** Status lines, made on a status's first answer (three digits: at most 900). */
+const statusLines: (Uint8Array | undefined)[] = [];
+
+function statusLine(status: number): Uint8Array {
+  let line = statusLines[status];
+  if (line === undefined) {
+    line = encoder.encode(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status as keyof typeof STATUS_TEXT] ?? ""}\r\n`,
+    );
+    if (status >= 100 && status <= 999) statusLines[status] = line;
+  }
+  return line;
+}
+
+let dateSecond = -1;
+let dateLine = new Uint8Array(0);
+
+/** The `date` field line of this second (made once per second, not per answer). */
+function dateField(): Uint8Array {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateLine = encoder.encode(`date: ${new Date(now).toUTCString()}\r\n`);
+  }
+  return dateLine;
+}
+
+/**
+ * Writes `text` at `at` as UTF-8; the next position, or -1 when it does
+ * not fit. Characters below 128 (nearly every head) are copied one by one.
+ */
+function putText(buf: Uint8Array, at: number, text: string): number {
+  const n = text.length;
+  if (at + n > buf.length) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      const rest = i === 0 ? text : text.slice(i);
+      const { read, written } = encoder.encodeInto(rest, buf.subarray(at));
+      return read < rest.length ? -1 : at + written;
+    }
+    buf[at++] = c;
+  }
+  return at;
+}
+
+/** One answer's bytes being built: a head, then maybe a body after it. */
+export class HeadBytes {
+  #buf: Uint8Array = new Uint8Array(0);
+  #pooled: Uint8Array | undefined;
+  #at = 0;
+
+  /** Starts a head with the status line of `status`, in a pooled buffer. */
+  begin(status: number): void {
+    this.#pooled = pool.pop() ?? new Uint8Array(POOLED_BYTES);
+    this.#buf = this.#pooled;
+    this.#at = 0;
+    this.#raw(statusLine(status));
+  }
+
+  /** Adds `name: value`. */
+  field(name: string, value: string): void {
+    this.#text(name);
+    this.#room(2);
+    this.#buf[this.#at++] = 58; // :
+    this.#buf[this.#at++] = 32;
+    this.#text(value);
+    this.#crlf();
+  }
+
+  /** Adds the `date` field of the current second. */
+  date(): void {
+    this.#raw(dateField());
+  }
+
+  /** Ends the head with its empty line. */
+  end(): void {
+    this.#crlf();
+  }
+
+  /** Adds `bytes` after what is written (a body sent with its head). */
+  append(bytes: Uint8Array): void {
+    this.#raw(bytes);
+  }
+
+  /** What was written, as a view to hand to one write. */
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#at);
+  }
+
+  /** Gives the pooled buffer back: call once the write of {@linkcode bytes} completed. */
+  release(): void {
+    const pooled = this.#pooled;
+    this.#pooled = undefined;
+    this.#buf = new Uint8Array(0);
+    if (pooled !== undefined && pool.length < POOL_SIZE) pool.push(pooled);
+  }
+
+  #crlf(): void {
+    this.#room(2);
+    this.#buf[this.#at++] = 13;
+    this.#buf[this.#at++] = 10;
+  }
+
+  #text(text: string): void {
+    let next = putText(this.#buf, this.#at, text);
+    if (next === -1) {
+      this.#room(text.length * 3);
+      next = putText(this.#buf, this.#at, text);
+    }
+    this.#at = next;
+  }
+
+  #raw(bytes: Uint8Array): void {
+    this.#room(bytes.length);
+    this.#buf.set(bytes, this.#at);
+    this.#at += bytes.length;
+  }
+
+  /** Makes room for `n` more bytes: a larger array of its own (the pooled one goes back later). */
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n));
+    bigger.set(this.#buf.subarray(0, this.#at));
+    this.#buf = bigger;
+  }
+}
