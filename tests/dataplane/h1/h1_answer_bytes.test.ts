@@ -1,0 +1,124 @@
+/**
+ * The bytes our HTTP/1.1 server builds for an answer (`h1_head_bytes.ts`,
+ * `h1_response.ts`): the same bytes `TextEncoder` makes of the head's text,
+ * also for characters above 127 and for heads and bodies larger than a
+ * pooled buffer, and a buffer given back serves the next answer cleanly.
+ * Through the server, an answer whose write the socket takes in parts is
+ * still sent whole.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { HeadBytes } from "../../../src/dataplane/h1/h1_head_bytes.ts";
+import { AnswerWriter } from "../../../src/dataplane/h1/h1_response.ts";
+import { serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
+import type { UpstreamResponse } from "../../../src/dataplane/upstream_types.ts";
+import { bytesOf } from "./_h1_harness.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The head of `bytes` as text, the `date` line taken out. */
+function headText(bytes: Uint8Array): string {
+  return decoder.decode(bytes).replace(/date: [^\r]*\r\n/, "");
+}
+
+Deno.test("head bytes: a value above 127 is written as TextEncoder writes it", () => {
+  const head = new HeadBytes();
+  head.begin(200);
+  head.field("x-name", "café ☕ \u{1F600}");
+  head.end();
+  const expected = encoder.encode("HTTP/1.1 200 OK\r\nx-name: café ☕ \u{1F600}\r\n\r\n");
+  assertEquals(head.bytes(), expected);
+  head.release();
+});
+
+Deno.test("head bytes: a head and a body larger than a pooled buffer are written whole, and the buffer serves the next answer", () => {
+  const head = new HeadBytes();
+  head.begin(404);
+  const long = "v".repeat(20_000);
+  head.field("x-long", long);
+  head.end();
+  const body = new Uint8Array(30_000).fill(65);
+  head.append(body);
+  const bytes = head.bytes();
+  const text = decoder.decode(bytes);
+  assert(text.startsWith(`HTTP/1.1 404 Not Found\r\nx-long: ${long}\r\n\r\n`));
+  assertEquals(bytes.length, text.indexOf("\r\n\r\n") + 4 + body.length);
+  head.release();
+  head.begin(200);
+  head.field("a", "b");
+  head.end();
+  assertEquals(decoder.decode(head.bytes()), "HTTP/1.1 200 OK\r\na: b\r\n\r\n");
+  head.release();
+});
+
+Deno.test("answer writer: a backend's answer with a small body is one run of bytes, its length and Date added", () => {
+  const writer = new AnswerWriter();
+  const res: UpstreamResponse = {
+    status: 200,
+    headers: [["content-type", "text/plain"], ["x-é", "ü"]],
+    body: encoder.encode("hello"),
+    contentLength: null,
+  };
+  const bytes = writer.upstream(res, "GET", 1, false);
+  const text = decoder.decode(bytes);
+  assert(/\r\ndate: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/.test(text));
+  assertEquals(
+    headText(bytes),
+    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-é: ü\r\ncontent-length: 5\r\n\r\nhello",
+  );
+  assert(!writer.streams);
+  assert(writer.keepsAlive);
+  writer.written();
+  const again = writer.upstream({ ...res, body: null, status: 204 }, "GET", 0, true);
+  assertEquals(
+    headText(again),
+    "HTTP/1.1 204 No Content\r\ncontent-type: text/plain\r\nx-é: ü\r\nconnection: close\r\n\r\n",
+  );
+  assert(!writer.keepsAlive);
+  writer.written();
+});
+
+/** A client connection whose every write takes at most `most` bytes; it sends one request. */
+class TrickleClient {
+  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 80 } as Deno.NetAddr;
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
+  received: number[] = [];
+  #request: Uint8Array | undefined;
+
+  constructor(request: string, readonly most: number) {
+    this.#request = bytesOf(request);
+  }
+
+  read(buf: Uint8Array): Promise<number | null> {
+    const request = this.#request;
+    this.#request = undefined;
+    if (request === undefined) return Promise.resolve(null);
+    buf.set(request);
+    return Promise.resolve(request.length);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    const n = Math.min(this.most, bytes.length);
+    this.received.push(...bytes.subarray(0, n));
+    return Promise.resolve(n);
+  }
+
+  close(): void {}
+  setNoDelay(): void {}
+}
+
+Deno.test("own server: an answer the socket takes a few bytes at a time is still sent whole", async () => {
+  const client = new TrickleClient("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 7);
+  const served = serveH1(client as unknown as Deno.Conn, {
+    handler: () => new Response("the whole body"),
+    onError: () => new Response("failed\n", { status: 500 }),
+    scheme: "http",
+  });
+  await served.finished;
+  const text = headText(Uint8Array.from(client.received));
+  assertEquals(
+    text,
+    "HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8\r\n" +
+      "transfer-encoding: chunked\r\nconnection: close\r\n\r\ne\r\nthe whole body\r\n0\r\n\r\n",
+  );
+});
