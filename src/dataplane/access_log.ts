@@ -19,6 +19,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { HeaderLookup } from "../router/router.ts";
+import type { UpstreamEndpoint, UpstreamResponse } from "./upstream_types.ts";
 
 /** Longest client-sent request id kept; a longer one is replaced (it would bloat every line). */
 export const MAX_REQUEST_ID_LENGTH = 200;
@@ -50,6 +51,24 @@ export interface AccessFields {
   bytesIn?: number | null;
   /** `performance.now()` at the request's arrival. */
   started: number;
+}
+
+/**
+ * Runs `send` (an upstream exchange, told `onTry` to hear each endpoint
+ * tried) noting for the access line the endpoint that answered, the time to
+ * the response head and the body bytes when known.
+ */
+export async function timedSend(
+  out: AccessFields,
+  send: (onTry: (endpoint: UpstreamEndpoint) => void) => Promise<UpstreamResponse>,
+): Promise<UpstreamResponse> {
+  const sent = performance.now();
+  const res = await send((e) => out.upstream = `${e.address}:${e.port}`);
+  out.upstreamMs = performance.now() - sent;
+  out.bytesOut = res.body instanceof Uint8Array
+    ? res.body.byteLength
+    : res.contentLength ?? undefined;
+  return res;
 }
 
 /**

@@ -17,6 +17,8 @@ import { applyCorsHeaders } from "./cors.ts";
 import { appendClientResponseHeaders } from "./forward_headers.ts";
 import { UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 import { withKnownBody } from "./h1/known_body.ts";
+import { attachTrailers } from "./response_trailers.ts";
+import type { FastAnswer } from "./field_headers.ts";
 
 /**
  * Builds the client's response. An answer a `Response` cannot hold (a status
@@ -57,6 +59,23 @@ export function passesAsIs(
 ): boolean {
   return modifiers.length === 0 && cors.length === 0 && res.trailers === undefined &&
     res.status >= 200 && res.status <= 599;
+}
+
+/**
+ * The client's answer to a backend's response: the response as it came
+ * when the fast path (`raw`) may pass it ({@linkcode passesAsIs}), else the
+ * `Response` {@linkcode respond} makes of it, its trailers attached.
+ */
+export function clientAnswer(
+  res: UpstreamResponse,
+  raw: boolean,
+  modifiers: readonly HeaderModifierConfig[],
+  cors: readonly [string, string][],
+): FastAnswer {
+  if (raw && passesAsIs(res, modifiers, cors)) return res;
+  const body = res.body as BodyInit | null;
+  const response = respond(res.status, res.headers, body, modifiers, res.contentLength, cors);
+  return attachTrailers(response, res.trailers);
 }
 
 const encoder = new TextEncoder();

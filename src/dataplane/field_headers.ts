@@ -41,18 +41,23 @@ export class FieldHeaders implements HeaderLookup {
 
   forEach(callback: (value: string, name: string) => void): void {
     const fields = this.#fields;
+    const n = fields.length;
     // Indices sorted by name, stable (insertion sort: heads have a few fields).
-    const order: number[] = [];
-    for (let i = 0; i < fields.length; i++) {
-      let at = order.length;
-      while (at > 0 && fields[order[at - 1]][0] > fields[i][0]) at--;
-      order.splice(at, 0, i);
+    const order: number[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const name = fields[i][0];
+      let at = i;
+      while (at > 0 && fields[order[at - 1]][0] > name) {
+        order[at] = order[at - 1];
+        at--;
+      }
+      order[at] = i;
     }
-    for (let k = 0; k < order.length; k++) {
+    for (let k = 0; k < n; k++) {
       const [name, first] = fields[order[k]];
       let value = first;
       if (name !== "set-cookie") {
-        while (k + 1 < order.length && fields[order[k + 1]][0] === name) {
+        while (k + 1 < n && fields[order[k + 1]][0] === name) {
           value = `${value}, ${fields[order[++k]][1]}`;
         }
       }

@@ -5,21 +5,20 @@
  * request keeps the table it started with while a new one is swapped in.
  * @module
  */
-import { attachTrailers } from "./response_trailers.ts";
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
-import { type AccessFields, logAccess, requestIdOf } from "./access_log.ts";
+import { type AccessFields, logAccess, requestIdOf, timedSend } from "./access_log.ts";
 import { corsPreflight, corsResponseHeaders } from "./cors.ts";
-import { passesAsIs, respond, textResponse } from "./client_response.ts";
+import { clientAnswer, respond, textResponse } from "./client_response.ts";
 import { createDeadlineTimer, type DeadlineTimer } from "./deadline_timer.ts";
 import { forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { redirectLocation } from "./redirect.ts";
 import { type BackendModifiers, type RulePlan, RulePlans } from "./rule_plan.ts";
-import { addressRequest, type RequestAddress } from "./request_address.ts";
+import { type AddressContext, addressRequest, type RequestAddress } from "./request_address.ts";
 import { bodyOrNull } from "./request_body.ts";
 import {
   bodyTimedOut,
@@ -71,6 +70,9 @@ export type DataPlaneHandler = (
   request: Request,
   info: Deno.ServeHandlerInfo,
 ) => Promise<Response>;
+
+/** The CORS headers of a rule without a CORS filter (shared, never written to). */
+const NO_CORS: readonly [string, string][] = Object.freeze([]) as readonly [string, string][];
 
 /** Per-request labels for the observer. */
 interface Outcome extends AccessFields {
@@ -132,6 +134,8 @@ class PortRequests {
   readonly #accessLog: boolean;
   readonly #exchange: UpstreamExchange;
   readonly #report: FailureReport;
+  /** What addressing a request reads of the port: the same object for every request. */
+  readonly #addressing: AddressContext;
 
   constructor(options: DataPlaneHandlerOptions) {
     this.#getTable = options.getTable;
@@ -147,6 +151,12 @@ class PortRequests {
     this.#bodyDeadlines = createDeadlineTimer();
     this.#accessLog = this.#policy.accessLog === true;
     this.#report = { logger: this.#logger, observer: this.#observer };
+    this.#addressing = {
+      policy: this.#policy,
+      scheme: this.#scheme,
+      port: this.#port,
+      observer: this.#observer,
+    };
     this.#exchange = new UpstreamExchange({
       upstream: options.upstream ?? createProxyClient(),
       picker: this.#picker,
@@ -164,8 +174,8 @@ class PortRequests {
   readonly fields: FieldsHandler = (req, info) =>
     this.#accessLog ? undefined : this.#serve(req, info, true);
 
-  // Not `async`: one promise (the upstream exchange's) per request instead of
-  // one per nested async function.
+  // Not `async`: a proxied request's one promise is its `#proxy` call, which
+  // records the request itself; the gateway's own answers are recorded here.
   #serve(req: IncomingRequest, info: Deno.ServeHandlerInfo, raw: boolean): Promise<FastAnswer> {
     const out: Outcome = {
       listener: "none",
@@ -179,11 +189,7 @@ class PortRequests {
     } catch (error) {
       res = requestFailed(error, out, this.#report);
     }
-    if (res instanceof Response) return Promise.resolve(this.#record(req, out, res));
-    return res.then(
-      (ok) => this.#record(req, out, ok),
-      (error) => this.#record(req, out, requestFailed(error, out, this.#report)),
-    );
+    return res instanceof Response ? Promise.resolve(this.#record(req, out, res)) : res;
   }
 
   #route(
@@ -192,14 +198,11 @@ class PortRequests {
     out: Outcome,
     raw: boolean,
   ): Response | Promise<FastAnswer> {
+    // A promise here is `#proxy`'s, already recorded.
     const table = this.#getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const port = this.#port;
-    const at = addressRequest(
-      req,
-      { policy: this.#policy, scheme: this.#scheme, port, observer: this.#observer },
-      this.#accessLog ? out : undefined,
-    );
+    const at = addressRequest(req, this.#addressing, this.#accessLog ? out : undefined);
     if (at instanceof Response) return at;
     const { host, path, query } = at;
     const headers = req.headers;
@@ -240,7 +243,7 @@ class PortRequests {
     raw: boolean,
   ): Response | Promise<FastAnswer> {
     const plan = this.#plans.planFor(matched.rule);
-    let cors: [string, string][] = [];
+    let cors: readonly [string, string][] = NO_CORS;
     if (plan.cors !== undefined) {
       const preflight = corsPreflight(plan.cors, req.method, req.headers);
       if (preflight !== undefined) return preflight;
@@ -269,6 +272,11 @@ class PortRequests {
     return this.#proxy(req, info, matched, plan, at, upstream, cors, out, raw);
   }
 
+  /**
+   * Forwards the request and shapes the backend's answer, or the failure's;
+   * records the request either way. The one `async` step of a proxied
+   * request in the handler.
+   */
   async #proxy(
     req: IncomingRequest,
     info: Deno.ServeHandlerInfo,
@@ -276,76 +284,84 @@ class PortRequests {
     plan: RulePlan,
     at: RequestAddress,
     upstream: Upstream,
-    cors: [string, string][],
+    cors: readonly [string, string][],
     out: Outcome,
     raw: boolean,
   ): Promise<FastAnswer> {
     const { backend, modifiers } = upstream;
-    const upstreamHost = plan.rewriteHost ?? at.authority;
-    const clientIp = (info.remoteAddr as Deno.NetAddr).hostname ?? "";
-    const headersWith = (request: BackendModifiers["request"]) =>
-      forwardRequestHeaders({
-        client: at.client,
-        modifiers: request,
-        xffTrustedHops: this.#policy.xffTrustedHops,
-        host: upstreamHost,
-        clientIp,
-        scheme: this.#scheme,
-        forwardedHost: at.authority,
-      });
-    const upstreamHeaders = headersWith(modifiers.request);
-    if (this.#accessLog) {
-      const id = requestIdOf(req.headers);
-      out.requestId = id.id;
-      // An oversized client id is forwarded as sent; only the log line gets the new one.
-      if (id.generated && req.headers.get("x-request-id") === null) {
-        upstreamHeaders.push("x-request-id", id.id);
-      }
-    }
-    let body: ReadableStream<Uint8Array> | null = req.body;
+    let answer: FastAnswer;
     let watched: WatchedBody | undefined;
-    if (body !== null && this.#bodyTimeoutMs > 0) {
-      watched = watchClientBody(body, this.#bodyTimeoutMs, this.#bodyDeadlines);
-      body = watched.body;
-    }
     try {
-      const client = at.client;
-      if (body !== null && client.contentLength === null && !client.transferEncoding) {
-        body = await bodyOrNull(body);
+      const upstreamHeaders = this.#headersFor(at, plan, info, modifiers.request);
+      if (this.#accessLog) this.#noteRequestId(req, out, upstreamHeaders);
+      let body: ReadableStream<Uint8Array> | null = req.body;
+      if (body !== null && this.#bodyTimeoutMs > 0) {
+        watched = watchClientBody(body, this.#bodyTimeoutMs, this.#bodyDeadlines);
+        body = watched.body;
       }
-      const contentLength = client.contentLength === null ? null : Number(client.contentLength);
-      const request: UpstreamRequest = {
-        method: req.method,
-        target: rewrittenTarget(matched, plan, at),
-        headers: upstreamHeaders,
-        body,
-        contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
-      };
-      // Mirrored copies get the rule's header changes, not the chosen backend's own.
-      const mirrorHeaders = () =>
-        backend.filters.length === 0
-          ? upstreamHeaders
-          : headersWith(plan.modifiersFor({ ...backend, filters: [] }).request);
-      const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
-      if (raw && passesAsIs(res, modifiers.response, cors)) return res;
-      const response = respond(
-        res.status,
-        res.headers,
-        res.body as BodyInit | null,
-        modifiers.response,
-        res.contentLength,
-        cors,
-      );
-      return attachTrailers(response, res.trailers);
+      try {
+        const client = at.client;
+        if (body !== null && client.contentLength === null && !client.transferEncoding) {
+          body = await bodyOrNull(body);
+        }
+        const contentLength = client.contentLength === null ? null : Number(client.contentLength);
+        const request: UpstreamRequest = {
+          method: req.method,
+          target: rewrittenTarget(matched, plan, at),
+          headers: upstreamHeaders,
+          body,
+          contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
+        };
+        // Mirrored copies get the rule's header changes, not the chosen backend's own.
+        const mirrorHeaders = () =>
+          backend.filters.length === 0 ? upstreamHeaders : this.#headersFor(
+            at,
+            plan,
+            info,
+            plan.modifiersFor({ ...backend, filters: [] }).request,
+          );
+        const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
+        answer = clientAnswer(res, raw, modifiers.response, cors);
+      } catch (error) {
+        if (watched?.timedOut()) {
+          this.#logger.debug("request body stalled", {
+            backend: backend.id,
+            timeoutMs: this.#bodyTimeoutMs,
+          });
+          answer = bodyTimedOut(this.#report);
+        } else answer = upstreamFailed(error, backend.id, upstream.endpoint, this.#report);
+      }
     } catch (error) {
-      if (watched?.timedOut()) {
-        this.#logger.debug("request body stalled", {
-          backend: backend.id,
-          timeoutMs: this.#bodyTimeoutMs,
-        });
-        return bodyTimedOut(this.#report);
-      }
-      return upstreamFailed(error, backend.id, upstream.endpoint, this.#report);
+      answer = requestFailed(error, out, this.#report);
+    }
+    return this.#record(req, out, answer);
+  }
+
+  /** The backend's request headers under `request` modifiers (the rule's, then a backend's). */
+  #headersFor(
+    at: RequestAddress,
+    plan: RulePlan,
+    info: Deno.ServeHandlerInfo,
+    request: BackendModifiers["request"],
+  ): string[] {
+    return forwardRequestHeaders({
+      client: at.client,
+      modifiers: request,
+      xffTrustedHops: this.#policy.xffTrustedHops,
+      host: plan.rewriteHost ?? at.authority,
+      clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
+      scheme: this.#scheme,
+      forwardedHost: at.authority,
+    });
+  }
+
+  /** The request id of the access log line, added to the backend's headers when generated. */
+  #noteRequestId(req: IncomingRequest, out: Outcome, upstreamHeaders: string[]): void {
+    const id = requestIdOf(req.headers);
+    out.requestId = id.id;
+    // An oversized client id is forwarded as sent; only the log line gets the new one.
+    if (id.generated && req.headers.get("x-request-id") === null) {
+      upstreamHeaders.push("x-request-id", id.id);
     }
   }
 
@@ -358,29 +374,13 @@ class PortRequests {
     out: Outcome,
   ): Promise<UpstreamResponse> {
     const { backend, endpoint } = upstream;
+    const exchange = this.#exchange;
     // Without the log, the exchange's own promise: no async frame of its own.
-    if (!this.#accessLog) {
-      return this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders);
-    }
-    return this.#sendLogged(plan, upstream, request, mirrorHeaders, out);
-  }
-
-  async #sendLogged(
-    plan: RulePlan,
-    upstream: Upstream,
-    request: UpstreamRequest,
-    mirrorHeaders: () => string[],
-    out: Outcome,
-  ): Promise<UpstreamResponse> {
-    const { backend, endpoint } = upstream;
-    const sent = performance.now();
-    const onTry = (e: { address: string; port: number }) => out.upstream = `${e.address}:${e.port}`;
-    const res = await this.#exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry);
-    out.upstreamMs = performance.now() - sent;
-    out.bytesOut = res.body instanceof Uint8Array
-      ? res.body.byteLength
-      : res.contentLength ?? undefined;
-    return res;
+    if (!this.#accessLog) return exchange.send(plan, backend, endpoint, request, mirrorHeaders);
+    return timedSend(
+      out,
+      (onTry) => exchange.send(plan, backend, endpoint, request, mirrorHeaders, onTry),
+    );
   }
 
   #record(req: IncomingRequest, out: Outcome, res: FastAnswer): FastAnswer {
