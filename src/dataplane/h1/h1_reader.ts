@@ -7,6 +7,7 @@
  * @module
  */
 import { H1RequestError } from "./h1_request_head.ts";
+import { type SocketRead, socketReader } from "../socket_read.ts";
 
 /** Bytes read from a connection and not yet consumed. */
 export class H1Reader {
@@ -21,8 +22,11 @@ export class H1Reader {
   /** Index of the CRLF that ends the last field line (or the request line) of the head last taken. */
   headEnd = 0;
 
+  readonly #read: SocketRead;
+
   constructor(readonly conn: Deno.Conn, readonly maxHeadBytes: number) {
     this.buf = new Uint8Array(Math.max(4096, Math.min(16 * 1024, maxHeadBytes + 4)));
+    this.#read = socketReader(conn);
   }
 
   /** Bytes buffered and not consumed. */
@@ -47,12 +51,12 @@ export class H1Reader {
       bigger.set(this.buf.subarray(0, this.end));
       this.buf = bigger;
     }
-    return this.conn.read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
+    return this.#read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
   }
 
-  /** Takes in what a {@linkcode read} gave; false at EOF. */
+  /** Takes in what a {@linkcode read} gave; false at EOF (`0` or `null`). */
   filled(n: number | null): boolean {
-    if (n === null) {
+    if (n === null || n === 0) {
       this.eof = true;
       return false;
     }
@@ -122,8 +126,8 @@ export class H1Reader {
       return out;
     }
     const out = new Uint8Array(Math.min(max, 64 * 1024));
-    const n = await this.conn.read(out);
-    if (n === null) {
+    const n = await this.#read(out);
+    if (n === null || n === 0) {
       this.eof = true;
       return null;
     }

@@ -1,0 +1,91 @@
+/**
+ * Reads from a Deno socket without `Conn.read`'s wrapper (pinned: Deno
+ * 2.9.6). `Conn.read` is an `async` function that also notes every pending
+ * read in a `Set` (so `ref`/`unref` can reach them): a promise, a
+ * resumption and a set entry added and deleted per read, measured at about
+ * 0.9 KB of heap per read on the proxy path, which reads the client's
+ * socket once per request. The runtime's own read of the socket's resource,
+ * `Deno[Deno.internal].core.read(rid, buffer)`, is what that wrapper calls;
+ * closing the connection cancels it the same way. The gateway never unrefs
+ * the sockets it serves, so nothing is lost.
+ *
+ * Only a genuine runtime socket is read this way: anything else shaped like
+ * a `Deno.Conn` (a wrapper that hands over bytes read before, a TLS socket
+ * adapter, a test's scripted connection) is read through its own `read`.
+ * {@linkcode assertSocketReadInternals} fails loudly on a Deno whose
+ * internals changed.
+ *
+ * @example
+ * ```ts
+ * import { socketReader } from "./socket_read.ts";
+ * declare const conn: Deno.Conn;
+ * const read = socketReader(conn);
+ * const n = await read(new Uint8Array(4096)); // 0 or null: the peer closed
+ * ```
+ * @module
+ */
+
+/** Reads into `buffer` (never empty); the byte count, where `0` or `null` is the end of the stream. */
+export type SocketRead = (buffer: Uint8Array) => Promise<number | null>;
+
+interface CoreReadInternals {
+  read: (rid: number, buffer: Uint8Array) => Promise<number>;
+  ridSymbol: symbol;
+}
+
+function coreRead(): CoreReadInternals | undefined {
+  const key = (Deno as unknown as { internal?: symbol }).internal;
+  if (typeof key !== "symbol") return undefined;
+  const internal = (Deno as unknown as Record<symbol, { core?: Record<string, unknown> }>)[key];
+  const read = internal?.core?.read;
+  const ridSymbol = internal?.core?.internalRidSymbol;
+  if (typeof read !== "function" || typeof ridSymbol !== "symbol") return undefined;
+  return { read: read as CoreReadInternals["read"], ridSymbol };
+}
+
+const internals = coreRead();
+
+/**
+ * The read of `conn`: the runtime's own for a genuine Deno socket (its
+ * `read` the one its class defines, a resource id under the runtime's
+ * symbol), else `conn.read`.
+ */
+export function socketReader(conn: Deno.Conn): SocketRead {
+  const rid = directRid(conn);
+  if (rid === undefined || internals === undefined) return (buffer) => conn.read(buffer);
+  const read = internals.read;
+  return (buffer) => read(rid, buffer);
+}
+
+/** The resource id to read `conn` by directly, or `undefined` when `conn` is not a plain runtime socket. */
+function directRid(conn: Deno.Conn): number | undefined {
+  if (internals === undefined) return undefined;
+  // A Proxy or an object with a `read` of its own reads differently from its class.
+  const proto = Object.getPrototypeOf(conn) as { read?: unknown } | null;
+  if (proto === null || conn.read !== proto.read) return undefined;
+  const rid = (conn as unknown as Record<symbol, unknown>)[internals.ridSymbol];
+  return typeof rid === "number" ? rid : undefined;
+}
+
+/**
+ * Throws an `Error` naming what changed when the runtime's socket read or
+ * its resource-id symbol is missing (another Deno than 2.9.6).
+ *
+ * @example
+ * ```ts
+ * import { assertSocketReadInternals } from "./socket_read.ts";
+ * assertSocketReadInternals(); // throws on an incompatible Deno
+ * ```
+ */
+export function assertSocketReadInternals(): void {
+  if (internals === undefined) {
+    throw new Error(
+      `Cannot find Deno[Deno.internal].core.read and internalRidSymbol: current Deno is ${Deno.version.deno}, written against 2.9.6`,
+    );
+  }
+}
+
+/** Whether `conn` is read without its wrapper (for tests). */
+export function readsDirectly(conn: Deno.Conn): boolean {
+  return directRid(conn) !== undefined;
+}

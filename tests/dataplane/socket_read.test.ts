@@ -1,0 +1,90 @@
+/**
+ * The socket read of our HTTP/1.1 server (`socket_read.ts`): a runtime
+ * socket is read through the runtime's own read, the end of the stream and
+ * a close come through as with `Conn.read`, and anything else shaped like a
+ * connection (a wrapper with bytes read before, an object with its own
+ * `read`) is read through its own `read`.
+ */
+import { assert, assertEquals } from "@std/assert";
+import {
+  assertSocketReadInternals,
+  readsDirectly,
+  socketReader,
+} from "../../src/dataplane/socket_read.ts";
+import { prefixedConn } from "../../src/dataplane/prefixed_conn.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function pair(): Promise<{ client: Deno.Conn; server: Deno.Conn; close(): void }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const server = await listener.accept();
+  listener.close();
+  return {
+    client,
+    server,
+    close() {
+      for (const c of [client, server]) {
+        try {
+          c.close();
+        } catch {
+          // Closed by the test.
+        }
+      }
+    },
+  };
+}
+
+Deno.test("socket read: this Deno has the runtime read the server relies on", () => {
+  assertSocketReadInternals();
+});
+
+Deno.test("socket read: a runtime socket is read directly, bytes then the end of the stream", async () => {
+  const { client, server, close } = await pair();
+  try {
+    assert(readsDirectly(server));
+    const read = socketReader(server);
+    await client.write(encoder.encode("hello"));
+    const buf = new Uint8Array(16);
+    const n = await read(buf);
+    assertEquals(decoder.decode(buf.subarray(0, n ?? 0)), "hello");
+    client.close();
+    const end = await read(buf);
+    assert(end === 0 || end === null);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("socket read: closing the socket ends a pending direct read", async () => {
+  const { server, close } = await pair();
+  try {
+    const pending = socketReader(server)(new Uint8Array(16));
+    server.close();
+    const outcome = await pending.then((n) => n, (error) => error);
+    assert(outcome === 0 || outcome === null || outcome instanceof Error);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("socket read: a wrapper that hands over bytes read before, or an own read, is read through its own read", async () => {
+  const { client, server, close } = await pair();
+  try {
+    const wrapped = prefixedConn(server, encoder.encode("early "));
+    assert(!readsDirectly(wrapped));
+    await client.write(encoder.encode("late"));
+    const read = socketReader(wrapped);
+    const buf = new Uint8Array(16);
+    assertEquals(decoder.decode(buf.subarray(0, (await read(buf)) ?? 0)), "early ");
+    const scripted = Object.assign(Object.create(server), { read: () => Promise.resolve(3) });
+    assert(!readsDirectly(scripted));
+    assertEquals(await socketReader(scripted)(buf), 3);
+  } finally {
+    close();
+  }
+});
