@@ -1,12 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { silentLogger } from "../../src/log/logger.ts";
-import { createKubeSource } from "../../src/source/kube.ts";
-import { createStore } from "../../src/source/store.ts";
-import { createStatusWriter } from "../../src/status/status_writer.ts";
-import { translate } from "../../src/translate/translate.ts";
-import { startFakeKube } from "../fake_kube/fake_kube_server.ts";
 import {
-  clientFor,
   CONTROLLER,
   gateway,
   gatewayClass,
@@ -14,78 +7,26 @@ import {
   OTHER_PARENT,
   waitFor,
 } from "../fake_kube/fake_kube_fixtures.ts";
-
-const GW = "gateway.networking.k8s.io/v1";
-type Obj = Record<string, unknown>;
-type Conditions = { type: string; status: string; reason: string }[];
-
-function listenerSet(name = "ls", parent = "gw") {
-  return {
-    apiVersion: GW,
-    kind: "ListenerSet",
-    metadata: { name, namespace: "default" },
-    spec: {
-      parentRef: { name: parent },
-      listeners: [{ name: "extra", port: 8081, protocol: "HTTP" }],
-    },
-  };
-}
+import { conditionsOf, GW, listenerSet, type Obj, startStatusEnv } from "./_status_env.ts";
 
 /** The fake API server, the kube source, the writer, and translate between them. */
-async function setup(options: { quiet?: boolean } = {}) {
-  const kube = await startFakeKube();
-  kube.apply(gatewayClass());
-  kube.apply({
-    ...gateway(),
-    spec: { ...gateway().spec, allowedListeners: { namespaces: { from: "Same" } } },
-  });
-  kube.apply(listenerSet());
-  kube.apply({ ...httpRoute("r1"), status: { parents: [OTHER_PARENT] } });
-  const client = await clientFor(kube);
-  const source = createKubeSource({ client, store: createStore(), logger: silentLogger });
-  await source.start();
-  const writer = createStatusWriter({
-    client,
+function setup(options: { quiet?: boolean } = {}) {
+  return startStatusEnv({
+    objects: [
+      gatewayClass(),
+      {
+        ...gateway(),
+        spec: { ...gateway().spec, allowedListeners: { namespaces: { from: "Same" } } },
+      },
+      listenerSet(),
+      { ...httpRoute("r1"), status: { parents: [OTHER_PARENT] } },
+    ],
     // Without the store's quiet changes, a status someone else writes is not
     // written over again before the next result.
-    store: options.quiet ? { get: (...args) => source.store.get(...args) } : source.store,
-    controllerName: CONTROLLER,
-    logger: silentLogger,
+    storeView: options.quiet ? (store) => ({ get: (...args) => store.get(...args) }) : undefined,
   });
-  const status = (kind: string, name: string) =>
-    kube.get(GW, kind, kind === "GatewayClass" ? undefined : "default", name)?.status as
-      | Obj
-      | undefined;
-  return {
-    kube,
-    source,
-    status,
-    /** Translates what the store holds now and waits for the writer. */
-    async reconcile() {
-      writer.update(translate(source.store.snapshot(), { controllerName: CONTROLLER }));
-      await writer.idle();
-    },
-    /** Waits until the store holds the fake's version of every object named. */
-    caughtUp(...objects: [kind: string, name: string][]) {
-      return waitFor("the store caught up", () =>
-        objects.every(([kind, name]) => {
-          const ns = kind === "GatewayClass" ? undefined : "default";
-          const version = kube.get(GW, kind, ns, name)?.metadata.resourceVersion;
-          return source.store.get(kind as "Gateway", ns, name)?.metadata.resourceVersion ===
-            version;
-        }));
-    },
-    async [Symbol.asyncDispose]() {
-      await writer.stop();
-      await source.stop();
-      client.close();
-      await kube.close();
-    },
-  };
 }
 
-const conditions = (status: Obj | undefined) =>
-  ((status?.conditions ?? []) as Conditions).map((c) => `${c.type}=${c.status}/${c.reason}`);
 const parentsOf = (status: Obj | undefined) =>
   ((status?.parents ?? []) as Obj[]).map((p) => p.controllerName);
 
@@ -94,7 +35,7 @@ Deno.test("a ListenerSet and a route whose parent Gateway is deleted lose the st
   env.kube.apply({ ...httpRoute("r2", { gateway: "gw" }) });
   await env.caughtUp(["HTTPRoute", "r2"]);
   await env.reconcile();
-  assertEquals(conditions(env.status("ListenerSet", "ls")), [
+  assertEquals(conditionsOf(env.status("ListenerSet", "ls")), [
     "Accepted=True/Accepted",
     "Programmed=True/Programmed",
   ]);
@@ -109,7 +50,7 @@ Deno.test("a ListenerSet and a route whose parent Gateway is deleted lose the st
   await env.reconcile();
   // Nobody serves the set now: back to what the API server gives a new one.
   const set = env.status("ListenerSet", "ls");
-  assertEquals(conditions(set), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
+  assertEquals(conditionsOf(set), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
   assertEquals(set?.listeners, undefined);
   // Our entries go; another controller's stays.
   assertEquals(env.status("HTTPRoute", "r1")?.parents, [OTHER_PARENT]);
@@ -119,7 +60,7 @@ Deno.test("a ListenerSet and a route whose parent Gateway is deleted lose the st
 Deno.test("a Gateway whose class is no longer ours is reset, and so are its ListenerSets", async () => {
   await using env = await setup();
   await env.reconcile();
-  assertEquals(conditions(env.status("Gateway", "gw")).slice(0, 2), [
+  assertEquals(conditionsOf(env.status("Gateway", "gw")).slice(0, 2), [
     "Accepted=True/Accepted",
     "Programmed=True/Programmed",
   ]);
@@ -135,9 +76,9 @@ Deno.test("a Gateway whose class is no longer ours is reset, and so are its List
   );
   await env.reconcile();
   const gw = env.status("Gateway", "gw");
-  assertEquals(conditions(gw), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
+  assertEquals(conditionsOf(gw), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
   assertEquals(Object.keys(gw ?? {}), ["conditions"]);
-  assertEquals(conditions(env.status("ListenerSet", "ls")), [
+  assertEquals(conditionsOf(env.status("ListenerSet", "ls")), [
     "Accepted=Unknown/Pending",
     "Programmed=Unknown/Pending",
   ]);
@@ -146,7 +87,7 @@ Deno.test("a Gateway whose class is no longer ours is reset, and so are its List
 Deno.test("a ListenerSet status another controller wrote since is left alone when the set is no longer ours", async () => {
   await using env = await setup({ quiet: true });
   await env.reconcile();
-  assertEquals(conditions(env.status("ListenerSet", "ls"))[0], "Accepted=True/Accepted");
+  assertEquals(conditionsOf(env.status("ListenerSet", "ls"))[0], "Accepted=True/Accepted");
   await env.caughtUp(["ListenerSet", "ls"]);
   // Its Gateway moves to another class, whose controller writes first.
   const theirs = {

@@ -8,25 +8,21 @@
  * reset; a status another controller's class holds is left alone.
  */
 import { assertEquals } from "@std/assert";
-import { silentLogger } from "../../src/log/logger.ts";
-import { createKubeSource } from "../../src/source/kube.ts";
-import { createStore } from "../../src/source/store.ts";
 import type { Leadership } from "../../src/status/leader_election.ts";
-import { createStatusWriter } from "../../src/status/status_writer.ts";
-import { translate } from "../../src/translate/translate.ts";
-import { startFakeKube } from "../fake_kube/fake_kube_server.ts";
 import {
-  clientFor,
   CONTROLLER,
   gateway,
   gatewayClass,
   httpRoute,
   OTHER_PARENT,
 } from "../fake_kube/fake_kube_fixtures.ts";
-
-const GW = "gateway.networking.k8s.io/v1";
-type Obj = Record<string, unknown>;
-type Conditions = { type: string; status: string; reason: string }[];
+import {
+  conditionsOf,
+  listenerSet,
+  manualLeadership,
+  type Obj,
+  startStatusEnv,
+} from "./_status_env.ts";
 
 const accepted = (type = "Accepted") => ({
   type,
@@ -55,51 +51,22 @@ const programmed = () => ({
   }],
 });
 
-function listenerSet(name: string, parent: string, status: Obj) {
-  return {
-    apiVersion: GW,
-    kind: "ListenerSet",
-    metadata: { name, namespace: "default" },
-    spec: {
-      parentRef: { name: parent },
-      listeners: [{ name: "extra", port: 8081, protocol: "HTTP" }],
-    },
-    status,
-  };
-}
-
-function manualLeadership(initial: boolean): Leadership & { set(v: boolean): void } {
-  let leading = initial;
-  const listeners = new Set<(v: boolean) => void>();
-  return {
-    isLeader: () => leading,
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    set(v) {
-      leading = v;
-      for (const l of listeners) l(v);
-    },
-  };
-}
-
 /** The cluster as the earlier process left it; then a new source and writer. */
-async function setup(leadership?: Leadership) {
-  const kube = await startFakeKube();
-  kube.apply(gatewayClass());
-  kube.apply(gatewayClass("theirs", "example.com/other"));
-  kube.apply({
+function setup(leadership?: Leadership) {
+  const objects: Obj[] = [];
+  objects.push(gatewayClass());
+  objects.push(gatewayClass("theirs", "example.com/other"));
+  objects.push({
     ...gateway(),
     spec: { ...gateway().spec, allowedListeners: { namespaces: { from: "Same" } } },
     status: programmed(),
   });
-  kube.apply({
+  objects.push({
     ...gateway("moved", 8091),
     spec: { ...gateway().spec, gatewayClassName: "theirs" },
     status: programmed(),
   });
-  kube.apply({
+  objects.push({
     ...gateway("orphan-default", 8092),
     spec: { ...gateway().spec, gatewayClassName: "deleted" },
     status: {
@@ -113,55 +80,28 @@ async function setup(leadership?: Leadership) {
     },
   });
   // Its class was deleted while no gateway ran.
-  kube.apply({
+  objects.push({
     ...gateway("orphan", 8090),
     spec: { ...gateway().spec, gatewayClassName: "deleted" },
     status: programmed(),
   });
-  kube.apply(listenerSet("kept", "gw", {}));
-  kube.apply(listenerSet("parentless", "deleted-gw", programmed()));
-  kube.apply(listenerSet("theirs", "moved", programmed()));
+  objects.push(listenerSet("kept", "gw", {}));
+  objects.push(listenerSet("parentless", "deleted-gw", programmed()));
+  objects.push(listenerSet("theirs", "moved", programmed()));
   // A route whose Gateway was deleted, one whose Gateway moved to another
   // class, and one still attached to ours.
-  kube.apply({
+  objects.push({
     ...httpRoute("gone-parent", { gateway: "deleted-gw" }),
     status: { parents: [OTHER_PARENT, ourParent("deleted-gw")] },
   });
-  kube.apply({
+  objects.push({
     ...httpRoute("moved-parent", { gateway: "moved" }),
     status: { parents: [ourParent("moved")] },
   });
-  kube.apply({ ...httpRoute("live", { gateway: "gw" }), status: { parents: [ourParent("gw")] } });
-  const client = await clientFor(kube);
-  const source = createKubeSource({ client, store: createStore(), logger: silentLogger });
-  await source.start();
-  const writer = createStatusWriter({
-    client,
-    store: source.store,
-    controllerName: CONTROLLER,
-    logger: silentLogger,
-    leadership,
-  });
-  return {
-    kube,
-    status: (kind: string, name: string) =>
-      kube.get(GW, kind, "default", name)?.status as Obj | undefined,
-    patches: () => kube.requests.filter((r) => r.method === "PATCH").map((r) => r.path),
-    async reconcile() {
-      writer.update(translate(source.store.snapshot(), { controllerName: CONTROLLER }));
-      await writer.idle();
-    },
-    async [Symbol.asyncDispose]() {
-      await writer.stop();
-      await source.stop();
-      client.close();
-      await kube.close();
-    },
-  };
+  objects.push({ ...httpRoute("live", { gateway: "gw" }), status: { parents: [ourParent("gw")] } });
+  return startStatusEnv({ objects, writer: { leadership } });
 }
 
-const conditions = (status: Obj | undefined) =>
-  ((status?.conditions ?? []) as Conditions).map((c) => `${c.type}=${c.status}/${c.reason}`);
 const controllers = (status: Obj | undefined) =>
   ((status?.parents ?? []) as Obj[]).map((p) => `${(p.parentRef as Obj).name}:${p.controllerName}`);
 
@@ -181,14 +121,14 @@ Deno.test("after a restart, a Gateway whose class is gone and a ListenerSet whos
   await env.reconcile();
   for (const [kind, name] of [["Gateway", "orphan"], ["ListenerSet", "parentless"]]) {
     const status = env.status(kind, name);
-    assertEquals(conditions(status), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
+    assertEquals(conditionsOf(status), ["Accepted=Unknown/Pending", "Programmed=Unknown/Pending"]);
     assertEquals(Object.keys(status ?? {}), ["conditions"], `${kind} ${name}`);
   }
-  assertEquals(conditions(env.status("Gateway", "gw")).slice(0, 2), [
+  assertEquals(conditionsOf(env.status("Gateway", "gw")).slice(0, 2), [
     "Accepted=True/Accepted",
     "Programmed=True/Programmed",
   ]);
-  assertEquals(conditions(env.status("ListenerSet", "kept"))[0], "Accepted=True/Accepted");
+  assertEquals(conditionsOf(env.status("ListenerSet", "kept"))[0], "Accepted=True/Accepted");
 });
 
 Deno.test("after a restart, statuses another controller's class holds are left alone, and defaults are not written", async () => {
@@ -196,7 +136,7 @@ Deno.test("after a restart, statuses another controller's class holds are left a
   await env.reconcile();
   assertEquals(env.status("Gateway", "moved"), programmed());
   assertEquals(env.status("ListenerSet", "theirs"), programmed());
-  const patched = env.patches();
+  const patched = env.patched();
   assertEquals(patched.filter((p) => /\/(moved|theirs|orphan-default)\//.test(p)), []);
 });
 
@@ -208,5 +148,5 @@ Deno.test("a follower leaves old statuses alone; it takes them back once it lead
   leadership.set(true);
   await env.reconcile();
   assertEquals(controllers(env.status("HTTPRoute", "moved-parent")), []);
-  assertEquals(conditions(env.status("Gateway", "orphan"))[0], "Accepted=Unknown/Pending");
+  assertEquals(conditionsOf(env.status("Gateway", "orphan"))[0], "Accepted=Unknown/Pending");
 });
