@@ -18,6 +18,7 @@ import type { ConnectionOverride } from "./grpc_port.ts";
 import type { FastAnswer, FieldsHandler } from "./field_headers.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
+import { whenCompleted } from "./request_completion.ts";
 import {
   type ConnectionHandler,
   serveConnection,
@@ -168,11 +169,8 @@ function watchAnswers(watched: WatchedConnection) {
     result: A | Promise<A>,
   ): A | Promise<A> => {
     const mark = watched.requestStarted();
-    if (mark === undefined) info.completed.then(done, done);
-    else {
-      const finish = () => watched.requestFinished(mark);
-      info.completed.then(finish, finish);
-    }
+    if (mark === undefined) whenCompleted(info, done);
+    else whenCompleted(info, () => watched.requestFinished(mark));
     if (method === "GET" || method === "HEAD") return result;
     return Promise.resolve(result).then((response) => {
       if (response.status === 408) watched.closeSoon(LINGER_AFTER_408_MS);

@@ -21,6 +21,7 @@ import { h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, FieldHeaders, type FieldsHandler } from "../field_headers.ts";
+import { RequestCompletion } from "../request_completion.ts";
 
 /** Bounds on what one client may make the server hold or do. */
 export interface H1Limits {
@@ -204,9 +205,7 @@ class H1Connection implements ServedConnection {
       () => head.expectContinue ? writeAll(this.#conn, CONTINUE) : Promise.resolve(),
       this.#limits.maxHeadBytes,
     );
-    let resolve!: () => void;
-    const completed = new Promise<void>((r) => resolve = r);
-    const info = { remoteAddr: this.#remoteAddr, completed } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+    const info = new RequestCompletion(this.#remoteAddr);
     let keep: boolean;
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
@@ -247,7 +246,7 @@ class H1Connection implements ServedConnection {
       keep = writer.streams ? await writer.finish(this.#conn) : writer.keepsAlive;
     } finally {
       // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
-      resolve();
+      info.complete();
     }
     if (keep && body !== null && !progress.done) {
       keep = await discardBody(body, progress, head.expectContinue, MAX_DISCARD_BYTES);
