@@ -65,6 +65,12 @@ export function mergeContentLength(
   value: string,
   refuse: (value: string, conflicting: boolean) => never,
 ): number {
+  // One plain length, the common value: no split, no pattern.
+  if (value.length <= 15 && isDigits(value)) {
+    const n = Number(value);
+    if (previous !== -1 && previous !== n) refuse(value, true);
+    return n;
+  }
   let result = previous;
   for (const part of value.split(",")) {
     const trimmed = trimOws(part);
@@ -74,6 +80,16 @@ export function mergeContentLength(
     result = n;
   }
   return result;
+}
+
+/** Whether `text` is one or more ASCII digits. */
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Whether a message of HTTP/1.`minor` with this `Connection` header leaves the connection open. */

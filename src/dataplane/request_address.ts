@@ -63,12 +63,20 @@ function refuse(
 const hostMemo = new Map<string, string | null>();
 const HOST_MEMO_SIZE = 1024;
 
+/** The last authority looked up and its host: most requests repeat it, and a compare costs less than a map's hash. */
+let lastAuthority: string | undefined;
+let lastHost: string | null = null;
+
 function routingHost(authority: string): string | null {
+  if (authority === lastAuthority) return lastHost;
   let host = hostMemo.get(authority);
-  if (host !== undefined) return host;
-  host = hostFromAuthority(authority);
-  if (hostMemo.size >= HOST_MEMO_SIZE) hostMemo.clear();
-  hostMemo.set(authority, host);
+  if (host === undefined) {
+    host = hostFromAuthority(authority);
+    if (hostMemo.size >= HOST_MEMO_SIZE) hostMemo.clear();
+    hostMemo.set(authority, host);
+  }
+  lastAuthority = authority;
+  lastHost = host;
   return host;
 }
 

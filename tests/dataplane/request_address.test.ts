@@ -69,10 +69,13 @@ Deno.test("a Host seen before routes the same, and an invalid one is refused eac
     const at = address("http://x/p", { host: "Memo.Example.:8080" });
     assert(!(at instanceof Response));
     assertEquals(at.host, "memo.example");
-    const bad = address("http://x/p", { host: "user@memo.example" });
-    assert(bad instanceof Response);
-    assertEquals(bad.status, 400);
-    await bad.body?.cancel();
+    // Twice in a row: the last host looked up is kept beside the memo.
+    for (let j = 0; j < 2; j++) {
+      const bad = address("http://x/p", { host: "user@memo.example" });
+      assert(bad instanceof Response);
+      assertEquals(bad.status, 400);
+      await bad.body?.cancel();
+    }
   }
   // Past the memo's size it starts over and still answers the same.
   for (let i = 0; i < 1100; i++) {

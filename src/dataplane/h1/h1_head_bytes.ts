@@ -29,6 +29,8 @@ const POOLED_BYTES = 8 * 1024;
 /** Buffers kept between writes (more are made when writes pile up, and dropped after). */
 const POOL_SIZE = 32;
 const pool: Uint8Array[] = [];
+/** What a writer holds between answers (a typed array costs as much to make as a pooled one). */
+const NONE = new Uint8Array(0);
 
 /** Status lines, made on a status's first answer (three digits: at most 900). */
 const statusLines: (Uint8Array | undefined)[] = [];
@@ -79,7 +81,7 @@ function putText(buf: Uint8Array, at: number, text: string): number {
 
 /** One answer's bytes being built: a head, then maybe a body after it. */
 export class HeadBytes {
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array = NONE;
   #pooled: Uint8Array | undefined;
   #at = 0;
 
@@ -125,7 +127,7 @@ export class HeadBytes {
   release(): void {
     const pooled = this.#pooled;
     this.#pooled = undefined;
-    this.#buf = new Uint8Array(0);
+    this.#buf = NONE;
     if (pooled !== undefined && pool.length < POOL_SIZE) pool.push(pooled);
   }
 

@@ -82,6 +82,10 @@ Deno.test("Content-Length: digits only; repeats must agree", () => {
     parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5").contentLength,
     5,
   );
+  assertEquals(
+    parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 000000000000042").contentLength,
+    42,
+  );
   refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6", 400);
   refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6", 400);
   refused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1", 400);
