@@ -64,6 +64,9 @@ export interface ServeH1Options {
 /** Most bytes of an unread request body read and dropped to keep its connection (nginx: lingering). */
 const MAX_DISCARD_BYTES = 64 * 1024;
 
+/** The progress of every request without a body: read whole from the start (never written to). */
+const NO_BODY: BodyProgress = Object.freeze({ done: true, error: undefined, started: false });
+
 const encoder = new TextEncoder();
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -192,13 +195,12 @@ class H1Connection implements ServedConnection {
    * here, each once, and nothing else is unless a body streams.
    */
   async #exchange(head: RequestHead, last: boolean): Promise<boolean> {
-    const progress: BodyProgress = {
-      done: !head.chunked && head.contentLength <= 0,
-      error: undefined,
-      started: false,
-    };
+    // A request without a body shares one progress that nothing writes to.
+    const progress: BodyProgress = !head.chunked && head.contentLength <= 0
+      ? NO_BODY
+      : { done: false, error: undefined, started: false };
     const { method } = head;
-    const body = progress.done ? null : bodyStream(
+    const body = progress === NO_BODY ? null : bodyStream(
       this.#reader,
       head,
       progress,
@@ -266,7 +268,8 @@ class H1Connection implements ServedConnection {
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ): FastAnswer | Promise<FastAnswer> | undefined {
     try {
-      const { url, fields } = this.#url(head);
+      const url = this.#url(head);
+      const fields = head.headers;
       const fast = this.#options.fields?.(
         { method: head.method, url, headers: new FieldHeaders(fields), body },
         info,
@@ -293,26 +296,24 @@ class H1Connection implements ServedConnection {
     }
   }
 
-  /** The URL the handler sees (as `Deno.serve` spells it) and the fields, `host` set from an absolute-form target. */
-  #url(head: RequestHead): { url: string; fields: [string, string][] } {
+  /**
+   * The URL the handler sees (as `Deno.serve` spells it); an absolute-form
+   * target's authority replaces the `host` fields of `head` (read after this).
+   */
+  #url(head: RequestHead): string {
     const { scheme } = this.#options;
-    let url: string;
-    let headers = head.headers;
     if (head.target.charCodeAt(0) === 47 /* / */) {
       const host = head.host ?? `localhost:${(this.#conn.localAddr as Deno.NetAddr).port}`;
-      url = `${scheme}://${host}${head.target}`;
-    } else if (head.target === "*") {
-      url = `${scheme}://${head.host ?? "localhost"}/*`;
-    } else {
-      // Absolute-form: its authority is the host, whatever Host says (RFC 9112 §3.2.2).
-      const rest = head.target.slice(head.target.indexOf("://") + 3);
-      const slash = rest.search(/[/?]/);
-      const authority = slash === -1 ? rest : rest.slice(0, slash);
-      const path = slash === -1 ? "/" : rest.slice(slash);
-      url = `${scheme}://${authority}${path}`;
-      headers = headers.map(([n, v]) => n === "host" ? [n, authority] : [n, v]);
+      return `${scheme}://${host}${head.target}`;
     }
-    return { url, fields: headers };
+    if (head.target === "*") return `${scheme}://${head.host ?? "localhost"}/*`;
+    // Absolute-form: its authority is the host, whatever Host says (RFC 9112 §3.2.2).
+    const rest = head.target.slice(head.target.indexOf("://") + 3);
+    const slash = rest.search(/[/?]/);
+    const authority = slash === -1 ? rest : rest.slice(0, slash);
+    const path = slash === -1 ? "/" : rest.slice(slash);
+    head.headers = head.headers.map(([n, v]) => n === "host" ? [n, authority] : [n, v]);
+    return `${scheme}://${authority}${path}`;
   }
 
   /** Whether the head being read starts with the HEAD method (its refusal then has no body). */

@@ -19,6 +19,7 @@ import {
   trimOws,
   trimOwsEnd,
 } from "../http1_bytes.ts";
+import { knownFieldName } from "./known_field_names.ts";
 
 /** A request the server refuses: the status to answer and why. The connection closes after it. */
 export class H1RequestError extends Error {
@@ -185,7 +186,8 @@ function readField(
     throw new H1RequestError(400, `Cannot accept header ${name}: value has control characters`);
   }
   return [
-    text.slice(lineStart - start, colon - start).toLowerCase(),
+    knownFieldName(buf, lineStart, colon) ??
+      text.slice(lineStart - start, colon - start).toLowerCase(),
     text.slice(from - start, to - start),
   ];
 }
