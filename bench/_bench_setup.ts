@@ -61,11 +61,14 @@ export interface GatewayRun {
   denoFlags?: string[];
   /** Gateway flags after the common ones. */
   args?: string[];
+  /** `--log-level`. Default: `warn`. */
+  logLevel?: string;
 }
 
 /**
  * The arguments of `deno` for a gateway serving `manifests` on 127.0.0.1,
- * its admin on a free port, no telemetry listener, warnings only.
+ * its admin on a free port, no telemetry listener, warnings only unless
+ * `run.logLevel` says otherwise.
  */
 export function gatewayRunArgs(run: GatewayRun): string[] {
   return [
@@ -82,7 +85,7 @@ export function gatewayRunArgs(run: GatewayRun): string[] {
     "--telemetry-addr",
     "off",
     "--log-level",
-    "warn",
+    run.logLevel ?? "warn",
     ...(run.args ?? []),
   ];
 }

@@ -6,7 +6,7 @@
  */
 // deno-lint-ignore-file no-console
 import { type FixedRateResult, runAtRate } from "./_half_load.ts";
-import { median, type RoundResult, type Target } from "./_rounds.ts";
+import { median, ratioLine, type RoundResult, type Target } from "./_rounds.ts";
 
 /** The name the peer every ratio is taken against is reported by. */
 const PEER = "nginx proxy";
@@ -22,16 +22,10 @@ const PEER = "nginx proxy";
  * ```
  */
 export function printRatios(results: Map<string, RoundResult[]>, targets: Target[]): void {
-  const peer = results.get(PEER)!;
-  const line = (name: string) => {
-    const runs = results.get(name)!;
-    const each = runs.map((r, i) => r.requestsPerSec / peer[i].requestsPerSec);
-    const cpu = median(runs.map((r) => r.cpuUs)) / median(peer.map((r) => r.cpuUs));
-    return `${name} / nginx = ${median(each).toFixed(2)}x req/s   ` +
-      `(rounds: ${each.map((x) => x.toFixed(2)).join(" ")}; CPU per request ${cpu.toFixed(2)}x)`;
-  };
   console.log("");
-  for (const t of targets) if (t.name !== PEER) console.log(line(t.name));
+  for (const t of targets) {
+    if (t.name !== PEER) console.log(ratioLine(results, t.name, PEER, "nginx"));
+  }
 }
 
 /**

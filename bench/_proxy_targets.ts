@@ -9,6 +9,7 @@
  */
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import { type Child, freePort, spawn } from "./_processes.ts";
+import { gatewayRunArgs, startNginx } from "./_bench_setup.ts";
 import type { Target } from "./_rounds.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 
@@ -71,26 +72,23 @@ export async function startProxyTargets(
   const backendPort = freePort();
   const nginxPort = freePort();
   const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
-  const startNginx = (role: string, port: number, location: string): number => {
+  const nginx = (role: string, port: number, location: string): number => {
     const conf = template
       .replaceAll("{{DIR}}", dir)
       .replaceAll("{{ROLE}}", role)
       .replaceAll("{{PORT}}", String(port))
       .replaceAll("{{BACKEND_PORT}}", String(backendPort))
       .replaceAll("{{LOCATION}}", location);
-    const path = `${dir}/nginx-${role}.conf`;
-    Deno.writeTextFileSync(path, conf);
-    const startupLog = `${dir}/nginx-${role}-startup.log`;
-    const child = spawn(`nginx ${role}`, "nginx", ["-p", dir, "-c", path, "-e", startupLog]);
+    const child = startNginx(dir, role, conf, `${dir}/nginx-${role}-startup.log`);
     children.push(child);
     return child.process.pid;
   };
-  startNginx(
+  nginx(
     "backend",
     backendPort,
     'default_type text/plain; return 200 "hello from the bench backend\\n";',
   );
-  const nginxPid = startNginx("proxy", nginxPort, NGINX_PROXY_LOCATION);
+  const nginxPid = nginx("proxy", nginxPort, NGINX_PROXY_LOCATION);
   const targets: Target[] = [
     { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },
   ];
@@ -142,27 +140,15 @@ function gatewayStarter(
     const profiling = profile
       ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}/${name.replace(/[^a-z0-9]+/gi, "-")}`]
       : [];
-    const child = spawn(name, Deno.execPath(), [
-      "run",
-      ...startTaskFlags(checkout),
-      ...profiling,
-      `${checkout}main.ts`,
-      "run",
-      "--manifests",
+    const args = gatewayRunArgs({
+      checkout,
       manifests,
-      "--listen-host",
-      "127.0.0.1",
-      "--admin-addr",
-      `127.0.0.1:${freePort()}`,
-      "--telemetry-addr",
-      "off",
-      "--log-level",
+      denoFlags: [...startTaskFlags(checkout), ...profiling],
       logLevel,
       // Exit at once on SIGTERM, so the CPU profile is written before the kill.
-      "--drain-delay",
-      "0s",
-      ...extraArgs,
-    ], stderrPath);
+      args: ["--drain-delay", "0s", ...extraArgs],
+    });
+    const child = spawn(name, Deno.execPath(), args, stderrPath);
     children.push(child);
     return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
   };

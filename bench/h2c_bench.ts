@@ -40,14 +40,12 @@ import {
   freePort,
   requirePositiveInteger,
   requireTools,
-  runWrk,
   spawn,
-  treeCpuSeconds,
   waitFor200,
   type WrkResult,
 } from "./_processes.ts";
 import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
-import { median, printRounds, type RoundResult, type Target } from "./_rounds.ts";
+import { cleanRun, printRounds, ratioLine, runRounds, type Target } from "./_rounds.ts";
 
 const duration = flag("duration", "10s");
 const warmup = flag("warmup", "3s");
@@ -127,28 +125,16 @@ try {
   for (const t of targets) await waitFor200(t.url);
 
   const check = (name: string, r: WrkResult) => {
-    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
-      failed = true;
-      console.error(`${name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors`);
-      console.error(r.raw);
-    }
+    failed = !cleanRun(name, r) || failed;
   };
-  const wrkArgs = ["-t", threads, "-c", connections];
-  for (const t of targets) {
-    check(`${t.name} warm-up`, await runWrk(t.url, [...wrkArgs, "-d", warmup]));
-  }
-  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-    for (const t of order) {
-      // Both nginx proxies share one worker: its CPU counts only while one of them runs.
-      const cpuBefore = await treeCpuSeconds(t.pid);
-      const r = await runWrk(t.url, [...wrkArgs, "-d", duration]);
-      const cpuUs = (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.requests;
-      check(`${t.name} round ${round + 1}`, r);
-      results.get(t.name)!.push({ ...r, cpuUs });
-    }
-  }
+  // Both nginx proxies share one worker: its CPU counts only while one of them runs.
+  const results = await runRounds(targets, {
+    wrkArgs: ["-t", threads, "-c", connections],
+    warmup,
+    duration,
+    rounds,
+    onRun: check,
+  });
 
   console.log(
     `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
@@ -157,18 +143,7 @@ try {
   );
   printRounds(results);
   console.log("");
-  const ratio = (a: string, b: string) => {
-    const each = results.get(a)!.map((r, i) =>
-      r.requestsPerSec / results.get(b)![i].requestsPerSec
-    );
-    const cpu = median(results.get(a)!.map((r) => r.cpuUs)) /
-      median(results.get(b)!.map((r) => r.cpuUs));
-    console.log(
-      `${a} / ${b} = ${median(each).toFixed(2)}x req/s   (rounds: ${
-        each.map((x) => x.toFixed(2)).join(" ")
-      }; CPU per request ${cpu.toFixed(2)}x)`,
-    );
-  };
+  const ratio = (a: string, b: string) => console.log(ratioLine(results, a, b));
   ratio("gateway h2c", "nginx grpc_pass");
   ratio("gateway h2c", "gateway http1");
   ratio("nginx grpc_pass", "nginx proxy_pass");

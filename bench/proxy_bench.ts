@@ -62,18 +62,13 @@ import {
   requirePositiveInteger,
   requireTools,
   runWrk,
-  treeCpuSeconds,
   waitFor200,
   type WrkResult,
 } from "./_processes.ts";
-import { printRounds, type RoundResult } from "./_rounds.ts";
+import { cleanRun, printRounds, runRounds } from "./_rounds.ts";
+import { flag, reportFailure } from "./_bench_setup.ts";
 import { startProxyTargets } from "./_proxy_targets.ts";
 import { printHalfLoad, printRatios } from "./_proxy_report.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const duration = flag("duration", "10s");
 const warmup = flag("warmup", "3s");
@@ -109,32 +104,12 @@ try {
   for (const t of [{ url: backendUrl }, ...targets]) await waitFor200(t.url);
 
   const check = (name: string, r: WrkResult) => {
-    if (r.non2xx > 0 || r.socketErrors > 0 || !(r.requestsPerSec > 0)) {
-      failed = true;
-      console.error(
-        `${name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors\n${r.raw}`,
-      );
-    }
+    failed = !cleanRun(name, r) || failed;
   };
   const wrkArgs = ["-t", threads, "-c", connections];
   const direct = await runWrk(backendUrl, [...wrkArgs, "-d", duration]);
   check("backend (direct)", direct);
-  for (const t of targets) {
-    check(`${t.name} warm-up`, await runWrk(t.url, [...wrkArgs, "-d", warmup]));
-  }
-
-  const results = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    // Rotate the order so that no target always runs first after a pause.
-    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-    for (const t of order) {
-      const cpuBefore = await treeCpuSeconds(t.pid);
-      const r = await runWrk(t.url, [...wrkArgs, "-d", duration]);
-      const cpuUs = (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.requests;
-      check(`${t.name} round ${round + 1}`, r);
-      results.get(t.name)!.push({ ...r, cpuUs });
-    }
-  }
+  const results = await runRounds(targets, { wrkArgs, warmup, duration, rounds, onRun: check });
 
   console.log(
     `wrk -t${threads} -c${connections} -d${duration} x ${rounds} rounds ` +
@@ -150,11 +125,7 @@ try {
   if (failed) console.log("\nFAILED: some runs saw errors (see above)");
 } catch (error) {
   failed = true;
-  console.error(`Benchmark failed: ${(error as Error).message}`);
-  for (const c of children) {
-    const tail = (c as unknown as { stderrTail: string }).stderrTail;
-    if (tail) console.error(`--- ${c.name} stderr ---\n${tail}`);
-  }
+  reportFailure("Benchmark", error, children);
 } finally {
   await Promise.allSettled(children.map((c) => c.stop()));
   await Deno.remove(dir, { recursive: true }).catch(() => {});
