@@ -283,6 +283,22 @@ function readValidation(
   return validation;
 }
 
+/**
+ * Reads `spec.listeners` of a Gateway or a ListenerSet (1 to 64), each
+ * name once: names key the listener statuses, so a repeat could not even
+ * be reported.
+ */
+export function readListeners(c: FieldChecker, raw: unknown): Listener[] {
+  const listeners = c.listOf(
+    raw,
+    "spec.listeners",
+    { required: true, minItems: 1, maxItems: 64 },
+    (item, f) => readListener(c, item, f),
+  ) ?? [];
+  c.unique(listeners, "spec.listeners", (l) => l.name || undefined, "listener name");
+  return listeners;
+}
+
 /** Reads a Gateway whose `apiVersion`, `kind` and `metadata` are already read. */
 export function readGateway(
   c: FieldChecker,
@@ -290,16 +306,9 @@ export function readGateway(
   head: KubeObject,
 ): Gateway {
   const s = c.object(raw.spec, "spec", true) ?? {};
-  const listeners = c.listOf(
-    s.listeners,
-    "spec.listeners",
-    { required: true, minItems: 1, maxItems: 64 },
-    (item, f) => readListener(c, item, f),
-  ) ?? [];
-  // Names key the listener statuses, so a repeat cannot even be reported.
   // Repeated port/protocol/hostname combinations are left to `translate`,
   // which reports them as listener conflicts.
-  c.unique(listeners, "spec.listeners", (l) => l.name || undefined, "listener name");
+  const listeners = readListeners(c, s.listeners);
   const spec: Gateway["spec"] = {
     gatewayClassName: c.string(s.gatewayClassName, "spec.gatewayClassName", REQUIRED_OBJECT_NAME) ??
       "",

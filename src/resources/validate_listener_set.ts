@@ -20,7 +20,7 @@
 import type { ListenerSet, ParentGatewayReference } from "./listener_set_types.ts";
 import type { KubeObject } from "./object_meta.ts";
 import { type FieldChecker, put } from "./validate_fields.ts";
-import { readListener } from "./validate_gateway.ts";
+import { readListeners } from "./validate_gateway.ts";
 import { GROUP, KIND, NAMESPACE, REQUIRED_OBJECT_NAME } from "./validate_rules.ts";
 import { readStatus } from "./validate_status.ts";
 
@@ -45,13 +45,7 @@ export function readListenerSet(
 ): ListenerSet {
   const s = c.object(raw.spec, "spec", true) ?? {};
   const parentRef = readParentRef(c, s.parentRef);
-  const listeners = c.listOf(
-    s.listeners,
-    "spec.listeners",
-    { required: true, minItems: 1, maxItems: 64 },
-    (item, f) => readListener(c, item, f),
-  ) ?? [];
-  c.unique(listeners, "spec.listeners", (l) => l.name || undefined, "listener name");
+  const listeners = readListeners(c, s.listeners);
   c.unique(
     listeners,
     "spec.listeners",
