@@ -14,10 +14,15 @@
  *
  * @example
  * ```ts
- * import { ownerOf } from "./status_owner.ts";
+ * import { ownerOfObject } from "./status_owner.ts";
  * import { createStore } from "../source/store.ts";
- * ownerOf(createStore(), { kind: "Gateway", namespace: "default", name: "gw" });
- * // undefined: no such Gateway, so nobody owns its status
+ * ownerOfObject(createStore(), {
+ *   apiVersion: "gateway.networking.k8s.io/v1",
+ *   kind: "Gateway",
+ *   metadata: { name: "gw", namespace: "default" },
+ *   spec: { gatewayClassName: "serval", listeners: [] },
+ * });
+ * // undefined: the store holds no class "serval", so nobody owns its status
  * ```
  * @module
  */
@@ -25,37 +30,15 @@ import type { Store } from "../source/store.ts";
 import type { Gateway } from "../resources/gateway_types.ts";
 import type { ListenerSet } from "../resources/listener_set_types.ts";
 import type { GatewayResource } from "../resources/types.ts";
-import type { ObjectStatus } from "../model/config.ts";
 
 type Lookup = Pick<Store, "get">;
 
-/** An object a status is written on, by kind and name. */
-export interface StatusTarget {
-  kind: ObjectStatus["kind"];
-  namespace?: string;
-  name: string;
-}
-
 /**
- * The `controllerName` that owns the whole status of `target` as the store
- * holds it now: `undefined` when the object, its class or its Gateway is
- * not there (nobody owns it), `null` for a kind whose entries each name
- * their own controller.
+ * The `controllerName` that owns the whole status of `object` (the store's,
+ * or one just read from the API), from the store as it holds the rest now:
+ * `undefined` when its class, or its Gateway, is not there (nobody owns
+ * it), `null` for a kind whose entries each name their own controller.
  */
-export function ownerOf(store: Lookup, target: StatusTarget): string | null | undefined {
-  switch (target.kind) {
-    case "GatewayClass":
-    case "Gateway":
-    case "ListenerSet": {
-      const object = store.get(target.kind, target.namespace, target.name);
-      return object === undefined ? undefined : ownerOfObject(store, object);
-    }
-    default:
-      return null;
-  }
-}
-
-/** {@linkcode ownerOf} for an object in hand (the store's, or one just read from the API). */
 export function ownerOfObject(store: Lookup, object: GatewayResource): string | null | undefined {
   switch (object.kind) {
     case "GatewayClass":
@@ -74,16 +57,13 @@ export function ownerOfObject(store: Lookup, object: GatewayResource): string | 
 }
 
 /** The GatewayClass `gateway` names, if the store holds it. */
-export function classOf(store: Lookup, gateway: Gateway): GatewayResource | undefined {
+function classOf(store: Lookup, gateway: Gateway): GatewayResource | undefined {
   const name = gateway.spec?.gatewayClassName;
   return typeof name === "string" ? store.get("GatewayClass", undefined, name) : undefined;
 }
 
 /** The Gateway a ListenerSet names as its parent, if the store holds it. */
-export function parentOf(
-  store: Lookup,
-  set: ListenerSet,
-): Gateway | undefined {
+function parentOf(store: Lookup, set: ListenerSet): Gateway | undefined {
   const ref = set.spec?.parentRef;
   if (ref === undefined) return undefined;
   const parent = store.get("Gateway", ref.namespace ?? set.metadata.namespace, ref.name);
