@@ -25,7 +25,10 @@
  * @module
  */
 
-/** Reads into `buffer` (never empty); the byte count, where `0` or `null` is the end of the stream. */
+/**
+ * Reads into `buffer` (never empty); the byte count, `null` at the end of
+ * the stream, and `0` too when the socket is read directly ({@linkcode readsDirectly}).
+ */
 export type SocketRead = (buffer: Uint8Array) => Promise<number | null>;
 
 interface CoreReadInternals {

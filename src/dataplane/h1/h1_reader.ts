@@ -7,7 +7,7 @@
  * @module
  */
 import { H1RequestError } from "./h1_request_head.ts";
-import { type SocketRead, socketReader } from "../socket_read.ts";
+import { readsDirectly, type SocketRead, socketReader } from "../socket_read.ts";
 
 /** Bytes read from a connection and not yet consumed. */
 export class H1Reader {
@@ -23,10 +23,13 @@ export class H1Reader {
   headEnd = 0;
 
   readonly #read: SocketRead;
+  /** A read of 0 bytes is the end (the runtime's own read); through `conn.read`, only `null` is. */
+  readonly #zeroEnds: boolean;
 
   constructor(readonly conn: Deno.Conn, readonly maxHeadBytes: number) {
     this.buf = new Uint8Array(Math.max(4096, Math.min(16 * 1024, maxHeadBytes + 4)));
     this.#read = socketReader(conn);
+    this.#zeroEnds = readsDirectly(conn);
   }
 
   /** Bytes buffered and not consumed. */
@@ -54,9 +57,9 @@ export class H1Reader {
     return this.#read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
   }
 
-  /** Takes in what a {@linkcode read} gave; false at EOF (`0` or `null`). */
+  /** Takes in what a {@linkcode read} gave; false at EOF. */
   filled(n: number | null): boolean {
-    if (n === null || n === 0) {
+    if (n === null || (n === 0 && this.#zeroEnds)) {
       this.eof = true;
       return false;
     }
@@ -127,7 +130,7 @@ export class H1Reader {
     }
     const out = new Uint8Array(Math.min(max, 64 * 1024));
     const n = await this.#read(out);
-    if (n === null || n === 0) {
+    if (n === null || (n === 0 && this.#zeroEnds)) {
       this.eof = true;
       return null;
     }
