@@ -83,6 +83,12 @@ function lowerName(name: string): string {
 export interface IncomingRequest {
   readonly method: string;
   readonly url: string;
+  /**
+   * The request-target as sent, when `url` is the scheme, the `Host` field
+   * and this target (an origin-form request with a Host): what splitting
+   * `url` would give back, without the split. Absent on a `Request`.
+   */
+  readonly target?: string;
   readonly headers: HeaderLookup;
   readonly body: ReadableStream<Uint8Array> | null;
 }

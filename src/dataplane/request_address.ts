@@ -116,7 +116,10 @@ export function addressRequest(
     return refuse(ctx, "get_with_body", `a ${req.method} request with a body cannot be forwarded`);
   }
   const hostHeader = client.host;
-  const { authority, target } = splitRequestUrl(req.url, hostHeader);
+  // The fast path hands over the target it built the URL from: the same split, already made.
+  const { authority, target } = req.target !== undefined && hostHeader !== null
+    ? { authority: hostHeader, target: req.target }
+    : splitRequestUrl(req.url, hostHeader);
   const q = target.indexOf("?");
   const rawPath = q === -1 ? target : target.slice(0, q);
   if (log !== undefined) {

@@ -98,3 +98,37 @@ Deno.test("duplicate and mixed-case client headers are read combined, in sorted 
   assertEquals(at.client.host, "a.example");
   assertEquals(at.client.pairs, ["accept", "*/*", "x-b", "1, 2"]);
 });
+
+Deno.test("a request that hands over its origin-form target is addressed as splitting its URL would", () => {
+  const cases: [string, string][] = [
+    ["a.example:8080", "/x/./y?b=1"],
+    ["A.Example", "/"],
+    ["", "/p?q"],
+    ["odd/host?x", "/p"],
+    ["b.example", "/a%2Fb?c"],
+  ];
+  const policy = DEFAULT_REQUEST_POLICY;
+  for (const [host, target] of cases) {
+    const url = `http://${host}${target}`;
+    const headers = new Headers({ host });
+    const split = addressRequest({ method: "GET", url, headers, body: null }, {
+      policy,
+      scheme: "http",
+      port: 8080,
+    });
+    const given = addressRequest({ method: "GET", url, target, headers, body: null }, {
+      policy,
+      scheme: "http",
+      port: 8080,
+    });
+    if (split instanceof Response || given instanceof Response) {
+      assert(split instanceof Response && given instanceof Response);
+      assertEquals(given.status, split.status);
+      continue;
+    }
+    assertEquals(
+      { ...given, client: undefined },
+      { ...split, client: undefined },
+    );
+  }
+});

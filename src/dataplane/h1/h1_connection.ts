@@ -270,8 +270,12 @@ class H1Connection implements ServedConnection {
     try {
       const url = this.#url(head);
       const fields = head.headers;
+      // An origin-form target with a Host is what the URL was built from (see IncomingRequest.target).
+      const target = head.host !== null && head.target.charCodeAt(0) === 47
+        ? head.target
+        : undefined;
       const fast = this.#options.fields?.(
-        { method: head.method, url, headers: new FieldHeaders(fields), body },
+        { method: head.method, url, target, headers: new FieldHeaders(fields), body },
         info,
       );
       if (fast !== undefined) return fast;
