@@ -25,14 +25,19 @@ export class Http1Connection {
   readonly conn: Deno.TcpConn | Deno.TlsConn;
   /** Number of exchanges started on this connection. */
   uses = 0;
-  /** `performance.now()` when it last became idle. */
+  /** `Date.now()` when it last became idle. */
   idleSince = 0;
+  /** The idle pool's key of its endpoint, set when it is parked. */
+  poolKey = "";
   #state: State = "busy";
   #buf = new Uint8Array(INITIAL_BUFFER);
   #start = 0;
   #end = 0;
   #pending: Promise<number | null> | null = null;
   #scratch: Uint8Array | undefined;
+  /** Bytes after `#start` already scanned for the end of a head. */
+  #scanned = 0;
+  #onLost: ((c: Http1Connection) => void) | undefined;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
@@ -63,18 +68,26 @@ export class Http1Connection {
    */
   park(onLost: (c: Http1Connection) => void): void {
     this.#state = "idle";
-    this.#start = this.#end = 0;
+    this.#start = this.#end = this.#scanned = 0;
+    this.#onLost = onLost;
     const read = this.conn.read(this.#buf);
     this.#pending = read;
-    const lost = () => {
-      if (this.#state !== "idle" || this.#pending !== read) return;
-      this.#pending = null;
-      this.close();
-      onLost(this);
-    };
-    // Any outcome while idle (EOF, reset, unsolicited bytes) ends the connection.
-    read.then(lost, lost);
+    read.then(this.#idleReadDone, this.#idleReadDone);
   }
+
+  /**
+   * Any outcome of the idle read while still idle (EOF, reset, unsolicited
+   * bytes) ends the connection. Made once per connection, not per park. A
+   * claimed connection's next exchange takes that read over; this handler
+   * was registered first, so it runs (and returns) before the exchange
+   * resumes and could park the connection again.
+   */
+  readonly #idleReadDone = (): void => {
+    if (this.#state !== "idle") return;
+    this.#pending = null;
+    this.close();
+    this.#onLost?.(this);
+  };
 
   /** Takes the connection out of the pool for an exchange. */
   claim(): void {
@@ -136,38 +149,68 @@ export class Http1Connection {
   }
 
   /**
+   * What `parse` makes of the response head in the buffer (`buf[start,
+   * end)`, without the final empty line, so the head is never copied), or
+   * `undefined` while the buffer holds no whole head: then `readMore()` and
+   * `received()` add bytes and the scan goes on where it stopped. Not
+   * `async`: a head that came in one read costs no promise of its own.
+   * Throws when the head grows past {@linkcode MAX_HEAD_BYTES}.
+   */
+  bufferedHead<T>(parse: (buf: Uint8Array, start: number, end: number) => T): T | undefined {
+    const buf = this.#buf;
+    const start = this.#start;
+    const end = this.#end;
+    for (let i = start + this.#scanned; i + 3 < end; i++) {
+      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+        if (i - start > MAX_HEAD_BYTES) break;
+        this.#start = i + 4;
+        this.#scanned = 0;
+        return parse(buf, start, i);
+      }
+    }
+    if (end - start >= MAX_HEAD_BYTES) {
+      throw new UpstreamError(
+        "protocol",
+        `Cannot read upstream response head: larger than ${MAX_HEAD_BYTES} bytes`,
+      );
+    }
+    // The last three bytes may begin the empty line's CRLFCRLF: scan them again.
+    this.#scanned = Math.max(0, end - start - 3);
+    return undefined;
+  }
+
+  /**
+   * Starts a read of more bytes into the buffer (or takes the one left
+   * pending while the connection was idle); its result goes to
+   * `received()`. Not `async`: the caller awaits the read itself.
+   */
+  readMore(): Promise<number | null> {
+    return this.#readMore();
+  }
+
+  /**
+   * Counts the `n` bytes a `readMore()` read; `false` when the stream ended
+   * instead. Throws when it ended inside a head already begun.
+   */
+  received(n: number | null): boolean {
+    if (n !== null) {
+      this.#end += n;
+      return true;
+    }
+    if (this.#start === this.#end) return false;
+    throw new UpstreamError("reset", "Upstream closed the connection inside a response head");
+  }
+
+  /**
    * Reads one response head and returns what `parse` makes of its bytes
-   * (`buf[start, end)`, without the final empty line), so the head is never
-   * copied. Returns `null` if the connection ended before any byte.
+   * (see `bufferedHead`). Returns `null` if the connection ended before any
+   * byte.
    */
   async readHead<T>(parse: (buf: Uint8Array, start: number, end: number) => T): Promise<T | null> {
-    let scanFrom = this.#start;
     for (;;) {
-      const buf = this.#buf;
-      for (let i = scanFrom; i + 3 < this.#end; i++) {
-        if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
-          if (i - this.#start > MAX_HEAD_BYTES) break;
-          const start = this.#start;
-          this.#start = i + 4;
-          return parse(buf, start, i);
-        }
-      }
-      if (this.#end - this.#start >= MAX_HEAD_BYTES) {
-        throw new UpstreamError(
-          "protocol",
-          `Cannot read upstream response head: larger than ${MAX_HEAD_BYTES} bytes`,
-        );
-      }
-      const before = this.#end - this.#start;
-      scanFrom = Math.max(this.#start, this.#end - 3);
-      const offset = scanFrom - this.#start;
-      const n = await this.#readMore();
-      if (n === null) {
-        if (before === 0) return null;
-        throw new UpstreamError("reset", "Upstream closed the connection inside a response head");
-      }
-      this.#end += n;
-      scanFrom = this.#start + offset;
+      const head = this.bufferedHead(parse);
+      if (head !== undefined) return head;
+      if (!this.received(await this.#readMore())) return null;
     }
   }
 

@@ -11,7 +11,13 @@
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { readBodyOfLength } from "./request_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
-import { asUpstreamError, exchangeHttp1, StaleConnectionError } from "./upstream_http1_exchange.ts";
+import {
+  asUpstreamError,
+  exchangeHttp1,
+  type Http1Exchange,
+  StaleConnectionError,
+} from "./upstream_http1_exchange.ts";
+import type { BodyFraming } from "./upstream_request_writer.ts";
 import { IdleConnections } from "./upstream_idle_pool.ts";
 import {
   type UpstreamCallOptions,
@@ -64,19 +70,12 @@ export function createHttp1Client(options: Http1ClientOptions = {}): Http1Client
   return new PooledHttp1Client(options);
 }
 
-/** A request in flight: what its deadline must close or abort when it fires. */
-interface InFlight {
-  timedOut: boolean;
-  current?: Http1Connection;
-  connecting?: AbortController;
-}
-
 /** The pooled client: settings, idle connections and counters in named fields. */
 class PooledHttp1Client implements Http1Client {
   readonly #connectTimeoutMs: number;
   readonly #bufferBodyBytes: number;
   readonly #bufferRequestBytes: number;
-  readonly #idle: IdleConnections;
+  readonly idle: IdleConnections;
   readonly #deadlines = createDeadlineTimer();
   readonly #stats = { connectsTotal: 0, retriesTotal: 0 };
 
@@ -84,94 +83,93 @@ class PooledHttp1Client implements Http1Client {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.#bufferBodyBytes = options.bufferBodyBytes ?? 64 * 1024;
     this.#bufferRequestBytes = options.bufferRequestBytes ?? 64 * 1024;
-    this.#idle = new IdleConnections(
+    this.idle = new IdleConnections(
       options.maxIdlePerEndpoint ?? 128,
       options.idleTimeoutMs ?? 30_000,
     );
   }
 
   stats(): Http1ClientStats {
-    return { ...this.#stats, idle: this.#idle.size };
+    return { ...this.#stats, idle: this.idle.size };
   }
 
   close(): void {
     this.#deadlines.close();
-    this.#idle.close();
+    this.idle.close();
   }
 
   /**
-   * Sends on an idle connection, or a new one; a reused connection found
-   * dead before any response byte is retried once on a new connection when
-   * the body can be sent again (none, or read whole). One async function for
-   * the whole call: each nested one cost a promise and a resumption per request.
+   * Sends on an idle connection, or a new one. Not `async`: on a pooled
+   * connection the exchange is the request's one async function, so a
+   * request costs one promise of ours and the two awaits of its write and read.
    */
-  async request(
+  request(
     ep: UpstreamEndpoint,
     req: UpstreamRequest,
     opts: UpstreamCallOptions,
   ): Promise<UpstreamResponse> {
-    let body: Uint8Array | ReadableStream<Uint8Array> | null = req.body;
+    const body = req.body;
     if (
       body !== null && req.contentLength !== null && req.contentLength <= this.#bufferRequestBytes
     ) {
-      body = await readBodyOfLength(body, req.contentLength);
+      // Read whole, so a dead reused connection can be retried with it.
+      return readBodyOfLength(body, req.contentLength).then((bytes) =>
+        this.#send(ep, req, bytes, opts)
+      );
     }
-    const framing = body === null
-      ? (req.contentLength === 0 ? 0 : "none")
-      : body instanceof Uint8Array
-      ? body.length
-      : req.contentLength ?? "chunked";
-    const flight: InFlight = { timedOut: false };
-    const deadline: Deadline | undefined = opts.timeoutMs > 0
-      ? this.#deadlines.arm(opts.timeoutMs, () => {
-        flight.timedOut = true;
-        flight.current?.close();
-        flight.connecting?.abort();
-      })
-      : undefined;
-    const key = opts.tls === undefined
-      ? ep.address + ":" + ep.port
-      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
-    let c = this.#idle.take(key);
+    return this.#send(ep, req, body, opts);
+  }
+
+  #send(
+    ep: UpstreamEndpoint,
+    req: UpstreamRequest,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+    opts: UpstreamCallOptions,
+  ): Promise<UpstreamResponse> {
+    const call = new Http1Call(this, ep, req, body, opts, this.#bufferBodyBytes);
+    if (opts.timeoutMs > 0) {
+      call.deadline = this.#deadlines.arm(opts.timeoutMs, () => call.timeOut());
+    }
+    const c = this.idle.take(call.key);
+    if (c === undefined) return this.sendOnNewConnection(call);
+    call.current = c;
+    return exchangeHttp1(c, call);
+  }
+
+  /**
+   * Where a failed try of `call` on `c` goes: a reused connection found
+   * dead before any response byte is retried once on a new connection when
+   * the body can be sent again (none, or read whole); anything else throws
+   * the caller's error.
+   */
+  failed(call: Http1Call, c: Http1Connection, error: unknown): Promise<UpstreamResponse> {
+    c.close();
+    if (
+      !call.timedOut && error instanceof StaleConnectionError && c.uses > 1 &&
+      !(call.body instanceof ReadableStream) && call.attempt === 0
+    ) {
+      this.#stats.retriesTotal++;
+      call.attempt++;
+      return this.sendOnNewConnection(call);
+    }
+    call.deadline?.cancel();
+    throw call.timedOut ? call.timeoutError() : asUpstreamError(error);
+  }
+
+  /** Sends `call` on a new connection. */
+  async sendOnNewConnection(call: Http1Call): Promise<UpstreamResponse> {
+    let c: Http1Connection;
     try {
-      for (let attempt = 0;; attempt++) {
-        if (c === undefined) {
-          flight.connecting = new AbortController();
-          c = await this.#connect(ep, flight.connecting, opts.tls);
-          flight.connecting = undefined;
-        }
-        flight.current = c;
-        const conn = c;
-        try {
-          return await exchangeHttp1(conn, {
-            method: req.method,
-            target: req.target,
-            headers: req.headers,
-            framing,
-            body,
-            bufferBodyBytes: this.#bufferBodyBytes,
-            done: (reusable) => reusable ? this.#idle.park(key, conn) : conn.close(),
-          });
-        } catch (error) {
-          conn.close();
-          if (flight.timedOut) throw timeoutError(ep, opts.timeoutMs);
-          const replayable = !(body instanceof ReadableStream);
-          if (
-            error instanceof StaleConnectionError && conn.uses > 1 && replayable && attempt === 0
-          ) {
-            this.#stats.retriesTotal++;
-            c = undefined;
-            continue;
-          }
-          throw asUpstreamError(error);
-        }
-      }
+      call.connecting = new AbortController();
+      c = await this.#connect(call.ep, call.connecting, call.tls);
+      call.connecting = undefined;
     } catch (error) {
-      if (flight.timedOut) throw timeoutError(ep, opts.timeoutMs);
-      throw error;
-    } finally {
-      deadline?.cancel();
+      call.deadline?.cancel();
+      throw call.timedOut ? call.timeoutError() : error;
     }
+    call.current = c;
+    // Its failures, a retry's included, are settled by `failed`.
+    return exchangeHttp1(c, call);
   }
 
   /** A new claimed connection to `ep` (TLS when `tls` is set), within the connect timeout. */
@@ -211,6 +209,74 @@ class PooledHttp1Client implements Http1Client {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * One request through the pool: what it sends, its deadline and its tries.
+ * One object per request carries what closures per request carried before.
+ */
+class Http1Call implements Http1Exchange {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: string[];
+  readonly framing: BodyFraming;
+  readonly key: string;
+  readonly tls: BackendTlsConfig | undefined;
+  readonly #timeoutMs: number;
+  deadline: Deadline | undefined = undefined;
+  timedOut = false;
+  attempt = 0;
+  /** The connection of the current try, which the deadline closes. */
+  current: Http1Connection | undefined = undefined;
+  /** A connect under way, which the deadline aborts. */
+  connecting: AbortController | undefined = undefined;
+
+  constructor(
+    readonly client: PooledHttp1Client,
+    readonly ep: UpstreamEndpoint,
+    req: UpstreamRequest,
+    readonly body: Uint8Array | ReadableStream<Uint8Array> | null,
+    opts: UpstreamCallOptions,
+    readonly bufferBodyBytes: number,
+  ) {
+    this.method = req.method;
+    this.target = req.target;
+    this.headers = req.headers;
+    this.framing = body === null
+      ? (req.contentLength === 0 ? 0 : "none")
+      : body instanceof Uint8Array
+      ? body.length
+      : req.contentLength ?? "chunked";
+    this.tls = opts.tls;
+    this.#timeoutMs = opts.timeoutMs;
+    this.key = opts.tls === undefined
+      ? ep.address + ":" + ep.port
+      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
+  }
+
+  done(c: Http1Connection, reusable: boolean): void {
+    if (reusable) this.client.idle.park(this.key, c);
+    else c.close();
+  }
+
+  answered(): void {
+    this.deadline?.cancel();
+  }
+
+  failed(c: Http1Connection, error: unknown): Promise<UpstreamResponse> {
+    return this.client.failed(this, c, error);
+  }
+
+  /** The deadline fired: ends the current try. */
+  timeOut(): void {
+    this.timedOut = true;
+    this.current?.close();
+    this.connecting?.abort();
+  }
+
+  timeoutError(): UpstreamError {
+    return timeoutError(this.ep, this.#timeoutMs);
   }
 }
 

@@ -23,7 +23,7 @@ export class StaleConnectionError extends UpstreamError {
   }
 }
 
-/** What one exchange sends. */
+/** What one exchange sends, and where its outcome goes. */
 export interface Http1Exchange {
   readonly method: string;
   /** Request-target, sent as is. */
@@ -36,7 +36,15 @@ export interface Http1Exchange {
   /** Response bodies with a Content-Length up to this size are read before answering. */
   readonly bufferBodyBytes: number;
   /** Told once the response is over whether `c` may serve another request. */
-  readonly done: (reusable: boolean) => void;
+  done(c: Http1Connection, reusable: boolean): void;
+  /** Told when the response head (and a small body) is in hand. */
+  answered(): void;
+  /**
+   * Told that the exchange on `c` failed with `error` before the response
+   * was in hand: the answer is a retry's response, or it throws the error
+   * the caller gets.
+   */
+  failed(c: Http1Connection, error: unknown): Promise<UpstreamResponse>;
 }
 
 /** The state of a request body streamed beside the response. */
@@ -48,52 +56,104 @@ interface BodyProgress {
 /** Largest head plus body sent in one write. */
 const ONE_WRITE_BYTES = 65536;
 
-/** Runs `exchange` on `c`, which must be claimed. */
+/**
+ * Runs `exchange` on `c`, which must be claimed. The one `async` function
+ * of a request: the write and the read of the answer are its only awaits
+ * when the answer comes in one read, as it nearly always does. Failures go
+ * to `exchange.failed`, which may retry.
+ */
 export async function exchangeHttp1(
   c: Http1Connection,
   exchange: Http1Exchange,
 ): Promise<UpstreamResponse> {
   const fresh = c.uses === 1;
-  const body = exchange.body;
-  const small = body instanceof Uint8Array && body.length > 0 ? body : null;
+  let progress: BodyProgress | null = null;
+  let response: UpstreamResponse;
   try {
-    // The head (and a small body after it) in the connection's own buffer, one write.
-    const room = small !== null && small.length <= ONE_WRITE_BYTES ? small.length : 0;
-    const head = encodeRequestHeadInto(
-      c.scratch(1024 + room),
-      exchange.method,
-      exchange.target,
-      exchange.headers,
-      exchange.framing,
-      room,
-    );
-    if (room > 0 && head.length + room <= ONE_WRITE_BYTES) {
-      // From the connection's buffer there is room after the head; else a copy makes it.
-      const both = head.buffer.byteLength >= head.byteOffset + head.length + room
-        ? new Uint8Array(head.buffer, head.byteOffset, head.length + room)
-        : withRoom(head, room);
-      both.set(small!, head.length);
-      await c.write(both);
-    } else {
-      await c.write(head);
-      if (small !== null) await c.write(small);
+    try {
+      const body = exchange.body;
+      const small = body instanceof Uint8Array && body.length > 0 ? body : null;
+      const room = small !== null && small.length <= ONE_WRITE_BYTES ? small.length : 0;
+      const head = encodeHead(c, exchange, room);
+      const both = room > 0 ? withBody(head, small!) : null;
+      const bytes = both ?? head;
+      const n = await c.conn.write(bytes);
+      if (n < bytes.length) await c.write(bytes.subarray(n));
+      if (small !== null && both === null) await c.write(small);
+    } catch (error) {
+      throw fresh ? asUpstreamError(error) : new StaleConnectionError(error);
+    }
+    if (exchange.body instanceof ReadableStream) progress = streamBody(c, exchange);
+    for (let first = true;; first = false) {
+      let head = bufferedHead(c, progress);
+      while (head === undefined) {
+        let ended: boolean;
+        try {
+          ended = !c.received(await c.readMore());
+        } catch (error) {
+          throw headReadError(error, progress, first && !fresh);
+        }
+        if (ended) throw headReadError(null, progress, first && !fresh);
+        head = bufferedHead(c, progress);
+      }
+      if (head.status >= 200) {
+        const answer = responseOf(c, exchange, head, progress);
+        response = answer instanceof Promise ? await answer : answer;
+        break;
+      }
+      if (head.status === 101) {
+        throw new UpstreamError(
+          "protocol",
+          "Cannot accept upstream 101 Switching Protocols: no upgrade was requested",
+        );
+      }
+      // Interim responses (100, 103) are not forwarded.
     }
   } catch (error) {
-    throw fresh ? asUpstreamError(error) : new StaleConnectionError(error);
+    return exchange.failed(c, error);
   }
-  const progress: BodyProgress = { sent: true };
-  if (body instanceof ReadableStream) {
-    progress.sent = false;
-    // Sent while the response is awaited: an upstream may answer early.
-    sendBody(c, body, exchange.framing === "chunked").then(() => progress.sent = true, (error) => {
+  exchange.answered();
+  return response;
+}
+
+/**
+ * The request head in the connection's own buffer (which the previous
+ * request's write has released), with `room` bytes free after it for a
+ * small body when they fit.
+ */
+function encodeHead(c: Http1Connection, exchange: Http1Exchange, room: number): Uint8Array {
+  return encodeRequestHeadInto(
+    c.scratch(1024 + room),
+    exchange.method,
+    exchange.target,
+    exchange.headers,
+    exchange.framing,
+    room,
+  );
+}
+
+/** `head` with `body` after it, for one write; `null` when the two are too large for one. */
+function withBody(head: Uint8Array, body: Uint8Array): Uint8Array | null {
+  if (head.length + body.length > ONE_WRITE_BYTES) return null;
+  // From the connection's buffer there is room after the head; else a copy makes it.
+  const both = head.buffer.byteLength >= head.byteOffset + head.length + body.length
+    ? new Uint8Array(head.buffer, head.byteOffset, head.length + body.length)
+    : withRoom(head, body.length);
+  both.set(body, head.length);
+  return both;
+}
+
+/** Starts sending a streamed body while the response is awaited: an upstream may answer early. */
+function streamBody(c: Http1Connection, exchange: Http1Exchange): BodyProgress {
+  const progress: BodyProgress = { sent: false };
+  sendBody(c, exchange.body as ReadableStream<Uint8Array>, exchange.framing === "chunked").then(
+    () => progress.sent = true,
+    (error) => {
       if (error instanceof ClientBodyError) progress.clientError = error;
       c.close();
-    });
-  }
-  const parsed = await readFinalHead(c, fresh, progress);
-  const finish = (reusable: boolean) =>
-    exchange.done(reusable && parsed.keepAlive && progress.sent);
-  return responseOf(c, exchange, parsed, finish);
+    },
+  );
+  return progress;
 }
 
 /** A copy of `head` with `room` bytes free after it. */
@@ -103,37 +163,32 @@ function withRoom(head: Uint8Array, room: number): Uint8Array {
   return out;
 }
 
-/** Reads response heads until a final one; interim ones (100, 103) are not forwarded. */
-async function readFinalHead(
-  c: Http1Connection,
-  fresh: boolean,
-  progress: BodyProgress,
-): Promise<ResponseHead> {
-  for (let first = true;; first = false) {
-    let parsed: ResponseHead | null;
-    try {
-      parsed = await c.readHead(parseResponseHeadBytes);
-    } catch (error) {
-      // The client went away mid-upload and the connection was closed for it.
-      if (progress.clientError !== undefined) throw progress.clientError;
-      if (first && !fresh && !(error instanceof UpstreamError)) {
-        throw new StaleConnectionError(error);
-      }
-      throw error;
-    }
-    if (parsed === null) {
-      if (progress.clientError !== undefined) throw progress.clientError;
-      if (first && !fresh) throw new StaleConnectionError();
-      throw new UpstreamError("reset", "Upstream closed the connection before responding");
-    }
-    if (parsed.status >= 200) return parsed;
-    if (parsed.status === 101) {
-      throw new UpstreamError(
-        "protocol",
-        "Cannot accept upstream 101 Switching Protocols: no upgrade was requested",
-      );
-    }
+/** The head in `c`'s buffer, if whole; a client that went away mid-upload is the error then. */
+function bufferedHead(c: Http1Connection, progress: BodyProgress | null): ResponseHead | undefined {
+  try {
+    return c.bufferedHead(parseResponseHeadBytes);
+  } catch (error) {
+    if (progress?.clientError !== undefined) throw progress.clientError;
+    throw error;
   }
+}
+
+/**
+ * What a failed or ended read of a response head stands for (`error`
+ * `null`: the connection ended before any byte): the client's own body
+ * error when its upload failed, a stale reused connection when nothing of
+ * the first head came, else a reset.
+ */
+function headReadError(error: unknown, progress: BodyProgress | null, stale: boolean): unknown {
+  // The client went away mid-upload and the connection was closed for it.
+  if (progress?.clientError !== undefined) return progress.clientError;
+  if (error === null) {
+    return stale
+      ? new StaleConnectionError()
+      : new UpstreamError("reset", "Upstream closed the connection before responding");
+  }
+  if (stale && !(error instanceof UpstreamError)) return new StaleConnectionError(error);
+  return error;
 }
 
 /**
@@ -145,15 +200,29 @@ function responseOf(
   c: Http1Connection,
   exchange: Http1Exchange,
   parsed: ResponseHead,
-  finish: (reusable: boolean) => void,
+  progress: BodyProgress | null,
 ): UpstreamResponse | Promise<UpstreamResponse> {
   const { status, headers } = parsed;
+  const reusable = parsed.keepAlive;
   if (exchange.method === "HEAD" || status === 204 || status === 304) {
-    finish(true);
+    exchange.done(c, reusable && (progress === null || progress.sent));
     // The length a GET would get, when the backend told it (-1: it did not).
     const length = parsed.contentLength >= 0 ? parsed.contentLength : null;
     return { status, headers, body: null, contentLength: length };
   }
+  if (parsed.contentLength >= 0 && parsed.contentLength <= exchange.bufferBodyBytes) {
+    const bytes = c.takeBuffered(parsed.contentLength);
+    if (bytes === undefined) {
+      return c.readExact(parsed.contentLength).then((rest) => {
+        exchange.done(c, reusable && (progress === null || progress.sent));
+        return { status, headers, body: rest, contentLength: null };
+      });
+    }
+    exchange.done(c, reusable && (progress === null || progress.sent));
+    return { status, headers, body: bytes, contentLength: null };
+  }
+  const finish = (ok: boolean) =>
+    exchange.done(c, ok && reusable && (progress === null || progress.sent));
   if (parsed.chunked) {
     // Only a backend that announced trailers gets them read for the client:
     // a response with trailers cannot take the handler's fast path.
@@ -162,24 +231,13 @@ function responseOf(
     }
     let settle!: (trailers: Trailers) => void;
     const trailers = new Promise<Trailers>((resolve) => settle = resolve);
-    const body = chunkedBody(c, (reusable) => {
+    const body = chunkedBody(c, (ok) => {
       settle([]);
-      finish(reusable);
+      finish(ok);
     }, (seen) => settle(seen));
     return { status, headers, body, contentLength: null, trailers };
   }
   if (parsed.contentLength >= 0) {
-    if (parsed.contentLength <= exchange.bufferBodyBytes) {
-      const bytes = c.takeBuffered(parsed.contentLength);
-      if (bytes === undefined) {
-        return c.readExact(parsed.contentLength).then((rest) => {
-          finish(true);
-          return { status, headers, body: rest, contentLength: null };
-        });
-      }
-      finish(true);
-      return { status, headers, body: bytes, contentLength: null };
-    }
     return {
       status,
       headers,

@@ -51,8 +51,11 @@ export class IdleConnections {
       c.close();
       return;
     }
-    c.idleSince = performance.now();
-    c.park((closed) => this.#forget(key, closed));
+    // Date.now() is a builtin; performance.now() is a call into the runtime
+    // per request. A clock step only moves when an idle connection is swept.
+    c.idleSince = Date.now();
+    c.poolKey = key;
+    c.park(this.#lost);
     stack.push(c);
     this.#count++;
     if (this.#sweeper === undefined) {
@@ -72,17 +75,18 @@ export class IdleConnections {
     this.#count = 0;
   }
 
-  #forget(key: string, c: Http1Connection): void {
-    const stack = this.#stacks.get(key);
+  /** Told by a parked connection that the upstream ended it; made once, not per park. */
+  readonly #lost = (c: Http1Connection): void => {
+    const stack = this.#stacks.get(c.poolKey);
     const at = stack ? stack.indexOf(c) : -1;
     if (at !== -1) {
       stack!.splice(at, 1);
       this.#count--;
     }
-  }
+  };
 
   #sweep(): void {
-    const oldest = performance.now() - this.#idleTimeoutMs;
+    const oldest = Date.now() - this.#idleTimeoutMs;
     for (const [key, stack] of this.#stacks) {
       // LIFO: the longest idle connections are at the bottom.
       while (stack.length > 0 && stack[0].idleSince < oldest) {

@@ -123,3 +123,32 @@ Deno.test("requests of several sizes on one kept-alive connection each arrive as
     client.close();
   }
 });
+
+Deno.test("a kept-alive connection is reused after a body of each framing", async () => {
+  await using echo = startEchoBackend();
+  const client = createHttp1Client();
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    const shapes = [
+      { method: "GET", headers: [], length: null },
+      { method: "GET", headers: ["x-echo-size", "100000"], length: 100_000 },
+      { method: "GET", headers: ["x-echo-chunked", "1", "x-echo-chunk-size", "7"], length: null },
+      { method: "HEAD", headers: [], length: null },
+      { method: "GET", headers: ["x-echo-status", "204"], length: null },
+      { method: "GET", headers: ["x-echo-size", "10"], length: null },
+    ];
+    for (const shape of shapes) {
+      const res = await client.request(ep, {
+        ...get("/framing"),
+        method: shape.method,
+        headers: ["host", "a", ...shape.headers],
+      }, { timeoutMs: 2000 });
+      await text(res.body);
+      if (shape.length !== null) assertEquals(res.contentLength, shape.length);
+    }
+    assertEquals(client.stats().connectsTotal, 1);
+    assertEquals(echo.connections(), 1);
+  } finally {
+    client.close();
+  }
+});
