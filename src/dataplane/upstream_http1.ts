@@ -221,6 +221,7 @@ class Http1Call implements Http1Exchange {
   readonly target: string;
   readonly headers: string[];
   readonly framing: BodyFraming;
+  readonly readsTrailers: boolean;
   readonly key: string;
   readonly tls: BackendTlsConfig | undefined;
   readonly #timeoutMs: number;
@@ -242,7 +243,11 @@ class Http1Call implements Http1Exchange {
   ) {
     this.method = req.method;
     this.target = req.target;
-    this.headers = req.headers;
+    // The TE option goes in Connection too: TE is for the next hop only (RFC 9110 §10.1.4).
+    this.headers = req.acceptsTrailers === true
+      ? [...req.headers, "te", "trailers", "connection", "te"]
+      : req.headers;
+    this.readsTrailers = req.acceptsTrailers === true;
     this.framing = body === null
       ? (req.contentLength === 0 ? 0 : "none")
       : body instanceof Uint8Array

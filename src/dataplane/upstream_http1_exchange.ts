@@ -35,6 +35,8 @@ export interface Http1Exchange {
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
   /** Response bodies with a Content-Length up to this size are read before answering. */
   readonly bufferBodyBytes: number;
+  /** Every trailer section is read for the client, announced or not (else announced ones only). */
+  readonly readsTrailers: boolean;
   /** Told once the response is over whether `c` may serve another request. */
   done(c: Http1Connection, reusable: boolean): void;
   /** Told when the response head (and a small body) is in hand. */
@@ -224,9 +226,11 @@ function responseOf(
   const finish = (ok: boolean) =>
     exchange.done(c, ok && reusable && (progress === null || progress.sent));
   if (parsed.chunked) {
-    // Only a backend that announced trailers gets them read for the client:
-    // a response with trailers cannot take the handler's fast path.
-    if (!parsed.trailer) {
+    // Trailers are read for the client when the backend announced them or the
+    // client takes them (RFC 9112 §7.1.2 lets a sender leave them unannounced);
+    // else they are dropped, since a response with trailers cannot take the
+    // handler's fast path.
+    if (!parsed.trailer && !exchange.readsTrailers) {
       return { status, headers, body: chunkedBody(c, finish), contentLength: null };
     }
     let settle!: (trailers: Trailers) => void;

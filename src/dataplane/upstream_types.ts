@@ -28,6 +28,14 @@ export interface UpstreamRequest {
   body: ReadableStream<Uint8Array> | null;
   /** Body length from the client's `Content-Length`; `null`: unknown (chunked). */
   contentLength: number | null;
+  /**
+   * The server the request came in on sends response trailers to its
+   * client (it said `TE: trailers`). Then an HTTP/1.1 backend is told so
+   * with `TE: trailers` (RFC 9110 §10.1.4) and every trailer section it
+   * sends is read, announced with `Trailer` or not. Absent: no `TE` is
+   * sent and only announced trailers are read.
+   */
+  acceptsTrailers?: boolean;
 }
 
 /** The response head, and the body as bytes (small, already read) or a stream. */

@@ -43,6 +43,7 @@ function exchangeOf(method = "GET", bufferBodyBytes = 1024) {
     framing: "none",
     body: null,
     bufferBodyBytes,
+    readsTrailers: false,
     done: (_c, reusable) => outcome.reusable = reusable,
     answered() {},
     failed: (_c, error) => Promise.reject(error),
