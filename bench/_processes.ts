@@ -47,13 +47,19 @@ export interface Child extends AsyncDisposable {
  * `stderrPath`, stderr is appended to that file instead (through `sh -c
  * exec`, so the pid stays the command's), for children that log a lot.
  */
-export function spawn(name: string, command: string, args: string[], stderrPath?: string): Child {
+export function spawn(
+  name: string,
+  command: string,
+  args: string[],
+  stderrPath?: string,
+  env: Record<string, string> = {},
+): Child {
   const [cmd, argv] = stderrPath === undefined
     ? [command, args]
     : ["sh", ["-c", 'exec "$0" "$@" 2>>"$SERVAL_BENCH_STDERR"', command, ...args]];
   const process = new Deno.Command(cmd, {
     args: argv,
-    env: stderrPath === undefined ? undefined : { SERVAL_BENCH_STDERR: stderrPath },
+    env: stderrPath === undefined ? env : { ...env, SERVAL_BENCH_STDERR: stderrPath },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

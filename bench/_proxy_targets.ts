@@ -7,7 +7,7 @@
  * later start fails.
  * @module
  */
-import { startTaskFlags } from "../scripts/start_task_flags.ts";
+import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import { type Child, freePort, spawn } from "./_processes.ts";
 import { gatewayRunArgs, startNginx } from "./_bench_setup.ts";
 import type { Target } from "./_rounds.ts";
@@ -148,7 +148,7 @@ function gatewayStarter(
       // Exit at once on SIGTERM, so the CPU profile is written before the kill.
       args: ["--drain-delay", "0s", ...extraArgs],
     });
-    const child = spawn(name, Deno.execPath(), args, stderrPath);
+    const child = spawn(name, Deno.execPath(), args, stderrPath, startTaskEnv(checkout));
     children.push(child);
     return { url: `http://127.0.0.1:${port}/bench`, pid: child.process.pid };
   };

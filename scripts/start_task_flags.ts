@@ -17,6 +17,47 @@
  * ```
  */
 export function startTaskFlags(root: string): string[] {
+  const command = startTaskCommand(root);
+  const words = command.trim().split(/\s+/).slice(envWords(command).length);
+  const run = words.indexOf("run");
+  const main = words.findIndex((w) => w === "main.ts" || w.endsWith("/main.ts"));
+  if (words[0] !== "deno" || run !== 1 || main < run) {
+    throw new Error(
+      `Cannot read the gateway's flags from the start task: current value is "${command}"`,
+    );
+  }
+  return words.slice(run + 1, main);
+}
+
+/**
+ * The environment the `start` task sets before `deno` (`NAME=VALUE` words,
+ * e.g. glibc's `MALLOC_ARENA_MAX`): the allocator reads it at process start,
+ * so the processes tests and benchmarks start get it too, and the container
+ * image sets the same (`ENV` in the Dockerfile).
+ *
+ * @example
+ * ```ts ignore
+ * import { startTaskEnv } from "./start_task_flags.ts";
+ * startTaskEnv("/work/main/"); // { MALLOC_ARENA_MAX: "2" }
+ * ```
+ */
+export function startTaskEnv(root: string): Record<string, string> {
+  return Object.fromEntries(envWords(startTaskCommand(root)).map((a) => [a[1], a[2]]));
+}
+
+/** The `NAME=VALUE` words a task's command starts with, matched. */
+function envWords(command: string): RegExpExecArray[] {
+  const found: RegExpExecArray[] = [];
+  for (const word of command.trim().split(/\s+/)) {
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (assignment === null) break;
+    found.push(assignment);
+  }
+  return found;
+}
+
+/** The `start` task's command in `<root>deno.json`. */
+function startTaskCommand(root: string): string {
   const config = JSON.parse(Deno.readTextFileSync(`${root}deno.json`));
   const task: unknown = config?.tasks?.start;
   const command = typeof task === "string"
@@ -27,15 +68,7 @@ export function startTaskFlags(root: string): string[] {
   if (command === undefined) {
     throw new Error(`Cannot read the start task of ${root}deno.json: it has none`);
   }
-  const words = command.trim().split(/\s+/);
-  const run = words.indexOf("run");
-  const main = words.findIndex((w) => w === "main.ts" || w.endsWith("/main.ts"));
-  if (words[0] !== "deno" || run !== 1 || main < run) {
-    throw new Error(
-      `Cannot read the gateway's flags from the start task: current value is "${command}"`,
-    );
-  }
-  return words.slice(run + 1, main);
+  return command;
 }
 
 /**

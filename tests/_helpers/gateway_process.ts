@@ -18,7 +18,7 @@
  * `args` come last, so they override these (the last value of a flag wins).
  * @module
  */
-import { startTaskFlags } from "../../scripts/start_task_flags.ts";
+import { startTaskEnv, startTaskFlags } from "../../scripts/start_task_flags.ts";
 
 /** The path of `main.ts`. */
 export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathname;
@@ -30,6 +30,11 @@ export const MAIN_PATH: string = new URL("../../main.ts", import.meta.url).pathn
  */
 export const GATEWAY_PERMISSIONS: readonly string[] = Object.freeze(
   startTaskFlags(new URL("../../", import.meta.url).pathname),
+);
+
+/** The environment the `start` task sets (glibc's allocator settings), for the same reason. */
+export const GATEWAY_ENV: Readonly<Record<string, string>> = Object.freeze(
+  startTaskEnv(new URL("../../", import.meta.url).pathname),
 );
 
 /**
@@ -262,7 +267,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
   const prefix = options.prefix ?? [];
   const child = new Deno.Command(prefix.length > 0 ? prefix[0] : Deno.execPath(), {
     args: prefix.length > 0 ? [...prefix.slice(1), Deno.execPath(), ...args] : args,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", ...GATEWAY_ENV, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { compileArgs } from "../../scripts/compile.ts";
-import { startTaskFlags, startTaskV8Flags } from "../../scripts/start_task_flags.ts";
+import { startTaskEnv, startTaskFlags, startTaskV8Flags } from "../../scripts/start_task_flags.ts";
 import { ROOT } from "./_deploy.ts";
 
 async function rootWithStartTask(command: string): Promise<string> {
@@ -40,4 +40,24 @@ Deno.test("--v8-flags is read from between run and main.ts only", async () => {
     "deno run --v8-flags=--max-semi-space-size=4 --allow-net main.ts run --v8-flags=x",
   );
   assertEquals(startTaskV8Flags(root), "--max-semi-space-size=4");
+});
+
+Deno.test("the start task's environment is read from before deno, and flags still after run", async () => {
+  const root = await rootWithStartTask(
+    "MALLOC_ARENA_MAX=2 deno run --v8-flags=--max-semi-space-size=4 --allow-net main.ts run",
+  );
+  assertEquals(startTaskEnv(root), { MALLOC_ARENA_MAX: "2" });
+  assertEquals(startTaskFlags(root), ["--v8-flags=--max-semi-space-size=4", "--allow-net"]);
+  const plain = await rootWithStartTask("deno run --allow-net main.ts run");
+  assertEquals(startTaskEnv(plain), {});
+});
+
+Deno.test("the container image sets the allocator environment the start task sets", async () => {
+  const dockerfile = await Deno.readTextFile(`${ROOT}Dockerfile`);
+  for (const [name, value] of Object.entries(startTaskEnv(ROOT))) {
+    assert(
+      new RegExp(`^ENV ${name}=${value}$`, "m").test(dockerfile),
+      `the Dockerfile has no "ENV ${name}=${value}"`,
+    );
+  }
 });
