@@ -20,8 +20,8 @@ RUN deno task compile
 # The V8 heap flags are compiled into the binary (the start task's, see
 # README "Heap settings"). A compiled binary cannot set its own allocator's
 # environment, so glibc's arena limit (the start task's MALLOC_ARENA_MAX) is
-# set in the run stage: without it glibc's per-thread arenas held 25-51 MiB at
-# 5,000 routes from run to run, with it 25 (README "Heap settings").
+# set in the run stage: without it glibc's heap and per-thread arenas held
+# 25-51 MiB at 5,000 routes from run to run, with it 22-31 (README "Heap settings").
 FROM gcr.io/distroless/cc-debian12:nonroot
 ARG GIT_REVISION=unknown
 LABEL org.opencontainers.image.title="serval-k8s-gateway" \
