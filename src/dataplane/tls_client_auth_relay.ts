@@ -8,6 +8,7 @@
  * @module
  */
 import type { TLSSocket } from "node:tls";
+import { drainOrClose } from "./node_stream_drain.ts";
 import { closeQuietly, writeAll } from "./tcp_relay.ts";
 
 const BUFFER = 16384;
@@ -31,7 +32,7 @@ export async function toSocket(conn: Deno.TcpConn, socket: TLSSocket): Promise<v
       const n = await conn.read(buffer);
       if (n === null) break;
       // The socket may keep the chunk queued: it gets its own copy.
-      if (!socket.write(buffer.slice(0, n))) await drainOf(socket);
+      if (!socket.write(buffer.slice(0, n))) await drainOrClose(socket);
       if (socket.destroyed) return;
     }
     socket.end();
@@ -39,16 +40,4 @@ export async function toSocket(conn: Deno.TcpConn, socket: TLSSocket): Promise<v
     socket.destroy();
     closeQuietly(conn);
   }
-}
-
-function drainOf(socket: TLSSocket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
-  });
 }

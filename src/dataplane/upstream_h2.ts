@@ -17,6 +17,7 @@
 import http2 from "node:http2";
 import { http2StreamBody } from "./http2_stream_body.ts";
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
+import { drainOrClose } from "./node_stream_drain.ts";
 import { ClientBodyError, readClientChunk } from "./request_body.ts";
 import type { Trailers } from "./response_trailers.ts";
 import {
@@ -243,17 +244,7 @@ async function pump(
       const { done, value } = await readClientChunk(reader);
       if (done) break;
       if (stream.closed || stream.destroyed) return;
-      if (!stream.write(value)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            stream.off("drain", go);
-            stream.off("close", go);
-            resolve();
-          };
-          stream.on("drain", go);
-          stream.on("close", go);
-        });
-      }
+      if (!stream.write(value)) await drainOrClose(stream);
     }
     if (!stream.closed && !stream.destroyed) stream.end();
   } catch (error) {
