@@ -7,22 +7,11 @@
 import { assert, assertEquals } from "@std/assert";
 import { type Splice, splice, type SpliceOptions } from "../../src/dataplane/byte_splice.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
+import { tcpPair } from "../_helpers/tcp_pair.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A connected pair of loopback TCP sockets. */
-async function pair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const connecting = Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const accepted = await listener.accept();
-  listener.close();
-  return [await connecting, accepted];
-}
 
 async function readText(conn: Deno.Conn, length: number): Promise<string> {
   const buf = new Uint8Array(length);
@@ -47,8 +36,8 @@ async function readToEnd(conn: Deno.Conn): Promise<string> {
 
 /** client ⇄ [a | splice | b] ⇄ server */
 async function spliced(options: SpliceOptions = {}, aFirst = "", bFirst = "") {
-  const [client, a] = await pair();
-  const [b, server] = await pair();
+  const { client, server: a } = await tcpPair();
+  const { client: b, server } = await tcpPair();
   const s = splice(a, b, {
     ...options,
     aFirst: aFirst === "" ? null : encoder.encode(aFirst),

@@ -18,6 +18,7 @@ import {
   serveConnection,
 } from "../../src/dataplane/serve_connection.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { tcpPair } from "../_helpers/tcp_pair.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 const encoder = new TextEncoder();
@@ -70,10 +71,8 @@ Deno.test("Deno is the pinned version whose serveHttpOnConnection serve_connecti
 });
 
 Deno.test("serveConnection serves a plain TCP connection, and close drops it mid-head", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const client = await connect(port);
-  const served = serveConnection(await listener.accept(), ok, fail);
+  const { client, server } = await tcpPair();
+  const served = serveConnection(server, ok, fail);
   assert((await exchange(client))?.startsWith("HTTP/1.1 200"));
   await client.write(encoder.encode("GET / HTTP/1.1\r\nHost: t\r\n"));
   served.close();
@@ -82,7 +81,6 @@ Deno.test("serveConnection serves a plain TCP connection, and close drops it mid
   assert(served.closed);
   served.close(); // A no-op once closed: Deno's abort listener would throw.
   client.close();
-  listener.close();
 });
 
 Deno.test("past the per-listener limit a new connection is closed at once", async () => {

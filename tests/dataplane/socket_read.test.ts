@@ -12,39 +12,17 @@ import {
   socketReader,
 } from "../../src/dataplane/socket_read.ts";
 import { prefixedConn } from "../../src/dataplane/prefixed_conn.ts";
+import { tcpPair } from "../_helpers/tcp_pair.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-async function pair(): Promise<{ client: Deno.Conn; server: Deno.Conn; close(): void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const server = await listener.accept();
-  listener.close();
-  return {
-    client,
-    server,
-    close() {
-      for (const c of [client, server]) {
-        try {
-          c.close();
-        } catch {
-          // Closed by the test.
-        }
-      }
-    },
-  };
-}
 
 Deno.test("socket read: this Deno has the runtime read the server relies on", () => {
   assertSocketReadInternals();
 });
 
 Deno.test("socket read: a runtime socket is read directly, bytes then the end of the stream", async () => {
-  const { client, server, close } = await pair();
+  const { client, server, close } = await tcpPair();
   try {
     assert(readsDirectly(server));
     const read = socketReader(server);
@@ -61,7 +39,7 @@ Deno.test("socket read: a runtime socket is read directly, bytes then the end of
 });
 
 Deno.test("socket read: closing the socket ends a pending direct read", async () => {
-  const { server, close } = await pair();
+  const { server, close } = await tcpPair();
   try {
     const pending = socketReader(server)(new Uint8Array(16));
     server.close();
@@ -73,7 +51,7 @@ Deno.test("socket read: closing the socket ends a pending direct read", async ()
 });
 
 Deno.test("socket read: a wrapper that hands over bytes read before, or an own read, is read through its own read", async () => {
-  const { client, server, close } = await pair();
+  const { client, server, close } = await tcpPair();
   try {
     const wrapped = prefixedConn(server, encoder.encode("early "));
     assert(!readsDirectly(wrapped));
