@@ -5,6 +5,7 @@
  * client helper that waits for events instead of sleeping.
  * @module
  */
+import { serveLoopback } from "./loopback_server.ts";
 
 /** A running backend. */
 export interface UpgradeBackend {
@@ -53,69 +54,38 @@ export function startWebSocketEcho(tls?: { cert: string; key: string }): Upgrade
 /** Answers `Upgrade: foo` with 101 and then echoes bytes upper-cased (ASCII). */
 export function startRawUpgradeBackend(): UpgradeBackend {
   const requests: Record<string, string>[] = [];
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const serve = async (conn: Deno.Conn) => {
-    conns.add(conn);
+  const server = serveLoopback(async (conn) => {
     const buf = new Uint8Array(16 * 1024);
     let text = "";
-    try {
-      while (!text.includes("\r\n\r\n")) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        text += new TextDecoder().decode(buf.subarray(0, n));
-      }
-      const [head, rest] = [
-        text.slice(0, text.indexOf("\r\n\r\n")),
-        text.slice(text.indexOf("\r\n\r\n") + 4),
-      ];
-      const headers: Record<string, string> = {};
-      for (const line of head.split("\r\n").slice(1)) {
-        const at = line.indexOf(":");
-        headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
-      }
-      requests.push(headers);
-      const enc = new TextEncoder();
-      await conn.write(
-        enc.encode(
-          "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n",
-        ),
-      );
-      if (rest !== "") await conn.write(enc.encode(rest.toUpperCase()));
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        await conn.write(enc.encode(new TextDecoder().decode(buf.subarray(0, n)).toUpperCase()));
-      }
-    } catch {
-      // The test closed the tunnel.
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
+    while (!text.includes("\r\n\r\n")) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      text += new TextDecoder().decode(buf.subarray(0, n));
     }
-  };
-  const accepting = (async () => {
-    for await (const conn of listener) serve(conn);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    requests,
-    async close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // Closed already.
-        }
-      }
-      await accepting;
-    },
-  };
+    const [head, rest] = [
+      text.slice(0, text.indexOf("\r\n\r\n")),
+      text.slice(text.indexOf("\r\n\r\n") + 4),
+    ];
+    const headers: Record<string, string> = {};
+    for (const line of head.split("\r\n").slice(1)) {
+      const at = line.indexOf(":");
+      headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+    }
+    requests.push(headers);
+    const enc = new TextEncoder();
+    await conn.write(
+      enc.encode(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n",
+      ),
+    );
+    if (rest !== "") await conn.write(enc.encode(rest.toUpperCase()));
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      await conn.write(enc.encode(new TextDecoder().decode(buf.subarray(0, n)).toUpperCase()));
+    }
+  });
+  return { port: server.port, requests, close: server.close };
 }
 
 /** A WebSocket whose messages and close are awaited in order. */
