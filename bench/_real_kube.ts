@@ -26,6 +26,15 @@ export interface ScaleKube {
   failures(): { count: number; first?: string };
   writeKubeconfig(path: string): Promise<string>;
   close(): Promise<void>;
+  /** The real API server's own client, for measurements of it (absent for a fake). */
+  raw?: RawKube;
+}
+
+/** A real API server's client (as admin) and where the Gateway API CRDs came from. */
+export interface RawKube {
+  api: ControlPlane["api"];
+  /** The pinned release's experimental CRDs, in the Go module cache. */
+  crdDir: string;
 }
 
 /** The fields of an object this module reads. */
@@ -81,10 +90,10 @@ export async function startRealKube(): Promise<ScaleKube> {
     await plane.stop();
     throw error;
   }
-  return realKube(plane);
+  return realKube(plane, crds);
 }
 
-function realKube(plane: ControlPlane): ScaleKube {
+function realKube(plane: ControlPlane, crdDir: string): ScaleKube {
   const pending = new Set<Promise<void>>();
   let failed = 0;
   let first: string | undefined;
@@ -134,5 +143,6 @@ function realKube(plane: ControlPlane): ScaleKube {
       return path;
     },
     close: () => plane.stop(),
+    raw: { api: plane.api, crdDir },
   };
 }

@@ -32,6 +32,8 @@ export interface PhaseBreakdown {
   toStore: Spread;
   /** The create call's answer, ms from the change (a real API server's write path). */
   created: Spread;
+  /** The create call answered → the change in the gateway's store (the watch's delivery). */
+  createdToStore: Spread;
   holdoff: Spread;
   /** Waiting for a rebuild in progress to end. */
   queued: Spread;
@@ -49,6 +51,8 @@ export interface PhaseBreakdown {
   afterSwap: Spread;
   /** The swap → the 200's request was sent (the poll interval, mostly). */
   toSend: Spread;
+  /** The part of swap → 200 spent before the 200's poll was sent (0 when it was sent before the swap). */
+  pollWait: Spread;
   /** The gateway's own span: the change in its store → the swap. */
   gateway: Spread;
   /** The rest of what a probe saw: API server and watch, swap → 200. */
@@ -95,6 +99,7 @@ export function phaseBreakdown(
     rows.push({
       toStore: rebuild.changedAt - probe.madeAt,
       created: probe.createdMs ?? NaN,
+      createdToStore: rebuild.changedAt - probe.madeAt - (probe.createdMs ?? NaN),
       holdoff: rebuild.holdoffMs ?? 0,
       queued: rebuild.queuedMs ?? 0,
       translate: rebuild.translateMs,
@@ -105,6 +110,7 @@ export function phaseBreakdown(
       warm: probe.warmMs ?? NaN,
       afterSwap: (rebuild.doneAt ?? NaN) - rebuild.swappedAt,
       toSend: probe.answeredAt - probe.requestMs - rebuild.swappedAt,
+      pollWait: Math.max(0, probe.answeredAt - probe.requestMs - rebuild.swappedAt),
       gateway: rebuild.swappedAt - rebuild.changedAt,
       harness: probe.answeredAt - probe.madeAt - (rebuild.swappedAt - rebuild.changedAt),
     });
@@ -115,6 +121,7 @@ export function phaseBreakdown(
     matched: rows.length,
     toStore: of("toStore"),
     created: of("created"),
+    createdToStore: of("createdToStore"),
     holdoff: of("holdoff"),
     queued: of("queued"),
     translate: of("translate"),
@@ -125,6 +132,7 @@ export function phaseBreakdown(
     warm: of("warm"),
     afterSwap: of("afterSwap"),
     toSend: of("toSend"),
+    pollWait: of("pollWait"),
     gateway: of("gateway"),
     harness: of("harness"),
     perProbe: rows.map((r) => ({
@@ -155,6 +163,39 @@ export function phaseLines(p: PhaseBreakdown): string[] {
     ` ${f(p.harness)}`,
     `  per probe, observed = API server + watch → store, + gateway, + swap → 200 (ms):`,
     ...perProbeLines(p.perProbe),
+  ];
+}
+
+/**
+ * The propagation figure cut into spans that add up, per probe mean / max:
+ * the create call (a real API server's answer; with the fake it answers at
+ * once and is folded into the next span), its answer → the event in the
+ * gateway's store (the watch's delivery and the gateway's decode), the
+ * event → the swap (holdoff, translate, compile), the swap → the first 200
+ * (the wait for the next 5 ms poll, then that poll's round trip; a poll
+ * sent before the swap and answered after it waits none).
+ */
+export function splitLines(p: PhaseBreakdown): string[] {
+  const row = (label: string, s: Spread, note = "") =>
+    `    ${label.padEnd(48)}${s.mean.toFixed(2).padStart(7)} / ${
+      s.max.toFixed(2).padStart(6)
+    }${note}`;
+  const real = !Number.isNaN(p.created.mean);
+  return [
+    `  propagation split (${p.matched} probes), mean / max ms:`,
+    ...(real
+      ? [
+        row("create call answered by the API server", p.created),
+        row("create answered → event in the gateway's store", p.createdToStore),
+      ]
+      : [row("change → event in the gateway's store", p.toStore)]),
+    row("event in the store → table swapped", p.gateway),
+    row(
+      "table swapped → first 200 seen by the probe",
+      p.toAnswer,
+      `  (of which waiting for the next 5 ms poll ${p.pollWait.mean.toFixed(2)})`,
+    ),
+    row("= propagation", spread(p.perProbe.map((x) => x.observed))),
   ];
 }
 

@@ -6,8 +6,9 @@
  */
 // deno-lint-ignore-file no-console
 import type { RebuildCosts, Spread, StartupPhases } from "./_scale_churn.ts";
-import { type PhaseBreakdown, phaseLines } from "./_scale_phases.ts";
+import { type PhaseBreakdown, phaseLines, splitLines } from "./_scale_phases.ts";
 import type { ProbeClient } from "./_probe_client.ts";
+import { type ApiCost, apiCostLines } from "./_api_cost.ts";
 
 /** Where probes go. */
 export interface ProbeTarget {
@@ -141,6 +142,8 @@ export interface ScaleRun {
   afterGc?: { rss: number; heapUsed: number };
   /** The probe's poll schedule. */
   poll?: "fixed" | "after";
+  /** What the real API server costs for one write (`--api-cost`). */
+  apiCost?: ApiCost;
 }
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
@@ -199,6 +202,7 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         `  (answers other than 404/200: ${r.failures}${
           r.failures ? ` e.g. ${r.firstFailures.join(", ")}` : ""
         })`,
+        ...(r.phases ? splitLines(r.phases) : []),
         `  per rebuild (${c.rebuilds}), mean / max:  translate ${c.translate.mean} / ${c.translate.max} ms,` +
         ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
         ` total ${c.total.mean} / ${c.total.max} ms`,
@@ -225,6 +229,9 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
             ` first table served ${r.startup.served} (translate ${r.startup.translateMs},` +
             ` compile ${r.startup.compileMs}), first 200 ${r.startMs}`,
           ]
+          : []),
+        ...(r.apiCost
+          ? apiCostLines(r.apiCost, `${r.routes + r.probes} HTTPRoutes stored, gateway stopped`)
           : []),
       ].join("\n"),
     );

@@ -22,13 +22,17 @@
  * request beside a second one on the same route right after it (what a new
  * route's first request costs beyond a warm one), and the rebuild's work
  * after the swap (ports, metrics, status), which a request arriving then
- * waits behind.
+ * waits behind. The propagation split adds up: the create call, its answer
+ * → the event in the gateway's store, the event → the swap, the swap → the
+ * first 200. With the real API server, `--api-cost N` then times N writes
+ * of the probes' HTTPRoute beside lighter kinds (`_api_cost.ts`), to say how
+ * much of the create call is the CRD's validation and how much the write.
  *
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
  *   [--source kube|files] [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
- *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after]
+ *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after] [--api-cost N]
  * ```
  * @module
  */
@@ -49,6 +53,7 @@ import { InspectorSession } from "./_inspector.ts";
 import { ProbeClient } from "./_probe_client.ts";
 import { watchLoopLag } from "./_loop_lag.ts";
 import { phaseBreakdown, type TimedProbe } from "./_scale_phases.ts";
+import { measureApiCost } from "./_api_cost.ts";
 
 /** One run's options. */
 export interface ScaleOptions {
@@ -70,6 +75,8 @@ export interface ScaleOptions {
   workers?: string;
   /** The probe's poll schedule (`--poll`, see `ProbeTarget.schedule`; default `fixed`). */
   poll?: "fixed" | "after";
+  /** With the real API server: writes of each kind to time after the gateway stopped (`--api-cost N`). */
+  apiCost?: number;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -120,12 +127,13 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     for (let i = 0; i < options.probes; i++) {
       const host = `probe-${i}.test`;
       const t0 = performance.now();
-      let createdMs: number | undefined;
-      const created = kube.apply(world.route(`probe-${i}`, host));
       // A real API server's own write path (admission, etcd commit), beside the watch's.
-      if (options.api === "real") created.then(() => createdMs = performance.now() - t0);
+      const created = kube.apply(world.route(`probe-${i}`, host))
+        .then(() => performance.now() - t0);
       const probe = await probeUntilServed(target, host, t0, undefined, true);
       probes.push(probe);
+      // Awaited after the probe (its figure is taken): the answer may come after the 200.
+      const createdMs = options.api === "real" ? await created : undefined;
       timed.push({ ...probe, madeAt: performance.timeOrigin + t0, createdMs });
     }
     const churned = await stopChurn();
@@ -151,6 +159,16 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     inspector.close();
     // A graceful stop, so a CPU profile gets written.
     await gw.stop();
+    // With the gateway stopped, only the API server's own work is timed.
+    const apiCost = options.apiCost && kube.raw
+      ? {
+        ...await measureApiCost(kube.raw, (name) =>
+          world.route(name, `${name}.test`), options.apiCost),
+        probeCreates: timed.flatMap((t) =>
+          t.createdMs ?? []
+        ),
+      }
+      : undefined;
     return {
       ...summarise(options, { startMs, probes, churned, costs, rss, heap }),
       poll: options.poll ?? "fixed",
@@ -159,6 +177,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       loopLag,
       polls: spread(probes.flatMap((p) => p.pollsMs)),
       afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
+      apiCost,
     };
   } finally {
     client.close();
@@ -201,6 +220,9 @@ if (import.meta.main) {
           mainPath: Deno.args.includes("--main") ? flag("main", "") : undefined,
           workers: Deno.args.includes("--workers") ? flag("workers", "1") : undefined,
           poll: flag("poll", "fixed") === "after" ? "after" : "fixed",
+          apiCost: Deno.args.includes("--api-cost")
+            ? Number(flag("api-cost", "20")) || 20
+            : undefined,
         }),
       );
     }
