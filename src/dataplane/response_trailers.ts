@@ -34,3 +34,44 @@ export function attachTrailers(
 export function trailersOf(response: Response): Promise<Trailers> | undefined {
   return pending.get(response);
 }
+
+/**
+ * Names a trailer section must not carry: framing, routing, connection
+ * control, authentication and the fields whose meaning needs the head.
+ */
+const NOT_TRAILERS = new Set([
+  "content-length",
+  "content-encoding",
+  "content-type",
+  "content-range",
+  "transfer-encoding",
+  "trailer",
+  "te",
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "upgrade",
+  "authorization",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "www-authenticate",
+  "set-cookie",
+  "cache-control",
+  "expires",
+  "age",
+  "date",
+  "location",
+  "retry-after",
+  "vary",
+  "warning",
+]);
+
+/**
+ * Whether a field of this (lower-case) name may be sent in a trailer
+ * section: never one that frames, routes or controls the message, nor one
+ * whose meaning needs the head (RFC 9110 §6.5.1), in HTTP/1.1 or HTTP/2.
+ */
+export function mayBeTrailer(name: string): boolean {
+  return !NOT_TRAILERS.has(name);
+}

@@ -5,8 +5,8 @@
  * trailer fields "on behalf of itself and any downstream clients"); any
  * other client could drop them silently, so it gets the body alone, as
  * before. Fields that frame, route or control the message are never sent
- * in a trailer section (RFC 9110 §6.5.1), nor a name or value a head would
- * refuse.
+ * in a trailer section (RFC 9110 §6.5.1, `mayBeTrailer`), nor a name or
+ * value a head would refuse.
  *
  * @example
  * ```ts
@@ -18,49 +18,22 @@
  * @module
  */
 import { isFieldValue, isToken } from "../http1_bytes.ts";
-import type { Trailers } from "../response_trailers.ts";
+import { mayBeTrailer, type Trailers } from "../response_trailers.ts";
 
 const encoder = new TextEncoder();
-
-/**
- * Names a trailer section must not carry: framing, routing, connection
- * control, authentication and the fields whose meaning needs the head.
- */
-const FORBIDDEN = new Set([
-  "content-length",
-  "content-encoding",
-  "content-type",
-  "content-range",
-  "transfer-encoding",
-  "trailer",
-  "te",
-  "host",
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "upgrade",
-  "authorization",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "www-authenticate",
-  "set-cookie",
-  "cache-control",
-  "expires",
-  "age",
-  "date",
-  "location",
-  "retry-after",
-  "vary",
-  "warning",
-]);
 
 /** Whether the request's fields include `TE` naming `trailers`. */
 export function acceptsTrailers(headers: readonly [string, string][]): boolean {
   for (const [name, value] of headers) {
-    if (name !== "te") continue;
-    for (const part of value.split(",")) {
-      if (part.split(";")[0].trim().toLowerCase() === "trailers") return true;
-    }
+    if (name === "te" && namesTrailers(value)) return true;
+  }
+  return false;
+}
+
+/** Whether one `TE` field value names `trailers` (in a list, with parameters, in any case). */
+export function namesTrailers(value: string): boolean {
+  for (const part of value.split(",")) {
+    if (part.split(";")[0].trim().toLowerCase() === "trailers") return true;
   }
   return false;
 }
@@ -70,7 +43,7 @@ export function trailerSection(trailers: Trailers): Uint8Array {
   let text = "0\r\n";
   for (const [name, value] of trailers) {
     const lower = name.toLowerCase();
-    if (FORBIDDEN.has(lower) || lower.startsWith(":") || !isToken(lower) || !isFieldValue(value)) {
+    if (!mayBeTrailer(lower) || lower.startsWith(":") || !isToken(lower) || !isFieldValue(value)) {
       continue;
     }
     text += `${lower}: ${value}\r\n`;

@@ -14,6 +14,7 @@
  * @module
  */
 import { checkField } from "./hpack_fields.ts";
+import { mayBeTrailer } from "../response_trailers.ts";
 
 /** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
@@ -112,9 +113,14 @@ export function responseFields(response: Response): [string, string][] {
   return out;
 }
 
-/** The header list of trailers, pseudo-headers and forbidden fields left out. */
+/**
+ * The header list of trailers, pseudo-headers and fields a trailer section
+ * must not carry (`mayBeTrailer`: framing, routing, connection control) left out.
+ */
 export function trailerFields(trailers: [string, string][]): [string, string][] {
   return trailers
     .map(([name, value]) => [name.toLowerCase(), value] as [string, string])
-    .filter(([name]) => !name.startsWith(":") && !CONNECTION_SPECIFIC.has(name));
+    .filter(([name]) =>
+      !name.startsWith(":") && !CONNECTION_SPECIFIC.has(name) && mayBeTrailer(name)
+    );
 }

@@ -5,6 +5,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { attachTrailers, type Trailers } from "../../../src/dataplane/response_trailers.ts";
+import { trailerFields } from "../../../src/dataplane/h2/h2_headers.ts";
 import { acceptsTrailers, trailerSection } from "../../../src/dataplane/h1/h1_trailers.ts";
 import { exchangeUntilClose, startH1 } from "./_h1_harness.ts";
 
@@ -80,4 +81,11 @@ Deno.test("a trailer section leaves out pseudo-fields, bad names and values and 
     ["X-Ok", "fine\tvalue"],
   ]));
   assertEquals(text, "0\r\nx-ok: fine\tvalue\r\n\r\n");
+});
+
+Deno.test("HTTP/2 trailer fields leave out what no trailer section may carry, as HTTP/1.1's do", () => {
+  assertEquals(
+    trailerFields([["X-Sum", "1"], ["Content-Length", "7"], [":status", "200"], ["te", "x"]]),
+    [["x-sum", "1"]],
+  );
 });
