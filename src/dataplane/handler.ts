@@ -13,6 +13,7 @@ import { watchClientBody, type WatchedBody } from "./client_body.ts";
 import { type AccessFields, logAccess, requestIdOf, timedSend } from "./access_log.ts";
 import { corsPreflight, corsResponseHeaders } from "./cors.ts";
 import { clientAnswer, respond, textResponse } from "./client_response.ts";
+import { deliversTrailers } from "./response_trailers.ts";
 import { createDeadlineTimer, type DeadlineTimer } from "./deadline_timer.ts";
 import { forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
@@ -311,6 +312,8 @@ class PortRequests {
           headers: upstreamHeaders,
           body,
           contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
+          // The server's word, alike on both paths: the client's own `TE` never passes on.
+          acceptsTrailers: deliversTrailers(info),
         };
         // Mirrored copies get the rule's header changes, not the chosen backend's own.
         const mirrorHeaders = () =>

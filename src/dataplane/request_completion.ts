@@ -1,6 +1,8 @@
 /**
  * The `info` our HTTP/1.1 server hands the handler with each request: the
- * client's address and `completed`, which settles once the answer is out.
+ * client's address, `completed`, which settles once the answer is out, and
+ * `trailers`, whether the answer's trailers reach the client
+ * (`response_trailers.ts`).
  * Every request's answer is watched (client timeouts, `connection_server.ts`)
  * but few ever read `completed` itself, so the promise is made only when
  * read, and a watcher that goes through {@linkcode whenCompleted} is called
@@ -16,18 +18,21 @@
  * ```
  * @module
  */
+import type { TrailerDelivery } from "./response_trailers.ts";
 
 /** A request's `info` that says when its answer is out. */
-export class RequestCompletion implements Deno.ServeHandlerInfo<Deno.NetAddr> {
+export class RequestCompletion implements Deno.ServeHandlerInfo<Deno.NetAddr>, TrailerDelivery {
   readonly remoteAddr: Deno.NetAddr;
+  readonly trailers: boolean;
   #done = false;
   /** The one callback most requests get, then any more. */
   #first: (() => void) | undefined;
   #more: (() => void)[] | undefined;
   #promise: Promise<void> | undefined;
 
-  constructor(remoteAddr: Deno.NetAddr) {
+  constructor(remoteAddr: Deno.NetAddr, trailers = false) {
     this.remoteAddr = remoteAddr;
+    this.trailers = trailers;
   }
 
   /** Settles once the answer is out (made on first read). */

@@ -144,7 +144,12 @@ export class RequestMirrors {
     }
     this.#inFlight++;
     const body = bytes === null ? null : new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
-    this.#deps.upstream.request(backend.protocol, endpoint, { ...request, body }, {
+    this.#deps.upstream.request(backend.protocol, endpoint, {
+      ...request,
+      body,
+      // Nobody reads a copy's answer, so its backend is not asked for trailers.
+      acceptsTrailers: false,
+    }, {
       timeoutMs,
       tls: backend.tls,
     })

@@ -7,6 +7,12 @@
  * response, and the HTTP/2 server that can send them (`h2/h2_server.ts`)
  * picks them up once the body has ended.
  *
+ * Whether a request's response trailers reach its client is the server's to
+ * say, through the `info` it hands the handler ({@linkcode deliversTrailers}):
+ * our HTTP/2 server always (HTTP/2 trailers need no `TE`), our HTTP/1.1
+ * server when the client sent `TE: trailers` (then a chunked answer ends with
+ * the trailer section), Deno's engine never.
+ *
  * @example
  * ```ts
  * import { attachTrailers, trailersOf } from "./response_trailers.ts";
@@ -33,6 +39,20 @@ export function attachTrailers(
 /** The trailers recorded for `response`, or `undefined` when it has none. */
 export function trailersOf(response: Response): Promise<Trailers> | undefined {
   return pending.get(response);
+}
+
+/** A server's `info` that says whether the response's trailers reach the client. */
+export interface TrailerDelivery {
+  /** True: the server sends the response trailers of this request to its client. */
+  readonly trailers?: boolean;
+}
+
+/**
+ * Whether the server that handed over `info` sends this request's response
+ * trailers to its client (absent: it does not, as Deno's engine).
+ */
+export function deliversTrailers(info: Deno.ServeHandlerInfo): boolean {
+  return (info as TrailerDelivery).trailers === true;
 }
 
 /**

@@ -44,7 +44,7 @@ Deno.test("hop-by-hop headers are removed in both directions", async () => {
       "Host: a",
       "Keep-Alive: timeout=5",
       "Proxy-Connection: keep-alive",
-      "TE: trailers",
+      "TE: trailers, deflate;q=0.5",
       "Trailer: x-t",
       "X-Secret: s",
       "X-Kept: k",
@@ -58,16 +58,31 @@ Deno.test("hop-by-hop headers are removed in both directions", async () => {
   );
   const record: EchoRecord = JSON.parse(res.body);
   const sent = record.headers.map(([k]) => k.toLowerCase());
-  for (
-    const name of ["connection", "keep-alive", "proxy-connection", "te", "trailer", "x-secret"]
-  ) {
+  for (const name of ["keep-alive", "proxy-connection", "trailer", "x-secret"]) {
     assert(!sent.includes(name), `${name} reached the backend`);
   }
+  // The client's TE stays on its hop; this server sends it trailers, so the
+  // backend is told so with our own TE and connection option (RFC 9110 §10.1.4).
+  assertEquals(record.headers.filter(([k]) => /^(te|connection)$/i.test(k)), [
+    ["te", "trailers"],
+    ["connection", "te"],
+  ]);
   assertEquals(header(record, "x-kept"), "k");
   assertEquals(res.headers.get("x-public"), "q");
   assertEquals(res.headers.has("x-private"), false);
   assertEquals(res.headers.has("keep-alive"), false);
   assertEquals(res.headers.has("proxy-connection"), false);
+});
+
+Deno.test("a client's TE that does not name trailers reaches the backend as nothing", async () => {
+  await using echo = startEchoBackend();
+  await using proxy = await startProxy([{ path: "/", backends: [backend("echo", [echo.port])] }]);
+  const res = await rawRequest(
+    proxy.port,
+    "GET /x HTTP/1.1\r\nHost: a\r\nTE: deflate\r\nConnection: te",
+  );
+  const record: EchoRecord = JSON.parse(res.body);
+  assertEquals(record.headers.filter(([k]) => /^(te|connection)$/i.test(k)), []);
 });
 
 Deno.test("a chunked request body reaches the backend chunked and intact", async () => {

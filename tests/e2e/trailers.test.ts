@@ -3,9 +3,11 @@
  * GRPCRoutes, with `--http1-engine own`: an HTTP/2 (h2c) backend's trailers
  * reach an HTTP/1.1 client that sent `TE: trailers` in the chunked trailer
  * section, and an h2c client as an HTTP/2 trailer block; so do an HTTP/1.1
- * backend's, when it announced them with a `Trailer` field. Deno's engine
- * (`--http1-engine deno`, and HTTPS ports by default) cannot send trailers
- * at all (`response_trailers.ts`): there they are dropped, as the README says.
+ * backend's, when it announced them with a `Trailer` field, or to such a
+ * client (and then the backend is asked with our own `TE: trailers`) even
+ * unannounced. Deno's engine (`--http1-engine deno`) cannot send trailers at
+ * all (`response_trailers.ts`): there they are dropped, as the README says,
+ * and the backend is not asked for them.
  */
 import { assertEquals } from "@std/assert";
 import http2 from "node:http2";
@@ -37,12 +39,19 @@ async function exchange(port: number, text: string): Promise<string> {
   }
 }
 
-/** One h2c request; the body and the trailers the client got. */
-function h2cGet(port: number): Promise<{ body: string; trailers: http2.IncomingHttpHeaders }> {
+/** One h2c request (with `TE: trailers` unless `te` is false); the body and the trailers the client got. */
+function h2cGet(
+  port: number,
+  te = true,
+): Promise<{ body: string; trailers: http2.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on("error", reject);
-    const req = session.request({ ":path": "/", ":authority": "a.example", te: "trailers" });
+    const req = session.request({
+      ":path": "/",
+      ":authority": "a.example",
+      ...(te ? { te: "trailers" } : {}),
+    });
     let body = "";
     let trailers: http2.IncomingHttpHeaders = {};
     req.setEncoding("utf8");
@@ -94,11 +103,19 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
   await Deno.remove(dir, { recursive: true });
 });
 
-/** An HTTP/1.1 backend answering every request with a chunked body and a trailer section. */
-function startChunkedBackend(): { port: number; close(): void } {
+/**
+ * An HTTP/1.1 backend answering every request with a chunked body and a
+ * trailer section, announced with a `Trailer` field unless `announce` is
+ * false; `heads` are the request heads it read, in order.
+ */
+function startChunkedBackend(
+  announce = true,
+): { port: number; heads: string[]; close(): void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const heads: string[] = [];
   const answer = new TextEncoder().encode(
-    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTrailer: x-checksum\r\n" +
+    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n" +
+      (announce ? "Trailer: x-checksum\r\n" : "") +
       "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n" +
       "Content-Length: 7\r\nnot a field\r\n\r\n",
   );
@@ -113,6 +130,7 @@ function startChunkedBackend(): { port: number; close(): void } {
             if (n === null) break;
             head += new TextDecoder().decode(buf.subarray(0, n));
             while (head.includes("\r\n\r\n")) {
+              heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
               head = head.slice(head.indexOf("\r\n\r\n") + 4);
               await conn.write(answer);
             }
@@ -129,7 +147,7 @@ function startChunkedBackend(): { port: number; close(): void } {
       })();
     }
   })().catch(() => {});
-  return { port: (listener.addr as Deno.NetAddr).port, close: () => listener.close() };
+  return { port: (listener.addr as Deno.NetAddr).port, heads, close: () => listener.close() };
 }
 
 Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers", async () => {
@@ -157,6 +175,75 @@ Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers"
       "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
     );
     assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
+  } finally {
+    backend.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Whether a request head the backend read carries our own `TE: trailers` and the `te` option. */
+function askedForTrailers(head: string): boolean {
+  const te = head.match(/\r\nte: *([^\r]*)/gi) ?? [];
+  const told = te.length === 1 && /^\r\nte: *trailers$/i.test(te[0]);
+  assertEquals(told || te.length === 0, true, `a client's own TE reached the backend: ${head}`);
+  return told && /\r\nconnection: *te\r\n|\r\nconnection: *te$/i.test(head);
+}
+
+Deno.test("--http1-engine own: an HTTP/1.1 backend's unannounced trailers reach a client that sent TE: trailers and every h2c client, and only then is the backend asked for them", async () => {
+  const backend = startChunkedBackend(false);
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-te-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": serviceYaml("a", backend.port),
+    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
+  });
+  try {
+    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+    const accepted = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: a.example\r\nTE: deflate;q=0.5, trailers\r\nConnection: close, te\r\n\r\n",
+    );
+    assertEquals(
+      accepted.slice(accepted.indexOf("\r\n\r\n") + 4),
+      "5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n",
+    );
+    for (const te of ["", "TE: deflate\r\n"]) {
+      const plain = await exchange(
+        port,
+        `GET / HTTP/1.1\r\nHost: a.example\r\n${te}Connection: close\r\n\r\n`,
+      );
+      assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
+    }
+    // HTTP/2 trailers need no TE: an h2c client that did not send one gets them too.
+    const h2c = await h2cGet(port, false);
+    assertEquals(h2c.body, "hello");
+    assertEquals(h2c.trailers["x-checksum"], "abc");
+    assertEquals(backend.heads.map(askedForTrailers), [true, false, false, true]);
+  } finally {
+    backend.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--http1-engine deno sends no trailers, so the backend is never asked for them", async () => {
+  const backend = startChunkedBackend(false);
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-deno-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": serviceYaml("a", backend.port),
+    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
+  });
+  try {
+    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "deno"] });
+    const got = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: a.example\r\nTE: trailers\r\nConnection: close, te\r\n\r\n",
+    );
+    assertEquals(got.toLowerCase().includes("x-checksum"), false, got);
+    assertEquals(got.includes("hello"), true, got);
+    assertEquals(backend.heads.map(askedForTrailers), [false]);
   } finally {
     backend.close();
     await Deno.remove(dir, { recursive: true });

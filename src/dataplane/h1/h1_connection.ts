@@ -207,7 +207,7 @@ class H1Connection implements ServedConnection {
       () => head.expectContinue ? writeAll(this.#conn, CONTINUE) : Promise.resolve(),
       this.#limits.maxHeadBytes,
     );
-    const info = new RequestCompletion(this.#remoteAddr);
+    const info = new RequestCompletion(this.#remoteAddr, head.trailers);
     let keep: boolean;
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
@@ -237,7 +237,7 @@ class H1Connection implements ServedConnection {
         (head.expectContinue && !progress.started && !progress.done);
       const writer = this.#writer;
       const bytes = response instanceof Response
-        ? writer.response(response, method, head.minor, close, head.headers)
+        ? writer.response(response, method, head.minor, close, head.trailers)
         : writer.upstream(response, method, head.minor, close);
       try {
         const n = await this.#conn.write(bytes);

@@ -20,6 +20,7 @@ import {
   trimOwsEnd,
 } from "../http1_bytes.ts";
 import { knownFieldName } from "./known_field_names.ts";
+import { namesTrailers } from "./h1_trailers.ts";
 
 /** A request the server refuses: the status to answer and why. The connection closes after it. */
 export class H1RequestError extends Error {
@@ -51,6 +52,11 @@ export interface RequestHead {
   keepAlive: boolean;
   /** The client waits for `100 Continue` before its body. */
   expectContinue: boolean;
+  /**
+   * An HTTP/1.1 request whose `TE` names `trailers`: the client takes a
+   * trailer section after a chunked answer (RFC 9110 §10.1.4).
+   */
+  trailers: boolean;
 }
 
 /** Most header fields a request head may have before 431. */
@@ -86,6 +92,7 @@ export function parseRequestHead(
     chunked: false,
     keepAlive: false,
     expectContinue: false,
+    trailers: false,
   };
   let hosts = 0;
   let transferEncoding: string | undefined;
@@ -118,6 +125,9 @@ export function parseRequestHead(
           throw new H1RequestError(417, `Cannot meet expectation ${JSON.stringify(value)}`);
         }
         head.expectContinue = minor === 1;
+        break;
+      case "te":
+        if (minor === 1 && namesTrailers(value)) head.trailers = true;
     }
   }
   if (hosts > 1) throw new H1RequestError(400, "Request has more than one Host field");

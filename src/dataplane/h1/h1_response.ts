@@ -18,7 +18,7 @@
 import { knownBody } from "./known_body.ts";
 import type { UpstreamResponse } from "../upstream_types.ts";
 import { type Trailers, trailersOf } from "../response_trailers.ts";
-import { acceptsTrailers, trailerSection } from "./h1_trailers.ts";
+import { trailerSection } from "./h1_trailers.ts";
 import { HeadBytes } from "./h1_head_bytes.ts";
 
 const encoder = new TextEncoder();
@@ -66,31 +66,27 @@ export class AnswerWriter {
   /**
    * The bytes of `res` for a request of `method` in HTTP/1.`minor`: its head,
    * and its body when known whole. `close`: the connection closes after
-   * this answer. A backend's trailers (`fields` are the request's) go to a
-   * client that accepts them.
+   * this answer. A backend's trailers go to a client that accepts them
+   * (`trailers`: it sent `TE: trailers`, `RequestHead.trailers`).
    */
   response(
     res: Response,
     method: string,
     minor: number,
     close: boolean,
-    fields?: readonly [string, string][],
+    trailers = false,
   ): Uint8Array {
     this.#begin(res.status, close);
     res.headers.forEach(this.#add);
     const bytes = knownBody(res);
-    const pending = trailersOf(res);
-    const trailers = pending !== undefined && minor === 1 && fields !== undefined &&
-        acceptsTrailers(fields)
-      ? pending
-      : undefined;
+    const pending = trailers && minor === 1 ? trailersOf(res) : undefined;
     return this.#frame(
       res.status,
       method,
       minor,
       bytes,
       bytes === undefined ? res.body : null,
-      trailers,
+      pending,
     );
   }
 

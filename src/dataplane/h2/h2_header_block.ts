@@ -16,6 +16,7 @@ import { ErrorCode, Flag, type Frame, FrameType, readUint31 } from "./h2_frames.
 import { parseRequestHead, type RequestHead, validTrailers } from "./h2_headers.ts";
 import { H2Stream, sendResponse } from "./h2_stream.ts";
 import { HpackFieldError } from "./hpack.ts";
+import type { TrailerDelivery } from "../response_trailers.ts";
 
 interface PendingBlock {
   streamId: number;
@@ -197,7 +198,12 @@ async function serve(
   request: Request,
 ): Promise<void> {
   const { handler, onError, remoteAddr } = conn.options;
-  const info = { remoteAddr, completed: stream.completed } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  // HTTP/2 trailers need no `TE`: every client gets the response's (`response_trailers.ts`).
+  const info: Deno.ServeHandlerInfo<Deno.NetAddr> & TrailerDelivery = {
+    remoteAddr,
+    completed: stream.completed,
+    trailers: true,
+  };
   let response: Response;
   try {
     response = await handler(request, info);

@@ -26,6 +26,9 @@ function answerFor(method: string, target: string): string | null | "hang" {
     case "chunked":
       return "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n" +
         "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n";
+    case "trailers":
+      return "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n" +
+        "5\r\nhello\r\n0\r\nX-Sum: 1\r\nContent-Length: 9\r\n\r\n";
     case "multi":
       return "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-M: 1\r\nset-cookie: b=2\r\nX-M: 2\r\n" +
         "X-Upper: Y\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: 2\r\n\r\nok";

@@ -34,6 +34,7 @@ function rules(backendPort: number): TestRule[] {
   return [
     { path: "/echo", backends: [b] },
     { path: "/chunked", backends: [b] },
+    { path: "/trailers", backends: [b] },
     { path: "/multi", backends: [b] },
     { path: "/s204", backends: [b] },
     { path: "/s304", backends: [b] },
@@ -120,6 +121,9 @@ const CASES: Record<string, string> = {
   "upstream 404 passed on": `GET /s404 HTTP/1.1\r\n${H}${C}\r\n`,
   "chunked response": `GET /chunked HTTP/1.1\r\n${H}${C}\r\n`,
   "chunked response to HTTP/1.0": `GET /chunked HTTP/1.0\r\n${H}\r\n`,
+  "unannounced trailers, TE: trailers": `GET /trailers HTTP/1.1\r\n${H}TE: trailers\r\n${C}\r\n`,
+  "unannounced trailers, TE without trailers": `GET /trailers HTTP/1.1\r\n${H}TE: gzip\r\n${C}\r\n`,
+  "unannounced trailers, HTTP/1.0 with TE": `GET /trailers HTTP/1.0\r\n${H}TE: trailers\r\n\r\n`,
   "repeated response fields and Date": `GET /multi HTTP/1.1\r\n${H}${C}\r\n`,
   "big streamed response": `GET /big HTTP/1.1\r\n${H}${C}\r\n`,
   "POST with Content-Length": `POST /echo HTTP/1.1\r\n${H}Content-Length: 5\r\n${C}\r\nhello`,
@@ -157,6 +161,8 @@ const AS_IS = [
   "upstream 404 passed on",
   "chunked response",
   "chunked response to HTTP/1.0",
+  "unannounced trailers, TE without trailers",
+  "unannounced trailers, HTTP/1.0 with TE",
   "repeated response fields and Date",
   "big streamed response",
   "POST chunked",
@@ -167,6 +173,7 @@ const AS_IS = [
 /** Cases answered with a `Response`: the gateway's own answers, and answers a rule changes. */
 const NOT_AS_IS = [
   "Host missing",
+  "unannounced trailers, TE: trailers",
   "no route",
   "upstream closes: 502",
   "upstream never answers: 504",
@@ -288,7 +295,7 @@ Deno.test("fast path and Request path: the same with underscores allowed, one tr
   );
 });
 
-Deno.test("fast path: repeated response fields go out as sent, a HEAD answer without length gets none", async () => {
+Deno.test("fast path: repeated response fields go out as sent, a HEAD answer without length gets none, trailers only with TE", async () => {
   const raw: Record<string, string> = {};
   assertEquals(await differences(DEFAULT_REQUEST_POLICY, raw), {});
   const multi = raw["repeated response fields and Date"];
@@ -300,6 +307,10 @@ Deno.test("fast path: repeated response fields go out as sent, a HEAD answer wit
   const head = raw["HEAD without upstream length"].toLowerCase();
   assert(!head.includes("content-length") && !head.includes("transfer-encoding"), head);
   assertStringIncludes(raw["HEAD of a big body"], "\r\ncontent-length: 300000\r\n");
+  // Trailers only to the client that took them, the framing field left out.
+  assert(raw["unannounced trailers, TE: trailers"].endsWith("0\r\nx-sum: 1\r\n\r\n"));
+  assert(raw["unannounced trailers, TE without trailers"].endsWith("5\r\nhello\r\n0\r\n\r\n"));
+  assert(raw["unannounced trailers, HTTP/1.0 with TE"].endsWith("\r\n\r\nhello"));
 });
 
 Deno.test("fast path declines with the access log on, and for gRPC requests", () => {

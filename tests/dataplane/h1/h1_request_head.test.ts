@@ -125,3 +125,11 @@ Deno.test("Expect: 100-continue is noted (HTTP/1.1 only); any other expectation 
   assertEquals(parse("POST / HTTP/1.0\r\nExpect: 100-continue").expectContinue, false);
   refused("POST / HTTP/1.1\r\nHost: a\r\nExpect: something", 417);
 });
+
+Deno.test("TE naming trailers is noted (HTTP/1.1 only), in any field of a repeated TE", () => {
+  assertEquals(parse("GET / HTTP/1.1\r\nHost: a\r\nTE: Trailers").trailers, true);
+  assertEquals(parse("GET / HTTP/1.1\r\nHost: a\r\nTE: gzip\r\nte: trailers").trailers, true);
+  assertEquals(parse("GET / HTTP/1.1\r\nHost: a\r\nTE: gzip").trailers, false);
+  assertEquals(parse("GET / HTTP/1.1\r\nHost: a\r\nX-TE: trailers").trailers, false);
+  assertEquals(parse("GET / HTTP/1.0\r\nTE: trailers").trailers, false);
+});

@@ -4,8 +4,13 @@
  * did not; fields that must not be trailers (RFC 9110 §6.5.1) are left out.
  */
 import { assertEquals } from "@std/assert";
-import { attachTrailers, type Trailers } from "../../../src/dataplane/response_trailers.ts";
+import {
+  attachTrailers,
+  deliversTrailers,
+  type Trailers,
+} from "../../../src/dataplane/response_trailers.ts";
 import { trailerFields } from "../../../src/dataplane/h2/h2_headers.ts";
+import { RequestCompletion } from "../../../src/dataplane/request_completion.ts";
 import { acceptsTrailers, trailerSection } from "../../../src/dataplane/h1/h1_trailers.ts";
 import { exchangeUntilClose, startH1 } from "./_h1_harness.ts";
 
@@ -88,4 +93,11 @@ Deno.test("HTTP/2 trailer fields leave out what no trailer section may carry, as
     trailerFields([["X-Sum", "1"], ["Content-Length", "7"], [":status", "200"], ["te", "x"]]),
     [["x-sum", "1"]],
   );
+});
+
+Deno.test("the server's info says whether trailers reach the client; absent, they do not", () => {
+  const addr = { transport: "tcp", hostname: "127.0.0.1", port: 1 } as const;
+  assertEquals(deliversTrailers(new RequestCompletion(addr, true)), true);
+  assertEquals(deliversTrailers(new RequestCompletion(addr)), false);
+  assertEquals(deliversTrailers({ remoteAddr: addr, completed: Promise.resolve() }), false);
 });
