@@ -20,6 +20,7 @@ import {
   misdirectedResponse,
 } from "./sni_misdirected.ts";
 import type { FrontDoorOrigin } from "./tls_front_door.ts";
+import { deliversTrailers, type TrailerDelivery } from "./response_trailers.ts";
 
 /** What a gate needs from its port, read per connection or per request. */
 export interface TlsRequestGateOptions {
@@ -99,6 +100,12 @@ export function tlsRequestGate(options: TlsRequestGateOptions): TlsRequestGate {
       passedHost = hostname;
     }
     if (clientAddr === undefined) return info;
-    return { remoteAddr: clientAddr, completed: info.completed };
+    // The server's word on trailers goes with the real address.
+    const relayed: Deno.ServeHandlerInfo<Deno.NetAddr> & TrailerDelivery = {
+      remoteAddr: clientAddr,
+      completed: info.completed,
+      trailers: deliversTrailers(info),
+    };
+    return relayed;
   };
 }
