@@ -12,6 +12,7 @@
 import { assertEquals } from "@std/assert";
 import http2 from "node:http2";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
+import { type LoopbackServer, serveLoopback } from "../_helpers/loopback_server.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import {
   appServiceYaml,
@@ -108,10 +109,7 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
  * trailer section, announced with a `Trailer` field unless `announce` is
  * false; `heads` are the request heads it read, in order.
  */
-function startChunkedBackend(
-  announce = true,
-): { port: number; heads: string[]; close(): void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+function startChunkedBackend(announce = true): LoopbackServer & { heads: string[] } {
   const heads: string[] = [];
   const answer = new TextEncoder().encode(
     "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n" +
@@ -119,35 +117,21 @@ function startChunkedBackend(
       "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n" +
       "Content-Length: 7\r\nnot a field\r\n\r\n",
   );
-  void (async () => {
-    for await (const conn of listener) {
-      void (async () => {
-        const buf = new Uint8Array(16 * 1024);
-        let head = "";
-        try {
-          for (;;) {
-            const n = await conn.read(buf);
-            if (n === null) break;
-            head += new TextDecoder().decode(buf.subarray(0, n));
-            while (head.includes("\r\n\r\n")) {
-              heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
-              head = head.slice(head.indexOf("\r\n\r\n") + 4);
-              await conn.write(answer);
-            }
-          }
-        } catch {
-          // The gateway went away.
-        } finally {
-          try {
-            conn.close();
-          } catch {
-            // Already closed.
-          }
-        }
-      })();
+  const server = serveLoopback(async (conn) => {
+    const buf = new Uint8Array(16 * 1024);
+    let head = "";
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      head += new TextDecoder().decode(buf.subarray(0, n));
+      while (head.includes("\r\n\r\n")) {
+        heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
+        head = head.slice(head.indexOf("\r\n\r\n") + 4);
+        await conn.write(answer);
+      }
     }
-  })().catch(() => {});
-  return { port: (listener.addr as Deno.NetAddr).port, heads, close: () => listener.close() };
+  });
+  return Object.assign(server, { heads });
 }
 
 Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers", async () => {
@@ -176,7 +160,7 @@ Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers"
     );
     assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
   } finally {
-    backend.close();
+    await backend.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -221,7 +205,7 @@ Deno.test("--http1-engine own: an HTTP/1.1 backend's unannounced trailers reach 
     assertEquals(h2c.trailers["x-checksum"], "abc");
     assertEquals(backend.heads.map(askedForTrailers), [true, false, false, true]);
   } finally {
-    backend.close();
+    await backend.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -245,7 +229,7 @@ Deno.test("--http1-engine deno sends no trailers, so the backend is never asked 
     assertEquals(got.includes("hello"), true, got);
     assertEquals(backend.heads.map(askedForTrailers), [false]);
   } finally {
-    backend.close();
+    await backend.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
