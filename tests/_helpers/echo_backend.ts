@@ -23,6 +23,7 @@
  * servers do. It counts connections, so tests can prove connection reuse.
  * @module
  */
+import { concatBytes } from "../../src/dataplane/h2/h2_frames.ts";
 
 /** What the echo backend saw, as returned in its JSON body. */
 export interface EchoRecord {
@@ -140,7 +141,7 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
           parts.push(await reader.readExact(size));
           await reader.readExact(2);
         }
-        body = concat(parts);
+        body = concatBytes(parts);
       } else {
         body = await reader.readExact(Number(get("content-length") ?? "0"));
       }
@@ -286,16 +287,6 @@ export function startEchoBackend(options: EchoBackendOptions = {}): EchoBackend 
 export function pattern(length: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = i % 251;
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { RouteTable } from "../../src/router/router.ts";
 import type { GatewayConfig } from "../../src/model/config.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { testConfig, type TestRule } from "./_config.ts";
+import { concatBytes } from "../../src/dataplane/h2/h2_frames.ts";
 
 /** A running data plane. */
 export interface TestProxy extends AsyncDisposable {
@@ -101,7 +102,7 @@ export async function rawRequest(
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
-    const raw = decoder.decode(concat(chunks));
+    const raw = decoder.decode(concatBytes(chunks));
     const split = raw.indexOf("\r\n\r\n");
     const lines = raw.slice(0, split).split("\r\n");
     const headers = new Map<string, string>();
@@ -131,14 +132,4 @@ function dechunk(text: string): string {
     out += text.slice(eol + 2, eol + 2 + size);
     at = eol + 2 + size + 2;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ import { assertEquals } from "@std/assert";
 import { type EchoBackend, type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { freePorts, type GatewayProcess, startGateway } from "../_helpers/gateway_process.ts";
+import { concatBytes } from "../../src/dataplane/h2/h2_frames.ts";
 
 /** The controller name of the gateway under test (its default). */
 export const CONTROLLER = "gateway.serval.dev/controller";
@@ -114,7 +115,7 @@ export async function rawRequest(
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
-    return parseResponse(concat(chunks), request.method === "HEAD");
+    return parseResponse(concatBytes(chunks), request.method === "HEAD");
   } finally {
     try {
       conn.close();
@@ -148,16 +149,6 @@ function parseResponse(bytes: Uint8Array, head: boolean): RawResponse {
     body = out;
   }
   return { status, headers, body };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The result of sending one case: the response and, when a backend answered, its record. */
