@@ -53,6 +53,15 @@ const request = (): UpstreamRequest => ({
   contentLength: null,
 });
 
+/** A WebSocket upgrade request through the upgrade-aware client to the backend on `port`. */
+function upgradeRequest(port: number) {
+  const client = upgradeAwareClient(inner);
+  return runUpgrade(
+    "websocket",
+    () => client.request("http", { address: "127.0.0.1", port }, request(), { timeoutMs: 10_000 }),
+  );
+}
+
 Deno.test("outside an upgrade the wrapped client answers", async () => {
   const client = upgradeAwareClient(inner);
   const res = await client.request("http", { address: "127.0.0.1", port: 1 }, request(), {
@@ -66,14 +75,7 @@ Deno.test("a 101 is a stand-in answer leading to the backend connection and its 
     "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n" +
       "Sec-WebSocket-Accept: x\r\n\r\nhello",
   );
-  const client = upgradeAwareClient(inner);
-  const res = await runUpgrade(
-    "websocket",
-    () =>
-      client.request("http", { address: "127.0.0.1", port: backend.port }, request(), {
-        timeoutMs: 10_000,
-      }),
-  );
+  const res = await upgradeRequest(backend.port);
   assertEquals(res.status, 200);
   assertEquals(res.headers, [["sec-websocket-accept", "x"]]);
   const head = backend.heads[0].toLowerCase();
@@ -99,14 +101,7 @@ Deno.test("a refusal comes back with its chunked body, and the connection closes
   const backend = scriptedBackend(
     "HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\nX-Why: no\r\n\r\n3\r\nnot\r\n4\r\n you\r\n0\r\n\r\n",
   );
-  const client = upgradeAwareClient(inner);
-  const res = await runUpgrade(
-    "websocket",
-    () =>
-      client.request("http", { address: "127.0.0.1", port: backend.port }, request(), {
-        timeoutMs: 10_000,
-      }),
-  );
+  const res = await upgradeRequest(backend.port);
   assertEquals(res.status, 403);
   assertEquals(res.headers, [["x-why", "no"]]);
   assertEquals(await new Response(res.body as ReadableStream<Uint8Array>).text(), "not you");
