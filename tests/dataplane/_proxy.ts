@@ -133,3 +133,20 @@ function dechunk(text: string): string {
     at = eol + 2 + size + 2;
   }
 }
+
+/**
+ * Starts two uploads that promise more body than they send, a small one (read
+ * whole before forwarding) and a large one (streamed), and closes each
+ * connection: the proxy must answer both as the client's abort.
+ */
+export async function abortUploads(port: number): Promise<void> {
+  for (const length of [1000, 200_000]) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      encoder.encode(
+        `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n${"x".repeat(100)}`,
+      ),
+    );
+    conn.close();
+  }
+}
