@@ -1,50 +1,26 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { backend } from "./_config.ts";
 import { rawRequest, startProxy } from "./_proxy.ts";
+import { serveLoopback } from "../_helpers/loopback_server.ts";
 
 /**
  * A one-answer-per-request upstream on a raw socket: every request gets
  * `response` (the full bytes, head and body), keep-alive.
  */
 function rawUpstream(response: string): { port: number } & AsyncDisposable {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const serving = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        const buf = new Uint8Array(65536);
-        let seen = "";
-        try {
-          for (;;) {
-            const n = await conn.read(buf);
-            if (n === null) break;
-            seen += new TextDecoder().decode(buf.subarray(0, n));
-            while (seen.includes("\r\n\r\n")) {
-              seen = seen.slice(seen.indexOf("\r\n\r\n") + 4);
-              await conn.write(new TextEncoder().encode(response));
-            }
-          }
-        } catch { /* client went away */ }
-        conns.delete(conn);
-        try {
-          conn.close();
-        } catch { /* closed */ }
-      })();
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
+  return serveLoopback(async (conn) => {
+    const buf = new Uint8Array(65536);
+    let seen = "";
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      seen += new TextDecoder().decode(buf.subarray(0, n));
+      while (seen.includes("\r\n\r\n")) {
+        seen = seen.slice(seen.indexOf("\r\n\r\n") + 4);
+        await conn.write(new TextEncoder().encode(response));
       }
-      await serving.catch(() => {});
-    },
-  };
+    }
+  });
 }
 
 Deno.test("repeated upstream headers (two Set-Cookie) reach the client as separate lines, in order", async () => {

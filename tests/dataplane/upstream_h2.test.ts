@@ -28,6 +28,7 @@ import {
 } from "../../src/dataplane/h2/h2_frames.ts";
 import { HpackEncoder } from "../../src/dataplane/h2/hpack_encoder.ts";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
+import { type LoopbackServer, serveLoopback } from "../_helpers/loopback_server.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
@@ -277,8 +278,7 @@ Deno.test("under a BackendTLSPolicy: HTTP/2 over TLS with ALPN h2, the policy's 
  * A raw HTTP/2 backend that answers every request with HEADERS and one DATA
  * frame, then resets the stream with `code` instead of ending it.
  */
-function startResettingBackend(code: number): Deno.Listener {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+function startResettingBackend(code: number): LoopbackServer {
   const serve = async (conn: Deno.Conn) => {
     await conn.write(settingsFrame([]));
     const frames = new FrameReader(1 << 20);
@@ -300,25 +300,15 @@ function startResettingBackend(code: number): Deno.Listener {
       }
     }
   };
-  const close = (conn: Deno.Conn) => {
-    try {
-      conn.close();
-    } catch {
-      // Closed by the client already.
-    }
-  };
-  (async () => {
-    for await (const conn of listener) serve(conn).catch(() => {}).finally(() => close(conn));
-  })().catch(() => {}); // The listener closed.
-  return listener;
+  return serveLoopback(serve);
 }
 
 Deno.test("a response the backend resets mid-body with CANCEL fails its body instead of ending it", async () => {
-  const listener = startResettingBackend(ErrorCode.CANCEL);
+  await using backend = startResettingBackend(ErrorCode.CANCEL);
   const client = createH2Client();
   try {
     const res = await client.request(
-      { address: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+      { address: "127.0.0.1", port: backend.port },
       get(),
       { timeoutMs: 0 },
     );
@@ -327,6 +317,5 @@ Deno.test("a response the backend resets mid-body with CANCEL fails its body ins
     assert(String(error).includes("reset the response stream (code 8)"), String(error));
   } finally {
     client.close();
-    listener.close();
   }
 });
