@@ -7,7 +7,6 @@
 import {
   type GatewayConfig,
   type ListenerConfig,
-  type RuleConfig,
   socketKey,
   type VirtualHostConfig,
 } from "../model/config.ts";
@@ -99,20 +98,15 @@ export function compileRouteTable(config: GatewayConfig, cache?: RouteTableCache
 
 /**
  * What {@linkcode createRouteTableCompiler} keeps of earlier tables: each
- * compiled virtual host by its config object (translate hands back the same
- * object for a host that did not change), and each listener's host index by
- * `address|port|listener id`, so a change of a few hosts copies the index
- * and compiles those hosts alone.
+ * listener's host index by `address|port|listener id`, so a change of a few
+ * hosts copies the index and compiles those hosts alone. Compiled hosts are
+ * not kept by their config object besides: a host object the index does not
+ * hold already is a new one (`translate` makes a new host whenever a route
+ * serving it changed), and a listener compiled in full has a new head, which
+ * no earlier compiled host was built with.
  */
 export interface RouteTableCache {
-  hosts: WeakMap<VirtualHostConfig, CachedVirtualHost>;
   listeners: Map<string, CachedListener>;
-}
-
-interface CachedVirtualHost {
-  listener: string;
-  rules: (RuleConfig | undefined)[];
-  index: PathIndex<RouteMatch>;
 }
 
 interface CachedListener {
@@ -143,7 +137,7 @@ interface CachedListener {
  * ```
  */
 export function createRouteTableCompiler(): (config: GatewayConfig) => RouteTable {
-  const cache: RouteTableCache = { hosts: new WeakMap(), listeners: new Map() };
+  const cache: RouteTableCache = { listeners: new Map() };
   return (config) => compileRouteTable(config, cache);
 }
 
@@ -158,7 +152,7 @@ function listenerHead(listener: ListenerConfig): string {
   return JSON.stringify(head);
 }
 
-/** Compiles `listener`'s virtual hosts, reusing what `cache` holds of them. */
+/** Compiles `listener`'s virtual hosts, reusing the host index `cache` holds of it. */
 function compileListener(
   listener: ListenerConfig,
   rules: RuleMap,
@@ -169,16 +163,16 @@ function compileListener(
   if (cache === undefined) {
     const virtualHosts = new HostIndex<PathIndex<RouteMatch>>();
     for (const host of listener.virtualHosts) {
-      virtualHosts.add(host.hostname, compileHost(host, listener, rules, undefined, ""));
+      virtualHosts.add(host.hostname, compileHost(host, listener, rules));
     }
     return { config: listener, virtualHosts };
   }
   const before = cache.listeners.get(key);
   const fresh = listenerHead(listener);
   const same = before !== undefined && before.head === fresh;
-  // The cached hosts keep this string and the result listener: while the
-  // listener is unchanged, the earlier ones are kept, so hosts compiled at
-  // different changes share one of each instead of holding one per change.
+  // While the listener is unchanged, the earlier head and result listener are
+  // kept, so hosts compiled at different changes share one result listener
+  // instead of holding one per change.
   const head = same ? before.head : fresh;
   // A result kept by a cached virtual host must not hold the listener's
   // virtual hosts: they would keep the config it was compiled from alive, and
@@ -186,14 +180,12 @@ function compileListener(
   const resultListener: ListenerConfig = same
     ? before.resultListener
     : Object.freeze({ ...listener, virtualHosts: [] });
-  let patched = same
-    ? patchHosts(before, listener.virtualHosts, resultListener, rules, cache.hosts)
-    : undefined;
+  let patched = same ? patchHosts(before, listener.virtualHosts, resultListener, rules) : undefined;
   if (patched === undefined) {
     const hosts = listener.virtualHosts;
     const index = new HostIndex<PathIndex<RouteMatch>>();
     for (const host of hosts) {
-      index.add(host.hostname, compileHost(host, resultListener, rules, cache.hosts, head));
+      index.add(host.hostname, compileHost(host, resultListener, rules));
     }
     patched = { hosts, index };
   }
@@ -217,7 +209,6 @@ function patchHosts(
   hosts: readonly VirtualHostConfig[],
   resultListener: ListenerConfig,
   rules: RuleMap,
-  cache: RouteTableCache["hosts"],
 ): Pick<CachedListener, "hosts" | "index"> | undefined {
   const { added, removed } = listChanges(before.hosts, hosts);
   // Nothing changed: the index is never changed once built, so it is shared.
@@ -225,42 +216,20 @@ function patchHosts(
   const index = before.index.clone();
   for (const host of removed) index.delete(host.hostname);
   for (const host of added) {
-    index.add(host.hostname, compileHost(host, resultListener, rules, cache, before.head));
+    index.add(host.hostname, compileHost(host, resultListener, rules));
   }
   return index.size === hosts.length ? { hosts, index } : undefined;
 }
 
-/** Whether `host`'s matches name the very rule objects its cached form was compiled with. */
-function sameRules(
-  cached: CachedVirtualHost | undefined,
-  host: VirtualHostConfig,
-  rules: RuleMap,
-): boolean {
-  if (cached === undefined) return false;
-  const matches = host.matches;
-  for (let i = 0; i < matches.length; i++) {
-    const id = matches[i].rule;
-    if (rules.get(id) !== cached.rules[i]) return false;
-  }
-  return true;
-}
-
-/** One virtual host's path index; its cached one while its listener and rules are the same. */
+/** One virtual host's path index. */
 function compileHost(
   virtualHost: VirtualHostConfig,
   resultListener: ListenerConfig,
   rules: RuleMap,
-  cache: RouteTableCache["hosts"] | undefined,
-  head: string,
 ): PathIndex<RouteMatch> {
-  const cached = cache?.get(virtualHost);
-  if (cached !== undefined && cached.listener === head && sameRules(cached, virtualHost, rules)) {
-    return cached.index;
-  }
-  const ruleList = virtualHost.matches.map((m) => rules.get(m.rule));
   const index = new PathIndex<RouteMatch>();
   virtualHost.matches.forEach((match, order) => {
-    const rule = ruleList[order];
+    const rule = rules.get(match.rule);
     if (rule === undefined) return;
     const result = Object.freeze({
       listener: resultListener,
@@ -270,6 +239,5 @@ function compileHost(
     });
     index.add({ order, compiled: compileMatch(match), result });
   });
-  cache?.set(virtualHost, { listener: head, rules: ruleList, index });
   return index;
 }
