@@ -79,14 +79,19 @@ const NO_KEYS: readonly string[] = Object.freeze([]);
 
 /**
  * Which dependents (compiled routes, attached routes: by their own key) were
- * built from which dependency keys.
+ * built from which dependency keys. The index keeps no entry per dependent:
+ * its holder keeps the list {@linkcode DependentsIndex.set} returned (which
+ * it needs anyway, to tell what the dependent read) and hands it back to
+ * replace or delete the dependent, so thousands of routes cost one member
+ * each in the group of the few objects they read, not a map entry each too.
  *
  * @example
  * ```ts
  * import { DependentsIndex } from "./dependency_changes.ts";
  * const index = new DependentsIndex();
- * index.set("HTTPRoute/shop/web", ["Service/shop/web"]);
+ * const keys = index.set("HTTPRoute/shop/web", ["Service/shop/web"]);
  * [...index.dependentsOf(new Set(["Service/shop/web"]))]; // ["HTTPRoute/shop/web"]
+ * index.delete("HTTPRoute/shop/web", keys);
  * ```
  */
 export class DependentsIndex {
@@ -96,16 +101,18 @@ export class DependentsIndex {
    * set of dependents per key held each of them once per key it read.
    */
   #groups = new Map<string, KeyGroup>();
-  #groupOf = new Map<string, KeyGroup>();
+  /** The groups by their (shared, frozen) list of keys, as handed out. */
+  #byList = new Map<readonly string[], KeyGroup>();
   /** The groups that read each key. */
   #byKey = new Map<string, Set<KeyGroup>>();
 
   /**
-   * Records that `dependent` was built from `keys` (replacing what it was
-   * built from before); returns the (shared, frozen) list of those keys.
+   * Records that `dependent` was built from `keys`, replacing `before` (the
+   * list this returned for it last time, if it is recorded); returns the
+   * (shared, frozen) list of those keys, to hand back later.
    */
-  set(dependent: string, keys: Iterable<string>): readonly string[] {
-    this.delete(dependent);
+  set(dependent: string, keys: Iterable<string>, before?: readonly string[]): readonly string[] {
+    if (before !== undefined) this.delete(dependent, before);
     const given = [...keys];
     if (given.length === 0) return NO_KEYS;
     const id = given.join("\n");
@@ -113,6 +120,7 @@ export class DependentsIndex {
     if (group === undefined) {
       group = { id, keys: Object.freeze(given), members: new Set() };
       this.#groups.set(id, group);
+      this.#byList.set(group.keys, group);
       for (const key of group.keys) {
         let groups = this.#byKey.get(key);
         if (groups === undefined) this.#byKey.set(key, groups = new Set());
@@ -120,23 +128,15 @@ export class DependentsIndex {
       }
     }
     group.members.add(dependent);
-    this.#groupOf.set(dependent, group);
     return group.keys;
   }
 
-  /** The keys `dependent` was built from. */
-  keysOf(dependent: string): readonly string[] {
-    return this.#groupOf.get(dependent)?.keys ?? NO_KEYS;
-  }
-
-  /** Forgets `dependent`. */
-  delete(dependent: string): void {
-    const group = this.#groupOf.get(dependent);
-    if (group === undefined) return;
-    this.#groupOf.delete(dependent);
-    group.members.delete(dependent);
-    if (group.members.size > 0) return;
+  /** Forgets `dependent`, recorded with `keys` (the list `set` returned for it). */
+  delete(dependent: string, keys: readonly string[]): void {
+    const group = this.#byList.get(keys);
+    if (group === undefined || !group.members.delete(dependent) || group.members.size > 0) return;
     this.#groups.delete(group.id);
+    this.#byList.delete(group.keys);
     for (const key of group.keys) {
       const groups = this.#byKey.get(key);
       groups?.delete(group);
@@ -163,7 +163,7 @@ export class DependentsIndex {
 
   clear(): void {
     this.#groups.clear();
-    this.#groupOf.clear();
+    this.#byList.clear();
     this.#byKey.clear();
   }
 }

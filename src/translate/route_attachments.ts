@@ -246,6 +246,7 @@ export class RouteAttachments implements ListenerRoutes {
       attachments: NO_ATTACHMENTS,
       problems: NO_PROBLEMS,
       gateways: NO_GATEWAYS,
+      reads: NO_READS,
     };
     const before = ctx.problems.length;
     const outer = ctx.reads;
@@ -260,7 +261,7 @@ export class RouteAttachments implements ListenerRoutes {
     } finally {
       ctx.reads = outer;
     }
-    this.#dependents.set(record.key, reads);
+    record.reads = this.#dependents.set(record.key, reads);
     // Kept with the route, given again while it stays: its problems are its own.
     record.problems = ctx.problems.splice(before);
     record.candidates = candidatesOf(record.parents);
@@ -326,7 +327,7 @@ export class RouteAttachments implements ListenerRoutes {
     const record = this.#records.get(key);
     if (record === undefined) return undefined;
     this.#records.delete(key);
-    this.#dependents.delete(key);
+    this.#dependents.delete(key, record.reads);
     this.#candidates.remove(record);
     this.#withProblems.delete(record);
     const compiled = record.compiled;
@@ -367,6 +368,7 @@ export class RouteAttachments implements ListenerRoutes {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+const NO_READS: readonly string[] = Object.freeze([]);
 function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
   let set = map.get(key);
   if (set === undefined) map.set(key, set = new Set());

@@ -33,6 +33,8 @@ export interface RouteRecord extends Candidate {
   problems: readonly Problem[];
   /** The Gateway of each parent that accepted the route (for BackendTLSPolicy statuses). */
   gateways: readonly string[];
+  /** What attaching and compiling it read, as the kept index's shared list (`dependency_changes.ts`). */
+  reads: readonly string[];
 }
 
 /** A route's key in the kept state, `kind|namespace/name`: the memo's `routeKey` too. */

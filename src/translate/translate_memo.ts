@@ -235,7 +235,7 @@ export class TranslateMemo {
       route,
       compiled,
       problems,
-      reads: this.#dependents.set(key, reads),
+      reads: this.#dependents.set(key, reads, known?.reads),
     };
     this.#routesSeen++;
     this.#routes.set(key, entry);
@@ -349,8 +349,10 @@ export class TranslateMemo {
   }
 
   #forget(key: string): void {
+    const entry = this.#routes.get(key);
+    if (entry === undefined) return;
     this.#routes.delete(key);
-    this.#dependents.delete(key);
+    this.#dependents.delete(key, entry.reads);
   }
 
   /** Ends a translate: forgets the routes and virtual hosts it did not see (gone). */
