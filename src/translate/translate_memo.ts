@@ -117,8 +117,6 @@ export class TranslateMemo {
   // By `namespace/name`: a new version of a route that translate cannot tell
   // from the old (our status write came back) is compiled no more than the old.
   #routes = new Map<string, RouteEntry>();
-  // The same route object again finds its entry without building its key.
-  #byObject = new WeakMap<HTTPRoute, RouteEntry>();
   #turn = 0;
   #routesSeen = 0;
   #sortedRoutes: SortedEntry<HTTPRoute> | undefined;
@@ -201,15 +199,10 @@ export class TranslateMemo {
     compile: (ctx: TranslateContext, route: HTTPRoute) => CompiledRoute,
     key?: string,
   ): CompiledRoute {
-    const direct = this.#byObject.get(route);
-    if (direct !== undefined && this.#routes.get(direct.key) === direct) {
-      return this.#hit(ctx, direct);
-    }
     // A GRPCRoute comes HTTPRoute-shaped, its kind kept: one key space for both.
     key ??= routeKey(route);
     const known = this.#routes.get(key);
     if (known !== undefined && (known.route === route || sameForTranslate(known.route, route))) {
-      this.#byObject.set(route, known);
       return this.#hit(ctx, known);
     }
     this.#misses++;
@@ -239,7 +232,6 @@ export class TranslateMemo {
     };
     this.#routesSeen++;
     this.#routes.set(key, entry);
-    this.#byObject.set(route, entry);
     return compiled;
   }
 
@@ -294,9 +286,13 @@ export class TranslateMemo {
     return entry.status = build();
   }
 
-  /** The entry `compiled` was kept in (its route object names it, even a version before). */
+  /**
+   * The entry `compiled` was kept in, found by its route's key: a few
+   * statuses are built per change, and a map by route object (thousands of
+   * entries) cost more memory than building their keys again.
+   */
   #entryOf(compiled: CompiledRoute): RouteEntry | undefined {
-    const entry = this.#byObject.get(compiled.route);
+    const entry = this.#routes.get(routeKey(compiled.route));
     return entry?.compiled === compiled ? entry : undefined;
   }
 
