@@ -33,9 +33,6 @@ export class WantedStatuses {
   #reported = new Map<string, ObjectStatus>();
   /** The trail version of the latest result, when it had one. */
   #version: object | undefined;
-  // Statuses come again as the same objects (translate reuses them): their
-  // keys are built once, not once per status per change.
-  #keys = new WeakMap<ObjectStatus, string>();
 
   /**
    * Wants the statuses of `result`; those new or changed are dirty. Returns
@@ -95,10 +92,13 @@ export class WantedStatuses {
     return gone;
   }
 
-  /** `statusKey(status)`, built once per status object. */
+  /**
+   * `statusKey(status)`. Built each time, not kept by status object: a
+   * result that says what changed costs a few keys per change, and a map by
+   * status object held an entry for each of thousands of statuses (the keys
+   * themselves are kept once, by the maps above).
+   */
   keyOf(status: ObjectStatus): string {
-    let key = this.#keys.get(status);
-    if (key === undefined) this.#keys.set(status, key = statusKey(status));
-    return key;
+    return statusKey(status);
   }
 }
