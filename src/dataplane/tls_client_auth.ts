@@ -21,16 +21,10 @@
  * path (client timeouts, 421 checks, the fast path): nothing about serving
  * a request differs from any other HTTPS listener. Other connections (`h2`,
  * or `--http1-engine deno`, whose engine serves only its own sockets) are
- * relayed once more, decrypted (`tls_client_auth_relay.ts`), to a plain
+ * relayed once more, decrypted (`tls_decrypted_relay.ts`), to a plain
  * loopback listener served the same way; measured, the direct path saves
  * that relay's socket reads and writes, about 26 µs of CPU a request
- * (`bench/tls_bench.ts`). The relay's local port maps
- * an accepted plain connection back to its client, as in the front door.
- * A decrypted stream no longer says which protocol its handshake
- * negotiated, so connections that chose `h2` by ALPN are relayed to a plain
- * listener of their own: the port learns the protocol from the listener
- * that accepted the connection, at accept time, with no race against the
- * relay's bookkeeping (gRPC needs it: `grpc_tls.ts`).
+ * (`bench/tls_bench.ts`).
  *
  * One `tls.Server` per validating listener and settings (certificate, CA
  * bundle, mode): a change starts a new server for new connections and
@@ -44,12 +38,10 @@ import type { Logger } from "../log/logger.ts";
 import type { SniCertificates, SniEntry } from "./sni.ts";
 import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import { TLS_ALPN_PROTOCOLS, type TlsKeyPair } from "./tls_server.ts";
-import { closeQuietly } from "./tcp_relay.ts";
-import { toConn, toSocket } from "./tls_client_auth_relay.ts";
+import { type DecryptedAlpn, DecryptedRelay } from "./tls_decrypted_relay.ts";
 import { socketConn } from "./tls_socket_conn.ts";
 
-/** The protocol a decrypted connection's handshake negotiated by ALPN: `h2`, or HTTP/1.1. */
-export type DecryptedAlpn = "h2" | "http/1.1";
+export type { DecryptedAlpn } from "./tls_decrypted_relay.ts";
 
 /** A client whose handshake passed the client-certificate step. */
 export interface ClientAuthOrigin extends FrontDoorOrigin {
@@ -126,8 +118,8 @@ class ValidatingServers implements ClientAuth {
   readonly #log: Logger;
   /** By {@linkcode hashSettings}. */
   readonly #servers = new Map<string, ValidatingServer>();
-  /** Decrypted relays by their local port. */
-  readonly #origins = new Map<number, ClientAuthOrigin>();
+  /** Decrypted relays, by their local port. */
+  readonly #relay: DecryptedRelay<ClientAuthOrigin>;
   readonly #running = new Set<Promise<void>>();
   /**
    * A table's entries are frozen and live as long as it does, so a
@@ -135,12 +127,11 @@ class ValidatingServers implements ClientAuth {
    */
   readonly #keys = new WeakMap<SniEntry, string>();
   #closed = false;
-  /** The plain listeners decrypted connections are relayed to, by negotiated protocol. */
-  readonly #plain = new Map<DecryptedAlpn, Deno.TcpListener>();
 
   constructor(options: ClientAuthOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#relay = new DecryptedRelay({ logger: options.logger, serve: options.serve });
   }
 
   portFor(entry: SniEntry, pair: TlsKeyPair): Promise<number> {
@@ -165,7 +156,7 @@ class ValidatingServers implements ClientAuth {
   }
 
   originOf(relayPort: number): ClientAuthOrigin | undefined {
-    return this.#origins.get(relayPort);
+    return this.#relay.originOf(relayPort);
   }
 
   retain(certificates: SniCertificates): void {
@@ -191,8 +182,7 @@ class ValidatingServers implements ClientAuth {
     this.#closed = true;
     for (const found of this.#servers.values()) found.server.close();
     this.#servers.clear();
-    for (const listener of this.#plain.values()) closeQuietly(listener);
-    this.#plain.clear();
+    this.#relay.close();
     return Promise.resolve();
   }
 
@@ -204,35 +194,6 @@ class ValidatingServers implements ClientAuth {
     let key = this.#keys.get(entry);
     if (key === undefined) this.#keys.set(entry, key = hashSettings(entry, pair));
     return key;
-  }
-
-  /** The port of the plain listener `alpn`'s decrypted connections are relayed to, bound on first use. */
-  #plainPort(alpn: DecryptedAlpn): number {
-    let listener = this.#plain.get(alpn);
-    if (listener === undefined) {
-      if (this.#closed) throw new Error("Cannot relay a decrypted connection: the port is closing");
-      listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      this.#plain.set(alpn, listener);
-      void this.#acceptPlain(listener, alpn);
-    }
-    return (listener.addr as Deno.NetAddr).port;
-  }
-
-  async #acceptPlain(listener: Deno.TcpListener, alpn: DecryptedAlpn): Promise<void> {
-    while (true) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        this.#log.warn("Cannot accept a decrypted connection", {
-          error: (error as Error).message,
-        });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      this.#options.serve(conn, alpn);
-    }
   }
 
   /** Serves one validated HTTP/1.1 client from its socket; settles when the socket closed. */
@@ -263,43 +224,15 @@ class ValidatingServers implements ClientAuth {
   }
 
   /** Relays one validated client's decrypted stream to the plain listener. */
-  async #relay(socket: TLSSocket, entry: SniEntry): Promise<void> {
+  #relayDecrypted(socket: TLSSocket, entry: SniEntry): Promise<void> {
     const front = this.#options.lookup(socket.remotePort ?? -1);
     if (front === undefined) {
       // Only the front door dials this server; anything else gets nothing.
       socket.destroy();
-      return;
+      return Promise.resolve();
     }
-    let inner: Deno.TcpConn | undefined;
-    let relayPort = -1;
-    try {
-      const alpn: DecryptedAlpn = socket.alpnProtocol === "h2" ? "h2" : "http/1.1";
-      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#plainPort(alpn) });
-      inner.setNoDelay(true);
-      relayPort = (inner.localAddr as Deno.NetAddr).port;
-      this.#origins.set(relayPort, {
-        ...front,
-        listenerId: entry.listenerId,
-        verified: socket.authorized === true,
-      });
-      const inbound = toConn(socket, inner);
-      // Once the client's socket is closed nothing more reaches it: the
-      // engine may still hold its side open (a kept-alive connection after
-      // the client's half-close), and the relay, the port's shutdown with
-      // it, would wait for the engine forever.
-      const engine = inner;
-      socket.once("close", () => closeQuietly(engine));
-      await toSocket(inner, socket);
-      await inbound;
-    } catch (error) {
-      this.#log.debug("Client-certificate relay ended with an error", {
-        error: (error as Error).message,
-      });
-    } finally {
-      this.#origins.delete(relayPort);
-      socket.destroy();
-      closeQuietly(inner);
-    }
+    const verified = socket.authorized === true;
+    return this.#relay.relay(socket, { ...front, listenerId: entry.listenerId, verified });
   }
 
   #start(entry: SniEntry, pair: TlsKeyPair): ValidatingServer {
@@ -321,7 +254,7 @@ class ValidatingServers implements ClientAuth {
       socket.on("error", () => socket.destroy());
       const run = this.#options.serveSocket !== undefined && socket.alpnProtocol !== "h2"
         ? this.#serveDirect(socket, entry, this.#options.serveSocket)
-        : this.#relay(socket, entry);
+        : this.#relayDecrypted(socket, entry);
       this.#running.add(run);
       void run.finally(() => this.#running.delete(run));
     });

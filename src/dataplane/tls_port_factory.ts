@@ -2,8 +2,8 @@
  * The HTTPS `PortServerFactory` of the listener manager: binds an HTTPS port
  * with `serveTlsPort` and turns each config update into the port's new
  * certificate choice (a rotation only when some handshake would change).
- * A port of one listener is served without the ClientHello relay
- * (`tls_sni_choice.ts`); when its listeners change so that the other way is
+ * A port without client-certificate listeners is served without the
+ * ClientHello relay (`tls_sni_choice.ts`); when its listeners change so that the other way is
  * needed, the port is bound again that way. With `reusePort` (one of several
  * workers) every worker binds the public port and keeps its own listeners,
  * relays and rotations.
@@ -47,7 +47,7 @@ export function createHttpsServerFactory(
   getTable: () => RouteTable | undefined,
   options: HttpsServerFactoryOptions = {},
 ): PortServerFactory {
-  return (context): PortServer => {
+  return async (context): Promise<PortServer> => {
     // Fails the bind (reported in the port's state) rather than serving
     // without SNI on a Deno whose internals changed.
     assertTlsInternals();
@@ -80,6 +80,7 @@ export function createHttpsServerFactory(
         http1Engine,
       });
     let server = serve(context.portConfig, context.certificates);
+    await server.ready;
     // Servers of a former `SniSource` whose connections are still open.
     let retired: TlsPortServer[] = [];
     return {
@@ -116,11 +117,14 @@ async function switchSniSource(
 ): Promise<TlsPortServer> {
   try {
     const next = bind();
+    await next.ready;
     void old.stopAccepting();
     return next;
   } catch {
     // The old socket holds the port alone: release it first.
   }
   await old.stopAccepting();
-  return bind();
+  const next = bind();
+  await next.ready;
+  return next;
 }

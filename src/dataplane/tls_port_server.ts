@@ -10,6 +10,10 @@
  *   (`tls_front_door.ts`) that reads each connection's SNI from its
  *   ClientHello and relays it to a TLS listener on loopback. A connection
  *   belongs to the listener its SNI selected, as the Gateway API asks.
+ * - `handshake`: the public socket is the runtime's `node:tls` server
+ *   (`tls_handshake_door.ts`), which picks the certificate by SNI and reports
+ *   each connection's SNI: the same binding as `client-hello` without the
+ *   relay. Not for listeners that validate client certificates.
  * - `first-request`: the TLS listener is the public socket (no relay, less
  *   CPU). Deno 2.9.6 does not tell the server a connection's SNI, so a
  *   connection belongs to the listener of its first request's Host: coalesced
@@ -40,21 +44,19 @@
 import type { Logger } from "../log/logger.ts";
 import { silentLogger } from "../log/logger.ts";
 import { isOutOfDescriptors, shedForDescriptors } from "./connection_server.ts";
-import { serveHttpsConnection } from "./grpc_tls.ts";
 import type { SniCertificates } from "./sni.ts";
-import { connectionHostnames } from "./sni_misdirected.ts";
-import type { FieldsHandler } from "./field_headers.ts";
 import { type ClientAuth, createClientAuth, type DecryptedAlpn } from "./tls_client_auth.ts";
 import type { ClientAuthOrigin as Origin } from "./tls_client_auth.ts";
-import { type FrontDoor, openFrontDoor } from "./tls_front_door.ts";
+import { describe, TlsConnections } from "./tls_connection_serving.ts";
+import { type FrontDoor, type FrontDoorOrigin, openFrontDoor } from "./tls_front_door.ts";
+import { type HandshakeDoor, openHandshakeDoor } from "./tls_handshake_door.ts";
 import type { SniSource, TlsPortServer, TlsPortServerOptions } from "./tls_port_types.ts";
-import { type TlsRequestGate, tlsRequestGate } from "./tls_request_gate.ts";
-import { listenTlsWithSni, reusePortAvailable, type TlsConnectionHandler } from "./tls_server.ts";
+import { listenTlsWithSni, reusePortAvailable } from "./tls_server.ts";
 import { closeQuietly } from "./tcp_relay.ts";
-import { type ServeWithEngine, tlsPortUpgrades, type TrackedConnection } from "./upgrade_tls.ts";
 
 interface Generation {
-  listener: Deno.TlsListener;
+  /** Absent with `handshake`: the `node:tls` server terminates TLS. */
+  listener?: Deno.TlsListener;
   certificates: SniCertificates;
   resolvedNames: number;
   closed: boolean;
@@ -81,20 +83,21 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
 
 /** An HTTPS port: its listeners, front door and live connections in named fields. */
 class TlsPort implements TlsPortServer {
-  readonly addr: Deno.NetAddr;
   readonly sniSource: SniSource;
+  readonly ready: Promise<void>;
+  #addr: Deno.NetAddr;
   readonly #options: TlsPortServerOptions;
   readonly #log: Logger;
   readonly #maxResolvedNames: number;
   /** `client-hello`: connections come through the front door. */
   readonly #relayed: boolean;
   readonly #reusePort: boolean;
-  readonly #live = new Set<TrackedConnection>();
+  readonly #connections: TlsConnections;
   readonly #front: FrontDoor | undefined;
+  /** `handshake`: the public `node:tls` server. */
+  readonly #door: HandshakeDoor | undefined;
   /** `client-hello`: the servers of listeners that validate client certificates. */
   readonly #clientAuth: ClientAuth | undefined;
-  /** Passes HTTP/1.1 upgrades through (`wss://`), when the gateway does. */
-  readonly #upgrades: ReturnType<typeof tlsPortUpgrades>;
   #generationCount = 0;
   #stopping = false;
   /** Set by `stopAccepting`: the public socket is closed for good. */
@@ -111,7 +114,23 @@ class TlsPort implements TlsPortServer {
     this.#relayed = this.sniSource === "client-hello";
     this.#reusePort = !this.#relayed && (options.reusePort ?? reusePortAvailable());
     this.#port = options.port;
-    this.#upgrades = tlsPortUpgrades(options, this.#log, this.#onError, this.#serveWithEngine);
+    this.#connections = new TlsConnections(options, this.#log, () => this.#port);
+    if (this.sniSource === "handshake") {
+      this.#current = {
+        certificates: options.certificates,
+        resolvedNames: 0,
+        closed: false,
+      } as Generation;
+      this.#current.accepting = Promise.resolve();
+      this.#door = this.#openHandshakeDoor();
+      this.#addr = { transport: "tcp", hostname: options.hostname, port: options.port };
+      this.ready = this.#door.ready.then((addr) => {
+        this.#addr = addr;
+        this.#port = addr.port;
+      });
+      return;
+    }
+    this.ready = Promise.resolve();
     this.#current = this.#bind(options.certificates);
     if (this.#relayed) {
       this.#clientAuth = createClientAuth({
@@ -135,7 +154,11 @@ class TlsPort implements TlsPortServer {
       }
       this.#port = this.#front.addr.port;
     }
-    this.addr = this.#front?.addr ?? this.#current.listener.addr as Deno.NetAddr;
+    this.#addr = this.#front?.addr ?? this.#current.listener!.addr as Deno.NetAddr;
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#addr;
   }
 
   get generation(): number {
@@ -143,7 +166,7 @@ class TlsPort implements TlsPortServer {
   }
 
   connections(): number {
-    return this.#live.size;
+    return this.#connections.live.size;
   }
 
   update(certificates: SniCertificates): Promise<void> {
@@ -154,6 +177,12 @@ class TlsPort implements TlsPortServer {
       this.#clientAuth?.retain(certificates);
       return Promise.resolve();
     }
+    if (this.#door !== undefined) {
+      // The door asks for the choice per handshake: no listener to replace.
+      this.#current.certificates = certificates;
+      this.#logRotation(certificates);
+      return Promise.resolve();
+    }
     return this.#rotate(certificates).then(() => this.#clientAuth?.retain(certificates));
   }
 
@@ -162,22 +191,18 @@ class TlsPort implements TlsPortServer {
     this.#stopping = true;
     await this.stopAccepting();
     await this.#clientAuth?.close();
-    const open = [...this.#live];
-    const upgrades = this.#upgrades?.shutdown();
-    await Promise.all(open.map(async (connection) => {
-      await connection.shutdown().catch(() => {});
-      await connection.finished;
-    }));
-    await upgrades;
+    await this.#connections.shutdown();
     // Each relay ends once its TLS connection above has closed.
     await this.#clientAuth?.drained();
     await this.#front?.drained();
+    await this.#door?.drained();
   }
 
   stopAccepting(): Promise<void> {
     this.#retired ??= (async () => {
       await this.#rotating;
       await this.#front?.close();
+      await this.#door?.close();
       await this.#closeGeneration(this.#current);
     })();
     return this.#retired;
@@ -199,21 +224,46 @@ class TlsPort implements TlsPortServer {
         const entry = certificates.entryFor(serverName);
         const pair = entry && certificates.keyPairOf(entry);
         if (entry?.clientValidation && pair) return this.#clientAuth!.portFor(entry, pair);
-        return (this.#current.listener.addr as Deno.NetAddr).port;
+        return (this.#current.listener!.addr as Deno.NetAddr).port;
       },
       logger: this.#log,
     });
   }
 
-  readonly #onError = (error: unknown): Response => {
-    this.#log.error("HTTPS request failed inside the server", { error: describe(error) });
-    return new Response("Internal Server Error\n", { status: 500 });
-  };
+  #openHandshakeDoor(): HandshakeDoor {
+    const listenerOf = (serverName: string) =>
+      this.#current.certificates.entryFor(serverName)?.listenerId;
+    // The door counts its connections against the budget.
+    const facts = { listenerOf, authenticated: false, releaseBudget: false };
+    const door: HandshakeDoor = openHandshakeDoor({
+      hostname: this.#options.hostname,
+      port: this.#port,
+      reusePort: this.#options.reusePort,
+      certificates: () => this.#current.certificates,
+      logger: this.#log,
+      handshakeTimeoutMs: this.#options.clientAuthHandshakeTimeoutMs,
+      budget: this.#options.budget,
+      maxConnections: this.#options.maxConnections,
+      // Deno's HTTP engine serves only its own sockets.
+      serveSocket: this.#options.http1Engine === "deno"
+        ? undefined
+        : (conn, origin: FrontDoorOrigin) =>
+          this.#connections.serve(conn, {
+            ...facts,
+            origin: () => origin,
+            alpn: "http/1.1",
+            divert: "decrypted",
+          }),
+      serveDecrypted: (conn, alpn) =>
+        this.#connections.serve(conn, { ...facts, origin: (p) => door.originOf(p), alpn }),
+    });
+    return door;
+  }
 
   /** Without a relay, limits are checked here (the front door checks them otherwise). */
   #admit(): boolean {
     const max = this.#options.maxConnections ?? 0;
-    if (max > 0 && this.#live.size >= max) {
+    if (max > 0 && this.#connections.live.size >= max) {
       this.#options.budget?.rejectedByPort();
       return false;
     }
@@ -228,79 +278,16 @@ class TlsPort implements TlsPortServer {
    */
   #serveConnection(conn: Deno.Conn, gen: Generation, decrypted?: DecryptedAlpn, origin?: Origin) {
     const authenticated = decrypted !== undefined;
-    const gate = this.#requestGate(gen, authenticated, origin);
-    const handler = this.#gatedHandler(gate);
-    // The upgrade diversion reads a TLS handshake; a decrypted connection has none.
-    const diverted = authenticated
-      ? undefined
-      : this.#upgrades?.divert(conn as Deno.TlsConn, handler);
-    const entry = diverted ?? this.#serveHttps(conn, handler, decrypted, this.#gatedFields(gate));
-    entry.finished = entry.finished.then(() => {
-      this.#live.delete(entry);
-      // Relayed connections are counted by the front door.
-      if (!this.#relayed) this.#options.budget?.release();
-    });
-    this.#live.add(entry);
-  }
-
-  /** The engine serves `conn` itself (or, for `h2` on a port with GRPCRoutes, our HTTP/2 server). */
-  readonly #serveWithEngine: ServeWithEngine = (conn, handler) => this.#serveHttps(conn, handler);
-
-  #serveHttps(
-    conn: Deno.Conn,
-    handler: TlsConnectionHandler,
-    alpn?: DecryptedAlpn,
-    fields?: FieldsHandler,
-  ) {
-    return serveHttpsConnection(conn, handler, {
-      fields,
-      watcher: this.#options.watcher,
-      onError: this.#onError,
-      grpcKind: this.#options.grpcKind,
-      observer: this.#options.observer,
-      http1Engine: this.#options.http1Engine,
-      logger: this.#log,
-      alpn,
-    });
-  }
-
-  /**
-   * The handler of one connection behind its gate (`tls_request_gate.ts`),
-   * which learns the connection's listener (from the front door, or from its
-   * first request) and answers 421 to a request that listener does not serve.
-   */
-  #gatedHandler(gate: TlsRequestGate): TlsConnectionHandler {
-    const handler = this.#options.handler;
-    const hostOf = connectionHostnames();
-    return (request, info) => {
-      const verdict = gate(hostOf(request), info);
-      return verdict instanceof Response ? verdict : handler(request, verdict);
-    };
-  }
-
-  /**
-   * The fast path behind the same gate. A request it declines is gated again
-   * on the `Request` path, with the same answer (the gate allows that).
-   */
-  #gatedFields(gate: TlsRequestGate): FieldsHandler | undefined {
-    const fields = this.#options.fields;
-    if (fields === undefined) return undefined;
-    const hostOf = connectionHostnames();
-    return (request, info) => {
-      const verdict = gate(hostOf(request), info);
-      return verdict instanceof Response ? verdict : fields(request, verdict);
-    };
-  }
-
-  #requestGate(generation: Generation, authenticated: boolean, known?: Origin): TlsRequestGate {
-    return tlsRequestGate({
-      port: this.#port,
-      address: this.#options.address,
-      getTable: this.#options.getTable,
+    this.#connections.serve(conn, {
+      listenerOf: (serverName) => gen.certificates.entryFor(serverName)?.listenerId,
       authenticated,
       origin: (port) =>
-        known ?? (authenticated ? this.#clientAuth?.originOf(port) : this.#front?.lookup(port)),
-      listenerOf: (serverName) => generation.certificates.entryFor(serverName)?.listenerId,
+        origin ?? (authenticated ? this.#clientAuth?.originOf(port) : this.#front?.lookup(port)),
+      alpn: decrypted,
+      // The upgrade diversion reads a TLS handshake; a decrypted connection has none.
+      divert: authenticated ? undefined : "tls",
+      // Relayed connections are counted by the front door.
+      releaseBudget: !this.#relayed,
     });
   }
 
@@ -309,7 +296,7 @@ class TlsPort implements TlsPortServer {
     while (!generation.closed) {
       let conn: Deno.TlsConn;
       try {
-        conn = await generation.listener.accept();
+        conn = await generation.listener!.accept();
       } catch (error) {
         if (generation.closed) return;
         if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
@@ -365,7 +352,7 @@ class TlsPort implements TlsPortServer {
   async #closeGeneration(generation: Generation): Promise<void> {
     if (generation.closed) return;
     generation.closed = true;
-    closeQuietly(generation.listener);
+    if (generation.listener !== undefined) closeQuietly(generation.listener);
     await generation.accepting;
   }
 
@@ -380,18 +367,16 @@ class TlsPort implements TlsPortServer {
         await this.#closeGeneration(old);
         this.#current = this.#bind(certificates);
       }
-      this.#log.info("TLS certificates rotated", {
-        generation: this.#generationCount,
-        certificates: certificates.entries.map((e) => e.certificateId),
-      });
+      this.#logRotation(certificates);
     });
     this.#rotating = step.catch(() => {});
     return step;
   }
-}
 
-/** An error's name and message, never its other properties (which could hold PEM). */
-function describe(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: "Error", message: String(error) };
+  #logRotation(certificates: SniCertificates): void {
+    this.#log.info("TLS certificates rotated", {
+      generation: this.#generationCount,
+      certificates: certificates.entries.map((e) => e.certificateId),
+    });
+  }
 }

@@ -16,7 +16,7 @@ import type { TlsConnectionHandler } from "./tls_server.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 
 /** How a connection's listener is known; see `tls_port_server.ts`. */
-export type SniSource = "client-hello" | "first-request";
+export type SniSource = "client-hello" | "handshake" | "first-request";
 
 /** Options of `serveTlsPort` (`tls_port_server.ts`). */
 export interface TlsPortServerOptions {
@@ -67,7 +67,10 @@ export interface TlsPortServerOptions {
 
 /** A running HTTPS port. */
 export interface TlsPortServer {
+  /** The bound address (with `handshake`, once {@linkcode TlsPortServer.ready} settled). */
   readonly addr: Deno.NetAddr;
+  /** Settles once the port is bound; rejects when it cannot be (a later bind: `handshake`). */
+  readonly ready: Promise<void>;
   readonly sniSource: SniSource;
   /** Listeners bound so far (1 + rotations). */
   readonly generation: number;

@@ -12,6 +12,14 @@
  * binding it by its first request (`first-request`) decides every 421 the
  * same way, and Deno's TLS listener can be the public socket. Certificates
  * are still chosen per server name by the same resolver.
+ *
+ * Several listeners without client certificates take `handshake`: the
+ * runtime's `node:tls` server is the public socket, picks the certificate by
+ * SNI and reports each connection's SNI (`tls_handshake_door.ts`), so the
+ * 421 decisions are the relay's without its loopback hop (measured on
+ * kept-alive HTTP/1.1: see `bench/tls_bench.ts`, two listeners). Its
+ * server asks every handshake or none for a client certificate, so a port
+ * with a validating listener keeps the relay.
  * @module
  */
 import type { PortConfig } from "../model/config.ts";
@@ -19,7 +27,8 @@ import type { SniSource } from "./tls_port_types.ts";
 
 /**
  * `first-request` (no relay) for a port of one listener without client
- * certificate validation; `client-hello` otherwise.
+ * certificate validation; `handshake` for several such listeners;
+ * `client-hello` when a listener validates client certificates.
  *
  * @example
  * ```ts
@@ -29,7 +38,6 @@ import type { SniSource } from "./tls_port_types.ts";
  */
 export function sniSourceFor(port: PortConfig): SniSource {
   const listeners = port.listeners;
-  if (listeners.length > 1) return "client-hello";
   if (listeners.some((l) => l.tls?.clientValidation !== undefined)) return "client-hello";
-  return "first-request";
+  return listeners.length > 1 ? "handshake" : "first-request";
 }

@@ -83,6 +83,15 @@ export function divertTlsConnection(
 export interface TlsPortUpgrades {
   /** Serves `conn` diverted when the port diverts now; `undefined`: the engine serves it. */
   divert(conn: Deno.TlsConn, handler: ConnectionHandler): TrackedConnection | undefined;
+  /**
+   * Serves `conn`, an HTTP/1.1 stream already decrypted (a `node:tls`
+   * socket), diverted when the port diverts now; `undefined`: the engine serves it.
+   */
+  divertDecrypted(
+    conn: Deno.Conn,
+    handler: ConnectionHandler,
+    remoteAddr: Deno.NetAddr,
+  ): TrackedConnection | undefined;
   /** Stops the diversion's engine and waits for its connections, tunnels included. */
   shutdown(): Promise<void>;
 }
@@ -125,6 +134,13 @@ export function tlsPortUpgrades(
   return {
     divert: (conn, handler) =>
       diversion.wants() ? divertTlsConnection(conn, handler, ctx) : undefined,
+    divertDecrypted: (conn, handler, remoteAddr) =>
+      diversion.wants()
+        ? {
+          shutdown: () => Promise.resolve(),
+          finished: diversion.serve(conn, handler, remoteAddr),
+        }
+        : undefined,
     shutdown: () => diversion.shutdown(),
   };
 }

@@ -3,7 +3,8 @@
  * `Listener.hostname`; the cases follow the conformance test
  * HTTPRouteHTTPSListenerDetectMisdirectedRequests), over real TLS with
  * verification on, each case on a fresh connection. Also: what the
- * `first-request` mode does instead, and the client address behind the relay.
+ * `first-request` mode does instead, the ClientHello relay doing the same as
+ * the default `node:tls` server, and the client address the backend sees.
  */
 import { assert, assertEquals } from "@std/assert";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
@@ -80,8 +81,8 @@ const cases: Array<[string, string, number, string | undefined]> = [
   ["unknown-example.org", "unknown-example.org", 200, "default"],
 ];
 
-Deno.test("the first request of a connection is judged by the connection's SNI: 421 when another listener owns its Host", async () => {
-  await using h = await startHarness(conformanceListeners);
+async function judgedBySni(sniSource?: SniSource) {
+  await using h = await startHarness(conformanceListeners, { sniSource });
   const seen: string[] = [];
   for (const [serverName, host] of cases) {
     const result = await firstRequest(h, serverName, host);
@@ -89,7 +90,13 @@ Deno.test("the first request of a connection is judged by the connection's SNI: 
     seen.push(`${serverName} ${host} ${result.status} ${result.listener}`);
   }
   assertEquals(seen, cases.map(([s, host, status, l]) => `${s} ${host} ${status} ${l}`));
-});
+}
+
+Deno.test("the first request of a connection is judged by the connection's SNI: 421 when another listener owns its Host", () =>
+  judgedBySni());
+
+Deno.test("behind the ClientHello relay too, the first request is judged by the connection's SNI", () =>
+  judgedBySni("client-hello"));
 
 Deno.test("a connection keeps its SNI listener: after a 421 it still serves its own hosts", async () => {
   await using h = await startHarness(conformanceListeners);
@@ -103,7 +110,7 @@ Deno.test("a connection keeps its SNI listener: after a 421 it still serves its 
   }
 });
 
-Deno.test("a coalesced HTTP/2 request for another listener's host gets 421 behind the relay", async () => {
+Deno.test("a coalesced HTTP/2 request for another listener's host gets 421", async () => {
   await using h = await startHarness(conformanceListeners);
   const result = await curlHttps({
     port: h.port,
@@ -146,7 +153,7 @@ Deno.test("in first-request mode a first request is routed by its Host whatever 
   }
 });
 
-Deno.test("behind the relay the backend sees the client's address, not the relay's", async () => {
+Deno.test("the backend sees the client's address, not a relay's", async () => {
   await using h = await startHarness(conformanceListeners);
   // 127.0.0.2 is loopback too, but not the address the relay dials from.
   const result = await curlHttps({

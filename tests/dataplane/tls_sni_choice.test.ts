@@ -30,15 +30,16 @@ function listener(name: string, clientValidation = false): ListenerConfig {
   } as ListenerConfig;
 }
 
-Deno.test("a port of one listener without client certificates needs no ClientHello relay", () => {
+Deno.test("only a port with a listener validating client certificates needs the ClientHello relay", () => {
   const port = (listeners: ListenerConfig[]) => ({
     port: 443,
     protocol: "HTTPS" as const,
     listeners,
   });
   assertEquals(sniSourceFor(port([listener("a")])), "first-request");
-  assertEquals(sniSourceFor(port([listener("a"), listener("b")])), "client-hello");
+  assertEquals(sniSourceFor(port([listener("a"), listener("b")])), "handshake");
   assertEquals(sniSourceFor(port([listener("a", true)])), "client-hello");
+  assertEquals(sniSourceFor(port([listener("a"), listener("b", true)])), "client-hello");
 });
 
 /** A first request on a fresh connection with SNI `serverName`; the connection stays open. */
@@ -57,7 +58,7 @@ async function open(h: Harness, serverName: string, host: string) {
   return { conn, status: response.status, listener };
 }
 
-Deno.test("a port rebinds through the relay when a second listener joins, and without it when it leaves; open connections keep working", async () => {
+Deno.test("a port rebinds to learn SNIs when a second listener joins, and without them when it leaves; open connections keep working", async () => {
   let both: TestListener["certificate"] | undefined;
   const one = async (ca: TestCa): Promise<TestListener[]> => {
     both ??= await ca.issue(["a.example.org", "b.example.org"]);
@@ -72,7 +73,7 @@ Deno.test("a port rebinds through the relay when a second listener joins, and wi
   try {
     assertEquals([early.status, early.listener], [200, "default"]);
     await h.apply(await two(h.ca));
-    // Bound by its SNI (the relay read it): b's host belongs to another listener.
+    // Bound by its SNI (the handshake reported it): b's host belongs to another listener.
     const relayed = await open(h, "a.example.org", "b.example.org");
     relayed.conn.close();
     assertEquals(relayed.status, 421);
@@ -88,5 +89,5 @@ Deno.test("a port rebinds through the relay when a second listener joins, and wi
   }
   const rebinds = h.logs.filter((line) => line.includes("HTTPS port rebound"));
   assertEquals(rebinds.length, 2, h.logs.join("\n"));
-  assert(rebinds[0].includes("client-hello") && rebinds[1].includes("first-request"));
+  assert(rebinds[0].includes("handshake") && rebinds[1].includes("first-request"));
 });

@@ -19,7 +19,7 @@ import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps, httpOverTls } from "../dataplane/tls_test_client.ts";
 
 /**
- * Two HTTPS listeners on one port (the ClientHello relay learns each
+ * Two HTTPS listeners on one port (the `node:tls` server reports each
  * connection's SNI), or one (`single`: Deno's TLS listener on the public socket).
  */
 function gatewayYaml(httpPort: number, httpsPort: number, single: boolean): string {
