@@ -32,7 +32,7 @@
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
  *   [--source kube|files] [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
- *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after] [--api-cost N]
+ *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after] [--api-cost N] [--probe-gap MS]
  * ```
  * @module
  */
@@ -77,6 +77,12 @@ export interface ScaleOptions {
   poll?: "fixed" | "after";
   /** With the real API server: writes of each kind to time after the gateway stopped (`--api-cost N`). */
   apiCost?: number;
+  /**
+   * A pause before each probe's change, ms (`--probe-gap`, default 0): the
+   * previous change's status write and its watch echo are over by then, so
+   * the create call is timed without them.
+   */
+  probeGapMs?: number;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -126,6 +132,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       : () => Promise.resolve(0);
     for (let i = 0; i < options.probes; i++) {
       const host = `probe-${i}.test`;
+      if (options.probeGapMs) await new Promise((r) => setTimeout(r, options.probeGapMs));
       const t0 = performance.now();
       // A real API server's own write path (admission, etcd commit), beside the watch's.
       const created = kube.apply(world.route(`probe-${i}`, host))
