@@ -33,12 +33,13 @@
  * `--shapes` and `--targets` keep the shapes and gateways whose names contain
  * one of their comma-separated words (nginx always runs). `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
  * server on its TLS connections), and with `--baseline` the baseline's too.
+ * `--cpu-prof DIR` has every gateway write V8's CPU profile there as it exits.
  * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
  *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
- *                                [--targets own,baseline]
+ *                                [--targets own,baseline] [--cpu-prof DIR]
  * ```
  * @module
  */
@@ -68,6 +69,7 @@ const handshakes = flag("handshakes", "2000");
 const connections = flag("connections", "20");
 const rounds = Number(flag("rounds", "3"));
 const ownH1 = Deno.args.includes("--own-h1");
+const cpuProfDir = flag("cpu-prof", "");
 const baseline = flag("baseline", "");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
@@ -190,8 +192,15 @@ try {
       gatewayRunArgs({
         checkout,
         manifests: manifestDir,
-        denoFlags: ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"],
-        args,
+        denoFlags: [
+          "--allow-net",
+          "--allow-read",
+          "--allow-env",
+          "--allow-sys",
+          ...(cpuProfDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`]),
+        ],
+        // Exits within the harness's grace, so a CPU profile gets written.
+        args: ["--drain-delay", "0s", ...args],
       }),
     );
     children.push(child);
