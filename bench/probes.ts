@@ -20,23 +20,8 @@ import { type GatewayProcess, startGateway } from "../tests/_helpers/gateway_pro
 import { metricValue } from "../tests/_helpers/metric_value.ts";
 import { type EchoRecord, startEchoBackend } from "../tests/_helpers/echo_backend.ts";
 import { freePort } from "./_processes.ts";
-import { gatewayYaml, routeYaml, serviceYaml, writeManifests } from "../tests/e2e/_manifests.ts";
+import { hardeningManifests, writeManifests } from "../tests/e2e/_manifests.ts";
 import { type ProbeContext, PROBES, stopSharedGateway } from "./_probe_list.ts";
-
-const RULES = `
-- matches:
-    - path: { type: PathPrefix, value: /admin }
-  filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: { set: [{ name: X-Admin-Auth, value: required }] }
-  backendRefs: [{ name: admin, port: 80 }]
-- matches:
-    - path: { type: PathPrefix, value: /public }
-  filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: { set: [{ name: X-Internal, value: route-set }] }
-  backendRefs: [{ name: public, port: 80 }]
-`;
 
 function flag(name: string): string | undefined {
   const at = Deno.args.indexOf(`--${name}`);
@@ -59,14 +44,10 @@ await using publicBackend = startEchoBackend({ name: "public" });
 await using adminBackend = startEchoBackend({ name: "admin" });
 const port = freePort();
 const dir = await Deno.makeTempDir({ prefix: "serval-probes-" });
-await writeManifests(dir, {
-  "gateway.yaml": gatewayYaml(port),
-  "services.yaml": [
-    serviceYaml("public", publicBackend.port),
-    serviceYaml("admin", adminBackend.port),
-  ].join("---\n"),
-  "route.yaml": routeYaml("r", ["a.example"], RULES),
-});
+await writeManifests(
+  dir,
+  hardeningManifests(port, { public: publicBackend.port, admin: adminBackend.port }),
+);
 
 /** A gateway for one probe: the timeouts short (1 s), the open-file limit 1024 unless told. */
 function gateway(

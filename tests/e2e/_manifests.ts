@@ -130,6 +130,41 @@ spec:
   - backendRefs: [{ name: web, port: 80 }]
 `;
 
+const HARDENING_RULES = `
+- matches:
+    - path: { type: PathPrefix, value: /admin }
+  filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: { set: [{ name: X-Admin-Auth, value: required }] }
+  backendRefs: [{ name: admin, port: 80 }]
+- matches:
+    - path: { type: PathPrefix, value: /public }
+  filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: { set: [{ name: X-Internal, value: route-set }] }
+  backendRefs: [{ name: public, port: 80 }]
+`;
+
+/**
+ * The world hostile clients are sent against: Gateway `e2e` on `port`, route
+ * `r` for `a.example` with `/admin` to Service `admin` (the route sets
+ * `X-Admin-Auth: required`) and `/public` to Service `public` (it sets
+ * `X-Internal: route-set`), each Service on its backend's port.
+ */
+export function hardeningManifests(
+  port: number,
+  backends: { public: number; admin: number },
+): Record<string, string> {
+  return {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": [
+      serviceYaml("public", backends.public),
+      serviceYaml("admin", backends.admin),
+    ].join("---\n"),
+    "route.yaml": routeYaml("r", ["a.example"], HARDENING_RULES),
+  };
+}
+
 /** An HTTPRoute `name` attached to Gateway `e2e`, with the given hostnames and raw rules YAML. */
 export function routeYaml(name: string, hostnames: string[], rulesYaml: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1

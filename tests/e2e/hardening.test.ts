@@ -7,22 +7,14 @@ import { assert, assertEquals } from "@std/assert";
 import { type EchoRecord, startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { rawRequest } from "../dataplane/_proxy.ts";
-import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-
-const RULES = `
-- matches:
-    - path: { type: PathPrefix, value: /admin }
-  filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: { set: [{ name: X-Admin-Auth, value: required }] }
-  backendRefs: [{ name: admin, port: 80 }]
-- matches:
-    - path: { type: PathPrefix, value: /public }
-  filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: { set: [{ name: X-Internal, value: route-set }] }
-  backendRefs: [{ name: public, port: 80 }]
-`;
+import {
+  gatewayYaml,
+  hardeningManifests,
+  prefixRule,
+  routeYaml,
+  serviceYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 const values = (record: EchoRecord, name: string) =>
   record.headers.filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);
@@ -32,14 +24,10 @@ Deno.test("hostile requests through the gateway process", async (t) => {
   await using adminBackend = startEchoBackend({ name: "admin" });
   const dir = await Deno.makeTempDir({ prefix: "serval-hardening-" });
   const port = freePort();
-  await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port),
-    "services.yaml": [
-      serviceYaml("public", publicBackend.port),
-      serviceYaml("admin", adminBackend.port),
-    ].join("---\n"),
-    "route.yaml": routeYaml("r", ["a.example"], RULES),
-  });
+  await writeManifests(
+    dir,
+    hardeningManifests(port, { public: publicBackend.port, admin: adminBackend.port }),
+  );
   await using gw = await startGateway({ manifests: dir });
   const send = async (head: string, body = "") => {
     const res = await rawRequest(port, head, body);
