@@ -58,13 +58,17 @@ interface GroupHosts {
 /** The kept virtual hosts and rules; one instance lives in the memo. See the module doc. */
 export class VirtualHostSets {
   #groups = new Map<string, GroupHosts>();
-  #rules = new Map<string, { config: RuleConfig; uses: number }>();
+  /**
+   * How many kept virtual hosts use each rule, by id; the rule itself is in
+   * `#output` (a count, not a record beside it: one small integer a rule).
+   */
+  #uses = new Map<string, number>();
   #output = new RuleMapBuilder();
 
   /** Forgets everything (every listener's hosts are built anew next). */
   clear(): void {
     this.#groups.clear();
-    this.#rules.clear();
+    this.#uses.clear();
     this.#output = new RuleMapBuilder();
   }
 
@@ -140,25 +144,21 @@ export class VirtualHostSets {
       for (const rule of route.rules) configs.set(rule.config.id, rule.config);
     }
     for (const match of host.matches) {
-      const entry = this.#rules.get(match.rule);
-      const config = deepFreeze(configs.get(match.rule)!);
-      if (entry === undefined) {
-        this.#rules.set(match.rule, { config, uses: 1 });
-        this.#output.set(match.rule, config);
-      } else {
-        entry.uses++;
-        if (entry.config !== config) this.#output.set(match.rule, config);
-        entry.config = config;
-      }
+      // The builder keeps its version when the rule is the same object.
+      this.#output.set(match.rule, deepFreeze(configs.get(match.rule)!));
+      this.#uses.set(match.rule, (this.#uses.get(match.rule) ?? 0) + 1);
     }
     return host;
   }
 
   #release(host: VirtualHostConfig): void {
     for (const match of host.matches) {
-      const entry = this.#rules.get(match.rule)!;
-      if (--entry.uses > 0) continue;
-      this.#rules.delete(match.rule);
+      const uses = this.#uses.get(match.rule)! - 1;
+      if (uses > 0) {
+        this.#uses.set(match.rule, uses);
+        continue;
+      }
+      this.#uses.delete(match.rule);
       this.#output.delete(match.rule);
     }
   }
