@@ -138,7 +138,7 @@ function buildVirtualHosts(
   memoKey: string,
 ): VirtualHostConfig[] {
   const hostnames = new Set<string>();
-  for (const id of members) for (const h of routes.hosts(id)?.keys() ?? []) hostnames.add(h);
+  for (const id of members) for (const h of routes.hostnames(id)) hostnames.add(h);
   const hosts: VirtualHostConfig[] = [];
   for (const hostname of hostnames) {
     const list = routesOfHost(routes, members, hostname);
@@ -168,7 +168,11 @@ export function listenerRoutesOf(
     }
     byListener.set(id, byHost);
   }
-  return { hosts: (id) => byListener.get(id), changed: () => undefined };
+  return {
+    hostnames: (id) => byListener.get(id)?.keys() ?? [],
+    routesAt: (id, hostname) => byListener.get(id)?.get(hostname) ?? [],
+    changed: () => undefined,
+  };
 }
 
 /**

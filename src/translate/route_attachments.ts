@@ -76,7 +76,11 @@ export class RouteAttachments implements ListenerRoutes {
   #statusesRemoved: ObjectStatus[] = [];
   /** Counts the updates (see `RouteStatusChanges.turn`). */
   #turn = 0;
-  #hosts = new Map<string, Map<string, CompiledRoute[]>>();
+  /**
+   * The routes of each hostname by listener: the one route most hostnames
+   * have as itself, more as a list (no list of one per hostname: thousands).
+   */
+  #hosts = new Map<string, Map<string, HostRoutes>>();
   #attached = new Map<string, Set<string>>();
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
   #changed: Map<string, Set<string>> | undefined;
@@ -212,8 +216,13 @@ export class RouteAttachments implements ListenerRoutes {
     }
   }
 
-  hosts(listener: string): ReadonlyMap<string, readonly CompiledRoute[]> | undefined {
-    return this.#hosts.get(listener);
+  hostnames(listener: string): Iterable<string> {
+    return this.#hosts.get(listener)?.keys() ?? NO_HOSTNAMES;
+  }
+
+  routesAt(listener: string, hostname: string): readonly CompiledRoute[] {
+    const held = this.#hosts.get(listener)?.get(hostname);
+    return held === undefined ? NO_ROUTES : Array.isArray(held) ? held : [held];
   }
 
   changed(listener: string): ReadonlySet<string> | undefined {
@@ -352,22 +361,24 @@ export class RouteAttachments implements ListenerRoutes {
     if (byHost === undefined) this.#hosts.set(listener, byHost = new Map());
     const changed = this.#changed === undefined ? undefined : setOf(this.#changed, listener);
     for (const hostname of hostnames) {
-      const list = byHost.get(hostname);
-      if (list === undefined) {
-        // Most hosts have one route: a new list is kept at its length.
-        const added: CompiledRoute[] = [];
-        edit(added);
-        if (added.length > 0) byHost.set(hostname, exactList(added));
-      } else {
-        edit(list);
-        if (list.length === 0) byHost.delete(hostname);
-      }
+      const held = byHost.get(hostname);
+      // Most hosts have one route, held as itself; a list is edited in place.
+      const list = held === undefined ? [] : Array.isArray(held) ? held : [held];
+      edit(list);
+      if (list.length === 0) byHost.delete(hostname);
+      else if (list.length === 1) byHost.set(hostname, list[0]);
+      // A new list is kept at its length.
+      else if (list !== held) byHost.set(hostname, exactList(list));
       changed?.add(hostname);
     }
   }
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+const NO_HOSTNAMES: readonly string[] = Object.freeze([]);
+const NO_ROUTES: readonly CompiledRoute[] = Object.freeze([]);
+/** One hostname's routes on a listener: the one route, or a list of several. */
+type HostRoutes = CompiledRoute | CompiledRoute[];
 const NO_READS: readonly string[] = Object.freeze([]);
 function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
   let set = map.get(key);

@@ -17,8 +17,10 @@ import type { CompiledRoute } from "./route_rules.ts";
 
 /** The routes attached to each listener by hostname, and what changed since the last translate. */
 export interface ListenerRoutes {
-  /** Hostname → routes serving it on the listener with this id. */
-  hosts(listener: string): ReadonlyMap<string, readonly CompiledRoute[]> | undefined;
+  /** The hostnames some route serves on the listener with this id. */
+  hostnames(listener: string): Iterable<string>;
+  /** The routes serving `hostname` on the listener with this id. */
+  routesAt(listener: string, hostname: string): readonly CompiledRoute[];
   /** Hostnames whose routes changed on the listener; `undefined`: any may have. */
   changed(listener: string): ReadonlySet<string> | undefined;
 }
@@ -46,7 +48,7 @@ export function routesOfHost(
   hostname: string,
 ): CompiledRoute[] {
   const out: CompiledRoute[] = [];
-  for (const id of members) out.push(...(routes.hosts(id)?.get(hostname) ?? []));
+  for (const id of members) out.push(...routes.routesAt(id, hostname));
   return out;
 }
 
@@ -84,7 +86,7 @@ export class VirtualHostSets {
       group = { byHost: new Map(), sorted: [] };
       this.#groups.set(key, group);
       const hostnames = new Set<string>();
-      for (const id of members) for (const h of routes.hosts(id)?.keys() ?? []) hostnames.add(h);
+      for (const id of members) for (const h of routes.hostnames(id)) hostnames.add(h);
       for (const hostname of hostnames) this.#build(group, routes, members, hostname);
       group.sorted = deepFreeze(
         [...group.byHost.values()]
