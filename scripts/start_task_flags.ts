@@ -79,7 +79,7 @@ function startTaskCommand(root: string): string {
  * @example
  * ```ts ignore
  * import { startTaskV8Flags } from "./start_task_flags.ts";
- * startTaskV8Flags("/work/main/"); // "--max-semi-space-size=4,..."
+ * startTaskV8Flags("/work/main/"); // "--max-semi-space-size=2,..."
  * ```
  */
 export function startTaskV8Flags(root: string): string | undefined {
