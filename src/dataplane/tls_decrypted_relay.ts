@@ -33,6 +33,8 @@ export interface DecryptedRelayOptions {
    * {@linkcode DecryptedRelay.originOf} its remote port.
    */
   serve: (conn: Deno.TcpConn, alpn: DecryptedAlpn) => void;
+  /** How long a client has to close its side once the engine closed, in ms. Default 5 000. */
+  closeGraceMs?: number;
 }
 
 /**
@@ -91,7 +93,14 @@ export class DecryptedRelay<Origin> {
       const engine = inner;
       socket.once("close", () => closeQuietly(engine));
       await toSocket(inner, socket);
-      await inbound;
+      // The engine is done and the TLS stream ended: a client that never
+      // closes its side must not hold the socket (and its place) forever.
+      const grace = setTimeout(() => socket.destroy(), this.#options.closeGraceMs ?? 5_000);
+      try {
+        await inbound;
+      } finally {
+        clearTimeout(grace);
+      }
     } catch (error) {
       this.#options.logger.debug("Decrypted relay ended with an error", {
         error: (error as Error).message,
