@@ -29,12 +29,13 @@ export interface Candidate {
 const isGrpc = (route: HTTPRoute) => route.kind as string === "GRPCRoute";
 
 /**
- * The candidates of one kind on one listener: route → the hostnames of each
- * of its attachments there, and those by hostname once a route of the other
- * kind asked (kept while the other kind is there).
+ * The candidates of one kind on one listener: the routes (each knows its
+ * hostnames there: its own `candidates`, not a copy per route here), and
+ * those by hostname once a route of the other kind asked (kept while the
+ * other kind is there).
  */
 interface KindSide<R> {
-  routes: Map<R, string[][]>;
+  routes: Set<R>;
   index?: HostnameIndex<R>;
 }
 
@@ -56,13 +57,11 @@ export class KindCandidates<R extends Candidate> {
       if (both === undefined) {
         this.#byListener.set(
           listener,
-          both = { http: { routes: new Map() }, grpc: { routes: new Map() } },
+          both = { http: { routes: new Set() }, grpc: { routes: new Set() } },
         );
       }
       const side = grpc ? both.grpc : both.http;
-      const lists = side.routes.get(record);
-      if (lists === undefined) side.routes.set(record, [hostnames]);
-      else lists.push(hostnames);
+      side.routes.add(record);
       side.index?.add(record, hostnames);
     }
   }
@@ -122,7 +121,7 @@ export class KindCandidates<R extends Candidate> {
       const others = both === undefined ? undefined : grpc ? both.http : both.grpc;
       if (others === undefined || others.routes.size === 0) continue;
       // Thousands of HTTPRoutes beside a few GRPCRoutes: looked up, not compared one by one.
-      const index = others.index ??= indexOf(others.routes);
+      const index = others.index ??= indexOf(listener, others.routes);
       for (const hostname of hostnames) {
         index.forEachMeeting(hostname, (other) => found(other, listener));
       }
@@ -130,9 +129,12 @@ export class KindCandidates<R extends Candidate> {
   }
 }
 
-function indexOf<R>(routes: ReadonlyMap<R, string[][]>): HostnameIndex<R> {
+/** `routes` by the hostnames of their candidate attachments on `listener`. */
+function indexOf<R extends Candidate>(listener: string, routes: ReadonlySet<R>): HostnameIndex<R> {
   const index = new HostnameIndex<R>();
-  for (const [route, lists] of routes) for (const hostnames of lists) index.add(route, hostnames);
+  for (const route of routes) {
+    for (const c of route.candidates) if (c.listener === listener) index.add(route, c.hostnames);
+  }
   return index;
 }
 
