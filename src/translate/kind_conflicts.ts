@@ -153,3 +153,16 @@ export function candidatesOf(parents: readonly PendingParent[]): CandidateAttach
   // Kept with the route's record while it stays.
   return exactList(out);
 }
+
+/** Calls `f` with each listener of `attachments` once (a route may attach to one twice). */
+export function eachListenerOnce(
+  attachments: readonly CandidateAttachment[],
+  f: (listener: string) => void,
+): void {
+  for (let i = 0; i < attachments.length; i++) {
+    const id = attachments[i].listener;
+    let again = false;
+    for (let j = 0; j < i && !again; j++) again = attachments[j].listener === id;
+    if (!again) f(id);
+  }
+}

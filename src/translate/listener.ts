@@ -295,7 +295,7 @@ export function listenerStatus(state: ListenerState, generation: number): Listen
     supportedKinds: state.conflicted?.reason === Reason.ProtocolConflict
       ? []
       : state.supportedKinds.map((k) => ({ ...k })),
-    attachedRoutes: state.attachedRoutes.size + (state.keptAttachedRoutes?.size ?? 0),
+    attachedRoutes: state.attachedRoutes.size + (state.keptAttachedCount ?? 0),
     conditions,
   };
 }

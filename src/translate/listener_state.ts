@@ -39,8 +39,8 @@ export interface ListenerState {
   /** `namespace/name` of the routes attached with Accepted=True. */
   attachedRoutes: Set<string>;
   /**
-   * More attached routes, kept from one translate to the next
+   * How many more routes are attached, kept from one translate to the next
    * (`route_attachments.ts`); none of them is in `attachedRoutes`.
    */
-  keptAttachedRoutes?: ReadonlySet<string>;
+  keptAttachedCount?: number;
 }

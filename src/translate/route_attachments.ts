@@ -38,7 +38,12 @@ import {
   type RouteRecord,
   sameAttachments,
 } from "./route_record.ts";
-import { type CandidateAttachment, candidatesOf, KindCandidates } from "./kind_conflicts.ts";
+import {
+  type CandidateAttachment,
+  candidatesOf,
+  eachListenerOnce,
+  KindCandidates,
+} from "./kind_conflicts.ts";
 import type { GRPCRoute } from "../resources/grpc_route_types.ts";
 import type { ListenerRoutes } from "./virtual_host_sets.ts";
 import { diffRoutes } from "./route_diff.ts";
@@ -76,12 +81,10 @@ export class RouteAttachments implements ListenerRoutes {
   #statusesRemoved: ObjectStatus[] = [];
   /** Counts the updates (see `RouteStatusChanges.turn`). */
   #turn = 0;
-  /**
-   * The routes of each hostname by listener: the one route most hostnames
-   * have as itself, more as a list (no list of one per hostname: thousands).
-   */
+  /** Routes by hostname by listener: the one route most have as itself, several as a list. */
   #hosts = new Map<string, Map<string, HostRoutes>>();
-  #attached = new Map<string, Set<string>>();
+  /** How many kept routes are attached to each listener (each route once). */
+  #attached = new Map<string, number>();
   /** Hostnames touched this turn by listener; `undefined`: every one (a fresh start). */
   #changed: Map<string, Set<string>> | undefined;
   #withProblems = new Set<RouteRecord>();
@@ -207,12 +210,12 @@ export class RouteAttachments implements ListenerRoutes {
     return { turn: this.#turn, ...netChanges(this.#statusesAdded, this.#statusesRemoved) };
   }
 
-  /** Hands each listener the routes attached to it (the Gateway status counts them). */
+  /** Hands each listener how many routes are attached to it (the Gateway status counts them). */
   fillAttached(listeners: readonly ListenerState[]): void {
     for (const listener of listeners) {
       const attached = this.#attached.get(listener.id);
-      // Lent, not copied: only TLSRoutes (other keys) are added to `attachedRoutes`.
-      if (attached !== undefined) listener.keptAttachedRoutes = attached;
+      // Only TLSRoutes are added to `attachedRoutes`: these are counted apart.
+      if (attached !== undefined) listener.keptAttachedCount = attached;
     }
   }
 
@@ -308,9 +311,9 @@ export class RouteAttachments implements ListenerRoutes {
       for (const { listener, hostnames } of committed.attachments) {
         attachments.push({ listener: listener.id, hostnames });
         this.#touch(listener.id, hostnames, (list) => list.push(compiled));
-        // Only counted (the Gateway status): the record's key, not a string of its own.
-        setOf(this.#attached, listener.id).add(record.key);
       }
+      // Only counted (the Gateway status): a number per listener, not a set of route keys.
+      eachListenerOnce(attachments, (id) => this.#attached.set(id, this.#count(id) + 1));
       // Kept while the route stays: at their length, not push's, and shared
       // where thousands of routes hold equal lists.
       record.gateways = gateways.length === 0
@@ -350,9 +353,16 @@ export class RouteAttachments implements ListenerRoutes {
       this.#touch(listener, hostnames, (list) => {
         for (let i = list.length - 1; i >= 0; i--) if (list[i] === compiled) list.splice(i, 1);
       });
-      this.#attached.get(listener)?.delete(record.key);
     }
+    eachListenerOnce(record.attachments, (id) => {
+      if (this.#count(id) > 1) this.#attached.set(id, this.#count(id) - 1);
+      else this.#attached.delete(id);
+    });
     return record.route;
+  }
+
+  #count(listener: string): number {
+    return this.#attached.get(listener) ?? 0;
   }
 
   /** Edits the route lists of `hostnames` on `listener` and records them as changed. */
@@ -380,6 +390,7 @@ const NO_ROUTES: readonly CompiledRoute[] = Object.freeze([]);
 /** One hostname's routes on a listener: the one route, or a list of several. */
 type HostRoutes = CompiledRoute | CompiledRoute[];
 const NO_READS: readonly string[] = Object.freeze([]);
+
 function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
   let set = map.get(key);
   if (set === undefined) map.set(key, set = new Set());
