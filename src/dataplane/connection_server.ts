@@ -15,7 +15,7 @@
  * @module
  */
 import type { ConnectionOverride } from "./grpc_port.ts";
-import type { FastAnswer, FieldsHandler } from "./field_headers.ts";
+import { type FastAnswer, type FieldsHandler, PendingAnswer } from "./field_headers.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionWatcher, WatchedConnection } from "./client_timeouts.ts";
 import { whenCompleted } from "./request_completion.ts";
@@ -163,19 +163,20 @@ export function watchFields(fields: FieldsHandler, watched: WatchedConnection): 
 function watchAnswers(watched: WatchedConnection) {
   // One callback per connection, not per request, unless requests need marks.
   const done = () => watched.requestFinished();
-  return <A extends FastAnswer>(
+  return <R extends FastAnswer | PendingAnswer | Promise<FastAnswer>>(
     method: string,
     info: Deno.ServeHandlerInfo,
-    result: A | Promise<A>,
-  ): A | Promise<A> => {
+    result: R,
+  ): R => {
     const mark = watched.requestStarted();
     if (mark === undefined) whenCompleted(info, done);
     else whenCompleted(info, () => watched.requestFinished(mark));
-    if (method === "GET" || method === "HEAD") return result;
-    return Promise.resolve(result).then((response) => {
+    // A pending answer is only ever a GET's or HEAD's: never a 408 (field_headers.ts).
+    if (method === "GET" || method === "HEAD" || result instanceof PendingAnswer) return result;
+    return Promise.resolve(result as FastAnswer | Promise<FastAnswer>).then((response) => {
       if (response.status === 408) watched.closeSoon(LINGER_AFTER_408_MS);
       return response;
-    });
+    }) as R;
   };
 }
 

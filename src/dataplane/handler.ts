@@ -5,20 +5,17 @@
  * request keeps the table it started with while a new one is swapped in.
  * @module
  */
-import type { Logger } from "../log/logger.ts";
-import { silentLogger } from "../log/logger.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
 import type { RouteMatch, RouteTable } from "../router/router.ts";
 import { type BackendPicker, createBackendPicker } from "./backend_picker.ts";
 import { watchClientBody, type WatchedBody } from "./client_body.ts";
 import { type AccessFields, logAccess, requestIdOf, timedSend } from "./access_log.ts";
 import { corsPreflight, corsResponseHeaders } from "./cors.ts";
 import { clientAnswer, respond, textResponse } from "./client_response.ts";
-import { deliversTrailers } from "./response_trailers.ts";
 import { createDeadlineTimer, type DeadlineTimer } from "./deadline_timer.ts";
-import { forwardRequestHeaders } from "./forward_headers.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import { redirectLocation } from "./redirect.ts";
-import { type BackendModifiers, type RulePlan, RulePlans } from "./rule_plan.ts";
+import { type RulePlan, RulePlans } from "./rule_plan.ts";
 import { type AddressContext, addressRequest, type RequestAddress } from "./request_address.ts";
 import { bodyOrNull } from "./request_body.ts";
 import {
@@ -32,8 +29,10 @@ import { createProxyClient, type ProxyClient } from "./upstream_client.ts";
 import type { UpstreamRequest, UpstreamResponse } from "./upstream_types.ts";
 import type { MirrorLimits } from "./request_mirror.ts";
 import { UpstreamExchange } from "./upstream_exchange.ts";
-import { pickUpstream, rewrittenTarget, type Upstream } from "./upstream_choice.ts";
-import type { FastAnswer, FieldsHandler, IncomingRequest } from "./field_headers.ts";
+import { pickUpstream, type Upstream } from "./upstream_choice.ts";
+import type { FastAnswer, FieldsHandler, IncomingRequest, PendingAnswer } from "./field_headers.ts";
+import { type AnswerRecorder, ProxiedAnswer } from "./proxied_answer.ts";
+import { backendHeaders, mirrorHeaders, upstreamRequest } from "./proxy_request.ts";
 import type { Clock } from "../time/clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
@@ -120,7 +119,7 @@ export function createDataPlaneHandlers(
 }
 
 /** The requests of one port: each step of a request is a method over the port's parts. */
-class PortRequests {
+class PortRequests implements AnswerRecorder<Outcome> {
   readonly #getTable: () => RouteTable | undefined;
   readonly #port: number;
   readonly #address: string | undefined;
@@ -134,7 +133,8 @@ class PortRequests {
   readonly #bodyDeadlines: DeadlineTimer;
   readonly #accessLog: boolean;
   readonly #exchange: UpstreamExchange;
-  readonly #report: FailureReport;
+  /** Whom failures are told (a pending answer's too). */
+  readonly report: FailureReport;
   /** What addressing a request reads of the port: the same object for every request. */
   readonly #addressing: AddressContext;
 
@@ -151,7 +151,7 @@ class PortRequests {
     this.#bodyTimeoutMs = options.clientBodyTimeoutMs ?? 0;
     this.#bodyDeadlines = createDeadlineTimer();
     this.#accessLog = this.#policy.accessLog === true;
-    this.#report = { logger: this.#logger, observer: this.#observer };
+    this.report = { logger: this.#logger, observer: this.#observer };
     this.#addressing = {
       policy: this.#policy,
       scheme: this.#scheme,
@@ -168,29 +168,33 @@ class PortRequests {
     });
   }
 
-  // Without `raw`, every answer is a `Response`.
+  // Without `raw`, every answer is a `Response`, and never a pending one.
   readonly handle: DataPlaneHandler = (req, info) =>
     this.#serve(req, info, false) as Promise<Response>;
 
   readonly fields: FieldsHandler = (req, info) =>
     this.#accessLog ? undefined : this.#serve(req, info, true);
 
-  // Not `async`: a proxied request's one promise is its `#proxy` call, which
-  // records the request itself; the gateway's own answers are recorded here.
-  #serve(req: IncomingRequest, info: Deno.ServeHandlerInfo, raw: boolean): Promise<FastAnswer> {
+  // Not `async`: a proxied request is its `#proxy` call or pending answer, each
+  // recording the request itself; the gateway's own answers are recorded here.
+  #serve(
+    req: IncomingRequest,
+    info: Deno.ServeHandlerInfo,
+    raw: boolean,
+  ): Promise<FastAnswer> | PendingAnswer {
     const out: Outcome = {
       listener: "none",
       route: "none",
       method: req.method,
       started: performance.now(),
     };
-    let res: Response | Promise<FastAnswer>;
+    let res: Response | Promise<FastAnswer> | PendingAnswer;
     try {
       res = this.#route(req, info, out, raw);
     } catch (error) {
-      res = requestFailed(error, out, this.#report);
+      res = requestFailed(error, out, this.report);
     }
-    return res instanceof Response ? Promise.resolve(this.#record(req, out, res)) : res;
+    return res instanceof Response ? Promise.resolve(this.record(req, out, res)) : res;
   }
 
   #route(
@@ -198,8 +202,8 @@ class PortRequests {
     info: Deno.ServeHandlerInfo,
     out: Outcome,
     raw: boolean,
-  ): Response | Promise<FastAnswer> {
-    // A promise here is `#proxy`'s, already recorded.
+  ): Response | Promise<FastAnswer> | PendingAnswer {
+    // A promise here is `#proxy`'s, and a pending answer records itself.
     const table = this.#getTable();
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const port = this.#port;
@@ -242,7 +246,7 @@ class PortRequests {
     at: RequestAddress,
     out: Outcome,
     raw: boolean,
-  ): Response | Promise<FastAnswer> {
+  ): Response | Promise<FastAnswer> | PendingAnswer {
     const plan = this.#plans.planFor(matched.rule);
     let cors: readonly [string, string][] = NO_CORS;
     if (plan.cors !== undefined) {
@@ -270,7 +274,34 @@ class PortRequests {
     }
     const upstream = pickUpstream(this.#picker, this.#observer, matched, plan, out);
     if (upstream instanceof Response) return upstream;
+    if (raw && req.body === null && (req.method === "GET" || req.method === "HEAD")) {
+      return this.#pending(req, info, matched, plan, at, upstream, cors, out);
+    }
     return this.#proxy(req, info, matched, plan, at, upstream, cors, out, raw);
+  }
+
+  /** The fast path's GET or HEAD without a body: as {@linkcode #proxy}, the wait left to the server. */
+  #pending(
+    req: IncomingRequest,
+    info: Deno.ServeHandlerInfo,
+    matched: RouteMatch,
+    plan: RulePlan,
+    at: RequestAddress,
+    upstream: Upstream,
+    cors: readonly [string, string][],
+    out: Outcome,
+  ): PendingAnswer {
+    const port = this.#addressing;
+    const headers = backendHeaders(port, at, plan, info, upstream.modifiers.request);
+    const request = upstreamRequest(req, info, matched, plan, at, null, headers);
+    const mirrors = mirrorHeaders(port, plan, upstream, at, info, headers);
+    let sent: Promise<UpstreamResponse>;
+    try {
+      sent = this.#exchange.send(plan, upstream.backend, upstream.endpoint, request, mirrors);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return new ProxiedAnswer(sent, this, req, out, upstream, cors);
   }
 
   /**
@@ -293,7 +324,7 @@ class PortRequests {
     let answer: FastAnswer;
     let watched: WatchedBody | undefined;
     try {
-      const upstreamHeaders = this.#headersFor(at, plan, info, modifiers.request);
+      const upstreamHeaders = backendHeaders(this.#addressing, at, plan, info, modifiers.request);
       if (this.#accessLog) this.#noteRequestId(req, out, upstreamHeaders);
       let body: ReadableStream<Uint8Array> | null = req.body;
       if (body !== null && this.#bodyTimeoutMs > 0) {
@@ -305,25 +336,9 @@ class PortRequests {
         if (body !== null && client.contentLength === null && !client.transferEncoding) {
           body = await bodyOrNull(body);
         }
-        const contentLength = client.contentLength === null ? null : Number(client.contentLength);
-        const request: UpstreamRequest = {
-          method: req.method,
-          target: rewrittenTarget(matched, plan, at),
-          headers: upstreamHeaders,
-          body,
-          contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
-          // The server's word, alike on both paths: the client's own `TE` never passes on.
-          acceptsTrailers: deliversTrailers(info),
-        };
-        // Mirrored copies get the rule's header changes, not the chosen backend's own.
-        const mirrorHeaders = () =>
-          backend.filters.length === 0 ? upstreamHeaders : this.#headersFor(
-            at,
-            plan,
-            info,
-            plan.modifiersFor({ ...backend, filters: [] }).request,
-          );
-        const res = await this.#send(plan, upstream, request, mirrorHeaders, out);
+        const request = upstreamRequest(req, info, matched, plan, at, body, upstreamHeaders);
+        const mirrors = mirrorHeaders(this.#addressing, plan, upstream, at, info, upstreamHeaders);
+        const res = await this.#send(plan, upstream, request, mirrors, out);
         answer = clientAnswer(res, raw, modifiers.response, cors);
       } catch (error) {
         if (watched?.timedOut()) {
@@ -331,31 +346,13 @@ class PortRequests {
             backend: backend.id,
             timeoutMs: this.#bodyTimeoutMs,
           });
-          answer = bodyTimedOut(this.#report);
-        } else answer = upstreamFailed(error, backend.id, upstream.endpoint, this.#report);
+          answer = bodyTimedOut(this.report);
+        } else answer = upstreamFailed(error, backend.id, upstream.endpoint, this.report);
       }
     } catch (error) {
-      answer = requestFailed(error, out, this.#report);
+      answer = requestFailed(error, out, this.report);
     }
-    return this.#record(req, out, answer);
-  }
-
-  /** The backend's request headers under `request` modifiers (the rule's, then a backend's). */
-  #headersFor(
-    at: RequestAddress,
-    plan: RulePlan,
-    info: Deno.ServeHandlerInfo,
-    request: BackendModifiers["request"],
-  ): string[] {
-    return forwardRequestHeaders({
-      client: at.client,
-      modifiers: request,
-      xffTrustedHops: this.#policy.xffTrustedHops,
-      host: plan.rewriteHost ?? at.authority,
-      clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
-      scheme: this.#scheme,
-      forwardedHost: at.authority,
-    });
+    return this.record(req, out, answer);
   }
 
   /** The request id of the access log line, added to the backend's headers when generated. */
@@ -386,7 +383,8 @@ class PortRequests {
     );
   }
 
-  #record(req: IncomingRequest, out: Outcome, res: FastAnswer): FastAnswer {
+  /** Records the request (metrics, access log); gives back its answer. */
+  record(req: IncomingRequest, out: Outcome, res: FastAnswer): FastAnswer {
     this.#observer.onRequest({
       listener: out.listener,
       route: out.route,

@@ -20,7 +20,12 @@ import { H1Reader } from "./h1_reader.ts";
 import { h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
-import { type FastAnswer, FieldHeaders, type FieldsHandler } from "../field_headers.ts";
+import {
+  type FastAnswer,
+  FieldHeaders,
+  type FieldsHandler,
+  PendingAnswer,
+} from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
 
 /** Bounds on what one client may make the server hold or do. */
@@ -191,8 +196,9 @@ class H1Connection implements ServedConnection {
 
   /**
    * Serves one request; true when the connection may carry the next one.
-   * The one `async` step of a request: the answer and its write are awaited
-   * here, each once, and nothing else is unless a body streams.
+   * The one `async` step of a request: the answer (or a pending answer's
+   * backend response) and its write are awaited here, each once, and nothing
+   * else is unless a body streams.
    */
   async #exchange(head: RequestHead, last: boolean): Promise<boolean> {
     // A request without a body shares one progress that nothing writes to.
@@ -212,7 +218,15 @@ class H1Connection implements ServedConnection {
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
       let response = this.#answer(head, method === "GET" || method === "HEAD" ? null : body, info);
-      if (response instanceof Promise) {
+      if (response instanceof PendingAnswer) {
+        // The backend's answer is awaited here: the handler made no async step of its own.
+        const pending = response;
+        try {
+          response = pending.done(await pending.upstream);
+        } catch (error) {
+          response = pending.failed(error);
+        }
+      } else if (response instanceof Promise) {
         try {
           response = await response;
         } catch (error) {
@@ -266,7 +280,7 @@ class H1Connection implements ServedConnection {
     head: RequestHead,
     body: ReadableStream<Uint8Array> | null,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ): FastAnswer | Promise<FastAnswer> | undefined {
+  ): FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined {
     try {
       const url = this.#url(head);
       const fields = head.headers;

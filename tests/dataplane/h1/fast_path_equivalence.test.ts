@@ -12,7 +12,13 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { createDataPlaneHandlers } from "../../../src/dataplane/handler.ts";
 import { withoutGrpc } from "../../../src/dataplane/grpc_status.ts";
-import { FieldHeaders } from "../../../src/dataplane/field_headers.ts";
+import { NOOP_OBSERVER } from "../../../src/dataplane/observer.ts";
+import {
+  type FastAnswer,
+  FieldHeaders,
+  PendingAnswer,
+} from "../../../src/dataplane/field_headers.ts";
+import type { UpstreamResponse } from "../../../src/dataplane/upstream_types.ts";
 import type { RequestPolicy } from "../../../src/dataplane/request_policy.ts";
 import { DEFAULT_REQUEST_POLICY } from "../../../src/dataplane/request_policy.ts";
 import { createProxyClient } from "../../../src/dataplane/upstream_client.ts";
@@ -86,6 +92,25 @@ function rules(backendPort: number): TestRule[] {
       }),
     },
   ];
+}
+
+/** A pending answer whose settled answer `note` hears. */
+class NotedAnswer extends PendingAnswer {
+  readonly upstream: Promise<UpstreamResponse>;
+  constructor(readonly inner: PendingAnswer, readonly note: (answer: FastAnswer) => void) {
+    super();
+    this.upstream = inner.upstream;
+  }
+  done(res: UpstreamResponse): FastAnswer {
+    const answer = this.inner.done(res);
+    this.note(answer);
+    return answer;
+  }
+  failed(error: unknown): FastAnswer {
+    const answer = this.inner.failed(error);
+    this.note(answer);
+    return answer;
+  }
 }
 
 const H = "Host: a.example\r\n";
@@ -235,11 +260,12 @@ async function differences(
   await using server = startH1((req, info) => handlers!.handle(req, info), {
     fields: (req, info) => {
       const answer = fast ? withoutGrpc(handlers!.fields)(req, info) : undefined;
-      if (answer !== undefined) {
-        served.fast++;
-        const name = current;
-        Promise.resolve(answer).then((a) => a instanceof Response || served.asIs.add(name));
-      }
+      if (answer === undefined) return answer;
+      served.fast++;
+      const name = current;
+      const note = (a: FastAnswer) => a instanceof Response || served.asIs.add(name);
+      if (answer instanceof PendingAnswer) return new NotedAnswer(answer, note);
+      Promise.resolve(answer).then(note);
       return answer;
     },
   });
@@ -331,4 +357,44 @@ Deno.test("fast path declines with the access log on, and for gRPC requests", ()
   const plain = createDataPlaneHandlers({ getTable: () => undefined, port: 80, scheme: "http" });
   const grpc = request([["host", "a.example"], ["content-type", "application/grpc"]]);
   assertEquals(withoutGrpc(plain.fields)(grpc, info), undefined);
+});
+
+Deno.test("fast path: a proxied GET is a pending answer, recorded once when settled; a DELETE is not", async () => {
+  await using upstream = startScriptedBackend();
+  const statuses: number[] = [];
+  const table = compileRouteTable(testConfig(80, rules(upstream.port)));
+  const client = createProxyClient({});
+  const { fields } = createDataPlaneHandlers({
+    getTable: () => table,
+    port: 80,
+    scheme: "http",
+    upstream: client,
+    observer: { ...NOOP_OBSERVER, onRequest: (r) => statuses.push(r.status) },
+  });
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },
+    completed: Promise.resolve(),
+  } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  const request = (method: string, path: string) => ({
+    method,
+    url: `http://a.example${path}`,
+    headers: new FieldHeaders([["host", "a.example"]]),
+    body: null,
+  });
+  try {
+    const ok = fields(request("GET", "/echo"), info);
+    assert(ok instanceof PendingAnswer);
+    assertEquals(statuses, []);
+    assertEquals(ok.done(await ok.upstream).status, 200);
+    const failing = fields(request("GET", "/close"), info);
+    assert(failing instanceof PendingAnswer);
+    const failed = await failing.upstream.then((r) => failing.done(r), (e) => failing.failed(e));
+    assertEquals(failed.status, 502);
+    const other = fields(request("DELETE", "/echo"), info);
+    assert(other instanceof Promise);
+    assertEquals((await other).status, 200);
+    assertEquals(statuses, [200, 502, 200]);
+  } finally {
+    client.close();
+  }
 });
