@@ -67,20 +67,52 @@ function h2cGet(
   });
 }
 
+/**
+ * A gateway on a fresh port whose one route sends `a.example` to Service `a`
+ * (`services`: its manifest), with `--http1-engine engine`. Disposing it
+ * stops the gateway and removes its manifests.
+ */
+async function trailerGateway(
+  engine: "own" | "deno",
+  services: string,
+): Promise<{ port: number } & AsyncDisposable> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true });
+  try {
+    await writeManifests(dir, {
+      "gateway.yaml": gatewayYaml(port),
+      "services.yaml": services,
+      "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
+    });
+    const gateway = await startGateway({ manifests: dir, args: ["--http1-engine", engine] });
+    return {
+      port,
+      async [Symbol.asyncDispose]() {
+        try {
+          await gateway[Symbol.asyncDispose]();
+        } finally {
+          await removeDir();
+        }
+      },
+    };
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+}
+
 Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and h2c clients", async () => {
   await using backend = await startH2Backend((stream) => {
     stream.respond({ ":status": 200, "content-type": "text/plain" }, { waitForTrailers: true });
     stream.on("wantTrailers", () => stream.sendTrailers({ "x-checksum": "abc" }));
     stream.end("hello");
   });
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-" });
-  await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port),
-    "services.yaml": appServiceYaml("a", backend.port, "kubernetes.io/h2c"),
-    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
-  });
-  await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+  await using gw = await trailerGateway(
+    "own",
+    appServiceYaml("a", backend.port, "kubernetes.io/h2c"),
+  );
+  const port = gw.port;
 
   const accepted = await exchange(
     port,
@@ -101,7 +133,6 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
   const h2c = await h2cGet(port);
   assertEquals(h2c.body, "hello");
   assertEquals(h2c.trailers["x-checksum"], "abc");
-  await Deno.remove(dir, { recursive: true });
 });
 
 /**
@@ -136,15 +167,9 @@ function startChunkedBackend(announce = true): LoopbackServer & { heads: string[
 
 Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers", async () => {
   const backend = startChunkedBackend();
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-h1-" });
-  await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port),
-    "services.yaml": serviceYaml("a", backend.port),
-    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
-  });
   try {
-    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+    await using gw = await trailerGateway("own", serviceYaml("a", backend.port));
+    const port = gw.port;
     const accepted = await exchange(
       port,
       "GET / HTTP/1.1\r\nHost: a.example\r\nTE: trailers\r\nConnection: close\r\n\r\n",
@@ -161,7 +186,6 @@ Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers"
     assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
   } finally {
     await backend.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -175,15 +199,9 @@ function askedForTrailers(head: string): boolean {
 
 Deno.test("--http1-engine own: an HTTP/1.1 backend's unannounced trailers reach a client that sent TE: trailers and every h2c client, and only then is the backend asked for them", async () => {
   const backend = startChunkedBackend(false);
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-te-" });
-  await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port),
-    "services.yaml": serviceYaml("a", backend.port),
-    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
-  });
   try {
-    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "own"] });
+    await using gw = await trailerGateway("own", serviceYaml("a", backend.port));
+    const port = gw.port;
     const accepted = await exchange(
       port,
       "GET / HTTP/1.1\r\nHost: a.example\r\nTE: deflate;q=0.5, trailers\r\nConnection: close, te\r\n\r\n",
@@ -206,21 +224,14 @@ Deno.test("--http1-engine own: an HTTP/1.1 backend's unannounced trailers reach 
     assertEquals(backend.heads.map(askedForTrailers), [true, false, false, true]);
   } finally {
     await backend.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("--http1-engine deno sends no trailers, so the backend is never asked for them", async () => {
   const backend = startChunkedBackend(false);
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "serval-trailers-deno-" });
-  await writeManifests(dir, {
-    "gateway.yaml": gatewayYaml(port),
-    "services.yaml": serviceYaml("a", backend.port),
-    "routes.yaml": routeYaml("a", ["a.example"], prefixRule("/", "a")),
-  });
   try {
-    await using _gw = await startGateway({ manifests: dir, args: ["--http1-engine", "deno"] });
+    await using gw = await trailerGateway("deno", serviceYaml("a", backend.port));
+    const port = gw.port;
     const got = await exchange(
       port,
       "GET / HTTP/1.1\r\nHost: a.example\r\nTE: trailers\r\nConnection: close, te\r\n\r\n",
@@ -230,6 +241,5 @@ Deno.test("--http1-engine deno sends no trailers, so the backend is never asked 
     assertEquals(backend.heads.map(askedForTrailers), [false]);
   } finally {
     await backend.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
