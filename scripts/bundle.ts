@@ -33,9 +33,9 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { parseArgs } from "node:util";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { WORKER_BUNDLE_NAME } from "../src/dataplane/worker_module.ts";
+import { readTaskArgs } from "./task_args.ts";
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -140,16 +140,21 @@ export async function buildBundle(
   return { main, worker, files, code: files.filter((file) => file.endsWith(".js")) };
 }
 
+/** The task's usage, printed by `--help` and after a usage error. */
+const USAGE = "usage: deno task bundle [--out-dir DIR] [--one-file]";
+
 /** Runs the task; resolves with its exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = readTaskArgs({
     args,
     options: {
       "out-dir": { type: "string", default: DEFAULT_BUNDLE_DIR },
       "one-file": { type: "boolean", default: false },
     },
     strict: true,
-  });
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const outDir = isAbsolute(values["out-dir"]) ? values["out-dir"] : join(ROOT, values["out-dir"]);
   const bundle = await buildBundle(outDir, ROOT, values["one-file"] ? {} : SHIPPED_BUNDLE);
   for (const file of bundle.files) {

@@ -26,12 +26,12 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { parseArgs } from "node:util";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { permissionFlags } from "./compile_permissions.ts";
 import { startTaskV8Flags } from "./start_task_flags.ts";
 import { findDenoRuntime } from "./deno_runtime.ts";
 import { buildBundle, SHIPPED_BUNDLE } from "./bundle.ts";
+import { readTaskArgs } from "./task_args.ts";
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -132,9 +132,13 @@ export function compileArgs(options: CompileOptions): string[] {
   ];
 }
 
+/** The task's usage, printed by `--help` and after a usage error. */
+const USAGE =
+  "usage: deno task compile [--output PATH] [--target TRIPLE] [--read PATH]... [--revision REV]";
+
 /** Runs the task; resolves with its exit code. */
 export async function main(args: string[], env: Record<string, string | undefined>) {
-  const { values } = parseArgs({
+  const parsed = readTaskArgs({
     args,
     options: {
       output: { type: "string", default: DEFAULT_OUTPUT },
@@ -143,7 +147,9 @@ export async function main(args: string[], env: Record<string, string | undefine
       revision: { type: "string" },
     },
     strict: true,
-  });
+  }, USAGE);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const output = isAbsolute(values.output) ? values.output : join(ROOT, values.output);
   const readPaths = values.read.map((p) => resolve(p));
   const revision = values.revision ?? env.GIT_REVISION ?? (await gitRevision()) ?? "unknown";
