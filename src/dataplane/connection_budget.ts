@@ -71,6 +71,24 @@ export class ConnectionBudget {
   }
 }
 
+/**
+ * Whether a port with `open` connections may serve a new one: its own
+ * limit first (`maxConnections`; `0` or absent: none), a refusal counted
+ * as the port's, then the shared `budget`, whose slot the connection then
+ * holds until it is given back with `release`.
+ */
+export function admitConnection(
+  open: number,
+  maxConnections: number | undefined,
+  budget: ConnectionBudget | undefined,
+): boolean {
+  if ((maxConnections ?? 0) > 0 && open >= maxConnections!) {
+    budget?.rejectedByPort();
+    return false;
+  }
+  return budget?.tryAcquire() !== false;
+}
+
 /** The lowest limit {@linkcode ConnectionBudget.exhausted} sets. */
 export const MIN_LEARNED_LIMIT = 16;
 

@@ -20,7 +20,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import { type ConnectionBudget, isOutOfDescriptors } from "./connection_server.ts";
+import { admitConnection, type ConnectionBudget, isOutOfDescriptors } from "./connection_budget.ts";
 import { readClientHello } from "./client_hello_reader.ts";
 import { reusePortAvailable } from "./tls_server.ts";
 import { closeQuietly, pump, writeAll } from "./tcp_relay.ts";
@@ -160,11 +160,8 @@ class RelayingFrontDoor implements FrontDoor {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      const max = this.#options.maxConnections ?? 0;
       const budget = this.#options.budget;
-      const portFull = max > 0 && this.#running.size >= max;
-      if (portFull) budget?.rejectedByPort();
-      if (portFull || budget?.tryAcquire() === false) {
+      if (!admitConnection(this.#running.size, this.#options.maxConnections, budget)) {
         closeQuietly(client);
         this.#log.debug("Closing a new connection: a connection limit is reached");
         continue;

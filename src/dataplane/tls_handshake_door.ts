@@ -29,7 +29,7 @@ import { createSecureContext, createServer, type SecureContext, type TLSSocket }
 import { createPrivateKey } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Logger } from "../log/logger.ts";
-import type { ConnectionBudget } from "./connection_server.ts";
+import { admitConnection, type ConnectionBudget } from "./connection_budget.ts";
 import type { SniCertificates } from "./sni.ts";
 import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import { type DecryptedAlpn, DecryptedRelay } from "./tls_decrypted_relay.ts";
@@ -166,9 +166,7 @@ class NodeTlsDoor implements HandshakeDoor {
   /** Counts a new TCP connection against the limits, or closes it. */
   #admit(socket: Socket): void {
     const { budget, maxConnections } = this.#options;
-    const portFull = (maxConnections ?? 0) > 0 && this.#running.size >= maxConnections!;
-    if (portFull) budget?.rejectedByPort();
-    if (this.#closed || portFull || budget?.tryAcquire() === false) {
+    if (this.#closed || !admitConnection(this.#running.size, maxConnections, budget)) {
       socket.destroy();
       this.#options.logger.debug("Closing a new connection: a connection limit is reached");
       return;
