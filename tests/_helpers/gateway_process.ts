@@ -380,13 +380,22 @@ export interface CommandResult {
 }
 
 /** Runs one short-lived command of the gateway binary (`translate`, `version`, `--help`). */
-export async function runGatewayCommand(
+export function runGatewayCommand(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<CommandResult> {
+  return runDeno(["run", ...GATEWAY_PERMISSIONS, MAIN_PATH, ...args], { env });
+}
+
+/** Runs `deno` with `args` to its end, without colours; its exit code and output as text. */
+export async function runDeno(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CommandResult> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...GATEWAY_PERMISSIONS, MAIN_PATH, ...args],
-    env: { NO_COLOR: "1", ...env },
+    args,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();

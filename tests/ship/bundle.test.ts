@@ -12,20 +12,12 @@ import { type EchoReply, startEchoBackend } from "../../scripts/echo_backend.ts"
 import { buildBundle, SHIPPED_BUNDLE } from "../../scripts/bundle.ts";
 import { permissionFlags } from "../../scripts/compile_permissions.ts";
 import { stageSources } from "../../scripts/compile.ts";
-import { freePort, MAIN_PATH } from "../_helpers/gateway_process.ts";
+import { freePort, MAIN_PATH, runDeno } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
 import { oneRouteManifests, startShipped } from "./_shipped_process.ts";
 
-async function run(main: string, args: string[], readPaths: string[] = []) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissionFlags({ readPaths }), main, ...args],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+function run(main: string, args: string[], readPaths: string[] = []) {
+  return runDeno(["run", ...permissionFlags({ readPaths }), main, ...args]);
 }
 
 Deno.test("the bundle says and translates what the sources do, and serves through two workers", async (t) => {

@@ -13,7 +13,7 @@ import {
 } from "../../scripts/compile_permissions.ts";
 import { envName, FLAGS } from "../../src/cli/flag_table.ts";
 import { SERVICE_ACCOUNT_DIR } from "../../src/kube/kubeconfig.ts";
-import { freePort } from "../_helpers/gateway_process.ts";
+import { freePort, runDeno } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
 import { narrowDenoCommand, oneRouteManifests, startShipped } from "./_shipped_process.ts";
 
@@ -117,14 +117,13 @@ Deno.test("a staged build prints the embedded revision under the binary's permis
   const stage = await Deno.makeTempDir({ prefix: "serval-stage-" });
   try {
     await stageSources(stage, "0123456789ab-dirty");
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...permissionFlags(), `${stage}/main.ts`, "version"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    const { code, stdout, stderr } = await runDeno([
+      "run",
+      ...permissionFlags(),
+      `${stage}/main.ts`,
+      "version",
+    ]);
+    assertEquals(code, 0, stderr);
     assertStringIncludes(stdout, "revision 0123456789ab-dirty");
   } finally {
     await Deno.remove(stage, { recursive: true });

@@ -5,19 +5,12 @@
  * stack), and `--help` prints the usage and builds nothing.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
+import { runDeno } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
 
-async function runTask(script: string, args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", script, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+function runTask(script: string, args: string[]) {
+  const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+  return runDeno(["run", ...permissions, script, ...args], { cwd: ROOT });
 }
 
 for (const task of ["bundle", "compile"]) {
