@@ -10,8 +10,8 @@
  *
  * @example
  * ```ts
- * import { acceptsTrailers, trailerSection } from "./h1_trailers.ts";
- * acceptsTrailers([["te", "trailers"]]); // true
+ * import { namesTrailers, trailerSection } from "./h1_trailers.ts";
+ * namesTrailers("gzip;q=0.5, trailers"); // true
  * new TextDecoder().decode(trailerSection([["x-checksum", "abc"]]));
  * // "0\r\nx-checksum: abc\r\n\r\n"
  * ```
@@ -21,14 +21,6 @@ import { isFieldValue, isToken } from "../http1_bytes.ts";
 import { mayBeTrailer, type Trailers } from "../response_trailers.ts";
 
 const encoder = new TextEncoder();
-
-/** Whether the request's fields include `TE` naming `trailers`. */
-export function acceptsTrailers(headers: readonly [string, string][]): boolean {
-  for (const [name, value] of headers) {
-    if (name === "te" && namesTrailers(value)) return true;
-  }
-  return false;
-}
 
 /** Whether one `TE` field value names `trailers` (in a list, with parameters, in any case). */
 export function namesTrailers(value: string): boolean {
