@@ -41,8 +41,6 @@ import { TLS_ALPN_PROTOCOLS, type TlsKeyPair } from "./tls_server.ts";
 import { type DecryptedAlpn, DecryptedRelay } from "./tls_decrypted_relay.ts";
 import { socketConn } from "./tls_socket_conn.ts";
 
-export type { DecryptedAlpn } from "./tls_decrypted_relay.ts";
-
 /** A client whose handshake passed the client-certificate step. */
 export interface ClientAuthOrigin extends FrontDoorOrigin {
   /** The listener entry whose settings the handshake used. */
