@@ -88,7 +88,6 @@ class QueuedStatusWriter implements StatusWriter {
   readonly #written = new WrittenStatuses();
   readonly #unsubscribe: () => void;
   readonly #unsubscribeStore: () => void;
-  readonly #wanted = this.#wants.wanted;
   #running: Promise<void> | undefined;
   #stopped = false;
   #inFlight = new AbortController();
@@ -119,7 +118,7 @@ class QueuedStatusWriter implements StatusWriter {
     // rebuild follows, so that object's status is checked again here.
     this.#unsubscribeStore = options.store.onQuietChange?.((object) => {
       const key = keyOf({ kind: object.kind, ...object.metadata });
-      if (!this.#wanted.has(key)) return;
+      if (!this.#wants.has(key)) return;
       // Our own write coming back: the store holds it now.
       if (this.#written.echoed(key, object.metadata.resourceVersion)) return;
       // Our own write coming back before its answer: nothing to check. A write
@@ -140,18 +139,17 @@ class QueuedStatusWriter implements StatusWriter {
       const gone = this.#wants.take(result);
       // Left unwritten as no longer ours: wanted again, it is checked again
       // (a Gateway moved away and back before a rebuild keeps its status object).
-      for (const key of this.#unowned) if (this.#wanted.has(key)) this.#dirty.add(key);
+      for (const key of this.#unowned) if (this.#wants.has(key)) this.#dirty.add(key);
       this.#unowned.clear();
       // Gone from the result but maybe not from the cluster: ours is taken back.
       // A follower takes back nothing (the leader does), nor holds releases
       // for every object deleted while it follows.
       for (const status of this.#leadership.isLeader() ? gone : []) {
         const key = this.#wants.keyOf(status);
-        if (this.#wanted.has(key)) continue;
+        if (this.#wants.has(key)) continue;
         const release = this.#releases.releaseOf(status);
         if (release === undefined) continue;
-        this.#wanted.set(key, release);
-        this.#dirty.add(key);
+        this.#wants.wantOther(key, release);
       }
       this.#hadResult = true;
       this.#sweepIfDue();
@@ -184,7 +182,7 @@ class QueuedStatusWriter implements StatusWriter {
   #leadershipChanged(leading: boolean): void {
     if (leading) {
       // A new leader does not know what the previous one wrote: check everything.
-      for (const key of this.#wanted.keys()) this.#dirty.add(key);
+      for (const key of this.#wants.keys()) this.#dirty.add(key);
       this.#sweepDue = true;
       this.#sweepIfDue();
       this.#kick();
@@ -202,14 +200,13 @@ class QueuedStatusWriter implements StatusWriter {
   #sweepIfDue(): void {
     if (!this.#sweepDue || !this.#hadResult || !this.#leadership.isLeader()) return;
     this.#sweepDue = false;
-    for (const stale of staleStatuses(this.#options.store, (k) => this.#wanted.has(k))) {
+    for (const stale of staleStatuses(this.#options.store, (k) => this.#wants.has(k))) {
       const release = this.#releases.releaseOf(stale);
       if (release === undefined) continue;
       const key = this.#wants.keyOf(release);
       // Found as ours: reset only while nobody writes it meanwhile.
       this.#releases.confirm(key, stale.kind, stale.status);
-      this.#wanted.set(key, release);
-      this.#dirty.add(key);
+      this.#wants.wantOther(key, release);
     }
   }
 
@@ -258,7 +255,7 @@ class QueuedStatusWriter implements StatusWriter {
       const signal = this.#inFlight.signal;
       const key = this.#dirty.values().next().value!;
       this.#dirty.delete(key);
-      const want = this.#wanted.get(key);
+      const want = this.#wants.get(key);
       if (!want) continue;
       let ok: boolean;
       try {
@@ -269,9 +266,9 @@ class QueuedStatusWriter implements StatusWriter {
           this.#writing = undefined;
         }
         if (ok) this.#backoff.reset();
-        if (ok && this.#releases.isRelease(want) && this.#wanted.get(key) === want) {
+        if (ok && this.#releases.isRelease(want) && this.#wants.get(key) === want) {
           // Taken back once: nothing of ours is wanted there any more, nor kept.
-          this.#wanted.delete(key);
+          this.#wants.forgetOther(key);
           this.#written.forget(key);
           this.#releases.forget(key);
         }

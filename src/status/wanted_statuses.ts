@@ -25,14 +25,57 @@ export const statusKey = (s: { kind: string; namespace?: string; name: string })
 
 /** See the module doc. */
 export class WantedStatuses {
-  /** The statuses of the latest result, by object key. */
-  readonly wanted = new Map<string, ObjectStatus>();
+  /**
+   * The statuses of the latest result, by object key, and what is written
+   * for objects it no longer reports on (see {@linkcode wantOther}).
+   */
+  readonly #wanted = new Map<string, ObjectStatus>();
   /** Keys whose status is to be checked (and written if it differs). */
   readonly dirty = new Set<string>();
-  /** The statuses of the latest result, by key (`wanted` also holds what was written for others). */
-  #reported = new Map<string, ObjectStatus>();
+  /**
+   * The keys of `#wanted` that are not the latest result's (a few releases).
+   * The result's own are the rest: a second map of every key beside
+   * `#wanted` would hold a hash table for each of thousands of statuses.
+   */
+  readonly #others = new Set<string>();
   /** The trail version of the latest result, when it had one. */
   #version: object | undefined;
+
+  /** What is wanted for the object `key`, if anything. */
+  get(key: string): ObjectStatus | undefined {
+    return this.#wanted.get(key);
+  }
+
+  /** Whether anything is wanted for the object `key`. */
+  has(key: string): boolean {
+    return this.#wanted.has(key);
+  }
+
+  /** Every key something is wanted for. */
+  keys(): MapIterator<string> {
+    return this.#wanted.keys();
+  }
+
+  /** How many keys something is wanted for. */
+  get size(): number {
+    return this.#wanted.size;
+  }
+
+  /**
+   * Wants `status` for the object `key`, which the latest result does not
+   * report on (a release); it is dirty. A result reporting on it again replaces it.
+   */
+  wantOther(key: string, status: ObjectStatus): void {
+    this.#wanted.set(key, status);
+    this.#others.add(key);
+    this.dirty.add(key);
+  }
+
+  /** Wants nothing more for the object `key` (a release, once written). */
+  forgetOther(key: string): void {
+    if (!this.#others.delete(key)) return;
+    this.#wanted.delete(key);
+  }
 
   /**
    * Wants the statuses of `result`; those new or changed are dirty. Returns
@@ -55,48 +98,49 @@ export class WantedStatuses {
     const gone: ObjectStatus[] = [];
     for (const status of removed) {
       const key = this.keyOf(status);
-      if (this.#reported.get(key) === status) this.#reported.delete(key);
-      if (this.wanted.get(key) !== status) continue;
-      this.wanted.delete(key);
+      if (this.#others.has(key) || this.#wanted.get(key) !== status) continue;
+      this.#wanted.delete(key);
       this.dirty.delete(key);
       gone.push(status);
     }
-    for (const status of added) {
-      const key = this.keyOf(status);
-      this.#reported.set(key, status);
-      this.wanted.set(key, status);
-      this.dirty.add(key);
-    }
+    for (const status of added) this.#want(this.keyOf(status), status);
     return gone;
   }
 
   /** Wants `statuses` in place of the last result's: those not reported as these very objects are dirty. */
   #replaceAll(statuses: readonly ObjectStatus[]): ObjectStatus[] {
-    const before = this.#reported;
-    const reported = new Map<string, ObjectStatus>();
+    // The result's keys are the wanted ones but the others': those not in
+    // `statuses` are gone. The set is dropped at once (a result without a
+    // trail is the first, or one after a full rebuild).
+    const reported = new Set<string>();
     for (const status of statuses) {
       const key = this.keyOf(status);
-      reported.set(key, status);
-      if (before.get(key) === status) continue;
-      this.wanted.set(key, status);
-      this.dirty.add(key);
+      reported.add(key);
+      if (this.#wanted.get(key) === status && !this.#others.has(key)) continue;
+      this.#want(key, status);
     }
     const gone: ObjectStatus[] = [];
-    for (const [key, status] of before) {
-      if (reported.has(key) || this.wanted.get(key) !== status) continue;
-      this.wanted.delete(key);
+    for (const [key, status] of this.#wanted) {
+      if (reported.has(key) || this.#others.has(key)) continue;
+      this.#wanted.delete(key);
       this.dirty.delete(key);
       gone.push(status);
     }
-    this.#reported = reported;
     return gone;
+  }
+
+  /** Wants `status` of the latest result for `key`. */
+  #want(key: string, status: ObjectStatus): void {
+    this.#wanted.set(key, status);
+    this.#others.delete(key);
+    this.dirty.add(key);
   }
 
   /**
    * `statusKey(status)`. Built each time, not kept by status object: a
    * result that says what changed costs a few keys per change, and a map by
    * status object held an entry for each of thousands of statuses (the keys
-   * themselves are kept once, by the maps above).
+   * themselves are kept once, by the map above).
    */
   keyOf(status: ObjectStatus): string {
     return statusKey(status);
