@@ -34,12 +34,14 @@
  * one of their comma-separated words (nginx always runs). `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
  * server on its TLS connections), and with `--baseline` the baseline's too.
  * `--cpu-prof DIR` has every gateway write V8's CPU profile there as it exits.
+ * `--strace` adds, per target and shape, one more run under `strace -f -c`
+ * (`_strace.ts`) and prints its system calls per request (nginx's too).
  * Everything binds 127.0.0.1.
  *
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
  *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
- *                                [--targets own,baseline] [--cpu-prof DIR]
+ *                                [--targets own,baseline] [--cpu-prof DIR] [--strace]
  * ```
  * @module
  */
@@ -63,6 +65,7 @@ import {
 import { median } from "./_rounds.ts";
 import { flag, gatewayRunArgs, nginxHttpHead, reportFailure, startNginx } from "./_bench_setup.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
+import { nginxWorker, straced } from "./_strace.ts";
 
 const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "2000");
@@ -71,6 +74,7 @@ const rounds = Number(flag("rounds", "3"));
 const ownH1 = Deno.args.includes("--own-h1");
 const cpuProfDir = flag("cpu-prof", "");
 const baseline = flag("baseline", "");
+const strace = Deno.args.includes("--strace");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
 
@@ -245,6 +249,7 @@ try {
     { name: "keep-alive h2", args: ["-n", requests, "-c", connections, "-m", "10"] },
   ];
   const table: string[] = [];
+  const syscalls: string[] = [];
   const row = (shape: string, name: string, value: string, cpu = "") =>
     table.push(shape.padEnd(18) + name.padEnd(24) + value.padStart(10) + cpu.padStart(14));
   const only = flag("shapes", "").split(",").filter((w) => w !== "");
@@ -271,6 +276,14 @@ try {
           );
         }
         runs.get(t.name)!.push({ rps: r.requestsPerSec, cpuUs });
+      }
+    }
+    if (strace) {
+      for (const t of targets) {
+        const pid = t.pid ?? await nginxWorker(`${dir}/nginx-tls.pid`);
+        const { counts } = await straced(pid, () => h2load(url(t.port), t.port, shape.args));
+        const top = counts.slice(0, 8).map(([name, n]) => `${name} ${n.toFixed(2)}`);
+        syscalls.push(`${shape.name.padEnd(18)}${t.name.padEnd(24)}${top.join(", ")}`);
       }
     }
     for (const [name, rs] of runs) {
@@ -311,6 +324,8 @@ try {
     "shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10) + "CPU µs/req".padStart(14),
   );
   for (const line of table) console.log(line);
+  if (syscalls.length > 0) console.log("\nsystem calls per request (strace -f -c)");
+  for (const line of syscalls) console.log(line);
 } catch (error) {
   failed = true;
   reportFailure("TLS benchmark", error, children);
