@@ -18,6 +18,7 @@ import {
   trimOws,
   trimOwsEnd,
 } from "./http1_bytes.ts";
+import { knownFieldName } from "./h1/known_field_names.ts";
 
 /** A parsed response head. */
 export interface ResponseHead {
@@ -159,7 +160,9 @@ function readHeaderFields(
         }: value has control characters`,
       );
     }
-    const name = text.slice(lineStart - start, colon - start).toLowerCase();
+    // A common name is a shared string: no slice and lower-cased copy per response.
+    const name = knownFieldName(buf, lineStart, colon) ??
+      text.slice(lineStart - start, colon - start).toLowerCase();
     addField(fields, name, text.slice(from - start, to - start));
   }
   return fields;

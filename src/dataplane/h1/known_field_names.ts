@@ -1,10 +1,10 @@
 /**
- * The header field names most requests carry, as shared lower-case
- * strings: a head's field name that is one of them (in any case) is taken
- * from here instead of being cut from the head and lower-cased, so a
- * request allocates no string for it, and every later lookup of it (the
- * handler's switches, the hop-by-hop set) compares a string the engine
- * already knows instead of hashing a new one.
+ * The header field names most requests and responses carry, as shared
+ * lower-case strings: a head's field name that is one of them (in any case)
+ * is taken from here instead of being cut from the head and lower-cased, so
+ * a request (or an upstream's response head) allocates no string for it,
+ * and every later lookup of it (the handler's switches, the hop-by-hop set)
+ * compares a string the engine already knows instead of hashing a new one.
  *
  * @example
  * ```ts
@@ -54,6 +54,19 @@ const NAMES = [
   "range",
   "forwarded",
   "via",
+  // Response heads (the upstream client reads them with the same table).
+  "date",
+  "server",
+  "etag",
+  "last-modified",
+  "accept-ranges",
+  "vary",
+  "expires",
+  "location",
+  "set-cookie",
+  "content-encoding",
+  "age",
+  "trailer",
 ];
 
 /** Names by length, each with its bytes. */
