@@ -256,7 +256,7 @@ class Http1Call implements Http1Exchange {
     this.tls = opts.tls;
     this.#timeoutMs = opts.timeoutMs;
     this.key = opts.tls === undefined
-      ? ep.address + ":" + ep.port
+      ? plainPoolKey(ep)
       : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
   }
 
@@ -283,6 +283,19 @@ class Http1Call implements Http1Exchange {
   timeoutError(): UpstreamError {
     return timeoutError(this.ep, this.#timeoutMs);
   }
+}
+
+/**
+ * Pool keys of plain endpoints, by the table's endpoint object (the same
+ * object for every request until the next table): a request builds no
+ * `address:port` string for the idle pool to flatten and hash again.
+ */
+const plainKeys = new WeakMap<UpstreamEndpoint, string>();
+
+function plainPoolKey(ep: UpstreamEndpoint): string {
+  let key = plainKeys.get(ep);
+  if (key === undefined) plainKeys.set(ep, key = ep.address + ":" + ep.port);
+  return key;
 }
 
 function timeoutError(ep: UpstreamEndpoint, ms: number): UpstreamError {
