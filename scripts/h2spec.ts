@@ -10,7 +10,10 @@
  * - `h2c-mixed`: a cleartext port with a GRPCRoute and an HTTPRoute, HTTP/2
  *   by prior knowledge (what a gRPC client does);
  * - `h2c-grpc`: a cleartext port with only a GRPCRoute;
- * - `tls`: an HTTPS port with a GRPCRoute and an HTTPRoute, `h2` by ALPN.
+ * - `tls`: an HTTPS port with a GRPCRoute and an HTTPRoute, `h2` by ALPN;
+ * - `tls-http`: an HTTPS port with only an HTTPRoute, `h2` by ALPN: the
+ *   same server (every HTTPS port's `h2` is ours), its GET streams through
+ *   the port's fast path (`h2/h2_fast.ts`).
  *
  * h2spec sends plain GET and POST requests (authority 127.0.0.1), not gRPC.
  * On the mixed and HTTPS ports the HTTPRoute takes them to the tests' echo
@@ -125,13 +128,14 @@ spec:
     `{ name: h2c-mixed, protocol: HTTP, port: ${ports["h2c-mixed"]} }`,
     `{ name: h2c-grpc, protocol: HTTP, port: ${ports["h2c-grpc"]} }`,
     httpsListener("tls", ports.tls, "cert"),
+    httpsListener("tls-http", ports["tls-http"], "cert"),
   ];
   return `${classAndGatewayYaml("h2spec", listeners)}---
 ${tlsSecretYaml("cert", cert, key)}---
 ${loopbackServiceYaml("echo", echoPort)}${
     route("GRPCRoute", "calls", ["h2c-mixed", "tls"], "grpc.example.com")
   }${route("GRPCRoute", "grpc-only", ["h2c-grpc"])}${
-    route("HTTPRoute", "pages", ["h2c-mixed", "tls"])
+    route("HTTPRoute", "pages", ["h2c-mixed", "tls", "tls-http"])
   }`;
 }
 
@@ -142,8 +146,13 @@ async function main(): Promise<number> {
   await using ca = await createTestCa();
   const leaf = await ca.issue(["127.0.0.1", "localhost"]);
   await using echo = startEchoBackend({ name: "echo" });
-  const [mixed, grpc, tls] = freePorts(3);
-  const ports: Record<string, number> = { "h2c-mixed": mixed, "h2c-grpc": grpc, tls };
+  const [mixed, grpc, tls, tlsHttp] = freePorts(4);
+  const ports: Record<string, number> = {
+    "h2c-mixed": mixed,
+    "h2c-grpc": grpc,
+    tls,
+    "tls-http": tlsHttp,
+  };
   await Deno.writeTextFile(
     `${dir}/h2spec.yaml`,
     manifests(ports, echo.port, leaf.certPem, leaf.keyPem),
@@ -154,7 +163,7 @@ async function main(): Promise<number> {
     const report = `${dir}/${target}.xml`;
     // -S: the strict cases too (one more, on an invalid PING's GOAWAY).
     const args = ["-h", "127.0.0.1", "-p", String(port), "-S", "-o", "5", "-j", report];
-    if (target === "tls") args.push("-t", "-k");
+    if (target.startsWith("tls")) args.push("-t", "-k");
     // h2spec exits 1 when a case fails; the report says which.
     await new Deno.Command(h2spec, { args, stdout: "null", stderr: "inherit" }).output();
     const cases = parseJunit(await Deno.readTextFile(report).catch(() => ""));

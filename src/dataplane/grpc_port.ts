@@ -141,7 +141,7 @@ export function grpcConnectionOverride(
     if (now === "none" || (now === "mixed" && relay === undefined)) return undefined;
     return sniffed(conn, (first) => {
       if (first !== undefined && first.length >= H2_PREFACE.length && startsLikeH2(first)) {
-        return serveH2(conn, first, { handler, onError, scheme: "http", ...reporting });
+        return serveH2(conn, first, { handler, fields, onError, scheme: "http", ...reporting });
       }
       if (now === "mixed" && first !== undefined) return relay!(conn, first, handler, fields);
       return refuse(conn, first);

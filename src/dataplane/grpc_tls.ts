@@ -1,17 +1,19 @@
 /**
- * How an HTTPS port serves one TLS connection: Deno's HTTP engine, or, on a
- * port with GRPCRoutes, the gateway's own HTTP/2 server for connections that
- * negotiated `h2` by ALPN (`h2/h2_server.ts`), since Deno's engine cannot
- * send the response trailers gRPC's status travels in. Deciding needs the
- * handshake's result, so such a port completes the handshake first (the
- * client timeouts bound it: the connection is watched from the start).
- * HTTP/1.1 connections, and every connection of a port without
- * GRPCRoutes, go to the engine as before, untouched. A connection decrypted
- * elsewhere (client-certificate listeners, `tls_client_auth.ts`) arrives as
- * plain TCP with its negotiated protocol already known, and is dispatched
- * the same way without a handshake to wait for. With `--http1-engine own`,
- * every port completes the handshake first and its `http/1.1` connections go
- * to our HTTP/1.1 server (`h1/`), `h2` ones as above.
+ * How an HTTPS port serves one TLS connection, by the protocol its handshake
+ * negotiated (ALPN), so every port completes the handshake first (the client
+ * timeouts bound it: the connection is watched from the start). With
+ * `--http1-engine own` (the default): `http/1.1` (or none) goes to our
+ * HTTP/1.1 server (`h1/`), `h2` to our HTTP/2 server (`h2/h2_server.ts`),
+ * both with the port's fast path; our HTTP/2 server sends response
+ * trailers, and with the fast path (`h2/h2_fast.ts`) costs less CPU per
+ * request than Deno's engine. With `--http1-engine deno`: Deno's HTTP
+ * engine, except `h2` on a port with GRPCRoutes, which goes to our HTTP/2
+ * server, since Deno's engine cannot send the response trailers gRPC's
+ * status travels in (a port without GRPCRoutes is handed to the engine
+ * without waiting for its handshake). A connection decrypted elsewhere
+ * (client-certificate listeners, `tls_client_auth.ts`) arrives as plain TCP
+ * with its negotiated protocol already known, and is dispatched the same way
+ * without a handshake to wait for.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -32,7 +34,7 @@ import {
 export interface HttpsConnectionOptions {
   watcher?: ConnectionWatcher;
   onError: (error: unknown) => Response;
-  /** Whether the port has GRPCRoutes now; absent: never. */
+  /** Whether the port has GRPCRoutes now (read with `--http1-engine deno`); absent: never. */
   grpcKind?: () => GrpcPortKind;
   logger: Logger;
   /** Counts our HTTP/2 server's connection errors; absent: not counted. */
@@ -52,8 +54,8 @@ export interface HttpsConnection {
 }
 
 /**
- * Serves `conn` (TLS, handshake possibly pending) with the engine, or with
- * our HTTP/2 server when the port has GRPCRoutes and the client chose `h2`.
+ * Serves `conn` (TLS, handshake possibly pending) by the protocol the client
+ * chose: see the module's note for which server takes which.
  *
  * @example
  * ```ts
@@ -82,23 +84,23 @@ export function serveHttpsConnection(
       // and resets land here; they are the client's business.
       options.logger.debug("TLS connection ended with an error", { error: describe(error) });
     });
+  const fast = options.fields;
+  const fields = fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
   const ours = () =>
     serveH2(conn, new Uint8Array(0), {
       handler: timed,
+      fields,
       onError: options.onError,
       scheme: "https",
       ...h2Reporting(options.logger, options.observer),
     });
-  const grpc = (options.grpcKind?.() ?? "none") !== "none";
   const tls = "handshake" in conn ? conn as Deno.TlsConn : undefined;
   let served: ServedConnection;
+  const grpc = options.http1Engine === "deno" && (options.grpcKind?.() ?? "none") !== "none";
   if (options.http1Engine !== "deno") {
-    const fast = options.fields;
-    const fields = fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
     const h1 = () =>
       serveH1(conn, { handler: timed, fields, onError: options.onError, scheme: "https" });
-    const h2 = () => grpc ? ours() : engine();
-    served = byAlpn(conn, tls, options, (alpn) => alpn === "h2" ? h2() : h1());
+    served = byAlpn(conn, tls, options, (alpn) => alpn === "h2" ? ours() : h1());
   } else if (!grpc) served = engine();
   else if (options.alpn !== undefined) served = options.alpn === "h2" ? ours() : engine();
   else if (tls === undefined) served = engine();

@@ -49,7 +49,7 @@ export function ownH1Engine(scheme: "http" | "https", h2?: H2Reporting): Engine 
       scheme,
       ...(h2 === undefined
         ? {}
-        : { h2: (c, first) => serveH2(c, first, { handler, onError, scheme, ...h2 }) }),
+        : { h2: (c, first) => serveH2(c, first, { handler, fields, onError, scheme, ...h2 }) }),
     });
 }
 

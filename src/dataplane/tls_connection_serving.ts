@@ -112,7 +112,7 @@ export class TlsConnections {
     await upgrades;
   }
 
-  /** The engine serves `conn` itself (or, for `h2` on a port with GRPCRoutes, our HTTP/2 server). */
+  /** The port's servers take `conn` by its ALPN (`grpc_tls.ts`). */
   readonly #serveWithEngine: ServeWithEngine = (conn, handler) => this.#serveHttps(conn, handler);
 
   #serveHttps(

@@ -36,8 +36,8 @@
  *
  * Listeners that validate client certificates (`tls_client_auth.ts`) are
  * relayed by the front door to a `node:tls` server of their own and served
- * from there by the same handler (and, for `h2` on a port with GRPCRoutes,
- * by the same HTTP/2 server); only `client-hello` can do that, so with
+ * from there by the same handler (and, for `h2`, by the same HTTP/2 server
+ * as the port's other connections, `grpc_tls.ts`); only `client-hello` can do that, so with
  * `first-request` their handshakes fail rather than skip the validation.
  * @module
  */

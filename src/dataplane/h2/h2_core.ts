@@ -8,6 +8,7 @@
 import type { Logger } from "../../log/logger.ts";
 import type { Clock } from "../../time/clock.ts";
 import type { ConnectionHandler } from "../serve_connection.ts";
+import type { FieldsHandler } from "../field_headers.ts";
 import type { FloodBudgets, H2Limits } from "./h2_limits.ts";
 import type { H2Stream, H2StreamHost } from "./h2_stream.ts";
 import type { HpackDecoder, HpackEncoder } from "./hpack.ts";
@@ -27,6 +28,8 @@ export interface H2Transport {
 /** Options of {@linkcode H2Connection}. */
 export interface H2ConnectionOptions {
   handler: ConnectionHandler;
+  /** The port's fast path for GET and HEAD streams (`h2_fast.ts`); absent: every stream takes `handler`. */
+  fields?: FieldsHandler;
   onError: (error: unknown) => Response | Promise<Response>;
   /** `http` or `https`: the scheme of the request URLs (the listener's, not the client's claim). */
   scheme: "http" | "https";

@@ -13,7 +13,8 @@
 import type { H2ConnectionCore as H2Connection } from "./h2_core.ts";
 import { H2Error } from "./h2_control.ts";
 import { ErrorCode, Flag, type Frame, FrameType, readUint31 } from "./h2_frames.ts";
-import { parseRequestHead, type RequestHead, validTrailers } from "./h2_headers.ts";
+import { headersOf, parseRequestHead, type RequestHead, validTrailers } from "./h2_headers.ts";
+import { fastAnswer, parsesAsUrl, sendFastAnswer } from "./h2_fast.ts";
 import { H2Stream, sendResponse } from "./h2_stream.ts";
 import { HpackFieldError } from "./hpack.ts";
 import type { TrailerDelivery } from "../response_trailers.ts";
@@ -170,12 +171,25 @@ export class HeaderBlocks {
       hasBody,
     );
     if (endStream) stream.remoteClosed = true;
+    if (endStream && head.contentLength !== undefined && head.contentLength !== 0) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", id);
+    }
+    const url = `${conn.options.scheme}://${head.authority ?? "localhost"}${head.path}`;
+    if (
+      conn.options.fields !== undefined && endStream && !hasBody && parsesAsUrl(conn, head, url)
+    ) {
+      const answer = fastAnswer(conn, stream, head, url);
+      if (answer !== undefined) {
+        conn.addStream(stream);
+        void sendFastAnswer(conn, stream, answer, method === "HEAD");
+        return;
+      }
+    }
     let request: Request;
     try {
-      const authority = head.authority ?? "localhost";
-      request = new Request(`${conn.options.scheme}://${authority}${head.path}`, {
+      request = new Request(url, {
         method,
-        headers: head.headers,
+        headers: headersOf(head),
         body: hasBody ? stream.body() : null,
         signal: stream.abort.signal,
         // @ts-ignore: `duplex` is required by fetch for a streamed body.
@@ -183,9 +197,6 @@ export class HeaderBlocks {
       });
     } catch {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "invalid request target or authority", id);
-    }
-    if (endStream && head.contentLength !== undefined && head.contentLength !== 0) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "content-length mismatch", id);
     }
     conn.addStream(stream);
     void serve(conn, stream, request);

@@ -32,7 +32,8 @@ export interface RequestHead {
   method: string;
   path: string;
   authority: string | undefined;
-  headers: Headers;
+  /** Regular fields, lower-case, checked, `cookie` fields joined into one (§8.2.3). */
+  fields: [string, string][];
   /** The `content-length` the client declared, if any. */
   contentLength: number | undefined;
 }
@@ -53,10 +54,13 @@ function regularField(name: string, value: string): string | undefined {
  */
 export function parseRequestHead(fields: [string, string][]): RequestHead | string {
   const pseudo = new Map<string, string>();
-  const headers = new Headers();
-  const cookies: string[] = [];
+  const regularFields: [string, string][] = [];
+  let cookie: string | undefined;
+  let host: string | undefined;
+  let declared: string | undefined;
   let regular = false;
-  for (const [name, value] of fields) {
+  for (const field of fields) {
+    const [name, value] = field;
     if (name.startsWith(":")) {
       if (regular) return "pseudo-header after a regular field";
       if (!REQUEST_PSEUDO.has(name)) return `unknown pseudo-header ${name}`;
@@ -69,30 +73,37 @@ export function parseRequestHead(fields: [string, string][]): RequestHead | stri
     regular = true;
     const problem = regularField(name, value);
     if (problem !== undefined) return problem;
-    if (name === "cookie") cookies.push(value);
-    else {
-      try {
-        headers.append(name, value);
-      } catch {
-        return `invalid value of ${name}`;
-      }
+    if (name === "cookie") {
+      cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+      continue;
     }
+    if (name === "host") host = host === undefined ? value : `${host}, ${value}`;
+    else if (name === "content-length") {
+      declared = declared === undefined ? value : `${declared}, ${value}`;
+    }
+    regularFields.push(field);
   }
-  if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
+  if (cookie !== undefined) regularFields.push(["cookie", cookie]);
   const method = pseudo.get(":method");
   const path = pseudo.get(":path");
   if (method === undefined || method === "") return "missing :method";
   if (method === "CONNECT") return "CONNECT is not supported";
   if (!pseudo.has(":scheme")) return "missing :scheme";
   if (path === undefined || !path.startsWith("/")) return "missing or invalid :path";
-  const authority = pseudo.get(":authority") ?? headers.get("host") ?? undefined;
-  const declared = headers.get("content-length");
+  const authority = pseudo.get(":authority") ?? host;
   let contentLength: number | undefined;
-  if (declared !== null) {
+  if (declared !== undefined) {
     if (!/^[0-9]{1,15}$/.test(declared)) return "invalid content-length";
     contentLength = Number(declared);
   }
-  return { method, path, authority, headers, contentLength };
+  return { method, path, authority, fields: regularFields, contentLength };
+}
+
+/** The fields of `head` as `Headers`, for a `Request`; throws on a value `Headers` refuses. */
+export function headersOf(head: RequestHead): Headers {
+  const headers = new Headers();
+  for (const [name, value] of head.fields) headers.append(name, value);
+  return headers;
 }
 
 /** Whether a trailer list is acceptable (no pseudo-headers, valid fields, §8.1). */
@@ -102,15 +113,57 @@ export function validTrailers(fields: [string, string][]): boolean {
   );
 }
 
-/** The header list of a response: `:status` first, forbidden fields left out. */
+/**
+ * The header list of a response: `:status` first, forbidden fields left
+ * out, a `date` added when it has none (RFC 9110 §6.6.1).
+ */
 export function responseFields(response: Response): [string, string][] {
   const out: [string, string][] = [[":status", String(response.status)]];
+  let dated = false;
   for (const [name, value] of response.headers) {
     if (CONNECTION_SPECIFIC.has(name) || name === "set-cookie") continue;
+    if (name === "date") dated = true;
     out.push([name, value]);
   }
   for (const cookie of response.headers.getSetCookie()) out.push(["set-cookie", cookie]);
+  if (!dated) out.push(["date", httpDate()]);
   return out;
+}
+
+/**
+ * The header list of a backend's response as it came (the fast path's
+ * `UpstreamResponse`, hop-by-hop fields already gone): `:status`, its fields
+ * but the forbidden ones, `content-length` when known, a `date` when it has none.
+ */
+export function upstreamFields(
+  status: number,
+  headers: readonly [string, string][],
+  contentLength: number | null,
+): [string, string][] {
+  const out: [string, string][] = [[":status", String(status)]];
+  let dated = false;
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i][0];
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (name === "date") dated = true;
+    out.push(headers[i]);
+  }
+  if (contentLength !== null) out.push(["content-length", String(contentLength)]);
+  if (!dated) out.push(["date", httpDate()]);
+  return out;
+}
+
+let dateSecond = -1;
+let dateValue = "";
+
+/** Now as an HTTP date, made once a second. */
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(second * 1000).toUTCString();
+  }
+  return dateValue;
 }
 
 /**

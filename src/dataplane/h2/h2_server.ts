@@ -1,7 +1,8 @@
 /**
  * Serves one accepted connection (TCP, or TLS that negotiated `h2`) with the
- * gateway's own HTTP/2 server (`h2_connection.ts`), for what Deno 2.9.6's
- * HTTP engine cannot do: send response trailers, gRPC's status among them.
+ * gateway's own HTTP/2 server (`h2_connection.ts`): it sends response
+ * trailers, gRPC's status among them, which Deno 2.9.6's HTTP engine cannot,
+ * and serves GET and HEAD streams through the port's fast path (`h2_fast.ts`).
  *
  * The socket side is small: a read loop feeds the connection, and a writer
  * coalesces the frames queued since its last write into one `write` call.
@@ -18,6 +19,7 @@
 import type { Logger } from "../../log/logger.ts";
 import type { Clock } from "../../time/clock.ts";
 import type { ConnectionHandler, ServedConnection } from "../serve_connection.ts";
+import type { FieldsHandler } from "../field_headers.ts";
 import { H2Connection, type H2Transport } from "./h2_connection.ts";
 import { concatBytes } from "./h2_frames.ts";
 import { DEFAULT_H2_LIMITS, type H2Limits } from "./h2_limits.ts";
@@ -28,6 +30,8 @@ const END_GRACE_MS = 1000;
 /** Options of {@linkcode serveH2}. */
 export interface ServeH2Options {
   handler: ConnectionHandler;
+  /** The port's fast path for GET and HEAD streams (`h2_fast.ts`); absent: every stream takes `handler`. */
+  fields?: FieldsHandler;
   onError: (error: unknown) => Response | Promise<Response>;
   /** `http` or `https`: the scheme of the request URLs. */
   scheme: "http" | "https";

@@ -192,7 +192,14 @@ export async function sendResponse(
   else await host.sendData(stream, new Uint8Array(0), true);
 }
 
-async function pump(stream: H2Stream, body: ReadableStream<Uint8Array>): Promise<boolean> {
+/**
+ * Writes `body` on `stream` as DATA without ending it; `false` when the
+ * stream went away or the body failed (the stream is reset then).
+ */
+export async function pump(
+  stream: H2Stream,
+  body: ReadableStream<Uint8Array>,
+): Promise<boolean> {
   const reader = body.getReader();
   const gone = new Promise<undefined>((resolve) => {
     stream.abort.signal.addEventListener("abort", () => resolve(undefined), { once: true });
