@@ -88,12 +88,14 @@ export class TlsConnections {
   serve(conn: Deno.Conn, facts: ServedConnectionFacts): void {
     const gate = this.#requestGate(facts);
     const handler = this.#gatedHandler(gate);
+    const fields = this.#gatedFields(gate);
     let diverted: TrackedConnection | undefined;
-    if (facts.divert === "tls") diverted = this.#upgrades?.divert(conn as Deno.TlsConn, handler);
-    else if (facts.divert === "decrypted") {
+    if (facts.divert === "tls") {
+      diverted = this.#upgrades?.divert(conn as Deno.TlsConn, handler, fields);
+    } else if (facts.divert === "decrypted") {
       diverted = this.#upgrades?.divertDecrypted(conn, handler, conn.remoteAddr as Deno.NetAddr);
     }
-    const entry = diverted ?? this.#serveHttps(conn, handler, facts.alpn, this.#gatedFields(gate));
+    const entry = diverted ?? this.#serveHttps(conn, handler, facts.alpn, fields);
     entry.finished = entry.finished.then(() => {
       this.live.delete(entry);
       if (facts.releaseBudget) this.#options.budget?.release();
@@ -113,7 +115,8 @@ export class TlsConnections {
   }
 
   /** The port's servers take `conn` by its ALPN (`grpc_tls.ts`). */
-  readonly #serveWithEngine: ServeWithEngine = (conn, handler) => this.#serveHttps(conn, handler);
+  readonly #serveWithEngine: ServeWithEngine = (conn, handler, fields) =>
+    this.#serveHttps(conn, handler, undefined, fields);
 
   #serveHttps(
     conn: Deno.Conn,

@@ -10,6 +10,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { ConnectionHandler } from "./serve_connection.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import { closeQuietly } from "./tcp_relay.ts";
 import type { TlsPortServerOptions } from "./tls_port_types.ts";
 import { UpgradeDiversion } from "./upgrade_diversion.ts";
@@ -23,8 +24,15 @@ export interface TrackedConnection {
   finished: Promise<void>;
 }
 
-/** Serves a connection with the engine, as an HTTPS port does without upgrades. */
-export type ServeWithEngine = (conn: Deno.Conn, handler: ConnectionHandler) => TrackedConnection;
+/**
+ * Serves a connection with the engine, as an HTTPS port does without
+ * upgrades; `fields`: the port's fast path for it.
+ */
+export type ServeWithEngine = (
+  conn: Deno.Conn,
+  handler: ConnectionHandler,
+  fields?: FieldsHandler,
+) => TrackedConnection;
 
 /** What {@linkcode divertTlsConnection} needs from its port. */
 export interface TlsDiversionContext {
@@ -51,6 +59,7 @@ export function divertTlsConnection(
   conn: Deno.TlsConn,
   handler: ConnectionHandler,
   ctx: TlsDiversionContext,
+  fields?: FieldsHandler,
 ): TrackedConnection {
   let engine: TrackedConnection | undefined;
   const finished = (async () => {
@@ -69,7 +78,7 @@ export function divertTlsConnection(
       clearTimeout(timer);
     }
     if (alpn === "h2") {
-      engine = ctx.serveWithEngine(conn, handler);
+      engine = ctx.serveWithEngine(conn, handler, fields);
       return await engine.finished;
     }
     await ctx.diversion.serve(conn, handler, conn.remoteAddr as Deno.NetAddr);
@@ -81,8 +90,15 @@ export function divertTlsConnection(
 
 /** The upgrade side of one HTTPS port. */
 export interface TlsPortUpgrades {
-  /** Serves `conn` diverted when the port diverts now; `undefined`: the engine serves it. */
-  divert(conn: Deno.TlsConn, handler: ConnectionHandler): TrackedConnection | undefined;
+  /**
+   * Serves `conn` diverted when the port diverts now (`fields`: the fast
+   * path for a connection that chose `h2`); `undefined`: the engine serves it.
+   */
+  divert(
+    conn: Deno.TlsConn,
+    handler: ConnectionHandler,
+    fields?: FieldsHandler,
+  ): TrackedConnection | undefined;
   /**
    * Serves `conn`, an HTTP/1.1 stream already decrypted (a `node:tls`
    * socket), diverted when the port diverts now; `undefined`: the engine serves it.
@@ -132,8 +148,8 @@ export function tlsPortUpgrades(
   });
   const ctx = { diversion, handshakeTimeoutMs: upgrades.headerTimeoutMs, serveWithEngine, logger };
   return {
-    divert: (conn, handler) =>
-      diversion.wants() ? divertTlsConnection(conn, handler, ctx) : undefined,
+    divert: (conn, handler, fields) =>
+      diversion.wants() ? divertTlsConnection(conn, handler, ctx, fields) : undefined,
     divertDecrypted: (conn, handler, remoteAddr) =>
       diversion.wants()
         ? {

@@ -55,6 +55,13 @@ export class RawH2Client {
     return client;
   }
 
+  /** Speaks HTTP/2 over `conn` (a TLS connection that chose `h2`, say): the preface and an empty SETTINGS first. */
+  static async over(conn: Deno.Conn): Promise<RawH2Client> {
+    const client = new RawH2Client(conn);
+    await client.send(PREFACE, settingsFrame([]));
+    return client;
+  }
+
   /** Writes `parts` in one write. */
   async send(...parts: Uint8Array[]): Promise<void> {
     const out = concatBytes(parts);

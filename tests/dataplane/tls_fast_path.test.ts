@@ -17,6 +17,8 @@ import { sharedTestCa, type TestCa } from "../_helpers/certs.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { httpOverTls } from "./tls_test_client.ts";
 import { httpsConfig, type TestListener } from "./_tls_harness.ts";
+import { RawH2Client, requestFields } from "../_helpers/h2_raw_client.ts";
+import { UpgradeLimits } from "../../src/dataplane/upgrade_wire.ts";
 
 const twoListeners = async (ca: TestCa): Promise<TestListener[]> => [
   { name: "a", hostname: "a.example", certificate: await ca.issue(["a.example"]) },
@@ -32,7 +34,12 @@ interface Seen {
 
 async function startPort(
   sniSource: SniSource,
-  options: { declineFast?: (url: string) => boolean; engine?: "own" | "deno" } = {},
+  options: {
+    declineFast?: (url: string) => boolean;
+    engine?: "own" | "deno";
+    /** Every connection goes through the upgrade diversion first (`--upgrades on`). */
+    upgrades?: boolean;
+  } = {},
 ) {
   const ca = await sharedTestCa();
   const port = freePort();
@@ -56,17 +63,25 @@ async function startPort(
     fields,
     sniSource,
     http1Engine: options.engine,
+    upgrades: options.upgrades
+      ? {
+        mode: "on",
+        getTable: () => table,
+        limits: new UpgradeLimits(10, 0),
+        headerTimeoutMs: 10_000,
+      }
+      : undefined,
   };
   const server = serveTlsPort(serverOptions);
   return {
     seen,
-    connect: (serverName: string) =>
+    connect: (serverName: string, alpn = "http/1.1") =>
       connectTlsWithServerName({
         hostname: "127.0.0.1",
         port,
         serverName,
         caCerts: [ca.certPem],
-        alpnProtocols: ["http/1.1"],
+        alpnProtocols: [alpn],
       }),
     async [Symbol.asyncDispose]() {
       await server.shutdown();
@@ -149,3 +164,37 @@ Deno.test("by default an http/1.1 connection on an HTTPS port takes our server's
     conn.close();
   }
 });
+
+/** A GET on `client` for `authority` and `path`: its status and body. */
+async function h2Get(client: RawH2Client, id: number, authority: string, path: string) {
+  const fields = requestFields(path).map(([n, v]): [string, string] =>
+    n === ":authority" ? [n, authority] : n === ":scheme" ? [n, "https"] : [n, v]
+  );
+  await client.send(client.headers(id, fields));
+  const res = await client.response(id);
+  return [res.status, await res.text()];
+}
+
+for (const upgrades of [false, true]) {
+  const port = upgrades ? "a port that diverts upgrades" : "a port";
+  Deno.test(`h2 on ${port}: our HTTP/2 server takes the fast path behind the same gate`, async () => {
+    await using p = await startPort("client-hello", {
+      upgrades,
+      declineFast: (url) => url.endsWith("/slow"),
+    });
+    const conn = await p.connect("a.example", "h2");
+    const client = await RawH2Client.over(conn);
+    try {
+      const clientPort = (conn.localAddr as Deno.NetAddr).port;
+      assertEquals(await h2Get(client, 1, "a.example", "/one"), [200, "fast"]);
+      assertEquals((await h2Get(client, 3, "b.example", "/two"))[0], 421);
+      assertEquals(await h2Get(client, 5, "a.example", "/slow"), [200, "request"]);
+      assertEquals(p.seen, [
+        { path: "fast", url: "https://a.example/one", clientPort },
+        { path: "request", url: "https://a.example/slow", clientPort },
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+}
