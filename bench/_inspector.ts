@@ -142,6 +142,26 @@ export class InspectorSession {
     return { arena: w[0], mmapped: w[4], inUse: w[7], free: w[8], topFree: w[9] };
   }
 
+  /**
+   * glibc's `malloc_info(0, file)` inside the process (which must run with
+   * `--allow-ffi`): the XML account by arena, free chunks by size, written to `path`.
+   */
+  async mallocInfoXml(path: string): Promise<void> {
+    const expression = `(() => { const lib = Deno.dlopen("libc.so.6", { ` +
+      `fopen: { parameters: ["buffer", "buffer"], result: "pointer" }, ` +
+      `fclose: { parameters: ["pointer"], result: "i32" }, ` +
+      `malloc_info: { parameters: ["i32", "pointer"], result: "i32" } }); ` +
+      `const c = (s) => new TextEncoder().encode(s + "\\0"); ` +
+      `const file = lib.symbols.fopen(c(${JSON.stringify(path)}), c("w")); ` +
+      `lib.symbols.malloc_info(0, file); lib.symbols.fclose(file); lib.close(); return 1; })()`;
+    const result = await this.call("Runtime.evaluate", { expression, returnByValue: true }) as {
+      exceptionDetails?: unknown;
+    };
+    if (result.exceptionDetails !== undefined) {
+      throw new Error(`Cannot call malloc_info: ${JSON.stringify(result.exceptionDetails)}`);
+    }
+  }
+
   close(): void {
     this.#socket.close();
   }

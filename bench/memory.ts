@@ -29,7 +29,12 @@
  * (collected ones too) and prints the sites that allocate the most per change
  * and every large allocation's stack (`bench/_alloc_profile.ts`);
  * `--malloc-info` reads glibc's own account (in use, free but kept) at the
- * end (the gateway then runs with `--allow-ffi`).
+ * end, and each heap's free chunks by size (`bench/_malloc_info.ts`: free
+ * memory in chunks of 128 KiB and more is what varies from run to run); the
+ * gateway then runs with `--allow-ffi`. With the inspector, the V8 heap is
+ * shown by space after the full GC too: beside the figures before it, what
+ * each space held as garbage (a map of 5,000 entries keeps its 224 KiB hash
+ * table in the large-object space).
  *
  * ```sh
  * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
@@ -46,6 +51,7 @@ import { ProbeClient } from "./_probe_client.ts";
 import { InspectorSession, type MallInfo } from "./_inspector.ts";
 import { formatRssParts, type RssParts, rssParts } from "./_smaps.ts";
 import { heapMiB } from "./_scale_churn.ts";
+import { formatMallocHeaps, type MallocHeap, parseMallocInfo } from "./_malloc_info.ts";
 import { benchBuilds, bundleChoice } from "./_builds.ts";
 import {
   printAllocProfile,
@@ -90,10 +96,14 @@ export interface MemoryRun {
   heapAfterGcHalfway?: number;
   /** After a full GC (with the inspector), MiB. */
   afterGc?: { rss: RssParts; heapUsed: number; heapTotal: number; external: number };
+  /** V8 heap used by space after that GC, MiB: beside `spaces`, what was garbage by space. */
+  spacesAfterGc?: Record<string, number>;
   /** The heap snapshot written, if any. */
   snapshot?: string;
   /** glibc's own account at the end, with `mallocInfo`. */
   malloc?: MallInfo;
+  /** glibc's `malloc_info` at the end (heaps, free chunks by size), with `mallocInfo`. */
+  mallocHeaps?: MallocHeap[];
   /** Allocations sampled over the second half of the changes, with `allocProfile`. */
   allocations?: SamplingProfile;
 }
@@ -171,6 +181,12 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
     if (inspect) {
       const inspector = await InspectorSession.connect(inspectPort);
       if (options.mallocInfo) run.malloc = await inspector.mallinfo();
+      if (options.mallocInfo) {
+        const dir = await Deno.makeTempDir();
+        await inspector.mallocInfoXml(`${dir}/malloc_info.xml`);
+        run.mallocHeaps = parseMallocInfo(await Deno.readTextFile(`${dir}/malloc_info.xml`));
+        await Deno.remove(dir, { recursive: true });
+      }
       const usage = await inspector.memoryAfterGc();
       run.afterGc = {
         rss: rssParts(gw.pid),
@@ -178,6 +194,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
         heapTotal: usage.heapTotal / 1048576,
         external: usage.external / 1048576,
       };
+      run.spacesAfterGc = heapSpacesMiB(await (await gw.admin("/metrics")).text());
       if (options.snapshotDir !== undefined) {
         run.snapshot =
           `${options.snapshotDir}/gateway-${options.routes}-${Date.now()}.heapsnapshot`;
@@ -278,6 +295,10 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
         `${f(g.heapTotal)} MiB, external ${f(g.external)} MiB`,
     );
   }
+  if (run.spacesAfterGc) {
+    const after = Object.entries(run.spacesAfterGc).map(([space, mib]) => `${space} ${f(mib)}`);
+    console.log(`  V8 heap used by space after the full GC, MiB: ${after.join(", ")}`);
+  }
   if (run.snapshot) console.log(`  heap snapshot: ${run.snapshot}`);
   if (run.malloc) {
     const m = run.malloc;
@@ -288,6 +309,7 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
         `(trimmable top ${mib(m.topFree)})`,
     );
   }
+  for (const line of formatMallocHeaps(run.mallocHeaps ?? [])) console.log(`  glibc ${line} MiB`);
   if (run.allocations) {
     printAllocProfile(run.allocations, options.changes - Math.floor(options.changes / 2));
   }
