@@ -8,6 +8,7 @@
  */
 import { UpstreamError } from "./upstream_types.ts";
 import { latin1 } from "./http1_bytes.ts";
+import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -38,9 +39,18 @@ export class Http1Connection {
   /** Bytes after `#start` already scanned for the end of a head. */
   #scanned = 0;
   #onLost: ((c: Http1Connection) => void) | undefined;
+  /**
+   * The socket's read without `Conn.read`'s wrapper (`socket_read.ts`): the
+   * idle read of every park is one per request.
+   */
+  readonly #read: SocketRead;
+  /** A direct read ends the stream with `0` instead of `null`. */
+  readonly #zeroEnds: boolean;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
+    this.#read = socketReader(conn);
+    this.#zeroEnds = readsDirectly(conn);
   }
 
   get closed(): boolean {
@@ -70,7 +80,7 @@ export class Http1Connection {
     this.#state = "idle";
     this.#start = this.#end = this.#scanned = 0;
     this.#onLost = onLost;
-    const read = this.conn.read(this.#buf);
+    const read = this.#read(this.#buf);
     this.#pending = read;
     read.then(this.#idleReadDone, this.#idleReadDone);
   }
@@ -106,7 +116,7 @@ export class Http1Connection {
   /** Reads more bytes into the buffer; `false` at end of stream. */
   async #fill(): Promise<boolean> {
     const n = await this.#readMore();
-    if (n === null) return false;
+    if (this.#ended(n)) return false;
     this.#end += n;
     return true;
   }
@@ -132,7 +142,12 @@ export class Http1Connection {
     }
     const pending = this.#pending;
     this.#pending = null;
-    return pending ?? this.conn.read(this.#buf.subarray(this.#end));
+    return pending ?? this.#read(this.#buf.subarray(this.#end));
+  }
+
+  /** Whether a read's result is the end of the stream (never an empty buffer's `0`: none is read into). */
+  #ended(n: number | null): n is null | 0 {
+    return n === null || (n === 0 && this.#zeroEnds);
   }
 
   /**
@@ -193,7 +208,7 @@ export class Http1Connection {
    * instead. Throws when it ended inside a head already begun.
    */
   received(n: number | null): boolean {
-    if (n !== null) {
+    if (!this.#ended(n)) {
       this.#end += n;
       return true;
     }
@@ -254,8 +269,8 @@ export class Http1Connection {
       return out;
     }
     const chunk = new Uint8Array(Math.min(max, DIRECT_READ));
-    const n = await this.conn.read(chunk);
-    if (n === null) return null;
+    const n = await this.#read(chunk);
+    if (this.#ended(n)) return null;
     return n === chunk.length ? chunk : chunk.subarray(0, n);
   }
 
