@@ -13,8 +13,8 @@ import type { UpstreamResponse } from "../upstream_types.ts";
 import type { TrailerDelivery } from "../response_trailers.ts";
 import type { H2ConnectionCore as H2Connection } from "./h2_core.ts";
 import { ErrorCode } from "./h2_frames.ts";
-import { type RequestHead, trailerFields, upstreamFields } from "./h2_headers.ts";
-import { type H2Stream, pump, sendResponse } from "./h2_stream.ts";
+import { type RequestHead, upstreamFields } from "./h2_headers.ts";
+import { endStream, type H2Stream, pump, sendResponse } from "./h2_stream.ts";
 
 /**
  * The fast path's answer to the stream's request, or `undefined` when it
@@ -124,18 +124,7 @@ async function sendUpstream(
       if (trailers === undefined) return;
     } else if (!await pump(stream, body!)) return;
   }
-  let last: [string, string][] = [];
-  if (trailers !== undefined) {
-    try {
-      last = trailerFields(await trailers);
-    } catch {
-      if (!stream.localClosed) host.resetStream(stream, ErrorCode.INTERNAL_ERROR);
-      return;
-    }
-  }
-  if (stream.localClosed) return;
-  if (last.length > 0) host.sendHeaders(stream, last, true);
-  else await host.sendData(stream, new Uint8Array(0), true);
+  await endStream(stream, trailers);
 }
 
 /** `onError`'s answer to `error`, or a plain 500 when it fails too. */

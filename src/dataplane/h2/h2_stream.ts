@@ -178,6 +178,19 @@ export async function sendResponse(
   host.sendHeaders(stream, responseFields(response), endNow);
   if (endNow) return;
   if (body !== null && !await pump(stream, body)) return;
+  await endStream(stream, trailers);
+}
+
+/**
+ * Ends `stream` once its body was sent: with the `trailers` a trailer block
+ * may carry as a last HEADERS, or with an empty DATA when there are none.
+ * Trailers that fail reset the stream with INTERNAL_ERROR.
+ */
+export async function endStream(
+  stream: H2Stream,
+  trailers: Promise<[string, string][]> | undefined,
+): Promise<void> {
+  const host = stream.host;
   let last: [string, string][] = [];
   if (trailers !== undefined) {
     try {
