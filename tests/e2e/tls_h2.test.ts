@@ -10,33 +10,9 @@ import { assertEquals } from "@std/assert";
 import http2 from "node:http2";
 import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
-import { serveLoopback } from "../_helpers/loopback_server.ts";
+import { startChunkedBackend } from "../_helpers/chunked_backend.ts";
 import { classAndGatewayYaml, httpsListener } from "../../scripts/manifests.ts";
 import { prefixRule, routeYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
-
-/** An HTTP/1.1 backend answering with a chunked body and an unannounced trailer; `heads`: what it read. */
-function startChunkedBackend() {
-  const heads: string[] = [];
-  const answer = new TextEncoder().encode(
-    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n" +
-      "5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n",
-  );
-  const server = serveLoopback(async (conn) => {
-    const buf = new Uint8Array(16 * 1024);
-    let head = "";
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) return;
-      head += new TextDecoder().decode(buf.subarray(0, n));
-      while (head.includes("\r\n\r\n")) {
-        heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
-        head = head.slice(head.indexOf("\r\n\r\n") + 4);
-        await conn.write(answer);
-      }
-    }
-  });
-  return Object.assign(server, { heads });
-}
 
 /** One GET over h2 with TLS (SNI `a.example`): the body, the trailers and the protocol. */
 function h2Get(port: number, ca: string) {
@@ -69,7 +45,7 @@ for (const engine of ["own", "deno"] as const) {
   Deno.test(`h2 over TLS on a port without GRPCRoutes, --http1-engine ${engine}: trailers ${engine === "own" ? "reach the client" : "are not sent"}`, async () => {
     await using ca = await createTestCa();
     const leaf = await ca.issue(["a.example"]);
-    const backend = startChunkedBackend();
+    const backend = startChunkedBackend(false);
     const port = freePort();
     const dir = await Deno.makeTempDir({ prefix: "serval-tls-h2-" });
     try {

@@ -12,7 +12,7 @@
 import { assertEquals } from "@std/assert";
 import http2 from "node:http2";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
-import { type LoopbackServer, serveLoopback } from "../_helpers/loopback_server.ts";
+import { startChunkedBackend } from "../_helpers/chunked_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import {
   appServiceYaml,
@@ -134,36 +134,6 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
   assertEquals(h2c.body, "hello");
   assertEquals(h2c.trailers["x-checksum"], "abc");
 });
-
-/**
- * An HTTP/1.1 backend answering every request with a chunked body and a
- * trailer section, announced with a `Trailer` field unless `announce` is
- * false; `heads` are the request heads it read, in order.
- */
-function startChunkedBackend(announce = true): LoopbackServer & { heads: string[] } {
-  const heads: string[] = [];
-  const answer = new TextEncoder().encode(
-    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n" +
-      (announce ? "Trailer: x-checksum\r\n" : "") +
-      "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n" +
-      "Content-Length: 7\r\nnot a field\r\n\r\n",
-  );
-  const server = serveLoopback(async (conn) => {
-    const buf = new Uint8Array(16 * 1024);
-    let head = "";
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) return;
-      head += new TextDecoder().decode(buf.subarray(0, n));
-      while (head.includes("\r\n\r\n")) {
-        heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
-        head = head.slice(head.indexOf("\r\n\r\n") + 4);
-        await conn.write(answer);
-      }
-    }
-  });
-  return Object.assign(server, { heads });
-}
 
 Deno.test("--http1-engine own forwards an HTTP/1.1 backend's announced trailers", async () => {
   const backend = startChunkedBackend();
