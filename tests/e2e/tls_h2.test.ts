@@ -7,39 +7,12 @@
  * backend is never asked for them.
  */
 import { assertEquals } from "@std/assert";
-import http2 from "node:http2";
 import { createTestCa } from "../_helpers/certs.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { startChunkedBackend } from "../_helpers/chunked_backend.ts";
+import { h2Get } from "../_helpers/h2_get.ts";
 import { classAndGatewayYaml, httpsListener } from "../../scripts/manifests.ts";
 import { prefixRule, routeYaml, serviceYaml, tlsSecretYaml, writeManifests } from "./_manifests.ts";
-
-/** One GET over h2 with TLS (SNI `a.example`): the body, the trailers and the protocol. */
-function h2Get(port: number, ca: string) {
-  return new Promise<{ body: string; trailers: http2.IncomingHttpHeaders; alpn: string }>(
-    (resolve, reject) => {
-      // Dialled at loopback by address: no name lookup leaves the machine.
-      const session = http2.connect(`https://127.0.0.1:${port}`, {
-        servername: "a.example",
-        ca,
-      });
-      session.on("error", reject);
-      const req = session.request({ ":path": "/", ":authority": "a.example" });
-      let body = "";
-      let trailers: http2.IncomingHttpHeaders = {};
-      req.setEncoding("utf8");
-      req.on("data", (d: string) => body += d);
-      req.on("trailers", (t) => trailers = t);
-      req.on("end", () => {
-        const alpn = String(session.alpnProtocol);
-        session.close();
-        resolve({ body, trailers, alpn });
-      });
-      req.on("error", reject);
-      req.end();
-    },
-  );
-}
 
 for (const engine of ["own", "deno"] as const) {
   Deno.test(`h2 over TLS on a port without GRPCRoutes, --http1-engine ${engine}: trailers ${engine === "own" ? "reach the client" : "are not sent"}`, async () => {
@@ -59,7 +32,7 @@ for (const engine of ["own", "deno"] as const) {
         manifests: dir,
         args: ["--http1-engine", engine],
       });
-      const got = await h2Get(port, ca.certPem);
+      const got = await h2Get(port, { ca: ca.certPem });
       assertEquals([got.alpn, got.body], ["h2", "hello"]);
       assertEquals(got.trailers["x-checksum"], engine === "own" ? "abc" : undefined);
       assertEquals(backend.heads.length, 1);

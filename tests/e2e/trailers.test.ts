@@ -10,9 +10,9 @@
  * and the backend is not asked for them.
  */
 import { assertEquals } from "@std/assert";
-import http2 from "node:http2";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
 import { startChunkedBackend } from "../_helpers/chunked_backend.ts";
+import { h2Get } from "../_helpers/h2_get.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import {
   appServiceYaml,
@@ -38,33 +38,6 @@ async function exchange(port: number, text: string): Promise<string> {
   } finally {
     conn.close();
   }
-}
-
-/** One h2c request (with `TE: trailers` unless `te` is false); the body and the trailers the client got. */
-function h2cGet(
-  port: number,
-  te = true,
-): Promise<{ body: string; trailers: http2.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    session.on("error", reject);
-    const req = session.request({
-      ":path": "/",
-      ":authority": "a.example",
-      ...(te ? { te: "trailers" } : {}),
-    });
-    let body = "";
-    let trailers: http2.IncomingHttpHeaders = {};
-    req.setEncoding("utf8");
-    req.on("data", (d: string) => body += d);
-    req.on("trailers", (t) => trailers = t);
-    req.on("end", () => {
-      session.close();
-      resolve({ body, trailers });
-    });
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /**
@@ -130,7 +103,7 @@ Deno.test("--http1-engine own forwards an h2c backend's trailers to HTTP/1.1 and
   assertEquals(plain.includes("x-checksum"), false, plain);
   assertEquals(plain.endsWith("hello") || plain.endsWith("5\r\nhello\r\n0\r\n\r\n"), true, plain);
 
-  const h2c = await h2cGet(port);
+  const h2c = await h2Get(port, { te: true });
   assertEquals(h2c.body, "hello");
   assertEquals(h2c.trailers["x-checksum"], "abc");
 });
@@ -188,7 +161,7 @@ Deno.test("--http1-engine own: an HTTP/1.1 backend's unannounced trailers reach 
       assertEquals(plain.slice(plain.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
     }
     // HTTP/2 trailers need no TE: an h2c client that did not send one gets them too.
-    const h2c = await h2cGet(port, false);
+    const h2c = await h2Get(port);
     assertEquals(h2c.body, "hello");
     assertEquals(h2c.trailers["x-checksum"], "abc");
     assertEquals(backend.heads.map(askedForTrailers), [true, false, false, true]);
