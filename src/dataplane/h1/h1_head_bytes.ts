@@ -21,6 +21,7 @@
  * @module
  */
 import { STATUS_TEXT } from "@std/http";
+import { httpDate } from "../http_date.ts";
 
 const encoder = new TextEncoder();
 
@@ -46,16 +47,15 @@ function statusLine(status: number): Uint8Array {
   return line;
 }
 
-let dateSecond = -1;
+let dateText = "";
 let dateLine = new Uint8Array(0);
 
-/** The `date` field line of this second (made once per second, not per answer). */
+/** The `date` field line of this second (encoded once per second, not per answer). */
 function dateField(): Uint8Array {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateLine = encoder.encode(`date: ${new Date(now).toUTCString()}\r\n`);
+  const text = httpDate();
+  if (text !== dateText) {
+    dateText = text;
+    dateLine = encoder.encode(`date: ${text}\r\n`);
   }
   return dateLine;
 }

@@ -15,6 +15,7 @@
  */
 import { checkField } from "./hpack_fields.ts";
 import { mayBeTrailer } from "../response_trailers.ts";
+import { httpDate } from "../http_date.ts";
 
 /** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
@@ -151,19 +152,6 @@ export function upstreamFields(
   if (contentLength !== null) out.push(["content-length", String(contentLength)]);
   if (!dated) out.push(["date", httpDate()]);
   return out;
-}
-
-let dateSecond = -1;
-let dateValue = "";
-
-/** Now as an HTTP date, made once a second. */
-function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateValue = new Date(second * 1000).toUTCString();
-  }
-  return dateValue;
 }
 
 /**
