@@ -297,7 +297,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
     const mirrors = mirrorHeaders(port, plan, upstream, at, info, headers);
     let sent: Promise<UpstreamResponse>;
     try {
-      sent = this.#exchange.send(plan, upstream.backend, upstream.endpoint, request, mirrors);
+      sent = this.#send(plan, upstream, request, mirrors, out);
     } catch (error) {
       sent = Promise.reject(error);
     }
