@@ -8,6 +8,8 @@ import { freePort, spawn } from "./_processes.ts";
 /** A running backend process. */
 export interface OkBackend {
   port: number;
+  /** Its process id (to read its scheduling counters). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export async function startOkBackend(timeoutMs = 20_000): Promise<OkBackend> {
   for (;;) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return { port, close: () => child.stop() };
+      return { port, pid: child.process.pid, close: () => child.stop() };
     } catch (error) {
       if (performance.now() > deadline) {
         await child.stop();

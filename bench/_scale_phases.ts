@@ -12,6 +12,7 @@
  * @module
  */
 import { type Spread, spread } from "./_scale_churn.ts";
+import type { SchedStat } from "./_schedstat.ts";
 
 /** A probe as the phases need it (wall-clock ms). */
 export interface TimedProbe {
@@ -23,6 +24,11 @@ export interface TimedProbe {
   warmMs?: number;
   /** The API server's answer to the create call (a real one: its admission and etcd commit), ms. */
   createdMs?: number;
+  /**
+   * Each process's main thread from the change to the probe's second
+   * request: ms on a CPU and ms runnable but waiting for one.
+   */
+  sched?: Record<string, SchedStat | undefined>;
 }
 
 /** Mean and max of each phase over the matched probes, in ms. */
@@ -58,7 +64,19 @@ export interface PhaseBreakdown {
   /** The rest of what a probe saw: API server and watch, swap → 200. */
   harness: Spread;
   /** Per matched probe, in order: observed (change → 200) = to the store + gateway + swap → 200, ms. */
-  perProbe: { observed: number; toStore: number; gateway: number; toAnswer: number }[];
+  perProbe: ProbeSpans[];
+}
+
+/** One matched probe's spans (ms), and which probe it is. */
+export interface ProbeSpans {
+  /** The probe's index among those given. */
+  probe: number;
+  observed: number;
+  toStore: number;
+  gateway: number;
+  toAnswer: number;
+  /** Of `toAnswer`: the 200's own request. */
+  request: number;
 }
 
 interface Served {
@@ -87,13 +105,15 @@ export function phaseBreakdown(
 ): PhaseBreakdown {
   const served = servedRecords(records);
   const rows: Record<keyof Omit<PhaseBreakdown, "matched" | "perProbe">, number>[] = [];
-  for (const probe of probes) {
+  const indexes: number[] = [];
+  for (const [index, probe] of probes.entries()) {
     let rebuild: Served | undefined;
     for (const r of served) {
       if (r.swappedAt > probe.answeredAt) break;
       if (r.swappedAt > probe.madeAt) rebuild = r;
     }
     if (rebuild?.changedAt === undefined) continue;
+    indexes.push(index);
     const startedAt = rebuild.changedAt + (rebuild.holdoffMs ?? 0) + (rebuild.queuedMs ?? 0);
     const built = rebuild.swappedAt - startedAt;
     rows.push({
@@ -135,8 +155,10 @@ export function phaseBreakdown(
     pollWait: of("pollWait"),
     gateway: of("gateway"),
     harness: of("harness"),
-    perProbe: rows.map((r) => ({
+    perProbe: rows.map((r, i) => ({
+      probe: indexes[i],
       observed: r.gateway + r.harness,
+      request: r.request,
       toStore: r.toStore,
       gateway: r.gateway,
       toAnswer: r.toAnswer,

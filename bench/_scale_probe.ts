@@ -144,6 +144,8 @@ export interface ScaleRun {
   poll?: "fixed" | "after";
   /** What the real API server costs for one write (`--api-cost`). */
   apiCost?: ApiCost;
+  /** The slowest probes' spans, CPU waits and (`--gc-trace`) the gateway's collections. */
+  slowest?: string[];
 }
 
 /** Builds a {@linkcode ScaleRun} from raw measurements. */
@@ -207,6 +209,7 @@ export function printTable(runs: ScaleRun[], json: boolean): void {
         ` compile ${c.compile.mean} / ${c.compile.max} ms, status ${c.status.mean} / ${c.status.max} ms,` +
         ` total ${c.total.mean} / ${c.total.max} ms`,
         ...(r.phases ? phaseLines(r.phases) : []),
+        ...(r.slowest ?? []),
         ...(r.polls
           ? [`  a 404 poll's round trip mean / max ${r.polls.mean} / ${r.polls.max} ms`]
           : []),

@@ -31,6 +31,8 @@ export interface ScaleWorld {
   route(name: string, host: string, prefix?: string): KubeObjectLike;
   /** The status of an answer from a route that is served. */
   served: number;
+  /** The routes' backend process, when there is one. */
+  backendPid?: number;
   /** The gateway's source flags; `dir` is a scratch directory. */
   sourceArgs(dir: string): Promise<string[]>;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ async function fakeWorld(): Promise<ScaleWorld> {
     kube,
     route: (name, host, prefix) => httpRoute(name, { host, backend: "svc", prefix }),
     served: 200,
+    backendPid: backend.pid,
     sourceArgs: async (dir) => kubeArgs(await kube.writeKubeconfig(`${dir}/kubeconfig`)),
     async close() {
       await backend.close();
@@ -119,6 +122,7 @@ async function filesWorld(): Promise<ScaleWorld> {
     kube,
     route: (name, host, prefix) => httpRoute(name, { host, backend: "svc", prefix }),
     served: 200,
+    backendPid: backend.pid,
     sourceArgs: () => Promise.resolve(["--source", "files", "--manifests", dir]),
     async close() {
       await backend.close();

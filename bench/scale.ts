@@ -27,12 +27,17 @@
  * first 200. With the real API server, `--api-cost N` then times N writes
  * of the probes' HTTPRoute beside lighter kinds (`_api_cost.ts`), to say how
  * much of the create call is the CRD's validation and how much the write.
+ * The slowest probes are listed with their spans and how long each process's
+ * main thread ran and waited for a CPU meanwhile (`_scale_slowest.ts`); with
+ * `--gc-trace` the gateway runs with V8's `--trace-gc` and each of them also
+ * shows the gateway's collections inside it (`_scale_gc.ts`).
  *
  * ```sh
  * deno task bench --only scale -- --routes 3000,5000 --churn 100 --changes 1000
  * deno run -A bench/scale.ts [--routes 3000] [--probes 30] [--churn 0] [--changes 30] [--json]
  *   [--source kube|files] [--api fake|real] [--v8-flags FLAGS] [--cpu-prof DIR]
  *   [--main OTHER_CHECKOUT/main.ts] [--workers N|auto] [--poll fixed|after] [--api-cost N] [--probe-gap MS]
+ *   [--gc-trace]
  * ```
  * @module
  */
@@ -54,6 +59,9 @@ import { ProbeClient } from "./_probe_client.ts";
 import { watchLoopLag } from "./_loop_lag.ts";
 import { phaseBreakdown, type TimedProbe } from "./_scale_phases.ts";
 import { measureApiCost } from "./_api_cost.ts";
+import { GC_TRACE_FLAGS, type GcMark, gcPauses, gcSummaryLine, markGc } from "./_scale_gc.ts";
+import { slowestProbeLines } from "./_scale_slowest.ts";
+import { readSchedStat, schedDelta } from "./_schedstat.ts";
 
 /** One run's options. */
 export interface ScaleOptions {
@@ -83,6 +91,12 @@ export interface ScaleOptions {
    * the create call is timed without them.
    */
   probeGapMs?: number;
+  /**
+   * Trace the gateway's garbage collections (`--gc-trace`): V8's
+   * `--trace-gc` lines, put on the probes' clock, and each slow probe with
+   * the pauses inside it (`_scale_gc.ts`).
+   */
+  gcTrace?: boolean;
 }
 
 /** Runs `deno run` with `--cpu-prof` into `dir` (the rest of the command line unchanged). */
@@ -104,6 +118,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
   const inspectPort = freePort();
   const started = performance.now();
   const spawnedAt = Date.now();
+  const v8Flags = [options.v8Flags, options.gcTrace ? GC_TRACE_FLAGS : undefined]
+    .filter((f) => f).join(",");
   await using gw = await startGateway({
     args: [
       ...sourceArgs,
@@ -115,7 +131,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     mainPath: options.mainPath,
     denoFlags: [
       `--inspect=127.0.0.1:${inspectPort}`,
-      ...(options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : []),
+      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
     ],
   });
   try {
@@ -133,17 +149,30 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     for (let i = 0; i < options.probes; i++) {
       const host = `probe-${i}.test`;
       if (options.probeGapMs) await new Promise((r) => setTimeout(r, options.probeGapMs));
+      const threads = { gateway: gw.pid, bench: Deno.pid, backend: world.backendPid };
+      const schedBefore = schedNow(threads);
       const t0 = performance.now();
       // A real API server's own write path (admission, etcd commit), beside the watch's.
       const created = kube.apply(world.route(`probe-${i}`, host))
         .then(() => performance.now() - t0);
       const probe = await probeUntilServed(target, host, t0, undefined, true);
+      const schedAfter = schedNow(threads);
       probes.push(probe);
       // Awaited after the probe (its figure is taken): the answer may come after the 200.
       const createdMs = options.api === "real" ? await created : undefined;
-      timed.push({ ...probe, madeAt: performance.timeOrigin + t0, createdMs });
+      const sched = Object.fromEntries(
+        Object.keys(threads).map((k) => [k, schedDelta(schedBefore[k], schedAfter[k])]),
+      );
+      timed.push({ ...probe, madeAt: performance.timeOrigin + t0, createdMs, sched });
     }
     const churned = await stopChurn();
+    // After the probes, so its full collection does not clear what they would meet.
+    let gcMark: GcMark | undefined;
+    if (options.gcTrace) {
+      const inspector = await InspectorSession.connect(inspectPort);
+      gcMark = await markGc(inspector);
+      inspector.close();
+    }
     const loopLag = stopLag();
     const failed = kube.failures();
     if (failed.count > 0) throw new Error(`${failed.count} changes failed: ${failed.first}`);
@@ -166,6 +195,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
     inspector.close();
     // A graceful stop, so a CPU profile gets written.
     await gw.stop();
+    const pauses = gcMark === undefined ? undefined : gcPauses(gw.logs(), gcMark);
+    const slowest = [
+      ...(pauses === undefined ? [] : [gcSummaryLine(timed, pauses)]),
+      ...slowestProbeLines(timed, phases.perProbe, pauses),
+    ];
     // With the gateway stopped, only the API server's own work is timed.
     const apiCost = options.apiCost && kube.raw
       ? {
@@ -185,11 +219,21 @@ export async function runScale(options: ScaleOptions): Promise<ScaleRun> {
       polls: spread(probes.flatMap((p) => p.pollsMs)),
       afterGc: { rss: afterGc.rss / 1048576, heapUsed: afterGc.heapUsed / 1048576 },
       apiCost,
+      slowest,
     };
   } finally {
     client.close();
     await world.close();
   }
+}
+
+/** The main threads' scheduling counters now, by name (a process without a pid: none). */
+function schedNow(
+  pids: Record<string, number | undefined>,
+): Record<string, ReturnType<typeof readSchedStat>> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? undefined : readSchedStat(pid)]),
+  );
 }
 
 function flag(name: string, fallback: string): string {
@@ -230,6 +274,8 @@ if (import.meta.main) {
           apiCost: Deno.args.includes("--api-cost")
             ? Number(flag("api-cost", "20")) || 20
             : undefined,
+          probeGapMs: Number(flag("probe-gap", "0")),
+          gcTrace: Deno.args.includes("--gc-trace"),
         }),
       );
     }
