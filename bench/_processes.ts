@@ -192,6 +192,26 @@ export async function treeCpuSeconds(pid: number): Promise<number> {
   return ticks / 100; // USER_HZ is 100 on Linux.
 }
 
+/**
+ * Busy CPU seconds of all cores so far (`/proc/stat`: every state but idle
+ * and iowait): with the targets' own figures, what a run cost the whole
+ * machine, the load generator and everything else running included.
+ * `NaN` where `/proc` is not available.
+ */
+export async function machineBusySeconds(): Promise<number> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", "head -n 1 /proc/stat"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const fields = new TextDecoder().decode(out.stdout).trim().split(/\s+/).slice(1).map(Number);
+  if (!out.success || fields.length < 5) return NaN;
+  const [user, nice, system, _idle, _iowait, ...rest] = fields;
+  // guest and guest_nice are already counted in user and nice.
+  const busy = user + nice + system + rest.slice(0, 3).reduce((a, b) => a + b, 0);
+  return busy / 100;
+}
+
 /** One thread's name (`comm`) and CPU seconds (user + system) so far. */
 export interface ThreadCpu {
   name: string;

@@ -25,8 +25,11 @@
  *
  * Each shape runs `--rounds` times over every target, alternating the order
  * (other work on the machine shifts throughput from minute to minute), after
- * one warm-up per target. Prints median req/s and CPU per request per target,
- * the gateway/nginx ratio (median of the rounds' ratios) and the
+ * one warm-up per target. Prints per target the median req/s and CPU per
+ * request of its process tree (nginx's master and worker for nginx), of the
+ * backend nginx, and of the whole machine (`/proc/stat`: the load generator
+ * and whatever else ran included, so a figure to compare within one run), the
+ * gateway/nginx ratio (median of the rounds' ratios) and the
  * client-certificate listener against the plain one per shape; exits 1 when
  * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
  * gateway from another checkout to the same rounds, for A/B of a change.
@@ -50,6 +53,7 @@ import { createTestCa } from "../tests/_helpers/certs.ts";
 import {
   type Child,
   freePort,
+  machineBusySeconds,
   requirePositiveInteger,
   requireTools,
   spawn,
@@ -77,6 +81,14 @@ const baseline = flag("baseline", "");
 const strace = Deno.args.includes("--strace");
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
+
+/** One measured run of a target: req/s, and CPU µs a request of it, of the backend, of all cores. */
+interface Run {
+  rps: number;
+  cpuUs: number;
+  backendUs: number;
+  machineUs: number;
+}
 
 function nginxConf(dir: string, role: string, listen: string, body: string, http = ""): string {
   return nginxHttpHead(dir, role) + `  ${http}
@@ -155,6 +167,7 @@ try {
       'location / { default_type text/plain; return 200 "hello from the bench backend\\n"; }',
     ),
   );
+  const backendPid = children[0].process.pid;
   nginx(
     "tls",
     nginxConf(
@@ -212,7 +225,7 @@ try {
   };
   const gateway = await startGateway("gateway", root);
   const all = [
-    { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: undefined as number | undefined },
+    { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: children[1].process.pid },
     { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
     { name: "gateway, client-cert", port: gateway.mtls, pid: gateway.pid },
     { name: "gateway, two listeners", port: gateway.multi, pid: gateway.pid },
@@ -250,8 +263,17 @@ try {
   ];
   const table: string[] = [];
   const syscalls: string[] = [];
-  const row = (shape: string, name: string, value: string, cpu = "") =>
-    table.push(shape.padEnd(18) + name.padEnd(24) + value.padStart(10) + cpu.padStart(14));
+  const row = (shape: string, name: string, value: string, ...cpu: string[]) =>
+    table.push(
+      shape.padEnd(18) + name.padEnd(24) + value.padStart(10) +
+        cpu.map((c) => c.padStart(14)).join(""),
+    );
+  /** CPU seconds so far: the target's process tree, the backend's, all cores' busy time. */
+  const cpuNow = async (pid: number) => ({
+    target: await treeCpuSeconds(pid),
+    backend: await treeCpuSeconds(backendPid),
+    machine: await machineBusySeconds(),
+  });
   const only = flag("shapes", "").split(",").filter((w) => w !== "");
   for (
     const shape of shapes.filter((s) => only.length === 0 || only.some((w) => s.name.includes(w)))
@@ -260,39 +282,49 @@ try {
       // Warm-up: a tenth of the run, discarded.
       await h2load(url(t.port), t.port, fewerRequests(shape.args, 10));
     }
-    const runs = new Map(targets.map((t) => [t.name, [] as { rps: number; cpuUs: number }[]]));
+    const runs = new Map(targets.map((t) => [t.name, [] as Run[]]));
     for (let round = 0; round < rounds; round++) {
       // Rotate the order so that no target always runs first after a pause.
       for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
-        const cpuBefore = t.pid === undefined ? NaN : await treeCpuSeconds(t.pid);
+        const before = await cpuNow(t.pid);
         const r = await h2load(url(t.port), t.port, shape.args);
-        const cpuUs = t.pid === undefined
-          ? NaN
-          : (await treeCpuSeconds(t.pid) - cpuBefore) * 1e6 / r.succeeded;
+        const after = await cpuNow(t.pid);
+        const perRequest = (a: number, b: number) => (a - b) * 1e6 / r.succeeded;
         if (!(r.requestsPerSec > 0) || r.failed > 0 || r.non2xx > 0) {
           failed = true;
           console.error(
             `${t.name} / ${shape.name}: failed=${r.failed} non2xx=${r.non2xx}\n${r.raw}`,
           );
         }
-        runs.get(t.name)!.push({ rps: r.requestsPerSec, cpuUs });
+        runs.get(t.name)!.push({
+          rps: r.requestsPerSec,
+          cpuUs: perRequest(after.target, before.target),
+          backendUs: perRequest(after.backend, before.backend),
+          machineUs: perRequest(after.machine, before.machine),
+        });
       }
     }
     if (strace) {
       for (const t of targets) {
-        const pid = t.pid ?? await nginxWorker(`${dir}/nginx-tls.pid`);
+        // strace follows the nginx worker that serves, not its master.
+        const pid = t === targets[0] ? await nginxWorker(`${dir}/nginx-tls.pid`) : t.pid;
         const { counts } = await straced(pid, () => h2load(url(t.port), t.port, shape.args));
         const top = counts.slice(0, 8).map(([name, n]) => `${name} ${n.toFixed(2)}`);
         syscalls.push(`${shape.name.padEnd(18)}${t.name.padEnd(24)}${top.join(", ")}`);
       }
     }
     for (const [name, rs] of runs) {
-      const cpu = median(rs.map((r) => r.cpuUs));
+      const us = (key: "cpuUs" | "backendUs" | "machineUs") => {
+        const value = median(rs.map((r) => r[key]));
+        return isNaN(value) ? "" : value.toFixed(0);
+      };
       row(
         shape.name,
         name,
         median(rs.map((r) => r.rps)).toFixed(0),
-        isNaN(cpu) ? "" : cpu.toFixed(0),
+        us("cpuUs"),
+        us("backendUs"),
+        us("machineUs"),
       );
     }
     const ratio = (a: string, b: string) => {
@@ -321,7 +353,8 @@ try {
     `h2load, SNI ${NAME}, -c ${connections}, ${rounds} alternating rounds, medians, 127.0.0.1\n`,
   );
   console.log(
-    "shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10) + "CPU µs/req".padStart(14),
+    "shape".padEnd(18) + "target".padEnd(24) + "req/s".padStart(10) + "CPU µs/req".padStart(14) +
+      "backend µs".padStart(14) + "machine µs".padStart(14),
   );
   for (const line of table) console.log(line);
   if (syscalls.length > 0) console.log("\nsystem calls per request (strace -f -c)");
