@@ -136,6 +136,10 @@ export class DecryptedRelay<Origin> {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
+      // Our servers write an answer in pieces (HTTP/2 frames as they come):
+      // with Nagle's algorithm on, each later piece would wait for the
+      // relay's delayed ACK, about 40 ms.
+      conn.setNoDelay(true);
       this.#options.serve(conn, alpn);
     }
   }

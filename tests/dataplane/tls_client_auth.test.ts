@@ -5,6 +5,7 @@
  * validation on the same port, 421 between the two, and CA rotation.
  */
 import { assert, assertEquals, assertFalse } from "@std/assert";
+import { Socket } from "node:net";
 import type { ClientValidationConfig } from "../../src/model/config.ts";
 import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -95,6 +96,29 @@ Deno.test("a validating listener serves a client whose certificate its CA signed
   });
   assert(h2.success, h2.stderr);
   assertEquals(h2.stdout.slice(h2.stdout.lastIndexOf("\n") + 1), "2");
+});
+
+Deno.test("a validating listener's server has Nagle's algorithm off, so an answer written in pieces is not held for the front door's delayed ACK", async () => {
+  // No socket reads TCP_NODELAY back: record the sockets that turned it on.
+  // On this port only the client-certificate server's sockets are node:net's.
+  const original = Socket.prototype.setNoDelay;
+  const noDelay: Array<{ local?: number; remote?: string }> = [];
+  Socket.prototype.setNoDelay = function (this: Socket, on?: boolean) {
+    if (on !== false) noDelay.push({ local: this.localPort, remote: this.remoteAddress });
+    return original.call(this, on);
+  };
+  try {
+    await using clientsCa = await createTestCa("clients CA");
+    await using h = await startHarness((ca) => listeners(ca, clientsCa));
+    const id = await clientIdentity(h, clientsCa, "good", "good client");
+    assertEquals(await get(h, "mtls.example.com", id), { ok: true, listener: "mtls" });
+    assertEquals(noDelay.length, 1, JSON.stringify(noDelay));
+    // The loopback connection from the front door, not the public socket.
+    assertEquals(noDelay[0].remote, "127.0.0.1");
+    assert(noDelay[0].local !== h.port);
+  } finally {
+    Socket.prototype.setNoDelay = original;
+  }
 });
 
 Deno.test("AllowValidOnly refuses clients without a certificate, with another CA's or an expired one", async () => {
