@@ -18,6 +18,7 @@
  * @module
  */
 import type { HeaderLookup } from "../router/router.ts";
+import type { ClientGone } from "./client_gone.ts";
 import type { UpstreamResponse } from "./upstream_types.ts";
 
 /** Header fields (lower-case names, valid values: the head parser checked them) read like `Headers`. */
@@ -91,6 +92,11 @@ export interface IncomingRequest {
   readonly target?: string;
   readonly headers: HeaderLookup;
   readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * Says when the client goes away, which cancels the backend call. Absent
+   * on a `Request`, whose `signal` says it.
+   */
+  readonly client?: ClientGone;
 }
 
 /**

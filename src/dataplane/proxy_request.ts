@@ -20,6 +20,7 @@
  * @module
  */
 import type { RouteMatch } from "../router/router.ts";
+import { clientOf } from "./client_gone.ts";
 import type { IncomingRequest } from "./field_headers.ts";
 import { forwardRequestHeaders } from "./forward_headers.ts";
 import type { AddressContext, RequestAddress } from "./request_address.ts";
@@ -70,6 +71,7 @@ export function upstreamRequest(
     contentLength: Number.isSafeInteger(contentLength) ? contentLength : null,
     // The server's word, alike on both paths: the client's own `TE` never passes on.
     acceptsTrailers: deliversTrailers(info),
+    client: clientOf(req),
   };
 }
 

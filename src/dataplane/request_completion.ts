@@ -7,7 +7,9 @@
  * but few ever read `completed` itself, so the promise is made only when
  * read, and a watcher that goes through {@linkcode whenCompleted} is called
  * back without one: a promise, its two closures and a reaction less per
- * request.
+ * request. It is also the request's {@linkcode ClientLeaving}: the server
+ * calls `leave` when the client goes away with the request in flight, which
+ * cancels the backend call (`client_gone.ts`).
  *
  * @example
  * ```ts
@@ -18,10 +20,12 @@
  * ```
  * @module
  */
+import { ClientLeaving } from "./client_gone.ts";
 import type { TrailerDelivery } from "./response_trailers.ts";
 
-/** A request's `info` that says when its answer is out. */
-export class RequestCompletion implements Deno.ServeHandlerInfo<Deno.NetAddr>, TrailerDelivery {
+/** A request's `info` that says when its answer is out, and when its client left before. */
+export class RequestCompletion extends ClientLeaving
+  implements Deno.ServeHandlerInfo<Deno.NetAddr>, TrailerDelivery {
   readonly remoteAddr: Deno.NetAddr;
   readonly trailers: boolean;
   #done = false;
@@ -31,6 +35,7 @@ export class RequestCompletion implements Deno.ServeHandlerInfo<Deno.NetAddr>, T
   #promise: Promise<void> | undefined;
 
   constructor(remoteAddr: Deno.NetAddr, trailers = false) {
+    super();
     this.remoteAddr = remoteAddr;
     this.trailers = trailers;
   }

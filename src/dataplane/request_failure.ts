@@ -7,6 +7,7 @@
 import type { Logger } from "../log/logger.ts";
 import { TEXT_HEADERS, textResponse } from "./client_response.ts";
 import type { DataPlaneObserver } from "./observer.ts";
+import { ClientGoneError } from "./client_gone.ts";
 import { ClientBodyError } from "./request_body.ts";
 import { type UpstreamEndpoint, UpstreamError } from "./upstream_types.ts";
 
@@ -59,9 +60,13 @@ export function requestFailed(
   report: FailureReport,
 ): Response {
   if (error instanceof ClientBodyError) {
-    // The client's doing (it went away mid-upload): no 5xx, no error log.
-    // 499 is the status nginx logs for a client that closed the request.
-    report.logger.debug("client request body failed", { route: out.route, error: error.message });
+    // The client's doing (it went away mid-upload, or before the answer): no
+    // 5xx, no error log, no upstream error. 499 is the status nginx logs for
+    // a client that closed the request; nobody reads this answer.
+    const message = error instanceof ClientGoneError
+      ? "client went away before the answer"
+      : "client request body failed";
+    report.logger.debug(message, { route: out.route, error: error.message });
     return textResponse(499, "Client closed the request");
   }
   if (error instanceof UpstreamError) {

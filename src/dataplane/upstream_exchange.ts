@@ -104,7 +104,8 @@ export class UpstreamExchange {
       const chosen = this.#mirrors.choose(plan.mirrors);
       if (chosen.length > 0) {
         const timeoutMs = plan.timeoutMs > 0 ? plan.timeoutMs : MIRROR_TIMEOUT_MS;
-        const copy = { ...request, headers: mirrorHeaders() };
+        // A copy is the mirror's own: its client leaving does not cancel it.
+        const copy = { ...request, headers: mirrorHeaders(), client: undefined };
         request.body = this.#mirrors.start(chosen, copy, timeoutMs);
       }
     }

@@ -15,6 +15,7 @@
  * @module
  */
 import http2 from "node:http2";
+import { ClientGoneError, type GoneListener } from "./client_gone.ts";
 import { http2StreamBody } from "./http2_stream_body.ts";
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
 import { drainOrClose } from "./node_stream_drain.ts";
@@ -108,6 +109,25 @@ function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
   return out;
 }
 
+/**
+ * What ends a call early: its deadline (before the response head) or its
+ * client leaving (before the head, or while the body streams: the stream is
+ * reset with CANCEL, so the backend stops its work).
+ */
+class CallEnd implements GoneListener {
+  readonly deadline = new AbortController();
+  left = false;
+  /** The call's stream, once opened. */
+  stream: http2.ClientHttp2Stream | undefined;
+
+  clientGone(): void {
+    this.left = true;
+    if (!this.deadline.signal.aborted) this.deadline.abort();
+    const stream = this.stream;
+    if (stream !== undefined && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
 /** One request: a stream slot, the request out, the response head back. */
 async function exchange(
   sessions: H2Sessions,
@@ -115,10 +135,16 @@ async function exchange(
   req: UpstreamRequest,
   opts: UpstreamCallOptions,
 ): Promise<UpstreamResponse> {
-  const deadline = new AbortController();
+  const end = new CallEnd();
+  const deadline = end.deadline;
+  const client = req.client;
+  if (client !== undefined) {
+    if (client.gone) throw new ClientGoneError();
+    client.onGone(end);
+  }
   const timer = opts.timeoutMs > 0 ? setTimeout(() => deadline.abort(), opts.timeoutMs) : undefined;
   const timeout = () =>
-    new UpstreamError(
+    end.left ? new ClientGoneError() : new UpstreamError(
       "timeout",
       `Upstream ${authorityOf(ep)} did not respond within ${opts.timeoutMs} ms`,
     );
@@ -130,7 +156,7 @@ async function exchange(
       if (deadline.signal.aborted) throw timeout();
       throw error;
     }
-    return await send(lease, ep, req, deadline.signal, timeout);
+    return await send(lease, ep, req, end, timeout);
   } finally {
     clearTimeout(timer);
   }
@@ -140,9 +166,10 @@ function send(
   lease: H2Lease,
   ep: UpstreamEndpoint,
   req: UpstreamRequest,
-  deadline: AbortSignal,
-  timeout: () => UpstreamError,
+  end: CallEnd,
+  timeout: () => Error,
 ): Promise<UpstreamResponse> {
+  const deadline = end.deadline.signal;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: Error) => {
@@ -151,6 +178,10 @@ function send(
       deadline.removeEventListener("abort", onDeadline);
       reject(error);
     };
+    if (deadline.aborted) {
+      lease.release();
+      return fail(timeout());
+    }
     let stream: http2.ClientHttp2Stream;
     try {
       stream = lease.session.request(outgoingHeaders(req, lease.scheme), {
@@ -164,6 +195,7 @@ function send(
         }),
       );
     }
+    end.stream = stream;
     const onDeadline = () => {
       fail(timeout());
       stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -175,14 +207,20 @@ function send(
       stream.on("close", () => {
         lease.release();
         done(trailersSeen);
-        fail(new UpstreamError("reset", `Upstream ${authorityOf(ep)} closed the stream`));
+        fail(
+          end.left
+            ? new ClientGoneError()
+            : new UpstreamError("reset", `Upstream ${authorityOf(ep)} closed the stream`),
+        );
       });
     });
     stream.on("error", (error: Error) => {
       fail(
-        new UpstreamError("reset", `Upstream HTTP/2 request failed: ${error.message}`, {
-          cause: error,
-        }),
+        end.left ? new ClientGoneError() : new UpstreamError(
+          "reset",
+          `Upstream HTTP/2 request failed: ${error.message}`,
+          { cause: error },
+        ),
       );
     });
     stream.on("response", (headers, flags) => {

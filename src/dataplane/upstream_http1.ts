@@ -8,6 +8,7 @@
  * and already read).
  * @module
  */
+import { ClientGoneError, type GoneListener } from "./client_gone.ts";
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { readBodyOfLength } from "./request_body.ts";
 import { Http1Connection } from "./upstream_connection.ts";
@@ -127,6 +128,11 @@ class PooledHttp1Client implements Http1Client {
     opts: UpstreamCallOptions,
   ): Promise<UpstreamResponse> {
     const call = new Http1Call(this, ep, req, body, opts, this.#bufferBodyBytes);
+    const client = req.client;
+    if (client !== undefined) {
+      if (client.gone) return Promise.reject(new ClientGoneError());
+      client.onGone(call);
+    }
     if (opts.timeoutMs > 0) {
       call.deadline = this.#deadlines.arm(opts.timeoutMs, () => call.timeOut());
     }
@@ -145,7 +151,7 @@ class PooledHttp1Client implements Http1Client {
   failed(call: Http1Call, c: Http1Connection, error: unknown): Promise<UpstreamResponse> {
     c.close();
     if (
-      !call.timedOut && error instanceof StaleConnectionError && c.uses > 1 &&
+      !call.timedOut && !call.left && error instanceof StaleConnectionError && c.uses > 1 &&
       !(call.body instanceof ReadableStream) && call.attempt === 0
     ) {
       this.#stats.retriesTotal++;
@@ -153,7 +159,11 @@ class PooledHttp1Client implements Http1Client {
       return this.sendOnNewConnection(call);
     }
     call.deadline?.cancel();
-    throw call.timedOut ? call.timeoutError() : asUpstreamError(error);
+    throw call.left
+      ? new ClientGoneError()
+      : call.timedOut
+      ? call.timeoutError()
+      : asUpstreamError(error);
   }
 
   /** Sends `call` on a new connection. */
@@ -165,7 +175,12 @@ class PooledHttp1Client implements Http1Client {
       call.connecting = undefined;
     } catch (error) {
       call.deadline?.cancel();
-      throw call.timedOut ? call.timeoutError() : error;
+      throw call.left ? new ClientGoneError() : call.timedOut ? call.timeoutError() : error;
+    }
+    if (call.left) {
+      // The client left while the connection was made: it goes back unused.
+      call.done(c, true);
+      throw new ClientGoneError();
     }
     call.current = c;
     // Its failures, a retry's included, are settled by `failed`.
@@ -214,9 +229,10 @@ class PooledHttp1Client implements Http1Client {
 
 /**
  * One request through the pool: what it sends, its deadline and its tries.
- * One object per request carries what closures per request carried before.
+ * One object per request carries what closures per request carried before;
+ * it is also what hears that the request's client left.
  */
-class Http1Call implements Http1Exchange {
+class Http1Call implements Http1Exchange, GoneListener {
   readonly method: string;
   readonly target: string;
   readonly headers: string[];
@@ -227,6 +243,10 @@ class Http1Call implements Http1Exchange {
   readonly #timeoutMs: number;
   deadline: Deadline | undefined = undefined;
   timedOut = false;
+  /** The client went away: the current try is ended, and no other is made. */
+  left = false;
+  /** The connection went back to the pool or was closed: nothing of it is this call's any more. */
+  released = false;
   attempt = 0;
   /** The connection of the current try, which the deadline closes. */
   current: Http1Connection | undefined = undefined;
@@ -261,6 +281,7 @@ class Http1Call implements Http1Exchange {
   }
 
   done(c: Http1Connection, reusable: boolean): void {
+    this.released = true;
     if (reusable) this.client.idle.park(this.key, c);
     else c.close();
   }
@@ -276,6 +297,19 @@ class Http1Call implements Http1Exchange {
   /** The deadline fired: ends the current try. */
   timeOut(): void {
     this.timedOut = true;
+    this.current?.close();
+    this.connecting?.abort();
+  }
+
+  /**
+   * The client left: the connection of the current try is closed, whether
+   * its answer was still awaited or its body streaming (never parked
+   * half-read), or its connect is aborted.
+   */
+  clientGone(): void {
+    if (this.released) return;
+    this.left = true;
+    this.deadline?.cancel();
     this.current?.close();
     this.connecting?.abort();
   }

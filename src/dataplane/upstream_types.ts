@@ -5,6 +5,7 @@
  * @module
  */
 import type { BackendTlsConfig } from "../model/config.ts";
+import type { ClientGone } from "./client_gone.ts";
 import type { UpstreamErrorKind } from "./observer.ts";
 
 /** Where to send a request. */
@@ -36,6 +37,12 @@ export interface UpstreamRequest {
    * sent and only announced trailers are read.
    */
   acceptsTrailers?: boolean;
+  /**
+   * The client of the request: when it goes away, the call ends what it
+   * holds (an HTTP/1.1 connection is closed, an HTTP/2 stream reset) and
+   * fails with `ClientGoneError`. Absent: the call runs to its end.
+   */
+  client?: ClientGone;
 }
 
 /** The response head, and the body as bytes (small, already read) or a stream. */

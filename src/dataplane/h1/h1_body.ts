@@ -23,6 +23,14 @@ export interface BodyProgress {
   error: H1RequestError | undefined;
   /** Some of the body was asked for (and `100 Continue` sent when expected). */
   started: boolean;
+  /** Called once the whole body was read (the socket is then free to read ahead). */
+  onDone?: () => void;
+}
+
+/** The whole body was read. */
+function bodyRead(progress: BodyProgress): void {
+  progress.done = true;
+  progress.onDone?.();
 }
 
 /**
@@ -100,13 +108,13 @@ function lengthReader(
   let remaining = length;
   return async () => {
     if (remaining === 0) {
-      progress.done = true;
+      if (!progress.done) bodyRead(progress);
       return null;
     }
     const bytes = await reader.readSome(remaining);
     if (bytes === null) throw ended();
     remaining -= bytes.length;
-    if (remaining === 0) progress.done = true;
+    if (remaining === 0) bodyRead(progress);
     return bytes;
   };
 }
@@ -133,7 +141,7 @@ function chunkedReader(
       if (size === 0) {
         await skipTrailers(reader, maxTrailerBytes);
         finished = true;
-        progress.done = true;
+        bodyRead(progress);
         return null;
       }
       inChunk = size;

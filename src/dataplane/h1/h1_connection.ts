@@ -11,12 +11,16 @@
  * opens with the HTTP/2 preface goes to our HTTP/2 server (h2c with prior
  * knowledge). Client timeouts are the port's (`client_timeouts.ts`), seen
  * through the handler's calls as with Deno's engine.
+ *
+ * A client that goes away cancels its request (`h1_client_watch.ts`):
+ * nothing is written, and requests pipelined behind it are not served.
  * @module
  */
 import type { ConnectionHandler, ServedConnection } from "../serve_connection.ts";
 import { PREFACE as H2_PREFACE } from "../h2/h2_frames.ts";
 import { type BodyProgress, bodyStream, discardBody } from "./h1_body.ts";
 import { H1Reader } from "./h1_reader.ts";
+import { ClientWatch } from "./h1_client_watch.ts";
 import { h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
@@ -108,12 +112,14 @@ class H1Connection implements ServedConnection {
   /** Waiting for the next head with nothing of it read yet. */
   #idle = true;
   #delegate: ServedConnection | undefined;
+  readonly #watch: ClientWatch;
 
   constructor(conn: Deno.Conn, options: ServeH1Options) {
     this.#conn = conn;
     this.#options = options;
     this.#limits = { ...DEFAULT_H1_LIMITS, ...options.limits };
     this.#reader = new H1Reader(conn, this.#limits.maxHeadBytes);
+    this.#watch = new ClientWatch(this.#reader, () => this.#closing = true);
     this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.finished = this.#run().catch(() => {}).finally(() => {
       this.#closed = true;
@@ -157,7 +163,8 @@ class H1Connection implements ServedConnection {
       try {
         r.beginHead();
         while (!r.takeHead()) {
-          if (!r.filled(await r.read())) {
+          const ahead = this.#watch.ahead;
+          if (!(ahead === undefined ? r.filled(await r.read()) : await ahead)) {
             if (r.buffered() === 0) return;
             throw new H1RequestError(400, "Connection ended inside a request head");
           }
@@ -214,10 +221,16 @@ class H1Connection implements ServedConnection {
       this.#limits.maxHeadBytes,
     );
     const info = new RequestCompletion(this.#remoteAddr, head.trailers);
+    const watch = this.#watch;
+    watch.inflight = info;
     let keep: boolean;
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
-      let response = this.#answer(head, method === "GET" || method === "HEAD" ? null : body, info);
+      const handed = method === "GET" || method === "HEAD" ? null : body;
+      let response = this.#answer(head, handed, info);
+      // From the end of the body on, the client's leaving is watched.
+      if (progress.done) watch.readAhead();
+      else if (handed !== null) progress.onDone = watch.bodyRead;
       if (response instanceof PendingAnswer) {
         // The backend's answer is awaited here: the handler made no async step of its own.
         const pending = response;
@@ -232,6 +245,12 @@ class H1Connection implements ServedConnection {
         } catch (error) {
           response = await this.#recover(error);
         }
+      }
+      if (info.gone) {
+        // Nobody to answer: the backend call was cancelled, and what came instead goes unread.
+        const rest = response?.body;
+        if (rest instanceof ReadableStream) rest.cancel().catch(() => {});
+        return false;
       }
       if (response === undefined) {
         await this.#refuse(
@@ -262,6 +281,7 @@ class H1Connection implements ServedConnection {
       keep = writer.streams ? await writer.finish(this.#conn) : writer.keepsAlive;
     } finally {
       // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
+      watch.inflight = undefined;
       info.complete();
     }
     if (keep && body !== null && !progress.done) {
@@ -279,7 +299,7 @@ class H1Connection implements ServedConnection {
   #answer(
     head: RequestHead,
     body: ReadableStream<Uint8Array> | null,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    info: RequestCompletion,
   ): FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined {
     try {
       const url = this.#url(head);
@@ -289,13 +309,13 @@ class H1Connection implements ServedConnection {
         ? head.target
         : undefined;
       const fast = this.#options.fields?.(
-        { method: head.method, url, target, headers: new FieldHeaders(fields), body },
+        { method: head.method, url, target, headers: new FieldHeaders(fields), body, client: info },
         info,
       );
       if (fast !== undefined) return fast;
       let request: Request;
       try {
-        request = h1Request(head.method, url, fields, body);
+        request = h1Request(head.method, url, fields, body, info);
       } catch {
         return undefined;
       }

@@ -37,6 +37,11 @@ export class H1Reader {
     return this.end - this.start;
   }
 
+  /** Whether a {@linkcode read} has room to read into (once moved to the front or grown). */
+  hasRoom(): boolean {
+    return this.end - this.start < Math.max(this.buf.length, this.maxHeadBytes + 4);
+  }
+
   /**
    * Starts one read into the buffer's free space (moved to the front
    * first); hand what it resolves to {@linkcode filled}. Not `async`: the

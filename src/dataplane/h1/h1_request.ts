@@ -7,27 +7,37 @@
  * `Headers` of the same fields costs about 1 µs. Like `Deno.serve`'s
  * requests, the URL is the client's spelling, not a parsed and normalised
  * one, and the method is kept as sent (fetch would refuse TRACE and
- * upper-case `get`).
+ * upper-case `get`). Its `signal` aborts when the client goes away with
+ * the request in flight; the handler listens to `client` itself, the same
+ * news without an `AbortSignal` (made only when `signal` is read).
  * @module
  */
-
-/** Never aborted: the server drops a connection by closing it, which the body and upstream see. */
-const NEVER = new AbortController().signal;
+import type { ClientGone, GoneListener } from "../client_gone.ts";
 
 /** A request as the handler sees it. */
-class H1Request {
+class H1Request implements GoneListener {
   readonly headers: Headers;
+  #abort: AbortController | undefined;
   constructor(
     readonly method: string,
     readonly url: string,
     fields: [string, string][],
     readonly body: ReadableStream<Uint8Array> | null,
+    readonly client: ClientGone,
   ) {
     this.headers = new Headers(fields);
   }
 
   get signal(): AbortSignal {
-    return NEVER;
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      this.client.onGone(this);
+    }
+    return this.#abort.signal;
+  }
+
+  clientGone(): void {
+    this.#abort?.abort(new DOMException("The client went away", "AbortError"));
   }
 
   get bodyUsed(): boolean {
@@ -53,12 +63,15 @@ class H1Request {
 
 /**
  * A request of `method` for `url` (as spelled by the client) with header
- * `fields` (valid names and values: the head parser checked them) and `body`.
+ * `fields` (valid names and values: the head parser checked them), `body`,
+ * and `client`, which says when the client goes away.
  *
  * @example
  * ```ts
  * import { h1Request } from "./h1_request.ts";
- * const req = h1Request("GET", "http://a.example/x", [["host", "a.example"]], null);
+ * import { ClientLeaving } from "../client_gone.ts";
+ * const client = new ClientLeaving();
+ * const req = h1Request("GET", "http://a.example/x", [["host", "a.example"]], null, client);
  * req.headers.get("host"); // "a.example"
  * ```
  */
@@ -67,6 +80,7 @@ export function h1Request(
   url: string,
   fields: [string, string][],
   body: ReadableStream<Uint8Array> | null,
+  client: ClientGone,
 ): Request {
-  return new H1Request(method, url, fields, body) as unknown as Request;
+  return new H1Request(method, url, fields, body, client) as unknown as Request;
 }

@@ -42,6 +42,7 @@ export function fastAnswer(
         target: head.path,
         headers: new FieldHeaders(head.fields),
         body: null,
+        client: stream.client,
       },
       info,
     );

@@ -11,6 +11,7 @@
  * its window of unread bytes, however fast the client sends.
  * @module
  */
+import { ClientLeaving } from "../client_gone.ts";
 import { trailersOf } from "../response_trailers.ts";
 import { ErrorCode } from "./h2_frames.ts";
 import { responseFields, trailerFields } from "./h2_headers.ts";
@@ -52,6 +53,12 @@ export class H2Stream {
   /** Body bytes received, for the `content-length` check. */
   received = 0;
   readonly abort = new AbortController();
+  /**
+   * Told when the stream ends abnormally (the client reset it, the
+   * connection dropped): the fast path's backend call listens to it, as the
+   * `Request` path's does to `abort`.
+   */
+  readonly client = new ClientLeaving();
   readonly completed: Promise<void>;
   #complete!: () => void;
   #queue: Uint8Array[] = [];
@@ -136,6 +143,7 @@ export class H2Stream {
     this.#discard();
     this.#signal();
     if (!this.abort.signal.aborted) this.abort.abort(error);
+    this.client.leave();
   }
 
   /** The stream is gone from its connection. */
