@@ -76,29 +76,56 @@ const upstream: ProxyClient = {
 };
 
 /**
- * A client connection that sends `count` requests: the server reads the
- * next head only once the answer before it was written, so each read hands
- * over one request, and the read after the last one finds the end.
+ * A client connection that sends `count` requests, each once the answer
+ * before it was written, as a keep-alive client does: a read made before
+ * that (the server reads ahead to see the client leave) is handed the next
+ * request a few turns of the microtask queue after the answer's write, as
+ * the next request of a real client comes after the server is done with
+ * the answer (a read made after the write waits as many turns). Each read
+ * hands over one request, and the read after the last one finds the end.
  */
+/** A few turns of the microtask queue: the server's work after a write is done by then. */
+function later(): Promise<void> {
+  return Promise.resolve().then().then().then().then();
+}
+
 class ScriptedClient {
   readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
   readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
   #left: number;
   answered = 0;
+  reads = 0;
+  #sent = 0;
+  #waiting: { buf: Uint8Array; resolve: (n: number | null) => void } | undefined;
 
   constructor(count: number) {
     this.#left = count;
   }
 
   read(buf: Uint8Array): Promise<number | null> {
-    if (this.#left === 0) return Promise.resolve(null);
+    this.reads++;
+    if (this.#sent > this.answered) {
+      return new Promise((resolve) => this.#waiting = { buf, resolve });
+    }
+    // The same turns as a read that waited: both servers pay them alike.
+    return later().then(() => this.#next(buf));
+  }
+
+  #next(buf: Uint8Array): number | null {
+    if (this.#left === 0) return null;
     this.#left--;
+    this.#sent++;
     buf.set(REQUEST);
-    return Promise.resolve(REQUEST.length);
+    return REQUEST.length;
   }
 
   write(bytes: Uint8Array): Promise<number> {
     this.answered++;
+    const waiting = this.#waiting;
+    if (waiting !== undefined && this.#sent === this.answered) {
+      this.#waiting = undefined;
+      later().then(() => waiting.resolve(this.#next(waiting.buf)));
+    }
     return Promise.resolve(bytes.length);
   }
 
@@ -132,6 +159,10 @@ async function run(total: number): Promise<number> {
   const answered = clients.reduce((sum, c) => sum + c.answered, 0);
   if (answered !== per * connections) {
     throw new Error(`Cannot trust the run: ${answered} answers for ${per * connections} requests`);
+  }
+  const reads = clients.reduce((sum, c) => sum + c.reads, 0);
+  if (reads !== answered + connections) {
+    throw new Error(`Cannot trust the run: ${reads} reads for ${answered} requests`);
   }
   return (used.user + used.system) / answered;
 }
