@@ -288,6 +288,28 @@ for (const protocol of ["HTTP", "HTTPS"] as const) {
     assertEquals(gw.upstreamErrors, []);
   });
 
+  Deno.test(`${name}: RST_STREAM on a request with a body (the Request path) closes the backend connection`, async () => {
+    await using upstream = startHangingBackend();
+    await using gw = await startPort(upstream, { protocol });
+    const session = h2Session(gw.port, protocol === "HTTPS" ? gw.caPem : undefined);
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/hang-post",
+        ":authority": "a.example",
+        "content-length": "5",
+      });
+      stream.on("error", () => {});
+      stream.end("hello");
+      await upstream.received("/hang-post");
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await upstream.closed("/hang-post");
+    } finally {
+      session.destroy();
+    }
+    assertEquals(gw.upstreamErrors, []);
+  });
+
   Deno.test(`${name}: a connection that drops closes each open stream's backend connection`, async () => {
     await using upstream = startHangingBackend();
     await using gw = await startPort(upstream, { protocol });

@@ -3,13 +3,22 @@
  * process with either HTTP/1.1 engine: the backend sees its connection
  * close, `/metrics` counts a 499 and no upstream error, and Deno's engine
  * runs with its request signal aborting only for a client that left (no
- * legacy-abort warning on the process's output).
+ * legacy-abort warning on the process's output); a gRPC call the client
+ * resets resets the backend's stream.
  */
 import { assert, assertEquals } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
-import { startHangingBackend } from "../_helpers/hanging_backend.ts";
+import { startHangingBackend, startHangingH2Backend } from "../_helpers/hanging_backend.ts";
+import http2 from "node:http2";
 import { metricValue } from "../_helpers/metric_value.ts";
-import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
+import {
+  gatewayYaml,
+  grpcServiceYaml,
+  prefixRule,
+  routeYaml,
+  serviceYaml,
+  writeManifests,
+} from "./_manifests.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,3 +71,51 @@ for (const engine of ["own", "deno"] as const) {
     assert(stray.length === 0, stray.join("\n"));
   });
 }
+
+const GRPC_ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: slow, namespace: default }
+spec:
+  parentRefs: [{ name: e2e }]
+  hostnames: [grpc.example.com]
+  rules:
+  - matches:
+    - method: { service: slow.Slow }
+    backendRefs: [{ name: slow, port: 8080 }]
+`;
+
+Deno.test("GRPCRoute: a call the client resets resets the backend's stream, counted 499", async () => {
+  await using upstream = await startHangingH2Backend();
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-client-gone-grpc-" });
+  await writeManifests(dir, {
+    "gateway.yaml": gatewayYaml(port),
+    "services.yaml": grpcServiceYaml("slow", upstream.port),
+    "route.yaml": GRPC_ROUTE,
+  });
+  await using gw = await startGateway({ manifests: dir });
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => {});
+  try {
+    const call = session.request({
+      ":method": "POST",
+      ":path": "/slow.Slow/Wait",
+      ":authority": "grpc.example.com",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    call.on("error", () => {});
+    call.end(new Uint8Array([0, 0, 0, 0, 0]));
+    await upstream.received("/slow.Slow/Wait");
+    call.close(http2.constants.NGHTTP2_CANCEL);
+    await upstream.closed("/slow.Slow/Wait");
+  } finally {
+    session.destroy();
+  }
+  const text = await (await gw.admin("/metrics")).text();
+  assertEquals(metricValue(text, "serval_http_requests_total", { code: "499" }), 1);
+  const upstreamErrors = text.split("\n").filter((l) =>
+    l.startsWith("serval_upstream_errors_total{") && !l.endsWith(" 0")
+  );
+  assertEquals(upstreamErrors, []);
+});
