@@ -3,7 +3,7 @@
  * plane in one process. See `--help`, and README.md.
  *
  * ```sh
- * deno run --unstable-net --allow-net --allow-read --allow-env --allow-sys main.ts run --manifests examples
+ * deno run --unstable-net --allow-net --allow-read --allow-env --allow-sys --allow-ffi main.ts run --manifests examples
  * ```
  * @module
  */

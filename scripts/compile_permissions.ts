@@ -19,7 +19,12 @@
  *   probing `process.env` keep working.
  * - No `--allow-sys`: prom-client's default metrics produce the same series
  *   without it (measured: identical metric names with and without).
- * - No `--allow-write`, `--allow-run`, `--allow-ffi`, and never `--allow-all`.
+ * - `--allow-ffi` only for libc's usual paths
+ *   ({@linkcode LIBC_PATHS}): one `setsockopt` per TLS listener turns Nagle's
+ *   algorithm off for the connections it accepts, which Deno's `TlsConn`
+ *   cannot (`src/dataplane/listener_nodelay.ts`). Without it, answers
+ *   written in pieces over TLS wait for the client's delayed ACK.
+ * - No `--allow-write`, `--allow-run`, and never `--allow-all`.
  * - `--unstable-net` (not a permission) enables `SO_REUSEPORT`, so an HTTPS
  *   listener rotates certificates without refusing connects.
  *
@@ -33,6 +38,7 @@
  */
 import { envName, FLAGS } from "../src/cli/flag_table.ts";
 import { SERVICE_ACCOUNT_DIR } from "../src/kube/kubeconfig.ts";
+import { LIBC_PATHS } from "../src/dataplane/listener_nodelay.ts";
 
 /**
  * Where the container image expects mounted configuration: a ConfigMap of
@@ -84,6 +90,7 @@ export function permissionFlags(options: PermissionOptions = {}): string[] {
     "--allow-net",
     `--allow-read=${readPaths.join(",")}`,
     `--allow-env=${allowedEnvNames().join(",")}`,
+    `--allow-ffi=${LIBC_PATHS.join(",")}`,
     "--ignore-env",
     "--no-prompt",
     "--unstable-net",

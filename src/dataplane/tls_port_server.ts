@@ -328,6 +328,7 @@ class TlsPort implements TlsPortServer {
       port: relayed ? 0 : this.#port,
       reusePort: this.#reusePort,
       keyPair: certificates.uniformKeyPair,
+      log: this.#log,
       resolve: (serverName) => {
         // Called once per distinct name per listener (Deno caches the rest).
         generation.resolvedNames++;

@@ -28,6 +28,9 @@
  * @module
  */
 
+import type { Logger } from "../log/logger.ts";
+import { disableNagle } from "./listener_nodelay.ts";
+
 /** A certificate chain and private key, PEM. */
 export interface TlsKeyPair {
   cert: string;
@@ -122,7 +125,11 @@ export interface ListenTlsWithSniOptions {
   keyPair?: TlsKeyPair;
   /** ALPN protocols offered; default {@linkcode TLS_ALPN_PROTOCOLS} (h2, http/1.1). */
   alpnProtocols?: readonly string[];
+  /** Told, once a process, why accepted connections keep Nagle's algorithm (`listener_nodelay.ts`). */
+  log?: Logger;
 }
+
+let nagleReported = false;
 
 /**
  * Binds a TLS listener that picks its certificate per server name (or, given
@@ -159,15 +166,26 @@ export function listenTlsWithSni(options: ListenTlsWithSniOptions): Deno.TlsList
         ...(options.reusePort ? { reusePort: true } : {}),
       } as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
     );
+  let listener: Deno.TlsListener | undefined;
   if (options.keyPair !== undefined) {
     try {
-      return listen({ cert: options.keyPair.cert, key: options.keyPair.key });
+      listener = listen({ cert: options.keyPair.cert, key: options.keyPair.key });
     } catch {
       // A pair Deno cannot parse: bind with the resolver, so that (as for any
       // other port) the port is bound and each handshake fails on its own.
     }
   }
-  return listen({ [SNI_RESOLVER]: resolver });
+  listener ??= listen({ [SNI_RESOLVER]: resolver });
+  const nagle = disableNagle(listener.addr as Deno.NetAddr);
+  if (!nagle.off && !nagleReported && options.log !== undefined) {
+    nagleReported = true;
+    options.log.warn(
+      "TLS connections keep Nagle's algorithm on: an answer written in pieces can wait ~40 ms " +
+        "for the client's delayed ACK",
+      { reason: nagle.reason },
+    );
+  }
+  return listener;
 }
 
 /** One connection being served. */

@@ -12,6 +12,7 @@ import {
   permissionFlags,
 } from "../../scripts/compile_permissions.ts";
 import { envName, FLAGS } from "../../src/cli/flag_table.ts";
+import { LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
 import { SERVICE_ACCOUNT_DIR } from "../../src/kube/kubeconfig.ts";
 import { freePort, runDeno } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
@@ -46,15 +47,17 @@ Deno.test("the binary may read every environment variable the sources read, and 
   assertEquals([...read].sort(), [...new Set(allowed)].sort());
 });
 
-Deno.test("the baked-in permissions are scoped: no -A, no unscoped read/env/sys/write/run/ffi", () => {
+Deno.test("the baked-in permissions are scoped: no -A, no unscoped read/env/sys/write/run/ffi, ffi only for libc", () => {
   const flags = permissionFlags();
   for (const flag of flags) {
     assert(!["-A", "--allow-all"].includes(flag), flag);
     for (const scoped of ["read", "env", "sys", "write", "run", "ffi"]) {
       assert(flag !== `--allow-${scoped}`, `${flag} is unscoped`);
     }
-    assert(!/^--allow-(sys|write|run|ffi|import)/.test(flag), `${flag} is not needed`);
+    assert(!/^--allow-(sys|write|run|import)/.test(flag), `${flag} is not needed`);
   }
+  const ffi = flags.find((f) => f.startsWith("--allow-ffi="))!;
+  assertEquals(ffi.slice("--allow-ffi=".length).split(","), [...LIBC_PATHS]);
   assert(flags.includes("--allow-net"));
   assert(flags.includes("--ignore-env"), "other variables must read as unset, not throw");
   const read = flags.find((f) => f.startsWith("--allow-read="))!;

@@ -1,0 +1,181 @@
+/**
+ * Nagle's algorithm off on the connections a Deno TLS listener accepts.
+ *
+ * `Deno.TlsConn` has no `setNoDelay` (Deno 2.9.6), so the connections
+ * `Deno.listenTls` accepts keep Nagle's algorithm on: an answer written in
+ * more than one piece (a head, then a body that comes later; server-sent
+ * events; HTTP/2 frames written apart) holds each later small piece until
+ * the client acknowledges the earlier one, and clients delay that
+ * acknowledgement by up to about 40 ms. Linux copies `TCP_NODELAY` from a
+ * listening socket to the sockets it accepts, so setting it once on the
+ * listener turns Nagle off for every connection that listener accepts.
+ *
+ * Deno does not say which descriptor a listener is, so this finds it: the
+ * kernel gives a new socket the lowest free descriptor, and the listener is
+ * the listening TCP socket bound to its port that does not have
+ * `TCP_NODELAY` yet (the ones before it, on the same port after a
+ * certificate rotation, have it). The calls go to libc through FFI, which
+ * needs `--allow-ffi` for libc's path (the compiled binary has it, scoped to
+ * libc's usual paths; `deno task start` and the tests have it); without it,
+ * or on another OS, connections keep Nagle on and {@linkcode disableNagle}
+ * says why, once, for a log line.
+ * @module
+ */
+
+/** Where glibc's libc usually is (Debian and Ubuntu by architecture, then others). */
+export const LIBC_PATHS: readonly string[] = [
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/lib64/libc.so.6",
+  "/usr/lib/libc.so.6",
+  "/lib/libc.so.6",
+];
+
+// Linux's values, the same on x86_64 and aarch64.
+const SOL_SOCKET = 1;
+const SO_ACCEPTCONN = 30;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const RLIMIT_NOFILE = 7;
+/** At most this many descriptors are looked at, whatever the limit says. */
+const MAX_SCAN = 1 << 20;
+
+const SYMBOLS = {
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let opened: { libc: Libc } | { problem: string } | undefined;
+
+function openLibc(): { libc: Libc } | { problem: string } {
+  if (opened !== undefined) return opened;
+  if (Deno.build.os !== "linux") return opened = { problem: `not on Linux (${Deno.build.os})` };
+  const problems: string[] = [];
+  for (const path of LIBC_PATHS) {
+    // Asked first, so that `deno run` without the permission never prompts.
+    let state: Deno.PermissionState;
+    try {
+      state = Deno.permissions.querySync({ name: "ffi", path }).state;
+    } catch (error) {
+      problems.push(`${path}: ${(error as Error).message}`);
+      continue;
+    }
+    if (state !== "granted") {
+      problems.push(`${path}: no --allow-ffi`);
+      continue;
+    }
+    try {
+      return opened = { libc: Deno.dlopen(path, SYMBOLS).symbols };
+    } catch (error) {
+      problems.push(`${path}: ${(error as Error).message}`);
+    }
+  }
+  return opened = { problem: `cannot open libc (${problems.join("; ")})` };
+}
+
+/** The sockets this process has, read descriptor by descriptor through libc. */
+class Sockets {
+  readonly #libc: Libc;
+  readonly #address = new Uint8Array(128);
+  readonly #length = new Uint32Array(1);
+  readonly #value = new Int32Array(1);
+  readonly #valueLength = new Uint32Array(1);
+
+  constructor(libc: Libc) {
+    this.#libc = libc;
+  }
+
+  /** How many descriptors to look at: the soft descriptor limit, bounded. */
+  scanLimit(): number {
+    const limit = new BigUint64Array(2);
+    if (this.#libc.getrlimit(RLIMIT_NOFILE, limit) !== 0) return 65_536;
+    return Number(limit[0] < BigInt(MAX_SCAN) ? limit[0] : BigInt(MAX_SCAN));
+  }
+
+  /** The TCP port `fd` is bound to, or `undefined` for anything but an IPv4/IPv6 socket. */
+  port(fd: number): number | undefined {
+    this.#length[0] = this.#address.length;
+    if (this.#libc.getsockname(fd, this.#address, this.#length) !== 0) return undefined;
+    const family = this.#address[0] | (this.#address[1] << 8);
+    if (family !== AF_INET && family !== AF_INET6) return undefined;
+    return (this.#address[2] << 8) | this.#address[3];
+  }
+
+  option(fd: number, level: number, name: number): number | undefined {
+    this.#valueLength[0] = 4;
+    if (this.#libc.getsockopt(fd, level, name, this.#value, this.#valueLength) !== 0) {
+      return undefined;
+    }
+    return this.#value[0];
+  }
+
+  listening(fd: number): boolean {
+    return this.option(fd, SOL_SOCKET, SO_ACCEPTCONN) === 1;
+  }
+
+  noDelay(fd: number): boolean {
+    return this.option(fd, IPPROTO_TCP, TCP_NODELAY) === 1;
+  }
+
+  setNoDelay(fd: number): boolean {
+    this.#value[0] = 1;
+    return this.#libc.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, this.#value, 4) === 0;
+  }
+}
+
+/** The outcome of {@linkcode disableNagle}: done, or why not. */
+export type NagleOutcome = { off: true } | { off: false; reason: string };
+
+/**
+ * Sets `TCP_NODELAY` on the listening socket of `listener` (just bound), so
+ * every connection it accepts has Nagle's algorithm off.
+ *
+ * @example
+ * ```ts
+ * import { disableNagle } from "./listener_nodelay.ts";
+ * declare const listener: Deno.TlsListener;
+ * const outcome = disableNagle(listener.addr as Deno.NetAddr);
+ * if (!outcome.off) console.warn(outcome.reason);
+ * ```
+ */
+export function disableNagle(addr: Deno.NetAddr): NagleOutcome {
+  const libc = openLibc();
+  if ("problem" in libc) return { off: false, reason: libc.problem };
+  const sockets = new Sockets(libc.libc);
+  const limit = sockets.scanLimit();
+  for (let fd = 0; fd < limit; fd++) {
+    if (sockets.port(fd) !== addr.port || !sockets.listening(fd) || sockets.noDelay(fd)) continue;
+    if (sockets.setNoDelay(fd)) return { off: true };
+    return {
+      off: false,
+      reason: `setsockopt(TCP_NODELAY) failed on the listener of port ${addr.port}`,
+    };
+  }
+  return { off: false, reason: `no listening socket of port ${addr.port} without TCP_NODELAY` };
+}
+
+/**
+ * Whether every connected socket of this process on local port `port` has
+ * `TCP_NODELAY`, and how many there are: what a test or a debugging session
+ * asks of the accepted side. `undefined` without libc.
+ */
+export function acceptedNoDelay(port: number): { sockets: number; noDelay: number } | undefined {
+  const libc = openLibc();
+  if ("problem" in libc) return undefined;
+  const sockets = new Sockets(libc.libc);
+  const limit = sockets.scanLimit();
+  let count = 0;
+  let noDelay = 0;
+  for (let fd = 0; fd < limit; fd++) {
+    if (sockets.port(fd) !== port || sockets.listening(fd)) continue;
+    count++;
+    if (sockets.noDelay(fd)) noDelay++;
+  }
+  return { sockets: count, noDelay };
+}
