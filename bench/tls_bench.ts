@@ -19,9 +19,11 @@
  * validated client's; only the chain check per handshake is left out.
  *
  * A fourth is a port with two HTTPS listeners (two hostnames): its
- * connections go through the ClientHello relay (`tls_front_door.ts`) that
- * tells them apart, so against the one-listener port it shows the relay's
- * share.
+ * connections are terminated by the runtime's `node:tls` server, which tells
+ * them apart by SNI (`tls_handshake_door.ts`), while the one-listener port
+ * is served by Deno's TLS listener (`tls_sni_choice.ts`), so against it the
+ * fourth shows what `node:tls` costs. The client-certificate listener's
+ * connections take the ClientHello relay (`tls_front_door.ts`).
  *
  * Each shape runs `--rounds` times over every target, alternating the order
  * (other work on the machine shifts throughput from minute to minute), after
