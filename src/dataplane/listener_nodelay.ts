@@ -10,11 +10,15 @@
  * listening socket to the sockets it accepts, so setting it once on the
  * listener turns Nagle off for every connection that listener accepts.
  *
- * Deno does not say which descriptor a listener is, so this finds it: the
- * kernel gives a new socket the lowest free descriptor, and the listener is
- * the listening TCP socket bound to its port that does not have
- * `TCP_NODELAY` yet (the ones before it, on the same port after a
- * certificate rotation, have it). The calls go to libc through FFI, which
+ * Deno does not say which descriptor a listener is, so this looks through
+ * the process's descriptors and sets the option on every listening TCP
+ * socket bound to the listener's port that lacks it: all of them are the
+ * gateway's (a rotation's listeners beside the old ones, each data-plane
+ * worker's), and setting it twice is harmless, so workers binding at the same
+ * moment cannot miss one. The kernel hands out the lowest free descriptor, so
+ * open ones sit together at the bottom: the look stops after
+ * {@linkcode CLOSED_RUN} closed descriptors in a row (about 2 ms of calls), or
+ * at the descriptor limit. The calls go to libc through FFI, which
  * needs `--allow-ffi` for libc's path (the compiled binary has it, scoped to
  * libc's usual paths; `deno task start` and the tests have it); without it,
  * or on another OS, connections keep Nagle on and {@linkcode disableNagle}
@@ -39,14 +43,16 @@ const TCP_NODELAY = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const RLIMIT_NOFILE = 7;
-/** At most this many descriptors are looked at, whatever the limit says. */
-const MAX_SCAN = 1 << 20;
+const F_GETFD = 1;
+/** The look through descriptors ends after this many closed ones in a row. */
+export const CLOSED_RUN = 4096;
 
 const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -91,11 +97,24 @@ class Sockets {
     this.#libc = libc;
   }
 
-  /** How many descriptors to look at: the soft descriptor limit, bounded. */
-  scanLimit(): number {
+  /**
+   * Each open descriptor in turn, up to the soft descriptor limit, ending
+   * after {@linkcode CLOSED_RUN} closed ones in a row.
+   */
+  *open(): Generator<number> {
     const limit = new BigUint64Array(2);
-    if (this.#libc.getrlimit(RLIMIT_NOFILE, limit) !== 0) return 65_536;
-    return Number(limit[0] < BigInt(MAX_SCAN) ? limit[0] : BigInt(MAX_SCAN));
+    const max = this.#libc.getrlimit(RLIMIT_NOFILE, limit) === 0 && limit[0] < 1n << 31n
+      ? Number(limit[0])
+      : 1 << 20;
+    let closed = 0;
+    for (let fd = 0; fd < max && closed < CLOSED_RUN; fd++) {
+      if (this.#libc.fcntl(fd, F_GETFD) === -1) {
+        closed++;
+        continue;
+      }
+      closed = 0;
+      yield fd;
+    }
   }
 
   /** The TCP port `fd` is bound to, or `undefined` for anything but an IPv4/IPv6 socket. */
@@ -133,8 +152,9 @@ class Sockets {
 export type NagleOutcome = { off: true } | { off: false; reason: string };
 
 /**
- * Sets `TCP_NODELAY` on the listening socket of `listener` (just bound), so
- * every connection it accepts has Nagle's algorithm off.
+ * Sets `TCP_NODELAY` on the listening sockets of `addr`'s port (the one just
+ * bound among them), so every connection they accept has Nagle's algorithm
+ * off.
  *
  * @example
  * ```ts
@@ -148,34 +168,45 @@ export function disableNagle(addr: Deno.NetAddr): NagleOutcome {
   const libc = openLibc();
   if ("problem" in libc) return { off: false, reason: libc.problem };
   const sockets = new Sockets(libc.libc);
-  const limit = sockets.scanLimit();
-  for (let fd = 0; fd < limit; fd++) {
-    if (sockets.port(fd) !== addr.port || !sockets.listening(fd) || sockets.noDelay(fd)) continue;
-    if (sockets.setNoDelay(fd)) return { off: true };
-    return {
-      off: false,
-      reason: `setsockopt(TCP_NODELAY) failed on the listener of port ${addr.port}`,
-    };
+  let found = 0;
+  for (const fd of sockets.open()) {
+    if (sockets.port(fd) !== addr.port || !sockets.listening(fd)) continue;
+    found++;
+    if (!sockets.noDelay(fd) && !sockets.setNoDelay(fd)) {
+      return {
+        off: false,
+        reason: `setsockopt(TCP_NODELAY) failed on a listener of port ${addr.port}`,
+      };
+    }
   }
-  return { off: false, reason: `no listening socket of port ${addr.port} without TCP_NODELAY` };
+  if (found === 0) return { off: false, reason: `no listening socket of port ${addr.port} found` };
+  return { off: true };
+}
+
+/** How many of a port's sockets there are, and how many have `TCP_NODELAY`. */
+export interface NoDelayCount {
+  sockets: number;
+  noDelay: number;
 }
 
 /**
- * Whether every connected socket of this process on local port `port` has
- * `TCP_NODELAY`, and how many there are: what a test or a debugging session
- * asks of the accepted side. `undefined` without libc.
+ * This process's sockets on local port `port`, listening and accepted, and
+ * how many of each have `TCP_NODELAY`: what a test or a debugging session
+ * asks. `undefined` without libc.
  */
-export function acceptedNoDelay(port: number): { sockets: number; noDelay: number } | undefined {
+export function portNoDelay(
+  port: number,
+): { listening: NoDelayCount; accepted: NoDelayCount } | undefined {
   const libc = openLibc();
   if ("problem" in libc) return undefined;
   const sockets = new Sockets(libc.libc);
-  const limit = sockets.scanLimit();
-  let count = 0;
-  let noDelay = 0;
-  for (let fd = 0; fd < limit; fd++) {
-    if (sockets.port(fd) !== port || sockets.listening(fd)) continue;
-    count++;
-    if (sockets.noDelay(fd)) noDelay++;
+  const listening = { sockets: 0, noDelay: 0 };
+  const accepted = { sockets: 0, noDelay: 0 };
+  for (const fd of sockets.open()) {
+    if (sockets.port(fd) !== port) continue;
+    const count = sockets.listening(fd) ? listening : accepted;
+    count.sockets++;
+    if (sockets.noDelay(fd)) count.noDelay++;
   }
-  return { sockets: count, noDelay };
+  return { listening, accepted };
 }

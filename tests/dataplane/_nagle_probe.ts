@@ -6,7 +6,7 @@
  * @module
  */
 import { createLogger } from "../../src/log/logger.ts";
-import { acceptedNoDelay } from "../../src/dataplane/listener_nodelay.ts";
+import { portNoDelay } from "../../src/dataplane/listener_nodelay.ts";
 import { listenTlsWithSni } from "../../src/dataplane/tls_server.ts";
 
 const [cert, key] = [Deno.args[0], Deno.args[1]];
@@ -26,7 +26,7 @@ const client = await Deno.connect({ hostname: "127.0.0.1", port });
 const accepted = await listener.accept();
 await Deno.stdout.write(
   new TextEncoder().encode(
-    `${JSON.stringify({ accepted: acceptedNoDelay(port) ?? null, logs: lines })}\n`,
+    `${JSON.stringify({ accepted: portNoDelay(port)?.accepted ?? null, logs: lines })}\n`,
   ),
 );
 accepted.close();

@@ -5,7 +5,12 @@
  * @module
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { acceptedNoDelay, LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
+import {
+  disableNagle,
+  LIBC_PATHS,
+  type NoDelayCount,
+  portNoDelay,
+} from "../../src/dataplane/listener_nodelay.ts";
 import { connectTlsWithServerName, listenTlsWithSni } from "../../src/dataplane/tls_server.ts";
 import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
 
@@ -17,7 +22,7 @@ async function acceptSome(
   leaf: TestCertificate,
   caPem: string,
   count: number,
-): Promise<{ sockets: number; noDelay: number } | undefined> {
+): Promise<NoDelayCount | undefined> {
   const port = (listener.addr as Deno.NetAddr).port;
   const clients: Deno.TlsConn[] = [];
   const servers: Deno.TlsConn[] = [];
@@ -36,7 +41,7 @@ async function acceptSome(
       servers.push(server);
       await Promise.all([client.handshake(), server.handshake()]);
     }
-    return acceptedNoDelay(port);
+    return portNoDelay(port)?.accepted;
   } finally {
     for (const conn of [...clients, ...servers]) conn.close();
   }
@@ -98,6 +103,34 @@ Deno.test({
     } finally {
       second.close();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "listeners bound on one port before the option is set (workers starting together) all get it",
+  ignore: !ON_LINUX,
+  async fn() {
+    await using ca = await createTestCa();
+    const leaf = await ca.issue(["nagle.example.com"]);
+    const options = {
+      hostname: "127.0.0.1",
+      cert: leaf.certPem,
+      key: leaf.keyPem,
+      reusePort: true,
+    };
+    const first = Deno.listenTls({ ...options, port: 0 });
+    const port = (first.addr as Deno.NetAddr).port;
+    const second = Deno.listenTls({ ...options, port });
+    try {
+      assertEquals(portNoDelay(port)?.listening, { sockets: 2, noDelay: 0 });
+      assertEquals(disableNagle(first.addr as Deno.NetAddr), { off: true });
+      assertEquals(portNoDelay(port)?.listening, { sockets: 2, noDelay: 2 });
+    } finally {
+      first.close();
+      second.close();
+    }
+    assertEquals(disableNagle(first.addr as Deno.NetAddr).off, false);
   },
 });
 
