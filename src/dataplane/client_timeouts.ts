@@ -71,7 +71,7 @@ export interface ClientConnectionSettings {
   upgrades?: UpgradeSettings;
   /**
    * Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent:
-   * the own server on HTTP ports, Deno's engine on HTTPS ports.
+   * our own server on both.
    */
   http1Engine?: Http1Engine;
 }

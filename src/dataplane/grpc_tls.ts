@@ -41,7 +41,7 @@ export interface HttpsConnectionOptions {
   observer?: DataPlaneObserver;
   /** For a connection already decrypted: the protocol its handshake negotiated by ALPN. */
   alpn?: string;
-  /** `own`: HTTP/1.1 connections go to our HTTP/1.1 server (`h1/`); absent: Deno's engine. */
+  /** `deno`: HTTP/1.1 connections go to Deno's engine; `own` or absent: our HTTP/1.1 server (`h1/`). */
   http1Engine?: Http1Engine;
   /** The handler's fast path, for our HTTP/1.1 server; absent: every request takes `handler`. */
   fields?: FieldsHandler;

@@ -65,8 +65,8 @@ export interface PortServeContext {
   upgrades?: UpgradePortOptions;
   /**
    * Who serves HTTP/1.1 on HTTP and HTTPS ports (`--http1-engine`); absent:
-   * the own server on HTTP ports (its fast path measured less CPU per
-   * request than Deno's engine), Deno's engine on HTTPS ports.
+   * our own server on both (its fast path measured less CPU per request
+   * than Deno's engine).
    */
   http1Engine?: Http1Engine;
 }

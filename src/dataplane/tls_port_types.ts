@@ -61,7 +61,7 @@ export interface TlsPortServerOptions {
   grpcKind?: () => GrpcPortKind;
   /** Metrics hooks (our HTTP/2 server's connection errors); absent: none. */
   observer?: DataPlaneObserver;
-  /** Who serves the port's HTTP/1.1 connections (`--http1-engine`); absent: Deno's engine. */
+  /** Who serves the port's HTTP/1.1 connections (`--http1-engine`); absent: our own server. */
   http1Engine?: Http1Engine;
 }
 
