@@ -92,13 +92,22 @@ export function startHangingBackend(): HangingBackend {
   };
 }
 
-/** An HTTP/2 backend (h2c by prior knowledge); `closed` is the stream's close (a reset). */
-export async function startHangingH2Backend(): Promise<HangingBackend & { h2: H2Backend }> {
+/**
+ * An HTTP/2 backend (h2c by prior knowledge); `closed` is the stream's
+ * close, and `rstCodes` its reset code by path (0: it ended without one).
+ */
+export async function startHangingH2Backend(): Promise<
+  HangingBackend & { h2: H2Backend; rstCodes: Map<string, number> }
+> {
   const events = new Events();
+  const rstCodes = new Map<string, number>();
   const h2 = await startH2Backend((stream: http2.ServerHttp2Stream, headers) => {
     const path = String(headers[":path"]);
     events.arrived(path);
-    stream.on("close", () => events.of(path).closed.resolve());
+    stream.on("close", () => {
+      rstCodes.set(path, stream.rstCode);
+      events.of(path).closed.resolve();
+    });
     if (path.startsWith("/ok")) {
       stream.respond({ ":status": 200, "content-length": "2" });
       stream.end("ok");
@@ -109,6 +118,7 @@ export async function startHangingH2Backend(): Promise<HangingBackend & { h2: H2
   });
   return {
     h2,
+    rstCodes,
     port: h2.port,
     paths: events.paths,
     received: (path) => events.of(path).received.promise,

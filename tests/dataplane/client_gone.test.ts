@@ -353,6 +353,11 @@ Deno.test("an HTTP/2 backend: the client leaving resets the backend's stream (HT
   } finally {
     session.destroy();
   }
+  const cancel = http2.constants.NGHTTP2_CANCEL;
+  assertEquals([upstream.rstCodes.get("/hang-h1"), upstream.rstCodes.get("/hang-h2")], [
+    cancel,
+    cancel,
+  ]);
   // The backend's session carries on: the next request goes through it.
   const answer = await getOnce(gw.port, "/ok-after");
   assert(answer.startsWith("HTTP/1.1 200"), answer);
@@ -368,4 +373,5 @@ Deno.test("an HTTP/2 backend: a client that leaves while the body streams resets
   await readUntil(conn, "hello");
   conn.close();
   await upstream.closed("/stream");
+  assertEquals(upstream.rstCodes.get("/stream"), http2.constants.NGHTTP2_CANCEL);
 });

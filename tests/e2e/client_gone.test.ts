@@ -109,6 +109,7 @@ Deno.test("GRPCRoute: a call the client resets resets the backend's stream, coun
     await upstream.received("/slow.Slow/Wait");
     call.close(http2.constants.NGHTTP2_CANCEL);
     await upstream.closed("/slow.Slow/Wait");
+    assertEquals(upstream.rstCodes.get("/slow.Slow/Wait"), http2.constants.NGHTTP2_CANCEL);
   } finally {
     session.destroy();
   }
