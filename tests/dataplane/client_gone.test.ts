@@ -94,6 +94,23 @@ async function startPort(upstream: HangingBackend, options: PortOptions = {}) {
   };
 }
 
+/**
+ * Sends `request` on a new connection, waits until the backend has `path`,
+ * closes the connection and waits until the backend's side of it closes.
+ */
+async function sendAndLeave(
+  port: number,
+  upstream: { received(path: string): Promise<unknown>; closed(path: string): Promise<unknown> },
+  request: Uint8Array,
+  path: string,
+): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(request);
+  await upstream.received(path);
+  conn.close();
+  await upstream.closed(path);
+}
+
 type Conn = Deno.Conn | Deno.TlsConn;
 
 async function connect(port: number, tls?: string): Promise<Conn> {
@@ -179,12 +196,8 @@ Deno.test("HTTP/1.1: a half-close after a complete request is taken as the clien
 Deno.test("HTTP/1.1: a request pipelined behind one whose client left is not served", async () => {
   await using upstream = startHangingBackend();
   await using gw = await startPort(upstream);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
   const both = new Uint8Array([...get("/hang"), ...get("/ok-pipelined")]);
-  await conn.write(both);
-  await upstream.received("/hang");
-  conn.close();
-  await upstream.closed("/hang");
+  await sendAndLeave(gw.port, upstream, both, "/hang");
   await nextSucceeds(gw.port, upstream, "/ok-later", undefined);
   assertEquals(upstream.paths, ["/hang", "/ok-later"]);
 });
@@ -192,13 +205,12 @@ Deno.test("HTTP/1.1: a request pipelined behind one whose client left is not ser
 Deno.test("HTTP/1.1: a client that leaves after sending its whole body cancels the call", async () => {
   await using upstream = startHangingBackend();
   await using gw = await startPort(upstream);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  await conn.write(
+  await sendAndLeave(
+    gw.port,
+    upstream,
     encoder.encode("POST /hang-post HTTP/1.1\r\nHost: a.example\r\ncontent-length: 5\r\n\r\nhello"),
+    "/hang-post",
   );
-  await upstream.received("/hang-post");
-  conn.close();
-  await upstream.closed("/hang-post");
   assertEquals(gw.statuses, [499]);
 });
 
@@ -216,11 +228,7 @@ Deno.test("HTTP/1.1: a client that leaves while the body streams closes the back
 Deno.test("HTTP/1.1 with the access log: the line of a request whose client left says 499", async () => {
   await using upstream = startHangingBackend();
   await using gw = await startPort(upstream, { accessLog: true });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  await conn.write(get("/hang"));
-  await upstream.received("/hang");
-  conn.close();
-  await upstream.closed("/hang");
+  await sendAndLeave(gw.port, upstream, get("/hang"), "/hang");
   await nextSucceeds(gw.port, upstream, "/ok-after", undefined);
   const lines = gw.logs.filter((l) => l.msg === "request");
   assertEquals(lines.map((l) => [l.path, l.status]), [["/hang", 499], ["/ok-after", 200]]);
@@ -230,11 +238,7 @@ Deno.test("HTTP/1.1 with the access log: the line of a request whose client left
 Deno.test("Deno's engine: a client that closes before the answer closes the backend connection", async () => {
   await using upstream = startHangingBackend();
   await using gw = await startPort(upstream, { engine: "deno" });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  await conn.write(get("/hang"));
-  await upstream.received("/hang");
-  conn.close();
-  await upstream.closed("/hang");
+  await sendAndLeave(gw.port, upstream, get("/hang"), "/hang");
   await nextSucceeds(gw.port, upstream, "/ok-after", undefined);
   assertEquals(gw.upstreamErrors, []);
 });
@@ -339,11 +343,7 @@ Deno.test("h2c: GOAWAY and close from the client closes the backend connection",
 Deno.test("an HTTP/2 backend: the client leaving resets the backend's stream (HTTP/1.1 and h2c clients)", async () => {
   await using upstream = await startHangingH2Backend();
   await using gw = await startPort(upstream, { backendProtocol: "h2c" });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  await conn.write(get("/hang-h1"));
-  await upstream.received("/hang-h1");
-  conn.close();
-  await upstream.closed("/hang-h1");
+  await sendAndLeave(gw.port, upstream, get("/hang-h1"), "/hang-h1");
   const session = h2Session(gw.port);
   try {
     const stream = h2Request(session, "/hang-h2");
