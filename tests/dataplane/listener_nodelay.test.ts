@@ -12,9 +12,24 @@ import {
   portNoDelay,
 } from "../../src/dataplane/listener_nodelay.ts";
 import { connectTlsWithServerName, listenTlsWithSni } from "../../src/dataplane/tls_server.ts";
-import { createTestCa, type TestCertificate } from "../_helpers/certs.ts";
+import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
 
 const ON_LINUX = Deno.build.os === "linux";
+
+/** A test on Linux with a fresh test CA and a leaf for `nagle.example.com`. */
+function linuxTlsTest(
+  name: string,
+  fn: (ca: TestCa, leaf: TestCertificate) => void | Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: !ON_LINUX,
+    async fn() {
+      await using ca = await createTestCa();
+      await fn(ca, await ca.issue(["nagle.example.com"]));
+    },
+  });
+}
 
 /** Accepts `count` TLS connections (handshake done) and returns what the server side says. */
 async function acceptSome(
@@ -47,13 +62,9 @@ async function acceptSome(
   }
 }
 
-Deno.test({
-  name:
-    "connections a TLS listener of the gateway accepts have Nagle's algorithm off; Deno's own keep it on",
-  ignore: !ON_LINUX,
-  async fn() {
-    await using ca = await createTestCa();
-    const leaf = await ca.issue(["nagle.example.com"]);
+linuxTlsTest(
+  "connections a TLS listener of the gateway accepts have Nagle's algorithm off; Deno's own keep it on",
+  async (ca, leaf) => {
     const ours = listenTlsWithSni({
       hostname: "127.0.0.1",
       port: 0,
@@ -79,14 +90,11 @@ Deno.test({
       plain.close();
     }
   },
-});
+);
 
-Deno.test({
-  name: "a rotation's second listener on the same port (SO_REUSEPORT) gets the option too",
-  ignore: !ON_LINUX,
-  async fn() {
-    await using ca = await createTestCa();
-    const leaf = await ca.issue(["nagle.example.com"]);
+linuxTlsTest(
+  "a rotation's second listener on the same port (SO_REUSEPORT) gets the option too",
+  async (ca, leaf) => {
     const options = {
       hostname: "127.0.0.1",
       reusePort: true,
@@ -104,15 +112,11 @@ Deno.test({
       second.close();
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "listeners bound on one port before the option is set (workers starting together) all get it",
-  ignore: !ON_LINUX,
-  async fn() {
-    await using ca = await createTestCa();
-    const leaf = await ca.issue(["nagle.example.com"]);
+linuxTlsTest(
+  "listeners bound on one port before the option is set (workers starting together) all get it",
+  (_ca, leaf) => {
     const options = {
       hostname: "127.0.0.1",
       cert: leaf.certPem,
@@ -132,7 +136,7 @@ Deno.test({
     }
     assertEquals(disableNagle(first.addr as Deno.NetAddr).off, false);
   },
-});
+);
 
 /** Runs `_nagle_probe.ts` with these permission flags. */
 async function probe(
