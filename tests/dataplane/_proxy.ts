@@ -4,12 +4,15 @@
  * @module
  */
 import { createListenerManager, type ListenerManager } from "../../src/dataplane/listeners.ts";
+import type { ListenerPortState } from "../../src/dataplane/listener_port_state.ts";
+import type { ClientConnectionSettings } from "../../src/dataplane/client_timeouts.ts";
+import type { Logger } from "../../src/log/logger.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "../../src/dataplane/observer.ts";
 import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
 import { createProxyClient, type ProxyClient } from "../../src/dataplane/upstream_client.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import type { RouteTable } from "../../src/router/router.ts";
-import type { GatewayConfig } from "../../src/model/config.ts";
+import type { CertificateConfig, GatewayConfig } from "../../src/model/config.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { testConfig, type TestRule } from "./_config.ts";
 import { concatBytes } from "../../src/dataplane/h2/h2_frames.ts";
@@ -24,13 +27,37 @@ export interface TestProxy extends AsyncDisposable {
   statuses: number[];
   /** Client events as `family:reason`, in order. */
   clientEvents: string[];
+  /** What the first reconcile reported for each port. */
+  states: ListenerPortState[];
   setConfig(config: GatewayConfig): void;
 }
 
-/** Starts a data plane on a free port serving `rules` (default request policy unless given). */
-export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Promise<TestProxy> {
+/** A whole configuration for the port a test proxy binds, instead of rules. */
+export type ProxyWorld = (port: number) => {
+  config: GatewayConfig;
+  certificates?: CertificateConfig[];
+};
+
+/** Listener-manager settings a test proxy takes beyond its rules and policy. */
+export interface ProxyOptions {
+  /** Connection limits, client timeouts and the HTTP/1.1 engine; default the manager's. */
+  connections?: ClientConnectionSettings;
+  /** Default: the manager's. */
+  logger?: Logger;
+}
+
+/**
+ * Starts a data plane on a free port serving `rules`, or the configuration
+ * `rules` builds for that port (default request policy unless given).
+ */
+export async function startProxy(
+  rules: TestRule[] | ProxyWorld,
+  policy?: RequestPolicy,
+  options: ProxyOptions = {},
+): Promise<TestProxy> {
   const port = freePort();
-  let table: RouteTable = compileRouteTable(testConfig(port, rules));
+  const world = typeof rules === "function" ? rules(port) : { config: testConfig(port, rules) };
+  let table: RouteTable = compileRouteTable(world.config);
   const upstreamErrors: TestProxy["upstreamErrors"] = [];
   const statuses: number[] = [];
   const clientEvents: string[] = [];
@@ -46,8 +73,12 @@ export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Pro
     observer,
     upstream: client,
     policy,
+    ...options,
   });
-  await manager.reconcile({ config: table.config });
+  const states = await manager.reconcile({
+    config: table.config,
+    certificates: world.certificates ?? [],
+  });
   return {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -56,6 +87,7 @@ export async function startProxy(rules: TestRule[], policy?: RequestPolicy): Pro
     upstreamErrors,
     statuses,
     clientEvents,
+    states,
     setConfig(config) {
       table = compileRouteTable(config);
     },

@@ -7,26 +7,18 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import http2 from "node:http2";
-import { createListenerManager } from "../../src/dataplane/listeners.ts";
-import type { DataPlaneObserver } from "../../src/dataplane/observer.ts";
-import {
-  type ClientConnectionSettings,
-  DEFAULT_CLIENT_TIMEOUTS,
-  type Http1Engine,
-} from "../../src/dataplane/client_timeouts.ts";
+import { DEFAULT_CLIENT_TIMEOUTS, type Http1Engine } from "../../src/dataplane/client_timeouts.ts";
 import { DEFAULT_REQUEST_POLICY } from "../../src/dataplane/request_policy.ts";
-import { createProxyClient } from "../../src/dataplane/upstream_client.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import type { BackendConfig, CertificateConfig, GatewayConfig } from "../../src/model/config.ts";
-import { compileRouteTable } from "../../src/router/compile_route_table.ts";
+import type { BackendConfig } from "../../src/model/config.ts";
 import { sharedTestCa } from "../_helpers/certs.ts";
-import { freePort } from "../_helpers/gateway_process.ts";
 import {
   type HangingBackend,
   startHangingBackend,
   startHangingH2Backend,
 } from "../_helpers/hanging_backend.ts";
 import { backend, testConfig } from "./_config.ts";
+import { startProxy } from "./_proxy.ts";
 import { httpsConfig, threeListeners } from "./_tls_harness.ts";
 
 const encoder = new TextEncoder();
@@ -42,56 +34,33 @@ interface PortOptions {
 
 /** A gateway port routing every path to `upstream`, with what it recorded. */
 async function startPort(upstream: HangingBackend, options: PortOptions = {}) {
-  const port = freePort();
-  let config: GatewayConfig;
-  let certificates: CertificateConfig[] = [];
   const ca = await sharedTestCa();
-  if (options.protocol === "HTTPS") {
-    const listeners = (await threeListeners(ca)).filter((l) => l.hostname === null);
-    ({ config, certificates } = httpsConfig(port, upstream.port, listeners));
-  } else {
-    const to = { ...backend("svc", [upstream.port]), protocol: options.backendProtocol ?? "http" };
-    config = testConfig(port, [{ path: "/", backends: [to] }]);
-  }
-  const table = compileRouteTable(config);
-  const statuses: number[] = [];
-  const upstreamErrors: string[] = [];
+  const https = options.protocol === "HTTPS"
+    ? (await threeListeners(ca)).filter((l) => l.hostname === null)
+    : undefined;
   const logs: Record<string, unknown>[] = [];
-  const observer: DataPlaneObserver = {
-    onRequest: (r) => statuses.push(r.status),
-    onUpstreamError: (backend, kind) => upstreamErrors.push(`${backend}:${kind}`),
-    onClientEvent: () => {},
-  };
-  const connections: ClientConnectionSettings = {
-    maxConnections: 0,
-    maxConnectionsPerPort: 0,
-    timeouts: DEFAULT_CLIENT_TIMEOUTS,
-    http1Engine: options.engine ?? "own",
-  };
-  const client = createProxyClient({});
-  const manager = createListenerManager({
-    getTable: () => table,
-    hostname: "127.0.0.1",
-    observer,
-    upstream: client,
-    connections,
-    policy: { ...DEFAULT_REQUEST_POLICY, accessLog: options.accessLog === true },
-    logger: createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line)) }),
-  });
-  const states = await manager.reconcile({ config, certificates });
-  assert(states.every((s) => s.bound), JSON.stringify(states));
-  return {
-    port,
-    caPem: ca.certPem,
-    client,
-    statuses,
-    upstreamErrors,
-    logs,
-    async [Symbol.asyncDispose]() {
-      await manager.shutdown({ graceMs: 2000 });
-      client.close();
+  const proxy = await startProxy(
+    (port) => {
+      if (https !== undefined) return httpsConfig(port, upstream.port, https);
+      const to = {
+        ...backend("svc", [upstream.port]),
+        protocol: options.backendProtocol ?? "http",
+      };
+      return { config: testConfig(port, [{ path: "/", backends: [to] }]) };
     },
-  };
+    { ...DEFAULT_REQUEST_POLICY, accessLog: options.accessLog === true },
+    {
+      connections: {
+        maxConnections: 0,
+        maxConnectionsPerPort: 0,
+        timeouts: DEFAULT_CLIENT_TIMEOUTS,
+        http1Engine: options.engine ?? "own",
+      },
+      logger: createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line)) }),
+    },
+  );
+  assert(proxy.states.every((s) => s.bound), JSON.stringify(proxy.states));
+  return Object.assign(proxy, { caPem: ca.certPem, logs });
 }
 
 /**
