@@ -172,6 +172,11 @@ function send(
   const deadline = end.deadline.signal;
   return new Promise((resolve, reject) => {
     let settled = false;
+    // Declared before `fail`, which removes it (added once the stream is open).
+    const onDeadline = () => {
+      fail(timeout());
+      end.stream?.close(http2.constants.NGHTTP2_CANCEL);
+    };
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
@@ -196,10 +201,6 @@ function send(
       );
     }
     end.stream = stream;
-    const onDeadline = () => {
-      fail(timeout());
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-    };
     deadline.addEventListener("abort", onDeadline, { once: true });
     let trailersSeen: Trailers = [];
     const trailers = new Promise<Trailers>((done) => {

@@ -189,6 +189,28 @@ Deno.test("failures by kind: refused is connect, no answer in time is timeout, a
   }
 });
 
+Deno.test("a request node:http2 cannot open a stream for fails as a connect error, not a ReferenceError", async () => {
+  await using backend = await startH2Backend((stream) => {
+    stream.respond({ ":status": 200 });
+    stream.end();
+  });
+  const client = createH2Client();
+  try {
+    const ep = { address: "127.0.0.1", port: backend.port };
+    // A field name with a space: the stream is refused before it opens.
+    const refused = client.request(ep, get(["host", "a.example", "bad name", "x"]), {
+      timeoutMs: 0,
+    });
+    const error = await assertRejects(() => refused);
+    assertInstanceOf(error, UpstreamError);
+    assertEquals(error.kind, "connect");
+    // The session is still good for the next request.
+    assertEquals((await client.request(ep, get(), { timeoutMs: 0 })).status, 200);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("a client that aborts its upload fails the call as a client body error and resets the stream", async () => {
   let backendSawReset = false;
   await using backend = await startH2Backend((stream) => {
