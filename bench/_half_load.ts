@@ -3,6 +3,17 @@
  * not at saturation, where it mostly measures queueing): h2load over
  * HTTP/1.1 with `--rps` per connection and a per-request log, from which the
  * percentiles are read (h2load prints only mean and spread).
+ *
+ * The connections open one a millisecond (`-r 1 --rate-period 1ms`), not
+ * all at once: each connection's `--rps` timer runs from its own start, so
+ * connections opened together send together, and a server then sees every
+ * connection's request in the same instant, each period. Measured with 50
+ * connections at 4,000 req/s on the same gateway, opened at once: p50 3.7 ms,
+ * p99 17.5 ms; opened one a millisecond: p50 0.4 ms, p99 3.3 ms. Opened
+ * apart, the requests arrive spread over each period, as from many
+ * independent clients, and the percentiles measure the server, not the
+ * burst. (`-r` rules out `-D`: the run is `-n` requests, the rate times the
+ * seconds, its 1 ms-a-connection ramp included.)
  * @module
  */
 
@@ -43,8 +54,12 @@ export async function runAtRate(
         String(connections),
         "--rps",
         String(perConnection),
-        "-D",
-        String(seconds),
+        "-n",
+        String(perConnection * connections * seconds),
+        "-r",
+        "1",
+        "--rate-period",
+        "1ms",
         "--log-file",
         log,
         url,

@@ -1,11 +1,14 @@
 /**
  * What `proxy_bench.ts` prints after its wrk rounds: each target's ratio to
  * nginx from the same rounds, and (with `--half-load`) every target's
- * p50/p99 at half of nginx's median rate, run in alternating rounds too.
+ * p50/p99 at half of nginx's median rate, run in alternating rounds too,
+ * with the CPU each target spent a request and the share of one core it used
+ * there (a server near a full core queues, whatever its code does).
  * @module
  */
 // deno-lint-ignore-file no-console
 import { type FixedRateResult, runAtRate } from "./_half_load.ts";
+import { treeCpuSeconds } from "./_processes.ts";
 import { median, ratioLine, type RoundResult, type Target } from "./_rounds.ts";
 
 /** The name the peer every ratio is taken against is reported by. */
@@ -47,20 +50,28 @@ export async function printHalfLoad(
 ): Promise<boolean> {
   const rate = median(results.get(PEER)!.map((r) => r.requestsPerSec)) / 2;
   const seconds = Math.max(1, parseInt(duration, 10) || 10);
-  const runs = new Map<string, FixedRateResult[]>(targets.map((t) => [t.name, []]));
+  const runs = new Map<string, (FixedRateResult & { cpuUs: number; core: number })[]>(
+    targets.map((t) => [t.name, []]),
+  );
   let clean = true;
   for (let round = 0; round < rounds; round++) {
     for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+      const before = await treeCpuSeconds(t.pid);
+      const startedAt = performance.now();
       const r = await runAtRate(t.url, rate, connections, seconds);
+      const cpu = await treeCpuSeconds(t.pid) - before;
+      const wall = (performance.now() - startedAt) / 1000;
       if (r.errors > 0) {
         clean = false;
         console.error(`${t.name} at half load: ${r.errors} failed or non-2xx requests`);
       }
-      runs.get(t.name)!.push(r);
+      const done = r.achievedRps * wall;
+      runs.get(t.name)!.push({ ...r, cpuUs: 1e6 * cpu / done, core: cpu / wall });
     }
   }
   console.log(
-    `\nAt half of nginx's rate (${rate.toFixed(0)} req/s, h2load --h1 -c${connections}):`,
+    `\nAt half of nginx's rate (${rate.toFixed(0)} req/s, h2load --h1 -c${connections},` +
+      " connections opened 1 ms apart):",
   );
   const nginxP99 = median(runs.get(PEER)!.map((r) => r.p99Ms));
   for (const [name, rs] of runs) {
@@ -69,7 +80,9 @@ export async function printHalfLoad(
       `${name.padEnd(28)} ${median(rs.map((r) => r.achievedRps)).toFixed(0).padStart(8)} req/s` +
         `   p50 ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms   p99 ${p99.toFixed(2)} ms` +
         (name === PEER ? "" : `   (${(p99 - nginxP99).toFixed(2)} ms against nginx)`) +
-        `   rounds p99: ${rs.map((r) => r.p99Ms.toFixed(2)).join(" ")}`,
+        `   rounds p99: ${rs.map((r) => r.p99Ms.toFixed(2)).join(" ")}` +
+        `   CPU ${median(rs.map((r) => r.cpuUs)).toFixed(1)} us/req,` +
+        ` ${(100 * median(rs.map((r) => r.core))).toFixed(0)}% of a core`,
     );
   }
   return clean;
