@@ -6,6 +6,23 @@
  * @module
  */
 
+import { LIBC_PATHS } from "../src/dataplane/listener_nodelay.ts";
+
+/**
+ * The first of libc's usual paths that exists: the gateway may hold
+ * `--allow-ffi` for those paths only, so a bare `libc.so.6` is refused.
+ */
+function libcPath(): string {
+  for (const path of LIBC_PATHS) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // Not this one.
+    }
+  }
+  return "libc.so.6";
+}
+
 /** `Deno.memoryUsage()` of the inspected process, in bytes. */
 export interface MemoryUsage {
   rss: number;
@@ -105,18 +122,20 @@ export class InspectorSession {
   /**
    * Calls glibc's `malloc_trim(0)` inside the process (which must run with
    * `--allow-ffi`): measures how much of the RSS is free memory the allocator
-   * keeps. The gateway itself never does this (FFI would be a far wider
-   * permission than it needs).
+   * keeps. Resolves with the call's time in the process, ms.
    */
-  async mallocTrim(): Promise<void> {
-    const expression = `Deno.dlopen("libc.so.6", ` +
-      `{ malloc_trim: { parameters: ["usize"], result: "i32" } }).symbols.malloc_trim(0)`;
-    const result = await this.call("Runtime.evaluate", { expression }) as {
+  async mallocTrim(): Promise<number> {
+    const expression = `(() => { const lib = Deno.dlopen(${JSON.stringify(libcPath())}, ` +
+      `{ malloc_trim: { parameters: ["usize"], result: "i32" } }); const t = performance.now(); ` +
+      `lib.symbols.malloc_trim(0n); const ms = performance.now() - t; lib.close(); return ms; })()`;
+    const result = await this.call("Runtime.evaluate", { expression, returnByValue: true }) as {
+      result: { value?: number };
       exceptionDetails?: unknown;
     };
-    if (result.exceptionDetails !== undefined) {
+    if (result.exceptionDetails !== undefined || result.result.value === undefined) {
       throw new Error(`Cannot call malloc_trim: ${JSON.stringify(result.exceptionDetails)}`);
     }
+    return result.result.value;
   }
 
   /**
@@ -127,7 +146,8 @@ export class InspectorSession {
    * top could give back (`topFree`).
    */
   async mallinfo(): Promise<MallInfo> {
-    const expression = `(() => { const lib = Deno.dlopen("libc.so.6", { mallinfo2: ` +
+    const expression =
+      `(() => { const lib = Deno.dlopen(${JSON.stringify(libcPath())}, { mallinfo2: ` +
       `{ parameters: [], result: { struct: Array(10).fill("usize") } } }); ` +
       `const words = new BigUint64Array(lib.symbols.mallinfo2().buffer); lib.close(); ` +
       `return JSON.stringify([...words].map(Number)); })()`;
@@ -147,7 +167,7 @@ export class InspectorSession {
    * `--allow-ffi`): the XML account by arena, free chunks by size, written to `path`.
    */
   async mallocInfoXml(path: string): Promise<void> {
-    const expression = `(() => { const lib = Deno.dlopen("libc.so.6", { ` +
+    const expression = `(() => { const lib = Deno.dlopen(${JSON.stringify(libcPath())}, { ` +
       `fopen: { parameters: ["buffer", "buffer"], result: "pointer" }, ` +
       `fclose: { parameters: ["pointer"], result: "i32" }, ` +
       `malloc_info: { parameters: ["i32", "pointer"], result: "i32" } }); ` +

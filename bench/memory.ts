@@ -78,6 +78,8 @@ export interface MemoryOptions {
   mainPath?: string;
   /** Start without V8's code cache (`--no-code-cache`). */
   cold?: boolean;
+  /** The gateway's `--log-level` (default info; debug also lists its trims of glibc's heaps). */
+  logLevel?: string;
 }
 
 /** What one run measured. */
@@ -102,11 +104,22 @@ export interface MemoryRun {
   snapshot?: string;
   /** glibc's own account at the end, with `mallocInfo`. */
   malloc?: MallInfo;
+  /** RSS parts right after glibc's `malloc_trim(0)` at the end (before the GC), with `mallocInfo`. */
+  afterTrim?: RssParts;
+  /** How long that `malloc_trim(0)` took in the process, ms. */
+  trimMs?: number;
+  /** glibc's own account after that trim, with `mallocInfo`. */
+  mallocAfterTrim?: MallInfo;
   /** glibc's `malloc_info` at the end (heaps, free chunks by size), with `mallocInfo`. */
   mallocHeaps?: MallocHeap[];
+  /** Each trim of glibc's heaps after rebuilds the gateway logged, ms (with `--log-level debug`). */
+  trims?: number[];
   /** Allocations sampled over the second half of the changes, with `allocProfile`. */
   allocations?: SamplingProfile;
 }
+
+/** The gateway's debug line for each trim of glibc's heaps after rebuilds. */
+const TRIM_MESSAGE = "handed glibc's free memory back";
 
 /** How often RSS is read over the last half of the changes (one reading is one GC phase). */
 const SAMPLE_EVERY = 25;
@@ -123,7 +136,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
   const inspectPort = freePort();
   try {
     await using gw = await startGateway({
-      args: [...await world.sourceArgs(dir), "--log-level", "info"],
+      args: [...await world.sourceArgs(dir), "--log-level", options.logLevel ?? "info"],
       waitFor: "nothing",
       mainPath: options.mainPath,
       env: options.env,
@@ -182,6 +195,11 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       const inspector = await InspectorSession.connect(inspectPort);
       if (options.mallocInfo) run.malloc = await inspector.mallinfo();
       if (options.mallocInfo) {
+        run.trimMs = await inspector.mallocTrim();
+        run.afterTrim = rssParts(gw.pid);
+        run.mallocAfterTrim = await inspector.mallinfo();
+      }
+      if (options.mallocInfo) {
         const dir = await Deno.makeTempDir();
         await inspector.mallocInfoXml(`${dir}/malloc_info.xml`);
         run.mallocHeaps = parseMallocInfo(await Deno.readTextFile(`${dir}/malloc_info.xml`));
@@ -202,6 +220,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       }
       inspector.close();
     }
+    run.trims = gw.logRecords().filter((r) => r.msg === TRIM_MESSAGE).map((r) => Number(r.ms));
     await gw.stop();
     return run;
   } finally {
@@ -299,6 +318,15 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
     const after = Object.entries(run.spacesAfterGc).map(([space, mib]) => `${space} ${f(mib)}`);
     console.log(`  V8 heap used by space after the full GC, MiB: ${after.join(", ")}`);
   }
+  if (run.trims && run.trims.length > 0) {
+    const sorted = [...run.trims].sort((a, b) => a - b);
+    console.log(
+      `  the gateway's trims of glibc's heaps after rebuilds: ${sorted.length}, median ` +
+        `${sorted[Math.floor(sorted.length / 2)].toFixed(2)} ms, max ${
+          sorted.at(-1)!.toFixed(2)
+        } ms`,
+    );
+  }
   if (run.snapshot) console.log(`  heap snapshot: ${run.snapshot}`);
   if (run.malloc) {
     const m = run.malloc;
@@ -307,6 +335,14 @@ function print(build: string, options: MemoryOptions, run: MemoryRun, load: stri
       `  glibc (mallinfo2, before the GC) MiB: from the system ${mib(m.arena)} + mapped alone ` +
         `${mib(m.mmapped)}; in use ${mib(m.inUse)}, free but kept ${mib(m.free)} ` +
         `(trimmable top ${mib(m.topFree)})`,
+    );
+  }
+  if (run.afterTrim && run.mallocAfterTrim) {
+    const m = run.mallocAfterTrim;
+    const rss = formatRssParts(run.afterTrim);
+    console.log(
+      `  after malloc_trim(0) (${run.trimMs?.toFixed(2)} ms): RSS ${rss}; glibc in use ` +
+        `${f(m.inUse / 1048576)}, free but kept ${f(m.free / 1048576)} MiB`,
     );
   }
   for (const line of formatMallocHeaps(run.mallocHeaps ?? [])) console.log(`  glibc ${line} MiB`);
@@ -327,6 +363,7 @@ if (import.meta.main) {
     v8Flags: Deno.args.includes("--v8-flags") ? flag("v8-flags", "") : undefined,
     env: envFlags(),
     cold: Deno.args.includes("--cold"),
+    logLevel: flag("log-level", "info"),
   };
   const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
   const builds = await benchBuilds(mains, bundleChoice(Deno.args));
