@@ -40,6 +40,7 @@ import { SourceMetricsRelay } from "./source_metrics_relay.ts";
 import { type ShutdownWaiter, waitForShutdown } from "./shutdown_signal.ts";
 import { type ResolvedSource, resolveSourceKind } from "./source_kind.ts";
 import { systemClock } from "../time/clock.ts";
+import { AllocatorTrim, mallocTrim } from "./allocator_trim.ts";
 
 /** Extra knobs of {@linkcode runGateway}, mostly for tests. */
 export interface RunGatewayExtras {
@@ -227,6 +228,7 @@ async function buildParts(
       systemClock,
       (error) => logger.child({ component: "runtime" }).error("status sink failed", { error }),
     );
+  const trimmer = owned.trimmer = allocatorTrimFor(logger);
   const reconciler = createReconciler({
     source,
     served,
@@ -240,7 +242,12 @@ async function buildParts(
         : { addressPool: options.gatewayAddressPool }),
     }),
     applyListeners: (result) => listenerManager.reconcile(result),
-    observer: { rebuilt: (attempt) => metrics.rebuilt(attempt) },
+    observer: {
+      rebuilt: (attempt) => {
+        metrics.rebuilt(attempt);
+        if (attempt.ok) trimmer?.rebuilt();
+      },
+    },
     statusSink: statusLater?.sink,
     logger: logger.child({ component: "reconciler" }),
   });
@@ -324,10 +331,27 @@ interface Owned {
   statusWriter?: StatusWriterPart;
   statusLater?: FirstStatusLater;
   kube?: KubePart;
+  trimmer?: AllocatorTrim;
+}
+
+/** Trims after rebuilds when libc can be called; one line says why not otherwise. */
+function allocatorTrimFor(logger: Logger): AllocatorTrim | undefined {
+  const log = logger.child({ component: "runtime" });
+  const found = mallocTrim();
+  if ("problem" in found) {
+    log.info("glibc's free memory is not handed back after rebuilds", { reason: found.problem });
+    return undefined;
+  }
+  return new AllocatorTrim({
+    trim: found.trim,
+    onTrim: (ms) =>
+      log.debug("handed glibc's free memory back", { ms: Math.round(ms * 100) / 100 }),
+  });
 }
 
 async function stopQuietly(log: Logger, owned: Owned): Promise<void> {
   const steps: [string, () => Promise<void> | void][] = [
+    ["allocator trim", () => owned.trimmer?.stop()],
     ["first statuses", () => owned.statusLater?.cancel()],
     ["status writer", () => owned.statusWriter?.stop()],
     ["source", () => owned.source?.stop()],
