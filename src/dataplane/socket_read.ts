@@ -1,6 +1,6 @@
 /**
- * Reads from a Deno socket without `Conn.read`'s wrapper (pinned: Deno
- * 2.9.6). `Conn.read` is an `async` function that also notes every pending
+ * Reads from (and writes to) a Deno socket without `Conn.read`'s and
+ * `Conn.write`'s wrappers (pinned: Deno 2.9.6). `Conn.read` is an `async` function that also notes every pending
  * read in a `Set` (so `ref`/`unref` can reach them): a promise, a
  * resumption and a set entry added and deleted per read, measured at about
  * 0.9 KB of heap per read on the proxy path, which reads the client's
@@ -31,8 +31,12 @@
  */
 export type SocketRead = (buffer: Uint8Array) => Promise<number | null>;
 
+/** Writes `bytes` (never empty); the byte count written, which may be fewer. */
+export type SocketWrite = (bytes: Uint8Array) => Promise<number>;
+
 interface CoreReadInternals {
   read: (rid: number, buffer: Uint8Array) => Promise<number>;
+  write: (rid: number, bytes: Uint8Array) => Promise<number>;
   ridSymbol: symbol;
 }
 
@@ -41,9 +45,16 @@ function coreRead(): CoreReadInternals | undefined {
   if (typeof key !== "symbol") return undefined;
   const internal = (Deno as unknown as Record<symbol, { core?: Record<string, unknown> }>)[key];
   const read = internal?.core?.read;
+  const write = internal?.core?.write;
   const ridSymbol = internal?.core?.internalRidSymbol;
-  if (typeof read !== "function" || typeof ridSymbol !== "symbol") return undefined;
-  return { read: read as CoreReadInternals["read"], ridSymbol };
+  if (
+    typeof read !== "function" || typeof write !== "function" || typeof ridSymbol !== "symbol"
+  ) return undefined;
+  return {
+    read: read as CoreReadInternals["read"],
+    write: write as CoreReadInternals["write"],
+    ridSymbol,
+  };
 }
 
 const internals = coreRead();
@@ -54,24 +65,47 @@ const internals = coreRead();
  * symbol), else `conn.read`.
  */
 export function socketReader(conn: Deno.Conn): SocketRead {
-  const rid = directRid(conn);
+  const rid = directRid(conn, "read");
   if (rid === undefined || internals === undefined) return (buffer) => conn.read(buffer);
   const read = internals.read;
   return (buffer) => read(rid, buffer);
 }
 
-/** The resource id to read `conn` by directly, or `undefined` when `conn` is not a plain runtime socket. */
-function directRid(conn: Deno.Conn): number | undefined {
+/**
+ * The write of `conn`: the runtime's own for a genuine Deno socket (its
+ * `write` the one its class defines), else `conn.write`. `Conn.write` is an
+ * `async` function around that same call (`return await`): a promise, a
+ * suspended frame and two more turns of the microtask queue per write, and
+ * the proxy path writes twice a request (the backend's request, the
+ * client's answer). Errors are the runtime's, as through `conn.write`.
+ *
+ * @example
+ * ```ts
+ * import { socketWriter } from "./socket_read.ts";
+ * declare const conn: Deno.Conn;
+ * const write = socketWriter(conn);
+ * const n = await write(new TextEncoder().encode("hello")); // may be fewer than 5
+ * ```
+ */
+export function socketWriter(conn: Deno.Conn): SocketWrite {
+  const rid = directRid(conn, "write");
+  if (rid === undefined || internals === undefined) return (bytes) => conn.write(bytes);
+  const write = internals.write;
+  return (bytes) => write(rid, bytes);
+}
+
+/** The resource id to read or write `conn` by directly, or `undefined` when `conn` is not a plain runtime socket. */
+function directRid(conn: Deno.Conn, method: "read" | "write"): number | undefined {
   if (internals === undefined) return undefined;
-  // A Proxy or an object with a `read` of its own reads differently from its class.
-  const proto = Object.getPrototypeOf(conn) as { read?: unknown } | null;
-  if (proto === null || conn.read !== proto.read) return undefined;
+  // A Proxy or an object with a `read` (`write`) of its own differs from its class.
+  const proto = Object.getPrototypeOf(conn) as Record<string, unknown> | null;
+  if (proto === null || conn[method] !== proto[method]) return undefined;
   const rid = (conn as unknown as Record<symbol, unknown>)[internals.ridSymbol];
   return typeof rid === "number" ? rid : undefined;
 }
 
 /**
- * Throws an `Error` naming what changed when the runtime's socket read or
+ * Throws an `Error` naming what changed when the runtime's socket read, its write or
  * its resource-id symbol is missing (another Deno than 2.9.6).
  *
  * @example
@@ -83,12 +117,17 @@ function directRid(conn: Deno.Conn): number | undefined {
 export function assertSocketReadInternals(): void {
   if (internals === undefined) {
     throw new Error(
-      `Cannot find Deno[Deno.internal].core.read and internalRidSymbol: current Deno is ${Deno.version.deno}, written against 2.9.6`,
+      `Cannot find Deno[Deno.internal].core.read, core.write and internalRidSymbol: current Deno is ${Deno.version.deno}, written against 2.9.6`,
     );
   }
 }
 
 /** Whether `conn` is read without its wrapper (for tests). */
 export function readsDirectly(conn: Deno.Conn): boolean {
-  return directRid(conn) !== undefined;
+  return directRid(conn, "read") !== undefined;
+}
+
+/** Whether `conn` is written without its wrapper (for tests). */
+export function writesDirectly(conn: Deno.Conn): boolean {
+  return directRid(conn, "write") !== undefined;
 }

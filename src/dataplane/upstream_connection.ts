@@ -8,7 +8,13 @@
  */
 import { UpstreamError } from "./upstream_types.ts";
 import { latin1 } from "./http1_bytes.ts";
-import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
+import {
+  readsDirectly,
+  type SocketRead,
+  socketReader,
+  type SocketWrite,
+  socketWriter,
+} from "./socket_read.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -44,12 +50,18 @@ export class Http1Connection {
    * idle read of every park is one per request.
    */
   readonly #read: SocketRead;
+  /**
+   * The socket's write without `Conn.write`'s wrapper: the request head's
+   * one write per request. May write fewer bytes than given.
+   */
+  readonly send: SocketWrite;
   /** A direct read ends the stream with `0` instead of `null`. */
   readonly #zeroEnds: boolean;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
     this.#read = socketReader(conn);
+    this.send = socketWriter(conn);
     this.#zeroEnds = readsDirectly(conn);
   }
 
@@ -109,7 +121,7 @@ export class Http1Connection {
   async write(data: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      offset += await this.conn.write(offset === 0 ? data : data.subarray(offset));
+      offset += await this.send(offset === 0 ? data : data.subarray(offset));
     }
   }
 

@@ -79,7 +79,7 @@ export async function exchangeHttp1(
       const head = encodeHead(c, exchange, room);
       const both = room > 0 ? withBody(head, small!) : null;
       const bytes = both ?? head;
-      const n = await c.conn.write(bytes);
+      const n = await c.send(bytes);
       if (n < bytes.length) await c.write(bytes.subarray(n));
       if (small !== null && both === null) await c.write(small);
     } catch (error) {

@@ -31,6 +31,7 @@ import {
   PendingAnswer,
 } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
+import { type SocketWrite, socketWriter } from "../socket_read.ts";
 
 /** Bounds on what one client may make the server hold or do. */
 export interface H1Limits {
@@ -106,6 +107,8 @@ class H1Connection implements ServedConnection {
   readonly #limits: H1Limits;
   readonly #reader: H1Reader;
   readonly #writer = new AnswerWriter();
+  /** The socket's write without `Conn.write`'s wrapper (`socket_read.ts`): one per answer. */
+  readonly #write: SocketWrite;
   readonly #remoteAddr: Deno.NetAddr;
   #closed = false;
   #closing = false;
@@ -119,6 +122,7 @@ class H1Connection implements ServedConnection {
     this.#options = options;
     this.#limits = { ...DEFAULT_H1_LIMITS, ...options.limits };
     this.#reader = new H1Reader(conn, this.#limits.maxHeadBytes);
+    this.#write = socketWriter(conn);
     this.#watch = new ClientWatch(this.#reader, () => this.#closing = true);
     this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.finished = this.#run().catch(() => {}).finally(() => {
@@ -273,7 +277,7 @@ class H1Connection implements ServedConnection {
         ? writer.response(response, method, head.minor, close, head.trailers)
         : writer.upstream(response, method, head.minor, close);
       try {
-        const n = await this.#conn.write(bytes);
+        const n = await this.#write(bytes);
         if (n < bytes.length) await writeAll(this.#conn, bytes.subarray(n));
       } finally {
         writer.written();
