@@ -1,0 +1,279 @@
+/**
+ * The server-and-handler half of a proxied HTTP/2 request, in one process
+ * and without sockets: our HTTP/2 server (`h2/h2_server.ts`) on scripted
+ * client connections, the port's handler with its fast path and the metrics
+ * observer, and an upstream client that answers every request at once with
+ * a small body. Each client opens its connection as h2load does (preface,
+ * SETTINGS, a larger connection window), then sends `--streams` GET streams
+ * in one read, waits until every one of them has ended, and sends the next
+ * batch with a WINDOW_UPDATE for the DATA it got. What is left is the
+ * JavaScript a request costs our HTTP/2 server and the handler, with no TLS,
+ * kernel or other process in it, so two checkouts can be compared on a busy
+ * machine: the process's CPU time per request, the best of `--runs` runs and
+ * the median beside it.
+ *
+ * ```sh
+ * deno run --allow-read --v8-flags=--max-semi-space-size=4 bench/h2_handler_bench.ts [--requests 100000] [--connections 20] [--streams 10] [--runs 7] [--warmup 20000] [--root DIR]
+ * ```
+ *
+ * `--root DIR` runs the server and handler of another checkout (e.g. the
+ * commit a change started from) with this driver.
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { cpuUsage } from "node:process";
+import type { UpstreamResponse } from "../src/dataplane/upstream_types.ts";
+import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
+import {
+  oneListenerConfig,
+  prefixHost,
+  routeRule,
+  testBackend,
+} from "../scripts/config_fixtures.ts";
+
+function flag(name: string, fallback: string): string {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Deno.args[at + 1];
+}
+
+const requests = Number(flag("requests", "100000"));
+const connections = Number(flag("connections", "20"));
+const streams = Number(flag("streams", "10"));
+const runs = Number(flag("runs", "7"));
+const warmup = Number(flag("warmup", "20000"));
+const rootFlag = flag("root", "");
+const root = rootFlag === ""
+  ? new URL("../", import.meta.url).href
+  : new URL(rootFlag.endsWith("/") ? rootFlag : rootFlag + "/", "file:///").href;
+
+const { serveH2 } = await import(`${root}src/dataplane/h2/h2_server.ts`);
+const { createDataPlaneHandlers } = await import(`${root}src/dataplane/handler.ts`);
+const { compileRouteTable } = await import(`${root}src/router/compile_route_table.ts`);
+const { createMetrics } = await import(`${root}src/admin/metrics.ts`);
+
+const BODY = new TextEncoder().encode("hello from the bench backend\n");
+/** h2load's request fields (its default `user-agent`; no `accept`). */
+const REQUEST_FIELDS: [string, string][] = [
+  [":method", "GET"],
+  [":path", "/bench"],
+  [":scheme", "http"],
+  [":authority", "127.0.0.1:8080"],
+  ["user-agent", "h2load nghttp2/1.52.0"],
+];
+
+/** A backend's answer as the pooled client gives one whose small body came with its head. */
+function answer(): UpstreamResponse {
+  return {
+    status: 200,
+    headers: [
+      ["server", "nginx/1.22.1"],
+      ["date", "Mon, 30 Nov 2026 23:00:00 GMT"],
+      ["content-type", "text/plain"],
+    ],
+    body: BODY.slice(),
+    contentLength: null,
+  };
+}
+
+const upstream: ProxyClient = {
+  request: () => Promise.resolve(answer()),
+  stats: () => ({ connectsTotal: 0, idle: 0, retriesTotal: 0 }),
+  close() {},
+};
+
+// The client side is written here, not imported: the server under test must not share
+// its modules (and their optimised code) with the driver, whatever checkout it comes from.
+const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const DATA = 0x0;
+const HEADERS = 0x1;
+const SETTINGS = 0x4;
+const WINDOW_UPDATE = 0x8;
+const END_STREAM = 0x1;
+const END_HEADERS = 0x4;
+
+function frame(type: number, flags: number, streamId: number, payload: number[]): Uint8Array {
+  const n = payload.length;
+  return Uint8Array.of(
+    n >> 16,
+    (n >> 8) & 0xff,
+    n & 0xff,
+    type,
+    flags,
+    streamId >>> 24,
+    (streamId >> 16) & 0xff,
+    (streamId >> 8) & 0xff,
+    streamId & 0xff,
+    ...payload,
+  );
+}
+
+const uint32 = (v: number) => [v >>> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
+
+/**
+ * The request's header block as h2load's encoder gives it: the first on a
+ * connection adds every field to the dynamic table (literal names and
+ * values, no Huffman), later ones name them all by index.
+ */
+function requestBlock(first: boolean): number[] {
+  if (!first) return REQUEST_FIELDS.map((_, i) => 0x80 | (62 + REQUEST_FIELDS.length - 1 - i));
+  const literal = (text: string) => [text.length, ...[...text].map((c) => c.charCodeAt(0))];
+  return REQUEST_FIELDS.flatMap(([name, value]) => [0x40, ...literal(name), ...literal(value)]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A few turns of the microtask queue: the server's work after a write is done by then. */
+function later(): Promise<void> {
+  return Promise.resolve().then().then().then().then();
+}
+
+/**
+ * An HTTP/2 client connection that sends `batches` batches of `streams`
+ * GET streams, each once every stream of the one before has ended (the
+ * server's writes are parsed for END_STREAM), as h2load's `-m` does; the
+ * read after the last batch finds the end.
+ */
+class ScriptedClient {
+  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
+  answered = 0;
+  #left: number;
+  #sent = 0;
+  #nextId = 1;
+  #dataBytes = 0;
+  #opened = false;
+  #waiting: { buf: Uint8Array; resolve: (n: number | null) => void } | undefined;
+  /** A frame header split across two writes: the bytes of it seen so far. */
+  #partial = new Uint8Array(9);
+  #partialLength = 0;
+  /** Payload bytes still to skip of the frame whose header was read last. */
+  #skip = 0;
+
+  constructor(batches: number) {
+    this.#left = batches;
+  }
+
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.#sent > this.answered) {
+      return new Promise((resolve) => this.#waiting = { buf, resolve });
+    }
+    return later().then(() => this.#next(buf));
+  }
+
+  #next(buf: Uint8Array): number | null {
+    if (this.#left === 0) return null;
+    this.#left--;
+    const frames: Uint8Array[] = [];
+    if (!this.#opened) {
+      this.#opened = true;
+      // INITIAL_WINDOW_SIZE 2^30 and the connection window as large, as h2load asks.
+      frames.push(PREFACE, frame(SETTINGS, 0, 0, [0, 4, ...uint32(1 << 30)]));
+      frames.push(frame(WINDOW_UPDATE, 0, 0, uint32((1 << 30) - 65_535)));
+      frames.push(frame(SETTINGS, 1, 0, []));
+    } else if (this.#dataBytes > 0) {
+      frames.push(frame(WINDOW_UPDATE, 0, 0, uint32(this.#dataBytes)));
+      this.#dataBytes = 0;
+    }
+    for (let i = 0; i < streams; i++) {
+      const block = requestBlock(this.#nextId === 1);
+      frames.push(frame(HEADERS, END_HEADERS | END_STREAM, this.#nextId, block));
+      this.#nextId += 2;
+    }
+    this.#sent += streams;
+    const bytes = concat(frames);
+    buf.set(bytes);
+    return bytes.length;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.#count(bytes);
+    const waiting = this.#waiting;
+    if (waiting !== undefined && this.#sent === this.answered) {
+      this.#waiting = undefined;
+      later().then(() => waiting.resolve(this.#next(waiting.buf)));
+    }
+    return Promise.resolve(bytes.length);
+  }
+
+  /** Counts the streams `bytes` ended and the DATA they carried. */
+  #count(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, bytes.length - at);
+        this.#skip -= n;
+        at += n;
+        continue;
+      }
+      const n = Math.min(9 - this.#partialLength, bytes.length - at);
+      this.#partial.set(bytes.subarray(at, at + n), this.#partialLength);
+      this.#partialLength += n;
+      at += n;
+      if (this.#partialLength < 9) return;
+      this.#partialLength = 0;
+      const h = this.#partial;
+      const length = (h[0] << 16) | (h[1] << 8) | h[2];
+      const type = h[3];
+      if (type === DATA) this.#dataBytes += length;
+      if ((type === DATA || type === HEADERS) && (h[4] & END_STREAM) !== 0) this.answered++;
+      this.#skip = length;
+    }
+  }
+
+  close(): void {}
+  setNoDelay(): void {}
+}
+
+const rule = routeRule("bench", testBackend("backend", [8081]));
+const table = compileRouteTable(oneListenerConfig(8080, [prefixHost("*", rule)], [rule]));
+const metrics = createMetrics();
+const { handle, fields } = createDataPlaneHandlers({
+  getTable: () => table,
+  port: 8080,
+  scheme: "http",
+  observer: metrics.observer,
+  upstream,
+});
+const onError = () => new Response("Internal error\n", { status: 500 });
+
+async function run(total: number): Promise<number> {
+  const batches = Math.ceil(total / connections / streams);
+  const clients = Array.from({ length: connections }, () => new ScriptedClient(batches));
+  const started = cpuUsage();
+  await Promise.all(
+    clients.map((c) =>
+      serveH2(c as unknown as Deno.Conn, new Uint8Array(0), {
+        handler: handle,
+        fields,
+        onError,
+        scheme: "http",
+      }).finished
+    ),
+  );
+  const used = cpuUsage(started);
+  const answered = clients.reduce((sum, c) => sum + c.answered, 0);
+  if (answered !== batches * streams * connections) {
+    throw new Error(
+      `Cannot trust the run: ${answered} answers for ${batches * streams * connections} requests`,
+    );
+  }
+  return (used.user + used.system) / answered;
+}
+
+await run(warmup); // compile the hot path
+const times: number[] = [];
+for (let i = 0; i < runs; i++) times.push(await run(requests));
+times.sort((a, b) => a - b);
+console.log(
+  `${root}: best ${times[0].toFixed(2)} us/request, median ${
+    times[Math.floor(times.length / 2)].toFixed(2)
+  } (${runs} runs of ${requests} requests on ${connections} connections, ${streams} streams each)`,
+);
