@@ -19,26 +19,24 @@
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import {
   DEFAULT_WINDOW,
-  encodeFrame,
   ErrorCode,
   Flag,
   type Frame,
   FrameReader,
   FrameType,
   goawayFrame,
-  headerFrames,
   MIN_MAX_FRAME_SIZE,
   PREFACE,
-  rstStreamFrame,
   Setting,
   settingsFrame,
-  windowUpdateFrame,
 } from "./h2_frames.ts";
+import { FrameWriter } from "./h2_frame_writer.ts";
 import { DEFAULT_H2_LIMITS, FloodBudgets, type H2Limits } from "./h2_limits.ts";
 import type { H2ConnectionCore, H2ConnectionOptions } from "./h2_core.ts";
 import type { H2Stream } from "./h2_stream.ts";
 import { HeaderBlocks } from "./h2_header_block.ts";
 import { H2Error, onControlFrame } from "./h2_control.ts";
+import { onData } from "./h2_data.ts";
 
 export type { H2ConnectionOptions, H2Transport } from "./h2_core.ts";
 
@@ -67,22 +65,26 @@ export class H2Connection implements H2ConnectionCore {
   peerGoneAway = false;
   /** Streams we reset lately: frames the client had in flight for them are ignored (§5.1). */
   readonly recentlyReset = new Set<number>();
-  #recvWindow: number;
+  /** What the client may still send on the connection before we credit more. */
+  recvWindow: number;
   #recvUnacked = 0;
   #phase: "preface" | "settings" | "open" | "closed" = "preface";
   #reader: FrameReader;
   #windowWaiters = new Set<() => void>();
   #resolveFinished!: () => void;
+  /** This turn's frames, handed to the transport as one write when the turn ends. */
+  #out: FrameWriter;
 
   constructor(options: H2ConnectionOptions) {
     this.options = options;
+    this.#out = new FrameWriter((bytes) => options.transport.write(bytes));
     this.limits = { ...DEFAULT_H2_LIMITS, ...options.limits };
     this.budgets = new FloodBudgets(this.limits, options.clock);
     this.decoder = new HpackDecoder({ maxHeaderListSize: this.limits.maxHeaderListSize });
     this.#reader = new FrameReader(this.limits.maxFrameSize);
     this.headerBlocks = new HeaderBlocks(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
-    this.#recvWindow = this.limits.connectionWindow;
+    this.recvWindow = this.limits.connectionWindow;
     this.write(settingsFrame([
       [Setting.ENABLE_PUSH, 0],
       [Setting.MAX_CONCURRENT_STREAMS, this.limits.maxConcurrentStreams],
@@ -91,7 +93,7 @@ export class H2Connection implements H2ConnectionCore {
       [Setting.MAX_HEADER_LIST_SIZE, this.limits.maxHeaderListSize],
     ]));
     const extra = this.limits.connectionWindow - DEFAULT_WINDOW;
-    if (extra > 0) this.write(windowUpdateFrame(0, extra));
+    if (extra > 0) this.#windowUpdate(0, extra);
   }
 
   /** True once the connection is closed. */
@@ -106,7 +108,8 @@ export class H2Connection implements H2ConnectionCore {
       this.#reader.push(bytes);
       if (this.#phase === "preface" && !this.#readPreface()) return;
       while (!this.closed) {
-        const frame = this.#reader.next();
+        // Payloads are views of the reader's buffer until the next push: what keeps one copies it.
+        const frame = this.#reader.nextView();
         if (frame === undefined) return;
         if ("oversized" in frame) {
           return this.fail(
@@ -156,14 +159,18 @@ export class H2Connection implements H2ConnectionCore {
   }
 
   write(bytes: Uint8Array): void {
-    this.options.transport.write(bytes);
+    this.#out.bytes(bytes);
   }
 
   /** Sends RST_STREAM for `id` and remembers it for a while. */
   writeReset(id: number, code: number): void {
     if (this.closed) return;
-    this.write(rstStreamFrame(id, code));
+    this.#out.uint32Frame(FrameType.RST_STREAM, 0, id, code);
     this.ignoreStream(id);
+  }
+
+  #windowUpdate(id: number, increment: number): void {
+    this.#out.uint32Frame(FrameType.WINDOW_UPDATE, 0, id, increment & 0x7fffffff);
   }
 
   /** Frames still in flight for stream `id` are dropped quietly (it was reset or not served). */
@@ -194,7 +201,7 @@ export class H2Connection implements H2ConnectionCore {
         }
         this.#phase = "open";
       }
-      if (frame.type === FrameType.DATA) this.#onData(frame);
+      if (frame.type === FrameType.DATA) onData(this, frame);
       else if (frame.type === FrameType.HEADERS) this.headerBlocks.onHeaders(frame);
       else if (frame.type === FrameType.CONTINUATION) this.headerBlocks.onContinuation(frame);
       else onControlFrame(this, frame);
@@ -203,55 +210,6 @@ export class H2Connection implements H2ConnectionCore {
       if (error.streamId === undefined) return this.fail(error.code, error.message);
       this.resetStreamId(error.streamId, error.code);
     }
-  }
-
-  #onData(frame: Frame): void {
-    const { streamId, payload, flags } = frame;
-    if (streamId === 0) throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
-    if (payload.length > this.#recvWindow) {
-      throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the connection window");
-    }
-    this.#recvWindow -= payload.length;
-    let data = payload;
-    if ((flags & Flag.PADDED) !== 0) {
-      if (payload.length === 0 || payload[0] >= payload.length) {
-        throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA padding exceeds the payload");
-      }
-      data = payload.subarray(1, payload.length - payload[0]);
-    }
-    const stream = this.streams.get(streamId);
-    // Padding, and DATA no stream will read, is credited back at once.
-    this.#creditConnection(payload.length - (stream === undefined ? 0 : data.length));
-    if (stream === undefined) {
-      if (streamId > this.lastStreamId) {
-        throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
-      }
-      // A stream we reset or did not serve: the client had the DATA in flight (§5.1).
-      if (this.recentlyReset.has(streamId)) return;
-      // Ended by both sides or reset by the client: more DATA is a stream error (§5.1).
-      throw new H2Error(ErrorCode.STREAM_CLOSED, "DATA on a closed stream", streamId);
-    }
-    if (stream.remoteClosed) {
-      this.#creditConnection(data.length);
-      throw new H2Error(ErrorCode.STREAM_CLOSED, "DATA after END_STREAM", streamId);
-    }
-    if (payload.length > stream.recvWindow) {
-      this.#creditConnection(data.length);
-      throw new H2Error(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the stream window", streamId);
-    }
-    stream.recvWindow -= payload.length;
-    const end = (flags & Flag.END_STREAM) !== 0;
-    if (data.length === 0 && !end && !this.budgets.emptyData.take()) {
-      throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames");
-    }
-    stream.receive(data);
-    if (stream.contentLength !== undefined && stream.received > stream.contentLength) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "DATA beyond content-length", streamId);
-    }
-    if (end) return this.endOfRequest(stream);
-    // Answered, and the client spent the window we left it without ending the request:
-    // ask it to stop sending (§8.1) rather than reopen the window for bytes we drop.
-    if (stream.localClosed && stream.recvWindow <= 0) this.resetStream(stream, ErrorCode.NO_ERROR);
   }
 
   /** END_STREAM arrived on `stream` (DATA or trailers); a stream answered already is now closed. */
@@ -271,8 +229,12 @@ export class H2Connection implements H2ConnectionCore {
 
   sendHeaders(stream: H2Stream, fields: [string, string][], endStream: boolean): void {
     if (stream.localClosed || this.closed) return;
-    const block = this.encoder.encode(fields);
-    this.write(headerFrames(stream.id, block, endStream, this.peer.maxFrameSize));
+    this.#out.headers(
+      stream.id,
+      this.encoder.encodeView(fields),
+      endStream,
+      this.peer.maxFrameSize,
+    );
     if (endStream) this.#endedLocally(stream);
   }
 
@@ -294,15 +256,33 @@ export class H2Connection implements H2ConnectionCore {
       );
       const last = offset + n >= chunk.length;
       const flags = last && endStream ? Flag.END_STREAM : 0;
-      this.write(encodeFrame(FrameType.DATA, flags, stream.id, chunk.subarray(offset, offset + n)));
+      this.#out.frame(FrameType.DATA, flags, stream.id, chunk.subarray(offset, offset + n));
       stream.sendWindow -= n;
       this.sendWindow -= n;
       offset += n;
       this.budgets.windowUpdate.refund();
       const transport = this.options.transport;
-      if (transport.buffered() > this.limits.maxBufferedOutput) await transport.ready();
+      if (transport.buffered() + this.#out.length > this.limits.maxBufferedOutput) {
+        this.#out.flush();
+        await transport.ready();
+      }
     } while (offset < chunk.length);
     if (endStream && !stream.localClosed) this.#endedLocally(stream);
+    return true;
+  }
+
+  sendDataNow(stream: H2Stream, chunk: Uint8Array, endStream: boolean): boolean {
+    const n = chunk.length;
+    if (
+      stream.localClosed || this.closed || n > stream.sendWindow || n > this.sendWindow ||
+      n > this.peer.maxFrameSize ||
+      this.options.transport.buffered() + this.#out.length + n > this.limits.maxBufferedOutput
+    ) return false;
+    this.#out.frame(FrameType.DATA, endStream ? Flag.END_STREAM : 0, stream.id, chunk);
+    stream.sendWindow -= n;
+    this.sendWindow -= n;
+    this.budgets.windowUpdate.refund();
+    if (endStream) this.#endedLocally(stream);
     return true;
   }
 
@@ -323,22 +303,23 @@ export class H2Connection implements H2ConnectionCore {
   }
 
   credit(stream: H2Stream, n: number): void {
-    this.#creditConnection(n);
+    this.creditConnection(n);
     if (stream.remoteClosed || stream.localClosed || this.closed) return;
     stream.unacked += n;
     if (stream.unacked >= this.limits.streamWindow / 2) {
-      this.write(windowUpdateFrame(stream.id, stream.unacked));
+      this.#windowUpdate(stream.id, stream.unacked);
       stream.recvWindow += stream.unacked;
       stream.unacked = 0;
     }
   }
 
-  #creditConnection(n: number): void {
+  /** `n` bytes of DATA were read or dropped: the connection's window may reopen. */
+  creditConnection(n: number): void {
     if (n <= 0 || this.closed) return;
     this.#recvUnacked += n;
     if (this.#recvUnacked >= this.limits.connectionWindow / 2) {
-      this.write(windowUpdateFrame(0, this.#recvUnacked));
-      this.#recvWindow += this.#recvUnacked;
+      this.#windowUpdate(0, this.#recvUnacked);
+      this.recvWindow += this.#recvUnacked;
       this.#recvUnacked = 0;
     }
   }
@@ -392,6 +373,8 @@ export class H2Connection implements H2ConnectionCore {
       stream.finish();
     }
     this.wakeSenders();
+    // The last frames (a GOAWAY) go before the transport ends.
+    this.#out.flush();
     this.options.transport.end();
     this.#resolveFinished();
   }

@@ -59,6 +59,8 @@ export interface H2ConnectionCore extends H2StreamHost {
   peer: { initialWindow: number; maxFrameSize: number };
   /** What we may still send on the connection. */
   sendWindow: number;
+  /** What the client may still send on the connection before we credit more. */
+  recvWindow: number;
   goawaySent: boolean;
   peerGoneAway: boolean;
   /** Queues bytes for the client. */
@@ -67,6 +69,8 @@ export interface H2ConnectionCore extends H2StreamHost {
   writeReset(id: number, code: number): void;
   /** Frames still in flight for stream `id` are dropped quietly (it was reset or not served). */
   ignoreStream(id: number): void;
+  /** `n` bytes of DATA were read or dropped: the connection's window may reopen. */
+  creditConnection(n: number): void;
   /** The windows grew (or a stream ended): waiting senders look again. */
   wakeSenders(): void;
   /** Starts serving a new stream whose request head was accepted. */

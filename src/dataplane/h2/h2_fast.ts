@@ -10,7 +10,6 @@
  */
 import { type FastAnswer, FieldHeaders, PendingAnswer } from "../field_headers.ts";
 import type { UpstreamResponse } from "../upstream_types.ts";
-import type { TrailerDelivery } from "../response_trailers.ts";
 import type { H2ConnectionCore as H2Connection } from "./h2_core.ts";
 import { ErrorCode } from "./h2_frames.ts";
 import { type RequestHead, upstreamFields } from "./h2_headers.ts";
@@ -28,12 +27,6 @@ export function fastAnswer(
   url: string,
 ): FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined {
   const fields = conn.options.fields!;
-  // HTTP/2 trailers need no `TE`: every client gets the response's (`response_trailers.ts`).
-  const info: Deno.ServeHandlerInfo<Deno.NetAddr> & TrailerDelivery = {
-    remoteAddr: conn.options.remoteAddr,
-    completed: stream.completed,
-    trailers: true,
-  };
   try {
     return fields(
       {
@@ -42,9 +35,9 @@ export function fastAnswer(
         target: head.path,
         headers: new FieldHeaders(head.fields),
         body: null,
-        client: stream.client,
+        client: stream.info,
       },
-      info,
+      stream.info,
     );
   } catch (error) {
     return recover(conn, error);
@@ -92,7 +85,10 @@ export async function sendFastAnswer(
   } else settled = answer;
   try {
     if (settled instanceof Response) await sendResponse(stream, settled, isHead);
-    else await sendUpstream(stream, settled, isHead);
+    else {
+      const rest = sendUpstream(stream, settled, isHead);
+      if (rest !== undefined) await rest;
+    }
   } catch (error) {
     conn.options.logger?.error("HTTP/2 response failed", { error });
     conn.resetStream(stream, ErrorCode.INTERNAL_ERROR);
@@ -101,30 +97,49 @@ export async function sendFastAnswer(
   if (!stream.localClosed) conn.resetStream(stream, ErrorCode.INTERNAL_ERROR);
 }
 
-/** A backend's response as it came: its fields, its body (bytes or a stream), its trailers. */
-async function sendUpstream(
+/**
+ * A backend's response as it came: its fields, its body (bytes or a
+ * stream), its trailers. A body in memory that the windows take at once
+ * (the common small answer) is written in this turn, and nothing is left
+ * to await: `undefined`. Otherwise the promise of the rest.
+ */
+function sendUpstream(
   stream: H2Stream,
   res: UpstreamResponse,
   isHead: boolean,
-): Promise<void> {
-  const host = stream.host;
+  cancelled = false,
+): Promise<void> | undefined {
   const body = res.body;
+  if (body instanceof ReadableStream && (isHead || stream.localClosed) && !cancelled) {
+    return body.cancel().catch(() => {}).then(() => sendUpstream(stream, res, isHead, true));
+  }
+  if (stream.localClosed) return;
+  const host = stream.host;
   const length = body instanceof Uint8Array ? body.length : res.contentLength;
   const fields = upstreamFields(res.status, res.headers, length);
   const trailers = isHead ? undefined : res.trailers;
-  if (body instanceof ReadableStream && (isHead || stream.localClosed)) {
-    await body.cancel().catch(() => {});
-  }
-  if (stream.localClosed) return;
   const empty = isHead || body === null || (body instanceof Uint8Array && body.length === 0);
-  if (empty && trailers === undefined) return host.sendHeaders(stream, fields, true);
-  host.sendHeaders(stream, fields, false);
-  if (!empty) {
-    if (body instanceof Uint8Array) {
-      if (!await host.sendData(stream, body, trailers === undefined)) return;
-      if (trailers === undefined) return;
-    } else if (!await pump(stream, body!)) return;
+  if (empty && trailers === undefined) {
+    host.sendHeaders(stream, fields, true);
+    return;
   }
+  host.sendHeaders(stream, fields, false);
+  if (body instanceof Uint8Array && !empty && trailers === undefined) {
+    if (host.sendDataNow(stream, body, true)) return;
+  }
+  return sendBody(stream, empty ? null : body, trailers);
+}
+
+/** The rest of {@linkcode sendUpstream}: the body within the windows, then the trailers or the end. */
+async function sendBody(
+  stream: H2Stream,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+  trailers: Promise<[string, string][]> | undefined,
+): Promise<void> {
+  if (body instanceof Uint8Array) {
+    if (!await stream.host.sendData(stream, body, trailers === undefined)) return;
+    if (trailers === undefined) return;
+  } else if (body !== null && !await pump(stream, body)) return;
   await endStream(stream, trailers);
 }
 

@@ -81,7 +81,7 @@ export const MAX_MAX_FRAME_SIZE = 2 ** 24 - 1;
 
 const FRAME_HEADER = 9;
 
-/** One frame as read: its payload is a copy the caller may keep. */
+/** One frame as read: from `next()` its payload is a copy the caller may keep. */
 export interface Frame {
   type: number;
   flags: number;
@@ -135,6 +135,18 @@ export class FrameReader {
 
   /** The next complete frame, an oversized header, or `undefined` when more bytes are needed. */
   next(): Frame | OversizedFrame | undefined {
+    const frame = this.nextView();
+    if (frame !== undefined && "payload" in frame) frame.payload = frame.payload.slice();
+    return frame;
+  }
+
+  /**
+   * As {@linkcode next}, but the payload is a view of the reader's buffer,
+   * valid until the next {@linkcode push}: for a caller that is done with
+   * it by then, or copies what it keeps (a copy costs an array, about half
+   * a microsecond each).
+   */
+  nextView(): Frame | OversizedFrame | undefined {
     const available = this.#end - this.#start;
     if (available < FRAME_HEADER) return undefined;
     const b = this.#buffer;
@@ -146,9 +158,10 @@ export class FrameReader {
       type: b[s + 3],
       flags: b[s + 4],
       streamId: readUint31(b, s + 5),
-      payload: b.slice(s + FRAME_HEADER, s + FRAME_HEADER + length),
+      payload: b.subarray(s + FRAME_HEADER, s + FRAME_HEADER + length),
     };
     this.#start += FRAME_HEADER + length;
+    // The next push starts at the front again (the views stay valid until then).
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return frame;
   }

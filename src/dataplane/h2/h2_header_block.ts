@@ -17,7 +17,6 @@ import { headersOf, parseRequestHead, type RequestHead, validTrailers } from "./
 import { fastAnswer, parsesAsUrl, sendFastAnswer } from "./h2_fast.ts";
 import { H2Stream, sendResponse } from "./h2_stream.ts";
 import { HpackFieldError } from "./hpack.ts";
-import type { TrailerDelivery } from "../response_trailers.ts";
 
 interface PendingBlock {
   streamId: number;
@@ -86,21 +85,27 @@ export class HeaderBlocks {
     if (pending.frames > maxHeaderBlockFrames) {
       throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "header block in too many frames");
     }
-    pending.fragments.push(fragment);
     if ((flags & Flag.END_HEADERS) === 0) {
+      // Fragments are views of the connection's read buffer: one kept past this frame is copied.
+      pending.fragments.push(fragment.slice());
       this.#pending = pending;
       return;
     }
+    pending.fragments.push(fragment);
     this.#pending = undefined;
     this.#complete(pending, this.#decode(pending));
   }
 
   #decode(pending: PendingBlock): [string, string][] | string {
-    const block = new Uint8Array(pending.size);
-    let at = 0;
-    for (const f of pending.fragments) {
-      block.set(f, at);
-      at += f.length;
+    const { fragments } = pending;
+    let block = fragments[0];
+    if (fragments.length > 1) {
+      block = new Uint8Array(pending.size);
+      let at = 0;
+      for (const f of fragments) {
+        block.set(f, at);
+        at += f.length;
+      }
     }
     try {
       return this.conn.decoder.decode(block);
@@ -169,6 +174,7 @@ export class HeaderBlocks {
       conn.limits.streamWindow,
       head.contentLength,
       hasBody,
+      conn.options.remoteAddr,
     );
     if (endStream) stream.remoteClosed = true;
     if (endStream && head.contentLength !== undefined && head.contentLength !== 0) {
@@ -208,16 +214,10 @@ async function serve(
   stream: H2Stream,
   request: Request,
 ): Promise<void> {
-  const { handler, onError, remoteAddr } = conn.options;
-  // HTTP/2 trailers need no `TE`: every client gets the response's (`response_trailers.ts`).
-  const info: Deno.ServeHandlerInfo<Deno.NetAddr> & TrailerDelivery = {
-    remoteAddr,
-    completed: stream.completed,
-    trailers: true,
-  };
+  const { handler, onError } = conn.options;
   let response: Response;
   try {
-    response = await handler(request, info);
+    response = await handler(request, stream.info);
   } catch (error) {
     try {
       response = await onError(error);

@@ -26,8 +26,6 @@ export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   "upgrade",
 ]);
 
-const REQUEST_PSEUDO = new Set([":method", ":scheme", ":path", ":authority"]);
-
 /** A validated request head. */
 export interface RequestHead {
   method: string;
@@ -39,40 +37,56 @@ export interface RequestHead {
   contentLength: number | undefined;
 }
 
-// The name and value rules of §8.2.1 are the decoder's (`checkField`); they
-// are applied again here so that a head parsed from any list obeys them.
-function regularField(name: string, value: string): string | undefined {
-  const problem = checkField(name, value);
-  if (problem !== undefined) return problem;
+/** The rules of §8.2.2 for a regular field whose name and value passed `checkField` (§8.2.1). */
+function connectionRules(name: string, value: string): string | undefined {
   if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
   if (name === "te" && value !== "trailers") return "te other than trailers";
   return undefined;
 }
 
+// The name and value rules of §8.2.1 (`checkField`), then those of §8.2.2.
+function regularField(name: string, value: string): string | undefined {
+  return checkField(name, value) ?? connectionRules(name, value);
+}
+
 /**
- * The request head of a decoded header list, or why it is malformed.
- * Cookie fields are joined with `; ` (§8.2.3).
+ * The request head of a header list as the HPACK decoder returns it (every
+ * field already held to the name and value rules of §8.2.1, `checkField`),
+ * or why it is malformed. Cookie fields are joined with `; ` (§8.2.3).
  */
 export function parseRequestHead(fields: [string, string][]): RequestHead | string {
-  const pseudo = new Map<string, string>();
+  let method: string | undefined;
+  let scheme: string | undefined;
+  let path: string | undefined;
+  let pseudoAuthority: string | undefined;
   const regularFields: [string, string][] = [];
   let cookie: string | undefined;
   let host: string | undefined;
   let declared: string | undefined;
   let regular = false;
-  for (const field of fields) {
-    const [name, value] = field;
-    if (name.startsWith(":")) {
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    const name = field[0];
+    const value = field[1];
+    if (name.charCodeAt(0) === 0x3a) {
       if (regular) return "pseudo-header after a regular field";
-      if (!REQUEST_PSEUDO.has(name)) return `unknown pseudo-header ${name}`;
-      if (pseudo.has(name)) return `duplicate pseudo-header ${name}`;
-      const problem = checkField(name, value);
-      if (problem !== undefined) return problem;
-      pseudo.set(name, value);
+      if (name === ":method") {
+        if (method !== undefined) return `duplicate pseudo-header ${name}`;
+        method = value;
+      } else if (name === ":path") {
+        if (path !== undefined) return `duplicate pseudo-header ${name}`;
+        path = value;
+      } else if (name === ":scheme") {
+        if (scheme !== undefined) return `duplicate pseudo-header ${name}`;
+        scheme = value;
+      } else if (name === ":authority") {
+        if (pseudoAuthority !== undefined) return `duplicate pseudo-header ${name}`;
+        pseudoAuthority = value;
+      } else return `unknown pseudo-header ${name}`;
       continue;
     }
     regular = true;
-    const problem = regularField(name, value);
+    const problem = connectionRules(name, value);
     if (problem !== undefined) return problem;
     if (name === "cookie") {
       cookie = cookie === undefined ? value : `${cookie}; ${value}`;
@@ -85,13 +99,11 @@ export function parseRequestHead(fields: [string, string][]): RequestHead | stri
     regularFields.push(field);
   }
   if (cookie !== undefined) regularFields.push(["cookie", cookie]);
-  const method = pseudo.get(":method");
-  const path = pseudo.get(":path");
   if (method === undefined || method === "") return "missing :method";
   if (method === "CONNECT") return "CONNECT is not supported";
-  if (!pseudo.has(":scheme")) return "missing :scheme";
-  if (path === undefined || !path.startsWith("/")) return "missing or invalid :path";
-  const authority = pseudo.get(":authority") ?? host;
+  if (scheme === undefined) return "missing :scheme";
+  if (path === undefined || path.charCodeAt(0) !== 0x2f) return "missing or invalid :path";
+  const authority = pseudoAuthority ?? host;
   let contentLength: number | undefined;
   if (declared !== undefined) {
     if (!/^[0-9]{1,15}$/.test(declared)) return "invalid content-length";

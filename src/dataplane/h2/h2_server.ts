@@ -5,7 +5,8 @@
  * and serves GET and HEAD streams through the port's fast path (`h2_fast.ts`).
  *
  * The socket side is small: a read loop feeds the connection, and a writer
- * coalesces the frames queued since its last write into one `write` call.
+ * writes what the connection hands it (a turn's frames, `h2_frame_writer.ts`),
+ * joining what piled up during a write into the next `write` call.
  * Reading pauses while more than `maxBufferedOutput` bytes wait to be
  * written, so a client that sends but never reads cannot make us queue
  * answers without bound.
@@ -63,8 +64,8 @@ class ConnTransport implements H2Transport {
     this.#bytes += bytes.length;
     if (!this.#writing) {
       this.#writing = true;
-      // Frames queued in the same turn go out in one write.
-      queueMicrotask(() => void this.#flush());
+      // The connection hands over a turn's frames at once: they go out now, in one write.
+      void this.#flush();
     }
   }
 

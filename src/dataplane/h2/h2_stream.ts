@@ -11,7 +11,7 @@
  * its window of unread bytes, however fast the client sends.
  * @module
  */
-import { ClientLeaving } from "../client_gone.ts";
+import { RequestCompletion } from "../request_completion.ts";
 import { trailersOf } from "../response_trailers.ts";
 import { ErrorCode } from "./h2_frames.ts";
 import { responseFields, trailerFields } from "./h2_headers.ts";
@@ -22,6 +22,12 @@ export interface H2StreamHost {
   sendHeaders(stream: H2Stream, fields: [string, string][], endStream: boolean): void;
   /** Writes `chunk` as DATA within the windows; `false` when the stream or connection is gone. */
   sendData(stream: H2Stream, chunk: Uint8Array, endStream: boolean): Promise<boolean>;
+  /**
+   * Writes all of `chunk` as one DATA frame now when the windows, the frame
+   * size and the output bound allow it; `false`, with nothing written, when
+   * they do not (or the stream is gone): then {@linkcode sendData}.
+   */
+  sendDataNow(stream: H2Stream, chunk: Uint8Array, endStream: boolean): boolean;
   /** Resets the stream (RST_STREAM) and forgets it. */
   resetStream(stream: H2Stream, code: number): void;
   /** The handler read `n` body bytes: their window may reopen. */
@@ -54,13 +60,14 @@ export class H2Stream {
   received = 0;
   readonly abort = new AbortController();
   /**
-   * Told when the stream ends abnormally (the client reset it, the
-   * connection dropped): the fast path's backend call listens to it, as the
-   * `Request` path's does to `abort`.
+   * The handler's `info` for the stream's request: the client's address,
+   * `completed` (made only when read; the connection's watcher is called
+   * back without it), and trailers that always reach the client. It is also
+   * the request's `ClientLeaving`, told when the stream ends abnormally (the
+   * client reset it, the connection dropped): the fast path's backend call
+   * listens to it, as the `Request` path's does to `abort`.
    */
-  readonly client = new ClientLeaving();
-  readonly completed: Promise<void>;
-  #complete!: () => void;
+  readonly info: RequestCompletion;
   #queue: Uint8Array[] = [];
   #wake: (() => void) | undefined;
   #failure: unknown;
@@ -74,11 +81,13 @@ export class H2Stream {
     recvWindow: number,
     readonly contentLength: number | undefined,
     hasBody: boolean,
+    remoteAddr: Deno.NetAddr,
   ) {
     this.sendWindow = sendWindow;
     this.recvWindow = recvWindow;
     this.#discarding = !hasBody;
-    this.completed = new Promise((resolve) => this.#complete = resolve);
+    // HTTP/2 trailers need no `TE`: every client gets the response's (`response_trailers.ts`).
+    this.info = new RequestCompletion(remoteAddr, true);
   }
 
   /** The request body: pulls hand over one DATA payload each and credit its window. */
@@ -101,14 +110,17 @@ export class H2Stream {
     }, { highWaterMark: 0 });
   }
 
-  /** A DATA payload arrived (its padding already credited by the connection). */
+  /**
+   * A DATA payload arrived (its padding already credited by the connection),
+   * as a view of the connection's read buffer: what is queued is copied.
+   */
   receive(data: Uint8Array): void {
     this.received += data.length;
     if (this.#discarding) {
       if (data.length > 0) this.host.credit(this, data.length);
       return;
     }
-    if (data.length > 0) this.#queue.push(data);
+    if (data.length > 0) this.#queue.push(data.slice());
     this.#signal();
   }
 
@@ -143,12 +155,12 @@ export class H2Stream {
     this.#discard();
     this.#signal();
     if (!this.abort.signal.aborted) this.abort.abort(error);
-    this.client.leave();
+    this.info.leave();
   }
 
   /** The stream is gone from its connection. */
   finish(): void {
-    this.#complete();
+    this.info.complete();
   }
 
   #discard(): void {

@@ -147,25 +147,31 @@ export class HpackDecoder {
       }
       let name: string;
       let value: string;
-      let fromStatic = false;
+      // Why the field is malformed (§8.2.1), or undefined. The static table's fields are
+      // well formed, and a dynamic entry keeps the verdict it got when it was added.
+      let verdict: string | undefined;
       if (first & 0x80) {
         const index = this.#readInteger(0x7f);
-        fromStatic = index <= STATIC_LENGTH;
         name = this.#name(index);
-        value = fromStatic ? STATIC_TABLE[index - 1][1] : this.#table.value(index - 62);
+        if (index <= STATIC_LENGTH) value = STATIC_TABLE[index - 1][1];
+        else {
+          value = this.#table.value(index - 62);
+          verdict = this.#table.note(index - 62);
+        }
       } else {
         // 01: incremental indexing (6-bit index); 0000 and 0001: not indexed (4-bit).
         const index = this.#readInteger(first & 0x40 ? 0x3f : 0x0f);
         name = index === 0 ? this.#readString() : this.#name(index);
         value = this.#readString();
-        if (first & 0x40) this.#table.add(name, value);
+        verdict = checkField(name, value);
+        if (first & 0x40) this.#table.add(name, value, verdict);
       }
       listSize += fieldSize(name, value);
       if (problem !== undefined) continue;
       if (listSize > this.#maxListSize) {
         problem = `Cannot accept header list: it exceeds ${this.#maxListSize} bytes`;
       } else {
-        problem = fromStatic ? undefined : checkField(name, value);
+        problem = verdict;
         fields.push([name, value]);
       }
     }

@@ -82,6 +82,13 @@ export class HpackEncoder {
   #pendingLast = -1;
   #buf = new Uint8Array(512);
   #len = 0;
+  /**
+   * The last `date` value and its string literal as encoded: a response's
+   * date is the same for a second, and is never indexed (it changes), so
+   * its Huffman coding is done once a second rather than once a response.
+   */
+  #dateText = "";
+  #dateLiteral = new Uint8Array(0);
 
   /** `maxTableSize` is the peer's SETTINGS_HEADER_TABLE_SIZE when known (default 4096). */
   constructor(maxTableSize = INITIAL_TABLE_SIZE) {
@@ -115,6 +122,18 @@ export class HpackEncoder {
 
   /** Encodes one header list into one header block (a fresh array the caller owns). */
   encode(headers: Iterable<readonly [string, string]>): Uint8Array {
+    return this.encodeView(headers).slice();
+  }
+
+  /**
+   * Encodes one header list into one header block, as a view of the
+   * encoder's own buffer: valid until the next call, for a caller that
+   * copies it at once (into the frames of a write) and would otherwise pay
+   * for an array of its own.
+   */
+  encodeView(headers: Iterable<readonly [string, string]>): Uint8Array {
+    // A buffer one huge block grew is not kept for the connection's life.
+    if (this.#buf.length > KEPT_BUFFER_BYTES) this.#buf = new Uint8Array(512);
     this.#len = 0;
     if (this.#pendingLast !== -1) {
       if (this.#pendingMin < this.#pendingLast) this.#integer(0x20, 0x1f, this.#pendingMin);
@@ -134,9 +153,7 @@ export class HpackEncoder {
       this.#pendingLast = size;
       throw error;
     }
-    const block = this.#buf.slice(0, this.#len);
-    if (this.#buf.length > KEPT_BUFFER_BYTES) this.#buf = new Uint8Array(512);
-    return block;
+    return this.#buf.subarray(0, this.#len);
   }
 
   #field(name: string, value: string): void {
@@ -159,8 +176,23 @@ export class HpackEncoder {
     else if (index) this.#integer(0x40, 0x3f, nameIndex);
     else this.#integer(0x00, 0x0f, nameIndex);
     if (nameIndex === 0) this.#string(name);
-    this.#string(value);
+    if (name === "date") this.#date(value);
+    else this.#string(value);
     if (index) this.#insert(name, value);
+  }
+
+  #date(value: string): void {
+    if (value !== this.#dateText) {
+      const start = this.#len;
+      this.#string(value);
+      this.#dateText = value;
+      this.#dateLiteral = this.#buf.slice(start, this.#len);
+      return;
+    }
+    const literal = this.#dateLiteral;
+    this.#reserve(literal.length);
+    this.#buf.set(literal, this.#len);
+    this.#len += literal.length;
   }
 
   #insert(name: string, value: string): void {

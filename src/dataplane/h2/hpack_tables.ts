@@ -120,6 +120,7 @@ export const STATIC_INDEX: ReadonlyMap<string, StaticName> = (() => {
 export class DynamicTable {
   #names: string[] = new Array(8);
   #values: string[] = new Array(8);
+  #notes: (string | undefined)[] = new Array(8);
   #mask = 7;
   #head = 0; // slot of the oldest entry
   #count = 0;
@@ -163,6 +164,11 @@ export class DynamicTable {
     return this.#values[(this.#head + this.#count - 1 - i) & this.#mask];
   }
 
+  /** What the caller noted with entry `i` when adding it (0 is the newest); `i` must be below `length`. */
+  note(i: number): string | undefined {
+    return this.#notes[(this.#head + this.#count - 1 - i) & this.#mask];
+  }
+
   /**
    * Position (0 is the newest) of the entry with insertion number
    * `insertion`, or -1 when it has been evicted.
@@ -175,8 +181,10 @@ export class DynamicTable {
   /**
    * Inserts a field as the newest entry, evicting the oldest until it fits
    * (§4.4); a field larger than the whole table empties it and is not kept.
+   * `note` is kept with it (the decoder's verdict on the field, so a field
+   * indexed again and again is checked once).
    */
-  add(name: string, value: string): void {
+  add(name: string, value: string, note?: string): void {
     const size = fieldSize(name, value);
     if (size > this.#maxSize) {
       this.#evictTo(0);
@@ -189,6 +197,7 @@ export class DynamicTable {
     const slot = (this.#head + this.#count) & this.#mask;
     this.#names[slot] = name;
     this.#values[slot] = value;
+    this.#notes[slot] = note;
     this.#count++;
     this.#size += size;
   }
@@ -207,6 +216,7 @@ export class DynamicTable {
       this.#size -= fieldSize(name, value);
       this.onEvict?.(name, value, this.#inserted - this.#count);
       this.#names[slot] = this.#values[slot] = "";
+      this.#notes[slot] = undefined;
       this.#head = (slot + 1) & this.#mask;
       this.#count--;
     }
@@ -216,12 +226,15 @@ export class DynamicTable {
     const capacity = (this.#mask + 1) * 2;
     const names: string[] = new Array(capacity);
     const values: string[] = new Array(capacity);
+    const notes: (string | undefined)[] = new Array(capacity);
     for (let i = 0; i < this.#count; i++) {
       names[i] = this.#names[(this.#head + i) & this.#mask];
       values[i] = this.#values[(this.#head + i) & this.#mask];
+      notes[i] = this.#notes[(this.#head + i) & this.#mask];
     }
     this.#names = names;
     this.#values = values;
+    this.#notes = notes;
     this.#mask = capacity - 1;
     this.#head = 0;
   }

@@ -122,6 +122,20 @@ Deno.test("an upper-case name is a field error: the block is decoded to its end 
   assertThrows(() => decoder.decode(bytes(0xbf)), HpackFieldError, '"Foo"');
 });
 
+Deno.test("a malformed field the table keeps is refused each time it is indexed, even one added after another's error", () => {
+  const decoder = new HpackDecoder();
+  // Both names are malformed; the block reports the first, and the second enters the table too.
+  const block = bytes(0x40, 0x03, "Foo", 0x01, "x", 0x40, 0x03, "Bar", 0x01, "y");
+  assertThrows(() => decoder.decode(block), HpackFieldError, '"Foo"');
+  for (let i = 0; i < 2; i++) {
+    assertThrows(() => decoder.decode(bytes(0xbe)), HpackFieldError, '"Bar"');
+    assertThrows(() => decoder.decode(bytes(0xbf)), HpackFieldError, '"Foo"');
+  }
+  decoder.decode(bytes(0x40, 0x01, "a", 0x01, "b"));
+  assertEquals(decoder.decode(bytes(0xbe)), [["a", "b"]]);
+  assertThrows(() => decoder.decode(bytes(0xbf)), HpackFieldError, '"Bar"');
+});
+
 Deno.test("names that are empty, not tokens, or hold a colon past the first character are field errors", () => {
   for (const name of ["", ":", "a b", "a:b", "a\x7f", "caf\xe9", "(x)"]) {
     const block = bytes(0x00, name.length, name, 0x01, "v");

@@ -57,6 +57,25 @@ Deno.test("fields that change on every message are literals without indexing", (
   assertEquals(encoder.tableSize, 0);
 });
 
+Deno.test("a date repeated over blocks is the same literal each time, and a new date is coded anew", () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  const first = "Tue, 01 Dec 2026 11:00:00 GMT";
+  const next = "Tue, 01 Dec 2026 11:00:01 GMT";
+  const blocks = [first, first, next, next, first].map((date) =>
+    encoder.encode([[":status", "200"], ["date", date]])
+  );
+  assertEquals(hex(blocks[1]), hex(blocks[0]));
+  assertEquals(hex(blocks[3]), hex(blocks[2]));
+  assertEquals(hex(blocks[4]), hex(blocks[0]));
+  assertEquals(blocks[0].length < first.length, true, "Huffman-coded");
+  assertEquals(
+    blocks.map((block) => decoder.decode(block)[1][1]),
+    [first, first, next, next, first],
+  );
+  assertEquals(encoder.tableSize, 0, "never indexed");
+});
+
 Deno.test("a field over half the table is not indexed", () => {
   const encoder = new HpackEncoder();
   encoder.encode([["x-big", "v".repeat(2100)]]);
