@@ -28,6 +28,8 @@
  * `--alloc-profile` samples allocations over the second half of the changes
  * (collected ones too) and prints the sites that allocate the most per change
  * and every large allocation's stack (`bench/_alloc_profile.ts`);
+ * `--settle S` leaves the gateway alone S seconds after the changes, before
+ * the end's readings (the status writer's writes at start-up end meanwhile).
  * `--malloc-info` reads glibc's own account (in use, free but kept) at the
  * end, and each heap's free chunks by size (`bench/_malloc_info.ts`: free
  * memory in chunks of 128 KiB and more is what varies from run to run); the
@@ -40,6 +42,7 @@
  * deno run -A bench/memory.ts [--routes 5000] [--probes 30] [--changes 1000]
  *   [--inspect] [--snapshot DIR] [--alloc-profile] [--malloc-info] [--v8-flags FLAGS] [--env NAME=VALUE]...
  *   [--main A/main.ts,B/dist/bundle/main.js] [--bundle] [--one-file-bundle] [--cold] [--runs 1]
+ *   [--settle SECONDS] [--log-level debug]
  * ```
  * @module
  */
@@ -78,6 +81,8 @@ export interface MemoryOptions {
   mainPath?: string;
   /** Start without V8's code cache (`--no-code-cache`). */
   cold?: boolean;
+  /** Time left to the gateway after the changes, before the end's readings, ms. */
+  settleMs?: number;
   /** The gateway's `--log-level` (default info; debug also lists its trims of glibc's heaps). */
   logLevel?: string;
 }
@@ -177,6 +182,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryRun> {
       }
       if (i + 1 >= half && (i + 1 - half) % SAMPLE_EVERY === 0) lastHalf.push(rssParts(gw.pid));
     }
+    if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     rss.push(rssParts(gw.pid));
     const allocations = sampling ? await stopAllocSampling(sampling) : undefined;
     sampling?.close();
@@ -364,6 +370,7 @@ if (import.meta.main) {
     env: envFlags(),
     cold: Deno.args.includes("--cold"),
     logLevel: flag("log-level", "info"),
+    settleMs: Number(flag("settle", "0")) * 1000,
   };
   const mains = Deno.args.includes("--main") ? flag("main", "").split(",") : [];
   const builds = await benchBuilds(mains, bundleChoice(Deno.args));
