@@ -218,8 +218,12 @@ async function buildParts(
     { table: () => served.current(), metrics },
     ctx,
   );
+  const trimmer = owned.trimmer = allocatorTrimFor(logger);
   const statusWriter = owned.statusWriter = kube && parts.createStatusWriter
-    ? await parts.createStatusWriter({ store, kube, metrics }, ctx)
+    ? await parts.createStatusWriter(
+      { store, kube, metrics: trimmer ? withTrimAfterWrites(metrics, trimmer) : metrics },
+      ctx,
+    )
     : undefined;
   // The first table's requests before its statuses (`first_status_later.ts`).
   const statusLater = owned.statusLater = statusWriter &&
@@ -228,7 +232,6 @@ async function buildParts(
       systemClock,
       (error) => logger.child({ component: "runtime" }).error("status sink failed", { error }),
     );
-  const trimmer = owned.trimmer = allocatorTrimFor(logger);
   const reconciler = createReconciler({
     source,
     served,
@@ -245,7 +248,7 @@ async function buildParts(
     observer: {
       rebuilt: (attempt) => {
         metrics.rebuilt(attempt);
-        if (attempt.ok) trimmer?.rebuilt();
+        if (attempt.ok) trimmer?.arm();
       },
     },
     statusSink: statusLater?.sink,
@@ -334,7 +337,22 @@ interface Owned {
   trimmer?: AllocatorTrim;
 }
 
-/** Trims after rebuilds when libc can be called; one line says why not otherwise. */
+/** `metrics`, and each status write arms a trim of glibc's heaps. */
+function withTrimAfterWrites(metrics: MetricsPart, trimmer: AllocatorTrim): MetricsPart {
+  return {
+    registry: metrics.registry,
+    observer: metrics.observer,
+    rebuilt: (attempt) => metrics.rebuilt(attempt),
+    sourceSynced: (kind, synced) => metrics.sourceSynced(kind, synced),
+    watchRestarted: (kind) => metrics.watchRestarted(kind),
+    statusWritten: (outcome) => {
+      metrics.statusWritten(outcome);
+      trimmer.arm();
+    },
+  };
+}
+
+/** Trims after rebuilds and status writes when libc can be called; one line says why not otherwise. */
 function allocatorTrimFor(logger: Logger): AllocatorTrim | undefined {
   const log = logger.child({ component: "runtime" });
   const found = mallocTrim();

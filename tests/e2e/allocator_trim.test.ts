@@ -7,6 +7,7 @@ import { assert, assertEquals } from "@std/assert";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
 import { LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
+import { startKubeWorld } from "./kube_world.ts";
 import {
   client,
   gatewayYaml,
@@ -76,4 +77,25 @@ Deno.test("without --allow-ffi the gateway says glibc's memory is not handed bac
   const line = await gw.waitForLog((r) => r.msg === NOT_TRIMMED);
   assert(String(line.reason).includes("--allow-ffi"), JSON.stringify(line));
   assertEquals(await statusOf(w.port, "first.example.com"), 200);
+});
+
+Deno.test({
+  name: "the status writer's writes arm a trim too, with no rebuild after them",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using world = await startKubeWorld();
+    const gw = await world.start("trim", { args: ["--log-level", "debug"] });
+    // Lines are looked at in order; a rebuild's line comes before the trim it arms.
+    // A trim with no rebuild since the one before was armed by something else.
+    let trims = 0;
+    let rebuildsSinceTrim = 0;
+    await gw.waitForLog((r) => {
+      if (r.msg === "configuration served") rebuildsSinceTrim++;
+      if (r.msg !== TRIMMED) return false;
+      if (trims++ > 0 && rebuildsSinceTrim === 0) return true;
+      rebuildsSinceTrim = 0;
+      return false;
+    });
+    assert(gw.statusPatches().length > 0);
+  },
 });

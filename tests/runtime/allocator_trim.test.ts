@@ -17,7 +17,7 @@ function trimmer(clock: FakeClock) {
 Deno.test("a rebuild is followed by one trim after the delay", async () => {
   const clock = new FakeClock(0);
   const { at, trim } = trimmer(clock);
-  trim.rebuilt();
+  trim.arm();
   await clock.advance(99);
   assertEquals(at, []);
   await clock.advance(1);
@@ -31,7 +31,7 @@ Deno.test("a burst of rebuilds within the delay is one trim, not pushed back by 
   const clock = new FakeClock(0);
   const { at, trim } = trimmer(clock);
   for (let i = 0; i < 10; i++) {
-    trim.rebuilt();
+    trim.arm();
     await clock.advance(9);
   }
   await clock.advance(10);
@@ -44,7 +44,7 @@ Deno.test("under steady rebuilds trims come once an interval", async () => {
   const clock = new FakeClock(0);
   const { at, trim } = trimmer(clock);
   for (let i = 0; i < 300; i++) {
-    trim.rebuilt();
+    trim.arm();
     await clock.advance(10);
   }
   assertEquals(at, [100, 1_100, 2_100]);
@@ -53,9 +53,9 @@ Deno.test("under steady rebuilds trims come once an interval", async () => {
 Deno.test("a rebuild long after the last trim waits only the delay", async () => {
   const clock = new FakeClock(0);
   const { at, trim } = trimmer(clock);
-  trim.rebuilt();
+  trim.arm();
   await clock.advance(3_000);
-  trim.rebuilt();
+  trim.arm();
   await clock.advance(100);
   assertEquals(at, [100, 3_100]);
 });
@@ -63,9 +63,9 @@ Deno.test("a rebuild long after the last trim waits only the delay", async () =>
 Deno.test("no trim runs after stop, not even one already armed", async () => {
   const clock = new FakeClock(0);
   const { at, trim } = trimmer(clock);
-  trim.rebuilt();
+  trim.arm();
   trim.stop();
-  trim.rebuilt();
+  trim.arm();
   await clock.advance(5_000);
   assertEquals(at, []);
   assertEquals(clock.pending(), 0);
@@ -75,7 +75,7 @@ Deno.test("onTrim hears how long each trim took", async () => {
   const clock = new FakeClock(0);
   const heard: number[] = [];
   const trim = new AllocatorTrim({ trim: () => {}, clock, onTrim: (ms) => heard.push(ms) });
-  trim.rebuilt();
+  trim.arm();
   await clock.advance(1_000);
   assertEquals(heard, [0]);
 });
