@@ -74,6 +74,27 @@ Deno.test("idle connections are kept up to the limit and closed after the idle t
   }
 });
 
+Deno.test("by default, 256 idle connections are kept per endpoint", async () => {
+  await using echo = startEchoBackend();
+  const client = createHttp1Client();
+  try {
+    const ep = { address: "127.0.0.1", port: echo.port };
+    const held = { ...get("/"), headers: ["host", "a", "x-echo-action", "hold"] };
+    const calls = Array.from(
+      { length: 260 },
+      () => client.request(ep, held, { timeoutMs: 30_000 }).then((r) => text(r.body)),
+    );
+    // Every request has its own connection before any is answered.
+    await waitFor("260 requests held", () => echo.held() === 260);
+    echo.release();
+    await Promise.all(calls);
+    assertEquals(echo.connections(), 260);
+    assertEquals(client.stats().idle, 256);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("a response head over the size limit is a protocol error", async () => {
   await using echo = startEchoBackend();
   const client = createHttp1Client();
