@@ -5,8 +5,9 @@
  * milliseconds later. A runtime timer each time costs a timer object, its
  * bookkeeping and two calls into the runtime; measured on the bench, that was
  * a visible share of the per-request CPU. Here deadlines of the same length
- * go into one FIFO queue (so it stays sorted by expiry), cancelling only
- * marks an entry, and one interval per queue in use fires what is due. A
+ * go into one FIFO queue (so it stays sorted by expiry), cancelling marks
+ * an entry (and lets the cancelled front of the queue go), and one interval
+ * per queue in use fires what is due. A
  * deadline fires between `ms` and `ms + ms/20` after it was armed (at most
  * 100 ms late), which is plenty for request timeouts.
  * @module
@@ -33,9 +34,28 @@ class Entry implements Deadline {
   cancel(): void {
     if (this.fire === null) return;
     this.fire = null;
-    this.queue.live--;
+    const q = this.queue;
+    q.live--;
+    // Requests end in about the order they began: the cancelled front of the
+    // queue leaves it now, so a request's entry dies young. Kept until the
+    // interval's next pass (up to 100 ms), every entry outlived several
+    // young-generation collections and was promoted: old-space garbage that
+    // brought a full collection every 4-7 s at 14k requests a second.
+    const entries = q.entries;
+    let i = q.head;
+    while (i < entries.length && entries[i].fire === null) entries[i++] = GONE;
+    // The array itself is reset or compacted by the interval's pass, as before.
+    q.head = i;
   }
 }
+
+/** What a slot of the queue holds once its entry left it from the front (never fires). */
+const GONE: Entry = new Entry(0, null, {
+  entries: [],
+  head: 0,
+  live: 0,
+  interval: undefined,
+});
 
 interface Queue {
   entries: Entry[];
@@ -77,6 +97,7 @@ export function createDeadlineTimer(clock: Clock = systemClock): DeadlineTimer {
         // A deadline callback only closes sockets; one failing must not stop the others.
       }
     }
+    // Cancelling while due ones fire may have moved the front further: only over spent entries.
     q.head = i;
     if (q.head === entries.length) {
       entries.length = 0;

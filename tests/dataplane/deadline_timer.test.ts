@@ -107,3 +107,68 @@ Deno.test("the system clock's interval does not keep the process alive and is cl
   // The sanitizer fails this test if close() left the interval running.
   timer.close();
 });
+
+Deno.test("deadlines cancelled in the order they were armed, then new ones: the new ones fire when due", async () => {
+  const clock = new FakeClock(0);
+  const timer = createDeadlineTimer(clock);
+  try {
+    const fired: string[] = [];
+    const first = [0, 1, 2].map((i) => timer.arm(40, () => fired.push(`first ${i}`)));
+    for (const d of first) d.cancel();
+    await clock.advance(10);
+    timer.arm(40, () => fired.push("second"));
+    const third = timer.arm(40, () => fired.push("third"));
+    timer.arm(40, () => fired.push("fourth"));
+    third.cancel();
+    assertEquals(timer.pending(), 2);
+    await clock.advance(39);
+    assertEquals(fired, []);
+    await clock.advance(40 / 20);
+    assertEquals(fired, ["second", "fourth"]);
+  } finally {
+    timer.close();
+  }
+});
+
+Deno.test("a callback that cancels the next due deadline while the due ones fire: that one never fires, the rest do", async () => {
+  const clock = new FakeClock(0);
+  const timer = createDeadlineTimer(clock);
+  try {
+    const fired: string[] = [];
+    const next: { second?: { cancel(): void } } = {};
+    timer.arm(20, () => {
+      fired.push("first");
+      next.second?.cancel();
+    });
+    next.second = timer.arm(20, () => fired.push("second"));
+    timer.arm(20, () => fired.push("third"));
+    await clock.advance(21);
+    assertEquals(fired, ["first", "third"]);
+    timer.arm(20, () => fired.push("later"));
+    await clock.advance(21);
+    assertEquals(fired, ["first", "third", "later"]);
+    assertEquals(timer.pending(), 0);
+  } finally {
+    timer.close();
+  }
+});
+
+Deno.test("a deadline armed by a firing callback, the queue otherwise cancelled, fires when due", async () => {
+  const clock = new FakeClock(0);
+  const timer = createDeadlineTimer(clock);
+  try {
+    const fired: string[] = [];
+    const first = timer.arm(20, () => fired.push("first"));
+    timer.arm(20, () => {
+      fired.push("second");
+      timer.arm(20, () => fired.push("armed by second"));
+    });
+    first.cancel();
+    await clock.advance(21);
+    assertEquals(fired, ["second"]);
+    await clock.advance(21);
+    assertEquals(fired, ["second", "armed by second"]);
+  } finally {
+    timer.close();
+  }
+});
