@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LIBC_PATHS } from "../src/dataplane/listener_nodelay.ts";
+import { LIBC_PATHS } from "../src/dataplane/libc.ts";
 
 /**
  * The first of libc's usual paths that exists: the gateway may hold

@@ -20,10 +20,12 @@
  * - No `--allow-sys`: prom-client's default metrics produce the same series
  *   without it (measured: identical metric names with and without).
  * - `--allow-ffi` only for libc's usual paths
- *   ({@linkcode LIBC_PATHS}): one `setsockopt` per TLS listener turns Nagle's
- *   algorithm off for the connections it accepts, which Deno's `TlsConn`
- *   cannot (`src/dataplane/listener_nodelay.ts`). Without it, answers
- *   written in pieces over TLS wait for the client's delayed ACK.
+ *   ({@linkcode LIBC_PATHS}, `src/dataplane/libc.ts`): one `setsockopt` per
+ *   TLS listener turns Nagle's algorithm off for the connections it accepts,
+ *   which Deno's `TlsConn` cannot (`src/dataplane/listener_nodelay.ts`), and
+ *   `malloc_trim` hands glibc's free memory back after route changes
+ *   (`src/runtime/allocator_trim.ts`). Without it, answers written in pieces
+ *   over TLS wait for the client's delayed ACK, and glibc keeps what it freed.
  * - No `--allow-write`, `--allow-run`, and never `--allow-all`.
  * - `--unstable-net` (not a permission) enables `SO_REUSEPORT`, so an HTTPS
  *   listener rotates certificates without refusing connects.
@@ -38,7 +40,7 @@
  */
 import { envName, FLAGS } from "../src/cli/flag_table.ts";
 import { SERVICE_ACCOUNT_DIR } from "../src/kube/kubeconfig.ts";
-import { LIBC_PATHS } from "../src/dataplane/listener_nodelay.ts";
+import { LIBC_PATHS } from "../src/dataplane/libc.ts";
 
 /**
  * Where the container image expects mounted configuration: a ConfigMap of

@@ -25,15 +25,7 @@
  * says why, once, for a log line.
  * @module
  */
-
-/** Where glibc's libc usually is (Debian and Ubuntu by architecture, then others). */
-export const LIBC_PATHS: readonly string[] = [
-  "/lib/x86_64-linux-gnu/libc.so.6",
-  "/lib/aarch64-linux-gnu/libc.so.6",
-  "/lib64/libc.so.6",
-  "/usr/lib/libc.so.6",
-  "/lib/libc.so.6",
-];
+import { openLibc } from "./libc.ts";
 
 // Linux's values, the same on x86_64 and aarch64.
 const SOL_SOCKET = 1;
@@ -59,30 +51,13 @@ type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 let opened: { libc: Libc } | { problem: string } | undefined;
 
-function openLibc(): { libc: Libc } | { problem: string } {
+/** libc with the calls this module makes, opened once (or why not). */
+function theLibc(): { libc: Libc } | { problem: string } {
   if (opened !== undefined) return opened;
-  if (Deno.build.os !== "linux") return opened = { problem: `not on Linux (${Deno.build.os})` };
-  const problems: string[] = [];
-  for (const path of LIBC_PATHS) {
-    // Asked first, so that `deno run` without the permission never prompts.
-    let state: Deno.PermissionState;
-    try {
-      state = Deno.permissions.querySync({ name: "ffi", path }).state;
-    } catch (error) {
-      problems.push(`${path}: ${(error as Error).message}`);
-      continue;
-    }
-    if (state !== "granted") {
-      problems.push(`${path}: no --allow-ffi`);
-      continue;
-    }
-    try {
-      return opened = { libc: Deno.dlopen(path, SYMBOLS).symbols };
-    } catch (error) {
-      problems.push(`${path}: ${(error as Error).message}`);
-    }
-  }
-  return opened = { problem: `cannot open libc (${problems.join("; ")})` };
+  const found = openLibc(SYMBOLS);
+  return opened = "symbols" in found
+    ? { libc: found.symbols }
+    : { problem: `cannot open libc (${found.problem})` };
 }
 
 /** The sockets this process has, read descriptor by descriptor through libc. */
@@ -165,7 +140,7 @@ export type NagleOutcome = { off: true } | { off: false; reason: string };
  * ```
  */
 export function disableNagle(addr: Deno.NetAddr): NagleOutcome {
-  const libc = openLibc();
+  const libc = theLibc();
   if ("problem" in libc) return { off: false, reason: libc.problem };
   const sockets = new Sockets(libc.libc);
   let found = 0;
@@ -197,7 +172,7 @@ export interface NoDelayCount {
 export function portNoDelay(
   port: number,
 ): { listening: NoDelayCount; accepted: NoDelayCount } | undefined {
-  const libc = openLibc();
+  const libc = theLibc();
   if ("problem" in libc) return undefined;
   const sockets = new Sockets(libc.libc);
   const listening = { sockets: 0, noDelay: 0 };

@@ -34,7 +34,7 @@
  * ```
  * @module
  */
-import { LIBC_PATHS } from "../dataplane/listener_nodelay.ts";
+import { openLibc } from "../dataplane/libc.ts";
 import { type Clock, systemClock, type Timer } from "../time/clock.ts";
 
 /** Options of {@linkcode AllocatorTrim}. */
@@ -114,28 +114,8 @@ export class AllocatorTrim {
  * The permission is asked first, so `deno run` without it never prompts.
  */
 export function mallocTrim(): { trim: () => void } | { problem: string } {
-  if (Deno.build.os !== "linux") return { problem: `not on Linux (${Deno.build.os})` };
-  const problems: string[] = [];
-  for (const path of LIBC_PATHS) {
-    let state: Deno.PermissionState;
-    try {
-      state = Deno.permissions.querySync({ name: "ffi", path }).state;
-    } catch (error) {
-      problems.push(`${path}: ${(error as Error).message}`);
-      continue;
-    }
-    if (state !== "granted") {
-      problems.push(`${path}: no --allow-ffi`);
-      continue;
-    }
-    try {
-      const { symbols } = Deno.dlopen(path, {
-        malloc_trim: { parameters: ["usize"], result: "i32" },
-      });
-      return { trim: () => void symbols.malloc_trim(0n) };
-    } catch (error) {
-      problems.push(`${path}: ${(error as Error).message}`);
-    }
-  }
-  return { problem: `cannot call malloc_trim (${problems.join("; ")})` };
+  const found = openLibc({ malloc_trim: { parameters: ["usize"], result: "i32" } });
+  if ("problem" in found) return { problem: `cannot call malloc_trim (${found.problem})` };
+  const { malloc_trim } = found.symbols;
+  return { trim: () => void malloc_trim(0n) };
 }

@@ -5,9 +5,9 @@
  * @module
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { LIBC_PATHS } from "../../src/dataplane/libc.ts";
 import {
   disableNagle,
-  LIBC_PATHS,
   type NoDelayCount,
   portNoDelay,
 } from "../../src/dataplane/listener_nodelay.ts";

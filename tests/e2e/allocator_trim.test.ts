@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { startEchoBackend } from "../../scripts/echo_backend.ts";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
-import { LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
+import { LIBC_PATHS } from "../../src/dataplane/libc.ts";
 import { startKubeWorld } from "./kube_world.ts";
 import {
   client,

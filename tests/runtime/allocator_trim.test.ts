@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { AllocatorTrim, mallocTrim } from "../../src/runtime/allocator_trim.ts";
-import { LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
+import { LIBC_PATHS } from "../../src/dataplane/libc.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 
 function trimmer(clock: FakeClock) {

@@ -12,7 +12,7 @@ import {
   permissionFlags,
 } from "../../scripts/compile_permissions.ts";
 import { envName, FLAGS } from "../../src/cli/flag_table.ts";
-import { LIBC_PATHS } from "../../src/dataplane/listener_nodelay.ts";
+import { LIBC_PATHS } from "../../src/dataplane/libc.ts";
 import { SERVICE_ACCOUNT_DIR } from "../../src/kube/kubeconfig.ts";
 import { freePort, runDeno } from "../_helpers/gateway_process.ts";
 import { ROOT } from "./_deploy.ts";
