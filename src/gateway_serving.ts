@@ -60,7 +60,11 @@ export function metrics(): MetricsPart {
 
 /** The data plane: a worker pool for `--workers N` > 1, else listeners in this isolate. */
 export function dataPlane(
-  { table, metrics }: { table: () => RouteTable | undefined; metrics: MetricsPart },
+  { table, metrics, afterIdleCollection }: {
+    table: () => RouteTable | undefined;
+    metrics: MetricsPart;
+    afterIdleCollection?: () => void;
+  },
   ctx: PartContext,
 ): ListenerManagerPart {
   const workers = ctx.options.workers ?? 1;
@@ -85,6 +89,7 @@ export function dataPlane(
       requestTimeoutMs: ctx.options.upstreamTimeoutMs,
       policy: ctx.options.requestPolicy,
       connections,
+      onIdleCollection: afterIdleCollection,
     });
   }
   return createListenerManager({

@@ -163,8 +163,12 @@ async function handle(message: ToWorker): Promise<void> {
       // Each worker is an isolate with its own heap (and its own garbage).
       const workerLog = logger;
       startIdleCollector({
-        onCollect: (before, after) =>
-          workerLog.debug("collected garbage after load", { before, after }),
+        ...message.idleCollector,
+        onCollect: (before, after) => {
+          workerLog.debug("collected garbage after load", { before, after });
+          // What the load's requests held is glibc's too: the main isolate trims the process.
+          post({ type: "collected" });
+        },
       });
       return;
     }

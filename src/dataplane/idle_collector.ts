@@ -9,10 +9,15 @@
  * process was left alone, and a full collection gave it back.
  *
  * The collector samples the heap every `intervalMs`. When the heap is at
- * least `growthBytes` above what the last collection left and did not move
- * between two samples (no allocation: the isolate is idle), it runs one full
- * collection. Under load the heap moves between samples and V8's own
- * collections do the work, so the collector stays out of the way.
+ * least `growthBytes` above what the last collection left, or the process's
+ * RSS at least `rssGrowthBytes` above what it was then, and the heap did not
+ * move between two samples (no allocation: the isolate is idle), it runs one
+ * full collection and tells `onCollect`. Under load the heap moves between
+ * samples and V8's own collections do the work, so the collector stays out
+ * of the way. RSS counts because most of what a load holds is not V8's heap:
+ * the read buffers of a thousand stalled uploads grew RSS by ~90 MiB and the
+ * heap by less than 1. The gateway trims glibc's heaps after a collection
+ * (`src/runtime/allocator_trim.ts`), which is what gives that back.
  *
  * The collection function is V8's `gc`, exposed at run time through
  * `node:v8`'s `setFlagsFromString("--expose-gc")` and a new `node:vm`
@@ -29,16 +34,26 @@ export interface IdleCollectorOptions {
   intervalMs?: number;
   /** Growth over the last collection's result that makes an idle heap worth collecting (default 32 MiB). */
   growthBytes?: number;
+  /** Growth of the process's RSS over what it was after the last collection that counts too (default 32 MiB). */
+  rssGrowthBytes?: number;
   /** Heap movement between two samples still counted as idle (default 256 KiB). */
   idleSlackBytes?: number;
   clock?: Clock;
   /** Bytes of heap in use (default `Deno.memoryUsage().heapUsed`). */
   heapUsed?: () => number;
+  /** The process's resident bytes (default `Deno.memoryUsage().rss`). */
+  rss?: () => number;
   /** A full collection (default V8's `gc`); absent when it cannot be had. */
   collect?: () => void;
   /** Hears each collection: heap before and after, in bytes. */
   onCollect?: (before: number, after: number) => void;
 }
+
+/** The sampling and thresholds of a collector, without its hooks (settable in tests). */
+export type IdleCollectorSettings = Pick<
+  IdleCollectorOptions,
+  "intervalMs" | "growthBytes" | "rssGrowthBytes" | "idleSlackBytes"
+>;
 
 /** A running collector. */
 export interface IdleCollector {
@@ -59,6 +74,7 @@ export function v8Collect(): (() => void) | undefined {
 }
 
 const heapUsedNow = () => Deno.memoryUsage().heapUsed;
+const rssNow = () => Deno.memoryUsage().rss;
 
 /**
  * Starts sampling; the timer never keeps the process alive.
@@ -75,19 +91,36 @@ export function startIdleCollector(options: IdleCollectorOptions = {}): IdleColl
   const growth = options.growthBytes ?? 32 * 1024 * 1024;
   const slack = options.idleSlackBytes ?? 256 * 1024;
   const heapUsed = options.heapUsed ?? heapUsedNow;
+  const rssGrowth = options.rssGrowthBytes ?? 32 * 1024 * 1024;
+  const rss = options.rss ?? rssNow;
   const collect = "collect" in options ? options.collect : v8Collect();
   let floor = heapUsed();
+  /** The lowest RSS seen. */
+  let rssFloor = rss();
+  /** Whether the heap moved between the last two samples (the isolate was busy). */
+  let busy = false;
   let previous = floor;
   let collections = 0;
   let timer: Timer | undefined;
 
   const sample = () => {
     const heap = heapUsed();
+    const resident = rss();
     const idle = Math.abs(heap - previous) <= slack;
+    const justQuiet = idle && busy;
+    busy = !idle;
     previous = heap;
-    // A heap that shrank on its own (V8 collected) is the new floor.
+    // A heap that shrank on its own (V8 collected) is the new floor; so is a smaller RSS.
     if (heap < floor) floor = heap;
-    if (collect === undefined || !idle || heap - floor < growth) return;
+    if (resident < rssFloor) rssFloor = resident;
+    if (collect === undefined || !idle) return;
+    // RSS counts at the first quiet sample after busy ones, once per burst: a
+    // collection while a load's memory is still held (stalled clients) is
+    // followed by another when they leave (closing them is work), and RSS
+    // that nothing gives back (live connections) is not collected again
+    // until the isolate has worked again.
+    const rssGrew = justQuiet && resident - rssFloor >= rssGrowth;
+    if (heap - floor < growth && !rssGrew) return;
     collect();
     collections++;
     floor = previous = heapUsed();

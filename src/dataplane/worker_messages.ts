@@ -9,6 +9,7 @@
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import type { ListenerPortState } from "./listener_port_state.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
+import type { IdleCollectorSettings } from "./idle_collector.ts";
 import type { ClientEventFamily, ClientEventReasons, UpstreamErrorKind } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 import type { PackedTableUpdate } from "./table_update.ts";
@@ -27,6 +28,8 @@ export interface WorkerInit {
   logFormat: LogFormat;
   /** How often observations are posted, in ms. */
   flushMs: number;
+  /** The idle collector's sampling and thresholds (tests); the defaults when absent. */
+  idleCollector?: IdleCollectorSettings;
 }
 
 /** A new config to serve: a delta from the worker's version, or a full snapshot. */
@@ -99,5 +102,10 @@ export interface WorkerStopped {
   drained: boolean;
 }
 
+/** The worker's idle collector ran a full collection after a load. */
+export interface WorkerCollected {
+  type: "collected";
+}
+
 /** Worker → main. */
-export type FromWorker = WorkerObservations | WorkerReconciled | WorkerStopped;
+export type FromWorker = WorkerObservations | WorkerReconciled | WorkerStopped | WorkerCollected;

@@ -22,6 +22,7 @@ import { socketKey } from "../model/config.ts";
 import { workerModuleUrl } from "./worker_module.ts";
 import { comparePortStates, type ListenerConfigInput, type ListenerManager } from "./listeners.ts";
 import type { ClientConnectionSettings } from "./client_timeouts.ts";
+import type { IdleCollectorSettings } from "./idle_collector.ts";
 import { type DataPlaneObserver, NOOP_OBSERVER } from "./observer.ts";
 import type { RequestPolicy } from "./request_policy.ts";
 import {
@@ -65,6 +66,10 @@ export interface WorkerPoolOptions {
   maxRestarts?: number;
   /** The worker entry; default `dataplane_worker.ts` (tests wrap it to make it crash). */
   workerUrl?: URL;
+  /** Hears each full collection a worker's idle collector ran after a load. */
+  onIdleCollection?: () => void;
+  /** The workers' idle collectors' sampling and thresholds (tests); the defaults when absent. */
+  idleCollector?: IdleCollectorSettings;
 }
 
 /** What one worker did so far. */
@@ -242,6 +247,7 @@ class DataPlaneWorkerPool implements WorkerPool {
 
   #onMessage(slot: Slot, message: FromWorker): void {
     if (message.type === "observations") return this.#observe(slot, message);
+    if (message.type === "collected") return this.#options.onIdleCollection?.();
     if (message.type === "reconciled") {
       slot.states = message.states;
       slot.ready = message.ready;
@@ -319,6 +325,7 @@ class DataPlaneWorkerPool implements WorkerPool {
       logLevel: options.logLevel ?? "info",
       logFormat: options.logFormat ?? "json",
       flushMs: options.flushMs ?? 250,
+      idleCollector: options.idleCollector,
     });
   }
 

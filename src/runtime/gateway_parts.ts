@@ -105,7 +105,12 @@ export interface GatewayParts {
   createPipeline(ctx: PartContext): Promise<PipelinePart>;
   createMetrics(ctx: PartContext): Promise<MetricsPart>;
   createListenerManager(
-    deps: { table: () => RouteTable | undefined; metrics: MetricsPart },
+    deps: {
+      table: () => RouteTable | undefined;
+      metrics: MetricsPart;
+      /** Called after a data-plane worker's idle collector ran (`--workers` > 1). */
+      afterIdleCollection?: () => void;
+    },
     ctx: PartContext,
   ): Promise<ListenerManagerPart>;
   /** Kube source only; `undefined`: status is not written. */

@@ -41,6 +41,8 @@ import { type ShutdownWaiter, waitForShutdown } from "./shutdown_signal.ts";
 import { type ResolvedSource, resolveSourceKind } from "./source_kind.ts";
 import { systemClock } from "../time/clock.ts";
 import { AllocatorTrim, mallocTrim } from "./allocator_trim.ts";
+import type { IdleCollectorSettings } from "../dataplane/idle_collector.ts";
+import { startCollectorLater } from "./collector_later.ts";
 
 /** Extra knobs of {@linkcode runGateway}, mostly for tests. */
 export interface RunGatewayExtras {
@@ -52,6 +54,8 @@ export interface RunGatewayExtras {
   signals?: boolean;
   /** Version string for the startup line. */
   version?: string;
+  /** The idle collector's sampling and thresholds (tests); the defaults otherwise. */
+  idleCollector?: IdleCollectorSettings;
 }
 
 /** Runs the gateway until shutdown; resolves with the process exit code. */
@@ -105,7 +109,7 @@ export async function runGateway(
         metrics.sourceSynced(kind, s.synced);
       }
       logStarted(log, await reconciler.start(), reconciler);
-      collector = startCollectorLater(log);
+      collector = startCollectorLater(log, owned.trimmer, extras.idleCollector);
       await shutdown.promise;
     }
     flags.draining = true;
@@ -137,35 +141,6 @@ function logStarted(log: Logger, outcome: RebuildState, reconciler: Reconciler):
       bound: p.bound,
     })),
   });
-}
-
-/** How long after the first table is served the idle collector starts. */
-const COLLECTOR_DELAY_MS = 1_000;
-
-/**
- * The idle collector, started a second after the first table is served: it
- * is for the garbage loads leave behind (it samples every 10 s), and the
- * `node:vm` context that exposes V8's `gc` to it is a sizeable part of
- * start-up, which would otherwise delay the first requests.
- */
-function startCollectorLater(log: Logger): { stop(): void } {
-  let collector: { stop(): void } | undefined;
-  let stopped = false;
-  const timer = systemClock.setTimeout(() => {
-    import("../dataplane/idle_collector.ts").then(({ startIdleCollector }) => {
-      if (stopped) return;
-      collector = startIdleCollector({
-        onCollect: (before, after) => log.debug("collected garbage after load", { before, after }),
-      });
-    }).catch((error) => log.warn("cannot start the idle collector", { error }));
-  }, COLLECTOR_DELAY_MS).unref();
-  return {
-    stop() {
-      stopped = true;
-      timer.cancel();
-      collector?.stop();
-    },
-  };
 }
 
 /** The parts `runGateway` built, each once. */
@@ -214,11 +189,11 @@ async function buildParts(
   const pipeline = await parts.createPipeline(ctx);
   const metrics = await parts.createMetrics(ctx);
   const served = new ServedTable();
+  const trimmer = owned.trimmer = allocatorTrimFor(logger);
   const listenerManager = await parts.createListenerManager(
-    { table: () => served.current(), metrics },
+    { table: () => served.current(), metrics, afterIdleCollection: () => trimmer?.arm() },
     ctx,
   );
-  const trimmer = owned.trimmer = allocatorTrimFor(logger);
   const statusWriter = owned.statusWriter = kube && parts.createStatusWriter
     ? await parts.createStatusWriter(
       { store, kube, metrics: trimmer ? withTrimAfterWrites(metrics, trimmer) : metrics },

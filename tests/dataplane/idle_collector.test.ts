@@ -4,15 +4,16 @@ import { FakeClock } from "../_helpers/fake_clock.ts";
 
 const MiB = 1024 * 1024;
 
-/** A collector over a heap the test sets; a collection drops it to `live`. */
+/** A collector over a heap and an RSS the test sets; a collection drops the heap to `live`. */
 function setup() {
   const clock = new FakeClock();
-  const heap = { used: 20 * MiB, live: 20 * MiB };
+  const heap = { used: 20 * MiB, live: 20 * MiB, rss: 100 * MiB };
   const seen: [number, number][] = [];
   const collector = startIdleCollector({
     clock,
     intervalMs: 10_000,
     heapUsed: () => heap.used,
+    rss: () => heap.rss,
     collect: () => heap.used = heap.live,
     onCollect: (before, after) => seen.push([before / MiB, after / MiB]),
   });
@@ -28,6 +29,32 @@ Deno.test("an idle heap far above the last collection is collected once", async 
   assertEquals(seen, [[70, 20]]);
   await clock.advance(30_000);
   assertEquals(collector.collections(), 1, "nothing more to collect");
+  collector.stop();
+});
+
+Deno.test("RSS far above its lowest (a load's buffers, outside the heap) is collected when the isolate goes quiet, once a burst", async () => {
+  const { clock, heap, seen, collector } = setup();
+  // Stalled uploads arrive: a little heap, much RSS (their buffers are not V8's heap).
+  heap.used = 21 * MiB;
+  heap.rss = 190 * MiB;
+  await clock.advance(10_000); // the heap moved: busy
+  assertEquals(collector.collections(), 0);
+  await clock.advance(10_000); // quiet, 90 MiB up: collected (while still held)
+  assertEquals(seen, [[21, 20]]);
+  await clock.advance(30_000);
+  assertEquals(collector.collections(), 1, "RSS that stays up is not collected again while quiet");
+  // The clients leave: closing them is work, and what they held goes back to the allocator.
+  heap.used = 22 * MiB;
+  heap.rss = 180 * MiB;
+  await clock.advance(10_000);
+  await clock.advance(10_000);
+  assertEquals(collector.collections(), 2, "quiet again after that work, still 80 MiB up");
+  heap.rss = 100 * MiB; // a trim gave it back
+  await clock.advance(10_000);
+  heap.used = 23 * MiB; // more work, RSS under 32 MiB above the lowest
+  heap.rss = 120 * MiB;
+  await clock.advance(30_000);
+  assertEquals(collector.collections(), 2);
   collector.stop();
 });
 

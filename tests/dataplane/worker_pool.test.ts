@@ -194,3 +194,25 @@ Deno.test("a crashed worker is logged, restarted with the current config, at mos
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a worker's idle collection reaches the pool's onIdleCollection (the process trims after it)", async () => {
+  await using echo = startEchoBackend();
+  const [port] = freePorts(1);
+  let collections = 0;
+  const pool = createWorkerPool({
+    workers: 2,
+    hostname: "127.0.0.1",
+    // Any growth of an idle heap is collected: the wiring is under test, not the thresholds.
+    idleCollector: { intervalMs: 20, growthBytes: 1 },
+    onIdleCollection: () => collections++,
+  });
+  try {
+    await pool.reconcile({
+      config: testConfig(port, [{ path: "/", backends: [backend("echo", [echo.port])] }]),
+    });
+    for (let i = 0; i < 20; i++) assertEquals(await freshGet(port, "/"), 200);
+    await waitFor("a worker's collection", () => collections > 0);
+  } finally {
+    await pool.shutdown({ graceMs: 1000 });
+  }
+});

@@ -123,3 +123,38 @@ Deno.test("the source starts listing before the serving parts are made, and a sy
   shutdown.abort();
   assertEquals(await running, 0);
 });
+
+Deno.test("after a load the idle collection arms a trim of glibc's heaps", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) });
+  const dir = await Deno.makeTempDir({ prefix: "serval-idle-trim-" });
+  const shutdown = new AbortController();
+  const running = runGateway(
+    { ...OPTIONS, source: "files", manifests: dir },
+    createDefaultParts(),
+    {
+      logger,
+      shutdown: shutdown.signal,
+      signals: false,
+      // Sampled often, and a few MiB of garbage is a load: the test's own heap is the gateway's.
+      idleCollector: { intervalMs: 50, growthBytes: 4 * 1024 * 1024 },
+    },
+  );
+  try {
+    const at = (msg: string, after = -1) => lines.findIndex((l, i) => i > after && l.msg === msg);
+    // The collector starts a second after the first table; what it finds then is its floor.
+    await waitFor("the idle collector", () => at("idle collector started") !== -1);
+    // A load's garbage: objects held long enough to reach the old generation, then let go.
+    let held: { i: number; text: string }[] | undefined = [];
+    for (let i = 0; i < 300_000; i++) held.push({ i, text: `request ${i}` });
+    assertEquals(held.length, 300_000);
+    held = undefined;
+    await waitFor("the idle collection", () => at("collected garbage after load") !== -1);
+    const collected = at("collected garbage after load");
+    await waitFor("a trim after it", () => at("handed glibc's free memory back", collected) !== -1);
+  } finally {
+    shutdown.abort();
+    assertEquals(await running, 0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
