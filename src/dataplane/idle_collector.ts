@@ -8,13 +8,16 @@
  * 64 KiB uploads, then closed: 30 MiB of RSS stayed for as long as the
  * process was left alone, and a full collection gave it back.
  *
- * The collector samples the heap every `intervalMs`. When the heap is at
- * least `growthBytes` above what the last collection left, or the process's
- * RSS at least `rssGrowthBytes` above what it was then, and the heap did not
- * move between two samples (no allocation: the isolate is idle), it runs one
- * full collection and tells `onCollect`. Under load the heap moves between
- * samples and V8's own collections do the work, so the collector stays out
- * of the way. RSS counts because most of what a load holds is not V8's heap:
+ * The collector samples the heap every `intervalMs`. When the heap did not
+ * move between two samples (no allocation: the isolate is idle) and it is at
+ * least `growthBytes` above what the last collection left, it runs one full
+ * collection and tells `onCollect`. It does the same at the first idle
+ * sample after busy ones when the process's RSS is at least
+ * `rssGrowthBytes` above the lowest it has seen: once a burst, so RSS that
+ * nothing gives back (live connections) is not collected again and again.
+ * Under load the heap moves between samples and V8's own collections do the
+ * work, so the collector stays out of the way. RSS counts because most of
+ * what a load holds is not V8's heap:
  * the read buffers of a thousand stalled uploads grew RSS by ~90 MiB and the
  * heap by less than 1. The gateway trims glibc's heaps after a collection
  * (`src/runtime/allocator_trim.ts`), which is what gives that back.
@@ -34,7 +37,7 @@ export interface IdleCollectorOptions {
   intervalMs?: number;
   /** Growth over the last collection's result that makes an idle heap worth collecting (default 32 MiB). */
   growthBytes?: number;
-  /** Growth of the process's RSS over what it was after the last collection that counts too (default 32 MiB). */
+  /** The process's RSS over the lowest seen that counts too, once a burst (default 32 MiB). */
   rssGrowthBytes?: number;
   /** Heap movement between two samples still counted as idle (default 256 KiB). */
   idleSlackBytes?: number;
