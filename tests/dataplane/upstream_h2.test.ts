@@ -21,11 +21,11 @@ import {
   type Frame,
   FrameReader,
   FrameType,
-  headerFrames,
   PREFACE,
   rstStreamFrame,
   settingsFrame,
 } from "../../src/dataplane/h2/h2_frames.ts";
+import { FrameWriter } from "../../src/dataplane/h2/h2_frame_writer.ts";
 import { HpackEncoder } from "../../src/dataplane/h2/hpack_encoder.ts";
 import { startH2Backend } from "../_helpers/h2_backend.ts";
 import { type LoopbackServer, serveLoopback } from "../_helpers/loopback_server.ts";
@@ -316,7 +316,9 @@ function startResettingBackend(code: number): LoopbackServer {
         }
         if (frame.type !== FrameType.HEADERS) continue;
         const block = new HpackEncoder().encode([[":status", "200"]]);
-        await conn.write(headerFrames(frame.streamId, block, false, 16_384));
+        const head = new FrameWriter();
+        head.headers(frame.streamId, block, false, 16_384);
+        await conn.write(head.take());
         await conn.write(encodeFrame(FrameType.DATA, 0, frame.streamId, text("part")));
         await conn.write(rstStreamFrame(frame.streamId, code));
       }

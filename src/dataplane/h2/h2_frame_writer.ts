@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { Flag, FrameType } from "./h2_frames.ts";
+import { Flag, FrameType, writeFrameHeader, writeUint32 } from "./h2_frames.ts";
 
 const FRAME_HEADER = 9;
 const EMPTY = new Uint8Array(0);
@@ -103,14 +103,8 @@ export class FrameWriter {
   /** Writes a frame header for a payload of `length` bytes and returns where the payload goes. */
   #header(type: number, flags: number, streamId: number, length: number): number {
     this.#reserve(FRAME_HEADER + length);
-    const buf = this.#buf;
     const at = this.#len;
-    buf[at] = (length >>> 16) & 0xff;
-    buf[at + 1] = (length >>> 8) & 0xff;
-    buf[at + 2] = length & 0xff;
-    buf[at + 3] = type;
-    buf[at + 4] = flags;
-    writeUint32(buf, at + 5, streamId & 0x7fffffff);
+    writeFrameHeader(this.#buf, at, type, flags, streamId, length);
     return at + FRAME_HEADER;
   }
 
@@ -125,11 +119,4 @@ export class FrameWriter {
     grown.set(this.#buf.subarray(0, this.#len));
     this.#buf = grown;
   }
-}
-
-function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
-  bytes[offset] = (value >>> 24) & 0xff;
-  bytes[offset + 1] = (value >>> 16) & 0xff;
-  bytes[offset + 2] = (value >>> 8) & 0xff;
-  bytes[offset + 3] = value & 0xff;
 }

@@ -179,11 +179,29 @@ export function readUint32(bytes: Uint8Array, offset: number): number {
     ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]);
 }
 
-function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
+/** Writes `value` as 32 bits big-endian at `offset`. */
+export function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = (value >>> 24) & 0xff;
   bytes[offset + 1] = (value >>> 16) & 0xff;
   bytes[offset + 2] = (value >>> 8) & 0xff;
   bytes[offset + 3] = value & 0xff;
+}
+
+/** Writes the 9-byte header of a frame whose payload is `length` bytes at `at`. */
+export function writeFrameHeader(
+  bytes: Uint8Array,
+  at: number,
+  type: number,
+  flags: number,
+  streamId: number,
+  length: number,
+): void {
+  bytes[at] = (length >>> 16) & 0xff;
+  bytes[at + 1] = (length >>> 8) & 0xff;
+  bytes[at + 2] = length & 0xff;
+  bytes[at + 3] = type;
+  bytes[at + 4] = flags;
+  writeUint32(bytes, at + 5, streamId & 0x7fffffff);
 }
 
 /** One frame on the wire. */
@@ -194,12 +212,7 @@ export function encodeFrame(
   payload: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER + payload.length);
-  out[0] = (payload.length >>> 16) & 0xff;
-  out[1] = (payload.length >>> 8) & 0xff;
-  out[2] = payload.length & 0xff;
-  out[3] = type;
-  out[4] = flags;
-  writeUint32(out, 5, streamId & 0x7fffffff);
+  writeFrameHeader(out, 0, type, flags, streamId, payload.length);
   out.set(payload, FRAME_HEADER);
   return out;
 }
@@ -242,32 +255,6 @@ export function windowUpdateFrame(streamId: number, increment: number): Uint8Arr
   const payload = new Uint8Array(4);
   writeUint32(payload, 0, increment & 0x7fffffff);
   return encodeFrame(FrameType.WINDOW_UPDATE, 0, streamId, payload);
-}
-
-/**
- * A header block as HEADERS and as many CONTINUATION frames as `maxFrameSize`
- * requires, END_HEADERS on the last (RFC 9113 §4.3), as one buffer: the
- * frames of a block must not be interleaved with other frames.
- */
-export function headerFrames(
-  streamId: number,
-  block: Uint8Array,
-  endStream: boolean,
-  maxFrameSize: number,
-): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  do {
-    const piece = block.subarray(offset, offset + maxFrameSize);
-    const first = offset === 0;
-    offset += piece.length;
-    const last = offset >= block.length;
-    const flags = (last ? Flag.END_HEADERS : 0) | (first && endStream ? Flag.END_STREAM : 0);
-    parts.push(
-      encodeFrame(first ? FrameType.HEADERS : FrameType.CONTINUATION, flags, streamId, piece),
-    );
-  } while (offset < block.length);
-  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }
 
 /**
