@@ -8,11 +8,7 @@
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
 import { type Child, freePort, spawn } from "./_processes.ts";
 
-/** The value after `--<name>` on the command line, or `fallback`. */
-export function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
+export { flag } from "./_flags.ts";
 
 /**
  * An nginx configuration's head up to inside its `http` block: one worker in

@@ -21,6 +21,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { maybeFlag } from "./_flags.ts";
 
 interface ProfileNode {
   id: number;
@@ -131,11 +132,6 @@ export function treeLines(
   return lines;
 }
 
-function flag(name: string): string | undefined {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? undefined : Deno.args[at + 1];
-}
-
 if (import.meta.main) {
   const path = Deno.args.find((a, i) => !a.startsWith("--") && !Deno.args[i - 1]?.startsWith("--"));
   if (path === undefined) {
@@ -143,16 +139,16 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const profile = JSON.parse(await Deno.readTextFile(path)) as CpuProfile;
-  const name = flag("tree");
+  const name = maybeFlag("tree");
   if (name !== undefined) {
     const lines = treeLines(profile, name, {
-      inFile: flag("in"),
-      minMs: flag("min") === undefined ? undefined : Number(flag("min")),
-      depth: flag("depth") === undefined ? undefined : Number(flag("depth")),
+      inFile: maybeFlag("in"),
+      minMs: maybeFlag("min") === undefined ? undefined : Number(maybeFlag("min")),
+      depth: maybeFlag("depth") === undefined ? undefined : Number(maybeFlag("depth")),
     });
     for (const line of lines) console.log(line);
   } else {
-    for (const [slice, shares] of timeline(profile, Number(flag("timeline") ?? 25))) {
+    for (const [slice, shares] of timeline(profile, Number(maybeFlag("timeline") ?? 25))) {
       const top = shares.slice(0, 4).map(([c, ms]) => `${c} ${ms.toFixed(0)}`).join(" | ");
       console.log(`${String(slice).padStart(6)}  ${top}`);
     }

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { maybeFlag, requiredFlag } from "./_flags.ts";
 import { createDataPlaneHandler } from "../src/dataplane/handler.ts";
 import { DEFAULT_CLIENT_TIMEOUTS } from "../src/dataplane/client_timeouts.ts";
 import { createListenerManager } from "../src/dataplane/listeners.ts";
@@ -22,12 +23,8 @@ import { compileRouteTable } from "../src/router/compile_route_table.ts";
 import type { GatewayConfig } from "../src/model/config.ts";
 import { ruleMapOf } from "../src/model/rule_map.ts";
 
-function flag(name: string, fallback?: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  const value = at === -1 ? fallback : Deno.args[at + 1];
-  if (value === undefined) throw new Error(`Cannot start the bench gateway: --${name} is required`);
-  return value;
-}
+const flag = (name: string, fallback?: string) =>
+  fallback === undefined ? requiredFlag(name, "the bench gateway") : (maybeFlag(name) ?? fallback);
 
 /** A `ProxyClient` on pooled `fetch`, returning the upstream body as is. */
 function createFetchClient(): ProxyClient {

@@ -10,18 +10,12 @@
  * ```
  * @module
  */
+import { requiredIntFlag } from "./_flags.ts";
 import { createMinimalClient } from "./_minimal_client.ts";
 import { serveConnections } from "../src/dataplane/connection_server.ts";
 import { silentLogger } from "../src/log/logger.ts";
 
-function flag(name: string): number {
-  const at = Deno.args.indexOf(`--${name}`);
-  const value = Number(at === -1 ? NaN : Deno.args[at + 1]);
-  if (!Number.isInteger(value)) {
-    throw new Error(`Cannot start the minimal proxy: --${name} is required`);
-  }
-  return value;
-}
+const flag = (name: string) => requiredIntFlag(name, "the minimal proxy");
 
 const port = flag("port");
 const endpoint = { address: "127.0.0.1", port: flag("backend-port") };

@@ -17,19 +17,10 @@
  * ```
  * @module
  */
-function flag(name: string): number {
-  const at = Deno.args.indexOf(`--${name}`);
-  const value = Number(at === -1 ? NaN : Deno.args[at + 1]);
-  if (!Number.isInteger(value)) {
-    throw new Error(`Cannot start the raw proxy: --${name} is required`);
-  }
-  return value;
-}
+import { maybeFlag, requiredIntFlag } from "./_flags.ts";
 
-function path(name: string): string | undefined {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? undefined : Deno.args[at + 1];
-}
+const flag = (name: string) => requiredIntFlag(name, "the raw proxy");
+const path = maybeFlag;
 
 const port = flag("port");
 const backendPort = flag("backend-port");

@@ -13,6 +13,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { maybeFlag } from "./_flags.ts";
 import { describeFailure, type FuzzTarget, runFuzz } from "../tests/fuzz/_runner.ts";
 import { clientHelloSocketTarget } from "../tests/fuzz/client_hello_socket_target.ts";
 import { clientHelloTarget } from "../tests/fuzz/client_hello_target.ts";
@@ -35,13 +36,8 @@ const TARGETS: Record<string, { make: () => FuzzTarget; cases: number }> = {
   "upstream-socket": { make: upstreamSocketTarget, cases: 10_000 },
 };
 
-function flag(name: string): string | undefined {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? undefined : Deno.args[at + 1];
-}
-
 function number(name: string, fallback: number): number {
-  const text = flag(name);
+  const text = maybeFlag(name);
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -51,7 +47,7 @@ function number(name: string, fallback: number): number {
   return value;
 }
 
-const names = (flag("target") ?? Object.keys(TARGETS).join(",")).split(",");
+const names = (maybeFlag("target") ?? Object.keys(TARGETS).join(",")).split(",");
 const unknown = names.filter((n) => !(n in TARGETS));
 if (unknown.length > 0) {
   console.error(
@@ -62,8 +58,8 @@ if (unknown.length > 0) {
   Deno.exit(2);
 }
 const seed = number("seed", crypto.getRandomValues(new Uint32Array(1))[0]);
-const replay = flag("case") === undefined ? undefined : number("case", 0);
-const casesFlag = flag("cases") === undefined ? undefined : number("cases", 0);
+const replay = maybeFlag("case") === undefined ? undefined : number("case", 0);
+const casesFlag = maybeFlag("cases") === undefined ? undefined : number("cases", 0);
 
 let failed = 0;
 for (const name of names) {

@@ -20,6 +20,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { checkoutRoot, flag } from "./_flags.ts";
 import { cpuUsage } from "node:process";
 import type { UpstreamResponse } from "../src/dataplane/upstream_types.ts";
 import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
@@ -30,18 +31,10 @@ import {
   testBackend,
 } from "../scripts/config_fixtures.ts";
 
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
-
 const requests = Number(flag("requests", "100000"));
 const connections = Number(flag("connections", "50"));
 const runs = Number(flag("runs", "7"));
-const rootFlag = flag("root", "");
-const root = rootFlag === ""
-  ? new URL("../", import.meta.url).href
-  : new URL(rootFlag.endsWith("/") ? rootFlag : rootFlag + "/", "file:///").href;
+const root = checkoutRoot();
 
 const { serveH1 } = await import(`${root}src/dataplane/h1/h1_connection.ts`);
 const { createDataPlaneHandlers } = await import(`${root}src/dataplane/handler.ts`);

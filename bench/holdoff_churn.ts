@@ -15,6 +15,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import type { Clock, Timer } from "../src/time/clock.ts";
 import { Holdoff } from "../src/time/holdoff.ts";
 
@@ -118,11 +119,6 @@ export function simulate(
     max: waits[waits.length - 1],
     rebuilds,
   };
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 if (import.meta.main) {

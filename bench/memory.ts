@@ -47,6 +47,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { startWorld } from "./_scale_world.ts";
 import { probeUntilServed } from "./_scale_probe.ts";
@@ -265,11 +266,6 @@ async function heapUsedAfterGc(port: number, snapshot?: string): Promise<number>
   } finally {
     inspector.close();
   }
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 function envFlags(): Record<string, string> {

@@ -15,6 +15,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import { createStore } from "../src/source/store.ts";
 import { internedValidator, validateKubeObject } from "../src/source/kube_validate.ts";
 import { translate } from "../src/translate/translate.ts";
@@ -142,11 +143,6 @@ export async function measureLayers(
   store = createStore();
   await step("dropped: store");
   return steps.map(([name, bytes]) => [name, bytes / 1048576]);
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 if (import.meta.main) {

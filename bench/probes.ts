@@ -16,6 +16,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { maybeFlag } from "./_flags.ts";
 import { type GatewayProcess, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { metricValue } from "../tests/_helpers/metric_value.ts";
 import { type EchoRecord, startEchoBackend } from "../tests/_helpers/echo_backend.ts";
@@ -23,18 +24,13 @@ import { freePort } from "./_processes.ts";
 import { hardeningManifests, writeManifests } from "../tests/e2e/_manifests.ts";
 import { type ProbeContext, PROBES, stopSharedGateway } from "./_probe_list.ts";
 
-function flag(name: string): string | undefined {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? undefined : Deno.args[at + 1];
-}
-
-const mainPath = flag("main");
-const only = flag("only")?.split(",");
-const stalled = Number(flag("stalled") ?? 1000);
+const mainPath = maybeFlag("main");
+const only = maybeFlag("only")?.split(",");
+const stalled = Number(maybeFlag("stalled") ?? 1000);
 const mallocTrim = Deno.args.includes("--malloc-trim");
 /** `--gateway-env A=1,B=2`: environment of the gateway processes (allocator settings). */
 const env = Object.fromEntries(
-  (flag("gateway-env") ?? "").split(",").filter((kv) => kv.includes("=")).map((kv) => {
+  (maybeFlag("gateway-env") ?? "").split(",").filter((kv) => kv.includes("=")).map((kv) => {
     const at = kv.indexOf("=");
     return [kv.slice(0, at), kv.slice(at + 1)];
   }),

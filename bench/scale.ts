@@ -41,6 +41,7 @@
  * ```
  * @module
  */
+import { flag } from "./_flags.ts";
 import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { type ScaleApi, startWorld } from "./_scale_world.ts";
 import { realApiAvailable } from "./_real_kube.ts";
@@ -234,11 +235,6 @@ function schedNow(
   return Object.fromEntries(
     Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? undefined : readSchedStat(pid)]),
   );
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 /**

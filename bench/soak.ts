@@ -21,6 +21,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { maybeFlag } from "./_flags.ts";
 import { parseFlagDuration } from "../src/cli/duration.ts";
 import { startGateway } from "../tests/_helpers/gateway_process.ts";
 import { mib, processRss } from "./_hostile.ts";
@@ -28,15 +29,10 @@ import { freePorts } from "../tests/_helpers/gateway_process.ts";
 import { SOAK_HOST, SoakWorld } from "./_soak_world.ts";
 import { startProbers } from "./_soak_probe.ts";
 
-function flag(name: string): string | undefined {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? undefined : Deno.args[at + 1];
-}
-
-const durationMs = parseFlagDuration(flag("duration") ?? "10m") ?? 600_000;
-const until = flag("until") === undefined ? undefined : Number(flag("until"));
-const connections = Number(flag("connections") ?? 16);
-const maxSlope = Number(flag("max-slope") ?? 1);
+const durationMs = parseFlagDuration(maybeFlag("duration") ?? "10m") ?? 600_000;
+const until = maybeFlag("until") === undefined ? undefined : Number(maybeFlag("until"));
+const connections = Number(maybeFlag("connections") ?? 16);
+const maxSlope = Number(maybeFlag("max-slope") ?? 1);
 
 const [httpPort, httpsPort] = freePorts(2);
 const world = await SoakWorld.create(httpPort, httpsPort);

@@ -25,6 +25,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import { freePort, startGateway } from "../tests/_helpers/gateway_process.ts";
 import { ProbeClient } from "./_probe_client.ts";
 import { isServedRecord, type StartupPhases, startupPhases } from "./_scale_churn.ts";
@@ -106,11 +107,6 @@ const FIELDS = [
 
 function row(name: string, start: Start): string {
   return `${name.padEnd(32)}` + FIELDS.map((f) => start[f].toFixed(0).padStart(10)).join("");
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 if (import.meta.main) {

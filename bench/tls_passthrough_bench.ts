@@ -22,15 +22,11 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
 import { median } from "./_rounds.ts";
 import { type Child, freePort, missingTool, spawn } from "./_processes.ts";
-
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 
 const rounds = Number(flag("rounds", "3"));
 const handshakes = flag("handshakes", "2000");

@@ -12,13 +12,10 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { type Child, freePort, spawn } from "./_processes.ts";
 
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(`--${name}`);
-  return at === -1 ? fallback : Deno.args[at + 1];
-}
 const rounds = Number(flag("rounds", "3"));
 const requests = flag("requests", "30000");
 const handshakes = flag("handshakes", "2000");

@@ -16,6 +16,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { flag } from "./_flags.ts";
 import type { WorkerPool, WorkerPoolOptions } from "../src/dataplane/worker_pool.ts";
 import { createLogger } from "../src/log/logger.ts";
 import type { RuleConfig } from "../src/model/config.ts";
@@ -72,11 +73,6 @@ async function round(create: CreatePool, routes: number, changes: number, worker
     await pool.shutdown({ graceMs: 1000 });
   }
   return { ms, swaps };
-}
-
-function flag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : fallback;
 }
 
 const fmt = (values: number[]) =>
