@@ -142,7 +142,7 @@ export class ManifestDirWatcher {
       // A dangling link, a file in the directory's place or an unreadable
       // directory can change without an event in the parent: look again later.
       if (!(await isAbsent(this.#dir))) return await pause();
-      const parentWatcher = this.#watchParentOf(this.#dir);
+      const parentWatcher = await this.#watchParentOf(this.#dir);
       if (parentWatcher === undefined) return await pause();
       waiting.signal.addEventListener("abort", () => closeQuietly(parentWatcher));
       if (waiting.signal.aborted) parentWatcher.close();
@@ -162,16 +162,34 @@ export class ManifestDirWatcher {
     }
   }
 
-  /** A watch of the directory's parent; `undefined` when the parent is missing too. */
-  #watchParentOf(dir: string): Deno.FsWatcher | undefined {
+  /**
+   * A watch of the directory's parent; `undefined` when the parent is not a
+   * directory now (missing too, say). `Deno.watchFs` (2.9) resolves the path
+   * it is given before inotify watches it, and a path missing at that moment
+   * is watched yet none of its events reach the watch: a parent made during the
+   * call would hide a directory made in it until a read finds it (`wake`).
+   * So a watch is opened only on a parent that is there, and kept only if
+   * the same parent is still there once it is open.
+   */
+  async #watchParentOf(dir: string): Promise<Deno.FsWatcher | undefined> {
+    const parent = dirname(resolve(dir));
+    const before = await directoryIdentity(parent);
+    if (before === undefined) return undefined;
+    let watcher: Deno.FsWatcher;
     try {
-      return this.#watchParent(dirname(resolve(dir)));
+      watcher = this.#watchParent(parent);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
         this.#log.debug("manifest directory parent not watched", { error: err });
       }
       return undefined;
     }
+    if (await directoryIdentity(parent) !== before) {
+      // Replaced while the watch was opened: it may be one that hears nothing.
+      closeQuietly(watcher);
+      return undefined;
+    }
+    return watcher;
   }
 
   /** Returns at the parent's first event that may have made the directory, or when the watch ends. */
@@ -233,6 +251,12 @@ export class ManifestDirWatcher {
       closeQuietly(fresh);
     }
   }
+}
+
+/** `dev:ino` of the directory at `path`; `undefined` when no directory is there. */
+async function directoryIdentity(path: string): Promise<string | undefined> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  return info?.isDirectory ? `${info.dev}:${info.ino}` : undefined;
 }
 
 /** Whether nothing at all is at `path` (not even a dangling link); `false` when that cannot be told. */

@@ -1,8 +1,8 @@
 /**
  * Test helpers for the files source's watching: a manifest of one HTTPRoute,
  * and a log of the `Deno.watchFs` watchers the source makes (given to it as
- * its watch function), which of them are still open, and a hook that runs
- * after each is made, before the source uses it (to stage races).
+ * its watch function), which of them are still open, and hooks that run
+ * before and after each is made (to stage races).
  * @module
  */
 
@@ -25,6 +25,12 @@ export class WatchLog {
   readonly dirs: string[] = [];
   readonly #open = new Set<Deno.FsWatcher>();
   readonly #recursive: boolean;
+  /**
+   * Runs before each watcher is made (`n`: its number); the path it returns,
+   * if any, is watched instead of the one asked for (an idle directory: a
+   * watch that reports nothing).
+   */
+  beforeWatch: (dir: string, n: number) => string | void = () => {};
   /** Runs after each watcher is made (`n`: how many so far), before the source uses it. */
   afterWatch: (n: number) => void = () => {};
 
@@ -33,7 +39,8 @@ export class WatchLog {
   }
 
   readonly watch = (dir: string): Deno.FsWatcher => {
-    const watcher = Deno.watchFs(dir, { recursive: this.#recursive });
+    const watched = this.beforeWatch(dir, this.dirs.length + 1) ?? dir;
+    const watcher = Deno.watchFs(watched, { recursive: this.#recursive });
     const close = watcher.close.bind(watcher);
     watcher.close = () => {
       this.#open.delete(watcher);

@@ -5,11 +5,18 @@
  * too). Here `retryMs` is an hour where the parent's watch must do the work,
  * and the periodic re-read is off: only an event can deliver the change
  * before the test's deadline.
+ *
+ * `Deno.watchFs` resolves the path it is given, then inotify watches it: a
+ * path that is made between the two is watched, but none of its events reach
+ * the watch. A parent watch opened as the parent was being made hid the
+ * directory made in it; two tests here make that order certain, with a watch
+ * of an idle directory standing for the deaf one.
  */
 import { assert, assertEquals } from "@std/assert";
 import { createLogger } from "../../src/log/logger.ts";
 import { createFilesSource, type FilesSourceOptions } from "../../src/source/files.ts";
 import { createStore, type Store } from "../../src/source/store.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { route, WatchLog } from "./_watch_log.ts";
 
@@ -126,6 +133,88 @@ Deno.test("with its parent missing too, the directory is polled for until the pa
   } finally {
     await s.stop();
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Whether anything is at `path`. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks `check` after each step of `clock`, for code that waits on it. */
+function waitAdvancing(what: string, clock: FakeClock, ms: number, check: () => boolean) {
+  return waitFor(what, async () => {
+    if (check()) return true;
+    await clock.advance(ms);
+    return check();
+  });
+}
+
+Deno.test("a parent made while its watch is opened does not hide the directory made in it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "serval-parent-" });
+  const parent = `${root}/config`;
+  const dir = `${parent}/manifests`;
+  const idle = await Deno.makeTempDir({ prefix: "serval-idle-" });
+  const clock = new FakeClock();
+  const watches = new WatchLog({ recursive: false });
+  // Any watch asked of a missing parent: the parent is made during the call
+  // and the watch hears nothing.
+  watches.beforeWatch = (path) => {
+    if (exists(path)) return;
+    Deno.mkdirSync(path);
+    return idle;
+  };
+  const s = await startSource(dir, { watchParent: watches.watch, clock, retryMs: 1_000 });
+  try {
+    // The source has looked for the parent once: it waits to look again, or
+    // on a watch.
+    await waitFor("the first look", () => clock.pending() > 0 || watches.open() > 0);
+    await Deno.mkdir(parent, { recursive: true });
+    await waitAdvancing("the parent's watch", clock, 1_000, () => watches.open() === 1);
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
+    await waitAdvancing("the new directory's file", clock, 30, () => s.routes() === "a");
+    assertEquals(watches.dirs, [parent], "one watch, of the parent already there");
+  } finally {
+    await s.stop();
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(idle, { recursive: true });
+  }
+});
+
+Deno.test("a parent replaced while its watch is opened is watched again", async () => {
+  const root = await Deno.makeTempDir({ prefix: "serval-parent-" });
+  const parent = `${root}/config`;
+  const dir = `${parent}/manifests`;
+  await Deno.mkdir(parent);
+  const idle = await Deno.makeTempDir({ prefix: "serval-idle-" });
+  const clock = new FakeClock();
+  const watches = new WatchLog({ recursive: false });
+  // The first watch: the parent is removed and another put in its place
+  // during the call, and the watch hears nothing.
+  watches.beforeWatch = (path, n) => {
+    if (n !== 1) return;
+    Deno.mkdirSync(`${root}/next`);
+    Deno.removeSync(path);
+    Deno.renameSync(`${root}/next`, path);
+    return idle;
+  };
+  const s = await startSource(dir, { watchParent: watches.watch, clock, retryMs: 1_000 });
+  try {
+    await waitAdvancing("a second watch", clock, 1_000, () => watches.dirs.length === 2);
+    assertEquals(watches.open(), 1, "the first one is closed");
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/a.yaml`, route("a"));
+    await waitAdvancing("the new directory's file", clock, 30, () => s.routes() === "a");
+  } finally {
+    await s.stop();
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(idle, { recursive: true });
   }
 });
 
