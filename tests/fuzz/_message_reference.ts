@@ -73,7 +73,7 @@ export function referenceRequests(bytes: string): FramedRequest[] | undefined {
     const end = bytes.indexOf("\r\n\r\n", at);
     if (end === -1) return undefined;
     const lines = bytes.slice(at, end).split("\r\n");
-    const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.[01]$/.exec(lines[0]);
+    const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.[0-9]$/.exec(lines[0]);
     const list = fields(lines.slice(1));
     if (m === null || list === undefined) return undefined;
     if (values(list, "host").length !== 1) return undefined;

@@ -156,13 +156,15 @@ function parseRequestLine(
     const line = text.slice(0, Math.min(lineEnd - start, 200));
     throw new H1RequestError(400, `Cannot parse request line ${JSON.stringify(line)}`);
   }
-  if (buf[v + 5] !== 49 /* 1 */ || (buf[v + 7] !== 48 && buf[v + 7] !== 49)) {
-    throw new H1RequestError(505, `Cannot serve ${version}: only HTTP/1.0 and HTTP/1.1`);
+  if (buf[v + 5] !== 49 /* 1 */) {
+    throw new H1RequestError(505, `Cannot serve ${version}: only HTTP/1.x`);
   }
   const method = text.slice(0, methodEnd - start);
   const target = text.slice(i - start, targetEnd - start);
   checkTargetForm(method, target);
-  return { method, target, minor: buf[v + 7] - 48 };
+  // A later HTTP/1 minor version is served as HTTP/1.1, the highest this
+  // server speaks (RFC 9110 §2.5); only another major version is a 505.
+  return { method, target, minor: buf[v + 7] === 48 /* 0 */ ? 0 : 1 };
 }
 
 /** Origin-form, absolute-form (http or https), or `*` for OPTIONS (RFC 9112 §3.2). */

@@ -111,6 +111,17 @@ Deno.test("HTTP/1.0: answered and closed; with keep-alive and a known length, ke
   conn.close();
 });
 
+Deno.test("HTTP/1.2 is served as HTTP/1.1 on a kept-alive connection; HTTP/2.0 in a request line is 505", async () => {
+  await using server = startH1(() => new Response("ok"));
+  const text = await exchangeUntilClose(
+    server.port,
+    "GET /a HTTP/1.2\r\nHost: a\r\n\r\nGET /b HTTP/1.9\r\nHost: a\r\n\r\n" +
+      "GET /c HTTP/2.0\r\nHost: a\r\n\r\nGET /d HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  assertEquals(statuses(text), [200, 200, 505]);
+  assert(text.startsWith("HTTP/1.1 200 "), text);
+});
+
 Deno.test("smuggling: Content-Length with Transfer-Encoding is 400 and nothing behind it is served", async () => {
   let calls = 0;
   await using server = startH1(() => {

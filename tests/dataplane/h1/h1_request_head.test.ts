@@ -31,7 +31,7 @@ Deno.test("a plain GET: method, target, version, lower-cased names, trimmed valu
   assertEquals(head.chunked, false);
 });
 
-Deno.test("the request line: malformed ones are 400, other HTTP versions 505", () => {
+Deno.test("the request line: malformed ones are 400, other HTTP major versions 505", () => {
   refused("GET  / HTTP/1.1\r\nHost: a", 400);
   refused("GET / HTTP/1.1 \r\nHost: a", 400);
   refused("GET /\r\nHost: a", 400);
@@ -39,7 +39,17 @@ Deno.test("the request line: malformed ones are 400, other HTTP versions 505", (
   refused("GET /a b HTTP/1.1\r\nHost: a", 400);
   refused("GET / http/1.1\r\nHost: a", 400);
   refused("GET / HTTP/2.0\r\nHost: a", 505);
-  refused("GET / HTTP/1.2\r\nHost: a", 505);
+  refused("GET / HTTP/0.9\r\nHost: a", 505);
+});
+
+Deno.test("a later HTTP/1 minor version is read as HTTP/1.1 (RFC 9110 §2.5)", () => {
+  for (const version of ["HTTP/1.2", "HTTP/1.9"]) {
+    const head = parse(`POST / ${version}\r\nHost: a\r\nTransfer-Encoding: chunked`);
+    assertEquals(head.minor, 1);
+    assertEquals(head.keepAlive, true);
+    assertEquals(head.chunked, true);
+  }
+  assertEquals(parse("GET / HTTP/1.0\r\nHost: a").minor, 0);
 });
 
 Deno.test("request targets: origin-form, absolute-form, * for OPTIONS; others are 400", () => {
