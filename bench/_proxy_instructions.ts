@@ -15,7 +15,10 @@
  * window.
  *
  * `--baseline DIR` counts another checkout the same way, one after the
- * other (a count does not depend on what else runs). With one connection
+ * other (a count does not depend on what else runs). `--yardsticks` also
+ * counts nginx as the proxy and the raw proxies of `proxy_bench.ts
+ * --ceiling` (`bench/_raw_proxy.ts`, `bench/_ffi_proxy.ts`). `--keep DIR`
+ * works in DIR and leaves the dumps there (`callgrind_annotate`). With one connection
  * (the default) every request is its own turn of the event loop; more
  * connections let one turn serve several. Slow: a gateway under callgrind
  * serves about a thousand requests a second, and starts in about ten
@@ -23,7 +26,7 @@
  *
  * ```sh
  * deno run -A bench/_proxy_instructions.ts [--baseline DIR] [--requests 5000] [--windows 4]
- *                                          [--connections 1] [--warmup 30000]
+ *                                          [--connections 1] [--warmup 30000] [--yardsticks] [--keep DIR]
  * ```
  * @module
  */
@@ -39,6 +42,7 @@ import {
 } from "./_processes.ts";
 import { flag, gatewayRunArgs, reportFailure, startNginx } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
+import { FFI_PROXIES, NGINX_PROXY_LOCATION } from "./_proxy_targets.ts";
 
 /** One checkout's counts: instructions per request of each window. */
 export interface InstructionCounts {
@@ -81,13 +85,42 @@ export async function countInstructions(
   const manifests = `${dir}/manifests-${port}`;
   await Deno.mkdir(manifests);
   await Deno.writeTextFile(`${manifests}/bench.yaml`, benchManifests(port, backendPort));
-  const out = `${dir}/callgrind-${port}.out`;
   const args = gatewayRunArgs({
     checkout,
     manifests,
     denoFlags: startTaskFlags(checkout),
     args: ["--drain-delay", "0s"],
   });
+  const command = { argv: [Deno.execPath(), ...args], env: startTaskEnv(checkout), port };
+  return await countProcess(name, command, dir, children, run);
+}
+
+/** A process serving the bench path on `port` of 127.0.0.1: its command line and environment. */
+export interface CountedCommand {
+  argv: string[];
+  env: Record<string, string>;
+  port: number;
+}
+
+/**
+ * Runs `command` under callgrind and counts `run.windows` windows, as
+ * {@linkcode countInstructions} does for the gateway.
+ *
+ * @example
+ * ```ts ignore
+ * const command = { argv: ["nginx", "-c", conf], env: {}, port };
+ * const counts = await countProcess("nginx", command, dir, children, run);
+ * ```
+ */
+export async function countProcess(
+  name: string,
+  command: CountedCommand,
+  dir: string,
+  children: Child[],
+  run: InstructionRun,
+): Promise<InstructionCounts> {
+  const { port } = command;
+  const out = `${dir}/callgrind-${port}.out`;
   const child = spawn(
     name,
     "valgrind",
@@ -99,11 +132,10 @@ export async function countInstructions(
       // One dump per thread: V8's helper threads (compilers, concurrent marking) apart.
       "--separate-threads=yes",
       `--callgrind-out-file=${out}`,
-      Deno.execPath(),
-      ...args,
+      ...command.argv,
     ],
     undefined,
-    startTaskEnv(checkout),
+    command.env,
   );
   children.push(child);
   const url = `http://127.0.0.1:${port}/bench`;
@@ -175,6 +207,45 @@ async function totalInstructions(path: string): Promise<number> {
   throw new Error(`Cannot read the instruction total: no totals line in ${path}`);
 }
 
+/**
+ * The yardsticks `--yardsticks` adds, on `backendPort`: nginx as the proxy
+ * (one process: callgrind follows no fork), the raw proxy on the runtime's
+ * sockets, and the same proxy on libc's sockets by FFI (Linux x86_64).
+ */
+async function yardsticks(dir: string, backendPort: number): Promise<[string, CountedCommand][]> {
+  const nginxPort = freePort();
+  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
+  const conf = `${dir}/nginx-proxy.conf`;
+  await Deno.writeTextFile(
+    conf,
+    template.replace("daemon off;", "daemon off;\nmaster_process off;")
+      .replaceAll("{{DIR}}", dir)
+      .replaceAll("{{ROLE}}", "proxy")
+      .replaceAll("{{PORT}}", String(nginxPort))
+      .replaceAll("{{BACKEND_PORT}}", String(backendPort))
+      .replaceAll("{{LOCATION}}", NGINX_PROXY_LOCATION),
+  );
+  const script = (file: string, permissions: string[], args: string[] = []): CountedCommand => {
+    const port = freePort();
+    const path = new URL(file, import.meta.url).pathname;
+    const argv = [Deno.execPath(), "run", "--allow-net", ...permissions, path, ...args];
+    return {
+      argv: [...argv, "--port", `${port}`, "--backend-port", `${backendPort}`],
+      env: {},
+      port,
+    };
+  };
+  const list: [string, CountedCommand][] = [
+    ["nginx proxy", { argv: ["nginx", "-p", dir, "-c", conf], env: {}, port: nginxPort }],
+    ["raw proxy", script("_raw_proxy.ts", [])],
+  ];
+  if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
+    const ffi = ["--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6"];
+    for (const [name, args] of FFI_PROXIES) list.push([name, script("_ffi_proxy.ts", ffi, args)]);
+  }
+  return list;
+}
+
 if (import.meta.main) {
   const run: InstructionRun = {
     requests: Number(flag("requests", "5000")),
@@ -189,7 +260,8 @@ if (import.meta.main) {
   if (baseline !== "") {
     checkouts.push(["gateway (baseline)", baseline.endsWith("/") ? baseline : baseline + "/"]);
   }
-  const dir = await Deno.makeTempDir({ prefix: "serval-instructions-" });
+  const keep = flag("keep", "");
+  const dir = keep !== "" ? keep : await Deno.makeTempDir({ prefix: "serval-instructions-" });
   const children: Child[] = [];
   let failed = false;
   try {
@@ -210,11 +282,19 @@ if (import.meta.main) {
       `instructions per request under callgrind: ${run.windows} windows of ${run.requests} ` +
         `requests, ${run.connections} connection(s), after ${run.warmup} warm-up requests`,
     );
-    for (const [name, checkout] of checkouts) {
-      const counts = await countInstructions(name, checkout, backendPort, dir, children, run);
+    const counted: [string, () => Promise<InstructionCounts>][] = checkouts.map((
+      [name, checkout],
+    ) => [name, () => countInstructions(name, checkout, backendPort, dir, children, run)]);
+    if (Deno.args.includes("--yardsticks")) {
+      for (const [name, command] of await yardsticks(dir, backendPort)) {
+        counted.push([name, () => countProcess(name, command, dir, children, run)]);
+      }
+    }
+    for (const [name, count] of counted) {
+      const counts = await count();
       const windows = (ns: number[]) => ns.map((n) => n.toFixed(0)).join(", ");
       console.log(
-        `  ${name.padEnd(20)} lowest ${Math.min(...counts.perRequest).toFixed(0)}  ` +
+        `  ${name.padEnd(28)} lowest ${Math.min(...counts.perRequest).toFixed(0)}  ` +
           `(${windows(counts.perRequest)}); main thread lowest ` +
           `${Math.min(...counts.mainPerRequest).toFixed(0)} (${windows(counts.mainPerRequest)})`,
       );
@@ -224,7 +304,7 @@ if (import.meta.main) {
     reportFailure("Instruction count", error, children);
   } finally {
     await Promise.allSettled(children.map((c) => c.stop()));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (keep === "") await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   Deno.exit(failed ? 1 : 0);
 }

@@ -36,7 +36,7 @@ export interface ProxyTargets {
 }
 
 /** The header settings nginx proxies with: the same forwarded fields the gateway adds. */
-const NGINX_PROXY_LOCATION = [
+export const NGINX_PROXY_LOCATION: string = [
   "proxy_pass http://bench_backend;",
   "proxy_http_version 1.1;",
   'proxy_set_header Connection "";',
@@ -53,6 +53,8 @@ interface HelperTarget {
   label: string;
   script: string;
   args: string[];
+  /** Permissions beyond `--allow-net`. */
+  permissions?: string[];
 }
 
 /**
@@ -99,6 +101,7 @@ export async function startProxyTargets(
     const child = spawn(helper.label, Deno.execPath(), [
       "run",
       "--allow-net",
+      ...helper.permissions ?? [],
       `${options.root}bench/${helper.script}`,
       "--port",
       String(port),
@@ -212,6 +215,14 @@ function helperTargets(options: ProxyTargetOptions): HelperTarget[] {
       },
       { name: "Deno.listen raw HTTP/1.1", label: "raw proxy", script: "_raw_proxy.ts", args: [] },
     );
+    // The raw proxy on libc's sockets and epoll by FFI: what is left without the runtime's
+    // sockets; then without its promise per wait, then without strings for the heads.
+    if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
+      const permissions = ["--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6"];
+      for (const [name, args] of FFI_PROXIES) {
+        helpers.push({ name, label: name, script: "_ffi_proxy.ts", args, permissions });
+      }
+    }
   }
   for (const engine of options.ownH1 ? ["deno", "own"] : []) {
     helpers.push({
@@ -236,6 +247,13 @@ function helperTargets(options: ProxyTargetOptions): HelperTarget[] {
   }
   return helpers;
 }
+
+/** The variants of `bench/_ffi_proxy.ts` that `--ceiling` runs: name and flags. */
+export const FFI_PROXIES: [string, string[]][] = [
+  ["libc sockets by FFI", []],
+  ["FFI, poll first", ["--poll-first"]],
+  ["FFI, poll first, byte heads", ["--poll-first", "--bytes"]],
+];
 
 const CLIENT_NAMES: Record<string, string> = {
   minimal: "handler + minimal client",

@@ -43,7 +43,9 @@
  * with the minimal pooled client of `bench/_minimal_client.ts` and nothing
  * else (`bench/_minimal_proxy.ts`, the ceiling of a proxy on `Deno.serve`),
  * `Deno.listen` + `Deno.connect` with a minimal HTTP/1.1 proxy on raw sockets
- * (`bench/_raw_proxy.ts`, the ceiling below `Deno.serve`), and the real handler on that minimal client and on the complete one, so a
+ * (`bench/_raw_proxy.ts`, the ceiling below `Deno.serve`), that proxy on libc's sockets and
+ * epoll through FFI (`bench/_ffi_proxy.ts`, Linux x86_64: as it is, polling before it waits, and
+ * with byte-level heads; what is left without the runtime's sockets), and the real handler on that minimal client and on the complete one, so a
  * run shows what the handler and what the complete client cost. Everything binds 127.0.0.1 and every child is
  * killed at the end, also on failure. The targets are started by
  * `bench/_proxy_targets.ts`; the ratios and the half-load lines are printed by
