@@ -13,8 +13,13 @@
  * least `growthBytes` above what the last collection left, it runs one full
  * collection and tells `onCollect`. It does the same at the first idle
  * sample after busy ones when the process's RSS is at least
- * `rssGrowthBytes` above the lowest it has seen: once a burst, so RSS that
- * nothing gives back (live connections) is not collected again and again.
+ * `rssGrowthBytes` above the lowest it has seen. While RSS stays that high
+ * and the isolate quiet, it tries again after {@linkcode RSS_RETRY_FIRST}
+ * samples, then twice as long each time, up to {@linkcode RSS_RETRY_MAX}:
+ * clients that leave may free their buffers without moving the heap (what
+ * they held becomes garbage, and nothing allocates), so the burst's end
+ * cannot always be seen; and RSS that nothing gives back (live
+ * connections) costs a collection every 16 minutes at most.
  * Under load the heap moves between samples and V8's own collections do the
  * work, so the collector stays out of the way. RSS counts because most of
  * what a load holds is not V8's heap:
@@ -76,6 +81,11 @@ export function v8Collect(): (() => void) | undefined {
   }
 }
 
+/** Samples (10 s each by default) from the first RSS collection to its first retry while RSS stays up. */
+export const RSS_RETRY_FIRST = 6;
+/** The longest wait between such retries, in samples (16 minutes by default). */
+export const RSS_RETRY_MAX = 96;
+
 const heapUsedNow = () => Deno.memoryUsage().heapUsed;
 const rssNow = () => Deno.memoryUsage().rss;
 
@@ -103,6 +113,10 @@ export function startIdleCollector(options: IdleCollectorOptions = {}): IdleColl
   /** Whether the heap moved between the last two samples (the isolate was busy). */
   let busy = false;
   let previous = floor;
+  /** Samples until RSS that stays up is collected again (while quiet); `undefined`: RSS is down. */
+  let rssRetryIn: number | undefined;
+  /** The wait after the next RSS collection, in samples (doubling while RSS stays up). */
+  let rssBackoff = RSS_RETRY_FIRST;
   let collections = 0;
   let timer: Timer | undefined;
 
@@ -116,14 +130,27 @@ export function startIdleCollector(options: IdleCollectorOptions = {}): IdleColl
     // A heap that shrank on its own (V8 collected) is the new floor; so is a smaller RSS.
     if (heap < floor) floor = heap;
     if (resident < rssFloor) rssFloor = resident;
+    const rssUp = resident - rssFloor >= rssGrowth;
+    let retryDue = false;
+    if (!rssUp) {
+      rssRetryIn = undefined;
+      rssBackoff = RSS_RETRY_FIRST;
+    } else {
+      rssRetryIn = (rssRetryIn ?? rssBackoff) - 1;
+      retryDue = rssRetryIn <= 0;
+    }
     if (collect === undefined || !idle) return;
-    // RSS counts at the first quiet sample after busy ones, once per burst: a
-    // collection while a load's memory is still held (stalled clients) is
-    // followed by another when they leave (closing them is work), and RSS
-    // that nothing gives back (live connections) is not collected again
-    // until the isolate has worked again.
-    const rssGrew = justQuiet && resident - rssFloor >= rssGrowth;
-    if (heap - floor < growth && !rssGrew) return;
+    // RSS counts at the first quiet sample after busy ones: a collection
+    // while a load's memory is still held (stalled clients) is followed by
+    // another when they leave (closing them is work). When their leaving
+    // moved nothing, the retry finds it; RSS that nothing gives back (live
+    // connections) is tried less and less often.
+    const rssDue = rssUp && (justQuiet || retryDue);
+    if (heap - floor < growth && !rssDue) return;
+    if (rssUp) {
+      rssRetryIn = rssBackoff;
+      rssBackoff = Math.min(rssBackoff * 2, RSS_RETRY_MAX);
+    }
     collect();
     collections++;
     floor = previous = heapUsed();

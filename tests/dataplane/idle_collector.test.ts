@@ -1,5 +1,10 @@
 import { assert, assertEquals } from "@std/assert";
-import { startIdleCollector, v8Collect } from "../../src/dataplane/idle_collector.ts";
+import {
+  RSS_RETRY_FIRST,
+  RSS_RETRY_MAX,
+  startIdleCollector,
+  v8Collect,
+} from "../../src/dataplane/idle_collector.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 
 const MiB = 1024 * 1024;
@@ -32,7 +37,7 @@ Deno.test("an idle heap far above the last collection is collected once", async 
   collector.stop();
 });
 
-Deno.test("RSS far above its lowest (a load's buffers, outside the heap) is collected when the isolate goes quiet, once a burst", async () => {
+Deno.test("RSS far above its lowest (a load's buffers, outside the heap) is collected when the isolate goes quiet, not again within a minute", async () => {
   const { clock, heap, seen, collector } = setup();
   // Stalled uploads arrive: a little heap, much RSS (their buffers are not V8's heap).
   heap.used = 21 * MiB;
@@ -55,6 +60,43 @@ Deno.test("RSS far above its lowest (a load's buffers, outside the heap) is coll
   heap.rss = 120 * MiB;
   await clock.advance(30_000);
   assertEquals(collector.collections(), 2);
+  collector.stop();
+});
+
+Deno.test("clients that leave without moving the heap: their RSS is collected at the retry, a minute after the last collection", async () => {
+  const { clock, heap, collector } = setup();
+  heap.used = 21 * MiB;
+  heap.rss = 190 * MiB;
+  await clock.advance(10_000); // stalled uploads arrive: busy
+  await clock.advance(10_000); // quiet: collected while still held
+  assertEquals(collector.collections(), 1);
+  // The clients leave and nothing allocates: the heap does not move, and
+  // their buffers are garbage that only a collection frees.
+  for (let i = 1; i < RSS_RETRY_FIRST; i++) await clock.advance(10_000);
+  assertEquals(collector.collections(), 1, "no retry before a minute");
+  await clock.advance(10_000);
+  assertEquals(collector.collections(), 2, "the retry");
+  heap.rss = 100 * MiB; // the collection and its trim gave it back
+  await clock.advance(30 * 60_000);
+  assertEquals(collector.collections(), 2, "RSS down: nothing more");
+  collector.stop();
+});
+
+Deno.test("RSS that stays up while quiet (live connections) is retried less and less often, at most every 16 minutes", async () => {
+  const { clock, heap, collector } = setup();
+  heap.used = 21 * MiB;
+  heap.rss = 190 * MiB;
+  await clock.advance(10_000);
+  const at: number[] = [];
+  for (let sample = 2; sample <= 400; sample++) {
+    const before = collector.collections();
+    await clock.advance(10_000);
+    if (collector.collections() > before) at.push(sample);
+  }
+  const gaps = at.slice(1).map((s, i) => s - at[i]);
+  assertEquals(at[0], 2);
+  assertEquals(gaps.slice(0, 5), [6, 12, 24, 48, 96]);
+  assert(gaps.every((g) => g <= RSS_RETRY_MAX), `gaps ${gaps}`);
   collector.stop();
 });
 
