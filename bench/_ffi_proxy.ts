@@ -28,6 +28,7 @@
  * @module
  */
 import { requiredIntFlag } from "./_flags.ts";
+import { clientResponseHead, forwardedRequestHead } from "./_raw_heads.ts";
 
 const flag = (name: string) => requiredIntFlag(name, "the FFI proxy");
 
@@ -226,19 +227,7 @@ function requestHeadText(client: Client): Uint8Array | null {
   const headEnd = at + 4;
   client.headEnd = headEnd;
   const head = decoder.decode(client.buf.subarray(0, headEnd));
-  const lines = head.split("\r\n");
-  let host = "";
-  let out = lines[0] + "\r\n";
-  for (let i = 1; i < lines.length - 2; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === "host") host = line.slice(colon + 1).trim();
-    else if (name !== "connection") out += line + "\r\n";
-  }
-  out += `host: ${host}\r\nx-forwarded-for: ${client.remote}\r\nx-forwarded-proto: http\r\n` +
-    `x-forwarded-host: ${host}\r\n\r\n`;
-  return encoder.encode(out);
+  return encoder.encode(forwardedRequestHead(head, client.remote, "http"));
 }
 
 const requestHead = bytesMode ? requestHeadBytes : requestHeadText;
@@ -284,17 +273,9 @@ function responseText(up: Upstream): Uint8Array | null {
   const at = text.indexOf("\r\n\r\n");
   if (at === -1) return null;
   const headEnd = at + 4;
-  const resLines = decoder.decode(up.buf.subarray(0, headEnd)).split("\r\n");
-  let length = 0;
-  let resHead = resLines[0] + "\r\n";
-  for (let i = 1; i < resLines.length - 2; i++) {
-    const line = resLines[i];
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === "content-length") length = Number(line.slice(colon + 1).trim());
-    if (name !== "connection" && name !== "keep-alive") resHead += line + "\r\n";
-  }
-  resHead += "\r\n";
+  const { head: resHead, length } = clientResponseHead(
+    decoder.decode(up.buf.subarray(0, headEnd)),
+  );
   if (up.end < headEnd + length) return null;
   const headBytes = encoder.encode(resHead);
   const res = new Uint8Array(headBytes.length + length);

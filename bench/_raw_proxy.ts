@@ -18,6 +18,7 @@
  * @module
  */
 import { maybeFlag, requiredIntFlag } from "./_flags.ts";
+import { clientResponseHead, forwardedRequestHead } from "./_raw_heads.ts";
 
 const flag = (name: string) => requiredIntFlag(name, "the raw proxy");
 const path = maybeFlag;
@@ -57,35 +58,15 @@ async function readHead(conn: Deno.Conn, buf: Uint8Array, end: number): Promise<
 
 /** Forwards one request head (no body) and returns the client's response bytes. */
 async function exchange(head: string, remote: string): Promise<Uint8Array> {
-  const lines = head.split("\r\n");
-  let host = "";
-  let out = lines[0] + "\r\n";
-  for (let i = 1; i < lines.length - 2; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === "host") host = line.slice(colon + 1).trim();
-    else if (name !== "connection") out += line + "\r\n";
-  }
-  out += `host: ${host}\r\nx-forwarded-for: ${remote}\r\nx-forwarded-proto: ${scheme}\r\n` +
-    `x-forwarded-host: ${host}\r\n\r\n`;
+  const out = forwardedRequestHead(head, remote, scheme);
   const up = await upstream();
   await up.conn.write(encoder.encode(out));
   const [headEnd, end0] = await readHead(up.conn, up.buf, 0);
   if (headEnd === -1) throw new Error("Upstream closed the connection");
   let end = end0;
-  const text = decoder.decode(up.buf.subarray(0, headEnd));
-  const resLines = text.split("\r\n");
-  let length = 0;
-  let resHead = resLines[0] + "\r\n";
-  for (let i = 1; i < resLines.length - 2; i++) {
-    const line = resLines[i];
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === "content-length") length = Number(line.slice(colon + 1).trim());
-    if (name !== "connection" && name !== "keep-alive") resHead += line + "\r\n";
-  }
-  resHead += "\r\n";
+  const { head: resHead, length } = clientResponseHead(
+    decoder.decode(up.buf.subarray(0, headEnd)),
+  );
   while (end < headEnd + length) {
     const n = await up.conn.read(up.buf.subarray(end));
     if (n === null) throw new Error("Upstream closed the connection");
