@@ -97,6 +97,11 @@ export interface IncomingRequest {
    * on a `Request`, whose `signal` says it.
    */
   readonly client?: ClientGone;
+  /**
+   * The server copies a backend's small body out of its answer in the turn
+   * of the event loop the answer came in (`UpstreamRequest.takesBodyAtOnce`).
+   */
+  readonly takesBodyAtOnce?: boolean;
 }
 
 /**

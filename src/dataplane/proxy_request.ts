@@ -72,6 +72,9 @@ export function upstreamRequest(
     // The server's word, alike on both paths: the client's own `TE` never passes on.
     acceptsTrailers: deliversTrailers(info),
     client: clientOf(req),
+    // A mirror's copy or a retried call goes elsewhere than the server's answer.
+    takesBodyAtOnce: req.takesBodyAtOnce === true && plan.mirrors.length === 0 &&
+      plan.retry === undefined,
   };
 }
 

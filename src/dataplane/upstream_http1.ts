@@ -242,6 +242,7 @@ class Http1Call implements Http1Exchange, GoneListener {
   readonly headers: string[];
   readonly framing: BodyFraming;
   readonly readsTrailers: boolean;
+  readonly lendsBody: boolean;
   readonly key: string;
   readonly tls: BackendTlsConfig | undefined;
   readonly #timeoutMs: number;
@@ -272,6 +273,7 @@ class Http1Call implements Http1Exchange, GoneListener {
       ? [...req.headers, "te", "trailers", "connection", "te"]
       : req.headers;
     this.readsTrailers = req.acceptsTrailers === true;
+    this.lendsBody = req.takesBodyAtOnce === true;
     this.framing = body === null
       ? (req.contentLength === 0 ? 0 : "none")
       : body instanceof Uint8Array

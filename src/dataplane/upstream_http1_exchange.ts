@@ -37,6 +37,8 @@ export interface Http1Exchange {
   readonly bufferBodyBytes: number;
   /** Every trailer section is read for the client, announced or not (else announced ones only). */
   readonly readsTrailers: boolean;
+  /** A small body may be lent from the connection's buffer (`UpstreamRequest.takesBodyAtOnce`). */
+  readonly lendsBody: boolean;
   /** Told once the response is over whether `c` may serve another request. */
   done(c: Http1Connection, reusable: boolean): void;
   /** Told when the response head (and a small body) is in hand. */
@@ -213,7 +215,9 @@ function responseOf(
     return { status, headers, body: null, contentLength: length };
   }
   if (parsed.contentLength >= 0 && parsed.contentLength <= exchange.bufferBodyBytes) {
-    const bytes = c.takeBuffered(parsed.contentLength);
+    const length = parsed.contentLength;
+    const bytes = (exchange.lendsBody ? c.lendBuffered(length) : undefined) ??
+      c.takeBuffered(length);
     if (bytes === undefined) {
       return c.readExact(parsed.contentLength).then((rest) => {
         exchange.done(c, reusable && (progress === null || progress.sent));

@@ -43,6 +43,13 @@ export interface UpstreamRequest {
    * fails with `ClientGoneError`. Absent: the call runs to its end.
    */
   client?: ClientGone;
+  /**
+   * Whoever gets the response copies a small body's bytes out in the turn
+   * of the event loop the response came in (our HTTP/1.1 server, into its
+   * answer): the body may then be a view of the connection's read buffer,
+   * valid until then, instead of a copy. Absent: the body is the caller's.
+   */
+  takesBodyAtOnce?: boolean;
 }
 
 /** The response head, and the body as bytes (small, already read) or a stream. */

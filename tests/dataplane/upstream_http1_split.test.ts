@@ -44,6 +44,7 @@ function exchangeOf(method = "GET", bufferBodyBytes = 1024) {
     body: null,
     bufferBodyBytes,
     readsTrailers: false,
+    lendsBody: false,
     done: (_c, reusable) => outcome.reusable = reusable,
     answered() {},
     failed: (_c, error) => Promise.reject(error),

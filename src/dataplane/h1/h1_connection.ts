@@ -21,15 +21,10 @@ import { PREFACE as H2_PREFACE } from "../h2/h2_frames.ts";
 import { type BodyProgress, bodyStream, discardBody } from "./h1_body.ts";
 import { H1Reader } from "./h1_reader.ts";
 import { ClientWatch } from "./h1_client_watch.ts";
-import { h1Request } from "./h1_request.ts";
+import { fieldsRequest, h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
-import {
-  type FastAnswer,
-  FieldHeaders,
-  type FieldsHandler,
-  PendingAnswer,
-} from "../field_headers.ts";
+import { type FastAnswer, type FieldsHandler, PendingAnswer } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
 import { type SocketWrite, socketWriter } from "../socket_read.ts";
 
@@ -313,7 +308,7 @@ class H1Connection implements ServedConnection {
         ? head.target
         : undefined;
       const fast = this.#options.fields?.(
-        { method: head.method, url, target, headers: new FieldHeaders(fields), body, client: info },
+        fieldsRequest(head.method, url, target, fields, body, info),
         info,
       );
       if (fast !== undefined) return fast;
