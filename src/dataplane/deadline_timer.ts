@@ -21,8 +21,13 @@ export interface Deadline {
 
 /** Arms deadlines. */
 export interface DeadlineTimer {
-  /** Calls `fire` once, about `ms` from now, unless cancelled first. */
-  arm(ms: number, fire: () => void): Deadline;
+  /**
+   * Calls `fire` once, about `ms` from now, unless cancelled first. `now`:
+   * the clock's time, when the caller has just read it (a read fewer); no
+   * earlier than the time of a deadline of the same length armed before,
+   * since a queue is due in the order it was armed.
+   */
+  arm(ms: number, fire: () => void, now?: number): Deadline;
   /** Armed, not yet fired nor cancelled (for tests). */
   pending(): number;
   /** Stops every interval; pending deadlines never fire. */
@@ -120,13 +125,13 @@ export function createDeadlineTimer(clock: Clock = systemClock): DeadlineTimer {
   }
 
   return {
-    arm(ms: number, fire: () => void): Deadline {
+    arm(ms: number, fire: () => void, at: number = now()): Deadline {
       let q = queues.get(ms);
       if (q === undefined) {
         q = { entries: [], head: 0, live: 0, interval: undefined };
         queues.set(ms, q);
       }
-      const entry = new Entry(now() + ms, fire, q);
+      const entry = new Entry(at + ms, fire, q);
       q.entries.push(entry);
       q.live++;
       if (q.interval === undefined) {

@@ -293,7 +293,8 @@ class PortRequests implements AnswerRecorder<Outcome> {
   ): PendingAnswer {
     const port = this.#addressing;
     const headers = backendHeaders(port, at, plan, info, upstream.modifiers.request);
-    const request = upstreamRequest(req, info, matched, plan, at, null, headers);
+    // Nothing was awaited since the request's start: its reading serves the deadline too.
+    const request = upstreamRequest(req, info, matched, plan, at, null, headers, out.started);
     const mirrors = mirrorHeaders(port, plan, upstream, at, info, headers);
     let sent: Promise<UpstreamResponse>;
     try {

@@ -51,7 +51,11 @@ export function backendHeaders(
   });
 }
 
-/** What goes to the backend: the rule's target, the `headers` made, the client's `body`. */
+/**
+ * What goes to the backend: the rule's target, the `headers` made, the
+ * client's `body`; `startedAt`, the handler's `performance.now()` of this
+ * request when nothing was awaited since.
+ */
 export function upstreamRequest(
   req: IncomingRequest,
   info: Deno.ServeHandlerInfo,
@@ -60,7 +64,10 @@ export function upstreamRequest(
   at: RequestAddress,
   body: ReadableStream<Uint8Array> | null,
   headers: string[],
+  startedAt?: number,
 ): UpstreamRequest {
+  // A mirror's copy or a retried call goes elsewhere, or later, than this one call.
+  const once = plan.mirrors.length === 0 && plan.retry === undefined;
   const declared = at.client.contentLength;
   const contentLength = declared === null ? null : Number(declared);
   return {
@@ -72,9 +79,8 @@ export function upstreamRequest(
     // The server's word, alike on both paths: the client's own `TE` never passes on.
     acceptsTrailers: deliversTrailers(info),
     client: clientOf(req),
-    // A mirror's copy or a retried call goes elsewhere than the server's answer.
-    takesBodyAtOnce: req.takesBodyAtOnce === true && plan.mirrors.length === 0 &&
-      plan.retry === undefined,
+    takesBodyAtOnce: req.takesBodyAtOnce === true && once,
+    startedAt: once ? startedAt : undefined,
   };
 }
 

@@ -138,7 +138,7 @@ class PooledHttp1Client implements Http1Client {
       client.onGone(call);
     }
     if (opts.timeoutMs > 0) {
-      call.deadline = this.#deadlines.arm(opts.timeoutMs, () => call.timeOut());
+      call.deadline = this.#deadlines.arm(opts.timeoutMs, () => call.timeOut(), req.startedAt);
     }
     const c = this.idle.take(call.key);
     if (c === undefined) return this.sendOnNewConnection(call);

@@ -50,6 +50,12 @@ export interface UpstreamRequest {
    * valid until then, instead of a copy. Absent: the body is the caller's.
    */
   takesBodyAtOnce?: boolean;
+  /**
+   * `performance.now()` just before this call was made (the handler's
+   * reading of the request's start): the response-head deadline counts
+   * from it instead of reading the clock again. Absent: the client reads it.
+   */
+  startedAt?: number;
 }
 
 /** The response head, and the body as bytes (small, already read) or a stream. */

@@ -172,3 +172,20 @@ Deno.test("a deadline armed by a firing callback, the queue otherwise cancelled,
     timer.close();
   }
 });
+
+Deno.test("a deadline armed with the caller's reading of the clock counts from that reading", async () => {
+  const clock = new FakeClock(0);
+  const timer = createDeadlineTimer(clock);
+  try {
+    await clock.advance(30);
+    const fired: string[] = [];
+    timer.arm(40, () => fired.push("from 10"), 10);
+    timer.arm(40, () => fired.push("from now"));
+    await clock.advance(20);
+    assertEquals(fired, ["from 10"]);
+    await clock.advance(22);
+    assertEquals(fired, ["from 10", "from now"]);
+  } finally {
+    timer.close();
+  }
+});

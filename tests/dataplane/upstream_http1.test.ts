@@ -3,6 +3,7 @@ import { createHttp1Client } from "../../src/dataplane/upstream_http1.ts";
 import { UpstreamError, type UpstreamRequest } from "../../src/dataplane/upstream_types.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { startHangingBackend } from "../_helpers/hanging_backend.ts";
 
 function get(target: string): UpstreamRequest {
   return { method: "GET", target, headers: ["host", "a"], body: null, contentLength: null };
@@ -170,6 +171,33 @@ Deno.test("a kept-alive connection is reused after a body of each framing", asyn
     assertEquals(client.stats().connectsTotal, 1);
     assertEquals(echo.connections(), 1);
   } finally {
+    client.close();
+  }
+});
+
+Deno.test("the response-head deadline counts from the request's startedAt when it has one", async () => {
+  const backend = startHangingBackend();
+  const client = createHttp1Client();
+  let plain: Promise<unknown> = Promise.resolve();
+  try {
+    const ep = { address: "127.0.0.1", port: backend.port };
+    let plainSettled = false;
+    plain = client.request(ep, get("/plain"), { timeoutMs: 5_000 }).catch(() => {}).finally(
+      () => plainSettled = true,
+    );
+    await backend.received("/plain");
+    // Begun a minute ago with a minute's deadline: due at the deadline timer's next pass.
+    const early = { ...get("/early"), startedAt: performance.now() - 60_000 };
+    const error = await assertRejects(
+      () => client.request(ep, early, { timeoutMs: 60_000 }),
+      UpstreamError,
+    );
+    assertEquals((error as UpstreamError).kind, "timeout");
+    assertEquals(plainSettled, false, "the request without startedAt, due in 5 s, still waits");
+  } finally {
+    // The backend's close ends the request still waiting.
+    await backend[Symbol.asyncDispose]();
+    await plain.catch(() => {});
     client.close();
   }
 });

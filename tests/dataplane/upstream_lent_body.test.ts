@@ -71,7 +71,10 @@ function bodyOf(res: UpstreamResponse): string {
 }
 
 Deno.test("a lent body keeps its bytes when the park's read takes stray bytes at once", async () => {
-  const c = scriptedConnection(["HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"], "X".repeat(200));
+  const c = scriptedConnection(
+    ["HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"],
+    "X".repeat(200),
+  );
   c.claim();
   const res = await exchangeHttp1(c, lendingExchange());
   assertEquals(bodyOf(res), "hello");
