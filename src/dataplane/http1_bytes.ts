@@ -105,6 +105,26 @@ export function keepsAlive(minor: number, connection: string | null): boolean {
   return minor === 1 || tokens.split(",").some((t) => trimOws(t) === "keep-alive");
 }
 
+/**
+ * Index of the first CRLFCRLF (the end of a head) that lies wholly in
+ * `buf[from, end)`, or -1. Each step looks at the last byte of the four: a
+ * byte that is neither CR nor LF cannot be in a match that starts at any of
+ * the four positions up to it, so text moves four bytes at a time, a
+ * quarter of the reads of a byte-by-byte scan.
+ */
+export function findBlankLine(buf: Uint8Array, from: number, end: number): number {
+  let i = from;
+  while (i + 3 < end) {
+    const last = buf[i + 3];
+    if (last === 10) {
+      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13) return i;
+      i++;
+    } else if (last === 13) i++;
+    else i += 4;
+  }
+  return -1;
+}
+
 /** Index of the first CRLF in `buf[from, end)`, or `end`. */
 export function findCrlf(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) {

@@ -7,7 +7,7 @@
  * @module
  */
 import { UpstreamError } from "./upstream_types.ts";
-import { latin1 } from "./http1_bytes.ts";
+import { findBlankLine, latin1 } from "./http1_bytes.ts";
 import {
   readsDirectly,
   type SocketRead,
@@ -200,13 +200,11 @@ export class Http1Connection {
     const buf = this.#buf;
     const start = this.#start;
     const end = this.#end;
-    for (let i = start + this.#scanned; i + 3 < end; i++) {
-      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
-        if (i - start > MAX_HEAD_BYTES) break;
-        this.#start = i + 4;
-        this.#scanned = 0;
-        return parse(buf, start, i);
-      }
+    const i = findBlankLine(buf, start + this.#scanned, end);
+    if (i !== -1 && i - start <= MAX_HEAD_BYTES) {
+      this.#start = i + 4;
+      this.#scanned = 0;
+      return parse(buf, start, i);
     }
     if (end - start >= MAX_HEAD_BYTES) {
       throw new UpstreamError(

@@ -8,6 +8,7 @@
  */
 import { H1RequestError } from "./h1_request_head.ts";
 import { readsDirectly, type SocketRead, socketReader } from "../socket_read.ts";
+import { findBlankLine } from "../http1_bytes.ts";
 
 /** Bytes read from a connection and not yet consumed. */
 export class H1Reader {
@@ -110,16 +111,12 @@ export class H1Reader {
     return false;
   }
 
-  /** Index of CRLFCRLF in the unconsumed bytes (searched once per byte), or -1. */
+  /** Index of CRLFCRLF in the unconsumed bytes (searched once), or -1. */
   #findBlankLine(): number {
-    const buf = this.buf;
     const limit = Math.min(this.end, this.start + this.maxHeadBytes + 4);
-    for (let i = Math.max(this.start, this.#scanned - 3); i + 3 < limit; i++) {
-      if (buf[i + 3] !== 10) continue;
-      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13) return i;
-    }
-    this.#scanned = limit;
-    return -1;
+    const at = findBlankLine(this.buf, Math.max(this.start, this.#scanned - 3), limit);
+    if (at === -1) this.#scanned = limit;
+    return at;
   }
 
   /**
