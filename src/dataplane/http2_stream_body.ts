@@ -1,7 +1,8 @@
 /**
  * The DATA frames of a `node:http2` client stream (a backend's response)
  * as a `ReadableStream`, with flow control: the stream is paused while the
- * reader is behind and resumed on each pull. The stream's `error` fails it.
+ * reader is behind and resumed on each pull. The stream's `error` fails it,
+ * and so does its `close` when `endFailure` names a failure then.
  * @module
  */
 import type http2 from "node:http2";
@@ -54,6 +55,17 @@ export function http2StreamBody(
           else controller.error(failure);
         } catch {
           // Already cancelled.
+        }
+      });
+      // A reset stream fails its body when it closes, whether or not its
+      // end was emitted first: a stream destroyed before its end is
+      // emitted never emits it, and its body must not wait for ever.
+      stream.once("close", () => {
+        try {
+          const failure = options.endFailure?.();
+          if (failure !== undefined) controller.error(failure);
+        } catch {
+          // Already closed or failed.
         }
       });
       stream.on("error", (error: unknown) => {
