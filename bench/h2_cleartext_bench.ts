@@ -16,7 +16,7 @@
  */
 // deno-lint-ignore-file no-console
 import { type Child, freePort, spawn, treeCpuSeconds, waitFor200 } from "./_processes.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
+import { benchManifests } from "./_proxy_manifests.ts";
 import { flag, gatewayRunArgs, nginxHttpHead, reportFailure, startNginx } from "./_bench_setup.ts";
 import { h2load } from "./_h2load.ts";
 import { median } from "./_rounds.ts";
@@ -62,15 +62,7 @@ try {
     await Deno.mkdir(`${dir}/m-${port}`);
     await Deno.writeTextFile(
       `${dir}/m-${port}/bench.yaml`,
-      `${classAndGatewayYaml("bench", [`{ name: http, protocol: HTTP, port: ${port} }`])}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: bench, namespace: default }
-spec:
-  parentRefs: [{ name: bench }]
-  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
----
-${loopbackServiceYaml("backend", backendPort)}`,
+      benchManifests(port, backendPort),
     );
     const child = spawn(
       name,

@@ -44,7 +44,7 @@ import {
   waitFor200,
   type WrkResult,
 } from "./_processes.ts";
-import { classAndGatewayYaml, loopbackServiceYaml } from "../scripts/manifests.ts";
+import { benchManifests } from "./_proxy_manifests.ts";
 import { cleanRun, printRounds, ratioLine, runRounds, type Target } from "./_rounds.ts";
 
 const duration = flag("duration", "10s");
@@ -98,7 +98,7 @@ try {
     await Deno.mkdir(manifests);
     await Deno.writeTextFile(
       `${manifests}/bench.yaml`,
-      benchManifests(port, backendPort, appProtocol),
+      benchManifests(port, backendPort, appProtocol || undefined),
     );
     const child = spawn(
       name,
@@ -170,18 +170,4 @@ function backendScript(port: number): string {
   return `const body = new TextEncoder().encode("hello from the bench backend\\n");
 Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () =>
   new Response(body, { headers: { "content-type": "text/plain" } }));`;
-}
-
-function benchManifests(gatewayPort: number, backendPort: number, appProtocol: string): string {
-  return `${
-    classAndGatewayYaml("bench", [`{ name: http, protocol: HTTP, port: ${gatewayPort} }`])
-  }---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: bench, namespace: default }
-spec:
-  parentRefs: [{ name: bench }]
-  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
----
-${loopbackServiceYaml("backend", backendPort, { appProtocol: appProtocol || undefined })}`;
 }
