@@ -19,17 +19,9 @@
  * commit a change started from) with this driver.
  * @module
  */
-// deno-lint-ignore-file no-console
 import { checkoutRoot, flag } from "./_flags.ts";
 import { cpuUsage } from "node:process";
-import type { UpstreamResponse } from "../src/dataplane/upstream_types.ts";
-import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
-import {
-  oneListenerConfig,
-  prefixHost,
-  routeRule,
-  testBackend,
-} from "../scripts/config_fixtures.ts";
+import { benchHandlers, reportRuns } from "./_handler_bench.ts";
 
 const requests = Number(flag("requests", "100000"));
 const connections = Number(flag("connections", "50"));
@@ -37,36 +29,11 @@ const runs = Number(flag("runs", "7"));
 const root = checkoutRoot();
 
 const { serveH1 } = await import(`${root}src/dataplane/h1/h1_connection.ts`);
-const { createDataPlaneHandlers } = await import(`${root}src/dataplane/handler.ts`);
-const { compileRouteTable } = await import(`${root}src/router/compile_route_table.ts`);
-const { createMetrics } = await import(`${root}src/admin/metrics.ts`);
 
-const encoder = new TextEncoder();
-const REQUEST = encoder.encode(
+const REQUEST = new TextEncoder().encode(
   "GET /bench HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nuser-agent: h2load nghttp2/1.52.0\r\n" +
     "accept: */*\r\n\r\n",
 );
-const BODY = encoder.encode("hello from the bench backend\n");
-
-/** A backend's answer as the pooled client gives one whose small body came with its head. */
-function answer(): UpstreamResponse {
-  return {
-    status: 200,
-    headers: [
-      ["server", "nginx/1.22.1"],
-      ["date", "Mon, 30 Nov 2026 23:00:00 GMT"],
-      ["content-type", "text/plain"],
-    ],
-    body: BODY.slice(),
-    contentLength: null,
-  };
-}
-
-const upstream: ProxyClient = {
-  request: () => Promise.resolve(answer()),
-  stats: () => ({ connectsTotal: 0, idle: 0, retriesTotal: 0 }),
-  close() {},
-};
 
 /**
  * A client connection that sends `count` requests, each once the answer
@@ -126,17 +93,7 @@ class ScriptedClient {
   setNoDelay(): void {}
 }
 
-const rule = routeRule("bench", testBackend("backend", [8081]));
-const table = compileRouteTable(oneListenerConfig(8080, [prefixHost("*", rule)], [rule]));
-const metrics = createMetrics();
-const { handle, fields } = createDataPlaneHandlers({
-  getTable: () => table,
-  port: 8080,
-  scheme: "http",
-  observer: metrics.observer,
-  upstream,
-});
-const onError = () => new Response("Internal error\n", { status: 500 });
+const { handle, fields, onError } = await benchHandlers(root);
 
 async function run(total: number): Promise<number> {
   const per = Math.ceil(total / connections);
@@ -160,12 +117,9 @@ async function run(total: number): Promise<number> {
   return (used.user + used.system) / answered;
 }
 
-await run(Math.min(requests, 20_000)); // warm-up: compile the hot path
-const times: number[] = [];
-for (let i = 0; i < runs; i++) times.push(await run(requests));
-times.sort((a, b) => a - b);
-console.log(
-  `${root}: best ${times[0].toFixed(2)} us/request, median ${
-    times[Math.floor(times.length / 2)].toFixed(2)
-  } (${runs} runs of ${requests} requests on ${connections} connections)`,
-);
+await reportRuns(root, run, {
+  warmup: Math.min(requests, 20_000),
+  runs,
+  requests,
+  what: `on ${connections} connections`,
+});

@@ -20,17 +20,9 @@
  * commit a change started from) with this driver.
  * @module
  */
-// deno-lint-ignore-file no-console
 import { checkoutRoot, flag } from "./_flags.ts";
 import { cpuUsage } from "node:process";
-import type { UpstreamResponse } from "../src/dataplane/upstream_types.ts";
-import type { ProxyClient } from "../src/dataplane/upstream_client.ts";
-import {
-  oneListenerConfig,
-  prefixHost,
-  routeRule,
-  testBackend,
-} from "../scripts/config_fixtures.ts";
+import { benchHandlers, reportRuns } from "./_handler_bench.ts";
 
 const requests = Number(flag("requests", "100000"));
 const connections = Number(flag("connections", "20"));
@@ -40,11 +32,7 @@ const warmup = Number(flag("warmup", "20000"));
 const root = checkoutRoot();
 
 const { serveH2 } = await import(`${root}src/dataplane/h2/h2_server.ts`);
-const { createDataPlaneHandlers } = await import(`${root}src/dataplane/handler.ts`);
-const { compileRouteTable } = await import(`${root}src/router/compile_route_table.ts`);
-const { createMetrics } = await import(`${root}src/admin/metrics.ts`);
 
-const BODY = new TextEncoder().encode("hello from the bench backend\n");
 /** h2load's request fields (its default `user-agent`; no `accept`). */
 const REQUEST_FIELDS: [string, string][] = [
   [":method", "GET"],
@@ -53,26 +41,6 @@ const REQUEST_FIELDS: [string, string][] = [
   [":authority", "127.0.0.1:8080"],
   ["user-agent", "h2load nghttp2/1.52.0"],
 ];
-
-/** A backend's answer as the pooled client gives one whose small body came with its head. */
-function answer(): UpstreamResponse {
-  return {
-    status: 200,
-    headers: [
-      ["server", "nginx/1.22.1"],
-      ["date", "Mon, 30 Nov 2026 23:00:00 GMT"],
-      ["content-type", "text/plain"],
-    ],
-    body: BODY.slice(),
-    contentLength: null,
-  };
-}
-
-const upstream: ProxyClient = {
-  request: () => Promise.resolve(answer()),
-  stats: () => ({ connectsTotal: 0, idle: 0, retriesTotal: 0 }),
-  close() {},
-};
 
 // The client side is written here, not imported: the server under test must not share
 // its modules (and their optimised code) with the driver, whatever checkout it comes from.
@@ -226,17 +194,7 @@ class ScriptedClient {
   setNoDelay(): void {}
 }
 
-const rule = routeRule("bench", testBackend("backend", [8081]));
-const table = compileRouteTable(oneListenerConfig(8080, [prefixHost("*", rule)], [rule]));
-const metrics = createMetrics();
-const { handle, fields } = createDataPlaneHandlers({
-  getTable: () => table,
-  port: 8080,
-  scheme: "http",
-  observer: metrics.observer,
-  upstream,
-});
-const onError = () => new Response("Internal error\n", { status: 500 });
+const { handle, fields, onError } = await benchHandlers(root);
 
 async function run(total: number): Promise<number> {
   const batches = Math.ceil(total / connections / streams);
@@ -262,12 +220,9 @@ async function run(total: number): Promise<number> {
   return (used.user + used.system) / answered;
 }
 
-await run(warmup); // compile the hot path
-const times: number[] = [];
-for (let i = 0; i < runs; i++) times.push(await run(requests));
-times.sort((a, b) => a - b);
-console.log(
-  `${root}: best ${times[0].toFixed(2)} us/request, median ${
-    times[Math.floor(times.length / 2)].toFixed(2)
-  } (${runs} runs of ${requests} requests on ${connections} connections, ${streams} streams each)`,
-);
+await reportRuns(root, run, {
+  warmup,
+  runs,
+  requests,
+  what: `on ${connections} connections, ${streams} streams each`,
+});
