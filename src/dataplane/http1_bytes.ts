@@ -6,6 +6,7 @@
  * errors (a 502 upstream, a 4xx to a client).
  * @module
  */
+import { runtimeCore } from "./runtime_core.ts";
 
 /** `TOKEN_BYTE[b]` is 1 when byte `b` may appear in a header name (RFC 9110 tchar). */
 export const TOKEN_BYTE = new Uint8Array(256);
@@ -145,10 +146,7 @@ const decodeUtf8: (bytes: Uint8Array) => string = runtimeDecode() ??
   ((bytes) => utf8.decode(bytes));
 
 function runtimeDecode(): ((bytes: Uint8Array) => string) | undefined {
-  const key = (Deno as unknown as { internal?: symbol }).internal;
-  if (typeof key !== "symbol") return undefined;
-  const internal = (Deno as unknown as Record<symbol, { core?: Record<string, unknown> }>)[key];
-  const decode = internal?.core?.decode;
+  const decode = runtimeCore()?.decode;
   return typeof decode === "function" ? decode as (bytes: Uint8Array) => string : undefined;
 }
 

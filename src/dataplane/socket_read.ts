@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { runtimeCore } from "./runtime_core.ts";
 
 /**
  * Reads into `buffer` (never empty); the byte count, `null` at the end of
@@ -41,12 +42,10 @@ interface CoreReadInternals {
 }
 
 function coreRead(): CoreReadInternals | undefined {
-  const key = (Deno as unknown as { internal?: symbol }).internal;
-  if (typeof key !== "symbol") return undefined;
-  const internal = (Deno as unknown as Record<symbol, { core?: Record<string, unknown> }>)[key];
-  const read = internal?.core?.read;
-  const write = internal?.core?.write;
-  const ridSymbol = internal?.core?.internalRidSymbol;
+  const core = runtimeCore();
+  const read = core?.read;
+  const write = core?.write;
+  const ridSymbol = core?.internalRidSymbol;
   if (
     typeof read !== "function" || typeof write !== "function" || typeof ridSymbol !== "symbol"
   ) return undefined;
