@@ -95,3 +95,70 @@ export async function reportRuns(
     } (${runs} runs of ${requests} requests ${what})`,
   );
 }
+
+/** A few turns of the microtask queue: the server's work after a write is done by then. */
+function later(): Promise<void> {
+  return Promise.resolve().then().then().then().then();
+}
+
+/**
+ * A scripted client connection for a server under test, as a keep-alive
+ * client uses one: it sends a turn of requests (`fill`), then waits until
+ * the server's writes (`heard`) answered every one of them before it sends
+ * the next. A read made before that (a server reads ahead to see the client
+ * leave) is handed the next turn a few turns of the microtask queue after
+ * the last answer's write, as a real client's next requests come after the
+ * server is done with the answer; a read made after the write waits as many
+ * turns, so both servers pay them alike. The read after the last turn finds
+ * the end. Writes complete at once.
+ */
+export abstract class ScriptedConnection {
+  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
+  /** Requests the server answered so far (counted by `heard`). */
+  answered = 0;
+  /** Reads the server made. */
+  reads = 0;
+  /** Requests sent so far (counted by `fill`). */
+  protected sent = 0;
+  #left: number;
+  #waiting: { buf: Uint8Array; resolve: (n: number | null) => void } | undefined;
+
+  /** `turns`: how many times `fill` is asked for requests before the end. */
+  constructor(turns: number) {
+    this.#left = turns;
+  }
+
+  /** Writes the next turn's requests into `buf`, adds them to `sent`, and returns their length. */
+  protected abstract fill(buf: Uint8Array): number;
+
+  /** Counts in `answered` the requests the server's `bytes` answered. */
+  protected abstract heard(bytes: Uint8Array): void;
+
+  read(buf: Uint8Array): Promise<number | null> {
+    this.reads++;
+    if (this.sent > this.answered) {
+      return new Promise((resolve) => this.#waiting = { buf, resolve });
+    }
+    return later().then(() => this.#next(buf));
+  }
+
+  #next(buf: Uint8Array): number | null {
+    if (this.#left === 0) return null;
+    this.#left--;
+    return this.fill(buf);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.heard(bytes);
+    const waiting = this.#waiting;
+    if (waiting !== undefined && this.sent === this.answered) {
+      this.#waiting = undefined;
+      later().then(() => waiting.resolve(this.#next(waiting.buf)));
+    }
+    return Promise.resolve(bytes.length);
+  }
+
+  close(): void {}
+  setNoDelay(): void {}
+}

@@ -21,7 +21,7 @@
  */
 import { checkoutRoot, flag } from "./_flags.ts";
 import { cpuUsage } from "node:process";
-import { benchHandlers, reportRuns } from "./_handler_bench.ts";
+import { benchHandlers, reportRuns, ScriptedConnection } from "./_handler_bench.ts";
 
 const requests = Number(flag("requests", "100000"));
 const connections = Number(flag("connections", "50"));
@@ -35,62 +35,17 @@ const REQUEST = new TextEncoder().encode(
     "accept: */*\r\n\r\n",
 );
 
-/**
- * A client connection that sends `count` requests, each once the answer
- * before it was written, as a keep-alive client does: a read made before
- * that (the server reads ahead to see the client leave) is handed the next
- * request a few turns of the microtask queue after the answer's write, as
- * the next request of a real client comes after the server is done with
- * the answer (a read made after the write waits as many turns). Each read
- * hands over one request, and the read after the last one finds the end.
- */
-/** A few turns of the microtask queue: the server's work after a write is done by then. */
-function later(): Promise<void> {
-  return Promise.resolve().then().then().then().then();
-}
-
-class ScriptedClient {
-  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
-  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
-  #left: number;
-  answered = 0;
-  reads = 0;
-  #sent = 0;
-  #waiting: { buf: Uint8Array; resolve: (n: number | null) => void } | undefined;
-
-  constructor(count: number) {
-    this.#left = count;
-  }
-
-  read(buf: Uint8Array): Promise<number | null> {
-    this.reads++;
-    if (this.#sent > this.answered) {
-      return new Promise((resolve) => this.#waiting = { buf, resolve });
-    }
-    // The same turns as a read that waited: both servers pay them alike.
-    return later().then(() => this.#next(buf));
-  }
-
-  #next(buf: Uint8Array): number | null {
-    if (this.#left === 0) return null;
-    this.#left--;
-    this.#sent++;
+/** A client connection that sends `count` requests, one a turn, each once the one before was answered. */
+class ScriptedClient extends ScriptedConnection {
+  protected fill(buf: Uint8Array): number {
+    this.sent++;
     buf.set(REQUEST);
     return REQUEST.length;
   }
 
-  write(bytes: Uint8Array): Promise<number> {
+  protected heard(): void {
     this.answered++;
-    const waiting = this.#waiting;
-    if (waiting !== undefined && this.#sent === this.answered) {
-      this.#waiting = undefined;
-      later().then(() => waiting.resolve(this.#next(waiting.buf)));
-    }
-    return Promise.resolve(bytes.length);
   }
-
-  close(): void {}
-  setNoDelay(): void {}
 }
 
 const { handle, fields, onError } = await benchHandlers(root);

@@ -22,7 +22,7 @@
  */
 import { checkoutRoot, flag } from "./_flags.ts";
 import { cpuUsage } from "node:process";
-import { benchHandlers, reportRuns } from "./_handler_bench.ts";
+import { benchHandlers, reportRuns, ScriptedConnection } from "./_handler_bench.ts";
 
 const requests = Number(flag("requests", "100000"));
 const connections = Number(flag("connections", "20"));
@@ -84,47 +84,23 @@ function requestBlock(first: boolean): number[] {
 /** A later request's HEADERS frame, its stream id to be written at 5-8. */
 const LATER_HEADERS = frame(HEADERS, END_HEADERS | END_STREAM, 0, requestBlock(false));
 
-/** A few turns of the microtask queue: the server's work after a write is done by then. */
-function later(): Promise<void> {
-  return Promise.resolve().then().then().then().then();
-}
-
 /**
  * An HTTP/2 client connection that sends `batches` batches of `streams`
  * GET streams, each once every stream of the one before has ended (the
  * server's writes are parsed for END_STREAM), as h2load's `-m` does; the
  * read after the last batch finds the end.
  */
-class ScriptedClient {
-  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8080 } as Deno.NetAddr;
-  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 } as Deno.NetAddr;
-  answered = 0;
-  #left: number;
-  #sent = 0;
+class ScriptedClient extends ScriptedConnection {
   #nextId = 1;
   #dataBytes = 0;
   #opened = false;
-  #waiting: { buf: Uint8Array; resolve: (n: number | null) => void } | undefined;
   /** A frame header split across two writes: the bytes of it seen so far. */
   #partial = new Uint8Array(9);
   #partialLength = 0;
   /** Payload bytes still to skip of the frame whose header was read last. */
   #skip = 0;
 
-  constructor(batches: number) {
-    this.#left = batches;
-  }
-
-  read(buf: Uint8Array): Promise<number | null> {
-    if (this.#sent > this.answered) {
-      return new Promise((resolve) => this.#waiting = { buf, resolve });
-    }
-    return later().then(() => this.#next(buf));
-  }
-
-  #next(buf: Uint8Array): number | null {
-    if (this.#left === 0) return null;
-    this.#left--;
+  protected fill(buf: Uint8Array): number {
     let at = 0;
     const put = (bytes: Uint8Array) => {
       buf.set(bytes, at);
@@ -145,28 +121,18 @@ class ScriptedClient {
     }
     // The driver's own cost stays small: later HEADERS are copied in, their stream id patched.
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    for (let i = this.#nextId === 3 && this.#sent === 0 ? 1 : 0; i < streams; i++) {
+    for (let i = this.#nextId === 3 && this.sent === 0 ? 1 : 0; i < streams; i++) {
       buf.set(LATER_HEADERS, at);
       view.setUint32(at + 5, this.#nextId);
       at += LATER_HEADERS.length;
       this.#nextId += 2;
     }
-    this.#sent += streams;
+    this.sent += streams;
     return at;
   }
 
-  write(bytes: Uint8Array): Promise<number> {
-    this.#count(bytes);
-    const waiting = this.#waiting;
-    if (waiting !== undefined && this.#sent === this.answered) {
-      this.#waiting = undefined;
-      later().then(() => waiting.resolve(this.#next(waiting.buf)));
-    }
-    return Promise.resolve(bytes.length);
-  }
-
   /** Counts the streams `bytes` ended and the DATA they carried. */
-  #count(bytes: Uint8Array): void {
+  protected heard(bytes: Uint8Array): void {
     let at = 0;
     while (at < bytes.length) {
       if (this.#skip > 0) {
@@ -189,9 +155,6 @@ class ScriptedClient {
       this.#skip = length;
     }
   }
-
-  close(): void {}
-  setNoDelay(): void {}
 }
 
 const { handle, fields, onError } = await benchHandlers(root);
