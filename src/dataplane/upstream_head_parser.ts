@@ -6,7 +6,7 @@
  * @module
  */
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
-import { UpstreamError } from "./upstream_types.ts";
+import { type ResponseLines, UpstreamError } from "./upstream_types.ts";
 import {
   findCrlf,
   hasControlByte,
@@ -64,9 +64,8 @@ export function parseResponseHead(head: string): ResponseHead {
 
 /**
  * Parses the response head in `buf[start, end)` (up to, not including, the
- * empty line) straight from the bytes: the text is decoded once and cut by
- * positions found in the bytes, with no regular expression or line split on
- * the common path. Throws an `UpstreamError` of kind `protocol` on anything
+ * empty line) straight from the bytes, its field strings made before it
+ * returns. Throws an `UpstreamError` of kind `protocol` on anything
  * malformed.
  *
  * @example
@@ -77,35 +76,204 @@ export function parseResponseHead(head: string): ResponseHead {
  * ```
  */
 export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: number): ResponseHead {
-  const text = latin1(buf, start, end);
-  const lineEnd = findCrlf(buf, start, end);
-  const status = parseStatusLine(buf, start, lineEnd, text);
-  const minor = buf[start + 7] - 48;
-  const fields = readHeaderFields(buf, start, lineEnd, end, text);
-  const { headers, transferEncoding, connection } = fields;
-  let contentLength = fields.contentLength;
-  let chunked = false;
+  const head = readResponseHead(buf, start, end);
+  head.headers;
+  return head;
+}
+
+/**
+ * {@linkcode parseResponseHeadBytes} that leaves the fields where they are:
+ * every check is made on the bytes, and only the values a decision needs
+ * (an unusual `Connection`, `Transfer-Encoding`, a `Content-Length` that is
+ * not plain digits) become strings. The kept fields are
+ * {@linkcode ResponseLines} places in `buf`; `headers` makes their strings
+ * when first read, so it must be read (or the head not used) before the
+ * buffer's bytes change.
+ *
+ * @example
+ * ```ts
+ * import { readResponseHead } from "./upstream_head_parser.ts";
+ * const bytes = new TextEncoder().encode("HTTP/1.1 200 OK\r\nX-A: 1");
+ * const head = readResponseHead(bytes, 0, bytes.length);
+ * head.places; // [17, 20, 22, 23]
+ * head.headers; // [["x-a", "1"]]
+ * ```
+ */
+export function readResponseHead(buf: Uint8Array, start: number, end: number): ParsedResponseHead {
+  const head = new ParsedResponseHead(buf, start, end);
+  let lineEnd = findCrlf(buf, start, end);
+  head.status = parseStatusLine(buf, start, lineEnd, head);
+  const minor = head.minor = buf[start + 7] - 48;
+  let transferEncoding: string | undefined;
+  let connection: string | null = null;
+  const places = head.places;
+  while (lineEnd < end) {
+    const lineStart = lineEnd + 2;
+    lineEnd = findCrlf(buf, lineStart, end);
+    const colon = headerNameEnd(buf, lineStart, lineEnd, head);
+    const from = skipOws(buf, colon + 1, lineEnd);
+    const to = trimOwsEnd(buf, from, lineEnd);
+    if (hasControlByte(buf, from, to)) {
+      throw protocolError(
+        `Cannot accept upstream header ${head.cut(lineStart, colon)}: value has control characters`,
+      );
+    }
+    // A common name is a shared string: no slice and lower-cased copy per response.
+    const known = knownFieldName(buf, lineStart, colon);
+    switch (known) {
+      case "content-length":
+        head.contentLength = plainLength(buf, from, to, head.contentLength) ??
+          mergeContentLength(head.contentLength, head.cut(from, to), refuseContentLength);
+        continue;
+      case "transfer-encoding": {
+        const value = head.cut(from, to);
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        continue;
+      }
+      case "connection": {
+        const value = connectionWord(buf, from, to) ?? head.cut(from, to);
+        connection = connection === null ? value : `${connection}, ${value}`;
+        continue;
+      }
+      case "trailer":
+        head.trailer = true;
+        continue;
+      case "keep-alive":
+      case "te":
+      case "upgrade":
+        continue;
+      case "date":
+        head.date = true;
+        break;
+      case undefined:
+        if (isWord(buf, lineStart, colon, PROXY_CONNECTION)) continue;
+    }
+    places.push(lineStart, colon, from, to);
+  }
+  const framedTwice = transferEncoding !== undefined && head.contentLength >= 0;
   let untilClose = false;
-  const framedTwice = transferEncoding !== undefined && contentLength >= 0;
   if (transferEncoding !== undefined) {
     const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
-    chunked = codings[codings.length - 1] === "chunked";
-    untilClose = !chunked;
+    head.chunked = codings[codings.length - 1] === "chunked";
+    untilClose = head.untilClose = !head.chunked;
     // With Transfer-Encoding, Content-Length is ignored (RFC 9112 §6.3).
-    contentLength = -1;
+    head.contentLength = -1;
   }
   // A body that ends when the connection closes, or a message framed by both
   // Transfer-Encoding and Content-Length, leaves the connection unusable.
-  const keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
+  head.keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
   const listed = connection !== null ? connectionListedHeaders(connection) : undefined;
-  const trailer = fields.trailer;
-  const head = { status, minor, headers, contentLength, chunked, untilClose, keepAlive, trailer };
-  if (listed === undefined) return head;
-  return { ...head, headers: headers.filter(([name]) => !isHopByHop(name, listed)) };
+  // Fields the backend's `Connection` lists are its own: a rare head, filtered as strings.
+  if (listed !== undefined) head.dropListed(listed);
+  return head;
+}
+
+/**
+ * A response head read by {@linkcode readResponseHead}: the framing and
+ * connection decisions made, the kept fields as places in the bytes.
+ */
+export class ParsedResponseHead implements ResponseHead, ResponseLines {
+  status = 0;
+  minor = 1;
+  contentLength = -1;
+  chunked = false;
+  untilClose = false;
+  keepAlive = false;
+  trailer = false;
+  date = false;
+  readonly places: number[] = [];
+  #text: string | undefined;
+  #headers: [string, string][] | undefined;
+
+  constructor(readonly buf: Uint8Array, readonly start: number, readonly end: number) {}
+
+  /** The kept fields' strings, made on the first read from the bytes (which must not have changed). */
+  get headers(): [string, string][] {
+    return this.#headers ??= this.#strings();
+  }
+
+  /** Latin-1 text of `buf[from, to)`, cut from one decode of the whole head. */
+  cut(from: number, to: number): string {
+    const text = this.#text ??= latin1(this.buf, this.start, this.end);
+    return text.slice(from - this.start, to - this.start);
+  }
+
+  /** Drops the fields `listed` names (the strings are then the only form kept). */
+  dropListed(listed: Set<string>): void {
+    this.#headers = this.headers.filter(([name]) => !isHopByHop(name, listed));
+    this.date = this.#headers.some(([name]) => name === "date");
+    this.places.length = 0;
+    this.placed = false;
+  }
+
+  /** Whether `places` still says every kept field (false once fields were dropped as strings). */
+  placed = true;
+
+  #strings(): [string, string][] {
+    const places = this.places;
+    const buf = this.buf;
+    const out: [string, string][] = [];
+    for (let i = 0; i < places.length; i += 4) {
+      const name = knownFieldName(buf, places[i], places[i + 1]) ??
+        this.cut(places[i], places[i + 1]).toLowerCase();
+      out.push([name, this.cut(places[i + 2], places[i + 3])]);
+    }
+    return out;
+  }
+}
+
+/**
+ * The length in `buf[from, to)` when it is 1 to 15 plain digits agreeing
+ * with `previous` (`-1`: none), the common field; else `undefined` (the
+ * string rules then decide, and refuse).
+ */
+function plainLength(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+  previous: number,
+): number | undefined {
+  if (to === from || to - from > 15) return undefined;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return previous === -1 || previous === n ? n : undefined;
+}
+
+const KEEP_ALIVE = bytesOf("keep-alive");
+const CLOSE = bytesOf("close");
+const PROXY_CONNECTION = bytesOf("proxy-connection");
+
+function bytesOf(word: string): number[] {
+  return Array.from(word, (c) => c.charCodeAt(0));
+}
+
+/** Whether `buf[from, to)` is the lower-case `word` in any case. */
+function isWord(buf: Uint8Array, from: number, to: number, word: number[]): boolean {
+  if (to - from !== word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const b = buf[from + i];
+    if ((b >= 65 && b <= 90 ? b + 32 : b) !== word[i]) return false;
+  }
+  return true;
+}
+
+/** `"keep-alive"` or `"close"` when `buf[from, to)` is that word in any case, else `undefined`. */
+function connectionWord(buf: Uint8Array, from: number, to: number): string | undefined {
+  if (isWord(buf, from, to, KEEP_ALIVE)) return "keep-alive";
+  return isWord(buf, from, to, CLOSE) ? "close" : undefined;
 }
 
 /** The status code of the status line in `buf[start, lineEnd)`; throws when it is malformed. */
-function parseStatusLine(buf: Uint8Array, start: number, lineEnd: number, text: string): number {
+function parseStatusLine(
+  buf: Uint8Array,
+  start: number,
+  lineEnd: number,
+  head: ParsedResponseHead,
+): number {
   const lineLength = lineEnd - start;
   let ok = lineLength >= 12 && buf[start + 8] === 32 &&
     (lineLength === 12 || buf[start + 12] === 32);
@@ -116,70 +284,23 @@ function parseStatusLine(buf: Uint8Array, start: number, lineEnd: number, text: 
     !ok || (minor !== 0 && minor !== 1) || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 ||
     d2 > 9
   ) {
-    const statusLine = text.slice(0, lineLength);
+    const statusLine = head.cut(start, lineEnd);
     throw protocolError(`Cannot parse upstream status line: current value is ${quote(statusLine)}`);
   }
   return d0 * 100 + d1 * 10 + d2;
 }
 
-/** The header fields of a head, with the framing and connection ones set apart. */
-interface HeadFields {
-  /** Every other field, in order. */
-  headers: [string, string][];
-  contentLength: number;
-  transferEncoding: string | undefined;
-  connection: string | null;
-  trailer: boolean;
-}
-
-/** Reads the header lines after the status line (which ends at `lineEnd`), up to `end`. */
-function readHeaderFields(
-  buf: Uint8Array,
-  start: number,
-  lineEnd: number,
-  end: number,
-  text: string,
-): HeadFields {
-  const fields: HeadFields = {
-    headers: [],
-    contentLength: -1,
-    transferEncoding: undefined,
-    connection: null,
-    trailer: false,
-  };
-  while (lineEnd < end) {
-    const lineStart = lineEnd + 2;
-    lineEnd = findCrlf(buf, lineStart, end);
-    const colon = headerNameEnd(buf, start, lineStart, lineEnd, text);
-    const from = skipOws(buf, colon + 1, lineEnd);
-    const to = trimOwsEnd(buf, from, lineEnd);
-    if (hasControlByte(buf, from, to)) {
-      throw protocolError(
-        `Cannot accept upstream header ${
-          text.slice(lineStart - start, colon - start)
-        }: value has control characters`,
-      );
-    }
-    // A common name is a shared string: no slice and lower-cased copy per response.
-    const name = knownFieldName(buf, lineStart, colon) ??
-      text.slice(lineStart - start, colon - start).toLowerCase();
-    addField(fields, name, text.slice(from - start, to - start));
-  }
-  return fields;
-}
-
 /** Where the name of the header line `buf[lineStart, lineEnd)` ends (its colon); throws when it is not a token. */
 function headerNameEnd(
   buf: Uint8Array,
-  start: number,
   lineStart: number,
   lineEnd: number,
-  text: string,
+  head: ParsedResponseHead,
 ): number {
   let colon = lineStart;
   while (colon < lineEnd && TOKEN_BYTE[buf[colon]] === 1) colon++;
   if (colon === lineEnd || buf[colon] !== 58 /* : */ || colon === lineStart) {
-    const line = text.slice(lineStart - start, lineEnd - start);
+    const line = head.cut(lineStart, lineEnd);
     const at = line.indexOf(":");
     if (at <= 0) throw protocolError(`Cannot parse upstream header line: ${quote(line)}`);
     // Also rejects obs-fold continuation lines, which start with a space.
@@ -188,32 +309,6 @@ function headerNameEnd(
     );
   }
   return colon;
-}
-
-/** Files one field: framing and connection fields apart, hop-by-hop ones dropped. */
-function addField(fields: HeadFields, name: string, value: string): void {
-  switch (name) {
-    case "content-length":
-      fields.contentLength = mergeContentLength(fields.contentLength, value, refuseContentLength);
-      return;
-    case "transfer-encoding":
-      fields.transferEncoding = fields.transferEncoding === undefined
-        ? value
-        : `${fields.transferEncoding}, ${value}`;
-      return;
-    case "connection":
-      fields.connection = fields.connection === null ? value : `${fields.connection}, ${value}`;
-      return;
-    case "trailer":
-      fields.trailer = true;
-      return;
-    case "keep-alive":
-    case "proxy-connection":
-    case "te":
-    case "upgrade":
-      return;
-  }
-  fields.headers.push([name, value]);
 }
 
 function refuseContentLength(value: string, conflicting: boolean): never {

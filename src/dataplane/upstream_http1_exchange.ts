@@ -11,7 +11,7 @@ import { ClientBodyError } from "./request_body.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import type { Trailers } from "./response_trailers.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
-import { parseResponseHeadBytes, type ResponseHead } from "./upstream_head_parser.ts";
+import { type ParsedResponseHead, readResponseHead } from "./upstream_head_parser.ts";
 import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
 import { UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 
@@ -168,9 +168,12 @@ function withRoom(head: Uint8Array, room: number): Uint8Array {
 }
 
 /** The head in `c`'s buffer, if whole; a client that went away mid-upload is the error then. */
-function bufferedHead(c: Http1Connection, progress: BodyProgress | null): ResponseHead | undefined {
+function bufferedHead(
+  c: Http1Connection,
+  progress: BodyProgress | null,
+): ParsedResponseHead | undefined {
   try {
-    return c.bufferedHead(parseResponseHeadBytes);
+    return c.bufferedHead(readResponseHead);
   } catch (error) {
     if (progress?.clientError !== undefined) throw progress.clientError;
     throw error;
@@ -198,16 +201,35 @@ function headReadError(error: unknown, progress: BodyProgress | null, stale: boo
 /**
  * The response of `parsed`, its body framed by the head (read whole when
  * small). Not `async`: a small body that came with its head, the common
- * answer, costs no promise.
+ * answer, costs no promise. The head's field strings are made here, before
+ * any await, unless the body is lent: then the fields stay in the
+ * connection's buffer beside it (`UpstreamResponse.lines`).
  */
 function responseOf(
   c: Http1Connection,
   exchange: Http1Exchange,
-  parsed: ResponseHead,
+  parsed: ParsedResponseHead,
   progress: BodyProgress | null,
 ): UpstreamResponse | Promise<UpstreamResponse> {
-  const { status, headers } = parsed;
+  const status = parsed.status;
   const reusable = parsed.keepAlive;
+  if (
+    parsed.contentLength >= 0 && parsed.contentLength <= exchange.bufferBodyBytes &&
+    exchange.method !== "HEAD" && status !== 204 && status !== 304
+  ) {
+    const length = parsed.contentLength;
+    const lent = exchange.lendsBody ? c.lendBuffered(length) : undefined;
+    if (lent !== undefined) {
+      exchange.done(c, reusable && (progress === null || progress.sent));
+      return parsed.placed ? new LentResponse(parsed, lent) : {
+        status,
+        headers: parsed.headers,
+        body: lent,
+        contentLength: null,
+      };
+    }
+  }
+  const headers = parsed.headers;
   if (exchange.method === "HEAD" || status === 204 || status === 304) {
     exchange.done(c, reusable && (progress === null || progress.sent));
     // The length a GET would get, when the backend told it (-1: it did not).
@@ -215,9 +237,7 @@ function responseOf(
     return { status, headers, body: null, contentLength: length };
   }
   if (parsed.contentLength >= 0 && parsed.contentLength <= exchange.bufferBodyBytes) {
-    const length = parsed.contentLength;
-    const bytes = (exchange.lendsBody ? c.lendBuffered(length) : undefined) ??
-      c.takeBuffered(length);
+    const bytes = c.takeBuffered(parsed.contentLength);
     if (bytes === undefined) {
       return c.readExact(parsed.contentLength).then((rest) => {
         exchange.done(c, reusable && (progress === null || progress.sent));
@@ -254,6 +274,25 @@ function responseOf(
     };
   }
   return { status, headers, body: untilCloseBody(c, finish), contentLength: null };
+}
+
+/**
+ * A response whose small body is lent from the connection's buffer, with
+ * its head's fields left there too: both are valid until the connection's
+ * next read completes, which is never before the event loop's next turn.
+ * The field strings are made only if something reads `headers` (a rule
+ * that changes them), in that same turn.
+ */
+class LentResponse implements UpstreamResponse {
+  readonly status: number;
+  readonly contentLength = null;
+  constructor(readonly lines: ParsedResponseHead, readonly body: Uint8Array) {
+    this.status = lines.status;
+  }
+
+  get headers(): [string, string][] {
+    return this.lines.headers;
+  }
 }
 
 /** `error` as the upstream error it stands for; a client body error stays the client's. */

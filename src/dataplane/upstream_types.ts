@@ -68,6 +68,27 @@ export interface UpstreamResponse {
   contentLength: number | null;
   /** Trailers, settled when the body ends; absent: the client does not read them. */
   trailers?: Promise<[string, string][]>;
+  /**
+   * The header fields as the backend sent them, as places in the
+   * connection's read buffer: set only beside a lent body
+   * (`UpstreamRequest.takesBodyAtOnce`), and valid as long as it is, so our
+   * HTTP/1.1 server copies the field lines into its answer without a
+   * string. `headers` says the same fields.
+   */
+  lines?: ResponseLines;
+}
+
+/** A response's kept header fields as places in the bytes it was read from. */
+export interface ResponseLines {
+  readonly buf: Uint8Array;
+  /**
+   * Four numbers a field, in the backend's order: where its name starts,
+   * where it ends (the colon), where its value starts and ends (without
+   * the whitespace around it).
+   */
+  readonly places: readonly number[];
+  /** Whether a `Date` field is among them. */
+  readonly date: boolean;
 }
 
 /** Per-request limits. */

@@ -103,6 +103,30 @@ export class HeadBytes {
     this.#crlf();
   }
 
+  /**
+   * Adds the field line whose name is `buf[nameStart, nameEnd)` (lower-cased
+   * here) and value `buf[from, to)`, copied as the bytes are: a field passed
+   * on from the head it came in, without a string of it.
+   */
+  fieldBytes(buf: Uint8Array, nameStart: number, nameEnd: number, from: number, to: number): void {
+    this.#room(nameEnd - nameStart + to - from + 4);
+    const out = this.#buf;
+    let at = this.#at;
+    for (let i = nameStart; i < nameEnd; i++) {
+      const b = buf[i];
+      out[at++] = b >= 65 && b <= 90 ? b + 32 : b;
+    }
+    out[at++] = 58; // :
+    out[at++] = 32;
+    if (to - from > 64) {
+      out.set(buf.subarray(from, to), at);
+      at += to - from;
+    } else for (let i = from; i < to; i++) out[at++] = buf[i];
+    out[at++] = 13;
+    out[at++] = 10;
+    this.#at = at;
+  }
+
   /** Adds the `date` field of the current second. */
   date(): void {
     this.#raw(dateField());

@@ -98,8 +98,19 @@ export class AnswerWriter {
    */
   upstream(res: UpstreamResponse, method: string, minor: number, close: boolean): Uint8Array {
     this.#begin(res.status, close);
-    const headers = res.headers;
-    for (let i = 0; i < headers.length; i++) this.#add(headers[i][1], headers[i][0]);
+    const lines = res.lines;
+    if (lines !== undefined) {
+      // The backend's field lines, still in its connection's buffer: copied as bytes.
+      // None is one `#add` holds back (the head parser kept framing and hop-by-hop ones apart).
+      const { buf, places } = lines;
+      for (let i = 0; i < places.length; i += 4) {
+        this.#head.fieldBytes(buf, places[i], places[i + 1], places[i + 2], places[i + 3]);
+      }
+      this.#date = lines.date;
+    } else {
+      const headers = res.headers;
+      for (let i = 0; i < headers.length; i++) this.#add(headers[i][1], headers[i][0]);
+    }
     if (res.contentLength !== null) this.#add(String(res.contentLength), "content-length");
     const body = res.body;
     return body instanceof Uint8Array
