@@ -24,8 +24,11 @@
  *   TLS listener turns Nagle's algorithm off for the connections it accepts,
  *   which Deno's `TlsConn` cannot (`src/dataplane/listener_nodelay.ts`), and
  *   `malloc_trim` hands glibc's free memory back after route changes
- *   (`src/runtime/allocator_trim.ts`). Without it, answers written in pieces
- *   over TLS wait for the client's delayed ACK, and glibc keeps what it freed.
+ *   (`src/runtime/allocator_trim.ts`), and `--sockets libc|auto` serves
+ *   plain ports and backend connections on libc's sockets
+ *   (`src/dataplane/libc_net.ts`). Without it, answers written in pieces
+ *   over TLS wait for the client's delayed ACK, glibc keeps what it freed,
+ *   and every socket is Deno's.
  * - No `--allow-write`, `--allow-run`, and never `--allow-all`.
  * - `--unstable-net` (not a permission) enables `SO_REUSEPORT`, so an HTTPS
  *   listener rotates certificates without refusing connects.

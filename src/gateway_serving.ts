@@ -7,6 +7,7 @@
  * answers instead of before the first request to it.
  * @module
  */
+import { chooseSockets, upstreamOnLibc } from "./dataplane/libc_sockets.ts";
 import { createAdminApp } from "./admin/admin_app.ts";
 import { createTokenFile } from "./admin/admin_token.ts";
 import { createMetrics } from "./admin/metrics.ts";
@@ -74,8 +75,15 @@ export function dataPlane(
     timeouts: ctx.options.clientTimeouts ?? DEFAULT_CLIENT_TIMEOUTS,
     upgrades: ctx.options.upgrades ?? DEFAULT_UPGRADE_SETTINGS,
     http1Engine: ctx.options.http1Engine,
+    sockets: ctx.options.sockets,
   };
   const logger = ctx.logger.child({ component: "dataplane" });
+  const sockets = chooseSockets(ctx.options.sockets, ctx.options.http1Engine);
+  logger.info(`plain HTTP ports on ${sockets.layer}'s sockets`, {
+    sockets: sockets.layer,
+    why: sockets.why,
+    backends: upstreamOnLibc(ctx.options.sockets) ? "libc" : "deno",
+  });
   if (workers > 1) {
     // Each worker compiles its own table from the posted config;
     // `table` stays with the main isolate (admin /explain).

@@ -216,6 +216,15 @@ export const FLAGS: readonly FlagSpec[] = [
       "server over the socket, deno = Deno's HTTP engine",
   },
   {
+    name: "sockets",
+    type: "string",
+    placeholder: "auto|libc|deno",
+    defaultText: "deno",
+    help: "whose sockets carry plain HTTP ports our own HTTP/1.1 server serves and " +
+      "cleartext HTTP/1.1 backend connections: libc = libc's through FFI (epoll), " +
+      "deno = Deno's, auto = libc's where libc opens",
+  },
+  {
     name: "upgrades",
     type: "string",
     placeholder: "auto|on|off",

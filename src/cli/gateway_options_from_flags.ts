@@ -227,7 +227,18 @@ function connectionsFromFlags(r: FlagReader) {
     },
     upgrades: upgradesFromFlags(r),
     http1Engine: http1EngineFromFlags(r),
+    sockets: socketsFromFlags(r),
   };
+}
+
+/** The sockets the flag names; absent: the default (`libc_sockets.ts`). */
+function socketsFromFlags(r: FlagReader): "auto" | "libc" | "deno" | undefined {
+  const sockets = r.str("sockets");
+  if (sockets === undefined) return undefined;
+  if (sockets !== "auto" && sockets !== "libc" && sockets !== "deno") {
+    r.bad("sockets", sockets, "expected auto, libc or deno");
+  }
+  return sockets as "auto" | "libc" | "deno";
 }
 
 /** The engine the flag names; absent: each port's default (own on HTTP, Deno's on HTTPS). */

@@ -74,10 +74,18 @@ export interface ClientConnectionSettings {
    * our own server on both.
    */
   http1Engine?: Http1Engine;
+  /**
+   * Whose sockets carry plain ports our server serves and cleartext
+   * backend connections (`--sockets`, `libc_sockets.ts`); absent: the default.
+   */
+  sockets?: SocketsSetting;
 }
 
 /** Deno's HTTP engine, or the gateway's own HTTP/1.1 server (`h1/h1_connection.ts`). */
 export type Http1Engine = "own" | "deno";
+
+/** The `--sockets` setting: libc's sockets through FFI where they can serve, or Deno's. */
+export type SocketsSetting = "auto" | "libc" | "deno";
 
 /** Why a connection was dropped (`shed`: descriptors ran out, see `shed`). */
 export type TimeoutReason = "header" | "idle" | "stream" | "shed";

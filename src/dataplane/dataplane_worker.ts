@@ -12,6 +12,7 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { createRouteTableCompiler } from "../router/compile_route_table.ts";
 import type { RouteTable } from "../router/router.ts";
 import { startIdleCollector } from "./idle_collector.ts";
+import { abandonLibcSockets } from "./libc_reactor.ts";
 import { createListenerManager, type ListenerManager } from "./listeners.ts";
 import type { DataPlaneObserver, UpstreamErrorKind } from "./observer.ts";
 import { createHttpsServerFactory } from "./tls_port_factory.ts";
@@ -211,3 +212,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     }
   });
 };
+
+// An uncaught error ends this worker, and Deno closes its own sockets with it;
+// libc's are the process's and would outlive it (`libc_reactor.ts`).
+self.addEventListener("error", abandonLibcSockets);
+self.addEventListener("unhandledrejection", abandonLibcSockets);

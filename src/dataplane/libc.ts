@@ -1,6 +1,7 @@
 /**
  * glibc's libc through FFI, for the few calls Deno has no API for (a socket
- * option on a TLS listener, handing free memory back). Each caller opens
+ * option on a TLS listener, handing free memory back) and for the socket
+ * layer of `--sockets libc` (`libc_net.ts`). Each caller opens
  * the symbols it needs; the permission is asked before the library is
  * opened, so `deno run` without `--allow-ffi` never prompts, and a caller
  * that cannot have libc (not Linux, no permission for its path, another C

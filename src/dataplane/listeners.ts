@@ -140,7 +140,7 @@ class PortListeners implements ListenerManager {
     this.#ownsUpstream = options.upstream === undefined;
     const limits = options.connections;
     const upgrades = limits?.upgrades;
-    const upstream = options.upstream ?? createProxyClient();
+    const upstream = options.upstream ?? createProxyClient({ sockets: limits?.sockets });
     this.#upstream = upgrades === undefined || upgrades.mode === "off"
       ? upstream
       : upgradeAwareClient(upstream);
@@ -320,6 +320,7 @@ class PortListeners implements ListenerManager {
         observer: this.#observer,
         upgrades: this.#upgrades,
         http1Engine: limits?.http1Engine,
+        sockets: limits?.sockets,
       });
       state.bound = true;
       if (this.#draining) server.drain?.();

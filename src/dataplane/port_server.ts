@@ -24,7 +24,8 @@ import { DEFAULT_CLIENT_TIMEOUTS, DEFAULT_UPGRADE_SETTINGS } from "./client_time
 import type { BackendPicker } from "./backend_picker.ts";
 import type { DataPlaneObserver } from "./observer.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
-import type { Http1Engine } from "./client_timeouts.ts";
+import type { Http1Engine, SocketsSetting } from "./client_timeouts.ts";
+import { listenForOwnServer } from "./libc_sockets.ts";
 import { ownH1Engine, ownH1Relay } from "./own_h1_engine.ts";
 
 /** Everything a factory needs to serve one port. */
@@ -69,6 +70,11 @@ export interface PortServeContext {
    * than Deno's engine).
    */
   http1Engine?: Http1Engine;
+  /**
+   * Whose sockets the port's connections are on when our own server
+   * serves them (`--sockets`, `libc_sockets.ts`); absent: the default.
+   */
+  sockets?: SocketsSetting;
 }
 
 /** A bound port. */
@@ -175,12 +181,12 @@ export function servePlainConnections(
   const log = context.logger.child({ port });
   // Absent: the own server, the default of plain ports.
   const own = context.http1Engine !== "deno";
+  const { hostname, reusePort } = context;
   return serveConnections({
-    listener: Deno.listen({
-      port,
-      hostname: context.hostname,
-      ...(context.reusePort ? { reusePort: true } : {}),
-    }),
+    // Deno's engine needs a genuine Deno socket; our own server reads and writes bytes on any.
+    listener: own
+      ? listenForOwnServer({ hostname, port, reusePort, sockets: context.sockets })
+      : Deno.listen({ port, hostname, ...(reusePort ? { reusePort: true } : {}) }),
     handler: context.handler,
     onError,
     logger: log,

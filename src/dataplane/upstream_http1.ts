@@ -30,6 +30,9 @@ import {
 } from "./upstream_types.ts";
 import { startBackendTls, tlsPoolKey } from "./upstream_tls.ts";
 import type { BackendTlsConfig } from "../model/config.ts";
+import type { SocketsSetting } from "./client_timeouts.ts";
+import { libcConnect } from "./libc_socket.ts";
+import { upstreamOnLibc } from "./libc_sockets.ts";
 
 /** Options of {@linkcode createHttp1Client}. */
 export interface Http1ClientOptions {
@@ -47,6 +50,11 @@ export interface Http1ClientOptions {
   bufferBodyBytes?: number;
   /** Request bodies with a Content-Length up to this size are read first, so they can be retried (default 64 KiB). */
   bufferRequestBytes?: number;
+  /**
+   * Whose sockets cleartext connections are made on (`--sockets`,
+   * `libc_sockets.ts`); absent: the default. TLS connections are Deno's.
+   */
+  sockets?: SocketsSetting;
 }
 
 /** Pool counters, for tests and `/config`. */
@@ -80,6 +88,7 @@ class PooledHttp1Client implements Http1Client {
   readonly #connectTimeoutMs: number;
   readonly #bufferBodyBytes: number;
   readonly #bufferRequestBytes: number;
+  readonly #onLibc: boolean;
   readonly idle: IdleConnections;
   readonly #deadlines = createDeadlineTimer();
   readonly #stats = { connectsTotal: 0, retriesTotal: 0 };
@@ -88,6 +97,7 @@ class PooledHttp1Client implements Http1Client {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.#bufferBodyBytes = options.bufferBodyBytes ?? 64 * 1024;
     this.#bufferRequestBytes = options.bufferRequestBytes ?? 64 * 1024;
+    this.#onLibc = upstreamOnLibc(options.sockets);
     this.idle = new IdleConnections(
       options.maxIdlePerEndpoint ?? 256,
       options.idleTimeoutMs ?? 30_000,
@@ -199,11 +209,10 @@ class PooledHttp1Client implements Http1Client {
   ): Promise<Http1Connection> {
     const timer = setTimeout(() => abort.abort(), this.#connectTimeoutMs);
     try {
-      const tcp = await Deno.connect({
-        hostname: ep.address,
-        port: ep.port,
-        signal: abort.signal,
-      });
+      const to = { hostname: ep.address, port: ep.port, signal: abort.signal };
+      // A name to resolve, and TLS, are Deno's.
+      const tcp = await ((this.#onLibc && tls === undefined ? libcConnect(to) : undefined) ??
+        Deno.connect(to));
       tcp.setNoDelay(true);
       const conn = tls === undefined
         ? tcp

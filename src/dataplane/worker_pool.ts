@@ -373,6 +373,7 @@ function workerShare(
     maxConnectionsPerPort: share(settings.maxConnectionsPerPort),
     timeouts: settings.timeouts,
     ...(settings.http1Engine === undefined ? {} : { http1Engine: settings.http1Engine }),
+    ...(settings.sockets === undefined ? {} : { sockets: settings.sockets }),
     ...(settings.upgrades === undefined ? {} : {
       upgrades: { ...settings.upgrades, maxConnections: share(settings.upgrades.maxConnections) },
     }),

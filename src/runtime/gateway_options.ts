@@ -5,7 +5,11 @@
  * @module
  */
 import type { RequestPolicy } from "../dataplane/request_policy.ts";
-import type { ClientTimeouts, UpgradeSettings } from "../dataplane/client_timeouts.ts";
+import type {
+  ClientTimeouts,
+  SocketsSetting,
+  UpgradeSettings,
+} from "../dataplane/client_timeouts.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 /** A listening address for the admin or telemetry app. */
@@ -72,6 +76,11 @@ export interface GatewayOptions {
    * the own server on HTTP ports, Deno's engine on HTTPS ports.
    */
   http1Engine?: "own" | "deno";
+  /**
+   * Whose sockets carry plain HTTP ports our own server serves and
+   * cleartext HTTP/1.1 backend connections (`--sockets`); absent: `deno`.
+   */
+  sockets?: SocketsSetting;
   /** Take part in leader election before writing status (kube source only). */
   leaderElect: boolean;
   /** Namespace of the election Lease; absent: the pod's namespace, else `default`. */

@@ -35,6 +35,7 @@ Deno.test("no command means run, with every documented default", () => {
     clientTimeouts: { headerMs: 10_000, idleMs: 60_000, bodyMs: 30_000, streamMs: 0 },
     upgrades: { mode: "auto", maxConnections: 1000, idleMs: 300_000 },
     http1Engine: undefined,
+    sockets: undefined,
     leaderElect: false,
     leaderElectionNamespace: undefined,
     leaseDurationMs: 15_000,
@@ -174,6 +175,17 @@ Deno.test("bad values name the flag and the value", () => {
   for (const [args, message] of cases) {
     assertThrows(() => options(args), UsageError, message);
   }
+});
+
+Deno.test("--sockets takes auto, libc or deno, or SERVAL_SOCKETS; anything else is a usage error", () => {
+  assertEquals(options(["--sockets", "libc"]).sockets, "libc");
+  assertEquals(options(["--sockets=auto"]).sockets, "auto");
+  assertEquals(options([], { SERVAL_SOCKETS: "deno" }).sockets, "deno");
+  assertThrows(
+    () => options(["--sockets", "epoll"]),
+    UsageError,
+    'Cannot parse --sockets: current value is "epoll" (expected auto, libc or deno)',
+  );
 });
 
 Deno.test("--workers takes a count, auto (one per CPU) or SERVAL_WORKERS", () => {

@@ -2,6 +2,8 @@
  * A listener served by our HTTP/1.1 server (`serveH1`) for tests over real
  * loopback sockets, and a raw client that writes bytes and reads until the
  * server closes. Every wait is for an event (bytes, a close), never for time.
+ * {@linkcode serveOnLibc} puts the server's side on libc's sockets
+ * (`libc_listener.ts`), for the files that run these tests again there.
  */
 import { type H1Limits, serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
 import type {
@@ -9,6 +11,31 @@ import type {
   ServedConnection,
 } from "../../../src/dataplane/serve_connection.ts";
 import type { FieldsHandler } from "../../../src/dataplane/field_headers.ts";
+import { libcListen } from "../../../src/dataplane/libc_listener.ts";
+import { libcReactor } from "../../../src/dataplane/libc_reactor.ts";
+
+let onLibc = false;
+
+/** From now on in this isolate, {@linkcode startH1} listens on libc's sockets. */
+export function serveOnLibc(): void {
+  onLibc = true;
+}
+
+/** A loopback listener: Deno's, or libc's after {@linkcode serveOnLibc}. */
+export function listenLoopback(): Deno.Listener {
+  if (!onLibc) return Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = libcListen({ hostname: "127.0.0.1", port: 0 });
+  if ("problem" in listener) {
+    throw new Error(`Cannot listen on libc's sockets: ${listener.problem}`);
+  }
+  return listener;
+}
+
+/** Resolves once libc's reactor has no socket and no wait left (at once on Deno's sockets). */
+export async function socketsSettled(): Promise<void> {
+  const reactor = libcReactor();
+  if (onLibc && !("problem" in reactor)) await reactor.idle();
+}
 
 export const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -29,7 +56,7 @@ export function startH1(
     fields?: FieldsHandler;
   } = {},
 ): H1Server {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = listenLoopback();
   const served: ServedConnection[] = [];
   const accepting = (async () => {
     for await (const conn of listener) {
@@ -49,6 +76,7 @@ export function startH1(
       await accepting.catch(() => {});
       for (const s of served) s.close();
       await Promise.all(served.map((s) => s.finished));
+      await socketsSettled();
     },
   };
 }

@@ -1,0 +1,231 @@
+/**
+ * Readiness of the isolate's libc sockets (`libc_socket.ts`,
+ * `libc_listener.ts`): one epoll set per isolate (each worker has its own),
+ * every socket registered once, edge-triggered, for reading and writing.
+ *
+ * Why edge-triggered: a socket whose owner is not reading (a client that
+ * sends faster than its backend takes, a parked connection) must not wake
+ * the loop again and again, and interest never has to be changed with an
+ * `epoll_ctl` per wait. A socket's owner always tries its call first and
+ * waits only after `EAGAIN`; every byte or buffer space that comes after
+ * that `EAGAIN` is a new edge, reported in a later batch, so no wake-up is
+ * lost. A spurious one (the call done already) finds `EAGAIN` and waits again.
+ *
+ * Why poll first, then wait off the thread: `epoll_wait` with a zero
+ * timeout on this thread costs a system call; the blocking wait runs on a
+ * pool thread (a nonblocking FFI call, one promise per batch), a hop there
+ * and back costing several times more. Under load the next batch is usually
+ * ready once the last one's continuations ran, so each batch is followed by
+ * an immediate (`setImmediate`: after the microtasks the batch queued, and
+ * after the event loop's timers and other I/O had their turn) that polls;
+ * only an empty poll takes the hop.
+ *
+ * No wait stays pending when no socket is registered: the last
+ * unregistration wakes the wait through an eventfd, and the loop ends, so
+ * tests and shutdown end with nothing outstanding ({@linkcode LibcReactor.idle}).
+ *
+ * A registration's events carry its generation beside the fd, so events
+ * fetched for a closed socket are dropped even when its fd number was
+ * reused before they were dispatched. An owner unregisters (EPOLL_CTL_DEL,
+ * then the owner entry cleared) before it closes its fd.
+ *
+ * @example
+ * ```ts
+ * import { libcReactor } from "./libc_reactor.ts";
+ * const reactor = libcReactor();
+ * if ("problem" in reactor) console.log(reactor.problem);
+ * ```
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLET,
+  epollEventLayout,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  errnoError,
+  type LibcNet,
+  libcNet,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+} from "./libc_net.ts";
+
+/** What owns a registered fd: told the events of each batch that name it. */
+export interface ReadinessOwner {
+  ready(events: number): void;
+}
+
+/** Events in one batch at most. */
+const MAX_EVENTS = 256;
+
+interface Entry {
+  owner: ReadinessOwner;
+  generation: number;
+}
+
+/** The epoll set of this isolate and the loop that dispatches its events. */
+export class LibcReactor {
+  readonly net: LibcNet;
+  readonly #epfd: number;
+  readonly #wakeFd: number;
+  readonly #wakeBytes = new BigUint64Array([1n]);
+  readonly #layout = epollEventLayout(Deno.build.arch);
+  readonly #events: Uint32Array;
+  readonly #ctl: Uint32Array;
+  readonly #owners: (Entry | undefined)[] = [];
+  #registered = 0;
+  #generation = 0;
+  /** A turn or a wait is under way (the loop runs). */
+  #running = false;
+  /** The off-thread wait is pending. */
+  #waiting = false;
+  #stopped: PromiseWithResolvers<void> | undefined;
+
+  constructor(net: LibcNet) {
+    this.net = net;
+    const { c } = net;
+    this.#events = new Uint32Array(MAX_EVENTS * this.#layout.words);
+    this.#ctl = new Uint32Array(this.#layout.words);
+    this.#epfd = c.epoll_create1(SOCK_CLOEXEC);
+    if (this.#epfd < 0) throw errnoError(net.errno(), "Cannot create an epoll set");
+    this.#wakeFd = c.eventfd(0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (this.#wakeFd < 0) throw errnoError(net.errno(), "Cannot create an eventfd");
+    this.#ctlAdd(this.#wakeFd, 0, EPOLLIN | EPOLLET);
+  }
+
+  /** Sockets registered now. */
+  get registered(): number {
+    return this.#registered;
+  }
+
+  /** Adds `fd`, owned by `owner`, to the set; the loop runs while any fd is registered. */
+  register(fd: number, owner: ReadinessOwner): void {
+    const generation = this.#generation = (this.#generation + 1) >>> 0;
+    this.#ctlAdd(fd, generation, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+    this.#owners[fd] = { owner, generation };
+    this.#registered++;
+    if (!this.#running) {
+      this.#running = true;
+      // Not at once: the caller (a socket's constructor) finishes first.
+      setImmediate(this.#turn);
+    }
+  }
+
+  /** Takes `fd` out of the set; call before closing it. */
+  unregister(fd: number): void {
+    if (this.#owners[fd] === undefined) return;
+    this.net.c.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
+    this.#owners[fd] = undefined;
+    if (--this.#registered === 0 && this.#waiting) {
+      this.net.c.write(this.#wakeFd, this.#wakeBytes, 8);
+    }
+  }
+
+  /**
+   * Closes every registered fd at once, their owners untold, and ends the
+   * wait: for an isolate that is going away (a worker's uncaught error).
+   * Deno closes its own sockets with their isolate; these are the process's
+   * and would outlive it (a listener sharing a port by `SO_REUSEPORT`
+   * would keep taking connections nobody accepts). The epoll set and the
+   * eventfd stay open: the pool thread's wait may still be using them.
+   */
+  abandon(): void {
+    const { c } = this.net;
+    for (let fd = 0; fd < this.#owners.length; fd++) {
+      if (this.#owners[fd] === undefined) continue;
+      c.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
+      this.#owners[fd] = undefined;
+      c.close(fd);
+    }
+    this.#registered = 0;
+    if (this.#waiting) c.write(this.#wakeFd, this.#wakeBytes, 8);
+  }
+
+  /** Resolves once the loop has stopped (no fd registered, no wait pending). */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    this.#stopped ??= Promise.withResolvers<void>();
+    return this.#stopped.promise;
+  }
+
+  #ctlAdd(fd: number, generation: number, events: number): void {
+    const ctl = this.#ctl;
+    ctl.fill(0);
+    ctl[0] = events;
+    ctl[this.#layout.dataWord] = fd;
+    ctl[this.#layout.dataWord + 1] = generation;
+    if (this.net.c.epoll_ctl(this.#epfd, EPOLL_CTL_ADD, fd, ctl) !== 0) {
+      throw errnoError(this.net.errno(), "Cannot add a socket to the epoll set");
+    }
+  }
+
+  /** One turn: a poll on this thread; if it found nothing, the wait off it. */
+  readonly #turn = (): void => {
+    if (this.#registered === 0) return this.#stop();
+    const n = this.net.c.epoll_poll(this.#epfd, this.#events, MAX_EVENTS, 0);
+    if (n > 0) {
+      this.#dispatch(n);
+      setImmediate(this.#turn);
+      return;
+    }
+    this.#waiting = true;
+    this.net.c.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, -1).then(this.#waited);
+  };
+
+  readonly #waited = (n: number): void => {
+    this.#waiting = false;
+    // n < 0: EINTR in the pool thread (whose errno is not this one's): ask again.
+    if (n > 0) this.#dispatch(n);
+    setImmediate(this.#turn);
+  };
+
+  #stop(): void {
+    this.#running = false;
+    const stopped = this.#stopped;
+    this.#stopped = undefined;
+    stopped?.resolve();
+  }
+
+  #dispatch(n: number): void {
+    const events = this.#events;
+    const { words, dataWord } = this.#layout;
+    for (let i = 0; i < n; i++) {
+      const at = i * words;
+      const fd = events[at + dataWord];
+      if (fd === this.#wakeFd) {
+        this.net.c.read(this.#wakeFd, this.#wakeBytes, 8);
+        this.#wakeBytes[0] = 1n;
+        continue;
+      }
+      const entry = this.#owners[fd];
+      if (entry === undefined || entry.generation !== events[at + dataWord + 1]) continue;
+      try {
+        entry.owner.ready(events[at]);
+      } catch {
+        // An owner's own failure is its own; the other sockets of the batch still get theirs.
+      }
+    }
+  }
+}
+
+let reactor: LibcReactor | { problem: string } | undefined;
+
+/** This isolate's reactor (made at the first call), or why libc's sockets cannot be had. */
+export function libcReactor(): LibcReactor | { problem: string } {
+  if (reactor !== undefined) return reactor;
+  const net = libcNet();
+  if ("problem" in net) return reactor = net;
+  try {
+    return reactor = new LibcReactor(net);
+  } catch (error) {
+    return reactor = { problem: (error as Error).message };
+  }
+}
+
+/** {@linkcode LibcReactor.abandon} of this isolate's reactor, if it made one. */
+export function abandonLibcSockets(): void {
+  if (reactor !== undefined && !("problem" in reactor)) reactor.abandon();
+}

@@ -1,0 +1,338 @@
+/**
+ * A TCP connection on a nonblocking libc socket, shaped like the
+ * `Deno.TcpConn` the data plane uses (`--sockets libc`): `read` and `write`
+ * try their call at once on this thread (a synchronous FFI call, no op, no
+ * promise of the runtime's) and wait on the isolate's epoll set
+ * (`libc_reactor.ts`) only when the socket would block. A read or write
+ * that completes at once costs one system call and one resolved promise.
+ *
+ * What callers see is what Deno's sockets give: `read` resolves to the byte
+ * count or `null` at the end, `write` to the bytes taken (maybe fewer),
+ * errors are the same `Deno.errors` classes with the same `(os error N)`
+ * messages, a read or write pending when the connection is closed rejects
+ * with `Interrupted`, and any call after the close with `BadResource`.
+ * Writes never raise SIGPIPE (`MSG_NOSIGNAL`): a peer gone is `BrokenPipe`
+ * or `ConnectionReset`. `readable` and `writable` are made on first use from
+ * `read` and `write`. There is no resource id, and `ref`/`unref` do nothing:
+ * the reactor keeps the isolate alive while any socket is registered.
+ *
+ * @example
+ * ```ts
+ * import { libcConnect } from "./libc_socket.ts";
+ * const connecting = libcConnect({ hostname: "127.0.0.1", port: 8080 });
+ * if (connecting !== undefined) {
+ *   const conn = await connecting;
+ *   await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: a\r\n\r\n"));
+ *   conn.close();
+ * }
+ * ```
+ * @module
+ */
+import {
+  EAGAIN,
+  EINPROGRESS,
+  EINTR,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  errnoError,
+  IPPROTO_TCP,
+  MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./libc_net.ts";
+import { type LibcReactor, libcReactor, type ReadinessOwner } from "./libc_reactor.ts";
+import { familyOf, readSockaddr, SOCKADDR_BYTES, sockaddrOf } from "./libc_sockaddr.ts";
+
+const READ_READY = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+const WRITE_READY = EPOLLOUT | EPOLLHUP | EPOLLERR;
+const STREAM_CHUNK = 16 * 1024;
+
+/** A read or write waiting for readiness. */
+interface Waiter<T> {
+  bytes: Uint8Array;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+const closedError = () => new Deno.errors.BadResource("Bad resource ID");
+const canceledError = () => new Deno.errors.Interrupted("operation canceled");
+
+/** One connected socket; the fd is this object's until {@linkcode close}. */
+export class LibcConn implements Deno.TcpConn, ReadinessOwner {
+  readonly #reactor: LibcReactor;
+  #fd: number;
+  #remote: Deno.NetAddr | undefined;
+  #local: Deno.NetAddr | undefined;
+  #reader: Waiter<number | null> | undefined;
+  #writer: Waiter<number> | undefined;
+  /** Writes made while one waits, in order (Deno's sockets take concurrent writes too). */
+  #queued: Waiter<number>[] = [];
+  #connecting: Waiter<void> | undefined;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /** Takes `fd` (nonblocking, connected or connecting) and registers it with `reactor`. */
+  constructor(reactor: LibcReactor, fd: number, remoteAddr?: Deno.NetAddr) {
+    this.#reactor = reactor;
+    this.#fd = fd;
+    this.#remote = remoteAddr;
+    reactor.register(fd, this);
+  }
+
+  get remoteAddr(): Deno.NetAddr {
+    return this.#remote ??= this.#address("getpeername");
+  }
+
+  get localAddr(): Deno.NetAddr {
+    return this.#local ??= this.#address("getsockname");
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#fd < 0) return Promise.reject(closedError());
+    if (this.#reader !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("Cannot read: a read is pending"));
+    }
+    const n = this.#recv(p);
+    if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
+    return new Promise((resolve, reject) => this.#reader = { bytes: p, resolve, reject });
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (this.#fd < 0) return Promise.reject(closedError());
+    if (this.#writer !== undefined) {
+      return new Promise((resolve, reject) => this.#queued.push({ bytes: p, resolve, reject }));
+    }
+    const n = this.#send(p);
+    if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
+    return new Promise((resolve, reject) => this.#writer = { bytes: p, resolve, reject });
+  }
+
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError();
+    this.#fd = -1;
+    // Out of the set and its owner entry cleared before the number can be reused.
+    this.#reactor.unregister(fd);
+    this.#reactor.net.c.close(fd);
+    const reader = this.#reader;
+    const writer = this.#writer;
+    const connecting = this.#connecting;
+    const queued = this.#queued;
+    this.#reader = this.#writer = this.#connecting = undefined;
+    this.#queued = [];
+    reader?.reject(canceledError());
+    writer?.reject(canceledError());
+    for (const waiter of queued) waiter.reject(canceledError());
+    connecting?.reject(canceledError());
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#fd < 0) return Promise.reject(closedError());
+    if (this.#reactor.net.c.shutdown(this.#fd, SHUT_WR) !== 0) {
+      return Promise.reject(errnoError(this.#reactor.net.errno()));
+    }
+    return Promise.resolve();
+  }
+
+  setNoDelay(noDelay = true): void {
+    this.#setOption(IPPROTO_TCP, TCP_NODELAY, noDelay);
+  }
+
+  setKeepAlive(keepAlive = true): void {
+    this.#setOption(SOL_SOCKET, SO_KEEPALIVE, keepAlive);
+  }
+
+  ref(): void {}
+
+  unref(): void {}
+
+  [Symbol.dispose](): void {
+    if (this.#fd >= 0) this.close();
+  }
+
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    return this.#readable ??= new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        const chunk = new Uint8Array(STREAM_CHUNK);
+        const n = await this.read(chunk);
+        if (n === null) controller.close();
+        else controller.enqueue(chunk.subarray(0, n));
+      },
+      cancel: () => this[Symbol.dispose](),
+    });
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        for (let off = 0; off < chunk.length;) {
+          off += await this.write(off === 0 ? chunk : chunk.subarray(off));
+        }
+      },
+      close: () => this[Symbol.dispose](),
+      abort: () => this[Symbol.dispose](),
+    });
+  }
+
+  /** The reactor's report for this socket: a waiting call is tried again. */
+  ready(events: number): void {
+    if (this.#connecting !== undefined && events & WRITE_READY) this.#connected();
+    const reader = this.#reader;
+    if (reader !== undefined && events & READ_READY) {
+      const n = this.#recv(reader.bytes);
+      if (n !== undefined) {
+        this.#reader = undefined;
+        if (n instanceof Error) reader.reject(n);
+        else reader.resolve(n);
+      }
+    }
+    if (this.#writer !== undefined && events & WRITE_READY) this.#flush();
+  }
+
+  /** The waiting write, then the queued ones, as far as the socket takes them. */
+  #flush(): void {
+    for (let writer = this.#writer; writer !== undefined && this.#fd >= 0;) {
+      const n = this.#send(writer.bytes);
+      if (n === undefined) return;
+      const done = writer;
+      writer = this.#writer = this.#queued.shift();
+      if (n instanceof Error) done.reject(n);
+      else done.resolve(n);
+    }
+  }
+
+  /** Waits for a connect begun on this socket; rejects with its error (the socket closed). */
+  whenConnected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#connecting = { bytes: new Uint8Array(0), resolve, reject };
+    });
+  }
+
+  #connected(): void {
+    const waiter = this.#connecting!;
+    this.#connecting = undefined;
+    const value = new Int32Array(1);
+    const length = new Uint32Array([4]);
+    const { c, errno } = this.#reactor.net;
+    const failed = c.getsockopt(this.#fd, SOL_SOCKET, SO_ERROR, value, length) !== 0
+      ? errno()
+      : value[0];
+    if (failed === 0) return waiter.resolve();
+    this.close();
+    waiter.reject(errnoError(failed));
+  }
+
+  /** recv into `p`: the count (`null` at the end), the error, or `undefined` when it would block. */
+  #recv(p: Uint8Array): number | null | Error | undefined {
+    const { c, errno } = this.#reactor.net;
+    for (;;) {
+      const n = c.recv(this.#fd, p, p.length, 0);
+      if (n > 0) {
+        if (n > p.length) return new RangeError(`recv gave ${n} bytes for ${p.length} asked`);
+        return n;
+      }
+      if (n === 0) return p.length === 0 ? 0 : null;
+      const code = errno();
+      if (code === EAGAIN) return undefined;
+      if (code !== EINTR) return errnoError(code);
+    }
+  }
+
+  /** send of `p`: the count taken, the error, or `undefined` when it would block. */
+  #send(p: Uint8Array): number | Error | undefined {
+    if (p.length === 0) return 0;
+    const { c, errno } = this.#reactor.net;
+    for (;;) {
+      const n = c.send(this.#fd, p, p.length, MSG_NOSIGNAL);
+      if (n >= 0) {
+        if (n > p.length) return new RangeError(`send took ${n} bytes of ${p.length}`);
+        return n;
+      }
+      const code = errno();
+      if (code === EAGAIN) return undefined;
+      if (code !== EINTR) return errnoError(code);
+    }
+  }
+
+  #setOption(level: number, option: number, on: boolean): void {
+    if (this.#fd < 0) throw closedError();
+    const { c, errno } = this.#reactor.net;
+    if (c.setsockopt(this.#fd, level, option, new Int32Array([on ? 1 : 0]), 4) !== 0) {
+      throw errnoError(errno());
+    }
+  }
+
+  #address(call: "getpeername" | "getsockname"): Deno.NetAddr {
+    if (this.#fd < 0) throw closedError();
+    const addr = new Uint8Array(SOCKADDR_BYTES);
+    const length = new Uint32Array([SOCKADDR_BYTES]);
+    const { c, errno } = this.#reactor.net;
+    if (c[call](this.#fd, addr, length) !== 0) throw errnoError(errno());
+    return readSockaddr(addr);
+  }
+}
+
+/** What {@linkcode libcConnect} takes: an IP literal, a port, and what aborts the connect. */
+export interface LibcConnectOptions {
+  hostname: string;
+  port: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Connects a nonblocking socket to `hostname` (an IP literal) and `port`;
+ * `undefined` when libc's sockets cannot do it (a name to resolve, no libc),
+ * and the caller uses `Deno.connect`. Rejects with Deno's error classes
+ * (`ConnectionRefused`, ...), or the signal's reason once it aborts.
+ */
+export function libcConnect(options: LibcConnectOptions): Promise<LibcConn> | undefined {
+  const addr = sockaddrOf(options.hostname, options.port);
+  const reactor = libcReactor();
+  if (addr === undefined || "problem" in reactor) return undefined;
+  return connectTo(reactor, addr, options);
+}
+
+async function connectTo(
+  reactor: LibcReactor,
+  addr: Uint8Array,
+  { hostname, port, signal }: LibcConnectOptions,
+): Promise<LibcConn> {
+  signal?.throwIfAborted();
+  const { c, errno } = reactor.net;
+  const fd = c.socket(familyOf(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw errnoError(errno());
+  const conn = new LibcConn(reactor, fd, { transport: "tcp", hostname, port });
+  if (c.connect(fd, addr, addr.length) === 0) return conn;
+  const code = errno();
+  if (code !== EINPROGRESS && code !== EINTR) {
+    conn.close();
+    throw errnoError(code);
+  }
+  const connected = conn.whenConnected();
+  if (signal === undefined) {
+    await connected;
+    return conn;
+  }
+  const abort = Promise.withResolvers<never>();
+  const onAbort = () => abort.reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await Promise.race([connected, abort.promise]);
+    return conn;
+  } catch (error) {
+    conn[Symbol.dispose]();
+    connected.catch(() => {});
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
