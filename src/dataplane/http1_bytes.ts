@@ -1,9 +1,9 @@
 /**
  * The byte-level rules of HTTP/1.1 heads (RFC 9112) that the upstream
  * response parser and the gateway's own request parser share: header name
- * bytes, optional whitespace, control characters in field values, merging
- * Content-Length, `Connection` and line ends. Each parser words its own
- * errors (a 502 upstream, a 4xx to a client).
+ * bytes, optional whitespace, where a field value ends (and its control
+ * characters), merging Content-Length, `Connection` and line ends. Each
+ * parser words its own errors (a 502 upstream, a 4xx to a client).
  * @module
  */
 import { runtimeCore } from "./runtime_core.ts";
@@ -44,15 +44,6 @@ export function isToken(text: string): boolean {
  */
 export function isFieldValue(text: string): boolean {
   return FIELD_VALUE_TEXT.test(text);
-}
-
-/** Whether `buf[from, to)` holds a control character other than tab, which no field value may (RFC 9110 §5.5). */
-export function hasControlByte(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const b = buf[i];
-    if ((b < 32 && b !== 9) || b === 127) return true;
-  }
-  return false;
 }
 
 /**
@@ -124,6 +115,23 @@ export function findBlankLine(buf: Uint8Array, from: number, end: number): numbe
     else i += 4;
   }
   return -1;
+}
+
+/**
+ * Where the field value from `from` ends: the index of its line's CRLF,
+ * `end` on the head's last line, or -1 when a control character other than
+ * tab comes first (a bare CR or LF too), which no field value may hold (RFC
+ * 9110 §5.5). One pass over the value both finds the line's end and checks
+ * its bytes, where a search for the CRLF and a check of the value made two.
+ */
+export function fieldValueEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const b = buf[i];
+    if (b < 32 ? b !== 9 : b === 127) {
+      return b === 13 && i + 1 < end && buf[i + 1] === 10 ? i : -1;
+    }
+  }
+  return end;
 }
 
 /** Index of the first CRLF in `buf[from, end)`, or `end`. */

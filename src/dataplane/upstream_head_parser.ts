@@ -8,8 +8,8 @@
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
 import { type ResponseLines, UpstreamError } from "./upstream_types.ts";
 import {
+  fieldValueEnd,
   findCrlf,
-  hasControlByte,
   keepsAlive,
   latin1,
   mergeContentLength,
@@ -109,15 +109,15 @@ export function readResponseHead(buf: Uint8Array, start: number, end: number): P
   const places = head.places;
   while (lineEnd < end) {
     const lineStart = lineEnd + 2;
-    lineEnd = findCrlf(buf, lineStart, end);
-    const colon = headerNameEnd(buf, lineStart, lineEnd, head);
-    const from = skipOws(buf, colon + 1, lineEnd);
-    const to = trimOwsEnd(buf, from, lineEnd);
-    if (hasControlByte(buf, from, to)) {
+    const colon = headerNameEnd(buf, lineStart, end, head);
+    lineEnd = fieldValueEnd(buf, colon + 1, end);
+    if (lineEnd === -1) {
       throw protocolError(
         `Cannot accept upstream header ${head.cut(lineStart, colon)}: value has control characters`,
       );
     }
+    const from = skipOws(buf, colon + 1, lineEnd);
+    const to = trimOwsEnd(buf, from, lineEnd);
     // A common name is a shared string: no slice and lower-cased copy per response.
     const known = knownFieldName(buf, lineStart, colon);
     switch (known) {
@@ -290,17 +290,21 @@ function parseStatusLine(
   return d0 * 100 + d1 * 10 + d2;
 }
 
-/** Where the name of the header line `buf[lineStart, lineEnd)` ends (its colon); throws when it is not a token. */
+/**
+ * Where the name of the header line starting at `lineStart` ends (its
+ * colon); throws when it is not a token followed by a colon. `end`: the
+ * head's end (the line's own is found after the name).
+ */
 function headerNameEnd(
   buf: Uint8Array,
   lineStart: number,
-  lineEnd: number,
+  end: number,
   head: ParsedResponseHead,
 ): number {
   let colon = lineStart;
-  while (colon < lineEnd && TOKEN_BYTE[buf[colon]] === 1) colon++;
-  if (colon === lineEnd || buf[colon] !== 58 /* : */ || colon === lineStart) {
-    const line = head.cut(lineStart, lineEnd);
+  while (colon < end && TOKEN_BYTE[buf[colon]] === 1) colon++;
+  if (colon === end || buf[colon] !== 58 /* : */ || colon === lineStart) {
+    const line = head.cut(lineStart, findCrlf(buf, lineStart, end));
     const at = line.indexOf(":");
     if (at <= 0) throw protocolError(`Cannot parse upstream header line: ${quote(line)}`);
     // Also rejects obs-fold continuation lines, which start with a space.

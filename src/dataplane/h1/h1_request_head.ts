@@ -9,8 +9,8 @@
  * @module
  */
 import {
+  fieldValueEnd,
   findCrlf,
-  hasControlByte,
   keepsAlive,
   latin1,
   mergeContentLength,
@@ -98,14 +98,14 @@ export function parseRequestHead(
   let transferEncoding: string | undefined;
   let connection: string | null = null;
   let pos = lineEnd;
+  const fields = head.headers;
   while (pos < end) {
     const lineStart = pos + 2;
-    pos = findCrlf(buf, lineStart, end);
-    if (head.headers.length >= maxFields) {
+    if (fields.length >= maxFields) {
       throw new H1RequestError(431, `Request has more than ${maxFields} header fields`);
     }
-    const [name, value] = readField(buf, start, lineStart, pos, text);
-    head.headers.push([name, value]);
+    pos = readField(buf, start, lineStart, end, text, fields);
+    const [name, value] = fields[fields.length - 1];
     switch (name) {
       case "host":
         hosts++;
@@ -176,32 +176,40 @@ function checkTargetForm(method: string, target: string): void {
   throw new H1RequestError(400, `Cannot serve request target ${JSON.stringify(target)}`);
 }
 
-/** The lower-cased name and trimmed value of the field line `buf[lineStart, lineEnd)`. */
+/**
+ * Reads the field line starting at `lineStart` into `fields` (the name
+ * lower-cased, the value trimmed); returns where the line ends (its CRLF,
+ * or `end` on the head's last line).
+ */
 function readField(
   buf: Uint8Array,
   start: number,
   lineStart: number,
-  lineEnd: number,
+  end: number,
   text: string,
-): [string, string] {
+  fields: [string, string][],
+): number {
   let colon = lineStart;
-  while (colon < lineEnd && TOKEN_BYTE[buf[colon]] === 1) colon++;
-  if (colon === lineStart || colon === lineEnd || buf[colon] !== 58 /* : */) {
+  while (colon < end && TOKEN_BYTE[buf[colon]] === 1) colon++;
+  if (colon === lineStart || colon === end || buf[colon] !== 58 /* : */) {
     // Also a line that starts with a space or tab: obs-fold (RFC 9112 §5.2).
+    const lineEnd = findCrlf(buf, lineStart, end);
     const line = text.slice(lineStart - start, Math.min(lineEnd, lineStart + 100) - start);
     throw new H1RequestError(400, `Cannot parse header line ${JSON.stringify(line)}`);
   }
-  const from = skipOws(buf, colon + 1, lineEnd);
-  const to = trimOwsEnd(buf, from, lineEnd);
-  if (hasControlByte(buf, from, to)) {
+  const lineEnd = fieldValueEnd(buf, colon + 1, end);
+  if (lineEnd === -1) {
     const name = text.slice(lineStart - start, colon - start);
     throw new H1RequestError(400, `Cannot accept header ${name}: value has control characters`);
   }
-  return [
+  const from = skipOws(buf, colon + 1, lineEnd);
+  const to = trimOwsEnd(buf, from, lineEnd);
+  fields.push([
     knownFieldName(buf, lineStart, colon) ??
       text.slice(lineStart - start, colon - start).toLowerCase(),
     text.slice(from - start, to - start),
-  ];
+  ]);
+  return lineEnd;
 }
 
 /** Refuses a Content-Length that is not digits or disagrees with another (RFC 9112 §6.3). */
