@@ -159,7 +159,10 @@ export async function countProcess(
 }
 
 /** The instruction totals of one dump's per-thread files (`<prefix>01` is the main thread). */
-async function threadTotals(dir: string, prefix: string): Promise<{ all: number; main: number }> {
+export async function threadTotals(
+  dir: string,
+  prefix: string,
+): Promise<{ all: number; main: number }> {
   // The dump is written a moment after the command returns.
   const main = await totalInstructions(`${dir}/${prefix}01`);
   let all = 0;
@@ -170,7 +173,7 @@ async function threadTotals(dir: string, prefix: string): Promise<{ all: number;
 }
 
 /** `callgrind_control OPTION... pid`. */
-async function control(pid: number, ...options: string[]): Promise<void> {
+export async function control(pid: number, ...options: string[]): Promise<void> {
   const done = await new Deno.Command("callgrind_control", {
     args: [...options, String(pid)],
     stdout: "null",
