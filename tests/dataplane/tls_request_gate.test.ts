@@ -13,7 +13,11 @@ import {
   tlsRequestGate,
   type TlsRequestGateOptions,
 } from "../../src/dataplane/tls_request_gate.ts";
-import { connectionHostnames } from "../../src/dataplane/sni_misdirected.ts";
+import {
+  connectionHostnames,
+  h1FieldHostnames,
+  requestHostname,
+} from "../../src/dataplane/sni_misdirected.ts";
 
 function listener(name: string, clientValidation = false): ListenerConfig {
   return {
@@ -147,4 +151,50 @@ Deno.test("a connection's request hosts: the same authority gives the remembered
   assertEquals(hostOf({ url: "https://b.example:8443/more" }), "b.example");
   assertEquals(hostOf({ url: "https://b.example/more" }), "b.example");
   assertEquals(hostOf({ url: "https://c.example" }), "c.example");
+});
+
+/** A request of our HTTP/1.1 server's fast path: its URL is the scheme, its Host field and its target. */
+function h1Request(host: string, target: string, readUrl: () => void = () => {}) {
+  return {
+    get url() {
+      readUrl();
+      return `https://${host}${target}`;
+    },
+    target,
+    headers: { get: (name: string) => name === "host" ? host : null },
+  };
+}
+
+Deno.test("an HTTP/1.1 request with its target is named by its Host field, without reading its URL", () => {
+  const hostOf = h1FieldHostnames();
+  let urlReads = 0;
+  const read = () => urlReads++;
+  assertEquals(hostOf(h1Request("A.Example.", "/x", read)), "a.example");
+  assertEquals(hostOf(h1Request("A.Example.", "/y?z", read)), "a.example");
+  assertEquals(hostOf(h1Request("b.example:8443", "/", read)), "b.example");
+  assertEquals(hostOf(h1Request("[::1]:8443", "/x", read)), "::1");
+  assertEquals(urlReads, 0);
+  // Without a target (absolute form, no Host) the URL is the only word.
+  assertEquals(
+    hostOf({ url: "https://c.example/x", headers: { get: () => "d.example" } }),
+    "c.example",
+  );
+});
+
+Deno.test("an HTTP/1.1 request's Host field names the same host as its URL", () => {
+  const values = [
+    "a.example",
+    "A.EXAMPLE.",
+    "a.example:443",
+    "[::1]",
+    "[::1]:8443",
+    "user@a.example:8443",
+    "a.example/more",
+    "",
+  ];
+  const hostOf = h1FieldHostnames();
+  for (const value of values) {
+    const request = h1Request(value, "/x");
+    assertEquals(hostOf(request), requestHostname(request), `Host: ${value}`);
+  }
 });
