@@ -219,7 +219,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "sockets",
     type: "string",
     placeholder: "auto|libc|deno",
-    defaultText: "deno",
+    defaultText: "auto",
     help: "whose sockets carry plain HTTP ports our own HTTP/1.1 server serves and " +
       "cleartext HTTP/1.1 backend connections: libc = libc's through FFI (epoll), " +
       "deno = Deno's, auto = libc's where libc opens",

@@ -33,17 +33,20 @@ export interface SocketsChoice {
 }
 
 /** The default of `--sockets`. */
-export const DEFAULT_SOCKETS: SocketsSetting = "deno";
+export const DEFAULT_SOCKETS: SocketsSetting = "auto";
 
 /** What an absent setting means in this isolate: the default, unless a test suite chose. */
 let absentMeans: SocketsSetting = DEFAULT_SOCKETS;
 
 /**
  * Makes an absent setting mean `setting` in this isolate, for a test file
- * that runs another file's tests on the other sockets.
+ * that runs another file's tests on the other sockets, or a test that
+ * replaces `Deno.connect`; returns what it meant before.
  */
-export function socketsWhenAbsent(setting: SocketsSetting): void {
+export function socketsWhenAbsent(setting: SocketsSetting): SocketsSetting {
+  const before = absentMeans;
   absentMeans = setting;
+  return before;
 }
 
 /** What `setting` (absent: the default) comes to in this process, with our engine or Deno's. */

@@ -78,7 +78,7 @@ export interface GatewayOptions {
   http1Engine?: "own" | "deno";
   /**
    * Whose sockets carry plain HTTP ports our own server serves and
-   * cleartext HTTP/1.1 backend connections (`--sockets`); absent: `deno`.
+   * cleartext HTTP/1.1 backend connections (`--sockets`); absent: `auto`.
    */
   sockets?: SocketsSetting;
   /** Take part in leader election before writing status (kube source only). */

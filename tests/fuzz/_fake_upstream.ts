@@ -10,6 +10,7 @@
  * bytes that never come ends without any clock.
  * @module
  */
+import { type SocketsSetting, socketsWhenAbsent } from "../../src/dataplane/libc_sockets.ts";
 import { setImmediate } from "node:timers";
 import type { Prng } from "./_prng.ts";
 
@@ -190,14 +191,19 @@ export class FakeUpstream {
   /** Splits reads; set per case so a case replays alone. */
   rng: Prng;
   #original: typeof Deno.connect | undefined;
+  #sockets: SocketsSetting | undefined;
 
   constructor(rng: Prng) {
     this.rng = rng;
   }
 
-  /** Replaces `Deno.connect` until {@linkcode FakeUpstream.uninstall}. */
+  /**
+   * Replaces `Deno.connect` until {@linkcode FakeUpstream.uninstall}; clients
+   * made meanwhile connect through it (on Deno's sockets, not libc's).
+   */
   install(): void {
     this.#original = Deno.connect;
+    this.#sockets = socketsWhenAbsent("deno");
     (Deno as { connect: unknown }).connect = () => {
       const conn = new FakeConn(
         this.conns.length,
@@ -213,6 +219,8 @@ export class FakeUpstream {
   uninstall(): void {
     if (this.#original !== undefined) (Deno as { connect: unknown }).connect = this.#original;
     this.#original = undefined;
+    if (this.#sockets !== undefined) socketsWhenAbsent(this.#sockets);
+    this.#sockets = undefined;
   }
 
   /**
