@@ -45,12 +45,6 @@ export interface HttpsConnectionOptions {
   http1Engine?: Http1Engine;
   /** The handler's fast path, for our HTTP/1.1 server; absent: every request takes `handler`. */
   fields?: FieldsHandler;
-  /**
-   * The fast path for our HTTP/1.1 server when it differs from HTTP/2's
-   * (an HTTPS port's gate reads an HTTP/1.1 request's host from its `Host`
-   * field, `sni_misdirected.ts`); absent: `fields`.
-   */
-  h1Fields?: FieldsHandler;
 }
 
 /** A served HTTPS connection, as the port tracks it. */
@@ -90,9 +84,8 @@ export function serveHttpsConnection(
       // and resets land here; they are the client's business.
       options.logger.debug("TLS connection ended with an error", { error: describe(error) });
     });
-  const watchedFields = (fast: FieldsHandler | undefined) =>
-    fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
-  const fields = watchedFields(options.fields);
+  const fast = options.fields;
+  const fields = fast === undefined || watched === undefined ? fast : watchFields(fast, watched);
   const ours = () =>
     serveH2(conn, new Uint8Array(0), {
       handler: timed,
@@ -105,14 +98,8 @@ export function serveHttpsConnection(
   let served: ServedConnection;
   const grpc = options.http1Engine === "deno" && (options.grpcKind?.() ?? "none") !== "none";
   if (options.http1Engine !== "deno") {
-    const h1Fields = options.h1Fields === undefined ? fields : watchedFields(options.h1Fields);
     const h1 = () =>
-      serveH1(conn, {
-        handler: timed,
-        fields: h1Fields,
-        onError: options.onError,
-        scheme: "https",
-      });
+      serveH1(conn, { handler: timed, fields, onError: options.onError, scheme: "https" });
     served = byAlpn(conn, tls, options, (alpn) => alpn === "h2" ? ours() : h1());
   } else if (!grpc) served = engine();
   else if (options.alpn !== undefined) served = options.alpn === "h2" ? ours() : engine();

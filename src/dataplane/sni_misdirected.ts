@@ -82,37 +82,36 @@ export function connectionHostnames(): (request: { readonly url: string }) => st
 }
 
 /**
- * {@linkcode connectionHostnames} for the fast path of our HTTP/1.1 server
- * (`h1/h1_connection.ts`): a request with its `target` (`IncomingRequest`)
- * has a URL made of the scheme, its `Host` field and that target, so its
- * host name is the `Host` field's up to a `/` (where the URL's authority
- * ends): the same answer, remembered while the field's value repeats,
- * without reading the URL. The server joins that URL from three strings and
- * nothing else on the fast path reads it: reading it here made V8 copy it
- * into one string a request (about 2.4k instructions of an HTTPS keep-alive
- * request, `bench/_tls_instructions.ts`). Any other request is read by its
- * URL. Not for HTTP/2, whose URL holds `:authority`, which may differ from
- * a `Host` field.
+ * The host name the router will route a request by, for the requests of one
+ * connection: its `Host` field when it has one that is not empty, else its
+ * URL's authority (`request_address.ts` picks the same). The gate must name
+ * the host the router takes: naming the URL's (`:authority` on HTTP/2, the
+ * target's on an absolute-form request through Deno's engine) would let a
+ * request whose `Host` names another listener through on this connection.
+ * While the field's value repeats, the last answer stands; a request without
+ * one is named by {@linkcode connectionHostnames}. Our HTTP/1.1 server joins
+ * a fast-path request's URL from three strings and nothing else there reads
+ * it: reading it here made V8 copy it into one string a request (about 2.4k
+ * instructions of an HTTPS keep-alive request, `bench/_tls_instructions.ts`).
  *
  * @example
  * ```ts
- * import { h1FieldHostnames } from "./sni_misdirected.ts";
- * const hostOf = h1FieldHostnames();
+ * import { routedHostnames } from "./sni_misdirected.ts";
+ * const hostOf = routedHostnames();
  * const headers = { get: (name: string) => name === "host" ? "A.example:8443" : null };
- * hostOf({ url: "https://A.example:8443/x", target: "/x", headers }); // "a.example"
+ * hostOf({ url: "https://A.example:8443/x", headers }); // "a.example"
  * ```
  */
-export function h1FieldHostnames(): (request: {
+export function routedHostnames(): (request: {
   readonly url: string;
-  readonly target?: string;
   readonly headers: { get(name: string): string | null };
 }) => string {
   const byUrl = connectionHostnames();
   let field: string | null = null;
   let host = "";
   return (request) => {
-    const value = request.target === undefined ? null : request.headers.get("host");
-    if (value === null) return byUrl(request);
+    const value = request.headers.get("host");
+    if (value === null || value === "") return byUrl(request);
     if (value !== field) {
       const slash = value.indexOf("/");
       host = authorityHostname(slash < 0 ? value : value.slice(0, slash));

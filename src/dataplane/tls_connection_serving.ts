@@ -9,9 +9,9 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
-import type { FieldsHandler, IncomingRequest } from "./field_headers.ts";
+import type { FieldsHandler } from "./field_headers.ts";
 import { serveHttpsConnection } from "./grpc_tls.ts";
-import { connectionHostnames, h1FieldHostnames } from "./sni_misdirected.ts";
+import { routedHostnames } from "./sni_misdirected.ts";
 import type { DecryptedAlpn } from "./tls_decrypted_relay.ts";
 import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import type { TlsPortServerOptions } from "./tls_port_types.ts";
@@ -88,21 +88,14 @@ export class TlsConnections {
   serve(conn: Deno.Conn, facts: ServedConnectionFacts): void {
     const gate = this.#requestGate(facts);
     const handler = this.#gatedHandler(gate);
-    const fields = this.#gatedFields(gate, connectionHostnames());
+    const fields = this.#gatedFields(gate);
     let diverted: TrackedConnection | undefined;
     if (facts.divert === "tls") {
       diverted = this.#upgrades?.divert(conn as Deno.TlsConn, handler, fields);
     } else if (facts.divert === "decrypted") {
       diverted = this.#upgrades?.divertDecrypted(conn, handler, conn.remoteAddr as Deno.NetAddr);
     }
-    const entry = diverted ??
-      this.#serveHttps(
-        conn,
-        handler,
-        facts.alpn,
-        fields,
-        this.#gatedFields(gate, h1FieldHostnames()),
-      );
+    const entry = diverted ?? this.#serveHttps(conn, handler, facts.alpn, fields);
     entry.finished = entry.finished.then(() => {
       this.live.delete(entry);
       if (facts.releaseBudget) this.#options.budget?.release();
@@ -130,11 +123,9 @@ export class TlsConnections {
     handler: TlsConnectionHandler,
     alpn?: DecryptedAlpn,
     fields?: FieldsHandler,
-    h1Fields?: FieldsHandler,
   ) {
     return serveHttpsConnection(conn, handler, {
       fields,
-      h1Fields,
       watcher: this.#options.watcher,
       onError: this.onError,
       grpcKind: this.#options.grpcKind,
@@ -152,7 +143,7 @@ export class TlsConnections {
    */
   #gatedHandler(gate: TlsRequestGate): TlsConnectionHandler {
     const handler = this.#options.handler;
-    const hostOf = connectionHostnames();
+    const hostOf = routedHostnames();
     return (request, info) => {
       const verdict = gate(hostOf(request), info);
       return verdict instanceof Response ? verdict : handler(request, verdict);
@@ -163,12 +154,10 @@ export class TlsConnections {
    * The fast path behind the same gate. A request it declines is gated again
    * on the `Request` path, with the same answer (the gate allows that).
    */
-  #gatedFields(
-    gate: TlsRequestGate,
-    hostOf: (request: IncomingRequest) => string,
-  ): FieldsHandler | undefined {
+  #gatedFields(gate: TlsRequestGate): FieldsHandler | undefined {
     const fields = this.#options.fields;
     if (fields === undefined) return undefined;
+    const hostOf = routedHostnames();
     return (request, info) => {
       const verdict = gate(hostOf(request), info);
       return verdict instanceof Response ? verdict : fields(request, verdict);

@@ -17,7 +17,8 @@ import { sharedTestCa, type TestCa } from "../_helpers/certs.ts";
 import { freePort } from "../_helpers/gateway_process.ts";
 import { httpOverTls } from "./tls_test_client.ts";
 import { httpsConfig, type TestListener } from "./_tls_harness.ts";
-import { RawH2Client, requestFields } from "../_helpers/h2_raw_client.ts";
+import { errorCodeOf, RawH2Client, requestFields } from "../_helpers/h2_raw_client.ts";
+import { ErrorCode, FrameType } from "../../src/dataplane/h2/h2_frames.ts";
 import { UpgradeLimits } from "../../src/dataplane/upgrade_wire.ts";
 
 const twoListeners = async (ca: TestCa): Promise<TestListener[]> => [
@@ -198,3 +199,29 @@ for (const upgrades of [false, true]) {
     }
   });
 }
+
+Deno.test("h2 with a Host field naming another listener than its :authority: reset by our HTTP/2 server, 421 through Deno's engine", async () => {
+  for (const engine of ["own", "deno"] as const) {
+    await using p = await startPort("client-hello", { engine });
+    const client = await RawH2Client.over(await p.connect("a.example", "h2"));
+    try {
+      const fields = requestFields("/x").map(([n, v]): [string, string] =>
+        n === ":authority" ? [n, "a.example"] : n === ":scheme" ? [n, "https"] : [n, v]
+      );
+      fields.push(["host", "b.example"]);
+      if (engine === "own") {
+        const reset = await client.answerTo(1, client.headers(1, fields));
+        assertEquals([reset?.type, errorCodeOf(reset!)], [
+          FrameType.RST_STREAM,
+          ErrorCode.PROTOCOL_ERROR,
+        ]);
+      } else {
+        await client.send(client.headers(1, fields));
+        assertEquals((await client.response(1)).status, 421, engine);
+      }
+      assertEquals(p.seen, [], engine);
+    } finally {
+      client.close();
+    }
+  }
+});

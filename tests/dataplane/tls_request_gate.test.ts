@@ -15,8 +15,8 @@ import {
 } from "../../src/dataplane/tls_request_gate.ts";
 import {
   connectionHostnames,
-  h1FieldHostnames,
   requestHostname,
+  routedHostnames,
 } from "../../src/dataplane/sni_misdirected.ts";
 
 function listener(name: string, clientValidation = false): ListenerConfig {
@@ -165,8 +165,8 @@ function h1Request(host: string, target: string, readUrl: () => void = () => {})
   };
 }
 
-Deno.test("an HTTP/1.1 request with its target is named by its Host field, without reading its URL", () => {
-  const hostOf = h1FieldHostnames();
+Deno.test("a request is named by its Host field, without reading its URL, as the router names it", () => {
+  const hostOf = routedHostnames();
   let urlReads = 0;
   const read = () => urlReads++;
   assertEquals(hostOf(h1Request("A.Example.", "/x", read)), "a.example");
@@ -174,11 +174,15 @@ Deno.test("an HTTP/1.1 request with its target is named by its Host field, witho
   assertEquals(hostOf(h1Request("b.example:8443", "/", read)), "b.example");
   assertEquals(hostOf(h1Request("[::1]:8443", "/x", read)), "::1");
   assertEquals(urlReads, 0);
-  // Without a target (absolute form, no Host) the URL is the only word.
+  // An HTTP/2 request through Deno's engine: its URL holds :authority, its Host field
+  // another name. The router routes by the field, so the gate must name that one.
   assertEquals(
     hostOf({ url: "https://c.example/x", headers: { get: () => "d.example" } }),
-    "c.example",
+    "d.example",
   );
+  // Without a Host field (or with an empty one) the URL is the only word, as for the router.
+  assertEquals(hostOf({ url: "https://c.example/x", headers: { get: () => null } }), "c.example");
+  assertEquals(hostOf({ url: "https://e.example/x", headers: { get: () => "" } }), "e.example");
 });
 
 Deno.test("an HTTP/1.1 request's Host field names the same host as its URL", () => {
@@ -192,7 +196,7 @@ Deno.test("an HTTP/1.1 request's Host field names the same host as its URL", () 
     "a.example/more",
     "",
   ];
-  const hostOf = h1FieldHostnames();
+  const hostOf = routedHostnames();
   for (const value of values) {
     const request = h1Request(value, "/x");
     assertEquals(hostOf(request), requestHostname(request), `Host: ${value}`);

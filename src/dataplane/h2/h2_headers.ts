@@ -37,6 +37,27 @@ export interface RequestHead {
   contentLength: number | undefined;
 }
 
+/**
+ * Whether a `Host` field and `:authority` name the same origin (RFC 9113
+ * §8.3.1: a server should treat a request whose `Host` names another as
+ * malformed). Case does not count, nor a port that is the scheme's default
+ * on one side and absent on the other. Several `Host` fields (joined with
+ * `, `) never match. The router takes the `Host` field and the 421 gate of
+ * an HTTPS port the same; refusing the mismatch keeps a request from naming
+ * one host to the connection and another to the routes.
+ */
+function sameAuthority(host: string, authority: string, scheme: string): boolean {
+  if (host === authority) return true;
+  const defaultPort = scheme === "https" ? ":443" : scheme === "http" ? ":80" : "";
+  const canonical = (value: string) => {
+    const lower = value.toLowerCase();
+    return defaultPort !== "" && lower.endsWith(defaultPort)
+      ? lower.slice(0, -defaultPort.length)
+      : lower;
+  };
+  return canonical(host) === canonical(authority);
+}
+
 /** The rules of §8.2.2 for a regular field whose name and value passed `checkField` (§8.2.1). */
 function connectionRules(name: string, value: string): string | undefined {
   if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
@@ -103,6 +124,10 @@ export function parseRequestHead(fields: [string, string][]): RequestHead | stri
   if (method === "CONNECT") return "CONNECT is not supported";
   if (scheme === undefined) return "missing :scheme";
   if (path === undefined || path.charCodeAt(0) !== 0x2f) return "missing or invalid :path";
+  if (
+    host !== undefined && pseudoAuthority !== undefined &&
+    !sameAuthority(host, pseudoAuthority, scheme)
+  ) return "host field differs from :authority";
   const authority = pseudoAuthority ?? host;
   let contentLength: number | undefined;
   if (declared !== undefined) {

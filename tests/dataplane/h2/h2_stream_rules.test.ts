@@ -129,3 +129,34 @@ Deno.test("h2 rules: a body shorter or longer than its content-length is a PROTO
   assertEquals(await (await client.response(id)).text(), "abcd");
   client.close();
 });
+
+Deno.test("h2 rules: a Host field naming another origin than :authority is a PROTOCOL_ERROR stream error (§8.3.1)", async () => {
+  const seen: string[] = [];
+  await using server = startH2Server({
+    handler: (request) => {
+      seen.push(`${new URL(request.url).host} ${request.headers.get("host")}`);
+      return new Response("ok");
+    },
+  });
+  const client = await RawH2Client.connect(server.port);
+  const withHost = (host: string) => requestFields("/", "GET", [["host", host]]);
+  // :authority is example.com (requestFields) and :scheme http.
+  for (const [id, host] of [[1, "other.example"], [3, "example.com.evil"]] as const) {
+    const reset = await client.answerTo(id, client.headers(id, withHost(host)));
+    assertEquals(reset?.type, FrameType.RST_STREAM, host);
+    assertEquals(errorCodeOf(reset!), ErrorCode.PROTOCOL_ERROR, host);
+  }
+  // The same origin, told in other case or with the scheme's default port, is served.
+  for (
+    const [id, host] of [[5, "Example.COM"], [7, "example.com:80"], [9, "example.com"]] as const
+  ) {
+    await client.send(client.headers(id, withHost(host)));
+    assertEquals((await client.response(id)).status, 200, host);
+  }
+  assertEquals(seen, [
+    "example.com Example.COM",
+    "example.com example.com:80",
+    "example.com example.com",
+  ]);
+  client.close();
+});
