@@ -25,7 +25,11 @@ import { H2Connection, type H2Transport } from "./h2_connection.ts";
 import { concatBytes } from "./h2_frames.ts";
 import { DEFAULT_H2_LIMITS, type H2Limits } from "./h2_limits.ts";
 
-/** How long the last frames (a GOAWAY) may take to be written before the socket closes anyway. */
+/**
+ * How long the end of a connection may take: the last frames (a GOAWAY)
+ * being written, then the client's own close awaited while what it still
+ * sends is read and dropped. After that the socket closes anyway.
+ */
 const END_GRACE_MS = 1000;
 
 /** Options of {@linkcode serveH2}. */
@@ -78,13 +82,33 @@ class ConnTransport implements H2Transport {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /**
+   * Ends the connection gracefully: the queued frames are written, then the
+   * write side is shut (the client reads its end after our last frame) and
+   * the socket stays open, its input read and dropped (`readLoop`), until
+   * the client closes too or {@linkcode END_GRACE_MS} pass. Closing at once
+   * would make the kernel answer anything the client sent meanwhile (a PING
+   * after its GOAWAY, the rest of a request) with a reset, which may reach
+   * the client before it read our last frames.
+   */
   end(): void {
+    if (this.#ending || this.#closed) return;
     this.#ending = true;
-    if (!this.#writing) return this.close();
-    // A client that stopped reading must not hold the socket open.
+    // A client that stopped reading, or never closes, must not hold the socket open.
     const timer = setTimeout(() => this.close(), END_GRACE_MS);
     Deno.unrefTimer(timer);
     void this.closedPromise.then(() => clearTimeout(timer));
+    if (!this.#writing) this.#shutWrite();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #shutWrite(): void {
+    const conn = this.conn as Partial<Deno.TcpConn>;
+    if (typeof conn.closeWrite !== "function") return this.close();
+    conn.closeWrite().catch(() => this.close());
   }
 
   close(): void {
@@ -116,7 +140,7 @@ class ConnTransport implements H2Transport {
     } finally {
       this.#writing = false;
     }
-    if (this.#ending) this.close();
+    if (this.#ending && !this.#closed) this.#shutWrite();
   }
 
   #take(): Uint8Array {
@@ -183,8 +207,10 @@ async function readLoop(
 ): Promise<void> {
   if (first.length > 0) h2.receive(first);
   const buffer = new Uint8Array(64 * 1024);
-  while (!h2.closed) {
-    if (transport.buffered() > transport.maxBuffered) await transport.ready();
+  // Once the connection ended itself, input is read and dropped until the
+  // client closes or the transport gives up (`ConnTransport.end`).
+  while (!transport.closed) {
+    if (!h2.closed && transport.buffered() > transport.maxBuffered) await transport.ready();
     let n: number | null;
     try {
       n = await conn.read(buffer);
@@ -192,10 +218,9 @@ async function readLoop(
       n = null;
     }
     if (n === null) {
-      h2.endOfInput();
+      if (!h2.closed) h2.endOfInput();
       return transport.close();
     }
-    h2.receive(buffer.subarray(0, n));
+    if (!h2.closed) h2.receive(buffer.subarray(0, n));
   }
-  // The connection ended itself: its transport closes once the GOAWAY is out.
 }
