@@ -211,23 +211,39 @@ async function totalInstructions(path: string): Promise<number> {
 }
 
 /**
+ * Writes nginx's proxy config (one process, no master: callgrind follows no
+ * fork) to `dir`: a plain server on `port` in front of `backendPort`, and any
+ * `servers` (nginx `server` blocks) beside it; returns its path.
+ */
+export async function writeNginxProxyConf(
+  dir: string,
+  port: number,
+  backendPort: number,
+  servers = "",
+): Promise<string> {
+  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
+  const conf = `${dir}/nginx-proxy.conf`;
+  const text = template.replace("daemon off;", "daemon off;\nmaster_process off;")
+    .replaceAll("{{DIR}}", dir)
+    .replaceAll("{{ROLE}}", "proxy")
+    .replaceAll("{{PORT}}", String(port))
+    .replaceAll("{{BACKEND_PORT}}", String(backendPort))
+    .replaceAll("{{LOCATION}}", NGINX_PROXY_LOCATION);
+  await Deno.writeTextFile(
+    conf,
+    servers === "" ? text : text.replace(/\n}\s*$/, `\n${servers}}\n`),
+  );
+  return conf;
+}
+
+/**
  * The yardsticks `--yardsticks` adds, on `backendPort`: nginx as the proxy
  * (one process: callgrind follows no fork), the raw proxy on the runtime's
  * sockets, and the same proxy on libc's sockets by FFI (Linux x86_64).
  */
 async function yardsticks(dir: string, backendPort: number): Promise<[string, CountedCommand][]> {
   const nginxPort = freePort();
-  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
-  const conf = `${dir}/nginx-proxy.conf`;
-  await Deno.writeTextFile(
-    conf,
-    template.replace("daemon off;", "daemon off;\nmaster_process off;")
-      .replaceAll("{{DIR}}", dir)
-      .replaceAll("{{ROLE}}", "proxy")
-      .replaceAll("{{PORT}}", String(nginxPort))
-      .replaceAll("{{BACKEND_PORT}}", String(backendPort))
-      .replaceAll("{{LOCATION}}", NGINX_PROXY_LOCATION),
-  );
+  const conf = await writeNginxProxyConf(dir, nginxPort, backendPort);
   const script = (file: string, permissions: string[], args: string[] = []): CountedCommand => {
     const port = freePort();
     const path = new URL(file, import.meta.url).pathname;

@@ -53,7 +53,12 @@ import {
 import { type Child, freePort, requirePositiveInteger, requireTools, spawn } from "./_processes.ts";
 import { flag, gatewayRunArgs, reportFailure, startNginx } from "./_bench_setup.ts";
 import { h2load, waitForCurl200 } from "./_h2load.ts";
-import { control, type InstructionRun, threadTotals } from "./_proxy_instructions.ts";
+import {
+  control,
+  type InstructionRun,
+  threadTotals,
+  writeNginxProxyConf,
+} from "./_proxy_instructions.ts";
 import { NGINX_PROXY_LOCATION } from "./_proxy_targets.ts";
 
 const NAME = "bench.example.com";
@@ -210,7 +215,6 @@ async function yardsticks(
   keyFile: string,
 ): Promise<CountedProcess[]> {
   const [plain, https] = [freePort(), freePort()];
-  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
   const tls = [
     `ssl_certificate ${crtFile};`,
     `ssl_certificate_key ${keyFile};`,
@@ -218,20 +222,12 @@ async function yardsticks(
     "ssl_session_cache off;",
     "ssl_session_tickets off;",
   ].join(" ");
-  const conf = `${dir}/nginx-proxy.conf`;
-  await Deno.writeTextFile(
-    conf,
-    template.replace("daemon off;", "daemon off;\nmaster_process off;")
-      .replaceAll("{{DIR}}", dir)
-      .replaceAll("{{ROLE}}", "proxy")
-      .replaceAll("{{PORT}}", String(plain))
-      .replaceAll("{{BACKEND_PORT}}", String(backend))
-      .replaceAll("{{LOCATION}}", NGINX_PROXY_LOCATION)
-      .replace(
-        /\n}\s*$/,
-        `\n  server {\n    listen 127.0.0.1:${https} ssl;\n    ${tls}\n` +
-          `    location / {\n      ${NGINX_PROXY_LOCATION}\n    }\n  }\n}\n`,
-      ),
+  const conf = await writeNginxProxyConf(
+    dir,
+    plain,
+    backend,
+    `  server {\n    listen 127.0.0.1:${https} ssl;\n    ${tls}\n` +
+      `    location / {\n      ${NGINX_PROXY_LOCATION}\n    }\n  }\n`,
   );
   const raw = (label: string, tlsFiles: string[]): CountedProcess => {
     const port = freePort();

@@ -85,8 +85,7 @@ export class LibcListener implements Deno.Listener<Deno.TcpConn, Deno.NetAddr>, 
     const fd = this.#fd;
     if (fd < 0) throw listenerClosed();
     this.#fd = -1;
-    this.#reactor.unregister(fd);
-    this.#reactor.net.c.close(fd);
+    this.#reactor.close(fd);
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(listenerClosed());

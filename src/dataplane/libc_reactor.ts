@@ -114,6 +114,15 @@ export class LibcReactor {
     }
   }
 
+  /**
+   * Takes `fd` out of the set and closes it: its owner entry is cleared
+   * before the number can be reused.
+   */
+  close(fd: number): void {
+    this.unregister(fd);
+    this.net.c.close(fd);
+  }
+
   /** Takes `fd` out of the set; call before closing it. */
   unregister(fd: number): void {
     if (this.#owners[fd] === undefined) return;

@@ -120,9 +120,7 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     const fd = this.#fd;
     if (fd < 0) throw closedError();
     this.#fd = -1;
-    // Out of the set and its owner entry cleared before the number can be reused.
-    this.#reactor.unregister(fd);
-    this.#reactor.net.c.close(fd);
+    this.#reactor.close(fd);
     const reader = this.#reader;
     const writer = this.#writer;
     const connecting = this.#connecting;
