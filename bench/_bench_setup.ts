@@ -32,6 +32,30 @@ http {
 `;
 }
 
+/** The bench backend's nginx `location` body: a fixed tiny answer. */
+export const BENCH_BACKEND_LOCATION =
+  'default_type text/plain; return 200 "hello from the bench backend\\n";';
+
+/**
+ * `bench/nginx.conf.template` filled in: nginx as `role` (its temp paths
+ * under `dir`), one server on `port` whose location is `location`, and the
+ * `bench_backend` upstream on `backendPort`.
+ */
+export function nginxTemplateConf(
+  dir: string,
+  role: string,
+  port: number,
+  backendPort: number,
+  location: string,
+): string {
+  return Deno.readTextFileSync(new URL("nginx.conf.template", import.meta.url))
+    .replaceAll("{{DIR}}", dir)
+    .replaceAll("{{ROLE}}", role)
+    .replaceAll("{{PORT}}", String(port))
+    .replaceAll("{{BACKEND_PORT}}", String(backendPort))
+    .replaceAll("{{LOCATION}}", location);
+}
+
 /**
  * Writes `conf` to `dir/nginx-<role>.conf` and starts nginx with it, its
  * prefix `dir` and its startup errors in `errorLog`.

@@ -40,7 +40,14 @@ import {
   spawn,
   waitFor200,
 } from "./_processes.ts";
-import { flag, gatewayRunArgs, reportFailure, startNginx } from "./_bench_setup.ts";
+import {
+  BENCH_BACKEND_LOCATION,
+  flag,
+  gatewayRunArgs,
+  nginxTemplateConf,
+  reportFailure,
+  startNginx,
+} from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 import { FFI_PROXIES, NGINX_PROXY_LOCATION } from "./_proxy_targets.ts";
 
@@ -221,14 +228,9 @@ export async function writeNginxProxyConf(
   backendPort: number,
   servers = "",
 ): Promise<string> {
-  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
   const conf = `${dir}/nginx-proxy.conf`;
-  const text = template.replace("daemon off;", "daemon off;\nmaster_process off;")
-    .replaceAll("{{DIR}}", dir)
-    .replaceAll("{{ROLE}}", "proxy")
-    .replaceAll("{{PORT}}", String(port))
-    .replaceAll("{{BACKEND_PORT}}", String(backendPort))
-    .replaceAll("{{LOCATION}}", NGINX_PROXY_LOCATION);
+  const text = nginxTemplateConf(dir, "proxy", port, backendPort, NGINX_PROXY_LOCATION)
+    .replace("daemon off;", "daemon off;\nmaster_process off;");
   await Deno.writeTextFile(
     conf,
     servers === "" ? text : text.replace(/\n}\s*$/, `\n${servers}}\n`),
@@ -285,16 +287,13 @@ if (import.meta.main) {
   let failed = false;
   try {
     const backendPort = freePort();
-    const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
-    const conf = template
-      .replaceAll("{{DIR}}", dir)
-      .replaceAll("{{ROLE}}", "backend")
-      .replaceAll("{{PORT}}", String(backendPort))
-      .replaceAll("{{BACKEND_PORT}}", String(backendPort))
-      .replaceAll(
-        "{{LOCATION}}",
-        'default_type text/plain; return 200 "hello from the bench backend\\n";',
-      );
+    const conf = nginxTemplateConf(
+      dir,
+      "backend",
+      backendPort,
+      backendPort,
+      BENCH_BACKEND_LOCATION,
+    );
     children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
     await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
     console.log(

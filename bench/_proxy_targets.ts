@@ -9,7 +9,12 @@
  */
 import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import { type Child, freePort, spawn } from "./_processes.ts";
-import { gatewayRunArgs, startNginx } from "./_bench_setup.ts";
+import {
+  BENCH_BACKEND_LOCATION,
+  gatewayRunArgs,
+  nginxTemplateConf,
+  startNginx,
+} from "./_bench_setup.ts";
 import type { Target } from "./_rounds.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 
@@ -73,23 +78,13 @@ export async function startProxyTargets(
 ): Promise<ProxyTargets> {
   const backendPort = freePort();
   const nginxPort = freePort();
-  const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
   const nginx = (role: string, port: number, location: string): number => {
-    const conf = template
-      .replaceAll("{{DIR}}", dir)
-      .replaceAll("{{ROLE}}", role)
-      .replaceAll("{{PORT}}", String(port))
-      .replaceAll("{{BACKEND_PORT}}", String(backendPort))
-      .replaceAll("{{LOCATION}}", location);
+    const conf = nginxTemplateConf(dir, role, port, backendPort, location);
     const child = startNginx(dir, role, conf, `${dir}/nginx-${role}-startup.log`);
     children.push(child);
     return child.process.pid;
   };
-  nginx(
-    "backend",
-    backendPort,
-    'default_type text/plain; return 200 "hello from the bench backend\\n";',
-  );
+  nginx("backend", backendPort, BENCH_BACKEND_LOCATION);
   const nginxPid = nginx("proxy", nginxPort, NGINX_PROXY_LOCATION);
   const targets: Target[] = [
     { name: "nginx proxy", url: `http://127.0.0.1:${nginxPort}/bench`, pid: nginxPid },

@@ -69,13 +69,22 @@ export function nginxGapConf(dir: string, crt: string, key: string, ports: GapPo
 `;
 }
 
-/** A plain port, an HTTPS port of one listener and one of two, every one routed to the backend. */
-export function gapManifests(ports: GapPorts, name: string, crt: string, key: string): string {
+/**
+ * A plain port, an HTTPS port of one listener (`name`) and one of two
+ * (`name` and `otherName`), every one routed to the backend.
+ */
+export function gapManifests(
+  ports: Pick<GapPorts, "backend" | "gwPlain" | "gwDirect" | "gwRelayed">,
+  name: string,
+  crt: string,
+  key: string,
+  otherName = "other.example.com",
+): string {
   const listeners = [
     `{ name: plain, protocol: HTTP, port: ${ports.gwPlain} }`,
     httpsListener("direct", ports.gwDirect, "bench-cert", name),
     httpsListener("relayed", ports.gwRelayed, "bench-cert", name),
-    httpsListener("relayed-other", ports.gwRelayed, "bench-cert", "other.example.com"),
+    httpsListener("relayed-other", ports.gwRelayed, "bench-cert", otherName),
   ];
   return `${classAndGatewayYaml("bench", listeners)}---
 ${tlsSecretYaml("bench-cert", crt, key)}---

@@ -44,14 +44,16 @@
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
-import {
-  classAndGatewayYaml,
-  httpsListener,
-  loopbackServiceYaml,
-  tlsSecretYaml,
-} from "../scripts/manifests.ts";
+import { gapManifests } from "./_tls_gap_world.ts";
 import { type Child, freePort, requirePositiveInteger, requireTools, spawn } from "./_processes.ts";
-import { flag, gatewayRunArgs, reportFailure, startNginx } from "./_bench_setup.ts";
+import {
+  BENCH_BACKEND_LOCATION,
+  flag,
+  gatewayRunArgs,
+  nginxTemplateConf,
+  reportFailure,
+  startNginx,
+} from "./_bench_setup.ts";
 import { h2load, waitForCurl200 } from "./_h2load.ts";
 import {
   control,
@@ -77,32 +79,6 @@ interface CountedProcess {
   argv: string[];
   env: Record<string, string>;
   ports: CountedPort[];
-}
-
-function gatewayManifests(
-  plain: number,
-  https: number,
-  multi: number,
-  backend: number,
-  crt: string,
-  key: string,
-): string {
-  const listeners = [
-    `{ name: plain, protocol: HTTP, port: ${plain} }`,
-    httpsListener("https", https, "bench-cert", NAME),
-    httpsListener("multi", multi, "bench-cert", NAME),
-    httpsListener("multi-other", multi, "bench-cert", `other.${NAME}`),
-  ];
-  return `${classAndGatewayYaml("bench", listeners)}---
-${tlsSecretYaml("bench-cert", crt, key)}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: { name: bench, namespace: default }
-spec:
-  parentRefs: [{ name: bench }]
-  rules: [{ backendRefs: [{ name: backend, port: 80 }] }]
----
-${loopbackServiceYaml("backend", backend)}`;
 }
 
 /** Sends `requests` HTTP/1.1 requests to `p`; throws on any failure when `strict`. */
@@ -190,7 +166,13 @@ function gatewayProcess(
   Deno.mkdirSync(manifests);
   Deno.writeTextFileSync(
     `${manifests}/bench.yaml`,
-    gatewayManifests(plain, https, multi, backend, crt, key),
+    gapManifests(
+      { gwPlain: plain, gwDirect: https, gwRelayed: multi, backend },
+      NAME,
+      crt,
+      key,
+      `other.${NAME}`,
+    ),
   );
   const args = gatewayRunArgs({
     checkout,
@@ -292,19 +274,10 @@ if (import.meta.main) {
     await Deno.writeTextFile(crtFile, leaf.certPem);
     await Deno.writeTextFile(keyFile, leaf.keyPem);
     const backend = freePort();
-    const template = await Deno.readTextFile(new URL("nginx.conf.template", import.meta.url));
     children.push(startNginx(
       dir,
       "backend",
-      template
-        .replaceAll("{{DIR}}", dir)
-        .replaceAll("{{ROLE}}", "backend")
-        .replaceAll("{{PORT}}", String(backend))
-        .replaceAll("{{BACKEND_PORT}}", String(backend))
-        .replaceAll(
-          "{{LOCATION}}",
-          'default_type text/plain; return 200 "hello from the bench backend\\n";',
-        ),
+      nginxTemplateConf(dir, "backend", backend, backend, BENCH_BACKEND_LOCATION),
       `${dir}/nginx-backend-startup.log`,
     ));
     const order = flag("ports", "https,plain").split(",");
