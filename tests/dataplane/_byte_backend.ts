@@ -24,10 +24,14 @@ export interface ByteRig extends AsyncDisposable {
 
 /**
  * Starts the backend answering with `answers` in turn (the last one again
- * once they run out) and a gateway with `rules` (the backend is filled in
- * for a rule without backends).
+ * once they run out), or with what `answers` makes of each request head,
+ * and a gateway with `rules` (the backend is filled in for a rule without
+ * backends).
  */
-export function startByteRig(answers: string[], rules: TestRule[] = [{ path: "/" }]): ByteRig {
+export function startByteRig(
+  answers: string[] | ((head: string) => string),
+  rules: TestRule[] = [{ path: "/" }],
+): ByteRig {
   const heads: string[] = [];
   let next = 0;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -47,9 +51,12 @@ export function startByteRig(answers: string[], rules: TestRule[] = [{ path: "/"
             text += latin1.decode(buf.subarray(0, n));
             let end;
             while ((end = text.indexOf("\r\n\r\n")) !== -1) {
-              heads.push(text.slice(0, end + 4));
+              const head = text.slice(0, end + 4);
+              heads.push(head);
               text = text.slice(end + 4);
-              const answer = answers[Math.min(next++, answers.length - 1)];
+              const answer = typeof answers === "function"
+                ? answers(head)
+                : answers[Math.min(next++, answers.length - 1)];
               await conn.write(bytesOf(answer));
             }
           }

@@ -10,11 +10,7 @@ import { assertEquals } from "@std/assert";
 import { Http1Connection } from "../../src/dataplane/upstream_connection.ts";
 import { exchangeHttp1, type Http1Exchange } from "../../src/dataplane/upstream_http1_exchange.ts";
 import type { UpstreamResponse } from "../../src/dataplane/upstream_types.ts";
-import { createDataPlaneHandlers } from "../../src/dataplane/handler.ts";
-import { createProxyClient } from "../../src/dataplane/upstream_client.ts";
-import { compileRouteTable } from "../../src/router/compile_route_table.ts";
-import { backend, testConfig } from "./_config.ts";
-import { startH1 } from "./h1/_h1_harness.ts";
+import { startByteRig } from "./_byte_backend.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -96,58 +92,15 @@ Deno.test("answers on one connection each carry their own body, lent and copied"
 
 Deno.test("our HTTP/1.1 server answers each request on a reused backend connection with its own body", async () => {
   let count = 0;
-  const backendListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    for await (const conn of backendListener) {
-      (async () => {
-        const buf = new Uint8Array(16 * 1024);
-        let text = "";
-        try {
-          for (;;) {
-            const n = await conn.read(buf);
-            if (n === null) break;
-            text += decoder.decode(buf.subarray(0, n));
-            let end;
-            while ((end = text.indexOf("\r\n\r\n")) !== -1) {
-              const target = text.slice(text.indexOf(" ") + 1, text.indexOf(" HTTP/1.1"));
-              text = text.slice(end + 4);
-              const body = `${target} ${count++} `.padEnd(200 + (count % 7) * 50, "-");
-              await conn.write(
-                encoder.encode(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`),
-              );
-            }
-          }
-        } catch {
-          // The gateway closed its pooled connection.
-        } finally {
-          conn.close();
-        }
-      })();
-    }
-  })();
-  const client = createProxyClient({});
-  const port: { handlers?: ReturnType<typeof createDataPlaneHandlers> } = {};
-  await using server = startH1((req, info) => port.handlers!.handle(req, info), {
-    fields: (req, info) => port.handlers!.fields(req, info),
+  await using rig = startByteRig((head) => {
+    const target = head.slice(head.indexOf(" ") + 1, head.indexOf(" HTTP/1.1"));
+    const body = `${target} ${count++} `.padEnd(200 + (count % 7) * 50, "-");
+    return `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
   });
-  const table = compileRouteTable(
-    testConfig(server.port, [{
-      path: "/",
-      backends: [backend("b", [
-        (backendListener.addr as Deno.NetAddr).port,
-      ])],
-    }]),
-  );
-  port.handlers = createDataPlaneHandlers({
-    getTable: () => table,
-    port: server.port,
-    scheme: "http",
-    upstream: client,
-  });
+  // Two clients in turn share the pooled backend connections.
+  const clients = [0, 1].map(() => Deno.connect({ hostname: "127.0.0.1", port: rig.port }));
+  const conns = await Promise.all(clients);
   try {
-    // Two clients in turn share the pooled backend connections.
-    const clients = [0, 1].map(() => Deno.connect({ hostname: "127.0.0.1", port: server.port }));
-    const conns = await Promise.all(clients);
     for (let i = 0; i < 200; i++) {
       const conn = conns[i % 2];
       await conn.write(encoder.encode(`GET /r${i} HTTP/1.1\r\nhost: a.example\r\n\r\n`));
@@ -156,11 +109,8 @@ Deno.test("our HTTP/1.1 server answers each request on a reused backend connecti
       assertEquals(body.startsWith(`/r${i} `), true, body);
       assertEquals(/^\/r\d+ \d+ -+$/.test(body), true, body);
     }
-    for (const conn of conns) conn.close();
   } finally {
-    client.close();
-    backendListener.close();
-    await serving.catch(() => {});
+    for (const conn of conns) conn.close();
   }
 });
 
