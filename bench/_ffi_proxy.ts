@@ -29,6 +29,23 @@
  */
 import { requiredIntFlag } from "./_flags.ts";
 import { clientResponseHead, forwardedRequestHead } from "./_raw_heads.ts";
+import {
+  AF_INET,
+  EAGAIN,
+  EINPROGRESS,
+  EPOLL_CTL_ADD,
+  EPOLLIN,
+  EPOLLOUT,
+  IPPROTO_TCP,
+  libcNet,
+  MSG_NOSIGNAL,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "../src/dataplane/libc_net.ts";
 
 const flag = (name: string) => requiredIntFlag(name, "the FFI proxy");
 
@@ -42,59 +59,13 @@ const bytesMode = Deno.args.includes("--bytes");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("latin1");
 
-// A 64-bit parameter (size_t) takes V8's slow path (its fast calls want a
-// BigInt there): ~200 ns a call here against ~20 ns for a u32. Lengths are
-// passed as u32; on x86_64 a 32-bit value reaches the callee with the upper
-// half of its register clear, and every result is checked against what was
-// asked. Results are i32: ssize_t's low half, exact below 2 GiB.
-const libc = Deno.dlopen("/lib/x86_64-linux-gnu/libc.so.6", {
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  listen: { parameters: ["i32", "i32"], result: "i32" },
-  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
-  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  send: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  epoll_create1: { parameters: ["i32"], result: "i32" },
-  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
-  epoll_poll: { name: "epoll_wait", parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
-  eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  memcpy: { parameters: ["buffer", "pointer", "u32"], result: "pointer" },
-});
-const c = libc.symbols;
-
-const AF_INET = 2;
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-// The same values as O_NONBLOCK and O_CLOEXEC, so also EFD_NONBLOCK, EFD_CLOEXEC, EPOLL_CLOEXEC.
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const IPPROTO_TCP = 6;
-const TCP_NODELAY = 1;
-const MSG_NOSIGNAL = 0x4000;
-const EPOLLIN = 0x1;
-const EPOLLOUT = 0x4;
-const EPOLL_CTL_ADD = 1;
+// The gateway's own libc bindings (`src/dataplane/libc_net.ts`: V8 fast
+// calls, lengths as u32 on x86_64, errno copied out by libc itself).
+const net = libcNet();
+if ("problem" in net) throw new Error(`Cannot start the FFI proxy: ${net.problem}`);
+const { c, errno } = net;
 const EPOLL_CTL_MOD = 3;
-const EAGAIN = 11;
-const EINPROGRESS = 115;
 const MAX_EVENTS = 256;
-
-// errno is per thread; every call that sets it here runs on this one. It is
-// copied out by libc itself: reading the pointer from JavaScript
-// (UnsafePointerView) would need FFI permission beyond libc's path.
-const errnoAt = c.__errno_location();
-const errnoCopy = new Int32Array(1);
-function errno(): number {
-  c.memcpy(errnoCopy, errnoAt, 4);
-  return errnoCopy[0];
-}
 
 function check(result: number, what: string): number {
   if (result < 0) throw new Error(`Cannot ${what}: errno ${errno()}`);
