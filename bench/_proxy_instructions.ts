@@ -70,6 +70,18 @@ export interface InstructionRun {
   warmup: number;
 }
 
+/** The run the flags `--requests`, `--windows`, `--connections` and `--warmup` ask for, else `defaults`. */
+export function instructionRunFlags(defaults: InstructionRun): InstructionRun {
+  const run: InstructionRun = {
+    requests: Number(flag("requests", String(defaults.requests))),
+    windows: Number(flag("windows", String(defaults.windows))),
+    connections: Number(flag("connections", String(defaults.connections))),
+    warmup: Number(flag("warmup", String(defaults.warmup))),
+  };
+  for (const [name, value] of Object.entries(run)) requirePositiveInteger(name, value);
+  return run;
+}
+
 /**
  * Starts the gateway of `checkout` (ending in `/`) under callgrind in front
  * of `backendPort` and counts `run.windows` windows.
@@ -268,13 +280,7 @@ async function yardsticks(dir: string, backendPort: number): Promise<[string, Co
 }
 
 if (import.meta.main) {
-  const run: InstructionRun = {
-    requests: Number(flag("requests", "5000")),
-    windows: Number(flag("windows", "4")),
-    connections: Number(flag("connections", "1")),
-    warmup: Number(flag("warmup", "30000")),
-  };
-  for (const [name, value] of Object.entries(run)) requirePositiveInteger(name, value);
+  const run = instructionRunFlags({ requests: 5000, windows: 4, connections: 1, warmup: 30000 });
   await requireTools("the instruction count", ["valgrind", "callgrind_control", "h2load", "nginx"]);
   const baseline = flag("baseline", "");
   const checkouts: [string, string][] = [["gateway", new URL("..", import.meta.url).pathname]];

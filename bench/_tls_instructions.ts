@@ -45,7 +45,7 @@
 import { createTestCa } from "../tests/_helpers/certs.ts";
 import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import { gapManifests } from "./_tls_gap_world.ts";
-import { type Child, freePort, requirePositiveInteger, requireTools, spawn } from "./_processes.ts";
+import { type Child, freePort, requireTools, spawn } from "./_processes.ts";
 import {
   BENCH_BACKEND_LOCATION,
   flag,
@@ -58,6 +58,7 @@ import { h2load, waitForCurl200 } from "./_h2load.ts";
 import {
   control,
   type InstructionRun,
+  instructionRunFlags,
   threadTotals,
   writeNginxProxyConf,
 } from "./_proxy_instructions.ts";
@@ -248,13 +249,7 @@ async function yardsticks(
 }
 
 if (import.meta.main) {
-  const run: InstructionRun = {
-    requests: Number(flag("requests", "2000")),
-    windows: Number(flag("windows", "6")),
-    connections: Number(flag("connections", "10")),
-    warmup: Number(flag("warmup", "20000")),
-  };
-  for (const [name, value] of Object.entries(run)) requirePositiveInteger(name, value);
+  const run = instructionRunFlags({ requests: 2000, windows: 6, connections: 10, warmup: 20000 });
   await requireTools("the TLS instruction count", [
     "valgrind",
     "callgrind_control",
