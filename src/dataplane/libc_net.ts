@@ -52,6 +52,7 @@ const SYMBOLS = {
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
   epoll_poll: { name: "epoll_wait", parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", len, "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   memcpy: { parameters: ["buffer", "pointer", "u32"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -102,6 +103,7 @@ export const IPV6_V6ONLY = 26;
 export const TCP_NODELAY = 1;
 export const MSG_NOSIGNAL = 0x4000;
 export const SHUT_WR = 1;
+export const POLLIN = 0x1;
 export const EPOLLIN = 0x1;
 export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;

@@ -49,6 +49,7 @@ import {
   errnoError,
   type LibcNet,
   libcNet,
+  POLLIN,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from "./libc_net.ts";
@@ -57,6 +58,9 @@ import {
 export interface ReadinessOwner {
   ready(events: number): void;
 }
+
+/** How long {@linkcode LibcReactor.abandon} waits for the pool thread to take its wake-up. */
+const ABANDON_WAKE_MS = 200;
 
 /** Events in one batch at most. */
 const MAX_EVENTS = 256;
@@ -83,6 +87,7 @@ export class LibcReactor {
   /** The off-thread wait is pending. */
   #waiting = false;
   #stopped: PromiseWithResolvers<void> | undefined;
+  #abandoned = false;
 
   constructor(net: LibcNet) {
     this.net = net;
@@ -103,6 +108,7 @@ export class LibcReactor {
 
   /** Adds `fd`, owned by `owner`, to the set; the loop runs while any fd is registered. */
   register(fd: number, owner: ReadinessOwner): void {
+    if (this.#abandoned) throw new Deno.errors.BadResource("The isolate's sockets are closed");
     const generation = this.#generation = (this.#generation + 1) >>> 0;
     this.#ctlAdd(fd, generation, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
     this.#owners[fd] = { owner, generation };
@@ -119,6 +125,8 @@ export class LibcReactor {
    * before the number can be reused.
    */
   close(fd: number): void {
+    // After abandon() the number may be another isolate's already.
+    if (this.#abandoned) return;
     this.unregister(fd);
     this.net.c.close(fd);
   }
@@ -134,15 +142,24 @@ export class LibcReactor {
   }
 
   /**
-   * Closes every registered fd at once, their owners untold, and ends the
-   * wait: for an isolate that is going away (a worker's uncaught error).
-   * Deno closes its own sockets with their isolate; these are the process's
-   * and would outlive it (a listener sharing a port by `SO_REUSEPORT`
-   * would keep taking connections nobody accepts). The epoll set and the
-   * eventfd stay open: the pool thread's wait may still be using them.
+   * Closes every registered fd at once, their owners untold, then the
+   * epoll set and the eventfd: for an isolate that is going away (a
+   * worker's uncaught error). Deno closes its own sockets with their
+   * isolate; these are the process's and would outlive it (a listener
+   * sharing a port by `SO_REUSEPORT` would keep taking connections nobody
+   * accepts), as would the set, the eventfd and a pool thread blocked in
+   * the wait. That wait is ended through the eventfd first, and the two
+   * closed once it has taken the wake-up (the set no longer polls
+   * readable): closing the eventfd takes it out of the set, and a waiter
+   * woken but not yet run would then find nothing and sleep for ever. The
+   * wait for that is bounded (`ABANDON_WAKE_MS`): the wait may have ended
+   * already, its count not yet delivered to this thread, and then nothing
+   * takes the wake-up.
    */
   abandon(): void {
     const { c } = this.net;
+    if (this.#abandoned) return;
+    this.#abandoned = true;
     for (let fd = 0; fd < this.#owners.length; fd++) {
       if (this.#owners[fd] === undefined) continue;
       c.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
@@ -150,7 +167,14 @@ export class LibcReactor {
       c.close(fd);
     }
     this.#registered = 0;
-    if (this.#waiting) c.write(this.#wakeFd, this.#wakeBytes, 8);
+    if (this.#waiting) {
+      c.write(this.#wakeFd, this.#wakeBytes, 8);
+      const pollfd = new Int32Array([this.#epfd, POLLIN]);
+      const none = new Int32Array(2);
+      for (let ms = 0; ms < ABANDON_WAKE_MS && c.poll(pollfd, 1, 0) > 0; ms++) c.poll(none, 0, 1);
+    }
+    c.close(this.#epfd);
+    c.close(this.#wakeFd);
   }
 
   /** Resolves once the loop has stopped (no fd registered, no wait pending). */
@@ -186,6 +210,7 @@ export class LibcReactor {
 
   readonly #waited = (n: number): void => {
     this.#waiting = false;
+    if (this.#abandoned) return this.#stop();
     // n < 0: EINTR in the pool thread (whose errno is not this one's): ask again.
     if (n > 0) this.#dispatch(n);
     setImmediate(this.#turn);

@@ -5,7 +5,7 @@
  * nothing is registered. Readiness comes from eventfds written by the test.
  */
 import { assert, assertEquals } from "@std/assert";
-import { libcReactor } from "../../src/dataplane/libc_reactor.ts";
+import { LibcReactor, libcReactor } from "../../src/dataplane/libc_reactor.ts";
 import {
   epollEventLayout,
   EPOLLIN,
@@ -13,6 +13,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from "../../src/dataplane/libc_net.ts";
+import { epollWatched, openDescriptors } from "../_helpers/proc_fds.ts";
 
 const reactor = libcReactor();
 const skip = "problem" in reactor;
@@ -98,5 +99,42 @@ Deno.test({
     c.close(fd);
     await stopped;
     assertEquals(reactor.registered, 0);
+  },
+});
+
+/** This process's descriptors that are epoll sets or eventfds, by number. */
+function epollAndEventfds(): Set<number> {
+  const fds = new Set<number>();
+  for (const [fd, what] of openDescriptors()) {
+    if (what === "anon_inode:[eventpoll]" || what === "anon_inode:[eventfd]") fds.add(fd);
+  }
+  return fds;
+}
+
+Deno.test({
+  name:
+    "abandon closes the registered fds, the epoll set and the eventfd, and the wait off the thread returns",
+  ignore: skip || Deno.build.os !== "linux",
+  fn: async () => {
+    if ("problem" in reactor) return;
+    const before = epollAndEventfds();
+    const own = new LibcReactor(reactor.net);
+    const fd = own.net.c.eventfd(0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    own.register(fd, { ready: () => {} });
+    // The reactor's set is the new epoll fd watching `fd`; its eventfd is the other one it watches.
+    const made = [...epollAndEventfds()].filter((n) => !before.has(n));
+    const epfd = made.find((n) => epollWatched(n).includes(fd));
+    assert(epfd !== undefined, `no new epoll set watches fd ${fd}`);
+    const watched = epollWatched(epfd);
+    assertEquals(watched.length, 2);
+    const mine = [epfd, ...watched];
+    // Past the first poll, nothing ready: the wait is off the thread now.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const stopped = own.idle();
+    own.abandon();
+    const open = epollAndEventfds();
+    assertEquals(mine.filter((n) => open.has(n)), []);
+    await stopped;
+    assertEquals(own.registered, 0);
   },
 });
