@@ -76,6 +76,7 @@ export function dataPlane(
     upgrades: ctx.options.upgrades ?? DEFAULT_UPGRADE_SETTINGS,
     http1Engine: ctx.options.http1Engine,
     sockets: ctx.options.sockets,
+    upstreamSendMs: ctx.options.upstreamSendTimeoutMs,
   };
   const logger = ctx.logger.child({ component: "dataplane" });
   const sockets = chooseSockets(ctx.options.sockets, ctx.options.http1Engine);

@@ -123,6 +123,14 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "upstream request timeout when a route sets none",
   },
   {
+    name: "upstream-send-timeout",
+    type: "string",
+    placeholder: "DURATION",
+    defaultText: "60s",
+    help: "longest wait for a backend to take more of a request (its head or body); then 504, " +
+      "or the connections closed once the response began (0s: none)",
+  },
+  {
     name: "underscore-headers",
     type: "string",
     placeholder: "drop|reject|allow",

@@ -11,6 +11,7 @@ import {
   DEFAULT_UPGRADE_SETTINGS,
   type UpgradeSettings,
 } from "../dataplane/client_timeouts.ts";
+import { DEFAULT_UPSTREAM_SEND_TIMEOUT_MS } from "../dataplane/upstream_connection.ts";
 import { isLogLevel } from "../log/logger.ts";
 import {
   DEFAULT_CONTROLLER_NAME,
@@ -155,6 +156,7 @@ export function gatewayOptionsFromFlags(
     ...logFromFlags(r),
     requestPolicy: requestPolicyFromFlags(str, bad),
     upstreamTimeoutMs: r.duration("upstream-timeout", 15_000),
+    upstreamSendTimeoutMs: r.duration("upstream-send-timeout", DEFAULT_UPSTREAM_SEND_TIMEOUT_MS),
     drainDelayMs: r.duration("drain-delay", 5_000),
     shutdownTimeoutMs: r.duration("shutdown-timeout", 25_000),
     ...connectionsFromFlags(r),

@@ -79,6 +79,11 @@ export interface ClientConnectionSettings {
    * backend connections (`--sockets`, `libc_sockets.ts`); absent: the default.
    */
   sockets?: SocketsSetting;
+  /**
+   * Longest wait for a backend to take more of a request
+   * (`--upstream-send-timeout`, ms); absent: the default, `0`: none.
+   */
+  upstreamSendMs?: number;
 }
 
 /** Deno's HTTP engine, or the gateway's own HTTP/1.1 server (`h1/h1_connection.ts`). */

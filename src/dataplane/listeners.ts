@@ -140,10 +140,11 @@ class PortListeners implements ListenerManager {
     this.#ownsUpstream = options.upstream === undefined;
     const limits = options.connections;
     const upgrades = limits?.upgrades;
-    const upstream = options.upstream ?? createProxyClient({ sockets: limits?.sockets });
+    const upstream = options.upstream ??
+      createProxyClient({ sockets: limits?.sockets, sendTimeoutMs: limits?.upstreamSendMs });
     this.#upstream = upgrades === undefined || upgrades.mode === "off"
       ? upstream
-      : upgradeAwareClient(upstream);
+      : upgradeAwareClient(upstream, limits?.upstreamSendMs);
     const observer = this.#observer;
     // One limit on upgraded connections across HTTP and HTTPS ports.
     const upgradeOptions: UpgradePortOptions | undefined =

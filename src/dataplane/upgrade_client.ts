@@ -23,7 +23,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ProxyClient } from "./upstream_client.ts";
 import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
-import { Http1Connection } from "./upstream_connection.ts";
+import {
+  DEFAULT_UPSTREAM_SEND_TIMEOUT_MS,
+  Http1Connection,
+  type SendStall,
+} from "./upstream_connection.ts";
+import { createDeadlineTimer } from "./deadline_timer.ts";
 import { latin1 } from "./http1_bytes.ts";
 import { parseResponseHeadBytes } from "./upstream_head_parser.ts";
 import { encodeRequestHead } from "./upstream_request_writer.ts";
@@ -64,7 +69,9 @@ export function takeUpgraded(response: Response): UpgradedBackend | undefined {
 
 /**
  * Wraps `inner` so calls made inside {@linkcode runUpgrade} perform the
- * upgrade exchange; every other call goes to `inner` unchanged.
+ * upgrade exchange; every other call goes to `inner` unchanged. The
+ * request's write waits at most `sendTimeoutMs` for the backend to take
+ * more of it (`--upstream-send-timeout`; `0`: for ever).
  *
  * @example
  * ```ts
@@ -74,7 +81,13 @@ export function takeUpgraded(response: Response): UpgradedBackend | undefined {
  * client.close();
  * ```
  */
-export function upgradeAwareClient(inner: ProxyClient): ProxyClient {
+export function upgradeAwareClient(
+  inner: ProxyClient,
+  sendTimeoutMs = DEFAULT_UPSTREAM_SEND_TIMEOUT_MS,
+): ProxyClient {
+  // The request head goes out before the 101, bounded like any request's.
+  const timer = createDeadlineTimer();
+  const stall: SendStall = { ms: sendTimeoutMs, timer };
   return {
     request(protocol, endpoint, request, options) {
       const upgrade = scope.getStore()?.upgrade;
@@ -84,10 +97,13 @@ export function upgradeAwareClient(inner: ProxyClient): ProxyClient {
           new UpstreamError("protocol", `Cannot upgrade a connection to an ${protocol} backend`),
         );
       }
-      return upgradeExchange(endpoint, request, options, upgrade);
+      return upgradeExchange(endpoint, request, options, upgrade, stall);
     },
     stats: () => inner.stats(),
-    close: () => inner.close(),
+    close: () => {
+      timer.close();
+      inner.close();
+    },
   };
 }
 
@@ -96,6 +112,7 @@ async function upgradeExchange(
   request: UpstreamRequest,
   options: UpstreamCallOptions,
   upgrade: string,
+  stall: SendStall,
 ): Promise<UpstreamResponse> {
   const where = `${endpoint.address}:${endpoint.port}`;
   const deadline = new AbortController();
@@ -108,6 +125,7 @@ async function upgradeExchange(
     : undefined;
   try {
     c = new Http1Connection(await connect(endpoint, options, where, deadline.signal));
+    c.sendStall = stall;
     const headers = [...request.headers, "connection", "upgrade", "upgrade", upgrade];
     await c.write(encodeRequestHead(request.method, request.target, headers, "none"));
     let answered = upgrade;

@@ -57,6 +57,7 @@ export function createProxyClient(options: ProxyClientOptions = {}): ProxyClient
     maxSessionsPerEndpoint: options.maxH2SessionsPerEndpoint,
     idleTimeoutMs: options.idleTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
+    sendTimeoutMs: options.sendTimeoutMs,
   };
   let h2: H2Client | undefined;
   return {

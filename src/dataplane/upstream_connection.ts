@@ -6,6 +6,7 @@
  * connection is noticed at once instead of on the next request.
  * @module
  */
+import type { DeadlineTimer } from "./deadline_timer.ts";
 import { UpstreamError } from "./upstream_types.ts";
 import { findBlankLine, latin1 } from "./http1_bytes.ts";
 import {
@@ -26,6 +27,21 @@ const SCRATCH_BYTES = 4 * 1024;
 const MAX_SCRATCH = 16 * 1024;
 
 type State = "busy" | "idle" | "closed";
+
+/**
+ * The default bound on a backend taking no more of a request
+ * (`--upstream-send-timeout`): nginx's `proxy_send_timeout`, 60 s.
+ */
+export const DEFAULT_UPSTREAM_SEND_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a write may wait with no byte taken by the backend before the
+ * connection is closed (`ms`; `0`: for ever), on the deadlines of `timer`.
+ */
+export interface SendStall {
+  readonly ms: number;
+  readonly timer: DeadlineTimer;
+}
 
 /** A pooled upstream connection. */
 export class Http1Connection {
@@ -51,6 +67,10 @@ export class Http1Connection {
    */
   #lentEnd = 0;
   #onLost: ((c: Http1Connection) => void) | undefined;
+  /** The bound of {@linkcode write}; absent: none. */
+  sendStall: SendStall | undefined;
+  /** Set when {@linkcode write} waited past the bound and closed the connection. */
+  stalled: UpstreamError | undefined;
   /**
    * The socket's read without `Conn.read`'s wrapper (`socket_read.ts`): the
    * idle read of every park is one per request.
@@ -126,12 +146,43 @@ export class Http1Connection {
     this.uses++;
   }
 
-  /** Writes all of `data`. */
+  /**
+   * Writes all of `data`. With a {@linkcode sendStall}, a write that takes no
+   * byte within its bound (a backend that stopped reading, its socket
+   * buffers full) closes the connection and fails with a timeout, which
+   * {@linkcode stalled} keeps for whoever reads the connection next.
+   */
   async write(data: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      offset += await this.send(offset === 0 ? data : data.subarray(offset));
+      const rest = offset === 0 ? data : data.subarray(offset);
+      const stall = this.sendStall;
+      offset += stall === undefined || stall.ms <= 0
+        ? await this.send(rest)
+        : await this.#sendWithin(rest, stall);
     }
+  }
+
+  /** One `send`, failed and the connection closed when it takes nothing for `stall.ms`. */
+  #sendWithin(bytes: Uint8Array, stall: SendStall): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const deadline = stall.timer.arm(stall.ms, () => {
+        const error = new UpstreamError(
+          "timeout",
+          `Upstream took no request bytes for ${stall.ms} ms`,
+        );
+        this.stalled ??= error;
+        reject(error);
+        this.close();
+      });
+      this.send(bytes).then((n) => {
+        deadline.cancel();
+        resolve(n);
+      }, (error) => {
+        deadline.cancel();
+        reject(error);
+      });
+    });
   }
 
   /** Reads more bytes into the buffer; `false` at end of stream. */

@@ -19,6 +19,7 @@ import { ClientGoneError, type GoneListener } from "./client_gone.ts";
 import { http2StreamBody } from "./http2_stream_body.ts";
 import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
 import { drainOrClose } from "./node_stream_drain.ts";
+import { DEFAULT_UPSTREAM_SEND_TIMEOUT_MS } from "./upstream_connection.ts";
 import { ClientBodyError, readClientChunk } from "./request_body.ts";
 import type { Trailers } from "./response_trailers.ts";
 import {
@@ -54,8 +55,9 @@ export interface H2Client extends UpstreamClient {
  */
 export function createH2Client(options: H2SessionOptions = {}): H2Client {
   const sessions = new H2Sessions(options);
+  const sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_UPSTREAM_SEND_TIMEOUT_MS;
   return {
-    request: (ep, req, opts) => exchange(sessions, ep, req, opts),
+    request: (ep, req, opts) => exchange(sessions, ep, req, opts, sendTimeoutMs),
     stats: () => sessions.stats(),
     close: () => sessions.close(),
   };
@@ -134,6 +136,7 @@ async function exchange(
   ep: UpstreamEndpoint,
   req: UpstreamRequest,
   opts: UpstreamCallOptions,
+  sendTimeoutMs: number,
 ): Promise<UpstreamResponse> {
   const end = new CallEnd();
   const deadline = end.deadline;
@@ -156,7 +159,7 @@ async function exchange(
       if (deadline.signal.aborted) throw timeout();
       throw error;
     }
-    return await send(lease, ep, req, end, timeout);
+    return await send(lease, ep, req, end, timeout, sendTimeoutMs);
   } finally {
     clearTimeout(timer);
   }
@@ -168,6 +171,7 @@ function send(
   req: UpstreamRequest,
   end: CallEnd,
   timeout: () => Error,
+  sendTimeoutMs: number,
 ): Promise<UpstreamResponse> {
   const deadline = end.deadline.signal;
   return new Promise((resolve, reject) => {
@@ -230,7 +234,7 @@ function send(
       deadline.removeEventListener("abort", onDeadline);
       resolve(responseOf(stream, req.method, headers, flags, trailers));
     });
-    if (req.body !== null) void pump(req.body, stream, fail);
+    if (req.body !== null) void pump(req.body, stream, fail, sendTimeoutMs, authorityOf(ep));
   });
 }
 
@@ -271,11 +275,16 @@ function responseOf(
  * waiting for the stream's flow control, then ends it. A client that goes
  * away mid-upload fails the call as a {@linkcode ClientBodyError} (a 499,
  * not a 502) and resets the stream: the backend must not wait for the rest.
+ * A backend whose flow control takes nothing more for `sendTimeoutMs` fails
+ * the call with a timeout (a 504 before its response; after it, the reset
+ * ends the response body in an error) and has the stream reset with CANCEL.
  */
 async function pump(
   body: ReadableStream<Uint8Array>,
   stream: http2.ClientHttp2Stream,
   fail: (error: Error) => void,
+  sendTimeoutMs: number,
+  authority: string,
 ) {
   const reader = body.getReader();
   try {
@@ -283,7 +292,16 @@ async function pump(
       const { done, value } = await readClientChunk(reader);
       if (done) break;
       if (stream.closed || stream.destroyed) return;
-      if (!stream.write(value)) await drainOrClose(stream);
+      if (!stream.write(value) && !(await drainWithin(stream, sendTimeoutMs))) {
+        fail(
+          new UpstreamError(
+            "timeout",
+            `Upstream ${authority} took no request bytes for ${sendTimeoutMs} ms`,
+          ),
+        );
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
     }
     if (!stream.closed && !stream.destroyed) stream.end();
   } catch (error) {
@@ -297,5 +315,20 @@ async function pump(
   } finally {
     reader.releaseLock();
     if (stream.closed || stream.destroyed) void body.cancel().catch(() => {});
+  }
+}
+
+/** Waits for `stream` to drain or close; `false` when it did neither within `ms` (`0`: for ever). */
+async function drainWithin(stream: http2.ClientHttp2Stream, ms: number): Promise<boolean> {
+  if (ms <= 0) {
+    await drainOrClose(stream);
+    return true;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([drainOrClose(stream).then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -31,6 +31,11 @@ export interface H2SessionOptions {
   idleTimeoutMs?: number;
   /** Limit on connecting, TLS and the backend's first SETTINGS (ms, default 5 000). */
   connectTimeoutMs?: number;
+  /**
+   * How long a request body waits for the backend's flow control to take
+   * more (ms, default 60 000, `--upstream-send-timeout`; `0`: for ever).
+   */
+  sendTimeoutMs?: number;
   clock?: Clock;
 }
 

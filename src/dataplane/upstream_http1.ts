@@ -11,7 +11,11 @@
 import { ClientGoneError, type GoneListener } from "./client_gone.ts";
 import { createDeadlineTimer, type Deadline } from "./deadline_timer.ts";
 import { readBodyOfLength } from "./request_body.ts";
-import { Http1Connection } from "./upstream_connection.ts";
+import {
+  DEFAULT_UPSTREAM_SEND_TIMEOUT_MS,
+  Http1Connection,
+  type SendStall,
+} from "./upstream_connection.ts";
 import {
   asUpstreamError,
   exchangeHttp1,
@@ -50,6 +54,13 @@ export interface Http1ClientOptions {
   bufferBodyBytes?: number;
   /** Request bodies with a Content-Length up to this size are read first, so they can be retried (default 64 KiB). */
   bufferRequestBytes?: number;
+  /**
+   * How long a write of a request may wait with no byte taken by the
+   * backend before the exchange fails (504 before the response, the
+   * connection closed after it): ms, default
+   * {@linkcode DEFAULT_UPSTREAM_SEND_TIMEOUT_MS}; `0`: for ever.
+   */
+  sendTimeoutMs?: number;
   /**
    * Whose sockets cleartext connections are made on (`--sockets`,
    * `libc_sockets.ts`); absent: the default. TLS connections are Deno's.
@@ -91,6 +102,7 @@ class PooledHttp1Client implements Http1Client {
   readonly #onLibc: boolean;
   readonly idle: IdleConnections;
   readonly #deadlines = createDeadlineTimer();
+  readonly #sendStall: SendStall;
   readonly #stats = { connectsTotal: 0, retriesTotal: 0 };
 
   constructor(options: Http1ClientOptions) {
@@ -98,6 +110,10 @@ class PooledHttp1Client implements Http1Client {
     this.#bufferBodyBytes = options.bufferBodyBytes ?? 64 * 1024;
     this.#bufferRequestBytes = options.bufferRequestBytes ?? 64 * 1024;
     this.#onLibc = upstreamOnLibc(options.sockets);
+    this.#sendStall = {
+      ms: options.sendTimeoutMs ?? DEFAULT_UPSTREAM_SEND_TIMEOUT_MS,
+      timer: this.#deadlines,
+    };
     this.idle = new IdleConnections(
       options.maxIdlePerEndpoint ?? 256,
       options.idleTimeoutMs ?? 30_000,
@@ -219,6 +235,7 @@ class PooledHttp1Client implements Http1Client {
         : await startBackendTls(tcp, tls, `${ep.address}:${ep.port}`, abort.signal);
       this.#stats.connectsTotal++;
       const c = new Http1Connection(conn);
+      c.sendStall = this.#sendStall;
       c.claim();
       return c;
     } catch (error) {

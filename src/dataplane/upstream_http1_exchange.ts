@@ -59,6 +59,13 @@ interface BodyProgress {
 
 /** Largest head plus body sent in one write. */
 const ONE_WRITE_BYTES = 65536;
+/**
+ * A first write up to this size goes out without the connection's send
+ * bound: the kernel takes it whole into the socket's empty send buffer (16
+ * KiB at least by default), so it never waits on the backend, and the
+ * common request costs no deadline. A larger one is bounded like a body.
+ */
+const UNBOUNDED_SEND_BYTES = 16 * 1024;
 
 /**
  * Runs `exchange` on `c`, which must be claimed. The one `async` function
@@ -81,11 +88,14 @@ export async function exchangeHttp1(
       const head = encodeHead(c, exchange, room);
       const both = room > 0 ? withBody(head, small!) : null;
       const bytes = both ?? head;
-      const n = await c.send(bytes);
-      if (n < bytes.length) await c.write(bytes.subarray(n));
+      if (bytes.length > UNBOUNDED_SEND_BYTES) await c.write(bytes);
+      else {
+        const n = await c.send(bytes);
+        if (n < bytes.length) await c.write(bytes.subarray(n));
+      }
       if (small !== null && both === null) await c.write(small);
     } catch (error) {
-      throw fresh ? asUpstreamError(error) : new StaleConnectionError(error);
+      throw c.stalled ?? (fresh ? asUpstreamError(error) : new StaleConnectionError(error));
     }
     if (exchange.body instanceof ReadableStream) progress = streamBody(c, exchange);
     for (let first = true;; first = false) {
@@ -95,9 +105,9 @@ export async function exchangeHttp1(
         try {
           ended = !c.received(await c.readMore());
         } catch (error) {
-          throw headReadError(error, progress, first && !fresh);
+          throw c.stalled ?? headReadError(error, progress, first && !fresh);
         }
-        if (ended) throw headReadError(null, progress, first && !fresh);
+        if (ended) throw c.stalled ?? headReadError(null, progress, first && !fresh);
         head = bufferedHead(c, progress);
       }
       if (head.status >= 200) {

@@ -374,6 +374,7 @@ function workerShare(
     timeouts: settings.timeouts,
     ...(settings.http1Engine === undefined ? {} : { http1Engine: settings.http1Engine }),
     ...(settings.sockets === undefined ? {} : { sockets: settings.sockets }),
+    ...(settings.upstreamSendMs === undefined ? {} : { upstreamSendMs: settings.upstreamSendMs }),
     ...(settings.upgrades === undefined ? {} : {
       upgrades: { ...settings.upgrades, maxConnections: share(settings.upgrades.maxConnections) },
     }),

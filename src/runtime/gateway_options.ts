@@ -50,6 +50,11 @@ export interface GatewayOptions {
   requestPolicy?: RequestPolicy;
   /** Default upstream timeout when a route sets none, in milliseconds. */
   upstreamTimeoutMs: number;
+  /**
+   * Longest wait for a backend to take more of a request, in milliseconds
+   * (`--upstream-send-timeout`); absent: 60 s; `0`: none.
+   */
+  upstreamSendTimeoutMs?: number;
   /** After SIGTERM: how long /readyz says 503 while listeners still accept. */
   drainDelayMs: number;
   /** After the drain delay: the longest wait for in-flight requests. */

@@ -27,6 +27,7 @@ Deno.test("no command means run, with every documented default", () => {
       accessLog: false,
     },
     upstreamTimeoutMs: 15_000,
+    upstreamSendTimeoutMs: 60_000,
     drainDelayMs: 5_000,
     shutdownTimeoutMs: 25_000,
     workers: 1,
@@ -102,6 +103,7 @@ Deno.test("every flag reads SERVAL_<FLAG_NAME> and the flag wins over it", () =>
     SERVAL_GATEWAY_ADDRESS: "10.0.0.1, 10.0.0.2",
     SERVAL_LEADER_ELECT: "false",
     SERVAL_UPSTREAM_TIMEOUT: "2s",
+    SERVAL_UPSTREAM_SEND_TIMEOUT: "0s",
   };
   const o = options(["--admin-addr", "127.0.0.1:2222"], env);
   assertEquals(o.adminAddr.port, 2222);
@@ -109,6 +111,7 @@ Deno.test("every flag reads SERVAL_<FLAG_NAME> and the flag wins over it", () =>
   assertEquals(o.gatewayAddresses, ["10.0.0.1", "10.0.0.2"]);
   assertEquals(o.leaderElect, false);
   assertEquals(o.upstreamTimeoutMs, 2000);
+  assertEquals(o.upstreamSendTimeoutMs, 0);
   assertEquals(envName("leader-election-namespace"), "SERVAL_LEADER_ELECTION_NAMESPACE");
 });
 
