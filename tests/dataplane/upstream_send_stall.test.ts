@@ -141,3 +141,27 @@ Deno.test("HTTP/2: a backend whose flow control takes no more of the body before
     client.close();
   }
 });
+
+Deno.test("HTTP/2: a backend that answered, then took no more of the body, gets CANCEL and the response body fails", async () => {
+  const reset = Promise.withResolvers<number>();
+  await using backend = await startH2Backend((stream) => {
+    stream.pause();
+    stream.on("close", () => reset.resolve(stream.rstCode));
+    stream.respond({ ":status": 200 });
+    stream.write("hello\n");
+  });
+  const client = createH2Client({ sendTimeoutMs: STALL_MS });
+  try {
+    const ep = { address: "127.0.0.1", port: backend.port };
+    const res = await within(client.request(ep, upload(), { timeoutMs: 0 }));
+    assertEquals(res.status, 200);
+    assertInstanceOf(res.body, ReadableStream);
+    const reader = res.body.getReader();
+    assertEquals(new TextDecoder().decode((await reader.read()).value), "hello\n");
+    const error = await assertRejects(() => within(reader.read()));
+    assert(!(error instanceof NoOutcome), "the response body still streams");
+    assertEquals(await reset.promise, http2.constants.NGHTTP2_CANCEL);
+  } finally {
+    client.close();
+  }
+});

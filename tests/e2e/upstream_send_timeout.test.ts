@@ -22,9 +22,10 @@ const UPLOAD_BYTES = 256 * 1024 * 1024;
 /**
  * Starts an upload of {@linkcode UPLOAD_BYTES} (more than every socket
  * buffer between here and the backend holds) and returns the answer's
- * first bytes, read while the body is still being written.
+ * first bytes, read while the body is still being written (`toTheEnd`:
+ * everything until the gateway ends the connection).
  */
-async function stalledUpload(port: number): Promise<string> {
+async function stalledUpload(port: number, toTheEnd = false): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     await conn.write(encoder.encode(
@@ -35,15 +36,25 @@ async function stalledUpload(port: number): Promise<string> {
       for (let sent = 0; sent < UPLOAD_BYTES; sent += chunk.length) await conn.write(chunk);
     })().catch(() => {/* the gateway closed the connection after its answer */});
     const buf = new Uint8Array(4096);
-    // A deadline only a gateway that waits for ever reaches: then no answer.
-    const giveUp = setTimeout(() => conn.close(), 60_000);
-    const n = await conn.read(buf).catch(() => null);
+    // A deadline only a gateway that waits for ever reaches.
+    let gaveUp = false;
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      conn.close();
+    }, 60_000);
+    let text = "";
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += decoder.decode(buf.subarray(0, n));
+      if (!toTheEnd) break;
+    }
     clearTimeout(giveUp);
     try {
       conn.close();
     } catch { /* closed by the deadline */ }
     await writing;
-    return n === null ? "" : decoder.decode(buf.subarray(0, n));
+    return gaveUp ? `${text}\n(the connection did not end within 60 s)` : text;
   } catch (error) {
     conn.close();
     throw error;
@@ -92,3 +103,28 @@ for (const [name, args] of CASES) {
     }
   });
 }
+
+Deno.test("--upstream-send-timeout: a backend that answered, then stopped reading the upload, loses its connection and the client's response ends unfinished", async () => {
+  await using backend = startStallingBackend("answers");
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
+  try {
+    await writeManifests(dir, {
+      "gateway.yaml": gatewayYaml(port),
+      "services.yaml": serviceYaml("a", backend.port),
+      "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
+    });
+    await using _gw = await startGateway({
+      manifests: dir,
+      args: ["--upstream-timeout", "0s", "--upstream-send-timeout", "300ms"],
+    });
+    const answer = await stalledUpload(port, true);
+    // The head and the first chunk came; the last chunk never does.
+    assert(answer.startsWith("HTTP/1.1 200") && answer.includes("hello"), answer);
+    assert(!answer.includes("\r\n0\r\n\r\n") && !answer.includes("did not end"), answer);
+    backend.resume();
+    await backend.closed;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
