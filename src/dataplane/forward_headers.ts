@@ -7,27 +7,14 @@
  */
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyHeaderModifier } from "./header_modifier.ts";
-import { connectionListedHeaders, HOP_BY_HOP_HEADERS } from "./hop_by_hop.ts";
+import { connectionListedHeaders, HOP_BY_HOP_HEADERS, NOT_MODIFIABLE } from "./hop_by_hop.ts";
 import { forwardedFor, type UnderscoreHeaderPolicy } from "./request_policy.ts";
 import type { HeaderLookup } from "../router/router.ts";
+import { HeadFields } from "./head_fields.ts";
+import type { ClientHeaders, ForwardHeadersInput } from "./client_headers.ts";
+import { forwardRequestFields, readHeadFields } from "./head_forwarding.ts";
 
-/** The client's headers, read in one pass. */
-export interface ClientHeaders {
-  /** The `Host` header, `null` when absent. */
-  host: string | null;
-  /** The `Content-Length` header, `null` when absent. */
-  contentLength: string | null;
-  /** The `Connection` header, `null` when absent. */
-  connection: string | null;
-  /** The `X-Forwarded-For` header, `null` when absent. */
-  forwardedFor: string | null;
-  /** Whether the client framed a body with `Transfer-Encoding`. */
-  transferEncoding: boolean;
-  /** Whether any header name holds `_` (kept in `pairs` only under `allow`). */
-  underscore: boolean;
-  /** Flattened `[name, value, …]` of every header the proxy does not own. */
-  pairs: string[];
-}
+export type { ClientHeaders, ForwardHeadersInput } from "./client_headers.ts";
 
 /**
  * Reads `headers` once: the few the proxy needs by name and the rest as a
@@ -47,6 +34,7 @@ export function readClientHeaders(
   headers: HeaderLookup,
   underscores: UnderscoreHeaderPolicy,
 ): ClientHeaders {
+  if (headers instanceof HeadFields) return readHeadFields(headers, underscores);
   const out: ClientHeaders = {
     host: null,
     contentLength: null,
@@ -90,29 +78,6 @@ export function readClientHeaders(
   return out;
 }
 
-/** What the forwarded request's headers are built from. */
-export interface ForwardHeadersInput {
-  /** The client's headers, read by {@linkcode readClientHeaders}. */
-  client: ClientHeaders;
-  /** Request header modifiers to apply, rule's first, then the backend's. */
-  modifiers: readonly HeaderModifierConfig[];
-  /** `Host` to send: the client's (port included) or the URLRewrite hostname. */
-  host: string;
-  /** The client's address. */
-  clientIp: string;
-  scheme: "http" | "https";
-  /** The original `Host` (authority) the client asked for. */
-  forwardedHost: string;
-  /** Rightmost entries of the client's `X-Forwarded-For` to keep (see `RequestPolicy`). */
-  xffTrustedHops: number;
-}
-
-/**
- * Names a modifier cannot set: the proxy writes `Host` and the framing, and
- * hop-by-hop headers describe the connection to the backend, not the route.
- */
-const NOT_MODIFIABLE = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]);
-
 /**
  * The flattened `[name, value, …]` header list for the upstream request.
  * The order is what makes a route's headers hold: the client's headers
@@ -133,6 +98,7 @@ const NOT_MODIFIABLE = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]
  */
 export function forwardRequestHeaders(input: ForwardHeadersInput): string[] {
   const client = input.client;
+  if (client.lines !== undefined) return forwardRequestFields(input).pairs();
   const listed = connectionListedHeaders(client.connection);
   const out: string[] = ["host", input.host];
   const pairs = client.pairs;

@@ -32,7 +32,7 @@ import { UpstreamExchange } from "./upstream_exchange.ts";
 import { pickUpstream, type Upstream } from "./upstream_choice.ts";
 import type { FastAnswer, FieldsHandler, IncomingRequest, PendingAnswer } from "./field_headers.ts";
 import { type AnswerRecorder, ProxiedAnswer } from "./proxied_answer.ts";
-import { backendHeaders, mirrorHeaders, upstreamRequest } from "./proxy_request.ts";
+import { backendHeaders, mirrorHeaders, pendingHeaders, upstreamRequest } from "./proxy_request.ts";
 import type { Clock } from "../time/clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
@@ -292,7 +292,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
     out: Outcome,
   ): PendingAnswer {
     const port = this.#addressing;
-    const headers = backendHeaders(port, at, plan, info, upstream.modifiers.request);
+    const headers = pendingHeaders(port, at, plan, info, upstream.modifiers.request);
     // Nothing was awaited since the request's start: its reading serves the deadline too.
     const request = upstreamRequest(req, info, matched, plan, at, null, headers, out.started);
     const mirrors = mirrorHeaders(port, plan, upstream, at, info, headers);
@@ -302,6 +302,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
     } catch (error) {
       sent = Promise.reject(error);
     }
+    request.fields?.own(); // The client's bytes are read into again after this call.
     return new ProxiedAnswer(sent, this, req, out, upstream, cors);
   }
 

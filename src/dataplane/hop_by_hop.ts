@@ -17,6 +17,16 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Names a modifier cannot set: the proxy writes `Host` and the framing, and
+ * hop-by-hop headers describe the connection to the backend, not the route.
+ */
+export const NOT_MODIFIABLE: ReadonlySet<string> = new Set([
+  "host",
+  "content-length",
+  ...HOP_BY_HOP_HEADERS,
+]);
+
+/**
  * The lower-case header names listed in a `Connection` header value, or
  * `undefined` when it lists nothing beyond the usual `close`/`keep-alive`
  * (the common case, kept allocation-free).

@@ -25,6 +25,7 @@ import {
 import type { BodyFraming } from "./upstream_request_writer.ts";
 import { IdleConnections } from "./upstream_idle_pool.ts";
 import {
+  type FieldLines,
   type UpstreamCallOptions,
   type UpstreamClient,
   type UpstreamEndpoint,
@@ -266,6 +267,8 @@ class Http1Call implements Http1Exchange, GoneListener {
   readonly method: string;
   readonly target: string;
   readonly headers: string[];
+  readonly fields: FieldLines | undefined;
+  sentHead: Uint8Array | undefined = undefined;
   readonly framing: BodyFraming;
   readonly readsTrailers: boolean;
   readonly lendsBody: boolean;
@@ -295,8 +298,13 @@ class Http1Call implements Http1Exchange, GoneListener {
     this.method = req.method;
     this.target = req.target;
     // The TE option goes in Connection too: TE is for the next hop only (RFC 9110 §10.1.4).
-    this.headers = req.acceptsTrailers === true
-      ? [...req.headers, "te", "trailers", "connection", "te"]
+    const te = req.acceptsTrailers === true;
+    // Fields written from the client's bytes leave `headers` unread (it would make their strings).
+    this.fields = req.fields;
+    this.headers = req.fields !== undefined
+      ? (te ? TE_FIELDS : NO_FIELDS)
+      : te
+      ? [...req.headers, ...TE_FIELDS]
       : req.headers;
     this.readsTrailers = req.acceptsTrailers === true;
     this.lendsBody = req.takesBodyAtOnce === true;
@@ -350,6 +358,10 @@ class Http1Call implements Http1Exchange, GoneListener {
     return timeoutError(this.ep, this.#timeoutMs);
   }
 }
+
+/** What a client that takes trailers adds to the backend's head (never written to). */
+const TE_FIELDS: string[] = ["te", "trailers", "connection", "te"];
+const NO_FIELDS: string[] = [];
 
 /**
  * Pool keys of plain endpoints, by the table's endpoint object (the same

@@ -13,7 +13,7 @@ import type { Trailers } from "./response_trailers.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import { type ParsedResponseHead, readResponseHead } from "./upstream_head_parser.ts";
 import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
-import { UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
+import { type FieldLines, UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 
 /** Thrown when a reused connection turns out dead before any response byte. */
 export class StaleConnectionError extends UpstreamError {
@@ -28,8 +28,16 @@ export interface Http1Exchange {
   readonly method: string;
   /** Request-target, sent as is. */
   readonly target: string;
-  /** Flattened header names and values, framing headers excluded. */
+  /** Flattened header names and values, framing headers excluded (after `fields`, when set). */
   readonly headers: string[];
+  /** Header fields written from the client's bytes before `headers` (`UpstreamRequest.fields`). */
+  readonly fields?: FieldLines;
+  /**
+   * The head as the first try wrote it: a retry on a fresh connection sends
+   * these bytes again (the client's, which `fields` copied, are not readable
+   * by then). Set by {@linkcode exchangeHttp1}.
+   */
+  sentHead?: Uint8Array;
   /** The body's framing, written as its header. */
   readonly framing: BodyFraming;
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
@@ -85,7 +93,7 @@ export async function exchangeHttp1(
       const body = exchange.body;
       const small = body instanceof Uint8Array && body.length > 0 ? body : null;
       const room = small !== null && small.length <= ONE_WRITE_BYTES ? small.length : 0;
-      const head = encodeHead(c, exchange, room);
+      const head = exchange.sentHead ?? (exchange.sentHead = encodeHead(c, exchange, room));
       const both = room > 0 ? withBody(head, small!) : null;
       const bytes = both ?? head;
       if (bytes.length > UNBOUNDED_SEND_BYTES) await c.write(bytes);
@@ -143,6 +151,7 @@ function encodeHead(c: Http1Connection, exchange: Http1Exchange, room: number): 
     exchange.headers,
     exchange.framing,
     room,
+    exchange.fields,
   );
 }
 

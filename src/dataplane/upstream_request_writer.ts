@@ -6,6 +6,7 @@
  */
 import { readClientChunk } from "./request_body.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
+import type { FieldLines } from "./upstream_types.ts";
 
 /** How the body is framed: a length, chunked, or no body at all. */
 export type BodyFraming = number | "chunked" | "none";
@@ -42,6 +43,8 @@ export function encodeRequestHead(
  * head and `room` more bytes fit there (a connection's reused buffer: no
  * new array for the head, and a small body can follow it in the same
  * write), else into a new array of the head's size. Returns the head's bytes.
+ * `fields`, when given, are written before `headers`: the forwarded fields
+ * copied from the client's bytes (`forwarded_fields.ts`).
  */
 export function encodeRequestHeadInto(
   scratch: Uint8Array | undefined,
@@ -50,6 +53,7 @@ export function encodeRequestHeadInto(
   headers: string[],
   framing: BodyFraming,
   room: number,
+  fields?: FieldLines,
 ): Uint8Array {
   const targetBytes = isAscii(target) ? null : encoder.encode(target);
   const framingLine = framing === "chunked"
@@ -60,6 +64,7 @@ export function encodeRequestHeadInto(
   let length = method.length + 1 + (targetBytes === null ? target.length : targetBytes.length) +
     VERSION.length + framingLine.length + 2;
   for (let i = 0; i < headers.length; i++) length += headers[i].length + 2;
+  if (fields !== undefined) length += fields.byteLength();
   const out = scratch !== undefined && length + room <= scratch.length
     ? scratch
     : new Uint8Array(length);
@@ -71,6 +76,7 @@ export function encodeRequestHeadInto(
     at += targetBytes.length;
   }
   at = put(out, at, VERSION);
+  if (fields !== undefined) at = fields.writeInto(out, at);
   for (let i = 0; i < headers.length; i += 2) {
     at = put(out, at, headers[i]);
     out[at++] = 58; // :

@@ -25,6 +25,12 @@ export interface UpstreamRequest {
    * framing headers (`Content-Length` / `Transfer-Encoding`).
    */
   headers: string[];
+  /**
+   * The same fields as `headers`, to be written from the client's bytes
+   * (`forwarded_fields.ts`): the HTTP/1.1 client writes these instead, and
+   * `headers` is made of them only when read. Absent: `headers` is all.
+   */
+  fields?: FieldLines;
   /** Request body, streamed; `null` when the request has none. */
   body: ReadableStream<Uint8Array> | null;
   /** Body length from the client's `Content-Length`; `null`: unknown (chunked). */
@@ -56,6 +62,21 @@ export interface UpstreamRequest {
    * from it instead of reading the clock again. Absent: the client reads it.
    */
   startedAt?: number;
+}
+
+/**
+ * Header field lines a backend's head is written with, as bytes
+ * (`forwarded_fields.ts`: the client's lines copied from the bytes it sent).
+ */
+export interface FieldLines {
+  /** Bytes of every line (`name: value\r\n`). */
+  byteLength(): number;
+  /** Writes every line at `at` of `out`; the next position. */
+  writeInto(out: Uint8Array, at: number): number;
+  /** Keeps what a later write needs once the client's bytes are read into again. */
+  own(): void;
+  /** The same fields as strings, flattened `[name, value, …]`. */
+  pairs(): string[];
 }
 
 /** The response head, and the body as bytes (small, already read) or a stream. */

@@ -8,6 +8,7 @@
  */
 import { createDataPlaneHandlers } from "../../src/dataplane/handler.ts";
 import { createProxyClient } from "../../src/dataplane/upstream_client.ts";
+import type { IncomingRequest } from "../../src/dataplane/field_headers.ts";
 import { compileRouteTable } from "../../src/router/compile_route_table.ts";
 import { backend, testConfig, type TestRule } from "./_config.ts";
 import { bytesOf, startH1 } from "./h1/_h1_harness.ts";
@@ -22,15 +23,27 @@ export interface ByteRig extends AsyncDisposable {
   heads: string[];
 }
 
+/** What else {@linkcode startByteRig} does. */
+export interface ByteRigOptions {
+  /**
+   * Called with each request the gateway's fast path served, once the
+   * handler's call returned (what the server does next, such as reading
+   * into the client's buffer again, may be played here).
+   */
+  afterFields?: (req: IncomingRequest) => void;
+}
+
 /**
  * Starts the backend answering with `answers` in turn (the last one again
- * once they run out), or with what `answers` makes of each request head,
- * and a gateway with `rules` (the backend is filled in for a rule without
- * backends).
+ * once they run out), or with what `answers` makes of each request head
+ * (`null`: the connection is closed unanswered, as a backend closing a kept
+ * connection the moment a request comes), and a gateway with `rules` (the
+ * backend is filled in for a rule without backends).
  */
 export function startByteRig(
-  answers: string[] | ((head: string) => string),
+  answers: string[] | ((head: string) => string | null),
   rules: TestRule[] = [{ path: "/" }],
+  options: ByteRigOptions = {},
 ): ByteRig {
   const heads: string[] = [];
   let next = 0;
@@ -57,6 +70,7 @@ export function startByteRig(
               const answer = typeof answers === "function"
                 ? answers(head)
                 : answers[Math.min(next++, answers.length - 1)];
+              if (answer === null) return;
               await conn.write(bytesOf(answer));
             }
           }
@@ -71,7 +85,11 @@ export function startByteRig(
   const client = createProxyClient({});
   const port: { handlers?: ReturnType<typeof createDataPlaneHandlers> } = {};
   const server = startH1((req, info) => port.handlers!.handle(req, info), {
-    fields: (req, info) => port.handlers!.fields(req, info),
+    fields: (req, info) => {
+      const answer = port.handlers!.fields(req, info);
+      options.afterFields?.(req);
+      return answer;
+    },
   });
   const withBackend = rules.map((r) => ({
     ...r,

@@ -23,6 +23,7 @@ import { H1Reader } from "./h1_reader.ts";
 import { ClientWatch } from "./h1_client_watch.ts";
 import { fieldsRequest, h1Request } from "./h1_request.ts";
 import { H1RequestError, parseRequestHead, type RequestHead } from "./h1_request_head.ts";
+import { requestUrl } from "./h1_url.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, type FieldsHandler, PendingAnswer } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
@@ -300,9 +301,9 @@ class H1Connection implements ServedConnection {
     body: ReadableStream<Uint8Array> | null,
     info: RequestCompletion,
   ): FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined {
+    const fields = head.fields;
     try {
-      const url = this.#url(head);
-      const fields = head.headers;
+      const url = requestUrl(this.#options.scheme, head, this.#conn);
       // An origin-form target with a Host is what the URL was built from (see IncomingRequest.target).
       const target = head.host !== null && head.target.charCodeAt(0) === 47
         ? head.target
@@ -314,13 +315,16 @@ class H1Connection implements ServedConnection {
       if (fast !== undefined) return fast;
       let request: Request;
       try {
-        request = h1Request(head.method, url, fields, body, info);
+        request = h1Request(head.method, url, fields.pairs(), body, info);
       } catch {
         return undefined;
       }
       return this.#options.handler(request, info);
     } catch (error) {
       return this.#recover(error);
+    } finally {
+      // The buffer is read into again after this call: nothing reads a field from it later.
+      fields.release();
     }
   }
 
@@ -331,26 +335,6 @@ class H1Connection implements ServedConnection {
     } catch {
       return new Response("Internal error\n", { status: 500 });
     }
-  }
-
-  /**
-   * The URL the handler sees (as `Deno.serve` spells it); an absolute-form
-   * target's authority replaces the `host` fields of `head` (read after this).
-   */
-  #url(head: RequestHead): string {
-    const { scheme } = this.#options;
-    if (head.target.charCodeAt(0) === 47 /* / */) {
-      const host = head.host ?? `localhost:${(this.#conn.localAddr as Deno.NetAddr).port}`;
-      return `${scheme}://${host}${head.target}`;
-    }
-    if (head.target === "*") return `${scheme}://${head.host ?? "localhost"}/*`;
-    // Absolute-form: its authority is the host, whatever Host says (RFC 9112 §3.2.2).
-    const rest = head.target.slice(head.target.indexOf("://") + 3);
-    const slash = rest.search(/[/?]/);
-    const authority = slash === -1 ? rest : rest.slice(0, slash);
-    const path = slash === -1 ? "/" : rest.slice(slash);
-    head.headers = head.headers.map(([n, v]) => n === "host" ? [n, authority] : [n, v]);
-    return `${scheme}://${authority}${path}`;
   }
 
   /** Whether the head being read starts with the HEAD method (its refusal then has no body). */

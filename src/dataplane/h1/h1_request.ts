@@ -13,7 +13,8 @@
  * @module
  */
 import type { ClientGone, GoneListener } from "../client_gone.ts";
-import { FieldHeaders, type IncomingRequest } from "../field_headers.ts";
+import type { IncomingRequest } from "../field_headers.ts";
+import type { HeadFields } from "../head_fields.ts";
 
 /** A request as the handler sees it. */
 class H1Request implements GoneListener {
@@ -87,16 +88,20 @@ export function h1Request(
 }
 
 /**
- * The fast path's request (`FieldsHandler`): the head's fields as parsed,
- * without a `Request` or a `Headers`. Our server makes its answer's bytes in
- * the turn the answer's promise settles (`h1_connection.ts`), so a
- * backend's small body may be lent to it (`takesBodyAtOnce`).
+ * The fast path's request (`FieldsHandler`): the head's fields as places in
+ * the bytes read (`HeadFields`, valid during the handler's call), without a
+ * `Request` or a `Headers`. Our server makes its answer's bytes in the turn
+ * the answer's promise settles (`h1_connection.ts`), so a backend's small
+ * body may be lent to it (`takesBodyAtOnce`).
  *
  * @example
  * ```ts
  * import { fieldsRequest } from "./h1_request.ts";
  * import { ClientLeaving } from "../client_gone.ts";
- * const fields: [string, string][] = [["host", "a.example"]];
+ * import { HeadFields } from "../head_fields.ts";
+ * const fields = new HeadFields(new TextEncoder().encode("Host: a.example"));
+ * fields.add(0, 4, 6, 15, "host");
+ * fields.host = "a.example";
  * const req = fieldsRequest("GET", "http://a.example/x", "/x", fields, null, new ClientLeaving());
  * req.headers.get("host"); // "a.example"
  * ```
@@ -105,7 +110,7 @@ export function fieldsRequest(
   method: string,
   url: string,
   target: string | undefined,
-  fields: [string, string][],
+  fields: HeadFields,
   body: ReadableStream<Uint8Array> | null,
   client: ClientGone,
 ): IncomingRequest {
@@ -113,7 +118,7 @@ export function fieldsRequest(
     method,
     url,
     target,
-    headers: new FieldHeaders(fields),
+    headers: fields,
     body,
     client,
     takesBodyAtOnce: true,

@@ -21,6 +21,7 @@ import {
 } from "../http1_bytes.ts";
 import { knownFieldName } from "./known_field_names.ts";
 import { namesTrailers } from "./h1_trailers.ts";
+import { HeadFields } from "../head_fields.ts";
 
 /** A request the server refuses: the status to answer and why. The connection closes after it. */
 export class H1RequestError extends Error {
@@ -37,8 +38,11 @@ export interface RequestHead {
   target: string;
   /** HTTP/1.`minor`. */
   minor: number;
-  /** Every field in order, names lower-cased. */
-  headers: [string, string][];
+  /**
+   * Every field in order, as places in the bytes read (valid until the
+   * server reads into its buffer again); strings only of what is read.
+   */
+  fields: HeadFields;
   /**
    * The `Host` field; `null` when absent (the handler answers that 400 in
    * HTTP/1.1, as with Deno's engine, so the policy counts it).
@@ -79,14 +83,14 @@ export function parseRequestHead(
   end: number,
   maxFields = MAX_HEADER_FIELDS,
 ): RequestHead {
-  const text = latin1(buf, start, end);
   const lineEnd = findCrlf(buf, start, end);
-  const { method, target, minor } = parseRequestLine(buf, start, lineEnd, text);
+  const { method, target, minor } = parseRequestLine(buf, start, lineEnd);
+  const fields = new HeadFields(buf);
   const head: RequestHead = {
     method,
     target,
     minor,
-    headers: [],
+    fields,
     host: null,
     contentLength: -1,
     chunked: false,
@@ -98,36 +102,47 @@ export function parseRequestHead(
   let transferEncoding: string | undefined;
   let connection: string | null = null;
   let pos = lineEnd;
-  const fields = head.headers;
   while (pos < end) {
     const lineStart = pos + 2;
-    if (fields.length >= maxFields) {
+    if (fields.count >= maxFields) {
       throw new H1RequestError(431, `Request has more than ${maxFields} header fields`);
     }
-    pos = readField(buf, start, lineStart, end, text, fields);
-    const [name, value] = fields[fields.length - 1];
+    pos = readField(buf, lineStart, end, fields);
+    // Only the fields this parser decides on become strings here.
+    const name = fields.known[fields.count - 1];
+    if (name === null) continue;
     switch (name) {
       case "host":
         hosts++;
-        head.host = value;
+        head.host = fields.host = hostValue(buf, fields);
         break;
       case "content-length":
-        head.contentLength = mergeContentLength(head.contentLength, value, refuseContentLength);
+        head.contentLength = mergeContentLength(
+          head.contentLength,
+          lastValue(buf, fields),
+          refuseContentLength,
+        );
         break;
-      case "transfer-encoding":
+      case "transfer-encoding": {
+        const value = lastValue(buf, fields);
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         break;
-      case "connection":
+      }
+      case "connection": {
+        const value = lastValue(buf, fields);
         connection = connection === null ? value : `${connection}, ${value}`;
         break;
-      case "expect":
+      }
+      case "expect": {
+        const value = lastValue(buf, fields);
         if (value.toLowerCase() !== "100-continue") {
           throw new H1RequestError(417, `Cannot meet expectation ${JSON.stringify(value)}`);
         }
         head.expectContinue = minor === 1;
         break;
+      }
       case "te":
-        if (minor === 1 && namesTrailers(value)) head.trailers = true;
+        if (minor === 1 && namesTrailers(lastValue(buf, fields))) head.trailers = true;
     }
   }
   if (hosts > 1) throw new H1RequestError(400, "Request has more than one Host field");
@@ -136,12 +151,58 @@ export function parseRequestHead(
   return head;
 }
 
+/** The value of the field last added to `fields`. */
+function lastValue(buf: Uint8Array, fields: HeadFields): string {
+  const p = fields.places;
+  const at = p.length - 4;
+  return latin1(buf, p[at + 2], p[at + 3]);
+}
+
+/**
+ * The Host value and the target last read, when these bytes spell them
+ * again: a client sends the same ones request after request, and the same
+ * string costs no decode and lets the memos after it (the router's hosts,
+ * the URL) compare by identity.
+ */
+let lastHost = "";
+let lastTarget = "";
+
+function hostValue(buf: Uint8Array, fields: HeadFields): string {
+  const p = fields.places;
+  const at = p.length - 4;
+  const from = p[at + 2];
+  const to = p[at + 3];
+  return spells(buf, from, to, lastHost) ? lastHost : lastHost = latin1(buf, from, to);
+}
+
+/** Whether `buf[from, to)` holds the characters of `text`. */
+function spells(buf: Uint8Array, from: number, to: number, text: string): boolean {
+  const n = to - from;
+  if (n !== text.length) return false;
+  let i = 0;
+  while (i < n && buf[from + i] === text.charCodeAt(i)) i++;
+  return i === n;
+}
+
+/** Methods by their bytes, so the usual ones cost no string. */
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+
+function methodName(buf: Uint8Array, start: number, end: number): string {
+  for (let k = 0; k < METHODS.length; k++) {
+    const m = METHODS[k];
+    if (m.length !== end - start) continue;
+    let i = 0;
+    while (i < m.length && buf[start + i] === m.charCodeAt(i)) i++;
+    if (i === m.length) return m;
+  }
+  return latin1(buf, start, end);
+}
+
 /** Method, target and version of the request line in `buf[start, lineEnd)`. */
 function parseRequestLine(
   buf: Uint8Array,
   start: number,
   lineEnd: number,
-  text: string,
 ): { method: string; target: string; minor: number } {
   let i = start;
   while (i < lineEnd && TOKEN_BYTE[buf[i]] === 1) i++;
@@ -151,20 +212,28 @@ function parseRequestLine(
   while (ok && targetEnd < lineEnd && buf[targetEnd] > 32 && buf[targetEnd] < 127) targetEnd++;
   ok = ok && targetEnd > i && buf[targetEnd] === 32 && lineEnd - targetEnd === 9;
   const v = targetEnd + 1;
-  const version = ok ? text.slice(v - start, lineEnd - start) : "";
-  if (!ok || !/^HTTP\/[0-9]\.[0-9]$/.test(version)) {
-    const line = text.slice(0, Math.min(lineEnd - start, 200));
+  // HTTP/d.d
+  ok = ok && buf[v] === 72 && buf[v + 1] === 84 && buf[v + 2] === 84 && buf[v + 3] === 80 &&
+    buf[v + 4] === 47 && isDigit(buf[v + 5]) && buf[v + 6] === 46 && isDigit(buf[v + 7]);
+  if (!ok) {
+    const line = latin1(buf, start, Math.min(lineEnd, start + 200));
     throw new H1RequestError(400, `Cannot parse request line ${JSON.stringify(line)}`);
   }
   if (buf[v + 5] !== 49 /* 1 */) {
-    throw new H1RequestError(505, `Cannot serve ${version}: only HTTP/1.x`);
+    throw new H1RequestError(505, `Cannot serve ${latin1(buf, v, lineEnd)}: only HTTP/1.x`);
   }
-  const method = text.slice(0, methodEnd - start);
-  const target = text.slice(i - start, targetEnd - start);
+  const method = methodName(buf, start, methodEnd);
+  const target = spells(buf, i, targetEnd, lastTarget)
+    ? lastTarget
+    : lastTarget = latin1(buf, i, targetEnd);
   checkTargetForm(method, target);
   // A later HTTP/1 minor version is served as HTTP/1.1, the highest this
   // server speaks (RFC 9110 §2.5); only another major version is a 505.
   return { method, target, minor: buf[v + 7] === 48 /* 0 */ ? 0 : 1 };
+}
+
+function isDigit(b: number): boolean {
+  return b >= 48 && b <= 57;
 }
 
 /** Origin-form, absolute-form (http or https), or `*` for OPTIONS (RFC 9112 §3.2). */
@@ -177,38 +246,27 @@ function checkTargetForm(method: string, target: string): void {
 }
 
 /**
- * Reads the field line starting at `lineStart` into `fields` (the name
- * lower-cased, the value trimmed); returns where the line ends (its CRLF,
- * or `end` on the head's last line).
+ * Adds the field line starting at `lineStart` to `fields` (its name's
+ * known string, if any, and the places of its name and trimmed value);
+ * returns where the line ends (its CRLF, or `end` on the head's last line).
  */
-function readField(
-  buf: Uint8Array,
-  start: number,
-  lineStart: number,
-  end: number,
-  text: string,
-  fields: [string, string][],
-): number {
+function readField(buf: Uint8Array, lineStart: number, end: number, fields: HeadFields): number {
   let colon = lineStart;
   while (colon < end && TOKEN_BYTE[buf[colon]] === 1) colon++;
   if (colon === lineStart || colon === end || buf[colon] !== 58 /* : */) {
     // Also a line that starts with a space or tab: obs-fold (RFC 9112 §5.2).
     const lineEnd = findCrlf(buf, lineStart, end);
-    const line = text.slice(lineStart - start, Math.min(lineEnd, lineStart + 100) - start);
+    const line = latin1(buf, lineStart, Math.min(lineEnd, lineStart + 100));
     throw new H1RequestError(400, `Cannot parse header line ${JSON.stringify(line)}`);
   }
   const lineEnd = fieldValueEnd(buf, colon + 1, end);
   if (lineEnd === -1) {
-    const name = text.slice(lineStart - start, colon - start);
+    const name = latin1(buf, lineStart, colon);
     throw new H1RequestError(400, `Cannot accept header ${name}: value has control characters`);
   }
   const from = skipOws(buf, colon + 1, lineEnd);
   const to = trimOwsEnd(buf, from, lineEnd);
-  fields.push([
-    knownFieldName(buf, lineStart, colon) ??
-      text.slice(lineStart - start, colon - start).toLowerCase(),
-    text.slice(from - start, to - start),
-  ]);
+  fields.add(lineStart, colon, from, to, knownFieldName(buf, lineStart, colon) ?? null);
   return lineEnd;
 }
 
