@@ -4,8 +4,10 @@
  * timeout 0s`), gets the client a 504 once the backend took nothing for the
  * bound, counted as an upstream timeout in `/metrics` (and, with the access
  * log on, in its line), on our HTTP/1.1 server's fast path and its Request
- * path (the access log takes it), on Deno's engine and in a worker. The bound is a small
- * flag value; the test waits for the answer, never for time.
+ * path (the access log takes it), on Deno's engine and in a worker; once
+ * the backend's response began, the client's response ends unfinished on
+ * either engine. The bound is a small flag value; the tests wait for the
+ * answer, never for time.
  */
 import { assert, assertEquals } from "@std/assert";
 import { freePort, startGateway } from "../_helpers/gateway_process.ts";
@@ -104,27 +106,36 @@ for (const [name, args] of CASES) {
   });
 }
 
-Deno.test("--upstream-send-timeout: a backend that answered, then stopped reading the upload, loses its connection and the client's response ends unfinished", async () => {
-  await using backend = startStallingBackend("answers");
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
-  try {
-    await writeManifests(dir, {
-      "gateway.yaml": gatewayYaml(port),
-      "services.yaml": serviceYaml("a", backend.port),
-      "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
-    });
-    await using _gw = await startGateway({
-      manifests: dir,
-      args: ["--upstream-timeout", "0s", "--upstream-send-timeout", "300ms"],
-    });
-    const answer = await stalledUpload(port, true);
-    // The head and the first chunk came; the last chunk never does.
-    assert(answer.startsWith("HTTP/1.1 200") && answer.includes("hello"), answer);
-    assert(!answer.includes("\r\n0\r\n\r\n") && !answer.includes("did not end"), answer);
-    backend.resume();
-    await backend.closed;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const engine of ["own", "deno"] as const) {
+  Deno.test(`--upstream-send-timeout, --http1-engine ${engine}: a backend that answered, then stopped reading the upload, loses its connection and the client's response ends unfinished`, async () => {
+    await using backend = startStallingBackend("answers");
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
+    try {
+      await writeManifests(dir, {
+        "gateway.yaml": gatewayYaml(port),
+        "services.yaml": serviceYaml("a", backend.port),
+        "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
+      });
+      await using _gw = await startGateway({
+        manifests: dir,
+        args: [
+          "--upstream-timeout",
+          "0s",
+          "--upstream-send-timeout",
+          "300ms",
+          "--http1-engine",
+          engine,
+        ],
+      });
+      const answer = await stalledUpload(port, true);
+      // The head and the first chunk came; the last chunk never does.
+      assert(answer.startsWith("HTTP/1.1 200") && answer.includes("hello"), answer);
+      assert(!answer.includes("\r\n0\r\n\r\n") && !answer.includes("did not end"), answer);
+      backend.resume();
+      await backend.closed;
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
