@@ -21,7 +21,8 @@
  * timeout fires up to one tick late. `0` turns a timeout off.
  * @module
  */
-import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import type { Clock, Timer } from "../time/clock.ts";
+import { monotonicClock } from "./monotonic_clock.ts";
 
 /** Client timeouts in milliseconds; `0` turns one off. */
 export interface ClientTimeouts {
@@ -142,7 +143,7 @@ export interface ConnectionWatcher {
 /** Options of {@linkcode createConnectionWatcher}. */
 export interface ConnectionWatcherOptions {
   timeouts: ClientTimeouts;
-  /** Time and the sweep's interval; default the system clock. */
+  /** Time and the sweep's interval; default the system clock (`monotonic_clock.ts`). */
   clock?: Clock;
   /** Sweep period; default a quarter of the shortest timeout, 25 ms to 1 s. `0`: no periodic sweep. */
   tickMs?: number;
@@ -204,7 +205,7 @@ class Watcher implements ConnectionWatcher {
 
   constructor(options: ConnectionWatcherOptions) {
     this.timeouts = { ...options.timeouts };
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? monotonicClock;
     this.onDrop = options.onDrop;
     const { headerMs, idleMs, streamMs } = this.timeouts;
     const shortest = Math.min(...[headerMs, idleMs, streamMs].filter((ms) => ms > 0));

@@ -12,7 +12,8 @@
  * 100 ms late), which is plenty for request timeouts.
  * @module
  */
-import { type Clock, systemClock, type Timer } from "../time/clock.ts";
+import type { Clock, Timer } from "../time/clock.ts";
+import { monotonicClock } from "./monotonic_clock.ts";
 
 /** A pending deadline; `cancel()` is idempotent and cheap. */
 export interface Deadline {
@@ -82,7 +83,7 @@ interface Queue {
  * timer.close();
  * ```
  */
-export function createDeadlineTimer(clock: Clock = systemClock): DeadlineTimer {
+export function createDeadlineTimer(clock: Clock = monotonicClock): DeadlineTimer {
   const now = () => clock.now();
   const queues = new Map<number, Queue>();
 

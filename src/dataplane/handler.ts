@@ -34,6 +34,7 @@ import type { FastAnswer, FieldsHandler, IncomingRequest, PendingAnswer } from "
 import { type AnswerRecorder, ProxiedAnswer } from "./proxied_answer.ts";
 import { backendHeaders, mirrorHeaders, pendingHeaders, upstreamRequest } from "./proxy_request.ts";
 import type { Clock } from "../time/clock.ts";
+import { monotonicNow } from "./monotonic_clock.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
 export interface DataPlaneHandlerOptions {
@@ -66,10 +67,7 @@ export interface DataPlaneHandlerOptions {
 }
 
 /** A `Deno.serve` handler. */
-export type DataPlaneHandler = (
-  request: Request,
-  info: Deno.ServeHandlerInfo,
-) => Promise<Response>;
+export type DataPlaneHandler = (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
 
 /** The CORS headers of a rule without a CORS filter (shared, never written to). */
 const NO_CORS: readonly [string, string][] = Object.freeze([]) as readonly [string, string][];
@@ -186,7 +184,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
       listener: "none",
       route: "none",
       method: req.method,
-      started: performance.now(),
+      started: monotonicNow(),
     };
     let res: Response | Promise<FastAnswer> | PendingAnswer;
     try {
@@ -392,7 +390,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
       route: out.route,
       method: req.method,
       status: res.status,
-      durationSeconds: (performance.now() - out.started) / 1000,
+      durationSeconds: (monotonicNow() - out.started) / 1000,
     });
     // With the log on, only `handle` serves: a `Request` in, a `Response` out.
     return this.#accessLog ? logAccess(this.#logger, req as Request, out, res as Response) : res;

@@ -48,7 +48,7 @@ export class Http1Connection {
   readonly conn: Deno.TcpConn | Deno.TlsConn;
   /** Number of exchanges started on this connection. */
   uses = 0;
-  /** `Date.now()` when it last became idle. */
+  /** `monotonicNow()` when it last became idle (`monotonic_clock.ts`). */
   idleSince = 0;
   /** The idle pool's key of its endpoint, set when it is parked. */
   poolKey = "";

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Http1Connection } from "./upstream_connection.ts";
+import { monotonicNow } from "./monotonic_clock.ts";
 
 /** Idle connections by endpoint key. */
 export class IdleConnections {
@@ -51,9 +52,8 @@ export class IdleConnections {
       c.close();
       return;
     }
-    // Date.now() is a builtin; performance.now() is a call into the runtime
-    // per request. A clock step only moves when an idle connection is swept.
-    c.idleSince = Date.now();
+    // Not performance.now(): a call into the runtime per request (`monotonic_clock.ts`).
+    c.idleSince = monotonicNow();
     c.poolKey = key;
     c.park(this.#lost);
     stack.push(c);
@@ -86,7 +86,7 @@ export class IdleConnections {
   };
 
   #sweep(): void {
-    const oldest = Date.now() - this.#idleTimeoutMs;
+    const oldest = monotonicNow() - this.#idleTimeoutMs;
     for (const [key, stack] of this.#stacks) {
       // LIFO: the longest idle connections are at the bottom.
       while (stack.length > 0 && stack[0].idleSince < oldest) {
