@@ -87,23 +87,30 @@ export class HostIndex<T> {
 
   /**
    * Visit every value that applies to `host`, most specific first, until
-   * `visit` returns something other than `undefined`; return that.
+   * `visit` returns something other than `undefined`; return that. `visit`
+   * gets `a` and `b` with each value, so a caller per request can pass one
+   * function made once instead of a closure made each time.
    */
-  find<R>(host: string, visit: (value: T) => R | undefined): R | undefined {
+  find<R, A, B>(
+    host: string,
+    visit: (value: T, a: A, b: B) => R | undefined,
+    a: A,
+    b: B,
+  ): R | undefined {
     const exact = this.#exact.get(host);
     if (exact !== undefined) {
-      const found = visit(exact);
+      const found = visit(exact, a, b);
       if (found !== undefined) return found;
     }
     if (this.#wildcard.size > 0) {
       for (let dot = host.indexOf(".", 1); dot !== -1; dot = host.indexOf(".", dot + 1)) {
         const value = this.#wildcard.get(host.slice(dot));
         if (value !== undefined) {
-          const found = visit(value);
+          const found = visit(value, a, b);
           if (found !== undefined) return found;
         }
       }
     }
-    return this.#anySet ? visit(this.#any as T) : undefined;
+    return this.#anySet ? visit(this.#any as T, a, b) : undefined;
   }
 }

@@ -92,10 +92,16 @@ export class PathIndex<R> {
   /** The first match in precedence order that `request` satisfies. */
   find(request: RouteRequest, query: LazyQuery): R | undefined {
     const path = request.path;
-    const lists: (readonly IndexedMatch<R>[])[] = [];
     const exact = this.#exact?.get(path);
+    const root = this.#root;
+    // The common host: its matches all under `/` (one PathPrefix `/`, the
+    // default), no exact or regex ones. No candidate lists to merge.
+    if (exact === undefined && root.children === undefined && this.#regex.length === 0) {
+      return firstAccepted(root.entries, request, query);
+    }
+    const lists: (readonly IndexedMatch<R>[])[] = [];
     if (exact) lists.push(exact);
-    let node = this.#root;
+    let node = root;
     if (node.entries.length > 0) lists.push(node.entries);
     // Walk the request's segments; a trailing empty segment (`/a/`) ends the walk.
     for (let start = 1; start < path.length;) {
@@ -109,12 +115,7 @@ export class PathIndex<R> {
     }
     if (this.#regex.length > 0) lists.push(this.#regex);
 
-    if (lists.length === 1) {
-      for (const entry of lists[0]) {
-        if (accepts(entry, request, query)) return entry.result;
-      }
-      return undefined;
-    }
+    if (lists.length === 1) return firstAccepted(lists[0], request, query);
     const positions = new Array<number>(lists.length).fill(0);
     while (true) {
       let best = -1;
@@ -131,6 +132,18 @@ export class PathIndex<R> {
       if (accepts(entry, request, query)) return entry.result;
     }
   }
+}
+
+/** The result of the first entry of `list` (in precedence order) that `request` satisfies. */
+function firstAccepted<R>(
+  list: readonly IndexedMatch<R>[],
+  request: RouteRequest,
+  query: LazyQuery,
+): R | undefined {
+  for (let i = 0; i < list.length; i++) {
+    if (accepts(list[i], request, query)) return list[i].result;
+  }
+  return undefined;
 }
 
 function accepts<R>(entry: IndexedMatch<R>, request: RouteRequest, query: LazyQuery): boolean {
