@@ -5,6 +5,7 @@
  */
 import type { HeaderModifierConfig } from "../model/config.ts";
 import type { HeadFields } from "./head_fields.ts";
+import { forwardedFor } from "./request_policy.ts";
 
 /** The client's headers, read in one pass (`readClientHeaders`). */
 export interface ClientHeaders {
@@ -50,4 +51,21 @@ export interface ForwardHeadersInput {
   forwardedHost: string;
   /** Rightmost entries of the client's `X-Forwarded-For` to keep (see `RequestPolicy`). */
   xffTrustedHops: number;
+}
+
+/**
+ * Appends to `out` the fields the gateway adds for the backend, as name and
+ * value pairs: `X-Forwarded-For` (the trusted part of the client's and its
+ * address), `X-Forwarded-Proto` and `X-Forwarded-Host`.
+ */
+export function pushGatewayForwarded(out: string[], input: ForwardHeadersInput): string[] {
+  out.push(
+    "x-forwarded-for",
+    forwardedFor(input.client.forwardedFor, input.clientIp, input.xffTrustedHops),
+    "x-forwarded-proto",
+    input.scheme,
+    "x-forwarded-host",
+    input.forwardedHost,
+  );
+  return out;
 }

@@ -8,10 +8,14 @@
 import type { HeaderModifierConfig } from "../model/config.ts";
 import { applyHeaderModifier } from "./header_modifier.ts";
 import { connectionListedHeaders, HOP_BY_HOP_HEADERS, NOT_MODIFIABLE } from "./hop_by_hop.ts";
-import { forwardedFor, type UnderscoreHeaderPolicy } from "./request_policy.ts";
+import type { UnderscoreHeaderPolicy } from "./request_policy.ts";
 import type { HeaderLookup } from "../router/router.ts";
 import { HeadFields } from "./head_fields.ts";
-import type { ClientHeaders, ForwardHeadersInput } from "./client_headers.ts";
+import {
+  type ClientHeaders,
+  type ForwardHeadersInput,
+  pushGatewayForwarded,
+} from "./client_headers.ts";
 import { forwardRequestFields, readHeadFields } from "./head_forwarding.ts";
 
 export type { ClientHeaders, ForwardHeadersInput } from "./client_headers.ts";
@@ -110,14 +114,7 @@ export function forwardRequestHeaders(input: ForwardHeadersInput): string[] {
     if (!trustsClientAddress && (name === "forwarded" || name === "x-real-ip")) continue;
     out.push(name, pairs[i + 1]);
   }
-  out.push(
-    "x-forwarded-for",
-    forwardedFor(client.forwardedFor, input.clientIp, input.xffTrustedHops),
-    "x-forwarded-proto",
-    input.scheme,
-    "x-forwarded-host",
-    input.forwardedHost,
-  );
+  pushGatewayForwarded(out, input);
   for (const modifier of input.modifiers) modifyHeaderList(out, modifier);
   return out;
 }

@@ -21,12 +21,16 @@
  * @module
  */
 import type { HeaderModifierConfig } from "../model/config.ts";
-import type { ClientHeaders, ForwardHeadersInput } from "./client_headers.ts";
+import {
+  type ClientHeaders,
+  type ForwardHeadersInput,
+  pushGatewayForwarded,
+} from "./client_headers.ts";
 import { ForwardedFields } from "./forwarded_fields.ts";
 import { knownFieldName } from "./h1/known_field_names.ts";
 import type { HeadFields } from "./head_fields.ts";
 import { connectionListedHeaders, HOP_BY_HOP_HEADERS, NOT_MODIFIABLE } from "./hop_by_hop.ts";
-import { forwardedFor, type UnderscoreHeaderPolicy } from "./request_policy.ts";
+import type { UnderscoreHeaderPolicy } from "./request_policy.ts";
 
 /**
  * The names {@linkcode readHeadFields} reads by their known string
@@ -170,16 +174,7 @@ export function forwardRequestFields(input: ForwardHeadersInput): ForwardedField
     ) continue;
     kept.push(i);
   }
-  const added = [
-    "host",
-    input.host,
-    "x-forwarded-for",
-    forwardedFor(client.forwardedFor, input.clientIp, input.xffTrustedHops),
-    "x-forwarded-proto",
-    input.scheme,
-    "x-forwarded-host",
-    input.forwardedHost,
-  ];
+  const added = pushGatewayForwarded(["host", input.host], input);
   const fields = new ForwardedFields(lines, kept, added);
   for (const modifier of input.modifiers) modifyFields(fields, modifier);
   return fields;

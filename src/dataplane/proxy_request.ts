@@ -21,6 +21,7 @@
  */
 import type { RouteMatch } from "../router/router.ts";
 import { type ClientGone, clientOf } from "./client_gone.ts";
+import type { ForwardHeadersInput } from "./client_headers.ts";
 import type { IncomingRequest } from "./field_headers.ts";
 import { forwardRequestHeaders } from "./forward_headers.ts";
 import { forwardRequestFields } from "./head_forwarding.ts";
@@ -62,7 +63,18 @@ export function backendHeaders(
   info: Deno.ServeHandlerInfo,
   request: BackendModifiers["request"],
 ): string[] {
-  return forwardRequestHeaders({
+  return forwardRequestHeaders(forwardInput(port, at, plan, info, request));
+}
+
+/** What the backend's headers are made of, whichever way they are written. */
+function forwardInput(
+  port: AddressContext,
+  at: RequestAddress,
+  plan: RulePlan,
+  info: Deno.ServeHandlerInfo,
+  request: BackendModifiers["request"],
+): ForwardHeadersInput {
+  return {
     client: at.client,
     modifiers: request,
     xffTrustedHops: port.policy.xffTrustedHops,
@@ -70,7 +82,7 @@ export function backendHeaders(
     clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
     scheme: port.scheme,
     forwardedHost: at.authority,
-  });
+  };
 }
 
 /**
@@ -91,15 +103,7 @@ export function pendingHeaders(
   if (at.client.lines === undefined || plan.mirrors.length > 0 || plan.retry !== undefined) {
     return backendHeaders(port, at, plan, info, request);
   }
-  return forwardRequestFields({
-    client: at.client,
-    modifiers: request,
-    xffTrustedHops: port.policy.xffTrustedHops,
-    host: plan.rewriteHost ?? at.authority,
-    clientIp: (info.remoteAddr as Deno.NetAddr).hostname ?? "",
-    scheme: port.scheme,
-    forwardedHost: at.authority,
-  });
+  return forwardRequestFields(forwardInput(port, at, plan, info, request));
 }
 
 /**
