@@ -26,7 +26,7 @@
  * @module
  */
 import type { HeadFields } from "./head_fields.ts";
-import { latin1 } from "./http1_bytes.ts";
+import { copyFieldLine, latin1, putFieldLine } from "./http1_bytes.ts";
 import type { FieldLines } from "./upstream_types.ts";
 
 /** A backend's header fields: the client's lines passed on, and the gateway's own. */
@@ -68,20 +68,13 @@ export class ForwardedFields implements FieldLines {
     let n = 0;
     for (let i = 0; i < added.length; i++) n += added[i].length + 2;
     if (this.#owned !== undefined) return n + this.#owned.length;
-    const lines = this.#source();
-    const p = lines.places;
-    const kept = this.#kept;
-    for (let k = 0; k < kept.length; k++) {
-      const at = 4 * kept[k];
-      n += p[at + 1] - p[at] + p[at + 3] - p[at + 2] + 4;
-    }
-    return n;
+    return n + keptLength(this.#source(), this.#kept);
   }
 
   /** Writes every field line at `at` of `out` (room for {@linkcode byteLength}); the next position. */
   writeInto(out: Uint8Array, at: number): number {
     const added = this.added;
-    at = putField(out, at, added[0], added[1]);
+    at = putFieldLine(out, at, added[0], added[1]);
     const owned = this.#owned;
     if (owned !== undefined) {
       out.set(owned, at);
@@ -90,7 +83,7 @@ export class ForwardedFields implements FieldLines {
       at = writeLines(out, at, this.#source(), this.#kept);
       this.#written = true;
     }
-    for (let i = 2; i < added.length; i += 2) at = putField(out, at, added[i], added[i + 1]);
+    for (let i = 2; i < added.length; i += 2) at = putFieldLine(out, at, added[i], added[i + 1]);
     return at;
   }
 
@@ -107,13 +100,7 @@ export class ForwardedFields implements FieldLines {
       return;
     }
     const kept = this.#kept;
-    const p = lines.places;
-    let n = 0;
-    for (let k = 0; k < kept.length; k++) {
-      const at = 4 * kept[k];
-      n += p[at + 1] - p[at] + p[at + 3] - p[at + 2] + 4;
-    }
-    const owned = new Uint8Array(n);
+    const owned = new Uint8Array(keptLength(lines, kept));
     writeLines(owned, 0, lines, kept);
     this.#owned = owned;
   }
@@ -155,37 +142,24 @@ export class ForwardedFields implements FieldLines {
   }
 }
 
+/** Bytes of the `kept` field lines of `lines` as written (`name: value\r\n`). */
+function keptLength(lines: HeadFields, kept: number[]): number {
+  const p = lines.places;
+  let n = 0;
+  for (let k = 0; k < kept.length; k++) {
+    const at = 4 * kept[k];
+    n += p[at + 1] - p[at] + p[at + 3] - p[at + 2] + 4;
+  }
+  return n;
+}
+
 /** Copies the `kept` field lines of `lines` to `out` at `at`, names lower-cased; the next position. */
 function writeLines(out: Uint8Array, at: number, lines: HeadFields, kept: number[]): number {
   const buf = lines.buf;
   const p = lines.places;
   for (let k = 0; k < kept.length; k++) {
     const i = 4 * kept[k];
-    for (let j = p[i], end = p[i + 1]; j < end; j++) {
-      const b = buf[j];
-      out[at++] = b >= 65 && b <= 90 ? b + 32 : b;
-    }
-    out[at++] = 58; // :
-    out[at++] = 32;
-    const from = p[i + 2];
-    const to = p[i + 3];
-    if (to - from > 64) {
-      out.set(buf.subarray(from, to), at);
-      at += to - from;
-    } else for (let j = from; j < to; j++) out[at++] = buf[j];
-    out[at++] = 13;
-    out[at++] = 10;
+    at = copyFieldLine(out, at, buf, p[i], p[i + 1], p[i + 2], p[i + 3]);
   }
-  return at;
-}
-
-/** Writes `name: value\r\n` one byte per character (latin-1); the next position. */
-function putField(out: Uint8Array, at: number, name: string, value: string): number {
-  for (let i = 0; i < name.length; i++) out[at++] = name.charCodeAt(i);
-  out[at++] = 58;
-  out[at++] = 32;
-  for (let i = 0; i < value.length; i++) out[at++] = value.charCodeAt(i);
-  out[at++] = 13;
-  out[at++] = 10;
   return at;
 }

@@ -194,3 +194,49 @@ export function trimOws(text: string): string {
   while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
   return from === 0 && to === text.length ? text : text.slice(from, to);
 }
+
+/** Writes `text` one byte per character (latin-1) at `at` of `out`; the next position. */
+export function putLatin1(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** Writes the field line `name: value\r\n` (latin-1) at `at` of `out`; the next position. */
+export function putFieldLine(out: Uint8Array, at: number, name: string, value: string): number {
+  at = putLatin1(out, at, name);
+  out[at++] = 58; // :
+  out[at++] = 32;
+  at = putLatin1(out, at, value);
+  out[at++] = 13;
+  out[at++] = 10;
+  return at;
+}
+
+/**
+ * Copies the field line whose name is `buf[nameStart, nameEnd)` (lower-cased
+ * on the way) and value `buf[from, to)` (byte for byte) to `at` of `out` as
+ * `name: value\r\n`; the next position.
+ */
+export function copyFieldLine(
+  out: Uint8Array,
+  at: number,
+  buf: Uint8Array,
+  nameStart: number,
+  nameEnd: number,
+  from: number,
+  to: number,
+): number {
+  for (let i = nameStart; i < nameEnd; i++) {
+    const b = buf[i];
+    out[at++] = b >= 65 && b <= 90 ? b + 32 : b;
+  }
+  out[at++] = 58; // :
+  out[at++] = 32;
+  if (to - from > 64) {
+    out.set(buf.subarray(from, to), at);
+    at += to - from;
+  } else for (let i = from; i < to; i++) out[at++] = buf[i];
+  out[at++] = 13;
+  out[at++] = 10;
+  return at;
+}

@@ -4,6 +4,7 @@
  * way `Headers` holds them) and the streamed body with its framing.
  * @module
  */
+import { putFieldLine, putLatin1 } from "./http1_bytes.ts";
 import { readClientChunk } from "./request_body.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import type { FieldLines } from "./upstream_types.ts";
@@ -68,24 +69,19 @@ export function encodeRequestHeadInto(
   const out = scratch !== undefined && length + room <= scratch.length
     ? scratch
     : new Uint8Array(length);
-  let at = put(out, 0, method);
+  let at = putLatin1(out, 0, method);
   out[at++] = 32;
-  if (targetBytes === null) at = put(out, at, target);
+  if (targetBytes === null) at = putLatin1(out, at, target);
   else {
     out.set(targetBytes, at);
     at += targetBytes.length;
   }
-  at = put(out, at, VERSION);
+  at = putLatin1(out, at, VERSION);
   if (fields !== undefined) at = fields.writeInto(out, at);
   for (let i = 0; i < headers.length; i += 2) {
-    at = put(out, at, headers[i]);
-    out[at++] = 58; // :
-    out[at++] = 32;
-    at = put(out, at, headers[i + 1]);
-    out[at++] = 13;
-    out[at++] = 10;
+    at = putFieldLine(out, at, headers[i], headers[i + 1]);
   }
-  at = put(out, at, framingLine);
+  at = putLatin1(out, at, framingLine);
   out[at++] = 13;
   out[at] = 10;
   return out === scratch ? out.subarray(0, length) : out;
@@ -96,12 +92,6 @@ const VERSION = " HTTP/1.1\r\n";
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
   return true;
-}
-
-/** Writes `text` one byte per character (latin-1) at `at`; returns the next position. */
-function put(out: Uint8Array, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
-  return at;
 }
 
 /** Streams `body` to the connection, chunk-encoded when `chunked`. */

@@ -22,6 +22,7 @@
  */
 import { STATUS_TEXT } from "@std/http";
 import { httpDate } from "../http_date.ts";
+import { copyFieldLine } from "../http1_bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -110,21 +111,7 @@ export class HeadBytes {
    */
   fieldBytes(buf: Uint8Array, nameStart: number, nameEnd: number, from: number, to: number): void {
     this.#room(nameEnd - nameStart + to - from + 4);
-    const out = this.#buf;
-    let at = this.#at;
-    for (let i = nameStart; i < nameEnd; i++) {
-      const b = buf[i];
-      out[at++] = b >= 65 && b <= 90 ? b + 32 : b;
-    }
-    out[at++] = 58; // :
-    out[at++] = 32;
-    if (to - from > 64) {
-      out.set(buf.subarray(from, to), at);
-      at += to - from;
-    } else for (let i = from; i < to; i++) out[at++] = buf[i];
-    out[at++] = 13;
-    out[at++] = 10;
-    this.#at = at;
+    this.#at = copyFieldLine(this.#buf, this.#at, buf, nameStart, nameEnd, from, to);
   }
 
   /** Adds the `date` field of the current second. */
