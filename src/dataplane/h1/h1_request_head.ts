@@ -189,11 +189,7 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
 
 function methodName(buf: Uint8Array, start: number, end: number): string {
   for (let k = 0; k < METHODS.length; k++) {
-    const m = METHODS[k];
-    if (m.length !== end - start) continue;
-    let i = 0;
-    while (i < m.length && buf[start + i] === m.charCodeAt(i)) i++;
-    if (i === m.length) return m;
+    if (spells(buf, start, end, METHODS[k])) return METHODS[k];
   }
   return latin1(buf, start, end);
 }
