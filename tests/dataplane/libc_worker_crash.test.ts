@@ -8,7 +8,7 @@
 import { assertEquals } from "@std/assert";
 import { DEFAULT_CLIENT_TIMEOUTS } from "../../src/dataplane/client_timeouts.ts";
 import { libcNet } from "../../src/dataplane/libc_net.ts";
-import { createWorkerPool } from "../../src/dataplane/worker_pool.ts";
+import { createWorkerPool, type WorkerPool } from "../../src/dataplane/worker_pool.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startEchoBackend } from "../_helpers/echo_backend.ts";
 import { freePorts } from "../_helpers/gateway_process.ts";
@@ -32,6 +32,23 @@ async function freshGet(port: number, path: string): Promise<number> {
   }
 }
 
+/** `workers` data-plane workers on libc's sockets that crash when told to, restarted up to `maxRestarts` times. */
+function crashingPool(workers: number, maxRestarts: number): WorkerPool {
+  return createWorkerPool({
+    workers,
+    hostname: "127.0.0.1",
+    logger: createLogger({ level: "error", write: () => {} }),
+    maxRestarts,
+    workerUrl: new URL("./_crashing_worker.ts", import.meta.url),
+    connections: {
+      maxConnections: 0,
+      maxConnectionsPerPort: 0,
+      timeouts: DEFAULT_CLIENT_TIMEOUTS,
+      sockets: "libc",
+    },
+  });
+}
+
 Deno.test({
   name:
     "a crashed worker's libc listener leaves the port: every fresh connection after the restart is answered",
@@ -41,19 +58,7 @@ Deno.test({
     const [port] = freePorts(1);
     const dir = await Deno.makeTempDir({ prefix: "serval-libc-crash-" });
     Deno.env.set("SERVAL_TEST_CRASH_DIR", dir);
-    const pool = createWorkerPool({
-      workers: 2,
-      hostname: "127.0.0.1",
-      logger: createLogger({ level: "error", write: () => {} }),
-      maxRestarts: 1,
-      workerUrl: new URL("./_crashing_worker.ts", import.meta.url),
-      connections: {
-        maxConnections: 0,
-        maxConnectionsPerPort: 0,
-        timeouts: DEFAULT_CLIENT_TIMEOUTS,
-        sockets: "libc",
-      },
-    });
+    const pool = crashingPool(2, 1);
     try {
       const routes = (path: string) => [{ path, backends: [backend("echo", [echo.port])] }];
       await pool.reconcile({ config: testConfig(port, routes("/old")) });
@@ -90,19 +95,7 @@ Deno.test({
     const [port] = freePorts(1);
     const dir = await Deno.makeTempDir({ prefix: "serval-libc-crash-fds-" });
     Deno.env.set("SERVAL_TEST_CRASH_DIR", dir);
-    const pool = createWorkerPool({
-      workers: 1,
-      hostname: "127.0.0.1",
-      logger: createLogger({ level: "error", write: () => {} }),
-      maxRestarts: 3,
-      workerUrl: new URL("./_crashing_worker.ts", import.meta.url),
-      connections: {
-        maxConnections: 0,
-        maxConnectionsPerPort: 0,
-        timeouts: DEFAULT_CLIENT_TIMEOUTS,
-        sockets: "libc",
-      },
-    });
+    const pool = crashingPool(1, 3);
     try {
       const routes = (path: string) => [{ path, backends: [backend("echo", [echo.port])] }];
       await pool.reconcile({ config: testConfig(port, routes("/a")) });

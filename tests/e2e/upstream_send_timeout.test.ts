@@ -10,12 +10,11 @@
  * answer, never for time.
  */
 import { assert, assertEquals } from "@std/assert";
-import { freePort, startGateway } from "../_helpers/gateway_process.ts";
+import { freePort, type GatewayProcess, startGateway } from "../_helpers/gateway_process.ts";
 import { metricValue } from "../_helpers/metric_value.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { startStallingBackend } from "../dataplane/_stalling_backend.ts";
-import { prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
-import { gatewayYaml } from "./_manifests.ts";
+import { gatewayYaml, prefixRule, routeYaml, serviceYaml, writeManifests } from "./_manifests.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -63,6 +62,45 @@ async function stalledUpload(port: number, toTheEnd = false): Promise<string> {
   }
 }
 
+/**
+ * The gateway on a port of its own in front of `backendPort` (one route for
+ * a.example.com), with no request timeout, a 300 ms send bound and `args`;
+ * its manifests go with it.
+ */
+async function gatewayInFront(
+  backendPort: number,
+  args: string[],
+): Promise<{ port: number; gw: GatewayProcess } & AsyncDisposable> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true });
+  try {
+    await writeManifests(dir, {
+      "gateway.yaml": gatewayYaml(port),
+      "services.yaml": serviceYaml("a", backendPort),
+      "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
+    });
+    const gw = await startGateway({
+      manifests: dir,
+      args: ["--upstream-timeout", "0s", "--upstream-send-timeout", "300ms", ...args],
+    });
+    return {
+      port,
+      gw,
+      async [Symbol.asyncDispose]() {
+        try {
+          await gw[Symbol.asyncDispose]();
+        } finally {
+          await removeDir();
+        }
+      },
+    };
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+}
+
 const CASES: [string, string[]][] = [
   ["our HTTP/1.1 server's fast path", []],
   ["our HTTP/1.1 server's Request path (access log on)", ["--access-log", "on"]],
@@ -73,35 +111,22 @@ const CASES: [string, string[]][] = [
 for (const [name, args] of CASES) {
   Deno.test(`--upstream-send-timeout, ${name}: a backend that stops reading the upload is a 504 and an upstream timeout`, async () => {
     await using backend = startStallingBackend("silent");
-    const port = freePort();
-    const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
-    try {
-      await writeManifests(dir, {
-        "gateway.yaml": gatewayYaml(port),
-        "services.yaml": serviceYaml("a", backend.port),
-        "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
-      });
-      await using gw = await startGateway({
-        manifests: dir,
-        args: ["--upstream-timeout", "0s", "--upstream-send-timeout", "300ms", ...args],
-      });
-      const answer = await stalledUpload(port);
-      assert(answer.startsWith("HTTP/1.1 504"), answer);
-      backend.resume();
-      await backend.closed;
-      // Workers batch their counts to the main isolate.
-      let text = "";
-      await waitFor("the 504 counted", async () => {
-        text = await (await gw.admin("/metrics")).text();
-        return metricValue(text, "serval_http_requests_total", { code: "504" }) === 1;
-      });
-      assertEquals(metricValue(text, "serval_upstream_errors_total", { kind: "timeout" }), 1);
-      if (args.includes("--access-log")) {
-        const line = await gw.waitForLog((r) => r.msg === "request");
-        assertEquals([line.method, line.path, line.status], ["POST", "/upload", 504]);
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    await using front = await gatewayInFront(backend.port, args);
+    const { port, gw } = front;
+    const answer = await stalledUpload(port);
+    assert(answer.startsWith("HTTP/1.1 504"), answer);
+    backend.resume();
+    await backend.closed;
+    // Workers batch their counts to the main isolate.
+    let text = "";
+    await waitFor("the 504 counted", async () => {
+      text = await (await gw.admin("/metrics")).text();
+      return metricValue(text, "serval_http_requests_total", { code: "504" }) === 1;
+    });
+    assertEquals(metricValue(text, "serval_upstream_errors_total", { kind: "timeout" }), 1);
+    if (args.includes("--access-log")) {
+      const line = await gw.waitForLog((r) => r.msg === "request");
+      assertEquals([line.method, line.path, line.status], ["POST", "/upload", 504]);
     }
   });
 }
@@ -109,33 +134,12 @@ for (const [name, args] of CASES) {
 for (const engine of ["own", "deno"] as const) {
   Deno.test(`--upstream-send-timeout, --http1-engine ${engine}: a backend that answered, then stopped reading the upload, loses its connection and the client's response ends unfinished`, async () => {
     await using backend = startStallingBackend("answers");
-    const port = freePort();
-    const dir = await Deno.makeTempDir({ prefix: "serval-send-timeout-" });
-    try {
-      await writeManifests(dir, {
-        "gateway.yaml": gatewayYaml(port),
-        "services.yaml": serviceYaml("a", backend.port),
-        "routes.yaml": routeYaml("a", ["a.example.com"], prefixRule("/", "a")),
-      });
-      await using _gw = await startGateway({
-        manifests: dir,
-        args: [
-          "--upstream-timeout",
-          "0s",
-          "--upstream-send-timeout",
-          "300ms",
-          "--http1-engine",
-          engine,
-        ],
-      });
-      const answer = await stalledUpload(port, true);
-      // The head and the first chunk came; the last chunk never does.
-      assert(answer.startsWith("HTTP/1.1 200") && answer.includes("hello"), answer);
-      assert(!answer.includes("\r\n0\r\n\r\n") && !answer.includes("did not end"), answer);
-      backend.resume();
-      await backend.closed;
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    await using front = await gatewayInFront(backend.port, ["--http1-engine", engine]);
+    const answer = await stalledUpload(front.port, true);
+    // The head and the first chunk came; the last chunk never does.
+    assert(answer.startsWith("HTTP/1.1 200") && answer.includes("hello"), answer);
+    assert(!answer.includes("\r\n0\r\n\r\n") && !answer.includes("did not end"), answer);
+    backend.resume();
+    await backend.closed;
   });
 }
