@@ -116,6 +116,21 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     return new Promise((resolve, reject) => this.#writer = { bytes: p, resolve, reject });
   }
 
+  /**
+   * {@linkcode write}, with the count itself when the socket takes bytes at
+   * once (the common write): no promise, and the caller goes on in the same
+   * turn instead of one turn of the microtask queue later.
+   */
+  writeNow(p: Uint8Array): number | Promise<number> {
+    if (this.#fd >= 0 && this.#writer === undefined) {
+      const n = this.#send(p);
+      if (typeof n === "number") return n;
+      if (n !== undefined) return Promise.reject(n);
+      return new Promise((resolve, reject) => this.#writer = { bytes: p, resolve, reject });
+    }
+    return this.write(p);
+  }
+
   close(): void {
     const fd = this.#fd;
     if (fd < 0) throw closedError();

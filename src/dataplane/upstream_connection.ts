@@ -9,13 +9,8 @@
 import type { DeadlineTimer } from "./deadline_timer.ts";
 import { UpstreamError } from "./upstream_types.ts";
 import { findBlankLine, latin1 } from "./http1_bytes.ts";
-import {
-  readsDirectly,
-  type SocketRead,
-  socketReader,
-  type SocketWrite,
-  socketWriter,
-} from "./socket_read.ts";
+import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
+import { type SocketWriteNow, socketWriteNow } from "./socket_write.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -77,17 +72,18 @@ export class Http1Connection {
    */
   readonly #read: SocketRead;
   /**
-   * The socket's write without `Conn.write`'s wrapper: the request head's
-   * one write per request. May write fewer bytes than given.
+   * The socket's write without `Conn.write`'s wrapper, its count at once
+   * when the socket took the bytes at once (`socket_write.ts`): the request
+   * head's one write per request. May write fewer bytes than given.
    */
-  readonly send: SocketWrite;
+  readonly send: SocketWriteNow;
   /** A direct read ends the stream with `0` instead of `null`. */
   readonly #zeroEnds: boolean;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
     this.#read = socketReader(conn);
-    this.send = socketWriter(conn);
+    this.send = socketWriteNow(conn);
     this.#zeroEnds = readsDirectly(conn);
   }
 
@@ -175,7 +171,7 @@ export class Http1Connection {
         reject(error);
         this.close();
       });
-      this.send(bytes).then((n) => {
+      Promise.resolve(this.send(bytes)).then((n) => {
         deadline.cancel();
         resolve(n);
       }, (error) => {

@@ -98,7 +98,9 @@ export async function exchangeHttp1(
       const bytes = both ?? head;
       if (bytes.length > UNBOUNDED_SEND_BYTES) await c.write(bytes);
       else {
-        const n = await c.send(bytes);
+        // A send the socket took at once is not awaited: the read of the answer starts now.
+        const sent = c.send(bytes);
+        const n = typeof sent === "number" ? sent : await sent;
         if (n < bytes.length) await c.write(bytes.subarray(n));
       }
       if (small !== null && both === null) await c.write(small);

@@ -168,6 +168,47 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "libc: writeNow gives the count itself when the socket takes bytes at once, else a promise, in order",
+  ignore: skip,
+  fn: async () => {
+    const { conn, peer, close } = await pair();
+    try {
+      assertEquals(conn.writeNow(new TextEncoder().encode("ping")), 4);
+      const buf = new Uint8Array(256 * 1024);
+      assertEquals(await peer.read(buf), 4);
+      // The peer reads nothing: writes are taken at once until the socket buffers are full.
+      const chunk = new Uint8Array(64 * 1024).fill(1);
+      let sent = 0;
+      let waiting: number | Promise<number> = 0;
+      while (typeof waiting === "number") {
+        sent += waiting;
+        waiting = conn.writeNow(chunk);
+      }
+      // One made while that one waits goes out after it, as a write's does.
+      const marker = conn.writeNow(new Uint8Array([2, 3]));
+      assertInstanceOf(marker, Promise);
+      let got = 0;
+      let last = new Uint8Array(0);
+      while (true) {
+        const n = await peer.read(buf);
+        if (n === null) break;
+        got += n;
+        last = buf.slice(Math.max(0, n - 2), n);
+        if (last[0] === 2 && last[1] === 3) break;
+      }
+      assertEquals(await marker, 2);
+      assertEquals(got, sent + await waiting + 2);
+      conn.close();
+      await assertRejects(() => Promise.resolve(conn.writeNow(chunk)), Deno.errors.BadResource);
+    } finally {
+      close();
+      await settled();
+    }
+  },
+});
+
+Deno.test({
   name: "libc: half-close: closeWrite ends the peer's reads, and the peer's answer still arrives",
   ignore: skip,
   fn: async () => {

@@ -27,7 +27,7 @@ import { requestUrl } from "./h1_url.ts";
 import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, type FieldsHandler, PendingAnswer } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
-import { type SocketWrite, socketWriter } from "../socket_read.ts";
+import { type SocketWriteNow, socketWriteNow } from "../socket_write.ts";
 
 /** Bounds on what one client may make the server hold or do. */
 export interface H1Limits {
@@ -103,8 +103,11 @@ class H1Connection implements ServedConnection {
   readonly #limits: H1Limits;
   readonly #reader: H1Reader;
   readonly #writer = new AnswerWriter();
-  /** The socket's write without `Conn.write`'s wrapper (`socket_read.ts`): one per answer. */
-  readonly #write: SocketWrite;
+  /**
+   * The socket's write without `Conn.write`'s wrapper, its count at once
+   * when the socket took the bytes at once (`socket_write.ts`): one per answer.
+   */
+  readonly #write: SocketWriteNow;
   readonly #remoteAddr: Deno.NetAddr;
   #closed = false;
   #closing = false;
@@ -118,7 +121,7 @@ class H1Connection implements ServedConnection {
     this.#options = options;
     this.#limits = { ...DEFAULT_H1_LIMITS, ...options.limits };
     this.#reader = new H1Reader(conn, this.#limits.maxHeadBytes);
-    this.#write = socketWriter(conn);
+    this.#write = socketWriteNow(conn);
     this.#watch = new ClientWatch(this.#reader, () => this.#closing = true);
     this.#remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.finished = this.#run().catch(() => {}).finally(() => {
@@ -273,7 +276,9 @@ class H1Connection implements ServedConnection {
         ? writer.response(response, method, head.minor, close, head.trailers)
         : writer.upstream(response, method, head.minor, close);
       try {
-        const n = await this.#write(bytes);
+        // A write the socket took at once is not awaited: the request ends in this turn.
+        const sent = this.#write(bytes);
+        const n = typeof sent === "number" ? sent : await sent;
         if (n < bytes.length) await writeAll(this.#conn, bytes.subarray(n));
       } finally {
         writer.written();
