@@ -28,28 +28,10 @@ import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, type FieldsHandler, PendingAnswer } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
 import { type SocketWriteNow, socketWriteNow } from "../socket_write.ts";
+import { DEFAULT_H1_LIMITS, type H1Limits } from "./h1_limits.ts";
+import { headRequested, refusalBytes } from "./h1_refusal.ts";
 
-/** Bounds on what one client may make the server hold or do. */
-export interface H1Limits {
-  /** Longest request head (request line and fields), and longest trailer section; past it, 431. */
-  maxHeadBytes: number;
-  /** Most header fields in a head; past it, 431. */
-  maxHeaderFields: number;
-  /** Requests on one connection; the last answer says `Connection: close`. */
-  maxRequests: number;
-}
-
-/**
- * The defaults: 32 KiB heads (nginx's large buffers), 100 fields, 100,000
- * requests per connection. Not nginx's 1,000: a connection holds no more
- * memory after many requests than after one, and a client sending at a
- * fixed rate stalls behind its queued requests while it reconnects.
- */
-export const DEFAULT_H1_LIMITS: Readonly<H1Limits> = Object.freeze({
-  maxHeadBytes: 32 * 1024,
-  maxHeaderFields: 100,
-  maxRequests: 100_000,
-});
+export type { H1Limits } from "./h1_limits.ts";
 
 /** Options of {@linkcode serveH1}. */
 export interface ServeH1Options {
@@ -115,6 +97,10 @@ class H1Connection implements ServedConnection {
   #idle = true;
   #delegate: ServedConnection | undefined;
   readonly #watch: ClientWatch;
+  /** The request being served: its body's progress, its body and its `info` (see {@linkcode #start}). */
+  #progress: BodyProgress = NO_BODY;
+  #body: ReadableStream<Uint8Array> | null = null;
+  #info: RequestCompletion | undefined;
 
   constructor(conn: Deno.Conn, options: ServeH1Options) {
     this.#conn = conn;
@@ -175,11 +161,31 @@ class H1Connection implements ServedConnection {
         this.#idle = false;
         head = parseRequestHead(r.buf, r.headStart, r.headEnd, this.#limits.maxHeaderFields);
       } catch (error) {
-        if (error instanceof H1RequestError) await this.#refuse(error, this.#headRequested());
+        if (error instanceof H1RequestError) {
+          await this.#refuse(error, headRequested(r.buf, r.headStart, r.end));
+        }
         return;
       }
       const last = ++count >= this.#limits.maxRequests;
-      if (!await this.#exchange(head, last)) return;
+      let answer = this.#start(head);
+      // The answer is awaited here, in the connection's own loop: a request
+      // has no `async` call of its own between its head and its write.
+      if (answer instanceof PendingAnswer) {
+        const pending = answer;
+        try {
+          answer = pending.done(await pending.upstream);
+        } catch (error) {
+          answer = pending.failed(error);
+        }
+      } else if (answer instanceof Promise) {
+        try {
+          answer = await answer;
+        } catch (error) {
+          answer = await this.#recover(error);
+        }
+      }
+      const keep = this.#reply(head, last, answer);
+      if (keep === false || (keep !== true && !await keep)) return;
     }
   }
 
@@ -189,33 +195,24 @@ class H1Connection implements ServedConnection {
    */
   async #sniff(): Promise<boolean> {
     const r = this.#reader;
-    for (;;) {
-      if (!await r.fill()) return r.buffered() > 0;
-      const n = Math.min(r.buffered(), H2_PREFACE.length);
-      let same = true;
-      for (let i = 0; same && i < n; i++) same = r.buf[r.start + i] === H2_PREFACE[i];
-      if (!same) return true;
-      if (n === H2_PREFACE.length) break;
-    }
-    if (this.#options.h2 === undefined) return true; // Refused as a request line.
-    const first = r.buf.slice(r.start, r.end);
-    this.#delegate = this.#options.h2(this.#conn, first);
+    const h2 = await r.startsWith(H2_PREFACE);
+    if (h2 === undefined) return false;
+    if (!h2 || this.#options.h2 === undefined) return true; // Without HTTP/2, refused as a request line.
+    this.#delegate = this.#options.h2(this.#conn, r.buf.slice(r.start, r.end));
     await this.#delegate.finished;
     return false;
   }
 
   /**
-   * Serves one request; true when the connection may carry the next one.
-   * The one `async` step of a request: the answer (or a pending answer's
-   * backend response) and its write are awaited here, each once, and nothing
-   * else is unless a body streams.
+   * Starts one request: its body, its `info` (kept in fields: one request
+   * is served at a time) and its answer, which `#run` awaits when pending.
    */
-  async #exchange(head: RequestHead, last: boolean): Promise<boolean> {
+  #start(head: RequestHead): Answer {
     // A request without a body shares one progress that nothing writes to.
     const progress: BodyProgress = !head.chunked && head.contentLength <= 0
       ? NO_BODY
       : { done: false, error: undefined, started: false };
-    const { method } = head;
+    const method = head.method;
     const body = progress === NO_BODY ? null : bodyStream(
       this.#reader,
       head,
@@ -224,60 +221,74 @@ class H1Connection implements ServedConnection {
       this.#limits.maxHeadBytes,
     );
     const info = new RequestCompletion(this.#remoteAddr, head.trailers);
+    this.#progress = progress;
+    this.#body = body;
+    this.#info = info;
     const watch = this.#watch;
     watch.inflight = info;
-    let keep: boolean;
     try {
       // Deno's engine gives a GET or HEAD no body (the handler refuses one that declares it).
       const handed = method === "GET" || method === "HEAD" ? null : body;
-      let response = this.#answer(head, handed, info);
+      const answer = this.#answer(head, handed, info);
       // From the end of the body on, the client's leaving is watched.
       if (progress.done) watch.readAhead();
       else if (handed !== null) progress.onDone = watch.bodyRead;
-      if (response instanceof PendingAnswer) {
-        // The backend's answer is awaited here: the handler made no async step of its own.
-        const pending = response;
-        try {
-          response = pending.done(await pending.upstream);
-        } catch (error) {
-          response = pending.failed(error);
-        }
-      } else if (response instanceof Promise) {
-        try {
-          response = await response;
-        } catch (error) {
-          response = await this.#recover(error);
-        }
-      }
-      if (info.gone) {
-        // Nobody to answer: the backend call was cancelled, and what came instead goes unread.
-        const rest = response?.body;
-        if (rest instanceof ReadableStream) rest.cancel().catch(() => {});
-        return false;
-      }
-      if (response === undefined) {
-        await this.#refuse(
-          new H1RequestError(400, "Cannot parse the request target or Host"),
-          method === "HEAD",
-        );
-        return false;
-      }
-      if (progress.error !== undefined) {
-        const rest = response.body;
-        if (rest instanceof ReadableStream) rest.cancel().catch(() => {});
-        await this.#refuse(progress.error, false);
-        return false;
-      }
-      // A client still waiting for `100 Continue` will not send the body: the connection ends here.
-      const close = this.#closing || last || !head.keepAlive ||
-        (head.expectContinue && !progress.started && !progress.done);
-      const writer = this.#writer;
-      const bytes = response instanceof Response
-        ? writer.response(response, method, head.minor, close, head.trailers)
-        : writer.upstream(response, method, head.minor, close);
+      return answer;
+    } catch (error) {
+      this.#settle();
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the answer; true (or its promise) when the connection may carry
+   * the next request. Not `async`: an answer the socket takes whole at once
+   * ends its request in this turn; anything else goes on in a promise.
+   */
+  #reply(
+    head: RequestHead,
+    last: boolean,
+    response: FastAnswer | undefined,
+  ): boolean | Promise<boolean> {
+    const progress = this.#progress;
+    if (this.#info!.gone || response === undefined || progress.error !== undefined) {
+      return this.#decline(head, response);
+    }
+    // A client still waiting for `100 Continue` will not send the body: the connection ends here.
+    const close = this.#closing || last || !head.keepAlive ||
+      (head.expectContinue && !progress.started && !progress.done);
+    const writer = this.#writer;
+    let bytes: Uint8Array;
+    let sent: number | Promise<number>;
+    try {
+      bytes = response instanceof Response
+        ? writer.response(response, head.method, head.minor, close, head.trailers)
+        : writer.upstream(response, head.method, head.minor, close);
+      sent = this.#write(bytes);
+    } catch (error) {
+      writer.written();
+      this.#settle();
+      throw error;
+    }
+    if (typeof sent !== "number" || sent < bytes.length || writer.streams) {
+      return this.#writeRest(head, bytes, sent);
+    }
+    // Taken whole at once: the request ends in this turn.
+    writer.written();
+    this.#settle();
+    return this.#next(head, writer.keepsAlive);
+  }
+
+  /** The rest of an answer whose first write waited or took part, and its streamed body. */
+  async #writeRest(
+    head: RequestHead,
+    bytes: Uint8Array,
+    sent: number | Promise<number>,
+  ): Promise<boolean> {
+    const writer = this.#writer;
+    let keep: boolean;
+    try {
       try {
-        // A write the socket took at once is not awaited: the request ends in this turn.
-        const sent = this.#write(bytes);
         const n = typeof sent === "number" ? sent : await sent;
         if (n < bytes.length) await writeAll(this.#conn, bytes.subarray(n));
       } finally {
@@ -285,14 +296,42 @@ class H1Connection implements ServedConnection {
       }
       keep = writer.streams ? await writer.finish(this.#conn) : writer.keepsAlive;
     } finally {
-      // The answer is out: from here the idle timeout bounds the wait for the rest of a body.
-      watch.inflight = undefined;
-      info.complete();
+      this.#settle();
     }
+    return await this.#next(head, keep);
+  }
+
+  /** No answer of its own: the client left, no `Request` could be made (400), or the body failed. */
+  async #decline(head: RequestHead, response: FastAnswer | undefined): Promise<boolean> {
+    try {
+      const rest = response?.body;
+      if (rest instanceof ReadableStream) rest.cancel().catch(() => {});
+      // Nobody to answer when the client left: the backend call was cancelled.
+      if (this.#info!.gone) return false;
+      const error = response === undefined ? BAD_TARGET() : this.#progress.error!;
+      await this.#refuse(error, response === undefined && head.method === "HEAD");
+      return false;
+    } finally {
+      this.#settle();
+    }
+  }
+
+  /** Whether the connection carries the next request (`keep`: the answer allows it), a body left unread dropped first. */
+  #next(head: RequestHead, keep: boolean): boolean | Promise<boolean> {
+    const body = this.#body;
+    const progress = this.#progress;
     if (keep && body !== null && !progress.done) {
-      keep = await discardBody(body, progress, head.expectContinue, MAX_DISCARD_BYTES);
+      return discardBody(body, progress, head.expectContinue, MAX_DISCARD_BYTES).then((kept) =>
+        kept && !this.#closing
+      );
     }
     return keep && !this.#closing;
+  }
+
+  /** The answer is out (or never will be): from here the idle timeout bounds the wait for the rest of a body. */
+  #settle(): void {
+    this.#watch.inflight = undefined;
+    this.#info?.complete();
   }
 
   /**
@@ -305,7 +344,7 @@ class H1Connection implements ServedConnection {
     head: RequestHead,
     body: ReadableStream<Uint8Array> | null,
     info: RequestCompletion,
-  ): FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined {
+  ): Answer {
     const fields = head.fields;
     try {
       const url = requestUrl(this.#options.scheme, head, this.#conn);
@@ -342,40 +381,20 @@ class H1Connection implements ServedConnection {
     }
   }
 
-  /** Whether the head being read starts with the HEAD method (its refusal then has no body). */
-  #headRequested(): boolean {
-    const r = this.#reader;
-    const at = r.headStart;
-    return r.end - at >= 5 && r.buf[at] === 72 && r.buf[at + 1] === 69 && r.buf[at + 2] === 65 &&
-      r.buf[at + 3] === 68 && r.buf[at + 4] === 32;
-  }
-
   /**
    * Answers a refused request with its status and closes (the framing is
    * not to be trusted); the answer to a HEAD request has no body.
    */
   async #refuse(error: H1RequestError, head: boolean): Promise<void> {
-    const text = encoder.encode(`${error.message}\n`);
-    const headBytes = encoder.encode(
-      `HTTP/1.1 ${error.status} ${REASONS[error.status]}\r\n` +
-        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${text.length}\r\n` +
-        `connection: close\r\n\r\n`,
-    );
-    const answer = new Uint8Array(headBytes.length + (head ? 0 : text.length));
-    answer.set(headBytes);
-    if (!head) answer.set(text, headBytes.length);
     try {
-      await writeAll(this.#conn, answer);
+      await writeAll(this.#conn, refusalBytes(error, head));
     } catch {
       // The client is gone.
     }
   }
 }
 
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  417: "Expectation Failed",
-  431: "Request Header Fields Too Large",
-  501: "Not Implemented",
-  505: "HTTP Version Not Supported",
-};
+/** What the fast path or the handler answers a request with (`undefined`: no `Request` could be made). */
+type Answer = FastAnswer | PendingAnswer | Promise<FastAnswer> | undefined;
+
+const BAD_TARGET = () => new H1RequestError(400, "Cannot parse the request target or Host");

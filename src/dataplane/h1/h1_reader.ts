@@ -78,6 +78,20 @@ export class H1Reader {
     return this.filled(await this.read());
   }
 
+  /**
+   * Reads until the buffered bytes hold all of `prefix` or differ from it:
+   * true when they begin with it, false when not (or the stream ended
+   * after a part of it), `undefined` when it ended before any byte.
+   */
+  async startsWith(prefix: Uint8Array): Promise<boolean | undefined> {
+    for (;;) {
+      if (!await this.fill()) return this.buffered() > 0 ? false : undefined;
+      const n = Math.min(this.buffered(), prefix.length);
+      for (let i = 0; i < n; i++) if (this.buf[this.start + i] !== prefix[i]) return false;
+      if (n === prefix.length) return true;
+    }
+  }
+
   /** Starts looking for the next request head (from the first unconsumed byte). */
   beginHead(): void {
     this.#scanned = this.start;
