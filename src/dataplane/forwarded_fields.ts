@@ -26,7 +26,7 @@
  * @module
  */
 import type { HeadFields } from "./head_fields.ts";
-import { copyFieldLine, latin1, putFieldLine } from "./http1_bytes.ts";
+import { copyFieldLine, FieldLinesMemo, latin1 } from "./http1_bytes.ts";
 import type { FieldLines } from "./upstream_types.ts";
 
 /** A backend's header fields: the client's lines passed on, and the gateway's own. */
@@ -74,7 +74,7 @@ export class ForwardedFields implements FieldLines {
   /** Writes every field line at `at` of `out` (room for {@linkcode byteLength}); the next position. */
   writeInto(out: Uint8Array, at: number): number {
     const added = this.added;
-    at = putFieldLine(out, at, added[0], added[1]);
+    at = hostLine.put(out, at, added, 0, 2);
     const owned = this.#owned;
     if (owned !== undefined) {
       out.set(owned, at);
@@ -83,7 +83,7 @@ export class ForwardedFields implements FieldLines {
       at = writeLines(out, at, this.#source(), this.#kept);
       this.#written = true;
     }
-    for (let i = 2; i < added.length; i += 2) at = putFieldLine(out, at, added[i], added[i + 1]);
+    at = laterLines.put(out, at, added, 2, added.length);
     return at;
   }
 
@@ -141,6 +141,14 @@ export class ForwardedFields implements FieldLines {
     return lines;
   }
 }
+
+/**
+ * The bytes of the gateway's field lines as last written: `Host` (before
+ * the client's lines) and the others (after them) come with the same values
+ * request after request.
+ */
+const hostLine = new FieldLinesMemo();
+const laterLines = new FieldLinesMemo();
 
 /** Bytes of the `kept` field lines of `lines` as written (`name: value\r\n`). */
 function keptLength(lines: HeadFields, kept: number[]): number {

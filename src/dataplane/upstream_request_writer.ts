@@ -4,7 +4,7 @@
  * way `Headers` holds them) and the streamed body with its framing.
  * @module
  */
-import { putFieldLine, putLatin1 } from "./http1_bytes.ts";
+import { putBytes, putFieldLine, putLatin1 } from "./http1_bytes.ts";
 import { readClientChunk } from "./request_body.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import type { FieldLines } from "./upstream_types.ts";
@@ -56,35 +56,56 @@ export function encodeRequestHeadInto(
   room: number,
   fields?: FieldLines,
 ): Uint8Array {
-  const targetBytes = isAscii(target) ? null : encoder.encode(target);
-  const framingLine = framing === "chunked"
-    ? "transfer-encoding: chunked\r\n"
-    : framing === "none"
+  const line = requestLine(method, target);
+  const framingLine = framing === "none"
     ? ""
+    : framing === "chunked"
+    ? "transfer-encoding: chunked\r\n"
     : "content-length: " + framing + "\r\n";
-  let length = method.length + 1 + (targetBytes === null ? target.length : targetBytes.length) +
-    VERSION.length + framingLine.length + 2;
+  let length = line.length + framingLine.length + 2;
   for (let i = 0; i < headers.length; i++) length += headers[i].length + 2;
   if (fields !== undefined) length += fields.byteLength();
   const out = scratch !== undefined && length + room <= scratch.length
     ? scratch
     : new Uint8Array(length);
-  let at = putLatin1(out, 0, method);
-  out[at++] = 32;
-  if (targetBytes === null) at = putLatin1(out, at, target);
-  else {
-    out.set(targetBytes, at);
-    at += targetBytes.length;
-  }
-  at = putLatin1(out, at, VERSION);
+  let at = putBytes(out, 0, line);
   if (fields !== undefined) at = fields.writeInto(out, at);
   for (let i = 0; i < headers.length; i += 2) {
     at = putFieldLine(out, at, headers[i], headers[i + 1]);
   }
-  at = putLatin1(out, at, framingLine);
+  if (framingLine !== "") at = putLatin1(out, at, framingLine);
   out[at++] = 13;
   out[at] = 10;
   return out === scratch ? out.subarray(0, length) : out;
+}
+
+/**
+ * The request line last written, kept as bytes: a client asks for the
+ * same method and target over and over, and a copy of the bytes costs a
+ * fraction of writing the strings' characters again.
+ */
+let lastMethod = "";
+let lastTarget = "";
+let lastLine = new Uint8Array(0);
+
+/** The bytes of `method target HTTP/1.1\r\n` (the target as UTF-8, the rest latin-1). */
+function requestLine(method: string, target: string): Uint8Array {
+  if (target === lastTarget && method === lastMethod && lastLine.length !== 0) return lastLine;
+  const targetBytes = isAscii(target) ? null : encoder.encode(target);
+  const targetLength = targetBytes === null ? target.length : targetBytes.length;
+  const line = new Uint8Array(method.length + 1 + targetLength + VERSION.length);
+  let at = putLatin1(line, 0, method);
+  line[at++] = 32;
+  if (targetBytes === null) at = putLatin1(line, at, target);
+  else {
+    line.set(targetBytes, at);
+    at += targetBytes.length;
+  }
+  putLatin1(line, at, VERSION);
+  lastMethod = method;
+  lastTarget = target;
+  lastLine = line;
+  return line;
 }
 
 const VERSION = " HTTP/1.1\r\n";

@@ -82,6 +82,47 @@ Deno.test("request head bytes: a route's modifiers and rewrites change only what
   ]);
 });
 
+Deno.test("request head bytes: the gateway's lines follow each request's host, target and the route's values", async () => {
+  const long = "l".repeat(120);
+  await using rig = startByteRig([OK], [{
+    path: "/",
+    filters: [{
+      type: "RequestHeaderModifier",
+      modifier: {
+        set: [
+          { name: "X-Obs", value: "caf\xe9" },
+          { name: "X-Empty", value: "" },
+          { name: "X-Long", value: long },
+        ],
+        add: [],
+        remove: [],
+      },
+    }],
+  }]);
+  const asked: [string, string][] = [
+    ["a.example", "/p"],
+    ["b.example:8080", "/p"],
+    ["a.example", "/q?x=1"],
+    ["a.example", "/q?x=1"],
+    ["c.example", "/p"],
+  ];
+  for (const [host, target] of asked) {
+    assertEquals(
+      (await askOnce(rig.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nX-C: c\r\n\r\n`))
+        .endsWith("\r\n\r\nok"),
+      true,
+    );
+  }
+  assertEquals(
+    rig.heads,
+    asked.map(([host, target]) =>
+      `GET ${target} HTTP/1.1\r\nhost: ${host}\r\nx-c: c\r\nx-forwarded-for: 127.0.0.1\r\n` +
+      `x-forwarded-proto: http\r\nx-forwarded-host: ${host}\r\nx-obs: caf\xe9\r\nx-empty: \r\n` +
+      `x-long: ${long}\r\n\r\n`
+    ),
+  );
+});
+
 Deno.test("request head bytes: a head written on a new connection, after the client's buffer was read into again", async () => {
   await using rig = startByteRig([OK], [{ path: "/" }], { afterFields: scribble });
   await askOnce(rig.port, TRICKY);

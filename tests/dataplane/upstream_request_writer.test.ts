@@ -27,3 +27,22 @@ Deno.test("a latin-1 header value is sent one byte per character", () => {
   assertEquals([...bytes.subarray(at, at + 4)], [0x4a, 0x6f, 0x73, 0xe9]);
   assertEquals(bytes.length, "GET / HTTP/1.1\r\nx-name: Jos\u00e9\r\n\r\n".length);
 });
+
+Deno.test("request lines follow each request's method and target, written one after another", () => {
+  const heads: [string, string][] = [
+    ["GET", "/a"],
+    ["GET", "/a"],
+    ["GET", "/b"],
+    ["HEAD", "/b"],
+    ["GET", "/caf\u00e9"],
+    ["GET", "/caf\u00e9"],
+    ["GET", "/" + "x".repeat(200)],
+    ["GET", ["", "a"].join("/")],
+    ["DELETE", "/a"],
+  ];
+  for (const [method, target] of heads) {
+    const bytes = encodeRequestHead(method, target, ["host", "a"], "none");
+    const wire = new TextEncoder().encode(`${method} ${target} HTTP/1.1\r\nhost: a\r\n\r\n`);
+    assertEquals([...bytes], [...wire], `${method} ${target}`);
+  }
+});
