@@ -87,6 +87,9 @@ function isDigits(text: string): boolean {
 /** Whether a message of HTTP/1.`minor` with this `Connection` header leaves the connection open. */
 export function keepsAlive(minor: number, connection: string | null): boolean {
   if (connection === null) return minor === 1;
+  // The usual values, as the parsers make them, cost no lower-casing.
+  if (connection === "keep-alive") return true;
+  if (connection === "close") return false;
   const tokens = connection.toLowerCase();
   if (tokens === "keep-alive") return true;
   if (tokens === "close") return false;

@@ -118,35 +118,28 @@ export function readResponseHead(buf: Uint8Array, start: number, end: number): P
     }
     const from = skipOws(buf, colon + 1, lineEnd);
     const to = trimOwsEnd(buf, from, lineEnd);
-    // A common name is a shared string: no slice and lower-cased copy per response.
-    const known = knownFieldName(buf, lineStart, colon);
-    switch (known) {
-      case "content-length":
+    switch (fieldRole(buf, lineStart, colon)) {
+      case CONTENT_LENGTH:
         head.contentLength = plainLength(buf, from, to, head.contentLength) ??
           mergeContentLength(head.contentLength, head.cut(from, to), refuseContentLength);
         continue;
-      case "transfer-encoding": {
+      case TRANSFER_ENCODING: {
         const value = head.cut(from, to);
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         continue;
       }
-      case "connection": {
+      case CONNECTION: {
         const value = connectionWord(buf, from, to) ?? head.cut(from, to);
         connection = connection === null ? value : `${connection}, ${value}`;
         continue;
       }
-      case "trailer":
+      case TRAILER:
         head.trailer = true;
         continue;
-      case "keep-alive":
-      case "te":
-      case "upgrade":
+      case DROPPED:
         continue;
-      case "date":
+      case DATE:
         head.date = true;
-        break;
-      case undefined:
-        if (isWord(buf, lineStart, colon, PROXY_CONNECTION)) continue;
     }
     places.push(lineStart, colon, from, to);
   }
@@ -162,7 +155,10 @@ export function readResponseHead(buf: Uint8Array, start: number, end: number): P
   // A body that ends when the connection closes, or a message framed by both
   // Transfer-Encoding and Content-Length, leaves the connection unusable.
   head.keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
-  const listed = connection !== null ? connectionListedHeaders(connection) : undefined;
+  // A lone `keep-alive` or `close` (nearly every head's) lists no field.
+  const listed = connection !== null && connection !== "keep-alive" && connection !== "close"
+    ? connectionListedHeaders(connection)
+    : undefined;
   // Fields the backend's `Connection` lists are its own: a rare head, filtered as strings.
   if (listed !== undefined) head.dropListed(listed);
   return head;
@@ -245,7 +241,48 @@ function plainLength(
 
 const KEEP_ALIVE = bytesOf("keep-alive");
 const CLOSE = bytesOf("close");
-const PROXY_CONNECTION = bytesOf("proxy-connection");
+
+/** What a response field's name makes of it: passed on (`KEPT`), read, or dropped. */
+const KEPT = 0;
+const CONTENT_LENGTH = 1;
+const TRANSFER_ENCODING = 2;
+const CONNECTION = 3;
+const TRAILER = 4;
+/** `Date`: passed on, and the gateway adds none. */
+const DATE = 5;
+/** Hop-by-hop fields the parser drops without reading (`Keep-Alive`, `TE`, `Upgrade`, `Proxy-Connection`). */
+const DROPPED = 6;
+
+/** The names the response parser acts on, by their length: each with its role. */
+const ROLES: [number[], number][][] = [];
+for (
+  const [name, role] of [
+    ["content-length", CONTENT_LENGTH],
+    ["transfer-encoding", TRANSFER_ENCODING],
+    ["connection", CONNECTION],
+    ["trailer", TRAILER],
+    ["date", DATE],
+    ["keep-alive", DROPPED],
+    ["te", DROPPED],
+    ["upgrade", DROPPED],
+    ["proxy-connection", DROPPED],
+  ] as const
+) (ROLES[name.length] ??= []).push([bytesOf(name), role]);
+
+/**
+ * The role of the field named `buf[from, to)`. Looked up by the name's
+ * length first: most fields a backend sends (`Server`, `Content-Type`,
+ * `Cache-Control`) have a length none of these names has, and are known
+ * as kept without a comparison of their bytes.
+ */
+function fieldRole(buf: Uint8Array, from: number, to: number): number {
+  const candidates = ROLES[to - from];
+  if (candidates === undefined) return KEPT;
+  for (let k = 0; k < candidates.length; k++) {
+    if (isWord(buf, from, to, candidates[k][0])) return candidates[k][1];
+  }
+  return KEPT;
+}
 
 function bytesOf(word: string): number[] {
   return Array.from(word, (c) => c.charCodeAt(0));

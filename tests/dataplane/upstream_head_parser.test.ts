@@ -113,3 +113,30 @@ Deno.test("header values are read as latin-1 bytes, in short and long heads alik
   const ascii = new TextEncoder().encode(`HTTP/1.1 204 No Content\r\nX-Pad: ${padding}`);
   assertEquals(parseResponseHeadBytes(ascii, 0, ascii.length).headers, [["x-pad", padding]]);
 });
+
+Deno.test("fields whose names have the length of a name the parser acts on are kept as sent", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 200 OK\r\nTE-X: 1\r\nVary: a\r\nDATE: d\r\nExpires: 0\r\nUPGRADE: u\r\n" +
+      "Set-Cookie: c\r\nCONNECTION: Keep-Alive\r\nx-keep-alive: k\r\nContent-Lengtx: 5\r\n" +
+      "Content-Length: 2\r\nProxy-Connexion: p\r\nPROXY-CONNECTION: q\r\n" +
+      "Transfer-Encodinx: t\r\nTrailer: t\r\nX-Trailer: x",
+  );
+  assertEquals(head.headers, [
+    ["te-x", "1"],
+    ["vary", "a"],
+    ["date", "d"],
+    ["expires", "0"],
+    ["set-cookie", "c"],
+    ["x-keep-alive", "k"],
+    ["content-lengtx", "5"],
+    ["proxy-connexion", "p"],
+    ["transfer-encodinx", "t"],
+    ["x-trailer", "x"],
+  ]);
+  assertEquals([head.contentLength, head.keepAlive, head.chunked, head.trailer], [
+    2,
+    true,
+    false,
+    true,
+  ]);
+});
