@@ -61,6 +61,24 @@ const ESCAPED_DOT = /%2e/gi;
  * ```
  */
 export function decidePath(rawPath: string, escapedSlashes: EscapedSlashPolicy): PathDecision {
+  if (rawPath === lastPath && escapedSlashes === lastPolicy) return lastDecision;
+  const decision = decideAnew(rawPath, escapedSlashes);
+  lastPath = rawPath;
+  lastPolicy = escapedSlashes;
+  lastDecision = decision;
+  return decision;
+}
+
+/**
+ * The last path decided and its decision (which no caller changes): a
+ * client asks for the same path over and over, and one comparison of it
+ * costs less than the checks and searches that decide it again.
+ */
+let lastPath: string | undefined;
+let lastPolicy: EscapedSlashPolicy | undefined;
+let lastDecision: PathDecision = { action: "reject", reason: "invalid request path" };
+
+function decideAnew(rawPath: string, escapedSlashes: EscapedSlashPolicy): PathDecision {
   const path = normalizePath(rawPath);
   if (path === null) return { action: "reject", reason: "invalid request path" };
   const escaped = path.includes("%");

@@ -148,6 +148,23 @@ Deno.test("path decisions: parameters on dot segments are refused under every po
   });
 });
 
+Deno.test("path decisions: the same path asked again under another policy, or another path after it, is decided anew", () => {
+  const escaped = "/x/a%2Fb";
+  assertEquals(decidePath(escaped, "keep").action, "route");
+  assertEquals(decidePath(escaped, "keep").action, "route");
+  assertEquals(decidePath(escaped, "reject").action, "reject");
+  assertEquals(decidePath(escaped, "redirect"), { action: "redirect", path: "/x/a/b" });
+  assertEquals(decidePath("/a/b", "redirect"), { action: "route", path: "/a/b", forward: "/a/b" });
+  // The same text in another string is the same path.
+  const again = ["", "a", "b"].join("/");
+  assertEquals(decidePath(again, "redirect"), { action: "route", path: "/a/b", forward: "/a/b" });
+  assertEquals(decidePath("/a/../b", "redirect"), { action: "route", path: "/b", forward: "/b" });
+  assertEquals(decidePath("/bad%zz", "redirect"), {
+    action: "reject",
+    reason: "invalid request path",
+  });
+});
+
 Deno.test("a request without framing goes upstream without a body (no chunked DELETE)", async () => {
   await withProxy({}, async (port) => {
     for (const method of ["DELETE", "TRACE", "OPTIONS"]) {
