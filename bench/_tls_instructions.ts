@@ -23,7 +23,10 @@
  * while other work kept the machine busy (load 3-7): compare checkouts in
  * one run, on a quiet machine.
  *
- * `--baseline DIR` counts another checkout the same way. `--yardsticks` also
+ * `--h2` sends HTTP/2 to the HTTPS ports (ten streams at a time on each
+ * connection, as `tls_bench.ts`'s h2 rows), HTTP/1.1 still to the plain one.
+ * `--baseline DIR[,DIR...]` counts other checkouts the same way; `--extra "ARGS"`
+ * this checkout again, started with ARGS (`--extra "--sockets deno"`). `--yardsticks` also
  * counts nginx proxying plain and HTTPS (one process: callgrind follows no
  * fork) and the raw proxies of `_raw_proxy.ts` (plain and over
  * `Deno.listenTls`). `--keep DIR` leaves the dumps in DIR for
@@ -35,8 +38,8 @@
  * requests per connection.
  *
  * ```sh
- * deno run -A bench/_tls_instructions.ts [--baseline DIR] [--requests 2000] [--windows 6]
- *                                        [--connections 10] [--warmup 20000] [--ports https,plain] [--close]
+ * deno run -A bench/_tls_instructions.ts [--baseline DIR,...] [--requests 2000] [--windows 6]
+ *                                        [--connections 10] [--warmup 20000] [--ports https,plain] [--close] [--h2] [--extra ARGS]
  *                                        [--yardsticks] [--keep DIR]
  * ```
  * @module
@@ -66,6 +69,8 @@ import { NGINX_PROXY_LOCATION } from "./_proxy_targets.ts";
 
 const NAME = "bench.example.com";
 const close = Deno.args.includes("--close");
+/** HTTP/2 over TLS (ten streams at a time a connection) instead of HTTP/1.1. */
+const h2 = Deno.args.includes("--h2");
 
 /** One port of a process under callgrind. */
 interface CountedPort {
@@ -90,7 +95,9 @@ async function load(
   strict = true,
 ): Promise<void> {
   const url = `${p.tls ? "https" : "http"}://${NAME}:${p.port}/bench`;
-  const args = ["--h1", "-n", String(requests), "-c", String(connections), "-t", "1"];
+  const args = ["-n", String(requests), "-c", String(connections), "-t", "1"];
+  // h2load speaks h2 to an HTTPS port whose ALPN offers it; plain ports stay HTTP/1.1.
+  args.push(...(h2 && p.tls ? ["-m", "10"] : ["--h1"]));
   // Every request on a new connection: a TCP connect and a TLS handshake each.
   if (close) args.push("-H", "Connection: close");
   const r = await h2load(url, p.port, args);
@@ -161,6 +168,7 @@ function gatewayProcess(
   crt: string,
   key: string,
   order: string[],
+  extra: string[] = [],
 ): CountedProcess {
   const [plain, https, multi] = [freePort(), freePort(), freePort()];
   const manifests = `${dir}/manifests-${plain}`;
@@ -179,7 +187,7 @@ function gatewayProcess(
     checkout,
     manifests,
     denoFlags: startTaskFlags(checkout),
-    args: ["--drain-delay", "0s"],
+    args: ["--drain-delay", "0s", ...extra],
   });
   const all: CountedPort[] = [
     { label: "plain", port: plain, tls: false },
@@ -282,19 +290,22 @@ if (import.meta.main) {
       throw new RangeError(`Cannot count port "${unknown}": use ${known.join(", ")}`);
     }
     const root = new URL("..", import.meta.url).pathname;
-    const gateway = (name: string, checkout: string) =>
-      gatewayProcess(name, checkout, dir, backend, leaf.certPem, leaf.keyPem, order);
+    const gateway = (name: string, checkout: string, extra: string[] = []) =>
+      gatewayProcess(name, checkout, dir, backend, leaf.certPem, leaf.keyPem, order, extra);
     const processes = [gateway("gateway", root)];
-    const baseline = flag("baseline", "");
-    if (baseline !== "") {
-      processes.push(gateway("gateway (baseline)", baseline.replace(/\/?$/, "/")));
+    const extraArgs = flag("extra", "").trim();
+    if (extraArgs !== "") {
+      processes.push(gateway(`gateway ${extraArgs}`, root, extraArgs.split(/\s+/)));
+    }
+    for (const baseline of flag("baseline", "").split(",").filter((b) => b !== "")) {
+      processes.push(gateway(`gateway (${baseline})`, baseline.replace(/\/?$/, "/")));
     }
     if (Deno.args.includes("--yardsticks")) {
       processes.push(...await yardsticks(dir, backend, crtFile, keyFile));
     }
     console.log(
       `instructions per request under callgrind: ${run.windows} windows of ${run.requests} ` +
-        `HTTP/1.1 requests, ${run.connections} ${
+        `${h2 ? "HTTP/2 (HTTPS ports)" : "HTTP/1.1"} requests, ${run.connections} ${
           close ? "connections at a time, one a request" : "kept-alive connection(s)"
         }, after ${run.warmup} ` +
         `warm-up requests per port`,

@@ -25,6 +25,12 @@
  * fourth shows what `node:tls` costs. The client-certificate listener's
  * connections take the ClientHello relay (`tls_front_door.ts`).
  *
+ * Every gateway runs as `deno task start` runs it (its checkout's start
+ * task's Deno flags and environment): until 2026-12-01 they ran without
+ * `--allow-ffi` and the V8 flags, so on Deno's sockets to the backend,
+ * `performance.now()` for the clock and Nagle's algorithm on, which no user
+ * runs.
+ *
  * Each shape runs `--rounds` times over every target, alternating the order
  * (other work on the machine shifts throughput from minute to minute), after
  * one warm-up per target. Prints per target the median req/s and CPU per
@@ -38,6 +44,8 @@
  * `--shapes` and `--targets` keep the shapes and gateways whose names contain
  * one of their comma-separated words (nginx always runs). `--own-h1` adds a gateway started with `--http1-engine own` (our HTTP/1.1
  * server on its TLS connections), and with `--baseline` the baseline's too.
+ * `--extra "ARGS"` adds this checkout's gateway started with ARGS too
+ * (`--extra "--sockets deno"`), named by them.
  * `--cpu-prof DIR` has every gateway write V8's CPU profile there as it exits.
  * `--strace` adds, per target and shape, one more run under `strace -f -c`
  * (`_strace.ts`) and prints its system calls per request (nginx's too).
@@ -46,12 +54,13 @@
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
  *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
- *                                [--targets own,baseline] [--cpu-prof DIR] [--strace]
+ *                                [--targets own,baseline] [--extra ARGS] [--cpu-prof DIR] [--strace]
  * ```
  * @module
  */
 // deno-lint-ignore-file no-console
 import { createTestCa } from "../tests/_helpers/certs.ts";
+import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import {
   type Child,
   freePort,
@@ -81,6 +90,7 @@ const ownH1 = Deno.args.includes("--own-h1");
 const cpuProfDir = flag("cpu-prof", "");
 const baseline = flag("baseline", "");
 const strace = Deno.args.includes("--strace");
+const extraArgs = flag("extra", "").trim();
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
 
@@ -211,16 +221,18 @@ try {
       gatewayRunArgs({
         checkout,
         manifests: manifestDir,
+        // The process a user starts (`deno task start`): libc's sockets to
+        // the backend and its clock, Nagle off on the TLS listener (both by
+        // FFI), the start task's V8 flags and allocator setting.
         denoFlags: [
-          "--allow-net",
-          "--allow-read",
-          "--allow-env",
-          "--allow-sys",
+          ...startTaskFlags(checkout),
           ...(cpuProfDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`]),
         ],
         // Exits within the harness's grace, so a CPU profile gets written.
         args: ["--drain-delay", "0s", ...args],
       }),
+      undefined,
+      startTaskEnv(checkout),
     );
     children.push(child);
     return { port, mtls, multi, pid: child.process.pid };
@@ -247,6 +259,10 @@ try {
     const checkout = baseline.replace(/\/?$/, "/");
     const old = await startGateway("baseline (own HTTP/1.1)", checkout, ["--http1-engine", "own"]);
     all.push({ name: "baseline (own HTTP/1.1)", port: old.port, pid: old.pid });
+  }
+  if (extraArgs !== "") {
+    const extra = await startGateway("gateway (extra)", root, extraArgs.split(/\s+/));
+    all.push({ name: `gateway ${extraArgs}`, port: extra.port, pid: extra.pid });
   }
   // nginx stays first: every ratio is against it or between gateways.
   const wanted = flag("targets", "").split(",").filter((w) => w !== "");
@@ -344,6 +360,7 @@ try {
       ["baseline / nginx", "gateway (baseline)", targets[0].name],
       ["baseline own / nginx", "baseline (own HTTP/1.1)", targets[0].name],
       ["own / baseline own", "gateway (own HTTP/1.1)", "baseline (own HTTP/1.1)"],
+      ["extra / gateway", `gateway ${extraArgs}`, "gateway (main.ts)"],
     ];
     for (const [label, a, b] of pairs) {
       if (runs.has(a) && runs.has(b)) {
