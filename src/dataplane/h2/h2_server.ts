@@ -24,6 +24,7 @@ import type { FieldsHandler } from "../field_headers.ts";
 import { H2Connection, type H2Transport } from "./h2_connection.ts";
 import { concatBytes } from "./h2_frames.ts";
 import { DEFAULT_H2_LIMITS, type H2Limits } from "./h2_limits.ts";
+import { socketReader, type SocketWrite, socketWriter } from "../socket_read.ts";
 
 /**
  * How long the end of a connection may take: the last frames (a GOAWAY)
@@ -57,9 +58,12 @@ class ConnTransport implements H2Transport {
   #waiters: (() => void)[] = [];
   readonly closedPromise: Promise<void>;
   #resolveClosed!: () => void;
+  /** The socket's write without `Conn.write`'s wrapper (`socket_read.ts`). */
+  readonly #write: SocketWrite;
 
   constructor(readonly conn: Deno.Conn, readonly maxBuffered: number) {
     this.closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#write = socketWriter(conn);
   }
 
   write(bytes: Uint8Array): void {
@@ -130,7 +134,9 @@ class ConnTransport implements H2Transport {
       while (this.#queue.length > 0 && !this.#closed) {
         const chunk = this.#take();
         let offset = 0;
-        while (offset < chunk.length) offset += await this.conn.write(chunk.subarray(offset));
+        while (offset < chunk.length) {
+          offset += await this.#write(offset === 0 ? chunk : chunk.subarray(offset));
+        }
         this.#bytes -= chunk.length;
         if (this.#bytes <= this.maxBuffered) this.#release();
       }
@@ -207,17 +213,19 @@ async function readLoop(
 ): Promise<void> {
   if (first.length > 0) h2.receive(first);
   const buffer = new Uint8Array(64 * 1024);
+  // Without `Conn.read`'s wrapper (`socket_read.ts`), whose end is `0`.
+  const read = socketReader(conn);
   // Once the connection ended itself, input is read and dropped until the
   // client closes or the transport gives up (`ConnTransport.end`).
   while (!transport.closed) {
     if (!h2.closed && transport.buffered() > transport.maxBuffered) await transport.ready();
     let n: number | null;
     try {
-      n = await conn.read(buffer);
+      n = await read(buffer);
     } catch {
       n = null;
     }
-    if (n === null) {
+    if (n === null || n === 0) {
       if (!h2.closed) h2.endOfInput();
       return transport.close();
     }

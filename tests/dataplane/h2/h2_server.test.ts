@@ -264,3 +264,14 @@ Deno.test("h2: shutdown sends GOAWAY with the last stream and closes after it en
   assertEquals(rest.filter((f) => f.streamId === 3), []);
   client.close();
 });
+
+Deno.test("h2: a client that closes its socket ends the served connection", async () => {
+  await using server = startH2Server();
+  const client = await RawH2Client.connect(server.port);
+  await client.send(client.headers(1, requestFields("/")));
+  assertEquals((await client.response(1)).status, 200);
+  client.close();
+  // The socket is read without `Conn.read`'s wrapper, whose end is a read of 0 bytes.
+  await server.served[0].finished;
+  assertEquals(server.served[0].closed, true);
+});
