@@ -326,6 +326,8 @@ export class H2Connection implements H2ConnectionCore {
 
   /** The windows grew (or the stream or connection ended): waiting senders look again. */
   wakeSenders(): void {
+    // Every stream's end asks; a sender waits only on a spent window.
+    if (this.#windowWaiters.size === 0) return;
     const waiters = [...this.#windowWaiters];
     this.#windowWaiters.clear();
     for (const wake of waiters) wake();

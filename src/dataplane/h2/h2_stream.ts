@@ -58,7 +58,10 @@ export class H2Stream {
   responseEnded = false;
   /** Body bytes received, for the `content-length` check. */
   received = 0;
-  readonly abort = new AbortController();
+  /** Made when first asked for (`abort`): the fast path's streams never are. */
+  #abort: AbortController | undefined;
+  /** Why the stream failed, once it did (the abort's reason, however late `abort` is made). */
+  #abortReason: { error: unknown } | undefined;
   /**
    * The handler's `info` for the stream's request: the client's address,
    * `completed` (made only when read; the connection's watcher is called
@@ -88,6 +91,20 @@ export class H2Stream {
     this.#discarding = !hasBody;
     // HTTP/2 trailers need no `TE`: every client gets the response's (`response_trailers.ts`).
     this.info = new RequestCompletion(remoteAddr, true);
+  }
+
+  /**
+   * Aborted when the stream fails (the `Request` path's signal, a pumped
+   * body's end). Made on first use: an `AbortController` and its signal
+   * cost about as much as the rest of a stream, and a fast-path GET never
+   * reads them.
+   */
+  get abort(): AbortController {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#abortReason !== undefined) this.#abort.abort(this.#abortReason.error);
+    }
+    return this.#abort;
   }
 
   /** The request body: pulls hand over one DATA payload each and credit its window. */
@@ -154,7 +171,8 @@ export class H2Stream {
     this.responseEnded = true;
     this.#discard();
     this.#signal();
-    if (!this.abort.signal.aborted) this.abort.abort(error);
+    this.#abortReason ??= { error };
+    if (this.#abort !== undefined && !this.#abort.signal.aborted) this.#abort.abort(error);
     this.info.leave();
   }
 

@@ -11,6 +11,7 @@ import {
   FrameType,
   PREFACE,
   readUint31,
+  rstStreamFrame,
   Setting,
   settingsFrame,
   windowUpdateFrame,
@@ -274,4 +275,22 @@ Deno.test("h2: a client that closes its socket ends the served connection", asyn
   // The socket is read without `Conn.read`'s wrapper, whose end is a read of 0 bytes.
   await server.served[0].finished;
   assertEquals(server.served[0].closed, true);
+});
+
+Deno.test("h2: a client's RST_STREAM aborts the handler's request signal with the reset", async () => {
+  let signalled!: (reason: unknown) => void;
+  const aborted = new Promise<unknown>((resolve) => signalled = resolve);
+  await using server = startH2Server({
+    handler: (request) => {
+      request.signal.addEventListener("abort", () => signalled(request.signal.reason));
+      // Answers only once the client's body ends, which it never does.
+      return new Response(request.body);
+    },
+  });
+  const client = await RawH2Client.connect(server.port);
+  await client.send(client.headers(1, requestFields("/upload", "POST"), false));
+  await client.send(rstStreamFrame(1, ErrorCode.CANCEL));
+  const reason = await aborted;
+  assert(reason instanceof Error && reason.message.includes("reset"), String(reason));
+  client.close();
 });
