@@ -72,6 +72,11 @@ export class FrameWriter {
    * to back: the frames of a block must not be interleaved with others.
    */
   headers(streamId: number, block: Uint8Array, endStream: boolean, maxFrameSize: number): void {
+    if (block.length <= maxFrameSize) {
+      // One HEADERS frame, the rule: the block as it is, without a view of it.
+      const flags = Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0);
+      return this.frame(FrameType.HEADERS, flags, streamId, block);
+    }
     let offset = 0;
     do {
       const piece = block.subarray(offset, offset + maxFrameSize);

@@ -72,7 +72,9 @@ export class HeaderBlocks {
       frames: 0,
       dependsOnItself: start > priority && readUint31(payload, priority) === streamId,
     };
-    this.#append(pending, payload.subarray(start, end), flags);
+    // The common HEADERS, neither padded nor prioritised, is its own fragment: no view made.
+    const fragment = start === 0 && end === payload.length ? payload : payload.subarray(start, end);
+    this.#append(pending, fragment, flags);
   }
 
   #append(pending: PendingBlock, fragment: Uint8Array, flags: number): void {
@@ -91,15 +93,16 @@ export class HeaderBlocks {
       this.#pending = pending;
       return;
     }
-    pending.fragments.push(fragment);
     this.#pending = undefined;
-    this.#complete(pending, this.#decode(pending));
+    this.#complete(pending, this.#decode(pending, fragment));
   }
 
-  #decode(pending: PendingBlock): [string, string][] | string {
+  /** Decodes the block whose last fragment is `last` (the block itself when it came in one frame). */
+  #decode(pending: PendingBlock, last: Uint8Array): [string, string][] | string {
     const { fragments } = pending;
-    let block = fragments[0];
-    if (fragments.length > 1) {
+    let block = last;
+    if (fragments.length > 0) {
+      fragments.push(last);
       block = new Uint8Array(pending.size);
       let at = 0;
       for (const f of fragments) {
