@@ -229,12 +229,9 @@ export class H2Connection implements H2ConnectionCore {
 
   sendHeaders(stream: H2Stream, fields: [string, string][], endStream: boolean): void {
     if (stream.localClosed || this.closed) return;
-    this.#out.headers(
-      stream.id,
-      this.encoder.encodeView(fields),
-      endStream,
-      this.peer.maxFrameSize,
-    );
+    const encoder = this.encoder;
+    const length = encoder.encodeInto(fields);
+    this.#out.headers(stream.id, encoder.encoded, endStream, this.peer.maxFrameSize, length);
     if (endStream) this.#endedLocally(stream);
   }
 

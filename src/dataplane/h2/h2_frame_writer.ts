@@ -71,12 +71,24 @@ export class FrameWriter {
    * `maxFrameSize` requires, END_HEADERS on the last (RFC 9113 §4.3), back
    * to back: the frames of a block must not be interleaved with others.
    */
-  headers(streamId: number, block: Uint8Array, endStream: boolean, maxFrameSize: number): void {
-    if (block.length <= maxFrameSize) {
-      // One HEADERS frame, the rule: the block as it is, without a view of it.
+  headers(
+    streamId: number,
+    block: Uint8Array,
+    endStream: boolean,
+    maxFrameSize: number,
+    length = block.length,
+  ): void {
+    if (length <= maxFrameSize) {
+      // One HEADERS frame, the rule: copied from the block's first `length` bytes, without a view of them.
       const flags = Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0);
-      return this.frame(FrameType.HEADERS, flags, streamId, block);
+      const at = this.#header(FrameType.HEADERS, flags, streamId, length);
+      const buf = this.#buf;
+      if (length === block.length) buf.set(block, at);
+      else for (let i = 0; i < length; i++) buf[at + i] = block[i];
+      this.#len = at + length;
+      return;
     }
+    if (length < block.length) block = block.subarray(0, length);
     let offset = 0;
     do {
       const piece = block.subarray(offset, offset + maxFrameSize);

@@ -132,6 +132,16 @@ export class HpackEncoder {
    * for an array of its own.
    */
   encodeView(headers: Iterable<readonly [string, string]>): Uint8Array {
+    const length = this.encodeInto(headers);
+    return this.#buf.subarray(0, length);
+  }
+
+  /**
+   * Encodes one header list into one header block at the start of
+   * {@linkcode encoded} and returns its length: for a caller that copies
+   * those bytes at once, without even a view of them.
+   */
+  encodeInto(headers: Iterable<readonly [string, string]>): number {
     // A buffer one huge block grew is not kept for the connection's life.
     if (this.#buf.length > KEPT_BUFFER_BYTES) this.#buf = new Uint8Array(512);
     this.#len = 0;
@@ -153,7 +163,12 @@ export class HpackEncoder {
       this.#pendingLast = size;
       throw error;
     }
-    return this.#buf.subarray(0, this.#len);
+    return this.#len;
+  }
+
+  /** The buffer the last {@linkcode encodeInto} wrote its block to the start of (valid until the next call). */
+  get encoded(): Uint8Array {
+    return this.#buf;
   }
 
   #field(name: string, value: string): void {

@@ -67,6 +67,24 @@ Deno.test("a header block larger than the frame size is HEADERS then CONTINUATIO
   assertEquals([one.type, one.flags, one.streamId], [FrameType.HEADERS, Flag.END_HEADERS, 9]);
 });
 
+Deno.test("a header block given as the first bytes of a larger buffer is framed from those bytes only", () => {
+  const out = new FrameWriter();
+  const buffer = Uint8Array.from({ length: 40_000 }, (_, i) => i & 0xff);
+  out.headers(3, buffer, true, 16_384, 100);
+  out.headers(5, buffer, false, 16_384, 20_000);
+  const frames = read(out.take());
+  assertEquals(
+    frames.map((f) => [f.type, f.flags, f.streamId, f.payload.length]),
+    [
+      [FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 3, 100],
+      [FrameType.HEADERS, 0, 5, 16_384],
+      [FrameType.CONTINUATION, Flag.END_HEADERS, 5, 3_616],
+    ],
+  );
+  assertEquals(frames[0].payload, buffer.subarray(0, 100));
+  assertEquals(frames[2].payload, buffer.subarray(16_384, 20_000));
+});
+
 Deno.test("what take hands over, small or large, is not changed by later writes", () => {
   const out = new FrameWriter();
   for (const size of [10, 20_000, 10, 100_000, 5]) {

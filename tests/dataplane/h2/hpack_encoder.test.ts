@@ -206,3 +206,17 @@ Deno.test("random header lists from a seeded generator decode back exactly, tabl
     }
   }
 });
+
+Deno.test("encodeInto writes at the start of its buffer the block encode makes, table in step", () => {
+  const lists: [string, string][][] = [
+    [[":status", "200"], ["content-type", "text/plain"], ["x-long", "v".repeat(600)]],
+    [[":status", "200"], ["content-type", "text/plain"], ["x-long", "v".repeat(600)]],
+  ];
+  const a = new HpackEncoder();
+  const b = new HpackEncoder();
+  for (const list of lists) {
+    const block = a.encode(list);
+    const length = b.encodeInto(list);
+    assertEquals(b.encoded.subarray(0, length), block);
+  }
+});
