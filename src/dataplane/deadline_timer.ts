@@ -15,6 +15,13 @@
 import type { Clock, Timer } from "../time/clock.ts";
 import { monotonicClock } from "./monotonic_clock.ts";
 
+/**
+ * What a deadline calls when it fires: a function, or an object's `expire`,
+ * so a caller with an object per request (the upstream client's call)
+ * makes no closure per deadline.
+ */
+export type Expiry = (() => void) | { expire(): void };
+
 /** A pending deadline; `cancel()` is idempotent and cheap. */
 export interface Deadline {
   cancel(): void;
@@ -28,7 +35,7 @@ export interface DeadlineTimer {
    * earlier than the time of a deadline of the same length armed before,
    * since a queue is due in the order it was armed.
    */
-  arm(ms: number, fire: () => void, now?: number): Deadline;
+  arm(ms: number, fire: Expiry, now?: number): Deadline;
   /** Armed, not yet fired nor cancelled (for tests). */
   pending(): number;
   /** Stops every interval; pending deadlines never fire. */
@@ -36,7 +43,7 @@ export interface DeadlineTimer {
 }
 
 class Entry implements Deadline {
-  constructor(readonly at: number, public fire: (() => void) | null, readonly queue: Queue) {}
+  constructor(readonly at: number, public fire: Expiry | null, readonly queue: Queue) {}
   cancel(): void {
     if (this.fire === null) return;
     this.fire = null;
@@ -98,7 +105,8 @@ export function createDeadlineTimer(clock: Clock = monotonicClock): DeadlineTime
       const fire = e.fire;
       e.cancel();
       try {
-        fire();
+        if (typeof fire === "function") fire();
+        else fire.expire();
       } catch {
         // A deadline callback only closes sockets; one failing must not stop the others.
       }
@@ -126,7 +134,7 @@ export function createDeadlineTimer(clock: Clock = monotonicClock): DeadlineTime
   }
 
   return {
-    arm(ms: number, fire: () => void, at: number = now()): Deadline {
+    arm(ms: number, fire: Expiry, at: number = now()): Deadline {
       let q = queues.get(ms);
       if (q === undefined) {
         q = { entries: [], head: 0, live: 0, interval: undefined };

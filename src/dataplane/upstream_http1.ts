@@ -165,7 +165,7 @@ class PooledHttp1Client implements Http1Client {
       client.onGone(call);
     }
     if (opts.timeoutMs > 0) {
-      call.deadline = this.#deadlines.arm(opts.timeoutMs, () => call.timeOut(), req.startedAt);
+      call.deadline = this.#deadlines.arm(opts.timeoutMs, call, req.startedAt);
     }
     const c = this.idle.take(call.key);
     if (c === undefined) return this.sendOnNewConnection(call);
@@ -333,7 +333,7 @@ class Http1Call implements Http1Exchange, GoneListener {
   }
 
   /** The deadline fired: ends the current try. */
-  timeOut(): void {
+  expire(): void {
     this.timedOut = true;
     this.current?.close();
     this.connecting?.abort();

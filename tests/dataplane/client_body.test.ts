@@ -7,7 +7,11 @@ function manualDeadlines() {
   const armed: { ms: number; fire: () => void; cancelled: boolean }[] = [];
   const timer: DeadlineTimer = {
     arm(ms, fire) {
-      const entry = { ms, fire, cancelled: false };
+      const entry = {
+        ms,
+        fire: typeof fire === "function" ? fire : () => fire.expire(),
+        cancelled: false,
+      };
       armed.push(entry);
       return { cancel: () => entry.cancelled = true };
     },

@@ -21,6 +21,27 @@ Deno.test("a deadline fires once, no earlier than its length and at most 1/20 la
   }
 });
 
+Deno.test("an object's deadline calls its expire, with the object as this, once", async () => {
+  const clock = new FakeClock(0);
+  const timer = createDeadlineTimer(clock);
+  try {
+    const call = {
+      expired: 0,
+      expire(): void {
+        this.expired++;
+      },
+    };
+    timer.arm(40, call);
+    await clock.advance(39);
+    assertEquals(call.expired, 0);
+    await clock.advance(1_000);
+    assertEquals(call.expired, 1);
+    assertEquals(timer.pending(), 0);
+  } finally {
+    timer.close();
+  }
+});
+
 Deno.test("a cancelled deadline never fires; cancel twice is harmless", async () => {
   const clock = new FakeClock(0);
   const timer = createDeadlineTimer(clock);
