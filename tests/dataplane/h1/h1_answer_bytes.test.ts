@@ -122,3 +122,25 @@ Deno.test("own server: an answer the socket takes a few bytes at a time is still
       "transfer-encoding: chunked\r\nconnection: close\r\n\r\ne\r\nthe whole body\r\n0\r\n\r\n",
   );
 });
+
+Deno.test("head bytes: names of the same length, alternating, are each written as given", () => {
+  const head = new HeadBytes();
+  const fields: [string, string][] = [
+    ["content-length", "2"],
+    ["x-abcdefghijkl", ""],
+    ["content-length", "3"],
+    ["content-length", "4"],
+    ["x-caf\u00e9", "v"],
+    ["x-cafe", "w"],
+    ["x-" + "n".repeat(60), "long name"],
+    ["x-" + "m".repeat(60), "another"],
+  ];
+  for (let round = 0; round < 2; round++) {
+    head.begin(200);
+    for (const [name, value] of fields) head.field(name, value);
+    head.end();
+    const text = fields.map(([name, value]) => `${name}: ${value}\r\n`).join("");
+    assertEquals(head.bytes(), encoder.encode(`HTTP/1.1 200 OK\r\n${text}\r\n`));
+    head.release();
+  }
+});
