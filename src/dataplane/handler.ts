@@ -35,6 +35,7 @@ import { type AnswerRecorder, ProxiedAnswer } from "./proxied_answer.ts";
 import { backendHeaders, mirrorHeaders, pendingHeaders, upstreamRequest } from "./proxy_request.ts";
 import type { Clock } from "../time/clock.ts";
 import { monotonicNow } from "./monotonic_clock.ts";
+import { ResponseClass } from "./web_classes.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
 export interface DataPlaneHandlerOptions {
@@ -192,7 +193,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
     } catch (error) {
       res = requestFailed(error, out, this.report);
     }
-    return res instanceof Response ? Promise.resolve(this.record(req, out, res)) : res;
+    return res instanceof ResponseClass ? Promise.resolve(this.record(req, out, res)) : res;
   }
 
   #route(
@@ -206,7 +207,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
     if (table === undefined) return textResponse(503, "No configuration is loaded yet");
     const port = this.#port;
     const at = addressRequest(req, this.#addressing, this.#accessLog ? out : undefined);
-    if (at instanceof Response) return at;
+    if (at instanceof ResponseClass) return at;
     const { host, path, query } = at;
     const headers = req.headers;
     const address = this.#address;
@@ -271,7 +272,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
       );
     }
     const upstream = pickUpstream(this.#picker, this.#observer, matched, plan, out);
-    if (upstream instanceof Response) return upstream;
+    if (upstream instanceof ResponseClass) return upstream;
     if (raw && req.body === null && (req.method === "GET" || req.method === "HEAD")) {
       return this.#pending(req, info, matched, plan, at, upstream, cors, out);
     }

@@ -14,6 +14,7 @@ import type { Http1Connection } from "./upstream_connection.ts";
 import { type ParsedResponseHead, readResponseHead } from "./upstream_head_parser.ts";
 import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
 import { type FieldLines, UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
+import { ReadableStreamClass } from "./web_classes.ts";
 
 /** Thrown when a reused connection turns out dead before any response byte. */
 export class StaleConnectionError extends UpstreamError {
@@ -107,7 +108,7 @@ export async function exchangeHttp1(
     } catch (error) {
       throw c.stalled ?? (fresh ? asUpstreamError(error) : new StaleConnectionError(error));
     }
-    if (exchange.body instanceof ReadableStream) progress = streamBody(c, exchange);
+    if (exchange.body instanceof ReadableStreamClass) progress = streamBody(c, exchange);
     for (let first = true;; first = false) {
       let head = bufferedHead(c, progress);
       while (head === undefined) {

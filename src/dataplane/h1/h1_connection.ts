@@ -28,10 +28,9 @@ import { AnswerWriter, writeAll } from "./h1_response.ts";
 import { type FastAnswer, type FieldsHandler, PendingAnswer } from "../field_headers.ts";
 import { RequestCompletion } from "../request_completion.ts";
 import { type SocketWriteNow, socketWriteNow } from "../socket_write.ts";
+import { ResponseClass } from "../web_classes.ts";
 import { DEFAULT_H1_LIMITS, type H1Limits } from "./h1_limits.ts";
 import { headRequested, refusalBytes } from "./h1_refusal.ts";
-
-export type { H1Limits } from "./h1_limits.ts";
 
 /** Options of {@linkcode serveH1}. */
 export interface ServeH1Options {
@@ -261,7 +260,7 @@ class H1Connection implements ServedConnection {
     let bytes: Uint8Array;
     let sent: number | Promise<number>;
     try {
-      bytes = response instanceof Response
+      bytes = response instanceof ResponseClass
         ? writer.response(response, head.method, head.minor, close, head.trailers)
         : writer.upstream(response, head.method, head.minor, close);
       sent = this.#write(bytes);

@@ -5,7 +5,8 @@
  * {@linkcode serveOnLibc} puts the server's side on libc's sockets
  * (`libc_listener.ts`), for the files that run these tests again there.
  */
-import { type H1Limits, serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
+import { serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
+import type { H1Limits } from "../../../src/dataplane/h1/h1_limits.ts";
 import type {
   ConnectionHandler,
   ServedConnection,
