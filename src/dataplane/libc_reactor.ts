@@ -6,10 +6,13 @@
  * Why edge-triggered: a socket whose owner is not reading (a client that
  * sends faster than its backend takes, a parked connection) must not wake
  * the loop again and again, and interest never has to be changed with an
- * `epoll_ctl` per wait. A socket's owner always tries its call first and
- * waits only after `EAGAIN`; every byte or buffer space that comes after
- * that `EAGAIN` is a new edge, reported in a later batch, so no wake-up is
- * lost. A spurious one (the call done already) finds `EAGAIN` and waits again.
+ * `epoll_ctl` per wait. A socket's owner waits only after a call saw the
+ * socket empty or full (`EAGAIN`; for a read, also fewer bytes than asked);
+ * every byte or buffer space that comes after that call is a new edge,
+ * reported in a later batch, so no wake-up is lost. Every report reaches the
+ * owner, a call waiting or not (a reading socket notes it, so its next read
+ * makes its call). A spurious one (the bytes taken already) finds `EAGAIN`
+ * and waits again.
  *
  * Why poll first, then wait off the thread: `epoll_wait` with a zero
  * timeout on this thread costs a system call; the blocking wait runs on a

@@ -1,10 +1,17 @@
 /**
  * A TCP connection on a nonblocking libc socket, shaped like the
  * `Deno.TcpConn` the data plane uses (`--sockets libc`): `read` and `write`
- * try their call at once on this thread (a synchronous FFI call, no op, no
+ * make their call at once on this thread (a synchronous FFI call, no op, no
  * promise of the runtime's) and wait on the isolate's epoll set
  * (`libc_reactor.ts`) only when the socket would block. A read or write
  * that completes at once costs one system call and one resolved promise.
+ *
+ * A read makes no call that can only find nothing: a recv that returned
+ * fewer bytes than asked, or `EAGAIN`, saw the queue empty, and what comes
+ * after it is a new edge of the epoll set, so the next read waits for that
+ * report (a proxy reads just after it sends, and would find nothing almost
+ * every time). Once a report says the peer's end or an error is pending,
+ * every read makes its call, so the end is read after the last bytes.
  *
  * What callers see is what Deno's sockets give: `read` resolves to the byte
  * count or `null` at the end, `write` to the bytes taken (maybe fewer),
@@ -53,6 +60,11 @@ import { type LibcReactor, libcReactor, type ReadinessOwner } from "./libc_react
 import { familyOf, readSockaddr, SOCKADDR_BYTES, sockaddrOf } from "./libc_sockaddr.ts";
 
 const READ_READY = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+/**
+ * The peer's end or an error is pending. Not `EPOLLHUP` alone: a socket
+ * registered before its connect polls hung up until the connect begins.
+ */
+const PEER_ENDING = EPOLLRDHUP | EPOLLERR;
 const WRITE_READY = EPOLLOUT | EPOLLHUP | EPOLLERR;
 const STREAM_CHUNK = 16 * 1024;
 
@@ -79,12 +91,23 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
   #connecting: Waiter<void> | undefined;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  /** A recv may find bytes: set by every read-ready report, cleared by a recv that saw none left. */
+  #mayRead: boolean;
+  /** A report said the peer's end or an error is pending: never cleared. */
+  #peerEnding = false;
+  /** `TCP_NODELAY` as last set here; a call that changes nothing makes no system call. */
+  #noDelay: boolean | undefined;
 
-  /** Takes `fd` (nonblocking, connected or connecting) and registers it with `reactor`. */
-  constructor(reactor: LibcReactor, fd: number, remoteAddr?: Deno.NetAddr) {
+  /**
+   * Takes `fd` (nonblocking, connected or connecting) and registers it with `reactor`.
+   * `mayRead`: the first read makes its call before any report (an accepted socket's
+   * request may have come with it; a socket about to connect gets every byte as a report).
+   */
+  constructor(reactor: LibcReactor, fd: number, remoteAddr?: Deno.NetAddr, mayRead = true) {
     this.#reactor = reactor;
     this.#fd = fd;
     this.#remote = remoteAddr;
+    this.#mayRead = mayRead;
     reactor.register(fd, this);
   }
 
@@ -98,11 +121,15 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
 
   read(p: Uint8Array): Promise<number | null> {
     if (this.#fd < 0) return Promise.reject(closedError());
+    // As Deno's sockets: nothing to read into is 0 at once, whatever the socket holds.
+    if (p.length === 0) return Promise.resolve(0);
     if (this.#reader !== undefined) {
       return Promise.reject(new Deno.errors.Busy("Cannot read: a read is pending"));
     }
-    const n = this.#recv(p);
-    if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
+    if (this.#mayRead) {
+      const n = this.#recv(p);
+      if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
+    }
     return new Promise((resolve, reject) => this.#reader = { bytes: p, resolve, reject });
   }
 
@@ -157,7 +184,9 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
   }
 
   setNoDelay(noDelay = true): void {
+    if (this.#fd >= 0 && noDelay === this.#noDelay) return;
     this.#setOption(IPPROTO_TCP, TCP_NODELAY, noDelay);
+    this.#noDelay = noDelay;
   }
 
   setKeepAlive(keepAlive = true): void {
@@ -196,16 +225,23 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     });
   }
 
-  /** The reactor's report for this socket: a waiting call is tried again. */
+  /**
+   * The reactor's report for this socket: a waiting call is tried again; a
+   * read-ready report with no read waiting lets the next read make its call.
+   */
   ready(events: number): void {
     if (this.#connecting !== undefined && events & WRITE_READY) this.#connected();
-    const reader = this.#reader;
-    if (reader !== undefined && events & READ_READY) {
-      const n = this.#recv(reader.bytes);
-      if (n !== undefined) {
-        this.#reader = undefined;
-        if (n instanceof Error) reader.reject(n);
-        else reader.resolve(n);
+    if (events & READ_READY) {
+      this.#mayRead = true;
+      if (events & PEER_ENDING) this.#peerEnding = true;
+      const reader = this.#reader;
+      if (reader !== undefined) {
+        const n = this.#recv(reader.bytes);
+        if (n !== undefined) {
+          this.#reader = undefined;
+          if (n instanceof Error) reader.reject(n);
+          else reader.resolve(n);
+        }
       }
     }
     if (this.#writer !== undefined && events & WRITE_READY) this.#flush();
@@ -244,18 +280,22 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     waiter.reject(errnoError(failed));
   }
 
-  /** recv into `p`: the count (`null` at the end), the error, or `undefined` when it would block. */
+  /** recv into `p` (not empty): the count (`null` at the end), the error, or `undefined` when it would block. */
   #recv(p: Uint8Array): number | null | Error | undefined {
     const { c, errno } = this.#reactor.net;
     for (;;) {
       const n = c.recv(this.#fd, p, p.length, 0);
       if (n > 0) {
         if (n > p.length) return new RangeError(`recv gave ${n} bytes for ${p.length} asked`);
+        if (n < p.length && !this.#peerEnding) this.#mayRead = false;
         return n;
       }
-      if (n === 0) return p.length === 0 ? 0 : null;
+      if (n === 0) return null;
       const code = errno();
-      if (code === EAGAIN) return undefined;
+      if (code === EAGAIN) {
+        this.#mayRead = false;
+        return undefined;
+      }
       if (code !== EINTR) return errnoError(code);
     }
   }
@@ -323,7 +363,8 @@ async function connectTo(
   const { c, errno } = reactor.net;
   const fd = c.socket(familyOf(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw errnoError(errno());
-  const conn = new LibcConn(reactor, fd, { transport: "tcp", hostname, port });
+  // Registered before the connect: every byte the backend sends is a report, so the first read waits for one.
+  const conn = new LibcConn(reactor, fd, { transport: "tcp", hostname, port }, false);
   if (c.connect(fd, addr, addr.length) === 0) return conn;
   const code = errno();
   if (code !== EINPROGRESS && code !== EINTR) {
