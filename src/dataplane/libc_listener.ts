@@ -25,14 +25,12 @@ import {
   EAGAIN,
   EINTR,
   errnoError,
-  IPPROTO_TCP,
   SO_REUSEADDR,
   SO_REUSEPORT,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
-  TCP_NODELAY,
 } from "./libc_net.ts";
 import { type LibcReactor, libcReactor, type ReadinessOwner } from "./libc_reactor.ts";
 import { familyOf, readSockaddr, SOCKADDR_BYTES, sockaddrOf } from "./libc_sockaddr.ts";
@@ -59,7 +57,6 @@ export class LibcListener implements Deno.Listener<Deno.TcpConn, Deno.NetAddr>, 
   #waiter: PromiseWithResolvers<Deno.TcpConn> | undefined;
   readonly #peer = new Uint8Array(SOCKADDR_BYTES);
   readonly #peerLength = new Uint32Array(1);
-  readonly #one = new Int32Array([1]);
 
   constructor(reactor: LibcReactor, fd: number, addr: Deno.NetAddr) {
     this.#reactor = reactor;
@@ -127,9 +124,14 @@ export class LibcListener implements Deno.Listener<Deno.TcpConn, Deno.NetAddr>, 
       this.#peerLength[0] = SOCKADDR_BYTES;
       const fd = c.accept4(this.#fd, this.#peer, this.#peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        // As Deno.serve does for its connections; the connection server asks again.
-        c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, this.#one, 4);
-        return new LibcConn(this.#reactor, fd, readSockaddr(this.#peer));
+        const conn = new LibcConn(this.#reactor, fd, readSockaddr(this.#peer));
+        // As Deno.serve does for its connections; the connection server's own ask then makes no call.
+        try {
+          conn.setNoDelay(true);
+        } catch {
+          // The client is gone already; serving it fails on its own.
+        }
+        return conn;
       }
       const code = errno();
       if (code === EAGAIN) return undefined;

@@ -52,6 +52,42 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "libc listener: an accepted connection has TCP_NODELAY set once; asking again for the same makes no call",
+  ignore: skip,
+  fn: async () => {
+    if ("problem" in reactor) return;
+    const listener = listen("127.0.0.1");
+    const c = reactor.net.c as { setsockopt: typeof reactor.net.c.setsockopt };
+    const original = c.setsockopt;
+    const calls: string[] = [];
+    c.setsockopt = (fd, level, option, value, length) => {
+      calls.push(`${level}/${option}=${(value as Int32Array)[0]}`);
+      return original(fd, level, option, value, length);
+    };
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const conn = await listener.accept();
+    try {
+      // IPPROTO_TCP (6), TCP_NODELAY (1).
+      assertEquals(calls, ["6/1=1"]);
+      conn.setNoDelay(true);
+      assertEquals(calls, ["6/1=1"]);
+      conn.setNoDelay(false);
+      conn.setNoDelay(true);
+      assertEquals(calls, ["6/1=1", "6/1=0", "6/1=1"]);
+      conn.close();
+      assertThrows(() => conn.setNoDelay(true), Deno.errors.BadResource);
+    } finally {
+      c.setsockopt = original;
+      conn[Symbol.dispose]();
+      client.close();
+      listener.close();
+      await settled();
+    }
+  },
+});
+
+Deno.test({
   name: "libc listener: a port in use is AddrInUse; with SO_REUSEPORT two listeners share it",
   ignore: skip,
   fn: async () => {
