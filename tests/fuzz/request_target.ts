@@ -19,12 +19,16 @@ import { backend, type TestRule } from "../dataplane/_config.ts";
 import type { BackendConfig, FilterConfig } from "../../src/model/config.ts";
 import { startProxy, type TestProxy } from "../dataplane/_proxy.ts";
 import type { RequestPolicy } from "../../src/dataplane/request_policy.ts";
-import { readResponses, referenceRequests } from "./_message_reference.ts";
+import { type ReadResponse, readResponses, referenceRequests } from "./_message_reference.ts";
 import { judgeBackend, normalTarget, ROUTE_HEADER } from "./_request_oracle.ts";
 import { REQUEST_SEEDS } from "./_http_corpus.ts";
 import { mutate } from "./_mutators.ts";
 import type { Prng } from "./_prng.ts";
-import { type RecordingBackend, startRecordingBackend } from "./_recording_backend.ts";
+import {
+  type RecordingBackend,
+  type SeenRequest,
+  startRecordingBackend,
+} from "./_recording_backend.ts";
 import type { CaseFailure, FuzzTarget } from "./_runner.ts";
 import { bytesLatin1, latin1Bytes } from "./_prng.ts";
 
@@ -101,11 +105,11 @@ export async function requestCase(
   const input = fixed ?? mutate(rng.pick(REQUEST_SEEDS), rng, REQUEST_SEEDS);
   const fail = (message: string) => ({ input, message });
   const before = backendServer.seen.length;
+  const previous = sent.slice();
   sent.length = 0;
   // Complete requests end with the canary's Connection: close; anything else with a half-close.
   const framed = referenceRequests(input);
   const answer = await exchange(proxy.port, latin1Bytes(input + CANARY), framed === undefined);
-  const seen = backendServer.seen.slice(before);
 
   const heads = framed?.map((r) => r.method === "HEAD");
   const responses = readResponses(
@@ -114,6 +118,7 @@ export async function requestCase(
   );
   const shown = JSON.stringify(answer.slice(0, 300));
   if (typeof responses === "string") return fail(`malformed answer: ${responses}: ${shown}`);
+  const seen = ownRequests(backendServer.seen.slice(before), previous, responses);
   // 505 is the gateway's own answer to a request line of another HTTP major version.
   const server = responses.find((r) =>
     r.status >= 500 && !(r.status === 505 && OTHER_MAJOR_VERSION.test(input))
@@ -127,6 +132,29 @@ export async function requestCase(
   if (responses.some((r) => r.status >= 400)) counts.answered4xx++;
   const wrong = judgeBackend({ framed, responses, seen, sent });
   return wrong === undefined ? undefined : fail(`${wrong}; the client read ${shown}`);
+}
+
+/**
+ * The requests the backend read during a case, without those the gateway
+ * sent in the case before and cancelled when that client left (its
+ * half-close is seen a moment after its last request may have gone
+ * upstream): such a request can reach the backend after its case ended. A
+ * request counts as that only if it matches one the previous case sent and
+ * no answer of this case carries its number.
+ */
+function ownRequests(
+  seen: SeenRequest[],
+  previous: string[],
+  responses: ReadResponse[],
+): SeenRequest[] {
+  const answered = new Set(responses.map((r) => r.headers.find(([n]) => n === "x-seen")?.[1]));
+  const late = previous.slice();
+  return seen.filter((r) => {
+    const at = late.indexOf(`${r.method} ${normalTarget(r.target)}`);
+    if (at === -1 || answered.has(String(r.seq))) return true;
+    late.splice(at, 1);
+    return false;
+  });
 }
 
 const SET_ROUTE_HEADER: FilterConfig = {
