@@ -17,6 +17,7 @@ import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import type { TlsPortServerOptions } from "./tls_port_types.ts";
 import { type TlsRequestGate, tlsRequestGate } from "./tls_request_gate.ts";
 import type { TlsConnectionHandler } from "./tls_server.ts";
+import { ResponseClass } from "./web_classes.ts";
 import {
   type ServeWithEngine,
   type TlsPortUpgrades,
@@ -146,7 +147,7 @@ export class TlsConnections {
     const hostOf = routedHostnames();
     return (request, info) => {
       const verdict = gate(hostOf(request), info);
-      return verdict instanceof Response ? verdict : handler(request, verdict);
+      return verdict instanceof ResponseClass ? verdict : handler(request, verdict);
     };
   }
 
@@ -160,7 +161,7 @@ export class TlsConnections {
     const hostOf = routedHostnames();
     return (request, info) => {
       const verdict = gate(hostOf(request), info);
-      return verdict instanceof Response ? verdict : fields(request, verdict);
+      return verdict instanceof ResponseClass ? verdict : fields(request, verdict);
     };
   }
 

@@ -14,6 +14,7 @@ import type { H2ConnectionCore as H2Connection } from "./h2_core.ts";
 import { ErrorCode } from "./h2_frames.ts";
 import { type RequestHead, upstreamFields } from "./h2_headers.ts";
 import { endStream, type H2Stream, pump, sendResponse } from "./h2_stream.ts";
+import { ReadableStreamClass, ResponseClass } from "../web_classes.ts";
 
 /**
  * The fast path's answer to the stream's request, or `undefined` when it
@@ -84,7 +85,7 @@ export async function sendFastAnswer(
     }
   } else settled = answer;
   try {
-    if (settled instanceof Response) await sendResponse(stream, settled, isHead);
+    if (settled instanceof ResponseClass) await sendResponse(stream, settled, isHead);
     else {
       const rest = sendUpstream(stream, settled, isHead);
       if (rest !== undefined) await rest;
@@ -110,7 +111,7 @@ function sendUpstream(
   cancelled = false,
 ): Promise<void> | undefined {
   const body = res.body;
-  if (body instanceof ReadableStream && (isHead || stream.localClosed) && !cancelled) {
+  if (body instanceof ReadableStreamClass && (isHead || stream.localClosed) && !cancelled) {
     return body.cancel().catch(() => {}).then(() => sendUpstream(stream, res, isHead, true));
   }
   if (stream.localClosed) return;
