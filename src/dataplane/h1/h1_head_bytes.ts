@@ -103,6 +103,9 @@ function namePrefix(name: string): Uint8Array | undefined {
 /** One answer's bytes being built: a head, then maybe a body after it. */
 export class HeadBytes {
   #buf: Uint8Array = NONE;
+  /** The last view {@linkcode bytes} gave, and the buffer it is of. */
+  #view: Uint8Array = NONE;
+  #viewOf: Uint8Array = NONE;
   #pooled: Uint8Array | undefined;
   #at = 0;
 
@@ -153,9 +156,18 @@ export class HeadBytes {
     this.#raw(bytes);
   }
 
-  /** What was written, as a view to hand to one write. */
+  /**
+   * What was written, as a view to hand to one write. The view of the last
+   * answer serves again when this one is as long and in the same buffer (a
+   * backend's answers to the same request usually are): a new view costs
+   * the runtime a typed array's making, and the bytes it shows are the
+   * buffer's either way.
+   */
   bytes(): Uint8Array {
-    return this.#buf.subarray(0, this.#at);
+    const view = this.#view;
+    if (this.#viewOf === this.#buf && view.length === this.#at) return view;
+    this.#viewOf = this.#buf;
+    return this.#view = this.#buf.subarray(0, this.#at);
   }
 
   /** Gives the pooled buffer back: call once the write of {@linkcode bytes} completed. */
@@ -163,7 +175,12 @@ export class HeadBytes {
     const pooled = this.#pooled;
     this.#pooled = undefined;
     this.#buf = NONE;
-    if (pooled !== undefined && pool.length < POOL_SIZE) pool.push(pooled);
+    if (pooled !== undefined && pool.length < POOL_SIZE) {
+      pool.push(pooled);
+      // A view is kept only of a buffer the pool keeps: an idle connection holds no buffer of its own.
+      if (this.#viewOf === pooled) return;
+    }
+    this.#view = this.#viewOf = NONE;
   }
 
   #crlf(): void {

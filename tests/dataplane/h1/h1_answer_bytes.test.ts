@@ -144,3 +144,32 @@ Deno.test("head bytes: names of the same length, alternating, are each written a
     head.release();
   }
 });
+
+Deno.test("head bytes: an answer as long as the last one shows its own bytes, and a longer or shorter one its own length", () => {
+  const head = new HeadBytes();
+  const heads = [
+    ["HTTP/1.1 200 OK", "x-a", "1"],
+    ["HTTP/1.1 201 Created", "x-a", "1"],
+    ["HTTP/1.1 200 OK", "x-b", "2"],
+    ["HTTP/1.1 200 OK", "x-b", "22"],
+    ["HTTP/1.1 200 OK", "x-b", "2"],
+  ] as const;
+  for (const [line, name, value] of heads) {
+    head.begin(Number(line.slice(9, 12)));
+    head.field(name, value);
+    head.end();
+    const bytes = head.bytes();
+    assertEquals(bytes, encoder.encode(`${line}\r\n${name}: ${value}\r\n\r\n`));
+    head.release();
+  }
+  // A head that outgrew the pooled buffer is shown from its own, whole.
+  head.begin(200);
+  head.field("x-big", "v".repeat(10_000));
+  head.end();
+  assertEquals(head.bytes().length, "HTTP/1.1 200 OK\r\nx-big: \r\n\r\n".length + 10_000);
+  head.release();
+  head.begin(200);
+  head.end();
+  assertEquals(head.bytes(), encoder.encode("HTTP/1.1 200 OK\r\n\r\n"));
+  head.release();
+});
