@@ -54,7 +54,9 @@ async function runPiece(
   const { readHeadFields, forwardRequestFields } = await import(`${dp}head_forwarding.ts`);
   const { encodeRequestHeadInto } = await import(`${dp}upstream_request_writer.ts`);
   const { readResponseHead } = await import(`${dp}upstream_head_parser.ts`);
-  const { HeadBytes } = await import(`${dp}h1/h1_head_bytes.ts`);
+  const { HeadBytes, fieldPrefix } = await import(`${dp}h1/h1_head_bytes.ts`);
+  // As our server frames an answer (a checkout before fieldPrefix wrote the name as text).
+  const lengthPrefix: Uint8Array | undefined = fieldPrefix?.("content-length");
   const { decidePath } = await import(`${dp}path_policy.ts`);
   const { monotonicNow } = await import(`${dp}monotonic_clock.ts`);
   const encoder = new TextEncoder();
@@ -89,7 +91,8 @@ async function runPiece(
       head.fieldBytes(buf, places[i], places[i + 1], places[i + 2], places[i + 3]);
     }
     if (!parsed.date) head.date();
-    head.field("content-length", String(body.length));
+    if (lengthPrefix === undefined) head.field("content-length", String(body.length));
+    else head.prefixedField(lengthPrefix, String(body.length));
     head.end();
     head.append(body);
     const n = head.bytes().length;

@@ -80,24 +80,9 @@ function putText(buf: Uint8Array, at: number, text: string): number {
   return at;
 }
 
-/**
- * `name: ` as bytes for the first name written of each length up to
- * {@linkcode KEPT_NAME_LENGTH}: the names this writer adds to every answer
- * (`content-length`, `connection`, `transfer-encoding`) come first, and a
- * copy of their bytes costs less than writing their characters. A slot is
- * taken once and kept, so names that share a length never displace each
- * other (the later one is written character by character, as any other).
- */
-const namePrefixes: ({ name: string; bytes: Uint8Array } | undefined)[] = [];
-const KEPT_NAME_LENGTH = 24;
-
-function namePrefix(name: string): Uint8Array | undefined {
-  const kept = namePrefixes[name.length];
-  if (kept !== undefined) return kept.name === name ? kept.bytes : undefined;
-  if (name.length > KEPT_NAME_LENGTH) return undefined;
-  const bytes = encoder.encode(`${name}: `);
-  namePrefixes[name.length] = { name, bytes };
-  return bytes;
+/** `name: ` as bytes, for {@linkcode HeadBytes.prefixedField}. */
+export function fieldPrefix(name: string): Uint8Array {
+  return encoder.encode(`${name}: `);
 }
 
 /** One answer's bytes being built: a head, then maybe a body after it. */
@@ -119,14 +104,21 @@ export class HeadBytes {
 
   /** Adds `name: value`. */
   field(name: string, value: string): void {
-    const prefix = namePrefix(name);
-    if (prefix !== undefined) this.#raw(prefix);
-    else {
-      this.#text(name);
-      this.#room(2);
-      this.#buf[this.#at++] = 58; // :
-      this.#buf[this.#at++] = 32;
-    }
+    this.#text(name);
+    this.#room(2);
+    this.#buf[this.#at++] = 58; // :
+    this.#buf[this.#at++] = 32;
+    this.#text(value);
+    this.#crlf();
+  }
+
+  /**
+   * Adds a field whose `name: ` is given as bytes ({@linkcode fieldPrefix}):
+   * for the names this server adds to every answer, a copy of their bytes
+   * costs less than writing their characters.
+   */
+  prefixedField(prefix: Uint8Array, value: string): void {
+    this.#raw(prefix);
     this.#text(value);
     this.#crlf();
   }

@@ -19,7 +19,11 @@ import { knownBody } from "./known_body.ts";
 import type { UpstreamResponse } from "../upstream_types.ts";
 import { type Trailers, trailersOf } from "../response_trailers.ts";
 import { trailerSection } from "./h1_trailers.ts";
-import { HeadBytes } from "./h1_head_bytes.ts";
+import { fieldPrefix, HeadBytes } from "./h1_head_bytes.ts";
+
+const CONTENT_LENGTH = fieldPrefix("content-length");
+const TRANSFER_ENCODING = fieldPrefix("transfer-encoding");
+const CONNECTION = fieldPrefix("connection");
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
@@ -195,11 +199,11 @@ export class AnswerWriter {
     const chunked = !bodiless && stream !== null && length === null && minor === 1;
     if (!bodiless && stream !== null && length === null && !chunked) this.#close = true;
     if (length !== null && Number.isSafeInteger(length)) {
-      head.field("content-length", String(length));
+      head.prefixedField(CONTENT_LENGTH, String(length));
     }
-    if (chunked) head.field("transfer-encoding", "chunked");
-    if (this.#close) head.field("connection", "close");
-    else if (minor === 0) head.field("connection", "keep-alive");
+    if (chunked) head.prefixedField(TRANSFER_ENCODING, "chunked");
+    if (this.#close) head.prefixedField(CONNECTION, "close");
+    else if (minor === 0) head.prefixedField(CONNECTION, "keep-alive");
     head.end();
     if (bodiless || stream === null) {
       stream?.cancel().catch(() => {});

@@ -7,7 +7,7 @@
  * still sent whole.
  */
 import { assert, assertEquals } from "@std/assert";
-import { HeadBytes } from "../../../src/dataplane/h1/h1_head_bytes.ts";
+import { fieldPrefix, HeadBytes } from "../../../src/dataplane/h1/h1_head_bytes.ts";
 import { AnswerWriter } from "../../../src/dataplane/h1/h1_response.ts";
 import { serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
 import type { UpstreamResponse } from "../../../src/dataplane/upstream_types.ts";
@@ -123,21 +123,22 @@ Deno.test("own server: an answer the socket takes a few bytes at a time is still
   );
 });
 
-Deno.test("head bytes: names of the same length, alternating, are each written as given", () => {
+Deno.test("head bytes: a field whose name comes as bytes is the line field writes from its name", () => {
   const head = new HeadBytes();
   const fields: [string, string][] = [
     ["content-length", "2"],
     ["x-abcdefghijkl", ""],
     ["content-length", "3"],
-    ["content-length", "4"],
-    ["x-caf\u00e9", "v"],
-    ["x-cafe", "w"],
+    ["x-caf\u00e9", "v\u00e9"],
     ["x-" + "n".repeat(60), "long name"],
-    ["x-" + "m".repeat(60), "another"],
+    ["connection", "close"],
   ];
   for (let round = 0; round < 2; round++) {
     head.begin(200);
-    for (const [name, value] of fields) head.field(name, value);
+    for (const [i, [name, value]] of fields.entries()) {
+      if ((i + round) % 2 === 0) head.prefixedField(fieldPrefix(name), value);
+      else head.field(name, value);
+    }
     head.end();
     const text = fields.map(([name, value]) => `${name}: ${value}\r\n`).join("");
     assertEquals(head.bytes(), encoder.encode(`HTTP/1.1 200 OK\r\n${text}\r\n`));
