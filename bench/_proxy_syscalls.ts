@@ -41,35 +41,7 @@ import {
 } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 import { writeNginxProxyConf } from "./_proxy_instructions.ts";
-
-/** One system call's count over a run: calls and failed calls. */
-export interface SyscallRow {
-  calls: number;
-  errors: number;
-}
-
-/**
- * The rows of `strace -c`'s table (`% time seconds usecs/call calls
- * [errors] syscall`), by call name.
- *
- * @example
- * ```ts
- * import { parseCounts } from "./_proxy_syscalls.ts";
- * const rows = parseCounts(" 60.00 0.1 2 80000 40000 recvfrom\n");
- * console.log(rows.get("recvfrom")); // { calls: 80000, errors: 40000 }
- * ```
- */
-export function parseCounts(text: string): Map<string, SyscallRow> {
-  const rows = new Map<string, SyscallRow>();
-  for (const line of text.split("\n")) {
-    const cells = line.trim().split(/\s+/);
-    if (cells.length < 5 || !/^[\d.]+$/.test(cells[0])) continue;
-    const name = cells[cells.length - 1];
-    if (name === "total") continue;
-    rows.set(name, { calls: Number(cells[3]), errors: cells.length > 5 ? Number(cells[4]) : 0 });
-  }
-  return rows;
-}
+import { straceRows, type SyscallRow } from "./_strace.ts";
 
 const shape = [
   ...(Deno.args.includes("--h2c") ? [] : ["--h1"]),
@@ -87,39 +59,6 @@ async function h2load(url: string, requests: number, connections: number): Promi
   if (!done.success || !new RegExp(`${requests} succeeded`).test(text)) {
     throw new Error(`Cannot complete ${requests} requests: ${text}`);
   }
-}
-
-/** `strace -f -c` on `pid` while `requests` requests run; the table's rows. */
-async function traced(
-  pid: number,
-  url: string,
-  requests: number,
-  connections: number,
-  dir: string,
-): Promise<Map<string, SyscallRow>> {
-  const out = `${dir}/strace-${pid}.txt`;
-  const tracer = new Deno.Command("strace", {
-    args: ["-f", "-c", "-o", out, "-p", String(pid)],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = tracer.stderr.getReader();
-  let seen = "";
-  while (!seen.includes("attached")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += new TextDecoder().decode(value);
-  }
-  // strace attaches the other threads one by one after the first.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  try {
-    await h2load(url, requests, connections);
-  } finally {
-    tracer.kill("SIGINT");
-    void reader.cancel().catch(() => {});
-    await tracer.status;
-  }
-  return parseCounts(await Deno.readTextFile(out));
 }
 
 if (import.meta.main) {
@@ -174,7 +113,10 @@ if (import.meta.main) {
       const url = `http://127.0.0.1:${port}/bench`;
       await waitFor200(url, 60_000);
       await h2load(url, warmup, connections);
-      results.push([name, await traced(child.process.pid, url, requests, connections, dir)]);
+      results.push([
+        name,
+        (await straceRows(child.process.pid, () => h2load(url, requests, connections))).rows,
+      ]);
       await child.stop();
     }
     console.log(

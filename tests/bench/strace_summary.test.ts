@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { parseSummary } from "../../bench/_strace.ts";
+import { parseCounts, parseSummary } from "../../bench/_strace.ts";
 
 const SUMMARY = `% time     seconds  usecs/call     calls    errors syscall
 ------ ----------- ----------- --------- --------- ----------------
@@ -20,4 +20,12 @@ Deno.test("parseSummary gives each system call's calls per request, most frequen
 
 Deno.test("parseSummary skips the header, rules and total of a summary", () => {
   assertEquals(parseSummary("% time seconds usecs/call calls errors syscall\n", 1), []);
+});
+
+Deno.test("parseCounts gives each system call's calls and failed calls by name", () => {
+  const rows = parseCounts(SUMMARY);
+  assertEquals(rows.get("recvfrom"), { calls: 21100, errors: 1100 });
+  assertEquals(rows.get("sendto"), { calls: 20100, errors: 0 });
+  assertEquals(rows.has("total"), false);
+  assertEquals(rows.size, 3);
 });
