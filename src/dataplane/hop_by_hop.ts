@@ -38,7 +38,8 @@ export const NOT_MODIFIABLE: ReadonlySet<string> = new Set([
  * ```
  */
 export function connectionListedHeaders(value: string | null): Set<string> | undefined {
-  if (value === null) return undefined;
+  // A lone `close` or `keep-alive` as the parsers make it (nearly every head's) costs no lower-casing.
+  if (value === null || value === "keep-alive" || value === "close") return undefined;
   const lower = value.toLowerCase();
   if (lower === "close" || lower === "keep-alive") return undefined;
   let listed: Set<string> | undefined;

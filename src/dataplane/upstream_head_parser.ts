@@ -155,10 +155,7 @@ export function readResponseHead(buf: Uint8Array, start: number, end: number): P
   // A body that ends when the connection closes, or a message framed by both
   // Transfer-Encoding and Content-Length, leaves the connection unusable.
   head.keepAlive = !(untilClose || framedTwice) && keepsAlive(minor, connection);
-  // A lone `keep-alive` or `close` (nearly every head's) lists no field.
-  const listed = connection !== null && connection !== "keep-alive" && connection !== "close"
-    ? connectionListedHeaders(connection)
-    : undefined;
+  const listed = connectionListedHeaders(connection);
   // Fields the backend's `Connection` lists are its own: a rare head, filtered as strings.
   if (listed !== undefined) head.dropListed(listed);
   return head;

@@ -134,6 +134,10 @@ Deno.test("header modifier add appends with a bare comma, set overwrites, remove
 
 Deno.test("headers listed in Connection are hop-by-hop, close and keep-alive are not names", () => {
   assertEquals(connectionListedHeaders("close"), undefined);
+  assertEquals(connectionListedHeaders("keep-alive"), undefined);
+  assertEquals(connectionListedHeaders("Keep-Alive"), undefined);
+  assertEquals(connectionListedHeaders("CLOSE"), undefined);
+  assertEquals([...connectionListedHeaders("X-Trace")!], ["x-trace"]);
   const listed = connectionListedHeaders("keep-alive, X-Trace ,close");
   assertEquals([...listed!], ["x-trace"]);
   assertEquals(isHopByHop("x-trace", listed), true);
