@@ -122,18 +122,8 @@ export class HpackEncoder {
 
   /** Encodes one header list into one header block (a fresh array the caller owns). */
   encode(headers: Iterable<readonly [string, string]>): Uint8Array {
-    return this.encodeView(headers).slice();
-  }
-
-  /**
-   * Encodes one header list into one header block, as a view of the
-   * encoder's own buffer: valid until the next call, for a caller that
-   * copies it at once (into the frames of a write) and would otherwise pay
-   * for an array of its own.
-   */
-  encodeView(headers: Iterable<readonly [string, string]>): Uint8Array {
     const length = this.encodeInto(headers);
-    return this.#buf.subarray(0, length);
+    return this.#buf.slice(0, length);
   }
 
   /**
