@@ -23,21 +23,19 @@
  * `read` and `write`. There is no resource id, and `ref`/`unref` do nothing:
  * the reactor keeps the isolate alive while any socket is registered.
  *
+ * Sockets are made by `libc_connect.ts` (to a backend) and
+ * `libc_listener.ts` (accepted).
+ *
  * @example
  * ```ts
- * import { libcConnect } from "./libc_socket.ts";
- * const connecting = libcConnect({ hostname: "127.0.0.1", port: 8080 });
- * if (connecting !== undefined) {
- *   const conn = await connecting;
- *   await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: a\r\n\r\n"));
- *   conn.close();
- * }
+ * import type { LibcConn } from "./libc_socket.ts";
+ * declare const conn: LibcConn;
+ * const n = await conn.read(new Uint8Array(4096)); // null: the peer closed
  * ```
  * @module
  */
 import {
   EAGAIN,
-  EINPROGRESS,
   EINTR,
   EPOLLERR,
   EPOLLHUP,
@@ -50,14 +48,11 @@ import {
   SHUT_WR,
   SO_ERROR,
   SO_KEEPALIVE,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  SOCK_STREAM,
   SOL_SOCKET,
   TCP_NODELAY,
 } from "./libc_net.ts";
-import { type LibcReactor, libcReactor, type ReadinessOwner } from "./libc_reactor.ts";
-import { familyOf, readSockaddr, SOCKADDR_BYTES, sockaddrOf } from "./libc_sockaddr.ts";
+import type { LibcReactor, ReadinessOwner } from "./libc_reactor.ts";
+import { readSockaddr, SOCKADDR_BYTES } from "./libc_sockaddr.ts";
 
 const READ_READY = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 /**
@@ -331,62 +326,5 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     const { c, errno } = this.#reactor.net;
     if (c[call](this.#fd, addr, length) !== 0) throw errnoError(errno());
     return readSockaddr(addr);
-  }
-}
-
-/** What {@linkcode libcConnect} takes: an IP literal, a port, and what aborts the connect. */
-export interface LibcConnectOptions {
-  hostname: string;
-  port: number;
-  signal?: AbortSignal;
-}
-
-/**
- * Connects a nonblocking socket to `hostname` (an IP literal) and `port`;
- * `undefined` when libc's sockets cannot do it (a name to resolve, no libc),
- * and the caller uses `Deno.connect`. Rejects with Deno's error classes
- * (`ConnectionRefused`, ...), or the signal's reason once it aborts.
- */
-export function libcConnect(options: LibcConnectOptions): Promise<LibcConn> | undefined {
-  const addr = sockaddrOf(options.hostname, options.port);
-  const reactor = libcReactor();
-  if (addr === undefined || "problem" in reactor) return undefined;
-  return connectTo(reactor, addr, options);
-}
-
-async function connectTo(
-  reactor: LibcReactor,
-  addr: Uint8Array,
-  { hostname, port, signal }: LibcConnectOptions,
-): Promise<LibcConn> {
-  signal?.throwIfAborted();
-  const { c, errno } = reactor.net;
-  const fd = c.socket(familyOf(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw errnoError(errno());
-  // Registered before the connect: every byte the backend sends is a report, so the first read waits for one.
-  const conn = new LibcConn(reactor, fd, { transport: "tcp", hostname, port }, false);
-  if (c.connect(fd, addr, addr.length) === 0) return conn;
-  const code = errno();
-  if (code !== EINPROGRESS && code !== EINTR) {
-    conn.close();
-    throw errnoError(code);
-  }
-  const connected = conn.whenConnected();
-  if (signal === undefined) {
-    await connected;
-    return conn;
-  }
-  const abort = Promise.withResolvers<never>();
-  const onAbort = () => abort.reject(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.race([connected, abort.promise]);
-    return conn;
-  } catch (error) {
-    conn[Symbol.dispose]();
-    connected.catch(() => {});
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
   }
 }

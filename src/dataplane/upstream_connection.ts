@@ -6,7 +6,7 @@
  * connection is noticed at once instead of on the next request.
  * @module
  */
-import type { DeadlineTimer } from "./deadline_timer.ts";
+import { type SendStall, sendWithin } from "./upstream_send_stall.ts";
 import { UpstreamError } from "./upstream_types.ts";
 import { findBlankLine, latin1 } from "./http1_bytes.ts";
 import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
@@ -23,20 +23,7 @@ const MAX_SCRATCH = 16 * 1024;
 
 type State = "busy" | "idle" | "closed";
 
-/**
- * The default bound on a backend taking no more of a request
- * (`--upstream-send-timeout`): nginx's `proxy_send_timeout`, 60 s.
- */
-export const DEFAULT_UPSTREAM_SEND_TIMEOUT_MS = 60_000;
-
-/**
- * How long a write may wait with no byte taken by the backend before the
- * connection is closed (`ms`; `0`: for ever), on the deadlines of `timer`.
- */
-export interface SendStall {
-  readonly ms: number;
-  readonly timer: DeadlineTimer;
-}
+export { DEFAULT_UPSTREAM_SEND_TIMEOUT_MS, type SendStall } from "./upstream_send_stall.ts";
 
 /** A pooled upstream connection. */
 export class Http1Connection {
@@ -155,30 +142,8 @@ export class Http1Connection {
       const stall = this.sendStall;
       offset += stall === undefined || stall.ms <= 0
         ? await this.send(rest)
-        : await this.#sendWithin(rest, stall);
+        : await sendWithin(this, rest, stall);
     }
-  }
-
-  /** One `send`, failed and the connection closed when it takes nothing for `stall.ms`. */
-  #sendWithin(bytes: Uint8Array, stall: SendStall): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const deadline = stall.timer.arm(stall.ms, () => {
-        const error = new UpstreamError(
-          "timeout",
-          `Upstream took no request bytes for ${stall.ms} ms`,
-        );
-        this.stalled ??= error;
-        reject(error);
-        this.close();
-      });
-      Promise.resolve(this.send(bytes)).then((n) => {
-        deadline.cancel();
-        resolve(n);
-      }, (error) => {
-        deadline.cancel();
-        reject(error);
-      });
-    });
   }
 
   /** Reads more bytes into the buffer; `false` at end of stream. */

@@ -36,7 +36,7 @@ import {
 import { startBackendTls, tlsPoolKey } from "./upstream_tls.ts";
 import type { BackendTlsConfig } from "../model/config.ts";
 import type { SocketsSetting } from "./client_timeouts.ts";
-import { libcConnect } from "./libc_socket.ts";
+import { libcConnect } from "./libc_connect.ts";
 import { upstreamOnLibc } from "./libc_sockets.ts";
 
 /** Options of {@linkcode createHttp1Client}. */

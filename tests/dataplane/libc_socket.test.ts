@@ -5,7 +5,8 @@
  * is for an event (bytes, a close, a rejection), never for time.
  */
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
-import { type LibcConn, libcConnect } from "../../src/dataplane/libc_socket.ts";
+import type { LibcConn } from "../../src/dataplane/libc_socket.ts";
+import { libcConnect } from "../../src/dataplane/libc_connect.ts";
 import { libcReactor } from "../../src/dataplane/libc_reactor.ts";
 import { AF_INET, libcNet, SOCK_STREAM, SOL_SOCKET } from "../../src/dataplane/libc_net.ts";
 

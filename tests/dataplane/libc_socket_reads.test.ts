@@ -10,7 +10,8 @@
  * with an already resolved promise, never by time.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { LibcConn, libcConnect } from "../../src/dataplane/libc_socket.ts";
+import { LibcConn } from "../../src/dataplane/libc_socket.ts";
+import { libcConnect } from "../../src/dataplane/libc_connect.ts";
 import {
   type LibcReactor,
   libcReactor,
