@@ -4,7 +4,11 @@
  * make their call at once on this thread (a synchronous FFI call, no op, no
  * promise of the runtime's) and wait on the isolate's epoll set
  * (`libc_reactor.ts`) only when the socket would block. A read or write
- * that completes at once costs one system call and one resolved promise.
+ * that completes at once costs one system call and one resolved promise;
+ * `writeNow` and `readNow` cost none. An owner that watches its socket
+ * between reads (a client between requests, a parked backend connection)
+ * registers one callback (`onReadable`) that hears each report no waiting
+ * read took, and reads with `readNow`: no read left pending, no promise a wait.
  *
  * A read makes no call that can only find nothing: a recv that returned
  * fewer bytes than asked, or `EAGAIN`, saw the queue empty, and what comes
@@ -30,7 +34,7 @@
  * ```ts
  * import type { LibcConn } from "./libc_socket.ts";
  * declare const conn: LibcConn;
- * const n = await conn.read(new Uint8Array(4096)); // null: the peer closed
+ * const n = conn.readNow(new Uint8Array(4096)); // undefined: nothing there now
  * ```
  * @module
  */
@@ -92,6 +96,8 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
   #peerEnding = false;
   /** `TCP_NODELAY` as last set here; a call that changes nothing makes no system call. */
   #noDelay: boolean | undefined;
+  /** Told of read-ready reports no waiting read took, and of the close ({@linkcode onReadable}). */
+  #onReadable: (() => void) | undefined;
 
   /**
    * Takes `fd` (nonblocking, connected or connecting) and registers it with `reactor`.
@@ -126,6 +132,34 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
       if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
     }
     return new Promise((resolve, reject) => this.#reader = { bytes: p, resolve, reject });
+  }
+
+  /**
+   * {@linkcode read} when it completes at once: the count, `null` at the
+   * end, or `undefined` when the socket holds nothing now (or a read waits,
+   * which the next bytes go to), and then nothing waits: the next
+   * read-ready report goes to {@linkcode onReadable}. No promise either
+   * way; errors are thrown, as `read` rejects with them.
+   */
+  readNow(p: Uint8Array): number | null | undefined {
+    if (this.#fd < 0) throw closedError();
+    if (p.length === 0) return 0;
+    if (this.#reader !== undefined || !this.#mayRead) return undefined;
+    const n = this.#recv(p);
+    if (n instanceof Error) throw n;
+    return n;
+  }
+
+  /**
+   * Calls `callback` (one per connection, `undefined`: none) on each
+   * read-ready report that no waiting read took, and once when the
+   * connection closes: an owner that watches its socket between reads (a
+   * parked upstream connection, a client between requests) then reads with
+   * {@linkcode readNow}, without a promise a wait. A report may be
+   * spurious (`readNow` finds nothing, and the next report comes later).
+   */
+  onReadable(callback: (() => void) | undefined): void {
+    this.#onReadable = callback;
   }
 
   write(p: Uint8Array): Promise<number> {
@@ -168,6 +202,9 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     writer?.reject(canceledError());
     for (const waiter of queued) waiter.reject(canceledError());
     connecting?.reject(canceledError());
+    const onReadable = this.#onReadable;
+    this.#onReadable = undefined;
+    onReadable?.();
   }
 
   closeWrite(): Promise<void> {
@@ -222,7 +259,8 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
 
   /**
    * The reactor's report for this socket: a waiting call is tried again; a
-   * read-ready report with no read waiting lets the next read make its call.
+   * read-ready report with no read waiting lets the next read make its call,
+   * and goes to the {@linkcode onReadable} callback.
    */
   ready(events: number): void {
     if (this.#connecting !== undefined && events & WRITE_READY) this.#connected();
@@ -237,7 +275,7 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
           if (n instanceof Error) reader.reject(n);
           else reader.resolve(n);
         }
-      }
+      } else this.#onReadable?.();
     }
     if (this.#writer !== undefined && events & WRITE_READY) this.#flush();
   }

@@ -2,8 +2,9 @@
  * One HTTP/1.1 connection to an upstream: a read buffer over a TCP socket,
  * head reading with a size limit, and the three body framings (length,
  * chunked, until close) as streams. While the connection sits idle in the
- * pool a read stays pending on it, so an upstream that closes an idle
- * connection is noticed at once instead of on the next request.
+ * pool a read stays pending on it (on a libc socket, its reports reach a
+ * callback instead), so an upstream that closes an idle connection is
+ * noticed at once instead of on the next request.
  * @module
  */
 import { type SendStall, sendWithin } from "./upstream_send_stall.ts";
@@ -11,6 +12,7 @@ import { UpstreamError } from "./upstream_types.ts";
 import { findBlankLine, latin1 } from "./http1_bytes.ts";
 import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
 import { type SocketWriteNow, socketWriteNow } from "./socket_write.ts";
+import { LibcConn } from "./libc_socket.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -20,6 +22,8 @@ const MAX_CHUNK_LINE = 4096;
 /** The request-head buffer a connection keeps; larger heads get an array of their own. */
 const SCRATCH_BYTES = 4 * 1024;
 const MAX_SCRATCH = 16 * 1024;
+/** Where a parked libc connection's stray byte goes: any byte while parked ends the connection. */
+const IDLE_PROBE = new Uint8Array(1);
 
 type State = "busy" | "idle" | "closed";
 
@@ -43,9 +47,10 @@ export class Http1Connection {
   /** Bytes after `#start` already scanned for the end of a head. */
   #scanned = 0;
   /**
-   * End of a body lent by {@linkcode lendBuffered} (0: none): the idle read
-   * of the next park goes after it, so the bytes stay as they were until a
-   * read completes.
+   * End of a body lent by {@linkcode lendBuffered} (0: none): the first read
+   * after the next park (its idle read, or on a libc socket the next
+   * exchange's) goes after it, so the bytes stay as they were until a read
+   * completes.
    */
   #lentEnd = 0;
   #onLost: ((c: Http1Connection) => void) | undefined;
@@ -66,12 +71,22 @@ export class Http1Connection {
   readonly send: SocketWriteNow;
   /** A direct read ends the stream with `0` instead of `null`. */
   readonly #zeroEnds: boolean;
+  /**
+   * The libc socket under the connection, whose reports reach a parked
+   * connection through a callback (`LibcConn.onReadable`) instead of a
+   * read left pending: no promise a park. `undefined` on Deno's sockets.
+   */
+  readonly #libc: LibcConn | undefined;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.conn = conn;
     this.#read = socketReader(conn);
     this.send = socketWriteNow(conn);
     this.#zeroEnds = readsDirectly(conn);
+    if (conn instanceof LibcConn) {
+      this.#libc = conn;
+      conn.onReadable(this.#idleReadable);
+    }
   }
 
   get closed(): boolean {
@@ -100,10 +115,15 @@ export class Http1Connection {
   park(onLost: (c: Http1Connection) => void): void {
     this.#state = "idle";
     const from = this.#lentEnd;
-    this.#lentEnd = 0;
     this.#start = this.#end = from;
     this.#scanned = 0;
     this.#onLost = onLost;
+    if (this.#libc !== undefined) {
+      // The next read goes after a lent body (`#readMore`); what is there already ends the connection now.
+      this.#idleReadable();
+      return;
+    }
+    this.#lentEnd = 0;
     const read = this.#read(from === 0 ? this.#buf : this.#buf.subarray(from));
     this.#pending = read;
     read.then(this.#idleReadDone, this.#idleReadDone);
@@ -119,6 +139,24 @@ export class Http1Connection {
   readonly #idleReadDone = (): void => {
     if (this.#state !== "idle") return;
     this.#pending = null;
+    this.close();
+    this.#onLost?.(this);
+  };
+
+  /**
+   * A report on a parked libc connection (or its close): bytes, the end or
+   * an error end it, as the idle read's outcome does; a report that finds
+   * nothing (spurious, or the connection busy again) changes nothing.
+   */
+  readonly #idleReadable = (): void => {
+    if (this.#state !== "idle") return;
+    let n: number | null | undefined;
+    try {
+      n = this.#libc!.readNow(IDLE_PROBE);
+    } catch {
+      n = null;
+    }
+    if (n === undefined) return;
     this.close();
     this.#onLost?.(this);
   };
@@ -167,7 +205,9 @@ export class Http1Connection {
       return pending;
     }
     if (this.#start === this.#end) {
-      this.#start = this.#end = 0;
+      // After a park without a read pending, the first read goes after the body it lent.
+      this.#start = this.#end = this.#lentEnd;
+      this.#lentEnd = 0;
     } else if (this.#end === this.#buf.length) {
       if (this.#start > 0) {
         this.#buf.copyWithin(0, this.#start, this.#end);
@@ -179,7 +219,7 @@ export class Http1Connection {
         this.#buf = bigger;
       }
     }
-    return this.#read(this.#buf.subarray(this.#end));
+    return this.#read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end));
   }
 
   /** Whether a read's result is the end of the stream (never an empty buffer's `0`: none is read into). */
@@ -281,7 +321,7 @@ export class Http1Connection {
    * buffered and end in its first half, else `undefined` (then
    * {@linkcode takeBuffered} copies them). The view holds those bytes until
    * a read of this connection completes, which is never before the event
-   * loop's next turn: the next park reads after them. A fresh array costs
+   * loop's next turn: the first read after the next park goes after them. A fresh array costs
    * the runtime about half a microsecond whatever its size; a caller that
    * copies the bytes out in the turn it got them needs none.
    */

@@ -56,6 +56,8 @@ export class IdleConnections {
     c.idleSince = monotonicNow();
     c.poolKey = key;
     c.park(this.#lost);
+    // Ended at once by what the backend sent after its answer (its close).
+    if (c.closed) return;
     stack.push(c);
     this.#count++;
     if (this.#sweeper === undefined) {

@@ -31,9 +31,30 @@ export class ClientWatch {
   ahead: Promise<boolean> | undefined;
   /** The request in flight, told when its client leaves. */
   inflight: RequestCompletion | undefined;
+  /**
+   * On a libc socket the read ahead is no read left pending but the
+   * socket's reports (`LibcConn.onReadable`, one callback a connection):
+   * the next head's bytes are read when they come, and a promise is made
+   * only if the server waits for them ({@linkcode wait}).
+   */
+  #watching = false;
+  /** The server's wait for the read ahead, told whether bytes came. */
+  #wake: ((bytes: boolean) => void) | undefined;
 
   /** `left` is called when the client of a request in flight left (before its `info` hears). */
-  constructor(readonly reader: H1Reader, readonly left: () => void) {}
+  constructor(readonly reader: H1Reader, readonly left: () => void) {
+    reader.libc?.onReadable(this.#readable);
+  }
+
+  /**
+   * What the read of the next head waits on when a read ahead is under way:
+   * its outcome (true when bytes came); `undefined` when none is, and the
+   * caller reads.
+   */
+  wait(): Promise<boolean> | undefined {
+    if (!this.#watching) return this.ahead;
+    return new Promise((resolve) => this.#wake = resolve);
+  }
 
   /**
    * Starts the read of the next head now, so that its end is seen (when
@@ -42,13 +63,38 @@ export class ClientWatch {
    */
   readAhead(): void {
     const r = this.reader;
-    if (this.ahead !== undefined || r.eof || !r.hasRoom()) return;
+    if (this.ahead !== undefined || this.#watching || r.eof || !r.hasRoom()) return;
+    if (r.libc !== undefined) {
+      this.#watching = true;
+      // Bytes pipelined behind the request may be there already.
+      this.#readable();
+      return;
+    }
     this.ahead = r.read().then(this.#took, this.#lost);
   }
 
   /** The body of the request in flight was read whole: its client's leaving can be watched. */
   readonly bodyRead = (): void => {
     if (this.inflight !== undefined) this.readAhead();
+  };
+
+  /** A report on the libc socket (or its close) while the read ahead watches it. */
+  readonly #readable = (): void => {
+    if (!this.#watching) return;
+    let n: number | null | undefined;
+    try {
+      n = this.reader.readNow();
+    } catch {
+      n = undefined;
+      this.#watching = false;
+    }
+    if (this.#watching && n === undefined) return;
+    this.#watching = false;
+    // Told of this read's outcome, not of a read ahead that `#took` starts again.
+    const wake = this.#wake;
+    this.#wake = undefined;
+    const bytes = n === undefined ? this.#lost() : this.#took(n);
+    wake?.(bytes);
   };
 
   readonly #took = (n: number | null): boolean => {

@@ -151,7 +151,7 @@ class H1Connection implements ServedConnection {
       try {
         r.beginHead();
         while (!r.takeHead()) {
-          const ahead = this.#watch.ahead;
+          const ahead = this.#watch.wait();
           if (!(ahead === undefined ? r.filled(await r.read()) : await ahead)) {
             if (r.buffered() === 0) return;
             throw new H1RequestError(400, "Connection ended inside a request head");

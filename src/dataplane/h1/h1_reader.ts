@@ -9,6 +9,7 @@
 import { H1RequestError } from "./h1_request_head.ts";
 import { readsDirectly, type SocketRead, socketReader } from "../socket_read.ts";
 import { findBlankLine } from "../http1_bytes.ts";
+import { LibcConn } from "../libc_socket.ts";
 
 /** Bytes read from a connection and not yet consumed. */
 export class H1Reader {
@@ -26,11 +27,14 @@ export class H1Reader {
   readonly #read: SocketRead;
   /** A read of 0 bytes is the end (the runtime's own read); through `conn.read`, only `null` is. */
   readonly #zeroEnds: boolean;
+  /** The libc socket under the connection, which {@linkcode readNow} reads; `undefined` on Deno's sockets. */
+  readonly libc: LibcConn | undefined;
 
   constructor(readonly conn: Deno.Conn, readonly maxHeadBytes: number) {
     this.buf = new Uint8Array(Math.max(4096, Math.min(16 * 1024, maxHeadBytes + 4)));
     this.#read = socketReader(conn);
     this.#zeroEnds = readsDirectly(conn);
+    this.libc = conn instanceof LibcConn ? conn : undefined;
   }
 
   /** Bytes buffered and not consumed. */
@@ -49,6 +53,21 @@ export class H1Reader {
    * caller awaits the socket's own promise, one promise fewer per read.
    */
   read(): Promise<number | null> {
+    return this.#read(this.#room());
+  }
+
+  /**
+   * One read into the buffer's free space on a libc socket
+   * (`LibcConn.readNow`), only if it completes at once: what it gave, for
+   * {@linkcode filled}, or `undefined` when the socket holds nothing now.
+   * Throws the socket's error.
+   */
+  readNow(): number | null | undefined {
+    return this.libc!.readNow(this.#room());
+  }
+
+  /** The buffer's free space, the unconsumed bytes moved to the front or the buffer grown first when it is full. */
+  #room(): Uint8Array {
     if (this.start > 0 && (this.end === this.buf.length || this.start === this.end)) {
       this.buf.copyWithin(0, this.start, this.end);
       this.#scanned -= this.start;
@@ -60,7 +79,7 @@ export class H1Reader {
       bigger.set(this.buf.subarray(0, this.end));
       this.buf = bigger;
     }
-    return this.#read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
+    return this.end === 0 ? this.buf : this.buf.subarray(this.end);
   }
 
   /** Takes in what a {@linkcode read} gave; false at EOF. */
