@@ -33,12 +33,17 @@
  *
  * Each shape runs `--rounds` times over every target, alternating the order
  * (other work on the machine shifts throughput from minute to minute), after
- * one warm-up per target. Prints per target the median req/s and CPU per
+ * one warm-up per target as long as a run (a gateway warmed by a tenth of
+ * one still ran its first round at 1.6x its later CPU a request, which
+ * read as one slow round in three). Prints per target the median req/s and CPU per
  * request of its process tree (nginx's master and worker for nginx), of the
  * backend nginx, and of the whole machine (`/proc/stat`: the load generator
  * and whatever else ran included, so a figure to compare within one run), the
  * gateway/nginx ratio (median of the rounds' ratios) and the
- * client-certificate listener against the plain one per shape; exits 1 when
+ * client-certificate listener against the plain one per shape, then every
+ * round's req/s and CPU a request in order (nginx's req/s swings by up to
+ * 1.6x between rounds at the same CPU a request: where the scheduler puts
+ * the client, the proxy and the backend on two cores); exits 1 when
  * any run saw failed or non-2xx requests. `--baseline DIR` adds a second
  * gateway from another checkout to the same rounds, for A/B of a change.
  * `--shapes` and `--targets` keep the shapes and gateways whose names contain
@@ -47,6 +52,9 @@
  * `--extra "ARGS"` adds this checkout's gateway started with ARGS too
  * (`--extra "--sockets deno"`), named by them.
  * `--cpu-prof DIR` has every gateway write V8's CPU profile there as it exits.
+ * `--alloc-profile` starts this checkout's gateway with the V8 inspector and
+ * samples its allocations over one more run per shape (`_alloc_profile.ts`,
+ * "a change" there being a request here).
  * `--strace` adds, per target and shape, one more run under `strace -f -c`
  * (`_strace.ts`) and prints its system calls per request (nginx's too).
  * Everything binds 127.0.0.1.
@@ -54,7 +62,7 @@
  * ```sh
  * deno run -A bench/tls_bench.ts [--requests 20000] [--handshakes 2000] [--connections 20]
  *                                [--rounds 3] [--baseline DIR] [--own-h1] [--shapes h1,h2,new]
- *                                [--targets own,baseline] [--extra ARGS] [--cpu-prof DIR] [--strace]
+ *                                [--targets own,baseline] [--extra ARGS] [--cpu-prof DIR] [--strace] [--alloc-profile]
  * ```
  * @module
  */
@@ -81,6 +89,8 @@ import { median } from "./_rounds.ts";
 import { flag, gatewayRunArgs, nginxHttpHead, reportFailure, startNginx } from "./_bench_setup.ts";
 import { fewerRequests, h2load, waitForCurl200 } from "./_h2load.ts";
 import { nginxWorker, straced } from "./_strace.ts";
+import { InspectorSession } from "./_inspector.ts";
+import { printAllocProfile, startAllocSampling, stopAllocSampling } from "./_alloc_profile.ts";
 
 const requests = flag("requests", "20000");
 const handshakes = flag("handshakes", "2000");
@@ -91,6 +101,8 @@ const cpuProfDir = flag("cpu-prof", "");
 const baseline = flag("baseline", "");
 const strace = Deno.args.includes("--strace");
 const extraArgs = flag("extra", "").trim();
+const allocProfile = Deno.args.includes("--alloc-profile");
+const inspectPort = allocProfile ? freePort() : 0;
 const root = new URL("..", import.meta.url).pathname;
 const NAME = "bench.example.com";
 
@@ -207,7 +219,12 @@ try {
   );
 
   /** Starts `main.ts run` of `checkout` with its own HTTPS and client-certificate ports. */
-  const startGateway = async (name: string, checkout: string, args: string[] = []) => {
+  const startGateway = async (
+    name: string,
+    checkout: string,
+    args: string[] = [],
+    inspect = false,
+  ) => {
     const [port, mtls, multi] = [freePort(), freePort(), freePort()];
     const manifestDir = `${dir}/manifests-${port}`;
     await Deno.mkdir(manifestDir);
@@ -227,6 +244,7 @@ try {
         denoFlags: [
           ...startTaskFlags(checkout),
           ...(cpuProfDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`]),
+          ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
         ],
         // Exits within the harness's grace, so a CPU profile gets written.
         args: ["--drain-delay", "0s", ...args],
@@ -237,7 +255,7 @@ try {
     children.push(child);
     return { port, mtls, multi, pid: child.process.pid };
   };
-  const gateway = await startGateway("gateway", root);
+  const gateway = await startGateway("gateway", root, [], allocProfile);
   const all = [
     { name: "nginx (TLS, 1 worker)", port: nginxPort, pid: children[1].process.pid },
     { name: "gateway (main.ts)", port: gateway.port, pid: gateway.pid },
@@ -281,6 +299,7 @@ try {
   ];
   const table: string[] = [];
   const syscalls: string[] = [];
+  const eachRound: string[] = [];
   const row = (shape: string, name: string, value: string, ...cpu: string[]) =>
     table.push(
       shape.padEnd(18) + name.padEnd(24) + value.padStart(10) +
@@ -297,8 +316,9 @@ try {
     const shape of shapes.filter((s) => only.length === 0 || only.some((w) => s.name.includes(w)))
   ) {
     for (const t of targets) {
-      // Warm-up: a tenth of the run, discarded.
-      await h2load(url(t.port), t.port, fewerRequests(shape.args, 10));
+      // Warm-up, discarded: as long as a run, since a gateway after a tenth
+      // of one still ran its first round at 1.6x its later CPU a request.
+      await h2load(url(t.port), t.port, fewerRequests(shape.args, 1));
     }
     const runs = new Map(targets.map((t) => [t.name, [] as Run[]]));
     for (let round = 0; round < rounds; round++) {
@@ -321,6 +341,17 @@ try {
           machineUs: perRequest(after.machine, before.machine),
         });
       }
+    }
+    if (allocProfile) {
+      // One more run of this checkout's gateway with V8's sampling heap
+      // profiler on: the bytes a request allocates, by site.
+      const session = await InspectorSession.connect(inspectPort);
+      await startAllocSampling(session, 4096);
+      const r = await h2load(url(gateway.port), gateway.port, shape.args);
+      const profile = await stopAllocSampling(session);
+      console.log(`${shape.name}, gateway (main.ts), bytes allocated:`);
+      printAllocProfile(profile, r.succeeded, 25);
+      session.close();
     }
     if (strace) {
       for (const t of targets) {
@@ -345,10 +376,19 @@ try {
         us("machineUs"),
       );
     }
+    for (const [name, rs] of runs) {
+      eachRound.push(
+        `${shape.name.padEnd(18)}${name.padEnd(24)}` +
+          rs.map((r) => `${(r.rps / 1000).toFixed(1)}k/${r.cpuUs.toFixed(0)}`).join(" "),
+      );
+    }
     const ratio = (a: string, b: string) => {
       const each = runs.get(a)!.map((r, i) => r.rps / runs.get(b)![i].rps);
+      // The steadier figure: b's CPU a request over a's, per round (1.00x: as efficient).
+      const cpu = runs.get(a)!.map((r, i) => runs.get(b)![i].cpuUs / r.cpuUs);
       return `${median(each).toFixed(2)}x` +
-        `   rounds: ${each.map((x) => x.toFixed(2)).join(" ")}`;
+        `   rounds: ${each.map((x) => x.toFixed(2)).join(" ")}` +
+        `   CPU a request: ${median(cpu).toFixed(2)}x`;
     };
     const pairs: [string, string, string][] = [
       ["gateway / nginx", "gateway (main.ts)", targets[0].name],
@@ -376,6 +416,8 @@ try {
       "backend µs".padStart(14) + "machine µs".padStart(14),
   );
   for (const line of table) console.log(line);
+  console.log("\neach round in order: req/s / CPU µs a request");
+  for (const line of eachRound) console.log(line);
   if (syscalls.length > 0) console.log("\nsystem calls per request (strace -f -c)");
   for (const line of syscalls) console.log(line);
 } catch (error) {
