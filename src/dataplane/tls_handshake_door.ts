@@ -16,10 +16,15 @@
  * on the socket itself measured slower than that relay: 231 against 144 µs
  * of CPU a kept-alive h2 request).
  *
- * Listeners that validate client certificates are not served here: a
- * `node:tls` server asks every handshake or none for a certificate, so such
- * ports keep the front door (`tls_sni_choice.ts`), and this server refuses
- * their names should a rebind lag behind the config.
+ * A `node:tls` server asks every handshake or none for a client
+ * certificate, so a port that mixes listeners validating client
+ * certificates with others keeps the front door (`tls_sni_choice.ts`). A
+ * door opened with `clientCertificates` serves a port whose every listener
+ * validates: each handshake is asked for a certificate, verified against the
+ * CA bundle of the listener its SNI selects (that listener's context), and
+ * refused when the listener is `AllowValidOnly` and it did not verify. A
+ * door of either kind refuses the names of the other kind's listeners
+ * should a rebind lag behind the config.
  *
  * The bind settles later than a `Deno.listen` would (`node:net` binds on a
  * later turn): {@linkcode HandshakeDoor.ready} rejects when it failed.
@@ -30,10 +35,11 @@ import { createPrivateKey } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Logger } from "../log/logger.ts";
 import { admitConnection, type ConnectionBudget } from "./connection_budget.ts";
-import type { SniCertificates } from "./sni.ts";
+import type { SniCertificates, SniEntry } from "./sni.ts";
 import type { FrontDoorOrigin } from "./tls_front_door.ts";
 import { type DecryptedAlpn, DecryptedRelay } from "./tls_decrypted_relay.ts";
 import { TLS_ALPN_PROTOCOLS, type TlsKeyPair } from "./tls_server.ts";
+import type { ClientCertificateDemand } from "./tls_port_types.ts";
 import { socketConn } from "./tls_socket_conn.ts";
 
 /** Options of {@linkcode openHandshakeDoor}. */
@@ -56,6 +62,16 @@ export interface HandshakeDoorOptions {
   serveSocket?: (conn: Deno.Conn, origin: FrontDoorOrigin) => void;
   /** Serves a relayed, decrypted connection; its origin is {@linkcode HandshakeDoor.originOf}. */
   serveDecrypted: (conn: Deno.TcpConn, alpn: DecryptedAlpn) => void;
+  /**
+   * Ask every handshake for a client certificate (a port whose every
+   * listener validates them). `required`: a handshake without one that
+   * verifies fails (every listener `AllowValidOnly`); `requested`: it
+   * completes, and a client of an `AllowValidOnly` listener whose certificate
+   * did not verify is closed at once. Absent: none is asked for.
+   */
+  clientCertificates?: ClientCertificateDemand;
+  /** A client-certificate handshake failed or its client was refused. */
+  onRefused?: () => void;
 }
 
 /** A bound (or binding) handshake door. */
@@ -102,7 +118,7 @@ class NodeTlsDoor implements HandshakeDoor {
   readonly #options: HandshakeDoorOptions;
   readonly #server: ReturnType<typeof createServer>;
   readonly #relay: DecryptedRelay<FrontDoorOrigin>;
-  readonly #contexts = new WeakMap<TlsKeyPair, SecureContext>();
+  readonly #contexts = new WeakMap<TlsKeyPair | SniEntry, SecureContext>();
   /** One per client connection, settled when its socket closed. */
   readonly #running = new Set<Promise<void>>();
   #closed = false;
@@ -114,6 +130,10 @@ class NodeTlsDoor implements HandshakeDoor {
       SNICallback: (name, done) => this.#contextFor(name, done),
       ALPNProtocols: [...TLS_ALPN_PROTOCOLS],
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      ...(options.clientCertificates === undefined ? {} : {
+        requestCert: true,
+        rejectUnauthorized: options.clientCertificates === "required",
+      }),
     });
     this.#server.on("connection", (socket: Socket) => this.#admit(socket));
     this.#server.on("secureConnection", (socket: TLSSocket) => this.#serve(socket));
@@ -121,6 +141,7 @@ class NodeTlsDoor implements HandshakeDoor {
       // Unknown names, clients refusing the certificate, slow handshakes:
       // the client's business. Deno 2.9.6 leaves a timed-out socket open.
       socket?.destroy();
+      if (options.clientCertificates !== undefined) options.onRefused?.();
       options.logger.debug("TLS connection ended with an error", { error: error.message });
     });
     this.ready = new Promise<Deno.NetAddr>((resolve, reject) => {
@@ -181,6 +202,7 @@ class NodeTlsDoor implements HandshakeDoor {
   }
 
   #contextFor(name: string, done: (error: Error | null, context?: SecureContext) => void): void {
+    if (this.#options.clientCertificates !== undefined) return this.#validatingContext(name, done);
     const certificates = this.#options.certificates();
     const pair = certificates.resolve(name);
     // The message reaches the handshake error, never the client.
@@ -200,12 +222,58 @@ class NodeTlsDoor implements HandshakeDoor {
     done(null, context);
   }
 
+  /**
+   * The context of the validating listener `name` selects: its certificate
+   * and its CA bundle, which the handshake's client certificate is verified
+   * against. A name whose listener does not validate is refused.
+   */
+  #validatingContext(
+    name: string,
+    done: (error: Error | null, context?: SecureContext) => void,
+  ): void {
+    const certificates = this.#options.certificates();
+    const entry = certificates.entryFor(name);
+    const pair = entry && certificates.keyPairOf(entry);
+    const validation = entry?.clientValidation;
+    if (pair === undefined || validation === undefined) {
+      return done(new Error(`No client-certificate listener for server name "${name}"`));
+    }
+    let context = this.#contexts.get(entry!);
+    if (context === undefined) {
+      try {
+        createPrivateKey(pair.key);
+        context = createSecureContext({
+          cert: pair.cert,
+          key: pair.key,
+          ca: [...validation.caCertificates],
+        });
+      } catch (error) {
+        return done(error as Error);
+      }
+      // Entries are frozen and replaced on a config change: a new CA bundle gets a new context.
+      this.#contexts.set(entry!, context);
+    }
+    done(null, context);
+  }
+
+  /** Whether a client-certificate handshake's client may be served (its listener's mode). */
+  #admitted(socket: TLSSocket, serverName: string): boolean {
+    if (this.#options.clientCertificates !== "requested" || socket.authorized === true) return true;
+    const mode = this.#options.certificates().entryFor(serverName)?.clientValidation?.mode;
+    if (mode === "AllowInsecureFallback") return true;
+    socket.destroy();
+    this.#options.onRefused?.();
+    this.#options.logger.debug("Refused a client without a valid certificate", { serverName });
+    return false;
+  }
+
   #serve(socket: TLSSocket): void {
     // Without a listener a reset would be an uncaught error.
     socket.on("error", () => socket.destroy());
     // Node's types leave it out; Node and Deno set it (`null` without SNI).
     const sni = (socket as TLSSocket & { servername?: unknown }).servername;
     const serverName = typeof sni === "string" ? sni.toLowerCase() : "";
+    if (!this.#admitted(socket, serverName)) return;
     const remoteAddr: Deno.NetAddr = {
       transport: "tcp",
       hostname: socket.remoteAddress ?? "",

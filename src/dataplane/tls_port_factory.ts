@@ -15,7 +15,7 @@ import { sniCertificatesFor } from "./sni.ts";
 import type { CertificateConfig, PortConfig } from "../model/config.ts";
 import { serveTlsPort } from "./tls_port_server.ts";
 import type { SniSource, TlsPortServer } from "./tls_port_types.ts";
-import { sniSourceFor } from "./tls_sni_choice.ts";
+import { clientCertificateDemand, sniSourceFor } from "./tls_sni_choice.ts";
 import { assertTlsInternals } from "./tls_server.ts";
 
 /** Options of {@linkcode createHttpsServerFactory}. */
@@ -71,6 +71,7 @@ export function createHttpsServerFactory(
         logger,
         maxResolvedNames: options.maxResolvedNames,
         sniSource: options.sniSource ?? sniSourceFor(portConfig),
+        clientCertificates: clientCertificateDemand(portConfig),
         budget,
         maxConnections,
         watcher,
@@ -89,7 +90,11 @@ export function createHttpsServerFactory(
       },
       update: async (portConfig, certificates) => {
         const wanted = options.sniSource ?? sniSourceFor(portConfig);
-        if (wanted === server.sniSource) {
+        // A change of how handshakes ask for client certificates binds a new server too.
+        const demand = wanted === "client-handshake"
+          ? clientCertificateDemand(portConfig)
+          : undefined;
+        if (wanted === server.sniSource && demand === server.clientCertificates) {
           return server.update(sniCertificatesFor(portConfig, certificates));
         }
         const old = server;

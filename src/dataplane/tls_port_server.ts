@@ -14,6 +14,8 @@
  *   (`tls_handshake_door.ts`), which picks the certificate by SNI and reports
  *   each connection's SNI: the same binding as `client-hello` without the
  *   relay. Not for listeners that validate client certificates.
+ * - `client-handshake`: the same server asking every handshake for a client
+ *   certificate, for a port whose every listener validates them.
  * - `first-request`: the TLS listener is the public socket (no relay, less
  *   CPU). Deno 2.9.6 does not tell the server a connection's SNI, so a
  *   connection belongs to the listener of its first request's Host: coalesced
@@ -34,11 +36,11 @@
  * The same rotation bounds Deno's per-name cache: after `maxResolvedNames`
  * distinct server names a listener is replaced.
  *
- * Listeners that validate client certificates (`tls_client_auth.ts`) are
- * relayed by the front door to a `node:tls` server of their own and served
- * from there by the same handler (and, for `h2`, by the same HTTP/2 server
- * as the port's other connections, `grpc_tls.ts`); only `client-hello` can do that, so with
- * `first-request` their handshakes fail rather than skip the validation.
+ * Listeners that validate client certificates beside others that do not
+ * (`tls_client_auth.ts`) are relayed by the front door to a `node:tls` server
+ * of their own and served from there by the same handler (`h2` by the same
+ * HTTP/2 server, `grpc_tls.ts`); with `first-request` (and `handshake`) their
+ * handshakes fail rather than skip the validation.
  * @module
  */
 import type { Logger } from "../log/logger.ts";
@@ -85,6 +87,7 @@ export function serveTlsPort(options: TlsPortServerOptions): TlsPortServer {
 /** An HTTPS port: its listeners, front door and live connections in named fields. */
 class TlsPort implements TlsPortServer {
   readonly sniSource: SniSource;
+  readonly clientCertificates?: TlsPortServer["clientCertificates"];
   readonly ready: Promise<void>;
   #addr: Deno.NetAddr;
   readonly #options: TlsPortServerOptions;
@@ -112,11 +115,14 @@ class TlsPort implements TlsPortServer {
     this.#log = (options.logger ?? silentLogger).child({ component: "tls", port: options.port });
     this.#maxResolvedNames = options.maxResolvedNames ?? 1000;
     this.sniSource = options.sniSource ?? "client-hello";
+    if (this.sniSource === "client-handshake") {
+      this.clientCertificates = options.clientCertificates ?? "requested";
+    }
     this.#relayed = this.sniSource === "client-hello";
     this.#reusePort = !this.#relayed && (options.reusePort ?? reusePortAvailable());
     this.#port = options.port;
     this.#connections = new TlsConnections(options, this.#log, () => this.#port);
-    if (this.sniSource === "handshake") {
+    if (this.sniSource === "handshake" || this.sniSource === "client-handshake") {
       this.#current = {
         certificates: options.certificates,
         resolvedNames: 0,
@@ -234,8 +240,10 @@ class TlsPort implements TlsPortServer {
   #openHandshakeDoor(): HandshakeDoor {
     const listenerOf = (serverName: string) =>
       this.#current.certificates.entryFor(serverName)?.listenerId;
-    // The door counts its connections against the budget.
-    const facts = { listenerOf, authenticated: false, releaseBudget: false };
+    const validating = this.sniSource === "client-handshake";
+    // The door counts its connections against the budget. Its connections
+    // on a validating port all went through the client-certificate step.
+    const facts = { listenerOf, authenticated: validating, releaseBudget: false };
     const door: HandshakeDoor = openHandshakeDoor({
       hostname: this.#options.hostname,
       port: this.#port,
@@ -257,6 +265,12 @@ class TlsPort implements TlsPortServer {
           }),
       serveDecrypted: (conn, alpn) =>
         this.#connections.serve(conn, { ...facts, origin: (p) => door.originOf(p), alpn }),
+      ...(validating
+        ? {
+          clientCertificates: this.clientCertificates,
+          onRefused: () => this.#options.budget?.rejectedClientCertificate(),
+        }
+        : {}),
     });
     return door;
   }

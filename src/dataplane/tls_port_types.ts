@@ -16,7 +16,10 @@ import type { TlsConnectionHandler } from "./tls_server.ts";
 import type { UpgradePortOptions } from "./upgrade_diversion.ts";
 
 /** How a connection's listener is known; see `tls_port_server.ts`. */
-export type SniSource = "client-hello" | "handshake" | "first-request";
+export type SniSource = "client-hello" | "handshake" | "client-handshake" | "first-request";
+
+/** How a `client-handshake` port asks for client certificates (`tls_handshake_door.ts`). */
+export type ClientCertificateDemand = "required" | "requested";
 
 /** Options of `serveTlsPort` (`tls_port_server.ts`). */
 export interface TlsPortServerOptions {
@@ -47,6 +50,12 @@ export interface TlsPortServerOptions {
   reusePort?: boolean;
   /** Default `client-hello`. */
   sniSource?: SniSource;
+  /**
+   * With `client-handshake`: whether a handshake without a certificate that
+   * verifies fails (`required`, every listener `AllowValidOnly`) or completes
+   * and is judged by its listener's mode (`requested`, the default).
+   */
+  clientCertificates?: ClientCertificateDemand;
   /** Shared limit of client connections (the data plane's). */
   budget?: ConnectionBudget;
   /** Limit of this port alone; `0` or absent: none. */
@@ -72,6 +81,8 @@ export interface TlsPortServer {
   /** Settles once the port is bound; rejects when it cannot be (a later bind: `handshake`). */
   readonly ready: Promise<void>;
   readonly sniSource: SniSource;
+  /** With `client-handshake`: how its handshakes ask for client certificates. */
+  readonly clientCertificates?: ClientCertificateDemand;
   /** Listeners bound so far (1 + rotations). */
   readonly generation: number;
   /** Open client connections. */

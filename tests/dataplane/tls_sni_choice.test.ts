@@ -6,13 +6,17 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
-import { sniSourceFor } from "../../src/dataplane/tls_sni_choice.ts";
+import { clientCertificateDemand, sniSourceFor } from "../../src/dataplane/tls_sni_choice.ts";
 import type { ListenerConfig } from "../../src/model/config.ts";
 import type { TestCa } from "../_helpers/certs.ts";
 import { echoOf, type Harness, header, startHarness, type TestListener } from "./_tls_harness.ts";
 import { httpOverTls } from "./tls_test_client.ts";
 
-function listener(name: string, clientValidation = false): ListenerConfig {
+function listener(
+  name: string,
+  clientValidation = false,
+  mode: "AllowValidOnly" | "AllowInsecureFallback" = "AllowValidOnly",
+): ListenerConfig {
   const id = `gateway/default/gw/listener/${name}`;
   return {
     id,
@@ -22,15 +26,13 @@ function listener(name: string, clientValidation = false): ListenerConfig {
     protocol: "HTTPS",
     tls: {
       certificateIds: [`secret/default/${name}`],
-      ...(clientValidation
-        ? { clientValidation: { caCertificates: [], mode: "AllowValidOnly" } }
-        : {}),
+      ...(clientValidation ? { clientValidation: { caCertificates: [], mode } } : {}),
     },
     virtualHosts: [],
   } as ListenerConfig;
 }
 
-Deno.test("only a port with a listener validating client certificates needs the ClientHello relay", () => {
+Deno.test("only a port that mixes listeners validating client certificates with others needs the ClientHello relay", () => {
   const port = (listeners: ListenerConfig[]) => ({
     port: 443,
     protocol: "HTTPS" as const,
@@ -38,8 +40,25 @@ Deno.test("only a port with a listener validating client certificates needs the 
   });
   assertEquals(sniSourceFor(port([listener("a")])), "first-request");
   assertEquals(sniSourceFor(port([listener("a"), listener("b")])), "handshake");
-  assertEquals(sniSourceFor(port([listener("a", true)])), "client-hello");
+  assertEquals(sniSourceFor(port([listener("a", true)])), "client-handshake");
+  assertEquals(sniSourceFor(port([listener("a", true), listener("b", true)])), "client-handshake");
   assertEquals(sniSourceFor(port([listener("a"), listener("b", true)])), "client-hello");
+});
+
+Deno.test("a port of validating listeners requires a certificate at the handshake only when every listener is AllowValidOnly", () => {
+  const port = (listeners: ListenerConfig[]) => ({
+    port: 443,
+    protocol: "HTTPS" as const,
+    listeners,
+  });
+  const strict = listener("a", true);
+  const lenient = listener("b", true, "AllowInsecureFallback");
+  assertEquals(clientCertificateDemand(port([strict])), "required");
+  assertEquals(clientCertificateDemand(port([strict, listener("c", true)])), "required");
+  assertEquals(clientCertificateDemand(port([lenient])), "requested");
+  assertEquals(clientCertificateDemand(port([strict, lenient])), "requested");
+  assertEquals(clientCertificateDemand(port([listener("a"), strict])), undefined);
+  assertEquals(clientCertificateDemand(port([listener("a")])), undefined);
 });
 
 /** A first request on a fresh connection with SNI `serverName`; the connection stays open. */
