@@ -22,7 +22,15 @@ import { curlHttps, httpOverTls } from "../dataplane/tls_test_client.ts";
  * Two HTTPS listeners on one port (the `node:tls` server reports each
  * connection's SNI), or one (`single`: Deno's TLS listener on the public socket).
  */
-function gatewayYaml(httpPort: number, httpsPort: number, single: boolean): string {
+function gatewayYaml(httpPort: number, httpsPort: number, single: boolean, clientsCa = ""): string {
+  // Client-certificate validation of the HTTPS port against the `clients-ca` ConfigMap.
+  const frontend = `
+  tls:
+    frontend:
+      default:
+        validation:
+          mode: AllowValidOnly
+          caCertificateRefs: [{ group: "", kind: ConfigMap, name: clients-ca }]`;
   const second = `
     - name: second
       protocol: HTTPS
@@ -38,7 +46,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: e2e, namespace: default }
 spec:
-  gatewayClassName: serval
+  gatewayClassName: serval${clientsCa === "" ? "" : frontend}
   listeners:
     - { name: http, protocol: HTTP, port: ${httpPort} }
     - name: https
@@ -46,7 +54,14 @@ spec:
       port: ${httpsPort}
       hostname: localhost
       tls: { certificateRefs: [{ name: app-cert }] }${single ? "" : second}
-`;
+${
+    clientsCa === "" ? "" : `---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: clients-ca, namespace: default }
+data: { ca.crt: ${JSON.stringify(clientsCa)} }
+`
+  }`;
 }
 
 const routesYaml = (plain = "plain") =>
@@ -120,7 +135,13 @@ function connectHttp1(port: number, ca: TestCa): Promise<Deno.TlsConn> {
   });
 }
 
-async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = false) {
+async function setup(
+  ca: TestCa,
+  extra: string[] = [],
+  backendCa = ca,
+  single = false,
+  clients?: { caPem: string; cert: string; key: string },
+) {
   const backendLeaf = await backendCa.issue(["chat.backend.example.com"]);
   const appLeaf = await ca.issue(["localhost"]);
   const secure = startWebSocketEcho({ cert: backendLeaf.certPem, key: backendLeaf.keyPem });
@@ -132,7 +153,7 @@ async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = 
   const write = (plainService: string) =>
     writeManifests(dir, {
       "all.yaml": [
-        gatewayYaml(httpPort, httpsPort, single),
+        gatewayYaml(httpPort, httpsPort, single, clients?.caPem),
         tlsSecretYaml("app-cert", appLeaf.certPem, appLeaf.keyPem),
         appServiceYaml("secure", secure.port, "kubernetes.io/wss"),
         appServiceYaml("plain", plain.port, "kubernetes.io/ws"),
@@ -144,7 +165,10 @@ async function setup(ca: TestCa, extra: string[] = [], backendCa = ca, single = 
     });
   await write("plain");
   const gw = await startGateway({ manifests: dir, args: extra });
-  const client = Deno.createHttpClient({ caCerts: [ca.certPem] });
+  const client = Deno.createHttpClient({
+    caCerts: [ca.certPem],
+    ...(clients === undefined ? {} : { cert: clients.cert, key: clients.key }),
+  });
   return {
     gw,
     httpPort,
@@ -290,4 +314,25 @@ Deno.test("wss:// on an HTTPS port of one listener (no ClientHello relay): echo,
   socket.ws.close();
   await socket.closed;
   await assertServesH2(t.httpsPort, ca);
+});
+
+Deno.test("wss:// on an HTTPS port whose listener validates client certificates (its public TLS server asks for them): a client with one its CA signed gets its tunnel, one without none", async () => {
+  await using ca = await createTestCa("wss CA");
+  await using clientsCa = await createTestCa("wss clients CA");
+  const identity = await clientsCa.issue([], { commonName: "wss client", clientAuth: true });
+  await using t = await setup(ca, [], ca, true, {
+    caPem: clientsCa.certPem,
+    cert: identity.certPem,
+    key: identity.keyPem,
+  });
+  const socket = t.wss("/ws");
+  await socket.opened;
+  assertEquals(await socket.echo("validated"), "validated");
+  socket.ws.close();
+  await socket.closed;
+  using anonymous = Deno.createHttpClient({ caCerts: [ca.certPem] });
+  const refused = new TestSocket(`wss://localhost:${t.httpsPort}/ws`, undefined, anonymous);
+  let failed = false;
+  await refused.opened.catch(() => failed = true);
+  assert(failed, "a client without a certificate opened a tunnel");
 });
