@@ -54,8 +54,16 @@ function frame(f: CallFrame): string {
   return `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
 }
 
-/** Prints the top allocating sites per change and the large allocations with their stacks. */
-export function printAllocProfile(profile: SamplingProfile, changes: number, top = 20): void {
+/**
+ * Prints the top allocating sites per `unit` (a change of the table, a
+ * request) and the large allocations with their stacks.
+ */
+export function printAllocProfile(
+  profile: SamplingProfile,
+  changes: number,
+  top = 20,
+  unit = "change",
+): void {
   const stacks = new Map<number, string[]>();
   const nodes = new Map<number, ProfileNode>();
   const walk = (n: ProfileNode, stack: string[]) => {
@@ -76,11 +84,11 @@ export function printAllocProfile(profile: SamplingProfile, changes: number, top
   }
   const total = [...bySite.values()].reduce((a, b) => a + b, 0);
   console.log(
-    `  allocated over ${changes} changes (sampled, collected objects too): ` +
-      `${(total / 1048576).toFixed(1)} MiB, ${(total / changes / 1024).toFixed(1)} KiB a change`,
+    `  allocated over ${changes} ${unit}s (sampled, collected objects too): ` +
+      `${(total / 1048576).toFixed(1)} MiB, ${(total / changes / 1024).toFixed(2)} KiB a ${unit}`,
   );
   for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`    ${(bytes / changes / 1024).toFixed(1).padStart(7)} KiB/change  ${site}`);
+    console.log(`    ${(bytes / changes).toFixed(0).padStart(9)} B/${unit}  ${site}`);
   }
   const large = profile.samples.filter((s) => s.size >= REGULAR_OBJECT_LIMIT);
   const byStack = new Map<string, [number, number]>();
