@@ -20,6 +20,7 @@
  */
 
 import type { FieldsHandler } from "./field_headers.ts";
+import { HeadFields } from "./head_fields.ts";
 
 /** gRPC status codes this module produces. */
 export const GrpcCode = {
@@ -115,8 +116,12 @@ export function withGrpcStatuses<I>(handler: Handler<I>): Handler<I> {
  * ({@linkcode withGrpcStatuses}).
  */
 export function withoutGrpc(fields: FieldsHandler): FieldsHandler {
-  return (request, info) =>
-    isGrpcContentType(request.headers.get("content-type")) ? undefined : fields(request, info);
+  return (request, info) => {
+    const headers = request.headers;
+    // A head without a field that may be Content-Type (the common GET) costs no lookup.
+    if (headers instanceof HeadFields && !headers.mayBeTyped) return fields(request, info);
+    return isGrpcContentType(headers.get("content-type")) ? undefined : fields(request, info);
+  };
 }
 
 async function asGrpcStatus(response: Response): Promise<Response> {

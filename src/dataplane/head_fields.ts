@@ -39,6 +39,12 @@ export class HeadFields implements HeaderLookup {
   readonly known: (string | null)[] = [];
   /** The `Host` field's value (one at most: the parser refuses two), or `null`. */
   host: string | null = null;
+  /**
+   * Whether a field may be `Content-Type`: one added under that known name,
+   * or an unnamed one of its length. False lets the fast path's gRPC check
+   * (`grpc_status.ts`) skip the lookup a request without one would cost.
+   */
+  mayBeTyped = false;
   #pairs: [string, string][] | undefined;
 
   constructor(buf: Uint8Array) {
@@ -63,6 +69,9 @@ export class HeadFields implements HeaderLookup {
   add(nameStart: number, nameEnd: number, from: number, to: number, known: string | null): void {
     this.places.push(nameStart, nameEnd, from, to);
     this.known.push(known);
+    if (known === "content-type" || (known === null && nameEnd - nameStart === 12)) {
+      this.mayBeTyped = true;
+    }
   }
 
   /** Field `i`'s name, lower-cased. */

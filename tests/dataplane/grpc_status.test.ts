@@ -4,7 +4,11 @@ import {
   grpcCodeForHttpStatus,
   isGrpcContentType,
   withGrpcStatuses,
+  withoutGrpc,
 } from "../../src/dataplane/grpc_status.ts";
+import { createDataPlaneHandlers } from "../../src/dataplane/handler.ts";
+import { HeadFields } from "../../src/dataplane/head_fields.ts";
+import { exchangeUntilClose, startH1 } from "./h1/_h1_harness.ts";
 import { grpcPortKind, h2Reporting, isGrpcOnlyPort } from "../../src/dataplane/grpc_port.ts";
 import { NOOP_OBSERVER } from "../../src/dataplane/observer.ts";
 import { silentLogger } from "../../src/log/logger.ts";
@@ -62,6 +66,50 @@ Deno.test("a backend's gRPC answer and non-gRPC requests pass through untouched"
     {},
   );
   assertEquals(res, plain);
+});
+
+Deno.test("our HTTP/1.1 server: a request typed gRPC in any spelling gets a gRPC status, one without a type the plain answer", async () => {
+  // As listeners.ts wires a port: the fast path declines gRPC, the Request path maps its answers.
+  const handlers = createDataPlaneHandlers({ getTable: () => undefined, port: 80, scheme: "http" });
+  let fast = 0;
+  await using server = startH1(withGrpcStatuses(handlers.handle), {
+    fields: (req, info) => {
+      const answer = withoutGrpc(handlers.fields)(req, info);
+      if (answer !== undefined) fast++;
+      return answer;
+    },
+  });
+  const ask = (fields: string) =>
+    exchangeUntilClose(
+      server.port,
+      `GET /echo.Echo/Say HTTP/1.1\r\nHost: a.example\r\n${fields}Connection: close\r\n\r\n`,
+    );
+  for (const type of ["Content-Type: application/grpc", "CONTENT-TYPE:Application/GRPC+proto"]) {
+    const raw = await ask(`User-Agent: t\r\n${type}\r\n`);
+    assertEquals(raw.split("\r\n")[0], "HTTP/1.1 200 OK", type);
+    assertEquals(/grpc-status: (\d+)/.exec(raw)?.[1], "14", type);
+    assertEquals(/grpc-message: (.*)\r\n/.exec(raw)?.[1], "503 No configuration is loaded yet");
+  }
+  assertEquals(fast, 0);
+  const plain = await ask("User-Agent: t\r\nContent-Type: text/plain\r\n");
+  assertEquals(plain.split("\r\n")[0], "HTTP/1.1 503 Service Unavailable");
+  assertEquals(plain.includes("grpc-status"), false);
+  const untyped = await ask("User-Agent: t\r\n");
+  assertEquals(untyped.split("\r\n")[0], "HTTP/1.1 503 Service Unavailable");
+  assertEquals(fast, 2);
+});
+
+Deno.test("head fields may be typed with a Content-Type field, or an unnamed one of its length", () => {
+  const bytes = new TextEncoder().encode("User-Agent: t\r\nContent-Type: x");
+  const named = new HeadFields(bytes);
+  named.add(0, 10, 12, 13, "user-agent");
+  assertEquals(named.mayBeTyped, false);
+  named.add(15, 27, 29, 30, "content-type");
+  assertEquals([named.mayBeTyped, named.get("content-type")], [true, "x"]);
+  // A field built without its known name is still looked up by its bytes.
+  const unnamed = new HeadFields(bytes);
+  unnamed.add(15, 27, 29, 30, null);
+  assertEquals([unnamed.mayBeTyped, unnamed.get("content-type")], [true, "x"]);
 });
 
 function port(rules: string[]): PortConfig {
