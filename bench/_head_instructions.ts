@@ -92,6 +92,7 @@ async function runPiece(
     }
     if (!parsed.date) head.date();
     if (lengthPrefix === undefined) head.field("content-length", String(body.length));
+    else if (head.prefixedNumber !== undefined) head.prefixedNumber(lengthPrefix, body.length);
     else head.prefixedField(lengthPrefix, String(body.length));
     head.end();
     head.append(body);

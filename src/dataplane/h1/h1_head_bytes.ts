@@ -124,6 +124,31 @@ export class HeadBytes {
   }
 
   /**
+   * Adds a field whose `name: ` is given as bytes and whose value is the
+   * integer `n`, spelled as `String(n)` spells it: a length below 2^31 (every
+   * answer's, in practice) is written digit by digit, with no string made of it.
+   */
+  prefixedNumber(prefix: Uint8Array, n: number): void {
+    if (!(n >= 0 && (n | 0) === n)) return this.prefixedField(prefix, String(n));
+    this.#raw(prefix);
+    // At most 10 digits, then CRLF.
+    this.#room(12);
+    const buf = this.#buf;
+    let x = n | 0;
+    let digits = 1;
+    for (let rest = x; rest >= 10; rest = (rest / 10) | 0) digits++;
+    const at = this.#at + digits;
+    for (let i = at - 1; i >= this.#at; i--) {
+      const q = (x / 10) | 0;
+      buf[i] = 48 + x - q * 10;
+      x = q;
+    }
+    buf[at] = 13;
+    buf[at + 1] = 10;
+    this.#at = at + 2;
+  }
+
+  /**
    * Adds the field line whose name is `buf[nameStart, nameEnd)` (lower-cased
    * here) and value `buf[from, to)`, copied as the bytes are: a field passed
    * on from the head it came in, without a string of it.

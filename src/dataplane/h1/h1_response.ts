@@ -199,7 +199,7 @@ export class AnswerWriter {
     const chunked = !bodiless && stream !== null && length === null && minor === 1;
     if (!bodiless && stream !== null && length === null && !chunked) this.#close = true;
     if (length !== null && Number.isSafeInteger(length)) {
-      head.prefixedField(CONTENT_LENGTH, String(length));
+      head.prefixedNumber(CONTENT_LENGTH, length);
     }
     if (chunked) head.prefixedField(TRANSFER_ENCODING, "chunked");
     if (this.#close) head.prefixedField(CONNECTION, "close");

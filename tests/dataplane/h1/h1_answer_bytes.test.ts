@@ -146,6 +146,23 @@ Deno.test("head bytes: a field whose name comes as bytes is the line field write
   }
 });
 
+Deno.test("head bytes: a number field is the line its String spells, for any integer and the rest", () => {
+  const head = new HeadBytes();
+  const prefix = fieldPrefix("content-length");
+  const numbers = [0, -0, 7, 9, 10, 29, 99, 100, 65536, 2147483647, 2147483648, 2 ** 53 - 1];
+  for (const n of [...numbers, -1, -2147483648, 0.5, NaN, Infinity]) {
+    head.begin(200);
+    head.prefixedNumber(prefix, n);
+    head.end();
+    assertEquals(
+      decoder.decode(head.bytes()),
+      `HTTP/1.1 200 OK\r\ncontent-length: ${String(n)}\r\n\r\n`,
+      String(n),
+    );
+    head.release();
+  }
+});
+
 Deno.test("head bytes: an answer as long as the last one shows its own bytes, and a longer or shorter one its own length", () => {
   const head = new HeadBytes();
   const heads = [
