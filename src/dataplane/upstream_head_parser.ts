@@ -5,39 +5,22 @@
  * no control characters in values, consistent Content-Length.
  * @module
  */
-import { connectionListedHeaders, isHopByHop } from "./hop_by_hop.ts";
-import { type ResponseLines, UpstreamError } from "./upstream_types.ts";
+import { connectionListedHeaders } from "./hop_by_hop.ts";
+import { UpstreamError } from "./upstream_types.ts";
 import {
   fieldValueEnd,
   findCrlf,
   keepsAlive,
-  latin1,
   mergeContentLength,
   skipOws,
   TOKEN_BYTE,
   trimOws,
   trimOwsEnd,
 } from "./http1_bytes.ts";
-import { knownFieldName } from "./h1/known_field_names.ts";
+import { recallHead, rememberHead } from "./response_head_memo.ts";
+import { ParsedResponseHead, type ResponseHead } from "./parsed_response_head.ts";
 
-/** A parsed response head. */
-export interface ResponseHead {
-  status: number;
-  /** HTTP/1.x minor version. */
-  minor: number;
-  /** Lower-case names; hop-by-hop and framing headers removed. */
-  headers: [string, string][];
-  /** `-1` when absent. */
-  contentLength: number;
-  /** Final transfer coding is `chunked`. */
-  chunked: boolean;
-  /** A transfer coding other than a final `chunked`: the body runs to connection close. */
-  untilClose: boolean;
-  /** The connection may carry another request after this response. */
-  keepAlive: boolean;
-  /** A `Trailer` field announced trailer fields (RFC 9110 §6.6.2); the field itself is dropped. */
-  trailer: boolean;
-}
+export { ParsedResponseHead, type ResponseHead };
 
 /** "HTTP/1." */
 const VERSION_PREFIX = [72, 84, 84, 80, 47, 49, 46];
@@ -86,7 +69,7 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
  * every check is made on the bytes, and only the values a decision needs
  * (an unusual `Connection`, `Transfer-Encoding`, a `Content-Length` that is
  * not plain digits) become strings. The kept fields are
- * {@linkcode ResponseLines} places in `buf`; `headers` makes their strings
+ * `ResponseLines` places in `buf`; `headers` makes their strings
  * when first read, so it must be read (or the head not used) before the
  * buffer's bytes change.
  *
@@ -100,6 +83,9 @@ export function parseResponseHeadBytes(buf: Uint8Array, start: number, end: numb
  * ```
  */
 export function readResponseHead(buf: Uint8Array, start: number, end: number): ParsedResponseHead {
+  // The same bytes as a head read before are read the same way.
+  const known = recallHead(buf, start, end);
+  if (known !== undefined) return new ParsedResponseHead(buf, start, end, known);
   const head = new ParsedResponseHead(buf, start, end);
   let lineEnd = findCrlf(buf, start, end);
   head.status = parseStatusLine(buf, start, lineEnd, head);
@@ -158,61 +144,8 @@ export function readResponseHead(buf: Uint8Array, start: number, end: number): P
   const listed = connectionListedHeaders(connection);
   // Fields the backend's `Connection` lists are its own: a rare head, filtered as strings.
   if (listed !== undefined) head.dropListed(listed);
+  else head.remembered(rememberHead(buf, start, end, head));
   return head;
-}
-
-/**
- * A response head read by {@linkcode readResponseHead}: the framing and
- * connection decisions made, the kept fields as places in the bytes.
- */
-export class ParsedResponseHead implements ResponseHead, ResponseLines {
-  status = 0;
-  minor = 1;
-  contentLength = -1;
-  chunked = false;
-  untilClose = false;
-  keepAlive = false;
-  trailer = false;
-  date = false;
-  readonly places: number[] = [];
-  #text: string | undefined;
-  #headers: [string, string][] | undefined;
-
-  constructor(readonly buf: Uint8Array, readonly start: number, readonly end: number) {}
-
-  /** The kept fields' strings, made on the first read from the bytes (which must not have changed). */
-  get headers(): [string, string][] {
-    return this.#headers ??= this.#strings();
-  }
-
-  /** Latin-1 text of `buf[from, to)`, cut from one decode of the whole head. */
-  cut(from: number, to: number): string {
-    const text = this.#text ??= latin1(this.buf, this.start, this.end);
-    return text.slice(from - this.start, to - this.start);
-  }
-
-  /** Drops the fields `listed` names (the strings are then the only form kept). */
-  dropListed(listed: Set<string>): void {
-    this.#headers = this.headers.filter(([name]) => !isHopByHop(name, listed));
-    this.date = this.#headers.some(([name]) => name === "date");
-    this.places.length = 0;
-    this.placed = false;
-  }
-
-  /** Whether `places` still says every kept field (false once fields were dropped as strings). */
-  placed = true;
-
-  #strings(): [string, string][] {
-    const places = this.places;
-    const buf = this.buf;
-    const out: [string, string][] = [];
-    for (let i = 0; i < places.length; i += 4) {
-      const name = knownFieldName(buf, places[i], places[i + 1]) ??
-        this.cut(places[i], places[i + 1]).toLowerCase();
-      out.push([name, this.cut(places[i + 2], places[i + 3])]);
-    }
-    return out;
-  }
 }
 
 /**

@@ -110,6 +110,12 @@ export interface ResponseLines {
   readonly places: readonly number[];
   /** Whether a `Date` field is among them. */
   readonly date: boolean;
+  /**
+   * The same fields as `name: value\r\n` lines, names lower-cased and
+   * values as sent (the bytes our HTTP/1.1 server writes of them), when
+   * they were made before for a head with the same bytes; else `undefined`.
+   */
+  rememberedLines(): Uint8Array | undefined;
 }
 
 /** Per-request limits. */

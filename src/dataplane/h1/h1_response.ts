@@ -104,11 +104,16 @@ export class AnswerWriter {
     this.#begin(res.status, close);
     const lines = res.lines;
     if (lines !== undefined) {
-      // The backend's field lines, still in its connection's buffer: copied as bytes.
-      // None is one `#add` holds back (the head parser kept framing and hop-by-hop ones apart).
-      const { buf, places } = lines;
-      for (let i = 0; i < places.length; i += 4) {
-        this.#head.fieldBytes(buf, places[i], places[i + 1], places[i + 2], places[i + 3]);
+      // The backend's field lines as bytes: made once for a head it sends again, else copied
+      // from its connection's buffer. None is one `#add` holds back (the head parser kept
+      // framing and hop-by-hop ones apart).
+      const remembered = lines.rememberedLines();
+      if (remembered !== undefined) this.#head.append(remembered);
+      else {
+        const { buf, places } = lines;
+        for (let i = 0; i < places.length; i += 4) {
+          this.#head.fieldBytes(buf, places[i], places[i + 1], places[i + 2], places[i + 3]);
+        }
       }
       this.#date = lines.date;
     } else {
