@@ -13,15 +13,13 @@ import { findBlankLine, latin1 } from "./http1_bytes.ts";
 import { readsDirectly, type SocketRead, socketReader } from "./socket_read.ts";
 import { type SocketWriteNow, socketWriteNow } from "./socket_write.ts";
 import { LibcConn } from "./libc_socket.ts";
+import { RequestHeadScratch } from "./request_head_scratch.ts";
 
 /** Largest response head accepted (status line and headers). */
 export const MAX_HEAD_BYTES = 64 * 1024;
 const INITIAL_BUFFER = 16 * 1024;
 const DIRECT_READ = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
-/** The request-head buffer a connection keeps; larger heads get an array of their own. */
-const SCRATCH_BYTES = 4 * 1024;
-const MAX_SCRATCH = 16 * 1024;
 /** Where a parked libc connection's stray byte goes: any byte while parked ends the connection. */
 const IDLE_PROBE = new Uint8Array(1);
 
@@ -43,7 +41,8 @@ export class Http1Connection {
   #start = 0;
   #end = 0;
   #pending: Promise<number | null> | null = null;
-  #scratch: Uint8Array | undefined;
+  /** Where its request heads are written (`upstream_request_writer.ts`). */
+  readonly heads = new RequestHeadScratch();
   /** Bytes after `#start` already scanned for the end of a head. */
   #scanned = 0;
   /**
@@ -225,19 +224,6 @@ export class Http1Connection {
   /** Whether a read's result is the end of the stream (never an empty buffer's `0`: none is read into). */
   #ended(n: number | null): n is null | 0 {
     return n === null || (n === 0 && this.#zeroEnds);
-  }
-
-  /**
-   * A buffer of at least `size` bytes for the next request head (and a small
-   * body after it), reused for every request of this connection: the
-   * previous write has completed before the next request starts.
-   */
-  scratch(size: number): Uint8Array | undefined {
-    if (size > MAX_SCRATCH) return undefined;
-    if (this.#scratch === undefined || this.#scratch.length < size) {
-      this.#scratch = new Uint8Array(Math.max(SCRATCH_BYTES, size));
-    }
-    return this.#scratch;
   }
 
   /**

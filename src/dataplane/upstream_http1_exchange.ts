@@ -12,7 +12,7 @@ import { chunkedBody, lengthBody, untilCloseBody } from "./upstream_body.ts";
 import type { Trailers } from "./response_trailers.ts";
 import type { Http1Connection } from "./upstream_connection.ts";
 import { type ParsedResponseHead, readResponseHead } from "./upstream_head_parser.ts";
-import { type BodyFraming, encodeRequestHeadInto, sendBody } from "./upstream_request_writer.ts";
+import { type BodyFraming, encodeRequestHeadOn, sendBody } from "./upstream_request_writer.ts";
 import { type FieldLines, UpstreamError, type UpstreamResponse } from "./upstream_types.ts";
 import { ReadableStreamClass } from "./web_classes.ts";
 
@@ -147,13 +147,13 @@ export async function exchangeHttp1(
  * small body when they fit.
  */
 function encodeHead(c: Http1Connection, exchange: Http1Exchange, room: number): Uint8Array {
-  return encodeRequestHeadInto(
-    c.scratch(1024 + room),
+  return encodeRequestHeadOn(
+    c.heads,
+    room,
     exchange.method,
     exchange.target,
     exchange.headers,
     exchange.framing,
-    room,
     exchange.fields,
   );
 }

@@ -56,6 +56,46 @@ export function encodeRequestHeadInto(
   room: number,
   fields?: FieldLines,
 ): Uint8Array {
+  return writeRequestHead(scratch, undefined, method, target, headers, framing, room, fields);
+}
+
+/** Where a connection writes its request heads (`request_head_scratch.ts`). */
+export interface HeadScratch {
+  /** A buffer of at least `size` bytes, the same for every request; `undefined` when too large. */
+  scratch(size: number): Uint8Array | undefined;
+  /** The first `length` bytes of that buffer, as a view handed again while as long. */
+  scratchHead(length: number): Uint8Array;
+}
+
+/**
+ * {@linkcode encodeRequestHeadInto} in the buffer of `c` (with
+ * `room` bytes after the head for a small body) when it fits: the head's
+ * view of it is the connection's, made again only when the head's length
+ * changes.
+ */
+export function encodeRequestHeadOn(
+  c: HeadScratch,
+  room: number,
+  method: string,
+  target: string,
+  headers: string[],
+  framing: BodyFraming,
+  fields?: FieldLines,
+): Uint8Array {
+  const scratch = c.scratch(1024 + room);
+  return writeRequestHead(scratch, c, method, target, headers, framing, room, fields);
+}
+
+function writeRequestHead(
+  scratch: Uint8Array | undefined,
+  owner: HeadScratch | undefined,
+  method: string,
+  target: string,
+  headers: string[],
+  framing: BodyFraming,
+  room: number,
+  fields: FieldLines | undefined,
+): Uint8Array {
   const line = requestLine(method, target);
   const framingLine = framing === "none"
     ? ""
@@ -76,7 +116,8 @@ export function encodeRequestHeadInto(
   if (framingLine !== "") at = putLatin1(out, at, framingLine);
   out[at++] = 13;
   out[at] = 10;
-  return out === scratch ? out.subarray(0, length) : out;
+  if (out !== scratch) return out;
+  return owner === undefined ? out.subarray(0, length) : owner.scratchHead(length);
 }
 
 /**

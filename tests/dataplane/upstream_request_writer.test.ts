@@ -1,5 +1,9 @@
 import { assertEquals } from "@std/assert";
-import { encodeRequestHead } from "../../src/dataplane/upstream_request_writer.ts";
+import {
+  encodeRequestHead,
+  encodeRequestHeadOn,
+} from "../../src/dataplane/upstream_request_writer.ts";
+import { Http1Connection } from "../../src/dataplane/upstream_connection.ts";
 
 const text = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 
@@ -44,5 +48,37 @@ Deno.test("request lines follow each request's method and target, written one af
     const bytes = encodeRequestHead(method, target, ["host", "a"], "none");
     const wire = new TextEncoder().encode(`${method} ${target} HTTP/1.1\r\nhost: a\r\n\r\n`);
     assertEquals([...bytes], [...wire], `${method} ${target}`);
+  }
+});
+
+Deno.test("a connection's heads are written in its scratch buffer: the view is handed again while as long, and shows each head", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dialed = Deno.connect({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const accepted = await listener.accept();
+  const c = new Http1Connection(await dialed);
+  try {
+    const write = (target: string, room = 0) =>
+      encodeRequestHeadOn(c.heads, room, "GET", target, ["host", "a"], "none");
+    const first = write("/a");
+    assertEquals(text(first), "GET /a HTTP/1.1\r\nhost: a\r\n\r\n");
+    const same = write("/b");
+    assertEquals([same === first, text(same)], [true, "GET /b HTTP/1.1\r\nhost: a\r\n\r\n"]);
+    const longer = write("/cc");
+    assertEquals([longer === first, text(longer)], [false, "GET /cc HTTP/1.1\r\nhost: a\r\n\r\n"]);
+    // A larger scratch buffer for a body's room: a view of the new buffer.
+    const roomy = write("/dd", 8 * 1024);
+    assertEquals([roomy === longer, text(roomy)], [false, "GET /dd HTTP/1.1\r\nhost: a\r\n\r\n"]);
+    assertEquals(roomy.byteLength, longer.byteLength);
+    // Too large for any scratch buffer: an array of its own.
+    const large = write("/" + "x".repeat(20 * 1024));
+    assertEquals(text(large.subarray(0, 8)), "GET /xxx");
+    assertEquals(large.buffer.byteLength, large.length);
+  } finally {
+    c.close();
+    accepted.close();
+    listener.close();
   }
 });
