@@ -21,11 +21,7 @@
  * @module
  */
 import type { HeaderModifierConfig } from "../model/config.ts";
-import {
-  type ClientHeaders,
-  type ForwardHeadersInput,
-  pushGatewayForwarded,
-} from "./client_headers.ts";
+import { type ClientHeaders, type ForwardHeadersInput, gatewayFields } from "./client_headers.ts";
 import { ForwardedFields } from "./forwarded_fields.ts";
 import { knownFieldName } from "./h1/known_field_names.ts";
 import type { HeadFields } from "./head_fields.ts";
@@ -158,24 +154,27 @@ export function forwardRequestFields(input: ForwardHeadersInput): ForwardedField
   const lines = client.lines!;
   const listed = connectionListedHeaders(client.connection);
   const trustsClientAddress = input.xffTrustedHops > 0;
-  const kept: number[] = [];
   const from = client.kept!;
+  // The client's list itself while every field passes (the common head): a
+  // list of its own once one is dropped, or when modifiers may change it.
+  let kept = input.modifiers.length > 0 ? from.slice(0, 0) : undefined;
   const known = lines.known;
   for (let k = 0; k < from.length; k++) {
     const i = from[k];
     const name = known[i];
+    let passes: boolean;
     if (name !== null) {
-      if (HOP_BY_HOP_HEADERS.has(name) || (listed !== undefined && listed.has(name))) continue;
-      // Other ways to claim a client address; only a trusted proxy may make them.
-      if (!trustsClientAddress && (name === "forwarded" || name === "x-real-ip")) continue;
-    } else if (
-      isUnknownHopByHop(lines, i) ||
-      (listed !== undefined && listed.has(lines.name(i)))
-    ) continue;
-    kept.push(i);
+      passes = !HOP_BY_HOP_HEADERS.has(name) && (listed === undefined || !listed.has(name)) &&
+        // Other ways to claim a client address; only a trusted proxy may make them.
+        (trustsClientAddress || (name !== "forwarded" && name !== "x-real-ip"));
+    } else {
+      passes = !isUnknownHopByHop(lines, i) &&
+        (listed === undefined || !listed.has(lines.name(i)));
+    }
+    if (!passes) kept ??= from.slice(0, k);
+    else kept?.push(i);
   }
-  const added = pushGatewayForwarded(["host", input.host], input);
-  const fields = new ForwardedFields(lines, kept, added);
+  const fields = new ForwardedFields(lines, kept ?? from, gatewayFields(input));
   for (const modifier of input.modifiers) modifyFields(fields, modifier);
   return fields;
 }
