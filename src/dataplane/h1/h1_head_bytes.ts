@@ -51,8 +51,11 @@ function statusLine(status: number): Uint8Array {
 let dateText = "";
 let dateLine = new Uint8Array(0);
 
-/** The `date` field line of this second (encoded once per second, not per answer). */
-function dateField(): Uint8Array {
+/**
+ * The `date` field line of this second (encoded once per second, not per
+ * answer): the same array all through the second.
+ */
+export function dateField(): Uint8Array {
   const text = httpDate();
   if (text !== dateText) {
     dateText = text;
@@ -96,10 +99,20 @@ export class HeadBytes {
 
   /** Starts a head with the status line of `status`, in a pooled buffer. */
   begin(status: number): void {
+    this.beginWith(statusLine(status));
+  }
+
+  /** Starts a head with `bytes` (a status line and more), in a pooled buffer. */
+  beginWith(bytes: Uint8Array): void {
     this.#pooled = pool.pop() ?? new Uint8Array(POOLED_BYTES);
     this.#buf = this.#pooled;
     this.#at = 0;
-    this.#raw(statusLine(status));
+    this.#raw(bytes);
+  }
+
+  /** What was written so far, as a copy of its own. */
+  copy(): Uint8Array {
+    return this.#buf.slice(0, this.#at);
   }
 
   /** Adds `name: value`. */

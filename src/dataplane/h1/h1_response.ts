@@ -19,13 +19,24 @@ import { knownBody } from "./known_body.ts";
 import type { UpstreamResponse } from "../upstream_types.ts";
 import { type Trailers, trailersOf } from "../response_trailers.ts";
 import { trailerSection } from "./h1_trailers.ts";
-import { fieldPrefix, HeadBytes } from "./h1_head_bytes.ts";
+import { dateField, fieldPrefix, HeadBytes } from "./h1_head_bytes.ts";
 
 const CONTENT_LENGTH = fieldPrefix("content-length");
 const TRANSFER_ENCODING = fieldPrefix("transfer-encoding");
 const CONNECTION = fieldPrefix("connection");
 
 const encoder = new TextEncoder();
+
+/**
+ * The head {@linkcode AnswerWriter} last framed whole for a remembered
+ * backend head (by its lines, which the head memo of `upstream_head_parser.ts`
+ * holds: an entry goes with them), and the body length and `Date` line
+ * (`undefined`: the backend sent one) it was made for.
+ */
+const framedHeads = new WeakMap<
+  Uint8Array,
+  { length: number; date: Uint8Array | undefined; head: Uint8Array }
+>();
 const CRLF = encoder.encode("\r\n");
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
@@ -101,8 +112,17 @@ export class AnswerWriter {
    * header fields in the backend's order, repeated ones as sent.
    */
   upstream(res: UpstreamResponse, method: string, minor: number, close: boolean): Uint8Array {
-    this.#begin(res.status, close);
     const lines = res.lines;
+    const body = res.body;
+    const status = res.status;
+    if (
+      lines !== undefined && body instanceof Uint8Array && method === "GET" && minor === 1 &&
+      !close && res.contentLength === null && status >= 200 && status !== 204 && status !== 304
+    ) {
+      const remembered = lines.rememberedLines();
+      if (remembered !== undefined) return this.#whole(status, remembered, lines.date, body);
+    }
+    this.#begin(res.status, close);
     if (lines !== undefined) {
       // The backend's field lines as bytes: made once for a head it sends again, else copied
       // from its connection's buffer. None is one `#add` holds back (the head parser kept
@@ -121,10 +141,41 @@ export class AnswerWriter {
       for (let i = 0; i < headers.length; i++) this.#add(headers[i][1], headers[i][0]);
     }
     if (res.contentLength !== null) this.#add(String(res.contentLength), "content-length");
-    const body = res.body;
     return body instanceof Uint8Array
       ? this.#frame(res.status, method, minor, body, null, undefined)
       : this.#frame(res.status, method, minor, undefined, body, undefined);
+  }
+
+  /**
+   * The answer to a GET on a connection kept open in HTTP/1.1, of status
+   * `status`, whose backend head is remembered (`lines`, with a `Date`
+   * field when `dated`) and whose body came whole: what {@linkcode #frame}
+   * makes of it (the fields, `Date` unless sent, the body's length). Its
+   * head is the same bytes while the backend's head, the second's `Date`
+   * and the body's length are: made once, then copied whole, where framing
+   * it cost five copies and the length's digits.
+   */
+  #whole(status: number, lines: Uint8Array, dated: boolean, body: Uint8Array): Uint8Array {
+    this.#declared = null;
+    this.#close = false;
+    this.#date = dated;
+    this.#stream = null;
+    this.#trailers = undefined;
+    const head = this.#head;
+    const date = dated ? undefined : dateField();
+    const known = framedHeads.get(lines);
+    if (known !== undefined && known.length === body.length && known.date === date) {
+      head.beginWith(known.head);
+    } else {
+      head.begin(status);
+      head.append(lines);
+      if (date !== undefined) head.append(date);
+      head.prefixedNumber(CONTENT_LENGTH, body.length);
+      head.end();
+      framedHeads.set(lines, { length: body.length, date, head: head.copy() });
+    }
+    if (body.length > 0) head.append(body);
+    return head.bytes();
   }
 
   /** The bytes of the last answer were written: its buffer may serve the next one. */

@@ -10,7 +10,8 @@ import { assert, assertEquals } from "@std/assert";
 import { fieldPrefix, HeadBytes } from "../../../src/dataplane/h1/h1_head_bytes.ts";
 import { AnswerWriter } from "../../../src/dataplane/h1/h1_response.ts";
 import { serveH1 } from "../../../src/dataplane/h1/h1_connection.ts";
-import type { UpstreamResponse } from "../../../src/dataplane/upstream_types.ts";
+import type { ResponseLines, UpstreamResponse } from "../../../src/dataplane/upstream_types.ts";
+import { readResponseHead } from "../../../src/dataplane/upstream_head_parser.ts";
 import { bytesOf } from "./_h1_harness.ts";
 
 const encoder = new TextEncoder();
@@ -77,6 +78,73 @@ Deno.test("answer writer: a backend's answer with a small body is one run of byt
   assert(!writer.keepsAlive);
   writer.written();
 });
+
+Deno.test("answer writer: a remembered backend head frames the same bytes as its copied lines, whatever the request, status, length and Date", () => {
+  const date = "Date: Tue, 01 Dec 2026 00:00:00 GMT\r\n";
+  const writer = new AnswerWriter();
+  const seen: string[] = [];
+  for (const dated of [false, true]) {
+    const text = `HTTP/1.1 200 OK\r\nServer: s/1\r\n${
+      dated ? date : ""
+    }X-A:  a \r\nContent-Length: 3`;
+    const buf = bytesOf(text);
+    const read = readResponseHead(buf, 0, buf.length);
+    read.headers; // Strings made: the lines below are the same either way.
+    assert(read.rememberedLines() !== undefined);
+    const copied: ResponseLines = {
+      buf,
+      places: read.places,
+      date: read.date,
+      rememberedLines: () => undefined,
+    };
+    for (const status of [200, 201, 204, 304, 404, 503]) {
+      for (
+        const [method, minor, close] of [["GET", 1, false], ["GET", 1, true], ["GET", 0, false], [
+          "HEAD",
+          1,
+          false,
+        ]] as const
+      ) {
+        for (const length of [3, 3, 0, 3, 7]) {
+          const answer = (lines: ResponseLines) => {
+            const res = new LinesResponse(status, lines, encoder.encode("b".repeat(length)));
+            const bytes = decoder.decode(writer.upstream(res, method, minor, close));
+            const keeps = writer.keepsAlive;
+            writer.written();
+            return [bytes.replace(/date: [^\r]*\r\n/, "date: D\r\n"), keeps];
+          };
+          const framed = answer(read);
+          assertEquals(
+            framed,
+            answer(copied),
+            `${dated} ${status} ${method} ${minor} ${close} ${length}`,
+          );
+          seen.push(framed[0] as string);
+        }
+      }
+    }
+  }
+  // The remembered lines served: a GET in HTTP/1.1 kept open answers with its length and one Date.
+  assert(
+    seen.includes(
+      "HTTP/1.1 200 OK\r\nserver: s/1\r\nx-a: a\r\ndate: D\r\ncontent-length: 7\r\n\r\nbbbbbbb",
+    ),
+  );
+  assert(
+    seen.includes(
+      "HTTP/1.1 200 OK\r\nserver: s/1\r\ndate: D\r\nx-a: a\r\ncontent-length: 0\r\n\r\n",
+    ),
+  );
+});
+
+/** A backend's answer whose fields stay as `lines` (what the HTTP/1.1 client makes of a lent body). */
+class LinesResponse implements UpstreamResponse {
+  readonly contentLength = null;
+  constructor(readonly status: number, readonly lines: ResponseLines, readonly body: Uint8Array) {}
+  get headers(): [string, string][] {
+    throw new Error("Cannot read the headers of an answer framed from its lines");
+  }
+}
 
 /** A client connection whose every write takes at most `most` bytes; it sends one request. */
 class TrickleClient {
