@@ -34,9 +34,9 @@ export class HeadFields implements HeaderLookup {
    * it ends (the colon), where its value starts and ends (without the
    * whitespace around it).
    */
-  readonly places: number[] = [];
+  readonly places: number[];
   /** Each field's name when it is a known one (a shared lower-case string), else `null`. */
-  readonly known: (string | null)[] = [];
+  readonly known: (string | null)[];
   /** The `Host` field's value (one at most: the parser refuses two), or `null`. */
   host: string | null = null;
   /**
@@ -47,8 +47,15 @@ export class HeadFields implements HeaderLookup {
   mayBeTyped = false;
   #pairs: [string, string][] | undefined;
 
-  constructor(buf: Uint8Array) {
+  /**
+   * Fields of the head in `buf`, none yet; or, given `places` and `known`,
+   * the fields a head with the same bytes at those places was read into
+   * (its lists shared: no field is added to a head once read).
+   */
+  constructor(buf: Uint8Array, places: number[] = [], known: (string | null)[] = []) {
     this.#buf = buf;
+    this.places = places;
+    this.known = known;
   }
 
   /** The bytes the places point into; throws once released. */

@@ -10,9 +10,8 @@
  * (lower-case names, values as sent) are made once per remembered head too.
  * A head that is not remembered is read, and its lines copied, as before.
  *
- * Heads are kept by length, one per slot of {@linkcode MEMO_SLOTS}, each at
- * most {@linkcode MEMO_HEAD_BYTES} long: whatever backends send, the memo
- * holds at most 16 heads of 1 KiB with their lines (about 40 KiB).
+ * The memo's bounds and its replacement rule are `head_memo.ts`'s: at most
+ * 16 heads of 1 KiB with their lines (about 40 KiB), whatever backends send.
  *
  * @example
  * ```ts
@@ -28,6 +27,9 @@
  * @module
  */
 import { copyFieldLine } from "./http1_bytes.ts";
+import { HeadMemo, KeptHead } from "./head_memo.ts";
+
+export { HEAD_MEMO_BYTES as MEMO_HEAD_BYTES, MISSES_TO_REPLACE } from "./head_memo.ts";
 
 /** What reading a head decided, as the parser's head holds it. */
 export interface HeadFacts {
@@ -43,13 +45,8 @@ export interface HeadFacts {
   readonly places: readonly number[];
 }
 
-/** Slots of the memo (a power of two: a head's slot is its length's low bits). */
-export const MEMO_SLOTS = 16;
-/** Longest head kept: a longer one is read every time. */
-export const MEMO_HEAD_BYTES = 1024;
-
 /** A head read before: its bytes, its facts, its kept fields' places from its first byte. */
-export class RememberedHead implements HeadFacts {
+export class RememberedHead extends KeptHead implements HeadFacts {
   readonly status: number;
   readonly minor: number;
   readonly contentLength: number;
@@ -60,17 +57,10 @@ export class RememberedHead implements HeadFacts {
   readonly date: boolean;
   /** Places counted from the head's first byte. */
   readonly places: number[];
-  /** A copy of the head's bytes. */
-  readonly bytes: Uint8Array;
-  /** The same bytes as little-endian 32-bit words (the last one padded with zeros), for the compare. */
-  readonly words: Int32Array;
-  /** Whether a head with these bytes came again. */
-  readAgain = false;
-  /** Other heads of this slot's length read since, while none came again. */
-  misses = 0;
   #lines: Uint8Array | undefined;
 
   constructor(buf: Uint8Array, start: number, end: number, facts: HeadFacts) {
+    super(buf, start, end);
     this.status = facts.status;
     this.minor = facts.minor;
     this.contentLength = facts.contentLength;
@@ -80,12 +70,6 @@ export class RememberedHead implements HeadFacts {
     this.trailer = facts.trailer;
     this.date = facts.date;
     this.places = facts.places.map((place) => place - start);
-    this.bytes = buf.slice(start, end);
-    const padded = new Uint8Array(Math.ceil(this.bytes.length / 4) * 4);
-    padded.set(this.bytes);
-    const view = new DataView(padded.buffer);
-    this.words = new Int32Array(padded.length / 4);
-    for (let k = 0; k < this.words.length; k++) this.words[k] = view.getInt32(4 * k, true);
   }
 
   /** The places in a buffer holding these bytes from `start` on. */
@@ -99,7 +83,7 @@ export class RememberedHead implements HeadFacts {
   }
 }
 
-const memo: (RememberedHead | undefined)[] = new Array(MEMO_SLOTS).fill(undefined);
+const memo = new HeadMemo<RememberedHead>();
 
 /** The remembered head whose bytes are `buf[start, end)`, if any. */
 export function recallHead(
@@ -107,39 +91,12 @@ export function recallHead(
   start: number,
   end: number,
 ): RememberedHead | undefined {
-  const length = end - start;
-  const known = memo[length & (MEMO_SLOTS - 1)];
-  if (known === undefined) return undefined;
-  const bytes = known.bytes;
-  if (bytes.length !== length) return undefined;
-  // Four bytes a step: a byte at a time cost about five times as many instructions.
-  const view = viewOf(buf.buffer as ArrayBuffer);
-  const words = known.words;
-  const whole = length >> 2;
-  const at = buf.byteOffset + start;
-  for (let k = 0; k < whole; k++) {
-    if (view.getInt32(at + 4 * k, true) !== words[k]) return undefined;
-  }
-  for (let i = whole * 4; i < length; i++) if (buf[start + i] !== bytes[i]) return undefined;
-  known.readAgain = true;
-  return known;
-}
-
-/** A view of each buffer heads are read from (a connection's, for its life): made once per buffer. */
-const views = new WeakMap<ArrayBuffer, DataView>();
-
-function viewOf(buffer: ArrayBuffer): DataView {
-  let view = views.get(buffer);
-  if (view === undefined) views.set(buffer, view = new DataView(buffer));
-  return view;
+  return memo.recall(buf, start, end);
 }
 
 /**
  * Remembers `facts`, read from `buf[start, end)`, in place of the head of
- * the same slot; `undefined` when the head is too long to keep, or its slot
- * holds a head that never came again and {@linkcode MISSES_TO_REPLACE}
- * others have not come since: a backend whose every head differs (a
- * request id, a cookie) costs the copy once in that many heads.
+ * the same slot; `undefined` when the memo does not keep it (`head_memo.ts`).
  */
 export function rememberHead(
   buf: Uint8Array,
@@ -147,16 +104,8 @@ export function rememberHead(
   end: number,
   facts: HeadFacts,
 ): RememberedHead | undefined {
-  const length = end - start;
-  if (length > MEMO_HEAD_BYTES) return undefined;
-  const slot = length & (MEMO_SLOTS - 1);
-  const held = memo[slot];
-  if (held !== undefined && !held.readAgain && ++held.misses < MISSES_TO_REPLACE) return undefined;
-  return memo[slot] = new RememberedHead(buf, start, end, facts);
+  return memo.remember(end - start, () => new RememberedHead(buf, start, end, facts));
 }
-
-/** Heads of a slot's length read while its head never came again, before it gives way. */
-export const MISSES_TO_REPLACE = 8;
 
 /**
  * The kept fields at `places` of `buf` as `name: value\r\n` lines, names
