@@ -168,26 +168,58 @@ export function responseFields(response: Response): [string, string][] {
   return out;
 }
 
+/** `:status` pairs by code (at most 900: 100-999), made once each: the encoder only reads them. */
+const STATUS_PAIRS = new Map<number, [string, string]>();
+/** The last `content-length` and `date` pairs made, for the next answer of the same length and second. */
+let lengthPair: [string, string] = ["content-length", "0"];
+let lengthOfPair = 0;
+let datePair: [string, string] = ["date", ""];
+/** The list {@linkcode upstreamFields} fills anew on each call. */
+const upstreamList: [string, string][] = [];
+
 /**
  * The header list of a backend's response as it came (the fast path's
  * `UpstreamResponse`, hop-by-hop fields already gone): `:status`, its fields
- * but the forbidden ones, `content-length` when known, a `date` when it has none.
+ * but the forbidden ones, `content-length` when known, a `date` when it has
+ * none. The list and its added pairs are shared: valid until the next call,
+ * for a caller that encodes them at once (`sendHeaders` does), so an answer
+ * like the last allocates nothing here.
  */
 export function upstreamFields(
   status: number,
   headers: readonly [string, string][],
   contentLength: number | null,
 ): [string, string][] {
-  const out: [string, string][] = [[":status", String(status)]];
+  // Written by index and cut to length at the end: emptying it first would
+  // drop its backing store, and the pushes would allocate one again.
+  const out = upstreamList;
+  let n = 0;
+  let statusPair = STATUS_PAIRS.get(status);
+  if (statusPair === undefined) {
+    statusPair = [":status", String(status)];
+    if (status >= 100 && status <= 999) STATUS_PAIRS.set(status, statusPair);
+  }
+  out[n++] = statusPair;
   let dated = false;
   for (let i = 0; i < headers.length; i++) {
     const name = headers[i][0];
     if (CONNECTION_SPECIFIC.has(name)) continue;
     if (name === "date") dated = true;
-    out.push(headers[i]);
+    out[n++] = headers[i];
   }
-  if (contentLength !== null) out.push(["content-length", String(contentLength)]);
-  if (!dated) out.push(["date", httpDate()]);
+  if (contentLength !== null) {
+    if (contentLength !== lengthOfPair) {
+      lengthPair = ["content-length", String(contentLength)];
+      lengthOfPair = contentLength;
+    }
+    out[n++] = lengthPair;
+  }
+  if (!dated) {
+    const date = httpDate();
+    if (date !== datePair[1]) datePair = ["date", date];
+    out[n++] = datePair;
+  }
+  out.length = n;
   return out;
 }
 

@@ -176,3 +176,40 @@ Deno.test("h2 fast path: a fast path that throws is answered by onError", async 
   assertEquals([res.status, await res.text()], [500, "onError: broken rule"]);
   client.close();
 });
+
+Deno.test("h2 fast path: answers of other statuses, lengths and dates in turn each get their own :status, content-length and date", async () => {
+  const answers: UpstreamResponse[] = [
+    upstream(text("one\n"), { contentLength: 4 }),
+    upstream(text("second\n"), {
+      status: 201,
+      headers: [["date", "Tue, 01 Dec 2026 00:00:00 GMT"]],
+    }),
+    upstream(text("one\n")),
+    upstream(null, { status: 404, contentLength: 0 }),
+    upstream(text("third one\n"), { status: 201 }),
+  ];
+  let next = 0;
+  await using server = startH2Server({
+    handler: () => new Response("request path"),
+    fields: () => answers[next++],
+  });
+  const client = await RawH2Client.connect(server.port);
+  const seen: [number, string | null, string | null, string][] = [];
+  for (let i = 0; i < answers.length; i++) {
+    const id = 1 + 2 * i;
+    await client.send(client.headers(id, requestFields("/", "GET")));
+    const res = await client.response(id);
+    const date = res.headers.get("date");
+    seen.push([res.status, res.headers.get("content-length"), date, await res.text()]);
+    if (i !== 1) assert(date?.endsWith(" GMT") && date !== answers[1].headers[0][1], date ?? "");
+  }
+  assertEquals(seen.map(([status, length, , body]) => [status, length, body]), [
+    [200, "4", "one\n"],
+    [201, "7", "second\n"],
+    [200, "4", "one\n"],
+    [404, "0", ""],
+    [201, "10", "third one\n"],
+  ]);
+  assertEquals(seen[1][2], "Tue, 01 Dec 2026 00:00:00 GMT");
+  client.close();
+});
