@@ -204,7 +204,11 @@ export class LibcConn implements Deno.TcpConn, ReadinessOwner {
     connecting?.reject(canceledError());
     const onReadable = this.#onReadable;
     this.#onReadable = undefined;
-    onReadable?.();
+    try {
+      onReadable?.();
+    } catch {
+      // The callback's own failure is its own: the socket is closed all the same.
+    }
   }
 
   closeWrite(): Promise<void> {

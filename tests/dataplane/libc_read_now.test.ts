@@ -289,3 +289,20 @@ Deno.test({
     if (!ignore) await (reactor as { idle(): Promise<void> }).idle();
   },
 });
+
+Deno.test({
+  name: "readNow: a callback that throws when told of the close does not stop the close",
+  ignore,
+  fn: async () => {
+    const { conn, close } = await pair();
+    try {
+      conn.onReadable(() => {
+        throw new Error("the owner's own failure");
+      });
+      conn.close();
+      assertThrows(() => conn.readNow(new Uint8Array(4)), Deno.errors.BadResource);
+    } finally {
+      close();
+    }
+  },
+});
