@@ -26,7 +26,7 @@
  *
  * ```sh
  * deno run -A bench/_proxy_instructions.ts [--baseline DIR] [--requests 5000] [--windows 4]
- *                                          [--connections 1] [--warmup 30000] [--yardsticks] [--keep DIR]
+ *                                          [--connections 1] [--warmup 30000] [--rps N] [--yardsticks] [--keep DIR]
  * ```
  * @module
  */
@@ -205,10 +205,19 @@ export async function control(pid: number, ...options: string[]): Promise<void> 
   }
 }
 
+/**
+ * `--rps N`: each connection sends N requests a second (h2load `--rps`),
+ * the connections opened a millisecond apart, so the loop idles between
+ * arrivals as at half load, where without it requests come back to back.
+ */
+const RATE = flag("rps", "") === ""
+  ? []
+  : ["--rps", flag("rps", ""), "-r", "1", "--rate-period", "1ms"];
+
 /** Sends exactly `requests` requests over `connections` kept-alive connections; throws on any failure. */
 async function h2load(url: string, requests: number, connections: number): Promise<void> {
   const done = await new Deno.Command("h2load", {
-    args: ["--h1", "-n", String(requests), "-c", String(connections), "-t", "1", url],
+    args: ["--h1", "-n", String(requests), "-c", String(connections), "-t", "1", ...RATE, url],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -13,11 +13,13 @@
  * request with `Connection: close` (a connection accepted per request),
  * `--backend-close` has the backend close after each answer (a backend
  * connection made per request), `--h2c` speaks HTTP/2 by prior knowledge
- * (one stream at a time per connection).
+ * (one stream at a time per connection). `--rps N` sends N requests a
+ * second on each connection (h2load `--rps`), so the loop idles between
+ * arrivals as at half load, where requests otherwise come back to back.
  *
  * ```sh
  * deno run -A bench/_proxy_syscalls.ts [--baseline DIR] [--requests 20000] [--connections 10] [--warmup 20000]
- *                                      [--client-close] [--backend-close] [--h2c]
+ *                                      [--client-close] [--backend-close] [--h2c] [--rps N]
  * ```
  * @module
  */
@@ -46,6 +48,9 @@ import { straceRows, type SyscallRow } from "./_strace.ts";
 const shape = [
   ...(Deno.args.includes("--h2c") ? [] : ["--h1"]),
   ...(Deno.args.includes("--client-close") ? ["-H", "connection: close"] : []),
+  // A rate a connection: the loop idles between requests, as at half load.
+  // The connections opened a millisecond apart, so they do not all send in the same instant.
+  ...(flag("rps", "") === "" ? [] : ["--rps", flag("rps", ""), "-r", "1", "--rate-period", "1ms"]),
 ];
 
 /** Sends exactly `requests` requests over `connections` connections; throws on any failure. */
