@@ -23,6 +23,20 @@
  * after the event loop's timers and other I/O had their turn) that polls;
  * only an empty poll takes the hop.
  *
+ * What those cost, measured here (Deno 2.9.6): a turn through
+ * `setImmediate` 0.85 us of CPU, through a `MessageChannel` 1.8, through
+ * `setTimeout(0)` about 2 ms of waiting (its 1 ms floor); a microtask costs
+ * 0.03 but lets neither the runtime's I/O nor its timers run. A hop costs
+ * the process 6-9 us (a wait that finds its event at once: 3.5-4.4 on this
+ * thread, 2.5-3.4 on the pool thread). Why the wait is not on this thread,
+ * not even briefly: while this thread waits, the runtime's own sockets (TLS
+ * ports, the admin API, the kube watch), timers and worker messages cannot
+ * wake it, their readiness being in the runtime's epoll set, which
+ * JavaScript cannot name. A 50 us `epoll_pwait2` here before the hop took
+ * the hops from 0.18 to 0.01 a request and 1-2 us of CPU off a request at
+ * 36k req/s, and made the admin API's answers under that load 0.2-1 ms
+ * slower at the median.
+ *
  * No wait stays pending when no socket is registered: the last
  * unregistration wakes the wait through an eventfd, and the loop ends, so
  * tests and shutdown end with nothing outstanding ({@linkcode LibcReactor.idle}).
