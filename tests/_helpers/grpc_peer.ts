@@ -154,7 +154,8 @@ function plain(headers: http2.IncomingHttpHeaders): Record<string, string> {
 /**
  * One unary call over a fresh connection to 127.0.0.1:`port`, with
  * `:authority` `host`: h2c by prior knowledge, or with `tls` over TLS
- * (ALPN h2, SNI `host`).
+ * (ALPN h2, SNI `host`). Rejects when the stream ends without a
+ * response head.
  */
 export function grpcCall(
   port: number,
@@ -188,6 +189,11 @@ export function grpcCall(
     stream.on("end", () => {
       const alpn = options.tls === undefined ? undefined : session.alpnProtocol;
       session.close();
+      // A session the server ended before answering (a refused client
+      // certificate, say) can end the stream without an error: no answer.
+      if (headers[":status"] === undefined) {
+        return reject(new Error("The stream ended without a response"));
+      }
       resolve({ headers, body: new Uint8Array(Buffer.concat(chunks)), trailers, alpn });
     });
     stream.end(frame(options.message ?? new TextEncoder().encode("hello")));
