@@ -20,7 +20,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { HeaderLookup } from "../router/router.ts";
 import type { UpstreamEndpoint, UpstreamResponse } from "./upstream_types.ts";
-import { monotonicNow } from "./monotonic_clock.ts";
+import { batchNow } from "./monotonic_clock.ts";
 
 /** Longest client-sent request id kept; a longer one is replaced (it would bloat every line). */
 export const MAX_REQUEST_ID_LENGTH = 200;
@@ -50,7 +50,7 @@ export interface AccessFields {
   bytesOut?: number;
   /** Request body bytes declared (`null`: sent without a length), when the request was addressed. */
   bytesIn?: number | null;
-  /** {@linkcode monotonicNow} at the request's arrival. */
+  /** {@linkcode batchNow} at the request's arrival. */
   started: number;
 }
 
@@ -63,9 +63,9 @@ export async function timedSend(
   out: AccessFields,
   send: (onTry: (endpoint: UpstreamEndpoint) => void) => Promise<UpstreamResponse>,
 ): Promise<UpstreamResponse> {
-  const sent = monotonicNow();
+  const sent = batchNow();
   const res = await send((e) => out.upstream = `${e.address}:${e.port}`);
-  out.upstreamMs = monotonicNow() - sent;
+  out.upstreamMs = batchNow() - sent;
   out.bytesOut = res.body instanceof Uint8Array
     ? res.body.byteLength
     : res.contentLength ?? undefined;
@@ -99,7 +99,7 @@ export function logAccess(
     logger.info("request", {
       ...base,
       bytesOut,
-      durationMs: round(monotonicNow() - fields.started),
+      durationMs: round(batchNow() - fields.started),
     });
   // Reading `res.body` turns a byte body into a stream, which costs the
   // server its fast path, and counting a stream costs a transform: both

@@ -22,7 +22,7 @@
  * @module
  */
 import type { Clock, Timer } from "../time/clock.ts";
-import { monotonicClock } from "./monotonic_clock.ts";
+import { batchClock } from "./monotonic_clock.ts";
 
 /** Client timeouts in milliseconds; `0` turns one off. */
 export interface ClientTimeouts {
@@ -143,7 +143,10 @@ export interface ConnectionWatcher {
 /** Options of {@linkcode createConnectionWatcher}. */
 export interface ConnectionWatcherOptions {
   timeouts: ClientTimeouts;
-  /** Time and the sweep's interval; default the system clock (`monotonic_clock.ts`). */
+  /**
+   * Time and the sweep's interval; default the system clock, read once a
+   * batch of libc socket reports (`monotonic_clock.ts` `batchClock`).
+   */
   clock?: Clock;
   /** Sweep period; default a quarter of the shortest timeout, 25 ms to 1 s. `0`: no periodic sweep. */
   tickMs?: number;
@@ -205,7 +208,7 @@ class Watcher implements ConnectionWatcher {
 
   constructor(options: ConnectionWatcherOptions) {
     this.timeouts = { ...options.timeouts };
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? batchClock;
     this.onDrop = options.onDrop;
     const { headerMs, idleMs, streamMs } = this.timeouts;
     const shortest = Math.min(...[headerMs, idleMs, streamMs].filter((ms) => ms > 0));

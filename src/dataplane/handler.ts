@@ -34,7 +34,7 @@ import type { FastAnswer, FieldsHandler, IncomingRequest, PendingAnswer } from "
 import { type AnswerRecorder, ProxiedAnswer } from "./proxied_answer.ts";
 import { backendHeaders, mirrorHeaders, pendingHeaders, upstreamRequest } from "./proxy_request.ts";
 import type { Clock } from "../time/clock.ts";
-import { monotonicNow } from "./monotonic_clock.ts";
+import { batchNow } from "./monotonic_clock.ts";
 import { ResponseClass } from "./web_classes.ts";
 
 /** Options of {@linkcode createDataPlaneHandler}. */
@@ -185,7 +185,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
       listener: "none",
       route: "none",
       method: req.method,
-      started: monotonicNow(),
+      started: batchNow(),
     };
     let res: Response | Promise<FastAnswer> | PendingAnswer;
     try {
@@ -391,7 +391,7 @@ class PortRequests implements AnswerRecorder<Outcome> {
       route: out.route,
       method: req.method,
       status: res.status,
-      durationSeconds: (monotonicNow() - out.started) / 1000,
+      durationSeconds: (batchNow() - out.started) / 1000,
     });
     // With the log on, only `handle` serves: a `Request` in, a `Response` out.
     return this.#accessLog ? logAccess(this.#logger, req as Request, out, res as Response) : res;

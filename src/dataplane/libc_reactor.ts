@@ -70,6 +70,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from "./libc_net.ts";
+import { underOneReading } from "./monotonic_clock.ts";
 
 /** What owns a registered fd: told the events of each batch that name it. */
 export interface ReadinessOwner {
@@ -217,13 +218,17 @@ export class LibcReactor {
     if (this.#registered === 0) return this.#stop();
     const n = this.net.c.epoll_poll(this.#epfd, this.#events, MAX_EVENTS, 0);
     if (n > 0) {
-      this.#dispatch(n);
       setImmediate(this.#turn);
+      // The batch and what it queued run under one reading of the clock (`monotonic_clock.ts`),
+      // after the next turn was queued, as when the runtime runs what it queued after this callback.
+      underOneReading(this.#dispatchBatch, n);
       return;
     }
     this.#waiting = true;
     this.net.c.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, -1).then(this.#waited);
   };
+
+  readonly #dispatchBatch = (n: number): void => this.#dispatch(n);
 
   readonly #waited = (n: number): void => {
     this.#waiting = false;

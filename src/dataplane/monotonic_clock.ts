@@ -15,6 +15,21 @@
  * compared with the other's to within microseconds. Elsewhere
  * {@linkcode monotonicNow} is `performance.now()` itself.
  *
+ * One reading a batch: the timestamps of a request on libc's sockets (its
+ * start, its end, its connection's idle deadline, its backend connection's
+ * idle mark) are taken with {@linkcode batchNow}, which inside a batch of
+ * the reactor's readiness reports (`libc_reactor.ts`) is the one reading
+ * taken when the batch came, as nginx stamps each turn of its event loop.
+ * The batch's scope ends once the continuations its reports queued have
+ * run: the reactor runs the ticks and microtasks they queued itself
+ * before it closes the scope (what the runtime runs after the callback,
+ * run earlier), so no other callback of the event loop ever sees a
+ * batch's reading. A request's
+ * figures are then from the batch that brought its head to the one that
+ * brought its answer; a deadline set from it is earlier, never later,
+ * than one from a fresh reading. Outside a batch (timers, Deno's sockets)
+ * `batchNow` reads the clock.
+ *
  * @example
  * ```ts
  * import { monotonicClock, monotonicNow } from "./monotonic_clock.ts";
@@ -25,6 +40,7 @@
  */
 import { type Clock, sleepOn, systemClock } from "../time/clock.ts";
 import { openLibc } from "./libc.ts";
+import { runtimeCore } from "./runtime_core.ts";
 
 /** `clockid_t` of the clock the runtime's `Instant` reads (Linux). */
 const CLOCK_MONOTONIC = 1;
@@ -103,3 +119,49 @@ export const monotonicClock: Clock = {
     return sleepOn(monotonicClock, ms, signal);
   },
 };
+
+/** The reading of the reactor batch under way; `undefined` outside one. */
+let batchReading: number | undefined;
+
+/**
+ * What the runtime runs after each callback of the event loop, if it can
+ * be had (`Deno[Deno.internal].core.runNextTicks`, Deno 2.9.6): `node:`
+ * modules' `process.nextTick` callbacks and the microtask queue, in
+ * Node's order (ticks first, again after each round of microtasks). A
+ * bare microtask checkpoint would run promise continuations before ticks
+ * queued earlier, which `node:tls` streams do not expect.
+ */
+const runTicks = (() => {
+  const run = runtimeCore()?.runNextTicks;
+  return typeof run === "function" ? run as () => void : undefined;
+})();
+
+/**
+ * {@linkcode monotonicNow}, or inside a batch of readiness reports the
+ * reading taken when the batch came (see the module's note).
+ */
+export function batchNow(): number {
+  return batchReading ?? monotonicNow();
+}
+
+/** {@linkcode monotonicClock} with {@linkcode batchNow} for its time (the client timeouts' deadlines). */
+export const batchClock: Clock = { ...monotonicClock, now: batchNow };
+
+/**
+ * Runs `dispatch(n)` (a batch of `n` readiness reports) and then every
+ * continuation it queued, with one reading of the clock for each
+ * {@linkcode batchNow} among them. Only from a callback of the event loop
+ * (the reactor's turn): from a microtask the queue cannot be run, and the
+ * continuations then read the clock themselves. Inside another batch, or
+ * without the runtime's drain, `dispatch(n)` alone.
+ */
+export function underOneReading(dispatch: (n: number) => void, n: number): void {
+  if (runTicks === undefined || batchReading !== undefined) return dispatch(n);
+  batchReading = monotonicNow();
+  try {
+    dispatch(n);
+    runTicks();
+  } finally {
+    batchReading = undefined;
+  }
+}

@@ -110,7 +110,7 @@ export function pendingHeaders(
  * What goes to the backend: the rule's target, the `headers` made (as
  * strings, or as fields written from the client's bytes: then `headers`
  * reads them as strings only when asked), the client's `body`;
- * `startedAt`, the handler's `monotonicNow()` of this request when
+ * `startedAt`, the handler's `batchNow()` of this request when
  * nothing was awaited since.
  */
 export function upstreamRequest(

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Http1Connection } from "./upstream_connection.ts";
-import { monotonicNow } from "./monotonic_clock.ts";
+import { batchNow, monotonicNow } from "./monotonic_clock.ts";
 
 /** Idle connections by endpoint key. */
 export class IdleConnections {
@@ -52,8 +52,8 @@ export class IdleConnections {
       c.close();
       return;
     }
-    // Not performance.now(): a call into the runtime per request (`monotonic_clock.ts`).
-    c.idleSince = monotonicNow();
+    // The reactor batch's reading when there is one: none of its own a request (`monotonic_clock.ts`).
+    c.idleSince = batchNow();
     c.poolKey = key;
     c.park(this.#lost);
     // Ended at once by what the backend sent after its answer (its close).

@@ -57,7 +57,7 @@ export interface UpstreamRequest {
    */
   takesBodyAtOnce?: boolean;
   /**
-   * `monotonicNow()` (`monotonic_clock.ts`) just before this call was made (the handler's
+   * `batchNow()` (`monotonic_clock.ts`) just before this call was made (the handler's
    * reading of the request's start): the response-head deadline counts
    * from it instead of reading the clock again. Absent: the client reads it.
    */
