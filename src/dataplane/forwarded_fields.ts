@@ -152,6 +152,8 @@ const laterLines = new FieldLinesMemo();
 
 /** Bytes of the `kept` field lines of `lines` as written (`name: value\r\n`). */
 function keptLength(lines: HeadFields, kept: number[]): number {
+  const written = lines.written;
+  if (written !== undefined && sameList(written.kept, kept)) return written.bytes.length;
   const p = lines.places;
   let n = 0;
   for (let k = 0; k < kept.length; k++) {
@@ -161,13 +163,34 @@ function keptLength(lines: HeadFields, kept: number[]): number {
   return n;
 }
 
-/** Copies the `kept` field lines of `lines` to `out` at `at`, names lower-cased; the next position. */
+/**
+ * Copies the `kept` field lines of `lines` to `out` at `at`, names
+ * lower-cased; the next position. A head read from the memo of heads with
+ * the same bytes shares what was last written of them: the same fields are
+ * then copied as those bytes, in one piece.
+ */
 function writeLines(out: Uint8Array, at: number, lines: HeadFields, kept: number[]): number {
+  const written = lines.written;
+  if (written !== undefined && sameList(written.kept, kept)) {
+    out.set(written.bytes, at);
+    return at + written.bytes.length;
+  }
+  const from = at;
   const buf = lines.buf;
   const p = lines.places;
   for (let k = 0; k < kept.length; k++) {
     const i = 4 * kept[k];
     at = copyFieldLine(out, at, buf, p[i], p[i + 1], p[i + 2], p[i + 3]);
   }
+  if (written !== undefined) {
+    written.kept = kept.slice();
+    written.bytes = out.slice(from, at);
+  }
   return at;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -26,6 +26,16 @@ import type { HeaderLookup } from "../router/router.ts";
 import { FieldHeaders } from "./field_headers.ts";
 import { latin1 } from "./http1_bytes.ts";
 
+/**
+ * The bytes last written of some fields (`kept`, by index) of heads with
+ * the same bytes (`forwarded_fields.ts`): the same fields of the same bytes
+ * are the same lines.
+ */
+export interface WrittenLines {
+  kept: number[];
+  bytes: Uint8Array;
+}
+
 /** Header fields of one head, as places in its bytes. */
 export class HeadFields implements HeaderLookup {
   #buf: Uint8Array | undefined;
@@ -52,7 +62,13 @@ export class HeadFields implements HeaderLookup {
    * the fields a head with the same bytes at those places was read into
    * (its lists shared: no field is added to a head once read).
    */
-  constructor(buf: Uint8Array, places: number[] = [], known: (string | null)[] = []) {
+  constructor(
+    buf: Uint8Array,
+    places: number[] = [],
+    known: (string | null)[] = [],
+    /** Shared by the heads read from a memo's same bytes: what was written of their fields. */
+    readonly written?: WrittenLines,
+  ) {
     this.#buf = buf;
     this.places = places;
     this.known = known;

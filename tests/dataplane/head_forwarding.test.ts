@@ -65,3 +65,33 @@ Deno.test("a call's modifiers change its fields only: the next call forwards the
   assertEquals(forward(held, [removeB]), [...GATEWAY_HOST, "x-a", "9"]);
   assertEquals(forward(held), [...GATEWAY_HOST, "x-a", "1", "x-b", "2"]);
 });
+
+Deno.test("a head read again writes the client's lines as its first reading did, whichever fields a call keeps", () => {
+  const head =
+    "GET /w HTTP/1.1\r\nHost: a.example\r\nX-Keep: k\r\nUser-Agent: UA/1\r\nX-Drop: d\r\n";
+  const text = `${head}\r\n`;
+  const written = (offset: number, modifiers: HeaderModifierConfig[]) => {
+    const buf = new Uint8Array(offset + text.length).fill(0x20);
+    buf.set(encoder.encode(text), offset);
+    const read = parseRequestHead(buf, offset, offset + text.indexOf("\r\n\r\n"), 100);
+    const fields = forwardRequestFields({
+      client: readHeadFields(read.fields, "drop"),
+      modifiers,
+      xffTrustedHops: 0,
+      host: "a.example",
+      clientIp: "10.0.0.1",
+      scheme: "http",
+      forwardedHost: "a.example",
+    });
+    const out = new Uint8Array(fields.byteLength());
+    const end = fields.writeInto(out, 0);
+    assertEquals(end, out.length);
+    return new TextDecoder().decode(out).split("\r\n").filter((l) => !l.startsWith("x-forwarded-"));
+  };
+  const drop: HeaderModifierConfig = { set: [], add: [], remove: ["x-drop"] };
+  const all = ["host: a.example", "x-keep: k", "user-agent: UA/1", "x-drop: d", ""];
+  const dropped = ["host: a.example", "x-keep: k", "user-agent: UA/1", ""];
+  for (let i = 0; i < 12; i++) {
+    assertEquals(written(i % 3, i % 4 === 1 ? [drop] : []), i % 4 === 1 ? dropped : all, `${i}`);
+  }
+});

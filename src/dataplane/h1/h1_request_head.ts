@@ -21,7 +21,7 @@ import {
 } from "../http1_bytes.ts";
 import { knownFieldName } from "./known_field_names.ts";
 import { namesTrailers } from "./h1_trailers.ts";
-import { HeadFields } from "../head_fields.ts";
+import { HeadFields, type WrittenLines } from "../head_fields.ts";
 import { HeadMemo, KeptHead } from "../head_memo.ts";
 
 /** A request the server refuses: the status to answer and why. The connection closes after it. */
@@ -101,6 +101,8 @@ class RememberedRequest extends KeptHead {
   readonly #head: RequestHead;
   readonly #start: number;
   readonly #mayBeTyped: boolean;
+  /** What the backend's heads got of these fields (`forwarded_fields.ts`), shared by every reading. */
+  readonly #written: WrittenLines = { kept: [], bytes: new Uint8Array(0) };
   readonly count: number;
 
   constructor(buf: Uint8Array, start: number, end: number, head: RequestHead) {
@@ -120,7 +122,7 @@ class RememberedRequest extends KeptHead {
   headIn(buf: Uint8Array, start: number): RequestHead {
     const shift = start - this.#start;
     const places = shift === 0 ? this.places : this.places.map((place) => place + shift);
-    const fields = new HeadFields(buf, places, this.known);
+    const fields = new HeadFields(buf, places, this.known, this.#written);
     const head = this.#head;
     fields.host = head.host;
     fields.mayBeTyped = this.#mayBeTyped;
