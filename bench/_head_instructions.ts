@@ -24,6 +24,8 @@ import { control } from "./_proxy_instructions.ts";
 /** The pieces, in the order a request meets them. */
 const PIECES = [
   "request",
+  "request-varying",
+  "response-varying",
   "forward",
   "encode",
   "response",
@@ -36,6 +38,10 @@ const PIECES = [
 ] as const;
 type Piece = typeof PIECES[number];
 
+/** A 32-digit request id, as nginx's `$request_id`; the byte after it marks its end. */
+const ID = "0".repeat(31) + "z";
+const ID_END = "z".charCodeAt(0);
+const HEX = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 const REQUEST = "GET /bench HTTP/1.1\r\nHost: 127.0.0.1:18080\r\n" +
   "user-agent: h2load nghttp2/1.52.0\r\n\r\n";
 const RESPONSE = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n" +
@@ -70,6 +76,21 @@ async function runPiece(
   let sink = 0;
 
   const parse = () => parseRequestHead(request, 0, requestEnd);
+  // Heads that never repeat: a request id (as tracing adds) rewritten before each read.
+  const varyingRequest = encoder.encode(
+    REQUEST.replace("\r\n\r\n", `\r\nx-request-id: ${ID}\r\n\r\n`),
+  );
+  const varyingResponse = encoder.encode(
+    RESPONSE.replace("\r\n\r\n", `\r\nX-Request-Id: ${ID}\r\n\r\n`),
+  );
+  let serial = 0;
+  const vary = (bytes: Uint8Array) => {
+    let n = ++serial;
+    for (let at = bytes.indexOf(ID_END) - 1; n > 0; at--, n = Math.floor(n / 16)) {
+      bytes[at] = HEX[n % 16];
+    }
+    return bytes;
+  };
   const forward = (parsed: ReturnType<typeof parse>) => {
     const client = readHeadFields(parsed.fields, "drop");
     return forwardRequestFields({
@@ -105,6 +126,15 @@ async function runPiece(
   const parsedResponse = readResponseHead(response, 0, responseEnd);
   const step: () => number = {
     request: () => parse().fields.count,
+    "request-varying": () => {
+      const bytes = vary(varyingRequest);
+      return parseRequestHead(bytes, 0, bytes.length - 4).fields.count;
+    },
+    "response-varying": () => {
+      const bytes = vary(varyingResponse);
+      const end = bytes.indexOf(13, bytes.indexOf(ID_END));
+      return readResponseHead(bytes, 0, end).places.length;
+    },
     forward: () => forward(parsedRequest).added.length,
     encode: () => encode(forwarded).length,
     response: () => readResponseHead(response, 0, responseEnd).places.length,

@@ -56,38 +56,73 @@ export class KeptHead {
   }
 }
 
-/** Kept heads by their bytes. */
+/** Longest run of lookups a slot skips after misses (see {@linkcode HeadMemo}). */
+export const MAX_SKIPS = 1024;
+
+/**
+ * Kept heads by their bytes. A slot that misses stops paying for itself
+ * for a while: after a lookup of a head that is not its own (the compare,
+ * and keeping the new head, cost on top of the parse), the next lookups of
+ * its length skip the memo, one after the first miss, then twice as many
+ * after each miss in a row, up to {@linkcode MAX_SKIPS}; a head found
+ * resets it. Heads that never repeat (a request id, a trace id in each)
+ * then cost a counter's step over no memo; a backend whose head changes
+ * once a second (its `Date`) costs one skipped lookup a second.
+ */
 export class HeadMemo<T extends KeptHead> {
   readonly #slots: (T | undefined)[] = new Array(HEAD_MEMO_SLOTS).fill(undefined);
+  /** Lookups each slot still skips, and the run it skipped last. */
+  readonly #skips = new Int32Array(HEAD_MEMO_SLOTS);
+  readonly #run = new Int32Array(HEAD_MEMO_SLOTS);
+  /** The last lookup skipped its slot: the head it missed is not kept either. */
+  #skipped = false;
 
   /** The kept head whose bytes are `buf[start, end)`, if any. */
   recall(buf: Uint8Array, start: number, end: number): T | undefined {
     const length = end - start;
-    const known = this.#slots[length & (HEAD_MEMO_SLOTS - 1)];
-    if (known === undefined) return undefined;
-    const bytes = known.bytes;
-    if (bytes.length !== length) return undefined;
-    // Four bytes a step: a byte at a time cost about five times as many instructions.
-    const view = viewOf(buf.buffer as ArrayBuffer);
-    const words = known.words;
-    const whole = length >> 2;
-    const at = buf.byteOffset + start;
-    for (let k = 0; k < whole; k++) {
-      if (view.getInt32(at + 4 * k, true) !== words[k]) return undefined;
+    const slot = length & (HEAD_MEMO_SLOTS - 1);
+    if (this.#skips[slot] > 0) {
+      this.#skips[slot]--;
+      this.#skipped = true;
+      return undefined;
     }
-    for (let i = whole * 4; i < length; i++) if (buf[start + i] !== bytes[i]) return undefined;
+    this.#skipped = false;
+    const known = this.#slots[slot];
+    if (known === undefined) return undefined;
+    const found = sameBytes(known, buf, start, length);
+    const run = this.#run[slot];
+    if (!found) {
+      this.#run[slot] = this.#skips[slot] = run === 0 ? 1 : Math.min(run * 2, MAX_SKIPS);
+      return undefined;
+    }
+    this.#run[slot] = 0;
     known.readAgain = true;
     return known;
   }
 
   /**
+   * Whether {@linkcode remember} may keep the head the last lookup missed,
+   * `length` bytes long: checked first, it spares a caller making what it
+   * would pass when the lookup skipped its slot.
+   */
+  mayKeep(length: number): boolean {
+    return !this.#skipped && length <= HEAD_MEMO_BYTES;
+  }
+
+  /** Lookups of heads `length` bytes long that will still skip the memo. */
+  skipsLeft(length: number): number {
+    return this.#skips[length & (HEAD_MEMO_SLOTS - 1)];
+  }
+
+  /**
    * Keeps what `make` makes of a head `length` bytes long (a `KeptHead` of
-   * its bytes) in place of the head of its slot; `undefined` (and `make`
-   * not called) when the head is too long to keep, or its slot's head has
-   * not yet given way.
+   * its bytes, the one the last lookup missed) in place of the head of its
+   * slot; `undefined` (and `make` not called) when the head is too long to
+   * keep, the lookup skipped its slot, or its slot's head has not yet given
+   * way.
    */
   remember(length: number, make: () => T): T | undefined {
-    if (length > HEAD_MEMO_BYTES) return undefined;
+    if (length > HEAD_MEMO_BYTES || this.#skipped) return undefined;
     const slot = length & (HEAD_MEMO_SLOTS - 1);
     const held = this.#slots[slot];
     if (held !== undefined && !held.readAgain && ++held.misses < MISSES_TO_REPLACE) {
@@ -95,6 +130,22 @@ export class HeadMemo<T extends KeptHead> {
     }
     return this.#slots[slot] = make();
   }
+}
+
+/** Whether `buf[start, start + length)` holds the bytes of `known`. */
+function sameBytes(known: KeptHead, buf: Uint8Array, start: number, length: number): boolean {
+  const bytes = known.bytes;
+  if (bytes.length !== length) return false;
+  // Four bytes a step: a byte at a time cost about five times as many instructions.
+  const view = viewOf(buf.buffer as ArrayBuffer);
+  const words = known.words;
+  const whole = length >> 2;
+  const at = buf.byteOffset + start;
+  for (let k = 0; k < whole; k++) {
+    if (view.getInt32(at + 4 * k, true) !== words[k]) return false;
+  }
+  for (let i = whole * 4; i < length; i++) if (buf[start + i] !== bytes[i]) return false;
+  return true;
 }
 
 /** A view of each buffer heads are read from (a connection's, for its life): made once per buffer. */

@@ -104,6 +104,7 @@ export function rememberHead(
   end: number,
   facts: HeadFacts,
 ): RememberedHead | undefined {
+  if (!memo.mayKeep(end - start)) return undefined;
   return memo.remember(end - start, () => new RememberedHead(buf, start, end, facts));
 }
 

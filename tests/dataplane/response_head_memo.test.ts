@@ -8,11 +8,7 @@
  */
 import { assertEquals, assertThrows } from "@std/assert";
 import { readResponseHead } from "../../src/dataplane/upstream_head_parser.ts";
-import {
-  fieldLines,
-  MEMO_HEAD_BYTES,
-  MISSES_TO_REPLACE,
-} from "../../src/dataplane/response_head_memo.ts";
+import { fieldLines, MEMO_HEAD_BYTES } from "../../src/dataplane/response_head_memo.ts";
 import { UpstreamError } from "../../src/dataplane/upstream_types.ts";
 import { askOnce, startByteRig } from "./_byte_backend.ts";
 import { bytesOf } from "./h1/_h1_harness.ts";
@@ -87,22 +83,6 @@ Deno.test("a head one byte apart from a remembered one is read on its own, where
   }
   const closing = reading(HEAD.replace("keep-alive", "close     "), 0);
   assertEquals(closing.facts[4], false);
-});
-
-Deno.test("a head read again is remembered at once in its place; one never read again gives way after a few others", () => {
-  const head = (value: string) => `${HEAD}\r\nX-Id: ${value}`;
-  const remembered = (text: string) =>
-    readResponseHead(placed(text, 1), 1, 1 + text.length).rememberedLines() !== undefined;
-  // "a" is read again: "b" takes its slot at once, and is remembered when it comes again.
-  assertEquals([remembered(head("a")), remembered(head("a"))], [true, true]);
-  assertEquals([remembered(head("b")), remembered(head("b"))], [true, true]);
-  // "c" is never read again: the heads after it wait for their turn.
-  assertEquals(remembered(head("c")), true);
-  const others = Array.from({ length: MISSES_TO_REPLACE }, (_, i) => remembered(head(`${i}`)));
-  assertEquals(others, [...Array(MISSES_TO_REPLACE - 1).fill(false), true]);
-  // Read either way, each says its own fields.
-  const read = reading(head("x"), 0);
-  assertEquals([read.headers.at(-1), read.lines.endsWith("x-id: x\r\n")], [["x-id", "x"], true]);
 });
 
 Deno.test("a malformed head as long as a remembered one is still refused", () => {

@@ -88,7 +88,9 @@ export function parseRequestHead(
   const known = memo.recall(buf, start, end);
   if (known !== undefined && known.count <= maxFields) return known.headIn(buf, start);
   const head = readRequestHead(buf, start, end, maxFields);
-  memo.remember(end - start, () => new RememberedRequest(buf, start, end, head));
+  if (memo.mayKeep(end - start)) {
+    memo.remember(end - start, () => new RememberedRequest(buf, start, end, head));
+  }
   return head;
 }
 
