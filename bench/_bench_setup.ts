@@ -37,6 +37,14 @@ export const BENCH_BACKEND_LOCATION =
   'default_type text/plain; return 200 "hello from the bench backend\\n";';
 
 /**
+ * {@linkcode BENCH_BACKEND_LOCATION} with a 32-digit request id in every
+ * answer (`X-Request-Id`, as tracing adds to real traffic): heads of one
+ * length that never repeat.
+ */
+export const VARYING_BACKEND_LOCATION = "add_header X-Request-Id $request_id; " +
+  BENCH_BACKEND_LOCATION;
+
+/**
  * `bench/nginx.conf.template` filled in: nginx as `role` (its temp paths
  * under `dir`), one server on `port` whose location is `location`, and the
  * `bench_backend` upstream on `backendPort`.

@@ -14,7 +14,8 @@
  * helper threads (compilers, concurrent marking) vary most from window to
  * window.
  *
- * `--baseline DIR` counts another checkout the same way, one after the
+ * `--backend-varying` gives every backend answer a request id of its own
+ * (`X-Request-Id`), heads that never repeat. `--baseline DIR` counts another checkout the same way, one after the
  * other (a count does not depend on what else runs). `--yardsticks` also
  * counts nginx as the proxy and the raw proxies of `proxy_bench.ts
  * --ceiling` (`bench/_raw_proxy.ts`, `bench/_ffi_proxy.ts`). `--keep DIR`
@@ -27,6 +28,7 @@
  * ```sh
  * deno run -A bench/_proxy_instructions.ts [--baseline DIR] [--requests 5000] [--windows 4]
  *                                          [--connections 1] [--warmup 30000] [--rps N] [--yardsticks] [--keep DIR]
+ *                                          [--backend-varying]
  * ```
  * @module
  */
@@ -47,6 +49,7 @@ import {
   nginxTemplateConf,
   reportFailure,
   startNginx,
+  VARYING_BACKEND_LOCATION,
 } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 import { FFI_PROXIES, NGINX_PROXY_LOCATION } from "./_proxy_targets.ts";
@@ -307,7 +310,7 @@ if (import.meta.main) {
       "backend",
       backendPort,
       backendPort,
-      BENCH_BACKEND_LOCATION,
+      Deno.args.includes("--backend-varying") ? VARYING_BACKEND_LOCATION : BENCH_BACKEND_LOCATION,
     );
     children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
     await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
