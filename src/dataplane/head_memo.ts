@@ -132,7 +132,13 @@ export class HeadMemo<T extends KeptHead> {
   }
 }
 
-/** Whether `buf[start, start + length)` holds the bytes of `known`. */
+/**
+ * Whether `buf[start, start + length)` holds the bytes of `known`. Every
+ * byte is compared, whatever the first difference: a compare that stopped
+ * there would take longer the more of a kept head a client's guess matched
+ * (a kept request head may carry another client's `Authorization` or
+ * `Cookie`), so its time depends on the length alone.
+ */
 function sameBytes(known: KeptHead, buf: Uint8Array, start: number, length: number): boolean {
   const bytes = known.bytes;
   if (bytes.length !== length) return false;
@@ -141,11 +147,10 @@ function sameBytes(known: KeptHead, buf: Uint8Array, start: number, length: numb
   const words = known.words;
   const whole = length >> 2;
   const at = buf.byteOffset + start;
-  for (let k = 0; k < whole; k++) {
-    if (view.getInt32(at + 4 * k, true) !== words[k]) return false;
-  }
-  for (let i = whole * 4; i < length; i++) if (buf[start + i] !== bytes[i]) return false;
-  return true;
+  let differ = 0;
+  for (let k = 0; k < whole; k++) differ |= view.getInt32(at + 4 * k, true) ^ words[k];
+  for (let i = whole * 4; i < length; i++) differ |= buf[start + i] ^ bytes[i];
+  return differ === 0;
 }
 
 /** A view of each buffer heads are read from (a connection's, for its life): made once per buffer. */
