@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { LeadingView } from "./leading_view.ts";
 
 /** The buffer kept; a larger head gets one as large, up to {@linkcode MAX_SCRATCH}. */
 const SCRATCH_BYTES = 4 * 1024;
@@ -25,23 +26,20 @@ const MAX_SCRATCH = 16 * 1024;
 /** One connection's request-head buffer. */
 export class RequestHeadScratch {
   #buf: Uint8Array | undefined;
-  /** The last view {@linkcode scratchHead} gave, of `#buf`. */
-  #view: Uint8Array | undefined;
+  /** The last view {@linkcode scratchHead} gave. */
+  readonly #lead = new LeadingView();
 
   /** A buffer of at least `size` bytes for the next head; `undefined` when too large to keep. */
   scratch(size: number): Uint8Array | undefined {
     if (size > MAX_SCRATCH) return undefined;
     if (this.#buf === undefined || this.#buf.length < size) {
       this.#buf = new Uint8Array(Math.max(SCRATCH_BYTES, size));
-      this.#view = undefined;
     }
     return this.#buf;
   }
 
   /** The first `length` bytes of the buffer, as the last such view when as long. */
   scratchHead(length: number): Uint8Array {
-    const view = this.#view;
-    if (view !== undefined && view.length === length) return view;
-    return this.#view = this.#buf!.subarray(0, length);
+    return this.#lead.of(this.#buf!, length);
   }
 }

@@ -23,6 +23,7 @@
 import { STATUS_TEXT } from "@std/http";
 import { httpDate } from "../http_date.ts";
 import { copyFieldLine } from "../http1_bytes.ts";
+import { LeadingView } from "../leading_view.ts";
 
 const encoder = new TextEncoder();
 
@@ -91,9 +92,8 @@ export function fieldPrefix(name: string): Uint8Array {
 /** One answer's bytes being built: a head, then maybe a body after it. */
 export class HeadBytes {
   #buf: Uint8Array = NONE;
-  /** The last view {@linkcode bytes} gave, and the buffer it is of. */
-  #view: Uint8Array = NONE;
-  #viewOf: Uint8Array = NONE;
+  /** The last view {@linkcode bytes} gave. */
+  readonly #lead = new LeadingView();
   #pooled: Uint8Array | undefined;
   #at = 0;
 
@@ -194,10 +194,7 @@ export class HeadBytes {
    * buffer's either way.
    */
   bytes(): Uint8Array {
-    const view = this.#view;
-    if (this.#viewOf === this.#buf && view.length === this.#at) return view;
-    this.#viewOf = this.#buf;
-    return this.#view = this.#buf.subarray(0, this.#at);
+    return this.#lead.of(this.#buf, this.#at);
   }
 
   /** Gives the pooled buffer back: call once the write of {@linkcode bytes} completed. */
@@ -208,9 +205,9 @@ export class HeadBytes {
     if (pooled !== undefined && pool.length < POOL_SIZE) {
       pool.push(pooled);
       // A view is kept only of a buffer the pool keeps: an idle connection holds no buffer of its own.
-      if (this.#viewOf === pooled) return;
+      if (this.#lead.isOf(pooled)) return;
     }
-    this.#view = this.#viewOf = NONE;
+    this.#lead.forget();
   }
 
   #crlf(): void {
