@@ -181,3 +181,30 @@ export function echoOf(body: string): EchoRecord {
 export function header(record: EchoRecord, name: string): string | undefined {
   return record.headers.find(([k]) => k.toLowerCase() === name)?.[1];
 }
+
+/** A listener's client-certificate validation against `ca` (`AllowValidOnly` unless told). */
+export function validation(
+  ca: TestCa,
+  mode: ClientValidationConfig["mode"] = "AllowValidOnly",
+): ClientValidationConfig {
+  return { mode, caRefs: ["configmap/default/clients"], caCertificates: [ca.certPem] };
+}
+
+/**
+ * A client certificate for `commonName` from `ca`, written beside the
+ * harness's CA as `name`; curl's arguments for it.
+ */
+export async function clientIdentity(
+  h: Harness,
+  ca: TestCa,
+  name: string,
+  commonName: string,
+  options: { expired?: boolean } = {},
+): Promise<string[]> {
+  const identity = await ca.issue([], { commonName, clientAuth: true, ...options });
+  const cert = `${h.ca.dir}/${name}.client.crt`;
+  const key = `${h.ca.dir}/${name}.client.key`;
+  await Deno.writeTextFile(cert, identity.certPem);
+  await Deno.writeTextFile(key, identity.keyPem);
+  return ["--cert", cert, "--key", key];
+}

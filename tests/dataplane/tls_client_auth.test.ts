@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertFalse } from "@std/assert";
 import { Socket } from "node:net";
 import type { ClientValidationConfig } from "../../src/model/config.ts";
-import { createTestCa, type TestCa, type TestCertificate } from "../_helpers/certs.ts";
+import { createTestCa, type TestCa } from "../_helpers/certs.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { sniCertificatesFor } from "../../src/dataplane/sni.ts";
 import { ConnectionBudget } from "../../src/dataplane/connection_server.ts";
@@ -15,44 +15,15 @@ import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
 import { connectTlsWithServerName } from "../../src/dataplane/tls_server.ts";
 import { curlHttps } from "./tls_test_client.ts";
 import {
+  clientIdentity,
   echoOf,
   type Harness,
   header,
   httpsConfig,
   startHarness,
   type TestListener,
+  validation,
 } from "./_tls_harness.ts";
-
-function validation(
-  ca: TestCa,
-  mode: ClientValidationConfig["mode"] = "AllowValidOnly",
-): ClientValidationConfig {
-  return { mode, caRefs: ["configmap/default/clients"], caCertificates: [ca.certPem] };
-}
-
-/** Writes a client identity where curl can read it. */
-async function identityFiles(dir: string, name: string, identity: TestCertificate) {
-  const cert = `${dir}/${name}.client.crt`;
-  const key = `${dir}/${name}.client.key`;
-  await Deno.writeTextFile(cert, identity.certPem);
-  await Deno.writeTextFile(key, identity.keyPem);
-  return ["--cert", cert, "--key", key];
-}
-
-/** A client certificate for `commonName` from `ca`, written beside the harness's CA; curl's arguments for it. */
-async function clientIdentity(
-  h: Harness,
-  ca: TestCa,
-  name: string,
-  commonName: string,
-  options: { expired?: boolean } = {},
-) {
-  return identityFiles(
-    h.ca.dir,
-    name,
-    await ca.issue([], { commonName, clientAuth: true, ...options }),
-  );
-}
 
 /** One request for `host`, with the identity's arguments; the listener that served it, or why not. */
 async function get(h: Harness, host: string, identity: string[], extra: string[] = []) {

@@ -18,35 +18,15 @@ import { serveTlsPort } from "../../src/dataplane/tls_port_server.ts";
 import type { ClientCertificateDemand } from "../../src/dataplane/tls_port_types.ts";
 import { curlHttps } from "./tls_test_client.ts";
 import {
+  clientIdentity,
   echoOf,
   type Harness,
   header,
   httpsConfig,
   startHarness,
   type TestListener,
+  validation,
 } from "./_tls_harness.ts";
-
-function validation(
-  ca: TestCa,
-  mode: ClientValidationConfig["mode"] = "AllowValidOnly",
-): ClientValidationConfig {
-  return { mode, caRefs: ["configmap/default/clients"], caCertificates: [ca.certPem] };
-}
-
-/** A client certificate for `commonName` from `ca`, written beside the harness's CA; curl's arguments for it. */
-async function clientIdentity(
-  h: Harness,
-  ca: TestCa,
-  name: string,
-  options: { expired?: boolean } = {},
-): Promise<string[]> {
-  const identity = await ca.issue([], { commonName: name, clientAuth: true, ...options });
-  const cert = `${h.ca.dir}/${name}.handshake.crt`;
-  const key = `${h.ca.dir}/${name}.handshake.key`;
-  await Deno.writeTextFile(cert, identity.certPem);
-  await Deno.writeTextFile(key, identity.keyPem);
-  return ["--cert", cert, "--key", key];
-}
 
 /** One request with SNI `host` (and Host `hostHeader`); the listener that served it, its status, or why not. */
 async function get(h: Harness, host: string, identity: string[], extra: string[] = []) {
@@ -99,9 +79,9 @@ Deno.test("a port whose every listener validates is served by its public TLS ser
     await using caA = await createTestCa("clients of a");
     await using caB = await createTestCa("clients of b");
     await using h = await startHarness((ca) => twoValidating(ca, caA, caB));
-    const ofA = await clientIdentity(h, caA, "client-of-a");
-    const ofB = await clientIdentity(h, caB, "client-of-b");
-    const expired = await clientIdentity(h, caA, "expired-of-a", { expired: true });
+    const ofA = await clientIdentity(h, caA, "client-of-a", "client-of-a");
+    const ofB = await clientIdentity(h, caB, "client-of-b", "client-of-b");
+    const expired = await clientIdentity(h, caA, "expired-of-a", "expired-of-a", { expired: true });
     assertEquals(await get(h, "a.example.com", ofA, ["--http1.1"]), { ok: true, listener: "a" });
     assertEquals(await get(h, "b.example.com", ofB, ["--http1.1"]), { ok: true, listener: "b" });
     assertEquals(await get(h, "a.example.com", ofA, ["--http2"]), { ok: true, listener: "a" });
@@ -121,7 +101,7 @@ Deno.test("on a port of validating listeners a validated connection gets 421 for
   await using caA = await createTestCa("clients of a");
   await using caB = await createTestCa("clients of b");
   await using h = await startHarness((ca) => twoValidating(ca, caA, caB));
-  const ofA = await clientIdentity(h, caA, "kept-of-a");
+  const ofA = await clientIdentity(h, caA, "kept-of-a", "kept-of-a");
   const url = "https://a.example.com:PORT/";
   const kept = await curlHttps({
     port: h.port,
@@ -147,7 +127,7 @@ Deno.test("on a port of validating listeners AllowInsecureFallback serves anyone
   await using caA = await createTestCa("clients of a");
   await using caB = await createTestCa("clients of b");
   await using h = await startHarness((ca) => twoValidating(ca, caA, caB, "AllowInsecureFallback"));
-  const ofA = await clientIdentity(h, caA, "mixed-of-a");
+  const ofA = await clientIdentity(h, caA, "mixed-of-a", "mixed-of-a");
   for (const identity of [[], ofA]) {
     assertEquals(await get(h, "b.example.com", identity), { ok: true, listener: "b" });
   }
@@ -164,8 +144,8 @@ Deno.test("a port of validating listeners follows a change of mode and of CA bun
   await using caB = await createTestCa("clients of b");
   let built: TestListener[] = [];
   await using h = await startHarness(async (ca) => built = await twoValidating(ca, caA, caB));
-  const ofA = await clientIdentity(h, caA, "changing-of-a");
-  const ofB = await clientIdentity(h, caB, "changing-of-b");
+  const ofA = await clientIdentity(h, caA, "changing-of-a", "changing-of-a");
+  const ofB = await clientIdentity(h, caB, "changing-of-b", "changing-of-b");
   assertFalse((await get(h, "b.example.com", [])).ok);
   // AllowInsecureFallback on both: the port's server no longer requires a certificate.
   await h.apply(
