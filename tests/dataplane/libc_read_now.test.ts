@@ -9,7 +9,7 @@
  */
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import type { LibcConn } from "../../src/dataplane/libc_socket.ts";
-import { libcConnect } from "../../src/dataplane/libc_connect.ts";
+import { libcPair as pair } from "../_helpers/libc_pair.ts";
 import { libcReactor } from "../../src/dataplane/libc_reactor.ts";
 import { libcListen } from "../../src/dataplane/libc_listener.ts";
 import { createConnectionWatcher } from "../../src/dataplane/client_timeouts.ts";
@@ -25,26 +25,6 @@ const reactor = libcReactor();
 const ignore = "problem" in reactor;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A libc client socket connected to a Deno listener, and the server's side of it. */
-async function pair(): Promise<{ conn: LibcConn; peer: Deno.Conn; close: () => void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const connecting = libcConnect({ hostname: "127.0.0.1", port: listener.addr.port })!;
-  const [conn, peer] = await Promise.all([connecting, listener.accept()]);
-  listener.close();
-  return {
-    conn,
-    peer,
-    close: () => {
-      conn[Symbol.dispose]();
-      try {
-        peer.close();
-      } catch {
-        // Closed by the test.
-      }
-    },
-  };
-}
 
 /** Calls of `conn`'s readable callback, each resolving the promise `next()` handed out before it. */
 function callbacks(conn: LibcConn): { count: () => number; next: () => Promise<void> } {

@@ -5,8 +5,8 @@
  * is for an event (bytes, a close, a rejection), never for time.
  */
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
-import type { LibcConn } from "../../src/dataplane/libc_socket.ts";
 import { libcConnect } from "../../src/dataplane/libc_connect.ts";
+import { libcPair as pair, libcSettled as settled } from "../_helpers/libc_pair.ts";
 import { libcReactor } from "../../src/dataplane/libc_reactor.ts";
 import { AF_INET, libcNet, SOCK_STREAM, SOL_SOCKET } from "../../src/dataplane/libc_net.ts";
 
@@ -14,32 +14,6 @@ const SO_LINGER = 13;
 
 const reactor = libcReactor();
 const skip = "problem" in reactor;
-
-/** Resolves once the reactor has nothing registered and no wait pending. */
-async function settled(): Promise<void> {
-  if (!("problem" in reactor)) await reactor.idle();
-}
-
-/** A Deno listener and a libc connection to it, with Deno's accepted side. */
-async function pair(): Promise<{ conn: LibcConn; peer: Deno.TcpConn; close: () => void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conn = await libcConnect({ hostname: "127.0.0.1", port: listener.addr.port })!;
-  const peer = await listener.accept();
-  listener.close();
-  return {
-    conn,
-    peer,
-    close: () => {
-      for (const c of [conn, peer]) {
-        try {
-          c.close();
-        } catch {
-          // Closed by the test.
-        }
-      }
-    },
-  };
-}
 
 async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

@@ -11,7 +11,7 @@
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { LibcConn } from "../../src/dataplane/libc_socket.ts";
-import { libcConnect } from "../../src/dataplane/libc_connect.ts";
+import { libcPair as connected, libcSettled as settled } from "../_helpers/libc_pair.ts";
 import {
   type LibcReactor,
   libcReactor,
@@ -345,31 +345,6 @@ Deno.test({
 });
 
 // Real reports: the isolate's epoll set.
-
-/** A libc connection to a Deno listener, and Deno's accepted end. */
-async function connected(): Promise<{ conn: LibcConn; peer: Deno.TcpConn; close: () => void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conn = await libcConnect({ hostname: "127.0.0.1", port: listener.addr.port })!;
-  const peer = await listener.accept();
-  listener.close();
-  return {
-    conn,
-    peer,
-    close: () => {
-      for (const end of [conn, peer]) {
-        try {
-          end.close();
-        } catch {
-          // Closed by the test.
-        }
-      }
-    },
-  };
-}
-
-async function settled(): Promise<void> {
-  if (!("problem" in reactor)) await reactor.idle();
-}
 
 Deno.test({
   name:
