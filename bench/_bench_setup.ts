@@ -6,9 +6,10 @@
  */
 // deno-lint-ignore-file no-console
 import { startTaskFlags } from "../scripts/start_task_flags.ts";
-import { type Child, freePort, spawn } from "./_processes.ts";
+import { type Child, freePort, spawn, waitFor200 } from "./_processes.ts";
+import { flag } from "./_flags.ts";
 
-export { flag } from "./_flags.ts";
+export { flag };
 
 /**
  * An nginx configuration's head up to inside its `http` block: one worker in
@@ -77,6 +78,36 @@ export function startNginx(
   const path = `${dir}/nginx-${role}.conf`;
   Deno.writeTextFileSync(path, conf);
   return spawn(`nginx ${role}`, "nginx", ["-p", dir, "-c", path, "-e", errorLog]);
+}
+
+/**
+ * Starts the bench backend (nginx serving `location` on a free loopback
+ * port, configured and logged under `dir`) among `children`; its port, once
+ * it answers.
+ */
+export async function startBenchBackend(
+  dir: string,
+  children: Child[],
+  location = BENCH_BACKEND_LOCATION,
+): Promise<number> {
+  const port = freePort();
+  const conf = nginxTemplateConf(dir, "backend", port, port, location);
+  children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
+  await waitFor200(`http://127.0.0.1:${port}/bench`);
+  return port;
+}
+
+/**
+ * The checkouts a counting benchmark runs, by name: this one as `gateway`,
+ * and `--baseline DIR`'s as `gateway (baseline)` when given (each ending in `/`).
+ */
+export function gatewayCheckouts(): [string, string][] {
+  const checkouts: [string, string][] = [["gateway", new URL("..", import.meta.url).pathname]];
+  const baseline = flag("baseline", "");
+  if (baseline !== "") {
+    checkouts.push(["gateway (baseline)", baseline.endsWith("/") ? baseline : baseline + "/"]);
+  }
+  return checkouts;
 }
 
 /** A gateway process for {@linkcode gatewayRunArgs}. */

@@ -19,12 +19,11 @@
 import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import { type Child, freePort, requireTools, spawn, waitFor200 } from "./_processes.ts";
 import {
-  BENCH_BACKEND_LOCATION,
   flag,
+  gatewayCheckouts,
   gatewayRunArgs,
-  nginxTemplateConf,
   reportFailure,
-  startNginx,
+  startBenchBackend,
 } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 import { InspectorSession } from "./_inspector.ts";
@@ -104,25 +103,12 @@ if (import.meta.main) {
   const rounds = Number(flag("rounds", "1"));
   const top = Number(flag("top", "25"));
   await requireTools("the allocation profile", ["h2load", "nginx"]);
-  const checkouts: [string, string][] = [["gateway", new URL("..", import.meta.url).pathname]];
-  const baseline = flag("baseline", "");
-  if (baseline !== "") {
-    checkouts.push(["gateway (baseline)", baseline.endsWith("/") ? baseline : baseline + "/"]);
-  }
+  const checkouts = gatewayCheckouts();
   const dir = await Deno.makeTempDir({ prefix: "serval-alloc-" });
   const children: Child[] = [];
   let failed = false;
   try {
-    const backendPort = freePort();
-    const conf = nginxTemplateConf(
-      dir,
-      "backend",
-      backendPort,
-      backendPort,
-      BENCH_BACKEND_LOCATION,
-    );
-    children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
-    await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
+    const backendPort = await startBenchBackend(dir, children);
     console.log(
       `sampled allocation a request: ${run.requests} requests, ${run.connections} connection(s), ` +
         `after ${run.warmup} warm-up requests, one sample per ${run.interval} bytes on average`,

@@ -45,10 +45,11 @@ import {
 import {
   BENCH_BACKEND_LOCATION,
   flag,
+  gatewayCheckouts,
   gatewayRunArgs,
   nginxTemplateConf,
   reportFailure,
-  startNginx,
+  startBenchBackend,
   VARYING_BACKEND_LOCATION,
 } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
@@ -294,26 +295,17 @@ async function yardsticks(dir: string, backendPort: number): Promise<[string, Co
 if (import.meta.main) {
   const run = instructionRunFlags({ requests: 5000, windows: 4, connections: 1, warmup: 30000 });
   await requireTools("the instruction count", ["valgrind", "callgrind_control", "h2load", "nginx"]);
-  const baseline = flag("baseline", "");
-  const checkouts: [string, string][] = [["gateway", new URL("..", import.meta.url).pathname]];
-  if (baseline !== "") {
-    checkouts.push(["gateway (baseline)", baseline.endsWith("/") ? baseline : baseline + "/"]);
-  }
+  const checkouts = gatewayCheckouts();
   const keep = flag("keep", "");
   const dir = keep !== "" ? keep : await Deno.makeTempDir({ prefix: "serval-instructions-" });
   const children: Child[] = [];
   let failed = false;
   try {
-    const backendPort = freePort();
-    const conf = nginxTemplateConf(
+    const backendPort = await startBenchBackend(
       dir,
-      "backend",
-      backendPort,
-      backendPort,
+      children,
       Deno.args.includes("--backend-varying") ? VARYING_BACKEND_LOCATION : BENCH_BACKEND_LOCATION,
     );
-    children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
-    await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
     console.log(
       `instructions per request under callgrind: ${run.windows} windows of ${run.requests} ` +
         `requests, ${run.connections} connection(s), after ${run.warmup} warm-up requests`,

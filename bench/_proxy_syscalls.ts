@@ -36,10 +36,10 @@ import {
 import {
   BENCH_BACKEND_LOCATION,
   flag,
+  gatewayCheckouts,
   gatewayRunArgs,
-  nginxTemplateConf,
   reportFailure,
-  startNginx,
+  startBenchBackend,
 } from "./_bench_setup.ts";
 import { benchManifests } from "./_proxy_manifests.ts";
 import { writeNginxProxyConf } from "./_proxy_instructions.ts";
@@ -74,22 +74,15 @@ if (import.meta.main) {
     requirePositiveInteger(name, value);
   }
   await requireTools("the system call count", ["strace", "h2load", "nginx"]);
-  const baseline = flag("baseline", "");
-  const checkouts: [string, string][] = [["gateway", new URL("..", import.meta.url).pathname]];
-  if (baseline !== "") {
-    checkouts.push(["gateway (baseline)", baseline.endsWith("/") ? baseline : baseline + "/"]);
-  }
+  const checkouts = gatewayCheckouts();
   const dir = await Deno.makeTempDir({ prefix: "serval-syscalls-" });
   const children: Child[] = [];
   let failed = false;
   try {
-    const backendPort = freePort();
     const location = Deno.args.includes("--backend-close")
       ? `keepalive_timeout 0; ${BENCH_BACKEND_LOCATION}`
       : BENCH_BACKEND_LOCATION;
-    const conf = nginxTemplateConf(dir, "backend", backendPort, backendPort, location);
-    children.push(startNginx(dir, "backend", conf, `${dir}/nginx-backend-startup.log`));
-    await waitFor200(`http://127.0.0.1:${backendPort}/bench`);
+    const backendPort = await startBenchBackend(dir, children, location);
     const targets: [string, () => Promise<{ child: Child; port: number }>][] = checkouts.map((
       [name, checkout],
     ) => [name, async () => {

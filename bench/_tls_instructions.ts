@@ -49,14 +49,7 @@ import { createTestCa } from "../tests/_helpers/certs.ts";
 import { startTaskEnv, startTaskFlags } from "../scripts/start_task_flags.ts";
 import { gapManifests } from "./_tls_gap_world.ts";
 import { type Child, freePort, requireTools, spawn } from "./_processes.ts";
-import {
-  BENCH_BACKEND_LOCATION,
-  flag,
-  gatewayRunArgs,
-  nginxTemplateConf,
-  reportFailure,
-  startNginx,
-} from "./_bench_setup.ts";
+import { flag, gatewayRunArgs, reportFailure, startBenchBackend } from "./_bench_setup.ts";
 import { h2load, waitForCurl200 } from "./_h2load.ts";
 import {
   control,
@@ -276,13 +269,7 @@ if (import.meta.main) {
     const [crtFile, keyFile] = [`${dir}/tls.crt`, `${dir}/tls.key`];
     await Deno.writeTextFile(crtFile, leaf.certPem);
     await Deno.writeTextFile(keyFile, leaf.keyPem);
-    const backend = freePort();
-    children.push(startNginx(
-      dir,
-      "backend",
-      nginxTemplateConf(dir, "backend", backend, backend, BENCH_BACKEND_LOCATION),
-      `${dir}/nginx-backend-startup.log`,
-    ));
+    const backend = await startBenchBackend(dir, children);
     const order = flag("ports", "https,plain").split(",");
     const known = ["plain", "https", "two-listeners"];
     const unknown = order.find((p) => !known.includes(p));
